@@ -1,0 +1,47 @@
+"""GraderError hierarchy: faults of the TA's input or of the grader, each with an exit code.
+
+Student faults are never exceptions: they are check results with status "fail" or "error".
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class ExitCode(enum.IntEnum):
+    """Process exit codes of the `grader` command (see contract.md)."""
+
+    OK = 0  #: done; for `check`: every public check passed
+    CHECK_FAILED = 1  #: `check` only: a public check failed
+    USAGE = 2  #: bad arguments, rubric or input path
+    BUG = 3  #: a bug in grader
+
+
+class GraderError(Exception):
+    """An error the user can fix: printed as ``error: ...`` with its exit code."""
+
+    exit_code: ExitCode = ExitCode.USAGE
+
+    def format_message(self) -> str:
+        """Return the message shown after ``error: ``."""
+        return str(self)
+
+
+class UsageError(GraderError):
+    """Bad command-line arguments or input path."""
+
+
+class RubricError(GraderError):
+    """A rubric file that cannot be used: ``rubric w2v.toml: questions.softmax...: why``."""
+
+    def __init__(self, path: str, where: str, why: str) -> None:
+        self.path, self.where, self.why = path, where, why
+        super().__init__(f"rubric {path}: {where}: {why}" if where else f"rubric {path}: {why}")
+
+
+class IsolationError(GraderError):
+    """The sandbox the user asked for is not available here."""
+
+
+class LoadError(Exception):
+    """A submission that cannot be loaded at all (becomes status "error", never exits the grader)."""

@@ -1,0 +1,517 @@
+"""The data passed between stages: Submission, rubric specs, Call, CallOutcome, results.
+
+Data flows one way::
+
+    load -> Submission
+    rubric -> Rubric (Question, CheckSpec, CaseSpec, FunctionSpec)
+    cases -> Case (inputs, expected values; computed in the grader's process only)
+    sandbox -> RunReport (LoadReport + one CallOutcome per Call)
+    checks/mistakes -> CheckResult
+    score -> SubmissionResult
+    render/export -> files
+
+Every class here is a frozen dataclass of plain values (and numpy arrays that the
+grader itself built or decoded from raw bytes).  Nothing here runs student code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal, Mapping
+
+import numpy as np
+
+SCHEMA = "grader.result/1"
+
+#: Status of one check, as in result.json.
+CheckStatus = Literal["pass", "fail", "error"]
+#: Status of one submission, as in result.json.
+SubmissionStatus = Literal["graded", "error"]
+#: What happened to one call in the student's process.
+CallStatus = Literal["ok", "raised", "timeout", "crashed", "exited", "missing", "rejected", "skipped"]
+#: Who may see a check's details.
+Visibility = Literal["public", "hidden"]
+
+
+# --------------------------------------------------------------------------- load
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One code cell of a notebook, after IPython syntax was translated to Python."""
+
+    index: int  #: position among the notebook's cells, 0-based, markdown cells included
+    label: str  #: how Jupyter shows it to the student: "cell [3]" (execution count) or "cell #5"
+    source: str  #: Python source to run
+    original: str  #: the cell as the student wrote it
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One file of a submission, as the student's process will see it."""
+
+    path: str  #: posix path relative to the submission root: "q3_word2vec.py", "utils/utils.py"
+    text: str  #: Python 3 source to run (after translation, for a notebook the cells joined)
+    origin: str  #: name of the file as handed in: "hw1.ipynb", "q3_word2vec.py"
+    cells: tuple[Cell, ...] | None = None  #: for a notebook: its code cells, run one by one
+    translated: bool = False  #: True when translated from Python 2
+    translation_diff: str = ""  #: unified diff of what the translator changed
+
+    @property
+    def module(self) -> str:
+        """Dotted module name: "utils/utils.py" -> "utils.utils"; a notebook -> its stem."""
+        p = self.path
+        for ext in (".py", ".ipynb"):
+            if p.endswith(ext):
+                p = p[: -len(ext)]
+        if p.endswith("/__init__"):
+            p = p[: -len("/__init__")]
+        return p.replace("/", ".")
+
+
+@dataclass(frozen=True)
+class CanvasInfo:
+    """What a Canvas bulk download says about a submission."""
+
+    name: str  #: the student's name as Canvas wrote it ("smithjohn")
+    user_id: str
+    submission_id: str
+
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's work, loaded into memory; no code has run yet."""
+
+    id: str  #: safe as a folder name and in HTML; unique within a batch
+    source: str  #: where it came from, for display ("alice.zip", "canvas.zip:alice_LATE_1_2_q1.py")
+    kind: str  #: "module", "notebook", "folder", "zip", "canvas"
+    files: tuple[SourceFile, ...] = ()
+    late: bool = False
+    canvas: CanvasInfo | None = None
+    notes: tuple[str, ...] = ()  #: what the loader adapted, in the student's terms
+    error: str | None = None  #: set when nothing could be loaded: the submission's status is "error"
+    digest: str = ""  #: sha256 of the content, for the gradebook
+
+
+# --------------------------------------------------------------------------- rubric
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    """|got - expected| <= atol + rtol * |expected|  (numpy.isclose's rule; expected is the reference).
+
+    >>> Tolerance(rtol=1e-5, atol=1e-8).allowed(np.array([0.0, 2.0])).tolist()
+    [1e-08, 2.001e-05]
+    """
+
+    rtol: float
+    atol: float
+
+    def allowed(self, expected: np.ndarray) -> np.ndarray:
+        """Return the allowed absolute difference for each expected element."""
+        return self.atol + self.rtol * np.abs(expected)
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """A function the rubric calls, and how to find it in a submission."""
+
+    role: str  #: the rubric's name for it: "softmax", "cost_and_grad"
+    names: tuple[str, ...]  #: accepted names, tried in order ("softmaxCostAndGradient", ...)
+    modules: tuple[str, ...] = ()  #: modules searched first, in order; then every other student module
+    params: tuple[str, ...] = ()  #: the rubric's names for the positional arguments, in order
+    arities: tuple[int, ...] = ()  #: accepted argument counts, most preferred first; () = len(params)
+    returns: tuple[str, ...] = ()  #: names of the returned values when it returns a tuple; () = one value
+
+
+@dataclass(frozen=True)
+class CaseSpec:
+    """How to make one input case: a generator in the reference module, its parameters and seed."""
+
+    id: str  #: "small", "large-vocab", ...
+    function: str  #: the role called with this case
+    generator: str  #: name of the generator function in the reference module
+    params: Mapping[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    description: str = ""  #: for the report: "|V| = 5000, d = 50, scores around ±30"
+    public: bool = True  #: False when only hidden checks use it (never put in the student kit)
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    """One scored comparison: a case's output (or part of it) against the reference."""
+
+    id: str  #: "question/check", as in result.json
+    question: str
+    case: str  #: CaseSpec.id
+    function: str  #: role
+    compare: str = "close"  #: "close" (output vs reference), "unmodified" (inputs after the call), "consistent" (own gradient)
+    output: str | None = None  #: which returned value ("cost", "gradPred"...), None for the whole value
+    expected: str = ""  #: reference function computing the expected value from the case's inputs
+    points: float = 1.0
+    tolerance: Tolerance = Tolerance(1e-5, 1e-8)
+    shape: str = "squeeze"  #: "strict", "squeeze" (singleton dims may differ), "leading" (only leading ones may be added)
+    visibility: Visibility = "public"
+    timeout: float = 2.0  #: seconds of wall-clock time for the call
+    mistakes: tuple[str, ...] = ()  #: mistake ids to try when the check fails
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Question:
+    """A graded question: a group of checks whose points add up."""
+
+    id: str  #: "softmax", "cross_entropy", "grad_pred", "grad_output"
+    title: str
+    checks: tuple[CheckSpec, ...]
+
+    @property
+    def max_score(self) -> float:
+        """Return the sum of the checks' points."""
+        return float(sum(c.points for c in self.checks))
+
+
+@dataclass(frozen=True)
+class StarterModule:
+    """A stand-in for a starter helper a submission may import without handing in."""
+
+    module: str  #: "q2_gradcheck", "utils.utils"
+    path: str  #: file path relative to the stand-in root, "utils/utils.py"
+    text: str
+    provides: tuple[str, ...] = ()  #: roles it would answer (withheld while those roles are graded)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Rubric-wide options (the [settings] table)."""
+
+    translate_py2: bool = True  #: translate Python 2 code with fissix; False: report the first py2 construct
+    notebook_mode: str = "all"  #: "all": run every cell with a per-cell budget; "definitions": only defs/imports/assignments
+    cell_timeout: float = 5.0  #: seconds a notebook cell or top-level statement may take before it is abandoned
+    load_timeout: float = 20.0  #: seconds for loading a submission (all its top-level code)
+    stub_modules: tuple[str, ...] = ()  #: modules replaced by an empty stand-in when missing (sklearn...)
+    allow_packages: tuple[str, ...] = ("numpy",)  #: distributions visible in the sandbox
+    memory_mb: int = 1024  #: address-space limit of the student's process
+    max_output_kb: int = 64  #: stdout+stderr kept per process; the rest is counted and dropped
+    consistency_points: bool = False  #: whether the self-consistency gradient check scores
+
+
+@dataclass(frozen=True)
+class Rubric:
+    """A whole assignment: questions, functions, cases, stand-ins, settings."""
+
+    name: str  #: "word2vec-softmax" (result.json's "rubric")
+    title: str
+    version: str
+    questions: tuple[Question, ...]
+    functions: Mapping[str, FunctionSpec]
+    cases: Mapping[str, CaseSpec]
+    starter: tuple[StarterModule, ...] = ()
+    settings: Settings = Settings()
+    mistakes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  #: id -> {message, ...}
+    reference_path: str = ""  #: absolute path of the reference module (loaded in the grader only)
+    path: str = ""  #: the TOML file
+    digest: str = ""  #: sha256 of the TOML, reference and stand-ins
+
+    @property
+    def max_score(self) -> float:
+        """Return the sum of the questions' maximum scores."""
+        return float(sum(q.max_score for q in self.questions))
+
+    def checks(self) -> tuple[CheckSpec, ...]:
+        """Return every check, in rubric order."""
+        return tuple(c for q in self.questions for c in q.checks)
+
+
+@dataclass(frozen=True)
+class Case:
+    """A case made real: inputs generated from the seed (sent to the student) and expected values (never sent)."""
+
+    spec: CaseSpec
+    args: tuple[Any, ...]  #: positional arguments: np.ndarray, int, float, or Dataset
+    expected: Mapping[str, np.ndarray]  #: reference function name -> expected value; grader side only
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Marker argument: the harness hands the student a deterministic stand-in for `dataset`."""
+
+    vocab: int
+    seed: int = 0
+
+
+# --------------------------------------------------------------------------- sandbox
+
+
+@dataclass(frozen=True)
+class Call:
+    """One call the student's process is asked to make."""
+
+    id: str  #: "<role>:<case>", unique in a run
+    function: str  #: role
+    args: tuple[Any, ...]
+    timeout: float = 2.0
+    echo_args: bool = False  #: send the array arguments back after the call (in-place modification check)
+    max_elems: int = 1_000_000  #: the most numbers accepted back for this call
+    kind: str = "call"  #: "call", or "numgrad": central differences of the student's own cost
+    withhold: tuple[str, ...] = ()  #: stand-in modules not offered during this call
+    numgrad: Mapping[str, Any] = field(default_factory=dict)  #: for kind "numgrad": {"output": 0, "wrt": [0, 2], "h": 1e-4}
+
+
+@dataclass(frozen=True)
+class Value:
+    """What a call returned, as the grader received it: plain arrays or a description."""
+
+    type: str  #: the Python type's name in the student's process: "ndarray", "tuple", "float", "list", "matrix"
+    dtype: str | None = None  #: numpy dtype of the array, None for tuples and non-numeric values
+    shape: tuple[int, ...] | None = None
+    array: np.ndarray | None = None  #: decoded from raw bytes; None for tuples and non-numeric values
+    items: tuple["Value", ...] | None = None  #: for a returned tuple/list of values
+    repr: str | None = None  #: capped repr for a non-numeric value
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One line of a traceback, in the student's terms."""
+
+    where: str  #: "q3_word2vec.py" or "hw1.ipynb, cell [4]"
+    line: int
+    code: str = ""
+    function: str = ""
+
+
+@dataclass(frozen=True)
+class ErrorInfo:
+    """An exception raised (or a death suffered) in the student's process."""
+
+    type: str  #: "ValueError", "Timeout", "Crash", "SystemExit", "NotImplementedError"
+    message: str
+    frames: tuple[Frame, ...] = ()  #: student frames only, innermost last
+    traceback: str = ""  #: the student-frame traceback as text, capped
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    """What happened to one Call."""
+
+    call: str  #: Call.id
+    status: CallStatus
+    value: Value | None = None
+    echoed: tuple[Value | None, ...] = ()  #: the arguments after the call (echo_args)
+    error: ErrorInfo | None = None
+    message: str = ""  #: one line in the student's terms when status != "ok"
+    notes: tuple[str, ...] = ()  #: adaptations made ("called with 3 arguments: no `dataset` parameter")
+    output: str = ""  #: what the student's code printed during the call, capped
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class UnitError:
+    """A top-level statement or notebook cell that failed while loading; the rest still ran."""
+
+    where: str  #: "hw1.ipynb, cell [3]" or "q3_word2vec.py, line 88"
+    error: ErrorInfo
+
+
+@dataclass(frozen=True)
+class LoadReport:
+    """How loading the submission's code went in the student's process."""
+
+    modules: tuple[str, ...] = ()  #: student modules loaded
+    functions: Mapping[str, str] = field(default_factory=dict)  #: role -> "module.name" found
+    unit_errors: tuple[UnitError, ...] = ()
+    notes: tuple[str, ...] = ()  #: stand-ins used, stubs, fallbacks, skipped cells
+    output: str = ""  #: printed while loading, capped
+
+
+@dataclass(frozen=True)
+class RunReport:
+    """Everything the sandbox returns for one submission."""
+
+    load: LoadReport
+    outcomes: Mapping[str, CallOutcome]  #: Call.id -> outcome
+    isolation: str  #: "bwrap", "bwrap-userns", "process": the isolation level used
+    seconds: float = 0.0
+    error: str | None = None  #: the sandbox itself failed for this submission (grader-side problem)
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Element:
+    """One mismatching element: where, what came, what was expected, how far it may be off."""
+
+    index: tuple[int, ...]
+    got: float
+    expected: float
+    allowed: float
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """Why a value failed, as data; text and HTML are two renderings of it."""
+
+    reason: Literal["type", "shape", "nonfinite", "values"]  #: tried in this order; the first one wins
+    summary: str  #: "shape (3, 1), expected (3,)"
+    n_bad: int = 0  #: over all elements, like numpy
+    n_total: int = 0
+    worst: tuple[Element, ...] = ()  #: up to 5, largest |got - expected| first
+    max_abs: float | None = None  #: among mismatches only
+    max_rel: float | None = None  #: among mismatches, relative to |expected|
+    heat: tuple[tuple[float, ...], ...] | None = None  #: small grid (<= 16x16) of mismatch share, for matrices
+
+
+@dataclass(frozen=True)
+class Shown:
+    """The shape/dtype of a value, as shown beside the expected one."""
+
+    type: str
+    dtype: str | None
+    shape: tuple[int, ...] | None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The verdict on one check."""
+
+    id: str
+    question: str
+    status: CheckStatus
+    score: float
+    max_score: float
+    message: str  #: one line: "Not within tolerance (rtol=1e-05, atol=1e-08) of the expected values."
+    hint: str | None = None  #: named-mistake explanation, None when no known mistake matched
+    mistake: str | None = None  #: stable mistake id ("softmax-no-max-shift")
+    visibility: Visibility = "public"
+    case: str = ""  #: the case's description
+    got: Shown | None = None
+    expected: Shown | None = None
+    mismatch: Mismatch | None = None
+    error: ErrorInfo | None = None
+    notes: tuple[str, ...] = ()  #: e.g. "shape (1, 3) accepted as (3,)"
+    output: str = ""  #: what the call printed
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result.json form of this check (contract fields first)."""
+        d = {
+            "id": self.id,
+            "status": self.status,
+            "score": self.score,
+            "max_score": self.max_score,
+            "message": self.message,
+            "hint": self.hint,
+            "mistake": self.mistake,
+            "visibility": self.visibility,
+            "case": self.case,
+            "notes": list(self.notes),
+        }
+        if self.got is not None:
+            d["got"] = _plain(asdict(self.got))
+        if self.expected is not None:
+            d["expected"] = _plain(asdict(self.expected))
+        if self.mismatch is not None:
+            d["mismatch"] = _plain(asdict(self.mismatch))
+        if self.error is not None:
+            d["error"] = _plain(asdict(self.error))
+        return d
+
+
+@dataclass(frozen=True)
+class QuestionResult:
+    """A question's checks and their sum."""
+
+    id: str
+    title: str
+    score: float
+    max_score: float
+    checks: tuple[CheckResult, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result.json form of this question."""
+        return {
+            "id": self.id,
+            "title": self.title,
+            "score": self.score,
+            "max_score": self.max_score,
+            "checks": [c.to_dict() for c in self.checks],
+        }
+
+
+@dataclass(frozen=True)
+class Consistency:
+    """Self-consistency: does the student's gradient match their own cost (central differences)?"""
+
+    case: str
+    wrt: str  #: "gradPred" or "grad"
+    status: Literal["consistent", "inconsistent", "error"]
+    max_abs: float | None = None
+    max_rel: float | None = None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class SubmissionResult:
+    """Everything decided about one submission; reporters only render it."""
+
+    submission: str
+    rubric: str
+    status: SubmissionStatus
+    score: float
+    max_score: float
+    questions: tuple[QuestionResult, ...] = ()
+    errors: tuple[str, ...] = ()  #: submission-level problems, in the student's terms
+    notes: tuple[str, ...] = ()  #: adaptations (translation, shapes accepted, stand-ins used)
+    load: LoadReport | None = None
+    consistency: tuple[Consistency, ...] = ()
+    isolation: str = ""
+    late: bool = False
+    source: str = ""
+    canvas: CanvasInfo | None = None
+    files: tuple[SourceFile, ...] = ()  #: kept for the report (code, translation diffs)
+    seconds: float = 0.0
+    grader_version: str = ""
+
+    schema: str = SCHEMA
+
+    def checks(self) -> tuple[CheckResult, ...]:
+        """Return every check result, in rubric order."""
+        return tuple(c for q in self.questions for c in q.checks)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the result.json document (schema "grader.result/1")."""
+        return {
+            "schema": self.schema,
+            "submission": self.submission,
+            "rubric": self.rubric,
+            "status": self.status,
+            "score": self.score,
+            "max_score": self.max_score,
+            "questions": [q.to_dict() for q in self.questions],
+            "errors": list(self.errors),
+            "notes": list(self.notes),
+            "late": self.late,
+            "isolation": self.isolation,
+            "source": self.source,
+            "canvas": _plain(asdict(self.canvas)) if self.canvas else None,
+            "load": _plain(asdict(self.load)) if self.load else None,
+            "consistency": [_plain(asdict(c)) for c in self.consistency],
+            "translated": [f.path for f in self.files if f.translated],
+            "seconds": round(self.seconds, 4),
+            "grader_version": self.grader_version,
+        }
+
+
+def _plain(obj: Any) -> Any:
+    """Turn tuples, numpy scalars and mappings into JSON-ready values."""
+    if isinstance(obj, Mapping):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    if isinstance(obj, float) and obj != obj:  # NaN is not JSON
+        return None
+    return obj

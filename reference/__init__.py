@@ -1,0 +1,1 @@
+"""Reference solutions: plain numpy, run only in the grader process."""

@@ -1,0 +1,1 @@
+"""Built-in rubrics (TOML) and the starter stand-ins they hand to submissions."""
