@@ -367,7 +367,7 @@ class Zygote:
             if ended_cleanly:
                 break
         # The child is done, dead, or late: kill it and everything it started.
-        exit_desc = _kill_and_reap(pid)
+        exit_desc = _kill_and_reap(pid, self.config.get("uid"))
         for fd in (rfd, ofd_r):
             if fd in fds:
                 # Drain what is already there (bounded), then close.
@@ -436,7 +436,7 @@ def _read_some(fd: int) -> bytes:
         return b""
 
 
-def _kill_and_reap(pid: int) -> dict:
+def _kill_and_reap(pid: int, uid=None) -> dict:
     """Kill the child and every process left behind; return how the child ended."""
     desc: dict = {}
     try:
@@ -451,20 +451,42 @@ def _kill_and_reap(pid: int) -> dict:
             desc = {"code": os.WEXITSTATUS(st)}
     except ChildProcessError:
         pass
-    _kill_leftovers()
+    _kill_leftovers(uid)
     return desc
 
 
-def _kill_leftovers() -> None:
-    """Kill every process but this one's ancestors: daemons, fork bombs, orphans.
+def _kill_uid(uid: int) -> None:
+    """Kill every process of ``uid`` at once: kill(-1) sent *as* that uid reaches all of them."""
+    p = os.fork()
+    if p == 0:
+        try:
+            os.setgroups([])
+            os.setgid(uid)
+            os.setuid(uid)
+            os.kill(-1, signal.SIGKILL)
+        except BaseException:  # noqa: BLE001
+            pass
+        os._exit(0)
+    try:
+        os.waitpid(p, 0)
+    except ChildProcessError:
+        pass
 
-    Inside a PID namespace we see only the sandbox, so everything that is not us or
-    init goes.  Outside one (the "process" fallback) we are a child subreaper, so
-    orphans of the student's processes are re-parented to us and found as our children.
+
+def _kill_leftovers(uid=None) -> None:
+    """Kill every process the student's code left: daemons, fork bombs, orphans.
+
+    With a per-slot uid, everything of that uid dies in one ``kill(-1)``.  Inside a
+    PID namespace we also see only the sandbox, so everything that is not us or init
+    goes.  Otherwise we are a child subreaper: orphans of the student's processes are
+    re-parented to us and found as our children.
     """
     me = os.getpid()
     in_ns = me <= 3 and os.path.exists("/proc/1")
-    for _ in range(50):
+    deadline = time.monotonic() + 5.0
+    while True:
+        if uid is not None:
+            _kill_uid(uid)
         victims = []
         for name in os.listdir("/proc") if os.path.isdir("/proc") else []:
             if not name.isdigit():
@@ -474,15 +496,15 @@ def _kill_leftovers() -> None:
                 continue
             if in_ns:
                 victims.append(p)
-            else:
-                try:
-                    with open(f"/proc/{p}/stat", "rb") as f:
-                        stat = f.read()
-                    ppid = int(stat.rsplit(b")", 1)[1].split()[1])
-                except (OSError, ValueError, IndexError):
-                    continue
-                if ppid == me:
-                    victims.append(p)
+                continue
+            try:
+                with open(f"/proc/{p}/stat", "rb") as f:
+                    stat = f.read()
+                ppid = int(stat.rsplit(b")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if ppid == me:
+                victims.append(p)
         for p in victims:
             try:
                 os.kill(p, signal.SIGKILL)
@@ -499,8 +521,10 @@ def _kill_leftovers() -> None:
             reaped = True
         if not victims and not reaped:
             return
-        if victims and not reaped:
-            time.sleep(0.001)
+        if time.monotonic() > deadline:
+            return
+        if not reaped:
+            time.sleep(0.002)
 
 
 _scratch_counter = [0]

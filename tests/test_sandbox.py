@@ -1,0 +1,432 @@
+"""The sandbox with real child processes: values, deaths, timeouts, leftovers, isolation."""
+
+from __future__ import annotations
+
+import os
+import re
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from grader import _worker
+from grader.model import Call, Cell, Dataset, FunctionSpec, Settings, SourceFile, StarterModule, Submission
+from grader.sandbox import UID_BASE, Sandbox, available
+
+LEVELS = available()
+FNS = {
+    "softmax": FunctionSpec(role="softmax", names=("softmax",), modules=("q1_softmax",)),
+    "cost": FunctionSpec(role="cost", names=("softmaxCostAndGradient", "naiveSoftmaxLossAndGradient"),
+                         params=("predicted", "target", "outputVectors", "dataset"), arities=(4, 3),
+                         returns=("cost", "gradPred", "grad")),
+}
+FAST = Settings(load_timeout=5.0, cell_timeout=0.5)
+
+
+@pytest.fixture(scope="module", params=LEVELS)
+def sandbox(request):
+    with Sandbox(request.param) as sb:
+        yield sb
+
+
+def module(src: str, name: str = "sub.py", *more: tuple[str, str]) -> Submission:
+    files = [SourceFile(path=name, text=textwrap.dedent(src), origin=name)]
+    files += [SourceFile(path=p, text=textwrap.dedent(t), origin=p) for p, t in more]
+    return Submission(id="s", source=name, kind="module", files=tuple(files))
+
+
+X = np.array([[1.0, 2.0, 3.0], [1000.0, 1001.0, 1002.0]])
+
+
+def softmax_call(cid="softmax:x", timeout=1.0, **kw) -> Call:
+    return Call(id=cid, function="softmax", args=(X,), timeout=timeout, **kw)
+
+
+def run(sb, sub, calls, settings=FAST, starter=()):
+    return sb.run(sub, calls, functions=FNS, starter=starter, settings=settings)
+
+
+GOOD = """
+import numpy as np
+def softmax(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+"""
+
+
+# --------------------------------------------------------------------------- wire format
+
+
+def test_pack_unpack_round_trip_keeps_dtype_and_shape():
+    obj = {"a": np.arange(6, dtype=np.float32).reshape(2, 3), "b": b"\x00\xff", "s": np.float64(2.5),
+           "z": np.zeros((0, 4)), "n": float("nan")}
+    frames = _worker.FrameReader(1 << 20).feed(_worker.pack(obj))
+    (header, blobs, _), = frames
+    got = _worker.unpack(header, blobs)
+    assert got["a"].dtype == np.float32 and got["a"].shape == (2, 3)
+    assert got["a"].tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert got["b"] == b"\x00\xff" and got["s"] == 2.5 and got["z"].shape == (0, 4)
+    assert got["n"] != got["n"]
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"$a": 0, "dtype": "|O", "shape": [1]}, "array dtype '|O' is not a plain numeric type"),
+    ({"$a": 0, "dtype": "<c16", "shape": [1]}, "array dtype '<c16' is not a plain numeric type"),
+    ({"$a": 0, "dtype": "<f8", "shape": [3]}, "array byte count does not match its shape"),
+    ({"$a": 5, "dtype": "<f8", "shape": [1]}, "bad array reference"),
+    ({"$a": 0, "dtype": "<f8", "shape": [-1]}, "bad array shape"),
+])
+def test_unpack_refuses_anything_but_plain_arrays(bad, message):
+    with pytest.raises(_worker.ProtocolError, match=re.escape(message)):
+        _worker.unpack({"v": bad}, [b"\x00" * 8])
+
+
+def test_unpack_enforces_the_element_cap():
+    (h, b, _), = _worker.FrameReader(1 << 20).feed(_worker.pack({"v": np.zeros(100)}))
+    with pytest.raises(_worker.ProtocolError, match="array of 100 elements exceeds the limit of 10"):
+        _worker.unpack(h, b, max_elems=10)
+
+
+def test_frame_reader_refuses_oversized_frames():
+    with pytest.raises(_worker.ProtocolError, match="exceeds the limit of 100"):
+        _worker.FrameReader(100).feed(_worker.pack({"v": np.zeros(100)}))
+
+
+# --------------------------------------------------------------------------- values
+
+
+def test_honest_values_come_back_as_plain_arrays(sandbox):
+    r = run(sandbox, module(GOOD), [softmax_call(echo_args=True)])
+    o = r.outcomes["softmax:x"]
+    assert o.status == "ok", o.message
+    assert o.value.array.dtype == np.float64 and o.value.shape == (2, 3)
+    np.testing.assert_allclose(o.value.array.sum(axis=1), [1.0, 1.0])
+    assert o.echoed[0].array.tolist() == X.tolist()
+    assert r.isolation == sandbox.level
+    assert r.load.functions == {"softmax": "sub.softmax"}
+
+
+def test_returned_tuple_lists_and_scalars_are_described():
+    pass_src = """
+    import numpy as np
+    def softmaxCostAndGradient(predicted, target, outputVectors, dataset):
+        return 1.5, [1, 2, 3], np.float32(2.0), "text"
+    """
+    with Sandbox(LEVELS[0]) as sb:
+        r = run(sb, module(pass_src), [Call(id="c", function="cost", args=(np.ones(3), 0, np.ones((4, 3)), Dataset(4)))])
+    v = r.outcomes["c"].value
+    assert v.type == "tuple" and v.shape == (4,)
+    assert [i.type for i in v.items] == ["float", "list", "float32", "str"]
+    assert v.items[1].array.tolist() == [1, 2, 3]
+    assert v.items[2].dtype == "<f4"
+    assert v.items[3].array is None and v.items[3].repr == "'text'"
+
+
+def test_a_function_without_dataset_is_called_with_three_arguments(sandbox):
+    src = """
+    import numpy as np
+    def softmaxCostAndGradient(predicted, target, outputVectors):
+        return float(target), predicted, outputVectors
+    """
+    r = run(sandbox, module(src), [Call(id="c", function="cost", args=(np.ones(3), 2, np.ones((4, 3)), Dataset(4)))])
+    o = r.outcomes["c"]
+    assert o.status == "ok"
+    assert o.value.items[0].array == 2.0
+    assert o.notes == ("called with 3 arguments: your function takes no 'dataset' parameter",)
+
+
+def test_a_huge_return_value_is_not_sent(sandbox):
+    src = "import numpy as np\ndef softmax(x):\n    return np.zeros(10**6)\n"
+    r = run(sandbox, module(src), [softmax_call(max_elems=100)])
+    v = r.outcomes["softmax:x"].value
+    assert v.array is None and v.shape == (1_000_000,) and v.repr == "(too large: 1000000 values)"
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def test_failing_top_level_code_is_recorded_and_the_rest_still_loads(sandbox):
+    src = """
+    import numpy as np
+    print("loading")
+    test_softmax()          # top-level test code, defined below: NameError
+    def softmax(x):
+        return np.exp(x) / np.exp(x).sum(axis=-1, keepdims=True)
+    if __name__ == "__main__":
+        print("MAIN RAN")
+    """
+    r = run(sandbox, module(src), [softmax_call()])
+    assert r.outcomes["softmax:x"].status == "ok"
+    (u,) = r.load.unit_errors
+    assert u.where == "sub.py, line 4"
+    assert u.error.type == "NameError" and u.error.frames[0].code == "test_softmax()          # top-level test code, defined below: NameError"
+    assert "loading" in r.load.output and "MAIN RAN" not in r.load.output
+
+
+def test_a_syntax_error_in_test_code_does_not_lose_the_functions(sandbox):
+    src = "import numpy as np\ndef softmax(x):\n    return x / x.sum()\n\nprint 'done'\n"
+    r = run(sandbox, module(src), [softmax_call()])
+    assert r.outcomes["softmax:x"].status == "ok"
+    (u,) = r.load.unit_errors
+    assert u.where == "sub.py, line 5" and u.error.type == "SyntaxError"
+
+
+def test_missing_function_says_what_was_found(sandbox):
+    src = "def Softmax(x):\n    return x\ndef test_softmax():\n    pass\n"
+    r = run(sandbox, module(src, "q1_softmax.py"), [softmax_call()])
+    o = r.outcomes["softmax:x"]
+    assert o.status == "missing"
+    assert o.message == ("q1_softmax.py defines no function 'softmax' (found 'Softmax', 'test_softmax'). "
+                         "Did you mean 'Softmax'?")
+
+
+def test_not_implemented_placeholder_is_named(sandbox):
+    src = "def softmax(x):\n    ### YOUR CODE HERE\n    raise NotImplementedError\n"
+    r = run(sandbox, module(src, "q1_softmax.py"), [softmax_call()])
+    assert r.outcomes["softmax:x"].message == (
+        "softmax still raises NotImplementedError (q1_softmax.py, line 3): the starter placeholder is still there.")
+
+
+def test_missing_import_names_module_and_line_and_can_be_stubbed(sandbox):
+    src = "import numpy as np\nfrom sklearn.utils import shuffle\n" + GOOD
+    r = run(sandbox, module(src), [softmax_call()])
+    assert r.outcomes["softmax:x"].status == "ok"
+    (u,) = r.load.unit_errors
+    assert u.where == "sub.py, line 2" and u.error.message == "No module named 'sklearn'"
+    stubbed = Settings(load_timeout=5.0, cell_timeout=0.5, stub_modules=("sklearn",))
+    r = run(sandbox, module(src), [softmax_call()], settings=stubbed)
+    assert r.load.unit_errors == ()
+    assert "module 'sklearn' is not available here; an empty stand-in was used (allowed by the rubric)" in r.load.notes
+
+
+STANDIN = StarterModule(module="q1_softmax", path="q1_softmax.py", provides=("softmax",),
+                        text="import numpy as np\ndef softmax(x):\n    e = np.exp(x - x.max(-1, keepdims=True))\n"
+                             "    return e / e.sum(-1, keepdims=True)\n")
+GRADCHECK = StarterModule(module="q2_gradcheck", path="q2_gradcheck.py", text="def gradcheck_naive(f, x):\n    pass\n")
+
+
+def test_stand_ins_are_used_but_withheld_while_their_role_is_graded(sandbox):
+    q3 = """
+    import numpy as np
+    from q1_softmax import softmax
+    from q2_gradcheck import gradcheck_naive
+    def softmaxCostAndGradient(predicted, target, outputVectors, dataset):
+        y = softmax(outputVectors @ predicted)
+        return -np.log(y[target]), None, None
+    """
+    calls = [softmax_call(withhold=("q1_softmax",)),
+             Call(id="c", function="cost", args=(np.ones(3), 1, np.ones((4, 3)), Dataset(4)))]
+    r = run(sandbox, module(q3, "q3_word2vec.py"), calls, starter=(STANDIN, GRADCHECK))
+    assert r.outcomes["c"].status == "ok"
+    assert r.outcomes["c"].value.items[0].array == pytest.approx(np.log(4))
+    assert r.outcomes["softmax:x"].status == "missing"
+    assert "'q2_gradcheck' was not in the submission; the supplied stand-in was used" in r.load.notes
+
+
+def test_a_broken_student_helper_falls_back_to_the_stand_in(sandbox):
+    q3 = "from q2_gradcheck import gradcheck_naive\n" + GOOD
+    r = run(sandbox, module(q3, "q3_word2vec.py", ("q2_gradcheck.py", "def gradcheck_naive(f, x)\n    pass\n")),
+            [softmax_call()], starter=(GRADCHECK,))
+    assert r.outcomes["softmax:x"].status == "ok"
+    assert r.load.unit_errors == ()
+    assert ("q2_gradcheck.py does not parse (line 1: expected ':'); the supplied stand-in for 'q2_gradcheck' "
+            "was used instead") in r.load.notes
+
+
+def test_notebook_cells_run_one_by_one_with_a_budget(sandbox):
+    cells = (
+        Cell(0, "cell [1]", "import numpy as np\nget_ipython().run_line_magic('matplotlib', 'inline')", "%matplotlib inline"),
+        Cell(1, "cell [2]", "1 / 0", "1 / 0"),
+        Cell(2, "cell [3]", "def softmax(x):\n    return x\n", ""),
+        Cell(3, "cell [4]", "while True:\n    pass\n", ""),
+        Cell(4, "cell [5]", GOOD, GOOD),
+    )
+    nb = SourceFile(path="hw1.ipynb", text="", origin="hw1.ipynb", cells=cells)
+    sub = Submission(id="nb", source="hw1.ipynb", kind="notebook", files=(nb,))
+    r = run(sandbox, sub, [softmax_call()])
+    o = r.outcomes["softmax:x"]
+    assert o.status == "ok" and o.value.array.sum() == pytest.approx(2.0)  # the redefinition in cell [5] won
+    wheres = [u.where for u in r.load.unit_errors]
+    assert wheres == ["hw1.ipynb, cell [2]", "hw1.ipynb, cell [4]"]
+    assert r.load.unit_errors[0].error.frames[0].where == "hw1.ipynb, cell [2]"
+    assert r.load.unit_errors[1].error.message == (
+        "this code ran longer than 0.5 s and was stopped; the code after it still ran")
+
+
+# --------------------------------------------------------------------------- deaths
+
+
+@pytest.mark.parametrize("body, status, message", [
+    ("while True:\n        pass", "timeout",
+     "softmax did not return within 0.5 s on this input; it was stopped, this check scored 0 and the other checks still ran."),
+    ("import signal, time\n    signal.signal(signal.SIGTERM, signal.SIG_IGN)\n    time.sleep(60)", "timeout",
+     "softmax did not return within 0.5 s on this input; it was stopped, this check scored 0 and the other checks still ran."),
+    ("import os\n    os._exit(0)", "exited",
+     "the process running softmax exited (exit status 0, e.g. os._exit); this check scored 0 and the other checks ran in a fresh process."),
+    ("import ctypes\n    ctypes.string_at(0)", "crashed",
+     "the process running softmax died (a segmentation fault (SIGSEGV)); this check scored 0 and the other checks ran in a fresh process."),
+    ("import os, signal\n    os.kill(os.getpid(), signal.SIGKILL)", "crashed",
+     "the process running softmax died (killed (out of memory or a limit) (SIGKILL)); this check scored 0 and the other checks ran in a fresh process."),
+    ("sys.exit(3)", "raised", "softmax called sys.exit (sub.py, line 4); this check scored 0."),
+    ("return np.ones(10**10)", "raised", "softmax ran out of memory (sub.py, line 4) (the limit is set by the rubric)."),
+    ("return softmax(x)", "raised", "softmax recursed too deeply (sub.py, line 4)."),
+])
+def test_a_death_costs_only_its_own_call(sandbox, body, status, message):
+    src = f"import numpy as np\nimport sys\ndef softmax(x):\n    {body}\n"
+    calls = [softmax_call("softmax:a", timeout=0.5), softmax_call("softmax:b", timeout=0.5)]
+    good_after = Call(id="after", function="cost", args=(np.ones(2), 0, np.ones((2, 2)), Dataset(2)), timeout=2.0)
+    cost = "\ndef softmaxCostAndGradient(p, t, W, d):\n    return 1.0, p, W\n"
+    t0 = time.monotonic()
+    r = run(sandbox, module(src + cost), calls + [good_after])
+    assert time.monotonic() - t0 < 10
+    assert r.outcomes["softmax:a"].status == status
+    assert r.outcomes["softmax:a"].message == message
+    assert r.outcomes["softmax:b"].status == status  # a fresh child, the same fate
+    assert r.outcomes["after"].status == "ok"  # and the next function still graded
+    # The slot is healthy for the next submission.
+    assert run(sandbox, module(GOOD), [softmax_call()]).outcomes["softmax:x"].status == "ok"
+
+
+def test_output_floods_are_capped(sandbox):
+    src = GOOD + "\nimport sys\nfor i in range(200000):\n    print('spam' * 20)\n"
+    r = run(sandbox, module(src), [softmax_call()])
+    assert r.outcomes["softmax:x"].status == "ok"
+    assert 60_000 < len(r.load.output) <= 64 * 1024
+
+
+def test_closing_stdout_and_stderr_does_not_break_the_channel(sandbox):
+    src = GOOD + "\nimport os\nos.close(1)\nos.close(2)\n"
+    r = run(sandbox, module(src), [softmax_call()])
+    assert r.outcomes["softmax:x"].status == "ok"
+
+
+def test_a_hung_import_costs_the_load_unit_only(sandbox):
+    src = GOOD + "\nimport signal, time\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\ntime.sleep(30)\n"
+    settings = Settings(load_timeout=1.0, cell_timeout=0.3)
+    t0 = time.monotonic()
+    r = run(sandbox, module(src), [softmax_call()], settings=settings)
+    assert time.monotonic() - t0 < 8
+    assert r.outcomes["softmax:x"].status == "ok"
+    assert any("that code was skipped in a fresh process" in n for n in r.load.notes)
+
+
+# --------------------------------------------------------------------------- leftovers and poisoning
+
+
+def _pids_of_uid(uid: int) -> list[int]:
+    pids = []
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/status") as f:
+                    for line in f:
+                        if line.startswith("Uid:") and int(line.split()[1]) == uid:
+                            pids.append(int(name))
+            except OSError:
+                pass
+    return pids
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="per-slot uids exist only when the grader runs as root")
+def test_daemons_and_fork_bombs_are_killed_with_their_submission(sandbox):
+    daemon = GOOD + textwrap.dedent("""
+    import os, time
+    if os.fork() == 0:
+        os.setsid()
+        if os.fork() == 0:
+            time.sleep(600)
+        os._exit(0)
+    """)
+    bomb = GOOD + textwrap.dedent("""
+    import os
+    def softmaxCostAndGradient(p, t, W, d):
+        while True:
+            try:
+                os.fork()
+            except OSError:
+                pass
+    """)
+    run(sandbox, module(daemon), [softmax_call()])
+    assert _pids_of_uid(sandbox.uid) == []
+    t0 = time.monotonic()
+    r = run(sandbox, module(bomb), [Call(id="c", function="cost", args=(np.ones(2), 0, np.ones((2, 2)), Dataset(2)), timeout=1.0)])
+    assert r.outcomes["c"].status == "timeout"
+    assert time.monotonic() - t0 < 15
+    assert _pids_of_uid(sandbox.uid) == []
+
+
+def test_a_poisoned_interpreter_does_not_reach_the_next_submission(sandbox):
+    poison = GOOD + textwrap.dedent("""
+    import numpy, builtins, sys
+    numpy.exp = lambda x: 0 * x
+    numpy.allclose = lambda *a, **k: True
+    builtins.print = None
+    sys.modules['numpy'].sum = None
+    open('left_behind.txt', 'w').write('x')
+    """)
+    run(sandbox, module(poison), [softmax_call()])
+    probe = GOOD + textwrap.dedent("""
+    import os
+    LEFT = os.path.exists('left_behind.txt')
+    def softmaxCostAndGradient(p, t, W, d):
+        return float(LEFT), np.exp(p), np.ones(1) * np.sum(p)
+    """)
+    r = run(sandbox, module(probe), [Call(id="c", function="cost", args=(np.zeros(2), 0, np.ones((2, 2)), Dataset(2)))])
+    items = r.outcomes["c"].value.items
+    assert items[0].array == 0.0
+    assert items[1].array.tolist() == [1.0, 1.0]
+    assert items[2].array.tolist() == [0.0]
+
+
+# --------------------------------------------------------------------------- isolation (bubblewrap only)
+
+
+ISOLATED = [lv for lv in LEVELS if lv.startswith("bwrap")]
+
+
+@pytest.mark.parametrize("level", ISOLATED)
+def test_the_student_sees_no_grader_no_reference_and_no_network(level, tmp_path):
+    import grader
+
+    secret = tmp_path / "results"
+    secret.mkdir()
+    (secret / "grades.csv").write_text("alice,10\n")
+    probe = textwrap.dedent(f"""
+    import os, socket, sys
+    import numpy as np
+    found = []
+    for root, dirs, files in os.walk('/'):
+        if root.startswith(('/proc', '/sys', '/dev')):
+            dirs[:] = []
+            continue
+        for f in files:
+            if f in ('word2vec.toml', 'sandbox.py', 'checks.py', 'grades.csv') or (f == 'word2vec.py' and 'reference' in root):
+                found.append(os.path.join(root, f))
+    def net():
+        try:
+            socket.create_connection(('127.0.0.1', 22), timeout=1)
+            return 'connected'
+        except OSError as e:
+            return type(e).__name__
+    def softmax(x):
+        return np.array([len(found), os.getuid(), len(os.listdir('/proc'))], dtype=float)
+    NET = net()
+    try:
+        import grader as g
+        IMPORTED = 1.0
+    except ImportError:
+        IMPORTED = 0.0
+    def softmaxCostAndGradient(p, t, W, d):
+        return IMPORTED, np.frombuffer(NET.encode(), dtype=np.uint8), np.array(found[:3] and [1.0] or [0.0])
+    """)
+    with Sandbox(level, hide=[str(secret), os.path.dirname(grader.__file__)]) as sb:
+        r = run(sb, module(probe), [softmax_call(), Call(id="c", function="cost", args=(np.ones(2), 0, np.ones((2, 2)), Dataset(2)))])
+    n_found, uid, n_proc = r.outcomes["softmax:x"].value.array.tolist()
+    assert n_found == 0, r.load.output
+    if level == "bwrap":
+        assert uid == UID_BASE
+    items = r.outcomes["c"].value.items
+    assert items[0].array == 0.0  # `import grader` fails inside
+    assert bytes(items[1].array).decode() in ("OSError", "ConnectionRefusedError") or "Network" in bytes(items[1].array).decode()
+    assert bytes(items[1].array).decode() != "connected"
