@@ -478,6 +478,11 @@ class SubmissionResult:
         """Return every check result, in rubric order."""
         return tuple(c for q in self.questions for c in q.checks)
 
+    @staticmethod
+    def from_dict(d: Mapping[str, Any]) -> "SubmissionResult":
+        """Rebuild a result from its result.json document (sources and diffs are not in it)."""
+        return result_from_dict(d)
+
     def to_dict(self) -> dict[str, Any]:
         """Return the result.json document (schema "grader.result/1")."""
         return {
@@ -515,3 +520,72 @@ def _plain(obj: Any) -> Any:
     if isinstance(obj, float) and obj != obj:  # NaN is not JSON
         return None
     return obj
+
+
+# --------------------------------------------------------------------------- reading result.json back
+
+
+def _shown(d: Any) -> Shown | None:
+    if not isinstance(d, Mapping):
+        return None
+    shape = d.get("shape")
+    return Shown(type=str(d.get("type", "")), dtype=d.get("dtype"),
+                 shape=tuple(shape) if isinstance(shape, list) else None)
+
+
+def _error_info(d: Any) -> ErrorInfo | None:
+    if not isinstance(d, Mapping):
+        return None
+    frames = tuple(Frame(where=f.get("where", ""), line=int(f.get("line", 0)), code=f.get("code", ""),
+                         function=f.get("function", "")) for f in d.get("frames", []))
+    return ErrorInfo(type=d.get("type", ""), message=d.get("message", ""), frames=frames,
+                     traceback=d.get("traceback", ""))
+
+
+def _mismatch(d: Any) -> Mismatch | None:
+    if not isinstance(d, Mapping):
+        return None
+    worst = tuple(Element(index=tuple(e.get("index", ())), got=e.get("got"), expected=e.get("expected"),
+                          allowed=e.get("allowed")) for e in d.get("worst", []))
+    heat = d.get("heat")
+    return Mismatch(reason=d.get("reason", "values"), summary=d.get("summary", ""), n_bad=d.get("n_bad", 0),
+                    n_total=d.get("n_total", 0), worst=worst, max_abs=d.get("max_abs"), max_rel=d.get("max_rel"),
+                    heat=tuple(tuple(r) for r in heat) if isinstance(heat, list) else None)
+
+
+def check_from_dict(d: Mapping[str, Any], question: str) -> CheckResult:
+    """Rebuild a CheckResult from its result.json form."""
+    return CheckResult(
+        id=d["id"], question=question, status=d["status"], score=float(d["score"]),
+        max_score=float(d["max_score"]), message=d.get("message", ""), hint=d.get("hint"),
+        mistake=d.get("mistake"), visibility=d.get("visibility", "public"), case=d.get("case", ""),
+        got=_shown(d.get("got")), expected=_shown(d.get("expected")), mismatch=_mismatch(d.get("mismatch")),
+        error=_error_info(d.get("error")), notes=tuple(d.get("notes", ())))
+
+
+def result_from_dict(d: Mapping[str, Any]) -> SubmissionResult:
+    """Rebuild a SubmissionResult from result.json (sources and diffs are not in it)."""
+    questions = tuple(
+        QuestionResult(id=q["id"], title=q.get("title", q["id"]), score=float(q["score"]),
+                       max_score=float(q["max_score"]),
+                       checks=tuple(check_from_dict(c, q["id"]) for c in q.get("checks", ())))
+        for q in d.get("questions", ()))
+    load = d.get("load")
+    load_report = None
+    if isinstance(load, Mapping):
+        load_report = LoadReport(
+            modules=tuple(load.get("modules", ())), functions=dict(load.get("functions", {})),
+            unit_errors=tuple(UnitError(where=u.get("where", ""), error=_error_info(u.get("error")))
+                              for u in load.get("unit_errors", ())),
+            notes=tuple(load.get("notes", ())), output=load.get("output", ""))
+    canvas = d.get("canvas")
+    return SubmissionResult(
+        submission=d["submission"], rubric=d.get("rubric", ""), status=d["status"], score=float(d["score"]),
+        max_score=float(d["max_score"]), questions=questions, errors=tuple(d.get("errors", ())),
+        notes=tuple(d.get("notes", ())), load=load_report,
+        consistency=tuple(Consistency(**c) for c in d.get("consistency", ())),
+        isolation=d.get("isolation", ""), late=bool(d.get("late", False)), source=d.get("source", ""),
+        canvas=CanvasInfo(**canvas) if isinstance(canvas, Mapping) else None,
+        seconds=float(d.get("seconds", 0.0)), grader_version=d.get("grader_version", ""),
+        schema=d.get("schema", SCHEMA))
+

@@ -1,0 +1,243 @@
+"""Parse argv, pick prose or --json output, map errors to exit codes. No grading logic here."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Sequence, TextIO
+
+from . import __version__
+from .errors import ExitCode, GraderError, IsolationError, UsageError
+
+EPILOG = """exit codes: 0 done (check: every public check passed); 1 check: a public check failed;
+2 bad arguments, rubric or input path; 3 a bug in grader."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises UsageError (exit 2 with our message format) instead of exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="grader", description="Grade numerical homework in isolation, with feedback that teaches.",
+                epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--version", action="version", version=f"grader {__version__}")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    def common(sp: argparse.ArgumentParser) -> None:
+        sp.add_argument("--rubric", default=None, metavar="RUBRIC",
+                        help="rubric TOML file or built-in name (default: the built-in word2vec rubric)")
+        sp.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "bwrap-userns", "process"],
+                        help="how to isolate student code (default: the strongest available)")
+        sp.add_argument("--json", action="store_true", help="print results as JSON on standard output")
+
+    g = sub.add_parser("grade", help="grade a batch: a folder or .zip of submissions (or a Canvas download)",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    g.add_argument("submissions", metavar="SUBMISSIONS", help="folder or .zip whose entries are one submission each")
+    g.add_argument("--out", required=True, metavar="RESULTS", help="results folder (created if missing)")
+    g.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                   help="parallel slots (default: the number of cores)")
+    g.add_argument("--allow-unsandboxed", action="store_true",
+                   help="grade even where no filesystem isolation is available (student code could read your files)")
+    g.add_argument("--junit", metavar="FILE", help="also write JUnit XML for the batch")
+    common(g)
+
+    c = sub.add_parser("check", help="a student's self-check of one submission (public checks only)",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    c.add_argument("path", metavar="PATH", help="a .py file, a notebook, a folder or a .zip")
+    c.add_argument("--html", metavar="FILE", help="also write the HTML feedback report to FILE")
+    c.add_argument("--kit", metavar="DIR", help="check against a student kit (offline, no reference needed)")
+    c.add_argument("--no-color", action="store_true", help="no ANSI colours (also: NO_COLOR is set)")
+    common(c)
+
+    gs = sub.add_parser("gradescope", help="grade one submission inside Gradescope's autograder container")
+    gs.add_argument("--submission", default="/autograder/submission", metavar="DIR")
+    gs.add_argument("--results", default="/autograder/results/results.json", metavar="FILE")
+    gs.add_argument("--rubric", default=None, metavar="RUBRIC")
+    gs.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "bwrap-userns", "process"])
+
+    e = sub.add_parser("export", help="export a batch's results to an LMS format")
+    esub = e.add_subparsers(dest="format", metavar="FORMAT", parser_class=_Parser)
+    ec = esub.add_parser("canvas", help="Canvas gradebook import CSV")
+    ec.add_argument("results", metavar="RESULTS", help="results folder written by 'grader grade'")
+    ec.add_argument("--out", required=True, metavar="FILE.csv")
+    ec.add_argument("--roster", metavar="CSV", help="a gradebook CSV exported from Canvas, to fill student columns")
+    ec.add_argument("--assignment", default=None, metavar="NAME", help="assignment column header")
+    ej = esub.add_parser("junit", help="JUnit XML")
+    ej.add_argument("results", metavar="RESULTS")
+    ej.add_argument("--out", required=True, metavar="FILE.xml")
+    return p
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def _rubric(name: str | None):
+    from .rubric import load_rubric
+
+    return load_rubric(name)
+
+
+def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from . import batch, render, sandbox
+    from .export import json_line, write_junit
+    from .load import load_batch
+    from .pipeline import prepare
+
+    src = Path(args.submissions)
+    if not src.exists():
+        raise UsageError(f"SUBMISSIONS {str(src)!r} does not exist")
+    if not (src.is_dir() or src.suffix.lower() == ".zip"):
+        raise UsageError(f"SUBMISSIONS {str(src)!r} is neither a folder nor a .zip")
+    level = sandbox.choose(args.isolation)
+    if level == "process" and not args.allow_unsandboxed:
+        raise IsolationError(
+            "no filesystem isolation is available here (bubblewrap is missing or namespaces are disabled), "
+            "so student code could read and write your files; install bubblewrap, "
+            "or pass --allow-unsandboxed to grade anyway")
+    rubric = _rubric(args.rubric)
+    job = prepare(rubric)
+    results = Path(args.out)
+
+    def on_result(r) -> None:
+        if args.json:
+            out.write(json_line(r) + "\n")
+        else:
+            out.write(render.terminal_batch_line(r) + "\n")
+        out.flush()
+
+    stats = batch.grade_batch(load_batch(src, rubric.settings), results, job, jobs=args.jobs, isolation=level,
+                              hide=[str(src.resolve())], on_result=on_result)
+    if args.junit:
+        write_junit(batch.iter_results(results), Path(args.junit))
+    slow = ", ".join(f"{sid} {s:.2f} s" for s, sid in stats.slowest)
+    line = (f"graded {stats.graded}, errors {stats.errors}, unchanged {stats.skipped} in {stats.seconds:.1f} s "
+            f"(isolation: {level}); results in {results}" + (f"; slowest: {slow}" if slow else ""))
+    err.write(line + "\n")
+    return ExitCode.OK
+
+
+def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from . import render
+    from .load import load
+    from .pipeline import grade, prepare
+    from .sandbox import Sandbox
+
+    path = Path(args.path)
+    if not path.exists():
+        raise UsageError(f"PATH {str(path)!r} does not exist")
+    if args.kit:
+        from .kit import load_kit
+
+        rubric, cases = load_kit(Path(args.kit))
+        job = prepare(rubric, public_only=True, cases=cases)
+    else:
+        job = prepare(_rubric(args.rubric), public_only=True)
+    submission = load(path, job.rubric.settings)
+    with Sandbox(args.isolation, allow=job.rubric.settings.allow_packages) as sb:
+        result = grade(submission, job, sb)
+    if args.html:
+        from .batch import write_atomic
+
+        write_atomic(Path(args.html), render.report(result, rubric_title=job.rubric.title))
+    if args.json:
+        out.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        color = not args.no_color and "NO_COLOR" not in os.environ and out.isatty()
+        out.write(render.terminal(result, color=color))
+        if args.html:
+            out.write(f"report written to {args.html}\n")
+    passed = result.status == "graded" and all(c.status == "pass" for c in result.checks())
+    return ExitCode.OK if passed else ExitCode.CHECK_FAILED
+
+
+def _cmd_gradescope(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .export import gradescope_results
+    from .load import load
+    from .pipeline import grade, prepare
+    from .sandbox import Sandbox
+
+    t0 = time.monotonic()
+    sub_dir = Path(args.submission)
+    if not sub_dir.exists():
+        raise UsageError(f"--submission {str(sub_dir)!r} does not exist")
+    job = prepare(_rubric(args.rubric))
+    submission = load(sub_dir, job.rubric.settings)
+    with Sandbox(args.isolation, allow=job.rubric.settings.allow_packages, hide=[str(Path(args.results).parent)]) as sb:
+        result = grade(submission, job, sb)
+    doc = gradescope_results(result, execution_time=time.monotonic() - t0)
+    from .batch import write_atomic
+
+    write_atomic(Path(args.results), json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    err.write(f"score {result.score:g} / {result.max_score:g}; results written to {args.results}\n")
+    return ExitCode.OK
+
+
+def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .batch import iter_results
+    from .export import write_canvas_csv, write_junit
+
+    if args.format is None:
+        raise UsageError("export needs a FORMAT: canvas or junit (see 'grader export --help')")
+    results = Path(args.results)
+    if not results.is_dir():
+        raise UsageError(f"RESULTS {str(results)!r} is not a results folder")
+    if not any(results.glob("*/result.json")):
+        raise UsageError(f"RESULTS {str(results)!r} holds no result.json; run 'grader grade' first")
+    if args.format == "canvas":
+        assignment = args.assignment or _rubric(None).title
+        if args.roster and not Path(args.roster).is_file():
+            raise UsageError(f"--roster {args.roster!r} does not exist")
+        write_canvas_csv(iter_results(results), Path(args.out), assignment=assignment, roster=args.roster)
+    else:
+        write_junit(iter_results(results), Path(args.out))
+    err.write(f"wrote {args.out}\n")
+    return ExitCode.OK
+
+
+COMMANDS = {"grade": _cmd_grade, "check": _cmd_check, "gradescope": _cmd_gradescope, "export": _cmd_export}
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
+    """Run the ``grader`` command; return its exit code (never raises, never calls sys.exit).
+
+    Parameters
+    ----------
+    argv : sequence of str, optional
+        Arguments without the program name (default: ``sys.argv[1:]``).
+    out, err : text streams, optional
+        Where results and messages go (default: standard output and error).
+    """
+    out = out or sys.stdout
+    err = err or sys.stderr
+    parser = _parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command is None:
+            parser.print_help(out)
+            return ExitCode.USAGE
+        return int(COMMANDS[args.command](args, out, err))
+    except GraderError as e:
+        err.write(f"error: {e.format_message()}\n")
+        return int(e.exit_code)
+    except KeyboardInterrupt:
+        err.write("interrupted: results written so far are kept; run the same command again to finish\n")
+        return 130
+    except SystemExit as e:  # --help and --version
+        return int(e.code or 0)
+    except BaseException as e:  # noqa: BLE001 - a bug: say so, with the traceback
+        err.write(traceback.format_exc())
+        err.write(f"error: this is a bug in grader {__version__}: {type(e).__name__}: {e}\n")
+        return ExitCode.BUG
+
+
+def console_main() -> None:
+    """Entry point of the ``grader`` console script."""
+    sys.exit(main())

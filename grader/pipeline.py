@@ -1,0 +1,96 @@
+"""Grade one submission: run it in the sandbox, judge each check, score by the rubric."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from types import ModuleType
+from typing import Mapping
+
+from . import cases as _cases
+from . import checks as _checks
+from .model import Call, Case, CheckResult, CheckSpec, Rubric, Submission, SubmissionResult
+from .sandbox import Sandbox
+from .score import score
+
+
+@dataclass(frozen=True)
+class Job:
+    """What every submission of a batch is graded against; built once per rubric.
+
+    The cases' expected values live here, in the grader's process only.
+    """
+
+    rubric: Rubric
+    reference: ModuleType | None
+    cases: Mapping[str, Case]
+    calls: tuple[Call, ...]
+    public_only: bool = False
+
+
+def public_rubric(rubric: Rubric) -> Rubric:
+    """Return ``rubric`` with only its public checks (a student's self-check)."""
+    questions = []
+    for q in rubric.questions:
+        checks = tuple(c for c in q.checks if c.visibility == "public")
+        if checks:
+            questions.append(replace(q, checks=checks))
+    return replace(rubric, questions=tuple(questions))
+
+
+def prepare(rubric: Rubric, *, public_only: bool = False, cases: Mapping[str, Case] | None = None,
+            reference: ModuleType | None = None) -> Job:
+    """Build the cases (inputs and expected values) and the calls for ``rubric``.
+
+    Parameters
+    ----------
+    rubric : Rubric
+        The rubric to grade against.
+    public_only : bool
+        Keep only public checks (``grader check``).
+    cases : mapping, optional
+        Ready-made cases (a student kit brings its own expected values); built from
+        the reference when None.
+    reference : module, optional
+        The reference module, when the caller already loaded it.
+    """
+    if public_only:
+        rubric = public_rubric(rubric)
+    if cases is None:
+        reference = reference if reference is not None else _cases.load_reference(rubric)
+        cases = _cases.build(rubric, reference)
+    calls = tuple(_cases.plan(rubric, cases))
+    return Job(rubric=rubric, reference=reference, cases=cases, calls=calls, public_only=public_only)
+
+
+def _not_run(spec: CheckSpec, message: str) -> CheckResult:
+    return CheckResult(id=spec.id, question=spec.question, status="error", score=0.0, max_score=spec.points,
+                       message=message, visibility=spec.visibility)
+
+
+def grade(submission: Submission, job: Job, sandbox: Sandbox | None) -> SubmissionResult:
+    """Grade ``submission``: every verdict is computed here, from the plain arrays the sandbox returned.
+
+    Never raises for a student's fault: a submission that cannot be loaded or run
+    gets status "error" with the reason, and a check whose call failed gets status
+    "error" with a message saying what happened.
+    """
+    t0 = time.monotonic()
+    rubric = job.rubric
+    if submission.error or sandbox is None:
+        message = f"not graded: {submission.error or 'no sandbox'}"
+        results = [_not_run(c, message) for c in rubric.checks()]
+        return score(rubric, submission, None, results, public_only=job.public_only)
+    run = sandbox.run(submission, job.calls, functions=rubric.functions, starter=rubric.starter,
+                      settings=rubric.settings)
+    results = []
+    for spec in rubric.checks():
+        case = job.cases.get(spec.case)
+        outcome = run.outcomes.get(f"{spec.function}:{spec.case}")
+        if case is None:
+            results.append(_not_run(spec, f"the case {spec.case!r} is not available"))
+            continue
+        results.append(_checks.judge(spec, case, outcome, rubric, job.reference))
+    consistency = _checks.consistency(rubric, job.cases, run.outcomes)
+    result = score(rubric, submission, run, results, consistency=consistency, public_only=job.public_only)
+    return replace(result, seconds=time.monotonic() - t0)

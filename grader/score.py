@@ -1,0 +1,85 @@
+"""Sum CheckResults into question and submission scores: SubmissionResult."""
+
+from __future__ import annotations
+
+from typing import Iterable, Sequence
+
+from . import __version__
+from .model import (
+    CheckResult,
+    Consistency,
+    QuestionResult,
+    Rubric,
+    RunReport,
+    Submission,
+    SubmissionResult,
+)
+
+
+def _round(x: float) -> float:
+    """Round a score to 6 decimals so that sums of halves and tenths print cleanly."""
+    return round(float(x) + 0.0, 6)
+
+
+def score(rubric: Rubric, submission: Submission, run: RunReport | None, results: Iterable[CheckResult], *,
+          consistency: Sequence[Consistency] = (), public_only: bool = False) -> SubmissionResult:
+    """Build the SubmissionResult: a question's score is the sum of its checks', the submission's of its questions'.
+
+    Parameters
+    ----------
+    rubric : Rubric
+        The rubric graded against; its question order is kept.
+    submission : Submission
+        The submission (for its id, notes, files and Canvas identity).
+    run : RunReport or None
+        What the sandbox reported; None when the submission could not be run at all.
+    results : iterable of CheckResult
+        One result per graded check.
+    consistency : sequence of Consistency
+        Self-consistency findings (informative).
+    public_only : bool
+        True for a student's self-check: only public checks count toward ``max_score``.
+    """
+    by_id = {r.id: r for r in results}
+    questions = []
+    for q in rubric.questions:
+        checks = tuple(by_id[c.id] for c in q.checks if c.id in by_id)
+        if public_only and not checks:
+            continue
+        questions.append(QuestionResult(
+            id=q.id, title=q.title,
+            score=_round(sum(c.score for c in checks)),
+            max_score=_round(sum(c.max_score for c in checks)),
+            checks=checks))
+    total = _round(sum(q.score for q in questions))
+    max_total = _round(sum(q.max_score for q in questions))
+    errors = []
+    status = "graded"
+    if submission.error:
+        status = "error"
+        errors.append(submission.error)
+    elif run is not None and run.error and not any(o.status == "ok" for o in run.outcomes.values()):
+        status = "error"
+        errors.append(f"the grader could not run this submission: {run.error}")
+    notes = list(submission.notes)
+    if run is not None:
+        notes += [n for n in run.load.notes if n not in notes]
+    return SubmissionResult(
+        submission=submission.id,
+        rubric=rubric.name,
+        status=status,
+        score=total if status == "graded" else 0.0,
+        max_score=max_total,
+        questions=tuple(questions),
+        errors=tuple(errors),
+        notes=tuple(notes),
+        load=run.load if run is not None else None,
+        consistency=tuple(consistency),
+        isolation=run.isolation if run is not None else "",
+        late=submission.late,
+        source=submission.source,
+        canvas=submission.canvas,
+        files=submission.files,
+        seconds=run.seconds if run is not None else 0.0,
+        grader_version=__version__,
+    )
