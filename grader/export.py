@@ -1,0 +1,617 @@
+"""Write decided results for other tools: grades.csv, Gradescope results.json, Canvas CSV, JUnit XML, JSON lines.
+
+Like the renderers, exporters never decide anything: scores, statuses and messages come
+from the :class:`~grader.model.SubmissionResult`, and the words a student reads are the
+same as in the terminal and the report (:func:`grader.terminal.explain_lines`).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass
+from typing import Any, Iterable, Mapping
+
+from .errors import UsageError
+from .model import CheckResult, SubmissionResult
+from .render import consistency_verdicts
+from .terminal import counts, explain_lines, num
+
+__all__ = [
+    "GRADES_COLUMNS",
+    "grades_row",
+    "write_grades_csv",
+    "gradescope_results",
+    "GRADESCOPE_SCHEMA",
+    "CANVAS_COLUMNS",
+    "CanvasExport",
+    "write_canvas_csv",
+    "write_junit",
+    "json_line",
+]
+
+PathLike = str | os.PathLike
+
+# --------------------------------------------------------------------------- CSV helpers
+
+_FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(text: str) -> str:
+    """Return a text cell that a spreadsheet will not run as a formula (OWASP's advice: prefix ``'``).
+
+    >>> _cell("alice"), _cell("=HYPERLINK(1)")
+    ('alice', "'=HYPERLINK(1)")
+    """
+    text = str(text)
+    return "'" + text if text.startswith(_FORMULA) else text
+
+
+# --------------------------------------------------------------------------- grades.csv
+
+#: Columns of grades.csv: the four of contract.md, then ``late`` ("true"/"false").
+GRADES_COLUMNS = ("id", "score", "max_score", "status", "late")
+
+
+def grades_row(result: SubmissionResult) -> list[str]:
+    """Return one grades.csv row: id, score, max_score, status, late.
+
+    >>> from grader.model import SubmissionResult
+    >>> grades_row(SubmissionResult("alice", "r", "graded", 7.5, 10.0))
+    ['alice', '7.5', '10', 'graded', 'false']
+    """
+    return [
+        _cell(result.submission),
+        num(result.score),
+        num(result.max_score),
+        result.status,
+        "true" if result.late else "false",
+    ]
+
+
+def write_grades_csv(results: Iterable[SubmissionResult], path: PathLike) -> int:
+    """Write grades.csv: a header, then one row per submission, as the results come.
+
+    The columns are ``id,score,max_score,status`` (contract.md) followed by ``late``.
+    Numbers have at most 4 decimals and no trailing zeros (``7.5``, ``10``).  A text cell
+    that starts like a spreadsheet formula gets a leading ``'``.  Lines end with ``\\n``.
+
+    Parameters
+    ----------
+    results : iterable of SubmissionResult
+        Consumed once; each row is written (and flushed) as it comes.
+    path : str or path-like
+        The file to write (replaced).
+
+    Returns
+    -------
+    int
+        The number of rows written, header excluded.
+    """
+    n = 0
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(GRADES_COLUMNS)
+        for r in results:
+            w.writerow(grades_row(r))
+            f.flush()
+            n += 1
+    return n
+
+
+# --------------------------------------------------------------------------- Gradescope
+
+_GS_VISIBILITY = ["hidden", "after_due_date", "after_published", "visible"]
+_GS_FORMAT = ["text", "html", "simple_format", "md", "ansi"]
+
+#: JSON Schema (draft 2020-12) of Gradescope's ``results.json``, written from Gradescope's
+#: "Autograder Specifications" (gradescope-autograders.readthedocs.io/en/latest/specs/,
+#: section "Output format", with "Output String Formatting" and "Test case status").
+#: Unknown keys are refused so that a typo cannot pass silently.
+GRADESCOPE_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "Gradescope autograder results.json",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "score": {"type": "number", "description": "Overrides the total of the tests' scores."},
+        "execution_time": {"type": "number", "minimum": 0, "description": "Seconds."},
+        "output": {"type": "string"},
+        "output_format": {"enum": _GS_FORMAT},
+        "test_output_format": {"enum": _GS_FORMAT},
+        "test_name_format": {"enum": _GS_FORMAT},
+        "visibility": {"enum": _GS_VISIBILITY},
+        "stdout_visibility": {"enum": _GS_VISIBILITY},
+        "extra_data": {"type": "object"},
+        "tests": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "score": {"type": "number"},
+                    "max_score": {"type": "number"},
+                    "status": {"enum": ["passed", "failed"]},
+                    "name": {"type": "string"},
+                    "name_format": {"enum": _GS_FORMAT},
+                    "number": {"type": "string"},
+                    "output": {"type": "string"},
+                    "output_format": {"enum": _GS_FORMAT},
+                    "tags": {"type": "array", "items": {"type": "string"}},
+                    "visibility": {"enum": _GS_VISIBILITY},
+                    "extra_data": {"type": "object"},
+                },
+            },
+        },
+        "leaderboard": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["name", "value"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "value": {"type": ["number", "string"]},
+                    "order": {"enum": ["asc", "desc"]},
+                },
+            },
+        },
+    },
+    # "score: optional, but required if not on each test case"; "tests: required if no top-level score".
+    "anyOf": [
+        {"required": ["score"]},
+        {"required": ["tests"], "properties": {"tests": {"items": {"required": ["score"]}}}},
+    ],
+}
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+#: Most characters of a check's printed output put in a Gradescope test's output.
+GRADESCOPE_OUTPUT_CHARS = 2000
+#: Most traceback lines put in a Gradescope test's output.
+GRADESCOPE_TRACEBACK_LINES = 30
+
+
+def _md(text: str) -> str:
+    """Escape text for Markdown: HTML special characters as entities, Markdown punctuation with ``\\``.
+
+    >>> _md("<b>*x*</b>")
+    '&lt;b&gt;\\\\*x\\\\*&lt;/b&gt;'
+    """
+    t = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_SPECIAL.sub(r"\\\1", t).replace("\r", " ").replace("\n", " ")
+
+
+def _fence(text: str, info: str = "text") -> str:
+    """Return text as a fenced Markdown code block that its content cannot close.
+
+    >>> print(_fence("a ``` b"))
+    ````text
+    a ``` b
+    ````
+    """
+    longest = max((len(m) for m in re.findall(r"`+", text)), default=0)
+    fence = "`" * max(3, longest + 1)
+    return f"{fence}{info}\n{text.rstrip()}\n{fence}"
+
+
+def _gs_test(number: str, check: CheckResult, question: str) -> dict[str, Any]:
+    """Return one Gradescope test for one check."""
+    lines = explain_lines(check, traceback_lines=GRADESCOPE_TRACEBACK_LINES)
+    hint = None
+    if check.visibility == "public" and check.hint:
+        lines = [ln for ln in lines if ln != f"Likely mistake: {check.hint}"]
+        hint = check.hint
+    parts = [_fence("\n".join(lines))]
+    if hint:
+        parts.append(f"**Likely mistake:** {_md(hint)}")
+    if check.visibility == "public" and check.output:
+        shown = check.output[:GRADESCOPE_OUTPUT_CHARS]
+        more = len(check.output) - len(shown)
+        parts.append("What your code printed during this check:")
+        parts.append(_fence(shown))
+        if more:
+            parts.append(f"… {more} more characters not shown; run your code yourself to see all of it.")
+    tags = [question]
+    if check.visibility == "public" and check.mistake:
+        tags.append(check.mistake)
+    extra: dict[str, Any] = {"id": check.id, "question": question, "status": check.status}
+    if check.mistake:
+        extra["mistake"] = check.mistake
+    if check.error is not None:
+        extra["error_type"] = check.error.type
+    return {
+        "name": check.id,
+        "number": number,
+        "score": check.score,
+        "max_score": check.max_score,
+        "status": "passed" if check.status == "pass" else "failed",
+        "output": "\n\n".join(parts),
+        "output_format": "md",
+        "tags": tags,
+        "visibility": "after_published" if check.visibility == "hidden" else "visible",
+        "extra_data": extra,
+    }
+
+
+def gradescope_results(
+    result: SubmissionResult, *, execution_time: float, stdout_visibility: str = "hidden"
+) -> dict[str, Any]:
+    """Return Gradescope's ``results.json`` document for one submission.
+
+    Follows Gradescope's "Autograder Specifications" (see :data:`GRADESCOPE_SCHEMA`):
+    the top level has ``score`` (the submission's), ``execution_time`` (whole seconds),
+    ``output`` (Markdown: score, problems, notes, self-consistency), ``output_format``
+    ``"md"``, ``visibility`` ``"visible"``, ``stdout_visibility`` and ``extra_data``;
+    ``tests`` has one entry per check, numbered ``"<question>.<check>"`` from 1, with its
+    score, ``status`` ``"passed"``/``"failed"``, the explanation of ``style.md`` in a code
+    block, tags (question id, mistake id) and ``extra_data`` (check id, status, mistake,
+    error type).  A hidden check is ``"after_published"`` and shows only its status,
+    points and one-line message; a public one is ``"visible"``.  A submission that could
+    not be graded gets score 0, no tests, and its errors in ``output``.
+
+    Student text is Markdown-escaped or put in code blocks it cannot close.
+
+    Parameters
+    ----------
+    result : SubmissionResult
+        The decided result.
+    execution_time : float
+        Seconds the grading took.
+    stdout_visibility : str, optional
+        Who sees the autograder's own standard output: ``"hidden"`` (default),
+        ``"after_due_date"``, ``"after_published"`` or ``"visible"``.
+
+    Returns
+    -------
+    dict
+        JSON-ready; valid against :data:`GRADESCOPE_SCHEMA`.
+    """
+    if stdout_visibility not in _GS_VISIBILITY:
+        raise UsageError(f"stdout_visibility must be one of {', '.join(_GS_VISIBILITY)}, not {stdout_visibility!r}")
+    extra = {
+        "schema": result.schema,
+        "submission": result.submission,
+        "rubric": result.rubric,
+        "status": result.status,
+        "isolation": result.isolation,
+        "grader_version": result.grader_version,
+    }
+    doc: dict[str, Any] = {
+        "score": result.score if result.status == "graded" else 0.0,
+        "execution_time": max(0, int(round(execution_time))),
+        "output_format": "md",
+        "visibility": "visible",
+        "stdout_visibility": stdout_visibility,
+        "extra_data": extra,
+    }
+    if result.status == "error":
+        problems = "\n".join(f"- {_md(e)}" for e in result.errors) or "- no reason was recorded"
+        doc["output"] = f"**This submission could not be graded.**\n\n{problems}"
+        doc["tests"] = []
+        return _finite(doc)
+
+    n = counts(result.checks())
+    parts = [
+        f"**Score: {num(result.score)} / {num(result.max_score)}** "
+        f"({n['pass']} of {sum(n.values())} checks passed)"
+    ]
+    if result.errors:
+        parts.append("**Problems with this submission**\n\n" + "\n".join(f"- {_md(e)}" for e in result.errors))
+    unit_errors = result.load.unit_errors if result.load else ()
+    if unit_errors:
+        items = []
+        for ue in unit_errors:
+            items.append(f"- {_md(ue.where)}: {_md(ue.error.type)}: {_md(ue.error.message)}")
+        parts.append("**These parts of your code failed while loading** (the rest still ran)\n\n" + "\n".join(items))
+    if result.notes:
+        parts.append("**Notes**\n\n" + "\n".join(f"- {_md(x)}" for x in result.notes))
+    verdicts = consistency_verdicts(result)
+    if verdicts:
+        parts.append("**Does your gradient match your own cost?**\n\n" + "\n".join(f"- {_md(v.headline)}" for v in verdicts))
+    if any(c.visibility == "hidden" for c in result.checks()):
+        parts.append("Hidden checks are shown once grades are published.")
+    doc["output"] = "\n\n".join(parts)
+    tests = []
+    for qi, q in enumerate(result.questions, start=1):
+        for ci, c in enumerate(q.checks, start=1):
+            tests.append(_gs_test(f"{qi}.{ci}", c, q.id))
+    doc["tests"] = tests
+    return _finite(doc)
+
+
+# --------------------------------------------------------------------------- Canvas
+
+#: The student columns of a Canvas gradebook import, in order.
+CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "SIS Login ID", "Section")
+_TITLE_AND_ID = re.compile(r"\A(.*)\s+\((\d+)\)\Z", re.S)
+
+
+@dataclass(frozen=True)
+class CanvasExport:
+    """What :func:`write_canvas_csv` wrote, and what it could not place."""
+
+    rows: int  #: student rows written
+    assignment: str  #: the assignment column's header
+    unmatched: tuple[str, ...] = ()  #: submissions left out: no Canvas id and no roster row
+    not_in_roster: tuple[str, ...] = ()  #: written by their Canvas id, but absent from the roster
+    ungraded: tuple[str, ...] = ()  #: status "error": written with their score, 0
+
+
+def _read_roster(path: PathLike) -> tuple[list[str], list[dict[str, str]]]:
+    """Read a gradebook CSV exported from Canvas: its header and its student rows."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    if not rows or len(rows[0]) < 2 or "Student" not in rows[0][0] or "ID" not in rows[0][1]:
+        raise UsageError(
+            f"roster {os.fspath(path)}: not a gradebook exported from Canvas "
+            f"(its first columns must be 'Student' and 'ID')"
+        )
+    header = [h.strip() for h in rows[0]]
+    students = []
+    for row in rows[1:]:
+        rec = {h: (row[i].strip() if i < len(row) else "") for i, h in enumerate(header)}
+        # Skip Canvas's "Points Possible" row, posting-policy rows and blank lines: they have no user id.
+        if "Points Possible" in rec.get("Student", "") or not rec.get("ID"):
+            continue
+        students.append(rec)
+    return header, students
+
+
+def _assignment_header(assignment: str, roster_header: list[str]) -> str:
+    """Return the assignment column's header: ``Name (id)`` from the roster when it has that column."""
+    if _TITLE_AND_ID.match(assignment):
+        return assignment
+    same = [h for h in roster_header if (m := _TITLE_AND_ID.match(h)) and m.group(1).strip() == assignment.strip()]
+    return same[0] if len(same) == 1 else assignment
+
+
+def write_canvas_csv(
+    results: Iterable[SubmissionResult],
+    path: PathLike,
+    *,
+    assignment: str,
+    roster: PathLike | None = None,
+) -> CanvasExport:
+    """Write a CSV that Canvas's gradebook import accepts, one row per student.
+
+    Format (sources: Canvas Instructor Guide, "How do I import grades in the
+    Gradebook?", community.canvaslms.com/t5/Instructor-Guide/How-do-I-import-grades-in-the-Gradebook/ta-p/807;
+    and Canvas's importer, ``app/models/gradebook_importer.rb`` in instructure/canvas-lms,
+    which accepts a header starting ``Student, ID[, SIS User ID], SIS Login ID, Section``,
+    reads an optional row whose first cell contains ``Points Possible``, and matches an
+    assignment column by the id in ``Name (id)``, else by its exact name, else creates it):
+
+    ====================  =========================================================
+    column                content
+    ====================  =========================================================
+    ``Student``           the roster's name; without a roster, the name of the
+                          Canvas download (``smithjohn``) or the submission id
+    ``ID``                the Canvas user id: Canvas matches students by it
+    ``SIS User ID``       from the roster, else empty
+    ``SIS Login ID``      from the roster, else empty
+    ``Section``           from the roster, else empty
+    ``<assignment>``      the score, at most 4 decimals
+    ====================  =========================================================
+
+    The second row is ``Points Possible`` with the assignment's maximum score (Canvas uses
+    it when the import creates the assignment).  The assignment header is ``assignment``
+    as given; when it has no ``(id)`` and the roster has exactly one column
+    ``<assignment> (<id>)``, that header is used, so the scores land in the existing
+    assignment rather than in a new one.
+
+    Matching: a submission with a Canvas id (``result.canvas.user_id``, from a Canvas bulk
+    download) is that Canvas user.  A submission without one is looked up in the roster
+    by its submission id, against the roster's ``ID``, then ``SIS Login ID`` (ignoring
+    case), then ``SIS User ID``: name a file ``<login>.py`` and it lands on that student.
+    A submission with neither is left out and listed in :attr:`CanvasExport.unmatched`.
+    Every Canvas user id appears once: two submissions of the same student raise
+    :class:`~grader.errors.UsageError`, naming both, before anything is written.  Roster
+    students without a submission are not written (Canvas leaves their grades unchanged).
+
+    Parameters
+    ----------
+    results : iterable of SubmissionResult
+        The batch's results.
+    path : str or path-like
+        The CSV to write (replaced).
+    assignment : str
+        The assignment's name in Canvas, optionally with its id: ``Word2vec softmax (12345)``.
+    roster : str or path-like, optional
+        A gradebook CSV exported from Canvas, to fill the name, SIS and section columns.
+
+    Returns
+    -------
+    CanvasExport
+        Counts and the submissions that could not be placed.
+
+    Raises
+    ------
+    UsageError
+        The roster is not a Canvas gradebook export, or two submissions are the same student.
+    """
+    header: list[str] = []
+    students: list[dict[str, str]] = []
+    if roster is not None:
+        header, students = _read_roster(roster)
+    by_id = {s["ID"]: s for s in students}
+    by_login = {s.get("SIS Login ID", "").casefold(): s for s in students if s.get("SIS Login ID")}
+    by_sis = {s.get("SIS User ID", ""): s for s in students if s.get("SIS User ID")}
+
+    rows: dict[str, tuple[list[str], str]] = {}  # user id -> (row, submission)
+    unmatched, not_in_roster, ungraded = [], [], []
+    top = 0.0
+    for r in results:
+        student: dict[str, str] | None = None
+        uid = r.canvas.user_id if r.canvas and r.canvas.user_id else ""
+        if uid:
+            student = by_id.get(uid)
+            if student is None and roster is not None:
+                not_in_roster.append(r.submission)
+        else:
+            student = by_id.get(r.submission) or by_login.get(r.submission.casefold()) or by_sis.get(r.submission)
+            if student is None:
+                unmatched.append(r.submission)
+                continue
+            uid = student["ID"]
+        if uid in rows:
+            raise UsageError(
+                f"Canvas user {uid} has two submissions, {rows[uid][1]!r} and {r.submission!r}: "
+                "remove one of them from the results and export again"
+            )
+        if student is not None:
+            cells = [student.get(c, "") for c in CANVAS_COLUMNS]
+        else:
+            name = r.canvas.name if r.canvas and r.canvas.name else r.submission
+            cells = [name, uid, "", "", ""]
+        if r.status == "error":
+            ungraded.append(r.submission)
+        top = max(top, r.max_score)
+        rows[uid] = ([_cell(c) for c in cells] + [num(r.score)], r.submission)
+
+    column = _assignment_header(assignment, header)
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow([*CANVAS_COLUMNS, column])
+        w.writerow(["Points Possible", "", "", "", "", num(top)])
+        for row, _ in rows.values():
+            w.writerow(row)
+    return CanvasExport(len(rows), column, tuple(unmatched), tuple(not_in_roster), tuple(ungraded))
+
+
+# --------------------------------------------------------------------------- JUnit XML
+
+_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+#: Most characters of a check's printed output put in ``<system-out>``.
+JUNIT_OUTPUT_CHARS = 65536
+
+
+def _xml(text: Any) -> str:
+    r"""Return text with the characters XML 1.0 cannot hold shown as escapes (``\x1b``).
+
+    >>> _xml("a\x00b\x1bc\ud800")
+    'a\\x00b\\x1bc\\ud800'
+    """
+    return _XML_INVALID.sub(
+        lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}",
+        str(text),
+    )
+
+
+def _testsuite(r: SubmissionResult) -> ET.Element:
+    """Return one ``<testsuite>`` for one submission."""
+    checks = r.checks()
+    n = counts(checks)
+    suite = ET.Element(
+        "testsuite",
+        {
+            "name": _xml(r.submission),
+            "tests": str(len(checks) if r.status == "graded" else 1),
+            "failures": str(n["fail"]),
+            "errors": str(n["error"] if r.status == "graded" else 1),
+            "skipped": "0",
+            "time": f"{r.seconds:.3f}",
+        },
+    )
+    props = ET.SubElement(suite, "properties")
+    for name, value in (
+        ("score", num(r.score)),
+        ("max_score", num(r.max_score)),
+        ("status", r.status),
+        ("late", "true" if r.late else "false"),
+        ("rubric", r.rubric),
+        ("grader_version", r.grader_version),
+    ):
+        ET.SubElement(props, "property", {"name": name, "value": _xml(value)})
+    if r.status == "error":
+        case = ET.SubElement(suite, "testcase", {"classname": _xml(r.submission), "name": "load"})
+        message = "; ".join(r.errors) or "could not be graded"
+        err = ET.SubElement(case, "error", {"message": _xml(message), "type": "SubmissionError"})
+        err.text = _xml("\n".join(r.errors))
+        return suite
+    for q in r.questions:
+        for c in q.checks:
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                {"classname": _xml(f"{r.submission}.{q.id}"), "name": _xml(c.id)},
+            )
+            if c.status != "pass":
+                tag = "failure" if c.status == "fail" else "error"
+                kind = c.error.type if c.error is not None and c.visibility == "public" else c.status
+                el = ET.SubElement(case, tag, {"message": _xml(c.message), "type": _xml(kind)})
+                el.text = _xml("\n".join(explain_lines(c)))
+            if c.output and c.visibility == "public":
+                out = ET.SubElement(case, "system-out")
+                out.text = _xml(c.output[:JUNIT_OUTPUT_CHARS])
+    return suite
+
+
+def write_junit(results: Iterable[SubmissionResult], path: PathLike) -> int:
+    """Write JUnit XML: one ``<testsuite>`` per submission, one ``<testcase>`` per check.
+
+    A failing check has a ``<failure>`` and an erroring one an ``<error>``, each with the
+    check's one-line message as ``message``, the error's type (or ``fail``) as ``type``,
+    and the explanation of ``style.md`` as text; what a public check printed is its
+    ``<system-out>``.  Hidden checks keep only status and message, as everywhere.  A
+    submission that could not be graded has one ``<testcase name="load">`` with an
+    ``<error>``.  The score, status and lateness are ``<properties>`` of the suite.
+
+    Characters that XML 1.0 cannot hold (control characters, lone surrogates) are written
+    as visible escapes, so the file is well-formed whatever the students printed.  Suites
+    are written as the results come; ``<testsuites>`` carries no totals for that reason.
+
+    Parameters
+    ----------
+    results : iterable of SubmissionResult
+        Consumed once.
+    path : str or path-like
+        The file to write (replaced).
+
+    Returns
+    -------
+    int
+        The number of suites written.
+    """
+    n = 0
+    with open(path, "w", encoding="utf-8") as f:
+        f.write('<?xml version="1.0" encoding="utf-8"?>\n<testsuites name="grader">\n')
+        for r in results:
+            el = _testsuite(r)
+            ET.indent(el, space="  ", level=1)
+            f.write("  " + ET.tostring(el, encoding="unicode") + "\n")
+            f.flush()
+            n += 1
+        f.write("</testsuites>\n")
+    return n
+
+
+# --------------------------------------------------------------------------- JSON
+
+
+def _finite(obj: Any) -> Any:
+    """Replace non-finite floats by None (JSON has no inf or nan), recursively."""
+    if isinstance(obj, float):
+        return obj if math.isfinite(obj) else None
+    if isinstance(obj, Mapping):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def json_line(result: SubmissionResult) -> str:
+    """Return the result.json document on one line, for ``--json`` streaming.
+
+    Strict JSON: infinities and NaN become ``null`` (as :func:`grader.model._plain` already
+    does for NaN), non-ASCII characters are ``\\u`` escapes, and there is no newline inside
+    or at the end.
+
+    >>> from grader.model import SubmissionResult
+    >>> json_line(SubmissionResult("alice", "r", "graded", 1.0, 2.0))[:48]
+    '{"schema":"grader.result/1","submission":"alice"'
+    """
+    return json.dumps(_finite(result.to_dict()), separators=(",", ":"), allow_nan=False)

@@ -1,0 +1,580 @@
+"""Render a decided result: the student's report.html, the TA's summary.html, and terminal text.
+
+Reporters never decide anything: every status, score, hint and message comes from the
+:class:`~grader.model.SubmissionResult`.  HTML is rendered by jinja2 with autoescape on,
+from templates in the ``grader.templates`` package; the stylesheet is inlined so that a
+report is one self-contained file (no network, no JavaScript needed to read it).
+
+Safety of the HTML, in layers:
+
+- every value reaches the page through an autoescaped ``{{ ... }}``; nothing built from
+  a student's text is ever marked safe;
+- control characters and bidi overrides in any value are shown as visible escapes;
+- links go through :func:`safe_href`, which never lets a ``javascript:`` URL through;
+- a Content-Security-Policy ``<meta>`` forbids scripts in report.html and allows in
+  summary.html only the one inline script, by its sha256 hash; that script reads the
+  table's text and never writes HTML.
+
+The terminal functions live in :mod:`grader.terminal` and are re-exported here.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import importlib.resources
+import math
+import re
+import statistics
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+from urllib.parse import quote
+
+import jinja2
+from markupsafe import Markup
+
+from . import terminal as _text
+from .model import SubmissionResult
+from .terminal import explain, explain_lines, terminal, terminal_batch_line
+
+__all__ = [
+    "report",
+    "summary",
+    "terminal",
+    "terminal_batch_line",
+    "explain",
+    "explain_lines",
+    "error_kinds",
+    "consistency_verdicts",
+    "safe_href",
+    "ERROR_KINDS",
+]
+
+#: Characters of a check's printed output shown in report.html; the rest is counted.
+OUTPUT_CHARS = 4000
+#: Characters of what loading printed shown in report.html.
+LOAD_OUTPUT_CHARS = 4000
+#: Characters of a traceback shown in report.html.
+TRACEBACK_CHARS = 8000
+#: Bins of the score histogram in summary.html.
+HISTOGRAM_BINS = 10
+
+#: How summary.html groups errors: ``ErrorInfo.type`` -> kind.  Any other type of a
+#: check's error is the kind ``"exception"``; a failing top-level statement or cell is
+#: ``"load error"`` unless its type is a syntax error; a submission with status "error"
+#: is ``"load error"``.
+ERROR_KINDS: dict[str, str] = {
+    "Timeout": "timeout",
+    "Crash": "crash",
+    "SystemExit": "crash",
+    "MissingFunction": "missing function",
+    "Missing": "missing function",
+    "SyntaxError": "syntax error",
+    "IndentationError": "syntax error",
+    "TabError": "syntax error",
+}
+#: Headings of the error kinds, in the order summary.html lists them.
+KIND_LABELS: dict[str, str] = {
+    "timeout": "Timeout",
+    "crash": "Crash",
+    "missing function": "Missing function",
+    "syntax error": "Syntax error",
+    "load error": "Could not be loaded",
+    "exception": "Raised an exception",
+}
+
+#: Which question holds the gradient a Consistency entry's ``wrt`` names.
+_GRADIENT_QUESTION = {
+    "gradPred": "grad_pred",
+    "gradCenterVec": "grad_pred",
+    "grad": "grad_output",
+    "gradOutsideVecs": "grad_output",
+}
+_COST_QUESTION = "cross_entropy"
+
+_ISOLATION = {
+    "bwrap": "bubblewrap sandbox (own mount, PID, network and IPC namespaces)",
+    "bwrap-userns": "bubblewrap sandbox in a user namespace",
+    "process": "a separate process, without a sandbox",
+}
+
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
+_URL_STRIPPED = re.compile(r"[\t\n\r]")
+_URL_LEADING = "".join(map(chr, range(0x21)))  # C0 controls and space, which browsers skip
+
+#: The only script of summary.html: sorts a table by a clicked column header.
+#: It reads cells' text and data-sort attributes and moves rows; it never writes HTML.
+SORT_SCRIPT = """
+(function () {
+  "use strict";
+  function key(cell) {
+    var v = cell.getAttribute("data-sort");
+    if (v === null) { v = cell.textContent.trim(); }
+    var n = parseFloat(v);
+    return (v !== "" && isFinite(v) && !isNaN(n)) ? [0, n] : [1, v.toLowerCase()];
+  }
+  function compare(a, b) {
+    if (a[0] !== b[0]) { return a[0] - b[0]; }
+    return a[1] < b[1] ? -1 : (a[1] > b[1] ? 1 : 0);
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("table.sortable"), function (table) {
+    var heads = table.tHead.rows[0].cells;
+    Array.prototype.forEach.call(heads, function (th, col) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "sort";
+      while (th.firstChild) { button.appendChild(th.firstChild); }
+      th.appendChild(button);
+      button.addEventListener("click", function () {
+        var down = th.getAttribute("aria-sort") === "ascending";
+        Array.prototype.forEach.call(heads, function (h) { h.removeAttribute("aria-sort"); });
+        th.setAttribute("aria-sort", down ? "descending" : "ascending");
+        var body = table.tBodies[0];
+        var rows = Array.prototype.slice.call(body.rows);
+        rows.sort(function (a, b) {
+          var c = compare(key(a.cells[col]), key(b.cells[col]));
+          return down ? -c : c;
+        });
+        rows.forEach(function (r) { body.appendChild(r); });
+      });
+    });
+  });
+}());
+"""
+
+
+# --------------------------------------------------------------------------- environment
+
+
+def _read_template(name: str) -> str:
+    """Return the text of one template of the ``grader.templates`` package."""
+    if "/" in name or "\\" in name or name.startswith("."):
+        raise jinja2.TemplateNotFound(name)
+    res = importlib.resources.files("grader.templates").joinpath(name)
+    if not res.is_file():
+        raise jinja2.TemplateNotFound(name)
+    return res.read_text(encoding="utf-8")
+
+
+def _finalize(value: Any) -> Any:
+    """Show control characters and bidi overrides of every printed value as visible escapes."""
+    if isinstance(value, Markup) or not isinstance(value, str):
+        return value
+    return _text.clean(value)
+
+
+def heat_color(share: float) -> str:
+    """Return the fill colour of a heat-map cell: light grey for 0, deep red for 1.
+
+    >>> heat_color(0.0), heat_color(1.0)
+    ('#f3f4f6', '#b91c1c')
+    """
+    s = 0.0 if share is None or not math.isfinite(share) else min(1.0, max(0.0, float(share)))
+    lo, hi = (0xF3, 0xF4, 0xF6), (0xB9, 0x1C, 0x1C)
+    return "#" + "".join(f"{round(a + (b - a) * s):02x}" for a, b in zip(lo, hi))
+
+
+def safe_href(href: str) -> str:
+    """Return ``href`` made harmless: a URL with a scheme other than http(s) becomes relative.
+
+    Browsers drop tabs and newlines from URLs and ignore leading spaces, so those are
+    removed before the scheme is looked at.
+
+    >>> safe_href("alice/report.html"), safe_href("https://example.org/r")
+    ('alice/report.html', 'https://example.org/r')
+    >>> safe_href("java\\tscript:alert(1)")
+    './javascript:alert(1)'
+    """
+    h = _URL_STRIPPED.sub("", str(href)).lstrip(_URL_LEADING)
+    m = _SCHEME.match(h)
+    if m and m.group(1).lower() not in ("http", "https"):
+        return "./" + h
+    return h
+
+
+def _default_href(result: SubmissionResult) -> str:
+    """Return ``<submission>/report.html``, the submission id percent-encoded."""
+    return f"{quote(result.submission, safe='')}/report.html"
+
+
+def _anchor(text: str) -> str:
+    """Return a fragment id made of safe characters only.
+
+    >>> _anchor("softmax/rows-2x3")
+    'softmax-rows-2x3'
+    """
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", str(text))
+
+
+@functools.lru_cache(maxsize=1)
+def environment() -> jinja2.Environment:
+    """Return the jinja2 environment: templates from ``grader.templates``, autoescape on."""
+    env = jinja2.Environment(
+        loader=jinja2.FunctionLoader(_read_template),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        finalize=_finalize,
+    )
+    env.filters.update(
+        num=_text.num,
+        short=_text.short,
+        allowed=_text.allowed,
+        index=_text.index,
+        shape=_text.shape,
+        heat_color=heat_color,
+        href=safe_href,
+        anchor=_anchor,
+    )
+    env.globals.update(
+        pct=_text.pct,
+        value_pair=_text.value_pair,
+        worst_rows=_text.worst_rows,
+        error_lines=_text.error_lines,
+        cap=_text.cap,
+    )
+    return env
+
+
+@functools.lru_cache(maxsize=1)
+def _css() -> Markup:
+    """Return the stylesheet, to be inlined (it is the grader's own file, not data)."""
+    return Markup(_read_template("style.css"))
+
+
+def _csp(script: str | None = None) -> str:
+    """Return the Content-Security-Policy: no network, inline styles, and at most one hashed script."""
+    policy = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+    if script is not None:
+        digest = base64.b64encode(hashlib.sha256(script.encode("utf-8")).digest()).decode("ascii")
+        policy += f"; script-src 'sha256-{digest}'"
+    return policy
+
+
+# --------------------------------------------------------------------------- report.html
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """One self-consistency entry, read together with the cost and gradient questions."""
+
+    case: str
+    wrt: str
+    status: str
+    tone: str  #: "good", "warn", "bad"
+    headline: str
+    message: str
+    max_abs: float | None
+    max_rel: float | None
+
+
+def _all_pass(result: SubmissionResult, qid: str | None) -> bool | None:
+    """Return whether every check of a question passed; None when the question is not graded."""
+    for q in result.questions:
+        if q.id == qid:
+            return all(c.status == "pass" for c in q.checks)
+    return None
+
+
+def consistency_verdicts(result: SubmissionResult) -> list[Verdict]:
+    """Read each self-consistency entry together with the cost and gradient questions' outcomes.
+
+    "Your gradient matches your own cost, but your cost is wrong" when the gradient is
+    consistent and a ``cross_entropy`` check failed; "your cost is right but your gradient
+    does not match it" when it is inconsistent and every ``cross_entropy`` check passed;
+    and so on.  The gradient's question is found from ``wrt`` (``gradPred`` ->
+    ``grad_pred``, ``grad`` -> ``grad_output``, and the CS224n names).
+    """
+    cost_ok = _all_pass(result, _COST_QUESTION)
+    out = []
+    for c in result.consistency:
+        grad_ok = _all_pass(result, _GRADIENT_QUESTION.get(c.wrt))
+        if c.status == "error":
+            tone, head = "warn", "Your gradient could not be compared with your own cost."
+        elif c.status == "consistent":
+            if cost_ok is False:
+                tone = "warn"
+                head = (
+                    "Your gradient matches your own cost, but your cost is wrong: "
+                    "fix the cost first; the gradient of the right cost will follow."
+                )
+            elif cost_ok and grad_ok is False:
+                tone = "warn"
+                head = (
+                    "Your gradient matches your cost, and your cost is right, yet the gradient check "
+                    "failed: look at what you return (its order, shape or variable)."
+                )
+            elif cost_ok:
+                tone, head = "good", "Your gradient matches your own cost, and your cost is right."
+            else:
+                tone, head = "good", "Your gradient matches your own cost."
+        else:
+            tone = "bad"
+            if cost_ok:
+                head = "Your cost is right, but your gradient does not match it: the mistake is in the gradient."
+            elif cost_ok is False:
+                head = (
+                    "Your cost is wrong, and your gradient does not match it either: "
+                    "fix the cost first, then derive the gradient from it."
+                )
+            else:
+                head = "Your gradient does not match your own cost."
+        out.append(Verdict(c.case, c.wrt, c.status, tone, head, c.message, c.max_abs, c.max_rel))
+    return out
+
+
+def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = False) -> str:
+    """Render the student's feedback report, ``report.html``.
+
+    The page is self-contained (inlined stylesheet, inline SVG, no script, no network).
+    It shows a header (submission, score / max, status, late, isolation level, grader
+    version), a table of questions, the submission's errors and notes, problems met while
+    loading the code, the self-consistency of the gradients, and every check with its
+    explanation: the case, got vs expected type, dtype and shape, the mismatched elements
+    with the worst ones, the likely mistake, a heat map of where a matrix differs, notes,
+    the student-frame traceback of an error, and what the code printed (collapsed and
+    capped).  A hidden check shows only its status, points and one-line message.
+
+    Parameters
+    ----------
+    result : SubmissionResult
+        The decided result.
+    rubric_title : str, optional
+        Title of the assignment; the rubric's name when empty.
+    kit : bool, optional
+        The result was checked against the student kit (public checks only): say so.
+
+    Returns
+    -------
+    str
+        The HTML document.
+    """
+    translated = [f for f in result.files if f.translated]
+    context = {
+        "r": result,
+        "title": rubric_title or result.rubric,
+        "kit": kit,
+        "css": _css(),
+        "csp": _csp(),
+        "isolation": _ISOLATION.get(result.isolation, result.isolation or "unknown"),
+        "counts": _text.counts(result.checks()),
+        "consistency": consistency_verdicts(result),
+        "translated": translated,
+        "unit_errors": result.load.unit_errors if result.load else (),
+        "OUTPUT_CHARS": OUTPUT_CHARS,
+        "LOAD_OUTPUT_CHARS": LOAD_OUTPUT_CHARS,
+        "TRACEBACK_CHARS": TRACEBACK_CHARS,
+    }
+    return environment().get_template("report.html.j2").render(context)
+
+
+# --------------------------------------------------------------------------- summary.html
+
+
+def error_kinds(result: SubmissionResult) -> dict[str, list[str]]:
+    """Group a submission's errors by kind, for the summary: kind -> where (check ids, cells).
+
+    See :data:`ERROR_KINDS` for the mapping.
+
+    >>> from grader.model import SubmissionResult
+    >>> error_kinds(SubmissionResult("x", "r", "error", 0.0, 1.0, errors=("not a zip file",)))
+    {'load error': ['not a zip file']}
+    """
+    kinds: dict[str, list[str]] = {}
+    if result.status == "error":
+        kinds.setdefault("load error", []).extend(result.errors or ("could not be graded",))
+    if result.load is not None:
+        for ue in result.load.unit_errors:
+            kind = ERROR_KINDS.get(ue.error.type)
+            kinds.setdefault("syntax error" if kind == "syntax error" else "load error", []).append(ue.where)
+    for c in result.checks():
+        if c.status != "error":
+            continue
+        kind = ERROR_KINDS.get(c.error.type, "exception") if c.error is not None else "exception"
+        kinds.setdefault(kind, []).append(c.id)
+    return kinds
+
+
+@dataclass
+class _Row:
+    """One submission in the summary table: only what the table shows."""
+
+    submission: str
+    href: str
+    score: float
+    max_score: float
+    status: str
+    late: bool
+    passed: int
+    failed: int
+    errors: int
+    mistakes: tuple[str, ...]
+    kinds: tuple[str, ...]
+    problem: str  #: the first submission-level error, for status "error"
+
+
+@dataclass
+class _CheckStats:
+    """Pass/fail/error counts of one check over the batch."""
+
+    id: str
+    question: str
+    visibility: str
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+
+    @property
+    def total(self) -> int:
+        """Return how many submissions have this check."""
+        return self.passed + self.failed + self.errors
+
+    @property
+    def rate(self) -> float:
+        """Return the share of submissions that passed it, 0..1."""
+        return self.passed / self.total if self.total else 0.0
+
+
+@dataclass
+class _Group:
+    """Who made one named mistake, or met one kind of error."""
+
+    key: str
+    label: str
+    who: list[tuple[str, str, str]] = field(default_factory=list)  #: (submission, href, where)
+
+
+class _Summary:
+    """Accumulate, in one pass, only what summary.html shows."""
+
+    def __init__(self, report_href: Callable[[SubmissionResult], str]) -> None:
+        self.report_href = report_href
+        self.rows: list[_Row] = []
+        self.checks: dict[str, _CheckStats] = {}
+        self.mistakes: dict[str, _Group] = {}
+        self.kinds: dict[str, _Group] = {k: _Group(k, v) for k, v in KIND_LABELS.items()}
+        self.max_score = 0.0
+
+    def add(self, r: SubmissionResult) -> None:
+        """Take what the summary needs from one result; keep no reference to it."""
+        href = safe_href(self.report_href(r))
+        n = {"pass": 0, "fail": 0, "error": 0}
+        mistakes: dict[str, list[str]] = {}
+        for c in r.checks():
+            n[c.status] = n.get(c.status, 0) + 1
+            st = self.checks.get(c.id)
+            if st is None:
+                st = self.checks[c.id] = _CheckStats(c.id, c.question, c.visibility)
+            if c.status == "pass":
+                st.passed += 1
+            elif c.status == "fail":
+                st.failed += 1
+            else:
+                st.errors += 1
+            if c.mistake:
+                mistakes.setdefault(c.mistake, []).append(c.id)
+                if c.mistake not in self.mistakes:
+                    self.mistakes[c.mistake] = _Group(c.mistake, c.hint or "")
+        for mid, where in mistakes.items():
+            self.mistakes[mid].who.append((r.submission, href, ", ".join(where)))
+        kinds = error_kinds(r)
+        for kind, where in kinds.items():
+            self.kinds.setdefault(kind, _Group(kind, kind)).who.append((r.submission, href, ", ".join(where)))
+        if r.status != "error":
+            self.max_score = max(self.max_score, r.max_score)
+        self.rows.append(
+            _Row(
+                submission=r.submission,
+                href=href,
+                score=r.score,
+                max_score=r.max_score,
+                status=r.status,
+                late=r.late,
+                passed=n["pass"],
+                failed=n["fail"],
+                errors=n["error"],
+                mistakes=tuple(mistakes),
+                kinds=tuple(kinds),
+                problem=r.errors[0] if r.status == "error" and r.errors else "",
+            )
+        )
+
+    def histogram(self) -> dict[str, Any]:
+        """Return the score histogram's bins (graded submissions only) and statistics."""
+        scores = [row.score for row in self.rows if row.status != "error"]
+        top = self.max_score
+        bins = [0] * HISTOGRAM_BINS
+        for s in scores:
+            i = HISTOGRAM_BINS - 1 if top <= 0 else min(HISTOGRAM_BINS - 1, max(0, int(s / top * HISTOGRAM_BINS)))
+            bins[i] += 1
+        edges = [top * i / HISTOGRAM_BINS for i in range(HISTOGRAM_BINS + 1)]
+        labels = [f"{_text.num(edges[i])}–{_text.num(edges[i + 1])}" for i in range(HISTOGRAM_BINS)]
+        return {
+            "bins": bins,
+            "labels": labels,
+            "peak": max(bins) if bins else 0,
+            "n": len(scores),
+            "mean": statistics.fmean(scores) if scores else None,
+            "median": statistics.median(scores) if scores else None,
+            "full": sum(1 for row in self.rows if row.status != "error" and row.score >= row.max_score > 0),
+            "ungraded": sum(1 for row in self.rows if row.status == "error"),
+            "max_score": top,
+        }
+
+
+def summary(
+    results: Iterable[SubmissionResult],
+    *,
+    rubric_title: str = "",
+    report_href: Callable[[SubmissionResult], str] = _default_href,
+) -> str:
+    """Render the TA's overview of a batch, ``summary.html``.
+
+    It lists every submission (score, status, late, checks passed, link to its report) in
+    a table that sorts by a click on a column header (a small inline script; the table is
+    complete without it), a histogram of the scores (inline SVG), the pass rate of every
+    check, who made each named mistake, and who met each kind of error (see
+    :data:`ERROR_KINDS`).
+
+    ``results`` is consumed once, as it comes (an iterator is fine); only what the page
+    shows is kept, so memory does not grow with the checks' details.
+
+    Parameters
+    ----------
+    results : iterable of SubmissionResult
+        The decided results, in the order to list them.
+    rubric_title : str, optional
+        Title of the assignment; the rubrics' names when empty.
+    report_href : callable, optional
+        Returns the link to a submission's report (relative to summary.html); by default
+        ``<submission>/report.html`` with the id percent-encoded.
+
+    Returns
+    -------
+    str
+        The HTML document.
+    """
+    acc = _Summary(report_href)
+    rubrics: list[str] = []
+    for r in results:
+        acc.add(r)
+        if r.rubric not in rubrics:
+            rubrics.append(r.rubric)
+    checks = list(acc.checks.values())
+    mistakes = sorted(acc.mistakes.values(), key=lambda g: (-len(g.who), g.key))
+    kinds = [g for g in acc.kinds.values() if g.who]
+    context = {
+        "title": rubric_title or ", ".join(rubrics) or "grader",
+        "css": _css(),
+        "csp": _csp(SORT_SCRIPT),
+        "script": Markup(SORT_SCRIPT),
+        "rows": acc.rows,
+        "hist": acc.histogram(),
+        "checks": checks,
+        "mistakes": mistakes,
+        "kinds": kinds,
+    }
+    return environment().get_template("summary.html.j2").render(context)
+

@@ -1,0 +1,413 @@
+"""Plain-text renderings of a decided result: the failure explanation, `grader check` output, batch lines.
+
+Nothing here decides anything: every verdict, score and hint comes from the
+:class:`~grader.model.SubmissionResult`.  The same explanation text is reused by the
+Gradescope and JUnit exports, so a student reads the same words everywhere.
+
+Every string that may come from a student (ids, messages, tracebacks, printed output)
+goes through :func:`clean` before it reaches a terminal, so a submission cannot move the
+cursor, change colours or clear the screen of whoever reads the output.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Iterable, Sequence
+
+from .model import CheckResult, ErrorInfo, Mismatch, SubmissionResult
+
+#: Most traceback lines shown in the terminal; the rest are counted.
+TRACEBACK_LINES = 15
+#: Most failing checks named after the first one's explanation.
+MORE_FAILURES_NAMED = 5
+
+#: Control characters and Unicode bidirectional controls (which can reorder what a reader sees).
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+_ANSI = {
+    "bold": "\x1b[1m",
+    "dim": "\x1b[2m",
+    "red": "\x1b[31m",
+    "green": "\x1b[32m",
+    "yellow": "\x1b[33m",
+    "magenta": "\x1b[35m",
+    "reset": "\x1b[0m",
+}
+_STATUS_COLOR = {"pass": "green", "fail": "red", "error": "magenta", "graded": "green"}
+
+
+# --------------------------------------------------------------------------- numbers
+
+
+def num(x: float | None) -> str:
+    """Format a score or a count-like number: at most 4 decimals, no trailing zeros.
+
+    >>> num(7.5), num(10.0), num(0.0), num(1 / 3), num(None), num(-0.0)
+    ('7.5', '10', '0', '0.3333', '-', '0')
+    """
+    if x is None:
+        return "-"
+    x = float(x)
+    if math.isnan(x):
+        return "nan"
+    if math.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    s = f"{round(x, 4):.4f}".rstrip("0").rstrip(".")
+    return "0" if s in ("-0", "") else s
+
+
+def pct(n_bad: int, n_total: int) -> str:
+    """Format ``n_bad / n_total`` as a percentage that is never rounded to 0 % or 100 % by mistake.
+
+    >>> pct(2, 6), pct(6, 6), pct(1, 1_000_000), pct(999_999, 1_000_000), pct(0, 0)
+    ('33.3%', '100%', '0.0001%', '99.9%', '0%')
+    """
+    if n_total <= 0 or n_bad <= 0:
+        return "0%"
+    if n_bad >= n_total:
+        return "100%"
+    p = 100.0 * n_bad / n_total
+    s = f"{p:.1f}"
+    if s == "0.0":
+        s = f"{p:.1g}"
+    elif s == "100.0":
+        s = "99.9"
+    return s + "%"
+
+
+def value_pair(got: float, expected: float) -> tuple[str, str]:
+    """Format a got/expected pair with the fewest significant digits (>= 4) that tell them apart.
+
+    >>> value_pair(0.69, 0.7)
+    ('0.69', '0.7')
+    >>> value_pair(0.7000001, 0.7)
+    ('0.7000001', '0.7')
+    >>> value_pair(float("inf"), 3.0)
+    ('inf', '3')
+    """
+    g = e = ""
+    for digits in (4, 6, 8, 10, 12, 17):
+        g, e = f"{got:.{digits}g}", f"{expected:.{digits}g}"
+        if g != e:
+            break
+    return g, e
+
+
+def short(x: float | None) -> str:
+    """Format a difference with 3 significant digits: ``0.01``, ``0.0333``, ``inf``.
+
+    >>> short(0.01), short(1 / 30), short(float("inf")), short(None)
+    ('0.01', '0.0333', 'inf', '-')
+    """
+    if x is None:
+        return "-"
+    return f"{float(x):.3g}"
+
+
+def allowed(x: float) -> str:
+    """Format an allowed absolute difference: ``7.0e-06``.
+
+    >>> allowed(7e-6)
+    '7.0e-06'
+    """
+    return f"{float(x):.1e}"
+
+
+def index(ix: Sequence[int]) -> str:
+    """Format an element index as numpy would write it: ``(0, 2)``, ``(3,)``, ``()``.
+
+    >>> index((0, 2)), index((3,)), index(())
+    ('(0, 2)', '(3,)', '()')
+    """
+    return repr(tuple(int(i) for i in ix))
+
+
+def shape(s: Sequence[int] | None) -> str:
+    """Format a shape: ``(3, 5)``, ``(3,)``; ``()`` for a scalar; ``-`` when unknown."""
+    return "-" if s is None else index(s)
+
+
+def worst_rows(m: Mismatch) -> list[tuple[str, str, str, str]]:
+    """Return the worst elements as formatted ``(index, got, expected, allowed ±)`` rows."""
+    rows = []
+    for el in m.worst:
+        g, e = value_pair(el.got, el.expected)
+        rows.append((index(el.index), g, e, allowed(el.allowed)))
+    return rows
+
+
+def clean(text: str) -> str:
+    r"""Replace control characters by visible escapes: ``\x1b``, and bidi overrides: ``\u202e``.
+
+    Newlines and tabs are kept.
+
+    >>> clean("ok\x1b[2Jgone\tx\n")
+    'ok\\x1b[2Jgone\tx\n'
+    >>> clean("abc\u202edef")
+    'abc\\u202edef'
+    """
+    return _CONTROL.sub(_escape_control, str(text))
+
+
+def _escape_control(m: re.Match[str]) -> str:
+    """Return the visible escape of one control character: ``\\x1b``, ``\\u202e``."""
+    c = ord(m.group())
+    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+
+
+def cap(text: str, limit: int) -> tuple[str, int]:
+    """Return ``text`` cut to ``limit`` characters and how many characters were cut.
+
+    >>> cap("abcdef", 4), cap("abc", 4)
+    (('abcd', 2), ('abc', 0))
+    """
+    if len(text) <= limit:
+        return text, 0
+    return text[:limit], len(text) - limit
+
+
+# --------------------------------------------------------------------------- explanation
+
+
+def table(rows: Sequence[Sequence[str]], indent: str = "") -> list[str]:
+    """Lay out rows as left-aligned columns two spaces apart (no trailing spaces)."""
+    if not rows:
+        return []
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for r in rows:
+        cells = [c.ljust(w) for c, w in zip(r, widths)]
+        out.append((indent + "  ".join(cells)).rstrip())
+    return out
+
+
+def error_lines(error: ErrorInfo) -> list[str]:
+    """Return an error's student-frame traceback as lines (from its text, else from its frames)."""
+    if error.traceback.strip():
+        return error.traceback.rstrip("\n").splitlines()
+    lines: list[str] = []
+    if error.frames:
+        lines.append("Traceback (your code, most recent call last):")
+        for f in error.frames:
+            where = f'  {f.where}, line {f.line}' + (f", in {f.function}" if f.function else "")
+            lines.append(where)
+            if f.code:
+                lines.append(f"    {f.code.strip()}")
+    lines.append(f"{error.type}: {error.message}" if error.message else error.type)
+    return lines
+
+
+def explain_lines(check: CheckResult, *, traceback_lines: int | None = None) -> list[str]:
+    """Return the explanation of one check, line by line, in the format of ``style.md``.
+
+    The first line is ``id: status (score / max)`` and the second the check's one-line
+    message.  For a public check that did not pass, the mismatch follows (mismatched
+    elements, the worst elements with the allowed difference, the largest absolute and
+    relative differences), then ``Likely mistake: ...`` when a named mistake matched,
+    notes, and the student-frame traceback of an error.  A hidden check keeps only its
+    first two lines: no values, no inputs, no printed output.
+
+    Parameters
+    ----------
+    check : CheckResult
+        The decided check.
+    traceback_lines : int, optional
+        Show at most this many traceback lines (the last ones); None shows all.
+
+    Returns
+    -------
+    list of str
+        Lines without newlines.  Student text is not cleaned here: see :func:`clean`.
+    """
+    lines = [f"{check.id}: {check.status} ({num(check.score)} / {num(check.max_score)})"]
+    if check.message:
+        lines.append(check.message)
+    if check.visibility == "hidden":
+        return lines
+    m = check.mismatch
+    if m is not None and check.status != "pass":
+        if m.reason in ("values", "nonfinite") and m.n_total:
+            lines.append(f"Mismatched elements: {m.n_bad} / {m.n_total} ({pct(m.n_bad, m.n_total)})")
+            rows = worst_rows(m)
+            if rows:
+                lines += table([("index", "got", "expected", "allowed ±"), *rows], indent="  ")
+            if m.max_abs is not None:
+                lines.append(f"Max absolute difference among mismatches: {short(m.max_abs)}")
+            if m.max_rel is not None:
+                lines.append(
+                    f"Max relative difference among mismatches: {short(m.max_rel)} (relative to expected)"
+                )
+        elif m.summary and m.summary not in check.message:
+            lines.append(m.summary[:1].upper() + m.summary[1:])
+    if check.hint:
+        lines.append(f"Likely mistake: {check.hint}")
+    lines += [f"Note: {n}" for n in check.notes]
+    if check.error is not None:
+        tb = error_lines(check.error)
+        if traceback_lines is not None and len(tb) > traceback_lines:
+            cut = len(tb) - traceback_lines
+            tb = [
+                f"… {cut} earlier traceback lines not shown; run your code directly to see all of them",
+                *tb[cut:],
+            ]
+        if not (len(tb) == 1 and tb[0] in check.message):
+            lines += tb
+    return lines
+
+
+def explain(check: CheckResult) -> str:
+    """Return :func:`explain_lines` joined by newlines (no colour, student text as is).
+
+    Examples
+    --------
+    >>> from grader.model import CheckResult
+    >>> print(explain(CheckResult("softmax/rows", "softmax", "pass", 0.5, 0.5, "Within tolerance.")))
+    softmax/rows: pass (0.5 / 0.5)
+    Within tolerance.
+    """
+    return "\n".join(explain_lines(check))
+
+
+# --------------------------------------------------------------------------- terminal
+
+
+def _paint(text: str, color: bool, *styles: str) -> str:
+    """Wrap text in ANSI styles when colour is on."""
+    if not color or not styles:
+        return text
+    return "".join(_ANSI[s] for s in styles) + text + _ANSI["reset"]
+
+
+def _paint_explanation(lines: list[str], color: bool) -> list[str]:
+    """Colour the header status and the ``Likely mistake:`` label of an explanation."""
+    if not color:
+        return lines
+    out = list(lines)
+    head, _, rest = out[0].partition(": ")
+    status, _, points = rest.partition(" ")
+    out[0] = f"{_paint(head, True, 'bold')}: {_paint(status, True, _STATUS_COLOR.get(status, 'bold'))} {points}"
+    for i, line in enumerate(out):
+        if line.startswith("Likely mistake: "):
+            out[i] = _paint("Likely mistake:", True, "bold", "yellow") + line[len("Likely mistake:") :]
+    return out
+
+
+def _question_table(result: SubmissionResult, color: bool) -> list[str]:
+    """Return the per-question table: question, checks passed, points, and a total row."""
+    rows = [("Question", "Checks", "Points")]
+    n_pass = n_all = 0
+    for q in result.questions:
+        passed = sum(c.status == "pass" for c in q.checks)
+        n_pass, n_all = n_pass + passed, n_all + len(q.checks)
+        rows.append((clean(q.id), f"{passed} / {len(q.checks)}", f"{num(q.score)} / {num(q.max_score)}"))
+    rows.append(("Total", f"{n_pass} / {n_all}", f"{num(result.score)} / {num(result.max_score)}"))
+    lines = table(rows)
+    if color:
+        lines[0] = _paint(lines[0], True, "bold")
+        lines[-1] = _paint(lines[-1], True, "bold")
+        for i, q in enumerate(result.questions, start=1):
+            if any(c.status != "pass" for c in q.checks):
+                lines[i] = _paint(lines[i], True, "red")
+    return lines
+
+
+def terminal(result: SubmissionResult, *, color: bool) -> str:
+    """Render the student's ``grader check`` output.
+
+    The output is: a title line, the submission-level errors when it could not be graded,
+    else a compact table (question, checks passed, points), the problems met while
+    loading the code, the notes, the explanation of the first failing *public* check in
+    the ``style.md`` format, the ids of the other checks that did not pass, and a closing
+    line saying that passing the public checks is not the final grade.
+
+    Parameters
+    ----------
+    result : SubmissionResult
+        The decided result.
+    color : bool
+        Use ANSI colours.  Student text never carries escape sequences either way.
+
+    Returns
+    -------
+    str
+        The text, ending with a newline.
+    """
+    out: list[str] = []
+    title = f"{clean(result.submission)}: {num(result.score)} / {num(result.max_score)}"
+    if result.late:
+        title += " (late)"
+    out.append(_paint(title, color, "bold"))
+    if result.status == "error":
+        out.append(_paint("This submission could not be graded:", color, "bold", "red"))
+        out += [f"  {clean(e)}" for e in result.errors] or ["  (no reason was recorded)"]
+        return "\n".join(out) + "\n"
+    out.append("")
+    out += _question_table(result, color)
+
+    unit_errors = result.load.unit_errors if result.load else ()
+    if unit_errors or result.errors:
+        out += ["", _paint("While loading your code:", color, "bold")]
+        out += [f"  {clean(e)}" for e in result.errors]
+        for ue in unit_errors:
+            out.append(f"  {clean(ue.where)}: {clean(ue.error.type)}: {clean(ue.error.message)}")
+    if result.notes:
+        out += [""] + [f"Note: {clean(n)}" for n in result.notes]
+
+    failing = [c for c in result.checks() if c.status != "pass"]
+    public = [c for c in failing if c.visibility == "public"]
+    if public:
+        first = public[0]
+        lines = [clean(line) for line in explain_lines(first, traceback_lines=TRACEBACK_LINES)]
+        out += [""] + _paint_explanation(lines, color)
+    others = [c.id for c in failing if not public or c is not public[0]]
+    if others:
+        named = ", ".join(clean(i) for i in others[:MORE_FAILURES_NAMED])
+        if len(others) > MORE_FAILURES_NAMED:
+            named += f" and {len(others) - MORE_FAILURES_NAMED} more"
+        word = "check" if len(others) == 1 else "checks"
+        out += ["", f"{len(others)} more {word} did not pass: {named}."]
+    if not failing:
+        out += ["", _paint("Every check passed.", color, "green")]
+    out += [
+        "",
+        "Passing the public checks is not your final grade: hidden checks are graded after you hand in.",
+    ]
+    return "\n".join(out) + "\n"
+
+
+def counts(checks: Iterable[CheckResult]) -> dict[str, int]:
+    """Count checks by status.
+
+    >>> counts([])
+    {'pass': 0, 'fail': 0, 'error': 0}
+    """
+    n = {"pass": 0, "fail": 0, "error": 0}
+    for c in checks:
+        n[c.status] = n.get(c.status, 0) + 1
+    return n
+
+
+def terminal_batch_line(result: SubmissionResult) -> str:
+    """Return one line about one graded submission, for ``grader grade``'s prose output.
+
+    ``alice: 7.5 / 10, 12 of 15 checks passed (2 failed, 1 error), late`` or
+    ``bob: error: could not read bob.zip: File is not a zip file``.
+    """
+    sid = clean(result.submission).replace("\n", " ")
+    if result.status == "error":
+        why = "; ".join(result.errors) or "could not be graded"
+        return f"{sid}: error: {clean(why)}".replace("\n", " ")
+    n = counts(result.checks())
+    total = sum(n.values())
+    line = f"{sid}: {num(result.score)} / {num(result.max_score)}, {n['pass']} of {total} checks passed"
+    extra = []
+    if n["fail"]:
+        extra.append(f"{n['fail']} failed")
+    if n["error"]:
+        extra.append(f"{n['error']} error" + ("s" if n["error"] > 1 else ""))
+    if extra:
+        line += f" ({', '.join(extra)})"
+    if result.late:
+        line += ", late"
+    return line
