@@ -19,7 +19,7 @@ from typing import Any, Iterable, Mapping
 from .errors import UsageError
 from .model import CheckResult, SubmissionResult
 from .render import consistency_verdicts
-from .terminal import counts, explain_lines, num
+from .terminal import clean, counts, explain_lines, num
 
 __all__ = [
     "GRADES_COLUMNS",
@@ -229,7 +229,7 @@ def _gs_test(number: str, check: CheckResult, question: str) -> dict[str, Any]:
         "score": check.score,
         "max_score": check.max_score,
         "status": "passed" if check.status == "pass" else "failed",
-        "output": "\n\n".join(parts),
+        "output": clean("\n\n".join(parts)),
         "output_format": "md",
         "tags": tags,
         "visibility": "after_published" if check.visibility == "hidden" else "visible",
@@ -253,7 +253,8 @@ def gradescope_results(
     points and one-line message; a public one is ``"visible"``.  A submission that could
     not be graded gets score 0, no tests, and its errors in ``output``.
 
-    Student text is Markdown-escaped or put in code blocks it cannot close.
+    Student text is Markdown-escaped or put in code blocks it cannot close, and its
+    control characters and bidi overrides are shown as escapes (``\\x1b``).
 
     Parameters
     ----------
@@ -290,7 +291,7 @@ def gradescope_results(
     }
     if result.status == "error":
         problems = "\n".join(f"- {_md(e)}" for e in result.errors) or "- no reason was recorded"
-        doc["output"] = f"**This submission could not be graded.**\n\n{problems}"
+        doc["output"] = clean(f"**This submission could not be graded.**\n\n{problems}")
         doc["tests"] = []
         return _finite(doc)
 
@@ -314,7 +315,7 @@ def gradescope_results(
         parts.append("**Does your gradient match your own cost?**\n\n" + "\n".join(f"- {_md(v.headline)}" for v in verdicts))
     if any(c.visibility == "hidden" for c in result.checks()):
         parts.append("Hidden checks are shown once grades are published.")
-    doc["output"] = "\n\n".join(parts)
+    doc["output"] = clean("\n\n".join(parts))
     tests = []
     for qi, q in enumerate(result.questions, start=1):
         for ci, c in enumerate(q.checks, start=1):

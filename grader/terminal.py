@@ -76,16 +76,20 @@ def pct(n_bad: int, n_total: int) -> str:
     return s + "%"
 
 
-def value_pair(got: float, expected: float) -> tuple[str, str]:
+def value_pair(got: float | None, expected: float | None) -> tuple[str, str]:
     """Format a got/expected pair with the fewest significant digits (>= 4) that tell them apart.
+
+    None stands for NaN, as result.json writes it.
 
     >>> value_pair(0.69, 0.7)
     ('0.69', '0.7')
     >>> value_pair(0.7000001, 0.7)
     ('0.7000001', '0.7')
-    >>> value_pair(float("inf"), 3.0)
-    ('inf', '3')
+    >>> value_pair(float("inf"), 3.0), value_pair(None, 3.0)
+    (('inf', '3'), ('nan', '3'))
     """
+    got = math.nan if got is None else float(got)
+    expected = math.nan if expected is None else float(expected)
     g = e = ""
     for digits in (4, 6, 8, 10, 12, 17):
         g, e = f"{got:.{digits}g}", f"{expected:.{digits}g}"
@@ -105,13 +109,13 @@ def short(x: float | None) -> str:
     return f"{float(x):.3g}"
 
 
-def allowed(x: float) -> str:
-    """Format an allowed absolute difference: ``7.0e-06``.
+def allowed(x: float | None) -> str:
+    """Format an allowed absolute difference: ``7.0e-06``; ``-`` when unknown.
 
-    >>> allowed(7e-6)
-    '7.0e-06'
+    >>> allowed(7e-6), allowed(None)
+    ('7.0e-06', '-')
     """
-    return f"{float(x):.1e}"
+    return "-" if x is None else f"{float(x):.1e}"
 
 
 def index(ix: Sequence[int]) -> str:

@@ -1,0 +1,671 @@
+"""Tests of grader.render and grader.terminal: what students and TAs see, and that nothing a student wrote runs."""
+
+from __future__ import annotations
+
+import base64
+import doctest
+import gc
+import hashlib
+import importlib.resources
+import json
+import re
+import shutil
+import subprocess
+import weakref
+from dataclasses import replace
+from html.parser import HTMLParser
+
+import factories as f
+import jinja2
+import pytest
+
+from grader import render, terminal
+from grader.model import CheckResult, Consistency, Element, Mismatch, SubmissionResult
+
+
+class Page(HTMLParser):
+    """What a browser would build from an HTML document: tags, attributes, text, scripts."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.chunks: list[str] = []
+        self.scripts: list[str] = []
+        self._stack: list[str] = []
+        self.feed(html)
+        self.close()
+
+    #: Elements that a browser lays out apart from their neighbours (innerText separates them).
+    BLOCKS = {"p", "div", "li", "ul", "td", "th", "tr", "table", "pre", "section", "details", "summary",
+              "h1", "h2", "h3", "dt", "dd", "dl", "br", "header", "footer", "figure", "figcaption", "title"}
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag in self.BLOCKS:
+            self.chunks.append(" ")
+        if tag not in ("meta", "br", "input", "img", "link", "rect"):
+            self._stack.append(tag)
+
+    def handle_startendtag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_endtag(self, tag):
+        if tag in self.BLOCKS:
+            self.chunks.append(" ")
+        while self._stack:
+            if self._stack.pop() == tag:
+                break
+
+    def handle_data(self, data):
+        inside = self._stack[-1] if self._stack else ""
+        if inside == "script":
+            self.scripts.append(data)
+        elif inside != "style":
+            self.chunks.append(data)
+
+    @property
+    def text(self) -> str:
+        """The visible text, whitespace collapsed."""
+        return re.sub(r"\s+", " ", "".join(self.chunks)).strip()
+
+    def named(self, tag: str) -> list[dict[str, str | None]]:
+        """Return the attributes of every element with this tag."""
+        return [a for t, a in self.tags if t == tag]
+
+
+def section(html: str, anchor: str) -> Page:
+    """Return the parsed element whose id is ``anchor`` (a <details> or <section>)."""
+    start = html.index(f'id="{anchor}"')
+    start = html.rindex("<", 0, start)
+    tag = re.match(r"<(\w+)", html[start:]).group(1)
+    depth, i = 0, start
+    for m in re.finditer(rf"<(/?){tag}\b", html[start:]):
+        depth += -1 if m.group(1) else 1
+        if depth == 0:
+            i = start + m.end()
+            break
+    return Page(html[start : html.index(">", i) + 1])
+
+
+def assert_inert(page: Page, *, scripts_allowed: int = 0) -> None:
+    """Assert that nothing in the page can run: no foreign script, no event handler, no script URL."""
+    assert len(page.named("script")) == scripts_allowed
+    for tag, attrs in page.tags:
+        assert tag not in ("img", "iframe", "object", "embed", "link", "base", "form"), tag
+        for name, value in attrs.items():
+            assert not name.lower().startswith("on"), (tag, name, value)
+            if name in ("href", "src", "action", "xlink:href"):
+                assert not re.match(r"\s*(javascript|data|vbscript):", value or "", re.I), (tag, name, value)
+
+
+# --------------------------------------------------------------------------- report.html
+
+
+def test_report_header_and_question_table():
+    page = Page(render.report(f.mixed(), rubric_title="Word2vec softmax"))
+    text = page.text
+    assert "Feedback for bob" in text
+    assert "4.75 / 10" in text
+    assert "Word2vec softmax" in text
+    assert "graded, late" in text
+    assert "bubblewrap sandbox" in text
+    assert "grader 0.1.0" in text
+    assert "5 of 11 checks passed, 6 failed" in text
+    table = section(render.report(f.mixed()), "questions").text
+    assert "Softmax softmax 2 / 5 1 / 2.5" in table
+    assert "Gradient with respect to the output vectors grad_output 0 / 2 0 / 2.5" in table
+    assert "Total 5 / 11 4.75 / 10" in table
+
+
+def test_report_title_defaults_to_rubric_name():
+    assert "word2vec-softmax: feedback for alice" in Page(render.report(f.all_pass())).text
+
+
+def test_failed_check_shows_the_style_md_explanation():
+    html = render.report(f.mixed())
+    check = section(html, "check-softmax-rows-2x3")
+    text = check.text
+    assert "fail softmax/rows-2x3 0 / 0.5" in text
+    assert "Not within tolerance (rtol=1e-05, atol=1e-08) of the expected values." in text
+    assert "Case: 2 rows of 3 scores" in text
+    assert "Mismatched elements: 2 / 6 (33.3%)" in text
+    assert "index got expected allowed ± (0, 2) 0.69 0.7 7.0e-06 (1, 0) 0.31 0.3 3.0e-06" in text
+    assert "Max absolute difference among mismatches: 0.01" in text
+    assert "Max relative difference among mismatches: 0.0333 (relative to expected)" in text
+    assert "Likely mistake: each row must sum to 1; yours is normalised over columns." in text
+    assert "open" in check.named("details")[0]  # failures are open
+    hint_boxes = [a for a in check.named("div") if "hint" in (a.get("class") or "")]
+    assert len(hint_boxes) == 1
+
+
+def test_got_and_expected_shape_and_dtype_are_shown_and_differences_marked():
+    html = render.report(f.mixed())
+    text = section(html, "check-grad_output-large-vocab").text
+    assert "type dtype shape got ndarray float64 (50, 5000) expected ndarray float64 (5000, 50)" in text
+    assert "Likely mistake: your gradient is transposed" in text
+    # the shape summary is in the message already: not repeated
+    assert text.count("(50, 5000)") == 2
+    block = html[html.index('id="check-grad_output-large-vocab"') :]
+    assert '<td class="differs">(50, 5000)</td>' in block[: block.index("</details>")]
+
+
+def test_passing_check_is_collapsed_and_has_no_mismatch():
+    html = render.report(f.mixed())
+    check = section(html, "check-softmax-rows-1d")
+    assert "open" not in check.named("details")[0]
+    assert "Mismatched" not in check.text
+
+
+def test_notes_of_a_check_are_shown():
+    text = section(render.report(f.mixed()), "check-grad_pred-large-vocab").text
+    assert "Note: shape (1, 50) accepted as (50,)" in text
+
+
+def test_heat_map_is_inline_svg_with_one_square_per_cell():
+    html = render.report(f.mixed())
+    check = section(html, "check-grad_output-small")
+    svgs = check.named("svg")
+    assert len(svgs) == 1
+    rects = check.named("rect")
+    assert len(rects) == 25
+    fills = [r["fill"] for r in rects]
+    assert fills[0] == render.heat_color(1.0) == "#b91c1c"  # column 0 entirely wrong
+    assert fills[1] == render.heat_color(0.0) == "#f3f4f6"
+    assert "block (0, 0): 100% of its elements differ" in check.text
+    assert "block (1, 1): 50% of its elements differ" in check.text
+    assert "Where your values differ" in check.text
+    # no heat map for a scalar cost
+    assert section(html, "check-cross_entropy-small").named("svg") == []
+
+
+def test_hidden_check_shows_only_status_points_and_message():
+    html = render.report(f.mixed())
+    assert "SECRET" not in html  # case, output, hint, summary, worst values of the hidden check
+    assert "12345" not in html and "123.456" not in html and "654.321" not in html
+    text = section(html, "check-softmax-hidden-mixed").text
+    assert text == (
+        "fail softmax/hidden-mixed hidden 0 / 0.5 Not within tolerance (rtol=1e-05, atol=1e-08) of the "
+        "expected values. This is a hidden check: its inputs, values and output are not shown."
+    )
+
+
+def test_printed_output_is_collapsed_and_capped():
+    html = render.report(f.mixed())
+    check = section(html, "check-softmax-rows-2x3")
+    outputs = [a for a in check.named("details") if "output" in (a.get("class") or "")]
+    assert len(outputs) == 1 and "open" not in outputs[0]
+    assert "What your code printed during this check (72 characters)" in check.text
+    assert "debug: x.shape = (2, 3)" in check.text
+    code = section(html, "code").text
+    assert "What your code printed while it was loaded (5019 characters)" in code
+    assert f"… {5019 - render.LOAD_OUTPUT_CHARS} more characters not shown; run your code yourself to see all of it." in code
+    assert "x" * render.LOAD_OUTPUT_CHARS not in code.replace("Testing softmax... ", "")[render.LOAD_OUTPUT_CHARS :]
+
+
+def test_errors_show_the_student_traceback_and_load_problems():
+    html = render.report(f.errors())
+    text = section(html, "check-softmax-rows-1d").text
+    assert "error softmax/rows-1d 0 / 0.5 softmax still raises NotImplementedError (q1_softmax.py, line 21)" in text
+    assert 'File "q1_softmax.py", line 21, in softmax raise NotImplementedError NotImplementedError' in text
+    timeout = section(html, "check-softmax-stable-large")
+    assert "did not return within 2 s" in timeout.text
+    assert timeout.named("pre") == []  # no traceback to show: the message says it all
+    missing = section(html, "check-grad_pred-small").text
+    assert "Did you mean 'softmaxCostAndGrad'?" in missing
+    loading = section(html, "loading").text
+    assert "hw1.ipynb, cell [3]: SyntaxError: invalid syntax (hw1.ipynb, cell [3], line 2)" in loading
+    assert "print 'loss', loss" in loading
+    assert "skipped `%matplotlib inline` in cell [1]" in loading
+
+
+def test_submission_error_says_it_could_not_be_graded():
+    html = render.report(f.submission_error())
+    page = Page(html)
+    assert "This submission could not be graded could not read dave.zip: File is not a zip file" in page.text
+    assert 'id="questions"' not in html
+    assert "0 / 10" in page.text
+
+
+def test_consistency_is_read_with_the_cost_and_gradient_checks():
+    cost_wrong = section(render.report(f.mixed()), "consistency").text
+    assert "Your gradient matches your own cost, but your cost is wrong" in cost_wrong
+    grad_wrong = section(render.report(f.gradient_wrong()), "consistency").text
+    assert "Your cost is right, but your gradient does not match it: the mistake is in the gradient." in grad_wrong
+    assert "max absolute difference 0.8" in grad_wrong
+    error = section(render.report(f.errors()), "consistency").text
+    assert "Your gradient could not be compared with your own cost." in error
+    assert 'id="consistency"' not in render.report(f.all_pass())
+
+
+@pytest.mark.parametrize(
+    ("status", "cost_ok", "grad_ok", "tone", "headline"),
+    [
+        ("consistent", True, True, "good", "Your gradient matches your own cost, and your cost is right."),
+        ("consistent", False, False, "warn", "Your gradient matches your own cost, but your cost is wrong"),
+        ("consistent", True, False, "warn", "yet the gradient check failed"),
+        ("inconsistent", True, False, "bad", "Your cost is right, but your gradient does not match it"),
+        ("inconsistent", False, False, "bad", "Your cost is wrong, and your gradient does not match it either"),
+        ("error", True, True, "warn", "Your gradient could not be compared with your own cost."),
+    ],
+)
+def test_consistency_verdicts(status, cost_ok, grad_ok, tone, headline):
+    ce = f.passed("cross_entropy/small", 1.0) if cost_ok else f.failed("cross_entropy/small", 1.0)
+    gp = f.passed("grad_pred/small", 1.0) if grad_ok else f.failed("grad_pred/small", 1.0)
+    r = f.result("x", [f.question("cross_entropy", [ce]), f.question("grad_pred", [gp])],
+                 consistency=(Consistency(case="small", wrt="gradPred", status=status),))
+    (v,) = render.consistency_verdicts(r)
+    assert v.tone == tone
+    assert headline in v.headline
+
+
+def test_translated_file_and_its_diff_are_shown_collapsed():
+    html = render.report(f.mixed())
+    sec = section(html, "translated")
+    assert "q3_word2vec.py was written for Python 2; the grader translated it to Python 3 before running it." in sec.text
+    (details,) = sec.named("details")
+    assert "open" not in details
+    assert "-print 'hello' +print('hello')" in sec.text
+    assert '<span class="add">+print(&#39;hello&#39;)</span>' in html
+
+
+def test_kit_report_says_hidden_checks_come_later():
+    text = Page(render.report(f.all_pass(), kit=True)).text
+    assert "self-check against the student kit" in text
+    assert "Passing them is not your final grade" in text
+    assert "student kit" not in Page(render.report(f.all_pass())).text
+
+
+def test_report_is_self_contained_and_cannot_run_scripts():
+    html = render.report(f.mixed())
+    page = Page(html)
+    assert_inert(page)
+    assert all((a.get("href") or "").startswith("#") for a in page.named("a"))
+    assert page.named("link") == [] and not any("src" in a for _, a in page.tags)
+    (csp,) = [a for a in page.named("meta") if a.get("http-equiv") == "Content-Security-Policy"]
+    assert "default-src 'none'" in csp["content"] and "script-src" not in csp["content"]
+    assert ".badge.fail" in html  # the stylesheet is inlined
+
+
+def test_hostile_strings_are_text_never_markup():
+    r = f.hostile()
+    html = render.report(r, rubric_title=f.SCRIPT)
+    page = Page(html)
+    assert_inert(page)
+    text = page.text
+    for s in (f.SCRIPT, f.IMG, f.ATTR):
+        assert s in text  # shown, as text
+    assert "<script" not in html and "<img" not in html and "onmouseover='" not in html
+    assert "naïve – Ünïcödé ✓ 名前" in text
+    # control characters and bidi overrides are visible escapes, never raw
+    assert "\x1b" not in html and "\x00" not in html and "\u202e" not in html
+    assert "esc\\x1b[31m nul\\x00" in text and "\\u202eevil\\u202c" in text
+    # the hidden check keeps its secrets even when hostile
+    assert "hidden-output" not in html
+
+
+def test_hostile_submission_id_in_attributes_is_escaped():
+    html = render.report(f.hostile())
+    assert 'title>word2vec-softmax: feedback for &#34;&gt;&lt;img src=x onerror=&#34;alert(1)&#34;&gt;</title' in html
+
+
+def test_results_read_back_from_json_render_the_same_way():
+    for r in f.batch():
+        back = SubmissionResult.from_dict(json.loads(json.dumps(r.to_dict())))
+        html = render.report(back)
+        assert_inert(Page(html))
+        assert terminal.terminal(back, color=False)
+    back = SubmissionResult.from_dict(json.loads(json.dumps(f.mixed().to_dict())))
+    text = section(render.report(back), "check-softmax-stable-large").text
+    assert "(0, 0) nan 0.2689 2.7e-06" in text  # NaN is null in result.json
+
+
+def test_templates_come_from_the_package_and_nothing_else():
+    env = render.environment()
+    assert env.autoescape is True
+    packaged = importlib.resources.files("grader.templates").joinpath("report.html.j2").read_text(encoding="utf-8")
+    assert env.loader.get_source(env, "report.html.j2")[0] == packaged
+    for bad in ("../grader/model.py", "/etc/passwd", ".hidden", "nope.j2"):
+        with pytest.raises(jinja2.TemplateNotFound):
+            env.get_template(bad)
+
+
+# --------------------------------------------------------------------------- summary.html
+
+
+def summary_page(results=None, **kw) -> tuple[str, Page]:
+    html = render.summary(iter(results if results is not None else f.batch()), rubric_title="Word2vec softmax", **kw)
+    return html, Page(html)
+
+
+def test_summary_lists_every_submission_with_score_status_and_link():
+    html, page = summary_page()
+    rows = section(html, "submissions")
+    text = rows.text
+    assert "alice 10 / 10 100 graded 11 0 0" in text
+    assert "bob 4.75 / 10 47.5 graded late 5 6 0 softmax-wrong-axis, softmax-no-max-shift, ce-log10" in text
+    assert "dave 0 / 10 0 error 0 0 0 could not read dave.zip: File is not a zip file; load error" in text
+    hrefs = [a["href"] for a in rows.named("a")]
+    assert hrefs[:5] == ["alice/report.html", "bob/report.html", "carol/report.html", "dave/report.html", "erin/report.html"]
+    assert hrefs[5] == "%22%3E%3Cimg%20src%3Dx%20onerror%3D%22alert%281%29%22%3E/report.html"
+    assert "6 submissions 5 graded 1 could not be graded 4.7 mean score (of 10) 4.75 median 1 full marks 2 late" in page.text
+
+
+def test_summary_histogram_counts_graded_scores_in_ten_bins():
+    html, _ = summary_page()
+    hist = section(html, "histogram")
+    titles = [t for t in re.findall(r"<title>([^<]*)</title>", str(html[html.index('id="histogram"') :][:6000]))]
+    assert titles == [
+        "0–1: 2 submissions", "1–2: 0 submissions", "2–3: 0 submissions", "3–4: 0 submissions",
+        "4–5: 1 submissions", "5–6: 0 submissions", "6–7: 0 submissions", "7–8: 0 submissions",
+        "8–9: 1 submissions", "9–10: 1 submissions",
+    ]
+    assert len(hist.named("rect")) == 10
+    heights = [float(r["height"]) for r in hist.named("rect")]
+    assert heights[0] == 140 and heights[4] == heights[8] == heights[9] == 70 and heights[1] == 0
+
+
+def test_summary_pass_rate_per_check():
+    html, _ = summary_page()
+    text = section(html, "checks").text
+    assert "softmax/rows-2x3 public 2 2 0 50%" in text
+    assert "softmax/stable-large public 2 1 2 40%" in text
+    assert "grad_output/small public 2 1 0 66.7%" in text
+    assert "softmax/hidden-mixed hidden 0 1 0 0%" in text
+
+
+def test_summary_named_mistakes_say_who():
+    html, _ = summary_page()
+    text = section(html, "mistakes").text
+    assert "softmax-wrong-axis · 1 submission each row must sum to 1; yours is normalised over columns. bob softmax/rows-2x3" in text
+    assert "grad-pred-sign · 1 submission the sign is flipped: ∂CE/∂r̂ = Wᵀ(ŷ - y). erin grad_pred/small" in text
+
+
+def test_summary_error_kinds_say_who():
+    html, _ = summary_page()
+    text = section(html, "errors").text
+    assert "Timeout · 1 submission carol softmax/stable-large" in text
+    assert "Crash · 1 submission carol cross_entropy/small" in text
+    assert "Missing function · 1 submission carol grad_pred/small" in text
+    assert "Syntax error · 1 submission carol hw1.ipynb, cell [3]" in text
+    assert "Could not be loaded · 2 submissions dave could not read dave.zip" in text
+    assert "Raised an exception · 2 submissions carol softmax/rows-1d" in text
+
+
+def test_error_kinds_mapping():
+    assert render.error_kinds(f.errors()) == {
+        "syntax error": ["hw1.ipynb, cell [3]"],
+        "exception": ["softmax/rows-1d"],
+        "timeout": ["softmax/stable-large"],
+        "crash": ["cross_entropy/small"],
+        "missing function": ["grad_pred/small"],
+    }
+    assert render.error_kinds(f.all_pass()) == {}
+
+
+def test_summary_without_mistakes_or_errors_says_so():
+    _, page = summary_page([f.all_pass()])
+    assert "No submission made a named mistake." in page.text
+    assert "No submission raised, timed out, crashed or failed to load." in page.text
+
+
+def test_summary_script_is_the_only_one_constant_and_allowed_by_its_hash():
+    html, page = summary_page([f.hostile(), f.mixed()])
+    assert_inert(page, scripts_allowed=1)
+    (script,) = page.scripts
+    assert script == render.SORT_SCRIPT
+    assert "innerHTML" not in script and "eval" not in script
+    digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
+    (csp,) = [a for a in page.named("meta") if a.get("http-equiv") == "Content-Security-Policy"]
+    assert f"script-src 'sha256-{digest}'" in csp["content"]
+    assert f.IMG in page.text and f.ATTR in page.text  # hostile data is text in the table, not in the script
+    sortable = [a for a in page.named("table") if "sortable" in (a.get("class") or "")]
+    assert len(sortable) == 2
+
+
+def test_summary_links_never_carry_a_script_url():
+    evil = f.all_pass("javascript:alert(1)")
+    html, page = summary_page([evil], report_href=lambda r: f"{r.submission}/report.html")
+    hrefs = {a["href"] for a in page.named("a")}
+    assert hrefs == {"./javascript:alert(1)/report.html"}
+    _, page = summary_page([evil])
+    assert {a["href"] for a in page.named("a")} == {"javascript%3Aalert%281%29/report.html"}
+
+
+@pytest.mark.parametrize(
+    ("href", "safe"),
+    [
+        ("alice/report.html", "alice/report.html"),
+        ("https://lms.example/r/1", "https://lms.example/r/1"),
+        ("JavaScript:alert(1)", "./JavaScript:alert(1)"),
+        (" \x01javascript:alert(1)", "./javascript:alert(1)"),
+        ("java\nscript:alert(1)", "./javascript:alert(1)"),
+        ("data:text/html,<script>", "./data:text/html,<script>"),
+        ("alice:1/report.html", "./alice:1/report.html"),
+    ],
+)
+def test_safe_href(href, safe):
+    assert render.safe_href(href) == safe
+
+
+def test_summary_consumes_an_iterator_once_and_keeps_no_result():
+    refs: list[weakref.ref] = []
+
+    def results():
+        for make in (f.all_pass, f.mixed, f.errors, f.submission_error, f.gradient_wrong, f.hostile):
+            r = make()
+            refs.append(weakref.ref(r))
+            yield r
+            del r
+            gc.collect()
+            # the summary has already taken what it needs from the previous result and let it go
+            assert all(ref() is None for ref in refs[:-1])
+
+    html = render.summary(results())
+    assert len(refs) == 6
+    assert "erin" in Page(html).text
+
+
+# --------------------------------------------------------------------------- terminal
+
+
+MIXED_TERMINAL = """\
+bob: 4.75 / 10 (late)
+
+Question       Checks  Points
+softmax        2 / 5   1 / 2.5
+cross_entropy  1 / 2   1.25 / 2.5
+grad_pred      2 / 2   2.5 / 2.5
+grad_output    0 / 2   0 / 2.5
+Total          5 / 11  4.75 / 10
+
+Note: q3_word2vec.py was written for Python 2 and was translated to Python 3 before running.
+
+softmax/rows-2x3: fail (0 / 0.5)
+Not within tolerance (rtol=1e-05, atol=1e-08) of the expected values.
+Mismatched elements: 2 / 6 (33.3%)
+  index   got   expected  allowed ±
+  (0, 2)  0.69  0.7       7.0e-06
+  (1, 0)  0.31  0.3       3.0e-06
+Max absolute difference among mismatches: 0.01
+Max relative difference among mismatches: 0.0333 (relative to expected)
+Likely mistake: each row must sum to 1; yours is normalised over columns.
+
+5 more checks did not pass: softmax/stable-large, softmax/hidden-mixed, cross_entropy/small, grad_output/small, grad_output/large-vocab.
+
+Passing the public checks is not your final grade: hidden checks are graded after you hand in.
+"""
+
+
+def test_terminal_output_is_pinned():
+    assert terminal.terminal(f.mixed(), color=False) == MIXED_TERMINAL
+
+
+def test_terminal_all_pass():
+    assert terminal.terminal(f.all_pass(), color=False) == (
+        "alice: 10 / 10\n"
+        "\n"
+        "Question       Checks   Points\n"
+        "softmax        5 / 5    2.5 / 2.5\n"
+        "cross_entropy  2 / 2    2.5 / 2.5\n"
+        "grad_pred      2 / 2    2.5 / 2.5\n"
+        "grad_output    2 / 2    2.5 / 2.5\n"
+        "Total          11 / 11  10 / 10\n"
+        "\n"
+        "Every check passed.\n"
+        "\n"
+        "Passing the public checks is not your final grade: hidden checks are graded after you hand in.\n"
+    )
+
+
+def test_terminal_with_colour_is_pinned():
+    r = f.result("amy", [f.question("softmax", [f.passed("softmax/a"), f.failed("softmax/b", hint="use axis=1.")])])
+    B, R, G, Y, M, X = "\x1b[1m", "\x1b[31m", "\x1b[32m", "\x1b[33m", "\x1b[35m", "\x1b[0m"
+    assert M  # magenta is for errors; not used here
+    assert terminal.terminal(r, color=True) == (
+        f"{B}amy: 0.5 / 1{X}\n"
+        "\n"
+        f"{B}Question  Checks  Points{X}\n"
+        f"{R}softmax   1 / 2   0.5 / 1{X}\n"
+        f"{B}Total     1 / 2   0.5 / 1{X}\n"
+        "\n"
+        f"{B}softmax/b{X}: {R}fail{X} (0 / 0.5)\n"
+        "Not within tolerance (rtol=1e-05, atol=1e-08) of the expected values.\n"
+        "Mismatched elements: 2 / 6 (33.3%)\n"
+        "  index   got   expected  allowed ±\n"
+        "  (0, 2)  0.69  0.7       7.0e-06\n"
+        "  (1, 0)  0.31  0.3       3.0e-06\n"
+        "Max absolute difference among mismatches: 0.01\n"
+        "Max relative difference among mismatches: 0.0333 (relative to expected)\n"
+        f"{B}{Y}Likely mistake:{X} use axis=1.\n"
+        "\n"
+        "Passing the public checks is not your final grade: hidden checks are graded after you hand in.\n"
+    )
+    assert G not in terminal.terminal(r, color=True)
+
+
+def test_terminal_errors_loading_and_traceback():
+    out = terminal.terminal(f.errors(), color=False)
+    assert out.startswith("carol: 0 / 3.5\n")
+    assert (
+        "While loading your code:\n"
+        "  hw1.ipynb, cell [3]: SyntaxError: invalid syntax (hw1.ipynb, cell [3], line 2)\n"
+    ) in out
+    assert (
+        "softmax/rows-1d: error (0 / 0.5)\n"
+        "softmax still raises NotImplementedError (q1_softmax.py, line 21): the starter placeholder is still there.\n"
+        "Traceback (most recent call last):\n"
+        '  File "q3_word2vec.py", line 42, in softmaxCostAndGradient\n'
+    ) in out
+    assert "3 more checks did not pass: softmax/stable-large, cross_entropy/small, grad_pred/small.\n" in out
+
+
+def test_terminal_submission_error():
+    assert terminal.terminal(f.submission_error(), color=False) == (
+        "dave: 0 / 10\nThis submission could not be graded:\n  could not read dave.zip: File is not a zip file\n"
+    )
+
+
+def test_terminal_skips_hidden_failures_for_the_explanation():
+    r = f.result("x", [f.question("softmax", [f.failed("softmax/h", visibility="hidden", hint="SECRET"), f.failed("softmax/p")])])
+    out = terminal.terminal(r, color=False)
+    assert "softmax/p: fail (0 / 0.5)" in out and "SECRET" not in out
+    assert "1 more check did not pass: softmax/h." in out
+
+
+def test_terminal_names_at_most_five_other_failures():
+    checks = [f.failed(f"softmax/c{i}") for i in range(8)]
+    out = terminal.terminal(f.result("x", [f.question("softmax", checks)]), color=False)
+    assert "7 more checks did not pass: softmax/c1, softmax/c2, softmax/c3, softmax/c4, softmax/c5 and 2 more.\n" in out
+
+
+def test_terminal_cuts_long_tracebacks_and_says_how_to_see_them():
+    tb = "".join(f"  line {i}\n" for i in range(40))
+    err = f.errored("softmax/x", error=terminal.ErrorInfo("ValueError", "bad", traceback=tb), message="softmax raised ValueError: bad")
+    lines = terminal.explain_lines(err, traceback_lines=15)
+    assert lines[2] == "… 25 earlier traceback lines not shown; run your code directly to see all of them"
+    assert lines[3:] == [f"  line {i}" for i in range(25, 40)]
+
+
+def test_terminal_never_passes_control_characters_through():
+    for color in (False, True):
+        out = terminal.terminal(f.hostile(), color=color)
+        stripped = re.sub(r"\x1b\[(?:0|1|2|31|32|33|35)m", "", out) if color else out
+        assert "\x1b" not in stripped and "\x00" not in stripped and "\x07" not in stripped and "\u202e" not in stripped
+        assert "esc\\x1b[31m" in stripped
+    assert "\x1b" not in terminal.terminal(f.hostile(), color=False)
+
+
+@pytest.mark.parametrize(
+    ("factory", "line"),
+    [
+        (f.all_pass, "alice: 10 / 10, 11 of 11 checks passed"),
+        (f.mixed, "bob: 4.75 / 10, 5 of 11 checks passed (6 failed), late"),
+        (f.errors, "carol: 0 / 3.5, 0 of 4 checks passed (4 errors)"),
+        (f.submission_error, "dave: error: could not read dave.zip: File is not a zip file"),
+        (f.gradient_wrong, "erin: 8.75 / 10, 10 of 11 checks passed (1 failed)"),
+    ],
+)
+def test_terminal_batch_line(factory, line):
+    assert terminal.terminal_batch_line(factory()) == line
+    assert render.terminal_batch_line is terminal.terminal_batch_line
+
+
+def test_batch_line_is_one_line_even_for_hostile_ids():
+    line = terminal.terminal_batch_line(replace(f.all_pass(), submission="a\nb\x1b[2J"))
+    assert "\n" not in line and "\x1b" not in line
+
+
+def test_explanation_of_a_non_finite_and_a_type_mismatch():
+    c = CheckResult(
+        "softmax/big", "softmax", "fail", 0.0, 0.5, "Got inf or nan where the expected values are finite.",
+        mismatch=Mismatch("nonfinite", "1 of 2 elements are inf", n_bad=1, n_total=2,
+                          worst=(Element((1,), float("inf"), 0.5, 5e-6),)),
+    )
+    assert terminal.explain(c) == (
+        "softmax/big: fail (0 / 0.5)\n"
+        "Got inf or nan where the expected values are finite.\n"
+        "Mismatched elements: 1 / 2 (50.0%)\n"
+        "  index  got  expected  allowed ±\n"
+        "  (1,)   inf  0.5       5.0e-06"
+    )
+    t = CheckResult("softmax/t", "softmax", "fail", 0.0, 0.5, "softmax returned a list; expected an ndarray.",
+                    mismatch=Mismatch("type", "type list, expected ndarray"))
+    assert terminal.explain(t).splitlines()[2] == "Type list, expected ndarray"
+
+
+@pytest.mark.parametrize("module", [terminal, render])
+def test_doctests(module):
+    assert doctest.testmod(module).failed == 0
+
+
+# --------------------------------------------------------------------------- a real browser
+
+
+def _chromium() -> str:
+    for name in ("chromium", "chromium-browser", "google-chrome", "headless_shell"):
+        path = shutil.which(name)
+        if path:
+            return path
+    pytest.fail("headless Chromium is not installed: install it (apt-get install chromium) to run the browser tests")
+
+
+@pytest.mark.browser
+def test_browser_runs_the_summary_script_under_its_csp_and_no_report_script(tmp_path):
+    browser = _chromium()
+    (tmp_path / "summary.html").write_text(render.summary(iter([f.hostile(), f.mixed()])), encoding="utf-8")
+    (tmp_path / "report.html").write_text(render.report(f.hostile()), encoding="utf-8")
+
+    def dom(name: str) -> str:
+        run = subprocess.run(
+            [browser, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", (tmp_path / name).as_uri()],
+            capture_output=True, text=True, timeout=60,
+        )
+        assert run.returncode == 0, run.stderr[-2000:]
+        return run.stdout
+
+    summary_dom = dom("summary.html")
+    # the sort script ran (the CSP hash admitted it): every header of both tables got a button
+    assert summary_dom.count('<button type="button" class="sort">') == 9 + 7
+    report_dom = Page(dom("report.html"))
+    assert_inert(report_dom)
+    assert f.SCRIPT in report_dom.text
