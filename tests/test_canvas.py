@@ -1,0 +1,77 @@
+"""Tests for grader.canvas: Canvas bulk-download names and resubmissions."""
+
+import pytest
+
+from grader.canvas import CanvasName, is_canvas_batch, latest, parse
+
+
+@pytest.mark.parametrize(
+    ("filename", "name", "late", "user", "sub", "original", "resubmission"),
+    [
+        ("smithjohn_123_456_q3_word2vec.py", "smithjohn", False, "123", "456", "q3_word2vec.py", 0),
+        ("smithjohn_LATE_123_456_q3_word2vec.py", "smithjohn", True, "123", "456", "q3_word2vec.py", 0),
+        ("smithjohn_123_456_q3_word2vec-1.py", "smithjohn", False, "123", "456", "q3_word2vec.py", 1),
+        ("smithjohn_LATE_123_456_q3_word2vec-12.py", "smithjohn", True, "123", "456", "q3_word2vec.py", 12),
+        ("doejane_9_10_hw1.ipynb", "doejane", False, "9", "10", "hw1.ipynb", 0),
+        ("doejane_9_10_my-file-2.zip", "doejane", False, "9", "10", "my-file.zip", 2),
+        ("doejane_9_10_README", "doejane", False, "9", "10", "README", 0),
+        ("doejane_9_10_run-3", "doejane", False, "9", "10", "run", 3),
+    ],
+)
+def test_parse(filename, name, late, user, sub, original, resubmission):
+    assert parse(filename) == CanvasName(filename, name, late, user, sub, original, resubmission)
+
+
+@pytest.mark.parametrize(
+    "filename",
+    [
+        "q3_word2vec.py",
+        "alice.py",
+        "Smithjohn_123_456_q1.py",  # Canvas lowercases the name
+        "smith john_123_456_q1.py",
+        "smithjohn_123_q1.py",  # one number only
+        "smithjohn_abc_456_q1.py",
+        "smithjohn_late_123_456_q1.py",  # "late" would be the user id
+        "_123_456_q1.py",
+    ],
+)
+def test_parse_refuses_other_names(filename):
+    assert parse(filename) is None
+
+
+def test_canvas_batch_needs_half_of_the_names():
+    canvas_names = ["a_1_2_q1.py", "b_3_4_q1.py"]
+    assert is_canvas_batch(canvas_names + ["stray.py"])
+    assert is_canvas_batch(canvas_names + ["stray.py", "notes.txt"])
+    assert not is_canvas_batch(canvas_names[:1] + ["alice.py", "bob.py"])
+    assert not is_canvas_batch([])
+
+
+def test_latest_keeps_highest_resubmission_then_submission_id():
+    names = [parse(f) for f in [
+        "smithjohn_1_5_q3_word2vec.py",
+        "smithjohn_1_9_q3_word2vec-2.py",
+        "smithjohn_1_7_q3_word2vec-1.py",
+        "smithjohn_1_3_q1_softmax.py",
+        "smithjohn_1_4_q1_softmax.py",
+    ]]
+    kept, notes = latest(names)
+    assert [k.filename for k in kept] == ["smithjohn_1_4_q1_softmax.py", "smithjohn_1_9_q3_word2vec-2.py"]
+    assert notes == [
+        "q1_softmax.py was handed in 2 times; graded the latest (smithjohn_1_4_q1_softmax.py).",
+        "q3_word2vec.py was handed in 3 times; graded the latest (smithjohn_1_9_q3_word2vec-2.py).",
+    ]
+
+
+def test_latest_without_resubmissions_has_no_notes():
+    kept, notes = latest([parse("a_1_2_q1.py"), parse("a_1_3_q3.py")])
+    assert [k.original for k in kept] == ["q1.py", "q3.py"]
+    assert notes == []
+
+
+def test_latest_does_not_depend_on_order():
+    files = ["a_1_2_q1-1.py", "a_1_9_q1.py", "a_1_5_q1-3.py"]
+    first, _ = latest(parse(f) for f in files)
+    second, _ = latest(parse(f) for f in reversed(files))
+    assert first == second
+    assert first[0].filename == "a_1_5_q1-3.py"
