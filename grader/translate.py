@@ -1,0 +1,276 @@
+"""Recognise Python 2 code and translate it to Python 3 with fissix (2to3), saying what changed.
+
+Only code that does not parse as Python 3 is looked at.  fissix is imported
+lazily, on the first such file: it costs about 0.1 s.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+import warnings
+from dataclasses import dataclass
+from typing import Any
+
+#: Standard 2to3 fixers left out.  ``import`` rewrites ``import utils`` into
+#: ``from . import utils`` when a file of that name exists *in the grader's
+#: current folder*; a submission's files are top-level modules, so it would
+#: only break imports between them.
+SKIPPED_FIXERS = ("import",)
+
+# What a fixer's change is called in notes: (one, several).  Fixers that also
+# rewrite valid Python 3 (map, zip, dict.keys...) are not evidence of Python 2 and
+# are not named as "the first Python 2 construct" unless nothing else changed.
+_LABELS: dict[str, tuple[str, str]] = {
+    "print": ("print statement", "print statements"),
+    "exec": ("exec statement", "exec statements"),
+    "execfile": ("execfile", "execfile"),
+    "except": ("'except E, e:' clause", "'except E, e:' clauses"),
+    "raise": ("'raise E, V' statement", "'raise E, V' statements"),
+    "throw": ("'throw(E, V)' call", "'throw(E, V)' calls"),
+    "ne": ("'<>' operator", "'<>' operators"),
+    "repr": ("backquotes", "backquotes"),
+    "numliterals": ("Python 2 number literal", "Python 2 number literals"),
+    "long": ("long", "long"),
+    "tuple_params": ("tuple parameter", "tuple parameters"),
+    "xrange": ("xrange", "xrange"),
+    "has_key": ("has_key", "has_key"),
+    "raw_input": ("raw_input", "raw_input"),
+    "unicode": ("unicode", "unicode"),
+    "basestring": ("basestring", "basestring"),
+    "reduce": ("reduce", "reduce"),
+    "apply": ("apply", "apply"),
+    "intern": ("intern", "intern"),
+    "getcwdu": ("os.getcwdu", "os.getcwdu"),
+    "next": (".next()", ".next()"),
+    "nonzero": ("__nonzero__", "__nonzero__"),
+    "metaclass": ("__metaclass__", "__metaclass__"),
+    "imports": ("Python 2 module name", "Python 2 module names"),
+    "imports2": ("Python 2 module name", "Python 2 module names"),
+    "urllib": ("urllib2", "urllib2"),
+    "itertools": ("itertools.imap/izip/ifilter", "itertools.imap/izip/ifilter"),
+    "itertools_imports": ("itertools.imap/izip/ifilter", "itertools.imap/izip/ifilter"),
+    "standarderror": ("StandardError", "StandardError"),
+    "sys_exc": ("sys.exc_type", "sys.exc_type"),
+    "types": ("types.*Type", "types.*Type"),
+    "funcattrs": ("func_* attributes", "func_* attributes"),
+    "methodattrs": ("im_* attributes", "im_* attributes"),
+    "renames": ("sys.maxint", "sys.maxint"),
+    "xreadlines": ("xreadlines", "xreadlines"),
+    "tabs": ("tabs mixed with spaces", "tabs mixed with spaces"),
+    # Not evidence of Python 2 on their own:
+    "dict_iter": ("dict.iteritems/iterkeys/itervalues", "dict.iteritems/iterkeys/itervalues"),
+    "dict": ("dict method", "dict methods"),
+    "map": ("map", "map"),
+    "filter": ("filter", "filter"),
+    "zip": ("zip", "zip"),
+    "input": ("input", "input"),
+}
+_NEUTRAL = {"dict", "map", "filter", "zip", "input", "future", "isinstance", "paren", "sorted", "asserts",
+            "operator", "reload", "exitfunc", "buffer", "idioms", "set_literal", "ws_comma"}
+
+# Calls whose arguments are sizes or positions: `/` there was probably meant as `//`.
+_SIZE_CALLS = {"range", "zeros", "ones", "empty", "full", "reshape", "randn", "rand", "randint",
+               "arange", "eye", "identity", "tile", "repeat", "resize", "split"}
+
+
+@dataclass(frozen=True)
+class Python2:
+    """What was found in, and done to, a piece of Python 2 code."""
+
+    text: str  #: the Python 3 translation (the original when not translated)
+    translated: bool
+    diff: str  #: unified diff original -> translation ("" when not translated)
+    constructs: tuple[str, ...]  #: what was translated, in order of first line: ("print statements", "xrange")
+    first_line: int  #: line of the first Python 2 construct
+    first: str  #: what it is, for one: "print statement"
+    divisions: tuple[int, ...] = ()  #: lines of `/` used as an index or a size (left unchanged)
+
+
+def syntax_error(text: str, name: str = "<submission>") -> SyntaxError | None:
+    """Return the SyntaxError Python 3 raises compiling `text`, or None when it parses.
+
+    Nothing is run: the text is only parsed.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # SyntaxWarning: invalid escape sequence, "is" with a literal...
+            compile(text, name, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as exc:
+        return exc
+    except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
+        return SyntaxError(str(exc) or type(exc).__name__)
+    return None
+
+
+def python2(text: str, name: str, translate: bool = True) -> Python2 | None:
+    """Return what makes `text` Python 2 code, and its translation, or None when it is not.
+
+    `text` is Python 2 code when it does not parse as Python 3, fissix parses it
+    (as Python 2) and its translation by the standard 2to3 fixers (less
+    `SKIPPED_FIXERS`) parses as Python 3.  Leading tabs that Python 2 accepted
+    mixed with spaces are expanded (a tab to the next multiple of 8 columns) when
+    Python 3 refuses them.
+
+    Integer division is not changed, as 2to3 does not change it: lines where a
+    `/` result is used as an index or a size (``x[n / 2]``, ``range(n / 2)``,
+    ``np.zeros(n / 2)``) are listed in `divisions` for a note.
+
+    Parameters
+    ----------
+    text : str
+        Source that may be Python 2.
+    name : str
+        How messages name it.
+    translate : bool
+        False: only find the first Python 2 construct; `text` is returned unchanged.
+
+    Returns
+    -------
+    Python2 or None
+        None when `text` parses as Python 3, or parses as neither version.
+    """
+    if syntax_error(text, name) is None:
+        return None
+    new, changes = _fissix(text, name)
+    if new is None:
+        return None
+    err = syntax_error(new, name)
+    if isinstance(err, TabError) or (err is not None and "inconsistent use of tabs" in str(err.msg)):
+        new = _expand_leading_tabs(new)
+        changes.append((_first_tab_line(text), "tabs"))
+        err = syntax_error(new, name)
+    if err is not None or not changes:
+        return None
+    changes.sort(key=lambda c: c[0])
+    evidence = [c for c in changes if c[1] not in _NEUTRAL] or changes
+    first_line, first_fixer = evidence[0]
+    constructs: list[str] = []
+    for _, fixer in changes:
+        label = _LABELS.get(fixer, (fixer, fixer))[1]
+        if label not in constructs and fixer not in _NEUTRAL:
+            constructs.append(label)
+    first = _LABELS.get(first_fixer, (first_fixer, first_fixer))[0]
+    if not translate:
+        return Python2(text, False, "", tuple(constructs), first_line, first)
+    diff = "".join(
+        difflib.unified_diff(
+            text.splitlines(keepends=True),
+            new.splitlines(keepends=True),
+            f"{name} (as handed in)",
+            f"{name} (translated to Python 3)",
+        )
+    )
+    return Python2(new, True, diff, tuple(constructs), first_line, first, _index_divisions(new))
+
+
+# --------------------------------------------------------------------------- fissix
+
+_tool: Any = None
+_changes: list[tuple[int, str]] = []
+
+
+def _fissix(text: str, name: str) -> tuple[str | None, list[tuple[int, str]]]:
+    """Translate with fissix; return (new text or None when it does not parse, [(line, fixer)])."""
+    global _tool
+    if _tool is None:
+        _tool = _make_tool()
+    _changes.clear()
+    source = text if text.endswith("\n") else text + "\n"  # fissix needs a final newline
+    try:
+        tree = _tool.refactor_string(source, name)
+    except Exception:  # fissix raises ParseError, TokenError, IndentationError... for non-Python-2 text
+        return None, []
+    if tree is None:
+        return None, []
+    new = str(tree)
+    if not text.endswith("\n"):
+        new = new[:-1]
+    return new, list(_changes)
+
+
+def _make_tool() -> Any:
+    """Build the fissix refactoring tool, recording which fixer changed which line."""
+    from fissix import refactor
+
+    names = [
+        n for n in refactor.get_fixers_from_package("fissix.fixes")
+        if n.rsplit(".fix_", 1)[1] not in SKIPPED_FIXERS
+    ]
+    tool = refactor.RefactoringTool(names)
+    for fixer in tool.pre_order + tool.post_order:
+        fixer.transform = _recording(fixer)
+    return tool
+
+
+def _recording(fixer: Any) -> Any:
+    """Wrap a fixer's transform so that changes it makes are recorded with their line."""
+    transform = fixer.transform
+    name = type(fixer).__module__.rsplit(".fix_", 1)[1]
+
+    def recorded(node: Any, results: Any) -> Any:
+        line, before = node.get_lineno(), str(node)
+        new = transform(node, results)
+        if str(node if new is None else new) != before:
+            iter_method = name == "dict" and re.search(r"\.(iter|view)(items|keys|values)\b", before)
+            _changes.append((line or 1, "dict_iter" if iter_method else name))
+        return new
+
+    return recorded
+
+
+# --------------------------------------------------------------------------- helpers
+
+_LEADING = re.compile(r"^[ \t]+", re.MULTILINE)
+
+
+def _expand_leading_tabs(text: str) -> str:
+    """Expand tabs in indentation as Python 2 read them (to the next multiple of 8)."""
+    return _LEADING.sub(lambda m: m.group().expandtabs(8), text)
+
+
+def _first_tab_line(text: str) -> int:
+    """Return the first line indented with a tab (1 when none)."""
+    for i, line in enumerate(text.splitlines(), 1):
+        if line[: len(line) - len(line.lstrip(" \t"))].count("\t"):
+            return i
+    return 1
+
+
+def _index_divisions(text: str) -> tuple[int, ...]:
+    """Return the lines where a `/` result is used as an index or a size."""
+    finder = _DivisionFinder()
+    finder.visit(ast.parse(text))
+    return tuple(sorted(set(finder.lines)))
+
+
+class _DivisionFinder(ast.NodeVisitor):
+    """Collect `/` inside subscripts and size arguments (not inside other calls there: ``x[int(n / 2)]``)."""
+
+    def __init__(self) -> None:
+        self.lines: list[int] = []
+        self.inside = 0
+
+    def visit_Subscript(self, node: ast.Subscript) -> None:
+        self.visit(node.value)
+        self._within(node.slice, 1)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        func = node.func
+        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+        self.visit(func)
+        args = [*node.args, *(k.value for k in node.keywords)]
+        for arg in args:
+            self._within(arg, 1 if name in _SIZE_CALLS else 0)
+
+    def visit_BinOp(self, node: ast.BinOp) -> None:
+        if isinstance(node.op, ast.Div) and self.inside:
+            self.lines.append(node.lineno)
+        self.generic_visit(node)
+
+    def _within(self, node: ast.AST, inside: int) -> None:
+        """Visit `node` inside an index or size (1) or outside any (0)."""
+        saved, self.inside = self.inside, inside
+        self.visit(node)
+        self.inside = saved
