@@ -35,7 +35,7 @@ import jinja2
 from markupsafe import Markup
 
 from . import terminal as _text
-from .model import SubmissionResult
+from .model import CheckResult, SubmissionResult
 from .terminal import explain, explain_lines, terminal, terminal_batch_line
 
 __all__ = [
@@ -61,9 +61,9 @@ TRACEBACK_CHARS = 8000
 HISTOGRAM_BINS = 10
 
 #: How summary.html groups errors: ``ErrorInfo.type`` -> kind.  Any other type of a
-#: check's error is the kind ``"exception"``; a failing top-level statement or cell is
-#: ``"load error"`` unless its type is a syntax error; a submission with status "error"
-#: is ``"load error"``.
+#: check's error is the kind ``"exception"`` (the student's code raised it); a failing
+#: top-level statement or cell is ``"load error"`` unless its type is a syntax error; a
+#: submission with status "error" is ``"load error"``.
 ERROR_KINDS: dict[str, str] = {
     "Timeout": "timeout",
     "Crash": "crash",
@@ -74,6 +74,14 @@ ERROR_KINDS: dict[str, str] = {
     "IndentationError": "syntax error",
     "TabError": "syntax error",
 }
+#: For a check with status "error" but no ``ErrorInfo`` (the sandbox gives none for a
+#: crash, an exit or a missing function), the kind is read from its message, whose
+#: wording is the sandbox's; what matches nothing is ``"other"``.
+ERROR_MESSAGES: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("timeout", re.compile(r"did not return within|time budget ran out")),
+    ("crash", re.compile(r"process running .* (?:died|exited)|crashed|no result came back")),
+    ("missing function", re.compile(r"\bdefines? no function\b")),
+)
 #: Headings of the error kinds, in the order summary.html lists them.
 KIND_LABELS: dict[str, str] = {
     "timeout": "Timeout",
@@ -82,6 +90,7 @@ KIND_LABELS: dict[str, str] = {
     "syntax error": "Syntax error",
     "load error": "Could not be loaded",
     "exception": "Raised an exception",
+    "other": "Other errors",
 }
 
 #: Which question holds the gradient a Consistency entry's ``wrt`` names.
@@ -376,7 +385,7 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
 def error_kinds(result: SubmissionResult) -> dict[str, list[str]]:
     """Group a submission's errors by kind, for the summary: kind -> where (check ids, cells).
 
-    See :data:`ERROR_KINDS` for the mapping.
+    See :data:`ERROR_KINDS` and :data:`ERROR_MESSAGES` for the mapping.
 
     >>> from grader.model import SubmissionResult
     >>> error_kinds(SubmissionResult("x", "r", "error", 0.0, 1.0, errors=("not a zip file",)))
@@ -384,17 +393,26 @@ def error_kinds(result: SubmissionResult) -> dict[str, list[str]]:
     """
     kinds: dict[str, list[str]] = {}
     if result.status == "error":
-        kinds.setdefault("load error", []).extend(result.errors or ("could not be graded",))
+        # nothing ran: the checks' errors all say so, and are not listed again
+        return {"load error": list(result.errors or ("could not be graded",))}
     if result.load is not None:
         for ue in result.load.unit_errors:
             kind = ERROR_KINDS.get(ue.error.type)
             kinds.setdefault("syntax error" if kind == "syntax error" else "load error", []).append(ue.where)
     for c in result.checks():
-        if c.status != "error":
-            continue
-        kind = ERROR_KINDS.get(c.error.type, "exception") if c.error is not None else "exception"
-        kinds.setdefault(kind, []).append(c.id)
+        if c.status == "error":
+            kinds.setdefault(_check_error_kind(c), []).append(c.id)
     return kinds
+
+
+def _check_error_kind(check: CheckResult) -> str:
+    """Return the kind of one erroring check (see :data:`ERROR_KINDS` and :data:`ERROR_MESSAGES`)."""
+    if check.error is not None and check.error.type:
+        return ERROR_KINDS.get(check.error.type, "exception")
+    for kind, pattern in ERROR_MESSAGES:
+        if pattern.search(check.message):
+            return kind
+    return "other"
 
 
 @dataclass

@@ -402,6 +402,32 @@ def test_error_kinds_mapping():
     assert render.error_kinds(f.all_pass()) == {}
 
 
+@pytest.mark.parametrize(
+    ("message", "error_type", "kind"),
+    [
+        ("softmax did not return within 2 s on this input; it was stopped, this check scored 0 and the other checks still ran.", None, "timeout"),
+        ("not run: the submission's total time budget ran out.", None, "timeout"),
+        ("the process running softmax died (a segmentation fault (SIGSEGV)); this check scored 0 and the other checks ran in a fresh process.", None, "crash"),
+        ("the process running softmax exited (exit status 3, e.g. os._exit); this check scored 0 and the other checks ran in a fresh process.", None, "crash"),
+        ("q1_softmax.py defines no function 'softmax' (found 'Softmax'). Did you mean 'Softmax'?", None, "missing function"),
+        ("the submission (no Python file was found) define no function 'softmax'.", None, "missing function"),
+        ("softmax sent back something that is not plain numbers within the size limit; nothing of it was used.", None, "other"),
+        ("softmax raised ValueError (q1_softmax.py, line 3): bad shape", "ValueError", "exception"),
+        ("softmax called sys.exit (q1_softmax.py, line 3); this check scored 0.", "SystemExit", "crash"),
+        ("anything", "Timeout", "timeout"),
+    ],
+)
+def test_error_kind_of_a_check(message, error_type, kind):
+    error = terminal.ErrorInfo(error_type, "") if error_type else None
+    c = CheckResult("softmax/a", "softmax", "error", 0.0, 1.0, message, error=error)
+    assert render.error_kinds(f.result("x", [f.question("softmax", [c])])) == {kind: ["softmax/a"]}
+
+
+def test_error_kind_of_an_ungraded_submission_lists_it_once():
+    r = replace(f.errors(), status="error", errors=("not graded: no code found",))
+    assert render.error_kinds(r) == {"load error": ["not graded: no code found"]}
+
+
 def test_summary_without_mistakes_or_errors_says_so():
     _, page = summary_page([f.all_pass()])
     assert "No submission made a named mistake." in page.text
@@ -669,3 +695,13 @@ def test_browser_runs_the_summary_script_under_its_csp_and_no_report_script(tmp_
     report_dom = Page(dom("report.html"))
     assert_inert(report_dom)
     assert f.SCRIPT in report_dom.text
+
+
+def test_heat_map_with_missing_shares_and_an_empty_summary_still_render():
+    m = f.values_mismatch(heat=((None, 1.0), (0.5, float("nan"))))
+    html = render.report(f.result("x", [f.question("softmax", [f.failed("softmax/a", mismatch=m)])]))
+    text = section(html, "check-softmax-a").text
+    assert "block (0, 0): 0% of its elements differ block (0, 1): 100% of its elements differ" in text
+    page = Page(render.summary(iter([])))
+    assert "0 submissions 0 graded" in page.text
+    assert "No submission made a named mistake." in page.text
