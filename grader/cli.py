@@ -195,7 +195,13 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         assignment = args.assignment or _rubric(None).title
         if args.roster and not Path(args.roster).is_file():
             raise UsageError(f"--roster {args.roster!r} does not exist")
-        write_canvas_csv(iter_results(results), Path(args.out), assignment=assignment, roster=args.roster)
+        report = write_canvas_csv(iter_results(results), Path(args.out), assignment=assignment, roster=args.roster)
+        for label, ids in (("submissions with no Canvas id and no roster row (left out)", report.unmatched),
+                           ("submissions whose Canvas id is not in the roster", report.not_in_roster),
+                           ("submissions that could not be graded (written as 0)", report.ungraded)):
+            if ids:
+                err.write(f"warning: {len(ids)} {label}: {', '.join(map(str, list(ids)[:20]))}"
+                          + (" ..." if len(ids) > 20 else "") + "\n")
     else:
         write_junit(iter_results(results), Path(args.out))
     err.write(f"wrote {args.out}\n")

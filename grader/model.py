@@ -517,8 +517,8 @@ def _plain(obj: Any) -> Any:
         return obj.item()
     if isinstance(obj, np.ndarray):
         return obj.tolist()
-    if isinstance(obj, float) and obj != obj:  # NaN is not JSON
-        return None
+    if isinstance(obj, float) and (obj != obj or obj in (float("inf"), float("-inf"))):
+        return None  # NaN and infinities are not JSON
     return obj
 
 

@@ -626,6 +626,11 @@ def _message(call: Call, o: dict, fname: str, error: ErrorInfo | None, missing: 
     return f"{name}: {status}"
 
 
+#: ErrorInfo.type for outcomes that are not an exception of the student's code.
+_KIND = {"timeout": "Timeout", "crashed": "Crash", "exited": "Exit", "missing": "MissingFunction",
+         "rejected": "Rejected", "skipped": "Skipped"}
+
+
 def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float) -> RunReport:
     load = ev.load.get("load", {}) if isinstance(ev.load, dict) else {}
     functions = load.get("functions", {}) if isinstance(load.get("functions"), dict) else {}
@@ -652,6 +657,7 @@ def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float) -> R
         if o is None:
             msg = ev.error or "no result came back for this call"
             outcomes[c.id] = CallOutcome(call=c.id, status="crashed", message=f"{fname or c.function}: {msg}.",
+                                         error=ErrorInfo(type="Crash", message=msg),
                                          output="".join(ev.output.get(c.id, []))[:65536])
             continue
         status = o.get("status")
@@ -663,6 +669,8 @@ def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float) -> R
         echoed = tuple(_value(e) if e is not None else None for e in o.get("echoed", [])[:16]) if isinstance(o.get("echoed"), list) else ()
         onotes = tuple(str(n)[:300] for n in o.get("notes", [])[:10]) if isinstance(o.get("notes"), list) else ()
         message = "" if status == "ok" else _message(c, {**o, "status": status}, fname, error, missing)
+        if error is None and status in _KIND:
+            error = ErrorInfo(type=_KIND[status], message=message)
         seconds_c = o.get("seconds", 0.0)
         outcomes[c.id] = CallOutcome(
             call=c.id, status=status, value=value, echoed=echoed, error=error, message=message, notes=onotes,
