@@ -38,12 +38,12 @@ class Budget:
 
     Parameters
     ----------
-    limit : int
-        Bytes allowed in total, `MAX_BYTES` by default.
+    limit : int, optional
+        Bytes allowed in total; None: `MAX_BYTES` (read when the budget is made).
     """
 
-    def __init__(self, limit: int = MAX_BYTES) -> None:
-        self.limit = limit
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = MAX_BYTES if limit is None else limit
         self.used = 0
 
     def take(self, n: int, what: str) -> None:

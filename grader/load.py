@@ -1,0 +1,589 @@
+"""Turn a file, folder, notebook or zip (or a batch of them) into Submissions; no student code runs here.
+
+One submission is a ``.py`` file (kind "module"), an ``.ipynb`` notebook
+("notebook"), a folder ("folder") or a ``.zip`` ("zip") holding ``.py`` and
+``.ipynb`` files at any depth, zips in zips included.  Files keep their paths
+relative to the submission's root, so that packages (``utils/utils.py``) and
+imports between files work; when all the code sits under one folder
+(``assignment1/``), that folder is the root, unless the code imports it as a
+package.  Hidden files and folders (``.ipynb_checkpoints``), ``__MACOSX``,
+``__pycache__`` and ``site-packages`` are skipped; other files are ignored.
+
+A batch (`load_batch`) is a folder or a ``.zip`` whose entries are one
+submission each.  A Canvas bulk download (``smithjohn_LATE_123_456_q1.py``) is
+grouped by user id (kind "canvas").
+
+A student's fault never raises: the Submission carries an ``error`` message
+instead.  Python 2 code is translated (see :mod:`grader.translate`), IPython
+syntax in notebooks is turned into Python (see :mod:`grader.notebook`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import tokenize
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Callable, Iterator
+
+from . import canvas, notebook, translate
+from .archive import MAX_BATCH_MEMBERS, MAX_DEPTH, MAX_MEMBERS, Archive, ArchiveError, Budget, Member
+from .errors import LoadError, UsageError
+from .ids import safe_id, unique_ids
+from .model import CanvasInfo, Cell, Settings, SourceFile, Submission
+
+#: File name endings read as code (compared without case).
+CODE_SUFFIXES = (".py", ".ipynb")
+#: Folders never looked into (besides hidden ones, whose name starts with a dot).
+SKIPPED_FOLDERS = frozenset({"__MACOSX", "__pycache__", "site-packages", "node_modules"})
+#: Files that are never submissions (besides hidden ones).
+SKIPPED_FILES = frozenset({"Thumbs.db", "desktop.ini"})
+#: Most non-code file names listed in a "no Python code found" message.
+_LISTED = 5
+# Ignored files whose name says they may be code handed in under the wrong name.
+_CODE_LIKE = re.compile(r"\.(pyc|pyw|py3|pyi)$|\.(py|ipynb)\.\w+$", re.IGNORECASE)
+
+
+@dataclass
+class _Files:
+    """What was found for one submission before decoding: code files as bytes, other names, notes."""
+
+    code: dict[str, bytes] = field(default_factory=dict)  #: path -> content
+    origin: dict[str, str] = field(default_factory=dict)  #: path -> name as handed in
+    other: list[str] = field(default_factory=list)  #: ignored files
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, path: str, data: bytes, origin: str) -> None:
+        """Add a code file; the first of two with one path is kept, with a note."""
+        if path in self.code:
+            self.notes.append(f"{origin} was not graded: {self.origin[path]} has the same path ({path}).")
+            return
+        self.code[path], self.origin[path] = data, origin
+
+
+# --------------------------------------------------------------------------- public API
+
+
+def load(path: str | os.PathLike[str], settings: Settings = Settings()) -> Submission:
+    """Load one submission: a ``.py`` file, an ``.ipynb`` notebook, a folder or a ``.zip``.
+
+    Nothing is run or imported: files are read into memory (never extracted),
+    IPython syntax and Python 2 code are translated, and what was adapted is
+    said in ``notes``.
+
+    Parameters
+    ----------
+    path : path-like
+        The submission.
+    settings : Settings
+        Uses ``translate_py2`` and ``notebook_mode``.
+
+    Returns
+    -------
+    Submission
+        With ``error`` set when nothing could be loaded (an unreadable archive or
+        notebook, no code at all).  ``id`` is the file or folder name without its
+        extension, made safe; ``source`` is the name as given.
+
+    Raises
+    ------
+    UsageError
+        `path` does not exist.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise UsageError(f"{path} does not exist; give a .py file, an .ipynb notebook, a folder or a .zip.")
+    name = p.resolve().name if p.name in ("", ".", "..") else p.name
+    return _load_entry(_disk_entry(p, name), safe_id(_stem(name)), name, settings)
+
+
+def load_batch(path: str | os.PathLike[str], settings: Settings = Settings()) -> Iterator[Submission]:
+    """Yield the submissions of a batch: a folder, or a ``.zip``, with one submission per entry.
+
+    Entries are ``.py`` files, ``.ipynb`` notebooks, folders and ``.zip`` files;
+    hidden ones, ``__MACOSX`` and `SKIPPED_FILES` are skipped.  A ``.zip`` batch
+    holding a single folder is read from inside that folder.  In a Canvas bulk
+    download (at least half of the top-level files named
+    ``<name>[_LATE]_<userid>_<submissionid>_<file>``) the files of one user id
+    are one submission (id: the user id), under their original names, keeping
+    the latest of files handed in several times; other entries are submissions
+    of their own.  A single ``.py`` or ``.ipynb`` file is a batch of one.
+
+    Submissions are yielded one at a time, sorted by id, each read when it is
+    yielded: a batch is never held in memory.  A bad entry yields a Submission
+    with ``error`` and the batch goes on.
+
+    Parameters
+    ----------
+    path : path-like
+        The batch.
+    settings : Settings
+        Passed to each submission's loading.
+
+    Yields
+    ------
+    Submission
+        With ids unique within the batch (``alice``, ``alice-2``).
+
+    Raises
+    ------
+    UsageError
+        `path` does not exist, is neither a folder nor a .zip (nor a .py or
+        .ipynb file), or is a .zip that cannot be read as a batch.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise UsageError(f"{path} does not exist; give a folder or a .zip of submissions.")
+    if p.is_file() and _suffix(p.name) in CODE_SUFFIXES:
+        yield load(p, settings)
+        return
+    if p.is_dir():
+        entries = [
+            _disk_entry(e, e.name)
+            for e in sorted(p.iterdir(), key=lambda e: e.name)
+            if not _skipped(e.name) and (e.is_dir() or e.is_file())
+        ]
+        yield from _load_entries(entries, p.resolve().name, "/", settings)
+        return
+    if _suffix(p.name) != ".zip":
+        raise UsageError(f"{path} is not a folder or a .zip of submissions.")
+    try:
+        archive = Archive(p, p.name, max_members=MAX_BATCH_MEMBERS)
+    except ArchiveError as exc:
+        raise UsageError(str(exc)) from None
+    with archive:
+        members = [m for m in archive.members if not any(_skipped(part) for part in m.name.split("/"))]
+        tops = {m.name.split("/")[0] for m in members}
+        if len(tops) == 1 and all("/" in m.name for m in members):
+            top = next(iter(tops)) + "/"
+            members = [Member(m.name[len(top):], m.size, m.info) for m in members]
+        yield from _load_entries(_zip_entries(archive, members), p.name, ":", settings)
+
+
+# --------------------------------------------------------------------------- entries
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One entry of a batch (or a single submission): a name and how to read its files."""
+
+    name: str  #: as handed in: "alice.zip", "alice"
+    kind: str  #: "module", "notebook", "folder", "zip", or "" when not a submission
+    collect: Callable[[Budget], _Files]  #: reads the files; raises LoadError
+
+
+def _disk_entry(p: Path, name: str) -> _Entry:
+    """Return the entry for a file or folder on disk."""
+    if p.is_dir():
+        return _Entry(name, "folder", lambda budget: _collect_folder(p, name, budget))
+    kind = _file_kind(name)
+    if kind == "zip":
+        return _Entry(name, kind, lambda budget: _collect_archive(Archive(p, name), "", budget, 1))
+    return _Entry(name, kind, lambda budget: _collect_file(name, _read_disk(p, name, budget)))
+
+
+def _zip_entries(archive: Archive, members: list[Member]) -> list[_Entry]:
+    """Return the entries of a batch archive: its top-level files and folders."""
+    folders: dict[str, list[Member]] = {}
+    entries: list[_Entry] = []
+    for m in members:
+        top, sep, rest = m.name.partition("/")
+        if sep:
+            folders.setdefault(top, []).append(Member(rest, m.size, m.info))
+        else:
+            entries.append(_zip_file_entry(archive, m))
+    for top, inside in folders.items():
+        label = f"{archive.label}:{top}"
+
+        def collect(budget: Budget, inside: list[Member] = inside, label: str = label) -> _Files:
+            return _collect_members(archive, inside, label, budget, 1)
+
+        entries.append(_Entry(top, "folder", collect))
+    return sorted(entries, key=lambda e: e.name)
+
+
+def _zip_file_entry(archive: Archive, m: Member) -> _Entry:
+    """Return the entry for a file at the top of a batch archive."""
+    kind = _file_kind(m.name)
+    label = f"{archive.label}:{m.name}"
+    if kind == "zip":
+        return _Entry(m.name, kind, lambda budget: _collect_archive(archive.read(m, budget), label, budget, 1))
+    return _Entry(m.name, kind, lambda budget: _collect_file(m.name, archive.read(m, budget)))
+
+
+def _load_entries(entries: list[_Entry], batch: str, sep: str, settings: Settings) -> Iterator[Submission]:
+    """Yield a Submission per entry (per user id for Canvas files), sorted by id."""
+    files = [e for e in entries if e.kind != "folder"]
+    groups: dict[str, list[tuple[canvas.CanvasName, _Entry]]] = {}
+    plans: list[tuple[str, Callable[[str], Submission]]] = []
+    if canvas.is_canvas_batch([e.name for e in files]):
+        for e in files:
+            c = canvas.parse(e.name)
+            if c is not None:
+                groups.setdefault(c.user_id, []).append((c, e))
+    grouped = {id(e) for group in groups.values() for _, e in group}
+    for e in entries:
+        if id(e) not in grouped:
+            source = f"{batch}{sep}{e.name}"
+            key = e.name if e.kind == "folder" else _stem(e.name)
+            plans.append((key, lambda sid, e=e, source=source: _load_entry(e, sid, source, settings)))
+    for user_id, group in groups.items():
+        plans.append((user_id, lambda sid, group=group: _load_canvas(group, sid, batch, sep, settings)))
+    ids = unique_ids([name for name, _ in plans])
+    for sid, (_, make) in sorted(zip(ids, plans), key=lambda p: p[0]):
+        yield make(sid)
+
+
+def _load_entry(entry: _Entry, sid: str, source: str, settings: Settings) -> Submission:
+    """Load one entry into a Submission; a LoadError becomes its ``error``."""
+    if not entry.kind:
+        return Submission(
+            id=sid,
+            source=source,
+            kind="file",
+            error=(
+                f"{entry.name} holds no Python code: expected a .py file, an .ipynb notebook, "
+                "a folder or a .zip; hand in one of those."
+            ),
+        )
+    try:
+        files = entry.collect(Budget())
+    except LoadError as exc:
+        return Submission(id=sid, source=source, kind=entry.kind, error=str(exc))
+    return _submission(sid, source, entry.kind, files, settings)
+
+
+def _load_canvas(
+    group: list[tuple[canvas.CanvasName, _Entry]], sid: str, batch: str, sep: str, settings: Settings
+) -> Submission:
+    """Load the Canvas files of one user id as one submission, under their original names."""
+    kept, notes = canvas.latest(c for c, _ in group)
+    entries = {c.filename: e for c, e in group}
+    names = sorted(c.filename for c, _ in group)
+    source = f"{batch}{sep}{', '.join(names)}"
+    last = max(kept, key=lambda c: int(c.submission_id))
+    info = CanvasInfo(name=last.name, user_id=last.user_id, submission_id=last.submission_id)
+    late = any(c.late for c in kept)
+    files = _Files(notes=list(notes))
+    budget = Budget()
+    try:
+        for c in kept:
+            entry = entries[c.filename]
+            if entry.kind == "zip":
+                inner = entry.collect(budget)
+                _strip_root(inner)
+                for path, data in inner.code.items():
+                    files.add(path, data, inner.origin[path])
+                files.other += inner.other
+                files.notes += inner.notes
+            elif entry.kind:
+                data = _read_entry_file(entry, budget)
+                files.add(c.original, data, c.original)
+            else:
+                files.other.append(c.filename)
+    except LoadError as exc:
+        return Submission(id=sid, source=source, kind="canvas", late=late, canvas=info, error=str(exc))
+    sub = _submission(sid, source, "canvas", files, settings, strip=False)
+    return replace(sub, late=late, canvas=info)
+
+
+def _read_entry_file(entry: _Entry, budget: Budget) -> bytes:
+    """Return the bytes of a single-file entry."""
+    files = entry.collect(budget)
+    return next(iter(files.code.values()))
+
+
+# --------------------------------------------------------------------------- collecting files
+
+
+def _collect_file(name: str, data: bytes) -> _Files:
+    """Return a single code file as the whole submission."""
+    files = _Files()
+    files.add(PurePosixPath(name).name, data, name)
+    return files
+
+
+def _read_disk(p: Path, name: str, budget: Budget) -> bytes:
+    """Read a file from disk, counting its bytes against `budget` (never more than the budget allows)."""
+    try:
+        with open(p, "rb") as f:
+            data = f.read(budget.limit - budget.used + 1)
+    except OSError as exc:
+        raise LoadError(f"{name} could not be read ({exc.strerror or exc}).") from None
+    budget.take(len(data), name)
+    return data
+
+
+def _collect_folder(root: Path, label: str, budget: Budget) -> _Files:
+    """Read the code files under a folder, recursively, without following symbolic links."""
+    files = _Files()
+    seen = 0
+    for here, dirs, names in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not _skipped(d) and not os.path.islink(os.path.join(here, d)))
+        rel = Path(here).relative_to(root).as_posix()
+        for n in sorted(names):
+            seen += 1
+            if seen > MAX_MEMBERS:
+                raise LoadError(
+                    f"{label} was refused: it holds more than {MAX_MEMBERS} files; "
+                    "hand in only your code (.py or .ipynb files)."
+                )
+            path = n if rel == "." else f"{rel}/{n}"
+            full = os.path.join(here, n)
+            if _skipped(n):
+                continue
+            if os.path.islink(full):
+                files.notes.append(f"{label}/{path} is a symbolic link; it was not followed.")
+                continue
+            kind = _file_kind(n)
+            if kind in ("module", "notebook"):
+                files.add(path, _read_disk(Path(full), f"{label}/{path}", budget), path)
+            elif kind == "zip":
+                inner = _collect_archive(Archive(full, f"{label}/{path}"), f"{label}/{path}", budget, 1)
+                _merge(files, inner, _zip_folder(path))
+            else:
+                files.other.append(path)
+    return files
+
+
+def _collect_archive(source: str | os.PathLike[str] | bytes | Archive, label: str, budget: Budget, depth: int) -> _Files:
+    """Read the code files of an archive (a path, its bytes, or an open Archive)."""
+    archive = source if isinstance(source, Archive) else Archive(source, label)
+    with archive:
+        return _collect_members(archive, archive.members, archive.label, budget, depth)
+
+
+def _collect_members(archive: Archive, members: list[Member], label: str, budget: Budget, depth: int) -> _Files:
+    """Read the code files among an archive's members; zips inside are read in place (``x.zip`` -> ``x/``)."""
+    files = _Files()
+    for m in members:
+        if not m.name or any(_skipped(part) for part in m.name.split("/")):
+            continue
+        kind = _file_kind(m.name)
+        if kind in ("module", "notebook"):
+            files.add(m.name, archive.read(m, budget), m.name)
+        elif kind == "zip":
+            inner_label = f"{label}:{m.name}"
+            if depth >= MAX_DEPTH:
+                raise ArchiveError(
+                    f"{inner_label} was refused: zips inside zips are read {MAX_DEPTH} levels deep at most; "
+                    "hand in one zip of your code."
+                )
+            inner = _collect_archive(archive.read(m, budget), inner_label, budget, depth + 1)
+            _merge(files, inner, _zip_folder(m.name))
+        else:
+            files.other.append(m.name)
+    return files
+
+
+def _merge(files: _Files, inner: _Files, folder: str) -> None:
+    """Add the files of a zip found at `folder` (its path without ``.zip``)."""
+    for path, data in inner.code.items():
+        files.add(f"{folder}/{path}", data, f"{folder}.zip:{inner.origin[path]}")
+    files.other += [f"{folder}.zip:{o}" for o in inner.other]
+    files.notes += inner.notes
+
+
+def _zip_folder(path: str) -> str:
+    """Return where a zip's content goes: ``sub/x.zip`` -> ``sub/x``."""
+    return path[: -len(".zip")]
+
+
+# --------------------------------------------------------------------------- building the Submission
+
+
+def _submission(sid: str, source: str, kind: str, files: _Files, settings: Settings, strip: bool = True) -> Submission:
+    """Decode, translate and check the collected files into a Submission."""
+    if strip:
+        _strip_root(files)
+    notes = list(files.notes)
+    notes += [
+        f"{o} was not graded: only .py and .ipynb files are; rename it if it is your code."
+        for o in files.other
+        if _CODE_LIKE.search(o)
+    ]
+    sources: list[SourceFile] = []
+    problems: list[str] = []
+    for path in sorted(files.code):
+        origin = files.origin[path]
+        try:
+            sf, file_notes = _source_file(path, origin, files.code[path], settings)
+        except LoadError as exc:
+            problems.append(str(exc))
+            continue
+        notes += file_notes
+        if sf is not None:
+            sources.append(sf)
+    digest = _digest(files.code)
+    if not sources:
+        error = " ".join(problems) if problems else _no_code(source, files)
+        return Submission(id=sid, source=source, kind=kind, notes=tuple(notes), error=error, digest=digest)
+    notes += [f"{p} It was skipped; the other files were graded." for p in problems]
+    return Submission(id=sid, source=source, kind=kind, files=tuple(sources), notes=tuple(notes), digest=digest)
+
+
+def _no_code(source: str, files: _Files) -> str:
+    """Return the error for a submission without code files."""
+    if not files.other:
+        found = "nothing"
+    else:
+        shown = ", ".join(files.other[:_LISTED])
+        more = f" and {len(files.other) - _LISTED} more" if len(files.other) > _LISTED else ""
+        found = f"only other files ({shown}{more})"
+    return (
+        f"no Python code found in {source}: looked for .py files and .ipynb notebooks, found {found}; "
+        "hand in your .py files or your notebook."
+    )
+
+
+def _source_file(path: str, origin: str, data: bytes, settings: Settings) -> tuple[SourceFile | None, list[str]]:
+    """Return the SourceFile of one code file and the notes about it (None: a notebook without code)."""
+    if _suffix(path) == ".ipynb":
+        return _notebook_file(path, origin, data, settings)
+    text, notes = _decode(data, origin)
+    found = translate.python2(text, origin, translate=settings.translate_py2)
+    if found is None:
+        return SourceFile(path=path, text=text, origin=origin), notes
+    if not found.translated:
+        notes.append(_not_translated_note(origin, found))
+        return SourceFile(path=path, text=text, origin=origin), notes
+    notes.append(_translated_note(origin, found.constructs))
+    if found.divisions:
+        notes.append(_division_note(origin, found.divisions))
+    return SourceFile(path=path, text=found.text, origin=origin, translated=True, translation_diff=found.diff), notes
+
+
+def _notebook_file(path: str, origin: str, data: bytes, settings: Settings) -> tuple[SourceFile | None, list[str]]:
+    """Return the SourceFile of a notebook: its code cells, each made Python 3."""
+    raw_cells = notebook.read_cells(data, origin)
+    if not raw_cells:
+        return None, [f"{origin} has no code cells; it was skipped."]
+    notes: list[str] = []
+    cells: list[Cell] = []
+    translated: list[str] = []
+    constructs: list[str] = []
+    diffs: list[str] = []
+    untranslated: tuple[str, translate.Python2] | None = None
+    for raw in raw_cells:
+        where = f"{origin}, {raw.label}"
+        source = notebook.to_python(raw.source)
+        found = translate.python2(source, where, translate=settings.translate_py2)
+        if found is not None and found.translated:
+            source = found.text
+            translated.append(raw.label)
+            constructs += [c for c in found.constructs if c not in constructs]
+            diffs.append(found.diff)
+            if found.divisions:
+                notes.append(_division_note(where, found.divisions))
+        elif found is not None and untranslated is None:
+            untranslated = (where, found)
+        if settings.notebook_mode == "definitions":
+            source = notebook.keep_definitions(source)
+        cells.append(Cell(index=raw.index, label=raw.label, source=source, original=raw.source))
+    if translated:
+        notes.insert(0, _translated_note(f"{origin} ({', '.join(translated)})", tuple(constructs)))
+    if untranslated is not None:
+        notes.insert(0, _not_translated_note(*untranslated))
+    text = "\n".join(c.source for c in cells)
+    return (
+        SourceFile(
+            path=path,
+            text=text,
+            origin=origin,
+            cells=tuple(cells),
+            translated=bool(translated),
+            translation_diff="".join(diffs),
+        ),
+        notes,
+    )
+
+
+def _translated_note(where: str, constructs: tuple[str, ...]) -> str:
+    """Return the note saying that Python 2 code was translated."""
+    return f"{where} was Python 2 code; it was translated to Python 3 ({', '.join(constructs)}) before grading."
+
+
+def _not_translated_note(where: str, found: translate.Python2) -> str:
+    """Return the note naming the first Python 2 construct of code left untranslated."""
+    return (
+        f"{where} is Python 2 code (line {found.first_line}: {found.first}); it was not translated "
+        "because the rubric sets translate_py2 = false, so Python 3 cannot run it."
+    )
+
+
+def _division_note(where: str, lines: tuple[int, ...]) -> str:
+    """Return the note about `/` that Python 2 computed as integer division."""
+    s = "s" if len(lines) > 1 else ""
+    return (
+        f"{where}: the `/` on line{s} {', '.join(map(str, lines))} is used as an index or a size; "
+        "Python 2 divided integers rounding down (7 / 2 == 3), Python 3 does not (7 / 2 == 3.5). "
+        "It was left as it is: write `//` where you mean integer division."
+    )
+
+
+def _decode(data: bytes, name: str) -> tuple[str, list[str]]:
+    """Return a .py file's text (PEP 263 encoding, else UTF-8, else cp1252) with universal newlines."""
+    notes = []
+    try:
+        encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
+    except SyntaxError:  # an unknown or inconsistent coding cookie
+        encoding = "utf-8"
+    try:
+        text = data.decode(encoding)
+    except (UnicodeDecodeError, LookupError):
+        text = data.decode("cp1252", errors="replace")
+        notes.append(f"{name} is not UTF-8 text; it was read as Windows-1252 (cp1252).")
+    return text.replace("\r\n", "\n").replace("\r", "\n"), notes
+
+
+def _digest(code: dict[str, bytes]) -> str:
+    """Return the sha256 of the code files: paths and contents, in path order."""
+    h = hashlib.sha256()
+    for path in sorted(code):
+        name = path.encode("utf-8", "surrogatepass")
+        h.update(len(name).to_bytes(8, "big") + name)
+        h.update(len(code[path]).to_bytes(8, "big") + code[path])
+    return h.hexdigest()
+
+
+def _strip_root(files: _Files) -> None:
+    """Make the folder holding all the code the root, unless the code imports that folder as a package."""
+    while files.code:
+        tops = {p.split("/")[0] for p in files.code}
+        if len(tops) != 1 or any("/" not in p for p in files.code):
+            return
+        top = tops.pop()
+        imports = re.compile(rb"^[ \t]*(from|import)[ \t]+" + re.escape(top.encode()) + rb"\b", re.MULTILINE)
+        if any(imports.search(data) for data in files.code.values()):
+            return
+        n = len(top) + 1
+        files.code = {p[n:]: d for p, d in files.code.items()}
+        files.origin = {p[n:]: o for p, o in files.origin.items()}
+        files.other = [o[n:] if o.startswith(top + "/") else o for o in files.other]
+
+
+# --------------------------------------------------------------------------- names
+
+
+def _suffix(name: str) -> str:
+    """Return a file name's extension, lowercased: "HW1.IPYNB" -> ".ipynb"."""
+    return PurePosixPath(name).suffix.lower()
+
+
+def _stem(name: str) -> str:
+    """Return a name without its extension: "alice.zip" -> "alice"; a folder keeps its name."""
+    suffix = PurePosixPath(name).suffix
+    return name[: -len(suffix)] if suffix and name != suffix else name
+
+
+def _file_kind(name: str) -> str:
+    """Return the kind of submission a file name is: "module", "notebook", "zip", or ""."""
+    return {".py": "module", ".ipynb": "notebook", ".zip": "zip"}.get(_suffix(name), "")
+
+
+def _skipped(name: str) -> bool:
+    """Return whether a file or folder name is never looked at."""
+    return name.startswith(".") or name in SKIPPED_FOLDERS or name in SKIPPED_FILES

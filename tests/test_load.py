@@ -1,0 +1,563 @@
+"""Tests for grader.load: files, notebooks, folders, zips and batches into Submissions."""
+
+import hashlib
+import inspect
+import io
+import os
+import re
+import textwrap
+import zipfile
+
+import nbformat
+import pytest
+from nbformat import v4
+
+from grader import archive, notebook
+from grader.errors import UsageError
+from grader.load import load, load_batch
+from grader.model import CanvasInfo, Cell, Settings, SourceFile, Submission
+
+SOFTMAX = "import numpy as np\n\ndef softmax(x):\n    return np.exp(x) / np.sum(np.exp(x))\n"
+PY2 = 'def softmax(x):\n    for i in xrange(3):\n        print "row", i\n    return x\n'
+
+
+@pytest.fixture(autouse=True)
+def no_ipython(monkeypatch):
+    """Translate notebooks with the fallback, whatever is installed."""
+    monkeypatch.setattr(notebook, "ipython_transformer", lambda: None)
+
+
+def write(path, content):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content.encode() if isinstance(content, str) else content)
+    return path
+
+
+def zip_bytes(members):
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members.items():
+            z.writestr(name, data)
+    return buf.getvalue()
+
+
+def notebook_bytes(*cells):
+    nb = v4.new_notebook()
+    for c in cells:
+        if isinstance(c, tuple):
+            nb.cells.append(v4.new_code_cell(c[0], execution_count=c[1]))
+        elif c.startswith("# "):
+            nb.cells.append(v4.new_markdown_cell(c))
+        else:
+            nb.cells.append(v4.new_code_cell(c))
+    return nbformat.writes(nb).encode()
+
+
+def digest(files):
+    h = hashlib.sha256()
+    for path in sorted(files):
+        name, data = path.encode(), files[path]
+        h.update(len(name).to_bytes(8, "big") + name + len(data).to_bytes(8, "big") + data)
+    return h.hexdigest()
+
+
+def paths(sub):
+    return [f.path for f in sub.files]
+
+
+# --------------------------------------------------------------------------- one submission
+
+
+def test_python_file(tmp_path):
+    sub = load(write(tmp_path / "q1_softmax.py", SOFTMAX))
+    assert sub == Submission(
+        id="q1_softmax",
+        source="q1_softmax.py",
+        kind="module",
+        files=(SourceFile(path="q1_softmax.py", text=SOFTMAX, origin="q1_softmax.py"),),
+        digest=digest({"q1_softmax.py": SOFTMAX.encode()}),
+    )
+
+
+def test_path_that_does_not_exist_is_a_usage_error(tmp_path):
+    missing = tmp_path / "nope.py"
+    with pytest.raises(UsageError, match=re.escape(
+        f"{missing} does not exist; give a .py file, an .ipynb notebook, a folder or a .zip."
+    ) + "$"):
+        load(missing)
+
+
+def test_notebook(tmp_path):
+    data = notebook_bytes("# Softmax", ("%matplotlib inline\nimport numpy as np", 1), SOFTMAX[20:], ("!ls", 3))
+    sub = load(write(tmp_path / "hw 1.ipynb", data))
+    assert (sub.id, sub.source, sub.kind, sub.error, sub.notes) == ("hw_1", "hw 1.ipynb", "notebook", None, ())
+    (f,) = sub.files
+    assert (f.path, f.origin, f.translated) == ("hw 1.ipynb", "hw 1.ipynb", False)
+    assert f.cells == (
+        Cell(1, "cell [1]", "get_ipython().run_line_magic('matplotlib', 'inline')\nimport numpy as np\n",
+             "%matplotlib inline\nimport numpy as np"),
+        Cell(2, "cell #3", SOFTMAX[20:], SOFTMAX[20:]),
+        Cell(3, "cell [3]", "get_ipython().system('ls')\n", "!ls"),
+    )
+    assert f.text == "\n".join(c.source for c in f.cells)
+    assert sub.digest == digest({"hw 1.ipynb": data})
+
+
+def test_notebook_definitions_mode(tmp_path):
+    data = notebook_bytes(("import numpy as np\nprint(np.pi)", 1), "def f():\n    return 1\nf()")
+    sub = load(write(tmp_path / "hw1.ipynb", data), Settings(notebook_mode="definitions"))
+    assert [c.source for c in sub.files[0].cells] == [
+        "import numpy as np\npass\n",
+        "def f():\n    return 1\npass\n",
+    ]
+    assert [c.original for c in sub.files[0].cells] == ["import numpy as np\nprint(np.pi)", "def f():\n    return 1\nf()"]
+
+
+def test_cell_that_does_not_parse_is_kept_as_it_is(tmp_path):
+    sub = load(write(tmp_path / "hw1.ipynb", notebook_bytes(("def f(:\n    pass", 2))))
+    assert sub.files[0].cells[0].source == "def f(:\n    pass\n"
+    assert sub.error is None and sub.notes == ()
+
+
+def test_corrupt_notebook_is_an_error(tmp_path):
+    sub = load(write(tmp_path / "hw1.ipynb", b'{"cells": [}'))
+    assert sub.error == (
+        "hw1.ipynb is not a readable notebook: it is not valid JSON (Expecting value at line 1, column 12); "
+        "open it in Jupyter, save it again and hand it in again, or hand in your code as a .py file."
+    )
+    assert (sub.id, sub.kind, sub.files) == ("hw1", "notebook", ())
+
+
+def test_notebook_without_code_is_an_error(tmp_path):
+    sub = load(write(tmp_path / "hw1.ipynb", notebook_bytes("# only words", "   ")))
+    assert sub.error == (
+        "no Python code found in hw1.ipynb: looked for .py files and .ipynb notebooks, found nothing; "
+        "hand in your .py files or your notebook."
+    )
+    assert sub.notes == ("hw1.ipynb has no code cells; it was skipped.",)
+
+
+def test_other_file_is_an_error(tmp_path):
+    sub = load(write(tmp_path / "report.pdf", b"%PDF"))
+    assert sub.error == (
+        "report.pdf holds no Python code: expected a .py file, an .ipynb notebook, a folder or a .zip; "
+        "hand in one of those."
+    )
+    assert sub.id == "report"
+
+
+def test_folder_keeps_relative_paths_and_strips_a_common_root(tmp_path):
+    root = tmp_path / "alice"
+    write(root / "assignment2" / "word2vec.py", "from utils.utils import softmax\n")
+    write(root / "assignment2" / "utils" / "utils.py", SOFTMAX)
+    write(root / "assignment2" / "utils" / "__init__.py", "")
+    write(root / "assignment2" / "utils" / "datasets" / "data.txt", "the cat")
+    write(root / "assignment2" / ".ipynb_checkpoints" / "word2vec-checkpoint.py", "old")
+    write(root / "__MACOSX" / "assignment2" / "._word2vec.py", b"\x00\x05")
+    write(root / "assignment2" / "__pycache__" / "word2vec.cpython-311.pyc", b"\x00")
+    sub = load(root)
+    assert (sub.id, sub.source, sub.kind, sub.error, sub.notes) == ("alice", "alice", "folder", None, ())
+    assert paths(sub) == ["utils/__init__.py", "utils/utils.py", "word2vec.py"]
+    assert [f.origin for f in sub.files] == [
+        "assignment2/utils/__init__.py", "assignment2/utils/utils.py", "assignment2/word2vec.py",
+    ]
+    assert [f.module for f in sub.files] == ["utils", "utils.utils", "word2vec"]
+
+
+def test_root_folder_imported_as_a_package_is_kept(tmp_path):
+    write(tmp_path / "alice" / "hw" / "q1.py", "from hw.q2 import f\n")
+    write(tmp_path / "alice" / "hw" / "q2.py", "def f(): pass\n")
+    assert paths(load(tmp_path / "alice")) == ["hw/q1.py", "hw/q2.py"]
+
+
+def test_empty_folder_is_an_error(tmp_path):
+    (tmp_path / "alice").mkdir()
+    sub = load(tmp_path / "alice")
+    assert sub.error == (
+        "no Python code found in alice: looked for .py files and .ipynb notebooks, found nothing; "
+        "hand in your .py files or your notebook."
+    )
+
+
+def test_folder_without_code_lists_what_it_found(tmp_path):
+    for i in range(7):
+        write(tmp_path / "alice" / f"f{i}.txt", "x")
+    write(tmp_path / "alice" / "q1.pyc", b"\x00")
+    sub = load(tmp_path / "alice")
+    assert sub.error == (
+        "no Python code found in alice: looked for .py files and .ipynb notebooks, found only other files "
+        "(f0.txt, f1.txt, f2.txt, f3.txt, f4.txt and 3 more); hand in your .py files or your notebook."
+    )
+    assert sub.notes == ("q1.pyc was not graded: only .py and .ipynb files are; rename it if it is your code.",)
+
+
+def test_code_handed_in_under_another_extension_gets_a_note(tmp_path):
+    write(tmp_path / "alice" / "q1.py", SOFTMAX)
+    write(tmp_path / "alice" / "q3_word2vec.py.txt", "x")
+    write(tmp_path / "alice" / "writeup.pdf", "x")
+    assert load(tmp_path / "alice").notes == (
+        "q3_word2vec.py.txt was not graded: only .py and .ipynb files are; rename it if it is your code.",
+    )
+
+
+def test_symbolic_links_in_folders_are_not_followed(tmp_path):
+    secret = write(tmp_path / "secret.py", "TOKEN = 1\n")
+    write(tmp_path / "alice" / "q1.py", SOFTMAX)
+    os.symlink(secret, tmp_path / "alice" / "q2.py")
+    os.symlink(tmp_path, tmp_path / "alice" / "everything")
+    sub = load(tmp_path / "alice")
+    assert paths(sub) == ["q1.py"]
+    assert sub.notes == ("alice/q2.py is a symbolic link; it was not followed.",)
+
+
+def test_corrupt_notebook_next_to_good_code_is_a_note(tmp_path):
+    write(tmp_path / "alice" / "q1.py", SOFTMAX)
+    write(tmp_path / "alice" / "hw1.ipynb", "[]")
+    sub = load(tmp_path / "alice")
+    assert sub.error is None and paths(sub) == ["q1.py"]
+    assert sub.notes == (
+        "hw1.ipynb is not a Jupyter notebook: expected a JSON object with a 'cells' list, found a JSON array; "
+        "hand in the .ipynb file that Jupyter saved, or your code as a .py file. "
+        "It was skipped; the other files were graded.",
+    )
+
+
+def test_zip_with_nested_zip_is_read_in_place(tmp_path):
+    inner = zip_bytes({"utils/utils.py": SOFTMAX})
+    outer = zip_bytes({"hw/word2vec.py": "x = 1\n", "hw/utils.zip": inner, "hw/data/big.bin": b"\x00" * 10})
+    sub = load(write(tmp_path / "alice.zip", outer))
+    assert (sub.id, sub.kind, sub.error) == ("alice", "zip", None)
+    assert paths(sub) == ["utils/utils/utils.py", "word2vec.py"]
+    assert [f.origin for f in sub.files] == ["hw/utils.zip:utils/utils.py", "hw/word2vec.py"]
+
+
+def test_zip_of_a_zip_is_unwrapped(tmp_path):
+    outer = zip_bytes({"submission.zip": zip_bytes({"q1.py": SOFTMAX, "q3.py": "x = 1\n"})})
+    sub = load(write(tmp_path / "alice.zip", outer))
+    assert paths(sub) == ["q1.py", "q3.py"]
+
+
+def test_same_code_has_the_same_digest_in_a_folder_and_a_zip(tmp_path):
+    write(tmp_path / "alice" / "sub" / "q1.py", SOFTMAX)
+    zipped = load(write(tmp_path / "alice.zip", zip_bytes({"q1.py": SOFTMAX})))
+    assert load(tmp_path / "alice").digest == zipped.digest == digest({"q1.py": SOFTMAX.encode()})
+    other = load(write(tmp_path / "bob.zip", zip_bytes({"q1.py": SOFTMAX + "\n"})))
+    assert other.digest != zipped.digest
+
+
+def test_zips_nested_too_deep_are_refused(tmp_path):
+    data = zip_bytes({"q1.py": SOFTMAX})
+    for name in ("c.zip", "b.zip", "a.zip"):
+        data = zip_bytes({name: data})
+    sub = load(write(tmp_path / "alice.zip", data))
+    assert sub.error == (
+        "alice.zip:a.zip:b.zip:c.zip was refused: zips inside zips are read 3 levels deep at most; "
+        "hand in one zip of your code."
+    )
+
+
+def test_corrupt_zip_is_an_error(tmp_path):
+    sub = load(write(tmp_path / "alice.zip", b"PK\x03\x04 not really"))
+    assert sub.error == (
+        "alice.zip could not be read as a zip archive (File is not a zip file); "
+        "re-create it with a zip tool and hand it in again."
+    )
+    assert (sub.id, sub.kind) == ("alice", "zip")
+
+
+def test_zip_with_traversal_is_an_error(tmp_path):
+    sub = load(write(tmp_path / "alice.zip", zip_bytes({"q1.py": SOFTMAX, "../../evil.py": "x"})))
+    assert sub.error == (
+        "alice.zip was refused: the member '../../evil.py' points outside the archive (an absolute path or '..'); "
+        "re-create the zip from inside your assignment folder."
+    )
+
+
+def test_zip_bomb_is_an_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(archive, "MAX_BYTES", 4096)
+    sub = load(write(tmp_path / "alice.zip", zip_bytes({"q1.py": "#" * 100_000})))
+    assert sub.error == (
+        "alice.zip was refused: its code files hold more than 4 KiB (counted as read, after decompression); "
+        "hand in only your .py and .ipynb files, without large outputs."
+    )
+
+
+def test_huge_file_on_disk_is_an_error(tmp_path, monkeypatch):
+    monkeypatch.setattr(archive, "MAX_BYTES", 4096)
+    sub = load(write(tmp_path / "q1.py", "#" * 5000))
+    assert sub.error == (
+        "q1.py was refused: its code files hold more than 4 KiB (counted as read, after decompression); "
+        "hand in only your .py and .ipynb files, without large outputs."
+    )
+
+
+def test_empty_zip_is_an_error(tmp_path):
+    sub = load(write(tmp_path / "alice.zip", zip_bytes({})))
+    assert sub.error == (
+        "no Python code found in alice.zip: looked for .py files and .ipynb notebooks, found nothing; "
+        "hand in your .py files or your notebook."
+    )
+
+
+# --------------------------------------------------------------------------- encodings
+
+
+def test_encodings(tmp_path):
+    write(tmp_path / "a" / "bom.py", "\ufeffx = 'é'\r\n".encode("utf-8"))
+    write(tmp_path / "a" / "latin.py", "# -*- coding: latin-1 -*-\nx = 'é'\n".encode("latin-1"))
+    write(tmp_path / "a" / "windows.py", "x = '’'\n".encode("cp1252"))
+    sub = load(tmp_path / "a")
+    assert [f.text for f in sub.files] == [
+        "x = 'é'\n",
+        "# -*- coding: latin-1 -*-\nx = 'é'\n",
+        "x = '’'\n",
+    ]
+    assert sub.notes == ("windows.py is not UTF-8 text; it was read as Windows-1252 (cp1252).",)
+
+
+# --------------------------------------------------------------------------- Python 2
+
+
+def test_python2_file_is_translated_with_a_note(tmp_path):
+    sub = load(write(tmp_path / "q1_softmax.py", PY2))
+    (f,) = sub.files
+    assert f.translated
+    assert f.text == 'def softmax(x):\n    for i in range(3):\n        print("row", i)\n    return x\n'
+    assert f.translation_diff.startswith("--- q1_softmax.py (as handed in)\n+++ q1_softmax.py (translated to Python 3)\n")
+    assert sub.notes == (
+        "q1_softmax.py was Python 2 code; it was translated to Python 3 (xrange, print statements) before grading.",
+    )
+    assert sub.digest == digest({"q1_softmax.py": PY2.encode()})  # of what was handed in
+
+
+def test_python2_integer_division_used_as_an_index_gets_a_note(tmp_path):
+    sub = load(write(tmp_path / "q3.py", 'print "x"\nh = x[: n / 2]\ny = x / 2\nr = range(n / 2)\n'))
+    assert sub.files[0].text == 'print("x")\nh = x[: n / 2]\ny = x / 2\nr = list(range(n / 2))\n'
+    assert sub.notes[1] == (
+        "q3.py: the `/` on lines 2, 4 is used as an index or a size; Python 2 divided integers rounding down "
+        "(7 / 2 == 3), Python 3 does not (7 / 2 == 3.5). It was left as it is: write `//` where you mean "
+        "integer division."
+    )
+
+
+def test_python2_is_only_named_when_translation_is_off(tmp_path):
+    sub = load(write(tmp_path / "q1_softmax.py", PY2), Settings(translate_py2=False))
+    assert sub.files == (SourceFile(path="q1_softmax.py", text=PY2, origin="q1_softmax.py"),)
+    assert sub.notes == (
+        "q1_softmax.py is Python 2 code (line 2: xrange); it was not translated because the rubric sets "
+        "translate_py2 = false, so Python 3 cannot run it.",
+    )
+
+
+def test_python2_notebook_cells_are_translated(tmp_path):
+    data = notebook_bytes(("import numpy as np", 1), ('print "hi"', 2), "x = 1", ("for i in xrange(2): print i", 4))
+    sub = load(write(tmp_path / "hw1.ipynb", data))
+    (f,) = sub.files
+    assert [c.source for c in f.cells] == ["import numpy as np\n", 'print("hi")\n', "x = 1\n", "for i in range(2): print(i)\n"]
+    assert f.translated
+    assert "--- hw1.ipynb, cell [2] (as handed in)\n" in f.translation_diff
+    assert "--- hw1.ipynb, cell [4] (as handed in)\n" in f.translation_diff
+    assert sub.notes == (
+        "hw1.ipynb (cell [2], cell [4]) was Python 2 code; it was translated to Python 3 "
+        "(print statements, xrange) before grading.",
+    )
+
+
+def test_python2_notebook_untranslated_names_the_cell(tmp_path):
+    data = notebook_bytes(("x = 1", 1), ("y = 2\nprint 'hi'", 2))
+    sub = load(write(tmp_path / "hw1.ipynb", data), Settings(translate_py2=False))
+    assert sub.files[0].cells[1].source == "y = 2\nprint 'hi'\n"
+    assert sub.notes == (
+        "hw1.ipynb, cell [2] is Python 2 code (line 2: print statement); it was not translated because the rubric "
+        "sets translate_py2 = false, so Python 3 cannot run it.",
+    )
+
+
+# --------------------------------------------------------------------------- batches
+
+
+def test_batch_folder(tmp_path):
+    batch = tmp_path / "subs"
+    write(batch / "alice.py", SOFTMAX)
+    write(batch / "alice.zip", zip_bytes({"alice/q1.py": SOFTMAX}))
+    write(batch / "bob" / "hw" / "q1.py", SOFTMAX)
+    write(batch / "carol.ipynb", notebook_bytes(("x = 1", 1)))
+    write(batch / "dave.zip", b"garbage")
+    write(batch / "erin.pdf", b"%PDF")
+    write(batch / ".DS_Store", b"\x00")
+    write(batch / "__MACOSX" / "._alice.py", b"\x00")
+    write(batch / "Thumbs.db", b"\x00")
+    subs = list(load_batch(batch))
+    assert [(s.id, s.source, s.kind, paths(s)) for s in subs] == [
+        ("alice", "subs/alice.py", "module", ["alice.py"]),
+        ("alice-2", "subs/alice.zip", "zip", ["q1.py"]),
+        ("bob", "subs/bob", "folder", ["q1.py"]),
+        ("carol", "subs/carol.ipynb", "notebook", ["carol.ipynb"]),
+        ("dave", "subs/dave.zip", "zip", []),
+        ("erin", "subs/erin.pdf", "file", []),
+    ]
+    assert [s.error is None for s in subs] == [True, True, True, True, False, False]
+    assert subs[4].error == (
+        "dave.zip could not be read as a zip archive (File is not a zip file); "
+        "re-create it with a zip tool and hand it in again."
+    )
+
+
+def test_batch_is_streamed_one_submission_at_a_time(tmp_path):
+    batch = tmp_path / "subs"
+    write(batch / "alice.py", "x = 1\n")
+    write(batch / "bob.py", "x = 2\n")
+    subs = load_batch(batch)
+    assert inspect.isgenerator(subs)
+    assert next(subs).files[0].text == "x = 1\n"
+    write(batch / "bob.py", "x = 3\n")  # read only when its turn comes
+    assert next(subs).files[0].text == "x = 3\n"
+    assert next(subs, None) is None
+
+
+def test_batch_zip_with_one_top_folder(tmp_path):
+    data = zip_bytes({
+        "submissions/alice.py": SOFTMAX,
+        "submissions/bob/q1.py": SOFTMAX,
+        "submissions/bob/q3.py": "from q1 import softmax\n",
+        "submissions/carol.zip": zip_bytes({"q1.py": SOFTMAX}),
+        "__MACOSX/submissions/._alice.py": b"\x00",
+    })
+    subs = list(load_batch(write(tmp_path / "batch.zip", data)))
+    assert [(s.id, s.source, s.kind, paths(s), s.error) for s in subs] == [
+        ("alice", "batch.zip:alice.py", "module", ["alice.py"], None),
+        ("bob", "batch.zip:bob", "folder", ["q1.py", "q3.py"], None),
+        ("carol", "batch.zip:carol.zip", "zip", ["q1.py"], None),
+    ]
+
+
+def test_bad_entry_in_a_batch_zip_does_not_stop_the_batch(tmp_path):
+    data = zip_bytes({
+        "alice.zip": zip_bytes({"../evil.py": "x"}),
+        "bob.py": SOFTMAX,
+        "carol.ipynb": "not json",
+    })
+    subs = list(load_batch(write(tmp_path / "batch.zip", data)))
+    assert [s.id for s in subs] == ["alice", "bob", "carol"]
+    assert subs[0].error == (
+        "batch.zip:alice.zip was refused: the member '../evil.py' points outside the archive "
+        "(an absolute path or '..'); re-create the zip from inside your assignment folder."
+    )
+    assert subs[1].error is None
+    assert subs[2].error.startswith("carol.ipynb is not a readable notebook")
+
+
+def test_corrupt_batch_zip_is_a_usage_error(tmp_path):
+    with pytest.raises(UsageError, match=re.escape(
+        "batch.zip could not be read as a zip archive (File is not a zip file); "
+        "re-create it with a zip tool and hand it in again."
+    )):
+        list(load_batch(write(tmp_path / "batch.zip", b"nope")))
+
+
+def test_batch_of_something_else_is_a_usage_error(tmp_path):
+    path = write(tmp_path / "grades.csv", "a,b")
+    with pytest.raises(UsageError, match=re.escape(f"{path} is not a folder or a .zip of submissions.") + "$"):
+        list(load_batch(path))
+    with pytest.raises(UsageError, match=re.escape(
+        f"{tmp_path / 'nope'} does not exist; give a folder or a .zip of submissions."
+    ) + "$"):
+        list(load_batch(tmp_path / "nope"))
+
+
+def test_single_file_is_a_batch_of_one(tmp_path):
+    (sub,) = load_batch(write(tmp_path / "q1.py", SOFTMAX))
+    assert (sub.id, sub.kind) == ("q1", "module")
+
+
+def test_ids_are_unique_and_safe(tmp_path):
+    batch = tmp_path / "subs"
+    write(batch / "Zoë Smith.py", "x = 1\n")
+    write(batch / "zoe_smith.py", "x = 1\n")
+    write(batch / "<b>.py", "x = 1\n")
+    write(batch / "CON.py", "x = 1\n")
+    subs = list(load_batch(batch))
+    assert sorted((s.id, s.source) for s in subs) == [
+        ("CON_", "subs/CON.py"),
+        ("Zoe_Smith", "subs/Zoë Smith.py"),
+        ("_b_", "subs/<b>.py"),
+        ("zoe_smith-2", "subs/zoe_smith.py"),
+    ]
+
+
+# --------------------------------------------------------------------------- Canvas
+
+
+def canvas_zip(tmp_path):
+    return write(tmp_path / "submissions.zip", zip_bytes({
+        "smithjohn_123_456_q1_softmax.py": "def softmax(x): return x\n",
+        "smithjohn_123_457_q1_softmax-1.py": SOFTMAX,
+        "smithjohn_LATE_123_458_q3_word2vec.py": "from q1_softmax import softmax\n",
+        "doejane_77_900_hw1.ipynb": notebook_bytes(("x = 1", 1)),
+        "doejane_77_901_writeup.pdf": b"%PDF",
+        "leeann_5_6_a2.zip": zip_bytes({"a2/word2vec.py": "x = 1\n", "a2/utils/utils.py": SOFTMAX}),
+        "stray.py": "x = 1\n",
+    }))
+
+
+def test_canvas_download_is_grouped_by_user_id(tmp_path):
+    subs = {s.id: s for s in load_batch(canvas_zip(tmp_path))}
+    assert sorted(subs) == ["123", "5", "77", "stray"]
+    john = subs["123"]
+    assert (john.kind, john.late, john.canvas, john.error) == ("canvas", True, CanvasInfo("smithjohn", "123", "458"), None)
+    assert [(f.path, f.origin, f.text) for f in john.files] == [
+        ("q1_softmax.py", "q1_softmax.py", SOFTMAX),
+        ("q3_word2vec.py", "q3_word2vec.py", "from q1_softmax import softmax\n"),
+    ]
+    assert john.notes == (
+        "q1_softmax.py was handed in 2 times; graded the latest (smithjohn_123_457_q1_softmax-1.py).",
+    )
+    assert john.source == (
+        "submissions.zip:smithjohn_123_456_q1_softmax.py, smithjohn_123_457_q1_softmax-1.py, "
+        "smithjohn_LATE_123_458_q3_word2vec.py"
+    )
+    jane = subs["77"]
+    assert (jane.late, jane.canvas, paths(jane), jane.notes) == (
+        False, CanvasInfo("doejane", "77", "901"), ["hw1.ipynb"], (),
+    )
+    lee = subs["5"]
+    assert paths(lee) == ["utils/utils.py", "word2vec.py"]
+    assert (subs["stray"].kind, subs["stray"].canvas, subs["stray"].source) == ("module", None, "submissions.zip:stray.py")
+
+
+def test_canvas_folder_is_grouped_too(tmp_path):
+    batch = tmp_path / "subs"
+    write(batch / "smithjohn_123_456_q1_softmax.py", SOFTMAX)
+    write(batch / "smithjohn_123_457_q3_word2vec.py", "x = 1\n")
+    write(batch / "doejane_77_900_q1_softmax.py", SOFTMAX)
+    subs = list(load_batch(batch))
+    assert [(s.id, paths(s)) for s in subs] == [
+        ("123", ["q1_softmax.py", "q3_word2vec.py"]),
+        ("77", ["q1_softmax.py"]),
+    ]
+
+
+def test_canvas_naming_is_ignored_when_most_names_do_not_follow_it(tmp_path):
+    batch = tmp_path / "subs"
+    write(batch / "alice.py", SOFTMAX)
+    write(batch / "bob.py", SOFTMAX)
+    write(batch / "smith_1_2_x.py", SOFTMAX)
+    assert [s.id for s in load_batch(batch)] == ["alice", "bob", "smith_1_2_x"]
+
+
+def test_canvas_student_with_a_bad_zip_gets_an_error(tmp_path):
+    data = zip_bytes({"smithjohn_1_2_hw.zip": b"garbage", "doejane_3_4_q1.py": SOFTMAX})
+    subs = list(load_batch(write(tmp_path / "b.zip", data)))
+    assert [(s.id, s.error is None) for s in subs] == [("1", False), ("3", True)]
+    assert subs[0].canvas == CanvasInfo("smithjohn", "1", "2")
+    assert subs[0].error == (
+        "b.zip:smithjohn_1_2_hw.zip could not be read as a zip archive (File is not a zip file); "
+        "re-create it with a zip tool and hand it in again."
+    )
+
+
+def test_load_batch_order_is_deterministic(tmp_path):
+    path = canvas_zip(tmp_path)
+    first = [(s.id, s.digest) for s in load_batch(path)]
+    assert first == [(s.id, s.digest) for s in load_batch(path)]
+    assert [i for i, _ in first] == sorted(i for i, _ in first)
