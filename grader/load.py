@@ -181,7 +181,7 @@ def _disk_entry(p: Path, name: str) -> _Entry:
         return _Entry(name, "folder", lambda budget: _collect_folder(p, name, budget))
     kind = _file_kind(name)
     if kind == "zip":
-        return _Entry(name, kind, lambda budget: _collect_archive(Archive(p, name), "", budget, 1))
+        return _Entry(name, kind, lambda budget: _collect_archive(p, name, budget, 1))
     return _Entry(name, kind, lambda budget: _collect_file(name, _read_disk(p, name, budget)))
 
 
@@ -272,28 +272,19 @@ def _load_canvas(
     try:
         for c in kept:
             entry = entries[c.filename]
-            if entry.kind == "zip":
-                inner = entry.collect(budget)
-                _strip_root(inner)
-                for path, data in inner.code.items():
-                    files.add(path, data, inner.origin[path])
-                files.other += inner.other
-                files.notes += inner.notes
-            elif entry.kind:
-                data = _read_entry_file(entry, budget)
-                files.add(c.original, data, c.original)
-            else:
+            if not entry.kind:
                 files.other.append(c.filename)
+                continue
+            inner = entry.collect(budget)
+            if entry.kind == "zip":  # the student's zip: its own root, merged at the submission's root
+                _strip_root(inner)
+                _merge(files, inner, c.original, "")
+            else:  # one file, under the name the student gave it
+                files.add(c.original, next(iter(inner.code.values())), c.original)
     except LoadError as exc:
         return Submission(id=sid, source=source, kind="canvas", late=late, canvas=info, error=str(exc))
     sub = _submission(sid, source, "canvas", files, settings, strip=False)
     return replace(sub, late=late, canvas=info)
-
-
-def _read_entry_file(entry: _Entry, budget: Budget) -> bytes:
-    """Return the bytes of a single-file entry."""
-    files = entry.collect(budget)
-    return next(iter(files.code.values()))
 
 
 # --------------------------------------------------------------------------- collecting files
@@ -342,18 +333,17 @@ def _collect_folder(root: Path, label: str, budget: Budget) -> _Files:
             if kind in ("module", "notebook"):
                 files.add(path, _read_disk(Path(full), f"{label}/{path}", budget), path)
             elif kind == "zip":
-                inner = _collect_archive(Archive(full, f"{label}/{path}"), f"{label}/{path}", budget, 1)
-                _merge(files, inner, _zip_folder(path))
+                inner = _collect_archive(full, f"{label}/{path}", budget, 1)
+                _merge(files, inner, path, _zip_folder(path))
             else:
                 files.other.append(path)
     return files
 
 
-def _collect_archive(source: str | os.PathLike[str] | bytes | Archive, label: str, budget: Budget, depth: int) -> _Files:
-    """Read the code files of an archive (a path, its bytes, or an open Archive)."""
-    archive = source if isinstance(source, Archive) else Archive(source, label)
-    with archive:
-        return _collect_members(archive, archive.members, archive.label, budget, depth)
+def _collect_archive(source: str | os.PathLike[str] | bytes, label: str, budget: Budget, depth: int) -> _Files:
+    """Read the code files of an archive, given as a path or as its bytes."""
+    with Archive(source, label) as archive:
+        return _collect_members(archive, archive.members, label, budget, depth)
 
 
 def _collect_members(archive: Archive, members: list[Member], label: str, budget: Budget, depth: int) -> _Files:
@@ -373,17 +363,17 @@ def _collect_members(archive: Archive, members: list[Member], label: str, budget
                     "hand in one zip of your code."
                 )
             inner = _collect_archive(archive.read(m, budget), inner_label, budget, depth + 1)
-            _merge(files, inner, _zip_folder(m.name))
+            _merge(files, inner, m.name, _zip_folder(m.name))
         else:
             files.other.append(m.name)
     return files
 
 
-def _merge(files: _Files, inner: _Files, folder: str) -> None:
-    """Add the files of a zip found at `folder` (its path without ``.zip``)."""
+def _merge(files: _Files, inner: _Files, zip_path: str, folder: str) -> None:
+    """Add the files read from the zip at `zip_path` under `folder` ("" for the root)."""
     for path, data in inner.code.items():
-        files.add(f"{folder}/{path}", data, f"{folder}.zip:{inner.origin[path]}")
-    files.other += [f"{folder}.zip:{o}" for o in inner.other]
+        files.add(f"{folder}/{path}" if folder else path, data, f"{zip_path}:{inner.origin[path]}")
+    files.other += [f"{zip_path}:{o}" for o in inner.other]
     files.notes += inner.notes
 
 

@@ -237,6 +237,12 @@ def test_zip_of_a_zip_is_unwrapped(tmp_path):
     assert paths(sub) == ["q1.py", "q3.py"]
 
 
+def test_zip_inside_a_folder_is_read_in_place(tmp_path):
+    write(tmp_path / "alice" / "hw1.zip", zip_bytes({"q1.py": SOFTMAX, "notes.txt": "x"}))
+    sub = load(tmp_path / "alice")
+    assert [(f.path, f.origin) for f in sub.files] == [("q1.py", "hw1.zip:q1.py")]
+
+
 def test_same_code_has_the_same_digest_in_a_folder_and_a_zip(tmp_path):
     write(tmp_path / "alice" / "sub" / "q1.py", SOFTMAX)
     zipped = load(write(tmp_path / "alice.zip", zip_bytes({"q1.py": SOFTMAX})))
@@ -521,7 +527,10 @@ def test_canvas_download_is_grouped_by_user_id(tmp_path):
         False, CanvasInfo("doejane", "77", "901"), ["hw1.ipynb"], (),
     )
     lee = subs["5"]
-    assert paths(lee) == ["utils/utils.py", "word2vec.py"]
+    assert [(f.path, f.origin) for f in lee.files] == [
+        ("utils/utils.py", "a2.zip:a2/utils/utils.py"),
+        ("word2vec.py", "a2.zip:a2/word2vec.py"),
+    ]
     assert (subs["stray"].kind, subs["stray"].canvas, subs["stray"].source) == ("module", None, "submissions.zip:stray.py")
 
 
