@@ -140,6 +140,11 @@ def _site_dirs() -> list[str]:
     for p in sys.path:
         if p.endswith(("site-packages", "dist-packages")):
             dirs.add(p)
+    # The system interpreters' package folders too (a venv does not list them).
+    import glob
+
+    for pattern in ("/usr/lib/python3*/*-packages", "/usr/local/lib/python3*/*-packages", "/usr/lib/python3/dist-packages"):
+        dirs.update(glob.glob(pattern))
     return sorted(d for d in dirs if d and os.path.isdir(d))
 
 
@@ -244,6 +249,41 @@ def _child_env() -> dict[str, str]:
     return env
 
 
+# --------------------------------------------------------------------------- slot identities
+
+#: How many uids above UID_BASE may be handed out to concurrent slots (of every grader run).
+UID_RANGE = 1000
+
+
+def _lock_dir() -> str:
+    for d in ("/run/lock", "/var/lock", tempfile.gettempdir()):
+        if os.path.isdir(d) and os.access(d, os.W_OK):
+            return d
+    return tempfile.gettempdir()
+
+
+def _claim_uid(slot: int) -> tuple[int, int]:
+    """Claim a uid no other running slot (of this or another grader run) uses; return (uid, lock fd).
+
+    The zygote kills every process of its uid after each submission, so two slots
+    sharing a uid would kill each other's work: each uid is held under an flock that
+    the kernel releases when the holder dies.
+    """
+    import fcntl
+
+    d = _lock_dir()
+    for k in range(UID_RANGE):
+        uid = UID_BASE + (slot + k) % UID_RANGE
+        fd = os.open(os.path.join(d, f"grader-uid-{uid}.lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue
+        return uid, fd
+    raise IsolationError(f"all {UID_RANGE} sandbox uids from {UID_BASE} are in use by running graders")
+
+
 # --------------------------------------------------------------------------- the sandbox
 
 
@@ -282,6 +322,8 @@ class Sandbox:
         self._scratch: str | None = None
         self._log = None
         self.starts = 0
+        self._uid: int | None = None
+        self._uid_lock: int | None = None
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -289,7 +331,7 @@ class Sandbox:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.close()
+        self.release()
 
     def close(self) -> None:
         """Stop the zygote and everything under it."""
@@ -319,11 +361,27 @@ class Sandbox:
             shutil.rmtree(self._scratch, ignore_errors=True)
             self._scratch = None
 
+    def release(self) -> None:
+        """Stop the zygote and give the slot's uid back (``close`` keeps it for a restart)."""
+        self.close()
+        if self._uid_lock is not None:
+            os.close(self._uid_lock)
+            self._uid_lock = self._uid = None
+
+    def __del__(self) -> None:
+        if getattr(self, "_uid_lock", None) is not None:
+            try:
+                os.close(self._uid_lock)
+            except OSError:
+                pass
+
     @property
     def uid(self) -> int | None:
         """The uid the student's processes run under (None: the grader's own)."""
         if os.geteuid() == 0 and self.level in ("bwrap", "process"):
-            return UID_BASE + self.slot
+            if self._uid is None:
+                self._uid, self._uid_lock = _claim_uid(self.slot)
+            return self._uid
         return None
 
     def start(self) -> None:
