@@ -288,7 +288,7 @@ def _transform_lines(lines: list[str]) -> list[str]:
         line = lines[i]
         indent = line[: len(line) - len(line.lstrip(" \t"))]
         code = line[len(indent):]
-        if code[:1] in "!?%,;/" and code[:1]:
+        if code and code[0] in "!?%,;/":
             end = _end_of_continued(lines, i)
             content = _assemble(lines, i, len(indent), end)
             out.append(indent + (_help_end(content) or _escaped(content)) + "\n")

@@ -5,7 +5,6 @@ import inspect
 import io
 import os
 import re
-import textwrap
 import zipfile
 
 import nbformat
@@ -532,6 +531,16 @@ def test_canvas_download_is_grouped_by_user_id(tmp_path):
         ("word2vec.py", "a2.zip:a2/word2vec.py"),
     ]
     assert (subs["stray"].kind, subs["stray"].canvas, subs["stray"].source) == ("module", None, "submissions.zip:stray.py")
+
+
+def test_canvas_file_and_zip_with_the_same_name_keep_the_first(tmp_path):
+    data = zip_bytes({
+        "smithjohn_1_2_a2.zip": zip_bytes({"q1_softmax.py": "from_zip = 1\n"}),
+        "smithjohn_1_3_q1_softmax.py": "loose = 1\n",
+    })
+    (sub,) = load_batch(write(tmp_path / "b.zip", data))
+    assert [(f.path, f.text) for f in sub.files] == [("q1_softmax.py", "from_zip = 1\n")]
+    assert sub.notes == ("q1_softmax.py was not graded: a2.zip:q1_softmax.py has the same path (q1_softmax.py).",)
 
 
 def test_canvas_folder_is_grouped_too(tmp_path):
