@@ -1,0 +1,286 @@
+"""The gradebook: an SQLite record of every graded submission and check, for resuming and for queries.
+
+``RESULTS/gradebook.sqlite`` holds one row per submission and one row per check.  A
+row is committed as soon as its submission's files are written, so that a batch
+interrupted by a crash, ``kill -9`` or Ctrl-C can be resumed: rerunning the same
+command grades only the submissions that are missing or changed.  A submission is
+*current* (skipped on a rerun) when its stored row has the same content digest, rubric
+digest, grader version and lateness, and its ``<id>/result.json`` exists.
+
+The files, not the database, are the results: ``result.json`` is written first and the
+row committed after, so a row never vouches for a file that is not there.
+
+Tables (schema version 1)::
+
+    submissions(id PRIMARY KEY, digest, rubric_digest, grader_version, status,
+                score, max_score, late, seconds, graded_at)
+    checks(submission, check_id, status, score, max_score, mistake,
+           PRIMARY KEY (submission, check_id))
+
+A TA can query it directly, e.g.
+``sqlite3 RESULTS/gradebook.sqlite "select check_id, count(*) from checks where status != 'pass' group by 1"``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Callable, Iterator
+
+from .model import Submission, SubmissionResult
+
+#: File name of the gradebook inside the results folder.
+FILENAME = "gradebook.sqlite"
+#: Version of the tables' layout; a gradebook of another version is rebuilt (results are re-graded).
+SCHEMA_VERSION = 1
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS submissions (
+    id TEXT PRIMARY KEY,
+    digest TEXT NOT NULL,
+    rubric_digest TEXT NOT NULL,
+    grader_version TEXT NOT NULL,
+    status TEXT NOT NULL,
+    score REAL NOT NULL,
+    max_score REAL NOT NULL,
+    late INTEGER NOT NULL,
+    seconds REAL NOT NULL,
+    graded_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS checks (
+    submission TEXT NOT NULL,
+    check_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    score REAL NOT NULL,
+    max_score REAL NOT NULL,
+    mistake TEXT,
+    PRIMARY KEY (submission, check_id)
+);
+"""
+
+
+@dataclass(frozen=True)
+class Row:
+    """One stored submission row."""
+
+    id: str
+    digest: str
+    rubric_digest: str
+    grader_version: str
+    status: str
+    score: float
+    max_score: float
+    late: bool
+    seconds: float
+    graded_at: str  #: ISO 8601, UTC, to the second: "2024-05-01T12:00:00+00:00"
+
+
+@dataclass(frozen=True)
+class CheckRow:
+    """One stored check row."""
+
+    submission: str
+    check_id: str
+    status: str
+    score: float
+    max_score: float
+    mistake: str | None
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Gradebook:
+    """The SQLite gradebook of one results folder, safe to use from several threads.
+
+    One connection, guarded by a lock; WAL journal, each submission committed in its
+    own transaction as it finishes.
+
+    Parameters
+    ----------
+    path : path-like
+        The database file (``RESULTS/gradebook.sqlite``); created when missing.
+    rubric_digest : str
+        ``Rubric.digest`` of the rubric this run grades with.
+    grader_version : str
+        The grader's version of this run.
+    now : callable, optional
+        Returns the current time as an aware datetime (tests inject a fixed clock).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> with Gradebook(pathlib.Path(tempfile.mkdtemp()) / FILENAME, "r1", "0.1.0") as gb:
+    ...     gb.count()
+    0
+    """
+
+    def __init__(self, path: str | Path, rubric_digest: str, grader_version: str, *,
+                 now: Callable[[], datetime] = _utcnow) -> None:
+        self.path = Path(path)
+        self.rubric_digest = rubric_digest
+        self.grader_version = grader_version
+        self._now = now
+        self._lock = threading.Lock()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            # WAL + NORMAL: a committed row survives the grader being killed (not a power cut,
+            # which costs at most a re-grade: result.json is checked as well).
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._setup()
+        except BaseException:
+            self._db.close()
+            raise
+
+    def _setup(self) -> None:
+        with self._lock:
+            self._db.executescript(_SCHEMA)
+            row = self._db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+            if row is not None and row[0] != str(SCHEMA_VERSION):
+                # Another layout: forget it; the submissions are graded again.
+                self._db.executescript("DROP TABLE submissions; DROP TABLE checks; DELETE FROM meta;")
+                self._db.executescript(_SCHEMA)
+                row = None
+            if row is None:
+                self._db.execute("INSERT INTO meta (key, value) VALUES ('schema', ?)", (str(SCHEMA_VERSION),))
+
+    # ---------------------------------------------------------------- lifecycle
+
+    def __enter__(self) -> "Gradebook":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the connection (every row is already committed)."""
+        with self._lock:
+            self._db.close()
+
+    # ---------------------------------------------------------------- writing
+
+    def record(self, submission: Submission, result: SubmissionResult) -> None:
+        """Store ``result`` (and its checks) for ``submission``, replacing any earlier row; commit.
+
+        Call it after the submission's ``result.json`` was written.
+
+        Parameters
+        ----------
+        submission : Submission
+            What was graded (its ``digest``).
+        result : SubmissionResult
+            The verdict.
+        """
+        graded_at = self._now().astimezone(timezone.utc).replace(microsecond=0).isoformat()
+        checks = [(result.submission, c.id, c.status, float(c.score), float(c.max_score), c.mistake)
+                  for c in result.checks()]
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("DELETE FROM checks WHERE submission = ?", (result.submission,))
+                db.execute(
+                    "INSERT OR REPLACE INTO submissions (id, digest, rubric_digest, grader_version, status, "
+                    "score, max_score, late, seconds, graded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (result.submission, submission.digest, self.rubric_digest, self.grader_version, result.status,
+                     float(result.score), float(result.max_score), int(bool(result.late)),
+                     round(float(result.seconds), 4), graded_at))
+                db.executemany(
+                    "INSERT OR REPLACE INTO checks (submission, check_id, status, score, max_score, mistake) "
+                    "VALUES (?, ?, ?, ?, ?, ?)", checks)
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    # ---------------------------------------------------------------- reading
+
+    def is_current(self, submission: Submission, results: str | Path) -> bool:
+        """Return whether ``submission`` is already graded, unchanged, with its result on disk.
+
+        True when the stored row has the submission's content digest, this run's rubric
+        digest and grader version, the same lateness, and ``results/<id>/result.json``
+        exists.  A submission without a digest (nothing could be read) is never current.
+
+        Parameters
+        ----------
+        submission : Submission
+            The loaded submission.
+        results : path-like
+            The results folder.
+        """
+        if not submission.digest:
+            return False
+        with self._lock:
+            row = self._db.execute(
+                "SELECT digest, rubric_digest, grader_version, late FROM submissions WHERE id = ?",
+                (submission.id,)).fetchone()
+        if row is None or tuple(row) != (submission.digest, self.rubric_digest, self.grader_version,
+                                         int(bool(submission.late))):
+            return False
+        return (Path(results) / submission.id / "result.json").is_file()
+
+    def get(self, submission_id: str) -> Row | None:
+        """Return the stored row of one submission, or None."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT id, digest, rubric_digest, grader_version, status, score, max_score, late, seconds, "
+                "graded_at FROM submissions WHERE id = ?", (submission_id,)).fetchone()
+        return None if row is None else _row(row)
+
+    def rows(self) -> Iterator[Row]:
+        """Yield every stored submission row, sorted by id (fetched in pages, not all at once)."""
+        last = ""
+        while True:
+            with self._lock:
+                page = self._db.execute(
+                    "SELECT id, digest, rubric_digest, grader_version, status, score, max_score, late, seconds, "
+                    "graded_at FROM submissions WHERE id > ? ORDER BY id LIMIT 500", (last,)).fetchall()
+            if not page:
+                return
+            for row in page:
+                yield _row(row)
+            last = page[-1][0]
+
+    def checks(self, submission_id: str) -> list[CheckRow]:
+        """Return the stored check rows of one submission, sorted by check id."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT submission, check_id, status, score, max_score, mistake FROM checks "
+                "WHERE submission = ? ORDER BY check_id", (submission_id,)).fetchall()
+        return [CheckRow(r[0], r[1], r[2], float(r[3]), float(r[4]), r[5]) for r in rows]
+
+    def count(self) -> int:
+        """Return the number of stored submissions."""
+        with self._lock:
+            return int(self._db.execute("SELECT count(*) FROM submissions").fetchone()[0])
+
+
+def _row(r: tuple) -> Row:
+    return Row(id=r[0], digest=r[1], rubric_digest=r[2], grader_version=r[3], status=r[4], score=float(r[5]),
+               max_score=float(r[6]), late=bool(r[7]), seconds=float(r[8]), graded_at=r[9])
+
+
+def open_gradebook(results: str | Path, rubric_digest: str, grader_version: str, **kwargs) -> Gradebook:
+    """Open (or create) ``results/gradebook.sqlite``.
+
+    Parameters
+    ----------
+    results : path-like
+        The results folder.
+    rubric_digest, grader_version : str
+        Of this run; see :class:`Gradebook`.
+    **kwargs
+        Passed to :class:`Gradebook`.
+    """
+    return Gradebook(Path(results) / FILENAME, rubric_digest, grader_version, **kwargs)
