@@ -722,6 +722,7 @@ class Harness:
         _preload()
 
         builtins.get_ipython = _get_ipython
+        builtins.__py2_div__ = _py2_div
         sys.path.insert(0, self.scratch)
         sys.meta_path.insert(0, _StudentFinder(self))
         sys.meta_path.append(_StubFinder(self))
@@ -843,6 +844,9 @@ class Harness:
         _register_source(filename, source)
         try:
             tree = ast.parse(source, filename)
+            if entry.get("py2"):
+                # Translated Python 2: `/` keeps Python 2's meaning (floor division of two ints).
+                tree = ast.fix_missing_locations(_Py2Division().visit(tree))
             blocks = [(stmt, None) for stmt in tree.body]
         except SyntaxError as e:
             blocks = list(_salvage_blocks(source, filename, e))
@@ -993,6 +997,41 @@ class Harness:
 
     def student_where(self) -> set:
         return {f["where"] for f in self.student.values()}
+
+
+def _py2_div(a, b):
+    """Python 2's `/`: floor division when both operands are integers, true division otherwise."""
+    import numbers
+
+    if isinstance(a, numbers.Integral) and isinstance(b, numbers.Integral):
+        return a // b
+    return a / b
+
+
+class _Py2Division:
+    """AST transformer: ``a / b`` -> ``__py2_div__(a, b)`` (and ``x /= b`` for plain names)."""
+
+    def visit(self, tree):
+        import ast
+
+        class T(ast.NodeTransformer):
+            def visit_BinOp(self, node):  # noqa: N802
+                self.generic_visit(node)
+                if isinstance(node.op, ast.Div):
+                    call = ast.Call(func=ast.Name(id="__py2_div__", ctx=ast.Load()), args=[node.left, node.right],
+                                    keywords=[])
+                    return ast.copy_location(call, node)
+                return node
+
+            def visit_AugAssign(self, node):  # noqa: N802
+                self.generic_visit(node)
+                if isinstance(node.op, ast.Div) and isinstance(node.target, ast.Name):
+                    value = ast.Call(func=ast.Name(id="__py2_div__", ctx=ast.Load()),
+                                     args=[ast.Name(id=node.target.id, ctx=ast.Load()), node.value], keywords=[])
+                    return ast.copy_location(ast.Assign(targets=[node.target], value=value), node)
+                return node
+
+        return T().visit(tree)
 
 
 def _alarm(signum, frame):

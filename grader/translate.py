@@ -107,7 +107,9 @@ def syntax_error(text: str, name: str = "<submission>") -> SyntaxError | None:
 def python2(text: str, name: str, translate: bool = True) -> Python2 | None:
     """Return what makes `text` Python 2 code, and its translation, or None when it is not.
 
-    `text` is Python 2 code when it does not parse as Python 3, fissix parses it
+    `text` is Python 2 code when it does not parse as Python 3 (or parses but uses
+    Python 2-only builtins such as ``xrange`` or dict methods such as ``iteritems``,
+    which fail only when run), fissix parses it
     (as Python 2) and its translation by the standard 2to3 fixers (less
     `SKIPPED_FIXERS`) parses as Python 3.  Leading tabs that Python 2 accepted
     mixed with spaces are expanded (a tab to the next multiple of 8 columns) when
@@ -131,7 +133,7 @@ def python2(text: str, name: str, translate: bool = True) -> Python2 | None:
     Python2 or None
         None when `text` parses as Python 3, or parses as neither version.
     """
-    if syntax_error(text, name) is None:
+    if syntax_error(text, name) is None and not _runtime_python2(text):
         return None
     new, changes = _fissix(text, name)
     if new is None:
@@ -163,6 +165,44 @@ def python2(text: str, name: str, translate: bool = True) -> Python2 | None:
         )
     )
     return Python2(new, True, diff, tuple(constructs), first_line, first, _index_divisions(new))
+
+
+# --------------------------------------------------------------------------- runtime Python 2-isms
+
+#: Builtins that exist only in Python 2: code using them parses as Python 3 but fails when run.
+_PY2_BUILTINS = {"xrange", "raw_input", "unicode", "basestring", "long", "unichr", "execfile", "reduce",
+                 "cmp", "apply", "intern", "buffer"}
+#: Methods that exist only in Python 2 dicts.
+_PY2_METHODS = {"iteritems", "itervalues", "iterkeys", "has_key"}
+
+
+def _runtime_python2(text: str) -> bool:
+    r"""Return True when Python 3 code calls Python 2-only builtins or dict methods it does not define itself.
+
+    >>> _runtime_python2("for i in xrange(3):\n    print(i)\n")
+    True
+    >>> _runtime_python2("def xrange(n):\n    return range(n)\nxrange(3)\n")
+    False
+    >>> _runtime_python2("d = {}\nfor k, v in d.iteritems():\n    pass\n")
+    True
+    """
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    used, defined = set(), set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (defined if isinstance(node.ctx, ast.Store) else used).add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, ast.arg):
+            defined.add(node.arg)
+        elif isinstance(node, ast.Attribute) and node.attr in _PY2_METHODS:
+            return True
+    return bool((used - defined) & _PY2_BUILTINS)
 
 
 # --------------------------------------------------------------------------- fissix

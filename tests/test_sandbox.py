@@ -444,3 +444,11 @@ def test_concurrent_slots_never_share_a_uid():
     finally:
         a.release()
         b.release()
+
+
+def test_translated_python2_keeps_integer_division(sandbox):
+    src = "import numpy as np\ndef softmax(x):\n    n = len(x) / 2\n    half = x[n]\n    n /= 1\n    return np.array([n, 7 / 2.0, half[0]])\n"
+    sub = Submission(id="s", source="q.py", kind="module",
+                     files=(SourceFile(path="q.py", text=src, origin="q.py", translated=True),))
+    r = run(sandbox, sub, [softmax_call()])
+    assert r.outcomes["softmax:x"].value.array.tolist() == [1.0, 3.5, 1000.0]
