@@ -212,6 +212,9 @@ class Rubric:
     reference_path: str = ""  #: absolute path of the reference module (loaded in the grader only)
     path: str = ""  #: the TOML file
     digest: str = ""  #: sha256 of the TOML, reference and stand-ins
+    #: the [consistency] table: {"function", "cost", "wrt": {gradient: param}, "cases", "h",
+    #: "tolerance", "timeout", "points"}; {} when the rubric has none (see rubric.py)
+    consistency: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def max_score(self) -> float:
