@@ -1,0 +1,553 @@
+"""Load and validate a rubric TOML file into a Rubric (questions, checks, cases, functions, stand-ins).
+
+The layout is documented in the built-in ``rubrics/word2vec.toml``.  Everything is checked
+when the rubric loads, so that a TA's mistake stops the grader before any submission runs:
+each problem raises :class:`grader.errors.RubricError` naming the file, the place in it
+(``questions.softmax.checks.stable``) and what is wrong, with a "did you mean" where one
+applies.  The reference module is not run here: its top-level names are read with ``ast``.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import hashlib
+import importlib.resources
+import math
+import re
+import tomllib
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import RubricError
+from .model import CaseSpec, CheckSpec, FunctionSpec, Question, Rubric, Settings, StarterModule, Tolerance
+
+#: The rubric graded against when none is named.
+DEFAULT_RUBRIC = "word2vec"
+
+#: Generic recognisers of named mistakes, implemented in mistakes.py.
+DETECTORS = ("transposed", "sign-flipped", "column-vector", "returned-order", "modified")
+
+#: Ways a check compares (CheckSpec.compare); "consistent" lives in the [consistency] table.
+COMPARES = ("close", "unmodified")
+#: Shape modes (CheckSpec.shape).
+SHAPES = ("strict", "squeeze", "leading")
+VISIBILITIES = ("public", "hidden")
+
+_TOP_KEYS = ("name", "title", "version", "reference", "starter_dir", "settings", "functions", "cases",
+             "questions", "consistency", "mistakes", "starter")
+_FUNCTION_KEYS = ("names", "modules", "params", "arities", "returns")
+_CASE_KEYS = ("function", "generator", "params", "seed", "description")
+#: Keys a check may set, and a question may set as defaults for its checks.
+_CHECK_KEYS = ("case", "compare", "output", "expected", "points", "rtol", "atol", "shape", "visibility",
+               "timeout", "mistakes", "description")
+_DEFAULT_KEYS = tuple(k for k in _CHECK_KEYS if k not in ("case", "description"))
+_QUESTION_KEYS = ("title", "checks") + _DEFAULT_KEYS
+_CONSISTENCY_KEYS = ("function", "cost", "wrt", "cases", "h", "rtol", "atol", "timeout", "points")
+_MISTAKE_KEYS = ("message", "detector", "formula")
+_STARTER_KEYS = ("module", "path", "provides")
+_ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
+_IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_MODULE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def builtin_rubric_path(name: str) -> Path:
+    """Return the path of the built-in rubric `name` ("word2vec").
+
+    Parameters
+    ----------
+    name : str
+        The rubric's file name without ``.toml``.
+
+    Returns
+    -------
+    pathlib.Path
+        The TOML file inside the installed package ``grader.rubrics``.
+
+    Raises
+    ------
+    RubricError
+        When there is no such built-in rubric (the message lists those there are).
+    """
+    root = Path(str(importlib.resources.files("grader.rubrics")))
+    path = root / f"{name}.toml"
+    if not path.is_file():
+        known = sorted(p.stem for p in root.glob("*.toml"))
+        raise RubricError(name, "", f"no built-in rubric {name!r}{_did_you_mean(name, known)} "
+                                    f"(built-in: {', '.join(repr(k) for k in known)})")
+    return path
+
+
+def load_rubric(path: str | Path | None = None) -> Rubric:
+    """Load, validate and return a rubric.
+
+    Parameters
+    ----------
+    path : str or path-like, optional
+        A TOML file; or the bare name of a built-in rubric ("word2vec"); None means the
+        built-in ``word2vec`` rubric.
+
+    Returns
+    -------
+    Rubric
+        With ``reference_path`` and ``path`` absolute, the stand-ins' text read, and
+        ``digest`` the sha256 of the TOML, the reference module and the stand-ins.
+
+    Raises
+    ------
+    RubricError
+        For anything wrong in the file: ``rubric w2v.toml: questions.softmax.checks.stable:
+        rtol can't be negative (-1e-05)``.
+    """
+    if path is None:
+        path = builtin_rubric_path(DEFAULT_RUBRIC)
+        shown = path.name
+    else:
+        shown = str(path)
+        p = Path(path)
+        if not p.exists() and p.suffix != ".toml" and "/" not in shown and "\\" not in shown:
+            path = builtin_rubric_path(shown)
+            shown = path.name
+    return _Loader(Path(path), shown).load()
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _did_you_mean(word: str, choices) -> str:
+    """Return "; did you mean 'x'?" for the closest of `choices`, or ""."""
+    near = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
+    return f"; did you mean {near[0]!r}?" if near else ""
+
+
+def _quoted(items) -> str:
+    """Return "'a', 'b'" for the items."""
+    return ", ".join(repr(i) for i in items)
+
+
+def _top_level_names(source: str) -> set[str]:
+    """Return the names a module defines at top level (defs, classes, assignments, imports)."""
+    names: set[str] = set()
+    for node in ast.parse(source).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                for n in ast.walk(t):
+                    if isinstance(n, ast.Name):
+                        names.add(n.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            for a in node.names:
+                names.add((a.asname or a.name).split(".")[0])
+    return names
+
+
+def _module_of(path: str) -> str:
+    """Return the dotted module name of a stand-in path: "utils/__init__.py" -> "utils"."""
+    p = path[: -len(".py")] if path.endswith(".py") else path
+    if p.endswith("/__init__"):
+        p = p[: -len("/__init__")]
+    return p.replace("/", ".")
+
+
+class _Loader:
+    """One rubric file being loaded: the parsed TOML, its folder, and error helpers."""
+
+    def __init__(self, path: Path, shown: str) -> None:
+        self.path = path
+        self.shown = shown
+        self.dir = path.resolve().parent
+
+    def fail(self, where: str, why: str) -> RubricError:
+        """Return the error to raise for a problem at `where`."""
+        return RubricError(self.shown, where, why)
+
+    # ---------------------------------------------------------------- typed getters
+
+    def table(self, d: Any, where: str) -> dict:
+        if not isinstance(d, dict):
+            raise self.fail(where, f"must be a table, not {_type_name(d)}")
+        return d
+
+    def keys(self, d: dict, allowed, where: str, required=()) -> None:
+        for k in d:
+            if k not in allowed:
+                raise self.fail(where, f"unknown key {k!r}{_did_you_mean(k, allowed)}")
+        for k in required:
+            if k not in d:
+                raise self.fail(where, f"missing key {k!r}")
+
+    def string(self, d: dict, key: str, where: str, default: str | None = None) -> str:
+        v = d.get(key, default)
+        if not isinstance(v, str):
+            raise self.fail(where, f"{key} must be a string, not {_type_name(v)}")
+        return v
+
+    def strings(self, d: dict, key: str, where: str, default=()) -> tuple[str, ...]:
+        v = d.get(key, list(default))
+        if not isinstance(v, list) or not all(isinstance(s, str) for s in v):
+            raise self.fail(where, f"{key} must be a list of strings")
+        return tuple(v)
+
+    def number(self, d: dict, key: str, where: str, default: float, *, positive: bool = False) -> float:
+        v = d.get(key, default)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise self.fail(where, f"{key} must be a number, not {v!r}")
+        if v < 0:
+            raise self.fail(where, f"{key} can't be negative ({v!r})")
+        if positive and v == 0:
+            raise self.fail(where, f"{key} must be more than 0")
+        return float(v)
+
+    def integer(self, d: dict, key: str, where: str, default: int) -> int:
+        v = d.get(key, default)
+        if isinstance(v, bool) or not isinstance(v, int):
+            raise self.fail(where, f"{key} must be an integer, not {v!r}")
+        return v
+
+    def choice(self, d: dict, key: str, where: str, default: str, choices) -> str:
+        v = self.string(d, key, where, default)
+        if v not in choices:
+            raise self.fail(where, f"{key} must be one of {_quoted(choices)}, not {v!r}{_did_you_mean(v, choices)}")
+        return v
+
+    def ident(self, name: str, where: str, what: str) -> None:
+        if not _ID.match(name):
+            raise self.fail(where, f"{what} ids may contain only letters, digits, '_', '-' and '.' (got {name!r})")
+
+    # ---------------------------------------------------------------- the whole file
+
+    def load(self) -> Rubric:
+        try:
+            raw = self.path.read_bytes()
+        except FileNotFoundError:
+            raise self.fail("", "file not found") from None
+        except OSError as e:
+            raise self.fail("", f"can't be read ({e.strerror or e})") from None
+        try:
+            doc = tomllib.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise self.fail("", "not UTF-8 text") from None
+        except tomllib.TOMLDecodeError as e:
+            raise self.fail("", f"not valid TOML: {e}") from None
+        self.keys(doc, _TOP_KEYS, "(top level)", required=("name", "reference", "functions", "cases", "questions"))
+        name = self.string(doc, "name", "name")
+        if not name:
+            raise self.fail("name", "can't be empty")
+        title = self.string(doc, "title", "title", name)
+        version = doc.get("version", "")
+        if isinstance(version, (int, float)) and not isinstance(version, bool):
+            version = str(version)
+        if not isinstance(version, str):
+            raise self.fail("version", f"must be a string, not {_type_name(version)}")
+
+        ref_rel = self.string(doc, "reference", "reference")
+        ref_path = (self.dir / ref_rel).resolve()
+        if not ref_path.is_file():
+            raise self.fail("reference", f"file not found: {ref_rel!r} (relative to the rubric file)")
+        ref_bytes = ref_path.read_bytes()
+        try:
+            self.ref_names = _top_level_names(ref_bytes.decode("utf-8"))
+        except (SyntaxError, UnicodeDecodeError) as e:
+            raise self.fail("reference", f"{ref_rel!r} is not valid Python ({e})") from None
+
+        settings = self.settings(doc.get("settings", {}))
+        functions = self.functions(self.table(doc["functions"], "functions"))
+        cases = self.cases(self.table(doc["cases"], "cases"), functions)
+        mistakes = self.mistakes(self.table(doc.get("mistakes", {}), "mistakes"))
+        questions = self.questions(self.table(doc["questions"], "questions"), functions, cases, mistakes)
+        consistency = self.consistency(doc.get("consistency"), functions, cases)
+        starter, starter_bytes = self.starter(doc, functions)
+
+        used_public = {c.case for q in questions for c in q.checks if c.visibility == "public"}
+        cases = {cid: _replace_public(c, cid in used_public) for cid, c in cases.items()}
+
+        h = hashlib.sha256()
+        for part in (raw, ref_bytes, *starter_bytes):
+            h.update(len(part).to_bytes(8, "big"))
+            h.update(part)
+        return Rubric(
+            name=name, title=title, version=version, questions=questions, functions=functions, cases=cases,
+            starter=starter, settings=settings, mistakes=mistakes, reference_path=str(ref_path),
+            path=str(self.path.resolve()), digest=h.hexdigest(), consistency=consistency)
+
+    # ---------------------------------------------------------------- sections
+
+    def settings(self, d: Any) -> Settings:
+        d = self.table(d, "settings")
+        known = {f.name: f for f in fields(Settings)}
+        self.keys(d, tuple(known), "settings")
+        values: dict[str, Any] = {}
+        base = Settings()
+        for k, v in d.items():
+            default = getattr(base, k)
+            if isinstance(default, bool):
+                if not isinstance(v, bool):
+                    raise self.fail("settings", f"{k} must be true or false, not {v!r}")
+                values[k] = v
+            elif isinstance(default, tuple):
+                values[k] = self.strings(d, k, "settings")
+            elif isinstance(default, int):
+                n = self.integer(d, k, "settings", default)
+                if n <= 0:
+                    raise self.fail("settings", f"{k} must be more than 0 ({n!r})")
+                values[k] = n
+            elif isinstance(default, float):
+                values[k] = self.number(d, k, "settings", default, positive=True)
+            elif k == "notebook_mode":
+                values[k] = self.choice(d, k, "settings", default, ("all", "definitions"))
+            else:  # pragma: no cover - a Settings field of a new type
+                values[k] = v
+        return Settings(**values)
+
+    def functions(self, d: dict) -> dict[str, FunctionSpec]:
+        out = {}
+        if not d:
+            raise self.fail("functions", "the rubric defines no function")
+        for role, t in d.items():
+            where = f"functions.{role}"
+            self.ident(role, where, "function")
+            t = self.table(t, where)
+            self.keys(t, _FUNCTION_KEYS, where, required=("names",))
+            names = self.strings(t, "names", where)
+            if not names:
+                raise self.fail(where, "names can't be empty")
+            for n in names:
+                if not _IDENT.match(n):
+                    raise self.fail(where, f"{n!r} is not a Python function name")
+            modules = self.strings(t, "modules", where)
+            for m in modules:
+                if not _MODULE.match(m):
+                    raise self.fail(where, f"{m!r} is not a Python module name")
+            params = self.strings(t, "params", where)
+            if "arities" in t:
+                arities = t["arities"]
+                if not isinstance(arities, list) or not arities or not all(
+                        isinstance(a, int) and not isinstance(a, bool) for a in arities):
+                    raise self.fail(where, "arities must be a non-empty list of integers")
+                for a in arities:
+                    if not 0 <= a <= len(params):
+                        raise self.fail(where, f"arity {a} is not between 0 and the {len(params)} params")
+                arities = tuple(arities)
+            else:
+                arities = ()
+            returns = self.strings(t, "returns", where)
+            for group, what in ((params, "params"), (returns, "returns")):
+                dup = {x for x in group if group.count(x) > 1}
+                if dup:
+                    raise self.fail(where, f"duplicate name {sorted(dup)[0]!r} in {what}")
+            out[role] = FunctionSpec(role=role, names=names, modules=modules, params=params, arities=arities,
+                                     returns=returns)
+        return out
+
+    def reference_name(self, name: str, where: str, what: str) -> None:
+        if name not in self.ref_names:
+            raise self.fail(where, f"the reference module defines no {what} {name!r}"
+                                   f"{_did_you_mean(name, self.ref_names)}")
+
+    def cases(self, d: dict, functions: Mapping[str, FunctionSpec]) -> dict[str, CaseSpec]:
+        out = {}
+        for cid, t in d.items():
+            where = f"cases.{cid}"
+            self.ident(cid, where, "case")
+            t = self.table(t, where)
+            self.keys(t, _CASE_KEYS, where, required=("function", "generator"))
+            role = self.string(t, "function", where)
+            if role not in functions:
+                raise self.fail(where, f"unknown function {role!r}{_did_you_mean(role, functions)}")
+            generator = self.string(t, "generator", where)
+            self.reference_name(generator, where, "generator")
+            params = self.table(t.get("params", {}), f"{where}.params")
+            seed = self.integer(t, "seed", where, 0)
+            if seed < 0:
+                raise self.fail(where, f"seed can't be negative ({seed!r})")
+            description = self.string(t, "description", where, "")
+            out[cid] = CaseSpec(id=cid, function=role, generator=generator, params=params, seed=seed,
+                                description=description)
+        return out
+
+    def mistakes(self, d: dict) -> dict[str, dict[str, Any]]:
+        out = {}
+        for mid, t in d.items():
+            where = f"mistakes.{mid}"
+            self.ident(mid, where, "mistake")
+            t = self.table(t, where)
+            self.keys(t, _MISTAKE_KEYS, where, required=("message",))
+            message = self.string(t, "message", where)
+            if not message.strip():
+                raise self.fail(where, "message can't be empty")
+            if ("detector" in t) == ("formula" in t):
+                raise self.fail(where, "needs exactly one of 'detector' and 'formula'")
+            entry: dict[str, Any] = {"message": message}
+            if "detector" in t:
+                entry["detector"] = self.choice(t, "detector", where, "", DETECTORS)
+            else:
+                f = t["formula"]
+                if isinstance(f, str):
+                    self.reference_name(f, where, "formula")
+                    entry["formula"] = f
+                elif isinstance(f, dict) and f:
+                    for expected, formula in f.items():
+                        self.reference_name(expected, f"{where}.formula", "function")
+                        if not isinstance(formula, str):
+                            raise self.fail(f"{where}.formula", f"{expected} must be a string, not {_type_name(formula)}")
+                        self.reference_name(formula, f"{where}.formula", "formula")
+                    entry["formula"] = dict(f)
+                else:
+                    raise self.fail(where, "formula must be a function name or a table {expected function = formula}")
+            out[mid] = entry
+        return out
+
+    def questions(self, d: dict, functions, cases, mistakes) -> tuple[Question, ...]:
+        if not d:
+            raise self.fail("questions", "the rubric has no questions")
+        out = []
+        for qid, t in d.items():
+            where = f"questions.{qid}"
+            self.ident(qid, where, "question")
+            t = self.table(t, where)
+            self.keys(t, _QUESTION_KEYS, where, required=("title", "checks"))
+            title = self.string(t, "title", where)
+            defaults = {k: t[k] for k in _DEFAULT_KEYS if k in t}
+            checks_t = self.table(t["checks"], f"{where}.checks")
+            if not checks_t:
+                raise self.fail(where, "the question has no checks")
+            checks = tuple(self.check(qid, cid, self.table(c, f"{where}.checks.{cid}"), defaults, functions, cases,
+                                      mistakes) for cid, c in checks_t.items())
+            out.append(Question(id=qid, title=title, checks=checks))
+        return tuple(out)
+
+    def check(self, qid: str, cid: str, t: dict, defaults: dict, functions, cases, mistakes) -> CheckSpec:
+        where = f"questions.{qid}.checks.{cid}"
+        self.ident(cid, where, "check")
+        self.keys(t, _CHECK_KEYS, where, required=("case",))
+        d = {**defaults, **t}
+        case_id = self.string(d, "case", where)
+        if case_id not in cases:
+            raise self.fail(where, f"unknown case {case_id!r}{_did_you_mean(case_id, cases)}")
+        role = cases[case_id].function
+        fn = functions[role]
+        compare = self.choice(d, "compare", where, "close", COMPARES)
+        output: str | None = None
+        expected = ""
+        if compare == "close":
+            if fn.returns:
+                if "output" not in d:
+                    raise self.fail(where, f"missing key 'output' (one of {_quoted(fn.returns)})")
+                output = self.string(d, "output", where)
+                if output not in fn.returns:
+                    raise self.fail(where, f"output {output!r} is not one of the values {role} returns "
+                                           f"({_quoted(fn.returns)}){_did_you_mean(output, fn.returns)}")
+            elif "output" in d:
+                raise self.fail(where, f"output is set, but {role} returns one value")
+            if "expected" not in d:
+                raise self.fail(where, "missing key 'expected' (the reference function to compare with)")
+            expected = self.string(d, "expected", where)
+            self.reference_name(expected, where, "function")
+        ids = self.strings(d, "mistakes", where)
+        for m in ids:
+            if m not in mistakes:
+                raise self.fail(where, f"unknown mistake {m!r}{_did_you_mean(m, mistakes)}")
+        return CheckSpec(
+            id=f"{qid}/{cid}", question=qid, case=case_id, function=role, compare=compare, output=output,
+            expected=expected,
+            points=self.number(d, "points", where, 1.0),
+            tolerance=Tolerance(rtol=self.number(d, "rtol", where, 1e-5), atol=self.number(d, "atol", where, 1e-8)),
+            shape=self.choice(d, "shape", where, "squeeze", SHAPES),
+            visibility=self.choice(d, "visibility", where, "public", VISIBILITIES),
+            timeout=self.number(d, "timeout", where, 2.0, positive=True),
+            mistakes=ids,
+            description=self.string(t, "description", where, ""),
+        )
+
+    def consistency(self, d: Any, functions, cases) -> dict[str, Any]:
+        if d is None:
+            return {}
+        where = "consistency"
+        d = self.table(d, where)
+        self.keys(d, _CONSISTENCY_KEYS, where, required=("function", "cost", "wrt", "cases"))
+        role = self.string(d, "function", where)
+        if role not in functions:
+            raise self.fail(where, f"unknown function {role!r}{_did_you_mean(role, functions)}")
+        fn = functions[role]
+        cost = self.string(d, "cost", where)
+        if cost not in fn.returns:
+            raise self.fail(where, f"cost {cost!r} is not one of the values {role} returns ({_quoted(fn.returns)})")
+        wrt = self.table(d["wrt"], f"{where}.wrt")
+        if not wrt:
+            raise self.fail(where, "wrt can't be empty")
+        for grad, param in wrt.items():
+            if grad not in fn.returns:
+                raise self.fail(f"{where}.wrt", f"{grad!r} is not one of the values {role} returns "
+                                                f"({_quoted(fn.returns)}){_did_you_mean(grad, fn.returns)}")
+            if not isinstance(param, str) or param not in fn.params:
+                raise self.fail(f"{where}.wrt", f"{param!r} is not one of the params of {role} "
+                                                f"({_quoted(fn.params)}){_did_you_mean(param, fn.params)}")
+        ids = self.strings(d, "cases", where)
+        for cid in ids:
+            if cid not in cases:
+                raise self.fail(where, f"unknown case {cid!r}{_did_you_mean(cid, cases)}")
+            if cases[cid].function != role:
+                raise self.fail(where, f"case {cid!r} calls {cases[cid].function}, not {role}")
+        return {
+            "function": role, "cost": cost, "wrt": dict(wrt), "cases": ids,
+            "h": self.number(d, "h", where, 1e-4, positive=True),
+            "tolerance": Tolerance(rtol=self.number(d, "rtol", where, 1e-3), atol=self.number(d, "atol", where, 1e-6)),
+            "timeout": self.number(d, "timeout", where, 10.0, positive=True),
+            "points": self.number(d, "points", where, 0.0),
+        }
+
+    def starter(self, doc: dict, functions) -> tuple[tuple[StarterModule, ...], list[bytes]]:
+        entries = doc.get("starter", [])
+        if not isinstance(entries, list):
+            raise self.fail("starter", "must be an array of tables ([[starter]])")
+        if not entries:
+            return (), []
+        root = (self.dir / self.string(doc, "starter_dir", "starter_dir", ".")).resolve()
+        out: list[StarterModule] = []
+        blobs: list[bytes] = []
+        seen: dict[str, int] = {}
+        for i, t in enumerate(entries):
+            where = f"starter[{i}]"
+            t = self.table(t, where)
+            self.keys(t, _STARTER_KEYS, where, required=("path",))
+            rel = self.string(t, "path", where)
+            if rel.startswith("/") or ".." in Path(rel).parts or not rel.endswith(".py"):
+                raise self.fail(where, f"path must be a relative .py path inside starter_dir, not {rel!r}")
+            module = self.string(t, "module", where, _module_of(rel))
+            if module != _module_of(rel):
+                raise self.fail(where, f"module {module!r} does not match its path {rel!r} "
+                                       f"(expected {_module_of(rel)!r})")
+            if module in seen:
+                raise self.fail(where, f"duplicate module {module!r} (also starter[{seen[module]}])")
+            seen[module] = i
+            provides = self.strings(t, "provides", where)
+            for role in provides:
+                if role not in functions:
+                    raise self.fail(where, f"provides unknown function {role!r}{_did_you_mean(role, functions)}")
+            file = root / rel
+            if not file.is_file():
+                raise self.fail(where, f"file not found: {rel!r} (in starter_dir)")
+            data = file.read_bytes()
+            try:
+                text = data.decode("utf-8")
+            except UnicodeDecodeError:
+                raise self.fail(where, f"{rel!r} is not UTF-8 text") from None
+            blobs.append(rel.encode() + b"\0" + data)
+            out.append(StarterModule(module=module, path=rel, text=text, provides=provides))
+        return tuple(out), blobs
+
+
+def _type_name(v: Any) -> str:
+    """Return the TOML name of a value's type, for messages."""
+    return {dict: "a table", list: "an array", str: "a string", bool: "a boolean", int: "an integer",
+            float: "a float"}.get(type(v), type(v).__name__)
+
+
+def _replace_public(case: CaseSpec, public: bool) -> CaseSpec:
+    """Return `case` with ``public`` set (True when a public check uses it)."""
+    from dataclasses import replace
+
+    return replace(case, public=public)
