@@ -1,0 +1,227 @@
+"""Make a rubric's cases real (inputs from seeds, expected values from the reference) and plan the calls.
+
+Runs in the grader's process only: the reference module is imported here, never in a
+student's process, and the expected values never leave this process.  Building is cheap
+(a few milliseconds for the built-in rubric) and done once per batch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import importlib.util
+import sys
+from types import ModuleType
+from typing import Any, Mapping
+
+import numpy as np
+
+from .errors import RubricError
+from .model import Call, Case, Dataset, Rubric
+
+_loaded: dict[tuple[str, int, int], ModuleType] = {}
+
+
+def load_reference(rubric: Rubric) -> ModuleType:
+    """Import the rubric's reference module from its file path.
+
+    The module is registered in ``sys.modules`` under a private name derived from its
+    path (so that two rubrics' references never collide) and cached until the file
+    changes.
+
+    Parameters
+    ----------
+    rubric : Rubric
+        A loaded rubric; its ``reference_path`` is absolute.
+
+    Returns
+    -------
+    module
+        The reference module.
+
+    Raises
+    ------
+    RubricError
+        When the file cannot be imported (the message gives the exception).
+    """
+    path = rubric.reference_path
+    try:
+        st = os.stat(path)
+    except OSError:
+        raise RubricError(rubric.path or rubric.name, "reference", f"file not found: {path!r}") from None
+    key = (path, st.st_mtime_ns, st.st_size)
+    if key in _loaded:
+        return _loaded[key]
+    name = "_grader_reference_" + hashlib.sha256(path.encode()).hexdigest()[:12]
+    spec = importlib.util.spec_from_file_location(name, path)
+    if spec is None or spec.loader is None:
+        raise RubricError(rubric.path or rubric.name, "reference", f"{path!r} can't be imported")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+    except Exception as e:  # the TA's code: say what failed, where
+        del sys.modules[name]
+        raise RubricError(rubric.path or rubric.name, "reference",
+                          f"importing it failed: {type(e).__name__}: {e}") from e
+    _loaded[key] = module
+    return module
+
+
+def _copy(a: Any) -> Any:
+    """Return a private copy of an argument (a writable array for arrays)."""
+    return np.array(a, copy=True) if isinstance(a, np.ndarray) else a
+
+
+def _frozen(a: Any) -> Any:
+    """Return `a` with its array data made read-only, so nothing in the grader changes a case."""
+    if isinstance(a, np.ndarray):
+        a = np.array(a, copy=True)
+        a.setflags(write=False)
+    return a
+
+
+def _check_arg(a: Any) -> bool:
+    """Return True for the argument types a case may hold (the wire format carries them)."""
+    if isinstance(a, np.ndarray):
+        return a.dtype.kind in "biuf"
+    return isinstance(a, (bool, int, float, np.integer, np.floating, Dataset))
+
+
+def build(rubric: Rubric, reference: ModuleType | None = None) -> dict[str, Case]:
+    """Generate every case's inputs from its seed and compute its expected values.
+
+    For each case, ``args = generator(numpy.random.default_rng(seed), **params)``, and
+    ``expected[name] = reference.name(*args)`` for every ``expected`` function named by a
+    "close" check on that case.  Arrays are made read-only; the reference works on copies.
+
+    Parameters
+    ----------
+    rubric : Rubric
+        A loaded rubric.
+    reference : module, optional
+        The reference module; loaded with :func:`load_reference` when None.
+
+    Returns
+    -------
+    dict
+        Case id -> Case, in the rubric's order.
+
+    Raises
+    ------
+    RubricError
+        When a generator or an expected-value function fails or returns something unusable.
+    """
+    ref = reference if reference is not None else load_reference(rubric)
+    where_path = rubric.path or rubric.name
+    wanted: dict[str, list[str]] = {}
+    for spec in rubric.checks():
+        if spec.compare == "close" and spec.expected not in wanted.setdefault(spec.case, []):
+            wanted[spec.case].append(spec.expected)
+    out: dict[str, Case] = {}
+    for cid, cs in rubric.cases.items():
+        where = f"cases.{cid}"
+        gen = getattr(ref, cs.generator, None)
+        if not callable(gen):
+            raise RubricError(where_path, where, f"the reference module defines no generator {cs.generator!r}")
+        try:
+            args = gen(np.random.default_rng(cs.seed), **dict(cs.params))
+        except Exception as e:
+            raise RubricError(where_path, where, f"generator {cs.generator!r} failed: {type(e).__name__}: {e}") from e
+        if not isinstance(args, tuple):
+            raise RubricError(where_path, where, f"generator {cs.generator!r} must return a tuple of arguments, "
+                                                 f"not {type(args).__name__}")
+        for i, a in enumerate(args):
+            if not _check_arg(a):
+                raise RubricError(where_path, where, f"generator {cs.generator!r} returned argument {i} of type "
+                                                     f"{type(a).__name__}; expected a numeric array, a number or a Dataset")
+        fn = rubric.functions[cs.function]
+        if fn.params and len(args) != len(fn.params):
+            raise RubricError(where_path, where, f"generator {cs.generator!r} returned {len(args)} arguments; "
+                                                 f"{cs.function} takes {len(fn.params)} ({', '.join(fn.params)})")
+        expected: dict[str, np.ndarray] = {}
+        for name in wanted.get(cid, []):
+            f = getattr(ref, name, None)
+            if not callable(f):
+                raise RubricError(where_path, where, f"the reference module defines no function {name!r}")
+            try:
+                value = np.array(f(*[_copy(a) for a in args]), dtype=np.float64)
+            except Exception as e:
+                raise RubricError(where_path, where, f"{name!r} failed on this case: {type(e).__name__}: {e}") from e
+            value.setflags(write=False)
+            expected[name] = value
+        out[cid] = Case(spec=cs, args=tuple(_frozen(a) for a in args), expected=expected)
+    return out
+
+
+def _size(a: Any) -> int:
+    """Return the number of elements of an array argument (0 for anything else)."""
+    return int(a.size) if isinstance(a, np.ndarray) else 0
+
+
+def plan(rubric: Rubric, cases: Mapping[str, Case]) -> list[Call]:
+    """Return the calls the student's process must make for `rubric`'s checks on `cases`.
+
+    One ``Call`` per (role, case) used by a check, id ``"<role>:<case>"``, with the largest
+    of its checks' timeouts, ``echo_args`` when a check compares "unmodified", ``max_elems``
+    four times the largest value expected back (at least 64), and ``withhold`` the stand-ins
+    that provide the role.  Then, for each case of the ``[consistency]`` table, a plain call
+    (when no check made one) and a ``kind="numgrad"`` call, id ``"numgrad:<role>:<case>"``.
+    Checks whose case is not in `cases` (a student kit without hidden cases) are skipped.
+
+    Parameters
+    ----------
+    rubric : Rubric
+        A loaded rubric.
+    cases : mapping
+        Case id -> Case, from :func:`build` or a student kit.
+
+    Returns
+    -------
+    list of Call
+        In the order checks first use them, the numgrad calls last.
+    """
+    acc: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def entry(role: str, cid: str) -> dict[str, Any]:
+        return acc.setdefault((role, cid), {"timeout": 0.0, "echo": False, "size": 0})
+
+    for spec in rubric.checks():
+        case = cases.get(spec.case)
+        if case is None:
+            continue
+        e = entry(spec.function, spec.case)
+        e["timeout"] = max(e["timeout"], spec.timeout)
+        if spec.compare == "unmodified":
+            e["echo"] = True
+            e["size"] = max([e["size"], *(_size(a) for a in case.args)])
+        elif spec.expected in case.expected:
+            e["size"] = max(e["size"], int(np.asarray(case.expected[spec.expected]).size))
+    con = rubric.consistency
+    numgrad_calls = []
+    if con:
+        role = con["function"]
+        fn = rubric.functions[role]
+        spec_n = {"output": fn.returns.index(con["cost"]),
+                  "wrt": [fn.params.index(p) for p in con["wrt"].values()], "h": con["h"]}
+        for cid in con["cases"]:
+            case = cases.get(cid)
+            if case is None:
+                continue
+            e = entry(role, cid)
+            if e["timeout"] == 0.0:
+                e["timeout"] = 2.0
+            e["size"] = max([e["size"], *(_size(case.args[i]) for i in spec_n["wrt"])])
+            numgrad_calls.append(Call(
+                id=f"numgrad:{role}:{cid}", function=role, args=case.args, timeout=con["timeout"],
+                max_elems=max(64, 4 * max(_size(case.args[i]) for i in spec_n["wrt"])), kind="numgrad",
+                withhold=_withheld(rubric, role), numgrad=dict(spec_n, wrt=list(spec_n["wrt"]))))
+    calls = [Call(id=f"{role}:{cid}", function=role, args=cases[cid].args, timeout=e["timeout"],
+                  echo_args=e["echo"], max_elems=max(64, 4 * e["size"]), withhold=_withheld(rubric, role))
+             for (role, cid), e in acc.items()]
+    return calls + numgrad_calls
+
+
+def _withheld(rubric: Rubric, role: str) -> tuple[str, ...]:
+    """Return the stand-in modules that provide `role` (not offered while it is graded)."""
+    return tuple(s.module for s in rubric.starter if role in s.provides)

@@ -1,0 +1,444 @@
+"""Compare what a student's call returned with the reference value: CheckSpec + Case + CallOutcome -> CheckResult. Pure.
+
+The heart of every verdict.  :func:`compare_close` decides one value against one expected
+array, trying in order: the type (None, a tuple, a non-numeric value), the shape (in the
+check's shape mode), finiteness (nan never passes), then the values (numpy.isclose's rule
+with the expected value as reference).  :func:`judge` turns that into a scored, explained
+:class:`CheckResult`, and :func:`consistency` compares a student's gradient with the
+central differences of their own cost.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Mapping
+
+import numpy as np
+
+from .mistakes import diagnose, shape_fits
+from .model import (
+    Case,
+    CallOutcome,
+    CheckResult,
+    CheckSpec,
+    Consistency,
+    Element,
+    Mismatch,
+    Rubric,
+    Shown,
+    Tolerance,
+    Value,
+)
+
+#: Worst elements kept in a Mismatch.
+MAX_WORST = 5
+#: Largest side of a Mismatch's heat grid.
+MAX_HEAT = 16
+
+
+def _tol_text(tol: Tolerance) -> str:
+    """Return "rtol=1e-05, atol=1e-08"."""
+    return f"rtol={tol.rtol:g}, atol={tol.atol:g}"
+
+
+def within_message(tol: Tolerance) -> str:
+    """Return the message of a passing "close" check.
+
+    >>> within_message(Tolerance(1e-5, 1e-8))
+    'Within tolerance (rtol=1e-05, atol=1e-08) of the expected values.'
+    """
+    return f"Within tolerance ({_tol_text(tol)}) of the expected values."
+
+
+def not_within_message(tol: Tolerance) -> str:
+    """Return the message of a check whose values are off.
+
+    >>> not_within_message(Tolerance(1e-4, 0.0))
+    'Not within tolerance (rtol=0.0001, atol=0) of the expected values.'
+    """
+    return f"Not within tolerance ({_tol_text(tol)}) of the expected values."
+
+
+def _what(expected: np.ndarray) -> str:
+    """Return what was expected, in words: "a number" or "an array of shape (3,)"."""
+    return "a number" if expected.ndim == 0 else f"an array of shape {expected.shape}"
+
+
+def _article(type_name: str) -> str:
+    """Return "a str", "an int"."""
+    return ("an " if type_name[:1].lower() in "aeiou" else "a ") + type_name
+
+
+def _count(value: Value) -> int:
+    """Return how many values a returned tuple or list had (its items may be cut at 16)."""
+    if value.shape:
+        return int(value.shape[0])
+    return len(value.items or ())
+
+
+def _heat(bad: np.ndarray) -> tuple[tuple[float, ...], ...] | None:
+    """Return the share of mismatching elements per block of a 2-D mask, at most 16x16 blocks."""
+    if bad.ndim != 2 or bad.size == 0:
+        return None
+    rows = np.array_split(np.arange(bad.shape[0]), min(MAX_HEAT, bad.shape[0]))
+    cols = np.array_split(np.arange(bad.shape[1]), min(MAX_HEAT, bad.shape[1]))
+    return tuple(tuple(float(bad[np.ix_(r, c)].mean()) for c in cols) for r in rows)
+
+
+def _elements(flat: np.ndarray, g: np.ndarray, e: np.ndarray, allowed: np.ndarray) -> tuple[Element, ...]:
+    """Return Elements for the flat indices `flat` (in that order)."""
+    out = []
+    for i in flat[:MAX_WORST]:
+        idx = tuple(int(k) for k in np.unravel_index(int(i), e.shape))
+        out.append(Element(index=idx, got=float(g.flat[i]), expected=float(e.flat[i]), allowed=float(allowed.flat[i])))
+    return tuple(out)
+
+
+def compare_close(got: Value | None, expected: np.ndarray, tol: Tolerance,
+                  shape: str) -> tuple[Mismatch | None, tuple[str, ...]]:
+    """Decide whether `got` is `expected` within `tol`; say why not as data.
+
+    Tries in order, the first failure winning:
+
+    1. type: None, a tuple or list of values, or a non-numeric value, where an array or a
+       number is expected;
+    2. shape, in shape mode `shape` ("strict", "squeeze", "leading"; see
+       :func:`grader.mistakes.shape_fits`); an accepted but different shape gives a note;
+    3. nonfinite: nan or inf where the expected value is finite (nan never passes);
+    4. values: ``|got - expected| <= atol + rtol * |expected|`` (numpy.isclose, with the
+       expected value as the reference), counted over all elements.
+
+    Empty arrays pass only against an expected empty array of a fitting shape (unlike
+    ``np.allclose([], 5.0)``, which is True).
+
+    Parameters
+    ----------
+    got : Value or None
+        What the call returned (or the part of it being checked).
+    expected : numpy.ndarray
+        The reference value.
+    tol : Tolerance
+        rtol and atol.
+    shape : str
+        The shape mode.
+
+    Returns
+    -------
+    tuple
+        ``(mismatch, notes)``: the Mismatch (None when it passes) and notes such as
+        ``"shape (1, 3) accepted as (3,)"``.
+
+    Examples
+    --------
+    >>> t = Tolerance(1e-5, 1e-8)
+    >>> v = lambda a: Value("ndarray", "<f8", np.shape(a), np.asarray(a, dtype=float))
+    >>> compare_close(v([[0.5, 0.5]]), np.array([0.5, 0.5]), t, "leading")
+    (None, ('shape (1, 2) accepted as (2,)',))
+    >>> compare_close(v([[0.5], [0.5]]), np.array([0.5, 0.5]), t, "leading")[0].summary
+    'shape (2, 1), expected (2,)'
+    >>> compare_close(v([np.nan, 0.5]), np.array([0.5, 0.5]), t, "strict")[0].summary
+    '1 of 2 elements are nan or inf'
+    >>> m, _ = compare_close(v([0.69, 0.3]), np.array([0.7, 0.3]), t, "strict")
+    >>> m.summary, m.n_bad, m.worst[0].index, round(m.max_abs, 6)
+    ('1 of 2 elements differ', 1, (0,), 0.01)
+    >>> compare_close(v([]), np.array(5.0), t, "squeeze")[0].summary
+    'shape (0,), expected ()'
+    """
+    e = np.asarray(expected)
+    what = _what(e)
+    if got is None or got.type == "NoneType":
+        return Mismatch("type", f"got None, expected {what}"), ()
+    if got.items is not None:
+        return Mismatch("type", f"got {_article(got.type)} of {_count(got)} values, expected {what}"), ()
+    a = got.array
+    if a is None or a.dtype.kind not in "biuf":
+        if a is None and got.shape is not None and got.dtype and not shape_fits(got.shape, e.shape, shape):
+            return Mismatch("shape", f"shape {got.shape}, expected {e.shape}", n_total=int(e.size)), ()
+        return Mismatch("type", f"got {_article(got.type)}, expected {what}"), ()
+    if not shape_fits(a.shape, e.shape, shape):
+        return Mismatch("shape", f"shape {a.shape}, expected {e.shape}", n_total=int(e.size)), ()
+    notes = (f"shape {a.shape} accepted as {e.shape}",) if a.shape != e.shape else ()
+    g = a.astype(np.float64).reshape(e.shape)
+    e = e.astype(np.float64)
+    allowed = tol.allowed(e)
+    n_total = int(e.size)
+    fin_g, fin_e = np.isfinite(g), np.isfinite(e)
+    # Where the expected value itself is not finite, only the same value passes.
+    same = (g == e) | (np.isnan(g) & np.isnan(e))
+    nonfinite = (~fin_g & fin_e) | (~fin_e & ~same)
+    if nonfinite.any():
+        flat = np.flatnonzero(nonfinite)
+        n = int(flat.size)
+        return Mismatch("nonfinite", f"{n} of {n_total} elements are nan or inf", n_bad=n, n_total=n_total,
+                        worst=_elements(flat, g, e, allowed), heat=_heat(nonfinite)), notes
+    with np.errstate(all="ignore"):
+        diff = np.where(fin_e, np.abs(g - e), 0.0)
+    bad = diff > allowed
+    if not bad.any():
+        return None, notes
+    flat = np.flatnonzero(bad)
+    order = flat[np.argsort(-diff.flat[flat], kind="stable")]
+    n = int(flat.size)
+    nonzero = flat[e.flat[flat] != 0]
+    max_rel = float(np.max(diff.flat[nonzero] / np.abs(e.flat[nonzero]))) if nonzero.size else None
+    return Mismatch("values", f"{n} of {n_total} elements differ", n_bad=n, n_total=n_total,
+                    worst=_elements(order, g, e, allowed), max_abs=float(diff.flat[order[0]]), max_rel=max_rel,
+                    heat=_heat(bad)), notes
+
+
+# --------------------------------------------------------------------------- judging
+
+
+def _shown(value: Value | None) -> Shown | None:
+    """Return the type, dtype and shape of a value, for display."""
+    if value is None:
+        return None
+    dtype = value.dtype
+    if dtype:
+        try:
+            dtype = np.dtype(dtype).name
+        except TypeError:
+            pass
+    return Shown(type=value.type, dtype=dtype, shape=tuple(value.shape) if value.shape is not None else None)
+
+
+def _shown_expected(expected: np.ndarray) -> Shown:
+    """Return how the expected value is shown: a float or an ndarray."""
+    return Shown("float" if expected.ndim == 0 else "ndarray", expected.dtype.name, tuple(expected.shape))
+
+
+def _fail_message(m: Mismatch, got: Value | None, expected: np.ndarray, tol: Tolerance, subject: str,
+                  returned: bool) -> str:
+    """Return the one-line message of a failed comparison (no element values: hidden checks use it too).
+
+    `subject` is "softmax" (the whole value; `returned` True) or "The returned 'grad'".
+    """
+    what = _what(expected)
+    if m.reason == "type":
+        if got is None or got.type == "NoneType":
+            desc = "None"
+        elif got.items is not None:
+            desc = f"{_article(got.type)} of {_count(got)} values"
+        else:
+            desc = _article(got.type)
+        return f"{subject} returned {desc}; expected {what}." if returned else f"{subject} is {desc}; expected {what}."
+    if m.reason == "shape":
+        shape = got.shape if got is not None else None
+        if returned:
+            return f"{subject} returned shape {shape}; expected {expected.shape}."
+        return f"{subject} has shape {shape}; expected {expected.shape}."
+    if m.reason == "nonfinite":
+        verb = "returned" if returned else "has"
+        return f"{subject} {verb} nan or inf in {m.n_bad} of {m.n_total} values; expected finite values."
+    return not_within_message(tol)
+
+
+def _pick(value: Value | None, index: int, fname: str, returns: tuple[str, ...]) -> tuple[Value | None, str | None]:
+    """Return the `index`-th returned value, or the message saying the returned tuple is wrong."""
+    k = len(returns)
+    names = ", ".join(returns)
+    if value is None or value.type == "NoneType":
+        return None, f"{fname} returned None; expected {k} values: ({names})."
+    if value.items is None:
+        if value.array is not None and value.type in ("tuple", "list") and value.array.ndim >= 1:
+            if value.array.shape[0] == k:  # a list of equal-shaped values, sent as one array
+                a = value.array[index]
+                return Value("ndarray", a.dtype.str, tuple(a.shape), a), None
+            return None, f"{fname} returned {value.array.shape[0]} values; expected {k}: ({names})."
+        return None, f"{fname} returned {_article(value.type)}; expected {k} values: ({names})."
+    n = _count(value)
+    if n != k:
+        return None, f"{fname} returned {n} values; expected {k}: ({names})."
+    return value.items[index], None
+
+
+def judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, rubric: Rubric,
+          reference: ModuleType | None) -> CheckResult:
+    """Decide one check: compare the call's outcome with the case's expected value.
+
+    Scores are all-or-nothing (``spec.points`` or 0).  A call that did not return (raised,
+    timed out, crashed, missing...) gives status "error" with the sandbox's message; a
+    wrong type, shape or value gives "fail" with a one-line message that shows no element
+    values (a hidden check's details stay in ``mismatch`` for renderers to withhold), and
+    the named mistake, when one is recognised, in ``hint`` and ``mistake``.
+
+    Parameters
+    ----------
+    spec : CheckSpec
+        The check.
+    case : Case
+        Its case, with the expected values.
+    outcome : CallOutcome or None
+        The outcome of call ``"<role>:<case>"``; None when it was not made.
+    rubric : Rubric
+        For the function's names and returned values, and the mistakes' messages.
+    reference : module or None
+        The reference module, for recognising mistakes (None: generic detectors only).
+
+    Returns
+    -------
+    CheckResult
+    """
+    fn = rubric.functions.get(spec.function)
+    fname = fn.names[0] if fn and fn.names else spec.function
+    common = dict(id=spec.id, question=spec.question, max_score=spec.points, visibility=spec.visibility,
+                  case=case.spec.description)
+    if outcome is None:
+        return CheckResult(status="error", score=0.0, message=f"{fname} was not called for this check; "
+                           "see the errors of the submission.", **common)
+    if outcome.status != "ok":
+        message = outcome.message or f"{fname} did not return a value ({outcome.status})."
+        return CheckResult(status="error", score=0.0, message=message, error=outcome.error, output=outcome.output,
+                           **common)
+    common["output"] = outcome.output
+    if spec.compare == "unmodified":
+        return _judge_unmodified(spec, case, outcome, rubric, reference, fname, common)
+
+    got: Value | None = outcome.value
+    subject, returned = fname, True
+    if spec.output is not None and fn is not None and fn.returns:
+        got, problem = _pick(outcome.value, fn.returns.index(spec.output), fname, fn.returns)
+        if problem:
+            return CheckResult(status="fail", score=0.0, message=problem, got=_shown(outcome.value),
+                               mismatch=Mismatch("type", problem), **common)
+        subject, returned = f"The returned {spec.output!r}", False
+    expected = case.expected.get(spec.expected)
+    if expected is None:
+        return CheckResult(status="error", score=0.0, message=f"no expected value {spec.expected!r} for case "
+                           f"{spec.case!r}; this is a bug in grader.", **common)
+    expected = np.asarray(expected)
+    mismatch, notes = compare_close(got, expected, spec.tolerance, spec.shape)
+    shown = dict(got=_shown(got), expected=_shown_expected(expected), notes=notes)
+    if mismatch is None:
+        return CheckResult(status="pass", score=spec.points, message=within_message(spec.tolerance), **shown,
+                           **common)
+    named = diagnose(spec, case, got, rubric, reference) if spec.mistakes else None
+    return CheckResult(status="fail", score=0.0,
+                       message=_fail_message(mismatch, got, expected, spec.tolerance, subject, returned),
+                       hint=named[1] if named else None, mistake=named[0] if named else None, mismatch=mismatch,
+                       **shown, **common)
+
+
+def _judge_unmodified(spec: CheckSpec, case: Case, outcome: CallOutcome, rubric: Rubric,
+                      reference: ModuleType | None, fname: str, common: dict) -> CheckResult:
+    """Decide a check comparing the array arguments after the call with the case's."""
+    fn = rubric.functions.get(spec.function)
+    params = fn.params if fn else ()
+    echoed = outcome.echoed
+    arrays = [i for i, a in enumerate(case.args) if isinstance(a, np.ndarray)]
+    if any(i >= len(echoed) or echoed[i] is None for i in arrays):
+        return CheckResult(status="error", score=0.0, message=f"the arguments of {fname} were not sent back "
+                           "after the call; this is a bug in grader.", **common)
+    changed = []
+    for i in arrays:
+        after = echoed[i].array
+        before = case.args[i]
+        if after is None or after.shape != before.shape or not np.array_equal(after, before, equal_nan=True):
+            changed.append(params[i] if i < len(params) else f"argument {i + 1}")
+    if not changed:
+        return CheckResult(status="pass", score=spec.points,
+                           message=f"{fname} left its {_plural(len(arrays), 'argument')} unmodified.", **common)
+    names = " and ".join(repr(c) for c in changed)
+    message = (f"{fname} modified its {_plural(len(changed), 'argument')} {names} in place; "
+               "the caller's arrays must stay unchanged.")
+    named = diagnose(spec, case, Value("tuple", items=tuple(echoed)), rubric, reference) if spec.mistakes else None
+    return CheckResult(status="fail", score=0.0, message=message, hint=named[1] if named else None,
+                       mistake=named[0] if named else None, **common)
+
+
+def _plural(n: int, word: str) -> str:
+    """Return "argument" or "arguments"."""
+    return word if n == 1 else word + "s"
+
+
+# --------------------------------------------------------------------------- self-consistency
+
+
+def consistency(rubric: Rubric, cases: Mapping[str, Case],
+                outcomes: Mapping[str, CallOutcome]) -> tuple[Consistency, ...]:
+    """Compare the student's gradients with central differences of the student's own cost.
+
+    For each case of the rubric's ``[consistency]`` table and each gradient of its ``wrt``,
+    the numerical gradient (call ``"numgrad:<role>:<case>"``) is compared with the gradient
+    the function returned on the same case (call ``"<role>:<case>"``), within the table's
+    rtol/atol plus the rounding of the student's cost (``4 eps |cost| / h``, eps of float32
+    when the cost or the gradient is float32).  This says whether the gradient matches the
+    cost the student wrote, whatever the reference says.
+
+    Parameters
+    ----------
+    rubric : Rubric
+        Its ``consistency`` mapping (empty: nothing to do).
+    cases : mapping
+        Case id -> Case; cases not there are skipped.
+    outcomes : mapping
+        Call id -> CallOutcome.
+
+    Returns
+    -------
+    tuple of Consistency
+        One per (case, gradient), in the table's order.
+    """
+    con = rubric.consistency
+    if not con:
+        return ()
+    role = con["function"]
+    fn = rubric.functions[role]
+    fname = fn.names[0] if fn.names else role
+    h = float(con["h"])
+    tol: Tolerance = con["tolerance"]
+    out = []
+    for cid in con["cases"]:
+        if cid not in cases:
+            continue
+        plain = outcomes.get(f"{role}:{cid}")
+        num = outcomes.get(f"numgrad:{role}:{cid}")
+        for k, (grad, param) in enumerate(con["wrt"].items()):
+            out.append(_consistent(cid, k, grad, param, plain, num, fn.returns, fname, h, tol, con["cost"]))
+    return tuple(out)
+
+
+def _consistent(cid: str, k: int, grad: str, param: str, plain: CallOutcome | None, num: CallOutcome | None,
+                returns: tuple[str, ...], fname: str, h: float, tol: Tolerance, cost_name: str) -> Consistency:
+    """Decide one (case, gradient) pair of the self-consistency check."""
+    if plain is None or plain.status != "ok":
+        why = plain.message if plain is not None and plain.message else f"{fname} did not return on this case."
+        return Consistency(cid, grad, "error", message=why)
+    if num is None or num.status != "ok":
+        why = num.message if num is not None and num.message else "it was not run."
+        return Consistency(cid, grad, "error", message=f"Your cost could not be differentiated numerically: {why}")
+    analytic, problem = _pick(plain.value, returns.index(grad), fname, returns)
+    if problem:
+        return Consistency(cid, grad, "error", message=problem)
+    cost, _ = _pick(plain.value, returns.index(cost_name), fname, returns)
+    items = num.value.items if num.value is not None else None
+    numerical = items[k].array if items is not None and k < len(items) else None
+    a = analytic.array if analytic is not None else None
+    if numerical is None:
+        return Consistency(cid, grad, "error", message="Your cost could not be differentiated numerically.")
+    if a is None or a.dtype.kind not in "biuf":
+        return Consistency(cid, grad, "error", message=f"The returned {grad!r} is not an array of numbers.")
+    if not shape_fits(a.shape, numerical.shape, "squeeze"):
+        return Consistency(cid, grad, "inconsistent", message=f"The returned {grad!r} has shape {a.shape}, but "
+                           f"{param!r} has shape {numerical.shape}: a gradient has the shape of its variable.")
+    g = a.astype(np.float64).reshape(numerical.shape)
+    n = numerical.astype(np.float64)
+    if not (np.all(np.isfinite(g)) and np.all(np.isfinite(n))):
+        return Consistency(cid, grad, "inconsistent", message=f"The returned {grad!r} or your cost gives nan or inf.")
+    low = [v.array.dtype for v in (analytic, cost) if v is not None and v.array is not None
+           and v.array.dtype.kind == "f" and v.array.dtype.itemsize < 8]
+    eps = float(np.finfo(low[0]).eps) if low else float(np.finfo(np.float64).eps)
+    c = cost.array if cost is not None and cost.array is not None and cost.array.size == 1 else None
+    scale = max(1.0, abs(float(c.reshape(-1)[0]))) if c is not None and np.isfinite(c).all() else 1.0
+    allowed = Tolerance(tol.rtol, tol.atol + 4 * eps * scale / h).allowed(n)
+    diff = np.abs(g - n)
+    max_abs = float(diff.max()) if diff.size else 0.0
+    nz = n != 0
+    max_rel = float(np.max(diff[nz] / np.abs(n[nz]))) if nz.any() else None
+    if np.all(diff <= allowed):
+        return Consistency(cid, grad, "consistent", max_abs, max_rel,
+                           f"Your {grad!r} matches the numerical gradient of your own cost "
+                           f"(largest difference {max_abs:.2g}).")
+    return Consistency(cid, grad, "inconsistent", max_abs, max_rel,
+                       f"Your {grad!r} does not match the numerical gradient of your own cost with respect to "
+                       f"{param!r} (largest difference {max_abs:.3g}): the gradient or the cost is wrong.")

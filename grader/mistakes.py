@@ -1,0 +1,264 @@
+"""Recognise named mistakes (transposed gradient, no max-shift, ...) from a failing answer. Pure.
+
+A failing answer is labelled with a mistake only when it *is* that mistake: the answer
+matches, within the check's tolerance, what the mistake produces on the very same case,
+and that differs from the expected value there.  An answer that matches no mistake gets no
+hint; a wrong diagnosis is worse than none.  Two kinds of recognisers:
+
+- generic detectors (``transposed``, ``sign-flipped``, ``column-vector``, ``returned-order``,
+  ``modified``), written here;
+- wrong formulas of the assignment, functions of the rubric's reference module called with
+  the case's arguments (``softmax_no_max_shift``, ``cross_entropy_log10``, ...).  When the
+  answer is float32 they are also evaluated in float32, so that a float32 overflow (exp
+  overflows at 88 there) is recognised as what it is.
+
+Only the ids listed in a check's ``mistakes`` are tried, in that order; the first match wins.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+from typing import Any, Callable
+
+import numpy as np
+
+from .model import Case, CheckSpec, Rubric, Tolerance, Value
+from .rubric import DETECTORS  # noqa: F401 - the detectors implemented here, as the rubric names them
+
+
+def squeezed(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Return `shape` without its singleton dimensions.
+
+    >>> squeezed((1, 3, 1))
+    (3,)
+    """
+    return tuple(n for n in shape if n != 1)
+
+
+def shape_fits(got: tuple[int, ...], expected: tuple[int, ...], mode: str) -> bool:
+    """Return True when shape `got` is accepted for `expected` in shape mode `mode`.
+
+    "strict": equal. "squeeze": equal once singleton dimensions are removed ((1, 3) and
+    (3, 1) for (3,); a transposed matrix never fits). "leading": `got` is `expected` with
+    leading 1s added ((1, 3) for (3,), not (3, 1)).
+
+    >>> shape_fits((1, 3), (3,), "leading"), shape_fits((3, 1), (3,), "leading")
+    (True, False)
+    >>> shape_fits((3, 1), (3,), "squeeze"), shape_fits((5, 3), (3, 5), "squeeze")
+    (True, False)
+    >>> shape_fits((1,), (), "strict")
+    False
+    """
+    got, expected = tuple(got), tuple(expected)
+    if got == expected:
+        return True
+    if mode == "squeeze":
+        return squeezed(got) == squeezed(expected)
+    if mode == "leading":
+        k = len(got) - len(expected)
+        return k > 0 and got[:k] == (1,) * k and got[k:] == expected
+    return False
+
+
+def matches(got: np.ndarray, candidate: Any, tol: Tolerance) -> bool:
+    """Return True when `got` is `candidate` within `tol`, nan/inf where it has them.
+
+    Shapes must agree once singleton dimensions are removed.  Non-finite elements must be
+    at the same places in both (any of nan, inf, -inf); finite ones must satisfy
+    ``|got - candidate| <= atol + rtol * |candidate|``.
+
+    >>> t = Tolerance(1e-5, 1e-8)
+    >>> matches(np.array([[1.0, np.nan]]), np.array([1.0, np.inf]), t)
+    True
+    >>> matches(np.array([1.0, 2.0]), np.array([1.0, 2.1]), t)
+    False
+    """
+    c = np.asarray(candidate)
+    g = np.asarray(got)
+    if c.dtype.kind not in "biuf" or g.dtype.kind not in "biuf":
+        return False
+    if squeezed(g.shape) != squeezed(c.shape):
+        return False
+    g = g.astype(np.float64).reshape(c.shape)
+    c = c.astype(np.float64)
+    fg, fc = np.isfinite(g), np.isfinite(c)
+    if not np.array_equal(fg, fc):
+        return False
+    with np.errstate(all="ignore"):
+        return bool(np.all(np.abs(g[fg] - c[fc]) <= tol.allowed(c[fc])))
+
+
+def _array(got: Value | np.ndarray | None) -> np.ndarray | None:
+    """Return the numeric array of `got`, or None for a tuple or non-numeric value."""
+    if isinstance(got, np.ndarray):
+        return got if got.dtype.kind in "biuf" else None
+    if isinstance(got, Value) and got.array is not None and got.array.dtype.kind in "biuf":
+        return got.array
+    return None
+
+
+def _copies(args: tuple, dtype: np.dtype | None = None) -> list:
+    """Return private copies of a case's arguments, float arrays cast to `dtype` when given."""
+    out = []
+    for a in args:
+        if isinstance(a, np.ndarray):
+            a = np.array(a, copy=True)
+            if dtype is not None and a.dtype.kind == "f":
+                a = a.astype(dtype)
+        out.append(a)
+    return out
+
+
+def _outputs_expected(rubric: Rubric, role: str) -> dict[str, str]:
+    """Return output name -> expected function, from the rubric's "close" checks of `role`."""
+    out: dict[str, str] = {}
+    for c in rubric.checks():
+        if c.function == role and c.compare == "close" and c.output and c.expected:
+            out.setdefault(c.output, c.expected)
+    return out
+
+
+def _expected_value(name: str, case: Case, reference: ModuleType | None) -> np.ndarray | None:
+    """Return the expected value `name` for `case`: the case's, else the reference's."""
+    if name in case.expected:
+        return np.asarray(case.expected[name])
+    f = getattr(reference, name, None) if reference is not None else None
+    if not callable(f):
+        return None
+    with np.errstate(all="ignore"):
+        return np.asarray(f(*_copies(case.args)), dtype=np.float64)
+
+
+def _candidates(value: Any) -> list[np.ndarray]:
+    """Return a formula's result as a list of alternatives (a tuple means "any of these")."""
+    if isinstance(value, tuple):
+        return [np.asarray(v) for v in value]
+    return [np.asarray(value)]
+
+
+def _modified(case: Case, got: Any) -> bool:
+    """Return True when an echoed array argument differs from the case's."""
+    items = got.items if isinstance(got, Value) else got
+    if not isinstance(items, (tuple, list)):
+        return False
+    for before, after in zip(case.args, items):
+        if not isinstance(before, np.ndarray) or after is None:
+            continue
+        a = _array(after)
+        if a is None or a.shape != before.shape or not np.array_equal(a, before, equal_nan=True):
+            return True
+    return False
+
+
+def _detect(name: str, arr: np.ndarray, expected: np.ndarray, spec: CheckSpec, case: Case, rubric: Rubric,
+            reference: ModuleType | None) -> bool:
+    """Return True when generic detector `name` recognises `arr`."""
+    tol = spec.tolerance
+    if name == "transposed":
+        if expected.ndim != 2 or min(expected.shape) < 2 or arr.shape != expected.shape[::-1]:
+            return False
+        if expected.shape[0] == expected.shape[1] and matches(expected.T, expected, tol):
+            return False  # a symmetric matrix: transposing changes nothing
+        return matches(arr.T, expected, tol)
+    if name == "sign-flipped":
+        if matches(-expected, expected, tol):
+            return False  # zero within tolerance: no sign to flip
+        return matches(-arr.astype(np.float64), expected, tol)
+    if name == "column-vector":
+        n = expected.size
+        return expected.ndim == 1 and n > 1 and arr.shape == (n, 1) and matches(arr[:, 0], expected, tol)
+    if name == "returned-order":
+        fn = rubric.functions.get(spec.function)
+        if fn is None or not spec.output:
+            return False
+        for other, ename in _outputs_expected(rubric, spec.function).items():
+            if other == spec.output:
+                continue
+            value = _expected_value(ename, case, reference)
+            if value is not None and not matches(value, expected, tol) and matches(arr, value, tol):
+                return True
+        return False
+    return False
+
+
+def _formula(name: str, arr: np.ndarray, expected: np.ndarray, spec: CheckSpec, case: Case,
+             reference: ModuleType) -> bool:
+    """Return True when `arr` is what the wrong formula `name` gives on `case`."""
+    f: Callable | None = getattr(reference, name, None)
+    if not callable(f):
+        return False
+    dtypes: list[np.dtype | None] = [None]
+    if arr.dtype.kind == "f" and arr.dtype.itemsize < 8:
+        dtypes.append(arr.dtype)
+    for dt in dtypes:
+        with np.errstate(all="ignore"):
+            value = f(*_copies(case.args, dt))
+        for cand in _candidates(value):
+            if not matches(cand, expected, spec.tolerance) and matches(arr, cand, spec.tolerance):
+                return True
+    return False
+
+
+def diagnose(spec: CheckSpec, case: Case, got: Value | np.ndarray | None, rubric: Rubric,
+             reference: ModuleType | None) -> tuple[str, str] | None:
+    """Name the mistake that explains a failing answer, or return None.
+
+    Parameters
+    ----------
+    spec : CheckSpec
+        The failing check; only the ids in ``spec.mistakes`` are tried, in order.
+    case : Case
+        Its case (arguments and expected values).
+    got : Value or numpy.ndarray
+        The answer: the value picked for the check (``spec.output`` of a returned tuple),
+        or, for a check comparing "unmodified", the echoed arguments (a tuple Value).
+    rubric : Rubric
+        For the messages (``rubric.mistakes``) and the other outputs' expected functions.
+    reference : module or None
+        The reference module (wrong formulas); None tries the generic detectors only.
+
+    Returns
+    -------
+    tuple of (str, str) or None
+        ``(mistake id, message)`` for the first mistake the answer matches; None when the
+        answer passes or matches none.
+
+    Examples
+    --------
+    >>> from grader.model import CaseSpec
+    >>> spec = CheckSpec("q/c", "q", "c", "f", mistakes=("flip",))
+    >>> case = Case(CaseSpec("c", "f", "gen"), (), {"": np.array([1.0, -2.0])})
+    >>> rubric = Rubric("r", "", "", (), {}, {}, mistakes={"flip": {"message": "wrong sign", "detector": "sign-flipped"}})
+    >>> diagnose(spec, case, np.array([-1.0, 2.0]), rubric, None)
+    ('flip', 'wrong sign')
+    >>> diagnose(spec, case, np.array([-1.0, 2.5]), rubric, None) is None
+    True
+    """
+    if spec.compare == "unmodified":
+        for mid in spec.mistakes:
+            entry = rubric.mistakes.get(mid, {})
+            if entry.get("detector") == "modified" and _modified(case, got):
+                return mid, entry["message"]
+        return None
+    arr = _array(got)
+    if arr is None:
+        return None
+    expected = _expected_value(spec.expected, case, reference)
+    if expected is None:
+        return None
+    if shape_fits(arr.shape, expected.shape, spec.shape) and matches(arr, expected, spec.tolerance):
+        return None  # it passes: nothing to explain
+    for mid in spec.mistakes:
+        entry = rubric.mistakes.get(mid)
+        if not entry:
+            continue
+        if "detector" in entry:
+            found = _detect(entry["detector"], arr, expected, spec, case, rubric, reference)
+        else:
+            formula = entry.get("formula")
+            if isinstance(formula, dict):
+                formula = formula.get(spec.expected)
+            found = bool(formula) and reference is not None and _formula(formula, arr, expected, spec, case, reference)
+        if found:
+            return mid, entry["message"]
+    return None
