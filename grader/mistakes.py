@@ -12,7 +12,9 @@ hint; a wrong diagnosis is worse than none.  Two kinds of recognisers:
   answer is float32 they are also evaluated in float32, so that a float32 overflow (exp
   overflows at 88 there) is recognised as what it is.
 
-Only the ids listed in a check's ``mistakes`` are tried, in that order; the first match wins.
+Only the ids listed in a check's ``mistakes`` are tried; an answer is named only when exactly
+one of them explains it (on some cases two mistakes give the same answer, all nan say, and
+then the answer cannot tell which one was made).
 """
 
 from __future__ import annotations
@@ -206,7 +208,7 @@ def diagnose(spec: CheckSpec, case: Case, got: Value | np.ndarray | None, rubric
     Parameters
     ----------
     spec : CheckSpec
-        The failing check; only the ids in ``spec.mistakes`` are tried, in order.
+        The failing check; only the ids in ``spec.mistakes`` are tried.
     case : Case
         Its case (arguments and expected values).
     got : Value or numpy.ndarray
@@ -220,8 +222,8 @@ def diagnose(spec: CheckSpec, case: Case, got: Value | np.ndarray | None, rubric
     Returns
     -------
     tuple of (str, str) or None
-        ``(mistake id, message)`` for the first mistake the answer matches; None when the
-        answer passes or matches none.
+        ``(mistake id, message)`` of the one mistake the answer matches; None when the
+        answer passes, matches none, or matches more than one.
 
     Examples
     --------
@@ -248,17 +250,19 @@ def diagnose(spec: CheckSpec, case: Case, got: Value | np.ndarray | None, rubric
         return None
     if shape_fits(arr.shape, expected.shape, spec.shape) and matches(arr, expected, spec.tolerance):
         return None  # it passes: nothing to explain
+    found = []
     for mid in spec.mistakes:
         entry = rubric.mistakes.get(mid)
         if not entry:
             continue
         if "detector" in entry:
-            found = _detect(entry["detector"], arr, expected, spec, case, rubric, reference)
+            hit = _detect(entry["detector"], arr, expected, spec, case, rubric, reference)
         else:
             formula = entry.get("formula")
             if isinstance(formula, dict):
                 formula = formula.get(spec.expected)
-            found = bool(formula) and reference is not None and _formula(formula, arr, expected, spec, case, reference)
-        if found:
-            return mid, entry["message"]
-    return None
+            hit = bool(formula) and reference is not None and _formula(formula, arr, expected, spec, case, reference)
+        if hit:
+            found.append((mid, entry["message"]))
+    # Two mistakes that both explain the answer (an all-nan gradient, say) name neither.
+    return found[0] if len(found) == 1 else None
