@@ -10,6 +10,7 @@ for ``kind="numgrad"`` calls.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import inspect
 import random
@@ -28,6 +29,16 @@ HERE = Path(__file__).parent
 SUBMISSIONS = HERE / "submissions"
 ROOT = HERE.parent
 STARTER = ROOT / "rubrics" / "word2vec" / "starter"
+
+
+@functools.lru_cache(maxsize=None)
+def builtin() -> tuple[Rubric, ModuleType, dict]:
+    """Return the built-in rubric, its reference module and its cases (built once per test session)."""
+    from grader.rubric import load_rubric
+
+    rubric = load_rubric()
+    reference = cases_mod.load_reference(rubric)
+    return rubric, reference, cases_mod.build(rubric, reference)
 
 
 def value_of(obj: Any, *, returns: int = 0) -> Value:
