@@ -65,8 +65,13 @@ def _what(expected: np.ndarray) -> str:
 
 
 def _article(type_name: str) -> str:
-    """Return "a str", "an int"."""
-    return ("an " if type_name[:1].lower() in "aeiou" else "a ") + type_name
+    """Return "a str", "an int", "an ndarray".
+
+    >>> _article("ndarray"), _article("list"), _article("int")
+    ('an ndarray', 'a list', 'an int')
+    """
+    vowel_sound = type_name[:1].lower() in "aeiou" or type_name == "ndarray"
+    return ("an " if vowel_sound else "a ") + type_name
 
 
 def _count(value: Value) -> int:
