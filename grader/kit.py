@@ -1,0 +1,601 @@
+"""The student kit: a rubric's public checks and their expected outputs as plain data, and loading it back.
+
+``grader kit --out DIR`` writes what a TA hands to students::
+
+    DIR/
+      README.md        for students: how to run the checks, what is (and is not) in the kit
+      rubric.toml      the public rubric: public questions, checks and cases only; no
+                       reference, no hidden check or case, no seed or generator parameter
+      public.json      the same checks, the functions looked for, and each public case's
+                       arguments and expected values as keys into cases.npz (format "grader.kit/1")
+      cases.npz        the arrays: the public cases' inputs and expected outputs
+                       (numpy, loaded with allow_pickle=False)
+      starter/         the stand-ins of the starter's helper modules a submission imports
+                       (q2_gradcheck, utils.gradcheck...), except those that would answer a
+                       graded question (a working softmax)
+      conftest.py      plain-pytest plumbing (numpy and pytest only)
+      test_public.py   one test per public check
+      pytest.ini       runs test_public.py only
+
+The expected values are computed here from the reference module, in the TA's process;
+the kit holds only their numbers for the public cases.  :func:`load_kit` reads a kit back
+as a :class:`~grader.model.Rubric` and its :class:`~grader.model.Case` objects, so that
+``grader check --kit DIR PATH`` grades offline without the reference.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.resources
+import json
+import math
+import re
+import shutil
+import string
+import tomllib
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Mapping
+
+import numpy as np
+
+from . import __version__
+from .errors import UsageError
+from .model import Case, CheckSpec, Dataset, Rubric, Settings, StarterModule
+
+#: The format of public.json, and of the kit as a whole.
+KIT_FORMAT = "grader.kit/1"
+#: The environment variable the kit's pytest reads the submission path from.
+SUBMISSION_ENV = "W2V_SUBMISSION"
+#: Files copied verbatim from the ``templates/kit`` folder.
+TEMPLATE_FILES = ("conftest.py", "test_public.py", "pytest.ini")
+#: What every self-check says.
+NOT_FINAL = ("Passing the public checks is not your final grade: "
+             "hidden checks on other inputs are graded after you hand in.")
+
+
+@dataclass(frozen=True)
+class Kit:
+    """What :func:`write_kit` wrote."""
+
+    path: Path  #: the kit's folder
+    checks: tuple[str, ...]  #: ids of the public checks in it
+    cases: tuple[str, ...]  #: ids of the public cases in it
+    stand_ins: tuple[str, ...]  #: stand-in modules included
+    withheld: tuple[str, ...]  #: stand-in modules left out because they answer a graded question
+    files: tuple[str, ...]  #: every file written, relative to ``path``
+
+
+# --------------------------------------------------------------------------- TOML writing
+
+_BARE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def _toml_key(k: str) -> str:
+    """Return a TOML key, quoted unless bare.
+
+    >>> _toml_key("one-row"), _toml_key("a.b")
+    ('one-row', '"a.b"')
+    """
+    return k if _BARE.match(k) else json.dumps(k, ensure_ascii=False)
+
+
+def _toml_value(v: Any) -> str:
+    """Return a TOML inline value for a string, number, boolean, list or table.
+
+    >>> _toml_value([1, 2.5, "x", True, {"a": 1e-05}])
+    '[1, 2.5, "x", true, { a = 1e-05 }]'
+    """
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int):
+        return str(v)
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        if math.isinf(v):
+            return "inf" if v > 0 else "-inf"
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    if isinstance(v, Mapping):
+        return "{ " + ", ".join(f"{_toml_key(str(k))} = {_toml_value(x)}" for k, x in v.items()) + " }"
+    raise TypeError(f"no TOML form for {type(v).__name__}")
+
+
+def _is_table_array(v: Any) -> bool:
+    return isinstance(v, (list, tuple)) and bool(v) and all(isinstance(x, Mapping) for x in v)
+
+
+def toml_dumps(doc: Mapping[str, Any]) -> str:
+    """Return `doc` as TOML text: scalars first, then sub-tables, then arrays of tables.
+
+    Parameters
+    ----------
+    doc : mapping
+        Strings, numbers, booleans, lists and nested mappings (as ``tomllib`` returns).
+
+    Returns
+    -------
+    str
+        TOML that ``tomllib.loads`` reads back as `doc`.
+
+    Examples
+    --------
+    >>> print(toml_dumps({"name": "r", "cases": {"a": {"seed": 1}}, "starter": [{"path": "x.py"}]}), end="")
+    name = "r"
+    <BLANKLINE>
+    [cases.a]
+    seed = 1
+    <BLANKLINE>
+    [[starter]]
+    path = "x.py"
+    """
+    lines: list[str] = []
+
+    def table(t: Mapping[str, Any], path: list[str], header: str | None) -> None:
+        plain = [(k, v) for k, v in t.items() if not isinstance(v, Mapping) and not _is_table_array(v)]
+        subs = [(k, v) for k, v in t.items() if isinstance(v, Mapping)]
+        arrays = [(k, v) for k, v in t.items() if _is_table_array(v)]
+        if header is not None and (plain or not (subs or arrays)):
+            if lines:
+                lines.append("")
+            lines.append(header)
+        for k, v in plain:
+            lines.append(f"{_toml_key(k)} = {_toml_value(v)}")
+        for k, v in subs:
+            p = path + [k]
+            table(v, p, "[" + ".".join(_toml_key(x) for x in p) + "]")
+        for k, v in arrays:
+            p = path + [k]
+            for item in v:
+                if lines:
+                    lines.append("")
+                lines.append("[[" + ".".join(_toml_key(x) for x in p) + "]]")
+                table(item, p, None)
+
+    table(doc, [], None)
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- the public rubric
+
+
+def public_roles(rubric: Rubric) -> set[str]:
+    """Return the roles that public checks grade."""
+    return {c.function for c in rubric.checks() if c.visibility == "public"}
+
+
+def _public_checks(rubric: Rubric) -> list[CheckSpec]:
+    return [c for c in rubric.checks() if c.visibility == "public"]
+
+
+def _kit_mistakes(rubric: Rubric, checks: list[CheckSpec]) -> dict[str, dict[str, Any]]:
+    """Return the named mistakes a kit can recognise without the reference: generic detectors."""
+    used = {m for c in checks for m in c.mistakes}
+    return {mid: {"message": e["message"], "detector": e["detector"]}
+            for mid, e in rubric.mistakes.items() if mid in used and "detector" in e}
+
+
+def _kit_consistency(rubric: Rubric, public_cases: set[str]) -> dict[str, Any]:
+    """Return the [consistency] table restricted to public cases ({} when none is left)."""
+    con = dict(rubric.consistency)
+    if not con:
+        return {}
+    ids = [c for c in con["cases"] if c in public_cases]
+    if not ids:
+        return {}
+    tol = con["tolerance"]
+    return {"function": con["function"], "cost": con["cost"], "wrt": dict(con["wrt"]), "cases": ids,
+            "h": con["h"], "rtol": tol.rtol, "atol": tol.atol, "timeout": con["timeout"], "points": con["points"]}
+
+
+def public_toml(rubric: Rubric, *, stand_ins: tuple[StarterModule, ...], public_cases: list[str]) -> str:
+    """Return the public rubric of `rubric` as TOML: public checks and cases only, no reference.
+
+    Every check is written with all its settings (no question defaults), so the file says
+    exactly what is checked.  Cases keep their function, generator name and description
+    but not their seed or parameters: their inputs are in ``cases.npz``.  Only the named
+    mistakes that need no reference (generic detectors) are kept.
+
+    Parameters
+    ----------
+    rubric : Rubric
+        The full rubric.
+    stand_ins : tuple of StarterModule
+        The stand-ins the kit carries (under ``starter/``).
+    public_cases : list of str
+        The cases the kit carries.
+
+    Returns
+    -------
+    str
+        TOML text loadable by :func:`load_kit`.
+    """
+    checks = _public_checks(rubric)
+    mistakes = _kit_mistakes(rubric, checks)
+    s = asdict(rubric.settings)
+    settings = {f.name: list(s[f.name]) if isinstance(s[f.name], tuple) else s[f.name] for f in fields(Settings)}
+    roles = [r for r in rubric.functions if any(c.function == r for c in checks)]
+    functions = {}
+    for role in roles:
+        fn = rubric.functions[role]
+        t: dict[str, Any] = {"names": list(fn.names), "modules": list(fn.modules), "params": list(fn.params)}
+        if fn.arities:
+            t["arities"] = list(fn.arities)
+        if fn.returns:
+            t["returns"] = list(fn.returns)
+        functions[role] = t
+    cases = {}
+    for cid in public_cases:
+        cs = rubric.cases[cid]
+        cases[cid] = {"function": cs.function, "generator": cs.generator, "description": cs.description}
+    questions: dict[str, Any] = {}
+    for q in rubric.questions:
+        qchecks = {}
+        for c in q.checks:
+            if c.visibility != "public":
+                continue
+            t = {"case": c.case, "compare": c.compare}
+            if c.compare == "close":
+                if c.output is not None:
+                    t["output"] = c.output
+                t["expected"] = c.expected
+            t.update(points=c.points, rtol=c.tolerance.rtol, atol=c.tolerance.atol, shape=c.shape,
+                     visibility=c.visibility, timeout=c.timeout, mistakes=[m for m in c.mistakes if m in mistakes])
+            if c.description:
+                t["description"] = c.description
+            qchecks[c.id.split("/", 1)[1]] = t
+        if qchecks:
+            questions[q.id] = {"title": q.title, "checks": qchecks}
+    doc: dict[str, Any] = {"name": rubric.name, "title": rubric.title, "version": rubric.version,
+                           "starter_dir": "starter", "settings": settings, "functions": functions,
+                           "cases": cases, "questions": questions}
+    con = _kit_consistency(rubric, set(public_cases))
+    if con:
+        doc["consistency"] = con
+    if mistakes:
+        doc["mistakes"] = mistakes
+    if stand_ins:
+        doc["starter"] = [{"module": s.module, "path": s.path, **({"provides": list(s.provides)} if s.provides else {})}
+                          for s in stand_ins]
+    head = (f"# The public rubric of {rubric.title!r} (version {rubric.version}), for the student kit.\n"
+            f"# Written by grader {__version__}: public checks and cases only; their inputs and expected\n"
+            f"# values are in cases.npz.  {NOT_FINAL}\n\n")
+    return head + toml_dumps(doc)
+
+
+# --------------------------------------------------------------------------- writing a kit
+
+
+def _template(name: str) -> str:
+    """Return the text of one file of the ``grader.templates`` package's ``kit`` folder."""
+    return importlib.resources.files("grader.templates").joinpath("kit", name).read_text(encoding="utf-8")
+
+
+def _encode_arg(a: Any, key: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """Return the public.json form of one argument, storing arrays in `arrays` under `key`."""
+    if isinstance(a, Dataset):
+        return {"dataset": {"vocab": int(a.vocab), "seed": int(a.seed)}}
+    if isinstance(a, np.ndarray):
+        arrays[key] = np.array(a, order="C")
+        return {"array": key}
+    if isinstance(a, (bool, np.bool_)):
+        return {"value": bool(a)}
+    if isinstance(a, (int, np.integer)):
+        return {"value": int(a)}
+    if isinstance(a, (float, np.floating)) and math.isfinite(float(a)):
+        return {"value": float(a)}
+    arrays[key] = np.asarray(a)
+    return {"array": key, "item": True}
+
+
+def _decode_arg(d: Mapping[str, Any], arrays: Mapping[str, np.ndarray], where: str) -> Any:
+    """Return one argument from its public.json form (arrays read-only)."""
+    if "dataset" in d:
+        return Dataset(vocab=int(d["dataset"]["vocab"]), seed=int(d["dataset"].get("seed", 0)))
+    if "array" in d:
+        if d["array"] not in arrays:
+            raise UsageError(f"{where}: cases.npz has no array {d['array']!r}; the kit is damaged")
+        a = np.array(arrays[d["array"]], copy=True)
+        if d.get("item"):
+            return a.item()
+        a.setflags(write=False)
+        return a
+    if "value" in d:
+        return d["value"]
+    raise UsageError(f"{where}: an argument of unknown form {sorted(d)!r}; the kit is damaged")
+
+
+def _check_out(out: Path) -> None:
+    """Refuse to write a kit over a folder that holds something other than a kit."""
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {str(out)!r} exists and is not a folder")
+    if out.is_dir() and any(out.iterdir()) and not (out / "public.json").is_file():
+        raise UsageError(f"--out {str(out)!r} is not empty and holds no kit; choose a new folder")
+
+
+def write_kit(rubric: Rubric, out: Path, *, reference: ModuleType | None = None,
+              cases: Mapping[str, Case] | None = None, include: tuple[str, ...] = ()) -> Kit:
+    """Write the student kit of `rubric` to folder `out`.
+
+    Only public checks go in, with the cases they use: their arguments and the expected
+    values those checks compare with, computed from the reference in this process.  No
+    hidden check, hidden case (inputs, parameters, seed), reference code or wrong formula
+    is written.  Stand-ins of the starter that provide a role a public check grades (a
+    working softmax) are left out too: they would hand out an answer.
+
+    Parameters
+    ----------
+    rubric : Rubric
+        A loaded rubric (with its reference).
+    out : pathlib.Path
+        The kit's folder: created if missing; an earlier kit there is replaced; any other
+        non-empty folder is refused.
+    reference : module, optional
+        The reference module (loaded from the rubric when None).
+    cases : mapping, optional
+        Ready-made cases (built from the reference when None).
+    include : tuple of str, optional
+        Stand-in modules to ship although they provide a graded role (the TA's choice:
+        ``utils.utils`` is part of the CS224n starter students already have).
+
+    Returns
+    -------
+    Kit
+        What was written.
+
+    Raises
+    ------
+    UsageError
+        When `out` is not a kit folder and not empty, the rubric has no public check, or
+        `include` names a module that is not a stand-in of the rubric.
+    """
+    from . import cases as _cases
+
+    checks = _public_checks(rubric)
+    if not checks:
+        raise UsageError(f"rubric {rubric.name!r} has no public check: there is nothing to put in a kit")
+    _check_out(out)
+    if cases is None:
+        cases = _cases.build(rubric, reference if reference is not None else _cases.load_reference(rubric))
+    public_cases: list[str] = []
+    for c in checks:
+        if c.case not in public_cases:
+            public_cases.append(c.case)
+    roles = public_roles(rubric)
+    unknown = [m for m in include if m not in {s.module for s in rubric.starter}]
+    if unknown:
+        raise UsageError(f"--include-stand-in {unknown[0]!r}: the rubric has no such stand-in "
+                         f"(it has {', '.join(s.module for s in rubric.starter) or 'none'})")
+    stand_ins = tuple(s for s in rubric.starter if not (set(s.provides) & roles) or s.module in include)
+    withheld = tuple(s.module for s in rubric.starter if s not in stand_ins)
+
+    arrays: dict[str, np.ndarray] = {}
+    case_docs: dict[str, Any] = {}
+    for cid in public_cases:
+        case = cases[cid]
+        wanted = [c.expected for c in checks if c.case == cid and c.compare == "close"]
+        expected = {}
+        for name in dict.fromkeys(wanted):
+            key = f"{cid}.expected.{name}"
+            arrays[key] = np.array(case.expected[name], dtype=np.float64, order="C")
+            expected[name] = key
+        case_docs[cid] = {
+            "function": case.spec.function,
+            "description": case.spec.description,
+            "args": [_encode_arg(a, f"{cid}.arg{i}", arrays) for i, a in enumerate(case.args)],
+            "expected": expected,
+        }
+    mistakes = _kit_mistakes(rubric, checks)
+    functions = {}
+    for role in rubric.functions:
+        if role in roles:
+            fn = rubric.functions[role]
+            functions[role] = {"names": list(fn.names), "modules": list(fn.modules), "params": list(fn.params),
+                               "arities": list(fn.arities), "returns": list(fn.returns)}
+    public_doc = {
+        "format": KIT_FORMAT,
+        "grader_version": __version__,
+        "rubric": {"name": rubric.name, "title": rubric.title, "version": rubric.version},
+        "functions": functions,
+        "questions": [{"id": q.id, "title": q.title, "checks": [c.id for c in q.checks if c.visibility == "public"]}
+                      for q in rubric.questions if any(c.visibility == "public" for c in q.checks)],
+        "checks": [{"id": c.id, "question": c.question, "case": c.case, "function": c.function,
+                    "compare": c.compare, "output": c.output, "expected": c.expected, "points": c.points,
+                    "rtol": c.tolerance.rtol, "atol": c.tolerance.atol, "shape": c.shape, "timeout": c.timeout,
+                    "mistakes": [m for m in c.mistakes if m in mistakes], "description": c.description}
+                   for c in checks],
+        "cases": case_docs,
+        "mistakes": mistakes,
+        "stand_ins": [s.module for s in stand_ins],
+        "withheld": list(withheld),
+        "submission_env": SUBMISSION_ENV,
+    }
+
+    out.mkdir(parents=True, exist_ok=True)
+    if (out / "starter").is_dir():
+        shutil.rmtree(out / "starter")  # an earlier kit's stand-ins
+    written: list[str] = []
+
+    def write(rel: str, data: str | bytes) -> None:
+        p = out / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(data, str):
+            p.write_text(data, encoding="utf-8")
+        else:
+            p.write_bytes(data)
+        written.append(rel)
+
+    write("rubric.toml", public_toml(rubric, stand_ins=stand_ins, public_cases=public_cases))
+    write("public.json", json.dumps(public_doc, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
+    with open(out / "cases.npz", "wb") as f:
+        np.savez_compressed(f, **arrays)
+    written.append("cases.npz")
+    for s in stand_ins:
+        write(f"starter/{s.path}", s.text)
+    for name in TEMPLATE_FILES:
+        write(name, _template(name))
+    write("README.md", _readme(rubric, checks, public_cases, cases, stand_ins, withheld))
+    return Kit(path=out, checks=tuple(c.id for c in checks), cases=tuple(public_cases),
+               stand_ins=tuple(s.module for s in stand_ins), withheld=withheld, files=tuple(written))
+
+
+def _readme(rubric: Rubric, checks: list[CheckSpec], public_cases: list[str], cases: Mapping[str, Case],
+            stand_ins: tuple[StarterModule, ...], withheld: tuple[str, ...]) -> str:
+    """Return the kit's README.md for students."""
+    rows = []
+    for c in checks:
+        what = c.description or (f"`{c.output}`" if c.output else "the returned value")
+        if c.compare == "close":
+            how = f"rtol={c.tolerance.rtol:g}, atol={c.tolerance.atol:g}, shape {c.shape}"
+        else:
+            how = "inputs unchanged"
+        rows.append(f"| `{c.id}` | {what} | {cases[c.case].spec.description or c.case} | {how} | {c.points:g} |")
+    fns = []
+    for role in rubric.functions:
+        if role in public_roles(rubric):
+            fn = rubric.functions[role]
+            names = " or ".join(f"`{n}`" for n in fn.names)
+            where = ", ".join(f"`{m}`" for m in fn.modules) or "any of your files"
+            fns.append(f"- {names}, looked for in {where} first, then in your other files")
+    if withheld:
+        left_out = ("Not included, because they would answer a graded question: "
+                    + ", ".join(f"`{m}`" for m in withheld)
+                    + ". Keep your own versions of these files next to the others (your own "
+                      "`q1_softmax.py` for CS224d).")
+    else:
+        left_out = ""
+    return string.Template(_template("README.md.in")).substitute(
+        title=rubric.title,
+        name=rubric.name,
+        version=rubric.version,
+        grader_version=__version__,
+        not_final=NOT_FINAL,
+        n_checks=len(checks),
+        points=f"{sum(c.points for c in checks):g}",
+        checks="\n".join(rows),
+        functions="\n".join(fns),
+        stand_ins=", ".join(f"`{s.module}`" for s in stand_ins) or "none",
+        left_out=left_out,
+        env=SUBMISSION_ENV,
+    )
+
+
+# --------------------------------------------------------------------------- reading a kit back
+
+
+class _AnyName:
+    """Stands for the reference's names when a kit is loaded: there is no reference to check them against."""
+
+    def __contains__(self, name: object) -> bool:
+        return True
+
+    def __iter__(self):
+        return iter(())
+
+
+def _kit_rubric(path: Path) -> Rubric:
+    """Load a kit's rubric.toml: the rubric loader's checks, without a reference module."""
+    from . import rubric as _rubric
+
+    class _KitLoader(_rubric._Loader):
+        def load(self) -> Rubric:
+            raw = self.path.read_bytes()
+            try:
+                doc = tomllib.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+                raise self.fail("", f"not valid TOML: {e}") from None
+            if "reference" in doc:
+                raise self.fail("reference", "a kit's rubric names no reference module")
+            self.keys(doc, tuple(k for k in _rubric._TOP_KEYS if k != "reference"), "(top level)",
+                      required=("name", "functions", "cases", "questions"))
+            self.ref_names = _AnyName()
+            name = self.string(doc, "name", "name")
+            settings = self.settings(doc.get("settings", {}))
+            functions = self.functions(self.table(doc["functions"], "functions"))
+            cases = self.cases(self.table(doc["cases"], "cases"), functions)
+            mistakes = self.mistakes(self.table(doc.get("mistakes", {}), "mistakes"))
+            questions = self.questions(self.table(doc["questions"], "questions"), functions, cases, mistakes)
+            if any(c.visibility != "public" for q in questions for c in q.checks):
+                raise self.fail("questions", "a kit holds public checks only")
+            consistency = self.consistency(doc.get("consistency"), functions, cases)
+            starter, starter_bytes = self.starter(doc, functions)
+            cases = {cid: _rubric._replace_public(c, True) for cid, c in cases.items()}
+            h = hashlib.sha256()
+            for part in (raw, *starter_bytes):
+                h.update(len(part).to_bytes(8, "big"))
+                h.update(part)
+            return Rubric(name=name, title=self.string(doc, "title", "title", name),
+                          version=str(doc.get("version", "")), questions=questions, functions=functions,
+                          cases=cases, starter=starter, settings=settings, mistakes=mistakes, reference_path="",
+                          path=str(self.path.resolve()), digest=h.hexdigest(), consistency=consistency)
+
+    return _KitLoader(path, str(path)).load()
+
+
+def load_kit(path: Path) -> tuple[Rubric, dict[str, Case]]:
+    """Read a student kit back: its public rubric and its cases with their expected values.
+
+    Parameters
+    ----------
+    path : pathlib.Path
+        The kit's folder (written by :func:`write_kit`).
+
+    Returns
+    -------
+    tuple
+        ``(rubric, cases)``: the public rubric (``reference_path`` empty) and case id ->
+        Case, whose ``expected`` values come from ``cases.npz``.
+
+    Raises
+    ------
+    UsageError
+        When `path` is not a kit, or the kit is damaged (a check without its case or
+        expected value).
+    RubricError
+        When the kit's rubric.toml is not a valid rubric.
+    """
+    path = Path(path)
+    doc_path = path / "public.json"
+    if not path.is_dir() or not doc_path.is_file() or not (path / "rubric.toml").is_file():
+        raise UsageError(f"--kit {str(path)!r} is not a student kit (no public.json and rubric.toml); "
+                         "write one with 'grader kit --out DIR'")
+    try:
+        doc = json.loads(doc_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise UsageError(f"{doc_path}: not valid JSON ({e}); the kit is damaged") from None
+    if not isinstance(doc, dict) or doc.get("format") != KIT_FORMAT:
+        raise UsageError(f"{doc_path}: format {doc.get('format') if isinstance(doc, dict) else None!r} "
+                         f"is not {KIT_FORMAT!r}; write the kit again with this grader")
+    rubric = _kit_rubric(path / "rubric.toml")
+    try:
+        with np.load(path / "cases.npz", allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+    except (OSError, ValueError) as e:
+        raise UsageError(f"{path / 'cases.npz'}: can't be read ({e}); the kit is damaged") from None
+    out: dict[str, Case] = {}
+    for cid, spec in rubric.cases.items():
+        d = doc.get("cases", {}).get(cid)
+        where = f"{doc_path}: cases.{cid}"
+        if not isinstance(d, dict):
+            raise UsageError(f"{where}: missing; the kit is damaged")
+        args = tuple(_decode_arg(a, arrays, where) for a in d.get("args", []))
+        expected = {}
+        for name, key in d.get("expected", {}).items():
+            if key not in arrays:
+                raise UsageError(f"{where}: cases.npz has no array {key!r}; the kit is damaged")
+            a = np.array(arrays[key], dtype=np.float64, copy=True)
+            a.setflags(write=False)
+            expected[name] = a
+        out[cid] = Case(spec=spec, args=args, expected=expected)
+    for c in rubric.checks():
+        if c.compare == "close" and c.expected not in out[c.case].expected:
+            raise UsageError(f"{doc_path}: no expected value {c.expected!r} for check {c.id}; the kit is damaged")
+    return rubric, out
+
+
+__all__ = ["KIT_FORMAT", "Kit", "write_kit", "load_kit", "public_toml", "toml_dumps", "NOT_FINAL"]

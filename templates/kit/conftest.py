@@ -1,0 +1,663 @@
+"""Run the public checks of this kit on your own code, with numpy and pytest only.
+
+This file is the plumbing of ``test_public.py``: it finds your code, loads it, calls your
+functions on the kit's public cases and compares what they return with the expected
+values stored in ``cases.npz``.  It needs Python 3.8 or later, numpy and pytest; the
+grader itself is not needed.
+
+Where your code is looked for, first match wins:
+
+1. ``pytest --submission=PATH`` (a ``.py`` file, a notebook, or a folder; write the ``=``:
+   without it pytest takes PATH for a test file);
+2. the environment variable ``W2V_SUBMISSION`` (same);
+3. this kit's own folder: copy your files next to ``test_public.py``.
+
+Your code runs in this pytest process, as your own program would.  Passing these public
+checks is not your final grade: hidden checks on other inputs are graded after you hand in.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib.abc
+import importlib.machinery
+import importlib.util
+import inspect
+import json
+import os
+import random
+import signal
+import sys
+import threading
+import traceback
+import types
+
+import numpy as np
+import pytest
+
+KIT = os.path.dirname(os.path.abspath(__file__))
+ENV = "W2V_SUBMISSION"
+#: Files of the kit itself, never taken for the student's.
+KIT_FILES = {"conftest.py", "test_public.py"}
+NOT_FINAL = ("Passing the public checks is not your final grade: "
+             "hidden checks on other inputs are graded after you hand in.")
+
+
+# --------------------------------------------------------------------------- the kit's data
+
+
+def _load_kit():
+    """Return the kit description (public.json) and its arrays (cases.npz, no pickles)."""
+    with open(os.path.join(KIT, "public.json"), encoding="utf-8") as f:
+        spec = json.load(f)
+    with np.load(os.path.join(KIT, "cases.npz"), allow_pickle=False) as z:
+        arrays = {k: z[k] for k in z.files}
+    return spec, arrays
+
+
+SPEC, ARRAYS = _load_kit()
+
+
+class Dataset:
+    """A deterministic stand-in for the course's ``dataset`` argument (as the grader hands it)."""
+
+    def __init__(self, vocab, seed=0):
+        self._rng = random.Random(seed)
+        self._vocab = vocab
+
+    def sampleTokenIdx(self):  # noqa: N802 - the course's name
+        return self._rng.randrange(self._vocab)
+
+    def tokens(self):
+        return {"w%d" % i: i for i in range(self._vocab)}
+
+    def getRandomContext(self, C=5):  # noqa: N802, N803
+        words = ["w%d" % self._rng.randrange(self._vocab) for _ in range(2 * C + 1)]
+        return words[C], words[:C] + words[C + 1:]
+
+
+def _arg(a):
+    """Return a fresh argument from its kit description (a writable copy for arrays)."""
+    if "array" in a:
+        return np.array(ARRAYS[a["array"]], copy=True)
+    if "dataset" in a:
+        return Dataset(int(a["dataset"]["vocab"]), int(a["dataset"].get("seed", 0)))
+    return a["value"]
+
+
+# --------------------------------------------------------------------------- finding the student's code
+
+
+def _submission_root(config):
+    """Return (root folder, list of (module name, file path)) of the student's code."""
+    path = config.getoption("submission") or os.environ.get(ENV) or KIT
+    path = os.path.abspath(os.path.expanduser(path))
+    if not os.path.exists(path):
+        raise pytest.UsageError("no such file or folder: %r (from %s)" % (
+            path, "--submission" if config.getoption("submission") else ENV))
+    if os.path.isfile(path):
+        root = os.path.dirname(path)
+        files = [path]
+    else:
+        root = path
+        files = []
+        for dirpath, dirnames, filenames in os.walk(path):
+            here = os.path.abspath(dirpath)
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__pycache__"))
+                                 and not (here == KIT and d == "starter"))
+            for fn in sorted(filenames):
+                if not fn.endswith((".py", ".ipynb")):
+                    continue
+                if here == KIT and fn in KIT_FILES:
+                    continue  # the kit's own files
+                if root != KIT and (here + os.sep).startswith(KIT + os.sep):
+                    continue  # a kit copied inside the submission folder
+                files.append(os.path.join(dirpath, fn))
+    modules = []
+    for f in files:
+        rel = os.path.relpath(f, root).replace(os.sep, "/")
+        name = rel.rsplit(".", 1)[0]
+        if name.endswith("/__init__"):
+            name = name[: -len("/__init__")]
+        modules.append((name.replace("/", "."), f))
+    return root, modules
+
+
+def _notebook_source(path):
+    """Return the code cells of a notebook as Python source (IPython ``%``/``!`` lines left out)."""
+    with open(path, encoding="utf-8") as f:
+        nb = json.load(f)
+    chunks = []
+    for cell in nb.get("cells", []):
+        if cell.get("cell_type") != "code":
+            continue
+        src = cell.get("source", "")
+        src = "".join(src) if isinstance(src, list) else src
+        lines = []
+        for line in src.splitlines():
+            stripped = line.lstrip()
+            if stripped.startswith(("%", "!")):
+                line = line[: len(line) - len(stripped)] + "pass  # " + stripped
+            lines.append(line)
+        chunks.append("\n".join(lines))
+    return "\n\n".join(chunks) + "\n"
+
+
+class _StudentLoader(importlib.abc.Loader):
+    """Run a student file statement by statement: a failing statement is recorded, the rest still runs."""
+
+    def __init__(self, harness, name, path):
+        self.harness, self.name, self.path = harness, name, path
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        module.__file__ = self.path
+        if self.path.endswith(".ipynb"):
+            source = _notebook_source(self.path)
+        else:
+            with open(self.path, encoding="utf-8") as f:
+                source = f.read()
+        shown = os.path.relpath(self.path, self.harness.root)
+        try:
+            tree = ast.parse(source, self.path)
+        except SyntaxError as e:
+            why = "%s, line %s: SyntaxError: %s" % (shown, e.lineno, e.msg)
+            if "Missing parentheses in call to" in str(e.msg):
+                why += (" (Python 2 code: pytest runs it as Python 3; port it, or use 'grader check --kit', "
+                        "which translates it)")
+            self.harness.load_errors.append(why)
+            return
+        for stmt in tree.body:
+            code = compile(ast.Module(body=[stmt], type_ignores=[]), self.path, "exec")
+            try:
+                exec(code, module.__dict__)
+            except BaseException as e:  # noqa: BLE001 - the student's code may raise anything
+                if isinstance(e, KeyboardInterrupt):
+                    raise
+                why = "%s, line %d: %s: %s" % (shown, stmt.lineno, type(e).__name__, e)
+                missing = getattr(e, "name", None) if isinstance(e, ImportError) else None
+                if missing and any(missing == m or missing.startswith(m + ".") or m.startswith(missing + ".")
+                                   for m in SPEC.get("withheld", [])):
+                    why += (" (the kit does not supply %r: it would answer a graded question; keep your own "
+                            "copy with your files)" % missing)
+                self.harness.load_errors.append(why)
+
+
+class _StudentFinder(importlib.abc.MetaPathFinder):
+    """Import the student's modules through :class:`_StudentLoader`, the kit's stand-ins otherwise."""
+
+    def __init__(self, harness):
+        self.harness = harness
+
+    def find_spec(self, name, path=None, target=None):
+        h = self.harness
+        if name in h.files:
+            f = h.files[name]
+            is_pkg = f.endswith("__init__.py")
+            spec = importlib.util.spec_from_loader(name, _StudentLoader(h, name, f), origin=f, is_package=is_pkg)
+            if is_pkg:
+                spec.submodule_search_locations = h.package_path(name)
+            return spec
+        prefix = name + "."
+        if any(m.startswith(prefix) for m in h.files):
+            # A folder of the student's without __init__.py: a package spanning it and the stand-ins.
+            spec = importlib.machinery.ModuleSpec(name, None, is_package=True)
+            spec.submodule_search_locations = h.package_path(name)
+            return spec
+        return None
+
+
+class Harness:
+    """The student's code, loaded once per pytest session, and the calls made on it."""
+
+    def __init__(self, config):
+        self.root, modules = _submission_root(config)
+        self.files = dict(modules)
+        self.order = [m for m, _ in modules]
+        self.starter_dir = os.path.join(KIT, "starter")
+        self.load_errors = []
+        self.loaded = {}
+        self.failed = {}
+        self.outcomes = {}
+        self.results = {}  # check id -> True (passed) / False
+        sys.dont_write_bytecode = True
+        if self.root not in sys.path:
+            sys.path.insert(0, self.root)
+        if os.path.isdir(self.starter_dir):
+            sys.path.append(self.starter_dir)  # after the student's own files: theirs win
+        sys.meta_path.insert(0, _StudentFinder(self))
+
+    def package_path(self, name):
+        """Return the folders of package ``name``: the student's, then the stand-ins'."""
+        parts = name.split(".")
+        return [os.path.join(d, *parts) for d in (self.root, self.starter_dir)
+                if os.path.isdir(os.path.join(d, *parts))]
+
+    def module(self, name):
+        """Import one student module (once); None when importing it failed."""
+        if name in self.loaded:
+            return self.loaded[name]
+        if name in self.failed:
+            return None
+        try:
+            mod = importlib.import_module(name)
+        except BaseException as e:  # noqa: BLE001
+            if isinstance(e, KeyboardInterrupt):
+                raise
+            self.failed[name] = "%s: %s" % (type(e).__name__, e)
+            self.load_errors.append("importing %s failed: %s" % (self.files.get(name, name), self.failed[name]))
+            return None
+        self.loaded[name] = mod
+        return mod
+
+    def is_stand_in(self, fn):
+        """Return True when ``fn`` comes from one of the kit's stand-ins rather than the student."""
+        f = getattr(sys.modules.get(getattr(fn, "__module__", None) or ""), "__file__", None) or ""
+        return os.path.abspath(f).startswith(self.starter_dir + os.sep)
+
+    def find(self, role):
+        """Return (function, "module.name") for ``role``, or (None, why)."""
+        spec = SPEC["functions"][role]
+        names = spec.get("names") or [role]
+        preferred = [m for m in spec.get("modules", []) if m in self.files]
+        rest = [m for m in self.order if m not in preferred]
+        for name in preferred + rest:
+            mod = self.module(name)
+            if mod is None:
+                continue
+            for n in names:
+                fn = getattr(mod, n, None)
+                if fn is not None and callable(fn) and not self.is_stand_in(fn):
+                    return fn, "%s.%s" % (name, n)
+        searched = ", ".join(os.path.relpath(self.files[m], self.root) for m in preferred + rest) or "(no .py file)"
+        why = "no function %s in %s" % (" or ".join(repr(n) for n in names), searched)
+        if self.failed:
+            why += "; these failed to import: " + "; ".join("%s (%s)" % kv for kv in self.failed.items())
+        return None, why
+
+    def shown(self, where):
+        """Return the file of "module.function", relative to the submission's folder."""
+        module = where.rsplit(".", 1)[0]
+        return os.path.relpath(self.files[module], self.root) if module in self.files else module
+
+    def raised(self, e, where):
+        """Return the one-line message of an exception raised by the student's function."""
+        fname = where.rsplit(".", 1)[-1]
+        frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename.startswith(self.root + os.sep)]
+        at = " (%s, line %d)" % (os.path.relpath(frames[-1].filename, self.root), frames[-1].lineno) if frames else ""
+        if isinstance(e, NotImplementedError):
+            return "%s still raises NotImplementedError%s: the starter placeholder is still there." % (fname, at)
+        return "%s raised %s%s: %s" % (fname, type(e).__name__, at, e)
+
+    def call(self, role, case_id, timeout):
+        """Call the student's function for ``role`` on a case (once) and return the outcome dict."""
+        key = (role, case_id)
+        if key in self.outcomes:
+            return self.outcomes[key]
+        fn, where = self.find(role)
+        if fn is None:
+            out = {"status": "missing", "message": where}
+            self.outcomes[key] = out
+            return out
+        spec = SPEC["functions"][role]
+        case = SPEC["cases"][case_id]
+        args = [_arg(a) for a in case["args"]]
+        notes = []
+        n = _choose_arity(fn, len(args), spec.get("arities") or [len(args)], spec.get("params", []), notes)
+        try:
+            with _time_limit(timeout):
+                value = fn(*args[:n])
+            out = {"status": "ok", "value": value, "args": args, "where": where, "notes": notes}
+        except _Timeout:
+            out = {"status": "timeout", "where": where,
+                   "message": "%s did not return within %g s (the grader's limit for this case)" % (
+                       where.rsplit(".", 1)[-1], timeout)}
+        except BaseException as e:  # noqa: BLE001
+            if isinstance(e, KeyboardInterrupt):
+                raise
+            out = {"status": "raised", "where": where, "message": self.raised(e, where)}
+            tb = traceback.format_exception(type(e), e, e.__traceback__)
+            student = [ln for ln in tb if self.root in ln or not ln.startswith("  File ")]
+            out["traceback"] = "".join(student[-12:])
+        self.outcomes[key] = out
+        return out
+
+
+class _Timeout(BaseException):
+    """Raised in the main thread when a call runs past its time limit."""
+
+
+class _time_limit:  # noqa: N801 - used as a context manager
+    """Stop a call after ``seconds`` where signals allow it (the main thread on Unix); else no limit."""
+
+    def __init__(self, seconds):
+        self.seconds = seconds
+        self.armed = (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread())
+
+    def _fire(self, signum, frame):
+        raise _Timeout()
+
+    def __enter__(self):
+        if self.armed:
+            self.old = signal.signal(signal.SIGALRM, self._fire)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def __exit__(self, *exc):
+        if self.armed:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.old)
+        return False
+
+
+def _choose_arity(fn, n, arities, params, notes):
+    """Pick the largest accepted argument count the function's signature can take (as the grader does)."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return min(n, arities[0])
+    for k in arities:
+        if k > n:
+            continue
+        try:
+            sig.bind(*range(k))
+        except TypeError:
+            continue
+        if k != arities[0]:
+            dropped = ", ".join(repr(p) for p in params[k:arities[0]]) or "%d argument(s)" % (arities[0] - k)
+            notes.append("called with %d arguments: your function takes no %s parameter" % (k, dropped))
+        return k
+    return min(n, arities[0])
+
+
+# --------------------------------------------------------------------------- comparing
+
+
+def _fmt(x):
+    """Return a number the way the grader's reports show it."""
+    if x is None:
+        return "-"
+    x = float(x)
+    if x != x or x in (float("inf"), float("-inf")):
+        return str(x)
+    return "%.6g" % x
+
+
+def _shape_ok(got, expected, mode):
+    """Return True when shape ``got`` is accepted for ``expected`` in the rubric's shape mode.
+
+    "strict": equal; "squeeze": equal once singleton dimensions are removed; "leading":
+    ``expected`` with leading 1s added.
+    """
+    got, expected = tuple(got), tuple(expected)
+    if got == expected:
+        return True
+    if mode == "squeeze":
+        return tuple(d for d in got if d != 1) == tuple(d for d in expected if d != 1)
+    if mode == "leading":
+        k = len(got) - len(expected)
+        return k > 0 and got[:k] == (1,) * k and got[k:] == expected
+    return False
+
+
+def _what(expected):
+    """Return what was expected, in words: "a number" or "an array of shape (3,)"."""
+    return "a number" if expected.ndim == 0 else "an array of shape %s" % (tuple(expected.shape),)
+
+
+def _article(name):
+    return ("an " if name[:1].lower() in "aeiou" else "a ") + name
+
+
+def _table(flat, g, e, allowed):
+    """Return the lines of the worst elements' table (index, got, expected, allowed ±)."""
+    rows = [("index", "got", "expected", "allowed ±")]
+    for i in flat[:5]:
+        idx = tuple(int(k) for k in np.unravel_index(int(i), e.shape))
+        rows.append((str(idx), _fmt(g.flat[i]), _fmt(e.flat[i]), "%.1e" % allowed.flat[i]))
+    widths = [max(len(r[k]) for r in rows) for k in range(4)]
+    return ["  " + "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+
+
+def compare_close(value, expected, rtol, atol, shape_mode, subject="Your function", returned=True):
+    """Return None when ``value`` is within tolerance of ``expected``, else the lines explaining why not.
+
+    Tried in order, as the grader does, the first failure winning: the type (a number or an
+    array of numbers), the shape (in the check's shape mode), finiteness (nan or inf where
+    the expected value is finite never passes), then the values, by numpy.isclose's rule
+    with the expected value as the reference: ``|got - expected| <= atol + rtol * |expected|``.
+    """
+    e = np.asarray(expected, dtype=np.float64)
+    verb = "returned" if returned else "is"
+    if value is None:
+        return ["%s %s None; expected %s." % (subject, verb, _what(e))]
+    try:
+        a = np.asarray(value)
+    except Exception:  # noqa: BLE001 - a value numpy cannot take
+        a = None
+    if a is None or a.dtype.kind not in "biuf":
+        return ["%s %s %s; expected %s." % (subject, verb, _article(type(value).__name__), _what(e))]
+    if not _shape_ok(a.shape, e.shape, shape_mode):
+        return ["%s %s shape %s; expected %s." % (subject, "returned" if returned else "has", tuple(a.shape),
+                                                 tuple(e.shape))]
+    g = a.astype(np.float64).reshape(e.shape)
+    allowed = atol + rtol * np.abs(e)
+    n_total = int(e.size)
+    fin_g, fin_e = np.isfinite(g), np.isfinite(e)
+    same = (g == e) | (np.isnan(g) & np.isnan(e))
+    nonfinite = (~fin_g & fin_e) | (~fin_e & ~same)
+    if nonfinite.any():
+        flat = np.flatnonzero(nonfinite)
+        return (["%s %s nan or inf in %d of %d values; expected finite values." % (
+            subject, "returned" if returned else "has", flat.size, n_total)] + _table(flat, g, e, allowed))
+    with np.errstate(all="ignore"):
+        diff = np.where(fin_e, np.abs(g - e), 0.0)
+    bad = diff > allowed
+    if not bad.any():
+        return None
+    flat = np.flatnonzero(bad)
+    order = flat[np.argsort(-diff.flat[flat], kind="stable")]
+    lines = ["Not within tolerance (rtol=%g, atol=%g) of the expected values." % (rtol, atol),
+             "Mismatched elements: %d / %d (%.1f%%)" % (flat.size, n_total, 100.0 * flat.size / n_total)]
+    lines += _table(order, g, e, allowed)
+    lines.append("Max absolute difference among mismatches: %s" % _fmt(diff.flat[order[0]]))
+    nonzero = flat[e.flat[flat] != 0]
+    if nonzero.size:
+        rel = float(np.max(diff.flat[nonzero] / np.abs(e.flat[nonzero])))
+        lines.append("Max relative difference among mismatches: %s (relative to expected)" % _fmt(rel))
+    return lines
+
+
+def compare_unmodified(before, after, params, subject):
+    """Return None when every array argument is unchanged after the call, else the line saying which changed."""
+    changed = []
+    for i, (b, a) in enumerate(zip(before, after)):
+        if not isinstance(b, np.ndarray):
+            continue
+        if not (isinstance(a, np.ndarray) and a.shape == b.shape and np.array_equal(a, b, equal_nan=True)):
+            changed.append(repr(params[i]) if i < len(params) else "argument %d" % (i + 1))
+    if not changed:
+        return None
+    return ["%s modified its argument%s %s in place; the caller's arrays must stay unchanged." % (
+        subject, "" if len(changed) == 1 else "s", " and ".join(changed))]
+
+
+# --------------------------------------------------------------------------- named mistakes
+
+
+def _matches(got, candidate, rtol, atol):
+    """Return True when ``got`` is ``candidate`` within tolerance, nan/inf at the same places."""
+    c, g = np.asarray(candidate), np.asarray(got)
+    if c.dtype.kind not in "biuf" or g.dtype.kind not in "biuf":
+        return False
+    if tuple(d for d in g.shape if d != 1) != tuple(d for d in c.shape if d != 1):
+        return False
+    g = g.astype(np.float64).reshape(c.shape)
+    c = c.astype(np.float64)
+    fg, fc = np.isfinite(g), np.isfinite(c)
+    if not np.array_equal(fg, fc):
+        return False
+    with np.errstate(all="ignore"):
+        return bool(np.all(np.abs(g[fg] - c[fc]) <= atol + rtol * np.abs(c[fc])))
+
+
+def _detect(detector, arr, expected, check, case):
+    """Return True when the generic mistake ``detector`` explains ``arr`` (as the grader's detectors do)."""
+    rtol, atol = float(check["rtol"]), float(check["atol"])
+    if detector == "transposed":
+        if expected.ndim != 2 or min(expected.shape) < 2 or arr.shape != expected.shape[::-1]:
+            return False
+        if expected.shape[0] == expected.shape[1] and _matches(expected.T, expected, rtol, atol):
+            return False
+        return _matches(arr.T, expected, rtol, atol)
+    if detector == "sign-flipped":
+        return not _matches(-expected, expected, rtol, atol) and _matches(-arr.astype(np.float64), expected, rtol, atol)
+    if detector == "column-vector":
+        n = expected.size
+        return expected.ndim == 1 and n > 1 and arr.shape == (n, 1) and _matches(arr[:, 0], expected, rtol, atol)
+    if detector == "returned-order":
+        for other in SPEC["checks"]:
+            if (other["function"] == check["function"] and other["compare"] == "close"
+                    and other["output"] != check["output"] and other["expected"] in case["expected"]):
+                value = ARRAYS[case["expected"][other["expected"]]]
+                if not _matches(value, expected, rtol, atol) and _matches(arr, value, rtol, atol):
+                    return True
+    return False
+
+
+def diagnose(check, case, value, expected):
+    """Return the message of the first of the check's named mistakes that explains ``value``, or None."""
+    try:
+        arr = np.asarray(value)
+    except Exception:  # noqa: BLE001
+        return None
+    if arr.dtype.kind not in "biuf":
+        return None
+    for mid in check.get("mistakes", []):
+        entry = SPEC["mistakes"].get(mid, {})
+        if entry.get("detector") and _detect(entry["detector"], arr, np.asarray(expected), check, case):
+            return entry["message"]
+    return None
+
+
+def run_check(harness, check):
+    """Judge one check; return None when it passes, else the text explaining the failure."""
+    case = SPEC["cases"][check["case"]]
+    points = _fmt(check["points"])
+    head = "%s: %%s (0 / %s), on %s" % (check["id"], points, case.get("description") or check["case"])
+    if check.get("description"):
+        head += "\n(%s)" % check["description"]
+    out = harness.call(check["function"], check["case"], float(check["timeout"]))
+    if out["status"] != "ok":
+        lines = [head % "error", out["message"]]
+        if out.get("traceback"):
+            lines.append(out["traceback"].rstrip())
+        if harness.load_errors:
+            lines.append("While loading your code: " + "; ".join(harness.load_errors))
+        return "\n".join(lines)
+    fname = out["where"].rsplit(".", 1)[-1]
+    fn = SPEC["functions"][check["function"]]
+    hint = None
+    if check["compare"] == "unmodified":
+        before = [_arg(a) for a in case["args"]]
+        problems = compare_unmodified(before, out["args"], fn.get("params", []), fname)
+        if problems and any(SPEC["mistakes"].get(m, {}).get("detector") == "modified" for m in check["mistakes"]):
+            hint = next(SPEC["mistakes"][m]["message"] for m in check["mistakes"]
+                        if SPEC["mistakes"].get(m, {}).get("detector") == "modified")
+    else:
+        value = out["value"]
+        returns = fn.get("returns") or []
+        subject, returned = fname, True
+        if check.get("output") and len(returns) > 1:
+            if not isinstance(value, (tuple, list)) or len(value) != len(returns):
+                got = ("%d values" % len(value)) if isinstance(value, (tuple, list)) else _article(type(value).__name__)
+                return "\n".join([head % "fail", "%s returned %s; expected %d: (%s)." % (
+                    fname, got, len(returns), ", ".join(returns))])
+            value = value[returns.index(check["output"])]
+            subject, returned = "The returned %r" % check["output"], False
+        expected = ARRAYS[case["expected"][check["expected"]]]
+        problems = compare_close(value, expected, float(check["rtol"]), float(check["atol"]), check["shape"],
+                                 subject, returned)
+        if problems:
+            hint = diagnose(check, case, value, expected)
+    if problems is None:
+        return None
+    lines = [head % "fail"] + problems
+    if hint:
+        lines.append("Likely mistake: " + hint)
+    lines += ["Note: %s" % n for n in out.get("notes", [])]
+    lines.append("(your %s, in %s)" % (fname, harness.shown(out["where"])))
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- pytest hooks
+
+
+def pytest_addoption(parser):
+    parser.addoption("--submission", default=None, metavar="PATH",
+                     help="your code: a .py file, a notebook or a folder (default: $%s, else this kit's folder)" % ENV)
+
+
+def pytest_configure(config):
+    config._w2v_harness = None
+
+
+def _harness(config):
+    if config._w2v_harness is None:
+        config._w2v_harness = Harness(config)
+    return config._w2v_harness
+
+
+def pytest_report_header(config):
+    r = SPEC["rubric"]
+    lines = ["%s (rubric %s, version %s): %d public checks" % (r["title"], r["name"], r["version"],
+                                                               len(SPEC["checks"]))]
+    try:
+        root, modules = _submission_root(config)
+        lines.append("your code: %s (%s)" % (root, ", ".join(os.path.relpath(f, root) for _, f in modules) or
+                                             "no .py or .ipynb file found"))
+    except pytest.UsageError as e:
+        lines.append(str(e))
+    lines.append(NOT_FINAL)
+    return lines
+
+
+def pytest_generate_tests(metafunc):
+    if "check" in metafunc.fixturenames:
+        metafunc.parametrize("check", SPEC["checks"], ids=[c["id"] for c in SPEC["checks"]])
+
+
+@pytest.fixture(scope="session")
+def harness(request):
+    """The student's code, loaded once."""
+    return _harness(request.config)
+
+
+@pytest.fixture
+def judge(harness):
+    """Return a function that judges one check: it fails the test with the explanation, or passes."""
+
+    def run(check):
+        problem = run_check(harness, check)
+        harness.results[check["id"]] = problem is None
+        if problem is not None:
+            pytest.fail(problem + "\n" + NOT_FINAL, pytrace=False)
+
+    return run
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    h = config._w2v_harness
+    tr = terminalreporter
+    tr.section("public checks of the word2vec kit")
+    if h is not None and h.results:
+        points = {c["id"]: float(c["points"]) for c in SPEC["checks"]}
+        got = sum(points[i] for i, ok in h.results.items() if ok)
+        tr.write_line("%d of %d public checks passed: %s / %s points of the public checks." % (
+            sum(1 for ok in h.results.values() if ok), len(h.results), _fmt(got),
+            _fmt(sum(points[i] for i in h.results))))
+        if h.load_errors:
+            tr.write_line("While loading your code: " + "; ".join(h.load_errors))
+    tr.write_line(NOT_FINAL)
