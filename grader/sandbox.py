@@ -108,6 +108,15 @@ def available() -> tuple[str, ...]:
     return tuple(levels)
 
 
+def _first_guess() -> str:
+    """The strongest level that can work here, without trying it (a failed start falls back)."""
+    if available.cache_info().currsize:
+        return available()[0]
+    if bwrap_path() and sys.platform.startswith("linux"):
+        return "bwrap" if os.geteuid() == 0 else "bwrap-userns"
+    return "process"
+
+
 def choose(isolation: str = "auto") -> str:
     """Pick the isolation level: "auto" takes the strongest available; a named one must be available."""
     have = available()
@@ -314,7 +323,10 @@ class Sandbox:
 
     def __init__(self, isolation: str = "auto", *, slot: int = 0, allow: Sequence[str] = ("numpy",),
                  hide: Sequence[str] = ()) -> None:
-        self.level = choose(isolation)
+        self._auto = isolation == "auto"
+        self.level = _first_guess() if self._auto else choose(isolation)
+        self._ready = False
+        self._pending: list = []
         self.slot = slot
         self.allow = tuple(dict.fromkeys(("numpy", *allow)))
         self.hide = tuple(hide)
@@ -386,8 +398,14 @@ class Sandbox:
 
     def start(self) -> None:
         """Start the zygote and wait until it has imported numpy."""
+        self.spawn()
+        self.wait_ready()
+
+    def spawn(self) -> None:
+        """Launch the zygote without waiting for it (it imports numpy while the caller works)."""
         self.close()
         self.starts += 1
+        self._ready = False
         self._log = tempfile.TemporaryFile()
         _, paths = _package_binds(self.allow)
         if self.level == "process":
@@ -405,12 +423,27 @@ class Sandbox:
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
                                      env=env, close_fds=True, start_new_session=True)
         self._reader = _worker.FrameReader(MAX_FRAME)
+        self._pending = []
         self._send({"op": "config", "sys_path": paths, "uid": self.uid, "scratch": scratch})
-        ev = self._read_until(lambda h: h.get("ev") == "ready", time.monotonic() + START_TIMEOUT)
-        if ev is None:
-            tail = self._log_tail()
-            self.close()
-            raise IsolationError(f"the sandbox ({self.level}) did not start: {tail or 'no message'}")
+
+    def wait_ready(self) -> None:
+        """Wait for the spawned zygote; with "auto", fall back to the next level if it cannot start."""
+        ev = None
+        if self.proc is not None:
+            try:
+                ev = self._read_until(lambda h: h.get("ev") == "ready", time.monotonic() + START_TIMEOUT)
+            except (BrokenPipeError, OSError):
+                ev = None
+        if ev is not None:
+            self._ready = True
+            return
+        tail = self._log_tail()
+        self.close()
+        if self._auto and self.level != "process":
+            self.level = "process"
+            self.start()
+            return
+        raise IsolationError(f"the sandbox ({self.level}) did not start: {tail or 'no message'}")
 
     def _log_tail(self) -> str:
         if self._log is None:
@@ -432,8 +465,7 @@ class Sandbox:
         """Read events until ``stop(header)``; return that header, or None on EOF/timeout/bad frame."""
         assert self.proc is not None and self.proc.stdout is not None
         fd = self.proc.stdout.fileno()
-        pending: list = getattr(self, "_pending", [])
-        self._pending = []
+        pending, self._pending = self._pending, []
         while True:
             while pending:
                 header, blobs, _raw = pending.pop(0)
@@ -501,12 +533,14 @@ class Sandbox:
                 ev.load_failures.append(header)
 
         for attempt in (1, 2):
-            if self.proc is None or self.proc.poll() is not None:
-                try:
+            try:
+                if self.proc is None or self.proc.poll() is not None:
                     self.start()
-                except IsolationError as e:
-                    ev.error = str(e)
-                    break
+                elif not self._ready:
+                    self.wait_ready()
+            except IsolationError as e:
+                ev.error = str(e)
+                break
             try:
                 self._send(request)
             except (BrokenPipeError, OSError):
