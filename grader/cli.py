@@ -63,6 +63,21 @@ def _parser() -> argparse.ArgumentParser:
     gs.add_argument("--rubric", default=None, metavar="RUBRIC")
     gs.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "bwrap-userns", "process"])
 
+    k = sub.add_parser("kit", help="write the student kit: public checks and their expected outputs, no reference",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    k.add_argument("--out", required=True, metavar="DIR", help="the kit's folder (created; an earlier kit is replaced)")
+    k.add_argument("--rubric", default=None, metavar="RUBRIC",
+                   help="rubric TOML file or built-in name (default: the built-in word2vec rubric)")
+    k.add_argument("--include-stand-in", action="append", default=[], metavar="MODULE",
+                   help="also ship this stand-in although it answers a graded question (repeatable; "
+                        "e.g. utils.utils, which the CS224n starter gives students anyway)")
+
+    gb = sub.add_parser("gradescope-bundle", help="build the autograder.zip to upload to Gradescope",
+                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    gb.add_argument("--out", default="autograder.zip", metavar="FILE.zip", help="the zip to write (default: %(default)s)")
+    gb.add_argument("--rubric", default=None, metavar="RUBRIC",
+                    help="rubric TOML file or built-in name (default: the built-in word2vec rubric)")
+
     e = sub.add_parser("export", help="export a batch's results to an LMS format")
     esub = e.add_subparsers(dest="format", metavar="FORMAT", parser_class=_Parser)
     ec = esub.add_parser("canvas", help="Canvas gradebook import CSV")
@@ -180,6 +195,30 @@ def _cmd_gradescope(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return ExitCode.OK
 
 
+def _cmd_kit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .kit import NOT_FINAL, write_kit
+
+    rubric = _rubric(args.rubric)
+    kit = write_kit(rubric, Path(args.out), include=tuple(args.include_stand_in))
+    out.write(f"wrote the student kit to {args.out}: {len(kit.checks)} public checks on {len(kit.cases)} cases\n")
+    if kit.withheld:
+        out.write(f"left out, as they would answer a graded question: {', '.join(kit.withheld)} "
+                  "(--include-stand-in MODULE ships one anyway)\n")
+    out.write(f"students run: cd {args.out} && pytest --submission=PATH   (or: grader check --kit {args.out} PATH)\n")
+    out.write(NOT_FINAL + "\n")
+    return ExitCode.OK
+
+
+def _cmd_gradescope_bundle(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .gradescope import build_bundle
+
+    rubric = _rubric(args.rubric)
+    bundle = build_bundle(rubric, Path(args.out))
+    out.write(f"wrote {args.out}: rubric {rubric.name} (version {rubric.version}) at {bundle.rubric}, "
+              f"{len(bundle.files)} files; upload it as the Gradescope autograder\n")
+    return ExitCode.OK
+
+
 def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .batch import iter_results
     from .export import write_canvas_csv, write_junit
@@ -208,7 +247,8 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return ExitCode.OK
 
 
-COMMANDS = {"grade": _cmd_grade, "check": _cmd_check, "gradescope": _cmd_gradescope, "export": _cmd_export}
+COMMANDS = {"grade": _cmd_grade, "check": _cmd_check, "gradescope": _cmd_gradescope, "export": _cmd_export,
+            "kit": _cmd_kit, "gradescope-bundle": _cmd_gradescope_bundle}
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:

@@ -1,0 +1,335 @@
+"""The student kit: what it holds (and never holds), grader check --kit, and plain pytest inside it."""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import textwrap
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from grader import cases as _cases
+from grader.cli import main
+from grader.kit import KIT_FORMAT, load_kit, toml_dumps
+from grader.model import Dataset
+from grader.rubric import load_rubric
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+NOT_FINAL = "not your final grade"
+
+COST_LOG10 = textwrap.dedent("""
+    import numpy as np
+
+    def softmax(x):
+        e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+        return e / np.sum(e, axis=-1, keepdims=True)
+
+    def softmaxCostAndGradient(predicted, target, outputVectors, dataset):
+        y_hat = softmax(outputVectors.dot(predicted))
+        cost = -np.log10(y_hat[target])
+        delta = y_hat.copy()
+        delta[target] -= 1
+        return cost, outputVectors.T.dot(delta), np.outer(delta, predicted)
+""")
+
+
+def run(argv):
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def rubric():
+    return load_rubric()
+
+
+@pytest.fixture(scope="module")
+def built(rubric):
+    """Every case of the built-in rubric, hidden ones included, computed from the reference."""
+    return _cases.build(rubric, _cases.load_reference(rubric))
+
+
+@pytest.fixture(scope="module")
+def kit(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("kit") / "word2vec-kit"
+    code, stdout, err = run(["kit", "--out", str(out)])
+    assert code == 0, err
+    assert f"wrote the student kit to {out}: 23 public checks on 13 cases" in stdout
+    assert "left out, as they would answer a graded question: q1_softmax, utils.utils" in stdout
+    assert NOT_FINAL in stdout
+    return out
+
+
+def kit_files(kit: Path) -> dict[str, bytes]:
+    return {p.relative_to(kit).as_posix(): p.read_bytes() for p in sorted(kit.rglob("*")) if p.is_file()}
+
+
+def kit_pytest(kit: Path, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run plain pytest inside the kit, as a student would, in a child process."""
+    return subprocess.run([sys.executable, "-m", "pytest", *args], cwd=kit, capture_output=True, text=True,
+                          timeout=60, env={**os.environ, **(env or {})})
+
+
+# --------------------------------------------------------------------------- what is in a kit
+
+
+def test_kit_layout(kit: Path):
+    files = set(kit_files(kit))
+    assert {"README.md", "rubric.toml", "public.json", "cases.npz", "conftest.py", "test_public.py",
+            "pytest.ini"} <= files
+    assert {f for f in files if f.startswith("starter/")} == {
+        "starter/q2_gradcheck.py", "starter/q2_sigmoid.py", "starter/utils/__init__.py",
+        "starter/utils/gradcheck.py", "starter/utils/treebank.py", "starter/cs224d/__init__.py",
+        "starter/cs224d/data_utils.py"}
+    doc = json.loads((kit / "public.json").read_text())
+    assert doc["format"] == KIT_FORMAT
+    assert doc["withheld"] == ["q1_softmax", "utils.utils"]
+    readme = (kit / "README.md").read_text()
+    assert "Passing the public checks is not your final grade" in readme
+    assert "pytest --submission=PATH" in readme and "W2V_SUBMISSION" in readme
+    assert "`softmax/stable-large`" in readme
+
+
+def test_kit_arrays_load_without_pickle(kit: Path):
+    with np.load(kit / "cases.npz", allow_pickle=False) as z:
+        assert all(z[k].dtype.kind in "biuf" for k in z.files)
+
+
+#: Lines any numpy code has, which say nothing of an answer: a type coercion, silencing warnings.
+GENERIC = (r"\w+ = np\.asarray\(\w+(, dtype=np\.float\d+)?\)", r"with np\.errstate\(all=\"ignore\"\):")
+
+
+def _reference_lines(path: Path) -> set[str]:
+    """Return the significant source lines of every function body of the reference module."""
+    tree = ast.parse(path.read_text())
+    src = path.read_text().splitlines()
+    lines: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.FunctionDef):
+            continue
+        body = node.body
+        if body and isinstance(body[0], ast.Expr) and isinstance(getattr(body[0], "value", None), ast.Constant):
+            body = body[1:]  # the docstring
+        for stmt in body:
+            for line in src[stmt.lineno - 1: stmt.end_lineno]:
+                s = line.strip()
+                if len(s) < 12 or s.startswith("#"):
+                    continue
+                if any(re.fullmatch(g, s) for g in GENERIC):
+                    continue
+                lines.add(s)
+    return lines
+
+
+def test_kit_holds_no_reference_code(kit: Path, rubric):
+    lines = _reference_lines(Path(rubric.reference_path))
+    assert len(lines) > 40
+    texts = {name: data.decode("utf-8", "replace") for name, data in kit_files(kit).items()}
+    found = [(name, line) for name, text in texts.items() for line in lines if line in text]
+    assert found == []
+    # The search is not vacuous: the stand-ins the kit leaves out would have been found.
+    q1 = next(s for s in rubric.starter if s.module == "q1_softmax")
+    assert any(line in q1.text for line in lines)
+    # No wrong formula of the reference is named either.
+    formulas = set()
+    for m in rubric.mistakes.values():
+        f = m.get("formula")
+        formulas |= set(f.values()) if isinstance(f, dict) else ({f} if f else set())
+    assert formulas
+    assert [f for f in formulas if any(f in t for t in texts.values())] == []
+    assert "reference" not in tomllib.loads((kit / "rubric.toml").read_text())
+
+
+def _seeds(obj) -> list[int]:
+    if isinstance(obj, dict):
+        return [v for k, v in obj.items() if k == "seed" and isinstance(v, int)] + [
+            s for v in obj.values() for s in _seeds(v)]
+    if isinstance(obj, list):
+        return [s for v in obj for s in _seeds(v)]
+    return []
+
+
+def test_kit_holds_no_hidden_case(kit: Path, rubric, built):
+    hidden = [cid for cid, cs in rubric.cases.items() if not cs.public]
+    assert sorted(hidden) == ["hidden-matrix", "hidden-mixed", "hidden-typical"]
+    files = kit_files(kit)
+    text = "\n".join(d.decode("utf-8", "replace") for d in files.values())
+    for cid in hidden:
+        assert cid not in text
+    hidden_checks = [c.id for c in rubric.checks() if c.visibility == "hidden"]
+    assert hidden_checks and [c for c in hidden_checks if c in text] == []
+
+    # Their seeds: no seed is written at all, except the dataset stand-in's.
+    hidden_seeds = {rubric.cases[c].seed for c in hidden}
+    assert _seeds(tomllib.loads(files["rubric.toml"].decode())) == []
+    assert set(_seeds(json.loads(files["public.json"]))) & hidden_seeds == set()
+    for seed in hidden_seeds:
+        assert not re.search(rf"seed\W+{seed}\b", text)
+
+    # Their inputs: no array (nor its first values) in any file, nor inside the npz.
+    with np.load(kit / "cases.npz", allow_pickle=False) as z:
+        blobs = [z[k].tobytes() for k in z.files] + list(files.values())
+    hidden_arrays = [a for c in hidden for a in built[c].args if isinstance(a, np.ndarray)]
+    assert len(hidden_arrays) == 4
+    for a in hidden_arrays:
+        head = np.ascontiguousarray(a).reshape(-1)[:4].tobytes()
+        for form in (a.tobytes(), head, a.astype(np.float32).reshape(-1)[:4].tobytes()):
+            assert not any(form in b for b in blobs)
+    # And the hidden checks' expected values.
+    for c in hidden:
+        for value in built[c].expected.values():
+            assert not any(np.asarray(value).reshape(-1)[:4].tobytes() in b for b in blobs)
+
+
+def test_load_kit_gives_the_public_rubric_and_cases(kit: Path, rubric, built):
+    kr, kc = load_kit(kit)
+    assert kr.reference_path == ""
+    assert kr.name == rubric.name and kr.version == rubric.version
+    assert [c.id for c in kr.checks()] == [c.id for c in rubric.checks() if c.visibility == "public"]
+    by_id = {c.id: c for c in rubric.checks()}
+    for c in kr.checks():
+        assert (c.tolerance, c.shape, c.points, c.timeout, c.output, c.expected) == (
+            by_id[c.id].tolerance, by_id[c.id].shape, by_id[c.id].points, by_id[c.id].timeout,
+            by_id[c.id].output, by_id[c.id].expected)
+    assert set(kc) == {c.case for c in kr.checks()}
+    for cid, case in kc.items():
+        ref = built[cid]
+        assert len(case.args) == len(ref.args)
+        for a, b in zip(case.args, ref.args):
+            if isinstance(b, np.ndarray):
+                assert a.dtype == b.dtype and np.array_equal(a, b) and not a.flags.writeable
+            else:
+                assert a == b and type(a) is type(b) or isinstance(b, Dataset) and a == b
+        for name, value in case.expected.items():
+            assert np.array_equal(value, ref.expected[name])
+    assert {s.module for s in kr.starter} == {s.module for s in rubric.starter} - {"q1_softmax", "utils.utils"}
+    assert kr.consistency["cases"] == ("small", "typical")
+
+
+def test_toml_dumps_reads_back():
+    doc = {"name": "r", "n": 3, "x": 1e-05, "flag": True, "inf": float("inf"), "list": ["a", 'q"uote', "é"],
+           "t": {"one-row": {"shape": [1, 7]}, "a.b": {"wrt": {"gradPred": "predicted"}}},
+           "starter": [{"module": "m", "path": "m.py"}, {"module": "n.o", "path": "n/o.py", "provides": ["f"]}]}
+    assert tomllib.loads(toml_dumps(doc)) == doc
+
+
+# --------------------------------------------------------------------------- grader check --kit
+
+
+def test_check_kit_passes_a_correct_submission(kit: Path):
+    code, out, err = run(["check", "--kit", str(kit), str(EXAMPLES / "cs224d_correct"), "--no-color"])
+    assert code == 0, out + err
+    assert out.startswith("cs224d_correct: 16 / 16\n")
+    assert "Every check passed." in out
+    assert NOT_FINAL in out
+
+
+def test_check_kit_fails_a_wrong_submission_with_the_mismatch(kit: Path, tmp_path: Path):
+    code, out, _ = run(["check", "--kit", str(kit), str(EXAMPLES / "mistake_transposed_grad.py"), "--no-color"])
+    assert code == 1
+    assert "grad_output/small: fail (0 / 1)\nThe returned 'grad' has shape (3, 5); expected (5, 3)." in out
+    assert "Likely mistake: grad is transposed" in out
+    assert NOT_FINAL in out
+
+    (tmp_path / "q3_word2vec.py").write_text(COST_LOG10)
+    code, out, _ = run(["check", "--kit", str(kit), str(tmp_path / "q3_word2vec.py"), "--no-color"])
+    assert code == 1
+    assert ("cross_entropy/small: fail (0 / 0.5)\nNot within tolerance (rtol=1e-05, atol=1e-06) of the "
+            "expected values.\nMismatched elements: 1 / 1 (100%)") in out
+
+
+def test_check_kit_json_has_no_hidden_check(kit: Path):
+    code, out, _ = run(["check", "--kit", str(kit), str(EXAMPLES / "cs224d_correct"), "--json"])
+    assert code == 0
+    doc = json.loads(out)
+    assert {c["visibility"] for q in doc["questions"] for c in q["checks"]} == {"public"}
+    assert doc["score"] == doc["max_score"] == 16
+
+
+def test_kit_errors(kit: Path, tmp_path: Path):
+    (tmp_path / "notes.txt").write_text("mine")
+    code, _, err = run(["kit", "--out", str(tmp_path)])
+    assert code == 2
+    assert f"error: --out {str(tmp_path)!r} is not empty and holds no kit; choose a new folder" in err
+    code, _, err = run(["check", "--kit", str(tmp_path), str(EXAMPLES / "cs224d_correct")])
+    assert code == 2
+    assert "is not a student kit (no public.json and rubric.toml)" in err
+    code, _, err = run(["kit", "--out", str(tmp_path / "k"), "--include-stand-in", "q9"])
+    assert code == 2
+    assert "--include-stand-in 'q9': the rubric has no such stand-in" in err
+    damaged = tmp_path / "damaged"
+    shutil.copytree(kit, damaged)
+    doc = json.loads((damaged / "public.json").read_text())
+    doc["format"] = "grader.kit/0"
+    (damaged / "public.json").write_text(json.dumps(doc))
+    code, _, err = run(["check", "--kit", str(damaged), str(EXAMPLES / "cs224d_correct")])
+    assert code == 2
+    assert "format 'grader.kit/0' is not 'grader.kit/1'; write the kit again with this grader" in err
+
+
+# --------------------------------------------------------------------------- plain pytest in the kit
+
+
+def test_pytest_in_the_kit_passes_a_correct_submission_with_numpy_only(kit: Path, tmp_path: Path):
+    # A `grader` that cannot be imported shadows the real one: the kit must not need it.
+    poison = tmp_path / "poison"
+    poison.mkdir()
+    (poison / "grader.py").write_text("raise ImportError('the kit must not import grader')\n")
+    r = kit_pytest(kit, f"--submission={EXAMPLES / 'cs224d_correct'}", env={"PYTHONPATH": str(poison)})
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "23 passed" in r.stdout
+    assert "23 of 23 public checks passed: 16 / 16 points of the public checks." in r.stdout
+    assert "Passing the public checks is not your final grade" in r.stdout
+    for f in ("conftest.py", "test_public.py"):
+        tree = ast.parse((kit / f).read_text())
+        imported = {a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+        imported |= {n.module.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
+        assert imported - set(sys.stdlib_module_names) <= {"numpy", "pytest"}
+
+
+def test_pytest_in_the_kit_fails_a_wrong_submission_with_the_mismatch(kit: Path, tmp_path: Path):
+    r = kit_pytest(kit, f"--submission={EXAMPLES / 'mistake_transposed_grad.py'}")
+    assert r.returncode == 1
+    assert "4 failed, 19 passed" in r.stdout
+    assert ("grad_output/small: fail (0 / 1), on |V| = 5, d = 3\n"
+            "The returned 'grad' has shape (3, 5); expected (5, 3).\n"
+            "Likely mistake: grad is transposed") in r.stdout
+    assert "19 of 23 public checks passed: 12 / 16 points of the public checks." in r.stdout
+
+    (tmp_path / "q3_word2vec.py").write_text(COST_LOG10)
+    r = kit_pytest(kit, env={"W2V_SUBMISSION": str(tmp_path)})  # the environment variable this time
+    assert r.returncode == 1
+    assert ("cross_entropy/small: fail (0 / 0.5), on |V| = 5, d = 3\n"
+            "Not within tolerance (rtol=1e-05, atol=1e-06) of the expected values.\n"
+            "Mismatched elements: 1 / 1 (100.0%)\n"
+            "  index  got       expected  allowed ±\n"
+            "  ()     0.071958  0.165689  2.7e-06\n") in r.stdout
+    assert "Passing the public checks is not your final grade" in r.stdout
+
+
+def test_pytest_in_the_kit_with_files_next_to_it(kit: Path, tmp_path: Path, rubric):
+    # CS224n: word2vec.py with the starter's utils/ folder, copied into (a copy of) the kit.
+    here = tmp_path / "kit"
+    shutil.copytree(kit, here)
+    shutil.copy(EXAMPLES / "cs224n_correct" / "word2vec.py", here / "word2vec.py")
+    r = kit_pytest(here)
+    assert r.returncode == 1
+    assert ("No module named 'utils.utils' (the kit does not supply 'utils.utils': it would answer a graded "
+            "question; keep your own copy with your files)") in r.stdout
+    for s in rubric.starter:
+        if s.module.startswith("utils"):
+            (here / s.path).parent.mkdir(exist_ok=True)
+            (here / s.path).write_text(s.text)
+    r = kit_pytest(here)
+    assert r.returncode == 0, r.stdout
+    assert "23 passed" in r.stdout
