@@ -47,6 +47,14 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--allow-unsandboxed", action="store_true",
                    help="grade even where no filesystem isolation is available (student code could read your files)")
     g.add_argument("--junit", metavar="FILE", help="also write JUnit XML for the batch")
+    g.add_argument("--force", action="store_true",
+                   help="grade every submission again (default: skip those already graded and unchanged, "
+                        "as recorded in RESULTS/gradebook.sqlite)")
+    g.add_argument("--only", action="append", metavar="ID",
+                   help="grade only this submission id, again even if unchanged (repeatable); "
+                        "grades.csv and summary.html still list every result in RESULTS")
+    g.add_argument("--no-progress", action="store_true",
+                   help="no progress bar or progress lines on standard error (the final line is still written)")
     common(g)
 
     c = sub.add_parser("check", help="a student's self-check of one submission (public checks only)",
@@ -103,14 +111,18 @@ def _rubric(name: str | None):
 def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from . import batch, render, sandbox
     from .export import json_line, write_junit
+    from .gradebook import open_gradebook
     from .load import load_batch
     from .pipeline import prepare
+    from .progress import Progress, summary_line
 
     src = Path(args.submissions)
     if not src.exists():
         raise UsageError(f"SUBMISSIONS {str(src)!r} does not exist")
     if not (src.is_dir() or src.suffix.lower() == ".zip"):
         raise UsageError(f"SUBMISSIONS {str(src)!r} is neither a folder nor a .zip")
+    if args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1 (got {args.jobs})")
     level = sandbox.choose(args.isolation)
     if level == "process" and not args.allow_unsandboxed:
         raise IsolationError(
@@ -120,22 +132,45 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     rubric = _rubric(args.rubric)
     job = prepare(rubric)
     results = Path(args.out)
+    submissions = load_batch(src, rubric.settings)
+    only = set(args.only or ())
+    found: set[str] = set()
+    if only:
+        def selected(subs):
+            for s in subs:
+                if s.id in only:
+                    found.add(s.id)
+                    yield s
+
+        submissions = selected(submissions)
+    bar = Progress(len(only) if only else batch.batch_size(src), err, enabled=not args.no_progress)
+    shared_terminal = bar.tty and getattr(out, "isatty", lambda: False)()
 
     def on_result(r) -> None:
-        if args.json:
-            out.write(json_line(r) + "\n")
-        else:
-            out.write(render.terminal_batch_line(r) + "\n")
+        if shared_terminal:
+            bar.clear()
+        out.write((json_line(r) if args.json else render.terminal_batch_line(r)) + "\n")
         out.flush()
+        bar.done(r.submission, error=r.status == "error")
 
-    stats = batch.grade_batch(load_batch(src, rubric.settings), results, job, jobs=args.jobs, isolation=level,
-                              hide=[str(src.resolve())], on_result=on_result)
+    results.mkdir(parents=True, exist_ok=True)
+    try:
+        with open_gradebook(results, rubric.digest, __version__) as gradebook:
+            stats = batch.grade_batch(submissions, results, job, jobs=args.jobs, isolation=level,
+                                      hide=[str(src.resolve())], on_result=on_result,
+                                      on_skip=lambda s: bar.skipped(s.id), gradebook=gradebook,
+                                      force=args.force or bool(only))
+    except BaseException:
+        bar.clear()
+        raise
     if args.junit:
         write_junit(batch.iter_results(results), Path(args.junit))
-    slow = ", ".join(f"{sid} {s:.2f} s" for s, sid in stats.slowest)
-    line = (f"graded {stats.graded}, errors {stats.errors}, unchanged {stats.skipped} in {stats.seconds:.1f} s "
-            f"(isolation: {level}); results in {results}" + (f"; slowest: {slow}" if slow else ""))
-    err.write(line + "\n")
+    bar.finish(summary_line(graded=stats.graded, errors=stats.errors, skipped=stats.skipped, seconds=stats.seconds,
+                            slowest=stats.slowest, isolation=level, results=str(results)))
+    missing = sorted(only - found)
+    if missing:
+        raise UsageError(f"--only: no submission with id {', '.join(map(repr, missing))} in {str(src)!r} "
+                         f"(ids are entry names without their extension; see {results}/grades.csv)")
     return ExitCode.OK
 
 
@@ -152,7 +187,6 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from .kit import load_kit
 
         rubric, cases = load_kit(Path(args.kit))
-        job = prepare(rubric, public_only=True, cases=cases)
     else:
         job = prepare(_rubric(args.rubric), public_only=True)
     submission = load(path, job.rubric.settings)

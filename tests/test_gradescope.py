@@ -6,8 +6,10 @@ import io
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
+import tempfile
 import textwrap
 import tomllib
 import zipfile
@@ -65,7 +67,8 @@ def autograder(tmp_path: Path, source: Path, files: dict[str, str], *, env: dict
     root = tmp_path / "autograder"
     for d in ("submission", "results"):
         (root / d).mkdir(parents=True)
-    (root / "source").symlink_to(source)
+    if source != root / "source":
+        (root / "source").symlink_to(source)
     for name, text in files.items():
         (root / "submission" / name).write_text(text)
     environ = {**os.environ, "AUTOGRADER_ROOT": str(root), "GRADER_VENV": str(tmp_path / "no-venv"),
@@ -222,3 +225,36 @@ def test_a_failing_grader_still_writes_results(source: Path, tmp_path: Path):
     assert doc["score"] == 0
     assert doc["extra_data"] == {"error": "autograder-failed", "exit_status": 3}
     assert "This score of 0 is not your grade" in doc["output"]
+
+
+def test_student_code_cannot_read_the_rubric_or_the_reference(bundle: Path):
+    """Without bubblewrap (Gradescope's container), the student's code runs under another uid: the source is root's only."""
+    top = Path(tempfile.mkdtemp(prefix="grader-gradescope-"))  # traversable by others, as /autograder is
+    try:
+        top.chmod(0o755)
+        source = top / "autograder" / "source"
+        unzip(bundle, source)
+        reference = source / "assignment" / "reference" / "word2vec.py"
+        assert reference.stat().st_mode & 0o044  # readable by anyone as unpacked
+        files = example("cs224d_correct")
+        files["q1_softmax.py"] = textwrap.dedent(f"""
+            import numpy as np
+
+            def softmax(x):
+                try:
+                    with open({str(reference)!r}) as f:
+                        f.read()
+                    return np.zeros_like(x)  # it could read the reference: every softmax check fails
+                except OSError:
+                    pass
+                e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+                return e / np.sum(e, axis=-1, keepdims=True)
+        """)
+        doc, _ = autograder(top, source, files, env={"GRADER_ISOLATION": "process"})
+        assert doc["extra_data"]["isolation"] == "process"
+        for p in [source, *source.rglob("*")]:
+            assert stat.S_IMODE(p.lstat().st_mode) & 0o077 == 0, p
+        if os.geteuid() == 0:  # as on Gradescope: grader drops the student's code to another uid
+            assert doc["score"] == 20
+    finally:
+        shutil.rmtree(top)

@@ -45,5 +45,12 @@ echo "setup.sh: using $PY ($("$PY" --version 2>&1))"
 "$VENV/bin/python" -m pip install --upgrade pip
 "$VENV/bin/python" -m pip install "$SOURCE/grader-src"
 "$VENV/bin/grader" --version
+# Where bubblewrap cannot run (a container without user namespaces), the student's code runs
+# in a plain child process under another uid: keep the reference, the rubric (hidden cases)
+# and grader's own installed copy (the built-in reference) unreadable to it.  grader runs as root.
+chmod -R go-rwx "$SOURCE"
+for d in "$VENV"/lib/python3*/site-packages/grader "$VENV"/lib/python3*/site-packages/grader-*; do
+  if [ -e "$d" ]; then chmod -R go-rwx "$d"; fi
+done
 # Fail the image build now, not at the first submission, if the bundled rubric does not load.
 "$VENV/bin/python" -c 'import sys; from grader.rubric import load_rubric; r = load_rubric(sys.argv[1]); print("setup.sh: rubric", r.name, "version", r.version, "loads")' "$SOURCE/@@RUBRIC@@"
