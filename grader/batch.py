@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from . import export, render
+from . import canvas, export, render
 from .errors import UsageError
+from .gradebook import Gradebook
 from .model import Submission, SubmissionResult
 from .pipeline import Job, grade
 from .sandbox import Sandbox
@@ -56,8 +57,17 @@ def write_atomic(path: Path, text: str) -> None:
 
 
 def write_result(out: Path, result: SubmissionResult, *, rubric_title: str = "") -> None:
-    """Write ``<id>/result.json`` and ``<id>/report.html`` for one submission."""
+    """Write ``<id>/result.json`` and ``<id>/report.html`` for one submission.
+
+    Temporary files left in the folder by an earlier run that was killed are removed.
+    """
     folder = out / result.submission
+    if folder.is_dir():
+        for stale in folder.glob(".*.tmp"):
+            try:
+                stale.unlink()
+            except OSError:
+                pass
     write_atomic(folder / "report.html", render.report(result, rubric_title=rubric_title))
     # result.json last: its presence means the submission is complete.
     write_atomic(folder / "result.json", json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
@@ -75,15 +85,86 @@ def iter_results(out: Path) -> Iterator[SubmissionResult]:
 
 
 def finish(out: Path, *, rubric_title: str = "") -> None:
-    """Write the batch-wide files from the per-submission results on disk."""
-    export.write_grades_csv(iter_results(out), out / "grades.csv")
+    """Write the batch-wide files from the per-submission results on disk.
+
+    ``grades.csv`` and ``summary.html`` depend only on the ``result.json`` files (read one
+    at a time, in id order), so a resumed batch ends with the same files as an
+    uninterrupted one.  Both are replaced atomically.
+    """
+    fd, tmp = tempfile.mkstemp(dir=out, prefix=".grades.csv.", suffix=".tmp")
+    os.close(fd)
+    try:
+        export.write_grades_csv(iter_results(out), tmp)
+        os.replace(tmp, out / "grades.csv")
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
     write_atomic(out / "summary.html", render.summary(iter_results(out), rubric_title=rubric_title))
+
+
+def _skipped_name(name: str) -> bool:
+    from .load import SKIPPED_FILES, SKIPPED_FOLDERS
+
+    return name.startswith(".") or name in SKIPPED_FOLDERS or name in SKIPPED_FILES
+
+
+def batch_size(path: str | os.PathLike[str]) -> int | None:
+    """Return how many submissions a batch holds, from its entries' names alone (nothing is read).
+
+    Used for the progress bar's percentage and ETA.  It follows :func:`grader.load.load_batch`'s
+    rules (one submission per entry; the files of one Canvas user id are one submission)
+    but is an estimate: None when the batch cannot be listed.
+
+    Parameters
+    ----------
+    path : path-like
+        A folder, a .zip, or a single .py / .ipynb file.
+    """
+    import zipfile
+
+    p = Path(path)
+    try:
+        if p.is_file() and p.suffix.lower() in (".py", ".ipynb"):
+            return 1
+        if p.is_dir():
+            names = [(e.name, e.is_dir()) for e in os.scandir(p) if not _skipped_name(e.name)]
+        elif p.is_file():
+            with zipfile.ZipFile(p) as z:
+                members = [n.rstrip("/") for n in z.namelist()]
+            members = [n for n in members if n and not any(_skipped_name(part) for part in n.split("/"))]
+            tops = {n.split("/")[0] for n in members}
+            if len(tops) == 1 and any("/" in n for n in members):
+                top = next(iter(tops)) + "/"
+                members = [n[len(top):] for n in members if n.startswith(top)]
+            folders = {n.split("/")[0] for n in members if "/" in n}
+            names = [(n, False) for n in members if "/" not in n and n not in folders] + [(f, True) for f in folders]
+        else:
+            return None
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return None
+    files = [n for n, is_dir in names if not is_dir]
+    if not canvas.is_canvas_batch(files):
+        return len(names)
+    users: set[str] = set()
+    others = 0
+    for name, is_dir in names:
+        c = None if is_dir else canvas.parse(name)
+        if c is None:
+            others += 1
+        else:
+            users.add(c.user_id)
+    return len(users) + others
 
 
 def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs: int = 1,
                 isolation: str = "auto", hide: Iterable[str] = (),
                 on_result: Callable[[SubmissionResult], None] | None = None,
-                skip: Callable[[Submission], bool] | None = None) -> BatchStats:
+                skip: Callable[[Submission], bool] | None = None,
+                on_skip: Callable[[Submission], None] | None = None,
+                gradebook: Gradebook | None = None, force: bool = False) -> BatchStats:
     """Grade ``submissions`` on ``jobs`` parallel slots, writing each result as it finishes.
 
     Parameters
@@ -104,6 +185,20 @@ def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs:
         Called with each result, in the order they finish, from one thread at a time.
     skip : callable, optional
         Return True for a submission that is already graded and unchanged.
+    on_skip : callable, optional
+        Called with each submission skipped (unchanged), from one thread at a time.
+    gradebook : Gradebook, optional
+        Records each submission as it finishes (after its files are written); unless
+        ``force``, a submission it holds as current (same content, rubric and grader
+        version, result.json on disk) is skipped.
+    force : bool
+        Grade every submission, even those the gradebook holds as current.
+
+    Notes
+    -----
+    Memory does not grow with the batch: submissions are loaded one at a time as slots
+    free up, each result is written and dropped, and the batch-wide files are built
+    by reading the results back one at a time.
     """
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1 (got {jobs})")
@@ -124,20 +219,27 @@ def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs:
                     sub = next(source)
                 except StopIteration:
                     return None
-                if skip is not None and skip(sub):
-                    stats.skipped += 1
+                if (skip is not None and skip(sub)) or (
+                        gradebook is not None and not force and gradebook.is_current(sub, out)):
+                    with report:
+                        stats.skipped += 1
+                        if on_skip is not None:
+                            on_skip(sub)
                     continue
                 return sub
 
     def slot(i: int) -> None:
         try:
             with Sandbox(isolation, slot=i, allow=allow, hide=hide) as sb:
+                sb.spawn()  # the zygote imports numpy while this slot loads its first submission
                 while not failures:
                     sub = next_submission()
                     if sub is None:
                         return
                     result = grade(sub, job, sb)
                     write_result(out, result, rubric_title=job.rubric.title)
+                    if gradebook is not None:
+                        gradebook.record(sub, result)
                     with report:
                         stats.add(result)
                         if on_result is not None:
