@@ -1,0 +1,2 @@
+"""REDTEAM shadow_modules: a fake `grader` package that passes everything."""
+PASS = True
