@@ -175,9 +175,8 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from . import render
-    from .load import load
-    from .pipeline import grade, prepare
+    # Latency matters here (a student waits): the zygote is spawned as soon as the rubric
+    # says which packages it may see, and imports numpy while we import and prepare the rest.
     from .sandbox import Sandbox
 
     path = Path(args.path)
@@ -188,9 +187,15 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
         rubric, cases = load_kit(Path(args.kit))
     else:
-        job = prepare(_rubric(args.rubric), public_only=True)
-    submission = load(path, job.rubric.settings)
-    with Sandbox(args.isolation, allow=job.rubric.settings.allow_packages) as sb:
+        rubric, cases = _rubric(args.rubric), None
+    with Sandbox(args.isolation, allow=rubric.settings.allow_packages) as sb:
+        sb.spawn()
+        from . import render
+        from .load import load
+        from .pipeline import grade, prepare
+
+        job = prepare(rubric, public_only=True, cases=cases)
+        submission = load(path, job.rubric.settings)
         result = grade(submission, job, sb)
     if args.html:
         from .batch import write_atomic
