@@ -152,14 +152,14 @@ def compare_close(got: Value | None, expected: np.ndarray, tol: Tolerance,
     e = np.asarray(expected)
     what = _what(e)
     if got is None or got.type == "NoneType":
-        return Mismatch("type", f"got None, expected {what}"), ()
+        return Mismatch("type", f"None, expected {what}"), ()
     if got.items is not None:
-        return Mismatch("type", f"got {_article(got.type)} of {_count(got)} values, expected {what}"), ()
+        return Mismatch("type", f"{_article(got.type)} of {_count(got)} values, expected {what}"), ()
     a = got.array
     if a is None or a.dtype.kind not in "biuf":
         if a is None and got.shape is not None and got.dtype and not shape_fits(got.shape, e.shape, shape):
             return Mismatch("shape", f"shape {got.shape}, expected {e.shape}", n_total=int(e.size)), ()
-        return Mismatch("type", f"got {_article(got.type)}, expected {what}"), ()
+        return Mismatch("type", f"{_article(got.type)}, expected {what}"), ()
     if not shape_fits(a.shape, e.shape, shape):
         return Mismatch("shape", f"shape {a.shape}, expected {e.shape}", n_total=int(e.size)), ()
     notes = (f"shape {a.shape} accepted as {e.shape}",) if a.shape != e.shape else ()
@@ -216,6 +216,9 @@ def _fail_message(m: Mismatch, got: Value | None, expected: np.ndarray, tol: Tol
                   returned: bool) -> str:
     """Return the one-line message of a failed comparison (no element values: hidden checks use it too).
 
+    It contains the Mismatch's summary where there is one ("shape (3, 1), expected (3,)"),
+    so that a renderer showing both does not repeat it.
+
     `subject` is "softmax" (the whole value; `returned` True) or "The returned 'grad'".
     """
     what = _what(expected)
@@ -226,12 +229,12 @@ def _fail_message(m: Mismatch, got: Value | None, expected: np.ndarray, tol: Tol
             desc = f"{_article(got.type)} of {_count(got)} values"
         else:
             desc = _article(got.type)
-        return f"{subject} returned {desc}; expected {what}." if returned else f"{subject} is {desc}; expected {what}."
+        return f"{subject} returned {desc}, expected {what}." if returned else f"{subject} is {desc}, expected {what}."
     if m.reason == "shape":
         shape = got.shape if got is not None else None
         if returned:
-            return f"{subject} returned shape {shape}; expected {expected.shape}."
-        return f"{subject} has shape {shape}; expected {expected.shape}."
+            return f"{subject} returned shape {shape}, expected {expected.shape}."
+        return f"{subject} has shape {shape}, expected {expected.shape}."
     if m.reason == "nonfinite":
         verb = "returned" if returned else "has"
         return f"{subject} {verb} nan or inf in {m.n_bad} of {m.n_total} values; expected finite values."

@@ -24,12 +24,12 @@ def v(a, dtype=float) -> Value:
 
 
 @pytest.mark.parametrize("got,summary", [
-    (None, "got None, expected an array of shape (2,)"),
-    (Value("NoneType"), "got None, expected an array of shape (2,)"),
-    (value_of((np.ones(2), np.ones(2))), "got a tuple of 2 values, expected an array of shape (2,)"),
-    (Value("str", repr="'abc'"), "got a str, expected an array of shape (2,)"),
+    (None, "None, expected an array of shape (2,)"),
+    (Value("NoneType"), "None, expected an array of shape (2,)"),
+    (value_of((np.ones(2), np.ones(2))), "a tuple of 2 values, expected an array of shape (2,)"),
+    (Value("str", repr="'abc'"), "a str, expected an array of shape (2,)"),
     (Value("ndarray", "|O", (2,), repr="array([None, None], dtype=object)"),
-     "got an ndarray, expected an array of shape (2,)"),
+     "an ndarray, expected an array of shape (2,)"),
 ])
 def test_type_mismatch(got, summary):
     m, notes = compare_close(got, np.array([0.5, 0.5]), T, "squeeze")
@@ -38,7 +38,7 @@ def test_type_mismatch(got, summary):
 
 def test_type_mismatch_for_a_number():
     m, _ = compare_close(None, np.array(1.5), T, "squeeze")
-    assert m.summary == "got None, expected a number"
+    assert m.summary == "None, expected a number"
 
 
 def test_a_value_too_large_to_send_back_is_a_shape_mismatch():
@@ -242,12 +242,12 @@ def test_returned_item_messages():
     case = built["small"]
     cost, gp, g = (np.array(case.expected[n]) for n in ("cross_entropy", "grad_pred", "grad_output"))
     r = run_judge("grad_output/small", ok(value_of((cost, gp, g.T.copy()))))
-    assert r.message == "The returned 'grad' has shape (3, 5); expected (5, 3)."
+    assert r.message == "The returned 'grad' has shape (3, 5), expected (5, 3)."
     assert r.mismatch.summary == "shape (3, 5), expected (5, 3)"
     r = run_judge("grad_pred/small", ok(value_of((cost, None, g))))
-    assert r.message == "The returned 'gradPred' is None; expected an array of shape (3,)."
+    assert r.message == "The returned 'gradPred' is None, expected an array of shape (3,)."
     r = run_judge("cross_entropy/small", ok(value_of(("abc", gp, g))))
-    assert r.message == "The returned 'cost' is a str; expected a number."
+    assert r.message == "The returned 'cost' is a str, expected a number."
     r = run_judge("grad_pred/small", ok(value_of((cost, gp * np.nan, g))))
     assert r.message == "The returned 'gradPred' has nan or inf in 3 of 3 values; expected finite values."
     r = run_judge("grad_pred/small", ok(value_of((cost, gp + 1.0, g))))
@@ -258,11 +258,11 @@ def test_returned_item_messages():
 
 def test_whole_value_messages():
     r = run_judge("softmax/vector", ok(value_of(np.zeros((5, 1)))))
-    assert r.message == "softmax returned shape (5, 1); expected (5,)."
+    assert r.message == "softmax returned shape (5, 1), expected (5,)."
     r = run_judge("softmax/vector", ok(Value("NoneType")))
-    assert r.message == "softmax returned None; expected an array of shape (5,)."
+    assert r.message == "softmax returned None, expected an array of shape (5,)."
     r = run_judge("softmax/vector", ok(value_of((1, 2))))
-    assert r.message == "softmax returned a tuple of 2 values; expected an array of shape (5,)."
+    assert r.message == "softmax returned a tuple of 2 values, expected an array of shape (5,)."
     r = run_judge("softmax/stable-large", ok(value_of(np.full((3, 4), np.nan))))
     assert r.message == "softmax returned nan or inf in 12 of 12 values; expected finite values."
     assert (r.mistake, r.status, r.score) == ("softmax-no-max-shift", "fail", 0.0)
@@ -397,3 +397,15 @@ def test_consistency_errors():
 def test_docstring_examples(module):
     result = doctest.testmod(module, verbose=False)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_type_and_shape_messages_contain_their_summary_so_renderers_need_not_repeat_it():
+    _, _, built = builtin()
+    case = built["small"]
+    cost, gp, g = (np.array(case.expected[n]) for n in ("cross_entropy", "grad_pred", "grad_output"))
+    outcomes = [("grad_output/small", value_of((cost, gp, g.T.copy()))), ("grad_pred/small", value_of((cost, None, g))),
+                ("cross_entropy/small", value_of(("abc", gp, g))), ("cross_entropy/small", value_of((1.0, 2.0))),
+                ("softmax/vector", value_of(np.zeros((5, 1)))), ("softmax/vector", value_of((1, 2)))]
+    for check_id, value in outcomes:
+        r = run_judge(check_id, ok(value))
+        assert r.mismatch.reason in ("type", "shape") and r.mismatch.summary in r.message, r.message
