@@ -333,3 +333,20 @@ def test_pytest_in_the_kit_with_files_next_to_it(kit: Path, tmp_path: Path, rubr
     r = kit_pytest(here)
     assert r.returncode == 0, r.stdout
     assert "23 passed" in r.stdout
+
+
+def test_pytest_in_the_kit_stops_a_hanging_call_and_reads_notebooks(kit: Path, tmp_path: Path):
+    src1 = (EXAMPLES / "cs224d_correct" / "q1_softmax.py").read_text()
+    src3 = (EXAMPLES / "cs224d_correct" / "q3_word2vec.py").read_text().replace("from q1_softmax import softmax", "")
+    hang = src1.replace("def softmax(x):\n", "def softmax(x):\n    while x.ndim == 1 and x.min() > 900:\n        pass\n", 1)
+    assert hang != src1
+    cells = [["%matplotlib inline\n", "!pip install numpy\n", "import numpy as np\n"], hang, src3]
+    nb = {"cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": None}
+                    for c in cells] + [{"cell_type": "markdown", "source": "# notes", "metadata": {}}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "hw1.ipynb").write_text(json.dumps(nb))
+    r = kit_pytest(kit, f"--submission={tmp_path / 'hw1.ipynb'}")
+    assert r.returncode == 1
+    assert "1 failed, 22 passed" in r.stdout
+    assert ("softmax/stable-vector: error (0 / 0.5), on a vector of 6 scores near +1000\n"
+            "softmax did not return within 2 s (the grader's limit for this case)") in r.stdout

@@ -18,6 +18,7 @@ checks is not your final grade: hidden checks on other inputs are graded after y
 
 from __future__ import annotations
 
+import __future__
 import ast
 import importlib.abc
 import importlib.machinery
@@ -29,6 +30,7 @@ import random
 import signal
 import sys
 import threading
+import time
 import traceback
 import types
 
@@ -169,10 +171,22 @@ class _StudentLoader(importlib.abc.Loader):
                         "which translates it)")
             self.harness.load_errors.append(why)
             return
+        budget = float(SPEC.get("settings", {}).get("cell_timeout", 5.0))
+        flags = 0
         for stmt in tree.body:
-            code = compile(ast.Module(body=[stmt], type_ignores=[]), self.path, "exec")
+            if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
+                for alias in stmt.names:
+                    feature = getattr(__future__, alias.name, None)
+                    flags |= getattr(feature, "compiler_flag", 0)
             try:
-                exec(code, module.__dict__)
+                code = compile(ast.Module(body=[stmt], type_ignores=[]), self.path, "exec", flags=flags,
+                               dont_inherit=True)
+                with _time_limit(budget):
+                    exec(code, module.__dict__)
+            except _Timeout:
+                self.harness.load_errors.append(
+                    "%s, line %d: this code ran longer than %g s and was stopped; the code after it still ran"
+                    % (shown, stmt.lineno, budget))
             except BaseException as e:  # noqa: BLE001 - the student's code may raise anything
                 if isinstance(e, KeyboardInterrupt):
                     raise
@@ -330,25 +344,34 @@ class _Timeout(BaseException):
 
 
 class _time_limit:  # noqa: N801 - used as a context manager
-    """Stop a call after ``seconds`` where signals allow it (the main thread on Unix); else no limit."""
+    """Stop the code inside after ``seconds`` where signals allow it (the main thread on Unix); else no limit.
+
+    Limits nest (a statement importing another module of yours, whose statements have their
+    own limit): the inner one gets at most what is left of the outer one, and gives the rest back.
+    """
 
     def __init__(self, seconds):
-        self.seconds = seconds
+        self.seconds = float(seconds)
         self.armed = (hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread())
 
-    def _fire(self, signum, frame):
+    @staticmethod
+    def _fire(signum, frame):
         raise _Timeout()
 
     def __enter__(self):
         if self.armed:
+            self.outer = signal.getitimer(signal.ITIMER_REAL)[0]
+            self.started = time.monotonic()
             self.old = signal.signal(signal.SIGALRM, self._fire)
-            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            signal.setitimer(signal.ITIMER_REAL, min(self.seconds, self.outer) if self.outer else self.seconds)
         return self
 
     def __exit__(self, *exc):
         if self.armed:
             signal.setitimer(signal.ITIMER_REAL, 0)
             signal.signal(signal.SIGALRM, self.old)
+            if self.outer:
+                signal.setitimer(signal.ITIMER_REAL, max(0.001, self.outer - (time.monotonic() - self.started)))
         return False
 
 
