@@ -173,7 +173,8 @@ def _write_all(fd: int, data: bytes) -> None:
 
 # --------------------------------------------------------------------------- zygote
 
-_UNIT_EVERY = 1  # a progress event before every top-level unit (so a hung unit can be skipped)
+#: Calls of one function that may time out before its remaining calls are given up.
+MAX_TIMEOUTS = 2
 
 
 def main() -> None:
@@ -240,6 +241,7 @@ class Zygote:
         self.kept_output = 0
         self.dropped_output = 0
         self.skip: list[list] = []  # [module, unit index] abandoned by a killed child
+        self.timeouts: dict[str, int] = {}  # function role -> calls that timed out
 
     def send(self, obj) -> None:
         """Send one event to the grader."""
@@ -263,6 +265,15 @@ class Zygote:
         for group in groups:
             pending = list(group)
             while True:
+                # A function that already timed out twice is not called again: a hanging
+                # softmax would otherwise cost its timeout once per case.
+                gave_up = [c for c in pending if self.timeouts.get(c["function"], 0) >= MAX_TIMEOUTS]
+                for c in gave_up:
+                    self.send({"ev": "outcome", "call": c["id"], "status": "timeout", "repeat": True,
+                               "timeouts": self.timeouts[c["function"]]})
+                pending = [c for c in pending if c not in gave_up]
+                if not pending:
+                    break
                 if time.monotonic() >= deadline:
                     for c in pending:
                         self.send({"ev": "outcome", "call": c["id"], "status": "skipped",
@@ -409,6 +420,8 @@ class Zygote:
         victim = current if current is not None else remaining[0]
         self._flush_output(out_buf, victim["id"])
         self.send(self._death(victim, why, exit_desc, status, during_load=False))
+        if why == "timeout":
+            self.timeouts[victim["function"]] = self.timeouts.get(victim["function"], 0) + 1
         return [c for c in remaining if c["id"] != victim["id"]]
 
     def _death(self, call: dict, why, exit_desc, status, *, during_load: bool) -> dict:

@@ -663,6 +663,9 @@ def _describe_exit(exit_: Any) -> str:
 def _message(call: Call, o: dict, fname: str, error: ErrorInfo | None, missing: dict) -> str:
     status = o.get("status")
     name = fname or call.function
+    if status == "timeout" and o.get("repeat"):
+        return (f"{name} was not called on this input: it already ran out of time on "
+                f"{o.get('timeouts', 2)} other inputs; this check scored 0.")
     if status == "timeout":
         when = "while loading the submission" if o.get("during_load") else "on this input"
         return (f"{name} did not return within {call.timeout:g} s {when}; it was stopped, "

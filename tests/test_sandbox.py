@@ -452,3 +452,14 @@ def test_translated_python2_keeps_integer_division(sandbox):
                      files=(SourceFile(path="q.py", text=src, origin="q.py", translated=True),))
     r = run(sandbox, sub, [softmax_call()])
     assert r.outcomes["softmax:x"].value.array.tolist() == [1.0, 3.5, 1000.0]
+
+
+def test_a_function_that_keeps_hanging_is_given_up_after_two_timeouts(sandbox):
+    src = "import numpy as np\ndef softmax(x):\n    while True:\n        pass\n"
+    calls = [softmax_call(f"softmax:{i}", timeout=0.5) for i in range(6)]
+    t0 = time.monotonic()
+    r = run(sandbox, module(src), calls)
+    assert time.monotonic() - t0 < 4  # two timeouts, not six
+    assert [r.outcomes[f"softmax:{i}"].status for i in range(6)] == ["timeout"] * 6
+    assert r.outcomes["softmax:5"].message == (
+        "softmax was not called on this input: it already ran out of time on 2 other inputs; this check scored 0.")
