@@ -88,9 +88,9 @@ MESSAGES = {
     "dos_close_std": [("cross_entropy/extreme", "error", "softmaxCostAndGradient " + TIMEOUT_2S)],
     "weird_array_protocol": [("softmax/stable-vector", "error", "softmax " + TIMEOUT_2S),
                              ("cross_entropy/typical", "error", "softmaxCostAndGradient " + TIMEOUT_2S)],
-    "weird_huge_return": [("softmax/vector", "fail", "softmax returned shape (100000000,); expected (5,)."),
+    "weird_huge_return": [("softmax/vector", "fail", "softmax returned shape (100000000,)"),
                           ("cross_entropy/large-vocab", "fail",
-                           "softmaxCostAndGradient returned 10000000 values; expected 3")],
+                           "softmaxCostAndGradient returned 10000000 values")],
     "weird_nan_inf": [(f"softmax/{c}", "fail", "nan or inf") for c in ("vector", "stable-large", "wide")]
                      + [("cross_entropy/small", "fail", "nan or inf"), ("grad_output/typical", "fail", "nan or inf")],
     "inflate_fake_frames": [("cross_entropy/extreme", "error", "died (killed (out of memory or a limit) (SIGKILL))")],
