@@ -1,0 +1,171 @@
+"""The `grader` command as users run it: files written, output, exit codes, messages."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from grader.cli import main
+
+CORRECT = textwrap.dedent("""
+    import numpy as np
+
+    def softmax(x):
+        x = np.asarray(x, dtype=float)
+        shifted = x - np.max(x, axis=-1, keepdims=True)
+        e = np.exp(shifted)
+        return e / np.sum(e, axis=-1, keepdims=True)
+
+    def softmaxCostAndGradient(predicted, target, outputVectors, dataset):
+        y_hat = softmax(outputVectors.dot(predicted))
+        cost = -np.log(y_hat[target])
+        delta = y_hat.copy()
+        delta[target] -= 1
+        gradPred = outputVectors.T.dot(delta)
+        grad = np.outer(delta, predicted)
+        return cost, gradPred, grad
+
+    if __name__ == "__main__":
+        print("running my own tests")
+        raise SystemExit("this must never run while grading")
+""")
+TRANSPOSED = CORRECT.replace("grad = np.outer(delta, predicted)", "grad = np.outer(predicted, delta)")
+HANGS = CORRECT.replace("def softmax(x):\n", "def softmax(x):\n    while True:\n        pass\n")
+
+
+def run(argv):
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture
+def batch(tmp_path: Path) -> Path:
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "alice.py").write_text(CORRECT)
+    (subs / "bob.py").write_text(TRANSPOSED)
+    (subs / "carol.py").write_text(HANGS)
+    (subs / "dave.py").write_text("def softmax(x) return x\n")  # a syntax error
+    with zipfile.ZipFile(subs / "erin.zip", "w") as z:
+        z.writestr("assignment1/q3_word2vec.py", CORRECT)
+    (subs / "frank.zip").write_bytes(b"PK\x03\x04 this is not a zip")
+    return subs
+
+
+def _results(out: Path) -> dict[str, dict]:
+    return {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/result.json")}
+
+
+def _q(result: dict) -> dict[str, tuple[float, float]]:
+    return {q["id"]: (q["score"], q["max_score"]) for q in result["questions"]}
+
+
+def test_grade_writes_every_contract_file(batch: Path, tmp_path: Path):
+    out = tmp_path / "results"
+    code, stdout, stderr = run(["grade", str(batch), "--out", str(out), "--jobs", "2"])
+    assert code == 0, stderr
+    results = _results(out)
+    assert set(results) == {"alice", "bob", "carol", "dave", "erin", "frank"}
+    for sid in results:
+        assert (out / sid / "report.html").is_file()
+    assert (out / "summary.html").is_file()
+    rows = list(csv.DictReader((out / "grades.csv").open()))
+    assert [r["id"] for r in rows] == sorted(results)
+    assert list(rows[0])[:4] == ["id", "score", "max_score", "status"]
+
+    alice = results["alice"]
+    assert alice["schema"] == "grader.result/1" and alice["status"] == "graded"
+    assert alice["score"] == alice["max_score"] > 0
+    assert [q["id"] for q in alice["questions"]] == ["softmax", "cross_entropy", "grad_pred", "grad_output"]
+    assert results["erin"]["score"] == alice["max_score"]  # nested zip, same code
+
+    bob = _q(results["bob"])
+    assert bob["grad_output"][0] < bob["grad_output"][1]
+    assert all(bob[q][0] == bob[q][1] for q in ("softmax", "cross_entropy", "grad_pred"))
+    transposed = [c for q in results["bob"]["questions"] for c in q["checks"] if c["status"] == "fail"]
+    assert transposed and all(c["mistake"] for c in transposed if c["visibility"] == "public")
+
+    carol = results["carol"]
+    sm = _q(carol)
+    assert sm["softmax"][0] == 0 and carol["status"] == "graded"
+    timeouts = [c for c in carol["questions"][0]["checks"] if c["status"] == "error"]
+    assert timeouts and "did not return within" in timeouts[0]["message"]
+
+    assert results["dave"]["status"] == "graded" and results["dave"]["score"] == 0
+    assert results["frank"]["status"] == "error"
+    assert "could not be read as a zip archive" in results["frank"]["errors"][0]
+
+    assert "graded 5, errors 1" in stderr
+    assert len(stdout.strip().splitlines()) == 6
+
+
+def test_grade_json_streams_one_result_per_line(batch: Path, tmp_path: Path):
+    code, stdout, _ = run(["grade", str(batch), "--out", str(tmp_path / "r"), "--json", "--jobs", "1"])
+    assert code == 0
+    lines = [json.loads(line) for line in stdout.splitlines()]
+    assert sorted(d["submission"] for d in lines) == ["alice", "bob", "carol", "dave", "erin", "frank"]
+    assert all(d["schema"] == "grader.result/1" for d in lines)
+
+
+def test_check_exit_codes_and_text(tmp_path: Path):
+    good, bad = tmp_path / "good.py", tmp_path / "bad.py"
+    good.write_text(CORRECT)
+    bad.write_text(TRANSPOSED)
+    code, out, _ = run(["check", str(good), "--no-color"])
+    assert code == 0, out
+    assert "not your final grade" in out
+    code, out, _ = run(["check", str(bad), "--no-color", "--html", str(tmp_path / "r.html")])
+    assert code == 1
+    assert "grad_output" in out and "transpose" in out.lower()
+    html = (tmp_path / "r.html").read_text()
+    assert "<script" not in html.split("</head>")[1]
+    code, out, _ = run(["check", str(good), "--json"])
+    doc = json.loads(out)
+    assert code == 0 and doc["score"] == doc["max_score"]
+    assert all(c["visibility"] == "public" for q in doc["questions"] for c in q["checks"])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["grade", "nowhere", "--out", "x"], "error: SUBMISSIONS 'nowhere' does not exist\n"),
+    (["check", "nowhere.py"], "error: PATH 'nowhere.py' does not exist\n"),
+    (["grade"], "error: the following arguments are required: SUBMISSIONS, --out (see 'grader grade --help')\n"),
+    (["frobnicate"], "error: argument COMMAND: invalid choice: 'frobnicate' (choose from 'grade', 'check', "
+                     "'gradescope', 'kit', 'gradescope-bundle', 'export') (see 'grader --help')\n"),
+])
+def test_bad_arguments_exit_2_with_a_message(argv, message, tmp_path: Path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(argv)
+    assert code == 2
+    assert err == message
+
+
+def test_bad_rubric_exits_2(tmp_path: Path):
+    (tmp_path / "a.py").write_text(CORRECT)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("this is = = not toml")
+    code, _, err = run(["check", str(tmp_path / "a.py"), "--rubric", str(bad)])
+    assert code == 2 and err.startswith(f"error: rubric {bad}")
+
+
+def test_export_canvas_needs_results(tmp_path: Path):
+    code, _, err = run(["export", "canvas", str(tmp_path), "--out", str(tmp_path / "c.csv")])
+    assert code == 2 and "holds no result.json" in err
+
+
+def test_the_console_script_runs_from_any_directory(tmp_path: Path):
+    (tmp_path / "mine.py").write_text(CORRECT)
+    exe = Path(sys.executable).with_name("grader")
+    r = subprocess.run([str(exe), "check", "mine.py", "--no-color"], cwd=tmp_path, capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "softmax" in r.stdout
