@@ -431,6 +431,7 @@ def _what(expected):
 
 
 def _article(name):
+    """Return "a list", "an int"."""
     return ("an " if name[:1].lower() in "aeiou" else "a ") + name
 
 
@@ -619,21 +620,25 @@ def run_check(harness, check):
 
 
 def pytest_addoption(parser):
+    """Add ``--submission=PATH``."""
     parser.addoption("--submission", default=None, metavar="PATH",
                      help="your code: a .py file, a notebook or a folder (default: $%s, else this kit's folder)" % ENV)
 
 
 def pytest_configure(config):
+    """Start without a harness: the student's code is loaded by the first check."""
     config._w2v_harness = None
 
 
 def _harness(config):
+    """Return the session's Harness, creating it on first use."""
     if config._w2v_harness is None:
         config._w2v_harness = Harness(config)
     return config._w2v_harness
 
 
 def pytest_report_header(config):
+    """Say which rubric, which code, and that these checks are not the final grade."""
     r = SPEC["rubric"]
     lines = ["%s (rubric %s, version %s): %d public checks" % (r["title"], r["name"], r["version"],
                                                                len(SPEC["checks"]))]
@@ -648,6 +653,7 @@ def pytest_report_header(config):
 
 
 def pytest_generate_tests(metafunc):
+    """Make one test per public check, named by the check's id."""
     if "check" in metafunc.fixturenames:
         metafunc.parametrize("check", SPEC["checks"], ids=[c["id"] for c in SPEC["checks"]])
 
@@ -672,6 +678,7 @@ def judge(harness):
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    """Sum up the public checks passed and their points; say again that this is not the final grade."""
     h = config._w2v_harness
     tr = terminalreporter
     tr.section("public checks of the word2vec kit")
