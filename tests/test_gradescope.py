@@ -178,7 +178,7 @@ def test_wrong_submission_shows_public_failures(source: Path, tmp_path: Path):
     assert set(failed) == {"grad_output/small", "grad_output/typical", "grad_output/large-vocab",
                            "grad_output/extreme", "grad_output/hidden"}
     assert doc["score"] == 20 - 5
-    assert "The returned 'grad' has shape (3, 5); expected (5, 3)." in failed["grad_output/small"]["output"]
+    assert "The returned 'grad' has shape (3, 5), expected (5, 3)." in failed["grad_output/small"]["output"]
     assert failed["grad_output/hidden"]["visibility"] == "after_published"
 
 

@@ -237,7 +237,7 @@ def test_check_kit_passes_a_correct_submission(kit: Path):
 def test_check_kit_fails_a_wrong_submission_with_the_mismatch(kit: Path, tmp_path: Path):
     code, out, _ = run(["check", "--kit", str(kit), str(EXAMPLES / "mistake_transposed_grad.py"), "--no-color"])
     assert code == 1
-    assert "grad_output/small: fail (0 / 1)\nThe returned 'grad' has shape (3, 5); expected (5, 3)." in out
+    assert "grad_output/small: fail (0 / 1)\nThe returned 'grad' has shape (3, 5), expected (5, 3)." in out
     assert "Likely mistake: grad is transposed" in out
     assert NOT_FINAL in out
 
@@ -302,7 +302,7 @@ def test_pytest_in_the_kit_fails_a_wrong_submission_with_the_mismatch(kit: Path,
     assert r.returncode == 1
     assert "4 failed, 19 passed" in r.stdout
     assert ("grad_output/small: fail (0 / 1), on |V| = 5, d = 3\n"
-            "The returned 'grad' has shape (3, 5); expected (5, 3).\n"
+            "The returned 'grad' has shape (3, 5), expected (5, 3).\n"
             "Likely mistake: grad is transposed") in r.stdout
     assert "19 of 23 public checks passed: 12 / 16 points of the public checks." in r.stdout
 

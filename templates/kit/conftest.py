@@ -456,15 +456,15 @@ def compare_close(value, expected, rtol, atol, shape_mode, subject="Your functio
     e = np.asarray(expected, dtype=np.float64)
     verb = "returned" if returned else "is"
     if value is None:
-        return ["%s %s None; expected %s." % (subject, verb, _what(e))]
+        return ["%s %s None, expected %s." % (subject, verb, _what(e))]
     try:
         a = np.asarray(value)
     except Exception:  # noqa: BLE001 - a value numpy cannot take
         a = None
     if a is None or a.dtype.kind not in "biuf":
-        return ["%s %s %s; expected %s." % (subject, verb, _article(type(value).__name__), _what(e))]
+        return ["%s %s %s, expected %s." % (subject, verb, _article(type(value).__name__), _what(e))]
     if not _shape_ok(a.shape, e.shape, shape_mode):
-        return ["%s %s shape %s; expected %s." % (subject, "returned" if returned else "has", tuple(a.shape),
+        return ["%s %s shape %s, expected %s." % (subject, "returned" if returned else "has", tuple(a.shape),
                                                  tuple(e.shape))]
     g = a.astype(np.float64).reshape(e.shape)
     allowed = atol + rtol * np.abs(e)
