@@ -455,7 +455,8 @@ def _readme(rubric: Rubric, checks: list[CheckSpec], public_cases: list[str], ca
             how = f"rtol={c.tolerance.rtol:g}, atol={c.tolerance.atol:g}, shape {c.shape}"
         else:
             how = "inputs unchanged"
-        rows.append(f"| `{c.id}` | {what} | {cases[c.case].spec.description or c.case} | {how} | {c.points:g} |")
+        cells = [f"`{c.id}`", what, cases[c.case].spec.description or c.case, how, f"{c.points:g}"]
+        rows.append("| " + " | ".join(x.replace("|", "\\|") for x in cells) + " |")
     fns = []
     for role in rubric.functions:
         if role in public_roles(rubric):

@@ -97,7 +97,8 @@ def test_kit_layout(kit: Path):
     readme = (kit / "README.md").read_text()
     assert "Passing the public checks is not your final grade" in readme
     assert "pytest --submission=PATH" in readme and "W2V_SUBMISSION" in readme
-    assert "`softmax/stable-large`" in readme
+    assert "| `softmax/stable-large` | the returned value | scores near +1000" in readme
+    assert "| `cross_entropy/small` | `cost` | \\|V\\| = 5, d = 3 | rtol=1e-05, atol=1e-06, shape squeeze | 0.5 |" in readme
 
 
 def test_kit_arrays_load_without_pickle(kit: Path):
