@@ -100,7 +100,7 @@ class Submission:
 class Tolerance:
     """|got - expected| <= atol + rtol * |expected|  (numpy.isclose's rule; expected is the reference).
 
-    >>> Tolerance(rtol=1e-5, atol=1e-8).allowed(np.array([0.0, 2.0])).tolist()
+    >>> Tolerance(rtol=1e-5, atol=1e-8).allowed(np.array([0.0, 2.0])).round(12).tolist()
     [1e-08, 2.001e-05]
     """
 
