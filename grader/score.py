@@ -21,6 +21,32 @@ def _round(x: float) -> float:
     return round(float(x) + 0.0, 6)
 
 
+#: Id of the question that scores self-consistency, when the rubric asks for it.
+CONSISTENCY_QUESTION = "consistency"
+
+
+def _consistency_question(rubric: Rubric, found: Sequence[Consistency]) -> QuestionResult | None:
+    """Score self-consistency as a question of its own when ``settings.consistency_points`` is on.
+
+    The ``[consistency]`` table's ``points`` are shared equally by its (case, gradient)
+    pairs: "consistent" earns its share, "inconsistent" fails, "error" is an error.
+    """
+    points = float(rubric.consistency.get("points", 0.0)) if rubric.consistency else 0.0
+    if not rubric.settings.consistency_points or points <= 0 or not found:
+        return None
+    share = points / len(found)
+    checks = []
+    for c in found:
+        status = {"consistent": "pass", "inconsistent": "fail"}.get(c.status, "error")
+        checks.append(CheckResult(
+            id=f"{CONSISTENCY_QUESTION}/{c.case}-{c.wrt}", question=CONSISTENCY_QUESTION, status=status,
+            score=_round(share if status == "pass" else 0.0), max_score=_round(share),
+            message=c.message or c.status, case=c.case))
+    return QuestionResult(id=CONSISTENCY_QUESTION, title="Your gradients match your own cost",
+                          score=_round(sum(c.score for c in checks)), max_score=_round(points),
+                          checks=tuple(checks))
+
+
 def score(rubric: Rubric, submission: Submission, run: RunReport | None, results: Iterable[CheckResult], *,
           consistency: Sequence[Consistency] = (), public_only: bool = False) -> SubmissionResult:
     """Build the SubmissionResult: a question's score is the sum of its checks', the submission's of its questions'.
@@ -51,6 +77,9 @@ def score(rubric: Rubric, submission: Submission, run: RunReport | None, results
             score=_round(sum(c.score for c in checks)),
             max_score=_round(sum(c.max_score for c in checks)),
             checks=checks))
+    scored = _consistency_question(rubric, consistency)
+    if scored is not None:
+        questions.append(scored)
     total = _round(sum(q.score for q in questions))
     max_total = _round(sum(q.max_score for q in questions))
     errors = []
