@@ -36,6 +36,8 @@ import time
 _PREFIX = struct.Struct(">IQ")
 #: Largest JSON header accepted, in bytes.
 MAX_HEADER = 4 << 20
+#: Deepest nesting of lists and objects accepted in a frame.
+MAX_DEPTH = 16
 #: Dtypes an array may have on the wire: bool, signed/unsigned ints, floats.
 _DTYPE_RE = re.compile(r"^[<>|=]?(b1|[iu][1248]|f(2|4|8|16))$")
 
@@ -98,8 +100,8 @@ class FrameReader:
             del self.buf[:total]
             try:
                 header = json.loads(raw[_PREFIX.size : _PREFIX.size + hlen])
-            except ValueError as e:
-                raise ProtocolError(f"frame header is not JSON: {e}") from None
+            except (ValueError, RecursionError) as e:
+                raise ProtocolError(f"frame header is not JSON: {type(e).__name__}") from None
             if not isinstance(header, dict):
                 raise ProtocolError("frame header is not an object")
             lens = header.pop("$blobs", [])
@@ -119,7 +121,9 @@ def unpack(header, blobs: list[bytes], *, max_elems: int | None = None):
     Arrays are rebuilt with ``np.frombuffer`` from raw bytes after checking the dtype
     against a whitelist and the byte count against the shape: no object, no pickle.
     """
-    def walk(o):
+    def walk(o, depth=0):
+        if depth > MAX_DEPTH:
+            raise ProtocolError(f"frame nested deeper than {MAX_DEPTH} levels")
         if isinstance(o, dict):
             if "$a" in o:
                 return _array(o)
@@ -132,9 +136,9 @@ def unpack(header, blobs: list[bytes], *, max_elems: int | None = None):
                 if o["$f"] not in ("nan", "inf", "-inf"):
                     raise ProtocolError("bad float")
                 return float(o["$f"])
-            return {k: walk(v) for k, v in o.items()}
+            return {k: walk(v, depth + 1) for k, v in o.items()}
         if isinstance(o, list):
-            return [walk(v) for v in o]
+            return [walk(v, depth + 1) for v in o]
         return o
 
     def _array(o):
@@ -175,11 +179,43 @@ def _write_all(fd: int, data: bytes) -> None:
 
 #: Calls of one function that may time out before its remaining calls are given up.
 MAX_TIMEOUTS = 2
+#: Seconds between two measurements of the student's processes' total resident memory.
+MEMORY_POLL = 0.1
+
+
+def read_frame(fd: int, max_bytes: int):
+    """Read exactly one frame from ``fd`` (never a byte more); return (header, blobs) or None at EOF."""
+
+    def exactly(n: int) -> bytes | None:
+        buf = bytearray()
+        while len(buf) < n:
+            chunk = os.read(fd, min(n - len(buf), 1 << 20))
+            if not chunk:
+                return None
+            buf += chunk
+        return bytes(buf)
+
+    prefix = exactly(_PREFIX.size)
+    if prefix is None:
+        return None
+    hlen, blen = _PREFIX.unpack(prefix)
+    if hlen > MAX_HEADER or hlen + blen > max_bytes:
+        raise ProtocolError(f"frame of {hlen + blen} bytes exceeds the limit of {max_bytes}")
+    rest = exactly(hlen + blen)
+    if rest is None:
+        return None
+    frames = FrameReader(max_bytes).feed(prefix + rest)
+    return frames[0][0], frames[0][1]
 
 
 def main() -> None:
-    """Serve requests on stdin/stdout until stdin closes (the zygote's main loop)."""
-    inp, out = 0, 1
+    """Serve the grader on stdin/stdout until stdin closes (the zygote's main loop).
+
+    The zygote reads only small control frames.  Each submission's request is read by
+    a *leader* forked for it, which grades it and exits: no submission's code, inputs
+    or stand-ins ever enter the zygote's memory, so nothing of one submission can be
+    found in the memory of the next one's children.
+    """
     # Our own output must never mix with frames: frames go to a private duplicate of fd 1,
     # and fd 1/2 point at stderr (which the grader reads with a bound).
     out = os.dup(1)
@@ -187,34 +223,50 @@ def main() -> None:
     _set_pdeathsig()
     _set_subreaper()
     _set_dumpable(False)
-    reader = FrameReader(64 << 20)
-    config = None
+    config: dict = {}
     while True:
-        frames = []
-        while not frames:
-            chunk = os.read(inp, 1 << 20)
-            if not chunk:
-                return
-            frames = reader.feed(chunk)
-        for header, blobs, _raw in frames:
-            req = unpack(header, blobs)
-            op = req.get("op")
-            if op == "config":
-                config = req
-                for p in reversed(req.get("sys_path", [])):
-                    if p not in sys.path:
-                        sys.path.insert(0, p)
-                import numpy  # noqa: F401  (warm: every child inherits it)
+        frame = read_frame(0, 1 << 20)
+        if frame is None:
+            return
+        req = unpack(*frame)
+        op = req.get("op")
+        if op == "config":
+            config = req
+            config["pidns"] = os.getpid() <= 3
+            for p in reversed(req.get("sys_path", [])):
+                if p not in sys.path:
+                    sys.path.insert(0, p)
+            import numpy  # noqa: F401  (warm: every child inherits it)
 
-                _preload()
+            _preload()
+            _write_all(out, pack({"ev": "ready", "pid": os.getpid(), "numpy": numpy.__version__}))
+        elif op == "next":
+            pid = os.fork()
+            if pid == 0:  # the leader of one submission
+                code = 0
+                try:
+                    _set_subreaper()
+                    request = read_frame(0, int(req.get("max_request", 256 << 20)))
+                    if request is not None:
+                        Zygote(config, unpack(*request), out).run()
+                except BaseException:  # noqa: BLE001 - say it where the grader sees it, then go
+                    import traceback
 
-                _write_all(out, pack({"ev": "ready", "pid": os.getpid(), "numpy": numpy.__version__}))
-            elif op == "run":
-                Zygote(config or {}, req, out).run()
-            elif op == "ping":
-                _write_all(out, pack({"ev": "pong"}))
-            else:
-                _write_all(out, pack({"ev": "error", "message": f"unknown op {op!r}"}))
+                    try:
+                        os.write(2, traceback.format_exc().encode()[-4000:])
+                    except OSError:
+                        pass
+                    code = 70
+                os._exit(code)
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+            _kill_leftovers(config.get("uid"), in_ns=config.get("pidns", False))
+        elif op == "ping":
+            _write_all(out, pack({"ev": "pong"}))
+        else:
+            _write_all(out, pack({"ev": "error", "message": f"unknown op {op!r}"}))
 
 
 def _preload() -> None:
@@ -240,7 +292,7 @@ class Zygote:
         self.cap = int(self.settings.get("max_output_kb", 64)) * 1024
         self.kept_output = 0
         self.dropped_output = 0
-        self.skip: list[list] = []  # [module, unit index] abandoned by a killed child
+        self.skip: list[list] = [list(u) for u in req.get("skip", []) if isinstance(u, list)]  # [module, unit] abandoned
         self.timeouts: dict[str, int] = {}  # function role -> calls that timed out
 
     def send(self, obj) -> None:
@@ -323,13 +375,28 @@ class Zygote:
         ended_cleanly = False
         why = None  # "timeout" or "protocol"
         status = None
+        started: set = set()
+        mem_limit = int(settings.get("memory_mb", 1024)) << 20
+        uid, in_ns = self.config.get("uid"), self.config.get("pidns", False)
+        watch_memory = uid is not None or in_ns
+        next_poll = time.monotonic() + MEMORY_POLL
         while fds:
             now = time.monotonic()
-            timeout = max(0.0, min(call_deadline, deadline) - now)
-            ready, _, _ = select.select(fds, [], [], timeout)
-            if not ready:
+            limit = min(call_deadline, deadline)
+            if now >= limit:
                 why = "timeout"
                 break
+            if watch_memory and now >= next_poll:
+                # rlimits bound each process; this bounds them all together (threads, forks).
+                next_poll = now + MEMORY_POLL
+                used = _rss_bytes(uid, in_ns)
+                if used > mem_limit:
+                    why, status = "memory", f"{used >> 20} MiB"
+                    break
+            timeout = max(0.0, min(limit, next_poll if watch_memory else limit) - now)
+            ready, _, _ = select.select(fds, [], [], timeout)
+            if not ready:
+                continue
             if ofd_r in ready:
                 data = _read_some(ofd_r)
                 if not data:
@@ -354,7 +421,7 @@ class Zygote:
                     ev = header.get("ev")
                     if ev == "unit":
                         last_unit = [header.get("module"), header.get("i")]
-                    elif ev == "loaded":
+                    elif ev == "loaded" and not loaded:
                         loaded = True
                         call_deadline = deadline
                         self._flush_output(out_buf, None)
@@ -362,7 +429,8 @@ class Zygote:
                             _write_all(self.out, raw)
                     elif ev == "start":
                         cid = header.get("call")
-                        if cid in by_id and cid not in done_ids:
+                        if cid in by_id and cid not in done_ids and cid not in started:
+                            started.add(cid)  # one start per call: its clock is never reset
                             current = by_id[cid]
                             call_deadline = time.monotonic() + float(current.get("timeout", 2.0))
                     elif ev == "outcome":
@@ -378,7 +446,7 @@ class Zygote:
             if ended_cleanly:
                 break
         # The child is done, dead, or late: kill it and everything it started.
-        exit_desc = _kill_and_reap(pid, self.config.get("uid"))
+        exit_desc = _kill_and_reap(pid, self.config.get("uid"), self.config.get("pidns", False))
         for fd in (rfd, ofd_r):
             if fd in fds:
                 # Drain what is already there (bounded), then close.
@@ -427,6 +495,9 @@ class Zygote:
     def _death(self, call: dict, why, exit_desc, status, *, during_load: bool) -> dict:
         if why == "timeout":
             kind = "timeout"
+        elif why == "memory":
+            kind = "crashed"
+            exit_desc = {"memory": status}
         elif why == "protocol":
             kind = "rejected"
         elif exit_desc.get("code") is not None:
@@ -449,7 +520,7 @@ def _read_some(fd: int) -> bytes:
         return b""
 
 
-def _kill_and_reap(pid: int, uid=None) -> dict:
+def _kill_and_reap(pid: int, uid=None, in_ns: bool = False) -> dict:
     """Kill the child and every process left behind; return how the child ended."""
     desc: dict = {}
     try:
@@ -464,7 +535,7 @@ def _kill_and_reap(pid: int, uid=None) -> dict:
             desc = {"code": os.WEXITSTATUS(st)}
     except ChildProcessError:
         pass
-    _kill_leftovers(uid)
+    _kill_leftovers(uid, in_ns)
     return desc
 
 
@@ -486,16 +557,15 @@ def _kill_uid(uid: int) -> None:
         pass
 
 
-def _kill_leftovers(uid=None) -> None:
+def _kill_leftovers(uid=None, in_ns: bool = False) -> None:
     """Kill every process the student's code left: daemons, fork bombs, orphans.
 
     With a per-slot uid, everything of that uid dies in one ``kill(-1)``.  Inside a
-    PID namespace we also see only the sandbox, so everything that is not us or init
-    goes.  Otherwise we are a child subreaper: orphans of the student's processes are
-    re-parented to us and found as our children.
+    PID namespace we see only the sandbox, so everything that is not us, our parent
+    (the zygote) or init goes.  Otherwise we are a child subreaper: orphans of the
+    student's processes are re-parented to us and found as our children.
     """
-    me = os.getpid()
-    in_ns = me <= 3 and os.path.exists("/proc/1")
+    me, parent = os.getpid(), os.getppid()
     deadline = time.monotonic() + 5.0
     while True:
         if uid is not None:
@@ -505,7 +575,7 @@ def _kill_leftovers(uid=None) -> None:
             if not name.isdigit():
                 continue
             p = int(name)
-            if p in (me, 1):
+            if p in (me, 1) or (in_ns and p == parent):
                 continue
             if in_ns:
                 victims.append(p)
@@ -538,6 +608,29 @@ def _kill_leftovers(uid=None) -> None:
             return
         if not reaped:
             time.sleep(0.002)
+
+
+def _rss_bytes(uid, in_ns: bool) -> int:
+    """Resident memory of the student's processes: those of ``uid``, or every sandbox process but ours."""
+    me, parent = os.getpid(), os.getppid()
+    total = 0
+    page = os.sysconf("SC_PAGE_SIZE")
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        p = int(name)
+        if p in (me, parent, 1):
+            continue
+        try:
+            if uid is not None and os.stat(f"/proc/{p}").st_uid != uid:
+                continue
+            if uid is None and not in_ns:
+                continue
+            with open(f"/proc/{p}/statm", "rb") as f:
+                total += int(f.read().split()[1]) * page
+        except (OSError, ValueError, IndexError):
+            continue
+    return total
 
 
 _scratch_counter = [0]
@@ -663,11 +756,12 @@ def _limit(settings: dict, req: dict, uid) -> None:
     import resource
 
     def setlim(which, soft):
+        # Hard = soft: the student's code must not raise its own limits again.
         try:
             hard = resource.getrlimit(which)[1]
             if hard != resource.RLIM_INFINITY:
                 soft = min(soft, hard)
-            resource.setrlimit(which, (soft, soft if hard == resource.RLIM_INFINITY else hard))
+            resource.setrlimit(which, (soft, soft))
         except (ValueError, OSError):
             pass
 

@@ -7,7 +7,7 @@ import os
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
@@ -159,6 +159,22 @@ def batch_size(path: str | os.PathLike[str]) -> int | None:
     return len(users) + others
 
 
+def grade_safely(sub: Submission, job: Job, sb: Sandbox) -> SubmissionResult:
+    """Grade one submission; a failure of the grader itself costs that submission only.
+
+    The sandbox never raises for a student's fault, so an exception here is a grader
+    bug (or an attack it did not foresee): the submission gets status "error" saying so,
+    and the batch goes on.  The sandbox is restarted, as it may be in a bad state.
+    """
+    try:
+        return grade(sub, job, sb)
+    except Exception as e:  # noqa: BLE001
+        sb.close()
+        failed = replace(sub, error=f"the grader failed on this submission ({type(e).__name__}: {str(e)[:200]}); "
+                                    "this is a bug in grader: please report it")
+        return grade(failed, job, None)
+
+
 def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs: int = 1,
                 isolation: str = "auto", hide: Iterable[str] = (),
                 on_result: Callable[[SubmissionResult], None] | None = None,
@@ -236,7 +252,7 @@ def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs:
                     sub = next_submission()
                     if sub is None:
                         return
-                    result = grade(sub, job, sb)
+                    result = grade_safely(sub, job, sb)
                     write_result(out, result, rubric_title=job.rubric.title)
                     if gradebook is not None:
                         gradebook.record(sub, result)

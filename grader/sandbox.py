@@ -69,6 +69,8 @@ START_TIMEOUT = 30.0
 GRACE = 5.0
 #: Largest frame accepted from the sandbox, in bytes.
 MAX_FRAME = 64 << 20
+#: Largest request sent to the sandbox, in bytes (a submission's sources and the call inputs).
+MAX_REQUEST = 256 << 20
 _WORKER = Path(_worker.__file__).resolve()
 _INSIDE_WORKER = "/sandbox/worker.py"
 
@@ -495,42 +497,51 @@ class Sandbox:
 
     def run(self, submission: Submission, calls: Sequence[Call], *, functions: Mapping[str, Any],
             starter: Sequence[StarterModule] = (), settings: Settings = Settings()) -> RunReport:
-        """Load ``submission`` in a fresh child and make ``calls``; never raises for the student's faults."""
+        """Load ``submission`` in fresh children and make ``calls``; never raises for the student's faults.
+
+        Calls are sent in groups, one group per set of withheld stand-ins, each group
+        in a request of its own that holds only the stand-ins it may see: a withheld
+        stand-in is never in the memory of the process that answers its role.
+        """
         t0 = time.monotonic()
-        calls = sorted(calls, key=lambda c: tuple(c.withhold))  # one child per withheld set
-        budget = float(settings.load_timeout) + sum(c.timeout for c in calls) + 2.0
-        request = {
-            "op": "run",
-            "files": _files(submission),
-            "starter": [{"module": s.module, "path": s.path, "data": s.text.encode(), "provides": list(s.provides)}
-                        for s in starter],
-            "functions": {role: _function_dict(f) for role, f in functions.items()},
-            "calls": [_call_dict(c) for c in calls],
-            "settings": _settings_dict(settings),
-            "budget": budget,
-            "max_frame": MAX_FRAME,
-        }
+        groups: dict[tuple[str, ...], list[Call]] = {}
+        for c in calls:
+            groups.setdefault(tuple(c.withhold), []).append(c)
         ev = _Events(outcomes={}, output={}, load_failures=[])
         by_id = {c.id: c for c in calls}
+        for withhold, group in groups.items():
+            if ev.error:
+                break
+            request = {
+                "op": "run",
+                "files": _files(submission),
+                "starter": [{"module": s.module, "path": s.path, "data": s.text.encode(), "provides": list(s.provides)}
+                            for s in starter if s.module not in withhold],
+                "withheld": list(withhold),
+                "functions": {role: _function_dict(f) for role, f in functions.items()},
+                "calls": [_call_dict(c) for c in group],
+                "settings": _settings_dict(settings),
+                "budget": float(settings.load_timeout) + sum(c.timeout for c in group) + 2.0,
+                "max_frame": MAX_FRAME,
+                "skip": [lf["unit"] for lf in ev.load_failures if isinstance(lf.get("unit"), list)],
+            }
+            self._run_group(request, by_id, ev)
+        try:
+            return _report(ev, calls, self.level, time.monotonic() - t0)
+        except Exception as e:  # noqa: BLE001 - whatever a child sent, the grader goes on
+            ev.outcomes.clear()
+            ev.load = None
+            ev.error = f"what this submission sent back could not be read ({type(e).__name__})"
+            return _report(ev, calls, self.level, time.monotonic() - t0)
+
+    def _run_group(self, request: dict, by_id: Mapping[str, Call], ev: _Events) -> None:
+        """Send one request to a fresh leader and collect its events into ``ev``."""
 
         def on_event(header: dict, blobs: list[bytes]) -> None:
-            kind = header.get("ev")
-            if kind == "loaded" and ev.load is None:
-                ev.load = _safe_unpack(header, blobs, None) or {}
-            elif kind == "outcome":
-                cid = header.get("call")
-                if cid in by_id and cid not in ev.outcomes:
-                    c = by_id[cid]
-                    decoded = _safe_unpack(header, blobs, c.max_elems)
-                    ev.outcomes[cid] = decoded if decoded is not None else {
-                        "status": "rejected", "detail": "the values sent back were not plain numeric arrays within the size limit"}
-            elif kind == "output":
-                key = header.get("call")
-                text = header.get("text", "")
-                if isinstance(text, str):
-                    ev.output.setdefault(key if key in by_id else None, []).append(text)
-            elif kind == "load_failure":
-                ev.load_failures.append(header)
+            try:
+                _collect(header, blobs, by_id, ev)
+            except Exception:  # noqa: BLE001 - a forged frame is dropped, never fatal
+                pass
 
         for attempt in (1, 2):
             try:
@@ -540,30 +551,60 @@ class Sandbox:
                     self.wait_ready()
             except IsolationError as e:
                 ev.error = str(e)
-                break
+                return
             try:
+                self._send({"op": "next", "max_request": MAX_REQUEST})
                 self._send(request)
             except (BrokenPipeError, OSError):
                 self.close()
                 if attempt == 2:
                     ev.error = "the sandbox stopped before it could take the submission"
                 continue
-            done = self._read_until(lambda h: h.get("ev") == "done", time.monotonic() + budget + GRACE, on_event)
+            deadline = time.monotonic() + float(request["budget"]) + GRACE
+            done = self._read_until(lambda h: h.get("ev") == "done", deadline, on_event)
             if done is None:
-                # The zygote died, hung or spoke out of turn: it is not trusted again.
+                # The leader or the zygote died, hung or spoke out of turn: not trusted again.
                 tail = self._log_tail()
                 self.close()
                 ev.error = "the sandbox stopped unexpectedly" + (f" ({tail.splitlines()[-1][:200]})" if tail else "")
             else:
                 ev.done = done
-            break
-        return _report(ev, calls, self.level, time.monotonic() - t0)
+            return
+
+
+def _collect(header: dict, blobs: list[bytes], by_id: Mapping[str, Call], ev: _Events) -> None:
+    """File one event of a leader into ``ev`` (first answer per call wins; malformed ones are dropped)."""
+    kind = header.get("ev")
+    if kind == "loaded":
+        load = _safe_unpack(header, blobs, 0)
+        load = load if isinstance(load, dict) and isinstance(load.get("load"), dict) else {"load": {}}
+        if ev.load is None:  # the first group's load report is the submission's ...
+            ev.load = load
+        else:  # ... and later groups add the functions they found
+            found, more = ev.load["load"].setdefault("functions", {}), load["load"].get("functions")
+            if isinstance(found, dict) and isinstance(more, dict):
+                for role, where in more.items():
+                    found.setdefault(role, where)
+    elif kind == "outcome":
+        cid = header.get("call")
+        if isinstance(cid, str) and cid in by_id and cid not in ev.outcomes:
+            decoded = _safe_unpack(header, blobs, by_id[cid].max_elems)
+            ev.outcomes[cid] = decoded if isinstance(decoded, dict) else {
+                "status": "rejected",
+                "detail": "the values sent back were not plain numeric arrays within the size limit"}
+    elif kind == "output":
+        key = header.get("call")
+        text = header.get("text", "")
+        if isinstance(text, str):
+            ev.output.setdefault(key if isinstance(key, str) and key in by_id else None, []).append(text)
+    elif kind == "load_failure":
+        ev.load_failures.append(header)
 
 
 def _safe_unpack(header: dict, blobs: list[bytes], max_elems: int | None):
     try:
         return _worker.unpack(header, blobs, max_elems=max_elems)
-    except (_worker.ProtocolError, ValueError, TypeError):
+    except Exception:  # noqa: BLE001 - ProtocolError, RecursionError, anything a forged frame causes
         return None
 
 
@@ -646,8 +687,15 @@ def _error(d: Any) -> ErrorInfo | None:
                      frames=tuple(frames), traceback=str(d.get("traceback", ""))[:8000])
 
 
+def _strs(x: Any, n: int = 50) -> list[str]:
+    """The strings of a list a child sent (anything else is dropped), capped."""
+    return [str(v)[:200] for v in x[:n] if isinstance(v, str)] if isinstance(x, list) else []
+
+
 def _describe_exit(exit_: Any) -> str:
     if isinstance(exit_, dict):
+        if isinstance(exit_.get("memory"), str):
+            return f"its processes used {exit_['memory'][:40]} together, more than the memory limit"
         if isinstance(exit_.get("signal"), int):
             sig = exit_["signal"]
             name = _SIGNALS.get(sig, f"signal {sig}")
@@ -681,9 +729,9 @@ def _message(call: Call, o: dict, fname: str, error: ErrorInfo | None, missing: 
     if status == "skipped":
         return "not run: the submission's total time budget ran out."
     if status == "missing":
-        names = missing.get("names") or [call.function]
-        searched = missing.get("searched") or []
-        cands = [c for c in missing.get("candidates") or [] if isinstance(c, str)]
+        names = [n for n in _strs(missing.get("names")) if n] or [call.function]
+        searched = _strs(missing.get("searched"))
+        cands = _strs(missing.get("candidates"))
         where = ", ".join(searched) if searched else "the submission (no Python file was found)"
         msg = f"{where} define{'s' if len(searched) == 1 else ''} no function {names[0]!r}"
         if len(names) > 1:
@@ -701,10 +749,10 @@ def _message(call: Call, o: dict, fname: str, error: ErrorInfo | None, missing: 
             close = [low[n.lower()] for n in names if n.lower() in low]
         if close:
             msg += f" Did you mean {close[0]!r}?"
-        imports = missing.get("import_errors") or {}
-        if imports:
+        imports = missing.get("import_errors")
+        if isinstance(imports, dict) and imports:
             first = next(iter(imports.items()))
-            msg += f" (importing {first[0]!r} failed: {str(first[1])[:200]})"
+            msg += f" (importing {str(first[0])[:100]!r} failed: {str(first[1])[:200]})"
         return msg
     if status == "raised" and error is not None:
         loc = ""
@@ -740,7 +788,8 @@ def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float) -> R
     notes = [str(n)[:500] for n in load.get("notes", [])[:50]] if isinstance(load.get("notes"), list) else []
     for lf in ev.load_failures:
         unit = lf.get("unit")
-        why = "ran out of time" if lf.get("why") == "timeout" else f"died ({_describe_exit(lf.get('exit'))})"
+        why = {"timeout": "ran out of time", "memory": "ran out of memory"}.get(
+            lf.get("why"), f"died ({_describe_exit(lf.get('exit'))})")
         if isinstance(unit, list) and len(unit) == 2:
             notes.append(f"loading {why} in top-level code of {str(unit[0])[:100]!r} (unit {unit[1]}); "
                          "that code was skipped in a fresh process and the rest was graded")

@@ -62,6 +62,8 @@ SUBPROCESS_SUBSET = ("honest_cs224d", "honest_folder", BASELINE, "damage_kill_gr
                      "inflate_find_reference", "inflate_harness_patch")
 
 TIMEOUT_2S = "did not return within 2 s on this input; it was stopped, this check scored 0 and the other checks still ran."
+#: The zygote's watch on the total memory of a submission's processes.
+OVER_MEMORY = "died (its processes used "
 #: Attacks aimed at one check: (check id, status, text the message must contain, or a tuple of such texts).
 MESSAGES = {
     "dos_loop_ignores_sigterm": [("softmax/vector", "error", "softmax " + TIMEOUT_2S)],
@@ -69,9 +71,10 @@ MESSAGES = {
         ("softmax/vector", "error", "softmax ran out of memory (dos_memory_bomb.py, line"),
         # It keeps allocating after each MemoryError: stopped by its timeout, or by a MemoryError in its handler.
         ("cross_entropy/extreme", "error", ("softmaxCostAndGradient " + TIMEOUT_2S,
-                                            "softmaxCostAndGradient ran out of memory (dos_memory_bomb.py, line"))],
-    "dos_fork_bomb": [("cross_entropy/extreme", "error", "softmaxCostAndGradient " + TIMEOUT_2S),
-                      ("grad_output/extreme", "error", "softmaxCostAndGradient " + TIMEOUT_2S)],
+                                            "softmaxCostAndGradient ran out of memory (dos_memory_bomb.py, line",
+                                            OVER_MEMORY))],
+    "dos_fork_bomb": [("cross_entropy/extreme", "error", ("softmaxCostAndGradient " + TIMEOUT_2S, OVER_MEMORY)),
+                      ("grad_output/extreme", "error", ("softmaxCostAndGradient " + TIMEOUT_2S, OVER_MEMORY))],
     "dos_recursion_segfault": [
         ("softmax/vector", "error", "softmax recursed too deeply (dos_recursion_segfault.py, line"),
         ("softmax/stable-vector", "error", "the process running softmax died (a segmentation fault (SIGSEGV))"),
@@ -93,6 +96,7 @@ MESSAGES = {
                            "softmaxCostAndGradient returned 10000000 values")],
     "weird_nan_inf": [(f"softmax/{c}", "fail", "nan or inf") for c in ("vector", "stable-large", "wide")]
                      + [("cross_entropy/small", "fail", "nan or inf"), ("grad_output/typical", "fail", "nan or inf")],
+    "start_spam": [("softmax/vector", "error", "softmax " + TIMEOUT_2S)],
     "inflate_fake_frames": [("cross_entropy/extreme", "error", "died (killed (out of memory or a limit) (SIGKILL))")],
 }
 #: Notes the submission's result must carry.
@@ -454,3 +458,13 @@ def test_hostile_submission_costs_only_its_author(batch, sid):
     # Nothing of another student reached this submission's files.
     for name in ("result.json", "report.html"):
         assert "HONEST-SECRET" not in (batch["results"] / sid / name).read_text(encoding="utf-8"), name
+
+
+def test_processes_stay_within_the_limit_even_when_the_student_raises_it(batch):
+    import re as _re
+
+    result = batch["data"]["nproc_raise"]
+    printed = (result.get("load") or {}).get("output", "")
+    m = _re.search(r"started (\d+) processes", printed)
+    assert m, printed
+    assert int(m.group(1)) <= 32
