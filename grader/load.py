@@ -176,7 +176,15 @@ class _Entry:
 
 
 def _disk_entry(p: Path, name: str) -> _Entry:
-    """Return the entry for a file or folder on disk."""
+    """Return the entry for a file or folder on disk (a symbolic link is refused, never followed)."""
+    if p.is_symlink():
+        # `unzip` recreates links: a student's zip unpacked into the batch folder could
+        # point at the reference, another student's folder or any file the TA can read.
+        def refuse(budget: Budget) -> _Files:
+            raise LoadError(f"{name} is a symbolic link; links in a batch are not followed, so that a submission "
+                            "cannot point at files that are not its own. Put the files themselves in the batch.")
+
+        return _Entry(name, "link", refuse)
     if p.is_dir():
         return _Entry(name, "folder", lambda budget: _collect_folder(p, name, budget))
     kind = _file_kind(name)

@@ -579,3 +579,20 @@ def test_load_batch_order_is_deterministic(tmp_path):
     first = [(s.id, s.digest) for s in load_batch(path)]
     assert first == [(s.id, s.digest) for s in load_batch(path)]
     assert [i for i, _ in first] == sorted(i for i, _ in first)
+
+
+def test_a_link_at_the_top_of_a_batch_is_refused_not_followed(tmp_path):
+    secret = tmp_path / "reference"
+    secret.mkdir()
+    (secret / "word2vec.py").write_text("def softmax(x):\n    return x\n")
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    (batch / "alice.py").write_text("def softmax(x):\n    return x\n")
+    (batch / "mallory").symlink_to(secret, target_is_directory=True)
+    (batch / "trudy.py").symlink_to(secret / "word2vec.py")
+    subs = {s.id: s for s in load_batch(batch)}
+    assert subs["alice"].error is None
+    for sid in ("mallory", "trudy"):
+        assert subs[sid].files == ()
+        assert subs[sid].error.endswith("is a symbolic link; links in a batch are not followed, so that a submission "
+                                        "cannot point at files that are not its own. Put the files themselves in the batch.")
