@@ -122,6 +122,7 @@ class FunctionSpec:
     params: tuple[str, ...] = ()  #: the rubric's names for the positional arguments, in order
     arities: tuple[int, ...] = ()  #: accepted argument counts, most preferred first; () = len(params)
     returns: tuple[str, ...] = ()  #: names of the returned values when it returns a tuple; () = one value
+    missing_hint: str = ""  #: appended to the message when a submission defines none of the names; "" = none
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
 """Load and validate a rubric TOML file into a Rubric (questions, checks, cases, functions, stand-ins).
 
-The layout is documented in the built-in ``rubrics/word2vec.toml``.  Everything is checked
-when the rubric loads, so that a TA's mistake stops the grader before any submission runs:
+The layout is documented in the built-in ``rubrics/word2vec.toml``.  A rubric may extend
+another (``extends = "word2vec.toml"``): the files are merged into one document first (see
+:func:`merge`), ``exclude_questions`` then drops whole questions, and only the merged
+document is validated.  Everything is checked when the rubric loads, so that a TA's mistake stops the grader before any submission runs:
 each problem raises :class:`grader.errors.RubricError` naming the file, the place in it
 (``questions.softmax.checks.stable``) and what is wrong, with a "did you mean" where one
 applies.  The reference module is not run here: its top-level names are read with ``ast``.
@@ -35,9 +37,15 @@ COMPARES = ("close", "unmodified")
 SHAPES = ("strict", "squeeze", "leading")
 VISIBILITIES = ("public", "hidden")
 
-_TOP_KEYS = ("name", "title", "version", "reference", "starter_dir", "settings", "functions", "cases",
+_TOP_KEYS = ("extends", "exclude_questions", "name", "title", "version", "reference", "starter_dir", "settings", "functions", "cases",
              "questions", "consistency", "mistakes", "starter")
-_FUNCTION_KEYS = ("names", "modules", "params", "arities", "returns")
+_FUNCTION_KEYS = ("names", "modules", "params", "arities", "returns", "missing_hint")
+#: Longest missing_hint accepted, in characters (it is one sentence of a student's message).
+MAX_HINT = 500
+#: Top-level keys holding a path relative to the file that sets them.
+_PATH_KEYS = ("reference", "starter_dir")
+#: Most files a chain of ``extends`` may hold.
+MAX_EXTENDS = 8
 _CASE_KEYS = ("function", "generator", "params", "seed", "description")
 #: Keys a check may set, and a question may set as defaults for its checks.
 _CHECK_KEYS = ("case", "compare", "output", "expected", "points", "rtol", "atol", "shape", "visibility",
@@ -115,6 +123,25 @@ def load_rubric(path: str | Path | None = None) -> Rubric:
 # --------------------------------------------------------------------------- helpers
 
 
+def merge(base: Mapping[str, Any], over: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the TOML document `over` merged over `base` (the rule of ``extends``).
+
+    Tables merge key by key, recursively (inline tables such as ``params = {...}`` are
+    tables too); any other value -- a string, a number, an array, an array of tables like
+    ``[[starter]]`` -- replaces the base's value as a whole.  Neither argument is changed.
+
+    >>> merge({"a": {"x": 1, "y": [1, 2]}, "b": 1}, {"a": {"y": [3]}, "c": 2})
+    {'a': {'x': 1, 'y': [3]}, 'b': 1, 'c': 2}
+    """
+    out = dict(base)
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = merge(out[k], v)
+        else:
+            out[k] = v
+    return out
+
+
 def _did_you_mean(word: str, choices) -> str:
     """Return "; did you mean 'x'?" for the closest of `choices`, or ""."""
     near = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1, cutoff=0.6)
@@ -159,6 +186,8 @@ class _Loader:
         self.path = path
         self.shown = shown
         self.dir = path.resolve().parent
+        #: path key -> (folder, shown name) of the file whose value of it won the merge
+        self.origin: dict[str, tuple[Path, str]] = {}
 
     def fail(self, where: str, why: str) -> RubricError:
         """Return the error to raise for a problem at `where`."""
@@ -219,19 +248,91 @@ class _Loader:
 
     # ---------------------------------------------------------------- the whole file
 
-    def load(self) -> Rubric:
+    def read(self, path: Path, shown: str) -> tuple[dict, bytes]:
+        """Return one file's TOML document and its bytes."""
         try:
-            raw = self.path.read_bytes()
+            raw = path.read_bytes()
         except FileNotFoundError:
-            raise self.fail("", "file not found") from None
+            raise RubricError(shown, "", "file not found") from None
         except OSError as e:
-            raise self.fail("", f"can't be read ({e.strerror or e})") from None
+            raise RubricError(shown, "", f"can't be read ({e.strerror or e})") from None
         try:
-            doc = tomllib.loads(raw.decode("utf-8"))
+            return tomllib.loads(raw.decode("utf-8")), raw
         except UnicodeDecodeError:
-            raise self.fail("", "not UTF-8 text") from None
+            raise RubricError(shown, "", "not UTF-8 text") from None
         except tomllib.TOMLDecodeError as e:
-            raise self.fail("", f"not valid TOML: {e}") from None
+            raise RubricError(shown, "", f"not valid TOML: {e}") from None
+
+    def document(self) -> tuple[dict, list[bytes]]:
+        """Return the merged document of this file and the files it extends, and every file's bytes."""
+        dropped: set[str] = set()
+        doc, raws = self.resolve(self.path, self.shown, (), dropped)
+        # Cases only the excluded questions used are dropped with them.
+        questions = doc.get("questions")
+        cases = doc.get("cases")
+        if dropped and isinstance(questions, dict) and isinstance(cases, dict):
+            used = _cases_of(questions)
+            consistency = doc.get("consistency")
+            if isinstance(consistency, dict) and isinstance(consistency.get("cases"), list):
+                used |= {c for c in consistency["cases"] if isinstance(c, str)}
+            doc["cases"] = {cid: c for cid, c in cases.items() if cid in used or cid not in dropped}
+        return doc, raws
+
+    def resolve(self, path: Path, shown: str, chain: tuple[Path, ...], dropped: set[str]) -> tuple[dict, list[bytes]]:
+        """Read `path`, merge it over the file it extends, drop its excluded questions."""
+        doc, raw = self.read(path, shown)
+        real = path.resolve()
+        raws = [raw]
+        own = set(doc)
+        extends = doc.pop("extends", None)
+        excluded = doc.pop("exclude_questions", None)
+        if extends is not None:
+            if not isinstance(extends, str) or not extends.strip():
+                raise RubricError(shown, "extends", "must be the path of a rubric file (relative to this one) "
+                                                    "or the name of a built-in rubric")
+            parent, parent_shown = self.locate(extends, real.parent, shown)
+            if parent.resolve() in chain + (real,):
+                raise RubricError(shown, "extends", f"{extends!r} extends this file again (a cycle)")
+            if len(chain) + 2 > MAX_EXTENDS:
+                raise RubricError(shown, "extends", f"more than {MAX_EXTENDS} files extend one another")
+            base, base_raws = self.resolve(parent, parent_shown, chain + (real,), dropped)
+            doc = merge(base, doc)
+            raws += base_raws
+        for key in _PATH_KEYS:
+            if key in own:
+                self.origin[key] = (real.parent, shown)
+        if excluded is not None:
+            self.exclude(doc, excluded, shown, dropped)
+        return doc, raws
+
+    def locate(self, extends: str, folder: Path, shown: str) -> tuple[Path, str]:
+        """Return the file `extends` names (and how to show it): a path relative to `folder`, or a built-in."""
+        p = folder / extends
+        if p.is_file():
+            return p, str(Path(shown).parent / extends)
+        if p.suffix != ".toml" and "/" not in extends and "\\" not in extends:
+            try:
+                p = builtin_rubric_path(extends)
+            except RubricError as e:
+                raise RubricError(shown, "extends", e.why) from None
+            return p, p.name
+        raise RubricError(shown, "extends", f"file not found: {extends!r} (relative to the rubric file)")
+
+    def exclude(self, doc: dict, excluded: Any, shown: str, dropped: set[str]) -> None:
+        """Remove the questions `excluded` names from `doc`; add the cases they used to `dropped`."""
+        if not isinstance(excluded, list) or not all(isinstance(q, str) for q in excluded):
+            raise RubricError(shown, "exclude_questions", "must be a list of question ids")
+        questions = doc.get("questions")
+        questions = dict(questions) if isinstance(questions, dict) else {}
+        for qid in excluded:
+            if qid not in questions:
+                raise RubricError(shown, "exclude_questions", f"no question {qid!r} to exclude"
+                                                              f"{_did_you_mean(qid, questions)}")
+            dropped |= _cases_of({qid: questions.pop(qid)})
+        doc["questions"] = questions
+
+    def load(self) -> Rubric:
+        doc, raws = self.document()
         self.keys(doc, _TOP_KEYS, "(top level)", required=("name", "reference", "functions", "cases", "questions"))
         name = self.string(doc, "name", "name")
         if not name:
@@ -244,9 +345,11 @@ class _Loader:
             raise self.fail("version", f"must be a string, not {_type_name(version)}")
 
         ref_rel = self.string(doc, "reference", "reference")
-        ref_path = (self.dir / ref_rel).resolve()
+        ref_dir, ref_file = self.origin.get("reference", (self.dir, self.shown))
+        ref_path = (ref_dir / ref_rel).resolve()
         if not ref_path.is_file():
-            raise self.fail("reference", f"file not found: {ref_rel!r} (relative to the rubric file)")
+            of = "the rubric file" if ref_file == self.shown else ref_file
+            raise self.fail("reference", f"file not found: {ref_rel!r} (relative to {of})")
         ref_bytes = ref_path.read_bytes()
         try:
             self.ref_names = _top_level_names(ref_bytes.decode("utf-8"))
@@ -265,7 +368,7 @@ class _Loader:
         cases = {cid: _replace_public(c, cid in used_public) for cid, c in cases.items()}
 
         h = hashlib.sha256()
-        for part in (raw, ref_bytes, *starter_bytes):
+        for part in (*raws, ref_bytes, *starter_bytes):
             h.update(len(part).to_bytes(8, "big"))
             h.update(part)
         return Rubric(
@@ -338,8 +441,13 @@ class _Loader:
                 dup = {x for x in group if group.count(x) > 1}
                 if dup:
                     raise self.fail(where, f"duplicate name {sorted(dup)[0]!r} in {what}")
+            hint = self.string(t, "missing_hint", where, "").strip()
+            if "missing_hint" in t and not hint:
+                raise self.fail(where, "missing_hint can't be empty")
+            if len(hint) > MAX_HINT:
+                raise self.fail(where, f"missing_hint is {len(hint)} characters long; at most {MAX_HINT} are shown")
             out[role] = FunctionSpec(role=role, names=names, modules=modules, params=params, arities=arities,
-                                     returns=returns)
+                                     returns=returns, missing_hint=hint)
         return out
 
     def reference_name(self, name: str, where: str, what: str) -> None:
@@ -505,7 +613,8 @@ class _Loader:
             raise self.fail("starter", "must be an array of tables ([[starter]])")
         if not entries:
             return (), []
-        root = (self.dir / self.string(doc, "starter_dir", "starter_dir", ".")).resolve()
+        root_dir = self.origin.get("starter_dir", (self.dir, self.shown))[0]
+        root = (root_dir / self.string(doc, "starter_dir", "starter_dir", ".")).resolve()
         out: list[StarterModule] = []
         blobs: list[bytes] = []
         seen: dict[str, int] = {}
@@ -544,6 +653,17 @@ def _type_name(v: Any) -> str:
     """Return the TOML name of a value's type, for messages."""
     return {dict: "a table", list: "an array", str: "a string", bool: "a boolean", int: "an integer",
             float: "a float"}.get(type(v), type(v).__name__)
+
+
+def _cases_of(questions: Mapping[str, Any]) -> set[str]:
+    """Return the case ids the checks of `questions` (a raw [questions] table) name."""
+    out: set[str] = set()
+    for q in questions.values():
+        checks = q.get("checks") if isinstance(q, dict) else None
+        for c in checks.values() if isinstance(checks, dict) else ():
+            if isinstance(c, dict) and isinstance(c.get("case"), str):
+                out.add(c["case"])
+    return out
 
 
 def _replace_public(case: CaseSpec, public: bool) -> CaseSpec:

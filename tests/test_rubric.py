@@ -82,7 +82,7 @@ def test_starter_stand_ins_use_only_the_standard_library_and_numpy():
 
 def test_unknown_builtin_rubric_names_the_known_ones():
     with pytest.raises(RubricError, match=re.escape(
-            "rubric word2vek: no built-in rubric 'word2vek'; did you mean 'word2vec'? (built-in: 'word2vec')")) as e:
+            "rubric word2vek: no built-in rubric 'word2vek'; did you mean 'word2vec'? (built-in: 'cs224n', 'word2vec')")) as e:
         load_rubric("word2vek")
     assert e.value.exit_code == ExitCode.USAGE
 
@@ -290,3 +290,164 @@ def test_consistency_spec_is_validated(tmp_path):
     bad = good.replace('cases = ["small"]', 'cases = ["smal"]')
     with pytest.raises(RubricError, match=re.escape("consistency: unknown case 'smal'; did you mean 'small'?")):
         load_rubric(write(tmp_path, bad))
+
+
+# --------------------------------------------------------------------------- extends, exclude_questions, missing_hint
+
+
+def test_the_cs224n_rubric_is_word2vec_without_softmax():
+    w, n = load_rubric(), load_rubric("cs224n")
+    assert n.name == "word2vec-cs224n" and n.title != w.title
+    assert [q.id for q in n.questions] == ["cross_entropy", "grad_pred", "grad_output"]
+    assert n.max_score == 14.0
+    assert n.questions == w.questions[1:]  # every check, tolerance and mistake list unchanged
+    assert n.functions == w.functions and n.mistakes == w.mistakes and n.starter == w.starter
+    assert n.settings == w.settings and n.consistency == w.consistency
+    assert n.reference_path == w.reference_path
+    # the cases only softmax used went with it; the others are the same cases
+    assert set(n.cases) == {"small", "typical", "large-vocab", "extreme", "hidden-typical"}
+    assert all(n.cases[c] == w.cases[c] for c in n.cases)
+    assert n.digest != w.digest
+    assert load_rubric(str(builtin_rubric_path("cs224n"))).digest == n.digest
+
+
+def test_missing_hint_is_read_for_the_function_that_has_one():
+    r = load_rubric()
+    assert "utils/utils.py" in r.functions["softmax"].missing_hint
+    assert "--rubric cs224n" in r.functions["softmax"].missing_hint
+    assert r.functions["cost_and_grad"].missing_hint == ""
+
+
+CHILD = '''extends = "../squares.toml"
+name = "squares-2"
+
+[settings]
+cell_timeout = 1.5
+
+[functions.square]
+names = ["squared"]
+missing_hint = "  Name it squared.  "
+
+[questions.square.checks.small]
+points = 3
+'''
+
+
+def child(tmp_path: Path, text: str = CHILD, parent: str = TA_RUBRIC) -> Path:
+    write(tmp_path, parent)
+    (tmp_path / "more").mkdir(exist_ok=True)
+    p = tmp_path / "more" / "child.toml"
+    p.write_text(text)
+    return p
+
+
+def test_a_child_merges_its_tables_over_the_parent(tmp_path):
+    parent = load_rubric(write(tmp_path))
+    r = load_rubric(child(tmp_path))
+    assert r.name == "squares-2" and r.title == "Squares"  # its own name, the parent's title
+    assert r.reference_path == str(tmp_path / "ref.py")  # relative to the parent, which set it
+    assert r.path == str(tmp_path / "more" / "child.toml")
+    assert r.settings.cell_timeout == 1.5 and r.settings.load_timeout == Settings().load_timeout
+    fn = r.functions["square"]
+    assert fn.names == ("squared",)  # an array replaces the parent's
+    assert fn.params == ("x",)  # a key the child does not set stays
+    assert fn.missing_hint == "Name it squared."
+    (check,) = r.checks()
+    assert check.points == 3 and check.case == "small" and check.mistakes == ("cubed",)
+    assert r.cases == parent.cases and r.mistakes == parent.mistakes
+
+
+def test_the_digest_covers_every_file_of_the_chain(tmp_path):
+    p = child(tmp_path)
+    a = load_rubric(p).digest
+    write(tmp_path, TA_RUBRIC + "\n# a comment in the parent\n")
+    assert load_rubric(p).digest != a
+    write(tmp_path)
+    assert load_rubric(p).digest == a
+
+
+def test_a_rubric_may_extend_a_builtin_by_name_and_its_paths_stay_the_builtins(tmp_path):
+    p = tmp_path / "py3only.toml"
+    p.write_text('extends = "word2vec"\nname = "py3only"\n[settings]\ntranslate_py2 = false\n')
+    r, w = load_rubric(p), load_rubric()
+    assert r.settings.translate_py2 is False and r.name == "py3only"
+    assert r.reference_path == w.reference_path and r.starter == w.starter and r.questions == w.questions
+    # a chain: a file extending cs224n.toml by path keeps softmax excluded
+    p.write_text(f'extends = {str(builtin_rubric_path("cs224n"))!r}\nname = "mine"\n')
+    assert [q.id for q in load_rubric(p).questions] == ["cross_entropy", "grad_pred", "grad_output"]
+
+
+TWO_QUESTIONS = TA_RUBRIC + '''
+[cases.big]
+function = "square"
+generator = "gen_vec"
+params = { n = 30 }
+
+[cases.spare]
+function = "square"
+generator = "gen_vec"
+params = { n = 2 }
+
+[questions.big]
+title = "Big"
+expected = "square"
+
+[questions.big.checks.big]
+case = "big"
+
+[questions.big.checks.small-again]
+case = "small"
+'''
+
+
+def test_excluded_questions_take_only_their_own_cases_with_them(tmp_path):
+    p = child(tmp_path, 'extends = "../squares.toml"\nexclude_questions = ["big"]\n', TWO_QUESTIONS)
+    r = load_rubric(p)
+    assert [q.id for q in r.questions] == ["square"]
+    # "big" went with its question; "small" is still used; "spare" was never used and stays
+    assert set(r.cases) == {"small", "spare"}
+    p.write_text('extends = "../squares.toml"\nexclude_questions = ["square"]\n')
+    r = load_rubric(p)
+    assert [q.id for q in r.questions] == ["big"] and set(r.cases) == {"small", "big", "spare"}
+
+
+EXTENDS_ERRORS = [
+    ('extends = "../nope.toml"\n', "extends", "file not found: '../nope.toml' (relative to the rubric file)"),
+    ('extends = "word2vek"\n', "extends",
+     "no built-in rubric 'word2vek'; did you mean 'word2vec'? (built-in: 'cs224n', 'word2vec')"),
+    ("extends = 3\n", "extends",
+     "must be the path of a rubric file (relative to this one) or the name of a built-in rubric"),
+    ('extends = "child.toml"\n', "extends", "'child.toml' extends this file again (a cycle)"),
+    ('extends = "../squares.toml"\nexclude_questions = ["sqare"]\n', "exclude_questions",
+     "no question 'sqare' to exclude; did you mean 'square'?"),
+    ('extends = "../squares.toml"\nexclude_questions = "square"\n', "exclude_questions",
+     "must be a list of question ids"),
+    ('extends = "../squares.toml"\nexclude_questions = ["square"]\n', "questions", "the rubric has no questions"),
+    ('extends = "../squares.toml"\n[functions.square]\nmissing_hint = " "\n', "functions.square",
+     "missing_hint can't be empty"),
+    ('extends = "../squares.toml"\n[functions.square]\nmissing_hint = 1\n', "functions.square",
+     "missing_hint must be a string, not an integer"),
+    ('extends = "../squares.toml"\n[functions.square]\nmissing_hint = "%s"\n' % ("x" * 501), "functions.square",
+     "missing_hint is 501 characters long; at most 500 are shown"),
+    ('extends = "../squares.toml"\n[questions.square.checks.small]\nrtol = -1.0\n',
+     "questions.square.checks.small", "rtol can't be negative (-1.0)"),  # the merged result is validated
+]
+
+
+@pytest.mark.parametrize("text,where,why", EXTENDS_ERRORS, ids=[f"{i}-{w}" for i, (_, w, _) in enumerate(EXTENDS_ERRORS)])
+def test_each_extends_error_names_the_file_the_place_and_the_reason(tmp_path, text, where, why):
+    p = child(tmp_path, text)
+    with pytest.raises(RubricError) as e:
+        load_rubric(p)
+    assert str(e.value) == f"rubric {p}: {where}: {why}"
+
+
+def test_a_cycle_through_two_files_and_a_broken_parent_are_named(tmp_path):
+    (tmp_path / "a.toml").write_text('extends = "b.toml"\n')
+    (tmp_path / "b.toml").write_text('extends = "a.toml"\n')
+    with pytest.raises(RubricError, match=re.escape(f"rubric {tmp_path / 'b.toml'}: extends: 'a.toml' extends "
+                                                    "this file again (a cycle)")):
+        load_rubric(tmp_path / "a.toml")
+    (tmp_path / "b.toml").write_text("not = = toml")
+    with pytest.raises(RubricError, match=re.escape(f"rubric {tmp_path / 'b.toml'}: not valid TOML")):
+        load_rubric(tmp_path / "a.toml")
