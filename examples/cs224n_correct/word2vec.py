@@ -78,12 +78,25 @@ def skipgram(currentCenterWord, windowSize, outsideWords, word2Ind,
 
 
 def test_word2vec():
-    """Run the course's test drivers (no-ops in the grader's stand-ins)."""
+    """Gradient checks of skip-gram on a tiny made-up dataset (the starter's test code)."""
+    dataset = type("dummy", (), {})()
+
+    def dummySampleTokenIdx():
+        return random.randint(0, 4)
+
+    def getRandomContext(C):
+        tokens = ["a", "b", "c", "d", "e"]
+        return tokens[random.randint(0, 4)], [tokens[random.randint(0, 4)] for i in range(2 * C)]
+
+    dataset.sampleTokenIdx = dummySampleTokenIdx
+    dataset.getRandomContext = getRandomContext
+
     random.seed(31415)
     np.random.seed(9265)
     dummy_vectors = normalizeRows(np.random.randn(10, 3))
-    grad_tests_softmax(skipgram, None, dummy_vectors, None)
-    grad_tests_negsamp(skipgram, None, dummy_vectors, None, negSamplingLossAndGradient)
+    dummy_tokens = dict([("a", 0), ("b", 1), ("c", 2), ("d", 3), ("e", 4)])
+    grad_tests_softmax(skipgram, dummy_tokens, dummy_vectors, dataset)
+    grad_tests_negsamp(skipgram, dummy_tokens, dummy_vectors, dataset, negSamplingLossAndGradient)
 
 
 if __name__ == "__main__":
