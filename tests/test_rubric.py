@@ -82,7 +82,8 @@ def test_starter_stand_ins_use_only_the_standard_library_and_numpy():
 
 def test_unknown_builtin_rubric_names_the_known_ones():
     with pytest.raises(RubricError, match=re.escape(
-            "rubric word2vek: no built-in rubric 'word2vek'; did you mean 'word2vec'? (built-in: 'cs224n', 'word2vec')")) as e:
+            "rubric word2vek: no built-in rubric 'word2vek'; did you mean 'word2vec'? "
+            "(built-in: 'cs224n', 'word2vec')")) as e:
         load_rubric("word2vek")
     assert e.value.exit_code == ExitCode.USAGE
 
@@ -434,7 +435,8 @@ EXTENDS_ERRORS = [
 ]
 
 
-@pytest.mark.parametrize("text,where,why", EXTENDS_ERRORS, ids=[f"{i}-{w}" for i, (_, w, _) in enumerate(EXTENDS_ERRORS)])
+@pytest.mark.parametrize("text,where,why", EXTENDS_ERRORS,
+                         ids=[f"{i}-{w}" for i, (_, w, _) in enumerate(EXTENDS_ERRORS)])
 def test_each_extends_error_names_the_file_the_place_and_the_reason(tmp_path, text, where, why):
     p = child(tmp_path, text)
     with pytest.raises(RubricError) as e:
