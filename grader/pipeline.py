@@ -93,4 +93,13 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None) -> Submissi
         results.append(_checks.judge(spec, case, outcome, rubric, job.reference))
     consistency = _checks.consistency(rubric, job.cases, run.outcomes)
     result = score(rubric, submission, run, results, consistency=consistency, public_only=job.public_only)
-    return replace(result, seconds=time.monotonic() - t0)
+    # How calls were adapted (e.g. the 2015 signature without `dataset`) is said once, for the submission.
+    adapted = []
+    for call in job.calls:
+        outcome = run.outcomes.get(call.id)
+        where = run.load.functions.get(call.function, call.function).rsplit(".", 1)[-1]
+        for note in outcome.notes if outcome is not None else ():
+            line = f"{where}: {note}"
+            if line not in adapted and line not in result.notes:
+                adapted.append(line)
+    return replace(result, notes=result.notes + tuple(adapted), seconds=time.monotonic() - t0)

@@ -580,11 +580,16 @@ def _collect(header: dict, blobs: list[bytes], by_id: Mapping[str, Call], ev: _E
         load = load if isinstance(load, dict) and isinstance(load.get("load"), dict) else {"load": {}}
         if ev.load is None:  # the first group's load report is the submission's ...
             ev.load = load
-        else:  # ... and later groups add the functions they found
-            found, more = ev.load["load"].setdefault("functions", {}), load["load"].get("functions")
+        else:  # ... and later groups add the functions they found, their notes and load errors
+            mine, theirs = ev.load["load"], load["load"]
+            found, more = mine.setdefault("functions", {}), theirs.get("functions")
             if isinstance(found, dict) and isinstance(more, dict):
                 for role, where in more.items():
                     found.setdefault(role, where)
+            for key in ("notes", "unit_errors"):
+                have, new = mine.setdefault(key, []), theirs.get(key)
+                if isinstance(have, list) and isinstance(new, list):
+                    have.extend(x for x in new[:100] if x not in have)
     elif kind == "outcome":
         cid = header.get("call")
         if isinstance(cid, str) and cid in by_id and cid not in ev.outcomes:

@@ -165,8 +165,10 @@ def test_kill_9_midway_then_rerun_gives_the_files_of_an_uninterrupted_run(tmp_pa
         proc.wait(LIMIT)
     assert proc.returncode == -signal.SIGKILL
     done = stored_ids(out)
-    assert all((out / sid / "result.json").is_file() for sid in done)
-    assert 3 <= len(done) < len(ids), "killed midway"
+    written = {p.parent.name for p in out.glob("*/result.json")}
+    # A row is committed after its result.json: the kill may fall between the two.
+    assert done <= written
+    assert 3 <= len(written) < len(ids), "killed midway"
     assert not (out / "grades.csv").exists()
 
     again = run(subs, out)
