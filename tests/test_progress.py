@@ -148,3 +148,40 @@ def test_duration_and_summary_line():
     line = summary_line(graded=700, errors=0, skipped=0, seconds=7.0, slowest=[(2.0, "slow1")], isolation="bwrap",
                         results="out")
     assert line == "graded 700, errors 0, unchanged 0 in 7.0 s (100.0/s, isolation: bwrap); results in out; slowest: slow1 2.00 s"
+
+
+# --------------------------------------------------------------------------- the batch's size, for the total
+
+
+def test_batch_size_counts_entries_like_the_loader(tmp_path):
+    import zipfile
+
+    from grader.batch import batch_size
+    from grader.load import load_batch
+
+    folder = tmp_path / "plain"
+    (folder / "carol").mkdir(parents=True)
+    (folder / "carol" / "q1_softmax.py").write_text("x = 1\n")
+    for name in ("alice.py", "bob.ipynb", "dave.zip", "notes.txt", ".hidden.py", "Thumbs.db"):
+        (folder / name).write_text("x = 1\n")
+    (folder / "__MACOSX").mkdir()
+    assert batch_size(folder) == 5 == sum(1 for _ in load_batch(folder))
+
+    canvas = tmp_path / "canvas"
+    canvas.mkdir()
+    for name in ("smithjohn_123_456_q1_softmax.py", "smithjohn_123_456_q3_word2vec.py",
+                 "smithjohn_LATE_123_789_q3_word2vec-1.py", "doejane_77_88_q3_word2vec.py", "extra.py"):
+        (canvas / name).write_text("x = 1\n")
+    assert batch_size(canvas) == 3 == sum(1 for _ in load_batch(canvas))
+
+    archive = tmp_path / "batch.zip"
+    with zipfile.ZipFile(archive, "w") as z:
+        for name in ("alice.py", "bob/q1_softmax.py", "bob/q3_word2vec.py", "__MACOSX/._alice.py"):
+            z.writestr(f"downloads/{name}", "x = 1\n")
+    assert batch_size(archive) == 2 == sum(1 for _ in load_batch(archive))
+
+    (tmp_path / "one.py").write_text("x = 1\n")
+    assert batch_size(tmp_path / "one.py") == 1
+    (tmp_path / "broken.zip").write_bytes(b"not a zip")
+    assert batch_size(tmp_path / "broken.zip") is None
+    assert batch_size(tmp_path / "missing") is None

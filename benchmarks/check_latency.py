@@ -1,0 +1,55 @@
+"""Latency of a student's self-check: `grader check FILE.py`, from command to verdict, against `python -c "import numpy"`.
+
+The floor is the cost of starting Python and importing numpy, which any checker written in
+Python pays.  Runs are interleaved (grader, floor, grader, floor, ...) and the medians
+compared.  Target: under 0.5 s.
+
+Usage: ``python benchmarks/check_latency.py [--runs 15] [--file PATH]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from _common import EXAMPLES, GRADER, machine, median, table, templates, timed
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--runs", type=int, default=15, help="runs of each command (default 15)")
+    ap.add_argument("--file", type=Path, default=None, help="the .py file to check (default: the first example .py)")
+    ap.add_argument("--examples", type=Path, default=EXAMPLES)
+    args = ap.parse_args()
+    path = args.file or next((t for t in templates(args.examples) if t.is_file()), None)
+    if path is None:
+        sys.exit("no example .py file; pass --file")
+
+    commands = {
+        "grader check": [*GRADER, "check", str(path)],
+        "grader check --json": [*GRADER, "check", "--json", str(path)],
+        'python -c "import numpy"': [sys.executable, "-c", "import numpy"],
+        'python -c "pass"': [sys.executable, "-c", "pass"],
+    }
+    for argv in commands.values():  # warm caches; the verdict's exit code (0 or 1) does not matter here
+        timed(argv, check=False)
+    times: dict[str, list[float]] = {k: [] for k in commands}
+    for _ in range(args.runs):
+        for name, argv in commands.items():
+            dt, p = timed(argv, check=False)
+            if p.returncode not in (0, 1):
+                sys.exit(f"{name} failed ({p.returncode}):\n{p.stderr[-2000:]}")
+            times[name].append(dt)
+    floor = median(times['python -c "import numpy"'])
+    print(f"machine: {machine()}")
+    print(f"file: {path.name}; {args.runs} interleaved runs each; medians")
+    rows = [[name, f"{median(ts) * 1000:.0f} ms", f"{min(ts) * 1000:.0f} ms", f"{median(ts) / floor:.2f}×"]
+            for name, ts in times.items()]
+    print(table(rows, ["command", "median", "min", "vs import numpy"]))
+    m = median(times["grader check"])
+    print(f"target: under 0.5 s: {m:.3f} s {'met' if m < 0.5 else 'NOT met'}")
+
+
+if __name__ == "__main__":
+    main()

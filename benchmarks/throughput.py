@@ -1,0 +1,250 @@
+"""Throughput of `grader grade` on 500 .py submissions and 200 notebooks, against what a TA writes by hand.
+
+Baselines, measured in the same run on the same generated batches:
+
+- one Python process per submission that imports the student's code and asserts with
+  ``np.allclose`` (``ta_check.py``, written to the temporary folder), run sequentially and
+  with the grader's parallelism (``--jobs``, default the number of cores);
+- nbgrader's ``autograde``, when it can be pip-installed into a throwaway venv inside the
+  temporary folder (on a subset of the notebooks, as it takes seconds per notebook).
+
+Usage: ``python benchmarks/throughput.py [--py 500] [--nb 200] [--jobs N] [--nbgrader-n 20] [--no-nbgrader]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from _common import EXAMPLES, grade, machine, make_batch, table, templates, workdir
+
+#: The hand-written check of a TA: import the submission, compare with np.allclose, print a score.
+TA_CHECK = r'''
+import importlib.util, json, sys
+from pathlib import Path
+import numpy as np
+
+
+def ref_softmax(x):
+    e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def ref_cost(v, t, W):
+    y = ref_softmax(W @ v)
+    d = y.copy()
+    d[t] -= 1
+    return -np.log(y[t]), W.T @ d, np.outer(d, v)
+
+
+def load(path):
+    path = Path(path)
+    ns = {"__name__": "submission"}
+    if path.suffix == ".ipynb":
+        for cell in json.loads(path.read_text())["cells"]:
+            if cell["cell_type"] == "code":
+                src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+                exec("\n".join(l for l in src.splitlines() if not l.lstrip().startswith(("%", "!"))), ns)
+        return ns
+    if path.is_dir():
+        sys.path.insert(0, str(path))
+        mods = [p for p in sorted(path.glob("*.py"))]
+    else:
+        sys.path.insert(0, str(path.parent))
+        mods = [path]
+    for m in mods:
+        spec = importlib.util.spec_from_file_location(m.stem, m)
+        mod = importlib.util.module_from_spec(spec)
+        sys.modules[m.stem] = mod
+        spec.loader.exec_module(mod)
+        ns.update({k: v for k, v in vars(mod).items() if not k.startswith("__")})
+    return ns
+
+
+score = 0
+try:
+    ns = load(sys.argv[1])
+    rng = np.random.default_rng(0)
+    softmax = ns.get("softmax")
+    for x in (rng.normal(size=5), rng.normal(size=(3, 5)), np.array([1000.0, 1001.0]), np.array([[1, 2], [3, 4.0]])):
+        try:
+            score += bool(np.allclose(softmax(x.copy()), ref_softmax(x)))
+        except Exception:
+            pass
+    cost = ns.get("softmaxCostAndGradient") or ns.get("naiveSoftmaxLossAndGradient")
+    for _ in range(3):
+        v, W, t = rng.normal(size=4), rng.normal(size=(6, 4)), int(rng.integers(6))
+        try:
+            got = cost(v.copy(), t, W.copy(), None)
+            score += sum(bool(np.allclose(g, e)) for g, e in zip(got, ref_cost(v, t, W)))
+        except Exception:
+            pass
+except BaseException as e:
+    print("error:", type(e).__name__, e)
+print(sys.argv[1], score)
+'''
+
+
+def run_ta(script: Path, subs: list[Path], jobs: int) -> float:
+    """Run the TA's check on each submission, ``jobs`` at a time; return the wall time."""
+    def one(p: Path) -> None:
+        subprocess.run([sys.executable, str(script), str(p)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       cwd=p.parent, timeout=120)
+
+    t0 = time.perf_counter()
+    if jobs == 1:
+        for p in subs:
+            one(p)
+    else:
+        with ThreadPoolExecutor(jobs) as pool:
+            list(pool.map(one, subs))
+    return time.perf_counter() - t0
+
+
+# --------------------------------------------------------------------------- nbgrader
+
+NBGRADER_CONFIG = """c = get_config()
+c.CourseDirectory.course_id = "bench"
+c.CourseDirectory.root = {root!r}
+c.Exchange.root = {exchange!r}
+c.ExecutePreprocessor.timeout = 60
+"""
+
+
+def nbgrader_cell(source: str, **meta) -> dict:
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell(source)
+    cell.metadata["nbgrader"] = {"schema_version": 3, "locked": False, "solution": False, "grade": False,
+                                 "task": False, **meta}
+    return cell
+
+
+def try_nbgrader(tmp: Path, notebooks: list[Path], n: int) -> dict | str:
+    """Install nbgrader in a throwaway venv and autograde ``n`` of the notebooks; return figures or why not."""
+    import nbformat
+
+    venv = tmp / "nbgrader-venv"
+    print(f"nbgrader: installing into a throwaway venv ({venv}) ...", flush=True)
+    try:
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, capture_output=True, timeout=120)
+        pip = subprocess.run([str(venv / "bin" / "pip"), "install", "--quiet", "--disable-pip-version-check",
+                              "nbgrader", "numpy"], capture_output=True, text=True, timeout=900)
+    except (OSError, subprocess.SubprocessError) as e:
+        return f"could not create a venv: {e}"
+    if pip.returncode != 0:
+        return "pip install nbgrader failed: " + (pip.stderr.strip().splitlines() or ["(no message)"])[-1]
+    nbg = str(venv / "bin" / "nbgrader")
+    course = tmp / "course"
+    (course / "source" / "ps1").mkdir(parents=True)
+    (tmp / "exchange").mkdir()
+    (course / "nbgrader_config.py").write_text(NBGRADER_CONFIG.format(root=str(course), exchange=str(tmp / "exchange")))
+    tests = (
+        "import numpy as np\n"
+        "def _ref(x):\n    e = np.exp(x - np.max(x, axis=-1, keepdims=True))\n    return e / e.sum(axis=-1, keepdims=True)\n"
+        "x = np.array([[1.0, 2, 3], [1000, 1001, 1002]])\n"
+        "assert np.allclose(softmax(x), _ref(x))\n"
+    )
+    ref = "import numpy as np\ndef softmax(x):\n    ### BEGIN SOLUTION\n    e = np.exp(x - np.max(x, axis=-1, keepdims=True))\n    return e / e.sum(axis=-1, keepdims=True)\n    ### END SOLUTION\n"
+    src = nbformat.v4.new_notebook()
+    src.cells = [nbgrader_cell(ref, solution=True, grade_id="answer"),
+                 nbgrader_cell(tests, grade=True, grade_id="test_softmax", points=1, locked=True)]
+    src.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(src, str(course / "source" / "ps1" / "ps1.ipynb"))
+    env = {**os.environ, "PATH": f"{venv / 'bin'}:{os.environ.get('PATH', '')}"}
+    r = subprocess.run([nbg, "generate_assignment", "ps1", "--force"], cwd=course, capture_output=True, text=True,
+                       env=env, timeout=300)
+    if r.returncode != 0:
+        return "nbgrader generate_assignment failed: " + r.stderr.strip()[-500:]
+    release = nbformat.read(str(course / "release" / "ps1" / "ps1.ipynb"), as_version=4)
+    for i, nb_path in enumerate(notebooks[:n]):
+        student = nbformat.read(str(nb_path), as_version=4)
+        code = "\n\n".join(c.source for c in student.cells if c.cell_type == "code")
+        code = "\n".join(line for line in code.splitlines() if not line.startswith("%"))  # no matplotlib there
+        nb = nbformat.from_dict(json.loads(nbformat.writes(release)))
+        nb.cells[0].source = code  # the student's code in the answer cell, as a student would write it
+        folder = course / "submitted" / f"s{i:04d}" / "ps1"
+        folder.mkdir(parents=True)
+        nbformat.write(nb, str(folder / "ps1.ipynb"))
+    t0 = time.perf_counter()
+    r = subprocess.run([nbg, "autograde", "ps1", "--force"], cwd=course, capture_output=True, text=True, env=env,
+                       timeout=3600)
+    dt = time.perf_counter() - t0
+    if r.returncode != 0:
+        return "nbgrader autograde failed: " + r.stderr.strip()[-500:]
+    graded = len(list((course / "autograded").glob("*/ps1/ps1.ipynb")))
+    version = subprocess.run([nbg, "--version"], capture_output=True, text=True, env=env).stdout.strip()
+    return {"version": version, "n": graded, "seconds": dt}
+
+
+# --------------------------------------------------------------------------- main
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--py", type=int, default=500, help=".py submissions (default 500)")
+    ap.add_argument("--nb", type=int, default=200, help="notebooks (default 200)")
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallelism (default: the cores)")
+    ap.add_argument("--isolation", default="auto", help="grader's --isolation (default auto: the strongest)")
+    ap.add_argument("--nbgrader-n", type=int, default=20, help="notebooks given to nbgrader (default 20)")
+    ap.add_argument("--no-nbgrader", action="store_true", help="skip the nbgrader baseline")
+    ap.add_argument("--no-sequential", action="store_true", help="skip the sequential TA baseline (slowest part)")
+    ap.add_argument("--examples", type=Path, default=EXAMPLES, help="example submissions (default: examples/)")
+    args = ap.parse_args()
+
+    tmp = workdir()
+    print(f"machine: {machine()}")
+    print(f"templates: {', '.join(t.name for t in templates(args.examples))}; work folder {tmp}", flush=True)
+    py = make_batch(tmp / "py", args.py, 0, args.examples)
+    nb = make_batch(tmp / "nb", 0, args.nb, args.examples)
+    script = tmp / "ta_check.py"
+    script.write_text(TA_CHECK)
+    extra = ["--jobs", str(args.jobs), "--isolation", args.isolation]
+    if args.isolation == "process":
+        extra.append("--allow-unsandboxed")
+
+    rows = []
+    figures = {}
+    for label, batch, n in ((".py", py, args.py), ("notebook", nb, args.nb)):
+        if n == 0:
+            continue
+        grade(batch, tmp / "warm", *extra)  # warm the page cache and the bytecode
+        dt, _, line = grade(batch, tmp / f"out-{batch.name}", *extra)
+        print(f"grader {label}: {line}", flush=True)
+        subs = sorted(batch.iterdir())
+        par = run_ta(script, subs, args.jobs)
+        seq = None if args.no_sequential else run_ta(script, subs, 1)
+        figures[label] = (n, dt, par, seq)
+        rows.append([f"{label} × {n}", f"{dt:.1f} s", f"{n / dt:.0f}/s",
+                     f"{par:.1f} s ({n / par:.1f}/s)", f"{par / dt:.1f}×",
+                     "—" if seq is None else f"{seq:.1f} s ({n / seq:.1f}/s)", "—" if seq is None else f"{seq / dt:.1f}×"])
+
+    print()
+    print(table(rows, ["batch", "grader grade", "rate", f"TA script, {args.jobs} at a time", "grader faster by",
+                       "TA script, one at a time", "grader faster by"]))
+    for label, target in ((".py", 100), ("notebook", 50)):
+        if label in figures:
+            n, dt = figures[label][:2]
+            print(f"target {label}: at least {target}/s: {n / dt:.0f}/s {'met' if n / dt >= target else 'NOT met'}")
+
+    if args.no_nbgrader or args.nb == 0:
+        return
+    res = try_nbgrader(tmp, sorted(nb.glob("*.ipynb")), args.nbgrader_n)
+    if isinstance(res, str):
+        print(f"nbgrader baseline skipped: {res}")
+        return
+    n, dt = figures["notebook"][:2]
+    per = res["seconds"] / max(1, res["n"])
+    print(f"nbgrader {res['version']} autograde: {res['n']} notebooks in {res['seconds']:.1f} s "
+          f"({per:.2f} s per notebook, start included); grader: {dt / n * 1000:.1f} ms per notebook; "
+          f"grader faster by {per / (dt / n):.0f}× per notebook")
+
+
+if __name__ == "__main__":
+    main()
