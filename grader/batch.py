@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -40,13 +41,17 @@ class BatchStats:
         del self.slowest[3:]
 
 
-def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that a reader (or a crash) never sees half a file."""
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one step.
+
+    A reader (or a crash) never sees half a file; on failure the temporary file is removed.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
+        yield Path(tmp)
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -54,6 +59,12 @@ def write_atomic(path: Path, text: str) -> None:
         except OSError:
             pass
         raise
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically (see :func:`atomic_path`)."""
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
 
 
 def write_result(out: Path, result: SubmissionResult, *, rubric_title: str = "") -> None:
@@ -91,17 +102,8 @@ def finish(out: Path, *, rubric_title: str = "") -> None:
     at a time, in id order), so a resumed batch ends with the same files as an
     uninterrupted one.  Both are replaced atomically.
     """
-    fd, tmp = tempfile.mkstemp(dir=out, prefix=".grades.csv.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(out / "grades.csv") as tmp:
         export.write_grades_csv(iter_results(out), tmp)
-        os.replace(tmp, out / "grades.csv")
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
     write_atomic(out / "summary.html", render.summary(iter_results(out), rubric_title=rubric_title))
 
 
