@@ -161,6 +161,12 @@ def _site_dirs() -> list[str]:
 
 def _package_binds(allow: Iterable[str]) -> tuple[list[tuple[str, str]], list[str]]:
     """Return (src, dest) binds for the allowed distributions' files, and the dirs to put on sys.path."""
+    binds, paths = _package_binds_cached(tuple(allow))
+    return list(binds), list(paths)
+
+
+@functools.lru_cache(maxsize=None)
+def _package_binds_cached(allow: tuple[str, ...]) -> tuple[tuple[tuple[str, str], ...], tuple[str, ...]]:
     binds, paths = [], []
     for name in allow:
         try:
@@ -168,18 +174,20 @@ def _package_binds(allow: Iterable[str]) -> tuple[list[tuple[str, str]], list[st
         except importlib.metadata.PackageNotFoundError:
             continue
         root = Path(dist.locate_file("")).resolve()
+        # The first path component of each RECORD line (a file path, then a comma): read as
+        # text, as numpy's thousands of files would cost tens of milliseconds as Path objects.
         tops = set()
-        for f in dist.files or ():
-            parts = Path(f).parts
-            if parts and not parts[0].startswith("..") and not parts[0].endswith((".dist-info", ".egg-info")):
-                tops.add(parts[0])
+        for line in (dist.read_text("RECORD") or "").splitlines():
+            top = line.split(",", 1)[0].split("/", 1)[0]
+            if top and not top.startswith("..") and not top.endswith((".dist-info", ".egg-info")):
+                tops.add(top)
         for top in sorted(tops):
             p = root / top
             if p.exists() and not top.endswith(".pth") and top != "__pycache__":
                 binds.append((str(p), str(p)))
         if str(root) not in paths:
             paths.append(str(root))
-    return binds, paths
+    return tuple(binds), tuple(paths)
 
 
 def _bwrap_argv(bw: str, level: str, *, allow: Iterable[str], hide: Iterable[str] = (),
