@@ -37,7 +37,9 @@ COMPARES = ("close", "unmodified")
 SHAPES = ("strict", "squeeze", "leading")
 VISIBILITIES = ("public", "hidden")
 
-_TOP_KEYS = ("extends", "exclude_questions", "name", "title", "version", "reference", "starter_dir", "settings", "functions", "cases",
+#: Top-level keys that make one rubric out of others; resolved (and removed) before validation.
+_CHAIN_KEYS = ("extends", "exclude_questions")
+_TOP_KEYS = ("name", "title", "version", "reference", "starter_dir", "settings", "functions", "cases",
              "questions", "consistency", "mistakes", "starter")
 _FUNCTION_KEYS = ("names", "modules", "params", "arities", "returns", "missing_hint")
 #: Longest missing_hint accepted, in characters (it is one sentence of a student's message).
@@ -333,7 +335,7 @@ class _Loader:
 
     def load(self) -> Rubric:
         doc, raws = self.document()
-        self.keys(doc, _TOP_KEYS, "(top level)", required=("name", "reference", "functions", "cases", "questions"))
+        self.keys(doc, _CHAIN_KEYS + _TOP_KEYS, "(top level)", required=("name", "reference", "functions", "cases", "questions"))
         name = self.string(doc, "name", "name")
         if not name:
             raise self.fail("name", "can't be empty")
