@@ -518,7 +518,8 @@ def _division_note(where: str, lines: tuple[int, ...]) -> str:
     return (
         f"{where}: the `/` on line{s} {', '.join(map(str, lines))} is used as an index or a size; "
         "Python 2 divided integers rounding down (7 / 2 == 3), Python 3 does not (7 / 2 == 3.5). "
-        "It was left as it is: write `//` where you mean integer division."
+        "While grading, `/` in this translated file kept its Python 2 meaning; in Python 3, "
+        "write `//` where you mean integer division."
     )
 
 

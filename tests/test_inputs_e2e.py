@@ -459,8 +459,6 @@ def test_a_broken_student_helper_falls_back_to_the_stand_in_with_a_note(batch):
     assert "q2_gradcheck.py does not parse" in batch.report("helper")
 
 
-@pytest.mark.xfail(strict=True, reason="_worker._StarterLoader adds \"'q2_gradcheck' was not in the submission\" "
-                                       "after the fallback note: _notes_starter_said only knows that wording")
 def test_a_broken_student_helper_is_not_said_to_be_missing(batch):
     notes = batch.results["helper"]["notes"]
     assert "'q2_sigmoid' was not in the submission; the supplied stand-in was used" in notes  # truly missing

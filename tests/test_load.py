@@ -340,8 +340,8 @@ def test_python2_integer_division_used_as_an_index_gets_a_note(tmp_path):
     assert sub.files[0].text == 'print("x")\nh = x[: n / 2]\ny = x / 2\nr = list(range(n / 2))\n'
     assert sub.notes[1] == (
         "q3.py: the `/` on lines 2, 4 is used as an index or a size; Python 2 divided integers rounding down "
-        "(7 / 2 == 3), Python 3 does not (7 / 2 == 3.5). It was left as it is: write `//` where you mean "
-        "integer division."
+        "(7 / 2 == 3), Python 3 does not (7 / 2 == 3.5). While grading, `/` in this translated file kept its "
+        "Python 2 meaning; in Python 3, write `//` where you mean integer division."
     )
 
 
