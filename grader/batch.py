@@ -214,9 +214,11 @@ def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs:
 
     Notes
     -----
-    Memory does not grow with the batch: submissions are loaded one at a time as slots
-    free up, each result is written and dropped, and the batch-wide files are built
-    by reading the results back one at a time.
+    No per-submission state is kept: submissions are loaded one at a time as slots free
+    up, each result is written (and its gradebook row committed) and dropped, and the
+    batch-wide files are built by reading the results back one at a time.  (The
+    process's RSS still creeps up by about 30 KiB per submission: glibc's heap
+    fragments under the checks' multi-MiB numpy temporaries; see benchmarks/RESULTS.md.)
     """
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1 (got {jobs})")
