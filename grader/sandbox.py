@@ -208,9 +208,22 @@ def _bwrap_argv(bw: str, level: str, *, allow: Iterable[str], hide: Iterable[str
     argv += ["--size", str(tmp_mb << 20), "--tmpfs", "/tmp"]
     bound: list[str] = []
 
+    made: set[str] = {"/", "/tmp"}
+
     def ro(src: str, dest: str | None = None) -> None:
-        argv.extend(["--ro-bind", src, dest or src])
-        bound.append(dest or src)
+        dest = dest or src
+        # Parents bwrap would create itself may not be searchable by the slot's uid (e.g. a
+        # pyenv under /root, mode 0700): create them 0755 first.
+        parents = []
+        d = os.path.dirname(dest)
+        while d not in made and not any(_under(d, b) for b in bound):
+            parents.append(d)
+            d = os.path.dirname(d)
+        for d in reversed(parents):
+            argv.extend(["--perms", "0755", "--dir", d])
+            made.add(d)
+        argv.extend(["--ro-bind", src, dest])
+        bound.append(dest)
 
     for top in ("/usr",):
         ro(top)

@@ -73,8 +73,11 @@ MESSAGES = {
         ("cross_entropy/extreme", "error", ("softmaxCostAndGradient " + TIMEOUT_2S,
                                             "softmaxCostAndGradient ran out of memory (dos_memory_bomb.py, line",
                                             OVER_MEMORY))],
-    "dos_fork_bomb": [("cross_entropy/extreme", "error", ("softmaxCostAndGradient " + TIMEOUT_2S, OVER_MEMORY)),
-                      ("grad_output/extreme", "error", ("softmaxCostAndGradient " + TIMEOUT_2S, OVER_MEMORY))],
+    # How a fork bomb ends depends on the machine's load: its timeout, the memory watch, or its own
+    # top-level imports failing under the process limit (then a NameError in the call). The bound on
+    # its score is what matters; the message only has to be about the function that ran.
+    "dos_fork_bomb": [("cross_entropy/extreme", "error", ("softmaxCostAndGradient ",)),
+                      ("grad_output/extreme", "error", ("softmaxCostAndGradient ",))],
     "dos_recursion_segfault": [
         ("softmax/vector", "error", "softmax recursed too deeply (dos_recursion_segfault.py, line"),
         ("softmax/stable-vector", "error", "the process running softmax died (a segmentation fault (SIGSEGV))"),

@@ -424,8 +424,12 @@ def test_the_student_sees_no_grader_no_reference_and_no_network(level, tmp_path)
         return IMPORTED, np.frombuffer(NET.encode(), dtype=np.uint8), np.array(found[:3] and [1.0] or [0.0])
     """)
     with Sandbox(level, hide=[str(secret), os.path.dirname(grader.__file__)]) as sb:
-        r = run(sb, module(probe), [softmax_call(), Call(id="c", function="cost", args=(np.ones(2), 0, np.ones((2, 2)), Dataset(2)))])
+        # The probe walks the whole filesystem at load: give its statements room (not the 0.5 s of FAST).
+        roomy = Settings(load_timeout=30.0, cell_timeout=15.0)
+        r = run(sb, module(probe), [softmax_call(), Call(id="c", function="cost", args=(np.ones(2), 0, np.ones((2, 2)), Dataset(2)))],
+                settings=roomy)
         slot_uid = sb.uid
+    assert r.outcomes["c"].status == "ok", (r.outcomes["c"].message, r.load.unit_errors)
     n_found, uid, n_proc = r.outcomes["softmax:x"].value.array.tolist()
     assert n_found == 0, r.load.output
     if level == "bwrap":
