@@ -180,6 +180,7 @@ def try_nbgrader(tmp: Path, notebooks: list[Path], n: int) -> dict | str:
         return "nbgrader autograde failed: " + r.stderr.strip()[-500:]
     graded = len(list((course / "autograded").glob("*/ps1/ps1.ipynb")))
     version = subprocess.run([nbg, "--version"], capture_output=True, text=True, env=env).stdout.strip()
+    version = version.splitlines()[-1].replace("nbgrader version", "").strip() if version else "?"
     return {"version": version, "n": graded, "seconds": dt}
 
 
