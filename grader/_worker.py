@@ -715,14 +715,12 @@ def _child_main(config, req, calls, skip, scratch, wfd, ofd, send_load) -> None:
     os.dup2(null, 0)
     os.dup2(ofd, 1)
     os.dup2(ofd, 2)
-    keep = {0, 1, 2, wfd}
     os.closerange(3, wfd)
     try:
         maxfd = os.sysconf("SC_OPEN_MAX")
     except (ValueError, OSError):
         maxfd = 1024
     os.closerange(wfd + 1, min(maxfd, 65536))
-    del keep
     _set_pdeathsig()
     settings = req.get("settings", {})
     files = req.get("files", [])
@@ -912,6 +910,7 @@ class Harness:
             "candidates": candidates[:50],
             "withheld": in_withheld,
             "import_errors": self.failed_imports,
+            "missing_hint": spec.get("missing_hint", ""),
         }
 
     def starter_all(self) -> set:
@@ -986,7 +985,6 @@ class Harness:
     def exec_units(self, name: str, module, entry: dict, source: str) -> None:
         """Run a student module unit by unit: a failing unit is recorded, the rest still runs."""
         budget = float(self.settings.get("cell_timeout", 5.0))
-        mode = self.settings.get("notebook_mode", "all")
         for k, code, where in self.units(name, entry, source):
             if (name, k) in self.skip:
                 self.notes.append(f"{where} was not run again: it was abandoned in an earlier attempt")
@@ -1015,7 +1013,6 @@ class Harness:
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 if outer:
                     signal.setitimer(signal.ITIMER_REAL, max(0.001, outer - (time.monotonic() - started)))
-        del mode
 
     # ------------------------------------------------------------ calls
 
@@ -1108,6 +1105,16 @@ class Harness:
             msg = f"sys.exit({_safe_str(e.code) if e.code is not None else ''}) was called"
         text = "\n".join(text_lines + [f"{type(e).__name__}: {msg}"])
         return {"type": type(e).__name__, "message": msg[:2000], "frames": frames[-10:], "traceback": text[:8000]}
+
+    def notes_starter_said(self) -> set:
+        """Return the stand-in modules a note already mentions (one note per module)."""
+        said = set()
+        for n in self.notes:
+            m = re.match(r"^'([^']+)' was not in the submission", n) or re.search(
+                r"the supplied stand-in for '([^']+)' was used instead", n)
+            if m:
+                said.add(m.group(1))
+        return said
 
     def student_where(self) -> set:
         return {f["where"] for f in self.student.values()}
@@ -1365,17 +1372,6 @@ class _StarterLoader:
         exec(compile(text, filename, "exec", dont_inherit=True), module.__dict__)
 
 
-def _notes_starter_said(self) -> set:
-    said = set()
-    for n in self.notes:
-        m = re.match(r"^'([^']+)' was not in the submission", n) or re.search(
-            r"the supplied stand-in for '([^']+)' was used instead", n)
-        if m:
-            said.add(m.group(1))
-    return said
-
-
-Harness.notes_starter_said = _notes_starter_said
 
 
 class _EmptyLoader:

@@ -651,18 +651,9 @@ def _files(sub: Submission) -> list[dict]:
 
 
 def _function_dict(f: Any) -> dict:
-    import threading
-
-    hint = str(getattr(f, "missing_hint", "") or "")
-    # A "missing" outcome comes back from the child without the hint, so _message takes it
-    # from here: per thread, since a run's _report runs in the thread that built its request.
-    hints = vars(_message).setdefault("hints", threading.local())
-    if not hasattr(hints, "by_role"):
-        hints.by_role = {}
-    hints.by_role[f.role] = hint
     return {"names": list(f.names), "modules": list(f.modules), "params": list(f.params),
-            "arities": list(f.arities) or [len(f.params)] if f.params else list(f.arities),
-            "returns": list(f.returns), "missing_hint": hint}
+            "arities": list(f.arities) or ([len(f.params)] if f.params else []),
+            "returns": list(f.returns), "missing_hint": str(getattr(f, "missing_hint", "") or "")}
 
 
 def _arg(a: Any) -> Any:
@@ -788,9 +779,9 @@ def _message(call: Call, o: dict, fname: str, error: ErrorInfo | None, missing: 
         if isinstance(imports, dict) and imports:
             first = next(iter(imports.items()))
             msg += f" (importing {str(first[0])[:100]!r} failed: {str(first[1])[:200]})"
-        hint = getattr(vars(_message).get("hints"), "by_role", {}).get(call.function, "")
-        if hint:
-            msg += f" {hint}"
+        hint = missing.get("missing_hint")
+        if isinstance(hint, str) and hint:
+            msg += f" {hint[:500]}"
         return msg
     if status == "raised" and error is not None:
         loc = ""
