@@ -15,7 +15,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .mistakes import diagnose, shape_fits
+from .mistakes import Memo, Ref, diagnose, shape_fits
 from .model import (
     Case,
     CallOutcome,
@@ -81,13 +81,30 @@ def _count(value: Value) -> int:
     return len(value.items or ())
 
 
+def _blocks(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return the starts and sizes of numpy.array_split's min(16, n) blocks of range(n)."""
+    k = min(MAX_HEAT, n)
+    q, r = divmod(n, k)
+    sizes = np.array([q + 1] * r + [q] * (k - r), dtype=np.int64)
+    return np.concatenate(([0], np.cumsum(sizes)[:-1])), sizes
+
+
 def _heat(bad: np.ndarray) -> tuple[tuple[float, ...], ...] | None:
-    """Return the share of mismatching elements per block of a 2-D mask, at most 16x16 blocks."""
+    """Return the share of mismatching elements per block of a 2-D mask, at most 16x16 blocks.
+
+    The blocks are numpy.array_split's of the rows and of the columns; a share is the
+    block's count of True over its size.
+
+    >>> _heat(np.array([[True, False, False], [True, True, False]]))
+    ((1.0, 0.0, 0.0), (1.0, 1.0, 0.0))
+    """
     if bad.ndim != 2 or bad.size == 0:
         return None
-    rows = np.array_split(np.arange(bad.shape[0]), min(MAX_HEAT, bad.shape[0]))
-    cols = np.array_split(np.arange(bad.shape[1]), min(MAX_HEAT, bad.shape[1]))
-    return tuple(tuple(float(bad[np.ix_(r, c)].mean()) for c in cols) for r in rows)
+    r0, rn = _blocks(bad.shape[0])
+    c0, cn = _blocks(bad.shape[1])
+    counts = np.add.reduceat(np.add.reduceat(bad.astype(np.int64), r0, axis=0), c0, axis=1)
+    share = counts / (rn[:, None] * cn[None, :])
+    return tuple(tuple(float(x) for x in row) for row in share.tolist())
 
 
 def _elements(flat: np.ndarray, g: np.ndarray, e: np.ndarray, allowed: np.ndarray) -> tuple[Element, ...]:
@@ -100,7 +117,7 @@ def _elements(flat: np.ndarray, g: np.ndarray, e: np.ndarray, allowed: np.ndarra
 
 
 def compare_close(got: Value | None, expected: np.ndarray, tol: Tolerance,
-                  shape: str) -> tuple[Mismatch | None, tuple[str, ...]]:
+                  shape: str, memo: Memo | None = None) -> tuple[Mismatch | None, tuple[str, ...]]:
     """Decide whether `got` is `expected` within `tol`; say why not as data.
 
     Tries in order, the first failure winning:
@@ -126,6 +143,9 @@ def compare_close(got: Value | None, expected: np.ndarray, tol: Tolerance,
         rtol and atol.
     shape : str
         The shape mode.
+    memo : Memo, optional
+        Keeps a read-only `expected` prepared (as float64, with its allowed differences
+        per tolerance) for the next answer compared with it.
 
     Returns
     -------
@@ -163,6 +183,9 @@ def compare_close(got: Value | None, expected: np.ndarray, tol: Tolerance,
     if not shape_fits(a.shape, e.shape, shape):
         return Mismatch("shape", f"shape {a.shape}, expected {e.shape}", n_total=int(e.size)), ()
     notes = (f"shape {a.shape} accepted as {e.shape}",) if a.shape != e.shape else ()
+    # The common case first: every element within tolerance of a finite expected value.
+    if (memo.ref(e) if memo is not None else Ref(e)).close(a.reshape(e.shape), tol):
+        return None, notes
     g = a.astype(np.float64).reshape(e.shape)
     e = e.astype(np.float64)
     allowed = tol.allowed(e)
@@ -261,7 +284,7 @@ def _pick(value: Value | None, index: int, fname: str, returns: tuple[str, ...])
 
 
 def judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, rubric: Rubric,
-          reference: ModuleType | None) -> CheckResult:
+          reference: ModuleType | None, memo: Memo | None = None) -> CheckResult:
     """Decide one check: compare the call's outcome with the case's expected value.
 
     Scores are all-or-nothing (``spec.points`` or 0).  A call that did not return (raised,
@@ -282,6 +305,9 @@ def judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, rubric: Rubr
         For the function's names and returned values, and the mistakes' messages.
     reference : module or None
         The reference module, for recognising mistakes (None: generic detectors only).
+    memo : Memo, optional
+        What depends only on the case (the expected value prepared for comparisons, the
+        wrong formulas' values), kept for the next submissions of the batch.
 
     Returns
     -------
@@ -300,7 +326,7 @@ def judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, rubric: Rubr
                            **common)
     common["output"] = outcome.output
     if spec.compare == "unmodified":
-        return _judge_unmodified(spec, case, outcome, rubric, reference, fname, common)
+        return _judge_unmodified(spec, case, outcome, rubric, reference, fname, common, memo)
 
     got: Value | None = outcome.value
     subject, returned = fname, True
@@ -315,12 +341,12 @@ def judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, rubric: Rubr
         return CheckResult(status="error", score=0.0, message=f"no expected value {spec.expected!r} for case "
                            f"{spec.case!r}; this is a bug in grader.", **common)
     expected = np.asarray(expected)
-    mismatch, notes = compare_close(got, expected, spec.tolerance, spec.shape)
+    mismatch, notes = compare_close(got, expected, spec.tolerance, spec.shape, memo)
     shown = dict(got=_shown(got), expected=_shown_expected(expected), notes=notes)
     if mismatch is None:
         return CheckResult(status="pass", score=spec.points, message=within_message(spec.tolerance), **shown,
                            **common)
-    named = diagnose(spec, case, got, rubric, reference) if spec.mistakes else None
+    named = diagnose(spec, case, got, rubric, reference, memo) if spec.mistakes else None
     return CheckResult(status="fail", score=0.0,
                        message=_fail_message(mismatch, got, expected, spec.tolerance, subject, returned),
                        hint=named[1] if named else None, mistake=named[0] if named else None, mismatch=mismatch,
@@ -328,7 +354,7 @@ def judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, rubric: Rubr
 
 
 def _judge_unmodified(spec: CheckSpec, case: Case, outcome: CallOutcome, rubric: Rubric,
-                      reference: ModuleType | None, fname: str, common: dict) -> CheckResult:
+                      reference: ModuleType | None, fname: str, common: dict, memo: Memo | None) -> CheckResult:
     """Decide a check comparing the array arguments after the call with the case's."""
     fn = rubric.functions.get(spec.function)
     params = fn.params if fn else ()
@@ -349,7 +375,8 @@ def _judge_unmodified(spec: CheckSpec, case: Case, outcome: CallOutcome, rubric:
     names = " and ".join(repr(c) for c in changed)
     message = (f"{fname} modified its {_plural(len(changed), 'argument')} {names} in place; "
                "the caller's arrays must stay unchanged.")
-    named = diagnose(spec, case, Value("tuple", items=tuple(echoed)), rubric, reference) if spec.mistakes else None
+    named = (diagnose(spec, case, Value("tuple", items=tuple(echoed)), rubric, reference, memo)
+             if spec.mistakes else None)
     return CheckResult(status="fail", score=0.0, message=message, hint=named[1] if named else None,
                        mistake=named[0] if named else None, **common)
 

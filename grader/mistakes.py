@@ -15,12 +15,18 @@ hint; a wrong diagnosis is worse than none.  Two kinds of recognisers:
 Only the ids listed in a check's ``mistakes`` are tried; an answer is named only when exactly
 one of them explains it (on some cases two mistakes give the same answer, all nan say, and
 then the answer cannot tell which one was made).
+
+What depends only on a case and not on the answer (a wrong formula's value, whether it
+differs from the expected value, an array prepared for comparisons) is kept in a
+:class:`Memo` when the caller passes one: a batch computes it once, for the first student
+who needs it, instead of once per failing check.
 """
 
 from __future__ import annotations
 
+import threading
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any, Callable, Hashable
 
 import numpy as np
 
@@ -35,6 +41,93 @@ def squeezed(shape: tuple[int, ...]) -> tuple[int, ...]:
     (3,)
     """
     return tuple(n for n in shape if n != 1)
+
+
+class Memo:
+    """Values that depend only on a batch's cases, never on a student: computed once, lazily.
+
+    One Memo belongs to one set of cases (a :class:`grader.pipeline.Job`): keys name cases
+    by id.  Values are never changed once stored (arrays are made read-only), so slots
+    grading in parallel threads may share it; two threads computing the same key at once
+    both get an equal value.
+    """
+
+    def __init__(self) -> None:
+        self._values: dict[Hashable, Any] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """Return the value stored under `key`, computing it with `make()` the first time."""
+        try:
+            return self._values[key]
+        except KeyError:
+            pass
+        value = make()
+        with self._lock:
+            return self._values.setdefault(key, value)
+
+    def ref(self, array: np.ndarray) -> "Ref":
+        """Return `array` prepared for comparisons (see :class:`Ref`), kept while the Memo lives.
+
+        Only read-only arrays that own their data are kept -- a case's expected values and
+        the formulas' values stored here, which live as long as the Memo.  They are keyed by
+        identity (the entry holds the array, so its id is not reused).  Any other array (a
+        view, a writable array that could change, a student's decoded answer) is prepared
+        afresh each time.
+        """
+        if array.flags.writeable or array.base is not None:
+            return Ref(array)
+        return self.get(("ref", id(array)), lambda: Ref(array))
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+
+class Ref:
+    """A reference array (an expected value or a formula's) prepared for many comparisons.
+
+    Holds the array as float64, whether every element is finite, and the allowed
+    differences ``atol + rtol * |ref|`` per tolerance (the same numbers
+    :meth:`grader.model.Tolerance.allowed` gives).
+    """
+
+    __slots__ = ("array", "f64", "finite", "_allowed")
+
+    def __init__(self, array: np.ndarray) -> None:
+        self.array = array
+        self.f64 = np.asarray(array, dtype=np.float64)
+        self.finite = bool(np.isfinite(self.f64).all())
+        self._allowed: dict[Tolerance, tuple[np.ndarray, bool]] = {}
+
+    def allowed(self, tol: Tolerance) -> tuple[np.ndarray, bool]:
+        """Return ``(allowed differences, whether they are all finite)`` for `tol`."""
+        got = self._allowed.get(tol)
+        if got is None:
+            with np.errstate(all="ignore"):
+                a = np.asarray(tol.allowed(self.f64), dtype=np.float64)
+            a.setflags(write=False)
+            got = self._allowed.setdefault(tol, (a, bool(np.isfinite(a).all())))
+        return got
+
+    def close(self, got: np.ndarray, tol: Tolerance) -> bool | None:
+        """Return whether `got` (already of this array's shape) is within `tol` of it.
+
+        Only decides when every element of the reference and of the allowed differences is
+        finite (then ``all(|got - ref| <= allowed)`` is False for any nan or inf in `got`);
+        returns None otherwise, for the caller's general rule.
+        """
+        if not self.finite or got.dtype.kind not in "biuf":
+            return None
+        allowed, finite = self.allowed(tol)
+        if not finite:
+            return None
+        if got.dtype.kind != "f" or got.dtype.itemsize > 8:
+            got = got.astype(np.float64)
+        # float16/32 - float64 computes in float64, exactly as after astype(float64)
+        with np.errstate(all="ignore"):
+            diff = np.subtract(got, self.f64, out=np.empty(self.f64.shape))
+            np.abs(diff, out=diff)
+            return bool(np.less_equal(diff, allowed).all())
 
 
 def shape_fits(got: tuple[int, ...], expected: tuple[int, ...], mode: str) -> bool:
@@ -62,12 +155,13 @@ def shape_fits(got: tuple[int, ...], expected: tuple[int, ...], mode: str) -> bo
     return False
 
 
-def matches(got: np.ndarray, candidate: Any, tol: Tolerance) -> bool:
+def matches(got: np.ndarray, candidate: Any, tol: Tolerance, memo: Memo | None = None) -> bool:
     """Return True when `got` is `candidate` within `tol`, nan/inf where it has them.
 
     Shapes must agree once singleton dimensions are removed.  Non-finite elements must be
     at the same places in both (any of nan, inf, -inf); finite ones must satisfy
-    ``|got - candidate| <= atol + rtol * |candidate|``.
+    ``|got - candidate| <= atol + rtol * |candidate|``.  A read-only `candidate` is
+    prepared once in `memo` (its allowed differences), when one is given.
 
     >>> t = Tolerance(1e-5, 1e-8)
     >>> matches(np.array([[1.0, np.nan]]), np.array([1.0, np.inf]), t)
@@ -81,6 +175,9 @@ def matches(got: np.ndarray, candidate: Any, tol: Tolerance) -> bool:
         return False
     if squeezed(g.shape) != squeezed(c.shape):
         return False
+    fast = (memo.ref(c) if memo is not None else Ref(c)).close(g.reshape(c.shape), tol)
+    if fast is not None:
+        return fast
     g = g.astype(np.float64).reshape(c.shape)
     c = c.astype(np.float64)
     fg, fc = np.isfinite(g), np.isfinite(c)
@@ -120,15 +217,37 @@ def _outputs_expected(rubric: Rubric, role: str) -> dict[str, str]:
     return out
 
 
-def _expected_value(name: str, case: Case, reference: ModuleType | None) -> np.ndarray | None:
-    """Return the expected value `name` for `case`: the case's, else the reference's."""
+def _expected_value(name: str, case: Case, reference: ModuleType | None, memo: Memo) -> np.ndarray | None:
+    """Return the expected value `name` for `case`: the case's, else the reference's (once per `memo`)."""
     if name in case.expected:
         return np.asarray(case.expected[name])
     f = getattr(reference, name, None) if reference is not None else None
     if not callable(f):
         return None
-    with np.errstate(all="ignore"):
-        return np.asarray(f(*_copies(case.args)), dtype=np.float64)
+
+    def make() -> np.ndarray:
+        with np.errstate(all="ignore"):
+            value = np.array(f(*_copies(case.args)), dtype=np.float64)
+        value.setflags(write=False)
+        return value
+
+    return memo.get(("expected", name, case.spec.id), make)
+
+
+def _formula_values(f: Callable, name: str, case: Case, dt: np.dtype | None, memo: Memo) -> tuple[np.ndarray, ...]:
+    """Return the candidates wrong formula `name` gives on `case` (args cast to `dt`), once per `memo`."""
+
+    def make() -> tuple[np.ndarray, ...]:
+        with np.errstate(all="ignore"):
+            value = f(*_copies(case.args, dt))
+        out = []
+        for cand in _candidates(value):
+            cand = np.array(cand, copy=True)
+            cand.setflags(write=False)
+            out.append(cand)
+        return tuple(out)
+
+    return memo.get(("formula", name, case.spec.id, dt.str if dt is not None else None), make)
 
 
 def _candidates(value: Any) -> list[np.ndarray]:
@@ -153,56 +272,74 @@ def _modified(case: Case, got: Any) -> bool:
 
 
 def _detect(name: str, arr: np.ndarray, expected: np.ndarray, spec: CheckSpec, case: Case, rubric: Rubric,
-            reference: ModuleType | None) -> bool:
-    """Return True when generic detector `name` recognises `arr`."""
+            reference: ModuleType | None, memo: Memo) -> bool:
+    """Return True when generic detector `name` recognises `arr`.
+
+    What depends on the case only (is the expected matrix symmetric, is it zero within
+    tolerance, does another output's value differ from it) is decided once per `memo`.
+    """
     tol = spec.tolerance
+    cid = case.spec.id
     if name == "transposed":
         if expected.ndim != 2 or min(expected.shape) < 2 or arr.shape != expected.shape[::-1]:
             return False
-        if expected.shape[0] == expected.shape[1] and matches(expected.T, expected, tol):
+        if expected.shape[0] == expected.shape[1] and memo.get(
+                ("symmetric", cid, spec.expected, tol), lambda: matches(expected.T, expected, tol, memo)):
             return False  # a symmetric matrix: transposing changes nothing
-        return matches(arr.T, expected, tol)
+        return matches(arr.T, expected, tol, memo)
     if name == "sign-flipped":
-        if matches(-expected, expected, tol):
+        if memo.get(("zero", cid, spec.expected, tol), lambda: matches(-expected, expected, tol, memo)):
             return False  # zero within tolerance: no sign to flip
-        return matches(-arr.astype(np.float64), expected, tol)
+        return matches(-arr.astype(np.float64), expected, tol, memo)
     if name == "column-vector":
         n = expected.size
-        return expected.ndim == 1 and n > 1 and arr.shape == (n, 1) and matches(arr[:, 0], expected, tol)
+        return expected.ndim == 1 and n > 1 and arr.shape == (n, 1) and matches(arr[:, 0], expected, tol, memo)
     if name == "returned-order":
         fn = rubric.functions.get(spec.function)
         if fn is None or not spec.output:
             return False
-        for other, ename in _outputs_expected(rubric, spec.function).items():
+        outputs = memo.get(("outputs", spec.function), lambda: _outputs_expected(rubric, spec.function))
+        for other, ename in outputs.items():
             if other == spec.output:
                 continue
-            value = _expected_value(ename, case, reference)
-            if value is not None and not matches(value, expected, tol) and matches(arr, value, tol):
+            value = _expected_value(ename, case, reference, memo)
+            if value is None:
+                continue
+            differs = memo.get(("differs", cid, ename, spec.expected, tol),
+                               lambda: not matches(value, expected, tol, memo))
+            if differs and matches(arr, value, tol, memo):
                 return True
         return False
     return False
 
 
 def _formula(name: str, arr: np.ndarray, expected: np.ndarray, spec: CheckSpec, case: Case,
-             reference: ModuleType) -> bool:
-    """Return True when `arr` is what the wrong formula `name` gives on `case`."""
+             reference: ModuleType, memo: Memo) -> bool:
+    """Return True when `arr` is what the wrong formula `name` gives on `case`.
+
+    The formula's values on the case, and whether each differs from the expected value,
+    are computed once per `memo`; only the comparison with `arr` is per answer.
+    """
     f: Callable | None = getattr(reference, name, None)
     if not callable(f):
         return False
     dtypes: list[np.dtype | None] = [None]
     if arr.dtype.kind == "f" and arr.dtype.itemsize < 8:
         dtypes.append(arr.dtype)
+    tol = spec.tolerance
     for dt in dtypes:
-        with np.errstate(all="ignore"):
-            value = f(*_copies(case.args, dt))
-        for cand in _candidates(value):
-            if not matches(cand, expected, spec.tolerance) and matches(arr, cand, spec.tolerance):
+        cands = _formula_values(f, name, case, dt, memo)
+        differs = memo.get(("formula-differs", name, case.spec.id, dt.str if dt is not None else None,
+                            spec.expected, tol),
+                           lambda: tuple(not matches(c, expected, tol, memo) for c in cands))
+        for cand, differ in zip(cands, differs):
+            if differ and matches(arr, cand, tol, memo):
                 return True
     return False
 
 
 def diagnose(spec: CheckSpec, case: Case, got: Value | np.ndarray | None, rubric: Rubric,
-             reference: ModuleType | None) -> tuple[str, str] | None:
+             reference: ModuleType | None, memo: Memo | None = None) -> tuple[str, str] | None:
     """Name the mistake that explains a failing answer, or return None.
 
     Parameters
@@ -218,6 +355,9 @@ def diagnose(spec: CheckSpec, case: Case, got: Value | np.ndarray | None, rubric
         For the messages (``rubric.mistakes``) and the other outputs' expected functions.
     reference : module or None
         The reference module (wrong formulas); None tries the generic detectors only.
+    memo : Memo, optional
+        Where what depends only on the case is kept between calls (one per batch: every
+        case id must name the same case); None computes everything for this call only.
 
     Returns
     -------
@@ -245,10 +385,11 @@ def diagnose(spec: CheckSpec, case: Case, got: Value | np.ndarray | None, rubric
     arr = _array(got)
     if arr is None:
         return None
-    expected = _expected_value(spec.expected, case, reference)
+    memo = memo if memo is not None else Memo()
+    expected = _expected_value(spec.expected, case, reference, memo)
     if expected is None:
         return None
-    if shape_fits(arr.shape, expected.shape, spec.shape) and matches(arr, expected, spec.tolerance):
+    if shape_fits(arr.shape, expected.shape, spec.shape) and matches(arr, expected, spec.tolerance, memo):
         return None  # it passes: nothing to explain
     found = []
     for mid in spec.mistakes:
@@ -256,12 +397,13 @@ def diagnose(spec: CheckSpec, case: Case, got: Value | np.ndarray | None, rubric
         if not entry:
             continue
         if "detector" in entry:
-            hit = _detect(entry["detector"], arr, expected, spec, case, rubric, reference)
+            hit = _detect(entry["detector"], arr, expected, spec, case, rubric, reference, memo)
         else:
             formula = entry.get("formula")
             if isinstance(formula, dict):
                 formula = formula.get(spec.expected)
-            hit = bool(formula) and reference is not None and _formula(formula, arr, expected, spec, case, reference)
+            hit = (bool(formula) and reference is not None
+                   and _formula(formula, arr, expected, spec, case, reference, memo))
         if hit:
             found.append((mid, entry["message"]))
     # Two mistakes that both explain the answer (an all-nan gradient, say) name neither.

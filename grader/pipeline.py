@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Mapping
 
 from . import cases as _cases
 from . import checks as _checks
+from .mistakes import Memo
 from .model import Call, Case, CheckResult, CheckSpec, Rubric, Submission, SubmissionResult
 from .sandbox import Sandbox
 from .score import score
@@ -18,7 +19,10 @@ from .score import score
 class Job:
     """What every submission of a batch is graded against; built once per rubric.
 
-    The cases' expected values live here, in the grader's process only.
+    The cases' expected values live here, in the grader's process only, and so does
+    ``memo``: what depends only on the cases (wrong formulas' values on them, expected
+    values prepared for comparisons), computed when a first submission needs it and
+    reused by the rest of the batch.
     """
 
     rubric: Rubric
@@ -26,6 +30,7 @@ class Job:
     cases: Mapping[str, Case]
     calls: tuple[Call, ...]
     public_only: bool = False
+    memo: Memo = field(default_factory=Memo, compare=False, repr=False)
 
 
 def public_rubric(rubric: Rubric) -> Rubric:
@@ -90,7 +95,7 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None) -> Submissi
         if case is None:
             results.append(_not_run(spec, f"the case {spec.case!r} is not available"))
             continue
-        results.append(_checks.judge(spec, case, outcome, rubric, job.reference))
+        results.append(_checks.judge(spec, case, outcome, rubric, job.reference, job.memo))
     consistency = _checks.consistency(rubric, job.cases, run.outcomes)
     result = score(rubric, submission, run, results, consistency=consistency, public_only=job.public_only)
     # How calls were adapted (e.g. the 2015 signature without `dataset`) is said once, for the submission.
