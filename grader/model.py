@@ -16,7 +16,7 @@ grader itself built or decoded from raw bytes).  Nothing here runs student code.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields, is_dataclass
 from typing import Any, Literal, Mapping
 
 import numpy as np
@@ -411,13 +411,13 @@ class CheckResult:
             "notes": list(self.notes),
         }
         if self.got is not None:
-            d["got"] = _plain(asdict(self.got))
+            d["got"] = _plain(self.got)
         if self.expected is not None:
-            d["expected"] = _plain(asdict(self.expected))
+            d["expected"] = _plain(self.expected)
         if self.mismatch is not None:
-            d["mismatch"] = _plain(asdict(self.mismatch))
+            d["mismatch"] = _plain(self.mismatch)
         if self.error is not None:
-            d["error"] = _plain(asdict(self.error))
+            d["error"] = _plain(self.error)
         return d
 
 
@@ -502,17 +502,45 @@ class SubmissionResult:
             "late": self.late,
             "isolation": self.isolation,
             "source": self.source,
-            "canvas": _plain(asdict(self.canvas)) if self.canvas else None,
-            "load": _plain(asdict(self.load)) if self.load else None,
-            "consistency": [_plain(asdict(c)) for c in self.consistency],
+            "canvas": _plain(self.canvas) if self.canvas else None,
+            "load": _plain(self.load) if self.load else None,
+            "consistency": [_plain(c) for c in self.consistency],
             "translated": [f.path for f in self.files if f.translated],
             "seconds": round(self.seconds, 4),
             "grader_version": self.grader_version,
         }
 
 
+#: Field names of the dataclasses :func:`_plain` has met, in declaration order.
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+_INFINITIES = (float("inf"), float("-inf"))
+
+
 def _plain(obj: Any) -> Any:
-    """Turn tuples, numpy scalars and mappings into JSON-ready values."""
+    """Turn dataclasses, tuples, numpy scalars and mappings into JSON-ready values.
+
+    A dataclass becomes a dict of its fields in declaration order (what
+    ``dataclasses.asdict`` gives, without its deep copies).
+
+    >>> _plain(Shown("ndarray", "float64", (2, 3)))
+    {'type': 'ndarray', 'dtype': 'float64', 'shape': [2, 3]}
+    >>> _plain({"a": (1.5, float("nan")), "b": np.float32(0.5), "c": np.arange(2)})
+    {'a': [1.5, None], 'b': 0.5, 'c': [0, 1]}
+    """
+    t = type(obj)
+    if t is str or t is int or t is bool or obj is None:
+        return obj
+    if t is float:
+        return None if obj != obj or obj in _INFINITIES else obj  # NaN and infinities are not JSON
+    if t is tuple or t is list:
+        return [_plain(v) for v in obj]
+    if t is dict:
+        return {str(k): _plain(v) for k, v in obj.items()}
+    names = _FIELD_NAMES.get(t)
+    if names is None and is_dataclass(obj) and not isinstance(obj, type):
+        names = _FIELD_NAMES.setdefault(t, tuple(f.name for f in fields(obj)))
+    if names is not None:
+        return {name: _plain(getattr(obj, name)) for name in names}
     if isinstance(obj, Mapping):
         return {str(k): _plain(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
