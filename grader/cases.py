@@ -159,6 +159,49 @@ def _size(a: Any) -> int:
     return int(a.size) if isinstance(a, np.ndarray) else 0
 
 
+def sample_indices(consistency: Mapping[str, Any], params: tuple[str, ...], case: Case) -> list[list[int] | None] | None:
+    """Return the flat indices the numerical gradient differentiates on `case`, per ``wrt`` argument.
+
+    With the ``[consistency]`` table's ``sample = N``, an argument of more than N elements
+    gets N distinct flat (C-order) indices, drawn without replacement by
+    ``numpy.random.default_rng(case seed)`` (one generator per case, drawing for the ``wrt``
+    arguments in order) and sorted; a smaller argument gets None (every element).  Returns
+    None when nothing is sampled (no ``sample``, or every argument small enough).
+
+    Parameters
+    ----------
+    consistency : mapping
+        The rubric's ``consistency`` table (see :mod:`grader.rubric`).
+    params : tuple of str
+        The function's parameter names (``wrt`` maps gradients to them).
+    case : Case
+        The case differentiated on.
+
+    Examples
+    --------
+    >>> from grader.model import CaseSpec
+    >>> case = Case(CaseSpec("c", "f", "gen", seed=7), (np.zeros(3), np.zeros((4, 5))), {})
+    >>> con = {"wrt": {"gx": "x", "gw": "w"}, "sample": 4}
+    >>> small, picked = sample_indices(con, ("x", "w"), case)
+    >>> small is None, len(picked), picked == sorted(set(picked)), all(0 <= i < 20 for i in picked)
+    (True, 4, True, True)
+    >>> sample_indices(dict(con, sample=None), ("x", "w"), case) is None
+    True
+    """
+    n = consistency.get("sample")
+    if not n:
+        return None
+    rng = np.random.default_rng(case.spec.seed)
+    out: list[list[int] | None] = []
+    for param in consistency["wrt"].values():
+        size = _size(case.args[params.index(param)])
+        if size <= n:
+            out.append(None)
+        else:
+            out.append(sorted(int(i) for i in rng.choice(size, size=n, replace=False)))
+    return out if any(e is not None for e in out) else None
+
+
 def plan(rubric: Rubric, cases: Mapping[str, Case]) -> list[Call]:
     """Return the calls the student's process must make for `rubric`'s checks on `cases`.
 
@@ -166,7 +209,9 @@ def plan(rubric: Rubric, cases: Mapping[str, Case]) -> list[Call]:
     of its checks' timeouts, ``echo_args`` when a check compares "unmodified", ``max_elems``
     four times the largest value expected back (at least 64), and ``withhold`` the stand-ins
     that provide the role.  Then, for each case of the ``[consistency]`` table, a plain call
-    (when no check made one) and a ``kind="numgrad"`` call, id ``"numgrad:<role>:<case>"``.
+    (when no check made one) and a ``kind="numgrad"`` call, id ``"numgrad:<role>:<case>"``,
+    whose ``numgrad["sample"]`` lists the flat indices to differentiate when the table sets
+    ``sample`` (see :func:`sample_indices`).
     Checks whose case is not in `cases` (a student kit without hidden cases) are skipped.
 
     Parameters
@@ -212,10 +257,14 @@ def plan(rubric: Rubric, cases: Mapping[str, Case]) -> list[Call]:
             if e["timeout"] == 0.0:
                 e["timeout"] = 2.0
             e["size"] = max([e["size"], *(_size(case.args[i]) for i in spec_n["wrt"])])
+            numgrad = dict(spec_n, wrt=list(spec_n["wrt"]))
+            sample = sample_indices(con, fn.params, case)
+            if sample is not None:
+                numgrad["sample"] = sample
             numgrad_calls.append(Call(
                 id=f"numgrad:{role}:{cid}", function=role, args=case.args, timeout=con["timeout"],
                 max_elems=max(64, 4 * max(_size(case.args[i]) for i in spec_n["wrt"])), kind="numgrad",
-                withhold=_withheld(rubric, role), numgrad=dict(spec_n, wrt=list(spec_n["wrt"]))))
+                withhold=_withheld(rubric, role), numgrad=numgrad))
     calls = [Call(id=f"{role}:{cid}", function=role, args=cases[cid].args, timeout=e["timeout"],
                   echo_args=e["echo"], max_elems=max(64, 4 * e["size"]), withhold=_withheld(rubric, role))
              for (role, cid), e in acc.items()]

@@ -15,6 +15,7 @@ from typing import Mapping
 
 import numpy as np
 
+from .cases import sample_indices
 from .mistakes import Memo, Ref, diagnose, shape_fits
 from .model import (
     Case,
@@ -389,8 +390,8 @@ def _plural(n: int, word: str) -> str:
 # --------------------------------------------------------------------------- self-consistency
 
 
-def consistency(rubric: Rubric, cases: Mapping[str, Case],
-                outcomes: Mapping[str, CallOutcome]) -> tuple[Consistency, ...]:
+def consistency(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str, CallOutcome],
+                memo: Memo | None = None) -> tuple[Consistency, ...]:
     """Compare the student's gradients with central differences of the student's own cost.
 
     For each case of the rubric's ``[consistency]`` table and each gradient of its ``wrt``,
@@ -400,6 +401,11 @@ def consistency(rubric: Rubric, cases: Mapping[str, Case],
     when the cost or the gradient is float32).  This says whether the gradient matches the
     cost the student wrote, whatever the reference says.
 
+    With the table's ``sample = N``, an argument of more than N elements was differentiated
+    at N flat indices only (:func:`grader.cases.sample_indices`, the same ones the call was
+    planned with): the numerical gradient is then a 1-D array of N values, compared with
+    the returned gradient at those indices, and the message says how many were checked.
+
     Parameters
     ----------
     rubric : Rubric
@@ -408,6 +414,8 @@ def consistency(rubric: Rubric, cases: Mapping[str, Case],
         Case id -> Case; cases not there are skipped.
     outcomes : mapping
         Call id -> CallOutcome.
+    memo : Memo, optional
+        Keeps each case's sampled indices for the next submissions.
 
     Returns
     -------
@@ -424,18 +432,32 @@ def consistency(rubric: Rubric, cases: Mapping[str, Case],
     tol: Tolerance = con["tolerance"]
     out = []
     for cid in con["cases"]:
-        if cid not in cases:
+        case = cases.get(cid)
+        if case is None:
             continue
         plain = outcomes.get(f"{role}:{cid}")
         num = outcomes.get(f"numgrad:{role}:{cid}")
+        if con.get("sample"):
+            sample = (memo.get(("sample", cid), lambda: sample_indices(con, fn.params, case)) if memo is not None
+                      else sample_indices(con, fn.params, case))
+        else:
+            sample = None
         for k, (grad, param) in enumerate(con["wrt"].items()):
-            out.append(_consistent(cid, k, grad, param, plain, num, fn.returns, fname, h, tol, con["cost"]))
+            picked = sample[k] if sample is not None else None
+            shape = np.shape(case.args[fn.params.index(param)]) if picked is not None else None
+            out.append(_consistent(cid, k, grad, param, plain, num, fn.returns, fname, h, tol, con["cost"],
+                                   picked, shape))
     return tuple(out)
 
 
 def _consistent(cid: str, k: int, grad: str, param: str, plain: CallOutcome | None, num: CallOutcome | None,
-                returns: tuple[str, ...], fname: str, h: float, tol: Tolerance, cost_name: str) -> Consistency:
-    """Decide one (case, gradient) pair of the self-consistency check."""
+                returns: tuple[str, ...], fname: str, h: float, tol: Tolerance, cost_name: str,
+                picked: list[int] | None = None, shape: tuple[int, ...] | None = None) -> Consistency:
+    """Decide one (case, gradient) pair of the self-consistency check.
+
+    `picked`: the flat indices differentiated when the argument was sampled (its shape is
+    `shape`), None when every element was.
+    """
     if plain is None or plain.status != "ok":
         why = plain.message if plain is not None and plain.message else f"{fname} did not return on this case."
         return Consistency(cid, grad, "error", message=why)
@@ -453,10 +475,20 @@ def _consistent(cid: str, k: int, grad: str, param: str, plain: CallOutcome | No
         return Consistency(cid, grad, "error", message="Your cost could not be differentiated numerically.")
     if a is None or a.dtype.kind not in "biuf":
         return Consistency(cid, grad, "error", message=f"The returned {grad!r} is not an array of numbers.")
-    if not shape_fits(a.shape, numerical.shape, "squeeze"):
+    var_shape = numerical.shape if picked is None else tuple(shape)
+    if not shape_fits(a.shape, var_shape, "squeeze"):
         return Consistency(cid, grad, "inconsistent", message=f"The returned {grad!r} has shape {a.shape}, but "
-                           f"{param!r} has shape {numerical.shape}: a gradient has the shape of its variable.")
-    g = a.astype(np.float64).reshape(numerical.shape)
+                           f"{param!r} has shape {var_shape}: a gradient has the shape of its variable.")
+    checked = ""
+    if picked is None:
+        g = a.astype(np.float64).reshape(numerical.shape)
+    else:
+        if numerical.shape != (len(picked),):
+            return Consistency(cid, grad, "error", message=(
+                f"The numerical gradient with respect to {param!r} came back with shape {numerical.shape}, not "
+                f"the {len(picked)} sampled derivatives asked for; this is a bug in grader."))
+        g = a.astype(np.float64).reshape(-1)[np.asarray(picked, dtype=np.intp)]
+        checked = f"; checked {len(picked)} of {int(np.prod(var_shape))} elements"
     n = numerical.astype(np.float64)
     if not (np.all(np.isfinite(g)) and np.all(np.isfinite(n))):
         return Consistency(cid, grad, "inconsistent", message=f"The returned {grad!r} or your cost gives nan or inf.")
@@ -473,7 +505,7 @@ def _consistent(cid: str, k: int, grad: str, param: str, plain: CallOutcome | No
     if np.all(diff <= allowed):
         return Consistency(cid, grad, "consistent", max_abs, max_rel,
                            f"Your {grad!r} matches the numerical gradient of your own cost "
-                           f"(largest difference {max_abs:.2g}).")
+                           f"(largest difference {max_abs:.2g}{checked}).")
     return Consistency(cid, grad, "inconsistent", max_abs, max_rel,
                        f"Your {grad!r} does not match the numerical gradient of your own cost with respect to "
-                       f"{param!r} (largest difference {max_abs:.3g}): the gradient or the cost is wrong.")
+                       f"{param!r} (largest difference {max_abs:.3g}{checked}): the gradient or the cost is wrong.")

@@ -214,7 +214,8 @@ class Rubric:
     path: str = ""  #: the TOML file
     digest: str = ""  #: sha256 of the TOML, reference and stand-ins
     #: the [consistency] table: {"function", "cost", "wrt": {gradient: param}, "cases", "h",
-    #: "tolerance", "timeout", "points"}; {} when the rubric has none (see rubric.py)
+    #: "tolerance", "timeout", "points", "sample" (int or None)}; {} when the rubric has none
+    #: (see rubric.py)
     consistency: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -259,7 +260,10 @@ class Call:
     max_elems: int = 1_000_000  #: the most numbers accepted back for this call
     kind: str = "call"  #: "call", or "numgrad": central differences of the student's own cost
     withhold: tuple[str, ...] = ()  #: stand-in modules not offered during this call
-    numgrad: Mapping[str, Any] = field(default_factory=dict)  #: for kind "numgrad": {"output": 0, "wrt": [0, 2], "h": 1e-4}
+    #: for kind "numgrad": {"output": 0, "wrt": [0, 2], "h": 1e-4}, and optionally "sample": one entry
+    #: per wrt argument, a list of flat (C-order) indices to differentiate only (the result for it is
+    #: then 1-D, in that order) or None for every element
+    numgrad: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -54,7 +54,7 @@ _CHECK_KEYS = ("case", "compare", "output", "expected", "points", "rtol", "atol"
                "timeout", "mistakes", "description")
 _DEFAULT_KEYS = tuple(k for k in _CHECK_KEYS if k not in ("case", "description"))
 _QUESTION_KEYS = ("title", "checks") + _DEFAULT_KEYS
-_CONSISTENCY_KEYS = ("function", "cost", "wrt", "cases", "h", "rtol", "atol", "timeout", "points")
+_CONSISTENCY_KEYS = ("function", "cost", "wrt", "cases", "h", "rtol", "atol", "timeout", "points", "sample")
 _MISTAKE_KEYS = ("message", "detector", "formula")
 _STARTER_KEYS = ("module", "path", "provides")
 _ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
@@ -601,8 +601,13 @@ class _Loader:
                 raise self.fail(where, f"unknown case {cid!r}{_did_you_mean(cid, cases)}")
             if cases[cid].function != role:
                 raise self.fail(where, f"case {cid!r} calls {cases[cid].function}, not {role}")
+        sample = None
+        if "sample" in d:
+            sample = self.integer(d, "sample", where, 0)
+            if sample < 1:
+                raise self.fail(where, f"sample must be at least 1 (elements per argument), not {sample!r}")
         return {
-            "function": role, "cost": cost, "wrt": dict(wrt), "cases": ids,
+            "function": role, "cost": cost, "wrt": dict(wrt), "cases": ids, "sample": sample,
             "h": self.number(d, "h", where, 1e-4, positive=True),
             "tolerance": Tolerance(rtol=self.number(d, "rtol", where, 1e-3), atol=self.number(d, "atol", where, 1e-6)),
             "timeout": self.number(d, "timeout", where, 10.0, positive=True),

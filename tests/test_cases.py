@@ -102,7 +102,13 @@ def test_plan_numgrad_calls():
     by_id = {c.id: c for c in cases_mod.plan(rubric, built)}
     n = by_id["numgrad:cost_and_grad:typical"]
     assert n.kind == "numgrad" and n.function == "cost_and_grad" and n.timeout == 10.0
-    assert dict(n.numgrad) == {"output": 0, "wrt": [0, 2], "h": 1e-4}
+    # sample = 40: predicted (10 elements) is differentiated whole, outputVectors (200) at 40 elements
+    sample = n.numgrad["sample"]
+    assert {k: v for k, v in n.numgrad.items() if k != "sample"} == {"output": 0, "wrt": [0, 2], "h": 1e-4}
+    assert sample[0] is None and len(sample[1]) == 40 and sample[1] == sorted(set(sample[1]))
+    assert all(type(i) is int and 0 <= i < 200 for i in sample[1])
+    assert sample == cases_mod.plan(rubric, built)[-1].numgrad["sample"]  # the same every time
+    assert "sample" not in by_id["numgrad:cost_and_grad:small"].numgrad  # 3 and 15 elements: all of them
     assert n.max_elems == 4 * 20 * 10
     assert n.args is built["typical"].args
 
