@@ -22,6 +22,7 @@ Nothing is ever pickled.
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
@@ -46,9 +47,12 @@ class ProtocolError(Exception):
     """A frame that breaks the wire format (or the bounds set for it)."""
 
 
-def pack(obj) -> bytes:
-    """Encode ``obj`` (JSON values, numpy arrays, bytes) into one frame."""
-    blobs: list[bytes] = []
+def pack_parts(obj) -> list:
+    """Encode ``obj`` (JSON values, numpy arrays, bytes) into one frame, as a list of buffers.
+
+    Array data is not copied: the buffers view the arrays (write them before changing them).
+    """
+    blobs: list = []
 
     def walk(o):
         if isinstance(o, dict):
@@ -56,7 +60,7 @@ def pack(obj) -> bytes:
         if isinstance(o, (list, tuple)):
             return [walk(v) for v in o]
         if isinstance(o, (bytes, bytearray, memoryview)):
-            blobs.append(bytes(o))
+            blobs.append(memoryview(o).cast("B"))
             return {"$b": len(blobs) - 1}
         np = sys.modules.get("numpy")
         if np is not None:
@@ -64,7 +68,8 @@ def pack(obj) -> bytes:
                 a = o
                 if type(a) is not np.ndarray:
                     a = a.view(np.ndarray)
-                blobs.append(a.tobytes(order="C"))
+                a = np.ascontiguousarray(a)
+                blobs.append(memoryview(a.reshape(-1).view(np.uint8)))
                 return {"$a": len(blobs) - 1, "dtype": a.dtype.str, "shape": list(a.shape)}
             if isinstance(o, np.generic):
                 return walk(o.item())
@@ -75,44 +80,83 @@ def pack(obj) -> bytes:
     header = walk(obj)
     header["$blobs"] = [len(b) for b in blobs]
     raw = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
-    return _PREFIX.pack(len(raw), sum(len(b) for b in blobs)) + raw + b"".join(blobs)
+    return [_PREFIX.pack(len(raw), sum(len(b) for b in blobs)) + raw, *blobs]
+
+
+def pack(obj) -> bytes:
+    """Encode ``obj`` into one frame (see :func:`pack_parts`)."""
+    return b"".join(pack_parts(obj))
+
+
+def write_frame(fd: int, obj) -> None:
+    """Write ``obj`` as one frame to ``fd`` without joining its buffers first."""
+    views = [memoryview(p) for p in pack_parts(obj) if len(p)]
+    while views:
+        n = os.writev(fd, views[:256])
+        while n:
+            if n >= len(views[0]):
+                n -= len(views.pop(0))
+            else:
+                views[0] = views[0][n:]
+                n = 0
 
 
 class FrameReader:
-    """Split a byte stream into frames, refusing any frame larger than ``max_bytes``."""
+    """Split a byte stream into frames, refusing any frame larger than ``max_bytes``.
+
+    A large frame is gathered in chunks and joined once, when complete; blobs are
+    views into the frame's bytes (no further copy).
+    """
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self.buf = bytearray()
+        self.chunks: list[bytes] = []
+        self.have = 0  # bytes in chunks
+        self.need = 0  # bytes the frame at the start of chunks needs, once its prefix is known
 
-    def feed(self, data: bytes) -> list[tuple[dict, list[bytes], bytes]]:
+    def feed(self, data: bytes) -> list[tuple[dict, list, bytes]]:
         """Add bytes; return the frames now complete as (header, blobs, raw frame)."""
-        self.buf += data
-        out = []
-        while len(self.buf) >= _PREFIX.size:
-            hlen, blen = _PREFIX.unpack_from(self.buf)
+        if data:
+            self.chunks.append(bytes(data))
+            self.have += len(data)
+        out: list = []
+        if self.have < max(self.need, _PREFIX.size):
+            return out
+        buf = self.chunks[0] if len(self.chunks) == 1 else b"".join(self.chunks)
+        pos, self.need = 0, 0
+        while len(buf) - pos >= _PREFIX.size:
+            hlen, blen = _PREFIX.unpack_from(buf, pos)
             if hlen > MAX_HEADER or hlen + blen > self.max_bytes:
                 raise ProtocolError(f"frame of {hlen + blen} bytes exceeds the limit of {self.max_bytes}")
             total = _PREFIX.size + hlen + blen
-            if len(self.buf) < total:
+            if len(buf) - pos < total:
+                self.need = total
                 break
-            raw = bytes(self.buf[:total])
-            del self.buf[:total]
-            try:
-                header = json.loads(raw[_PREFIX.size : _PREFIX.size + hlen])
-            except (ValueError, RecursionError) as e:
-                raise ProtocolError(f"frame header is not JSON: {type(e).__name__}") from None
-            if not isinstance(header, dict):
-                raise ProtocolError("frame header is not an object")
-            lens = header.pop("$blobs", [])
-            if not isinstance(lens, list) or not all(isinstance(n, int) and n >= 0 for n in lens) or sum(lens) != blen:
-                raise ProtocolError("frame blob table does not match its length")
-            blobs, pos = [], _PREFIX.size + hlen
-            for n in lens:
-                blobs.append(raw[pos : pos + n])
-                pos += n
-            out.append((header, blobs, raw))
+            raw = buf if pos == 0 and total == len(buf) else buf[pos : pos + total]
+            pos += total
+            out.append(_parse(raw, hlen, blen))
+        rest = buf[pos:] if pos else buf
+        self.chunks = [rest] if rest else []
+        self.have = len(rest)
         return out
+
+
+def _parse(raw: bytes, hlen: int, blen: int) -> tuple[dict, list, bytes]:
+    try:
+        header = json.loads(raw[_PREFIX.size : _PREFIX.size + hlen])
+    except (ValueError, RecursionError) as e:
+        raise ProtocolError(f"frame header is not JSON: {type(e).__name__}") from None
+    if not isinstance(header, dict):
+        raise ProtocolError("frame header is not an object")
+    lens = header.pop("$blobs", [])
+    if not isinstance(lens, list) or not all(isinstance(n, int) and n >= 0 for n in lens) or sum(lens) != blen:
+        raise ProtocolError("frame blob table does not match its length")
+    view = memoryview(raw)
+    blobs, pos = [], _PREFIX.size + hlen
+    for n in lens:
+        blobs.append(view[pos : pos + n])
+        pos += n
+    return header, blobs, raw
 
 
 def unpack(header, blobs: list[bytes], *, max_elems: int | None = None):
@@ -131,7 +175,7 @@ def unpack(header, blobs: list[bytes], *, max_elems: int | None = None):
                 i = o["$b"]
                 if not isinstance(i, int) or not 0 <= i < len(blobs):
                     raise ProtocolError("bad bytes reference")
-                return blobs[i]
+                return bytes(blobs[i])
             if "$f" in o:
                 if o["$f"] not in ("nan", "inf", "-inf"):
                     raise ProtocolError("bad float")
@@ -211,10 +255,12 @@ def read_frame(fd: int, max_bytes: int):
 def main() -> None:
     """Serve the grader on stdin/stdout until stdin closes (the zygote's main loop).
 
-    The zygote reads only small control frames.  Each submission's request is read by
-    a *leader* forked for it, which grades it and exits: no submission's code, inputs
-    or stand-ins ever enter the zygote's memory, so nothing of one submission can be
-    found in the memory of the next one's children.
+    The zygote reads only control frames, and the rubric's call inputs once ("inputs":
+    the same for every submission, and given to every child anyway; never expected
+    values).  Each submission's request is read by a *leader* forked for it, which
+    grades it and exits: no submission's code or stand-ins ever enter the zygote's
+    memory, so nothing of one submission can be found in the memory of the next one's
+    children.
     """
     # Our own output must never mix with frames: frames go to a private duplicate of fd 1,
     # and fd 1/2 point at stderr (which the grader reads with a bound).
@@ -240,6 +286,15 @@ def main() -> None:
 
             _preload()
             _write_all(out, pack({"ev": "ready", "pid": os.getpid(), "numpy": numpy.__version__}))
+        elif op == "inputs":
+            # The rubric's call inputs (never expected values), sent once per zygote: every
+            # leader and child inherits them by fork instead of receiving them per submission.
+            frame = read_frame(0, int(req.get("max_bytes", 256 << 20)))
+            if frame is None:
+                return
+            inputs = unpack(*frame).get("inputs", {})
+            config["inputs"] = inputs if isinstance(inputs, dict) else {}
+            _write_all(out, pack({"ev": "inputs", "n": len(config["inputs"])}))
         elif op == "next":
             pid = os.fork()
             if pid == 0:  # the leader of one submission
@@ -281,6 +336,7 @@ def _preload() -> None:
     import resource  # noqa: F401
     import traceback  # noqa: F401
     import ctypes  # noqa: F401
+    import fcntl  # noqa: F401
 
 
 class Zygote:
@@ -297,44 +353,34 @@ class Zygote:
 
     def send(self, obj) -> None:
         """Send one event to the grader."""
-        _write_all(self.out, pack(obj))
+        write_frame(self.out, obj)
 
     def run(self) -> None:
         """Run every call of the request, restarting children as needed, then send "done"."""
         t0 = time.monotonic()
-        calls = self.req.get("calls", [])
+        pending = list(self.req.get("calls", []))
         budget = float(self.req.get("budget", 60.0))
         deadline = t0 + budget
-        groups: list[list[dict]] = []
-        for c in calls:
-            if groups and groups[-1][0].get("withhold", []) == c.get("withhold", []):
-                groups[-1].append(c)
-            else:
-                groups.append([c])
-        if not groups:
-            groups = [[]]
         first_load = True
-        for group in groups:
-            pending = list(group)
-            while True:
-                # A function that already timed out twice is not called again: a hanging
-                # softmax would otherwise cost its timeout once per case.
-                gave_up = [c for c in pending if self.timeouts.get(c["function"], 0) >= MAX_TIMEOUTS]
-                for c in gave_up:
-                    self.send({"ev": "outcome", "call": c["id"], "status": "timeout", "repeat": True,
-                               "timeouts": self.timeouts[c["function"]]})
-                pending = [c for c in pending if c not in gave_up]
-                if not pending:
-                    break
-                if time.monotonic() >= deadline:
-                    for c in pending:
-                        self.send({"ev": "outcome", "call": c["id"], "status": "skipped",
-                                   "error": {"type": "Budget", "message": "the submission's time budget ran out"}})
-                    break
-                pending = self.child(pending, send_load=first_load, deadline=deadline)
-                first_load = False
-                if not pending:
-                    break
+        while True:
+            # A function that already timed out twice is not called again: a hanging
+            # softmax would otherwise cost its timeout once per case.
+            gave_up = [c for c in pending if self.timeouts.get(c["function"], 0) >= MAX_TIMEOUTS]
+            for c in gave_up:
+                self.send({"ev": "outcome", "call": c["id"], "status": "timeout", "repeat": True,
+                           "timeouts": self.timeouts[c["function"]]})
+            pending = [c for c in pending if c not in gave_up]
+            if not pending and not first_load:
+                break
+            if time.monotonic() >= deadline:
+                for c in pending:
+                    self.send({"ev": "outcome", "call": c["id"], "status": "skipped",
+                               "error": {"type": "Budget", "message": "the submission's time budget ran out"}})
+                break
+            pending = self.child(pending, send_load=first_load, deadline=deadline)
+            first_load = False
+            if not pending:
+                break
         self.send({"ev": "done", "seconds": time.monotonic() - t0,
                    "output_dropped": self.dropped_output})
 
@@ -344,6 +390,7 @@ class Zygote:
         """Fork a child for ``calls``; return the calls still to make after it ended."""
         rfd, wfd = os.pipe()  # events from the child
         ofd_r, ofd_w = os.pipe()  # the child's stdout and stderr
+        _grow_pipe(rfd)  # a 2 MB gradient in a few writes, not 32
         scratch = _make_scratch(self.config)
         pid = os.fork()
         if pid == 0:  # the child: never returns
@@ -398,17 +445,10 @@ class Zygote:
             if not ready:
                 continue
             if ofd_r in ready:
-                data = _read_some(ofd_r)
-                if not data:
+                if not self._take_output(ofd_r, out_buf):
                     fds.remove(ofd_r)
-                else:
-                    room = self.cap - self.kept_output
-                    if room > 0:
-                        out_buf += data[:room]
-                        self.kept_output += min(room, len(data))
-                    self.dropped_output += max(0, len(data) - max(room, 0))
             if rfd in ready:
-                data = _read_some(rfd)
+                data = _read_some(rfd, 1 << 20)
                 if not data:
                     fds.remove(rfd)
                     continue
@@ -419,7 +459,18 @@ class Zygote:
                     break
                 for header, _blobs, raw in frames:
                     ev = header.get("ev")
-                    if ev == "unit":
+                    if ev in ("loaded", "outcome", "end") and ofd_r in fds:
+                        # The child flushed what it printed before this event: take all of
+                        # it now, so output is attributed the same way on every run.
+                        for _ in range(64):  # bounded: a thread may print without end
+                            if not select.select([ofd_r], [], [], 0)[0]:
+                                break
+                            if not self._take_output(ofd_r, out_buf):
+                                fds.remove(ofd_r)
+                                break
+                    if ev == "print":
+                        self._keep_printed(header, out_buf)
+                    elif ev == "unit":
                         last_unit = [header.get("module"), header.get("i")]
                     elif ev == "loaded" and not loaded:
                         loaded = True
@@ -452,14 +503,8 @@ class Zygote:
                 # Drain what is already there (bounded), then close.
                 try:
                     while fd == ofd_r and select.select([fd], [], [], 0)[0]:
-                        data = _read_some(fd)
-                        if not data:
+                        if not self._take_output(fd, out_buf):
                             break
-                        room = self.cap - self.kept_output
-                        if room > 0:
-                            out_buf += data[:room]
-                            self.kept_output += min(room, len(data))
-                        self.dropped_output += max(0, len(data) - max(room, 0))
                 except OSError:
                     pass
             try:
@@ -507,15 +552,49 @@ class Zygote:
         return {"ev": "outcome", "call": call["id"], "status": kind, "exit": exit_desc,
                 "during_load": during_load, "detail": status}
 
+    def _keep_printed(self, header: dict, buf: bytearray) -> None:
+        """Keep the text of a "print" event, up to the cap (the child's own count is not trusted)."""
+        text, dropped = header.get("text"), header.get("dropped")
+        data = text.encode("utf-8", "replace") if isinstance(text, str) else b""
+        room = self.cap - self.kept_output
+        if room > 0:
+            buf += data[:room]
+            self.kept_output += min(room, len(data))
+        self.dropped_output += max(0, len(data) - max(room, 0))
+        if isinstance(dropped, int) and 0 < dropped < 1 << 40:
+            self.dropped_output += dropped
+
+    def _take_output(self, fd: int, buf: bytearray) -> bool:
+        """Read what the child printed into ``buf``, up to the cap; False at end of file."""
+        data = _read_some(fd)
+        if not data:
+            return False
+        room = self.cap - self.kept_output
+        if room > 0:
+            buf += data[:room]
+            self.kept_output += min(room, len(data))
+        self.dropped_output += max(0, len(data) - max(room, 0))
+        return True
+
     def _flush_output(self, buf: bytearray, call_id) -> None:
         if buf:
             self.send({"ev": "output", "call": call_id, "text": bytes(buf).decode("utf-8", "replace")})
             buf.clear()
 
 
-def _read_some(fd: int) -> bytes:
+def _grow_pipe(fd: int, size: int = 1 << 20) -> None:
+    """Ask for a larger pipe buffer (fewer wake-ups per large array); best effort."""
     try:
-        return os.read(fd, 1 << 16)
+        import fcntl
+
+        fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), size)
+    except (OSError, ImportError):
+        pass
+
+
+def _read_some(fd: int, size: int = 1 << 16) -> bytes:
+    try:
+        return os.read(fd, size)
     except OSError:
         return b""
 
@@ -745,9 +824,14 @@ def _child_main(config, req, calls, skip, scratch, wfd, ofd, send_load) -> None:
     os.chdir(scratch)
     os.environ["HOME"] = scratch
     os.environ["TMPDIR"] = scratch
-    sys.stdout = open(1, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)
-    sys.stderr = open(2, "w", encoding="utf-8", errors="replace", buffering=1, closefd=False)
+    # What Python code prints travels as events, in order with the outcomes, so it is
+    # attributed to the call that printed it on every run; fds 1 and 2 (C code,
+    # subprocesses, os.write) still go to the output pipe.
+    budget = {"left": int(settings.get("max_output_kb", 64)) * 1024, "dropped": 0}
+    sys.stdout = _Printed(wfd, 1, budget)
+    sys.stderr = _Printed(wfd, 2, budget)
     h = Harness(req, calls, skip, scratch, wfd, send_load)
+    h.inputs = config.get("inputs", {})
     h.main()
     try:
         sys.stdout.flush()
@@ -787,6 +871,52 @@ def _limit(settings: dict, req: dict, uid) -> None:
         setlim(resource.RLIMIT_NPROC, int(settings.get("max_processes", 32)))
 
 
+class _Printed(io.TextIOBase):
+    """sys.stdout / sys.stderr of the child: text goes to the zygote as "print" events.
+
+    Sent at each line end (a hang after a print still shows the print), up to the
+    output cap shared by both streams; beyond it, only the count of dropped
+    characters is sent, with the next event.
+    """
+
+    encoding = "utf-8"
+    errors = "replace"
+
+    def __init__(self, wfd: int, fd: int, budget: dict) -> None:
+        super().__init__()
+        self._wfd, self._fd, self._budget, self._parts = wfd, fd, budget, []
+
+    def writable(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return self._fd
+
+    def isatty(self) -> bool:
+        return False
+
+    def write(self, text) -> int:
+        if not isinstance(text, str):
+            raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        b = self._budget
+        if b["left"] <= 0:
+            b["dropped"] += len(text)
+            return len(text)
+        kept = text[: b["left"]]
+        b["left"] -= len(kept)
+        b["dropped"] += len(text) - len(kept)
+        self._parts.append(kept)
+        if "\n" in kept or b["left"] <= 0:
+            self.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        text, self._parts = "".join(self._parts), []
+        dropped, self._budget["dropped"] = self._budget["dropped"], 0
+        if text or dropped:
+            write_frame(self._wfd, {"ev": "print", "text": text, "dropped": dropped})
+
+
 class _UnitTimeout(BaseException):
     """Raised by the per-unit alarm; a BaseException so `except Exception` does not swallow it."""
 
@@ -808,10 +938,14 @@ class Harness:
             if f.get("module"):
                 self.student[f["module"]] = f
                 self.order.append(f["module"])
-        withheld = set()
+        # The stand-ins withheld from this process: the request's (a call may withhold fewer:
+        # it is made here only while none of the others was asked for, see main).
+        withheld = set(req.get("withheld", []))
         for c in calls:
             withheld.update(c.get("withhold", []))
         self.withheld = withheld
+        self.asked_withheld: set = set()  # withheld modules the student's code tried to import
+        self.inputs: dict = {}
         self.starter = {s["module"]: s for s in req.get("starter", []) if s["module"] not in withheld}
         self.withheld_names = {s["module"] for s in req.get("starter", []) if s["module"] in withheld}
         self.stubs = set(self.settings.get("stub_modules", []))
@@ -822,8 +956,13 @@ class Harness:
     # ------------------------------------------------------------ events
 
     def emit(self, obj) -> None:
-        """Send one event to the zygote."""
-        _write_all(self.wfd, pack(obj))
+        """Send one event to the zygote (after the output printed before it)."""
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except BaseException:  # noqa: BLE001 - a student may have replaced or closed them
+                pass
+        write_frame(self.wfd, obj)
 
     # ------------------------------------------------------------ main
 
@@ -864,12 +1003,22 @@ class Harness:
             "notes": self.notes,
         }})
         for c in self.calls:
+            # A call that may see stand-ins withheld here is made in this process only while
+            # the student's code never asked for one of them; otherwise it is "deferred" and
+            # the grader makes it in a fresh process that has them.
+            extra = self.withheld.difference(c.get("withhold", []))
+            if extra & self.asked_withheld:
+                self.emit({"ev": "outcome", "call": c["id"], "status": "deferred"})
+                continue
             self.emit({"ev": "start", "call": c["id"]})
             role = c["function"]
             if role not in fns:
                 self.emit({"ev": "outcome", "call": c["id"], "status": "missing", "missing": missing.get(role, {})})
                 continue
-            self.emit(self.call(c, fns[role], self.functions.get(role, {})))
+            outcome = self.call(c, fns[role], self.functions.get(role, {}))
+            if extra & self.asked_withheld:
+                outcome = {"ev": "outcome", "call": c["id"], "status": "deferred"}
+            self.emit(outcome)
         self.emit({"ev": "end"})
 
     # ------------------------------------------------------------ loading
@@ -1020,7 +1169,10 @@ class Harness:
         """Make one call and describe its result as plain data."""
         import numpy as np
 
-        args = [_make_arg(a) for a in c.get("args", [])]
+        args = c.get("args")
+        if args is None:  # preloaded in the zygote (see main)
+            args = self.inputs.get(c.get("inputs", c["id"]), [])
+        args = [_make_arg(a) for a in args]
         notes: list[str] = []
         n_args = _choose_arity(fn, len(args), spec.get("arities") or [len(args)], notes, spec)
         returns = spec.get("returns", [])
@@ -1064,11 +1216,23 @@ class Harness:
                 raise ValueError(f"the cost has {r.size} values; expected one number")
             return float(r.reshape(-1)[0])
 
-        for i in spec.get("wrt", []):
+        sample = spec.get("sample")
+        for k, i in enumerate(spec.get("wrt", [])):
             x = np.array(args[i], dtype=np.float64)
-            g = np.zeros_like(x)
             a = list(args)
-            for idx in np.ndindex(x.shape):
+            picked = sample[k] if isinstance(sample, list) and k < len(sample) else None
+            sampled = isinstance(picked, list)
+            if sampled:
+                # Only these flat indices: a 1-D result, in their order.
+                flat = [int(j) for j in picked if isinstance(j, int) and 0 <= j < x.size]
+                if len(flat) != len(picked):
+                    raise ValueError("the sampled indices do not fit the argument")
+                where = [np.unravel_index(j, x.shape) for j in flat]
+                g = np.zeros(len(flat))
+            else:
+                where = list(np.ndindex(x.shape))
+                g = np.zeros_like(x)
+            for n, idx in enumerate(where):
                 old = x[idx]
                 x[idx] = old + h
                 a[i] = x
@@ -1076,7 +1240,7 @@ class Harness:
                 x[idx] = old - h
                 fm = cost(a)
                 x[idx] = old
-                g[idx] = (fp - fm) / (2 * h)
+                g[n if sampled else idx] = (fp - fm) / (2 * h)
             grads.append(g)
         return grads
 
@@ -1300,6 +1464,8 @@ class _StudentFinder:
 
         h = self.h
         entry = h.student.get(name)
+        if entry is None and name in h.withheld:
+            h.asked_withheld.add(name)
         if entry is not None:
             is_pkg = entry["path"].endswith("__init__.py")
             spec = importlib.util.spec_from_loader(name, _UnitLoader(h, name, entry), origin=entry["where"], is_package=is_pkg)
@@ -1345,6 +1511,8 @@ class _UnitLoader:
                 ast.parse(source, entry["where"])
             except SyntaxError as e:
                 st = h.starter.get(self.name)
+                if self.name in h.withheld:
+                    h.asked_withheld.add(self.name)  # its stand-in would have been used
                 if st is not None:
                     h.notes.append(
                         f"{entry['where']} does not parse (line {e.lineno}: {e.msg}); "

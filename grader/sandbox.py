@@ -323,6 +323,7 @@ def _claim_uid(slot: int) -> tuple[int, int]:
 class _Events:
     load: dict | None = None
     outcomes: dict[str, dict] = None  # type: ignore[assignment]
+    deferred: set = None  # type: ignore[assignment]  # calls to make again where withheld stand-ins are offered
     output: dict[Any, list[str]] = None  # type: ignore[assignment]
     load_failures: list[dict] = None  # type: ignore[assignment]
     done: dict | None = None
@@ -359,6 +360,7 @@ class Sandbox:
         self.starts = 0
         self._uid: int | None = None
         self._uid_lock: int | None = None
+        self._inputs: dict[str, tuple] | None = None  # call id -> the args the running zygote holds
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -445,6 +447,8 @@ class Sandbox:
             scratch = "/tmp"
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
                                      env=env, close_fds=True, start_new_session=True)
+        self._inputs = None
+        _worker._grow_pipe(self.proc.stdout.fileno())
         self._reader = _worker.FrameReader(MAX_FRAME)
         self._pending = []
         self._send({"op": "config", "sys_path": paths, "uid": self.uid, "scratch": scratch})
@@ -525,28 +529,34 @@ class Sandbox:
         stand-in is never in the memory of the process that answers its role.
         """
         t0 = time.monotonic()
-        groups: dict[tuple[str, ...], list[Call]] = {}
-        for c in calls:
-            groups.setdefault(tuple(c.withhold), []).append(c)
-        ev = _Events(outcomes={}, output={}, load_failures=[])
+        ev = _Events(outcomes={}, output={}, load_failures=[], deferred=set())
         by_id = {c.id: c for c in calls}
-        for withhold, group in groups.items():
-            if ev.error:
-                break
+        pending = list(calls)
+        first = True
+        while (pending or first) and not ev.error:
+            # One fresh process for as many calls as can share it: those that withhold the
+            # first pending call's stand-ins or fewer.  A call that withholds fewer is made
+            # there only while the student's code never asks for the extra ones; otherwise
+            # it comes back "deferred" and goes to the next request, with its stand-ins.
+            withhold = set(pending[0].withhold) if pending else set()
+            group = [c for c in pending if withhold.issuperset(c.withhold)]
             request = {
                 "op": "run",
                 "files": _files(submission),
                 "starter": [{"module": s.module, "path": s.path, "data": s.text.encode(), "provides": list(s.provides)}
                             for s in starter if s.module not in withhold],
-                "withheld": list(withhold),
+                "withheld": sorted(withhold),
                 "functions": {role: _function_dict(f) for role, f in functions.items()},
-                "calls": [_call_dict(c) for c in group],
                 "settings": _settings_dict(settings),
                 "budget": float(settings.load_timeout) + sum(c.timeout for c in group) + 2.0,
                 "max_frame": MAX_FRAME,
                 "skip": [lf["unit"] for lf in ev.load_failures if isinstance(lf.get("unit"), list)],
             }
-            self._run_group(request, by_id, ev)
+            self._run_group(request, group, by_id, ev, calls)
+            first = False
+            done = {c.id for c in group if c.id not in ev.deferred or set(c.withhold) == withhold}
+            pending = [c for c in pending if c.id not in done]
+            ev.deferred.clear()
         try:
             return _report(ev, calls, self.level, time.monotonic() - t0)
         except Exception as e:  # noqa: BLE001 - whatever a child sent, the grader goes on
@@ -555,8 +565,29 @@ class Sandbox:
             ev.error = f"what this submission sent back could not be read ({type(e).__name__})"
             return _report(ev, calls, self.level, time.monotonic() - t0)
 
-    def _run_group(self, request: dict, by_id: Mapping[str, Call], ev: _Events) -> None:
-        """Send one request to a fresh leader and collect its events into ``ev``."""
+    def _has_inputs(self, call: Call) -> bool:
+        """Whether ``call``'s inputs are already in the running zygote (sent by :meth:`_send_inputs`)."""
+        return self._inputs is not None and self._inputs.get(call.id) is call.args
+
+    def _send_inputs(self, calls: Sequence[Call]) -> None:
+        """Give the zygote the inputs of ``calls`` once; every child inherits them.
+
+        Only the rubric's inputs travel this way (they are the same for every
+        submission, and every child is given them anyway): never expected values,
+        never a submission's files or stand-ins.
+        """
+        if not calls or self._inputs is not None and all(self._inputs.get(c.id) is c.args for c in calls):
+            return
+        self._send({"op": "inputs", "max_bytes": MAX_REQUEST})
+        self._send({"inputs": {c.id: [_arg(a) for a in c.args] for c in calls}})
+        ev = self._read_until(lambda h: h.get("ev") == "inputs", time.monotonic() + START_TIMEOUT)
+        if ev is None:
+            raise BrokenPipeError("the sandbox did not take the inputs")
+        self._inputs = {c.id: c.args for c in calls}
+
+    def _run_group(self, request: dict, group: Sequence[Call], by_id: Mapping[str, Call], ev: _Events,
+                   calls: Sequence[Call]) -> None:
+        """Send one request (``group``'s calls) to a fresh leader and collect its events into ``ev``."""
 
         def on_event(header: dict, blobs: list[bytes]) -> None:
             try:
@@ -574,6 +605,8 @@ class Sandbox:
                 ev.error = str(e)
                 return
             try:
+                self._send_inputs(calls)
+                request["calls"] = [_call_dict(c, preloaded=self._has_inputs(c)) for c in group]
                 self._send({"op": "next", "max_request": MAX_REQUEST})
                 self._send(request)
             except (BrokenPipeError, OSError):
@@ -611,6 +644,11 @@ def _collect(header: dict, blobs: list[bytes], by_id: Mapping[str, Call], ev: _E
                 have, new = mine.setdefault(key, []), theirs.get(key)
                 if isinstance(have, list) and isinstance(new, list):
                     have.extend(x for x in new[:100] if x not in have)
+    elif kind == "outcome" and header.get("status") == "deferred":
+        cid = header.get("call")
+        if isinstance(cid, str) and cid in by_id and cid not in ev.outcomes:
+            ev.deferred.add(cid)
+            ev.output.pop(cid, None)  # printed by a call whose result is not used
     elif kind == "outcome":
         cid = header.get("call")
         if isinstance(cid, str) and cid in by_id and cid not in ev.outcomes:
@@ -664,8 +702,10 @@ def _arg(a: Any) -> Any:
     return a
 
 
-def _call_dict(c: Call) -> dict:
-    return {"id": c.id, "function": c.function, "args": [_arg(a) for a in c.args], "timeout": c.timeout,
+def _call_dict(c: Call, preloaded: bool = False) -> dict:
+    # A preloaded call's inputs are already in the zygote, under the call's id.
+    args = None if preloaded else [_arg(a) for a in c.args]
+    return {"id": c.id, "function": c.function, "args": args, "inputs": c.id, "timeout": c.timeout,
             "echo_args": c.echo_args, "max_elems": c.max_elems, "kind": c.kind,
             "withhold": list(c.withhold), "numgrad": dict(c.numgrad)}
 

@@ -93,6 +93,44 @@ def test_frame_reader_refuses_oversized_frames():
         _worker.FrameReader(100).feed(_worker.pack({"v": np.zeros(100)}))
 
 
+def test_frame_reader_splits_many_frames_in_one_chunk_and_one_frame_in_many():
+    frames = [_worker.pack({"i": i, "v": np.full(i, float(i)), "b": bytes([i])}) for i in range(200)]
+    stream = b"".join(frames)
+    got = _worker.FrameReader(1 << 20).feed(stream)
+    assert [h["i"] for h, _, _ in got] == list(range(200))
+    assert [bytes(raw) for _, _, raw in got] == frames
+    reader = _worker.FrameReader(1 << 20)
+    one_by_one = []
+    for k in range(len(frames[150])):
+        one_by_one += reader.feed(frames[150][k : k + 1])
+    (h, b, _), = one_by_one
+    decoded = _worker.unpack(h, b)
+    assert decoded["v"].tolist() == [150.0] * 150 and decoded["b"] == bytes([150])
+    assert isinstance(decoded["b"], bytes) and decoded["v"].flags.writeable
+
+
+def test_a_frame_written_in_parts_reads_back_whole():
+    big = np.arange(300_000, dtype=np.float64).reshape(1000, 300)[:, ::3]  # not contiguous
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        _worker.write_frame(w, {"big": big, "t": np.float32(1.5)})
+        os._exit(0)
+    os.close(w)
+    reader, frames = _worker.FrameReader(1 << 24), []
+    while True:
+        data = os.read(r, 1 << 16)
+        if not data:
+            break
+        frames += reader.feed(data)
+    os.close(r)
+    os.waitpid(pid, 0)
+    (h, b, _), = frames
+    got = _worker.unpack(h, b)
+    assert got["big"].shape == (1000, 100) and np.array_equal(got["big"], big) and got["t"] == 1.5
+
+
 # --------------------------------------------------------------------------- values
 
 
@@ -467,3 +505,104 @@ def test_a_function_that_keeps_hanging_is_given_up_after_two_timeouts(sandbox):
     assert [r.outcomes[f"softmax:{i}"].status for i in range(6)] == ["timeout"] * 6
     assert r.outcomes["softmax:5"].message == (
         "softmax was not called on this input: it already ran out of time on 2 other inputs; this check scored 0.")
+
+
+# --------------------------------------------------------------------------- one process per submission
+
+
+Q1 = GOOD
+LAZY_COST = """
+import numpy as np
+def softmaxCostAndGradient(predicted, target, outputVectors, dataset):
+    from q1_softmax import softmax          # asked for only when called
+    y = softmax(outputVectors @ predicted)
+    return -np.log(y[target]), None, None
+"""
+
+
+def cost_call(cid="c") -> Call:
+    return Call(id=cid, function="cost", args=(np.ones(3), 1, np.ones((4, 3)), Dataset(4)))
+
+
+def test_one_process_makes_every_call_when_no_withheld_stand_in_is_asked_for(sandbox):
+    # The student's top-level code runs once: softmax (its stand-in withheld) and the cost
+    # share one process, because the submission has its own q1_softmax.
+    q3 = "print('loading q3')\nfrom q1_softmax import softmax\n" + LAZY_COST
+    sub = module(q3, "q3_word2vec.py", ("q1_softmax.py", "print('loading q1')\n" + Q1))
+    r = run(sandbox, sub, [softmax_call(withhold=("q1_softmax",)), cost_call()], starter=(STANDIN,))
+    assert r.outcomes["softmax:x"].status == "ok" and r.outcomes["c"].status == "ok"
+    assert r.load.output.count("loading q1") == 1 and r.load.output.count("loading q3") == 1
+    assert r.load.notes == ()  # no stand-in was used
+
+
+def test_a_withheld_stand_in_asked_for_during_a_call_sends_that_call_to_a_process_that_has_it(sandbox):
+    # No q1_softmax.py: the cost imports it lazily. In the process where softmax is graded
+    # the stand-in is absent, so the cost is made again where the stand-in is offered.
+    calls = [softmax_call(withhold=("q1_softmax",)), cost_call("c1"), softmax_call("softmax:y", withhold=("q1_softmax",)),
+             cost_call("c2")]
+    r = run(sandbox, module(LAZY_COST, "q3_word2vec.py"), calls, starter=(STANDIN,))
+    assert r.outcomes["softmax:x"].status == "missing" and r.outcomes["softmax:y"].status == "missing"
+    for c in ("c1", "c2"):
+        assert r.outcomes[c].status == "ok"
+        assert r.outcomes[c].value.items[0].array == pytest.approx(np.log(4))
+
+
+def test_inputs_travel_once_per_zygote_and_again_after_a_restart(level_sandbox):
+    sb = level_sandbox
+    sent = []
+    real_send = sb._send
+    sb._send = lambda obj: (sent.append(obj), real_send(obj))[1]
+    calls = [softmax_call()]
+    first = run(sb, module(GOOD), calls)
+    second = run(sb, module(GOOD), calls)
+    ops = [o["op"] for o in sent if o.get("op", "config") != "config"]
+    assert ops == ["inputs", "next", "run", "next", "run"]
+    runs = [o for o in sent if o.get("op") == "run"]
+    assert all(c["args"] is None for o in runs for c in o["calls"])  # referred to, not resent
+    sb.proc.kill()
+    sb.proc.wait()
+    third = run(sb, module(GOOD), calls)
+    assert [o.get("op") for o in sent][-5:] == ["config", "inputs", None, "next", "run"]  # None: the inputs themselves
+    expect = np.exp(X - X.max(1, keepdims=True)) / np.exp(X - X.max(1, keepdims=True)).sum(1, keepdims=True)
+    for r in (first, second, third):
+        assert np.allclose(r.outcomes["softmax:x"].value.array, expect)
+
+
+@pytest.fixture(params=LEVELS)
+def level_sandbox(request):
+    with Sandbox(request.param) as sb:
+        yield sb
+
+
+def test_a_sampled_numerical_gradient_differentiates_only_the_given_elements(sandbox):
+    src = """
+    import numpy as np
+    def softmaxCostAndGradient(predicted, target, outputVectors, dataset):
+        return 0.5 * np.sum(outputVectors ** 2) + np.sum(predicted), np.ones_like(predicted), outputVectors
+    """
+    W = np.arange(12.0).reshape(4, 3) / 7
+    call = Call(id="numgrad:c", function="cost", args=(np.zeros(3), 1, W, Dataset(4)), kind="numgrad",
+                numgrad={"output": 0, "wrt": [0, 2], "h": 1e-4, "sample": [None, [11, 0, 5]]})
+    r = run(sandbox, module(src), [call])
+    assert r.outcomes["numgrad:c"].status == "ok"
+    full, picked = r.outcomes["numgrad:c"].value.items
+    assert full.shape == (3,) and np.allclose(full.array, 1.0)
+    assert picked.shape == (3,) and np.allclose(picked.array, W.reshape(-1)[[11, 0, 5]], atol=1e-6)
+
+
+def test_printed_output_goes_to_the_call_that_printed_it_on_every_run(sandbox):
+    src = """
+    import numpy as np
+    def softmax(x):
+        print("softmax of shape", x.shape)
+        e = np.exp(x)                 # overflows on the last input: a warning on stderr
+        return e / e.sum()
+    """
+    calls = [Call(id=f"s{i}", function="softmax", args=(np.full(i + 1, 1000.0 * (i == 2)),)) for i in range(3)]
+    for _ in range(8):
+        r = run(sandbox, module(src), calls)
+        assert r.outcomes["s0"].output == "softmax of shape (1,)\n"
+        assert r.outcomes["s1"].output == "softmax of shape (2,)\n"
+        assert r.outcomes["s2"].output.startswith("softmax of shape (3,)\n")
+        assert "RuntimeWarning: overflow" in r.outcomes["s2"].output
+        assert r.load.output == ""
