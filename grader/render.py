@@ -32,6 +32,8 @@ from typing import Any, Callable, Iterable
 from urllib.parse import quote
 
 import jinja2
+from jinja2.filters import do_int as _do_int
+from jinja2.filters import do_round as _do_round
 from markupsafe import Markup
 
 from . import terminal as _text
@@ -184,6 +186,29 @@ def heat_color(share: float) -> str:
     return "#" + "".join(f"{round(a + (b - a) * s):02x}" for a, b in zip(lo, hi))
 
 
+def heat_rects(heat: Any, cell: int) -> Markup:
+    """Return the ``<rect>`` lines of a heat map's SVG, one per block, each on its own line.
+
+    Only numbers and :func:`heat_color`'s colours go into them, so the text is safe as it
+    is; a share shows as ``((share or 0) * 100)|round|int`` percent, with jinja2's own
+    filters.
+
+    >>> print(heat_rects(((0.0, 0.5),), 24), end="")
+    <BLANKLINE>
+        <rect x="0" y="0" width="24" height="24" fill="#f3f4f6"><title>block (0, 0): 0% of its elements differ</title></rect>
+        <rect x="24" y="0" width="24" height="24" fill="#d68889"><title>block (0, 1): 50% of its elements differ</title></rect>
+    """
+    cell = int(cell)
+    lines = ["\n"]
+    for i, row in enumerate(heat):
+        for j, v in enumerate(row):
+            fill = heat_color(v)
+            pct = int(_do_int(_do_round((v or 0) * 100)))
+            lines.append(f'    <rect x="{j * cell}" y="{i * cell}" width="{cell}" height="{cell}" fill="{fill}">'
+                         f"<title>block ({i}, {j}): {pct}% of its elements differ</title></rect>\n")
+    return Markup("".join(lines))
+
+
 def safe_href(href: str) -> str:
     """Return ``href`` made harmless: a URL with a scheme other than http(s) becomes relative.
 
@@ -243,6 +268,7 @@ def environment() -> jinja2.Environment:
         worst_rows=_text.worst_rows,
         error_lines=_text.error_lines,
         cap=_text.cap,
+        heat_rects=heat_rects,
     )
     return env
 

@@ -321,3 +321,28 @@ def test_a_float32_overflow_is_recognised_after_the_float64_values_are_kept():
     assert diagnose(spec, case, value_of(in64.astype(np.float32) + 1), rubric, reference, memo) is None
     assert diagnose(spec, case, value_of(in32), rubric, reference, memo)[0] == "softmax-no-max-shift"
     assert diagnose(spec, case, value_of(in32), rubric, reference)[0] == "softmax-no-max-shift"
+
+
+# --------------------------------------------------------------------------- report.html's heat map
+
+#: The heat map's loops as the template had them, to compare heat_rects with.
+LOOPS = """<svg>
+  {% for row in heat %}
+    {% set i = loop.index0 %}
+    {% for v in row %}
+    <rect x="{{ loop.index0 * cell }}" y="{{ i * cell }}" width="{{ cell }}" height="{{ cell }}" fill="{{ v|heat_color }}"><title>block ({{ i }}, {{ loop.index0 }}): {{ ((v or 0) * 100)|round|int }}% of its elements differ</title></rect>
+    {% endfor %}
+  {% endfor %}
+  </svg>"""
+
+
+@pytest.mark.parametrize("heat", [((0.0,),), ((0.125, 0.5, 1.0), (0.005, 0.015, None)), ((1, 0),),
+                                  tuple(tuple(float(x) for x in row) for row in
+                                        np.random.default_rng(3).random((16, 16)).round(4))])
+def test_heat_rects_print_what_the_template_loops_printed(heat):
+    from grader import render
+
+    loops = render.environment().from_string(LOOPS)
+    for cell in (8, 10, 24):
+        want = loops.render(heat=heat, cell=cell)
+        assert "<svg>" + str(render.heat_rects(heat, cell)) + "  </svg>" == want
