@@ -22,7 +22,8 @@ class Job:
     The cases' expected values live here, in the grader's process only, and so does
     ``memo``: what depends only on the cases (wrong formulas' values on them, expected
     values prepared for comparisons), computed when a first submission needs it and
-    reused by the rest of the batch.
+    reused by the rest of the batch.  It is keyed by case id: a Job with other cases
+    needs its own Memo (``prepare`` makes one; ``replace(job, cases=...)`` would not).
     """
 
     rubric: Rubric
