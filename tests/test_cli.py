@@ -169,3 +169,39 @@ def test_the_console_script_runs_from_any_directory(tmp_path: Path):
                        text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "softmax" in r.stdout
+
+
+def test_check_starts_the_sandbox_before_the_grader_imports_numpy(tmp_path: Path):
+    # The zygote's numpy import overlaps with the grader's own (about 100 ms of a student's wait).
+    (tmp_path / "mine.py").write_text(CORRECT)
+    probe = textwrap.dedent(f"""
+        import sys
+        import grader.sandbox as sandbox
+        spawn = sandbox.Sandbox.spawn
+        seen = []
+        def watched(self):
+            seen.append("numpy" in sys.modules)
+            return spawn(self)
+        sandbox.Sandbox.spawn = watched
+        from grader.cli import main
+        code = main(["check", {str(tmp_path / "mine.py")!r}, "--no-color"])
+        print(code, seen)
+    """)
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert r.stdout.strip().splitlines()[-1] == "0 [False]", r.stdout + r.stderr
+
+
+def test_check_with_a_rubric_allowing_more_packages_gets_a_sandbox_that_has_them(tmp_path: Path):
+    rubric = tmp_path / "r.toml"
+    rubric.write_text(textwrap.dedent("""
+        name = "t"
+        title = "t"
+        extends = "word2vec"
+        [settings]
+        allow_packages = ["numpy", "jinja2"]
+    """))
+    mine = tmp_path / "mine.py"
+    mine.write_text("import jinja2\n" + CORRECT)
+    code, out, _ = run(["check", str(mine), "--rubric", str(rubric), "--json"])
+    doc = json.loads(out)
+    assert code == 0 and doc["score"] == doc["max_score"], out

@@ -606,3 +606,27 @@ def test_printed_output_goes_to_the_call_that_printed_it_on_every_run(sandbox):
         assert r.outcomes["s2"].output.startswith("softmax of shape (3,)\n")
         assert "RuntimeWarning: overflow" in r.outcomes["s2"].output
         assert r.load.output == ""
+
+
+# --------------------------------------------------------------------------- the zygote's program
+
+
+def test_the_zygote_runs_its_code_compiled_once_into_a_private_cache(tmp_path, monkeypatch):
+    from grader import sandbox as sandbox_mod
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    sandbox_mod._worker_program.cache_clear()
+    try:
+        here, inside = sandbox_mod._worker_program()
+        assert inside == "/sandbox/worker.pyc"
+        assert os.path.dirname(here) == str(tmp_path / "grader")
+        assert os.stat(tmp_path / "grader").st_mode & 0o777 == 0o700
+        with Sandbox(LEVELS[0]) as sb:
+            r = run(sb, module(GOOD), [softmax_call()])
+        assert r.outcomes["softmax:x"].status == "ok"
+        # A folder others may write to is not trusted: the source is run instead.
+        os.chmod(tmp_path / "grader", 0o777)
+        sandbox_mod._worker_program.cache_clear()
+        assert sandbox_mod._worker_program() == (str(sandbox_mod._WORKER), "/sandbox/worker.py")
+    finally:
+        sandbox_mod._worker_program.cache_clear()
