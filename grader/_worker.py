@@ -68,8 +68,8 @@ def pack_parts(obj) -> list:
                 a = o
                 if type(a) is not np.ndarray:
                     a = a.view(np.ndarray)
-                a = np.ascontiguousarray(a)
-                blobs.append(memoryview(a.reshape(-1).view(np.uint8)))
+                flat = np.ascontiguousarray(a).reshape(-1)  # (ascontiguousarray makes a 0-d array 1-d)
+                blobs.append(memoryview(flat.view(np.uint8)))
                 return {"$a": len(blobs) - 1, "dtype": a.dtype.str, "shape": list(a.shape)}
             if isinstance(o, np.generic):
                 return walk(o.item())
@@ -951,6 +951,7 @@ class Harness:
         self.stubs = set(self.settings.get("stub_modules", []))
         self.display: dict[str, str] = {}  # code filename -> where, for tracebacks
         self.loaded: dict[str, object] = {}
+        self.parsed: dict[str, object] = {}  # module name -> its parsed tree, parsed once
         self.failed_imports: dict[str, str] = {}
 
     # ------------------------------------------------------------ events
@@ -1105,7 +1106,7 @@ class Harness:
         filename = entry["where"]
         _register_source(filename, source)
         try:
-            tree = ast.parse(source, filename)
+            tree = self.parsed.pop(name, None) or ast.parse(source, filename)
             if entry.get("py2"):
                 # Translated Python 2: `/` keeps Python 2's meaning (floor division of two ints).
                 tree = ast.fix_missing_locations(_Py2Division().visit(tree))
@@ -1170,9 +1171,12 @@ class Harness:
         import numpy as np
 
         args = c.get("args")
-        if args is None:  # preloaded in the zygote (see main)
-            args = self.inputs.get(c.get("inputs", c["id"]), [])
-        args = [_make_arg(a) for a in args]
+        if args is None:
+            # Preloaded in the zygote (see main): this call's own arrays, inherited
+            # copy-on-write, so the student may change them without a copy made here.
+            args = [_make_arg(a, copy=False) for a in self.inputs.get(c.get("inputs", c["id"]), [])]
+        else:
+            args = [_make_arg(a) for a in args]
         notes: list[str] = []
         n_args = _choose_arity(fn, len(args), spec.get("arities") or [len(args)], notes, spec)
         returns = spec.get("returns", [])
@@ -1416,13 +1420,13 @@ class _Dataset:
         return words[C], words[:C] + words[C + 1 :]
 
 
-def _make_arg(a):
+def _make_arg(a, copy: bool = True):
     import numpy as np
 
     if isinstance(a, dict) and a.get("$dataset"):
         return _Dataset(int(a.get("vocab", 10)), int(a.get("seed", 0)))
     if isinstance(a, np.ndarray):
-        return np.array(a, copy=True)  # writable, the student's own
+        return np.array(a, copy=True) if copy or not a.flags.writeable else a  # writable, the student's own
     return a
 
 
@@ -1508,7 +1512,7 @@ class _UnitLoader:
             import ast
 
             try:
-                ast.parse(source, entry["where"])
+                h.parsed[self.name] = ast.parse(source, entry["where"])  # units() uses it
             except SyntaxError as e:
                 st = h.starter.get(self.name)
                 if self.name in h.withheld:

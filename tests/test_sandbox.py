@@ -60,7 +60,7 @@ def softmax(x):
 
 def test_pack_unpack_round_trip_keeps_dtype_and_shape():
     obj = {"a": np.arange(6, dtype=np.float32).reshape(2, 3), "b": b"\x00\xff", "s": np.float64(2.5),
-           "z": np.zeros((0, 4)), "n": float("nan")}
+           "z": np.zeros((0, 4)), "n": float("nan"), "d": np.array(3.5), "t": np.arange(6.0).reshape(2, 3).T}
     frames = _worker.FrameReader(1 << 20).feed(_worker.pack(obj))
     (header, blobs, _), = frames
     got = _worker.unpack(header, blobs)
@@ -68,6 +68,8 @@ def test_pack_unpack_round_trip_keeps_dtype_and_shape():
     assert got["a"].tolist() == [[0, 1, 2], [3, 4, 5]]
     assert got["b"] == b"\x00\xff" and got["s"] == 2.5 and got["z"].shape == (0, 4)
     assert got["n"] != got["n"]
+    assert got["d"].shape == () and got["d"] == 3.5  # a 0-d array stays 0-d
+    assert got["t"].tolist() == [[0, 3], [1, 4], [2, 5]]  # a transposed view is sent in its own order
 
 
 @pytest.mark.parametrize("bad, message", [
