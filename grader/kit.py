@@ -190,7 +190,8 @@ def _kit_consistency(rubric: Rubric, public_cases: set[str]) -> dict[str, Any]:
         return {}
     tol = con["tolerance"]
     return {"function": con["function"], "cost": con["cost"], "wrt": dict(con["wrt"]), "cases": ids,
-            "h": con["h"], "rtol": tol.rtol, "atol": tol.atol, "timeout": con["timeout"], "points": con["points"]}
+            "h": con["h"], "rtol": tol.rtol, "atol": tol.atol, "timeout": con["timeout"], "points": con["points"],
+            **({"sample": con["sample"]} if con.get("sample") else {})}
 
 
 def public_toml(rubric: Rubric, *, stand_ins: tuple[StarterModule, ...], public_cases: list[str]) -> str:

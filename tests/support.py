@@ -115,11 +115,14 @@ def call(fn, c: Call, rubric: Rubric) -> CallOutcome:
 def _numgrad(fn, args: list, spec: Mapping[str, Any]) -> list[np.ndarray]:
     """Central differences of returned[output] with respect to each wrt argument, in float64."""
     h, out_i = float(spec["h"]), int(spec["output"])
+    sample = spec.get("sample") or [None] * len(spec["wrt"])
     grads = []
-    for i in spec["wrt"]:
+    for i, picked in zip(spec["wrt"], sample):
         x = np.array(args[i], dtype=np.float64)
-        g = np.zeros_like(x)
-        for idx in np.ndindex(x.shape):
+        # As the worker does: only the sampled flat indices, as a 1-D result in their order.
+        where = [np.unravel_index(j, x.shape) for j in picked] if picked is not None else list(np.ndindex(x.shape))
+        g = np.zeros(len(where)) if picked is not None else np.zeros_like(x)
+        for n, idx in enumerate(where):
             vals = []
             for step in (h, -h):
                 y = x.copy()
@@ -129,7 +132,7 @@ def _numgrad(fn, args: list, spec: Mapping[str, Any]) -> list[np.ndarray]:
                 r = fn(*a)
                 vals.append(float(np.asarray(r[out_i] if isinstance(r, (tuple, list)) else r,
                                              dtype=np.float64).reshape(-1)[0]))
-            g[idx] = (vals[0] - vals[1]) / (2 * h)
+            g[n if picked is not None else idx] = (vals[0] - vals[1]) / (2 * h)
         grads.append(g)
     return grads
 

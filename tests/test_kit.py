@@ -215,6 +215,7 @@ def test_load_kit_gives_the_public_rubric_and_cases(kit: Path, rubric, built):
             assert np.array_equal(value, ref.expected[name])
     assert {s.module for s in kr.starter} == {s.module for s in rubric.starter} - {"q1_softmax", "utils.utils"}
     assert kr.consistency["cases"] == ("small", "typical")
+    assert kr.consistency["sample"] == rubric.consistency["sample"] == 40  # the kit samples as the grader does
 
 
 def test_toml_dumps_reads_back():
