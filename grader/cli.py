@@ -196,7 +196,6 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             sb.release()
             sb = Sandbox(args.isolation, allow=rubric.settings.allow_packages)
             sb.spawn()
-        from . import render
         from .load import load
         from .pipeline import grade, prepare
 
@@ -206,6 +205,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     finally:
         sb.release()
     if args.html:
+        from . import render  # jinja2: only for the HTML report
         from .batch import write_atomic
 
         write_atomic(Path(args.html), render.report(result, rubric_title=job.rubric.title))
@@ -213,7 +213,9 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
         color = not args.no_color and "NO_COLOR" not in os.environ and out.isatty()
-        out.write(render.terminal(result, color=color))
+        from .terminal import terminal
+
+        out.write(terminal(result, color=color))
         if args.html:
             out.write(f"report written to {args.html}\n")
     passed = result.status == "graded" and all(c.status == "pass" for c in result.checks())
