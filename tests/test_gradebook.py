@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from grader.gradebook import FILENAME, SCHEMA_VERSION, Gradebook, open_gradebook
+from grader.gradebook import CACHE_KIB, FILENAME, SCHEMA_VERSION, Gradebook, open_gradebook
 from grader.model import Submission
 
 from factories import all_pass, mixed, submission_error
@@ -117,6 +117,15 @@ def test_record_from_many_threads(gb):
     assert not errors
     assert gb.count() == 240
     assert len(gb.checks("t5-39")) == len(mixed("x").checks())
+
+
+def test_the_page_cache_is_bounded_whatever_the_size_of_the_gradebook(gb):
+    # SQLite's default cache (2 MiB) fills as the database grows: the grader's memory would
+    # grow with the batch.  The cache is set when the connection opens and stays set.
+    for i in range(300):
+        gb.record(sub(f"s{i:04d}"), mixed(f"s{i:04d}"))
+    assert gb._db.execute("PRAGMA cache_size").fetchone()[0] == -CACHE_KIB
+    assert 0 < CACHE_KIB <= 512
 
 
 def test_a_failed_record_leaves_the_earlier_row(gb):
