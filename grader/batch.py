@@ -264,6 +264,8 @@ def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs:
                         stats.add(result)
                         if on_result is not None:
                             on_result(result)
+                    # Nothing of this submission stays alive while the next one is loaded and graded.
+                    del sub, result
         except BaseException as e:  # noqa: BLE001 - re-raised in the main thread
             failures.append(e)
 
