@@ -61,10 +61,16 @@ def atomic_path(path: Path) -> Iterator[Path]:
         raise
 
 
+#: Characters encoded and written at a time by :func:`write_atomic` (a large page is not
+#: encoded into one second copy of itself).
+WRITE_CHUNK = 1 << 18
+
+
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically (see :func:`atomic_path`)."""
-    with atomic_path(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+        for i in range(0, len(text), WRITE_CHUNK):
+            f.write(text[i:i + WRITE_CHUNK])
 
 
 def write_result(out: Path, result: SubmissionResult, *, rubric_title: str = "") -> None:
@@ -85,9 +91,14 @@ def write_result(out: Path, result: SubmissionResult, *, rubric_title: str = "")
 
 
 def iter_results(out: Path) -> Iterator[SubmissionResult]:
-    """Read back every ``<id>/result.json`` under ``out``, sorted by id (one at a time)."""
-    for entry in sorted(p for p in out.iterdir() if p.is_dir()):
-        f = entry / "result.json"
+    """Read back every ``<id>/result.json`` under ``out``, sorted by id (one at a time).
+
+    Only the folders' names are listed up front (not a Path per submission).
+    """
+    with os.scandir(out) as it:
+        names = sorted(e.name for e in it if e.is_dir())
+    for name in names:
+        f = out / name / "result.json"
         if f.is_file():
             try:
                 yield SubmissionResult.from_dict(json.loads(f.read_text(encoding="utf-8")))
