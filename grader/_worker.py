@@ -164,7 +164,18 @@ def unpack(header, blobs: list[bytes], *, max_elems: int | None = None):
 
     Arrays are rebuilt with ``np.frombuffer`` from raw bytes after checking the dtype
     against a whitelist and the byte count against the shape: no object, no pickle.
+    Each blob is decoded at most once (``pack`` never shares one), so what a frame
+    decodes to is never larger than the frame.
     """
+    used: set = set()
+
+    def claim(i, what: str) -> None:
+        if not isinstance(i, int) or not 0 <= i < len(blobs):
+            raise ProtocolError(f"bad {what} reference")
+        if i in used:
+            raise ProtocolError(f"{what} reference to a blob already used")
+        used.add(i)
+
     def walk(o, depth=0):
         if depth > MAX_DEPTH:
             raise ProtocolError(f"frame nested deeper than {MAX_DEPTH} levels")
@@ -173,8 +184,7 @@ def unpack(header, blobs: list[bytes], *, max_elems: int | None = None):
                 return _array(o)
             if "$b" in o:
                 i = o["$b"]
-                if not isinstance(i, int) or not 0 <= i < len(blobs):
-                    raise ProtocolError("bad bytes reference")
+                claim(i, "bytes")
                 return bytes(blobs[i])
             if "$f" in o:
                 if o["$f"] not in ("nan", "inf", "-inf"):
@@ -189,8 +199,7 @@ def unpack(header, blobs: list[bytes], *, max_elems: int | None = None):
         import numpy as np
 
         i, dtype, shape = o.get("$a"), o.get("dtype"), o.get("shape")
-        if not isinstance(i, int) or not 0 <= i < len(blobs):
-            raise ProtocolError("bad array reference")
+        claim(i, "array")
         if not isinstance(dtype, str) or not _DTYPE_RE.match(dtype):
             raise ProtocolError(f"array dtype {dtype!r} is not a plain numeric type")
         if (

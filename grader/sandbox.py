@@ -693,7 +693,7 @@ def _collect(header: dict, blobs: list[bytes], by_id: Mapping[str, Call], ev: _E
     """File one event of a leader into ``ev`` (first answer per call wins; malformed ones are dropped)."""
     kind = header.get("ev")
     if kind == "loaded":
-        load = _safe_unpack(header, blobs, 0)
+        load = _safe_unpack(header, blobs, 0) if not blobs else None  # a load report holds no blob
         load = load if isinstance(load, dict) and isinstance(load.get("load"), dict) else {"load": {}}
         if ev.load is None:  # the first group's load report is the submission's ...
             ev.load = load
@@ -715,8 +715,11 @@ def _collect(header: dict, blobs: list[bytes], by_id: Mapping[str, Call], ev: _E
     elif kind == "outcome":
         cid = header.get("call")
         if isinstance(cid, str) and cid in by_id and cid not in ev.outcomes:
-            decoded = _safe_unpack(header, blobs, by_id[cid].max_elems)
-            ev.outcomes[cid] = decoded if isinstance(decoded, dict) else {
+            # At most what the call can send: 16 returned values and 16 echoed arguments of
+            # max_elems elements of at most 16 bytes (a forged frame's padding is not kept).
+            most = 32 * 16 * max(1, by_id[cid].max_elems)
+            decoded = _safe_unpack(header, blobs, by_id[cid].max_elems) if sum(map(len, blobs)) <= most else None
+            ev.outcomes[cid] = _kept(decoded) if isinstance(decoded, dict) else {
                 "status": "rejected",
                 "detail": "the values sent back were not plain numeric arrays within the size limit"}
     elif kind == "output":
@@ -726,6 +729,55 @@ def _collect(header: dict, blobs: list[bytes], by_id: Mapping[str, Call], ev: _E
             ev.output.setdefault(key if isinstance(key, str) and key in by_id else None, []).append(text)
     elif kind == "load_failure":
         ev.load_failures.append(header)
+
+
+def _kept(o: dict) -> dict:
+    """The parts of a decoded outcome that ``_report`` reads, cut where it cuts them.
+
+    A forged frame may pad its 4 MiB header with millions of small objects; only these
+    parts are kept until the submission's report is built.
+    """
+    def small(x):
+        return x[:10000] if isinstance(x, str) else x if isinstance(x, (bool, int, float)) or x is None else f"<{type(x).__name__}>"
+
+    def strs(x, n):
+        return [small(v) for v in x[:n]] if isinstance(x, list) else small(x)
+
+    def value(d, depth=0):
+        if not isinstance(d, dict) or depth > 2:
+            return None
+        v = {k: small(d[k]) for k in ("type", "dtype", "repr", "too_big", "length") if k in d}
+        if "data" in d:
+            v["data"] = d["data"] if hasattr(d["data"], "dtype") else None
+        if "shape" in d:
+            v["shape"] = strs(d["shape"], 64)
+        if isinstance(d.get("items"), list):
+            v["items"] = [value(i, depth + 1) for i in d["items"][:16]]
+            v.setdefault("length", len(d["items"]))
+        return v
+
+    out = {k: small(o[k]) for k in ("status", "seconds", "repeat", "timeouts", "during_load", "detail") if k in o}
+    if "value" in o:
+        out["value"] = value(o["value"])
+    if "echoed" in o:
+        out["echoed"] = [value(e) for e in o["echoed"][:16]] if isinstance(o["echoed"], list) else None
+    if "notes" in o:
+        out["notes"] = strs(o["notes"], 10)
+    if isinstance(o.get("exit"), dict):
+        out["exit"] = {k: small(o["exit"][k]) for k in ("memory", "signal", "code") if k in o["exit"]}
+    if isinstance(o.get("error"), dict):
+        e = o["error"]
+        out["error"] = {k: small(e[k]) for k in ("type", "message", "traceback") if k in e}
+        if "frames" in e:
+            out["error"]["frames"] = [{k: small(f[k]) for k in ("where", "line", "code", "function") if k in f}
+                                      if isinstance(f, dict) else None for f in e["frames"][:10]] \
+                if isinstance(e["frames"], list) else None
+    if isinstance(o.get("missing"), dict):
+        m = o["missing"]
+        out["missing"] = {k: strs(m[k], 50) for k in ("names", "searched", "candidates", "missing_hint") if k in m}
+        if isinstance(m.get("import_errors"), dict):
+            out["missing"]["import_errors"] = {str(k)[:200]: small(v) for k, v in list(m["import_errors"].items())[:1]}
+    return out
 
 
 def _safe_unpack(header: dict, blobs: list[bytes], max_elems: int | None):
