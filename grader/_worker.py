@@ -37,6 +37,8 @@ import time
 _PREFIX = struct.Struct(">IQ")
 #: Largest JSON header accepted, in bytes.
 MAX_HEADER = 4 << 20
+#: Largest header of a child's event other than its load report, in bytes.
+MAX_OUTCOME_HEADER = 256 << 10
 #: Deepest nesting of lists and objects accepted in a frame.
 MAX_DEPTH = 16
 #: Dtypes an array may have on the wire: bool, signed/unsigned ints, floats.
@@ -463,6 +465,12 @@ class Zygote:
                     continue
                 try:
                     frames = reader.feed(data)
+                    for _h, _b, raw in frames:
+                        # An honest outcome header is a few KiB; a forged huge one would cost the
+                        # grader's CPU to decode (only the load report may be larger).
+                        hlen = _PREFIX.unpack_from(raw)[0]
+                        if hlen > MAX_OUTCOME_HEADER and _h.get("ev") not in ("loaded", "print"):
+                            raise ProtocolError(f"an event header of {hlen} bytes (the limit is {MAX_OUTCOME_HEADER})")
                 except ProtocolError as e:
                     why, status = "protocol", str(e)
                     break
@@ -1009,8 +1017,8 @@ class Harness:
         self.emit({"ev": "loaded", "load": {
             "modules": [m for m in self.order if m in self.loaded],
             "functions": found,
-            "unit_errors": self.unit_errors,
-            "notes": self.notes,
+            "unit_errors": self.unit_errors[:100],  # what the grader keeps (and a bounded frame)
+            "notes": self.notes[:50],
         }})
         for c in self.calls:
             # A call that may see stand-ins withheld here is made in this process only while

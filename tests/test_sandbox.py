@@ -632,3 +632,25 @@ def test_the_zygote_runs_its_code_compiled_once_into_a_private_cache(tmp_path, m
         assert sandbox_mod._worker_program() == (str(sandbox_mod._WORKER), "/sandbox/worker.py")
     finally:
         sandbox_mod._worker_program.cache_clear()
+
+
+def test_a_forged_event_with_a_huge_header_is_refused_by_the_leader(sandbox):
+    # Decoding a multi-MiB JSON header costs the grader about a second; the leader refuses
+    # any event but the load report whose header is over 256 KiB, and blames the call.
+    src = GOOD.replace("def softmax(x):", "def _real(x):") + textwrap.dedent("""
+    import os, json, stat, struct
+    def softmax(x):
+        for name in os.listdir("/proc/self/fd"):
+            fd = int(name)
+            try:
+                if fd > 2 and stat.S_ISFIFO(os.fstat(fd).st_mode):
+                    head = json.dumps({"ev": "outcome", "call": "softmax:x", "status": "ok",
+                                       "pad": "x" * 400000, "$blobs": []}).encode()
+                    os.write(fd, struct.pack(">IQ", len(head), 0) + head)
+            except OSError:
+                pass
+        return _real(x)
+    """)
+    r = run(sandbox, module(src), [softmax_call(), softmax_call("softmax:y")])
+    assert r.outcomes["softmax:x"].status == "rejected"
+    assert r.outcomes["softmax:y"].status in ("rejected", "ok")  # its own forged frame names softmax:x
