@@ -329,6 +329,7 @@ def main() -> None:
             except ChildProcessError:
                 pass
             _kill_leftovers(config.get("uid"), in_ns=config.get("pidns", False))
+            _remove_ipc(config.get("uid"), in_ns=config.get("pidns", False))
         elif op == "ping":
             _write_all(out, pack({"ev": "pong"}))
         else:
@@ -711,6 +712,54 @@ def _kill_leftovers(uid=None, in_ns: bool = False) -> None:
             return
         if not reaped:
             time.sleep(0.002)
+
+
+#: /proc/sysvipc file -> (column of the owner's uid, how to remove one: function, its arguments after the id)
+_IPC = {"shm": (7, "shmctl", (0, None)), "msg": (7, "msgctl", (0, None)), "sem": (4, "semctl", (0, 0))}
+
+
+def _remove_ipc(uid=None, in_ns: bool = False) -> None:
+    """Remove the System V IPC objects (shared memory, queues, semaphores) a submission left.
+
+    They outlive processes, and the zygote's IPC namespace is shared by every submission
+    of its slot: one left behind would be a channel to the next submission.  Those of the
+    slot's uid go (or, inside the sandbox's own namespace without one, all of them).
+    """
+    found = []
+    for kind, (col, _fn, _args) in _IPC.items():
+        try:
+            with open(f"/proc/sysvipc/{kind}") as f:
+                rows = f.read().splitlines()[1:]
+        except OSError:
+            continue
+        for row in rows:
+            cells = row.split()
+            try:
+                owner, ident = int(cells[col]), int(cells[1])
+            except (IndexError, ValueError):
+                continue
+            if owner == uid or (uid is None and in_ns):
+                found.append((kind, ident))
+    if not found:
+        return
+    p = os.fork()
+    if p == 0:  # as the owner: IPC_RMID needs to be the owner (the zygote has no CAP_SYS_ADMIN)
+        try:
+            if uid is not None:
+                os.setgroups([])
+                os.setgid(uid)
+                os.setuid(uid)
+            libc = _libc()
+            for kind, ident in found:
+                _col, fn, args = _IPC[kind]
+                getattr(libc, fn)(ident, *args)
+        except BaseException:  # noqa: BLE001
+            pass
+        os._exit(0)
+    try:
+        os.waitpid(p, 0)
+    except ChildProcessError:
+        pass
 
 
 def _rss_bytes(uid, in_ns: bool) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import re
 import textwrap
 import time
@@ -654,3 +655,24 @@ def test_a_forged_event_with_a_huge_header_is_refused_by_the_leader(sandbox):
     r = run(sandbox, module(src), [softmax_call(), softmax_call("softmax:y")])
     assert r.outcomes["softmax:x"].status == "rejected"
     assert r.outcomes["softmax:y"].status in ("rejected", "ok")  # its own forged frame names softmax:x
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="System V IPC through /proc/sysvipc")
+def test_system_v_ipc_objects_do_not_outlive_their_submission(sandbox):
+    if sandbox.level == "process" and sandbox.uid is None:
+        pytest.skip("without a per-slot uid the process level cannot tell the student's IPC objects apart")
+    make = GOOD + textwrap.dedent("""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    SHM = libc.shmget(4242, 4096, 0o1666)   # IPC_CREAT | 0666
+    MSG = libc.msgget(4243, 0o1666)
+    SEM = libc.semget(4244, 1, 0o1666)
+    def softmaxCostAndGradient(p, t, W, d):
+        return float(min(SHM, MSG, SEM) >= 0), p, W
+    """)
+    look = make.replace("0o1666)", "0)").replace("4096, 0)", "0, 0)").replace("1, 0)", "0, 0)")
+    call = [Call(id="c", function="cost", args=(np.zeros(2), 0, np.ones((2, 2)), Dataset(2)))]
+    made = run(sandbox, module(make), call)
+    assert made.outcomes["c"].value.items[0].array == 1.0  # the first submission could create them
+    seen = run(sandbox, module(look), call)
+    assert seen.outcomes["c"].value.items[0].array == 0.0  # the next one finds none of them
