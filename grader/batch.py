@@ -227,9 +227,10 @@ def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs:
     -----
     No per-submission state is kept: submissions are loaded one at a time as slots free
     up, each result is written (and its gradebook row committed) and dropped, and the
-    batch-wide files are built by reading the results back one at a time.  (The
-    process's RSS still creeps up by about 30 KiB per submission: glibc's heap
-    fragments under the checks' multi-MiB numpy temporaries; see benchmarks/RESULTS.md.)
+    batch-wide files are built by reading the results back one at a time
+    (tests/test_memory_flat.py).  The process's peak RSS still rises over the first few
+    hundred submissions: the slots' malloc arenas fragment under the multi-MiB frames
+    read back from the sandbox; see benchmarks/RESULTS.md.
     """
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1 (got {jobs})")
