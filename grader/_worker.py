@@ -80,6 +80,7 @@ def pack_parts(obj) -> list:
         return o
 
     header = walk(obj)
+    del walk  # it refers to itself: without this, every frame's views live until a gc pass
     header["$blobs"] = [len(b) for b in blobs]
     raw = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
     return [_PREFIX.pack(len(raw), sum(len(b) for b in blobs)) + raw, *blobs]
@@ -220,7 +221,10 @@ def unpack(header, blobs: list[bytes], *, max_elems: int | None = None):
             raise ProtocolError("array byte count does not match its shape")
         return np.frombuffer(blobs[i], dtype=dt, count=count).reshape(shape).copy()
 
-    return walk(header)
+    try:
+        return walk(header)
+    finally:
+        del walk  # a closure cycle holding the blobs: freed now, not at the next gc pass
 
 
 def _write_all(fd: int, data: bytes) -> None:

@@ -731,31 +731,36 @@ def _collect(header: dict, blobs: list[bytes], by_id: Mapping[str, Call], ev: _E
         ev.load_failures.append(header)
 
 
+def _small(x):
+    return x[:10000] if isinstance(x, str) else x if isinstance(x, (bool, int, float)) or x is None else f"<{type(x).__name__}>"
+
+
+def _strs_kept(x, n):
+    return [_small(v) for v in x[:n]] if isinstance(x, list) else _small(x)
+
+
+def _value_kept(d, depth=0):
+    if not isinstance(d, dict) or depth > 2:
+        return None
+    v = {k: _small(d[k]) for k in ("type", "dtype", "repr", "too_big", "length") if k in d}
+    if "data" in d:
+        v["data"] = d["data"] if hasattr(d["data"], "dtype") else None
+    if "shape" in d:
+        v["shape"] = _strs_kept(d["shape"], 64)
+    if isinstance(d.get("items"), list):
+        v["items"] = [_value_kept(i, depth + 1) for i in d["items"][:16]]
+        v.setdefault("length", len(d["items"]))
+    return v
+
+
 def _kept(o: dict) -> dict:
     """The parts of a decoded outcome that ``_report`` reads, cut where it cuts them.
 
     A forged frame may pad its 4 MiB header with millions of small objects; only these
-    parts are kept until the submission's report is built.
+    parts are kept until the submission's report is built.  (Module-level helpers, not
+    closures: a recursive closure is a reference cycle per outcome.)
     """
-    def small(x):
-        return x[:10000] if isinstance(x, str) else x if isinstance(x, (bool, int, float)) or x is None else f"<{type(x).__name__}>"
-
-    def strs(x, n):
-        return [small(v) for v in x[:n]] if isinstance(x, list) else small(x)
-
-    def value(d, depth=0):
-        if not isinstance(d, dict) or depth > 2:
-            return None
-        v = {k: small(d[k]) for k in ("type", "dtype", "repr", "too_big", "length") if k in d}
-        if "data" in d:
-            v["data"] = d["data"] if hasattr(d["data"], "dtype") else None
-        if "shape" in d:
-            v["shape"] = strs(d["shape"], 64)
-        if isinstance(d.get("items"), list):
-            v["items"] = [value(i, depth + 1) for i in d["items"][:16]]
-            v.setdefault("length", len(d["items"]))
-        return v
-
+    small, strs, value = _small, _strs_kept, _value_kept
     out = {k: small(o[k]) for k in ("status", "seconds", "repeat", "timeouts", "during_load", "detail") if k in o}
     if "value" in o:
         out["value"] = value(o["value"])
