@@ -205,3 +205,15 @@ def test_check_with_a_rubric_allowing_more_packages_gets_a_sandbox_that_has_them
     code, out, _ = run(["check", str(mine), "--rubric", str(rubric), "--json"])
     doc = json.loads(out)
     assert code == 0 and doc["score"] == doc["max_score"], out
+
+
+def test_result_files_get_the_mode_of_any_new_file(batch: Path, tmp_path: Path):
+    out = tmp_path / "results"
+    code, _, _ = run(["grade", str(batch), "--out", str(out), "--jobs", "1"])
+    assert code == 0
+    mask = os.umask(0o022)
+    os.umask(mask)
+    files = [out / "grades.csv", out / "summary.html", *out.glob("*/result.json"), *out.glob("*/report.html")]
+    assert len(files) > 4
+    for f in files:
+        assert f.stat().st_mode & 0o777 == 0o666 & ~mask, f
