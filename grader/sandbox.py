@@ -567,15 +567,12 @@ class Sandbox:
             if not ready:
                 return None
             try:
-                data = os.read(fd, 1 << 20)
-            except OSError:
+                frames = self._reader.read_from(fd)
+            except (OSError, _worker.ProtocolError):
                 return None
-            if not data:
+            if frames is None:
                 return None
-            try:
-                pending = self._reader.feed(data)
-            except _worker.ProtocolError:
-                return None
+            pending = frames
 
     # ---------------------------------------------------------------- grading
 

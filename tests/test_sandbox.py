@@ -708,3 +708,35 @@ def test_a_run_leaves_no_reference_cycle(sandbox):
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+def test_a_large_frame_is_read_into_one_buffer_whatever_the_chunks():
+    big = np.arange(100_000, dtype=np.float64).reshape(400, 250)
+    frames = b"".join([_worker.pack({"i": 0}), _worker.pack({"i": 1, "g": big, "b": b"ab"}), _worker.pack({"i": 2})])
+    for size in (1, 7, 4096, 1 << 20, len(frames)):
+        reader, got = _worker.FrameReader(1 << 24), []
+        for k in range(0, len(frames), size):
+            got += reader.feed(frames[k : k + size])
+        assert [h["i"] for h, _, _ in got] == [0, 1, 2], size
+        decoded = _worker.unpack(got[1][0], got[1][1])
+        assert np.array_equal(decoded["g"], big) and decoded["b"] == b"ab"
+        assert decoded["g"].flags.writeable
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        _worker.write_frame(w, {"g": big})
+        _worker.write_frame(w, {"after": 1})
+        os._exit(0)
+    os.close(w)
+    reader, got = _worker.FrameReader(1 << 24), []
+    while True:
+        more = reader.read_from(r, 1 << 16)
+        if more is None:
+            break
+        got += more
+    os.close(r)
+    os.waitpid(pid, 0)
+    assert len(got) == 2 and isinstance(got[0][2], bytearray)  # the large one: its own buffer
+    g = _worker.unpack(got[0][0], got[0][1])["g"]
+    assert np.array_equal(g, big) and g.flags.writeable and got[1][0] == {"after": 1}
