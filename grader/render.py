@@ -24,11 +24,14 @@ import base64
 import functools
 import hashlib
 import importlib.resources
+import io
 import math
 import re
 import statistics
-from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+import sys
+from array import array
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Iterator, TextIO, Union
 from urllib.parse import quote
 
 import jinja2
@@ -43,6 +46,7 @@ from .terminal import explain, explain_lines, terminal, terminal_batch_line
 __all__ = [
     "report",
     "summary",
+    "write_summary",
     "terminal",
     "terminal_batch_line",
     "explain",
@@ -441,7 +445,7 @@ def _check_error_kind(check: CheckResult) -> str:
     return "other"
 
 
-@dataclass
+@dataclass(slots=True)
 class _Row:
     """One submission in the summary table: only what the table shows."""
 
@@ -481,21 +485,134 @@ class _CheckStats:
         return self.passed / self.total if self.total else 0.0
 
 
-@dataclass
-class _Group:
-    """Who made one named mistake, or met one kind of error."""
+def _report_path(submission: str) -> str:
+    """Return the default link to a submission's report, as :func:`safe_href` leaves it."""
+    return safe_href(f"{quote(submission, safe='')}/report.html")
 
-    key: str
-    label: str
-    who: list[tuple[str, str, str]] = field(default_factory=list)  #: (submission, href, where)
+
+class _Group:
+    """Who made one named mistake, or met one kind of error.
+
+    Kept compactly, as it is the one part of the page that grows with the batch: parallel
+    lists (no tuple per entry) of the submissions' ids, which are shared with the other
+    groups, and of where (interned: the same check ids recur); the links only once one
+    differs from the default ``<submission>/report.html``.
+    """
+
+    __slots__ = ("key", "label", "sids", "wheres", "hrefs")
+
+    def __init__(self, key: str, label: str) -> None:
+        self.key = key
+        self.label = label
+        self.sids: list[str] = []
+        self.wheres: list[str] = []
+        self.hrefs: list[str] | None = None  #: None while every link is the default one
+
+    def add(self, submission: str, href: str, where: str) -> None:
+        """Add one submission, its (safe) link, and where it made the mistake or met the error."""
+        if self.hrefs is None and href != _report_path(submission):
+            self.hrefs = [_report_path(s) for s in self.sids]
+        if self.hrefs is not None:
+            self.hrefs.append(href)
+        self.sids.append(submission)
+        self.wheres.append(sys.intern(where))
+
+    @property
+    def who(self) -> "_Who":
+        """Return the (submission, href, where) of each submission in the group."""
+        return _Who(self)
+
+
+class _Who:
+    """A sized view of a :class:`_Group`: iterates over (submission, href, where)."""
+
+    __slots__ = ("_group",)
+
+    def __init__(self, group: _Group) -> None:
+        self._group = group
+
+    def __len__(self) -> int:
+        return len(self._group.sids)
+
+    def __iter__(self) -> Iterator[tuple[str, str, str]]:
+        g = self._group
+        hrefs = g.hrefs if g.hrefs is not None else map(_report_path, g.sids)
+        return zip(g.sids, hrefs, g.wheres)
+
+
+def _scan(
+    r: SubmissionResult, stats: dict[str, _CheckStats] | None = None, groups: dict[str, _Group] | None = None
+) -> tuple[dict[str, int], dict[str, list[str]]]:
+    """Count a result's checks by status and list its named mistakes (mistake -> check ids).
+
+    When ``stats`` and ``groups`` are given, each check's counts over the batch are updated
+    too, and a group is made for a mistake met for the first time (labelled by its hint).
+    """
+    n = {"pass": 0, "fail": 0, "error": 0}
+    mistakes: dict[str, list[str]] = {}
+    for c in r.checks():
+        n[c.status] = n.get(c.status, 0) + 1
+        if stats is not None:
+            st = stats.get(c.id)
+            if st is None:
+                st = stats[c.id] = _CheckStats(c.id, c.question, c.visibility)
+            if c.status == "pass":
+                st.passed += 1
+            elif c.status == "fail":
+                st.failed += 1
+            else:
+                st.errors += 1
+        if c.mistake:
+            mistakes.setdefault(c.mistake, []).append(c.id)
+            if groups is not None and c.mistake not in groups:
+                groups[c.mistake] = _Group(c.mistake, c.hint or "")
+    return n, mistakes
+
+
+def _row(
+    r: SubmissionResult, href: str, n: dict[str, int], mistakes: Iterable[str], kinds: Iterable[str]
+) -> _Row:
+    """Return the table row of one result."""
+    return _Row(
+        submission=r.submission,
+        href=href,
+        score=r.score,
+        max_score=r.max_score,
+        status=r.status,
+        late=r.late,
+        passed=n["pass"],
+        failed=n["fail"],
+        errors=n["error"],
+        mistakes=tuple(mistakes),
+        kinds=tuple(kinds),
+        problem=r.errors[0] if r.status == "error" and r.errors else "",
+    )
+
+
+def _rows(results: Iterable[SubmissionResult], report_href: Callable[[SubmissionResult], str]) -> Iterator[_Row]:
+    """Yield the table row of each result, one at a time."""
+    for r in results:
+        n, mistakes = _scan(r)
+        yield _row(r, safe_href(report_href(r)), n, mistakes, error_kinds(r))
 
 
 class _Summary:
-    """Accumulate, in one pass, only what summary.html shows."""
+    """Accumulate, in one pass, what summary.html shows above and below the table.
 
-    def __init__(self, report_href: Callable[[SubmissionResult], str]) -> None:
+    Only aggregates are kept: counts, each graded score (8 bytes, for the mean, median and
+    histogram), the checks' counts and the groups of :class:`_Group`.  The table's rows are
+    kept only with ``keep_rows`` (when the results cannot be read a second time).
+    """
+
+    def __init__(self, report_href: Callable[[SubmissionResult], str], *, keep_rows: bool = False) -> None:
         self.report_href = report_href
-        self.rows: list[_Row] = []
+        self.rows: list[_Row] | None = [] if keep_rows else None
+        self.n = 0
+        self.late = 0
+        self.full = 0
+        self.ungraded = 0
+        self.scores = array("d")  #: the graded submissions' scores
+        self.rubrics: list[str] = []
         self.checks: dict[str, _CheckStats] = {}
         self.mistakes: dict[str, _Group] = {}
         self.kinds: dict[str, _Group] = {k: _Group(k, v) for k, v in KIND_LABELS.items()}
@@ -504,50 +621,29 @@ class _Summary:
     def add(self, r: SubmissionResult) -> None:
         """Take what the summary needs from one result; keep no reference to it."""
         href = safe_href(self.report_href(r))
-        n = {"pass": 0, "fail": 0, "error": 0}
-        mistakes: dict[str, list[str]] = {}
-        for c in r.checks():
-            n[c.status] = n.get(c.status, 0) + 1
-            st = self.checks.get(c.id)
-            if st is None:
-                st = self.checks[c.id] = _CheckStats(c.id, c.question, c.visibility)
-            if c.status == "pass":
-                st.passed += 1
-            elif c.status == "fail":
-                st.failed += 1
-            else:
-                st.errors += 1
-            if c.mistake:
-                mistakes.setdefault(c.mistake, []).append(c.id)
-                if c.mistake not in self.mistakes:
-                    self.mistakes[c.mistake] = _Group(c.mistake, c.hint or "")
+        n, mistakes = _scan(r, self.checks, self.mistakes)
+        sid = r.submission
         for mid, where in mistakes.items():
-            self.mistakes[mid].who.append((r.submission, href, ", ".join(where)))
+            self.mistakes[mid].add(sid, href, ", ".join(where))
         kinds = error_kinds(r)
         for kind, where in kinds.items():
-            self.kinds.setdefault(kind, _Group(kind, kind)).who.append((r.submission, href, ", ".join(where)))
-        if r.status != "error":
+            self.kinds.setdefault(kind, _Group(kind, kind)).add(sid, href, ", ".join(where))
+        self.n += 1
+        self.late += bool(r.late)
+        if r.status == "error":
+            self.ungraded += 1
+        else:
             self.max_score = max(self.max_score, r.max_score)
-        self.rows.append(
-            _Row(
-                submission=r.submission,
-                href=href,
-                score=r.score,
-                max_score=r.max_score,
-                status=r.status,
-                late=r.late,
-                passed=n["pass"],
-                failed=n["fail"],
-                errors=n["error"],
-                mistakes=tuple(mistakes),
-                kinds=tuple(kinds),
-                problem=r.errors[0] if r.status == "error" and r.errors else "",
-            )
-        )
+            self.scores.append(r.score)
+            self.full += r.score >= r.max_score > 0
+        if r.rubric not in self.rubrics:
+            self.rubrics.append(r.rubric)
+        if self.rows is not None:
+            self.rows.append(_row(r, href, n, mistakes, kinds))
 
     def histogram(self) -> dict[str, Any]:
         """Return the score histogram's bins (graded submissions only) and statistics."""
-        scores = [row.score for row in self.rows if row.status != "error"]
+        scores = self.scores
         top = self.max_score
         bins = [0] * HISTOGRAM_BINS
         for s in scores:
@@ -562,19 +658,85 @@ class _Summary:
             "n": len(scores),
             "mean": statistics.fmean(scores) if scores else None,
             "median": statistics.median(scores) if scores else None,
-            "full": sum(1 for row in self.rows if row.status != "error" and row.score >= row.max_score > 0),
-            "ungraded": sum(1 for row in self.rows if row.status == "error"),
+            "full": self.full,
+            "ungraded": self.ungraded,
             "max_score": top,
         }
 
 
+#: What :func:`write_summary` reads: a callable returning a fresh iterable of the results
+#: (called once per pass), or the results themselves.
+Results = Union[Callable[[], Iterable[SubmissionResult]], Iterable[SubmissionResult]]
+
+
+def write_summary(
+    results: Results,
+    fp: TextIO,
+    *,
+    rubric_title: str = "",
+    report_href: Callable[[SubmissionResult], str] = _default_href,
+) -> None:
+    """Write the TA's overview of a batch, ``summary.html``, to an open text file as it is rendered.
+
+    The page is that of :func:`summary`, byte for byte.  It is written in two passes over
+    the results: the first keeps only what the page shows as aggregates (counts, the
+    graded scores, each check's counts, and who made each named mistake or met each kind
+    of error: ids, links and check ids); the second renders the table's rows one
+    result at a time, each written to ``fp`` before the next result is read.  So memory
+    does not grow with the batch beyond those aggregates.
+
+    Parameters
+    ----------
+    results : callable or iterable of SubmissionResult
+        A callable returning a fresh iterable of the decided results (it is called twice,
+        and must give the same results in the same order each time), e.g.
+        ``lambda: batch.iter_results(out)``; or a re-iterable collection (a list); or a
+        one-shot iterator, read once, whose table rows are then kept until written.
+    fp : text file
+        Open for writing; the page is written with ``fp.write`` and ``fp`` is not closed.
+    rubric_title : str, optional
+        Title of the assignment; the rubrics' names when empty.
+    report_href : callable, optional
+        Returns the link to a submission's report (relative to summary.html); by default
+        ``<submission>/report.html`` with the id percent-encoded.
+    """
+    if callable(results):
+        again: Callable[[], Iterable[SubmissionResult]] | None = results
+        first = results()
+    elif iter(results) is results:
+        again, first = None, results  # a one-shot iterator: its rows are kept
+    else:
+        collection = results
+        again, first = (lambda: collection), collection
+    acc = _Summary(report_href, keep_rows=again is None)
+    for r in first:
+        acc.add(r)
+    del first
+    rows: Iterable[_Row] = acc.rows if again is None else _rows(again(), report_href)
+    context = {
+        "title": rubric_title or ", ".join(acc.rubrics) or "grader",
+        "css": _css(),
+        "csp": _csp(SORT_SCRIPT),
+        "script": Markup(SORT_SCRIPT),
+        "n_rows": acc.n,
+        "n_late": acc.late,
+        "rows": rows,
+        "hist": acc.histogram(),
+        "checks": list(acc.checks.values()),
+        "mistakes": sorted(acc.mistakes.values(), key=lambda g: (-len(g.sids), g.key)),
+        "kinds": [g for g in acc.kinds.values() if g.sids],
+    }
+    for chunk in environment().get_template("summary.html.j2").generate(context):
+        fp.write(chunk)
+
+
 def summary(
-    results: Iterable[SubmissionResult],
+    results: Results,
     *,
     rubric_title: str = "",
     report_href: Callable[[SubmissionResult], str] = _default_href,
 ) -> str:
-    """Render the TA's overview of a batch, ``summary.html``.
+    """Render the TA's overview of a batch, ``summary.html``, as one string.
 
     It lists every submission (score, status, late, checks passed, link to its report) in
     a table that sorts by a click on a column header (a small inline script; the table is
@@ -582,12 +744,14 @@ def summary(
     check, who made each named mistake, and who met each kind of error (see
     :data:`ERROR_KINDS`).
 
-    ``results`` is consumed once, as it comes (an iterator is fine); only what the page
-    shows is kept, so memory does not grow with the checks' details.
+    ``results`` is read as by :func:`write_summary`: an iterator is consumed once, as it
+    comes, and only what the page shows is kept, so memory does not grow with the checks'
+    details.  For a large batch, write the page with :func:`write_summary` instead: the
+    page itself is not held in memory then.
 
     Parameters
     ----------
-    results : iterable of SubmissionResult
+    results : iterable of SubmissionResult, or a callable returning one
         The decided results, in the order to list them.
     rubric_title : str, optional
         Title of the assignment; the rubrics' names when empty.
@@ -600,25 +764,6 @@ def summary(
     str
         The HTML document.
     """
-    acc = _Summary(report_href)
-    rubrics: list[str] = []
-    for r in results:
-        acc.add(r)
-        if r.rubric not in rubrics:
-            rubrics.append(r.rubric)
-    checks = list(acc.checks.values())
-    mistakes = sorted(acc.mistakes.values(), key=lambda g: (-len(g.who), g.key))
-    kinds = [g for g in acc.kinds.values() if g.who]
-    context = {
-        "title": rubric_title or ", ".join(rubrics) or "grader",
-        "css": _css(),
-        "csp": _csp(SORT_SCRIPT),
-        "script": Markup(SORT_SCRIPT),
-        "rows": acc.rows,
-        "hist": acc.histogram(),
-        "checks": checks,
-        "mistakes": mistakes,
-        "kinds": kinds,
-    }
-    return environment().get_template("summary.html.j2").render(context)
-
+    buf = io.StringIO()
+    write_summary(results, buf, rubric_title=rubric_title, report_href=report_href)
+    return buf.getvalue()

@@ -7,15 +7,19 @@ import doctest
 import gc
 import hashlib
 import importlib.resources
+import io
 import json
+import random
 import re
 import shutil
 import subprocess
+import tracemalloc
 import weakref
 from dataclasses import replace
 from html.parser import HTMLParser
 
 import factories as f
+import summary_oneshot
 import jinja2
 import pytest
 
@@ -705,3 +709,132 @@ def test_heat_map_with_missing_shares_and_an_empty_summary_still_render():
     page = Page(render.summary(iter([])))
     assert "0 submissions 0 graded" in page.text
     assert "No submission made a named mistake." in page.text
+
+
+# --------------------------------------------------------------------------- summary.html, streamed
+
+
+def varied_batch(n: int = 90) -> list[SubmissionResult]:
+    """Results of every kind, ids that need quoting or are hostile, late or not, two rubrics."""
+    rng = random.Random(6)
+    templates = [f.all_pass(), f.mixed(), f.errors(), f.submission_error(), f.gradient_wrong(), f.hostile()]
+    ids = ["alice", "bob smith", "ça/va", "javascript:alert(1)", f.IMG, f.ATTR, "x" * 60, "100%", "a\u202eb"]
+    out = []
+    for i in range(n):
+        t = rng.choice(templates)
+        score = t.score
+        if t.status != "error":
+            score = rng.choice([0, 0.0, t.max_score, int(t.max_score), round(rng.uniform(0, t.max_score), 3)])
+        out.append(replace(
+            t, submission=f"{rng.choice(ids)}-{i:03d}", score=score, late=rng.random() < 0.3,
+            rubric=rng.choice(["softmax", "word2vec"]),
+        ))
+    return out
+
+
+def _mixed_href(r: SubmissionResult) -> str:
+    # the default link for some, another for others: the groups' links are kept from the first that differs
+    return f"{r.submission}/report.html" if r.submission[:1] in "j\"'" else render._default_href(r)
+
+
+@pytest.mark.parametrize("kw", [
+    {},
+    {"rubric_title": "Word2vec <softmax>"},
+    {"report_href": lambda r: f"https://lms.example/{r.submission}"},
+    {"report_href": _mixed_href},
+])
+@pytest.mark.parametrize("n", [0, 1, 90])
+def test_streamed_summary_is_byte_identical_to_the_one_pass_page(tmp_path, kw, n):
+    results = varied_batch(n)
+    expected = summary_oneshot.summary(iter(results), **kw).encode("utf-8")
+    page = tmp_path / "summary.html"
+    with open(page, "w", encoding="utf-8") as fp:
+        render.write_summary(lambda: iter(results), fp, **kw)
+    assert page.read_bytes() == expected
+    # and from a list, and the one-string summary from an iterator and from a callable
+    with open(page, "w", encoding="utf-8") as fp:
+        render.write_summary(results, fp, **kw)
+    assert page.read_bytes() == expected
+    assert render.summary(iter(results), **kw).encode("utf-8") == expected
+    assert render.summary(lambda: iter(results), **kw).encode("utf-8") == expected
+
+
+def test_streamed_summary_of_results_read_back_from_disk(tmp_path):
+    from grader import batch
+
+    out = tmp_path / "out"
+    for r in varied_batch(30):
+        r = replace(r, submission=re.sub(r"[^A-Za-z0-9_.-]", "_", r.submission))
+        (out / r.submission).mkdir(parents=True)
+        (out / r.submission / "result.json").write_text(json.dumps(r.to_dict()), encoding="utf-8")
+    expected = summary_oneshot.summary(batch.iter_results(out), rubric_title="A1")
+    with batch.atomic_path(out / "summary.html") as tmp, open(tmp, "w", encoding="utf-8") as fp:
+        render.write_summary(lambda: batch.iter_results(out), fp, rubric_title="A1")
+    assert (out / "summary.html").read_bytes() == expected.encode("utf-8")
+
+
+class Sink(io.TextIOBase):
+    """A text file that keeps what was written (or only counts it)."""
+
+    def __init__(self, keep: bool = True) -> None:
+        self.parts: list[str] = []
+        self.keep = keep
+        self.chars = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, s: str) -> int:
+        self.chars += len(s)
+        if self.keep:
+            self.parts.append(s)
+        return len(s)
+
+
+def test_write_summary_reads_twice_and_writes_each_row_before_reading_the_next():
+    results = varied_batch(12)
+    sink = Sink()
+    passes = []
+
+    def again():
+        passes.append(len(passes))
+        for i, r in enumerate(results):
+            if len(passes) == 2 and i > 0:
+                written = "".join(sink.parts)
+                # the previous result's row is in the file already, and no later one
+                assert written.count('<td class="id">') == i
+                assert sum(isinstance(o, render._Row) for o in gc.get_objects()) <= 1
+            yield r
+
+    render.write_summary(again, sink)
+    assert passes == [0, 1]
+    assert "".join(sink.parts) == summary_oneshot.summary(iter(results))
+
+
+def _peak_of_summary(n: int, template: SubmissionResult) -> int:
+    """Return the peak of the memory allocated while writing a summary of n results to a sink."""
+    def results():
+        for i in range(n):
+            yield replace(template, submission=f"s{i:05d}")
+
+    gc.collect()
+    # warmed up: jinja2's caches, and CPython's free lists (tuple(genexpr) grows a tuple past
+    # its first guess, and the grown ones pile up in the free list of their size, up to 2,000)
+    render.write_summary(results, Sink(keep=False))
+    tracemalloc.start()
+    try:
+        render.write_summary(results, Sink(keep=False))
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_write_summary_memory_does_not_grow_with_the_batch():
+    # no mistake nor error: nothing of a result is kept but its score (8 bytes); the
+    # one-string page grew by 2.4 KiB per result here
+    small, large = _peak_of_summary(200, f.all_pass()), _peak_of_summary(2000, f.all_pass())
+    assert large - small < 1800 * 8 + 16 * 1024, (small, large)
+    # three named mistakes each: who made them is kept, compactly (the one-string page grew
+    # by 6.5 KiB per result here)
+    small, large = _peak_of_summary(200, f.mixed()), _peak_of_summary(2000, f.mixed())
+    assert large - small < 1800 * 160, (small, large)
