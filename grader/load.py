@@ -25,6 +25,7 @@ import io
 import os
 import re
 import tokenize
+from array import array
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator
@@ -141,12 +142,7 @@ def load_batch(path: str | os.PathLike[str], settings: Settings = Settings()) ->
         yield load(p, settings)
         return
     if p.is_dir():
-        entries = [
-            _disk_entry(e, e.name)
-            for e in sorted(p.iterdir(), key=lambda e: e.name)
-            if not _skipped(e.name) and (e.is_dir() or e.is_file())
-        ]
-        yield from _load_entries(entries, p.resolve().name, "/", settings)
+        yield from _load_entries(_disk_listing(p), p.resolve().name, "/", settings)
         return
     if _suffix(p.name) != ".zip":
         raise UsageError(f"{path} is not a folder or a .zip of submissions.")
@@ -160,7 +156,7 @@ def load_batch(path: str | os.PathLike[str], settings: Settings = Settings()) ->
         if len(tops) == 1 and all("/" in m.name for m in members):
             top = next(iter(tops)) + "/"
             members = [Member(m.name[len(top):], m.size, m.info) for m in members]
-        yield from _load_entries(_zip_entries(archive, members), p.name, ":", settings)
+        yield from _load_entries(_zip_listing(archive, members), p.name, ":", settings)
 
 
 # --------------------------------------------------------------------------- entries
@@ -193,24 +189,72 @@ def _disk_entry(p: Path, name: str) -> _Entry:
     return _Entry(name, kind, lambda budget: _collect_file(name, _read_disk(p, name, budget)))
 
 
-def _zip_entries(archive: Archive, members: list[Member]) -> list[_Entry]:
-    """Return the entries of a batch archive: its top-level files and folders."""
-    folders: dict[str, list[Member]] = {}
-    entries: list[_Entry] = []
+@dataclass
+class _Listing:
+    """A batch's entries, sorted by name, before any is read: their names and how to make each.
+
+    Only the names are kept per entry (and whether it is a folder), so that ids can be given
+    and Canvas files grouped up front; an entry's :class:`_Entry`, with its closure, is made
+    when its submission is loaded.
+    """
+
+    names: list[str | None]  #: as handed in, sorted (each let go once its entry is loaded)
+    folders: bytearray  #: 1 where names[i] is a folder (its key is its whole name)
+    entry: Callable[[int], _Entry]  #: makes the entry of names[i]
+
+
+def _disk_listing(folder: Path) -> _Listing:
+    """Return the entries of a batch folder: its files and folders, but hidden and skipped ones.
+
+    A symbolic link is listed (and refused when loaded) when what it points at exists.
+    """
+    names: list[str] = []
+    folders = bytearray()
+    with os.scandir(folder) as it:
+        for e in sorted(it, key=lambda e: e.name):
+            if not _skipped(e.name) and (e.is_dir() or e.is_file()):
+                names.append(e.name)
+                folders.append(e.is_dir(follow_symlinks=False))
+    return _Listing(names, folders, lambda i: _disk_entry(folder / names[i], names[i]))
+
+
+def _zip_listing(archive: Archive, members: list[Member]) -> _Listing:
+    """Return the entries of a batch archive: its top-level files and folders.
+
+    The members are kept in one list, each entry's contiguous (a file: itself; a folder:
+    its members, in the archive's order); a folder's members are named inside it only when
+    it is loaded.
+    """
+    runs: dict[str, list[Member]] = {}
+    files: list[tuple[str, list[Member]]] = []
     for m in members:
-        top, sep, rest = m.name.partition("/")
+        top, sep, _ = m.name.partition("/")
         if sep:
-            folders.setdefault(top, []).append(Member(rest, m.size, m.info))
+            runs.setdefault(top, []).append(m)
         else:
-            entries.append(_zip_file_entry(archive, m))
-    for top, inside in folders.items():
+            files.append((m.name, [m]))
+    # files before folders of the same name, as the archive lists them
+    tops = sorted(files + list(runs.items()), key=lambda t: t[0])
+    del files, runs
+    names = [name for name, _ in tops]
+    folders = bytearray(any("/" in m.name for m in run) for _, run in tops)
+    ordered: list[Member] = []
+    bounds = array("L", [0])
+    for _, run in tops:
+        ordered += run
+        bounds.append(len(ordered))
+    del tops
+
+    def entry(i: int) -> _Entry:
+        run = ordered[bounds[i]:bounds[i + 1]]
+        if not folders[i]:
+            return _zip_file_entry(archive, run[0])
+        top = names[i]
+        inside = [Member(m.name[len(top) + 1:], m.size, m.info) for m in run]
         label = f"{archive.label}:{top}"
+        return _Entry(top, "folder", lambda budget: _collect_members(archive, inside, label, budget, 1))
 
-        def collect(budget: Budget, inside: list[Member] = inside, label: str = label) -> _Files:
-            return _collect_members(archive, inside, label, budget, 1)
-
-        entries.append(_Entry(top, "folder", collect))
-    return sorted(entries, key=lambda e: e.name)
+    return _Listing(names, folders, entry)
 
 
 def _zip_file_entry(archive: Archive, m: Member) -> _Entry:
@@ -222,27 +266,52 @@ def _zip_file_entry(archive: Archive, m: Member) -> _Entry:
     return _Entry(m.name, kind, lambda budget: _collect_file(m.name, archive.read(m, budget)))
 
 
-def _load_entries(entries: list[_Entry], batch: str, sep: str, settings: Settings) -> Iterator[Submission]:
-    """Yield a Submission per entry (per user id for Canvas files), sorted by id."""
-    files = [e for e in entries if e.kind != "folder"]
-    groups: dict[str, list[tuple[canvas.CanvasName, _Entry]]] = {}
-    plans: list[tuple[str, Callable[[str], Submission]]] = []
-    if canvas.is_canvas_batch([e.name for e in files]):
-        for e in files:
-            c = canvas.parse(e.name)
+def _load_entries(listing: _Listing, batch: str, sep: str, settings: Settings) -> Iterator[Submission]:
+    """Yield a Submission per entry (per user id for Canvas files), sorted by id.
+
+    Up front, only the ids are given (from the names) and Canvas files grouped (by index);
+    each entry is made and read when its submission is yielded, and its name and id are
+    let go then.
+    """
+    names, folders = listing.names, listing.folders
+    n = len(names)
+    groups: dict[str, list[int]] = {}
+    files = [i for i in range(n) if not folders[i]]
+    if canvas.is_canvas_batch([names[i] for i in files]):
+        for i in files:
+            c = canvas.parse(names[i])
             if c is not None:
-                groups.setdefault(c.user_id, []).append((c, e))
-    grouped = {id(e) for group in groups.values() for _, e in group}
-    for e in entries:
-        if id(e) not in grouped:
-            source = f"{batch}{sep}{e.name}"
-            key = e.name if e.kind == "folder" else _stem(e.name)
-            plans.append((key, lambda sid, e=e, source=source: _load_entry(e, sid, source, settings)))
-    for user_id, group in groups.items():
-        plans.append((user_id, lambda sid, group=group: _load_canvas(group, sid, batch, sep, settings)))
-    ids = unique_ids([name for name, _ in plans])
-    for sid, (_, make) in sorted(zip(ids, plans), key=lambda p: p[0]):
-        yield make(sid)
+                groups.setdefault(c.user_id, []).append(i)
+    del files
+    grouped = bytearray(n)
+    for group in groups.values():
+        for i in group:
+            grouped[i] = 1
+    singles = array("L", (i for i in range(n) if not grouped[i]))
+    del grouped
+    keys = [names[i] if folders[i] else _stem(names[i]) for i in singles]
+    keys += groups
+    ids: list[str | None] = unique_ids(keys)  # type: ignore[assignment]  # emptied as they are used
+    del keys
+    by_user = list(groups.values())  # the Canvas groups' entries, in the order of their ids
+    del groups
+    order = array("L", sorted(range(len(ids)), key=ids.__getitem__))
+
+    def load(j: int, sid: str) -> Submission:
+        if j < len(singles):
+            i = singles[j]
+            entry, source = listing.entry(i), f"{batch}{sep}{names[i]}"
+            names[i] = None
+            return _load_entry(entry, sid, source, settings)
+        indices, by_user[j - len(singles)] = by_user[j - len(singles)], None
+        group = [(canvas.parse(names[i]), listing.entry(i)) for i in indices]
+        for i in indices:
+            names[i] = None
+        return _load_canvas(group, sid, batch, sep, settings)
+
+    for j in order:
+        sid, ids[j] = ids[j], None
+        yield load(j, sid)
 
 
 def _load_entry(entry: _Entry, sid: str, source: str, settings: Settings) -> Submission:

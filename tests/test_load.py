@@ -1,10 +1,12 @@
 """Tests for grader.load: files, notebooks, folders, zips and batches into Submissions."""
 
+import gc
 import hashlib
 import inspect
 import io
 import os
 import re
+import tracemalloc
 import zipfile
 
 import nbformat
@@ -596,3 +598,62 @@ def test_a_link_at_the_top_of_a_batch_is_refused_not_followed(tmp_path):
         assert subs[sid].files == ()
         assert subs[sid].error.endswith("is a symbolic link; links in a batch are not followed, so that a submission "
                                         "cannot point at files that are not its own. Put the files themselves in the batch.")
+
+
+# --------------------------------------------------------------------------- memory of a batch
+
+
+def _batch_folder(root, n, canvas_names=False):
+    root.mkdir()
+    for i in range(n):
+        name = f"student{i:04d}_{1000 + i}_{5000 + i}_q1.py" if canvas_names else f"student{i:04d}.py"
+        (root / name).write_text(SOFTMAX)
+    return root
+
+
+def _batch_zip(path, n):
+    path.write_bytes(zip_bytes({f"student{i:04d}/q1.py": SOFTMAX for i in range(n)} | {"top.py": SOFTMAX}))
+    return path
+
+
+def _entries_alive():
+    from grader import load as load_module
+
+    gc.collect()
+    return sum(isinstance(o, load_module._Entry) for o in gc.get_objects())
+
+
+@pytest.mark.parametrize("kind", ["folder", "canvas", "zip"])
+def test_load_batch_makes_each_entry_when_its_submission_is_yielded(tmp_path, kind):
+    path = _batch_zip(tmp_path / "b.zip", 30) if kind == "zip" else _batch_folder(tmp_path / "b", 30, kind == "canvas")
+    it = load_batch(path)
+    first = next(it)
+    assert first.id == ("1000" if kind == "canvas" else "student0000") and first.error is None
+    assert _entries_alive() == 0  # none made for the others, none kept of the first
+    rest = list(it)
+    assert len(rest) == (30 if kind == "zip" else 29)
+    assert _entries_alive() == 0
+
+
+def _held_by_batch(path) -> int:
+    """Return the memory held by a batch's iterator once its first submission was yielded and let go."""
+    list(load_batch(path))  # imports and caches warmed up
+    gc.collect()
+    tracemalloc.start()
+    try:
+        base = tracemalloc.get_traced_memory()[0]
+        it = load_batch(path)
+        next(it)
+        gc.collect()
+        return tracemalloc.get_traced_memory()[0] - base
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.parametrize("canvas_names", [False, True])
+def test_load_batch_holds_only_the_names_for_the_whole_batch(tmp_path, canvas_names):
+    small = _held_by_batch(_batch_folder(tmp_path / "small", 200, canvas_names))
+    large = _held_by_batch(_batch_folder(tmp_path / "large", 2000, canvas_names))
+    # each entry's name and id (about 60 bytes each) and a few indices; an entry made up
+    # front with its closures held 1.3 KiB (1.8 KiB for a Canvas file)
+    assert large - small < 1800 * 320, (small, large)
