@@ -378,7 +378,13 @@ def _read_disk(p: Path, name: str, budget: Budget) -> bytes:
     """Read a file from disk, counting its bytes against `budget` (never more than the budget allows)."""
     try:
         with open(p, "rb") as f:
-            data = f.read(budget.limit - budget.used + 1)
+            want = budget.limit - budget.used + 1
+            # Read what the file holds, not a buffer of the whole budget (64 MiB, then shrunk);
+            # a file that is larger than it said (growing, or /proc-like) is read on, within the budget.
+            size = os.fstat(f.fileno()).st_size
+            data = f.read(min(want, size + 1))
+            if len(data) == size + 1 and len(data) < want:
+                data += f.read(want - len(data))
     except OSError as exc:
         raise LoadError(f"{name} could not be read ({exc.strerror or exc}).") from None
     budget.take(len(data), name)
