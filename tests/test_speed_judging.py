@@ -346,3 +346,14 @@ def test_heat_rects_print_what_the_template_loops_printed(heat):
     for cell in (8, 10, 24):
         want = loops.render(heat=heat, cell=cell)
         assert "<svg>" + str(render.heat_rects(heat, cell)) + "  </svg>" == want
+
+
+@pytest.mark.parametrize("bad_at", [None, 0, mistakes.CLOSE_BLOCK - 1, mistakes.CLOSE_BLOCK, 3 * mistakes.CLOSE_BLOCK + 4])
+def test_close_decides_over_every_block_of_a_large_array(bad_at):
+    n = 3 * mistakes.CLOSE_BLOCK + 5
+    ref = np.linspace(-1.0, 1.0, n).reshape(1, n)
+    tol = Tolerance(1e-6, 1e-9)
+    got = ref + 1e-12
+    if bad_at is not None:
+        got[0, bad_at] += 1e-3
+    assert mistakes.Ref(ref).close(got, tol) is (bad_at is None)
