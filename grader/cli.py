@@ -109,6 +109,9 @@ def _rubric(name: str | None):
 
 
 def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .heap import steady_heap
+
+    steady_heap()  # before numpy and the rest are imported: see grader.heap
     from . import batch, render, sandbox
     from .export import json_line, write_junit
     from .gradebook import open_gradebook
