@@ -45,6 +45,10 @@ TRANSPOSED = SOLUTION.replace("grad = np.outer(delta, predicted)", "grad = np.ou
 SIGN = SOLUTION.replace("gradPred = outputVectors.T.dot(delta)", "gradPred = -outputVectors.T.dot(delta)")
 RAISES = SOLUTION.replace("    y_hat = softmax(", "    raise NotImplementedError\n    y_hat = softmax(")
 MISSING = SOLUTION.split("def softmaxCostAndGradient")[0]
+#: Prints at load and in every call, and numpy warns (overflow) on the large inputs: the
+#: output must be attributed to the same calls in a resumed batch as in a whole one.
+PRINTS = "print('loading')\n" + NO_SHIFT.replace(
+    "def softmax(x):\n", "def softmax(x):\n    print('softmax of shape', np.shape(x))\n")
 #: Loading takes a while: the batch is surely still running when it is killed.
 SLOW = "import time\ntime.sleep(0.8)\n" + SOLUTION
 #: Seconds a whole `grader grade` run may take here before the test gives up (a hang, not a speed check).
@@ -58,16 +62,15 @@ def notebook(code: str) -> str:
 
 
 def make_batch(folder: Path) -> list[str]:
-    """Write a batch of 12 submissions (four of them slow) and return their ids.
+    """Write a batch of 13 submissions (four of them slow) and return their ids.
 
-    None of them prints: which call a printed line is attributed to is not yet the same
-    from run to run (the sandbox reads output and events from two pipes).
+    One prints (at load, in each call, and numpy's overflow warnings).
     """
     folder.mkdir()
     files = {
         "a01.py": SOLUTION, "a02.py": TRANSPOSED, "a03.py": SIGN, "a04.ipynb": notebook(SOLUTION),
         "b05.py": SLOW, "b06.py": SLOW, "b07.py": RAISES, "b08.py": SLOW, "b09.py": SLOW,
-        "c10.py": MISSING, "c11.py": "def softmax(x:\n", "c12.txt": "not code",
+        "c10.py": MISSING, "c11.py": "def softmax(x:\n", "c12.txt": "not code", "a13.py": PRINTS,
     }
     for name, text in files.items():
         (folder / name).write_text(text)
@@ -144,8 +147,11 @@ def test_kill_9_midway_then_rerun_gives_the_files_of_an_uninterrupted_run(tmp_pa
     ids = make_batch(subs)
     whole = tmp_path / "whole"
     first = run(subs, whole)
-    assert counts(first) == (11, 1, 0)  # c12.txt holds no code: status "error"
+    assert counts(first) == (12, 1, 0)  # c12.txt holds no code: status "error"
     assert sorted(results(whole)) == ids
+    # What a13 printed in its calls (and numpy's warnings) goes to those calls, every run:
+    # only its top-level print is the load's (before, a warning could land here or not).
+    assert results(whole)["a13"]["load"]["output"] == "loading\n"
     assert "progress: " in first.stderr  # stderr is not a terminal: plain lines
 
     # The same command, killed with SIGKILL once a few submissions are done.
