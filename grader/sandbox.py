@@ -580,9 +580,12 @@ class Sandbox:
             starter: Sequence[StarterModule] = (), settings: Settings | None = None) -> RunReport:
         """Load ``submission`` in fresh children and make ``calls``; never raises for the student's faults.
 
-        Calls are sent in groups, one group per set of withheld stand-ins, each group
-        in a request of its own that holds only the stand-ins it may see: a withheld
-        stand-in is never in the memory of the process that answers its role.
+        Usually one request (one leader, one child) makes every call.  A request holds
+        only the stand-ins its first call may see: a withheld stand-in is never in the
+        memory of the process that answers its role.  Calls that may see more stand-ins
+        are made in that process too, as long as the student's code never asks for one
+        of the withheld ones; otherwise they come back "deferred" and go in a further
+        request, with their stand-ins.
         """
         if settings is None:
             from .model import Settings
