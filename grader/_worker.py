@@ -692,15 +692,16 @@ def _kill_and_reap(pid: int, uid=None, in_ns: bool = False) -> dict:
     return desc
 
 
-def _kill_uid(uid: int) -> None:
-    """Kill every process of ``uid`` at once: kill(-1) sent *as* that uid reaches all of them."""
+def _as_uid(uid, action) -> None:
+    """Run ``action()`` in a forked process that is ``uid`` (when not None), and wait for it."""
     p = os.fork()
     if p == 0:
         try:
-            os.setgroups([])
-            os.setgid(uid)
-            os.setuid(uid)
-            os.kill(-1, signal.SIGKILL)
+            if uid is not None:
+                os.setgroups([])
+                os.setgid(uid)
+                os.setuid(uid)
+            action()
         except BaseException:  # noqa: BLE001
             pass
         os._exit(0)
@@ -708,6 +709,11 @@ def _kill_uid(uid: int) -> None:
         os.waitpid(p, 0)
     except ChildProcessError:
         pass
+
+
+def _kill_uid(uid: int) -> None:
+    """Kill every process of ``uid`` at once: kill(-1) sent *as* that uid reaches all of them."""
+    _as_uid(uid, lambda: os.kill(-1, signal.SIGKILL))
 
 
 def _kill_leftovers(uid=None, in_ns: bool = False) -> None:
@@ -798,24 +804,14 @@ def _remove_ipc(uid=None, in_ns: bool = False) -> None:
                 found.append((kind, ident))
     if not found:
         return
-    p = os.fork()
-    if p == 0:  # as the owner: IPC_RMID needs to be the owner (the zygote has no CAP_SYS_ADMIN)
-        try:
-            if uid is not None:
-                os.setgroups([])
-                os.setgid(uid)
-                os.setuid(uid)
-            libc = _libc()
-            for kind, ident in found:
-                _col, fn, args = _IPC[kind]
-                getattr(libc, fn)(ident, *args)
-        except BaseException:  # noqa: BLE001
-            pass
-        os._exit(0)
-    try:
-        os.waitpid(p, 0)
-    except ChildProcessError:
-        pass
+
+    def remove() -> None:  # as the owner: IPC_RMID needs it (the zygote has no CAP_SYS_ADMIN)
+        libc = _libc()
+        for kind, ident in found:
+            _col, fn, args = _IPC[kind]
+            getattr(libc, fn)(ident, *args)
+
+    _as_uid(uid, remove)
 
 
 def _rss_bytes(uid, in_ns: bool) -> int:
