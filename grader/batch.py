@@ -243,9 +243,10 @@ def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs:
     No per-submission state is kept: submissions are loaded one at a time as slots free
     up, each result is written (and its gradebook row committed) and dropped, and the
     batch-wide files are built by reading the results back one at a time
-    (tests/test_memory_flat.py).  The process's peak RSS still rises over the first few
-    hundred submissions: the slots' malloc arenas fragment under the multi-MiB frames
-    read back from the sandbox; see benchmarks/RESULTS.md.
+    (tests/test_memory_flat.py).  The heap itself stays flat once glibc's mmap threshold
+    is fixed (:func:`grader.heap.steady_heap`, called here and, earlier, by ``grader
+    grade``): without it the slots' malloc arenas fragment under each submission's
+    multi-MiB buffers; see benchmarks/RESULTS.md.
     """
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1 (got {jobs})")
