@@ -1065,7 +1065,6 @@ class Harness:
         self.asked_withheld: set = set()  # withheld modules the student's code tried to import
         self.inputs: dict = {}
         self.starter = {s["module"]: s for s in req.get("starter", []) if s["module"] not in withheld}
-        self.withheld_names = {s["module"] for s in req.get("starter", []) if s["module"] in withheld}
         self.stubs = set(self.settings.get("stub_modules", []))
         self.display: dict[str, str] = {}  # code filename -> where, for tracebacks
         self.loaded: dict[str, object] = {}
@@ -1171,18 +1170,16 @@ class Harness:
             for k, v in list(vars(mod).items())[:500]:
                 if callable(v) and not k.startswith("__") and getattr(v, "__module__", None) == m:
                     candidates.append(k)
-        in_withheld = sorted(m for m in self.withheld_names)
         return None, "", {
             "names": names,
             "searched": [self.student[m]["where"] for m in preferred + rest],
             "candidates": candidates[:50],
-            "withheld": in_withheld,
             "import_errors": self.failed_imports,
             "missing_hint": spec.get("missing_hint", ""),
         }
 
     def starter_all(self) -> set:
-        return set(self.starter) | self.withheld_names
+        return set(self.starter) | self.withheld
 
     def import_student(self, name: str):
         if name in self.loaded:

@@ -760,28 +760,27 @@ def _kept(o: dict) -> dict:
     parts are kept until the submission's report is built.  (Module-level helpers, not
     closures: a recursive closure is a reference cycle per outcome.)
     """
-    small, strs, value = _small, _strs_kept, _value_kept
-    out = {k: small(o[k]) for k in ("status", "seconds", "repeat", "timeouts", "during_load", "detail") if k in o}
+    out = {k: _small(o[k]) for k in ("status", "seconds", "repeat", "timeouts", "during_load", "detail") if k in o}
     if "value" in o:
-        out["value"] = value(o["value"])
+        out["value"] = _value_kept(o["value"])
     if "echoed" in o:
-        out["echoed"] = [value(e) for e in o["echoed"][:16]] if isinstance(o["echoed"], list) else None
+        out["echoed"] = [_value_kept(e) for e in o["echoed"][:16]] if isinstance(o["echoed"], list) else None
     if "notes" in o:
-        out["notes"] = strs(o["notes"], 10)
+        out["notes"] = _strs_kept(o["notes"], 10)
     if isinstance(o.get("exit"), dict):
-        out["exit"] = {k: small(o["exit"][k]) for k in ("memory", "signal", "code") if k in o["exit"]}
+        out["exit"] = {k: _small(o["exit"][k]) for k in ("memory", "signal", "code") if k in o["exit"]}
     if isinstance(o.get("error"), dict):
         e = o["error"]
-        out["error"] = {k: small(e[k]) for k in ("type", "message", "traceback") if k in e}
+        out["error"] = {k: _small(e[k]) for k in ("type", "message", "traceback") if k in e}
         if "frames" in e:
-            out["error"]["frames"] = [{k: small(f[k]) for k in ("where", "line", "code", "function") if k in f}
+            out["error"]["frames"] = [{k: _small(f[k]) for k in ("where", "line", "code", "function") if k in f}
                                       if isinstance(f, dict) else None for f in e["frames"][:10]] \
                 if isinstance(e["frames"], list) else None
     if isinstance(o.get("missing"), dict):
         m = o["missing"]
-        out["missing"] = {k: strs(m[k], 50) for k in ("names", "searched", "candidates", "missing_hint") if k in m}
+        out["missing"] = {k: _strs_kept(m[k], 50) for k in ("names", "searched", "candidates", "missing_hint") if k in m}
         if isinstance(m.get("import_errors"), dict):
-            out["missing"]["import_errors"] = {str(k)[:200]: small(v) for k, v in list(m["import_errors"].items())[:1]}
+            out["missing"]["import_errors"] = {str(k)[:200]: _small(v) for k, v in list(m["import_errors"].items())[:1]}
     return out
 
 
