@@ -298,6 +298,19 @@ class ErrorInfo:
     frames: tuple[Frame, ...] = ()  #: student frames only, innermost last
     traceback: str = ""  #: the student-frame traceback as text, capped
 
+    def only_repeats(self, message: str) -> bool:
+        """True when this error says nothing ``message`` does not (no traceback, no frames).
+
+        The sandbox describes a missing function, a timeout or a crash with the same
+        sentence as the check's message; renderers show such an error once.
+
+        >>> ErrorInfo("Timeout", "f did not return.").only_repeats("f did not return.")
+        True
+        >>> ErrorInfo("ValueError", "bad", traceback="  x.py, line 3").only_repeats("bad")
+        False
+        """
+        return bool(self.message) and self.message in message and not self.frames and not self.traceback.strip()
+
 
 @dataclass(frozen=True)
 class CallOutcome:

@@ -255,7 +255,7 @@ def explain_lines(check: CheckResult, *, traceback_lines: int | None = None) -> 
                 f"… {cut} earlier traceback lines not shown; run your code directly to see all of them",
                 *tb[cut:],
             ]
-        if not (len(tb) == 1 and tb[0] in check.message):
+        if not (len(tb) == 1 and tb[0] in check.message) and not check.error.only_repeats(check.message):
             lines += tb
     return lines
 

@@ -217,3 +217,14 @@ def test_result_files_get_the_mode_of_any_new_file(batch: Path, tmp_path: Path):
     assert len(files) > 4
     for f in files:
         assert f.stat().st_mode & 0o777 == 0o666 & ~mask, f
+
+
+def test_an_error_that_only_repeats_the_message_is_said_once(tmp_path: Path):
+    # A missing function's ErrorInfo carries the check's own sentence: it is not printed twice.
+    mine = tmp_path / "nothing.py"
+    mine.write_text("import numpy as np\n")
+    code, out, _ = run(["check", str(mine), "--no-color", "--html", str(tmp_path / "r.html")])
+    assert code == 1
+    first = out.split("softmax/vector: error")[1].split("\n\n")[0]
+    assert first.count("defines no function 'softmax'") == 1 and "MissingFunction" not in first
+    assert "MissingFunction" not in (tmp_path / "r.html").read_text()
