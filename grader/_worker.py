@@ -626,29 +626,27 @@ class Zygote:
         return {"ev": "outcome", "call": call["id"], "status": kind, "exit": exit_desc,
                 "during_load": during_load, "detail": status}
 
-    def _keep_printed(self, header: dict, buf: bytearray) -> None:
-        """Keep the text of a "print" event, up to the cap (the child's own count is not trusted)."""
-        text, dropped = header.get("text"), header.get("dropped")
-        data = text.encode("utf-8", "replace") if isinstance(text, str) else b""
+    def _keep(self, data: bytes, buf: bytearray) -> None:
+        """Add printed bytes to ``buf`` up to the submission's cap; count the rest as dropped."""
         room = self.cap - self.kept_output
         if room > 0:
             buf += data[:room]
             self.kept_output += min(room, len(data))
         self.dropped_output += max(0, len(data) - max(room, 0))
+
+    def _keep_printed(self, header: dict, buf: bytearray) -> None:
+        """Keep the text of a "print" event, up to the cap (the child's own count is not trusted)."""
+        text, dropped = header.get("text"), header.get("dropped")
+        self._keep(text.encode("utf-8", "replace") if isinstance(text, str) else b"", buf)
         if isinstance(dropped, int) and 0 < dropped < 1 << 40:
             self.dropped_output += dropped
 
     def _take_output(self, fd: int, buf: bytearray) -> bool:
         """Read what the child printed into ``buf``, up to the cap; False at end of file."""
         data = _read_some(fd)
-        if not data:
-            return False
-        room = self.cap - self.kept_output
-        if room > 0:
-            buf += data[:room]
-            self.kept_output += min(room, len(data))
-        self.dropped_output += max(0, len(data) - max(room, 0))
-        return True
+        if data:
+            self._keep(data, buf)
+        return bool(data)
 
     def _flush_output(self, buf: bytearray, call_id) -> None:
         if buf:
