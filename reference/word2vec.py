@@ -354,3 +354,17 @@ def grad_output_target_row_only(predicted, target, outputVectors, dataset=None):
     only = np.zeros_like(full)
     only[int(target)] = full[int(target)]
     return only
+
+
+# =========================================================================== q2: sigmoid, gradcheck,
+# neural network; sgd; q4 (the whole problem set: rubrics/problem-set.toml)
+
+
+# --------------------------------------------------------------------------- (end of the q2 / sgd / q4 part)
+#
+#
+# =========================================================================== q3: normalizeRows,
+# negative sampling, skip-gram, CBOW (the whole problem set: rubrics/problem-set.toml)
+
+
+# --------------------------------------------------------------------------- (end of the q3 part)
