@@ -1287,9 +1287,15 @@ class Harness:
         if args is None:
             # Preloaded in the zygote (see main): this call's own arrays, inherited
             # copy-on-write, so the student may change them without a copy made here.
-            args = [_make_arg(a, copy=False) for a in self.inputs.get(c.get("inputs", c["id"]), [])]
+            args = [_make_arg(a, copy=False, harness=self) for a in self.inputs.get(c.get("inputs", c["id"]), [])]
         else:
-            args = [_make_arg(a) for a in args]
+            args = [_make_arg(a, harness=self) for a in args]
+        for k, a in enumerate(args):
+            if isinstance(a, _OwnCost):
+                try:
+                    args[k] = a.resolve()
+                except NameError as e:
+                    args[k] = _raiser(e)
         notes: list[str] = []
         n_args = _choose_arity(fn, len(args), spec.get("arities") or [len(args)], notes, spec)
         returns = spec.get("returns", [])
@@ -1312,6 +1318,11 @@ class Harness:
                     "notes": notes, "seconds": time.perf_counter() - t0}
         out = {"ev": "outcome", "call": c["id"], "status": "ok", "value": desc, "notes": notes,
                "seconds": time.perf_counter() - t0}
+        for a in args:
+            if isinstance(a, _Dataset) and a._scripted:
+                out["draws"] = [int(i) for i in a.drawn[:MAX_DRAWS + 1]]
+            elif isinstance(a, _TableCost):
+                out["costfn_calls"] = int(a.calls)
         if c.get("echo_args"):
             out["echoed"] = [_describe(a, max_elems) if isinstance(a, np.ndarray) else None for a in args]
         return out
@@ -1513,17 +1524,33 @@ def _choose_arity(fn, n: int, arities: list, notes: list, spec: dict) -> int:
     return min(n, arities[0])
 
 
-class _Dataset:
-    """A deterministic stand-in for the course's `dataset` argument."""
+#: Most draws of a scripted dataset recorded and sent back (a student drawing more is told so).
+MAX_DRAWS = 10000
 
-    def __init__(self, vocab: int, seed: int) -> None:
+
+class _Dataset:
+    """A deterministic stand-in for the course's `dataset` argument.
+
+    With a script, ``sampleTokenIdx()`` returns the scripted indices in order, then draws
+    from ``random.Random(seed)``, and every draw is recorded (``drawn``) so that the grader
+    computes the expected values on the negatives this student actually used.
+    """
+
+    def __init__(self, vocab: int, seed: int, script=()) -> None:
         import random
 
         self._rng = random.Random(seed)
         self._vocab = vocab
+        self._script = [int(i) for i in script]
+        self.drawn: list = []
+        self._scripted = bool(self._script)
 
     def sampleTokenIdx(self) -> int:  # noqa: N802 - the course's name
-        return self._rng.randrange(self._vocab)
+        n = len(self.drawn)
+        i = self._script[n] if n < len(self._script) else self._rng.randrange(self._vocab)
+        if self._scripted and n < MAX_DRAWS + 1:
+            self.drawn.append(i)
+        return i
 
     def tokens(self) -> dict:
         return {f"w{i}": i for i in range(self._vocab)}
@@ -1533,11 +1560,87 @@ class _Dataset:
         return words[C], words[:C] + words[C + 1 :]
 
 
-def _make_arg(a, copy: bool = True):
+class _TableCost:
+    """The grader's cost function for one skip-gram/CBOW case: it answers only that case's calls.
+
+    Each entry is (predicted, target, cost, gradPred, grad), values the grader chose for
+    exactly those arguments; ``outputs`` is the sha256 of the outputVectors (float64 bytes)
+    every call must pass.  Any other call raises, saying what was expected.
+    """
+
+    def __init__(self, entries, outputs: str) -> None:
+        self.entries = list(entries)
+        self.outputs = outputs
+        self.calls = 0
+
+    def __call__(self, *args, **kwargs):
+        import hashlib
+
+        import numpy as np
+
+        self.calls += 1
+        names = ("predicted", "target", "outputVectors")
+        alt = ("centerWordVec", "outsideWordIdx", "outsideVectors")
+        got = list(args[:3])
+        for k in range(len(got), 3):
+            got.append(kwargs.get(names[k], kwargs.get(alt[k])))
+        predicted, target, outputs = got
+        why = "the grader's cost function answers only the calls skip-gram and CBOW make on this case"
+        try:
+            r = np.asarray(predicted, dtype=np.float64).reshape(-1)
+            t = int(np.asarray(target).reshape(-1)[0]) if np.asarray(target).size == 1 else None
+            w = np.ascontiguousarray(np.asarray(outputs, dtype=np.float64))
+        except BaseException:  # noqa: BLE001
+            raise TypeError(f"{why}: (predicted vector, target index, outputVectors, dataset)") from None
+        if hashlib.sha256(w.tobytes()).hexdigest() != self.outputs:
+            raise ValueError(f"{why}: the outputVectors passed to it are not the ones skip-gram was given")
+        for e_pred, e_target, cost, grad_pred, grad in self.entries:
+            if t == int(e_target) and r.shape == e_pred.shape and np.allclose(r, e_pred, rtol=1e-6, atol=1e-9):
+                return float(cost), np.array(grad_pred, dtype=np.float64), np.array(grad, dtype=np.float64)
+        raise ValueError(f"{why}: no call with this predicted vector and target {t!r} is expected "
+                         "(the predicted vector is the center word's input vector for skip-gram, "
+                         "the sum of the context words' input vectors for CBOW)")
+
+
+def _raiser(error: BaseException):
+    """Return a function that raises ``error`` when called (a function the grader could not pass)."""
+
+    def missing(*args, **kwargs):
+        raise error
+
+    return missing
+
+
+class _OwnCost:
+    """Stands for the student's own function of a role, passed to skip-gram/CBOW: found when first called."""
+
+    def __init__(self, harness, role: str) -> None:
+        self.harness, self.role, self.fn = harness, role, None
+
+    def resolve(self):
+        if self.fn is None and self.harness is not None:
+            fn, _, info = self.harness.find(self.role, self.harness.functions.get(self.role, {}))
+            if fn is None:
+                names = info.get("names") or [self.role]
+                raise NameError(f"the grader found no {names[0]} of yours to pass to this function")
+            self.fn = fn
+        return self.fn
+
+
+def _make_arg(a, copy: bool = True, harness=None):
     import numpy as np
 
     if isinstance(a, dict) and a.get("$dataset"):
-        return _Dataset(int(a.get("vocab", 10)), int(a.get("seed", 0)))
+        return _Dataset(int(a.get("vocab", 10)), int(a.get("seed", 0)), a.get("script") or ())
+    if isinstance(a, dict) and a.get("$costfn"):
+        if a.get("table") is not None:
+            return _TableCost([(np.asarray(e[0], dtype=np.float64), e[1], e[2], e[3], e[4]) for e in a["table"]],
+                              str(a.get("outputs", "")))
+        return _OwnCost(harness, str(a.get("role", "")))
+    if isinstance(a, (list, dict)):  # words and token tables: the student's own copy
+        import copy as _copy
+
+        return _copy.deepcopy(a)
     if isinstance(a, np.ndarray):
         return np.array(a, copy=True) if copy or not a.flags.writeable else a  # writable, the student's own
     return a

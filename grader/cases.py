@@ -17,7 +17,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from .errors import RubricError
-from .model import Call, Case, Dataset, Rubric
+from .model import Call, Case, CostFn, Dataset, Rubric
 
 _loaded: dict[tuple[str, int, int], ModuleType] = {}
 
@@ -78,6 +78,10 @@ def _frozen(a: Any) -> Any:
     if isinstance(a, np.ndarray):
         a = np.array(a, copy=True)
         a.setflags(write=False)
+    elif isinstance(a, list):
+        a = list(a)
+    elif isinstance(a, dict):
+        a = dict(a)
     return a
 
 
@@ -85,7 +89,30 @@ def _check_arg(a: Any) -> bool:
     """Return True for the argument types a case may hold (the wire format carries them)."""
     if isinstance(a, np.ndarray):
         return a.dtype.kind in "biuf"
-    return isinstance(a, (bool, int, float, np.integer, np.floating, Dataset))
+    if isinstance(a, str):  # a word (skip-gram's center word)
+        return True
+    if isinstance(a, list):  # words (the context)
+        return all(isinstance(w, str) for w in a)
+    if isinstance(a, dict):  # tokens: word -> index
+        return all(isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in a.items())
+    return isinstance(a, (bool, int, float, np.integer, np.floating, Dataset, CostFn))
+
+
+def scripted(args: tuple) -> Dataset | None:
+    """Return the scripted Dataset among a case's arguments (negative sampling), or None.
+
+    The expected values of such a case depend on what each student draws: they are
+    computed when the draws are known (``grader.sampling.resolve``), not here.
+    """
+    for a in args:
+        if isinstance(a, Dataset) and a.script:
+            return a
+    return None
+
+
+def private(args: tuple) -> bool:
+    """Whether a case carries a grader-supplied cost function's table (its call is private and made last)."""
+    return any(isinstance(a, CostFn) and a.table for a in args)
 
 
 def build(rubric: Rubric, reference: ModuleType | None = None) -> dict[str, Case]:
@@ -140,7 +167,7 @@ def build(rubric: Rubric, reference: ModuleType | None = None) -> dict[str, Case
             raise RubricError(where_path, where, f"generator {cs.generator!r} returned {len(args)} arguments; "
                                                  f"{cs.function} takes {len(fn.params)} ({', '.join(fn.params)})")
         expected: dict[str, np.ndarray] = {}
-        for name in wanted.get(cid, []):
+        for name in wanted.get(cid, []) if scripted(args) is None else []:
             f = getattr(ref, name, None)
             if not callable(f):
                 raise RubricError(where_path, where, f"the reference module defines no function {name!r}")
@@ -242,6 +269,8 @@ def plan(rubric: Rubric, cases: Mapping[str, Case]) -> list[Call]:
             e["size"] = max([e["size"], *(_size(a) for a in case.args)])
         elif spec.expected in case.expected:
             e["size"] = max(e["size"], int(np.asarray(case.expected[spec.expected]).size))
+        elif scripted(case.args) is not None:  # expected values come with the draws: as large as the inputs
+            e["size"] = max([e["size"], *(_size(a) for a in case.args)])
     con = rubric.consistency
     numgrad_calls = []
     if con:
@@ -266,9 +295,11 @@ def plan(rubric: Rubric, cases: Mapping[str, Case]) -> list[Call]:
                 max_elems=max(64, 4 * max(_size(case.args[i]) for i in spec_n["wrt"])), kind="numgrad",
                 withhold=_withheld(rubric, role), numgrad=numgrad))
     calls = [Call(id=f"{role}:{cid}", function=role, args=cases[cid].args, timeout=e["timeout"],
-                  echo_args=e["echo"], max_elems=max(64, 4 * e["size"]), withhold=_withheld(rubric, role))
+                  echo_args=e["echo"], max_elems=max(64, 4 * e["size"]), withhold=_withheld(rubric, role),
+                  private=private(cases[cid].args))
              for (role, cid), e in acc.items()]
-    return calls + numgrad_calls
+    # A call with a grader-supplied cost function is made after every other call.
+    return [c for c in calls if not c.private] + numgrad_calls + [c for c in calls if c.private]
 
 
 def _withheld(rubric: Rubric, role: str) -> tuple[str, ...]:

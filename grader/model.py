@@ -157,6 +157,10 @@ class CheckSpec:
     timeout: float = 2.0  #: seconds of wall-clock time for the call
     mistakes: tuple[str, ...] = ()  #: mistake ids to try when the check fails
     description: str = ""
+    #: the id of a check of the same question that makes the same call with a cost function
+    #: supplied by the grader (this one passes the student's own): when this one fails and that
+    #: one passes, the message names the cost function's questions as the cause
+    same_as: str = ""
 
 
 @dataclass(frozen=True)
@@ -166,6 +170,7 @@ class Question:
     id: str  #: "softmax", "cross_entropy", "grad_pred", "grad_output"
     title: str
     checks: tuple[CheckSpec, ...]
+    extra: bool = False  #: extra credit: its points add to the score, never to the maximum
 
     @property
     def max_score(self) -> float:
@@ -219,10 +224,13 @@ class Rubric:
     #: (see rubric.py)
     consistency: Mapping[str, Any] = field(default_factory=dict)
 
+    #: the [sampling] table (negative sampling): {"conventions": ("reject", ...)}; see rubric.py
+    sampling: Mapping[str, Any] = field(default_factory=dict)
+
     @property
     def max_score(self) -> float:
-        """Return the sum of the questions' maximum scores."""
-        return float(sum(q.max_score for q in self.questions))
+        """Return the sum of the questions' maximum scores (extra-credit questions left out)."""
+        return float(sum(q.max_score for q in self.questions if not q.extra))
 
     def checks(self) -> tuple[CheckSpec, ...]:
         """Return every check, in rubric order."""
@@ -240,10 +248,38 @@ class Case:
 
 @dataclass(frozen=True)
 class Dataset:
-    """Marker argument: the harness hands the student a deterministic stand-in for `dataset`."""
+    """Marker argument: the harness hands the student a deterministic stand-in for `dataset`.
+
+    With a ``script``, its ``sampleTokenIdx()`` returns those indices in order (then draws
+    from ``random.Random(seed)``) and records every draw; the draws come back with the
+    call's outcome (``CallOutcome.draws``).  In the grader's process only, a case is
+    *resolved* on what one student drew: ``drawn`` holds the draws and ``convention`` how
+    draws equal to the target were treated ("reject" or "use"), for the reference's
+    expected values and wrong formulas (see ``grader.sampling``).
+    """
 
     vocab: int
     seed: int = 0
+    script: tuple[int, ...] = ()  #: the scripted draws (the target and duplicates in them on purpose)
+    drawn: tuple[int, ...] | None = None  #: grader side only: what one student drew
+    convention: str = ""  #: grader side only: "reject" or "use"
+
+
+@dataclass(frozen=True)
+class CostFn:
+    """Marker argument: a cost function passed to skip-gram or CBOW (``word2vecCostAndGradient``).
+
+    Either ``role``: the student's own function of that role (``"cost_and_grad"``), or
+    ``table``: a function of the grader's that answers only the exact calls of one case,
+    from values the grader chose for them.  Each entry of the table is ``(predicted,
+    target, cost, gradPred, grad)``, and ``outputs`` the sha256 of the outputVectors (float64
+    bytes) every call must pass.  A call carrying a table is ``private``: its arguments
+    travel with that call only, and it is made after every other call.
+    """
+
+    role: str = ""
+    table: tuple[tuple[Any, ...], ...] = ()
+    outputs: str = ""
 
 
 # --------------------------------------------------------------------------- sandbox
@@ -265,6 +301,9 @@ class Call:
     #: per wrt argument, a list of flat (C-order) indices to differentiate only (the result for it is
     #: then 1-D, in that order) or None for every element
     numgrad: Mapping[str, Any] = field(default_factory=dict)
+    #: its arguments are sent with the call only (never preloaded in the warm process that
+    #: every submission's process is forked from): a grader-supplied cost function's table
+    private: bool = False
 
 
 @dataclass(frozen=True)
@@ -325,6 +364,8 @@ class CallOutcome:
     notes: tuple[str, ...] = ()  #: adaptations made ("called with 3 arguments: no `dataset` parameter")
     output: str = ""  #: what the student's code printed during the call, capped
     seconds: float = 0.0
+    draws: tuple[int, ...] | None = None  #: what a scripted dataset's sampleTokenIdx() returned, in order
+    costfn_calls: int | None = None  #: how many times the grader-supplied cost function was called
 
 
 @dataclass(frozen=True)
@@ -448,16 +489,20 @@ class QuestionResult:
     score: float
     max_score: float
     checks: tuple[CheckResult, ...]
+    extra: bool = False  #: extra credit: the submission's max_score leaves it out
 
     def to_dict(self) -> dict[str, Any]:
         """Return the result.json form of this question."""
-        return {
+        d = {
             "id": self.id,
             "title": self.title,
             "score": self.score,
             "max_score": self.max_score,
             "checks": [c.to_dict() for c in self.checks],
         }
+        if self.extra:
+            d["extra"] = True
+        return d
 
 
 @dataclass(frozen=True)
@@ -618,7 +663,8 @@ def result_from_dict(d: Mapping[str, Any]) -> SubmissionResult:
     questions = tuple(
         QuestionResult(id=q["id"], title=q.get("title", q["id"]), score=float(q["score"]),
                        max_score=float(q["max_score"]),
-                       checks=tuple(check_from_dict(c, q["id"]) for c in q.get("checks", ())))
+                       checks=tuple(check_from_dict(c, q["id"]) for c in q.get("checks", ())),
+                       extra=bool(q.get("extra", False)))
         for q in d.get("questions", ()))
     load = d.get("load")
     load_report = None

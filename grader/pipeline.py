@@ -9,8 +9,9 @@ from typing import Mapping
 
 from . import cases as _cases
 from . import checks as _checks
+from . import sampling as _sampling
 from .mistakes import Memo
-from .model import Call, Case, CheckResult, CheckSpec, Rubric, Submission, SubmissionResult
+from .model import Call, CallOutcome, Case, CheckResult, CheckSpec, CostFn, Rubric, Submission, SubmissionResult
 from .sandbox import Sandbox
 from .score import score
 
@@ -74,6 +75,73 @@ def _not_run(spec: CheckSpec, message: str) -> CheckResult:
                        message=message, visibility=spec.visibility)
 
 
+def _judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, job: Job) -> CheckResult:
+    """Judge one check; a negative-sampling case is first resolved on what this student drew.
+
+    A call that still raises the starter's NotImplementedError fails (scores 0, "not
+    implemented"): it is not an error of the grader's or of the submission.
+    """
+    notes: tuple[str, ...] = ()
+    problem = ""
+    if _cases.scripted(case.args) is not None and outcome is not None and outcome.status == "ok":
+        draws = _sampling.read(case, outcome.draws or (), job.rubric)
+        notes, problem = _sampling.judge_notes(spec, draws, job.rubric)
+        case = _sampling.resolve(case, draws, job.rubric, job.reference, job.memo)
+    result = _checks.judge(spec, case, outcome, job.rubric, job.reference, job.memo)
+    if result.status == "error" and result.error is not None and result.error.type == "NotImplementedError":
+        result = replace(result, status="fail", message=f"Not implemented: {result.message}")
+    if notes or problem:
+        message = result.message
+        if problem and result.status != "pass":
+            message = f"{message} {problem[0].upper()}{problem[1:]}"
+        result = replace(result, message=message, notes=result.notes + notes + ((problem,) if problem else ()))
+    return result
+
+
+def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str, CallOutcome],
+               results: list[CheckResult]) -> list[CheckResult]:
+    """Say why skip-gram/CBOW checks failed when the cost function passed to them explains it.
+
+    - A check made with the student's own cost function (``same_as`` names its twin, made
+      with a cost function of the grader's) that fails while its twin passes: the message
+      names the cost function's questions as the cause.
+    - A check made with the grader's cost function that failed and never called it: the
+      message says the function it was given must be called.
+    """
+    by_id = {r.id: r for r in results}
+    specs = {s.id: s for s in rubric.checks()}
+    out = []
+    for r in results:
+        spec = specs.get(r.id)
+        if spec is None or r.status != "fail":
+            out.append(r)
+            continue
+        case = cases.get(spec.case)
+        costfn = next((a for a in case.args if isinstance(a, CostFn)), None) if case is not None else None
+        twin = by_id.get(spec.same_as) if spec.same_as else None
+        if costfn is not None and costfn.role and twin is not None and twin.status == "pass":
+            fn = rubric.functions.get(costfn.role)
+            fname = fn.names[0] if fn and fn.names else costfn.role
+            wrong = [q.id for q in rubric.questions
+                     if any(c.function == costfn.role and by_id.get(c.id) is not None
+                            and by_id[c.id].status != "pass" for c in q.checks)]
+            cause = (f"the question{'s' if len(wrong) > 1 else ''} {', '.join(wrong)}" if wrong
+                     else "your cost function")
+            r = replace(r, message=(f"{r.message} With a cost function of the grader's, this same call is right: "
+                                    f"the difference comes from your {fname}, passed to it (see {cause}), "
+                                    "not from this function's own logic."))
+        elif costfn is not None and costfn.table:
+            o = outcomes.get(f"{spec.function}:{spec.case}")
+            if o is not None and o.costfn_calls == 0:
+                fn = rubric.functions.get(spec.function)
+                fname = fn.names[0] if fn and fn.names else spec.function
+                r = replace(r, message=(f"{r.message} {fname} never called the cost function it was given "
+                                        "(its last argument, word2vecCostAndGradient): it must call that one, "
+                                        "not a cost function of its own choosing."))
+        out.append(r)
+    return out
+
+
 def grade(submission: Submission, job: Job, sandbox: Sandbox | None) -> SubmissionResult:
     """Grade ``submission``: every verdict is computed here, from the plain arrays the sandbox returned.
 
@@ -96,7 +164,8 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None) -> Submissi
         if case is None:
             results.append(_not_run(spec, f"the case {spec.case!r} is not available"))
             continue
-        results.append(_checks.judge(spec, case, outcome, rubric, job.reference, job.memo))
+        results.append(_judge(spec, case, outcome, job))
+    results = _explained(rubric, job.cases, run.outcomes, results)
     consistency = _checks.consistency(rubric, job.cases, run.outcomes, job.memo)
     result = score(rubric, submission, run, results, consistency=consistency, public_only=job.public_only)
     # How calls were adapted (e.g. the 2015 signature without `dataset`) is said once, for the submission.

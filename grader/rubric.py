@@ -40,7 +40,7 @@ VISIBILITIES = ("public", "hidden")
 #: Top-level keys that make one rubric out of others; resolved (and removed) before validation.
 _CHAIN_KEYS = ("extends", "exclude_questions")
 _TOP_KEYS = ("name", "title", "version", "reference", "starter_dir", "settings", "functions", "cases",
-             "questions", "consistency", "mistakes", "starter")
+             "questions", "consistency", "mistakes", "starter", "sampling")
 _FUNCTION_KEYS = ("names", "modules", "params", "arities", "returns", "missing_hint")
 #: Longest missing_hint accepted, in characters (it is one sentence of a student's message).
 MAX_HINT = 500
@@ -51,9 +51,14 @@ MAX_EXTENDS = 8
 _CASE_KEYS = ("function", "generator", "params", "seed", "description")
 #: Keys a check may set, and a question may set as defaults for its checks.
 _CHECK_KEYS = ("case", "compare", "output", "expected", "points", "rtol", "atol", "shape", "visibility",
-               "timeout", "mistakes", "description")
-_DEFAULT_KEYS = tuple(k for k in _CHECK_KEYS if k not in ("case", "description"))
-_QUESTION_KEYS = ("title", "checks") + _DEFAULT_KEYS
+               "timeout", "mistakes", "description", "same_as")
+_DEFAULT_KEYS = tuple(k for k in _CHECK_KEYS if k not in ("case", "description", "same_as"))
+_QUESTION_KEYS = ("title", "checks", "extra") + _DEFAULT_KEYS
+#: Keys of the [sampling] table (negative sampling graded on what each student drew).
+_SAMPLING_KEYS = ("conventions",)
+#: How draws equal to the target may be treated: rejected and drawn again (the 2017+
+#: getNegativeSamples), or used as negatives (2016's wording allows it).
+CONVENTIONS = ("reject", "use")
 _CONSISTENCY_KEYS = ("function", "cost", "wrt", "cases", "h", "rtol", "atol", "timeout", "points", "sample")
 _MISTAKE_KEYS = ("message", "detector", "formula")
 _STARTER_KEYS = ("module", "path", "provides")
@@ -365,6 +370,7 @@ class _Loader:
         questions = self.questions(self.table(doc["questions"], "questions"), functions, cases, mistakes)
         consistency = self.consistency(doc.get("consistency"), functions, cases)
         starter, starter_bytes = self.starter(doc, functions)
+        sampling = self.sampling(doc.get("sampling"))
 
         used_public = {c.case for q in questions for c in q.checks if c.visibility == "public"}
         cases = {cid: _replace_public(c, cid in used_public) for cid, c in cases.items()}
@@ -376,7 +382,7 @@ class _Loader:
         return Rubric(
             name=name, title=title, version=version, questions=questions, functions=functions, cases=cases,
             starter=starter, settings=settings, mistakes=mistakes, reference_path=str(ref_path),
-            path=str(self.path.resolve()), digest=h.hexdigest(), consistency=consistency)
+            path=str(self.path.resolve()), digest=h.hexdigest(), consistency=consistency, sampling=sampling)
 
     # ---------------------------------------------------------------- sections
 
@@ -526,8 +532,32 @@ class _Loader:
                 raise self.fail(where, "the question has no checks")
             checks = tuple(self.check(qid, cid, self.table(c, f"{where}.checks.{cid}"), defaults, functions, cases,
                                       mistakes) for cid, c in checks_t.items())
-            out.append(Question(id=qid, title=title, checks=checks))
+            extra = t.get("extra", False)
+            if not isinstance(extra, bool):
+                raise self.fail(where, f"extra must be true or false, not {extra!r}")
+            for c in checks:
+                twin = c.same_as.split("/", 1)[-1]
+                if c.same_as and twin not in checks_t:
+                    raise self.fail(f"{where}.checks.{c.id.split('/', 1)[1]}",
+                                    f"same_as names no check of this question: {twin!r}"
+                                    f"{_did_you_mean(twin, checks_t)}")
+            out.append(Question(id=qid, title=title, checks=checks, extra=extra))
         return tuple(out)
+
+    def sampling(self, d: Any) -> dict[str, Any]:
+        """The [sampling] table: which conventions of drawing negatives score (default: rejecting the target)."""
+        if d is None:
+            return {"conventions": ("reject",)}
+        d = self.table(d, "sampling")
+        self.keys(d, _SAMPLING_KEYS, "sampling")
+        conventions = self.strings(d, "conventions", "sampling", ("reject",))
+        if not conventions:
+            raise self.fail("sampling", "conventions can't be empty")
+        for c in conventions:
+            if c not in CONVENTIONS:
+                raise self.fail("sampling", f"conventions: {c!r} is not one of {_quoted(CONVENTIONS)}"
+                                            f"{_did_you_mean(c, CONVENTIONS)}")
+        return {"conventions": tuple(conventions)}
 
     def check(self, qid: str, cid: str, t: dict, defaults: dict, functions, cases, mistakes) -> CheckSpec:
         where = f"questions.{qid}.checks.{cid}"
@@ -570,6 +600,7 @@ class _Loader:
             timeout=self.number(d, "timeout", where, 2.0, positive=True),
             mistakes=ids,
             description=self.string(t, "description", where, ""),
+            same_as=f"{qid}/{self.string(t, 'same_as', where)}" if t.get("same_as") else "",
         )
 
     def consistency(self, d: Any, functions, cases) -> dict[str, Any]:

@@ -630,15 +630,17 @@ class Sandbox:
 
     def _has_inputs(self, call: Call) -> bool:
         """Whether ``call``'s inputs are already in the running zygote (sent by :meth:`_send_inputs`)."""
-        return self._inputs is not None and self._inputs.get(call.id) is call.args
+        return not call.private and self._inputs is not None and self._inputs.get(call.id) is call.args
 
     def _send_inputs(self, calls: Sequence[Call]) -> None:
         """Give the zygote the inputs of ``calls`` once; every child inherits them.
 
         Only the rubric's inputs travel this way (they are the same for every
         submission, and every child is given them anyway): never expected values,
-        never a submission's files or stand-ins.
+        never a submission's files or stand-ins, never a private call's (a grader-supplied
+        cost function's table travels with its call only).
         """
+        calls = [c for c in calls if not c.private]
         if not calls or self._inputs is not None and all(self._inputs.get(c.id) is c.args for c in calls):
             return
         self._send({"op": "inputs", "max_bytes": MAX_REQUEST})
@@ -760,7 +762,10 @@ def _kept(o: dict) -> dict:
     parts are kept until the submission's report is built.  (Module-level helpers, not
     closures: a recursive closure is a reference cycle per outcome.)
     """
-    out = {k: _small(o[k]) for k in ("status", "seconds", "repeat", "timeouts", "during_load", "detail") if k in o}
+    out = {k: _small(o[k]) for k in ("status", "seconds", "repeat", "timeouts", "during_load", "detail",
+                                     "costfn_calls") if k in o}
+    if isinstance(o.get("draws"), list):
+        out["draws"] = [v for v in o["draws"][:_worker.MAX_DRAWS + 1] if type(v) is int]
     if "value" in o:
         out["value"] = _value_kept(o["value"])
     if "echoed" in o:
@@ -816,10 +821,18 @@ def _function_dict(f: Any) -> dict:
 def _arg(a: Any) -> Any:
     import numpy as np
 
-    from .model import Dataset
+    from .model import CostFn, Dataset
 
     if isinstance(a, Dataset):
-        return {"$dataset": True, "vocab": a.vocab, "seed": a.seed}
+        d = {"$dataset": True, "vocab": a.vocab, "seed": a.seed}
+        if a.script:
+            d["script"] = [int(i) for i in a.script]
+        return d
+    if isinstance(a, CostFn):
+        if a.table:
+            return {"$costfn": True, "outputs": a.outputs,
+                    "table": [[e[0], int(e[1]), float(e[2]), e[3], e[4]] for e in a.table]}
+        return {"$costfn": True, "role": a.role}
     if isinstance(a, np.generic):
         return a.item()
     return a
@@ -1018,10 +1031,14 @@ def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float) -> R
         if error is None and status in _KIND:
             error = ErrorInfo(type=_KIND[status], message=message)
         seconds_c = o.get("seconds", 0.0)
+        draws = o.get("draws")
+        calls_n = o.get("costfn_calls")
         outcomes[c.id] = CallOutcome(
             call=c.id, status=status, value=value, echoed=echoed, error=error, message=message, notes=onotes,
             output="".join(ev.output.get(c.id, []))[:65536],
-            seconds=float(seconds_c) if isinstance(seconds_c, (int, float)) else 0.0)
+            seconds=float(seconds_c) if isinstance(seconds_c, (int, float)) else 0.0,
+            draws=tuple(int(v) for v in draws) if isinstance(draws, list) and status == "ok" else None,
+            costfn_calls=calls_n if type(calls_n) is int and status == "ok" else None)
     report = LoadReport(
         modules=tuple(str(m)[:100] for m in load.get("modules", [])[:100]) if isinstance(load.get("modules"), list) else (),
         functions={str(k)[:100]: str(v)[:200] for k, v in functions.items()},

@@ -51,6 +51,9 @@ def score(rubric: Rubric, submission: Submission, run: RunReport | None, results
           consistency: Sequence[Consistency] = (), public_only: bool = False) -> SubmissionResult:
     """Build the SubmissionResult: a question's score is the sum of its checks', the submission's of its questions'.
 
+    Extra-credit questions (``Question.extra``, CBOW) count in the score but not in
+    ``max_score``, so a submission's score may exceed its max_score.
+
     Parameters
     ----------
     rubric : Rubric
@@ -76,12 +79,14 @@ def score(rubric: Rubric, submission: Submission, run: RunReport | None, results
             id=q.id, title=q.title,
             score=_round(sum(c.score for c in checks)),
             max_score=_round(sum(c.max_score for c in checks)),
-            checks=checks))
+            checks=checks, extra=q.extra))
     scored = _consistency_question(rubric, consistency)
     if scored is not None:
         questions.append(scored)
     total = _round(sum(q.score for q in questions))
-    max_total = _round(sum(q.max_score for q in questions))
+    # An extra-credit question's points add to the score, never to the maximum: a
+    # submission may score more than max_score.
+    max_total = _round(sum(q.max_score for q in questions if not q.extra))
     errors = []
     status = "graded"
     if submission.error:

@@ -366,5 +366,390 @@ def grad_output_target_row_only(predicted, target, outputVectors, dataset=None):
 # =========================================================================== q3: normalizeRows,
 # negative sampling, skip-gram, CBOW (the whole problem set: rubrics/problem-set.toml)
 
+#
+# Functions of q3_word2vec.py (CS224d 2016, CS224n 2017/2018) / word2vec.py (a2) beyond the
+# naive softmax.  Notation as above: v = r̂ the predicted (center) vector, U = W the output
+# vectors (one per row), o = the target, σ the sigmoid.  Negative sampling's expected values
+# depend on what a student drew: its functions read the draws from the `dataset` argument
+# of a case *resolved* on them (``Dataset.drawn`` and ``Dataset.convention``, set in the
+# grader's process by grader/sampling.py).  Skip-gram and CBOW take the cost function as a
+# marker (``CostFn``): the student's own (the reference uses the naive softmax cost above)
+# or a table of the grader's (the reference reads the same table).
+
+
+def normalize_rows(x):
+    """Return `x` with each row scaled to unit Euclidean length.
+
+    Parameters
+    ----------
+    x : array_like, shape (m, n)
+
+    Returns
+    -------
+    numpy.ndarray
+        float64, shape (m, n); ``sqrt(sum(row ** 2)) == 1`` for every row.
+
+    Examples
+    --------
+    >>> normalize_rows([[3.0, 4.0], [1.0, 2.0]]).round(8).tolist()
+    [[0.6, 0.8], [0.4472136, 0.89442719]]
+    """
+    x = np.asarray(x, dtype=np.float64)
+    return x / np.sqrt(np.sum(x * x, axis=-1, keepdims=True))
+
+
+def normalize_columns(x):
+    """The mistake: each column scaled to unit length instead of each row."""
+    x = _float(x)
+    with np.errstate(all="ignore"):
+        return x / np.sqrt(np.sum(x * x, axis=0, keepdims=True))
+
+
+def gen_rows(rng, shape, scale=1.0, row_scales=None):
+    """Make the argument of normalizeRows: normal entries, each row optionally scaled.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    shape : list of int
+        (m, n).
+    scale : float
+        Standard deviation of the entries.
+    row_scales : list of float, optional
+        Multiplies each row (rows of very different lengths); its length is m.
+
+    Returns
+    -------
+    tuple
+        ``(x,)``.
+    """
+    x = rng.normal(0.0, scale, size=tuple(shape))
+    if row_scales is not None:
+        x = x * np.asarray(row_scales, dtype=np.float64).reshape(-1, 1)
+    return (_f32(x),)
+
+
+# ----------------------------------------------------------------- negative sampling
+
+
+def _log_sigmoid(x):
+    """Return log σ(x) = -log(1 + exp(-x)), finite for every finite x."""
+    return -np.logaddexp(0.0, -np.asarray(x, dtype=np.float64))
+
+
+def _sigmoid(x):
+    """Return σ(x) = 1 / (1 + exp(-x)) without overflow."""
+    return np.exp(_log_sigmoid(x))
+
+
+def negatives(dataset, target, K=10, convention=None):  # noqa: N803
+    """Return the negative samples a student used, from the draws recorded in `dataset`.
+
+    "reject": the draws not equal to the target, the first K of them (getNegativeSamples of
+    2017+ draws again when it draws the target); "use": the first K draws, the target
+    included where it was drawn (2016's wording allows it).
+
+    >>> from types import SimpleNamespace as D
+    >>> negatives(D(drawn=(1, 3, 1, 4), convention="reject"), 1, K=2)
+    [3, 4]
+    >>> negatives(D(drawn=(1, 3, 1, 4), convention="use"), 1, K=2)
+    [1, 3]
+    """
+    drawn = tuple(getattr(dataset, "drawn", None) or ())
+    convention = convention or getattr(dataset, "convention", "") or "reject"
+    if convention == "use":
+        return [int(d) for d in drawn[: int(K)]]
+    return [int(d) for d in drawn if int(d) != int(target)][: int(K)]
+
+
+def _negsamp(predicted, target, outputVectors, dataset, K=10, *, convention=None, sign=1.0,  # noqa: N803
+             accumulate=True):
+    """Cost, gradient for v and for U of negative sampling on the recorded negatives.
+
+    ``sign=-1`` gives the negatives' terms the wrong sign (σ(u_k·v) in place of σ(-u_k·v));
+    ``accumulate=False`` counts each distinct negative once in the gradient for U (what
+    ``grad[idx] += ...`` with repeated indices does).
+    """
+    v = np.asarray(predicted, dtype=np.float64).reshape(-1)
+    u = np.asarray(outputVectors, dtype=np.float64)
+    o = int(target)
+    negs = negatives(dataset, o, K, convention)
+    z_o = float(u[o] @ v)
+    cost = -_log_sigmoid(z_o)
+    grad_pred = (_sigmoid(z_o) - 1.0) * u[o]
+    grad = np.zeros_like(u)
+    grad[o] += (_sigmoid(z_o) - 1.0) * v
+    for k in negs:
+        z = -sign * float(u[k] @ v)  # correct: σ(-u_k·v)
+        cost -= _log_sigmoid(z)
+        coef = (1.0 - _sigmoid(z)) * sign  # d(-log σ(-s u_k·v))/d(u_k·v) = s (1 - σ(-s u_k·v))
+        grad_pred = grad_pred + coef * u[k]
+    for k in (negs if accumulate else sorted(set(negs))):
+        z = -sign * float(u[k] @ v)
+        grad[k] += (1.0 - _sigmoid(z)) * sign * v
+    return np.float64(cost), grad_pred, grad
+
+
+def negsamp_cost(predicted, target, outputVectors, dataset, K=10):  # noqa: N803
+    """The negative-sampling cost ``-log σ(u_oᵀv) - Σ_k log σ(-u_kᵀv)`` over the drawn negatives.
+
+    Duplicates among the negatives count once each time they were drawn.
+    """
+    return _negsamp(predicted, target, outputVectors, dataset, K)[0]
+
+
+def negsamp_grad_pred(predicted, target, outputVectors, dataset, K=10):  # noqa: N803
+    """∂J/∂v = (σ(u_oᵀv) - 1) u_o + Σ_k σ(u_kᵀv) u_k."""
+    return _negsamp(predicted, target, outputVectors, dataset, K)[1]
+
+
+def negsamp_grad_output(predicted, target, outputVectors, dataset, K=10):  # noqa: N803
+    """∂J/∂U: row o is (σ(u_oᵀv) - 1) v; row k gets σ(u_kᵀv) v once per time k was drawn."""
+    return _negsamp(predicted, target, outputVectors, dataset, K)[2]
+
+
+def negsamp_cost_target_used(predicted, target, outputVectors, dataset, K=10):  # noqa: N803
+    """The cost with draws equal to the target used as negatives (not rejected)."""
+    return _negsamp(predicted, target, outputVectors, dataset, K, convention="use")[0]
+
+
+def negsamp_grad_pred_target_used(predicted, target, outputVectors, dataset, K=10):  # noqa: N803
+    """∂J/∂v with draws equal to the target used as negatives."""
+    return _negsamp(predicted, target, outputVectors, dataset, K, convention="use")[1]
+
+
+def negsamp_grad_output_target_used(predicted, target, outputVectors, dataset, K=10):  # noqa: N803
+    """∂J/∂U with draws equal to the target used as negatives."""
+    return _negsamp(predicted, target, outputVectors, dataset, K, convention="use")[2]
+
+
+def negsamp_grad_output_no_accumulate(predicted, target, outputVectors, dataset, K=10):  # noqa: N803
+    """∂J/∂U with each distinct negative counted once (``grad[idx] += ...`` with repeated idx)."""
+    return _negsamp(predicted, target, outputVectors, dataset, K, accumulate=False)[2]
+
+
+def negsamp_cost_neg_sign(predicted, target, outputVectors, dataset, K=10):  # noqa: N803
+    """The cost with -log σ(u_kᵀv) for the negatives instead of -log σ(-u_kᵀv)."""
+    return _negsamp(predicted, target, outputVectors, dataset, K, sign=-1.0)[0]
+
+
+def negsamp_grad_pred_neg_sign(predicted, target, outputVectors, dataset, K=10):  # noqa: N803
+    """∂J/∂v with the negatives' terms of the wrong sign: (σ(u_oᵀv) - 1) u_o - Σ_k σ(-u_kᵀv) u_k."""
+    return _negsamp(predicted, target, outputVectors, dataset, K, sign=-1.0)[1]
+
+
+def negsamp_grad_output_neg_sign(predicted, target, outputVectors, dataset, K=10):  # noqa: N803
+    """∂J/∂U with the negatives' rows of the wrong sign: -σ(-u_kᵀv) v."""
+    return _negsamp(predicted, target, outputVectors, dataset, K, sign=-1.0)[2]
+
+
+def _dyadic(rng, size, lim=2.0, step=1.0 / 16.0):
+    """Normal-looking numbers rounded to multiples of `step` in [-lim, lim]: sums of a few are exact."""
+    return np.clip(np.round(rng.normal(0.0, lim / 2.0, size=size) / step) * step, -lim, lim)
+
+
+def gen_negsamp(rng, vocab, dim, K=10, scale=1.0, targets_at=(1, 4), duplicates=0, extreme=0.0, script_len=None):
+    """Make negative sampling's arguments, with a scripted dataset.
+
+    The script (what ``sampleTokenIdx()`` returns, in order) has the target at the
+    positions `targets_at` (so a student who does not reject it uses it within the first K
+    draws) and otherwise random non-target indices; with `duplicates`, it draws from only
+    that many distinct words (many repeated negatives).
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    vocab, dim : int
+        |V| and d.
+    K : int
+        The number of negative samples (passed as the K argument).
+    scale : float
+        Standard deviation of the vectors' entries.
+    targets_at : list of int
+        Positions of the script that are the target.
+    duplicates : int
+        When > 0, the non-target draws come from this many words only.
+    extreme : float
+        When > 0, the scores u_kᵀv lie near ±`extreme` (σ saturates: a naive log(σ) gives -inf).
+    script_len : int, optional
+        Length of the script (default 3 K + 5; the dataset draws at random after it).
+
+    Returns
+    -------
+    tuple
+        ``(predicted (d,), target, outputVectors (|V|, d), Dataset(vocab, seed, script), K)``.
+    """
+    from grader.model import Dataset
+
+    target = int(rng.integers(vocab))
+    others = [i for i in range(vocab) if i != target]
+    pool = others if duplicates <= 0 else list(rng.choice(others, size=duplicates, replace=False))
+    n = int(script_len or 3 * K + 5)
+    script = [int(pool[int(rng.integers(len(pool)))]) for _ in range(n)]
+    for p in targets_at:
+        if 0 <= p < n:
+            script[p] = target
+    if extreme > 0:
+        predicted = np.zeros(dim)
+        predicted[0] = 8.0
+        u = _dyadic(rng, (vocab, dim), lim=0.25)
+        u[:, 0] = np.where(rng.random(vocab) < 0.5, 1.0, -1.0) * extreme / 8.0
+        output_vectors = u
+        predicted[1:] = _dyadic(rng, dim - 1, lim=0.25)
+    else:
+        predicted = rng.normal(0.0, scale, size=dim)
+        output_vectors = rng.normal(0.0, scale, size=(vocab, dim))
+    seed = int(rng.integers(1 << 30))
+    return (_f32(predicted), target, _f32(output_vectors),
+            Dataset(vocab=int(vocab), seed=seed, script=tuple(script)), int(K))
+
+
+# ----------------------------------------------------------------- skip-gram and CBOW
+
+
+def _cost_call(costfn, predicted, target, outputVectors, dataset):  # noqa: N803
+    """What the cost function passed to skip-gram/CBOW answers: (cost, gradPred, grad) in float64."""
+    if getattr(costfn, "table", ()):
+        r = np.asarray(predicted, dtype=np.float64).reshape(-1)
+        for e_pred, e_target, e_cost, e_grad_pred, e_grad in costfn.table:
+            if int(e_target) == int(target) and np.allclose(r, e_pred, rtol=1e-6, atol=1e-9):
+                return float(e_cost), np.asarray(e_grad_pred, dtype=np.float64), np.asarray(e_grad, dtype=np.float64)
+        raise KeyError(f"the table has no entry for target {target}")
+    return (float(cross_entropy(predicted, target, outputVectors)), grad_pred(predicted, target, outputVectors),
+            grad_output(predicted, target, outputVectors))
+
+
+def _skipgram(currentWord, C, contextWords, tokens, inputVectors, outputVectors, dataset, costfn,  # noqa: N803
+              *, wrong_row=False):
+    """Skip-gram: the cost function summed over the context words, with the center word's vector.
+
+    ``wrong_row=True`` writes each gradPred into the context word's row instead of the
+    center word's (the mistake).
+    """
+    v_in = np.asarray(inputVectors, dtype=np.float64)
+    w_out = np.asarray(outputVectors, dtype=np.float64)
+    c = int(tokens[currentWord])
+    cost, g_in, g_out = 0.0, np.zeros_like(v_in), np.zeros_like(w_out)
+    for w in contextWords:
+        t = int(tokens[w])
+        cc, gp, g = _cost_call(costfn, v_in[c], t, w_out, dataset)
+        cost += cc
+        g_in[t if wrong_row else c] += gp
+        g_out += g
+    return np.float64(cost), g_in, g_out
+
+
+def skipgram_cost(*args):
+    """Skip-gram's cost: Σ over the context words of the cost function's cost."""
+    return _skipgram(*args)[0]
+
+
+def skipgram_grad_center(*args):
+    """Skip-gram's gradient for the input vectors: Σ gradPred, in the center word's row only."""
+    return _skipgram(*args)[1]
+
+
+def skipgram_grad_outside(*args):
+    """Skip-gram's gradient for the output vectors: Σ grad."""
+    return _skipgram(*args)[2]
+
+
+def skipgram_grad_center_wrong_row(*args):
+    """The mistake: each gradPred written into the context word's row instead of the center word's."""
+    return _skipgram(*args, wrong_row=True)[1]
+
+
+def _cbow(currentWord, C, contextWords, tokens, inputVectors, outputVectors, dataset, costfn,  # noqa: N803
+          *, accumulate=True):
+    """CBOW: one cost call, predicting the center word from the sum of the context words' vectors.
+
+    ``accumulate=False`` gives a context word that appears twice its gradient once (the
+    ``gradIn[indices] += gradPred`` mistake with repeated indices).
+    """
+    v_in = np.asarray(inputVectors, dtype=np.float64)
+    w_out = np.asarray(outputVectors, dtype=np.float64)
+    idx = [int(tokens[w]) for w in contextWords]
+    predicted = np.sum(v_in[idx], axis=0)
+    cost, gp, g = _cost_call(costfn, predicted, int(tokens[currentWord]), w_out, dataset)
+    g_in = np.zeros_like(v_in)
+    for i in (idx if accumulate else sorted(set(idx))):
+        g_in[i] += gp
+    return np.float64(cost), g_in, np.array(g, dtype=np.float64)
+
+
+def cbow_cost(*args):
+    """CBOW's cost: the cost function's, for the sum of the context vectors."""
+    return _cbow(*args)[0]
+
+
+def cbow_grad_center(*args):
+    """CBOW's gradient for the input vectors: gradPred in each context word's row, once per occurrence."""
+    return _cbow(*args)[1]
+
+
+def cbow_grad_outside(*args):
+    """CBOW's gradient for the output vectors: the cost function's grad."""
+    return _cbow(*args)[2]
+
+
+def cbow_grad_center_no_accumulate(*args):
+    """The mistake: a context word that appears twice gets gradPred once."""
+    return _cbow(*args, accumulate=False)[1]
+
+
+def gen_skipgram(rng, vocab, dim, C, n_context=None, cost="own", model="skipgram", center_in_context=False):
+    """Make skip-gram's (or CBOW's) arguments: words, tokens and vectors, and the cost function.
+
+    Vectors are multiples of 1/16 in [-2, 2] (float32-exact, and their sums are exact in
+    any order).  The context has a repeated word on purpose (and the center word itself with
+    `center_in_context`, as in the course's own check); tokens map words to a shuffled
+    order of the rows.  ``cost="own"`` passes the student's own naive-softmax cost function;
+    ``cost="table"`` a function of the grader's that answers only this case's calls, with
+    values drawn here (multiples of 1/64: their sums are exact too), never the value of any
+    function graded elsewhere.
+
+    Returns
+    -------
+    tuple
+        ``(currentWord, C, contextWords, tokens, inputVectors, outputVectors, Dataset, CostFn)``.
+    """
+    import hashlib
+
+    from grader.model import CostFn, Dataset
+
+    words = [f"w{i:03d}" for i in range(vocab)]
+    perm = rng.permutation(vocab)
+    tokens = {w: int(perm[i]) for i, w in enumerate(words)}
+    center = words[int(rng.integers(vocab))]
+    n = int(n_context if n_context is not None else 2 * C)
+    context = [words[int(rng.integers(vocab))] for _ in range(n)]
+    if n >= 2:
+        context[-1] = context[0]  # a repeated word
+    if center_in_context and n >= 3:
+        context[1] = center
+    input_vectors = _dyadic(rng, (vocab, dim))
+    output_vectors = _dyadic(rng, (vocab, dim))
+    if cost == "table":
+        if model == "cbow":
+            calls = [(np.sum(input_vectors[[tokens[w] for w in context]], axis=0), tokens[center])]
+        else:
+            calls = [(input_vectors[tokens[center]], tokens[w]) for w in dict.fromkeys(context)]
+        table = tuple(
+            (np.array(p, dtype=np.float64), int(t), float(np.round(rng.uniform(0.5, 5.0) * 64) / 64),
+             _dyadic(rng, dim, step=1.0 / 64.0), _dyadic(rng, (vocab, dim), step=1.0 / 64.0))
+            for p, t in calls)
+        digest = hashlib.sha256(np.ascontiguousarray(output_vectors, dtype=np.float64).tobytes()).hexdigest()
+        fn = CostFn(table=table, outputs=digest)
+    else:
+        fn = CostFn(role="cost_and_grad")
+    return (center, int(C), context, tokens, input_vectors, output_vectors, Dataset(vocab=int(vocab)), fn)
+
+
+# course's own a2 sanity values, printed by the student kit beside the grader's verdicts:
+# they need the starter's exact sequence of random calls, so they are not a hidden test
+A2_SANITY = {
+    "skipgram naive softmax": (11.16610900153398, 9.87714910003414, 10.810758628593335),
+    "skipgram negative sampling": (16.15119285363322, 28.653567707668795, 60.648705494891914),
+}
 
 # --------------------------------------------------------------------------- (end of the q3 part)

@@ -1,0 +1,193 @@
+"""Negative sampling graded on what each student drew: read the draws, name the convention, resolve the case.
+
+A negative-sampling case hands the student a scripted ``dataset`` (``Dataset.script``):
+its ``sampleTokenIdx()`` returns the scripted indices in order and records every draw,
+and the draws come back with the call's outcome (``CallOutcome.draws``, plain integers).
+Here, in the grader's process, the draws are read:
+
+- which convention the student followed for draws equal to the target: "reject" (drawn
+  again, as the 2017+ ``getNegativeSamples`` does) or "use" (kept as negatives, which
+  2016's wording allows); "either" when no draw hit the target;
+- whether the count is right: more non-target draws than K means the student sampled
+  again between the cost and the gradient; fewer than K, too few samples;
+
+and the case is *resolved* on them: a copy whose Dataset carries the draws and the
+convention that scores (the detected one when the rubric's ``[sampling] conventions``
+allow it, else the rubric's first), with the expected values computed by the reference
+module on that multiset of negatives.  Expected values never go to the student's process:
+they are computed after the call, from the integers it sent back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, replace
+from types import ModuleType
+from typing import Any, Mapping
+
+import numpy as np
+
+from .mistakes import Memo
+from .model import Case, CheckSpec, Dataset, Rubric
+
+#: What the convention names mean, for messages.
+CONVENTION_TEXT = {
+    "reject": "draws equal to the target were rejected and drawn again (the getNegativeSamples of 2017+)",
+    "use": "draws equal to the target were used as negative samples (not rejected)",
+    "either": "no draw was the target, so rejecting it or not made no difference",
+}
+
+
+@dataclass(frozen=True)
+class Draws:
+    """What one student's call drew, read against the case's target and K."""
+
+    drawn: tuple[int, ...]
+    target: int
+    K: int  # noqa: N815 - the course's name
+    convention: str  #: "reject", "use", "either", or "" when the count is wrong
+    problem: str = ""  #: a message when the count is wrong ("" when it is right)
+
+    @property
+    def negatives(self) -> tuple[int, ...]:
+        """The negatives under the detected convention (the first K non-target draws when unknown)."""
+        if self.convention == "use":
+            return self.drawn[: self.K]
+        return tuple(d for d in self.drawn if d != self.target)[: self.K]
+
+
+def _k_of(case: Case, rubric: Rubric) -> int:
+    """K: the case's argument named K, else 10 (the course's default)."""
+    fn = rubric.functions.get(case.spec.function)
+    if fn is not None and "K" in fn.params:
+        i = fn.params.index("K")
+        if i < len(case.args) and isinstance(case.args[i], (int, np.integer)):
+            return int(case.args[i])
+    return 10
+
+
+def _target_of(case: Case, rubric: Rubric) -> int:
+    """The target: the case's argument named target, else its second argument."""
+    fn = rubric.functions.get(case.spec.function)
+    i = fn.params.index("target") if fn is not None and "target" in fn.params else 1
+    return int(case.args[i])
+
+
+def classify(drawn: tuple[int, ...], target: int, K: int) -> Draws:  # noqa: N803
+    """Read a student's draws: the convention followed, or what is wrong with the count.
+
+    >>> classify((3, 1, 4, 5), target=1, K=3).convention
+    'reject'
+    >>> classify((3, 1, 4), target=1, K=3).convention
+    'use'
+    >>> classify((3, 4, 5), target=1, K=3).convention
+    'either'
+    >>> d = classify((3, 4, 5, 6, 7, 8), target=1, K=3)
+    >>> d.convention, d.problem.split(":")[0]
+    ('', 'you drew 6 samples, 6 of them not the target')
+    """
+    drawn = tuple(int(d) for d in drawn)
+    n = len(drawn)
+    others = sum(1 for d in drawn if d != target)
+    hits = n - others
+    if n == 0:
+        return Draws(drawn, target, K, "", "you never called dataset.sampleTokenIdx(): negative sampling must draw "
+                                            f"its K = {K} negative samples from the dataset it is given "
+                                            "(getNegativeSamples does).")
+    if others == K and (hits == 0 or n > K):
+        return Draws(drawn, target, K, "either" if hits == 0 else "reject")
+    if n == K and hits > 0:
+        return Draws(drawn, target, K, "use")
+    if others > K:
+        return Draws(drawn, target, K, "", (
+            f"you drew {n} samples, {others} of them not the target: more than K = {K}. It looks like you "
+            "sample again between the cost and the gradient (getNegativeSamples called twice, or "
+            "sampleTokenIdx() in two loops): draw the K samples once and use the same ones for the cost "
+            "and both gradients. (The expected values use your first K.)"))
+    return Draws(drawn, target, K, "", (
+        f"you drew {n} samples ({others} not the target), fewer than K = {K}: negative sampling uses K "
+        "samples (check the range of your loop). (The expected values use the samples you drew.)"))
+
+
+def read(case: Case, drawn: tuple[int, ...], rubric: Rubric) -> Draws:
+    """Classify the draws of one call on ``case``."""
+    return classify(tuple(drawn), _target_of(case, rubric), _k_of(case, rubric))
+
+
+def scoring_convention(draws: Draws, rubric: Rubric) -> str:
+    """The convention the expected values use: the student's when the rubric lets it score, else the rubric's first."""
+    allowed = tuple(rubric.sampling.get("conventions", ("reject",))) if rubric.sampling else ("reject",)
+    if draws.convention in allowed:
+        return draws.convention
+    return allowed[0] if allowed else "reject"
+
+
+def resolve(case: Case, draws: Draws, rubric: Rubric, reference: ModuleType | None, memo: Memo) -> Case:
+    """Return ``case`` made concrete on what a student drew: its Dataset carries the draws, with expected values.
+
+    The resolved case's id is the case's id with a digest of the draws and the convention
+    (so that what ``memo`` keeps for it is shared by every student who drew the same).
+    """
+    convention = scoring_convention(draws, rubric)
+    key = hashlib.sha256(f"{convention}:{','.join(map(str, draws.drawn))}".encode()).hexdigest()[:16]
+    cid = f"{case.spec.id}@{key}"
+
+    def make() -> Case:
+        args = tuple(replace(a, drawn=draws.drawn, convention=convention) if isinstance(a, Dataset) else a
+                     for a in case.args)
+        expected: dict[str, np.ndarray] = {}
+        for spec in rubric.checks():
+            if spec.case != case.spec.id or spec.compare != "close" or spec.expected in expected:
+                continue
+            f = getattr(reference, spec.expected, None) if reference is not None else None
+            if not callable(f):
+                continue
+            with np.errstate(all="ignore"):
+                value = np.array(f(*[np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]),
+                                 dtype=np.float64)
+            value.setflags(write=False)
+            expected[spec.expected] = value
+        return Case(spec=replace(case.spec, id=cid), args=args, expected=expected)
+
+    return memo.get(("sampling", cid), make)
+
+
+def shown(draws: Draws, convention: str, limit: int = 40) -> str:
+    """One line for the report: what was drawn (the target marked) and the convention followed.
+
+    >>> shown(classify((3, 1, 4, 4), 1, 3), "reject")
+    'drawn: 3, 1 (the target), 4, 4 — draws equal to the target were rejected and drawn again (the getNegativeSamples of 2017+)'
+    """
+    items = [f"{d} (the target)" if d == draws.target else str(d) for d in draws.drawn[:limit]]
+    more = f", … ({len(draws.drawn) - limit} more)" if len(draws.drawn) > limit else ""
+    what = CONVENTION_TEXT.get(draws.convention, "")
+    text = f"drawn: {', '.join(items)}{more}"
+    if what:
+        text += f" — {what}"
+    return text
+
+
+def judge_notes(spec: CheckSpec, draws: Draws, rubric: Rubric) -> tuple[tuple[str, ...], str]:
+    """The notes a negative-sampling check gets (what was drawn), and the problem to add to its message."""
+    notes = [shown(draws, draws.convention)]
+    problem = draws.problem
+    allowed = tuple(rubric.sampling.get("conventions", ("reject",))) if rubric.sampling else ("reject",)
+    if draws.convention == "use" and "use" not in allowed:
+        problem = ("draws equal to the target must be rejected and drawn again (as getNegativeSamples does); "
+                   "you used the target as a negative sample.")
+    elif draws.convention == "use":
+        notes.append("you used draws equal to the target as negative samples; this rubric accepts that "
+                     "(2016's wording allows it).")
+    return tuple(notes), problem
+
+
+def draw_summary(outcomes: Mapping[str, Any], rubric: Rubric, cases: Mapping[str, Case]) -> dict[str, str]:
+    """Call id -> the convention each negative-sampling call followed ("reject", "use", "either", or "")."""
+    out = {}
+    for cid, case in cases.items():
+        if not any(isinstance(a, Dataset) and a.script for a in case.args):
+            continue
+        o = outcomes.get(f"{case.spec.function}:{cid}")
+        if o is not None and o.draws is not None:
+            out[cid] = read(case, o.draws, rubric).convention
+    return out
