@@ -1,0 +1,282 @@
+"""q3 of the whole problem set through the CLI: normalizeRows, negative sampling, skip-gram, CBOW.
+
+Honest implementations in several styles get full marks on these questions; negative
+sampling is graded on what each student drew (two drawing orders both pass, the
+non-rejecting one is recognised, drawing twice is said, the duplicate-index bug is named);
+skip-gram keeps its points when only the cost function is wrong; each named mistake loses
+points on its own question(s) only; a starter stub scores 0 without an error.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from grader.cli import main
+
+CORPUS = Path(__file__).parent / "submissions" / "q3"
+RUBRICS = Path(__file__).parent.parent / "rubrics"
+
+NORMALIZE = {"normalize_rows"}
+NEGSAMP = {"negsamp_cost", "negsamp_grad_pred", "negsamp_grad_output"}
+SKIPGRAM = {"skipgram_cost", "skipgram_grad_center", "skipgram_grad_outside"}
+CBOW = {"cbow_cost", "cbow_grad_center", "cbow_grad_outside"}
+Q3 = NORMALIZE | NEGSAMP | SKIPGRAM | CBOW
+
+
+def _function(source: str, name: str) -> str:
+    """The text of top-level function `name` in `source` (up to the next top-level statement)."""
+    m = re.search(rf"^def {name}\(.*?(?=^\S)", source + "\n#end\n", re.S | re.M)
+    assert m, name
+    return m.group(0).rstrip("\n")
+
+
+def _replace(source: str, name: str, new: str) -> str:
+    return source.replace(_function(source, name), new.strip("\n"))
+
+
+LOOPS = (CORPUS / "loops.py").read_text()
+VECTORISED = (CORPUS / "vectorised.py").read_text()
+
+FLOAT32 = LOOPS.replace(
+    "def normalizeRows(x):\n", "def normalizeRows(x):\n    x = np.asarray(x, dtype=np.float32)\n").replace(
+    "def negSamplingCostAndGradient(predicted, target, outputVectors, dataset, K=10):\n",
+    "def negSamplingCostAndGradient(predicted, target, outputVectors, dataset, K=10):\n"
+    "    predicted = predicted.astype(np.float32)\n    outputVectors = outputVectors.astype(np.float32)\n").replace(
+    "    cost = 0.0\n    gradIn = np.zeros(inputVectors.shape)\n    gradOut = np.zeros(outputVectors.shape)\n",
+    "    cost = np.float32(0.0)\n    inputVectors = inputVectors.astype(np.float32)\n"
+    "    gradIn = np.zeros(inputVectors.shape, dtype=np.float32)\n"
+    "    gradOut = np.zeros(outputVectors.shape, dtype=np.float32)\n")
+
+# Draws all K first, then replaces each draw equal to the target (another order of drawing
+# from the loop that redraws at once: the same multiset of negatives).
+REPLACE_AFTER = _replace(LOOPS, "negSamplingCostAndGradient", '''
+def negSamplingCostAndGradient(predicted, target, outputVectors, dataset, K=10):
+    samples = [dataset.sampleTokenIdx() for _ in range(K)]
+    for i in range(K):
+        while samples[i] == target:
+            samples[i] = dataset.sampleTokenIdx()
+    u = outputVectors[samples]
+    s_o = sigmoid(outputVectors[target].dot(predicted))
+    s_k = sigmoid(-u.dot(predicted))
+    cost = -np.log(s_o) - np.sum(np.log(s_k))
+    gradPred = (s_o - 1) * outputVectors[target] + (1 - s_k).dot(u)
+    grad = np.zeros(outputVectors.shape)
+    grad[target] += (s_o - 1) * predicted
+    for j in range(K):
+        grad[samples[j]] += (1 - s_k[j]) * predicted
+    return cost, gradPred, grad
+''')
+
+# 2016's wording allows using a draw equal to the target as a negative.
+NO_REJECT = _replace(LOOPS, "negSamplingCostAndGradient", '''
+def negSamplingCostAndGradient(predicted, target, outputVectors, dataset, K=10):
+    samples = [dataset.sampleTokenIdx() for _ in range(K)]
+    grad = np.zeros(outputVectors.shape)
+    s = sigmoid(outputVectors[target].dot(predicted))
+    cost = -np.log(s)
+    gradPred = (s - 1) * outputVectors[target]
+    grad[target] += (s - 1) * predicted
+    for k in samples:
+        sk = sigmoid(-outputVectors[k].dot(predicted))
+        cost -= np.log(sk)
+        gradPred = gradPred + (1 - sk) * outputVectors[k]
+        grad[k] += (1 - sk) * predicted
+    return cost, gradPred, grad
+''')
+
+DUPLICATE_INDEX = VECTORISED.replace("np.add.at(grad, idx, np.outer(coef, predicted))",
+                                     "grad[idx] += np.outer(coef, predicted)")
+
+NEGATIVES_SIGN = LOOPS.replace(
+    "        sk = sigmoid(-outputVectors[k].dot(predicted))\n        cost -= np.log(sk)\n"
+    "        gradPred = gradPred + (1 - sk) * outputVectors[k]\n        grad[k] += (1 - sk) * predicted\n",
+    "        sk = sigmoid(outputVectors[k].dot(predicted))\n        cost -= np.log(sk)\n"
+    "        gradPred = gradPred + (sk - 1) * outputVectors[k]\n        grad[k] += (sk - 1) * predicted\n")
+
+# Samples again for the gradient (getNegativeSamples called twice).
+DRAWS_TWICE = VECTORISED.replace(
+    "    grad = np.zeros_like(outputVectors)\n    np.add.at(grad, idx, np.outer(coef, predicted))\n",
+    "    idx = [target] + getNegativeSamples(target, dataset, K)\n"
+    "    grad = np.zeros_like(outputVectors)\n    np.add.at(grad, idx, np.outer(coef, predicted))\n")
+
+COLUMNS = _replace(LOOPS, "normalizeRows", '''
+def normalizeRows(x):
+    return x / np.sqrt(np.sum(x ** 2, axis=0, keepdims=True))
+''')
+
+WRONG_ROW = LOOPS.replace("        gradIn[c] += gp\n", "        gradIn[tokens[w]] += gp\n")
+
+# The cost function is wrong (log10), skip-gram's own logic is right.
+COST_LOG10 = LOOPS.replace("    cost = -np.log(y[target])\n", "    cost = -np.log10(y[target])\n")
+
+IGNORES_FUNCTION = LOOPS.replace(
+    "        cc, gp, g = word2vecCostAndGradient(inputVectors[c], tokens[w], outputVectors, dataset)\n",
+    "        cc, gp, g = softmaxCostAndGradient(inputVectors[c], tokens[w], outputVectors, dataset)\n")
+
+CBOW_DUPLICATE = VECTORISED.replace("    np.add.at(gradIn, idx, gp)\n", "    gradIn[idx] += gp\n")
+
+STUB = LOOPS
+for _name in ("normalizeRows", "negSamplingCostAndGradient", "skipgram", "cbow"):
+    _head = _function(STUB, _name).split("):\n", 1)[0] + "):\n"
+    STUB = STUB.replace(_function(STUB, _name), _head + "    raise NotImplementedError")
+
+SUBMISSIONS = {
+    "loops.py": LOOPS,
+    "vectorised.py": VECTORISED,
+    "python2.py": (CORPUS / "python2.py").read_text(),
+    "float32.py": FLOAT32,
+    "replace-after.py": REPLACE_AFTER,
+    "no-reject.py": NO_REJECT,
+    "duplicate-index.py": DUPLICATE_INDEX,
+    "negatives-sign.py": NEGATIVES_SIGN,
+    "draws-twice.py": DRAWS_TWICE,
+    "columns.py": COLUMNS,
+    "wrong-row.py": WRONG_ROW,
+    "cost-log10.py": COST_LOG10,
+    "ignores-function.py": IGNORES_FUNCTION,
+    "cbow-duplicate.py": CBOW_DUPLICATE,
+    "stub.py": STUB,
+}
+
+
+def _grade(tmp_path_factory, rubric: str, names) -> dict[str, dict]:
+    subs = tmp_path_factory.mktemp("q3-subs")
+    for name in names:
+        if name == "a2":
+            (subs / "a2").mkdir()
+            (subs / "a2" / "word2vec.py").write_text((CORPUS / "a2_word2vec.py").read_text())
+        else:
+            (subs / name).write_text(SUBMISSIONS[name])
+    out = tmp_path_factory.mktemp("q3-results")
+    err = io.StringIO()
+    code = main(["grade", str(subs), "--out", str(out), "--rubric", rubric, "--jobs", "2"], out=io.StringIO(), err=err)
+    assert code == 0, err.getvalue()
+    return {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/result.json")}
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> dict[str, dict]:
+    return _grade(tmp_path_factory, "problem-set", [*SUBMISSIONS, "a2"])
+
+
+def _questions(r: dict) -> dict[str, dict]:
+    return {q["id"]: q for q in r["questions"]}
+
+
+def _lost(r: dict) -> set[str]:
+    return {q["id"] for q in r["questions"] if q["score"] < q["max_score"]}
+
+
+def _checks(r: dict, questions=Q3) -> list[dict]:
+    return [c for q in r["questions"] if q["id"] in questions for c in q["checks"]]
+
+
+@pytest.mark.parametrize("name", ["loops", "vectorised", "python2", "float32", "replace-after"])
+def test_honest_styles_get_full_marks_on_q3(graded, name):
+    r = graded[name]
+    assert r["status"] == "graded"
+    assert not _lost(r), [(c["id"], c["message"]) for c in _checks(r) if c["status"] != "pass"]
+    assert not [c for c in _checks(r) if c["hint"]]
+    # CBOW is extra credit: its points are in the score, not in the maximum
+    q = _questions(r)
+    extra = sum(q[i]["score"] for i in CBOW)
+    assert extra > 0 and all(q[i].get("extra") for i in CBOW)
+    assert r["score"] == pytest.approx(r["max_score"] + extra)
+
+
+def test_the_a2_flavour_gets_full_marks_on_negative_sampling_and_skipgram(graded):
+    r = graded["a2"]
+    q = _questions(r)
+    for qid in NEGSAMP | SKIPGRAM:
+        assert q[qid]["score"] == q[qid]["max_score"], [(c["id"], c["message"]) for c in q[qid]["checks"]]
+
+
+def test_two_orders_of_drawing_both_pass_and_the_report_shows_the_draws(graded):
+    for name in ("loops", "replace-after", "vectorised"):
+        c = next(c for c in _checks(graded[name], {"negsamp_cost"}) if c["id"] == "negsamp_cost/small")
+        assert c["status"] == "pass"
+        assert any(n.startswith("drawn: ") and "(the target)" in n and "rejected" in n for n in c["notes"]), c["notes"]
+
+
+def test_the_non_rejecting_convention_is_recognised_and_named(graded):
+    r = graded["no-reject"]
+    assert _lost(r) == NEGSAMP
+    for c in _checks(r, NEGSAMP):
+        assert any("used as negative samples (not rejected)" in n for n in c["notes"]), c["notes"]
+        if c["status"] != "pass" and c["visibility"] == "public":
+            assert c["mistake"] == "negsamp-target-not-rejected", (c["id"], c["message"])
+            assert "must be rejected" in c["message"]
+
+
+def test_a_rubric_that_accepts_both_conventions_gives_the_non_rejecting_one_full_marks(tmp_path_factory, tmp_path):
+    child = RUBRICS / "problem-set.toml"
+    path = tmp_path_factory.mktemp("rubric") / "both.toml"
+    path.write_text(f'extends = "{child.as_posix()}"\nname = "both-conventions"\n\n'
+                    '[sampling]\nconventions = ["reject", "use"]\n')
+    results = _grade(tmp_path_factory, str(path), ["no-reject.py", "loops.py"])
+    for name in ("no-reject", "loops"):
+        q = _questions(results[name])
+        assert all(q[i]["score"] == q[i]["max_score"] for i in NEGSAMP), name
+    notes = [n for c in _checks(results["no-reject"], NEGSAMP) for n in c["notes"]]
+    assert any("this rubric accepts that" in n for n in notes)
+
+
+def test_the_duplicate_index_bug_is_caught_and_named(graded):
+    r = graded["duplicate-index"]
+    assert _lost(r) == {"negsamp_grad_output"}
+    dup = next(c for c in _checks(r) if c["id"] == "negsamp_grad_output/duplicates")
+    assert dup["status"] == "fail" and dup["mistake"] == "negsamp-duplicate-index"
+    assert "np.add.at" in dup["hint"]
+
+
+def test_drawing_again_between_cost_and_gradient_is_said(graded):
+    r = graded["draws-twice"]
+    assert "negsamp_grad_output" in _lost(r) and not (_lost(r) - NEGSAMP)
+    failed = [c for c in _checks(r, NEGSAMP) if c["status"] == "fail"]
+    assert failed and all("sample again between the cost and the gradient" in c["message"] for c in failed)
+
+
+@pytest.mark.parametrize("name,questions,mistake", [
+    ("negatives-sign", NEGSAMP, "negsamp-negatives-sign"),
+    ("columns", NORMALIZE, "normalize-columns"),
+    ("wrong-row", {"skipgram_grad_center"}, "skipgram-center-wrong-row"),
+    ("cbow-duplicate", {"cbow_grad_center"}, "cbow-duplicate-index"),
+])
+def test_each_named_mistake_loses_points_on_its_questions_only(graded, name, questions, mistake):
+    r = graded[name]
+    assert _lost(r) == questions
+    named = {c["mistake"] for c in _checks(r, questions) if c["status"] == "fail" and c["visibility"] == "public"}
+    assert named == {mistake}
+
+
+def test_a_wrong_cost_function_does_not_cost_the_skipgram_points(graded):
+    r = graded["cost-log10"]
+    lost = _lost(r)
+    assert "cross_entropy" in lost and not (lost & (SKIPGRAM | CBOW))
+    own = [c for c in _checks(r, SKIPGRAM | CBOW) if "/own-" in c["id"] and c["status"] == "fail"]
+    assert own, "the checks with the student's own cost function fail"
+    assert all("comes from your softmaxCostAndGradient" in c["message"] and "cross_entropy" in c["message"]
+               and c["max_score"] == 0 for c in own)
+
+
+def test_a_skipgram_that_ignores_the_function_it_is_given_is_told(graded):
+    r = graded["ignores-function"]
+    assert _lost(r) == SKIPGRAM
+    failed = [c for c in _checks(r, SKIPGRAM) if c["status"] == "fail" and "/own-" not in c["id"]]
+    assert failed and all("never called the cost function it was given" in c["message"] for c in failed)
+
+
+def test_a_starter_stub_scores_zero_without_an_error(graded):
+    r = graded["stub"]
+    assert r["status"] == "graded"
+    q = _questions(r)
+    for qid in Q3:
+        assert q[qid]["score"] == 0
+    for c in _checks(r):
+        assert c["status"] == "fail" and c["message"].startswith("Not implemented:"), (c["id"], c["message"])
+    assert not (_lost(r) - Q3)  # the q1 functions around them still pass
