@@ -219,6 +219,9 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from .terminal import terminal
 
         out.write(terminal(result, color=color))
+        from .kit import course_values_text  # the course's own sanity values, beside the verdicts
+
+        out.write(course_values_text(result, Path(args.kit) if args.kit else None, job.reference, job.rubric))
         if args.html:
             out.write(f"report written to {args.html}\n")
     passed = result.status == "graded" and all(c.status == "pass" for c in result.checks())

@@ -42,7 +42,7 @@ import numpy as np
 
 from . import __version__
 from .errors import UsageError
-from .model import Case, CheckSpec, Dataset, Rubric, Settings, StarterModule
+from .model import Case, CheckSpec, CostFn, Dataset, Rubric, Settings, StarterModule
 
 #: The format of public.json, and of the kit as a whole.
 KIT_FORMAT = "grader.kit/1"
@@ -194,7 +194,8 @@ def _kit_consistency(rubric: Rubric, public_cases: set[str]) -> dict[str, Any]:
             **({"sample": con["sample"]} if con.get("sample") else {})}
 
 
-def public_toml(rubric: Rubric, *, stand_ins: tuple[StarterModule, ...], public_cases: list[str]) -> str:
+def public_toml(rubric: Rubric, *, stand_ins: tuple[StarterModule, ...], public_cases: list[str],
+                sampled: bool = False) -> str:
     """Return the public rubric of `rubric` as TOML: public checks and cases only, no reference.
 
     Every check is written with all its settings (no question defaults), so the file says
@@ -210,6 +211,8 @@ def public_toml(rubric: Rubric, *, stand_ins: tuple[StarterModule, ...], public_
         The stand-ins the kit carries (under ``starter/``).
     public_cases : list of str
         The cases the kit carries.
+    sampled : bool
+        Whether one of them is negative sampling's (scripted draws): the [sampling] table is kept.
 
     Returns
     -------
@@ -249,15 +252,19 @@ def public_toml(rubric: Rubric, *, stand_ins: tuple[StarterModule, ...], public_
                      visibility=c.visibility, timeout=c.timeout, mistakes=[m for m in c.mistakes if m in mistakes])
             if c.description:
                 t["description"] = c.description
+            if c.same_as and any(o.id == c.same_as and o.visibility == "public" for o in q.checks):
+                t["same_as"] = c.same_as.split("/", 1)[1]
             qchecks[c.id.split("/", 1)[1]] = t
         if qchecks:
-            questions[q.id] = {"title": q.title, "checks": qchecks}
+            questions[q.id] = {"title": q.title, **({"extra": True} if q.extra else {}), "checks": qchecks}
     doc: dict[str, Any] = {"name": rubric.name, "title": rubric.title, "version": rubric.version,
                            "starter_dir": "starter", "settings": settings, "functions": functions,
                            "cases": cases, "questions": questions}
     con = _kit_consistency(rubric, set(public_cases))
     if con:
         doc["consistency"] = con
+    if sampled and rubric.sampling:
+        doc["sampling"] = {"conventions": list(rubric.sampling.get("conventions", ("reject",)))}
     if mistakes:
         doc["mistakes"] = mistakes
     if stand_ins:
@@ -280,7 +287,22 @@ def _template(name: str) -> str:
 def _encode_arg(a: Any, key: str, arrays: dict[str, np.ndarray]) -> dict[str, Any]:
     """Return the public.json form of one argument, storing arrays in `arrays` under `key`."""
     if isinstance(a, Dataset):
-        return {"dataset": {"vocab": int(a.vocab), "seed": int(a.seed)}}
+        d = {"vocab": int(a.vocab), "seed": int(a.seed)}
+        if a.script:
+            d["script"] = [int(i) for i in a.script]
+        return {"dataset": d}
+    if isinstance(a, CostFn):
+        if not a.table:
+            return {"costfn": {"role": a.role}}
+        entries = []
+        for n, (pred, target, cost, grad_pred, grad) in enumerate(a.table):
+            for part, arr in (("predicted", pred), ("gradPred", grad_pred), ("grad", grad)):
+                arrays[f"{key}.{n}.{part}"] = np.array(arr, dtype=np.float64, order="C")
+            entries.append({"predicted": f"{key}.{n}.predicted", "target": int(target), "cost": float(cost),
+                            "gradPred": f"{key}.{n}.gradPred", "grad": f"{key}.{n}.grad"})
+        return {"costfn": {"outputs": a.outputs, "table": entries}}
+    if isinstance(a, str) or isinstance(a, (list, dict)) and not isinstance(a, np.ndarray):
+        return {"value": a}  # words, a context, tokens: JSON as they are
     if isinstance(a, np.ndarray):
         arrays[key] = np.array(a, order="C")
         return {"array": key}
@@ -297,7 +319,18 @@ def _encode_arg(a: Any, key: str, arrays: dict[str, np.ndarray]) -> dict[str, An
 def _decode_arg(d: Mapping[str, Any], arrays: Mapping[str, np.ndarray], where: str) -> Any:
     """Return one argument from its public.json form (arrays read-only)."""
     if "dataset" in d:
-        return Dataset(vocab=int(d["dataset"]["vocab"]), seed=int(d["dataset"].get("seed", 0)))
+        return Dataset(vocab=int(d["dataset"]["vocab"]), seed=int(d["dataset"].get("seed", 0)),
+                       script=tuple(int(i) for i in d["dataset"].get("script", ())))
+    if "costfn" in d:
+        c = d["costfn"]
+        if "table" not in c:
+            return CostFn(role=str(c.get("role", "")))
+        try:
+            table = tuple((np.array(arrays[e["predicted"]]), int(e["target"]), float(e["cost"]),
+                           np.array(arrays[e["gradPred"]]), np.array(arrays[e["grad"]])) for e in c["table"])
+        except (KeyError, TypeError, ValueError):
+            raise UsageError(f"{where}: a cost function's table is incomplete; the kit is damaged") from None
+        return CostFn(table=table, outputs=str(c.get("outputs", "")))
     if "array" in d:
         if d["array"] not in arrays:
             raise UsageError(f"{where}: cases.npz has no array {d['array']!r}; the kit is damaged")
@@ -377,11 +410,28 @@ def write_kit(rubric: Rubric, out: Path, *, reference: ModuleType | None = None,
 
     arrays: dict[str, np.ndarray] = {}
     case_docs: dict[str, Any] = {}
+    from . import sampling as _sampling
+    from .mistakes import Memo
+
+    memo = Memo()
     for cid in public_cases:
         case = cases[cid]
         wanted = [c.expected for c in checks if c.case == cid and c.compare == "close"]
         expected = {}
-        for name in dict.fromkeys(wanted):
+        if _cases.scripted(case.args) is not None:
+            # Negative sampling: the expected values of the draws an honest implementation makes
+            # (rejecting the target, or using it), keyed by those draws; the kit has no reference.
+            ref = reference if reference is not None else _cases.load_reference(rubric)
+            for drawn in _sampling.honest_draws(case, rubric):
+                draws = _sampling.read(case, drawn, rubric)
+                resolved = _sampling.resolve(case, draws, rubric, ref, memo)
+                conv = _sampling.scoring_convention(draws, rubric)
+                for name in dict.fromkeys(wanted):
+                    ek = _sampling.expected_key(name, conv, drawn)
+                    key = f"{cid}.expected.{ek}"
+                    arrays[key] = np.array(resolved.expected[name], dtype=np.float64, order="C")
+                    expected[ek] = key
+        for name in dict.fromkeys(wanted) if _cases.scripted(case.args) is None else ():
             key = f"{cid}.expected.{name}"
             arrays[key] = np.array(case.expected[name], dtype=np.float64, order="C")
             expected[name] = key
@@ -403,8 +453,11 @@ def write_kit(rubric: Rubric, out: Path, *, reference: ModuleType | None = None,
         "grader_version": __version__,
         "rubric": {"name": rubric.name, "title": rubric.title, "version": rubric.version},
         "functions": functions,
-        "questions": [{"id": q.id, "title": q.title, "checks": [c.id for c in q.checks if c.visibility == "public"]}
+        "questions": [{"id": q.id, "title": q.title, "checks": [c.id for c in q.checks if c.visibility == "public"],
+                       **({"extra": True} if q.extra else {})}
                       for q in rubric.questions if any(c.visibility == "public" for c in q.checks)],
+        "sampling": {"conventions": list(rubric.sampling.get("conventions", ("reject",)))},
+        "course_values": _course_values(rubric, reference, {c.id for c in checks}),
         "checks": [{"id": c.id, "question": c.question, "case": c.case, "function": c.function,
                     "compare": c.compare, "output": c.output, "expected": c.expected, "points": c.points,
                     "rtol": c.tolerance.rtol, "atol": c.tolerance.atol, "shape": c.shape, "timeout": c.timeout,
@@ -432,7 +485,8 @@ def write_kit(rubric: Rubric, out: Path, *, reference: ModuleType | None = None,
             p.write_bytes(data)
         written.append(rel)
 
-    write("rubric.toml", public_toml(rubric, stand_ins=stand_ins, public_cases=public_cases))
+    sampled = any(_cases.scripted(cases[cid].args) is not None for cid in public_cases)
+    write("rubric.toml", public_toml(rubric, stand_ins=stand_ins, public_cases=public_cases, sampled=sampled))
     write("public.json", json.dumps(public_doc, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
     with open(out / "cases.npz", "wb") as f:
         np.savez_compressed(f, **arrays)
@@ -444,6 +498,58 @@ def write_kit(rubric: Rubric, out: Path, *, reference: ModuleType | None = None,
     write("README.md", _readme(rubric, checks, public_cases, cases, stand_ins, withheld))
     return Kit(path=out, checks=tuple(c.id for c in checks), cases=tuple(public_cases),
                stand_ins=tuple(s.module for s in stand_ins), withheld=withheld, files=tuple(written))
+
+
+def _course_values(rubric: Rubric, reference: ModuleType | None, public: set[str]) -> list[dict[str, str]]:
+    """The course's own sanity values the reference lists (``COURSE_VALUES``), each with the public check reproducing it.
+
+    The kit prints them beside its verdicts; a value no check reproduces is printed as such.
+    """
+    from . import cases as _cases
+
+    try:
+        ref = reference if reference is not None else _cases.load_reference(rubric)
+    except Exception:  # noqa: BLE001 - a kit without them is still a kit
+        return []
+    out = []
+    for entry in getattr(ref, "COURSE_VALUES", ()) or ():
+        if isinstance(entry, (tuple, list)) and len(entry) == 2:
+            text, check = str(entry[0]), str(entry[1])
+            out.append({"text": text, "check": check if check in public else ""})
+    return out if any(v["check"] for v in out) else []  # none reproduced: a rubric without the course's checks
+
+
+def course_values_text(result: Any, kit: Path | None, reference: ModuleType | None, rubric: Rubric) -> str:
+    """The course's own sanity values (a kit's, else the reference's ``COURSE_VALUES``) beside this result's verdicts.
+
+    Returns "" when there are none (a rubric whose reference lists none).
+    """
+    values: list[dict[str, str]] = []
+    if kit is not None:
+        try:
+            values = list(json.loads((kit / "public.json").read_text(encoding="utf-8")).get("course_values", []))
+        except (OSError, ValueError, AttributeError):
+            values = []
+    elif reference is not None:
+        values = _course_values(rubric, reference, {c.id for c in rubric.checks()})
+    status = {c.id: c.status for c in result.checks()}
+    if not any(isinstance(v, dict) and v.get("check") in status for v in values):
+        return ""  # a rubric without the course's checks (the four-question one)
+    lines = ["The course's own sanity values, beside the grader's verdicts:"]
+    for v in values:
+        if not isinstance(v, dict):
+            continue
+        check = str(v.get("check", ""))
+        if not check:
+            verdict = "not reproducible here (it depends on the starter's whole sequence of random calls)"
+        elif check not in status:
+            verdict = "not checked"
+        elif status[check] == "pass":
+            verdict = f"reproduced by your code ({check} passed)"
+        else:
+            verdict = f"not reproduced ({check}: {status[check]})"
+        lines.append(f"  {v.get('text', '')}: {verdict}")
+    return "\n".join(lines) + "\n\n"
 
 
 def _readme(rubric: Rubric, checks: list[CheckSpec], public_cases: list[str], cases: Mapping[str, Case],
@@ -527,6 +633,7 @@ def _kit_rubric(path: Path) -> Rubric:
                 raise self.fail("questions", "a kit holds public checks only")
             consistency = self.consistency(doc.get("consistency"), functions, cases)
             starter, starter_bytes = self.starter(doc, functions)
+            sampling = self.sampling(doc.get("sampling"))
             cases = {cid: _rubric._replace_public(c, True) for cid, c in cases.items()}
             h = hashlib.sha256()
             for part in (raw, *starter_bytes):
@@ -535,7 +642,8 @@ def _kit_rubric(path: Path) -> Rubric:
             return Rubric(name=name, title=self.string(doc, "title", "title", name),
                           version=str(doc.get("version", "")), questions=questions, functions=functions,
                           cases=cases, starter=starter, settings=settings, mistakes=mistakes, reference_path="",
-                          path=str(self.path.resolve()), digest=h.hexdigest(), consistency=consistency)
+                          path=str(self.path.resolve()), digest=h.hexdigest(), consistency=consistency,
+                          sampling=sampling)
 
     return _KitLoader(path, str(path)).load()
 
@@ -596,7 +704,8 @@ def load_kit(path: Path) -> tuple[Rubric, dict[str, Case]]:
             expected[name] = a
         out[cid] = Case(spec=spec, args=args, expected=expected)
     for c in rubric.checks():
-        if c.compare == "close" and c.expected not in out[c.case].expected:
+        ahead = any(k.startswith(f"{c.expected}@") for k in out[c.case].expected)  # negative sampling's
+        if c.compare == "close" and c.expected not in out[c.case].expected and not ahead:
             raise UsageError(f"{doc_path}: no expected value {c.expected!r} for check {c.id}; the kit is damaged")
     return rubric, out
 

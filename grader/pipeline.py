@@ -87,6 +87,14 @@ def _judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, job: Job) -
         draws = _sampling.read(case, outcome.draws or (), job.rubric)
         notes, problem = _sampling.judge_notes(spec, draws, job.rubric)
         case = _sampling.resolve(case, draws, job.rubric, job.reference, job.memo)
+        if spec.compare == "close" and spec.expected not in case.expected:  # a kit without these draws
+            return CheckResult(
+                id=spec.id, question=spec.question, status="fail", score=0.0, max_score=spec.points,
+                visibility=spec.visibility, case=case.spec.description, notes=notes,
+                message=("This check can't be made offline on your draws: the student kit has the expected "
+                         "values only for an implementation that draws its K samples once (rejecting the "
+                         "target, or using it); the grader computes them on whatever you draw. "
+                         + (problem or "")).strip())
     result = _checks.judge(spec, case, outcome, job.rubric, job.reference, job.memo)
     if result.status == "error" and result.error is not None and result.error.type == "NotImplementedError":
         result = replace(result, status="fail", message=f"Not implemented: {result.message}")

@@ -122,11 +122,42 @@ def scoring_convention(draws: Draws, rubric: Rubric) -> str:
     return allowed[0] if allowed else "reject"
 
 
+def expected_key(name: str, convention: str, drawn: tuple[int, ...]) -> str:
+    """The key of an expected value computed ahead for one outcome of the draws (a student kit's).
+
+    >>> expected_key("negsamp_cost", "reject", (3, 1, 4))
+    'negsamp_cost@reject:3,1,4'
+    """
+    return f"{name}@{convention}:{','.join(str(int(d)) for d in drawn)}"
+
+
+def honest_draws(case: Case, rubric: Rubric) -> list[tuple[int, ...]]:
+    """What an implementation that draws its K samples once draws from the case's script, per convention.
+
+    Rejecting the target: the script up to its K-th non-target index; using it: the first K.
+    (A student kit carries the expected values of these outcomes only: it has no reference.)
+    """
+    ds = next(a for a in case.args if isinstance(a, Dataset) and a.script)
+    target, k = _target_of(case, rubric), _k_of(case, rubric)
+    out: list[tuple[int, ...]] = []
+    n = 0
+    for i, d in enumerate(ds.script):
+        n += d != target
+        if n == k:
+            out.append(tuple(ds.script[: i + 1]))
+            break
+    if len(ds.script) >= k and tuple(ds.script[:k]) not in out:
+        out.append(tuple(ds.script[:k]))
+    return out
+
+
 def resolve(case: Case, draws: Draws, rubric: Rubric, reference: ModuleType | None, memo: Memo) -> Case:
     """Return ``case`` made concrete on what a student drew: its Dataset carries the draws, with expected values.
 
     The resolved case's id is the case's id with a digest of the draws and the convention
     (so that what ``memo`` keeps for it is shared by every student who drew the same).
+    Without a reference (a student kit), the expected values are those the kit computed
+    ahead for these draws (``expected_key``), when it has them.
     """
     convention = scoring_convention(draws, rubric)
     key = hashlib.sha256(f"{convention}:{','.join(map(str, draws.drawn))}".encode()).hexdigest()[:16]
@@ -141,6 +172,9 @@ def resolve(case: Case, draws: Draws, rubric: Rubric, reference: ModuleType | No
                 continue
             f = getattr(reference, spec.expected, None) if reference is not None else None
             if not callable(f):
+                ahead = case.expected.get(expected_key(spec.expected, convention, draws.drawn))
+                if ahead is not None:
+                    expected[spec.expected] = ahead
                 continue
             with np.errstate(all="ignore"):
                 value = np.array(f(*[np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]),

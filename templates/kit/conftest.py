@@ -61,14 +61,24 @@ SPEC, ARRAYS = _load_kit()
 
 
 class Dataset:
-    """A deterministic stand-in for the course's ``dataset`` argument (as the grader hands it)."""
+    """A deterministic stand-in for the course's ``dataset`` argument (as the grader hands it).
 
-    def __init__(self, vocab, seed=0):
+    With a script (negative sampling), ``sampleTokenIdx()`` returns the scripted indices in
+    order, then random ones, and records every draw in ``drawn``.
+    """
+
+    def __init__(self, vocab, seed=0, script=()):
         self._rng = random.Random(seed)
         self._vocab = vocab
+        self._script = [int(i) for i in script]
+        self.drawn = []
 
     def sampleTokenIdx(self):  # noqa: N802 - the course's name
-        return self._rng.randrange(self._vocab)
+        n = len(self.drawn)
+        i = self._script[n] if n < len(self._script) else self._rng.randrange(self._vocab)
+        if self._script and n <= 10000:
+            self.drawn.append(i)
+        return i
 
     def tokens(self):
         return {"w%d" % i: i for i in range(self._vocab)}
@@ -78,13 +88,81 @@ class Dataset:
         return words[C], words[:C] + words[C + 1:]
 
 
-def _arg(a):
+class TableCost:
+    """The grader's cost function for one skip-gram/CBOW case: it answers only that case's calls."""
+
+    def __init__(self, spec):
+        self.entries = [(np.asarray(ARRAYS[e["predicted"]], dtype=np.float64), int(e["target"]), float(e["cost"]),
+                         ARRAYS[e["gradPred"]], ARRAYS[e["grad"]]) for e in spec["table"]]
+        self.outputs = spec.get("outputs", "")
+        self.calls = 0
+
+    def __call__(self, predicted, target, outputVectors, *rest, **kwargs):  # noqa: N803
+        import hashlib
+
+        self.calls += 1
+        why = "the grader's cost function answers only the calls skip-gram and CBOW make on this case"
+        w = np.ascontiguousarray(np.asarray(outputVectors, dtype=np.float64))
+        if hashlib.sha256(w.tobytes()).hexdigest() != self.outputs:
+            raise ValueError(why + ": the outputVectors passed to it are not the ones skip-gram was given")
+        r = np.asarray(predicted, dtype=np.float64).reshape(-1)
+        for pred, t, cost, grad_pred, grad in self.entries:
+            if int(np.asarray(target).reshape(-1)[0]) == t and r.shape == pred.shape and np.allclose(
+                    r, pred, rtol=1e-6, atol=1e-9):
+                return cost, np.array(grad_pred, dtype=np.float64), np.array(grad, dtype=np.float64)
+        raise ValueError(why + ": no call with this predicted vector and target is expected")
+
+
+def _arg(a, harness=None):
     """Return a fresh argument from its kit description (a writable copy for arrays)."""
     if "array" in a:
         return np.array(ARRAYS[a["array"]], copy=True)
     if "dataset" in a:
-        return Dataset(int(a["dataset"]["vocab"]), int(a["dataset"].get("seed", 0)))
-    return a["value"]
+        d = a["dataset"]
+        return Dataset(int(d["vocab"]), int(d.get("seed", 0)), d.get("script", ()))
+    if "costfn" in a:
+        if "table" in a["costfn"]:
+            return TableCost(a["costfn"])
+        fn, why = harness.find(a["costfn"]["role"]) if harness is not None else (None, "")
+        if fn is None:
+            def missing(*args, **kwargs):
+                raise NameError("the kit found no cost function of yours to pass: " + why)
+            return missing
+        return fn
+    import copy
+
+    return copy.deepcopy(a["value"])
+
+
+def _draws(case, args):
+    """Return (key of the expected values for what was drawn, a line saying what was drawn) or (None, None).
+
+    Negative sampling: the kit has the expected values of the draws an implementation
+    that draws its K samples once makes (rejecting the target, or using it).
+    """
+    ds = next((x for x in args if isinstance(x, Dataset) and x._script), None)
+    if ds is None:
+        return None, None
+    target = next((int(x) for x in args[1:2]), 0)
+    k = int(args[4]) if len(args) > 4 and isinstance(args[4], int) else 10
+    drawn = list(ds.drawn)
+    others = sum(1 for d in drawn if d != target)
+    if others == k:
+        convention = "reject"
+    elif len(drawn) == k:
+        convention = "use" if "use" in SPEC.get("sampling", {}).get("conventions", ["reject"]) else "reject"
+    else:
+        convention = ""
+    line = "drawn: " + ", ".join("%d (the target)" % d if d == target else str(d) for d in drawn[:40])
+    if len(drawn) == k and others < k and convention == "reject":
+        line += ("; a draw equal to the target was used as a negative sample: reject it and draw again "
+                 "(as getNegativeSamples does)")
+    if others > k:
+        line += ("; you drew %d samples, %d of them not the target: more than K = %d (do you sample again "
+                 "between the cost and the gradient?)" % (len(drawn), others, k))
+    elif others < k and len(drawn) != k:
+        line += "; you drew %d samples, fewer than K = %d" % (len(drawn), k)
+    return ("%s:%s" % (convention, ",".join(str(d) for d in drawn)) if convention else ""), line
 
 
 # --------------------------------------------------------------------------- finding the student's code
@@ -317,13 +395,16 @@ class Harness:
             return out
         spec = SPEC["functions"][role]
         case = SPEC["cases"][case_id]
-        args = [_arg(a) for a in case["args"]]
+        args = [_arg(a, self) for a in case["args"]]
         notes = []
         n = _choose_arity(fn, len(args), spec.get("arities") or [len(args)], spec.get("params", []), notes)
         try:
             with _time_limit(timeout):
                 value = fn(*args[:n])
             out = {"status": "ok", "value": value, "args": args, "where": where, "notes": notes}
+            key, drawn = _draws(case, args)
+            if drawn:
+                out["draws"], out["notes"] = key, notes + [drawn]
         except _Timeout:
             out = {"status": "timeout", "where": where,
                    "message": "%s did not return within %g s (the grader's limit for this case)" % (
@@ -601,7 +682,15 @@ def run_check(harness, check):
                     fname, got, len(returns), ", ".join(returns))])
             value = value[returns.index(check["output"])]
             subject, returned = "The returned %r" % check["output"], False
-        expected = ARRAYS[case["expected"][check["expected"]]]
+        if "draws" in out:  # negative sampling: the expected values of what was drawn, if the kit has them
+            ahead = case["expected"].get("%s@%s" % (check["expected"], out["draws"]))
+            if ahead is None:
+                return "\n".join([head % "fail", "This check can't be made offline on your draws: the kit has the "
+                                  "expected values only for an implementation that draws its K samples once "
+                                  "(rejecting the target, or using it)."] + ["Note: %s" % n for n in out["notes"]])
+            expected = ARRAYS[ahead]
+        else:
+            expected = ARRAYS[case["expected"][check["expected"]]]
         problems = compare_close(value, expected, float(check["rtol"]), float(check["atol"]), check["shape"],
                                  subject, returned)
         if problems:
@@ -690,4 +779,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             _fmt(sum(points[i] for i in h.results))))
         if h.load_errors:
             tr.write_line("While loading your code: " + "; ".join(h.load_errors))
+    if SPEC.get("course_values"):
+        tr.write_line("The course's own sanity values, beside the kit's verdicts:")
+        for v in SPEC["course_values"]:
+            ok = h.results.get(v["check"]) if h is not None and v["check"] else None
+            verdict = ("not reproducible here (it depends on the starter's whole sequence of random calls)"
+                       if not v["check"] else "not run" if ok is None else
+                       "reproduced by your code (%s passed)" % v["check"] if ok else "%s failed" % v["check"])
+            tr.write_line("  %s: %s" % (v["text"], verdict))
     tr.write_line(NOT_FINAL)
