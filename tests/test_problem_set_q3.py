@@ -280,3 +280,76 @@ def test_a_starter_stub_scores_zero_without_an_error(graded):
     for c in _checks(r):
         assert c["status"] == "fail" and c["message"].startswith("Not implemented:"), (c["id"], c["message"])
     assert not (_lost(r) - Q3)  # the q1 functions around them still pass
+
+
+def test_the_report_shows_what_was_drawn(graded, tmp_path_factory):
+    # report.html of the batch graded above: the draws and the convention are in the check's notes
+    subs = tmp_path_factory.mktemp("q3-report")
+    (subs / "loops.py").write_text(LOOPS)
+    out = tmp_path_factory.mktemp("q3-report-out")
+    assert main(["grade", str(subs), "--out", str(out), "--rubric", "problem-set"],
+                out=io.StringIO(), err=io.StringIO()) == 0
+    html = (out / "loops" / "report.html").read_text()
+    assert "drawn: " in html and "(the target)" in html and "rejected and drawn again" in html
+
+
+@pytest.fixture(scope="module")
+def kit(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("q3-kit") / "kit"
+    assert main(["kit", "--rubric", "problem-set", "--out", str(path)], out=io.StringIO(), err=io.StringIO()) == 0
+    return path
+
+
+def _check(args, tmp_path) -> tuple[int, str]:
+    out = io.StringIO()
+    code = main(["check", *args], out=out, err=io.StringIO())
+    return code, out.getvalue()
+
+
+def test_the_kit_checks_every_public_case_offline_and_prints_the_course_values(kit, tmp_path):
+    sub = tmp_path / "loops.py"
+    sub.write_text(LOOPS)
+    code, text = _check(["--kit", str(kit), str(sub)], tmp_path)
+    assert code == 0, text
+    doc = json.loads((kit / "public.json").read_text())
+    public = {c["id"] for c in doc["checks"]}
+    assert {"negsamp_cost/small", "skipgram_cost/small", "cbow_cost/small", "normalize_rows/small"} <= public
+    assert not any(c.endswith("/hidden") for c in public)
+    assert "The course's own sanity values" in text
+    assert "loss 11.16610900153398: reproduced by your code (skipgram_cost/course-c passed)" in text
+    assert "16.15119285363322" in text and "not reproducible here" in text
+
+
+def test_the_kit_grades_negative_sampling_on_the_draws_it_knows(kit, tmp_path):
+    for name, source in (("replace-after.py", REPLACE_AFTER), ("vectorised.py", VECTORISED)):
+        sub = tmp_path / name
+        sub.write_text(source)
+        code, text = _check(["--kit", str(kit), "--json", str(sub)], tmp_path)
+        r = json.loads(text)
+        assert all(q["score"] == q["max_score"] for q in r["questions"] if q["id"] in NEGSAMP), name
+    sub = tmp_path / "no-reject.py"
+    sub.write_text(NO_REJECT)
+    code, text = _check(["--kit", str(kit), str(sub)], tmp_path)
+    assert code == 1 and "you used the target as a negative sample" in text
+    sub = tmp_path / "draws-twice.py"
+    sub.write_text(DRAWS_TWICE)
+    code, text = _check(["--kit", str(kit), str(sub)], tmp_path)
+    assert code == 1 and "sample again between the cost and the gradient" in text
+
+
+def test_the_kits_own_pytest_runs_q3_offline(kit, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    sub = tmp_path / "loops.py"
+    sub.write_text(LOOPS)
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--submission={sub}"],
+                         cwd=kit, capture_output=True, text=True, timeout=120, env=dict(os.environ))
+    assert run.returncode == 0, run.stdout[-3000:]
+    assert "reproduced by your code (skipgram_cost/course-c passed)" in run.stdout
+    sub.write_text(NO_REJECT)
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--submission={sub}"],
+                         cwd=kit, capture_output=True, text=True, timeout=120, env=dict(os.environ))
+    assert run.returncode == 1
+    assert "negsamp_cost/small" in run.stdout and "drawn: " in run.stdout and "(the target)" in run.stdout
