@@ -20,6 +20,8 @@ arithmetic differs, and the rubric's tolerances are set for that.
 
 from __future__ import annotations
 
+from hashlib import sha256 as _sha256
+
 import numpy as np
 
 # --------------------------------------------------------------------------- expected values
@@ -610,9 +612,9 @@ def gen_negsamp(rng, vocab, dim, K=10, scale=1.0, targets_at=(1, 4), duplicates=
 def _cost_call(costfn, predicted, target, outputVectors, dataset):  # noqa: N803
     """What the cost function passed to skip-gram/CBOW answers: (cost, gradPred, grad) in float64."""
     if getattr(costfn, "table", ()):
-        r = np.asarray(predicted, dtype=np.float64).reshape(-1)
+        center = np.ravel(np.asarray(predicted, dtype=np.float64))
         for e_pred, e_target, e_cost, e_grad_pred, e_grad in costfn.table:
-            if int(e_target) == int(target) and np.allclose(r, e_pred, rtol=1e-6, atol=1e-9):
+            if int(e_target) == int(target) and np.allclose(center, e_pred, rtol=1e-6, atol=1e-9):
                 return float(e_cost), np.asarray(e_grad_pred, dtype=np.float64), np.asarray(e_grad, dtype=np.float64)
         raise KeyError(f"the table has no entry for target {target}")
     return (float(cross_entropy(predicted, target, outputVectors)), grad_pred(predicted, target, outputVectors),
@@ -713,8 +715,6 @@ def gen_skipgram(rng, vocab, dim, C, n_context=None, cost="own", model="skipgram
     tuple
         ``(currentWord, C, contextWords, tokens, inputVectors, outputVectors, Dataset, CostFn)``.
     """
-    import hashlib
-
     from grader.model import CostFn, Dataset
 
     words = [f"w{i:03d}" for i in range(vocab)]
@@ -738,7 +738,7 @@ def gen_skipgram(rng, vocab, dim, C, n_context=None, cost="own", model="skipgram
             (np.array(p, dtype=np.float64), int(t), float(np.round(rng.uniform(0.5, 5.0) * 64) / 64),
              _dyadic(rng, dim, step=1.0 / 64.0), _dyadic(rng, (vocab, dim), step=1.0 / 64.0))
             for p, t in calls)
-        digest = hashlib.sha256(np.ascontiguousarray(output_vectors, dtype=np.float64).tobytes()).hexdigest()
+        digest = _sha256(np.ascontiguousarray(output_vectors, dtype=np.float64).tobytes()).hexdigest()
         fn = CostFn(table=table, outputs=digest)
     else:
         fn = CostFn(role="cost_and_grad")
