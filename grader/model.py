@@ -201,6 +201,9 @@ class Settings:
     memory_mb: int = 1024  #: address-space limit of the student's process
     max_output_kb: int = 64  #: stdout+stderr kept per process; the rest is counted and dropped
     consistency_points: bool = False  #: whether the self-consistency gradient check scores
+    #: a starter's stub (NotImplementedError, None returned, the given function never called):
+    #: "error" (the call's error, as for any exception) or "fail" (0 points, "Not implemented")
+    not_implemented: str = "error"
 
 
 @dataclass(frozen=True)

@@ -78,8 +78,8 @@ def _not_run(spec: CheckSpec, message: str) -> CheckResult:
 def _judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, job: Job) -> CheckResult:
     """Judge one check; a negative-sampling case is first resolved on what this student drew.
 
-    A call that still raises the starter's NotImplementedError fails (scores 0, "not
-    implemented"): it is not an error of the grader's or of the submission.
+    With ``settings.not_implemented = "fail"``, a call that still raises the starter's
+    NotImplementedError fails (scores 0, "Not implemented"): it is not an error.
     """
     notes: tuple[str, ...] = ()
     problem = ""
@@ -96,7 +96,8 @@ def _judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, job: Job) -
                          "target, or using it); the grader computes them on whatever you draw. "
                          + (problem or "")).strip())
     result = _checks.judge(spec, case, outcome, job.rubric, job.reference, job.memo)
-    if result.status == "error" and result.error is not None and result.error.type == "NotImplementedError":
+    if (job.rubric.settings.not_implemented == "fail" and result.status == "error" and result.error is not None
+            and result.error.type == "NotImplementedError"):
         result = replace(result, status="fail", message=f"Not implemented: {result.message}")
     if notes or problem:
         message = result.message

@@ -409,6 +409,8 @@ class _Loader:
                 values[k] = self.number(d, k, "settings", default, positive=True)
             elif k == "notebook_mode":
                 values[k] = self.choice(d, k, "settings", default, ("all", "definitions"))
+            elif k == "not_implemented":
+                values[k] = self.choice(d, k, "settings", default, ("error", "fail"))
             else:  # pragma: no cover - a Settings field of a new type
                 values[k] = v
         return Settings(**values)
