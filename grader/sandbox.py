@@ -585,7 +585,8 @@ class Sandbox:
         memory of the process that answers its role.  Calls that may see more stand-ins
         are made in that process too, as long as the student's code never asks for one
         of the withheld ones; otherwise they come back "deferred" and go in a further
-        request, with their stand-ins.
+        request, with their stand-ins.  Private calls (``Call.private``) are made after
+        all the others, in requests of their own.
         """
         if settings is None:
             from .model import Settings
@@ -594,6 +595,25 @@ class Sandbox:
         t0 = time.monotonic()
         ev = _Events(outcomes={}, output={}, load_failures=[], deferred=set())
         by_id = {c.id: c for c in calls}
+        # Private calls (a grader-supplied cost function's table) go last, in a request of their
+        # own: a child inherits its leader's whole request, so they never share one with others.
+        self._run_part(submission, [c for c in calls if not c.private], by_id, ev, calls, functions, starter,
+                       settings)
+        private = [c for c in calls if c.private]
+        if private:
+            self._run_part(submission, private, by_id, ev, calls, functions, starter, settings)
+        try:
+            return _report(ev, calls, self.level, time.monotonic() - t0)
+        except Exception as e:  # noqa: BLE001 - whatever a child sent, the grader goes on
+            ev.outcomes.clear()
+            ev.load = None
+            ev.error = f"what this submission sent back could not be read ({type(e).__name__})"
+            return _report(ev, calls, self.level, time.monotonic() - t0)
+
+    def _run_part(self, submission: Submission, calls: Sequence[Call], by_id: Mapping[str, Call], ev: _Events,
+                  every: Sequence[Call], functions: Mapping[str, Any], starter: Sequence[StarterModule],
+                  settings: Settings) -> None:
+        """Make ``calls`` in as few fresh processes as their withheld stand-ins allow (at least one request)."""
         pending = list(calls)
         first = True
         while (pending or first) and not ev.error:
@@ -615,18 +635,11 @@ class Sandbox:
                 "max_frame": MAX_FRAME,
                 "skip": [lf["unit"] for lf in ev.load_failures if isinstance(lf.get("unit"), list)],
             }
-            self._run_group(request, group, by_id, ev, calls)
+            self._run_group(request, group, by_id, ev, every)
             first = False
             done = {c.id for c in group if c.id not in ev.deferred or set(c.withhold) == withhold}
             pending = [c for c in pending if c.id not in done]
             ev.deferred.clear()
-        try:
-            return _report(ev, calls, self.level, time.monotonic() - t0)
-        except Exception as e:  # noqa: BLE001 - whatever a child sent, the grader goes on
-            ev.outcomes.clear()
-            ev.load = None
-            ev.error = f"what this submission sent back could not be read ({type(e).__name__})"
-            return _report(ev, calls, self.level, time.monotonic() - t0)
 
     def _has_inputs(self, call: Call) -> bool:
         """Whether ``call``'s inputs are already in the running zygote (sent by :meth:`_send_inputs`)."""

@@ -14,6 +14,7 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from grader.cli import main
@@ -104,6 +105,9 @@ DRAWS_TWICE = VECTORISED.replace(
     "    idx = [target] + getNegativeSamples(target, dataset, K)\n"
     "    grad = np.zeros_like(outputVectors)\n    np.add.at(grad, idx, np.outer(coef, predicted))\n")
 
+GRAD_PRED_SIGN = LOOPS.replace("    return cost, gradPred, grad\n\n\ndef skipgram",
+                                "    return cost, -gradPred, grad\n\n\ndef skipgram")
+
 COLUMNS = _replace(LOOPS, "normalizeRows", '''
 def normalizeRows(x):
     return x / np.sqrt(np.sum(x ** 2, axis=0, keepdims=True))
@@ -140,6 +144,7 @@ SUBMISSIONS = {
     "cost-log10.py": COST_LOG10,
     "ignores-function.py": IGNORES_FUNCTION,
     "cbow-duplicate.py": CBOW_DUPLICATE,
+    "grad-pred-sign.py": GRAD_PRED_SIGN,
     "stub.py": STUB,
 }
 
@@ -246,6 +251,7 @@ def test_drawing_again_between_cost_and_gradient_is_said(graded):
     ("columns", NORMALIZE, "normalize-columns"),
     ("wrong-row", {"skipgram_grad_center"}, "skipgram-center-wrong-row"),
     ("cbow-duplicate", {"cbow_grad_center"}, "cbow-duplicate-index"),
+    ("grad-pred-sign", {"negsamp_grad_pred"}, "negsamp-grad-sign"),
 ])
 def test_each_named_mistake_loses_points_on_its_questions_only(graded, name, questions, mistake):
     r = graded[name]
@@ -357,3 +363,110 @@ def test_the_kits_own_pytest_runs_q3_offline(kit, tmp_path):
                          cwd=kit, capture_output=True, text=True, timeout=120, env=dict(os.environ))
     assert run.returncode == 1
     assert "negsamp_cost/small" in run.stdout and "drawn: " in run.stdout and "(the target)" in run.stdout
+
+
+# --------------------------------------------------------------------------- the grader's table stays private
+
+
+# normalizeRows (called before any table call) and skipgram each look for a grader-supplied
+# cost function's table among the objects of their process; normalizeRows answers wrongly
+# if it finds one, skipgram answers wrongly if it finds none (the probe's positive control).
+PROBE = LOOPS.replace("import numpy as np\n", """import gc
+
+import numpy as np
+
+
+def _table_in_memory():
+    for o in gc.get_objects():
+        if isinstance(o, dict) and o.get("$costfn") and "table" in o:
+            return True
+        if type(o).__name__ == "_TableCost":
+            return True
+    return False
+""", 1).replace("def normalizeRows(x):\n", "def normalizeRows(x):\n    if _table_in_memory():\n        return x\n").replace(
+    "    c = tokens[currentWord]\n    for w in contextWords:\n",
+    "    c = tokens[currentWord]\n    if not _table_in_memory():\n        return 0.0, gradIn, gradOut\n"
+    "    for w in contextWords:\n")
+
+
+def test_the_grader_s_table_is_only_in_the_process_during_its_own_call(tmp_path_factory):
+    r = _grade(tmp_path_factory, "problem-set", ["probe.py"] if "probe.py" in SUBMISSIONS else [])["probe"]
+    q = _questions(r)
+    assert q["normalize_rows"]["score"] == q["normalize_rows"]["max_score"]  # no table before its call
+    table_checks = [c for c in q["skipgram_cost"]["checks"] if "/own-" not in c["id"] and "/course-" not in c["id"]]
+    assert all(c["status"] == "pass" for c in table_checks)  # the probe does find it during its call
+
+
+SUBMISSIONS["probe.py"] = PROBE
+
+
+# --------------------------------------------------------------------------- units: the draws, the reference
+
+
+def test_draws_are_classified_by_convention_and_count():
+    from grader.sampling import classify
+
+    assert classify((2, 0, 3, 2), target=0, K=3).convention == "reject"
+    assert classify((0, 0, 3, 2, 4), target=0, K=3).convention == "reject"
+    assert classify((2, 0, 3), target=0, K=3).convention == "use"
+    assert classify((2, 4, 3), target=0, K=3).convention == "either"
+    twice = classify((2, 0, 3, 2, 4, 1, 1), target=0, K=3)
+    assert twice.convention == "" and "more than K = 3" in twice.problem and twice.negatives == (2, 3, 2)
+    few = classify((2, 0), target=0, K=3)
+    assert few.convention == "" and "fewer than K = 3" in few.problem
+    assert "never called dataset.sampleTokenIdx()" in classify((), target=0, K=3).problem
+
+
+@pytest.fixture(scope="module")
+def ref():
+    from grader import cases
+    from grader.rubric import load_rubric
+
+    return cases.load_reference(load_rubric(RUBRICS / "problem-set.toml"))
+
+
+def _numerical(f, x, h=1e-6):
+    x = np.array(x, dtype=np.float64)
+    g = np.zeros_like(x)
+    for idx in np.ndindex(x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[idx] += h
+        xm[idx] -= h
+        g[idx] = (f(xp) - f(xm)) / (2 * h)
+    return g
+
+
+@pytest.mark.parametrize("convention", ["reject", "use"])
+def test_negative_sampling_gradients_are_the_derivatives_of_its_cost_with_duplicates(ref, convention):
+    from dataclasses import replace
+
+    v, o, u, ds, k = ref.gen_negsamp(np.random.default_rng(5), 12, 4, K=6, targets_at=[1], duplicates=2)
+    ds = replace(ds, drawn=ds.script[:8], convention=convention)
+    negs = ref.negatives(ds, o, k)
+    assert len(negs) == k and len(set(negs)) < k  # duplicates on purpose
+    assert (o in negs) == (convention == "use")
+    np.testing.assert_allclose(ref.negsamp_grad_pred(v, o, u, ds, k),
+                               _numerical(lambda x: float(ref.negsamp_cost(x, o, u, ds, k)), v), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(ref.negsamp_grad_output(v, o, u, ds, k),
+                               _numerical(lambda x: float(ref.negsamp_cost(v, o, x, ds, k)), u), rtol=1e-6, atol=1e-8)
+    # the wrong formulas differ from the right ones on such a case
+    assert not np.allclose(ref.negsamp_grad_output_no_accumulate(v, o, u, ds, k), ref.negsamp_grad_output(v, o, u, ds, k))
+    assert not np.allclose(ref.negsamp_cost_neg_sign(v, o, u, ds, k), ref.negsamp_cost(v, o, u, ds, k))
+
+
+@pytest.mark.parametrize("model", ["skipgram", "cbow"])
+def test_skipgram_and_cbow_gradients_are_the_derivatives_of_their_cost(ref, model):
+    args = ref.gen_skipgram(np.random.default_rng(7), 6, 3, 2, cost="own", model=model, center_in_context=True)
+    cost, center, outside = {"skipgram": (ref.skipgram_cost, ref.skipgram_grad_center, ref.skipgram_grad_outside),
+                             "cbow": (ref.cbow_cost, ref.cbow_grad_center, ref.cbow_grad_outside)}[model]
+    head, tail = args[:4], args[6:]
+    vin, vout = args[4], args[5]
+    np.testing.assert_allclose(center(*args), _numerical(lambda x: float(cost(*head, x, vout, *tail)), vin),
+                               rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(outside(*args), _numerical(lambda x: float(cost(*head, vin, x, *tail)), vout),
+                               rtol=1e-6, atol=1e-7)
+
+
+def test_the_course_s_own_naive_softmax_sanity_values_are_reproduced(ref):
+    for center, value in (("c", 11.16610900153398), ("b", 9.87714910003414), ("a", 10.810758628593335)):
+        assert float(ref.skipgram_cost(*ref.gen_course_check(None, center))) == pytest.approx(value, rel=1e-12)
