@@ -40,7 +40,7 @@ from jinja2.filters import do_round as _do_round
 from markupsafe import Markup
 
 from . import terminal as _text
-from .model import CheckResult, SubmissionResult
+from .model import CheckResult, Consistency, SubmissionResult
 from .terminal import explain, explain_lines, terminal, terminal_batch_line
 
 __all__ = [
@@ -99,14 +99,6 @@ KIND_LABELS: dict[str, str] = {
     "other": "Other errors",
 }
 
-#: Which question holds the gradient a Consistency entry's ``wrt`` names.
-_GRADIENT_QUESTION = {
-    "gradPred": "grad_pred",
-    "gradCenterVec": "grad_pred",
-    "grad": "grad_output",
-    "gradOutsideVecs": "grad_output",
-}
-_COST_QUESTION = "cross_entropy"
 
 _ISOLATION = {
     "bwrap": "bubblewrap sandbox (own mount, PID, network and IPC namespaces)",
@@ -297,71 +289,31 @@ def _csp(script: str | None = None) -> str:
 
 @dataclass(frozen=True)
 class Verdict:
-    """One self-consistency entry, read together with the cost and gradient questions."""
+    """Self-consistency entries that mean the same thing, shown once under their verdict."""
 
-    case: str
-    wrt: str
-    status: str
     tone: str  #: "good", "warn", "bad"
     headline: str
-    message: str
-    max_abs: float | None
-    max_rel: float | None
+    entries: tuple[Consistency, ...]  #: the (case, gradient) comparisons it covers, in rubric order
 
 
-def _all_pass(result: SubmissionResult, qid: str | None) -> bool | None:
-    """Return whether every check of a question passed; None when the question is not graded."""
-    for q in result.questions:
-        if q.id == qid:
-            return all(c.status == "pass" for c in q.checks)
-    return None
+#: Tone of each self-consistency verdict (:func:`grader.checks.read_consistency`); others are "warn".
+_VERDICT_TONE = {"right": "good", "right-but-apart": "good", "agrees": "good",
+                 "gradient-wrong": "bad", "both-wrong": "bad", "disagrees": "bad"}
 
 
 def consistency_verdicts(result: SubmissionResult) -> list[Verdict]:
-    """Read each self-consistency entry together with the cost and gradient questions' outcomes.
+    """Group the self-consistency entries by their verdict, in the order they first appear.
 
-    "Your gradient matches your own cost, but your cost is wrong" when the gradient is
-    consistent and a ``cross_entropy`` check failed; "your cost is right but your gradient
-    does not match it" when it is inconsistent and every ``cross_entropy`` check passed;
-    and so on.  The gradient's question is found from ``wrt`` (``gradPred`` ->
-    ``grad_pred``, ``grad`` -> ``grad_output``, and the CS224n names).
+    The verdict of each entry was decided when the submission was graded (it reads the
+    entry with the reference checks of the same case); four entries that mean the same
+    thing are shown as one headline with its four comparisons.  An entry without a
+    verdict (a result.json of an older grader) is shown under its own message.
     """
-    cost_ok = _all_pass(result, _COST_QUESTION)
-    out = []
+    groups: dict[str, list[Consistency]] = {}
     for c in result.consistency:
-        grad_ok = _all_pass(result, _GRADIENT_QUESTION.get(c.wrt))
-        if c.status == "error":
-            tone, head = "warn", "Your gradient could not be compared with your own cost."
-        elif c.status == "consistent":
-            if cost_ok is False:
-                tone = "warn"
-                head = (
-                    "Your gradient matches your own cost, but your cost is wrong: "
-                    "fix the cost first; the gradient of the right cost will follow."
-                )
-            elif cost_ok and grad_ok is False:
-                tone = "warn"
-                head = (
-                    "Your gradient matches your cost, and your cost is right, yet the gradient check "
-                    "failed: look at what you return (its order, shape or variable)."
-                )
-            elif cost_ok:
-                tone, head = "good", "Your gradient matches your own cost, and your cost is right."
-            else:
-                tone, head = "good", "Your gradient matches your own cost."
-        else:
-            tone = "bad"
-            if cost_ok:
-                head = "Your cost is right, but your gradient does not match it: the mistake is in the gradient."
-            elif cost_ok is False:
-                head = (
-                    "Your cost is wrong, and your gradient does not match it either: "
-                    "fix the cost first, then derive the gradient from it."
-                )
-            else:
-                head = "Your gradient does not match your own cost."
-        out.append(Verdict(c.case, c.wrt, c.status, tone, head, c.message, c.max_abs, c.max_rel))
-    return out
+        groups.setdefault(c.headline or c.message, []).append(c)
+    return [Verdict(_VERDICT_TONE.get(entries[0].verdict, "warn"), headline, tuple(entries))
+            for headline, entries in groups.items()]
 
 
 def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = False) -> str:
@@ -391,6 +343,13 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
         The HTML document.
     """
     translated = [f for f in result.files if f.translated]
+    # Checks that fail for one reason: the first is explained, the others point to it.
+    same_as: dict[str, str] = {}
+    also: dict[str, list[str]] = {}
+    for group in _text.failure_groups(result.checks()):
+        if len(group) > 1 and group[0].visibility == "public":
+            also[group[0].id] = [c.id for c in group[1:]]
+            same_as.update((c.id, group[0].id) for c in group[1:])
     context = {
         "r": result,
         "title": rubric_title or result.rubric,
@@ -400,6 +359,10 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
         "isolation": _ISOLATION.get(result.isolation, result.isolation or "unknown"),
         "counts": _text.counts(result.checks()),
         "consistency": consistency_verdicts(result),
+        "same_as": same_as,
+        # each note once: the load's notes are normally in the result's already
+        "notes": list(dict.fromkeys(result.notes + (result.load.notes if result.load else ()))),
+        "also": also,
         "translated": translated,
         "unit_errors": result.load.unit_errors if result.load else (),
         "OUTPUT_CHARS": OUTPUT_CHARS,
