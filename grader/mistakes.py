@@ -171,13 +171,16 @@ def matches(got: np.ndarray, candidate: Any, tol: Tolerance, memo: Memo | None =
     """Return True when `got` is `candidate` within `tol`, nan/inf where it has them.
 
     Shapes must agree once singleton dimensions are removed.  Non-finite elements must be
-    at the same places in both (any of nan, inf, -inf); finite ones must satisfy
+    the same at the same places in both (nan where nan, inf where inf, -inf where -inf:
+    an all-nan answer is not an overflow to inf); finite ones must satisfy
     ``|got - candidate| <= atol + rtol * |candidate|``.  A read-only `candidate` is
     prepared once in `memo` (its allowed differences), when one is given.
 
     >>> t = Tolerance(1e-5, 1e-8)
-    >>> matches(np.array([[1.0, np.nan]]), np.array([1.0, np.inf]), t)
+    >>> matches(np.array([[1.0, np.nan]]), np.array([1.0, np.nan]), t)
     True
+    >>> matches(np.array([[1.0, np.nan]]), np.array([1.0, np.inf]), t)
+    False
     >>> matches(np.array([1.0, 2.0]), np.array([1.0, 2.1]), t)
     False
     """
@@ -195,6 +198,8 @@ def matches(got: np.ndarray, candidate: Any, tol: Tolerance, memo: Memo | None =
     fg, fc = np.isfinite(g), np.isfinite(c)
     if not np.array_equal(fg, fc):
         return False
+    if not fg.all() and not np.array_equal(g[~fg], c[~fc], equal_nan=True):
+        return False  # nan for nan, and infinities of the same sign
     with np.errstate(all="ignore"):
         return bool(np.all(np.abs(g[fg] - c[fc]) <= tol.allowed(c[fc])))
 

@@ -68,12 +68,15 @@ HISTOGRAM_BINS = 10
 
 #: How summary.html groups errors: ``ErrorInfo.type`` -> kind.  Any other type of a
 #: check's error is the kind ``"exception"`` (the student's code raised it); a failing
-#: top-level statement or cell is ``"load error"`` unless its type is a syntax error; a
-#: submission with status "error" is ``"load error"``.
+#: top-level statement or cell is ``"load error"`` unless its type is a syntax error, a
+#: crash, running out of memory or out of time; a submission with status "error" is
+#: ``"load error"``.
 ERROR_KINDS: dict[str, str] = {
     "Timeout": "timeout",
     "Crash": "crash",
+    "Exit": "crash",
     "SystemExit": "crash",
+    "MemoryError": "out of memory",
     "MissingFunction": "missing function",
     "Missing": "missing function",
     "SyntaxError": "syntax error",
@@ -92,6 +95,7 @@ ERROR_MESSAGES: tuple[tuple[str, re.Pattern[str]], ...] = (
 KIND_LABELS: dict[str, str] = {
     "timeout": "Timeout",
     "crash": "Crash",
+    "out of memory": "Out of memory",
     "missing function": "Missing function",
     "syntax error": "Syntax error",
     "load error": "Could not be loaded",
@@ -391,11 +395,29 @@ def error_kinds(result: SubmissionResult) -> dict[str, list[str]]:
     if result.load is not None:
         for ue in result.load.unit_errors:
             kind = ERROR_KINDS.get(ue.error.type)
-            kinds.setdefault("syntax error" if kind == "syntax error" else "load error", []).append(ue.where)
+            kinds.setdefault(kind if kind in ("syntax error", "crash", "out of memory", "timeout") else "load error",
+                             []).append(ue.where)
     for c in result.checks():
         if c.status == "error":
             kinds.setdefault(_check_error_kind(c), []).append(c.id)
     return kinds
+
+
+def condensed(where: list[str]) -> str:
+    """Say where a kind of error happened in a few words: a few places, or checks counted per question.
+
+    >>> condensed(["a/1", "a/2"])
+    'a/1, a/2'
+    >>> condensed([f"softmax/{i}" for i in range(12)] + ["cost/small", "cost/typical"])
+    'softmax: 12 checks, cost: 2 checks'
+    """
+    if len(where) <= 3:
+        return ", ".join(where)
+    per: dict[str, int] = {}
+    for w in where:
+        head, sep, _ = w.partition("/")
+        per[head if sep else w] = per.get(head if sep else w, 0) + 1
+    return ", ".join(f"{q}: {n} checks" if n > 1 else q for q, n in per.items())
 
 
 def _check_error_kind(check: CheckResult) -> str:
@@ -590,7 +612,7 @@ class _Summary:
             self.mistakes[mid].add(sid, href, ", ".join(where))
         kinds = error_kinds(r)
         for kind, where in kinds.items():
-            self.kinds.setdefault(kind, _Group(kind, kind)).add(sid, href, ", ".join(where))
+            self.kinds.setdefault(kind, _Group(kind, kind)).add(sid, href, condensed(where))
         self.n += 1
         self.late += bool(r.late)
         if r.status == "error":
