@@ -241,6 +241,41 @@ def _anchor(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "-", str(text))
 
 
+#: Python and numpy scalar types: one is as good as another where a number is expected.
+_NUMBER_TYPES = {"float", "int", "bool", "float16", "float32", "float64", "longdouble", "int8", "int16", "int32",
+                 "int64", "uint8", "uint16", "uint32", "uint64", "bool_"}
+
+
+def differs(got: Any, expected: Any, field: str) -> bool:
+    """Return whether a difference between got and expected in ``field`` (type, dtype, shape) is worth showing in red.
+
+    A Python ``float`` where ``numpy.float64`` was expected is not; a 0-d array is as good
+    as a scalar; a float32 where float64 was expected is not (the tolerances accept it);
+    an integer dtype where floats were expected is.
+
+    >>> from grader.model import Shown
+    >>> differs(Shown("float64", "float64", ()), Shown("float", None, ()), "type")
+    False
+    >>> differs(Shown("tuple", None, None), Shown("ndarray", "float64", (3,)), "type")
+    True
+    >>> differs(Shown("ndarray", "int64", (3,)), Shown("ndarray", "float64", (3,)), "dtype")
+    True
+    >>> differs(Shown("ndarray", "float32", (3,)), Shown("ndarray", "float64", (3,)), "dtype")
+    False
+    """
+    if got is None or expected is None:
+        return False
+    a, b = getattr(got, field), getattr(expected, field)
+    if a == b:
+        return False
+    if field == "type":
+        scalar = lambda s: s.type in _NUMBER_TYPES or (s.type == "ndarray" and s.shape == ())  # noqa: E731
+        return not (scalar(got) and scalar(expected))
+    if field == "dtype":
+        return a is None or b is None or a[:1] != b[:1]
+    return True
+
+
 @functools.lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     """Return the jinja2 environment: templates from ``grader.templates``, autoescape on."""
@@ -269,6 +304,7 @@ def environment() -> jinja2.Environment:
         error_lines=_text.error_lines,
         cap=_text.cap,
         heat_rects=heat_rects,
+        differs=differs,
     )
     return env
 

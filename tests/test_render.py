@@ -376,9 +376,9 @@ def test_summary_lists_every_submission_with_score_status_and_link():
     html, page = summary_page()
     rows = section(html, "submissions")
     text = rows.text
-    assert "alice 10 / 10 100 graded 11 0 0" in text
-    assert "bob 4.75 / 10 47.5 graded late 5 6 0 softmax-wrong-axis, softmax-no-max-shift, ce-log10" in text
-    assert "dave 0 / 10 0 error 0 0 0 could not read dave.zip: File is not a zip file; load error" in text
+    assert "alice graded 10 / 10 100 11 0 0" in text  # the status next to the name: seen first on a phone
+    assert "bob graded 4.75 / 10 47.5 late 5 6 0 softmax-wrong-axis, softmax-no-max-shift, ce-log10" in text
+    assert "dave error 0 / 10 0 0 0 0 could not read dave.zip: File is not a zip file; load error" in text
     hrefs = [a["href"] for a in rows.named("a")]
     assert hrefs[:5] == ["alice/report.html", "bob/report.html", "carol/report.html", "dave/report.html", "erin/report.html"]
     assert hrefs[5] == "%22%3E%3Cimg%20src%3Dx%20onerror%3D%22alert%281%29%22%3E/report.html"
