@@ -196,6 +196,9 @@ class Settings:
     memory_mb: int = 1024  #: address-space limit of the student's process
     max_output_kb: int = 64  #: stdout+stderr kept per process; the rest is counted and dropped
     consistency_points: bool = False  #: whether the self-consistency gradient check scores
+    #: how much a named mistake's hint gives away: "name" (what the mistake is), "explain" (and
+    #: why it is wrong, what the right rule is), "fix" (and the code that fixes it, the mistake's ``fix``)
+    hints: str = "explain"
 
 
 @dataclass(frozen=True)
