@@ -438,17 +438,17 @@ def terminal(result: SubmissionResult, *, color: bool) -> str:
             word = "check" if len(first) == 2 else "checks"
             out.append(f"The same cause made {len(first) - 1} more {word} fail: {_named([c.id for c in first[1:]])}.")
     shown = {id(c) for c in first or ()}
+    # One line per cause (an error or a named mistake, across questions); failures without a
+    # known cause share one line per question.
+    buckets: dict[tuple, list[CheckResult]] = {}
+    for c in failing:
+        if id(c) not in shown:
+            key = cause_key(c)
+            buckets.setdefault(("plain", c.question, c.visibility) if key[0] == "check" else key, []).append(c)
     also = []
-    for q in result.questions:
-        # one line per cause in each question; failures with no named cause share one line
-        buckets: dict[tuple, list[CheckResult]] = {}
-        for c in q.checks:
-            if c.status != "pass" and id(c) not in shown:
-                key = cause_key(c)
-                buckets.setdefault(("plain", c.visibility) if key[0] == "check" else key, []).append(c)
-        for g in buckets.values():
-            where = clean(g[0].id) if len(g) == 1 else f"{clean(g[0].id)} and {len(g) - 1} more"
-            also.append(f"  {where}: {clean(cause_line(g))}")
+    for g in buckets.values():
+        where = clean(g[0].id) if len(g) == 1 else f"{clean(g[0].id)} and {len(g) - 1} more"
+        also.append(f"  {where}: {clean(cause_line(g))}")
     if also:
         out += ["", _paint("Also did not pass:", color, "bold")] + also
     if not failing:
