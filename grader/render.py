@@ -336,6 +336,15 @@ class Verdict:
     entries: tuple[Consistency, ...]  #: the (case, gradient) comparisons it covers, in rubric order
 
 
+@dataclass(frozen=True)
+class Cause:
+    """Why some checks did not pass, said once at the top of report.html."""
+
+    text: str  #: the named mistake's hint, else the first check's one-line message
+    named: bool  #: True when ``text`` is a named mistake ("Likely mistake: ...")
+    checks: tuple[str, ...]  #: the ids of the checks it explains, in rubric order
+
+
 #: Tone of each self-consistency verdict (:func:`grader.checks.read_consistency`); others are "warn".
 _VERDICT_TONE = {"right": "good", "right-but-apart": "good", "agrees": "good",
                  "gradient-wrong": "bad", "both-wrong": "bad", "disagrees": "bad"}
@@ -383,13 +392,18 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
         The HTML document.
     """
     translated = [f for f in result.files if f.translated]
-    # Checks that fail for one reason: the first is explained, the others point to it.
+    # Checks that fail for one reason: the first is explained, the others point to it; the
+    # causes are listed once at the top, each with the checks it explains.
     same_as: dict[str, str] = {}
     also: dict[str, list[str]] = {}
-    for group in _text.failure_groups(result.checks()):
+    groups = _text.failure_groups(result.checks())
+    for group in groups:
         if len(group) > 1 and group[0].visibility == "public":
             also[group[0].id] = [c.id for c in group[1:]]
             same_as.update((c.id, group[0].id) for c in group[1:])
+    causes = [Cause(g[0].hint if g[0].hint and g[0].visibility == "public" else g[0].message,
+                    bool(g[0].hint and g[0].visibility == "public"), tuple(c.id for c in g))
+              for g in groups]
     context = {
         "r": result,
         "title": rubric_title or result.rubric,
@@ -400,6 +414,7 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
         "counts": _text.counts(result.checks()),
         "consistency": consistency_verdicts(result),
         "same_as": same_as,
+        "causes": causes,
         # each note once: the load's notes are normally in the result's already
         "notes": list(dict.fromkeys(result.notes + (result.load.notes if result.load else ()))),
         "also": also,

@@ -213,3 +213,23 @@ def test_summary_files_each_error_under_its_kind_and_says_where_briefly(tmp_path
     assert "Raised an exception" not in errors and "Missing function" not in errors
     mean = re.search(r"([\d.]+) mean score", text_of((tmp_path / "out" / "summary.html").read_text()))
     assert mean is not None and len(mean.group(1).partition(".")[2]) <= 2
+
+
+def test_a_report_with_one_mistake_reads_as_one_explanation_of_it(tmp_path):
+    sub = tmp_path / "t.py"
+    sub.write_text(TRANSPOSED)
+    _, _, html = check(sub, tmp_path)
+    # first, once: what did not pass and why, with the checks it explains
+    assert html.index('id="causes"') < html.index('id="questions"') < html.index('id="consistency"')
+    causes = section(html, "causes")
+    assert causes == ("What did not pass Likely mistake: grad is transposed: ∂CE/∂W has the shape of outputVectors "
+                      "(|V| rows, d columns), row j being (ŷ_j - y_j) r̂. 4 checks: grad_output/small, "
+                      "grad_output/typical, grad_output/large-vocab, grad_output/extreme")
+    # the consistency verdict agrees with it, and the questions that passed say nothing more
+    assert "the mistake is in the gradient" in section(html, "consistency")
+    assert "What did not pass" not in text_of(html[: html.index('id="causes"')])
+    # within a question, the checks that did not pass come first
+    q = html[html.index('id="q-grad_output"'):]
+    assert q.index("grad_output/small") < q.index("grad_output/hidden") if "grad_output/hidden" in q else True
+    softmax = html[html.index('id="q-softmax"'): html.index('id="q-cross_entropy"')]
+    assert "checks passed; they are listed after" not in softmax  # all passed: nothing to reorder
