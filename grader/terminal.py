@@ -362,7 +362,8 @@ def _question_table(result: SubmissionResult, color: bool) -> list[str]:
     for q in result.questions:
         passed = sum(c.status == "pass" for c in q.checks)
         n_pass, n_all = n_pass + passed, n_all + len(q.checks)
-        rows.append((clean(q.id), f"{passed} / {len(q.checks)}", f"{num(q.score)} / {num(q.max_score)}"))
+        name = clean(q.id) + (" (extra credit)" if getattr(q, "extra", False) else "")
+        rows.append((name, f"{passed} / {len(q.checks)}", f"{num(q.score)} / {num(q.max_score)}"))
     rows.append(("Total", f"{n_pass} / {n_all}", f"{num(result.score)} / {num(result.max_score)}"))
     lines = table(rows)
     if color:
