@@ -110,7 +110,17 @@ def classify(drawn: tuple[int, ...], target: int, K: int) -> Draws:  # noqa: N80
 
 
 def read(case: Case, drawn: tuple[int, ...], rubric: Rubric) -> Draws:
-    """Classify the draws of one call on ``case``."""
+    """Classify the draws of one call on ``case``.
+
+    Draws outside the vocabulary (``sampleTokenIdx()`` never returns them: the student's
+    code changed the record) are a problem of their own; the expected values are then
+    computed on none of them.
+    """
+    vocab = next((a.vocab for a in case.args if isinstance(a, Dataset)), 0)
+    if any(not 0 <= int(d) < vocab for d in drawn):
+        return Draws((), _target_of(case, rubric), _k_of(case, rubric), "",
+                     "the record of your draws holds indices that sampleTokenIdx() never returned: "
+                     "leave the dataset you are given as it is.")
     return classify(tuple(drawn), _target_of(case, rubric), _k_of(case, rubric))
 
 
@@ -176,9 +186,12 @@ def resolve(case: Case, draws: Draws, rubric: Rubric, reference: ModuleType | No
                 if ahead is not None:
                     expected[spec.expected] = ahead
                 continue
-            with np.errstate(all="ignore"):
-                value = np.array(f(*[np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]),
-                                 dtype=np.float64)
+            try:
+                with np.errstate(all="ignore"):
+                    value = np.array(f(*[np.array(a, copy=True) if isinstance(a, np.ndarray) else a for a in args]),
+                                     dtype=np.float64)
+            except Exception:  # noqa: BLE001 - draws the reference can't use: no expected value
+                continue
             value.setflags(write=False)
             expected[spec.expected] = value
         return Case(spec=replace(case.spec, id=cid), args=args, expected=expected)

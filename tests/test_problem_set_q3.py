@@ -471,3 +471,14 @@ def test_skipgram_and_cbow_gradients_are_the_derivatives_of_their_cost(ref, mode
 def test_the_course_s_own_naive_softmax_sanity_values_are_reproduced(ref):
     for center, value in (("c", 11.16610900153398), ("b", 9.87714910003414), ("a", 10.810758628593335)):
         assert float(ref.skipgram_cost(*ref.gen_course_check(None, center))) == pytest.approx(value, rel=1e-12)
+
+
+def test_a_forged_record_of_draws_costs_only_that_submission(tmp_path_factory):
+    forged = LOOPS.replace("    return cost, gradPred, grad\n\n\ndef skipgram",
+                           "    dataset.drawn[:] = [10 ** 30, -5, 'x'] * 5000\n    return cost, gradPred, grad\n\n\ndef skipgram")
+    SUBMISSIONS["forged.py"] = forged
+    results = _grade(tmp_path_factory, "problem-set", ["forged.py", "loops.py"])
+    r = results["forged"]
+    assert r["status"] == "graded" and _lost(r) == NEGSAMP
+    assert all("never returned" in c["message"] for c in _checks(r, NEGSAMP))
+    assert not _lost(results["loops"])
