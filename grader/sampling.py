@@ -23,11 +23,10 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, replace
 from types import ModuleType
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
-from .mistakes import Memo
 from .model import Case, CheckSpec, Dataset, Rubric
 
 #: What the convention names mean, for messages.
@@ -161,13 +160,14 @@ def honest_draws(case: Case, rubric: Rubric) -> list[tuple[int, ...]]:
     return out
 
 
-def resolve(case: Case, draws: Draws, rubric: Rubric, reference: ModuleType | None, memo: Memo) -> Case:
+def resolve(case: Case, draws: Draws, rubric: Rubric, reference: ModuleType | None, memo: Any) -> Case:
     """Return ``case`` made concrete on what a student drew: its Dataset carries the draws, with expected values.
 
     The resolved case's id is the case's id with a digest of the draws and the convention
     (so that what ``memo`` keeps for it is shared by every student who drew the same).
     Without a reference (a student kit), the expected values are those the kit computed
-    ahead for these draws (``expected_key``), when it has them.
+    ahead for these draws (``expected_key``), when it has them.  ``memo`` is the batch's
+    ``mistakes.Memo`` (anything with its ``get(key, make)``).
     """
     convention = scoring_convention(draws, rubric)
     key = hashlib.sha256(f"{convention}:{','.join(map(str, draws.drawn))}".encode()).hexdigest()[:16]
@@ -226,15 +226,3 @@ def judge_notes(spec: CheckSpec, draws: Draws, rubric: Rubric) -> tuple[tuple[st
         notes.append("you used draws equal to the target as negative samples; this rubric accepts that "
                      "(2016's wording allows it).")
     return tuple(notes), problem
-
-
-def draw_summary(outcomes: Mapping[str, Any], rubric: Rubric, cases: Mapping[str, Case]) -> dict[str, str]:
-    """Call id -> the convention each negative-sampling call followed ("reject", "use", "either", or "")."""
-    out = {}
-    for cid, case in cases.items():
-        if not any(isinstance(a, Dataset) and a.script for a in case.args):
-            continue
-        o = outcomes.get(f"{case.spec.function}:{cid}")
-        if o is not None and o.draws is not None:
-            out[cid] = read(case, o.draws, rubric).convention
-    return out
