@@ -149,14 +149,25 @@ SUBMISSIONS = {
 }
 
 
+def _notebook(source: str) -> str:
+    """The module as a notebook: one cell per top-level function, a magic and a shell line first."""
+    parts = re.split(r"\n(?=def )", source)
+    cells = ["%matplotlib inline\n!pip install numpy\n" + parts[0]] + parts[1:]
+    return json.dumps({"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "execution_count": i + 1, "metadata": {}, "outputs": [], "source": c}
+        for i, c in enumerate(cells)]})
+
+
 def _grade(tmp_path_factory, rubric: str, names) -> dict[str, dict]:
     subs = tmp_path_factory.mktemp("q3-subs")
     for name in names:
-        if name == "a2":
+        if name == "notebook":
+            (subs / "notebook.ipynb").write_text(_notebook(VECTORISED))
+        elif name == "a2":
             (subs / "a2").mkdir()
             (subs / "a2" / "word2vec.py").write_text((CORPUS / "a2_word2vec.py").read_text())
         else:
-            (subs / name).write_text(SUBMISSIONS[name])
+            (subs / name).write_text({**SUBMISSIONS, **OTHERS}[name])
     out = tmp_path_factory.mktemp("q3-results")
     err = io.StringIO()
     code = main(["grade", str(subs), "--out", str(out), "--rubric", rubric, "--jobs", "2"], out=io.StringIO(), err=err)
@@ -166,7 +177,7 @@ def _grade(tmp_path_factory, rubric: str, names) -> dict[str, dict]:
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory) -> dict[str, dict]:
-    return _grade(tmp_path_factory, "problem-set", [*SUBMISSIONS, "a2"])
+    return _grade(tmp_path_factory, "problem-set", [*SUBMISSIONS, "a2", "notebook"])
 
 
 def _questions(r: dict) -> dict[str, dict]:
@@ -181,7 +192,7 @@ def _checks(r: dict, questions=Q3) -> list[dict]:
     return [c for q in r["questions"] if q["id"] in questions for c in q["checks"]]
 
 
-@pytest.mark.parametrize("name", ["loops", "vectorised", "python2", "float32", "replace-after"])
+@pytest.mark.parametrize("name", ["loops", "vectorised", "python2", "float32", "replace-after", "notebook"])
 def test_honest_styles_get_full_marks_on_q3(graded, name):
     r = graded[name]
     assert r["status"] == "graded"
@@ -368,6 +379,9 @@ def test_the_kits_own_pytest_runs_q3_offline(kit, tmp_path):
 
 # --------------------------------------------------------------------------- the grader's table stays private
 
+# Graded in tests of their own (not in the main batch).
+OTHERS: dict[str, str] = {}
+
 
 # normalizeRows (called before any table call) and skipgram each look for a grader-supplied
 # cost function's table among the objects of their process; normalizeRows answers wrongly
@@ -391,14 +405,12 @@ def _table_in_memory():
 
 
 def test_the_grader_s_table_is_only_in_the_process_during_its_own_call(tmp_path_factory):
-    r = _grade(tmp_path_factory, "problem-set", ["probe.py"] if "probe.py" in SUBMISSIONS else [])["probe"]
+    r = _grade(tmp_path_factory, "problem-set", ["probe.py"])["probe"]
     q = _questions(r)
     assert q["normalize_rows"]["score"] == q["normalize_rows"]["max_score"]  # no table before its call
     table_checks = [c for c in q["skipgram_cost"]["checks"] if "/own-" not in c["id"] and "/course-" not in c["id"]]
     assert all(c["status"] == "pass" for c in table_checks)  # the probe does find it during its call
 
-
-SUBMISSIONS["probe.py"] = PROBE
 
 
 # --------------------------------------------------------------------------- units: the draws, the reference
@@ -474,11 +486,15 @@ def test_the_course_s_own_naive_softmax_sanity_values_are_reproduced(ref):
 
 
 def test_a_forged_record_of_draws_costs_only_that_submission(tmp_path_factory):
-    forged = LOOPS.replace("    return cost, gradPred, grad\n\n\ndef skipgram",
-                           "    dataset.drawn[:] = [10 ** 30, -5, 'x'] * 5000\n    return cost, gradPred, grad\n\n\ndef skipgram")
-    SUBMISSIONS["forged.py"] = forged
     results = _grade(tmp_path_factory, "problem-set", ["forged.py", "loops.py"])
     r = results["forged"]
     assert r["status"] == "graded" and _lost(r) == NEGSAMP
     assert all("never returned" in c["message"] for c in _checks(r, NEGSAMP))
     assert not _lost(results["loops"])
+
+
+OTHERS["probe.py"] = PROBE
+# Overwrites the record of its draws with numbers sampleTokenIdx() never returns.
+OTHERS["forged.py"] = LOOPS.replace(
+    "    return cost, gradPred, grad\n\n\ndef skipgram",
+    "    dataset.drawn[:] = [10 ** 30, -5, 'x'] * 5000\n    return cost, gradPred, grad\n\n\ndef skipgram")
