@@ -84,6 +84,8 @@ def classify(drawn: tuple[int, ...], target: int, K: int) -> Draws:  # noqa: N80
     >>> d = classify((3, 4, 5, 6, 7, 8), target=1, K=3)
     >>> d.convention, d.problem.split(":")[0]
     ('', 'you drew 6 samples, 6 of them not the target')
+    >>> "asks for K = 3" in classify((3, 4, 5, 6), target=1, K=3).problem
+    True
     """
     drawn = tuple(int(d) for d in drawn)
     n = len(drawn)
@@ -97,6 +99,10 @@ def classify(drawn: tuple[int, ...], target: int, K: int) -> Draws:  # noqa: N80
         return Draws(drawn, target, K, "either" if hits == 0 else "reject")
     if n == K and hits > 0:
         return Draws(drawn, target, K, "use")
+    if others > K and others % K and others <= 10:
+        return Draws(drawn, target, K, "", (
+            f"you drew {n} samples, {others} of them not the target, but this case asks for K = {K}: "
+            "draw as many as the K argument says (not a fixed number). (The expected values use your first K.)"))
     if others > K:
         return Draws(drawn, target, K, "", (
             f"you drew {n} samples, {others} of them not the target: more than K = {K}. It looks like you "

@@ -425,6 +425,8 @@ def test_draws_are_classified_by_convention_and_count():
     assert classify((2, 4, 3), target=0, K=3).convention == "either"
     twice = classify((2, 0, 3, 2, 4, 1, 1), target=0, K=3)
     assert twice.convention == "" and "more than K = 3" in twice.problem and twice.negatives == (2, 3, 2)
+    fixed = classify((2, 0, 3, 2, 4, 1, 1, 2, 3, 4, 4), target=0, K=3)  # a fixed 10 instead of K
+    assert fixed.convention == "" and "asks for K = 3" in fixed.problem
     few = classify((2, 0), target=0, K=3)
     assert few.convention == "" and "fewer than K = 3" in few.problem
     assert "never called dataset.sampleTokenIdx()" in classify((), target=0, K=3).problem
