@@ -271,7 +271,7 @@ class Dataset:
     convention: str = ""  #: grader side only: "reject" or "use"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # its table holds arrays: compared (and hashed) by identity
 class CostFn:
     """Marker argument: a cost function passed to skip-gram or CBOW (``word2vecCostAndGradient``).
 
