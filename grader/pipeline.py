@@ -101,7 +101,7 @@ def _judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, job: Job) -
         result = replace(result, status="fail", message=f"Not implemented: {result.message}")
     if notes or problem:
         message = result.message
-        if problem and result.status != "pass":
+        if problem and result.status != "pass" and result.mistake is None:  # a named mistake says it already
             message = f"{message} {problem[0].upper()}{problem[1:]}"
         result = replace(result, message=message, notes=result.notes + notes + ((problem,) if problem else ()))
     return result
