@@ -127,7 +127,7 @@ def finish(out: Path, *, rubric_title: str = "") -> None:
     uninterrupted one.  Both are replaced atomically.
     """
     with atomic_path(out / "grades.csv") as tmp:
-        export.write_grades_csv(iter_results(out), tmp)
+        export.write_grades_csv(lambda: iter_results(out), tmp)
     with atomic_path(out / "summary.html") as tmp, open(tmp, "w", encoding="utf-8") as f:
         # Streamed: totals in a first pass over the results on disk, rows written as read in a second.
         render.write_summary(lambda: iter_results(out), f, rubric_title=rubric_title)

@@ -14,7 +14,7 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .errors import UsageError
 from .model import CheckResult, SubmissionResult
@@ -53,37 +53,57 @@ def _cell(text: str) -> str:
 
 # --------------------------------------------------------------------------- grades.csv
 
-#: Columns of grades.csv: the four of contract.md, then ``late`` ("true"/"false").
-GRADES_COLUMNS = ("id", "score", "max_score", "status", "late")
+#: Columns of grades.csv: the four of contract.md, then ``late`` ("true"/"false"), who the
+#: student is where the batch says (the name and ids of a Canvas download), the file or
+#: folder handed in (``source``: tells ``alice`` from ``alice-2``), whether a human
+#: overrode a score, and then one column per question (its score), named by its id.
+GRADES_COLUMNS = ("id", "score", "max_score", "status", "late", "name", "canvas_user_id", "canvas_submission_id",
+                  "source", "overridden")
 
 
-def grades_row(result: SubmissionResult) -> list[str]:
-    """Return one grades.csv row: id, score, max_score, status, late.
+def grades_row(result: SubmissionResult, questions: Sequence[str] = ()) -> list[str]:
+    """Return one grades.csv row: the :data:`GRADES_COLUMNS`, then the score of each of `questions` ("" if absent).
 
-    >>> from grader.model import SubmissionResult
-    >>> grades_row(SubmissionResult("alice", "r", "graded", 7.5, 10.0))
-    ['alice', '7.5', '10', 'graded', 'false']
+    >>> from grader.model import SubmissionResult, QuestionResult
+    >>> r = SubmissionResult("alice", "r", "graded", 7.5, 10.0, source="alice.py",
+    ...                      questions=(QuestionResult("softmax", "", 2.5, 5.0, ()),))
+    >>> grades_row(r, ["softmax", "sgd"])
+    ['alice', '7.5', '10', 'graded', 'false', '', '', '', 'alice.py', 'false', '2.5', '']
     """
+    canvas = result.canvas
+    scores = {q.id: num(q.score) for q in result.questions}
     return [
         _cell(result.submission),
         num(result.score),
         num(result.max_score),
         result.status,
         "true" if result.late else "false",
+        _cell(canvas.name if canvas else ""),
+        _cell(canvas.user_id if canvas else ""),
+        _cell(canvas.submission_id if canvas else ""),
+        _cell(result.source),
+        "true" if getattr(result, "overrides", ()) else "false",
+        *(scores.get(q, "") for q in questions),
     ]
 
 
-def write_grades_csv(results: Iterable[SubmissionResult], path: PathLike) -> int:
+def write_grades_csv(results: Iterable[SubmissionResult] | Callable[[], Iterable[SubmissionResult]],
+                     path: PathLike) -> int:
     """Write grades.csv: a header, then one row per submission, as the results come.
 
-    The columns are ``id,score,max_score,status`` (contract.md) followed by ``late``.
-    Numbers have at most 4 decimals and no trailing zeros (``7.5``, ``10``).  A text cell
-    that starts like a spreadsheet formula gets a leading ``'``.  Lines end with ``\\n``.
+    The columns are ``id,score,max_score,status`` (contract.md) followed by the rest of
+    :data:`GRADES_COLUMNS` and one column per question, in the order the results name
+    them.  Numbers have at most 4 decimals and no trailing zeros (``7.5``, ``10``).  A
+    text cell that starts like a spreadsheet formula gets a leading ``'``.  Lines end with
+    ``\\n``.
 
     Parameters
     ----------
-    results : iterable of SubmissionResult
-        Consumed once; each row is written (and flushed) as it comes.
+    results : iterable of SubmissionResult, or a callable returning a fresh one
+        A callable is called twice: a first pass collects every question id (so that a
+        result that is missing some still fits the columns), the second writes each row as
+        it comes.  An iterable is consumed once: the question columns are then the first
+        result's.
     path : str or path-like
         The file to write (replaced).
 
@@ -92,13 +112,26 @@ def write_grades_csv(results: Iterable[SubmissionResult], path: PathLike) -> int
     int
         The number of rows written, header excluded.
     """
+    questions: list[str] = []
+    if callable(results):
+        for r in results():
+            questions += [q.id for q in r.questions if q.id not in questions]
+        rows = iter(results())
+        first = None
+    else:
+        rows = iter(results)
+        first = next(rows, None)
+        if first is not None:
+            questions = [q.id for q in first.questions]
     n = 0
     with open(path, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(GRADES_COLUMNS)
-        for r in results:
-            w.writerow(grades_row(r))
-            f.flush()
+        w.writerow([*GRADES_COLUMNS, *(_cell(q) for q in questions)])
+        for r in ([first] if first is not None else []):
+            w.writerow(grades_row(r, questions))
+            n += 1
+        for r in rows:
+            w.writerow(grades_row(r, questions))
             n += 1
     return n
 
