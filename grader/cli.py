@@ -92,7 +92,12 @@ def _parser() -> argparse.ArgumentParser:
     ec.add_argument("results", metavar="RESULTS", help="results folder written by 'grader grade'")
     ec.add_argument("--out", required=True, metavar="FILE.csv")
     ec.add_argument("--roster", metavar="CSV", help="a gradebook CSV exported from Canvas, to fill student columns")
-    ec.add_argument("--assignment", default=None, metavar="NAME", help="assignment column header")
+    ec.add_argument("--assignment", default=None, metavar="NAME",
+                    help="the assignment's name in Canvas; with --roster, its 'Name (id)' column is found there "
+                         "(default: the rubric's title)")
+    ec.add_argument("--missing", choices=["blank", "zero"], default="blank",
+                    help="grade written for a roster student without a submission: blank (Canvas keeps their "
+                         "grade) or zero (default: blank)")
     ej = esub.add_parser("junit", help="JUnit XML")
     ej.add_argument("results", metavar="RESULTS")
     ej.add_argument("--out", required=True, metavar="FILE.xml")
@@ -286,10 +291,16 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         assignment = args.assignment or _rubric(None).title
         if args.roster and not Path(args.roster).is_file():
             raise UsageError(f"--roster {args.roster!r} does not exist")
-        report = write_canvas_csv(iter_results(results), Path(args.out), assignment=assignment, roster=args.roster)
+        report = write_canvas_csv(iter_results(results), Path(args.out), assignment=assignment, roster=args.roster,
+                                  missing=args.missing)
+        if report.new_column:
+            err.write(f"warning: the roster has no column {assignment!r} with a Canvas id ('Name (id)'): Canvas will "
+                      "create a new assignment on import; pass --assignment with the name as Canvas shows it\n")
+        written = "blank: Canvas keeps their grade" if args.missing == "blank" else "0"
         for label, ids in (("submissions with no Canvas id and no roster row (left out)", report.unmatched),
                            ("submissions whose Canvas id is not in the roster", report.not_in_roster),
-                           ("submissions that could not be graded (written as 0)", report.ungraded)):
+                           ("submissions that could not be graded (written as 0)", report.ungraded),
+                           (f"roster students without a submission (written {written})", report.missing)):
             if ids:
                 err.write(f"warning: {len(ids)} {label}: {', '.join(map(str, list(ids)[:20]))}"
                           + (" ..." if len(ids) > 20 else "") + "\n")

@@ -375,6 +375,8 @@ class CanvasExport:
     unmatched: tuple[str, ...] = ()  #: submissions left out: no Canvas id and no roster row
     not_in_roster: tuple[str, ...] = ()  #: written by their Canvas id, but absent from the roster
     ungraded: tuple[str, ...] = ()  #: status "error": written with their score, 0
+    missing: tuple[str, ...] = ()  #: roster students without a submission (Canvas user ids), written as `missing` says
+    new_column: bool = False  #: the assignment has no "Name (id)" column in the roster: Canvas would create one
 
 
 def _read_roster(path: PathLike) -> tuple[list[str], list[dict[str, str]]]:
@@ -411,6 +413,7 @@ def write_canvas_csv(
     *,
     assignment: str,
     roster: PathLike | None = None,
+    missing: str = "blank",
 ) -> CanvasExport:
     """Write a CSV that Canvas's gradebook import accepts, one row per student.
 
@@ -446,7 +449,10 @@ def write_canvas_csv(
     A submission with neither is left out and listed in :attr:`CanvasExport.unmatched`.
     Every Canvas user id appears once: two submissions of the same student raise
     :class:`~grader.errors.UsageError`, naming both, before anything is written.  Roster
-    students without a submission are not written (Canvas leaves their grades unchanged).
+    students without a submission are written after the others, with an empty grade
+    (``missing="blank"``: Canvas leaves their grade unchanged) or 0 (``missing="zero"``),
+    and listed in :attr:`CanvasExport.missing`.  Results of which none has a Canvas id,
+    without a roster to match them, are refused: the file would hold nobody Canvas knows.
 
     Parameters
     ----------
@@ -458,6 +464,8 @@ def write_canvas_csv(
         The assignment's name in Canvas, optionally with its id: ``Word2vec softmax (12345)``.
     roster : str or path-like, optional
         A gradebook CSV exported from Canvas, to fill the name, SIS and section columns.
+    missing : str
+        "blank" or "zero": the grade written for a roster student without a submission.
 
     Returns
     -------
@@ -467,8 +475,11 @@ def write_canvas_csv(
     Raises
     ------
     UsageError
-        The roster is not a Canvas gradebook export, or two submissions are the same student.
+        The roster is not a Canvas gradebook export, two submissions are the same student,
+        or no result has a Canvas id and there is no roster.
     """
+    if missing not in ("blank", "zero"):
+        raise UsageError(f"--missing must be 'blank' or 'zero', not {missing!r}")
     header: list[str] = []
     students: list[dict[str, str]] = []
     if roster is not None:
@@ -508,14 +519,24 @@ def write_canvas_csv(
         top = max(top, r.max_score)
         rows[uid] = ([_cell(c) for c in cells] + [num(r.score)], r.submission)
 
+    if roster is None and not rows:
+        raise UsageError(
+            f"none of the {len(unmatched)} results has a Canvas id (the batch was not a Canvas bulk download), and "
+            "no --roster was given to match them: export the gradebook from Canvas and pass it with --roster CSV "
+            "(submissions are matched by their id to the roster's ID or SIS Login ID)")
     column = _assignment_header(assignment, header)
+    # Canvas puts its own "Student, Test" in every course's gradebook: not a student to list.
+    absent = [s for s in students if s["ID"] not in rows and s.get("Student", "").strip() != "Student, Test"]
     with open(path, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow([*CANVAS_COLUMNS, column])
         w.writerow(["Points Possible", "", "", "", "", num(top)])
         for row, _ in rows.values():
             w.writerow(row)
-    return CanvasExport(len(rows), column, tuple(unmatched), tuple(not_in_roster), tuple(ungraded))
+        for s in absent:
+            w.writerow([_cell(s.get(c, "")) for c in CANVAS_COLUMNS] + ["0" if missing == "zero" else ""])
+    return CanvasExport(len(rows) + len(absent), column, tuple(unmatched), tuple(not_in_roster), tuple(ungraded),
+                        tuple(s["ID"] for s in absent), new_column=roster is not None and not _TITLE_AND_ID.match(column))
 
 
 # --------------------------------------------------------------------------- JUnit XML

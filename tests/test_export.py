@@ -293,11 +293,42 @@ def test_canvas_matches_submissions_without_canvas_id_by_id_login_or_sis_id(tmp_
     out = tmp_path / "canvas.csv"
     r = replace(f.all_pass(submission), canvas=None)
     res = export.write_canvas_csv([r], out, assignment="Word2vec softmax", roster=roster)
-    rows = read_csv(out)[2:]
+    graded = [row[0] for row in read_csv(out)[2:] if row[5]]
     if matched is None:
-        assert rows == [] and res.unmatched == ("nobody",)
+        assert graded == [] and res.unmatched == ("nobody",) and len(res.missing) == 5
     else:
-        assert [row[0] for row in rows] == [matched] and res.unmatched == ()
+        assert graded == [matched] and res.unmatched == () and len(res.missing) == 4
+
+
+@pytest.mark.parametrize(("missing", "cell"), [("blank", ""), ("zero", "0")])
+def test_canvas_lists_roster_students_without_a_submission(tmp_path, missing, cell):
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    out = tmp_path / "canvas.csv"
+    results = [r for r in f.batch() if r.submission in ("alice", "bob")]
+    res = export.write_canvas_csv(iter(results), out, assignment="Word2vec softmax", roster=roster, missing=missing)
+    assert res.missing == ("1003", "1004", "1006")  # not Canvas's own "Student, Test"
+    rows = read_csv(out)[2:]
+    assert [(r[0], r[5]) for r in rows] == [("Smith, Alice", "10"), ("Jones, Bob", "4.75"), ("Lee, Carol", cell),
+                                            ("Kim, Dave", cell), ("Ross, Erin", cell)]
+
+
+def test_canvas_refuses_results_it_cannot_place_on_anyone(tmp_path):
+    results = [replace(f.all_pass(sid), canvas=None) for sid in ("alice", "bob")]
+    with pytest.raises(UsageError, match=re.escape(
+            "none of the 2 results has a Canvas id (the batch was not a Canvas bulk download), and no --roster was "
+            "given to match them: export the gradebook from Canvas and pass it with --roster CSV")):
+        export.write_canvas_csv(iter(results), tmp_path / "canvas.csv", assignment="A")
+    assert not (tmp_path / "canvas.csv").exists()
+
+
+def test_canvas_says_when_the_roster_has_no_column_for_the_assignment(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    res = export.write_canvas_csv([f.all_pass()], tmp_path / "c.csv", assignment="Another name", roster=roster)
+    assert res.new_column and res.assignment == "Another name"
+    assert not export.write_canvas_csv([f.all_pass()], tmp_path / "c.csv", assignment="Word2vec softmax",
+                                       roster=roster).new_column
 
 
 def test_canvas_id_absent_from_roster_is_written_and_reported(tmp_path):
