@@ -17,6 +17,7 @@ from .errors import UsageError
 from .gradebook import Gradebook
 from .heap import steady_heap
 from .model import Submission, SubmissionResult
+from .overrides import apply as apply_overrides
 from .pipeline import Job, grade
 from .sandbox import Sandbox
 
@@ -252,6 +253,8 @@ def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs:
         raise UsageError(f"--jobs must be at least 1 (got {jobs})")
     steady_heap()  # a no-op when the command already did it, before its imports
     out.mkdir(parents=True, exist_ok=True)
+    if gradebook is not None:
+        gradebook.set_meta("rubric_title", job.rubric.title)  # for the reports `grader override` rewrites
     stats = BatchStats()
     t0 = time.monotonic()
     source = iter(submissions)
@@ -286,6 +289,8 @@ def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs:
                     if sub is None:
                         return
                     result = grade_safely(sub, job, sb)
+                    if gradebook is not None:  # a person's overrides hold over every regrade
+                        result = apply_overrides(result, gradebook.overrides(result.submission))
                     write_result(out, result, rubric_title=job.rubric.title)
                     if gradebook is not None:
                         gradebook.record(sub, result)

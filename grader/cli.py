@@ -71,6 +71,21 @@ def _parser() -> argparse.ArgumentParser:
     gs.add_argument("--rubric", default=None, metavar="RUBRIC")
     gs.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "bwrap-userns", "process"])
 
+    o = sub.add_parser("override", help="set (or remove) a person's score for a question or a submission's total",
+                       description="Record a person's score in RESULTS/gradebook.sqlite, with who and when: it holds "
+                                   "over every regrade (flagged for review when the automatic score changes) and "
+                                   "appears in report.html, summary.html, grades.csv and every export.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    o.add_argument("results", metavar="RESULTS", help="the results folder of 'grader grade'")
+    o.add_argument("submission", metavar="SUBMISSION", help="the submission id (its folder in RESULTS)")
+    o.add_argument("question", metavar="QUESTION", nargs="?", default=None,
+                   help="a question id (default: the submission's total)")
+    o.add_argument("--score", type=float, default=None, metavar="X", help="the score to set (0 to the maximum)")
+    o.add_argument("--note", default="", metavar="TEXT", help="why: shown in the student's report")
+    o.add_argument("--by", default=None, metavar="NAME", help="who (default: the user running grader)")
+    o.add_argument("--remove", action="store_true", help="remove the override: the automatic score comes back")
+    o.add_argument("--json", action="store_true", help="print the submission's result as JSON")
+
     k = sub.add_parser("kit", help="write the student kit: public checks and their expected outputs, no reference",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     k.add_argument("--out", required=True, metavar="DIR", help="the kit's folder (created; an earlier kit is replaced)")
@@ -252,6 +267,28 @@ def _cmd_gradescope(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return ExitCode.OK
 
 
+def _cmd_override(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .api import override
+    from .terminal import num
+
+    if args.remove and args.score is not None:
+        raise UsageError("--remove takes no --score")
+    result = override(args.results, args.submission, args.question, score=args.score, note=args.note, by=args.by,
+                      remove=args.remove)
+    if args.json:
+        out.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        return ExitCode.OK
+    what = args.question or "total"
+    if args.remove:
+        out.write(f"{result.submission}: the override of {what} is removed\n")
+    for o in result.overrides:
+        out.write(f"{result.submission}: {o.question or 'total'} set to {num(o.score)} by {o.by} "
+                  f"(automatic: {num(o.auto_score)}){'; to review: the automatic score changed' if o.review else ''}\n")
+    out.write(f"{result.submission}: {num(result.score)} / {num(result.max_score)}; "
+              f"{args.results}/grades.csv and summary.html rewritten\n")
+    return ExitCode.OK
+
+
 def _cmd_kit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .kit import NOT_FINAL, write_kit
 
@@ -311,7 +348,7 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 COMMANDS = {"grade": _cmd_grade, "check": _cmd_check, "gradescope": _cmd_gradescope, "export": _cmd_export,
-            "kit": _cmd_kit, "gradescope-bundle": _cmd_gradescope_bundle}
+            "kit": _cmd_kit, "override": _cmd_override, "gradescope-bundle": _cmd_gradescope_bundle}
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:

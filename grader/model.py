@@ -481,6 +481,24 @@ class Consistency:
 
 
 @dataclass(frozen=True)
+class Override:
+    """A person's adjustment of a score, kept in the gradebook and applied over every regrade.
+
+    The automatic score it replaced is kept beside it; when a regrade gives another
+    automatic score (a rubric fix, say), the override still holds and ``review`` says a
+    person should look at it again.
+    """
+
+    question: str  #: the question id; "" overrides the submission's total
+    score: float  #: the score a person set
+    auto_score: float  #: the automatic score it replaces, as graded now
+    note: str = ""  #: why, in the person's words (shown to the student)
+    by: str = ""  #: who
+    at: str = ""  #: when, ISO 8601 UTC
+    review: bool = False  #: the automatic score is no longer the one the person saw when setting it
+
+
+@dataclass(frozen=True)
 class SubmissionResult:
     """Everything decided about one submission; reporters only render it."""
 
@@ -503,6 +521,8 @@ class SubmissionResult:
     grader_version: str = ""
     #: a student's self-check: only the public checks ran, and max_score counts only theirs
     public_only: bool = False
+    #: scores a person set (grader override); the questions' and the total's scores already include them
+    overrides: tuple[Override, ...] = ()
 
     schema: str = SCHEMA
 
@@ -537,6 +557,7 @@ class SubmissionResult:
             "seconds": round(self.seconds, 4),
             "grader_version": self.grader_version,
             **({"public_only": True} if self.public_only else {}),
+            **({"overrides": [_plain(o) for o in self.overrides]} if self.overrides else {}),
         }
 
 
@@ -648,5 +669,7 @@ def result_from_dict(d: Mapping[str, Any]) -> SubmissionResult:
         isolation=d.get("isolation", ""), late=bool(d.get("late", False)), source=d.get("source", ""),
         canvas=CanvasInfo(**canvas) if isinstance(canvas, Mapping) else None,
         seconds=float(d.get("seconds", 0.0)), grader_version=d.get("grader_version", ""),
-        public_only=bool(d.get("public_only", False)), schema=d.get("schema", SCHEMA))
+        public_only=bool(d.get("public_only", False)),
+        overrides=tuple(Override(**o) for o in d.get("overrides", ()) if isinstance(o, Mapping)),
+        schema=d.get("schema", SCHEMA))
 
