@@ -101,6 +101,17 @@ def _parser() -> argparse.ArgumentParser:
     gb.add_argument("--rubric", default=None, metavar="RUBRIC",
                     help="rubric TOML file or built-in name (default: the built-in word2vec rubric)")
 
+    rb = sub.add_parser("rubric", help="a rubric author's tools: check a rubric without grading anyone")
+    rsub = rb.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    rc = rsub.add_parser("check", help="validate a rubric and run its reference on every case",
+                         description="Load the rubric (every key is validated), generate every case, compute every "
+                                     "expected value with the reference module, try each property check on the "
+                                     "reference's own answer and each named mistake's formula on its cases. "
+                                     "Nobody is graded. Exit 0 when the rubric can grade, 2 when it cannot.",
+                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    rc.add_argument("file", metavar="RUBRIC", help="a rubric TOML file, or a built-in rubric's name")
+    rc.add_argument("--json", action="store_true", help="print the findings as JSON")
+
     e = sub.add_parser("export", help="export a batch's results to an LMS format")
     esub = e.add_subparsers(dest="format", metavar="FORMAT", parser_class=_Parser)
     ec = esub.add_parser("canvas", help="Canvas gradebook import CSV")
@@ -289,6 +300,36 @@ def _cmd_override(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return ExitCode.OK
 
 
+def _cmd_rubric(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .authoring import check_rubric
+    from .terminal import num
+
+    if args.action is None:
+        raise UsageError("rubric needs an ACTION: check (see 'grader rubric --help')")
+    found = check_rubric(_rubric(args.file))
+    if args.json:
+        out.write(json.dumps(found.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        out.write(f"{found.name}: {found.title}\n")
+        out.write(f"  {found.questions} questions, {num(found.points)} points; {found.checks} checks "
+                  f"({found.public} public, {found.hidden} hidden)\n")
+        out.write(f"  {len(found.cases)} cases generated, every expected value computed:\n")
+        for cid, shapes in found.cases.items():
+            out.write(f"    {cid}: {shapes}\n")
+        if found.properties:
+            out.write(f"  properties that hold for the reference's answer: {', '.join(found.properties)}\n")
+        out.write(f"  wrong formulas of named mistakes run and differ from the expected values: {found.formulas}\n")
+        for w in found.warnings:
+            out.write(f"  warning: {w}\n")
+    for p in found.problems:
+        err.write(f"error: {p}\n")
+    if found.problems:
+        return ExitCode.USAGE
+    if not args.json:
+        out.write("the rubric can grade.\n")
+    return ExitCode.OK
+
+
 def _cmd_kit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .kit import NOT_FINAL, write_kit
 
@@ -348,7 +389,7 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 COMMANDS = {"grade": _cmd_grade, "check": _cmd_check, "gradescope": _cmd_gradescope, "export": _cmd_export,
-            "kit": _cmd_kit, "override": _cmd_override, "gradescope-bundle": _cmd_gradescope_bundle}
+            "kit": _cmd_kit, "override": _cmd_override, "rubric": _cmd_rubric, "gradescope-bundle": _cmd_gradescope_bundle}
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:

@@ -147,7 +147,7 @@ class CheckSpec:
     question: str
     case: str  #: CaseSpec.id
     function: str  #: role
-    compare: str = "close"  #: "close" (output vs reference), "unmodified" (inputs after the call), "consistent" (own gradient)
+    compare: str = "close"  #: "close" (output vs reference), "unmodified" (inputs after the call), "property" (judged by a reference function)
     output: str | None = None  #: which returned value ("cost", "gradPred"...), None for the whole value
     expected: str = ""  #: reference function computing the expected value from the case's inputs
     points: float = 1.0
@@ -157,6 +157,9 @@ class CheckSpec:
     timeout: float = 2.0  #: seconds of wall-clock time for the call
     mistakes: tuple[str, ...] = ()  #: mistake ids to try when the check fails
     description: str = ""
+    #: for compare "property": the reference function judging the answer, ``f(got, *case args)``
+    #: -> True/False or (bool, message); it runs in the grader's process, on plain arrays
+    property: str = ""
 
 
 @dataclass(frozen=True)
