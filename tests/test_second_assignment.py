@@ -166,3 +166,35 @@ def test_rubric_check_says_what_would_make_grading_wrong(tmp_path):
                     'compare = "property"\nproperty = "rows_sum_to_on"\n')
     code, _, err = cli("rubric", "check", typo)
     assert code == 2 and "did you mean 'rows_sum_to_one'?" in err
+
+
+def test_the_guides_example_rubric_works_as_written(tmp_path):
+    """docs/rubrics.md's rubric, taken verbatim, with a reference written from the guide's contract."""
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "rubrics.md").read_text(encoding="utf-8")
+    toml = guide.split("**3. Write the rubric** (`mynet/rubric.toml`):\n\n```toml\n", 1)[1].split("```", 1)[0]
+    folder = tmp_path / "mynet"
+    folder.mkdir()
+    (folder / "rubric.toml").write_text(toml)
+    (folder / "reference.py").write_text(textwrap.dedent("""
+        import numpy as np
+
+        def forward(X, W1, b1, W2, b2):
+            z = np.maximum(X @ W1 + b1, 0) @ W2 + b2
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
+
+        def gen_forward(rng, n, d, m, c):
+            X = rng.normal(size=(n, d))
+            return X, rng.normal(size=(d, m)), rng.normal(size=m), rng.normal(size=(m, c)), rng.normal(size=c)
+
+        def rows_sum_to_one(got, X, W1, b1, W2, b2):
+            return bool(np.allclose(np.asarray(got).sum(axis=1), 1.0))
+    """))
+    code, out, err = cli("rubric", "check", folder / "rubric.toml")
+    assert code == 0, err
+    assert "properties that hold for the reference's answer: forward/rows" in out
+    sub = tmp_path / "solution"
+    sub.mkdir()
+    (sub / "two_layer_net.py").write_text(HONEST)
+    code, out, err = cli("check", "--rubric", folder / "rubric.toml", sub, "--no-color")
+    assert code == 0 and "Every check passed." in out, out + err
