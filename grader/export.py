@@ -88,7 +88,7 @@ def grades_row(result: SubmissionResult, questions: Sequence[str] = ()) -> list[
 
 
 def write_grades_csv(results: Iterable[SubmissionResult] | Callable[[], Iterable[SubmissionResult]],
-                     path: PathLike) -> int:
+                     path: PathLike, *, questions: Sequence[str] | None = None) -> int:
     """Write grades.csv: a header, then one row per submission, as the results come.
 
     The columns are ``id,score,max_score,status`` (contract.md) followed by the rest of
@@ -106,18 +106,23 @@ def write_grades_csv(results: Iterable[SubmissionResult] | Callable[[], Iterable
         result's.
     path : str or path-like
         The file to write (replaced).
+    questions : sequence of str, optional
+        The question columns (the rubric's, in a batch): the results are then read once.
 
     Returns
     -------
     int
         The number of rows written, header excluded.
     """
-    questions: list[str] = []
-    if callable(results):
+    first = None
+    if questions is not None:
+        questions = list(questions)
+        rows = iter(results() if callable(results) else results)
+    elif callable(results):
+        questions = []
         for r in results():
             questions += [q.id for q in r.questions if q.id not in questions]
         rows = iter(results())
-        first = None
     else:
         rows = iter(results)
         first = next(rows, None)
