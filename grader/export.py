@@ -126,8 +126,7 @@ def write_grades_csv(results: Iterable[SubmissionResult] | Callable[[], Iterable
     else:
         rows = iter(results)
         first = next(rows, None)
-        if first is not None:
-            questions = [q.id for q in first.questions]
+        questions = [q.id for q in first.questions] if first is not None else []
     n = 0
     with open(path, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
