@@ -269,7 +269,8 @@ def plan(rubric: Rubric, cases: Mapping[str, Case]) -> list[Call]:
             e["size"] = max([e["size"], *(_size(a) for a in case.args)])
         elif spec.expected in case.expected:
             e["size"] = max(e["size"], int(np.asarray(case.expected[spec.expected]).size))
-        elif scripted(case.args) is not None:  # expected values come with the draws: as large as the inputs
+        elif scripted(case.args) is not None or spec.compare == "property":
+            # expected values come with the draws, or nothing is expected: an answer as large as the inputs
             e["size"] = max([e["size"], *(_size(a) for a in case.args)])
     con = rubric.consistency
     numgrad_calls = []
