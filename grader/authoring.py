@@ -92,7 +92,7 @@ def check_rubric(rubric: Rubric, reference: ModuleType | None = None) -> RubricC
     RubricError
         A generator or an expected-value function fails (as ``grader grade`` would).
     """
-    from .mistakes import matches
+    from .mistakes import Memo, matches
 
     ref = reference if reference is not None else _cases.load_reference(rubric)
     built = _cases.build(rubric, ref)
@@ -122,6 +122,7 @@ def check_rubric(rubric: Rubric, reference: ModuleType | None = None) -> RubricC
             problems.append(f"{spec.id}: the property {spec.property!r} does not hold for the reference's own "
                             f"answer{': ' + str(message) if message else ''}")
     formulas = 0
+    memo = Memo()
     seen: set[tuple[str, str, str]] = set()
     #: (mistake, formula) -> on each case tried, whether it differs from the expected value there
     told_apart: dict[tuple[str, str], list[bool]] = {}
@@ -135,17 +136,17 @@ def check_rubric(rubric: Rubric, reference: ModuleType | None = None) -> RubricC
             if not formula or (mid, formula, spec.case) in seen:
                 continue
             seen.add((mid, formula, spec.case))
-            case = built[spec.case]
-            try:
-                wrong = np.asarray(getattr(ref, formula)(*[np.array(a, copy=True) if isinstance(a, np.ndarray)
-                                                           else a for a in case.args]), dtype=np.float64)
-            except Exception as e:  # noqa: BLE001 - the author's code
-                problems.append(f"mistakes.{mid}: the formula {formula!r} failed on case {spec.case!r}: "
-                                f"{type(e).__name__}: {e}")
-                continue
-            same = matches(wrong, case.expected[spec.expected], spec.tolerance)
-            told_apart.setdefault((mid, formula), []).append(not same)
-            formulas += not same
+            for case in _resolved(built[spec.case], rubric, ref, memo):
+                try:
+                    wrong = np.asarray(getattr(ref, formula)(*[np.array(a, copy=True) if isinstance(a, np.ndarray)
+                                                               else a for a in case.args]), dtype=np.float64)
+                except Exception as e:  # noqa: BLE001 - the author's code
+                    problems.append(f"mistakes.{mid}: the formula {formula!r} failed on case {spec.case!r}: "
+                                    f"{type(e).__name__}: {e}")
+                    break
+                same = matches(wrong, case.expected[spec.expected], spec.tolerance)
+                told_apart.setdefault((mid, formula), []).append(not same)
+                formulas += not same
     for (mid, formula), differs in told_apart.items():
         if not any(differs):  # on some cases a mistake is harmless (no overflow): only never is a problem
             warnings.append(f"mistakes.{mid}: the formula {formula!r} gives the expected value within tolerance on "
@@ -159,6 +160,16 @@ def check_rubric(rubric: Rubric, reference: ModuleType | None = None) -> RubricC
         hidden=sum(c.visibility == "hidden" for c in checks),
         cases={cid: _shapes(c) for cid, c in built.items()}, properties=tuple(properties), formulas=formulas,
         warnings=tuple(warnings), problems=tuple(problems))
+
+
+def _resolved(case: Any, rubric: Rubric, ref: Any, memo: Any) -> list:
+    """The case as its checks judge it: a negative-sampling case on the draws of honest implementations."""
+    from . import sampling
+
+    if _cases.scripted(case.args) is None:
+        return [case]
+    return [sampling.resolve(case, sampling.read(case, drawn, rubric), rubric, ref, memo)
+            for drawn in sampling.honest_draws(case, rubric)]
 
 
 __all__ = ["RubricCheck", "check_rubric", "RubricError"]

@@ -500,3 +500,10 @@ OTHERS["probe.py"] = PROBE
 OTHERS["forged.py"] = LOOPS.replace(
     "    return cost, gradPred, grad\n\n\ndef skipgram",
     "    dataset.drawn[:] = [10 ** 30, -5, 'x'] * 5000\n    return cost, gradPred, grad\n\n\ndef skipgram")
+
+
+def test_rubric_check_tries_the_q3_mistakes_on_the_draws_of_honest_implementations():
+    out = io.StringIO()
+    assert main(["rubric", "check", str(RUBRICS / "problem-set.toml")], out=out, err=io.StringIO()) == 0
+    text = out.getvalue()
+    assert "the rubric can grade" in text and "never named" not in text, text
