@@ -210,6 +210,8 @@ def test_the_a2_flavour_gets_full_marks_on_negative_sampling_and_skipgram(graded
     q = _questions(r)
     for qid in NEGSAMP | SKIPGRAM:
         assert q[qid]["score"] == q[qid]["max_score"], [(c["id"], c["message"]) for c in q[qid]["checks"]]
+        # the 0-point checks too: with its own naiveSoftmaxLossAndGradient, and the course's sanity values
+        assert all(c["status"] == "pass" for c in q[qid]["checks"]), [(c["id"], c["message"]) for c in q[qid]["checks"]]
 
 
 def test_two_orders_of_drawing_both_pass_and_the_report_shows_the_draws(graded):
