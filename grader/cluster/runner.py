@@ -145,15 +145,12 @@ class ClusterRunner:
         self.close()
 
     def _start(self) -> None:
-        from distributed import Client, LocalCluster
+        from distributed import Client
 
         from .worker import GradingPlugin, grade_task, plugin_name, worker_info  # noqa: F401
 
         if self.n_local is not None:
-            self.cluster = LocalCluster(
-                n_workers=self.n_local, threads_per_worker=1, processes=True, host="127.0.0.1",
-                dashboard_address=None, silence_logs=logging.ERROR,
-                scheduler_kwargs={"allowed_failures": LOCAL_ALLOWED_FAILURES})
+            self.cluster = local_cluster(self.n_local)
             self.client = Client(self.cluster, timeout=CONNECT_TIMEOUT, set_as_default=False)
         else:
             try:
@@ -249,8 +246,9 @@ class ClusterRunner:
             data = future.result()
         except KilledWorker as e:
             deaths = getattr(e, "allowed_failures", self.allowed_failures) + 1
-            return self._error(sub, f"the cluster worker grading it died {deaths} times (killed, or out of memory), "
-                                    f"on {deaths} workers in turn; the rest of the batch was graded")
+            return self._error(sub, f"the cluster worker grading this submission died {deaths} times while grading "
+                                    "it (killed, or out of memory); it was retried, then given up. The rest of the "
+                                    "batch was graded")
         except (concurrent.futures.CancelledError, concurrent.futures.TimeoutError) as e:
             raise self._lost(e) from None
         except Exception as e:  # noqa: BLE001 - raised on the worker: costs this submission only
@@ -276,6 +274,25 @@ class ClusterRunner:
         where = f"at {self.address}" if self.n_local is None else f"(local:{self.n_local})"
         return ClusterError(f"lost the Dask scheduler {where} ({type(e).__name__}); the results written so far "
                             "are kept: run the same command again, with or without --cluster, to grade the rest")
+
+
+def local_cluster(n: int):
+    """Start a ``LocalCluster`` of ``n`` single-threaded worker processes (with nannies) on 127.0.0.1, no dashboard.
+
+    allowed-failures 1: a task whose worker dies is retried once.  worker-saturation 1.0:
+    a worker holds only the tasks it runs (the rest wait on the scheduler), so a worker's
+    death counts against the submission it was grading, not against one queued behind it.
+    The scheduler runs in this process; stop the cluster with ``close()``.
+    """
+    import dask
+    from distributed import LocalCluster
+
+    with dask.config.set({"distributed.scheduler.allowed-failures": LOCAL_ALLOWED_FAILURES,
+                          "distributed.scheduler.worker-saturation": 1.0}):
+        # No dashboard; the scheduler's small HTTP server (health, metrics) on a free loopback port.
+        return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                            dashboard_address=None, silence_logs=logging.CRITICAL,
+                            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
 
 
 def _allowed_failures(dask_scheduler=None) -> int:
