@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -251,9 +252,7 @@ class Poison(GradingPlugin):
 def test_a_poison_submission_costs_itself_only(batch, tmp_path):
     subs, local = batch
     mixed = tmp_path / "subs"
-    mixed.mkdir()
-    for p in subs.iterdir():
-        (mixed / p.name).write_bytes(p.read_bytes())
+    shutil.copytree(subs, mixed)
     (mixed / "poison.py").write_text(tr.SOLUTION)
     rubric = load_rubric(None)
     job = prepare(rubric)
