@@ -235,6 +235,39 @@ def test_a_cluster_run_interrupted_with_ctrl_c_is_finished_locally(batch, tmp_pa
     assert_same_files(local, out)
 
 
+def test_a_dead_scheduler_stops_the_batch_with_exit_2_and_a_local_rerun_finishes_it(batch, tmp_path):
+    subs, local = batch
+    out = tmp_path / "out"
+    done: dict[str, object] = {}
+
+    def run() -> None:
+        done["result"] = run_cli(subs, out, "--cluster", address)
+
+    with tracked_cluster() as (cluster, note):
+        address = cluster.scheduler_address
+        t = threading.Thread(target=run)
+        t.start()
+        deadline = time.monotonic() + LIMIT
+        while len(list(out.glob("*/result.json"))) < 3:
+            assert t.is_alive() and time.monotonic() < deadline
+            note()
+            time.sleep(0.01)
+        cluster.close(timeout=30)  # the scheduler (and its workers) go away midway
+        t.join(LIMIT)
+    code, _, err = done["result"]
+    assert code == 2
+    assert f"lost the Dask scheduler at {address}" in err and "run the same command again" in err
+    assert "Traceback" not in err
+    graded_before = {p.parent.name for p in out.glob("*/result.json")}
+    assert 3 <= len(graded_before) < 15 and not (out / "grades.csv").exists()
+
+    code, printed, err = run_cli(subs, out)
+    assert code == 0, err
+    assert {line.split(":")[0] for line in printed.splitlines()} == \
+        {p.parent.name for p in local.glob("*/result.json")} - graded_before
+    assert_same_files(local, out)
+
+
 class Poison(GradingPlugin):
     """Test-only fault injection: grading a submission whose id starts with "poison" kills the worker.
 
