@@ -24,7 +24,6 @@ from __future__ import annotations
 import concurrent.futures
 import contextlib
 import hashlib
-import json
 import logging
 import re
 from dataclasses import replace
@@ -236,8 +235,8 @@ class ClusterRunner:
         client = self.client
         if client is None:
             raise ClusterError("the cluster is closed")
-        payload = wire.encode(sub)
-        key = task_key(json.dumps(payload, sort_keys=True, ensure_ascii=False), job.rubric.digest, __version__)
+        payload = wire.dumps(sub)
+        key = task_key(payload, job.rubric.digest, __version__)
         try:
             future = client.submit(grade_task, self.plugin_name, payload, key=key, retries=0)
         except Exception as e:  # noqa: BLE001 - a client that lost its scheduler
@@ -260,7 +259,7 @@ class ClusterRunner:
             with contextlib.suppress(Exception):
                 future.release()
         try:
-            result = wire.decode(data)
+            result = wire.loads(data)
             if not isinstance(result, SubmissionResult):
                 raise wire.WireError(f"a {type(result).__name__} instead of a result")
         except wire.WireError as e:
@@ -276,19 +275,33 @@ class ClusterRunner:
                             "are kept: run the same command again, with or without --cluster, to grade the rest")
 
 
+#: Dask settings of a ``local:N`` cluster (the nannies pass them on to their workers).
+LOCAL_CONFIG = {
+    "distributed.scheduler.allowed-failures": LOCAL_ALLOWED_FAILURES,
+    "distributed.scheduler.worker-saturation": 1.0,
+    # Dask's statistical profiler samples every thread's stack 100 times a second, and its
+    # monitors wake several times a second: ~2.5 % of a core per idle worker here, more
+    # per submission on a loaded machine.  Off, or once a second (~0.3 %).
+    "distributed.worker.profile.enabled": False,
+    "distributed.admin.system-monitor.interval": "1s",
+    "distributed.admin.tick.interval": "1s",
+    "distributed.worker.memory.monitor-interval": "1s",
+}
+
+
 def local_cluster(n: int):
     """Start a ``LocalCluster`` of ``n`` single-threaded worker processes (with nannies) on 127.0.0.1, no dashboard.
 
-    allowed-failures 1: a task whose worker dies is retried once.  worker-saturation 1.0:
-    a worker holds only the tasks it runs (the rest wait on the scheduler), so a worker's
-    death counts against the submission it was grading, not against one queued behind it.
-    The scheduler runs in this process; stop the cluster with ``close()``.
+    With :data:`LOCAL_CONFIG`: allowed-failures 1, a task whose worker dies is retried
+    once; worker-saturation 1.0, a worker holds only the tasks it runs (the rest wait on
+    the scheduler), so a worker's death counts against the submission it was grading, not
+    against one queued behind it.  The scheduler runs in this process; stop the cluster
+    with ``close()``.
     """
     import dask
     from distributed import LocalCluster
 
-    with dask.config.set({"distributed.scheduler.allowed-failures": LOCAL_ALLOWED_FAILURES,
-                          "distributed.scheduler.worker-saturation": 1.0}):
+    with dask.config.set(LOCAL_CONFIG):
         # No dashboard; the scheduler's small HTTP server (health, metrics) on a free loopback port.
         return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
                             dashboard_address=None, silence_logs=logging.CRITICAL,

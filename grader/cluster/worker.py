@@ -25,6 +25,7 @@ import tempfile
 from dataclasses import replace
 from typing import Any, Mapping, Sequence
 
+import numpy as np
 from distributed import WorkerPlugin, get_worker
 
 from .. import __version__
@@ -69,6 +70,25 @@ def _load_reference(source: bytes, digest: str):
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return module
+
+
+def _frozen(a: Any) -> Any:
+    if isinstance(a, np.ndarray):
+        a = np.array(a, copy=True)
+        a.setflags(write=False)
+    return a
+
+
+def _frozen_cases(cases: Mapping[str, Case]) -> dict[str, Case]:
+    """Return the cases with arrays that own their data, read-only, as :func:`grader.cases.build` makes them.
+
+    Unpickled arrays are writable (and may be views of the message): judging would not
+    keep what it prepares from them (:meth:`grader.mistakes.Memo.ref`) and would redo it
+    for every submission, ~5 ms each here.
+    """
+    return {cid: replace(c, args=tuple(_frozen(a) for a in c.args),
+                         expected={k: _frozen(v) for k, v in c.expected.items()})
+            for cid, c in cases.items()}
 
 
 class GradingPlugin(WorkerPlugin):
@@ -137,7 +157,7 @@ class GradingPlugin(WorkerPlugin):
                             "namespaces are disabled) and --allow-unsandboxed was not given")
             return
         reference = _load_reference(self.reference, self.rubric.digest)
-        self._job = prepare(self.rubric, cases=self.cases, reference=reference)
+        self._job = prepare(self.rubric, cases=_frozen_cases(self.cases), reference=reference)
         self._pool = queue.Queue()
         allow = self.rubric.settings.allow_packages
         for slot in range(max(1, int(getattr(worker, "nthreads", 1) or 1))):
@@ -157,20 +177,20 @@ class GradingPlugin(WorkerPlugin):
 
     # ---------------------------------------------------------------- grading (a worker thread)
 
-    def grade(self, payload: Any) -> Any:
-        """Grade one submission (plain data) in a free sandbox; return its result (plain data)."""
+    def grade(self, payload: str) -> str:
+        """Grade one submission (JSON text, :mod:`wire`) in a free sandbox; return its result (JSON text)."""
         if self.refused:
             raise WorkerRefused(self.refused)
         if self._pool is None or self._job is None:
             raise WorkerRefused("the grading plugin is not set up on this worker")
-        submission = wire.decode(payload)
+        submission = wire.loads(payload)
         sb = self._pool.get()
         try:
             result = self.grade_one(submission, sb)
         finally:
             self._pool.put(sb)
         # The sources are on the TA's machine already: they are not sent back.
-        return wire.encode(replace(result, files=()))
+        return wire.dumps(replace(result, files=()))
 
     def grade_one(self, submission, sandbox):
         """Grade one decoded submission in ``sandbox`` (what a local slot does)."""
@@ -186,7 +206,7 @@ def plugin_name(rubric: Rubric, version: str) -> str:
     return f"grader-{version}-{rubric.digest[:12]}-{uuid.uuid4().hex[:8]}"
 
 
-def grade_task(name: str, payload: Any) -> Any:
+def grade_task(name: str, payload: str) -> str:
     """The Dask task: grade one submission with the plugin ``name`` of the worker it runs on."""
     plugin = get_worker().plugins.get(name)
     if plugin is None:
