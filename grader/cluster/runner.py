@@ -150,7 +150,8 @@ class ClusterRunner:
 
         if self.n_local is not None:
             self.cluster = local_cluster(self.n_local)
-            self.client = Client(self.cluster, timeout=CONNECT_TIMEOUT, set_as_default=False)
+            # Results are fetched from the workers directly (on 127.0.0.1), not relayed by the scheduler.
+            self.client = Client(self.cluster, timeout=CONNECT_TIMEOUT, set_as_default=False, direct_to_workers=True)
         else:
             try:
                 self.client = Client(self.address, timeout=CONNECT_TIMEOUT, set_as_default=False)
