@@ -89,6 +89,9 @@ def main() -> None:
     print(f"{n} .py submissions, medians of {args.rounds} interleaved rounds; grades.csv identical")
     print(table(rows, ("what", "local, --jobs 2", "--cluster local:2", "cluster / local")))
     print()
+    ratios = sorted(c[1] / l[1] for l, c in zip(local, cluster))
+    print("batch ratio of each round (cluster / local, the two runs next to each other): "
+          + ", ".join(f"{r:.2f}" for r in ratios) + f"; median {median(ratios):.2f}")
     print(f"cluster overhead: {100 * (cb / lb - 1):+.1f} % on the batch, {100 * (cw / lw - 1):+.1f} % end to end "
           f"(target: under +15 %); cluster start and stop: {cw - cb - (lw - lb):.2f} s more than a local run's")
     print(f"per worker: {n / cb / 2:.1f} submissions/s (batch figure / 2 workers)")
