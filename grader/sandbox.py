@@ -125,14 +125,102 @@ def available() -> tuple[str, ...]:
         level = "bwrap" if os.geteuid() == 0 else "bwrap-userns"
         argv = _bwrap_argv(bw, level, allow=()) + [sys.executable, "-I", "-S", "-c", "pass"]
         try:
-            r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, timeout=20)
-            if r.returncode == 0:
-                levels.append(level)
-        except (OSError, subprocess.TimeoutExpired):
+            p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, start_new_session=True)
+            try:
+                if p.wait(timeout=20) == 0:
+                    levels.append(level)
+            except subprocess.TimeoutExpired:
+                pass
+            finally:
+                _kill_tree(p)
+        except OSError:
             pass
     levels.append("process")
     return tuple(levels)
+
+
+#: When this variable is set in the grader's environment (the test suite sets it), its value is
+#: added to the zygote's command line, so that the processes of one grader (or one test session)
+#: can be told from those of others running on the same machine.
+TAG_ENV = "GRADER_PROCESS_TAG"
+
+
+def _tag() -> list[str]:
+    tag = os.environ.get(TAG_ENV, "")
+    return [f"--tag={tag}"] if tag and tag.isprintable() and len(tag) < 200 else []
+
+
+def _state(pid: int) -> str:
+    """The state letter of ``pid`` in /proc ("" when gone or unknown)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0].decode()
+    except (OSError, IndexError, UnicodeDecodeError):
+        return ""
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children first), read from /proc; [] where there is none."""
+    children: dict[int, list[int]] = {}
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return []
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(name))
+    out, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def _kill_tree(p: subprocess.Popen, timeout: float = 5.0) -> None:
+    """Kill a process the grader started and every process under it, then reap it.
+
+    Killing bubblewrap alone is not enough: killed between creating its sandbox's first
+    process and releasing it, it leaves that process waiting forever (as the init of a PID
+    namespace it ignores SIGTERM, and its parent-death signal is not set yet).  So the
+    process is stopped first (it starts nothing more), everything under it is killed
+    (killing the sandbox's init kills its whole PID namespace), and only then the process
+    itself; it is reaped here.
+    """
+    if p.poll() is None:
+        try:
+            os.kill(p.pid, signal.SIGSTOP)
+        except OSError:
+            pass
+        # A signal takes effect when the process next leaves the kernel: a clone() in progress
+        # completes first, so its tree is read only once it is seen stopped (or gone).
+        deadline = time.monotonic() + 1.0
+        while _state(p.pid) not in ("T", "t", "Z", "X", "") and time.monotonic() < deadline:
+            time.sleep(0.0005)
+        for _ in range(3):
+            tree = _descendants(p.pid)
+            for q in tree:
+                try:
+                    os.kill(q, signal.SIGKILL)
+                except OSError:
+                    pass
+            if not tree:
+                break
+        try:
+            p.kill()
+        except OSError:
+            pass
+    try:
+        p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass
 
 
 def _first_guess() -> str:
@@ -430,21 +518,14 @@ class Sandbox:
         self.release()
 
     def close(self) -> None:
-        """Stop the zygote and everything under it."""
+        """Stop the zygote and everything under it (see :func:`_kill_tree`)."""
         p, self.proc = self.proc, None
         if p is not None:
             try:
                 p.stdin.close()
             except OSError:
                 pass
-            try:
-                p.kill()
-            except OSError:
-                pass
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
+            _kill_tree(p)
             for s in (p.stdout,):
                 try:
                     s.close()
@@ -465,6 +546,11 @@ class Sandbox:
             self._uid_lock = self._uid = None
 
     def __del__(self) -> None:
+        if getattr(self, "proc", None) is not None:  # dropped without close(): no zygote outlives it
+            try:
+                self.close()
+            except Exception:  # noqa: BLE001 - at interpreter shutdown anything may be gone
+                pass
         if getattr(self, "_uid_lock", None) is not None:
             try:
                 os.close(self._uid_lock)
@@ -495,13 +581,13 @@ class Sandbox:
         if self.level == "process":
             self._scratch = tempfile.mkdtemp(prefix="grader-scratch-")
             os.chmod(self._scratch, 0o711)
-            argv = [sys.executable, "-I", "-S", _worker_program()[0]]
+            argv = [sys.executable, "-I", "-S", _worker_program()[0], *_tag()]
             env = _child_env()
             env["TMPDIR"] = self._scratch
             scratch = self._scratch
         else:
             argv = _bwrap_argv(bwrap_path() or "bwrap", self.level, allow=self.allow, hide=self.hide)
-            argv += [sys.executable, "-I", "-S", _worker_program()[1]]
+            argv += [sys.executable, "-I", "-S", _worker_program()[1], *_tag()]
             env = None
             scratch = "/tmp"
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
