@@ -340,6 +340,8 @@ def main() -> None:
         if op == "config":
             config = req
             config["pidns"] = os.getpid() <= 3
+            if config.get("uid") is not None:
+                _as_uid(config["uid"], _clear_keyrings)  # what earlier runs of this uid left
             for p in reversed(req.get("sys_path", [])):
                 if p not in sys.path:
                     sys.path.insert(0, p)
@@ -380,6 +382,7 @@ def main() -> None:
                 pass
             _kill_leftovers(config.get("uid"), in_ns=config.get("pidns", False))
             _remove_ipc(config.get("uid"), in_ns=config.get("pidns", False))
+            _remove_shared_files(config.get("uid"), in_ns=config.get("pidns", False))
         elif op == "ping":
             _write_all(out, pack({"ev": "pong"}))
         else:
@@ -812,6 +815,217 @@ def _remove_ipc(uid=None, in_ns: bool = False) -> None:
     _as_uid(uid, remove)
 
 
+#: World-writable folders a student's process may leave files in (that of the sandbox, or
+#: the machine's at the "process" level).
+_SHARED_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock", "/dev/mqueue")
+
+
+def _remove_shared_files(uid=None, in_ns: bool = False) -> None:
+    """Remove what a submission left at the top of the world-writable folders.
+
+    The scratch folder goes with its child; a file in ``/tmp`` or ``/dev/shm`` (POSIX
+    shared memory, semaphores) would be found by the next submission.  Entries of the
+    slot's uid go (inside the sandbox's own namespace without one: those of our own uid,
+    which the student's processes share); as that uid, as they live in sticky folders.
+    Without either (the "process" level, not root) nothing tells them apart.
+    """
+    owner = uid if uid is not None else (os.getuid() if in_ns else None)
+    if owner is None:
+        return
+    found = []
+    for d in _SHARED_DIRS:
+        try:
+            with os.scandir(d) as it:
+                for e in it:
+                    try:
+                        if e.stat(follow_symlinks=False).st_uid == owner:
+                            found.append(e.path)
+                    except OSError:
+                        continue
+        except OSError:
+            continue
+    if not found:
+        return
+
+    def remove() -> None:
+        for path in found:
+            if os.path.isdir(path) and not os.path.islink(path):
+                _remove_tree(path)
+            else:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+
+    _as_uid(uid, remove)
+
+
+#: unshare(2) flags.
+_CLONE_NEWIPC = 0x08000000
+_CLONE_NEWUSER = 0x10000000
+
+
+def _unshare(flags: int) -> bool:
+    libc = _libc() if sys.platform.startswith("linux") else None
+    return libc is not None and libc.unshare(flags) == 0
+
+
+def _own_user_namespace() -> bool:
+    """Enter a new user namespace with a new IPC namespace, mapping only our own uid and gid.
+
+    For a process without CAP_SYS_ADMIN (bubblewrap as a user): the IPC namespace needs one,
+    and the user namespace gives it.  Our ids stay what they were; the capabilities the new
+    namespace grants are dropped at once.
+    """
+    uid, gid = os.geteuid(), os.getegid()
+    if not _unshare(_CLONE_NEWUSER | _CLONE_NEWIPC):
+        return False
+    # A process that is not dumpable (the zygote's children, and any after setuid) cannot
+    # open its own /proc files for writing: dumpable only while the maps are written.
+    _set_dumpable(True)
+    try:
+        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+            with open(f"/proc/self/{name}", "w") as f:
+                f.write(text)
+    except OSError:
+        pass
+    finally:
+        _set_dumpable(False)
+    _drop_capabilities()
+    return True
+
+
+def _drop_capabilities() -> None:
+    import ctypes
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+
+    libc = _libc()
+    if libc is not None:
+        libc.capset(ctypes.byref(Header(0x20080522, 0)), (Data * 2)())  # _LINUX_CAPABILITY_VERSION_3
+
+
+#: keyctl(2) operations and special keyring ids.
+_KEYCTL_JOIN_SESSION_KEYRING, _KEYCTL_CLEAR, _KEYCTL_GET_PERSISTENT = 1, 7, 22
+_KEY_SPEC_PROCESS_KEYRING, _KEY_SPEC_USER_KEYRING, _KEY_SPEC_USER_SESSION_KEYRING = -2, -4, -5
+
+
+def _keyctl(*args: int) -> int:
+    import ctypes
+
+    abis = _ABIS.get(_machine())
+    nr = abis[0][2]["keyctl"] if abis else None
+    libc = _libc()
+    if nr is None or libc is None:
+        return -1
+    libc.syscall.restype = ctypes.c_long
+    return libc.syscall(ctypes.c_long(nr), *(ctypes.c_long(a) for a in args))
+
+
+def _join_new_session_keyring() -> None:
+    """Leave the session keyring inherited from the grader for a new, empty one of our own."""
+    _keyctl(_KEYCTL_JOIN_SESSION_KEYRING, 0)
+
+
+def _clear_keyrings() -> None:
+    """Empty this uid's user, user-session and persistent keyrings (run as the slot's uid)."""
+    _keyctl(_KEYCTL_CLEAR, _KEY_SPEC_USER_KEYRING)
+    _keyctl(_KEYCTL_CLEAR, _KEY_SPEC_USER_SESSION_KEYRING)
+    persistent = _keyctl(_KEYCTL_GET_PERSISTENT, -1, _KEY_SPEC_PROCESS_KEYRING)
+    if persistent > 0:
+        _keyctl(_KEYCTL_CLEAR, persistent)
+
+
+#: System call numbers by machine: the native ABI first, then the compat ABIs the same machine
+#: runs (i386 and x32 on x86_64, 32-bit ARM on aarch64), which a student can reach with a few
+#: bytes of machine code: each is filtered with its own numbers.
+_ABIS = {
+    # machine: [(AUDIT_ARCH_*, mask applied to the number, {call: number})]
+    "x86_64": [
+        (0xC000003E, 0xBFFFFFFF,  # x86_64, and x32 (the same numbers with bit 30 set)
+         {"add_key": 248, "request_key": 249, "keyctl": 250, "mq_open": 240, "mq_unlink": 241,
+          "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244, "mq_getsetattr": 245}),
+        (0x40000003, 0xFFFFFFFF,  # i386
+         {"add_key": 286, "request_key": 287, "keyctl": 288, "mq_open": 277, "mq_unlink": 278,
+          "mq_timedsend": 279, "mq_timedreceive": 280, "mq_notify": 281, "mq_getsetattr": 282,
+          "mq_timedsend_time64": 418, "mq_timedreceive_time64": 419}),
+    ],
+    "aarch64": [
+        (0xC00000B7, 0xFFFFFFFF,
+         {"add_key": 217, "request_key": 218, "keyctl": 219, "mq_open": 180, "mq_unlink": 181,
+          "mq_timedsend": 182, "mq_timedreceive": 183, "mq_notify": 184, "mq_getsetattr": 185}),
+        (0x40000028, 0xFFFFFFFF,  # 32-bit ARM
+         {"add_key": 309, "request_key": 310, "keyctl": 311, "mq_open": 274, "mq_unlink": 275,
+          "mq_timedsend": 276, "mq_timedreceive": 277, "mq_notify": 278, "mq_getsetattr": 279,
+          "mq_timedsend_time64": 418, "mq_timedreceive_time64": 419}),
+    ],
+}
+_KEYRING_CALLS = ("add_key", "request_key", "keyctl")
+_MQUEUE_CALLS = ("mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr",
+                 "mq_timedsend_time64", "mq_timedreceive_time64")
+
+
+def _machine() -> str:
+    return os.uname().machine if hasattr(os, "uname") else ""
+
+
+def _seccomp_program(calls, machine: str) -> list[tuple[int, int, int, int]] | None:
+    """A classic BPF program (code, jt, jf, k) failing ``calls`` with EPERM; None if the machine is unknown.
+
+    For each ABI of the machine: if the audit arch matches, load the (masked) number and
+    compare it with each denied call's.  Anything else is allowed.
+    """
+    abis = _ABIS.get(machine)
+    if not abis:
+        return None
+    LD_W_ABS, JEQ_K, AND_K, RET_K = 0x20, 0x15, 0x54, 0x06
+    ALLOW, DENY = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
+    blocks = []
+    for arch, mask, numbers in abis:
+        nrs = sorted({numbers[c] for c in calls if c in numbers})
+        body = [(LD_W_ABS, 0, 0, 0)]  # seccomp_data.nr
+        if mask != 0xFFFFFFFF:
+            body.append((AND_K, 0, 0, mask))
+        for i, n in enumerate(nrs):
+            body.append((JEQ_K, len(nrs) - i, 0, n))  # to the DENY at the end of this block
+        body += [(RET_K, 0, 0, ALLOW), (RET_K, 0, 0, DENY)]
+        blocks.append((arch, body))
+    prog = [(LD_W_ABS, 0, 0, 4)]  # seccomp_data.arch
+    for k, (arch, body) in enumerate(blocks):
+        # the block runs when the arch matches (and returns); otherwise skip it, A still the arch
+        prog.append((JEQ_K, 0, len(body), arch))
+        prog += body
+    prog.append((RET_K, 0, 0, ALLOW))
+    return prog
+
+
+def _deny_syscalls(calls) -> bool:
+    """Install a seccomp filter failing ``calls`` with EPERM (needs no_new_privs); False if not possible."""
+    import ctypes
+
+    prog = _seccomp_program(calls, _machine()) if sys.platform.startswith("linux") else None
+    libc = _libc()
+    if prog is None or libc is None:
+        return False
+
+    class Filter(ctypes.Structure):
+        _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8),
+                    ("k", ctypes.c_uint32)]
+
+    class Fprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Filter))]
+
+    insns = (Filter * len(prog))(*[Filter(*i) for i in prog])
+    fprog = Fprog(len(prog), insns)
+    # prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog)
+    return libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) == 0
+
+
 def _rss_bytes(uid, in_ns: bool) -> int:
     """Resident memory of the student's processes: those of ``uid``, or every sandbox process but ours."""
     me, parent = os.getpid(), os.getppid()
@@ -932,11 +1146,18 @@ def _child_main(config, req, calls, skip, scratch, wfd, ofd, send_load) -> None:
             for n in dirs + fs:
                 os.chown(os.path.join(root, n), uid, uid)
     _limit(settings, req, uid)
+    # A fresh IPC namespace: System V objects and POSIX message queues die with this child.
+    ipc = config.get("ipc", "auto")
+    fresh_ipc = ipc == "auto" and _unshare(_CLONE_NEWIPC)  # with CAP_SYS_ADMIN (as root)
     if uid is not None:
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
+    if not fresh_ipc and ipc in ("auto", "userns"):
+        fresh_ipc = _own_user_namespace()  # without it: a user namespace of our own
+    _join_new_session_keyring()  # the grader's session keyring is no longer ours
     _prctl(38, 1)  # PR_SET_NO_NEW_PRIVS
+    _deny_syscalls(_KEYRING_CALLS + (() if fresh_ipc else _MQUEUE_CALLS))
     os.chdir(scratch)
     os.environ["HOME"] = scratch
     os.environ["TMPDIR"] = scratch

@@ -508,6 +508,10 @@ class Sandbox:
         self._uid: int | None = None
         self._uid_lock: int | None = None
         self._inputs: dict[str, tuple] | None = None  # call id -> the args the running zygote holds
+        #: How each child gets its fresh IPC namespace: "auto" (directly as root, else through a
+        #: user namespace of its own), "userns" (always the latter) or "none" (no namespace: the
+        #: child may not use POSIX message queues).  Tests choose; the grader uses "auto".
+        self.ipc = "auto"
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -596,7 +600,7 @@ class Sandbox:
         _worker._grow_pipe(self.proc.stdout.fileno())
         self._reader = _worker.FrameReader(MAX_FRAME)
         self._pending = []
-        self._send({"op": "config", "sys_path": paths, "uid": self.uid, "scratch": scratch})
+        self._send({"op": "config", "sys_path": paths, "uid": self.uid, "scratch": scratch, "ipc": self.ipc})
 
     def wait_ready(self) -> None:
         """Wait for the spawned zygote; with "auto", fall back to the next level if it cannot start."""
