@@ -348,6 +348,8 @@ def main() -> None:
             import numpy  # noqa: F401  (warm: every child inherits it)
 
             _preload()
+            for calls in (_KEYRING_CALLS, _KEYRING_CALLS + _MQUEUE_CALLS):
+                _seccomp_filter(calls)  # built once here, installed by each child
             _write_all(out, pack({"ev": "ready", "pid": os.getpid(), "numpy": numpy.__version__}))
         elif op == "inputs":
             # The rubric's call inputs (never expected values), sent once per zygote: every
@@ -1004,26 +1006,43 @@ def _seccomp_program(calls, machine: str) -> list[tuple[int, int, int, int]] | N
     return prog
 
 
+_FILTERS: dict = {}  # calls -> (the filter's instructions, its struct sock_fprog), built once
+
+
+def _seccomp_filter(calls):
+    """The ``struct sock_fprog`` of :func:`_seccomp_program` for ``calls`` (None where there is none).
+
+    Built once, by the zygote (see main): each child only installs it.
+    """
+    key = tuple(calls)
+    if key not in _FILTERS:
+        import ctypes
+
+        prog = _seccomp_program(key, _machine()) if sys.platform.startswith("linux") else None
+        if prog is None:
+            _FILTERS[key] = None
+        else:
+            class Filter(ctypes.Structure):
+                _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8),
+                            ("k", ctypes.c_uint32)]
+
+            class Fprog(ctypes.Structure):
+                _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Filter))]
+
+            insns = (Filter * len(prog))(*[Filter(*i) for i in prog])
+            _FILTERS[key] = (insns, Fprog(len(prog), insns))
+    return _FILTERS[key]
+
+
 def _deny_syscalls(calls) -> bool:
     """Install a seccomp filter failing ``calls`` with EPERM (needs no_new_privs); False if not possible."""
     import ctypes
 
-    prog = _seccomp_program(calls, _machine()) if sys.platform.startswith("linux") else None
-    libc = _libc()
-    if prog is None or libc is None:
+    built, libc = _seccomp_filter(calls), _libc()
+    if built is None or libc is None:
         return False
-
-    class Filter(ctypes.Structure):
-        _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8),
-                    ("k", ctypes.c_uint32)]
-
-    class Fprog(ctypes.Structure):
-        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Filter))]
-
-    insns = (Filter * len(prog))(*[Filter(*i) for i in prog])
-    fprog = Fprog(len(prog), insns)
     # prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog)
-    return libc.prctl(22, 2, ctypes.byref(fprog), 0, 0) == 0
+    return libc.prctl(22, 2, ctypes.byref(built[1]), 0, 0) == 0
 
 
 def _rss_bytes(uid, in_ns: bool) -> int:
@@ -1085,13 +1104,18 @@ def _remove_tree(path: str) -> None:
         pass
 
 
-def _libc():
-    import ctypes
+_LIBC: list = []  # the C library, loaded once (by the zygote: its children inherit it)
 
-    try:
-        return ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
+
+def _libc():
+    if not _LIBC:
+        import ctypes
+
+        try:
+            _LIBC.append(ctypes.CDLL(None, use_errno=True))
+        except OSError:
+            _LIBC.append(None)
+    return _LIBC[0]
 
 
 def _prctl(option: int, arg: int) -> bool:
