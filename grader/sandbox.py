@@ -687,12 +687,19 @@ class Sandbox:
         pending = list(calls)
         first = True
         while (pending or first) and not ev.error:
+            # Public calls first, hidden calls only once every public one is made, in requests
+            # of their own (the first request is a public one, even without a public call: its
+            # load report is the submission's).  Nothing the student controls in a hidden
+            # request is kept, so hidden inputs never meet output that will be shown.
+            public = [c for c in pending if not c.hidden]
+            hidden = bool(pending) and not public and not first
+            pool = pending if hidden else public
             # One fresh process for as many calls as can share it: those that withhold the
             # first pending call's stand-ins or fewer.  A call that withholds fewer is made
             # there only while the student's code never asks for the extra ones; otherwise
             # it comes back "deferred" and goes to the next request, with its stand-ins.
-            withhold = set(pending[0].withhold) if pending else set()
-            group = [c for c in pending if withhold.issuperset(c.withhold)]
+            withhold = set(pool[0].withhold) if pool else set()
+            group = [c for c in pool if withhold.issuperset(c.withhold)]
             request = {
                 "op": "run",
                 "files": _files(submission),
@@ -705,7 +712,7 @@ class Sandbox:
                 "max_frame": MAX_FRAME,
                 "skip": [lf["unit"] for lf in ev.load_failures if isinstance(lf.get("unit"), list)],
             }
-            self._run_group(request, group, by_id, ev, calls)
+            self._run_group(request, group, by_id, ev, calls, hidden=hidden)
             first = False
             done = {c.id for c in group if c.id not in ev.deferred or set(c.withhold) == withhold}
             pending = [c for c in pending if c.id not in done]
@@ -725,10 +732,12 @@ class Sandbox:
     def _send_inputs(self, calls: Sequence[Call]) -> None:
         """Give the zygote the inputs of ``calls`` once; every child inherits them.
 
-        Only the rubric's inputs travel this way (they are the same for every
-        submission, and every child is given them anyway): never expected values,
-        never a submission's files or stand-ins.
+        Only the rubric's inputs of public calls travel this way (they are the same for
+        every submission, and every child is given them anyway): never a hidden call's
+        (they would be in the memory of the processes whose output is shown), never
+        expected values, never a submission's files or stand-ins.
         """
+        calls = [c for c in calls if not c.hidden]
         if not calls or self._inputs is not None and all(self._inputs.get(c.id) is c.args for c in calls):
             return
         self._send({"op": "inputs", "max_bytes": MAX_REQUEST})
@@ -739,12 +748,12 @@ class Sandbox:
         self._inputs = {c.id: c.args for c in calls}
 
     def _run_group(self, request: dict, group: Sequence[Call], by_id: Mapping[str, Call], ev: _Events,
-                   calls: Sequence[Call]) -> None:
+                   calls: Sequence[Call], hidden: bool = False) -> None:
         """Send one request (``group``'s calls) to a fresh leader and collect its events into ``ev``."""
 
         def on_event(header: dict, blobs: list[bytes]) -> None:
             try:
-                _collect(header, blobs, by_id, ev)
+                _collect(header, blobs, by_id, ev, hidden=hidden)
             except Exception:  # noqa: BLE001 - a forged frame is dropped, never fatal
                 pass
 
@@ -779,12 +788,25 @@ class Sandbox:
             return
 
 
-def _collect(header: dict, blobs: list[bytes], by_id: Mapping[str, Call], ev: _Events) -> None:
-    """File one event of a leader into ``ev`` (first answer per call wins; malformed ones are dropped)."""
+def _collect(header: dict, blobs: list[bytes], by_id: Mapping[str, Call], ev: _Events, hidden: bool = False) -> None:
+    """File one event of a leader into ``ev`` (first answer per call wins; malformed ones are dropped).
+
+    From a ``hidden`` request (hidden calls only) nothing the student's code wrote is kept:
+    no printed output, no note or error of its load, only where the functions were found;
+    its outcomes are kept for judging, and shown without their text (see ``_report``).
+    """
     kind = header.get("ev")
+    if hidden and kind == "output":
+        return
+    if hidden and kind == "load_failure":
+        header = dict(header, hidden=True)  # still skipped by later attempts; never a note
     if kind == "loaded":
         load = _safe_unpack(header, blobs, 0) if not blobs else None  # a load report holds no blob
         load = load if isinstance(load, dict) and isinstance(load.get("load"), dict) else {"load": {}}
+        if hidden:
+            more = load["load"].get("functions")
+            load = {"load": {"functions": {str(k)[:100]: str(v)[:200] for k, v in list(more.items())[:50]}
+                             if isinstance(more, dict) else {}}}
         if ev.load is None:  # the first group's load report is the submission's ...
             ev.load = load
         else:  # ... and later groups add the functions they found, their notes and load errors
@@ -1059,6 +1081,20 @@ def _message(call: Call, o: dict, fname: str, error: ErrorInfo | None, missing: 
     return f"{name}: {status}"
 
 
+def _hidden_message(call: Call, status: str, fname: str, message: str) -> str:
+    """The message of a hidden call that did not return: only what the grader decided, no student text."""
+    name = fname or call.function
+    if status == "raised":
+        return f"{name} raised an exception on this input (what it said is not shown on hidden checks)."
+    if status in ("crashed", "exited"):
+        return f"the process running {name} died or exited on this input; this check scored 0."
+    if status == "missing":
+        return f"no function {name!r} was found when the hidden checks ran."
+    if status == "timeout":
+        return f"{name} did not return within {call.timeout:g} s on this input; it was stopped and this check scored 0."
+    return message  # "rejected", "skipped": the grader's own words only
+
+
 #: ErrorInfo.type for outcomes that are not an exception of the student's code.
 _KIND = {"timeout": "Timeout", "crashed": "Crash", "exited": "Exit", "missing": "MissingFunction",
          "rejected": "Rejected", "skipped": "Skipped"}
@@ -1077,6 +1113,8 @@ def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float) -> R
                 unit_errors.append(UnitError(where=str(u.get("where", ""))[:200], error=err))
     notes = [str(n)[:500] for n in load.get("notes", [])[:50]] if isinstance(load.get("notes"), list) else []
     for lf in ev.load_failures:
+        if lf.get("hidden"):
+            continue
         unit = lf.get("unit")
         why = {"timeout": "ran out of time", "memory": "ran out of memory"}.get(
             lf.get("why"), f"died ({_describe_exit(lf.get('exit'))})")
@@ -1105,6 +1143,12 @@ def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float) -> R
         echoed = tuple(_value(e) if e is not None else None for e in o.get("echoed", [])[:16]) if isinstance(o.get("echoed"), list) else ()
         onotes = tuple(str(n)[:300] for n in o.get("notes", [])[:10]) if isinstance(o.get("notes"), list) else ()
         message = "" if status == "ok" else _message(c, {**o, "status": status}, fname, error, missing)
+        if c.hidden:
+            # What the student's code chose (an exception's type and text, an exit status, the
+            # functions it defined, notes on its signature) could carry the hidden inputs.
+            message = "" if status == "ok" else _hidden_message(c, status, fname, message)
+            error = ErrorInfo(type=_KIND.get(status, "Error"), message=message) if status != "ok" else None
+            onotes = ()
         if error is None and status in _KIND:
             error = ErrorInfo(type=_KIND[status], message=message)
         seconds_c = o.get("seconds", 0.0)
