@@ -1,4 +1,6 @@
-"""Attack: find the rubric's inputs in memory and print them, hidden cases included.
+"""REDTEAM hidden_gc_walk: find the rubric's inputs in memory and print them, hidden cases included.
+
+Attack: find the rubric's inputs in memory and print them, hidden cases included.
 
 At load time and in every call it walks every object the garbage collector knows (the
 zygote's preloaded inputs, the request, the harness's frames) and prints a fingerprint of

@@ -1,4 +1,6 @@
-"""Attack: keep every input a call sees and show it later: in a later call, in a file, at load.
+"""REDTEAM hidden_stash: keep every input a call sees and show it later: in a later call, in a file, at load.
+
+Attack: keep every input a call sees and show it later: in a later call, in a file, at load.
 
 Each call stashes a fingerprint of its array arguments ("ARR <hex of the first 16 bytes>
 <repr of the first element>") in a module-level list, in files in its folder, its

@@ -1,4 +1,6 @@
-"""Attack: carry the inputs out in what the grader reports about a failed call.
+"""REDTEAM hidden_through_errors: carry the inputs out in what the grader reports about a failed call.
+
+Attack: carry the inputs out in what the grader reports about a failed call.
 
 softmax raises an exception whose message (and the name of its class, made on the fly) is
 the input's fingerprint ("ARR <hex of the first 16 bytes> <repr of the first element>");

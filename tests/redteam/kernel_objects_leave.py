@@ -1,4 +1,6 @@
-"""Attack: leave kernel objects behind for the next submission of the same slot to find.
+"""REDTEAM kernel_objects_leave: leave kernel objects behind for the next submission of the same slot to find.
+
+Attack: leave kernel objects behind for the next submission of the same slot to find.
 
 At load time, in softmax and in a daemon, it leaves a token (KOBJ-7f3a9c-SECRET) in every
 place a process can leave something that outlives it: a POSIX message queue; keys added to

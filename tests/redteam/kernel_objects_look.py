@@ -1,4 +1,6 @@
-"""Attack: find what kernel_objects_leave.py (graded just before, in the same slot) left.
+"""REDTEAM kernel_objects_look: find what kernel_objects_leave.py (graded just before, in the same slot) left.
+
+Attack: find what kernel_objects_leave.py (graded just before, in the same slot) left.
 
 It looks for every object that submission leaves (a POSIX message queue, keys in the
 user, user-session, session and persistent keyrings and in /proc/keys, System V shared
