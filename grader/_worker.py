@@ -313,6 +313,32 @@ def read_frame(fd: int, max_bytes: int):
     return frames[0][0], frames[0][1]
 
 
+def _read_raw_frame(fd: int, max_bytes: int) -> bytes | None:
+    """Read exactly one frame from ``fd`` and return its bytes as they came (None at EOF)."""
+    prefix = _read_exactly(fd, _PREFIX.size)
+    if prefix is None:
+        return None
+    hlen, blen = _PREFIX.unpack(prefix)
+    if hlen > MAX_HEADER or hlen + blen > max_bytes:
+        raise ProtocolError(f"frame of {hlen + blen} bytes exceeds the limit of {max_bytes}")
+    rest = _read_exactly(fd, hlen + blen)
+    return None if rest is None else prefix + rest
+
+
+def _read_exactly(fd: int, n: int) -> bytes | None:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = os.read(fd, min(n - len(buf), 1 << 20))
+        if not chunk:
+            return None
+        buf += chunk
+    return bytes(buf)
+
+
+#: Largest frame of hidden inputs a leader accepts (the grader's MAX_REQUEST).
+MAX_HIDDEN = 256 << 20
+
+
 def main() -> None:
     """Serve the grader on stdin/stdout until stdin closes (the zygote's main loop).
 
@@ -418,6 +444,10 @@ class Zygote:
         self.dropped_output = 0
         self.skip: list[list] = [list(u) for u in req.get("skip", []) if isinstance(u, list)]  # [module, unit] abandoned
         self.timeouts: dict[str, int] = {}  # function role -> calls that timed out
+        # Hidden calls come last; their inputs are asked for once every public call is made,
+        # and from then on nothing the child prints is kept (``hidden`` mode, for good).
+        self.hidden = False
+        self.hidden_raw: bytes | None = None  # the frame of hidden inputs, as the grader sent it
 
     def send(self, obj) -> None:
         """Send one event to the grader."""
@@ -458,14 +488,17 @@ class Zygote:
         """Fork a child for ``calls``; return the calls still to make after it ended."""
         rfd, wfd = os.pipe()  # events from the child
         ofd_r, ofd_w = os.pipe()  # the child's stdout and stderr
+        hfd_r, hfd_w = os.pipe()  # the hidden calls' inputs, once every public call is made
         _grow_pipe(rfd)  # a 2 MB gradient in a few writes, not 32
+        _grow_pipe(hfd_w)
         scratch = _make_scratch(self.config)
         pid = os.fork()
         if pid == 0:  # the child: never returns
             try:
                 os.close(rfd)
                 os.close(ofd_r)
-                _child_main(self.config, self.req, calls, self.skip, scratch, wfd, ofd_w, send_load)
+                os.close(hfd_w)
+                _child_main(self.config, self.req, calls, self.skip, scratch, wfd, ofd_w, send_load, hfd_r)
             except BaseException:  # noqa: BLE001 - a bug of the harness: say it where the grader sees it
                 import traceback
 
@@ -476,6 +509,7 @@ class Zygote:
             os._exit(70)
         os.close(wfd)
         os.close(ofd_w)
+        os.close(hfd_r)
         reader = FrameReader(int(self.req.get("max_frame", 64 << 20)))
         settings = self.settings
         load_deadline = min(deadline, time.monotonic() + float(settings.get("load_timeout", 20.0)))
@@ -538,7 +572,7 @@ class Zygote:
                     break
                 for header, _blobs, raw in frames:
                     ev = header.get("ev")
-                    if ev in ("loaded", "outcome", "end") and ofd_r in fds:
+                    if ev in ("loaded", "outcome", "end", "hidden") and ofd_r in fds:
                         # The child flushed what it printed before this event: take all of
                         # it now, so output is attributed the same way on every run.
                         for _ in range(64):  # bounded: a thread may print without end
@@ -571,12 +605,18 @@ class Zygote:
                             done_ids.append(cid)
                         current = None
                         call_deadline = deadline
+                    elif ev == "hidden" and not self._give_hidden(calls, done_ids, out_buf, hfd_w, limit):
+                        why, status = "protocol", "the hidden inputs could not be handed over"
+                        break
                     elif ev == "end":
                         ended_cleanly = True
+                if why is not None:
+                    break
             if ended_cleanly:
                 break
         # The child is done, dead, or late: kill it and everything it started.
         exit_desc = _kill_and_reap(pid, self.config.get("uid"), self.config.get("pidns", False))
+        os.close(hfd_w)
         for fd in (rfd, ofd_r):
             if fd in fds:
                 # Drain what is already there (bounded), then close.
@@ -602,7 +642,7 @@ class Zygote:
                 self.skip.append(last_unit)
             self._flush_output(out_buf, None)
             self.send({"ev": "load_failure", "why": why or "died", "exit": exit_desc,
-                       "unit": last_unit, "status": status})
+                       "unit": last_unit, "status": status, "hidden": self.hidden})
             if last_unit is None or why == "protocol":
                 # Nothing to skip: the same child would die again. Fail every remaining call.
                 for c in remaining:
@@ -631,8 +671,33 @@ class Zygote:
         return {"ev": "outcome", "call": call["id"], "status": kind, "exit": exit_desc,
                 "during_load": during_load, "detail": status}
 
+    def _give_hidden(self, calls: list[dict], done_ids: list, out_buf: bytearray, hfd: int, limit: float) -> bool:
+        """The child asks for the hidden calls' inputs: hand them over if every public call is made.
+
+        Asked earlier (a forged event), the request is ignored: the inputs never meet a
+        public call.  Once they are given, the leader keeps nothing the child prints (what
+        it printed before is flushed first, with no hidden input in the process yet).  The
+        inputs are asked from the grader once ("need_hidden") and kept for a later child.
+        Returns False if they could not be written to the child in time.
+        """
+        if not self.hidden:
+            if not any(c.get("hidden") for c in calls) or any(
+                    c["id"] not in done_ids for c in calls if not c.get("hidden")):
+                return True
+            self._flush_output(out_buf, None)
+            self.hidden = True
+        if self.hidden_raw is None:
+            self.send({"ev": "need_hidden"})
+            try:
+                self.hidden_raw = _read_raw_frame(0, MAX_HIDDEN) or b""
+            except (OSError, ProtocolError):
+                self.hidden_raw = b""
+        return _write_until(hfd, self.hidden_raw, limit)
+
     def _keep(self, data: bytes, buf: bytearray) -> None:
         """Add printed bytes to ``buf`` up to the submission's cap; count the rest as dropped."""
+        if self.hidden:
+            return  # printed while hidden inputs were in the process: never shown, not even counted
         room = self.cap - self.kept_output
         if room > 0:
             buf += data[:room]
@@ -642,6 +707,8 @@ class Zygote:
     def _keep_printed(self, header: dict, buf: bytearray) -> None:
         """Keep the text of a "print" event, up to the cap (the child's own count is not trusted)."""
         text, dropped = header.get("text"), header.get("dropped")
+        if self.hidden:
+            return
         self._keep(text.encode("utf-8", "replace") if isinstance(text, str) else b"", buf)
         if isinstance(dropped, int) and 0 < dropped < 1 << 40:
             self.dropped_output += dropped
@@ -657,6 +724,29 @@ class Zygote:
         if buf:
             self.send({"ev": "output", "call": call_id, "text": bytes(buf).decode("utf-8", "replace")})
             buf.clear()
+
+
+def _write_until(fd: int, data: bytes, limit: float) -> bool:
+    """Write all of ``data`` to a pipe before the monotonic time ``limit``; False if it could not."""
+    import fcntl
+
+    flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+    fcntl.fcntl(fd, fcntl.F_SETFL, flags | os.O_NONBLOCK)
+    view = memoryview(data)
+    try:
+        while view:
+            left = limit - time.monotonic()
+            if left <= 0 or not select.select([], [fd], [], left)[1]:
+                return False
+            try:
+                view = view[os.write(fd, view):]
+            except BlockingIOError:
+                continue
+        return True
+    except OSError:
+        return False
+    finally:
+        fcntl.fcntl(fd, fcntl.F_SETFL, flags)
 
 
 def _grow_pipe(fd: int, size: int = 1 << 20) -> None:
@@ -1140,20 +1230,23 @@ def _set_dumpable(on: bool) -> None:
 # --------------------------------------------------------------------------- child
 
 
-def _child_main(config, req, calls, skip, scratch, wfd, ofd, send_load) -> None:
+def _child_main(config, req, calls, skip, scratch, wfd, ofd, send_load, hfd=None) -> None:
     """Set the child up, load the student's code, make the calls. Never returns."""
     os.setsid()
-    # Only the event pipe and the output pipe stay open; stdin is /dev/null.
+    # Only the event pipe, the output pipe and the hidden inputs' pipe stay open; stdin is /dev/null.
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.dup2(ofd, 1)
     os.dup2(ofd, 2)
-    os.closerange(3, wfd)
     try:
         maxfd = os.sysconf("SC_OPEN_MAX")
     except (ValueError, OSError):
         maxfd = 1024
-    os.closerange(wfd + 1, min(maxfd, 65536))
+    low = 3
+    for keep in sorted({wfd} | ({hfd} if hfd is not None else set())):
+        os.closerange(low, keep)
+        low = keep + 1
+    os.closerange(low, min(maxfd, 65536))
     _set_pdeathsig()
     settings = req.get("settings", {})
     files = req.get("files", [])
@@ -1193,6 +1286,7 @@ def _child_main(config, req, calls, skip, scratch, wfd, ofd, send_load) -> None:
     sys.stderr = _Printed(wfd, 2, budget)
     h = Harness(req, calls, skip, scratch, wfd, send_load)
     h.inputs = config.get("inputs", {})
+    h.hfd = hfd
     h.main()
     try:
         sys.stdout.flush()
@@ -1307,6 +1401,7 @@ class Harness:
         self.withheld = withheld
         self.asked_withheld: set = set()  # withheld modules the student's code tried to import
         self.inputs: dict = {}
+        self.hfd: int | None = None  # where the hidden calls' inputs come from, when asked for
         self.starter = {s["module"]: s for s in req.get("starter", []) if s["module"] not in withheld}
         self.stubs = set(self.settings.get("stub_modules", []))
         self.display: dict[str, str] = {}  # code filename -> where, for tracebacks
@@ -1363,7 +1458,15 @@ class Harness:
             "unit_errors": self.unit_errors[:100],  # what the grader keeps (and a bounded frame)
             "notes": self.notes[:50],
         }})
+        asked_hidden = False
         for c in self.calls:
+            if c.get("hidden") and not asked_hidden:
+                # Every public call is made: now the hidden calls' inputs (see Zygote._give_hidden).
+                asked_hidden = True
+                self.emit({"ev": "hidden"})
+                frame = read_frame(self.hfd, MAX_HIDDEN) if self.hfd is not None else None
+                more = unpack(*frame).get("inputs") if frame is not None else None
+                self.inputs = {**self.inputs, **(more if isinstance(more, dict) else {})}
             # A call that may see stand-ins withheld here is made in this process only while
             # the student's code never asked for one of them; otherwise it is "deferred" and
             # the grader makes it in a fresh process that has them.

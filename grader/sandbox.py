@@ -687,19 +687,15 @@ class Sandbox:
         pending = list(calls)
         first = True
         while (pending or first) and not ev.error:
-            # Public calls first, hidden calls only once every public one is made, in requests
-            # of their own (the first request is a public one, even without a public call: its
-            # load report is the submission's).  Nothing the student controls in a hidden
-            # request is kept, so hidden inputs never meet output that will be shown.
-            public = [c for c in pending if not c.hidden]
-            hidden = bool(pending) and not public and not first
-            pool = pending if hidden else public
             # One fresh process for as many calls as can share it: those that withhold the
             # first pending call's stand-ins or fewer.  A call that withholds fewer is made
             # there only while the student's code never asks for the extra ones; otherwise
             # it comes back "deferred" and goes to the next request, with its stand-ins.
-            withhold = set(pool[0].withhold) if pool else set()
-            group = [c for c in pool if withhold.issuperset(c.withhold)]
+            withhold = set(pending[0].withhold) if pending else set()
+            group = [c for c in pending if withhold.issuperset(c.withhold)]
+            # Hidden calls last: their inputs reach the process only once every public call is
+            # made, and nothing it prints from then on is shown (see _worker.Zygote.child).
+            group = [c for c in group if not c.hidden] + [c for c in group if c.hidden]
             request = {
                 "op": "run",
                 "files": _files(submission),
@@ -712,7 +708,7 @@ class Sandbox:
                 "max_frame": MAX_FRAME,
                 "skip": [lf["unit"] for lf in ev.load_failures if isinstance(lf.get("unit"), list)],
             }
-            self._run_group(request, group, by_id, ev, calls, hidden=hidden)
+            self._run_group(request, group, by_id, ev, calls)
             first = False
             done = {c.id for c in group if c.id not in ev.deferred or set(c.withhold) == withhold}
             pending = [c for c in pending if c.id not in done]
@@ -748,12 +744,26 @@ class Sandbox:
         self._inputs = {c.id: c.args for c in calls}
 
     def _run_group(self, request: dict, group: Sequence[Call], by_id: Mapping[str, Call], ev: _Events,
-                   calls: Sequence[Call], hidden: bool = False) -> None:
-        """Send one request (``group``'s calls) to a fresh leader and collect its events into ``ev``."""
+                   calls: Sequence[Call]) -> None:
+        """Send one request (``group``'s calls) to a fresh leader and collect its events into ``ev``.
+
+        The inputs of the group's hidden calls are not in the request: the leader asks for
+        them ("need_hidden") once the child has made every public call, and they are sent
+        then, once.
+        """
+        hidden_sent = []
 
         def on_event(header: dict, blobs: list[bytes]) -> None:
+            if header.get("ev") == "need_hidden":
+                if not hidden_sent:
+                    hidden_sent.append(True)
+                    try:
+                        self._send({"inputs": {c.id: [_arg(a) for a in c.args] for c in group if c.hidden}})
+                    except OSError:  # the leader is gone: its "done" never comes, the run ends there
+                        pass
+                return
             try:
-                _collect(header, blobs, by_id, ev, hidden=hidden)
+                _collect(header, blobs, by_id, ev)
             except Exception:  # noqa: BLE001 - a forged frame is dropped, never fatal
                 pass
 
@@ -788,25 +798,12 @@ class Sandbox:
             return
 
 
-def _collect(header: dict, blobs: list[bytes], by_id: Mapping[str, Call], ev: _Events, hidden: bool = False) -> None:
-    """File one event of a leader into ``ev`` (first answer per call wins; malformed ones are dropped).
-
-    From a ``hidden`` request (hidden calls only) nothing the student's code wrote is kept:
-    no printed output, no note or error of its load, only where the functions were found;
-    its outcomes are kept for judging, and shown without their text (see ``_report``).
-    """
+def _collect(header: dict, blobs: list[bytes], by_id: Mapping[str, Call], ev: _Events) -> None:
+    """File one event of a leader into ``ev`` (first answer per call wins; malformed ones are dropped)."""
     kind = header.get("ev")
-    if hidden and kind == "output":
-        return
-    if hidden and kind == "load_failure":
-        header = dict(header, hidden=True)  # still skipped by later attempts; never a note
     if kind == "loaded":
         load = _safe_unpack(header, blobs, 0) if not blobs else None  # a load report holds no blob
         load = load if isinstance(load, dict) and isinstance(load.get("load"), dict) else {"load": {}}
-        if hidden:
-            more = load["load"].get("functions")
-            load = {"load": {"functions": {str(k)[:100]: str(v)[:200] for k, v in list(more.items())[:50]}
-                             if isinstance(more, dict) else {}}}
         if ev.load is None:  # the first group's load report is the submission's ...
             ev.load = load
         else:  # ... and later groups add the functions they found, their notes and load errors
@@ -938,11 +935,15 @@ def _arg(a: Any) -> Any:
 
 
 def _call_dict(c: Call, preloaded: bool = False) -> dict:
-    # A preloaded call's inputs are already in the zygote, under the call's id.
-    args = None if preloaded else [_arg(a) for a in c.args]
-    return {"id": c.id, "function": c.function, "args": args, "inputs": c.id, "timeout": c.timeout,
-            "echo_args": c.echo_args, "max_elems": c.max_elems, "kind": c.kind,
-            "withhold": list(c.withhold), "numgrad": dict(c.numgrad)}
+    # A preloaded call's inputs are already in the zygote, under the call's id; a hidden call's
+    # are sent once every public call is made (see Sandbox._run_group).
+    args = None if preloaded or c.hidden else [_arg(a) for a in c.args]
+    d = {"id": c.id, "function": c.function, "args": args, "inputs": c.id, "timeout": c.timeout,
+         "echo_args": c.echo_args, "max_elems": c.max_elems, "kind": c.kind,
+         "withhold": list(c.withhold), "numgrad": dict(c.numgrad)}
+    if c.hidden:
+        d["hidden"] = True
+    return d
 
 
 def _settings_dict(s: Settings) -> dict:
