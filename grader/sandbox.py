@@ -344,6 +344,8 @@ def _bwrap_argv(bw: str, level: str, *, allow: Iterable[str], hide: Iterable[str
         argv += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
         # The zygote keeps just what it needs to drop each child to the slot's uid,
         # clean its scratch and kill its leftovers; the child loses all of it at setuid.
+        # (Started as root, bubblewrap keeps every capability unless told to drop them.)
+        argv += ["--cap-drop", "ALL"]
         for cap in ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"):
             argv += ["--cap-add", cap]
     else:
