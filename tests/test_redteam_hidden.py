@@ -1,9 +1,10 @@
 """Red team, hidden inputs (issue 12, item 5): no hidden case's input reaches what the student sees.
 
-Three attacks (tests/redteam/hidden_*.py) try every way out for the inputs of the calls
+Four attacks (tests/redteam/hidden_*.py) try every way out for the inputs of the calls
 they are given: a walk of everything the garbage collector knows and of the harness's
 frames, at load time and in every call; a stash kept across calls and in files; an
-exception's message and class name, a returned shape, a type name and repr, an exit status.
+exception's message and class name, a returned shape, a type name and repr, an exit status;
+a forged ask for the hidden inputs before the public calls, and a read of every pipe.
 Each prints or carries a fingerprint of an input ("ARR <hex of its first 16 bytes> <repr of
 its first element>"). They are graded in one batch with the honest-wrong baseline and an
 honest submission, at every isolation level the machine has; then no fingerprint of a
@@ -28,7 +29,7 @@ from grader.rubric import load_rubric
 from grader.sandbox import available
 
 REDTEAM = Path(__file__).resolve().parent / "redteam"
-ATTACKS = ("hidden_gc_walk", "hidden_stash", "hidden_through_errors")
+ATTACKS = ("hidden_forged_ask", "hidden_gc_walk", "hidden_stash", "hidden_through_errors")
 
 
 def fingerprints(public: bool) -> set[str]:

@@ -159,3 +159,35 @@ def test_each_way_of_isolating_ipc_keeps_the_next_submission_blind(level, ipc):
     for what in PROBES:
         assert f"none {what}\n" in seen.load.output, (what, seen.load.output)
     assert "found" not in seen.outcomes["c"].output
+
+
+@pytest.mark.parametrize("level", [lv for lv in LEVELS if lv == "bwrap"])
+def test_the_zygote_keeps_only_the_capabilities_it_needs(level):
+    # Started as root, bubblewrap kept every capability of root (CAP_SYS_ADMIN, CAP_SYS_PTRACE...)
+    # for the zygote, whatever --cap-add said: an escape into it would have had them all.
+    import numpy as np
+
+    from grader.model import Call, FunctionSpec, Settings, SourceFile, Submission
+
+    probe = (
+        "import os\n"
+        "CAPS = []\n"
+        "for p in os.listdir('/proc'):\n"
+        "    if p.isdigit():\n"
+        "        try:\n"
+        "            status = open(f'/proc/{p}/status').read()\n"
+        "        except OSError:\n"
+        "            continue\n"
+        "        caps = {l.split(':')[0]: int(l.split()[1], 16) for l in status.splitlines() if l.startswith('Cap')}\n"
+        "        CAPS.append(caps['CapEff'] | caps['CapPrm'] | caps['CapAmb'])\n"
+        "print('CAPS', CAPS)\n"
+        "def softmax(x):\n"
+        "    return x\n")
+    sub = Submission(id="caps", source="caps.py", kind="module",
+                     files=(SourceFile(path="caps.py", text=probe, origin="caps.py"),))
+    with Sandbox(level) as sb:
+        r = sb.run(sub, [Call(id="c", function="softmax", args=(np.ones(2),))],
+                   functions={"softmax": FunctionSpec(role="softmax", names=("softmax",))}, settings=Settings())
+    caps = eval(r.load.output.split("CAPS", 1)[1])  # a list of ints the probe printed
+    allowed = sum(1 << n for n in (0, 1, 3, 5, 6, 7))  # CHOWN DAC_OVERRIDE FOWNER KILL SETGID SETUID
+    assert len(caps) >= 2 and all(c & ~allowed == 0 for c in caps), [hex(c) for c in caps]
