@@ -106,3 +106,78 @@ def test_the_report_says_output_of_hidden_checks_is_withheld(graded):
         assert any("what your code printed, raised or returned there is not shown" in n
                    for n in graded["data"][name]["notes"])
         assert "what your code printed, raised or returned there is not shown" in graded["texts"][f"{name}/report.html"]
+
+
+# --------------------------------------------------------------------------- the mechanism, call by call
+
+from grader.model import Call, FunctionSpec, Settings, SourceFile, Submission  # noqa: E402
+from grader.sandbox import Sandbox  # noqa: E402
+
+PUBLIC_X = np.array([1.25, 2.5, 3.75])
+HIDDEN_X = np.array([7.123456789, 8.5, 9.25])
+FNS = {"softmax": FunctionSpec(role="softmax", names=("softmax",))}
+
+
+def run_one(level: str, source: str, calls) -> object:
+    sub = Submission(id="s", source="s.py", kind="module", files=(SourceFile(path="s.py", text=source, origin="s.py"),))
+    with Sandbox(level) as sb:
+        return sb.run(sub, calls, functions=FNS, settings=Settings(load_timeout=10.0))
+
+
+def test_plan_marks_the_calls_of_hidden_only_cases_numerical_gradients_included():
+    import dataclasses
+
+    from grader.cases import plan
+
+    job = prepare(load_rubric(None))
+    hidden_cases = {cid for cid, c in job.cases.items() if not c.spec.public}
+    assert hidden_cases
+    assert {c.id for c in job.calls if c.hidden} == {c.id for c in job.calls if c.id.split(":")[-1] in hidden_cases}
+    con = dict(job.rubric.consistency, cases=[*job.rubric.consistency["cases"], "hidden-typical"])
+    calls = plan(dataclasses.replace(job.rubric, consistency=con), job.cases)
+    assert next(c for c in calls if c.id == "numgrad:cost_and_grad:hidden-typical").hidden
+    assert not next(c for c in calls if c.id == "numgrad:cost_and_grad:small").hidden
+
+
+@pytest.mark.parametrize("level", available())
+def test_a_hidden_call_comes_after_the_public_ones_and_its_output_is_not_kept(level):
+    source = (
+        "import gc, numpy as np\n"
+        "SEEN = []\n"
+        "def softmax(x):\n"
+        "    SEEN.append(float(x[0]))\n"
+        "    print('now', float(x[0]), 'seen', SEEN)\n"
+        "    return x * 2\n"
+        "print('at load', [float(o[0]) for o in gc.get_objects() if isinstance(o, list) for o in o\n"
+        "                  if isinstance(o, np.ndarray) and o.size])\n")
+    calls = [Call(id="softmax:hidden", function="softmax", args=(HIDDEN_X,), hidden=True),
+             Call(id="softmax:public", function="softmax", args=(PUBLIC_X,))]
+    r = run_one(level, source, calls)
+    pub, hid = r.outcomes["softmax:public"], r.outcomes["softmax:hidden"]
+    assert "now 1.25 seen [1.25]" in pub.output  # made first, though listed second
+    assert hid.status == "ok" and hid.output == ""
+    assert hid.value.array.tolist() == (HIDDEN_X * 2).tolist()  # judged as usual
+    assert "7.12" not in r.load.output + pub.output
+
+
+@pytest.mark.parametrize("level", available())
+def test_a_hidden_call_that_raises_or_crashes_is_told_without_its_text_and_the_next_one_still_runs(level):
+    source = (
+        "import os\n"
+        "def softmax(x):\n"
+        "    if x[1] == 8.5:\n"
+        "        raise ValueError('the input was %r' % float(x[0]))\n"
+        "    if x[1] == 9.5:\n"
+        "        os._exit(int(x[0]))\n"
+        "    return x\n")
+    calls = [Call(id="softmax:public", function="softmax", args=(PUBLIC_X,)),
+             Call(id="softmax:h1", function="softmax", args=(HIDDEN_X,), hidden=True),
+             Call(id="softmax:h2", function="softmax", args=(np.array([42.0, 9.5, 1.0]),), hidden=True),
+             Call(id="softmax:h3", function="softmax", args=(np.array([3.0, 4.0, 5.0]),), hidden=True)]
+    r = run_one(level, source, calls)
+    h1, h2, h3 = (r.outcomes[f"softmax:h{i}"] for i in (1, 2, 3))
+    assert h1.status == "raised" and "7.12" not in h1.message + h1.error.message + h1.error.traceback
+    assert h1.error.type == "Error" and h1.error.frames == ()
+    assert "what it said is not shown on hidden checks" in h1.message
+    assert h2.status == "exited" and "42" not in h2.message + h2.error.message
+    assert h3.status == "ok" and h3.value.array.tolist() == [3.0, 4.0, 5.0]  # in a fresh child, its inputs given again
