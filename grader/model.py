@@ -147,7 +147,7 @@ class CheckSpec:
     question: str
     case: str  #: CaseSpec.id
     function: str  #: role
-    compare: str = "close"  #: "close" (output vs reference), "unmodified" (inputs after the call), "consistent" (own gradient)
+    compare: str = "close"  #: "close" (output vs reference), "unmodified" (inputs after the call), "property" (judged by a reference function)
     output: str | None = None  #: which returned value ("cost", "gradPred"...), None for the whole value
     expected: str = ""  #: reference function computing the expected value from the case's inputs
     points: float = 1.0
@@ -157,6 +157,9 @@ class CheckSpec:
     timeout: float = 2.0  #: seconds of wall-clock time for the call
     mistakes: tuple[str, ...] = ()  #: mistake ids to try when the check fails
     description: str = ""
+    #: for compare "property": the reference function judging the answer, ``f(got, *case args)``
+    #: -> True/False or (bool, message); it runs in the grader's process, on plain arrays
+    property: str = ""
 
 
 @dataclass(frozen=True)
@@ -196,6 +199,9 @@ class Settings:
     memory_mb: int = 1024  #: address-space limit of the student's process
     max_output_kb: int = 64  #: stdout+stderr kept per process; the rest is counted and dropped
     consistency_points: bool = False  #: whether the self-consistency gradient check scores
+    #: how much a named mistake's hint gives away: "name" (what the mistake is), "explain" (and
+    #: why it is wrong, what the right rule is), "fix" (and the code that fixes it, the mistake's ``fix``)
+    hints: str = "explain"
 
 
 @dataclass(frozen=True)
@@ -472,7 +478,30 @@ class Consistency:
     status: Literal["consistent", "inconsistent", "error"]
     max_abs: float | None = None
     max_rel: float | None = None
-    message: str = ""
+    message: str = ""  #: the facts of this comparison: largest difference, elements checked
+    #: what the comparison means once read with the reference checks of the same case
+    #: (:func:`grader.checks.read_consistency`): "right", "gradient-wrong", "cost-wrong",
+    #: "cost-wrong-gradient-derived", "both-wrong", ...; "" until it is read
+    verdict: str = ""
+    headline: str = ""  #: the verdict in one sentence for the student
+
+
+@dataclass(frozen=True)
+class Override:
+    """A person's adjustment of a score, kept in the gradebook and applied over every regrade.
+
+    The automatic score it replaced is kept beside it; when a regrade gives another
+    automatic score (a rubric fix, say), the override still holds and ``review`` says a
+    person should look at it again.
+    """
+
+    question: str  #: the question id; "" overrides the submission's total
+    score: float  #: the score a person set
+    auto_score: float  #: the automatic score it replaces, as graded now
+    note: str = ""  #: why, in the person's words (shown to the student)
+    by: str = ""  #: who
+    at: str = ""  #: when, ISO 8601 UTC
+    review: bool = False  #: the automatic score is no longer the one the person saw when setting it
 
 
 @dataclass(frozen=True)
@@ -496,6 +525,10 @@ class SubmissionResult:
     files: tuple[SourceFile, ...] = ()  #: kept for the report (code, translation diffs)
     seconds: float = 0.0
     grader_version: str = ""
+    #: a student's self-check: only the public checks ran, and max_score counts only theirs
+    public_only: bool = False
+    #: scores a person set (grader override); the questions' and the total's scores already include them
+    overrides: tuple[Override, ...] = ()
 
     schema: str = SCHEMA
 
@@ -529,6 +562,8 @@ class SubmissionResult:
             "translated": [f.path for f in self.files if f.translated],
             "seconds": round(self.seconds, 4),
             "grader_version": self.grader_version,
+            **({"public_only": True} if self.public_only else {}),
+            **({"overrides": [_plain(o) for o in self.overrides]} if self.overrides else {}),
         }
 
 
@@ -640,5 +675,7 @@ def result_from_dict(d: Mapping[str, Any]) -> SubmissionResult:
         isolation=d.get("isolation", ""), late=bool(d.get("late", False)), source=d.get("source", ""),
         canvas=CanvasInfo(**canvas) if isinstance(canvas, Mapping) else None,
         seconds=float(d.get("seconds", 0.0)), grader_version=d.get("grader_version", ""),
+        public_only=bool(d.get("public_only", False)),
+        overrides=tuple(Override(**o) for o in d.get("overrides", ()) if isinstance(o, Mapping)),
         schema=d.get("schema", SCHEMA))
 

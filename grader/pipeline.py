@@ -90,8 +90,8 @@ def _withheld(result: CheckResult) -> CheckResult:
     message = result.message
     if result.status == "fail" and result.mismatch is not None:
         message = _HIDDEN_FAIL.get(result.mismatch.reason, _HIDDEN_FAIL["values"])
-    elif result.status == "fail" and result.got is not None:  # a returned tuple of the wrong length...
-        message = _HIDDEN_FAIL["type"]
+    elif result.status == "fail":  # a property not held, arguments modified...: why, in words of the student's value
+        message = "What was returned does not pass this check (details are not shown on hidden checks)."
     return replace(result, message=message, got=None, expected=None, mismatch=None, notes=(), output="")
 
 
@@ -129,7 +129,7 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None) -> Submissi
             results.append(_not_run(spec, f"the case {spec.case!r} is not available"))
             continue
         results.append(_withheld(_checks.judge(spec, case, outcome, rubric, job.reference, job.memo)))
-    consistency = _checks.consistency(rubric, job.cases, run.outcomes, job.memo)
+    consistency = _checks.read_consistency(rubric, results, _checks.consistency(rubric, job.cases, run.outcomes, job.memo))
     consistency = tuple(_consistency_withheld(c) if c.case in job.cases and not job.cases[c.case].spec.public
                         else c for c in consistency)
     result = score(rubric, submission, run, results, consistency=consistency, public_only=job.public_only)

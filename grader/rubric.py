@@ -32,7 +32,7 @@ DEFAULT_RUBRIC = "word2vec"
 DETECTORS = ("transposed", "sign-flipped", "column-vector", "returned-order", "modified")
 
 #: Ways a check compares (CheckSpec.compare); "consistent" lives in the [consistency] table.
-COMPARES = ("close", "unmodified")
+COMPARES = ("close", "unmodified", "property")
 #: Shape modes (CheckSpec.shape).
 SHAPES = ("strict", "squeeze", "leading")
 VISIBILITIES = ("public", "hidden")
@@ -44,6 +44,8 @@ _TOP_KEYS = ("name", "title", "version", "reference", "starter_dir", "settings",
 _FUNCTION_KEYS = ("names", "modules", "params", "arities", "returns", "missing_hint")
 #: Longest missing_hint accepted, in characters (it is one sentence of a student's message).
 MAX_HINT = 500
+#: Values of ``settings.hints``, from what gives away least: see grader.mistakes.hint_text.
+HINT_LEVELS = ("name", "explain", "fix")
 #: Top-level keys holding a path relative to the file that sets them.
 _PATH_KEYS = ("reference", "starter_dir")
 #: Most files a chain of ``extends`` may hold.
@@ -51,11 +53,11 @@ MAX_EXTENDS = 8
 _CASE_KEYS = ("function", "generator", "params", "seed", "description")
 #: Keys a check may set, and a question may set as defaults for its checks.
 _CHECK_KEYS = ("case", "compare", "output", "expected", "points", "rtol", "atol", "shape", "visibility",
-               "timeout", "mistakes", "description")
+               "timeout", "mistakes", "description", "property")
 _DEFAULT_KEYS = tuple(k for k in _CHECK_KEYS if k not in ("case", "description"))
 _QUESTION_KEYS = ("title", "checks") + _DEFAULT_KEYS
 _CONSISTENCY_KEYS = ("function", "cost", "wrt", "cases", "h", "rtol", "atol", "timeout", "points", "sample")
-_MISTAKE_KEYS = ("message", "detector", "formula")
+_MISTAKE_KEYS = ("message", "detector", "formula", "name", "fix")
 _STARTER_KEYS = ("module", "path", "provides")
 _ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -403,6 +405,8 @@ class _Loader:
                 values[k] = self.number(d, k, "settings", default, positive=True)
             elif k == "notebook_mode":
                 values[k] = self.choice(d, k, "settings", default, ("all", "definitions"))
+            elif k == "hints":
+                values[k] = self.choice(d, k, "settings", default, HINT_LEVELS)
             else:  # pragma: no cover - a Settings field of a new type
                 values[k] = v
         return Settings(**values)
@@ -491,6 +495,12 @@ class _Loader:
             if ("detector" in t) == ("formula" in t):
                 raise self.fail(where, "needs exactly one of 'detector' and 'formula'")
             entry: dict[str, Any] = {"message": message}
+            for k in ("name", "fix"):
+                if k in t:
+                    text = self.string(t, k, where).strip()
+                    if not text:
+                        raise self.fail(where, f"{k} can't be empty")
+                    entry[k] = text
             if "detector" in t:
                 entry["detector"] = self.choice(t, "detector", where, "", DETECTORS)
             else:
@@ -556,6 +566,19 @@ class _Loader:
                 raise self.fail(where, "missing key 'expected' (the reference function to compare with)")
             expected = self.string(d, "expected", where)
             self.reference_name(expected, where, "function")
+        prop = ""
+        if compare == "property":
+            if "property" not in d:
+                raise self.fail(where, "missing key 'property' (the reference function that judges the answer)")
+            prop = self.string(d, "property", where)
+            self.reference_name(prop, where, "property function")
+            if "output" in d:
+                output = self.string(d, "output", where)
+                if output not in fn.returns:
+                    raise self.fail(where, f"output {output!r} is not one of the values {role} returns "
+                                           f"({_quoted(fn.returns)}){_did_you_mean(output, fn.returns)}")
+        elif "property" in t:
+            raise self.fail(where, "property is set, but compare is not \"property\"")
         ids = self.strings(d, "mistakes", where)
         for m in ids:
             if m not in mistakes:
@@ -570,6 +593,7 @@ class _Loader:
             timeout=self.number(d, "timeout", where, 2.0, positive=True),
             mistakes=ids,
             description=self.string(t, "description", where, ""),
+            property=prop,
         )
 
     def consistency(self, d: Any, functions, cases) -> dict[str, Any]:

@@ -83,7 +83,7 @@ def test_starter_stand_ins_use_only_the_standard_library_and_numpy():
 def test_unknown_builtin_rubric_names_the_known_ones():
     with pytest.raises(RubricError, match=re.escape(
             "rubric word2vek: no built-in rubric 'word2vek'; did you mean 'word2vec'? "
-            "(built-in: 'cs224n', 'problem-set', 'word2vec')")) as e:
+            "(built-in: 'cs224n', 'problem-set', 'two-layer-net', 'word2vec')")) as e:
         load_rubric("word2vek")
     assert e.value.exit_code == ExitCode.USAGE
 
@@ -315,7 +315,7 @@ def test_the_cs224n_rubric_is_word2vec_without_softmax():
 def test_missing_hint_is_read_for_the_function_that_has_one():
     r = load_rubric()
     assert "utils/utils.py" in r.functions["softmax"].missing_hint
-    assert "--rubric cs224n" in r.functions["softmax"].missing_hint
+    assert "Teaching staff" not in r.functions["softmax"].missing_hint  # a student reads it
     assert r.functions["cost_and_grad"].missing_hint == ""
 
 
@@ -415,7 +415,7 @@ def test_excluded_questions_take_only_their_own_cases_with_them(tmp_path):
 EXTENDS_ERRORS = [
     ('extends = "../nope.toml"\n', "extends", "file not found: '../nope.toml' (relative to the rubric file)"),
     ('extends = "word2vek"\n', "extends",
-     "no built-in rubric 'word2vek'; did you mean 'word2vec'? (built-in: 'cs224n', 'problem-set', 'word2vec')"),
+     "no built-in rubric 'word2vek'; did you mean 'word2vec'? (built-in: 'cs224n', 'problem-set', 'two-layer-net', 'word2vec')"),
     ("extends = 3\n", "extends",
      "must be the path of a rubric file (relative to this one) or the name of a built-in rubric"),
     ('extends = "child.toml"\n', "extends", "'child.toml' extends this file again (a cycle)"),
