@@ -157,6 +157,17 @@ class CheckSpec:
     timeout: float = 2.0  #: seconds of wall-clock time for the call
     mistakes: tuple[str, ...] = ()  #: mistake ids to try when the check fails
     description: str = ""
+    #: compare "behaviour": the grader's judge deciding from the call's outcome (behaviour.py)
+    behaviour: str = ""
+    #: for a behaviour judge: what the call must show ("pass"/"fail" for a gradient check)
+    expect: str = ""
+    #: for a gradient check: the ways a failure may be reported ("text", "return", "assert", "raise")
+    signals: tuple[str, ...] = ()
+    #: accepted conventions: name -> {output -> expected function} (e.g. summed or averaged over
+    #: a batch); the check passes when its output matches the convention the call followed
+    conventions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: the output whose match decides the call's convention (the others must follow it); "" = each on its own
+    convention_by: str = ""
 
 
 @dataclass(frozen=True)
@@ -166,6 +177,7 @@ class Question:
     id: str  #: "softmax", "cross_entropy", "grad_pred", "grad_output"
     title: str
     checks: tuple[CheckSpec, ...]
+    file: str = ""  #: the starter file it belongs to ("q1", "q2", "q3", "sgd", "q4"): reports and the kit group by it
 
     @property
     def max_score(self) -> float:
@@ -196,6 +208,9 @@ class Settings:
     memory_mb: int = 1024  #: address-space limit of the student's process
     max_output_kb: int = 64  #: stdout+stderr kept per process; the rest is counted and dropped
     consistency_points: bool = False  #: whether the self-consistency gradient check scores
+    #: a starter's stub (NotImplementedError, None returned, the given function never called):
+    #: "error" (the call's error, as for any exception) or "fail" (0 points, "Not implemented")
+    not_implemented: str = "error"
 
 
 @dataclass(frozen=True)
@@ -236,6 +251,22 @@ class Case:
     spec: CaseSpec
     args: tuple[Any, ...]  #: positional arguments: np.ndarray, int, float, or Dataset
     expected: Mapping[str, np.ndarray]  #: reference function name -> expected value; grader side only
+
+
+@dataclass(frozen=True)
+class Built:
+    """Marker argument: built in the student's process from plain data (``_worker._build``).
+
+    ``kind`` is one of "function" (f(x) -> (cost, gradient) of a quadratic, recording its
+    calls), "postprocess" (x -> factor * x, recording its calls), "use-saved" (True, with the
+    starter's saved-parameter helpers replaced for the call), "list" (a Python list of the
+    numbers in ``data["values"]``), "tokens" ({"w0": 0, ...} for ``data["vocab"]`` words) and
+    "words" (["w3", "w1", ...] for ``data["indices"]``).  ``data`` holds only numbers, strings,
+    lists and arrays: nothing the grader knows of the expected values.
+    """
+
+    kind: str
+    data: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -325,6 +356,9 @@ class CallOutcome:
     notes: tuple[str, ...] = ()  #: adaptations made ("called with 3 arguments: no `dataset` parameter")
     output: str = ""  #: what the student's code printed during the call, capped
     seconds: float = 0.0
+    #: what the call's built arguments recorded (model.Built): one mapping of plain numbers,
+    #: strings and lists each, e.g. {"kind": "function", "calls": 13, "states": 1}
+    probes: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
