@@ -463,7 +463,13 @@ def _judge_conventions(spec: CheckSpec, case: Case, outcome: CallOutcome, rubric
                   and compare_close(got, np.asarray(case.expected[conv[key]]), spec.tolerance, spec.shape, memo)[0] is None]
         message += (f" Your {spec.convention_by!r} is {followed}" +
                     (f", but this value is {others[0]}: use one convention for both." if others else "."))
-    named = diagnose(replace(spec, expected=ename), case, got, rubric, reference, memo) if spec.mistakes else None
+    named = None
+    if spec.mistakes:  # the convention followed (or first) first; then the others
+        tried = [ename] + [c.get(key) for c in spec.conventions.values() if c.get(key) and c.get(key) != ename]
+        for candidate in tried:
+            named = diagnose(replace(spec, expected=candidate), case, got, rubric, reference, memo)
+            if named:
+                break
     return CheckResult(status="fail", score=0.0, message=message, hint=named[1] if named else None,
                        mistake=named[0] if named else None, mismatch=mismatch, notes=notes, **shown, **common)
 

@@ -644,6 +644,19 @@ def sgd_no_anneal(f, x0, step, iterations, postprocessing=None, useSaved=False, 
                     anneal_every=_anneal_every(f))
 
 
+def sgd_wrong_sign_true(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVERY=10):  # noqa: N803
+    """Mistake: x += step * grad, resumed with Python 3's division."""
+    with np.errstate(all="ignore"):
+        return _sgd_run(f, x0, step, iterations, postprocessing, useSaved, PRINT_EVERY, sign=-1.0, floor=False,
+                        anneal_every=_anneal_every(f))
+
+
+def sgd_no_anneal_true(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVERY=10):  # noqa: N803
+    """Mistake: the step is never halved, resumed with Python 3's division."""
+    return _sgd_run(f, x0, step, iterations, postprocessing, useSaved, PRINT_EVERY, anneal=False, floor=False,
+                    anneal_every=_anneal_every(f))
+
+
 def sgd_no_postprocessing(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVERY=10):  # noqa: N803
     """Mistake: postprocessing is never applied."""
     return _sgd_run(f, x0, step, iterations, None, useSaved, PRINT_EVERY, anneal_every=_anneal_every(f))
