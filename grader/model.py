@@ -482,16 +482,20 @@ class QuestionResult:
     score: float
     max_score: float
     checks: tuple[CheckResult, ...]
+    file: str = ""  #: the starter file it belongs to (Question.file); "" when the rubric does not say
 
     def to_dict(self) -> dict[str, Any]:
         """Return the result.json form of this question."""
-        return {
+        d = {
             "id": self.id,
             "title": self.title,
             "score": self.score,
             "max_score": self.max_score,
             "checks": [c.to_dict() for c in self.checks],
         }
+        if self.file:
+            d["file"] = self.file
+        return d
 
 
 @dataclass(frozen=True)
@@ -650,7 +654,7 @@ def check_from_dict(d: Mapping[str, Any], question: str) -> CheckResult:
 def result_from_dict(d: Mapping[str, Any]) -> SubmissionResult:
     """Rebuild a SubmissionResult from result.json (sources and diffs are not in it)."""
     questions = tuple(
-        QuestionResult(id=q["id"], title=q.get("title", q["id"]), score=float(q["score"]),
+        QuestionResult(id=q["id"], title=q.get("title", q["id"]), score=float(q["score"]), file=str(q.get("file", "")),
                        max_score=float(q["max_score"]),
                        checks=tuple(check_from_dict(c, q["id"]) for c in q.get("checks", ())))
         for q in d.get("questions", ()))

@@ -29,9 +29,9 @@ from .model import CaseSpec, CheckSpec, FunctionSpec, Question, Rubric, Settings
 DEFAULT_RUBRIC = "word2vec"
 
 #: Generic recognisers of named mistakes, implemented in mistakes.py.
-DETECTORS = ("transposed", "sign-flipped", "column-vector", "returned-order", "modified",
-             # behaviour detectors (grader/behaviour.py), for compare = "behaviour" checks
-             "random-state-not-restored", "zero-gradient-accepted")
+DETECTORS = ("transposed", "sign-flipped", "column-vector", "returned-order", "modified")
+#: Recognisers of what a call did (grader/behaviour.py), for compare = "behaviour" checks.
+BEHAVIOUR_DETECTORS = ("random-state-not-restored", "zero-gradient-accepted")
 
 #: Ways a check compares (CheckSpec.compare); "consistent" lives in the [consistency] table.
 COMPARES = ("close", "unmodified", "behaviour")
@@ -501,7 +501,7 @@ class _Loader:
                 raise self.fail(where, "needs exactly one of 'detector' and 'formula'")
             entry: dict[str, Any] = {"message": message}
             if "detector" in t:
-                entry["detector"] = self.choice(t, "detector", where, "", DETECTORS)
+                entry["detector"] = self.choice(t, "detector", where, "", DETECTORS + BEHAVIOUR_DETECTORS)
             else:
                 f = t["formula"]
                 if isinstance(f, str):

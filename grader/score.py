@@ -73,7 +73,7 @@ def score(rubric: Rubric, submission: Submission, run: RunReport | None, results
         if public_only and not checks:
             continue
         questions.append(QuestionResult(
-            id=q.id, title=q.title,
+            id=q.id, title=q.title, file=q.file,
             score=_round(sum(c.score for c in checks)),
             max_score=_round(sum(c.max_score for c in checks)),
             checks=checks))
