@@ -441,7 +441,8 @@ def write_kit(rubric: Rubric, out: Path, *, reference: ModuleType | None = None,
         "stand_ins": [s.module for s in stand_ins],
         "withheld": list(withheld),
         "submission_env": SUBMISSION_ENV,
-        "settings": {"cell_timeout": rubric.settings.cell_timeout},
+        "settings": {"cell_timeout": rubric.settings.cell_timeout,
+                     "not_implemented": rubric.settings.not_implemented},
     }
 
     out.mkdir(parents=True, exist_ok=True)

@@ -225,3 +225,29 @@ def test_a_year_narrows_the_gradcheck_signals_and_bad_ones_are_refused(tmp_path)
     code, _, err = _run(["check", "--rubric", str(_extending(tmp_path, '[questions.sgd]\nconvention_by = "x"\n')),
                          str(HONEST / "a2")])
     assert code == 2 and "convention_by 'x'" in err
+
+
+def test_plain_pytest_in_the_kit_builds_the_functions_and_reads_gradcheck_verdicts(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    kit = tmp_path / "kit"
+    assert _run(["kit", "--rubric", "problem-set", "--out", str(kit)])[0] == 0
+    mine = " or ".join(MINE)
+
+    def kit_pytest(submission: Path) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "pytest", "-q", f"--submission={submission}", "-k", mine],
+                              cwd=kit, capture_output=True, text=True, timeout=120, env=dict(os.environ))
+
+    good = kit_pytest(HONEST / "loops")
+    assert good.returncode == 0, good.stdout[-3000:]
+    bad = tmp_path / "bad"
+    _variant(HONEST / "vectorised", bad, MISTAKES / "gradcheck-random-state")
+    p = kit_pytest(bad)
+    assert p.returncode == 1
+    assert "gradcheck/random-state: fail" in p.stdout and "Likely mistake: f was called with different random states" in p.stdout
+    stub = tmp_path / "stub"
+    _variant(HONEST / "vectorised", stub, MISTAKES / "stub")
+    p = kit_pytest(stub)
+    assert "Not implemented: " in p.stdout and " passed" not in p.stdout.splitlines()[-1]
