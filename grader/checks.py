@@ -16,7 +16,7 @@ from typing import Mapping
 
 import numpy as np
 
-from .behaviour import judge_gradcheck, never_called
+from .behaviour import judge_gradcheck, never_called, probe
 from .cases import sample_indices
 from .mistakes import Memo, Ref, diagnose, shape_fits
 from .model import (
@@ -290,6 +290,20 @@ def _pick(value: Value | None, index: int, fname: str, returns: tuple[str, ...])
 
 def judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, rubric: Rubric,
           reference: ModuleType | None, memo: Memo | None = None) -> CheckResult:
+    """Decide one check (see :func:`_judge`); a call made with ``useSaved`` gets a note of what it did."""
+    result = _judge(spec, case, outcome, rubric, reference, memo)
+    saved = probe(outcome, "use-saved") if outcome is not None else None
+    if saved is None:
+        return result
+    files = [str(f) for f in saved.get("files", [])][:20]
+    note = (f"useSaved: load_saved_params called {saved.get('loads', 0)} time(s), save_params at iterations "
+            f"{saved.get('saves', [])}; the working folder was {'' if saved.get('cwd_is_scratch') else 'NOT '}"
+            f"the submission's own scratch folder, holding after the call: {', '.join(files) or 'nothing'}")
+    return replace(result, notes=(*result.notes, note))
+
+
+def _judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, rubric: Rubric,
+           reference: ModuleType | None, memo: Memo | None = None) -> CheckResult:
     """Decide one check: compare the call's outcome with the case's expected value.
 
     Scores are all-or-nothing (``spec.points`` or 0).  A call that did not return (raised,

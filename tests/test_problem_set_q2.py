@@ -251,3 +251,25 @@ def test_plain_pytest_in_the_kit_builds_the_functions_and_reads_gradcheck_verdic
     _variant(HONEST / "vectorised", stub, MISTAKES / "stub")
     p = kit_pytest(stub)
     assert "Not implemented: " in p.stdout and " passed" not in p.stdout.splitlines()[-1]
+
+
+def test_use_saved_writes_only_in_the_submissions_scratch_folder(tmp_path):
+    outside = tmp_path / "outside.txt"  # a host path the student's code tries to write
+    sub = tmp_path / "writer"
+    _variant(HONEST / "vectorised", sub)
+    code = (sub / "q3_sgd.py").read_text().replace(
+        "    x = x0\n    if not postprocessing:",
+        "    x = x0\n    if useSaved:\n"
+        "        open('mine_%d.txt' % iterations, 'w').write('here')\n"
+        f"        try:\n            open({str(outside)!r}, 'w').write('escaped')\n        except OSError:\n"
+        "            pass\n"
+        "    if not postprocessing:")
+    (sub / "q3_sgd.py").write_text(code)
+    rc, out, err = _run(["check", "--rubric", "problem-set", str(sub), "--json"])
+    doc = json.loads(out)
+    anneal = {c["id"]: c for q in doc["questions"] for c in q["checks"]}["sgd/anneal"]
+    assert anneal["status"] == "pass"
+    note = next(n for n in anneal["notes"] if n.startswith("useSaved:"))
+    assert "save_params at iterations [40000]" in note
+    assert "the working folder was the submission's own scratch folder" in note and "mine_40005.txt" in note
+    assert not outside.exists()
