@@ -1623,6 +1623,22 @@ def _probe_function(d: dict):
     seen: set = set()
     _PROBES.append(rec)
 
+    if a.ndim == 0 and c.ndim == 0 and mode == "right" and not noise:
+        fa, fc = float(a), float(c)
+
+        def f(x):  # a number: plain float arithmetic, 10 times cheaper than numpy's on 0-d arrays
+            rec["calls"] += 1
+            if type(x) is float:  # the starter's own checks start sgd from a Python float
+                d = x - fc
+                return 0.5 * fa * d * d, fa * d
+            if getattr(x, "ndim", 1) == 0:  # a numpy scalar or 0-d array: numpy scalars back (indexable by ())
+                d = float(x) - fc
+                return np.float64(0.5 * fa * d * d), np.float64(fa * d)
+            d = x - fc
+            return 0.5 * fa * np.sum(d * d), fa * d
+
+        return f
+
     def f(x):
         rec["calls"] += 1
         if noise and len(seen) < _MAX_STATES:
