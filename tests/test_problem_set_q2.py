@@ -273,3 +273,58 @@ def test_use_saved_writes_only_in_the_submissions_scratch_folder(tmp_path):
     assert "save_params at iterations [40000]" in note
     assert "the working folder was the submission's own scratch folder" in note and "mine_40005.txt" in note
     assert not outside.exists()
+
+
+# --------------------------------------------------------------------------- the behaviour judge, unit by unit
+
+
+def _gc_spec(expect: str, signals=("text", "return", "assert", "raise")):
+    from grader.model import CheckSpec
+
+    return CheckSpec("gradcheck/c", "gradcheck", "c", "gradcheck", compare="behaviour", behaviour="gradcheck",
+                     expect=expect, signals=tuple(signals))
+
+
+def _gc_outcome(status="ok", output="", value_type="NoneType", error_type=None, calls=13, states=None):
+    import numpy as np
+
+    from grader.model import CallOutcome, ErrorInfo, Value
+
+    value = Value(value_type)
+    if value_type.startswith("bool"):  # "bool_true" / "bool_false": a returned True / False
+        value = Value("bool", "|b1", (), np.array(value_type == "bool_true"))
+    probe = {"kind": "function", "calls": calls, "must_call": True}
+    if states is not None:
+        probe["states"] = states
+    return CallOutcome("gradcheck:c", status, value=value if status == "ok" else None, output=output,
+                       error=ErrorInfo(error_type, "boom") if error_type else None, probes=(probe,))
+
+
+def test_gradcheck_verdicts_from_each_signal_and_their_absence():
+    from grader.behaviour import judge_gradcheck
+
+    assert judge_gradcheck(_gc_spec("pass"), _gc_outcome(output="Gradient check passed!\n"), "g")[0]
+    assert judge_gradcheck(_gc_spec("fail"), _gc_outcome(output="Gradient check failed.\n"), "g")[0]
+    assert judge_gradcheck(_gc_spec("fail"), _gc_outcome("raised", error_type="AssertionError"), "g")[0]
+    assert judge_gradcheck(_gc_spec("pass"), _gc_outcome(value_type="bool_true"), "g")[0]
+    assert judge_gradcheck(_gc_spec("fail"), _gc_outcome(value_type="bool_false"), "g")[0]
+    # a year whose starter only printed: an assert is not a verdict there
+    ok, message, _ = judge_gradcheck(_gc_spec("fail", ["text"]), _gc_outcome("raised", error_type="AssertionError"), "g")
+    assert not ok and "said nothing that tells pass from fail" in message
+    ok, message, _ = judge_gradcheck(_gc_spec("pass"), _gc_outcome(output="passed\nfailed\n"), "g")
+    assert not ok and "both a pass and a failure" in message
+    ok, message, _ = judge_gradcheck(_gc_spec("pass"), _gc_outcome(output="Gradient check passed!", calls=1), "g")
+    assert not ok and "without evaluating f more than 1 time(s)" in message
+
+
+def test_gradcheck_detectors_need_the_evidence():
+    from grader.behaviour import judge_gradcheck
+
+    _, _, found = judge_gradcheck(_gc_spec("pass"), _gc_outcome(output="failed", states=7), "g")
+    assert found == ("random-state-not-restored",)
+    _, _, found = judge_gradcheck(_gc_spec("pass"), _gc_outcome(output="failed", states=1), "g")
+    assert found == ()
+    _, _, found = judge_gradcheck(_gc_spec("fail"), _gc_outcome(output="passed"), "g", {"grad": "zeros"})
+    assert found == ("zero-gradient-accepted",)
+    _, _, found = judge_gradcheck(_gc_spec("fail"), _gc_outcome(output="passed"), "g", {"grad": "wrong"})
+    assert found == ()
