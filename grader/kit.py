@@ -481,9 +481,14 @@ def _readme(rubric: Rubric, checks: list[CheckSpec], public_cases: list[str], ca
     """Return the kit's README.md for students."""
     rows = []
     for c in checks:
-        what = c.description or (f"`{c.output}`" if c.output else "the returned value")
+        what = c.description or (f"`{c.output}`" if c.output else
+                                 "its verdict" if c.compare == "behaviour" else "the returned value")
         if c.compare == "close":
             how = f"rtol={c.tolerance.rtol:g}, atol={c.tolerance.atol:g}, shape {c.shape}"
+            if c.conventions:
+                how += "; accepted: " + " or ".join(c.conventions)
+        elif c.compare == "behaviour":
+            how = f"reports {'a pass' if c.expect == 'pass' else 'a failure'} ({', '.join(c.signals)})"
         else:
             how = "inputs unchanged"
         cells = [f"`{c.id}`", what, cases[c.case].spec.description or c.case, how, f"{c.points:g}"]
