@@ -328,3 +328,14 @@ def test_gradcheck_detectors_need_the_evidence():
     assert found == ("zero-gradient-accepted",)
     _, _, found = judge_gradcheck(_gc_spec("fail"), _gc_outcome(output="passed"), "g", {"grad": "wrong"})
     assert found == ()
+
+
+def test_questions_of_one_file_are_reported_together():
+    from grader.score import _grouped_by_file
+    from grader.model import Question
+
+    qs = [Question("softmax", "", (), "q1"), Question("ce", "", (), "q3"), Question("sig", "", (), "q2"),
+          Question("sgd", "", (), "sgd"), Question("neg", "", (), "q3")]
+    assert [q.id for q in _grouped_by_file(qs)] == ["softmax", "ce", "neg", "sig", "sgd"]
+    plain = [Question(i, "", ()) for i in ("b", "a", "c")]
+    assert [q.id for q in _grouped_by_file(plain)] == ["b", "a", "c"]
