@@ -457,7 +457,7 @@ def _unpack(params, dimensions):
     return w1, b1, w2, b2
 
 
-def _network(data, labels, params, dimensions, mean=False, grad_on_z=False, order="C"):
+def _network(data, labels, params, dimensions, mean=False, grad_on_z=False, order="C", sgrad_twice=False):
     """The cost and flat gradient of the one-hidden-layer network (summed over the batch, or `mean`)."""
     x = np.asarray(data, dtype=np.float64)
     y = np.asarray(labels, dtype=np.float64)
@@ -472,7 +472,13 @@ def _network(data, labels, params, dimensions, mean=False, grad_on_z=False, orde
     delta2 = (np.exp(log_p) - y) / n
     gw2 = h.T @ delta2
     gb2 = delta2.sum(axis=0)
-    delta1 = (delta2 @ w2.T) * (sigmoid_grad(z1) if grad_on_z else h * (1.0 - h))
+    if grad_on_z:
+        local = sigmoid_grad(z1)
+    elif sgrad_twice:  # the student's sigmoid_grad applies the sigmoid again: sigmoid(h) (1 - sigmoid(h))
+        local = sigmoid_grad_on_x(h)
+    else:
+        local = h * (1.0 - h)
+    delta1 = (delta2 @ w2.T) * local
     gw1 = x.T @ delta1
     gb1 = delta1.sum(axis=0)
     grad = np.concatenate([gw1.flatten(order), gb1.ravel(), gw2.flatten(order), gb2.ravel()])
@@ -507,6 +513,16 @@ def neural_grad_sigmoid_on_z(data, labels, params, dimensions):
 def neural_grad_mean_sigmoid_on_z(data, labels, params, dimensions):
     """Mistake: sigmoid_grad applied to z, averaged."""
     return _network(data, labels, params, dimensions, mean=True, grad_on_z=True)[1]
+
+
+def neural_grad_own_sigmoid_grad_on_x(data, labels, params, dimensions):
+    """Right backpropagation through a sigmoid_grad that takes x (the sigmoid-grad-on-x mistake), summed."""
+    return _network(data, labels, params, dimensions, sgrad_twice=True)[1]
+
+
+def neural_grad_mean_own_sigmoid_grad_on_x(data, labels, params, dimensions):
+    """Right backpropagation through a sigmoid_grad that takes x, averaged."""
+    return _network(data, labels, params, dimensions, mean=True, sgrad_twice=True)[1]
 
 
 def neural_grad_transposed(data, labels, params, dimensions):

@@ -144,6 +144,12 @@ def test_each_named_mistake_costs_its_question_and_is_named(graded, mistake):
     assert all(c["status"] == "fail" for c in failing)
 
 
+def test_a_wrong_sigmoid_grad_is_named_as_the_cause_on_the_network_built_on_it(graded):
+    checks = _questions(graded["sigmoid-grad-on-x"])["neural_grad"]["checks"]
+    assert {c["mistake"] for c in checks} == {"neural-through-sigmoid-grad-on-x"}
+    assert "see the sigmoid_grad question" in checks[0]["hint"]
+
+
 def test_a_cost_and_gradient_that_disagree_on_the_convention_are_told_so(graded):
     r = graded["neural-mixed-convention"]
     assert _lost(r) == {"neural_grad"}
