@@ -34,7 +34,7 @@ DETECTORS = ("transposed", "sign-flipped", "column-vector", "returned-order", "m
 BEHAVIOUR_DETECTORS = ("random-state-not-restored", "zero-gradient-accepted")
 
 #: Ways a check compares (CheckSpec.compare); "consistent" lives in the [consistency] table.
-COMPARES = ("close", "unmodified", "behaviour")
+COMPARES = ("close", "unmodified", "behaviour", "property")
 #: Judges of compare = "behaviour" (grader/behaviour.py), and what each may ``expect``.
 BEHAVIOURS = {"gradcheck": ("pass", "fail")}
 #: Ways a gradient check may report a failure (CheckSpec.signals).
@@ -60,7 +60,7 @@ _CASE_KEYS = ("function", "generator", "params", "seed", "description")
 #: Keys a check may set, and a question may set as defaults for its checks.
 _CHECK_KEYS = ("case", "compare", "output", "expected", "points", "rtol", "atol", "shape", "visibility",
                "timeout", "mistakes", "description", "behaviour", "expect", "signals", "conventions",
-               "convention_by")
+               "convention_by", "property")
 _DEFAULT_KEYS = tuple(k for k in _CHECK_KEYS if k not in ("case", "description"))
 _QUESTION_KEYS = ("title", "checks", "file") + _DEFAULT_KEYS
 _CONSISTENCY_KEYS = ("function", "cost", "wrt", "cases", "h", "rtol", "atol", "timeout", "points", "sample")
@@ -578,6 +578,19 @@ class _Loader:
                 raise self.fail(where, "missing key 'expected' (the reference function to compare with)")
             expected = self.string(d, "expected", where)
             self.reference_name(expected, where, "function")
+        prop = ""
+        if compare == "property":
+            if "property" not in d:
+                raise self.fail(where, "missing key 'property' (the reference function that judges the answer)")
+            prop = self.string(d, "property", where)
+            self.reference_name(prop, where, "property function")
+            if "output" in d:
+                output = self.string(d, "output", where)
+                if output not in fn.returns:
+                    raise self.fail(where, f"output {output!r} is not one of the values {role} returns "
+                                           f"({_quoted(fn.returns)}){_did_you_mean(output, fn.returns)}")
+        elif "property" in t:
+            raise self.fail(where, "property is set, but compare is not \"property\"")
         ids = self.strings(d, "mistakes", where)
         for m in ids:
             if m not in mistakes:
@@ -615,6 +628,7 @@ class _Loader:
             timeout=self.number(d, "timeout", where, 2.0, positive=True),
             mistakes=ids,
             description=self.string(t, "description", where, ""),
+            property=prop,
         )
 
     def conventions(self, d: dict, where: str, fn: FunctionSpec) -> dict[str, dict[str, str]]:
