@@ -17,7 +17,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from .errors import RubricError
-from .model import Call, Case, CostFn, Dataset, Rubric
+from .model import Built, Call, Case, CostFn, Dataset, Rubric
 
 _loaded: dict[tuple[str, int, int], ModuleType] = {}
 
@@ -95,7 +95,7 @@ def _check_arg(a: Any) -> bool:
         return all(isinstance(w, str) for w in a)
     if isinstance(a, dict):  # tokens: word -> index
         return all(isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool) for k, v in a.items())
-    return isinstance(a, (bool, int, float, np.integer, np.floating, Dataset, CostFn))
+    return a is None or isinstance(a, (bool, int, float, np.integer, np.floating, Dataset, Built, CostFn))
 
 
 def scripted(args: tuple) -> Dataset | None:
@@ -143,8 +143,11 @@ def build(rubric: Rubric, reference: ModuleType | None = None) -> dict[str, Case
     where_path = rubric.path or rubric.name
     wanted: dict[str, list[str]] = {}
     for spec in rubric.checks():
-        if spec.compare == "close" and spec.expected not in wanted.setdefault(spec.case, []):
-            wanted[spec.case].append(spec.expected)
+        names = [spec.expected] if spec.compare == "close" or spec.expected else []
+        names += [f for conv in spec.conventions.values() for f in conv.values()]
+        for name in names:
+            if name not in wanted.setdefault(spec.case, []):
+                wanted[spec.case].append(name)
     out: dict[str, Case] = {}
     for cid, cs in rubric.cases.items():
         where = f"cases.{cid}"
@@ -234,8 +237,9 @@ def plan(rubric: Rubric, cases: Mapping[str, Case]) -> list[Call]:
 
     One ``Call`` per (role, case) used by a check, id ``"<role>:<case>"``, with the largest
     of its checks' timeouts, ``echo_args`` when a check compares "unmodified", ``max_elems``
-    four times the largest value expected back (at least 64), and ``withhold`` the stand-ins
-    that provide the role.  Then, for each case of the ``[consistency]`` table, a plain call
+    four times the largest value expected back (at least 64), ``withhold`` the stand-ins
+    that provide the role, and ``hidden`` when only hidden checks use the case.
+    Then, for each case of the ``[consistency]`` table, a plain call
     (when no check made one) and a ``kind="numgrad"`` call, id ``"numgrad:<role>:<case>"``,
     whose ``numgrad["sample"]`` lists the flat indices to differentiate when the table sets
     ``sample`` (see :func:`sample_indices`).
@@ -294,10 +298,10 @@ def plan(rubric: Rubric, cases: Mapping[str, Case]) -> list[Call]:
             numgrad_calls.append(Call(
                 id=f"numgrad:{role}:{cid}", function=role, args=case.args, timeout=con["timeout"],
                 max_elems=max(64, 4 * max(_size(case.args[i]) for i in spec_n["wrt"])), kind="numgrad",
-                withhold=_withheld(rubric, role), numgrad=numgrad))
+                withhold=_withheld(rubric, role), numgrad=numgrad, hidden=not case.spec.public))
     calls = [Call(id=f"{role}:{cid}", function=role, args=cases[cid].args, timeout=e["timeout"],
                   echo_args=e["echo"], max_elems=max(64, 4 * e["size"]), withhold=_withheld(rubric, role),
-                  private=private(cases[cid].args))
+                  hidden=not cases[cid].spec.public, private=private(cases[cid].args))
              for (role, cid), e in acc.items()]
     # A call with a grader-supplied cost function is made after every other call.
     return [c for c in calls if not c.private] + numgrad_calls + [c for c in calls if c.private]

@@ -161,6 +161,17 @@ class CheckSpec:
     #: supplied by the grader (this one passes the student's own): when this one fails and that
     #: one passes, the message names the cost function's questions as the cause
     same_as: str = ""
+    #: compare "behaviour": the grader's judge deciding from the call's outcome (behaviour.py)
+    behaviour: str = ""
+    #: for a behaviour judge: what the call must show ("pass"/"fail" for a gradient check)
+    expect: str = ""
+    #: for a gradient check: the ways a failure may be reported ("text", "return", "assert", "raise")
+    signals: tuple[str, ...] = ()
+    #: accepted conventions: name -> {output -> expected function} (e.g. summed or averaged over
+    #: a batch); the check passes when its output matches the convention the call followed
+    conventions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: the output whose match decides the call's convention (the others must follow it); "" = each on its own
+    convention_by: str = ""
     #: for compare "property": the reference function judging the answer, ``f(got, *case args)``
     #: -> True/False or (bool, message); it runs in the grader's process, on plain arrays
     property: str = ""
@@ -174,6 +185,7 @@ class Question:
     title: str
     checks: tuple[CheckSpec, ...]
     extra: bool = False  #: extra credit: its points add to the score, never to the maximum
+    file: str = ""  #: the starter file it belongs to ("q1", "q2", "q3", "sgd", "q4"): reports and the kit group by it
 
     @property
     def max_score(self) -> float:
@@ -256,6 +268,22 @@ class Case:
 
 
 @dataclass(frozen=True)
+class Built:
+    """Marker argument: built in the student's process from plain data (``_worker._build``).
+
+    ``kind`` is one of "function" (f(x) -> (cost, gradient) of a quadratic, recording its
+    calls), "postprocess" (x -> factor * x, recording its calls), "use-saved" (True, with the
+    starter's saved-parameter helpers replaced for the call), "list" (a Python list of the
+    numbers in ``data["values"]``), "tokens" ({"w0": 0, ...} for ``data["vocab"]`` words) and
+    "words" (["w3", "w1", ...] for ``data["indices"]``).  ``data`` holds only numbers, strings,
+    lists and arrays: nothing the grader knows of the expected values.
+    """
+
+    kind: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Dataset:
     """Marker argument: the harness hands the student a deterministic stand-in for `dataset`.
 
@@ -313,6 +341,9 @@ class Call:
     #: its arguments are sent with the call only (never preloaded in the warm process that
     #: every submission's process is forked from): a grader-supplied cost function's table
     private: bool = False
+    #: the call's case is used by hidden checks only: it is made in a process of its own, after
+    #: every public call, and nothing of that process the student controls is shown (SECURITY.md)
+    hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -375,6 +406,9 @@ class CallOutcome:
     seconds: float = 0.0
     draws: tuple[int, ...] | None = None  #: what a scripted dataset's sampleTokenIdx() returned, in order
     costfn_calls: int | None = None  #: how many times the grader-supplied cost function was called
+    #: what the call's built arguments recorded (model.Built): one mapping of plain numbers,
+    #: strings and lists each, e.g. {"kind": "function", "calls": 13, "states": 1}
+    probes: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -499,6 +533,7 @@ class QuestionResult:
     max_score: float
     checks: tuple[CheckResult, ...]
     extra: bool = False  #: extra credit: the submission's max_score leaves it out
+    file: str = ""  #: the starter file it belongs to (Question.file); "" when the rubric does not say
 
     def to_dict(self) -> dict[str, Any]:
         """Return the result.json form of this question."""
@@ -511,6 +546,8 @@ class QuestionResult:
         }
         if self.extra:
             d["extra"] = True
+        if self.file:
+            d["file"] = self.file
         return d
 
 
@@ -699,7 +736,7 @@ def check_from_dict(d: Mapping[str, Any], question: str) -> CheckResult:
 def result_from_dict(d: Mapping[str, Any]) -> SubmissionResult:
     """Rebuild a SubmissionResult from result.json (sources and diffs are not in it)."""
     questions = tuple(
-        QuestionResult(id=q["id"], title=q.get("title", q["id"]), score=float(q["score"]),
+        QuestionResult(id=q["id"], title=q.get("title", q["id"]), score=float(q["score"]), file=str(q.get("file", "")),
                        max_score=float(q["max_score"]),
                        checks=tuple(check_from_dict(c, q["id"]) for c in q.get("checks", ())),
                        extra=bool(q.get("extra", False)))

@@ -11,7 +11,7 @@ from . import cases as _cases
 from . import checks as _checks
 from . import sampling as _sampling
 from .mistakes import Memo
-from .model import Call, CallOutcome, Case, CheckResult, CheckSpec, CostFn, Rubric, Submission, SubmissionResult
+from .model import Call, CallOutcome, Case, CheckResult, CheckSpec, Consistency, CostFn, Rubric, Submission, SubmissionResult
 from .sandbox import Sandbox
 from .score import score
 
@@ -70,17 +70,45 @@ def prepare(rubric: Rubric, *, public_only: bool = False, cases: Mapping[str, Ca
     return Job(rubric=rubric, reference=reference, cases=cases, calls=calls, public_only=public_only)
 
 
+#: Said once per submission graded with hidden checks.
+HIDDEN_NOTE = ("Hidden checks ran in a process of their own, after the public ones: what your code printed, "
+               "raised or returned there is not shown.")
+#: A hidden check's message when it failed, by the reason it failed (no shape, type or value).
+_HIDDEN_FAIL = {
+    "type": "The value returned is not of the expected type.",
+    "shape": "The value returned does not have the expected shape.",
+    "nonfinite": "The value returned holds NaN or infinite values.",
+    "values": "The value returned is not within tolerance of the expected values.",
+}
+
+
+def _withheld(result: CheckResult) -> CheckResult:
+    """A hidden check as the student may see it: its status, points, a message without anything
+    the student's code chose (a shape, a type name, an exception's text, printed output), and
+    the named mistake; no values, shapes, notes or output (nor in result.json)."""
+    if result.visibility != "hidden":
+        return result
+    message = result.message
+    if result.status == "fail" and result.mismatch is not None:
+        message = _HIDDEN_FAIL.get(result.mismatch.reason, _HIDDEN_FAIL["values"])
+    elif result.status == "fail":  # a property not held, arguments modified...: why, in words of the student's value
+        message = "What was returned does not pass this check (details are not shown on hidden checks)."
+    return replace(result, message=message, got=None, expected=None, mismatch=None, notes=(), output="")
+
+
+def _consistency_withheld(c: Consistency) -> Consistency:
+    """The self-consistency verdict on a hidden case: its status only (its figures come from the student)."""
+    return replace(c, max_abs=None, max_rel=None,
+                   message="" if c.status == "consistent" else "(details are not shown for a hidden case)")
+
+
 def _not_run(spec: CheckSpec, message: str) -> CheckResult:
     return CheckResult(id=spec.id, question=spec.question, status="error", score=0.0, max_score=spec.points,
                        message=message, visibility=spec.visibility)
 
 
 def _judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, job: Job) -> CheckResult:
-    """Judge one check; a negative-sampling case is first resolved on what this student drew.
-
-    With ``settings.not_implemented = "fail"``, a call that still raises the starter's
-    NotImplementedError fails (scores 0, "Not implemented"): it is not an error.
-    """
+    """Judge one check; a negative-sampling case is first resolved on what this student drew."""
     notes: tuple[str, ...] = ()
     problem = ""
     if _cases.scripted(case.args) is not None and outcome is not None and outcome.status == "ok":
@@ -96,9 +124,6 @@ def _judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, job: Job) -
                          "target, or using it); the grader computes them on whatever you draw. "
                          + (problem or "")).strip())
     result = _checks.judge(spec, case, outcome, job.rubric, job.reference, job.memo)
-    if (job.rubric.settings.not_implemented == "fail" and result.status == "error" and result.error is not None
-            and result.error.type == "NotImplementedError"):
-        result = replace(result, status="fail", message=f"Not implemented: {result.message}")
     if notes or problem:
         message = result.message
         if problem and result.status != "pass" and result.mistake is None:  # a named mistake says it already
@@ -173,12 +198,16 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None) -> Submissi
         if case is None:
             results.append(_not_run(spec, f"the case {spec.case!r} is not available"))
             continue
-        results.append(_judge(spec, case, outcome, job))
+        results.append(_withheld(_judge(spec, case, outcome, job)))
     results = _explained(rubric, job.cases, run.outcomes, results)
     consistency = _checks.read_consistency(rubric, results, _checks.consistency(rubric, job.cases, run.outcomes, job.memo))
+    consistency = tuple(_consistency_withheld(c) if c.case in job.cases and not job.cases[c.case].spec.public
+                        else c for c in consistency)
     result = score(rubric, submission, run, results, consistency=consistency, public_only=job.public_only)
     # How calls were adapted (e.g. the 2015 signature without `dataset`) is said once, for the submission.
     adapted = []
+    if any(call.hidden for call in job.calls):
+        adapted.append(HIDDEN_NOTE)
     for call in job.calls:
         outcome = run.outcomes.get(call.id)
         where = run.load.functions.get(call.function, call.function).rsplit(".", 1)[-1]

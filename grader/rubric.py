@@ -30,9 +30,15 @@ DEFAULT_RUBRIC = "word2vec"
 
 #: Generic recognisers of named mistakes, implemented in mistakes.py.
 DETECTORS = ("transposed", "sign-flipped", "column-vector", "returned-order", "modified")
+#: Recognisers of what a call did (grader/behaviour.py), for compare = "behaviour" checks.
+BEHAVIOUR_DETECTORS = ("random-state-not-restored", "zero-gradient-accepted")
 
 #: Ways a check compares (CheckSpec.compare); "consistent" lives in the [consistency] table.
-COMPARES = ("close", "unmodified", "property")
+COMPARES = ("close", "unmodified", "behaviour", "property")
+#: Judges of compare = "behaviour" (grader/behaviour.py), and what each may ``expect``.
+BEHAVIOURS = {"gradcheck": ("pass", "fail")}
+#: Ways a gradient check may report a failure (CheckSpec.signals).
+SIGNALS = ("text", "return", "assert", "raise")
 #: Shape modes (CheckSpec.shape).
 SHAPES = ("strict", "squeeze", "leading")
 VISIBILITIES = ("public", "hidden")
@@ -53,9 +59,10 @@ MAX_EXTENDS = 8
 _CASE_KEYS = ("function", "generator", "params", "seed", "description")
 #: Keys a check may set, and a question may set as defaults for its checks.
 _CHECK_KEYS = ("case", "compare", "output", "expected", "points", "rtol", "atol", "shape", "visibility",
-               "timeout", "mistakes", "description", "property", "same_as")
+               "timeout", "mistakes", "description", "behaviour", "expect", "signals", "conventions",
+               "convention_by", "property", "same_as")
 _DEFAULT_KEYS = tuple(k for k in _CHECK_KEYS if k not in ("case", "description", "same_as"))
-_QUESTION_KEYS = ("title", "checks", "extra") + _DEFAULT_KEYS
+_QUESTION_KEYS = ("title", "checks", "file", "extra") + _DEFAULT_KEYS
 #: Keys of the [sampling] table (negative sampling graded on what each student drew).
 _SAMPLING_KEYS = ("conventions",)
 #: How draws equal to the target may be treated: rejected and drawn again (the 2017+
@@ -510,7 +517,7 @@ class _Loader:
                         raise self.fail(where, f"{k} can't be empty")
                     entry[k] = text
             if "detector" in t:
-                entry["detector"] = self.choice(t, "detector", where, "", DETECTORS)
+                entry["detector"] = self.choice(t, "detector", where, "", DETECTORS + BEHAVIOUR_DETECTORS)
             else:
                 f = t["formula"]
                 if isinstance(f, str):
@@ -538,6 +545,9 @@ class _Loader:
             t = self.table(t, where)
             self.keys(t, _QUESTION_KEYS, where, required=("title", "checks"))
             title = self.string(t, "title", where)
+            file = self.string(t, "file", where, "")
+            if "file" in t and not _ID.match(file):
+                raise self.fail(where, f"file must be a short name such as 'q2' (letters, digits, '_', '-', '.'), not {file!r}")
             defaults = {k: t[k] for k in _DEFAULT_KEYS if k in t}
             checks_t = self.table(t["checks"], f"{where}.checks")
             if not checks_t:
@@ -553,7 +563,7 @@ class _Loader:
                     raise self.fail(f"{where}.checks.{c.id.split('/', 1)[1]}",
                                     f"same_as names no check of this question: {twin!r}"
                                     f"{_did_you_mean(twin, checks_t)}")
-            out.append(Question(id=qid, title=title, checks=checks, extra=extra))
+            out.append(Question(id=qid, title=title, checks=checks, file=file, extra=extra))
         return tuple(out)
 
     def sampling(self, d: Any) -> dict[str, Any]:
@@ -615,7 +625,30 @@ class _Loader:
         for m in ids:
             if m not in mistakes:
                 raise self.fail(where, f"unknown mistake {m!r}{_did_you_mean(m, mistakes)}")
+        behaviour, expect, signals = "", "", ()
+        if compare == "behaviour":
+            behaviour = self.choice(d, "behaviour", where, "", tuple(BEHAVIOURS))
+            expect = self.choice(d, "expect", where, "", BEHAVIOURS[behaviour])
+            signals = self.strings(d, "signals", where, SIGNALS)
+            for sig in signals:
+                if sig not in SIGNALS:
+                    raise self.fail(where, f"unknown signal {sig!r} (one of {_quoted(SIGNALS)}){_did_you_mean(sig, SIGNALS)}")
+            if not signals:
+                raise self.fail(where, "signals can't be empty: name how a failure may be reported")
+        else:
+            for k in ("behaviour", "expect", "signals"):
+                if k in d:
+                    raise self.fail(where, f"{k} is set, but compare is {compare!r}, not 'behaviour'")
+        conventions = self.conventions(d, where, fn) if "conventions" in d else {}
+        convention_by = self.string(d, "convention_by", where, "")
+        if convention_by and (not fn.returns or convention_by not in fn.returns):
+            raise self.fail(where, f"convention_by {convention_by!r} is not one of the values {role} returns "
+                                   f"({_quoted(fn.returns)})")
+        if convention_by and any(convention_by not in c for c in conventions.values()):
+            raise self.fail(where, f"every convention must name an expected function for {convention_by!r}")
         return CheckSpec(
+            behaviour=behaviour, expect=expect, signals=signals, conventions=conventions,
+            convention_by=convention_by,
             id=f"{qid}/{cid}", question=qid, case=case_id, function=role, compare=compare, output=output,
             expected=expected,
             points=self.number(d, "points", where, 1.0),
@@ -628,6 +661,27 @@ class _Loader:
             property=prop,
             same_as=f"{qid}/{self.string(t, 'same_as', where)}" if t.get("same_as") else "",
         )
+
+    def conventions(self, d: dict, where: str, fn: FunctionSpec) -> dict[str, dict[str, str]]:
+        """Read a check's ``conventions``: name -> {output -> expected function} (one value: {"" -> function})."""
+        t = self.table(d["conventions"], f"{where}.conventions")
+        out: dict[str, dict[str, str]] = {}
+        for name, conv in t.items():
+            w = f"{where}.conventions.{name}"
+            self.ident(name, w, "convention")
+            if isinstance(conv, str):
+                conv = {d.get("output") or "": conv}
+            conv = self.table(conv, w)
+            for output, f in conv.items():
+                if output and output not in fn.returns:
+                    raise self.fail(w, f"{output!r} is not one of the values {fn.role} returns ({_quoted(fn.returns)})")
+                if not isinstance(f, str):
+                    raise self.fail(w, f"{output} must be the name of a reference function, not {_type_name(f)}")
+                self.reference_name(f, w, "function")
+            out[name] = dict(conv)
+        if "accept" in out:
+            raise self.fail(f"{where}.conventions", "'accept' is not a convention name")
+        return out
 
     def consistency(self, d: Any, functions, cases) -> dict[str, Any]:
         if d is None:
