@@ -184,12 +184,21 @@ def _questions(r: dict) -> dict[str, dict]:
     return {q["id"]: q for q in r["questions"]}
 
 
+#: q1's questions, which the corpus's modules also answer (q2's, sgd's and q4's they do not: no point lost
+#: there is looked at here; tests/test_problem_set_q2.py grades those)
+Q1 = {"softmax", "cross_entropy", "grad_pred", "grad_output"}
+
+
 def _lost(r: dict) -> set[str]:
-    return {q["id"] for q in r["questions"] if q["score"] < q["max_score"]}
+    return {q["id"] for q in r["questions"] if q["score"] < q["max_score"] and q["id"] in Q1 | Q3}
 
 
 def _checks(r: dict, questions=Q3) -> list[dict]:
     return [c for q in r["questions"] if q["id"] in questions for c in q["checks"]]
+
+
+def _public(r: dict, questions=Q3) -> list[dict]:
+    return [c for c in _checks(r, questions) if c["visibility"] == "public"]
 
 
 @pytest.mark.parametrize("name", ["loops", "vectorised", "python2", "float32", "replace-after", "notebook"])
@@ -202,7 +211,8 @@ def test_honest_styles_get_full_marks_on_q3(graded, name):
     q = _questions(r)
     extra = sum(q[i]["score"] for i in CBOW)
     assert extra > 0 and all(q[i].get("extra") for i in CBOW)
-    assert r["score"] == pytest.approx(r["max_score"] + extra)
+    assert r["max_score"] == pytest.approx(sum(x["max_score"] for x in r["questions"] if not x.get("extra")))
+    assert r["score"] == pytest.approx(sum(x["score"] for x in r["questions"]))
 
 
 def test_the_a2_flavour_gets_full_marks_on_negative_sampling_and_skipgram(graded):
@@ -224,9 +234,9 @@ def test_two_orders_of_drawing_both_pass_and_the_report_shows_the_draws(graded):
 def test_the_non_rejecting_convention_is_recognised_and_named(graded):
     r = graded["no-reject"]
     assert _lost(r) == NEGSAMP
-    for c in _checks(r, NEGSAMP):
+    for c in _public(r, NEGSAMP):  # (a hidden check shows no notes)
         assert any("used as negative samples (not rejected)" in n for n in c["notes"]), c["notes"]
-        if c["status"] != "pass" and c["visibility"] == "public":
+        if c["status"] != "pass":
             assert c["mistake"] == "negsamp-target-not-rejected", (c["id"], c["message"])
             assert any("must be rejected" in n for n in c["notes"])
 
@@ -240,7 +250,7 @@ def test_a_rubric_that_accepts_both_conventions_gives_the_non_rejecting_one_full
     for name in ("no-reject", "loops"):
         q = _questions(results[name])
         assert all(q[i]["score"] == q[i]["max_score"] for i in NEGSAMP), name
-    notes = [n for c in _checks(results["no-reject"], NEGSAMP) for n in c["notes"]]
+    notes = [n for c in _public(results["no-reject"], NEGSAMP) for n in c["notes"]]
     assert any("this rubric accepts that" in n for n in notes)
 
 
@@ -255,7 +265,7 @@ def test_the_duplicate_index_bug_is_caught_and_named(graded):
 def test_drawing_again_between_cost_and_gradient_is_said(graded):
     r = graded["draws-twice"]
     assert "negsamp_grad_output" in _lost(r) and not (_lost(r) - NEGSAMP)
-    failed = [c for c in _checks(r, NEGSAMP) if c["status"] == "fail"]
+    failed = [c for c in _public(r, NEGSAMP) if c["status"] == "fail"]
     assert failed and all("sample again between the cost and the gradient" in c["message"] for c in failed)
 
 
@@ -277,7 +287,7 @@ def test_a_wrong_cost_function_does_not_cost_the_skipgram_points(graded):
     r = graded["cost-log10"]
     lost = _lost(r)
     assert "cross_entropy" in lost and not (lost & (SKIPGRAM | CBOW))
-    own = [c for c in _checks(r, SKIPGRAM | CBOW) if "/own-" in c["id"] and c["status"] == "fail"]
+    own = [c for c in _public(r, SKIPGRAM | CBOW) if "/own-" in c["id"] and c["status"] == "fail"]
     assert own, "the checks with the student's own cost function fail"
     assert all("comes from your softmaxCostAndGradient" in c["message"] and "cross_entropy" in c["message"]
                and c["max_score"] == 0 for c in own)
@@ -332,8 +342,10 @@ def _check(args, tmp_path) -> tuple[int, str]:
 def test_the_kit_checks_every_public_case_offline_and_prints_the_course_values(kit, tmp_path):
     sub = tmp_path / "loops.py"
     sub.write_text(LOOPS)
+    code, text = _check(["--kit", str(kit), "--json", str(sub)], tmp_path)
+    r = json.loads(text)
+    assert not _lost(r) and {q["id"] for q in r["questions"]} >= Q3, text  # (q2's functions are not in it)
     code, text = _check(["--kit", str(kit), str(sub)], tmp_path)
-    assert code == 0, text
     doc = json.loads((kit / "public.json").read_text())
     public = {c["id"] for c in doc["checks"]}
     assert {"negsamp_cost/small", "skipgram_cost/small", "cbow_cost/small", "normalize_rows/small"} <= public
@@ -368,12 +380,14 @@ def test_the_kits_own_pytest_runs_q3_offline(kit, tmp_path):
 
     sub = tmp_path / "loops.py"
     sub.write_text(LOOPS)
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--submission={sub}"],
+    q1_q3 = ["-k", "(normalize_rows or negsamp or skipgram or cbow or softmax or cross_entropy or grad_pred "
+                   "or grad_output) and not softmax_regression"]  # the module has no q2 functions
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *q1_q3, f"--submission={sub}"],
                          cwd=kit, capture_output=True, text=True, timeout=120, env=dict(os.environ))
-    assert run.returncode == 0, run.stdout[-3000:]
+    assert run.returncode == 0 and " deselected" in run.stdout, run.stdout[-3000:]
     assert "reproduced by your code (skipgram_cost/course-c passed)" in run.stdout
     sub.write_text(NO_REJECT)
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--submission={sub}"],
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *q1_q3, f"--submission={sub}"],
                          cwd=kit, capture_output=True, text=True, timeout=120, env=dict(os.environ))
     assert run.returncode == 1
     assert "negsamp_cost/small" in run.stdout and "drawn: " in run.stdout and "(the target)" in run.stdout
@@ -493,7 +507,7 @@ def test_a_forged_record_of_draws_costs_only_that_submission(tmp_path_factory):
     results = _grade(tmp_path_factory, "problem-set", ["forged.py", "loops.py"])
     r = results["forged"]
     assert r["status"] == "graded" and _lost(r) == NEGSAMP
-    assert all("never returned" in c["message"] for c in _checks(r, NEGSAMP))
+    assert all("never returned" in c["message"] for c in _public(r, NEGSAMP))
     assert not _lost(results["loops"])
 
 
