@@ -184,8 +184,8 @@ class Question:
     id: str  #: "softmax", "cross_entropy", "grad_pred", "grad_output"
     title: str
     checks: tuple[CheckSpec, ...]
-    extra: bool = False  #: extra credit: its points add to the score, never to the maximum
     file: str = ""  #: the starter file it belongs to ("q1", "q2", "q3", "sgd", "q4"): reports and the kit group by it
+    extra: bool = False  #: extra credit: its points add to the score, never to the maximum
 
     @property
     def max_score(self) -> float:
@@ -532,8 +532,8 @@ class QuestionResult:
     score: float
     max_score: float
     checks: tuple[CheckResult, ...]
-    extra: bool = False  #: extra credit: the submission's max_score leaves it out
     file: str = ""  #: the starter file it belongs to (Question.file); "" when the rubric does not say
+    extra: bool = False  #: extra credit: the submission's max_score leaves it out
 
     def to_dict(self) -> dict[str, Any]:
         """Return the result.json form of this question."""
