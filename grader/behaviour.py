@@ -116,7 +116,7 @@ def judge_gradcheck(spec: CheckSpec, outcome: CallOutcome, fname: str,
     if said.verdict == spec.expect:
         message = (f"{fname} {said.how}: right, the gradient handed to it is "
                    f"{'right' if spec.expect == 'pass' else 'wrong'}.")
-        if isinstance(calls, int) and spec.expect == "pass" and calls < 2:
+        if isinstance(calls, int) and calls < 2:  # no verdict without a difference of f's values
             return False, (f"{fname} {said.how} without evaluating f more than {calls} time(s): "
                            "a gradient check must compare with central differences of f."), tuple(detected)
         return True, message, ()

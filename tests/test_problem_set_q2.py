@@ -345,3 +345,26 @@ def test_questions_of_one_file_are_reported_together():
     assert [q.id for q in _grouped_by_file(qs)] == ["softmax", "ce", "neg", "sig", "sgd"]
     plain = [Question(i, "", ()) for i in ("b", "a", "c")]
     assert [q.id for q in _grouped_by_file(plain)] == ["b", "a", "c"]
+
+
+def test_a_wrapper_around_the_starters_working_helpers_is_not_the_students_own(tmp_path):
+    sub = tmp_path / "wrapper"
+    sub.mkdir()
+    (sub / "q3_word2vec.py").write_text(
+        "from q2_sigmoid import sigmoid as _s, sigmoid_grad as _g\nfrom q2_gradcheck import gradcheck_naive as _c\n\n"
+        "def sigmoid(x):\n    return _s(x)\n\ndef sigmoid_grad(s):\n    return _g(s)\n\n"
+        "def gradcheck_naive(f, x):\n    return _c(f, x)\n")
+    code, out, _ = _run(["check", "--rubric", "problem-set", str(sub), "--json"])
+    qs = {q["id"]: q for q in json.loads(out)["questions"]}
+    assert qs["sigmoid"]["score"] == qs["sigmoid_grad"]["score"] == qs["gradcheck"]["score"] == 0
+
+
+def test_a_gradcheck_that_crashes_before_evaluating_f_earns_nothing(tmp_path):
+    sub = tmp_path / "crash"
+    _variant(HONEST / "vectorised", sub)
+    (sub / "q2_gradcheck.py").write_text("def gradcheck_naive(f, x):\n    assert x is None, 'checked nothing'\n")
+    code, out, _ = _run(["check", "--rubric", "problem-set", str(sub), "--json"])
+    gc = {q["id"]: q for q in json.loads(out)["questions"]}["gradcheck"]
+    assert gc["score"] == 0
+    assert all("without evaluating f more than 0 time(s)" in c["message"] for c in gc["checks"]
+               if c["id"] in ("gradcheck/wrong", "gradcheck/zeros"))
