@@ -210,8 +210,9 @@ def plan(rubric: Rubric, cases: Mapping[str, Case]) -> list[Call]:
 
     One ``Call`` per (role, case) used by a check, id ``"<role>:<case>"``, with the largest
     of its checks' timeouts, ``echo_args`` when a check compares "unmodified", ``max_elems``
-    four times the largest value expected back (at least 64), and ``withhold`` the stand-ins
-    that provide the role.  Then, for each case of the ``[consistency]`` table, a plain call
+    four times the largest value expected back (at least 64), ``withhold`` the stand-ins
+    that provide the role, and ``hidden`` when only hidden checks use the case.
+    Then, for each case of the ``[consistency]`` table, a plain call
     (when no check made one) and a ``kind="numgrad"`` call, id ``"numgrad:<role>:<case>"``,
     whose ``numgrad["sample"]`` lists the flat indices to differentiate when the table sets
     ``sample`` (see :func:`sample_indices`).
@@ -269,9 +270,10 @@ def plan(rubric: Rubric, cases: Mapping[str, Case]) -> list[Call]:
             numgrad_calls.append(Call(
                 id=f"numgrad:{role}:{cid}", function=role, args=case.args, timeout=con["timeout"],
                 max_elems=max(64, 4 * max(_size(case.args[i]) for i in spec_n["wrt"])), kind="numgrad",
-                withhold=_withheld(rubric, role), numgrad=numgrad))
+                withhold=_withheld(rubric, role), numgrad=numgrad, hidden=not case.spec.public))
     calls = [Call(id=f"{role}:{cid}", function=role, args=cases[cid].args, timeout=e["timeout"],
-                  echo_args=e["echo"], max_elems=max(64, 4 * e["size"]), withhold=_withheld(rubric, role))
+                  echo_args=e["echo"], max_elems=max(64, 4 * e["size"]), withhold=_withheld(rubric, role),
+                  hidden=not cases[cid].spec.public)
              for (role, cid), e in acc.items()]
     return calls + numgrad_calls
 

@@ -302,6 +302,9 @@ class Call:
     #: per wrt argument, a list of flat (C-order) indices to differentiate only (the result for it is
     #: then 1-D, in that order) or None for every element
     numgrad: Mapping[str, Any] = field(default_factory=dict)
+    #: the call's case is used by hidden checks only: it is made in a process of its own, after
+    #: every public call, and nothing of that process the student controls is shown (SECURITY.md)
+    hidden: bool = False
 
 
 @dataclass(frozen=True)
