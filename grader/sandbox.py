@@ -695,12 +695,12 @@ class Sandbox:
         if private:
             self._run_part(submission, private, by_id, ev, calls, functions, starter, settings)
         try:
-            return _report(ev, calls, self.level, time.monotonic() - t0, stubs=settings.not_implemented == "fail")
+            return _report(ev, calls, self.level, time.monotonic() - t0)
         except Exception as e:  # noqa: BLE001 - whatever a child sent, the grader goes on
             ev.outcomes.clear()
             ev.load = None
             ev.error = f"what this submission sent back could not be read ({type(e).__name__})"
-            return _report(ev, calls, self.level, time.monotonic() - t0, stubs=settings.not_implemented == "fail")
+            return _report(ev, calls, self.level, time.monotonic() - t0)
 
     def _run_part(self, submission: Submission, calls: Sequence[Call], by_id: Mapping[str, Call], ev: _Events,
                   every: Sequence[Call], functions: Mapping[str, Any], starter: Sequence[StarterModule],
@@ -1143,10 +1143,7 @@ _KIND = {"timeout": "Timeout", "crashed": "Crash", "exited": "Exit", "missing": 
          "rejected": "Rejected", "skipped": "Skipped"}
 
 
-def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float, *, stubs: bool = False) -> RunReport:
-    """Build the RunReport from the events.  ``stubs``: the rubric says a starter's stub is
-    "Not implemented" (``settings.not_implemented = "fail"``), so a hidden call that still raises
-    NotImplementedError is told so, in the grader's words (one bit, as its pass or fail is)."""
+def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float) -> RunReport:
     from .model import CallOutcome, ErrorInfo, LoadReport, RunReport, UnitError
 
     load = ev.load.get("load", {}) if isinstance(ev.load, dict) else {}
@@ -1197,11 +1194,7 @@ def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float, *, s
             # What the student's code chose (an exception's type and text, an exit status, the
             # functions it defined, notes on its signature) could carry the hidden inputs.
             message = "" if status == "ok" else _hidden_message(c, status, fname, message)
-            stub = stubs and status == "raised" and error is not None and error.type == "NotImplementedError"
-            if stub:  # the starter's placeholder: one bit, as a pass or a fail is; told in the grader's words
-                message = f"{fname or c.function} still raises NotImplementedError: the starter placeholder is still there."
-            error = (ErrorInfo(type="NotImplementedError" if stub else _KIND.get(status, "Error"), message=message)
-                     if status != "ok" else None)
+            error = ErrorInfo(type=_KIND.get(status, "Error"), message=message) if status != "ok" else None
             onotes = ()
         if error is None and status in _KIND:
             error = ErrorInfo(type=_KIND[status], message=message)
