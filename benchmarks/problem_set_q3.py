@@ -1,4 +1,4 @@
-"""What the q3 part of the whole problem set costs: the four-question rubric against it, in the same run.
+"""What the whole problem set costs (its q3 part's own process for the grader's tables too), in the same run.
 
 Grades the same generated batch (copies of the honest q3 modules of the test corpus: loops,
 vectorised, Python 2) with ``--rubric word2vec`` and ``--rubric problem-set``, alternating,
