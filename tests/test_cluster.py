@@ -352,11 +352,15 @@ def test_a_worker_killed_midway_costs_a_retry_and_is_started_again_with_its_sand
 
             def killer() -> None:
                 busy.wait(LIMIT)
-                # Kill the worker that is grading something now (both are: 4 in flight, 2 workers).
-                processing = client.processing()
-                worker = next(w for w, keys in sorted(processing.items()) if keys)
-                killed.append(worker)
-                os.kill(pids[worker], signal.SIGKILL)
+                # Kill a worker while it is grading something (between two of its tasks it may hold none).
+                deadline = time.monotonic() + LIMIT
+                while time.monotonic() < deadline:
+                    busy_workers = [w for w, keys in sorted(client.processing().items()) if keys]
+                    if busy_workers:
+                        killed.append(busy_workers[0])
+                        os.kill(pids[busy_workers[0]], signal.SIGKILL)
+                        return
+                    time.sleep(0.005)
 
             t = threading.Thread(target=killer)
             t.start()
