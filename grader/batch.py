@@ -81,7 +81,9 @@ WRITE_CHUNK = 1 << 18
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically (see :func:`atomic_path`)."""
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+    # errors=: a net under grader.text.encodable (student text is made encodable where it
+    # enters the grader): a string that still held a lone surrogate is written escaped.
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", errors="backslashreplace") as f:
         for i in range(0, len(text), WRITE_CHUNK):
             f.write(text[i:i + WRITE_CHUNK])
 
@@ -128,7 +130,7 @@ def finish(out: Path, *, rubric_title: str = "") -> None:
     """
     with atomic_path(out / "grades.csv") as tmp:
         export.write_grades_csv(iter_results(out), tmp)
-    with atomic_path(out / "summary.html") as tmp, open(tmp, "w", encoding="utf-8") as f:
+    with atomic_path(out / "summary.html") as tmp, open(tmp, "w", encoding="utf-8", errors="backslashreplace") as f:
         # Streamed: totals in a first pass over the results on disk, rows written as read in a second.
         render.write_summary(lambda: iter_results(out), f, rubric_title=rubric_title)
 

@@ -338,4 +338,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
 
 def console_main() -> None:
     """Entry point of the ``grader`` console script."""
+    for stream in (sys.stdout, sys.stderr):
+        try:  # a terminal that is not UTF-8 shows what it cannot encode as escapes, never a traceback
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        except (AttributeError, ValueError):
+            pass
     sys.exit(main())
