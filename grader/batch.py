@@ -12,10 +12,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from . import canvas, export, render
+from . import canvas, export, render, transform
 from .errors import UsageError
 from .gradebook import Gradebook
 from .heap import steady_heap
+from .load import Pending
 from .model import Submission, SubmissionResult
 from .pipeline import Job, grade
 from .sandbox import Sandbox
@@ -205,7 +206,21 @@ def grade_safely(sub: Submission, job: Job, sb: Sandbox) -> SubmissionResult:
         return grade(failed, job, None)
 
 
-def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs: int = 1,
+def after_failure(result: SubmissionResult, e: BaseException) -> SubmissionResult:
+    """Return the error result of a submission whose files, row or report failed after grading.
+
+    The grader's own failure (a bug, a full disk) is said in the student's terms; the result
+    keeps no student text but its id and Canvas details, so that writing it cannot fail the
+    same way again.
+    """
+    why = (f"the grader failed after grading this submission ({type(e).__name__}: {str(e)[:200]}), "
+           "so its result could not be written; this is a bug in grader (or the disk is full): please report it")
+    return SubmissionResult(submission=result.submission, rubric=result.rubric, status="error", score=0.0,
+                            max_score=result.max_score, errors=(why,), isolation=result.isolation, late=result.late,
+                            canvas=result.canvas, grader_version=result.grader_version)
+
+
+def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job, *, jobs: int = 1,
                 isolation: str = "auto", hide: Iterable[str] = (),
                 on_result: Callable[[SubmissionResult], None] | None = None,
                 skip: Callable[[Submission], bool] | None = None,
@@ -215,8 +230,10 @@ def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs:
 
     Parameters
     ----------
-    submissions : iterable of Submission
-        Consumed lazily, one at a time, by whichever slot is free.
+    submissions : iterable of Submission or Pending
+        Consumed lazily, one at a time, by whichever slot is free.  A
+        :class:`~grader.load.Pending` (from :func:`grader.load.pending_batch`) is taken
+        under the batch's lock and made into its Submission outside it.
     out : Path
         The results folder.
     job : Job
@@ -264,37 +281,64 @@ def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs:
     allow = job.rubric.settings.allow_packages
 
     def next_submission() -> Submission | None:
-        with take:
-            while True:
+        while True:
+            with take:  # only taking the next entry (its files read into memory) is serialised ...
                 try:
-                    sub = next(source)
+                    item = next(source)
                 except StopIteration:
                     return None
-                if (skip is not None and skip(sub)) or (
-                        gradebook is not None and not force and gradebook.is_current(sub, out)):
-                    with report:
-                        stats.skipped += 1
-                        if on_skip is not None:
-                            on_skip(sub)
-                    continue
-                return sub
+            # ... making the Submission (decoding, translating: grader.transform's deadlines) is not.
+            sub = item.load() if isinstance(item, Pending) else item
+            if (skip is not None and skip(sub)) or (
+                    gradebook is not None and not force and gradebook.is_current(sub, out)):
+                with report:
+                    stats.skipped += 1
+                    if on_skip is not None:
+                        on_skip(sub)
+                continue
+            return sub
+
+    def finish_one(sub: Submission, result: SubmissionResult) -> None:
+        """Write, record and report one result; a failure in any step becomes that submission's error result."""
+        try:
+            write_result(out, result, rubric_title=job.rubric.title)
+            if gradebook is not None:
+                gradebook.record(sub, result)
+            with report:
+                if on_result is not None:
+                    on_result(result)
+                stats.add(result)
+            return
+        except Exception as e:  # noqa: BLE001 - one submission's failure never stops the batch
+            failed = after_failure(result, e)
+        # Each step again, for the error result, each on its own; the gradebook row is never
+        # current (no digest), so a rerun grades this submission again.
+        steps = [lambda: write_result(out, failed, rubric_title=job.rubric.title)]
+        if gradebook is not None:
+            steps.append(lambda: gradebook.record(replace(sub, digest=""), failed))
+        for step in steps:
+            try:
+                step()
+            except Exception:  # noqa: BLE001 - counted and reported below all the same
+                pass
+        with report:
+            stats.add(failed)
+            if on_result is not None:
+                try:
+                    on_result(failed)
+                except Exception:  # noqa: BLE001
+                    pass
 
     def slot(i: int) -> None:
         try:
-            with Sandbox(isolation, slot=i, allow=allow, hide=hide) as sb:
+            with Sandbox(isolation, slot=i, allow=allow, hide=hide) as sb, transform.session():
                 sb.spawn()  # the zygote imports numpy while this slot loads its first submission
                 while not failures:
                     sub = next_submission()
                     if sub is None:
                         return
                     result = grade_safely(sub, job, sb)
-                    write_result(out, result, rubric_title=job.rubric.title)
-                    if gradebook is not None:
-                        gradebook.record(sub, result)
-                    with report:
-                        stats.add(result)
-                        if on_result is not None:
-                            on_result(result)
+                    finish_one(sub, result)
                     # Nothing of this submission stays alive while the next one is loaded and graded.
                     del sub, result
         except BaseException as e:  # noqa: BLE001 - re-raised in the main thread

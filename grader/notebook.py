@@ -209,6 +209,27 @@ def to_python(source: str) -> str:
     return prefix + "".join(_transform_lines(rest))
 
 
+def plain_python(source: str) -> str | None:
+    """Return what :func:`to_python` returns for a cell without IPython syntax, or None when it may hold some.
+
+    A cell that parses as Python 3 (the caller checks: :func:`grader.load`) holds no magic,
+    shell line or help request, so :func:`to_python` would only normalise its newlines
+    and end it with one; that is done here, in the grader's process, without the helper
+    (:mod:`grader.transform`).  Pasted prompts can parse (``In [1]: x = 1`` is an annotated
+    assignment): a cell whose first lines look like prompts gets None.
+
+    >>> plain_python("x = 1\r\ny = 2"), plain_python("In [1]: x = 1")
+    ('x = 1\ny = 2\n', None)
+    """
+    text = source.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.endswith("\n"):
+        text += "\n"
+    first = [ln for ln in text.split("\n", 64) if ln.strip()][:2]
+    if any(_CLASSIC_PROMPT.match(ln) or _IPYTHON_PROMPT.match(ln) for ln in first):
+        return None
+    return text
+
+
 # --- cleanup (as IPython's cleanup_transforms)
 
 _CLASSIC_PROMPT = re.compile(r"^(>>>|\.\.\.)( |$)")

@@ -133,7 +133,7 @@ def python2(text: str, name: str, translate: bool = True) -> Python2 | None:
     Python2 or None
         None when `text` parses as Python 3, or parses as neither version.
     """
-    if syntax_error(text, name) is None and not _runtime_python2(text):
+    if syntax_error(text, name) is None and not runtime_python2(text):
         return None
     new, changes = _fissix(text, name)
     if new is None:
@@ -177,14 +177,14 @@ _PY2_METHODS = {"iteritems", "itervalues", "iterkeys", "has_key"}
 _PY2_WORDS = re.compile(r"\b(?:" + "|".join(sorted(_PY2_BUILTINS | _PY2_METHODS)) + r")\b")
 
 
-def _runtime_python2(text: str) -> bool:
+def runtime_python2(text: str) -> bool:
     r"""Return True when Python 3 code calls Python 2-only builtins or dict methods it does not define itself.
 
-    >>> _runtime_python2("for i in xrange(3):\n    print(i)\n")
+    >>> runtime_python2("for i in xrange(3):\n    print(i)\n")
     True
-    >>> _runtime_python2("def xrange(n):\n    return range(n)\nxrange(3)\n")
+    >>> runtime_python2("def xrange(n):\n    return range(n)\nxrange(3)\n")
     False
-    >>> _runtime_python2("d = {}\nfor k, v in d.iteritems():\n    pass\n")
+    >>> runtime_python2("d = {}\nfor k, v in d.iteritems():\n    pass\n")
     True
     """
     if not _PY2_WORDS.search(text):
