@@ -12,7 +12,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from . import canvas, export, render, transform
+from . import canvas, export, render, text, transform
 from .errors import UsageError
 from .gradebook import Gradebook
 from .heap import steady_heap
@@ -104,6 +104,38 @@ def write_result(out: Path, result: SubmissionResult, *, rubric_title: str = "")
     write_atomic(folder / "report.html", render.report(result, rubric_title=rubric_title))
     # result.json last: its presence means the submission is complete.
     write_atomic(folder / "result.json", json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+
+
+_ERROR_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'">
+<title>{id}: could not be graded</title></head>
+<body><h1>{id}: could not be graded</h1><ul>{errors}</ul></body></html>
+"""
+
+
+def write_error_result(out: Path, result: SubmissionResult, *, rubric_title: str = "") -> None:
+    """Write an error result as :func:`write_result` does, or, when that fails, in the plainest way.
+
+    The fallback writes ``result.json`` and a minimal ``report.html`` (no template) directly,
+    so that a failure of the usual way (the template, the atomic write) still leaves the
+    submission with a result on disk.
+    """
+    try:
+        write_result(out, result, rubric_title=rubric_title)
+        return
+    except Exception:  # noqa: BLE001 - the plainest way below
+        pass
+    import html
+
+    folder = out / result.submission
+    folder.mkdir(parents=True, exist_ok=True)
+    page = _ERROR_PAGE.format(id=html.escape(text.line(result.submission)),
+                              errors="".join(f"<li>{html.escape(text.line(e))}</li>" for e in result.errors))
+    doc = json.dumps(result.to_dict(), indent=2, ensure_ascii=True) + "\n"
+    for name, content in (("report.html", page), ("result.json", doc)):  # result.json last, as always
+        with open(folder / name, "w", encoding="utf-8", errors="backslashreplace") as f:
+            f.write(content)
 
 
 def iter_results(out: Path) -> Iterator[SubmissionResult]:
@@ -313,7 +345,7 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
             failed = after_failure(result, e)
         # Each step again, for the error result, each on its own; the gradebook row is never
         # current (no digest), so a rerun grades this submission again.
-        steps = [lambda: write_result(out, failed, rubric_title=job.rubric.title)]
+        steps = [lambda: write_error_result(out, failed, rubric_title=job.rubric.title)]
         if gradebook is not None:
             steps.append(lambda: gradebook.record(replace(sub, digest=""), failed))
         for step in steps:
