@@ -205,11 +205,11 @@ def session() -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def submission(budget: float = SUBMISSION_BUDGET) -> Iterator[None]:
-    """Give the requests made while loading one submission a total time budget."""
+def submission(budget: float | None = None) -> Iterator[None]:
+    """Give the requests made while loading one submission a total time budget (default `SUBMISSION_BUDGET`)."""
     with session():
         saved = getattr(_local, "deadline", None)
-        _local.deadline = time.monotonic() + budget
+        _local.deadline = time.monotonic() + (SUBMISSION_BUDGET if budget is None else budget)
         try:
             yield
         finally:

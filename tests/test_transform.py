@@ -1,0 +1,169 @@
+"""Work on student text is bounded (issue 12, item 2): linear recognisers, a helper process with deadlines.
+
+- The notebook's help-end recogniser gives IPython's regex's answer in linear time (compared
+  on 200,000 random lines; a 200,000-character line is instant).
+- The translator's division finder walks without recursion.
+- Python 2 translation and IPython syntax run in :mod:`grader.transform`'s helper: a
+  request that runs out of time, a helper that dies and one that raises each become that
+  submission's error with a clear message; plain Python 3 never starts a helper; no
+  helper outlives its load or its batch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import threading
+import time
+
+import pytest
+
+from grader import load, notebook, transform, translate
+from grader.model import Settings
+
+PY2 = "import numpy as np\n\ndef softmax(x):\n    print 'softmax', x\n    return x / 2\n"
+PY3 = "import numpy as np\n\ndef softmax(x):\n    return x\n"
+
+
+def _helpers() -> list[int]:
+    """Pids of live text helpers that are children of this process."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/cmdline", "rb") as f:
+                cmd = f.read()
+            with open(f"/proc/{name}/stat") as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if b"grader.transform import _helper_main" in cmd and ppid == os.getpid():
+            found.append(int(name))
+    return found
+
+
+# --------------------------------------------------------------------------- linear recognisers
+
+
+def test_help_end_gives_the_regex_answer():
+    rng = random.Random(12)
+    alphabet = "ab1_*.%[]-?9 x\n"
+    for _ in range(200_000):
+        line = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 12)))
+        m = notebook._HELP_END.search(line)
+        expected = notebook._help_call(m.group(1), m.group(3)) if m else None
+        assert notebook._help_end(line) == expected, repr(line)
+
+
+@pytest.mark.parametrize("line", ["%" + "a" * 200_000, "a" * 200_000 + "-?", "x = %" + "a" * 200_000 + "-?",
+                                  ("a." * 100_000) + "1?", "[1]" * 70_000 + "?"])
+def test_ipython_syntax_of_a_huge_line_is_translated_at_once(line):
+    # Quadratic before (77 s for "%" + 60,000 letters); a generous bound, far below that.
+    t0 = time.process_time()
+    notebook.to_python(line)
+    assert time.process_time() - t0 < 5
+
+
+def test_division_finder_of_a_very_long_expression_does_not_recurse():
+    text = "y = " + " + ".join(["n / 2"] * 900) + "\nz = x[n / 2]\n"  # 900 levels deep: past the recursion limit
+    assert translate._index_divisions(text) == (2,)
+
+
+# --------------------------------------------------------------------------- the helper
+
+
+def test_plain_python3_never_starts_a_helper(tmp_path, monkeypatch):
+    started = []
+    monkeypatch.setattr(transform.Helper, "_start", lambda self: started.append(1))
+    (tmp_path / "a.py").write_text(PY3)
+    nb = {"cells": [{"cell_type": "code", "metadata": {}, "source": PY3, "outputs": [], "execution_count": 1}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "b.ipynb").write_text(json.dumps(nb))
+    assert load.load(tmp_path / "a.py").error is None
+    assert load.load(tmp_path / "b.ipynb").error is None
+    assert started == []
+
+
+def test_python2_is_translated_in_the_helper_and_no_helper_is_left(tmp_path):
+    (tmp_path / "a.py").write_text(PY2)
+    sub = load.load(tmp_path / "a.py")
+    assert sub.error is None and sub.files[0].translated and "print('softmax', x)" in sub.files[0].text
+    assert _helpers() == []
+
+
+@pytest.mark.parametrize("what", ["file", "cell"])
+def test_a_request_out_of_time_is_that_submissions_error(tmp_path, monkeypatch, what):
+    monkeypatch.setattr(transform, "CALL_TIMEOUT", 0.0001)
+    if what == "file":
+        (tmp_path / "a.py").write_text(PY2)
+        sub = load.load(tmp_path / "a.py")
+        name = "a.py"
+    else:
+        nb = {"cells": [{"cell_type": "code", "metadata": {}, "source": "%time x = 1", "outputs": [],
+                         "execution_count": 3}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+        (tmp_path / "a.ipynb").write_text(json.dumps(nb))
+        sub = load.load(tmp_path / "a.ipynb")
+        name = "a.ipynb, cell [3]"
+    assert sub.files == ()
+    assert sub.error.startswith(f"{name} could not be read: translating it took longer than 0.0001 s;"), sub.error
+    assert _helpers() == []
+
+
+def test_a_submission_has_a_total_budget_for_its_text(tmp_path, monkeypatch):
+    monkeypatch.setattr(transform, "SUBMISSION_BUDGET", 0.0)
+    (tmp_path / "a.py").write_text(PY2)
+    sub = load.load(tmp_path / "a.py")
+    assert "reading this submission's code took longer than 0 s in all" in sub.error
+
+
+def test_a_helper_that_dies_in_a_request_is_an_error_and_the_next_request_starts_a_new_one():
+    helper = transform.Helper()
+    try:
+        assert helper.request({"op": "ping"}, 30) == "pong"
+        pid = helper.proc.pid
+        big = "print 'x'\n" + "".join(f"def f{i}(n):\n    print n / 2, `n`\n\n" for i in range(20000))
+        threading.Timer(0.3, lambda: os.kill(pid, 9)).start()
+        with pytest.raises(transform.TransformError, match="died"):
+            helper.request({"op": "python2", "text": big, "name": "big.py", "translate": True}, 60)
+        assert helper.request({"op": "ping"}, 30) == "pong" and helper.proc.pid != pid
+    finally:
+        helper.close()
+    assert _helpers() == []
+
+
+def test_an_exception_in_the_helper_is_an_error_and_the_helper_goes_on():
+    helper = transform.Helper()
+    try:
+        with pytest.raises(transform.TransformError, match="failed \\(ValueError: unknown request 'nope'\\)"):
+            helper.request({"op": "nope"}, 30)
+        assert helper.request({"op": "ping"}, 30) == "pong"
+    finally:
+        helper.close()
+
+
+def test_text_larger_than_the_cap_is_not_sent(tmp_path, monkeypatch):
+    monkeypatch.setattr(transform, "MAX_TEXT", 100)
+    (tmp_path / "a.py").write_text(PY2 * 10)
+    sub = load.load(tmp_path / "a.py")
+    assert "more than the 100 the grader translates" in sub.error
+
+
+def test_surrogates_travel_to_the_helper_and_back(tmp_path):
+    nb = {"cells": [{"cell_type": "code", "metadata": {}, "source": "%time x = '\ud800'", "outputs": [],
+                     "execution_count": 1}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "a.ipynb").write_text(json.dumps(nb))
+    sub = load.load(tmp_path / "a.ipynb")
+    assert sub.error is None
+    assert "\\ud800" in sub.files[0].cells[0].source and "\ud800" not in sub.files[0].cells[0].original
+
+
+def test_a_batch_uses_one_helper_per_slot_and_leaves_none(tmp_path):
+    for i in range(4):
+        (tmp_path / f"s{i}.py").write_text(PY2)
+    with transform.session():
+        subs = list(load.load_batch(tmp_path, Settings()))
+        assert len(_helpers()) == 1
+    assert all(s.error is None and s.files[0].translated for s in subs)
+    assert _helpers() == []
