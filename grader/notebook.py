@@ -210,7 +210,7 @@ def to_python(source: str) -> str:
 
 
 def plain_python(source: str) -> str | None:
-    """Return what :func:`to_python` returns for a cell without IPython syntax, or None when it may hold some.
+    r"""Return what :func:`to_python` returns for a cell without IPython syntax, or None when it may hold some.
 
     A cell that parses as Python 3 (the caller checks: :func:`grader.load`) holds no magic,
     shell line or help request, so :func:`to_python` would only normalise its newlines
