@@ -145,10 +145,10 @@ def test_no_attack_scores_more_than_the_honest_wrong_answer(graded):
         assert all(got.get(q, 0) <= baseline[q] for q in baseline), (sid, got)
 
 
-def test_the_regex_attacks_are_graded_as_the_baseline_not_stopped(graded):
+def test_the_regex_and_recursion_attacks_are_graded_as_the_baseline_not_stopped(graded):
     results = _results(graded)
     baseline = results[BASELINE]["score"]
-    for sid in ("text_notebook_regex", "text_notebook_regex_60k"):
+    for sid in ("text_notebook_regex", "text_notebook_regex_60k", "text_py2_long_sum"):
         assert results[sid]["status"] == "graded" and results[sid]["score"] == baseline, results[sid]["errors"]
 
 
@@ -182,3 +182,13 @@ def test_grader_check_shows_no_forged_table_or_verdict(tmp_path):
     assert RAW.search(text.replace("\n", "")) is None
     assert "REDTEAM softmax\\n\\nQuestion" in text  # the message, on one line, newlines escaped
     assert "\\u2028\\u2029\\u061c\\u200b" in text
+
+
+def test_a_python2_file_too_slow_to_translate_costs_only_itself(graded):
+    # 400 KiB of Python 2: translated within the helper's deadline on an idle machine, or, on a
+    # loaded one, that submission's error with a clear message; never the batch's.
+    r = _results(graded)["text_py2_big"]
+    if r["status"] == "error":
+        assert r["errors"][0].startswith("text_py2_big.py could not be read: translating it took longer than 10 s")
+    else:
+        assert r["score"] <= _results(graded)[BASELINE]["score"]

@@ -1,9 +1,9 @@
 """REDTEAM text_py2_long_sum: Python 2 code whose translation recursed past the stack.
 
-Attack: a Python 2 file (print statements) holding a sum of 600 terms: the translator's
+Attack: a Python 2 file (print statements) holding a sum of 600 terms (400 were enough): the translator's
 recursive walk of its tree raised RecursionError, which escaped the loader and stopped
 every slot of the batch.
-Bound: the baseline (it is translated, or fails alone with a clear message).
+Bound: the baseline: it is translated, and only the long statement keeps Python 3's `/`.
 """
 import numpy as np
 
