@@ -233,9 +233,12 @@ def grade_safely(sub: Submission, job: Job, sb: Sandbox) -> SubmissionResult:
         return grade(sub, job, sb)
     except Exception as e:  # noqa: BLE001
         sb.close()
-        failed = replace(sub, error=f"the grader failed on this submission ({type(e).__name__}: {str(e)[:200]}); "
-                                    "this is a bug in grader: please report it")
-        return grade(failed, job, None)
+        why = f"the grader failed on this submission ({type(e).__name__}: {str(e)[:200]}); this is a bug in grader: please report it"
+        try:
+            return grade(replace(sub, error=why), job, None)
+        except Exception:  # noqa: BLE001 - even the error result failed: the plainest one
+            return SubmissionResult(submission=sub.id, rubric=job.rubric.name, status="error", score=0.0,
+                                    max_score=job.rubric.max_score, errors=(why,), late=sub.late, canvas=sub.canvas)
 
 
 def after_failure(result: SubmissionResult, e: BaseException) -> SubmissionResult:

@@ -34,8 +34,8 @@ from . import canvas, notebook, transform, translate
 from .archive import MAX_BATCH_MEMBERS, MAX_DEPTH, MAX_MEMBERS, Archive, ArchiveError, Budget, Member
 from .errors import LoadError, UsageError
 from .ids import safe_id, unique_ids
-from .text import encodable_tree
 from .model import CanvasInfo, Cell, Settings, SourceFile, Submission
+from .text import encodable_tree
 
 #: File name endings read as code (compared without case).
 CODE_SUFFIXES = (".py", ".ipynb")
@@ -163,9 +163,7 @@ class Pending:
             with transform.submission():
                 sub = self.make()
         except Exception as exc:  # noqa: BLE001 - a bug of the loader costs this submission only
-            sub = Submission(id=self.id, source=self.source, kind="file",
-                             error=f"the grader could not read this submission ({type(exc).__name__}: "
-                                   f"{str(exc)[:200]}); this is a bug in grader: please report it")
+            sub = Submission(id=self.id, source=self.source, kind="file", error=_collect_error(exc))
         # Every string of the submission (names, notes, notebook fields, code) made encodable once, here.
         return encodable_tree(sub)
 
@@ -309,7 +307,7 @@ def _zip_file_entry(archive: Archive, m: Member) -> _Entry:
 
 
 def _load_entries(listing: _Listing, batch: str, sep: str, settings: Settings) -> Iterator[Pending]:
-    """Yield a Submission per entry (per user id for Canvas files), sorted by id.
+    """Yield a Pending per entry (per user id for Canvas files), sorted by id.
 
     Up front, only the ids are given (from the names) and Canvas files grouped (by index);
     each entry is made and read when its submission is yielded, and its name and id are
@@ -356,6 +354,14 @@ def _load_entries(listing: _Listing, batch: str, sep: str, settings: Settings) -
         yield load(j, sid)
 
 
+def _collect_error(exc: Exception) -> str:
+    """Return the error of a submission whose files could not be read: a LoadError's message, or a bug's."""
+    if isinstance(exc, LoadError):
+        return str(exc)
+    return (f"the grader could not read this submission ({type(exc).__name__}: {str(exc)[:200]}); "
+            "this is a bug in grader: please report it")
+
+
 def _pending(entry: _Entry, sid: str, source: str, settings: Settings) -> Pending:
     """Read one entry's files; return the Pending that makes its Submission (a LoadError: its ``error``)."""
     if not entry.kind:
@@ -365,8 +371,8 @@ def _pending(entry: _Entry, sid: str, source: str, settings: Settings) -> Pendin
     kind = entry.kind
     try:
         files = entry.collect(Budget())
-    except LoadError as exc:
-        error = str(exc)
+    except Exception as exc:  # noqa: BLE001 - a LoadError, or a bug: this submission's error either way
+        error = _collect_error(exc)
         return Pending(sid, source, lambda: Submission(id=sid, source=source, kind=kind, error=error))
     return Pending(sid, source, lambda: _submission(sid, source, kind, files, settings))
 
@@ -396,8 +402,8 @@ def _pending_canvas(
                 _merge(files, inner, c.original, "")
             else:  # one file, under the name the student gave it
                 files.add(c.original, next(iter(inner.code.values())), c.original)
-    except LoadError as exc:
-        error = str(exc)
+    except Exception as exc:  # noqa: BLE001 - a LoadError, or a bug: this submission's error either way
+        error = _collect_error(exc)
         return Pending(sid, source, lambda: Submission(id=sid, source=source, kind="canvas", late=late, canvas=info,
                                                        error=error))
 

@@ -236,3 +236,19 @@ def test_check_of_input_that_is_not_a_submission_exits_2(tmp_path, kind):
     code, out, err = run(["check", str(path)])
     assert code == 2 and "Traceback" not in err, err
     assert err.startswith("error: ") and len(err.strip().splitlines()) == 1
+
+
+def test_a_grader_failure_that_even_its_error_result_repeats_costs_only_that_submission(subs, tmp_path, monkeypatch):
+    real = batch_module.grade
+
+    def grade(sub, job, sb):
+        if sub.id == VICTIM:
+            raise Injected("grading bob fails, and so does making its error result")
+        return real(sub, job, sb)
+
+    monkeypatch.setattr(batch_module, "grade", grade)
+    code, out, err = run(["grade", str(subs), "--out", str(tmp_path / "r"), "--jobs", "2", "--no-progress"])
+    assert code == 0, err
+    victim = json.loads((tmp_path / "r" / VICTIM / "result.json").read_text())
+    assert victim["status"] == "error" and "the grader failed on this submission (Injected: " in victim["errors"][0]
+    assert json.loads((tmp_path / "r" / "alice" / "result.json").read_text())["status"] == "graded"
