@@ -20,6 +20,7 @@ syntax in notebooks is turned into Python (see :mod:`grader.notebook`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -136,7 +137,12 @@ def load_batch(path: str | os.PathLike[str], settings: Settings = Settings()) ->
         `path` does not exist, is neither a folder nor a .zip (nor a .py or
         .ipynb file), or is a .zip that cannot be read as a batch.
     """
-    yield from map(Pending.load, pending_batch(path, settings))  # nothing of one kept while the next is read
+    helper = transform.Helper()  # one text helper for the whole batch, started when first needed
+    try:
+        # map: nothing of one submission is kept while the next one is read
+        yield from map(lambda pending: pending.load(helper), pending_batch(path, settings))
+    finally:
+        helper.close()
 
 
 @dataclass(frozen=True)
@@ -153,14 +159,17 @@ class Pending:
     source: str
     make: Callable[[], Submission]
 
-    def load(self) -> Submission:
+    def load(self, helper: transform.Helper | None = None) -> Submission:
         """Return the Submission: its text decoded and translated, every string made encodable.
 
         Never raises for anything a submission holds: an unexpected failure of the grader
-        (a bug) becomes this submission's ``error``.
+        (a bug) becomes this submission's ``error``.  Work on its text that needs the helper
+        process uses `helper`, else this thread's (:func:`grader.transform.session`), else one
+        started for this submission.
         """
         try:
-            with transform.submission():
+            with transform.using(helper) if helper is not None else contextlib.nullcontext(), \
+                    transform.submission():
                 sub = self.make()
         except Exception as exc:  # noqa: BLE001 - a bug of the loader costs this submission only
             sub = Submission(id=self.id, source=self.source, kind="file", error=_collect_error(exc))

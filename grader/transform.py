@@ -187,8 +187,19 @@ _local = threading.local()
 
 
 @contextlib.contextmanager
+def using(helper: Helper) -> Iterator[None]:
+    """Make `helper` this thread's helper for the duration (it is not stopped at the end)."""
+    saved = getattr(_local, "helper", None)
+    _local.helper = helper
+    try:
+        yield
+    finally:
+        _local.helper = saved
+
+
+@contextlib.contextmanager
 def session() -> Iterator[None]:
-    """Keep this thread's helper for the duration (a batch slot); stopped at the end.
+    """Keep one helper for this thread for the duration (a batch slot); stopped at the end.
 
     Outside a session, each submission starts a helper when it needs one and stops it
     when it is loaded (:func:`submission`).
@@ -196,11 +207,11 @@ def session() -> Iterator[None]:
     if getattr(_local, "helper", None) is not None:
         yield
         return
-    _local.helper = Helper()
+    helper = Helper()
     try:
-        yield
+        with using(helper):
+            yield
     finally:
-        helper, _local.helper = _local.helper, None
         helper.close()
 
 

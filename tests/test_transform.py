@@ -175,11 +175,20 @@ def test_surrogates_travel_to_the_helper_and_back(tmp_path):
     assert "\\ud800" in sub.files[0].cells[0].source and "\ud800" not in sub.files[0].cells[0].original
 
 
-def test_a_batch_uses_one_helper_per_slot_and_leaves_none(tmp_path):
+def test_a_batch_uses_one_helper_and_leaves_none(tmp_path, monkeypatch):
     for i in range(4):
         (tmp_path / f"s{i}.py").write_text(PY2)
-    with transform.session():
-        subs = list(load.load_batch(tmp_path, Settings()))
-        assert len(_helpers()) == 1
+    starts = []
+    real = transform.Helper._start
+    monkeypatch.setattr(transform.Helper, "_start", lambda self: starts.append(1) or real(self))
+    it = load.load_batch(tmp_path, Settings())
+    first = next(it)
+    assert len(_helpers()) == 1  # kept between submissions ...
+    subs = [first, *it]
     assert all(s.error is None and s.files[0].translated for s in subs)
+    assert len(starts) == 1 and _helpers() == []  # ... and stopped at the end
+    with transform.session():  # a batch slot: one helper for the slot's submissions
+        for p in load.pending_batch(tmp_path, Settings()):
+            assert p.load().files[0].translated
+        assert len(starts) == 2 and len(_helpers()) == 1
     assert _helpers() == []
