@@ -634,7 +634,12 @@ def _notebook_file(path: str, origin: str, data: bytes, settings: Settings) -> t
         if source is not None and _plain_python3(source):
             found = None
         else:
-            source, found = transform.cell(raw.source, where, translate=settings.translate_py2)
+            try:
+                source, found = transform.cell(raw.source, where, translate=settings.translate_py2)
+            except transform.TransformError as exc:  # costs this cell only: it runs as written
+                source, found = notebook.plain_python(raw.source) or raw.source, None
+                notes.append(f"{where}: its IPython syntax or Python 2 code could not be translated ({exc.why}); "
+                             "the cell was run as written.")
         if found is not None and found.translated:
             source = found.text
             translated.append(raw.label)

@@ -39,6 +39,8 @@ from typing import Any, Callable
 
 from .errors import LoadError
 
+#: Longest cell given to IPython's transformer when a line ends with "?" (see :func:`to_python`).
+IPYTHON_MAX_CHARS = 4096
 #: Cell magics whose body is Python (translated too, and run by the sandbox's stub).
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
 
@@ -200,7 +202,11 @@ def to_python(source: str) -> str:
         if name in PYTHON_CELL_MAGICS and body.strip():
             body = to_python(body)
         return prefix + f"get_ipython().run_cell_magic({name!r}, {line!r}, {body!r})\n"
-    manager = ipython_transformer()
+    # IPython's help-end recogniser (``obj?``) takes time quadratic in a line's length (32 s for
+    # 20,000 characters): a long cell with a "?" at a line's end goes to the fallback, whose
+    # recogniser is linear and gives the same answer (tests/test_transform.py).
+    risky = len(text) > IPYTHON_MAX_CHARS and any(ln.rstrip().endswith("?") for ln in rest)
+    manager = None if risky else ipython_transformer()
     if manager is not None:
         try:
             return prefix + manager.transform_cell("".join(rest))

@@ -12,6 +12,7 @@ cursor, change colours or clear the screen of whoever reads the output.
 from __future__ import annotations
 
 import math
+import re
 from typing import Iterable, Sequence
 
 from . import text as _text

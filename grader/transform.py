@@ -45,6 +45,10 @@ _HEADER = struct.Struct(">Q")
 class TransformError(LoadError):
     """The helper ran out of time, died, or failed on a text; the message says which, in the student's terms."""
 
+    def __init__(self, message: str, why: str = "") -> None:
+        super().__init__(message)
+        self.why = why or message  #: the reason alone: "translating it took longer than 10 s"
+
 
 # --------------------------------------------------------------------------- helper side
 
@@ -228,21 +232,22 @@ def submission(budget: float | None = None) -> Iterator[None]:
 
 
 def _request(request: dict[str, Any], what: str) -> Any:
+    """Run one request in this thread's helper; a TransformError's ``why`` says what went wrong."""
     if len(request.get("text", "")) > MAX_TEXT:
-        raise TransformError(f"{what} was not read: it holds {len(request['text'])} characters, more than "
-                             f"the {MAX_TEXT} the grader translates; hand in only your code.")
+        why = f"it holds {len(request['text'])} characters, more than the {MAX_TEXT} the grader translates"
+        raise TransformError(f"{what} was not read: {why}; hand in only your code.", why)
     with submission() if getattr(_local, "helper", None) is None else contextlib.nullcontext():
         deadline = getattr(_local, "deadline", None)
         timeout = CALL_TIMEOUT if deadline is None else min(CALL_TIMEOUT, deadline - time.monotonic())
         if timeout <= 0:
-            raise TransformError(f"{what} was not read: reading this submission's code took longer than "
-                                 f"{SUBMISSION_BUDGET:g} s in all; hand in only your code.")
+            why = f"translating this submission's code took longer than {SUBMISSION_BUDGET:g} s in all"
+            raise TransformError(f"{what} was not read: {why}; hand in only your code.", why)
         try:
             return _local.helper.request(request, timeout)
         except TransformError as exc:
-            raise TransformError(f"{what} could not be read: translating it {exc}; this is most likely a bug "
-                                 "in grader, or code far larger than the assignment needs. "
-                                 "Hand in your code as Python 3.") from None
+            why = f"translating it {exc}"
+            raise TransformError(f"{what} could not be read: {why}; this is most likely a bug in grader, or code "
+                                 "far larger than the assignment needs. Hand in your code as Python 3.", why) from None
 
 
 def python2(text: str, name: str, *, translate: bool = True) -> Any:

@@ -109,29 +109,49 @@ def test_python2_is_translated_in_the_helper_and_no_helper_is_left(tmp_path):
     assert _helpers() == []
 
 
-@pytest.mark.parametrize("what", ["file", "cell"])
-def test_a_request_out_of_time_is_that_submissions_error(tmp_path, monkeypatch, what):
+def test_a_file_out_of_time_is_that_submissions_error(tmp_path, monkeypatch):
     monkeypatch.setattr(transform, "CALL_TIMEOUT", 0.0001)
-    if what == "file":
-        (tmp_path / "a.py").write_text(PY2)
-        sub = load.load(tmp_path / "a.py")
-        name = "a.py"
-    else:
-        nb = {"cells": [{"cell_type": "code", "metadata": {}, "source": "%time x = 1", "outputs": [],
-                         "execution_count": 3}], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-        (tmp_path / "a.ipynb").write_text(json.dumps(nb))
-        sub = load.load(tmp_path / "a.ipynb")
-        name = "a.ipynb, cell [3]"
+    (tmp_path / "a.py").write_text(PY2)
+    sub = load.load(tmp_path / "a.py")
     assert sub.files == ()
-    assert sub.error.startswith(f"{name} could not be read: translating it took longer than 0.0001 s;"), sub.error
+    assert sub.error.startswith("a.py could not be read: translating it took longer than 0.0001 s;"), sub.error
     assert _helpers() == []
+
+
+def test_a_cell_out_of_time_costs_only_that_cell(tmp_path, monkeypatch):
+    monkeypatch.setattr(transform, "CALL_TIMEOUT", 0.0001)
+    cells = [{"cell_type": "code", "metadata": {}, "source": src, "outputs": [], "execution_count": n}
+             for n, src in ((3, "%time x = 1"), (4, PY3))]
+    (tmp_path / "a.ipynb").write_text(json.dumps({"cells": cells, "metadata": {}, "nbformat": 4, "nbformat_minor": 5}))
+    sub = load.load(tmp_path / "a.ipynb")
+    assert sub.error is None
+    assert [c.source for c in sub.files[0].cells] == ["%time x = 1\n", PY3]  # run as written: that cell fails alone
+    assert ("a.ipynb, cell [3]: its IPython syntax or Python 2 code could not be translated (translating it took "
+            "longer than 0.0001 s); the cell was run as written.") in sub.notes
+    assert _helpers() == []
+
+
+def test_ipythons_quadratic_help_recogniser_is_never_given_a_long_cell(monkeypatch):
+    calls = []
+
+    class Recording:
+        def transform_cell(self, cell):
+            calls.append(cell)
+            return cell
+
+    monkeypatch.setattr(notebook, "ipython_transformer", lambda: Recording())
+    notebook.to_python("%matplotlib inline\nnp.sum?")
+    assert len(calls) == 1  # IPython's own transformer, as usual
+    out = notebook.to_python("x = 1\n" + "a" * 5000 + "-?\n%matplotlib inline\nnp.sum?")
+    assert len(calls) == 1  # the linear fallback instead
+    assert "get_ipython().run_line_magic('matplotlib', 'inline')" in out and "'pinfo', 'np.sum'" in out
 
 
 def test_a_submission_has_a_total_budget_for_its_text(tmp_path, monkeypatch):
     monkeypatch.setattr(transform, "SUBMISSION_BUDGET", 0.0)
     (tmp_path / "a.py").write_text(PY2)
     sub = load.load(tmp_path / "a.py")
-    assert "reading this submission's code took longer than 0 s in all" in sub.error
+    assert "translating this submission's code took longer than 0 s in all" in sub.error
 
 
 def test_a_helper_that_dies_in_a_request_is_an_error_and_the_next_request_starts_a_new_one():
