@@ -269,7 +269,10 @@ def test_when_ipython_fails_the_fallback_translates(monkeypatch):
 
 
 def test_ipython_transformer_is_none_when_ipython_cannot_be_imported(monkeypatch):
-    monkeypatch.setitem(sys.modules, "IPython", None)
+    # Its submodules too: one imported earlier in this process (jupyter_client imports IPython) is
+    # found in sys.modules without its parent.
+    for name in ("IPython", "IPython.core", "IPython.core.inputtransformer2"):
+        monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.setattr(notebook, "_ipython", [])
     assert notebook.ipython_transformer() is None
     assert notebook.ipython_transformer() is None  # cached, not retried
