@@ -214,8 +214,13 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if not path.is_dir() and path.suffix.lower() not in (".py", ".ipynb", ".zip"):
         raise UsageError(f"PATH {str(path)!r} is not a .py file, an .ipynb notebook, a folder or a .zip")
     sb = Sandbox(args.isolation)
+    from . import transform
+
+    helper = transform.Helper()  # for Python 2 and IPython syntax (grader.transform)
     try:
         sb.spawn()
+        if path.is_dir() or path.suffix.lower() in (".ipynb", ".zip"):
+            helper.start(notebooks=True)  # likely needed: its start overlaps the grader's own
         if args.kit:
             from .kit import load_kit
 
@@ -230,13 +235,15 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from .pipeline import grade, prepare
 
         job = prepare(rubric, public_only=True, cases=cases)
-        submission = load(path, job.rubric.settings)
+        with transform.using(helper):
+            submission = load(path, job.rubric.settings)
         if submission.error is not None:  # nothing could be read: bad input, as for `grade`
             from .text import line
 
             raise UsageError(line(submission.error))
         result = grade(submission, job, sb)
     finally:
+        helper.close()
         sb.release()
     if args.html:
         from . import render  # jinja2: only for the HTML report

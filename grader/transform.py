@@ -53,14 +53,22 @@ class TransformError(LoadError):
 # --------------------------------------------------------------------------- helper side
 
 
-def _helper_main() -> None:
-    """Serve requests on stdin/stdout until stdin closes (runs in the helper process)."""
+def _helper_main(notebooks: bool = False) -> None:
+    """Serve requests on stdin/stdout until stdin closes (runs in the helper process).
+
+    What requests need is imported at once, while the grader does other work; with
+    `notebooks`, IPython's transformer too.
+    """
     try:  # die with the grader, even in the middle of a long request
         import ctypes
 
         ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except Exception:  # noqa: BLE001 - not Linux: stdin closing still ends the helper
         pass
+    from . import notebook, translate  # noqa: F401
+
+    if notebooks:
+        notebook.ipython_transformer()
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     while True:
         head = stdin.read(_HEADER.size)
@@ -118,12 +126,22 @@ class Helper:
     def __init__(self) -> None:
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def _start(self) -> None:
+    def start(self, *, notebooks: bool = False) -> None:
+        """Start the helper now (it starts on first use otherwise); `notebooks`: import IPython at once too.
+
+        ``grader check`` starts it early for a notebook, a folder or a zip, so that its start
+        overlaps the grader's own.
+        """
+        if self.proc is None or self.proc.poll() is not None:
+            self.close()
+            self._start(notebooks)
+
+    def _start(self, notebooks: bool = False) -> None:
         root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         env = dict(os.environ)
         env["PYTHONPATH"] = root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", "from grader.transform import _helper_main; _helper_main()"],
+            [sys.executable, "-c", f"from grader.transform import _helper_main; _helper_main({bool(notebooks)})"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env,
             close_fds=True, start_new_session=True)
 
