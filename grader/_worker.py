@@ -1572,7 +1572,7 @@ class Harness:
             tree = self.parsed.pop(name, None) or ast.parse(source, filename)
             if entry.get("py2"):
                 # Translated Python 2: `/` keeps Python 2's meaning (floor division of two ints).
-                tree = ast.fix_missing_locations(_Py2Division().visit(tree))
+                tree = _Py2Division().visit(tree, source, filename)
             blocks = [(stmt, None) for stmt in tree.body]
         except SyntaxError as e:
             blocks = list(_salvage_blocks(source, filename, e))
@@ -1779,7 +1779,7 @@ def _py2_div(a, b):
 class _Py2Division:
     """AST transformer: ``a / b`` -> ``__py2_div__(a, b)`` (and ``x /= b`` for plain names)."""
 
-    def visit(self, tree):
+    def visit(self, tree, source="", filename="<py2>"):
         import ast
 
         class T(ast.NodeTransformer):
@@ -1799,7 +1799,16 @@ class _Py2Division:
                     return ast.copy_location(ast.Assign(targets=[node.target], value=value), node)
                 return node
 
-        return T().visit(tree)
+        # Statement by statement: one too deep to rewrite (a sum of hundreds of terms nests that
+        # deep) keeps Python 3's `/`, freshly parsed, and the others are still rewritten.
+        fresh = None
+        for i, stmt in enumerate(tree.body):
+            try:
+                tree.body[i] = ast.fix_missing_locations(T().visit(stmt))
+            except RecursionError:
+                fresh = fresh or ast.parse(source, filename)
+                tree.body[i] = fresh.body[i]
+        return tree
 
 
 def _alarm(signum, frame):

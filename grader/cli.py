@@ -16,7 +16,8 @@ from . import __version__
 from .errors import ExitCode, GraderError, IsolationError, UsageError
 
 EPILOG = """exit codes: 0 done (check: every public check passed); 1 check: a public check failed;
-2 bad arguments, rubric or input path; 3 a bug in grader."""
+2 bad arguments, rubric or input path (grade: no submission in it; check: nothing in it could be
+read as code); 3 a bug in grader."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -151,7 +152,7 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from . import batch, render, sandbox
     from .export import json_line, write_junit
     from .gradebook import open_gradebook
-    from .load import load_batch
+    from .load import pending_batch
     from .pipeline import prepare
     from .progress import Progress, summary_line
 
@@ -160,6 +161,11 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(f"SUBMISSIONS {str(src)!r} does not exist")
     if not (src.is_dir() or src.suffix.lower() == ".zip"):
         raise UsageError(f"SUBMISSIONS {str(src)!r} is neither a folder nor a .zip")
+    results = Path(args.out)
+    _check_results_folder(src, results)
+    if batch.batch_size(src) == 0:
+        raise UsageError(f"SUBMISSIONS {str(src)!r} holds no submission (no .py, .ipynb, folder or .zip entry; "
+                         "hidden entries are skipped); nothing was graded")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1 (got {args.jobs})")
     if args.cluster is not None:
@@ -176,8 +182,7 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "or pass --allow-unsandboxed to grade anyway")
     rubric = _rubric(args.rubric)
     job = prepare(rubric)
-    results = Path(args.out)
-    submissions = load_batch(src, rubric.settings)
+    submissions = pending_batch(src, rubric.settings)
     only = set(args.only or ())
     found: set[str] = set()
     if only:
@@ -198,7 +203,10 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.flush()
         bar.done(r.submission, error=r.status == "error")
 
-    results.mkdir(parents=True, exist_ok=True)
+    try:
+        results.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--out {str(results)!r} cannot be made a folder ({e.strerror or e})") from None
     try:
         with open_gradebook(results, rubric.digest, __version__) as gradebook, contextlib.ExitStack() as stack:
             jobs, slots = args.jobs or os.cpu_count() or 1, None
@@ -225,6 +233,23 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return ExitCode.OK
 
 
+def _check_results_folder(src: Path, results: Path) -> None:
+    """Refuse a results path that is a file, or that lies inside the submissions folder (exit 2).
+
+    Results inside the submissions would be an entry of the batch: graded as a student's
+    folder on every later run.  They are refused, not skipped, so that nothing depends on
+    recognising a results folder.
+    """
+    if results.exists() and not results.is_dir():
+        raise UsageError(f"--out {str(results)!r} exists and is not a folder; give a folder for the results "
+                         "(created if missing)")
+    if src.is_dir():
+        inside, folder = results.resolve(), src.resolve()
+        if inside == folder or folder in inside.parents:
+            raise UsageError(f"--out {str(results)!r} is inside SUBMISSIONS {str(src)!r}: later runs would grade "
+                             "the results as a submission; give a results folder outside the submissions")
+
+
 def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # Latency matters here (a student waits): the zygote is spawned first, before the
     # grader itself imports numpy, so the two imports overlap; a rubric that allows more
@@ -234,9 +259,16 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     path = Path(args.path)
     if not path.exists():
         raise UsageError(f"PATH {str(path)!r} does not exist")
+    if not path.is_dir() and path.suffix.lower() not in (".py", ".ipynb", ".zip"):
+        raise UsageError(f"PATH {str(path)!r} is not a .py file, an .ipynb notebook, a folder or a .zip")
     sb = Sandbox(args.isolation)
+    from . import transform
+
+    helper = transform.Helper()  # for Python 2 and IPython syntax (grader.transform)
     try:
         sb.spawn()
+        if path.is_dir() or path.suffix.lower() in (".ipynb", ".zip"):
+            helper.start(notebooks=True)  # likely needed: its start overlaps the grader's own
         if args.kit:
             from .kit import load_kit
 
@@ -251,9 +283,15 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from .pipeline import grade, prepare
 
         job = prepare(rubric, public_only=True, cases=cases)
-        submission = load(path, job.rubric.settings)
+        with transform.using(helper):
+            submission = load(path, job.rubric.settings)
+        if submission.error is not None:  # nothing could be read: bad input, as for `grade`
+            from .text import line
+
+            raise UsageError(line(submission.error))
         result = grade(submission, job, sb)
     finally:
+        helper.close()
         sb.release()
     if args.html:
         from . import render  # jinja2: only for the HTML report
@@ -444,4 +482,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
 
 def console_main() -> None:
     """Entry point of the ``grader`` console script."""
+    for stream in (sys.stdout, sys.stderr):
+        try:  # a terminal that is not UTF-8 shows what it cannot encode as escapes, never a traceback
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        except (AttributeError, ValueError):
+            pass
     sys.exit(main())
