@@ -1638,6 +1638,7 @@ class Harness:
             args = [_make_arg(a, copy=False) for a in self.inputs.get(c.get("inputs", c["id"]), [])]
         else:
             args = [_make_arg(a) for a in args]
+        undo = _apply_patches(fn)  # what built arguments asked for (see _build); undone below
         notes: list[str] = []
         n_args = _choose_arity(fn, len(args), spec.get("arities") or [len(args)], notes, spec)
         returns = spec.get("returns", [])
@@ -1656,10 +1657,17 @@ class Harness:
                 else:
                     desc = _describe(result, max_elems)
         except BaseException as e:  # noqa: BLE001
-            return {"ev": "outcome", "call": c["id"], "status": "raised", "error": self.error_info(e),
-                    "notes": notes, "seconds": time.perf_counter() - t0}
+            out = {"ev": "outcome", "call": c["id"], "status": "raised", "error": self.error_info(e),
+                   "notes": notes, "seconds": time.perf_counter() - t0}
+            probes = _take_probes(undo, self.scratch)
+            if probes:
+                out["probes"] = probes
+            return out
         out = {"ev": "outcome", "call": c["id"], "status": "ok", "value": desc, "notes": notes,
                "seconds": time.perf_counter() - t0}
+        probes = _take_probes(undo, self.scratch)
+        if probes:
+            out["probes"] = probes
         if c.get("echo_args"):
             out["echoed"] = [_describe(a, max_elems) if isinstance(a, np.ndarray) else None for a in args]
         return out
@@ -1886,9 +1894,177 @@ def _make_arg(a, copy: bool = True):
 
     if isinstance(a, dict) and a.get("$dataset"):
         return _Dataset(int(a.get("vocab", 10)), int(a.get("seed", 0)))
+    if isinstance(a, dict) and "$built" in a:
+        return _build(a)
     if isinstance(a, np.ndarray):
         return np.array(a, copy=True) if copy or not a.flags.writeable else a  # writable, the student's own
     return a
+
+
+# --------------------------------------------------------------------------- built arguments
+#
+# An argument the grader cannot send as an array -- a function, a dict of tokens, a list
+# of words -- travels as plain data, {"$built": kind, "data": {...}}, and is built here, in
+# the student's process, for one call.  What a built argument observes while the call runs
+# (how often it was called, with how many different random states, which helpers were
+# used) is recorded as plain numbers and sent back with the outcome under "probes"; the
+# grader turns that into a verdict.  Nothing here knows an expected value.
+
+#: Records of the arguments built for the current call (one dict each, plain data).
+_PROBES: list = []
+#: (name, function) pairs to install in the called function's module while the call runs.
+_PATCHES: list = []
+#: Most calls whose random state a probe function remembers.
+_MAX_STATES = 4096
+
+
+def _build(a: dict):
+    """Build the argument ``a`` describes (see the comment above)."""
+    import numpy as np
+
+    kind = a.get("$built")
+    d = a.get("data") if isinstance(a.get("data"), dict) else {}
+    if kind == "list":
+        return np.asarray(d.get("values", [])).tolist()
+    if kind == "tokens":
+        return {"w%d" % i: i for i in range(int(d.get("vocab", 0)))}
+    if kind == "words":
+        return ["w%d" % int(i) for i in np.asarray(d.get("indices", [])).reshape(-1)]
+    if kind == "function":
+        return _probe_function(d)
+    if kind == "postprocess":
+        rec = {"kind": "postprocess", "calls": 0}
+        _PROBES.append(rec)
+        factor = float(d.get("factor", 1.0))
+
+        def postprocessing(x):
+            rec["calls"] += 1
+            return x * factor
+
+        return postprocessing
+    if kind == "use-saved":
+        return _use_saved(d)
+    return None
+
+
+def _probe_function(d: dict):
+    """f(x) -> (cost, gradient) of a quadratic ``0.5 * sum(a * (x - c)**2)``, recording its calls.
+
+    ``grad``: "right", "zeros" (a gradient of all zeros), or "wrong" (``perturb`` added to
+    the flat element ``index``).  ``noise`` > 0 adds ``noise * random.random()`` to the
+    cost: deterministic only when the caller restores Python's random state before each
+    call; the record then counts the different states seen.
+    """
+    import random
+
+    import numpy as np
+
+    a = np.asarray(d.get("a", 1.0), dtype=np.float64)
+    c = np.asarray(d.get("c", 0.0), dtype=np.float64)
+    mode = d.get("grad", "right")
+    noise = float(d.get("noise", 0.0))
+    index = int(d.get("index", 0))
+    perturb = float(d.get("perturb", 0.0))
+    rec = {"kind": "function", "calls": 0, "must_call": bool(d.get("must_call", True))}
+    if noise:
+        rec["states"] = 0
+    seen: set = set()
+    _PROBES.append(rec)
+
+    if a.ndim == 0 and c.ndim == 0 and mode == "right" and not noise:
+        fa, fc = float(a), float(c)
+
+        def f(x):  # a number: plain float arithmetic, 10 times cheaper than numpy's on 0-d arrays
+            rec["calls"] += 1
+            if type(x) is float:  # the starter's own checks start sgd from a Python float
+                d = x - fc
+                return 0.5 * fa * d * d, fa * d
+            if getattr(x, "ndim", 1) == 0:  # a numpy scalar or 0-d array: numpy scalars back (indexable by ())
+                d = float(x) - fc
+                return np.float64(0.5 * fa * d * d), np.float64(fa * d)
+            d = x - fc
+            return 0.5 * fa * np.sum(d * d), fa * d
+
+        return f
+
+    def f(x):
+        rec["calls"] += 1
+        if noise and len(seen) < _MAX_STATES:
+            seen.add(hash(random.getstate()))
+            rec["states"] = len(seen)
+        diff = x - c
+        cost = 0.5 * np.sum(a * diff * diff)
+        if noise:
+            cost = cost + noise * random.random()
+        if mode == "zeros":
+            grad = np.zeros_like(a * diff)
+        else:
+            grad = a * diff
+            if mode == "wrong":
+                grad = np.array(grad, dtype=np.float64)
+                grad.reshape(-1)[index % max(1, grad.size)] += perturb
+        return cost, grad
+
+    return f
+
+
+def _use_saved(d: dict):
+    """``useSaved=True`` for sgd, with the starter's helpers replaced for the call.
+
+    ``load_saved_params()`` returns the iteration ``start`` and the point ``x`` given here
+    (as the starter's would after a run saved at that iteration), and ``save_params(iter,
+    x)`` records the iterations it is called at.  Both are the starter's given code, not
+    the student's: replacing them tests the student's loop, not the file format of a year.
+    """
+    import numpy as np
+
+    start = int(d.get("start", 0))
+    x = np.asarray(d.get("x", 0.0), dtype=np.float64)
+    rec = {"kind": "use-saved", "loads": 0, "saves": []}
+    _PROBES.append(rec)
+
+    def load_saved_params():
+        rec["loads"] += 1
+        return start, (x.copy() if x.ndim else float(x)), None
+
+    def save_params(iter, params):  # noqa: A002 - the starter's names
+        if len(rec["saves"]) < 64:
+            rec["saves"].append(int(iter))
+
+    _PATCHES.append(("load_saved_params", load_saved_params))
+    _PATCHES.append(("save_params", save_params))
+    return True
+
+
+def _apply_patches(fn) -> list:
+    """Install the helpers built arguments asked for in ``fn``'s module; return how to undo it."""
+    undo: list = []
+    patches, _PATCHES[:] = list(_PATCHES), []
+    g = getattr(fn, "__globals__", None)
+    if not isinstance(g, dict):
+        return undo
+    for name, value in patches:
+        undo.append((g, name, name in g, g.get(name)))
+        g[name] = value
+    return undo
+
+
+def _take_probes(undo: list, scratch: str) -> list:
+    """Undo the patches; return (and forget) the records of this call's built arguments."""
+    for g, name, had, old in reversed(undo):
+        if had:
+            g[name] = old
+        else:
+            g.pop(name, None)
+    records, _PROBES[:] = list(_PROBES), []
+    for rec in records:
+        if rec.get("kind") == "use-saved":
+            try:
+                rec["files"] = sorted(os.listdir(scratch))[:20]
+                rec["cwd_is_scratch"] = os.path.realpath(os.getcwd()) == os.path.realpath(scratch)
+            except OSError:
+                rec["files"] = []
+    return records
 
 
 def _describe(x, max_elems: int) -> dict:

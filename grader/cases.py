@@ -17,7 +17,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from .errors import RubricError
-from .model import Call, Case, Dataset, Rubric
+from .model import Built, Call, Case, Dataset, Rubric
 
 _loaded: dict[tuple[str, int, int], ModuleType] = {}
 
@@ -85,7 +85,7 @@ def _check_arg(a: Any) -> bool:
     """Return True for the argument types a case may hold (the wire format carries them)."""
     if isinstance(a, np.ndarray):
         return a.dtype.kind in "biuf"
-    return isinstance(a, (bool, int, float, np.integer, np.floating, Dataset))
+    return a is None or isinstance(a, (bool, int, float, np.integer, np.floating, Dataset, Built))
 
 
 def build(rubric: Rubric, reference: ModuleType | None = None) -> dict[str, Case]:
@@ -116,8 +116,11 @@ def build(rubric: Rubric, reference: ModuleType | None = None) -> dict[str, Case
     where_path = rubric.path or rubric.name
     wanted: dict[str, list[str]] = {}
     for spec in rubric.checks():
-        if spec.compare == "close" and spec.expected not in wanted.setdefault(spec.case, []):
-            wanted[spec.case].append(spec.expected)
+        names = [spec.expected] if spec.compare == "close" or spec.expected else []
+        names += [f for conv in spec.conventions.values() for f in conv.values()]
+        for name in names:
+            if name not in wanted.setdefault(spec.case, []):
+                wanted[spec.case].append(name)
     out: dict[str, Case] = {}
     for cid, cs in rubric.cases.items():
         where = f"cases.{cid}"

@@ -887,11 +887,24 @@ def _kept(o: dict) -> dict:
             out["error"]["frames"] = [{k: _small(f[k]) for k in ("where", "line", "code", "function") if k in f}
                                       if isinstance(f, dict) else None for f in e["frames"][:10]] \
                 if isinstance(e["frames"], list) else None
+    if isinstance(o.get("probes"), list):
+        out["probes"] = [_probe_kept(p) for p in o["probes"][:8] if isinstance(p, dict)]
     if isinstance(o.get("missing"), dict):
         m = o["missing"]
         out["missing"] = {k: _strs_kept(m[k], 50) for k in ("names", "searched", "candidates", "missing_hint") if k in m}
         if isinstance(m.get("import_errors"), dict):
             out["missing"]["import_errors"] = {str(k)[:200]: _small(v) for k, v in list(m["import_errors"].items())[:1]}
+    return out
+
+
+def _probe_kept(p: dict) -> dict:
+    """A probe record (model.CallOutcome.probes) cut to plain scalars and short lists of them."""
+    out = {}
+    for k, v in list(p.items())[:16]:
+        if isinstance(v, list):
+            out[str(k)[:40]] = [_small(x) for x in v[:64] if isinstance(x, (bool, int, float, str))]
+        elif isinstance(v, (bool, int, float, str)):
+            out[str(k)[:40]] = _small(v)
     return out
 
 
@@ -927,10 +940,12 @@ def _function_dict(f: Any) -> dict:
 def _arg(a: Any) -> Any:
     import numpy as np
 
-    from .model import Dataset
+    from .model import Built, Dataset
 
     if isinstance(a, Dataset):
         return {"$dataset": True, "vocab": a.vocab, "seed": a.seed}
+    if isinstance(a, Built):
+        return {"$built": a.kind, "data": {str(k): _arg(v) for k, v in a.data.items()}}
     if isinstance(a, np.generic):
         return a.item()
     return a
@@ -1179,7 +1194,8 @@ def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float) -> R
         outcomes[c.id] = CallOutcome(
             call=c.id, status=status, value=value, echoed=echoed, error=error, message=message, notes=onotes,
             output="".join(ev.output.get(c.id, []))[:65536],
-            seconds=float(seconds_c) if isinstance(seconds_c, (int, float)) else 0.0)
+            seconds=float(seconds_c) if isinstance(seconds_c, (int, float)) else 0.0,
+            probes=tuple(o["probes"]) if isinstance(o.get("probes"), list) else ())
     report = LoadReport(
         modules=tuple(str(m)[:100] for m in load.get("modules", [])[:100]) if isinstance(load.get("modules"), list) else (),
         functions={str(k)[:100]: str(v)[:200] for k, v in functions.items()},
