@@ -836,6 +836,8 @@ def _collect(header: dict, blobs: list[bytes], by_id: Mapping[str, Call], ev: _E
     elif kind == "output":
         key = header.get("call")
         text = header.get("text", "")
+        if header.get("hidden") and not (isinstance(key, str) and key in by_id and by_id[key].hidden):
+            return  # printed with hidden inputs in the process, and not by a hidden call: shown nowhere
         if isinstance(text, str):
             ev.output.setdefault(key if isinstance(key, str) and key in by_id else None, []).append(text)
     elif kind == "load_failure":
@@ -1183,7 +1185,9 @@ def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float) -> R
         message = "" if status == "ok" else _message(c, {**o, "status": status}, fname, error, missing)
         if c.hidden:
             # What the student's code chose (an exception's type and text, an exit status, the
-            # functions it defined, notes on its signature) could carry the hidden inputs.
+            # functions it defined, notes on its signature) could carry the hidden inputs.  Its
+            # printed output stays in the outcome, for checks of what a function prints: the
+            # hidden checks that judge it never show it (pipeline._withheld).
             kind = error.type if error is not None and error.type in _HIDDEN_RAISED else None
             message = "" if status == "ok" else _hidden_message(c, status, fname, message, kind, o.get("exit"))
             error = ErrorInfo(type=kind or _KIND.get(status, "Error"), message=message) if status != "ok" else None
