@@ -473,6 +473,18 @@ class Consistency:
 
 
 @dataclass(frozen=True)
+class SimilarityMatch:
+    """A lead from the similarity check (``grader similarity``): code this submission shares with another.
+
+    For the TA only: never shown in the student's report, terminal or Gradescope output.
+    """
+
+    other: str  #: the other submission's id, or the --against source ("folder/path")
+    kind: Literal["submission", "source"]  #: what `other` is
+    share: float  #: share of matched code, 0..1, as ranked in similarity.html
+
+
+@dataclass(frozen=True)
 class SubmissionResult:
     """Everything decided about one submission; reporters only render it."""
 
@@ -493,6 +505,7 @@ class SubmissionResult:
     files: tuple[SourceFile, ...] = ()  #: kept for the report (code, translation diffs)
     seconds: float = 0.0
     grader_version: str = ""
+    similarity: tuple[SimilarityMatch, ...] = ()  #: the similarity check's best matches (TA only); () when not run
 
     schema: str = SCHEMA
 
@@ -506,8 +519,12 @@ class SubmissionResult:
         return result_from_dict(d)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the result.json document (schema "grader.result/1")."""
-        return {
+        """Return the result.json document (schema "grader.result/1").
+
+        ``similarity`` is there only when the similarity check found matches (an optional
+        field: documents without it are as valid as before).
+        """
+        d = {
             "schema": self.schema,
             "submission": self.submission,
             "rubric": self.rubric,
@@ -527,6 +544,9 @@ class SubmissionResult:
             "seconds": round(self.seconds, 4),
             "grader_version": self.grader_version,
         }
+        if self.similarity:
+            d["similarity"] = [_plain(m) for m in self.similarity]
+        return d
 
 
 #: Field names of the dataclasses :func:`_plain` has met, in declaration order.
@@ -637,5 +657,19 @@ def result_from_dict(d: Mapping[str, Any]) -> SubmissionResult:
         isolation=d.get("isolation", ""), late=bool(d.get("late", False)), source=d.get("source", ""),
         canvas=CanvasInfo(**canvas) if isinstance(canvas, Mapping) else None,
         seconds=float(d.get("seconds", 0.0)), grader_version=d.get("grader_version", ""),
-        schema=d.get("schema", SCHEMA))
+        similarity=_similarity(d.get("similarity")), schema=d.get("schema", SCHEMA))
+
+
+def _similarity(items: Any) -> tuple[SimilarityMatch, ...]:
+    """Read result.json's optional ``similarity`` list; anything malformed is left out."""
+    if not isinstance(items, list):
+        return ()
+    out = []
+    for m in items:
+        if isinstance(m, Mapping) and isinstance(m.get("other"), str) and m.get("kind") in ("submission", "source"):
+            try:
+                out.append(SimilarityMatch(other=m["other"], kind=m["kind"], share=float(m.get("share", 0.0))))
+            except (TypeError, ValueError):
+                continue
+    return tuple(out)
 
