@@ -34,22 +34,6 @@ CSV_COLUMNS = ("rank", "submission", "other", "other_kind", "share", "submission
                "submission_matched", "other_matched")
 
 
-def pair_anchor(a: str, b: str, kind: str) -> str:
-    """Return the fragment id of the pair of `a` (a submission) and `b` in similarity.html.
-
-    Two submissions give the same anchor in either order, so that each one's summary row
-    can link to it.
-
-    >>> pair_anchor("bob", "alice", "submission") == pair_anchor("alice", "bob", "submission")
-    True
-    >>> pair_anchor("alice", "public/q3 <x>.py", "source")
-    'pair-alice--public-q3--x-.py'
-    """
-    if kind == "submission":
-        a, b = sorted((a, b))
-    return "pair-" + render._anchor(a) + "--" + render._anchor(b)
-
-
 @dataclass(frozen=True)
 class Segment:
     """A piece of a file's text, matched or not."""
@@ -101,7 +85,7 @@ def _pairs(findings: Findings) -> list[dict[str, Any]]:
     out = []
     for rank, p in enumerate(findings.pairs[:MAX_PAIRS_SHOWN], start=1):
         a, b = docs[p.a.doc], docs[p.b.doc]
-        out.append({"rank": rank, "anchor": pair_anchor(a.id, b.id, p.kind), "kind": p.kind, "share": p.share,
+        out.append({"rank": rank, "anchor": render.pair_anchor(a.id, b.id, p.kind), "kind": p.kind, "share": p.share,
                     "a": _side(findings, p.a), "b": _side(findings, p.b)})
     return out
 
