@@ -51,6 +51,15 @@ def softmax(x):
         result[row] = np.array(values) / total
     return result.squeeze() if result.shape[0] == 1 else result
 ''',
+        '''
+def softmax(x):
+    a = np.array(x, dtype=np.float64)
+    axis = a.ndim - 1
+    a -= a.max(axis=axis, keepdims=True)
+    np.exp(a, out=a)
+    a /= a.sum(axis=axis, keepdims=True)
+    return a
+''',
     ],
     "sigmoid": [
         '''
@@ -69,6 +78,12 @@ def sigmoid(z):
         '''
 def sigmoid(v):
     return 0.5 * (np.tanh(0.5 * v) + 1.0)
+''',
+        '''
+def sigmoid(x):
+    from math import exp
+    f = np.vectorize(lambda t: 1 / (1 + exp(-t)) if t > -500 else 0.0)
+    return f(x)
 ''',
     ],
     "normalizeRows": [
@@ -90,6 +105,11 @@ def normalizeRows(x):
         length = (r.dot(r)) ** 0.5
         rows.append(r / length)
     return np.vstack(rows)
+''',
+        '''
+def normalizeRows(x):
+    squares = np.einsum("ij,ij->i", x, x)
+    return x * (1.0 / np.sqrt(squares))[:, np.newaxis]
 ''',
     ],
     "softmaxCostAndGradient": [
@@ -124,6 +144,19 @@ def softmaxCostAndGradient(predicted, target, outputVectors, dataset):
     gradPred = -outputVectors[target] + p.dot(outputVectors)
     grad = p[:, np.newaxis] * predicted[np.newaxis, :]
     grad[target] = grad[target] - predicted
+    return cost, gradPred, grad
+''',
+        '''
+def softmaxCostAndGradient(predicted, target, outputVectors, dataset):
+    theta = np.einsum("vd,d->v", outputVectors, predicted)
+    theta -= theta.max()
+    lse = np.log(np.exp(theta).sum())
+    prob = np.exp(theta - lse)
+    cost = lse - theta[target]
+    onehot = np.eye(outputVectors.shape[0])[target]
+    g = prob - onehot
+    gradPred = np.einsum("v,vd->d", g, outputVectors)
+    grad = np.einsum("v,d->vd", g, predicted)
     return cost, gradPred, grad
 ''',
     ],
@@ -184,6 +217,26 @@ def negSamplingCostAndGradient(predicted, target, outputVectors, dataset, K=10):
         grad[r] += c * predicted
     return cost, gradPred, grad
 ''',
+        '''
+def negSamplingCostAndGradient(predicted, target, outputVectors, dataset, K=10):
+    ks = []
+    for _ in range(K):
+        pick = dataset.sampleTokenIdx()
+        while pick == target:
+            pick = dataset.sampleTokenIdx()
+        ks += [pick]
+    grad = np.zeros(outputVectors.shape)
+    good = 1 / (1 + np.exp(-np.inner(outputVectors[target], predicted)))
+    cost = -np.log(good)
+    gradPred = -(1 - good) * outputVectors[target]
+    grad[target] = -(1 - good) * predicted
+    for pick in ks:
+        bad = 1 / (1 + np.exp(np.inner(outputVectors[pick], predicted)))
+        cost = cost - np.log(bad)
+        gradPred = gradPred + (1 - bad) * outputVectors[pick]
+        grad[pick] = grad[pick] + (1 - bad) * predicted
+    return cost, gradPred, grad
+''',
     ],
     "skipgram": [
         '''
@@ -228,6 +281,18 @@ def skipgram(currentWord, C, contextWords, tokens, inputVectors, outputVectors,
         i += 1
     return J, dIn, dOut
 ''',
+        '''
+def skipgram(currentWord, C, contextWords, tokens, inputVectors, outputVectors,
+             dataset, word2vecCostAndGradient=softmaxCostAndGradient):
+    c_idx = tokens[currentWord]
+    acc_cost, acc_in, acc_out = 0.0, np.zeros_like(inputVectors), np.zeros_like(outputVectors)
+    for ctx in map(tokens.get, contextWords):
+        part = word2vecCostAndGradient(inputVectors[c_idx], ctx, outputVectors, dataset)
+        acc_cost += part[0]
+        np.add(acc_in[c_idx], part[1], out=acc_in[c_idx])
+        np.add(acc_out, part[2], out=acc_out)
+    return acc_cost, acc_in, acc_out
+''',
     ],
     "cbow": [
         '''
@@ -262,6 +327,17 @@ def cbow(currentWord, C, contextWords, tokens, inputVectors, outputVectors,
     for r in rows:
         gradIn[r, :] = gradIn[r, :] + out[1]
     return out[0], gradIn, out[2]
+''',
+        '''
+def cbow(currentWord, C, contextWords, tokens, inputVectors, outputVectors,
+         dataset, word2vecCostAndGradient=softmaxCostAndGradient):
+    counts = np.zeros(inputVectors.shape[0])
+    for w in contextWords:
+        counts[tokens[w]] += 1
+    summed = counts.dot(inputVectors)
+    c, g_pred, g_out = word2vecCostAndGradient(summed, tokens[currentWord], outputVectors, dataset)
+    g_in = np.outer(counts, g_pred)
+    return c, g_in, g_out
 ''',
     ],
 }
