@@ -86,6 +86,8 @@ def _parser() -> argparse.ArgumentParser:
     sm.add_argument("--rubric", default=None, metavar="RUBRIC",
                     help="rubric whose starter stand-ins are boilerplate (default: the built-in word2vec rubric)")
     sm.add_argument("--json", action="store_true", help="print the pairs as JSON on standard output")
+    sm.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                    help="processes that tokenize the code (default: the number of cores)")
     similarity_options(sm, grade=False)
 
     c = sub.add_parser("check", help="a student's self-check of one submission (public checks only)",
@@ -242,7 +244,7 @@ def _run_similarity(args: argparse.Namespace, src: Path, rubric, results: Path, 
     findings = similarity.find(
         src, settings=rubric.settings, rubric=rubric, against=args.against, starter=args.starter,
         threshold=similarity.DEFAULT_THRESHOLD if args.threshold is None else args.threshold,
-        max_sharing=args.max_sharing, progress=None if quiet else (lambda line: err.write(line + "\n")))
+        max_sharing=args.max_sharing, jobs=max(1, args.jobs), progress=None if quiet else (lambda line: err.write(line + "\n")))
     page, _ = report.write(findings, results, title=rubric.title)
     report.update_results(findings, results)
     err.write(f"similarity: {len(findings.pairs)} pair{'' if len(findings.pairs) == 1 else 's'} at or above "
@@ -261,6 +263,8 @@ def _cmd_similarity(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(f"SUBMISSIONS {str(src)!r} does not exist")
     if not (src.is_dir() or src.suffix.lower() in (".zip", ".py", ".ipynb")):
         raise UsageError(f"SUBMISSIONS {str(src)!r} is neither a folder nor a .zip")
+    if args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1 (got {args.jobs})")
     _similarity_ready(args)
     rubric = _rubric(args.rubric)
     results = Path(args.out)

@@ -517,7 +517,8 @@ def _source_file(path: str, origin: str, data: bytes, settings: Settings) -> tup
     if _suffix(path) == ".ipynb":
         return _notebook_file(path, origin, data, settings)
     text, notes = _decode(data, origin)
-    found = translate.python2(text, origin, translate=settings.translate_py2)
+    # translate_py2 None: read as written, not even looked at (the similarity check)
+    found = None if settings.translate_py2 is None else translate.python2(text, origin, translate=settings.translate_py2)
     if found is None:
         return SourceFile(path=path, text=text, origin=origin), notes
     if not found.translated:
@@ -543,7 +544,8 @@ def _notebook_file(path: str, origin: str, data: bytes, settings: Settings) -> t
     for raw in raw_cells:
         where = f"{origin}, {raw.label}"
         source = notebook.to_python(raw.source)
-        found = translate.python2(source, where, translate=settings.translate_py2)
+        found = (None if settings.translate_py2 is None
+                 else translate.python2(source, where, translate=settings.translate_py2))
         if found is not None and found.translated:
             source = found.text
             translated.append(raw.label)

@@ -187,7 +187,7 @@ class StarterModule:
 class Settings:
     """Rubric-wide options (the [settings] table)."""
 
-    translate_py2: bool = True  #: translate Python 2 code with fissix; False: report the first py2 construct
+    translate_py2: bool | None = True  #: translate Python 2 code with fissix; False: report the first py2 construct; None: read code as written, not looked at (the similarity check)
     notebook_mode: str = "all"  #: "all": run every cell with a per-cell budget; "definitions": only defs/imports/assignments
     cell_timeout: float = 5.0  #: seconds a notebook cell or top-level statement may take before it is abandoned
     load_timeout: float = 20.0  #: seconds for loading a submission (all its top-level code)

@@ -41,8 +41,8 @@ class Document:
 
 
 def reading_settings(settings: Settings) -> Settings:
-    """Return `settings` for reading code as written: no Python 2 translation, every notebook cell."""
-    return replace(settings, translate_py2=False, notebook_mode="all")
+    """Return `settings` for reading code as written: Python 2 not even looked for, every notebook cell."""
+    return replace(settings, translate_py2=None, notebook_mode="all")
 
 
 def text_of(f: SourceFile) -> str:

@@ -29,6 +29,32 @@ MIN_SHARED = 10
 TOP_MATCHES = 3
 
 
+def _fingerprint_docs(texts: list[tuple[str, ...]]) -> list[tuple[fingerprint.FileFingerprints, ...]]:
+    """Fingerprint the files of some documents (run in a forked worker, or in this process)."""
+    return [tuple(fingerprint.fingerprint(t) for t in files) for files in texts]
+
+
+def fingerprint_all(docs: list[Document], jobs: int = 1) -> list[tuple[fingerprint.FileFingerprints, ...]]:
+    """Return the fingerprints of every document's files, on `jobs` processes.
+
+    Workers are *forked* from this process, so that Python's ``hash()`` (copydetect's
+    k-gram hash, randomised per interpreter) is the same in all of them; where fork is
+    not available, or for few documents, everything runs here.  Tokenizing is most of the
+    check's cost (pygments, about 2 ms per KiB of code).
+    """
+    import multiprocessing
+
+    texts = [tuple(f.text for f in d.files) for d in docs]
+    if jobs <= 1 or len(docs) < 64 or "fork" not in multiprocessing.get_all_start_methods():
+        return _fingerprint_docs(texts)
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(1, len(texts) // (jobs * 8))
+    chunks = [texts[i:i + size] for i in range(0, len(texts), size)]
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+        return [fp for part in pool.map(_fingerprint_docs, chunks) for fp in part]
+
+
 def default_max_sharing(n_submissions: int) -> int:
     """Return how many submissions may hold a fingerprint before it is common code: 10 % of them, at least 10.
 
@@ -68,7 +94,7 @@ class Findings:
 def find(batch: str | os.PathLike[str] | Iterable[Document | Submission], *, settings: Settings = Settings(),
          rubric: Rubric | None = None, against: Sequence[str | os.PathLike[str]] = (),
          starter: Sequence[str | os.PathLike[str]] = (), threshold: float = DEFAULT_THRESHOLD,
-         max_sharing: int | None = None,
+         max_sharing: int | None = None, jobs: int = 1,
          progress: Callable[[str], None] | None = None) -> Findings:
     """Compare every pair of submissions of a batch, and each with every --against source file.
 
@@ -89,6 +115,8 @@ def find(batch: str | os.PathLike[str] | Iterable[Document | Submission], *, set
     max_sharing : int, optional
         A fingerprint in more submissions than this is common code (default
         :func:`default_max_sharing`).
+    jobs : int
+        Processes that fingerprint the documents (see :func:`fingerprint_all`).
     progress : callable, optional
         Called with a line of text at each stage.
 
@@ -123,7 +151,7 @@ def find(batch: str | os.PathLike[str] | Iterable[Document | Submission], *, set
         f"{sum(d.kind == 'source' for d in docs)} source files, {len(texts)} starter files")
 
     boiler = [fingerprint.fingerprint(x).hashes for x in texts]
-    prints = [tuple(fingerprint.fingerprint(f.text) for f in d.files) for d in docs]
+    prints = fingerprint_all(docs, jobs)
     t["fingerprint"] = time.monotonic()
     n_subs = sum(d.kind == "submission" for d in docs)
     cap = default_max_sharing(n_subs) if max_sharing is None else max_sharing
@@ -140,6 +168,7 @@ def find(batch: str | os.PathLike[str] | Iterable[Document | Submission], *, set
     t["compare"] = time.monotonic()
     seconds = {k: round(t[k] - t[prev], 3) for prev, k in zip(["start", "read", "fingerprint", "index"],
                                                                ["read", "fingerprint", "index", "compare"])}
+    say("similarity: seconds per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
     return Findings(documents=tuple(docs), pairs=listed, threshold=threshold, max_sharing=cap,
                     unreadable=tuple(unreadable), n_candidates=len(cands), n_entries=index.entries,
                     n_common=len(index.common), n_starter=len(texts), seconds=seconds)
