@@ -371,3 +371,33 @@ def test_segments_cut_long_files_and_say_so():
     segs, more = segments("a" * 10, ((2, 4), (8, 12)), limit=6)
     assert [(s.text, s.matched) for s in segs] == [("aa", False), ("aa", True), ("aa", False)]
     assert more == 4
+
+
+def test_similarity_on_a_results_folder_adds_matches_and_the_summary_section(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "x.py").write_text(ORIGINAL)
+    (tmp_path / "b" / "y.py").write_text(corpus.renamed(ORIGINAL, corpus.RENAMES))
+    (tmp_path / "b" / "z.py").write_text(OTHER_1)
+    out = tmp_path / "out"
+    assert _cli(["grade", tmp_path / "b", "--out", out, "--no-progress", "--jobs", "1"])[0] == 0
+    assert 'id="similarity"' not in (out / "summary.html").read_text()
+    code, _, err = _cli(["similarity", tmp_path / "b", "--out", out])
+    assert code == 0, err
+    assert json.loads((out / "x" / "result.json").read_text())["similarity"][0]["other"] == "y"
+    assert "similarity" not in json.loads((out / "z" / "result.json").read_text())
+    assert 'href="similarity.html#pair-x--y"' in (out / "summary.html").read_text()
+
+
+def test_fingerprinting_on_forked_processes_finds_the_same_pairs(tmp_path):
+    import random
+
+    rng = random.Random(7)
+    for i in range(70):  # enough documents for the process pool
+        choice = {n: rng.randrange(4) for n in corpus.ORDER}
+        (tmp_path / f"s{i:02d}.py").write_text(corpus.mutated(corpus.solution(choice), rng, rate=0.5))
+    (tmp_path / "s70.py").write_text((tmp_path / "s05.py").read_text())
+    one, two = (find(tmp_path, rubric=RUBRIC, jobs=j) for j in (1, 2))
+    pairs = [[(f.documents[p.a.doc].id, f.documents[p.b.doc].id, round(p.share, 6)) for p in f.pairs]
+             for f in (one, two)]
+    assert pairs[0] == pairs[1]
+    assert ("s05", "s70", 1.0) in pairs[0]
