@@ -42,16 +42,38 @@ class Segment:
     matched: bool
 
 
+def _word(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
+def snap(text: str, start: int, end: int) -> tuple[int, int]:
+    """Widen a region so that it neither starts nor ends inside a word.
+
+    A match is found on filtered tokens, where a keyword counts by its letters; mapped back
+    to the text it may start inside one (``imp|ort``).
+
+    >>> snap("import numpy", 3, 9)
+    (0, 12)
+    """
+    while 0 < start < len(text) and _word(text[start - 1]) and _word(text[start]):
+        start -= 1
+    while 0 < end < len(text) and _word(text[end - 1]) and _word(text[end]):
+        end += 1
+    return start, end
+
+
 def segments(text: str, regions: tuple[tuple[int, int], ...], limit: int = MAX_FILE_CHARS) -> tuple[list[Segment], int]:
     """Split `text` into matched and unmatched pieces; return them and how many characters were cut.
 
-    >>> [(s.text, s.matched) for s in segments("abcdef", ((1, 3),))[0]]
-    [('a', False), ('bc', True), ('def', False)]
+    Regions are widened to whole words (:func:`snap`).
+
+    >>> [(s.text, s.matched) for s in segments("abc def", ((1, 3),))[0]]
+    [('abc', True), (' def', False)]
     """
     out: list[Segment] = []
     at = 0
     shown = min(len(text), limit)
-    for start, end in sorted(regions):
+    for start, end in sorted(snap(text, a, b) for a, b in regions):
         start, end = max(start, at), min(end, shown)
         if start >= end:
             continue
