@@ -196,6 +196,9 @@ class Settings:
     memory_mb: int = 1024  #: address-space limit of the student's process
     max_output_kb: int = 64  #: stdout+stderr kept per process; the rest is counted and dropped
     consistency_points: bool = False  #: whether the self-consistency gradient check scores
+    #: how much a named mistake's hint gives away: "name" (what the mistake is), "explain" (and
+    #: why it is wrong, what the right rule is), "fix" (and the code that fixes it, the mistake's ``fix``)
+    hints: str = "explain"
 
 
 @dataclass(frozen=True)
@@ -469,7 +472,12 @@ class Consistency:
     status: Literal["consistent", "inconsistent", "error"]
     max_abs: float | None = None
     max_rel: float | None = None
-    message: str = ""
+    message: str = ""  #: the facts of this comparison: largest difference, elements checked
+    #: what the comparison means once read with the reference checks of the same case
+    #: (:func:`grader.checks.read_consistency`): "right", "gradient-wrong", "cost-wrong",
+    #: "cost-wrong-gradient-derived", "both-wrong", ...; "" until it is read
+    verdict: str = ""
+    headline: str = ""  #: the verdict in one sentence for the student
 
 
 @dataclass(frozen=True)
@@ -506,6 +514,8 @@ class SubmissionResult:
     seconds: float = 0.0
     grader_version: str = ""
     similarity: tuple[SimilarityMatch, ...] = ()  #: the similarity check's best matches (TA only); () when not run
+    #: a student's self-check: only the public checks ran, and max_score counts only theirs
+    public_only: bool = False
 
     schema: str = SCHEMA
 
@@ -543,6 +553,7 @@ class SubmissionResult:
             "translated": [f.path for f in self.files if f.translated],
             "seconds": round(self.seconds, 4),
             "grader_version": self.grader_version,
+            **({"public_only": True} if self.public_only else {}),
         }
         if self.similarity:
             d["similarity"] = [_plain(m) for m in self.similarity]
@@ -657,7 +668,8 @@ def result_from_dict(d: Mapping[str, Any]) -> SubmissionResult:
         isolation=d.get("isolation", ""), late=bool(d.get("late", False)), source=d.get("source", ""),
         canvas=CanvasInfo(**canvas) if isinstance(canvas, Mapping) else None,
         seconds=float(d.get("seconds", 0.0)), grader_version=d.get("grader_version", ""),
-        similarity=_similarity(d.get("similarity")), schema=d.get("schema", SCHEMA))
+        public_only=bool(d.get("public_only", False)), similarity=_similarity(d.get("similarity")),
+        schema=d.get("schema", SCHEMA))
 
 
 def _similarity(items: Any) -> tuple[SimilarityMatch, ...]:
