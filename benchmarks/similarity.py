@@ -13,7 +13,7 @@ Measured, in the same run:
 - copydetect's ``CopyDetector`` (files on disk, every pair compared, its HTML report off) on
   the same files, on the smaller sizes only (it compares all pairs: O(N²)).
 
-Usage: ``python benchmarks/similarity.py [--sizes 150,300,600] [--sources 300] [--copydetect-max 300]``
+Usage: ``python benchmarks/similarity.py [--sizes 150,300,600] [--sources 300] [--copydetect-max 300] [--rate 0.3]``
 """
 
 from __future__ import annotations
@@ -31,13 +31,17 @@ sys.path.insert(0, str(ROOT / "tests"))
 import similarity_corpus as corpus  # noqa: E402
 
 
+#: Probability that a line of a generated solution gets a small edit (lower: students' code more alike).
+RATE = 0.3
+
+
 def one(rng: random.Random) -> str:
     """Return one generated solution file: the skeleton with a random solution filled in."""
     choice = {n: rng.randrange(3) for n in corpus.ORDER}
     order = list(corpus.ORDER)
     if rng.random() < 0.3:
         rng.shuffle(order)
-    return corpus.mutated(corpus.STARTER + "\n" + corpus.solution(choice, tuple(order)), rng)
+    return corpus.mutated(corpus.STARTER + "\n" + corpus.solution(choice, tuple(order)), rng, RATE)
 
 
 def make(folder: Path, n: int, n_sources: int, seed: int = 1) -> tuple[Path, Path, Path, dict[str, str]]:
@@ -93,11 +97,15 @@ def run_copydetect(batch: Path, against: Path, starter: Path, out: Path) -> floa
 
 
 def main() -> None:
+    global RATE
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="150,300,600")
     ap.add_argument("--sources", type=int, default=300)
     ap.add_argument("--copydetect-max", type=int, default=300, help="largest size also run through CopyDetector")
+    ap.add_argument("--rate", type=float, default=0.3,
+                    help="share of lines edited in each generated solution (default %(default)s; 0.05: much alike)")
     args = ap.parse_args()
+    RATE = args.rate
     root = workdir()
     print(machine())
     rows = []

@@ -401,3 +401,18 @@ def test_fingerprinting_on_forked_processes_finds_the_same_pairs(tmp_path):
              for f in (one, two)]
     assert pairs[0] == pairs[1]
     assert ("s05", "s70", 1.0) in pairs[0]
+
+
+def test_a_code_copied_by_many_is_common_unless_max_sharing_says_otherwise_and_long_lists_are_cut(tmp_path):
+    for i in range(21):
+        (tmp_path / "b" / f"s{i:02d}").mkdir(parents=True)
+        (tmp_path / "b" / f"s{i:02d}" / "q3_word2vec.py").write_text(ORIGINAL)
+    code, _, err = _cli(["similarity", tmp_path / "b", "--out", tmp_path / "o1"])
+    assert code == 0, err
+    assert _rows(tmp_path / "o1") == []  # in 21 submissions, more than the default 10: common code
+    code, _, err = _cli(["similarity", tmp_path / "b", "--out", tmp_path / "o2", "--max-sharing", "21"])
+    assert code == 0, err
+    assert len(_rows(tmp_path / "o2")) == 21 * 20 // 2
+    page = (tmp_path / "o2" / "similarity.html").read_text(encoding="utf-8")
+    assert page.count('<details class="pair"') == 200
+    assert "… 10 more pairs are not shown here; similarity.csv lists all 210." in page

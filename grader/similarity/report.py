@@ -23,10 +23,8 @@ from ..batch import atomic_path, write_atomic
 from ..export import _cell
 from ..model import _plain
 from .match import Side
-from .run import Findings, top_matches
+from .run import MAX_PAIRS_SHOWN, Findings, top_matches
 
-#: Pairs shown with both sides in similarity.html; similarity.csv lists them all.
-MAX_PAIRS_SHOWN = 200
 #: Characters of one file shown in a pair; the rest is counted.
 MAX_FILE_CHARS = 60_000
 #: Columns of similarity.csv.

@@ -25,6 +25,8 @@ DEFAULT_THRESHOLD = 0.5
 MIN_MATCHED = 60
 #: Fewest shared distinct fingerprints for a pair to be compared exactly.
 MIN_SHARED = 10
+#: Pairs shown with both sides in similarity.html (their regions are computed); similarity.csv lists them all.
+MAX_PAIRS_SHOWN = 200
 #: Matches written into each result.json, best first.
 TOP_MATCHES = 3
 
@@ -164,7 +166,8 @@ def find(batch: str | os.PathLike[str] | Iterable[Document | Submission], *, set
     pairs = [p for p in (compare(index, a, b) for a, b in cands)
              if p.share >= threshold and max(p.a.matched, p.b.matched) >= MIN_MATCHED]
     pairs.sort(key=lambda p: (-p.share, -max(p.a.matched, p.b.matched), docs[p.a.doc].id, docs[p.b.doc].id))
-    listed = tuple(compare(index, p.a.doc, p.b.doc, regions=True) for p in pairs)
+    listed = tuple(compare(index, p.a.doc, p.b.doc, regions=True) if rank < MAX_PAIRS_SHOWN else p
+                   for rank, p in enumerate(pairs))
     t["compare"] = time.monotonic()
     seconds = {k: round(t[k] - t[prev], 3) for prev, k in zip(["start", "read", "fingerprint", "index"],
                                                                ["read", "fingerprint", "index", "compare"])}
