@@ -416,3 +416,11 @@ def test_a_code_copied_by_many_is_common_unless_max_sharing_says_otherwise_and_l
     page = (tmp_path / "o2" / "similarity.html").read_text(encoding="utf-8")
     assert page.count('<details class="pair"') == 200
     assert "… 10 more pairs are not shown here; similarity.csv lists all 210." in page
+
+
+def test_the_stand_ins_of_every_built_in_rubric_are_boilerplate():
+    texts = documents.builtin_stand_ins()
+    for name in ("word2vec", "cs224n"):
+        assert {s.text for s in load_rubric(name).starter} <= set(texts)
+    assert len(texts) == len(set(texts))
+    assert set(texts) <= set(documents.starter_texts(load_rubric("cs224n"), (), RUBRIC.settings))

@@ -121,8 +121,33 @@ def sources(folders: Sequence[str | os.PathLike[str]], settings: Settings) -> It
                                source=f"{p}:{f.path}")
 
 
-def starter_texts(rubric: Rubric | None, paths: Iterable[str | os.PathLike[str]], settings: Settings) -> list[str]:
+def builtin_stand_ins() -> list[str]:
+    """Return the text of every built-in rubric's starter stand-ins (each course version's), once each.
+
+    A built-in rubric that does not load is passed over.
+    """
+    import importlib.resources
+
+    from ..errors import GraderError
+    from ..rubric import load_rubric
+
+    root = Path(str(importlib.resources.files("grader.rubrics")))
+    texts: dict[str, None] = {}
+    for toml in sorted(root.glob("*.toml")):
+        try:
+            rubric = load_rubric(toml)
+        except GraderError:
+            continue
+        texts.update((s.text, None) for s in rubric.starter)
+    return list(texts)
+
+
+def starter_texts(rubric: Rubric | None, paths: Iterable[str | os.PathLike[str]], settings: Settings,
+                  *, builtin: bool = True) -> list[str]:
     """Return the code that is boilerplate: the rubric's stand-ins and every code file of the ``--starter`` paths.
+
+    With `builtin`, the stand-ins of every built-in rubric count too (whichever course
+    version a submission follows, its helper modules are starter code).
 
     Raises
     ------
@@ -130,6 +155,8 @@ def starter_texts(rubric: Rubric | None, paths: Iterable[str | os.PathLike[str]]
         A --starter path does not exist or holds no code.
     """
     texts = [s.text for s in (rubric.starter if rubric is not None else ())]
+    if builtin:
+        texts += [t for t in builtin_stand_ins() if t not in texts]
     reading = reading_settings(settings)
     for p in paths:
         if not Path(p).exists():

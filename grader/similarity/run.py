@@ -107,7 +107,8 @@ def find(batch: str | os.PathLike[str] | Iterable[Document | Submission], *, set
     settings : Settings
         Loading settings (the rubric's); code is read as written whatever they say.
     rubric : Rubric, optional
-        Its starter stand-ins are boilerplate.
+        Its starter stand-ins are boilerplate, and so are those of every built-in rubric
+        unless `rubric` is None.
     against : sequence of path-like
         Folders (or files) of earlier terms' or public solutions, each code file one source.
     starter : sequence of path-like
@@ -134,7 +135,7 @@ def find(batch: str | os.PathLike[str] | Iterable[Document | Submission], *, set
     fingerprint.require()
     say = progress or (lambda line: None)
     t = {"start": time.monotonic()}
-    texts = documents.starter_texts(rubric, starter, settings)
+    texts = documents.starter_texts(rubric, starter, settings, builtin=rubric is not None)
     docs: list[Document] = []
     unreadable: list[str] = []
     items = documents.submissions(batch, settings) if isinstance(batch, (str, os.PathLike)) else batch
