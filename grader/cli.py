@@ -77,18 +77,6 @@ def _parser() -> argparse.ArgumentParser:
     similarity_options(g, grade=True)
     common(g)
 
-    sm = sub.add_parser("similarity", help="find similar code in a batch (leads for the teaching staff, not verdicts)",
-                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    sm.add_argument("submissions", metavar="SUBMISSIONS", help="folder or .zip whose entries are one submission each")
-    sm.add_argument("--out", required=True, metavar="DIR",
-                    help="where similarity.html and similarity.csv go (a results folder: its result.json files "
-                         "get their matches)")
-    sm.add_argument("--rubric", default=None, metavar="RUBRIC",
-                    help="rubric whose starter stand-ins are boilerplate (default: the built-in word2vec rubric)")
-    sm.add_argument("--json", action="store_true", help="print the pairs as JSON on standard output")
-    sm.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
-                    help="processes that tokenize the code (default: the number of cores)")
-    similarity_options(sm, grade=False)
 
     c = sub.add_parser("check", help="a student's self-check of one submission (public checks only)",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -129,6 +117,19 @@ def _parser() -> argparse.ArgumentParser:
     ej = esub.add_parser("junit", help="JUnit XML")
     ej.add_argument("results", metavar="RESULTS")
     ej.add_argument("--out", required=True, metavar="FILE.xml")
+
+    sm = sub.add_parser("similarity", help="find similar code in a batch (leads for the teaching staff, not verdicts)",
+                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sm.add_argument("submissions", metavar="SUBMISSIONS", help="folder or .zip whose entries are one submission each")
+    sm.add_argument("--out", required=True, metavar="DIR",
+                    help="where similarity.html and similarity.csv go (a results folder: its result.json files "
+                         "get their matches)")
+    sm.add_argument("--rubric", default=None, metavar="RUBRIC",
+                    help="rubric whose starter stand-ins are boilerplate (default: the built-in word2vec rubric)")
+    sm.add_argument("--json", action="store_true", help="print the pairs as JSON on standard output")
+    sm.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                    help="processes that tokenize the code (default: the number of cores)")
+    similarity_options(sm, grade=False)
     return p
 
 

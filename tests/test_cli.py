@@ -140,7 +140,7 @@ def test_check_exit_codes_and_text(tmp_path: Path):
     (["check", "nowhere.py"], "error: PATH 'nowhere.py' does not exist\n"),
     (["grade"], "error: the following arguments are required: SUBMISSIONS, --out (see 'grader grade --help')\n"),
     (["frobnicate"], "error: argument COMMAND: invalid choice: 'frobnicate' (choose from 'grade', 'check', "
-                     "'gradescope', 'kit', 'gradescope-bundle', 'export') (see 'grader --help')\n"),
+                     "'gradescope', 'kit', 'gradescope-bundle', 'export', 'similarity') (see 'grader --help')\n"),
 ])
 def test_bad_arguments_exit_2_with_a_message(argv, message, tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)
