@@ -125,7 +125,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="where similarity.html and similarity.csv go (a results folder: its result.json files "
                          "get their matches)")
     sm.add_argument("--rubric", default=None, metavar="RUBRIC",
-                    help="rubric whose starter stand-ins are boilerplate (default: the built-in word2vec rubric)")
+                    help="rubric whose starter stand-ins are boilerplate, besides those of every built-in rubric "
+                         "(default: the built-in word2vec rubric)")
     sm.add_argument("--json", action="store_true", help="print the pairs as JSON on standard output")
     sm.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                     help="processes that tokenize the code (default: the number of cores)")
