@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import tempfile
@@ -10,13 +11,14 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, ContextManager, Iterable, Iterator, Sequence
 
 from . import canvas, export, render
 from .errors import UsageError
 from .gradebook import Gradebook
 from .heap import steady_heap
 from .model import Submission, SubmissionResult
+from .overrides import apply as apply_overrides
 from .pipeline import Job, grade
 from .sandbox import Sandbox
 
@@ -119,15 +121,16 @@ def iter_results(out: Path) -> Iterator[SubmissionResult]:
                 continue
 
 
-def finish(out: Path, *, rubric_title: str = "") -> None:
+def finish(out: Path, *, rubric_title: str = "", questions: Sequence[str] | None = None) -> None:
     """Write the batch-wide files from the per-submission results on disk.
 
     ``grades.csv`` and ``summary.html`` depend only on the ``result.json`` files (read one
     at a time, in id order), so a resumed batch ends with the same files as an
-    uninterrupted one.  Both are replaced atomically.
+    uninterrupted one.  Both are replaced atomically.  ``questions`` (the rubric's) are
+    grades.csv's question columns; without them the results are read once more to find them.
     """
     with atomic_path(out / "grades.csv") as tmp:
-        export.write_grades_csv(iter_results(out), tmp)
+        export.write_grades_csv(lambda: iter_results(out), tmp, questions=questions)
     with atomic_path(out / "summary.html") as tmp, open(tmp, "w", encoding="utf-8") as f:
         # Streamed: totals in a first pass over the results on disk, rows written as read in a second.
         render.write_summary(lambda: iter_results(out), f, rubric_title=rubric_title)
@@ -203,12 +206,23 @@ def grade_safely(sub: Submission, job: Job, sb: Sandbox) -> SubmissionResult:
         return grade(failed, job, None)
 
 
+@contextlib.contextmanager
+def local_slot(job: Job, i: int, *, isolation: str = "auto", allow: Iterable[str] = ("numpy",),
+               hide: Iterable[str] = ()) -> Iterator[Callable[[Submission], SubmissionResult]]:
+    """Slot ``i`` of a local batch: a warm sandbox, and a function grading one submission in it."""
+    with Sandbox(isolation, slot=i, allow=tuple(allow), hide=tuple(hide)) as sb:
+        sb.spawn()  # the zygote imports numpy while this slot loads its first submission
+        yield lambda sub: grade_safely(sub, job, sb)
+
+
 def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs: int = 1,
                 isolation: str = "auto", hide: Iterable[str] = (),
                 on_result: Callable[[SubmissionResult], None] | None = None,
                 skip: Callable[[Submission], bool] | None = None,
                 on_skip: Callable[[Submission], None] | None = None,
-                gradebook: Gradebook | None = None, force: bool = False) -> BatchStats:
+                gradebook: Gradebook | None = None, force: bool = False,
+                slots: Callable[[int], ContextManager[Callable[[Submission], SubmissionResult]]] | None = None,
+                ) -> BatchStats:
     """Grade ``submissions`` on ``jobs`` parallel slots, writing each result as it finishes.
 
     Parameters
@@ -237,6 +251,11 @@ def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs:
         version, result.json on disk) is skipped.
     force : bool
         Grade every submission, even those the gradebook holds as current.
+    slots : callable, optional
+        ``slots(i)`` is a context manager giving slot ``i``'s function that grades one
+        submission; default: a warm local sandbox per slot (:func:`local_slot`).  A Dask
+        cluster gives its own (:class:`grader.cluster.runner.ClusterRunner.slot`); all
+        the rest (skipping, writing, the gradebook, the callbacks) is the same.
 
     Notes
     -----
@@ -252,6 +271,8 @@ def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs:
         raise UsageError(f"--jobs must be at least 1 (got {jobs})")
     steady_heap()  # a no-op when the command already did it, before its imports
     out.mkdir(parents=True, exist_ok=True)
+    if gradebook is not None:
+        gradebook.set_meta("rubric_title", job.rubric.title)  # for the reports `grader override` rewrites
     stats = BatchStats()
     t0 = time.monotonic()
     source = iter(submissions)
@@ -277,15 +298,18 @@ def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs:
                     continue
                 return sub
 
+    make_slot = slots or functools.partial(local_slot, job, isolation=isolation, allow=allow, hide=hide)
+
     def slot(i: int) -> None:
         try:
-            with Sandbox(isolation, slot=i, allow=allow, hide=hide) as sb:
-                sb.spawn()  # the zygote imports numpy while this slot loads its first submission
+            with make_slot(i) as grade_one:
                 while not failures:
                     sub = next_submission()
                     if sub is None:
                         return
-                    result = grade_safely(sub, job, sb)
+                    result = grade_one(sub)
+                    if gradebook is not None:  # a person's overrides hold over every regrade
+                        result = apply_overrides(result, gradebook.overrides(result.submission))
                     write_result(out, result, rubric_title=job.rubric.title)
                     if gradebook is not None:
                         gradebook.record(sub, result)
@@ -310,6 +334,6 @@ def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs:
         raise
     if failures:
         raise failures[0]
-    finish(out, rubric_title=job.rubric.title)
+    finish(out, rubric_title=job.rubric.title, questions=[q.id for q in job.rubric.questions])
     stats.seconds = time.monotonic() - t0
     return stats

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -61,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     g.add_argument("submissions", metavar="SUBMISSIONS", help="folder or .zip whose entries are one submission each")
     g.add_argument("--out", required=True, metavar="RESULTS", help="results folder (created if missing)")
-    g.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+    g.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="parallel slots (default: the number of cores)")
     g.add_argument("--allow-unsandboxed", action="store_true",
                    help="grade even where no filesystem isolation is available (student code could read your files)")
@@ -72,6 +73,10 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--only", action="append", metavar="ID",
                    help="grade only this submission id, again even if unchanged (repeatable); "
                         "grades.csv and summary.html still list every result in RESULTS")
+    g.add_argument("--cluster", metavar="ADDRESS",
+                   help="grade on a Dask cluster: a running scheduler's address (tcp://host:8786), or local:N "
+                        "(N worker processes started for the batch); needs pip install 'grader[dask]'. "
+                        "With it, --jobs is the number of submissions in flight (default: twice the workers' threads)")
     g.add_argument("--no-progress", action="store_true",
                    help="no progress bar or progress lines on standard error (the final line is still written)")
     similarity_options(g, grade=True)
@@ -92,6 +97,21 @@ def _parser() -> argparse.ArgumentParser:
     gs.add_argument("--rubric", default=None, metavar="RUBRIC")
     gs.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "bwrap-userns", "process"])
 
+    o = sub.add_parser("override", help="set (or remove) a person's score for a question or a submission's total",
+                       description="Record a person's score in RESULTS/gradebook.sqlite, with who and when: it holds "
+                                   "over every regrade (flagged for review when the automatic score changes) and "
+                                   "appears in report.html, summary.html, grades.csv and every export.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    o.add_argument("results", metavar="RESULTS", help="the results folder of 'grader grade'")
+    o.add_argument("submission", metavar="SUBMISSION", help="the submission id (its folder in RESULTS)")
+    o.add_argument("question", metavar="QUESTION", nargs="?", default=None,
+                   help="a question id (default: the submission's total)")
+    o.add_argument("--score", type=float, default=None, metavar="X", help="the score to set (0 to the maximum)")
+    o.add_argument("--note", default="", metavar="TEXT", help="why: shown in the student's report")
+    o.add_argument("--by", default=None, metavar="NAME", help="who (default: the user running grader)")
+    o.add_argument("--remove", action="store_true", help="remove the override: the automatic score comes back")
+    o.add_argument("--json", action="store_true", help="print the submission's result as JSON")
+
     k = sub.add_parser("kit", help="write the student kit: public checks and their expected outputs, no reference",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     k.add_argument("--out", required=True, metavar="DIR", help="the kit's folder (created; an earlier kit is replaced)")
@@ -107,13 +127,29 @@ def _parser() -> argparse.ArgumentParser:
     gb.add_argument("--rubric", default=None, metavar="RUBRIC",
                     help="rubric TOML file or built-in name (default: the built-in word2vec rubric)")
 
+    rb = sub.add_parser("rubric", help="a rubric author's tools: check a rubric without grading anyone")
+    rsub = rb.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    rc = rsub.add_parser("check", help="validate a rubric and run its reference on every case",
+                         description="Load the rubric (every key is validated), generate every case, compute every "
+                                     "expected value with the reference module, try each property check on the "
+                                     "reference's own answer and each named mistake's formula on its cases. "
+                                     "Nobody is graded. Exit 0 when the rubric can grade, 2 when it cannot.",
+                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    rc.add_argument("file", metavar="RUBRIC", help="a rubric TOML file, or a built-in rubric's name")
+    rc.add_argument("--json", action="store_true", help="print the findings as JSON")
+
     e = sub.add_parser("export", help="export a batch's results to an LMS format")
     esub = e.add_subparsers(dest="format", metavar="FORMAT", parser_class=_Parser)
     ec = esub.add_parser("canvas", help="Canvas gradebook import CSV")
     ec.add_argument("results", metavar="RESULTS", help="results folder written by 'grader grade'")
     ec.add_argument("--out", required=True, metavar="FILE.csv")
     ec.add_argument("--roster", metavar="CSV", help="a gradebook CSV exported from Canvas, to fill student columns")
-    ec.add_argument("--assignment", default=None, metavar="NAME", help="assignment column header")
+    ec.add_argument("--assignment", default=None, metavar="NAME",
+                    help="the assignment's name in Canvas; with --roster, its 'Name (id)' column is found there "
+                         "(default: the rubric's title)")
+    ec.add_argument("--missing", choices=["blank", "zero"], default="blank",
+                    help="grade written for a roster student without a submission: blank (Canvas keeps their "
+                         "grade) or zero (default: blank)")
     ej = esub.add_parser("junit", help="JUnit XML")
     ej.add_argument("results", metavar="RESULTS")
     ej.add_argument("--out", required=True, metavar="FILE.xml")
@@ -159,15 +195,21 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(f"SUBMISSIONS {str(src)!r} does not exist")
     if not (src.is_dir() or src.suffix.lower() == ".zip"):
         raise UsageError(f"SUBMISSIONS {str(src)!r} is neither a folder nor a .zip")
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1 (got {args.jobs})")
     if args.similarity:
         _similarity_ready(args)  # before grading: a missing package or folder is said at once
     elif args.against or args.starter or args.threshold is not None or args.max_sharing is not None:
         raise UsageError("--against, --starter, --threshold and --max-sharing belong to the similarity check: "
                          "add --similarity (or run 'grader similarity')")
-    level = sandbox.choose(args.isolation)
-    if level == "process" and not args.allow_unsandboxed:
+    if args.cluster is not None:
+        from .cluster import runner as cluster_runner
+
+        cluster_runner.check_spec(args.cluster)  # Dask installed, a well-formed address: before any work
+        level = args.isolation  # student code runs on the workers: each picks (and checks) its own level
+    else:
+        level = sandbox.choose(args.isolation)
+    if args.cluster is None and level == "process" and not args.allow_unsandboxed:
         raise IsolationError(
             "no filesystem isolation is available here (bubblewrap is missing or namespaces are disabled), "
             "so student code could read and write your files; install bubblewrap, "
@@ -198,18 +240,24 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     results.mkdir(parents=True, exist_ok=True)
     try:
-        with open_gradebook(results, rubric.digest, __version__) as gradebook:
-            stats = batch.grade_batch(submissions, results, job, jobs=args.jobs, isolation=level,
+        with open_gradebook(results, rubric.digest, __version__) as gradebook, contextlib.ExitStack() as stack:
+            jobs, slots = args.jobs or os.cpu_count() or 1, None
+            if args.cluster is not None:
+                runner = stack.enter_context(cluster_runner.ClusterRunner(
+                    args.cluster, job, isolation=args.isolation, allow_unsandboxed=args.allow_unsandboxed,
+                    hide=[str(results.resolve()), str(src.resolve())], in_flight=args.jobs))
+                jobs, slots, level = runner.in_flight, runner.slot, runner.isolation_levels
+            stats = batch.grade_batch(submissions, results, job, jobs=jobs, isolation=level,
                                       hide=[str(src.resolve())], on_result=on_result,
                                       on_skip=lambda s: bar.skipped(s.id), gradebook=gradebook,
-                                      force=args.force or bool(only))
+                                      force=args.force or bool(only), slots=slots)
     except BaseException:
         bar.clear()
         raise
     if args.similarity:
         bar.clear()
         _run_similarity(args, src, rubric, results, err, quiet=args.no_progress)
-        batch.finish(results, rubric_title=rubric.title)  # summary.html gets its similarity section
+        batch.finish(results, rubric_title=rubric.title, questions=[q.id for q in rubric.questions])  # summary.html gets its similarity section
     if args.junit:
         write_junit(batch.iter_results(results), Path(args.junit))
     bar.finish(summary_line(graded=stats.graded, errors=stats.errors, skipped=stats.skipped, seconds=stats.seconds,
@@ -272,7 +320,7 @@ def _cmd_similarity(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     results = Path(args.out)
     findings = _run_similarity(args, src, rubric, results, err, quiet=args.json)
     if (results / "summary.html").is_file():
-        batch.finish(results, rubric_title=rubric.title)
+        batch.finish(results, rubric_title=rubric.title, questions=[q.id for q in rubric.questions])
     docs = findings.documents
     if args.json:
         out.write(json.dumps(report.to_json(findings), ensure_ascii=False) + "\n")
@@ -356,6 +404,58 @@ def _cmd_gradescope(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return ExitCode.OK
 
 
+def _cmd_override(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .api import override
+    from .terminal import num
+
+    if args.remove and args.score is not None:
+        raise UsageError("--remove takes no --score")
+    result = override(args.results, args.submission, args.question, score=args.score, note=args.note, by=args.by,
+                      remove=args.remove)
+    if args.json:
+        out.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        return ExitCode.OK
+    what = args.question or "total"
+    if args.remove:
+        out.write(f"{result.submission}: the override of {what} is removed\n")
+    for o in result.overrides:
+        out.write(f"{result.submission}: {o.question or 'total'} set to {num(o.score)} by {o.by} "
+                  f"(automatic: {num(o.auto_score)}){'; to review: the automatic score changed' if o.review else ''}\n")
+    out.write(f"{result.submission}: {num(result.score)} / {num(result.max_score)}; "
+              f"{args.results}/grades.csv and summary.html rewritten\n")
+    return ExitCode.OK
+
+
+def _cmd_rubric(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .authoring import check_rubric
+    from .terminal import num
+
+    if args.action is None:
+        raise UsageError("rubric needs an ACTION: check (see 'grader rubric --help')")
+    found = check_rubric(_rubric(args.file))
+    if args.json:
+        out.write(json.dumps(found.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        out.write(f"{found.name}: {found.title}\n")
+        out.write(f"  {found.questions} questions, {num(found.points)} points; {found.checks} checks "
+                  f"({found.public} public, {found.hidden} hidden)\n")
+        out.write(f"  {len(found.cases)} cases generated, every expected value computed:\n")
+        for cid, shapes in found.cases.items():
+            out.write(f"    {cid}: {shapes}\n")
+        if found.properties:
+            out.write(f"  properties that hold for the reference's answer: {', '.join(found.properties)}\n")
+        out.write(f"  wrong formulas of named mistakes run and differ from the expected values: {found.formulas}\n")
+        for w in found.warnings:
+            out.write(f"  warning: {w}\n")
+    for p in found.problems:
+        err.write(f"error: {p}\n")
+    if found.problems:
+        return ExitCode.USAGE
+    if not args.json:
+        out.write("the rubric can grade.\n")
+    return ExitCode.OK
+
+
 def _cmd_kit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .kit import NOT_FINAL, write_kit
 
@@ -395,10 +495,16 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         assignment = args.assignment or _rubric(None).title
         if args.roster and not Path(args.roster).is_file():
             raise UsageError(f"--roster {args.roster!r} does not exist")
-        report = write_canvas_csv(iter_results(results), Path(args.out), assignment=assignment, roster=args.roster)
+        report = write_canvas_csv(iter_results(results), Path(args.out), assignment=assignment, roster=args.roster,
+                                  missing=args.missing)
+        if report.new_column:
+            err.write(f"warning: the roster has no column {assignment!r} with a Canvas id ('Name (id)'): Canvas will "
+                      "create a new assignment on import; pass --assignment with the name as Canvas shows it\n")
+        written = "blank: Canvas keeps their grade" if args.missing == "blank" else "0"
         for label, ids in (("submissions with no Canvas id and no roster row (left out)", report.unmatched),
                            ("submissions whose Canvas id is not in the roster", report.not_in_roster),
-                           ("submissions that could not be graded (written as 0)", report.ungraded)):
+                           ("submissions that could not be graded (written as 0)", report.ungraded),
+                           (f"roster students without a submission (written {written})", report.missing)):
             if ids:
                 err.write(f"warning: {len(ids)} {label}: {', '.join(map(str, list(ids)[:20]))}"
                           + (" ..." if len(ids) > 20 else "") + "\n")
@@ -409,7 +515,8 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 COMMANDS = {"grade": _cmd_grade, "check": _cmd_check, "gradescope": _cmd_gradescope, "export": _cmd_export,
-            "kit": _cmd_kit, "gradescope-bundle": _cmd_gradescope_bundle, "similarity": _cmd_similarity}
+            "kit": _cmd_kit, "override": _cmd_override, "rubric": _cmd_rubric, "gradescope-bundle": _cmd_gradescope_bundle,
+            "similarity": _cmd_similarity}
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:

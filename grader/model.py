@@ -147,7 +147,7 @@ class CheckSpec:
     question: str
     case: str  #: CaseSpec.id
     function: str  #: role
-    compare: str = "close"  #: "close" (output vs reference), "unmodified" (inputs after the call), "consistent" (own gradient)
+    compare: str = "close"  #: "close" (output vs reference), "unmodified" (inputs after the call), "property" (judged by a reference function)
     output: str | None = None  #: which returned value ("cost", "gradPred"...), None for the whole value
     expected: str = ""  #: reference function computing the expected value from the case's inputs
     points: float = 1.0
@@ -157,6 +157,20 @@ class CheckSpec:
     timeout: float = 2.0  #: seconds of wall-clock time for the call
     mistakes: tuple[str, ...] = ()  #: mistake ids to try when the check fails
     description: str = ""
+    #: compare "behaviour": the grader's judge deciding from the call's outcome (behaviour.py)
+    behaviour: str = ""
+    #: for a behaviour judge: what the call must show ("pass"/"fail" for a gradient check)
+    expect: str = ""
+    #: for a gradient check: the ways a failure may be reported ("text", "return", "assert", "raise")
+    signals: tuple[str, ...] = ()
+    #: accepted conventions: name -> {output -> expected function} (e.g. summed or averaged over
+    #: a batch); the check passes when its output matches the convention the call followed
+    conventions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: the output whose match decides the call's convention (the others must follow it); "" = each on its own
+    convention_by: str = ""
+    #: for compare "property": the reference function judging the answer, ``f(got, *case args)``
+    #: -> True/False or (bool, message); it runs in the grader's process, on plain arrays
+    property: str = ""
 
 
 @dataclass(frozen=True)
@@ -166,6 +180,7 @@ class Question:
     id: str  #: "softmax", "cross_entropy", "grad_pred", "grad_output"
     title: str
     checks: tuple[CheckSpec, ...]
+    file: str = ""  #: the starter file it belongs to ("q1", "q2", "q3", "sgd", "q4"): reports and the kit group by it
 
     @property
     def max_score(self) -> float:
@@ -196,6 +211,9 @@ class Settings:
     memory_mb: int = 1024  #: address-space limit of the student's process
     max_output_kb: int = 64  #: stdout+stderr kept per process; the rest is counted and dropped
     consistency_points: bool = False  #: whether the self-consistency gradient check scores
+    #: a starter's stub (NotImplementedError, None returned, the given function never called):
+    #: "error" (the call's error, as for any exception) or "fail" (0 points, "Not implemented")
+    not_implemented: str = "error"
     #: how much a named mistake's hint gives away: "name" (what the mistake is), "explain" (and
     #: why it is wrong, what the right rule is), "fix" (and the code that fixes it, the mistake's ``fix``)
     hints: str = "explain"
@@ -242,6 +260,22 @@ class Case:
 
 
 @dataclass(frozen=True)
+class Built:
+    """Marker argument: built in the student's process from plain data (``_worker._build``).
+
+    ``kind`` is one of "function" (f(x) -> (cost, gradient) of a quadratic, recording its
+    calls), "postprocess" (x -> factor * x, recording its calls), "use-saved" (True, with the
+    starter's saved-parameter helpers replaced for the call), "list" (a Python list of the
+    numbers in ``data["values"]``), "tokens" ({"w0": 0, ...} for ``data["vocab"]`` words) and
+    "words" (["w3", "w1", ...] for ``data["indices"]``).  ``data`` holds only numbers, strings,
+    lists and arrays: nothing the grader knows of the expected values.
+    """
+
+    kind: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Dataset:
     """Marker argument: the harness hands the student a deterministic stand-in for `dataset`."""
 
@@ -268,6 +302,9 @@ class Call:
     #: per wrt argument, a list of flat (C-order) indices to differentiate only (the result for it is
     #: then 1-D, in that order) or None for every element
     numgrad: Mapping[str, Any] = field(default_factory=dict)
+    #: the call's case is used by hidden checks only: it is made in a process of its own, after
+    #: every public call, and nothing of that process the student controls is shown (SECURITY.md)
+    hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -328,6 +365,9 @@ class CallOutcome:
     notes: tuple[str, ...] = ()  #: adaptations made ("called with 3 arguments: no `dataset` parameter")
     output: str = ""  #: what the student's code printed during the call, capped
     seconds: float = 0.0
+    #: what the call's built arguments recorded (model.Built): one mapping of plain numbers,
+    #: strings and lists each, e.g. {"kind": "function", "calls": 13, "states": 1}
+    probes: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -451,16 +491,20 @@ class QuestionResult:
     score: float
     max_score: float
     checks: tuple[CheckResult, ...]
+    file: str = ""  #: the starter file it belongs to (Question.file); "" when the rubric does not say
 
     def to_dict(self) -> dict[str, Any]:
         """Return the result.json form of this question."""
-        return {
+        d = {
             "id": self.id,
             "title": self.title,
             "score": self.score,
             "max_score": self.max_score,
             "checks": [c.to_dict() for c in self.checks],
         }
+        if self.file:
+            d["file"] = self.file
+        return d
 
 
 @dataclass(frozen=True)
@@ -493,6 +537,24 @@ class SimilarityMatch:
 
 
 @dataclass(frozen=True)
+class Override:
+    """A person's adjustment of a score, kept in the gradebook and applied over every regrade.
+
+    The automatic score it replaced is kept beside it; when a regrade gives another
+    automatic score (a rubric fix, say), the override still holds and ``review`` says a
+    person should look at it again.
+    """
+
+    question: str  #: the question id; "" overrides the submission's total
+    score: float  #: the score a person set
+    auto_score: float  #: the automatic score it replaces, as graded now
+    note: str = ""  #: why, in the person's words (shown to the student)
+    by: str = ""  #: who
+    at: str = ""  #: when, ISO 8601 UTC
+    review: bool = False  #: the automatic score is no longer the one the person saw when setting it
+
+
+@dataclass(frozen=True)
 class SubmissionResult:
     """Everything decided about one submission; reporters only render it."""
 
@@ -516,6 +578,8 @@ class SubmissionResult:
     similarity: tuple[SimilarityMatch, ...] = ()  #: the similarity check's best matches (TA only); () when not run
     #: a student's self-check: only the public checks ran, and max_score counts only theirs
     public_only: bool = False
+    #: scores a person set (grader override); the questions' and the total's scores already include them
+    overrides: tuple[Override, ...] = ()
 
     schema: str = SCHEMA
 
@@ -554,6 +618,7 @@ class SubmissionResult:
             "seconds": round(self.seconds, 4),
             "grader_version": self.grader_version,
             **({"public_only": True} if self.public_only else {}),
+            **({"overrides": [_plain(o) for o in self.overrides]} if self.overrides else {}),
         }
         if self.similarity:
             d["similarity"] = [_plain(m) for m in self.similarity]
@@ -647,7 +712,7 @@ def check_from_dict(d: Mapping[str, Any], question: str) -> CheckResult:
 def result_from_dict(d: Mapping[str, Any]) -> SubmissionResult:
     """Rebuild a SubmissionResult from result.json (sources and diffs are not in it)."""
     questions = tuple(
-        QuestionResult(id=q["id"], title=q.get("title", q["id"]), score=float(q["score"]),
+        QuestionResult(id=q["id"], title=q.get("title", q["id"]), score=float(q["score"]), file=str(q.get("file", "")),
                        max_score=float(q["max_score"]),
                        checks=tuple(check_from_dict(c, q["id"]) for c in q.get("checks", ())))
         for q in d.get("questions", ()))
@@ -669,6 +734,7 @@ def result_from_dict(d: Mapping[str, Any]) -> SubmissionResult:
         canvas=CanvasInfo(**canvas) if isinstance(canvas, Mapping) else None,
         seconds=float(d.get("seconds", 0.0)), grader_version=d.get("grader_version", ""),
         public_only=bool(d.get("public_only", False)), similarity=_similarity(d.get("similarity")),
+        overrides=tuple(Override(**o) for o in d.get("overrides", ()) if isinstance(o, Mapping)),
         schema=d.get("schema", SCHEMA))
 
 
