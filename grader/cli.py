@@ -257,7 +257,8 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.similarity:
         bar.clear()
         _run_similarity(args, src, rubric, results, err, quiet=args.no_progress)
-        batch.finish(results, rubric_title=rubric.title, questions=[q.id for q in rubric.questions])  # summary.html gets its similarity section
+        # summary.html gets its similarity section
+        batch.finish(results, rubric_title=rubric.title, questions=[q.id for q in rubric.questions])
     if args.junit:
         write_junit(batch.iter_results(results), Path(args.junit))
     bar.finish(summary_line(graded=stats.graded, errors=stats.errors, skipped=stats.skipped, seconds=stats.seconds,
