@@ -605,7 +605,9 @@ def _source_file(path: str, origin: str, data: bytes, settings: Settings) -> tup
     if _suffix(path) == ".ipynb":
         return _notebook_file(path, origin, data, settings)
     text, notes = _decode(data, origin)
-    found = None if _plain_python3(text) else transform.python2(text, origin, translate=settings.translate_py2)
+    # translate_py2 None: read as written, not even looked at (the similarity check)
+    found = (None if settings.translate_py2 is None or _plain_python3(text)
+             else transform.python2(text, origin, translate=settings.translate_py2))
     if found is None:
         return SourceFile(path=path, text=text, origin=origin), notes
     if not found.translated:
@@ -631,7 +633,9 @@ def _notebook_file(path: str, origin: str, data: bytes, settings: Settings) -> t
     for raw in raw_cells:
         where = f"{origin}, {raw.label}"
         source = notebook.plain_python(raw.source)
-        if source is not None and _plain_python3(source):
+        if settings.translate_py2 is None:  # read as written (the similarity check)
+            source, found = source if source is not None else raw.source, None
+        elif source is not None and _plain_python3(source):
             found = None
         else:
             try:
