@@ -196,6 +196,11 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(f"SUBMISSIONS {str(src)!r} does not exist")
     if not (src.is_dir() or src.suffix.lower() == ".zip"):
         raise UsageError(f"SUBMISSIONS {str(src)!r} is neither a folder nor a .zip")
+    if args.similarity:
+        _similarity_ready(args)  # before grading: a missing package or folder is said at once
+    elif args.against or args.starter or args.threshold is not None or args.max_sharing is not None:
+        raise UsageError("--against, --starter, --threshold and --max-sharing belong to the similarity check: "
+                         "add --similarity (or run 'grader similarity')")
     results = Path(args.out)
     _check_results_folder(src, results)
     if batch.batch_size(src) == 0:
@@ -203,11 +208,6 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                          "hidden entries are skipped); nothing was graded")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1 (got {args.jobs})")
-    if args.similarity:
-        _similarity_ready(args)  # before grading: a missing package or folder is said at once
-    elif args.against or args.starter or args.threshold is not None or args.max_sharing is not None:
-        raise UsageError("--against, --starter, --threshold and --max-sharing belong to the similarity check: "
-                         "add --similarity (or run 'grader similarity')")
     if args.cluster is not None:
         from .cluster import runner as cluster_runner
 
