@@ -59,7 +59,10 @@ def _parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check", help="a student's self-check of one submission (public checks only)",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    c.add_argument("path", metavar="PATH", help="a .py file, a notebook, a folder or a .zip")
+    c.add_argument("path", metavar="PATH", nargs="?", help="a .py file, a notebook, a folder or a .zip")
+    c.add_argument("--written", nargs=2, metavar=("ID", "ANSWER"),
+                   help="check one written answer instead (LaTeX or plain text; '-' reads it from standard "
+                        "input), e.g. --written grad_pred '-w_i + \\sum_x \\hat{y}_x w_x'; no code is run")
     c.add_argument("--html", metavar="FILE", help="also write the HTML feedback report to FILE")
     c.add_argument("--kit", metavar="DIR", help="check against a student kit (offline, no reference needed)")
     c.add_argument("--no-color", action="store_true", help="no ANSI colours (also: NO_COLOR is set)")
@@ -177,7 +180,56 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return ExitCode.OK
 
 
+def _cmd_check_written(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    # A student waits for this: no sandbox, no jinja2 unless --html, numpy and lark only.
+    import difflib
+
+    from .model import Submission
+    from .rubric import load_rubric
+    from .score import score
+
+    qid, text = args.written
+    if text == "-":
+        text = sys.stdin.read()
+    rubric = _rubric(args.rubric)
+    if rubric.written is None:
+        if args.rubric is not None:
+            raise UsageError(f"rubric {rubric.name!r} has no written questions; the built-in rubric 'written' has")
+        rubric = load_rubric("written")
+    ids = [q.id for q in rubric.written.questions]
+    if rubric.written.question(qid) is None:
+        near = difflib.get_close_matches(qid.removeprefix("written/"), ids, n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise UsageError(f"--written: no written question {qid!r}{hint} (written questions: {', '.join(ids)})")
+    from .written.grading import answer, prepare
+
+    check = answer(prepare(rubric), qid.removeprefix("written/"), text)
+    result = score(rubric, Submission(id="answer", source="the command line", kind="written"), None, [check],
+                   public_only=True)
+    if args.html:
+        from . import render
+        from .batch import write_atomic
+
+        write_atomic(Path(args.html), render.report(result, rubric_title=rubric.title))
+    if args.json:
+        out.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        from .terminal import terminal_written
+
+        color = not args.no_color and "NO_COLOR" not in os.environ and out.isatty()
+        out.write(terminal_written(check, color=color))
+        if args.html:
+            out.write(f"report written to {args.html}\n")
+    return ExitCode.OK if check.status == "pass" else ExitCode.CHECK_FAILED
+
+
 def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.written:
+        if args.path is not None or args.kit:
+            raise UsageError("--written checks one answer: give no PATH and no --kit with it")
+        return _cmd_check_written(args, out, err)
+    if args.path is None:
+        raise UsageError("check needs PATH (a .py file, a notebook, a folder or a .zip), or --written ID ANSWER")
     # Latency matters here (a student waits): the zygote is spawned first, before the
     # grader itself imports numpy, so the two imports overlap; a rubric that allows more
     # packages than numpy gets a zygote of its own.

@@ -1,0 +1,57 @@
+"""Grade the written questions of a rubric: for a whole submission (pipeline.py) or one answer (``check --written``)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, Mapping
+
+from ..model import CheckResult, Rubric, Submission, WrittenPart
+from . import answers, judge
+
+
+@dataclass(frozen=True)
+class WrittenJob:
+    """A rubric's written part ready to grade: its reference module loaded and its instances drawn."""
+
+    part: WrittenPart
+    reference: ModuleType
+    instances: tuple[Mapping[str, Any], ...]
+
+
+def prepare(rubric: Rubric) -> WrittenJob | None:
+    """Return the WrittenJob of a rubric, or None when it has no written questions."""
+    if rubric.written is None:
+        return None
+    from ..cases import load_reference
+
+    reference = load_reference(dataclasses.replace(rubric, reference_path=rubric.written.reference_path))
+    return WrittenJob(part=rubric.written, reference=reference, instances=judge.draw(rubric.written, reference))
+
+
+def missing_message(qid: str) -> str:
+    """Return the message of a written question without an answer."""
+    return (f"No answer found for {qid}: write it in written.md (or written.tex) in a section whose heading "
+            f"names it ('## {qid}'), or in a notebook Markdown cell headed '## {qid}'.")
+
+
+def grade(job: WrittenJob, submission: Submission) -> list[CheckResult]:
+    """Return one CheckResult per written question: its answer in the submission judged, or missing."""
+    ids = [q.id for q in job.part.questions]
+    found = answers.find(submission.texts, ids)
+    out = []
+    for q in job.part.questions:
+        a = found.get(q.id)
+        if a is None:
+            out.append(judge.missing(q, missing_message(q.id)))
+        else:
+            out.append(judge.judge(q, a.text, job.part, job.reference, job.instances, where=a.where))
+    return out
+
+
+def answer(job: WrittenJob, qid: str, text: str) -> CheckResult:
+    """Judge one answer given on the command line (the question must exist: see WrittenPart.question)."""
+    q = job.part.question(qid)
+    assert q is not None
+    return judge.judge(q, text, job.part, job.reference, job.instances)
