@@ -355,6 +355,17 @@ COMMANDS = {"grade": _cmd_grade, "check": _cmd_check, "gradescope": _cmd_gradesc
             "kit": _cmd_kit, "gradescope-bundle": _cmd_gradescope_bundle}
 
 
+def _take_written(argv: list[str]) -> tuple[list[str], list[str] | None]:
+    """Take ``--written ID ANSWER`` out of argv before argparse sees it: an answer such as
+    ``-W[i]+yhat@W`` starts with '-' and argparse would read it as an option."""
+    if "--written" not in argv or "--" in argv[: argv.index("--written")]:
+        return argv, None
+    i = argv.index("--written")
+    if len(argv) < i + 3:
+        return argv, None  # argparse says what is missing
+    return argv[:i] + argv[i + 3 :], argv[i + 1 : i + 3]
+
+
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run the ``grader`` command; return its exit code (never raises, never calls sys.exit).
 
@@ -369,7 +380,12 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     err = err or sys.stderr
     parser = _parser()
     try:
+        argv, written = _take_written(list(sys.argv[1:] if argv is None else argv))
         args = parser.parse_args(argv)
+        if written is not None:
+            if args.command != "check":
+                raise UsageError("--written belongs to 'grader check' (see 'grader check --help')")
+            args.written = written
         if args.command is None:
             parser.print_help(out)
             return ExitCode.USAGE

@@ -20,7 +20,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from ..model import WrittenSymbol
-from .parse import WrittenError, at
+from .parse import WrittenError, at, quote
 from .show import plain
 from .tree import Apply, Bin, Card, Derivative, Item, Neg, Node, Num, Power, Sub, Sum, Sym, Transpose
 
@@ -75,8 +75,8 @@ def check_names(expr: Node, symbols: Mapping[str, WrittenSymbol]) -> None:
 def _unknown(sym: Sym, symbols: Mapping[str, WrittenSymbol]) -> WrittenError:
     shown = plain(sym)
     near = difflib.get_close_matches(sym.key, list(symbols), n=1, cutoff=0.6)
-    hint = f"; did you mean {shown_symbol(symbols[near[0]])!r}?" if near else ""
-    return WrittenError(f"unknown symbol {shown!r} at {at(sym.line, sym.column)}{hint} "
+    hint = f"; did you mean {quote(shown_symbol(symbols[near[0]]))}?" if near else ""
+    return WrittenError(f"unknown symbol {quote(shown)} at {at(sym.line, sym.column)}{hint} "
                         f"(this question's symbols: {_known(symbols)})", sym.line, sym.column)
 
 
@@ -89,14 +89,14 @@ def _check_index(index: Node, symbols, bound: frozenset, sums: Mapping[str, Sum]
             return
         if index.name in sums:
             where = sums[index.name]
-            raise WrittenError(f"index {index.name!r} at {at(index.line, index.column)} is used outside its sum "
+            raise WrittenError(f"index {quote(index.name)} at {at(index.line, index.column)} is used outside its sum "
                                f"(the sum over {index.name} at {at(where.line, where.column)} does not reach it)",
                                index.line, index.column)
         fixed = [shown_symbol(s) for s in symbols.values() if s.role in ("index", "each")]
         known = f", or use {', '.join(repr(f) for f in fixed)}" if fixed else ""
-        raise WrittenError(f"index {index.name!r} at {at(index.line, index.column)} is used outside any sum: "
+        raise WrittenError(f"index {quote(index.name)} at {at(index.line, index.column)} is used outside any sum: "
                            f"bind it with a sum (\\sum_{index.name}){known}", index.line, index.column)
-    raise WrittenError(f"the subscript {plain(index)!r} at {at(index.line, index.column)} is not an index: "
+    raise WrittenError(f"the subscript {quote(plain(index))} at {at(index.line, index.column)} is not an index: "
                        "write a word's index by its letter (w_j, u_o)", index.line, index.column)
 
 
@@ -110,14 +110,14 @@ def _check(node: Node, symbols, bound: frozenset, sums) -> None:
                 continue
             if s is None:
                 if n.name in b and not n.hat:
-                    raise WrittenError(f"index {n.name!r} at {at(n.line, n.column)} stands alone: an index is a "
+                    raise WrittenError(f"index {quote(n.name)} at {at(n.line, n.column)} stands alone: an index is a "
                                        f"subscript (w_{n.name}, ŷ_{n.name})", n.line, n.column)
                 raise _unknown(n, symbols)
             if s.role in ("index", "each"):
-                raise WrittenError(f"{n.name!r} at {at(n.line, n.column)} is an index: it can only be a subscript "
+                raise WrittenError(f"{quote(n.name)} at {at(n.line, n.column)} is an index: it can only be a subscript "
                                    f"(w_{n.name}, ŷ_{n.name})", n.line, n.column)
             if s.role in ("family", "onehots"):
-                raise WrittenError(f"{plain(n)!r} at {at(n.line, n.column)} needs an index: {plain(n)}_j is one "
+                raise WrittenError(f"{quote(plain(n))} at {at(n.line, n.column)} needs an index: {plain(n)}_j is one "
                                    f"of the vectors it names", n.line, n.column)
         elif isinstance(n, Sub):
             if isinstance(n.base, Sym) and isinstance(n.index, Sym) and f"{n.base.key}_{n.index.name}" in symbols:
@@ -127,7 +127,7 @@ def _check(node: Node, symbols, bound: frozenset, sums) -> None:
                 if s is None:
                     raise _unknown(n.base, symbols)
                 if s.role not in ("family", "onehots", "vector", "onehot"):
-                    raise WrittenError(f"{plain(n.base)!r} at {at(n.base.line, n.base.column)} is "
+                    raise WrittenError(f"{quote(plain(n.base))} at {at(n.base.line, n.base.column)} is "
                                        f"{ROLES.get(s.role, s.role)}: it takes no subscript", n.line, n.column)
             else:
                 stack.append((n.base, b))
@@ -141,12 +141,12 @@ def _check(node: Node, symbols, bound: frozenset, sums) -> None:
                                    n.line, n.column)
             stack.append((n.body, b | {n.var}))
         elif isinstance(n, Derivative):
-            raise WrittenError(f"{plain(n)!r} at {at(n.line, n.column)} can only name the quantity a line is about, "
+            raise WrittenError(f"{quote(plain(n))} at {at(n.line, n.column)} can only name the quantity a line is about, "
                                "on the left of '='", n.line, n.column)
         elif isinstance(n, Card):
             s = symbols.get(n.name)
             if s is None or s.role != "size":
-                raise WrittenError(f"unknown set {n.name!r} in |{n.name}| at {at(n.line, n.column)}",
+                raise WrittenError(f"unknown set {quote(n.name)} in |{n.name}| at {at(n.line, n.column)}",
                                    n.line, n.column)
         elif isinstance(n, Power):
             stack.append((n.arg, b))
@@ -278,7 +278,7 @@ def _ev(n: Node, ctx: Context, env: dict[str, int]) -> Value:
         idx = _index_value(n.index, ctx, env)
         if isinstance(base, np.ndarray) and min(base.shape) > 1:
             if not 0 <= idx < (base.shape[1] if n.by_column else base.shape[0]):
-                raise WrittenError(f"index out of range in {plain(n)!r} at {at(n.line, n.column)}", n.line, n.column)
+                raise WrittenError(f"index out of range in {quote(plain(n))} at {at(n.line, n.column)}", n.line, n.column)
             return (base[:, idx] if n.by_column else base[idx]).reshape(-1, 1)
         return _entry(base, idx, n)
     if isinstance(n, Transpose):
@@ -289,7 +289,7 @@ def _ev(n: Node, ctx: Context, env: dict[str, int]) -> Value:
     if isinstance(n, Power):
         base, e = _ev(n.arg, ctx, env), _ev(n.exponent, ctx, env)
         if not (_scalar(base) and _scalar(e)):
-            raise WrittenError(f"{plain(n)!r} at {at(n.line, n.column)} raises {kind(base)} to {kind(e)}; "
+            raise WrittenError(f"{quote(plain(n))} at {at(n.line, n.column)} raises {kind(base)} to {kind(e)}; "
                                "only numbers have powers here", n.line, n.column)
         return float(np.float64(base) ** e)
     if isinstance(n, Bin):
@@ -309,16 +309,16 @@ def _ev(n: Node, ctx: Context, env: dict[str, int]) -> Value:
     if isinstance(n, Apply):
         args = [_ev(a, ctx, env) for a in n.args]
         return _apply(n, args)
-    raise WrittenError(f"{plain(n)!r} at {at(n.line, n.column)} has no value", n.line, n.column)
+    raise WrittenError(f"{quote(plain(n))} at {at(n.line, n.column)} has no value", n.line, n.column)
 
 
 def _entry(v: Value, idx: int, n: Node) -> Value:
     if _scalar(v) or min(v.shape) != 1:
-        raise WrittenError(f"{plain(n)!r} at {at(n.line, n.column)} takes an entry of {kind(v)}; only a vector "
+        raise WrittenError(f"{quote(plain(n))} at {at(n.line, n.column)} takes an entry of {kind(v)}; only a vector "
                            "has entries", n.line, n.column)
     flat = v.reshape(-1)
     if not 0 <= idx < flat.size:
-        raise WrittenError(f"index out of range in {plain(n)!r} at {at(n.line, n.column)}", n.line, n.column)
+        raise WrittenError(f"index out of range in {quote(plain(n))} at {at(n.line, n.column)}", n.line, n.column)
     return float(flat[idx])
 
 
@@ -341,7 +341,7 @@ def _apply(n: Apply, args: list) -> Value:
             raise WrittenError(f"softmax at {at(n.line, n.column)} takes a vector, not {kind(x)}", n.line, n.column)
         e = np.exp(x - x.max())
         return e / e.sum()
-    raise WrittenError(f"unknown function {n.fn!r} at {at(n.line, n.column)}", n.line, n.column)  # pragma: no cover
+    raise WrittenError(f"unknown function {quote(n.fn)} at {at(n.line, n.column)}", n.line, n.column)  # pragma: no cover
 
 
 def _same(a) -> Value:

@@ -52,6 +52,15 @@ class WrittenError(Exception):
         self.mistake = mistake  #: a named mistake id the error shows (a missing transpose)
 
 
+def quote(text: object) -> str:
+    r"""Return student text in single quotes, as written (``repr`` would double LaTeX's backslashes).
+
+    >>> print(quote(r"\theta"))
+    '\theta'
+    """
+    return f"'{text}'"
+
+
 def at(line: int, column: int) -> str:
     """Return "line 2, column 7" (or "" when the position is unknown)."""
     return f"line {line}, column {column}" if line else ""
@@ -73,7 +82,7 @@ _CLOSE = {"RPAR": ")", "RBRACE": "}", "RSQB": "]"}
 
 def _shown(tok) -> str:
     """Return how a token is named in a message: "'{'", "'\\\\left('"."""
-    return repr(str(tok).strip())
+    return quote(str(tok).strip())
 
 
 def _check_balance(tokens) -> None:
@@ -94,11 +103,11 @@ def _check_balance(tokens) -> None:
             if _OPEN[top.type] != want:
                 raise WrittenError(f"unbalanced {_shown(top)} at {at(top.line, top.column)}: it is closed by "
                                    f"{_shown(tok)} at {at(tok.line, tok.column)}, not by "
-                                   f"{_OPEN[top.type]!r}", top.line, top.column)
+                                   f"{quote(_OPEN[top.type])}", top.line, top.column)
     if stack:
         top = stack[-1]
         raise WrittenError(f"unbalanced {_shown(top)} at {at(top.line, top.column)}: it is never closed "
-                           f"(add {_OPEN[top.type]!r})", top.line, top.column)
+                           f"(add {quote(_OPEN[top.type])})", top.line, top.column)
 
 
 def _normalise(text: str) -> str:
@@ -150,7 +159,7 @@ def parse(text: str) -> Document:
                 raise WrittenError(f"the answer has more than {MAX_TOKENS} symbols; at most {MAX_TOKENS} are read")
     except UnexpectedCharacters as e:
         ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
-        raise WrittenError(f"unexpected character {ch!r} at {at(e.line, e.column)}", e.line, e.column) from None
+        raise WrittenError(f"unexpected character {quote(ch)} at {at(e.line, e.column)}", e.line, e.column) from None
     _check_balance(tokens)
     try:
         tree = parser.parse(text)
@@ -169,7 +178,7 @@ def parse(text: str) -> Document:
         raise WrittenError(f"unexpected {_shown(tok)} at {at(tok.line, tok.column)}", tok.line, tok.column) from None
     except UnexpectedCharacters as e:
         ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
-        raise WrittenError(f"unexpected character {ch!r} at {at(e.line, e.column)}", e.line, e.column) from None
+        raise WrittenError(f"unexpected character {quote(ch)} at {at(e.line, e.column)}", e.line, e.column) from None
     except UnexpectedInput as e:  # pragma: no cover - lark's other input errors
         raise WrittenError(f"could not read the answer at {at(e.line, e.column)}", e.line, e.column) from None
     depth = _depth(tree)
@@ -320,7 +329,7 @@ class _Build:
             return Bin(line, col, rule, self.node(kids[0]), self.node(right))
         if rule == "sum":
             return self.sum(t, line, col)
-        raise WrittenError(f"could not read {self.text[t.meta.start_pos:t.meta.end_pos]!r} at {at(line, col)}",
+        raise WrittenError(f"could not read {quote(self.text[t.meta.start_pos:t.meta.end_pos])} at {at(line, col)}",
                            line, col)  # pragma: no cover - a rule without a builder
 
     def token(self, tok) -> Node:

@@ -94,11 +94,13 @@ def _plain(node: Node) -> str:
             right = _wrap(node.right, _NEG if node.op == "+" else _MUL)
             return f"{_wrap(node.left, _ADD)} {node.op} {right}"
         if node.op == "frac":
-            return f"{_wrap(node.left, _POST)} / {_wrap(node.right, _POST)}"
+            return f"{_wrap(node.left, _POST)} / {_wrap(node.right, _PREFIX)}"
         sep = {"juxt": " ", "cdot": " · ", "star": " ⊙ ", "matmul": " @ ", "div": " / "}[node.op]
         right_min = _POST if node.op == "div" else _MUL + 1
-        left = f"({_plain(node.left)})" if _ends_with_prefix(node.left) else _wrap(node.left, _MUL)
+        left = f"({_plain(node.left)})" if _ends_with_prefix(node.left) or _is_frac(node.left) else _wrap(node.left, _MUL)
         right = _wrap(node.right, right_min if not _is_prefix(node.right) else _PREFIX)
+        if _is_frac(node.right):
+            right = f"({right})"
         if node.op == "juxt" and right.startswith("(") and not left.endswith(")"):
             sep = ""
         return f"{left}{sep}{right}"
@@ -126,6 +128,10 @@ def _ends_with_prefix(node: Node) -> bool:
             node = node.arg
         else:
             return False
+
+
+def _is_frac(node: Node) -> bool:
+    return isinstance(node, Bin) and node.op == "frac"
 
 
 def _is_prefix(node: Node) -> bool:
