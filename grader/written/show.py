@@ -180,8 +180,8 @@ def _mlwrap(node: Node, at_least: int) -> str:
 
 
 def _ml_symbol(sym: Sym) -> str:
-    if sym.hat:
-        return f'<mover accent="true">{_mi(sym.name)}<mo>^</mo></mover>'
+    if sym.hat:  # the letter with its hat as one glyph: placed as in running text
+        return _mi(symbol_text(sym))
     if len(sym.name) > 1 and not sym.name.startswith("\\"):
         return f'<mi mathvariant="normal">{escape(sym.name)}</mi>'
     return _mi(sym.name)
