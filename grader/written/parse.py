@@ -37,8 +37,11 @@ from .tree import (
 MAX_CHARS = 4000
 #: Most tokens in one answer.
 MAX_TOKENS = 1500
-#: Deepest nesting of the expression tree (brackets, sums, exponents inside one another).
-MAX_DEPTH = 48
+#: Deepest nesting of brackets.
+MAX_BRACKETS = 48
+#: Deepest expression tree (a long sum of terms is as deep as it has terms); keeps every
+#: recursive walk of the tree far from Python's recursion limit.
+MAX_DEPTH = 200
 
 
 class WrittenError(Exception):
@@ -68,11 +71,54 @@ def at(line: int, column: int) -> str:
 
 @functools.lru_cache(maxsize=1)
 def _parser():
-    """Return the lark parser, built once per process."""
+    """Return the lark parser, built once per process (its LALR tables cached on disk: see _cache_file)."""
     from lark import Lark
 
     grammar = (Path(__file__).with_name("grammar.lark")).read_text(encoding="utf-8")
-    return Lark(grammar, parser="lalr", propagate_positions=True, maybe_placeholders=False)
+    options = dict(parser="lalr", propagate_positions=True, maybe_placeholders=False)
+    cache = _cache_file(grammar)
+    if cache is not None:
+        try:
+            return Lark(grammar, cache=str(cache), **options)
+        except (OSError, EOFError, ValueError):  # an unwritable or damaged cache: build without it
+            pass
+    return Lark(grammar, **options)
+
+
+def _cache_file(grammar: str) -> Path | None:
+    """Return where lark keeps the parser's tables: in the user's own cache folder (never a shared /tmp,
+    as lark's cache is a pickle), named by the grammar's and lark's versions; None when there is none."""
+    import hashlib
+    import os
+
+    import lark
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = Path(base) / "grader"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = folder.stat()
+        if st.st_uid != os.getuid() or st.st_mode & 0o022:
+            return None  # someone else could write there
+    except OSError:
+        return None
+    digest = hashlib.sha256(grammar.encode("utf-8")).hexdigest()[:16]
+    return folder / f"written-grammar-{digest}-lark{lark.__version__}.cache"
+
+
+@functools.lru_cache(maxsize=1)
+def _lexer():
+    """Return a lexer over every terminal of the grammar (for the bracket check before parsing)."""
+    from lark.lexer import BasicLexer
+
+    return BasicLexer(_parser().lexer_conf)
+
+
+def _tokens(text: str):
+    """Yield the tokens of `text` (ignored ones left out)."""
+    from lark.lexer import LexerThread
+
+    return LexerThread.from_text(_lexer(), text).lex(None)
 
 
 _OPEN = {"LPAR": ")", "LBRACE": "}", "SUBOPEN": "}", "SUPOPEN": "}", "FUNCOPEN": ")", "SIGMAPRIME": ")",
@@ -91,8 +137,8 @@ def _check_balance(tokens) -> None:
     for tok in tokens:
         if tok.type in _OPEN:
             stack.append(tok)
-            if len(stack) > MAX_DEPTH:
-                raise WrittenError(f"brackets are nested more than {MAX_DEPTH} deep at {at(tok.line, tok.column)}",
+            if len(stack) > MAX_BRACKETS:
+                raise WrittenError(f"brackets are nested more than {MAX_BRACKETS} deep at {at(tok.line, tok.column)}",
                                    tok.line, tok.column)
         elif tok.type in _CLOSE:
             want = _CLOSE[tok.type]
@@ -153,7 +199,7 @@ def parse(text: str) -> Document:
     parser = _parser()
     tokens = []
     try:
-        for tok in parser.lex(text):
+        for tok in _tokens(text):
             tokens.append(tok)
             if len(tokens) > MAX_TOKENS:
                 raise WrittenError(f"the answer has more than {MAX_TOKENS} symbols; at most {MAX_TOKENS} are read")
@@ -187,8 +233,12 @@ def parse(text: str) -> Document:
     return _Build(text).document(tree)
 
 
+@functools.lru_cache(maxsize=512)
 def parse_expression(text: str) -> Node:
-    """Parse a single expression (a rubric's compact form or a label); raise WrittenError otherwise."""
+    """Parse a single expression (a rubric's compact form or a label); raise WrittenError otherwise.
+
+    Cached: the rubric's labels and compact forms are read once per process (trees are immutable).
+    """
     doc = parse(text)
     steps = doc.steps()
     if len(steps) != 1:
