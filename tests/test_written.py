@@ -273,3 +273,50 @@ def test_a_submission_without_an_answer_is_told_where_to_write_it(job):
                                   "section whose heading names it ('## sigmoid_grad'), or in a notebook Markdown "
                                   "cell headed '## sigmoid_grad'.")
     assert {r.status for r in results} == {"fail"} and sum(r.score for r in results) == 0
+
+
+# --------------------------------------------------------------------------- the rubric's [written] part
+
+
+def _rubric(tmp_path, body: str):
+    p = tmp_path / "mine.toml"
+    p.write_text('extends = "written"\n' + body, encoding="utf-8")
+    return load_rubric(str(p))
+
+
+def test_a_rubric_extending_the_written_one_keeps_its_reference_and_may_drop_a_question(tmp_path):
+    r = _rubric(tmp_path, 'exclude_questions = ["written/skipgram_grad_outside"]\n'
+                          '[written.questions.grad_pred]\npoints = 5\n')
+    ids = [q.id for q in r.written.questions]
+    assert "skipgram_grad_outside" not in ids and "grad_pred" in ids
+    assert r.written.question("written/grad_pred").points == 5.0
+    assert r.written.reference_path.endswith("reference/written.py")
+    assert r.max_score == sum(q.max_score for q in r.questions) + sum(q.points for q in r.written.questions)
+
+
+@pytest.mark.parametrize("body, message", [
+    ('exclude_questions = ["written/grad_prd"]\n',
+     "exclude_questions: no written question 'written/grad_prd' to exclude; did you mean 'written/grad_pred'?"),
+    ('[written.notations.cs224d]\nW = {role = "matrx"}\n',
+     "written.notations.cs224d.W: role must be one of 'vector', 'matrix', 'scalar', 'onehot', 'family', 'onehots', "
+     "'index', 'each', 'size', 'quantity', not 'matrx'; did you mean 'matrix'?"),
+    ('[written.questions.grad_pred]\nnotation = "cs224"\n',
+     "written.questions.grad_pred: unknown notation 'cs224' (defined: 'cs224d', 'cs224n', 'negsamp', 'sigmoid')"),
+    ('[written.questions.grad_pred]\nexpected = "grad_prd"\n',
+     "written.questions.grad_pred: the written reference module defines no function 'grad_prd'; did you mean 'grad_pred'?"),
+    ('[written.questions.grad_pred]\ncompact = "W^T(\\\\hat{y} - y"\n',
+     "written.questions.grad_pred: 'W^T(\\hat{y} - y' can't be read: unbalanced '(' at line 1, column 4: it is never "
+     "closed (add ')')"),
+    ('[written.questions.grad_pred]\nmistakes = ["sign"]\n',
+     "written.questions.grad_pred: unknown mistake 'sign' (defined in [written.mistakes]: 'sign-flipped', "
+     "'y-for-yhat', 'no-target-term', 'missing-transpose', 'transposed', 'sigmoid-not-derived')"),
+    ('[written.questions.grad_pred]\nindices = {k = "words"}\n',
+     "written.questions.grad_pred.indices: k must be one of 'vocab', 'samples', 'context', 'others', not 'words'"),
+    ('[written]\ninstances = 50\n', "written: instances must be between 1 and 10 (got 50)"),
+])
+def test_a_wrong_written_part_is_refused_with_its_place(tmp_path, body, message):
+    from grader.errors import RubricError
+
+    with pytest.raises(RubricError) as e:
+        _rubric(tmp_path, body)
+    assert e.value.format_message().endswith(message), e.value.format_message()

@@ -149,7 +149,7 @@ def load_part(loader: Any, t: Any, ref_dir: Path) -> tuple[WrittenPart, bytes]:
             try:
                 parse_expression(text)
             except WrittenError as e:
-                raise loader.fail(at, f"{text!r} can't be read: {e.message}") from None
+                raise loader.fail(at, f"'{text}' can't be read: {e.message}") from None
         indices = loader.table(q.get("indices", {}), f"{at}.indices")
         for var, dom in indices.items():
             if dom not in DOMAINS:
