@@ -207,6 +207,9 @@ class Settings:
     memory_mb: int = 1024  #: address-space limit of the student's process
     max_output_kb: int = 64  #: stdout+stderr kept per process; the rest is counted and dropped
     consistency_points: bool = False  #: whether the self-consistency gradient check scores
+    #: how much a named mistake's hint gives away: "name" (what the mistake is), "explain" (and
+    #: why it is wrong, what the right rule is), "fix" (and the code that fixes it, the mistake's ``fix``)
+    hints: str = "explain"
 
 
 @dataclass(frozen=True)
@@ -559,7 +562,12 @@ class Consistency:
     status: Literal["consistent", "inconsistent", "error"]
     max_abs: float | None = None
     max_rel: float | None = None
-    message: str = ""
+    message: str = ""  #: the facts of this comparison: largest difference, elements checked
+    #: what the comparison means once read with the reference checks of the same case
+    #: (:func:`grader.checks.read_consistency`): "right", "gradient-wrong", "cost-wrong",
+    #: "cost-wrong-gradient-derived", "both-wrong", ...; "" until it is read
+    verdict: str = ""
+    headline: str = ""  #: the verdict in one sentence for the student
 
 
 @dataclass(frozen=True)
@@ -583,6 +591,8 @@ class SubmissionResult:
     files: tuple[SourceFile, ...] = ()  #: kept for the report (code, translation diffs)
     seconds: float = 0.0
     grader_version: str = ""
+    #: a student's self-check: only the public checks ran, and max_score counts only theirs
+    public_only: bool = False
 
     schema: str = SCHEMA
 
@@ -616,6 +626,7 @@ class SubmissionResult:
             "translated": [f.path for f in self.files if f.translated],
             "seconds": round(self.seconds, 4),
             "grader_version": self.grader_version,
+            **({"public_only": True} if self.public_only else {}),
         }
 
 
@@ -736,5 +747,5 @@ def result_from_dict(d: Mapping[str, Any]) -> SubmissionResult:
         isolation=d.get("isolation", ""), late=bool(d.get("late", False)), source=d.get("source", ""),
         canvas=CanvasInfo(**canvas) if isinstance(canvas, Mapping) else None,
         seconds=float(d.get("seconds", 0.0)), grader_version=d.get("grader_version", ""),
-        schema=d.get("schema", SCHEMA))
+        public_only=bool(d.get("public_only", False)), schema=d.get("schema", SCHEMA))
 

@@ -112,7 +112,7 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None) -> Submissi
         from .written.grading import grade as grade_written
 
         results += grade_written(job.written, submission)
-    consistency = _checks.consistency(rubric, job.cases, run.outcomes, job.memo)
+    consistency = _checks.read_consistency(rubric, results, _checks.consistency(rubric, job.cases, run.outcomes, job.memo))
     result = score(rubric, submission, run, results, consistency=consistency, public_only=job.public_only)
     # How calls were adapted (e.g. the 2015 signature without `dataset`) is said once, for the submission.
     adapted = []
