@@ -11,7 +11,7 @@ One instance serves both courses' notations:
 - CS224d: ``W`` (|V| × d, the output vectors w_j as rows), ``r`` (r̂, d), target ``i``;
 - CS224n: ``U`` = Wᵀ (d × |V|, the outside vectors u_w as columns), ``v_c`` = r̂,
   outside word ``o`` = i;
-- both: ``y`` (one-hot of the target), ``yhat`` = softmax(W r̂), ``samples`` (K negative
+- both: ``y`` (one-hot of the target), ``z`` = W r̂ (the scores), ``yhat`` = softmax(z), ``samples`` (K negative
   samples, distinct, none equal to o), ``k`` = the first sample, ``context`` (the 2m words of
   a skip-gram window), ``x`` (a scalar for σ).
 
@@ -43,7 +43,7 @@ def instance(rng, vocab=5, dim=3, samples=3, window=2):
     chosen = [int(w) for w in rng.permutation(others)[:samples]]
     context = [int(w) for w in rng.integers(vocab, size=2 * window)]
     return {
-        "W": W, "r": r, "i": i, "y": y, "yhat": e / e.sum(),
+        "W": W, "r": r, "i": i, "y": y, "yhat": e / e.sum(), "z": z,
         "U": W.T.copy(), "v_c": r, "o": i,
         "samples": chosen, "k": chosen[0], "K": len(chosen),
         "context": context, "m": window,

@@ -216,9 +216,9 @@ def test_a_transposed_gradient_is_reported_by_its_shape(job):
     (r"-w_j + \sum_j \hat{y}_j w_j",
      "index 'j' at line 1, column 4 is used outside its sum (the sum over j at line 1, column 8 does not reach it)"),
     (r"-w_i + \theta",
-     "unknown symbol '\\theta' at line 1, column 8 (this question's symbols: W, w_j, r̂, y, ŷ, i, V, CE, J)"),
+     "unknown symbol '\\theta' at line 1, column 8 (this question's symbols: W, w_j, r̂, y, ŷ, z, i, V, CE, J)"),
     ("-w_i + W^T yht",
-     "unknown symbol 'yht' at line 1, column 12; did you mean 'ŷ'? (this question's symbols: W, w_j, r̂, y, ŷ, i, V, CE, J)"),
+     "unknown symbol 'yht' at line 1, column 12; did you mean 'ŷ'? (this question's symbols: W, w_j, r̂, y, ŷ, z, i, V, CE, J)"),
     ("i + w_i", "'i' at line 1, column 1 is an index: it can only be a subscript (w_i, ŷ_i)"),
     (r"w + W^T\hat y", "'w' at line 1, column 1 needs an index: w_j is one of the vectors it names"),
     ("W_i", "'W' at line 1, column 1 is a matrix: it takes no subscript"),
@@ -320,3 +320,10 @@ def test_a_wrong_written_part_is_refused_with_its_place(tmp_path, body, message)
     with pytest.raises(RubricError) as e:
         _rubric(tmp_path, body)
     assert e.value.format_message().endswith(message), e.value.format_message()
+
+
+def test_letters_written_together_are_one_name_and_the_message_says_how_to_multiply(job):
+    r = answer(job, "grad_pred", "-w_i + Wz")
+    assert r.message == ("Your answer could not be evaluated: unknown symbol 'Wz' at line 1, column 8; for a product, "
+                         "put a space between the letters: 'W z' (this question's symbols: W, w_j, r̂, y, ŷ, z, i, V, "
+                         "CE, J).")

@@ -76,6 +76,9 @@ def _unknown(sym: Sym, symbols: Mapping[str, WrittenSymbol]) -> WrittenError:
     shown = plain(sym)
     near = difflib.get_close_matches(sym.key, list(symbols), n=1, cutoff=0.6)
     hint = f"; did you mean {quote(shown_symbol(symbols[near[0]]))}?" if near else ""
+    if not sym.hat and len(sym.name) > 1 and all(ch in symbols for ch in sym.name):
+        # "Wr": letters written together are one name; a product needs a space
+        hint = f"; for a product, put a space between the letters: {quote(' '.join(sym.name))}"
     return WrittenError(f"unknown symbol {quote(shown)} at {at(sym.line, sym.column)}{hint} "
                         f"(this question's symbols: {_known(symbols)})", sym.line, sym.column)
 
