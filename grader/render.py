@@ -210,7 +210,7 @@ def heat_rects(heat: Any, cell: int) -> Markup:
 
 
 #: The MathML elements and attributes grader.written.show writes; anything else is shown as text.
-_MATHML_TAG = re.compile(r"<(/?)([a-z]+)((?:\s+[a-z]+=\"[a-z]+\")*)\s*>")
+_MATHML_TAG = re.compile(r'<(/?)([a-z]+)((?:\s+(?:display="inline"|accent="true"|mathvariant="normal"))*)\s*>')
 _MATHML_TAGS = frozenset({"math", "mrow", "mi", "mo", "mn", "msub", "msup", "mover", "munder", "munderover",
                           "mfrac", "merror", "mtext"})
 

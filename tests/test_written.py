@@ -327,3 +327,20 @@ def test_letters_written_together_are_one_name_and_the_message_says_how_to_multi
     assert r.message == ("Your answer could not be evaluated: unknown symbol 'Wz' at line 1, column 8; for a product, "
                          "put a space between the letters: 'W z' (this question's symbols: W, w_j, r̂, y, ŷ, z, i, V, "
                          "CE, J).")
+
+
+def test_the_reading_survives_result_json(job):
+    from grader.model import check_from_dict
+
+    r = answer(job, "grad_pred", DERIVATION)
+    back = check_from_dict(r.to_dict(), r.question)
+    assert back.written == r.written and back.to_dict() == r.to_dict()
+
+
+def test_render_marks_only_the_graders_own_mathml_safe(job):
+    from grader.render import mathml as safe
+
+    r = answer(job, "grad_pred", DERIVATION)
+    assert all(type(safe(ln.mathml)).__name__ == "Markup" for ln in r.written.lines)
+    assert safe('<math display="inline"><mi onclick="x">a</mi></math>') == '<math display="inline"><mi onclick="x">a</mi></math>'
+    assert type(safe('<math display="inline"><mi onclick="x">a</mi></math>')) is str
