@@ -344,3 +344,25 @@ def test_render_marks_only_the_graders_own_mathml_safe(job):
     assert all(type(safe(ln.mathml)).__name__ == "Markup" for ln in r.written.lines)
     assert safe('<math display="inline"><mi onclick="x">a</mi></math>') == '<math display="inline"><mi onclick="x">a</mi></math>'
     assert type(safe('<math display="inline"><mi onclick="x">a</mi></math>')) is str
+
+
+#: Pieces of the notation, glued at random into (mostly malformed) answers.
+PIECES = [r"\hat{y}", "y", "w_j", "w_i", "W", "^T", r"^\top", r"\sum_j", r"\sum_{j=1}^{|V|}", r"\exp(", r"\log", "(",
+          ")", "{", "}", "+", "-", "*", "@", "/", r"\frac{", "}{", r"\cdot", "=", "\n", r"\\", "&=", "_", "^", "2",
+          "0.5", "[", "]", "[i]", ".T", r"\sigma(", r"\sigma'(", "x", r"\partial", "∂", "Σ", "ŷ", "r̂", "ᵀ", "|V|",
+          "|", r"\left(", r"\right)", "outer(", ",", "U[:, o]", "e^{", "yhat", "$$", "%", "\\", "_{", "^{", r"\in",
+          r"\le", r"\ne", "k", "CE", r"\theta", "softmax(", "U", "u_o", "v_c", "\x00", "\u202e"]
+
+
+def test_any_answer_gets_a_verdict_never_a_traceback(job):
+    import random
+
+    rng = random.Random(15)
+    ids = [q.id for q in job.part.questions]
+    seen = set()
+    for _ in range(600):
+        text = "".join(rng.choice(PIECES) + rng.choice(["", " "]) for _ in range(rng.randint(1, 14)))
+        r = answer(job, rng.choice(ids), text)
+        assert r.status in ("pass", "fail") and r.message, text
+        seen.add(r.message.split(":")[0])
+    assert {"Could not read your answer", "Your answer could not be evaluated"} <= seen
