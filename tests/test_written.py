@@ -182,6 +182,7 @@ def test_an_each_index_is_checked_for_every_word_but_the_target(job):
     ("grad_pred", r"W(\hat{y} - y)", "missing-transpose"),
     ("grad_pred", r"-w_i + \sum_x \hat{y}_x w_x \hat{r}", "missing-transpose"),
     ("grad_output", r"\hat{r}(\hat{y} - y)^\top", "transposed"),
+    ("grad_pred", r"(\hat{y} - y)^\top W", "transposed"),
     ("grad_output", r"\hat{y} \hat{r}^\top", "no-target-term"),
     ("grad_center", r"U(y - \hat{y})", "sign-flipped"),
     ("grad_center", r"U^\top(\hat{y} - y)", "missing-transpose"),

@@ -53,14 +53,19 @@ def extract_math(body: str) -> str:
     '-w_i + \\\\sum_x \\\\hat{y}_x w_x'
     >>> extract_math("W^T(yhat - y)")
     'W^T(yhat - y)'
+    >>> extract_math("where $\\hat y$ is the prediction:\n$$ W^T(\\hat y - y) $$")
+    'W^T(\\hat y - y)'
     """
-    parts = []
+    display, inline = [], []
     for m in _MATH.finditer(body):
-        text = next(g for g in (m.group("dd"), m.group("br"), m.group("env"), m.group("fence"), m.group("d"))
-                    if g is not None)
-        parts.append(text.strip())
-    if parts:
-        return "\n".join(parts)
+        if m.group("d") is not None:
+            inline.append(m.group("d").strip())
+        else:
+            text = next(g for g in (m.group("dd"), m.group("br"), m.group("env"), m.group("fence")) if g is not None)
+            display.append(text.strip())
+    # Display math is the answer; "$...$" in the prose around it only names things.
+    if display or inline:
+        return "\n".join(display or inline)
     return "\n".join(line for line in body.strip().splitlines() if line.strip())
 
 

@@ -348,6 +348,18 @@ def _kind(v: Any) -> str:
     return f"a {s[0]}×{s[1]} matrix"
 
 
+def _transposed(got: Any, expected: Any) -> Any:
+    """Return the transpose of `got` in the shape of `expected` (a row vector for a vector too), or None."""
+    g, e = _value(got), _value(expected)
+    if isinstance(g, float) or isinstance(e, float) or g.ndim != 2:
+        return None
+    if e.ndim == 2 and g.shape == e.shape[::-1] and e.shape[0] != e.shape[1]:
+        return g.T
+    if e.ndim == 1 and g.shape == (1, e.size) and e.size > 1:
+        return g.reshape(-1)
+    return None
+
+
 def _hint(prep: _Question, mistake: str | None) -> str | None:
     if mistake is None:
         return None
@@ -365,8 +377,8 @@ def _detect(prep: _Question, expr: Node, vals: list[Any]) -> str | None:
             if prep.differ(vals, [-_value(e) for e in exp]) is None:
                 return mid
         elif detector == "transposed":
-            if all(_shape(v) == _shape(e)[::-1] and len(_shape(e)) == 2 for v, e in zip(vals, exp)) and \
-                    prep.differ([_value(v).T for v in vals], exp) is None:
+            flipped = [_transposed(v, e) for v, e in zip(vals, exp)]
+            if all(f is not None for f in flipped) and prep.differ(flipped, exp) is None:
                 return mid
         elif detector == "swap":
             a, b = entry.get("swap", ("y", "yhat"))
