@@ -53,8 +53,8 @@ def extract_math(body: str) -> str:
     '-w_i + \\\\sum_x \\\\hat{y}_x w_x'
     >>> extract_math("W^T(yhat - y)")
     'W^T(yhat - y)'
-    >>> extract_math("where $\\hat y$ is the prediction:\n$$ W^T(\\hat y - y) $$")
-    'W^T(\\hat y - y)'
+    >>> extract_math("where $y$ is the target:\\n$$ W^T(yhat - y) $$")
+    'W^T(yhat - y)'
     """
     display, inline = [], []
     for m in _MATH.finditer(body):
