@@ -367,3 +367,18 @@ def test_any_answer_gets_a_verdict_never_a_traceback(job):
         assert r.status in ("pass", "fail") and r.message, text
         seen.add(r.message.split(":")[0])
     assert {"Could not read your answer", "Your answer could not be evaluated"} <= seen
+
+
+def test_an_unnamed_chain_ending_on_the_answer_has_each_step_compared_with_it(job):
+    r = answer(job, "grad_pred", "W^T y - W^T yhat\n= W^T (yhat - y)")
+    assert r.status == "pass" and r.written.first_wrong == 1
+    assert [(ln.line, ln.status) for ln in r.written.lines] == [(1, "wrong"), (2, "right")]
+    assert r.written.lines[0].message.startswith("does not equal ∂CE/∂r̂: on instance 1 (")
+    assert r.written.lines[1].message == "equals ∂CE/∂r̂ (the line before it does not)"
+
+
+def test_an_unnamed_chain_that_goes_wrong_says_where_it_stops_equalling_the_line_before(job):
+    r = answer(job, "grad_pred", "W^T (yhat - y)\n= W^T yhat - W^T y\n= W^T yhat")
+    assert r.status == "fail" and r.mistake == "no-target-term" and r.written.first_wrong == 3
+    assert [(ln.line, ln.status) for ln in r.written.lines] == [(1, "start"), (2, "right"), (3, "wrong")]
+    assert r.written.lines[2].message.startswith("does not equal the line before it: on instance 1 (")

@@ -227,6 +227,14 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
             target, target_name = prep.quantity(question.symbols[head.key].value), plain(head)
             out.append(_line(steps[0].line, steps[0].text, head, "label"))
             steps = steps[1:]
+        if target is None and chain is doc.chains[-1] and len(steps) > 1:
+            # An unnamed chain that ends on the answer is about the answer: each step is compared with it.
+            try:
+                last = prep.values(steps[-1].expr)
+            except WrittenError:
+                last = None
+            if last is not None and prep.differ(last, prep.expected) is None:
+                target, target_name = prep.expected, prep.label_text
         prev: list[Any] | None = None
         prev_ok = True
         for n, step in enumerate(steps):
@@ -301,7 +309,8 @@ def _verdict(prep: _Question, base: dict, out: list[WrittenLine], first_wrong: i
     if k is None:
         if last.status in ("start", "wrong") and first_wrong == last.line:
             first_wrong = None
-        out[-1] = dataclasses.replace(last, status="right", message=f"equals {name}")
+        if last.status != "right" or not last.message.startswith(f"equals {name}"):
+            out[-1] = dataclasses.replace(last, status="right", message=f"equals {name}")
         if prep.compact is not None and size(expr) > size(prep.compact):
             compact, compact_ml = plain(prep.compact), mathml(prep.compact)
         n = len({p[0] for p in prep.points.items})
