@@ -182,6 +182,7 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _cmd_check_written(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # A student waits for this: no sandbox, no jinja2 unless --html, numpy and lark only.
+    import dataclasses
     import difflib
 
     from .model import Submission
@@ -206,6 +207,7 @@ def _cmd_check_written(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
     check = answer(prepare(rubric), qid.removeprefix("written/"), text)
     result = score(rubric, Submission(id="answer", source="the command line", kind="written"), None, [check],
                    public_only=True)
+    result = dataclasses.replace(result, isolation="none")  # no code ran
     if args.html:
         from . import render
         from .batch import write_atomic

@@ -108,6 +108,7 @@ _ISOLATION = {
     "bwrap": "bubblewrap sandbox (own mount, PID, network and IPC namespaces)",
     "bwrap-userns": "bubblewrap sandbox in a user namespace",
     "process": "a separate process, without a sandbox",
+    "none": "nothing ran: written answers are read as text",
 }
 
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
