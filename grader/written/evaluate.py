@@ -339,6 +339,11 @@ def _apply(n: Apply, args: list) -> Value:
         return _same(np.log(x))
     if n.fn == "sigma":
         return _same(1.0 / (1.0 + np.exp(-np.asarray(x))))
+    if n.fn == "sum":  # plain text sum(v): the sum of a vector's entries
+        if not _scalar(x) and min(x.shape) != 1:
+            raise WrittenError(f"sum at {at(n.line, n.column)} adds up a vector's entries, not {kind(x)}'s",
+                               n.line, n.column)
+        return float(np.sum(x))
     if n.fn == "softmax":
         if _scalar(x) or min(x.shape) != 1:
             raise WrittenError(f"softmax at {at(n.line, n.column)} takes a vector, not {kind(x)}", n.line, n.column)

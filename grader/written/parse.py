@@ -122,7 +122,7 @@ def _tokens(text: str):
 
 
 _OPEN = {"LPAR": ")", "LBRACE": "}", "SUBOPEN": "}", "SUPOPEN": "}", "FUNCOPEN": ")", "SIGMAPRIME": ")",
-         "LSQB": "]"}
+         "LSQB": "]", "DOTCALL": ")"}
 _CLOSE = {"RPAR": ")", "RBRACE": "}", "RSQB": "]"}
 
 
@@ -267,14 +267,14 @@ def _depth(tree) -> int:
 
 
 _FUNCS = {"exp": "exp", "log": "log", "ln": "log", "sigma": "sigma", "sigmoid": "sigma", "σ": "sigma",
-          "softmax": "softmax", "outer": "outer"}
+          "softmax": "softmax", "outer": "outer", "dot": "dot", "sum": "sum"}
 
 
 def _fn_name(token: str) -> str:
     """Return the function a FUNC/FUNCOPEN token names: "\\exp\\left(" -> "exp"."""
     import re
 
-    word = re.search(r"(exp|log|ln|sigmoid|sigma|softmax|outer|σ)", str(token))
+    word = re.search(r"(exp|log|ln|sigmoid|sigma|softmax|outer|dot|sum|σ)", str(token))
     return _FUNCS[word.group(1)] if word else str(token)
 
 
@@ -326,6 +326,8 @@ class _Build:
             return Bin(line, col, "frac", self.node(a), self.node(b))
         if rule == "call":
             args = tuple(self.node(c) for c in kids if not (_is_token(c) and c.type in ("FUNCOPEN", "RPAR", "COMMA")))
+            if _fn_name(kids[0]) == "dot" and len(args) == 2:  # np.dot(a, b), numpy's matrix product
+                return Bin(line, col, "matmul", args[0], args[1])
             return Apply(line, col, _fn_name(kids[0]), args, parens=True)
         if rule == "apply":
             return Apply(line, col, _fn_name(kids[0]), (self.node(kids[1]),), parens=False)
@@ -366,6 +368,8 @@ class _Build:
             base = self.node(kids[0])
             idx = [c for c in kids[1:] if not (_is_token(c) and c.type in ("LSQB", "RSQB", "COLON", "COMMA"))]
             return Item(line, col, base, self.node(idx[0]), by_column=rule == "column")
+        if rule == "dot_call":  # a.dot(b), numpy's matrix product
+            return Bin(line, col, "matmul", self.node(kids[0]), self.node(kids[2]))
         if rule == "index_plus":
             return Bin(line, col, "+", self.token(kids[0]), self.token(kids[2]))
         if rule in ("add", "sub"):

@@ -20,7 +20,7 @@ from html import escape
 
 from .tree import Apply, Bin, Card, Derivative, Item, Neg, Node, Num, Power, Sub, Sum, Sym, Transpose
 
-_FN = {"sigma": "σ", "exp": "exp", "log": "log", "softmax": "softmax", "outer": "outer"}
+_FN = {"sigma": "σ", "exp": "exp", "log": "log", "softmax": "softmax", "outer": "outer", "sum": "sum"}
 _HATTED = {"y": "ŷ"}
 
 # Binding strength: a child weaker than its parent is put in parentheses.
