@@ -357,6 +357,10 @@ def _load_canvas(
             entry = entries[c.filename]
             if not entry.kind:
                 files.other.append(c.filename)
+                if _prose(c.original, files, 0):  # written.md: read as text (written answers), never run
+                    data = next(iter(entry.collect(budget).code.values()), b"")
+                    if len(data) <= MAX_PROSE_BYTES:
+                        files.texts[c.original] = data
                 continue
             inner = entry.collect(budget)
             if entry.kind == "zip":  # the student's zip: its own root, merged at the submission's root

@@ -214,3 +214,19 @@ def test_report_shows_the_reading_as_mathml_the_first_wrong_step_and_the_compact
     assert "The first wrong step is line 2." in text
     assert "Compact form:" in text and "Wᵀ(ŷ - y)" in text
     assert chrome.js("document.querySelector('.compact-form math msup') !== null") is True
+
+
+def test_grade_reads_written_md_from_a_canvas_download(tmp_path):
+    subs = tmp_path / "canvas"
+    subs.mkdir()
+    (subs / "smithjohn_1234_5678_q3_word2vec.py").write_text(CORRECT)
+    (subs / "smithjohn_1234_5679_written.md").write_text("## grad_pred\n$$ -w_i + \\sum_x \\hat{y}_x w_x $$\n")
+    (subs / "doejane_LATE_4321_8765_q3_word2vec.py").write_text(CORRECT)
+    out_dir = tmp_path / "results"
+    code, _, err = run(["grade", str(subs), "--out", str(out_dir), "--rubric", "written", "--jobs", "1",
+                        "--no-progress"])
+    assert code == 0, err
+    john = {q["id"]: q for q in json.loads((out_dir / "1234" / "result.json").read_text())["questions"]}
+    jane = {q["id"]: q for q in json.loads((out_dir / "4321" / "result.json").read_text())["questions"]}
+    assert john["written/grad_pred"]["checks"][0]["message"].startswith("Right (written.md): ")
+    assert jane["written/grad_pred"]["checks"][0]["message"].startswith("No answer found for grad_pred")
