@@ -241,6 +241,7 @@ class WrittenQuestion:
     indices: Mapping[str, str] = field(default_factory=dict)  #: sum index -> "vocab", "samples", "context"
     mistakes: tuple[str, ...] = ()  #: ids of [written.mistakes] tried when the answer is wrong
     prompt: str = ""  #: the question as asked, for the report
+    functions: tuple[str, ...] = ()  #: functions students may use ("exp", "log", "sigma", "softmax"...); () = all
 
 
 @dataclass(frozen=True)

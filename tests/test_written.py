@@ -320,6 +320,8 @@ def test_a_rubric_extending_the_written_one_keeps_its_reference_and_may_drop_a_q
     ('[written.questions.grad_pred]\nindices = {k = "words"}\n',
      "written.questions.grad_pred.indices: k must be one of 'vocab', 'samples', 'context', 'others', not 'words'"),
     ('[written]\ninstances = 50\n', "written: instances must be between 1 and 10 (got 50)"),
+    ('[written.questions.grad_pred]\nfunctions = ["tanh"]\n',
+     "written.questions.grad_pred: unknown function 'tanh' (known: 'exp', 'log', 'sigma', 'softmax', 'outer', 'dot', 'sum')"),
 ])
 def test_a_wrong_written_part_is_refused_with_its_place(tmp_path, body, message):
     from grader.errors import RubricError
@@ -388,3 +390,9 @@ def test_an_unnamed_chain_that_goes_wrong_says_where_it_stops_equalling_the_line
     assert r.status == "fail" and r.mistake == "no-target-term" and r.written.first_wrong == 3
     assert [(ln.line, ln.status) for ln in r.written.lines] == [(1, "start"), (2, "right"), (3, "wrong")]
     assert r.written.lines[2].message.startswith("does not equal the line before it: on instance 1 (")
+
+
+def test_a_question_may_restrict_the_functions_students_use(job):
+    r = answer(job, "sigmoid_grad", r"\log(\sigma(x))")
+    assert r.message == ("Your answer could not be evaluated: log at line 1, column 1 is not one of this question's "
+                         "functions (σ, exp).")

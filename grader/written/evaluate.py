@@ -34,6 +34,8 @@ ROLES = {"vector": "a vector", "matrix": "a matrix", "scalar": "a number", "oneh
 
 Value = Any  # float, or a 2-D numpy array (a column vector is n x 1)
 
+_FN_SHOWN = {"sigma": "σ"}
+
 
 def shown_symbol(s: WrittenSymbol) -> str:
     """Return how a symbol is written in messages: "ŷ", "w_j", "v_c", "W"."""
@@ -66,10 +68,11 @@ def _sum_vars(node: Node, out: dict[str, Sum]) -> dict[str, Sum]:
     return out
 
 
-def check_names(expr: Node, symbols: Mapping[str, WrittenSymbol]) -> None:
-    """Raise WrittenError for the first unknown symbol, misused index or misplaced derivative in `expr`."""
+def check_names(expr: Node, symbols: Mapping[str, WrittenSymbol], functions: tuple[str, ...] = ()) -> None:
+    """Raise WrittenError for the first unknown symbol, misused index, misplaced derivative or function not
+    among `functions` (when given) in `expr`."""
     sums = _sum_vars(expr, {})
-    _check(expr, symbols, frozenset(), sums)
+    _check(expr, symbols, frozenset(), sums, functions)
 
 
 def _unknown(sym: Sym, symbols: Mapping[str, WrittenSymbol]) -> WrittenError:
@@ -103,7 +106,7 @@ def _check_index(index: Node, symbols, bound: frozenset, sums: Mapping[str, Sum]
                        "write a word's index by its letter (w_j, u_o)", index.line, index.column)
 
 
-def _check(node: Node, symbols, bound: frozenset, sums) -> None:
+def _check(node: Node, symbols, bound: frozenset, sums, functions: tuple[str, ...] = ()) -> None:
     stack = [(node, bound)]
     while stack:
         n, b = stack.pop()
@@ -160,6 +163,10 @@ def _check(node: Node, symbols, bound: frozenset, sums) -> None:
         elif isinstance(n, (Neg, Transpose)):
             stack.append((n.arg, b))
         elif isinstance(n, Apply):
+            if functions and n.fn not in functions:
+                allowed = ", ".join(_FN_SHOWN.get(f, f) for f in functions)
+                raise WrittenError(f"{_FN_SHOWN.get(n.fn, n.fn)} at {at(n.line, n.column)} is not one of this "
+                                   f"question's functions ({allowed})", n.line, n.column)
             stack.extend((a, b) for a in n.args)
 
 

@@ -131,7 +131,7 @@ class _Question:
         return self._quantities[name]
 
     def values(self, expr: Node, swap: Mapping[str, str] | None = None) -> list[Any]:
-        check_names(expr, self.q.symbols)
+        check_names(expr, self.q.symbols, self.q.functions)
         out = []
         for k, (_, inst, each) in enumerate(self.points.items):
             ctx = Context(instance=inst, symbols=self.q.symbols, indices=self.q.indices, each=each,

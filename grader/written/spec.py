@@ -40,7 +40,9 @@ DETECTORS = ("sign-flipped", "transposed", "swap", "missing-transpose")
 _PART_KEYS = ("reference", "generator", "params", "seed", "instances", "rtol", "atol", "notations", "questions",
               "mistakes")
 _QUESTION_KEYS = ("title", "prompt", "notation", "symbols", "expected", "labels", "compact", "points", "indices",
-                  "mistakes")
+                  "mistakes", "functions")
+#: Functions of the notation (parse.py's names for them).
+FUNCTIONS = ("exp", "log", "sigma", "softmax", "outer", "dot", "sum")
 _SYMBOL_KEYS = ("role", "value", "axis", "domain", "text")
 _MISTAKE_KEYS = ("message", "detector", "formula", "swap")
 #: Most instances an answer is evaluated on.
@@ -159,10 +161,14 @@ def load_part(loader: Any, t: Any, ref_dir: Path) -> tuple[WrittenPart, bytes]:
             if m not in mistakes:
                 raise loader.fail(at, f"unknown mistake {m!r} (defined in [written.mistakes]: "
                                       f"{', '.join(map(repr, mistakes))})")
+        functions = loader.strings(q, "functions", at)
+        for fn in functions:
+            if fn not in FUNCTIONS:
+                raise loader.fail(at, f"unknown function {fn!r} (known: {', '.join(map(repr, FUNCTIONS))})")
         questions.append(WrittenQuestion(
             id=qid, title=loader.string(q, "title", at), expected=expected, symbols=symbols, labels=labels,
             compact=compact, points=loader.number(q, "points", at, 1.0), indices=dict(indices), mistakes=ids,
-            prompt=loader.string(q, "prompt", at, "")))
+            prompt=loader.string(q, "prompt", at, ""), functions=functions))
     if not questions:
         raise loader.fail(where, "the written part has no questions")
     part = WrittenPart(questions=tuple(questions), reference_path=str(path), generator=generator, params=dict(params),
