@@ -284,6 +284,8 @@ def written_lines(w: WrittenFeedback) -> list[str]:
         out.append((head + (f"{read} =" if ln.status == "label" else read)).rstrip())
         if ln.message:
             out.append(" " * len(head) + ln.message)
+    if w.instance:
+        out.append(f"Where it differs, {w.instance}")
     if w.compact:
         out.append(f"Compact form: {w.compact}")
     return out

@@ -54,14 +54,17 @@ def test_check_written_reads_the_derivation_line_by_line():
     assert "  line 2  WRONG  -Σ_k y_k log(exp(w_kᵀ r̂)) - Σ_k y_k log(Σ_j exp(w_jᵀ r̂))" in lines
     wrong = lines[lines.index("  line 2  WRONG  -Σ_k y_k log(exp(w_kᵀ r̂)) - Σ_k y_k log(Σ_j exp(w_jᵀ r̂))") + 1]
     assert wrong.startswith("                 does not equal the line before it: on instance 1 (|V| = 5, d = 3, i = ")
-    assert lines[-6:] == [
+    assert lines[-7:-2] == [
         "  line 3  right  -w_iᵀ r̂ + log(Σ_j exp(w_jᵀ r̂))",
         "                 equals CE (the line before it does not)",
         "  line 4         ∂CE/∂r̂ =",
         "  line 4  right  -w_i + (1 / Σ_j exp(w_jᵀ r̂)) Σ_j exp(w_jᵀ r̂) w_j",
         "                 equals ∂CE/∂r̂",
-        "Compact form: Wᵀ(ŷ - y)",
     ]
+    # the instance where line 2 differs, in full, to redo it by hand
+    assert lines[-2].startswith("Where it differs, instance 1: |V| = 5, d = 3, i = ")
+    assert "; W = [[" in lines[-2] and "; r̂ = [" in lines[-2] and "; ŷ = [" in lines[-2]
+    assert lines[-1] == "Compact form: Wᵀ(ŷ - y)"
 
 
 @pytest.mark.parametrize("answer", [r"-w_i + \sum_x \hat{y}_x w_x", r"W^\top(\hat{y} - y)", "-W[i] + yhat @ W",

@@ -150,6 +150,16 @@ class _Question:
         n, inst, each = self.points.items[k]
         return f"instance {n + 1} ({describe(inst, each, self.q)})"
 
+    def detail(self, k: int) -> str:
+        """Return the instance of point `k` in full, to reproduce a difference by hand:
+        "instance 1: |V| = 5, d = 3, i = 0; W = [[...]]; r̂ = [...]"."""
+        from .evaluate import shown_symbol
+
+        n, inst, each = self.points.items[k]
+        values = [f"{shown_symbol(s)} = {_fmt(inst[s.value])}" for s in self.q.symbols.values()
+                  if s.role in ("matrix", "vector", "scalar") and s.value in inst]
+        return f"instance {n + 1}: {describe(inst, each, self.q)}" + "".join(f"; {v}" for v in values)
+
 
 def prepare(question: WrittenQuestion, part: WrittenPart, reference: ModuleType,
             instances: Sequence[Mapping[str, Any]]) -> _Question:
@@ -265,7 +275,7 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
                            f"{_fmt(target[k])}, this line gives {_fmt(vals[k])}")
                 out.append(_line(step.line, step.text, step.expr, "wrong", msg))
                 if first_wrong is None:
-                    first_wrong, wrong_where = step.line, prep.where(kb if kb is not None else k)
+                    first_wrong, wrong_where = step.line, prep.detail(kb if kb is not None else k)
                 prev, prev_ok = vals, False
                 continue
             if prev is None:
@@ -281,7 +291,7 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
                                  f"does not equal the line before it: on {prep.where(kb)}, the line before gives "
                                  f"{_fmt(prev[kb])}, this line gives {_fmt(vals[kb])}"))
                 if first_wrong is None:
-                    first_wrong, wrong_where = step.line, prep.where(kb)
+                    first_wrong, wrong_where = step.line, prep.detail(kb)
                 prev_ok = False
             prev = vals
     return _verdict(prep, base, out, first_wrong, wrong_where, final, where)
@@ -333,7 +343,7 @@ def _verdict(prep: _Question, base: dict, out: list[WrittenLine], first_wrong: i
         out[-1] = dataclasses.replace(last, status="wrong", message=f"does not equal {name}: {detail}")
         if first_wrong is None:
             first_wrong = last.line
-    instance = instance or prep.where(k)
+    instance = instance or prep.detail(k)
     fb = WrittenFeedback(lines=tuple(out), first_wrong=first_wrong, instance=instance)
     return CheckResult(**base, status="fail", score=0.0, mistake=mistake, hint=_hint(prep, mistake),
                        message=f"Wrong{src}: your answer does not equal {name}: {detail}.", written=fb)
