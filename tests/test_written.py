@@ -250,7 +250,15 @@ def test_an_unreadable_answer_is_a_failed_check_with_its_line(job):
 def test_evaluation_is_bounded(job):
     deep = r"\sum_a \sum_b \sum_c \sum_d \sum_e \sum_f \sum_g \sum_h w_i"
     r = answer(job, "grad_pred", deep)
-    assert r.message == "Your answer could not be evaluated: the answer takes more than 200000 operations to evaluate; simplify it."
+    assert r.message == "Your answer could not be evaluated: the answer takes more than 50000 operations to evaluate; simplify it."
+
+
+def test_the_evaluation_budget_is_for_the_whole_answer_not_each_line(job):
+    # each line alone is within the budget (5^4 = 625 terms); forty of them are not
+    line = r"\sum_a \sum_b \sum_c \sum_d \hat{y}_w v_c"
+    assert answer(job, "grad_outside_w", line).message.startswith("Wrong: ")
+    r = answer(job, "grad_outside_w", r"\frac{\partial J}{\partial u_w} = " + "\n= ".join([line] * 40))
+    assert r.message == "Your answer could not be evaluated: the answer takes more than 50000 operations to evaluate; simplify it."
 
 
 # --------------------------------------------------------------------------- answers in a submission

@@ -24,8 +24,9 @@ from .parse import WrittenError, at, quote
 from .show import plain
 from .tree import Apply, Bin, Card, Derivative, Item, Neg, Node, Num, Power, Sub, Sum, Sym, Transpose
 
-#: Most nodes evaluated for one expression on one instance (sums multiply their body's count).
-MAX_EVALS = 200_000
+#: Most nodes evaluated for one whole answer, every line and instance together (sums multiply
+#: their body's count); a right answer to any built-in question takes a few thousand.
+MAX_EVALS = 50_000
 
 #: What a role is, for messages.
 ROLES = {"vector": "a vector", "matrix": "a matrix", "scalar": "a number", "onehot": "a one-hot vector",
@@ -183,7 +184,7 @@ class Context:
     each: Mapping[str, int] = field(default_factory=dict)  #: "each" index -> its value now
     quantity: Callable[[str], Any] | None = None  #: reference function name -> value
     swap: Mapping[str, str] = field(default_factory=dict)  #: symbol key -> key read instead (mistake detection)
-    evals: int = 0
+    budget: list[int] = field(default_factory=lambda: [0])  #: nodes evaluated so far, shared by an answer's lines
 
     def domain(self, var: str) -> list[int]:
         """Return the word indices a sum over `var` runs through."""
@@ -257,8 +258,8 @@ def _index_value(index: Node, ctx: Context, env: Mapping[str, int]) -> int:
 
 
 def _ev(n: Node, ctx: Context, env: dict[str, int]) -> Value:
-    ctx.evals += 1
-    if ctx.evals > MAX_EVALS:
+    ctx.budget[0] += 1
+    if ctx.budget[0] > MAX_EVALS:
         raise WrittenError(f"the answer takes more than {MAX_EVALS} operations to evaluate; simplify it")
     if isinstance(n, Num):
         return float(n.value)

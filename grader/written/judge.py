@@ -123,6 +123,7 @@ class _Question:
         self.label_text = plain(parse_expression(question.labels[0])) if question.labels else "the answer"
         self.compact = parse_expression(question.compact) if question.compact else None
         self._quantities: dict[str, list[Any]] = {}
+        self.budget = [0]  #: evaluation steps of the answer being judged (evaluate.MAX_EVALS in all)
 
     def quantity(self, name: str) -> list[Any]:
         if name not in self._quantities:
@@ -135,7 +136,7 @@ class _Question:
         out = []
         for k, (_, inst, each) in enumerate(self.points.items):
             ctx = Context(instance=inst, symbols=self.q.symbols, indices=self.q.indices, each=each,
-                          quantity=lambda name, k=k: self.quantity(name)[k], swap=swap or {})
+                          quantity=lambda name, k=k: self.quantity(name)[k], swap=swap or {}, budget=self.budget)
             out.append(evaluate(expr, ctx))
         return out
 
