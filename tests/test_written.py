@@ -404,3 +404,13 @@ def test_a_question_may_restrict_the_functions_students_use(job):
     r = answer(job, "sigmoid_grad", r"\log(\sigma(x))")
     assert r.message == ("Your answer could not be evaluated: log at line 1, column 1 is not one of this question's "
                          "functions (σ, exp).")
+
+
+@pytest.mark.parametrize("text", [
+    "# " + " " * 200_000 + "x", "<!-- " + " " * 200_000, "<!--" * 50_000, "## grad_pred\n" + "\\[" * 100_000,
+    "## grad_pred\n" + "\\begin{align}" * 15_000, "## grad_pred\n" + "```\n" * 50_000, "## grad_pred\n" * 15_000,
+])
+def test_hostile_prose_is_read_in_linear_time(text):
+    # Each of these made a naive pattern quadratic (minutes); here they finish at once.
+    found = answers.find([TextFile("written.md", text, "written.md")], ["grad_pred"])
+    assert set(found) <= {"grad_pred"}

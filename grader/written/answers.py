@@ -20,15 +20,20 @@ from ..model import TextFile
 #: Most characters of one prose file (or one notebook's Markdown) that are looked at.
 MAX_FILE_CHARS = 256 * 1024
 
-_MD_HEADING = re.compile(r"^[ ]{0,3}#{1,6}[ \t]+(.*?)[ \t#]*$", re.M)
-_TEX_HEADING = re.compile(r"\\(?:sub){0,2}section\*?\s*\{([^{}\n]*)\}")
-_MARKER = re.compile(r"<!--\s*([^<>]*?)\s*-->")
+#: Most characters of one section that are searched for math (an answer is at most 4,000).
+MAX_SECTION_CHARS = 8 * 1024
+
+# Every pattern is linear in the text: no lazy group is followed by an unbounded repeat that
+# could match the same characters (a heading of 20,000 spaces, "<!--" without "-->").
+_MD_HEADING = re.compile(r"^[ ]{0,3}#{1,6}[ \t]+([^\n]*)$", re.M)
+_TEX_HEADING = re.compile(r"\\(?:sub){0,2}section\*?[ \t]*\{([^{}\n]{0,200})\}")
+_MARKER = re.compile(r"<!--([^<>\n]{0,200}?)-->")
 _MATH = re.compile(
-    r"\$\$(?P<dd>.+?)\$\$"
-    r"|\\\[(?P<br>.+?)\\\]"
-    r"|(?P<env>\\begin\{(?P<name>align\*?|aligned|equation\*?|eqnarray\*?|gather\*?|multline\*?)\}.+?\\end\{(?P=name)\})"
-    r"|^[ ]{0,3}```[^\n]*\n(?P<fence>.*?)^[ ]{0,3}```"
-    r"|(?<![\\$])\$(?P<d>[^$\n]+?)\$",
+    r"\$\$(?P<dd>.{1,4000}?)\$\$"
+    r"|\\\[(?P<br>.{1,4000}?)\\\]"
+    r"|(?P<env>\\begin\{(?P<name>align\*?|aligned|equation\*?|eqnarray\*?|gather\*?|multline\*?)\}.{1,4000}?\\end\{(?P=name)\})"
+    r"|^[ ]{0,3}```[^\n]{0,40}\n(?P<fence>.{0,4000}?)^[ ]{0,3}```"
+    r"|(?<![\\$])\$(?P<d>[^$\n]{1,1000}?)\$",
     re.S | re.M)
 
 
@@ -71,8 +76,9 @@ def extract_math(body: str) -> str:
 
 def _sections(text: str, latex: bool) -> list[tuple[str, int, int]]:
     """Return (heading text, body start, body end) of every section of a document."""
-    marks = [(m.group(1), m.start(), m.end()) for m in (_TEX_HEADING if latex else _MD_HEADING).finditer(text)]
-    marks += [(m.group(1), m.start(), m.end()) for m in _MARKER.finditer(text)]
+    marks = [(m.group(1).strip(" \t#"), m.start(), m.end())
+             for m in (_TEX_HEADING if latex else _MD_HEADING).finditer(text)]
+    marks += [(m.group(1).strip(), m.start(), m.end()) for m in _MARKER.finditer(text)]
     marks.sort(key=lambda t: t[1])
     out = []
     for n, (head, start, end) in enumerate(marks):
@@ -104,7 +110,7 @@ def find(texts: Iterable[TextFile], ids: Sequence[str]) -> dict[str, Answer]:
             for qid in ids:
                 if qid in found or not _names(head, qid):
                     continue
-                math = extract_math(text[start:stop])
+                math = extract_math(text[start:min(stop, start + MAX_SECTION_CHARS)])
                 if math.strip():
                     found[qid] = Answer(question=qid, text=math, where=_where(tf, start))
     return found
