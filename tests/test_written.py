@@ -414,3 +414,18 @@ def test_hostile_prose_is_read_in_linear_time(text):
     # Each of these made a naive pattern quadratic (minutes); here they finish at once.
     found = answers.find([TextFile("written.md", text, "written.md")], ["grad_pred"])
     assert set(found) <= {"grad_pred"}
+
+
+@pytest.mark.parametrize("text", [
+    "a" + ("\n" + " " * 10) * 300 + "b",  # made the line-break patterns backtrack exponentially
+    "a" + (" \\\\ &~" * 600) + "b",
+    ("\\left" * 700) + "(",
+    ("^" * 3900),
+])
+def test_hostile_answers_are_lexed_in_linear_time(text):
+    try:
+        doc = parse(text)
+    except WrittenError as e:
+        assert e.message
+    else:
+        assert [plain(s.expr) for s in doc.steps()] == ["a", "b"]
