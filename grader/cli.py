@@ -373,6 +373,8 @@ def _cmd_rubric(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if found.properties:
             out.write(f"  properties that hold for the reference's answer: {', '.join(found.properties)}\n")
         out.write(f"  wrong formulas of named mistakes run and differ from the expected values: {found.formulas}\n")
+        if found.written:
+            out.write(f"  written questions whose compact form equals their reference quantity: {found.written}\n")
         for w in found.warnings:
             out.write(f"  warning: {w}\n")
     for p in found.problems:

@@ -9,7 +9,6 @@ import sys
 import textwrap
 from pathlib import Path
 
-import browser
 import pytest
 from test_browser import assert_fits, assert_quiet, squash
 from test_written import DERIVATION
@@ -182,16 +181,7 @@ def test_grade_reads_written_answers_from_markdown_and_notebook_cells(subs, tmp_
 
 
 # --------------------------------------------------------------------------- report.html in the browser
-
-
-@pytest.fixture(scope="module")
-def chrome():
-    exe = browser.find_chromium()
-    if exe is None:
-        pytest.fail("headless Chromium is not installed: install it (apt-get install chromium) or set "
-                    f"GRADER_CHROMIUM; looked for {browser.looked_for()}", pytrace=False)
-    with browser.Chromium(exe) as c:
-        yield c
+# (the `chrome` fixture is conftest.py's: one headless Chromium per module)
 
 
 @pytest.mark.browser
@@ -233,3 +223,14 @@ def test_grade_reads_written_md_from_a_canvas_download(tmp_path):
     jane = {q["id"]: q for q in json.loads((out_dir / "4321" / "result.json").read_text())["questions"]}
     assert john["written/grad_pred"]["checks"][0]["message"].startswith("Right (written.md): ")
     assert jane["written/grad_pred"]["checks"][0]["message"].startswith("No answer found for grad_pred")
+
+
+def test_rubric_check_judges_each_compact_form_against_its_own_question(tmp_path):
+    code, out, err = run(["rubric", "check", "written"])
+    assert code == 0 and "  written questions whose compact form equals their reference quantity: 12\n" in out
+    mine = tmp_path / "mine.toml"
+    mine.write_text('extends = "written"\n[written.questions.grad_pred]\ncompact = \'W(\\hat{y} - y)\'\n')
+    code, out, err = run(["rubric", "check", str(mine)])
+    assert code == 2
+    assert ("error: written.questions.grad_pred: its compact form does not equal its quantity: Your answer could not "
+            "be evaluated: W times (ŷ - y) at line 1, column 1:") in err

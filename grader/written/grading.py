@@ -55,3 +55,24 @@ def answer(job: WrittenJob, qid: str, text: str) -> CheckResult:
     q = job.part.question(qid)
     assert q is not None
     return judge.judge(q, text, job.part, job.reference, job.instances)
+
+
+def self_check(job: WrittenJob) -> tuple[int, list[str]]:
+    """Check a written part against itself (``grader rubric check``): every expected value computes on the
+    instances, and every compact form equals its own question's quantity.
+
+    Returns the number of questions that passed and a problem per one that did not.
+    """
+    ok, problems = 0, []
+    for q in job.part.questions:
+        where = f"written.questions.{q.id}"
+        try:
+            r = judge.judge(q, q.compact, job.part, job.reference, job.instances) if q.compact else None
+        except Exception as e:  # noqa: BLE001 - the author's reference raised: say which and how
+            problems.append(f"{where}: the reference failed on the instances: {type(e).__name__}: {e}")
+            continue
+        if r is not None and r.status != "pass":
+            problems.append(f"{where}: its compact form does not equal its quantity: {r.message}")
+            continue
+        ok += 1
+    return ok, problems
