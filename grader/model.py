@@ -243,7 +243,7 @@ class WrittenQuestion:
     points: float = 1.0
     indices: Mapping[str, str] = field(default_factory=dict)  #: sum index -> "vocab", "samples", "context"
     mistakes: tuple[str, ...] = ()  #: ids of [written.mistakes] tried when the answer is wrong
-    prompt: str = ""  #: the question as asked, for the report
+    prompt: str = ""  #: the question as asked (the rubric's documentation of it)
     functions: tuple[str, ...] = ()  #: functions students may use ("exp", "log", "sigma", "softmax"...); () = all
 
 

@@ -339,6 +339,13 @@ class _Build:
         if rule == "derivative":
             parts = [c for c in kids if not (_is_token(c) and c.type in ("PARTIAL", "SLASH", "FRAC"))]
             return Derivative(line, col, self.node(parts[0]), self.node(parts[1]))
+        if rule == "gradient":  # \nabla_{\hat r} CE: the same as ∂CE/∂r̂
+            if len(kids) == 3:
+                tok = kids[1]
+                ch = str(tok)[-1]
+                wrt: Node = Sym(tok.line, tok.column + len(str(tok)) - 1, ch)
+                return Derivative(line, col, self.node(kids[2]), wrt)
+            return Derivative(line, col, self.node(kids[3]), self.node(kids[2]))
         if rule == "subscript":
             base = self.node(kids[0])
             if len(kids) == 2 and _is_token(kids[1]) and kids[1].type == "SUB1":
