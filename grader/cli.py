@@ -213,32 +213,14 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _cmd_check_written(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # A student waits for this: no sandbox, no jinja2 unless --html, numpy and lark only.
-    import dataclasses
-    import difflib
-
-    from .model import Submission
-    from .rubric import load_rubric
-    from .score import score
+    from .written.grading import check_answer
 
     qid, text = args.written
     if text == "-":
         text = sys.stdin.read()
-    rubric = _rubric(args.rubric)
-    if rubric.written is None:
-        if args.rubric is not None:
-            raise UsageError(f"rubric {rubric.name!r} has no written questions; the built-in rubric 'written' has")
-        rubric = load_rubric("written")
-    ids = [q.id for q in rubric.written.questions]
-    if rubric.written.question(qid) is None:
-        near = difflib.get_close_matches(qid.removeprefix("written/"), ids, n=1)
-        hint = f"; did you mean {near[0]!r}?" if near else ""
-        raise UsageError(f"--written: no written question {qid!r}{hint} (written questions: {', '.join(ids)})")
-    from .written.grading import answer, prepare
-
-    check = answer(prepare(rubric), qid.removeprefix("written/"), text)
-    result = score(rubric, Submission(id="answer", source="the command line", kind="written"), None, [check],
-                   public_only=True)
-    result = dataclasses.replace(result, isolation="none")  # no code ran
+    rubric = _rubric(args.rubric) if args.rubric is not None else None
+    rubric, result = check_answer(rubric, qid, text)
+    check = result.checks()[0]
     if args.html:
         from . import render
         from .batch import write_atomic

@@ -234,3 +234,14 @@ def test_rubric_check_judges_each_compact_form_against_its_own_question(tmp_path
     assert code == 2
     assert ("error: written.questions.grad_pred: its compact form does not equal its quantity: Your answer could not "
             "be evaluated: W times (ŷ - y) at line 1, column 1:") in err
+
+
+def test_the_python_api_checks_a_written_answer():
+    import grader
+    from grader.errors import UsageError
+
+    r = grader.check_written("written/grad_center", r"U(\hat{y} - y)")
+    assert (r.status, r.score, r.isolation, [q.id for q in r.questions]) == ("graded", 2.0, "none",
+                                                                              ["written/grad_center"])
+    with pytest.raises(UsageError, match="has no written questions"):
+        grader.check_written("grad_pred", "W", rubric="word2vec")

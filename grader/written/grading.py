@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Mapping
 
-from ..model import CheckResult, Rubric, Submission, WrittenPart
+from ..model import CheckResult, Rubric, Submission, SubmissionResult, WrittenPart
 from . import answers, judge
 
 
@@ -48,6 +48,54 @@ def grade(job: WrittenJob, submission: Submission) -> list[CheckResult]:
         else:
             out.append(judge.judge(q, a.text, job.part, job.reference, job.instances, where=a.where))
     return out
+
+
+def check_answer(rubric: Rubric | None, qid: str, text: str) -> tuple[Rubric, SubmissionResult]:
+    """Judge one answer to a written question of `rubric` (``grader check --written``, ``grader.check_written``).
+
+    A rubric without written questions (or None) is replaced by the built-in ``written`` one,
+    unless it was named explicitly: then a UsageError says so.
+
+    Parameters
+    ----------
+    rubric : Rubric or None
+        None: the built-in rubric ``written``.
+    qid : str
+        The question, "grad_pred" or "written/grad_pred".
+    text : str
+        The answer, LaTeX or plain text, one expression or a derivation.
+
+    Returns
+    -------
+    (Rubric, SubmissionResult)
+        The rubric used, and a result with the one question ``written/<qid>``; its
+        ``isolation`` is "none" (nothing ran).
+
+    Raises
+    ------
+    UsageError
+        No such written question (the message lists them, with a "did you mean").
+    """
+    import difflib
+
+    from ..errors import UsageError
+    from ..rubric import load_rubric
+    from ..score import score
+
+    if rubric is None or rubric.written is None:
+        if rubric is not None:
+            raise UsageError(f"rubric {rubric.name!r} has no written questions; the built-in rubric 'written' has")
+        rubric = load_rubric("written")
+    assert rubric.written is not None
+    ids = [q.id for q in rubric.written.questions]
+    if rubric.written.question(qid) is None:
+        near = difflib.get_close_matches(qid.removeprefix("written/"), ids, n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise UsageError(f"--written: no written question {qid!r}{hint} (written questions: {', '.join(ids)})")
+    check = answer(prepare(rubric), qid.removeprefix("written/"), text)
+    result = score(rubric, Submission(id="answer", source="the command line", kind="written"), None, [check],
+                   public_only=True)
+    return rubric, dataclasses.replace(result, isolation="none")  # no code ran
 
 
 def answer(job: WrittenJob, qid: str, text: str) -> CheckResult:
