@@ -153,6 +153,16 @@ def grad_pred_no_target_term(inst):
     return inst["W"].T @ inst["yhat"]
 
 
+def grad_pred_unnormalised(inst):
+    """-w_i + Σ_x exp(w_xᵀ r̂) w_x: exp in place of ŷ (the softmax's denominator left out)."""
+    return -inst["W"][inst["i"]] + inst["W"].T @ np.exp(inst["W"] @ inst["r"])
+
+
+def grad_center_unnormalised(inst):
+    """-u_o + Σ_w exp(u_wᵀ v_c) u_w."""
+    return -inst["U"][:, inst["o"]] + inst["U"] @ np.exp(inst["U"].T @ inst["v_c"])
+
+
 def grad_center_no_target_term(inst):
     """Uŷ: the -u_o term dropped."""
     return inst["U"] @ inst["yhat"]

@@ -189,6 +189,8 @@ def test_an_each_index_is_checked_for_every_word_but_the_target(job):
     ("grad_pred", r"W^\top \hat{y}", "no-target-term"),
     ("grad_pred", r"\sum_x \hat{y}_x w_x", "no-target-term"),
     ("grad_pred", r"W(\hat{y} - y)", "missing-transpose"),
+    ("grad_pred", r"-w_i + \sum_x \exp(w_x^\top \hat{r}) w_x", "unnormalised"),
+    ("grad_center", r"-u_o + \sum_w \exp(u_w^\top v_c) u_w", "unnormalised"),
     ("grad_pred", r"-w_i + \sum_x \hat{y}_x w_x \hat{r}", "missing-transpose"),
     ("grad_output", r"\hat{r}(\hat{y} - y)^\top", "transposed"),
     ("grad_pred", r"(\hat{y} - y)^\top W", "transposed"),
@@ -327,7 +329,7 @@ def test_a_rubric_extending_the_written_one_keeps_its_reference_and_may_drop_a_q
      "closed (add ')')"),
     ('[written.questions.grad_pred]\nmistakes = ["sign"]\n',
      "written.questions.grad_pred: unknown mistake 'sign' (defined in [written.mistakes]: 'sign-flipped', "
-     "'y-for-yhat', 'no-target-term', 'missing-transpose', 'transposed', 'sigmoid-not-derived')"),
+     "'y-for-yhat', 'no-target-term', 'unnormalised', 'missing-transpose', 'transposed', 'sigmoid-not-derived')"),
     ('[written.questions.grad_pred]\nindices = {k = "words"}\n',
      "written.questions.grad_pred.indices: k must be one of 'vocab', 'samples', 'context', 'others', not 'words'"),
     ('[written]\ninstances = 50\n', "written: instances must be between 1 and 10 (got 50)"),
