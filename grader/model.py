@@ -275,6 +275,8 @@ class WrittenPart:
     tolerance: Tolerance = Tolerance(1e-6, 1e-9)
     mistakes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  #: id -> {message, detector...}
     notations: Mapping[str, Mapping[str, WrittenSymbol]] = field(default_factory=dict)
+    #: the reference module's source, so that a process without the file (a cluster worker) can load it
+    reference_source: str = field(default="", repr=False)
 
     def question(self, qid: str) -> WrittenQuestion | None:
         """Return the question `qid` ("grad_pred" or "written/grad_pred"), or None."""

@@ -434,3 +434,15 @@ def test_hostile_answers_are_lexed_in_linear_time(text):
         assert e.message
     else:
         assert [plain(s.expr) for s in doc.steps()] == ["a", "b"]
+
+
+def test_the_written_reference_travels_with_the_rubric(tmp_path):
+    # A cluster worker has the rubric (as data) but not its files: the source comes with it.
+    import dataclasses
+
+    rubric = load_rubric("written")
+    moved = dataclasses.replace(rubric, written=dataclasses.replace(
+        rubric.written, reference_path=str(tmp_path / "elsewhere" / "written.py")))
+    job = grading.prepare(moved)
+    assert job.reference.__name__.startswith("_grader_written_reference_")
+    assert grading.answer(job, "grad_pred", "-W[i] + yhat @ W").status == "pass"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Mapping
@@ -24,10 +25,28 @@ def prepare(rubric: Rubric) -> WrittenJob | None:
     """Return the WrittenJob of a rubric, or None when it has no written questions."""
     if rubric.written is None:
         return None
-    from ..cases import load_reference
+    part = rubric.written
+    if os.path.isfile(part.reference_path) or not part.reference_source:
+        from ..cases import load_reference
 
-    reference = load_reference(dataclasses.replace(rubric, reference_path=rubric.written.reference_path))
-    return WrittenJob(part=rubric.written, reference=reference, instances=judge.draw(rubric.written, reference))
+        reference = load_reference(dataclasses.replace(rubric, reference_path=part.reference_path))
+    else:  # a process without the rubric's files (a cluster worker): the source came with the rubric
+        reference = _from_source(part.reference_source, part.reference_path)
+    return WrittenJob(part=part, reference=reference, instances=judge.draw(part, reference))
+
+
+def _from_source(source: str, path: str) -> ModuleType:
+    """Return the written reference module made from its source (the TA's code, as trusted as the rubric)."""
+    import hashlib
+    import sys
+
+    name = "_grader_written_reference_" + hashlib.sha256(source.encode("utf-8")).hexdigest()[:12]
+    if name not in sys.modules:
+        module = ModuleType(name)
+        module.__file__ = path
+        sys.modules[name] = module  # dataclasses and the like look their module up while it runs
+        exec(compile(source, path, "exec"), module.__dict__)  # noqa: S102 - the rubric's reference, not student text
+    return sys.modules[name]
 
 
 def missing_message(qid: str) -> str:

@@ -172,7 +172,8 @@ def load_part(loader: Any, t: Any, ref_dir: Path) -> tuple[WrittenPart, bytes]:
     if not questions:
         raise loader.fail(where, "the written part has no questions")
     part = WrittenPart(questions=tuple(questions), reference_path=str(path), generator=generator, params=dict(params),
-                       seed=seed, instances=instances, tolerance=tol, mistakes=mistakes, notations=notations)
+                       seed=seed, instances=instances, tolerance=tol, mistakes=mistakes, notations=notations,
+                       reference_source=data.decode("utf-8"))
     return part, data
 
 
