@@ -172,6 +172,13 @@ def test_a_right_answer_as_short_as_the_compact_form_shows_no_compact_form(job):
     assert r.message == "Right: your answer equals ∂CE/∂r̂ on 3 random instances."
 
 
+def test_a_quantity_without_the_each_index_may_label_a_chain_of_an_each_question(job):
+    r = answer(job, "grad_outside_w", "J = -\\log \\hat{y}_o\n\\frac{\\partial J}{\\partial u_w} = \\hat{y}_w v_c")
+    assert r.status == "pass"
+    assert [(ln.status, ln.message) for ln in r.written.lines if ln.status != "label"] == [
+        ("right", "equals J"), ("right", "equals ∂J/∂u_w")]
+
+
 def test_an_each_index_is_checked_for_every_word_but_the_target(job):
     r = answer(job, "grad_outside_w", r"\hat{y}_w v_c")
     assert r.message == "Right: your answer equals ∂J/∂u_w for every w ≠ o on 3 random instances."
@@ -373,7 +380,8 @@ PIECES = [r"\hat{y}", "y", "w_j", "w_i", "W", "^T", r"^\top", r"\sum_j", r"\sum_
           ")", "{", "}", "+", "-", "*", "@", "/", r"\frac{", "}{", r"\cdot", "=", "\n", r"\\", "&=", "_", "^", "2",
           "0.5", "[", "]", "[i]", ".T", r"\sigma(", r"\sigma'(", "x", r"\partial", "∂", "Σ", "ŷ", "r̂", "ᵀ", "|V|",
           "|", r"\left(", r"\right)", "outer(", ",", "U[:, o]", "e^{", "yhat", "$$", "%", "\\", "_{", "^{", r"\in",
-          r"\le", r"\ne", "k", "CE", r"\theta", "softmax(", "U", "u_o", "v_c", "\x00", "\u202e"]
+          r"\le", r"\ne", "k", "CE", "J = ", "CE = ", r"\nabla_", r"\theta", "softmax(", "U", "u_o", "v_c", "u_w",
+          "\x00", "\u202e", "np.", ".dot(", "sum(", r"\hat{y}_w", "y_j", "u_k", r"\sum_{k=1}^{K}"]
 
 
 def test_any_answer_gets_a_verdict_never_a_traceback(job):
@@ -446,3 +454,27 @@ def test_the_written_reference_travels_with_the_rubric(tmp_path):
     job = grading.prepare(moved)
     assert job.reference.__name__.startswith("_grader_written_reference_")
     assert grading.answer(job, "grad_pred", "-W[i] + yhat @ W").status == "pass"
+
+
+def _random_expression(rng, depth=0):
+    atoms = ["W", "w_i", "w_j", r"\hat{r}", "y", r"\hat{y}", "y_i", r"\hat{y}_j", "1", "2", "0", "U", "u_o", "v_c",
+             "u_w", "x", "i", "|V|", "K", "CE", "J", "z", "e", "y_j", "1000"]
+    if depth > 3 or rng.random() < 0.3:
+        return rng.choice(atoms)
+    a, b = _random_expression(rng, depth + 1), _random_expression(rng, depth + 1)
+    return rng.choice([f"({a})+({b})", f"({a})-({b})", f"({a}) ({b})", rf"({a}) \cdot ({b})", f"({a}) @ ({b})",
+                       f"({a}) * ({b})", f"({a}) / ({b})", f"({a})^T", f"({a})^{{{b}}}", rf"\sum_j ({a})",
+                       f"exp({a})", f"log({a})", rf"\sigma({a})", f"softmax({a})", rf"\frac{{{a}}}{{{b}}}",
+                       f"outer({a}, {b})", f"-({a})", f"({a})[i]", f"({a}).dot({b})", f"sum({a})"])
+
+
+def test_any_well_formed_expression_gets_a_verdict_never_a_traceback(job):
+    # numbers out of range (1/0, exp(1000), 2^1000), shapes that do not fit, entries of matrices...
+    import random
+
+    rng = random.Random(224)
+    ids = [q.id for q in job.part.questions]
+    for _ in range(800):
+        text = _random_expression(rng)
+        r = answer(job, rng.choice(ids), text)
+        assert r.status in ("pass", "fail") and r.message, text

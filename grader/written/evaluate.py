@@ -233,7 +233,10 @@ def _shrink(v: Value) -> Value:
 def evaluate(expr: Node, ctx: Context) -> Value:
     """Return the value of `expr` on ``ctx.instance``: a float, or a 2-D array (vectors are columns)."""
     with np.errstate(all="ignore"):
-        return _ev(expr, ctx, {})
+        try:
+            return _ev(expr, ctx, {})
+        except (ArithmeticError, ValueError) as e:  # numbers out of range: a verdict, never a traceback
+            raise WrittenError(f"the answer could not be computed ({type(e).__name__}: {e})") from None
 
 
 def _symbol_value(key: str, ctx: Context, node: Node) -> Value:
@@ -379,7 +382,7 @@ def _binary(n: Bin, a: Value, b: Value) -> Value:
     if op in ("div", "frac"):
         if not _scalar(b):
             raise WrittenError(f"can't divide by {kind(b)} ({plain(n.right)}) at {where}", n.line, n.column)
-        return a / b
+        return _same(np.divide(a, b))  # 1/0 is inf, as in numpy, not an exception
     if _scalar(a) or _scalar(b):
         return a * b
     if op == "star":

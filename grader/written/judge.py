@@ -44,6 +44,16 @@ class _Points:
     items: list[tuple[int, Mapping[str, Any], dict[str, int]]]
 
 
+def _call(fn: Any, inst: Mapping[str, Any], each: Mapping[str, int]) -> Any:
+    """Call a reference function with the instance, and with those "each" indices it takes (CE takes none)."""
+    import inspect
+
+    params = inspect.signature(fn).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return fn(inst, **each)
+    return fn(inst, **{k: v for k, v in each.items() if k in params})
+
+
 def _points(question: WrittenQuestion, instances: Sequence[Mapping[str, Any]]) -> _Points:
     each = [s for s in question.symbols.values() if s.role == "each"]
     items = []
@@ -118,7 +128,7 @@ class _Question:
         self.reference = reference
         self.points = _points(question, instances)
         fn = getattr(reference, question.expected)
-        self.expected = [_value(fn(inst, **each)) for _, inst, each in self.points.items]
+        self.expected = [_value(_call(fn, inst, each)) for _, inst, each in self.points.items]
         self.labels = {plain(parse_expression(label)) for label in question.labels}
         self.label_text = plain(parse_expression(question.labels[0])) if question.labels else "the answer"
         self.compact = parse_expression(question.compact) if question.compact else None
@@ -128,7 +138,7 @@ class _Question:
     def quantity(self, name: str) -> list[Any]:
         if name not in self._quantities:
             fn = getattr(self.reference, name)
-            self._quantities[name] = [_value(fn(inst, **each)) for _, inst, each in self.points.items]
+            self._quantities[name] = [_value(_call(fn, inst, each)) for _, inst, each in self.points.items]
         return self._quantities[name]
 
     def values(self, expr: Node, swap: Mapping[str, str] | None = None) -> list[Any]:
