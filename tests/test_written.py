@@ -72,6 +72,11 @@ def test_a_wrapped_step_goes_on_and_a_new_line_with_equals_is_a_step():
     assert [plain(s.expr) for s in doc.steps()] == ["CE", "-w_iᵀ r + log(Σ_j exp(w_jᵀ r))", "0"]
 
 
+def test_a_line_ending_with_equals_goes_on_on_the_next_line():
+    doc = parse("W^T(yhat - y) =\n-w_i + sum_x yhat_x w_x\n= W.T @ (yhat - y)")
+    assert [len(c.steps) for c in doc.chains] == [3]
+
+
 def test_mathml_is_presentation_markup_and_escaped():
     ml = mathml(parse_expression(r"W^\top(\hat{y} - y)"))
     assert ml.startswith('<math display="inline">') and "<msup>" in ml and "<mi>ŷ</mi>" in ml
