@@ -258,7 +258,7 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
                 target, target_name = prep.expected, prep.label_text
         prev: list[Any] | None = None
         prev_ok = True
-        for n, step in enumerate(steps):
+        for step in steps:
             try:
                 vals = prep.values(step.expr)
             except WrittenError as e:
@@ -279,14 +279,16 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
                 back = prev if prev is not None else None
                 kb = prep.differ(vals, back) if back is not None else None
                 if back is not None and kb is not None and prev_ok:
+                    at_k = kb
                     msg = (f"does not equal the line before it: on {prep.where(kb)}, the line before gives "
                            f"{_fmt(back[kb])}, this line gives {_fmt(vals[kb])}")
                 else:
+                    at_k = k
                     msg = (f"does not equal {target_name}: on {prep.where(k)}, {target_name} is "
                            f"{_fmt(target[k])}, this line gives {_fmt(vals[k])}")
                 out.append(_line(step.line, step.text, step.expr, "wrong", msg))
                 if first_wrong is None:
-                    first_wrong, wrong_where = step.line, prep.detail(kb if kb is not None else k)
+                    first_wrong, wrong_where = step.line, prep.detail(at_k)
                 prev, prev_ok = vals, False
                 continue
             if prev is None:
@@ -296,7 +298,6 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
             kb = prep.differ(vals, prev)
             if kb is None:
                 out.append(_line(step.line, step.text, step.expr, "right", "equals the line before it"))
-                prev_ok = prev_ok and True
             else:
                 out.append(_line(step.line, step.text, step.expr, "wrong",
                                  f"does not equal the line before it: on {prep.where(kb)}, the line before gives "
