@@ -157,6 +157,12 @@ def test_the_derivation_second_line_is_the_first_wrong_step_and_the_final_line_i
     ("negsamp_grad_center", r"-\sigma(-u_o^\top v_c) u_o + \sum_{k=1}^{K} \sigma(u_k^\top v_c) u_k"),
     ("negsamp_grad_outside_o", r"-(1 - \sigma(u_o^\top v_c)) v_c"),
     ("negsamp_grad_sample", r"(1 - \sigma(-u_k^\top v_c)) v_c"),
+    ("negsamp_grad_center", r"-\left(1-\sigma\left(\boldsymbol{u}_o^\top \boldsymbol{v}_c\right)\right)\boldsymbol{u}_o"
+                            r"+\sum_{s=1}^{K}\left(1-\sigma\left(-\boldsymbol{u}_{w_s}^\top \boldsymbol{v}_c\right)\right)"
+                            r"\boldsymbol{u}_{w_s}"),
+    ("negsamp_grad_sample", r"\frac{\partial J}{\partial u_{w_s}} = \sigma(u_{w_s}^\top v_c) v_c"),
+    ("grad_center", r"\boldsymbol{U}(\hat{\boldsymbol{y}} - \boldsymbol{y})"),
+    ("grad_center", r"-\boldsymbol{u}_o + \sum_{w \in V} \hat{y}_w \boldsymbol{u}_w"),
     ("skipgram_grad_center", r"\sum_{-m \le j \le m, j \ne 0} \left(-u_j + U \hat{y}\right)"),
     ("skipgram_grad_outside", r"\sum_{j} v_c (\hat{y} - y_j)^\top"),
 ])

@@ -88,6 +88,8 @@ def _unknown(sym: Sym, symbols: Mapping[str, WrittenSymbol]) -> WrittenError:
 
 
 def _check_index(index: Node, symbols, bound: frozenset, sums: Mapping[str, Sum]) -> None:
+    if isinstance(index, Sub) and isinstance(index.base, Sym) and isinstance(index.index, Sym):
+        index = index.index  # u_{w_s}: the word w_s, named by its index s
     if isinstance(index, Sym) and not index.hat:
         if index.name in bound:
             return
@@ -251,6 +253,8 @@ def _symbol_value(key: str, ctx: Context, node: Node) -> Value:
 
 
 def _index_value(index: Node, ctx: Context, env: Mapping[str, int]) -> int:
+    if isinstance(index, Sub):  # u_{w_s}: a sum over s binds s to the word w_s itself
+        index = index.index
     assert isinstance(index, Sym)
     if index.name in env:
         return env[index.name]

@@ -377,6 +377,11 @@ class _Build:
             return Item(line, col, base, self.node(idx[0]), by_column=rule == "column")
         if rule == "dot_call":  # a.dot(b), numpy's matrix product
             return Bin(line, col, "matmul", self.node(kids[0]), self.node(kids[2]))
+        if rule == "index_word":  # u_{w_s}: the word w_s, s a sample's index
+            inner = kids[-1]
+            name = str(inner)[-1] if inner.type == "SUB1" else str(inner)
+            column = inner.column + len(str(inner)) - 1 if inner.type == "SUB1" else inner.column
+            return Sub(line, col, self.token(kids[0]), Sym(inner.line, column, name))
         if rule == "index_plus":
             return Bin(line, col, "+", self.token(kids[0]), self.token(kids[2]))
         if rule in ("add", "sub"):
