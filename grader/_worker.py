@@ -1355,6 +1355,8 @@ class _Printed(io.TextIOBase):
     def write(self, text) -> int:
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        if _HEARD and sum(map(len, _HEARD[0])) < 16384:
+            _HEARD[0].append(text[:16384])
         b = self._budget
         if b["left"] <= 0:
             b["dropped"] += len(text)
@@ -1572,7 +1574,7 @@ class Harness:
             tree = self.parsed.pop(name, None) or ast.parse(source, filename)
             if entry.get("py2"):
                 # Translated Python 2: `/` keeps Python 2's meaning (floor division of two ints).
-                tree = ast.fix_missing_locations(_Py2Division().visit(tree))
+                tree = _Py2Division().visit(tree, source, filename)
             blocks = [(stmt, None) for stmt in tree.body]
         except SyntaxError as e:
             blocks = list(_salvage_blocks(source, filename, e))
@@ -1641,6 +1643,11 @@ class Harness:
         else:
             args = [_make_arg(a) for a in args]
         undo = _apply_patches(fn)  # what built arguments asked for (see _build); undone below
+        # A hidden call's printed text never leaves this process: what a behaviour verdict needs
+        # of it (did a line say "passed", "failed") is recorded here as two booleans instead.
+        heard = bool(c.get("hidden")) and bool(_PROBES)
+        if heard:
+            _HEARD[:] = [[]]
         notes: list[str] = []
         n_args = _choose_arity(fn, len(args), spec.get("arities") or [len(args)], notes, spec)
         returns = spec.get("returns", [])
@@ -1661,13 +1668,16 @@ class Harness:
         except BaseException as e:  # noqa: BLE001
             out = {"ev": "outcome", "call": c["id"], "status": "raised", "error": self.error_info(e),
                    "notes": notes, "seconds": time.perf_counter() - t0}
-            probes = _take_probes(undo, self.scratch)
+            probes = _take_probes(undo, self.scratch, heard, e)
+            if c.get("hidden") and isinstance(e, NotImplementedError):
+                # the grader hides a hidden call's exception; that it is the starter's stub is one bit
+                probes.append({"kind": "stub"})
             if probes:
                 out["probes"] = probes
             return out
         out = {"ev": "outcome", "call": c["id"], "status": "ok", "value": desc, "notes": notes,
                "seconds": time.perf_counter() - t0}
-        probes = _take_probes(undo, self.scratch)
+        probes = _take_probes(undo, self.scratch, heard)
         if probes:
             out["probes"] = probes
         if c.get("echo_args"):
@@ -1771,7 +1781,7 @@ def _py2_div(a, b):
 class _Py2Division:
     """AST transformer: ``a / b`` -> ``__py2_div__(a, b)`` (and ``x /= b`` for plain names)."""
 
-    def visit(self, tree):
+    def visit(self, tree, source="", filename="<py2>"):
         import ast
 
         class T(ast.NodeTransformer):
@@ -1791,7 +1801,16 @@ class _Py2Division:
                     return ast.copy_location(ast.Assign(targets=[node.target], value=value), node)
                 return node
 
-        return T().visit(tree)
+        # Statement by statement: one too deep to rewrite (a sum of hundreds of terms nests that
+        # deep) keeps Python 3's `/`, freshly parsed, and the others are still rewritten.
+        fresh = None
+        for i, stmt in enumerate(tree.body):
+            try:
+                tree.body[i] = ast.fix_missing_locations(T().visit(stmt))
+            except RecursionError:
+                fresh = fresh or ast.parse(source, filename)
+                tree.body[i] = fresh.body[i]
+        return tree
 
 
 def _alarm(signum, frame):
@@ -1916,6 +1935,8 @@ def _make_arg(a, copy: bool = True):
 _PROBES: list = []
 #: (name, function) pairs to install in the called function's module while the call runs.
 _PATCHES: list = []
+#: While a hidden call with built arguments runs: [list of the texts it printed] (see Harness.call).
+_HEARD: list = []
 #: Most calls whose random state a probe function remembers.
 _MAX_STATES = 4096
 
@@ -2051,14 +2072,30 @@ def _apply_patches(fn) -> list:
     return undo
 
 
-def _take_probes(undo: list, scratch: str) -> list:
-    """Undo the patches; return (and forget) the records of this call's built arguments."""
+def _take_probes(undo: list, scratch: str, heard: bool = False, raised: BaseException | None = None) -> list:
+    """Undo the patches; return (and forget) the records of this call's built arguments.
+
+    With ``heard`` (a hidden call), a "said" record is added: whether a printed line said
+    "passed" or "failed", and whether the call ended in an assert or another exception.
+    """
     for g, name, had, old in reversed(undo):
         if had:
             g[name] = old
         else:
             g.pop(name, None)
     records, _PROBES[:] = list(_PROBES), []
+    if heard:
+        import re
+
+        text = "".join(_HEARD[0]) if _HEARD else ""
+        _HEARD[:] = []
+        fail = re.compile(r"\bfail(ed|s|ure)?\b|\berror found\b", re.IGNORECASE)
+        passed = re.compile(r"\bpass(ed)?\b", re.IGNORECASE)
+        lines = text.splitlines()
+        records.append({"kind": "said", "pass": any(passed.search(ln) and not fail.search(ln) for ln in lines),
+                        "fail": any(fail.search(ln) for ln in lines),
+                        "exception": "" if raised is None else
+                        "assert" if isinstance(raised, AssertionError) else "raise"})
     for rec in records:
         if rec.get("kind") == "use-saved":
             try:

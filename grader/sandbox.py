@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from . import _worker
 from .errors import IsolationError
+from .text import encodable_tree
 
 if TYPE_CHECKING:  # numpy and the model are imported when first needed: `grader check`
     # starts the zygote before the grader's own numpy import (see cli._cmd_check)
@@ -716,12 +717,13 @@ class Sandbox:
             pending = [c for c in pending if c.id not in done]
             ev.deferred.clear()
         try:
-            return _report(ev, calls, self.level, time.monotonic() - t0)
+            # Every string the child sent is made encodable here, once (grader.text).
+            return encodable_tree(_report(ev, calls, self.level, time.monotonic() - t0))
         except Exception as e:  # noqa: BLE001 - whatever a child sent, the grader goes on
             ev.outcomes.clear()
             ev.load = None
             ev.error = f"what this submission sent back could not be read ({type(e).__name__})"
-            return _report(ev, calls, self.level, time.monotonic() - t0)
+            return encodable_tree(_report(ev, calls, self.level, time.monotonic() - t0))
 
     def _has_inputs(self, call: Call) -> bool:
         """Whether ``call``'s inputs are already in the running zygote (sent by :meth:`_send_inputs`)."""
