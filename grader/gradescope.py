@@ -105,12 +105,20 @@ def source_files() -> Iterator[tuple[str, bytes]]:
     pkg = Path(grader.__file__).resolve().parent
     for f in sorted(pkg.glob("*.py")):
         yield f"grader/{f.name}", f.read_bytes()
+    # Subpackages (grader.written, grader.similarity...) with every file they hold (a grammar, say).
+    subpackages = sorted(d.name for d in pkg.iterdir() if d.is_dir() and (d / "__init__.py").is_file()
+                         and d.name not in DATA_PACKAGES)
+    for name in subpackages:
+        for f in sorted((pkg / name).rglob("*")):
+            if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc":
+                yield f"grader/{name}/{f.relative_to(pkg / name).as_posix()}", f.read_bytes()
     for name in DATA_PACKAGES:
         yield from ((f"grader/{name}/{rel}", data)
                     for rel, data in _walk(importlib.resources.files(f"grader.{name}")))
     deps = ", ".join(json.dumps(d) for d in _dependencies())
-    packages = ", ".join(json.dumps(p) for p in ["grader", *(f"grader.{n}" for n in DATA_PACKAGES)])
-    data = "\n".join(f'{json.dumps(f"grader.{n}")} = ["**/*"]' for n in DATA_PACKAGES)
+    names = [*DATA_PACKAGES, *subpackages]
+    packages = ", ".join(json.dumps(p) for p in ["grader", *(f"grader.{n}" for n in names)])
+    data = "\n".join(f'{json.dumps(f"grader.{n}")} = ["**/*"]' for n in names)
     yield "pyproject.toml", (
         "# A copy of grader's source for the Gradescope bundle, written by 'grader gradescope-bundle'.\n"
         "[build-system]\n"
@@ -130,8 +138,25 @@ def source_files() -> Iterator[tuple[str, bytes]]:
     ).encode()
 
 
+def _chain(toml: Path) -> list[Path]:
+    """Return the rubric file and every file it ``extends``, leaf first (resolved as the loader does)."""
+    from .rubric import MAX_EXTENDS, builtin_rubric_path
+
+    out: list[Path] = []
+    path: Path | None = toml
+    while path is not None and len(out) < MAX_EXTENDS:
+        out.append(path.resolve())
+        extends = tomllib.loads(path.read_text(encoding="utf-8")).get("extends")
+        if not isinstance(extends, str):
+            break
+        near = path.parent / extends
+        path = near if near.is_file() else builtin_rubric_path(extends)
+    return out
+
+
 def rubric_files(rubric: Rubric) -> tuple[str, list[tuple[str, bytes]]]:
-    """Return the rubric's TOML path and its files (TOML, reference, stand-ins), relative to their common folder.
+    """Return the rubric's TOML path and its files (TOMLs of its ``extends`` chain, references, stand-ins),
+    relative to their common folder.
 
     The files are copied byte for byte, so the TOML's relative ``reference`` and
     ``starter_dir`` still point at them and the rubric's digest is unchanged.
@@ -147,9 +172,14 @@ def rubric_files(rubric: Rubric) -> tuple[str, list[tuple[str, bytes]]]:
         ``(toml_relative_path, [(relative_path, bytes), ...])``, posix paths.
     """
     toml = Path(rubric.path)
-    doc = tomllib.loads(toml.read_text(encoding="utf-8"))
-    starter_dir = (toml.parent / doc.get("starter_dir", ".")).resolve()
-    paths = [toml.resolve(), Path(rubric.reference_path).resolve()]
+    chain = _chain(toml)
+    # starter_dir is relative to the file of the chain that sets it (the nearest to the leaf)
+    setter = next((p for p in chain if "starter_dir" in tomllib.loads(p.read_text(encoding="utf-8"))), toml)
+    starter_dir = (setter.parent / tomllib.loads(setter.read_text(encoding="utf-8")).get("starter_dir", ".")).resolve()
+    paths = [*chain, Path(rubric.reference_path).resolve()]
+    written = getattr(rubric, "written", None)
+    if written is not None and getattr(written, "reference_path", ""):
+        paths.append(Path(written.reference_path).resolve())
     paths += [(starter_dir / s.path).resolve() for s in rubric.starter]
     root = Path(os.path.commonpath([str(p.parent) for p in paths]))
     files = [(p.relative_to(root).as_posix(), p.read_bytes()) for p in dict.fromkeys(paths)]
