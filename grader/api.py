@@ -195,7 +195,8 @@ def check_written(question: str, answer: str, rubric: str | os.PathLike | Rubric
     -------
     SubmissionResult
         One question, ``written/<question>``; its check's ``written`` field holds how each
-        line was read and judged.
+        line was read and judged.  In a Jupyter/IPython kernel, an object that shows it under
+        the cell (the lines as rendered math) and holds it as ``.result``.
 
     Raises
     ------
@@ -209,9 +210,13 @@ def check_written(question: str, answer: str, rubric: str | os.PathLike | Rubric
     >>> r.score, r.max_score, r.checks()[0].written.compact
     (2.0, 2.0, 'Wᵀ(ŷ - y)')
     """
+    from . import kernel
     from .rubric import load_rubric
     from .written.grading import check_answer
 
     if rubric is not None and not isinstance(rubric, Rubric):
         rubric = load_rubric(str(rubric))
-    return check_answer(rubric, question, answer)[1]
+    result = check_answer(rubric, question, answer)[1]
+    if kernel._shell() is not None:  # in a notebook: shown under the cell as rendered math; .result is the result
+        return kernel.WrittenChecked(result, asked=question)
+    return result

@@ -221,6 +221,34 @@ class Checked:
         return notebook_check(self.result, title=self.title, asked=self.asked, kit=self.kit)
 
 
+class WrittenChecked(Checked):
+    """A written answer's verdict, shown under the cell: how each line was read, as rendered math (MathML)."""
+
+    def __repr__(self) -> str:
+        from .terminal import terminal_written
+
+        return terminal_written(self.result.checks()[0], color=False).rstrip("\n")
+
+    def _repr_html_(self) -> str:
+        from .render import notebook_written
+
+        return notebook_written(self.result)
+
+
+def check_written(question: str, answer: str, rubric: str | os.PathLike | Rubric | None = None) -> WrittenChecked:
+    """Check one written answer in a notebook cell, shown as it was read (``grader.check_written`` there).
+
+    The same verdict as :func:`grader.api.check_written` (no code runs); the returned object
+    displays the answer line by line as rendered math, with the verdict and the compact form.
+    """
+    from .rubric import load_rubric
+    from .written.grading import check_answer
+
+    if rubric is not None and not isinstance(rubric, Rubric):
+        rubric = load_rubric(str(rubric))
+    return WrittenChecked(check_answer(rubric, question, answer)[1], asked=question)
+
+
 def check(question: str | None = None, *, kit: str | os.PathLike | None = None,
           rubric: str | os.PathLike | Rubric | None = None, isolation: str = "auto") -> Checked:
     """Check the code of the running Jupyter kernel with the public checks, as ``grader check`` would.

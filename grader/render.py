@@ -511,6 +511,14 @@ def notebook_check(result: SubmissionResult, *, title: str = "", asked: str | No
     return environment().get_template("notebook.html.j2").render(context)
 
 
+def notebook_written(result: SubmissionResult) -> str:
+    """Render ``grader.check_written(...)`` in a notebook cell: the answer as read (MathML), the verdict."""
+    (check,) = result.checks()[:1] or (None,)
+    if check is None:
+        return ""
+    return environment().get_template("notebook_written.html.j2").render({"c": check})
+
+
 # --------------------------------------------------------------------------- summary.html
 
 

@@ -204,3 +204,16 @@ def test_the_api_reads_an_existing_path_as_a_file_even_if_it_looks_like_a_questi
     assert result.submission == "softmax" and all(c.status == "pass" for c in result.checks()
                                                    if c.question == "softmax")
     assert not os.environ.get("GRADER_KIT")
+
+
+def test_a_written_answer_is_shown_under_the_cell_as_rendered_math(tmp_path):
+    nb, _ = execute(["import grader\ngrader.check_written('grad_pred', r'-w_i + \\sum_x \\hat{y}_x w_x')",
+                     "r = grader.check_written('grad_pred', r'W^\\top(y - \\hat{y})')\nprint(r.result.score)\nr"],
+                    tmp_path)
+    right = output(nb.cells[0])
+    assert "<math" in right["text/html"] and "<script" not in right["text/html"]
+    assert "written/grad_pred/answer: pass" in right["text/html"] and "Compact form" in right["text/html"]
+    assert "written/grad_pred/answer: pass" in right["text/plain"]
+    wrong = output(nb.cells[1])
+    assert printed(nb.cells[1]).strip() == "0.0"
+    assert "written/grad_pred/answer: fail" in wrong["text/html"] and "Likely mistake" in wrong["text/html"]
