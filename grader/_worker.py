@@ -1505,7 +1505,7 @@ def _choose_arity(fn, n: int, arities: list, notes: list, spec: dict) -> int:
             sig.bind(*range(k))
         except TypeError:
             continue
-        if k != arities[0]:
+        if k < arities[0]:
             dropped = params[k:arities[0]] if params else []
             names = ", ".join(repr(p) for p in dropped) or f"{arities[0] - k} argument(s)"
             notes.append(f"called with {k} arguments: your function takes no {names} parameter")

@@ -124,6 +124,9 @@ class FunctionSpec:
     arities: tuple[int, ...] = ()  #: accepted argument counts, most preferred first; () = len(params)
     returns: tuple[str, ...] = ()  #: names of the returned values when it returns a tuple; () = one value
     missing_hint: str = ""  #: appended to the message when a submission defines none of the names; "" = none
+    missing_hint_notebook: str = ""  #: said instead of missing_hint to a notebook; "" = missing_hint
+    #: param -> the shape the course gives it ("(d,)"), named in messages when a call fails on shapes
+    shapes: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

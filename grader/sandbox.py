@@ -810,7 +810,8 @@ def _files(sub: Submission) -> list[dict]:
 def _function_dict(f: Any) -> dict:
     return {"names": list(f.names), "modules": list(f.modules), "params": list(f.params),
             "arities": list(f.arities) or ([len(f.params)] if f.params else []),
-            "returns": list(f.returns), "missing_hint": str(getattr(f, "missing_hint", "") or "")}
+            "returns": list(f.returns), "missing_hint": str(getattr(f, "missing_hint", "") or ""),
+            "missing_hint_notebook": str(getattr(f, "missing_hint_notebook", "") or "")}
 
 
 def _arg(a: Any) -> Any:
