@@ -208,7 +208,8 @@ def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs:
                 on_result: Callable[[SubmissionResult], None] | None = None,
                 skip: Callable[[Submission], bool] | None = None,
                 on_skip: Callable[[Submission], None] | None = None,
-                gradebook: Gradebook | None = None, force: bool = False) -> BatchStats:
+                gradebook: Gradebook | None = None, force: bool = False,
+                annotate: Callable[[Submission, SubmissionResult], SubmissionResult] | None = None) -> BatchStats:
     """Grade ``submissions`` on ``jobs`` parallel slots, writing each result as it finishes.
 
     Parameters
@@ -237,6 +238,10 @@ def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs:
         version, result.json on disk) is skipped.
     force : bool
         Grade every submission, even those the gradebook holds as current.
+    annotate : callable, optional
+        Called with each submission and its result (from the slot's thread) before the
+        result is written; returns the result to write (``grader grade`` adds why the
+        rubric was chosen, ``rubric_reason``).
 
     Notes
     -----
@@ -286,6 +291,8 @@ def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs:
                     if sub is None:
                         return
                     result = grade_safely(sub, job, sb)
+                    if annotate is not None:
+                        result = annotate(sub, result)
                     write_result(out, result, rubric_title=job.rubric.title)
                     if gradebook is not None:
                         gradebook.record(sub, result)

@@ -33,7 +33,8 @@ def _parser() -> argparse.ArgumentParser:
 
     def common(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--rubric", default=None, metavar="RUBRIC",
-                        help="rubric TOML file or built-in name (default: the built-in word2vec rubric)")
+                        help="rubric TOML file or built-in name (default: the course version the submissions "
+                             "look like: cs224d-2015, cs224d-2016, cs224n-2017, cs224n-a2; else word2vec)")
         sp.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "bwrap-userns", "process"],
                         help="how to isolate student code (default: the strongest available)")
         sp.add_argument("--json", action="store_true", help="print results as JSON on standard output")
@@ -132,7 +133,8 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "no filesystem isolation is available here (bubblewrap is missing or namespaces are disabled), "
             "so student code could read and write your files; install bubblewrap, "
             "or pass --allow-unsandboxed to grade anyway")
-    rubric = _rubric(args.rubric)
+    choice, annotate = _batch_version(args, src, err)
+    rubric = _rubric(args.rubric if choice is None else choice.version)
     job = prepare(rubric)
     results = Path(args.out)
     submissions = load_batch(src, rubric.settings)
@@ -162,7 +164,7 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             stats = batch.grade_batch(submissions, results, job, jobs=args.jobs, isolation=level,
                                       hide=[str(src.resolve())], on_result=on_result,
                                       on_skip=lambda s: bar.skipped(s.id), gradebook=gradebook,
-                                      force=args.force or bool(only))
+                                      force=args.force or bool(only), annotate=annotate)
     except BaseException:
         bar.clear()
         raise
@@ -177,6 +179,48 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return ExitCode.OK
 
 
+def _batch_version(args: argparse.Namespace, src: Path, err: TextIO):
+    """Choose the batch's rubric when none is given: the version most submissions look like.
+
+    One cheap pass over the batch (files peeked at, not translated: grader/recognise.py).
+    Returns ``(choice, annotate)``: the BatchChoice (None when --rubric was given) and the
+    function that writes ``rubric_reason`` (and ``looks_like``) into each result.  The
+    submissions that look like another version are listed on ``err``.
+    """
+    from dataclasses import replace
+
+    from .recognise import choose, label, recognise
+
+    if args.rubric is not None:
+        given = f"given by the teaching staff (--rubric {args.rubric})"
+        return None, lambda sub, result: replace(result, rubric_reason=given)
+    from .load import peek_batch
+
+    by_version: dict[str, list[str]] = {}
+    for sub in peek_batch(src):
+        by_version.setdefault(recognise(sub).version, []).append(sub.id)
+        del sub
+    choice = choose({v: len(ids) for v, ids in by_version.items()})
+    others = sorted((sid, v) for v, ids in by_version.items() if v and v != choice.version for sid in ids)
+    if choice.total:
+        err.write(f"rubric: {choice.version} ({label(choice.version)}), the version most submissions look like "
+                  f"({choice.count} of {choice.total} recognised); --rubric chooses another\n")
+    else:
+        err.write(f"rubric: {choice.version}, the default (no submission looks like a course version)\n")
+    if others:
+        shown = ", ".join(f"{sid} ({v})" for sid, v in others[:50]) + (" ..." if len(others) > 50 else "")
+        err.write(f"warning: {len(others)} submission{'s' if len(others) != 1 else ''} look like another version "
+                  f"and {'are' if len(others) != 1 else 'is'} graded under {choice.version} all the same: {shown}\n")
+    del by_version
+
+    def annotate(sub, result):
+        own = recognise(sub)
+        return replace(result, rubric_reason=choice.reason(own),
+                       looks_like=own.version if choice.differs(own) else "")
+
+    return choice, annotate
+
+
 def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     # Latency matters here (a student waits): the zygote is spawned first, before the
     # grader itself imports numpy, so the two imports overlap; a rubric that allows more
@@ -189,12 +233,23 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     sb = Sandbox(args.isolation)
     try:
         sb.spawn()
+        reason = ""
         if args.kit:
             from .kit import load_kit
 
             rubric, cases = load_kit(Path(args.kit))
+        elif args.rubric is None:
+            from .load import peek
+            from .recognise import DEFAULT, label, recognise
+
+            own = recognise(peek(path))
+            version = own.version or DEFAULT
+            rubric, cases = _rubric(version), None
+            reason = (f"recognised as {version} ({label(version)}): {own.reason}" if own.version
+                      else f"{version}, the default: {own.reason}")
         else:
             rubric, cases = _rubric(args.rubric), None
+            reason = f"given with --rubric {args.rubric}"
         if set(rubric.settings.allow_packages) - {"numpy"}:
             sb.release()
             sb = Sandbox(args.isolation, allow=rubric.settings.allow_packages)
@@ -205,6 +260,10 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         job = prepare(rubric, public_only=True, cases=cases)
         submission = load(path, job.rubric.settings)
         result = grade(submission, job, sb)
+        if reason:
+            from dataclasses import replace
+
+            result = replace(result, rubric_reason=reason)
     finally:
         sb.release()
     if args.html:

@@ -93,6 +93,17 @@ class Submission:
     digest: str = ""  #: sha256 of the content, for the gradebook
 
 
+# --------------------------------------------------------------------------- recognise
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """The course version a submission looks like (grader/recognise.py), and why."""
+
+    version: str  #: a built-in rubric name ("cs224d-2016", "cs224n-a2", "word2vec"...), "" when nothing tells
+    reason: str  #: what it was based on: "word2vec.py defines naiveSoftmaxLossAndGradient; it imports utils.utils"
+
+
 # --------------------------------------------------------------------------- rubric
 
 
@@ -496,6 +507,8 @@ class SubmissionResult:
     files: tuple[SourceFile, ...] = ()  #: kept for the report (code, translation diffs)
     seconds: float = 0.0
     grader_version: str = ""
+    rubric_reason: str = ""  #: why this rubric: recognised from the submission (or the batch), or given
+    looks_like: str = ""  #: the course version the submission looks like when it is not the rubric's; "" otherwise
 
     schema: str = SCHEMA
 
@@ -529,6 +542,8 @@ class SubmissionResult:
             "translated": [f.path for f in self.files if f.translated],
             "seconds": round(self.seconds, 4),
             "grader_version": self.grader_version,
+            "rubric_reason": self.rubric_reason,
+            "looks_like": self.looks_like,
         }
 
 
@@ -640,5 +655,6 @@ def result_from_dict(d: Mapping[str, Any]) -> SubmissionResult:
         isolation=d.get("isolation", ""), late=bool(d.get("late", False)), source=d.get("source", ""),
         canvas=CanvasInfo(**canvas) if isinstance(canvas, Mapping) else None,
         seconds=float(d.get("seconds", 0.0)), grader_version=d.get("grader_version", ""),
+        rubric_reason=str(d.get("rubric_reason") or ""), looks_like=str(d.get("looks_like") or ""),
         schema=d.get("schema", SCHEMA))
 

@@ -617,6 +617,8 @@ class _Summary:
         self.mistakes: dict[str, _Group] = {}
         self.kinds: dict[str, _Group] = {k: _Group(k, v) for k, v in KIND_LABELS.items()}
         self.max_score = 0.0
+        #: (id, href, version, why) of submissions that look like another course version than their rubric's
+        self.versions: list[tuple[str, str, str, str]] = []
 
     def add(self, r: SubmissionResult) -> None:
         """Take what the summary needs from one result; keep no reference to it."""
@@ -638,6 +640,9 @@ class _Summary:
             self.full += r.score >= r.max_score > 0
         if r.rubric not in self.rubrics:
             self.rubrics.append(r.rubric)
+        if r.looks_like:
+            why = r.rubric_reason.split("; this one looks like ", 1)[-1]
+            self.versions.append((sid, href, r.looks_like, why[:300]))
         if self.rows is not None:
             self.rows.append(_row(r, href, n, mistakes, kinds))
 
@@ -725,6 +730,7 @@ def write_summary(
         "checks": list(acc.checks.values()),
         "mistakes": sorted(acc.mistakes.values(), key=lambda g: (-len(g.sids), g.key)),
         "kinds": [g for g in acc.kinds.values() if g.sids],
+        "versions": acc.versions,
     }
     for chunk in environment().get_template("summary.html.j2").generate(context):
         fp.write(chunk)

@@ -342,6 +342,8 @@ def terminal(result: SubmissionResult, *, color: bool) -> str:
     if result.late:
         title += " (late)"
     out.append(_paint(title, color, "bold"))
+    if result.rubric_reason:
+        out.append(f"Rubric {clean(result.rubric)}: {clean(result.rubric_reason)}")
     if result.status == "error":
         out.append(_paint("This submission could not be graded:", color, "bold", "red"))
         out += [f"  {clean(e)}" for e in result.errors] or ["  (no reason was recorded)"]
