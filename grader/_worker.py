@@ -1425,6 +1425,8 @@ class Harness:
 
         if not self.unit_text or len(self.failed) >= 200:
             return
+        if isinstance(e, ImportError) and getattr(e, "name", None) in self.withheld:
+            return  # a stand-in withheld while its role is graded: the role's own message says so
         filename = self.unit_text[0]
         if len(self.unit_text) == 4:
             _, lines, first, last = self.unit_text

@@ -209,8 +209,10 @@ def _batch_version(args: argparse.Namespace, src: Path, err: TextIO):
         err.write(f"rubric: {choice.version}, the default (no submission looks like a course version)\n")
     if others:
         shown = ", ".join(f"{sid} ({v})" for sid, v in others[:50]) + (" ..." if len(others) > 50 else "")
-        err.write(f"warning: {len(others)} submission{'s' if len(others) != 1 else ''} look like another version "
-                  f"and {'are' if len(others) != 1 else 'is'} graded under {choice.version} all the same: {shown}\n")
+        one = len(others) == 1
+        err.write(f"warning: {len(others)} submission{'' if one else 's'} look{'s' if one else ''} like another "
+                  f"version and {'is' if one else 'are'} graded under {choice.version} all the same (one scale "
+                  f"for the batch): {shown}\n")
     del by_version
 
     def annotate(sub, result):
