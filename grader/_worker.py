@@ -1458,7 +1458,8 @@ class Harness:
             for m in pat.finditer(f["text"]):
                 line = f["first"] + f["text"].count("\n", 0, m.start())
                 if f["syntax"] or line >= f["line"]:
-                    what = m.group(0).strip()
+                    end = f["text"].find("\n", m.start())
+                    what = f["text"][m.start():end if end >= 0 else len(f["text"])].strip()
                     return f, line, what[:120]
         return None
 
