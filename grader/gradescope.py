@@ -147,9 +147,26 @@ def rubric_files(rubric: Rubric) -> tuple[str, list[tuple[str, bytes]]]:
         ``(toml_relative_path, [(relative_path, bytes), ...])``, posix paths.
     """
     toml = Path(rubric.path)
-    doc = tomllib.loads(toml.read_text(encoding="utf-8"))
-    starter_dir = (toml.parent / doc.get("starter_dir", ".")).resolve()
-    paths = [toml.resolve(), Path(rubric.reference_path).resolve()]
+    # The files it extends come too (their relative paths kept); starter_dir is the nearest one's.
+    chain = [toml.resolve()]
+    starter_dir = None
+    while True:
+        doc = tomllib.loads(chain[-1].read_text(encoding="utf-8"))
+        if starter_dir is None and "starter_dir" in doc:
+            starter_dir = (chain[-1].parent / doc["starter_dir"]).resolve()
+        parent = doc.get("extends")
+        if not isinstance(parent, str) or len(chain) > 8:
+            break
+        p = chain[-1].parent / parent
+        if not p.is_file():
+            from .rubric import builtin_rubric_path
+
+            p = builtin_rubric_path(parent)
+        if p.resolve() in chain:
+            break
+        chain.append(p.resolve())
+    starter_dir = starter_dir or toml.parent.resolve()
+    paths = [*chain, Path(rubric.reference_path).resolve()]
     paths += [(starter_dir / s.path).resolve() for s in rubric.starter]
     root = Path(os.path.commonpath([str(p.parent) for p in paths]))
     files = [(p.relative_to(root).as_posix(), p.read_bytes()) for p in dict.fromkeys(paths)]

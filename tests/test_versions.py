@@ -394,3 +394,15 @@ def softmax""", 1)
     assert doc["load"]["output"] == ""
     assert not __import__("os").path.exists(tmp_path / "x.png")
     assert checks(doc)["softmax/vector"]["status"] == "pass"
+
+
+@pytest.mark.parametrize("name", ["cs224n", "cs224n-a2", "cs224d-2015"])
+def test_a_gradescope_bundle_of_a_rubric_that_extends_others_holds_the_whole_chain(tmp_path, name):
+    import zipfile
+
+    code, out, err = run("gradescope-bundle", "--out", str(tmp_path / "ag.zip"), "--rubric", name)
+    assert code == 0, err
+    with zipfile.ZipFile(tmp_path / "ag.zip") as z:
+        z.extractall(tmp_path / "ag")
+    unpacked = load_rubric(tmp_path / "ag" / "assignment" / "rubrics" / f"{name}.toml")
+    assert unpacked.digest == load_rubric(name).digest
