@@ -1172,7 +1172,10 @@ class Harness:
                     candidates.append(k)
         cause = ""
         for n in names:
-            cause = self.undefined_cause(n)
+            try:
+                cause = self.undefined_cause(n) if type(n) is str else ""
+            except Exception:  # noqa: BLE001
+                cause = ""
             if cause:
                 break
         notebook = any(e.get("cells") for e in self.student.values())
@@ -1408,8 +1411,12 @@ class Harness:
         text_lines = [f'  {f["where"]}, line {f["line"]}' + (f', in {f["function"]}' if f["function"] and f["function"] != "<module>" else "")
                       + (f'\n    {f["code"]}' if f["code"] else "") for f in frames]
         msg = _safe_str(e)
-        if isinstance(e, NameError) and isinstance(getattr(e, "name", None), str):
-            cause = self.undefined_cause(e.name)
+        if isinstance(e, NameError):
+            try:
+                name = getattr(e, "name", None)
+                cause = self.undefined_cause(name) if type(name) is str else ""
+            except Exception:  # noqa: BLE001 - a hostile exception object
+                cause = ""
             if cause:
                 msg = f"{msg}: {cause}"
         if isinstance(e, SystemExit):
@@ -1421,6 +1428,12 @@ class Harness:
 
     def note_failed(self, e: BaseException) -> None:
         """Remember the unit that just failed, and where: a name it never defined is explained by it."""
+        try:
+            self._note_failed(e)
+        except Exception:  # noqa: BLE001 - a hostile exception object: nothing is remembered
+            pass
+
+    def _note_failed(self, e: BaseException) -> None:
         import traceback
 
         if not self.unit_text or len(self.failed) >= 200:
