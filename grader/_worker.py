@@ -1332,7 +1332,7 @@ class Harness:
         except BaseException as e:  # noqa: BLE001
             error = self.error_info(e)
             try:
-                cause = _shape_cause(e, args[:n_args], spec, error, self)
+                cause = _shape_cause(e, args[:n_args], spec, error, self, fn)
             except Exception:  # noqa: BLE001 - a hostile value: no cause, the error stands
                 cause = ""
             if cause:
@@ -1602,7 +1602,7 @@ def _shape_text(shape) -> str:
     return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
 
 
-def _shape_cause(e: BaseException, args: list, spec: dict, error: dict, h: "Harness") -> str:
+def _shape_cause(e: BaseException, args: list, spec: dict, error: dict, h: "Harness", fn=None) -> str:
     """Say what the grader passed and the likely cause, when a call failed on shapes; "" otherwise.
 
     The arrays the grader passed (names from the rubric's params, dtypes, shapes) and what the
@@ -1614,9 +1614,23 @@ def _shape_cause(e: BaseException, args: list, spec: dict, error: dict, h: "Harn
 
     if not isinstance(e, (ValueError, AssertionError, IndexError, TypeError)):
         return ""
-    params = spec.get("params", [])
-    arrays = [(params[i] if i < len(params) else f"argument {i + 1}", a) for i, a in enumerate(args)
-              if type(a) is np.ndarray]
+    params = list(spec.get("params", []))
+    shapes = spec.get("shapes") or {}
+    course = {}  # the student's name of an argument -> what the course gives it
+    try:  # the student's own names for the arguments (centerWordVec, not the rubric's predicted)
+        import inspect
+
+        own = [p.name for p in inspect.signature(fn).parameters.values()
+               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)] if fn is not None else []
+    except (TypeError, ValueError):
+        own = []
+    names = []
+    for i in range(len(args)):
+        name = own[i] if i < len(own) else (params[i] if i < len(params) else f"argument {i + 1}")
+        names.append(name)
+        if i < len(params) and isinstance(shapes.get(params[i]), str):
+            course[name] = shapes[params[i]]
+    arrays = [(names[i], a) for i, a in enumerate(args) if type(a) is np.ndarray]
     if not arrays:
         return ""
     msg = _safe_str(e)
@@ -1649,7 +1663,7 @@ def _shape_cause(e: BaseException, args: list, spec: dict, error: dict, h: "Harn
                           f"the course passes {name} as a vector, not a {kind}; keep it 1-D (or reshape it back)")
             elif len(sh) == 2 and sh[0] != sh[1] and t == (sh[1], sh[0]):
                 likely = (f"{name} transposed: {t[0]}×{t[1]} where the course passes it {sh[0]}×{sh[1]}"
-                          + (" (one word vector per row)" if "row" in spec.get("shapes", {}).get(name, "") else ""))
+                          + (" (one word vector per row)" if "row" in course.get(name, "") else ""))
             if likely:
                 break
         if likely:
@@ -1662,8 +1676,7 @@ def _shape_cause(e: BaseException, args: list, spec: dict, error: dict, h: "Harn
             likely = "your own assert on shapes failed: it expects other shapes than the ones the course passes"
     passed = "; ".join(f"{n} {a.dtype.name} {_shape_text(a.shape)}" for n, a in arrays)
     text = f"The grader passed {passed}"
-    shapes = spec.get("shapes") or {}
-    wants = [f"{n} {shapes[n]}" for n, _ in arrays if isinstance(shapes.get(n), str)]
+    wants = [f"{n} {course[n]}" for n, _ in arrays if n in course]
     if wants:
         text += f", as the course specifies ({'; '.join(wants)})"
     text += "."

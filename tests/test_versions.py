@@ -406,3 +406,13 @@ def test_a_gradescope_bundle_of_a_rubric_that_extends_others_holds_the_whole_cha
         z.extractall(tmp_path / "ag")
     unpacked = load_rubric(tmp_path / "ag" / "assignment" / "rubrics" / f"{name}.toml")
     assert unpacked.digest == load_rubric(name).digest
+
+
+def test_an_a2_shape_message_uses_the_students_own_parameter_names(tmp_path):
+    doc = _check(tmp_path, "a2row.py", SOFTMAX + "def naiveSoftmaxLossAndGradient(centerWordVec, outsideWordIdx, "
+                 "outsideVectors, dataset):\n    v = centerWordVec.reshape(-1, 1)\n    y = softmax(v @ outsideVectors)\n"
+                 "    return 0.0, y, y\n", "--rubric", "cs224n-a2")
+    m = checks(doc)["cross_entropy/small"]["message"]
+    assert "The grader passed centerWordVec float64 (3,); outsideVectors float64 (5, 3), as the course specifies " \
+           "(centerWordVec (d,); outsideVectors (|V|, d), one word vector per row)." in m
+    assert "Likely cause: a 3×1 column where centerWordVec is passed with shape (3,)" in m
