@@ -242,13 +242,17 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             rubric, cases = load_kit(Path(args.kit))
         elif args.rubric is None:
             from .load import peek
-            from .recognise import DEFAULT, label, recognise
+            from .recognise import DEFAULT, VERSIONS, label, recognise
 
             own = recognise(peek(path))
             version = own.version or DEFAULT
             rubric, cases = _rubric(version), None
-            reason = (f"recognised as {version} ({label(version)}): {own.reason}" if own.version
-                      else f"{version}, the default: {own.reason}")
+            if own.version in VERSIONS:
+                reason = f"recognised as {version} ({label(version)}): {own.reason}"
+            elif own.version:
+                reason = f"{version}: {own.reason}"
+            else:
+                reason = f"{version}, the default: {own.reason}"
         else:
             rubric, cases = _rubric(args.rubric), None
             reason = f"given with --rubric {args.rubric}"

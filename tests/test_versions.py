@@ -416,3 +416,10 @@ def test_an_a2_shape_message_uses_the_students_own_parameter_names(tmp_path):
     assert "The grader passed centerWordVec float64 (3,); outsideVectors float64 (5, 3), as the course specifies " \
            "(centerWordVec (d,); outsideVectors (|V|, d), one word vector per row)." in m
     assert "Likely cause: a 3×1 column where centerWordVec is passed with shape (3,)" in m
+
+
+def test_check_of_a_four_question_submission_uses_the_four_question_rubric_and_says_why():
+    code, out, _ = run("check", str(HERE / "submissions" / "honest" / "rows"), "--no-color")
+    assert code == 0
+    assert out.splitlines()[1].startswith("Rubric word2vec-softmax: word2vec: q1_softmax.py, q3_word2vec.py: the CS224d names")
+    assert out.splitlines()[1].endswith("so the four word2vec questions (CS224d names)")
