@@ -423,3 +423,38 @@ def test_check_of_a_four_question_submission_uses_the_four_question_rubric_and_s
     assert code == 0
     assert out.splitlines()[1].startswith("Rubric word2vec-softmax: word2vec: q1_softmax.py, q3_word2vec.py: the CS224d names")
     assert out.splitlines()[1].endswith("so the four word2vec questions (CS224d names)")
+
+
+SETUPS = {
+    # what each year's starter runs at the top of its scripts (q3_run.py, q4_sentiment.py, run.py)
+    "2016": "import random\nimport numpy as np\nfrom cs224d.data_utils import *\nimport matplotlib.pyplot as plt\n"
+            "dataset = StanfordSentiment()\nplt.plot([1e-5, 1e-4], [30, 31])\nplt.xscale('log')\n"
+            "plt.xlabel('regularization')\nplt.ylabel('accuracy')\nplt.legend(['train', 'dev'], loc='upper left')\n"
+            "plt.savefig('q4_reg_v_acc.png')\nplt.show()\n",
+    "2017": "import argparse\nimport numpy as np\nimport matplotlib\nmatplotlib.use('agg')\n"
+            "import matplotlib.pyplot as plt\nimport itertools\nfrom utils.treebank import StanfordSentiment\n"
+            "from sklearn.linear_model import LogisticRegression\nfrom sklearn.metrics import confusion_matrix\n"
+            "dataset = StanfordSentiment()\nplt.imshow([[1, 0], [0, 1]], interpolation='nearest', cmap=plt.cm.Blues)\n"
+            "plt.colorbar()\nplt.xticks([0, 1], ['a', 'b'], rotation=45)\nplt.tight_layout()\nplt.savefig('cm.png')\n",
+    "a2": "import numpy as np\nimport matplotlib\nmatplotlib.use('agg')\nimport matplotlib.pyplot as plt\nimport time\n"
+          "from utils.treebank import StanfordSentiment\nfrom utils.gradcheck import gradcheck_naive, "
+          "grad_tests_softmax, grad_tests_negsamp\nfrom utils.utils import normalizeRows, softmax as given_softmax\n"
+          "for i in range(2):\n    plt.text(0.1 * i, 0.2, 'w', bbox=dict(facecolor='green', alpha=0.1))\n"
+          "plt.scatter([0, 1], [1, 0], marker='x', color='red')\nplt.xlim((0, 1))\nplt.ylim((0, 1))\n"
+          "plt.savefig('word_vectors.png')\n",
+}
+
+
+@pytest.mark.parametrize("year", sorted(SETUPS))
+def test_each_years_setup_code_runs_against_the_stand_ins(tmp_path, year):
+    p = tmp_path / "mine.py"
+    cost = COST.replace("softmaxCostAndGradient", "naiveSoftmaxLossAndGradient") if year == "a2" else COST
+    p.write_text(SETUPS[year] + "\n\n" + SOFTMAX.split("\n", 1)[1] + cost +
+                 "    y = softmax(outputVectors.dot(predicted))\n    g = y.copy()\n    g[target] -= 1\n"
+                 "    return -np.log(y[target]), outputVectors.T.dot(g), np.outer(g, predicted)\n")
+    rubric = {"2016": "cs224d-2016", "2017": "cs224n-2017", "a2": "cs224n-a2"}[year]
+    code, out, err = run("check", str(p), "--json", "--rubric", rubric)
+    doc = json.loads(out)
+    assert doc["load"]["unit_errors"] == [], doc["load"]["unit_errors"]
+    assert doc["load"]["output"] == ""
+    assert code == 0, [(c["id"], c["message"]) for c in checks(doc).values() if c["status"] != "pass"]
