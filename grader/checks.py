@@ -10,8 +10,9 @@ central differences of their own cost.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import ModuleType
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import numpy as np
 
@@ -509,4 +510,83 @@ def _consistent(cid: str, k: int, grad: str, param: str, plain: CallOutcome | No
                            f"(largest difference {max_abs:.2g}{checked}).")
     return Consistency(cid, grad, "inconsistent", max_abs, max_rel,
                        f"Your {grad!r} does not match the numerical gradient of your own cost with respect to "
-                       f"{param!r} (largest difference {max_abs:.3g}{checked}): the gradient or the cost is wrong.")
+                       f"{param!r} (largest difference {max_abs:.3g}{checked}).")
+
+
+#: What a self-consistency entry means, read with the reference checks of its case: (status,
+#: the cost's checks passed, the gradient's checks passed) -> (verdict, headline).  None: no
+#: reference check of that kind ran on the case (a self-check without it, a hidden case).
+_VERDICTS: dict[tuple[str, bool | None, bool | None], tuple[str, str]] = {
+    ("consistent", True, True): (
+        "right", "Your cost and your gradient are right, and the gradient is the derivative of your cost."),
+    ("consistent", True, False): (
+        "returned-wrong", "Your gradient is the derivative of your cost, and your cost is right, yet the gradient "
+        "check failed: look at what you return (its order, shape or variable)."),
+    ("consistent", False, True): (
+        "cost-off-by-constant", "Your gradient is right and is the derivative of your cost, but your cost is wrong "
+        "by something that does not change its derivative (a constant): fix the cost only."),
+    ("consistent", False, False): (
+        "cost-wrong-gradient-derived", "Your gradient is the derivative of your own cost, but that cost is wrong: "
+        "fix the cost; the gradient derived from the right cost will follow."),
+    ("inconsistent", True, True): (
+        "right-but-apart", "Your cost and your gradient both pass the reference checks on this case, but differ "
+        "from each other by more than the tolerance allows: no need to change either."),
+    ("inconsistent", True, False): (
+        "gradient-wrong", "Your cost is right, but your gradient is not its derivative: the mistake is in the "
+        "gradient."),
+    ("inconsistent", False, True): (
+        "cost-wrong", "Your gradient is right, but your cost is wrong: the gradient is the derivative of the right "
+        "cost, not of yours. Fix the cost and leave the gradient as it is."),
+    ("inconsistent", False, False): (
+        "both-wrong", "Your cost and your gradient are both wrong, and the gradient is not the derivative of your "
+        "cost either: fix the cost first, then derive the gradient from it."),
+}
+
+
+def read_consistency(rubric: Rubric, results: Sequence[CheckResult],
+                     found: Sequence[Consistency]) -> tuple[Consistency, ...]:
+    """Give each self-consistency entry its verdict, read with the reference checks of the same case.
+
+    What is known for a (case, gradient) entry: whether the student's gradient is the
+    derivative of the student's own cost there (the entry's status), whether the cost's
+    checks on that case passed, and whether that gradient's checks on that case passed.
+    Each combination has one verdict (:data:`_VERDICTS`): a right gradient beside a wrong
+    cost is never told to change, and a cost that is wrong only on other cases (say, on
+    overflow) does not make this case's verdict say the cost is wrong.  Where no reference
+    check of the cost or of the gradient ran on the case, the verdict says only what the
+    comparison itself shows.
+
+    Examples
+    --------
+    >>> from grader.model import Question
+    >>> cost = CheckSpec("ce/small", "ce", "small", "f", output="cost")
+    >>> grad = CheckSpec("gp/small", "gp", "small", "f", output="gradPred")
+    >>> rubric = Rubric("r", "", "1", (Question("ce", "", (cost,)), Question("gp", "", (grad,))), {}, {},
+    ...                 consistency={"function": "f", "cost": "cost"})
+    >>> results = [CheckResult("ce/small", "ce", "fail", 0, 1, ""), CheckResult("gp/small", "gp", "pass", 1, 1, "")]
+    >>> (c,) = read_consistency(rubric, results, [Consistency("small", "gradPred", "inconsistent")])
+    >>> c.verdict
+    'cost-wrong'
+    """
+    con = rubric.consistency
+    if not con or not found:
+        return tuple(found)
+    by_id = {r.id: r for r in results}
+
+    def passed(case: str, output: str) -> bool | None:
+        ran = [by_id[s.id] for s in rubric.checks()
+               if s.function == con["function"] and s.case == case and s.output == output
+               and s.compare == "close" and s.id in by_id]
+        return all(r.status == "pass" for r in ran) if ran else None
+
+    out = []
+    for c in found:
+        if c.status == "error":
+            verdict, head = "unavailable", "Your gradient could not be compared with your own cost on this case."
+        else:
+            key = (c.status, passed(c.case, con["cost"]), passed(c.case, c.wrt))
+            verdict, head = _VERDICTS.get(key) or (
+                ("agrees", "Your gradient is the derivative of your own cost.") if c.status == "consistent"
+                else ("disagrees", "Your gradient is not the derivative of your own cost: one of the two is wrong."))
+        out.append(replace(c, verdict=verdict, headline=head))
+    return tuple(out)

@@ -312,7 +312,9 @@ def gradescope_results(
         parts.append("**Notes**\n\n" + "\n".join(f"- {_md(x)}" for x in result.notes))
     verdicts = consistency_verdicts(result)
     if verdicts:
-        parts.append("**Does your gradient match your own cost?**\n\n" + "\n".join(f"- {_md(v.headline)}" for v in verdicts))
+        parts.append("**Does your gradient match your own cost?**\n\n" + "\n".join(
+            f"- {_md(v.headline)} ({_md(', '.join(f'{c.wrt} on case {c.case}' for c in v.entries))})"
+            for v in verdicts))
     if any(c.visibility == "hidden" for c in result.checks()):
         parts.append("Hidden checks are shown once grades are published.")
     doc["output"] = clean("\n\n".join(parts))

@@ -42,6 +42,7 @@ import numpy as np
 
 from . import __version__
 from .errors import UsageError
+from .mistakes import hint_text
 from .model import Case, CheckSpec, Dataset, Rubric, Settings, StarterModule
 
 #: The format of public.json, and of the kit as a whole.
@@ -175,8 +176,9 @@ def _public_checks(rubric: Rubric) -> list[CheckSpec]:
 
 def _kit_mistakes(rubric: Rubric, checks: list[CheckSpec]) -> dict[str, dict[str, Any]]:
     """Return the named mistakes a kit can recognise without the reference: generic detectors."""
+    # The message is written as the rubric's hint level has it; the kit then shows it as is.
     used = {m for c in checks for m in c.mistakes}
-    return {mid: {"message": e["message"], "detector": e["detector"]}
+    return {mid: {"message": hint_text(mid, e, rubric.settings.hints), "detector": e["detector"]}
             for mid, e in rubric.mistakes.items() if mid in used and "detector" in e}
 
 
@@ -220,6 +222,7 @@ def public_toml(rubric: Rubric, *, stand_ins: tuple[StarterModule, ...], public_
     mistakes = _kit_mistakes(rubric, checks)
     s = asdict(rubric.settings)
     settings = {f.name: list(s[f.name]) if isinstance(s[f.name], tuple) else s[f.name] for f in fields(Settings)}
+    settings["hints"] = "explain"  # the kit's messages already say what the rubric's level lets them say
     roles = [r for r in rubric.functions if any(c.function == r for c in checks)]
     functions = {}
     for role in roles:

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import threading
 from types import ModuleType
-from typing import Any, Callable, Hashable
+from typing import Any, Callable, Hashable, Mapping
 
 import numpy as np
 
@@ -184,13 +184,16 @@ def matches(got: np.ndarray, candidate: Any, tol: Tolerance, memo: Memo | None =
     """Return True when `got` is `candidate` within `tol`, nan/inf where it has them.
 
     Shapes must agree once singleton dimensions are removed.  Non-finite elements must be
-    at the same places in both (any of nan, inf, -inf); finite ones must satisfy
+    the same at the same places in both (nan where nan, inf where inf, -inf where -inf:
+    an all-nan answer is not an overflow to inf); finite ones must satisfy
     ``|got - candidate| <= atol + rtol * |candidate|``.  A read-only `candidate` is
     prepared once in `memo` (its allowed differences), when one is given.
 
     >>> t = Tolerance(1e-5, 1e-8)
-    >>> matches(np.array([[1.0, np.nan]]), np.array([1.0, np.inf]), t)
+    >>> matches(np.array([[1.0, np.nan]]), np.array([1.0, np.nan]), t)
     True
+    >>> matches(np.array([[1.0, np.nan]]), np.array([1.0, np.inf]), t)
+    False
     >>> matches(np.array([1.0, 2.0]), np.array([1.0, 2.1]), t)
     False
     """
@@ -208,6 +211,8 @@ def matches(got: np.ndarray, candidate: Any, tol: Tolerance, memo: Memo | None =
     fg, fc = np.isfinite(g), np.isfinite(c)
     if not np.array_equal(fg, fc):
         return False
+    if not fg.all() and not np.array_equal(g[~fg], c[~fc], equal_nan=True):
+        return False  # nan for nan, and infinities of the same sign
     with np.errstate(all="ignore"):
         return bool(np.all(np.abs(g[fg] - c[fc]) <= tol.allowed(c[fc])))
 
@@ -363,6 +368,28 @@ def _formula(name: str, arr: np.ndarray, expected: np.ndarray, spec: CheckSpec, 
     return False
 
 
+def hint_text(mid: str, entry: Mapping[str, Any], level: str) -> str:
+    """Return what a student reads of a named mistake at hint level `level` (``settings.hints``).
+
+    ``"name"``: only what the mistake is (the entry's ``name``, else its id in words);
+    ``"explain"``: its ``message`` (what is wrong and the rule that is right);
+    ``"fix"``: the message and then the entry's ``fix`` (the code that fixes it), when it has one.
+
+    >>> e = {"name": "grad is transposed", "message": "grad has the shape of W.", "fix": "np.outer(d, r)"}
+    >>> hint_text("t", e, "name"), hint_text("t", e, "explain"), hint_text("t", e, "fix")
+    ('grad is transposed.', 'grad has the shape of W.', 'grad has the shape of W. Fix: np.outer(d, r)')
+    >>> hint_text("cost-wrong-sign", {"message": "m"}, "name")
+    'cost wrong sign.'
+    """
+    if level == "name":
+        name = str(entry.get("name") or mid.replace("-", " ").replace("_", " "))
+        return name if name.endswith((".", "?", "!")) else name + "."
+    message = str(entry["message"])
+    if level == "fix" and entry.get("fix"):
+        return f"{message} Fix: {entry['fix']}"
+    return message
+
+
 def diagnose(spec: CheckSpec, case: Case, got: Value | np.ndarray | None, rubric: Rubric,
              reference: ModuleType | None, memo: Memo | None = None) -> tuple[str, str] | None:
     """Name the mistake that explains a failing answer, or return None.
@@ -387,8 +414,9 @@ def diagnose(spec: CheckSpec, case: Case, got: Value | np.ndarray | None, rubric
     Returns
     -------
     tuple of (str, str) or None
-        ``(mistake id, message)`` of the one mistake the answer matches; None when the
-        answer passes, matches none, or matches more than one.
+        ``(mistake id, hint)`` of the one mistake the answer matches (its message as the
+        rubric's hint level says: :func:`hint_text`); None when the answer passes, matches
+        none, or matches more than one.
 
     Examples
     --------
@@ -405,7 +433,7 @@ def diagnose(spec: CheckSpec, case: Case, got: Value | np.ndarray | None, rubric
         for mid in spec.mistakes:
             entry = rubric.mistakes.get(mid, {})
             if entry.get("detector") == "modified" and _modified(case, got):
-                return mid, entry["message"]
+                return mid, hint_text(mid, entry, rubric.settings.hints)
         return None
     arr = _array(got)
     if arr is None:
@@ -430,6 +458,6 @@ def diagnose(spec: CheckSpec, case: Case, got: Value | np.ndarray | None, rubric
             hit = (bool(formula) and reference is not None
                    and _formula(formula, arr, expected, spec, case, reference, memo))
         if hit:
-            found.append((mid, entry["message"]))
+            found.append((mid, hint_text(mid, entry, rubric.settings.hints)))
     # Two mistakes that both explain the answer (an all-nan gradient, say) name neither.
     return found[0] if len(found) == 1 else None

@@ -210,6 +210,9 @@ class Settings:
     memory_mb: int = 1024  #: address-space limit of the student's process
     max_output_kb: int = 64  #: stdout+stderr kept per process; the rest is counted and dropped
     consistency_points: bool = False  #: whether the self-consistency gradient check scores
+    #: how much a named mistake's hint gives away: "name" (what the mistake is), "explain" (and
+    #: why it is wrong, what the right rule is), "fix" (and the code that fixes it, the mistake's ``fix``)
+    hints: str = "explain"
 
 
 @dataclass(frozen=True)
@@ -483,7 +486,12 @@ class Consistency:
     status: Literal["consistent", "inconsistent", "error"]
     max_abs: float | None = None
     max_rel: float | None = None
-    message: str = ""
+    message: str = ""  #: the facts of this comparison: largest difference, elements checked
+    #: what the comparison means once read with the reference checks of the same case
+    #: (:func:`grader.checks.read_consistency`): "right", "gradient-wrong", "cost-wrong",
+    #: "cost-wrong-gradient-derived", "both-wrong", ...; "" until it is read
+    verdict: str = ""
+    headline: str = ""  #: the verdict in one sentence for the student
 
 
 @dataclass(frozen=True)
@@ -509,6 +517,8 @@ class SubmissionResult:
     grader_version: str = ""
     rubric_reason: str = ""  #: why this rubric: recognised from the submission (or the batch), or given
     looks_like: str = ""  #: the course version the submission looks like when it is not the rubric's; "" otherwise
+    #: a student's self-check: only the public checks ran, and max_score counts only theirs
+    public_only: bool = False
 
     schema: str = SCHEMA
 
@@ -544,6 +554,7 @@ class SubmissionResult:
             "grader_version": self.grader_version,
             "rubric_reason": self.rubric_reason,
             "looks_like": self.looks_like,
+            **({"public_only": True} if self.public_only else {}),
         }
 
 
@@ -656,5 +667,5 @@ def result_from_dict(d: Mapping[str, Any]) -> SubmissionResult:
         canvas=CanvasInfo(**canvas) if isinstance(canvas, Mapping) else None,
         seconds=float(d.get("seconds", 0.0)), grader_version=d.get("grader_version", ""),
         rubric_reason=str(d.get("rubric_reason") or ""), looks_like=str(d.get("looks_like") or ""),
-        schema=d.get("schema", SCHEMA))
+        public_only=bool(d.get("public_only", False)), schema=d.get("schema", SCHEMA))
 

@@ -97,7 +97,7 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None) -> Submissi
             results.append(_not_run(spec, f"the case {spec.case!r} is not available"))
             continue
         results.append(_checks.judge(spec, case, outcome, rubric, job.reference, job.memo))
-    consistency = _checks.consistency(rubric, job.cases, run.outcomes, job.memo)
+    consistency = _checks.read_consistency(rubric, results, _checks.consistency(rubric, job.cases, run.outcomes, job.memo))
     result = score(rubric, submission, run, results, consistency=consistency, public_only=job.public_only)
     # How calls were adapted (e.g. the 2015 signature without `dataset`) is said once, for the submission.
     adapted = []

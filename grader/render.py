@@ -40,7 +40,7 @@ from jinja2.filters import do_round as _do_round
 from markupsafe import Markup
 
 from . import terminal as _text
-from .model import CheckResult, SubmissionResult
+from .model import CheckResult, Consistency, SubmissionResult
 from .terminal import explain, explain_lines, terminal, terminal_batch_line
 
 __all__ = [
@@ -68,12 +68,15 @@ HISTOGRAM_BINS = 10
 
 #: How summary.html groups errors: ``ErrorInfo.type`` -> kind.  Any other type of a
 #: check's error is the kind ``"exception"`` (the student's code raised it); a failing
-#: top-level statement or cell is ``"load error"`` unless its type is a syntax error; a
-#: submission with status "error" is ``"load error"``.
+#: top-level statement or cell is ``"load error"`` unless its type is a syntax error, a
+#: crash, running out of memory or out of time; a submission with status "error" is
+#: ``"load error"``.
 ERROR_KINDS: dict[str, str] = {
     "Timeout": "timeout",
     "Crash": "crash",
+    "Exit": "crash",
     "SystemExit": "crash",
+    "MemoryError": "out of memory",
     "MissingFunction": "missing function",
     "Missing": "missing function",
     "SyntaxError": "syntax error",
@@ -92,6 +95,7 @@ ERROR_MESSAGES: tuple[tuple[str, re.Pattern[str]], ...] = (
 KIND_LABELS: dict[str, str] = {
     "timeout": "Timeout",
     "crash": "Crash",
+    "out of memory": "Out of memory",
     "missing function": "Missing function",
     "syntax error": "Syntax error",
     "load error": "Could not be loaded",
@@ -99,14 +103,6 @@ KIND_LABELS: dict[str, str] = {
     "other": "Other errors",
 }
 
-#: Which question holds the gradient a Consistency entry's ``wrt`` names.
-_GRADIENT_QUESTION = {
-    "gradPred": "grad_pred",
-    "gradCenterVec": "grad_pred",
-    "grad": "grad_output",
-    "gradOutsideVecs": "grad_output",
-}
-_COST_QUESTION = "cross_entropy"
 
 _ISOLATION = {
     "bwrap": "bubblewrap sandbox (own mount, PID, network and IPC namespaces)",
@@ -245,6 +241,41 @@ def _anchor(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "-", str(text))
 
 
+#: Python and numpy scalar types: one is as good as another where a number is expected.
+_NUMBER_TYPES = {"float", "int", "bool", "float16", "float32", "float64", "longdouble", "int8", "int16", "int32",
+                 "int64", "uint8", "uint16", "uint32", "uint64", "bool_"}
+
+
+def differs(got: Any, expected: Any, field: str) -> bool:
+    """Return whether a difference between got and expected in ``field`` (type, dtype, shape) is worth showing in red.
+
+    A Python ``float`` where ``numpy.float64`` was expected is not; a 0-d array is as good
+    as a scalar; a float32 where float64 was expected is not (the tolerances accept it);
+    an integer dtype where floats were expected is.
+
+    >>> from grader.model import Shown
+    >>> differs(Shown("float64", "float64", ()), Shown("float", None, ()), "type")
+    False
+    >>> differs(Shown("tuple", None, None), Shown("ndarray", "float64", (3,)), "type")
+    True
+    >>> differs(Shown("ndarray", "int64", (3,)), Shown("ndarray", "float64", (3,)), "dtype")
+    True
+    >>> differs(Shown("ndarray", "float32", (3,)), Shown("ndarray", "float64", (3,)), "dtype")
+    False
+    """
+    if got is None or expected is None:
+        return False
+    a, b = getattr(got, field), getattr(expected, field)
+    if a == b:
+        return False
+    if field == "type":
+        scalar = lambda s: s.type in _NUMBER_TYPES or (s.type == "ndarray" and s.shape == ())  # noqa: E731
+        return not (scalar(got) and scalar(expected))
+    if field == "dtype":
+        return a is None or b is None or a[:1] != b[:1]
+    return True
+
+
 @functools.lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     """Return the jinja2 environment: templates from ``grader.templates``, autoescape on."""
@@ -273,6 +304,7 @@ def environment() -> jinja2.Environment:
         error_lines=_text.error_lines,
         cap=_text.cap,
         heat_rects=heat_rects,
+        differs=differs,
     )
     return env
 
@@ -297,71 +329,40 @@ def _csp(script: str | None = None) -> str:
 
 @dataclass(frozen=True)
 class Verdict:
-    """One self-consistency entry, read together with the cost and gradient questions."""
+    """Self-consistency entries that mean the same thing, shown once under their verdict."""
 
-    case: str
-    wrt: str
-    status: str
     tone: str  #: "good", "warn", "bad"
     headline: str
-    message: str
-    max_abs: float | None
-    max_rel: float | None
+    entries: tuple[Consistency, ...]  #: the (case, gradient) comparisons it covers, in rubric order
 
 
-def _all_pass(result: SubmissionResult, qid: str | None) -> bool | None:
-    """Return whether every check of a question passed; None when the question is not graded."""
-    for q in result.questions:
-        if q.id == qid:
-            return all(c.status == "pass" for c in q.checks)
-    return None
+@dataclass(frozen=True)
+class Cause:
+    """Why some checks did not pass, said once at the top of report.html."""
+
+    text: str  #: the named mistake's hint, else the first check's one-line message
+    named: bool  #: True when ``text`` is a named mistake ("Likely mistake: ...")
+    checks: tuple[str, ...]  #: the ids of the checks it explains, in rubric order
+
+
+#: Tone of each self-consistency verdict (:func:`grader.checks.read_consistency`); others are "warn".
+_VERDICT_TONE = {"right": "good", "right-but-apart": "good", "agrees": "good",
+                 "gradient-wrong": "bad", "both-wrong": "bad", "disagrees": "bad"}
 
 
 def consistency_verdicts(result: SubmissionResult) -> list[Verdict]:
-    """Read each self-consistency entry together with the cost and gradient questions' outcomes.
+    """Group the self-consistency entries by their verdict, in the order they first appear.
 
-    "Your gradient matches your own cost, but your cost is wrong" when the gradient is
-    consistent and a ``cross_entropy`` check failed; "your cost is right but your gradient
-    does not match it" when it is inconsistent and every ``cross_entropy`` check passed;
-    and so on.  The gradient's question is found from ``wrt`` (``gradPred`` ->
-    ``grad_pred``, ``grad`` -> ``grad_output``, and the CS224n names).
+    The verdict of each entry was decided when the submission was graded (it reads the
+    entry with the reference checks of the same case); four entries that mean the same
+    thing are shown as one headline with its four comparisons.  An entry without a
+    verdict (a result.json of an older grader) is shown under its own message.
     """
-    cost_ok = _all_pass(result, _COST_QUESTION)
-    out = []
+    groups: dict[str, list[Consistency]] = {}
     for c in result.consistency:
-        grad_ok = _all_pass(result, _GRADIENT_QUESTION.get(c.wrt))
-        if c.status == "error":
-            tone, head = "warn", "Your gradient could not be compared with your own cost."
-        elif c.status == "consistent":
-            if cost_ok is False:
-                tone = "warn"
-                head = (
-                    "Your gradient matches your own cost, but your cost is wrong: "
-                    "fix the cost first; the gradient of the right cost will follow."
-                )
-            elif cost_ok and grad_ok is False:
-                tone = "warn"
-                head = (
-                    "Your gradient matches your cost, and your cost is right, yet the gradient check "
-                    "failed: look at what you return (its order, shape or variable)."
-                )
-            elif cost_ok:
-                tone, head = "good", "Your gradient matches your own cost, and your cost is right."
-            else:
-                tone, head = "good", "Your gradient matches your own cost."
-        else:
-            tone = "bad"
-            if cost_ok:
-                head = "Your cost is right, but your gradient does not match it: the mistake is in the gradient."
-            elif cost_ok is False:
-                head = (
-                    "Your cost is wrong, and your gradient does not match it either: "
-                    "fix the cost first, then derive the gradient from it."
-                )
-            else:
-                head = "Your gradient does not match your own cost."
-        out.append(Verdict(c.case, c.wrt, c.status, tone, head, c.message, c.max_abs, c.max_rel))
-    return out
+        groups.setdefault(c.headline or c.message, []).append(c)
+    return [Verdict(_VERDICT_TONE.get(entries[0].verdict, "warn"), headline, tuple(entries))
+            for headline, entries in groups.items()]
 
 
 def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = False) -> str:
@@ -391,6 +392,18 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
         The HTML document.
     """
     translated = [f for f in result.files if f.translated]
+    # Checks that fail for one reason: the first is explained, the others point to it; the
+    # causes are listed once at the top, each with the checks it explains.
+    same_as: dict[str, str] = {}
+    also: dict[str, list[str]] = {}
+    groups = _text.failure_groups(result.checks())
+    for group in groups:
+        if len(group) > 1 and group[0].visibility == "public":
+            also[group[0].id] = [c.id for c in group[1:]]
+            same_as.update((c.id, group[0].id) for c in group[1:])
+    causes = [Cause(g[0].hint if g[0].hint and g[0].visibility == "public" else g[0].message,
+                    bool(g[0].hint and g[0].visibility == "public"), tuple(c.id for c in g))
+              for g in groups]
     context = {
         "r": result,
         "title": rubric_title or result.rubric,
@@ -400,6 +413,11 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
         "isolation": _ISOLATION.get(result.isolation, result.isolation or "unknown"),
         "counts": _text.counts(result.checks()),
         "consistency": consistency_verdicts(result),
+        "same_as": same_as,
+        "causes": causes,
+        # each note once: the load's notes are normally in the result's already
+        "notes": list(dict.fromkeys(result.notes + (result.load.notes if result.load else ()))),
+        "also": also,
         "translated": translated,
         "unit_errors": result.load.unit_errors if result.load else (),
         "OUTPUT_CHARS": OUTPUT_CHARS,
@@ -428,11 +446,29 @@ def error_kinds(result: SubmissionResult) -> dict[str, list[str]]:
     if result.load is not None:
         for ue in result.load.unit_errors:
             kind = ERROR_KINDS.get(ue.error.type)
-            kinds.setdefault("syntax error" if kind == "syntax error" else "load error", []).append(ue.where)
+            kinds.setdefault(kind if kind in ("syntax error", "crash", "out of memory", "timeout") else "load error",
+                             []).append(ue.where)
     for c in result.checks():
         if c.status == "error":
             kinds.setdefault(_check_error_kind(c), []).append(c.id)
     return kinds
+
+
+def condensed(where: list[str]) -> str:
+    """Say where a kind of error happened in a few words: a few places, or checks counted per question.
+
+    >>> condensed(["a/1", "a/2"])
+    'a/1, a/2'
+    >>> condensed([f"softmax/{i}" for i in range(12)] + ["cost/small", "cost/typical"])
+    'softmax: 12 checks, cost: 2 checks'
+    """
+    if len(where) <= 3:
+        return ", ".join(where)
+    per: dict[str, int] = {}
+    for w in where:
+        head, sep, _ = w.partition("/")
+        per[head if sep else w] = per.get(head if sep else w, 0) + 1
+    return ", ".join(f"{q}: {n} checks" if n > 1 else q for q, n in per.items())
 
 
 def _check_error_kind(check: CheckResult) -> str:
@@ -629,7 +665,7 @@ class _Summary:
             self.mistakes[mid].add(sid, href, ", ".join(where))
         kinds = error_kinds(r)
         for kind, where in kinds.items():
-            self.kinds.setdefault(kind, _Group(kind, kind)).add(sid, href, ", ".join(where))
+            self.kinds.setdefault(kind, _Group(kind, kind)).add(sid, href, condensed(where))
         self.n += 1
         self.late += bool(r.late)
         if r.status == "error":

@@ -47,6 +47,8 @@ _FUNCTION_KEYS = ("names", "modules", "params", "arities", "returns", "missing_h
                   "shapes")
 #: Longest missing_hint accepted, in characters (it is one sentence of a student's message).
 MAX_HINT = 500
+#: Values of ``settings.hints``, from what gives away least: see grader.mistakes.hint_text.
+HINT_LEVELS = ("name", "explain", "fix")
 #: Top-level keys holding a path relative to the file that sets them.
 _PATH_KEYS = ("reference", "starter_dir")
 #: Most files a chain of ``extends`` may hold.
@@ -58,7 +60,7 @@ _CHECK_KEYS = ("case", "compare", "output", "expected", "points", "rtol", "atol"
 _DEFAULT_KEYS = tuple(k for k in _CHECK_KEYS if k not in ("case", "description"))
 _QUESTION_KEYS = ("title", "checks") + _DEFAULT_KEYS
 _CONSISTENCY_KEYS = ("function", "cost", "wrt", "cases", "h", "rtol", "atol", "timeout", "points", "sample")
-_MISTAKE_KEYS = ("message", "detector", "formula")
+_MISTAKE_KEYS = ("message", "detector", "formula", "name", "fix")
 _STARTER_KEYS = ("module", "path", "provides")
 _ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -449,6 +451,8 @@ class _Loader:
                 values[k] = self.number(d, k, "settings", default, positive=True)
             elif k == "notebook_mode":
                 values[k] = self.choice(d, k, "settings", default, ("all", "definitions"))
+            elif k == "hints":
+                values[k] = self.choice(d, k, "settings", default, HINT_LEVELS)
             else:  # pragma: no cover - a Settings field of a new type
                 values[k] = v
         return Settings(**values)
@@ -551,6 +555,12 @@ class _Loader:
             if ("detector" in t) == ("formula" in t):
                 raise self.fail(where, "needs exactly one of 'detector' and 'formula'")
             entry: dict[str, Any] = {"message": message}
+            for k in ("name", "fix"):
+                if k in t:
+                    text = self.string(t, k, where).strip()
+                    if not text:
+                        raise self.fail(where, f"{k} can't be empty")
+                    entry[k] = text
             if "detector" in t:
                 entry["detector"] = self.choice(t, "detector", where, "", DETECTORS)
             else:

@@ -998,15 +998,19 @@ def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float) -> R
             if err is not None:
                 unit_errors.append(UnitError(where=str(u.get("where", ""))[:200], error=err))
     notes = [str(n)[:500] for n in load.get("notes", [])[:50]] if isinstance(load.get("notes"), list) else []
+    # Top-level code that killed, hung or exhausted the loading process failed while loading,
+    # like any other unit: it is a load error of its own kind (the summary files it so).
     for lf in ev.load_failures:
         unit = lf.get("unit")
-        why = {"timeout": "ran out of time", "memory": "ran out of memory"}.get(
-            lf.get("why"), f"died ({_describe_exit(lf.get('exit'))})")
+        kind, why = {"timeout": ("Timeout", "ran out of time"), "memory": ("MemoryError", "ran out of memory")}.get(
+            lf.get("why"), ("Crash", f"died ({_describe_exit(lf.get('exit'))})"))
         if isinstance(unit, list) and len(unit) == 2:
-            notes.append(f"loading {why} in top-level code of {str(unit[0])[:100]!r} (unit {unit[1]}); "
-                         "that code was skipped in a fresh process and the rest was graded")
+            where = f"{str(unit[0])[:100]}, top-level statement {unit[1]}"
+            text = (f"loading {why} in top-level code of {str(unit[0])[:100]!r} (unit {unit[1]}); "
+                    "that code was skipped in a fresh process and the rest was graded")
         else:
-            notes.append(f"loading {why}")
+            where, text = "loading", f"loading {why}"
+        unit_errors.append(UnitError(where=where, error=ErrorInfo(type=kind, message=text)))
     output = "".join(ev.output.get(None, []))
     outcomes: dict[str, CallOutcome] = {}
     for c in calls:

@@ -111,4 +111,5 @@ def score(rubric: Rubric, submission: Submission, run: RunReport | None, results
         files=submission.files,
         seconds=run.seconds if run is not None else 0.0,
         grader_version=__version__,
+        public_only=public_only,
     )

@@ -273,6 +273,64 @@ def explain(check: CheckResult) -> str:
     return "\n".join(explain_lines(check))
 
 
+# --------------------------------------------------------------------------- one reason, said once
+
+
+def cause_key(check: CheckResult) -> tuple:
+    """Return what makes failing checks fail "for one reason": the same error at the same place, or the same mistake.
+
+    An exception is the same cause when its type and the innermost line of the student's
+    code that raised it are (its message differs with each case's shapes); a crash, a
+    timeout or a missing function when its message is the same but for numbers; a failed
+    value when the same named mistake explains it.  Any other failure, and any hidden
+    check, is a cause of its own.
+
+    >>> from grader.model import CheckResult, ErrorInfo, Frame
+    >>> err = lambda s: ErrorInfo("ValueError", f"shapes ({s},3) not aligned", (Frame("q3.py", 34),))
+    >>> a = CheckResult("ce/small", "ce", "error", 0, 1, "raised", error=err(5))
+    >>> b = CheckResult("gp/large", "gp", "error", 0, 1, "raised", error=err(5000))
+    >>> cause_key(a) == cause_key(b)
+    True
+    """
+    if check.visibility == "hidden":
+        return ("check", check.id)  # a hidden check says nothing of why it failed
+    if check.status == "error":
+        e = check.error
+        if e is not None and e.frames:
+            return ("error", e.type, e.frames[-1].where, e.frames[-1].line)
+        return ("error", e.type if e is not None else "", re.sub(r"\d+(?:\.\d+)?", "#", check.message))
+    if check.mistake:
+        return ("mistake", check.mistake)
+    return ("check", check.id)
+
+
+def failure_groups(checks: Iterable[CheckResult]) -> list[list[CheckResult]]:
+    """Group the checks that did not pass by :func:`cause_key`, in the order their first check appears."""
+    groups: dict[tuple, list[CheckResult]] = {}
+    for c in checks:
+        if c.status != "pass":
+            groups.setdefault(cause_key(c), []).append(c)
+    return list(groups.values())
+
+
+def _named(ids: Sequence[str]) -> str:
+    """Return at most MORE_FAILURES_NAMED ids, then how many more."""
+    named = ", ".join(clean(i) for i in ids[:MORE_FAILURES_NAMED])
+    if len(ids) > MORE_FAILURES_NAMED:
+        named += f" and {len(ids) - MORE_FAILURES_NAMED} more"
+    return named
+
+
+def cause_line(group: Sequence[CheckResult]) -> str:
+    """Return one line saying why a group of checks did not pass: the first check's message and hint."""
+    first = group[0]
+    message = first.message.splitlines()[0] if first.message else first.status
+    line = message
+    if first.hint and first.visibility == "public":
+        line += f" Likely mistake: {first.hint}"
+    return line
+
+
 # --------------------------------------------------------------------------- terminal
 
 
@@ -360,19 +418,41 @@ def terminal(result: SubmissionResult, *, color: bool) -> str:
     if result.notes:
         out += [""] + [f"Note: {clean(n)}" for n in result.notes]
 
+    # Said only when it tells something: a right gradient needs no comment, and an entry that
+    # could not be compared is explained by the check's own error below.
+    verdicts = [c for c in result.consistency
+                if c.verdict not in ("right", "right-but-apart", "agrees", "unavailable")]
+    if verdicts:
+        out += ["", _paint("Does your gradient match your own cost?", color, "bold")]
+        said: dict[str, list[str]] = {}
+        for c in verdicts:
+            said.setdefault(c.headline or c.message, []).append(f"{c.wrt} on case {c.case}")
+        out += [f"  {clean(head)} ({clean(', '.join(where))})" for head, where in said.items()]
+
     failing = [c for c in result.checks() if c.status != "pass"]
-    public = [c for c in failing if c.visibility == "public"]
-    if public:
-        first = public[0]
-        lines = [clean(line) for line in explain_lines(first, traceback_lines=TRACEBACK_LINES)]
+    groups = failure_groups(failing)
+    public = [g for g in groups if g[0].visibility == "public"]
+    first = public[0] if public else None
+    if first is not None:
+        lines = [clean(line) for line in explain_lines(first[0], traceback_lines=TRACEBACK_LINES)]
         out += [""] + _paint_explanation(lines, color)
-    others = [c.id for c in failing if not public or c is not public[0]]
-    if others:
-        named = ", ".join(clean(i) for i in others[:MORE_FAILURES_NAMED])
-        if len(others) > MORE_FAILURES_NAMED:
-            named += f" and {len(others) - MORE_FAILURES_NAMED} more"
-        word = "check" if len(others) == 1 else "checks"
-        out += ["", f"{len(others)} more {word} did not pass: {named}."]
+        if len(first) > 1:
+            word = "check" if len(first) == 2 else "checks"
+            out.append(f"The same cause made {len(first) - 1} more {word} fail: {_named([c.id for c in first[1:]])}.")
+    shown = {id(c) for c in first or ()}
+    # One line per cause (an error or a named mistake, across questions); failures without a
+    # known cause share one line per question.
+    buckets: dict[tuple, list[CheckResult]] = {}
+    for c in failing:
+        if id(c) not in shown:
+            key = cause_key(c)
+            buckets.setdefault(("plain", c.question, c.visibility) if key[0] == "check" else key, []).append(c)
+    also = []
+    for g in buckets.values():
+        where = clean(g[0].id) if len(g) == 1 else f"{clean(g[0].id)} and {len(g) - 1} more"
+        also.append(f"  {where}: {clean(cause_line(g))}")
+    if also:
+        out += ["", _paint("Also did not pass:", color, "bold")] + also
     if not failing:
         out += ["", _paint("Every check passed.", color, "green")]
     out += [

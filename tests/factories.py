@@ -41,6 +41,36 @@ TITLES = {
 }
 
 
+#: The built-in rubric's outputs, by question: how :func:`decided` finds the checks of a case.
+_OUTPUTS = {"cross_entropy": "cost", "grad_pred": "gradPred", "grad_output": "grad"}
+
+
+def _decided(make):
+    """Decorate a factory so that its result's self-consistency entries have their verdicts."""
+    import functools
+
+    @functools.wraps(make)
+    def wrapper(*args, **kw):
+        return decided(make(*args, **kw))
+
+    return wrapper
+
+
+def decided(r: SubmissionResult) -> SubmissionResult:
+    """Give the result's self-consistency entries their verdicts, as grading does (checks.read_consistency).
+
+    The check ids are read as ``question/case`` of the built-in rubric's cost function.
+    """
+    from grader.checks import read_consistency
+    from grader.model import CheckSpec, Question, Rubric
+
+    qs = tuple(Question(q.id, q.title, tuple(
+        CheckSpec(c.id, q.id, c.id.split("/", 1)[1], "cost_and_grad", output=_OUTPUTS.get(q.id)) for c in q.checks))
+        for q in r.questions)
+    rubric = Rubric("word2vec-softmax", "", "1", qs, {}, {}, consistency={"function": "cost_and_grad", "cost": "cost"})
+    return replace(r, consistency=read_consistency(rubric, r.checks(), r.consistency))
+
+
 def arr(shape: tuple[int, ...], dtype: str = "float64") -> Shown:
     """Shape and dtype of an ndarray."""
     return Shown("ndarray", dtype, shape)
@@ -197,6 +227,7 @@ def all_pass(sid: str = "alice") -> SubmissionResult:
     )
 
 
+@_decided
 def mixed(sid: str = "bob") -> SubmissionResult:
     """Passes mixed with failures: mismatches, named mistakes, a heat map, a hidden check, notes, output."""
     heat = tuple(tuple(1.0 if j == 0 else (0.5 if i == j else 0.0) for j in range(5)) for i in range(5))
@@ -364,6 +395,7 @@ TRACEBACK = (
 )
 
 
+@_decided
 def errors(sid: str = "carol") -> SubmissionResult:
     """Checks that errored: timeout, crash, missing function, NotImplementedError; a cell with a syntax error."""
     syntax = ErrorInfo(
@@ -457,6 +489,7 @@ def submission_error(sid: str = "dave") -> SubmissionResult:
     )
 
 
+@_decided
 def gradient_wrong(sid: str = "erin") -> SubmissionResult:
     """The cost is right but the gradient does not match it (self-consistency: inconsistent)."""
     base = all_pass(sid)

@@ -1,7 +1,9 @@
 """The summary page as grader.render built it before it was streamed: one string, in one pass.
 
 A frozen copy of that implementation (its accumulator and its template), kept only so that
-tests can check that :func:`grader.render.write_summary` writes the very same bytes.
+tests can check that :func:`grader.render.write_summary` writes the very same bytes.  A
+change of what the page shows is made to both (the column order, the scroll cue, the
+rounded mean and the condensed places of errors were).
 It uses grader.render's helpers (filters, stylesheet, policy), which the streamed page
 shares, and nothing of the streamed implementation itself.
 """
@@ -23,6 +25,7 @@ from grader.render import (
     _css,
     _csp,
     _default_href,
+    condensed,
     environment,
     error_kinds,
     safe_href,
@@ -48,8 +51,8 @@ TEMPLATE = """{% import "_macros.html.j2" as m with context %}
     <div><b>{{ rows|length }}</b> submissions</div>
     <div><b>{{ hist.n }}</b> graded</div>
     {% if hist.ungraded %}<div><b>{{ hist.ungraded }}</b> could not be graded</div>{% endif %}
-    {% if hist.mean is not none %}<div><b>{{ hist.mean|num }}</b> mean score (of {{ hist.max_score|num }})</div>{% endif %}
-    {% if hist.median is not none %}<div><b>{{ hist.median|num }}</b> median</div>{% endif %}
+    {% if hist.mean is not none %}<div><b>{{ hist.mean|round(2)|num }}</b> mean score (of {{ hist.max_score|num }})</div>{% endif %}
+    {% if hist.median is not none %}<div><b>{{ hist.median|round(2)|num }}</b> median</div>{% endif %}
     <div><b>{{ hist.full }}</b> full marks</div>
     <div><b>{{ rows|selectattr("late")|list|length }}</b> late</div>
   </div>
@@ -73,12 +76,12 @@ TEMPLATE = """{% import "_macros.html.j2" as m with context %}
 
 <section id="submissions">
 <h2>Submissions</h2>
-<p class="muted small">Click a column header to sort.</p>
+<p class="muted small">Click a column header to sort.<span class="scroll-cue"> The table is wider than the screen: scroll it sideways to see every column →</span></p>
 <div class="scroll">
 <table class="sortable">
   <thead>
     <tr>
-      <th>Submission</th><th class="num">Score</th><th class="num">%</th><th>Status</th><th>Late</th>
+      <th>Submission</th><th>Status</th><th class="num">Score</th><th class="num">%</th><th>Late</th>
       <th class="num">Passed</th><th class="num">Failed</th><th class="num">Errors</th><th>Mistakes and errors</th>
     </tr>
   </thead>
@@ -86,10 +89,10 @@ TEMPLATE = """{% import "_macros.html.j2" as m with context %}
   {% for row in rows %}
     <tr>
       <td class="id"><a href="{{ row.href }}">{{ row.submission }}</a></td>
+      <td>{{ m.badge(row.status) }}</td>
       <td class="num" data-sort="{{ row.score }}">{{ row.score|num }} / {{ row.max_score|num }}</td>
       {% set p = (100 * row.score / row.max_score) if row.max_score > 0 else 0 %}
       <td class="num" data-sort="{{ p }}">{{ p|round(1)|num }}</td>
-      <td>{{ m.badge(row.status) }}</td>
       <td data-sort="{{ 1 if row.late else 0 }}">{{ "late" if row.late else "" }}</td>
       <td class="num">{{ row.passed }}</td>
       <td class="num">{{ row.failed }}</td>
@@ -243,7 +246,7 @@ class _Summary:
             self.mistakes[mid].who.append((r.submission, href, ", ".join(where)))
         kinds = error_kinds(r)
         for kind, where in kinds.items():
-            self.kinds.setdefault(kind, _Group(kind, kind)).who.append((r.submission, href, ", ".join(where)))
+            self.kinds.setdefault(kind, _Group(kind, kind)).who.append((r.submission, href, condensed(where)))
         if r.status != "error":
             self.max_score = max(self.max_score, r.max_score)
         self.rows.append(

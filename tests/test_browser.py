@@ -259,7 +259,7 @@ def test_summary_shows_the_batch_and_fits_the_screen(chrome, tmp_path, width, he
     assert "6 submissions 5 graded 1 could not be graded 4.7 mean score (of 10) 4.75 median 1 full marks 2 late" in text
     rows = chrome.js("Array.from(document.querySelectorAll('#submissions tbody tr')).map((tr) => tr.innerText)")
     assert [squash(r).split(" ")[0] for r in rows] == ["alice", "bob", "carol", "dave", "erin", '"><img']
-    assert "bob 4.75 / 10 47.5 GRADED late 5 6 0" in squash(rows[1])  # badges are upper-cased by CSS
+    assert "bob GRADED 4.75 / 10 47.5 late 5 6 0" in squash(rows[1])  # badges are upper-cased by CSS
     for c in {c.id for r in results for c in r.checks()}:
         assert c in text, f"check {c} is not in the pass-rate table"
     assert "softmax-wrong-axis · 1 submission each row must sum to 1" in text
@@ -270,6 +270,12 @@ def test_summary_shows_the_batch_and_fits_the_screen(chrome, tmp_path, width, he
     # the wide tables scroll inside their own box, which fits the screen
     boxes = chrome.js("Array.from(document.querySelectorAll('.scroll')).map((e) => e.getBoundingClientRect().right)")
     assert len(boxes) == 2 and max(boxes) <= width
+    # every submission's status can be read without scrolling, and a phone is told the table scrolls
+    status = chrome.js("Array.from(document.querySelectorAll('#submissions tbody tr')).map("
+                       "(tr) => tr.cells[1].getBoundingClientRect().right)")
+    assert max(status) <= width
+    cue = chrome.js("getComputedStyle(document.querySelector('#submissions .scroll-cue')).display")
+    assert (cue != "none") == phone
 
 
 def test_summary_sorts_by_a_clicked_header(chrome, tmp_path):
@@ -280,12 +286,12 @@ def test_summary_sorts_by_a_clicked_header(chrome, tmp_path):
     head = "#submissions thead th:nth-child({}) button.sort"
     assert chrome.js(order)[:5] == ["alice", "bob", "carol", "dave", "erin"]
 
-    chrome.click(head.format(2))  # Score, ascending: numbers, not text ("10" after "8.75"); ties keep their order
+    chrome.click(head.format(3))  # Score, ascending: numbers, not text ("10" after "8.75"); ties keep their order
     assert chrome.js(order) == ["carol", "dave", '"><img src=x onerror="alert(1)">', "bob", "erin", "alice"]
-    assert chrome.js("document.querySelector('#submissions thead th:nth-child(2)').getAttribute('aria-sort')") == "ascending"
-    chrome.click(head.format(2))  # again: descending
+    assert chrome.js("document.querySelector('#submissions thead th:nth-child(3)').getAttribute('aria-sort')") == "ascending"
+    chrome.click(head.format(3))  # again: descending
     assert chrome.js(order)[:3] == ["alice", "erin", "bob"]
-    assert chrome.js("document.querySelector('#submissions thead th:nth-child(2)').getAttribute('aria-sort')") == "descending"
+    assert chrome.js("document.querySelector('#submissions thead th:nth-child(3)').getAttribute('aria-sort')") == "descending"
     chrome.click(head.format(1))  # Submission: as text
     assert chrome.js(order) == ['"><img src=x onerror="alert(1)">', "alice", "bob", "carol", "dave", "erin"]
 

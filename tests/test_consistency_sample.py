@@ -156,8 +156,7 @@ def test_only_the_sampled_elements_are_compared():
     found = checks.consistency(only, built, outcomes(cost, gp, wrong.reshape(g.shape), gp, num))
     assert found[1].status == "inconsistent"
     assert found[1].message == ("Your 'grad' does not match the numerical gradient of your own cost with respect to "
-                                "'outputVectors' (largest difference 1; checked 40 of 200 elements): "
-                                "the gradient or the cost is wrong.")
+                                "'outputVectors' (largest difference 1; checked 40 of 200 elements).")
     assert found[1].max_abs == pytest.approx(1.0)
 
 
@@ -260,6 +259,5 @@ def test_sampled_consistency_through_the_real_sandbox(level):
     assert "checked" not in honest[("typical", "gradPred")].message  # 10 elements: all of them
     wrong = {(c.case, c.wrt): c for c in results["wrong-row"].consistency}
     assert wrong[("typical", "grad")].status == "inconsistent", wrong[("typical", "grad")].message
-    assert wrong[("typical", "grad")].message.endswith("; checked 40 of 200 elements): "
-                                                       "the gradient or the cost is wrong.")
+    assert wrong[("typical", "grad")].message.endswith("; checked 40 of 200 elements).")
     assert wrong[("typical", "gradPred")].status == "consistent"

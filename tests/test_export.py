@@ -100,7 +100,10 @@ def test_gradescope_top_level():
         "status": "graded", "isolation": "bwrap", "grader_version": "0.1.0",
     }
     assert doc["output"].startswith("**Score: 4.75 / 10** (5 of 11 checks passed)")
-    assert "Your gradient matches your own cost, but your cost is wrong" in doc["output"]
+    # each verdict once, saying which gradient on which case it covers
+    assert ("- Your gradient is the derivative of your own cost, but that cost is wrong: fix the cost; the gradient "
+            "derived from the right cost will follow\\. (grad on case small)") in doc["output"]
+    assert doc["output"].count("- Your gradient") == 2
     assert "Hidden checks are shown once grades are published." in doc["output"]
 
 

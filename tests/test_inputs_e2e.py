@@ -474,8 +474,8 @@ def test_a_lone_cs224n_word2vec_is_told_where_softmax_comes_from(batch):
     message = batch.checks("cs224n_lone")["softmax/vector"]["message"]
     assert message.startswith("word2vec.py defines no function 'softmax'")
     assert message.endswith("In CS224n, softmax comes with the starter code (utils/utils.py): hand in your utils/ "
-                            "folder next to word2vec.py. (Teaching staff: grade CS224n classes with --rubric "
-                            "cs224n, which leaves softmax out.)")
+                            "folder next to word2vec.py.")
+    assert "Teaching staff" not in batch.report("cs224n_lone")  # text for staff never reaches a student
     assert "hand in your utils/ folder next to word2vec.py" in batch.report("cs224n_lone")
     # the folder the student works in, with the starter's utils/, gets full marks on its own softmax
     assert batch.full("cs224n_folder")

@@ -102,7 +102,7 @@ MESSAGES = {
     "start_spam": [("softmax/vector", "error", "softmax " + TIMEOUT_2S)],
     "inflate_fake_frames": [("cross_entropy/extreme", "error", "died (killed (out of memory or a limit) (SIGKILL))")],
 }
-#: Notes the submission's result must carry.
+#: What the submission's result must say about loading its code (a note or a load error).
 NOTES = {
     "dos_alarm_tamper": "loading ran out of time in top-level code of 'dos_alarm_tamper'",
 }
@@ -457,7 +457,8 @@ def test_hostile_submission_costs_only_its_author(batch, sid):
         texts = text if isinstance(text, tuple) else (text,)
         assert c["status"] == status and any(t in c["message"] for t in texts), (cid, c["status"], c["message"])
     if sid in NOTES:
-        assert any(NOTES[sid] in n for n in r["notes"]), r["notes"]
+        said = r["notes"] + [u["error"]["message"] for u in (r["load"] or {}).get("unit_errors", [])]
+        assert any(NOTES[sid] in n for n in said), said
     # Nothing of another student reached this submission's files.
     for name in ("result.json", "report.html"):
         assert "HONEST-SECRET" not in (batch["results"] / sid / name).read_text(encoding="utf-8"), name

@@ -24,7 +24,7 @@ import jinja2
 import pytest
 
 from grader import render, terminal
-from grader.model import CheckResult, Consistency, Element, Mismatch, SubmissionResult
+from grader.model import CheckResult, Consistency, Element, ErrorInfo, Frame, Mismatch, SubmissionResult
 
 
 class Page(HTMLParser):
@@ -219,7 +219,9 @@ def test_errors_show_the_student_traceback_and_load_problems():
     loading = section(html, "loading").text
     assert "hw1.ipynb, cell [3]: SyntaxError: invalid syntax (hw1.ipynb, cell [3], line 2)" in loading
     assert "print 'loss', loss" in loading
-    assert "skipped `%matplotlib inline` in cell [1]" in loading
+    assert "skipped `%matplotlib inline` in cell [1]" not in loading  # said once, in the notes
+    notes = section(html, "notes").text
+    assert notes.count("skipped `%matplotlib inline` in cell [1]") == 1
 
 
 def test_submission_error_says_it_could_not_be_graded():
@@ -232,34 +234,63 @@ def test_submission_error_says_it_could_not_be_graded():
 
 def test_consistency_is_read_with_the_cost_and_gradient_checks():
     cost_wrong = section(render.report(f.mixed()), "consistency").text
-    assert "Your gradient matches your own cost, but your cost is wrong" in cost_wrong
+    assert ("Your gradient is the derivative of your own cost, but that cost is wrong: fix the cost; the gradient "
+            "derived from the right cost will follow.") in cost_wrong
     grad_wrong = section(render.report(f.gradient_wrong()), "consistency").text
-    assert "Your cost is right, but your gradient does not match it: the mistake is in the gradient." in grad_wrong
-    assert "max absolute difference 0.8" in grad_wrong
+    assert "Your cost is right, but your gradient is not its derivative: the mistake is in the gradient." in grad_wrong
+    assert "Case small: Your gradPred differs from central differences of your cost by up to 0.8." in grad_wrong
     error = section(render.report(f.errors()), "consistency").text
-    assert "Your gradient could not be compared with your own cost." in error
+    assert "Your gradient could not be compared with your own cost on this case." in error
     assert 'id="consistency"' not in render.report(f.all_pass())
 
 
 @pytest.mark.parametrize(
-    ("status", "cost_ok", "grad_ok", "tone", "headline"),
+    ("status", "cost_ok", "grad_ok", "verdict", "tone", "headline"),
     [
-        ("consistent", True, True, "good", "Your gradient matches your own cost, and your cost is right."),
-        ("consistent", False, False, "warn", "Your gradient matches your own cost, but your cost is wrong"),
-        ("consistent", True, False, "warn", "yet the gradient check failed"),
-        ("inconsistent", True, False, "bad", "Your cost is right, but your gradient does not match it"),
-        ("inconsistent", False, False, "bad", "Your cost is wrong, and your gradient does not match it either"),
-        ("error", True, True, "warn", "Your gradient could not be compared with your own cost."),
+        ("consistent", True, True, "right", "good", "Your cost and your gradient are right"),
+        ("consistent", False, False, "cost-wrong-gradient-derived", "warn", "but that cost is wrong: fix the cost;"),
+        ("consistent", False, True, "cost-off-by-constant", "warn", "fix the cost only"),
+        ("consistent", True, False, "returned-wrong", "warn", "yet the gradient check failed"),
+        ("inconsistent", True, False, "gradient-wrong", "bad", "the mistake is in the gradient"),
+        # the sign-flipped cost beside right gradients: never told to change the gradient
+        ("inconsistent", False, True, "cost-wrong", "warn", "Fix the cost and leave the gradient as it is."),
+        ("inconsistent", False, False, "both-wrong", "bad", "fix the cost first, then derive the gradient"),
+        ("inconsistent", True, True, "right-but-apart", "good", "no need to change either"),
+        ("error", True, True, "unavailable", "warn", "Your gradient could not be compared with your own cost"),
     ],
 )
-def test_consistency_verdicts(status, cost_ok, grad_ok, tone, headline):
+def test_consistency_verdicts(status, cost_ok, grad_ok, verdict, tone, headline):
     ce = f.passed("cross_entropy/small", 1.0) if cost_ok else f.failed("cross_entropy/small", 1.0)
     gp = f.passed("grad_pred/small", 1.0) if grad_ok else f.failed("grad_pred/small", 1.0)
-    r = f.result("x", [f.question("cross_entropy", [ce]), f.question("grad_pred", [gp])],
-                 consistency=(Consistency(case="small", wrt="gradPred", status=status),))
+    r = f.decided(f.result("x", [f.question("cross_entropy", [ce]), f.question("grad_pred", [gp])],
+                           consistency=(Consistency(case="small", wrt="gradPred", status=status),)))
+    assert r.consistency[0].verdict == verdict
     (v,) = render.consistency_verdicts(r)
     assert v.tone == tone
     assert headline in v.headline
+
+
+def test_consistency_verdict_is_read_per_case():
+    """A cost wrong only on another case (say, on overflow) does not make this case's verdict say it is wrong."""
+    checks = [f.passed("cross_entropy/small", 1.0), f.failed("cross_entropy/extreme", 1.0)]
+    r = f.decided(f.result("x", [f.question("cross_entropy", checks),
+                                 f.question("grad_pred", [f.passed("grad_pred/small", 1.0)])],
+                           consistency=(Consistency(case="small", wrt="gradPred", status="consistent"),)))
+    assert r.consistency[0].verdict == "right"
+
+
+def test_consistency_entries_with_one_verdict_are_said_once():
+    entries = tuple(Consistency(case=case, wrt=wrt, status="inconsistent", message=f"{wrt} on {case} differs")
+                    for case in ("small", "typical") for wrt in ("gradPred", "grad"))
+    qs = [f.question("cross_entropy", [f.failed("cross_entropy/small", 1.0), f.failed("cross_entropy/typical", 1.0)]),
+          f.question("grad_pred", [f.passed("grad_pred/small", 1.0), f.passed("grad_pred/typical", 1.0)]),
+          f.question("grad_output", [f.passed("grad_output/small", 1.0), f.passed("grad_output/typical", 1.0)])]
+    r = f.decided(f.result("x", qs, consistency=entries))
+    (v,) = render.consistency_verdicts(r)
+    assert len(v.entries) == 4
+    page = section(render.report(r), "consistency")
+    assert page.text.count("Your gradient is right, but your cost is wrong") == 1
+    assert page.text.count("differs") == 4
 
 
 def test_translated_file_and_its_diff_are_shown_collapsed():
@@ -345,9 +376,9 @@ def test_summary_lists_every_submission_with_score_status_and_link():
     html, page = summary_page()
     rows = section(html, "submissions")
     text = rows.text
-    assert "alice 10 / 10 100 graded 11 0 0" in text
-    assert "bob 4.75 / 10 47.5 graded late 5 6 0 softmax-wrong-axis, softmax-no-max-shift, ce-log10" in text
-    assert "dave 0 / 10 0 error 0 0 0 could not read dave.zip: File is not a zip file; load error" in text
+    assert "alice graded 10 / 10 100 11 0 0" in text  # the status next to the name: seen first on a phone
+    assert "bob graded 4.75 / 10 47.5 late 5 6 0 softmax-wrong-axis, softmax-no-max-shift, ce-log10" in text
+    assert "dave error 0 / 10 0 0 0 0 could not read dave.zip: File is not a zip file; load error" in text
     hrefs = [a["href"] for a in rows.named("a")]
     assert hrefs[:5] == ["alice/report.html", "bob/report.html", "carol/report.html", "dave/report.html", "erin/report.html"]
     assert hrefs[5] == "%22%3E%3Cimg%20src%3Dx%20onerror%3D%22alert%281%29%22%3E/report.html"
@@ -510,6 +541,10 @@ Total          5 / 11  4.75 / 10
 
 Note: q3_word2vec.py was written for Python 2 and was translated to Python 3 before running.
 
+Does your gradient match your own cost?
+  Your gradient is right and is the derivative of your cost, but your cost is wrong by something that does not change its derivative (a constant): fix the cost only. (gradPred on case small)
+  Your gradient is the derivative of your own cost, but that cost is wrong: fix the cost; the gradient derived from the right cost will follow. (grad on case small)
+
 softmax/rows-2x3: fail (0 / 0.5)
 Not within tolerance (rtol=1e-05, atol=1e-08) of the expected values.
 Mismatched elements: 2 / 6 (33.3%)
@@ -520,7 +555,12 @@ Max absolute difference among mismatches: 0.01
 Max relative difference among mismatches: 0.0333 (relative to expected)
 Likely mistake: each row must sum to 1; yours is normalised over columns.
 
-5 more checks did not pass: softmax/stable-large, softmax/hidden-mixed, cross_entropy/small, grad_output/small, grad_output/large-vocab.
+Also did not pass:
+  softmax/stable-large: Got inf or nan where the expected values are finite. Likely mistake: subtract each row's max before exponentiating; exp(1000) overflows to inf.
+  softmax/hidden-mixed: Not within tolerance (rtol=1e-05, atol=1e-08) of the expected values.
+  cross_entropy/small: Not within tolerance (rtol=1e-05, atol=1e-08) of the expected values. Likely mistake: the cost uses the natural log (np.log); yours looks like log10.
+  grad_output/small: Not within tolerance (rtol=1e-05, atol=1e-08) of the expected values. Likely mistake: the -y term is missing: the gradient is (ŷ - y) r̂ᵀ, not ŷ r̂ᵀ.
+  grad_output/large-vocab: grad_output: got shape (50, 5000), expected (5000, 50) (|V| rows, d columns). Likely mistake: your gradient is transposed: it should be (ŷ - y) r̂ᵀ, one row per output word.
 
 Passing the public checks is not your final grade: hidden checks are graded after you hand in.
 """
@@ -586,7 +626,12 @@ def test_terminal_errors_loading_and_traceback():
         "Traceback (most recent call last):\n"
         '  File "q3_word2vec.py", line 42, in softmaxCostAndGradient\n'
     ) in out
-    assert "3 more checks did not pass: softmax/stable-large, cross_entropy/small, grad_pred/small.\n" in out
+    assert (
+        "Also did not pass:\n"
+        "  softmax/stable-large: softmax did not return within 2 s on a 1000×1000 input; this check scored 0, the other checks ran.\n"
+        "  cross_entropy/small: softmaxCostAndGradient crashed the Python process (killed by signal 9); this check scored 0, the other checks ran.\n"
+        "  grad_pred/small: q3_word2vec.py defines no function 'softmaxCostAndGradient' (found 'softmaxCostAndGrad'). Did you mean 'softmaxCostAndGrad'?\n"
+    ) in out
 
 
 def test_terminal_submission_error():
@@ -599,13 +644,35 @@ def test_terminal_skips_hidden_failures_for_the_explanation():
     r = f.result("x", [f.question("softmax", [f.failed("softmax/h", visibility="hidden", hint="SECRET"), f.failed("softmax/p")])])
     out = terminal.terminal(r, color=False)
     assert "softmax/p: fail (0 / 0.5)" in out and "SECRET" not in out
-    assert "1 more check did not pass: softmax/h." in out
+    assert "Also did not pass:\n  softmax/h: Not within tolerance (rtol=1e-05, atol=1e-08) of the expected values.\n" in out
 
 
 def test_terminal_names_at_most_five_other_failures():
     checks = [f.failed(f"softmax/c{i}") for i in range(8)]
     out = terminal.terminal(f.result("x", [f.question("softmax", checks)]), color=False)
-    assert "7 more checks did not pass: softmax/c1, softmax/c2, softmax/c3, softmax/c4, softmax/c5 and 2 more.\n" in out
+    assert "Also did not pass:\n  softmax/c1 and 6 more: Not within tolerance (rtol=1e-05, atol=1e-08) of the expected values.\n" in out
+
+
+def test_terminal_says_one_line_of_cause_per_failing_question_with_its_hint():
+    r = f.result("x", [
+        f.question("softmax", [f.failed("softmax/a", hint="use axis=1.", mistake="softmax-wrong-axis")]),
+        f.question("grad_output", [f.failed("grad_output/small", hint="grad is transposed.", mistake="grad-output-transposed"),
+                                   f.failed("grad_output/typical", hint="grad is transposed.", mistake="grad-output-transposed")]),
+    ])
+    out = terminal.terminal(r, color=False)
+    assert "Likely mistake: use axis=1.\n" in out  # the first failing check, explained
+    assert ("Also did not pass:\n  grad_output/small and 1 more: Not within tolerance (rtol=1e-05, atol=1e-08) of the "
+            "expected values. Likely mistake: grad is transposed.\n") in out
+
+
+def test_terminal_says_a_shared_error_once():
+    err = ErrorInfo("ValueError", "shapes not aligned", (Frame("q3.py", 34),))
+    checks = [f.errored(f"cross_entropy/c{i}", error=err, message=f"raised ValueError: shapes ({i},3) not aligned")
+              for i in range(4)]
+    out = terminal.terminal(f.result("x", [f.question("cross_entropy", checks)]), color=False)
+    assert "The same cause made 3 more checks fail: cross_entropy/c1, cross_entropy/c2, cross_entropy/c3.\n" in out
+    assert out.count("shapes") == 1 + 1  # the message, and the traceback's last line
+    assert "Also did not pass" not in out
 
 
 def test_terminal_cuts_long_tracebacks_and_says_how_to_see_them():

@@ -349,7 +349,8 @@ def test_a_hung_import_costs_the_load_unit_only(sandbox):
     r = run(sandbox, module(src), [softmax_call()], settings=settings)
     assert time.monotonic() - t0 < 8
     assert r.outcomes["softmax:x"].status == "ok"
-    assert any("that code was skipped in a fresh process" in n for n in r.load.notes)
+    (ue,) = [u for u in r.load.unit_errors if "that code was skipped in a fresh process" in u.error.message]
+    assert ue.error.type == "Timeout"
 
 
 # --------------------------------------------------------------------------- leftovers and poisoning

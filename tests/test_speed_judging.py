@@ -52,11 +52,13 @@ def oracle_close(got: np.ndarray, expected: np.ndarray, tol: Tolerance) -> bool:
 
 
 def oracle_matches(got: np.ndarray, cand: np.ndarray, tol: Tolerance) -> bool:
-    """matches' rule: non-finite elements at the same places, finite ones within tolerance."""
+    """matches' rule: the same non-finite elements (nan, inf, -inf) at the same places, finite ones within tolerance."""
     g = np.asarray(got, dtype=np.float64).reshape(-1).tolist()
     c = np.asarray(cand, dtype=np.float64).reshape(-1).tolist()
     for x, e in zip(g, c):
         if math.isfinite(x) != math.isfinite(e):
+            return False
+        if not math.isfinite(e) and not (x == e or (math.isnan(x) and math.isnan(e))):
             return False
         if math.isfinite(e):
             with np.errstate(all="ignore"):

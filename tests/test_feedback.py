@@ -1,0 +1,241 @@
+"""Feedback that is right and said once, as a student and a TA read it: `grader check` and `grader grade` end to end.
+
+Each submission here runs in the real sandbox; what is asserted is what the terminal,
+report.html, result.json and summary.html say.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from grader.cli import main
+
+ROOT = Path(__file__).resolve().parent
+MISTAKES = ROOT / "submissions" / "mistakes"
+
+CORRECT = textwrap.dedent("""
+    import numpy as np
+
+    def softmax(x):
+        x = np.asarray(x, dtype=float)
+        e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+        return e / np.sum(e, axis=-1, keepdims=True)
+
+    def softmaxCostAndGradient(predicted, target, outputVectors, dataset):
+        y_hat = softmax(outputVectors.dot(predicted))
+        cost = -np.log(y_hat[target])
+        delta = y_hat.copy()
+        delta[target] -= 1
+        gradPred = outputVectors.T.dot(delta)
+        grad = np.outer(delta, predicted)
+        return cost, gradPred, grad
+""")
+#: W where Wᵀ is meant: every call of the cost function raises, on every case.
+W_NOT_WT = CORRECT.replace("gradPred = outputVectors.T.dot(delta)", "gradPred = outputVectors.dot(delta)")
+TRANSPOSED = CORRECT.replace("grad = np.outer(delta, predicted)", "grad = np.outer(predicted, delta)")
+
+
+def run(argv):
+    out, err = io.StringIO(), io.StringIO()
+    code = main([str(a) for a in argv], out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def text_of(html: str) -> str:
+    """The visible text of a page, whitespace collapsed (style and tags dropped)."""
+    html = re.sub(r"<style.*?</style>", " ", html, flags=re.S)
+    html = re.sub(r"<[^>]+>", " ", html)
+    for a, b in (("&lt;", "<"), ("&gt;", ">"), ("&#39;", "'"), ("&quot;", '"'), ("&amp;", "&")):
+        html = html.replace(a, b)
+    return re.sub(r"\s+([,.;:])", r"\1", re.sub(r"\s+", " ", html)).strip()
+
+
+def section(html: str, sid: str) -> str:
+    start = html.index(">", html.index(f'id="{sid}"')) + 1
+    return text_of(html[start: html.index("</section>", start)])
+
+
+def check(path: Path, tmp_path: Path, *extra) -> tuple[int, str, str]:
+    """`grader check PATH --html`: (exit code, terminal text, report.html)."""
+    page = tmp_path / "report.html"
+    code, out, _ = run(["check", path, "--no-color", "--html", page, *extra])
+    return code, out, page.read_text(encoding="utf-8")
+
+
+# --------------------------------------------------------------------------- gradient against own cost
+
+
+def test_a_wrong_cost_beside_right_gradients_is_never_told_to_change_the_gradient(tmp_path):
+    code, out, html = check(MISTAKES / "cost-wrong-sign.py", tmp_path)
+    assert code == 1
+    verdict = ("Your gradient is right, but your cost is wrong: the gradient is the derivative of the right cost, "
+               "not of yours. Fix the cost and leave the gradient as it is.")
+    assert f"  {verdict} (gradPred on case small, grad on case small, gradPred on case typical, " \
+           "grad on case typical)" in out
+    consistency = section(html, "consistency")
+    assert consistency.count(verdict) == 1  # four comparisons, one verdict
+    assert "derive the gradient" not in out + consistency
+    assert "the gradient or the cost is wrong" not in html
+
+
+def test_a_cost_right_on_the_differentiated_cases_is_not_called_wrong(tmp_path):
+    _, out, html = check(MISTAKES / "softmax-no-max-shift.py", tmp_path)
+    assert "Does your gradient match your own cost?" not in out  # nothing to say: they agree and are right there
+    consistency = section(html, "consistency")
+    assert "Your cost and your gradient are right, and the gradient is the derivative of your cost." in consistency
+    assert "your cost is wrong" not in consistency.lower()
+
+
+def test_a_gradient_mistake_is_said_to_be_in_the_gradient_and_nothing_contradicts_it(tmp_path):
+    _, out, html = check(MISTAKES / "grad-pred-sign-flipped.py", tmp_path)
+    head = "Your cost is right, but your gradient is not its derivative: the mistake is in the gradient."
+    assert f"  {head} (gradPred on case small, gradPred on case typical)" in out
+    consistency = section(html, "consistency")
+    assert consistency.count(head) == 1
+    assert "or the cost" not in consistency
+
+
+# --------------------------------------------------------------------------- one reason, said once
+
+
+def test_one_error_on_every_call_is_explained_once(tmp_path):
+    sub = tmp_path / "w.py"
+    sub.write_text(W_NOT_WT)
+    _, out, html = check(sub, tmp_path)
+    assert out.count("Traceback") + out.count("gradPred = outputVectors.dot(delta)") == 1
+    assert "The same cause made 12 more checks fail: cross_entropy/typical, cross_entropy/large-vocab, " \
+           "cross_entropy/extreme, cross_entropy/inputs-unmodified, grad_pred/small and 7 more." in out
+    assert "Also did not pass" not in out
+    # report.html: one traceback, the other twelve cards point to it
+    assert html.count("gradPred = outputVectors.dot(delta)") == 1
+    assert html.count("explained there.") == 12
+    assert len(re.findall(r'<details class="check error"[^>]* open>', html)) == 1
+
+
+def test_every_failing_question_gets_a_line_of_cause_with_its_hint(tmp_path):
+    sub = tmp_path / "t.py"
+    sub.write_text(TRANSPOSED.replace("cost = -np.log(y_hat[target])", "cost = np.log(y_hat[target])"))
+    _, out, _ = check(sub, tmp_path)
+    also = out[out.index("Also did not pass:"):]
+    assert re.search(r"  grad_output/small and 3 more: .* Likely mistake: grad is transposed", also), also
+
+
+def test_an_empty_file_says_what_is_missing_in_two_lines_and_nothing_meant_for_staff(tmp_path):
+    sub = tmp_path / "empty.py"
+    sub.write_text("")
+    _, out, html = check(sub, tmp_path)
+    assert "Teaching staff" not in out + html
+    assert out.count("defines no function") == 2  # softmax, and the cost function: once each
+    assert "cross_entropy/small and 12 more: empty.py defines no function 'softmaxCostAndGradient'" in out
+
+
+# --------------------------------------------------------------------------- self-check
+
+
+def test_a_self_check_report_says_it_is_one(tmp_path):
+    _, _, html = check(MISTAKES / "cost-wrong-sign.py", tmp_path)
+    banner = section(html.replace('<div class="box info" id="self-check">', '<section id="self-check">', 1)
+                     .replace("</p>\n</div>", "</p>\n</section>", 1), "self-check")
+    assert banner.startswith("This is a self-check: only the public checks ran, and the score counts only their points.")
+    assert "self-check" in text_of(html[: html.index('id="self-check"')]).lower()  # the header says so too
+
+
+def test_a_graded_report_does_not_say_it_is_a_self_check(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "alice.py").write_text(CORRECT)
+    code, _, _ = run(["grade", subs, "--out", tmp_path / "out", "--jobs", "1", "--no-progress"])
+    assert code == 0
+    html = (tmp_path / "out" / "alice" / "report.html").read_text(encoding="utf-8")
+    assert "self-check" not in html
+    assert "public_only" not in json.loads((tmp_path / "out" / "alice" / "result.json").read_text())
+
+
+# --------------------------------------------------------------------------- hint levels
+
+
+def _rubric(tmp_path: Path, level: str) -> Path:
+    p = tmp_path / f"hints-{level}.toml"
+    p.write_text(f'extends = "word2vec"\n\n[settings]\nhints = "{level}"\n')
+    return p
+
+
+@pytest.mark.parametrize(("level", "said", "not_said"), [
+    ("name", "Likely mistake: grad is transposed.\n", "rows, d columns"),
+    ("explain", "Likely mistake: grad is transposed: ∂CE/∂W has the shape of outputVectors (|V| rows, d columns), "
+                "row j being (ŷ_j - y_j) r̂.\n", "np.outer"),
+    ("fix", "(|V| rows, d columns), row j being (ŷ_j - y_j) r̂. Fix: np.outer(y_hat - y, predicted)\n", None),
+])
+def test_how_much_a_hint_gives_away_is_the_rubrics_choice(tmp_path, level, said, not_said):
+    sub = tmp_path / "t.py"
+    sub.write_text(TRANSPOSED)
+    _, out, html = check(sub, tmp_path, "--rubric", _rubric(tmp_path, level))
+    assert said in out
+    if not_said is not None:
+        assert not_said not in out and not_said not in html
+
+
+def test_the_default_hint_shows_no_solution_code(tmp_path):
+    sub = tmp_path / "t.py"
+    sub.write_text(TRANSPOSED)
+    _, out, html = check(sub, tmp_path)
+    assert "Likely mistake: grad is transposed" in out
+    assert "np.outer" not in out and "np.outer" not in html
+
+
+def test_an_unknown_hint_level_is_a_rubric_error(tmp_path):
+    code, _, err = run(["check", MISTAKES / "cost-wrong-sign.py", "--rubric", _rubric(tmp_path, "everything")])
+    assert code == 2
+    assert "settings" in err and "hints" in err and "'everything'" in err
+
+
+# --------------------------------------------------------------------------- the TA's summary
+
+
+def test_summary_files_each_error_under_its_kind_and_says_where_briefly(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "oom.py").write_text(CORRECT.replace(
+        "    y_hat = softmax(", "    big = np.ones((1 << 34,), dtype=np.uint8)\n    y_hat = softmax(", 1))
+    (subs / "segv.py").write_text(CORRECT + "\nimport ctypes\nctypes.string_at(0)\n")
+    code, _, _ = run(["grade", subs, "--out", tmp_path / "out", "--jobs", "1", "--no-progress"])
+    assert code == 0
+    errors = section((tmp_path / "out" / "summary.html").read_text(encoding="utf-8"), "errors")
+    assert re.search(r"Out of memory · 1 submission oom cross_entropy: 6 checks, grad_pred: 5 checks, "
+                     r"grad_output: 5 checks", errors), errors
+    assert re.search(r"Crash · 1 submission segv segv(\.py)?, top-level statement \d+", errors), errors
+    assert "Raised an exception" not in errors and "Missing function" not in errors
+    mean = re.search(r"([\d.]+) mean score", text_of((tmp_path / "out" / "summary.html").read_text()))
+    assert mean is not None and len(mean.group(1).partition(".")[2]) <= 2
+
+
+def test_a_report_with_one_mistake_reads_as_one_explanation_of_it(tmp_path):
+    sub = tmp_path / "t.py"
+    sub.write_text(TRANSPOSED)
+    _, _, html = check(sub, tmp_path)
+    # first, once: what did not pass and why, with the checks it explains
+    assert html.index('id="causes"') < html.index('id="questions"') < html.index('id="consistency"')
+    causes = section(html, "causes")
+    assert causes == ("What did not pass Likely mistake: grad is transposed: ∂CE/∂W has the shape of outputVectors "
+                      "(|V| rows, d columns), row j being (ŷ_j - y_j) r̂. 4 checks: grad_output/small, "
+                      "grad_output/typical, grad_output/large-vocab, grad_output/extreme")
+    # the consistency verdict agrees with it, and the questions that passed say nothing more
+    assert "the mistake is in the gradient" in section(html, "consistency")
+    assert "What did not pass" not in text_of(html[: html.index('id="causes"')])
+    softmax = html[html.index('id="q-softmax"'): html.index('id="q-cross_entropy"')]
+    assert "checks passed; they are listed after" not in softmax  # all passed: nothing to reorder
+
+
+def test_within_a_question_the_checks_that_did_not_pass_come_first(tmp_path):
+    _, _, html = check(MISTAKES / "cost-wrong-sign.py", tmp_path)
+    q = html[html.index('id="q-cross_entropy"'): html.index('id="q-grad_pred"')]
+    assert "4 of 5 checks" not in q and "1 of 5 checks passed; they are listed after the ones that did not." in text_of(q)
+    cards = re.findall(r'id="check-(cross_entropy-[\w-]+)"', q)
+    assert cards == ["cross_entropy-small", "cross_entropy-typical", "cross_entropy-large-vocab",
+                     "cross_entropy-extreme", "cross_entropy-inputs-unmodified"]  # the one that passed, last
