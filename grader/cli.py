@@ -189,6 +189,7 @@ def _batch_version(args: argparse.Namespace, src: Path, err: TextIO):
     """
     from dataclasses import replace
 
+    from .model import Recognition
     from .recognise import choose, label, recognise
 
     if args.rubric is not None:
@@ -197,9 +198,15 @@ def _batch_version(args: argparse.Namespace, src: Path, err: TextIO):
     from .load import peek_batch
 
     by_version: dict[str, list[str]] = {}
-    for sub in peek_batch(src):
-        by_version.setdefault(recognise(sub).version, []).append(sub.id)
-        del sub
+    try:
+        for sub in peek_batch(src):
+            by_version.setdefault(recognise(sub).version, []).append(sub.id)
+            del sub
+    except GraderError:
+        raise  # the batch itself cannot be read: said as for grading
+    except Exception as e:  # noqa: BLE001 - a submission the peek did not foresee: choose from the others
+        err.write(f"warning: looking at the submissions to choose the rubric stopped ({type(e).__name__}); "
+                  "the rubric is chosen from those seen before\n")
     choice = choose({v: len(ids) for v, ids in by_version.items()})
     others = sorted((sid, v) for v, ids in by_version.items() if v and v != choice.version for sid in ids)
     if choice.total:
@@ -216,7 +223,10 @@ def _batch_version(args: argparse.Namespace, src: Path, err: TextIO):
     del by_version
 
     def annotate(sub, result):
-        own = recognise(sub)
+        try:
+            own = recognise(sub)
+        except Exception as e:  # noqa: BLE001 - never costs the submission its result
+            own = Recognition("", f"it could not be looked at ({type(e).__name__})")
         return replace(result, rubric_reason=choice.reason(own),
                        looks_like=own.version if choice.differs(own) else "")
 

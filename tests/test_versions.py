@@ -459,3 +459,27 @@ def test_each_years_setup_code_runs_against_the_stand_ins(tmp_path, year):
     assert doc["load"]["unit_errors"] == [], doc["load"]["unit_errors"]
     assert doc["load"]["output"] == ""
     assert code == 0, [(c["id"], c["message"]) for c in checks(doc).values() if c["status"] != "pass"]
+
+
+def test_a_recognition_that_fails_costs_no_submission_its_grade(tmp_path, monkeypatch):
+    import grader.recognise as rec
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for sid in ("alice", "bob"):
+        shutil.copytree(SUBMISSION["cs224n-a2"], subs / sid)
+    real, calls = rec.recognise, []
+
+    def flaky(sub):
+        calls.append(sub.id)
+        if sub.id == "bob":
+            raise RuntimeError("unforeseen")
+        return real(sub)
+
+    monkeypatch.setattr(rec, "recognise", flaky)
+    code, _, err = run("grade", str(subs), "--out", str(tmp_path / "out"), "--jobs", "1", "--no-progress")
+    assert code == 0, err
+    assert "warning: looking at the submissions to choose the rubric stopped (RuntimeError)" in err
+    rs = results(tmp_path / "out")
+    assert {r["rubric"] for r in rs.values()} == {"word2vec-cs224n-a2"}  # chosen from alice
+    assert rs["bob"]["status"] == "graded" and "it could not be looked at (RuntimeError)" in rs["bob"]["rubric_reason"]
