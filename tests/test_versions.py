@@ -483,3 +483,19 @@ def test_a_recognition_that_fails_costs_no_submission_its_grade(tmp_path, monkey
     rs = results(tmp_path / "out")
     assert {r["rubric"] for r in rs.values()} == {"word2vec-cs224n-a2"}  # chosen from alice
     assert rs["bob"]["status"] == "graded" and "it could not be looked at (RuntimeError)" in rs["bob"]["rubric_reason"]
+
+
+def test_the_2016_kit_accepts_a_flattened_row_in_plain_pytest_too(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    kit = tmp_path / "kit"
+    code, _, err = run("kit", "--out", str(kit), "--rubric", "cs224d-2016")
+    assert code == 0, err
+    mine = tmp_path / "q1_softmax.py"  # Python 3 (the kit's plain pytest does not translate), flattening a row
+    mine.write_text((SUBMISSION["cs224d-2016"] / "q1_softmax.py").read_text().split("\n\nif __name__")[0] + "\n")
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", f"--submission={mine}", "-k",
+                        "shape-one-row or shape_one_row"], cwd=kit, capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ))
+    assert r.returncode == 0 and " passed" in r.stdout and "failed" not in r.stdout, r.stdout + r.stderr
