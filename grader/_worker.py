@@ -1668,6 +1668,12 @@ def _shape_cause(e: BaseException, args: list, spec: dict, error: dict, h: "Harn
                 break
         if likely:
             break
+    if not likely and "unpack" in msg:
+        for name, a in arrays:
+            if a.ndim == 1 and re.search(rf"\b{re.escape(name)}\.shape\b", code):
+                likely = (f"{name}.shape holds one number: the course passes {name} as a vector "
+                          f"{_shape_text(a.shape)}, not a 1×d row")
+                break
     if not likely and asserted:
         mentioned = [n for n, _ in arrays if re.search(rf"\b{re.escape(n)}\b", code)]
         if mentioned and "(1," in code.replace(" ", ""):

@@ -499,3 +499,12 @@ def test_the_2016_kit_accepts_a_flattened_row_in_plain_pytest_too(tmp_path):
                         "shape-one-row or shape_one_row"], cwd=kit, capture_output=True, text=True, timeout=120,
                        env=dict(os.environ))
     assert r.returncode == 0 and " passed" in r.stdout and "failed" not in r.stdout, r.stdout + r.stderr
+
+
+def test_unpacking_a_vectors_shape_into_two_numbers_is_explained(tmp_path):
+    doc = _check(tmp_path, "unpack.py", SOFTMAX + COST + "    _, D = predicted.shape\n"
+                 "    return 0.0, predicted, outputVectors\n")
+    m = checks(doc)["cross_entropy/small"]["message"]
+    assert m.startswith("softmaxCostAndGradient raised ValueError (unpack.py, line 10): not enough values to unpack")
+    assert "Likely cause: predicted.shape holds one number: the course passes predicted as a vector (3,), " \
+           "not a 1×d row." in m
