@@ -4,6 +4,7 @@ Public API (imported lazily, so that ``import grader`` stays cheap)::
 
     grader.grade(path, rubric=None)   -> SubmissionResult   (every check)
     grader.check(path, rubric=None)   -> SubmissionResult   (public checks only)
+    grader.check() / grader.check("softmax") in a Jupyter notebook: the kernel's code, shown under the cell
     grader.load_rubric(name_or_path)  -> Rubric
     grader.SubmissionResult, grader.Rubric, grader.GraderError
 """

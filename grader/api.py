@@ -17,6 +17,7 @@ An LMS script that grades whatever a student uploaded and posts the score::
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 from .model import Rubric, SubmissionResult
@@ -66,10 +67,22 @@ def grade(path: str | os.PathLike, rubric: str | os.PathLike | Rubric | None = N
     return _run(path, rubric, public_only=False, isolation=isolation)
 
 
-def check(path: str | os.PathLike, rubric: str | os.PathLike | Rubric | None = None, *,
-          isolation: str = "auto") -> SubmissionResult:
+def check(path: str | os.PathLike | None = None, rubric: str | os.PathLike | Rubric | None = None, *,
+          isolation: str = "auto", kit: str | os.PathLike | None = None):
     """Check one submission with the public checks only, as ``grader check`` does.
 
-    Parameters and result as for :func:`grade`.
+    With a path, parameters and result as for :func:`grade`.
+
+    In a Jupyter notebook, with no path, the code of the running kernel is checked
+    (:func:`grader.kernel.check`): ``grader.check()`` checks every question whose functions
+    the kernel defines, ``grader.check("softmax")`` one question (a name that is not an
+    existing path is read as a question id there); the returned object displays itself
+    under the cell, and its ``result`` is the SubmissionResult.  ``kit`` names a student
+    kit to check against (default ``$GRADER_KIT``).
     """
+    from . import kernel
+
+    if path is None or (isinstance(path, str) and re.fullmatch(r"[A-Za-z_]\w*", path) and not Path(path).exists()
+                        and kernel._shell() is not None):
+        return kernel.check(path, kit=kit, rubric=rubric, isolation=isolation)
     return _run(path, rubric, public_only=True, isolation=isolation)

@@ -28,7 +28,7 @@ import tokenize
 from array import array
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 
 from . import canvas, notebook, translate
 from .archive import MAX_BATCH_MEMBERS, MAX_DEPTH, MAX_MEMBERS, Archive, ArchiveError, Budget, Member
@@ -99,6 +99,34 @@ def load(path: str | os.PathLike[str], settings: Settings = Settings()) -> Submi
         raise UsageError(f"{path} does not exist; give a .py file, an .ipynb notebook, a folder or a .zip.")
     name = p.resolve().name if p.name in ("", ".", "..") else p.name
     return _load_entry(_disk_entry(p, name), safe_id(_stem(name)), name, settings)
+
+
+def load_files(name: str, files: Mapping[str, bytes], settings: Settings = Settings()) -> Submission:
+    """Load a submission held in memory: file paths (``.py``, ``.ipynb``) and their bytes.
+
+    What ``load`` does for a folder of these files, without a folder on disk: the
+    in-notebook check (:mod:`grader.kernel`) builds the student's notebook from the
+    kernel's cells and hands it in this way, with the helper modules it imports.
+
+    Parameters
+    ----------
+    name : str
+        What the submission is called (its id is made from it, as for a folder).
+    files : mapping of str to bytes
+        Relative POSIX paths and contents; other files are ignored, as in a folder.
+    settings : Settings
+        Uses ``translate_py2`` and ``notebook_mode``.
+
+    Returns
+    -------
+    Submission
+        As :func:`load` returns for a folder.
+    """
+    found = _Files()
+    for path in sorted(files):
+        if _file_kind(path) in ("module", "notebook"):
+            found.add(path, files[path], path)
+    return _submission(safe_id(_stem(name)), name, "folder", found, settings, strip=False)
 
 
 def load_batch(path: str | os.PathLike[str], settings: Settings = Settings()) -> Iterator[Submission]:

@@ -427,6 +427,47 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
     return environment().get_template("report.html.j2").render(context)
 
 
+# --------------------------------------------------------------------------- in a notebook
+
+
+def notebook_check(result: SubmissionResult, *, title: str = "", asked: str | None = None, kit: bool = False) -> str:
+    """Render the result of ``grader.check()`` in a notebook cell: an HTML fragment (no page, no script).
+
+    The same words as ``grader check`` prints: the per-question table, problems met while
+    loading, the gradient-versus-own-cost verdicts that say something, the first failing
+    check explained with its hint, one line of cause for the others, and every check in a
+    fold.  Its styles are scoped to the fragment.
+    """
+    failing = [c for c in result.checks() if c.status != "pass"]
+    groups = [g for g in _text.failure_groups(failing)]
+    public = [g for g in groups if g[0].visibility == "public"]
+    first = public[0] if public else None
+    others = []
+    for g in groups:
+        if g is first:
+            continue
+        where = g[0].id if len(g) == 1 else f"{g[0].id} and {len(g) - 1} more"
+        others.append(f"{where}: {_text.cause_line(g)}")
+    context = {
+        "r": result,
+        "title": title or result.rubric,
+        "asked": asked,
+        "kit": kit,
+        "counts": _text.counts(result.checks()),
+        "unit_errors": result.load.unit_errors if result.load else (),
+        "consistency": [v for v in consistency_verdicts(result)
+                        if v.entries[0].verdict not in ("right", "right-but-apart", "agrees", "unavailable")],
+        "failing": failing,
+        "first": first[0] if first else None,
+        # the hint is set apart from the values, in words of its own
+        "first_lines": [line for line in _text.explain_lines(first[0], traceback_lines=_text.TRACEBACK_LINES)
+                        if not line.startswith("Likely mistake: ")] if first else [],
+        "also": [c.id for c in first[1:]] if first else [],
+        "others": others,
+    }
+    return environment().get_template("notebook.html.j2").render(context)
+
+
 # --------------------------------------------------------------------------- summary.html
 
 

@@ -1,0 +1,291 @@
+"""Check from inside the student's Jupyter kernel: ``grader.check()`` in a cell, the verdict shown under it.
+
+The kernel is where the student works, not where their code is judged: the functions are
+taken as *source* from the kernel (the cells it ran, in the order it last ran them, and the
+helper modules of the working folder those cells import), handed in as a notebook would
+be, and run in the same sandbox as ``grader check`` (never in the kernel's process).  The
+verdicts are the ones ``grader check`` gives the saved notebook.
+
+One warm sandbox is kept for the kernel's lifetime, so that the second check answers much
+faster than the first; it is stopped when the kernel exits (``atexit``), and its zygote
+dies with the kernel in any case.
+
+Examples
+--------
+In a notebook cell::
+
+    import grader
+    grader.check()            # every public check of the questions whose functions are defined
+    grader.check("softmax")   # one question
+"""
+
+from __future__ import annotations
+
+import ast
+import atexit
+import os
+import re
+import threading
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from .errors import UsageError
+from .model import Rubric, SubmissionResult
+
+#: A line of a cell that talks to the grader itself (``import grader``, ``grader.check()``):
+#: left out of what is handed in, as the sandbox has no grader to import.
+_GRADER_LINE = re.compile(r"^\s*(?:import\s+grader\b|from\s+grader\b|[^#]*\bgrader\s*\.\s*\w+\s*\()")
+#: At most this many cells are taken from the kernel's history (the last ones).
+MAX_CELLS = 2000
+#: Helper modules of the working folder: at most this many files, each at most this many bytes.
+MAX_HELPERS = 50
+MAX_HELPER_BYTES = 2 << 20
+
+_lock = threading.Lock()
+_warm: dict[tuple[str, tuple[str, ...]], Any] = {}  #: (isolation, allowed packages) -> a started Sandbox
+
+
+def _release_all() -> None:
+    """Stop every sandbox this kernel started (run at exit)."""
+    with _lock:
+        boxes = list(_warm.values())
+        _warm.clear()
+    for sb in boxes:
+        try:
+            sb.release()
+        except Exception:  # noqa: BLE001 - exiting: nothing more to do
+            pass
+
+
+atexit.register(_release_all)
+
+
+def _sandbox(isolation: str, allow: tuple[str, ...]):
+    """Return this kernel's warm sandbox for `isolation` and `allow`, started on first use."""
+    from .sandbox import Sandbox
+
+    key = (isolation, allow)
+    with _lock:
+        sb = _warm.get(key)
+        if sb is None:
+            sb = _warm[key] = Sandbox(isolation, allow=allow)
+            sb.spawn()
+        return sb
+
+
+def stop() -> None:
+    """Stop the warm sandbox now (the next check starts a new one)."""
+    _release_all()
+
+
+# --------------------------------------------------------------------------- what the kernel ran
+
+
+def _shell():
+    """Return the running IPython shell, or None outside IPython."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return None
+    return get_ipython()
+
+
+def kernel_cells(history: Iterable[str]) -> list[str]:
+    """Return the cells to hand in, from the kernel's input history (``In``), oldest first.
+
+    A cell run several times counts once, where it was last run; empty cells are dropped,
+    and so are the lines that talk to the grader itself.
+
+    >>> kernel_cells(["", "x = 1", "import grader\\ngrader.check()", "def f():\\n    return 2", "x = 1"])
+    ['def f():\\n    return 2', 'x = 1']
+    """
+    history = [h for h in history if isinstance(h, str)][-MAX_CELLS:]
+    last = {src: i for i, src in enumerate(history)}
+    cells = []
+    for i, src in enumerate(history):
+        if last[src] != i:
+            continue
+        kept = "\n".join(line for line in src.splitlines() if not _GRADER_LINE.match(line)).strip("\n")
+        if kept.strip():
+            cells.append(kept)
+    return cells
+
+
+def _imported(cells: Iterable[str]) -> set[str]:
+    """Return the top-level names of the modules the cells import (cells that do not parse are skipped)."""
+    from .notebook import to_python
+
+    names: set[str] = set()
+    for src in cells:
+        try:
+            tree = ast.parse(to_python(src))
+        except (SyntaxError, ValueError, RecursionError):
+            continue
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                names.update(a.name.split(".")[0] for a in node.names)
+            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+                names.add(node.module.split(".")[0])
+    return names
+
+
+def helper_files(folder: Path, modules: Iterable[str]) -> dict[str, bytes]:
+    """Return the student's own modules among `modules`: ``<m>.py`` or the ``.py`` files of package ``<m>/``."""
+    out: dict[str, bytes] = {}
+    for m in sorted(modules):
+        if not re.fullmatch(r"[A-Za-z_]\w*", m):
+            continue
+        candidates = [folder / f"{m}.py"]
+        pkg = folder / m
+        if pkg.is_dir() and (pkg / "__init__.py").is_file():
+            candidates += sorted(p for p in pkg.rglob("*.py") if "__pycache__" not in p.parts)
+        for p in candidates:
+            if len(out) >= MAX_HELPERS:
+                return out
+            try:
+                if p.is_file() and not p.is_symlink() and p.stat().st_size <= MAX_HELPER_BYTES:
+                    out[p.relative_to(folder).as_posix()] = p.read_bytes()
+            except OSError:
+                continue
+    return out
+
+
+def kernel_submission_files(history: Iterable[str], folder: Path) -> dict[str, bytes]:
+    """Return what the kernel hands in: ``notebook.ipynb`` made of its cells, and the helper modules they import."""
+    import nbformat
+
+    cells = kernel_cells(history)
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src, execution_count=i) for i, src in enumerate(cells, start=1)]
+    files = helper_files(folder, _imported(cells))
+    files["notebook.ipynb"] = nbformat.writes(nb).encode("utf-8")
+    return files
+
+
+# --------------------------------------------------------------------------- which questions
+
+
+def defined_questions(rubric: Rubric, names: Mapping[str, Any]) -> list[str]:
+    """Return the ids of the questions whose functions are all defined (callable) in `names`."""
+    out = []
+    for q in rubric.questions:
+        roles = {c.function for c in q.checks}
+        if roles and all(any(callable(names.get(n)) for n in rubric.functions[r].names) for r in roles):
+            out.append(q.id)
+    return out
+
+
+def only(rubric: Rubric, ids: Iterable[str]) -> Rubric:
+    """Return `rubric` with only the questions `ids` (the self-consistency check only if its function is graded)."""
+    ids = set(ids)
+    questions = tuple(q for q in rubric.questions if q.id in ids)
+    roles = {c.function for q in questions for c in q.checks}
+    consistency = rubric.consistency if rubric.consistency.get("function") in roles else {}
+    return replace(rubric, questions=questions, consistency=consistency)
+
+
+# --------------------------------------------------------------------------- the check
+
+
+class Checked:
+    """A check's result, shown where it was asked: rich HTML in a notebook, text in a console.
+
+    ``result`` is the :class:`~grader.model.SubmissionResult` (public checks only);
+    ``passed`` is True when every check that ran passed.
+    """
+
+    def __init__(self, result: SubmissionResult, *, title: str = "", asked: str | None = None,
+                 kit: bool = False) -> None:
+        self.result = result
+        self.title = title
+        self.asked = asked
+        self.kit = kit
+
+    @property
+    def passed(self) -> bool:
+        """True when the submission was graded and every check passed."""
+        return self.result.status == "graded" and all(c.status == "pass" for c in self.result.checks())
+
+    def __repr__(self) -> str:
+        from .terminal import terminal
+
+        return terminal(self.result, color=False).rstrip("\n")
+
+    def _repr_pretty_(self, p, cycle) -> None:  # IPython's console
+        p.text(repr(self))
+
+    def _repr_html_(self) -> str:  # IPython's display protocol (Jupyter)
+        from .render import notebook_check
+
+        return notebook_check(self.result, title=self.title, asked=self.asked, kit=self.kit)
+
+
+def check(question: str | None = None, *, kit: str | os.PathLike | None = None,
+          rubric: str | os.PathLike | Rubric | None = None, isolation: str = "auto") -> Checked:
+    """Check the code of the running Jupyter kernel with the public checks, as ``grader check`` would.
+
+    Parameters
+    ----------
+    question : str, optional
+        One question id (``"softmax"``, ``"grad_pred"``...); None checks every question
+        whose functions the kernel defines.
+    kit : path-like, optional
+        A student kit (``grader kit --out DIR``): its public cases and expected values.
+        Default: ``$GRADER_KIT`` when set, else the rubric's own public cases.
+    rubric : path-like, str, Rubric, optional
+        The rubric (without a kit); None for the built-in default.
+    isolation : str
+        As for ``grader check``.
+
+    Returns
+    -------
+    Checked
+        Displays itself under the cell; ``.result`` is the SubmissionResult.
+
+    Raises
+    ------
+    grader.errors.UsageError
+        Outside a Jupyter/IPython kernel, for an unknown question, or when the kernel
+        defines none of the rubric's functions yet.
+    """
+    from .load import load_files
+    from .pipeline import grade, prepare
+
+    shell = _shell()
+    if shell is None or not isinstance(shell.user_ns.get("In"), list):
+        raise UsageError("grader.check() with no path checks the code of a Jupyter kernel, and none is running "
+                         "here; from a script or a terminal, give a path: grader.check('my_solution.py') or "
+                         "`grader check my_solution.py`.")
+    kit = kit if kit is not None else os.environ.get("GRADER_KIT") or None
+    if kit is not None:
+        from .kit import load_kit
+
+        rubric_, cases = load_kit(Path(kit))
+    else:
+        from .rubric import load_rubric
+
+        rubric_ = rubric if isinstance(rubric, Rubric) else load_rubric(None if rubric is None else str(rubric))
+        cases = None
+    known = [q.id for q in rubric_.questions]
+    if question is not None:
+        if question not in known:
+            import difflib
+
+            close = difflib.get_close_matches(question, known, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise UsageError(f"no question {question!r} in {rubric_.name}{hint} (questions: {', '.join(known)})")
+        ids = [question]
+    else:
+        ids = defined_questions(rubric_, shell.user_ns)
+        if not ids:
+            wanted = ", ".join(sorted({fn.names[0] for fn in rubric_.functions.values() if fn.names}))
+            raise UsageError(f"this kernel defines none of the functions {rubric_.name} checks yet ({wanted}): "
+                             "run the cells that define them first, or name a question: grader.check('softmax')")
+    job = prepare(only(rubric_, ids), public_only=True, cases=cases)
+    files = kernel_submission_files(shell.user_ns["In"], Path.cwd())
+    submission = load_files("notebook", files, job.rubric.settings)
+    sb = _sandbox(isolation, tuple(job.rubric.settings.allow_packages))
+    with _lock:  # one check at a time through the one warm sandbox
+        result = grade(submission, job, sb)
+    return Checked(result, title=job.rubric.title, asked=question, kit=kit is not None)

@@ -1,0 +1,206 @@
+"""grader.check() inside a Jupyter kernel: real notebooks executed by nbclient in a real ipykernel."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from grader import kernel
+from grader.cli import main
+from grader.errors import UsageError
+from grader.rubric import load_rubric
+
+SOFTMAX = """\
+import numpy as np
+
+def softmax(x):
+    x = np.asarray(x, dtype=float)
+    e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+"""
+COST = """\
+def softmaxCostAndGradient(predicted, target, outputVectors, dataset):
+    y_hat = softmax(outputVectors.dot(predicted))
+    cost = -np.log(y_hat[target])
+    delta = y_hat.copy()
+    delta[target] -= 1
+    return cost, outputVectors.T.dot(delta), np.outer(delta, predicted)
+"""
+TRANSPOSED = COST.replace("np.outer(delta, predicted)", "np.outer(predicted, delta)")
+
+
+def execute(cells: list[str], folder: Path, *, keep: bool = False) -> tuple[nbformat.NotebookNode, NotebookClient]:
+    """Run `cells` in a fresh python3 kernel started in `folder`; stop the kernel unless `keep`."""
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    client = NotebookClient(nb, timeout=180, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(folder)}})
+    if keep:
+        client.create_kernel_manager()
+        client.start_new_kernel()
+        client.start_new_kernel_client()
+        for i, cell in enumerate(nb.cells):
+            client.execute_cell(cell, i)
+    else:
+        client.execute()
+    return nb, client
+
+
+def output(cell) -> dict:
+    """The cell's display data (its last execute_result), or its error."""
+    for o in reversed(cell.outputs):
+        if o.output_type == "execute_result":
+            return dict(o.data)
+        if o.output_type == "error":
+            return {"error": f"{o.ename}: {o.evalue}"}
+    return {}
+
+
+def printed(cell) -> str:
+    return "".join(o.text for o in cell.outputs if o.output_type == "stream")
+
+
+# --------------------------------------------------------------------------- in a real kernel
+
+
+def test_a_notebook_with_correct_functions_passes_every_public_check(tmp_path):
+    nb, _ = execute(["%load_ext autoreload", SOFTMAX, COST, "import grader\ngrader.check()"], tmp_path)
+    shown = output(nb.cells[-1])
+    text, html = shown["text/plain"], shown["text/html"]
+    assert "Every check passed." in text
+    rubric = load_rubric()
+    public = [c for c in rubric.checks() if c.visibility == "public"]
+    assert f"Total          {len(public)} / {len(public)}" in text
+    assert '<div class="grader-check">' in html and "Every check passed." in html
+    assert "<script" not in html
+
+
+def test_a_mistake_is_named_under_the_cell(tmp_path):
+    nb, _ = execute([SOFTMAX, TRANSPOSED, "import grader\ngrader.check()"], tmp_path)
+    shown = output(nb.cells[-1])
+    assert "Likely mistake: grad is transposed" in shown["text/plain"]
+    assert "<strong>Likely mistake:</strong> grad is transposed" in shown["text/html"]
+
+
+def test_only_the_questions_whose_functions_are_defined_are_checked(tmp_path):
+    nb, _ = execute([SOFTMAX, "import grader\nr = grader.check()\nprint([q.id for q in r.result.questions])"],
+                    tmp_path)
+    assert printed(nb.cells[-1]).strip() == "['softmax']"
+
+
+def test_one_question_and_a_misspelt_one(tmp_path):
+    nb, _ = execute([SOFTMAX, COST,
+                     "import grader\nr = grader.check('grad_output')\nprint([q.id for q in r.result.questions], r.passed)",
+                     "grader.check('grad_outptu')"], tmp_path)
+    assert printed(nb.cells[-2]).strip() == "['grad_output'] True"
+    err = output(nb.cells[-1])["error"]
+    assert err.startswith("UsageError: no question 'grad_outptu' in word2vec-softmax; did you mean 'grad_output'?")
+
+
+def test_the_verdicts_are_those_of_grader_check_on_the_saved_notebook(tmp_path):
+    cells = ["%load_ext autoreload", SOFTMAX.replace("x - np.max(x, axis=-1, keepdims=True)", "x"), TRANSPOSED,
+             "print(open('not-there.txt').read())"]
+    nb, _ = execute(cells + ["import grader, json\nr = grader.check()\n"
+                             "print(json.dumps({c.id: c.status for c in r.result.checks()}))"], tmp_path)
+    in_kernel = json.loads(printed(nb.cells[-1]).strip().splitlines()[-1])
+    saved = tmp_path / "saved.ipynb"
+    saved_nb = nbformat.v4.new_notebook()
+    saved_nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    saved.write_text(nbformat.writes(saved_nb))
+    out = io.StringIO()
+    assert main(["check", str(saved), "--json"], out=out, err=io.StringIO()) == 1
+    on_file = {c["id"]: c["status"] for q in json.loads(out.getvalue())["questions"] for c in q["checks"]}
+    assert in_kernel == on_file
+    assert "fail" in in_kernel.values()
+
+
+def test_helper_modules_of_the_working_folder_are_handed_in_with_the_cells(tmp_path):
+    (tmp_path / "q1_softmax.py").write_text(SOFTMAX)
+    nb, _ = execute(["from q1_softmax import softmax\nimport numpy as np", COST,
+                     "import grader\nr = grader.check()\nprint(r.passed, r.result.load.functions['softmax'])"],
+                    tmp_path)
+    assert printed(nb.cells[-1]).strip() == "True q1_softmax.softmax"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ", 1)[1][0] != "Z"
+    except OSError:
+        return False
+
+
+def test_the_second_check_uses_the_warm_sandbox_and_the_kernel_leaves_none_behind(tmp_path):
+    nb, client = execute([SOFTMAX, "import grader\ngrader.check()",
+                          "import grader.kernel as k\n(sb,) = k._warm.values()\nprint(sb.proc.pid, sb.starts)",
+                          "grader.check()\nprint(sb.proc.pid, sb.starts)"], tmp_path, keep=True)
+    try:
+        first = printed(nb.cells[2]).split()
+        second = printed(nb.cells[3]).split()
+        assert first == second  # the same zygote, not started again
+        pid = int(first[0])
+        assert _alive(pid)
+    finally:
+        client._cleanup_kernel()
+    deadline = time.monotonic() + 20
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _alive(pid), "the kernel's sandbox outlived it"
+
+
+# --------------------------------------------------------------------------- pieces
+
+
+def test_outside_a_kernel_the_message_says_to_give_a_path():
+    with pytest.raises(UsageError, match="give a path: grader.check"):
+        kernel.check()
+
+
+def test_cells_are_taken_once_each_without_the_grader_lines():
+    history = ["", "import numpy as np", "def f(x):\n    return x", "import grader\ngrader.check()",
+               "def f(x):\n    return 2 * x", "x = f(1)  # grader.check('f') later", "import numpy as np"]
+    assert kernel.kernel_cells(history) == [
+        "def f(x):\n    return x", "def f(x):\n    return 2 * x", "x = f(1)  # grader.check('f') later",
+        "import numpy as np"]
+
+
+def test_only_the_student_modules_imported_are_taken(tmp_path):
+    (tmp_path / "q1_softmax.py").write_text("def softmax(x): return x\n")
+    (tmp_path / "unrelated.py").write_text("secret = 1\n")
+    (tmp_path / "utils").mkdir()
+    (tmp_path / "utils" / "__init__.py").write_text("")
+    (tmp_path / "utils" / "utils.py").write_text("def softmax(x): return x\n")
+    files = kernel.kernel_submission_files(["from q1_softmax import softmax\nimport utils.utils\nimport numpy"],
+                                           tmp_path)
+    assert sorted(files) == ["notebook.ipynb", "q1_softmax.py", "utils/__init__.py", "utils/utils.py"]
+    cells = nbformat.reads(files["notebook.ipynb"].decode(), as_version=4).cells
+    assert [c.source for c in cells] == ["from q1_softmax import softmax\nimport utils.utils\nimport numpy"]
+
+
+def test_a_question_is_checked_only_when_its_functions_are_defined():
+    rubric = load_rubric()
+    names = {"softmax": lambda x: x, "softmaxCostAndGradient": 3}  # not callable: not defined
+    assert kernel.defined_questions(rubric, names) == ["softmax"]
+    names["naiveSoftmaxLossAndGradient"] = lambda *a: a
+    assert kernel.defined_questions(rubric, names) == ["softmax", "cross_entropy", "grad_pred", "grad_output"]
+    assert kernel.only(rubric, ["softmax"]).consistency == {}
+    assert kernel.only(rubric, ["grad_pred"]).consistency == rubric.consistency
+
+
+def test_the_api_reads_an_existing_path_as_a_file_even_if_it_looks_like_a_question(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "softmax").mkdir()
+    (tmp_path / "softmax" / "q1_softmax.py").write_text(SOFTMAX)
+    import grader
+
+    result = grader.check("softmax")
+    assert result.submission == "softmax" and all(c.status == "pass" for c in result.checks()
+                                                   if c.question == "softmax")
+    assert not os.environ.get("GRADER_KIT")
