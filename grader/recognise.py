@@ -218,7 +218,7 @@ def recognise(sub: Submission) -> Recognition:
 
 
 def _four_or(version: str, four: str, names: set[str], reason: str) -> Recognition:
-    """Return `version`, or the four-question rubric `four` when `names` has none of the problem set's other functions."""
+    """Return `version`, or the four-question rubric `four` when `names` has none of the problem set's others."""
     beyond = sorted(names & BEYOND)
     if beyond:
         return Recognition(version, reason)

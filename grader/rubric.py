@@ -4,8 +4,9 @@ The layout is documented in the built-in ``rubrics/word2vec.toml``.  A rubric ma
 another (``extends = "word2vec.toml"``): the files are merged into one document first (see
 :func:`merge`), ``exclude_questions`` then drops whole questions, and only the merged
 document is validated (``exclude_checks`` drops single checks and ``exclude_starters``
-stand-ins the same way; an id with ``*`` is a pattern, which may match nothing).  Everything is checked when the rubric loads, so that a TA's mistake stops the grader before any submission runs:
-each problem raises :class:`grader.errors.RubricError` naming the file, the place in it
+stand-ins the same way; an id with ``*`` is a pattern, which may match nothing).
+Everything is checked when the rubric loads, so that a TA's mistake stops the grader before
+any submission runs: each problem raises :class:`grader.errors.RubricError` naming the file, the place in it
 (``questions.softmax.checks.stable``) and what is wrong, with a "did you mean" where one
 applies.  The reference module is not run here: its top-level names are read with ``ast``.
 """
