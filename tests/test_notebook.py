@@ -270,6 +270,8 @@ def test_when_ipython_fails_the_fallback_translates(monkeypatch):
 
 def test_ipython_transformer_is_none_when_ipython_cannot_be_imported(monkeypatch):
     monkeypatch.setitem(sys.modules, "IPython", None)
+    # an earlier test (the kernel's) may have imported it already: its submodules are cached too
+    monkeypatch.setitem(sys.modules, "IPython.core.inputtransformer2", None)
     monkeypatch.setattr(notebook, "_ipython", [])
     assert notebook.ipython_transformer() is None
     assert notebook.ipython_transformer() is None  # cached, not retried
