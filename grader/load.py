@@ -207,6 +207,11 @@ def peek(path: str | os.PathLike[str]) -> Submission:
     return load(path, _PEEK)
 
 
+def peek_files(name: str, files: Mapping[str, bytes]) -> Submission:
+    """Return a submission held in memory (see :func:`load_files`), peeked at (see :func:`peek`)."""
+    return load_files(name, files, _PEEK)
+
+
 def peek_batch(path: str | os.PathLike[str]) -> Iterator[Submission]:
     """Yield the submissions of a batch as :func:`load_batch` does (same ids, same order), peeked at (see :func:`peek`)."""
     return load_batch(path, _PEEK)

@@ -508,3 +508,19 @@ def test_unpacking_a_vectors_shape_into_two_numbers_is_explained(tmp_path):
     assert m.startswith("softmaxCostAndGradient raised ValueError (unpack.py, line 10): not enough values to unpack")
     assert "Likely cause: predicted.shape holds one number: the course passes predicted as a vector (3,), " \
            "not a 1×d row." in m
+
+
+def test_the_in_notebook_check_recognises_an_a2_kernel(tmp_path):
+    from nbclient import NotebookClient
+
+    shutil.copytree(SUBMISSION["cs224n-a2"] / "utils", tmp_path / "utils")  # Colab: the starter's utils/ beside it
+    source = (SUBMISSION["cs224n-a2"] / "word2vec.py").read_text().split("\n\ndef test_word2vec")[0]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in (
+        source, "import grader\nr = grader.check()\nprint(r.result.rubric, r.passed)\nprint(r.result.rubric_reason)")]
+    NotebookClient(nb, timeout=180, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    printed = "".join(o.text for o in nb.cells[-1].outputs if o.output_type == "stream").splitlines()
+    assert printed[0] == "word2vec-cs224n-a2 True", nb.cells[-1].outputs
+    assert printed[1].startswith("recognised as cs224n-a2 (CS224n assignment 2 (2019-2023)): notebook.ipynb defines "
+                                 "naiveSoftmaxLossAndGradient")
