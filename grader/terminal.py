@@ -496,4 +496,6 @@ def terminal_batch_line(result: SubmissionResult) -> str:
         line += f" ({', '.join(extra)})"
     if result.late:
         line += ", late"
+    if result.looks_like:
+        line += f", looks like {clean(result.looks_like)}"
     return line

@@ -232,8 +232,9 @@ def test_a_mixed_batch_is_graded_under_the_majority_and_the_others_are_listed(tm
     shutil.copy(VERSIONS / "cs224n-a2-colab.ipynb", subs / "carol.ipynb")
     shutil.copytree(SUBMISSION["cs224d-2016"], subs / "dave")
     out = tmp_path / "out"
-    code, _, err = run("grade", str(subs), "--out", str(out), "--jobs", "2", "--no-progress")
+    code, stdout, err = run("grade", str(subs), "--out", str(out), "--jobs", "2", "--no-progress")
     assert code == 0, err
+    assert "dave: 0 / 14, 0 of 16 checks passed (16 errors), looks like cs224d-2016" in stdout.splitlines()
     rs = results(out)
     assert {r["rubric"] for r in rs.values()} == {"word2vec-cs224n-a2"}
     assert all(rs[s]["score"] == rs[s]["max_score"] for s in ("alice", "bob", "carol"))
