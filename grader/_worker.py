@@ -1668,6 +1668,12 @@ def _shape_cause(e: BaseException, args: list, spec: dict, error: dict, h: "Harn
                 break
         if likely:
             break
+    if not likely and "too many indices" in msg:
+        for name, a in arrays:
+            if a.ndim == 1 and re.search(rf"\b{re.escape(name)}\s*\[[^\]]*,", code):
+                likely = (f"your code indexes {name} as a matrix (a 1×d row); the course passes it as a vector "
+                          f"{_shape_text(a.shape)}")
+                break
     if not likely and "unpack" in msg:
         for name, a in arrays:
             if a.ndim == 1 and re.search(rf"\b{re.escape(name)}\.shape\b", code):

@@ -526,3 +526,11 @@ def test_the_in_notebook_check_recognises_an_a2_kernel(tmp_path):
     assert printed[0] == "word2vec-cs224n-a2 True", nb.cells[-1].outputs
     assert printed[1].startswith("recognised as cs224n-a2 (CS224n assignment 2 (2019-2023)): notebook.ipynb defines "
                                  "naiveSoftmaxLossAndGradient")
+
+
+def test_indexing_a_vector_as_a_row_is_explained(tmp_path):
+    doc = _check(tmp_path, "index.py", SOFTMAX + COST + "    first = predicted[0, :]\n"
+                 "    return 0.0, first, outputVectors\n")
+    m = checks(doc)["cross_entropy/small"]["message"]
+    assert m.startswith("softmaxCostAndGradient raised IndexError (index.py, line 10): too many indices for array")
+    assert "Likely cause: your code indexes predicted as a matrix (a 1×d row); the course passes it as a vector (3,)." in m
