@@ -149,7 +149,8 @@ def recognise(sub: Submission) -> Recognition:
     def said(*fns: str) -> str:
         found = [n for n in fns if n in defs]
         where = sorted({defs[n].where for n in found})
-        return f"{', '.join(where)} define{'s' if len(where) == 1 else ''} {' and '.join(found)}"
+        listed = found[0] if len(found) == 1 else f"{', '.join(found[:-1])} and {found[-1]}"
+        return f"{', '.join(where)} define{'s' if len(where) == 1 else ''} {listed}"
 
     # CS224n a2
     evidence: list[str] = []
