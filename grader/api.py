@@ -86,3 +86,94 @@ def check(path: str | os.PathLike | None = None, rubric: str | os.PathLike | Rub
                         and kernel._shell() is not None):
         return kernel.check(path, kit=kit, rubric=rubric, isolation=isolation)
     return _run(path, rubric, public_only=True, isolation=isolation)
+
+
+def override(results: str | os.PathLike, submission: str, question: str | None = None, *,
+             score: float | None = None, note: str = "", by: str | None = None,
+             remove: bool = False) -> SubmissionResult:
+    """Set (or remove) a person's score for a question, or for a submission's total, in a results folder.
+
+    The override is recorded in ``RESULTS/gradebook.sqlite`` with who and when, and
+    holds over every later regrade (which flags it for review when the automatic score
+    changes).  The submission's ``result.json`` and ``report.html`` are written again
+    with it, and so are ``grades.csv`` and ``summary.html``; every export reads them.
+
+    Parameters
+    ----------
+    results : path-like
+        A results folder written by ``grader grade``.
+    submission : str
+        The submission id (its folder in `results`).
+    question : str, optional
+        A question id; None overrides the total.
+    score : float
+        The score to set: from 0 to the question's (or the submission's) maximum.
+    note : str
+        Why, shown in the student's report.
+    by : str, optional
+        Who; default: the user running it.
+    remove : bool
+        Remove the override instead (the automatic score comes back).
+
+    Returns
+    -------
+    SubmissionResult
+        The result as written now.
+
+    Raises
+    ------
+    grader.errors.UsageError
+        Not a results folder, an unknown submission or question, a score out of range,
+        nothing to remove.
+    """
+    import difflib
+    import getpass
+    import json
+
+    from . import __version__
+    from .batch import finish, write_result
+    from .errors import UsageError
+    from .gradebook import FILENAME, open_gradebook
+    from .overrides import apply, automatic
+
+    out = Path(results)
+    if not (out / FILENAME).is_file():
+        raise UsageError(f"RESULTS {str(out)!r} is not a results folder of 'grader grade' (no {FILENAME})")
+    f = out / submission / "result.json"
+    if not f.is_file():
+        ids = sorted(p.parent.name for p in out.glob("*/result.json"))
+        close = difflib.get_close_matches(submission, ids, n=1)
+        raise UsageError(f"no submission {submission!r} in {str(out)!r}"
+                         + (f"; did you mean {close[0]!r}?" if close else f" (ids: {', '.join(ids[:10])})"))
+    auto = automatic(SubmissionResult.from_dict(json.loads(f.read_text(encoding="utf-8"))))
+    questions = {q.id: q for q in auto.questions}
+    key = question or ""
+    if question is not None and question not in questions:
+        close = difflib.get_close_matches(question, list(questions), n=1)
+        raise UsageError(f"{submission} has no question {question!r}"
+                         + (f"; did you mean {close[0]!r}?" if close else f" (questions: {', '.join(questions)})"))
+    with open_gradebook(out, "", __version__) as gb:
+        if remove:
+            if not gb.remove_override(submission, key):
+                raise UsageError(f"{submission} has no override of {question or 'its total'} to remove")
+        else:
+            if score is None:
+                raise UsageError("give the score to set with --score X (or --remove to take an override off)")
+            top = questions[question].max_score if question is not None else auto.max_score
+            if not 0 <= float(score) <= top:
+                raise UsageError(f"--score must be between 0 and {top:g}, the maximum of "
+                                 f"{question or 'the submission'} (got {float(score):g})")
+            if not by:
+                try:
+                    by = getpass.getuser()
+                except Exception:  # noqa: BLE001 - no user name in this environment
+                    by = "unknown"
+            others = [o for o in gb.overrides(submission) if o.question != key]
+            now = apply(auto, [o for o in others if o.question])  # the total an override of it replaces
+            auto_score = questions[question].score if question is not None else now.score
+            gb.set_override(submission, key, float(score), auto_score, note=note, by=by)
+        result = apply(auto, gb.overrides(submission))
+        title = gb.meta("rubric_title")
+    write_result(out, result, rubric_title=title)
+    finish(out, rubric_title=title)
+    return result

@@ -10,13 +10,14 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 from . import canvas, export, render
 from .errors import UsageError
 from .gradebook import Gradebook
 from .heap import steady_heap
 from .model import Submission, SubmissionResult
+from .overrides import apply as apply_overrides
 from .pipeline import Job, grade
 from .sandbox import Sandbox
 
@@ -119,15 +120,16 @@ def iter_results(out: Path) -> Iterator[SubmissionResult]:
                 continue
 
 
-def finish(out: Path, *, rubric_title: str = "") -> None:
+def finish(out: Path, *, rubric_title: str = "", questions: Sequence[str] | None = None) -> None:
     """Write the batch-wide files from the per-submission results on disk.
 
     ``grades.csv`` and ``summary.html`` depend only on the ``result.json`` files (read one
     at a time, in id order), so a resumed batch ends with the same files as an
-    uninterrupted one.  Both are replaced atomically.
+    uninterrupted one.  Both are replaced atomically.  ``questions`` (the rubric's) are
+    grades.csv's question columns; without them the results are read once more to find them.
     """
     with atomic_path(out / "grades.csv") as tmp:
-        export.write_grades_csv(iter_results(out), tmp)
+        export.write_grades_csv(lambda: iter_results(out), tmp, questions=questions)
     with atomic_path(out / "summary.html") as tmp, open(tmp, "w", encoding="utf-8") as f:
         # Streamed: totals in a first pass over the results on disk, rows written as read in a second.
         render.write_summary(lambda: iter_results(out), f, rubric_title=rubric_title)
@@ -257,6 +259,8 @@ def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs:
         raise UsageError(f"--jobs must be at least 1 (got {jobs})")
     steady_heap()  # a no-op when the command already did it, before its imports
     out.mkdir(parents=True, exist_ok=True)
+    if gradebook is not None:
+        gradebook.set_meta("rubric_title", job.rubric.title)  # for the reports `grader override` rewrites
     stats = BatchStats()
     t0 = time.monotonic()
     source = iter(submissions)
@@ -293,6 +297,8 @@ def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs:
                     result = grade_safely(sub, job, sb)
                     if annotate is not None:
                         result = annotate(sub, result)
+                    if gradebook is not None:  # a person's overrides hold over every regrade
+                        result = apply_overrides(result, gradebook.overrides(result.submission))
                     write_result(out, result, rubric_title=job.rubric.title)
                     if gradebook is not None:
                         gradebook.record(sub, result)
@@ -317,6 +323,6 @@ def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs:
         raise
     if failures:
         raise failures[0]
-    finish(out, rubric_title=job.rubric.title)
+    finish(out, rubric_title=job.rubric.title, questions=[q.id for q in job.rubric.questions])
     stats.seconds = time.monotonic() - t0
     return stats

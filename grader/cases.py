@@ -242,6 +242,8 @@ def plan(rubric: Rubric, cases: Mapping[str, Case]) -> list[Call]:
             e["size"] = max([e["size"], *(_size(a) for a in case.args)])
         elif spec.expected in case.expected:
             e["size"] = max(e["size"], int(np.asarray(case.expected[spec.expected]).size))
+        elif spec.compare == "property":  # nothing expected to size it by: an answer as large as the inputs
+            e["size"] = max([e["size"], *(_size(a) for a in case.args)])
     con = rubric.consistency
     numgrad_calls = []
     if con:

@@ -330,6 +330,8 @@ def judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, rubric: Rubr
     common["output"] = outcome.output
     if spec.compare == "unmodified":
         return _judge_unmodified(spec, case, outcome, rubric, reference, fname, common, memo)
+    if spec.compare == "property":
+        return _judge_property(spec, case, outcome, rubric, reference, fname, common)
 
     got: Value | None = outcome.value
     subject, returned = fname, True
@@ -354,6 +356,50 @@ def judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, rubric: Rubr
                        message=_fail_message(mismatch, got, expected, spec.tolerance, subject, returned),
                        hint=named[1] if named else None, mistake=named[0] if named else None, mismatch=mismatch,
                        **shown, **common)
+
+
+def _plain_value(value: Value | None):
+    """Return a returned value as plain data for a property function: an array, a tuple of them, or None."""
+    if value is None:
+        return None
+    if value.items is not None:
+        return tuple(_plain_value(v) for v in value.items)
+    return value.array
+
+
+def _judge_property(spec: CheckSpec, case: Case, outcome: CallOutcome, rubric: Rubric,
+                    reference: ModuleType | None, fname: str, common: dict) -> CheckResult:
+    """Decide a "property" check: the rubric's reference function judges the answer (rows sum to one...).
+
+    It is called in the grader's process as ``f(got, *case args)`` on plain arrays (copies),
+    and returns True, False, or ``(verdict, message)``.  An answer it cannot even examine
+    (it raises: a wrong shape, a tuple where an array was meant) does not have the property.
+    """
+    fn = rubric.functions.get(spec.function)
+    got: Value | None = outcome.value
+    if spec.output is not None and fn is not None and fn.returns:
+        got, problem = _pick(outcome.value, fn.returns.index(spec.output), fname, fn.returns)
+        if problem:
+            return CheckResult(status="fail", score=0.0, message=problem, got=_shown(outcome.value),
+                               mismatch=Mismatch("type", problem), **common)
+    judge_fn = getattr(reference, spec.property, None) if reference is not None else None
+    if not callable(judge_fn):
+        return CheckResult(status="error", score=0.0, message=f"the property {spec.property!r} can't be judged "
+                           "here (no reference module); this check is graded by the teaching staff.", **common)
+    what = spec.description or spec.property.replace("_", " ")
+    try:
+        with np.errstate(all="ignore"):
+            verdict = judge_fn(_plain_value(got), *[np.array(a, copy=True) if isinstance(a, np.ndarray) else a
+                                                    for a in case.args])
+    except Exception as e:  # the answer could not be examined: it does not have the property
+        return CheckResult(status="fail", score=0.0, got=_shown(got), message=(
+            f"{what}: not so for what {fname} returned ({type(e).__name__}: {str(e)[:200]})."), **common)
+    ok, message = (verdict if isinstance(verdict, tuple) else (verdict, ""))
+    if bool(ok):
+        return CheckResult(status="pass", score=spec.points, got=_shown(got),
+                           message=str(message) or f"{what}: yes.", **common)
+    return CheckResult(status="fail", score=0.0, got=_shown(got),
+                       message=str(message) or f"{what}: not so for what {fname} returned.", **common)
 
 
 def _judge_unmodified(spec: CheckSpec, case: Case, outcome: CallOutcome, rubric: Rubric,

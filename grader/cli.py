@@ -72,6 +72,21 @@ def _parser() -> argparse.ArgumentParser:
     gs.add_argument("--rubric", default=None, metavar="RUBRIC")
     gs.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "bwrap-userns", "process"])
 
+    o = sub.add_parser("override", help="set (or remove) a person's score for a question or a submission's total",
+                       description="Record a person's score in RESULTS/gradebook.sqlite, with who and when: it holds "
+                                   "over every regrade (flagged for review when the automatic score changes) and "
+                                   "appears in report.html, summary.html, grades.csv and every export.",
+                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    o.add_argument("results", metavar="RESULTS", help="the results folder of 'grader grade'")
+    o.add_argument("submission", metavar="SUBMISSION", help="the submission id (its folder in RESULTS)")
+    o.add_argument("question", metavar="QUESTION", nargs="?", default=None,
+                   help="a question id (default: the submission's total)")
+    o.add_argument("--score", type=float, default=None, metavar="X", help="the score to set (0 to the maximum)")
+    o.add_argument("--note", default="", metavar="TEXT", help="why: shown in the student's report")
+    o.add_argument("--by", default=None, metavar="NAME", help="who (default: the user running grader)")
+    o.add_argument("--remove", action="store_true", help="remove the override: the automatic score comes back")
+    o.add_argument("--json", action="store_true", help="print the submission's result as JSON")
+
     k = sub.add_parser("kit", help="write the student kit: public checks and their expected outputs, no reference",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     k.add_argument("--out", required=True, metavar="DIR", help="the kit's folder (created; an earlier kit is replaced)")
@@ -87,13 +102,29 @@ def _parser() -> argparse.ArgumentParser:
     gb.add_argument("--rubric", default=None, metavar="RUBRIC",
                     help="rubric TOML file or built-in name (default: the built-in word2vec rubric)")
 
+    rb = sub.add_parser("rubric", help="a rubric author's tools: check a rubric without grading anyone")
+    rsub = rb.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
+    rc = rsub.add_parser("check", help="validate a rubric and run its reference on every case",
+                         description="Load the rubric (every key is validated), generate every case, compute every "
+                                     "expected value with the reference module, try each property check on the "
+                                     "reference's own answer and each named mistake's formula on its cases. "
+                                     "Nobody is graded. Exit 0 when the rubric can grade, 2 when it cannot.",
+                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    rc.add_argument("file", metavar="RUBRIC", help="a rubric TOML file, or a built-in rubric's name")
+    rc.add_argument("--json", action="store_true", help="print the findings as JSON")
+
     e = sub.add_parser("export", help="export a batch's results to an LMS format")
     esub = e.add_subparsers(dest="format", metavar="FORMAT", parser_class=_Parser)
     ec = esub.add_parser("canvas", help="Canvas gradebook import CSV")
     ec.add_argument("results", metavar="RESULTS", help="results folder written by 'grader grade'")
     ec.add_argument("--out", required=True, metavar="FILE.csv")
     ec.add_argument("--roster", metavar="CSV", help="a gradebook CSV exported from Canvas, to fill student columns")
-    ec.add_argument("--assignment", default=None, metavar="NAME", help="assignment column header")
+    ec.add_argument("--assignment", default=None, metavar="NAME",
+                    help="the assignment's name in Canvas; with --roster, its 'Name (id)' column is found there "
+                         "(default: the rubric's title)")
+    ec.add_argument("--missing", choices=["blank", "zero"], default="blank",
+                    help="grade written for a roster student without a submission: blank (Canvas keeps their "
+                         "grade) or zero (default: blank)")
     ej = esub.add_parser("junit", help="JUnit XML")
     ej.add_argument("results", metavar="RESULTS")
     ej.add_argument("--out", required=True, metavar="FILE.xml")
@@ -322,6 +353,58 @@ def _cmd_gradescope(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return ExitCode.OK
 
 
+def _cmd_override(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .api import override
+    from .terminal import num
+
+    if args.remove and args.score is not None:
+        raise UsageError("--remove takes no --score")
+    result = override(args.results, args.submission, args.question, score=args.score, note=args.note, by=args.by,
+                      remove=args.remove)
+    if args.json:
+        out.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        return ExitCode.OK
+    what = args.question or "total"
+    if args.remove:
+        out.write(f"{result.submission}: the override of {what} is removed\n")
+    for o in result.overrides:
+        out.write(f"{result.submission}: {o.question or 'total'} set to {num(o.score)} by {o.by} "
+                  f"(automatic: {num(o.auto_score)}){'; to review: the automatic score changed' if o.review else ''}\n")
+    out.write(f"{result.submission}: {num(result.score)} / {num(result.max_score)}; "
+              f"{args.results}/grades.csv and summary.html rewritten\n")
+    return ExitCode.OK
+
+
+def _cmd_rubric(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .authoring import check_rubric
+    from .terminal import num
+
+    if args.action is None:
+        raise UsageError("rubric needs an ACTION: check (see 'grader rubric --help')")
+    found = check_rubric(_rubric(args.file))
+    if args.json:
+        out.write(json.dumps(found.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        out.write(f"{found.name}: {found.title}\n")
+        out.write(f"  {found.questions} questions, {num(found.points)} points; {found.checks} checks "
+                  f"({found.public} public, {found.hidden} hidden)\n")
+        out.write(f"  {len(found.cases)} cases generated, every expected value computed:\n")
+        for cid, shapes in found.cases.items():
+            out.write(f"    {cid}: {shapes}\n")
+        if found.properties:
+            out.write(f"  properties that hold for the reference's answer: {', '.join(found.properties)}\n")
+        out.write(f"  wrong formulas of named mistakes run and differ from the expected values: {found.formulas}\n")
+        for w in found.warnings:
+            out.write(f"  warning: {w}\n")
+    for p in found.problems:
+        err.write(f"error: {p}\n")
+    if found.problems:
+        return ExitCode.USAGE
+    if not args.json:
+        out.write("the rubric can grade.\n")
+    return ExitCode.OK
+
+
 def _cmd_kit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .kit import NOT_FINAL, write_kit
 
@@ -361,10 +444,16 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         assignment = args.assignment or _rubric(None).title
         if args.roster and not Path(args.roster).is_file():
             raise UsageError(f"--roster {args.roster!r} does not exist")
-        report = write_canvas_csv(iter_results(results), Path(args.out), assignment=assignment, roster=args.roster)
+        report = write_canvas_csv(iter_results(results), Path(args.out), assignment=assignment, roster=args.roster,
+                                  missing=args.missing)
+        if report.new_column:
+            err.write(f"warning: the roster has no column {assignment!r} with a Canvas id ('Name (id)'): Canvas will "
+                      "create a new assignment on import; pass --assignment with the name as Canvas shows it\n")
+        written = "blank: Canvas keeps their grade" if args.missing == "blank" else "0"
         for label, ids in (("submissions with no Canvas id and no roster row (left out)", report.unmatched),
                            ("submissions whose Canvas id is not in the roster", report.not_in_roster),
-                           ("submissions that could not be graded (written as 0)", report.ungraded)):
+                           ("submissions that could not be graded (written as 0)", report.ungraded),
+                           (f"roster students without a submission (written {written})", report.missing)):
             if ids:
                 err.write(f"warning: {len(ids)} {label}: {', '.join(map(str, list(ids)[:20]))}"
                           + (" ..." if len(ids) > 20 else "") + "\n")
@@ -375,7 +464,7 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 COMMANDS = {"grade": _cmd_grade, "check": _cmd_check, "gradescope": _cmd_gradescope, "export": _cmd_export,
-            "kit": _cmd_kit, "gradescope-bundle": _cmd_gradescope_bundle}
+            "kit": _cmd_kit, "override": _cmd_override, "rubric": _cmd_rubric, "gradescope-bundle": _cmd_gradescope_bundle}
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:

@@ -14,7 +14,7 @@ import os
 import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping, Sequence
 
 from .errors import UsageError
 from .model import CheckResult, SubmissionResult
@@ -53,52 +53,89 @@ def _cell(text: str) -> str:
 
 # --------------------------------------------------------------------------- grades.csv
 
-#: Columns of grades.csv: the four of contract.md, then ``late`` ("true"/"false").
-GRADES_COLUMNS = ("id", "score", "max_score", "status", "late")
+#: Columns of grades.csv: the four of contract.md, then ``late`` ("true"/"false"), who the
+#: student is where the batch says (the name and ids of a Canvas download), the file or
+#: folder handed in (``source``: tells ``alice`` from ``alice-2``), whether a human
+#: overrode a score, and then one column per question (its score), named by its id.
+GRADES_COLUMNS = ("id", "score", "max_score", "status", "late", "name", "canvas_user_id", "canvas_submission_id",
+                  "source", "overridden")
 
 
-def grades_row(result: SubmissionResult) -> list[str]:
-    """Return one grades.csv row: id, score, max_score, status, late.
+def grades_row(result: SubmissionResult, questions: Sequence[str] = ()) -> list[str]:
+    """Return one grades.csv row: the :data:`GRADES_COLUMNS`, then the score of each of `questions` ("" if absent).
 
-    >>> from grader.model import SubmissionResult
-    >>> grades_row(SubmissionResult("alice", "r", "graded", 7.5, 10.0))
-    ['alice', '7.5', '10', 'graded', 'false']
+    >>> from grader.model import SubmissionResult, QuestionResult
+    >>> r = SubmissionResult("alice", "r", "graded", 7.5, 10.0, source="alice.py",
+    ...                      questions=(QuestionResult("softmax", "", 2.5, 5.0, ()),))
+    >>> grades_row(r, ["softmax", "sgd"])
+    ['alice', '7.5', '10', 'graded', 'false', '', '', '', 'alice.py', 'false', '2.5', '']
     """
+    canvas = result.canvas
+    scores = {q.id: num(q.score) for q in result.questions}
     return [
         _cell(result.submission),
         num(result.score),
         num(result.max_score),
         result.status,
         "true" if result.late else "false",
+        _cell(canvas.name if canvas else ""),
+        _cell(canvas.user_id if canvas else ""),
+        _cell(canvas.submission_id if canvas else ""),
+        _cell(result.source),
+        "true" if getattr(result, "overrides", ()) else "false",
+        *(scores.get(q, "") for q in questions),
     ]
 
 
-def write_grades_csv(results: Iterable[SubmissionResult], path: PathLike) -> int:
+def write_grades_csv(results: Iterable[SubmissionResult] | Callable[[], Iterable[SubmissionResult]],
+                     path: PathLike, *, questions: Sequence[str] | None = None) -> int:
     """Write grades.csv: a header, then one row per submission, as the results come.
 
-    The columns are ``id,score,max_score,status`` (contract.md) followed by ``late``.
-    Numbers have at most 4 decimals and no trailing zeros (``7.5``, ``10``).  A text cell
-    that starts like a spreadsheet formula gets a leading ``'``.  Lines end with ``\\n``.
+    The columns are ``id,score,max_score,status`` (contract.md) followed by the rest of
+    :data:`GRADES_COLUMNS` and one column per question, in the order the results name
+    them.  Numbers have at most 4 decimals and no trailing zeros (``7.5``, ``10``).  A
+    text cell that starts like a spreadsheet formula gets a leading ``'``.  Lines end with
+    ``\\n``.
 
     Parameters
     ----------
-    results : iterable of SubmissionResult
-        Consumed once; each row is written (and flushed) as it comes.
+    results : iterable of SubmissionResult, or a callable returning a fresh one
+        A callable is called twice: a first pass collects every question id (so that a
+        result that is missing some still fits the columns), the second writes each row as
+        it comes.  An iterable is consumed once: the question columns are then the first
+        result's.
     path : str or path-like
         The file to write (replaced).
+    questions : sequence of str, optional
+        The question columns (the rubric's, in a batch): the results are then read once.
 
     Returns
     -------
     int
         The number of rows written, header excluded.
     """
+    first = None
+    if questions is not None:
+        questions = list(questions)
+        rows = iter(results() if callable(results) else results)
+    elif callable(results):
+        questions = []
+        for r in results():
+            questions += [q.id for q in r.questions if q.id not in questions]
+        rows = iter(results())
+    else:
+        rows = iter(results)
+        first = next(rows, None)
+        questions = [q.id for q in first.questions] if first is not None else []
     n = 0
     with open(path, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(GRADES_COLUMNS)
-        for r in results:
-            w.writerow(grades_row(r))
-            f.flush()
+        w.writerow([*GRADES_COLUMNS, *(_cell(q) for q in questions)])
+        for r in ([first] if first is not None else []):
+            w.writerow(grades_row(r, questions))
+            n += 1
+        for r in rows:
+            w.writerow(grades_row(r, questions))
             n += 1
     return n
 
@@ -342,6 +379,8 @@ class CanvasExport:
     unmatched: tuple[str, ...] = ()  #: submissions left out: no Canvas id and no roster row
     not_in_roster: tuple[str, ...] = ()  #: written by their Canvas id, but absent from the roster
     ungraded: tuple[str, ...] = ()  #: status "error": written with their score, 0
+    missing: tuple[str, ...] = ()  #: roster students without a submission (Canvas user ids), written as `missing` says
+    new_column: bool = False  #: the assignment has no "Name (id)" column in the roster: Canvas would create one
 
 
 def _read_roster(path: PathLike) -> tuple[list[str], list[dict[str, str]]]:
@@ -378,6 +417,7 @@ def write_canvas_csv(
     *,
     assignment: str,
     roster: PathLike | None = None,
+    missing: str = "blank",
 ) -> CanvasExport:
     """Write a CSV that Canvas's gradebook import accepts, one row per student.
 
@@ -413,7 +453,10 @@ def write_canvas_csv(
     A submission with neither is left out and listed in :attr:`CanvasExport.unmatched`.
     Every Canvas user id appears once: two submissions of the same student raise
     :class:`~grader.errors.UsageError`, naming both, before anything is written.  Roster
-    students without a submission are not written (Canvas leaves their grades unchanged).
+    students without a submission are written after the others, with an empty grade
+    (``missing="blank"``: Canvas leaves their grade unchanged) or 0 (``missing="zero"``),
+    and listed in :attr:`CanvasExport.missing`.  Results of which none has a Canvas id,
+    without a roster to match them, are refused: the file would hold nobody Canvas knows.
 
     Parameters
     ----------
@@ -425,6 +468,8 @@ def write_canvas_csv(
         The assignment's name in Canvas, optionally with its id: ``Word2vec softmax (12345)``.
     roster : str or path-like, optional
         A gradebook CSV exported from Canvas, to fill the name, SIS and section columns.
+    missing : str
+        "blank" or "zero": the grade written for a roster student without a submission.
 
     Returns
     -------
@@ -434,8 +479,11 @@ def write_canvas_csv(
     Raises
     ------
     UsageError
-        The roster is not a Canvas gradebook export, or two submissions are the same student.
+        The roster is not a Canvas gradebook export, two submissions are the same student,
+        or no result has a Canvas id and there is no roster.
     """
+    if missing not in ("blank", "zero"):
+        raise UsageError(f"--missing must be 'blank' or 'zero', not {missing!r}")
     header: list[str] = []
     students: list[dict[str, str]] = []
     if roster is not None:
@@ -475,14 +523,24 @@ def write_canvas_csv(
         top = max(top, r.max_score)
         rows[uid] = ([_cell(c) for c in cells] + [num(r.score)], r.submission)
 
+    if roster is None and not rows:
+        raise UsageError(
+            f"none of the {len(unmatched)} results has a Canvas id (the batch was not a Canvas bulk download), and "
+            "no --roster was given to match them: export the gradebook from Canvas and pass it with --roster CSV "
+            "(submissions are matched by their id to the roster's ID or SIS Login ID)")
     column = _assignment_header(assignment, header)
+    # Canvas puts its own "Student, Test" in every course's gradebook: not a student to list.
+    absent = [s for s in students if s["ID"] not in rows and s.get("Student", "").strip() != "Student, Test"]
     with open(path, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow([*CANVAS_COLUMNS, column])
         w.writerow(["Points Possible", "", "", "", "", num(top)])
         for row, _ in rows.values():
             w.writerow(row)
-    return CanvasExport(len(rows), column, tuple(unmatched), tuple(not_in_roster), tuple(ungraded))
+        for s in absent:
+            w.writerow([_cell(s.get(c, "")) for c in CANVAS_COLUMNS] + ["0" if missing == "zero" else ""])
+    return CanvasExport(len(rows) + len(absent), column, tuple(unmatched), tuple(not_in_roster), tuple(ungraded),
+                        tuple(s["ID"] for s in absent), new_column=roster is not None and not _TITLE_AND_ID.match(column))
 
 
 # --------------------------------------------------------------------------- JUnit XML

@@ -16,6 +16,9 @@ Tables (schema version 1)::
                 score, max_score, late, seconds, graded_at)
     checks(submission, check_id, status, score, max_score, mistake,
            PRIMARY KEY (submission, check_id))
+    overrides(submission, question, score, auto_score, note, by, at,
+              PRIMARY KEY (submission, question))   -- question "" is the total; kept when
+                                                      the other tables are rebuilt
 
 A TA can query it directly, e.g.
 ``sqlite3 RESULTS/gradebook.sqlite "select check_id, count(*) from checks where status != 'pass' group by 1"``.
@@ -30,7 +33,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterator
 
-from .model import Submission, SubmissionResult
+from .model import Override, Submission, SubmissionResult
 
 #: File name of the gradebook inside the results folder.
 FILENAME = "gradebook.sqlite"
@@ -57,6 +60,16 @@ CREATE TABLE IF NOT EXISTS submissions (
     late INTEGER NOT NULL,
     seconds REAL NOT NULL,
     graded_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS overrides (
+    submission TEXT NOT NULL,
+    question TEXT NOT NULL,
+    score REAL NOT NULL,
+    auto_score REAL NOT NULL,
+    note TEXT NOT NULL,
+    by TEXT NOT NULL,
+    at TEXT NOT NULL,
+    PRIMARY KEY (submission, question)
 );
 CREATE TABLE IF NOT EXISTS checks (
     submission TEXT NOT NULL,
@@ -171,6 +184,44 @@ class Gradebook:
         """Close the connection (every row is already committed)."""
         with self._lock:
             self._db.close()
+
+    # ---------------------------------------------------------------- people's overrides
+
+    def set_override(self, submission: str, question: str, score: float, auto_score: float, *, note: str = "",
+                     by: str = "") -> Override:
+        """Record (or replace) a person's score for a question ("" for the total) of a submission; commit."""
+        at = self._now().astimezone(timezone.utc).replace(microsecond=0).isoformat()
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO overrides (submission, question, score, auto_score, note, by, at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)", (submission, question, float(score), float(auto_score), note, by, at))
+        return Override(question, float(score), float(auto_score), note, by, at)
+
+    def remove_override(self, submission: str, question: str) -> bool:
+        """Remove a recorded override; return whether there was one."""
+        with self._lock:
+            cur = self._db.execute("DELETE FROM overrides WHERE submission = ? AND question = ?",
+                                   (submission, question))
+        return cur.rowcount > 0
+
+    def overrides(self, submission: str) -> tuple[Override, ...]:
+        """Return the overrides recorded for a submission (question order: the total last)."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT question, score, auto_score, note, by, at FROM overrides WHERE submission = ? "
+                "ORDER BY question = '', question", (submission,)).fetchall()
+        return tuple(Override(q, float(sc), float(auto), note, by, at) for q, sc, auto, note, by, at in rows)
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Remember a value of the results folder (the rubric's title, for the reports of ``grader override``)."""
+        with self._lock:
+            self._db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (f"x-{key}", value))
+
+    def meta(self, key: str, default: str = "") -> str:
+        """Return a value set with :meth:`set_meta`."""
+        with self._lock:
+            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (f"x-{key}",)).fetchone()
+        return row[0] if row else default
 
     # ---------------------------------------------------------------- writing
 

@@ -48,7 +48,7 @@ from .model import Case, CheckSpec, Dataset, Rubric, Settings, StarterModule
 #: The format of public.json, and of the kit as a whole.
 KIT_FORMAT = "grader.kit/1"
 #: The environment variable the kit's pytest reads the submission path from.
-SUBMISSION_ENV = "W2V_SUBMISSION"
+SUBMISSION_ENV = "GRADER_SUBMISSION"
 #: Files copied verbatim from the ``templates/kit`` folder.
 TEMPLATE_FILES = ("conftest.py", "test_public.py", "pytest.ini")
 #: What every self-check says.
@@ -171,7 +171,8 @@ def public_roles(rubric: Rubric) -> set[str]:
 
 
 def _public_checks(rubric: Rubric) -> list[CheckSpec]:
-    return [c for c in rubric.checks() if c.visibility == "public"]
+    """Return the checks a kit carries: the public ones, but not those judged by reference code ("property")."""
+    return [c for c in rubric.checks() if c.visibility == "public" and c.compare != "property"]
 
 
 def _kit_mistakes(rubric: Rubric, checks: list[CheckSpec]) -> dict[str, dict[str, Any]]:
@@ -241,7 +242,7 @@ def public_toml(rubric: Rubric, *, stand_ins: tuple[StarterModule, ...], public_
     for q in rubric.questions:
         qchecks = {}
         for c in q.checks:
-            if c.visibility != "public":
+            if c.visibility != "public" or c.compare == "property":  # a property needs the reference's code
                 continue
             t = {"case": c.case, "compare": c.compare}
             if c.compare == "close":
@@ -471,11 +472,20 @@ def _readme(rubric: Rubric, checks: list[CheckSpec], public_cases: list[str], ca
     if withheld:
         left_out = ("Not included, because they would answer a graded question: "
                     + ", ".join(f"`{m}`" for m in withheld)
-                    + ". Keep your own versions of these files next to the others (your own "
-                      "`q1_softmax.py` for CS224d).")
+                    + ". Keep your own versions of these files next to the others.")
     else:
         left_out = ""
+    files = sorted({m.replace(".", "/") + ".py" for role in public_roles(rubric)
+                    for m in rubric.functions[role].modules})
+    kinds = {type(a).__name__ for cid in public_cases for a in cases[cid].args}
+    given = ["numpy arrays (float64)"]
+    if kinds & {"int", "float"}:
+        given.append("plain numbers")
+    if "Dataset" in kinds:
+        given.append("a `dataset` stand-in (a `sampleTokenIdx()` that draws from a fixed seed)")
     return string.Template(_template("README.md.in")).substitute(
+        files=", ".join(f"`{f}`" for f in files) or "your `.py` files",
+        given=", ".join(given[:-1]) + (" and " if len(given) > 1 else "") + given[-1],
         title=rubric.title,
         name=rubric.name,
         version=rubric.version,

@@ -161,7 +161,7 @@ class CheckSpec:
     question: str
     case: str  #: CaseSpec.id
     function: str  #: role
-    compare: str = "close"  #: "close" (output vs reference), "unmodified" (inputs after the call), "consistent" (own gradient)
+    compare: str = "close"  #: "close" (output vs reference), "unmodified" (inputs after the call), "property" (judged by a reference function)
     output: str | None = None  #: which returned value ("cost", "gradPred"...), None for the whole value
     expected: str = ""  #: reference function computing the expected value from the case's inputs
     points: float = 1.0
@@ -171,6 +171,9 @@ class CheckSpec:
     timeout: float = 2.0  #: seconds of wall-clock time for the call
     mistakes: tuple[str, ...] = ()  #: mistake ids to try when the check fails
     description: str = ""
+    #: for compare "property": the reference function judging the answer, ``f(got, *case args)``
+    #: -> True/False or (bool, message); it runs in the grader's process, on plain arrays
+    property: str = ""
 
 
 @dataclass(frozen=True)
@@ -495,6 +498,24 @@ class Consistency:
 
 
 @dataclass(frozen=True)
+class Override:
+    """A person's adjustment of a score, kept in the gradebook and applied over every regrade.
+
+    The automatic score it replaced is kept beside it; when a regrade gives another
+    automatic score (a rubric fix, say), the override still holds and ``review`` says a
+    person should look at it again.
+    """
+
+    question: str  #: the question id; "" overrides the submission's total
+    score: float  #: the score a person set
+    auto_score: float  #: the automatic score it replaces, as graded now
+    note: str = ""  #: why, in the person's words (shown to the student)
+    by: str = ""  #: who
+    at: str = ""  #: when, ISO 8601 UTC
+    review: bool = False  #: the automatic score is no longer the one the person saw when setting it
+
+
+@dataclass(frozen=True)
 class SubmissionResult:
     """Everything decided about one submission; reporters only render it."""
 
@@ -519,6 +540,8 @@ class SubmissionResult:
     looks_like: str = ""  #: the course version the submission looks like when it is not the rubric's; "" otherwise
     #: a student's self-check: only the public checks ran, and max_score counts only theirs
     public_only: bool = False
+    #: scores a person set (grader override); the questions' and the total's scores already include them
+    overrides: tuple[Override, ...] = ()
 
     schema: str = SCHEMA
 
@@ -555,6 +578,7 @@ class SubmissionResult:
             "rubric_reason": self.rubric_reason,
             "looks_like": self.looks_like,
             **({"public_only": True} if self.public_only else {}),
+            **({"overrides": [_plain(o) for o in self.overrides]} if self.overrides else {}),
         }
 
 
@@ -667,5 +691,7 @@ def result_from_dict(d: Mapping[str, Any]) -> SubmissionResult:
         canvas=CanvasInfo(**canvas) if isinstance(canvas, Mapping) else None,
         seconds=float(d.get("seconds", 0.0)), grader_version=d.get("grader_version", ""),
         rubric_reason=str(d.get("rubric_reason") or ""), looks_like=str(d.get("looks_like") or ""),
-        public_only=bool(d.get("public_only", False)), schema=d.get("schema", SCHEMA))
+        public_only=bool(d.get("public_only", False)),
+        overrides=tuple(Override(**o) for o in d.get("overrides", ()) if isinstance(o, Mapping)),
+        schema=d.get("schema", SCHEMA))
 

@@ -696,6 +696,8 @@ class _Summary:
         self.max_score = 0.0
         #: (id, href, version, why) of submissions that look like another course version than their rubric's
         self.versions: list[tuple[str, str, str, str]] = []
+        #: (id, href, question or "total", automatic, set, by, note, review): few, so kept
+        self.overrides: list[tuple[str, str, str, float, float, str, str, bool]] = []
 
     def add(self, r: SubmissionResult) -> None:
         """Take what the summary needs from one result; keep no reference to it."""
@@ -707,6 +709,8 @@ class _Summary:
         kinds = error_kinds(r)
         for kind, where in kinds.items():
             self.kinds.setdefault(kind, _Group(kind, kind)).add(sid, href, condensed(where))
+        self.overrides += [(sid, href, o.question or "total", o.auto_score, o.score, o.by, o.note, o.review)
+                           for o in r.overrides]
         self.n += 1
         self.late += bool(r.late)
         if r.status == "error":
@@ -808,6 +812,7 @@ def write_summary(
         "mistakes": sorted(acc.mistakes.values(), key=lambda g: (-len(g.sids), g.key)),
         "kinds": [g for g in acc.kinds.values() if g.sids],
         "versions": acc.versions,
+        "overrides": acc.overrides,
     }
     for chunk in environment().get_template("summary.html.j2").generate(context):
         fp.write(chunk)

@@ -35,7 +35,7 @@ DEFAULT_RUBRIC = "word2vec"
 DETECTORS = ("transposed", "sign-flipped", "column-vector", "returned-order", "modified")
 
 #: Ways a check compares (CheckSpec.compare); "consistent" lives in the [consistency] table.
-COMPARES = ("close", "unmodified")
+COMPARES = ("close", "unmodified", "property")
 #: Shape modes (CheckSpec.shape).
 SHAPES = ("strict", "squeeze", "leading", "leading-ones")
 VISIBILITIES = ("public", "hidden")
@@ -57,7 +57,7 @@ MAX_EXTENDS = 8
 _CASE_KEYS = ("function", "generator", "params", "seed", "description")
 #: Keys a check may set, and a question may set as defaults for its checks.
 _CHECK_KEYS = ("case", "compare", "output", "expected", "points", "rtol", "atol", "shape", "visibility",
-               "timeout", "mistakes", "description")
+               "timeout", "mistakes", "description", "property")
 _DEFAULT_KEYS = tuple(k for k in _CHECK_KEYS if k not in ("case", "description"))
 _QUESTION_KEYS = ("title", "checks") + _DEFAULT_KEYS
 _CONSISTENCY_KEYS = ("function", "cost", "wrt", "cases", "h", "rtol", "atol", "timeout", "points", "sample")
@@ -627,6 +627,19 @@ class _Loader:
                 raise self.fail(where, "missing key 'expected' (the reference function to compare with)")
             expected = self.string(d, "expected", where)
             self.reference_name(expected, where, "function")
+        prop = ""
+        if compare == "property":
+            if "property" not in d:
+                raise self.fail(where, "missing key 'property' (the reference function that judges the answer)")
+            prop = self.string(d, "property", where)
+            self.reference_name(prop, where, "property function")
+            if "output" in d:
+                output = self.string(d, "output", where)
+                if output not in fn.returns:
+                    raise self.fail(where, f"output {output!r} is not one of the values {role} returns "
+                                           f"({_quoted(fn.returns)}){_did_you_mean(output, fn.returns)}")
+        elif "property" in t:
+            raise self.fail(where, "property is set, but compare is not \"property\"")
         ids = self.strings(d, "mistakes", where)
         for m in ids:
             if m not in mistakes:
@@ -641,6 +654,7 @@ class _Loader:
             timeout=self.number(d, "timeout", where, 2.0, positive=True),
             mistakes=ids,
             description=self.string(t, "description", where, ""),
+            property=prop,
         )
 
     def consistency(self, d: Any, functions, cases) -> dict[str, Any]:

@@ -140,13 +140,17 @@ def test_check_exit_codes_and_text(tmp_path: Path):
     (["check", "nowhere.py"], "error: PATH 'nowhere.py' does not exist\n"),
     (["grade"], "error: the following arguments are required: SUBMISSIONS, --out (see 'grader grade --help')\n"),
     (["frobnicate"], "error: argument COMMAND: invalid choice: 'frobnicate' (choose from 'grade', 'check', "
-                     "'gradescope', 'kit', 'gradescope-bundle', 'export') (see 'grader --help')\n"),
+                     "'gradescope', ...) (see 'grader --help')\n"),
 ])
 def test_bad_arguments_exit_2_with_a_message(argv, message, tmp_path: Path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     code, out, err = run(argv)
     assert code == 2
-    assert err == message
+    if "..." in message:  # the list of commands grows: its start and the message's end are pinned
+        head, tail = message.split("...")
+        assert err.startswith(head) and err.endswith(tail), err
+    else:
+        assert err == message
 
 
 def test_bad_rubric_exits_2(tmp_path: Path):

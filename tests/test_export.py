@@ -26,23 +26,46 @@ def test_grades_csv_exact_content(tmp_path):
     n = export.write_grades_csv(iter(f.batch()), path)
     assert n == 6
     assert path.read_text(encoding="utf-8") == (
-        "id,score,max_score,status,late\n"
-        "alice,10,10,graded,false\n"
-        "bob,4.75,10,graded,true\n"
-        "carol,0,3.5,graded,false\n"
-        "dave,0,10,error,false\n"
-        "erin,8.75,10,graded,false\n"
-        '"""><img src=x onerror=""alert(1)"">",0,1.5,graded,true\n'
+        "id,score,max_score,status,late,name,canvas_user_id,canvas_submission_id,source,overridden,"
+        "softmax,cross_entropy,grad_pred,grad_output\n"
+        "alice,10,10,graded,false,smithalice,1001,9001,alice.py,false,2.5,2.5,2.5,2.5\n"
+        "bob,4.75,10,graded,true,jonesbob,1002,9002,bob.py,false,1,1.25,2.5,0\n"
+        "carol,0,3.5,graded,false,leecarol,1003,9003,hw1.ipynb,false,0,0,0,\n"
+        "dave,0,10,error,false,kimdave,1004,9004,dave.zip,false,,,,\n"
+        "erin,8.75,10,graded,false,,,,erin.py,false,2.5,2.5,1.25,2.5\n"
+        '"""><img src=x onerror=""alert(1)"">",0,1.5,graded,true,"<script>alert(\'pwned\')</script>, '
+        '""><img src=x onerror=""alert(1)"">",1005,"""><img src=x onerror=""alert(1)"">",'
+        '"""><img src=x onerror=""alert(1)"">.zip",false,0,,,\n'
     )
     rows = list(csv.DictReader(path.open(encoding="utf-8")))
     assert [r["id"] for r in rows][-1] == f.IMG
     assert list(rows[0])[:4] == ["id", "score", "max_score", "status"]  # contract.md's columns first
 
 
+def test_grades_csv_question_columns_cover_every_result_when_read_twice(tmp_path):
+    results = f.batch()
+    late = replace(results[0], submission="zed", questions=results[0].questions[:1] + (
+        replace(results[0].questions[0], id="sgd", title="SGD"),))
+    path = tmp_path / "grades.csv"
+    assert export.write_grades_csv(lambda: iter([*results, late]), path) == 7
+    rows = list(csv.DictReader(path.open(encoding="utf-8")))
+    assert list(rows[0])[10:] == ["softmax", "cross_entropy", "grad_pred", "grad_output", "sgd"]
+    assert rows[0]["sgd"] == "" and rows[-1]["sgd"] == "2.5" and rows[-1]["grad_pred"] == ""
+
+
+def test_grades_csv_tells_name_collisions_apart_by_source(tmp_path):
+    a = replace(f.all_pass("alice"), source="alice.py")
+    b = replace(f.all_pass("alice-2"), source="alice.zip")
+    path = tmp_path / "grades.csv"
+    export.write_grades_csv(iter([a, b]), path)
+    rows = {r["id"]: r["source"] for r in csv.DictReader(path.open(encoding="utf-8"))}
+    assert rows == {"alice": "alice.py", "alice-2": "alice.zip"}
+
+
 def test_grades_csv_of_no_results_is_the_header(tmp_path):
     path = tmp_path / "grades.csv"
     assert export.write_grades_csv([], path) == 0
-    assert path.read_text() == "id,score,max_score,status,late\n"
+    assert path.read_text() == ",".join(export.GRADES_COLUMNS) + "\n"
 
 
 def test_grades_csv_cells_never_start_a_formula():
@@ -270,11 +293,42 @@ def test_canvas_matches_submissions_without_canvas_id_by_id_login_or_sis_id(tmp_
     out = tmp_path / "canvas.csv"
     r = replace(f.all_pass(submission), canvas=None)
     res = export.write_canvas_csv([r], out, assignment="Word2vec softmax", roster=roster)
-    rows = read_csv(out)[2:]
+    graded = [row[0] for row in read_csv(out)[2:] if row[5]]
     if matched is None:
-        assert rows == [] and res.unmatched == ("nobody",)
+        assert graded == [] and res.unmatched == ("nobody",) and len(res.missing) == 5
     else:
-        assert [row[0] for row in rows] == [matched] and res.unmatched == ()
+        assert graded == [matched] and res.unmatched == () and len(res.missing) == 4
+
+
+@pytest.mark.parametrize(("missing", "cell"), [("blank", ""), ("zero", "0")])
+def test_canvas_lists_roster_students_without_a_submission(tmp_path, missing, cell):
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    out = tmp_path / "canvas.csv"
+    results = [r for r in f.batch() if r.submission in ("alice", "bob")]
+    res = export.write_canvas_csv(iter(results), out, assignment="Word2vec softmax", roster=roster, missing=missing)
+    assert res.missing == ("1003", "1004", "1006")  # not Canvas's own "Student, Test"
+    rows = read_csv(out)[2:]
+    assert [(r[0], r[5]) for r in rows] == [("Smith, Alice", "10"), ("Jones, Bob", "4.75"), ("Lee, Carol", cell),
+                                            ("Kim, Dave", cell), ("Ross, Erin", cell)]
+
+
+def test_canvas_refuses_results_it_cannot_place_on_anyone(tmp_path):
+    results = [replace(f.all_pass(sid), canvas=None) for sid in ("alice", "bob")]
+    with pytest.raises(UsageError, match=re.escape(
+            "none of the 2 results has a Canvas id (the batch was not a Canvas bulk download), and no --roster was "
+            "given to match them: export the gradebook from Canvas and pass it with --roster CSV")):
+        export.write_canvas_csv(iter(results), tmp_path / "canvas.csv", assignment="A")
+    assert not (tmp_path / "canvas.csv").exists()
+
+
+def test_canvas_says_when_the_roster_has_no_column_for_the_assignment(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    res = export.write_canvas_csv([f.all_pass()], tmp_path / "c.csv", assignment="Another name", roster=roster)
+    assert res.new_column and res.assignment == "Another name"
+    assert not export.write_canvas_csv([f.all_pass()], tmp_path / "c.csv", assignment="Word2vec softmax",
+                                       roster=roster).new_column
 
 
 def test_canvas_id_absent_from_roster_is_written_and_reported(tmp_path):

@@ -96,7 +96,7 @@ def test_kit_layout(kit: Path):
     assert doc["withheld"] == ["q1_softmax", "utils.utils"]
     readme = (kit / "README.md").read_text()
     assert "Passing the public checks is not your final grade" in readme
-    assert "pytest --submission=PATH" in readme and "W2V_SUBMISSION" in readme
+    assert "pytest --submission=PATH" in readme and "GRADER_SUBMISSION" in readme
     assert "| `softmax/stable-large` | the returned value | scores near +1000" in readme
     assert "| `cross_entropy/small` | `cost` | \\|V\\| = 5, d = 3 | rtol=1e-05, atol=1e-06, shape squeeze | 0.5 |" in readme
 

@@ -50,7 +50,8 @@ class FakeSandbox:
         pass
 
 
-JOB = SimpleNamespace(rubric=SimpleNamespace(settings=SimpleNamespace(allow_packages=()), title="Assignment 1"))
+JOB = SimpleNamespace(rubric=SimpleNamespace(settings=SimpleNamespace(allow_packages=()), title="Assignment 1",
+                                           questions=()))
 
 
 def submissions(n: int):

@@ -269,9 +269,9 @@ def test_when_ipython_fails_the_fallback_translates(monkeypatch):
 
 
 def test_ipython_transformer_is_none_when_ipython_cannot_be_imported(monkeypatch):
-    monkeypatch.setitem(sys.modules, "IPython", None)
-    # an earlier test (the kernel's) may have imported it already: its submodules are cached too
-    monkeypatch.setitem(sys.modules, "IPython.core.inputtransformer2", None)
+    # every IPython module, not only the package: a submodule already imported (by another test) would be found
+    for name in [m for m in sys.modules if m == "IPython" or m.startswith("IPython.")] + ["IPython"]:
+        monkeypatch.setitem(sys.modules, name, None)
     monkeypatch.setattr(notebook, "_ipython", [])
     assert notebook.ipython_transformer() is None
     assert notebook.ipython_transformer() is None  # cached, not retried

@@ -9,7 +9,7 @@ Where your code is looked for, first match wins:
 
 1. ``pytest --submission=PATH`` (a ``.py`` file, a notebook, or a folder; write the ``=``:
    without it pytest takes PATH for a test file);
-2. the environment variable ``W2V_SUBMISSION`` (same);
+2. the environment variable ``GRADER_SUBMISSION`` (same; ``W2V_SUBMISSION`` is read too);
 3. this kit's own folder: copy your files next to ``test_public.py``.
 
 Your code runs in this pytest process, as your own program would.  Passing these public
@@ -38,7 +38,9 @@ import numpy as np
 import pytest
 
 KIT = os.path.dirname(os.path.abspath(__file__))
-ENV = "W2V_SUBMISSION"
+ENV = "GRADER_SUBMISSION"
+#: The name earlier kits read; still honoured.
+OLD_ENV = "W2V_SUBMISSION"
 #: Files of the kit itself, never taken for the student's.
 KIT_FILES = {"conftest.py", "test_public.py"}
 NOT_FINAL = ("Passing the public checks is not your final grade: "
@@ -92,7 +94,7 @@ def _arg(a):
 
 def _submission_root(config):
     """Return (root folder, list of (module name, file path)) of the student's code."""
-    path = config.getoption("submission") or os.environ.get(ENV) or KIT
+    path = config.getoption("submission") or os.environ.get(ENV) or os.environ.get(OLD_ENV) or KIT
     path = os.path.abspath(os.path.expanduser(path))
     if not os.path.exists(path):
         raise pytest.UsageError("no such file or folder: %r (from %s)" % (
@@ -690,7 +692,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     """Sum up the public checks passed and their points; say again that this is not the final grade."""
     h = config._w2v_harness
     tr = terminalreporter
-    tr.section("public checks of the word2vec kit")
+    tr.section("public checks of the %s kit" % SPEC.get("rubric", {}).get("name", "grader"))
     if h is not None and h.results:
         points = {c["id"]: float(c["points"]) for c in SPEC["checks"]}
         got = sum(points[i] for i, ok in h.results.items() if ok)

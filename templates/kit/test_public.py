@@ -1,4 +1,4 @@
-"""The public checks of the word2vec homework: one test per check of the public rubric.
+"""The public checks of this kit's assignment: one test per check of the public rubric.
 
 Run ``pytest`` in this folder (see README.md).  Passing these public checks is not your
 final grade: hidden checks on other inputs are graded after you hand in.

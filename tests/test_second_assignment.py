@@ -1,0 +1,200 @@
+"""A second built-in assignment (a two-layer network), property checks, and `grader rubric check`: nothing in grader/ is word2vec's."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from grader.cli import main
+
+HONEST = textwrap.dedent("""
+    import numpy as np
+
+    def two_layer_forward(X, W1, b1, W2, b2):
+        h = np.maximum(X.dot(W1) + b1, 0)
+        s = h.dot(W2) + b2
+        s = s - s.max(axis=1, keepdims=True)
+        e = np.exp(s)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def two_layer_backward(X, y, W1, b1, W2, b2):
+        n = X.shape[0]
+        z1 = X.dot(W1) + b1
+        h = np.maximum(z1, 0)
+        p = two_layer_forward(X, W1, b1, W2, b2)
+        loss = -np.log(p[np.arange(n), y]).mean()
+        d = p.copy()
+        d[np.arange(n), y] -= 1
+        d /= n
+        dh = d.dot(W2.T) * (z1 > 0)
+        return loss, X.T.dot(dh), dh.sum(0), h.T.dot(d), d.sum(0)
+""")
+#: Loops and float32: another honest style.
+LOOPS = textwrap.dedent("""
+    import numpy as np
+
+    def two_layer_forward(X, W1, b1, W2, b2):
+        X, W1, b1, W2, b2 = [np.asarray(a, dtype=np.float32) for a in (X, W1, b1, W2, b2)]
+        out = np.zeros((X.shape[0], W2.shape[1]), dtype=np.float32)
+        for i in range(X.shape[0]):
+            h = np.maximum(X[i] @ W1 + b1, 0)
+            s = h @ W2 + b2
+            e = np.exp(s - s.max())
+            out[i] = e / e.sum()
+        return out
+
+    def two_layer_backward(X, y, W1, b1, W2, b2):
+        n = X.shape[0]
+        loss, dW1, db1, dW2, db2 = 0.0, np.zeros_like(W1), np.zeros_like(b1), np.zeros_like(W2), np.zeros_like(b2)
+        for i in range(n):
+            z = X[i] @ W1 + b1
+            h = np.maximum(z, 0)
+            s = h @ W2 + b2
+            p = np.exp(s - s.max()); p /= p.sum()
+            loss += -np.log(p[y[i]]) / n
+            d = p.copy(); d[y[i]] -= 1; d /= n
+            dW2 += np.outer(h, d); db2 += d
+            dz = (W2 @ d) * (z > 0)
+            dW1 += np.outer(X[i], dz); db1 += dz
+        return loss, dW1, db1, dW2, db2
+""")
+
+
+def cli(*argv) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    return main([str(a) for a in argv], out=out, err=err), out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> dict[str, dict]:
+    root = tmp_path_factory.mktemp("net")
+    subs = root / "subs"
+    subs.mkdir()
+    variants = {
+        "honest": HONEST,
+        "loops": LOOPS,
+        "no-relu-mask": HONEST.replace(" * (z1 > 0)", ""),
+        "summed": HONEST.replace("d /= n", "pass").replace(".mean()", ".sum()"),
+        "not-normalised": HONEST.replace("return e / e.sum(axis=1, keepdims=True)", "return e"),
+        "uphill": HONEST.replace("d[np.arange(n), y] -= 1", "d[np.arange(n), y] -= 1\n    d = -d"),
+    }
+    for name, code in variants.items():
+        (subs / name).mkdir()
+        (subs / name / "two_layer_net.py").write_text(code)
+    code, _, err = cli("grade", subs, "--out", root / "out", "--rubric", "two-layer-net", "--jobs", "2",
+                       "--no-progress")
+    assert code == 0, err
+    return {p.parent.name: json.loads(p.read_text()) for p in (root / "out").glob("*/result.json")}
+
+
+def checks(result: dict) -> dict[str, dict]:
+    return {c["id"]: c for q in result["questions"] for c in q["checks"]}
+
+
+@pytest.mark.parametrize("style", ["honest", "loops"])
+def test_honest_styles_get_full_marks(graded, style):
+    r = graded[style]
+    assert r["rubric"] == "two-layer-net" and r["score"] == r["max_score"] == 17
+    assert all(c["hint"] is None for c in checks(r).values())
+
+
+def test_the_missing_relu_derivative_costs_only_the_first_layers_gradients_and_is_named(graded):
+    c = checks(graded["no-relu-mask"])
+    failed = {k for k, v in c.items() if v["status"] != "pass"}
+    assert failed == {"grad_W1/small", "grad_W1/typical", "grad_W1/hidden", "grad_b1/small", "grad_b1/typical"}
+    assert c["grad_W1/small"]["mistake"] == "relu-derivative-missing"
+
+
+def test_a_sum_where_the_mean_is_meant_is_named(graded):
+    c = checks(graded["summed"])
+    assert c["loss/small"]["mistake"] == "sum-not-mean" and c["grad_W2/typical"]["mistake"] == "sum-not-mean"
+    assert c["descent/step"]["status"] == "pass"  # a larger step is still downhill
+
+
+def test_property_checks_judge_what_no_expected_value_could(graded):
+    c = checks(graded["not-normalised"])
+    assert c["forward/rows-sum-to-one"]["status"] == "fail"
+    assert c["forward/rows-sum-to-one"]["message"].startswith("the rows sum to between")
+    up = checks(graded["uphill"])["descent/step"]
+    assert up["status"] == "fail" and up["message"].startswith("a small step against your gradients raises the loss")
+    assert checks(graded["honest"])["descent/step"]["message"] == "a small step against your gradients lowers the loss."
+
+
+def test_the_kit_of_the_second_assignment_checks_offline(tmp_path):
+    kit = tmp_path / "kit"
+    assert cli("kit", "--rubric", "two-layer-net", "--out", kit)[0] == 0
+    readme = (kit / "README.md").read_text()
+    assert "word2vec" not in readme.lower() and "softmax" not in readme.lower()
+    sub = tmp_path / "mine"
+    sub.mkdir()
+    (sub / "two_layer_net.py").write_text(HONEST)
+    code, out, _ = cli("check", "--kit", kit, sub, "--no-color")
+    assert code == 0 and "Every check passed." in out
+    # the kit's own pytest, without grader: the same verdict
+    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--submission={sub}"],
+                       cwd=kit, capture_output=True, text=True, timeout=300)
+    assert p.returncode == 0, p.stdout[-2000:]
+    assert "word2vec" not in p.stdout.lower()
+
+
+def test_rubric_check_runs_the_reference_and_grades_nobody(tmp_path):
+    code, out, err = cli("rubric", "check", "two-layer-net")
+    assert code == 0, err
+    assert "7 questions, 17 points; 19 checks (15 public, 4 hidden)" in out
+    assert "properties that hold for the reference's answer: forward/rows-sum-to-one, descent/step" in out
+    assert out.endswith("the rubric can grade.\n")
+    doc = json.loads(cli("rubric", "check", "two-layer-net", "--json")[1])
+    assert doc["problems"] == [] and doc["cases"]["backward-small"] == "5x3, 5, 3x4, 4, 4x3, 3"
+
+
+def test_rubric_check_says_what_would_make_grading_wrong(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('extends = "two-layer-net"\n\n[questions.forward.checks.wrong-property]\ncase = "forward-small"\n'
+                   'compare = "property"\nproperty = "step_decreases_loss"\n')
+    code, _, err = cli("rubric", "check", bad)
+    assert code == 2
+    assert ("error: forward/wrong-property: the property 'step_decreases_loss' failed on the reference's own answer: "
+            "TypeError:") in err
+    typo = tmp_path / "typo.toml"
+    typo.write_text('extends = "two-layer-net"\n\n[questions.forward.checks.x]\ncase = "forward-small"\n'
+                    'compare = "property"\nproperty = "rows_sum_to_on"\n')
+    code, _, err = cli("rubric", "check", typo)
+    assert code == 2 and "did you mean 'rows_sum_to_one'?" in err
+
+
+def test_the_guides_example_rubric_works_as_written(tmp_path):
+    """docs/rubrics.md's rubric, taken verbatim, with a reference written from the guide's contract."""
+    guide = (Path(__file__).resolve().parent.parent / "docs" / "rubrics.md").read_text(encoding="utf-8")
+    toml = guide.split("**3. Write the rubric** (`mynet/rubric.toml`):\n\n```toml\n", 1)[1].split("```", 1)[0]
+    folder = tmp_path / "mynet"
+    folder.mkdir()
+    (folder / "rubric.toml").write_text(toml)
+    (folder / "reference.py").write_text(textwrap.dedent("""
+        import numpy as np
+
+        def forward(X, W1, b1, W2, b2):
+            z = np.maximum(X @ W1 + b1, 0) @ W2 + b2
+            e = np.exp(z - z.max(axis=1, keepdims=True))
+            return e / e.sum(axis=1, keepdims=True)
+
+        def gen_forward(rng, n, d, m, c):
+            X = rng.normal(size=(n, d))
+            return X, rng.normal(size=(d, m)), rng.normal(size=m), rng.normal(size=(m, c)), rng.normal(size=c)
+
+        def rows_sum_to_one(got, X, W1, b1, W2, b2):
+            return bool(np.allclose(np.asarray(got).sum(axis=1), 1.0))
+    """))
+    code, out, err = cli("rubric", "check", folder / "rubric.toml")
+    assert code == 0, err
+    assert "properties that hold for the reference's answer: forward/rows" in out
+    sub = tmp_path / "solution"
+    sub.mkdir()
+    (sub / "two_layer_net.py").write_text(HONEST)
+    code, out, err = cli("check", "--rubric", folder / "rubric.toml", sub, "--no-color")
+    assert code == 0 and "Every check passed." in out, out + err
