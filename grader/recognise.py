@@ -263,11 +263,14 @@ def choose(counts: Mapping[str, int]) -> BatchChoice:
     """Return the rubric for a batch from how many submissions were recognised as each version.
 
     Submissions recognised as nothing (key ``""``) do not vote; with no vote at all, the
-    default rubric is chosen.  Ties go to a course version before a four-question rubric,
-    then to the newest.
+    default rubric is chosen.  Ties go to the default rubric (what the batch was graded
+    under before versions were recognised), then to the other four-question rubric, then
+    to the newest version.
 
     >>> choose({"cs224d-2016": 3, "cs224n-a2": 3, "word2vec": 1})
     BatchChoice(version='cs224n-a2', count=3, total=7)
+    >>> choose({"cs224n-2017": 1, "word2vec": 1}).version
+    'word2vec'
     >>> choose({}).version
     'word2vec'
     """
@@ -275,6 +278,6 @@ def choose(counts: Mapping[str, int]) -> BatchChoice:
     total = sum(merged.values())
     if not merged:
         return BatchChoice(DEFAULT, 0, 0)
-    order = list(FOUR_QUESTIONS) + list(VERSIONS)
-    version = max(merged, key=lambda v: (merged[v], v in VERSIONS, order.index(v) if v in order else -1))
+    order = list(VERSIONS) + [v for v in FOUR_QUESTIONS if v != DEFAULT] + [DEFAULT]
+    version = max(merged, key=lambda v: (merged[v], order.index(v) if v in order else -1))
     return BatchChoice(version, merged[version], total)
