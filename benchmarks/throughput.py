@@ -8,7 +8,14 @@ Baselines, measured in the same run on the same generated batches:
 - nbgrader's ``autograde``, when it can be pip-installed into a throwaway venv inside the
   temporary folder (on a subset of the notebooks, as it takes seconds per notebook).
 
-Usage: ``python benchmarks/throughput.py [--py 500] [--nb 200] [--jobs N] [--nbgrader-n 20] [--no-nbgrader]``
+With ``--problem-set N`` it also grades N whole-problem-set submissions (folders holding
+every CS224d file: the honest styles of ``tests/submissions/problem-set-q2/honest`` with the
+cs224d example's q3_word2vec.py) with ``--rubric problem-set``, against a TA's whole-problem-set
+script (``ta_check_ps.py``: one process per submission, every function called on a few
+inputs and compared with ``np.allclose``, gradcheck and sgd on the starter's quadratic), in
+the same run.
+
+Usage: ``python benchmarks/throughput.py [--py 500] [--nb 200] [--problem-set 0] [--jobs N] [--nbgrader-n 20] [--no-nbgrader]``
 """
 
 from __future__ import annotations
@@ -89,6 +96,79 @@ except BaseException as e:
     print("error:", type(e).__name__, e)
 print(sys.argv[1], score)
 '''
+
+
+#: A TA's hand-written check of the whole problem set (q1 to q4): every function on a few inputs.
+TA_CHECK_PS = TA_CHECK.split("score = 0")[0] + r'''
+import contextlib, io, random
+
+
+def sig(x):
+    return 1 / (1 + np.exp(-x))
+
+
+score = 0
+
+
+def ok(f):
+    global score
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            score += bool(f())
+    except Exception:
+        pass
+
+
+try:
+    ns = load(sys.argv[1])
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 5))
+    ok(lambda: np.allclose(ns["softmax"](x.copy()), ref_softmax(x)))
+    for _ in range(3):
+        v, W, t = rng.normal(size=4), rng.normal(size=(6, 4)), int(rng.integers(6))
+        ok(lambda: all(np.allclose(g, e) for g, e in zip(ns["softmaxCostAndGradient"](v.copy(), t, W.copy(), None),
+                                                         ref_cost(v, t, W))))
+    ok(lambda: np.allclose(ns["sigmoid"](x), sig(x)))
+    ok(lambda: np.allclose(ns["sigmoid_grad"](sig(x)), sig(x) * (1 - sig(x))))
+    quad = lambda z: (np.sum(z ** 2), 2 * z)
+    for wrong in (False, True):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            try:
+                ns["gradcheck_naive"]((lambda z: (np.sum(z ** 2), 2 * z + 0.01)) if wrong else quad, rng.normal(size=(3, 4)))
+            except AssertionError:
+                print("failed")
+        score += ("fail" in out.getvalue().lower()) == wrong
+    data, labels = rng.normal(size=(20, 10)), np.eye(10)[rng.integers(10, size=20)]
+    params = rng.normal(size=(10 + 1) * 5 + (5 + 1) * 10)
+    ok(lambda: np.isfinite(ns["forward_backward_prop"](data, labels, params, [10, 5, 10])[0]))
+    for x0 in (0.5, 0.0, -1.5):
+        ok(lambda: abs(ns["sgd"](quad, x0, 0.01, 1000, PRINT_EVERY=100)) <= 1e-6)
+    f, w = rng.normal(size=(10, 6)), 0.1 * rng.normal(size=(6, 5))
+    ok(lambda: np.isfinite(ns["softmaxRegression"](f, rng.integers(5, size=10), w, 1.0)[0]))
+except BaseException as e:
+    print("error:", type(e).__name__, e)
+print(sys.argv[1], score)
+'''
+
+#: Honest whole-problem-set styles (q1, q2, sgd, q4 files), completed with the q3 example.
+PS_STYLES = Path(__file__).resolve().parent.parent / "tests" / "submissions" / "problem-set-q2" / "honest"
+
+
+def make_problem_set_batch(folder: Path, n: int, examples: Path) -> Path:
+    """Write ``n`` whole-problem-set submissions: the CS224d styles in turn, each with the example's q3_word2vec.py."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    styles = [p for p in sorted(PS_STYLES.iterdir()) if (p / "q2_sigmoid.py").is_file()]
+    q3 = examples / "cs224d_correct" / "q3_word2vec.py"
+    for i in range(n):
+        style = styles[i % len(styles)]
+        dest = folder / f"ps{i:05d}-{style.name}"
+        shutil.copytree(style, dest)
+        if q3.is_file():
+            shutil.copyfile(q3, dest / "q3_word2vec.py")
+    return folder
 
 
 def run_ta(script: Path, subs: list[Path], jobs: int) -> float:
@@ -197,6 +277,8 @@ def main() -> None:
     ap.add_argument("--no-nbgrader", action="store_true", help="skip the nbgrader baseline")
     ap.add_argument("--no-sequential", action="store_true", help="skip the sequential TA baseline (slowest part)")
     ap.add_argument("--examples", type=Path, default=EXAMPLES, help="example submissions (default: examples/)")
+    ap.add_argument("--problem-set", type=int, default=0, metavar="N",
+                    help="also grade N whole-problem-set submissions with --rubric problem-set (default 0)")
     args = ap.parse_args()
 
     tmp = workdir()
@@ -210,17 +292,23 @@ def main() -> None:
     if args.isolation == "process":
         extra.append("--allow-unsandboxed")
 
+    ps = make_problem_set_batch(tmp / "ps", args.problem_set, args.examples)
+    script_ps = tmp / "ta_check_ps.py"
+    script_ps.write_text(TA_CHECK_PS)
+
     rows = []
     figures = {}
-    for label, batch, n in ((".py", py, args.py), ("notebook", nb, args.nb)):
+    for label, batch, n in ((".py", py, args.py), ("notebook", nb, args.nb), ("problem set", ps, args.problem_set)):
         if n == 0:
             continue
-        grade(batch, tmp / "warm", *extra)  # warm the page cache and the bytecode
-        dt, _, line = grade(batch, tmp / f"out-{batch.name}", *extra)
+        more = ["--rubric", "problem-set"] if label == "problem set" else []
+        grade(batch, tmp / "warm", *extra, *more)  # warm the page cache and the bytecode
+        dt, _, line = grade(batch, tmp / f"out-{batch.name}", *extra, *more)
         print(f"grader {label}: {line}", flush=True)
         subs = sorted(batch.iterdir())
-        par = run_ta(script, subs, args.jobs)
-        seq = None if args.no_sequential else run_ta(script, subs, 1)
+        ta = script_ps if label == "problem set" else script
+        par = run_ta(ta, subs, args.jobs)
+        seq = None if args.no_sequential else run_ta(ta, subs, 1)
         figures[label] = (n, dt, par, seq)
         rows.append([f"{label} × {n}", f"{dt:.1f} s", f"{n / dt:.0f}/s",
                      f"{par:.1f} s ({n / par:.1f}/s)", f"{par / dt:.1f}×",
@@ -229,7 +317,7 @@ def main() -> None:
     print()
     print(table(rows, ["batch", "grader grade", "rate", f"TA script, {args.jobs} at a time", "grader faster by",
                        "TA script, one at a time", "grader faster by"]))
-    for label, target in ((".py", 100), ("notebook", 50)):
+    for label, target in ((".py", 100), ("notebook", 50), ("problem set", 25)):
         if label in figures:
             n, dt = figures[label][:2]
             print(f"target {label}: at least {target}/s: {n / dt:.0f}/s {'met' if n / dt >= target else 'NOT met'}")

@@ -313,6 +313,32 @@ def read_frame(fd: int, max_bytes: int):
     return frames[0][0], frames[0][1]
 
 
+def _read_raw_frame(fd: int, max_bytes: int) -> bytes | None:
+    """Read exactly one frame from ``fd`` and return its bytes as they came (None at EOF)."""
+    prefix = _read_exactly(fd, _PREFIX.size)
+    if prefix is None:
+        return None
+    hlen, blen = _PREFIX.unpack(prefix)
+    if hlen > MAX_HEADER or hlen + blen > max_bytes:
+        raise ProtocolError(f"frame of {hlen + blen} bytes exceeds the limit of {max_bytes}")
+    rest = _read_exactly(fd, hlen + blen)
+    return None if rest is None else prefix + rest
+
+
+def _read_exactly(fd: int, n: int) -> bytes | None:
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = os.read(fd, min(n - len(buf), 1 << 20))
+        if not chunk:
+            return None
+        buf += chunk
+    return bytes(buf)
+
+
+#: Largest frame of hidden inputs a leader accepts (the grader's MAX_REQUEST).
+MAX_HIDDEN = 256 << 20
+
+
 def main() -> None:
     """Serve the grader on stdin/stdout until stdin closes (the zygote's main loop).
 
@@ -340,12 +366,16 @@ def main() -> None:
         if op == "config":
             config = req
             config["pidns"] = os.getpid() <= 3
+            if config.get("uid") is not None:
+                _as_uid(config["uid"], _clear_keyrings)  # what earlier runs of this uid left
             for p in reversed(req.get("sys_path", [])):
                 if p not in sys.path:
                     sys.path.insert(0, p)
             import numpy  # noqa: F401  (warm: every child inherits it)
 
             _preload()
+            for calls in (_KEYRING_CALLS, _KEYRING_CALLS + _MQUEUE_CALLS):
+                _seccomp_filter(calls)  # built once here, installed by each child
             _write_all(out, pack({"ev": "ready", "pid": os.getpid(), "numpy": numpy.__version__}))
         elif op == "inputs":
             # The rubric's call inputs (never expected values), sent once per zygote: every
@@ -380,6 +410,7 @@ def main() -> None:
                 pass
             _kill_leftovers(config.get("uid"), in_ns=config.get("pidns", False))
             _remove_ipc(config.get("uid"), in_ns=config.get("pidns", False))
+            _remove_shared_files(config.get("uid"), in_ns=config.get("pidns", False))
         elif op == "ping":
             _write_all(out, pack({"ev": "pong"}))
         else:
@@ -413,6 +444,10 @@ class Zygote:
         self.dropped_output = 0
         self.skip: list[list] = [list(u) for u in req.get("skip", []) if isinstance(u, list)]  # [module, unit] abandoned
         self.timeouts: dict[str, int] = {}  # function role -> calls that timed out
+        # Hidden calls come last; their inputs are asked for once every public call is made,
+        # and from then on nothing the child prints is kept (``hidden`` mode, for good).
+        self.hidden = False
+        self.hidden_raw: bytes | None = None  # the frame of hidden inputs, as the grader sent it
 
     def send(self, obj) -> None:
         """Send one event to the grader."""
@@ -453,14 +488,17 @@ class Zygote:
         """Fork a child for ``calls``; return the calls still to make after it ended."""
         rfd, wfd = os.pipe()  # events from the child
         ofd_r, ofd_w = os.pipe()  # the child's stdout and stderr
+        hfd_r, hfd_w = os.pipe()  # the hidden calls' inputs, once every public call is made
         _grow_pipe(rfd)  # a 2 MB gradient in a few writes, not 32
+        _grow_pipe(hfd_w)
         scratch = _make_scratch(self.config)
         pid = os.fork()
         if pid == 0:  # the child: never returns
             try:
                 os.close(rfd)
                 os.close(ofd_r)
-                _child_main(self.config, self.req, calls, self.skip, scratch, wfd, ofd_w, send_load)
+                os.close(hfd_w)
+                _child_main(self.config, self.req, calls, self.skip, scratch, wfd, ofd_w, send_load, hfd_r)
             except BaseException:  # noqa: BLE001 - a bug of the harness: say it where the grader sees it
                 import traceback
 
@@ -471,6 +509,7 @@ class Zygote:
             os._exit(70)
         os.close(wfd)
         os.close(ofd_w)
+        os.close(hfd_r)
         reader = FrameReader(int(self.req.get("max_frame", 64 << 20)))
         settings = self.settings
         load_deadline = min(deadline, time.monotonic() + float(settings.get("load_timeout", 20.0)))
@@ -533,7 +572,7 @@ class Zygote:
                     break
                 for header, _blobs, raw in frames:
                     ev = header.get("ev")
-                    if ev in ("loaded", "outcome", "end") and ofd_r in fds:
+                    if ev in ("loaded", "outcome", "end", "hidden") and ofd_r in fds:
                         # The child flushed what it printed before this event: take all of
                         # it now, so output is attributed the same way on every run.
                         for _ in range(64):  # bounded: a thread may print without end
@@ -566,12 +605,18 @@ class Zygote:
                             done_ids.append(cid)
                         current = None
                         call_deadline = deadline
+                    elif ev == "hidden" and not self._give_hidden(calls, done_ids, out_buf, hfd_w, limit):
+                        why, status = "protocol", "the hidden inputs could not be handed over"
+                        break
                     elif ev == "end":
                         ended_cleanly = True
+                if why is not None:
+                    break
             if ended_cleanly:
                 break
         # The child is done, dead, or late: kill it and everything it started.
         exit_desc = _kill_and_reap(pid, self.config.get("uid"), self.config.get("pidns", False))
+        os.close(hfd_w)
         for fd in (rfd, ofd_r):
             if fd in fds:
                 # Drain what is already there (bounded), then close.
@@ -597,7 +642,7 @@ class Zygote:
                 self.skip.append(last_unit)
             self._flush_output(out_buf, None)
             self.send({"ev": "load_failure", "why": why or "died", "exit": exit_desc,
-                       "unit": last_unit, "status": status})
+                       "unit": last_unit, "status": status, "hidden": self.hidden})
             if last_unit is None or why == "protocol":
                 # Nothing to skip: the same child would die again. Fail every remaining call.
                 for c in remaining:
@@ -626,8 +671,33 @@ class Zygote:
         return {"ev": "outcome", "call": call["id"], "status": kind, "exit": exit_desc,
                 "during_load": during_load, "detail": status}
 
+    def _give_hidden(self, calls: list[dict], done_ids: list, out_buf: bytearray, hfd: int, limit: float) -> bool:
+        """The child asks for the hidden calls' inputs: hand them over if every public call is made.
+
+        Asked earlier (a forged event), the request is ignored: the inputs never meet a
+        public call.  Once they are given, the leader keeps nothing the child prints (what
+        it printed before is flushed first, with no hidden input in the process yet).  The
+        inputs are asked from the grader once ("need_hidden") and kept for a later child.
+        Returns False if they could not be written to the child in time.
+        """
+        if not self.hidden:
+            if not any(c.get("hidden") for c in calls) or any(
+                    c["id"] not in done_ids for c in calls if not c.get("hidden")):
+                return True
+            self._flush_output(out_buf, None)
+            self.hidden = True
+        if self.hidden_raw is None:
+            self.send({"ev": "need_hidden"})
+            try:
+                self.hidden_raw = _read_raw_frame(0, MAX_HIDDEN) or b""
+            except (OSError, ProtocolError):
+                self.hidden_raw = b""
+        return _write_until(hfd, self.hidden_raw, limit)
+
     def _keep(self, data: bytes, buf: bytearray) -> None:
         """Add printed bytes to ``buf`` up to the submission's cap; count the rest as dropped."""
+        if self.hidden:
+            return  # printed while hidden inputs were in the process: never shown, not even counted
         room = self.cap - self.kept_output
         if room > 0:
             buf += data[:room]
@@ -637,6 +707,8 @@ class Zygote:
     def _keep_printed(self, header: dict, buf: bytearray) -> None:
         """Keep the text of a "print" event, up to the cap (the child's own count is not trusted)."""
         text, dropped = header.get("text"), header.get("dropped")
+        if self.hidden:
+            return
         self._keep(text.encode("utf-8", "replace") if isinstance(text, str) else b"", buf)
         if isinstance(dropped, int) and 0 < dropped < 1 << 40:
             self.dropped_output += dropped
@@ -652,6 +724,29 @@ class Zygote:
         if buf:
             self.send({"ev": "output", "call": call_id, "text": bytes(buf).decode("utf-8", "replace")})
             buf.clear()
+
+
+def _write_until(fd: int, data: bytes, limit: float) -> bool:
+    """Write all of ``data`` to a pipe before the monotonic time ``limit``; False if it could not."""
+    import fcntl
+
+    flags = fcntl.fcntl(fd, fcntl.F_GETFL)
+    fcntl.fcntl(fd, fcntl.F_SETFL, flags | os.O_NONBLOCK)
+    view = memoryview(data)
+    try:
+        while view:
+            left = limit - time.monotonic()
+            if left <= 0 or not select.select([], [fd], [], left)[1]:
+                return False
+            try:
+                view = view[os.write(fd, view):]
+            except BlockingIOError:
+                continue
+        return True
+    except OSError:
+        return False
+    finally:
+        fcntl.fcntl(fd, fcntl.F_SETFL, flags)
 
 
 def _grow_pipe(fd: int, size: int = 1 << 20) -> None:
@@ -812,6 +907,234 @@ def _remove_ipc(uid=None, in_ns: bool = False) -> None:
     _as_uid(uid, remove)
 
 
+#: World-writable folders a student's process may leave files in (that of the sandbox, or
+#: the machine's at the "process" level).
+_SHARED_DIRS = ("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock", "/dev/mqueue")
+
+
+def _remove_shared_files(uid=None, in_ns: bool = False) -> None:
+    """Remove what a submission left at the top of the world-writable folders.
+
+    The scratch folder goes with its child; a file in ``/tmp`` or ``/dev/shm`` (POSIX
+    shared memory, semaphores) would be found by the next submission.  Entries of the
+    slot's uid go (inside the sandbox's own namespace without one: those of our own uid,
+    which the student's processes share); as that uid, as they live in sticky folders.
+    Without either (the "process" level, not root) nothing tells them apart.
+    """
+    owner = uid if uid is not None else (os.getuid() if in_ns else None)
+    if owner is None:
+        return
+    found = []
+    for d in _SHARED_DIRS:
+        try:
+            with os.scandir(d) as it:
+                for e in it:
+                    try:
+                        if e.stat(follow_symlinks=False).st_uid == owner:
+                            found.append(e.path)
+                    except OSError:
+                        continue
+        except OSError:
+            continue
+    if not found:
+        return
+
+    def remove() -> None:
+        for path in found:
+            if os.path.isdir(path) and not os.path.islink(path):
+                _remove_tree(path)
+            else:
+                try:
+                    os.unlink(path)
+                except OSError:
+                    pass
+
+    _as_uid(uid, remove)
+
+
+#: unshare(2) flags.
+_CLONE_NEWIPC = 0x08000000
+_CLONE_NEWUSER = 0x10000000
+
+
+def _unshare(flags: int) -> bool:
+    libc = _libc() if sys.platform.startswith("linux") else None
+    return libc is not None and libc.unshare(flags) == 0
+
+
+def _own_user_namespace() -> bool:
+    """Enter a new user namespace with a new IPC namespace, mapping only our own uid and gid.
+
+    For a process without CAP_SYS_ADMIN (bubblewrap as a user): the IPC namespace needs one,
+    and the user namespace gives it.  Our ids stay what they were; the capabilities the new
+    namespace grants are dropped at once.
+    """
+    uid, gid = os.geteuid(), os.getegid()
+    if not _unshare(_CLONE_NEWUSER | _CLONE_NEWIPC):
+        return False
+    # A process that is not dumpable (the zygote's children, and any after setuid) cannot
+    # open its own /proc files for writing: dumpable only while the maps are written.
+    _set_dumpable(True)
+    try:
+        for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"), ("gid_map", f"{gid} {gid} 1")):
+            with open(f"/proc/self/{name}", "w") as f:
+                f.write(text)
+    except OSError:
+        pass
+    finally:
+        _set_dumpable(False)
+    _drop_capabilities()
+    return True
+
+
+def _drop_capabilities() -> None:
+    import ctypes
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+
+    libc = _libc()
+    if libc is not None:
+        libc.capset(ctypes.byref(Header(0x20080522, 0)), (Data * 2)())  # _LINUX_CAPABILITY_VERSION_3
+
+
+#: keyctl(2) operations and special keyring ids.
+_KEYCTL_JOIN_SESSION_KEYRING, _KEYCTL_CLEAR, _KEYCTL_GET_PERSISTENT = 1, 7, 22
+_KEY_SPEC_PROCESS_KEYRING, _KEY_SPEC_USER_KEYRING, _KEY_SPEC_USER_SESSION_KEYRING = -2, -4, -5
+
+
+def _keyctl(*args: int) -> int:
+    import ctypes
+
+    abis = _ABIS.get(_machine())
+    nr = abis[0][2]["keyctl"] if abis else None
+    libc = _libc()
+    if nr is None or libc is None:
+        return -1
+    libc.syscall.restype = ctypes.c_long
+    return libc.syscall(ctypes.c_long(nr), *(ctypes.c_long(a) for a in args))
+
+
+def _join_new_session_keyring() -> None:
+    """Leave the session keyring inherited from the grader for a new, empty one of our own."""
+    _keyctl(_KEYCTL_JOIN_SESSION_KEYRING, 0)
+
+
+def _clear_keyrings() -> None:
+    """Empty this uid's user, user-session and persistent keyrings (run as the slot's uid)."""
+    _keyctl(_KEYCTL_CLEAR, _KEY_SPEC_USER_KEYRING)
+    _keyctl(_KEYCTL_CLEAR, _KEY_SPEC_USER_SESSION_KEYRING)
+    persistent = _keyctl(_KEYCTL_GET_PERSISTENT, -1, _KEY_SPEC_PROCESS_KEYRING)
+    if persistent > 0:
+        _keyctl(_KEYCTL_CLEAR, persistent)
+
+
+#: System call numbers by machine: the native ABI first, then the compat ABIs the same machine
+#: runs (i386 and x32 on x86_64, 32-bit ARM on aarch64), which a student can reach with a few
+#: bytes of machine code: each is filtered with its own numbers.
+_ABIS = {
+    # machine: [(AUDIT_ARCH_*, mask applied to the number, {call: number})]
+    "x86_64": [
+        (0xC000003E, 0xBFFFFFFF,  # x86_64, and x32 (the same numbers with bit 30 set)
+         {"add_key": 248, "request_key": 249, "keyctl": 250, "mq_open": 240, "mq_unlink": 241,
+          "mq_timedsend": 242, "mq_timedreceive": 243, "mq_notify": 244, "mq_getsetattr": 245}),
+        (0x40000003, 0xFFFFFFFF,  # i386
+         {"add_key": 286, "request_key": 287, "keyctl": 288, "mq_open": 277, "mq_unlink": 278,
+          "mq_timedsend": 279, "mq_timedreceive": 280, "mq_notify": 281, "mq_getsetattr": 282,
+          "mq_timedsend_time64": 418, "mq_timedreceive_time64": 419}),
+    ],
+    "aarch64": [
+        (0xC00000B7, 0xFFFFFFFF,
+         {"add_key": 217, "request_key": 218, "keyctl": 219, "mq_open": 180, "mq_unlink": 181,
+          "mq_timedsend": 182, "mq_timedreceive": 183, "mq_notify": 184, "mq_getsetattr": 185}),
+        (0x40000028, 0xFFFFFFFF,  # 32-bit ARM
+         {"add_key": 309, "request_key": 310, "keyctl": 311, "mq_open": 274, "mq_unlink": 275,
+          "mq_timedsend": 276, "mq_timedreceive": 277, "mq_notify": 278, "mq_getsetattr": 279,
+          "mq_timedsend_time64": 418, "mq_timedreceive_time64": 419}),
+    ],
+}
+_KEYRING_CALLS = ("add_key", "request_key", "keyctl")
+_MQUEUE_CALLS = ("mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify", "mq_getsetattr",
+                 "mq_timedsend_time64", "mq_timedreceive_time64")
+
+
+def _machine() -> str:
+    return os.uname().machine if hasattr(os, "uname") else ""
+
+
+def _seccomp_program(calls, machine: str) -> list[tuple[int, int, int, int]] | None:
+    """A classic BPF program (code, jt, jf, k) failing ``calls`` with EPERM; None if the machine is unknown.
+
+    For each ABI of the machine: if the audit arch matches, load the (masked) number and
+    compare it with each denied call's.  Anything else is allowed.
+    """
+    abis = _ABIS.get(machine)
+    if not abis:
+        return None
+    LD_W_ABS, JEQ_K, AND_K, RET_K = 0x20, 0x15, 0x54, 0x06
+    ALLOW, DENY = 0x7FFF0000, 0x00050000 | 1  # SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO | EPERM
+    blocks = []
+    for arch, mask, numbers in abis:
+        nrs = sorted({numbers[c] for c in calls if c in numbers})
+        body = [(LD_W_ABS, 0, 0, 0)]  # seccomp_data.nr
+        if mask != 0xFFFFFFFF:
+            body.append((AND_K, 0, 0, mask))
+        for i, n in enumerate(nrs):
+            body.append((JEQ_K, len(nrs) - i, 0, n))  # to the DENY at the end of this block
+        body += [(RET_K, 0, 0, ALLOW), (RET_K, 0, 0, DENY)]
+        blocks.append((arch, body))
+    prog = [(LD_W_ABS, 0, 0, 4)]  # seccomp_data.arch
+    for k, (arch, body) in enumerate(blocks):
+        # the block runs when the arch matches (and returns); otherwise skip it, A still the arch
+        prog.append((JEQ_K, 0, len(body), arch))
+        prog += body
+    prog.append((RET_K, 0, 0, ALLOW))
+    return prog
+
+
+_FILTERS: dict = {}  # calls -> (the filter's instructions, its struct sock_fprog), built once
+
+
+def _seccomp_filter(calls):
+    """The ``struct sock_fprog`` of :func:`_seccomp_program` for ``calls`` (None where there is none).
+
+    Built once, by the zygote (see main): each child only installs it.
+    """
+    key = tuple(calls)
+    if key not in _FILTERS:
+        import ctypes
+
+        prog = _seccomp_program(key, _machine()) if sys.platform.startswith("linux") else None
+        if prog is None:
+            _FILTERS[key] = None
+        else:
+            class Filter(ctypes.Structure):
+                _fields_ = [("code", ctypes.c_uint16), ("jt", ctypes.c_uint8), ("jf", ctypes.c_uint8),
+                            ("k", ctypes.c_uint32)]
+
+            class Fprog(ctypes.Structure):
+                _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.POINTER(Filter))]
+
+            insns = (Filter * len(prog))(*[Filter(*i) for i in prog])
+            _FILTERS[key] = (insns, Fprog(len(prog), insns))
+    return _FILTERS[key]
+
+
+def _deny_syscalls(calls) -> bool:
+    """Install a seccomp filter failing ``calls`` with EPERM (needs no_new_privs); False if not possible."""
+    import ctypes
+
+    built, libc = _seccomp_filter(calls), _libc()
+    if built is None or libc is None:
+        return False
+    # prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &fprog)
+    return libc.prctl(22, 2, ctypes.byref(built[1]), 0, 0) == 0
+
+
 def _rss_bytes(uid, in_ns: bool) -> int:
     """Resident memory of the student's processes: those of ``uid``, or every sandbox process but ours."""
     me, parent = os.getpid(), os.getppid()
@@ -871,13 +1194,18 @@ def _remove_tree(path: str) -> None:
         pass
 
 
-def _libc():
-    import ctypes
+_LIBC: list = []  # the C library, loaded once (by the zygote: its children inherit it)
 
-    try:
-        return ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
+
+def _libc():
+    if not _LIBC:
+        import ctypes
+
+        try:
+            _LIBC.append(ctypes.CDLL(None, use_errno=True))
+        except OSError:
+            _LIBC.append(None)
+    return _LIBC[0]
 
 
 def _prctl(option: int, arg: int) -> bool:
@@ -902,20 +1230,23 @@ def _set_dumpable(on: bool) -> None:
 # --------------------------------------------------------------------------- child
 
 
-def _child_main(config, req, calls, skip, scratch, wfd, ofd, send_load) -> None:
+def _child_main(config, req, calls, skip, scratch, wfd, ofd, send_load, hfd=None) -> None:
     """Set the child up, load the student's code, make the calls. Never returns."""
     os.setsid()
-    # Only the event pipe and the output pipe stay open; stdin is /dev/null.
+    # Only the event pipe, the output pipe and the hidden inputs' pipe stay open; stdin is /dev/null.
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.dup2(ofd, 1)
     os.dup2(ofd, 2)
-    os.closerange(3, wfd)
     try:
         maxfd = os.sysconf("SC_OPEN_MAX")
     except (ValueError, OSError):
         maxfd = 1024
-    os.closerange(wfd + 1, min(maxfd, 65536))
+    low = 3
+    for keep in sorted({wfd} | ({hfd} if hfd is not None else set())):
+        os.closerange(low, keep)
+        low = keep + 1
+    os.closerange(low, min(maxfd, 65536))
     _set_pdeathsig()
     settings = req.get("settings", {})
     files = req.get("files", [])
@@ -932,11 +1263,18 @@ def _child_main(config, req, calls, skip, scratch, wfd, ofd, send_load) -> None:
             for n in dirs + fs:
                 os.chown(os.path.join(root, n), uid, uid)
     _limit(settings, req, uid)
+    # A fresh IPC namespace: System V objects and POSIX message queues die with this child.
+    ipc = config.get("ipc", "auto")
+    fresh_ipc = ipc == "auto" and _unshare(_CLONE_NEWIPC)  # with CAP_SYS_ADMIN (as root)
     if uid is not None:
         os.setgroups([])
         os.setgid(uid)
         os.setuid(uid)
+    if not fresh_ipc and ipc in ("auto", "userns"):
+        fresh_ipc = _own_user_namespace()  # without it: a user namespace of our own
+    _join_new_session_keyring()  # the grader's session keyring is no longer ours
     _prctl(38, 1)  # PR_SET_NO_NEW_PRIVS
+    _deny_syscalls(_KEYRING_CALLS + (() if fresh_ipc else _MQUEUE_CALLS))
     os.chdir(scratch)
     os.environ["HOME"] = scratch
     os.environ["TMPDIR"] = scratch
@@ -948,6 +1286,7 @@ def _child_main(config, req, calls, skip, scratch, wfd, ofd, send_load) -> None:
     sys.stderr = _Printed(wfd, 2, budget)
     h = Harness(req, calls, skip, scratch, wfd, send_load)
     h.inputs = config.get("inputs", {})
+    h.hfd = hfd
     h.main()
     try:
         sys.stdout.flush()
@@ -1062,6 +1401,7 @@ class Harness:
         self.withheld = withheld
         self.asked_withheld: set = set()  # withheld modules the student's code tried to import
         self.inputs: dict = {}
+        self.hfd: int | None = None  # where the hidden calls' inputs come from, when asked for
         self.starter = {s["module"]: s for s in req.get("starter", []) if s["module"] not in withheld}
         self.stubs = set(self.settings.get("stub_modules", []))
         self.display: dict[str, str] = {}  # code filename -> where, for tracebacks
@@ -1120,7 +1460,15 @@ class Harness:
             "unit_errors": self.unit_errors[:100],  # what the grader keeps (and a bounded frame)
             "notes": self.notes[:50],
         }})
+        asked_hidden = False
         for c in self.calls:
+            if c.get("hidden") and not asked_hidden:
+                # Every public call is made: now the hidden calls' inputs (see Zygote._give_hidden).
+                asked_hidden = True
+                self.emit({"ev": "hidden"})
+                frame = read_frame(self.hfd, MAX_HIDDEN) if self.hfd is not None else None
+                more = unpack(*frame).get("inputs") if frame is not None else None
+                self.inputs = {**self.inputs, **(more if isinstance(more, dict) else {})}
             # A call that may see stand-ins withheld here is made in this process only while
             # the student's code never asked for one of them; otherwise it is "deferred" and
             # the grader makes it in a fresh process that has them.
@@ -1312,6 +1660,7 @@ class Harness:
             args = [_make_arg(a, copy=False) for a in self.inputs.get(c.get("inputs", c["id"]), [])]
         else:
             args = [_make_arg(a) for a in args]
+        undo = _apply_patches(fn)  # what built arguments asked for (see _build); undone below
         notes: list[str] = []
         n_args = _choose_arity(fn, len(args), spec.get("arities") or [len(args)], notes, spec)
         returns = spec.get("returns", [])
@@ -1337,10 +1686,17 @@ class Harness:
                 cause = ""
             if cause:
                 error["cause"] = cause
-            return {"ev": "outcome", "call": c["id"], "status": "raised", "error": error,
-                    "notes": notes, "seconds": time.perf_counter() - t0}
+            out = {"ev": "outcome", "call": c["id"], "status": "raised", "error": error,
+                   "notes": notes, "seconds": time.perf_counter() - t0}
+            probes = _take_probes(undo, self.scratch)
+            if probes:
+                out["probes"] = probes
+            return out
         out = {"ev": "outcome", "call": c["id"], "status": "ok", "value": desc, "notes": notes,
                "seconds": time.perf_counter() - t0}
+        probes = _take_probes(undo, self.scratch)
+        if probes:
+            out["probes"] = probes
         if c.get("echo_args"):
             out["echoed"] = [_describe(a, max_elems) if isinstance(a, np.ndarray) else None for a in args]
         return out
@@ -1748,9 +2104,177 @@ def _make_arg(a, copy: bool = True):
 
     if isinstance(a, dict) and a.get("$dataset"):
         return _Dataset(int(a.get("vocab", 10)), int(a.get("seed", 0)))
+    if isinstance(a, dict) and "$built" in a:
+        return _build(a)
     if isinstance(a, np.ndarray):
         return np.array(a, copy=True) if copy or not a.flags.writeable else a  # writable, the student's own
     return a
+
+
+# --------------------------------------------------------------------------- built arguments
+#
+# An argument the grader cannot send as an array -- a function, a dict of tokens, a list
+# of words -- travels as plain data, {"$built": kind, "data": {...}}, and is built here, in
+# the student's process, for one call.  What a built argument observes while the call runs
+# (how often it was called, with how many different random states, which helpers were
+# used) is recorded as plain numbers and sent back with the outcome under "probes"; the
+# grader turns that into a verdict.  Nothing here knows an expected value.
+
+#: Records of the arguments built for the current call (one dict each, plain data).
+_PROBES: list = []
+#: (name, function) pairs to install in the called function's module while the call runs.
+_PATCHES: list = []
+#: Most calls whose random state a probe function remembers.
+_MAX_STATES = 4096
+
+
+def _build(a: dict):
+    """Build the argument ``a`` describes (see the comment above)."""
+    import numpy as np
+
+    kind = a.get("$built")
+    d = a.get("data") if isinstance(a.get("data"), dict) else {}
+    if kind == "list":
+        return np.asarray(d.get("values", [])).tolist()
+    if kind == "tokens":
+        return {"w%d" % i: i for i in range(int(d.get("vocab", 0)))}
+    if kind == "words":
+        return ["w%d" % int(i) for i in np.asarray(d.get("indices", [])).reshape(-1)]
+    if kind == "function":
+        return _probe_function(d)
+    if kind == "postprocess":
+        rec = {"kind": "postprocess", "calls": 0}
+        _PROBES.append(rec)
+        factor = float(d.get("factor", 1.0))
+
+        def postprocessing(x):
+            rec["calls"] += 1
+            return x * factor
+
+        return postprocessing
+    if kind == "use-saved":
+        return _use_saved(d)
+    return None
+
+
+def _probe_function(d: dict):
+    """f(x) -> (cost, gradient) of a quadratic ``0.5 * sum(a * (x - c)**2)``, recording its calls.
+
+    ``grad``: "right", "zeros" (a gradient of all zeros), or "wrong" (``perturb`` added to
+    the flat element ``index``).  ``noise`` > 0 adds ``noise * random.random()`` to the
+    cost: deterministic only when the caller restores Python's random state before each
+    call; the record then counts the different states seen.
+    """
+    import random
+
+    import numpy as np
+
+    a = np.asarray(d.get("a", 1.0), dtype=np.float64)
+    c = np.asarray(d.get("c", 0.0), dtype=np.float64)
+    mode = d.get("grad", "right")
+    noise = float(d.get("noise", 0.0))
+    index = int(d.get("index", 0))
+    perturb = float(d.get("perturb", 0.0))
+    rec = {"kind": "function", "calls": 0, "must_call": bool(d.get("must_call", True))}
+    if noise:
+        rec["states"] = 0
+    seen: set = set()
+    _PROBES.append(rec)
+
+    if a.ndim == 0 and c.ndim == 0 and mode == "right" and not noise:
+        fa, fc = float(a), float(c)
+
+        def f(x):  # a number: plain float arithmetic, 10 times cheaper than numpy's on 0-d arrays
+            rec["calls"] += 1
+            if type(x) is float:  # the starter's own checks start sgd from a Python float
+                d = x - fc
+                return 0.5 * fa * d * d, fa * d
+            if getattr(x, "ndim", 1) == 0:  # a numpy scalar or 0-d array: numpy scalars back (indexable by ())
+                d = float(x) - fc
+                return np.float64(0.5 * fa * d * d), np.float64(fa * d)
+            d = x - fc
+            return 0.5 * fa * np.sum(d * d), fa * d
+
+        return f
+
+    def f(x):
+        rec["calls"] += 1
+        if noise and len(seen) < _MAX_STATES:
+            seen.add(hash(random.getstate()))
+            rec["states"] = len(seen)
+        diff = x - c
+        cost = 0.5 * np.sum(a * diff * diff)
+        if noise:
+            cost = cost + noise * random.random()
+        if mode == "zeros":
+            grad = np.zeros_like(a * diff)
+        else:
+            grad = a * diff
+            if mode == "wrong":
+                grad = np.array(grad, dtype=np.float64)
+                grad.reshape(-1)[index % max(1, grad.size)] += perturb
+        return cost, grad
+
+    return f
+
+
+def _use_saved(d: dict):
+    """``useSaved=True`` for sgd, with the starter's helpers replaced for the call.
+
+    ``load_saved_params()`` returns the iteration ``start`` and the point ``x`` given here
+    (as the starter's would after a run saved at that iteration), and ``save_params(iter,
+    x)`` records the iterations it is called at.  Both are the starter's given code, not
+    the student's: replacing them tests the student's loop, not the file format of a year.
+    """
+    import numpy as np
+
+    start = int(d.get("start", 0))
+    x = np.asarray(d.get("x", 0.0), dtype=np.float64)
+    rec = {"kind": "use-saved", "loads": 0, "saves": []}
+    _PROBES.append(rec)
+
+    def load_saved_params():
+        rec["loads"] += 1
+        return start, (x.copy() if x.ndim else float(x)), None
+
+    def save_params(iter, params):  # noqa: A002 - the starter's names
+        if len(rec["saves"]) < 64:
+            rec["saves"].append(int(iter))
+
+    _PATCHES.append(("load_saved_params", load_saved_params))
+    _PATCHES.append(("save_params", save_params))
+    return True
+
+
+def _apply_patches(fn) -> list:
+    """Install the helpers built arguments asked for in ``fn``'s module; return how to undo it."""
+    undo: list = []
+    patches, _PATCHES[:] = list(_PATCHES), []
+    g = getattr(fn, "__globals__", None)
+    if not isinstance(g, dict):
+        return undo
+    for name, value in patches:
+        undo.append((g, name, name in g, g.get(name)))
+        g[name] = value
+    return undo
+
+
+def _take_probes(undo: list, scratch: str) -> list:
+    """Undo the patches; return (and forget) the records of this call's built arguments."""
+    for g, name, had, old in reversed(undo):
+        if had:
+            g[name] = old
+        else:
+            g.pop(name, None)
+    records, _PROBES[:] = list(_PROBES), []
+    for rec in records:
+        if rec.get("kind") == "use-saved":
+            try:
+                rec["files"] = sorted(os.listdir(scratch))[:20]
+                rec["cwd_is_scratch"] = os.path.realpath(os.getcwd()) == os.path.realpath(scratch)
+            except OSError:
+                rec["files"] = []
+    return records
 
 
 def _describe(x, max_elems: int) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import tempfile
@@ -10,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import Callable, ContextManager, Iterable, Iterator, Sequence
 
 from . import canvas, export, render
 from .errors import UsageError
@@ -205,12 +206,22 @@ def grade_safely(sub: Submission, job: Job, sb: Sandbox) -> SubmissionResult:
         return grade(failed, job, None)
 
 
+@contextlib.contextmanager
+def local_slot(job: Job, i: int, *, isolation: str = "auto", allow: Iterable[str] = ("numpy",),
+               hide: Iterable[str] = ()) -> Iterator[Callable[[Submission], SubmissionResult]]:
+    """Slot ``i`` of a local batch: a warm sandbox, and a function grading one submission in it."""
+    with Sandbox(isolation, slot=i, allow=tuple(allow), hide=tuple(hide)) as sb:
+        sb.spawn()  # the zygote imports numpy while this slot loads its first submission
+        yield lambda sub: grade_safely(sub, job, sb)
+
+
 def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs: int = 1,
                 isolation: str = "auto", hide: Iterable[str] = (),
                 on_result: Callable[[SubmissionResult], None] | None = None,
                 skip: Callable[[Submission], bool] | None = None,
                 on_skip: Callable[[Submission], None] | None = None,
                 gradebook: Gradebook | None = None, force: bool = False,
+                slots: Callable[[int], ContextManager[Callable[[Submission], SubmissionResult]]] | None = None,
                 annotate: Callable[[Submission, SubmissionResult], SubmissionResult] | None = None) -> BatchStats:
     """Grade ``submissions`` on ``jobs`` parallel slots, writing each result as it finishes.
 
@@ -240,6 +251,11 @@ def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs:
         version, result.json on disk) is skipped.
     force : bool
         Grade every submission, even those the gradebook holds as current.
+    slots : callable, optional
+        ``slots(i)`` is a context manager giving slot ``i``'s function that grades one
+        submission; default: a warm local sandbox per slot (:func:`local_slot`).  A Dask
+        cluster gives its own (:class:`grader.cluster.runner.ClusterRunner.slot`); all
+        the rest (skipping, writing, the gradebook, the callbacks) is the same.
     annotate : callable, optional
         Called with each submission and its result (from the slot's thread) before the
         result is written; returns the result to write (``grader grade`` adds why the
@@ -286,15 +302,16 @@ def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs:
                     continue
                 return sub
 
+    make_slot = slots or functools.partial(local_slot, job, isolation=isolation, allow=allow, hide=hide)
+
     def slot(i: int) -> None:
         try:
-            with Sandbox(isolation, slot=i, allow=allow, hide=hide) as sb:
-                sb.spawn()  # the zygote imports numpy while this slot loads its first submission
+            with make_slot(i) as grade_one:
                 while not failures:
                     sub = next_submission()
                     if sub is None:
                         return
-                    result = grade_safely(sub, job, sb)
+                    result = grade_one(sub)
                     if annotate is not None:
                         result = annotate(sub, result)
                     if gradebook is not None:  # a person's overrides hold over every regrade

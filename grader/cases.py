@@ -17,7 +17,7 @@ from typing import Any, Mapping
 import numpy as np
 
 from .errors import RubricError
-from .model import Call, Case, Dataset, Rubric
+from .model import Built, Call, Case, Dataset, Rubric
 
 _loaded: dict[tuple[str, int, int], ModuleType] = {}
 
@@ -85,7 +85,7 @@ def _check_arg(a: Any) -> bool:
     """Return True for the argument types a case may hold (the wire format carries them)."""
     if isinstance(a, np.ndarray):
         return a.dtype.kind in "biuf"
-    return isinstance(a, (bool, int, float, np.integer, np.floating, Dataset))
+    return a is None or isinstance(a, (bool, int, float, np.integer, np.floating, Dataset, Built))
 
 
 def build(rubric: Rubric, reference: ModuleType | None = None) -> dict[str, Case]:
@@ -116,8 +116,11 @@ def build(rubric: Rubric, reference: ModuleType | None = None) -> dict[str, Case
     where_path = rubric.path or rubric.name
     wanted: dict[str, list[str]] = {}
     for spec in rubric.checks():
-        if spec.compare == "close" and spec.expected not in wanted.setdefault(spec.case, []):
-            wanted[spec.case].append(spec.expected)
+        names = [spec.expected] if spec.compare == "close" or spec.expected else []
+        names += [f for conv in spec.conventions.values() for f in conv.values()]
+        for name in names:
+            if name not in wanted.setdefault(spec.case, []):
+                wanted[spec.case].append(name)
     out: dict[str, Case] = {}
     for cid, cs in rubric.cases.items():
         where = f"cases.{cid}"
@@ -207,8 +210,9 @@ def plan(rubric: Rubric, cases: Mapping[str, Case]) -> list[Call]:
 
     One ``Call`` per (role, case) used by a check, id ``"<role>:<case>"``, with the largest
     of its checks' timeouts, ``echo_args`` when a check compares "unmodified", ``max_elems``
-    four times the largest value expected back (at least 64), and ``withhold`` the stand-ins
-    that provide the role.  Then, for each case of the ``[consistency]`` table, a plain call
+    four times the largest value expected back (at least 64), ``withhold`` the stand-ins
+    that provide the role, and ``hidden`` when only hidden checks use the case.
+    Then, for each case of the ``[consistency]`` table, a plain call
     (when no check made one) and a ``kind="numgrad"`` call, id ``"numgrad:<role>:<case>"``,
     whose ``numgrad["sample"]`` lists the flat indices to differentiate when the table sets
     ``sample`` (see :func:`sample_indices`).
@@ -266,9 +270,10 @@ def plan(rubric: Rubric, cases: Mapping[str, Case]) -> list[Call]:
             numgrad_calls.append(Call(
                 id=f"numgrad:{role}:{cid}", function=role, args=case.args, timeout=con["timeout"],
                 max_elems=max(64, 4 * max(_size(case.args[i]) for i in spec_n["wrt"])), kind="numgrad",
-                withhold=_withheld(rubric, role), numgrad=numgrad))
+                withhold=_withheld(rubric, role), numgrad=numgrad, hidden=not case.spec.public))
     calls = [Call(id=f"{role}:{cid}", function=role, args=cases[cid].args, timeout=e["timeout"],
-                  echo_args=e["echo"], max_elems=max(64, 4 * e["size"]), withhold=_withheld(rubric, role))
+                  echo_args=e["echo"], max_elems=max(64, 4 * e["size"]), withhold=_withheld(rubric, role),
+                  hidden=not cases[cid].spec.public)
              for (role, cid), e in acc.items()]
     return calls + numgrad_calls
 

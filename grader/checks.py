@@ -16,9 +16,11 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from .behaviour import judge_gradcheck, never_called, probe
 from .cases import sample_indices
-from .mistakes import Memo, Ref, diagnose, shape_fits
+from .mistakes import Memo, Ref, diagnose, hint_text, shape_fits
 from .model import (
+    Built,
     Case,
     CallOutcome,
     CheckResult,
@@ -288,6 +290,20 @@ def _pick(value: Value | None, index: int, fname: str, returns: tuple[str, ...])
 
 def judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, rubric: Rubric,
           reference: ModuleType | None, memo: Memo | None = None) -> CheckResult:
+    """Decide one check (see :func:`_judge`); a call made with ``useSaved`` gets a note of what it did."""
+    result = _judge(spec, case, outcome, rubric, reference, memo)
+    saved = probe(outcome, "use-saved") if outcome is not None else None
+    if saved is None:
+        return result
+    files = [str(f) for f in saved.get("files", [])][:20]
+    note = (f"useSaved: load_saved_params called {saved.get('loads', 0)} time(s), save_params at iterations "
+            f"{saved.get('saves', [])}; the working folder was {'' if saved.get('cwd_is_scratch') else 'NOT '}"
+            f"the submission's own scratch folder, holding after the call: {', '.join(files) or 'nothing'}")
+    return replace(result, notes=(*result.notes, note))
+
+
+def _judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, rubric: Rubric,
+           reference: ModuleType | None, memo: Memo | None = None) -> CheckResult:
     """Decide one check: compare the call's outcome with the case's expected value.
 
     Scores are all-or-nothing (``spec.points`` or 0).  A call that did not return (raised,
@@ -323,6 +339,13 @@ def judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, rubric: Rubr
     if outcome is None:
         return CheckResult(status="error", score=0.0, message=f"{fname} was not called for this check; "
                            "see the errors of the submission.", **common)
+    stub = _not_implemented(outcome, fname, rubric)
+    if stub:
+        return CheckResult(status="fail", score=0.0, message=stub, error=outcome.error, output=outcome.output,
+                           **common)
+    if spec.compare == "behaviour" and outcome.status in ("ok", "raised"):
+        common["output"] = outcome.output
+        return _judge_behaviour(spec, case, outcome, rubric, fname, common)
     if outcome.status != "ok":
         message = outcome.message or f"{fname} did not return a value ({outcome.status})."
         return CheckResult(status="error", score=0.0, message=message, error=outcome.error, output=outcome.output,
@@ -330,6 +353,8 @@ def judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, rubric: Rubr
     common["output"] = outcome.output
     if spec.compare == "unmodified":
         return _judge_unmodified(spec, case, outcome, rubric, reference, fname, common, memo)
+    if spec.conventions:
+        return _judge_conventions(spec, case, outcome, rubric, reference, fname, common, memo)
     if spec.compare == "property":
         return _judge_property(spec, case, outcome, rubric, reference, fname, common)
 
@@ -356,6 +381,114 @@ def judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, rubric: Rubr
                        message=_fail_message(mismatch, got, expected, spec.tolerance, subject, returned),
                        hint=named[1] if named else None, mistake=named[0] if named else None, mismatch=mismatch,
                        **shown, **common)
+
+
+def _not_implemented(outcome: CallOutcome, fname: str, rubric: Rubric) -> str:
+    """Return the "not implemented" message of a starter's stub, or "" (only where the rubric says so).
+
+    With ``settings.not_implemented = "fail"``, a function that still raises
+    NotImplementedError, returns None, or never calls the function it was handed (sgd's
+    loop left empty) fails its checks with 0 points and this message, not an error.
+    """
+    if rubric.settings.not_implemented != "fail":
+        return ""
+    if outcome.status == "raised" and outcome.error is not None and outcome.error.type == "NotImplementedError":
+        return f"Not implemented: {outcome.message or fname + ' raises NotImplementedError'}"
+    if outcome.status == "ok" and never_called(outcome):
+        return (f"Not implemented: {fname} never called the function it was given "
+                "(the starter's placeholder is still there?).")
+    if outcome.status == "ok" and outcome.value is not None and outcome.value.type == "NoneType" \
+            and not any(p.get("kind") == "function" for p in outcome.probes):
+        return f"Not implemented: {fname} returned None (the starter's placeholder is still there?)."
+    return ""
+
+
+def _judge_behaviour(spec: CheckSpec, case: Case, outcome: CallOutcome, rubric: Rubric, fname: str,
+                     common: dict) -> CheckResult:
+    """Decide a compare = "behaviour" check with its judge (grader.behaviour) and name a detected mistake."""
+    handed = next((a.data for a in case.args if isinstance(a, Built) and a.kind == "function"), None)
+    ok, message, detected = judge_gradcheck(spec, outcome, fname, handed)
+    if ok:
+        return CheckResult(status="pass", score=spec.points, message=message, **common)
+    hits = [mid for mid in spec.mistakes if rubric.mistakes.get(mid, {}).get("detector") in detected]
+    named = hits[0] if len(hits) == 1 else None
+    return CheckResult(status="fail", score=0.0, message=message, error=outcome.error,
+                       hint=hint_text(named, rubric.mistakes[named], rubric.settings.hints) if named else None,
+                       mistake=named, **common)
+
+
+def _convention_of(spec: CheckSpec, case: Case, outcome: CallOutcome, fn, fname: str,
+                   memo: Memo | None) -> str | None:
+    """Return the first convention whose ``convention_by`` output the call's value matches, or None."""
+    if not spec.convention_by or fn is None or not fn.returns:
+        return None
+    got, problem = _pick(outcome.value, fn.returns.index(spec.convention_by), fname, fn.returns)
+    if problem or got is None:
+        return None
+    tol = spec.tolerance
+    for name, conv in spec.conventions.items():
+        expected = case.expected.get(conv[spec.convention_by])
+        if expected is not None and compare_close(got, np.asarray(expected), tol, spec.shape, memo)[0] is None:
+            return name
+    return None
+
+
+def _judge_conventions(spec: CheckSpec, case: Case, outcome: CallOutcome, rubric: Rubric,
+                       reference: ModuleType | None, fname: str, common: dict, memo: Memo | None) -> CheckResult:
+    """Decide a "close" check with several accepted conventions (summed or averaged over a batch...).
+
+    The call's convention is the first whose ``convention_by`` output matches; this check's
+    output must then match that convention's expected value.  When no convention explains
+    the ``convention_by`` output (it is wrong), this output may follow any convention.
+    The message and a note name the convention followed.
+    """
+    fn = rubric.functions.get(spec.function)
+    key = spec.output or ""
+    got: Value | None = outcome.value
+    subject, returned = fname, True
+    if spec.output is not None and fn is not None and fn.returns:
+        got, problem = _pick(outcome.value, fn.returns.index(spec.output), fname, fn.returns)
+        if problem:
+            return CheckResult(status="fail", score=0.0, message=problem, got=_shown(outcome.value),
+                               mismatch=Mismatch("type", problem), **common)
+        subject, returned = f"The returned {spec.output!r}", False
+    followed = _convention_of(spec, case, outcome, fn, fname, memo)
+    names = [followed] if followed else list(spec.conventions)
+    first = None
+    for name in names:
+        ename = spec.conventions[name].get(key)
+        expected = case.expected.get(ename) if ename else None
+        if expected is None:
+            continue
+        expected = np.asarray(expected)
+        mismatch, notes = compare_close(got, expected, spec.tolerance, spec.shape, memo)
+        shown = dict(got=_shown(got), expected=_shown_expected(expected))
+        if mismatch is None:
+            note = f"convention: {name}" + (f" (as your {spec.convention_by!r})" if followed and spec.output != spec.convention_by else "")
+            return CheckResult(status="pass", score=spec.points,
+                               message=f"{within_message(spec.tolerance)[:-1]} ({name}).", notes=(*notes, note),
+                               **shown, **common)
+        if first is None:
+            first = (name, ename, expected, mismatch, notes, shown)
+    if first is None:
+        return CheckResult(status="error", score=0.0, message=f"no expected value for case {spec.case!r}; "
+                           "this is a bug in grader.", **common)
+    name, ename, expected, mismatch, notes, shown = first
+    message = _fail_message(mismatch, got, expected, spec.tolerance, subject, returned)
+    if followed and spec.output != spec.convention_by:
+        others = [n for n, conv in spec.conventions.items() if n != followed and conv.get(key) in case.expected
+                  and compare_close(got, np.asarray(case.expected[conv[key]]), spec.tolerance, spec.shape, memo)[0] is None]
+        message += (f" Your {spec.convention_by!r} is {followed}" +
+                    (f", but this value is {others[0]}: use one convention for both." if others else "."))
+    named = None
+    if spec.mistakes:  # the convention followed (or first) first; then the others
+        tried = [ename] + [c.get(key) for c in spec.conventions.values() if c.get(key) and c.get(key) != ename]
+        for candidate in tried:
+            named = diagnose(replace(spec, expected=candidate), case, got, rubric, reference, memo)
+            if named:
+                break
+    return CheckResult(status="fail", score=0.0, message=message, hint=named[1] if named else None,
+                       mistake=named[0] if named else None, mismatch=mismatch, notes=notes, **shown, **common)
 
 
 def _plain_value(value: Value | None):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -43,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     g.add_argument("submissions", metavar="SUBMISSIONS", help="folder or .zip whose entries are one submission each")
     g.add_argument("--out", required=True, metavar="RESULTS", help="results folder (created if missing)")
-    g.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+    g.add_argument("--jobs", type=int, default=None, metavar="N",
                    help="parallel slots (default: the number of cores)")
     g.add_argument("--allow-unsandboxed", action="store_true",
                    help="grade even where no filesystem isolation is available (student code could read your files)")
@@ -54,6 +55,10 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--only", action="append", metavar="ID",
                    help="grade only this submission id, again even if unchanged (repeatable); "
                         "grades.csv and summary.html still list every result in RESULTS")
+    g.add_argument("--cluster", metavar="ADDRESS",
+                   help="grade on a Dask cluster: a running scheduler's address (tcp://host:8786), or local:N "
+                        "(N worker processes started for the batch); needs pip install 'grader[dask]'. "
+                        "With it, --jobs is the number of submissions in flight (default: twice the workers' threads)")
     g.add_argument("--no-progress", action="store_true",
                    help="no progress bar or progress lines on standard error (the final line is still written)")
     common(g)
@@ -156,10 +161,16 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(f"SUBMISSIONS {str(src)!r} does not exist")
     if not (src.is_dir() or src.suffix.lower() == ".zip"):
         raise UsageError(f"SUBMISSIONS {str(src)!r} is neither a folder nor a .zip")
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1 (got {args.jobs})")
-    level = sandbox.choose(args.isolation)
-    if level == "process" and not args.allow_unsandboxed:
+    if args.cluster is not None:
+        from .cluster import runner as cluster_runner
+
+        cluster_runner.check_spec(args.cluster)  # Dask installed, a well-formed address: before any work
+        level = args.isolation  # student code runs on the workers: each picks (and checks) its own level
+    else:
+        level = sandbox.choose(args.isolation)
+    if args.cluster is None and level == "process" and not args.allow_unsandboxed:
         raise IsolationError(
             "no filesystem isolation is available here (bubblewrap is missing or namespaces are disabled), "
             "so student code could read and write your files; install bubblewrap, "
@@ -191,11 +202,17 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     results.mkdir(parents=True, exist_ok=True)
     try:
-        with open_gradebook(results, rubric.digest, __version__) as gradebook:
-            stats = batch.grade_batch(submissions, results, job, jobs=args.jobs, isolation=level,
+        with open_gradebook(results, rubric.digest, __version__) as gradebook, contextlib.ExitStack() as stack:
+            jobs, slots = args.jobs or os.cpu_count() or 1, None
+            if args.cluster is not None:
+                runner = stack.enter_context(cluster_runner.ClusterRunner(
+                    args.cluster, job, isolation=args.isolation, allow_unsandboxed=args.allow_unsandboxed,
+                    hide=[str(results.resolve()), str(src.resolve())], in_flight=args.jobs))
+                jobs, slots, level = runner.in_flight, runner.slot, runner.isolation_levels
+            stats = batch.grade_batch(submissions, results, job, jobs=jobs, isolation=level,
                                       hide=[str(src.resolve())], on_result=on_result,
                                       on_skip=lambda s: bar.skipped(s.id), gradebook=gradebook,
-                                      force=args.force or bool(only), annotate=annotate)
+                                      force=args.force or bool(only), slots=slots, annotate=annotate)
     except BaseException:
         bar.clear()
         raise

@@ -43,7 +43,7 @@ import numpy as np
 from . import __version__
 from .errors import UsageError
 from .mistakes import hint_text
-from .model import Case, CheckSpec, Dataset, Rubric, Settings, StarterModule
+from .model import Built, Case, CheckSpec, Dataset, Rubric, Settings, StarterModule
 
 #: The format of public.json, and of the kit as a whole.
 KIT_FORMAT = "grader.kit/1"
@@ -249,13 +249,19 @@ def public_toml(rubric: Rubric, *, stand_ins: tuple[StarterModule, ...], public_
                 if c.output is not None:
                     t["output"] = c.output
                 t["expected"] = c.expected
+            if c.compare == "behaviour":
+                t.update(behaviour=c.behaviour, expect=c.expect, signals=list(c.signals))
+            if c.conventions:
+                t["conventions"] = {n: dict(conv) for n, conv in c.conventions.items()}
+            if c.convention_by:
+                t["convention_by"] = c.convention_by
             t.update(points=c.points, rtol=c.tolerance.rtol, atol=c.tolerance.atol, shape=c.shape,
                      visibility=c.visibility, timeout=c.timeout, mistakes=[m for m in c.mistakes if m in mistakes])
             if c.description:
                 t["description"] = c.description
             qchecks[c.id.split("/", 1)[1]] = t
         if qchecks:
-            questions[q.id] = {"title": q.title, "checks": qchecks}
+            questions[q.id] = {"title": q.title, **({"file": q.file} if q.file else {}), "checks": qchecks}
     doc: dict[str, Any] = {"name": rubric.name, "title": rubric.title, "version": rubric.version,
                            "starter_dir": "starter", "settings": settings, "functions": functions,
                            "cases": cases, "questions": questions}
@@ -285,6 +291,14 @@ def _encode_arg(a: Any, key: str, arrays: dict[str, np.ndarray]) -> dict[str, An
     """Return the public.json form of one argument, storing arrays in `arrays` under `key`."""
     if isinstance(a, Dataset):
         return {"dataset": {"vocab": int(a.vocab), "seed": int(a.seed)}}
+    if a is None:
+        return {"none": True}
+    if isinstance(a, Built):
+        return {"built": a.kind, "data": {str(k): _encode_arg(v, f"{key}.{k}", arrays) for k, v in a.data.items()}}
+    if isinstance(a, str):
+        return {"value": a}
+    if isinstance(a, (list, tuple)):
+        return {"list": [_encode_arg(v, f"{key}.{i}", arrays) for i, v in enumerate(a)]}
     if isinstance(a, np.ndarray):
         arrays[key] = np.array(a, order="C")
         return {"array": key}
@@ -302,6 +316,13 @@ def _decode_arg(d: Mapping[str, Any], arrays: Mapping[str, np.ndarray], where: s
     """Return one argument from its public.json form (arrays read-only)."""
     if "dataset" in d:
         return Dataset(vocab=int(d["dataset"]["vocab"]), seed=int(d["dataset"].get("seed", 0)))
+    if d.get("none"):
+        return None
+    if "built" in d:
+        data = d.get("data") if isinstance(d.get("data"), Mapping) else {}
+        return Built(kind=str(d["built"]), data={k: _decode_arg(v, arrays, where) for k, v in data.items()})
+    if isinstance(d.get("list"), list):
+        return [_decode_arg(v, arrays, where) for v in d["list"]]
     if "array" in d:
         if d["array"] not in arrays:
             raise UsageError(f"{where}: cases.npz has no array {d['array']!r}; the kit is damaged")
@@ -384,6 +405,7 @@ def write_kit(rubric: Rubric, out: Path, *, reference: ModuleType | None = None,
     for cid in public_cases:
         case = cases[cid]
         wanted = [c.expected for c in checks if c.case == cid and c.compare == "close"]
+        wanted += [f for c in checks if c.case == cid for conv in c.conventions.values() for f in conv.values()]
         expected = {}
         for name in dict.fromkeys(wanted):
             key = f"{cid}.expected.{name}"
@@ -407,19 +429,24 @@ def write_kit(rubric: Rubric, out: Path, *, reference: ModuleType | None = None,
         "grader_version": __version__,
         "rubric": {"name": rubric.name, "title": rubric.title, "version": rubric.version},
         "functions": functions,
-        "questions": [{"id": q.id, "title": q.title, "checks": [c.id for c in q.checks if c.visibility == "public"]}
+        "questions": [{"id": q.id, "title": q.title, "file": q.file,
+                       "checks": [c.id for c in q.checks if c.visibility == "public"]}
                       for q in rubric.questions if any(c.visibility == "public" for c in q.checks)],
         "checks": [{"id": c.id, "question": c.question, "case": c.case, "function": c.function,
                     "compare": c.compare, "output": c.output, "expected": c.expected, "points": c.points,
                     "rtol": c.tolerance.rtol, "atol": c.tolerance.atol, "shape": c.shape, "timeout": c.timeout,
-                    "mistakes": [m for m in c.mistakes if m in mistakes], "description": c.description}
+                    "mistakes": [m for m in c.mistakes if m in mistakes], "description": c.description,
+                    "behaviour": c.behaviour, "expect": c.expect, "signals": list(c.signals),
+                    "conventions": {n: dict(conv) for n, conv in c.conventions.items()},
+                    "convention_by": c.convention_by}
                    for c in checks],
         "cases": case_docs,
         "mistakes": mistakes,
         "stand_ins": [s.module for s in stand_ins],
         "withheld": list(withheld),
         "submission_env": SUBMISSION_ENV,
-        "settings": {"cell_timeout": rubric.settings.cell_timeout},
+        "settings": {"cell_timeout": rubric.settings.cell_timeout,
+                     "not_implemented": rubric.settings.not_implemented},
     }
 
     out.mkdir(parents=True, exist_ok=True)
@@ -455,9 +482,14 @@ def _readme(rubric: Rubric, checks: list[CheckSpec], public_cases: list[str], ca
     """Return the kit's README.md for students."""
     rows = []
     for c in checks:
-        what = c.description or (f"`{c.output}`" if c.output else "the returned value")
+        what = c.description or (f"`{c.output}`" if c.output else
+                                 "its verdict" if c.compare == "behaviour" else "the returned value")
         if c.compare == "close":
             how = f"rtol={c.tolerance.rtol:g}, atol={c.tolerance.atol:g}, shape {c.shape}"
+            if c.conventions:
+                how += "; accepted: " + " or ".join(c.conventions)
+        elif c.compare == "behaviour":
+            how = f"reports {'a pass' if c.expect == 'pass' else 'a failure'} ({', '.join(c.signals)})"
         else:
             how = "inputs unchanged"
         cells = [f"`{c.id}`", what, cases[c.case].spec.description or c.case, how, f"{c.points:g}"]

@@ -171,6 +171,17 @@ class CheckSpec:
     timeout: float = 2.0  #: seconds of wall-clock time for the call
     mistakes: tuple[str, ...] = ()  #: mistake ids to try when the check fails
     description: str = ""
+    #: compare "behaviour": the grader's judge deciding from the call's outcome (behaviour.py)
+    behaviour: str = ""
+    #: for a behaviour judge: what the call must show ("pass"/"fail" for a gradient check)
+    expect: str = ""
+    #: for a gradient check: the ways a failure may be reported ("text", "return", "assert", "raise")
+    signals: tuple[str, ...] = ()
+    #: accepted conventions: name -> {output -> expected function} (e.g. summed or averaged over
+    #: a batch); the check passes when its output matches the convention the call followed
+    conventions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: the output whose match decides the call's convention (the others must follow it); "" = each on its own
+    convention_by: str = ""
     #: for compare "property": the reference function judging the answer, ``f(got, *case args)``
     #: -> True/False or (bool, message); it runs in the grader's process, on plain arrays
     property: str = ""
@@ -183,6 +194,7 @@ class Question:
     id: str  #: "softmax", "cross_entropy", "grad_pred", "grad_output"
     title: str
     checks: tuple[CheckSpec, ...]
+    file: str = ""  #: the starter file it belongs to ("q1", "q2", "q3", "sgd", "q4"): reports and the kit group by it
 
     @property
     def max_score(self) -> float:
@@ -213,6 +225,9 @@ class Settings:
     memory_mb: int = 1024  #: address-space limit of the student's process
     max_output_kb: int = 64  #: stdout+stderr kept per process; the rest is counted and dropped
     consistency_points: bool = False  #: whether the self-consistency gradient check scores
+    #: a starter's stub (NotImplementedError, None returned, the given function never called):
+    #: "error" (the call's error, as for any exception) or "fail" (0 points, "Not implemented")
+    not_implemented: str = "error"
     #: how much a named mistake's hint gives away: "name" (what the mistake is), "explain" (and
     #: why it is wrong, what the right rule is), "fix" (and the code that fixes it, the mistake's ``fix``)
     hints: str = "explain"
@@ -259,6 +274,22 @@ class Case:
 
 
 @dataclass(frozen=True)
+class Built:
+    """Marker argument: built in the student's process from plain data (``_worker._build``).
+
+    ``kind`` is one of "function" (f(x) -> (cost, gradient) of a quadratic, recording its
+    calls), "postprocess" (x -> factor * x, recording its calls), "use-saved" (True, with the
+    starter's saved-parameter helpers replaced for the call), "list" (a Python list of the
+    numbers in ``data["values"]``), "tokens" ({"w0": 0, ...} for ``data["vocab"]`` words) and
+    "words" (["w3", "w1", ...] for ``data["indices"]``).  ``data`` holds only numbers, strings,
+    lists and arrays: nothing the grader knows of the expected values.
+    """
+
+    kind: str
+    data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Dataset:
     """Marker argument: the harness hands the student a deterministic stand-in for `dataset`."""
 
@@ -285,6 +316,9 @@ class Call:
     #: per wrt argument, a list of flat (C-order) indices to differentiate only (the result for it is
     #: then 1-D, in that order) or None for every element
     numgrad: Mapping[str, Any] = field(default_factory=dict)
+    #: the call's case is used by hidden checks only: it is made in a process of its own, after
+    #: every public call, and nothing of that process the student controls is shown (SECURITY.md)
+    hidden: bool = False
 
 
 @dataclass(frozen=True)
@@ -345,6 +379,9 @@ class CallOutcome:
     notes: tuple[str, ...] = ()  #: adaptations made ("called with 3 arguments: no `dataset` parameter")
     output: str = ""  #: what the student's code printed during the call, capped
     seconds: float = 0.0
+    #: what the call's built arguments recorded (model.Built): one mapping of plain numbers,
+    #: strings and lists each, e.g. {"kind": "function", "calls": 13, "states": 1}
+    probes: tuple[Mapping[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -468,16 +505,20 @@ class QuestionResult:
     score: float
     max_score: float
     checks: tuple[CheckResult, ...]
+    file: str = ""  #: the starter file it belongs to (Question.file); "" when the rubric does not say
 
     def to_dict(self) -> dict[str, Any]:
         """Return the result.json form of this question."""
-        return {
+        d = {
             "id": self.id,
             "title": self.title,
             "score": self.score,
             "max_score": self.max_score,
             "checks": [c.to_dict() for c in self.checks],
         }
+        if self.file:
+            d["file"] = self.file
+        return d
 
 
 @dataclass(frozen=True)
@@ -669,7 +710,7 @@ def check_from_dict(d: Mapping[str, Any], question: str) -> CheckResult:
 def result_from_dict(d: Mapping[str, Any]) -> SubmissionResult:
     """Rebuild a SubmissionResult from result.json (sources and diffs are not in it)."""
     questions = tuple(
-        QuestionResult(id=q["id"], title=q.get("title", q["id"]), score=float(q["score"]),
+        QuestionResult(id=q["id"], title=q.get("title", q["id"]), score=float(q["score"]), file=str(q.get("file", "")),
                        max_score=float(q["max_score"]),
                        checks=tuple(check_from_dict(c, q["id"]) for c in q.get("checks", ())))
         for q in d.get("questions", ()))

@@ -10,7 +10,7 @@ from typing import Mapping
 from . import cases as _cases
 from . import checks as _checks
 from .mistakes import Memo
-from .model import Call, Case, CheckResult, CheckSpec, Rubric, Submission, SubmissionResult
+from .model import Call, Case, CheckResult, CheckSpec, Consistency, Rubric, Submission, SubmissionResult
 from .sandbox import Sandbox
 from .score import score
 
@@ -69,6 +69,38 @@ def prepare(rubric: Rubric, *, public_only: bool = False, cases: Mapping[str, Ca
     return Job(rubric=rubric, reference=reference, cases=cases, calls=calls, public_only=public_only)
 
 
+#: Said once per submission graded with hidden checks.
+HIDDEN_NOTE = ("Hidden checks ran in a process of their own, after the public ones: what your code printed, "
+               "raised or returned there is not shown.")
+#: A hidden check's message when it failed, by the reason it failed (no shape, type or value).
+_HIDDEN_FAIL = {
+    "type": "The value returned is not of the expected type.",
+    "shape": "The value returned does not have the expected shape.",
+    "nonfinite": "The value returned holds NaN or infinite values.",
+    "values": "The value returned is not within tolerance of the expected values.",
+}
+
+
+def _withheld(result: CheckResult) -> CheckResult:
+    """A hidden check as the student may see it: its status, points, a message without anything
+    the student's code chose (a shape, a type name, an exception's text, printed output), and
+    the named mistake; no values, shapes, notes or output (nor in result.json)."""
+    if result.visibility != "hidden":
+        return result
+    message = result.message
+    if result.status == "fail" and result.mismatch is not None:
+        message = _HIDDEN_FAIL.get(result.mismatch.reason, _HIDDEN_FAIL["values"])
+    elif result.status == "fail":  # a property not held, arguments modified...: why, in words of the student's value
+        message = "What was returned does not pass this check (details are not shown on hidden checks)."
+    return replace(result, message=message, got=None, expected=None, mismatch=None, notes=(), output="")
+
+
+def _consistency_withheld(c: Consistency) -> Consistency:
+    """The self-consistency verdict on a hidden case: its status only (its figures come from the student)."""
+    return replace(c, max_abs=None, max_rel=None,
+                   message="" if c.status == "consistent" else "(details are not shown for a hidden case)")
+
+
 def _not_run(spec: CheckSpec, message: str) -> CheckResult:
     return CheckResult(id=spec.id, question=spec.question, status="error", score=0.0, max_score=spec.points,
                        message=message, visibility=spec.visibility)
@@ -96,11 +128,15 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None) -> Submissi
         if case is None:
             results.append(_not_run(spec, f"the case {spec.case!r} is not available"))
             continue
-        results.append(_checks.judge(spec, case, outcome, rubric, job.reference, job.memo))
+        results.append(_withheld(_checks.judge(spec, case, outcome, rubric, job.reference, job.memo)))
     consistency = _checks.read_consistency(rubric, results, _checks.consistency(rubric, job.cases, run.outcomes, job.memo))
+    consistency = tuple(_consistency_withheld(c) if c.case in job.cases and not job.cases[c.case].spec.public
+                        else c for c in consistency)
     result = score(rubric, submission, run, results, consistency=consistency, public_only=job.public_only)
     # How calls were adapted (e.g. the 2015 signature without `dataset`) is said once, for the submission.
     adapted = []
+    if any(call.hidden for call in job.calls):
+        adapted.append(HIDDEN_NOTE)
     for call in job.calls:
         outcome = run.outcomes.get(call.id)
         where = run.load.functions.get(call.function, call.function).rsplit(".", 1)[-1]

@@ -33,9 +33,15 @@ DEFAULT_RUBRIC = "word2vec"
 
 #: Generic recognisers of named mistakes, implemented in mistakes.py.
 DETECTORS = ("transposed", "sign-flipped", "column-vector", "returned-order", "modified")
+#: Recognisers of what a call did (grader/behaviour.py), for compare = "behaviour" checks.
+BEHAVIOUR_DETECTORS = ("random-state-not-restored", "zero-gradient-accepted")
 
 #: Ways a check compares (CheckSpec.compare); "consistent" lives in the [consistency] table.
-COMPARES = ("close", "unmodified", "property")
+COMPARES = ("close", "unmodified", "behaviour", "property")
+#: Judges of compare = "behaviour" (grader/behaviour.py), and what each may ``expect``.
+BEHAVIOURS = {"gradcheck": ("pass", "fail")}
+#: Ways a gradient check may report a failure (CheckSpec.signals).
+SIGNALS = ("text", "return", "assert", "raise")
 #: Shape modes (CheckSpec.shape).
 SHAPES = ("strict", "squeeze", "leading", "leading-ones")
 VISIBILITIES = ("public", "hidden")
@@ -57,9 +63,10 @@ MAX_EXTENDS = 8
 _CASE_KEYS = ("function", "generator", "params", "seed", "description")
 #: Keys a check may set, and a question may set as defaults for its checks.
 _CHECK_KEYS = ("case", "compare", "output", "expected", "points", "rtol", "atol", "shape", "visibility",
-               "timeout", "mistakes", "description", "property")
+               "timeout", "mistakes", "description", "behaviour", "expect", "signals", "conventions",
+               "convention_by", "property")
 _DEFAULT_KEYS = tuple(k for k in _CHECK_KEYS if k not in ("case", "description"))
-_QUESTION_KEYS = ("title", "checks") + _DEFAULT_KEYS
+_QUESTION_KEYS = ("title", "checks", "file") + _DEFAULT_KEYS
 _CONSISTENCY_KEYS = ("function", "cost", "wrt", "cases", "h", "rtol", "atol", "timeout", "points", "sample")
 _MISTAKE_KEYS = ("message", "detector", "formula", "name", "fix")
 _STARTER_KEYS = ("module", "path", "provides")
@@ -452,6 +459,8 @@ class _Loader:
                 values[k] = self.number(d, k, "settings", default, positive=True)
             elif k == "notebook_mode":
                 values[k] = self.choice(d, k, "settings", default, ("all", "definitions"))
+            elif k == "not_implemented":
+                values[k] = self.choice(d, k, "settings", default, ("error", "fail"))
             elif k == "hints":
                 values[k] = self.choice(d, k, "settings", default, HINT_LEVELS)
             else:  # pragma: no cover - a Settings field of a new type
@@ -563,7 +572,7 @@ class _Loader:
                         raise self.fail(where, f"{k} can't be empty")
                     entry[k] = text
             if "detector" in t:
-                entry["detector"] = self.choice(t, "detector", where, "", DETECTORS)
+                entry["detector"] = self.choice(t, "detector", where, "", DETECTORS + BEHAVIOUR_DETECTORS)
             else:
                 f = t["formula"]
                 if isinstance(f, str):
@@ -591,13 +600,16 @@ class _Loader:
             t = self.table(t, where)
             self.keys(t, _QUESTION_KEYS, where, required=("title", "checks"))
             title = self.string(t, "title", where)
+            file = self.string(t, "file", where, "")
+            if "file" in t and not _ID.match(file):
+                raise self.fail(where, f"file must be a short name such as 'q2' (letters, digits, '_', '-', '.'), not {file!r}")
             defaults = {k: t[k] for k in _DEFAULT_KEYS if k in t}
             checks_t = self.table(t["checks"], f"{where}.checks")
             if not checks_t:
                 raise self.fail(where, "the question has no checks")
             checks = tuple(self.check(qid, cid, self.table(c, f"{where}.checks.{cid}"), defaults, functions, cases,
                                       mistakes) for cid, c in checks_t.items())
-            out.append(Question(id=qid, title=title, checks=checks))
+            out.append(Question(id=qid, title=title, checks=checks, file=file))
         return tuple(out)
 
     def check(self, qid: str, cid: str, t: dict, defaults: dict, functions, cases, mistakes) -> CheckSpec:
@@ -644,7 +656,30 @@ class _Loader:
         for m in ids:
             if m not in mistakes:
                 raise self.fail(where, f"unknown mistake {m!r}{_did_you_mean(m, mistakes)}")
+        behaviour, expect, signals = "", "", ()
+        if compare == "behaviour":
+            behaviour = self.choice(d, "behaviour", where, "", tuple(BEHAVIOURS))
+            expect = self.choice(d, "expect", where, "", BEHAVIOURS[behaviour])
+            signals = self.strings(d, "signals", where, SIGNALS)
+            for sig in signals:
+                if sig not in SIGNALS:
+                    raise self.fail(where, f"unknown signal {sig!r} (one of {_quoted(SIGNALS)}){_did_you_mean(sig, SIGNALS)}")
+            if not signals:
+                raise self.fail(where, "signals can't be empty: name how a failure may be reported")
+        else:
+            for k in ("behaviour", "expect", "signals"):
+                if k in d:
+                    raise self.fail(where, f"{k} is set, but compare is {compare!r}, not 'behaviour'")
+        conventions = self.conventions(d, where, fn) if "conventions" in d else {}
+        convention_by = self.string(d, "convention_by", where, "")
+        if convention_by and (not fn.returns or convention_by not in fn.returns):
+            raise self.fail(where, f"convention_by {convention_by!r} is not one of the values {role} returns "
+                                   f"({_quoted(fn.returns)})")
+        if convention_by and any(convention_by not in c for c in conventions.values()):
+            raise self.fail(where, f"every convention must name an expected function for {convention_by!r}")
         return CheckSpec(
+            behaviour=behaviour, expect=expect, signals=signals, conventions=conventions,
+            convention_by=convention_by,
             id=f"{qid}/{cid}", question=qid, case=case_id, function=role, compare=compare, output=output,
             expected=expected,
             points=self.number(d, "points", where, 1.0),
@@ -656,6 +691,27 @@ class _Loader:
             description=self.string(t, "description", where, ""),
             property=prop,
         )
+
+    def conventions(self, d: dict, where: str, fn: FunctionSpec) -> dict[str, dict[str, str]]:
+        """Read a check's ``conventions``: name -> {output -> expected function} (one value: {"" -> function})."""
+        t = self.table(d["conventions"], f"{where}.conventions")
+        out: dict[str, dict[str, str]] = {}
+        for name, conv in t.items():
+            w = f"{where}.conventions.{name}"
+            self.ident(name, w, "convention")
+            if isinstance(conv, str):
+                conv = {d.get("output") or "": conv}
+            conv = self.table(conv, w)
+            for output, f in conv.items():
+                if output and output not in fn.returns:
+                    raise self.fail(w, f"{output!r} is not one of the values {fn.role} returns ({_quoted(fn.returns)})")
+                if not isinstance(f, str):
+                    raise self.fail(w, f"{output} must be the name of a reference function, not {_type_name(f)}")
+                self.reference_name(f, w, "function")
+            out[name] = dict(conv)
+        if "accept" in out:
+            raise self.fail(f"{where}.conventions", "'accept' is not a convention name")
+        return out
 
     def consistency(self, d: Any, functions, cases) -> dict[str, Any]:
         if d is None:

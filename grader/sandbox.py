@@ -125,14 +125,102 @@ def available() -> tuple[str, ...]:
         level = "bwrap" if os.geteuid() == 0 else "bwrap-userns"
         argv = _bwrap_argv(bw, level, allow=()) + [sys.executable, "-I", "-S", "-c", "pass"]
         try:
-            r = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                               stderr=subprocess.DEVNULL, timeout=20)
-            if r.returncode == 0:
-                levels.append(level)
-        except (OSError, subprocess.TimeoutExpired):
+            p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, start_new_session=True)
+            try:
+                if p.wait(timeout=20) == 0:
+                    levels.append(level)
+            except subprocess.TimeoutExpired:
+                pass
+            finally:
+                _kill_tree(p)
+        except OSError:
             pass
     levels.append("process")
     return tuple(levels)
+
+
+#: When this variable is set in the grader's environment (the test suite sets it), its value is
+#: added to the zygote's command line, so that the processes of one grader (or one test session)
+#: can be told from those of others running on the same machine.
+TAG_ENV = "GRADER_PROCESS_TAG"
+
+
+def _tag() -> list[str]:
+    tag = os.environ.get(TAG_ENV, "")
+    return [f"--tag={tag}"] if tag and tag.isprintable() and len(tag) < 200 else []
+
+
+def _state(pid: int) -> str:
+    """The state letter of ``pid`` in /proc ("" when gone or unknown)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0].decode()
+    except (OSError, IndexError, UnicodeDecodeError):
+        return ""
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (children first), read from /proc; [] where there is none."""
+    children: dict[int, list[int]] = {}
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return []
+    for name in names:
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                ppid = int(f.read().rsplit(b")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(ppid, []).append(int(name))
+    out, todo = [], [pid]
+    while todo:
+        for c in children.get(todo.pop(), []):
+            out.append(c)
+            todo.append(c)
+    return out
+
+
+def _kill_tree(p: subprocess.Popen, timeout: float = 5.0) -> None:
+    """Kill a process the grader started and every process under it, then reap it.
+
+    Killing bubblewrap alone is not enough: killed between creating its sandbox's first
+    process and releasing it, it leaves that process waiting forever (as the init of a PID
+    namespace it ignores SIGTERM, and its parent-death signal is not set yet).  So the
+    process is stopped first (it starts nothing more), everything under it is killed
+    (killing the sandbox's init kills its whole PID namespace), and only then the process
+    itself; it is reaped here.
+    """
+    if p.poll() is None:
+        try:
+            os.kill(p.pid, signal.SIGSTOP)
+        except OSError:
+            pass
+        # A signal takes effect when the process next leaves the kernel: a clone() in progress
+        # completes first, so its tree is read only once it is seen stopped (or gone).
+        deadline = time.monotonic() + 1.0
+        while _state(p.pid) not in ("T", "t", "Z", "X", "") and time.monotonic() < deadline:
+            time.sleep(0.0005)
+        for _ in range(3):
+            tree = _descendants(p.pid)
+            for q in tree:
+                try:
+                    os.kill(q, signal.SIGKILL)
+                except OSError:
+                    pass
+            if not tree:
+                break
+        try:
+            p.kill()
+        except OSError:
+            pass
+    try:
+        p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        pass
 
 
 def _first_guess() -> str:
@@ -256,6 +344,8 @@ def _bwrap_argv(bw: str, level: str, *, allow: Iterable[str], hide: Iterable[str
         argv += ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try"]
         # The zygote keeps just what it needs to drop each child to the slot's uid,
         # clean its scratch and kill its leftovers; the child loses all of it at setuid.
+        # (Started as root, bubblewrap keeps every capability unless told to drop them.)
+        argv += ["--cap-drop", "ALL"]
         for cap in ("CAP_SETUID", "CAP_SETGID", "CAP_KILL", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER"):
             argv += ["--cap-add", cap]
     else:
@@ -420,6 +510,10 @@ class Sandbox:
         self._uid: int | None = None
         self._uid_lock: int | None = None
         self._inputs: dict[str, tuple] | None = None  # call id -> the args the running zygote holds
+        #: How each child gets its fresh IPC namespace: "auto" (directly as root, else through a
+        #: user namespace of its own), "userns" (always the latter) or "none" (no namespace: the
+        #: child may not use POSIX message queues).  Tests choose; the grader uses "auto".
+        self.ipc = "auto"
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -430,21 +524,14 @@ class Sandbox:
         self.release()
 
     def close(self) -> None:
-        """Stop the zygote and everything under it."""
+        """Stop the zygote and everything under it (see :func:`_kill_tree`)."""
         p, self.proc = self.proc, None
         if p is not None:
             try:
                 p.stdin.close()
             except OSError:
                 pass
-            try:
-                p.kill()
-            except OSError:
-                pass
-            try:
-                p.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                pass
+            _kill_tree(p)
             for s in (p.stdout,):
                 try:
                     s.close()
@@ -465,6 +552,11 @@ class Sandbox:
             self._uid_lock = self._uid = None
 
     def __del__(self) -> None:
+        if getattr(self, "proc", None) is not None:  # dropped without close(): no zygote outlives it
+            try:
+                self.close()
+            except Exception:  # noqa: BLE001 - at interpreter shutdown anything may be gone
+                pass
         if getattr(self, "_uid_lock", None) is not None:
             try:
                 os.close(self._uid_lock)
@@ -495,13 +587,13 @@ class Sandbox:
         if self.level == "process":
             self._scratch = tempfile.mkdtemp(prefix="grader-scratch-")
             os.chmod(self._scratch, 0o711)
-            argv = [sys.executable, "-I", "-S", _worker_program()[0]]
+            argv = [sys.executable, "-I", "-S", _worker_program()[0], *_tag()]
             env = _child_env()
             env["TMPDIR"] = self._scratch
             scratch = self._scratch
         else:
             argv = _bwrap_argv(bwrap_path() or "bwrap", self.level, allow=self.allow, hide=self.hide)
-            argv += [sys.executable, "-I", "-S", _worker_program()[1]]
+            argv += [sys.executable, "-I", "-S", _worker_program()[1], *_tag()]
             env = None
             scratch = "/tmp"
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self._log,
@@ -510,7 +602,7 @@ class Sandbox:
         _worker._grow_pipe(self.proc.stdout.fileno())
         self._reader = _worker.FrameReader(MAX_FRAME)
         self._pending = []
-        self._send({"op": "config", "sys_path": paths, "uid": self.uid, "scratch": scratch})
+        self._send({"op": "config", "sys_path": paths, "uid": self.uid, "scratch": scratch, "ipc": self.ipc})
 
     def wait_ready(self) -> None:
         """Wait for the spawned zygote; with "auto", fall back to the next level if it cannot start."""
@@ -603,6 +695,9 @@ class Sandbox:
             # it comes back "deferred" and goes to the next request, with its stand-ins.
             withhold = set(pending[0].withhold) if pending else set()
             group = [c for c in pending if withhold.issuperset(c.withhold)]
+            # Hidden calls last: their inputs reach the process only once every public call is
+            # made, and nothing it prints from then on is shown (see _worker.Zygote.child).
+            group = [c for c in group if not c.hidden] + [c for c in group if c.hidden]
             request = {
                 "op": "run",
                 "files": _files(submission),
@@ -635,10 +730,12 @@ class Sandbox:
     def _send_inputs(self, calls: Sequence[Call]) -> None:
         """Give the zygote the inputs of ``calls`` once; every child inherits them.
 
-        Only the rubric's inputs travel this way (they are the same for every
-        submission, and every child is given them anyway): never expected values,
-        never a submission's files or stand-ins.
+        Only the rubric's inputs of public calls travel this way (they are the same for
+        every submission, and every child is given them anyway): never a hidden call's
+        (they would be in the memory of the processes whose output is shown), never
+        expected values, never a submission's files or stand-ins.
         """
+        calls = [c for c in calls if not c.hidden]
         if not calls or self._inputs is not None and all(self._inputs.get(c.id) is c.args for c in calls):
             return
         self._send({"op": "inputs", "max_bytes": MAX_REQUEST})
@@ -650,9 +747,23 @@ class Sandbox:
 
     def _run_group(self, request: dict, group: Sequence[Call], by_id: Mapping[str, Call], ev: _Events,
                    calls: Sequence[Call]) -> None:
-        """Send one request (``group``'s calls) to a fresh leader and collect its events into ``ev``."""
+        """Send one request (``group``'s calls) to a fresh leader and collect its events into ``ev``.
+
+        The inputs of the group's hidden calls are not in the request: the leader asks for
+        them ("need_hidden") once the child has made every public call, and they are sent
+        then, once.
+        """
+        hidden_sent = []
 
         def on_event(header: dict, blobs: list[bytes]) -> None:
+            if header.get("ev") == "need_hidden":
+                if not hidden_sent:
+                    hidden_sent.append(True)
+                    try:
+                        self._send({"inputs": {c.id: [_arg(a) for a in c.args] for c in group if c.hidden}})
+                    except OSError:  # the leader is gone: its "done" never comes, the run ends there
+                        pass
+                return
             try:
                 _collect(header, blobs, by_id, ev)
             except Exception:  # noqa: BLE001 - a forged frame is dropped, never fatal
@@ -776,12 +887,25 @@ def _kept(o: dict) -> dict:
             out["error"]["frames"] = [{k: _small(f[k]) for k in ("where", "line", "code", "function") if k in f}
                                       if isinstance(f, dict) else None for f in e["frames"][:10]] \
                 if isinstance(e["frames"], list) else None
+    if isinstance(o.get("probes"), list):
+        out["probes"] = [_probe_kept(p) for p in o["probes"][:8] if isinstance(p, dict)]
     if isinstance(o.get("missing"), dict):
         m = o["missing"]
         out["missing"] = {k: _strs_kept(m[k], 50) for k in ("names", "searched", "candidates", "missing_hint", "cause")
                           if k in m}
         if isinstance(m.get("import_errors"), dict):
             out["missing"]["import_errors"] = {str(k)[:200]: _small(v) for k, v in list(m["import_errors"].items())[:1]}
+    return out
+
+
+def _probe_kept(p: dict) -> dict:
+    """A probe record (model.CallOutcome.probes) cut to plain scalars and short lists of them."""
+    out = {}
+    for k, v in list(p.items())[:16]:
+        if isinstance(v, list):
+            out[str(k)[:40]] = [_small(x) for x in v[:64] if isinstance(x, (bool, int, float, str))]
+        elif isinstance(v, (bool, int, float, str)):
+            out[str(k)[:40]] = _small(v)
     return out
 
 
@@ -819,21 +943,27 @@ def _function_dict(f: Any) -> dict:
 def _arg(a: Any) -> Any:
     import numpy as np
 
-    from .model import Dataset
+    from .model import Built, Dataset
 
     if isinstance(a, Dataset):
         return {"$dataset": True, "vocab": a.vocab, "seed": a.seed}
+    if isinstance(a, Built):
+        return {"$built": a.kind, "data": {str(k): _arg(v) for k, v in a.data.items()}}
     if isinstance(a, np.generic):
         return a.item()
     return a
 
 
 def _call_dict(c: Call, preloaded: bool = False) -> dict:
-    # A preloaded call's inputs are already in the zygote, under the call's id.
-    args = None if preloaded else [_arg(a) for a in c.args]
-    return {"id": c.id, "function": c.function, "args": args, "inputs": c.id, "timeout": c.timeout,
-            "echo_args": c.echo_args, "max_elems": c.max_elems, "kind": c.kind,
-            "withhold": list(c.withhold), "numgrad": dict(c.numgrad)}
+    # A preloaded call's inputs are already in the zygote, under the call's id; a hidden call's
+    # are sent once every public call is made (see Sandbox._run_group).
+    args = None if preloaded or c.hidden else [_arg(a) for a in c.args]
+    d = {"id": c.id, "function": c.function, "args": args, "inputs": c.id, "timeout": c.timeout,
+         "echo_args": c.echo_args, "max_elems": c.max_elems, "kind": c.kind,
+         "withhold": list(c.withhold), "numgrad": dict(c.numgrad)}
+    if c.hidden:
+        d["hidden"] = True
+    return d
 
 
 def _settings_dict(s: Settings) -> dict:
@@ -981,6 +1111,20 @@ def _message(call: Call, o: dict, fname: str, error: ErrorInfo | None, missing: 
     return f"{name}: {status}"
 
 
+def _hidden_message(call: Call, status: str, fname: str, message: str) -> str:
+    """The message of a hidden call that did not return: only what the grader decided, no student text."""
+    name = fname or call.function
+    if status == "raised":
+        return f"{name} raised an exception on this input (what it said is not shown on hidden checks)."
+    if status in ("crashed", "exited"):
+        return f"the process running {name} died or exited on this input; this check scored 0."
+    if status == "missing":
+        return f"no function {name!r} was found when the hidden checks ran."
+    if status == "timeout":
+        return f"{name} did not return within {call.timeout:g} s on this input; it was stopped and this check scored 0."
+    return message  # "rejected", "skipped": the grader's own words only
+
+
 #: ErrorInfo.type for outcomes that are not an exception of the student's code.
 _KIND = {"timeout": "Timeout", "crashed": "Crash", "exited": "Exit", "missing": "MissingFunction",
          "rejected": "Rejected", "skipped": "Skipped"}
@@ -1001,6 +1145,8 @@ def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float) -> R
     # Top-level code that killed, hung or exhausted the loading process failed while loading,
     # like any other unit: it is a load error of its own kind (the summary files it so).
     for lf in ev.load_failures:
+        if lf.get("hidden"):
+            continue
         unit = lf.get("unit")
         kind, why = {"timeout": ("Timeout", "ran out of time"), "memory": ("MemoryError", "ran out of memory")}.get(
             lf.get("why"), ("Crash", f"died ({_describe_exit(lf.get('exit'))})"))
@@ -1031,13 +1177,20 @@ def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float) -> R
         echoed = tuple(_value(e) if e is not None else None for e in o.get("echoed", [])[:16]) if isinstance(o.get("echoed"), list) else ()
         onotes = tuple(str(n)[:300] for n in o.get("notes", [])[:10]) if isinstance(o.get("notes"), list) else ()
         message = "" if status == "ok" else _message(c, {**o, "status": status}, fname, error, missing)
+        if c.hidden:
+            # What the student's code chose (an exception's type and text, an exit status, the
+            # functions it defined, notes on its signature) could carry the hidden inputs.
+            message = "" if status == "ok" else _hidden_message(c, status, fname, message)
+            error = ErrorInfo(type=_KIND.get(status, "Error"), message=message) if status != "ok" else None
+            onotes = ()
         if error is None and status in _KIND:
             error = ErrorInfo(type=_KIND[status], message=message)
         seconds_c = o.get("seconds", 0.0)
         outcomes[c.id] = CallOutcome(
             call=c.id, status=status, value=value, echoed=echoed, error=error, message=message, notes=onotes,
             output="".join(ev.output.get(c.id, []))[:65536],
-            seconds=float(seconds_c) if isinstance(seconds_c, (int, float)) else 0.0)
+            seconds=float(seconds_c) if isinstance(seconds_c, (int, float)) else 0.0,
+            probes=tuple(o["probes"]) if isinstance(o.get("probes"), list) else ())
     report = LoadReport(
         modules=tuple(str(m)[:100] for m in load.get("modules", [])[:100]) if isinstance(load.get("modules"), list) else (),
         functions={str(k)[:100]: str(v)[:200] for k, v in functions.items()},

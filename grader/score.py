@@ -68,12 +68,12 @@ def score(rubric: Rubric, submission: Submission, run: RunReport | None, results
     """
     by_id = {r.id: r for r in results}
     questions = []
-    for q in rubric.questions:
+    for q in _grouped_by_file(rubric.questions):
         checks = tuple(by_id[c.id] for c in q.checks if c.id in by_id)
         if public_only and not checks:
             continue
         questions.append(QuestionResult(
-            id=q.id, title=q.title,
+            id=q.id, title=q.title, file=q.file,
             score=_round(sum(c.score for c in checks)),
             max_score=_round(sum(c.max_score for c in checks)),
             checks=checks))
@@ -113,3 +113,17 @@ def score(rubric: Rubric, submission: Submission, run: RunReport | None, results
         grader_version=__version__,
         public_only=public_only,
     )
+
+
+def _grouped_by_file(questions):
+    """Return the questions with those of one starter file together (files in order of first appearance).
+
+    A rubric that extends another lists the parent's questions first: the whole problem set's
+    q3 questions would otherwise be split around q2's.  Without ``file`` keys the order is
+    the rubric's.
+    """
+    order: dict[str, int] = {}
+    for q in questions:
+        order.setdefault(q.file, len(order))
+    return sorted(questions, key=lambda q: order[q.file])  # stable: rubric order within a file
+

@@ -357,13 +357,21 @@ def _paint_explanation(lines: list[str], color: bool) -> list[str]:
 
 def _question_table(result: SubmissionResult, color: bool) -> list[str]:
     """Return the per-question table: question, checks passed, points, and a total row."""
-    rows = [("Question", "Checks", "Points")]
+    # A rubric that says which starter file each question belongs to (q1, q2, ...) gets a File column.
+    files = any(q.file for q in result.questions)
+    rows = [("File", "Question", "Checks", "Points") if files else ("Question", "Checks", "Points")]
     n_pass = n_all = 0
+    shown = None
     for q in result.questions:
         passed = sum(c.status == "pass" for c in q.checks)
         n_pass, n_all = n_pass + passed, n_all + len(q.checks)
-        rows.append((clean(q.id), f"{passed} / {len(q.checks)}", f"{num(q.score)} / {num(q.max_score)}"))
-    rows.append(("Total", f"{n_pass} / {n_all}", f"{num(result.score)} / {num(result.max_score)}"))
+        row = (clean(q.id), f"{passed} / {len(q.checks)}", f"{num(q.score)} / {num(q.max_score)}")
+        if files:
+            row = (clean(q.file) if q.file != shown else "",) + row
+            shown = q.file
+        rows.append(row)
+    total = ("Total", f"{n_pass} / {n_all}", f"{num(result.score)} / {num(result.max_score)}")
+    rows.append(("Total", "") + total[1:] if files else total)
     lines = table(rows)
     if color:
         lines[0] = _paint(lines[0], True, "bold")

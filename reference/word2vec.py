@@ -358,6 +358,413 @@ def grad_output_target_row_only(predicted, target, outputVectors, dataset=None):
 
 # =========================================================================== q2: sigmoid, gradcheck,
 # neural network; sgd; q4 (the whole problem set: rubrics/problem-set.toml)
+#
+# Functions students write in q2_sigmoid.py, q2_neural.py, q3_sgd.py (sgd.py in CS224n a2)
+# and q4_softmaxreg.py.  Arguments that are not arrays (a function f, a dict of tokens, a
+# list of words, the network's dimensions) are ``grader.model.Built`` markers: built in the
+# student's process from their ``data``, and read from it here.  gradcheck_naive has no
+# expected value: it is judged by behaviour (grader/behaviour.py); its cases are made here.
+
+
+def _built(kind, **data):
+    """Return the marker of an argument built in the student's process (imported in generators only)."""
+    from grader.model import Built
+
+    return Built(kind=kind, data=data)
+
+
+def _data(arg, key, default=None):
+    """Return ``arg.data[key]`` for a Built marker (plain values pass through)."""
+    data = getattr(arg, "data", None)
+    return data.get(key, default) if data is not None else default
+
+
+def sigmoid(x):
+    """Return 1 / (1 + exp(-x)) elementwise, in float64, without overflow for any x.
+
+    >>> sigmoid(np.array([-1000.0, 0.0, 1000.0])).tolist()
+    [0.0, 0.5, 1.0]
+    """
+    x = np.asarray(x, dtype=np.float64)
+    e = np.exp(-np.abs(x))  # never overflows
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+def sigmoid_grad(s):
+    """Return the sigmoid's derivative given its value ``s = sigmoid(x)``: ``s (1 - s)``."""
+    s = np.asarray(s, dtype=np.float64)
+    return s * (1.0 - s)
+
+
+def gen_sigmoid(rng, shape, scale=1.0, values=None):
+    """Make the argument of sigmoid: normal numbers of standard deviation `scale`, or `values` as given.
+
+    Returns
+    -------
+    tuple
+        ``(x,)``.
+    """
+    if values is not None:
+        return (_f32(np.asarray(values, dtype=np.float64).reshape(shape)),)
+    return (_f32(rng.normal(0.0, scale, size=tuple(shape))),)
+
+
+def gen_sigmoid_grad(rng, shape, scale=2.0):
+    """Make the argument of sigmoid_grad: ``s = sigmoid(x)`` for normal x (values in (0, 1)).
+
+    Returns
+    -------
+    tuple
+        ``(s,)``.
+    """
+    return (_f32(sigmoid(rng.normal(0.0, scale, size=tuple(shape)))),)
+
+
+def sigmoid_exp_ratio(x):
+    """The unstable form ``exp(x) / (1 + exp(x))``: inf / inf = nan for large x."""
+    x = _float(x)
+    with np.errstate(all="ignore"):
+        e = np.exp(x)
+        return e / (1.0 + e)
+
+
+def sigmoid_grad_on_x(s):
+    """sigmoid_grad computed as if its argument were x: ``sigmoid(s) (1 - sigmoid(s))``."""
+    g = sigmoid(s)
+    return g * (1.0 - g)
+
+
+def sigmoid_grad_sign_flipped(s):
+    """``s (s - 1)``: the derivative with the wrong sign."""
+    return -sigmoid_grad(s)
+
+
+# ---- q2_neural: forward_backward_prop(data, labels, params, dimensions)
+
+
+def _unpack(params, dimensions):
+    """Return W1 (Dx, H), b1 (1, H), W2 (H, Dy), b2 (1, Dy), in the starter's order."""
+    dx, h, dy = (int(v) for v in _data(dimensions, "values", dimensions))
+    p = np.asarray(params, dtype=np.float64)
+    o = 0
+    w1 = p[o:o + dx * h].reshape(dx, h)
+    o += dx * h
+    b1 = p[o:o + h].reshape(1, h)
+    o += h
+    w2 = p[o:o + h * dy].reshape(h, dy)
+    o += h * dy
+    b2 = p[o:o + dy].reshape(1, dy)
+    return w1, b1, w2, b2
+
+
+def _network(data, labels, params, dimensions, mean=False, grad_on_z=False, order="C", sgrad_twice=False):
+    """The cost and flat gradient of the one-hidden-layer network (summed over the batch, or `mean`)."""
+    x = np.asarray(data, dtype=np.float64)
+    y = np.asarray(labels, dtype=np.float64)
+    w1, b1, w2, b2 = _unpack(params, dimensions)
+    z1 = x @ w1 + b1
+    h = sigmoid(z1)
+    scores = h @ w2 + b2
+    m = np.max(scores, axis=1, keepdims=True)
+    log_p = scores - m - np.log(np.sum(np.exp(scores - m), axis=1, keepdims=True))
+    n = x.shape[0] if mean else 1
+    cost = -np.sum(y * log_p) / n
+    delta2 = (np.exp(log_p) - y) / n
+    gw2 = h.T @ delta2
+    gb2 = delta2.sum(axis=0)
+    if grad_on_z:
+        local = sigmoid_grad(z1)
+    elif sgrad_twice:  # the student's sigmoid_grad applies the sigmoid again: sigmoid(h) (1 - sigmoid(h))
+        local = sigmoid_grad_on_x(h)
+    else:
+        local = h * (1.0 - h)
+    delta1 = (delta2 @ w2.T) * local
+    gw1 = x.T @ delta1
+    gb1 = delta1.sum(axis=0)
+    grad = np.concatenate([gw1.flatten(order), gb1.ravel(), gw2.flatten(order), gb2.ravel()])
+    return np.float64(cost), grad
+
+
+def neural_cost(data, labels, params, dimensions):
+    """The cross-entropy cost of the network, summed over the batch."""
+    return _network(data, labels, params, dimensions)[0]
+
+
+def neural_grad(data, labels, params, dimensions):
+    """The flat gradient (W1, b1, W2, b2 in the starter's order) of the summed cost."""
+    return _network(data, labels, params, dimensions)[1]
+
+
+def neural_cost_mean(data, labels, params, dimensions):
+    """The cost averaged over the batch (the starters accept it when the gradient is averaged too)."""
+    return _network(data, labels, params, dimensions, mean=True)[0]
+
+
+def neural_grad_mean(data, labels, params, dimensions):
+    """The flat gradient of the averaged cost."""
+    return _network(data, labels, params, dimensions, mean=True)[1]
+
+
+def neural_grad_sigmoid_on_z(data, labels, params, dimensions):
+    """Mistake: sigmoid_grad applied to the hidden layer's input z (not its output h), summed."""
+    return _network(data, labels, params, dimensions, grad_on_z=True)[1]
+
+
+def neural_grad_mean_sigmoid_on_z(data, labels, params, dimensions):
+    """Mistake: sigmoid_grad applied to z, averaged."""
+    return _network(data, labels, params, dimensions, mean=True, grad_on_z=True)[1]
+
+
+def neural_grad_own_sigmoid_grad_on_x(data, labels, params, dimensions):
+    """Right backpropagation through a sigmoid_grad that takes x (the sigmoid-grad-on-x mistake), summed."""
+    return _network(data, labels, params, dimensions, sgrad_twice=True)[1]
+
+
+def neural_grad_mean_own_sigmoid_grad_on_x(data, labels, params, dimensions):
+    """Right backpropagation through a sigmoid_grad that takes x, averaged."""
+    return _network(data, labels, params, dimensions, mean=True, sgrad_twice=True)[1]
+
+
+def neural_grad_transposed(data, labels, params, dimensions):
+    """Mistake: the weight gradients flattened transposed (column by column), summed."""
+    return _network(data, labels, params, dimensions, order="F")[1]
+
+
+def neural_grad_mean_transposed(data, labels, params, dimensions):
+    """Mistake: the weight gradients flattened transposed, averaged."""
+    return _network(data, labels, params, dimensions, mean=True, order="F")[1]
+
+
+def gen_neural(rng, n, dx, h, dy, scale=1.0):
+    """Make the arguments of forward_backward_prop: data (n, dx), one-hot labels (n, dy), flat params.
+
+    Returns
+    -------
+    tuple
+        ``(data, labels, params, dimensions)``, dimensions a list [dx, h, dy] built in the
+        student's process.
+    """
+    data = _f32(rng.normal(0.0, scale, size=(n, dx)))
+    labels = np.zeros((n, dy))
+    labels[np.arange(n), rng.integers(dy, size=n)] = 1.0
+    params = _f32(rng.normal(0.0, scale, size=(dx + 1) * h + (h + 1) * dy))
+    return data, labels, params, _built("list", values=[int(dx), int(h), int(dy)])
+
+
+# ---- gradcheck_naive(f, x): judged by behaviour; the cases hand over built functions
+
+
+def gen_gradcheck(rng, shape, grad="right", noise=0.0, perturb=0.0, curvature=2.0):
+    """Make the arguments of gradcheck_naive: a quadratic f built in the student's process and a point x.
+
+    ``f(x) = 0.5 * sum(a * (x - c)**2)`` (+ ``noise * random.random()``), with the gradient
+    ``a * (x - c)`` ("right"), all zeros ("zeros"), or with ``perturb`` added to one element
+    ("wrong").  The point is at least 0.5 away from c, so a wrong gradient is far off.
+    """
+    shape = tuple(shape)
+    a = _f32(curvature * (0.5 + rng.random(size=shape)))
+    c = _f32(rng.normal(0.0, 1.0, size=shape))
+    x = _f32(c + np.where(rng.random(size=shape) < 0.5, -1.0, 1.0) * (0.5 + rng.random(size=shape)))
+    size = int(np.prod(shape)) if shape else 1
+    f = _built("function", a=a, c=c, grad=grad, noise=float(noise), perturb=float(perturb),
+               index=int(rng.integers(size)))
+    return f, x
+
+
+# ---- sgd(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVERY=10)
+
+
+def gen_sgd(rng, x0, step, iterations, curvature=2.0, center=0.0, shape=None, factor=None, start=None,
+            anneal_every=20000):
+    """Make the arguments of sgd: a quadratic f, x0 and the loop's settings.
+
+    With `shape`, x0 and the quadratic are random arrays of that shape (x0 is the scale);
+    otherwise x0 is the number given (the starter's own checks start from 0.5, 0.0, -1.5).
+    `factor`: a postprocessing ``x -> factor * x``.  `start`: useSaved, with the starter's
+    helpers answering that the run was saved at iteration `start` (at the point x0).
+    PRINT_EVERY is past the last iteration: the starter's print of a stub's None cost
+    must not hide that the loop is empty.
+    """
+    if shape is not None:
+        shape = tuple(shape)
+        a = _f32(curvature * (0.5 + rng.random(size=shape)))
+        c = _f32(rng.normal(0.0, 1.0, size=shape) * center)
+        x = _f32(rng.normal(0.0, x0, size=shape))
+    else:
+        a, c, x = float(curvature), float(center), float(x0)
+    f = _built("function", a=a, c=c, anneal_every=int(anneal_every))
+    post = _built("postprocess", factor=float(factor)) if factor is not None else None
+    saved = _built("use-saved", start=int(start), x=x) if start is not None else False
+    return f, x, float(step), int(iterations), post, saved, int(iterations) + 1
+
+
+def _sgd_run(f, x0, step, iterations, postprocessing, useSaved, print_every, *, before=False,
+             floor=True, anneal=True, sign=1.0, anneal_every=20000):
+    """Simulate the starter's sgd loop in float64 on the built quadratic."""
+    a = np.asarray(_data(f, "a", 1.0), dtype=np.float64)
+    c = np.asarray(_data(f, "c", 0.0), dtype=np.float64)
+    factor = _data(postprocessing, "factor", None) if postprocessing is not None else None
+    post = (lambda v: v * float(factor)) if factor is not None else (lambda v: v)
+    start = 0
+    x = np.array(x0, dtype=np.float64)
+    if useSaved is not False and useSaved is not None:
+        start = int(_data(useSaved, "start", 0))
+        if start > 0:
+            x = np.array(_data(useSaved, "x", x0), dtype=np.float64)
+            step = step * 0.5 ** (start // anneal_every if floor else start / anneal_every)
+    for it in range(start + 1, int(iterations) + 1):
+        if before:
+            x = post(x)
+        x = x - sign * step * (a * (x - c))
+        if not before:
+            x = post(x)
+        if anneal and it % anneal_every == 0:
+            step *= 0.5
+    return x
+
+
+def sgd_post_after(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVERY=10):  # noqa: N803
+    """The point sgd reaches, postprocessing applied after each step (the starter's comment)."""
+    return _sgd_run(f, x0, step, iterations, postprocessing, useSaved, PRINT_EVERY,
+                    anneal_every=_anneal_every(f))
+
+
+def sgd_post_before(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVERY=10):  # noqa: N803
+    """The point sgd reaches, postprocessing applied before each evaluation of f."""
+    return _sgd_run(f, x0, step, iterations, postprocessing, useSaved, PRINT_EVERY, before=True,
+                    anneal_every=_anneal_every(f))
+
+
+def sgd_resumed_floor(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVERY=10):  # noqa: N803
+    """Resumed with useSaved, the step annealed by 0.5 ** (start // ANNEAL_EVERY) (Python 2's division)."""
+    return _sgd_run(f, x0, step, iterations, postprocessing, useSaved, PRINT_EVERY,
+                    anneal_every=_anneal_every(f))
+
+
+def sgd_resumed_true(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVERY=10):  # noqa: N803
+    """Resumed with useSaved, the step annealed by 0.5 ** (start / ANNEAL_EVERY) (Python 3's division)."""
+    return _sgd_run(f, x0, step, iterations, postprocessing, useSaved, PRINT_EVERY, floor=False,
+                    anneal_every=_anneal_every(f))
+
+
+def sgd_wrong_sign(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVERY=10):  # noqa: N803
+    """Mistake: x += step * grad (uphill)."""
+    with np.errstate(all="ignore"):
+        return _sgd_run(f, x0, step, iterations, postprocessing, useSaved, PRINT_EVERY, sign=-1.0,
+                        anneal_every=_anneal_every(f))
+
+
+def sgd_no_anneal(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVERY=10):  # noqa: N803
+    """Mistake: the step is never halved every ANNEAL_EVERY iterations."""
+    return _sgd_run(f, x0, step, iterations, postprocessing, useSaved, PRINT_EVERY, anneal=False,
+                    anneal_every=_anneal_every(f))
+
+
+def sgd_wrong_sign_true(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVERY=10):  # noqa: N803
+    """Mistake: x += step * grad, resumed with Python 3's division."""
+    with np.errstate(all="ignore"):
+        return _sgd_run(f, x0, step, iterations, postprocessing, useSaved, PRINT_EVERY, sign=-1.0, floor=False,
+                        anneal_every=_anneal_every(f))
+
+
+def sgd_no_anneal_true(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVERY=10):  # noqa: N803
+    """Mistake: the step is never halved, resumed with Python 3's division."""
+    return _sgd_run(f, x0, step, iterations, postprocessing, useSaved, PRINT_EVERY, anneal=False, floor=False,
+                    anneal_every=_anneal_every(f))
+
+
+def sgd_no_postprocessing(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVERY=10):  # noqa: N803
+    """Mistake: postprocessing is never applied."""
+    return _sgd_run(f, x0, step, iterations, None, useSaved, PRINT_EVERY, anneal_every=_anneal_every(f))
+
+
+def _anneal_every(f):
+    """The ANNEAL_EVERY of the case (kept in the built function's data; the starter's 20000 by default)."""
+    return int(_data(f, "anneal_every", 20000))
+
+
+# ---- q4_softmaxreg (CS224d 2016): getSentenceFeature, softmaxRegression
+
+
+def sentence_feature(tokens, wordVectors, sentence):  # noqa: N803
+    """The average of the sentence's word vectors."""
+    idx = [int(i) for i in np.asarray(_data(sentence, "indices", [])).reshape(-1)]
+    return np.asarray(wordVectors, dtype=np.float64)[idx].mean(axis=0)
+
+
+def sentence_feature_sum(tokens, wordVectors, sentence):  # noqa: N803
+    """Mistake: the sum of the word vectors, not their average."""
+    idx = [int(i) for i in np.asarray(_data(sentence, "indices", [])).reshape(-1)]
+    return np.asarray(wordVectors, dtype=np.float64)[idx].sum(axis=0)
+
+
+def sentence_feature_unique(tokens, wordVectors, sentence):  # noqa: N803
+    """Mistake: each distinct word counted once (a repeated word should count every time)."""
+    idx = sorted({int(i) for i in np.asarray(_data(sentence, "indices", [])).reshape(-1)})
+    return np.asarray(wordVectors, dtype=np.float64)[idx].mean(axis=0)
+
+
+def gen_sentence(rng, vocab, dim, length, scale=1.0):
+    """Make getSentenceFeature's arguments: tokens {"w0": 0, ...}, word vectors (vocab, dim), a sentence.
+
+    The sentence repeats a word on purpose (a word counts as often as it occurs).
+    """
+    vectors = _f32(rng.normal(0.0, scale, size=(vocab, dim)))
+    idx = [int(i) for i in rng.integers(vocab, size=length - 1)]
+    idx.insert(int(rng.integers(length)), idx[0])
+    return _built("tokens", vocab=int(vocab)), vectors, _built("words", indices=idx)
+
+
+def _softmaxreg(features, labels, weights, regularization=0.0, *, average=True, reg_grad=1.0):
+    x = np.asarray(features, dtype=np.float64)
+    w = np.asarray(weights, dtype=np.float64)
+    y = np.asarray(labels).astype(np.int64)
+    n = x.shape[0]
+    scores = x @ w
+    p = softmax(scores)
+    cost = -np.sum(np.log(p[np.arange(n), y])) / n + 0.5 * regularization * np.sum(w * w)
+    d = p.copy()
+    d[np.arange(n), y] -= 1.0
+    grad = x.T @ d / (n if average else 1) + reg_grad * regularization * w
+    return np.float64(cost), grad, np.argmax(scores, axis=1)
+
+
+def softmaxreg_cost(features, labels, weights, regularization=0.0):
+    """The mean cross-entropy plus 0.5 * regularization * |W|^2 (the starter's cost)."""
+    return _softmaxreg(features, labels, weights, regularization)[0]
+
+
+def softmaxreg_grad(features, labels, weights, regularization=0.0):
+    """Xᵀ(P - Y) / N + regularization * W."""
+    return _softmaxreg(features, labels, weights, regularization)[1]
+
+
+def softmaxreg_pred(features, labels, weights, regularization=0.0):
+    """The predicted class of each row: argmax of its scores."""
+    return _softmaxreg(features, labels, weights, regularization)[2]
+
+
+def softmaxreg_grad_not_averaged(features, labels, weights, regularization=0.0):
+    """Mistake: Xᵀ(P - Y) not divided by N (the cost is averaged)."""
+    return _softmaxreg(features, labels, weights, regularization, average=False)[1]
+
+
+def softmaxreg_grad_no_reg(features, labels, weights, regularization=0.0):
+    """Mistake: the regularization term's gradient, regularization * W, left out."""
+    return _softmaxreg(features, labels, weights, regularization, reg_grad=0.0)[1]
+
+
+def softmaxreg_grad_half_reg(features, labels, weights, regularization=0.0):
+    """Mistake: 0.5 * regularization * W (the gradient of 0.5 |W|^2 is W)."""
+    return _softmaxreg(features, labels, weights, regularization, reg_grad=0.5)[1]
+
+
+def gen_softmaxreg(rng, n, dim, classes, regularization, scale=1.0):
+    """Make softmaxRegression's arguments: features (n, dim), integer labels (n,), weights (dim, classes)."""
+    features = _f32(rng.normal(0.0, scale, size=(n, dim)))
+    labels = rng.integers(classes, size=n).astype(np.int64)
+    weights = _f32(0.1 * rng.normal(0.0, 1.0, size=(dim, classes)))
+    return features, labels, weights, float(regularization)
 
 
 # --------------------------------------------------------------------------- (end of the q2 / sgd / q4 part)

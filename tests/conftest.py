@@ -1,4 +1,5 @@
-"""Collection guard (the student code under tests/ is data for the sandbox, never imported by pytest), and the browser."""
+"""Collection guard (the student code under tests/ is data for the sandbox, never imported by pytest),
+the browser, and the check that no sandbox process outlives the session."""
 
 import os
 
@@ -30,3 +31,60 @@ def chrome():
         pytest.skip(why)
     with browser.Chromium(exe) as c:
         yield c
+
+
+# --------------------------------------------------------------------------- no process left behind
+
+import time  # noqa: E402
+import uuid  # noqa: E402
+
+#: This session's tag: every grader started by it (in this process or as a subprocess, which
+#: inherits the environment) adds it to its zygotes' command lines, and its bubblewrap
+#: processes carry it in their environment. Other sessions running on the same machine have
+#: their own tag, so their processes are never counted here.
+SESSION_TAG = f"pytest-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+os.environ["GRADER_PROCESS_TAG"] = SESSION_TAG
+
+
+def _read(path: str) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return b""
+
+
+def sandbox_processes(tag: str = SESSION_TAG) -> list[str]:
+    """The live bubblewrap, zygote, leader and student processes started under ``tag``."""
+    found = []
+    me = os.getpid()
+    mark = tag.encode()
+    for name in os.listdir("/proc") if os.path.isdir("/proc") else []:
+        if not name.isdigit() or int(name) == me:
+            continue
+        cmdline = _read(f"/proc/{name}/cmdline")
+        if not cmdline:  # a zombie (or a kernel thread): nothing runs there any more
+            continue
+        environ = _read(f"/proc/{name}/environ")
+        if mark in cmdline or (mark in environ and b"bwrap" in cmdline):
+            words = cmdline.replace(b"\0", b" ").decode("utf-8", "replace")
+            found.append(f"{name}: {words[:300]}")
+    return found
+
+
+def wait_for_no_sandbox_process(tag: str = SESSION_TAG, seconds: float = 10.0) -> list[str]:
+    """Wait (killed processes take a moment to go) and return what is still alive."""
+    deadline = time.monotonic() + seconds
+    while True:
+        left = sandbox_processes(tag)
+        if not left or time.monotonic() > deadline:
+            return left
+        time.sleep(0.05)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_sandbox_process_left_behind():
+    """Fail the run if a sandbox process started by this session outlives it."""
+    yield
+    left = wait_for_no_sandbox_process()
+    assert not left, "sandbox processes of this test session are still running:\n" + "\n".join(left)

@@ -213,7 +213,7 @@ ERRORS = [
      "needs exactly one of 'detector' and 'formula'"),
     (replace_once('formula = "cube"', 'detector = "transpose"'), "mistakes.cubed",
      "detector must be one of 'transposed', 'sign-flipped', 'column-vector', 'returned-order', 'modified', "
-     "not 'transpose'; did you mean 'transposed'?"),
+     "'random-state-not-restored', 'zero-gradient-accepted', not 'transpose'; did you mean 'transposed'?"),
     (replace_once('formula = "cube"', 'formula = "cubes"'), "mistakes.cubed",
      "the reference module defines no formula 'cubes'; did you mean 'cube'?"),
     (replace_once('message = "you cubed"', 'message = " "'), "mistakes.cubed", "message can't be empty"),

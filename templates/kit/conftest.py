@@ -80,13 +80,73 @@ class Dataset:
         return words[C], words[:C] + words[C + 1:]
 
 
-def _arg(a):
-    """Return a fresh argument from its kit description (a writable copy for arrays)."""
+def _arg(a, probes=None, patches=None):
+    """Return a fresh argument from its kit description (a writable copy for arrays).
+
+    A "built" argument (a function f, a postprocessing, tokens, a sentence, a list) is made
+    here as the grader makes it in your process; what it observes during the call (how often
+    it was called, with how many random states) goes into ``probes``.
+    """
     if "array" in a:
-        return np.array(ARRAYS[a["array"]], copy=True)
+        v = np.array(ARRAYS[a["array"]], copy=True)
+        return v.item() if a.get("item") else v
     if "dataset" in a:
         return Dataset(int(a["dataset"]["vocab"]), int(a["dataset"].get("seed", 0)))
+    if a.get("none"):
+        return None
+    if "list" in a:
+        return [_arg(v) for v in a["list"]]
+    if "built" in a:
+        return _built(a["built"], {k: _arg(v) for k, v in a.get("data", {}).items()},
+                      probes if probes is not None else [], patches if patches is not None else [])
     return a["value"]
+
+
+def _built(kind, d, probes, patches):
+    """Build one argument the grader hands over (the kit's copy of the grader's builder)."""
+    if kind == "list":
+        return np.asarray(d.get("values", [])).tolist()
+    if kind == "tokens":
+        return {"w%d" % i: i for i in range(int(d.get("vocab", 0)))}
+    if kind == "words":
+        return ["w%d" % int(i) for i in np.asarray(d.get("indices", [])).reshape(-1)]
+    if kind == "postprocess":
+        rec = {"kind": kind, "calls": 0}
+        probes.append(rec)
+
+        def postprocessing(x):
+            rec["calls"] += 1
+            return x * float(d.get("factor", 1.0))
+
+        return postprocessing
+    if kind == "use-saved":
+        x = np.asarray(d.get("x", 0.0), dtype=np.float64)
+        patches.append(("load_saved_params", lambda: (int(d.get("start", 0)), x.copy() if x.ndim else float(x), None)))
+        patches.append(("save_params", lambda it, params: None))
+        return True
+    if kind == "function":
+        a, c = np.asarray(d.get("a", 1.0), dtype=np.float64), np.asarray(d.get("c", 0.0), dtype=np.float64)
+        noise = float(d.get("noise", 0.0))
+        rec = {"kind": kind, "calls": 0, "must_call": True, "states": 0}
+        seen = set()
+        probes.append(rec)
+
+        def f(x):
+            rec["calls"] += 1
+            if noise:
+                seen.add(hash(random.getstate()))
+                rec["states"] = len(seen)
+            diff = x - c
+            cost = 0.5 * np.sum(a * diff * diff) + (noise * random.random() if noise else 0.0)
+            if d.get("grad") == "zeros":
+                return cost, np.zeros_like(a * diff)
+            grad = np.array(a * diff, dtype=np.float64)
+            if d.get("grad") == "wrong":
+                grad.reshape(-1)[int(d.get("index", 0)) % max(1, grad.size)] += float(d.get("perturb", 0.0))
+            return cost, grad
+
+        return f
+    return None
 
 
 # --------------------------------------------------------------------------- finding the student's code
@@ -319,13 +379,19 @@ class Harness:
             return out
         spec = SPEC["functions"][role]
         case = SPEC["cases"][case_id]
-        args = [_arg(a) for a in case["args"]]
+        probes, patches = [], []
+        args = [_arg(a, probes, patches) for a in case["args"]]
         notes = []
         n = _choose_arity(fn, len(args), spec.get("arities") or [len(args)], spec.get("params", []), notes)
+        g = getattr(fn, "__globals__", {})
+        saved = [(name, name in g, g.get(name)) for name, _ in patches]
+        g.update(dict(patches))
+        printed = _Tee()
         try:
-            with _time_limit(timeout):
+            with _time_limit(timeout), printed:
                 value = fn(*args[:n])
-            out = {"status": "ok", "value": value, "args": args, "where": where, "notes": notes}
+            out = {"status": "ok", "value": value, "args": args, "where": where, "notes": notes,
+                   "probes": probes, "printed": printed.text()}
         except _Timeout:
             out = {"status": "timeout", "where": where,
                    "message": "%s did not return within %g s (the grader's limit for this case)" % (
@@ -333,12 +399,45 @@ class Harness:
         except BaseException as e:  # noqa: BLE001
             if isinstance(e, KeyboardInterrupt):
                 raise
-            out = {"status": "raised", "where": where, "message": self.raised(e, where)}
+            out = {"status": "raised", "where": where, "message": self.raised(e, where), "exception": type(e).__name__,
+                   "probes": probes, "printed": printed.text()}
             tb = traceback.format_exception(type(e), e, e.__traceback__)
             student = [ln for ln in tb if self.root in ln or not ln.startswith("  File ")]
             out["traceback"] = "".join(student[-12:])
+        finally:
+            for name, had, old in saved:
+                if had:
+                    g[name] = old
+                else:
+                    g.pop(name, None)
         self.outcomes[key] = out
         return out
+
+
+class _Tee:
+    """Keep what the code inside prints (and still show it)."""
+
+    def __enter__(self):
+        self._parts, self._old = [], sys.stdout
+        tee = self
+
+        class _Out:
+            def write(self, text):
+                tee._parts.append(text)
+                return tee._old.write(text)
+
+            def flush(self):
+                tee._old.flush()
+
+        sys.stdout = _Out()
+        return self
+
+    def __exit__(self, *exc):
+        sys.stdout = self._old
+        return False
+
+    def text(self):
+        return "".join(getattr(self, "_parts", []))
 
 
 class _Timeout(BaseException):
@@ -585,6 +684,13 @@ def run_check(harness, check):
     if check.get("description"):
         head += "\n(%s)" % check["description"]
     out = harness.call(check["function"], check["case"], float(check["timeout"]))
+    if SPEC.get("settings", {}).get("not_implemented") == "fail" and (
+            out.get("exception") == "NotImplementedError"
+            or any(p.get("kind") == "function" and p.get("calls") == 0 for p in out.get("probes", []))):
+        return "\n".join([head % "fail", "Not implemented: " + out.get("message", "%s never called the function it "
+                                                                   "was given." % out["where"].rsplit(".", 1)[-1])])
+    if check["compare"] == "behaviour" and out["status"] in ("ok", "raised"):
+        return _judge_gradcheck(check, out, head)
     if out["status"] != "ok":
         lines = [head % "error", out["message"]]
         if out.get("traceback"):
@@ -612,9 +718,15 @@ def run_check(harness, check):
                     fname, got, len(returns), ", ".join(returns))])
             value = value[returns.index(check["output"])]
             subject, returned = "The returned %r" % check["output"], False
-        expected = ARRAYS[case["expected"][check["expected"]]]
-        problems = compare_close(value, expected, float(check["rtol"]), float(check["atol"]), check["shape"],
-                                 subject, returned)
+        names = [check["expected"]]
+        if check.get("conventions"):
+            names = _conventions(check, case, out["value"], returns)
+        for name in names:
+            expected = ARRAYS[case["expected"][name]]
+            problems = compare_close(value, expected, float(check["rtol"]), float(check["atol"]), check["shape"],
+                                     subject, returned)
+            if problems is None:
+                break
         if problems:
             hint = diagnose(check, case, value, expected)
     if problems is None:
@@ -624,6 +736,50 @@ def run_check(harness, check):
         lines.append("Likely mistake: " + hint)
     lines += ["Note: %s" % n for n in out.get("notes", [])]
     lines.append("(your %s, in %s)" % (fname, harness.shown(out["where"])))
+    return "\n".join(lines)
+
+
+def _conventions(check, case, whole, returns):
+    """The expected values this check's output may match: the convention its ``convention_by`` output follows, or any."""
+    key = check.get("output") or ""
+    by = check.get("convention_by")
+    names = [conv[key] for conv in check["conventions"].values() if key in conv]
+    if by and isinstance(whole, (tuple, list)) and by in returns and len(whole) == len(returns):
+        got = whole[returns.index(by)]
+        for conv in check["conventions"].values():
+            if compare_close(got, ARRAYS[case["expected"][conv[by]]], float(check["rtol"]), float(check["atol"]),
+                             check["shape"]) is None:
+                return [conv[key]]
+    return names
+
+
+def _judge_gradcheck(check, out, head):
+    """A gradient check's verdict, read from what it printed, returned or raised (as the grader reads it)."""
+    signals = check.get("signals") or ["text", "return", "assert", "raise"]
+    said = None
+    if out["status"] == "raised":
+        kind = "assert" if out.get("exception") == "AssertionError" else "raise"
+        said = "fail" if kind in signals else None
+    if said is None and "text" in signals:
+        text = out.get("printed", "").lower()
+        if "fail" in text or "error found" in text:
+            said = "fail"
+        elif "pass" in text:
+            said = "pass"
+    if said is None and "return" in signals and out["status"] == "ok" and isinstance(out.get("value"), bool):
+        said = "pass" if out["value"] else "fail"
+    if said == check["expect"]:
+        return None
+    lines = [head % "fail", "%s said %s, but the gradient handed to it is %s." % (
+        out["where"].rsplit(".", 1)[-1], said or "nothing that tells pass from fail",
+        "right" if check["expect"] == "pass" else "wrong")]
+    states = [p.get("states", 0) for p in out.get("probes", []) if p.get("kind") == "function"]
+    for mid in check.get("mistakes", []):
+        entry = SPEC["mistakes"].get(mid, {})
+        if entry.get("detector") == "random-state-not-restored" and states and states[0] > 1:
+            lines.append("Likely mistake: " + entry["message"])
+        if entry.get("detector") == "zero-gradient-accepted" and said == "pass" and check["expect"] == "fail":
+            lines.append("Likely mistake: " + entry["message"])
     return "\n".join(lines)
 
 

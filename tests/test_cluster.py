@@ -1,0 +1,445 @@
+"""`grader grade --cluster`: the same batch on a Dask cluster (loopback only), the same files as a local run.
+
+Clusters here are LocalClusters of 2 single-threaded worker processes on 127.0.0.1, without
+a dashboard, stopped at the end of each test (module-scoped where no worker is killed);
+every process they started (nannies, workers, the workers' zygotes) must be gone afterwards.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import cloudpickle
+import psutil
+import pytest
+
+from grader import __version__
+from grader.batch import grade_batch
+from grader.cli import main
+from grader.cluster import runner as cluster_runner
+from grader.cluster import wire
+from grader.cluster.runner import ClusterRunner, local_cluster, task_key
+from grader.cluster.worker import GradingPlugin
+from grader.gradebook import open_gradebook
+from grader.load import load_batch
+from grader.model import SourceFile, Submission
+from grader.pipeline import prepare
+from grader.rubric import load_rubric
+
+import test_resume as tr
+
+# The fault-injecting plugin below is defined here: workers get it by value, not by import.
+cloudpickle.register_pickle_by_value(sys.modules[__name__])
+
+#: Seconds a batch may take here before a test gives up (a hang, not a speed check).
+LIMIT = 120
+
+
+def descendants() -> list[psutil.Process]:
+    """This process's descendants, but multiprocessing's resource tracker (one per interpreter, by design)."""
+    out = []
+    for p in psutil.Process().children(recursive=True):
+        with contextlib.suppress(psutil.Error):
+            if "resource_tracker" not in " ".join(p.cmdline()):
+                out.append(p)
+    return out
+
+
+def assert_gone(procs) -> None:
+    """Every process in ``procs`` has ended (waiting a little for the ones being stopped)."""
+    deadline = time.monotonic() + 20
+    alive = list(procs)
+    while alive and time.monotonic() < deadline:
+        alive = [p for p in alive if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        time.sleep(0.1)
+    assert not alive, f"left behind: {[(p.pid, p.cmdline()) for p in alive]}"
+
+
+@contextlib.contextmanager
+def tracked_cluster():
+    """A loopback cluster of 2 worker processes; on exit every process it started is gone."""
+    before = {p.pid for p in descendants()}
+    cluster = local_cluster(2)
+    seen: dict[int, psutil.Process] = {}
+
+    def note() -> None:
+        for p in descendants():
+            if p.pid not in before:
+                seen.setdefault(p.pid, p)
+
+    try:
+        yield cluster, note
+    finally:
+        note()
+        cluster.close(timeout=30)
+        assert_gone(seen.values())
+        assert_gone([p for p in descendants() if p.pid not in before])
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A cluster shared by the tests that kill no worker."""
+    with tracked_cluster() as (c, note):
+        yield c
+        note()
+
+
+def without_time(html: str) -> str:
+    return re.sub(r"<dt>Time</dt><dd>[^<]*</dd>", "", html)
+
+
+def assert_same_files(a: Path, b: Path) -> None:
+    """The files of two runs of a batch are the same, timings aside."""
+    tr.assert_same_files(a, b)
+    reports_a = sorted(p.relative_to(a) for p in a.glob("*/report.html"))
+    assert reports_a == sorted(p.relative_to(b) for p in b.glob("*/report.html"))
+    for rel in reports_a:
+        assert without_time((a / rel).read_text()) == without_time((b / rel).read_text()), rel
+
+
+def run_cli(subs: Path, out: Path, *extra: str) -> tuple[int, str, str]:
+    import io
+
+    o, e = io.StringIO(), io.StringIO()
+    code = main(["grade", str(subs), "--out", str(out), "--allow-unsandboxed", "--no-progress", *extra], out=o, err=e)
+    return code, o.getvalue(), e.getvalue()
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory):
+    """The resume tests' batch of 13, with two more, and its local run (15 submissions, one not code).
+
+    Four slow ones (b05, b06, b08, b09) have identical bytes; so do the two twins, whose
+    folders hold a file of the same name: the same content digest.
+    """
+    root = tmp_path_factory.mktemp("batch")
+    subs = root / "subs"
+    tr.make_batch(subs)
+    for twin in ("twin1", "twin2"):
+        (subs / twin).mkdir()
+        (subs / twin / "q3_word2vec.py").write_text(tr.SLOW)
+    local = root / "local"
+    code, _, err = run_cli(subs, local, "--jobs", "2")
+    assert code == 0, err
+    return subs, local
+
+
+def test_a_cluster_run_writes_the_files_of_a_local_run(batch, cluster, tmp_path):
+    subs, local = batch
+    out = tmp_path / "cluster"
+    code, printed, err = run_cli(subs, out, "--cluster", cluster.scheduler_address)
+    assert code == 0, err
+    assert_same_files(local, out)
+    # The sandbox level of each result is the worker's, here the one a local run uses.
+    levels = {json.loads(p.read_text())["isolation"] for p in out.glob("*/result.json")} - {""}
+    assert levels == {json.loads(p.read_text())["isolation"] for p in local.glob("*/result.json")} - {""}
+    assert len(levels) == 1 and levels <= {"bwrap", "bwrap-userns"}
+    assert f"isolation: {levels.pop()}" in err.strip().splitlines()[-1]
+    # Six students handed in identical code: six results, each under its own id.
+    twins = ("b05", "b06", "b08", "b09", "twin1", "twin2")
+    slow = {i: json.loads((out / i / "result.json").read_text()) for i in twins}
+    assert {i: d["submission"] for i, d in slow.items()} == {i: i for i in slow}
+    assert all(d["status"] == "graded" and d["score"] == d["max_score"] for d in slow.values())
+    assert sorted(line.split(":")[0] for line in printed.splitlines()) == sorted(
+        p.parent.name for p in local.glob("*/result.json"))
+    # The batch's plugin left the workers with the batch: no zygote keeps running there.
+    with cluster_client(cluster) as client:
+        assert client.run(lambda: len(psutil.Process().children(recursive=True))) == {
+            w: 0 for w in client.scheduler_info()["workers"]}
+        assert all(not [n for n in names if n.startswith("grader-")]
+                   for names in client.run(lambda dask_worker: list(dask_worker.plugins)).values())
+
+
+@contextlib.contextmanager
+def cluster_client(cluster):
+    from distributed import Client
+
+    client = Client(cluster.scheduler_address, set_as_default=False, timeout=30)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def test_a_local_run_stopped_midway_is_finished_on_the_cluster(batch, cluster, tmp_path):
+    subs, local = batch
+    out = tmp_path / "out"
+    rubric = load_rubric(None)
+    job = prepare(rubric)
+    done = []
+
+    def stop_after_three(result) -> None:
+        done.append(result.submission)
+        if len(done) == 3:
+            raise KeyboardInterrupt  # as if the TA pressed Ctrl-C
+
+    with open_gradebook(out, rubric.digest, __version__) as gb:
+        with pytest.raises(KeyboardInterrupt):
+            grade_batch(load_batch(subs, rubric.settings), out, job, jobs=1, isolation="auto",
+                        on_result=stop_after_three, gradebook=gb)
+    graded_before = {p.parent.name for p in out.glob("*/result.json")}
+    assert 3 <= len(graded_before) < 15 and not (out / "grades.csv").exists()
+
+    code, printed, err = run_cli(subs, out, "--cluster", cluster.scheduler_address)
+    assert code == 0, err
+    regraded = {line.split(":")[0] for line in printed.splitlines()}
+    assert regraded == {p.parent.name for p in local.glob("*/result.json")} - graded_before
+    assert f"unchanged {len(graded_before)}" in err
+    assert_same_files(local, out)
+
+
+def test_a_cluster_run_interrupted_with_ctrl_c_is_finished_locally(batch, tmp_path):
+    """A real `grader grade --cluster local:2` gets SIGINT midway: exit 130, no process left; a local rerun finishes."""
+    subs, local = batch
+    out = tmp_path / "out"
+    argv = tr.grader_argv(subs, out, "--cluster", "local:2")
+    seen: dict[int, psutil.Process] = {}
+    with open(tmp_path / "log", "w") as log:
+        proc = subprocess.Popen(argv, stdout=log, stderr=log)
+    try:
+        me = psutil.Process(proc.pid)
+        deadline = time.monotonic() + LIMIT
+        while len(list(out.glob("*/result.json"))) < 3:
+            assert proc.poll() is None, (tmp_path / "log").read_text()
+            assert time.monotonic() < deadline
+            with contextlib.suppress(psutil.Error):
+                for p in me.children(recursive=True):
+                    seen.setdefault(p.pid, p)
+            time.sleep(0.02)
+        os.kill(proc.pid, signal.SIGINT)
+        assert proc.wait(LIMIT) == 130, (tmp_path / "log").read_text()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(LIMIT)
+    log = (tmp_path / "log").read_text()
+    assert "interrupted: results written so far are kept" in log
+    assert len(seen) >= 4, "the nannies, workers and zygotes were seen running"
+    assert_gone(seen.values())
+    graded_before = {p.parent.name for p in out.glob("*/result.json")}
+    assert 3 <= len(graded_before) < 15
+
+    again = tr.run(subs, out)
+    assert set(tr.printed_ids(again)) <= {p.parent.name for p in local.glob("*/result.json")} - graded_before
+    assert_same_files(local, out)
+
+
+def test_a_dead_scheduler_stops_the_batch_with_exit_2_and_a_local_rerun_finishes_it(batch, tmp_path):
+    subs, local = batch
+    out = tmp_path / "out"
+    done: dict[str, object] = {}
+
+    def run() -> None:
+        done["result"] = run_cli(subs, out, "--cluster", address)
+
+    with tracked_cluster() as (cluster, note):
+        address = cluster.scheduler_address
+        t = threading.Thread(target=run)
+        t.start()
+        deadline = time.monotonic() + LIMIT
+        while len(list(out.glob("*/result.json"))) < 3:
+            assert t.is_alive() and time.monotonic() < deadline
+            note()
+            time.sleep(0.01)
+        cluster.close(timeout=30)  # the scheduler (and its workers) go away midway
+        t.join(LIMIT)
+    code, _, err = done["result"]
+    assert code == 2
+    assert f"lost the Dask scheduler at {address}" in err and "run the same command again" in err
+    assert "Traceback" not in err
+    graded_before = {p.parent.name for p in out.glob("*/result.json")}
+    assert 3 <= len(graded_before) < 15 and not (out / "grades.csv").exists()
+
+    code, printed, err = run_cli(subs, out)
+    assert code == 0, err
+    assert {line.split(":")[0] for line in printed.splitlines()} == \
+        {p.parent.name for p in local.glob("*/result.json")} - graded_before
+    assert_same_files(local, out)
+
+
+class Poison(GradingPlugin):
+    """Test-only fault injection: grading a submission whose id starts with "poison" kills the worker.
+
+    Student code runs in the sandbox, which turns whatever it does (crashes, memory
+    exhaustion, exits) into a check's error; no submission is known to kill its worker.
+    This stands for what would: the kernel's OOM killer, a node lost, a bug.
+    """
+
+    def grade_one(self, submission, sandbox):
+        if submission.id.startswith("poison"):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().grade_one(submission, sandbox)
+
+
+def test_a_poison_submission_costs_itself_only(batch, tmp_path):
+    subs, local = batch
+    mixed = tmp_path / "subs"
+    shutil.copytree(subs, mixed)
+    (mixed / "poison.py").write_text(tr.SOLUTION)
+    rubric = load_rubric(None)
+    job = prepare(rubric)
+    out = tmp_path / "out"
+    with tracked_cluster() as (cluster, note):
+        with ClusterRunner(cluster.scheduler_address, job, plugin_class=Poison) as runner:
+            assert runner.allowed_failures == 1
+            note()
+            stats = grade_batch(load_batch(mixed, rubric.settings), out, job, jobs=runner.in_flight,
+                                slots=runner.slot, on_result=lambda r: note())
+            note()
+        assert (stats.graded, stats.errors) == (14, 2)  # c12.txt, and the poison
+        poison = json.loads((out / "poison" / "result.json").read_text())
+        assert poison["status"] == "error"
+        assert "the cluster worker grading this submission died 2 times" in poison["errors"][0]
+        assert "retried" in poison["errors"][0]
+        for p in local.glob("*/result.json"):
+            assert tr.without_timing(json.loads((out / p.parent.name / "result.json").read_text())) == \
+                tr.without_timing(json.loads(p.read_text())), p.parent.name
+        # The cluster is still up: its nannies restarted the workers, and the next batch is graded.
+        with cluster_client(cluster) as client:
+            client.wait_for_workers(2, timeout=LIMIT)
+        again = tmp_path / "again"
+        code, _, err = run_cli(subs, again, "--cluster", cluster.scheduler_address)
+        assert code == 0, err
+        assert_same_files(local, again)
+        note()
+
+
+def test_a_worker_killed_midway_costs_a_retry_and_is_started_again_with_its_sandboxes(batch, tmp_path):
+    subs, local = batch
+    rubric = load_rubric(None)
+    job = prepare(rubric)
+    out = tmp_path / "out"
+    with tracked_cluster() as (cluster, note):
+        with ClusterRunner(cluster.scheduler_address, job) as runner:
+            client = runner.client
+            pids = client.run(os.getpid)
+            zygotes = client.run(lambda: [p.pid for p in psutil.Process().children(recursive=True)])
+            assert all(zygotes.values()), "each worker runs its zygote"
+            note()
+            killed: list[str] = []
+            busy = threading.Event()
+
+            def on_result(r) -> None:
+                note()
+                busy.set()
+
+            def killer() -> None:
+                busy.wait(LIMIT)
+                # Kill the worker that is grading something now (both are: 4 in flight, 2 workers).
+                processing = client.processing()
+                worker = next(w for w, keys in sorted(processing.items()) if keys)
+                killed.append(worker)
+                os.kill(pids[worker], signal.SIGKILL)
+
+            t = threading.Thread(target=killer)
+            t.start()
+            stats = grade_batch(load_batch(subs, rubric.settings), out, job, jobs=runner.in_flight,
+                                slots=runner.slot, on_result=on_result)
+            t.join(LIMIT)
+            assert killed
+            # The nanny started the worker again, and the plugin its zygote.
+            client.wait_for_workers(2, timeout=LIMIT)
+            deadline = time.monotonic() + LIMIT
+            while True:
+                now = client.run(lambda: [p.pid for p in psutil.Process().children(recursive=True)])
+                if len(now) == 2 and all(now.values()):
+                    break
+                assert time.monotonic() < deadline, now
+                time.sleep(0.2)
+            assert pids[killed[0]] not in client.run(os.getpid).values()
+            note()
+        assert (stats.graded, stats.errors) == (14, 1)  # c12.txt holds no code
+        # The killed worker's zygote died with it.
+        assert_gone([psutil.Process(pid) for pid in zygotes[killed[0]] if psutil.pid_exists(pid)])
+    # The submission it was grading was graded again: the results of a local run.
+    assert tr.results(out) == tr.results(local)
+    assert (out / "grades.csv").read_bytes() == (local / "grades.csv").read_bytes()
+
+
+# --------------------------------------------------------------------------- units and bad input
+
+
+def test_task_keys_tell_identical_files_of_two_students_apart(tmp_path):
+    for twin in ("alice", "bob"):
+        (tmp_path / twin).mkdir()
+        (tmp_path / twin / "q3_word2vec.py").write_text(tr.SOLUTION)
+    twins = list(load_batch(tmp_path, load_rubric(None).settings))
+    assert twins[0].digest == twins[1].digest  # the same content: only the key tells them apart
+    assert len({task_key(wire.dumps(s), "r", "v") for s in twins}) == 2
+
+    files = (SourceFile("q3_word2vec.py", tr.SOLUTION, "q3_word2vec.py"),)
+    alice = Submission("alice", "alice.py", "module", files=files, digest="d")
+    bob = replace(alice, id="bob", source="bob.py")
+
+    def key(sub, digest="r", version="v"):
+        return task_key(wire.dumps(sub), digest, version)
+
+    assert key(alice) != key(bob)
+    assert key(alice) == key(replace(alice))
+    assert key(alice) != key(alice, digest="r2") and key(alice) != key(alice, version="v2")
+    assert key(alice) != key(replace(alice, late=True))
+
+
+def test_the_wire_refuses_what_is_not_the_model():
+    assert wire.decode(wire.encode((1, [2.5, None], {"a": "b"}))) == (1, [2.5, None], {"a": "b"})
+    with pytest.raises(wire.WireError):
+        wire.encode(object())
+    with pytest.raises(wire.WireError):
+        wire.decode({"__grader__": "Popen", "fields": {}})
+    with pytest.raises(wire.WireError):
+        wire.decode({"__grader__": "Submission", "fields": {"id": "a", "source": "", "kind": "", "evil": 1}})
+    with pytest.raises(wire.WireError):
+        wire.decode({"__numpy__": "|O", "value": 1})
+
+
+def test_without_dask_cluster_says_how_to_install_it(tmp_path, monkeypatch):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "alice.py").write_text(tr.SOLUTION)
+    monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
+    code, _, err = run_cli(subs, tmp_path / "out", "--cluster", "local:2")
+    assert code == 2
+    assert "pip install 'grader[dask]'" in err
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("spec, says", [
+    ("local:0", "at least one worker"),
+    ("local", "local:N"),
+    ("my-cluster", "neither local:N nor a scheduler address"),
+])
+def test_a_bad_cluster_address_is_exit_2(tmp_path, spec, says):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "alice.py").write_text(tr.SOLUTION)
+    code, _, err = run_cli(subs, tmp_path / "out", "--cluster", spec)
+    assert code == 2
+    assert says in err and "Traceback" not in err
+
+
+def test_no_scheduler_at_the_address_is_exit_2(tmp_path, monkeypatch):
+    import socket
+
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    monkeypatch.setattr(cluster_runner, "CONNECT_TIMEOUT", 2.0)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "alice.py").write_text(tr.SOLUTION)
+    code, _, err = run_cli(subs, tmp_path / "out", "--cluster", f"tcp://127.0.0.1:{port}")
+    assert code == 2, err
+    assert f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in err
+    assert "Traceback" not in err

@@ -1,0 +1,347 @@
+"""The q2 / sgd / q4 part of the whole-problem-set rubric, through the real sandbox and the CLI.
+
+Honest submissions in several styles (vectorised, loops, Python 2, float32, CS224n a2's
+file names) get full marks on sigmoid, sigmoid_grad, gradcheck, neural_cost, neural_grad,
+sgd, sentence_feature and softmax_regression; each named mistake loses points on its own
+question (and on the questions built on the student's own function) and is named; the
+starter's stubs score 0 with "Not implemented", never an error.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader.cli import main
+from grader.errors import RubricError
+from grader.rubric import load_rubric
+
+HERE = Path(__file__).parent
+CORPUS = HERE / "submissions" / "problem-set-q2"
+HONEST = CORPUS / "honest"
+MISTAKES = CORPUS / "mistakes"
+
+#: The questions of this part of the rubric.
+MINE = ("sigmoid", "sigmoid_grad", "gradcheck", "neural_cost", "neural_grad", "sgd", "sentence_feature",
+        "softmax_regression")
+
+#: mistake -> (its question, the questions it may cost points on: its own, and those built on the
+#: student's own function, as q2_neural imports the student's sigmoid_grad)
+MISTAKE_QUESTIONS = {
+    "sigmoid-grad-on-x": ("sigmoid_grad", {"sigmoid_grad", "neural_grad"}),
+    "sigmoid-unstable": ("sigmoid", {"sigmoid", "neural_cost", "neural_grad"}),
+    "gradcheck-random-state": ("gradcheck", {"gradcheck"}),
+    "gradcheck-fooled-by-zeros": ("gradcheck", {"gradcheck"}),
+    "neural-sigmoid-grad-on-z": ("neural_grad", {"neural_grad"}),
+    "neural-grad-transposed": ("neural_grad", {"neural_grad"}),
+    "sgd-wrong-sign": ("sgd", {"sgd"}),
+    "sgd-no-anneal": ("sgd", {"sgd"}),
+    "sgd-no-postprocessing": ("sgd", {"sgd"}),
+    "sentence-sum": ("sentence_feature", {"sentence_feature"}),
+    "softmaxreg-grad-not-averaged": ("softmax_regression", {"softmax_regression"}),
+    "softmaxreg-no-reg-grad": ("softmax_regression", {"softmax_regression"}),
+}
+
+#: A plain sigmoid that overflows (with numpy's warning) for x = -1000, and is right there.
+PLAIN_SIGMOID = "import numpy as np\n\ndef sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n\n" \
+                "def sigmoid_grad(s):\n    return s * (1 - s)\n"
+
+
+def _run(argv: list[str]) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(argv, out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def _variant(base: Path, dest: Path, files: Path | None = None) -> None:
+    """Copy the honest vectorised submission to `dest`, then the files of `files` over it."""
+    shutil.copytree(base, dest)
+    if files is not None:
+        for f in files.glob("*.py"):
+            shutil.copy(f, dest / f.name)
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory) -> dict[str, dict]:
+    subs = tmp_path_factory.mktemp("problem-set-q2")
+    for style in HONEST.iterdir():
+        shutil.copytree(style, subs / f"honest-{style.name}")
+    for m in MISTAKES.iterdir():
+        _variant(HONEST / "vectorised", subs / m.name, m)
+    _variant(HONEST / "vectorised", subs / "plain-sigmoid")
+    (subs / "plain-sigmoid" / "q2_sigmoid.py").write_text(PLAIN_SIGMOID)
+    out = tmp_path_factory.mktemp("results")
+    code, _, err = _run(["grade", str(subs), "--out", str(out), "--rubric", "problem-set", "--jobs", "2", "--json"])
+    assert code == 0, err
+    return {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/result.json")}
+
+
+def _questions(result: dict) -> dict[str, dict]:
+    return {q["id"]: q for q in result["questions"]}
+
+
+def _lost(result: dict) -> set[str]:
+    return {qid for qid, q in _questions(result).items() if qid in MINE and q["score"] < q["max_score"]}
+
+
+@pytest.mark.parametrize("style", ["vectorised", "loops", "py2", "float32"])
+def test_honest_styles_get_full_marks_on_every_q2_sgd_q4_question(graded, style):
+    r = graded[f"honest-{style}"]
+    assert r["status"] == "graded"
+    qs = _questions(r)
+    assert [(qid, qs[qid]["score"], qs[qid]["max_score"]) for qid in MINE if qs[qid]["score"] != qs[qid]["max_score"]] == []
+    assert all(c["hint"] is None for qid in MINE for c in qs[qid]["checks"])
+
+
+def test_the_python2_style_was_translated(graded):
+    r = graded["honest-py2"]
+    assert "q3_sgd.py" in r["translated"] and "q2_gradcheck.py" in r["translated"]
+
+
+def test_cs224n_a2_file_names_are_found_for_sigmoid_and_sgd(graded):
+    qs = _questions(graded["honest-a2"])
+    assert qs["sigmoid"]["score"] == qs["sigmoid"]["max_score"] > 0
+    assert qs["sgd"]["score"] == qs["sgd"]["max_score"] > 0
+    assert graded["honest-a2"]["load"]["functions"]["sgd"] == "sgd.sgd"
+
+
+def test_an_averaged_network_and_postprocessing_before_the_step_are_accepted_and_named(graded):
+    qs = _questions(graded["honest-loops"])
+    assert all("convention: averaged" in " ".join(c["notes"]) for c in qs["neural_grad"]["checks"])
+    assert all("(averaged)" in c["message"] for c in qs["neural_cost"]["checks"])
+    post = {c["id"]: c for c in qs["sgd"]["checks"]}["sgd/postprocessing"]
+    assert "convention: before" in post["notes"]
+    summed = _questions(graded["honest-vectorised"])
+    assert all("(summed)" in c["message"] for c in summed["neural_cost"]["checks"])
+
+
+def test_a_python3_resumed_anneal_and_a_python2_one_are_both_right(graded):
+    py3 = {c["id"]: c for c in _questions(graded["honest-vectorised"])["sgd"]["checks"]}["sgd/anneal"]
+    py2 = {c["id"]: c for c in _questions(graded["honest-py2"])["sgd"]["checks"]}["sgd/anneal"]
+    assert py3["status"] == py2["status"] == "pass"
+    assert "python3-division" in py3["message"] and "python2-division" in py2["message"]
+
+
+def test_a_sigmoid_that_overflows_harmlessly_is_right(graded):
+    qs = _questions(graded["plain-sigmoid"])
+    assert qs["sigmoid"]["score"] == qs["sigmoid"]["max_score"]
+
+
+@pytest.mark.parametrize("mistake", sorted(MISTAKE_QUESTIONS))
+def test_each_named_mistake_costs_its_question_and_is_named(graded, mistake):
+    question, may_cost = MISTAKE_QUESTIONS[mistake]
+    r = graded[mistake]
+    lost = _lost(r)
+    assert question in lost
+    assert lost <= may_cost, f"{mistake} also cost {sorted(lost - may_cost)}"
+    failing = [c for c in _questions(r)[question]["checks"] if c["status"] != "pass"]
+    assert any(c["mistake"] == mistake for c in failing)
+    assert all(c["mistake"] in (mistake, None) for c in failing)
+    assert all(c["status"] == "fail" for c in failing)
+
+
+def test_a_wrong_sigmoid_grad_is_named_as_the_cause_on_the_network_built_on_it(graded):
+    checks = _questions(graded["sigmoid-grad-on-x"])["neural_grad"]["checks"]
+    assert {c["mistake"] for c in checks} == {"neural-through-sigmoid-grad-on-x"}
+    assert "see the sigmoid_grad question" in checks[0]["hint"]
+
+
+def test_a_cost_and_gradient_that_disagree_on_the_convention_are_told_so(graded):
+    r = graded["neural-mixed-convention"]
+    assert _lost(r) == {"neural_grad"}
+    for c in _questions(r)["neural_grad"]["checks"]:
+        assert c["status"] == "fail"
+        assert "Your 'cost' is averaged, but this value is summed: use one convention for both." in c["message"]
+
+
+def test_gradcheck_verdicts_say_what_was_reported(graded):
+    checks = {c["id"]: c for c in _questions(graded["gradcheck-random-state"])["gradcheck"]["checks"]}
+    c = checks["gradcheck/random-state"]
+    assert c["message"].startswith("gradcheck_naive printed 'Gradient check failed.', but the gradient handed to it is right")
+    assert "restore it before every f(x)" in c["hint"]
+    ok = {c["id"]: c for c in _questions(graded["honest-vectorised"])["gradcheck"]["checks"]}
+    assert ok["gradcheck/wrong"]["message"] == ("gradcheck_naive printed 'Gradient check failed.': right, the "
+                                                "gradient handed to it is wrong.")
+    loops = {c["id"]: c for c in _questions(graded["honest-loops"])["gradcheck"]["checks"]}
+    assert loops["gradcheck/wrong"]["message"].startswith("gradcheck_naive raised AssertionError: right")
+    assert loops["gradcheck/right-matrix"]["message"].startswith("gradcheck_naive returned True: right")
+
+
+def test_starter_stubs_score_zero_as_not_implemented_never_an_error(graded):
+    r = graded["stub"]
+    assert r["status"] == "graded"
+    qs = _questions(r)
+    for qid in MINE:
+        assert qs[qid]["score"] == 0, qid
+        for c in qs[qid]["checks"]:
+            assert c["status"] == "fail", c["id"]
+            assert c["message"].startswith("Not implemented: "), c["message"]
+
+
+def test_the_terminal_groups_questions_by_starter_file():
+    code, out, _ = _run(["check", "--rubric", "problem-set", str(HONEST / "vectorised")])
+    assert code == 1  # q3's questions are not in this submission
+    lines = out.splitlines()
+    head = next(i for i, line in enumerate(lines) if line.startswith("File"))
+    rows = [line.split() for line in lines[head + 1:head + 14]]
+    assert rows[0][:2] == ["q1", "softmax"]
+    assert ["q2", "sigmoid"] == next(r[:2] for r in rows if "sigmoid" in r)
+    assert ["sgd", "sgd"] == next(r[:2] for r in rows if r[-4:-3] and "sgd" in r)
+    assert ["q4", "sentence_feature"] == next(r[:2] for r in rows if "sentence_feature" in r)
+
+
+def test_the_kit_checks_every_public_case_offline(tmp_path):
+    kit = tmp_path / "kit"
+    code, _, err = _run(["kit", "--rubric", "problem-set", "--out", str(kit)])
+    assert code == 0, err
+    public = load_rubric("problem-set")
+    ids = {c.id for c in public.checks() if c.question in MINE and c.visibility == "public"}
+    for style in ("py2", "loops"):
+        code, out, err = _run(["check", "--kit", str(kit), str(HONEST / style), "--json"])
+        doc = json.loads(out)
+        mine = {c["id"]: c for q in doc["questions"] if q["id"] in MINE for c in q["checks"]}
+        assert set(mine) == ids
+        assert [i for i, c in mine.items() if c["status"] != "pass"] == []
+        assert {q["id"]: q.get("file") for q in doc["questions"]}["sgd"] == "sgd"
+    bad = tmp_path / "bad"
+    _variant(HONEST / "vectorised", bad, MISTAKES / "gradcheck-random-state")
+    code, out, _ = _run(["check", "--kit", str(kit), str(bad), "--json"])
+    doc = json.loads(out)
+    c = {c["id"]: c for q in doc["questions"] for c in q["checks"]}["gradcheck/random-state"]
+    assert c["status"] == "fail" and c["mistake"] == "gradcheck-random-state"
+
+
+def _extending(tmp_path: Path, body: str) -> Path:
+    p = tmp_path / "year.toml"
+    p.write_text('extends = "problem-set"\nname = "year"\n' + body)
+    return p
+
+
+def test_a_year_narrows_the_gradcheck_signals_and_bad_ones_are_refused(tmp_path):
+    r = load_rubric(_extending(tmp_path, '[questions.gradcheck]\nsignals = ["text"]\n'))
+    assert {c.signals for c in r.checks() if c.question == "gradcheck"} == {("text",)}
+    with pytest.raises(RubricError, match=r"questions.gradcheck.checks.right-scalar: unknown signal 'print'"):
+        load_rubric(_extending(tmp_path, '[questions.gradcheck]\nsignals = ["print"]\n'))
+    with pytest.raises(RubricError, match=r"expect must be one of 'pass', 'fail'"):
+        load_rubric(_extending(tmp_path, '[questions.gradcheck.checks.wrong]\nexpect = "maybe"\n'))
+    code, _, err = _run(["check", "--rubric", str(_extending(tmp_path, '[questions.sgd]\nconvention_by = "x"\n')),
+                         str(HONEST / "a2")])
+    assert code == 2 and "convention_by 'x'" in err
+
+
+def test_plain_pytest_in_the_kit_builds_the_functions_and_reads_gradcheck_verdicts(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    kit = tmp_path / "kit"
+    assert _run(["kit", "--rubric", "problem-set", "--out", str(kit)])[0] == 0
+    mine = " or ".join(MINE)
+
+    def kit_pytest(submission: Path) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "pytest", "-q", f"--submission={submission}", "-k", mine],
+                              cwd=kit, capture_output=True, text=True, timeout=120, env=dict(os.environ))
+
+    good = kit_pytest(HONEST / "loops")
+    assert good.returncode == 0, good.stdout[-3000:]
+    bad = tmp_path / "bad"
+    _variant(HONEST / "vectorised", bad, MISTAKES / "gradcheck-random-state")
+    p = kit_pytest(bad)
+    assert p.returncode == 1
+    assert "gradcheck/random-state: fail" in p.stdout and "Likely mistake: f was called with different random states" in p.stdout
+    stub = tmp_path / "stub"
+    _variant(HONEST / "vectorised", stub, MISTAKES / "stub")
+    p = kit_pytest(stub)
+    assert "Not implemented: " in p.stdout and " passed" not in p.stdout.splitlines()[-1]
+
+
+def test_use_saved_writes_only_in_the_submissions_scratch_folder(tmp_path):
+    outside = tmp_path / "outside.txt"  # a host path the student's code tries to write
+    sub = tmp_path / "writer"
+    _variant(HONEST / "vectorised", sub)
+    code = (sub / "q3_sgd.py").read_text().replace(
+        "    x = x0\n    if not postprocessing:",
+        "    x = x0\n    if useSaved:\n"
+        "        open('mine_%d.txt' % iterations, 'w').write('here')\n"
+        f"        try:\n            open({str(outside)!r}, 'w').write('escaped')\n        except OSError:\n"
+        "            pass\n"
+        "    if not postprocessing:")
+    (sub / "q3_sgd.py").write_text(code)
+    rc, out, err = _run(["check", "--rubric", "problem-set", str(sub), "--json"])
+    doc = json.loads(out)
+    anneal = {c["id"]: c for q in doc["questions"] for c in q["checks"]}["sgd/anneal"]
+    assert anneal["status"] == "pass"
+    note = next(n for n in anneal["notes"] if n.startswith("useSaved:"))
+    assert "save_params at iterations [40000]" in note
+    assert "the working folder was the submission's own scratch folder" in note and "mine_40005.txt" in note
+    assert not outside.exists()
+
+
+# --------------------------------------------------------------------------- the behaviour judge, unit by unit
+
+
+def _gc_spec(expect: str, signals=("text", "return", "assert", "raise")):
+    from grader.model import CheckSpec
+
+    return CheckSpec("gradcheck/c", "gradcheck", "c", "gradcheck", compare="behaviour", behaviour="gradcheck",
+                     expect=expect, signals=tuple(signals))
+
+
+def _gc_outcome(status="ok", output="", value_type="NoneType", error_type=None, calls=13, states=None):
+    import numpy as np
+
+    from grader.model import CallOutcome, ErrorInfo, Value
+
+    value = Value(value_type)
+    if value_type.startswith("bool"):  # "bool_true" / "bool_false": a returned True / False
+        value = Value("bool", "|b1", (), np.array(value_type == "bool_true"))
+    probe = {"kind": "function", "calls": calls, "must_call": True}
+    if states is not None:
+        probe["states"] = states
+    return CallOutcome("gradcheck:c", status, value=value if status == "ok" else None, output=output,
+                       error=ErrorInfo(error_type, "boom") if error_type else None, probes=(probe,))
+
+
+def test_gradcheck_verdicts_from_each_signal_and_their_absence():
+    from grader.behaviour import judge_gradcheck
+
+    assert judge_gradcheck(_gc_spec("pass"), _gc_outcome(output="Gradient check passed!\n"), "g")[0]
+    assert judge_gradcheck(_gc_spec("fail"), _gc_outcome(output="Gradient check failed.\n"), "g")[0]
+    assert judge_gradcheck(_gc_spec("fail"), _gc_outcome("raised", error_type="AssertionError"), "g")[0]
+    assert judge_gradcheck(_gc_spec("pass"), _gc_outcome(value_type="bool_true"), "g")[0]
+    assert judge_gradcheck(_gc_spec("fail"), _gc_outcome(value_type="bool_false"), "g")[0]
+    # a year whose starter only printed: an assert is not a verdict there
+    ok, message, _ = judge_gradcheck(_gc_spec("fail", ["text"]), _gc_outcome("raised", error_type="AssertionError"), "g")
+    assert not ok and "said nothing that tells pass from fail" in message
+    ok, message, _ = judge_gradcheck(_gc_spec("pass"), _gc_outcome(output="passed\nfailed\n"), "g")
+    assert not ok and "both a pass and a failure" in message
+    ok, message, _ = judge_gradcheck(_gc_spec("pass"), _gc_outcome(output="Gradient check passed!", calls=1), "g")
+    assert not ok and "without evaluating f more than 1 time(s)" in message
+
+
+def test_gradcheck_detectors_need_the_evidence():
+    from grader.behaviour import judge_gradcheck
+
+    _, _, found = judge_gradcheck(_gc_spec("pass"), _gc_outcome(output="failed", states=7), "g")
+    assert found == ("random-state-not-restored",)
+    _, _, found = judge_gradcheck(_gc_spec("pass"), _gc_outcome(output="failed", states=1), "g")
+    assert found == ()
+    _, _, found = judge_gradcheck(_gc_spec("fail"), _gc_outcome(output="passed"), "g", {"grad": "zeros"})
+    assert found == ("zero-gradient-accepted",)
+    _, _, found = judge_gradcheck(_gc_spec("fail"), _gc_outcome(output="passed"), "g", {"grad": "wrong"})
+    assert found == ()
+
+
+def test_questions_of_one_file_are_reported_together():
+    from grader.score import _grouped_by_file
+    from grader.model import Question
+
+    qs = [Question("softmax", "", (), "q1"), Question("ce", "", (), "q3"), Question("sig", "", (), "q2"),
+          Question("sgd", "", (), "sgd"), Question("neg", "", (), "q3")]
+    assert [q.id for q in _grouped_by_file(qs)] == ["softmax", "ce", "neg", "sig", "sgd"]
+    plain = [Question(i, "", ()) for i in ("b", "a", "c")]
+    assert [q.id for q in _grouped_by_file(plain)] == ["b", "a", "c"]
