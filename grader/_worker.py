@@ -433,11 +433,6 @@ def _preload() -> None:
     import mmap  # noqa: F401
 
 
-#: What a gradient check prints to say its verdict (grader/behaviour.py reads the same words).
-_SAYS_PASS = re.compile(rb"\bpass(ed)?\b", re.IGNORECASE)
-_SAYS_FAIL = re.compile(rb"\bfail(ed|s|ure)?\b|\berror found\b", re.IGNORECASE)
-
-
 class Zygote:
     """Grade one submission: fork children, watch them, forward their events."""
 
@@ -699,23 +694,9 @@ class Zygote:
                 self.hidden_raw = b""
         return _write_until(hfd, self.hidden_raw, limit)
 
-    def _keep_hidden(self, data: bytes, buf: bytearray) -> None:
-        """Of what is printed while hidden inputs are in the process, keep only a gradient check's verdict.
-
-        Nothing the student's code printed is kept; a line saying a gradient check passed
-        or failed becomes the fixed line "Gradient check passed!" / "Gradient check
-        failed." (once each per call), so that a gradcheck_naive that reports by printing,
-        as the starters' did, is judged on hidden cases too (grader/behaviour.py).
-        """
-        chunk = data[:65536]
-        for said, line in ((_SAYS_PASS, b"Gradient check passed!\n"), (_SAYS_FAIL, b"Gradient check failed.\n")):
-            if line not in buf and said.search(chunk):
-                buf += line
-
     def _keep(self, data: bytes, buf: bytearray) -> None:
         """Add printed bytes to ``buf`` up to the submission's cap; count the rest as dropped."""
         if self.hidden:
-            self._keep_hidden(data, buf)
             return  # printed while hidden inputs were in the process: never shown, not even counted
         room = self.cap - self.kept_output
         if room > 0:
@@ -727,7 +708,6 @@ class Zygote:
         """Keep the text of a "print" event, up to the cap (the child's own count is not trusted)."""
         text, dropped = header.get("text"), header.get("dropped")
         if self.hidden:
-            self._keep_hidden(text.encode("utf-8", "replace") if isinstance(text, str) else b"", buf)
             return
         self._keep(text.encode("utf-8", "replace") if isinstance(text, str) else b"", buf)
         if isinstance(dropped, int) and 0 < dropped < 1 << 40:
