@@ -1353,6 +1353,8 @@ class _Printed(io.TextIOBase):
     def write(self, text) -> int:
         if not isinstance(text, str):
             raise TypeError(f"write() argument must be str, not {type(text).__name__}")
+        if _HEARD and sum(map(len, _HEARD[0])) < 16384:
+            _HEARD[0].append(text[:16384])
         b = self._budget
         if b["left"] <= 0:
             b["dropped"] += len(text)
@@ -1661,6 +1663,11 @@ class Harness:
         else:
             args = [_make_arg(a) for a in args]
         undo = _apply_patches(fn)  # what built arguments asked for (see _build); undone below
+        # A hidden call's printed text never leaves this process: what a behaviour verdict needs
+        # of it (did a line say "passed", "failed") is recorded here as two booleans instead.
+        heard = bool(c.get("hidden")) and bool(_PROBES)
+        if heard:
+            _HEARD[:] = [[]]
         notes: list[str] = []
         n_args = _choose_arity(fn, len(args), spec.get("arities") or [len(args)], notes, spec)
         returns = spec.get("returns", [])
@@ -1688,13 +1695,16 @@ class Harness:
                 error["cause"] = cause
             out = {"ev": "outcome", "call": c["id"], "status": "raised", "error": error,
                    "notes": notes, "seconds": time.perf_counter() - t0}
-            probes = _take_probes(undo, self.scratch)
+            probes = _take_probes(undo, self.scratch, heard, e)
+            if c.get("hidden") and isinstance(e, NotImplementedError):
+                # the grader hides a hidden call's exception; that it is the starter's stub is one bit
+                probes.append({"kind": "stub"})
             if probes:
                 out["probes"] = probes
             return out
         out = {"ev": "outcome", "call": c["id"], "status": "ok", "value": desc, "notes": notes,
                "seconds": time.perf_counter() - t0}
-        probes = _take_probes(undo, self.scratch)
+        probes = _take_probes(undo, self.scratch, heard)
         if probes:
             out["probes"] = probes
         if c.get("echo_args"):
@@ -2124,6 +2134,8 @@ def _make_arg(a, copy: bool = True):
 _PROBES: list = []
 #: (name, function) pairs to install in the called function's module while the call runs.
 _PATCHES: list = []
+#: While a hidden call with built arguments runs: [list of the texts it printed] (see Harness.call).
+_HEARD: list = []
 #: Most calls whose random state a probe function remembers.
 _MAX_STATES = 4096
 
@@ -2259,14 +2271,30 @@ def _apply_patches(fn) -> list:
     return undo
 
 
-def _take_probes(undo: list, scratch: str) -> list:
-    """Undo the patches; return (and forget) the records of this call's built arguments."""
+def _take_probes(undo: list, scratch: str, heard: bool = False, raised: BaseException | None = None) -> list:
+    """Undo the patches; return (and forget) the records of this call's built arguments.
+
+    With ``heard`` (a hidden call), a "said" record is added: whether a printed line said
+    "passed" or "failed", and whether the call ended in an assert or another exception.
+    """
     for g, name, had, old in reversed(undo):
         if had:
             g[name] = old
         else:
             g.pop(name, None)
     records, _PROBES[:] = list(_PROBES), []
+    if heard:
+        import re
+
+        text = "".join(_HEARD[0]) if _HEARD else ""
+        _HEARD[:] = []
+        fail = re.compile(r"\bfail(ed|s|ure)?\b|\berror found\b", re.IGNORECASE)
+        passed = re.compile(r"\bpass(ed)?\b", re.IGNORECASE)
+        lines = text.splitlines()
+        records.append({"kind": "said", "pass": any(passed.search(ln) and not fail.search(ln) for ln in lines),
+                        "fail": any(fail.search(ln) for ln in lines),
+                        "exception": "" if raised is None else
+                        "assert" if isinstance(raised, AssertionError) else "raise"})
     for rec in records:
         if rec.get("kind") == "use-saved":
             try:

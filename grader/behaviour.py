@@ -66,6 +66,9 @@ def reported(outcome: CallOutcome, signals: tuple[str, ...]) -> Reported:
     >>> reported(bad, ("text",)).verdict
     'silent'
     """
+    heard = probe(outcome, "said")
+    if heard is not None:  # a hidden call: its printed text stayed in the student's process
+        return _reported_hidden(heard, outcome, signals)
     says_pass, says_fail = [], []
     text = outcome.output or ""
     if "text" in signals:
@@ -80,6 +83,31 @@ def reported(outcome: CallOutcome, signals: tuple[str, ...]) -> Reported:
         if kind in signals:
             says_fail.append(f"raised {outcome.error.type}")
             says_pass.clear()  # nothing said before the exception stands
+    if "return" in signals and outcome.status == "ok" and outcome.value is not None:
+        v = outcome.value
+        if v.type in ("bool", "bool_") and v.array is not None and v.array.size == 1:
+            (says_pass if bool(v.array.reshape(-1)[0]) else says_fail).append(f"returned {bool(v.array.reshape(-1)[0])}")
+    if says_fail and says_pass:
+        return Reported("both", " and ".join(says_pass + says_fail))
+    if says_fail:
+        return Reported("fail", says_fail[0])
+    if says_pass:
+        return Reported("pass", says_pass[0])
+    return Reported("silent", "said nothing that tells pass from fail")
+
+
+def _reported_hidden(heard: Mapping[str, Any], outcome: CallOutcome, signals: tuple[str, ...]) -> Reported:
+    """The verdict of a hidden call, from what the student's process recorded of it (no text)."""
+    says_pass, says_fail = [], []
+    if "text" in signals:
+        if heard.get("fail"):
+            says_fail.append("printed a failure line")
+        if heard.get("pass"):
+            says_pass.append("printed that the check passed")
+    kind = heard.get("exception")
+    if outcome.status == "raised" and kind in ("assert", "raise") and kind in signals:
+        says_fail.append("raised AssertionError" if kind == "assert" else "raised an exception")
+        says_pass.clear()
     if "return" in signals and outcome.status == "ok" and outcome.value is not None:
         v = outcome.value
         if v.type in ("bool", "bool_") and v.array is not None and v.array.size == 1:
@@ -116,7 +144,7 @@ def judge_gradcheck(spec: CheckSpec, outcome: CallOutcome, fname: str,
     if said.verdict == spec.expect:
         message = (f"{fname} {said.how}: right, the gradient handed to it is "
                    f"{'right' if spec.expect == 'pass' else 'wrong'}.")
-        if isinstance(calls, int) and spec.expect == "pass" and calls < 2:
+        if isinstance(calls, int) and calls < 2:  # no verdict without a difference of f's values
             return False, (f"{fname} {said.how} without evaluating f more than {calls} time(s): "
                            "a gradient check must compare with central differences of f."), tuple(detected)
         return True, message, ()

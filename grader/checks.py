@@ -394,6 +394,8 @@ def _not_implemented(outcome: CallOutcome, fname: str, rubric: Rubric) -> str:
         return ""
     if outcome.status == "raised" and outcome.error is not None and outcome.error.type == "NotImplementedError":
         return f"Not implemented: {outcome.message or fname + ' raises NotImplementedError'}"
+    if outcome.status == "raised" and probe(outcome, "stub") is not None:  # a hidden call (its error is not kept)
+        return f"Not implemented: {fname} still raises NotImplementedError (the starter's placeholder)."
     if outcome.status == "ok" and never_called(outcome):
         return (f"Not implemented: {fname} never called the function it was given "
                 "(the starter's placeholder is still there?).")

@@ -88,7 +88,9 @@ def _withheld(result: CheckResult) -> CheckResult:
     if result.visibility != "hidden":
         return result
     message = result.message
-    if result.status == "fail" and result.mismatch is not None:
+    if result.status == "fail" and message.startswith("Not implemented: "):  # settings.not_implemented = "fail"
+        message = "Not implemented: the starter's placeholder is still there."
+    elif result.status == "fail" and result.mismatch is not None:
         message = _HIDDEN_FAIL.get(result.mismatch.reason, _HIDDEN_FAIL["values"])
     elif result.status == "fail":  # a property not held, arguments modified...: why, in words of the student's value
         message = "What was returned does not pass this check (details are not shown on hidden checks)."

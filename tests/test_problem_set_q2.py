@@ -111,12 +111,13 @@ def test_cs224n_a2_file_names_are_found_for_sigmoid_and_sgd(graded):
 
 def test_an_averaged_network_and_postprocessing_before_the_step_are_accepted_and_named(graded):
     qs = _questions(graded["honest-loops"])
-    assert all("convention: averaged" in " ".join(c["notes"]) for c in qs["neural_grad"]["checks"])
-    assert all("(averaged)" in c["message"] for c in qs["neural_cost"]["checks"])
+    public = [c for c in qs["neural_grad"]["checks"] if c["visibility"] == "public"]
+    assert public and all("convention: averaged" in " ".join(c["notes"]) for c in public)
+    assert all("(averaged)" in c["message"] for c in qs["neural_cost"]["checks"] if c["visibility"] == "public")
     post = {c["id"]: c for c in qs["sgd"]["checks"]}["sgd/postprocessing"]
     assert "convention: before" in post["notes"]
     summed = _questions(graded["honest-vectorised"])
-    assert all("(summed)" in c["message"] for c in summed["neural_cost"]["checks"])
+    assert all("(summed)" in c["message"] for c in summed["neural_cost"]["checks"] if c["visibility"] == "public")
 
 
 def test_a_python3_resumed_anneal_and_a_python2_one_are_both_right(graded):
@@ -153,8 +154,9 @@ def test_a_wrong_sigmoid_grad_is_named_as_the_cause_on_the_network_built_on_it(g
 def test_a_cost_and_gradient_that_disagree_on_the_convention_are_told_so(graded):
     r = graded["neural-mixed-convention"]
     assert _lost(r) == {"neural_grad"}
-    for c in _questions(r)["neural_grad"]["checks"]:
-        assert c["status"] == "fail"
+    checks = _questions(r)["neural_grad"]["checks"]
+    assert all(c["status"] == "fail" for c in checks)
+    for c in (c for c in checks if c["visibility"] == "public"):
         assert "Your 'cost' is averaged, but this value is summed: use one convention for both." in c["message"]
 
 
@@ -345,3 +347,26 @@ def test_questions_of_one_file_are_reported_together():
     assert [q.id for q in _grouped_by_file(qs)] == ["softmax", "ce", "neg", "sig", "sgd"]
     plain = [Question(i, "", ()) for i in ("b", "a", "c")]
     assert [q.id for q in _grouped_by_file(plain)] == ["b", "a", "c"]
+
+
+def test_a_wrapper_around_the_starters_working_helpers_is_not_the_students_own(tmp_path):
+    sub = tmp_path / "wrapper"
+    sub.mkdir()
+    (sub / "q3_word2vec.py").write_text(
+        "from q2_sigmoid import sigmoid as _s, sigmoid_grad as _g\nfrom q2_gradcheck import gradcheck_naive as _c\n\n"
+        "def sigmoid(x):\n    return _s(x)\n\ndef sigmoid_grad(s):\n    return _g(s)\n\n"
+        "def gradcheck_naive(f, x):\n    return _c(f, x)\n")
+    code, out, _ = _run(["check", "--rubric", "problem-set", str(sub), "--json"])
+    qs = {q["id"]: q for q in json.loads(out)["questions"]}
+    assert qs["sigmoid"]["score"] == qs["sigmoid_grad"]["score"] == qs["gradcheck"]["score"] == 0
+
+
+def test_a_gradcheck_that_crashes_before_evaluating_f_earns_nothing(tmp_path):
+    sub = tmp_path / "crash"
+    _variant(HONEST / "vectorised", sub)
+    (sub / "q2_gradcheck.py").write_text("def gradcheck_naive(f, x):\n    assert x is None, 'checked nothing'\n")
+    code, out, _ = _run(["check", "--rubric", "problem-set", str(sub), "--json"])
+    gc = {q["id"]: q for q in json.loads(out)["questions"]}["gradcheck"]
+    assert gc["score"] == 0
+    assert all("without evaluating f more than 0 time(s)" in c["message"] for c in gc["checks"]
+               if c["id"] in ("gradcheck/wrong", "gradcheck/zeros"))
