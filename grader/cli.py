@@ -231,8 +231,9 @@ def _batch_version(args: argparse.Namespace, src: Path, err: TextIO):
     """Choose the batch's rubric when none is given: the version most submissions look like.
 
     One cheap pass over the batch (files peeked at, not translated: grader/recognise.py).
-    Returns ``(choice, annotate)``: the BatchChoice (None when --rubric was given) and the
-    function that writes ``rubric_reason`` (and ``looks_like``) into each result.  The
+    Returns ``(choice, annotate)``: the BatchChoice and the function that writes
+    ``rubric_reason`` (and ``looks_like``) into each result; ``(None, None)`` when --rubric
+    was given (the grader chose nothing, and says nothing of it).  The
     submissions that look like another version are listed on ``err``.
     """
     from dataclasses import replace
@@ -241,8 +242,7 @@ def _batch_version(args: argparse.Namespace, src: Path, err: TextIO):
     from .recognise import choose, label, recognise
 
     if args.rubric is not None:
-        given = f"given by the teaching staff (--rubric {args.rubric})"
-        return None, lambda sub, result: replace(result, rubric_reason=given)
+        return None, None  # the grader chose nothing: rubric_reason stays empty (the contract)
     from .load import peek_batch
 
     by_version: dict[str, list[str]] = {}
@@ -313,7 +313,6 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 reason = f"{version}, the default: {own.reason}"
         else:
             rubric, cases = _rubric(args.rubric), None
-            reason = f"given with --rubric {args.rubric}"
         if set(rubric.settings.allow_packages) - {"numpy"}:
             sb.release()
             sb = Sandbox(args.isolation, allow=rubric.settings.allow_packages)

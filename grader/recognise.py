@@ -23,9 +23,9 @@ shared/assignment.md):
   default the CS224d layout (``q1_softmax.py``, ``q3_word2vec.py``, ``softmaxCostAndGradient``)
   when nothing above is found.
 
-A submission that defines only the four questions' functions (softmax and the naive
-softmax cost) is graded with the four-question rubric of its flavour (``word2vec``, or
-``cs224n`` for a2), which is what a class that set only those uses.
+A submission that defines no function beyond the word2vec part (CS224d: nothing of q2, sgd
+or q4; a2: only the naive softmax cost) is graded with the four-question rubric of its
+flavour (``word2vec``, or ``cs224n`` for a2), which is what a class that set only those uses.
 """
 
 from __future__ import annotations
@@ -55,10 +55,12 @@ MAX_FILES = 64
 MAX_CHARS = 256 * 1024
 MAX_TOTAL = 1 << 20
 
-#: Functions of the whole problem set beyond the four questions' (any year's names).
-BEYOND = frozenset({"sigmoid", "sigmoid_grad", "gradcheck_naive", "forward_backward_prop", "normalizeRows",
-                    "negSamplingCostAndGradient", "negSamplingLossAndGradient", "skipgram", "cbow", "sgd",
+#: Functions that make a CS224d/CS224n assignment-1 submission the whole problem set: those of
+#: q2, sgd and q4 (a class that set only the word2vec part hands in q1 and q3 alone).
+BEYOND = frozenset({"sigmoid", "sigmoid_grad", "gradcheck_naive", "forward_backward_prop", "sgd",
                     "getSentenceFeature", "softmaxRegression"})
+#: The same for CS224n a2, whose word2vec.py holds sigmoid, negative sampling and skip-gram.
+BEYOND_A2 = frozenset({"sigmoid", "negSamplingLossAndGradient", "skipgram", "sgd"})
 
 _DEF = re.compile(r"^[ \t]*def[ \t]+([A-Za-z_]\w*)[ \t]*\(([^)]{0,400})\)", re.MULTILINE)
 _UTILS_IMPORT = re.compile(r"^[ \t]*(?:from[ \t]+utils(?:\.(\w+))?[ \t]+import\b|import[ \t]+utils\b)", re.MULTILINE)
@@ -220,11 +222,15 @@ def recognise(sub: Submission) -> Recognition:
 
 def _four_or(version: str, four: str, names: set[str], reason: str) -> Recognition:
     """Return `version`, or the four-question rubric `four` when `names` has none of the problem set's others."""
-    beyond = sorted(names & BEYOND)
-    if beyond:
+    if version == "cs224n-a2":
+        if names & BEYOND_A2:
+            return Recognition(version, reason)
+        return Recognition(four, f"{reason}; it defines none of a2's other functions (sigmoid, "
+                                 f"negSamplingLossAndGradient, skipgram, sgd), so {FOUR_QUESTIONS[four]}")
+    if names & BEYOND:
         return Recognition(version, reason)
-    return Recognition(four, f"{reason}; it defines none of the problem set's other functions "
-                             f"(sigmoid, normalizeRows, skipgram...), so {FOUR_QUESTIONS[four]}")
+    return Recognition(four, f"{reason}; it defines no function of q2, sgd or q4 (sigmoid, gradcheck_naive, "
+                             f"forward_backward_prop, sgd...), so {FOUR_QUESTIONS[four]}")
 
 
 def label(version: str) -> str:
