@@ -205,7 +205,7 @@ def test_a_cluster_run_interrupted_with_ctrl_c_is_finished_locally(batch, tmp_pa
     """A real `grader grade --cluster local:2` gets SIGINT midway: exit 130, no process left; a local rerun finishes."""
     subs, local = batch
     out = tmp_path / "out"
-    argv = tr.grader_argv(subs, out, "--cluster", "local:2")
+    argv = tr.grader_argv(subs, out, "--cluster", "local:2", "--rubric", "word2vec")  # as run_cli
     seen: dict[int, psutil.Process] = {}
     with open(tmp_path / "log", "w") as log:
         proc = subprocess.Popen(argv, stdout=log, stderr=log)
@@ -232,7 +232,7 @@ def test_a_cluster_run_interrupted_with_ctrl_c_is_finished_locally(batch, tmp_pa
     graded_before = {p.parent.name for p in out.glob("*/result.json")}
     assert 3 <= len(graded_before) < 15
 
-    again = tr.run(subs, out)
+    again = tr.run(subs, out, "--rubric", "word2vec")
     assert set(tr.printed_ids(again)) <= {p.parent.name for p in local.glob("*/result.json")} - graded_before
     assert_same_files(local, out)
 
