@@ -445,7 +445,7 @@ class Zygote:
         self.skip: list[list] = [list(u) for u in req.get("skip", []) if isinstance(u, list)]  # [module, unit] abandoned
         self.timeouts: dict[str, int] = {}  # function role -> calls that timed out
         # Hidden calls come last; their inputs are asked for once every public call is made,
-        # and from then on nothing the child prints is kept (``hidden`` mode, for good).
+        # and from then on what the child prints is marked hidden (``hidden`` mode, for good).
         self.hidden = False
         self.hidden_raw: bytes | None = None  # the frame of hidden inputs, as the grader sent it
 
@@ -675,8 +675,9 @@ class Zygote:
         """The child asks for the hidden calls' inputs: hand them over if every public call is made.
 
         Asked earlier (a forged event), the request is ignored: the inputs never meet a
-        public call.  Once they are given, the leader keeps nothing the child prints (what
-        it printed before is flushed first, with no hidden input in the process yet).  The
+        public call.  Once they are given, nothing the child prints can be shown (what
+        it printed before is flushed first, with no hidden input in the process yet) and what
+        it prints goes to the grader marked ``hidden`` (judged, never shown).  The
         inputs are asked from the grader once ("need_hidden") and kept for a later child.
         Returns False if they could not be written to the child in time.
         """
@@ -696,8 +697,6 @@ class Zygote:
 
     def _keep(self, data: bytes, buf: bytearray) -> None:
         """Add printed bytes to ``buf`` up to the submission's cap; count the rest as dropped."""
-        if self.hidden:
-            return  # printed while hidden inputs were in the process: never shown, not even counted
         room = self.cap - self.kept_output
         if room > 0:
             buf += data[:room]
@@ -707,8 +706,6 @@ class Zygote:
     def _keep_printed(self, header: dict, buf: bytearray) -> None:
         """Keep the text of a "print" event, up to the cap (the child's own count is not trusted)."""
         text, dropped = header.get("text"), header.get("dropped")
-        if self.hidden:
-            return
         self._keep(text.encode("utf-8", "replace") if isinstance(text, str) else b"", buf)
         if isinstance(dropped, int) and 0 < dropped < 1 << 40:
             self.dropped_output += dropped
@@ -722,7 +719,12 @@ class Zygote:
 
     def _flush_output(self, buf: bytearray, call_id) -> None:
         if buf:
-            self.send({"ev": "output", "call": call_id, "text": bytes(buf).decode("utf-8", "replace")})
+            event = {"ev": "output", "call": call_id, "text": bytes(buf).decode("utf-8", "replace")}
+            if self.hidden:
+                # Printed once hidden inputs were in the process: the grader may judge it (a
+                # check of what a function prints) but never shows it (nor counts it for the student).
+                event["hidden"] = True
+            self.send(event)
             buf.clear()
 
 
@@ -1587,7 +1589,7 @@ class Harness:
             tree = self.parsed.pop(name, None) or ast.parse(source, filename)
             if entry.get("py2"):
                 # Translated Python 2: `/` keeps Python 2's meaning (floor division of two ints).
-                tree = ast.fix_missing_locations(_Py2Division().visit(tree))
+                tree = _Py2Division().visit(tree, source, filename)
             blocks = [(stmt, None) for stmt in tree.body]
         except SyntaxError as e:
             blocks = list(_salvage_blocks(source, filename, e))
@@ -1883,7 +1885,7 @@ def _py2_div(a, b):
 class _Py2Division:
     """AST transformer: ``a / b`` -> ``__py2_div__(a, b)`` (and ``x /= b`` for plain names)."""
 
-    def visit(self, tree):
+    def visit(self, tree, source="", filename="<py2>"):
         import ast
 
         class T(ast.NodeTransformer):
@@ -1903,7 +1905,16 @@ class _Py2Division:
                     return ast.copy_location(ast.Assign(targets=[node.target], value=value), node)
                 return node
 
-        return T().visit(tree)
+        # Statement by statement: one too deep to rewrite (a sum of hundreds of terms nests that
+        # deep) keeps Python 3's `/`, freshly parsed, and the others are still rewritten.
+        fresh = None
+        for i, stmt in enumerate(tree.body):
+            try:
+                tree.body[i] = ast.fix_missing_locations(T().visit(stmt))
+            except RecursionError:
+                fresh = fresh or ast.parse(source, filename)
+                tree.body[i] = fresh.body[i]
+        return tree
 
 
 def _alarm(signum, frame):

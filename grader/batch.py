@@ -13,10 +13,11 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, ContextManager, Iterable, Iterator, Sequence
 
-from . import canvas, export, render
+from . import canvas, export, render, text, transform
 from .errors import UsageError
 from .gradebook import Gradebook
 from .heap import steady_heap
+from .load import Pending
 from .model import Submission, SubmissionResult
 from .overrides import apply as apply_overrides
 from .pipeline import Job, grade
@@ -83,7 +84,9 @@ WRITE_CHUNK = 1 << 18
 
 def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically (see :func:`atomic_path`)."""
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as f:
+    # errors=: a net under grader.text.encodable (student text is made encodable where it
+    # enters the grader): a string that still held a lone surrogate is written escaped.
+    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", errors="backslashreplace") as f:
         for i in range(0, len(text), WRITE_CHUNK):
             f.write(text[i:i + WRITE_CHUNK])
 
@@ -103,6 +106,38 @@ def write_result(out: Path, result: SubmissionResult, *, rubric_title: str = "")
     write_atomic(folder / "report.html", render.report(result, rubric_title=rubric_title))
     # result.json last: its presence means the submission is complete.
     write_atomic(folder / "result.json", json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+
+
+_ERROR_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'">
+<title>{id}: could not be graded</title></head>
+<body><h1>{id}: could not be graded</h1><ul>{errors}</ul></body></html>
+"""
+
+
+def write_error_result(out: Path, result: SubmissionResult, *, rubric_title: str = "") -> None:
+    """Write an error result as :func:`write_result` does, or, when that fails, in the plainest way.
+
+    The fallback writes ``result.json`` and a minimal ``report.html`` (no template) directly,
+    so that a failure of the usual way (the template, the atomic write) still leaves the
+    submission with a result on disk.
+    """
+    try:
+        write_result(out, result, rubric_title=rubric_title)
+        return
+    except Exception:  # noqa: BLE001 - the plainest way below
+        pass
+    import html
+
+    folder = out / result.submission
+    folder.mkdir(parents=True, exist_ok=True)
+    page = _ERROR_PAGE.format(id=html.escape(text.line(result.submission)),
+                              errors="".join(f"<li>{html.escape(text.line(e))}</li>" for e in result.errors))
+    doc = json.dumps(result.to_dict(), indent=2, ensure_ascii=True) + "\n"
+    for name, content in (("report.html", page), ("result.json", doc)):  # result.json last, as always
+        with open(folder / name, "w", encoding="utf-8", errors="backslashreplace") as f:
+            f.write(content)
 
 
 def iter_results(out: Path) -> Iterator[SubmissionResult]:
@@ -131,7 +166,7 @@ def finish(out: Path, *, rubric_title: str = "", questions: Sequence[str] | None
     """
     with atomic_path(out / "grades.csv") as tmp:
         export.write_grades_csv(lambda: iter_results(out), tmp, questions=questions)
-    with atomic_path(out / "summary.html") as tmp, open(tmp, "w", encoding="utf-8") as f:
+    with atomic_path(out / "summary.html") as tmp, open(tmp, "w", encoding="utf-8", errors="backslashreplace") as f:
         # Streamed: totals in a first pass over the results on disk, rows written as read in a second.
         render.write_summary(lambda: iter_results(out), f, rubric_title=rubric_title)
 
@@ -201,9 +236,26 @@ def grade_safely(sub: Submission, job: Job, sb: Sandbox) -> SubmissionResult:
         return grade(sub, job, sb)
     except Exception as e:  # noqa: BLE001
         sb.close()
-        failed = replace(sub, error=f"the grader failed on this submission ({type(e).__name__}: {str(e)[:200]}); "
-                                    "this is a bug in grader: please report it")
-        return grade(failed, job, None)
+        why = f"the grader failed on this submission ({type(e).__name__}: {str(e)[:200]}); this is a bug in grader: please report it"
+        try:
+            return grade(replace(sub, error=why), job, None)
+        except Exception:  # noqa: BLE001 - even the error result failed: the plainest one
+            return SubmissionResult(submission=sub.id, rubric=job.rubric.name, status="error", score=0.0,
+                                    max_score=job.rubric.max_score, errors=(why,), late=sub.late, canvas=sub.canvas)
+
+
+def after_failure(result: SubmissionResult, e: BaseException) -> SubmissionResult:
+    """Return the error result of a submission whose files, row or report failed after grading.
+
+    The grader's own failure (a bug, a full disk) is said in the student's terms; the result
+    keeps no student text but its id and Canvas details, so that writing it cannot fail the
+    same way again.
+    """
+    why = (f"the grader failed after grading this submission ({type(e).__name__}: {str(e)[:200]}), "
+           "so its result could not be written; this is a bug in grader (or the disk is full): please report it")
+    return SubmissionResult(submission=result.submission, rubric=result.rubric, status="error", score=0.0,
+                            max_score=result.max_score, errors=(why,), isolation=result.isolation, late=result.late,
+                            canvas=result.canvas, grader_version=result.grader_version)
 
 
 @contextlib.contextmanager
@@ -215,7 +267,7 @@ def local_slot(job: Job, i: int, *, isolation: str = "auto", allow: Iterable[str
         yield lambda sub: grade_safely(sub, job, sb)
 
 
-def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs: int = 1,
+def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job, *, jobs: int = 1,
                 isolation: str = "auto", hide: Iterable[str] = (),
                 on_result: Callable[[SubmissionResult], None] | None = None,
                 skip: Callable[[Submission], bool] | None = None,
@@ -227,8 +279,10 @@ def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs:
 
     Parameters
     ----------
-    submissions : iterable of Submission
-        Consumed lazily, one at a time, by whichever slot is free.
+    submissions : iterable of Submission or Pending
+        Consumed lazily, one at a time, by whichever slot is free.  A
+        :class:`~grader.load.Pending` (from :func:`grader.load.pending_batch`) is taken
+        under the batch's lock and made into its Submission outside it.
     out : Path
         The results folder.
     job : Job
@@ -287,42 +341,69 @@ def grade_batch(submissions: Iterable[Submission], out: Path, job: Job, *, jobs:
     allow = job.rubric.settings.allow_packages
 
     def next_submission() -> Submission | None:
-        with take:
-            while True:
+        while True:
+            with take:  # only taking the next entry (its files read into memory) is serialised ...
                 try:
-                    sub = next(source)
+                    item = next(source)
                 except StopIteration:
                     return None
-                if (skip is not None and skip(sub)) or (
-                        gradebook is not None and not force and gradebook.is_current(sub, out)):
-                    with report:
-                        stats.skipped += 1
-                        if on_skip is not None:
-                            on_skip(sub)
-                    continue
-                return sub
+            # ... making the Submission (decoding, translating: grader.transform's deadlines) is not.
+            sub = item.load() if isinstance(item, Pending) else item
+            if (skip is not None and skip(sub)) or (
+                    gradebook is not None and not force and gradebook.is_current(sub, out)):
+                with report:
+                    stats.skipped += 1
+                    if on_skip is not None:
+                        on_skip(sub)
+                continue
+            return sub
+
+    def finish_one(sub: Submission, result: SubmissionResult) -> None:
+        """Write, record and report one result; a failure in any step becomes that submission's error result."""
+        try:
+            if annotate is not None:
+                result = annotate(sub, result)
+            if gradebook is not None:  # a person's overrides hold over every regrade
+                result = apply_overrides(result, gradebook.overrides(result.submission))
+            write_result(out, result, rubric_title=job.rubric.title)
+            if gradebook is not None:
+                gradebook.record(sub, result)
+            with report:
+                if on_result is not None:
+                    on_result(result)
+                stats.add(result)
+            return
+        except Exception as e:  # noqa: BLE001 - one submission's failure never stops the batch
+            failed = after_failure(result, e)
+        # Each step again, for the error result, each on its own; the gradebook row is never
+        # current (no digest), so a rerun grades this submission again.
+        steps = [lambda: write_error_result(out, failed, rubric_title=job.rubric.title)]
+        if gradebook is not None:
+            steps.append(lambda: gradebook.record(replace(sub, digest=""), failed))
+        for step in steps:
+            try:
+                step()
+            except Exception:  # noqa: BLE001 - counted and reported below all the same
+                pass
+        with report:
+            stats.add(failed)
+            if on_result is not None:
+                try:
+                    on_result(failed)
+                except Exception:  # noqa: BLE001
+                    pass
 
     make_slot = slots or functools.partial(local_slot, job, isolation=isolation, allow=allow, hide=hide)
 
     def slot(i: int) -> None:
         try:
-            with make_slot(i) as grade_one:
+            with make_slot(i) as grade_one, transform.session():
                 while not failures:
                     sub = next_submission()
                     if sub is None:
                         return
                     result = grade_one(sub)
-                    if annotate is not None:
-                        result = annotate(sub, result)
-                    if gradebook is not None:  # a person's overrides hold over every regrade
-                        result = apply_overrides(result, gradebook.overrides(result.submission))
-                    write_result(out, result, rubric_title=job.rubric.title)
-                    if gradebook is not None:
-                        gradebook.record(sub, result)
-                    with report:
-                        stats.add(result)
-                        if on_result is not None:
-                            on_result(result)
+                    finish_one(sub, result)
                     # Nothing of this submission stays alive while the next one is loaded and graded.
                     del sub, result
         except BaseException as e:  # noqa: BLE001 - re-raised in the main thread

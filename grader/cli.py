@@ -16,7 +16,8 @@ from . import __version__
 from .errors import ExitCode, GraderError, IsolationError, UsageError
 
 EPILOG = """exit codes: 0 done (check: every public check passed); 1 check: a public check failed;
-2 bad arguments, rubric or input path; 3 a bug in grader."""
+2 bad arguments, rubric or input path (grade: no submission in it; check: nothing in it could be
+read as code); 3 a bug in grader."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -24,6 +25,25 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+def similarity_options(p: argparse.ArgumentParser, *, grade: bool) -> None:
+    """Add the similarity check's options (to ``grade``, with ``--similarity`` to turn it on)."""
+    if grade:
+        p.add_argument("--similarity", action="store_true",
+                       help="also compare the submissions with each other and with --against files "
+                            "(similarity.html, leads for the teaching staff; needs grader[similarity])")
+    p.add_argument("--against", action="append", default=[], metavar="FOLDER",
+                   help="earlier terms' or public solutions: every code file under FOLDER is compared with "
+                        "each submission (repeatable)")
+    p.add_argument("--starter", action="append", default=[], metavar="PATH",
+                   help="the course's starter code (folder, zip or file): not counted as the students' own "
+                        "(repeatable; the rubric's stand-ins always are)")
+    p.add_argument("--threshold", type=float, default=None, metavar="SHARE",
+                   help="list pairs sharing at least this share of code, 0..1 (default: 0.5)")
+    p.add_argument("--max-sharing", type=int, default=None, metavar="N",
+                   help="code found in more than N submissions is common code, not counted "
+                        "(default: 10%% of the submissions, at least 10)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,7 +81,9 @@ def _parser() -> argparse.ArgumentParser:
                         "With it, --jobs is the number of submissions in flight (default: twice the workers' threads)")
     g.add_argument("--no-progress", action="store_true",
                    help="no progress bar or progress lines on standard error (the final line is still written)")
+    similarity_options(g, grade=True)
     common(g)
+
 
     c = sub.add_parser("check", help="a student's self-check of one submission (public checks only)",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -133,6 +155,20 @@ def _parser() -> argparse.ArgumentParser:
     ej = esub.add_parser("junit", help="JUnit XML")
     ej.add_argument("results", metavar="RESULTS")
     ej.add_argument("--out", required=True, metavar="FILE.xml")
+
+    sm = sub.add_parser("similarity", help="find similar code in a batch (leads for the teaching staff, not verdicts)",
+                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    sm.add_argument("submissions", metavar="SUBMISSIONS", help="folder or .zip whose entries are one submission each")
+    sm.add_argument("--out", required=True, metavar="DIR",
+                    help="where similarity.html and similarity.csv go (a results folder: its result.json files "
+                         "get their matches)")
+    sm.add_argument("--rubric", default=None, metavar="RUBRIC",
+                    help="rubric whose starter stand-ins are boilerplate, besides those of every built-in rubric "
+                         "(default: the built-in word2vec rubric)")
+    sm.add_argument("--json", action="store_true", help="print the pairs as JSON on standard output")
+    sm.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                    help="processes that tokenize the code (default: the number of cores)")
+    similarity_options(sm, grade=False)
     return p
 
 
@@ -152,7 +188,7 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from . import batch, render, sandbox
     from .export import json_line, write_junit
     from .gradebook import open_gradebook
-    from .load import load_batch
+    from .load import pending_batch
     from .pipeline import prepare
     from .progress import Progress, summary_line
 
@@ -161,6 +197,16 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(f"SUBMISSIONS {str(src)!r} does not exist")
     if not (src.is_dir() or src.suffix.lower() == ".zip"):
         raise UsageError(f"SUBMISSIONS {str(src)!r} is neither a folder nor a .zip")
+    if args.similarity:
+        _similarity_ready(args)  # before grading: a missing package or folder is said at once
+    elif args.against or args.starter or args.threshold is not None or args.max_sharing is not None:
+        raise UsageError("--against, --starter, --threshold and --max-sharing belong to the similarity check: "
+                         "add --similarity (or run 'grader similarity')")
+    results = Path(args.out)
+    _check_results_folder(src, results)
+    if batch.batch_size(src) == 0:
+        raise UsageError(f"SUBMISSIONS {str(src)!r} holds no submission (no .py, .ipynb, folder or .zip entry; "
+                         "hidden entries are skipped); nothing was graded")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1 (got {args.jobs})")
     if args.cluster is not None:
@@ -178,8 +224,7 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     choice, annotate = _batch_version(args, src, err)
     rubric = _rubric(args.rubric if choice is None else choice.version)
     job = prepare(rubric)
-    results = Path(args.out)
-    submissions = load_batch(src, rubric.settings)
+    submissions = pending_batch(src, rubric.settings)
     only = set(args.only or ())
     found: set[str] = set()
     if only:
@@ -200,7 +245,10 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.flush()
         bar.done(r.submission, error=r.status == "error")
 
-    results.mkdir(parents=True, exist_ok=True)
+    try:
+        results.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--out {str(results)!r} cannot be made a folder ({e.strerror or e})") from None
     try:
         with open_gradebook(results, rubric.digest, __version__) as gradebook, contextlib.ExitStack() as stack:
             jobs, slots = args.jobs or os.cpu_count() or 1, None
@@ -216,6 +264,11 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except BaseException:
         bar.clear()
         raise
+    if args.similarity:
+        bar.clear()
+        _run_similarity(args, src, rubric, results, err, quiet=args.no_progress)
+        # summary.html gets its similarity section
+        batch.finish(results, rubric_title=rubric.title, questions=[q.id for q in rubric.questions])
     if args.junit:
         write_junit(batch.iter_results(results), Path(args.junit))
     bar.finish(summary_line(graded=stats.graded, errors=stats.errors, skipped=stats.skipped, seconds=stats.seconds,
@@ -224,6 +277,87 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if missing:
         raise UsageError(f"--only: no submission with id {', '.join(map(repr, missing))} in {str(src)!r} "
                          f"(ids are entry names without their extension; see {results}/grades.csv)")
+    return ExitCode.OK
+
+
+def _check_results_folder(src: Path, results: Path) -> None:
+    """Refuse a results path that is a file, or that lies inside the submissions folder (exit 2).
+
+    Results inside the submissions would be an entry of the batch: graded as a student's
+    folder on every later run.  They are refused, not skipped, so that nothing depends on
+    recognising a results folder.
+    """
+    if results.exists() and not results.is_dir():
+        raise UsageError(f"--out {str(results)!r} exists and is not a folder; give a folder for the results "
+                         "(created if missing)")
+    if src.is_dir():
+        inside, folder = results.resolve(), src.resolve()
+        if inside == folder or folder in inside.parents:
+            raise UsageError(f"--out {str(results)!r} is inside SUBMISSIONS {str(src)!r}: later runs would grade "
+                             "the results as a submission; give a results folder outside the submissions")
+def _similarity_ready(args: argparse.Namespace) -> None:
+    """Check the similarity options and that copydetect is installed; raise UsageError otherwise."""
+    from .similarity import fingerprint
+
+    if args.threshold is not None and not 0 < args.threshold <= 1:
+        raise UsageError(f"--threshold must be a share between 0 and 1, such as 0.5 (got {args.threshold})")
+    if args.max_sharing is not None and args.max_sharing < 1:
+        raise UsageError(f"--max-sharing must be at least 1 (got {args.max_sharing})")
+    for folder in args.against:
+        if not Path(folder).exists():
+            raise UsageError(f"--against {folder!r} does not exist; give a folder of .py files, notebooks or zips")
+    for path in args.starter:
+        if not Path(path).exists():
+            raise UsageError(f"--starter {path!r} does not exist; give the starter code's folder, zip or file")
+    fingerprint.require()
+
+
+def _run_similarity(args: argparse.Namespace, src: Path, rubric, results: Path, err: TextIO, *, quiet: bool):
+    """Run the similarity check on a batch; write similarity.html/.csv and the matches into result.json files."""
+    from . import similarity
+    from .similarity import report
+
+    findings = similarity.find(
+        src, settings=rubric.settings, rubric=rubric, against=args.against, starter=args.starter,
+        threshold=similarity.DEFAULT_THRESHOLD if args.threshold is None else args.threshold,
+        max_sharing=args.max_sharing, jobs=max(1, args.jobs), progress=None if quiet else (lambda line: err.write(line + "\n")))
+    page, _ = report.write(findings, results, title=rubric.title)
+    report.update_results(findings, results)
+    err.write(f"similarity: {len(findings.pairs)} pair{'' if len(findings.pairs) == 1 else 's'} at or above "
+              f"{findings.threshold:.0%} among {findings.n_submissions} submissions and {findings.n_sources} "
+              f"source files (leads to review, not verdicts): {page}\n")
+    return findings
+
+
+def _cmd_similarity(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from . import batch
+    from .similarity import report
+    from .terminal import clean
+
+    src = Path(args.submissions)
+    if not src.exists():
+        raise UsageError(f"SUBMISSIONS {str(src)!r} does not exist")
+    if not (src.is_dir() or src.suffix.lower() in (".zip", ".py", ".ipynb")):
+        raise UsageError(f"SUBMISSIONS {str(src)!r} is neither a folder nor a .zip")
+    if args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1 (got {args.jobs})")
+    _similarity_ready(args)
+    rubric = _rubric(args.rubric)
+    results = Path(args.out)
+    _check_results_folder(src, results)
+    findings = _run_similarity(args, src, rubric, results, err, quiet=args.json)
+    if (results / "summary.html").is_file():
+        batch.finish(results, rubric_title=rubric.title, questions=[q.id for q in rubric.questions])
+    docs = findings.documents
+    if args.json:
+        out.write(json.dumps(report.to_json(findings), ensure_ascii=False) + "\n")
+    else:
+        for rank, p in enumerate(findings.pairs[:10], start=1):
+            what = "source" if p.kind == "source" else "submission"
+            out.write(clean(f"{rank:>3}. {p.share:4.0%}  {docs[p.a.doc].id}  ~  {what} "
+                                           f"{docs[p.b.doc].id}") + "\n")
+        if len(findings.pairs) > 10:
+            out.write(f"     ... {len(findings.pairs) - 10} more in {results / 'similarity.csv'}\n")
     return ExitCode.OK
 
 
@@ -290,10 +424,17 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     path = Path(args.path)
     if not path.exists():
         raise UsageError(f"PATH {str(path)!r} does not exist")
+    if not path.is_dir() and path.suffix.lower() not in (".py", ".ipynb", ".zip"):
+        raise UsageError(f"PATH {str(path)!r} is not a .py file, an .ipynb notebook, a folder or a .zip")
     sb = Sandbox(args.isolation)
+    from . import transform
+
+    helper = transform.Helper()  # for Python 2 and IPython syntax (grader.transform)
     try:
         sb.spawn()
         reason = ""
+        if path.is_dir() or path.suffix.lower() in (".ipynb", ".zip"):
+            helper.start(notebooks=True)  # likely needed: its start overlaps the grader's own
         if args.kit:
             from .kit import load_kit
 
@@ -321,13 +462,19 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from .pipeline import grade, prepare
 
         job = prepare(rubric, public_only=True, cases=cases)
-        submission = load(path, job.rubric.settings)
+        with transform.using(helper):
+            submission = load(path, job.rubric.settings)
+        if submission.error is not None:  # nothing could be read: bad input, as for `grade`
+            from .text import line
+
+            raise UsageError(line(submission.error))
         result = grade(submission, job, sb)
         if reason:
             from dataclasses import replace
 
             result = replace(result, rubric_reason=reason)
     finally:
+        helper.close()
         sb.release()
     if args.html:
         from . import render  # jinja2: only for the HTML report
@@ -480,7 +627,8 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 COMMANDS = {"grade": _cmd_grade, "check": _cmd_check, "gradescope": _cmd_gradescope, "export": _cmd_export,
-            "kit": _cmd_kit, "override": _cmd_override, "rubric": _cmd_rubric, "gradescope-bundle": _cmd_gradescope_bundle}
+            "kit": _cmd_kit, "override": _cmd_override, "rubric": _cmd_rubric, "gradescope-bundle": _cmd_gradescope_bundle,
+            "similarity": _cmd_similarity}
 
 
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
@@ -518,4 +666,9 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
 
 def console_main() -> None:
     """Entry point of the ``grader`` console script."""
+    for stream in (sys.stdout, sys.stderr):
+        try:  # a terminal that is not UTF-8 shows what it cannot encode as escapes, never a traceback
+            stream.reconfigure(errors="backslashreplace")  # type: ignore[union-attr]
+        except (AttributeError, ValueError):
+            pass
     sys.exit(main())

@@ -20,6 +20,7 @@ from .errors import UsageError
 from .model import CheckResult, SubmissionResult
 from .render import consistency_verdicts
 from .terminal import clean, counts, explain_lines, num
+from .text import block, line
 
 __all__ = [
     "GRADES_COLUMNS",
@@ -128,7 +129,7 @@ def write_grades_csv(results: Iterable[SubmissionResult] | Callable[[], Iterable
         first = next(rows, None)
         questions = [q.id for q in first.questions] if first is not None else []
     n = 0
-    with open(path, "w", encoding="utf-8", newline="") as f:
+    with open(path, "w", encoding="utf-8", errors="backslashreplace", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow([*GRADES_COLUMNS, *(_cell(q) for q in questions)])
         for r in ([first] if first is not None else []):
@@ -242,7 +243,7 @@ def _gs_test(number: str, check: CheckResult, question: str) -> dict[str, Any]:
     if check.visibility == "public" and check.hint:
         lines = [ln for ln in lines if ln != f"Likely mistake: {check.hint}"]
         hint = check.hint
-    parts = [_fence("\n".join(lines))]
+    parts = [_fence("\n".join(line(ln) for ln in lines))]  # each line of it one line (text.line)
     if hint:
         parts.append(f"**Likely mistake:** {_md(hint)}")
     if check.visibility == "public" and check.output:
@@ -569,7 +570,7 @@ def _testsuite(r: SubmissionResult) -> ET.Element:
     suite = ET.Element(
         "testsuite",
         {
-            "name": _xml(r.submission),
+            "name": _xml(line(r.submission)),
             "tests": str(len(checks) if r.status == "graded" else 1),
             "failures": str(n["fail"]),
             "errors": str(n["error"] if r.status == "graded" else 1),
@@ -588,26 +589,26 @@ def _testsuite(r: SubmissionResult) -> ET.Element:
     ):
         ET.SubElement(props, "property", {"name": name, "value": _xml(value)})
     if r.status == "error":
-        case = ET.SubElement(suite, "testcase", {"classname": _xml(r.submission), "name": "load"})
+        case = ET.SubElement(suite, "testcase", {"classname": _xml(line(r.submission)), "name": "load"})
         message = "; ".join(r.errors) or "could not be graded"
-        err = ET.SubElement(case, "error", {"message": _xml(message), "type": "SubmissionError"})
-        err.text = _xml("\n".join(r.errors))
+        err = ET.SubElement(case, "error", {"message": _xml(line(message)), "type": "SubmissionError"})
+        err.text = _xml("\n".join(line(e) for e in r.errors))
         return suite
     for q in r.questions:
         for c in q.checks:
             case = ET.SubElement(
                 suite,
                 "testcase",
-                {"classname": _xml(f"{r.submission}.{q.id}"), "name": _xml(c.id)},
+                {"classname": _xml(line(f"{r.submission}.{q.id}")), "name": _xml(line(c.id))},
             )
             if c.status != "pass":
                 tag = "failure" if c.status == "fail" else "error"
                 kind = c.error.type if c.error is not None and c.visibility == "public" else c.status
-                el = ET.SubElement(case, tag, {"message": _xml(c.message), "type": _xml(kind)})
-                el.text = _xml("\n".join(explain_lines(c)))
+                el = ET.SubElement(case, tag, {"message": _xml(line(c.message)), "type": _xml(line(kind))})
+                el.text = _xml("\n".join(line(ln) for ln in explain_lines(c)))
             if c.output and c.visibility == "public":
                 out = ET.SubElement(case, "system-out")
-                out.text = _xml(c.output[:JUNIT_OUTPUT_CHARS])
+                out.text = _xml(block(c.output[:JUNIT_OUTPUT_CHARS]))
     return suite
 
 

@@ -105,12 +105,20 @@ def source_files() -> Iterator[tuple[str, bytes]]:
     pkg = Path(grader.__file__).resolve().parent
     for f in sorted(pkg.glob("*.py")):
         yield f"grader/{f.name}", f.read_bytes()
+    # Subpackages (grader.written, grader.similarity...) with every file they hold (a grammar, say).
+    subpackages = sorted(d.name for d in pkg.iterdir() if d.is_dir() and (d / "__init__.py").is_file()
+                         and d.name not in DATA_PACKAGES)
+    for name in subpackages:
+        for f in sorted((pkg / name).rglob("*")):
+            if f.is_file() and "__pycache__" not in f.parts and f.suffix != ".pyc":
+                yield f"grader/{name}/{f.relative_to(pkg / name).as_posix()}", f.read_bytes()
     for name in DATA_PACKAGES:
         yield from ((f"grader/{name}/{rel}", data)
                     for rel, data in _walk(importlib.resources.files(f"grader.{name}")))
     deps = ", ".join(json.dumps(d) for d in _dependencies())
-    packages = ", ".join(json.dumps(p) for p in ["grader", *(f"grader.{n}" for n in DATA_PACKAGES)])
-    data = "\n".join(f'{json.dumps(f"grader.{n}")} = ["**/*"]' for n in DATA_PACKAGES)
+    names = [*DATA_PACKAGES, *subpackages]
+    packages = ", ".join(json.dumps(p) for p in ["grader", *(f"grader.{n}" for n in names)])
+    data = "\n".join(f'{json.dumps(f"grader.{n}")} = ["**/*"]' for n in names)
     yield "pyproject.toml", (
         "# A copy of grader's source for the Gradescope bundle, written by 'grader gradescope-bundle'.\n"
         "[build-system]\n"

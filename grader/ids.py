@@ -9,6 +9,8 @@ from typing import Sequence
 
 #: Longest id, in characters (a hash suffix keeps truncated ids distinct).
 MAX_ID_LENGTH = 64
+#: Characters of a name looked at; a longer name's id ends with a hash of the whole name.
+_HEAD = 256
 #: Id given to a name with nothing usable in it ("", "...", "///").
 EMPTY_ID = "submission"
 
@@ -51,8 +53,11 @@ def safe_id(name: str) -> str:
     >>> safe_id("")
     'submission'
     """
+    # Only the head of a long name is looked at (an id keeps 64 characters, and a long name
+    # gets a hash of all of it): the work is bounded whatever a zip member's name holds.
+    long = len(name) > _HEAD
     out: list[str] = []
-    for ch in unicodedata.normalize("NFKD", name):
+    for ch in unicodedata.normalize("NFKD", name[:_HEAD] if long else name):
         if _SAFE.match(ch):
             out.append(ch)
         elif unicodedata.combining(ch):
@@ -67,7 +72,7 @@ def safe_id(name: str) -> str:
         text = EMPTY_ID
     if text.split(".")[0].lower() in _RESERVED:
         text += "_"
-    if len(text) > MAX_ID_LENGTH:
+    if long or len(text) > MAX_ID_LENGTH:
         digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()[:8]
         text = text[: MAX_ID_LENGTH - 9].rstrip(".") + "-" + digest
     return text

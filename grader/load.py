@@ -20,6 +20,7 @@ syntax in notebooks is turned into Python (see :mod:`grader.notebook`).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import os
@@ -30,11 +31,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterator, Mapping
 
-from . import canvas, notebook, translate
+from . import canvas, notebook, transform, translate
 from .archive import MAX_BATCH_MEMBERS, MAX_DEPTH, MAX_MEMBERS, Archive, ArchiveError, Budget, Member
 from .errors import LoadError, UsageError
 from .ids import safe_id, unique_ids
 from .model import CanvasInfo, Cell, Settings, SourceFile, Submission
+from .text import encodable_tree
 
 #: File name endings read as code (compared without case).
 CODE_SUFFIXES = (".py", ".ipynb")
@@ -98,7 +100,7 @@ def load(path: str | os.PathLike[str], settings: Settings = Settings()) -> Submi
     if not p.exists():
         raise UsageError(f"{path} does not exist; give a .py file, an .ipynb notebook, a folder or a .zip.")
     name = p.resolve().name if p.name in ("", ".", "..") else p.name
-    return _load_entry(_disk_entry(p, name), safe_id(_stem(name)), name, settings)
+    return _pending(_disk_entry(p, name), safe_id(_stem(name)), name, settings).load()
 
 
 def load_files(name: str, files: Mapping[str, bytes], settings: Settings = Settings()) -> Submission:
@@ -126,7 +128,8 @@ def load_files(name: str, files: Mapping[str, bytes], settings: Settings = Setti
     for path in sorted(files):
         if _file_kind(path) in ("module", "notebook"):
             found.add(path, files[path], path)
-    return _submission(safe_id(_stem(name)), name, "folder", found, settings, strip=False)
+    sid = safe_id(_stem(name))
+    return Pending(sid, name, lambda: _submission(sid, name, "folder", found, settings, strip=False)).load()
 
 
 def load_batch(path: str | os.PathLike[str], settings: Settings = Settings()) -> Iterator[Submission]:
@@ -163,11 +166,58 @@ def load_batch(path: str | os.PathLike[str], settings: Settings = Settings()) ->
         `path` does not exist, is neither a folder nor a .zip (nor a .py or
         .ipynb file), or is a .zip that cannot be read as a batch.
     """
+    helper = transform.Helper()  # one text helper for the whole batch, started when first needed
+    try:
+        # map: nothing of one submission is kept while the next one is read
+        yield from map(lambda pending: pending.load(helper), pending_batch(path, settings))
+    finally:
+        helper.close()
+
+
+@dataclass(frozen=True)
+class Pending:
+    """A submission of a batch whose files are read into memory, not yet decoded, translated or checked.
+
+    :func:`pending_batch` yields these so that a batch can take the next submission under a
+    lock (reading files: bounded by the archive budget) and do the rest, :meth:`load`,
+    outside it: the work on the student's text is bounded by :mod:`grader.transform`'s
+    deadlines, and no other slot waits for it.
+    """
+
+    id: str
+    source: str
+    make: Callable[[], Submission]
+
+    def load(self, helper: transform.Helper | None = None) -> Submission:
+        """Return the Submission: its text decoded and translated, every string made encodable.
+
+        Never raises for anything a submission holds: an unexpected failure of the grader
+        (a bug) becomes this submission's ``error``.  Work on its text that needs the helper
+        process uses `helper`, else this thread's (:func:`grader.transform.session`), else one
+        started for this submission.
+        """
+        try:
+            with transform.using(helper) if helper is not None else contextlib.nullcontext(), \
+                    transform.submission():
+                sub = self.make()
+        except Exception as exc:  # noqa: BLE001 - a bug of the loader costs this submission only
+            sub = Submission(id=self.id, source=self.source, kind="file", error=_collect_error(exc))
+        # Every string of the submission (names, notes, notebook fields, code) made encodable once, here.
+        return encodable_tree(sub)
+
+
+def pending_batch(path: str | os.PathLike[str], settings: Settings = Settings()) -> Iterator[Pending]:
+    """Yield the submissions of a batch as :class:`Pending`, sorted by id: :func:`load_batch` without the last step.
+
+    Each one's files are read when it is yielded; :meth:`Pending.load` makes the
+    Submission.  Same arguments, rules and errors as :func:`load_batch`.
+    """
     p = Path(path)
     if not p.exists():
         raise UsageError(f"{path} does not exist; give a folder or a .zip of submissions.")
     if p.is_file() and _suffix(p.name) in CODE_SUFFIXES:
-        yield load(p, settings)
+        name = p.name
+        yield _pending(_disk_entry(p, name), safe_id(_stem(name)), name, settings)
         return
     if p.is_dir():
         yield from _load_entries(_disk_listing(p), p.resolve().name, "/", settings)
@@ -324,8 +374,8 @@ def _zip_file_entry(archive: Archive, m: Member) -> _Entry:
     return _Entry(m.name, kind, lambda budget: _collect_file(m.name, archive.read(m, budget)))
 
 
-def _load_entries(listing: _Listing, batch: str, sep: str, settings: Settings) -> Iterator[Submission]:
-    """Yield a Submission per entry (per user id for Canvas files), sorted by id.
+def _load_entries(listing: _Listing, batch: str, sep: str, settings: Settings) -> Iterator[Pending]:
+    """Yield a Pending per entry (per user id for Canvas files), sorted by id.
 
     Up front, only the ids are given (from the names) and Canvas files grouped (by index);
     each entry is made and read when its submission is yielded, and its name and id are
@@ -355,46 +405,50 @@ def _load_entries(listing: _Listing, batch: str, sep: str, settings: Settings) -
     del groups
     order = array("L", sorted(range(len(ids)), key=ids.__getitem__))
 
-    def load(j: int, sid: str) -> Submission:
+    def load(j: int, sid: str) -> Pending:
         if j < len(singles):
             i = singles[j]
             entry, source = listing.entry(i), f"{batch}{sep}{names[i]}"
             names[i] = None
-            return _load_entry(entry, sid, source, settings)
+            return _pending(entry, sid, source, settings)
         indices, by_user[j - len(singles)] = by_user[j - len(singles)], None
         group = [(canvas.parse(names[i]), listing.entry(i)) for i in indices]
         for i in indices:
             names[i] = None
-        return _load_canvas(group, sid, batch, sep, settings)
+        return _pending_canvas(group, sid, batch, sep, settings)
 
     for j in order:
         sid, ids[j] = ids[j], None
         yield load(j, sid)
 
 
-def _load_entry(entry: _Entry, sid: str, source: str, settings: Settings) -> Submission:
-    """Load one entry into a Submission; a LoadError becomes its ``error``."""
+def _collect_error(exc: Exception) -> str:
+    """Return the error of a submission whose files could not be read: a LoadError's message, or a bug's."""
+    if isinstance(exc, LoadError):
+        return str(exc)
+    return (f"the grader could not read this submission ({type(exc).__name__}: {str(exc)[:200]}); "
+            "this is a bug in grader: please report it")
+
+
+def _pending(entry: _Entry, sid: str, source: str, settings: Settings) -> Pending:
+    """Read one entry's files; return the Pending that makes its Submission (a LoadError: its ``error``)."""
     if not entry.kind:
-        return Submission(
-            id=sid,
-            source=source,
-            kind="file",
-            error=(
-                f"{entry.name} holds no Python code: expected a .py file, an .ipynb notebook, "
-                "a folder or a .zip; hand in one of those."
-            ),
-        )
+        error = (f"{entry.name} holds no Python code: expected a .py file, an .ipynb notebook, "
+                 "a folder or a .zip; hand in one of those.")
+        return Pending(sid, source, lambda: Submission(id=sid, source=source, kind="file", error=error))
+    kind = entry.kind
     try:
         files = entry.collect(Budget())
-    except LoadError as exc:
-        return Submission(id=sid, source=source, kind=entry.kind, error=str(exc))
-    return _submission(sid, source, entry.kind, files, settings)
+    except Exception as exc:  # noqa: BLE001 - a LoadError, or a bug: this submission's error either way
+        error = _collect_error(exc)
+        return Pending(sid, source, lambda: Submission(id=sid, source=source, kind=kind, error=error))
+    return Pending(sid, source, lambda: _submission(sid, source, kind, files, settings))
 
 
-def _load_canvas(
+def _pending_canvas(
     group: list[tuple[canvas.CanvasName, _Entry]], sid: str, batch: str, sep: str, settings: Settings
-) -> Submission:
-    """Load the Canvas files of one user id as one submission, under their original names."""
+) -> Pending:
+    """Read the Canvas files of one user id, as one submission under their original names."""
     kept, notes = canvas.latest(c for c, _ in group)
     entries = {c.filename: e for c, e in group}
     names = sorted(c.filename for c, _ in group)
@@ -416,10 +470,16 @@ def _load_canvas(
                 _merge(files, inner, c.original, "")
             else:  # one file, under the name the student gave it
                 files.add(c.original, next(iter(inner.code.values())), c.original)
-    except LoadError as exc:
-        return Submission(id=sid, source=source, kind="canvas", late=late, canvas=info, error=str(exc))
-    sub = _submission(sid, source, "canvas", files, settings, strip=False)
-    return replace(sub, late=late, canvas=info)
+    except Exception as exc:  # noqa: BLE001 - a LoadError, or a bug: this submission's error either way
+        error = _collect_error(exc)
+        return Pending(sid, source, lambda: Submission(id=sid, source=source, kind="canvas", late=late, canvas=info,
+                                                       error=error))
+
+    def make() -> Submission:
+        sub = _submission(sid, source, "canvas", files, settings, strip=False)
+        return replace(sub, late=late, canvas=info)
+
+    return Pending(sid, source, make)
 
 
 # --------------------------------------------------------------------------- collecting files
@@ -577,7 +637,9 @@ def _source_file(path: str, origin: str, data: bytes, settings: Settings) -> tup
     if _suffix(path) == ".ipynb":
         return _notebook_file(path, origin, data, settings)
     text, notes = _decode(data, origin)
-    found = translate.python2(text, origin, translate=settings.translate_py2)
+    # translate_py2 None: read as written, not even looked at (the similarity check)
+    found = (None if settings.translate_py2 is None or _plain_python3(text)
+             else transform.python2(text, origin, translate=settings.translate_py2))
     if found is None:
         return SourceFile(path=path, text=text, origin=origin), notes
     if not found.translated:
@@ -615,8 +677,18 @@ def _notebook_file(path: str, origin: str, data: bytes, settings: Settings) -> t
     untranslated: tuple[str, translate.Python2] | None = None
     for raw in raw_cells:
         where = f"{origin}, {raw.label}"
-        source = notebook.to_python(raw.source)
-        found = translate.python2(source, where, translate=settings.translate_py2)
+        source = notebook.plain_python(raw.source)
+        if settings.translate_py2 is None:  # read as written (the similarity check)
+            source, found = source if source is not None else raw.source, None
+        elif source is not None and _plain_python3(source):
+            found = None
+        else:
+            try:
+                source, found = transform.cell(raw.source, where, translate=settings.translate_py2)
+            except transform.TransformError as exc:  # costs this cell only: it runs as written
+                source, found = notebook.plain_python(raw.source) or raw.source, None
+                notes.append(f"{where}: its IPython syntax or Python 2 code could not be translated ({exc.why}); "
+                             "the cell was run as written.")
         if found is not None and found.translated:
             source = found.text
             translated.append(raw.label)
@@ -645,6 +717,14 @@ def _notebook_file(path: str, origin: str, data: bytes, settings: Settings) -> t
         ),
         notes,
     )
+
+
+def _plain_python3(text: str) -> bool:
+    """Return whether `text` is Python 3 needing no translation (the usual case: no helper process needed).
+
+    Only parsed (in C, linear time): not run.
+    """
+    return translate.syntax_error(text) is None and not translate.runtime_python2(text)
 
 
 def _translated_note(where: str, constructs: tuple[str, ...]) -> str:

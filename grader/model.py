@@ -216,7 +216,7 @@ class StarterModule:
 class Settings:
     """Rubric-wide options (the [settings] table)."""
 
-    translate_py2: bool = True  #: translate Python 2 code with fissix; False: report the first py2 construct
+    translate_py2: bool | None = True  #: translate Python 2 code with fissix; False: report the first py2 construct; None: read code as written, not looked at (the similarity check)
     notebook_mode: str = "all"  #: "all": run every cell with a per-cell budget; "definitions": only defs/imports/assignments
     cell_timeout: float = 5.0  #: seconds a notebook cell or top-level statement may take before it is abandoned
     load_timeout: float = 20.0  #: seconds for loading a submission (all its top-level code)
@@ -539,6 +539,18 @@ class Consistency:
 
 
 @dataclass(frozen=True)
+class SimilarityMatch:
+    """A lead from the similarity check (``grader similarity``): code this submission shares with another.
+
+    For the TA only: never shown in the student's report, terminal or Gradescope output.
+    """
+
+    other: str  #: the other submission's id, or the --against source ("folder/path")
+    kind: Literal["submission", "source"]  #: what `other` is
+    share: float  #: share of matched code, 0..1, as ranked in similarity.html
+
+
+@dataclass(frozen=True)
 class Override:
     """A person's adjustment of a score, kept in the gradebook and applied over every regrade.
 
@@ -579,6 +591,7 @@ class SubmissionResult:
     grader_version: str = ""
     rubric_reason: str = ""  #: why this rubric: recognised from the submission (or the batch), or given
     looks_like: str = ""  #: the course version the submission looks like when it is not the rubric's; "" otherwise
+    similarity: tuple[SimilarityMatch, ...] = ()  #: the similarity check's best matches (TA only); () when not run
     #: a student's self-check: only the public checks ran, and max_score counts only theirs
     public_only: bool = False
     #: scores a person set (grader override); the questions' and the total's scores already include them
@@ -596,8 +609,12 @@ class SubmissionResult:
         return result_from_dict(d)
 
     def to_dict(self) -> dict[str, Any]:
-        """Return the result.json document (schema "grader.result/1")."""
-        return {
+        """Return the result.json document (schema "grader.result/1").
+
+        ``similarity`` is there only when the similarity check found matches (an optional
+        field: documents without it are as valid as before).
+        """
+        d = {
             "schema": self.schema,
             "submission": self.submission,
             "rubric": self.rubric,
@@ -621,6 +638,9 @@ class SubmissionResult:
             **({"public_only": True} if self.public_only else {}),
             **({"overrides": [_plain(o) for o in self.overrides]} if self.overrides else {}),
         }
+        if self.similarity:
+            d["similarity"] = [_plain(m) for m in self.similarity]
+        return d
 
 
 #: Field names of the dataclasses :func:`_plain` has met, in declaration order.
@@ -732,7 +752,21 @@ def result_from_dict(d: Mapping[str, Any]) -> SubmissionResult:
         canvas=CanvasInfo(**canvas) if isinstance(canvas, Mapping) else None,
         seconds=float(d.get("seconds", 0.0)), grader_version=d.get("grader_version", ""),
         rubric_reason=str(d.get("rubric_reason") or ""), looks_like=str(d.get("looks_like") or ""),
-        public_only=bool(d.get("public_only", False)),
+        public_only=bool(d.get("public_only", False)), similarity=_similarity(d.get("similarity")),
         overrides=tuple(Override(**o) for o in d.get("overrides", ()) if isinstance(o, Mapping)),
         schema=d.get("schema", SCHEMA))
+
+
+def _similarity(items: Any) -> tuple[SimilarityMatch, ...]:
+    """Read result.json's optional ``similarity`` list; anything malformed is left out."""
+    if not isinstance(items, list):
+        return ()
+    out = []
+    for m in items:
+        if isinstance(m, Mapping) and isinstance(m.get("other"), str) and m.get("kind") in ("submission", "source"):
+            try:
+                out.append(SimilarityMatch(other=m["other"], kind=m["kind"], share=float(m.get("share", 0.0))))
+            except (TypeError, ValueError):
+                continue
+    return tuple(out)
 

@@ -39,6 +39,8 @@ from typing import Any, Callable
 
 from .errors import LoadError
 
+#: Longest cell given to IPython's transformer when a line ends with "?" (see :func:`to_python`).
+IPYTHON_MAX_CHARS = 4096
 #: Cell magics whose body is Python (translated too, and run by the sandbox's stub).
 PYTHON_CELL_MAGICS = frozenset({"time", "timeit", "capture", "prun"})
 
@@ -207,13 +209,38 @@ def to_python(source: str) -> str:
         if name in PYTHON_CELL_MAGICS and body.strip():
             body = to_python(body)
         return prefix + f"get_ipython().run_cell_magic({name!r}, {line!r}, {body!r})\n"
-    manager = ipython_transformer()
+    # IPython's help-end recogniser (``obj?``) takes time quadratic in a line's length (32 s for
+    # 20,000 characters): a long cell with a "?" at a line's end goes to the fallback, whose
+    # recogniser is linear and gives the same answer (tests/test_transform.py).
+    risky = len(text) > IPYTHON_MAX_CHARS and any(ln.rstrip().endswith("?") for ln in rest)
+    manager = None if risky else ipython_transformer()
     if manager is not None:
         try:
             return prefix + manager.transform_cell("".join(rest))
         except Exception:  # IPython gives up on some broken cells: the fallback keeps them as they are
             pass
     return prefix + "".join(_transform_lines(rest))
+
+
+def plain_python(source: str) -> str | None:
+    r"""Return what :func:`to_python` returns for a cell without IPython syntax, or None when it may hold some.
+
+    A cell that parses as Python 3 (the caller checks: :func:`grader.load`) holds no magic,
+    shell line or help request, so :func:`to_python` would only normalise its newlines
+    and end it with one; that is done here, in the grader's process, without the helper
+    (:mod:`grader.transform`).  Pasted prompts can parse (``In [1]: x = 1`` is an annotated
+    assignment): a cell whose first lines look like prompts gets None.
+
+    >>> plain_python("x = 1\r\ny = 2"), plain_python("In [1]: x = 1")
+    ('x = 1\ny = 2\n', None)
+    """
+    text = source.replace("\r\n", "\n").replace("\r", "\n")
+    if not text.endswith("\n"):
+        text += "\n"
+    first = [ln for ln in text.split("\n", 64) if ln.strip()][:2]
+    if any(_CLASSIC_PROMPT.match(ln) or _IPYTHON_PROMPT.match(ln) for ln in first):
+        return None
+    return text
 
 
 # --- cleanup (as IPython's cleanup_transforms)
@@ -329,9 +356,67 @@ def _escaped(content: str) -> str:
 
 
 def _help_end(content: str) -> str | None:
-    """Return the help call for ``obj?`` at the end of `content`, or None."""
-    m = _HELP_END.search(content)
-    return _help_call(m.group(1), m.group(3)) if m else None
+    """Return the help call for ``obj?`` at the end of `content`, or None.
+
+    The same as ``_HELP_END.search(content)`` (IPython's pattern), found by reading the
+    text backwards from its end once: the regex search tries every position and takes
+    time quadratic in a line's length (``"%" + "a" * 60000`` took 77 s), this takes linear
+    time (tests/test_notebook_linear.py compares the two).
+    """
+    if content.endswith("\n"):  # "$" also matches before a final newline
+        content = content[:-1]
+    esc_len = len(content) - len(content.rstrip("?"))
+    if esc_len not in (1, 2):
+        return None
+    body = content[:-esc_len]
+    start = _help_target_start(body)
+    return None if start is None else _help_call(body[start:], content[-esc_len:])
+
+
+def _name_char(ch: str) -> bool:
+    """Return whether `ch` is matched by ``[\\w*]``."""
+    return ch == "*" or ch == "_" or ch.isalnum()
+
+
+def _help_target_start(body: str) -> int | None:
+    """Return where the longest suffix of `body` matching `_HELP_END`'s target starts, or None.
+
+    The target is ``%{0,2}`` then a name not starting with a digit, then segments
+    ``.name`` or ``[-12]``; read from the end, every character is looked at at most twice.
+    """
+    best = None
+    pos = len(body)
+    while pos > 0:
+        if body[pos - 1] == "]":  # "[-?[0-9]+]"
+            q = pos - 1
+            while q > 0 and body[q - 1] in "0123456789":
+                q -= 1
+            if q == pos - 1:
+                break
+            if q > 0 and body[q - 1] == "-":
+                q -= 1
+            if q == 0 or body[q - 1] != "[":
+                break
+            pos = q - 1
+            continue
+        r = pos
+        while r > 0 and _name_char(body[r - 1]):
+            r -= 1
+        if r == pos:
+            break
+        first = next((i for i in range(r, pos) if not body[i].isdecimal()), None)
+        if first is None:
+            break
+        start = first
+        if first == r:
+            while start > 0 and r - start < 2 and body[start - 1] == "%":
+                start -= 1
+        best = start
+        if first == r and r > 0 and body[r - 1] == ".":
+            pos = r - 1
+            continue
+        break
+    return best
 
 
 def _end_of_continued(lines: list[str], i: int) -> int:

@@ -81,20 +81,32 @@ _HIDDEN_FAIL = {
 }
 
 
-def _withheld(result: CheckResult) -> CheckResult:
+def _withheld(spec: CheckSpec, result: CheckResult) -> CheckResult:
     """A hidden check as the student may see it: its status, points, a message without anything
-    the student's code chose (a shape, a type name, an exception's text, printed output), and
-    the named mistake; no values, shapes, notes or output (nor in result.json)."""
+    the student's code chose (a shape, a type name, a count, an exception's text, a printed
+    line), the named mistake and the grader's notes (a convention recognised, a shape accepted);
+    no values, shapes or output (nor in result.json)."""
     if result.visibility != "hidden":
         return result
     message = result.message
     if result.status == "fail" and message.startswith("Not implemented: "):  # settings.not_implemented = "fail"
         message = "Not implemented: the starter's placeholder is still there."
+    elif spec.compare == "unmodified":
+        pass  # the grader's words only (a hidden call's error text is already withheld)
+    elif spec.compare in ("behaviour", "property"):
+        # Their messages quote what the function printed or what examining its answer raised.
+        if result.status == "pass":
+            message = "Right (the details are not shown on hidden checks)."
+        elif result.status == "fail":
+            message = "What was returned or printed does not pass this check (details are not shown on hidden checks)."
     elif result.status == "fail" and result.mismatch is not None:
-        message = _HIDDEN_FAIL.get(result.mismatch.reason, _HIDDEN_FAIL["values"])
-    elif result.status == "fail":  # a property not held, arguments modified...: why, in words of the student's value
+        # "values": the tolerance's words and the grader's diagnosis (a convention), no number
+        # of the student's; the other reasons name a type, a shape or a count the code chose.
+        if result.mismatch.reason != "values":
+            message = _HIDDEN_FAIL.get(result.mismatch.reason, _HIDDEN_FAIL["values"])
+    elif result.status == "fail":
         message = "What was returned does not pass this check (details are not shown on hidden checks)."
-    return replace(result, message=message, got=None, expected=None, mismatch=None, notes=(), output="")
+    return replace(result, message=message, got=None, expected=None, mismatch=None, output="")
 
 
 def _consistency_withheld(c: Consistency) -> Consistency:
@@ -130,7 +142,7 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None) -> Submissi
         if case is None:
             results.append(_not_run(spec, f"the case {spec.case!r} is not available"))
             continue
-        results.append(_withheld(_checks.judge(spec, case, outcome, rubric, job.reference, job.memo)))
+        results.append(_withheld(spec, _checks.judge(spec, case, outcome, rubric, job.reference, job.memo)))
     consistency = _checks.read_consistency(rubric, results, _checks.consistency(rubric, job.cases, run.outcomes, job.memo))
     consistency = tuple(_consistency_withheld(c) if c.case in job.cases and not job.cases[c.case].spec.public
                         else c for c in consistency)

@@ -241,6 +241,22 @@ def _anchor(text: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]", "-", str(text))
 
 
+def pair_anchor(a: str, b: str, kind: str) -> str:
+    """Return the fragment id of the pair of `a` (a submission) and `b` in similarity.html.
+
+    Two submissions give the same anchor in either order, so that each one's row in
+    summary.html can link to their pair.
+
+    >>> pair_anchor("bob", "alice", "submission") == pair_anchor("alice", "bob", "submission")
+    True
+    >>> pair_anchor("alice", "public/q3 <x>.py", "source")
+    'pair-alice--public-q3--x-.py'
+    """
+    if kind == "submission":
+        a, b = sorted((a, b))
+    return "pair-" + _anchor(a) + "--" + _anchor(b)
+
+
 #: Python and numpy scalar types: one is as good as another where a number is expected.
 _NUMBER_TYPES = {"float", "int", "bool", "float16", "float32", "float64", "longdouble", "int8", "int16", "int32",
                  "int64", "uint8", "uint16", "uint32", "uint64", "bool_"}
@@ -696,6 +712,9 @@ class _Summary:
         self.max_score = 0.0
         #: (id, href, version, why) of submissions that look like another course version than their rubric's
         self.versions: list[tuple[str, str, str, str]] = []
+        #: (submission, report link, best match, its anchor in similarity.html, more matches): only
+        #: submissions the similarity check listed (``grade --similarity``), for the teaching staff
+        self.similar: list[tuple[str, str, Any, str, int]] = []
         #: (id, href, question or "total", automatic, set, by, note, review): few, so kept
         self.overrides: list[tuple[str, str, str, float, float, str, str, bool]] = []
 
@@ -724,6 +743,9 @@ class _Summary:
         if r.looks_like:
             why = r.rubric_reason.split("; this one looks like ", 1)[-1]
             self.versions.append((sid, href, r.looks_like, why[:300]))
+        if r.similarity:
+            best = r.similarity[0]
+            self.similar.append((sid, href, best, pair_anchor(sid, best.other, best.kind), len(r.similarity) - 1))
         if self.rows is not None:
             self.rows.append(_row(r, href, n, mistakes, kinds))
 
@@ -812,6 +834,7 @@ def write_summary(
         "mistakes": sorted(acc.mistakes.values(), key=lambda g: (-len(g.sids), g.key)),
         "kinds": [g for g in acc.kinds.values() if g.sids],
         "versions": acc.versions,
+        "similar": sorted(acc.similar, key=lambda t: (-t[2].share, t[0])),
         "overrides": acc.overrides,
     }
     for chunk in environment().get_template("summary.html.j2").generate(context):

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
 from . import _worker
 from .errors import IsolationError
+from .text import encodable_tree
 
 if TYPE_CHECKING:  # numpy and the model are imported when first needed: `grader check`
     # starts the zygote before the grader's own numpy import (see cli._cmd_check)
@@ -716,12 +717,13 @@ class Sandbox:
             pending = [c for c in pending if c.id not in done]
             ev.deferred.clear()
         try:
-            return _report(ev, calls, self.level, time.monotonic() - t0)
+            # Every string the child sent is made encodable here, once (grader.text).
+            return encodable_tree(_report(ev, calls, self.level, time.monotonic() - t0))
         except Exception as e:  # noqa: BLE001 - whatever a child sent, the grader goes on
             ev.outcomes.clear()
             ev.load = None
             ev.error = f"what this submission sent back could not be read ({type(e).__name__})"
-            return _report(ev, calls, self.level, time.monotonic() - t0)
+            return encodable_tree(_report(ev, calls, self.level, time.monotonic() - t0))
 
     def _has_inputs(self, call: Call) -> bool:
         """Whether ``call``'s inputs are already in the running zygote (sent by :meth:`_send_inputs`)."""
@@ -836,6 +838,8 @@ def _collect(header: dict, blobs: list[bytes], by_id: Mapping[str, Call], ev: _E
     elif kind == "output":
         key = header.get("call")
         text = header.get("text", "")
+        if header.get("hidden") and not (isinstance(key, str) and key in by_id and by_id[key].hidden):
+            return  # printed with hidden inputs in the process, and not by a hidden call: shown nowhere
         if isinstance(text, str):
             ev.output.setdefault(key if isinstance(key, str) and key in by_id else None, []).append(text)
     elif kind == "load_failure":
@@ -1111,11 +1115,27 @@ def _message(call: Call, o: dict, fname: str, error: ErrorInfo | None, missing: 
     return f"{name}: {status}"
 
 
-def _hidden_message(call: Call, status: str, fname: str, message: str) -> str:
+#: The kinds of exception a hidden call's message still names (a fixed few, the grader's own
+#: words): anything else is "an exception".  Their text, frames and line are never shown.
+_HIDDEN_RAISED = {
+    "NotImplementedError": "still raises NotImplementedError: the starter placeholder is still there.",
+    "MemoryError": "ran out of memory (the limit is set by the rubric).",
+    "RecursionError": "recursed too deeply.",
+    "SystemExit": "called sys.exit; this check scored 0.",
+}
+
+
+def _hidden_message(call: Call, status: str, fname: str, message: str, kind: str | None = None,
+                    exit_: Any = None) -> str:
     """The message of a hidden call that did not return: only what the grader decided, no student text."""
     name = fname or call.function
+    if status == "raised" and kind in _HIDDEN_RAISED:
+        return f"{name} {_HIDDEN_RAISED[kind]}"
     if status == "raised":
         return f"{name} raised an exception on this input (what it said is not shown on hidden checks)."
+    if status == "crashed" and isinstance(exit_, dict) and "memory" in exit_:
+        return (f"the process running {name} died (its processes used more memory together than the limit); "
+                "this check scored 0.")
     if status in ("crashed", "exited"):
         return f"the process running {name} died or exited on this input; this check scored 0."
     if status == "missing":
@@ -1179,9 +1199,12 @@ def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float) -> R
         message = "" if status == "ok" else _message(c, {**o, "status": status}, fname, error, missing)
         if c.hidden:
             # What the student's code chose (an exception's type and text, an exit status, the
-            # functions it defined, notes on its signature) could carry the hidden inputs.
-            message = "" if status == "ok" else _hidden_message(c, status, fname, message)
-            error = ErrorInfo(type=_KIND.get(status, "Error"), message=message) if status != "ok" else None
+            # functions it defined, notes on its signature) could carry the hidden inputs.  Its
+            # printed output stays in the outcome, for checks of what a function prints: the
+            # hidden checks that judge it never show it (pipeline._withheld).
+            kind = error.type if error is not None and error.type in _HIDDEN_RAISED else None
+            message = "" if status == "ok" else _hidden_message(c, status, fname, message, kind, o.get("exit"))
+            error = ErrorInfo(type=kind or _KIND.get(status, "Error"), message=message) if status != "ok" else None
             onotes = ()
         if error is None and status in _KIND:
             error = ErrorInfo(type=_KIND[status], message=message)

@@ -15,6 +15,7 @@ import math
 import re
 from typing import Iterable, Sequence
 
+from . import text as _text
 from .model import CheckResult, ErrorInfo, Mismatch, SubmissionResult
 
 #: Most traceback lines shown in the terminal; the rest are counted.
@@ -22,8 +23,6 @@ TRACEBACK_LINES = 15
 #: Most failing checks named after the first one's explanation.
 MORE_FAILURES_NAMED = 5
 
-#: Control characters and Unicode bidirectional controls (which can reorder what a reader sees).
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 _ANSI = {
     "bold": "\x1b[1m",
@@ -142,22 +141,26 @@ def worst_rows(m: Mismatch) -> list[tuple[str, str, str, str]]:
 
 
 def clean(text: str) -> str:
-    r"""Replace control characters by visible escapes: ``\x1b``, and bidi overrides: ``\u202e``.
+    r"""Return a multi-line field for a terminal: :func:`grader.text.block` (newlines and tabs kept).
 
-    Newlines and tabs are kept.
+    Control characters (``\x1b``), bidi controls (``\u202e``), zero-width and other format
+    characters, line separators and lone surrogates are shown as escapes.
 
     >>> clean("ok\x1b[2Jgone\tx\n")
     'ok\\x1b[2Jgone\tx\n'
     >>> clean("abc\u202edef")
     'abc\\u202edef'
     """
-    return _CONTROL.sub(_escape_control, str(text))
+    return _text.block(text)
 
 
-def _escape_control(m: re.Match[str]) -> str:
-    """Return the visible escape of one control character: ``\\x1b``, ``\\u202e``."""
-    c = ord(m.group())
-    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+def one_line(text: str) -> str:
+    r"""Return a one-line field for a terminal: :func:`grader.text.line` (newlines shown as ``\n``).
+
+    >>> one_line("bad\nEvery check passed.")
+    'bad\\nEvery check passed.'
+    """
+    return _text.line(text)
 
 
 def cap(text: str, limit: int) -> tuple[str, int]:
@@ -187,9 +190,17 @@ def table(rows: Sequence[Sequence[str]], indent: str = "") -> list[str]:
 
 
 def error_lines(error: ErrorInfo) -> list[str]:
-    """Return an error's student-frame traceback as lines (from its text, else from its frames)."""
-    if error.traceback.strip():
-        return error.traceback.rstrip("\n").splitlines()
+    """Return an error's student-frame traceback as lines (from its text, else from its frames).
+
+    A line break inside a one-line part (the exception's message, a file name, a line of
+    code) never makes a line of its own: such a traceback is rebuilt from its frames, each
+    part within one element, so a renderer showing each element as one line
+    (:func:`grader.text.line`) shows the break escaped instead of a line the grader did not write.
+    """
+    last = f"{error.type}: {error.message}" if error.message else error.type
+    parts = [error.type, error.message, *(p for f in error.frames for p in (f.where, f.code, f.function))]
+    if error.traceback.strip() and not any("\n" in p or "\r" in p for p in parts):
+        return error.traceback.rstrip("\n").split("\n")
     lines: list[str] = []
     if error.frames:
         lines.append("Traceback (your code, most recent call last):")
@@ -198,7 +209,7 @@ def error_lines(error: ErrorInfo) -> list[str]:
             lines.append(where)
             if f.code:
                 lines.append(f"    {f.code.strip()}")
-    lines.append(f"{error.type}: {error.message}" if error.message else error.type)
+    lines.append(last)
     return lines
 
 
@@ -315,7 +326,7 @@ def failure_groups(checks: Iterable[CheckResult]) -> list[list[CheckResult]]:
 
 def _named(ids: Sequence[str]) -> str:
     """Return at most MORE_FAILURES_NAMED ids, then how many more."""
-    named = ", ".join(clean(i) for i in ids[:MORE_FAILURES_NAMED])
+    named = ", ".join(one_line(i) for i in ids[:MORE_FAILURES_NAMED])
     if len(ids) > MORE_FAILURES_NAMED:
         named += f" and {len(ids) - MORE_FAILURES_NAMED} more"
     return named
@@ -365,9 +376,9 @@ def _question_table(result: SubmissionResult, color: bool) -> list[str]:
     for q in result.questions:
         passed = sum(c.status == "pass" for c in q.checks)
         n_pass, n_all = n_pass + passed, n_all + len(q.checks)
-        row = (clean(q.id), f"{passed} / {len(q.checks)}", f"{num(q.score)} / {num(q.max_score)}")
+        row = (one_line(q.id), f"{passed} / {len(q.checks)}", f"{num(q.score)} / {num(q.max_score)}")
         if files:
-            row = (clean(q.file) if q.file != shown else "",) + row
+            row = (one_line(q.file) if q.file != shown else "",) + row
             shown = q.file
         rows.append(row)
     total = ("Total", f"{n_pass} / {n_all}", f"{num(result.score)} / {num(result.max_score)}")
@@ -404,7 +415,7 @@ def terminal(result: SubmissionResult, *, color: bool) -> str:
         The text, ending with a newline.
     """
     out: list[str] = []
-    title = f"{clean(result.submission)}: {num(result.score)} / {num(result.max_score)}"
+    title = f"{one_line(result.submission)}: {num(result.score)} / {num(result.max_score)}"
     if result.late:
         title += " (late)"
     out.append(_paint(title, color, "bold"))
@@ -412,7 +423,7 @@ def terminal(result: SubmissionResult, *, color: bool) -> str:
         out.append(f"Rubric {clean(result.rubric)}: {clean(result.rubric_reason)}")
     if result.status == "error":
         out.append(_paint("This submission could not be graded:", color, "bold", "red"))
-        out += [f"  {clean(e)}" for e in result.errors] or ["  (no reason was recorded)"]
+        out += [f"  {one_line(e)}" for e in result.errors] or ["  (no reason was recorded)"]
         return "\n".join(out) + "\n"
     out.append("")
     out += _question_table(result, color)
@@ -420,11 +431,11 @@ def terminal(result: SubmissionResult, *, color: bool) -> str:
     unit_errors = result.load.unit_errors if result.load else ()
     if unit_errors or result.errors:
         out += ["", _paint("While loading your code:", color, "bold")]
-        out += [f"  {clean(e)}" for e in result.errors]
+        out += [f"  {one_line(e)}" for e in result.errors]
         for ue in unit_errors:
-            out.append(f"  {clean(ue.where)}: {clean(ue.error.type)}: {clean(ue.error.message)}")
+            out.append(f"  {one_line(ue.where)}: {one_line(ue.error.type)}: {one_line(ue.error.message)}")
     if result.notes:
-        out += [""] + [f"Note: {clean(n)}" for n in result.notes]
+        out += [""] + [f"Note: {one_line(n)}" for n in result.notes]
 
     # Said only when it tells something: a right gradient needs no comment, and an entry that
     # could not be compared is explained by the check's own error below.
@@ -435,14 +446,14 @@ def terminal(result: SubmissionResult, *, color: bool) -> str:
         said: dict[str, list[str]] = {}
         for c in verdicts:
             said.setdefault(c.headline or c.message, []).append(f"{c.wrt} on case {c.case}")
-        out += [f"  {clean(head)} ({clean(', '.join(where))})" for head, where in said.items()]
+        out += [f"  {one_line(head)} ({one_line(', '.join(where))})" for head, where in said.items()]
 
     failing = [c for c in result.checks() if c.status != "pass"]
     groups = failure_groups(failing)
     public = [g for g in groups if g[0].visibility == "public"]
     first = public[0] if public else None
     if first is not None:
-        lines = [clean(line) for line in explain_lines(first[0], traceback_lines=TRACEBACK_LINES)]
+        lines = [one_line(line) for line in explain_lines(first[0], traceback_lines=TRACEBACK_LINES)]
         out += [""] + _paint_explanation(lines, color)
         if len(first) > 1:
             word = "check" if len(first) == 2 else "checks"
@@ -457,8 +468,8 @@ def terminal(result: SubmissionResult, *, color: bool) -> str:
             buckets.setdefault(("plain", c.question, c.visibility) if key[0] == "check" else key, []).append(c)
     also = []
     for g in buckets.values():
-        where = clean(g[0].id) if len(g) == 1 else f"{clean(g[0].id)} and {len(g) - 1} more"
-        also.append(f"  {where}: {clean(cause_line(g))}")
+        where = one_line(g[0].id) if len(g) == 1 else f"{one_line(g[0].id)} and {len(g) - 1} more"
+        also.append(f"  {where}: {one_line(cause_line(g))}")
     if also:
         out += ["", _paint("Also did not pass:", color, "bold")] + also
     if not failing:
@@ -488,10 +499,10 @@ def terminal_batch_line(result: SubmissionResult) -> str:
     ``alice: 7.5 / 10, 12 of 15 checks passed (2 failed, 1 error), late`` or
     ``bob: error: could not read bob.zip: File is not a zip file``.
     """
-    sid = clean(result.submission).replace("\n", " ")
+    sid = one_line(result.submission)
     if result.status == "error":
         why = "; ".join(result.errors) or "could not be graded"
-        return f"{sid}: error: {clean(why)}".replace("\n", " ")
+        return f"{sid}: error: {one_line(why)}"
     n = counts(result.checks())
     total = sum(n.values())
     line = f"{sid}: {num(result.score)} / {num(result.max_score)}, {n['pass']} of {total} checks passed"

@@ -133,7 +133,7 @@ def python2(text: str, name: str, translate: bool = True) -> Python2 | None:
     Python2 or None
         None when `text` parses as Python 3, or parses as neither version.
     """
-    if syntax_error(text, name) is None and not _runtime_python2(text):
+    if syntax_error(text, name) is None and not runtime_python2(text):
         return None
     new, changes = _fissix(text, name)
     if new is None:
@@ -177,14 +177,14 @@ _PY2_METHODS = {"iteritems", "itervalues", "iterkeys", "has_key"}
 _PY2_WORDS = re.compile(r"\b(?:" + "|".join(sorted(_PY2_BUILTINS | _PY2_METHODS)) + r")\b")
 
 
-def _runtime_python2(text: str) -> bool:
+def runtime_python2(text: str) -> bool:
     r"""Return True when Python 3 code calls Python 2-only builtins or dict methods it does not define itself.
 
-    >>> _runtime_python2("for i in xrange(3):\n    print(i)\n")
+    >>> runtime_python2("for i in xrange(3):\n    print(i)\n")
     True
-    >>> _runtime_python2("def xrange(n):\n    return range(n)\nxrange(3)\n")
+    >>> runtime_python2("def xrange(n):\n    return range(n)\nxrange(3)\n")
     False
-    >>> _runtime_python2("d = {}\nfor k, v in d.iteritems():\n    pass\n")
+    >>> runtime_python2("d = {}\nfor k, v in d.iteritems():\n    pass\n")
     True
     """
     if not _PY2_WORDS.search(text):
@@ -282,38 +282,31 @@ def _first_tab_line(text: str) -> int:
 
 
 def _index_divisions(text: str) -> tuple[int, ...]:
-    """Return the lines where a `/` result is used as an index or a size."""
-    finder = _DivisionFinder()
-    finder.visit(ast.parse(text))
-    return tuple(sorted(set(finder.lines)))
+    """Return the lines where a `/` result is used as an index or a size.
 
-
-class _DivisionFinder(ast.NodeVisitor):
-    """Collect `/` inside subscripts and size arguments (not inside other calls there: ``x[int(n / 2)]``)."""
-
-    def __init__(self) -> None:
-        self.lines: list[int] = []
-        self.inside = 0
-
-    def visit_Subscript(self, node: ast.Subscript) -> None:
-        self.visit(node.value)
-        self._within(node.slice, 1)
-
-    def visit_Call(self, node: ast.Call) -> None:
-        func = node.func
-        name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
-        self.visit(func)
-        args = [*node.args, *(k.value for k in node.keywords)]
-        for arg in args:
-            self._within(arg, 1 if name in _SIZE_CALLS else 0)
-
-    def visit_BinOp(self, node: ast.BinOp) -> None:
-        if isinstance(node.op, ast.Div) and self.inside:
-            self.lines.append(node.lineno)
-        self.generic_visit(node)
-
-    def _within(self, node: ast.AST, inside: int) -> None:
-        """Visit `node` inside an index or size (1) or outside any (0)."""
-        saved, self.inside = self.inside, inside
-        self.visit(node)
-        self.inside = saved
+    `/` inside subscripts and size arguments counts, not inside other calls there
+    (``x[int(n / 2)]``).  The tree is walked with an explicit stack, not recursion: a
+    long expression (a sum of thousands of terms nests that deep) costs time, never a
+    RecursionError (issue 12).
+    """
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return ()
+    lines: set[int] = set()
+    stack: list[tuple[ast.AST, int]] = [(tree, 0)]
+    while stack:
+        node, inside = stack.pop()
+        if isinstance(node, ast.Subscript):
+            stack += [(node.value, inside), (node.slice, 1)]
+            continue
+        if isinstance(node, ast.Call):
+            func = node.func
+            name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+            stack.append((func, inside))
+            stack += [(arg, 1 if name in _SIZE_CALLS else 0) for arg in (*node.args, *(k.value for k in node.keywords))]
+            continue
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and inside:
+            lines.add(node.lineno)
+        stack += [(child, inside) for child in ast.iter_child_nodes(node)]
+    return tuple(sorted(lines))

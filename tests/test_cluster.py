@@ -163,6 +163,22 @@ def test_a_cluster_run_writes_the_files_of_a_local_run(batch, cluster, tmp_path)
                    for names in client.run(lambda dask_worker: list(dask_worker.plugins)).values())
 
 
+def test_the_whole_problem_set_on_the_cluster_gives_the_files_of_a_local_run(cluster, tmp_path):
+    """The largest built-in rubric (stand-ins, behaviour checks, its own reference) crosses to the workers whole."""
+    root = Path(__file__).parent / "submissions" / "problem-set-q2"
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name in ("vectorised", "py2", "a2"):
+        shutil.copytree(root / "honest" / name, subs / name)
+    shutil.copytree(root / "mistakes" / "sgd-wrong-sign", subs / "sgd-wrong-sign")
+    code, _, err = run_cli(subs, tmp_path / "local", "--rubric", "problem-set", "--jobs", "2")
+    assert code == 0, err
+    code, _, err = run_cli(subs, tmp_path / "cluster", "--rubric", "problem-set", "--cluster", cluster.scheduler_address)
+    assert code == 0, err
+    assert_same_files(tmp_path / "local", tmp_path / "cluster")
+    assert len(list((tmp_path / "cluster").glob("*/result.json"))) == 4
+
+
 @contextlib.contextmanager
 def cluster_client(cluster):
     from distributed import Client
@@ -338,11 +354,15 @@ def test_a_worker_killed_midway_costs_a_retry_and_is_started_again_with_its_sand
 
             def killer() -> None:
                 busy.wait(LIMIT)
-                # Kill the worker that is grading something now (both are: 4 in flight, 2 workers).
-                processing = client.processing()
-                worker = next(w for w, keys in sorted(processing.items()) if keys)
-                killed.append(worker)
-                os.kill(pids[worker], signal.SIGKILL)
+                # Kill a worker while it is grading something (between two of its tasks it may hold none).
+                deadline = time.monotonic() + LIMIT
+                while time.monotonic() < deadline:
+                    busy_workers = [w for w, keys in sorted(client.processing().items()) if keys]
+                    if busy_workers:
+                        killed.append(busy_workers[0])
+                        os.kill(pids[busy_workers[0]], signal.SIGKILL)
+                        return
+                    time.sleep(0.005)
 
             t = threading.Thread(target=killer)
             t.start()

@@ -207,12 +207,12 @@ def test_summary_files_each_error_under_its_kind_and_says_where_briefly(tmp_path
     code, _, _ = run(["grade", subs, "--out", tmp_path / "out", "--jobs", "1", "--no-progress"])
     assert code == 0
     errors = section((tmp_path / "out" / "summary.html").read_text(encoding="utf-8"), "errors")
-    # the public checks' calls ran out of memory; what a hidden call raised is not told (SECURITY.md, finding 11)
-    assert re.search(r"Out of memory · 1 submission oom cross_entropy: 5 checks, grad_pred: 4 checks, "
-                     r"grad_output: 4 checks", errors), errors
-    assert "Raised an exception · 1 submission oom cross_entropy/hidden, grad_pred/hidden, grad_output/hidden" in errors
+    # A hidden call's MemoryError is still told as such (one of the four kinds the grader names
+    # on hidden checks, without file or line: SECURITY.md, finding 11).
+    assert re.search(r"Out of memory · 1 submission oom cross_entropy: 6 checks, grad_pred: 5 checks, "
+                     r"grad_output: 5 checks", errors), errors
     assert re.search(r"Crash · 1 submission segv segv(\.py)?, top-level statement \d+", errors), errors
-    assert "Missing function" not in errors
+    assert "Raised an exception" not in errors and "Missing function" not in errors
     mean = re.search(r"([\d.]+) mean score", text_of((tmp_path / "out" / "summary.html").read_text()))
     assert mean is not None and len(mean.group(1).partition(".")[2]) <= 2
 

@@ -18,6 +18,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+import grader
+
 from grader.cli import main
 from grader.export import GRADESCOPE_SCHEMA
 from grader.rubric import load_rubric
@@ -114,6 +116,14 @@ def test_bundle_layout(bundle: Path, source: Path):
     setup_text = (source / "setup.sh").read_text()
     assert 'pip install "$SOURCE/grader-src"' in setup_text and "sys.version_info < (3, 11)" in setup_text
     assert "@@" not in run_text + setup_text
+    # every subpackage of grader's, with all its files (a grammar too), not only grader/*.py
+    pkg = Path(grader.__file__).resolve().parent
+    for sub in (d for d in pkg.iterdir() if (d / "__init__.py").is_file() and d.name not in ("reference", "rubrics",
+                                                                                             "templates")):
+        for f in sub.rglob("*"):
+            if f.is_file() and "__pycache__" not in f.parts:
+                rel = f.relative_to(pkg).as_posix()
+                assert (source / "grader-src" / "grader" / rel).read_bytes() == f.read_bytes(), rel
 
 
 def test_bundled_source_builds_and_grades(source: Path, tmp_path: Path):

@@ -26,6 +26,8 @@ import contextlib
 import hashlib
 import logging
 import re
+import signal
+import threading
 from dataclasses import replace
 from typing import Callable, Iterator, Sequence
 
@@ -129,6 +131,7 @@ class ClusterRunner:
         self.levels: dict[str, str] = {}  #: worker address -> isolation level
         self.allowed_failures = LOCAL_ALLOWED_FAILURES
         self.threads = 0
+        self._closing = False
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -195,6 +198,7 @@ class ClusterRunner:
 
     def close(self) -> None:
         """Remove the plugin from the workers (stopping their zygotes), disconnect, stop a local cluster."""
+        self._closing = True  # from now on a task that fails was stopped by us: no error result is written
         client, self.client = self.client, None
         cluster, self.cluster = self.cluster, None
         if client is not None:
@@ -245,6 +249,8 @@ class ClusterRunner:
         try:
             data = future.result()
         except KilledWorker as e:
+            if self._closing:
+                raise self._lost(e) from None
             deaths = getattr(e, "allowed_failures", self.allowed_failures) + 1
             return self._error(sub, f"the cluster worker grading this submission died {deaths} times while grading "
                                     "it (killed, or out of memory); it was retried, then given up. The rest of the "
@@ -252,7 +258,7 @@ class ClusterRunner:
         except (concurrent.futures.CancelledError, concurrent.futures.TimeoutError) as e:
             raise self._lost(e) from None
         except Exception as e:  # noqa: BLE001 - raised on the worker: costs this submission only
-            if self.client is None or self.client.status != "running":
+            if self._closing or self.client is None or self.client.status != "running":
                 raise self._lost(e) from None
             return self._error(sub, f"the grader failed on a cluster worker ({type(e).__name__}: {str(e)[:200]}); "
                                     "this is a bug in grader, or a worker that cannot grade: please report it")
@@ -302,11 +308,20 @@ def local_cluster(n: int):
     import dask
     from distributed import LocalCluster
 
-    with dask.config.set(LOCAL_CONFIG):
-        # No dashboard; the scheduler's small HTTP server (health, metrics) on a free loopback port.
-        return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
-                            dashboard_address=None, silence_logs=logging.CRITICAL,
-                            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
+    # Ctrl-C in a terminal reaches every process of the foreground group: the nannies and
+    # workers are started with SIGINT ignored (inherited), so that only the grader's process
+    # takes it and stops the cluster itself, rather than workers dying under their tasks.
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        with dask.config.set(LOCAL_CONFIG):
+            # No dashboard; the scheduler's small HTTP server (health, metrics) on a free loopback port.
+            return LocalCluster(n_workers=n, threads_per_worker=1, processes=True, host="127.0.0.1",
+                                dashboard_address=None, silence_logs=logging.CRITICAL,
+                                scheduler_kwargs={"dashboard_address": "127.0.0.1:0"})
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _allowed_failures(dask_scheduler=None) -> int:

@@ -1,0 +1,168 @@
+"""What is compared: each submission's code as the student wrote it, the --against files, the starter's text.
+
+A :class:`Document` is one submission (all its code files) or one source file of an
+``--against`` folder.  Its text is what the student wrote: Python 2 files are read as
+written (never translated, so that a Python 2 copy of a Python 2 public solution is
+compared as it is), a notebook counts by its code cells (as written, before IPython
+syntax is translated; markdown, outputs and metadata are never read), each after a
+``# cell [3]`` comment line that the tokenizer drops.  Submissions are read by
+:func:`grader.load.load_batch`, so every kind of entry takes part: ``.py`` files,
+folders, notebooks, zips and Canvas downloads.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Iterable, Iterator, Literal, Sequence
+
+from ..errors import UsageError
+from ..load import CODE_SUFFIXES, load, load_batch
+from ..model import Rubric, Settings, SourceFile, Submission
+
+
+@dataclass(frozen=True)
+class Text:
+    """One code file of a document, as written."""
+
+    path: str  #: shown to the TA: "q3_word2vec.py", "utils/utils.py", "hw1.ipynb"
+    text: str  #: the code; a notebook's code cells, each after a "# cell [n]" line
+
+
+@dataclass(frozen=True)
+class Document:
+    """A submission, or a source file of an --against folder."""
+
+    id: str  #: the submission id; for a source file "<folder>/<path>"
+    kind: Literal["submission", "source"]
+    files: tuple[Text, ...]
+    source: str = ""  #: where it came from ("batch:alice.zip", or the file's path)
+
+
+def reading_settings(settings: Settings) -> Settings:
+    """Return `settings` for reading code as written: Python 2 not even looked for, every notebook cell."""
+    return replace(settings, translate_py2=None, notebook_mode="all")
+
+
+def text_of(f: SourceFile) -> str:
+    """Return a file's code as written: a notebook's code cells, each after a ``# <label>`` line."""
+    if f.cells is None:
+        return f.text
+    return "\n".join(f"# {c.label}\n{c.original}\n" for c in f.cells)
+
+
+def from_submission(sub: Submission, kind: Literal["submission", "source"] = "submission",
+                    doc_id: str | None = None) -> Document | None:
+    """Return the document of a loaded submission; None when it holds no code."""
+    if sub.error is not None or not sub.files:
+        return None
+    files = tuple(Text(path=f.path, text=text_of(f)) for f in sub.files)
+    return Document(id=doc_id or sub.id, kind=kind, files=files, source=sub.source)
+
+
+def submissions(path: str | os.PathLike[str], settings: Settings) -> Iterator[Document | Submission]:
+    """Yield the document of each submission of a batch, or the Submission itself when it has no code."""
+    for sub in load_batch(path, reading_settings(settings)):
+        doc = from_submission(sub)
+        yield sub if doc is None else doc
+
+
+def _files_under(folder: Path) -> Iterator[Path]:
+    """Yield the .py, .ipynb and .zip files under `folder`, sorted, hidden folders and links skipped."""
+    for here, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in ("__pycache__", "__MACOSX")
+                         and not os.path.islink(os.path.join(here, d)))
+        for n in sorted(names):
+            p = Path(here) / n
+            if n.startswith(".") or p.is_symlink():
+                continue
+            if n.lower().endswith((*CODE_SUFFIXES, ".zip")):
+                yield p
+
+
+def sources(folders: Sequence[str | os.PathLike[str]], settings: Settings) -> Iterator[Document]:
+    """Yield a document per code file of the ``--against`` folders (a zip's files each count as one).
+
+    A source's id is ``<folder name>/<path inside it>``; folders with the same name get
+    ``-2``, ``-3`` appended.  A file that cannot be read is skipped.
+
+    Raises
+    ------
+    UsageError
+        A folder does not exist.
+    """
+    reading = reading_settings(settings)
+    names: dict[str, int] = {}
+    for folder in folders:
+        root = Path(folder)
+        if not root.exists():
+            raise UsageError(f"--against {str(folder)!r} does not exist; give a folder of .py files, notebooks or zips")
+        name = root.resolve().name or "against"
+        names[name] = names.get(name, 0) + 1
+        if names[name] > 1:
+            name = f"{name}-{names[name]}"
+        paths = [root] if root.is_file() else list(_files_under(root))
+        for p in paths:
+            rel = p.name if p == root else p.relative_to(root).as_posix()
+            try:
+                sub = load(p, reading)
+            except UsageError:
+                continue
+            if sub.error is not None:
+                continue
+            if len(sub.files) == 1:
+                doc = from_submission(sub, "source", f"{name}/{rel}")
+                if doc is not None:
+                    yield replace(doc, source=str(p))
+                continue
+            for f in sub.files:  # a zip: each of its files is a source of its own
+                yield Document(id=f"{name}/{rel}:{f.path}", kind="source", files=(Text(f.path, text_of(f)),),
+                               source=f"{p}:{f.path}")
+
+
+def builtin_stand_ins() -> list[str]:
+    """Return the text of every built-in rubric's starter stand-ins (each course version's), once each.
+
+    A built-in rubric that does not load is passed over.
+    """
+    import importlib.resources
+
+    from ..errors import GraderError
+    from ..rubric import load_rubric
+
+    root = Path(str(importlib.resources.files("grader.rubrics")))
+    texts: dict[str, None] = {}
+    for toml in sorted(root.glob("*.toml")):
+        try:
+            rubric = load_rubric(toml)
+        except GraderError:
+            continue
+        texts.update((s.text, None) for s in rubric.starter)
+    return list(texts)
+
+
+def starter_texts(rubric: Rubric | None, paths: Iterable[str | os.PathLike[str]], settings: Settings,
+                  *, builtin: bool = True) -> list[str]:
+    """Return the code that is boilerplate: the rubric's stand-ins and every code file of the ``--starter`` paths.
+
+    With `builtin`, the stand-ins of every built-in rubric count too (whichever course
+    version a submission follows, its helper modules are starter code).
+
+    Raises
+    ------
+    UsageError
+        A --starter path does not exist or holds no code.
+    """
+    texts = [s.text for s in (rubric.starter if rubric is not None else ())]
+    if builtin:
+        texts += [t for t in builtin_stand_ins() if t not in texts]
+    reading = reading_settings(settings)
+    for p in paths:
+        if not Path(p).exists():
+            raise UsageError(f"--starter {str(p)!r} does not exist; give the starter code's folder, zip or file")
+        sub = load(p, reading)
+        if sub.error is not None:
+            raise UsageError(f"--starter {str(p)!r}: {sub.error}")
+        texts += [text_of(f) for f in sub.files]
+    return texts

@@ -1,0 +1,426 @@
+"""The similarity check, through the command line on generated batches, and its pieces.
+
+Every solution here is this project's own (tests/similarity_corpus.py).  A batch holds
+each kind of entry (.py, folder, notebook, zip; a Canvas download in its own test): a
+verbatim copy, a copy with renamed variables and reordered functions, a copy of an
+--against file written in Python 2, two independent solutions and two untouched starters.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sys
+import zipfile
+from pathlib import Path
+
+import nbformat
+import numpy as np
+import pytest
+
+import similarity_corpus as corpus
+from grader import render
+from grader.cli import main
+from grader.export import gradescope_results
+from grader.model import SimilarityMatch, SubmissionResult
+from grader.rubric import load_rubric
+from grader.similarity import documents, find
+from grader.similarity.fingerprint import FileFingerprints
+from grader.similarity.index import Index
+from grader.similarity.report import segments
+
+RUBRIC = load_rubric(None)
+STAND_INS = Path(RUBRIC.path).parent / "word2vec" / "starter"
+
+
+def _cli(argv) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    return main([str(a) for a in argv], out=out, err=err), out.getvalue(), err.getvalue()
+
+
+def _notebook(blocks: list[str]) -> str:
+    nb = nbformat.v4.new_notebook()
+    nb.cells.append(nbformat.v4.new_markdown_cell("# word2vec\n\nMy answers below."))
+    nb.cells.append(nbformat.v4.new_code_cell("%matplotlib inline"))
+    for i, b in enumerate(blocks):
+        cell = nbformat.v4.new_code_cell(b.strip("\n"))
+        cell.execution_count = i + 1
+        nb.cells.append(cell)
+    return nbformat.writes(nb)
+
+
+#: Implementation 0 of every function, then 1, then 2: independent solutions of each other.
+ORIGINAL = corpus.solution(0)
+OTHER_1, OTHER_2 = corpus.solution(1), corpus.solution(2)
+#: A public solution (reference file), written in Python 2: its own mix of implementations.
+PUBLIC = corpus.py2(corpus.solution(3, extra='\nif __name__ == "__main__":\n    for i in range(3):\n'
+                                          '        print("check %d" % i)\n'))
+
+
+#: A source file that no submission resembles.
+UNRELATED = """
+import numpy as np
+
+
+def gradcheck_naive(f, x, h=1e-4):
+    fx, grad = f(x)
+    it = np.nditer(x, flags=["multi_index"], op_flags=["readwrite"])
+    while not it.finished:
+        ix = it.multi_index
+        old = x[ix]
+        x[ix] = old + h
+        plus = f(x)[0]
+        x[ix] = old - h
+        minus = f(x)[0]
+        x[ix] = old
+        numgrad = (plus - minus) / (2 * h)
+        if abs(numgrad - grad[ix]) / max(1, abs(numgrad), abs(grad[ix])) > 1e-5:
+            return False
+        it.iternext()
+    return True
+"""
+
+
+@pytest.fixture(scope="module")
+def batch(tmp_path_factory) -> dict[str, Path]:
+    """Write the batch, the --against folder and the starter folder."""
+    root = tmp_path_factory.mktemp("similarity")
+    b, against, starter = root / "batch", root / "against", root / "starter"
+    for d in (b, against, starter):
+        d.mkdir()
+    (starter / "q3_word2vec.py").write_text(corpus.STARTER)
+    (against / "someone-cs224d").mkdir()
+    (against / "someone-cs224d" / "q3_word2vec.py").write_text(PUBLIC)
+    (against / "other-repo.py").write_text(UNRELATED)
+    # alice: a .py file; bob: a folder holding a verbatim copy of it, with the rubric's stand-ins
+    (b / "alice.py").write_text(ORIGINAL)
+    (b / "bob").mkdir()
+    (b / "bob" / "q3_word2vec.py").write_text(ORIGINAL)
+    (b / "bob" / "q1_softmax.py").write_text((STAND_INS / "q1_softmax.py").read_text())
+    # carol: a notebook; her copy of alice's code has renamed variables and functions in another order
+    hidden = corpus.renamed(corpus.solution(0, corpus.ORDER[::-1]), corpus.RENAMES)
+    (b / "carol.ipynb").write_text(_notebook(hidden.split("\n\n\n")))
+    # dave: a zip holding the public solution as it is (Python 2)
+    with zipfile.ZipFile(b / "dave.zip", "w") as z:
+        z.writestr("hw1/q3_word2vec.py", PUBLIC)
+    # erin and frank: independent correct solutions
+    (b / "erin.py").write_text(OTHER_1)
+    (b / "frank").mkdir()
+    (b / "frank" / "q3_word2vec.py").write_text(OTHER_2)
+    # gina and hank: untouched starters (the --starter skeleton, and the rubric's stand-ins)
+    (b / "gina").mkdir()
+    (b / "gina" / "q3_word2vec.py").write_text(corpus.STARTER)
+    for f in ("q1_softmax.py", "q2_sigmoid.py", "q2_gradcheck.py"):
+        (b / "gina" / f).write_text((STAND_INS / f).read_text())
+    (b / "hank").mkdir()
+    (b / "hank" / "q3_word2vec.py").write_text(corpus.STARTER)
+    for f in ("q1_softmax.py", "q2_sigmoid.py", "q2_gradcheck.py"):
+        (b / "hank" / f).write_text((STAND_INS / f).read_text())
+    return {"batch": b, "against": against, "starter": starter, "root": root}
+
+
+def _rows(out: Path) -> list[dict[str, str]]:
+    return list(csv.DictReader((out / "similarity.csv").open(encoding="utf-8")))
+
+
+def _pairs(rows) -> list[frozenset[str]]:
+    return [frozenset((r["submission"], r["other"])) for r in rows]
+
+
+@pytest.fixture(scope="module")
+def found(batch) -> tuple[Path, list[dict[str, str]], str]:
+    out = batch["root"] / "out"
+    code, stdout, err = _cli(["similarity", batch["batch"], "--out", out, "--against", batch["against"],
+                              "--starter", batch["starter"]])
+    assert code == 0, err
+    return out, _rows(out), stdout
+
+
+# --------------------------------------------------------------------------- what is found
+
+
+def test_copies_are_found_at_the_top_and_nothing_else_is_listed(found):
+    _, rows, stdout = found
+    expected = {frozenset(("alice", "bob")), frozenset(("alice", "carol")), frozenset(("bob", "carol")),
+                frozenset(("dave", "against/someone-cs224d/q3_word2vec.py"))}
+    assert set(_pairs(rows)) == expected
+    assert all(float(r["share"]) >= 0.95 for r in rows)
+    assert [r["rank"] for r in rows] == ["1", "2", "3", "4"]
+    assert "dave  ~  source against/someone-cs224d/q3_word2vec.py" in stdout
+
+
+def test_a_verbatim_copy_is_a_complete_match(found):
+    _, rows, _ = found
+    row = next(r for r in rows if _pairs([r])[0] == {"alice", "bob"})
+    assert float(row["submission_share"]) == float(row["other_share"]) == 1.0
+
+
+def test_renamed_variables_and_reordered_functions_do_not_hide_a_copy(found):
+    _, rows, _ = found
+    row = next(r for r in rows if _pairs([r])[0] == {"alice", "carol"})
+    assert float(row["share"]) >= 0.95
+
+
+def test_independent_solutions_and_untouched_starters_are_not_listed(found):
+    _, rows, _ = found
+    listed = set().union(*_pairs(rows))
+    assert not listed & {"erin", "frank", "gina", "hank"}
+
+
+def test_without_the_starter_the_untouched_starters_would_be_listed(batch):
+    # the control of the test above: it is --starter that takes the skeleton out
+    out = batch["root"] / "no-starter"
+    code, _, err = _cli(["similarity", batch["batch"], "--out", out])
+    assert code == 0, err
+    assert frozenset(("gina", "hank")) in _pairs(_rows(out))
+
+
+def test_the_rubric_stand_ins_alone_are_boilerplate(tmp_path):
+    for who in ("ivan", "judy"):
+        (tmp_path / who).mkdir()
+        for f in ("q1_softmax.py", "q2_sigmoid.py", "q2_gradcheck.py"):
+            (tmp_path / who / f).write_text((STAND_INS / f).read_text())
+    (tmp_path / "kim.py").write_text(ORIGINAL)
+    f = find(tmp_path, rubric=RUBRIC)
+    assert f.pairs == ()
+    g = find(tmp_path, rubric=None)  # without the rubric, the same files are a complete match
+    assert [(g.documents[p.a.doc].id, g.documents[p.b.doc].id) for p in g.pairs] == [("ivan", "judy")]
+
+
+def test_python_2_files_are_compared_as_written(found):
+    out, _, _ = found
+    page = (out / "similarity.html").read_text(encoding="utf-8")
+    assert 'print &#34;check %d&#34; % i' in page  # dave's side, untranslated
+    assert "xrange(" in page
+
+
+def test_a_canvas_download_takes_part(tmp_path):
+    download = tmp_path / "canvas.zip"
+    with zipfile.ZipFile(download, "w") as z:
+        z.writestr("smithjohn_1001_5001_q3_word2vec.py", ORIGINAL)
+        z.writestr("doejane_LATE_1002_5002_q3_word2vec.py", corpus.renamed(ORIGINAL, corpus.RENAMES))
+        z.writestr("roeric_1003_5003_q3_word2vec.py", OTHER_1)
+    out = tmp_path / "out"
+    code, _, err = _cli(["similarity", download, "--out", out])
+    assert code == 0, err
+    assert _pairs(_rows(out)) == [frozenset(("1001", "1002"))]
+
+
+def test_a_fingerprint_in_more_submissions_than_max_sharing_is_common_code(tmp_path):
+    shared = corpus.IMPLEMENTATIONS["negSamplingCostAndGradient"][1]
+    for i in range(4):  # four students' own code, and one function all four wrote alike
+        own = corpus.solution({n: (i + j) % 3 for j, n in enumerate(corpus.ORDER)})
+        (tmp_path / f"s{i}.py").write_text(own.replace(corpus.IMPLEMENTATIONS["softmax"][i % 3], shared))
+    common = find(tmp_path, rubric=RUBRIC, threshold=0.05, max_sharing=3)
+    counted = find(tmp_path, rubric=RUBRIC, threshold=0.05, max_sharing=4)
+    assert common.n_common > 0 and counted.n_common == 0
+    share = {frozenset((f.documents[p.a.doc].id, f.documents[p.b.doc].id)): p.share
+             for f in (counted,) for p in f.pairs}
+    share_common = {frozenset((common.documents[p.a.doc].id, common.documents[p.b.doc].id)): p.share
+                    for p in common.pairs}
+    pair = frozenset(("s0", "s1"))
+    assert share[pair] > share_common.get(pair, 0.0)
+
+
+# --------------------------------------------------------------------------- what the TA gets
+
+
+def test_similarity_html_shows_both_sides_with_the_matched_code_marked(found):
+    out, _, _ = found
+    page = (out / "similarity.html").read_text(encoding="utf-8")
+    assert "leads for a person to review, not verdicts" in page
+    assert page.count('<details class="pair"') == 4
+    assert 'id="pair-alice--carol"' in page
+    assert '<mark class="match">' in page
+    assert "<script" not in page and "http://" not in page.replace("http://www.w3.org", "")
+
+
+def test_grade_with_similarity_writes_matches_into_results_and_a_summary_section(batch):
+    out = batch["root"] / "graded"
+    code, stdout, err = _cli(["grade", batch["batch"], "--out", out, "--similarity", "--against", batch["against"],
+                              "--starter", batch["starter"], "--no-progress", "--jobs", "2"])
+    assert code == 0, err
+    assert (out / "similarity.html").is_file() and (out / "similarity.csv").is_file()
+    alice = json.loads((out / "alice" / "result.json").read_text())
+    assert alice["schema"] == "grader.result/1"
+    assert {m["other"] for m in alice["similarity"]} == {"bob", "carol"}
+    assert all(m["kind"] == "submission" and m["share"] >= 0.95 for m in alice["similarity"])
+    dave = json.loads((out / "dave" / "result.json").read_text())
+    assert dave["similarity"] == [{"other": "against/someone-cs224d/q3_word2vec.py", "kind": "source", "share": 1.0}]
+    assert "similarity" not in json.loads((out / "erin" / "result.json").read_text())
+    assert SubmissionResult.from_dict(alice).similarity[0].other in ("bob", "carol")
+    summary = (out / "summary.html").read_text(encoding="utf-8")
+    assert 'id="similarity"' in summary and 'href="similarity.html#pair-alice--bob"' in summary
+    # what students see: their report, their line in the terminal
+    for sid in ("alice", "bob", "carol", "dave"):
+        report = (out / sid / "report.html").read_text(encoding="utf-8")
+        assert "similar" not in report.lower() and "someone-cs224d" not in report
+    assert not any("bob" in line or "similar" in line for line in stdout.splitlines() if line.startswith("alice"))
+
+
+def test_grade_without_similarity_has_no_section(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "x.py").write_text(ORIGINAL)
+    (tmp_path / "b" / "y.py").write_text(ORIGINAL)
+    code, _, err = _cli(["grade", tmp_path / "b", "--out", tmp_path / "out", "--no-progress", "--jobs", "1"])
+    assert code == 0, err
+    assert 'id="similarity"' not in (tmp_path / "out" / "summary.html").read_text()
+    assert not (tmp_path / "out" / "similarity.html").exists()
+    assert "similarity" not in json.loads((tmp_path / "out" / "x" / "result.json").read_text())
+
+
+def test_a_students_report_terminal_and_gradescope_output_never_show_matches():
+    r = SubmissionResult("alice", "word2vec-softmax", "graded", 20.0, 20.0,
+                         similarity=(SimilarityMatch("copycat-bob", "submission", 0.97),))
+    assert r.to_dict()["similarity"] == [{"other": "copycat-bob", "kind": "submission", "share": 0.97}]
+    shown = [render.report(r), render.terminal(r, color=False), json.dumps(gradescope_results(r, execution_time=1.0))]
+    for text in shown:
+        assert "copycat-bob" not in text and "97" not in text and "similar" not in text.lower()
+
+
+def test_the_json_output_lists_the_pairs(batch):
+    code, stdout, err = _cli(["similarity", batch["batch"], "--out", batch["root"] / "j", "--json",
+                              "--against", batch["against"], "--starter", batch["starter"]])
+    assert code == 0, err
+    doc = json.loads(stdout)
+    assert doc["schema"] == "grader.similarity/1" and len(doc["pairs"]) == 4
+    assert doc["pairs"][0]["share"] == 1.0
+
+
+# --------------------------------------------------------------------------- bad input and missing package
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--against", "{root}/nowhere"], "--against '{root}/nowhere' does not exist; give a folder of .py files, notebooks or zips"),
+    (["--starter", "{root}/nowhere"], "--starter '{root}/nowhere' does not exist; give the starter code's folder, zip or file"),
+    (["--threshold", "1.5"], "--threshold must be a share between 0 and 1, such as 0.5 (got 1.5)"),
+    (["--max-sharing", "0"], "--max-sharing must be at least 1 (got 0)"),
+])
+def test_bad_options_exit_2_with_a_message(tmp_path, argv, message):
+    (tmp_path / "b").mkdir()
+    argv = [a.format(root=tmp_path) for a in argv]
+    code, _, err = _cli(["similarity", tmp_path / "b", "--out", tmp_path / "o", *argv])
+    assert code == 2
+    assert err == f"error: {message.format(root=tmp_path)}\n"
+
+
+def test_similarity_options_without_similarity_exit_2(tmp_path):
+    (tmp_path / "b").mkdir()
+    code, _, err = _cli(["grade", tmp_path / "b", "--out", tmp_path / "o", "--against", tmp_path])
+    assert code == 2 and "add --similarity" in err
+
+
+def test_without_copydetect_the_command_says_how_to_install_it(tmp_path, monkeypatch):
+    monkeypatch.setitem(sys.modules, "copydetect", None)  # import copydetect raises ImportError
+    monkeypatch.setitem(sys.modules, "copydetect.utils", None)
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "x.py").write_text(ORIGINAL)
+    for argv in (["similarity", tmp_path / "b", "--out", tmp_path / "o"],
+                 ["grade", tmp_path / "b", "--out", tmp_path / "o", "--similarity"]):
+        code, _, err = _cli(argv)
+        assert code == 2
+        assert "pip install 'grader[similarity]'" in err
+    assert not (tmp_path / "o" / "x").exists()  # said before grading anything
+
+
+# --------------------------------------------------------------------------- pieces
+
+
+def _fp(hashes) -> FileFingerprints:
+    h = np.asarray(hashes, dtype=np.int64)
+    return FileFingerprints(h, np.arange(len(h), dtype=np.int32), np.zeros((1, 2), dtype=np.int64), len(h) + 25)
+
+
+def test_the_index_counts_shared_fingerprints_like_comparing_every_pair():
+    rng = np.random.default_rng(5)
+    docs = [(_fp(rng.integers(0, 400, size=rng.integers(0, 120))),) for _ in range(40)]
+    is_source = [i >= 30 for i in range(40)]
+    index = Index(docs, is_source, np.array([1, 2, 3], dtype=np.int64), max_sharing=8)
+    kept = [d.kept for d in index.docs]
+    for i in range(40):
+        brute = [0 if j == i else len(np.intersect1d(kept[i], kept[j])) for j in range(40)]
+        assert index.shared_counts(i).tolist() == brute
+    # nothing common or boilerplate is kept, and what is common is in more than 8 submissions
+    subs = np.concatenate([np.unique(d[0].hashes) for d, s in zip(docs, is_source) if not s])
+    h, n = np.unique(subs, return_counts=True)
+    assert set(index.common.tolist()) == set(h[n > 8].tolist()) - {1, 2, 3}
+    assert not any(np.isin(k, index.ignored).any() for k in kept)
+
+
+def test_independent_submissions_are_not_all_compared(tmp_path):
+    import random
+
+    rng = random.Random(3)
+    for i in range(40):
+        choice = {n: rng.randrange(3) for n in corpus.ORDER}
+        (tmp_path / f"s{i:02d}.py").write_text(corpus.mutated(corpus.solution(choice), rng))
+    f = find(tmp_path, rubric=RUBRIC)
+    assert f.n_candidates < 40 * 39 // 2 // 4  # only pairs sharing enough fingerprints are compared
+
+
+def test_a_notebook_counts_by_its_code_cells_as_written(tmp_path):
+    nb = tmp_path / "n.ipynb"
+    nb.write_text(_notebook(["x = 1  # first", "print 'hello'"]))
+    doc = next(iter(documents.submissions(nb, RUBRIC.settings)))
+    # code cells only (no markdown), as written: the magic untranslated, Python 2 untranslated
+    assert doc.files[0].text == "# cell #2\n%matplotlib inline\n\n# cell [1]\nx = 1  # first\n\n# cell [2]\nprint 'hello'\n"
+
+
+def test_segments_cut_long_files_and_say_so():
+    segs, more = segments("a+" * 5, ((2, 4), (8, 12)), limit=6)
+    assert [(s.text, s.matched) for s in segs] == [("a+", False), ("a+", True), ("a+", False)]
+    assert more == 4
+
+
+def test_similarity_on_a_results_folder_adds_matches_and_the_summary_section(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "x.py").write_text(ORIGINAL)
+    (tmp_path / "b" / "y.py").write_text(corpus.renamed(ORIGINAL, corpus.RENAMES))
+    (tmp_path / "b" / "z.py").write_text(OTHER_1)
+    out = tmp_path / "out"
+    assert _cli(["grade", tmp_path / "b", "--out", out, "--no-progress", "--jobs", "1"])[0] == 0
+    assert 'id="similarity"' not in (out / "summary.html").read_text()
+    code, _, err = _cli(["similarity", tmp_path / "b", "--out", out])
+    assert code == 0, err
+    assert json.loads((out / "x" / "result.json").read_text())["similarity"][0]["other"] == "y"
+    assert "similarity" not in json.loads((out / "z" / "result.json").read_text())
+    assert 'href="similarity.html#pair-x--y"' in (out / "summary.html").read_text()
+
+
+def test_fingerprinting_on_forked_processes_finds_the_same_pairs(tmp_path):
+    import random
+
+    rng = random.Random(7)
+    for i in range(70):  # enough documents for the process pool
+        choice = {n: rng.randrange(4) for n in corpus.ORDER}
+        (tmp_path / f"s{i:02d}.py").write_text(corpus.mutated(corpus.solution(choice), rng, rate=0.5))
+    (tmp_path / "s70.py").write_text((tmp_path / "s05.py").read_text())
+    one, two = (find(tmp_path, rubric=RUBRIC, jobs=j) for j in (1, 2))
+    pairs = [[(f.documents[p.a.doc].id, f.documents[p.b.doc].id, round(p.share, 6)) for p in f.pairs]
+             for f in (one, two)]
+    assert pairs[0] == pairs[1]
+    assert ("s05", "s70", 1.0) in pairs[0]
+
+
+def test_a_code_copied_by_many_is_common_unless_max_sharing_says_otherwise_and_long_lists_are_cut(tmp_path):
+    for i in range(21):
+        (tmp_path / "b" / f"s{i:02d}").mkdir(parents=True)
+        (tmp_path / "b" / f"s{i:02d}" / "q3_word2vec.py").write_text(ORIGINAL)
+    code, _, err = _cli(["similarity", tmp_path / "b", "--out", tmp_path / "o1"])
+    assert code == 0, err
+    assert _rows(tmp_path / "o1") == []  # in 21 submissions, more than the default 10: common code
+    code, _, err = _cli(["similarity", tmp_path / "b", "--out", tmp_path / "o2", "--max-sharing", "21"])
+    assert code == 0, err
+    assert len(_rows(tmp_path / "o2")) == 21 * 20 // 2
+    page = (tmp_path / "o2" / "similarity.html").read_text(encoding="utf-8")
+    assert page.count('<details class="pair"') == 200
+    assert "… 10 more pairs are not shown here; similarity.csv lists all 210." in page
+
+
+def test_the_stand_ins_of_every_built_in_rubric_are_boilerplate():
+    texts = documents.builtin_stand_ins()
+    for name in ("word2vec", "cs224n"):
+        assert {s.text for s in load_rubric(name).starter} <= set(texts)
+    assert len(texts) == len(set(texts))
+    assert set(texts) <= set(documents.starter_texts(load_rubric("cs224n"), (), RUBRIC.settings))
