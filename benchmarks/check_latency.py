@@ -35,6 +35,8 @@ def main() -> None:
     commands = {
         "grader check": [*GRADER, "check", str(path)],
         "grader check --json": [*GRADER, "check", "--json", str(path)],
+        # a written answer: no sandbox, parsed and evaluated in the grader's process
+        "grader check --written": [*GRADER, "check", "--written", "grad_pred", r"-w_i + \sum_x \hat{y}_x w_x"],
         'python -c "import numpy"': [sys.executable, "-c", "import numpy"],
         'python -c "pass"': [sys.executable, "-c", "pass"],
     }
@@ -55,6 +57,8 @@ def main() -> None:
     print(table(rows, ["command", "median", "min", "vs import numpy"]))
     m = median(times["grader check"])
     print(f"target: under 0.5 s: {m:.3f} s {'met' if m < 0.5 else 'NOT met'}")
+    w = median(times["grader check --written"])
+    print(f"target (written answer): well under 1 s: {w:.3f} s {'met' if w < 0.5 else 'NOT met'}")
     if args.notebook:
         notebook_latency(path, max(3, args.runs // 3))
 

@@ -177,3 +177,41 @@ def override(results: str | os.PathLike, submission: str, question: str | None =
     write_result(out, result, rubric_title=title)
     finish(out, rubric_title=title)
     return result
+
+
+def check_written(question: str, answer: str, rubric: str | os.PathLike | Rubric | None = None) -> SubmissionResult:
+    """Check one written answer, as ``grader check --written`` does; no code runs.
+
+    Parameters
+    ----------
+    question : str
+        A written question's id: "grad_pred" (or "written/grad_pred").
+    answer : str
+        LaTeX or plain text: ``r"-w_i + \\sum_x \\hat{y}_x w_x"``, or a derivation, one step per line.
+    rubric : path-like, str, Rubric or None
+        A rubric with a ``[written]`` part; None for the built-in ``written`` rubric.
+
+    Returns
+    -------
+    SubmissionResult
+        One question, ``written/<question>``; its check's ``written`` field holds how each
+        line was read and judged.
+
+    Raises
+    ------
+    grader.errors.GraderError
+        No such written question, or a rubric without written questions.
+
+    Examples
+    --------
+    >>> import grader
+    >>> r = grader.check_written("grad_pred", "-W[i] + yhat @ W")
+    >>> r.score, r.max_score, r.checks()[0].written.compact
+    (2.0, 2.0, 'Wᵀ(ŷ - y)')
+    """
+    from .rubric import load_rubric
+    from .written.grading import check_answer
+
+    if rubric is not None and not isinstance(rubric, Rubric):
+        rubric = load_rubric(str(rubric))
+    return check_answer(rubric, question, answer)[1]

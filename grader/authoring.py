@@ -36,6 +36,7 @@ class RubricCheck:
     cases: dict[str, str] = field(default_factory=dict)  #: case id -> the shapes of its arguments
     properties: tuple[str, ...] = ()  #: property checks that held on the reference's answer
     formulas: int = 0  #: (mistake, case) pairs whose wrong formula ran and differs from the expected value
+    written: int = 0  #: written questions whose reference computes and whose compact form equals it
     warnings: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()  #: each one would make grading wrong: the command exits 2
 
@@ -150,6 +151,13 @@ def check_rubric(rubric: Rubric, reference: ModuleType | None = None) -> RubricC
         if not any(differs):  # on some cases a mistake is harmless (no overflow): only never is a problem
             warnings.append(f"mistakes.{mid}: the formula {formula!r} gives the expected value within tolerance on "
                             f"every case it is tried on, so this mistake is never named")
+    written = 0
+    if rubric.written is not None:
+        from .written.grading import prepare as prepare_written
+        from .written.grading import self_check
+
+        written, found = self_check(prepare_written(rubric))
+        problems += found
     for q in rubric.questions:
         if all(c.visibility == "hidden" for c in q.checks):
             warnings.append(f"questions.{q.id}: every check is hidden: a student's self-check says nothing of it")
@@ -158,6 +166,7 @@ def check_rubric(rubric: Rubric, reference: ModuleType | None = None) -> RubricC
         checks=len(checks), public=sum(c.visibility == "public" for c in checks),
         hidden=sum(c.visibility == "hidden" for c in checks),
         cases={cid: _shapes(c) for cid, c in built.items()}, properties=tuple(properties), formulas=formulas,
+        written=written,
         warnings=tuple(warnings), problems=tuple(problems))
 
 

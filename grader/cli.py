@@ -87,7 +87,10 @@ def _parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check", help="a student's self-check of one submission (public checks only)",
                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    c.add_argument("path", metavar="PATH", help="a .py file, a notebook, a folder or a .zip")
+    c.add_argument("path", metavar="PATH", nargs="?", help="a .py file, a notebook, a folder or a .zip")
+    c.add_argument("--written", nargs=2, metavar=("ID", "ANSWER"),
+                   help="check one written answer instead (LaTeX or plain text; '-' reads it from standard "
+                        "input), e.g. --written grad_pred '-w_i + \\sum_x \\hat{y}_x w_x'; no code is run")
     c.add_argument("--html", metavar="FILE", help="also write the HTML feedback report to FILE")
     c.add_argument("--kit", metavar="DIR", help="check against a student kit (offline, no reference needed)")
     c.add_argument("--no-color", action="store_true", help="no ANSI colours (also: NO_COLOR is set)")
@@ -295,6 +298,8 @@ def _check_results_folder(src: Path, results: Path) -> None:
         if inside == folder or folder in inside.parents:
             raise UsageError(f"--out {str(results)!r} is inside SUBMISSIONS {str(src)!r}: later runs would grade "
                              "the results as a submission; give a results folder outside the submissions")
+
+
 def _similarity_ready(args: argparse.Namespace) -> None:
     """Check the similarity options and that copydetect is installed; raise UsageError otherwise."""
     from .similarity import fingerprint
@@ -361,6 +366,33 @@ def _cmd_similarity(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return ExitCode.OK
 
 
+def _cmd_check_written(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    # A student waits for this: no sandbox, no jinja2 unless --html, numpy and lark only.
+    from .written.grading import check_answer
+
+    qid, text = args.written
+    if text == "-":
+        text = sys.stdin.read()
+    rubric = _rubric(args.rubric) if args.rubric is not None else None
+    rubric, result = check_answer(rubric, qid, text)
+    check = result.checks()[0]
+    if args.html:
+        from . import render
+        from .batch import write_atomic
+
+        write_atomic(Path(args.html), render.report(result, rubric_title=rubric.title))
+    if args.json:
+        out.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    else:
+        from .terminal import terminal_written
+
+        color = not args.no_color and "NO_COLOR" not in os.environ and out.isatty()
+        out.write(terminal_written(check, color=color))
+        if args.html:
+            out.write(f"report written to {args.html}\n")
+    return ExitCode.OK if check.status == "pass" else ExitCode.CHECK_FAILED
+
+
 def _batch_version(args: argparse.Namespace, src: Path, err: TextIO):
     """Choose the batch's rubric when none is given: the version most submissions look like.
 
@@ -416,6 +448,12 @@ def _batch_version(args: argparse.Namespace, src: Path, err: TextIO):
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    if args.written:
+        if args.path is not None or args.kit:
+            raise UsageError("--written checks one answer: give no PATH and no --kit with it")
+        return _cmd_check_written(args, out, err)
+    if args.path is None:
+        raise UsageError("check needs PATH (a .py file, a notebook, a folder or a .zip), or --written ID ANSWER")
     # Latency matters here (a student waits): the zygote is spawned first, before the
     # grader itself imports numpy, so the two imports overlap; a rubric that allows more
     # packages than numpy gets a zygote of its own.
@@ -557,6 +595,8 @@ def _cmd_rubric(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if found.properties:
             out.write(f"  properties that hold for the reference's answer: {', '.join(found.properties)}\n")
         out.write(f"  wrong formulas of named mistakes run and differ from the expected values: {found.formulas}\n")
+        if found.written:
+            out.write(f"  written questions whose compact form equals their reference quantity: {found.written}\n")
         for w in found.warnings:
             out.write(f"  warning: {w}\n")
     for p in found.problems:
@@ -631,6 +671,17 @@ COMMANDS = {"grade": _cmd_grade, "check": _cmd_check, "gradescope": _cmd_gradesc
             "similarity": _cmd_similarity}
 
 
+def _take_written(argv: list[str]) -> tuple[list[str], list[str] | None]:
+    """Take ``--written ID ANSWER`` out of argv before argparse sees it: an answer such as
+    ``-W[i]+yhat@W`` starts with '-' and argparse would read it as an option."""
+    if "--written" not in argv or "--" in argv[: argv.index("--written")]:
+        return argv, None
+    i = argv.index("--written")
+    if len(argv) < i + 3:
+        return argv, None  # argparse says what is missing
+    return argv[:i] + argv[i + 3 :], argv[i + 1 : i + 3]
+
+
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run the ``grader`` command; return its exit code (never raises, never calls sys.exit).
 
@@ -645,7 +696,12 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     err = err or sys.stderr
     parser = _parser()
     try:
+        argv, written = _take_written(list(sys.argv[1:] if argv is None else argv))
         args = parser.parse_args(argv)
+        if written is not None:
+            if args.command != "check":
+                raise UsageError("--written belongs to 'grader check' (see 'grader check --help')")
+            args.written = written
         if args.command is None:
             parser.print_help(out)
             return ExitCode.USAGE

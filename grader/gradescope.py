@@ -138,8 +138,25 @@ def source_files() -> Iterator[tuple[str, bytes]]:
     ).encode()
 
 
+def _chain(toml: Path) -> list[Path]:
+    """Return the rubric file and every file it ``extends``, leaf first (resolved as the loader does)."""
+    from .rubric import MAX_EXTENDS, builtin_rubric_path
+
+    out: list[Path] = []
+    path: Path | None = toml
+    while path is not None and len(out) < MAX_EXTENDS:
+        out.append(path.resolve())
+        extends = tomllib.loads(path.read_text(encoding="utf-8")).get("extends")
+        if not isinstance(extends, str):
+            break
+        near = path.parent / extends
+        path = near if near.is_file() else builtin_rubric_path(extends)
+    return out
+
+
 def rubric_files(rubric: Rubric) -> tuple[str, list[tuple[str, bytes]]]:
-    """Return the rubric's TOML path and its files (TOML, reference, stand-ins), relative to their common folder.
+    """Return the rubric's TOML path and its files (TOMLs of its ``extends`` chain, references, stand-ins),
+    relative to their common folder.
 
     The files are copied byte for byte, so the TOML's relative ``reference`` and
     ``starter_dir`` still point at them and the rubric's digest is unchanged.
@@ -155,26 +172,14 @@ def rubric_files(rubric: Rubric) -> tuple[str, list[tuple[str, bytes]]]:
         ``(toml_relative_path, [(relative_path, bytes), ...])``, posix paths.
     """
     toml = Path(rubric.path)
-    # The files it extends come too (their relative paths kept); starter_dir is the nearest one's.
-    chain = [toml.resolve()]
-    starter_dir = None
-    while True:
-        doc = tomllib.loads(chain[-1].read_text(encoding="utf-8"))
-        if starter_dir is None and "starter_dir" in doc:
-            starter_dir = (chain[-1].parent / doc["starter_dir"]).resolve()
-        parent = doc.get("extends")
-        if not isinstance(parent, str) or len(chain) > 8:
-            break
-        p = chain[-1].parent / parent
-        if not p.is_file():
-            from .rubric import builtin_rubric_path
-
-            p = builtin_rubric_path(parent)
-        if p.resolve() in chain:
-            break
-        chain.append(p.resolve())
-    starter_dir = starter_dir or toml.parent.resolve()
+    chain = _chain(toml)
+    # starter_dir is relative to the file of the chain that sets it (the nearest to the leaf)
+    setter = next((p for p in chain if "starter_dir" in tomllib.loads(p.read_text(encoding="utf-8"))), toml)
+    starter_dir = (setter.parent / tomllib.loads(setter.read_text(encoding="utf-8")).get("starter_dir", ".")).resolve()
     paths = [*chain, Path(rubric.reference_path).resolve()]
+    written = getattr(rubric, "written", None)
+    if written is not None and getattr(written, "reference_path", ""):
+        paths.append(Path(written.reference_path).resolve())
     paths += [(starter_dir / s.path).resolve() for s in rubric.starter]
     root = Path(os.path.commonpath([str(p.parent) for p in paths]))
     files = [(p.relative_to(root).as_posix(), p.read_bytes()) for p in dict.fromkeys(paths)]

@@ -35,7 +35,7 @@ from . import canvas, notebook, transform, translate
 from .archive import MAX_BATCH_MEMBERS, MAX_DEPTH, MAX_MEMBERS, Archive, ArchiveError, Budget, Member
 from .errors import LoadError, UsageError
 from .ids import safe_id, unique_ids
-from .model import CanvasInfo, Cell, Settings, SourceFile, Submission
+from .model import CanvasInfo, Cell, Settings, SourceFile, Submission, TextFile
 from .text import encodable_tree
 
 #: File name endings read as code (compared without case).
@@ -44,6 +44,11 @@ CODE_SUFFIXES = (".py", ".ipynb")
 SKIPPED_FOLDERS = frozenset({"__MACOSX", "__pycache__", "site-packages", "node_modules"})
 #: Files that are never submissions (besides hidden ones).
 SKIPPED_FILES = frozenset({"Thumbs.db", "desktop.ini"})
+#: File name endings read as prose that may hold written answers (never run).
+PROSE_SUFFIXES = (".md", ".markdown", ".tex", ".txt")
+#: Most prose files kept per submission, and the most bytes of each.
+MAX_PROSE_FILES = 8
+MAX_PROSE_BYTES = 256 * 1024
 #: Most non-code file names listed in a "no Python code found" message.
 _LISTED = 5
 # Ignored files whose name says they may be code handed in under the wrong name.
@@ -58,6 +63,7 @@ class _Files:
     origin: dict[str, str] = field(default_factory=dict)  #: path -> name as handed in
     other: list[str] = field(default_factory=list)  #: ignored files
     notes: list[str] = field(default_factory=list)
+    texts: dict[str, bytes] = field(default_factory=dict)  #: prose files (written answers): path -> content
 
     def add(self, path: str, data: bytes, origin: str) -> None:
         """Add a code file; the first of two with one path is kept, with a note."""
@@ -463,6 +469,10 @@ def _pending_canvas(
             entry = entries[c.filename]
             if not entry.kind:
                 files.other.append(c.filename)
+                if _prose(c.original, files, 0):  # written.md: read as text (written answers), never run
+                    data = next(iter(entry.collect(budget).code.values()), b"")
+                    if len(data) <= MAX_PROSE_BYTES:
+                        files.texts[c.original] = data
                 continue
             inner = entry.collect(budget)
             if entry.kind == "zip":  # the student's zip: its own root, merged at the submission's root
@@ -538,6 +548,8 @@ def _collect_folder(root: Path, label: str, budget: Budget) -> _Files:
                 _merge(files, inner, path, _zip_folder(path))
             else:
                 files.other.append(path)
+                if _prose(n, files, os.path.getsize(full) if not os.path.islink(full) else 0):
+                    files.texts[path] = _read_disk(Path(full), f"{label}/{path}", budget)
     return files
 
 
@@ -567,6 +579,8 @@ def _collect_members(archive: Archive, members: list[Member], label: str, budget
             _merge(files, inner, m.name, _zip_folder(m.name))
         else:
             files.other.append(m.name)
+            if _prose(m.name, files, getattr(m, "size", 0)):
+                files.texts[m.name] = archive.read(m, budget)
     return files
 
 
@@ -576,6 +590,8 @@ def _merge(files: _Files, inner: _Files, zip_path: str, folder: str) -> None:
         files.add(f"{folder}/{path}" if folder else path, data, f"{zip_path}:{inner.origin[path]}")
     files.other += [f"{zip_path}:{o}" for o in inner.other]
     files.notes += inner.notes
+    for path, data in inner.texts.items():
+        files.texts.setdefault(f"{folder}/{path}" if folder else path, data)
 
 
 def _zip_folder(path: str) -> str:
@@ -608,12 +624,38 @@ def _submission(sid: str, source: str, kind: str, files: _Files, settings: Setti
         notes += file_notes
         if sf is not None:
             sources.append(sf)
-    digest = _digest(files.code)
+    digest = _digest(files.code) if not files.texts else _digest({**files.code, **files.texts})
+    texts = _texts(files)
     if not sources:
         error = " ".join(problems) if problems else _no_code(source, files)
         return Submission(id=sid, source=source, kind=kind, notes=tuple(notes), error=error, digest=digest)
     notes += [f"{p} It was skipped; the other files were graded." for p in problems]
-    return Submission(id=sid, source=source, kind=kind, files=tuple(sources), notes=tuple(notes), digest=digest)
+    return Submission(id=sid, source=source, kind=kind, files=tuple(sources), notes=tuple(notes), digest=digest,
+                      texts=texts)
+
+
+def _prose(name: str, files: _Files, size: int) -> bool:
+    """Return whether a file is prose to keep for written answers (bounded in number and size)."""
+    return (_suffix(name) in PROSE_SUFFIXES and len(files.texts) < MAX_PROSE_FILES
+            and 0 <= size <= MAX_PROSE_BYTES)
+
+
+def _texts(files: _Files) -> tuple[TextFile, ...]:
+    """Return the prose of a submission: its prose files, then its notebooks' Markdown cells."""
+    out = [TextFile(path=p, text=d[:MAX_PROSE_BYTES].decode("utf-8", errors="replace"), origin=p)
+           for p, d in sorted(files.texts.items())]
+    for path in sorted(files.code):
+        if _suffix(path) == ".ipynb":
+            cells = notebook.markdown_cells(files.code[path])
+            if cells:
+                offsets, parts, at = [], [], 0
+                for label, text in cells:
+                    offsets.append((at, label))
+                    parts.append(text)
+                    at += len(text) + 2
+                out.append(TextFile(path=path, text="\n\n".join(parts)[:MAX_PROSE_BYTES], origin=files.origin[path],
+                                    cells=tuple(offsets)))
+    return tuple(out)
 
 
 def _no_code(source: str, files: _Files) -> str:

@@ -70,6 +70,16 @@ class SourceFile:
 
 
 @dataclass(frozen=True)
+class TextFile:
+    """Prose of a submission, where written answers are: written.md, written.tex, a notebook's Markdown cells."""
+
+    path: str  #: posix path relative to the submission root
+    text: str  #: the text (a notebook's Markdown cells joined by blank lines)
+    origin: str  #: name as handed in
+    cells: tuple[tuple[int, str], ...] = ()  #: a notebook's Markdown cells: (offset in text, "cell #4")
+
+
+@dataclass(frozen=True)
 class CanvasInfo:
     """What a Canvas bulk download says about a submission."""
 
@@ -91,6 +101,7 @@ class Submission:
     notes: tuple[str, ...] = ()  #: what the loader adapted, in the student's terms
     error: str | None = None  #: set when nothing could be loaded: the submission's status is "error"
     digest: str = ""  #: sha256 of the content, for the gradebook
+    texts: tuple[TextFile, ...] = ()  #: prose files and notebook Markdown (written answers); never run
 
 
 # --------------------------------------------------------------------------- recognise
@@ -234,6 +245,60 @@ class Settings:
 
 
 @dataclass(frozen=True)
+class WrittenSymbol:
+    """A symbol students may use in a written answer, and what it stands for on an instance."""
+
+    name: str  #: as students write it, in plain form: "W", "rhat" (r̂), "w" (w_j), "v_c", "CE"
+    #: "vector", "matrix", "scalar", "onehot" (y; y_k its entries), "family" (w_j: row j of W),
+    #: "onehots" (y_j: the one-hot vector of word j), "index" (i: a fixed word), "each" (w: the
+    #: answer must hold for every word), "size" (V, K: a count), "quantity" (CE: a reference value)
+    role: str
+    value: str = ""  #: the instance's key ("W", "r", "i"); for a quantity, a reference function
+    axis: str = "row"  #: family: "row" (w_j = W[j]) or "column" (u_w = U[:, w])
+    domain: str = "vocab"  #: each: "vocab" (every word) or "others" (every word but the target)
+    text: str = ""  #: what it is, for messages: "r̂, the predicted word vector (d)"
+
+
+@dataclass(frozen=True)
+class WrittenQuestion:
+    """A written question: an expression (or a derivation) that must equal a reference quantity."""
+
+    id: str  #: "grad_pred"; results name it "written/grad_pred"
+    title: str
+    expected: str  #: reference function of the instance (and of the "each" indices) giving the value
+    symbols: Mapping[str, WrittenSymbol] = field(default_factory=dict)
+    labels: tuple[str, ...] = ()  #: how the quantity is written on the left of "=": "\frac{\partial CE}{\partial \hat{r}}"
+    compact: str = ""  #: the compact form shown when a right answer is longer ("W^\top(\hat{y} - y)")
+    points: float = 1.0
+    indices: Mapping[str, str] = field(default_factory=dict)  #: sum index -> "vocab", "samples", "context"
+    mistakes: tuple[str, ...] = ()  #: ids of [written.mistakes] tried when the answer is wrong
+    prompt: str = ""  #: the question as asked (the rubric's documentation of it)
+    functions: tuple[str, ...] = ()  #: functions students may use ("exp", "log", "sigma", "softmax"...); () = all
+
+
+@dataclass(frozen=True)
+class WrittenPart:
+    """The written questions of a rubric and how their instances are drawn."""
+
+    questions: tuple[WrittenQuestion, ...]
+    reference_path: str  #: absolute path of the reference module of the written part
+    generator: str = "instance"  #: reference function gen(rng, **params) -> {name: value}
+    params: Mapping[str, Any] = field(default_factory=dict)
+    seed: int = 0
+    instances: int = 3  #: random instances every line is evaluated on
+    tolerance: Tolerance = Tolerance(1e-6, 1e-9)
+    mistakes: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  #: id -> {message, detector...}
+    notations: Mapping[str, Mapping[str, WrittenSymbol]] = field(default_factory=dict)
+    #: the reference module's source, so that a process without the file (a cluster worker) can load it
+    reference_source: str = field(default="", repr=False)
+
+    def question(self, qid: str) -> WrittenQuestion | None:
+        """Return the question `qid` ("grad_pred" or "written/grad_pred"), or None."""
+        qid = qid.removeprefix("written/")
+        return next((q for q in self.questions if q.id == qid), None)
+
+
+@dataclass(frozen=True)
 class Rubric:
     """A whole assignment: questions, functions, cases, stand-ins, settings."""
 
@@ -253,11 +318,13 @@ class Rubric:
     #: "tolerance", "timeout", "points", "sample" (int or None)}; {} when the rubric has none
     #: (see rubric.py)
     consistency: Mapping[str, Any] = field(default_factory=dict)
+    written: WrittenPart | None = None  #: the [written] part: questions answered by an expression
 
     @property
     def max_score(self) -> float:
-        """Return the sum of the questions' maximum scores."""
-        return float(sum(q.max_score for q in self.questions))
+        """Return the sum of the questions' maximum scores (written questions' points included)."""
+        written = sum(q.points for q in self.written.questions) if self.written is not None else 0.0
+        return float(sum(q.max_score for q in self.questions) + written)
 
     def checks(self) -> tuple[CheckSpec, ...]:
         """Return every check, in rubric order."""
@@ -451,6 +518,29 @@ class Shown:
 
 
 @dataclass(frozen=True)
+class WrittenLine:
+    """How one line (one step) of a written answer was read and judged."""
+
+    line: int  #: line in the student's answer, 1-based
+    source: str  #: as the student wrote it
+    read: str  #: how it was read, in plain text ("log(Σ_j exp(w_jᵀ r̂))")
+    mathml: str  #: the same reading as MathML (rendered without any script)
+    status: str  #: "right", "wrong", "error", "start" (first step, judged by what follows), "label"
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class WrittenFeedback:
+    """A written answer's reading, line by line, and what the judge found."""
+
+    lines: tuple[WrittenLine, ...] = ()
+    first_wrong: int | None = None  #: line of the first step that does not equal the step before
+    compact: str = ""  #: the rubric's compact form, shown when the right answer is longer
+    compact_mathml: str = ""
+    instance: str = ""  #: the instance where a wrong step differs: "|V| = 5, d = 3, i = 2"
+
+
+@dataclass(frozen=True)
 class CheckResult:
     """The verdict on one check."""
 
@@ -470,6 +560,7 @@ class CheckResult:
     error: ErrorInfo | None = None
     notes: tuple[str, ...] = ()  #: e.g. "shape (1, 3) accepted as (3,)"
     output: str = ""  #: what the call printed
+    written: WrittenFeedback | None = None  #: a written question's line-by-line reading
 
     def to_dict(self) -> dict[str, Any]:
         """Return the result.json form of this check (contract fields first)."""
@@ -493,6 +584,8 @@ class CheckResult:
             d["mismatch"] = _plain(self.mismatch)
         if self.error is not None:
             d["error"] = _plain(self.error)
+        if self.written is not None:
+            d["written"] = _plain(self.written)
         return d
 
 
@@ -717,6 +810,15 @@ def _mismatch(d: Any) -> Mismatch | None:
                     heat=tuple(tuple(r) for r in heat) if isinstance(heat, list) else None)
 
 
+def _written(d: Any) -> WrittenFeedback | None:
+    if not isinstance(d, Mapping):
+        return None
+    lines = tuple(WrittenLine(**{k: ln.get(k, "") for k in ("line", "source", "read", "mathml", "status", "message")})
+                  for ln in d.get("lines", ()) if isinstance(ln, Mapping))
+    return WrittenFeedback(lines=lines, first_wrong=d.get("first_wrong"), compact=d.get("compact", ""),
+                           compact_mathml=d.get("compact_mathml", ""), instance=d.get("instance", ""))
+
+
 def check_from_dict(d: Mapping[str, Any], question: str) -> CheckResult:
     """Rebuild a CheckResult from its result.json form."""
     return CheckResult(
@@ -724,7 +826,7 @@ def check_from_dict(d: Mapping[str, Any], question: str) -> CheckResult:
         max_score=float(d["max_score"]), message=d.get("message", ""), hint=d.get("hint"),
         mistake=d.get("mistake"), visibility=d.get("visibility", "public"), case=d.get("case", ""),
         got=_shown(d.get("got")), expected=_shown(d.get("expected")), mismatch=_mismatch(d.get("mismatch")),
-        error=_error_info(d.get("error")), notes=tuple(d.get("notes", ())))
+        error=_error_info(d.get("error")), notes=tuple(d.get("notes", ())), written=_written(d.get("written")))
 
 
 def result_from_dict(d: Mapping[str, Any]) -> SubmissionResult:

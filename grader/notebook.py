@@ -124,6 +124,28 @@ def read_cells(data: bytes, name: str) -> list[RawCell]:
     return out
 
 
+def markdown_cells(data: bytes) -> list[tuple[str, str]]:
+    """Return the Markdown cells of a notebook as ("cell #5", text) pairs; [] for an unreadable notebook.
+
+    Written answers live there (see grader.written.answers); they are text, never run.
+    """
+    try:
+        nb = json.loads(data)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return []
+    cells = nb.get("cells") if isinstance(nb, dict) else None
+    out = []
+    for index, cell in enumerate(cells if isinstance(cells, list) else ()):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "markdown":
+            continue
+        source = cell.get("source", "")
+        if isinstance(source, list):
+            source = "".join(s for s in source if isinstance(s, str))
+        if isinstance(source, str) and source.strip():
+            out.append((f"cell #{index + 1}", source))
+    return out
+
+
 def _upgrade(nb: dict[str, Any], name: str) -> dict[str, Any]:
     """Convert an nbformat 1-3 notebook to nbformat 4 with nbformat (imported only here)."""
     import nbformat

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field, replace
 from types import ModuleType
-from typing import Mapping
+from typing import Any, Mapping
 
 from . import cases as _cases
 from . import checks as _checks
@@ -32,6 +32,7 @@ class Job:
     calls: tuple[Call, ...]
     public_only: bool = False
     memo: Memo = field(default_factory=Memo, compare=False, repr=False)
+    written: Any = None  #: grader.written.grading.WrittenJob when the rubric has written questions
 
 
 def public_rubric(rubric: Rubric) -> Rubric:
@@ -66,7 +67,13 @@ def prepare(rubric: Rubric, *, public_only: bool = False, cases: Mapping[str, Ca
         reference = reference if reference is not None else _cases.load_reference(rubric)
         cases = _cases.build(rubric, reference)
     calls = tuple(_cases.plan(rubric, cases))
-    return Job(rubric=rubric, reference=reference, cases=cases, calls=calls, public_only=public_only)
+    written = None
+    if rubric.written is not None:
+        from .written.grading import prepare as prepare_written
+
+        written = prepare_written(rubric)
+    return Job(rubric=rubric, reference=reference, cases=cases, calls=calls, public_only=public_only,
+               written=written)
 
 
 #: Said once per submission graded with hidden checks.
@@ -132,6 +139,10 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None) -> Submissi
     if submission.error or sandbox is None:
         message = f"not graded: {submission.error or 'no sandbox'}"
         results = [_not_run(c, message) for c in rubric.checks()]
+        if job.written is not None:
+            from .written.judge import missing
+
+            results += [missing(q, message) for q in job.written.part.questions]
         return score(rubric, submission, None, results, public_only=job.public_only)
     run = sandbox.run(submission, job.calls, functions=rubric.functions, starter=rubric.starter,
                       settings=rubric.settings)
@@ -143,6 +154,10 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None) -> Submissi
             results.append(_not_run(spec, f"the case {spec.case!r} is not available"))
             continue
         results.append(_withheld(spec, _checks.judge(spec, case, outcome, rubric, job.reference, job.memo)))
+    if job.written is not None:  # written answers are text: judged here, never in the sandbox
+        from .written.grading import grade as grade_written
+
+        results += grade_written(job.written, submission)
     consistency = _checks.read_consistency(rubric, results, _checks.consistency(rubric, job.cases, run.outcomes, job.memo))
     consistency = tuple(_consistency_withheld(c) if c.case in job.cases and not job.cases[c.case].spec.public
                         else c for c in consistency)

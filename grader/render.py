@@ -108,6 +108,7 @@ _ISOLATION = {
     "bwrap": "bubblewrap sandbox (own mount, PID, network and IPC namespaces)",
     "bwrap-userns": "bubblewrap sandbox in a user namespace",
     "process": "a separate process, without a sandbox",
+    "none": "nothing ran: written answers are read as text",
 }
 
 _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
@@ -207,6 +208,31 @@ def heat_rects(heat: Any, cell: int) -> Markup:
             lines.append(f'    <rect x="{j * cell}" y="{i * cell}" width="{cell}" height="{cell}" fill="{fill}">'
                          f"<title>block ({i}, {j}): {pct}% of its elements differ</title></rect>\n")
     return Markup("".join(lines))
+
+
+#: The MathML elements and attributes grader.written.show writes; anything else is shown as text.
+_MATHML_TAG = re.compile(r'<(/?)([a-z]+)((?:\s+(?:display="inline"|accent="true"|mathvariant="normal"))*)\s*>')
+_MATHML_TAGS = frozenset({"math", "mrow", "mi", "mo", "mn", "msub", "msup", "mover", "munder", "munderover",
+                          "mfrac", "merror", "mtext"})
+
+
+def mathml(markup: str) -> Markup | str:
+    """Return a written answer's MathML as markup when it holds only the elements the grader writes.
+
+    Any other tag, or a stray ``<``, makes it plain text (escaped when printed), so a
+    result.json edited by hand cannot inject markup.
+
+    >>> mathml('<math display="inline"><mi>x</mi></math>')
+    Markup('<math display="inline"><mi>x</mi></math>')
+    >>> mathml('<math><script>alert(1)</script></math>')
+    '<math><script>alert(1)</script></math>'
+    """
+    text = str(markup)
+    tags = _MATHML_TAG.findall(text)
+    rest = _MATHML_TAG.sub("", text)
+    if not text.startswith("<math") or "<" in rest or ">" in rest or any(t[1] not in _MATHML_TAGS for t in tags):
+        return text
+    return Markup(text)
 
 
 def safe_href(href: str) -> str:
@@ -312,6 +338,7 @@ def environment() -> jinja2.Environment:
         heat_color=heat_color,
         href=safe_href,
         anchor=_anchor,
+        mathml=mathml,
     )
     env.globals.update(
         pct=_text.pct,

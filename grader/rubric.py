@@ -49,7 +49,7 @@ VISIBILITIES = ("public", "hidden")
 #: Top-level keys that make one rubric out of others; resolved (and removed) before validation.
 _CHAIN_KEYS = ("extends", "exclude_questions", "exclude_checks", "exclude_starters")
 _TOP_KEYS = ("name", "title", "version", "reference", "starter_dir", "settings", "functions", "cases",
-             "questions", "consistency", "mistakes", "starter")
+             "questions", "consistency", "mistakes", "starter", "written")
 _FUNCTION_KEYS = ("names", "modules", "params", "arities", "returns", "missing_hint", "missing_hint_notebook",
                   "shapes")
 #: Longest missing_hint accepted, in characters (it is one sentence of a student's message).
@@ -299,6 +299,8 @@ class _Loader:
         real = path.resolve()
         raws = [raw]
         own = set(doc)
+        # [written].reference is relative to the file that sets it, like the top-level paths.
+        own_written = isinstance(doc.get("written"), dict) and "reference" in doc["written"]
         extends = doc.pop("extends", None)
         excluded = doc.pop("exclude_questions", None)
         excluded_checks = doc.pop("exclude_checks", None)
@@ -318,6 +320,8 @@ class _Loader:
         for key in _PATH_KEYS:
             if key in own:
                 self.origin[key] = (real.parent, shown)
+        if own_written:
+            self.origin["written.reference"] = (real.parent, shown)
         if excluded is not None:
             self.exclude(doc, excluded, shown, dropped)
         if excluded_checks is not None:
@@ -346,6 +350,15 @@ class _Loader:
         questions = doc.get("questions")
         questions = dict(questions) if isinstance(questions, dict) else {}
         for qid in excluded:
+            if qid.startswith("written/"):  # a written question: [written.questions.<id>]
+                written = doc.get("written")
+                wq = dict(written.get("questions", {})) if isinstance(written, dict) else {}
+                if qid.removeprefix("written/") not in wq:
+                    raise RubricError(shown, "exclude_questions", f"no written question {qid!r} to exclude"
+                                                                  f"{_did_you_mean(qid, [f'written/{w}' for w in wq])}")
+                del wq[qid.removeprefix("written/")]
+                doc["written"] = {**written, "questions": wq}
+                continue
             for q in _matching(qid, questions, shown, "exclude_questions", "question"):
                 dropped |= _cases_of({q: questions.pop(q)})
         doc["questions"] = questions
@@ -421,18 +434,24 @@ class _Loader:
         questions = self.questions(self.table(doc["questions"], "questions"), functions, cases, mistakes)
         consistency = self.consistency(doc.get("consistency"), functions, cases)
         starter, starter_bytes = self.starter(doc, functions)
+        written, written_bytes = None, b""
+        if doc.get("written") is not None:
+            from .written.spec import load_part
+
+            ref_dir = self.origin.get("written.reference", (self.dir, self.shown))[0]
+            written, written_bytes = load_part(self, doc["written"], ref_dir)
 
         used_public = {c.case for q in questions for c in q.checks if c.visibility == "public"}
         cases = {cid: _replace_public(c, cid in used_public) for cid, c in cases.items()}
 
         h = hashlib.sha256()
-        for part in (*raws, ref_bytes, *starter_bytes):
+        for part in (*raws, ref_bytes, *starter_bytes, *((written_bytes,) if written is not None else ())):
             h.update(len(part).to_bytes(8, "big"))
             h.update(part)
         return Rubric(
             name=name, title=title, version=version, questions=questions, functions=functions, cases=cases,
             starter=starter, settings=settings, mistakes=mistakes, reference_path=str(ref_path),
-            path=str(self.path.resolve()), digest=h.hexdigest(), consistency=consistency)
+            path=str(self.path.resolve()), digest=h.hexdigest(), consistency=consistency, written=written)
 
     # ---------------------------------------------------------------- sections
 

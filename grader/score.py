@@ -77,6 +77,15 @@ def score(rubric: Rubric, submission: Submission, run: RunReport | None, results
             score=_round(sum(c.score for c in checks)),
             max_score=_round(sum(c.max_score for c in checks)),
             checks=checks))
+    for wq in rubric.written.questions if rubric.written is not None else ():
+        # A written question: one check, "written/<id>/answer" (grader.written).
+        qid = f"written/{wq.id}"
+        checks = tuple(r for r in by_id.values() if r.question == qid)
+        if not checks:
+            continue
+        questions.append(QuestionResult(
+            id=qid, title=wq.title, score=_round(sum(c.score for c in checks)),
+            max_score=_round(sum(c.max_score for c in checks)), checks=checks))
     scored = _consistency_question(rubric, consistency)
     if scored is not None:
         questions.append(scored)

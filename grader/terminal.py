@@ -16,7 +16,7 @@ import re
 from typing import Iterable, Sequence
 
 from . import text as _text
-from .model import CheckResult, ErrorInfo, Mismatch, SubmissionResult
+from .model import CheckResult, ErrorInfo, Mismatch, SubmissionResult, WrittenFeedback
 
 #: Most traceback lines shown in the terminal; the rest are counted.
 TRACEBACK_LINES = 15
@@ -240,6 +240,8 @@ def explain_lines(check: CheckResult, *, traceback_lines: int | None = None) -> 
         lines.append(check.message)
     if check.visibility == "hidden":
         return lines
+    if check.written is not None:
+        lines += written_lines(check.written)
     m = check.mismatch
     if m is not None and check.status != "pass":
         if m.reason in ("values", "nonfinite") and m.n_total:
@@ -269,6 +271,35 @@ def explain_lines(check: CheckResult, *, traceback_lines: int | None = None) -> 
         if not (len(tb) == 1 and tb[0] in check.message) and not check.error.only_repeats(check.message):
             lines += tb
     return lines
+
+
+_VERDICT = {"label": "", "start": "", "right": "right", "wrong": "WRONG", "error": "error"}
+
+
+def written_lines(w: WrittenFeedback) -> list[str]:
+    """Return how a written answer was read, one line per step, with each step's verdict.
+
+    >>> from grader.model import WrittenFeedback, WrittenLine
+    >>> print("\\n".join(written_lines(WrittenFeedback(lines=(
+    ...     WrittenLine(1, "-w_i + \\\\sum_x y_x w_x", "-w_i + Σ_x y_x w_x", "", "wrong", "does not equal ∂CE/∂r̂"),)))))
+    Your answer, as read:
+      line 1  WRONG  -w_i + Σ_x y_x w_x
+                     does not equal ∂CE/∂r̂
+    """
+    out = ["Your answer, as read:"]
+    width = max((len(_VERDICT.get(ln.status, ln.status)) for ln in w.lines), default=0)
+    for ln in w.lines:
+        verdict = _VERDICT.get(ln.status, ln.status).ljust(width)
+        head = f"  line {ln.line}  {verdict}  " if width else f"  line {ln.line}  "
+        read = ln.read or ln.source
+        out.append((head + (f"{read} =" if ln.status == "label" else read)).rstrip())
+        if ln.message:
+            out.append(" " * len(head) + ln.message)
+    if w.instance:
+        out.append(f"Where it differs, {w.instance}")
+    if w.compact:
+        out.append(f"Compact form: {w.compact}")
+    return out
 
 
 def explain(check: CheckResult) -> str:
@@ -305,6 +336,8 @@ def cause_key(check: CheckResult) -> tuple:
     """
     if check.visibility == "hidden":
         return ("check", check.id)  # a hidden check says nothing of why it failed
+    if check.written is not None:
+        return ("check", check.id)  # a written answer is its own: its reading is shown with it
     if check.status == "error":
         e = check.error
         if e is not None and e.frames:
@@ -479,6 +512,12 @@ def terminal(result: SubmissionResult, *, color: bool) -> str:
         "Passing the public checks is not your final grade: hidden checks are graded after you hand in.",
     ]
     return "\n".join(out) + "\n"
+
+
+def terminal_written(check: CheckResult, *, color: bool) -> str:
+    """Render ``grader check --written``'s output: the verdict, how each line was read, a named mistake."""
+    lines = [clean(line) for line in explain_lines(check)]
+    return "\n".join(_paint_explanation(lines, color)) + "\n"
 
 
 def counts(checks: Iterable[CheckResult]) -> dict[str, int]:

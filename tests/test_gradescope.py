@@ -19,9 +19,9 @@ import jsonschema
 import pytest
 
 import grader
-
 from grader.cli import main
 from grader.export import GRADESCOPE_SCHEMA
+from grader.gradescope import build_bundle
 from grader.rubric import load_rubric
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
@@ -268,3 +268,14 @@ def test_student_code_cannot_read_the_rubric_or_the_reference(bundle: Path):
             assert doc["score"] == 20
     finally:
         shutil.rmtree(top)
+
+
+@pytest.mark.parametrize("name", ["problem-set", "written"])
+def test_a_rubric_that_extends_others_is_bundled_with_its_whole_chain(tmp_path: Path, name: str):
+    rubric = load_rubric(name)
+    out = tmp_path / "ag.zip"
+    bundle = build_bundle(rubric, out)
+    with zipfile.ZipFile(out) as z:
+        z.extractall(tmp_path / "ag")
+    bundled = load_rubric(str(tmp_path / "ag" / bundle.rubric))
+    assert bundled.digest == rubric.digest  # every file of the chain, byte for byte

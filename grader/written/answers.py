@@ -1,0 +1,128 @@
+"""Find the answer to each written question in a submission's prose: written.md, written.tex, notebook Markdown cells.
+
+A section belongs to question ``grad_pred`` when its heading names it (Markdown ``## grad_pred``
+or ``## written/grad_pred: ∂CE/∂r̂``, LaTeX ``\\section*{grad_pred}``) or an HTML comment
+marks it (``<!-- grad_pred -->``).  The section runs to the next heading.  Its answer is the
+math in it -- ``$$ ... $$``, ``\\[ ... \\]``, an ``align`` or ``equation`` environment, a fenced
+code block, or ``$ ... $`` -- the blocks joined line by line; a section without any of these
+is read whole.  Everything here is text handling in the grader's process, bounded by
+:data:`MAX_FILE_CHARS`; nothing is run.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+from ..model import TextFile
+
+#: Most characters of one prose file (or one notebook's Markdown) that are looked at.
+MAX_FILE_CHARS = 256 * 1024
+
+#: Most characters of one section that are searched for math (an answer is at most 4,000).
+MAX_SECTION_CHARS = 8 * 1024
+
+# Every pattern is linear in the text: no lazy group is followed by an unbounded repeat that
+# could match the same characters (a heading of 20,000 spaces, "<!--" without "-->").
+_MD_HEADING = re.compile(r"^[ ]{0,3}#{1,6}[ \t]+([^\n]*)$", re.M)
+_TEX_HEADING = re.compile(r"\\(?:sub){0,2}section\*?[ \t]*\{([^{}\n]{0,200})\}")
+_MARKER = re.compile(r"<!--([^<>\n]{0,200}?)-->")
+_MATH = re.compile(
+    r"\$\$(?P<dd>.{1,4000}?)\$\$"
+    r"|\\\[(?P<br>.{1,4000}?)\\\]"
+    r"|(?P<env>\\begin\{(?P<name>align\*?|aligned|equation\*?|eqnarray\*?|gather\*?|multline\*?)\}.{1,4000}?\\end\{(?P=name)\})"
+    r"|^[ ]{0,3}```[^\n]{0,40}\n(?P<fence>.{0,4000}?)^[ ]{0,3}```"
+    r"|(?<![\\$])\$(?P<d>[^$\n]{1,1000}?)\$",
+    re.S | re.M)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The answer found for one question, and where."""
+
+    question: str
+    text: str
+    where: str  #: "written.md", "written.tex", "hw1.ipynb, cell #4"
+
+
+def _names(heading: str, qid: str) -> bool:
+    """Return whether a heading names question `qid` (as a whole word, with or without "written/")."""
+    return re.search(rf"(?<![A-Za-z0-9_/])(?:written/)?{re.escape(qid)}(?![A-Za-z0-9_])", heading) is not None
+
+
+def extract_math(body: str) -> str:
+    """Return the math of a section: its math blocks joined by newlines, or the whole body when it has none.
+
+    >>> extract_math("My answer:\\n$$ -w_i + \\\\sum_x \\\\hat{y}_x w_x $$\\n")
+    '-w_i + \\\\sum_x \\\\hat{y}_x w_x'
+    >>> extract_math("W^T(yhat - y)")
+    'W^T(yhat - y)'
+    >>> extract_math("where $y$ is the target:\\n$$ W^T(yhat - y) $$")
+    'W^T(yhat - y)'
+    """
+    display, inline = [], []
+    for m in _MATH.finditer(body):
+        if m.group("d") is not None:
+            inline.append(m.group("d").strip())
+        else:
+            text = next(g for g in (m.group("dd"), m.group("br"), m.group("env"), m.group("fence")) if g is not None)
+            display.append(text.strip())
+    # Display math is the answer; "$...$" in the prose around it only names things.
+    if display or inline:
+        return "\n".join(display or inline)
+    return "\n".join(line for line in body.strip().splitlines() if line.strip())
+
+
+def _sections(text: str, latex: bool) -> list[tuple[str, int, int]]:
+    """Return (heading text, body start, body end) of every section of a document."""
+    marks = [(m.group(1).strip(" \t#"), m.start(), m.end())
+             for m in (_TEX_HEADING if latex else _MD_HEADING).finditer(text)]
+    marks += [(m.group(1).strip(), m.start(), m.end()) for m in _MARKER.finditer(text)]
+    marks.sort(key=lambda t: t[1])
+    out = []
+    for n, (head, start, end) in enumerate(marks):
+        stop = marks[n + 1][1] if n + 1 < len(marks) else len(text)
+        out.append((head, end, stop))
+    return out
+
+
+def find(texts: Iterable[TextFile], ids: Sequence[str]) -> dict[str, Answer]:
+    """Return the answer to each question of `ids` that the submission's prose holds (the first one found).
+
+    Parameters
+    ----------
+    texts : iterable of TextFile
+        ``Submission.texts``: prose files and notebooks' Markdown cells.
+    ids : sequence of str
+        Written question ids ("grad_pred").
+
+    Returns
+    -------
+    dict
+        Question id -> Answer; questions without an answer are left out.
+    """
+    found: dict[str, Answer] = {}
+    for tf in texts:
+        text = tf.text[:MAX_FILE_CHARS]
+        latex = tf.path.lower().endswith(".tex")
+        for head, start, stop in _sections(text, latex):
+            for qid in ids:
+                if qid in found or not _names(head, qid):
+                    continue
+                math = extract_math(text[start:min(stop, start + MAX_SECTION_CHARS)])
+                if math.strip():
+                    found[qid] = Answer(question=qid, text=math, where=_where(tf, start))
+    return found
+
+
+def _where(tf: TextFile, offset: int) -> str:
+    """Return where an answer is: the file, or the notebook cell holding `offset`."""
+    if not tf.cells:
+        return tf.origin
+    label = tf.cells[0][1]
+    for start, name in tf.cells:
+        if start > offset:
+            break
+        label = name
+    return f"{tf.origin}, {label}"

@@ -1,0 +1,426 @@
+"""Evaluate a parsed expression on an instance: names checked first, then numbers computed with numpy.
+
+Vectors are columns (n × 1) and ``^T`` makes a row, so that a product whose shapes do not
+fit -- a missing transpose -- is an error that says so (|V| ≠ d in every instance).  The
+plain-text ``@`` follows numpy instead: a vector on either side is one-dimensional
+(``yhat @ W`` is Wᵀŷ).
+
+Every name is checked against the question's symbols before anything is computed
+(:func:`check_names`): an unknown symbol, or an index used outside its sum, raises
+:class:`WrittenError` naming the token and its position.  Evaluation is bounded: at most
+:data:`MAX_EVALS` nodes are evaluated per expression and instance.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from ..model import WrittenSymbol
+from .parse import WrittenError, at, quote
+from .show import plain
+from .tree import Apply, Bin, Card, Derivative, Item, Neg, Node, Num, Power, Sub, Sum, Sym, Transpose
+
+#: Most nodes evaluated for one whole answer, every line and instance together (sums multiply
+#: their body's count); a right answer to any built-in question takes a few thousand.
+MAX_EVALS = 50_000
+
+#: What a role is, for messages.
+ROLES = {"vector": "a vector", "matrix": "a matrix", "scalar": "a number", "onehot": "a one-hot vector",
+         "family": "a family of vectors", "onehots": "a family of one-hot vectors", "index": "an index",
+         "each": "an index", "size": "a count", "quantity": "a quantity"}
+
+Value = Any  # float, or a 2-D numpy array (a column vector is n x 1)
+
+_FN_SHOWN = {"sigma": "σ"}
+
+
+def shown_symbol(s: WrittenSymbol) -> str:
+    """Return how a symbol is written in messages: "ŷ", "w_j", "v_c", "W"."""
+    name = s.name
+    if name.endswith("hat") and len(name) > 3:
+        base = name[:-3]
+        name = "ŷ" if base == "y" else base + "\u0302"
+    if s.role in ("family", "onehots"):
+        return f"{name}_j"
+    return name
+
+
+def _known(symbols: Mapping[str, WrittenSymbol]) -> str:
+    return ", ".join(shown_symbol(s) for s in symbols.values())
+
+
+# --------------------------------------------------------------------------- names
+
+
+def _sum_vars(node: Node, out: dict[str, Sum]) -> dict[str, Sum]:
+    """Collect the index of every sum in a tree (name -> first sum binding it)."""
+    from .tree import children
+
+    stack = [node]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Sum) and n.var:
+            out.setdefault(n.var, n)
+        stack.extend(children(n))
+    return out
+
+
+def check_names(expr: Node, symbols: Mapping[str, WrittenSymbol], functions: tuple[str, ...] = ()) -> None:
+    """Raise WrittenError for the first unknown symbol, misused index, misplaced derivative or function not
+    among `functions` (when given) in `expr`."""
+    sums = _sum_vars(expr, {})
+    _check(expr, symbols, frozenset(), sums, functions)
+
+
+def _unknown(sym: Sym, symbols: Mapping[str, WrittenSymbol]) -> WrittenError:
+    shown = plain(sym)
+    near = difflib.get_close_matches(sym.key, list(symbols), n=1, cutoff=0.6)
+    hint = f"; did you mean {quote(shown_symbol(symbols[near[0]]))}?" if near else ""
+    if not sym.hat and len(sym.name) > 1 and all(ch in symbols for ch in sym.name):
+        # "Wr": letters written together are one name; a product needs a space
+        hint = f"; for a product, put a space between the letters: {quote(' '.join(sym.name))}"
+    return WrittenError(f"unknown symbol {quote(shown)} at {at(sym.line, sym.column)}{hint} "
+                        f"(this question's symbols: {_known(symbols)})", sym.line, sym.column)
+
+
+def _check_index(index: Node, symbols, bound: frozenset, sums: Mapping[str, Sum]) -> None:
+    if isinstance(index, Sub) and isinstance(index.base, Sym) and isinstance(index.index, Sym):
+        index = index.index  # u_{w_s}: the word w_s, named by its index s
+    if isinstance(index, Sym) and not index.hat:
+        if index.name in bound:
+            return
+        s = symbols.get(index.name)
+        if s is not None and s.role in ("index", "each"):
+            return
+        if index.name in sums:
+            where = sums[index.name]
+            raise WrittenError(f"index {quote(index.name)} at {at(index.line, index.column)} is used outside its sum "
+                               f"(the sum over {index.name} at {at(where.line, where.column)} does not reach it)",
+                               index.line, index.column)
+        fixed = [shown_symbol(s) for s in symbols.values() if s.role in ("index", "each")]
+        known = f", or use {', '.join(repr(f) for f in fixed)}" if fixed else ""
+        raise WrittenError(f"index {quote(index.name)} at {at(index.line, index.column)} is used outside any sum: "
+                           f"bind it with a sum (\\sum_{index.name}){known}", index.line, index.column)
+    raise WrittenError(f"the subscript {quote(plain(index))} at {at(index.line, index.column)} is not an index: "
+                       "write a word's index by its letter (w_j, u_o)", index.line, index.column)
+
+
+def _check(node: Node, symbols, bound: frozenset, sums, functions: tuple[str, ...] = ()) -> None:
+    stack = [(node, bound)]
+    while stack:
+        n, b = stack.pop()
+        if isinstance(n, Sym):
+            s = symbols.get(n.key)
+            if s is None and n.key == "e":  # Euler's number, e^{-x}
+                continue
+            if s is None:
+                if n.name in b and not n.hat:
+                    raise WrittenError(f"index {quote(n.name)} at {at(n.line, n.column)} stands alone: an index is a "
+                                       f"subscript (w_{n.name}, ŷ_{n.name})", n.line, n.column)
+                raise _unknown(n, symbols)
+            if s.role in ("index", "each"):
+                raise WrittenError(f"{quote(n.name)} at {at(n.line, n.column)} is an index: it can only be a subscript "
+                                   f"(w_{n.name}, ŷ_{n.name})", n.line, n.column)
+            if s.role in ("family", "onehots"):
+                raise WrittenError(f"{quote(plain(n))} at {at(n.line, n.column)} needs an index: {plain(n)}_j is one "
+                                   f"of the vectors it names", n.line, n.column)
+        elif isinstance(n, Sub):
+            if isinstance(n.base, Sym) and isinstance(n.index, Sym) and f"{n.base.key}_{n.index.name}" in symbols:
+                continue
+            if isinstance(n.base, Sym):
+                s = symbols.get(n.base.key)
+                if s is None:
+                    raise _unknown(n.base, symbols)
+                if s.role not in ("family", "onehots", "vector", "onehot"):
+                    raise WrittenError(f"{quote(plain(n.base))} at {at(n.base.line, n.base.column)} is "
+                                       f"{ROLES.get(s.role, s.role)}: it takes no subscript", n.line, n.column)
+            else:
+                stack.append((n.base, b))
+            _check_index(n.index, symbols, b, sums)
+        elif isinstance(n, Item):
+            stack.append((n.base, b))
+            _check_index(n.index, symbols, b, sums)
+        elif isinstance(n, Sum):
+            if not n.var:
+                raise WrittenError(f"the sum at {at(n.line, n.column)} names no index: write \\sum_j",
+                                   n.line, n.column)
+            stack.append((n.body, b | {n.var}))
+        elif isinstance(n, Derivative):
+            raise WrittenError(f"{quote(plain(n))} at {at(n.line, n.column)} can only name the quantity a line is about, "
+                               "on the left of '='", n.line, n.column)
+        elif isinstance(n, Card):
+            s = symbols.get(n.name)
+            if s is None or s.role != "size":
+                raise WrittenError(f"unknown set {quote(n.name)} in |{n.name}| at {at(n.line, n.column)}",
+                                   n.line, n.column)
+        elif isinstance(n, Power):
+            stack.append((n.arg, b))
+            stack.append((n.exponent, b))
+        elif isinstance(n, Bin):
+            stack.append((n.left, b))
+            stack.append((n.right, b))
+        elif isinstance(n, (Neg, Transpose)):
+            stack.append((n.arg, b))
+        elif isinstance(n, Apply):
+            if functions and n.fn not in functions:
+                allowed = ", ".join(_FN_SHOWN.get(f, f) for f in functions)
+                raise WrittenError(f"{_FN_SHOWN.get(n.fn, n.fn)} at {at(n.line, n.column)} is not one of this "
+                                   f"question's functions ({allowed})", n.line, n.column)
+            stack.extend((a, b) for a in n.args)
+
+
+# --------------------------------------------------------------------------- values
+
+
+@dataclass
+class Context:
+    """One instance and what the names of a question mean on it."""
+
+    instance: Mapping[str, Any]
+    symbols: Mapping[str, WrittenSymbol]
+    indices: Mapping[str, str] = field(default_factory=dict)  #: sum index -> domain
+    each: Mapping[str, int] = field(default_factory=dict)  #: "each" index -> its value now
+    quantity: Callable[[str], Any] | None = None  #: reference function name -> value
+    swap: Mapping[str, str] = field(default_factory=dict)  #: symbol key -> key read instead (mistake detection)
+    budget: list[int] = field(default_factory=lambda: [0])  #: nodes evaluated so far, shared by an answer's lines
+
+    def domain(self, var: str) -> list[int]:
+        """Return the word indices a sum over `var` runs through."""
+        kind = self.indices.get(var, "vocab")
+        inst = self.instance
+        if kind == "samples":
+            return list(inst["samples"])
+        if kind == "context":
+            return list(inst["context"])
+        if kind == "others":
+            return [w for w in range(int(inst["V"])) if w != int(inst["i"])]
+        return list(range(int(inst["V"])))
+
+
+def kind(v: Value) -> str:
+    """Describe a value's shape for messages: "a number", "a 3×1 vector", "a 1×3 row vector", "a 5×3 matrix"."""
+    if not isinstance(v, np.ndarray):
+        return "a number"
+    m, n = v.shape
+    if n == 1:
+        return f"a {m}×1 vector"
+    if m == 1:
+        return f"a 1×{n} row vector"
+    return f"a {m}×{n} matrix"
+
+
+def _col(x: Any) -> Value:
+    a = np.asarray(x, dtype=np.float64)
+    if a.ndim == 0:
+        return float(a)
+    if a.ndim == 1:
+        return a.reshape(-1, 1)
+    return a
+
+
+def _scalar(v: Value) -> bool:
+    return not isinstance(v, np.ndarray)
+
+
+def _shrink(v: Value) -> Value:
+    if isinstance(v, np.ndarray) and v.shape == (1, 1):
+        return float(v[0, 0])
+    return v
+
+
+def evaluate(expr: Node, ctx: Context) -> Value:
+    """Return the value of `expr` on ``ctx.instance``: a float, or a 2-D array (vectors are columns)."""
+    with np.errstate(all="ignore"):
+        try:
+            return _ev(expr, ctx, {})
+        except (ArithmeticError, ValueError) as e:  # numbers out of range: a verdict, never a traceback
+            raise WrittenError(f"the answer could not be computed ({type(e).__name__}: {e})") from None
+
+
+def _symbol_value(key: str, ctx: Context, node: Node) -> Value:
+    key = ctx.swap.get(key, key)
+    s = ctx.symbols[key]
+    if s.role == "quantity":
+        return _col(ctx.quantity(s.value)) if ctx.quantity else 0.0
+    v = ctx.instance[s.value]
+    if s.role in ("scalar", "size"):
+        return float(v)
+    return _col(v)
+
+
+def _index_value(index: Node, ctx: Context, env: Mapping[str, int]) -> int:
+    if isinstance(index, Sub):  # u_{w_s}: a sum over s binds s to the word w_s itself
+        index = index.index
+    assert isinstance(index, Sym)
+    if index.name in env:
+        return env[index.name]
+    s = ctx.symbols[index.name]
+    if s.role == "each":
+        return int(ctx.each[index.name])
+    return int(ctx.instance[s.value])
+
+
+def _ev(n: Node, ctx: Context, env: dict[str, int]) -> Value:
+    ctx.budget[0] += 1
+    if ctx.budget[0] > MAX_EVALS:
+        raise WrittenError(f"the answer takes more than {MAX_EVALS} operations to evaluate; simplify it")
+    if isinstance(n, Num):
+        return float(n.value)
+    if isinstance(n, Sym):
+        if n.key == "e" and "e" not in ctx.symbols:
+            return float(np.e)
+        return _symbol_value(n.key, ctx, n)
+    if isinstance(n, Card):
+        return float(ctx.instance[ctx.symbols[n.name].value])
+    if isinstance(n, Sub):
+        if isinstance(n.base, Sym) and isinstance(n.index, Sym) and f"{n.base.key}_{n.index.name}" in ctx.symbols:
+            return _symbol_value(f"{n.base.key}_{n.index.name}", ctx, n)
+        idx = _index_value(n.index, ctx, env)
+        if isinstance(n.base, Sym):
+            key = ctx.swap.get(n.base.key, n.base.key)
+            s = ctx.symbols[key]
+            if s.role == "family":
+                m = np.asarray(ctx.instance[s.value], dtype=np.float64)
+                return (m[idx] if s.axis == "row" else m[:, idx]).reshape(-1, 1)
+            if s.role == "onehots":
+                e = np.zeros((int(ctx.instance["V"]), 1))
+                e[idx, 0] = 1.0
+                return e
+        return _entry(_ev(n.base, ctx, env), idx, n)
+    if isinstance(n, Item):
+        base = _ev(n.base, ctx, env)
+        idx = _index_value(n.index, ctx, env)
+        if isinstance(base, np.ndarray) and min(base.shape) > 1:
+            if not 0 <= idx < (base.shape[1] if n.by_column else base.shape[0]):
+                raise WrittenError(f"index out of range in {quote(plain(n))} at {at(n.line, n.column)}", n.line, n.column)
+            return (base[:, idx] if n.by_column else base[idx]).reshape(-1, 1)
+        return _entry(base, idx, n)
+    if isinstance(n, Transpose):
+        v = _ev(n.arg, ctx, env)
+        return v if _scalar(v) else v.T
+    if isinstance(n, Neg):
+        return -_ev(n.arg, ctx, env)
+    if isinstance(n, Power):
+        base, e = _ev(n.arg, ctx, env), _ev(n.exponent, ctx, env)
+        if not (_scalar(base) and _scalar(e)):
+            raise WrittenError(f"{quote(plain(n))} at {at(n.line, n.column)} raises {kind(base)} to {kind(e)}; "
+                               "only numbers have powers here", n.line, n.column)
+        return float(np.float64(base) ** e)
+    if isinstance(n, Bin):
+        return _binary(n, _ev(n.left, ctx, env), _ev(n.right, ctx, env))
+    if isinstance(n, Sum):
+        total: Value = 0.0
+        first = True
+        for w in ctx.domain(n.var):
+            env2 = dict(env)
+            env2[n.var] = w
+            v = _ev(n.body, ctx, env2)
+            if first:
+                total, first = v, False
+            else:
+                total = total + v
+        return total
+    if isinstance(n, Apply):
+        args = [_ev(a, ctx, env) for a in n.args]
+        return _apply(n, args)
+    raise WrittenError(f"{quote(plain(n))} at {at(n.line, n.column)} has no value", n.line, n.column)
+
+
+def _entry(v: Value, idx: int, n: Node) -> Value:
+    if _scalar(v) or min(v.shape) != 1:
+        raise WrittenError(f"{quote(plain(n))} at {at(n.line, n.column)} takes an entry of {kind(v)}; only a vector "
+                           "has entries", n.line, n.column)
+    flat = v.reshape(-1)
+    if not 0 <= idx < flat.size:
+        raise WrittenError(f"index out of range in {quote(plain(n))} at {at(n.line, n.column)}", n.line, n.column)
+    return float(flat[idx])
+
+
+def _apply(n: Apply, args: list) -> Value:
+    if n.fn == "outer":
+        if len(args) != 2 or any(_scalar(a) for a in args):
+            raise WrittenError(f"outer at {at(n.line, n.column)} takes two vectors", n.line, n.column)
+        return np.outer(args[0].reshape(-1), args[1].reshape(-1))
+    if len(args) != 1:
+        raise WrittenError(f"{n.fn} at {at(n.line, n.column)} takes one argument, not {len(args)}", n.line, n.column)
+    x = args[0]
+    if n.fn == "exp":
+        return _same(np.exp(x))
+    if n.fn == "log":
+        return _same(np.log(x))
+    if n.fn == "sigma":
+        return _same(1.0 / (1.0 + np.exp(-np.asarray(x))))
+    if n.fn == "sum":  # plain text sum(v): the sum of a vector's entries
+        if not _scalar(x) and min(x.shape) != 1:
+            raise WrittenError(f"sum at {at(n.line, n.column)} adds up a vector's entries, not {kind(x)}'s",
+                               n.line, n.column)
+        return float(np.sum(x))
+    if n.fn == "softmax":
+        if _scalar(x) or min(x.shape) != 1:
+            raise WrittenError(f"softmax at {at(n.line, n.column)} takes a vector, not {kind(x)}", n.line, n.column)
+        e = np.exp(x - x.max())
+        return e / e.sum()
+    raise WrittenError(f"unknown function {quote(n.fn)} at {at(n.line, n.column)}", n.line, n.column)  # pragma: no cover
+
+
+def _same(a) -> Value:
+    a = np.asarray(a, dtype=np.float64)
+    return float(a) if a.ndim == 0 else a
+
+
+def _binary(n: Bin, a: Value, b: Value) -> Value:
+    op = n.op
+    where = at(n.line, n.column)
+    if op in ("+", "-"):
+        if _scalar(a) != _scalar(b) or (not _scalar(a) and a.shape != b.shape):
+            verb = "add" if op == "+" else "subtract"
+            raise WrittenError(f"can't {verb} {kind(a)} ({plain(n.left)}) and {kind(b)} ({plain(n.right)}) "
+                               f"at {where}: the shapes differ", n.line, n.column,
+                               mistake="transposed" if not _scalar(a) and not _scalar(b) and a.shape == b.shape[::-1]
+                               else None)
+        return a + b if op == "+" else a - b
+    if op in ("div", "frac"):
+        if not _scalar(b):
+            raise WrittenError(f"can't divide by {kind(b)} ({plain(n.right)}) at {where}", n.line, n.column)
+        return _same(np.divide(a, b))  # 1/0 is inf, as in numpy, not an exception
+    if _scalar(a) or _scalar(b):
+        return a * b
+    if op == "star":
+        if a.shape != b.shape:
+            raise WrittenError(f"can't multiply {kind(a)} ({plain(n.left)}) and {kind(b)} ({plain(n.right)}) "
+                               f"element by element at {where}: the shapes differ", n.line, n.column)
+        return a * b
+    if op == "matmul":
+        x = a.reshape(-1) if a.shape[1] == 1 else a
+        y = b.reshape(-1) if b.shape[1] == 1 else b
+        if x.shape[-1] != y.shape[0]:
+            raise _misfit(n, a, b, x.shape[-1], y.shape[0])
+        r = x @ y
+        return _same(r) if np.ndim(r) != 1 else r.reshape(-1, 1)
+    if op == "cdot" and a.shape == b.shape and a.shape[1] == 1:
+        return float((a.T @ b)[0, 0])
+    if a.shape[1] != b.shape[0]:
+        raise _misfit(n, a, b, a.shape[1], b.shape[0])
+    return _shrink(a @ b)
+
+
+def _operand(node: Node) -> str:
+    """Return an operand in plain text, in parentheses unless it is a single symbol."""
+    s = plain(node)
+    return s if isinstance(node, (Sym, Sub, Num, Item)) else f"({s})"
+
+
+def _misfit(n: Bin, a: np.ndarray, b: np.ndarray, p: int, q: int) -> WrittenError:
+    """Return the error for a product whose shapes do not fit, naming a missing transpose when one fixes it."""
+    left, right = _operand(n.left), _operand(n.right)
+    fix = ""
+    if a.shape[0] == b.shape[0]:
+        fix = f"; a transpose is missing: {left}ᵀ{right}"
+    elif a.shape[1] == b.shape[1]:
+        fix = f"; a transpose is missing: {left} {right}ᵀ"
+    return WrittenError(f"{left} times {right} at {at(n.line, n.column)}: {kind(a)} times {kind(b)}, the shapes do "
+                        f"not fit ({p} ≠ {q}){fix}", n.line, n.column, mistake="missing-transpose" if fix else None)

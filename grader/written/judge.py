@@ -1,0 +1,431 @@
+"""Judge a written answer: read it line by line, evaluate every step on random instances, name mistakes.
+
+A step is compared with the quantity its chain is about when the chain names one on its
+left (``CE = ...``, ``\\frac{\\partial CE}{\\partial \\hat{r}} = ...``), and otherwise with
+the step before it.  The answer's last step must equal the question's reference quantity
+on every instance.  The verdict is a :class:`~grader.model.CheckResult` with id
+``written/<question>/answer`` and a :class:`~grader.model.WrittenFeedback` holding how
+each line was read.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from types import ModuleType
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from ..model import CheckResult, WrittenFeedback, WrittenLine, WrittenPart, WrittenQuestion
+from .evaluate import Context, check_names, evaluate
+from .parse import WrittenError, parse, parse_expression
+from .show import mathml, plain
+from .tree import Derivative, Node, Sym, size
+
+#: The check of a written question, under its question ``written/<id>``.
+CHECK = "answer"
+
+
+def question_id(qid: str) -> str:
+    """Return the result id of a written question: "written/grad_pred"."""
+    return f"written/{qid}"
+
+
+def draw(part: WrittenPart, reference: ModuleType) -> tuple[dict[str, Any], ...]:
+    """Return the instances every answer is evaluated on (drawn from the part's seed; the same for everyone)."""
+    gen = getattr(reference, part.generator)
+    return tuple(gen(np.random.default_rng(part.seed + n), **dict(part.params)) for n in range(part.instances))
+
+
+@dataclasses.dataclass
+class _Points:
+    """The points an answer is evaluated at: (instance number, instance, values of the "each" indices)."""
+
+    items: list[tuple[int, Mapping[str, Any], dict[str, int]]]
+
+
+def _call(fn: Any, inst: Mapping[str, Any], each: Mapping[str, int]) -> Any:
+    """Call a reference function with the instance, and with those "each" indices it takes (CE takes none)."""
+    import inspect
+
+    params = inspect.signature(fn).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+        return fn(inst, **each)
+    return fn(inst, **{k: v for k, v in each.items() if k in params})
+
+
+def _points(question: WrittenQuestion, instances: Sequence[Mapping[str, Any]]) -> _Points:
+    each = [s for s in question.symbols.values() if s.role == "each"]
+    items = []
+    for n, inst in enumerate(instances):
+        if not each:
+            items.append((n, inst, {}))
+            continue
+        s = each[0]  # one "each" index per question
+        target = int(inst["i"])
+        for w in range(int(inst["V"])):
+            if s.domain == "others" and w == target:
+                continue
+            items.append((n, inst, {s.name: w}))
+    return _Points(items)
+
+
+def _value(v: Any) -> Any:
+    a = np.asarray(v, dtype=np.float64)
+    return float(a) if a.ndim == 0 else a
+
+
+def _same(got: Any, expected: Any, part: WrittenPart) -> bool:
+    g, e = _value(got), _value(expected)
+    if isinstance(g, float) or isinstance(e, float):
+        if not (isinstance(g, float) and isinstance(e, float)):
+            return False
+    else:
+        if g.shape != e.shape:
+            if e.ndim == 1 and g.shape == (e.size, 1):
+                g = g.reshape(-1)
+            elif g.ndim == 1 and e.shape == (g.size, 1):
+                e = e.reshape(-1)
+            else:
+                return False
+    with np.errstate(all="ignore"):
+        return bool(np.all(np.isfinite(g)) and np.allclose(g, e, rtol=part.tolerance.rtol, atol=part.tolerance.atol))
+
+
+def _fmt(v: Any) -> str:
+    v = _value(v)
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    if v.ndim == 1 or min(v.shape) == 1:
+        inner = ", ".join(f"{x:.3g}" for x in v.reshape(-1))
+        return f"[{inner}]" + ("ᵀ" if v.ndim == 2 and v.shape[0] == 1 and v.shape[1] > 1 else "")
+    return "[" + ", ".join("[" + ", ".join(f"{x:.3g}" for x in row) + "]" for row in v) + "]"
+
+
+def describe(inst: Mapping[str, Any], each: Mapping[str, int], question: WrittenQuestion) -> str:
+    """Return a short description of an instance: "|V| = 5, d = 3, i = 2"."""
+    parts = [f"|V| = {inst['V']}", f"d = {inst['d']}"]
+    used = {s.value for s in question.symbols.values()} | set(question.indices.values())
+    if {"i", "o", "y", "yhat"} & used or "i" in question.symbols or "o" in question.symbols:
+        parts.append(f"{'o' if 'o' in question.symbols else 'i'} = {inst['i']}")
+    if "samples" in used or "k" in used:
+        parts.append(f"negative samples {list(inst['samples'])}")
+    if "context" in used:
+        parts.append(f"context words {list(inst['context'])}")
+    if "x" in used:
+        parts.append(f"x = {inst['x']:.4g}")
+    parts += [f"{k} = {v}" for k, v in each.items()]
+    return ", ".join(parts)
+
+
+class _Question:
+    """A question ready to judge answers: its labels parsed, its expected values computed."""
+
+    def __init__(self, question: WrittenQuestion, part: WrittenPart, reference: ModuleType,
+                 instances: Sequence[Mapping[str, Any]]) -> None:
+        self.q = question
+        self.part = part
+        self.reference = reference
+        self.points = _points(question, instances)
+        fn = getattr(reference, question.expected)
+        self.expected = [_value(_call(fn, inst, each)) for _, inst, each in self.points.items]
+        self.labels = {plain(parse_expression(label)) for label in question.labels}
+        self.label_text = plain(parse_expression(question.labels[0])) if question.labels else "the answer"
+        self.compact = parse_expression(question.compact) if question.compact else None
+        self._quantities: dict[str, list[Any]] = {}
+        self.budget = [0]  #: evaluation steps of the answer being judged (evaluate.MAX_EVALS in all)
+
+    def quantity(self, name: str) -> list[Any]:
+        if name not in self._quantities:
+            fn = getattr(self.reference, name)
+            self._quantities[name] = [_value(_call(fn, inst, each)) for _, inst, each in self.points.items]
+        return self._quantities[name]
+
+    def values(self, expr: Node, swap: Mapping[str, str] | None = None) -> list[Any]:
+        check_names(expr, self.q.symbols, self.q.functions)
+        out = []
+        for k, (_, inst, each) in enumerate(self.points.items):
+            ctx = Context(instance=inst, symbols=self.q.symbols, indices=self.q.indices, each=each,
+                          quantity=lambda name, k=k: self.quantity(name)[k], swap=swap or {}, budget=self.budget)
+            out.append(evaluate(expr, ctx))
+        return out
+
+    def differ(self, a: list[Any], b: list[Any]) -> int | None:
+        """Return the first point where two value lists differ, or None."""
+        for k, (x, y) in enumerate(zip(a, b)):
+            if not _same(x, y, self.part):
+                return k
+        return None
+
+    def where(self, k: int) -> str:
+        n, inst, each = self.points.items[k]
+        return f"instance {n + 1} ({describe(inst, each, self.q)})"
+
+    def detail(self, k: int) -> str:
+        """Return the instance of point `k` in full, to reproduce a difference by hand:
+        "instance 1: |V| = 5, d = 3, i = 0; W = [[...]]; r̂ = [...]"."""
+        from .evaluate import shown_symbol
+
+        n, inst, each = self.points.items[k]
+        values = [f"{shown_symbol(s)} = {_fmt(inst[s.value])}" for s in self.q.symbols.values()
+                  if s.role in ("matrix", "vector", "scalar") and s.value in inst]
+        return f"instance {n + 1}: {describe(inst, each, self.q)}" + "".join(f"; {v}" for v in values)
+
+
+def prepare(question: WrittenQuestion, part: WrittenPart, reference: ModuleType,
+            instances: Sequence[Mapping[str, Any]]) -> _Question:
+    """Return the question ready to judge answers: its labels parsed and expected values computed."""
+    return _Question(question, part, reference, instances)
+
+
+def _line(step_line: int, source: str, expr: Node | None, status: str, message: str = "") -> WrittenLine:
+    return WrittenLine(line=step_line, source=source, read=plain(expr) if expr is not None else "",
+                       mathml=mathml(expr) if expr is not None else "", status=status, message=message)
+
+
+def missing(question: WrittenQuestion, message: str) -> CheckResult:
+    """Return the result of a written question without an answer."""
+    return CheckResult(id=f"{question_id(question.id)}/{CHECK}", question=question_id(question.id), status="fail",
+                       score=0.0, max_score=question.points, message=message)
+
+
+def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: ModuleType,
+          instances: Sequence[Mapping[str, Any]], *, where: str = "") -> CheckResult:
+    """Judge one answer to a written question.
+
+    Parameters
+    ----------
+    question : WrittenQuestion
+    text : str
+        The answer as written (LaTeX or plain text; one expression or a derivation).
+    part : WrittenPart
+        The rubric's written part (tolerance, mistakes).
+    reference : module
+        The written reference module (expected values, wrong formulas).
+    instances : sequence of mappings
+        From :func:`draw`.
+    where : str
+        Where the answer was found ("written.md", "hw.ipynb, cell #4"), for the message.
+
+    Returns
+    -------
+    CheckResult
+        ``pass`` with full points when the last step equals the quantity on every instance,
+        ``fail`` otherwise; never raises for anything in `text`.
+    """
+    qid = question_id(question.id)
+    base = dict(id=f"{qid}/{CHECK}", question=qid, max_score=question.points)
+    prep = prepare(question, part, reference, instances)
+    lines = text.split("\n")
+    try:
+        doc = parse(text)
+    except WrittenError as e:
+        src = lines[e.line - 1].strip() if 0 < e.line <= len(lines) else text.strip()[:200]
+        fb = WrittenFeedback(lines=(WrittenLine(line=e.line, source=src, read="", mathml="", status="error",
+                                                message=e.message),))
+        return CheckResult(**base, status="fail", score=0.0, message=f"Could not read your answer: {e.message}.",
+                           written=fb)
+    out: list[WrittenLine] = []
+    first_wrong: int | None = None
+    wrong_where = ""
+    final: tuple[Node, list[Any] | None, WrittenError | None] | None = None
+    for chain in doc.chains:
+        steps = list(chain.steps)
+        head = steps[0].expr
+        target: list[Any] | None = None
+        target_name = ""
+        if len(steps) > 1 and (plain(head) in prep.labels or isinstance(head, Derivative)):
+            if plain(head) in prep.labels:
+                target, target_name = prep.expected, plain(head)
+                out.append(_line(steps[0].line, steps[0].text, head, "label"))
+            else:
+                out.append(_line(steps[0].line, steps[0].text, head, "label",
+                                 f"this question asks for {prep.label_text}; the steps after "
+                                 f"{plain(head)} are compared with one another"))
+            steps = steps[1:]
+        elif len(steps) > 1 and isinstance(head, Sym) and head.key in question.symbols \
+                and question.symbols[head.key].role == "quantity":
+            target, target_name = prep.quantity(question.symbols[head.key].value), plain(head)
+            out.append(_line(steps[0].line, steps[0].text, head, "label"))
+            steps = steps[1:]
+        if target is None and chain is doc.chains[-1] and len(steps) > 1:
+            # An unnamed chain that ends on the answer is about the answer: each step is compared with it.
+            try:
+                last = prep.values(steps[-1].expr)
+            except WrittenError:
+                last = None
+            if last is not None and prep.differ(last, prep.expected) is None:
+                target, target_name = prep.expected, prep.label_text
+        prev: list[Any] | None = None
+        prev_ok = True
+        for step in steps:
+            try:
+                vals = prep.values(step.expr)
+            except WrittenError as e:
+                out.append(_line(step.line, step.text, step.expr, "error", e.message))
+                final = (step.expr, None, e)
+                prev, prev_ok = None, False
+                continue
+            final = (step.expr, vals, None)
+            if target is not None:
+                k = prep.differ(vals, target)
+                if k is None:
+                    msg = f"equals {target_name}"
+                    if prev is not None and not prev_ok:
+                        msg += " (the line before it does not)"
+                    out.append(_line(step.line, step.text, step.expr, "right", msg))
+                    prev, prev_ok = vals, True
+                    continue
+                back = prev if prev is not None else None
+                kb = prep.differ(vals, back) if back is not None else None
+                if back is not None and kb is not None and prev_ok:
+                    at_k = kb
+                    msg = (f"does not equal the line before it: on {prep.where(kb)}, the line before gives "
+                           f"{_fmt(back[kb])}, this line gives {_fmt(vals[kb])}")
+                else:
+                    at_k = k
+                    msg = (f"does not equal {target_name}: on {prep.where(k)}, {target_name} is "
+                           f"{_fmt(target[k])}, this line gives {_fmt(vals[k])}")
+                out.append(_line(step.line, step.text, step.expr, "wrong", msg))
+                if first_wrong is None:
+                    first_wrong, wrong_where = step.line, prep.detail(at_k)
+                prev, prev_ok = vals, False
+                continue
+            if prev is None:
+                out.append(_line(step.line, step.text, step.expr, "start"))
+                prev, prev_ok = vals, True
+                continue
+            kb = prep.differ(vals, prev)
+            if kb is None:
+                out.append(_line(step.line, step.text, step.expr, "right", "equals the line before it"))
+            else:
+                out.append(_line(step.line, step.text, step.expr, "wrong",
+                                 f"does not equal the line before it: on {prep.where(kb)}, the line before gives "
+                                 f"{_fmt(prev[kb])}, this line gives {_fmt(vals[kb])}"))
+                if first_wrong is None:
+                    first_wrong, wrong_where = step.line, prep.detail(kb)
+                prev_ok = False
+            prev = vals
+    return _verdict(prep, base, out, first_wrong, wrong_where, final, where)
+
+
+def _verdict(prep: _Question, base: dict, out: list[WrittenLine], first_wrong: int | None, wrong_where: str,
+             final, where: str) -> CheckResult:
+    q = prep.q
+    name = prep.label_text
+    src = f" ({where})" if where else ""
+    if final is None:  # pragma: no cover - a parsed document has at least one step
+        return CheckResult(**base, status="fail", score=0.0, message=f"No step to judge{src}.")
+    expr, vals, error = final
+    # The last line's status is its verdict against the question's quantity.
+    last = out[-1]
+    compact = compact_ml = ""
+    instance = wrong_where
+    if error is not None:
+        mistake = error.mistake
+        hint = _hint(prep, mistake)
+        fb = WrittenFeedback(lines=tuple(out), first_wrong=first_wrong, instance=instance)
+        return CheckResult(**base, status="fail", score=0.0, mistake=mistake, hint=hint,
+                           message=f"Your answer{src} could not be evaluated: {error.message}.", written=fb)
+    k = prep.differ(vals, prep.expected)
+    if k is None:
+        if last.status in ("start", "wrong") and first_wrong == last.line:
+            first_wrong = None
+        if last.status != "right" or not last.message.startswith(f"equals {name}"):
+            out[-1] = dataclasses.replace(last, status="right", message=f"equals {name}")
+        if prep.compact is not None and size(expr) > size(prep.compact):
+            compact, compact_ml = plain(prep.compact), mathml(prep.compact)
+        n = len({p[0] for p in prep.points.items})
+        each = [s for s in q.symbols.values() if s.role == "each"]
+        every = f" for every {each[0].name}{' ≠ ' + ('o' if 'o' in q.symbols else 'i') if each[0].domain == 'others' else ''}" if each else ""
+        message = f"Right{src}: your answer equals {name}{every} on {n} random instances."
+        if first_wrong is not None:
+            message += f" An earlier step is wrong (line {first_wrong})."
+        if compact:
+            message += f" It simplifies to {compact}."
+        fb = WrittenFeedback(lines=tuple(out), first_wrong=first_wrong, compact=compact, compact_mathml=compact_ml,
+                             instance=instance)
+        return CheckResult(**base, status="pass", score=q.points, message=message, written=fb)
+    mistake = _detect(prep, expr, vals)
+    got, exp = vals[k], prep.expected[k]
+    detail = (f"on {prep.where(k)}, {name} is {_fmt(exp)}, your answer gives {_fmt(got)}"
+              if _shape(got) == _shape(exp) else
+              f"your answer is {_kind(got)}, {name} is {_kind(exp)}")
+    if last.status != "wrong":
+        out[-1] = dataclasses.replace(last, status="wrong", message=f"does not equal {name}: {detail}")
+        if first_wrong is None:
+            first_wrong = last.line
+    instance = instance or prep.detail(k)
+    fb = WrittenFeedback(lines=tuple(out), first_wrong=first_wrong, instance=instance)
+    return CheckResult(**base, status="fail", score=0.0, mistake=mistake, hint=_hint(prep, mistake),
+                       message=f"Wrong{src}: your answer does not equal {name}: {detail}.", written=fb)
+
+
+def _shape(v: Any) -> tuple[int, ...]:
+    v = _value(v)
+    if isinstance(v, float):
+        return ()
+    return (v.size,) if v.ndim == 2 and v.shape[1] == 1 else tuple(v.shape)
+
+
+def _kind(v: Any) -> str:
+    s = _shape(v)
+    if not s:
+        return "a number"
+    if len(s) == 1:
+        return f"a vector of {s[0]}"
+    if s[0] == 1:
+        return f"a 1×{s[1]} row vector"
+    return f"a {s[0]}×{s[1]} matrix"
+
+
+def _transposed(got: Any, expected: Any) -> Any:
+    """Return the transpose of `got` in the shape of `expected` (a row vector for a vector too), or None."""
+    g, e = _value(got), _value(expected)
+    if isinstance(g, float) or isinstance(e, float) or g.ndim != 2:
+        return None
+    if e.ndim == 2 and g.shape == e.shape[::-1] and e.shape[0] != e.shape[1]:
+        return g.T
+    if e.ndim == 1 and g.shape == (1, e.size) and e.size > 1:
+        return g.reshape(-1)
+    return None
+
+
+def _hint(prep: _Question, mistake: str | None) -> str | None:
+    if mistake is None:
+        return None
+    entry = prep.part.mistakes.get(mistake)
+    return str(entry["message"]) if entry else None
+
+
+def _detect(prep: _Question, expr: Node, vals: list[Any]) -> str | None:
+    """Return the id of the first of the question's named mistakes that explains a wrong final value."""
+    exp = prep.expected
+    for mid in prep.q.mistakes:
+        entry = prep.part.mistakes.get(mid, {})
+        detector = entry.get("detector")
+        if detector == "sign-flipped":
+            if prep.differ(vals, [-_value(e) for e in exp]) is None:
+                return mid
+        elif detector == "transposed":
+            flipped = [_transposed(v, e) for v, e in zip(vals, exp)]
+            if all(f is not None for f in flipped) and prep.differ(flipped, exp) is None:
+                return mid
+        elif detector == "swap":
+            a, b = entry.get("swap", ("y", "yhat"))
+            try:
+                swapped = prep.values(expr, swap={a: b, b: a})
+            except WrittenError:
+                continue
+            if prep.differ(swapped, exp) is None:
+                return mid
+        elif "formula" in entry:
+            formula = entry["formula"]
+            if isinstance(formula, Mapping):
+                formula = formula.get(prep.q.expected)
+            if formula is None:
+                continue
+            wrong = prep.quantity(formula)
+            if prep.differ(vals, wrong) is None:
+                return mid
+    return None

@@ -1,0 +1,452 @@
+"""Parse a written answer (LaTeX or plain text) into a Document: chains of steps, each an expression tree.
+
+The grammar is ``grammar.lark`` (LALR(1), so parsing takes time linear in the input).
+Student text is never evaluated as Python: it is tokenised and parsed by lark, and only
+the tree built here goes further.  Inputs are bounded (:data:`MAX_CHARS`,
+:data:`MAX_TOKENS`, :data:`MAX_DEPTH`) and every problem -- an unexpected character, an
+unbalanced brace, an answer that stops too early -- raises :class:`WrittenError` with a
+message naming the token and its position, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import unicodedata
+from pathlib import Path
+
+from .tree import (
+    Apply,
+    Bin,
+    Card,
+    Chain,
+    Derivative,
+    Document,
+    Item,
+    Neg,
+    Node,
+    Num,
+    Power,
+    Step,
+    Sub,
+    Sum,
+    Sym,
+    Transpose,
+)
+
+#: Longest answer read, in characters (a whole derivation fits in a few hundred).
+MAX_CHARS = 4000
+#: Most tokens in one answer.
+MAX_TOKENS = 1500
+#: Deepest nesting of brackets.
+MAX_BRACKETS = 48
+#: Deepest expression tree (a long sum of terms is as deep as it has terms); keeps every
+#: recursive walk of the tree far from Python's recursion limit.
+MAX_DEPTH = 200
+
+
+class WrittenError(Exception):
+    """A written answer that cannot be read or evaluated; ``message`` is for the student."""
+
+    def __init__(self, message: str, line: int = 0, column: int = 0, mistake: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.line = line
+        self.column = column
+        self.mistake = mistake  #: a named mistake id the error shows (a missing transpose)
+
+
+def quote(text: object) -> str:
+    r"""Return student text in single quotes, as written (``repr`` would double LaTeX's backslashes).
+
+    >>> print(quote(r"\theta"))
+    '\theta'
+    """
+    return f"'{text}'"
+
+
+def at(line: int, column: int) -> str:
+    """Return "line 2, column 7" (or "" when the position is unknown)."""
+    return f"line {line}, column {column}" if line else ""
+
+
+@functools.lru_cache(maxsize=1)
+def _parser():
+    """Return the lark parser, built once per process (its LALR tables cached on disk: see _cache_file)."""
+    from lark import Lark
+
+    grammar = (Path(__file__).with_name("grammar.lark")).read_text(encoding="utf-8")
+    options = dict(parser="lalr", propagate_positions=True, maybe_placeholders=False)
+    cache = _cache_file(grammar)
+    if cache is not None:
+        try:
+            return Lark(grammar, cache=str(cache), **options)
+        except (OSError, EOFError, ValueError):  # an unwritable or damaged cache: build without it
+            pass
+    return Lark(grammar, **options)
+
+
+def _cache_file(grammar: str) -> Path | None:
+    """Return where lark keeps the parser's tables: in the user's own cache folder (never a shared /tmp,
+    as lark's cache is a pickle), named by the grammar's and lark's versions; None when there is none."""
+    import hashlib
+    import os
+
+    import lark
+
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    folder = Path(base) / "grader"
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = folder.stat()
+        if st.st_uid != os.getuid() or st.st_mode & 0o022:
+            return None  # someone else could write there
+    except OSError:
+        return None
+    digest = hashlib.sha256(grammar.encode("utf-8")).hexdigest()[:16]
+    return folder / f"written-grammar-{digest}-lark{lark.__version__}.cache"
+
+
+@functools.lru_cache(maxsize=1)
+def _lexer():
+    """Return a lexer over every terminal of the grammar (for the bracket check before parsing)."""
+    from lark.lexer import BasicLexer
+
+    return BasicLexer(_parser().lexer_conf)
+
+
+def _tokens(text: str):
+    """Yield the tokens of `text` (ignored ones left out)."""
+    from lark.lexer import LexerThread
+
+    return LexerThread.from_text(_lexer(), text).lex(None)
+
+
+_OPEN = {"LPAR": ")", "LBRACE": "}", "SUBOPEN": "}", "SUPOPEN": "}", "FUNCOPEN": ")", "SIGMAPRIME": ")",
+         "LSQB": "]", "DOTCALL": ")"}
+_CLOSE = {"RPAR": ")", "RBRACE": "}", "RSQB": "]"}
+
+
+def _shown(tok) -> str:
+    """Return how a token is named in a message: "'{'", "'\\\\left('"."""
+    return quote(str(tok).strip())
+
+
+def _check_balance(tokens) -> None:
+    """Raise WrittenError for the first bracket without its partner (one pass over the tokens)."""
+    stack = []
+    for tok in tokens:
+        if tok.type in _OPEN:
+            stack.append(tok)
+            if len(stack) > MAX_BRACKETS:
+                raise WrittenError(f"brackets are nested more than {MAX_BRACKETS} deep at {at(tok.line, tok.column)}",
+                                   tok.line, tok.column)
+        elif tok.type in _CLOSE:
+            want = _CLOSE[tok.type]
+            if not stack:
+                raise WrittenError(f"unbalanced {_shown(tok)} at {at(tok.line, tok.column)}: nothing is open "
+                                   "for it to close", tok.line, tok.column)
+            top = stack.pop()
+            if _OPEN[top.type] != want:
+                raise WrittenError(f"unbalanced {_shown(top)} at {at(top.line, top.column)}: it is closed by "
+                                   f"{_shown(tok)} at {at(tok.line, tok.column)}, not by "
+                                   f"{quote(_OPEN[top.type])}", top.line, top.column)
+    if stack:
+        top = stack[-1]
+        raise WrittenError(f"unbalanced {_shown(top)} at {at(top.line, top.column)}: it is never closed "
+                           f"(add {quote(_OPEN[top.type])})", top.line, top.column)
+
+
+def _normalise(text: str) -> str:
+    """Return the text in Unicode NFC (so "y" + a combining hat and "ŷ" are one form) with tabs as spaces."""
+    return unicodedata.normalize("NFC", text).replace("\t", " ")
+
+
+def parse(text: str) -> Document:
+    """Parse an answer: one or more chains of ``=``-separated steps.
+
+    Parameters
+    ----------
+    text : str
+        LaTeX (``-w_i + \\sum_x \\hat{y}_x w_x``, an ``align`` body with ``&=`` and ``\\\\``)
+        or plain text (``-W[i] + W.T @ yhat``).
+
+    Returns
+    -------
+    Document
+
+    Raises
+    ------
+    WrittenError
+        With a message naming the token and its position.
+
+    Examples
+    --------
+    >>> doc = parse(r"W^\\top(\\hat{y} - y)")
+    >>> type(doc.chains[0].steps[0].expr).__name__
+    'Bin'
+    >>> parse("-w_i + (")
+    Traceback (most recent call last):
+    ...
+    grader.written.parse.WrittenError: unbalanced '(' at line 1, column 8: it is never closed (add ')')
+    """
+    from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+
+    if len(text) > MAX_CHARS:
+        raise WrittenError(f"the answer is {len(text)} characters long; at most {MAX_CHARS} are read")
+    text = _normalise(text)
+    if not text.strip():
+        raise WrittenError("the answer is empty")
+    parser = _parser()
+    tokens = []
+    try:
+        for tok in _tokens(text):
+            tokens.append(tok)
+            if len(tokens) > MAX_TOKENS:
+                raise WrittenError(f"the answer has more than {MAX_TOKENS} symbols; at most {MAX_TOKENS} are read")
+    except UnexpectedCharacters as e:
+        ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
+        raise WrittenError(f"unexpected character {quote(ch)} at {at(e.line, e.column)}", e.line, e.column) from None
+    _check_balance(tokens)
+    try:
+        tree = parser.parse(text)
+    except UnexpectedEOF:
+        last = tokens[-1] if tokens else None
+        where = f" (after {_shown(last)} at {at(last.line, last.column)})" if last is not None else ""
+        raise WrittenError(f"the answer ends too early{where}: something is missing at its end",
+                           last.line if last else 0, last.column if last else 0) from None
+    except UnexpectedToken as e:
+        tok = e.token
+        if tok.type == "$END":
+            last = tokens[-1] if tokens else None
+            where = f" (after {_shown(last)} at {at(last.line, last.column)})" if last is not None else ""
+            raise WrittenError(f"the answer ends too early{where}: something is missing at its end",
+                               last.line if last else 0, last.column if last else 0) from None
+        raise WrittenError(f"unexpected {_shown(tok)} at {at(tok.line, tok.column)}", tok.line, tok.column) from None
+    except UnexpectedCharacters as e:
+        ch = text[e.pos_in_stream] if e.pos_in_stream < len(text) else ""
+        raise WrittenError(f"unexpected character {quote(ch)} at {at(e.line, e.column)}", e.line, e.column) from None
+    except UnexpectedInput as e:  # pragma: no cover - lark's other input errors
+        raise WrittenError(f"could not read the answer at {at(e.line, e.column)}", e.line, e.column) from None
+    depth = _depth(tree)
+    if depth > MAX_DEPTH:
+        raise WrittenError(f"the expression is nested more than {MAX_DEPTH} deep; write it in steps")
+    return _Build(text).document(tree)
+
+
+@functools.lru_cache(maxsize=512)
+def parse_expression(text: str) -> Node:
+    """Parse a single expression (a rubric's compact form or a label); raise WrittenError otherwise.
+
+    Cached: the rubric's labels and compact forms are read once per process (trees are immutable).
+    """
+    doc = parse(text)
+    steps = doc.steps()
+    if len(steps) != 1:
+        raise WrittenError(f"expected one expression, found {len(steps)} steps")
+    return steps[0].expr
+
+
+def _depth(tree) -> int:
+    """Return the depth of a lark tree, without recursion."""
+    from lark import Tree
+
+    best = 0
+    stack = [(tree, 1)]
+    while stack:
+        t, d = stack.pop()
+        best = max(best, d)
+        if best > MAX_DEPTH:
+            return best
+        for c in t.children:
+            if isinstance(c, Tree):
+                stack.append((c, d + 1))
+    return best
+
+
+# --------------------------------------------------------------------------- lark tree -> Node
+
+
+_FUNCS = {"exp": "exp", "log": "log", "ln": "log", "sigma": "sigma", "sigmoid": "sigma", "σ": "sigma",
+          "softmax": "softmax", "outer": "outer", "dot": "dot", "sum": "sum"}
+
+
+def _fn_name(token: str) -> str:
+    """Return the function a FUNC/FUNCOPEN token names: "\\exp\\left(" -> "exp"."""
+    import re
+
+    word = re.search(r"(exp|log|ln|sigmoid|sigma|softmax|outer|dot|sum|σ)", str(token))
+    return _FUNCS[word.group(1)] if word else str(token)
+
+
+class _Build:
+    """Turn a lark parse tree into :mod:`tree` nodes (iterative in the chain, recursive in depth <= MAX_DEPTH)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+    def document(self, tree) -> Document:
+        chains = []
+        for ch in tree.children:
+            if getattr(ch, "data", None) != "chain":
+                continue
+            steps = []
+            for part in ch.children:
+                if _is_token(part) and part.type == "EQ":
+                    continue
+                node = self.node(part)
+                start, end = _span(part)
+                steps.append(Step(expr=node, line=node.line, column=node.column,
+                                  text=" ".join(self.text[start:end].split())))
+            chains.append(Chain(steps=tuple(steps)))
+        return Document(chains=tuple(chains))
+
+    def node(self, t) -> Node:
+        if _is_token(t):
+            return self.token(t)
+        kids = [c for c in t.children]
+        line, col = t.meta.line, t.meta.column
+        rule = t.data
+        if rule == "name":
+            return self.token(kids[0])
+        if rule == "hat_name":
+            letter = unicodedata.normalize("NFD", str(kids[0]))[0]
+            return Sym(line, col, letter, hat=True)
+        if rule == "hat":
+            body = kids[-1]
+            while not _is_token(body):
+                body = body.children[-1]
+            return Sym(line, col, str(body), hat=True)
+        if rule == "number":
+            return Num(line, col, float(str(kids[0])))
+        if rule == "group":
+            inner = [c for c in kids if not _is_token(c) or c.type not in ("LPAR", "RPAR", "FONT")]
+            return self.node(inner[0])
+        if rule == "frac":
+            a, b = (c for c in kids if not _is_token(c) or c.type != "FRAC")
+            return Bin(line, col, "frac", self.node(a), self.node(b))
+        if rule == "call":
+            args = tuple(self.node(c) for c in kids if not (_is_token(c) and c.type in ("FUNCOPEN", "RPAR", "COMMA")))
+            if _fn_name(kids[0]) == "dot" and len(args) == 2:  # np.dot(a, b), numpy's matrix product
+                return Bin(line, col, "matmul", args[0], args[1])
+            return Apply(line, col, _fn_name(kids[0]), args, parens=True)
+        if rule == "apply":
+            return Apply(line, col, _fn_name(kids[0]), (self.node(kids[1]),), parens=False)
+        if rule == "sigma_prime":
+            arg = self.node(kids[1])
+            return Derivative(line, col, Apply(line, col, "sigma", (arg,)), arg, prime=True)
+        if rule == "cardinality":
+            return Card(line, col, str(kids[1]))
+        if rule == "derivative":
+            parts = [c for c in kids if not (_is_token(c) and c.type in ("PARTIAL", "SLASH", "FRAC"))]
+            return Derivative(line, col, self.node(parts[0]), self.node(parts[1]))
+        if rule == "gradient":  # \nabla_{\hat r} CE: the same as ∂CE/∂r̂
+            if len(kids) == 3:
+                tok = kids[1]
+                ch = str(tok)[-1]
+                wrt: Node = Sym(tok.line, tok.column + len(str(tok)) - 1, ch)
+                return Derivative(line, col, self.node(kids[2]), wrt)
+            return Derivative(line, col, self.node(kids[3]), self.node(kids[2]))
+        if rule == "subscript":
+            base = self.node(kids[0])
+            if len(kids) == 2 and _is_token(kids[1]) and kids[1].type == "SUB1":
+                tok = kids[1]
+                ch = str(tok)[-1]
+                index: Node = Num(tok.line, tok.column + 1, float(ch)) if ch.isdigit() else Sym(tok.line, tok.column + len(str(tok)) - 1, ch)
+            else:
+                index = self.node(kids[2] if len(kids) > 2 else kids[1])
+            return Sub(line, col, base, index)
+        if rule == "hat_suffix":
+            base = self.node(kids[0])
+            if isinstance(base, Sym):
+                return Sym(base.line, base.column, base.name, hat=True)
+            return base
+        if rule == "transpose":
+            return Transpose(line, col, self.node(kids[0]))
+        if rule == "power":
+            base = self.node(kids[0])
+            if len(kids) == 2:
+                tok = kids[1]
+                ch = str(tok)[-1]
+                exp: Node = Num(tok.line, tok.column, float(ch)) if ch.isdigit() else Sym(tok.line, tok.column, ch)
+            else:
+                exp = self.node(kids[2])
+            return Power(line, col, base, exp)
+        if rule in ("item", "column"):
+            base = self.node(kids[0])
+            idx = [c for c in kids[1:] if not (_is_token(c) and c.type in ("LSQB", "RSQB", "COLON", "COMMA"))]
+            return Item(line, col, base, self.node(idx[0]), by_column=rule == "column")
+        if rule == "dot_call":  # a.dot(b), numpy's matrix product
+            return Bin(line, col, "matmul", self.node(kids[0]), self.node(kids[2]))
+        if rule == "index_word":  # u_{w_s}: the word w_s, s a sample's index
+            inner = kids[-1]
+            name = str(inner)[-1] if inner.type == "SUB1" else str(inner)
+            column = inner.column + len(str(inner)) - 1 if inner.type == "SUB1" else inner.column
+            return Sub(line, col, self.token(kids[0]), Sym(inner.line, column, name))
+        if rule == "index_plus":
+            return Bin(line, col, "+", self.token(kids[0]), self.token(kids[2]))
+        if rule in ("add", "sub"):
+            return Bin(line, col, "+" if rule == "add" else "-", self.node(kids[0]), self.node(kids[2]))
+        if rule == "neg":
+            return Neg(line, col, self.node(kids[1]))
+        if rule == "pos":
+            return self.node(kids[1])
+        if rule in ("juxt", "cdot", "star", "matmul", "div"):
+            right = kids[-1]
+            return Bin(line, col, rule, self.node(kids[0]), self.node(right))
+        if rule == "sum":
+            return self.sum(t, line, col)
+        raise WrittenError(f"could not read {quote(self.text[t.meta.start_pos:t.meta.end_pos])} at {at(line, col)}",
+                           line, col)  # pragma: no cover - a rule without a builder
+
+    def token(self, tok) -> Node:
+        s = str(tok)
+        if tok.type in ("INT", "NUMBER"):
+            return Num(tok.line, tok.column, float(s))
+        if tok.type == "NAME" and len(s) > 3 and s.endswith("hat"):
+            return Sym(tok.line, tok.column, s[:-3], hat=True)
+        return Sym(tok.line, tok.column, s)
+
+    def sum(self, t, line: int, col: int) -> Sum:
+        bounds = t.children[1]
+        body = self.node(t.children[2])
+        var, lower, upper, within, excluded = "", None, None, None, None
+        after_sup = False
+        for b in bounds.children:
+            if _is_token(b) and b.type in ("SUB1", "SUP1", "SUBOPEN", "SUPOPEN"):
+                if b.type == "SUB1":
+                    var = str(b)[-1]
+                elif b.type == "SUP1":
+                    upper = self.token_char(b)
+                after_sup = b.type == "SUPOPEN"
+                continue
+            if after_sup:
+                upper = self.node(b)
+            elif b.data == "range_name":
+                var = str(b.children[0])
+            elif b.data == "range_from":
+                var, lower = str(b.children[0]), self.node(b.children[2])
+            elif b.data == "range_in":
+                var, within = str(b.children[0]), self.node(b.children[2])
+            elif b.data == "range_between":
+                kids = b.children
+                lower, var, upper = self.node(kids[0]), str(kids[2]), self.node(kids[4])
+                if len(kids) > 5:
+                    excluded = self.node(kids[8])
+        return Sum(line, col, var, body, lower=lower, upper=upper, within=within, excluded=excluded)
+
+    def token_char(self, tok) -> Node:
+        ch = str(tok)[-1]
+        return Num(tok.line, tok.column, float(ch)) if ch.isdigit() else Sym(tok.line, tok.column, ch)
+
+
+def _is_token(x) -> bool:
+    from lark import Token
+
+    return isinstance(x, Token)
+
+
+def _span(part) -> tuple[int, int]:
+    """Return the start and end offsets of a lark tree or token in the text."""
+    if _is_token(part):
+        return part.start_pos, part.end_pos
+    return part.meta.start_pos, part.meta.end_pos

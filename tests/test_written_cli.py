@@ -1,0 +1,247 @@
+"""Written questions as users meet them: `grader check --written`, `grader grade` with written.md, report.html in a browser."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from test_browser import assert_fits, assert_quiet, squash
+from test_written import DERIVATION
+
+from grader.cli import main
+
+CORRECT = textwrap.dedent("""
+    import numpy as np
+
+    def softmax(x):
+        e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+        return e / np.sum(e, axis=-1, keepdims=True)
+
+    def softmaxCostAndGradient(predicted, target, outputVectors, dataset):
+        y_hat = softmax(outputVectors.dot(predicted))
+        delta = y_hat.copy()
+        delta[target] -= 1
+        return -np.log(y_hat[target]), outputVectors.T.dot(delta), np.outer(delta, predicted)
+""")
+
+
+def run(argv, stdin: str | None = None, monkeypatch=None):
+    out, err = io.StringIO(), io.StringIO()
+    if stdin is not None:
+        monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
+    code = main(argv, out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+# --------------------------------------------------------------------------- grader check --written
+
+
+def test_check_written_reads_the_derivation_line_by_line():
+    code, out, err = run(["check", "--written", "grad_pred", DERIVATION, "--no-color"])
+    assert (code, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[0] == "written/grad_pred/answer: pass (2 / 2)"
+    assert lines[1] == ("Right: your answer equals ∂CE/∂r̂ on 3 random instances. An earlier step is wrong (line 2). "
+                        "It simplifies to Wᵀ(ŷ - y).")
+    assert lines[2:5] == ["Your answer, as read:", "  line 1         CE =",
+                          "  line 1  right  -Σ_k y_k log(exp(w_kᵀ r̂) / Σ_j exp(w_jᵀ r̂))"]
+    assert "  line 2  WRONG  -Σ_k y_k log(exp(w_kᵀ r̂)) - Σ_k y_k log(Σ_j exp(w_jᵀ r̂))" in lines
+    wrong = lines[lines.index("  line 2  WRONG  -Σ_k y_k log(exp(w_kᵀ r̂)) - Σ_k y_k log(Σ_j exp(w_jᵀ r̂))") + 1]
+    assert wrong.startswith("                 does not equal the line before it: on instance 1 (|V| = 5, d = 3, i = ")
+    assert lines[-7:-2] == [
+        "  line 3  right  -w_iᵀ r̂ + log(Σ_j exp(w_jᵀ r̂))",
+        "                 equals CE (the line before it does not)",
+        "  line 4         ∂CE/∂r̂ =",
+        "  line 4  right  -w_i + (1 / Σ_j exp(w_jᵀ r̂)) Σ_j exp(w_jᵀ r̂) w_j",
+        "                 equals ∂CE/∂r̂",
+    ]
+    # the instance where line 2 differs, in full, to redo it by hand
+    assert lines[-2].startswith("Where it differs, instance 1: |V| = 5, d = 3, i = ")
+    assert "; W = [[" in lines[-2] and "; r̂ = [" in lines[-2] and "; ŷ = [" in lines[-2]
+    assert lines[-1] == "Compact form: Wᵀ(ŷ - y)"
+
+
+@pytest.mark.parametrize("answer", [r"-w_i + \sum_x \hat{y}_x w_x", r"W^\top(\hat{y} - y)", "-W[i] + yhat @ W",
+                                    "-W[i]+W.T@yhat"])
+def test_check_written_accepts_equivalent_answers(answer):
+    code, out, _ = run(["check", "--written", "grad_pred", answer, "--no-color"])
+    assert code == 0 and out.startswith("written/grad_pred/answer: pass (2 / 2)\nRight: your answer equals ∂CE/∂r̂")
+
+
+@pytest.mark.parametrize("answer, mistake", [
+    (r"W^\top(y - \hat{y})", "The sign is flipped"),
+    (r"-w_i + \sum_x y_x w_x", "y and ŷ are mixed up"),
+    (r"W^\top \hat{y}", "The target's term is missing"),
+    (r"W(\hat{y} - y)", "A transpose is missing"),
+])
+def test_check_written_names_the_mistake_and_exits_1(answer, mistake):
+    code, out, _ = run(["check", "--written", "grad_pred", answer, "--no-color"])
+    assert code == 1
+    assert out.startswith("written/grad_pred/answer: fail (0 / 2)\n")
+    assert f"\nLikely mistake: {mistake}" in out
+
+
+def test_check_written_malformed_input_is_a_message_not_a_traceback():
+    code, out, err = run(["check", "--written", "grad_pred", r"\frac{-w_i}{2", "--no-color"])
+    assert (code, err) == (1, "")
+    assert out == ("written/grad_pred/answer: fail (0 / 2)\n"
+                   "Could not read your answer: unbalanced '{' at line 1, column 12: it is never closed (add '}').\n"
+                   "Your answer, as read:\n"
+                   "  line 1  error  \\frac{-w_i}{2\n"
+                   "                 unbalanced '{' at line 1, column 12: it is never closed (add '}')\n")
+
+
+def test_check_written_reads_standard_input(monkeypatch):
+    code, out, _ = run(["check", "--written", "grad_center", "-", "--no-color"], stdin="U(\\hat{y} - y)\n",
+                       monkeypatch=monkeypatch)
+    assert code == 0 and out.startswith("written/grad_center/answer: pass (2 / 2)")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["check", "--written", "grad_prd", "x"],
+     "error: --written: no written question 'grad_prd'; did you mean 'grad_pred'? (written questions: sigmoid_grad, "
+     "grad_pred, grad_output, grad_center, grad_outside_o, grad_outside_w, grad_outside_matrix, negsamp_grad_center, "
+     "negsamp_grad_outside_o, negsamp_grad_sample, skipgram_grad_center, skipgram_grad_outside)\n"),
+    (["check", "--written", "grad_pred"], "error: argument --written: expected 2 arguments (see 'grader check --help')\n"),
+    (["check", "x.py", "--written", "grad_pred", "W"],
+     "error: --written checks one answer: give no PATH and no --kit with it\n"),
+    (["check"], "error: check needs PATH (a .py file, a notebook, a folder or a .zip), or --written ID ANSWER\n"),
+    (["check", "--rubric", "word2vec", "--written", "grad_pred", "W"],
+     "error: rubric 'word2vec-softmax' has no written questions; the built-in rubric 'written' has\n"),
+])
+def test_check_written_bad_arguments_exit_2(argv, message):
+    code, out, err = run(argv)
+    assert (code, out, err) == (2, "", message)
+
+
+def test_check_written_json_is_a_result_document():
+    code, out, _ = run(["check", "--written", "written/grad_output", r"\hat{r}(\hat{y} - y)^\top", "--json"])
+    doc = json.loads(out)
+    assert code == 1 and doc["schema"] == "grader.result/1" and (doc["score"], doc["max_score"]) == (0.0, 2.0)
+    (q,) = doc["questions"]
+    (c,) = q["checks"]
+    assert (q["id"], c["id"], c["status"], c["mistake"]) == ("written/grad_output", "written/grad_output/answer",
+                                                            "fail", "transposed")
+    assert c["written"]["lines"][0]["read"] == "r̂(ŷ - y)ᵀ" and c["written"]["lines"][0]["mathml"].startswith("<math")
+
+
+def test_check_written_runs_in_a_fresh_process():
+    p = subprocess.run([sys.executable, "-c", "from grader.cli import console_main; console_main()", "check", "--written", "sigmoid_grad",
+                        r"\sigma(x)(1-\sigma(x))", "--no-color"], capture_output=True, text=True, timeout=120,
+                       check=False)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.startswith("written/sigmoid_grad/answer: pass (1 / 1)\n")
+
+
+# --------------------------------------------------------------------------- grader grade with written answers
+
+
+@pytest.fixture
+def subs(tmp_path: Path) -> Path:
+    root = tmp_path / "subs"
+    alice = root / "alice"
+    alice.mkdir(parents=True)
+    (alice / "q3_word2vec.py").write_text(CORRECT)
+    (alice / "written.md").write_text("# Written part\n\n## grad_pred\n\n```\n" + DERIVATION + "\n```\n\n"
+                                      "## grad_output\n$$ \\hat{r}(\\hat{y} - y)^\\top $$\n", encoding="utf-8")
+    nb = {"nbformat": 4, "nbformat_minor": 5, "metadata": {}, "cells": [
+        {"cell_type": "code", "metadata": {}, "execution_count": 1, "outputs": [], "source": CORRECT},
+        {"cell_type": "markdown", "metadata": {}, "source": ["## written/grad_center\n", "$$U(\\hat{y} - y)$$\n"]},
+    ]}
+    (root / "bob.ipynb").write_text(json.dumps(nb), encoding="utf-8")
+    return root
+
+
+def test_grade_reads_written_answers_from_markdown_and_notebook_cells(subs, tmp_path):
+    out_dir = tmp_path / "results"
+    code, _, err = run(["grade", str(subs), "--out", str(out_dir), "--rubric", "written", "--jobs", "1",
+                        "--no-progress"])
+    assert code == 0, err
+    alice = json.loads((out_dir / "alice" / "result.json").read_text())
+    bob = json.loads((out_dir / "bob" / "result.json").read_text())
+    a = {q["id"]: q for q in alice["questions"]}
+    b = {q["id"]: q for q in bob["questions"]}
+    assert a["written/grad_pred"]["score"] == 2.0 and a["written/grad_output"]["score"] == 0.0
+    assert a["written/grad_output"]["checks"][0]["mistake"] == "transposed"
+    assert a["written/grad_output"]["checks"][0]["message"].startswith("Wrong (written.md): ")
+    assert b["written/grad_center"]["checks"][0]["message"] == \
+        "Right (bob.ipynb, cell #2): your answer equals ∂J/∂v_c on 3 random instances."
+    assert b["written/grad_pred"]["checks"][0]["message"].startswith("No answer found for grad_pred: ")
+    # written points add to the submission's score
+    code_points = sum(q["score"] for q in alice["questions"] if not q["id"].startswith("written/"))
+    assert alice["score"] == code_points + 2.0
+    assert alice["max_score"] == sum(q["max_score"] for q in alice["questions"])
+    html = (out_dir / "alice" / "report.html").read_text()
+    assert html.count("<math display=\"inline\">") >= 6 and 'id="first-wrong"' in html
+
+
+# --------------------------------------------------------------------------- report.html in the browser
+# (the `chrome` fixture is conftest.py's: one headless Chromium per module)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("width, phone", [(1280, False), (390, True)])
+def test_report_shows_the_reading_as_mathml_the_first_wrong_step_and_the_compact_form(chrome, tmp_path, width, phone):
+    page = tmp_path / "report.html"
+    code, _, _ = run(["check", "--written", "grad_pred", DERIVATION, "--html", str(page), "--no-color"])
+    assert code == 0
+    seen = chrome.open(page, width=width, height=900, mobile=phone)
+    assert_quiet(seen, page)
+    assert_fits(chrome, width, "report.html of a written answer")
+    rows = chrome.js("Array.from(document.querySelectorAll('.written-lines tbody tr')).map((r) => "
+                     "[r.className, r.cells[0].innerText, r.querySelector('.verdict').innerText])")
+    assert rows == [["w-label", "1", "names the quantity"], ["w-right", "1", "right"], ["w-wrong", "2", "wrong"],
+                    ["w-right", "3", "right"], ["w-label", "4", "names the quantity"], ["w-right", "4", "right"]]
+    assert chrome.js("document.querySelector('#first-wrong').cells[0].innerText") == "2"
+    # MathML is laid out by the browser (no script): every reading has a size, a sum and a hat are drawn
+    sizes = chrome.js("Array.from(document.querySelectorAll('.written-lines math')).map((m) => "
+                      "{ const r = m.getBoundingClientRect(); return [Math.round(r.width), Math.round(r.height)]; })")
+    assert len(sizes) == 6 and all(w > 10 and h > 5 for w, h in sizes), sizes
+    assert chrome.js("document.querySelectorAll('.written-lines munder').length") > 5
+    text = squash(chrome.js("document.body.innerText"))
+    assert "The first wrong step is line 2." in text
+    assert "Compact form:" in text and "Wᵀ(ŷ - y)" in text
+    assert chrome.js("document.querySelector('.compact-form math msup') !== null") is True
+
+
+def test_grade_reads_written_md_from_a_canvas_download(tmp_path):
+    subs = tmp_path / "canvas"
+    subs.mkdir()
+    (subs / "smithjohn_1234_5678_q3_word2vec.py").write_text(CORRECT)
+    (subs / "smithjohn_1234_5679_written.md").write_text("## grad_pred\n$$ -w_i + \\sum_x \\hat{y}_x w_x $$\n")
+    (subs / "doejane_LATE_4321_8765_q3_word2vec.py").write_text(CORRECT)
+    out_dir = tmp_path / "results"
+    code, _, err = run(["grade", str(subs), "--out", str(out_dir), "--rubric", "written", "--jobs", "1",
+                        "--no-progress"])
+    assert code == 0, err
+    john = {q["id"]: q for q in json.loads((out_dir / "1234" / "result.json").read_text())["questions"]}
+    jane = {q["id"]: q for q in json.loads((out_dir / "4321" / "result.json").read_text())["questions"]}
+    assert john["written/grad_pred"]["checks"][0]["message"].startswith("Right (written.md): ")
+    assert jane["written/grad_pred"]["checks"][0]["message"].startswith("No answer found for grad_pred")
+
+
+def test_rubric_check_judges_each_compact_form_against_its_own_question(tmp_path):
+    code, out, err = run(["rubric", "check", "written"])
+    assert code == 0 and "  written questions whose compact form equals their reference quantity: 12\n" in out
+    mine = tmp_path / "mine.toml"
+    mine.write_text('extends = "written"\n[written.questions.grad_pred]\ncompact = \'W(\\hat{y} - y)\'\n')
+    code, out, err = run(["rubric", "check", str(mine)])
+    assert code == 2
+    assert ("error: written.questions.grad_pred: its compact form does not equal its quantity: Your answer could not "
+            "be evaluated: W times (ŷ - y) at line 1, column 1:") in err
+
+
+def test_the_python_api_checks_a_written_answer():
+    import grader
+    from grader.errors import UsageError
+
+    r = grader.check_written("written/grad_center", r"U(\hat{y} - y)")
+    assert (r.status, r.score, r.isolation, [q.id for q in r.questions]) == ("graded", 2.0, "none",
+                                                                              ["written/grad_center"])
+    with pytest.raises(UsageError, match="has no written questions"):
+        grader.check_written("grad_pred", "W", rubric="word2vec")
