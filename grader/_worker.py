@@ -1413,6 +1413,8 @@ class Harness:
         self.loaded: dict[str, object] = {}
         self.parsed: dict[str, object] = {}  # module name -> its parsed tree, parsed once
         self.failed_imports: dict[str, str] = {}
+        self.unit_text: tuple = ()  # the unit being run: (filename, text, first line) or (filename, lines, first, last)
+        self.failed: list[dict] = []  # units that failed: what they would have defined is named in messages
 
     # ------------------------------------------------------------ events
 
@@ -1521,12 +1523,24 @@ class Harness:
             for k, v in list(vars(mod).items())[:500]:
                 if callable(v) and not k.startswith("__") and getattr(v, "__module__", None) == m:
                     candidates.append(k)
+        cause = ""
+        for n in names:
+            try:
+                cause = self.undefined_cause(n) if type(n) is str else ""
+            except Exception:  # noqa: BLE001
+                cause = ""
+            if cause:
+                break
+        notebook = any(e.get("cells") for e in self.student.values())
+        hint = (spec.get("missing_hint_notebook") or spec.get("missing_hint", "")) if notebook \
+            else spec.get("missing_hint", "")
         return None, "", {
+            "cause": cause,
             "names": names,
             "searched": [self.student[m]["where"] for m in preferred + rest],
             "candidates": candidates[:50],
             "import_errors": self.failed_imports,
-            "missing_hint": spec.get("missing_hint", ""),
+            "missing_hint": "" if cause else hint,
         }
 
     def starter_all(self) -> set:
@@ -1562,6 +1576,7 @@ class Harness:
                 filename = f"{entry['where']}, {cell['label']}"
                 self.display[filename] = filename
                 _register_source(filename, cell["source"])
+                self.unit_text = (filename, cell["source"], 1)
                 try:
                     code = compile(cell["source"], filename, "exec", dont_inherit=True)
                 except SyntaxError as e:
@@ -1587,10 +1602,15 @@ class Harness:
                     feat = getattr(__future__, alias.name, None)
                     if feat is not None:
                         flags |= feat.compiler_flag
+        lines = source.splitlines(True)
         for k, (stmt, err) in enumerate(blocks):
             if err is not None:
+                first, text = getattr(err, "grader_block", (err.lineno or 1, ""))
+                self.unit_text = (filename, text, first)
                 yield k, err, f"{filename}, line {err.lineno}"
                 continue
+            end = getattr(stmt, "end_lineno", None) or stmt.lineno
+            self.unit_text = (filename, lines, stmt.lineno, end)
             try:
                 code = compile(ast.Module(body=[stmt], type_ignores=[]), filename, "exec", flags=flags, dont_inherit=True)
             except SyntaxError as e:
@@ -1607,6 +1627,7 @@ class Harness:
                 continue
             if isinstance(code, SyntaxError):
                 self.unit_errors.append({"where": where, "error": self.error_info(code)})
+                self.note_failed(code)
                 continue
             self.emit({"ev": "unit", "module": name, "i": k})
             # A unit may import another student module whose units set their own alarm:
@@ -1624,6 +1645,7 @@ class Harness:
                     "frames": [], "traceback": ""}})
             except BaseException as e:  # noqa: BLE001
                 signal.setitimer(signal.ITIMER_REAL, 0)
+                self.note_failed(e)
                 self.unit_errors.append({"where": where, "error": self.error_info(e)})
             finally:
                 signal.setitimer(signal.ITIMER_REAL, 0)
@@ -1673,7 +1695,14 @@ class Harness:
                 else:
                     desc = _describe(result, max_elems)
         except BaseException as e:  # noqa: BLE001
-            out = {"ev": "outcome", "call": c["id"], "status": "raised", "error": self.error_info(e),
+            error = self.error_info(e)
+            try:
+                cause = _shape_cause(e, args[:n_args], spec, error, self, fn)
+            except Exception:  # noqa: BLE001 - a hostile value: no cause, the error stands
+                cause = ""
+            if cause:
+                error["cause"] = cause
+            out = {"ev": "outcome", "call": c["id"], "status": "raised", "error": error,
                    "notes": notes, "seconds": time.perf_counter() - t0}
             probes = _take_probes(undo, self.scratch, heard, e)
             if c.get("hidden") and isinstance(e, NotImplementedError):
@@ -1765,10 +1794,85 @@ class Harness:
         text_lines = [f'  {f["where"]}, line {f["line"]}' + (f', in {f["function"]}' if f["function"] and f["function"] != "<module>" else "")
                       + (f'\n    {f["code"]}' if f["code"] else "") for f in frames]
         msg = _safe_str(e)
+        if isinstance(e, NameError):
+            try:
+                name = getattr(e, "name", None)
+                cause = self.undefined_cause(name) if type(name) is str else ""
+            except Exception:  # noqa: BLE001 - a hostile exception object
+                cause = ""
+            if cause:
+                msg = f"{msg}: {cause}"
         if isinstance(e, SystemExit):
             msg = f"sys.exit({_safe_str(e.code) if e.code is not None else ''}) was called"
         text = "\n".join(text_lines + [f"{type(e).__name__}: {msg}"])
         return {"type": type(e).__name__, "message": msg[:2000], "frames": frames[-10:], "traceback": text[:8000]}
+
+    # ------------------------------------------------------------ causes
+
+    def note_failed(self, e: BaseException) -> None:
+        """Remember the unit that just failed, and where: a name it never defined is explained by it."""
+        try:
+            self._note_failed(e)
+        except Exception:  # noqa: BLE001 - a hostile exception object: nothing is remembered
+            pass
+
+    def _note_failed(self, e: BaseException) -> None:
+        import traceback
+
+        if not self.unit_text or len(self.failed) >= 200:
+            return
+        if isinstance(e, ImportError) and getattr(e, "name", None) in self.withheld:
+            return  # a stand-in withheld while its role is graded: the role's own message says so
+        filename = self.unit_text[0]
+        if len(self.unit_text) == 4:
+            _, lines, first, last = self.unit_text
+            text = "".join(lines[first - 1:last])
+        else:
+            _, text, first = self.unit_text
+        syntax = isinstance(e, SyntaxError)
+        line = (e.lineno or first) if syntax else first
+        if not syntax:
+            for fs in traceback.extract_tb(e.__traceback__):
+                if fs.filename == filename:
+                    line = fs.lineno or line  # the last frame of the unit's own code
+        rel = line - first
+        code = text.splitlines()[rel].strip() if 0 <= rel < len(text.splitlines()) else ""
+        if syntax and not code:
+            code = (e.text or "").strip()
+        self.failed.append({"where": self.display.get(filename, filename), "filename": filename, "text": text[:200_000],
+                            "first": first, "line": line, "code": code[:160], "syntax": syntax,
+                            "error": f"{type(e).__name__}: {_safe_str(getattr(e, 'msg', None) or e)[:200]}"})
+
+    def why_undefined(self, name: str):
+        """Return (failed unit, line, what) when a unit that failed would have defined ``name``, else None."""
+        if not self.failed or not name.isidentifier():
+            return None
+        n = re.escape(name)
+        pat = re.compile(rf"^[ \t]*(?:(?:async[ \t]+)?def[ \t]+{n}\b|class[ \t]+{n}\b|(?:from[ \t]+[\w.]+[ \t]+)?"
+                         rf"import[ \t][^\n#]*\b{n}\b|(?:[\w.]+[ \t]*,[ \t]*)*{n}[ \t]*(?:,[^=\n]*)?=(?!=))", re.M)
+        for f in self.failed:
+            for m in pat.finditer(f["text"]):
+                line = f["first"] + f["text"].count("\n", 0, m.start())
+                if f["syntax"] or line >= f["line"]:
+                    end = f["text"].find("\n", m.start())
+                    what = f["text"][m.start():end if end >= 0 else len(f["text"])].strip()
+                    return f, line, what[:120]
+        return None
+
+    def undefined_cause(self, name: str) -> str:
+        """Say why ``name`` is not defined when an earlier unit's failure explains it; "" otherwise."""
+        found = self.why_undefined(name)
+        if found is None:
+            return ""
+        f, line, what = found
+        if f["syntax"]:
+            return (f"{name!r} is in code that does not compile: {f['where']}, line {f['line']}: "
+                    f"{f['error']} (`{f['code']}`), so it was never defined")
+        if line == f["line"]:
+            return (f"{name!r} was never defined: `{f['code']}` failed ({f['where']}, line {f['line']}: "
+                    f"{f['error']})")
+        return (f"{name!r} was never defined: {f['where']} stopped at line {f['line']} (`{f['code']}`: "
+                f"{f['error']}) before line {line} (`{what}`) ran")
 
     def notes_starter_said(self) -> set:
         """Return the stand-in modules a note already mentions (one note per module)."""
@@ -1875,10 +1979,116 @@ def _salvage_blocks(source: str, filename: str, first_error: SyntaxError):
         try:
             tree = ast.parse(chunk, filename)
         except SyntaxError as e:
+            e.grader_block = (a + 1, "".join(lines[a:b]))  # where the block starts, its text
             yield None, e
             continue
         for stmt in tree.body:
             yield stmt, None
+
+
+_SHAPE_WORDS = ("shape", "align", "broadcast", "dimension", "matmul", "size", "index", "unpack")
+_TUPLE = re.compile(r"\((\d+)(?:\s*,\s*(\d+))?\s*,?\s*\)")
+
+
+def _shape_text(shape) -> str:
+    return "(" + ", ".join(str(n) for n in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _shape_cause(e: BaseException, args: list, spec: dict, error: dict, h: "Harness", fn=None) -> str:
+    """Say what the grader passed and the likely cause, when a call failed on shapes; "" otherwise.
+
+    The arrays the grader passed (names from the rubric's params, dtypes, shapes) and what the
+    course gives each (the rubric's ``shapes``), the arrays named in the failing line, and a
+    likely cause read from the shapes the error mentions: a ``1×d`` row or ``d×1`` column
+    where ``(d,)`` was passed, a matrix transposed (``d×V`` where ``V×d`` was passed).
+    """
+    import numpy as np
+
+    if not isinstance(e, (ValueError, AssertionError, IndexError, TypeError)):
+        return ""
+    params = list(spec.get("params", []))
+    shapes = spec.get("shapes") or {}
+    course = {}  # the student's name of an argument -> what the course gives it
+    try:  # the student's own names for the arguments (centerWordVec, not the rubric's predicted)
+        import inspect
+
+        own = [p.name for p in inspect.signature(fn).parameters.values()
+               if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)] if fn is not None else []
+    except (TypeError, ValueError):
+        own = []
+    names = []
+    for i in range(len(args)):
+        name = own[i] if i < len(own) else (params[i] if i < len(params) else f"argument {i + 1}")
+        names.append(name)
+        if i < len(params) and isinstance(shapes.get(params[i]), str):
+            course[name] = shapes[params[i]]
+    arrays = [(names[i], a) for i, a in enumerate(args) if type(a) is np.ndarray]
+    if not arrays:
+        return ""
+    msg = _safe_str(e)
+    frames = error.get("frames") or []
+    code = frames[-1]["code"] if frames else ""
+    asserted = isinstance(e, AssertionError) and "shape" in code
+    if not asserted and not any(w in msg.lower() for w in _SHAPE_WORDS):
+        return ""
+    # The arrays the failing line names, as they were there.
+    local: list = []
+    tb = e.__traceback__
+    last = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename in h.display or tb.tb_frame.f_code.co_filename in h.student_where():
+            last = tb.tb_frame
+        tb = tb.tb_next
+    if last is not None and code:
+        for k, v in list(last.f_locals.items())[:200]:
+            if type(v) is np.ndarray and re.search(rf"\b{re.escape(k)}\b", code) and len(local) < 6:
+                local.append((k, v.shape, v.dtype.name))
+    seen = [tuple(int(g) for g in m.groups() if g is not None) for m in _TUPLE.finditer(msg)]
+    seen += [sh for _, sh, _ in local]
+    likely = ""
+    for name, a in arrays:
+        sh = a.shape
+        for t in seen:
+            if len(sh) == 1 and len(t) == 2 and t in ((1, sh[0]), (sh[0], 1)):
+                kind = "row" if t[0] == 1 else "column"
+                likely = (f"a {t[0]}×{t[1]} {kind} where {name} is passed with shape {_shape_text(sh)}: "
+                          f"the course passes {name} as a vector, not a {kind}; keep it 1-D (or reshape it back)")
+            elif len(sh) == 2 and sh[0] != sh[1] and t == (sh[1], sh[0]):
+                likely = (f"{name} transposed: {t[0]}×{t[1]} where the course passes it {sh[0]}×{sh[1]}"
+                          + (" (one word vector per row)" if "row" in course.get(name, "") else ""))
+            if likely:
+                break
+        if likely:
+            break
+    if not likely and "too many indices" in msg:
+        for name, a in arrays:
+            if a.ndim == 1 and re.search(rf"\b{re.escape(name)}\s*\[[^\]]*,", code):
+                likely = (f"your code indexes {name} as a matrix (a 1×d row); the course passes it as a vector "
+                          f"{_shape_text(a.shape)}")
+                break
+    if not likely and "unpack" in msg:
+        for name, a in arrays:
+            if a.ndim == 1 and re.search(rf"\b{re.escape(name)}\.shape\b", code):
+                likely = (f"{name}.shape holds one number: the course passes {name} as a vector "
+                          f"{_shape_text(a.shape)}, not a 1×d row")
+                break
+    if not likely and asserted:
+        mentioned = [n for n, _ in arrays if re.search(rf"\b{re.escape(n)}\b", code)]
+        if mentioned and "(1," in code.replace(" ", ""):
+            likely = f"your assert expects {mentioned[0]} as a 1×d row; the course passes it as a vector"
+        else:
+            likely = "your own assert on shapes failed: it expects other shapes than the ones the course passes"
+    passed = "; ".join(f"{n} {a.dtype.name} {_shape_text(a.shape)}" for n, a in arrays)
+    text = f"The grader passed {passed}"
+    wants = [f"{n} {course[n]}" for n, _ in arrays if n in course]
+    if wants:
+        text += f", as the course specifies ({'; '.join(wants)})"
+    text += "."
+    if local:
+        text += " In that line: " + ", ".join(f"{k} {_shape_text(sh)}" for k, sh, _ in local) + "."
+    if likely:
+        text += f" Likely cause: {likely}."
+    return text[:1200]
 
 
 def _choose_arity(fn, n: int, arities: list, notes: list, spec: dict) -> int:
@@ -1897,7 +2107,7 @@ def _choose_arity(fn, n: int, arities: list, notes: list, spec: dict) -> int:
             sig.bind(*range(k))
         except TypeError:
             continue
-        if k != arities[0]:
+        if k < arities[0]:
             dropped = params[k:arities[0]] if params else []
             names = ", ".join(repr(p) for p in dropped) or f"{arities[0] - k} argument(s)"
             notes.append(f"called with {k} arguments: your function takes no {names} parameter")
@@ -2360,16 +2570,105 @@ class _StubLoader:
 
     def exec_module(self, module):
         name = self.name
+        quiet = name.split(".")[0] in _QUIET_STUBS
         if "." not in name:
-            self.h.notes.append(f"module {name!r} is not available here; an empty stand-in was used (allowed by the rubric)")
+            if quiet:
+                self.h.notes.append(f"module {name!r} is not available here; a stand-in that accepts every call "
+                                    "and draws or shows nothing was used (allowed by the rubric)")
+            else:
+                self.h.notes.append(f"module {name!r} is not available here; an empty stand-in was used "
+                                    "(allowed by the rubric)")
+        kind = _Quiet if quiet else _Stub
 
         def __getattr__(attr):  # noqa: N807
             if attr.startswith("__"):
                 raise AttributeError(attr)
-            return _Stub(f"{name}.{attr}")
+            return kind(f"{name}.{attr}")
 
         module.__getattr__ = __getattr__
         module.__path__ = []
+
+
+#: Stubbed modules that only draw, display or show progress: their stand-in accepts every use
+#: quietly (a starter's setup code -- plt.rcParams[...] = ..., matplotlib.use("agg"),
+#: plt.subplots(), plt.savefig(...) -- runs without error and without output).
+_QUIET_STUBS = frozenset({"matplotlib", "pylab", "seaborn", "mpl_toolkits", "IPython", "tqdm"})
+
+
+class _Quiet:
+    """Stands for anything from a plotting or display module: every use is accepted and does nothing.
+
+    Calls return another such object (``plt.figure().add_subplot(111).plot(...)``), items
+    and attributes can be set and read, iteration is empty, ``with`` works;
+    ``subplots`` returns a figure and axes shaped as matplotlib's (an object array of
+    axes for a grid); ``tqdm(iterable)`` and ``trange(n)`` return what they wrap.
+    """
+
+    def __init__(self, name: str) -> None:
+        object.__setattr__(self, "_name", name[:200])
+
+    def __call__(self, *a, **k):
+        leaf = self._name.rsplit(".", 1)[-1]
+        if leaf == "subplots":
+            return _subplots(self._name, *a, **k)
+        if self._name.startswith("tqdm") and leaf in ("tqdm", "tqdm_notebook"):
+            return a[0] if a else k.get("iterable", ())
+        if self._name.startswith("tqdm") and leaf == "trange":
+            return range(*a)
+        return _Quiet(f"{self._name}()")
+
+    def __getattr__(self, attr):
+        if attr.startswith("__"):
+            raise AttributeError(attr)
+        return _Quiet(f"{self._name}.{attr}")
+
+    def __setattr__(self, attr, value) -> None:
+        pass
+
+    def __getitem__(self, key):
+        return _Quiet(f"{self._name}[]")
+
+    def __setitem__(self, key, value) -> None:
+        pass
+
+    def __delitem__(self, key) -> None:
+        pass
+
+    def __iter__(self):
+        return iter(())
+
+    def __len__(self) -> int:
+        return 0
+
+    def __contains__(self, item) -> bool:
+        return False
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"<{self._name}: not drawn while grading>"
+
+
+def _subplots(name: str, nrows=1, ncols=1, *a, squeeze=True, **k):
+    """matplotlib's ``subplots``: (figure, axes), the axes one object or an object array as matplotlib makes it."""
+    import numpy as np
+
+    try:
+        nrows, ncols = max(1, min(int(nrows), 64)), max(1, min(int(ncols), 64))
+    except (TypeError, ValueError):
+        nrows = ncols = 1
+    axes = np.empty((nrows, ncols), dtype=object)
+    for ix in np.ndindex(axes.shape):
+        axes[ix] = _Quiet(f"{name}().axes")
+    if squeeze:
+        axes = axes.squeeze()
+        if axes.shape == ():
+            axes = axes.item()
+    return _Quiet(f"{name}().figure"), axes
 
 
 class _Stub:

@@ -274,7 +274,7 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
                 on_skip: Callable[[Submission], None] | None = None,
                 gradebook: Gradebook | None = None, force: bool = False,
                 slots: Callable[[int], ContextManager[Callable[[Submission], SubmissionResult]]] | None = None,
-                ) -> BatchStats:
+                annotate: Callable[[Submission, SubmissionResult], SubmissionResult] | None = None) -> BatchStats:
     """Grade ``submissions`` on ``jobs`` parallel slots, writing each result as it finishes.
 
     Parameters
@@ -310,6 +310,10 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
         submission; default: a warm local sandbox per slot (:func:`local_slot`).  A Dask
         cluster gives its own (:class:`grader.cluster.runner.ClusterRunner.slot`); all
         the rest (skipping, writing, the gradebook, the callbacks) is the same.
+    annotate : callable, optional
+        Called with each submission and its result (from the slot's thread) before the
+        result is written; returns the result to write (``grader grade`` adds why the
+        rubric was chosen, ``rubric_reason``).
 
     Notes
     -----
@@ -357,6 +361,8 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
     def finish_one(sub: Submission, result: SubmissionResult) -> None:
         """Write, record and report one result; a failure in any step becomes that submission's error result."""
         try:
+            if annotate is not None:
+                result = annotate(sub, result)
             if gradebook is not None:  # a person's overrides hold over every regrade
                 result = apply_overrides(result, gradebook.overrides(result.submission))
             write_result(out, result, rubric_title=job.rubric.title)

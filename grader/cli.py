@@ -54,7 +54,8 @@ def _parser() -> argparse.ArgumentParser:
 
     def common(sp: argparse.ArgumentParser) -> None:
         sp.add_argument("--rubric", default=None, metavar="RUBRIC",
-                        help="rubric TOML file or built-in name (default: the built-in word2vec rubric)")
+                        help="rubric TOML file or built-in name (default: the course version the submissions "
+                             "look like: cs224d-2015, cs224d-2016, cs224n-2017, cs224n-a2; else word2vec)")
         sp.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "bwrap-userns", "process"],
                         help="how to isolate student code (default: the strongest available)")
         sp.add_argument("--json", action="store_true", help="print results as JSON on standard output")
@@ -223,7 +224,8 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "no filesystem isolation is available here (bubblewrap is missing or namespaces are disabled), "
             "so student code could read and write your files; install bubblewrap, "
             "or pass --allow-unsandboxed to grade anyway")
-    rubric = _rubric(args.rubric)
+    choice, annotate = _batch_version(args, src, err)
+    rubric = _rubric(args.rubric if choice is None else choice.version)
     job = prepare(rubric)
     submissions = pending_batch(src, rubric.settings)
     only = set(args.only or ())
@@ -261,7 +263,7 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             stats = batch.grade_batch(submissions, results, job, jobs=jobs, isolation=level,
                                       hide=[str(src.resolve())], on_result=on_result,
                                       on_skip=lambda s: bar.skipped(s.id), gradebook=gradebook,
-                                      force=args.force or bool(only), slots=slots)
+                                      force=args.force or bool(only), slots=slots, annotate=annotate)
     except BaseException:
         bar.clear()
         raise
@@ -391,6 +393,60 @@ def _cmd_check_written(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
     return ExitCode.OK if check.status == "pass" else ExitCode.CHECK_FAILED
 
 
+def _batch_version(args: argparse.Namespace, src: Path, err: TextIO):
+    """Choose the batch's rubric when none is given: the version most submissions look like.
+
+    One cheap pass over the batch (files peeked at, not translated: grader/recognise.py).
+    Returns ``(choice, annotate)``: the BatchChoice and the function that writes
+    ``rubric_reason`` (and ``looks_like``) into each result; ``(None, None)`` when --rubric
+    was given (the grader chose nothing, and says nothing of it).  The
+    submissions that look like another version are listed on ``err``.
+    """
+    from dataclasses import replace
+
+    from .model import Recognition
+    from .recognise import choose, label, recognise
+
+    if args.rubric is not None:
+        return None, None  # the grader chose nothing: rubric_reason stays empty (the contract)
+    from .load import peek_batch
+
+    by_version: dict[str, list[str]] = {}
+    try:
+        for sub in peek_batch(src):
+            by_version.setdefault(recognise(sub).version, []).append(sub.id)
+            del sub
+    except GraderError:
+        raise  # the batch itself cannot be read: said as for grading
+    except Exception as e:  # noqa: BLE001 - a submission the peek did not foresee: choose from the others
+        err.write(f"warning: looking at the submissions to choose the rubric stopped ({type(e).__name__}); "
+                  "the rubric is chosen from those seen before\n")
+    choice = choose({v: len(ids) for v, ids in by_version.items()})
+    others = sorted((sid, v) for v, ids in by_version.items() if v and v != choice.version for sid in ids)
+    if choice.total:
+        err.write(f"rubric: {choice.version} ({label(choice.version)}), the version most submissions look like "
+                  f"({choice.count} of {choice.total} recognised); --rubric chooses another\n")
+    else:
+        err.write(f"rubric: {choice.version}, the default (no submission looks like a course version)\n")
+    if others:
+        shown = ", ".join(f"{sid} ({v})" for sid, v in others[:50]) + (" ..." if len(others) > 50 else "")
+        one = len(others) == 1
+        err.write(f"warning: {len(others)} submission{'' if one else 's'} look{'s' if one else ''} like another "
+                  f"version and {'is' if one else 'are'} graded under {choice.version} all the same (one scale "
+                  f"for the batch): {shown}\n")
+    del by_version
+
+    def annotate(sub, result):
+        try:
+            own = recognise(sub)
+        except Exception as e:  # noqa: BLE001 - never costs the submission its result
+            own = Recognition("", f"it could not be looked at ({type(e).__name__})")
+        return replace(result, rubric_reason=choice.reason(own),
+                       looks_like=own.version if choice.differs(own) else "")
+
+    return choice, annotate
+
+
 def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.written:
         if args.path is not None or args.kit:
@@ -414,12 +470,26 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     helper = transform.Helper()  # for Python 2 and IPython syntax (grader.transform)
     try:
         sb.spawn()
+        reason = ""
         if path.is_dir() or path.suffix.lower() in (".ipynb", ".zip"):
             helper.start(notebooks=True)  # likely needed: its start overlaps the grader's own
         if args.kit:
             from .kit import load_kit
 
             rubric, cases = load_kit(Path(args.kit))
+        elif args.rubric is None:
+            from .load import peek
+            from .recognise import DEFAULT, VERSIONS, label, recognise
+
+            own = recognise(peek(path))
+            version = own.version or DEFAULT
+            rubric, cases = _rubric(version), None
+            if own.version in VERSIONS:
+                reason = f"recognised as {version} ({label(version)}): {own.reason}"
+            elif own.version:
+                reason = f"{version}: {own.reason}"
+            else:
+                reason = f"{version}, the default: {own.reason}"
         else:
             rubric, cases = _rubric(args.rubric), None
         if set(rubric.settings.allow_packages) - {"numpy"}:
@@ -437,6 +507,10 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
             raise UsageError(line(submission.error))
         result = grade(submission, job, sb)
+        if reason:
+            from dataclasses import replace
+
+            result = replace(result, rubric_reason=reason)
     finally:
         helper.close()
         sb.release()

@@ -286,6 +286,17 @@ def check(question: str | None = None, *, kit: str | os.PathLike | None = None,
                          "here; from a script or a terminal, give a path: grader.check('my_solution.py') or "
                          "`grader check my_solution.py`.")
     kit = kit if kit is not None else os.environ.get("GRADER_KIT") or None
+    files = kernel_submission_files(shell.user_ns["In"], Path.cwd())
+    reason = ""
+    if kit is None and rubric is None:  # the course version the kernel's code looks like, as `grader check` does
+        from .load import peek_files
+        from .recognise import VERSIONS, label, recognise
+
+        own = recognise(peek_files("notebook", files))
+        if own.version:
+            rubric = own.version
+            reason = (f"recognised as {own.version} ({label(own.version)}): " if own.version in VERSIONS
+                      else f"{own.version}: ") + own.reason
     if kit is not None:
         from .kit import load_kit
 
@@ -311,9 +322,10 @@ def check(question: str | None = None, *, kit: str | os.PathLike | None = None,
             raise UsageError(f"this kernel defines none of the functions {rubric_.name} checks yet ({wanted}): "
                              "run the cells that define them first, or name a question: grader.check('softmax')")
     job = prepare(only(rubric_, ids), public_only=True, cases=cases)
-    files = kernel_submission_files(shell.user_ns["In"], Path.cwd())
     submission = load_files("notebook", files, job.rubric.settings)
     sb = _sandbox(isolation, tuple(job.rubric.settings.allow_packages))
     with _lock:  # one check at a time through the one warm sandbox
         result = grade(submission, job, sb)
+    if reason:
+        result = replace(result, rubric_reason=reason)
     return Checked(result, title=job.rubric.title, asked=question, kit=kit is not None)

@@ -243,6 +243,36 @@ def pending_batch(path: str | os.PathLike[str], settings: Settings = Settings())
         yield from _load_entries(_zip_listing(archive, members), p.name, ":", settings)
 
 
+@dataclass(frozen=True)
+class _Peek(Settings):
+    """Settings of a peek: files are decoded (the first PEEK_CHARS characters) and nothing is translated."""
+
+
+#: Characters of each file a peek keeps (grader/recognise.py reads no more).
+PEEK_CHARS = 256 * 1024
+_PEEK = _Peek()
+
+
+def peek(path: str | os.PathLike[str]) -> Submission:
+    """Load one submission as :func:`load` does, but cheaply: its files as handed in, not translated.
+
+    For a static look at it (grader/recognise.py) before the rubric is chosen: a ``.py``
+    file's text is decoded and cut at `PEEK_CHARS`; a notebook's cells are its code cells
+    as written (IPython syntax and Python 2 left as they are).
+    """
+    return load(path, _PEEK)
+
+
+def peek_files(name: str, files: Mapping[str, bytes]) -> Submission:
+    """Return a submission held in memory (see :func:`load_files`), peeked at (see :func:`peek`)."""
+    return load_files(name, files, _PEEK)
+
+
+def peek_batch(path: str | os.PathLike[str]) -> Iterator[Submission]:
+    """Yield the submissions of a batch as :func:`load_batch` does (same ids, same order), peeked at (see :func:`peek`)."""
+    return load_batch(path, _PEEK)
+
+
 # --------------------------------------------------------------------------- entries
 
 
@@ -644,6 +674,8 @@ def _no_code(source: str, files: _Files) -> str:
 
 def _source_file(path: str, origin: str, data: bytes, settings: Settings) -> tuple[SourceFile | None, list[str]]:
     """Return the SourceFile of one code file and the notes about it (None: a notebook without code)."""
+    if isinstance(settings, _Peek):
+        return _peeked_file(path, origin, data)
     if _suffix(path) == ".ipynb":
         return _notebook_file(path, origin, data, settings)
     text, notes = _decode(data, origin)
@@ -659,6 +691,19 @@ def _source_file(path: str, origin: str, data: bytes, settings: Settings) -> tup
     if found.divisions:
         notes.append(_division_note(origin, found.divisions))
     return SourceFile(path=path, text=found.text, origin=origin, translated=True, translation_diff=found.diff), notes
+
+
+def _peeked_file(path: str, origin: str, data: bytes) -> tuple[SourceFile | None, list[str]]:
+    """Return a file as handed in, for a peek: decoded and cut, a notebook's code cells as written."""
+    if _suffix(path) == ".ipynb":
+        raw = notebook.read_cells(data, origin)
+        if not raw:
+            return None, []
+        cells = tuple(Cell(index=c.index, label=c.label, source=c.source[:PEEK_CHARS], original=c.source[:PEEK_CHARS])
+                      for c in raw)
+        return SourceFile(path=path, text="", origin=origin, cells=cells), []
+    text, _ = _decode(data[: PEEK_CHARS * 4], origin)
+    return SourceFile(path=path, text=text[:PEEK_CHARS], origin=origin), []
 
 
 def _notebook_file(path: str, origin: str, data: bytes, settings: Settings) -> tuple[SourceFile | None, list[str]]:

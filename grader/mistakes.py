@@ -147,11 +147,14 @@ def shape_fits(got: tuple[int, ...], expected: tuple[int, ...], mode: str) -> bo
 
     "strict": equal. "squeeze": equal once singleton dimensions are removed ((1, 3) and
     (3, 1) for (3,); a transposed matrix never fits). "leading": `got` is `expected` with
-    leading 1s added ((1, 3) for (3,), not (3, 1)).
+    leading 1s added ((1, 3) for (3,), not (3, 1)). "leading-ones": leading 1s added or dropped
+    ((1, 3) for (3,) and (3,) for (1, 3); never (3, 1)).
 
     >>> shape_fits((1, 3), (3,), "leading"), shape_fits((3, 1), (3,), "leading")
     (True, False)
     >>> shape_fits((3, 1), (3,), "squeeze"), shape_fits((5, 3), (3, 5), "squeeze")
+    (True, False)
+    >>> shape_fits((3,), (1, 3), "leading-ones"), shape_fits((3, 1), (1, 3), "leading-ones")
     (True, False)
     >>> shape_fits((1,), (), "strict")
     False
@@ -164,7 +167,17 @@ def shape_fits(got: tuple[int, ...], expected: tuple[int, ...], mode: str) -> bo
     if mode == "leading":
         k = len(got) - len(expected)
         return k > 0 and got[:k] == (1,) * k and got[k:] == expected
+    if mode == "leading-ones":  # leading 1s added or dropped: (n,) and (1, n) are one shape, (n, 1) is not
+        return _no_leading_ones(got) == _no_leading_ones(expected)
     return False
+
+
+def _no_leading_ones(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """Return `shape` without its leading 1s (but its last dimension): (1, 1, 3) -> (3,)."""
+    k = 0
+    while k < len(shape) - 1 and shape[k] == 1:
+        k += 1
+    return shape[k:]
 
 
 def matches(got: np.ndarray, candidate: Any, tol: Tolerance, memo: Memo | None = None) -> bool:

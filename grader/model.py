@@ -104,6 +104,17 @@ class Submission:
     texts: tuple[TextFile, ...] = ()  #: prose files and notebook Markdown (written answers); never run
 
 
+# --------------------------------------------------------------------------- recognise
+
+
+@dataclass(frozen=True)
+class Recognition:
+    """The course version a submission looks like (grader/recognise.py), and why."""
+
+    version: str  #: a built-in rubric name ("cs224d-2016", "cs224n-a2", "word2vec"...), "" when nothing tells
+    reason: str  #: what it was based on: "word2vec.py defines naiveSoftmaxLossAndGradient; it imports utils.utils"
+
+
 # --------------------------------------------------------------------------- rubric
 
 
@@ -135,6 +146,9 @@ class FunctionSpec:
     arities: tuple[int, ...] = ()  #: accepted argument counts, most preferred first; () = len(params)
     returns: tuple[str, ...] = ()  #: names of the returned values when it returns a tuple; () = one value
     missing_hint: str = ""  #: appended to the message when a submission defines none of the names; "" = none
+    missing_hint_notebook: str = ""  #: said instead of missing_hint to a notebook; "" = missing_hint
+    #: param -> the shape the course gives it ("(d,)"), named in messages when a call fails on shapes
+    shapes: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -713,6 +727,8 @@ class SubmissionResult:
     files: tuple[SourceFile, ...] = ()  #: kept for the report (code, translation diffs)
     seconds: float = 0.0
     grader_version: str = ""
+    rubric_reason: str = ""  #: why this rubric: recognised from the submission (or the batch), or given
+    looks_like: str = ""  #: the course version the submission looks like when it is not the rubric's; "" otherwise
     similarity: tuple[SimilarityMatch, ...] = ()  #: the similarity check's best matches (TA only); () when not run
     #: a student's self-check: only the public checks ran, and max_score counts only theirs
     public_only: bool = False
@@ -755,6 +771,8 @@ class SubmissionResult:
             "translated": [f.path for f in self.files if f.translated],
             "seconds": round(self.seconds, 4),
             "grader_version": self.grader_version,
+            "rubric_reason": self.rubric_reason,
+            "looks_like": self.looks_like,
             **({"public_only": True} if self.public_only else {}),
             **({"overrides": [_plain(o) for o in self.overrides]} if self.overrides else {}),
         }
@@ -881,6 +899,7 @@ def result_from_dict(d: Mapping[str, Any]) -> SubmissionResult:
         isolation=d.get("isolation", ""), late=bool(d.get("late", False)), source=d.get("source", ""),
         canvas=CanvasInfo(**canvas) if isinstance(canvas, Mapping) else None,
         seconds=float(d.get("seconds", 0.0)), grader_version=d.get("grader_version", ""),
+        rubric_reason=str(d.get("rubric_reason") or ""), looks_like=str(d.get("looks_like") or ""),
         public_only=bool(d.get("public_only", False)), similarity=_similarity(d.get("similarity")),
         overrides=tuple(Override(**o) for o in d.get("overrides", ()) if isinstance(o, Mapping)),
         schema=d.get("schema", SCHEMA))

@@ -54,7 +54,7 @@ class RawCell:
     """A code cell as stored in the notebook."""
 
     index: int  #: position among all the notebook's cells, 0-based
-    label: str  #: "cell [3]" (stored execution count) or "cell #5" (1-based position)
+    label: str  #: "cell [3]" (stored execution count) or "cell #5" (1-based position; for every cell when counts repeat)
     source: str  #: the cell as the student wrote it
 
 
@@ -103,6 +103,7 @@ def read_cells(data: bytes, name: str) -> list[RawCell]:
             "hand in the .ipynb file that Jupyter saved, or your code as a .py file."
         )
     out = []
+    counts: list[object] = []
     for index, cell in enumerate(cells):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
@@ -112,8 +113,14 @@ def read_cells(data: bytes, name: str) -> list[RawCell]:
         if not isinstance(source, str) or not source.strip():
             continue
         count = cell.get("execution_count")
+        counts.append(count)
         label = f"cell [{count}]" if isinstance(count, int) and not isinstance(count, bool) else f"cell #{index + 1}"
         out.append(RawCell(index, label, source))
+    numbered = [c for c in counts if isinstance(c, int) and not isinstance(c, bool)]
+    if len(set(numbered)) < len(numbered):
+        # Execution counts that do not tell cells apart (Colab saves 0 for every cell, a
+        # re-run cell repeats its number): every cell is named by its position instead.
+        out = [RawCell(c.index, f"cell #{c.index + 1}", c.source) for c in out]
     return out
 
 

@@ -745,6 +745,8 @@ class _Summary:
         self.mistakes: dict[str, _Group] = {}
         self.kinds: dict[str, _Group] = {k: _Group(k, v) for k, v in KIND_LABELS.items()}
         self.max_score = 0.0
+        #: (id, href, version, why) of submissions that look like another course version than their rubric's
+        self.versions: list[tuple[str, str, str, str]] = []
         #: (submission, report link, best match, its anchor in similarity.html, more matches): only
         #: submissions the similarity check listed (``grade --similarity``), for the teaching staff
         self.similar: list[tuple[str, str, Any, str, int]] = []
@@ -773,6 +775,9 @@ class _Summary:
             self.full += r.score >= r.max_score > 0
         if r.rubric not in self.rubrics:
             self.rubrics.append(r.rubric)
+        if r.looks_like:
+            why = r.rubric_reason.split("; this one looks like ", 1)[-1]
+            self.versions.append((sid, href, r.looks_like, why[:300]))
         if r.similarity:
             best = r.similarity[0]
             self.similar.append((sid, href, best, pair_anchor(sid, best.other, best.kind), len(r.similarity) - 1))
@@ -863,6 +868,7 @@ def write_summary(
         "checks": list(acc.checks.values()),
         "mistakes": sorted(acc.mistakes.values(), key=lambda g: (-len(g.sids), g.key)),
         "kinds": [g for g in acc.kinds.values() if g.sids],
+        "versions": acc.versions,
         "similar": sorted(acc.similar, key=lambda t: (-t[2].share, t[0])),
         "overrides": acc.overrides,
     }

@@ -3,8 +3,10 @@
 The layout is documented in the built-in ``rubrics/word2vec.toml``.  A rubric may extend
 another (``extends = "word2vec.toml"``): the files are merged into one document first (see
 :func:`merge`), ``exclude_questions`` then drops whole questions, and only the merged
-document is validated.  Everything is checked when the rubric loads, so that a TA's mistake stops the grader before any submission runs:
-each problem raises :class:`grader.errors.RubricError` naming the file, the place in it
+document is validated (``exclude_checks`` drops single checks and ``exclude_starters``
+stand-ins the same way; an id with ``*`` is a pattern, which may match nothing).
+Everything is checked when the rubric loads, so that a TA's mistake stops the grader before
+any submission runs: each problem raises :class:`grader.errors.RubricError` naming the file, the place in it
 (``questions.softmax.checks.stable``) and what is wrong, with a "did you mean" where one
 applies.  The reference module is not run here: its top-level names are read with ``ast``.
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import fnmatch
 import hashlib
 import importlib.resources
 import math
@@ -40,14 +43,15 @@ BEHAVIOURS = {"gradcheck": ("pass", "fail")}
 #: Ways a gradient check may report a failure (CheckSpec.signals).
 SIGNALS = ("text", "return", "assert", "raise")
 #: Shape modes (CheckSpec.shape).
-SHAPES = ("strict", "squeeze", "leading")
+SHAPES = ("strict", "squeeze", "leading", "leading-ones")
 VISIBILITIES = ("public", "hidden")
 
 #: Top-level keys that make one rubric out of others; resolved (and removed) before validation.
-_CHAIN_KEYS = ("extends", "exclude_questions")
+_CHAIN_KEYS = ("extends", "exclude_questions", "exclude_checks", "exclude_starters")
 _TOP_KEYS = ("name", "title", "version", "reference", "starter_dir", "settings", "functions", "cases",
              "questions", "consistency", "mistakes", "starter", "sampling", "written")
-_FUNCTION_KEYS = ("names", "modules", "params", "arities", "returns", "missing_hint")
+_FUNCTION_KEYS = ("names", "modules", "params", "arities", "returns", "missing_hint", "missing_hint_notebook",
+                  "shapes")
 #: Longest missing_hint accepted, in characters (it is one sentence of a student's message).
 MAX_HINT = 500
 #: Values of ``settings.hints``, from what gives away least: see grader.mistakes.hint_text.
@@ -304,6 +308,8 @@ class _Loader:
         own_written = isinstance(doc.get("written"), dict) and "reference" in doc["written"]
         extends = doc.pop("extends", None)
         excluded = doc.pop("exclude_questions", None)
+        excluded_checks = doc.pop("exclude_checks", None)
+        excluded_starters = doc.pop("exclude_starters", None)
         if extends is not None:
             if not isinstance(extends, str) or not extends.strip():
                 raise RubricError(shown, "extends", "must be the path of a rubric file (relative to this one) "
@@ -323,6 +329,10 @@ class _Loader:
             self.origin["written.reference"] = (real.parent, shown)
         if excluded is not None:
             self.exclude(doc, excluded, shown, dropped)
+        if excluded_checks is not None:
+            self.exclude_checks(doc, excluded_checks, shown, dropped)
+        if excluded_starters is not None:
+            self.exclude_starters(doc, excluded_starters, shown)
         return doc, raws
 
     def locate(self, extends: str, folder: Path, shown: str) -> tuple[Path, str]:
@@ -354,11 +364,48 @@ class _Loader:
                 del wq[qid.removeprefix("written/")]
                 doc["written"] = {**written, "questions": wq}
                 continue
-            if qid not in questions:
-                raise RubricError(shown, "exclude_questions", f"no question {qid!r} to exclude"
-                                                              f"{_did_you_mean(qid, questions)}")
-            dropped |= _cases_of({qid: questions.pop(qid)})
+            for q in _matching(qid, questions, shown, "exclude_questions", "question"):
+                dropped |= _cases_of({q: questions.pop(q)})
         doc["questions"] = questions
+
+    def exclude_checks(self, doc: dict, excluded: Any, shown: str, dropped: set[str]) -> None:
+        """Remove the checks `excluded` names ("question/check", patterns allowed) from `doc`.
+
+        A question left without checks goes too; the cases only removed checks used are
+        added to `dropped`.
+        """
+        if not isinstance(excluded, list) or not all(isinstance(c, str) and "/" in c for c in excluded):
+            raise RubricError(shown, "exclude_checks", "must be a list of check ids (\"question/check\")")
+        questions = doc.get("questions")
+        questions = dict(questions) if isinstance(questions, dict) else {}
+        ids = [f"{q}/{c}" for q, t in questions.items() if isinstance(t, dict) and isinstance(t.get("checks"), dict)
+               for c in t["checks"]]
+        for cid in excluded:
+            for full in _matching(cid, ids, shown, "exclude_checks", "check"):
+                qid, check = full.split("/", 1)
+                q = dict(questions[qid])
+                checks = dict(q["checks"])
+                removed = checks.pop(check)
+                dropped |= _cases_of({qid: {"checks": {check: removed}}})
+                q["checks"] = checks
+                if checks:
+                    questions[qid] = q
+                else:
+                    del questions[qid]
+        doc["questions"] = questions
+
+    def exclude_starters(self, doc: dict, excluded: Any, shown: str) -> None:
+        """Remove the stand-ins whose module `excluded` names (patterns allowed) from `doc`."""
+        if not isinstance(excluded, list) or not all(isinstance(m, str) for m in excluded):
+            raise RubricError(shown, "exclude_starters", "must be a list of module names")
+        entries = doc.get("starter")
+        entries = list(entries) if isinstance(entries, list) else []
+        modules = [(t.get("module") or _module_of(str(t.get("path", "")))) if isinstance(t, dict) else ""
+                   for t in entries]
+        gone: set[str] = set()
+        for m in excluded:
+            gone.update(_matching(m, modules, shown, "exclude_starters", "stand-in"))
+        doc["starter"] = [t for t, m in zip(entries, modules) if m not in gone]
 
     def load(self) -> Rubric:
         doc, raws = self.document()
@@ -487,8 +534,22 @@ class _Loader:
                 raise self.fail(where, "missing_hint can't be empty")
             if len(hint) > MAX_HINT:
                 raise self.fail(where, f"missing_hint is {len(hint)} characters long; at most {MAX_HINT} are shown")
+            nb_hint = self.string(t, "missing_hint_notebook", where, "").strip()
+            if "missing_hint_notebook" in t and not nb_hint:
+                raise self.fail(where, "missing_hint_notebook can't be empty")
+            if len(nb_hint) > MAX_HINT:
+                raise self.fail(where, f"missing_hint_notebook is {len(nb_hint)} characters long; "
+                                       f"at most {MAX_HINT} are shown")
+            shapes = self.table(t.get("shapes", {}), f"{where}.shapes")
+            for param, text in shapes.items():
+                if param not in params:
+                    raise self.fail(f"{where}.shapes", f"{param!r} is not one of the params ({_quoted(params)})"
+                                                       f"{_did_you_mean(param, params)}")
+                if not isinstance(text, str) or not text.strip() or len(text) > 200:
+                    raise self.fail(f"{where}.shapes", f"{param} must be a short description of its shape")
             out[role] = FunctionSpec(role=role, names=names, modules=modules, params=params, arities=arities,
-                                     returns=returns, missing_hint=hint)
+                                     returns=returns, missing_hint=hint, missing_hint_notebook=nb_hint,
+                                     shapes=dict(shapes))
         return out
 
     def reference_name(self, name: str, where: str, what: str) -> None:
@@ -785,6 +846,20 @@ class _Loader:
             blobs.append(rel.encode() + b"\0" + data)
             out.append(StarterModule(module=module, path=rel, text=text, provides=provides))
         return tuple(out), blobs
+
+
+def _matching(pattern: str, ids, shown: str, key: str, what: str) -> list[str]:
+    """Return the ids `pattern` names: itself, or those it matches when it holds a ``*``.
+
+    A plain id that is not there is an error (a typo); a pattern may match nothing (the
+    parent may not have those questions yet, or no longer).
+    """
+    ids = list(ids)
+    if "*" in pattern:
+        return [i for i in ids if fnmatch.fnmatchcase(i, pattern)]
+    if pattern not in ids:
+        raise RubricError(shown, key, f"no {what} {pattern!r} to exclude{_did_you_mean(pattern, ids)}")
+    return [pattern]
 
 
 def _type_name(v: Any) -> str:

@@ -903,7 +903,7 @@ def _kept(o: dict) -> dict:
         out["exit"] = {k: _small(o["exit"][k]) for k in ("memory", "signal", "code") if k in o["exit"]}
     if isinstance(o.get("error"), dict):
         e = o["error"]
-        out["error"] = {k: _small(e[k]) for k in ("type", "message", "traceback") if k in e}
+        out["error"] = {k: _small(e[k]) for k in ("type", "message", "traceback", "cause") if k in e}
         if "frames" in e:
             out["error"]["frames"] = [{k: _small(f[k]) for k in ("where", "line", "code", "function") if k in f}
                                       if isinstance(f, dict) else None for f in e["frames"][:10]] \
@@ -912,7 +912,8 @@ def _kept(o: dict) -> dict:
         out["probes"] = [_probe_kept(p) for p in o["probes"][:8] if isinstance(p, dict)]
     if isinstance(o.get("missing"), dict):
         m = o["missing"]
-        out["missing"] = {k: _strs_kept(m[k], 50) for k in ("names", "searched", "candidates", "missing_hint") if k in m}
+        out["missing"] = {k: _strs_kept(m[k], 50) for k in ("names", "searched", "candidates", "missing_hint", "cause")
+                          if k in m}
         if isinstance(m.get("import_errors"), dict):
             out["missing"]["import_errors"] = {str(k)[:200]: _small(v) for k, v in list(m["import_errors"].items())[:1]}
     return out
@@ -955,7 +956,9 @@ def _files(sub: Submission) -> list[dict]:
 def _function_dict(f: Any) -> dict:
     return {"names": list(f.names), "modules": list(f.modules), "params": list(f.params),
             "arities": list(f.arities) or ([len(f.params)] if f.params else []),
-            "returns": list(f.returns), "missing_hint": str(getattr(f, "missing_hint", "") or "")}
+            "returns": list(f.returns), "missing_hint": str(getattr(f, "missing_hint", "") or ""),
+            "missing_hint_notebook": str(getattr(f, "missing_hint_notebook", "") or ""),
+            "shapes": {str(k): str(v) for k, v in (getattr(f, "shapes", None) or {}).items()}}
 
 
 def _arg(a: Any) -> Any:
@@ -1087,6 +1090,10 @@ def _message(call: Call, o: dict, fname: str, error: ErrorInfo | None, missing: 
         searched = _strs(missing.get("searched"))
         cands = _strs(missing.get("candidates"))
         where = ", ".join(searched) if searched else "the submission (no Python file was found)"
+        cause = missing.get("cause")
+        if isinstance(cause, str) and cause:
+            # The function is there but never got defined: say why, not that it is missing.
+            return f"{names[0]} could not be called: {cause[:600]}."
         msg = f"{where} define{'s' if len(searched) == 1 else ''} no function {names[0]!r}"
         if len(names) > 1:
             msg += " (or " + ", ".join(repr(n) for n in names[1:]) + ")"
@@ -1124,6 +1131,11 @@ def _message(call: Call, o: dict, fname: str, error: ErrorInfo | None, missing: 
             return f"{name} ran out of memory{loc} (the limit is set by the rubric)."
         if error.type == "RecursionError":
             return f"{name} recursed too deeply{loc}."
+        cause = o.get("error", {}).get("cause") if isinstance(o.get("error"), dict) else None
+        if isinstance(cause, str) and cause:  # what the grader passed, and the likely cause (shapes)
+            said = error.message[:300].rstrip()
+            head = f"{name} raised {error.type}{loc}" + (f": {said.rstrip('.')}." if said else ".")
+            return f"{head} {cause[:1200]}"
         return f"{name} raised {error.type}{loc}: {error.message[:300]}"
     return f"{name}: {status}"
 

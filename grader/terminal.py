@@ -453,6 +453,8 @@ def terminal(result: SubmissionResult, *, color: bool) -> str:
     if result.late:
         title += " (late)"
     out.append(_paint(title, color, "bold"))
+    if result.rubric_reason:
+        out.append(f"Rubric {clean(result.rubric)}: {clean(result.rubric_reason)}")
     if result.status == "error":
         out.append(_paint("This submission could not be graded:", color, "bold", "red"))
         out += [f"  {one_line(e)}" for e in result.errors] or ["  (no reason was recorded)"]
@@ -553,4 +555,6 @@ def terminal_batch_line(result: SubmissionResult) -> str:
         line += f" ({', '.join(extra)})"
     if result.late:
         line += ", late"
+    if result.looks_like:
+        line += f", looks like {clean(result.looks_like)}"
     return line

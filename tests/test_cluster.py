@@ -112,7 +112,9 @@ def run_cli(subs: Path, out: Path, *extra: str) -> tuple[int, str, str]:
     import io
 
     o, e = io.StringIO(), io.StringIO()
-    code = main(["grade", str(subs), "--out", str(out), "--allow-unsandboxed", "--no-progress", *extra], out=o, err=e)
+    # The rubric the API runs of these tests use: a recognised one would add rubric_reason to each result.
+    code = main(["grade", str(subs), "--out", str(out), "--allow-unsandboxed", "--no-progress", "--rubric", "word2vec",
+                 *extra], out=o, err=e)
     return code, o.getvalue(), e.getvalue()
 
 
@@ -219,7 +221,7 @@ def test_a_cluster_run_interrupted_with_ctrl_c_is_finished_locally(batch, tmp_pa
     """A real `grader grade --cluster local:2` gets SIGINT midway: exit 130, no process left; a local rerun finishes."""
     subs, local = batch
     out = tmp_path / "out"
-    argv = tr.grader_argv(subs, out, "--cluster", "local:2")
+    argv = tr.grader_argv(subs, out, "--cluster", "local:2", "--rubric", "word2vec")  # as run_cli
     seen: dict[int, psutil.Process] = {}
     with open(tmp_path / "log", "w") as log:
         proc = subprocess.Popen(argv, stdout=log, stderr=log)
@@ -246,7 +248,7 @@ def test_a_cluster_run_interrupted_with_ctrl_c_is_finished_locally(batch, tmp_pa
     graded_before = {p.parent.name for p in out.glob("*/result.json")}
     assert 3 <= len(graded_before) < 15
 
-    again = tr.run(subs, out)
+    again = tr.run(subs, out, "--rubric", "word2vec")
     assert set(tr.printed_ids(again)) <= {p.parent.name for p in local.glob("*/result.json")} - graded_before
     assert_same_files(local, out)
 

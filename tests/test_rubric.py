@@ -83,7 +83,7 @@ def test_starter_stand_ins_use_only_the_standard_library_and_numpy():
 def test_unknown_builtin_rubric_names_the_known_ones():
     with pytest.raises(RubricError, match=re.escape(
             "rubric word2vek: no built-in rubric 'word2vek'; did you mean 'word2vec'? "
-            "(built-in: 'cs224n', 'problem-set', 'two-layer-net', 'word2vec', 'written')")) as e:
+            "(built-in: 'cs224d-2015', 'cs224d-2016', 'cs224n', 'cs224n-2017', 'cs224n-a2', 'problem-set', 'two-layer-net', 'word2vec', 'written')")) as e:
         load_rubric("word2vek")
     assert e.value.exit_code == ExitCode.USAGE
 
@@ -186,7 +186,7 @@ ERRORS = [
     (replace_once("points = 2", 'points = 2\nrtol = "1e-5"'), CHECK, "rtol must be a number, not '1e-5'"),
     (replace_once("points = 2", "points = 2\ntimeout = 0"), CHECK, "timeout must be more than 0"),
     (replace_once("points = 2", 'points = 2\nshape = "loose"'), CHECK,
-     "shape must be one of 'strict', 'squeeze', 'leading', not 'loose'"),
+     "shape must be one of 'strict', 'squeeze', 'leading', 'leading-ones', not 'loose'"),
     (replace_once("points = 2", 'points = 2\nvisibility = "hiden"'), CHECK,
      "visibility must be one of 'public', 'hidden', not 'hiden'; did you mean 'hidden'?"),
     (replace_once("points = 2", 'points = 2\noutput = "cost"'), CHECK, "output is set, but square returns one value"),
@@ -415,7 +415,7 @@ def test_excluded_questions_take_only_their_own_cases_with_them(tmp_path):
 EXTENDS_ERRORS = [
     ('extends = "../nope.toml"\n', "extends", "file not found: '../nope.toml' (relative to the rubric file)"),
     ('extends = "word2vek"\n', "extends",
-     "no built-in rubric 'word2vek'; did you mean 'word2vec'? (built-in: 'cs224n', 'problem-set', 'two-layer-net', 'word2vec', 'written')"),
+     "no built-in rubric 'word2vek'; did you mean 'word2vec'? (built-in: 'cs224d-2015', 'cs224d-2016', 'cs224n', 'cs224n-2017', 'cs224n-a2', 'problem-set', 'two-layer-net', 'word2vec', 'written')"),
     ("extends = 3\n", "extends",
      "must be the path of a rubric file (relative to this one) or the name of a built-in rubric"),
     ('extends = "child.toml"\n', "extends", "'child.toml' extends this file again (a cycle)"),

@@ -594,7 +594,7 @@ def _shape_ok(got, expected, mode):
     """Return True when shape ``got`` is accepted for ``expected`` in the rubric's shape mode.
 
     "strict": equal; "squeeze": equal once singleton dimensions are removed; "leading":
-    ``expected`` with leading 1s added.
+    ``expected`` with leading 1s added; "leading-ones": leading 1s added or dropped.
     """
     got, expected = tuple(got), tuple(expected)
     if got == expected:
@@ -604,7 +604,16 @@ def _shape_ok(got, expected, mode):
     if mode == "leading":
         k = len(got) - len(expected)
         return k > 0 and got[:k] == (1,) * k and got[k:] == expected
+    if mode == "leading-ones":  # leading 1s added or dropped: (n,) and (1, n) are one shape
+        return _no_leading_ones(got) == _no_leading_ones(expected)
     return False
+
+
+def _no_leading_ones(shape):
+    k = 0
+    while k < len(shape) - 1 and shape[k] == 1:
+        k += 1
+    return shape[k:]
 
 
 def _what(expected):

@@ -1,0 +1,544 @@
+"""Course versions: a rubric per year, the version recognised from the submission, messages that name the cause.
+
+The stand-in submissions of ``tests/submissions/versions`` are written here, each the way its
+year's starter asks (2015: one Python 2 notebook without ``dataset``; 2016: Python 2 files, a
+softmax that flattens a 1×n input and reuses its argument; 2017: getNegativeSamples given,
+softmax in place keeping the shape; a2: word2vec.py and sgd.py relying on utils/, as a folder
+with utils/ and as a Colab notebook without it).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader.cli import main
+from grader.errors import RubricError
+from grader.load import peek
+from grader.model import SourceFile, Submission
+from grader.notebook import read_cells
+from grader.recognise import MAX_CHARS, choose, recognise
+from grader.rubric import load_rubric
+
+HERE = Path(__file__).parent
+VERSIONS = HERE / "submissions" / "versions"
+SUBMISSION = {
+    "cs224d-2015": VERSIONS / "cs224d-2015",
+    "cs224d-2016": VERSIONS / "cs224d-2016",
+    "cs224n-2017": VERSIONS / "cs224n-2017",
+    "cs224n-a2": VERSIONS / "cs224n-a2",
+}
+RUBRIC_NAME = {"cs224d-2015": "word2vec-cs224d-2015", "cs224d-2016": "word2vec-cs224d-2016",
+               "cs224n-2017": "word2vec-cs224n-2017", "cs224n-a2": "word2vec-cs224n-a2"}
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def results(out: Path) -> dict[str, dict]:
+    return {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/result.json")}
+
+
+def checks(result: dict) -> dict[str, dict]:
+    return {c["id"]: c for q in result["questions"] for c in q["checks"]}
+
+
+def rs_score_line(line: str) -> bool:
+    """True when a prose result line says full marks ("dave: 23 / 23, ...")."""
+    score, _, rest = line.split(": ", 1)[1].partition(" / ")
+    return score == rest.split(",")[0]
+
+
+def notebook(*cells: str, counts=None) -> str:
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(src, execution_count=(counts[i] if counts else i + 1))
+                for i, src in enumerate(cells)]
+    return nbformat.writes(nb)
+
+
+# --------------------------------------------------------------------------- the rubrics
+
+
+def test_each_version_rubric_extends_the_problem_set_with_its_own_policies():
+    base = load_rubric("problem-set")
+    r15, r16, r17, a2 = (load_rubric(n) for n in ("cs224d-2015", "cs224d-2016", "cs224n-2017", "cs224n-a2"))
+    base_ids = {c.id for c in base.checks()}
+    assert "softmax/unmodified" in base_ids
+    for r in (r15, r16, r17, a2):
+        assert "softmax/unmodified" not in {c.id for c in r.checks()}  # no point taken for in place
+        assert "cross_entropy/inputs-unmodified" in {c.id for c in r.checks()}  # the cost's inputs still are
+    one_row = {r.name: next(c for c in r.checks() if c.id == "softmax/shape-one-row").shape for r in (r15, r16, r17)}
+    assert one_row == {"word2vec-cs224d-2015": "leading-ones", "word2vec-cs224d-2016": "leading-ones",
+                       "word2vec-cs224n-2017": "leading"}
+    assert "softmax" not in {q.id for q in a2.questions}
+    assert a2.functions["cost_and_grad"].names == ("naiveSoftmaxLossAndGradient", "softmaxCostAndGradient")
+    assert r16.functions["cost_and_grad"].names == ("softmaxCostAndGradient", "naiveSoftmaxLossAndGradient")
+    assert r15.functions["cost_and_grad"].arities == (3, 4)
+    assert {s.module for s in a2.starter} == {"utils", "utils.utils", "utils.gradcheck", "utils.treebank"}
+    assert {"q1_softmax", "cs224d.data_utils", "utils.treebank"} <= {s.module for s in r17.starter}
+    # the four-question rubrics stay as they were
+    assert load_rubric("word2vec").max_score == 20.0 and load_rubric("cs224n").max_score == 14.0
+
+
+def _rubric(tmp_path: Path, text: str) -> Path:
+    p = tmp_path / "mine.toml"
+    p.write_text('extends = "word2vec"\nname = "mine"\n' + text)
+    return p
+
+
+def test_exclude_checks_and_starters_drop_single_checks_and_stand_ins_patterns_may_match_nothing(tmp_path):
+    r = load_rubric(_rubric(tmp_path, 'exclude_checks = ["softmax/unmodified", "grad_pred/*", "sgd/*"]\n'
+                                      'exclude_questions = ["cbow_*"]\n'
+                                      'exclude_starters = ["utils", "utils.*", "q9_*"]\n'))
+    ids = {c.id for c in r.checks()}
+    assert "softmax/unmodified" not in ids and "softmax/matrix" in ids
+    assert "grad_pred" not in {q.id for q in r.questions}  # a question left without checks goes
+    assert not any(s.module.startswith("utils") for s in r.starter) and any(s.module == "q1_softmax" for s in r.starter)
+    assert "hidden-typical" in r.cases  # still used by other questions
+
+
+@pytest.mark.parametrize("text, where, why", [
+    ('exclude_checks = ["softmax/unmodifed"]\n', "exclude_checks",
+     "no check 'softmax/unmodifed' to exclude; did you mean 'softmax/unmodified'?"),
+    ('exclude_checks = ["softmax"]\n', "exclude_checks", 'must be a list of check ids ("question/check")'),
+    ('exclude_starters = ["q1_softmx"]\n', "exclude_starters", "no stand-in 'q1_softmx' to exclude; did you mean 'q1_softmax'?"),
+    ('exclude_questions = ["cbow"]\n', "exclude_questions", "no question 'cbow' to exclude"),
+])
+def test_a_plain_id_that_is_not_there_is_an_error(tmp_path, text, where, why):
+    p = _rubric(tmp_path, text)
+    with pytest.raises(RubricError) as e:
+        load_rubric(p)
+    assert str(e.value) == f"rubric {p}: {where}: {why}"
+
+
+# --------------------------------------------------------------------------- recognition
+
+
+@pytest.mark.parametrize("version", sorted(SUBMISSION))
+def test_each_stand_in_is_recognised_as_its_version(version):
+    r = recognise(peek(SUBMISSION[version]))
+    assert r.version == version, r
+
+
+def test_what_recognition_is_based_on_is_said():
+    assert "no dataset parameter" in recognise(peek(SUBMISSION["cs224d-2015"])).reason
+    assert "getNegativeSamples" in recognise(peek(SUBMISSION["cs224n-2017"])).reason
+    assert "utils.utils" in recognise(peek(VERSIONS / "cs224n-a2-colab.ipynb")).reason
+    assert "q4_softmaxreg.py" in recognise(peek(SUBMISSION["cs224d-2016"])).reason
+
+
+def test_only_the_four_questions_functions_give_the_four_question_rubric():
+    honest = HERE / "submissions" / "honest"
+    assert recognise(peek(honest / "rows")).version == "word2vec"
+    assert recognise(peek(honest / "py2015")).version == "word2vec"
+    assert recognise(peek(honest / "vectorised")).version == "word2vec"  # q1 and q3 (with skip-gram) only
+    lone = Submission("x", "x", "module", (SourceFile("word2vec.py", "def naiveSoftmaxLossAndGradient(a, b, c, d):\n"
+                                                                     "    pass\n", "word2vec.py"),))
+    assert recognise(lone).version == "cs224n"
+    empty = Submission("x", "x", "module", (SourceFile("mine.py", "x = 1\n", "mine.py"),))
+    assert recognise(empty).version == ""
+
+
+def test_recognition_reads_a_bounded_part_of_each_file():
+    far = "#" * (MAX_CHARS + 10) + "\ndef naiveSoftmaxLossAndGradient(a, b, c, d):\n    pass\n"
+    sub = Submission("x", "x", "module", (SourceFile("big.py", far, "big.py"),))
+    assert recognise(sub).version == ""
+
+
+def test_peek_keeps_python_2_as_written_and_the_batch_choice_is_the_majority():
+    sub = peek(SUBMISSION["cs224d-2016"] / "q3_sgd.py")
+    assert "cPickle" in sub.files[0].text and not sub.files[0].translated
+    assert choose({"cs224d-2016": 2, "cs224n-a2": 5, "": 9}).version == "cs224n-a2"
+    assert choose({"cs224d-2016": 2, "cs224n-a2": 2}).version == "cs224n-a2"  # a tie: the newest
+    assert choose({"word2vec": 2, "cs224d-2016": 2}).version == "word2vec"  # a tie: the default rubric
+
+
+# --------------------------------------------------------------------------- through the CLI
+
+
+@pytest.fixture(scope="module")
+def per_version(tmp_path_factory) -> dict[str, dict]:
+    """Each version's stand-in graded alone with no --rubric (a batch of one each)."""
+    out = {}
+    for version, path in list(SUBMISSION.items()) + [("a2-colab", VERSIONS / "cs224n-a2-colab.ipynb")]:
+        subs = tmp_path_factory.mktemp(f"subs-{version}")
+        if path.is_dir():
+            shutil.copytree(path, subs / "student")
+        else:
+            shutil.copy(path, subs / f"student{path.suffix}")
+        res = tmp_path_factory.mktemp(f"out-{version}")
+        code, _, err = run("grade", str(subs), "--out", str(res), "--jobs", "1", "--no-progress")
+        assert code == 0, err
+        out[version] = results(res)["student"]
+        out[version]["stderr"] = err
+    return out
+
+
+@pytest.mark.parametrize("version", sorted(SUBMISSION))
+def test_a_correct_submission_of_each_version_gets_full_marks_with_no_rubric_given(per_version, version):
+    r = per_version[version]
+    assert r["rubric"] == RUBRIC_NAME[version]
+    assert r["score"] == r["max_score"] > 0, [(c["id"], c["message"]) for c in checks(r).values() if c["status"] != "pass"]
+    assert r["rubric_reason"].startswith(f"graded under {version} (") and "1 of 1 recognised" in r["rubric_reason"]
+    assert r["looks_like"] == ""
+    assert f"rubric: {version} (" in r["stderr"]
+
+
+def test_the_2016_flattened_row_and_the_in_place_softmaxes_are_accepted(per_version):
+    c16 = checks(per_version["cs224d-2016"])
+    assert c16["softmax/shape-one-row"]["status"] == "pass"
+    assert c16["softmax/shape-one-row"]["notes"] == ["shape (7,) accepted as (1, 7)"]
+    assert "softmax/unmodified" not in c16 and "softmax/unmodified" not in checks(per_version["cs224n-2017"])
+
+
+def test_a2_folders_and_notebooks_relying_on_utils_get_full_marks(per_version):
+    nb = per_version["a2-colab"]
+    assert nb["rubric"] == "word2vec-cs224n-a2" and nb["score"] == nb["max_score"] > 0
+    assert any("'utils.utils' was not in the submission" in n for n in nb["load"]["notes"])
+    assert "it imports utils.gradcheck, utils.utils" in nb["rubric_reason"]
+    assert nb["load"]["unit_errors"] == []  # !pip, %matplotlib and plt.figure(figsize=...) ran quietly
+
+
+def test_the_2015_setup_cell_and_plots_run_against_the_stand_ins_without_error_or_output(per_version):
+    r = per_version["cs224d-2015"]
+    assert r["load"]["unit_errors"] == [], r["load"]["unit_errors"]
+    assert "Gradient" not in r["load"]["output"] and "rcParams" not in r["load"]["output"]
+    assert "=== For autograder ===" in r["load"]["output"]  # the notebook's own prints are there, nothing else
+    assert any("draws or shows nothing" in n for n in r["load"]["notes"])
+
+
+@pytest.mark.parametrize("version", sorted(SUBMISSION))
+def test_check_recognises_the_version_on_its_own_and_says_which(version):
+    code, out, err = run("check", str(SUBMISSION[version]), "--no-color")
+    assert code == 0, out + err
+    assert f"Rubric {RUBRIC_NAME[version]}: recognised as {version} (" in out
+
+
+def test_check_json_names_the_rubric_and_why_and_an_explicit_rubric_wins():
+    code, out, _ = run("check", str(SUBMISSION["cs224n-a2"]), "--json")
+    doc = json.loads(out)
+    assert code == 0 and doc["rubric"] == "word2vec-cs224n-a2" and doc["rubric_reason"].startswith("recognised as cs224n-a2")
+    code, out, _ = run("check", str(SUBMISSION["cs224n-a2"]), "--json", "--rubric", "cs224n")
+    doc = json.loads(out)
+    assert doc["rubric"] == "word2vec-cs224n" and doc["rubric_reason"] == ""  # chosen by no one but the user
+
+
+def test_a_mixed_batch_is_graded_under_the_majority_and_the_others_are_listed(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for sid in ("alice", "bob"):
+        shutil.copytree(SUBMISSION["cs224n-a2"], subs / sid)
+    shutil.copy(VERSIONS / "cs224n-a2-colab.ipynb", subs / "carol.ipynb")
+    shutil.copytree(SUBMISSION["cs224d-2016"], subs / "dave")
+    out = tmp_path / "out"
+    code, stdout, err = run("grade", str(subs), "--out", str(out), "--jobs", "2", "--no-progress")
+    assert code == 0, err
+    # graded on the same questions as the others (its softmax is a2's given one: not graded)
+    dave = next(line for line in stdout.splitlines() if line.startswith("dave: "))
+    assert dave.endswith(", looks like cs224d-2016") and rs_score_line(dave)
+    rs = results(out)
+    assert {r["rubric"] for r in rs.values()} == {"word2vec-cs224n-a2"}
+    assert all(rs[s]["score"] == rs[s]["max_score"] for s in ("alice", "bob", "carol"))
+    assert rs["dave"]["looks_like"] == "cs224d-2016" and rs["alice"]["looks_like"] == ""
+    assert "the version most submissions of this batch look like (3 of 4 recognised); this one looks like " \
+           "cs224d-2016 (CS224d 2016): q4_softmaxreg.py" in rs["dave"]["rubric_reason"]
+    assert "warning: 1 submission looks like another version and is graded under cs224n-a2 all the same " \
+           "(one scale for the batch): dave (cs224d-2016)" in err
+    summary = (out / "summary.html").read_text()
+    assert "Written for another course version" in summary and 'href="dave/report.html">dave</a>' in summary
+    assert "Why this rubric" in (out / "dave" / "report.html").read_text()
+    # an explicit --rubric always wins, and says so
+    out2 = tmp_path / "out2"
+    code, _, err = run("grade", str(subs), "--out", str(out2), "--rubric", "cs224d-2016", "--no-progress")
+    assert code == 0 and "rubric: " not in err
+    rs = results(out2)
+    assert {r["rubric"] for r in rs.values()} == {"word2vec-cs224d-2016"}
+    assert rs["dave"]["score"] == rs["dave"]["max_score"] and rs["dave"]["rubric_reason"] == ""
+
+
+# --------------------------------------------------------------------------- messages that name the cause
+
+COST = "def softmaxCostAndGradient(predicted, target, outputVectors, dataset):\n"
+SOFTMAX = ("import numpy as np\n\n\ndef softmax(x):\n    e = np.exp(x - np.max(x, axis=-1, keepdims=True))\n"
+           "    return e / np.sum(e, axis=-1, keepdims=True)\n\n\n")
+
+
+def _check(tmp_path: Path, name: str, text: str, *extra: str) -> dict:
+    p = tmp_path / name
+    p.write_text(text)
+    code, out, err = run("check", str(p), "--json", *extra)
+    assert code == 1, out + err
+    return json.loads(out)
+
+
+def test_a_1xd_row_where_a_vector_was_passed_is_named(tmp_path):
+    doc = _check(tmp_path, "rowvec.py", SOFTMAX + COST + "    predicted = predicted.reshape(1, -1)\n"
+                 "    scores = np.dot(outputVectors, predicted)\n    return 0.0, scores, scores\n")
+    m = checks(doc)["cross_entropy/small"]["message"]
+    assert m.startswith("softmaxCostAndGradient raised ValueError (rowvec.py, line 11): shapes (5,3) and (1,3) not aligned")
+    assert "The grader passed predicted float64 (3,); outputVectors float64 (5, 3), as the course specifies " \
+           "(predicted (d,); outputVectors (|V|, d), one word vector per row)." in m
+    assert "In that line: predicted (1, 3), outputVectors (5, 3)." in m
+    assert "Likely cause: a 1×3 row where predicted is passed with shape (3,)" in m
+
+
+def test_outputvectors_transposed_is_named(tmp_path):
+    doc = _check(tmp_path, "transposed.py", SOFTMAX + COST + "    U = outputVectors.T\n"
+                 "    y = softmax(U.dot(predicted))\n    return -np.log(y[target]), U.dot(y), np.outer(predicted, y)\n")
+    m = checks(doc)["cross_entropy/typical"]["message"]
+    assert "Likely cause: outputVectors transposed: 10×20 where the course passes it 20×10 (one word vector per row)." in m
+
+
+def test_an_empty_assert_on_shapes_is_explained(tmp_path):
+    doc = _check(tmp_path, "asserted.py", SOFTMAX + COST + "    assert predicted.shape == (1, outputVectors.shape[1])\n"
+                 "    return 0.0, predicted, outputVectors\n")
+    m = checks(doc)["cross_entropy/small"]["message"]
+    assert m.startswith("softmaxCostAndGradient raised AssertionError (asserted.py, line 10). The grader passed")
+    assert "Likely cause: your assert expects predicted as a 1×d row; the course passes it as a vector." in m
+
+
+def test_a_name_undefined_because_an_import_failed_names_that_import(tmp_path):
+    doc = _check(tmp_path, "gpu.py", "import cupy as np\n\n\ndef softmax(x):\n    return np.exp(x)\n")
+    m = checks(doc)["softmax/vector"]["message"]
+    assert m == ("softmax raised NameError (gpu.py, line 5): name 'np' is not defined: 'np' was never defined: "
+                 "`import cupy as np` failed (gpu.py, line 1: ModuleNotFoundError: No module named 'cupy')")
+
+
+def test_a_theano_cell_that_aborted_is_named_with_its_cell_and_line(tmp_path):
+    nb = notebook("import numpy as np", "import theano\nimport theano.tensor as T\nx = T.matrix()\n"
+                  "softmax_fJ = theano.function([x], T.nnet.softmax(x))\n",
+                  "def softmax(x):\n    return softmax_fJ(x)\n")
+    doc = _check(tmp_path, "nnet.ipynb", nb, "--rubric", "word2vec")
+    m = checks(doc)["softmax/vector"]["message"]
+    assert m.endswith("name 'softmax_fJ' is not defined: 'softmax_fJ' was never defined: nnet.ipynb, cell [2] "
+                      "stopped at line 1 (`import theano`: ModuleNotFoundError: No module named 'theano') before "
+                      "line 4 (`softmax_fJ = theano.function([x], T.nnet.softmax(x))`) ran"), m
+
+
+def test_a_function_that_does_not_compile_is_a_syntax_error_at_its_line_not_missing(tmp_path):
+    doc = _check(tmp_path, "syntax.py", "import numpy as np\n\n\ndef softmax(x):\n"
+                 "    e = np.exp(x - np.max(x, axis=-1, keepdims=True)\n    return e / np.sum(e, axis=-1, keepdims=True)\n")
+    m = checks(doc)["softmax/vector"]["message"]
+    assert m == ("softmax could not be called: 'softmax' is in code that does not compile: syntax.py, line 5: "
+                 "SyntaxError: '(' was never closed (`e = np.exp(x - np.max(x, axis=-1, keepdims=True)`), "
+                 "so it was never defined.")
+    assert "defines no function" not in m
+
+
+def test_a_notebook_is_never_told_to_hand_in_a_folder(tmp_path):
+    nb = notebook("import numpy as np\nfrom utils.utils import softmax\n",
+                  COST + "    return 0.0, predicted, outputVectors\n")
+    doc = _check(tmp_path, "a2.ipynb", nb, "--rubric", "word2vec")
+    m = checks(doc)["softmax/vector"]["message"]
+    assert "hand in your utils/ folder" not in m and "folder" not in m
+    assert m.endswith("A notebook is graded on the functions its own cells define: write softmax in one of its "
+                      "cells (def softmax(x): ...).")
+
+
+def test_a_2016_notebook_whose_scipy_import_aborted_the_cell_is_told_so(tmp_path):
+    nb = notebook("import numpy as np\nimport scipy.misc\nfrom q1_softmax import softmax\n",
+                  "import random\n\n" + COST + "    return 0.0, predicted, outputVectors\n")
+    doc = _check(tmp_path, "hw1.ipynb", nb, "--rubric", "cs224d-2016")
+    m = checks(doc)["softmax/vector"]["message"]
+    assert m == ("softmax could not be called: 'softmax' was never defined: hw1.ipynb, cell [1] stopped at line 2 "
+                 "(`import scipy.misc`: ModuleNotFoundError: No module named 'scipy') before line 3 "
+                 "(`from q1_softmax import softmax`) ran.")
+
+
+def test_colab_cells_are_named_by_position(tmp_path):
+    nb = notebook("import numpy as np", "raise ValueError('boom')", SOFTMAX, counts=[0, 0, 0])
+    assert [c.label for c in read_cells(nb.encode(), "colab.ipynb")] == ["cell #1", "cell #2", "cell #3"]
+    assert [c.label for c in read_cells(notebook("a = 1", "b = 2", counts=[3, 7]).encode(), "x.ipynb")] == \
+        ["cell [3]", "cell [7]"]
+    p = tmp_path / "colab.ipynb"
+    p.write_text(nb)
+    code, out, _ = run("check", str(p), "--json", "--rubric", "word2vec")
+    doc = json.loads(out)
+    assert [u["where"] for u in doc["load"]["unit_errors"]] == ["colab.ipynb, cell #2"]
+    assert "cell [0]" not in out
+
+
+def test_plotting_and_progress_stand_ins_accept_what_starters_call(tmp_path):
+    code = SOFTMAX.replace("\n\n\ndef softmax", """
+import matplotlib
+matplotlib.use('agg')
+import matplotlib.pyplot as plt
+from tqdm import tqdm, trange
+import seaborn as sns
+from IPython.display import display
+
+plt.rcParams['figure.figsize'] = (10.0, 8.0)
+plt.rcParams.update({'font.size': 8})
+plt.style.use('ggplot')
+fig, ax = plt.subplots()
+fig, (a1, a2) = plt.subplots(1, 2)
+fig, axes = plt.subplots(2, 3)
+axes[1, 2].plot([1, 2], [3, 4])
+for a in axes.flat:
+    a.set_title('x')
+with plt.style.context('seaborn'):
+    plt.scatter([0], [0])
+plt.figure().add_subplot(111).imshow([[0]])
+plt.text(0, 0, 'the', bbox=dict(facecolor='green', alpha=0.1))
+plt.xlim((0, 1)); plt.xscale('log'); plt.legend(['a'], loc='upper left'); plt.colorbar()
+plt.savefig('x.png'); plt.show(); plt.close()
+sns.heatmap([[1]]); display(fig)
+STEPS = sum(1 for _ in tqdm(range(3))) + len(list(trange(2)))
+assert STEPS == 5 and axes.shape == (2, 3)
+
+
+def softmax""", 1)
+    p = tmp_path / "plots.py"
+    p.write_text(code + COST + "    return 0.0, predicted, outputVectors\n")
+    rc, out, _ = run("check", str(p), "--json", "--rubric", "word2vec")
+    doc = json.loads(out)
+    assert doc["load"]["unit_errors"] == [], doc["load"]["unit_errors"]
+    assert doc["load"]["output"] == ""
+    assert not __import__("os").path.exists(tmp_path / "x.png")
+    assert checks(doc)["softmax/vector"]["status"] == "pass"
+
+
+@pytest.mark.parametrize("name", ["cs224n", "cs224n-a2", "cs224d-2015"])
+def test_a_gradescope_bundle_of_a_rubric_that_extends_others_holds_the_whole_chain(tmp_path, name):
+    import zipfile
+
+    code, out, err = run("gradescope-bundle", "--out", str(tmp_path / "ag.zip"), "--rubric", name)
+    assert code == 0, err
+    with zipfile.ZipFile(tmp_path / "ag.zip") as z:
+        z.extractall(tmp_path / "ag")
+    unpacked = load_rubric(tmp_path / "ag" / "assignment" / "rubrics" / f"{name}.toml")
+    assert unpacked.digest == load_rubric(name).digest
+
+
+def test_an_a2_shape_message_uses_the_students_own_parameter_names(tmp_path):
+    doc = _check(tmp_path, "a2row.py", SOFTMAX + "def naiveSoftmaxLossAndGradient(centerWordVec, outsideWordIdx, "
+                 "outsideVectors, dataset):\n    v = centerWordVec.reshape(-1, 1)\n    y = softmax(v @ outsideVectors)\n"
+                 "    return 0.0, y, y\n", "--rubric", "cs224n-a2")
+    m = checks(doc)["cross_entropy/small"]["message"]
+    assert "The grader passed centerWordVec float64 (3,); outsideVectors float64 (5, 3), as the course specifies " \
+           "(centerWordVec (d,); outsideVectors (|V|, d), one word vector per row)." in m
+    assert "Likely cause: a 3×1 column where centerWordVec is passed with shape (3,)" in m
+
+
+def test_check_of_a_four_question_submission_uses_the_four_question_rubric_and_says_why():
+    code, out, _ = run("check", str(HERE / "submissions" / "honest" / "rows"), "--no-color")
+    assert code == 0
+    assert out.splitlines()[1].startswith("Rubric word2vec-softmax: word2vec: q1_softmax.py, q3_word2vec.py: the CS224d names")
+    assert out.splitlines()[1].endswith("it defines no function of q2, sgd or q4 (sigmoid, gradcheck_naive, "
+                                        "forward_backward_prop, sgd...), so the four word2vec questions (CS224d names)")
+
+
+SETUPS = {
+    # what each year's starter runs at the top of its scripts (q3_run.py, q4_sentiment.py, run.py)
+    "2016": "import random\nimport numpy as np\nfrom cs224d.data_utils import *\nimport matplotlib.pyplot as plt\n"
+            "dataset = StanfordSentiment()\nplt.plot([1e-5, 1e-4], [30, 31])\nplt.xscale('log')\n"
+            "plt.xlabel('regularization')\nplt.ylabel('accuracy')\nplt.legend(['train', 'dev'], loc='upper left')\n"
+            "plt.savefig('q4_reg_v_acc.png')\nplt.show()\n",
+    "2017": "import argparse\nimport numpy as np\nimport matplotlib\nmatplotlib.use('agg')\n"
+            "import matplotlib.pyplot as plt\nimport itertools\nfrom utils.treebank import StanfordSentiment\n"
+            "from sklearn.linear_model import LogisticRegression\nfrom sklearn.metrics import confusion_matrix\n"
+            "dataset = StanfordSentiment()\nplt.imshow([[1, 0], [0, 1]], interpolation='nearest', cmap=plt.cm.Blues)\n"
+            "plt.colorbar()\nplt.xticks([0, 1], ['a', 'b'], rotation=45)\nplt.tight_layout()\nplt.savefig('cm.png')\n",
+    "a2": "import numpy as np\nimport matplotlib\nmatplotlib.use('agg')\nimport matplotlib.pyplot as plt\nimport time\n"
+          "from utils.treebank import StanfordSentiment\nfrom utils.gradcheck import gradcheck_naive, "
+          "grad_tests_softmax, grad_tests_negsamp\nfrom utils.utils import normalizeRows, softmax as given_softmax\n"
+          "for i in range(2):\n    plt.text(0.1 * i, 0.2, 'w', bbox=dict(facecolor='green', alpha=0.1))\n"
+          "plt.scatter([0, 1], [1, 0], marker='x', color='red')\nplt.xlim((0, 1))\nplt.ylim((0, 1))\n"
+          "plt.savefig('word_vectors.png')\n",
+}
+
+
+@pytest.mark.parametrize("year", sorted(SETUPS))
+def test_each_years_setup_code_runs_against_the_stand_ins(tmp_path, year):
+    p = tmp_path / "mine.py"
+    cost = COST.replace("softmaxCostAndGradient", "naiveSoftmaxLossAndGradient") if year == "a2" else COST
+    p.write_text(SETUPS[year] + "\n\n" + SOFTMAX.split("\n", 1)[1] + cost +
+                 "    y = softmax(outputVectors.dot(predicted))\n    g = y.copy()\n    g[target] -= 1\n"
+                 "    return -np.log(y[target]), outputVectors.T.dot(g), np.outer(g, predicted)\n")
+    rubric = {"2016": "word2vec", "2017": "word2vec", "a2": "cs224n"}[year]  # the four questions only
+    code, out, err = run("check", str(p), "--json", "--rubric", rubric)
+    doc = json.loads(out)
+    assert doc["load"]["unit_errors"] == [], doc["load"]["unit_errors"]
+    assert doc["load"]["output"] == ""
+    assert code == 0, [(c["id"], c["message"]) for c in checks(doc).values() if c["status"] != "pass"]
+
+
+def test_a_recognition_that_fails_costs_no_submission_its_grade(tmp_path, monkeypatch):
+    import grader.recognise as rec
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for sid in ("alice", "bob"):
+        shutil.copytree(SUBMISSION["cs224n-a2"], subs / sid)
+    real, calls = rec.recognise, []
+
+    def flaky(sub):
+        calls.append(sub.id)
+        if sub.id == "bob":
+            raise RuntimeError("unforeseen")
+        return real(sub)
+
+    monkeypatch.setattr(rec, "recognise", flaky)
+    code, _, err = run("grade", str(subs), "--out", str(tmp_path / "out"), "--jobs", "1", "--no-progress")
+    assert code == 0, err
+    assert "warning: looking at the submissions to choose the rubric stopped (RuntimeError)" in err
+    rs = results(tmp_path / "out")
+    assert {r["rubric"] for r in rs.values()} == {"word2vec-cs224n-a2"}  # chosen from alice
+    assert rs["bob"]["status"] == "graded" and "it could not be looked at (RuntimeError)" in rs["bob"]["rubric_reason"]
+
+
+def test_the_2016_kit_accepts_a_flattened_row_in_plain_pytest_too(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    kit = tmp_path / "kit"
+    code, _, err = run("kit", "--out", str(kit), "--rubric", "cs224d-2016")
+    assert code == 0, err
+    mine = tmp_path / "q1_softmax.py"  # Python 3 (the kit's plain pytest does not translate), flattening a row
+    mine.write_text((SUBMISSION["cs224d-2016"] / "q1_softmax.py").read_text().split("\n\nif __name__")[0] + "\n")
+    r = subprocess.run([sys.executable, "-m", "pytest", "-q", f"--submission={mine}", "-k",
+                        "shape-one-row or shape_one_row"], cwd=kit, capture_output=True, text=True, timeout=120,
+                       env=dict(os.environ))
+    assert r.returncode == 0 and " passed" in r.stdout and "failed" not in r.stdout, r.stdout + r.stderr
+
+
+def test_unpacking_a_vectors_shape_into_two_numbers_is_explained(tmp_path):
+    doc = _check(tmp_path, "unpack.py", SOFTMAX + COST + "    _, D = predicted.shape\n"
+                 "    return 0.0, predicted, outputVectors\n")
+    m = checks(doc)["cross_entropy/small"]["message"]
+    assert m.startswith("softmaxCostAndGradient raised ValueError (unpack.py, line 10): not enough values to unpack")
+    assert "Likely cause: predicted.shape holds one number: the course passes predicted as a vector (3,), " \
+           "not a 1×d row." in m
+
+
+def test_the_in_notebook_check_recognises_an_a2_kernel(tmp_path):
+    from nbclient import NotebookClient
+
+    shutil.copytree(SUBMISSION["cs224n-a2"] / "utils", tmp_path / "utils")  # Colab: the starter's utils/ beside it
+    source = (SUBMISSION["cs224n-a2"] / "word2vec.py").read_text().split("\n\ndef test_word2vec")[0]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in (
+        source, "import grader\nr = grader.check()\nprint(r.result.rubric, r.passed)\nprint(r.result.rubric_reason)")]
+    NotebookClient(nb, timeout=180, kernel_name="python3", allow_errors=True,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    printed = "".join(o.text for o in nb.cells[-1].outputs if o.output_type == "stream").splitlines()
+    assert printed[0] == "word2vec-cs224n-a2 True", nb.cells[-1].outputs
+    assert printed[1].startswith("recognised as cs224n-a2 (CS224n assignment 2 (2019-2023)): notebook.ipynb defines "
+                                 "naiveSoftmaxLossAndGradient")
+
+
+def test_indexing_a_vector_as_a_row_is_explained(tmp_path):
+    doc = _check(tmp_path, "index.py", SOFTMAX + COST + "    first = predicted[0, :]\n"
+                 "    return 0.0, first, outputVectors\n")
+    m = checks(doc)["cross_entropy/small"]["message"]
+    assert m.startswith("softmaxCostAndGradient raised IndexError (index.py, line 10): too many indices for array")
+    assert "Likely cause: your code indexes predicted as a matrix (a 1×d row); the course passes it as a vector (3,)." in m
