@@ -186,7 +186,8 @@ def per_version(tmp_path_factory) -> dict[str, dict]:
 def test_a_correct_submission_of_each_version_gets_full_marks_with_no_rubric_given(per_version, version):
     r = per_version[version]
     assert r["rubric"] == RUBRIC_NAME[version]
-    assert r["score"] == r["max_score"] > 0, [(c["id"], c["message"]) for c in checks(r).values() if c["status"] != "pass"]
+    failing = [(c["id"], c["message"]) for c in checks(r).values() if c["status"] != "pass"]
+    assert failing == [] and r["score"] >= r["max_score"] > 0, failing  # CBOW's extra credit may go past the maximum
     assert r["rubric_reason"].startswith(f"graded under {version} (") and "1 of 1 recognised" in r["rubric_reason"]
     assert r["looks_like"] == ""
     assert f"rubric: {version} (" in r["stderr"]
@@ -246,7 +247,7 @@ def test_a_mixed_batch_is_graded_under_the_majority_and_the_others_are_listed(tm
     assert dave.endswith(", looks like cs224d-2016") and rs_score_line(dave)
     rs = results(out)
     assert {r["rubric"] for r in rs.values()} == {"word2vec-cs224n-a2"}
-    assert all(rs[s]["score"] == rs[s]["max_score"] for s in ("alice", "bob", "carol"))
+    assert all(rs[s]["score"] >= rs[s]["max_score"] for s in ("alice", "bob", "carol"))
     assert rs["dave"]["looks_like"] == "cs224d-2016" and rs["alice"]["looks_like"] == ""
     assert "the version most submissions of this batch look like (3 of 4 recognised); this one looks like " \
            "cs224d-2016 (CS224d 2016): q4_softmaxreg.py" in rs["dave"]["rubric_reason"]
@@ -261,7 +262,7 @@ def test_a_mixed_batch_is_graded_under_the_majority_and_the_others_are_listed(tm
     assert code == 0 and "rubric: " not in err
     rs = results(out2)
     assert {r["rubric"] for r in rs.values()} == {"word2vec-cs224d-2016"}
-    assert rs["dave"]["score"] == rs["dave"]["max_score"] and rs["dave"]["rubric_reason"] == ""
+    assert rs["dave"]["score"] >= rs["dave"]["max_score"] and rs["dave"]["rubric_reason"] == ""  # CBOW's extra credit
 
 
 # --------------------------------------------------------------------------- messages that name the cause
