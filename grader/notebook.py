@@ -84,7 +84,8 @@ def read_cells(data: bytes, name: str) -> list[RawCell]:
         nb = json.loads(data)
     except json.JSONDecodeError as exc:
         raise NotebookError(
-            f"{name} is not a readable notebook: it is not valid JSON ({exc.msg} at line {exc.lineno}, "
+            # json's own message may end in "at" ("Invalid control character at"): not said twice
+            f"{name} is not a readable notebook: it is not valid JSON ({exc.msg.removesuffix(' at')} at line {exc.lineno}, "
             f"column {exc.colno}); open it in Jupyter, save it again and hand it in again, "
             "or hand in your code as a .py file."
         ) from None

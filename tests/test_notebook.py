@@ -312,3 +312,9 @@ def test_ipython_transformer_is_none_when_ipython_cannot_be_imported(monkeypatch
 )
 def test_keep_definitions(source, expected):
     assert keep_definitions(source) == expected
+
+
+def test_a_control_character_in_the_json_is_said_once():
+    with pytest.raises(NotebookError, match=re.escape(
+        "hw1.ipynb is not a readable notebook: it is not valid JSON (Invalid control character at line 1, column 13)")):
+        read_cells(b'{"cells": ["\x01"]}', "hw1.ipynb")
