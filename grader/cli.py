@@ -18,6 +18,15 @@ from .errors import ExitCode, GraderError, IsolationError, UsageError
 EPILOG = """exit codes: 0 done (check: every public check passed); 1 check: a public check failed;
 2 bad arguments, rubric or input path (grade: no submission in it; check: nothing in it could be
 read as code); 3 a bug in grader."""
+#: Each command's own footer: only the exit codes it can give.
+_BAD = "2 bad arguments, rubric or input path (the message says which); 3 a bug in grader"
+EPILOGS = {
+    "grade": f"exit codes: 0 every submission got a result, whatever the scores; {_BAD} (also 2: SUBMISSIONS "
+             "holds no submission, or RESULTS is a file or lies inside SUBMISSIONS).",
+    "check": f"exit codes: 0 every public check passed (--written: the answer is right); 1 one did not; {_BAD} "
+             "(also 2: nothing in PATH could be read as code).",
+}
+_DONE = f"exit codes: 0 done; {_BAD}."
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,10 +70,14 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--json", action="store_true", help="print results as JSON on standard output")
 
     g = sub.add_parser("grade", help="grade a batch: a folder or .zip of submissions (or a Canvas download)",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       description="Grade a batch: every entry of a folder or .zip is one submission (a .py file, a "
+                                   "notebook, a folder or a .zip), or the files of a Canvas bulk download, grouped "
+                                   "per student. Writes RESULTS/<id>/result.json and report.html, grades.csv, "
+                                   "summary.html and gradebook.sqlite; a rerun grades only what is new or changed.",
+                       epilog=EPILOGS["grade"], formatter_class=argparse.RawDescriptionHelpFormatter)
     g.add_argument("submissions", metavar="SUBMISSIONS", help="folder or .zip whose entries are one submission each")
-    g.add_argument("--out", required=True, metavar="RESULTS", help="results folder (created if missing)")
-    g.add_argument("--jobs", type=int, default=None, metavar="N",
+    g.add_argument("-o", "--out", required=True, metavar="RESULTS", help="results folder (created if missing)")
+    g.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
                    help="parallel slots (default: the number of cores)")
     g.add_argument("--allow-unsandboxed", action="store_true",
                    help="grade even where no filesystem isolation is available (student code could read your files)")
@@ -86,7 +99,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
     c = sub.add_parser("check", help="a student's self-check of one submission (public checks only)",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       description="Check one submission with the public checks only and say, in the terminal, "
+                                   "what passed, what did not and why (the hidden checks are graded after you "
+                                   "hand in). With --written, check one written answer instead.",
+                       epilog=EPILOGS["check"], formatter_class=argparse.RawDescriptionHelpFormatter)
     c.add_argument("path", metavar="PATH", nargs="?", help="a .py file, a notebook, a folder or a .zip")
     c.add_argument("--written", nargs=2, metavar=("ID", "ANSWER"),
                    help="check one written answer instead (LaTeX or plain text; '-' reads it from standard "
@@ -96,17 +112,24 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--no-color", action="store_true", help="no ANSI colours (also: NO_COLOR is set)")
     common(c)
 
-    gs = sub.add_parser("gradescope", help="grade one submission inside Gradescope's autograder container")
-    gs.add_argument("--submission", default="/autograder/submission", metavar="DIR")
-    gs.add_argument("--results", default="/autograder/results/results.json", metavar="FILE")
-    gs.add_argument("--rubric", default=None, metavar="RUBRIC")
-    gs.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "bwrap-userns", "process"])
+    gs = sub.add_parser("gradescope", help="grade one submission inside Gradescope's autograder container",
+                        description="What the bundle's run_autograder runs: grade the submission Gradescope "
+                                    "handed in, with every check, and write Gradescope's results.json.",
+                        epilog=_DONE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    gs.add_argument("--submission", default="/autograder/submission", metavar="DIR",
+                    help="the student's files (default: %(default)s)")
+    gs.add_argument("--results", default="/autograder/results/results.json", metavar="FILE",
+                    help="where results.json goes (default: %(default)s)")
+    gs.add_argument("--rubric", default=None, metavar="RUBRIC",
+                    help="rubric TOML file or built-in name (default: the built-in word2vec rubric)")
+    gs.add_argument("--isolation", default="auto", choices=["auto", "bwrap", "bwrap-userns", "process"],
+                    help="how to isolate student code (default: the strongest available)")
 
     o = sub.add_parser("override", help="set (or remove) a person's score for a question or a submission's total",
                        description="Record a person's score in RESULTS/gradebook.sqlite, with who and when: it holds "
                                    "over every regrade (flagged for review when the automatic score changes) and "
                                    "appears in report.html, summary.html, grades.csv and every export.",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                       epilog=_DONE, formatter_class=argparse.RawDescriptionHelpFormatter)
     o.add_argument("results", metavar="RESULTS", help="the results folder of 'grader grade'")
     o.add_argument("submission", metavar="SUBMISSION", help="the submission id (its folder in RESULTS)")
     o.add_argument("question", metavar="QUESTION", nargs="?", default=None,
@@ -118,8 +141,11 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("--json", action="store_true", help="print the submission's result as JSON")
 
     k = sub.add_parser("kit", help="write the student kit: public checks and their expected outputs, no reference",
-                       epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    k.add_argument("--out", required=True, metavar="DIR", help="the kit's folder (created; an earlier kit is replaced)")
+                       description="Write the student kit: the rubric's public checks, their cases' inputs and "
+                                   "expected outputs (never the reference code, never a hidden case), and the "
+                                   "pytest files that run them offline with numpy and pytest only.",
+                       epilog=_DONE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    k.add_argument("-o", "--out", required=True, metavar="DIR", help="the kit's folder (created; an earlier kit is replaced)")
     k.add_argument("--rubric", default=None, metavar="RUBRIC",
                    help="rubric TOML file or built-in name (default: the built-in word2vec rubric)")
     k.add_argument("--include-stand-in", action="append", default=[], metavar="MODULE",
@@ -127,27 +153,37 @@ def _parser() -> argparse.ArgumentParser:
                         "e.g. utils.utils, which the CS224n starter gives students anyway)")
 
     gb = sub.add_parser("gradescope-bundle", help="build the autograder.zip to upload to Gradescope",
-                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
-    gb.add_argument("--out", default="autograder.zip", metavar="FILE.zip", help="the zip to write (default: %(default)s)")
+                        description="Build the zip a TA uploads as a Gradescope autograder: setup.sh, "
+                                    "run_autograder, the rubric (with every file it extends), its reference and "
+                                    "stand-ins, and grader's source.",
+                        epilog=_DONE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    gb.add_argument("-o", "--out", default="autograder.zip", metavar="FILE.zip", help="the zip to write (default: %(default)s)")
     gb.add_argument("--rubric", default=None, metavar="RUBRIC",
                     help="rubric TOML file or built-in name (default: the built-in word2vec rubric)")
 
-    rb = sub.add_parser("rubric", help="a rubric author's tools: check a rubric without grading anyone")
+    rb = sub.add_parser("rubric", help="a rubric author's tools: check a rubric without grading anyone",
+                        description="Tools for writing an assignment of your own (docs/rubrics.md).",
+                        epilog=_DONE, formatter_class=argparse.RawDescriptionHelpFormatter)
     rsub = rb.add_subparsers(dest="action", metavar="ACTION", parser_class=_Parser)
     rc = rsub.add_parser("check", help="validate a rubric and run its reference on every case",
                          description="Load the rubric (every key is validated), generate every case, compute every "
                                      "expected value with the reference module, try each property check on the "
                                      "reference's own answer and each named mistake's formula on its cases. "
                                      "Nobody is graded. Exit 0 when the rubric can grade, 2 when it cannot.",
-                         epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                         epilog=_DONE, formatter_class=argparse.RawDescriptionHelpFormatter)
     rc.add_argument("file", metavar="RUBRIC", help="a rubric TOML file, or a built-in rubric's name")
     rc.add_argument("--json", action="store_true", help="print the findings as JSON")
 
-    e = sub.add_parser("export", help="export a batch's results to an LMS format")
+    e = sub.add_parser("export", help="export a batch's results to an LMS format",
+                       description="Write a batch's results (a RESULTS folder of 'grader grade') in an LMS's format.",
+                       epilog=_DONE, formatter_class=argparse.RawDescriptionHelpFormatter)
     esub = e.add_subparsers(dest="format", metavar="FORMAT", parser_class=_Parser)
-    ec = esub.add_parser("canvas", help="Canvas gradebook import CSV")
+    ec = esub.add_parser("canvas", help="Canvas gradebook import CSV",
+                         description="Write the CSV that Canvas's gradebook import takes: one row per student, "
+                                     "matched by Canvas id (a Canvas download) or through --roster.",
+                         epilog=_DONE, formatter_class=argparse.RawDescriptionHelpFormatter)
     ec.add_argument("results", metavar="RESULTS", help="results folder written by 'grader grade'")
-    ec.add_argument("--out", required=True, metavar="FILE.csv")
+    ec.add_argument("-o", "--out", required=True, metavar="FILE.csv", help="the CSV to write (replaced)")
     ec.add_argument("--roster", metavar="CSV", help="a gradebook CSV exported from Canvas, to fill student columns")
     ec.add_argument("--assignment", default=None, metavar="NAME",
                     help="the assignment's name in Canvas; with --roster, its 'Name (id)' column is found there "
@@ -155,21 +191,25 @@ def _parser() -> argparse.ArgumentParser:
     ec.add_argument("--missing", choices=["blank", "zero"], default="blank",
                     help="grade written for a roster student without a submission: blank (Canvas keeps their "
                          "grade) or zero (default: blank)")
-    ej = esub.add_parser("junit", help="JUnit XML")
-    ej.add_argument("results", metavar="RESULTS")
-    ej.add_argument("--out", required=True, metavar="FILE.xml")
+    ej = esub.add_parser("junit", help="JUnit XML", description="Write JUnit XML: one test suite per submission, "
+                         "one test case per check.", epilog=_DONE, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ej.add_argument("results", metavar="RESULTS", help="results folder written by 'grader grade'")
+    ej.add_argument("-o", "--out", required=True, metavar="FILE.xml", help="the XML file to write (replaced)")
 
     sm = sub.add_parser("similarity", help="find similar code in a batch (leads for the teaching staff, not verdicts)",
-                        epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+                        description="Compare every pair of submissions, and each with the --against files, on "
+                                    "what the students wrote (starter code left out, names normalised); write "
+                                    "similarity.html and similarity.csv. Scores are leads for a person to review.",
+                        epilog=_DONE, formatter_class=argparse.RawDescriptionHelpFormatter)
     sm.add_argument("submissions", metavar="SUBMISSIONS", help="folder or .zip whose entries are one submission each")
-    sm.add_argument("--out", required=True, metavar="DIR",
+    sm.add_argument("-o", "--out", required=True, metavar="DIR",
                     help="where similarity.html and similarity.csv go (a results folder: its result.json files "
                          "get their matches)")
     sm.add_argument("--rubric", default=None, metavar="RUBRIC",
                     help="rubric whose starter stand-ins are boilerplate, besides those of every built-in rubric "
                          "(default: the built-in word2vec rubric)")
     sm.add_argument("--json", action="store_true", help="print the pairs as JSON on standard output")
-    sm.add_argument("--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+    sm.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                     help="processes that tokenize the code (default: the number of cores)")
     similarity_options(sm, grade=False)
     return p

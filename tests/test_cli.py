@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import csv
 import io
 import json
@@ -138,7 +139,7 @@ def test_check_exit_codes_and_text(tmp_path: Path):
 @pytest.mark.parametrize("argv, message", [
     (["grade", "nowhere", "--out", "x"], "error: SUBMISSIONS 'nowhere' does not exist\n"),
     (["check", "nowhere.py"], "error: PATH 'nowhere.py' does not exist\n"),
-    (["grade"], "error: the following arguments are required: SUBMISSIONS, --out (see 'grader grade --help')\n"),
+    (["grade"], "error: the following arguments are required: SUBMISSIONS, -o/--out (see 'grader grade --help')\n"),
     (["frobnicate"], "error: argument COMMAND: invalid choice: 'frobnicate' (choose from 'grade', 'check', "
                      "'gradescope', ...) (see 'grader --help')\n"),
 ])
@@ -232,3 +233,44 @@ def test_an_error_that_only_repeats_the_message_is_said_once(tmp_path: Path):
     first = out.split("softmax/vector: error")[1].split("\n\n")[0]
     assert first.count("defines no function 'softmax'") == 1 and "MissingFunction" not in first
     assert "MissingFunction" not in (tmp_path / "r.html").read_text()
+
+
+def _subparsers(parser, name="grader"):
+    import argparse
+
+    yield name, parser
+    for a in parser._actions:
+        if isinstance(a, argparse._SubParsersAction):
+            for n, sp in a.choices.items():
+                yield from _subparsers(sp, f"{name} {n}")
+
+
+def test_every_command_and_option_has_help_and_its_own_footer():
+    from grader.cli import _parser
+
+    for name, parser in _subparsers(_parser()):
+        assert parser.description, f"{name} --help has no description"
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                continue  # its commands are walked, each with its help
+            assert action.help or action.dest == "help", f"{name}: {action.option_strings or action.dest} has no help"
+        if name not in ("grader", "grader check"):
+            # a footer says only the exit codes its own command gives
+            assert "check:" not in (parser.epilog or "") and "1 " not in (parser.epilog or "").split(";")[1:2], name
+
+
+@pytest.mark.parametrize("argv", [["grade", "--help"], ["check", "--help"], ["kit", "--help"], ["override", "--help"],
+                                  ["export", "canvas", "--help"], ["rubric", "check", "--help"]])
+def test_help_is_printed_with_exit_0(argv, capsys):
+    assert main(argv) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("usage: grader ") and "exit codes: 0 " in text
+
+
+def test_short_flags_out_and_jobs(tmp_path: Path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "alice.py").write_text(CORRECT)
+    code, _, err = run(["grade", str(subs), "-o", str(tmp_path / "out"), "-j", "1", "--no-progress"])
+    assert code == 0, err
+    assert (tmp_path / "out" / "alice" / "result.json").is_file()
