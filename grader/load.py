@@ -283,6 +283,9 @@ class _Entry:
     name: str  #: as handed in: "alice.zip", "alice"
     kind: str  #: "module", "notebook", "folder", "zip", or "" when not a submission
     collect: Callable[[Budget], _Files]  #: reads the files; raises LoadError
+    #: for a file on disk: what says it changed (size and modification time), so that an
+    #: unreadable file has a digest too and a rerun does not grade it again while it is the same
+    stamp: Callable[[], str] | None = None
 
 
 def _disk_entry(p: Path, name: str) -> _Entry:
@@ -298,9 +301,10 @@ def _disk_entry(p: Path, name: str) -> _Entry:
     if p.is_dir():
         return _Entry(name, "folder", lambda budget: _collect_folder(p, name, budget))
     kind = _file_kind(name)
+    stamp = lambda: (lambda st: f"{st.st_size}:{st.st_mtime_ns}")(p.stat())  # noqa: E731
     if kind == "zip":
-        return _Entry(name, kind, lambda budget: _collect_archive(p, name, budget, 1))
-    return _Entry(name, kind, lambda budget: _collect_file(name, _read_disk(p, name, budget)))
+        return _Entry(name, kind, lambda budget: _collect_archive(p, name, budget, 1), stamp)
+    return _Entry(name, kind, lambda budget: _collect_file(name, _read_disk(p, name, budget)), stamp)
 
 
 @dataclass
@@ -447,7 +451,13 @@ def _pending(entry: _Entry, sid: str, source: str, settings: Settings) -> Pendin
         files = entry.collect(Budget())
     except Exception as exc:  # noqa: BLE001 - a LoadError, or a bug: this submission's error either way
         error = _collect_error(exc)
-        return Pending(sid, source, lambda: Submission(id=sid, source=source, kind=kind, error=error))
+        digest = ""
+        if entry.stamp is not None and isinstance(exc, LoadError):  # unchanged and unreadable: not graded again
+            try:
+                digest = hashlib.sha256(f"unreadable:{entry.name}:{entry.stamp()}".encode()).hexdigest()
+            except OSError:
+                digest = ""
+        return Pending(sid, source, lambda: Submission(id=sid, source=source, kind=kind, error=error, digest=digest))
     return Pending(sid, source, lambda: _submission(sid, source, kind, files, settings))
 
 

@@ -239,3 +239,18 @@ def test_a_new_rubric_or_grader_version_regrades(tmp_path, rubric_change):
     db.commit()
     db.close()
     assert counts(run(subs, out)) == (1, 0, 0)
+
+
+def test_an_unreadable_file_that_did_not_change_is_not_graded_again(tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    (subs / "alice.py").write_text(SOLUTION)
+    (subs / "bad.zip").write_bytes(b"not a zip at all")
+    first = run(subs, out)
+    assert first.returncode == 0 and counts(first) == (1, 1, 0)
+    again = run(subs, out)  # nothing changed: the known error is not counted again
+    assert again.returncode == 0 and counts(again) == (0, 0, 2)
+    assert results(out)["bad"]["status"] == "error"
+    (subs / "bad.zip").write_bytes(b"still not a zip, but another file")
+    changed = run(subs, out)
+    assert counts(changed) == (0, 1, 1)
