@@ -485,12 +485,7 @@ def notebook_check(result: SubmissionResult, *, title: str = "", asked: str | No
     groups = [g for g in _text.failure_groups(failing)]
     public = [g for g in groups if g[0].visibility == "public"]
     first = public[0] if public else None
-    others = []
-    for g in groups:
-        if g is first:
-            continue
-        where = g[0].id if len(g) == 1 else f"{g[0].id} and {len(g) - 1} more"
-        others.append(f"{where}: {_text.cause_line(g)}")
+    others = _text.other_causes(failing, first or ())  # the same lines as the terminal's
     context = {
         "r": result,
         "title": title or result.rubric,
@@ -499,7 +494,7 @@ def notebook_check(result: SubmissionResult, *, title: str = "", asked: str | No
         "counts": _text.counts(result.checks()),
         "unit_errors": result.load.unit_errors if result.load else (),
         "consistency": [v for v in consistency_verdicts(result)
-                        if v.entries[0].verdict not in ("right", "right-but-apart", "agrees", "unavailable")],
+                        if v.entries[0].verdict not in _text.QUIET_VERDICTS],
         "failing": failing,
         "first": first[0] if first else None,
         # the hint is set apart from the values, in words of its own

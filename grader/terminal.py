@@ -365,6 +365,27 @@ def _named(ids: Sequence[str]) -> str:
     return named
 
 
+#: Self-consistency verdicts that need no word in the terminal or a notebook: a right gradient,
+#: or an entry whose check's own error already says why it could not be compared.
+QUIET_VERDICTS = frozenset({"right", "right-but-apart", "agrees", "unavailable"})
+
+
+def other_causes(failing: Sequence[CheckResult], shown: Sequence[CheckResult] = ()) -> list[str]:
+    """Return one line per cause of the failing checks not in `shown` (the one explained in full).
+
+    An error or a named mistake is one cause across questions; failures without a known cause
+    share one line per question.  Lines read ``<first id>[ and N more]: <cause_line>``.
+    """
+    skip = {id(c) for c in shown}
+    buckets: dict[tuple, list[CheckResult]] = {}
+    for c in failing:
+        if id(c) not in skip:
+            key = cause_key(c)
+            buckets.setdefault(("plain", c.question, c.visibility) if key[0] == "check" else key, []).append(c)
+    return [f"{g[0].id if len(g) == 1 else f'{g[0].id} and {len(g) - 1} more'}: {cause_line(g)}"
+            for g in buckets.values()]
+
+
 def cause_line(group: Sequence[CheckResult]) -> str:
     """Return one line saying why a group of checks did not pass: the first check's message and hint."""
     first = group[0]
@@ -474,7 +495,7 @@ def terminal(result: SubmissionResult, *, color: bool) -> str:
     # Said only when it tells something: a right gradient needs no comment, and an entry that
     # could not be compared is explained by the check's own error below.
     verdicts = [c for c in result.consistency
-                if c.verdict not in ("right", "right-but-apart", "agrees", "unavailable")]
+                if c.verdict not in QUIET_VERDICTS]
     if verdicts:
         out += ["", _paint("Does your gradient match your own cost?", color, "bold")]
         said: dict[str, list[str]] = {}
@@ -492,18 +513,7 @@ def terminal(result: SubmissionResult, *, color: bool) -> str:
         if len(first) > 1:
             word = "check" if len(first) == 2 else "checks"
             out.append(f"The same cause made {len(first) - 1} more {word} fail: {_named([c.id for c in first[1:]])}.")
-    shown = {id(c) for c in first or ()}
-    # One line per cause (an error or a named mistake, across questions); failures without a
-    # known cause share one line per question.
-    buckets: dict[tuple, list[CheckResult]] = {}
-    for c in failing:
-        if id(c) not in shown:
-            key = cause_key(c)
-            buckets.setdefault(("plain", c.question, c.visibility) if key[0] == "check" else key, []).append(c)
-    also = []
-    for g in buckets.values():
-        where = one_line(g[0].id) if len(g) == 1 else f"{one_line(g[0].id)} and {len(g) - 1} more"
-        also.append(f"  {where}: {one_line(cause_line(g))}")
+    also = [f"  {one_line(line)}" for line in other_causes(failing, first or ())]
     if also:
         out += ["", _paint("Also did not pass:", color, "bold")] + also
     if not failing:
