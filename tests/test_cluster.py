@@ -465,3 +465,41 @@ def test_no_scheduler_at_the_address_is_exit_2(tmp_path, monkeypatch):
     assert code == 2, err
     assert f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in err
     assert "Traceback" not in err
+
+
+def test_a_submission_graded_while_its_worker_stops_gets_no_verdict(tmp_path):
+    """Ctrl-C stops the workers' sandboxes under the tasks they run: those tasks give no result.
+
+    Without this, the sandbox torn down midway made the submission's grading fail, and the
+    batch recorded that failure as the submission's error result (which a rerun then kept).
+    """
+    from types import SimpleNamespace
+
+    from grader.cluster.worker import WorkerRefused
+
+    folder = tmp_path / "subs"
+    folder.mkdir()
+    (folder / "slow.py").write_text("import time\ntime.sleep(1.5)\n" + tr.SOLUTION)
+    rubric = load_rubric(None)
+    job = prepare(rubric)
+    sub = next(iter(load_batch(folder, rubric.settings)))
+    sub = sub.load() if hasattr(sub, "load") else sub
+    plugin = GradingPlugin(rubric, Path(rubric.reference_path).read_bytes(), job.cases, allow_unsandboxed=True)
+    plugin.setup(SimpleNamespace(address="tcp://127.0.0.1:1", nthreads=1))
+    assert plugin.refused is None
+    outcome: dict[str, object] = {}
+
+    def grade() -> None:
+        try:
+            outcome["result"] = plugin.grade(wire.dumps(sub))
+        except Exception as e:  # noqa: BLE001 - what the task raised is the outcome
+            outcome["raised"] = e
+
+    t = threading.Thread(target=grade)
+    t.start()
+    time.sleep(0.6)  # the student's module is importing (it sleeps 1.5 s)
+    plugin.teardown(None)
+    t.join(LIMIT)
+    assert not t.is_alive()
+    assert isinstance(outcome.get("raised"), WorkerRefused), outcome
+    assert "stopped while this submission was being graded" in str(outcome["raised"])

@@ -265,6 +265,8 @@ class ClusterRunner:
         finally:
             with contextlib.suppress(Exception):
                 future.release()
+        if self._closing:  # graded while the batch was being stopped: not recorded, a rerun grades it
+            raise self._lost(concurrent.futures.CancelledError())
         try:
             result = wire.loads(data)
             if not isinstance(result, SubmissionResult):

@@ -130,10 +130,12 @@ class GradingPlugin(WorkerPlugin):
         self._pool: queue.Queue | None = None
         self._sandboxes: list = []
         self.refused: str | None = None
+        #: Set by teardown: a submission graded across it was graded by a sandbox being stopped.
+        self._stopped = False
 
     def __getstate__(self) -> dict[str, Any]:  # only the batch's data travels, never a live sandbox
         state = dict(self.__dict__)
-        state.update(_job=None, _pool=None, _sandboxes=[], refused=None)
+        state.update(_job=None, _pool=None, _sandboxes=[], refused=None, _stopped=False)
         return state
 
     # ---------------------------------------------------------------- lifecycle (the worker's main thread)
@@ -167,6 +169,7 @@ class GradingPlugin(WorkerPlugin):
             self._pool.put(sb)
 
     def teardown(self, worker) -> None:
+        self._stopped = True
         for sb in self._sandboxes:
             try:
                 sb.release()
@@ -188,7 +191,10 @@ class GradingPlugin(WorkerPlugin):
         try:
             result = self.grade_one(submission, sb)
         finally:
-            self._pool.put(sb)
+            if self._pool is not None:
+                self._pool.put(sb)
+        if self._stopped:  # its sandbox was stopped under it (the batch was interrupted): no verdict
+            raise WorkerRefused("the batch was stopped while this submission was being graded")
         # The sources are on the TA's machine already: they are not sent back.
         return wire.dumps(replace(result, files=()))
 
