@@ -1671,23 +1671,26 @@ class Harness:
                     args[k] = a.resolve()
                 except NameError as e:
                     args[k] = _raiser(e)
+        notes: list[str] = []
+        # Arguments a year's signature reads as globals of its module (2015's `dataset`): set
+        # there for this call (undone with the other patches), the rest passed in order.
+        passed, spec, numgrad = _as_globals(fn, args, spec, c.get("numgrad", {}), notes)
         undo = _apply_patches(fn)  # what built arguments asked for (see _build); undone below
         # A hidden call's printed text never leaves this process: what a behaviour verdict needs
         # of it (did a line say "passed", "failed") is recorded here as two booleans instead.
         heard = bool(c.get("hidden")) and bool(_PROBES)
         if heard:
             _HEARD[:] = [[]]
-        notes: list[str] = []
-        n_args = _choose_arity(fn, len(args), spec.get("arities") or [len(args)], notes, spec)
+        n_args = _choose_arity(fn, len(passed), spec.get("arities") or [len(passed)], notes, spec)
         returns = spec.get("returns", [])
         max_elems = int(c.get("max_elems", 1_000_000))
         t0 = time.perf_counter()
         try:
             if c.get("kind") == "numgrad":
-                value = self.numgrad(fn, args[:n_args], c.get("numgrad", {}))
+                value = self.numgrad(fn, passed[:n_args], numgrad)
                 desc = {"type": "tuple", "items": [_describe(v, max_elems) for v in value]}
             else:
-                result = fn(*args[:n_args])
+                result = fn(*passed[:n_args])
                 if len(returns) > 1 and isinstance(result, (tuple, list)):
                     desc = {"type": type(result).__name__,
                             "items": [_describe(v, max_elems) for v in list(result)[:16]],
@@ -1697,7 +1700,7 @@ class Harness:
         except BaseException as e:  # noqa: BLE001
             error = self.error_info(e)
             try:
-                cause = _shape_cause(e, args[:n_args], spec, error, self, fn)
+                cause = _shape_cause(e, passed[:n_args], spec, error, self, fn)
             except Exception:  # noqa: BLE001 - a hostile value: no cause, the error stands
                 cause = ""
             if cause:
@@ -2089,6 +2092,52 @@ def _shape_cause(e: BaseException, args: list, spec: dict, error: dict, h: "Harn
     if likely:
         text += f" Likely cause: {likely}."
     return text[:1200]
+
+
+def _as_globals(fn, args: list, spec: dict, numgrad: dict, notes: list) -> tuple[list, dict, dict]:
+    """Leave out of the call the arguments the student's function reads as globals of its module.
+
+    ``spec["globals"]`` names params a year's signature may lack (CS224d 2015's notebook:
+    negative sampling reads ``dataset``, forward_backward_prop ``dimensions``).  Such an
+    argument is passed as usual when the function can take every argument or has a
+    parameter of that name; otherwise it is queued (``_PATCHES``) to be set as that global
+    of the function's module for this call only.  Returns the arguments to pass, the spec
+    with those params left out (arities counted without them) and ``numgrad`` with its
+    ``wrt`` positions counted the same way.
+    """
+    import inspect
+
+    names = spec.get("globals") or []
+    params = list(spec.get("params") or [])
+    if not names or not params:
+        return args, spec, numgrad
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return args, spec, numgrad
+    try:
+        sig.bind(*range(len(args)))
+        return args, spec, numgrad  # it takes every argument: all are passed
+    except TypeError:
+        pass
+    own = set(sig.parameters)
+    moved = [i for i, p in enumerate(params[: len(args)]) if p in names and p not in own]
+    if not moved:
+        return args, spec, numgrad
+    for i in moved:
+        _PATCHES.append((params[i], args[i]))
+
+    def shift(k: int) -> int:
+        return k - sum(1 for i in moved if i < k)
+
+    spec = dict(spec, params=[p for i, p in enumerate(params) if i not in moved],
+                arities=[shift(k) for k in (spec.get("arities") or [len(args)])])
+    if isinstance(numgrad, dict) and isinstance(numgrad.get("wrt"), list):
+        numgrad = dict(numgrad, wrt=[shift(int(i)) for i in numgrad["wrt"]])
+    gone = ", ".join(repr(params[i]) for i in moved)
+    notes.append(f"your function takes no {gone} parameter: {gone} was set as a global of your module "
+                 "while it ran")
+    return [a for i, a in enumerate(args) if i not in moved], spec, numgrad
 
 
 def _choose_arity(fn, n: int, arities: list, notes: list, spec: dict) -> int:

@@ -236,6 +236,8 @@ def public_toml(rubric: Rubric, *, stand_ins: tuple[StarterModule, ...], public_
             t["arities"] = list(fn.arities)
         if fn.returns:
             t["returns"] = list(fn.returns)
+        if fn.globals:
+            t["globals"] = list(fn.globals)
         functions[role] = t
     cases = {}
     for cid in public_cases:
@@ -474,7 +476,8 @@ def write_kit(rubric: Rubric, out: Path, *, reference: ModuleType | None = None,
         if role in roles:
             fn = rubric.functions[role]
             functions[role] = {"names": list(fn.names), "modules": list(fn.modules), "params": list(fn.params),
-                               "arities": list(fn.arities), "returns": list(fn.returns)}
+                               "arities": list(fn.arities), "returns": list(fn.returns),
+                               "globals": list(fn.globals)}
     public_doc = {
         "format": KIT_FORMAT,
         "grader_version": __version__,

@@ -149,6 +149,11 @@ class FunctionSpec:
     missing_hint_notebook: str = ""  #: said instead of missing_hint to a notebook; "" = missing_hint
     #: param -> the shape the course gives it ("(d,)"), named in messages when a call fails on shapes
     shapes: Mapping[str, str] = field(default_factory=dict)
+    #: params a year's signature may lack because its function reads them as globals of its
+    #: module (CS224d 2015: ``dataset``, ``dimensions``): when the student's function can't
+    #: take every argument and has no parameter of that name, the argument is left out of
+    #: the call and set as that global of the function's module for the call (``_worker``)
+    globals: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

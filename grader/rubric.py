@@ -51,7 +51,7 @@ _CHAIN_KEYS = ("extends", "exclude_questions", "exclude_checks", "exclude_starte
 _TOP_KEYS = ("name", "title", "version", "reference", "starter_dir", "settings", "functions", "cases",
              "questions", "consistency", "mistakes", "starter", "sampling", "written")
 _FUNCTION_KEYS = ("names", "modules", "params", "arities", "returns", "missing_hint", "missing_hint_notebook",
-                  "shapes")
+                  "shapes", "globals")
 #: Longest missing_hint accepted, in characters (it is one sentence of a student's message).
 MAX_HINT = 500
 #: Values of ``settings.hints``, from what gives away least: see grader.mistakes.hint_text.
@@ -547,9 +547,16 @@ class _Loader:
                                                        f"{_did_you_mean(param, params)}")
                 if not isinstance(text, str) or not text.strip() or len(text) > 200:
                     raise self.fail(f"{where}.shapes", f"{param} must be a short description of its shape")
+            as_globals = self.strings(t, "globals", where)
+            for g in as_globals:
+                if g not in params:
+                    raise self.fail(where, f"globals: {g!r} is not one of the params ({_quoted(params)})"
+                                           f"{_did_you_mean(g, params)}")
+            if len(set(as_globals)) != len(as_globals):
+                raise self.fail(where, "duplicate name in globals")
             out[role] = FunctionSpec(role=role, names=names, modules=modules, params=params, arities=arities,
                                      returns=returns, missing_hint=hint, missing_hint_notebook=nb_hint,
-                                     shapes=dict(shapes))
+                                     shapes=dict(shapes), globals=as_globals)
         return out
 
     def reference_name(self, name: str, where: str, what: str) -> None:

@@ -958,7 +958,8 @@ def _function_dict(f: Any) -> dict:
             "arities": list(f.arities) or ([len(f.params)] if f.params else []),
             "returns": list(f.returns), "missing_hint": str(getattr(f, "missing_hint", "") or ""),
             "missing_hint_notebook": str(getattr(f, "missing_hint_notebook", "") or ""),
-            "shapes": {str(k): str(v) for k, v in (getattr(f, "shapes", None) or {}).items()}}
+            "shapes": {str(k): str(v) for k, v in (getattr(f, "shapes", None) or {}).items()},
+            "globals": list(getattr(f, "globals", ()) or ())}
 
 
 def _arg(a: Any) -> Any:
