@@ -1,0 +1,263 @@
+"""Course versions, continued: each year's negative-sampling convention, and CS224d 2015's signatures.
+
+- 2016 students draw their own K samples and nothing says whether to reject a draw equal to
+  the target: both conventions score under cs224d-2016 (and 2015); from 2017 the given
+  getNegativeSamples rejects it, and only that scores (cs224n-2017, cs224n-a2).
+- The 2015 notebook's negative sampling reads a notebook global ``dataset``, its skip-gram and
+  CBOW take the cost function 7th, and its forward_backward_prop reads ``dimensions`` from a
+  global: with the rubric's ``globals`` those are set in the student's module for the call,
+  and the functions are graded like any other year's.
+
+The submissions are the stand-ins of ``tests/submissions/versions`` (written for the tests),
+changed here where a test needs another way of writing a function.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grader import _worker
+from grader.cli import main
+from grader.errors import RubricError
+from grader.rubric import load_rubric
+
+VERSIONS = Path(__file__).parent / "submissions" / "versions"
+NEGSAMP = {"negsamp_cost", "negsamp_grad_pred", "negsamp_grad_output"}
+SKIPGRAM = {"skipgram_cost", "skipgram_grad_center", "skipgram_grad_outside"}
+CBOW = {"cbow_cost", "cbow_grad_center", "cbow_grad_outside"}
+NEURAL = {"neural_cost", "neural_grad"}
+
+# A 2016 student who does not reject a draw equal to the target (2016's wording allows it).
+REJECTING = """    samples = []
+    while len(samples) < K:
+        k = dataset.sampleTokenIdx()
+        if k != target:
+            samples.append(k)
+"""
+USING = "    samples = [dataset.sampleTokenIdx() for _ in range(K)]\n"
+
+
+def run(*argv: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), out=out, err=err)
+    return code, out.getvalue(), err.getvalue()
+
+
+def grade(tmp_path: Path, subs: Path, *extra: str) -> dict[str, dict]:
+    out = tmp_path / f"out{len(list(tmp_path.glob('out*')))}"
+    code, _, err = run("grade", str(subs), "--out", str(out), "--jobs", "2", "--no-progress", *extra)
+    assert code == 0, err
+    return {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/result.json")}
+
+
+def questions(r: dict) -> dict[str, dict]:
+    return {q["id"]: q for q in r["questions"]}
+
+
+def full(r: dict, ids) -> bool:
+    q = questions(r)
+    return all(q[i]["score"] == q[i]["max_score"] > 0 for i in ids)
+
+
+def public_notes(r: dict, ids) -> list[str]:
+    return [n for q in r["questions"] if q["id"] in ids for c in q["checks"] if c["visibility"] == "public"
+            for n in c["notes"]]
+
+
+# --------------------------------------------------------------------------- the rubrics
+
+
+def test_each_version_says_which_negative_sampling_conventions_score():
+    conventions = {n: load_rubric(n).sampling["conventions"]
+                   for n in ("problem-set", "cs224d-2015", "cs224d-2016", "cs224n-2017", "cs224n-a2")}
+    assert conventions == {"problem-set": ("reject",), "cs224d-2015": ("reject", "use"),
+                           "cs224d-2016": ("reject", "use"), "cs224n-2017": ("reject",), "cs224n-a2": ("reject",)}
+
+
+def test_2015_grades_every_function_of_the_notebook_with_its_globals():
+    r15, r16 = load_rubric("cs224d-2015"), load_rubric("cs224d-2016")
+    assert {q.id for q in r15.questions} == {q.id for q in r16.questions}  # nothing left out any more
+    assert {role: fn.globals for role, fn in r15.functions.items() if fn.globals} == {
+        "negsamp": ("dataset",), "skipgram": ("dataset",), "cbow": ("dataset",), "neural": ("dimensions",)}
+    assert not any(fn.globals for fn in r16.functions.values())
+
+
+def test_a_global_that_is_not_a_param_is_a_rubric_error(tmp_path):
+    p = tmp_path / "mine.toml"
+    p.write_text('extends = "word2vec"\nname = "mine"\n[functions.cost_and_grad]\nglobals = ["datset"]\n')
+    with pytest.raises(RubricError) as e:
+        load_rubric(p)
+    assert str(e.value) == (f"rubric {p}: functions.cost_and_grad: globals: 'datset' is not one of the params "
+                            "('predicted', 'target', 'outputVectors', 'dataset'); did you mean 'dataset'?")
+
+
+# --------------------------------------------------------------------------- the harness, in this process
+
+
+NEGSAMP_SPEC = {"params": ["predicted", "target", "outputVectors", "dataset", "K"], "arities": [5, 4],
+                "globals": ["dataset"]}
+ARGS = ["v", 1, "U", "the dataset", 10]
+
+
+def _as_globals(fn, spec=NEGSAMP_SPEC, numgrad=None):
+    _worker._PATCHES[:] = []
+    notes: list[str] = []
+    try:
+        passed, spec, numgrad = _worker._as_globals(fn, list(ARGS), dict(spec), numgrad or {}, notes)
+        return passed, spec, numgrad, list(_worker._PATCHES), notes
+    finally:
+        _worker._PATCHES[:] = []
+
+
+def test_a_2015_signature_gets_the_dataset_as_a_global_and_the_rest_in_order():
+    def negSamplingCostAndGradient(predicted, target, outputVectors, K=10):  # noqa: N802 - 2015's
+        return dataset  # noqa: F821 - read as a global, as in 2015
+
+    passed, spec, numgrad, patches, notes = _as_globals(negSamplingCostAndGradient, numgrad={"wrt": [0, 2]})
+    assert passed == ["v", 1, "U", 10] and patches == [("dataset", "the dataset")]
+    assert spec["params"] == ["predicted", "target", "outputVectors", "K"] and spec["arities"] == [4, 3]
+    assert numgrad == {"wrt": [0, 2]}
+    assert notes == ["your function takes no 'dataset' parameter: 'dataset' was set as a global of your module "
+                     "while it ran"]
+    # the global is there for the call only, then the module's own value is back
+    g = negSamplingCostAndGradient.__globals__
+    had, old = "dataset" in g, g.get("dataset")
+    _worker._PATCHES[:] = patches
+    undo = _worker._apply_patches(negSamplingCostAndGradient)
+    assert negSamplingCostAndGradient(*passed) == "the dataset"
+    _worker._take_probes(undo, ".")
+    assert ("dataset" in g) == had and g.get("dataset") == old
+
+
+def test_a_global_is_passed_as_an_argument_when_the_signature_can_take_it():
+    def with_dataset(predicted, target, outputVectors, dataset, K=10):
+        return None
+
+    def renamed(predicted, target, outputVectors, ds, K=10):  # takes every argument: all passed in order
+        return None
+
+    def no_k(predicted, target, outputVectors, dataset):  # has the parameter: K is what is left out
+        return None
+
+    for fn in (with_dataset, renamed, no_k):
+        passed, spec, _, patches, notes = _as_globals(fn)
+        assert passed == ARGS and patches == [] and notes == [] and spec["arities"] == [5, 4], fn.__name__
+    passed, spec, _, _, _ = _as_globals(no_k)
+    assert _worker._choose_arity(no_k, len(passed), spec["arities"], [], spec) == 4
+
+
+def test_a_2015_signature_without_k_is_called_with_three_arguments_and_told_which_are_left_out():
+    def neg(predicted, target, outputVectors):
+        return None
+
+    passed, spec, _, patches, _ = _as_globals(neg)
+    assert passed == ["v", 1, "U", 10] and patches == [("dataset", "the dataset")]
+    notes: list[str] = []
+    assert _worker._choose_arity(neg, len(passed), spec["arities"], notes, spec) == 3
+    assert notes == ["called with 3 arguments: your function takes no 'K' parameter"]
+
+
+def test_gradient_positions_after_a_global_are_counted_without_it():
+    def skipgram(currentWord, C, contextWords, tokens, inputVectors, outputVectors, costfn, extra):
+        return None  # (a made-up signature: the global sits before two of the gradient's arguments)
+
+    spec = {"params": ["a", "dataset", "b", "c", "d", "e", "f", "g", "h"], "globals": ["dataset"]}
+    _worker._PATCHES[:] = []
+    try:
+        passed, spec2, numgrad = _worker._as_globals(skipgram, list(range(9)), spec, {"wrt": [0, 4, 5]}, [])
+    finally:
+        _worker._PATCHES[:] = []
+    assert passed == [0, 2, 3, 4, 5, 6, 7, 8] and numgrad == {"wrt": [0, 3, 4]} and spec2["arities"] == [8]
+
+
+# --------------------------------------------------------------------------- through the CLI
+
+
+def _folder_2016(tmp_path: Path, name: str, rejects: bool) -> Path:
+    subs = tmp_path / "subs"
+    shutil.copytree(VERSIONS / "cs224d-2016", subs / name)
+    if not rejects:
+        f = subs / name / "q3_word2vec.py"
+        text = f.read_text()
+        assert REJECTING in text
+        f.write_text(text.replace(REJECTING, USING))
+    return subs
+
+
+def test_a_2016_submission_that_uses_target_draws_scores_under_2016_and_loses_the_points_under_2017(tmp_path):
+    subs = _folder_2016(tmp_path, "uses", rejects=False)
+    # no --rubric: recognised as 2016, whose wording allows using the target's draws
+    r = grade(tmp_path, subs)["uses"]
+    assert r["rubric"] == "word2vec-cs224d-2016"
+    assert full(r, NEGSAMP | SKIPGRAM | CBOW), [(c["id"], c["message"]) for q in r["questions"] if q["id"] in NEGSAMP
+                                                 for c in q["checks"] if c["status"] != "pass"]
+    notes = public_notes(r, NEGSAMP)
+    assert any(n.startswith("drawn: ") and "were used as negative samples (not rejected)" in n for n in notes), notes
+    assert any("this rubric accepts that (2016's wording allows it)" in n for n in notes)
+    report = (tmp_path / "out0" / "uses" / "report.html").read_text()
+    assert "used as negative samples (not rejected)" in report
+    # under 2017, where getNegativeSamples rejects the target, the same code loses negative sampling's points
+    r = grade(tmp_path, subs, "--rubric", "cs224n-2017")["uses"]
+    assert r["rubric"] == "word2vec-cs224n-2017"
+    q = questions(r)
+    assert all(q[i]["score"] < q[i]["max_score"] for i in NEGSAMP), [(i, q[i]["score"]) for i in NEGSAMP]
+    assert full(r, SKIPGRAM | CBOW)  # graded with the grader's cost function: not affected
+    lost = [c for i in NEGSAMP for c in q[i]["checks"] if c["status"] != "pass" and c["visibility"] == "public"]
+    assert lost and all(c["mistake"] == "negsamp-target-not-rejected" for c in lost), [c["mistake"] for c in lost]
+    notes = public_notes(r, NEGSAMP)
+    assert any("were used as negative samples (not rejected)" in n for n in notes)
+    assert any("draws equal to the target must be rejected and drawn again" in n for n in notes)
+    assert not any("this rubric accepts that" in n for n in notes)
+
+
+def test_a_2016_submission_that_rejects_the_target_scores_under_every_version(tmp_path):
+    subs = _folder_2016(tmp_path, "rejects", rejects=True)
+    for extra in ((), ("--rubric", "cs224n-2017"), ("--rubric", "cs224d-2015")):
+        r = grade(tmp_path, subs, *extra)["rejects"]
+        assert full(r, NEGSAMP | SKIPGRAM), (extra, r["rubric"])
+        notes = public_notes(r, NEGSAMP)
+        assert any("were rejected and drawn again" in n for n in notes), notes
+        # a 2016 signature gets the dataset as its argument, under the 2015 rubric too
+        assert not any("takes no 'dataset' parameter" in n for n in r["notes"]), r["notes"]
+
+
+def _notebook_2015(**replace: str) -> str:
+    nb = nbformat.read(VERSIONS / "cs224d-2015" / "wordvec_sentiment.ipynb", as_version=4)
+    for cell in nb.cells:
+        for old, new in replace.items():
+            if old in cell.source:
+                cell.source = cell.source.replace(old, new)
+    return nbformat.writes(nb)
+
+
+def test_the_2015_notebook_s_negative_sampling_skipgram_cbow_and_network_are_graded(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copy(VERSIONS / "cs224d-2015" / "wordvec_sentiment.ipynb", subs / "honest.ipynb")
+    # the negatives' term with the wrong sign: negative sampling loses its points, nothing else does
+    wrong = _notebook_2015(**{"        t = sigmoid(-outputVectors[k].dot(predicted))\n":
+                              "        t = sigmoid(outputVectors[k].dot(predicted))\n"})
+    assert wrong != _notebook_2015()
+    (subs / "wrong-sign.ipynb").write_text(wrong)
+    rs = grade(tmp_path, subs)
+    honest = rs["honest"]
+    assert honest["rubric"] == "word2vec-cs224d-2015"
+    assert full(honest, NEGSAMP | SKIPGRAM | CBOW | NEURAL)
+    assert all(c["status"] == "pass" for q in honest["questions"] for c in q["checks"])
+    for name, param in (("forward_backward_prop", "dimensions"), ("negSamplingCostAndGradient", "dataset"),
+                        ("skipgram", "dataset"), ("cbow", "dataset")):
+        assert f"{name}: your function takes no '{param}' parameter: '{param}' was set as a global of your module " \
+               "while it ran" in honest["notes"], honest["notes"]
+    notes = public_notes(honest, NEGSAMP)  # the notebook's draws were recorded through the global
+    assert any(n.startswith("drawn: ") and "(not rejected)" in n for n in notes), notes
+    q = questions(rs["wrong-sign"])
+    lost = {i for i, x in q.items() if x["score"] < x["max_score"]}
+    assert lost == NEGSAMP, lost
+    mistakes = {c["mistake"] for i in NEGSAMP for c in q[i]["checks"] if c["status"] != "pass" and c["mistake"]}
+    assert mistakes == {"negsamp-negatives-sign"}
