@@ -261,3 +261,16 @@ def test_the_2015_notebook_s_negative_sampling_skipgram_cbow_and_network_are_gra
     assert lost == NEGSAMP, lost
     mistakes = {c["mistake"] for i in NEGSAMP for c in q[i]["checks"] if c["status"] != "pass" and c["mistake"]}
     assert mistakes == {"negsamp-negatives-sign"}
+
+
+def test_the_2015_kit_checks_the_notebook_s_negative_sampling_offline(tmp_path):
+    kit = tmp_path / "kit"
+    code, _, err = run("kit", "--rubric", "cs224d-2015", "--out", str(kit))
+    assert code == 0, err
+    functions = json.loads((kit / "public.json").read_text())["functions"]
+    assert functions["negsamp"]["globals"] == ["dataset"] and functions["neural"]["globals"] == ["dimensions"]
+    code, out, err = run("check", "--kit", str(kit), "--json", str(VERSIONS / "cs224d-2015" / "wordvec_sentiment.ipynb"))
+    assert code == 0, out + err
+    r = json.loads(out)
+    assert full(r, NEGSAMP | SKIPGRAM | CBOW | NEURAL)
+    assert any(n.startswith("drawn: ") for n in public_notes(r, NEGSAMP))
