@@ -2414,7 +2414,8 @@ def _use_saved(d: dict):
 
     def load_saved_params():
         rec["loads"] += 1
-        return start, (x.copy() if x.ndim else float(x)), None
+        # (start, x, random state), or (start, x) where the caller unpacks two (the first 2015 starter's)
+        return (start, (x.copy() if x.ndim else float(x)), None)[: _unpacked_by_caller(3)]
 
     def save_params(iter, params):  # noqa: A002 - the starter's names
         if len(rec["saves"]) < 64:
@@ -2423,6 +2424,28 @@ def _use_saved(d: dict):
     _PATCHES.append(("load_saved_params", load_saved_params))
     _PATCHES.append(("save_params", save_params))
     return True
+
+
+def _unpacked_by_caller(default: int) -> int:
+    """How many values the line that called the caller of this function unpacks from its result.
+
+    The starters' ``load_saved_params()`` changed: the first 2015 notebook's returned
+    ``(iteration, params)``, later ones ``(iteration, params, random state)``; a student's sgd
+    unpacks the one its starter gave.  Read from the calling code's next instruction (an
+    ``UNPACK_SEQUENCE`` of 2 or 3); ``default`` when it can't be told.
+    """
+    import dis
+
+    try:
+        frame = sys._getframe(2)
+        for ins in dis.get_instructions(frame.f_code):
+            if ins.offset > frame.f_lasti:
+                if ins.opname == "UNPACK_SEQUENCE" and ins.argval in (2, 3):
+                    return int(ins.argval)
+                return default
+    except Exception:  # noqa: BLE001 - no frame, or code dis can't read: the usual form
+        pass
+    return default
 
 
 def _apply_patches(fn) -> list:

@@ -274,3 +274,26 @@ def test_the_2015_kit_checks_the_notebook_s_negative_sampling_offline(tmp_path):
     r = json.loads(out)
     assert full(r, NEGSAMP | SKIPGRAM | CBOW | NEURAL)
     assert any(n.startswith("drawn: ") for n in public_notes(r, NEGSAMP))
+
+
+def test_the_first_2015_notebook_s_sgd_without_print_every_and_two_saved_values_gets_full_marks(tmp_path):
+    # The first 2015 starter: sgd(f, x0, step, iterations, postprocessing=None, useSaved=False), and a
+    # load_saved_params() that returns (iteration, params): the student's sgd unpacks two values.
+    first = _notebook_2015(**{
+        "def sgd(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVERY=10):":
+            "def sgd(f, x0, step, iterations, postprocessing=None, useSaved=False):",
+        "        start_iter, oldx, state = load_saved_params()\n": "        start_iter, oldx = load_saved_params()\n",
+        "        if state:\n            random.setstate(state)\n": "",
+        "        return st, params, state\n    else:\n        return st, None, None\n":
+            "        return st, params\n    else:\n        return st, None\n"})
+    assert "start_iter, oldx = load_saved_params()" in first and "PRINT_EVERY" not in first and "setstate(state)" not in first
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "first.ipynb").write_text(first)
+    r = grade(tmp_path, subs)["first"]
+    assert r["rubric"] == "word2vec-cs224d-2015"
+    q = questions(r)
+    assert q["sgd"]["score"] == q["sgd"]["max_score"] > 0, [(c["id"], c["message"]) for c in q["sgd"]["checks"]]
+    assert "sgd: called with 6 arguments: your function takes no 'PRINT_EVERY' parameter" in r["notes"]
+    anneal = next(c for c in q["sgd"]["checks"] if c["id"] == "sgd/anneal")
+    assert any("load_saved_params called 1 time(s)" in n for n in anneal["notes"]), anneal["notes"]
