@@ -9,7 +9,9 @@ per thread, started on first need and reused), each request under a deadline: a 
 that runs out of time kills the helper (the next one starts afresh), and a helper that
 dies or raises gives an error.  Either becomes :class:`TransformError`, which the loader
 turns into that submission's error.  Text that needs no transformation (plain Python 3,
-the usual case) never reaches the helper (see :func:`grader.load`).
+the usual case) never reaches the helper (see :func:`grader.load`), and text translated
+before (the same file in another submission, or in an earlier run) is answered from
+:mod:`grader.translations` without it.
 
 No student code runs here or in the helper: the helper only parses and rewrites text.
 """
@@ -258,6 +260,12 @@ def _request(request: dict[str, Any], what: str) -> Any:
     if len(request.get("text", "")) > MAX_TEXT:
         why = f"it holds {len(request['text'])} characters, more than the {MAX_TEXT} the grader translates"
         raise TransformError(f"{what} was not read: {why}; hand in only your code.", why)
+    from . import translations
+
+    k = translations.key(request)
+    hit = translations.get(k)
+    if hit is not None:  # the same text translated before (this run or an earlier one)
+        return hit[0]
     with submission() if getattr(_local, "helper", None) is None else contextlib.nullcontext():
         deadline = getattr(_local, "deadline", None)
         timeout = CALL_TIMEOUT if deadline is None else min(CALL_TIMEOUT, deadline - time.monotonic())
@@ -265,11 +273,13 @@ def _request(request: dict[str, Any], what: str) -> Any:
             why = f"translating this submission's code took longer than {SUBMISSION_BUDGET:g} s in all"
             raise TransformError(f"{what} was not read: {why}; hand in only your code.", why)
         try:
-            return _local.helper.request(request, timeout)
+            result = _local.helper.request(request, timeout)
         except TransformError as exc:
             why = f"translating it {exc}"
             raise TransformError(f"{what} could not be read: {why}; this is most likely a bug in grader, or code "
                                  "far larger than the assignment needs. Hand in your code as Python 3.", why) from None
+    translations.put(k, result)
+    return result
 
 
 def python2(text: str, name: str, *, translate: bool = True) -> Any:

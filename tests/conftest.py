@@ -88,3 +88,31 @@ def no_sandbox_process_left_behind():
     yield
     left = wait_for_no_sandbox_process()
     assert not left, "sandbox processes of this test session are still running:\n" + "\n".join(left)
+
+
+# --------------------------------------------------------------------------- translation cache
+
+import tempfile  # noqa: E402
+
+#: Each test session starts with an empty translation cache of its own (removed at its end), so
+#: that no test depends on what another one, or an earlier session, translated. Subprocesses
+#: inherit it through the environment.
+_TRANSLATION_CACHE = tempfile.mkdtemp(prefix="grader-translations-")
+os.environ["GRADER_TRANSLATION_CACHE"] = _TRANSLATION_CACHE
+
+
+@pytest.fixture(autouse=True)
+def _empty_translation_cache(monkeypatch):
+    """Each test starts with an empty translation cache too (in memory and on disk)."""
+    from grader import translations
+
+    monkeypatch.setenv("GRADER_TRANSLATION_CACHE", tempfile.mkdtemp(dir=_TRANSLATION_CACHE))
+    translations.clear_memory()
+    yield
+    translations.clear_memory()
+
+
+def pytest_unconfigure(config):
+    import shutil
+
+    shutil.rmtree(_TRANSLATION_CACHE, ignore_errors=True)

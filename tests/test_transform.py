@@ -207,6 +207,10 @@ def test_a_batch_uses_one_helper_and_leaves_none(tmp_path, monkeypatch):
     subs = [first, *it]
     assert all(s.error is None and s.files[0].translated for s in subs)
     assert len(starts) == 1 and _helpers() == []  # ... and stopped at the end
+    from grader import translations
+
+    translations.clear_memory()
+    monkeypatch.setenv("GRADER_TRANSLATION_CACHE", "off")  # translate again, not from the cache
     with transform.session():  # a batch slot: one helper for the slot's submissions
         for p in load.pending_batch(tmp_path, Settings()):
             assert p.load().files[0].translated
