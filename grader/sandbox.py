@@ -673,13 +673,14 @@ class Sandbox:
             starter: Sequence[StarterModule] = (), settings: Settings | None = None) -> RunReport:
         """Load ``submission`` in fresh children and make ``calls``; never raises for the student's faults.
 
-        Usually one request (one leader, one child) makes every call.  A request holds
-        only the stand-ins its first call may see: a withheld stand-in is never in the
-        memory of the process that answers its role.  Calls that may see more stand-ins
-        are made in that process too, as long as the student's code never asks for one
-        of the withheld ones; otherwise they come back "deferred" and go in a further
-        request, with their stand-ins.  Private calls (``Call.private``) are made after
-        all the others, in requests of their own.
+        Usually one request (one leader, one child) makes every call.  The first request
+        withholds every stand-in that any of its calls withholds: a withheld stand-in is
+        never in the memory of the process that answers its role.  Calls that may see
+        more stand-ins are made in that process too, as long as the student's code never
+        asks for one of the withheld ones; otherwise they come back "deferred" and go in a
+        further request, with their stand-ins.  Private calls (``Call.private``: a
+        grader-supplied cost function's table) are made after all the others, in a request
+        of their own: two requests in all for a whole problem set.
         """
         if settings is None:
             from .model import Settings
@@ -689,7 +690,8 @@ class Sandbox:
         ev = _Events(outcomes={}, output={}, load_failures=[], deferred=set())
         by_id = {c.id: c for c in calls}
         # Private calls (a grader-supplied cost function's table) go last, in a request of their
-        # own: a child inherits its leader's whole request, so they never share one with others.
+        # own: a child inherits its leader's whole request, and the hidden calls, which come
+        # after every public call, must not run where a table is; so they never share one.
         self._run_part(submission, [c for c in calls if not c.private], by_id, ev, calls, functions, starter,
                        settings)
         private = [c for c in calls if c.private]
@@ -711,11 +713,16 @@ class Sandbox:
         pending = list(calls)
         first = True
         while (pending or first) and not ev.error:
-            # One fresh process for as many calls as can share it: those that withhold the
-            # first pending call's stand-ins or fewer.  A call that withholds fewer is made
-            # there only while the student's code never asks for the extra ones; otherwise
-            # it comes back "deferred" and goes to the next request, with its stand-ins.
-            withhold = set(pending[0].withhold) if pending else set()
+            # One fresh process for as many calls as can share it.  The first withholds every
+            # stand-in any call withholds, so that it can make them all (a whole problem set
+            # in one process); a later one (deferred calls) withholds the first pending call's
+            # stand-ins.  A call that withholds fewer is made there only while the student's
+            # code never asks for the extra ones; otherwise it comes back "deferred" and goes
+            # to the next request, with its stand-ins.
+            if first:
+                withhold = set().union(*(c.withhold for c in pending)) if pending else set()
+            else:
+                withhold = set(pending[0].withhold)
             group = [c for c in pending if withhold.issuperset(c.withhold)]
             # Hidden calls last: their inputs reach the process only once every public call is
             # made, and nothing it prints from then on is shown (see _worker.Zygote.child).
