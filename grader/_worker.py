@@ -1612,8 +1612,21 @@ class Harness:
             end = getattr(stmt, "end_lineno", None) or stmt.lineno
             self.unit_text = (filename, lines, stmt.lineno, end)
             try:
-                code = compile(ast.Module(body=[stmt], type_ignores=[]), filename, "exec", flags=flags, dont_inherit=True)
-            except SyntaxError as e:
+                code = None
+                if not getattr(stmt, "grader_from_text", False):
+                    try:
+                        code = compile(ast.Module(body=[stmt], type_ignores=[]), filename, "exec", flags=flags,
+                                       dont_inherit=True)
+                    except RecursionError:
+                        code = None  # a tree too deep for compile(): its text is not (issue 12)
+                if code is None:
+                    # From the statement's own text, at its own lines: CPython compiles a long
+                    # expression from text far deeper than it converts a tree (a sum of 1,200 terms).
+                    code = compile(_statement_text(lines, stmt), filename, "exec", flags=flags, dont_inherit=True)
+            except (SyntaxError, RecursionError, MemoryError, ValueError) as e:
+                if not isinstance(e, SyntaxError):
+                    e = SyntaxError(f"this statement is too long or too deeply nested to compile ({type(e).__name__})",
+                                    (filename, stmt.lineno, 1, None))
                 yield k, e, f"{filename}, line {getattr(e, 'lineno', stmt.lineno)}"
                 continue
             yield k, code, f"{filename}, line {stmt.lineno}"
@@ -1924,15 +1937,25 @@ class _Py2Division:
                 return node
 
         # Statement by statement: one too deep to rewrite (a sum of hundreds of terms nests that
-        # deep) keeps Python 3's `/`, freshly parsed, and the others are still rewritten.
-        fresh = None
+        # deep) is marked, and compiled from its text (Harness.units): it keeps Python 3's `/`;
+        # the others are still rewritten.  Nothing is parsed again.
         for i, stmt in enumerate(tree.body):
             try:
                 tree.body[i] = ast.fix_missing_locations(T().visit(stmt))
             except RecursionError:
-                fresh = fresh or ast.parse(source, filename)
-                tree.body[i] = fresh.body[i]
+                stmt.grader_from_text = True  # possibly half rewritten: its tree is not compiled
         return tree
+
+
+def _statement_text(lines: list, stmt) -> str:
+    """The text of a top-level statement, after as many newlines as lines before it (line numbers kept)."""
+    first, last = stmt.lineno - 1, (getattr(stmt, "end_lineno", None) or stmt.lineno) - 1
+    start, stop = stmt.col_offset, getattr(stmt, "end_col_offset", None)
+    if first == last:
+        body = lines[first][start:stop]
+    else:
+        body = lines[first][start:] + "".join(lines[first + 1:last]) + lines[last][:stop]
+    return "\n" * first + body + "\n"
 
 
 def _alarm(signum, frame):
