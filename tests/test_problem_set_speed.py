@@ -1,0 +1,141 @@
+"""The whole problem set's speed work (issue 13) keeps its isolation promises.
+
+- An honest whole-problem-set submission is graded in two sandbox requests (a leader and a
+  child each): one for every call but the grader's cost-function tables, one for those; it
+  was four or five (one per set of stand-ins withheld). Its grades are unchanged.
+- The first request withholds every stand-in any of its calls withholds: a student's code
+  that needs one (a module it did not hand in) gets it only in a later request, where no
+  call of the role it answers is made, and the calls built on it are still graded.
+- The grader's tables are never in the process of the other calls (hidden ones included).
+- A Python 2 statement too deep for the translator's tree rewrite and for compile() of a tree
+  (a sum of 1,200 terms) is compiled from its text: the file loads, as a shorter one did.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from grader import sandbox
+from grader.cli import main
+
+HERE = Path(__file__).parent
+HONEST = HERE / "submissions" / "problem-set-q2" / "honest"
+Q3 = HERE.parent / "examples" / "cs224d_correct" / "q3_word2vec.py"
+
+
+@pytest.fixture
+def requests(monkeypatch):
+    """Record each sandbox request: (stand-ins withheld, number of calls, of which private)."""
+    seen = []
+    real = sandbox.Sandbox._run_group
+
+    def counted(self, request, group, *a, **k):
+        seen.append((tuple(request["withheld"]), len(group), sum(c.private for c in group)))
+        return real(self, request, group, *a, **k)
+
+    monkeypatch.setattr(sandbox.Sandbox, "_run_group", counted)
+    return seen
+
+
+def _grade(tmp_path: Path, subs: dict[str, Path | dict[str, str]]) -> dict[str, dict]:
+    root = tmp_path / "subs"
+    for name, content in subs.items():
+        dest = root / name
+        if isinstance(content, Path):
+            shutil.copytree(content, dest)
+            shutil.copyfile(Q3, dest / "q3_word2vec.py")
+        else:
+            dest.mkdir(parents=True)
+            for f, text in content.items():
+                (dest / f).write_text(text)
+    out = tmp_path / "out"
+    err = io.StringIO()
+    code = main(["grade", str(root), "--out", str(out), "--rubric", "problem-set", "--jobs", "1", "--no-progress"],
+                out=io.StringIO(), err=err)
+    assert code == 0, err.getvalue()
+    return {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/result.json")}
+
+
+def _questions(r: dict) -> dict[str, dict]:
+    return {q["id"]: q for q in r["questions"]}
+
+
+@pytest.mark.parametrize("style", ["loops", "py2"])
+def test_an_honest_problem_set_takes_two_requests_and_keeps_full_marks(tmp_path, requests, style):
+    r = _grade(tmp_path, {style: HONEST / style})[style]
+    assert r["score"] == r["max_score"] == 69
+    (first, second) = requests
+    assert set(first[0]) == {"q1_softmax", "utils.utils", "q2_sigmoid", "q2_gradcheck", "utils.gradcheck"}
+    assert first[2] == 0  # no grader table there ...
+    assert second[1] == second[2] > 0  # ... they are all in the second, alone
+
+
+def test_a_stand_in_the_student_needs_comes_in_a_later_request_and_the_calls_on_it_are_graded(tmp_path, requests):
+    # No q2_sigmoid.py: q2_neural.py imports the starter's, which is withheld where sigmoid is graded.
+    files = {p.name: p.read_text() for p in (HONEST / "loops").glob("*.py") if p.name != "q2_sigmoid.py"}
+    r = _grade(tmp_path, {"nosigmoid": files})["nosigmoid"]
+    q = _questions(r)
+    assert q["neural_cost"]["score"] == q["neural_cost"]["max_score"] > 0
+    assert q["neural_grad"]["score"] == q["neural_grad"]["max_score"] > 0
+    assert q["sigmoid"]["score"] == 0 and q["sigmoid_grad"]["score"] == 0  # the stand-in is not the student's
+    assert "q2_sigmoid" in requests[0][0]
+    later = [w for w, n, private in requests[1:] if not private]
+    assert later and all("q2_sigmoid" not in w for w in later)  # offered there, and only there
+
+
+#: A q1 module that looks, in each call of its functions, for a grader's table among the objects
+#: of its process: normalizeRows (public and hidden calls) answers wrongly if it finds one.
+PROBE_Q3 = '''
+import gc
+
+import numpy as np
+
+
+def _table_in_memory():
+    for o in gc.get_objects():
+        if isinstance(o, dict) and o.get("$costfn") and "table" in o:
+            return True
+        if type(o).__name__ == "_TableCost":
+            return True
+    return False
+
+
+def normalizeRows(x):
+    if _table_in_memory():
+        return x
+    return x / np.sqrt(np.sum(x ** 2, axis=1, keepdims=True))
+'''
+
+
+def test_no_table_is_in_the_process_of_the_other_calls_hidden_ones_included(tmp_path, requests):
+    r = _grade(tmp_path, {"probe": {"q3_word2vec.py": PROBE_Q3}})["probe"]
+    q = _questions(r)
+    checks = q["normalize_rows"]["checks"]
+    assert any(c["visibility"] == "hidden" for c in checks)
+    assert all(c["status"] == "pass" for c in checks), [c["message"] for c in checks]
+
+
+def test_a_python2_sum_of_1200_terms_compiles_from_its_text(tmp_path):
+    terms = " + ".join(str(i % 7) for i in range(1200))
+    (tmp_path / "long.py").write_text(
+        "import numpy as np\n\n"
+        "print 'loaded'\n"
+        f"TOTAL = {terms}\n"
+        "HALF = 7 / 2\n\n"
+        "def softmax(x):\n"
+        "    x = np.asarray(x, dtype=float) + 0 * TOTAL * HALF\n"
+        "    e = np.exp(x - np.max(x, axis=-1, keepdims=True))\n"
+        "    return e / e.sum(axis=-1, keepdims=True)\n")
+    out = io.StringIO()
+    code = main(["check", str(tmp_path / "long.py"), "--json"], out=out, err=io.StringIO())
+    r = json.loads(out.getvalue())
+    assert code in (0, 1)
+    assert not any("RecursionError" in json.dumps(e) for e in r.get("load", {}).get("unit_errors", []))
+    assert "RecursionError" not in out.getvalue()
+    q = _questions(r)
+    assert q["softmax"]["score"] == q["softmax"]["max_score"]  # defined after the long statement, and right
