@@ -130,15 +130,20 @@ def timed(argv: Sequence[str], *, env: dict | None = None, check: bool = True,
     return dt, p
 
 
-def grade(batch: Path, out: Path, *extra: str, rss: bool = False) -> tuple[float, int | None, str]:
-    """Run ``grader grade BATCH --out OUT --force`` and return (seconds, peak RSS in KiB or None, final line)."""
+def grade(batch: Path, out: Path, *extra: str, rss: bool = False,
+          env: dict | None = None) -> tuple[float, int | None, str]:
+    """Run ``grader grade BATCH --out OUT --force`` and return (seconds, peak RSS in KiB or None, final line).
+
+    ``env``: the environment (default this process's); a ``PYTHONPATH`` there picks another
+    copy of the grader (see :func:`checkout`).
+    """
     argv = [*(GRADER_RSS if rss else GRADER), "grade", str(batch), "--out", str(out), "--force", "--no-progress",
             *extra]
     if not rss:
-        dt, p = timed(argv)
+        dt, p = timed(argv, env=env)
         return dt, None, p.stderr.strip().splitlines()[-1]
     peak_file = out.parent / f".{out.name}.rss"
-    dt, p = timed(argv, env={**os.environ, "BENCH_RSS_FILE": str(peak_file)})
+    dt, p = timed(argv, env={**(env or os.environ), "BENCH_RSS_FILE": str(peak_file)})
     return dt, int(peak_file.read_text()), p.stderr.strip().splitlines()[-1]
 
 
@@ -155,3 +160,23 @@ def table(rows: Sequence[Sequence[object]], header: Sequence[str]) -> str:
     lines = [fmt.format(*header), "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
     lines += [fmt.format(*r) for r in cells]
     return "\n".join(lines)
+
+
+def checkout(ref: str, dest: Path) -> Path:
+    """Write the tree of git commit ``ref`` of this repository into ``dest`` (``git archive``; the
+    repository is not changed) and return it: run the grader from there with ``PYTHONPATH=dest``
+    (the installed dependencies are shared)."""
+    dest.mkdir(parents=True, exist_ok=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", "--format=tar", ref], capture_output=True)
+    if archive.returncode != 0:
+        sys.exit(f"git archive {ref} failed: {archive.stderr.decode(errors='replace').strip()}")
+    subprocess.run(["tar", "-x", "-C", str(dest)], input=archive.stdout, check=True)
+    return dest
+
+
+def load_average() -> str:
+    """Return the 1-minute load average, as text ("?" where there is none)."""
+    try:
+        return f"{os.getloadavg()[0]:.1f}"
+    except OSError:
+        return "?"

@@ -15,7 +15,18 @@ script (``ta_check_ps.py``: one process per submission, every function called on
 inputs and compared with ``np.allclose``, gradcheck and sgd on the starter's quadratic), in
 the same run.
 
-Usage: ``python benchmarks/throughput.py [--py 500] [--nb 200] [--problem-set 0] [--jobs N] [--nbgrader-n 20] [--no-nbgrader]``
+Each problem-set submission's files end with a comment naming it, so that no two are the
+same text (as in a class): the translation cache (``grader/translations.py``) helps only
+where texts repeat. Each run of the grader gets a fresh, empty translation cache; with
+``--regrade`` the batch is graded once more with the cache its run filled (a regrade).
+
+With ``--baseline-ref REF`` (a git commit of this repository, e.g. ``main``) the same batches
+are graded by that commit too (its tree written to the temporary folder with ``git archive``
+and run with ``PYTHONPATH``), interleaved with this tree's runs over ``--rounds`` rounds
+(order alternating), with the load average beside each run.
+
+Usage: ``python benchmarks/throughput.py [--py 500] [--nb 200] [--problem-set 0] [--jobs N] [--nbgrader-n 20]
+[--no-nbgrader] [--baseline-ref REF] [--rounds 1] [--regrade]``
 """
 
 from __future__ import annotations
@@ -29,7 +40,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from _common import EXAMPLES, grade, machine, make_batch, table, templates, workdir
+from _common import EXAMPLES, checkout, grade, load_average, machine, make_batch, median, table, templates, workdir
 
 #: The hand-written check of a TA: import the submission, compare with np.allclose, print a score.
 TA_CHECK = r'''
@@ -168,6 +179,8 @@ def make_problem_set_batch(folder: Path, n: int, examples: Path) -> Path:
         shutil.copytree(style, dest)
         if q3.is_file():
             shutil.copyfile(q3, dest / "q3_word2vec.py")
+        for f in dest.rglob("*.py"):  # every submission's text its own, as in a class
+            f.write_text(f.read_text(encoding="utf-8") + f"\n# submission {i:05d}\n", encoding="utf-8")
     return folder
 
 
@@ -279,6 +292,11 @@ def main() -> None:
     ap.add_argument("--examples", type=Path, default=EXAMPLES, help="example submissions (default: examples/)")
     ap.add_argument("--problem-set", type=int, default=0, metavar="N",
                     help="also grade N whole-problem-set submissions with --rubric problem-set (default 0)")
+    ap.add_argument("--baseline-ref", metavar="REF", default=None,
+                    help="also grade every batch with this git commit of the grader, interleaved (default: none)")
+    ap.add_argument("--rounds", type=int, default=1, help="rounds of interleaved runs (default 1)")
+    ap.add_argument("--regrade", action="store_true",
+                    help="grade the problem set once more per round with its run's translation cache filled")
     args = ap.parse_args()
 
     tmp = workdir()
@@ -296,25 +314,65 @@ def main() -> None:
     script_ps = tmp / "ta_check_ps.py"
     script_ps.write_text(TA_CHECK_PS)
 
+    variants = {"this tree": dict(os.environ)}
+    if args.baseline_ref:
+        base = checkout(args.baseline_ref, tmp / "baseline")
+        variants[f"{args.baseline_ref}"] = {**os.environ, "PYTHONPATH": str(base)}
+    caches = iter(range(1 << 30))
+
+    def run(variant: str, batch: Path, more: list[str], cache: Path | None = None) -> tuple[float, Path, str]:
+        env = dict(variants[variant])
+        cache = cache or tmp / f"translations-{next(caches)}"  # fresh: nothing translated before
+        env["GRADER_TRANSLATION_CACHE"] = str(cache)
+        load = load_average()
+        dt, _, _ = grade(batch, tmp / "out", *extra, *more, env=env)
+        return dt, cache, load
+
     rows = []
     figures = {}
     for label, batch, n in ((".py", py, args.py), ("notebook", nb, args.nb), ("problem set", ps, args.problem_set)):
         if n == 0:
             continue
         more = ["--rubric", "problem-set"] if label == "problem set" else []
-        grade(batch, tmp / "warm", *extra, *more)  # warm the page cache and the bytecode
-        dt, _, line = grade(batch, tmp / f"out-{batch.name}", *extra, *more)
-        print(f"grader {label}: {line}", flush=True)
+        for variant in variants:
+            run(variant, batch, more)  # warm the page cache and the bytecode
         subs = sorted(batch.iterdir())
         ta = script_ps if label == "problem set" else script
-        par = run_ta(ta, subs, args.jobs)
+        times: dict[str, list[float]] = {v: [] for v in variants}
+        regrades: list[float] = []
+        pars: list[float] = []
+        for r in range(args.rounds):
+            order = list(variants) if r % 2 == 0 else list(reversed(variants))
+            for variant in order:
+                dt, cache, load = run(variant, batch, more)
+                times[variant].append(dt)
+                print(f"round {r + 1} grader ({variant}) {label}: {n / dt:.1f}/s ({dt:.1f} s), load {load}", flush=True)
+                if args.regrade and label == "problem set" and variant == "this tree":
+                    dt2, _, load = run(variant, batch, more, cache)
+                    regrades.append(dt2)
+                    print(f"round {r + 1} grader ({variant}) {label}, regrade: {n / dt2:.1f}/s ({dt2:.1f} s), "
+                          f"load {load}", flush=True)
+            load = load_average()
+            par = run_ta(ta, subs, args.jobs)
+            pars.append(par)
+            print(f"round {r + 1} TA script {label}: {n / par:.1f}/s ({par:.1f} s), load {load}", flush=True)
+        par = median(pars)
         seq = None if args.no_sequential else run_ta(ta, subs, 1)
-        figures[label] = (n, dt, par, seq)
-        rows.append([f"{label} × {n}", f"{dt:.1f} s", f"{n / dt:.0f}/s",
-                     f"{par:.1f} s ({n / par:.1f}/s)", f"{par / dt:.1f}×",
-                     "—" if seq is None else f"{seq:.1f} s ({n / seq:.1f}/s)", "—" if seq is None else f"{seq / dt:.1f}×"])
+        for variant in variants:
+            dt = median(times[variant])
+            name = label if variant == "this tree" else f"{label} ({variant})"
+            figures.setdefault(label, (n, dt, par, seq))
+            rows.append([f"{name} × {n}", f"{dt:.1f} s", f"{n / dt:.1f}/s",
+                         f"{par:.1f} s ({n / par:.1f}/s)", f"{par / dt:.1f}×",
+                         "—" if seq is None else f"{seq:.1f} s ({n / seq:.1f}/s)",
+                         "—" if seq is None else f"{seq / dt:.1f}×"])
+        if regrades:
+            dt = median(regrades)
+            rows.append([f"{label}, regrade × {n}", f"{dt:.1f} s", f"{n / dt:.1f}/s",
+                         f"{par:.1f} s ({n / par:.1f}/s)", f"{par / dt:.1f}×", "—", "—"])
 
     print()
+    print(f"medians of {args.rounds} round(s)")
     print(table(rows, ["batch", "grader grade", "rate", f"TA script, {args.jobs} at a time", "grader faster by",
                        "TA script, one at a time", "grader faster by"]))
     for label, target in ((".py", 100), ("notebook", 50), ("problem set", 25)):
