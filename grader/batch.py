@@ -164,11 +164,21 @@ def finish(out: Path, *, rubric_title: str = "", questions: Sequence[str] | None
     uninterrupted one.  Both are replaced atomically.  ``questions`` (the rubric's) are
     grades.csv's question columns; without them the results are read once more to find them.
     """
+    first_pass = render.summary_pass() if questions is not None else None
+
+    def read_once() -> Iterator[SubmissionResult]:
+        # grades.csv's rows and summary.html's totals from one reading of the results (each
+        # result.json is parsed twice in all, not three times).
+        for r in iter_results(out):
+            if first_pass is not None:
+                first_pass.add(r)
+            yield r
+
     with atomic_path(out / "grades.csv") as tmp:
-        export.write_grades_csv(lambda: iter_results(out), tmp, questions=questions)
+        export.write_grades_csv(read_once if questions is None else read_once(), tmp, questions=questions)
     with atomic_path(out / "summary.html") as tmp, open(tmp, "w", encoding="utf-8", errors="backslashreplace") as f:
         # Streamed: totals in a first pass over the results on disk, rows written as read in a second.
-        render.write_summary(lambda: iter_results(out), f, rubric_title=rubric_title)
+        render.write_summary(lambda: iter_results(out), f, rubric_title=rubric_title, first_pass=first_pass)
 
 
 def _skipped_name(name: str) -> bool:

@@ -813,6 +813,7 @@ def write_summary(
     *,
     rubric_title: str = "",
     report_href: Callable[[SubmissionResult], str] = _default_href,
+    first_pass: "_Summary | None" = None,
 ) -> None:
     """Write the TA's overview of a batch, ``summary.html``, to an open text file as it is rendered.
 
@@ -837,8 +838,16 @@ def write_summary(
     report_href : callable, optional
         Returns the link to a submission's report (relative to summary.html); by default
         ``<submission>/report.html`` with the id percent-encoded.
+    first_pass : optional
+        The first pass, already made over the same results by the caller (from
+        :func:`summary_pass`, while it read them for something else): ``results`` must then
+        be a callable, called once, for the rows.
     """
-    if callable(results):
+    if first_pass is not None:
+        if not callable(results):
+            raise TypeError("with first_pass, results must be a callable giving the results again")
+        acc, again, first = first_pass, results, ()
+    elif callable(results):
         again: Callable[[], Iterable[SubmissionResult]] | None = results
         first = results()
     elif iter(results) is results:
@@ -846,7 +855,8 @@ def write_summary(
     else:
         collection = results
         again, first = (lambda: collection), collection
-    acc = _Summary(report_href, keep_rows=again is None)
+    if first_pass is None:
+        acc = _Summary(report_href, keep_rows=again is None)
     for r in first:
         acc.add(r)
     del first
@@ -869,6 +879,11 @@ def write_summary(
     }
     for chunk in environment().get_template("summary.html.j2").generate(context):
         fp.write(chunk)
+
+
+def summary_pass(report_href: Callable[[SubmissionResult], str] = _default_href) -> "_Summary":
+    """Return an empty first pass of :func:`write_summary`: call its ``add(result)`` for each result, in order."""
+    return _Summary(report_href, keep_rows=False)
 
 
 def summary(
