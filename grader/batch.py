@@ -277,6 +277,30 @@ def local_slot(job: Job, i: int, *, isolation: str = "auto", allow: Iterable[str
         yield lambda sub: grade_safely(sub, job, sb)
 
 
+def _grade_in_processes(jobs: int, make_slot, settle, record, take, *, job: Job, skip, skipped,
+                        overrides_of) -> None:
+    """Grade on ``jobs`` slot processes (:class:`grader.slots.SlotProcesses`): the seam with :func:`grade_batch`."""
+    from .slots import SlotProcesses
+
+    def decide(sub: Submission):
+        if skip(sub):
+            skipped(sub)
+            return None
+        return overrides_of(sub.id) or ()
+
+    def lost(item: Submission | Pending, why: str) -> None:
+        sub = item if isinstance(item, Submission) else Submission(id=item.id, source=item.source, kind="file")
+        try:
+            result = grade(replace(sub, error=why), job, None)
+        except Exception:  # noqa: BLE001 - the plainest error result
+            result = SubmissionResult(submission=sub.id, rubric=job.rubric.name, status="error", score=0.0,
+                                      max_score=job.rubric.max_score, errors=(why,), late=sub.late, canvas=sub.canvas)
+        result, _ = settle(sub, result, overrides_of(sub.id))
+        record(sub, result, False)
+
+    SlotProcesses(jobs, make_slot, settle, take, decide, record, lost).run()
+
+
 def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job, *, jobs: int = 1,
                 isolation: str = "auto", hide: Iterable[str] = (),
                 on_result: Callable[[SubmissionResult], None] | None = None,
@@ -284,7 +308,8 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
                 on_skip: Callable[[Submission], None] | None = None,
                 gradebook: Gradebook | None = None, force: bool = False,
                 slots: Callable[[int], ContextManager[Callable[[Submission], SubmissionResult]]] | None = None,
-                annotate: Callable[[Submission, SubmissionResult], SubmissionResult] | None = None) -> BatchStats:
+                annotate: Callable[[Submission, SubmissionResult], SubmissionResult] | None = None,
+                processes: bool | None = None) -> BatchStats:
     """Grade ``submissions`` on ``jobs`` parallel slots, writing each result as it finishes.
 
     Parameters
@@ -324,6 +349,13 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
         Called with each submission and its result (from the slot's thread) before the
         result is written; returns the result to write (``grader grade`` adds why the
         rubric was chosen, ``rubric_reason``).
+    processes : bool, optional
+        Run the slots as processes (:mod:`grader.slots`), each loading, grading and writing
+        its submissions with its own sandbox, past the one process's GIL; this process
+        keeps the gradebook, progress and batch-wide files.  Default (None): processes
+        when ``jobs`` > 1 and ``slots`` is not given, else threads of this process.
+        ``skip``, ``annotate`` and the slot's sandbox run in the slot processes (forked:
+        they need not be picklable); ``on_result``, ``on_skip`` and the gradebook here.
 
     Notes
     -----
@@ -361,47 +393,73 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
             sub = item.load() if isinstance(item, Pending) else item
             if (skip is not None and skip(sub)) or (
                     gradebook is not None and not force and gradebook.is_current(sub, out)):
-                with report:
-                    stats.skipped += 1
-                    if on_skip is not None:
-                        on_skip(sub)
+                skipped(sub)
                 continue
             return sub
 
-    def finish_one(sub: Submission, result: SubmissionResult) -> None:
-        """Write, record and report one result; a failure in any step becomes that submission's error result."""
+    def skipped(sub: Submission) -> None:
+        with report:
+            stats.skipped += 1
+            if on_skip is not None:
+                on_skip(sub)
+
+    overrides_of = (lambda sid: gradebook.overrides(sid)) if gradebook is not None else (lambda sid: None)
+
+    def settle(sub: Submission, result: SubmissionResult, overrides) -> tuple[SubmissionResult, bool]:
+        """Annotate, apply the overrides, write the files; ``(result, True)``, or the error result written and False.
+
+        Runs where the submission was graded (a slot thread, or a slot process).
+        """
         try:
             if annotate is not None:
                 result = annotate(sub, result)
-            if gradebook is not None:  # a person's overrides hold over every regrade
-                result = apply_overrides(result, gradebook.overrides(result.submission))
+            if overrides is not None:  # a person's overrides hold over every regrade
+                result = apply_overrides(result, overrides)
             write_result(out, result, rubric_title=job.rubric.title)
-            if gradebook is not None:
-                gradebook.record(sub, result)
-            with report:
-                if on_result is not None:
-                    on_result(result)
-                stats.add(result)
-            return
+            return result, True
         except Exception as e:  # noqa: BLE001 - one submission's failure never stops the batch
             failed = after_failure(result, e)
-        # Each step again, for the error result, each on its own; the gradebook row is never
-        # current (no digest), so a rerun grades this submission again.
-        steps = [lambda: write_error_result(out, failed, rubric_title=job.rubric.title)]
-        if gradebook is not None:
-            steps.append(lambda: gradebook.record(replace(sub, digest=""), failed))
-        for step in steps:
+        try:
+            write_error_result(out, failed, rubric_title=job.rubric.title)
+        except Exception:  # noqa: BLE001 - counted and reported all the same
+            pass
+        return failed, False
+
+    def record(sub: Submission, result: SubmissionResult, ok: bool) -> None:
+        """Record and report one settled result; a failure in either step becomes that submission's error result."""
+        if ok:
             try:
-                step()
+                if gradebook is not None:
+                    gradebook.record(sub, result)
+                with report:
+                    if on_result is not None:
+                        on_result(result)
+                    stats.add(result)
+                return
+            except Exception as e:  # noqa: BLE001 - one submission's failure never stops the batch
+                result = after_failure(result, e)
+            try:
+                write_error_result(out, result, rubric_title=job.rubric.title)
             except Exception:  # noqa: BLE001 - counted and reported below all the same
                 pass
+        # The gradebook row of an error result is never current (no digest), so a rerun grades
+        # this submission again.
+        if gradebook is not None:
+            try:
+                gradebook.record(replace(sub, digest=""), result)
+            except Exception:  # noqa: BLE001
+                pass
         with report:
-            stats.add(failed)
+            stats.add(result)
             if on_result is not None:
                 try:
-                    on_result(failed)
+                    on_result(result)
                 except Exception:  # noqa: BLE001
                     pass
+
+    def finish_one(sub: Submission, result: SubmissionResult) -> None:
+        """Write, record and report one result; a failure in any step becomes that submission's error result."""
+        record(sub, *settle(sub, result, overrides_of(result.submission)))
 
     make_slot = slots or functools.partial(local_slot, job, isolation=isolation, allow=allow, hide=hide)
 
@@ -418,6 +476,17 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
                     del sub, result
         except BaseException as e:  # noqa: BLE001 - re-raised in the main thread
             failures.append(e)
+
+    if processes is None:
+        processes = jobs > 1 and slots is None
+    if processes:
+        _grade_in_processes(jobs, make_slot, settle, record, lambda: next(source, None), job=job,
+                            skip=lambda sub: (skip is not None and skip(sub)) or (
+                                gradebook is not None and not force and gradebook.is_current(sub, out)),
+                            skipped=skipped, overrides_of=overrides_of)
+        finish(out, rubric_title=job.rubric.title, questions=[q.id for q in job.rubric.questions])
+        stats.seconds = time.monotonic() - t0
+        return stats
 
     threads = [threading.Thread(target=slot, args=(i,), name=f"slot-{i}", daemon=True) for i in range(jobs)]
     for t in threads:

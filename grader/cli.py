@@ -79,6 +79,9 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("-o", "--out", required=True, metavar="RESULTS", help="results folder (created if missing)")
     g.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
                    help="parallel slots (default: the number of cores)")
+    g.add_argument("--slots", choices=("processes", "threads"), default=None,
+                   help="with --jobs above 1, run the slots as processes, each with its own sandbox (the default: "
+                        "faster, the grader's own work is not shared by one process), or as threads of one process")
     g.add_argument("--allow-unsandboxed", action="store_true",
                    help="grade even where no filesystem isolation is available (student code could read your files)")
     g.add_argument("--junit", metavar="FILE", help="also write JUnit XML for the batch")
@@ -303,7 +306,9 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             stats = batch.grade_batch(submissions, results, job, jobs=jobs, isolation=level,
                                       hide=[str(src.resolve())], on_result=on_result,
                                       on_skip=lambda s: bar.skipped(s.id), gradebook=gradebook,
-                                      force=args.force or bool(only), slots=slots, annotate=annotate)
+                                      force=args.force or bool(only), slots=slots, annotate=annotate,
+                                      processes=None if slots is not None or args.slots is None
+                                      else args.slots == "processes")
     except BaseException:
         bar.clear()
         raise

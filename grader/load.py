@@ -21,6 +21,7 @@ syntax in notebooks is turned into Python (see :mod:`grader.notebook`).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import io
 import os
@@ -445,7 +446,7 @@ def _pending(entry: _Entry, sid: str, source: str, settings: Settings) -> Pendin
     if not entry.kind:
         error = (f"{entry.name} holds no Python code: expected a .py file, an .ipynb notebook, "
                  "a folder or a .zip; hand in one of those.")
-        return Pending(sid, source, lambda: Submission(id=sid, source=source, kind="file", error=error))
+        return Pending(sid, source, functools.partial(Submission, id=sid, source=source, kind="file", error=error))
     kind = entry.kind
     try:
         files = entry.collect(Budget())
@@ -457,8 +458,9 @@ def _pending(entry: _Entry, sid: str, source: str, settings: Settings) -> Pendin
                 digest = hashlib.sha256(f"unreadable:{entry.name}:{entry.stamp()}".encode()).hexdigest()
             except OSError:
                 digest = ""
-        return Pending(sid, source, lambda: Submission(id=sid, source=source, kind=kind, error=error, digest=digest))
-    return Pending(sid, source, lambda: _submission(sid, source, kind, files, settings))
+        return Pending(sid, source, functools.partial(Submission, id=sid, source=source, kind=kind, error=error,
+                                                      digest=digest))
+    return Pending(sid, source, functools.partial(_submission, sid, source, kind, files, settings))
 
 
 def _pending_canvas(
@@ -492,14 +494,16 @@ def _pending_canvas(
                 files.add(c.original, next(iter(inner.code.values())), c.original)
     except Exception as exc:  # noqa: BLE001 - a LoadError, or a bug: this submission's error either way
         error = _collect_error(exc)
-        return Pending(sid, source, lambda: Submission(id=sid, source=source, kind="canvas", late=late, canvas=info,
-                                                       error=error))
+        return Pending(sid, source, functools.partial(Submission, id=sid, source=source, kind="canvas", late=late,
+                                                      canvas=info, error=error))
+    return Pending(sid, source, functools.partial(_canvas_submission, sid, source, files, settings, late, info))
 
-    def make() -> Submission:
-        sub = _submission(sid, source, "canvas", files, settings, strip=False)
-        return replace(sub, late=late, canvas=info)
 
-    return Pending(sid, source, make)
+def _canvas_submission(sid: str, source: str, files: _Files, settings: Settings, late: bool,
+                       info: CanvasInfo) -> Submission:
+    """Make the Submission of one Canvas user's files (module-level: a Pending can be sent to a slot process)."""
+    sub = _submission(sid, source, "canvas", files, settings, strip=False)
+    return replace(sub, late=late, canvas=info)
 
 
 # --------------------------------------------------------------------------- collecting files

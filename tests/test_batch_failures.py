@@ -152,6 +152,7 @@ def test_an_error_report_is_written_even_when_the_report_template_fails_for_it(s
 
 def test_loading_happens_outside_the_lock_that_other_slots_need(subs, tmp_path, monkeypatch):
     # While one slot makes its Submission (decoding, translating), another can take the next entry.
+    # (Thread slots; slot processes each load their own: tests/test_slots.py.)
     import threading
 
     from grader import load
@@ -169,7 +170,8 @@ def test_loading_happens_outside_the_lock_that_other_slots_need(subs, tmp_path, 
         return real(self)
 
     monkeypatch.setattr(load.Pending, "load", slow_load)
-    code, out, err = run(["grade", str(subs), "--out", str(tmp_path / "r"), "--jobs", "2", "--no-progress"])
+    code, out, err = run(["grade", str(subs), "--out", str(tmp_path / "r"), "--jobs", "2", "--slots", "threads",
+                          "--no-progress"])
     assert code == 0, err
     assert len(waited) >= 2
 
