@@ -353,7 +353,8 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
         Run the slots as processes (:mod:`grader.slots`), each loading, grading and writing
         its submissions with its own sandbox, past the one process's GIL; this process
         keeps the gradebook, progress and batch-wide files.  Default (None): processes
-        when ``jobs`` > 1 and ``slots`` is not given, else threads of this process.
+        when ``jobs`` > 1, ``slots`` is not given and this process runs no other thread
+        (slot processes are forked), else threads of this process.
         ``skip``, ``annotate`` and the slot's sandbox run in the slot processes (forked:
         they need not be picklable); ``on_result``, ``on_skip`` and the gradebook here.
 
@@ -477,8 +478,8 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
         except BaseException as e:  # noqa: BLE001 - re-raised in the main thread
             failures.append(e)
 
-    if processes is None:
-        processes = jobs > 1 and slots is None
+    if processes is None:  # forked only where no other thread could hold a lock at the fork
+        processes = jobs > 1 and slots is None and threading.active_count() == 1
     if processes:
         _grade_in_processes(jobs, make_slot, settle, record, lambda: next(source, None), job=job,
                             skip=lambda sub: (skip is not None and skip(sub)) or (

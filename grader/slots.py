@@ -40,9 +40,10 @@ from .errors import GraderError
 from .load import Pending
 from .model import Submission, SubmissionResult
 
-#: Submissions sent to one slot process ahead of its answers: the one it grades and the next,
-#: so that it never waits for the batch's process between two submissions.
-DEPTH = 2
+#: Submissions sent to one slot process ahead of its answers.  One: each end sends only while
+#: the other waits to receive (load -> "loaded" -> verdict -> "done" -> next), so that two
+#: large messages never meet in a full socket buffer, each end blocked sending to the other.
+DEPTH = 1
 
 #: Seconds a slot process is given to stop its zygote after SIGTERM before it is killed.
 STOP_TIMEOUT = 10.0
@@ -95,29 +96,18 @@ def _die_with_parent() -> None:
 def _serve(index: int, conn: Connection, make_slot: MakeSlot,
            settle: Callable[[Submission, SubmissionResult, Any], tuple[SubmissionResult, bool]]) -> None:
     """The slot process's loop: load, ask, grade, settle, answer; until the batch's process closes the pipe."""
-    inbox: collections.deque[tuple] = collections.deque()
     with make_slot(index) as grade_one, transform.session():
         conn.send(("ready",))
         while True:
-            if inbox:
-                msg = inbox.popleft()
-            else:
-                try:
-                    msg = conn.recv()
-                except EOFError:
-                    return
-            item = msg[1]
-            sub = item.load() if isinstance(item, Pending) else item
-            del item, msg
-            conn.send(("loaded", sub))
-            while True:  # the verdict; a next submission sent meanwhile waits in the inbox
-                try:
-                    verdict = conn.recv()
-                except EOFError:
-                    return
-                if verdict[0] != "item":
-                    break
-                inbox.append(verdict)
+            try:
+                msg = conn.recv()
+                item = msg[1]
+                sub = item.load() if isinstance(item, Pending) else item
+                del item, msg
+                conn.send(("loaded", sub))
+                verdict = conn.recv()
+            except EOFError:
+                return
             if verdict[0] == "go":
                 result = grade_one(sub)
                 result, ok = settle(sub, result, verdict[1])

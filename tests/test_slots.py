@@ -250,3 +250,17 @@ def test_a_batch_of_one_slot_runs_in_the_batch_process(tmp_path, monkeypatch):
     monkeypatch.setattr(batch, "grade", grade)
     stats = batch.grade_batch(submissions(5), tmp_path / "out", JOB, jobs=1)
     assert stats.graded == 5 and pids == {os.getpid()}
+
+
+def test_large_submissions_pass_between_the_processes_without_either_waiting_on_the_other(tmp_path):
+    # A submission (and the Submission sent back to be looked up) larger than a socket's buffer,
+    # several at once: the batch's process and a slot process never both wait to send.
+    from test_resume import SOLUTION
+
+    subs, out = tmp_path / "subs", tmp_path / "r"
+    subs.mkdir()
+    padding = "".join(f"# line {i} of a long comment, to make the file large\n" for i in range(20000))  # ~1 MB
+    for i in range(6):
+        (subs / f"big{i}.py").write_text(SOLUTION + padding)
+    p = run_grader(subs, out)
+    assert counts(p) == (6, 0, 0)
