@@ -26,9 +26,12 @@ import hashlib
 import importlib.resources
 import io
 import math
+import pickle
 import re
 import statistics
 import sys
+import threading
+from collections import OrderedDict
 from array import array
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, TextIO, Union
@@ -171,6 +174,9 @@ def _read_template(name: str) -> str:
 
 def _finalize(value: Any) -> Any:
     """Show control characters and bidi overrides of every printed value as visible escapes."""
+    if type(value) is str:
+        # Most values are plain printable ASCII (ids, numbers, messages): nothing to show as escapes.
+        return value if value.isascii() and value.isprintable() else _text.clean(value)
     if isinstance(value, Markup) or not isinstance(value, str):
         return value
     return _text.clean(value)
@@ -408,7 +414,71 @@ def consistency_verdicts(result: SubmissionResult) -> list[Verdict]:
             for headline, entries in groups.items()]
 
 
-def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = False) -> str:
+class BlockCache:
+    """Rendered check blocks of report.html, by what they show: a small, thread-safe LRU.
+
+    Most checks of a batch pass, and pass the same way, in every submission: their block
+    (``_check.html.j2``) is rendered once and reused.  The key is the check pickled (so
+    that ``1``, ``1.0`` and ``True``, or ``0.0`` and ``-0.0``, are different keys where
+    ``==`` would confuse them) with everything else the block reads; a block is the
+    output of the autoescaped template, so reusing it is exactly rendering it again.
+    Blocks longer than ``max_chars`` (long output, large heat maps) are not kept, which
+    also bounds what a key holds.
+    """
+
+    def __init__(self, max_entries: int = 512, max_chars: int = 4096) -> None:
+        self.max_entries = max_entries  #: blocks kept; the least recently used goes first
+        self.max_chars = max_chars  #: characters of the longest block kept
+        self._blocks: OrderedDict[tuple, Markup] = OrderedDict()
+        self._lock = threading.Lock()  # the batch's slots render reports from several threads
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._blocks)
+
+    def clear(self) -> None:
+        """Forget every block."""
+        with self._lock:
+            self._blocks.clear()
+            self.hits = self.misses = 0
+
+    def block(self, check: CheckResult, first: str | None, also: tuple[str, ...]) -> Markup:
+        """Return the block of ``check``, rendered now or earlier."""
+        try:
+            key = (pickle.dumps(check, protocol=pickle.HIGHEST_PROTOCOL), first, also, OUTPUT_CHARS, TRACEBACK_CHARS)
+        except Exception:  # noqa: BLE001 - a check that cannot be pickled is rendered every time
+            return _check_block(check, first, also)
+        with self._lock:
+            found = self._blocks.get(key)
+            if found is not None:
+                self._blocks.move_to_end(key)
+                self.hits += 1
+                return found
+            self.misses += 1
+        found = _check_block(check, first, also)
+        if len(found) <= self.max_chars:
+            with self._lock:
+                self._blocks[key] = found
+                while len(self._blocks) > self.max_entries:
+                    self._blocks.popitem(last=False)
+        return found
+
+
+#: The check blocks :func:`report` reuses across the reports of a process.
+CHECK_BLOCKS = BlockCache()
+
+
+def _check_block(check: CheckResult, first: str | None, also: tuple[str, ...]) -> Markup:
+    """Render one check's block of report.html (``_check.html.j2``)."""
+    context = {"c": check, "first": first, "also": also, "OUTPUT_CHARS": OUTPUT_CHARS,
+               "TRACEBACK_CHARS": TRACEBACK_CHARS}
+    # Markup: the output of an autoescaped template, every value in it escaped already.
+    return Markup(environment().get_template("_check.html.j2").render(context))
+
+
+def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = False,
+           blocks: BlockCache | None = CHECK_BLOCKS) -> str:
     """Render the student's feedback report, ``report.html``.
 
     The page is self-contained (inlined stylesheet, inline SVG, no script, no network).
@@ -428,6 +498,9 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
         Title of the assignment; the rubric's name when empty.
     kit : bool, optional
         The result was checked against the student kit (public checks only): say so.
+    blocks : BlockCache or None, optional
+        Where the checks' blocks are reused from (by default the process's
+        :data:`CHECK_BLOCKS`); None renders every block (the page is the same).
 
     Returns
     -------
@@ -467,6 +540,12 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
         "LOAD_OUTPUT_CHARS": LOAD_OUTPUT_CHARS,
         "TRACEBACK_CHARS": TRACEBACK_CHARS,
     }
+    # Computed once here rather than by filters in the template, for every row that needs them.
+    context["has_file"] = any(q.file for q in result.questions)
+    context["passing_of"] = [[c for c in q.checks if c.status == "pass"] for q in result.questions]
+    context["failing_of"] = [[c for c in q.checks if c.status != "pass"] for q in result.questions]
+    render_block = _check_block if blocks is None else blocks.block
+    context["check_block"] = lambda c: render_block(c, same_as.get(c.id), tuple(also.get(c.id, ())))
     return environment().get_template("report.html.j2").render(context)
 
 
