@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import functools
 import json
 import os
@@ -11,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, ContextManager, Iterable, Iterator, Sequence
+from typing import IO, Callable, ContextManager, Iterable, Iterator, Sequence
 
 from . import canvas, export, render, text, transform
 from .errors import UsageError
@@ -150,20 +151,31 @@ def write_error_result(out: Path, result: SubmissionResult, *, rubric_title: str
             f.write(content)
 
 
+def read_result(path: Path) -> SubmissionResult | None:
+    """Return the result of one result.json, or None when it cannot be read as one."""
+    try:
+        return SubmissionResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _result_folders(out: Path) -> list[str]:
+    """Return the names of the folders under ``out``, sorted (the submissions' ids)."""
+    with os.scandir(out) as it:
+        return sorted(e.name for e in it if e.is_dir())
+
+
 def iter_results(out: Path) -> Iterator[SubmissionResult]:
     """Read back every ``<id>/result.json`` under ``out``, sorted by id (one at a time).
 
     Only the folders' names are listed up front (not a Path per submission).
     """
-    with os.scandir(out) as it:
-        names = sorted(e.name for e in it if e.is_dir())
-    for name in names:
+    for name in _result_folders(out):
         f = out / name / "result.json"
         if f.is_file():
-            try:
-                yield SubmissionResult.from_dict(json.loads(f.read_text(encoding="utf-8")))
-            except (ValueError, KeyError, TypeError):
-                continue
+            result = read_result(f)
+            if result is not None:
+                yield result
 
 
 def finish(out: Path, *, rubric_title: str = "", questions: Sequence[str] | None = None) -> None:
@@ -179,6 +191,125 @@ def finish(out: Path, *, rubric_title: str = "", questions: Sequence[str] | None
     with atomic_path(out / "summary.html") as tmp, open(tmp, "w", encoding="utf-8", errors="backslashreplace") as f:
         # Streamed: totals in a first pass over the results on disk, rows written as read in a second.
         render.write_summary(lambda: iter_results(out), f, rubric_title=rubric_title)
+
+
+_FORGOTTEN = b"null\n"
+
+
+class BatchFiles:
+    """grades.csv and summary.html of a batch, from its results as they stream in.
+
+    Each result written in this run is added (:meth:`add`) as it is written: its
+    grades.csv row and its :func:`grader.render.summary_entry`, as one line of JSON
+    appended to an unnamed temporary file in the results folder, so that memory does not
+    grow with the batch.  At the end, :meth:`write` lists the results folder and takes,
+    in id order, each submission's last line, or reads its result.json when this run
+    kept none (a resumed batch's earlier results, a result forgotten after a failure):
+    the files are byte for byte those :func:`finish` writes from the results on disk,
+    without reading this run's results back.  Thread-safe; :meth:`add` and
+    :meth:`forget` never raise (at worst the end reads every result, as :func:`finish`).
+
+    Parameters
+    ----------
+    out : Path
+        The results folder (it exists).
+    questions : sequence of str
+        grades.csv's question columns (the rubric's question ids).
+    rubric_title : str, optional
+        summary.html's title.
+    """
+
+    def __init__(self, out: Path, *, questions: Sequence[str], rubric_title: str = "") -> None:
+        self.out = out
+        self.questions = list(questions)
+        self.rubric_title = rubric_title
+        self._lock = threading.Lock()
+        self._spool: IO[bytes] | None
+        try:
+            self._spool = tempfile.TemporaryFile(dir=out, prefix=".batch-files-")
+        except OSError:
+            self._spool = None  # the end reads every result, as finish() does
+
+    def __enter__(self) -> "BatchFiles":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Drop what was kept (the temporary file)."""
+        with self._lock:
+            spool, self._spool = self._spool, None
+        if spool is not None:
+            spool.close()
+
+    def _append(self, sid: str, payload: bytes) -> None:
+        line = json.dumps(sid).encode("ascii") + b"\t" + payload
+        with self._lock:
+            if self._spool is None:
+                return
+            try:
+                self._spool.write(line)
+            except (OSError, ValueError):  # a full disk: the end reads every result instead
+                self._spool.close()
+                self._spool = None
+
+    def add(self, result: SubmissionResult) -> None:
+        """Keep what grades.csv and summary.html show of ``result``, which was just written to its folder."""
+        try:
+            payload = json.dumps([export.grades_row(result, self.questions),
+                                  render.summary_entry(result, as_read=True)], separators=(",", ":"))
+        except Exception:  # noqa: BLE001 - its result.json is read at the end instead
+            self.forget(result.submission)
+            return
+        self._append(result.submission, payload.encode("ascii") + b"\n")
+
+    def forget(self, submission: str) -> None:
+        """Forget what was kept of ``submission``: the end reads its result.json (if any) instead."""
+        self._append(submission, _FORGOTTEN)
+
+    def _rows(self, names: list[str], spool: IO[bytes]) -> Iterator[tuple[list[str], dict]]:
+        """Yield the grades.csv row and summary entry of each submission in ``names`` (as read by iter_results)."""
+        kept: dict[str, int | None] = {}  # id -> offset of its last line (None: forgotten)
+        spool.flush()
+        spool.seek(0)
+        at = 0
+        for line in spool:
+            sid, _, payload = line.partition(b"\t")
+            kept[json.loads(sid)] = None if payload == _FORGOTTEN else at
+            at += len(line)
+        for name in names:
+            offset = kept.get(name)
+            if offset is not None:
+                spool.seek(offset)
+                yield json.loads(spool.readline().partition(b"\t")[2])
+                continue
+            f = self.out / name / "result.json"
+            result = read_result(f) if f.is_file() else None
+            if result is not None:
+                yield export.grades_row(result, self.questions), render.summary_entry(result)
+
+    def write(self) -> None:
+        """Write grades.csv and summary.html (each replaced atomically), as :func:`finish` would."""
+        with self._lock:
+            spool = self._spool
+            if spool is None:
+                finish(self.out, rubric_title=self.rubric_title, questions=self.questions)
+                return
+            names = _result_folders(self.out)
+            with atomic_path(self.out / "grades.csv") as grades_tmp, \
+                    open(grades_tmp, "w", encoding="utf-8", errors="backslashreplace", newline="") as grades, \
+                    atomic_path(self.out / "summary.html") as summary_tmp, \
+                    open(summary_tmp, "w", encoding="utf-8", errors="backslashreplace") as summary:
+                w = csv.writer(grades, lineterminator="\n")
+                w.writerow(export.grades_header(self.questions))
+
+                def entries() -> Iterator[dict]:
+                    for row, entry in self._rows(names, spool):
+                        w.writerow(row)
+                        yield entry
+
+                render.write_summary_entries(entries(), summary, rubric_title=self.rubric_title)
 
 
 def _skipped_name(name: str) -> bool:
@@ -284,7 +415,8 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
                 on_skip: Callable[[Submission], None] | None = None,
                 gradebook: Gradebook | None = None, force: bool = False,
                 slots: Callable[[int], ContextManager[Callable[[Submission], SubmissionResult]]] | None = None,
-                annotate: Callable[[Submission, SubmissionResult], SubmissionResult] | None = None) -> BatchStats:
+                annotate: Callable[[Submission, SubmissionResult], SubmissionResult] | None = None,
+                batch_files: bool = True) -> BatchStats:
     """Grade ``submissions`` on ``jobs`` parallel slots, writing each result as it finishes.
 
     Parameters
@@ -324,13 +456,18 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
         Called with each submission and its result (from the slot's thread) before the
         result is written; returns the result to write (``grader grade`` adds why the
         rubric was chosen, ``rubric_reason``).
+    batch_files : bool
+        Write grades.csv and summary.html at the end (:class:`BatchFiles`: from what
+        was kept of each result as it was written, and the results on disk this run did
+        not write).  False leaves them to the caller (``grader grade --similarity``
+        writes them once, after the similarity check).
 
     Notes
     -----
     No per-submission state is kept: submissions are loaded one at a time as slots free
-    up, each result is written (and its gradebook row committed) and dropped, and the
-    batch-wide files are built by reading the results back one at a time
-    (tests/test_memory_flat.py).  The heap itself stays flat once glibc's mmap threshold
+    up, each result is written (and its gradebook row committed) and dropped; what the
+    batch-wide files show of it goes to a temporary file (:class:`BatchFiles`), read at
+    the end (tests/test_memory_flat.py).  The heap itself stays flat once glibc's mmap threshold
     is fixed (:func:`grader.heap.steady_heap`, called here and, earlier, by ``grader
     grade``): without it the slots' malloc arenas fragment under each submission's
     multi-MiB buffers; see benchmarks/RESULTS.md.
@@ -349,6 +486,8 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
     failures: list[BaseException] = []
     hide = [str(out), *hide]
     allow = job.rubric.settings.allow_packages
+    files = BatchFiles(out, questions=[q.id for q in job.rubric.questions],
+                       rubric_title=job.rubric.title) if batch_files else None
 
     def next_submission() -> Submission | None:
         while True:
@@ -376,6 +515,8 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
             if gradebook is not None:  # a person's overrides hold over every regrade
                 result = apply_overrides(result, gradebook.overrides(result.submission))
             write_result(out, result, rubric_title=job.rubric.title)
+            if files is not None:
+                files.add(result)
             if gradebook is not None:
                 gradebook.record(sub, result)
             with report:
@@ -386,8 +527,18 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
         except Exception as e:  # noqa: BLE001 - one submission's failure never stops the batch
             failed = after_failure(result, e)
         # Each step again, for the error result, each on its own; the gradebook row is never
-        # current (no digest), so a rerun grades this submission again.
-        steps = [lambda: write_error_result(out, failed, rubric_title=job.rubric.title)]
+        # current (no digest), so a rerun grades this submission again.  What the batch files
+        # kept of the result is forgotten until the error result is written: if it cannot
+        # be, the end reads whatever result.json is on disk.
+        if files is not None:
+            files.forget(failed.submission)
+
+        def write_failed() -> None:
+            write_error_result(out, failed, rubric_title=job.rubric.title)
+            if files is not None:
+                files.add(failed)
+
+        steps = [write_failed]
         if gradebook is not None:
             steps.append(lambda: gradebook.record(replace(sub, digest=""), failed))
         for step in steps:
@@ -420,17 +571,22 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
             failures.append(e)
 
     threads = [threading.Thread(target=slot, args=(i,), name=f"slot-{i}", daemon=True) for i in range(jobs)]
-    for t in threads:
-        t.start()
     try:
         for t in threads:
-            while t.is_alive():
-                t.join(0.2)
-    except KeyboardInterrupt:
-        failures.append(KeyboardInterrupt())
-        raise
-    if failures:
-        raise failures[0]
-    finish(out, rubric_title=job.rubric.title, questions=[q.id for q in job.rubric.questions])
+            t.start()
+        try:
+            for t in threads:
+                while t.is_alive():
+                    t.join(0.2)
+        except KeyboardInterrupt:
+            failures.append(KeyboardInterrupt())
+            raise
+        if failures:
+            raise failures[0]
+        if files is not None:
+            files.write()
+    finally:
+        if files is not None:
+            files.close()
     stats.seconds = time.monotonic() - t0
     return stats

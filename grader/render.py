@@ -43,13 +43,15 @@ from jinja2.filters import do_round as _do_round
 from markupsafe import Markup
 
 from . import terminal as _text
-from .model import CheckResult, Consistency, SubmissionResult
+from .model import CheckResult, Consistency, SimilarityMatch, SubmissionResult
 from .terminal import explain, explain_lines, terminal, terminal_batch_line
 
 __all__ = [
     "report",
     "summary",
     "write_summary",
+    "summary_entry",
+    "write_summary_entries",
     "terminal",
     "terminal_batch_line",
     "explain",
@@ -798,6 +800,44 @@ def _rows(results: Iterable[SubmissionResult], report_href: Callable[[Submission
         yield _row(r, safe_href(report_href(r)), n, mistakes, error_kinds(r))
 
 
+def summary_entry(r: SubmissionResult, report_href: Callable[[SubmissionResult], str] = _default_href, *,
+                  as_read: bool = False) -> dict[str, Any]:
+    """Return what summary.html takes from one result, as plain data that JSON keeps as it is.
+
+    A batch keeps these as its results stream in (:class:`grader.batch.BatchFiles`) and
+    builds summary.html from them at the end, in id order, without reading the results
+    back; :func:`write_summary` builds the same from the results it reads.  With
+    ``as_read``, scores are made floats, as in the result read back from its result.json
+    (an integer score shows as ``10`` in the page's sort keys, a float as ``10.0``).
+    """
+    number = float if as_read else (lambda x: x)
+    mistakes: dict[str, list[Any]] = {}
+    for c in r.checks():
+        if c.mistake:
+            if c.mistake not in mistakes:
+                mistakes[c.mistake] = [c.hint or "", []]  # a group is labelled by the hint of its first check
+            mistakes[c.mistake][1].append(c.id)
+    return {
+        "submission": r.submission,
+        "href": safe_href(report_href(r)),
+        "score": number(r.score),
+        "max_score": number(r.max_score),
+        "status": r.status,
+        "late": r.late,
+        "rubric": r.rubric,
+        "problem": r.errors[0] if r.status == "error" and r.errors else "",
+        "checks": [(c.id, c.question, c.visibility, c.status) for c in r.checks()],
+        "mistakes": {mid: (hint, ", ".join(where)) for mid, (hint, where) in mistakes.items()},
+        "kinds": {kind: condensed(where) for kind, where in error_kinds(r).items()},
+        "overrides": [(o.question or "total", number(o.auto_score), number(o.score), o.by, o.note, o.review)
+                      for o in r.overrides],
+        "looks_like": r.looks_like,
+        "why": r.rubric_reason.split("; this one looks like ", 1)[-1][:300] if r.looks_like else "",
+        "similar": (((r.similarity[0].other, r.similarity[0].kind, number(r.similarity[0].share)),
+                     len(r.similarity) - 1) if r.similarity else None),
+    }
+
+
 class _Summary:
     """Accumulate, in one pass, what summary.html shows above and below the table.
 
@@ -829,34 +869,53 @@ class _Summary:
 
     def add(self, r: SubmissionResult) -> None:
         """Take what the summary needs from one result; keep no reference to it."""
-        href = safe_href(self.report_href(r))
-        n, mistakes = _scan(r, self.checks, self.mistakes)
-        sid = r.submission
-        for mid, where in mistakes.items():
-            self.mistakes[mid].add(sid, href, ", ".join(where))
-        kinds = error_kinds(r)
-        for kind, where in kinds.items():
-            self.kinds.setdefault(kind, _Group(kind, kind)).add(sid, href, condensed(where))
-        self.overrides += [(sid, href, o.question or "total", o.auto_score, o.score, o.by, o.note, o.review)
-                           for o in r.overrides]
+        self.take(summary_entry(r, self.report_href))
+
+    def take(self, e: dict[str, Any]) -> None:
+        """Take one result's :func:`summary_entry` (as built, or read back from JSON)."""
+        sid, href = e["submission"], e["href"]
+        checks = self.checks
+        n = {"pass": 0, "fail": 0, "error": 0}
+        for cid, question, visibility, status in e["checks"]:
+            n[status] = n.get(status, 0) + 1
+            st = checks.get(cid)
+            if st is None:
+                st = checks[cid] = _CheckStats(cid, question, visibility)
+            if status == "pass":
+                st.passed += 1
+            elif status == "fail":
+                st.failed += 1
+            else:
+                st.errors += 1
+        for mid, (hint, where) in e["mistakes"].items():
+            group = self.mistakes.get(mid)
+            if group is None:
+                group = self.mistakes[mid] = _Group(mid, hint)
+            group.add(sid, href, where)
+        for kind, where in e["kinds"].items():
+            self.kinds.setdefault(kind, _Group(kind, kind)).add(sid, href, where)
+        self.overrides += [(sid, href, *o) for o in e["overrides"]]
         self.n += 1
-        self.late += bool(r.late)
-        if r.status == "error":
+        self.late += bool(e["late"])
+        if e["status"] == "error":
             self.ungraded += 1
         else:
-            self.max_score = max(self.max_score, r.max_score)
-            self.scores.append(r.score)
-            self.full += r.score >= r.max_score > 0
-        if r.rubric not in self.rubrics:
-            self.rubrics.append(r.rubric)
-        if r.looks_like:
-            why = r.rubric_reason.split("; this one looks like ", 1)[-1]
-            self.versions.append((sid, href, r.looks_like, why[:300]))
-        if r.similarity:
-            best = r.similarity[0]
-            self.similar.append((sid, href, best, pair_anchor(sid, best.other, best.kind), len(r.similarity) - 1))
+            self.max_score = max(self.max_score, e["max_score"])
+            self.scores.append(e["score"])
+            self.full += e["score"] >= e["max_score"] > 0
+        if e["rubric"] not in self.rubrics:
+            self.rubrics.append(e["rubric"])
+        if e["looks_like"]:
+            self.versions.append((sid, href, e["looks_like"], e["why"]))
+        if e["similar"]:
+            (other, kind, share), more = e["similar"]
+            best = SimilarityMatch(other=other, kind=kind, share=share)
+            self.similar.append((sid, href, best, pair_anchor(sid, other, kind), more))
         if self.rows is not None:
-            self.rows.append(_row(r, href, n, mistakes, kinds))
+            self.rows.append(_Row(
+                submission=sid, href=href, score=e["score"], max_score=e["max_score"], status=e["status"],
+                late=e["late"], passed=n["pass"], failed=n["fail"], errors=n["error"],
+                mistakes=tuple(e["mistakes"]), kinds=tuple(e["kinds"]), problem=e["problem"]))
 
     def histogram(self) -> dict[str, Any]:
         """Return the score histogram's bins (graded submissions only) and statistics."""
@@ -930,6 +989,11 @@ def write_summary(
         acc.add(r)
     del first
     rows: Iterable[_Row] = acc.rows if again is None else _rows(again(), report_href)
+    _write_summary_page(acc, rows, fp, rubric_title=rubric_title)
+
+
+def _write_summary_page(acc: _Summary, rows: Iterable[_Row], fp: TextIO, *, rubric_title: str) -> None:
+    """Render summary.html from its aggregates and its table's rows, writing it to ``fp`` as it goes."""
     context = {
         "title": rubric_title or ", ".join(acc.rubrics) or "grader",
         "css": _css(),
@@ -948,6 +1012,18 @@ def write_summary(
     }
     for chunk in environment().get_template("summary.html.j2").generate(context):
         fp.write(chunk)
+
+
+def write_summary_entries(entries: Iterable[dict[str, Any]], fp: TextIO, *, rubric_title: str = "") -> None:
+    """Write summary.html from the :func:`summary_entry` of each result, in the order to list them.
+
+    The page is the one :func:`write_summary` writes from the same results.  The entries
+    are read once; the table's rows are kept until the page is written.
+    """
+    acc = _Summary(_default_href, keep_rows=True)
+    for e in entries:
+        acc.take(e)
+    _write_summary_page(acc, acc.rows or [], fp, rubric_title=rubric_title)
 
 
 def summary(
