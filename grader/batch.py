@@ -183,7 +183,9 @@ def finish(out: Path, *, rubric_title: str = "", questions: Sequence[str] | None
 
     ``grades.csv`` and ``summary.html`` depend only on the ``result.json`` files (read one
     at a time, in id order), so a resumed batch ends with the same files as an
-    uninterrupted one.  Both are replaced atomically.  ``questions`` (the rubric's) are
+    uninterrupted one.  A batch itself writes the same files without reading back the
+    results it wrote (:class:`BatchFiles`); this is for the commands that change results
+    afterwards (``grader override``, the similarity check).  Both are replaced atomically.  ``questions`` (the rubric's) are
     grades.csv's question columns; without them the results are read once more to find them.
     """
     with atomic_path(out / "grades.csv") as tmp:
