@@ -61,6 +61,7 @@ encode = (lambda d: batch.result_json(d)) if hasattr(batch, "result_json") else 
     lambda d: json.dumps(d, indent=2, ensure_ascii=False) + "\n")
 ms = lambda t, k=n: (time.perf_counter() - t) / k * 1e3
 
+render.report(variant(samples[0], -1), rubric_title=title)  # templates compiled, as in a batch under way
 t = time.perf_counter()
 for r in results:
     render.report(r, rubric_title=title)
