@@ -56,19 +56,19 @@ _FILE_MODE = _file_mode()
 
 
 @contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one step.
+def _atomic_file(path: Path) -> Iterator[tuple[int, str]]:
+    """Yield an open descriptor and the name of a new file beside ``path``; on success it replaces ``path``.
 
-    A reader (or a crash) never sees half a file; on failure the temporary file is removed.
+    The caller closes the descriptor (before the block ends); on failure the file is removed.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except FileNotFoundError:  # the folder is made only when missing (a mkdir per file costs as much as a write)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, _FILE_MODE)  # mkstemp makes 0600; results get the mode any new file gets
-    finally:
-        os.close(fd)
-    try:
-        yield Path(tmp)
+        yield fd, tmp
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -76,6 +76,17 @@ def atomic_path(path: Path) -> Iterator[Path]:
         except OSError:
             pass
         raise
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one step.
+
+    A reader (or a crash) never sees half a file; on failure the temporary file is removed.
+    """
+    with _atomic_file(path) as (fd, tmp):
+        os.close(fd)
+        yield Path(tmp)
 
 
 #: Characters encoded and written at a time by :func:`write_atomic` (a large page is not
@@ -87,7 +98,8 @@ def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically (see :func:`atomic_path`)."""
     # errors=: a net under grader.text.encodable (student text is made encodable where it
     # enters the grader): a string that still held a lone surrogate is written escaped.
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", errors="backslashreplace") as f:
+    # The file is written through the descriptor that made it (not opened a second time by name).
+    with _atomic_file(path) as (fd, _), open(fd, "w", encoding="utf-8", errors="backslashreplace") as f:
         for i in range(0, len(text), WRITE_CHUNK):
             f.write(text[i:i + WRITE_CHUNK])
 
