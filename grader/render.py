@@ -744,60 +744,20 @@ class _Who:
         return zip(g.sids, hrefs, g.wheres)
 
 
-def _scan(
-    r: SubmissionResult, stats: dict[str, _CheckStats] | None = None, groups: dict[str, _Group] | None = None
-) -> tuple[dict[str, int], dict[str, list[str]]]:
-    """Count a result's checks by status and list its named mistakes (mistake -> check ids).
-
-    When ``stats`` and ``groups`` are given, each check's counts over the batch are updated
-    too, and a group is made for a mistake met for the first time (labelled by its hint).
-    """
+def _entry_row(e: dict[str, Any]) -> _Row:
+    """Return the table row of one result's :func:`summary_entry`."""
     n = {"pass": 0, "fail": 0, "error": 0}
-    mistakes: dict[str, list[str]] = {}
-    for c in r.checks():
-        n[c.status] = n.get(c.status, 0) + 1
-        if stats is not None:
-            st = stats.get(c.id)
-            if st is None:
-                st = stats[c.id] = _CheckStats(c.id, c.question, c.visibility)
-            if c.status == "pass":
-                st.passed += 1
-            elif c.status == "fail":
-                st.failed += 1
-            else:
-                st.errors += 1
-        if c.mistake:
-            mistakes.setdefault(c.mistake, []).append(c.id)
-            if groups is not None and c.mistake not in groups:
-                groups[c.mistake] = _Group(c.mistake, c.hint or "")
-    return n, mistakes
-
-
-def _row(
-    r: SubmissionResult, href: str, n: dict[str, int], mistakes: Iterable[str], kinds: Iterable[str]
-) -> _Row:
-    """Return the table row of one result."""
-    return _Row(
-        submission=r.submission,
-        href=href,
-        score=r.score,
-        max_score=r.max_score,
-        status=r.status,
-        late=r.late,
-        passed=n["pass"],
-        failed=n["fail"],
-        errors=n["error"],
-        mistakes=tuple(mistakes),
-        kinds=tuple(kinds),
-        problem=r.errors[0] if r.status == "error" and r.errors else "",
-    )
+    for check in e["checks"]:
+        n[check[3]] = n.get(check[3], 0) + 1
+    return _Row(submission=e["submission"], href=e["href"], score=e["score"], max_score=e["max_score"],
+                status=e["status"], late=e["late"], passed=n["pass"], failed=n["fail"], errors=n["error"],
+                mistakes=tuple(e["mistakes"]), kinds=tuple(e["kinds"]), problem=e["problem"])
 
 
 def _rows(results: Iterable[SubmissionResult], report_href: Callable[[SubmissionResult], str]) -> Iterator[_Row]:
     """Yield the table row of each result, one at a time."""
     for r in results:
-        n, mistakes = _scan(r)
-        yield _row(r, safe_href(report_href(r)), n, mistakes, error_kinds(r))
+        yield _entry_row(summary_entry(r, report_href))
 
 
 def summary_entry(r: SubmissionResult, report_href: Callable[[SubmissionResult], str] = _default_href, *,
@@ -875,9 +835,7 @@ class _Summary:
         """Take one result's :func:`summary_entry` (as built, or read back from JSON)."""
         sid, href = e["submission"], e["href"]
         checks = self.checks
-        n = {"pass": 0, "fail": 0, "error": 0}
         for cid, question, visibility, status in e["checks"]:
-            n[status] = n.get(status, 0) + 1
             st = checks.get(cid)
             if st is None:
                 st = checks[cid] = _CheckStats(cid, question, visibility)
@@ -912,10 +870,7 @@ class _Summary:
             best = SimilarityMatch(other=other, kind=kind, share=share)
             self.similar.append((sid, href, best, pair_anchor(sid, other, kind), more))
         if self.rows is not None:
-            self.rows.append(_Row(
-                submission=sid, href=href, score=e["score"], max_score=e["max_score"], status=e["status"],
-                late=e["late"], passed=n["pass"], failed=n["fail"], errors=n["error"],
-                mistakes=tuple(e["mistakes"]), kinds=tuple(e["kinds"]), problem=e["problem"]))
+            self.rows.append(_entry_row(e))
 
     def histogram(self) -> dict[str, Any]:
         """Return the score histogram's bins (graded submissions only) and statistics."""
