@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import functools
 import json
 import os
@@ -11,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, ContextManager, Iterable, Iterator, Sequence
+from typing import IO, Callable, ContextManager, Iterable, Iterator, Sequence
 
 from . import canvas, export, render, text, transform
 from .errors import UsageError
@@ -55,19 +56,19 @@ _FILE_MODE = _file_mode()
 
 
 @contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one step.
+def _atomic_file(path: Path) -> Iterator[tuple[int, str]]:
+    """Yield an open descriptor and the name of a new file beside ``path``; on success it replaces ``path``.
 
-    A reader (or a crash) never sees half a file; on failure the temporary file is removed.
+    The caller closes the descriptor (before the block ends); on failure the file is removed.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except FileNotFoundError:  # the folder is made only when missing (a mkdir per file costs as much as a write)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, _FILE_MODE)  # mkstemp makes 0600; results get the mode any new file gets
-    finally:
-        os.close(fd)
-    try:
-        yield Path(tmp)
+        yield fd, tmp
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -75,6 +76,17 @@ def atomic_path(path: Path) -> Iterator[Path]:
         except OSError:
             pass
         raise
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one step.
+
+    A reader (or a crash) never sees half a file; on failure the temporary file is removed.
+    """
+    with _atomic_file(path) as (fd, tmp):
+        os.close(fd)
+        yield Path(tmp)
 
 
 #: Characters encoded and written at a time by :func:`write_atomic` (a large page is not
@@ -86,9 +98,20 @@ def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically (see :func:`atomic_path`)."""
     # errors=: a net under grader.text.encodable (student text is made encodable where it
     # enters the grader): a string that still held a lone surrogate is written escaped.
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", errors="backslashreplace") as f:
+    # The file is written through the descriptor that made it (not opened a second time by name).
+    with _atomic_file(path) as (fd, _), open(fd, "w", encoding="utf-8", errors="backslashreplace") as f:
         for i in range(0, len(text), WRITE_CHUNK):
             f.write(text[i:i + WRITE_CHUNK])
+
+
+def result_json(doc: dict, *, ensure_ascii: bool = False) -> str:
+    """Return the text of a result.json document: one line, compact, ending with a newline.
+
+    Indentation is not part of the format (schema "grader.result/1"): without it ``json``
+    encodes with its C encoder, where ``indent=2`` falls back to the pure-Python one,
+    several times slower on a result (benchmarks/writers.py).
+    """
+    return json.dumps(doc, ensure_ascii=ensure_ascii, separators=(",", ":")) + "\n"
 
 
 def write_result(out: Path, result: SubmissionResult, *, rubric_title: str = "") -> None:
@@ -105,7 +128,7 @@ def write_result(out: Path, result: SubmissionResult, *, rubric_title: str = "")
                 pass
     write_atomic(folder / "report.html", render.report(result, rubric_title=rubric_title))
     # result.json last: its presence means the submission is complete.
-    write_atomic(folder / "result.json", json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    write_atomic(folder / "result.json", result_json(result.to_dict()))
 
 
 _ERROR_PAGE = """<!DOCTYPE html>
@@ -134,10 +157,24 @@ def write_error_result(out: Path, result: SubmissionResult, *, rubric_title: str
     folder.mkdir(parents=True, exist_ok=True)
     page = _ERROR_PAGE.format(id=html.escape(text.line(result.submission)),
                               errors="".join(f"<li>{html.escape(text.line(e))}</li>" for e in result.errors))
-    doc = json.dumps(result.to_dict(), indent=2, ensure_ascii=True) + "\n"
+    doc = result_json(result.to_dict(), ensure_ascii=True)
     for name, content in (("report.html", page), ("result.json", doc)):  # result.json last, as always
         with open(folder / name, "w", encoding="utf-8", errors="backslashreplace") as f:
             f.write(content)
+
+
+def read_result(path: Path) -> SubmissionResult | None:
+    """Return the result of one result.json, or None when it cannot be read as one."""
+    try:
+        return SubmissionResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _result_folders(out: Path) -> list[str]:
+    """Return the names of the folders under ``out``, sorted (the submissions' ids)."""
+    with os.scandir(out) as it:
+        return sorted(e.name for e in it if e.is_dir())
 
 
 def iter_results(out: Path) -> Iterator[SubmissionResult]:
@@ -145,15 +182,12 @@ def iter_results(out: Path) -> Iterator[SubmissionResult]:
 
     Only the folders' names are listed up front (not a Path per submission).
     """
-    with os.scandir(out) as it:
-        names = sorted(e.name for e in it if e.is_dir())
-    for name in names:
+    for name in _result_folders(out):
         f = out / name / "result.json"
         if f.is_file():
-            try:
-                yield SubmissionResult.from_dict(json.loads(f.read_text(encoding="utf-8")))
-            except (ValueError, KeyError, TypeError):
-                continue
+            result = read_result(f)
+            if result is not None:
+                yield result
 
 
 def finish(out: Path, *, rubric_title: str = "", questions: Sequence[str] | None = None) -> None:
@@ -161,7 +195,9 @@ def finish(out: Path, *, rubric_title: str = "", questions: Sequence[str] | None
 
     ``grades.csv`` and ``summary.html`` depend only on the ``result.json`` files (read one
     at a time, in id order), so a resumed batch ends with the same files as an
-    uninterrupted one.  Both are replaced atomically.  ``questions`` (the rubric's) are
+    uninterrupted one.  A batch itself writes the same files without reading back the
+    results it wrote (:class:`BatchFiles`); this is for the commands that change results
+    afterwards (``grader override``, the similarity check).  Both are replaced atomically.  ``questions`` (the rubric's) are
     grades.csv's question columns; without them the results are read once more to find them.
     """
     first_pass = render.summary_pass() if questions is not None else None
@@ -179,6 +215,125 @@ def finish(out: Path, *, rubric_title: str = "", questions: Sequence[str] | None
     with atomic_path(out / "summary.html") as tmp, open(tmp, "w", encoding="utf-8", errors="backslashreplace") as f:
         # Streamed: totals in a first pass over the results on disk, rows written as read in a second.
         render.write_summary(lambda: iter_results(out), f, rubric_title=rubric_title, first_pass=first_pass)
+
+
+_FORGOTTEN = b"null\n"
+
+
+class BatchFiles:
+    """grades.csv and summary.html of a batch, from its results as they stream in.
+
+    Each result written in this run is added (:meth:`add`) as it is written: its
+    grades.csv row and its :func:`grader.render.summary_entry`, as one line of JSON
+    appended to an unnamed temporary file in the results folder, so that memory does not
+    grow with the batch.  At the end, :meth:`write` lists the results folder and takes,
+    in id order, each submission's last line, or reads its result.json when this run
+    kept none (a resumed batch's earlier results, a result forgotten after a failure):
+    the files are byte for byte those :func:`finish` writes from the results on disk,
+    without reading this run's results back.  Thread-safe; :meth:`add` and
+    :meth:`forget` never raise (at worst the end reads every result, as :func:`finish`).
+
+    Parameters
+    ----------
+    out : Path
+        The results folder (it exists).
+    questions : sequence of str
+        grades.csv's question columns (the rubric's question ids).
+    rubric_title : str, optional
+        summary.html's title.
+    """
+
+    def __init__(self, out: Path, *, questions: Sequence[str], rubric_title: str = "") -> None:
+        self.out = out
+        self.questions = list(questions)
+        self.rubric_title = rubric_title
+        self._lock = threading.Lock()
+        self._spool: IO[bytes] | None
+        try:
+            self._spool = tempfile.TemporaryFile(dir=out, prefix=".batch-files-")
+        except OSError:
+            self._spool = None  # the end reads every result, as finish() does
+
+    def __enter__(self) -> "BatchFiles":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Drop what was kept (the temporary file)."""
+        with self._lock:
+            spool, self._spool = self._spool, None
+        if spool is not None:
+            spool.close()
+
+    def _append(self, sid: str, payload: bytes) -> None:
+        line = json.dumps(sid).encode("ascii") + b"\t" + payload
+        with self._lock:
+            if self._spool is None:
+                return
+            try:
+                self._spool.write(line)
+            except (OSError, ValueError):  # a full disk: the end reads every result instead
+                self._spool.close()
+                self._spool = None
+
+    def add(self, result: SubmissionResult) -> None:
+        """Keep what grades.csv and summary.html show of ``result``, which was just written to its folder."""
+        try:
+            payload = json.dumps([export.grades_row(result, self.questions),
+                                  render.summary_entry(result, as_read=True)], separators=(",", ":"))
+        except Exception:  # noqa: BLE001 - its result.json is read at the end instead
+            self.forget(result.submission)
+            return
+        self._append(result.submission, payload.encode("ascii") + b"\n")
+
+    def forget(self, submission: str) -> None:
+        """Forget what was kept of ``submission``: the end reads its result.json (if any) instead."""
+        self._append(submission, _FORGOTTEN)
+
+    def _rows(self, names: list[str], spool: IO[bytes]) -> Iterator[tuple[list[str], dict]]:
+        """Yield the grades.csv row and summary entry of each submission in ``names`` (as read by iter_results)."""
+        kept: dict[str, int | None] = {}  # id -> offset of its last line (None: forgotten)
+        spool.flush()
+        spool.seek(0)
+        at = 0
+        for line in spool:
+            sid, _, payload = line.partition(b"\t")
+            kept[json.loads(sid)] = None if payload == _FORGOTTEN else at
+            at += len(line)
+        for name in names:
+            offset = kept.get(name)
+            if offset is not None:
+                spool.seek(offset)
+                yield json.loads(spool.readline().partition(b"\t")[2])
+                continue
+            f = self.out / name / "result.json"
+            result = read_result(f) if f.is_file() else None
+            if result is not None:
+                yield export.grades_row(result, self.questions), render.summary_entry(result)
+
+    def write(self) -> None:
+        """Write grades.csv and summary.html (each replaced atomically), as :func:`finish` would."""
+        with self._lock:
+            spool = self._spool
+            if spool is None:
+                finish(self.out, rubric_title=self.rubric_title, questions=self.questions)
+                return
+            names = _result_folders(self.out)
+            with atomic_path(self.out / "grades.csv") as grades_tmp, \
+                    open(grades_tmp, "w", encoding="utf-8", errors="backslashreplace", newline="") as grades, \
+                    atomic_path(self.out / "summary.html") as summary_tmp, \
+                    open(summary_tmp, "w", encoding="utf-8", errors="backslashreplace") as summary:
+                w = csv.writer(grades, lineterminator="\n")
+                w.writerow(export.grades_header(self.questions))
+
+                def entries() -> Iterator[dict]:
+                    for row, entry in self._rows(names, spool):
+                        w.writerow(row)
+                        yield entry
+
+                render.write_summary_entries(entries(), summary, rubric_title=self.rubric_title)
 
 
 def _skipped_name(name: str) -> bool:
@@ -284,7 +439,8 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
                 on_skip: Callable[[Submission], None] | None = None,
                 gradebook: Gradebook | None = None, force: bool = False,
                 slots: Callable[[int], ContextManager[Callable[[Submission], SubmissionResult]]] | None = None,
-                annotate: Callable[[Submission, SubmissionResult], SubmissionResult] | None = None) -> BatchStats:
+                annotate: Callable[[Submission, SubmissionResult], SubmissionResult] | None = None,
+                batch_files: bool = True) -> BatchStats:
     """Grade ``submissions`` on ``jobs`` parallel slots, writing each result as it finishes.
 
     Parameters
@@ -324,13 +480,18 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
         Called with each submission and its result (from the slot's thread) before the
         result is written; returns the result to write (``grader grade`` adds why the
         rubric was chosen, ``rubric_reason``).
+    batch_files : bool
+        Write grades.csv and summary.html at the end (:class:`BatchFiles`: from what
+        was kept of each result as it was written, and the results on disk this run did
+        not write).  False leaves them to the caller (``grader grade --similarity``
+        writes them once, after the similarity check).
 
     Notes
     -----
     No per-submission state is kept: submissions are loaded one at a time as slots free
-    up, each result is written (and its gradebook row committed) and dropped, and the
-    batch-wide files are built by reading the results back one at a time
-    (tests/test_memory_flat.py).  The heap itself stays flat once glibc's mmap threshold
+    up, each result is written (and its gradebook row committed) and dropped; what the
+    batch-wide files show of it goes to a temporary file (:class:`BatchFiles`), read at
+    the end (tests/test_memory_flat.py).  The heap itself stays flat once glibc's mmap threshold
     is fixed (:func:`grader.heap.steady_heap`, called here and, earlier, by ``grader
     grade``): without it the slots' malloc arenas fragment under each submission's
     multi-MiB buffers; see benchmarks/RESULTS.md.
@@ -349,6 +510,8 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
     failures: list[BaseException] = []
     hide = [str(out), *hide]
     allow = job.rubric.settings.allow_packages
+    files = BatchFiles(out, questions=[q.id for q in job.rubric.questions],
+                       rubric_title=job.rubric.title) if batch_files else None
 
     def next_submission() -> Submission | None:
         while True:
@@ -376,6 +539,8 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
             if gradebook is not None:  # a person's overrides hold over every regrade
                 result = apply_overrides(result, gradebook.overrides(result.submission))
             write_result(out, result, rubric_title=job.rubric.title)
+            if files is not None:
+                files.add(result)
             if gradebook is not None:
                 gradebook.record(sub, result)
             with report:
@@ -386,8 +551,18 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
         except Exception as e:  # noqa: BLE001 - one submission's failure never stops the batch
             failed = after_failure(result, e)
         # Each step again, for the error result, each on its own; the gradebook row is never
-        # current (no digest), so a rerun grades this submission again.
-        steps = [lambda: write_error_result(out, failed, rubric_title=job.rubric.title)]
+        # current (no digest), so a rerun grades this submission again.  What the batch files
+        # kept of the result is forgotten until the error result is written: if it cannot
+        # be, the end reads whatever result.json is on disk.
+        if files is not None:
+            files.forget(failed.submission)
+
+        def write_failed() -> None:
+            write_error_result(out, failed, rubric_title=job.rubric.title)
+            if files is not None:
+                files.add(failed)
+
+        steps = [write_failed]
         if gradebook is not None:
             steps.append(lambda: gradebook.record(replace(sub, digest=""), failed))
         for step in steps:
@@ -420,17 +595,22 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
             failures.append(e)
 
     threads = [threading.Thread(target=slot, args=(i,), name=f"slot-{i}", daemon=True) for i in range(jobs)]
-    for t in threads:
-        t.start()
     try:
         for t in threads:
-            while t.is_alive():
-                t.join(0.2)
-    except KeyboardInterrupt:
-        failures.append(KeyboardInterrupt())
-        raise
-    if failures:
-        raise failures[0]
-    finish(out, rubric_title=job.rubric.title, questions=[q.id for q in job.rubric.questions])
+            t.start()
+        try:
+            for t in threads:
+                while t.is_alive():
+                    t.join(0.2)
+        except KeyboardInterrupt:
+            failures.append(KeyboardInterrupt())
+            raise
+        if failures:
+            raise failures[0]
+        if files is not None:
+            files.write()
+    finally:
+        if files is not None:
+            files.close()
     stats.seconds = time.monotonic() - t0
     return stats

@@ -303,15 +303,19 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             stats = batch.grade_batch(submissions, results, job, jobs=jobs, isolation=level,
                                       hide=[str(src.resolve())], on_result=on_result,
                                       on_skip=lambda s: bar.skipped(s.id), gradebook=gradebook,
-                                      force=args.force or bool(only), slots=slots, annotate=annotate)
+                                      force=args.force or bool(only), slots=slots, annotate=annotate,
+                                      batch_files=not args.similarity)
     except BaseException:
         bar.clear()
         raise
     if args.similarity:
         bar.clear()
-        _run_similarity(args, src, rubric, results, err, quiet=args.no_progress)
-        # summary.html gets its similarity section
-        batch.finish(results, rubric_title=rubric.title, questions=[q.id for q in rubric.questions])
+        try:
+            _run_similarity(args, src, rubric, results, err, quiet=args.no_progress)
+        finally:
+            # Written once, here: summary.html gets its similarity section (and a failed
+            # similarity check still leaves the batch's files).
+            batch.finish(results, rubric_title=rubric.title, questions=[q.id for q in rubric.questions])
     if args.junit:
         write_junit(batch.iter_results(results), Path(args.junit))
     bar.finish(summary_line(graded=stats.graded, errors=stats.errors, skipped=stats.skipped, seconds=stats.seconds,
