@@ -712,6 +712,40 @@ def _row(
     )
 
 
+@dataclass(frozen=True)
+class _RegradeRow:
+    """A row of summary.html's "Regraded after a rubric change" table."""
+
+    submission: str
+    href: str
+    before: str  #: "15 / 20", or "error"
+    after: str
+    change: float | None  #: after - before, when both were graded
+    what: str  #: the questions regraded, or "every question" and why
+
+
+def _regrade_row(r: SubmissionResult, href: str) -> _RegradeRow:
+    g = r.regrade
+    assert g is not None
+    before = "error" if g.previous_status == "error" else f"{_text.num(g.previous_score)} / {_text.num(g.previous_max_score)}"
+    after = "error" if r.status == "error" else f"{_text.num(r.score)} / {_text.num(r.max_score)}"
+    change = (round(r.score - g.previous_score, 6)
+              if r.status != "error" and g.previous_status != "error" else None)
+    if g.full:
+        what = f"every question ({g.reason})" if g.reason else "every question"
+    else:
+        what = ", ".join(g.questions) or "none (no question's checks changed)"
+    return _RegradeRow(r.submission, href, before, after, change, what)
+
+
+def _regrade_rows(results: Iterable[SubmissionResult],
+                  report_href: Callable[[SubmissionResult], str]) -> Iterator[_RegradeRow]:
+    """Yield the "Regraded after a rubric change" row of each regraded result, one at a time."""
+    for r in results:
+        if r.regrade is not None:
+            yield _regrade_row(r, safe_href(report_href(r)))
+
+
 def _rows(results: Iterable[SubmissionResult], report_href: Callable[[SubmissionResult], str]) -> Iterator[_Row]:
     """Yield the table row of each result, one at a time."""
     for r in results:
@@ -747,6 +781,10 @@ class _Summary:
         self.similar: list[tuple[str, str, Any, str, int]] = []
         #: (id, href, question or "total", automatic, set, by, note, review): few, so kept
         self.overrides: list[tuple[str, str, str, float, float, str, str, bool]] = []
+        #: results regraded after a rubric change; their rows (:func:`_regrade_row`) are read in a
+        #: pass of their own, or kept with ``keep_rows``
+        self.regraded = 0
+        self.regrade_rows: list[_RegradeRow] | None = [] if keep_rows else None
 
     def add(self, r: SubmissionResult) -> None:
         """Take what the summary needs from one result; keep no reference to it."""
@@ -778,6 +816,10 @@ class _Summary:
             self.similar.append((sid, href, best, pair_anchor(sid, best.other, best.kind), len(r.similarity) - 1))
         if self.rows is not None:
             self.rows.append(_row(r, href, n, mistakes, kinds))
+        if r.regrade is not None:
+            self.regraded += 1
+            if self.regrade_rows is not None:
+                self.regrade_rows.append(_regrade_row(r, href))
 
     def histogram(self) -> dict[str, Any]:
         """Return the score histogram's bins (graded submissions only) and statistics."""
@@ -827,7 +869,8 @@ def write_summary(
     ----------
     results : callable or iterable of SubmissionResult
         A callable returning a fresh iterable of the decided results (it is called twice,
-        and must give the same results in the same order each time), e.g.
+        three times when some were regraded after a rubric change, and must give the same
+        results in the same order each time), e.g.
         ``lambda: batch.iter_results(out)``; or a re-iterable collection (a list); or a
         one-shot iterator, read once, whose table rows are then kept until written.
     fp : text file
@@ -851,6 +894,9 @@ def write_summary(
         acc.add(r)
     del first
     rows: Iterable[_Row] = acc.rows if again is None else _rows(again(), report_href)
+    regrades: Iterable[_RegradeRow] = (acc.regrade_rows if acc.regrade_rows is not None
+                                       else _regrade_rows(again(), report_href) if again is not None and acc.regraded
+                                       else ())
     context = {
         "title": rubric_title or ", ".join(acc.rubrics) or "grader",
         "css": _css(),
@@ -866,6 +912,8 @@ def write_summary(
         "versions": acc.versions,
         "similar": sorted(acc.similar, key=lambda t: (-t[2].share, t[0])),
         "overrides": acc.overrides,
+        "n_regraded": acc.regraded,
+        "regrades": regrades,
     }
     for chunk in environment().get_template("summary.html.j2").generate(context):
         fp.write(chunk)
