@@ -234,7 +234,7 @@ def grade_safely(sub: Submission, job: Job, sb: Sandbox, partial: Partial | None
     and the batch goes on.  The sandbox is restarted, as it may be in a bad state.
     """
     try:
-        return grade(sub, job, sb, partial)
+        return grade(sub, job, sb) if partial is None else grade(sub, job, sb, partial)
     except Exception as e:  # noqa: BLE001
         sb.close()
         why = f"the grader failed on this submission ({type(e).__name__}: {str(e)[:200]}); this is a bug in grader: please report it"
