@@ -8,6 +8,10 @@ state, in interleaved rounds (the order alternating), by:
   the others' verdicts taken from each result.json);
 - ``grader grade --force`` (every question of every submission graded again).
 
+Figures: each command's wall time (start-up, the rubric's cases and the end-of-batch files
+included), and the batch's own seconds from its final line (first submission to
+summary.html).
+
 Two fixes: softmax's points (one question: softmax's calls only) and grad_output's
 tolerance (grad_output and the self-consistency check that reads it: the cost function's
 calls and its numerical gradients).  Each run starts from a copy of the graded state;
@@ -80,6 +84,7 @@ def main() -> None:
     for label, (old, new) in FIXES.items():
         fixed = rubric_copy(work / f"rubric-{len(rows)}", old, new)
         times: dict[str, list[float]] = {"regrade": [], "--force": []}
+        inside: dict[str, list[float]] = {"regrade": [], "--force": []}
         loads = []
         for r in range(args.rounds):
             order = ["regrade", "--force"] if r % 2 == 0 else ["--force", "regrade"]
@@ -88,17 +93,20 @@ def main() -> None:
                 out = work / f"out-{way.strip('-')}"
                 shutil.rmtree(out, ignore_errors=True)
                 shutil.copytree(base, out)
-                dt, _ = grade(batch, out, fixed, args.jobs, *(["--force"] if way == "--force" else []))
+                dt, own = grade(batch, out, fixed, args.jobs, *(["--force"] if way == "--force" else []))
                 times[way].append(dt)
+                inside[way].append(own)
                 loads.append(os.getloadavg()[0])
                 csv[way] = (out / "grades.csv").read_text(encoding="utf-8")
             if csv["regrade"] != csv["--force"]:
                 sys.exit(f"{label}: grades.csv differs between the regrade and --force")
         a, b = median(times["regrade"]), median(times["--force"])
-        rows.append([label, f"{a:.2f} s", f"{b:.2f} s", f"{a / b:.2f}",
+        c, d = median(inside["regrade"]), median(inside["--force"])
+        rows.append([label, f"{a:.2f} s", f"{b:.2f} s", f"{a / b:.2f}", f"{c:.2f} s / {d:.2f} s ({c / d:.2f})",
                      ", ".join(f"{x:.2f}/{y:.2f}" for x, y in zip(times["regrade"], times["--force"])),
                      f"{min(loads):.1f}-{max(loads):.1f}"])
-    print(table(rows, ["fix", "regrade (median)", "--force (median)", "ratio", "rounds (regrade/--force)", "load"]))
+    print(table(rows, ["fix", "regrade (median)", "--force (median)", "ratio", "batch only (final line)",
+                       "rounds (regrade/--force)", "load"]))
 
 
 if __name__ == "__main__":

@@ -83,8 +83,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="grade even where no filesystem isolation is available (student code could read your files)")
     g.add_argument("--junit", metavar="FILE", help="also write JUnit XML for the batch")
     g.add_argument("--force", action="store_true",
-                   help="grade every submission again (default: skip those already graded and unchanged, "
-                        "as recorded in RESULTS/gradebook.sqlite)")
+                   help="grade every submission again, every question (default: skip those already graded and "
+                        "unchanged, as recorded in RESULTS/gradebook.sqlite, and after a rubric change grade only "
+                        "the questions it affects)")
     g.add_argument("--only", action="append", metavar="ID",
                    help="grade only this submission id, again even if unchanged (repeatable); "
                         "grades.csv and summary.html still list every result in RESULTS")
