@@ -32,6 +32,8 @@ class BatchStats:
     graded: int = 0
     errors: int = 0
     skipped: int = 0  #: already graded and unchanged (resumed)
+    regraded: int = 0  #: unchanged, graded again after a rubric change
+    regraded_in_part: int = 0  #: of those, graded again on the questions the change affects only
     seconds: float = 0.0
     slowest: list[tuple[float, str]] = field(default_factory=list)  #: the 3 slowest (seconds, id)
 
@@ -41,6 +43,9 @@ class BatchStats:
             self.graded += 1
         else:
             self.errors += 1
+        if result.regrade is not None:
+            self.regraded += 1
+            self.regraded_in_part += not result.regrade.full
         self.slowest.append((result.seconds, result.submission))
         self.slowest.sort(reverse=True)
         del self.slowest[3:]

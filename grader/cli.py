@@ -316,7 +316,8 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.junit:
         write_junit(batch.iter_results(results), Path(args.junit))
     bar.finish(summary_line(graded=stats.graded, errors=stats.errors, skipped=stats.skipped, seconds=stats.seconds,
-                            slowest=stats.slowest, isolation=level, results=str(results)))
+                            slowest=stats.slowest, isolation=level, results=str(results),
+                            regraded=(stats.regraded, stats.regraded_in_part)))
     missing = sorted(only - found)
     if missing:
         raise UsageError(f"--only: no submission with id {', '.join(map(repr, missing))} in {str(src)!r} "

@@ -113,6 +113,7 @@ def test_a_rubric_fix_regrades_only_the_question_it_changed(batch, made, tmp_pat
     # each line says the score before
     assert "alice: 21 / 21, 28 of 28 checks passed; 20 / 20 before the rubric change (regraded: softmax)" in said
     assert re.search(r"^carol: 16 / 21, .*; 15 / 20 before the rubric change \(regraded: softmax\)$", said, re.M)
+    assert "; 3 regraded after a rubric change (3 on the questions it affects only)" in err
     # summary.html: before and after, per submission
     page = (out / "summary.html").read_text(encoding="utf-8")
     section = page[page.index('<section id="regraded">'):page.index("</section>", page.index('id="regraded"'))]
@@ -155,6 +156,7 @@ def test_a_shared_setting_regrades_every_question(batch, made):
     assert r["reason"].startswith("what every question shares changed ([settings]")
     assert "alice: 20 / 20, 28 of 28 checks passed; 20 / 20 before the rubric change (every question regraded: " \
            "what every question shares changed" in said
+    assert "; 3 regraded after a rubric change (0 on the questions it affects only)" in err
     page = (out / "summary.html").read_text(encoding="utf-8")
     assert "every question (what every question shares changed" in page
 
