@@ -158,3 +158,15 @@ def test_plan_of_unknown_digests_and_of_an_added_or_removed_question():
     assert added.full and added.reason == "a question was added (b)"
     removed = plan({SHARED: "s", "a": "1", "b": "2", "c": "3"}, now)
     assert removed == Plan(frozenset(), "removed: c")
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (ROOT / "rubrics").glob("*.toml")))
+def test_every_builtin_rubric_has_a_digest_per_question(name):
+    rubric = load_rubric(name)
+    job = prepare(rubric)
+    d = digests(rubric, job.cases, job.calls)
+    units = [q.id for q in rubric.questions] + ([CONSISTENCY] if rubric.consistency else []) + (
+        [f"written/{q.id}" for q in rubric.written.questions] if rubric.written is not None else [])
+    assert list(d.questions) == units
+    assert d == digests(rubric, job.cases, job.calls)
+    assert plan(d.rows(), d) == Plan(frozenset(), "no question's checks changed")
