@@ -247,3 +247,31 @@ def test_on_a_cluster_every_question_is_regraded(batch, made):
     r = result(out, "alice")
     assert r["score"] == 21.0 and r["regrade"]["full"] is True
     assert r["regrade"]["reason"] == "on a cluster every question is graded again"
+
+
+def test_a_written_question_fixed_is_judged_again_without_running_any_code(tmp_path, made):
+    from test_written_cli import CORRECT, DERIVATION
+
+    subs = tmp_path / "subs"
+    (subs / "alice").mkdir(parents=True)
+    (subs / "alice" / "q3_word2vec.py").write_text(CORRECT, encoding="utf-8")
+    (subs / "alice" / "written.md").write_text("## grad_pred\n\n```\n" + DERIVATION + "\n```\n", encoding="utf-8")
+    out = tmp_path / "results"
+    rubric = tmp_path / "written.toml"
+    rubric.write_text('extends = "written"\n', encoding="utf-8")
+    assert cli("grade", subs, "--out", out, "--rubric", rubric, "--jobs", "1", "--no-progress")[0] == 0
+    before = result(out, "alice")
+    made.clear()
+    rubric.write_text('extends = "written"\n\n[written.questions.grad_pred]\npoints = 3\n', encoding="utf-8")
+    code, said, err = cli("grade", subs, "--out", out, "--rubric", rubric, "--jobs", "1", "--no-progress")
+    assert code == 0, err
+    assert made == []  # a written answer is text: judged in the grader's process, no sandbox
+    after = result(out, "alice")
+    assert after["regrade"]["questions"] == ["written/grad_pred"] and after["regrade"]["full"] is False
+    assert after["score"] == before["score"] + 1 and after["max_score"] == before["max_score"] + 1
+    fresh = tmp_path / "fresh"
+    assert cli("grade", subs, "--out", fresh, "--rubric", rubric, "--jobs", "1", "--no-progress")[0] == 0
+    again = result(fresh, "alice")
+    for d in (after, again):
+        d.pop("seconds"), d.pop("regrade", None)
+    assert after == again
