@@ -215,8 +215,8 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None, partial: Pa
 
     With ``partial``, only its questions are graded: the sandbox makes only the calls they
     need (none when there are none), and the other questions' check results, notes and
-    self-consistency findings are those of ``partial.previous``; the score is computed
-    again by the rubric.  When that run fails as a whole (the submission could not be
+    self-consistency comparisons are those of ``partial.previous`` (the comparisons' verdicts
+    are read again beside the checks as now graded); the score is computed again by the rubric.  When that run fails as a whole (the submission could not be
     loaded), every question is graded instead.
     """
     if partial is not None and not submission.error and sandbox is not None:
@@ -308,7 +308,10 @@ def _regrade(submission: Submission, job: Job, sandbox: Sandbox, partial: Partia
         consistency = tuple(_consistency_withheld(c) if c.case in job.cases and not job.cases[c.case].spec.public
                             else c for c in consistency)
     else:
-        consistency = previous.consistency
+        # The comparisons are the earlier ones; what they mean beside this case's checks, some of
+        # which may have been graded again, is read again (the hidden cases' stay withheld).
+        consistency = tuple(_consistency_withheld(c) if c.case in job.cases and not job.cases[c.case].spec.public
+                            else c for c in _checks.read_consistency(rubric, results, previous.consistency))
     result = score(rubric, submission, run, results, consistency=consistency, public_only=job.public_only)
     adapted = []
     for call in calls:

@@ -29,10 +29,13 @@ What a question's digest holds (:func:`digests`):
   and those grading the role of a cost function passed to it (their verdicts are named in
   its message).
 
-The self-consistency check is the unit ``"consistency"`` (its table, function, cases,
-numerical-gradient calls and the questions whose checks it reads), and each written
-question ``"written/<id>"`` (the written part's settings, its question, its mistakes,
-its reference functions).
+The self-consistency check is the unit ``"consistency"``: its table, function, cases and
+calls (the plain calls it compares with and the numerical gradients).  What its
+comparisons mean beside the checks of the same case (``grader.checks.read_consistency``:
+"your cost is right, the gradient is not its derivative") is read again at every regrade
+from the stored comparisons, without running them again.  Each written question is the
+unit ``"written/<id>"`` (the written part's settings, its question, its mistakes, its
+reference functions).
 
 Pure: nothing here runs a student's code or the reference; the reference module's source
 is read and parsed.
@@ -279,14 +282,14 @@ def digests(rubric: Rubric, cases: Mapping[str, Case], calls: Sequence[Call]) ->
 
     con = rubric.consistency
     if con:
+        # The comparisons themselves; how they read beside the checks of the same case (their
+        # verdicts) is read again from the stored comparisons at every regrade.
         role = con.get("function", "")
-        read = sorted({q.id for q in rubric.questions for c in q.checks
-                       if c.function == role and c.case in con.get("cases", ())})
         numgrad = sorted((_call_meta(c) for c in calls if c.kind == "numgrad"), key=lambda m: m["id"])
         plain = [_call_meta(by_call[f"{role}:{cid}"]) for cid in con.get("cases", ()) if f"{role}:{cid}" in by_call]
         out[CONSISTENCY] = _hash({"table": con, "function": rubric.functions.get(role),
                                   "cases": {cid: case_part(cid) for cid in con.get("cases", ())},
-                                  "calls": numgrad + plain}, {d: own[d] for d in read})
+                                  "calls": numgrad + plain})
 
     if rubric.written is not None:
         part = rubric.written

@@ -275,3 +275,32 @@ def test_a_written_question_fixed_is_judged_again_without_running_any_code(tmp_p
     for d in (after, again):
         d.pop("seconds"), d.pop("regrade", None)
     assert after == again
+
+
+def test_the_consistency_verdicts_are_read_again_without_their_numerical_gradients(batch, made, tmp_path):
+    """A gradient question fixed: its calls run again, the consistency comparisons do not, their verdicts change."""
+    rubric, subs, out = batch
+    shutil.copy(MISTAKES / "grad-output-sign-flipped.py", subs / "dave.py")
+    assert cli("grade", subs, "--out", out, "--rubric", rubric, "--jobs", "1", "--no-progress")[0] == 0
+    verdicts = {c["wrt"]: c["verdict"] for c in result(out, "dave")["consistency"] if c["case"] == "small"}
+    assert verdicts == {"gradPred": "right", "grad": "gradient-wrong"}
+    made.clear()
+    # a tolerance so wide that dave's sign-flipped grad passes
+    fix(rubric, '[questions.grad_output.checks.small]\ncase = "small"\n',
+        '[questions.grad_output.checks.small]\ncase = "small"\natol = 1e3\n')
+    code, said, err = cli("grade", subs, "--out", out, "--rubric", rubric, "--jobs", "1", "--no-progress")
+    assert code == 0, err
+    runs = calls_by_submission(made)
+    assert set(runs) == {"alice", "bob", "carol", "dave"}
+    assert all(ids and all(i.startswith("cost_and_grad:") for i in ids) for ids in runs.values())
+    r = result(out, "dave")
+    assert r["regrade"]["questions"] == ["grad_output"]
+    verdicts = {c["wrt"]: c["verdict"] for c in r["consistency"] if c["case"] == "small"}
+    assert verdicts == {"gradPred": "right", "grad": "right-but-apart"}
+    fresh = tmp_path / "fresh"
+    assert cli("grade", subs, "--out", fresh, "--rubric", rubric, "--jobs", "1", "--no-progress")[0] == 0
+    for sid in ("alice", "bob", "carol", "dave"):
+        a, b = result(out, sid), result(fresh, sid)
+        for d in (a, b):
+            d.pop("seconds"), d.pop("regrade", None)
+        assert a == b, sid

@@ -54,13 +54,24 @@ def test_a_tolerance_of_one_question_changes_only_its_digest(tmp_path):
     assert plan(before.rows(), after) == Plan(frozenset({"softmax"}), "changed: softmax")
 
 
-def test_points_of_a_gradient_question_change_it_and_the_consistency_check_that_reads_it(tmp_path):
+def test_points_of_a_gradient_question_change_it_not_the_consistency_comparisons(tmp_path):
     _, before = rubric_digests(tmp_path, name="a")
     toml = TOML.replace('[questions.grad_pred.checks.typical]\ncase = "typical"\n',
                         '[questions.grad_pred.checks.typical]\ncase = "typical"\npoints = 2.0\n')
     _, after = rubric_digests(tmp_path, toml, name="b")
-    # the consistency verdict on the typical case reads grad_pred's checks there
-    assert changed(before, after) == {"grad_pred", CONSISTENCY}
+    # the consistency check compares on "typical" too, but its comparisons do not depend on the
+    # reference checks (only their reading does, and that is redone at every regrade)
+    assert changed(before, after) == {"grad_pred"}
+
+
+def test_a_call_the_consistency_check_compares_with_changes_it(tmp_path):
+    _, before = rubric_digests(tmp_path, name="a")
+    toml = TOML.replace('[questions.cross_entropy.checks.small]\ncase = "small"\n',
+                        '[questions.cross_entropy.checks.small]\ncase = "small"\ntimeout = 7.0\n')
+    _, after = rubric_digests(tmp_path, toml, name="b")
+    assert changed(before, after) == {"cross_entropy", "grad_pred", "grad_output", CONSISTENCY}
+    _, table = rubric_digests(tmp_path, TOML.replace("sample = 40\n", "sample = 30\n"), name="c")
+    assert changed(before, table) == {CONSISTENCY}
 
 
 def test_a_timeout_raised_on_a_shared_call_changes_every_question_that_reads_the_call(tmp_path):
@@ -69,8 +80,8 @@ def test_a_timeout_raised_on_a_shared_call_changes_every_question_that_reads_the
                         '[questions.cross_entropy.checks.extreme]\ncase = "extreme"\ntimeout = 7.0\n')
     _, after = rubric_digests(tmp_path, toml, name="b")
     # cross_entropy, grad_pred and grad_output read one call on "extreme": its timeout is the
-    # largest of theirs; the consistency check reads their verdicts
-    assert changed(before, after) == {"cross_entropy", "grad_pred", "grad_output", CONSISTENCY}
+    # largest of theirs
+    assert changed(before, after) == {"cross_entropy", "grad_pred", "grad_output"}
 
 
 def test_a_case_seed_changes_the_questions_graded_on_that_case(tmp_path):
@@ -137,8 +148,8 @@ def test_the_reference_softmax_is_read_by_every_question_that_calls_it(tmp_path)
     ref = REFERENCE.replace("def softmax(x):\n", "def softmax(x):\n    x = x\n", 1)
     assert ref != REFERENCE
     _, after = rubric_digests(tmp_path, reference=ref, name="b")
-    # the reference's gradients call its softmax (its cost does not), and the consistency check reads them
-    assert changed(before, after) == {"softmax", "grad_pred", "grad_output", CONSISTENCY}
+    # the reference's gradients call its softmax (its cost does not)
+    assert changed(before, after) == {"softmax", "grad_pred", "grad_output"}
 
 
 def test_module_digests_follow_helpers_and_constants():
