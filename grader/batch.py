@@ -14,14 +14,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import IO, Callable, ContextManager, Iterable, Iterator, Sequence
 
-from . import canvas, export, render, text, transform
+from . import canvas, export, regrade, render, text, transform
 from .errors import UsageError
 from .gradebook import Gradebook
 from .heap import steady_heap
 from .load import Pending
-from .model import Submission, SubmissionResult
+from .model import Regrade, Submission, SubmissionResult
 from .overrides import apply as apply_overrides
-from .pipeline import Job, grade
+from .overrides import automatic
+from .pipeline import Job, Partial, grade
 from .sandbox import Sandbox
 
 
@@ -32,6 +33,8 @@ class BatchStats:
     graded: int = 0
     errors: int = 0
     skipped: int = 0  #: already graded and unchanged (resumed)
+    regraded: int = 0  #: unchanged, graded again after a rubric change
+    regraded_in_part: int = 0  #: of those, graded again on the questions the change affects only
     seconds: float = 0.0
     slowest: list[tuple[float, str]] = field(default_factory=list)  #: the 3 slowest (seconds, id)
 
@@ -41,6 +44,9 @@ class BatchStats:
             self.graded += 1
         else:
             self.errors += 1
+        if result.regrade is not None:
+            self.regraded += 1
+            self.regraded_in_part += not result.regrade.full
         self.slowest.append((result.seconds, result.submission))
         self.slowest.sort(reverse=True)
         del self.slowest[3:]
@@ -390,15 +396,15 @@ def batch_size(path: str | os.PathLike[str]) -> int | None:
     return len(users) + others
 
 
-def grade_safely(sub: Submission, job: Job, sb: Sandbox) -> SubmissionResult:
-    """Grade one submission; a failure of the grader itself costs that submission only.
+def grade_safely(sub: Submission, job: Job, sb: Sandbox, partial: Partial | None = None) -> SubmissionResult:
+    """Grade one submission (only ``partial``'s questions, when given); a failure of the grader itself costs that submission only.
 
     The sandbox never raises for a student's fault, so an exception here is a grader
     bug (or an attack it did not foresee): the submission gets status "error" saying so,
     and the batch goes on.  The sandbox is restarted, as it may be in a bad state.
     """
     try:
-        return grade(sub, job, sb)
+        return grade(sub, job, sb) if partial is None else grade(sub, job, sb, partial)
     except Exception as e:  # noqa: BLE001
         sb.close()
         why = f"the grader failed on this submission ({type(e).__name__}: {str(e)[:200]}); this is a bug in grader: please report it"
@@ -425,11 +431,23 @@ def after_failure(result: SubmissionResult, e: BaseException) -> SubmissionResul
 
 @contextlib.contextmanager
 def local_slot(job: Job, i: int, *, isolation: str = "auto", allow: Iterable[str] = ("numpy",),
-               hide: Iterable[str] = ()) -> Iterator[Callable[[Submission], SubmissionResult]]:
-    """Slot ``i`` of a local batch: a warm sandbox, and a function grading one submission in it."""
+               hide: Iterable[str] = ()) -> Iterator[Callable[..., SubmissionResult]]:
+    """Slot ``i`` of a local batch: a warm sandbox, and a function grading one submission in it.
+
+    The function takes the submission and, for a regrade after a rubric change, the
+    :class:`~grader.pipeline.Partial` saying which questions to grade again.
+    """
     with Sandbox(isolation, slot=i, allow=tuple(allow), hide=tuple(hide)) as sb:
         sb.spawn()  # the zygote imports numpy while this slot loads its first submission
-        yield lambda sub: grade_safely(sub, job, sb)
+        yield lambda sub, partial=None: grade_safely(sub, job, sb, partial)
+
+
+def previous_result(out: Path, submission_id: str) -> SubmissionResult | None:
+    """Read back ``<id>/result.json`` of an earlier run, or None when it is missing or unreadable."""
+    try:
+        return SubmissionResult.from_dict(json.loads((out / submission_id / "result.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job, *, jobs: int = 1,
@@ -486,6 +504,13 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
         not write).  False leaves them to the caller (``grader grade --similarity``
         writes them once, after the similarity check).
 
+    A submission the gradebook holds unchanged but graded under another rubric (a
+    rubric fix) is graded again: on local slots, only the questions the change can
+    affect, the others' verdicts taken from its ``result.json`` (:mod:`grader.regrade`);
+    every question with ``force``, with ``slots`` (a cluster), or when the change can't
+    be traced to questions.  Either way its result carries a ``regrade`` block with the
+    score before.
+
     Notes
     -----
     No per-submission state is kept: submissions are loaded one at a time as slots free
@@ -500,8 +525,11 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
         raise UsageError(f"--jobs must be at least 1 (got {jobs})")
     steady_heap()  # a no-op when the command already did it, before its imports
     out.mkdir(parents=True, exist_ok=True)
+    digests = None
     if gradebook is not None:
         gradebook.set_meta("rubric_title", job.rubric.title)  # for the reports `grader override` rewrites
+        digests = regrade.digests(job.rubric, job.cases, job.calls)
+        gradebook.set_rubric_questions(digests.rows())
     stats = BatchStats()
     t0 = time.monotonic()
     source = iter(submissions)
@@ -512,6 +540,30 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
     allow = job.rubric.settings.allow_packages
     files = BatchFiles(out, questions=[q.id for q in job.rubric.questions],
                        rubric_title=job.rubric.title) if batch_files else None
+
+    def prior(sub: Submission) -> tuple[Partial | None, Regrade | None]:
+        """What a regrade after a rubric change starts from: the questions to grade again, the score before."""
+        if gradebook is None or digests is None:
+            return None, None
+        row = gradebook.regradable(sub, out)
+        previous = previous_result(out, sub.id) if row is not None else None
+        if row is None or previous is None or previous.submission != sub.id:
+            return None, None
+        plan = regrade.plan(gradebook.rubric_questions(row.rubric_digest), digests)
+        if force:
+            plan = regrade.Plan(None, "--force (or --only) grades every question")
+        elif slots is not None:
+            plan = regrade.Plan(None, "on a cluster every question is graded again")
+        elif plan.questions is not None:
+            why = regrade.usable(previous, job.rubric, plan.questions)
+            if why:
+                plan = regrade.Plan(None, why)
+        every = tuple(digests.questions)
+        block = Regrade(previous_score=previous.score, previous_max_score=previous.max_score,
+                        previous_status=previous.status, previous_rubric=row.rubric_digest,
+                        questions=every if plan.questions is None else tuple(q for q in every if q in plan.questions),
+                        full=plan.questions is None, reason=plan.reason)
+        return (None if plan.questions is None else Partial(plan.questions, automatic(previous))), block
 
     def next_submission() -> Submission | None:
         while True:
@@ -587,10 +639,19 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
                     sub = next_submission()
                     if sub is None:
                         return
-                    result = grade_one(sub)
+                    try:
+                        partial, block = prior(sub)
+                    except Exception:  # noqa: BLE001 - the earlier result can't help: grade it whole
+                        partial, block = None, None
+                    result = grade_one(sub) if partial is None else grade_one(sub, partial)
+                    if block is not None:
+                        if partial is not None and result.status != "graded":  # it was graded whole after all
+                            block = replace(block, questions=tuple(digests.questions) if digests else (), full=True,
+                                            reason="its run failed as a whole, so every question was graded")
+                        result = replace(result, regrade=block)
                     finish_one(sub, result)
                     # Nothing of this submission stays alive while the next one is loaded and graded.
-                    del sub, result
+                    del sub, result, partial, block
         except BaseException as e:  # noqa: BLE001 - re-raised in the main thread
             failures.append(e)
 

@@ -83,8 +83,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="grade even where no filesystem isolation is available (student code could read your files)")
     g.add_argument("--junit", metavar="FILE", help="also write JUnit XML for the batch")
     g.add_argument("--force", action="store_true",
-                   help="grade every submission again (default: skip those already graded and unchanged, "
-                        "as recorded in RESULTS/gradebook.sqlite)")
+                   help="grade every submission again, every question (default: skip those already graded and "
+                        "unchanged, as recorded in RESULTS/gradebook.sqlite, and after a rubric change grade only "
+                        "the questions it affects)")
     g.add_argument("--only", action="append", metavar="ID",
                    help="grade only this submission id, again even if unchanged (repeatable); "
                         "grades.csv and summary.html still list every result in RESULTS")
@@ -319,7 +320,8 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.junit:
         write_junit(batch.iter_results(results), Path(args.junit))
     bar.finish(summary_line(graded=stats.graded, errors=stats.errors, skipped=stats.skipped, seconds=stats.seconds,
-                            slowest=stats.slowest, isolation=level, results=str(results)))
+                            slowest=stats.slowest, isolation=level, results=str(results),
+                            regraded=(stats.regraded, stats.regraded_in_part)))
     missing = sorted(only - found)
     if missing:
         raise UsageError(f"--only: no submission with id {', '.join(map(repr, missing))} in {str(src)!r} "

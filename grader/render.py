@@ -754,6 +754,44 @@ def _entry_row(e: dict[str, Any]) -> _Row:
                 mistakes=tuple(e["mistakes"]), kinds=tuple(e["kinds"]), problem=e["problem"])
 
 
+@dataclass(frozen=True)
+class _RegradeRow:
+    """A row of summary.html's "Regraded after a rubric change" table."""
+
+    submission: str
+    href: str
+    before: str  #: "15 / 20", or "error"
+    after: str
+    change: float | None  #: after - before, when both were graded
+    what: str  #: the questions regraded, or "every question" and why
+
+
+def _regrade_entry(r: SubmissionResult, number: Callable[[Any], Any] = lambda x: x
+                   ) -> tuple[str, str, float | None, str] | None:
+    """Return a regraded result's row of the "Regraded after a rubric change" table, without id and link."""
+    g = r.regrade
+    if g is None:
+        return None
+    before = "error" if g.previous_status == "error" else f"{_text.num(g.previous_score)} / {_text.num(g.previous_max_score)}"
+    after = "error" if r.status == "error" else f"{_text.num(r.score)} / {_text.num(r.max_score)}"
+    change = (number(round(r.score - g.previous_score, 6))
+              if r.status != "error" and g.previous_status != "error" else None)
+    if g.full:
+        what = f"every question ({g.reason})" if g.reason else "every question"
+    else:
+        what = ", ".join(g.questions) or "none (no question's checks changed)"
+    return before, after, change, what
+
+
+def _regrade_rows(results: Iterable[SubmissionResult],
+                  report_href: Callable[[SubmissionResult], str]) -> Iterator[_RegradeRow]:
+    """Yield the "Regraded after a rubric change" row of each regraded result, one at a time."""
+    for r in results:
+        row = _regrade_entry(r)
+        if row is not None:
+            yield _RegradeRow(r.submission, safe_href(report_href(r)), *row)
+
+
 def _rows(results: Iterable[SubmissionResult], report_href: Callable[[SubmissionResult], str]) -> Iterator[_Row]:
     """Yield the table row of each result, one at a time."""
     for r in results:
@@ -795,6 +833,7 @@ def summary_entry(r: SubmissionResult, report_href: Callable[[SubmissionResult],
         "why": r.rubric_reason.split("; this one looks like ", 1)[-1][:300] if r.looks_like else "",
         "similar": (((r.similarity[0].other, r.similarity[0].kind, number(r.similarity[0].share)),
                      len(r.similarity) - 1) if r.similarity else None),
+        "regrade": _regrade_entry(r, number),
     }
 
 
@@ -826,6 +865,10 @@ class _Summary:
         self.similar: list[tuple[str, str, Any, str, int]] = []
         #: (id, href, question or "total", automatic, set, by, note, review): few, so kept
         self.overrides: list[tuple[str, str, str, float, float, str, str, bool]] = []
+        #: results regraded after a rubric change; their rows (:func:`_regrade_entry`) are read in a
+        #: pass of their own, or kept with ``keep_rows``
+        self.regraded = 0
+        self.regrade_rows: list[_RegradeRow] | None = [] if keep_rows else None
 
     def add(self, r: SubmissionResult) -> None:
         """Take what the summary needs from one result; keep no reference to it."""
@@ -871,6 +914,10 @@ class _Summary:
             self.similar.append((sid, href, best, pair_anchor(sid, other, kind), more))
         if self.rows is not None:
             self.rows.append(_entry_row(e))
+        if e["regrade"] is not None:
+            self.regraded += 1
+            if self.regrade_rows is not None:
+                self.regrade_rows.append(_RegradeRow(sid, href, *e["regrade"]))
 
     def histogram(self) -> dict[str, Any]:
         """Return the score histogram's bins (graded submissions only) and statistics."""
@@ -921,7 +968,8 @@ def write_summary(
     ----------
     results : callable or iterable of SubmissionResult
         A callable returning a fresh iterable of the decided results (it is called twice,
-        and must give the same results in the same order each time), e.g.
+        three times when some were regraded after a rubric change, and must give the same
+        results in the same order each time), e.g.
         ``lambda: batch.iter_results(out)``; or a re-iterable collection (a list); or a
         one-shot iterator, read once, whose table rows are then kept until written.
     fp : text file
@@ -954,11 +1002,15 @@ def write_summary(
         acc.add(r)
     del first
     rows: Iterable[_Row] = acc.rows if again is None else _rows(again(), report_href)
-    _write_summary_page(acc, rows, fp, rubric_title=rubric_title)
+    regrades: Iterable[_RegradeRow] = (acc.regrade_rows if acc.regrade_rows is not None
+                                       else _regrade_rows(again(), report_href) if again is not None and acc.regraded
+                                       else ())
+    _write_summary_page(acc, rows, regrades, fp, rubric_title=rubric_title)
 
 
-def _write_summary_page(acc: _Summary, rows: Iterable[_Row], fp: TextIO, *, rubric_title: str) -> None:
-    """Render summary.html from its aggregates and its table's rows, writing it to ``fp`` as it goes."""
+def _write_summary_page(acc: _Summary, rows: Iterable[_Row], regrades: Iterable[_RegradeRow], fp: TextIO, *,
+                        rubric_title: str) -> None:
+    """Render summary.html from its aggregates, its table's rows and its regrades' rows, writing it to ``fp`` as it goes."""
     context = {
         "title": rubric_title or ", ".join(acc.rubrics) or "grader",
         "css": _css(),
@@ -974,6 +1026,8 @@ def _write_summary_page(acc: _Summary, rows: Iterable[_Row], fp: TextIO, *, rubr
         "versions": acc.versions,
         "similar": sorted(acc.similar, key=lambda t: (-t[2].share, t[0])),
         "overrides": acc.overrides,
+        "n_regraded": acc.regraded,
+        "regrades": regrades,
     }
     for chunk in environment().get_template("summary.html.j2").generate(context):
         fp.write(chunk)
@@ -993,7 +1047,7 @@ def write_summary_entries(entries: Iterable[dict[str, Any]], fp: TextIO, *, rubr
     acc = _Summary(_default_href, keep_rows=True)
     for e in entries:
         acc.take(e)
-    _write_summary_page(acc, acc.rows or [], fp, rubric_title=rubric_title)
+    _write_summary_page(acc, acc.rows or [], acc.regrade_rows or [], fp, rubric_title=rubric_title)
 
 
 def summary(
