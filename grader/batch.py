@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import csv
 import functools
 import json
 import os
@@ -11,16 +12,17 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, ContextManager, Iterable, Iterator, Sequence
+from typing import IO, Callable, ContextManager, Iterable, Iterator, Sequence
 
-from . import canvas, export, render, text, transform
+from . import canvas, export, regrade, render, text, transform
 from .errors import UsageError
 from .gradebook import Gradebook
 from .heap import steady_heap
 from .load import Pending
-from .model import Submission, SubmissionResult
+from .model import Regrade, Submission, SubmissionResult
 from .overrides import apply as apply_overrides
-from .pipeline import Job, grade
+from .overrides import automatic
+from .pipeline import Job, Partial, grade
 from .sandbox import Sandbox
 
 
@@ -31,6 +33,8 @@ class BatchStats:
     graded: int = 0
     errors: int = 0
     skipped: int = 0  #: already graded and unchanged (resumed)
+    regraded: int = 0  #: unchanged, graded again after a rubric change
+    regraded_in_part: int = 0  #: of those, graded again on the questions the change affects only
     seconds: float = 0.0
     slowest: list[tuple[float, str]] = field(default_factory=list)  #: the 3 slowest (seconds, id)
 
@@ -40,6 +44,9 @@ class BatchStats:
             self.graded += 1
         else:
             self.errors += 1
+        if result.regrade is not None:
+            self.regraded += 1
+            self.regraded_in_part += not result.regrade.full
         self.slowest.append((result.seconds, result.submission))
         self.slowest.sort(reverse=True)
         del self.slowest[3:]
@@ -55,19 +62,19 @@ _FILE_MODE = _file_mode()
 
 
 @contextlib.contextmanager
-def atomic_path(path: Path) -> Iterator[Path]:
-    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one step.
+def _atomic_file(path: Path) -> Iterator[tuple[int, str]]:
+    """Yield an open descriptor and the name of a new file beside ``path``; on success it replaces ``path``.
 
-    A reader (or a crash) never sees half a file; on failure the temporary file is removed.
+    The caller closes the descriptor (before the block ends); on failure the file is removed.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except FileNotFoundError:  # the folder is made only when missing (a mkdir per file costs as much as a write)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, _FILE_MODE)  # mkstemp makes 0600; results get the mode any new file gets
-    finally:
-        os.close(fd)
-    try:
-        yield Path(tmp)
+        yield fd, tmp
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -75,6 +82,17 @@ def atomic_path(path: Path) -> Iterator[Path]:
         except OSError:
             pass
         raise
+
+
+@contextlib.contextmanager
+def atomic_path(path: Path) -> Iterator[Path]:
+    """Yield a temporary path beside ``path``; on success it replaces ``path`` in one step.
+
+    A reader (or a crash) never sees half a file; on failure the temporary file is removed.
+    """
+    with _atomic_file(path) as (fd, tmp):
+        os.close(fd)
+        yield Path(tmp)
 
 
 #: Characters encoded and written at a time by :func:`write_atomic` (a large page is not
@@ -86,9 +104,20 @@ def write_atomic(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` atomically (see :func:`atomic_path`)."""
     # errors=: a net under grader.text.encodable (student text is made encodable where it
     # enters the grader): a string that still held a lone surrogate is written escaped.
-    with atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8", errors="backslashreplace") as f:
+    # The file is written through the descriptor that made it (not opened a second time by name).
+    with _atomic_file(path) as (fd, _), open(fd, "w", encoding="utf-8", errors="backslashreplace") as f:
         for i in range(0, len(text), WRITE_CHUNK):
             f.write(text[i:i + WRITE_CHUNK])
+
+
+def result_json(doc: dict, *, ensure_ascii: bool = False) -> str:
+    """Return the text of a result.json document: one line, compact, ending with a newline.
+
+    Indentation is not part of the format (schema "grader.result/1"): without it ``json``
+    encodes with its C encoder, where ``indent=2`` falls back to the pure-Python one,
+    several times slower on a result (benchmarks/writers.py).
+    """
+    return json.dumps(doc, ensure_ascii=ensure_ascii, separators=(",", ":")) + "\n"
 
 
 def write_result(out: Path, result: SubmissionResult, *, rubric_title: str = "") -> None:
@@ -105,7 +134,7 @@ def write_result(out: Path, result: SubmissionResult, *, rubric_title: str = "")
                 pass
     write_atomic(folder / "report.html", render.report(result, rubric_title=rubric_title))
     # result.json last: its presence means the submission is complete.
-    write_atomic(folder / "result.json", json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
+    write_atomic(folder / "result.json", result_json(result.to_dict()))
 
 
 _ERROR_PAGE = """<!DOCTYPE html>
@@ -134,10 +163,24 @@ def write_error_result(out: Path, result: SubmissionResult, *, rubric_title: str
     folder.mkdir(parents=True, exist_ok=True)
     page = _ERROR_PAGE.format(id=html.escape(text.line(result.submission)),
                               errors="".join(f"<li>{html.escape(text.line(e))}</li>" for e in result.errors))
-    doc = json.dumps(result.to_dict(), indent=2, ensure_ascii=True) + "\n"
+    doc = result_json(result.to_dict(), ensure_ascii=True)
     for name, content in (("report.html", page), ("result.json", doc)):  # result.json last, as always
         with open(folder / name, "w", encoding="utf-8", errors="backslashreplace") as f:
             f.write(content)
+
+
+def read_result(path: Path) -> SubmissionResult | None:
+    """Return the result of one result.json, or None when it cannot be read as one."""
+    try:
+        return SubmissionResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _result_folders(out: Path) -> list[str]:
+    """Return the names of the folders under ``out``, sorted (the submissions' ids)."""
+    with os.scandir(out) as it:
+        return sorted(e.name for e in it if e.is_dir())
 
 
 def iter_results(out: Path) -> Iterator[SubmissionResult]:
@@ -145,15 +188,12 @@ def iter_results(out: Path) -> Iterator[SubmissionResult]:
 
     Only the folders' names are listed up front (not a Path per submission).
     """
-    with os.scandir(out) as it:
-        names = sorted(e.name for e in it if e.is_dir())
-    for name in names:
+    for name in _result_folders(out):
         f = out / name / "result.json"
         if f.is_file():
-            try:
-                yield SubmissionResult.from_dict(json.loads(f.read_text(encoding="utf-8")))
-            except (ValueError, KeyError, TypeError):
-                continue
+            result = read_result(f)
+            if result is not None:
+                yield result
 
 
 def finish(out: Path, *, rubric_title: str = "", questions: Sequence[str] | None = None) -> None:
@@ -161,7 +201,9 @@ def finish(out: Path, *, rubric_title: str = "", questions: Sequence[str] | None
 
     ``grades.csv`` and ``summary.html`` depend only on the ``result.json`` files (read one
     at a time, in id order), so a resumed batch ends with the same files as an
-    uninterrupted one.  Both are replaced atomically.  ``questions`` (the rubric's) are
+    uninterrupted one.  A batch itself writes the same files without reading back the
+    results it wrote (:class:`BatchFiles`); this is for the commands that change results
+    afterwards (``grader override``, the similarity check).  Both are replaced atomically.  ``questions`` (the rubric's) are
     grades.csv's question columns; without them the results are read once more to find them.
     """
     first_pass = render.summary_pass() if questions is not None else None
@@ -179,6 +221,135 @@ def finish(out: Path, *, rubric_title: str = "", questions: Sequence[str] | None
     with atomic_path(out / "summary.html") as tmp, open(tmp, "w", encoding="utf-8", errors="backslashreplace") as f:
         # Streamed: totals in a first pass over the results on disk, rows written as read in a second.
         render.write_summary(lambda: iter_results(out), f, rubric_title=rubric_title, first_pass=first_pass)
+
+
+_FORGOTTEN = b"null\n"
+
+
+class BatchFiles:
+    """grades.csv and summary.html of a batch, from its results as they stream in.
+
+    Each result written in this run is added (:meth:`add`) as it is written: its
+    grades.csv row and its :func:`grader.render.summary_entry`, as one line of JSON
+    appended to an unnamed temporary file in the results folder, so that memory does not
+    grow with the batch.  At the end, :meth:`write` lists the results folder and takes,
+    in id order, each submission's last line, or reads its result.json when this run
+    kept none (a resumed batch's earlier results, a result forgotten after a failure):
+    the files are byte for byte those :func:`finish` writes from the results on disk,
+    without reading this run's results back.  Thread-safe; :meth:`add` and
+    :meth:`forget` never raise (at worst the end reads every result, as :func:`finish`).
+
+    Parameters
+    ----------
+    out : Path
+        The results folder (it exists).
+    questions : sequence of str
+        grades.csv's question columns (the rubric's question ids).
+    rubric_title : str, optional
+        summary.html's title.
+    """
+
+    def __init__(self, out: Path, *, questions: Sequence[str], rubric_title: str = "") -> None:
+        self.out = out
+        self.questions = list(questions)
+        self.rubric_title = rubric_title
+        self._lock = threading.Lock()
+        self._spool: IO[bytes] | None
+        try:
+            self._spool = tempfile.TemporaryFile(dir=out, prefix=".batch-files-")
+        except OSError:
+            self._spool = None  # the end reads every result, as finish() does
+
+    def __enter__(self) -> "BatchFiles":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Drop what was kept (the temporary file)."""
+        with self._lock:
+            spool, self._spool = self._spool, None
+        if spool is not None:
+            spool.close()
+
+    def _append(self, sid: str, payload: bytes) -> None:
+        line = json.dumps(sid).encode("ascii") + b"\t" + payload
+        with self._lock:
+            if self._spool is None:
+                return
+            try:
+                self._spool.write(line)
+            except (OSError, ValueError):  # a full disk: the end reads every result instead
+                self._spool.close()
+                self._spool = None
+
+    def add(self, result: SubmissionResult) -> None:
+        """Keep what grades.csv and summary.html show of ``result``, which was just written to its folder."""
+        self.keep(result.submission, self.line(result))
+
+    def line(self, result: SubmissionResult) -> bytes | None:
+        """Return what :meth:`add` keeps of ``result`` (None: it could not be made); kept by :meth:`keep`.
+
+        Pure: a slot process makes it where the result was written, the batch's process keeps it.
+        """
+        try:
+            payload = json.dumps([export.grades_row(result, self.questions),
+                                  render.summary_entry(result, as_read=True)], separators=(",", ":"))
+        except Exception:  # noqa: BLE001 - its result.json is read at the end instead
+            return None
+        return payload.encode("ascii") + b"\n"
+
+    def keep(self, submission: str, line: bytes | None) -> None:
+        """Keep ``line`` (from :meth:`line`) for ``submission``; None forgets it (its result.json is read at the end)."""
+        self._append(submission, _FORGOTTEN if line is None else line)
+
+    def forget(self, submission: str) -> None:
+        """Forget what was kept of ``submission``: the end reads its result.json (if any) instead."""
+        self._append(submission, _FORGOTTEN)
+
+    def _rows(self, names: list[str], spool: IO[bytes]) -> Iterator[tuple[list[str], dict]]:
+        """Yield the grades.csv row and summary entry of each submission in ``names`` (as read by iter_results)."""
+        kept: dict[str, int | None] = {}  # id -> offset of its last line (None: forgotten)
+        spool.flush()
+        spool.seek(0)
+        at = 0
+        for line in spool:
+            sid, _, payload = line.partition(b"\t")
+            kept[json.loads(sid)] = None if payload == _FORGOTTEN else at
+            at += len(line)
+        for name in names:
+            offset = kept.get(name)
+            if offset is not None:
+                spool.seek(offset)
+                yield json.loads(spool.readline().partition(b"\t")[2])
+                continue
+            f = self.out / name / "result.json"
+            result = read_result(f) if f.is_file() else None
+            if result is not None:
+                yield export.grades_row(result, self.questions), render.summary_entry(result)
+
+    def write(self) -> None:
+        """Write grades.csv and summary.html (each replaced atomically), as :func:`finish` would."""
+        with self._lock:
+            spool = self._spool
+            if spool is None:
+                finish(self.out, rubric_title=self.rubric_title, questions=self.questions)
+                return
+            names = _result_folders(self.out)
+            with atomic_path(self.out / "grades.csv") as grades_tmp, \
+                    open(grades_tmp, "w", encoding="utf-8", errors="backslashreplace", newline="") as grades, \
+                    atomic_path(self.out / "summary.html") as summary_tmp, \
+                    open(summary_tmp, "w", encoding="utf-8", errors="backslashreplace") as summary:
+                w = csv.writer(grades, lineterminator="\n")
+                w.writerow(export.grades_header(self.questions))
+
+                def entries() -> Iterator[dict]:
+                    for row, entry in self._rows(names, spool):
+                        w.writerow(row)
+                        yield entry
+
+                render.write_summary_entries(entries(), summary, rubric_title=self.rubric_title)
 
 
 def _skipped_name(name: str) -> bool:
@@ -235,15 +406,15 @@ def batch_size(path: str | os.PathLike[str]) -> int | None:
     return len(users) + others
 
 
-def grade_safely(sub: Submission, job: Job, sb: Sandbox) -> SubmissionResult:
-    """Grade one submission; a failure of the grader itself costs that submission only.
+def grade_safely(sub: Submission, job: Job, sb: Sandbox, partial: Partial | None = None) -> SubmissionResult:
+    """Grade one submission (only ``partial``'s questions, when given); a failure of the grader itself costs that submission only.
 
     The sandbox never raises for a student's fault, so an exception here is a grader
     bug (or an attack it did not foresee): the submission gets status "error" saying so,
     and the batch goes on.  The sandbox is restarted, as it may be in a bad state.
     """
     try:
-        return grade(sub, job, sb)
+        return grade(sub, job, sb) if partial is None else grade(sub, job, sb, partial)
     except Exception as e:  # noqa: BLE001
         sb.close()
         why = f"the grader failed on this submission ({type(e).__name__}: {str(e)[:200]}); this is a bug in grader: please report it"
@@ -270,35 +441,23 @@ def after_failure(result: SubmissionResult, e: BaseException) -> SubmissionResul
 
 @contextlib.contextmanager
 def local_slot(job: Job, i: int, *, isolation: str = "auto", allow: Iterable[str] = ("numpy",),
-               hide: Iterable[str] = ()) -> Iterator[Callable[[Submission], SubmissionResult]]:
-    """Slot ``i`` of a local batch: a warm sandbox, and a function grading one submission in it."""
+               hide: Iterable[str] = ()) -> Iterator[Callable[..., SubmissionResult]]:
+    """Slot ``i`` of a local batch: a warm sandbox, and a function grading one submission in it.
+
+    The function takes the submission and, for a regrade after a rubric change, the
+    :class:`~grader.pipeline.Partial` saying which questions to grade again.
+    """
     with Sandbox(isolation, slot=i, allow=tuple(allow), hide=tuple(hide)) as sb:
         sb.spawn()  # the zygote imports numpy while this slot loads its first submission
-        yield lambda sub: grade_safely(sub, job, sb)
+        yield lambda sub, partial=None: grade_safely(sub, job, sb, partial)
 
 
-def _grade_in_processes(jobs: int, make_slot, settle, record, take, *, job: Job, skip, skipped,
-                        overrides_of) -> None:
-    """Grade on ``jobs`` slot processes (:class:`grader.slots.SlotProcesses`): the seam with :func:`grade_batch`."""
-    from .slots import SlotProcesses
-
-    def decide(sub: Submission):
-        if skip(sub):
-            skipped(sub)
-            return None
-        return overrides_of(sub.id) or ()
-
-    def lost(item: Submission | Pending, why: str) -> None:
-        sub = item if isinstance(item, Submission) else Submission(id=item.id, source=item.source, kind="file")
-        try:
-            result = grade(replace(sub, error=why), job, None)
-        except Exception:  # noqa: BLE001 - the plainest error result
-            result = SubmissionResult(submission=sub.id, rubric=job.rubric.name, status="error", score=0.0,
-                                      max_score=job.rubric.max_score, errors=(why,), late=sub.late, canvas=sub.canvas)
-        result, _ = settle(sub, result, overrides_of(sub.id))
-        record(sub, result, False)
-
-    SlotProcesses(jobs, make_slot, settle, take, decide, record, lost).run()
+def previous_result(out: Path, submission_id: str) -> SubmissionResult | None:
+    """Read back ``<id>/result.json`` of an earlier run, or None when it is missing or unreadable."""
+    try:
+        return SubmissionResult.from_dict(json.loads((out / submission_id / "result.json").read_text(encoding="utf-8")))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
 
 
 def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job, *, jobs: int = 1,
@@ -309,7 +468,7 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
                 gradebook: Gradebook | None = None, force: bool = False,
                 slots: Callable[[int], ContextManager[Callable[[Submission], SubmissionResult]]] | None = None,
                 annotate: Callable[[Submission, SubmissionResult], SubmissionResult] | None = None,
-                processes: bool | None = None) -> BatchStats:
+                batch_files: bool = True, processes: bool | None = None) -> BatchStats:
     """Grade ``submissions`` on ``jobs`` parallel slots, writing each result as it finishes.
 
     Parameters
@@ -349,21 +508,34 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
         Called with each submission and its result (from the slot's thread) before the
         result is written; returns the result to write (``grader grade`` adds why the
         rubric was chosen, ``rubric_reason``).
+    batch_files : bool
+        Write grades.csv and summary.html at the end (:class:`BatchFiles`: from what
+        was kept of each result as it was written, and the results on disk this run did
+        not write).  False leaves them to the caller (``grader grade --similarity``
+        writes them once, after the similarity check).
+
     processes : bool, optional
         Run the slots as processes (:mod:`grader.slots`), each loading, grading and writing
         its submissions with its own sandbox, past the one process's GIL; this process
-        keeps the gradebook, progress and batch-wide files.  Default (None): processes
-        when ``jobs`` > 1, ``slots`` is not given and this process runs no other thread
-        (slot processes are forked), else threads of this process.
-        ``skip``, ``annotate`` and the slot's sandbox run in the slot processes (forked:
-        they need not be picklable); ``on_result``, ``on_skip`` and the gradebook here.
+        keeps the gradebook, the batch files, progress and the callbacks.  Default (None):
+        processes when ``jobs`` > 1, ``slots`` is not given and this process runs no other
+        thread (slot processes are forked), else threads of this process.  ``skip``,
+        ``annotate`` and the slot's sandbox run in the slot processes (forked: they need
+        not be picklable); ``on_result``, ``on_skip`` and the gradebook here.
+
+    A submission the gradebook holds unchanged but graded under another rubric (a
+    rubric fix) is graded again: on local slots, only the questions the change can
+    affect, the others' verdicts taken from its ``result.json`` (:mod:`grader.regrade`);
+    every question with ``force``, with ``slots`` (a cluster), or when the change can't
+    be traced to questions.  Either way its result carries a ``regrade`` block with the
+    score before.
 
     Notes
     -----
     No per-submission state is kept: submissions are loaded one at a time as slots free
-    up, each result is written (and its gradebook row committed) and dropped, and the
-    batch-wide files are built by reading the results back one at a time
-    (tests/test_memory_flat.py).  The heap itself stays flat once glibc's mmap threshold
+    up, each result is written (and its gradebook row committed) and dropped; what the
+    batch-wide files show of it goes to a temporary file (:class:`BatchFiles`), read at
+    the end (tests/test_memory_flat.py).  The heap itself stays flat once glibc's mmap threshold
     is fixed (:func:`grader.heap.steady_heap`, called here and, earlier, by ``grader
     grade``): without it the slots' malloc arenas fragment under each submission's
     multi-MiB buffers; see benchmarks/RESULTS.md.
@@ -372,8 +544,11 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
         raise UsageError(f"--jobs must be at least 1 (got {jobs})")
     steady_heap()  # a no-op when the command already did it, before its imports
     out.mkdir(parents=True, exist_ok=True)
+    digests = None
     if gradebook is not None:
         gradebook.set_meta("rubric_title", job.rubric.title)  # for the reports `grader override` rewrites
+        digests = regrade.digests(job.rubric, job.cases, job.calls)
+        gradebook.set_rubric_questions(digests.rows())
     stats = BatchStats()
     t0 = time.monotonic()
     source = iter(submissions)
@@ -382,6 +557,32 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
     failures: list[BaseException] = []
     hide = [str(out), *hide]
     allow = job.rubric.settings.allow_packages
+    files = BatchFiles(out, questions=[q.id for q in job.rubric.questions],
+                       rubric_title=job.rubric.title) if batch_files else None
+
+    def prior(sub: Submission) -> tuple[Partial | None, Regrade | None]:
+        """What a regrade after a rubric change starts from: the questions to grade again, the score before."""
+        if gradebook is None or digests is None:
+            return None, None
+        row = gradebook.regradable(sub, out)
+        previous = previous_result(out, sub.id) if row is not None else None
+        if row is None or previous is None or previous.submission != sub.id:
+            return None, None
+        plan = regrade.plan(gradebook.rubric_questions(row.rubric_digest), digests)
+        if force:
+            plan = regrade.Plan(None, "--force (or --only) grades every question")
+        elif slots is not None:
+            plan = regrade.Plan(None, "on a cluster every question is graded again")
+        elif plan.questions is not None:
+            why = regrade.usable(previous, job.rubric, plan.questions)
+            if why:
+                plan = regrade.Plan(None, why)
+        every = tuple(digests.questions)
+        block = Regrade(previous_score=previous.score, previous_max_score=previous.max_score,
+                        previous_status=previous.status, previous_rubric=row.rubric_digest,
+                        questions=every if plan.questions is None else tuple(q for q in every if q in plan.questions),
+                        full=plan.questions is None, reason=plan.reason)
+        return (None if plan.questions is None else Partial(plan.questions, automatic(previous))), block
 
     def next_submission() -> Submission | None:
         while True:
@@ -392,11 +593,14 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
                     return None
             # ... making the Submission (decoding, translating: grader.transform's deadlines) is not.
             sub = item.load() if isinstance(item, Pending) else item
-            if (skip is not None and skip(sub)) or (
-                    gradebook is not None and not force and gradebook.is_current(sub, out)):
+            if is_skipped(sub):
                 skipped(sub)
                 continue
             return sub
+
+    def is_skipped(sub: Submission) -> bool:
+        return (skip is not None and skip(sub)) or (
+            gradebook is not None and not force and gradebook.is_current(sub, out))
 
     def skipped(sub: Submission) -> None:
         with report:
@@ -404,32 +608,53 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
             if on_skip is not None:
                 on_skip(sub)
 
-    overrides_of = (lambda sid: gradebook.overrides(sid)) if gradebook is not None else (lambda sid: None)
+    def ticket(sub: Submission) -> tuple:
+        """What grading ``sub`` needs from the gradebook: (its overrides, the regrade's Partial and block)."""
+        try:
+            partial, block = prior(sub)
+        except Exception:  # noqa: BLE001 - the earlier result can't help: grade it whole
+            partial, block = None, None
+        return (gradebook.overrides(sub.id) if gradebook is not None else None), partial, block
 
-    def settle(sub: Submission, result: SubmissionResult, overrides) -> tuple[SubmissionResult, bool]:
-        """Annotate, apply the overrides, write the files; ``(result, True)``, or the error result written and False.
+    def work(grade_one: Callable[..., SubmissionResult], sub: Submission, what: tuple) -> tuple:
+        """Grade ``sub`` and settle its result (annotated, overrides applied, its files written), where it is graded.
 
-        Runs where the submission was graded (a slot thread, or a slot process).
+        Returns ``(result, state, line)``: state "ok"; "error" (the grader failed after
+        grading: its error result written instead) or "unwritten" (not even that);
+        ``line`` what the batch files keep of it (:meth:`BatchFiles.line`).
         """
+        overrides, partial, block = what
+        result = grade_one(sub) if partial is None else grade_one(sub, partial)
+        if block is not None:
+            if partial is not None and result.status != "graded":  # it was graded whole after all
+                block = replace(block, questions=tuple(digests.questions) if digests else (), full=True,
+                                reason="its run failed as a whole, so every question was graded")
+            result = replace(result, regrade=block)
+        return settle(sub, result, overrides)
+
+    def settle(sub: Submission, result: SubmissionResult, overrides) -> tuple:
+        """Annotate ``result``, apply the overrides and write its files (see :func:`work`)."""
         try:
             if annotate is not None:
                 result = annotate(sub, result)
             if overrides is not None:  # a person's overrides hold over every regrade
                 result = apply_overrides(result, overrides)
             write_result(out, result, rubric_title=job.rubric.title)
-            return result, True
+            return result, "ok", files.line(result) if files is not None else None
         except Exception as e:  # noqa: BLE001 - one submission's failure never stops the batch
             failed = after_failure(result, e)
         try:
             write_error_result(out, failed, rubric_title=job.rubric.title)
-        except Exception:  # noqa: BLE001 - counted and reported all the same
-            pass
-        return failed, False
+        except Exception:  # noqa: BLE001 - counted and reported all the same; the end reads what is on disk
+            return failed, "unwritten", None
+        return failed, "error", files.line(failed) if files is not None else None
 
-    def record(sub: Submission, result: SubmissionResult, ok: bool) -> None:
-        """Record and report one settled result; a failure in either step becomes that submission's error result."""
-        if ok:
+    def record(sub: Submission, result: SubmissionResult, state: str, line: bytes | None) -> None:
+        """Keep, record and report one settled result, in this process; a failure becomes its error result."""
+        if state == "ok":
             try:
+                if files is not None:
+                    files.keep(result.submission, line)
                 if gradebook is not None:
                     gradebook.record(sub, result)
                 with report:
@@ -439,16 +664,21 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
                 return
             except Exception as e:  # noqa: BLE001 - one submission's failure never stops the batch
                 result = after_failure(result, e)
+            # What the batch files kept of the result is forgotten until the error result is
+            # written: if it cannot be, the end reads whatever result.json is on disk.
+            line = None
             try:
                 write_error_result(out, result, rubric_title=job.rubric.title)
+                line = files.line(result) if files is not None else None
             except Exception:  # noqa: BLE001 - counted and reported below all the same
                 pass
-        # The gradebook row of an error result is never current (no digest), so a rerun grades
-        # this submission again.
+        if files is not None:
+            files.keep(result.submission, line)
+        # The error result's gradebook row is never current (no digest): a rerun grades it again.
         if gradebook is not None:
             try:
                 gradebook.record(replace(sub, digest=""), result)
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - counted and reported below all the same
                 pass
         with report:
             stats.add(result)
@@ -457,10 +687,6 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
                     on_result(result)
                 except Exception:  # noqa: BLE001
                     pass
-
-    def finish_one(sub: Submission, result: SubmissionResult) -> None:
-        """Write, record and report one result; a failure in any step becomes that submission's error result."""
-        record(sub, *settle(sub, result, overrides_of(result.submission)))
 
     make_slot = slots or functools.partial(local_slot, job, isolation=isolation, allow=allow, hide=hide)
 
@@ -471,24 +697,31 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
                     sub = next_submission()
                     if sub is None:
                         return
-                    result = grade_one(sub)
-                    finish_one(sub, result)
+                    record(sub, *work(grade_one, sub, ticket(sub)))
                     # Nothing of this submission stays alive while the next one is loaded and graded.
-                    del sub, result
+                    del sub
         except BaseException as e:  # noqa: BLE001 - re-raised in the main thread
             failures.append(e)
 
     if processes is None:  # forked only where no other thread could hold a lock at the fork
         processes = jobs > 1 and slots is None and threading.active_count() == 1
-    if processes:
-        _grade_in_processes(jobs, make_slot, settle, record, lambda: next(source, None), job=job,
-                            skip=lambda sub: (skip is not None and skip(sub)) or (
-                                gradebook is not None and not force and gradebook.is_current(sub, out)),
-                            skipped=skipped, overrides_of=overrides_of)
-        finish(out, rubric_title=job.rubric.title, questions=[q.id for q in job.rubric.questions])
-        stats.seconds = time.monotonic() - t0
-        return stats
+    try:
+        if processes:
+            _grade_in_processes(jobs, make_slot, work, settle, record, lambda: next(source, None), job=job,
+                                is_skipped=is_skipped, skipped=skipped, ticket=ticket)
+        else:
+            _grade_in_threads(jobs, slot, failures)
+        if files is not None:
+            files.write()
+    finally:
+        if files is not None:
+            files.close()
+    stats.seconds = time.monotonic() - t0
+    return stats
 
+
+def _grade_in_threads(jobs: int, slot: Callable[[int], None], failures: list[BaseException]) -> None:
+    """Run ``slot(i)`` for each slot in a thread of this process; raise the first failure (or Ctrl-C)."""
     threads = [threading.Thread(target=slot, args=(i,), name=f"slot-{i}", daemon=True) for i in range(jobs)]
     for t in threads:
         t.start()
@@ -501,6 +734,27 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
         raise
     if failures:
         raise failures[0]
-    finish(out, rubric_title=job.rubric.title, questions=[q.id for q in job.rubric.questions])
-    stats.seconds = time.monotonic() - t0
-    return stats
+
+
+def _grade_in_processes(jobs: int, make_slot, work, settle, record, take, *, job: Job, is_skipped, skipped,
+                        ticket) -> None:
+    """Grade on ``jobs`` slot processes (:class:`grader.slots.SlotProcesses`): the seam with :func:`grade_batch`."""
+    from .slots import SlotProcesses
+
+    def decide(sub: Submission):
+        if is_skipped(sub):
+            skipped(sub)
+            return None
+        return ticket(sub)
+
+    def lost(item: Submission | Pending, why: str) -> None:
+        sub = item if isinstance(item, Submission) else Submission(id=item.id, source=item.source, kind="file")
+        try:
+            result = grade(replace(sub, error=why), job, None)
+        except Exception:  # noqa: BLE001 - the plainest error result
+            result = SubmissionResult(submission=sub.id, rubric=job.rubric.name, status="error", score=0.0,
+                                      max_score=job.rubric.max_score, errors=(why,), late=sub.late, canvas=sub.canvas)
+        result, state, line = settle(sub, result, ticket(sub)[0])
+        record(sub, result, "error" if state == "ok" else state, line)
+
+    SlotProcesses(jobs, make_slot, work, take, decide, record, lost).run()

@@ -86,8 +86,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="grade even where no filesystem isolation is available (student code could read your files)")
     g.add_argument("--junit", metavar="FILE", help="also write JUnit XML for the batch")
     g.add_argument("--force", action="store_true",
-                   help="grade every submission again (default: skip those already graded and unchanged, "
-                        "as recorded in RESULTS/gradebook.sqlite)")
+                   help="grade every submission again, every question (default: skip those already graded and "
+                        "unchanged, as recorded in RESULTS/gradebook.sqlite, and after a rubric change grade only "
+                        "the questions it affects)")
     g.add_argument("--only", action="append", metavar="ID",
                    help="grade only this submission id, again even if unchanged (repeatable); "
                         "grades.csv and summary.html still list every result in RESULTS")
@@ -307,6 +308,7 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                                       hide=[str(src.resolve())], on_result=on_result,
                                       on_skip=lambda s: bar.skipped(s.id), gradebook=gradebook,
                                       force=args.force or bool(only), slots=slots, annotate=annotate,
+                                      batch_files=not args.similarity,
                                       processes=None if slots is not None or args.slots is None
                                       else args.slots == "processes")
     except BaseException:
@@ -314,13 +316,17 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise
     if args.similarity:
         bar.clear()
-        _run_similarity(args, src, rubric, results, err, quiet=args.no_progress)
-        # summary.html gets its similarity section
-        batch.finish(results, rubric_title=rubric.title, questions=[q.id for q in rubric.questions])
+        try:
+            _run_similarity(args, src, rubric, results, err, quiet=args.no_progress)
+        finally:
+            # Written once, here: summary.html gets its similarity section (and a failed
+            # similarity check still leaves the batch's files).
+            batch.finish(results, rubric_title=rubric.title, questions=[q.id for q in rubric.questions])
     if args.junit:
         write_junit(batch.iter_results(results), Path(args.junit))
     bar.finish(summary_line(graded=stats.graded, errors=stats.errors, skipped=stats.skipped, seconds=stats.seconds,
-                            slowest=stats.slowest, isolation=level, results=str(results)))
+                            slowest=stats.slowest, isolation=level, results=str(results),
+                            regraded=(stats.regraded, stats.regraded_in_part)))
     missing = sorted(only - found)
     if missing:
         raise UsageError(f"--only: no submission with id {', '.join(map(repr, missing))} in {str(src)!r} "

@@ -24,6 +24,7 @@ from .text import block, line
 
 __all__ = [
     "GRADES_COLUMNS",
+    "grades_header",
     "grades_row",
     "write_grades_csv",
     "gradescope_results",
@@ -60,6 +61,15 @@ def _cell(text: str) -> str:
 #: overrode a score, and then one column per question (its score), named by its id.
 GRADES_COLUMNS = ("id", "score", "max_score", "status", "late", "name", "canvas_user_id", "canvas_submission_id",
                   "source", "overridden")
+
+
+def grades_header(questions: Sequence[str] = ()) -> list[str]:
+    """Return grades.csv's header: the :data:`GRADES_COLUMNS`, then one column per question id.
+
+    >>> grades_header(["softmax"])[-2:]
+    ['overridden', 'softmax']
+    """
+    return [*GRADES_COLUMNS, *(_cell(q) for q in questions)]
 
 
 def grades_row(result: SubmissionResult, questions: Sequence[str] = ()) -> list[str]:
@@ -131,7 +141,7 @@ def write_grades_csv(results: Iterable[SubmissionResult] | Callable[[], Iterable
     n = 0
     with open(path, "w", encoding="utf-8", errors="backslashreplace", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow([*GRADES_COLUMNS, *(_cell(q) for q in questions)])
+        w.writerow(grades_header(questions))
         for r in ([first] if first is not None else []):
             w.writerow(grades_row(r, questions))
             n += 1

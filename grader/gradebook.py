@@ -19,6 +19,14 @@ Tables (schema version 1)::
     overrides(submission, question, score, auto_score, note, by, at,
               PRIMARY KEY (submission, question))   -- question "" is the total; kept when
                                                       the other tables are rebuilt
+    rubric_questions(rubric_digest, question, digest,
+                     PRIMARY KEY (rubric_digest, question))  -- per rubric graded with: what each
+                                                      question's verdict depends on (grader.regrade;
+                                                      question "" is what they all share)
+
+A submission whose files are unchanged but whose rubric changed is *regradable*: the
+rubric it was graded with has its digests here, so ``grader grade`` grades again only
+the questions whose digest changed (:meth:`Gradebook.regradable`, ``grader.regrade.plan``).
 
 A TA can query it directly, e.g.
 ``sqlite3 RESULTS/gradebook.sqlite "select check_id, count(*) from checks where status != 'pass' group by 1"``.
@@ -31,7 +39,7 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, Mapping
 
 from .model import Override, Submission, SubmissionResult
 
@@ -70,6 +78,12 @@ CREATE TABLE IF NOT EXISTS overrides (
     by TEXT NOT NULL,
     at TEXT NOT NULL,
     PRIMARY KEY (submission, question)
+);
+CREATE TABLE IF NOT EXISTS rubric_questions (
+    rubric_digest TEXT NOT NULL,
+    question TEXT NOT NULL,
+    digest TEXT NOT NULL,
+    PRIMARY KEY (rubric_digest, question)
 );
 CREATE TABLE IF NOT EXISTS checks (
     submission TEXT NOT NULL,
@@ -285,6 +299,42 @@ class Gradebook:
                                          int(bool(submission.late))):
             return False
         return (Path(results) / submission.id / "result.json").is_file()
+
+    def set_rubric_questions(self, digests: Mapping[str, str]) -> None:
+        """Record this run's rubric's digests (``grader.regrade.Digests.rows``), under its rubric digest; commit."""
+        with self._lock:
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                db.execute("DELETE FROM rubric_questions WHERE rubric_digest = ?", (self.rubric_digest,))
+                db.executemany("INSERT INTO rubric_questions (rubric_digest, question, digest) VALUES (?, ?, ?)",
+                               [(self.rubric_digest, q, d) for q, d in digests.items()])
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+
+    def rubric_questions(self, rubric_digest: str) -> dict[str, str]:
+        """Return the digests recorded for a rubric digest (question -> digest; "" the shared one); {} when none."""
+        with self._lock:
+            rows = self._db.execute("SELECT question, digest FROM rubric_questions WHERE rubric_digest = ?",
+                                    (rubric_digest,)).fetchall()
+        return dict(rows)
+
+    def regradable(self, submission: Submission, results: str | Path) -> Row | None:
+        """Return the stored row of a submission graded unchanged under another rubric, or None.
+
+        The row must have the submission's content digest, this run's grader version and the
+        same lateness, another rubric digest, and ``results/<id>/result.json`` must exist:
+        then the earlier result can be the start of a regrade (``grader.regrade``).
+        """
+        if not submission.digest:
+            return None
+        row = self.get(submission.id)
+        if (row is None or row.digest != submission.digest or row.grader_version != self.grader_version
+                or row.late != bool(submission.late) or row.rubric_digest == self.rubric_digest):
+            return None
+        return row if (Path(results) / submission.id / "result.json").is_file() else None
 
     def get(self, submission_id: str) -> Row | None:
         """Return the stored row of one submission, or None."""

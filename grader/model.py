@@ -712,6 +712,25 @@ class Override:
 
 
 @dataclass(frozen=True)
+class Regrade:
+    """How a result came from an earlier one after a rubric change (``grader grade`` under a changed rubric).
+
+    The submission's files were unchanged; the rubric was not.  Where the change could be
+    traced to some questions, only those were graded again and the other questions'
+    verdicts were taken from the earlier result (``full`` False); otherwise every question
+    was (``full`` True, ``reason`` says why).
+    """
+
+    previous_score: float  #: the score before the rubric change (people's overrides included, as shown then)
+    previous_max_score: float
+    previous_status: str  #: "graded" or "error"
+    previous_rubric: str  #: ``Rubric.digest`` of the rubric the earlier result was graded with
+    questions: tuple[str, ...] = ()  #: the questions graded again (every question's id when ``full``)
+    full: bool = False  #: every question was graded again
+    reason: str = ""  #: why every question was (``full``), or what changed ("" otherwise)
+
+
+@dataclass(frozen=True)
 class SubmissionResult:
     """Everything decided about one submission; reporters only render it."""
 
@@ -739,6 +758,8 @@ class SubmissionResult:
     public_only: bool = False
     #: scores a person set (grader override); the questions' and the total's scores already include them
     overrides: tuple[Override, ...] = ()
+    #: set when this result regraded an unchanged submission after a rubric change (the score before it)
+    regrade: Regrade | None = None
 
     schema: str = SCHEMA
 
@@ -780,6 +801,7 @@ class SubmissionResult:
             "looks_like": self.looks_like,
             **({"public_only": True} if self.public_only else {}),
             **({"overrides": [_plain(o) for o in self.overrides]} if self.overrides else {}),
+            **({"regrade": _plain(self.regrade)} if self.regrade is not None else {}),
         }
         if self.similarity:
             d["similarity"] = [_plain(m) for m in self.similarity]
@@ -907,7 +929,21 @@ def result_from_dict(d: Mapping[str, Any]) -> SubmissionResult:
         rubric_reason=str(d.get("rubric_reason") or ""), looks_like=str(d.get("looks_like") or ""),
         public_only=bool(d.get("public_only", False)), similarity=_similarity(d.get("similarity")),
         overrides=tuple(Override(**o) for o in d.get("overrides", ()) if isinstance(o, Mapping)),
-        schema=d.get("schema", SCHEMA))
+        regrade=_regrade(d.get("regrade")), schema=d.get("schema", SCHEMA))
+
+
+def _regrade(d: Any) -> Regrade | None:
+    """Read result.json's optional ``regrade`` block; a malformed one is left out."""
+    if not isinstance(d, Mapping):
+        return None
+    try:
+        return Regrade(previous_score=float(d["previous_score"]), previous_max_score=float(d["previous_max_score"]),
+                       previous_status=str(d.get("previous_status", "graded")),
+                       previous_rubric=str(d.get("previous_rubric", "")),
+                       questions=tuple(str(q) for q in d.get("questions", ())), full=bool(d.get("full", False)),
+                       reason=str(d.get("reason", "")))
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _similarity(items: Any) -> tuple[SimilarityMatch, ...]:

@@ -11,7 +11,8 @@ from . import cases as _cases
 from . import checks as _checks
 from . import sampling as _sampling
 from .mistakes import Memo
-from .model import Call, CallOutcome, Case, CheckResult, CheckSpec, Consistency, CostFn, Rubric, Submission, SubmissionResult
+from .model import Call, CallOutcome, LoadReport, Case, CheckResult, CheckSpec, Consistency, CostFn, Rubric, Submission, SubmissionResult
+from .regrade import CONSISTENCY, calls_for
 from .sandbox import Sandbox
 from .score import score
 
@@ -197,13 +198,31 @@ def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str,
     return out
 
 
-def grade(submission: Submission, job: Job, sandbox: Sandbox | None) -> SubmissionResult:
+@dataclass(frozen=True)
+class Partial:
+    """Grade only some questions again; take the others' verdicts from an earlier result (``grader.regrade``)."""
+
+    questions: frozenset[str]  #: question ids graded again ("consistency", "written/<id>" included)
+    previous: SubmissionResult  #: the earlier result, without people's overrides (``overrides.automatic``)
+
+
+def grade(submission: Submission, job: Job, sandbox: Sandbox | None, partial: Partial | None = None) -> SubmissionResult:
     """Grade ``submission``: every verdict is computed here, from the plain arrays the sandbox returned.
 
     Never raises for a student's fault: a submission that cannot be loaded or run
     gets status "error" with the reason, and a check whose call failed gets status
     "error" with a message saying what happened.
+
+    With ``partial``, only its questions are graded: the sandbox makes only the calls they
+    need (none when there are none), and the other questions' check results, notes and
+    self-consistency comparisons are those of ``partial.previous`` (the comparisons' verdicts
+    are read again beside the checks as now graded); the score is computed again by the rubric.  When that run fails as a whole (the submission could not be
+    loaded), every question is graded instead.
     """
+    if partial is not None and not submission.error and sandbox is not None:
+        result = _regrade(submission, job, sandbox, partial)
+        if result is not None:
+            return result
     t0 = time.monotonic()
     rubric = job.rubric
     if submission.error or sandbox is None:
@@ -245,3 +264,82 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None) -> Submissi
             if line not in adapted and line not in result.notes:
                 adapted.append(line)
     return replace(result, notes=result.notes + tuple(adapted), seconds=time.monotonic() - t0)
+
+
+def _regrade(submission: Submission, job: Job, sandbox: Sandbox, partial: Partial) -> SubmissionResult | None:
+    """Grade ``partial.questions`` only (see :func:`grade`); None when every question must be graded."""
+    t0 = time.monotonic()
+    rubric = job.rubric
+    again = partial.questions
+    previous = partial.previous
+    old = {c.id: c for q in previous.questions if q.id not in again for c in q.checks}
+    calls = calls_for(rubric, job.calls, again)
+    run = None
+    if calls:
+        run = sandbox.run(submission, calls, functions=rubric.functions, starter=rubric.starter,
+                          settings=rubric.settings)
+        if run.error and not any(o.status == "ok" for o in run.outcomes.values()):
+            return None  # the submission did not run at all this time: grade it whole, as a new one would be
+    outcomes = run.outcomes if run is not None else {}
+    results = []
+    for spec in rubric.checks():
+        if spec.question not in again:
+            results.append(old[spec.id])
+            continue
+        case = job.cases.get(spec.case)
+        if case is None:
+            results.append(_not_run(spec, f"the case {spec.case!r} is not available"))
+            continue
+        results.append(_withheld(spec, _judge(spec, case, outcomes.get(f"{spec.function}:{spec.case}"), job)))
+    # Messages that read other questions' verdicts are written for the questions judged now only
+    # (the others' already say it).
+    explained = _explained(rubric, job.cases, outcomes, results)
+    results = [e if r.question in again else r for r, e in zip(results, explained)]
+    if job.written is not None:
+        written = [c for q in previous.questions if q.id.startswith("written/") and q.id not in again for c in q.checks]
+        if any(f"written/{wq.id}" in again for wq in job.written.part.questions):
+            from .written.grading import grade as grade_written
+
+            written += [c for c in grade_written(job.written, submission) if c.question in again]
+        results += written
+    if CONSISTENCY in again and run is not None:
+        consistency = _checks.read_consistency(
+            rubric, results, _checks.consistency(rubric, job.cases, run.outcomes, job.memo))
+        consistency = tuple(_consistency_withheld(c) if c.case in job.cases and not job.cases[c.case].spec.public
+                            else c for c in consistency)
+    else:
+        # The comparisons are the earlier ones; what they mean beside this case's checks, some of
+        # which may have been graded again, is read again (the hidden cases' stay withheld).
+        consistency = tuple(_consistency_withheld(c) if c.case in job.cases and not job.cases[c.case].spec.public
+                            else c for c in _checks.read_consistency(rubric, results, previous.consistency))
+    result = score(rubric, submission, run, results, consistency=consistency, public_only=job.public_only)
+    adapted = []
+    for call in calls:
+        outcome = outcomes.get(call.id)
+        where = (run.load.functions.get(call.function, call.function) if run is not None else call.function)
+        for note in outcome.notes if outcome is not None else ():
+            line = f"{where.rsplit('.', 1)[-1]}: {note}"
+            if line not in adapted:
+                adapted.append(line)
+    notes = tuple(dict.fromkeys(result.notes + previous.notes + tuple(adapted)))
+    if run is None:  # nothing ran: how it was loaded and isolated is what the earlier run found
+        result = replace(result, load=previous.load, isolation=previous.isolation)
+    else:
+        result = replace(result, load=_merged_load(previous.load, result.load))
+    return replace(result, notes=notes, seconds=time.monotonic() - t0)
+
+
+def _merged_load(before: LoadReport | None, now: LoadReport | None) -> LoadReport | None:
+    """What loading the submission found, over the earlier run (every function) and this one (some of them).
+
+    A run that makes some calls loads only the modules they need: the earlier run's
+    modules, functions, errors and notes are kept, this run's added.
+    """
+    if before is None or now is None:
+        return now or before
+    return LoadReport(
+        modules=tuple(dict.fromkeys(before.modules + now.modules)),
+        functions={**before.functions, **now.functions},
+        unit_errors=before.unit_errors + tuple(u for u in now.unit_errors if u not in before.unit_errors),
+        notes=tuple(dict.fromkeys(before.notes + now.notes)),
+        output=before.output or now.output)

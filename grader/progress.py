@@ -31,12 +31,17 @@ def duration(seconds: float) -> str:
 
 
 def summary_line(*, graded: int, errors: int, skipped: int, seconds: float,
-                 slowest: Sequence[tuple[float, str]] = (), isolation: str = "", results: str = "") -> str:
-    """Return the last line of a batch: totals, rate, and the slowest submissions.
+                 slowest: Sequence[tuple[float, str]] = (), isolation: str = "", results: str = "",
+                 regraded: tuple[int, int] = (0, 0)) -> str:
+    """Return the last line of a batch: totals, rate, regrades after a rubric change, and the slowest submissions.
+
+    ``regraded`` is (submissions regraded after a rubric change, those regraded in part).
 
     >>> summary_line(graded=98, errors=2, skipped=5, seconds=2.0, slowest=[(1.5, "bob"), (0.2, "al")],
     ...              isolation="bwrap", results="out")
     'graded 98, errors 2, unchanged 5 in 2.0 s (50.0/s, isolation: bwrap); results in out; slowest: bob 1.50 s, al 0.20 s'
+    >>> summary_line(graded=40, errors=0, skipped=0, seconds=2.0, regraded=(40, 39))
+    'graded 40, errors 0, unchanged 0 in 2.0 s (20.0/s); 40 regraded after a rubric change (39 on the questions it affects only)'
     """
     n = graded + errors
     rate = f"{n / seconds:.1f}/s" if seconds > 0 and n else ""
@@ -46,6 +51,8 @@ def summary_line(*, graded: int, errors: int, skipped: int, seconds: float,
         line += f" ({inside})"
     if results:
         line += f"; results in {results}"
+    if regraded[0]:
+        line += f"; {regraded[0]} regraded after a rubric change ({regraded[1]} on the questions it affects only)"
     if slowest:
         line += "; slowest: " + ", ".join(f"{sid} {s:.2f} s" for s, sid in slowest)
     return line

@@ -26,9 +26,12 @@ import hashlib
 import importlib.resources
 import io
 import math
+import pickle
 import re
 import statistics
 import sys
+import threading
+from collections import OrderedDict
 from array import array
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Iterator, TextIO, Union
@@ -40,13 +43,15 @@ from jinja2.filters import do_round as _do_round
 from markupsafe import Markup
 
 from . import terminal as _text
-from .model import CheckResult, Consistency, SubmissionResult
+from .model import CheckResult, Consistency, SimilarityMatch, SubmissionResult
 from .terminal import explain, explain_lines, terminal, terminal_batch_line
 
 __all__ = [
     "report",
     "summary",
     "write_summary",
+    "summary_entry",
+    "write_summary_entries",
     "terminal",
     "terminal_batch_line",
     "explain",
@@ -171,6 +176,9 @@ def _read_template(name: str) -> str:
 
 def _finalize(value: Any) -> Any:
     """Show control characters and bidi overrides of every printed value as visible escapes."""
+    if type(value) is str:
+        # Most values are plain printable ASCII (ids, numbers, messages): nothing to show as escapes.
+        return value if value.isascii() and value.isprintable() else _text.clean(value)
     if isinstance(value, Markup) or not isinstance(value, str):
         return value
     return _text.clean(value)
@@ -408,7 +416,71 @@ def consistency_verdicts(result: SubmissionResult) -> list[Verdict]:
             for headline, entries in groups.items()]
 
 
-def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = False) -> str:
+class BlockCache:
+    """Rendered check blocks of report.html, by what they show: a small, thread-safe LRU.
+
+    Most checks of a batch pass, and pass the same way, in every submission: their block
+    (``_check.html.j2``) is rendered once and reused.  The key is the check pickled (so
+    that ``1``, ``1.0`` and ``True``, or ``0.0`` and ``-0.0``, are different keys where
+    ``==`` would confuse them) with everything else the block reads; a block is the
+    output of the autoescaped template, so reusing it is exactly rendering it again.
+    Blocks longer than ``max_chars`` (long output, large heat maps) are not kept, which
+    also bounds what a key holds.
+    """
+
+    def __init__(self, max_entries: int = 512, max_chars: int = 4096) -> None:
+        self.max_entries = max_entries  #: blocks kept; the least recently used goes first
+        self.max_chars = max_chars  #: characters of the longest block kept
+        self._blocks: OrderedDict[tuple, Markup] = OrderedDict()
+        self._lock = threading.Lock()  # the batch's slots render reports from several threads
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._blocks)
+
+    def clear(self) -> None:
+        """Forget every block."""
+        with self._lock:
+            self._blocks.clear()
+            self.hits = self.misses = 0
+
+    def block(self, check: CheckResult, first: str | None, also: tuple[str, ...]) -> Markup:
+        """Return the block of ``check``, rendered now or earlier."""
+        try:
+            key = (pickle.dumps(check, protocol=pickle.HIGHEST_PROTOCOL), first, also, OUTPUT_CHARS, TRACEBACK_CHARS)
+        except Exception:  # noqa: BLE001 - a check that cannot be pickled is rendered every time
+            return _check_block(check, first, also)
+        with self._lock:
+            found = self._blocks.get(key)
+            if found is not None:
+                self._blocks.move_to_end(key)
+                self.hits += 1
+                return found
+            self.misses += 1
+        found = _check_block(check, first, also)
+        if len(found) <= self.max_chars:
+            with self._lock:
+                self._blocks[key] = found
+                while len(self._blocks) > self.max_entries:
+                    self._blocks.popitem(last=False)
+        return found
+
+
+#: The check blocks :func:`report` reuses across the reports of a process.
+CHECK_BLOCKS = BlockCache()
+
+
+def _check_block(check: CheckResult, first: str | None, also: tuple[str, ...]) -> Markup:
+    """Render one check's block of report.html (``_check.html.j2``)."""
+    context = {"c": check, "first": first, "also": also, "OUTPUT_CHARS": OUTPUT_CHARS,
+               "TRACEBACK_CHARS": TRACEBACK_CHARS}
+    # Markup: the output of an autoescaped template, every value in it escaped already.
+    return Markup(environment().get_template("_check.html.j2").render(context))
+
+
+def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = False,
+           blocks: BlockCache | None = CHECK_BLOCKS) -> str:
     """Render the student's feedback report, ``report.html``.
 
     The page is self-contained (inlined stylesheet, inline SVG, no script, no network).
@@ -428,6 +500,9 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
         Title of the assignment; the rubric's name when empty.
     kit : bool, optional
         The result was checked against the student kit (public checks only): say so.
+    blocks : BlockCache or None, optional
+        Where the checks' blocks are reused from (by default the process's
+        :data:`CHECK_BLOCKS`); None renders every block (the page is the same).
 
     Returns
     -------
@@ -467,6 +542,12 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
         "LOAD_OUTPUT_CHARS": LOAD_OUTPUT_CHARS,
         "TRACEBACK_CHARS": TRACEBACK_CHARS,
     }
+    # Computed once here rather than by filters in the template, for every row that needs them.
+    context["has_file"] = any(q.file for q in result.questions)
+    context["passing_of"] = [[c for c in q.checks if c.status == "pass"] for q in result.questions]
+    context["failing_of"] = [[c for c in q.checks if c.status != "pass"] for q in result.questions]
+    render_block = _check_block if blocks is None else blocks.block
+    context["check_block"] = lambda c: render_block(c, same_as.get(c.id), tuple(also.get(c.id, ())))
     return environment().get_template("report.html.j2").render(context)
 
 
@@ -663,60 +744,97 @@ class _Who:
         return zip(g.sids, hrefs, g.wheres)
 
 
-def _scan(
-    r: SubmissionResult, stats: dict[str, _CheckStats] | None = None, groups: dict[str, _Group] | None = None
-) -> tuple[dict[str, int], dict[str, list[str]]]:
-    """Count a result's checks by status and list its named mistakes (mistake -> check ids).
-
-    When ``stats`` and ``groups`` are given, each check's counts over the batch are updated
-    too, and a group is made for a mistake met for the first time (labelled by its hint).
-    """
+def _entry_row(e: dict[str, Any]) -> _Row:
+    """Return the table row of one result's :func:`summary_entry`."""
     n = {"pass": 0, "fail": 0, "error": 0}
-    mistakes: dict[str, list[str]] = {}
-    for c in r.checks():
-        n[c.status] = n.get(c.status, 0) + 1
-        if stats is not None:
-            st = stats.get(c.id)
-            if st is None:
-                st = stats[c.id] = _CheckStats(c.id, c.question, c.visibility)
-            if c.status == "pass":
-                st.passed += 1
-            elif c.status == "fail":
-                st.failed += 1
-            else:
-                st.errors += 1
-        if c.mistake:
-            mistakes.setdefault(c.mistake, []).append(c.id)
-            if groups is not None and c.mistake not in groups:
-                groups[c.mistake] = _Group(c.mistake, c.hint or "")
-    return n, mistakes
+    for check in e["checks"]:
+        n[check[3]] = n.get(check[3], 0) + 1
+    return _Row(submission=e["submission"], href=e["href"], score=e["score"], max_score=e["max_score"],
+                status=e["status"], late=e["late"], passed=n["pass"], failed=n["fail"], errors=n["error"],
+                mistakes=tuple(e["mistakes"]), kinds=tuple(e["kinds"]), problem=e["problem"])
 
 
-def _row(
-    r: SubmissionResult, href: str, n: dict[str, int], mistakes: Iterable[str], kinds: Iterable[str]
-) -> _Row:
-    """Return the table row of one result."""
-    return _Row(
-        submission=r.submission,
-        href=href,
-        score=r.score,
-        max_score=r.max_score,
-        status=r.status,
-        late=r.late,
-        passed=n["pass"],
-        failed=n["fail"],
-        errors=n["error"],
-        mistakes=tuple(mistakes),
-        kinds=tuple(kinds),
-        problem=r.errors[0] if r.status == "error" and r.errors else "",
-    )
+@dataclass(frozen=True)
+class _RegradeRow:
+    """A row of summary.html's "Regraded after a rubric change" table."""
+
+    submission: str
+    href: str
+    before: str  #: "15 / 20", or "error"
+    after: str
+    change: float | None  #: after - before, when both were graded
+    what: str  #: the questions regraded, or "every question" and why
+
+
+def _regrade_entry(r: SubmissionResult, number: Callable[[Any], Any] = lambda x: x
+                   ) -> tuple[str, str, float | None, str] | None:
+    """Return a regraded result's row of the "Regraded after a rubric change" table, without id and link."""
+    g = r.regrade
+    if g is None:
+        return None
+    before = "error" if g.previous_status == "error" else f"{_text.num(g.previous_score)} / {_text.num(g.previous_max_score)}"
+    after = "error" if r.status == "error" else f"{_text.num(r.score)} / {_text.num(r.max_score)}"
+    change = (number(round(r.score - g.previous_score, 6))
+              if r.status != "error" and g.previous_status != "error" else None)
+    if g.full:
+        what = f"every question ({g.reason})" if g.reason else "every question"
+    else:
+        what = ", ".join(g.questions) or "none (no question's checks changed)"
+    return before, after, change, what
+
+
+def _regrade_rows(results: Iterable[SubmissionResult],
+                  report_href: Callable[[SubmissionResult], str]) -> Iterator[_RegradeRow]:
+    """Yield the "Regraded after a rubric change" row of each regraded result, one at a time."""
+    for r in results:
+        row = _regrade_entry(r)
+        if row is not None:
+            yield _RegradeRow(r.submission, safe_href(report_href(r)), *row)
 
 
 def _rows(results: Iterable[SubmissionResult], report_href: Callable[[SubmissionResult], str]) -> Iterator[_Row]:
     """Yield the table row of each result, one at a time."""
     for r in results:
-        n, mistakes = _scan(r)
-        yield _row(r, safe_href(report_href(r)), n, mistakes, error_kinds(r))
+        yield _entry_row(summary_entry(r, report_href))
+
+
+def summary_entry(r: SubmissionResult, report_href: Callable[[SubmissionResult], str] = _default_href, *,
+                  as_read: bool = False) -> dict[str, Any]:
+    """Return what summary.html takes from one result, as plain data that JSON keeps as it is.
+
+    A batch keeps these as its results stream in (:class:`grader.batch.BatchFiles`) and
+    builds summary.html from them at the end, in id order, without reading the results
+    back; :func:`write_summary` builds the same from the results it reads.  With
+    ``as_read``, scores are made floats, as in the result read back from its result.json
+    (an integer score shows as ``10`` in the page's sort keys, a float as ``10.0``).
+    """
+    number = float if as_read else (lambda x: x)
+    mistakes: dict[str, list[Any]] = {}
+    for c in r.checks():
+        if c.mistake:
+            if c.mistake not in mistakes:
+                mistakes[c.mistake] = [c.hint or "", []]  # a group is labelled by the hint of its first check
+            mistakes[c.mistake][1].append(c.id)
+    return {
+        "submission": r.submission,
+        "href": safe_href(report_href(r)),
+        "score": number(r.score),
+        "max_score": number(r.max_score),
+        "status": r.status,
+        "late": r.late,
+        "rubric": r.rubric,
+        "problem": r.errors[0] if r.status == "error" and r.errors else "",
+        "checks": [(c.id, c.question, c.visibility, c.status) for c in r.checks()],
+        "mistakes": {mid: (hint, ", ".join(where)) for mid, (hint, where) in mistakes.items()},
+        "kinds": {kind: condensed(where) for kind, where in error_kinds(r).items()},
+        "overrides": [(o.question or "total", number(o.auto_score), number(o.score), o.by, o.note, o.review)
+                      for o in r.overrides],
+        "looks_like": r.looks_like,
+        "why": r.rubric_reason.split("; this one looks like ", 1)[-1][:300] if r.looks_like else "",
+        "similar": (((r.similarity[0].other, r.similarity[0].kind, number(r.similarity[0].share)),
+                     len(r.similarity) - 1) if r.similarity else None),
+        "regrade": _regrade_entry(r, number),
+    }
 
 
 class _Summary:
@@ -747,37 +865,59 @@ class _Summary:
         self.similar: list[tuple[str, str, Any, str, int]] = []
         #: (id, href, question or "total", automatic, set, by, note, review): few, so kept
         self.overrides: list[tuple[str, str, str, float, float, str, str, bool]] = []
+        #: results regraded after a rubric change; their rows (:func:`_regrade_entry`) are read in a
+        #: pass of their own, or kept with ``keep_rows``
+        self.regraded = 0
+        self.regrade_rows: list[_RegradeRow] | None = [] if keep_rows else None
 
     def add(self, r: SubmissionResult) -> None:
         """Take what the summary needs from one result; keep no reference to it."""
-        href = safe_href(self.report_href(r))
-        n, mistakes = _scan(r, self.checks, self.mistakes)
-        sid = r.submission
-        for mid, where in mistakes.items():
-            self.mistakes[mid].add(sid, href, ", ".join(where))
-        kinds = error_kinds(r)
-        for kind, where in kinds.items():
-            self.kinds.setdefault(kind, _Group(kind, kind)).add(sid, href, condensed(where))
-        self.overrides += [(sid, href, o.question or "total", o.auto_score, o.score, o.by, o.note, o.review)
-                           for o in r.overrides]
+        self.take(summary_entry(r, self.report_href))
+
+    def take(self, e: dict[str, Any]) -> None:
+        """Take one result's :func:`summary_entry` (as built, or read back from JSON)."""
+        sid, href = e["submission"], e["href"]
+        checks = self.checks
+        for cid, question, visibility, status in e["checks"]:
+            st = checks.get(cid)
+            if st is None:
+                st = checks[cid] = _CheckStats(cid, question, visibility)
+            if status == "pass":
+                st.passed += 1
+            elif status == "fail":
+                st.failed += 1
+            else:
+                st.errors += 1
+        for mid, (hint, where) in e["mistakes"].items():
+            group = self.mistakes.get(mid)
+            if group is None:
+                group = self.mistakes[mid] = _Group(mid, hint)
+            group.add(sid, href, where)
+        for kind, where in e["kinds"].items():
+            self.kinds.setdefault(kind, _Group(kind, kind)).add(sid, href, where)
+        self.overrides += [(sid, href, *o) for o in e["overrides"]]
         self.n += 1
-        self.late += bool(r.late)
-        if r.status == "error":
+        self.late += bool(e["late"])
+        if e["status"] == "error":
             self.ungraded += 1
         else:
-            self.max_score = max(self.max_score, r.max_score)
-            self.scores.append(r.score)
-            self.full += r.score >= r.max_score > 0
-        if r.rubric not in self.rubrics:
-            self.rubrics.append(r.rubric)
-        if r.looks_like:
-            why = r.rubric_reason.split("; this one looks like ", 1)[-1]
-            self.versions.append((sid, href, r.looks_like, why[:300]))
-        if r.similarity:
-            best = r.similarity[0]
-            self.similar.append((sid, href, best, pair_anchor(sid, best.other, best.kind), len(r.similarity) - 1))
+            self.max_score = max(self.max_score, e["max_score"])
+            self.scores.append(e["score"])
+            self.full += e["score"] >= e["max_score"] > 0
+        if e["rubric"] not in self.rubrics:
+            self.rubrics.append(e["rubric"])
+        if e["looks_like"]:
+            self.versions.append((sid, href, e["looks_like"], e["why"]))
+        if e["similar"]:
+            (other, kind, share), more = e["similar"]
+            best = SimilarityMatch(other=other, kind=kind, share=share)
+            self.similar.append((sid, href, best, pair_anchor(sid, other, kind), more))
         if self.rows is not None:
-            self.rows.append(_row(r, href, n, mistakes, kinds))
+            self.rows.append(_entry_row(e))
+        if e["regrade"] is not None:
+            self.regraded += 1
+            if self.regrade_rows is not None:
+                self.regrade_rows.append(_RegradeRow(sid, href, *e["regrade"]))
 
     def histogram(self) -> dict[str, Any]:
         """Return the score histogram's bins (graded submissions only) and statistics."""
@@ -828,7 +968,8 @@ def write_summary(
     ----------
     results : callable or iterable of SubmissionResult
         A callable returning a fresh iterable of the decided results (it is called twice,
-        and must give the same results in the same order each time), e.g.
+        three times when some were regraded after a rubric change, and must give the same
+        results in the same order each time), e.g.
         ``lambda: batch.iter_results(out)``; or a re-iterable collection (a list); or a
         one-shot iterator, read once, whose table rows are then kept until written.
     fp : text file
@@ -861,6 +1002,15 @@ def write_summary(
         acc.add(r)
     del first
     rows: Iterable[_Row] = acc.rows if again is None else _rows(again(), report_href)
+    regrades: Iterable[_RegradeRow] = (acc.regrade_rows if acc.regrade_rows is not None
+                                       else _regrade_rows(again(), report_href) if again is not None and acc.regraded
+                                       else ())
+    _write_summary_page(acc, rows, regrades, fp, rubric_title=rubric_title)
+
+
+def _write_summary_page(acc: _Summary, rows: Iterable[_Row], regrades: Iterable[_RegradeRow], fp: TextIO, *,
+                        rubric_title: str) -> None:
+    """Render summary.html from its aggregates, its table's rows and its regrades' rows, writing it to ``fp`` as it goes."""
     context = {
         "title": rubric_title or ", ".join(acc.rubrics) or "grader",
         "css": _css(),
@@ -876,6 +1026,8 @@ def write_summary(
         "versions": acc.versions,
         "similar": sorted(acc.similar, key=lambda t: (-t[2].share, t[0])),
         "overrides": acc.overrides,
+        "n_regraded": acc.regraded,
+        "regrades": regrades,
     }
     for chunk in environment().get_template("summary.html.j2").generate(context):
         fp.write(chunk)
@@ -884,6 +1036,18 @@ def write_summary(
 def summary_pass(report_href: Callable[[SubmissionResult], str] = _default_href) -> "_Summary":
     """Return an empty first pass of :func:`write_summary`: call its ``add(result)`` for each result, in order."""
     return _Summary(report_href, keep_rows=False)
+
+
+def write_summary_entries(entries: Iterable[dict[str, Any]], fp: TextIO, *, rubric_title: str = "") -> None:
+    """Write summary.html from the :func:`summary_entry` of each result, in the order to list them.
+
+    The page is the one :func:`write_summary` writes from the same results.  The entries
+    are read once; the table's rows are kept until the page is written.
+    """
+    acc = _Summary(_default_href, keep_rows=True)
+    for e in entries:
+        acc.take(e)
+    _write_summary_page(acc, acc.rows or [], acc.regrade_rows or [], fp, rubric_title=rubric_title)
 
 
 def summary(

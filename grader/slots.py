@@ -9,12 +9,14 @@ with its own warm sandbox (its own zygote).  A slot process
   read by the batch's process), and sends it back so that the batch's process can say
   whether it is already graded (the gradebook lives there only);
 - grades it, applies the overrides it was sent, writes ``result.json`` and
-  ``report.html`` itself (``settle``), and sends back the result.
+  ``report.html`` itself, and sends back the result with the line the batch files keep
+  of it (:class:`grader.batch.BatchFiles`).
 
 The batch's process (single-threaded while slot processes run: it forks them, and
-replacements, with no other thread alive) takes the entries of the batch in order,
-records each result in the gradebook, reports progress and writes the batch-wide files at
-the end, exactly as with thread slots.  Messages are pickled: both ends are the grader's
+replacements, with no other thread alive) takes the entries of the batch in order, says
+what each needs from the gradebook (overrides, a regrade's earlier verdicts), records each
+result in the gradebook and the batch files, reports progress and writes the batch-wide
+files at the end, exactly as with thread slots.  Messages are pickled: both ends are the grader's
 own code (student code never runs in either; it runs in the sandbox's children).
 
 A slot process that dies costs only the submission it was grading: the batch's process
@@ -93,8 +95,7 @@ def _die_with_parent() -> None:
         pass
 
 
-def _serve(index: int, conn: Connection, make_slot: MakeSlot,
-           settle: Callable[[Submission, SubmissionResult, Any], tuple[SubmissionResult, bool]]) -> None:
+def _serve(index: int, conn: Connection, make_slot: MakeSlot, work: Callable[..., tuple]) -> None:
     """The slot process's loop: load, ask, grade, settle, answer; until the batch's process closes the pipe."""
     with make_slot(index) as grade_one, transform.session():
         conn.send(("ready",))
@@ -109,16 +110,15 @@ def _serve(index: int, conn: Connection, make_slot: MakeSlot,
             except EOFError:
                 return
             if verdict[0] == "go":
-                result = grade_one(sub)
-                result, ok = settle(sub, result, verdict[1])
-                conn.send(("done", result, ok))
-                del result
+                answer = work(grade_one, sub, verdict[1])
+                conn.send(("done", *answer))
+                del answer
             # Nothing of this submission stays alive while the next one is loaded and graded.
             del sub, verdict
 
 
 def _child(index: int, conn: Connection, others: list[Connection], make_slot: MakeSlot,
-           settle: Callable[..., tuple[SubmissionResult, bool]]) -> None:
+           work: Callable[..., tuple]) -> None:
     """Run in the forked slot process; never returns (``os._exit``: no handler of the parent's runs here)."""
     code = 0
     try:
@@ -129,7 +129,7 @@ def _child(index: int, conn: Connection, others: list[Connection], make_slot: Ma
             c.close()
         if os.getppid() == 1:  # the batch's process died before PR_SET_PDEATHSIG was set
             raise _Stop()
-        _serve(index, conn, make_slot, settle)
+        _serve(index, conn, make_slot, work)
     except (_Stop, KeyboardInterrupt):
         code = 0
     except BaseException as e:  # noqa: BLE001 - the batch's process raises it (e.g. the sandbox did not start)
@@ -159,27 +159,27 @@ class SlotProcesses:
     make_slot : callable
         ``make_slot(i)``: slot ``i``'s context manager giving the function that grades one
         submission (:func:`grader.batch.local_slot`), entered in the slot process.
-    settle : callable
-        ``settle(sub, result, overrides) -> (result, ok)``, run in the slot process: the
-        result's files written (see :func:`grader.batch.grade_batch`).
+    work : callable
+        ``work(grade_one, sub, ticket) -> answer``, run in the slot process: the submission
+        graded with ``grade_one`` and its files written; ``answer`` (a tuple) is sent back
+        and given to ``record`` after the submission (see :func:`grader.batch.grade_batch`).
     take : callable
         Returns the batch's next entry (a Pending or a Submission), or None at the end.
     decide : callable
-        ``decide(sub)``: None when ``sub`` is skipped (already graded), else the overrides
-        to send with it.
+        ``decide(sub)``: None when ``sub`` is skipped (already graded), else the ticket to
+        send with it (what grading it needs from the gradebook).
     record : callable
-        ``record(sub, result, ok)``: the gradebook row, progress and totals of one result.
+        ``record(sub, *answer)``: the gradebook row, progress and totals of one result.
     lost : callable
         ``lost(item_or_sub, why)``: write and record the error result of a submission whose
         slot process died under it.
     """
 
-    def __init__(self, jobs: int, make_slot: MakeSlot, settle: Callable[..., tuple[SubmissionResult, bool]],
+    def __init__(self, jobs: int, make_slot: MakeSlot, work: Callable[..., tuple],
                  take: Callable[[], Item | None], decide: Callable[[Submission], Any],
-                 record: Callable[[Submission, SubmissionResult, bool], None],
-                 lost: Callable[[Item, str], None]) -> None:
+                 record: Callable[..., None], lost: Callable[[Item, str], None]) -> None:
         self.jobs = jobs
-        self.make_slot, self.settle = make_slot, settle
+        self.make_slot, self.work = make_slot, work
         self.take, self.decide, self.record, self.lost = take, decide, record, lost
         self.slots: dict[int, _Slot] = {}  # by index
         self.again: collections.deque[Item] = collections.deque()  # sent to a slot that died before starting it
@@ -195,7 +195,7 @@ class SlotProcesses:
         others = [s.conn for s in self.slots.values()] + [ours]
         pid = os.fork()
         if pid == 0:  # the slot process
-            _child(index, theirs, others, self.make_slot, self.settle)
+            _child(index, theirs, others, self.make_slot, self.work)
         theirs.close()
         slot = _Slot(index, pid, ours)
         self.slots[index] = slot
@@ -269,7 +269,7 @@ class SlotProcesses:
             head = slot.queue.popleft()
             self._fill(slot)  # the next one is on its way before the books are kept
             self.deaths_in_a_row = 0
-            self.record(head.sub, msg[1], msg[2])
+            self.record(head.sub, *msg[1:])
         elif kind == "failed":
             raise msg[1]
 

@@ -547,12 +547,13 @@ def terminal_batch_line(result: SubmissionResult) -> str:
     """Return one line about one graded submission, for ``grader grade``'s prose output.
 
     ``alice: 7.5 / 10, 12 of 15 checks passed (2 failed, 1 error), late`` or
-    ``bob: error: could not read bob.zip: File is not a zip file``.
+    ``bob: error: could not read bob.zip: File is not a zip file``.  A regrade after a
+    rubric change adds the score before it: ``; 7 / 10 before the rubric change (regraded: softmax)``.
     """
     sid = one_line(result.submission)
     if result.status == "error":
         why = "; ".join(result.errors) or "could not be graded"
-        return f"{sid}: error: {one_line(why)}"
+        return f"{sid}: error: {one_line(why)}" + regrade_note(result)
     n = counts(result.checks())
     total = sum(n.values())
     line = f"{sid}: {num(result.score)} / {num(result.max_score)}, {n['pass']} of {total} checks passed"
@@ -567,4 +568,19 @@ def terminal_batch_line(result: SubmissionResult) -> str:
         line += ", late"
     if result.looks_like:
         line += f", looks like {clean(result.looks_like)}"
-    return line
+    return line + regrade_note(result)
+
+
+def regrade_note(result: SubmissionResult) -> str:
+    """Return "; <score before> before the rubric change (what was regraded)" for a regrade, "" otherwise."""
+    r = result.regrade
+    if r is None:
+        return ""
+    before = "error" if r.previous_status == "error" else f"{num(r.previous_score)} / {num(r.previous_max_score)}"
+    if r.full:
+        what = f"every question regraded: {r.reason}" if r.reason else "every question regraded"
+    elif r.questions:
+        what = "regraded: " + ", ".join(r.questions)
+    else:
+        what = "no question's checks changed, nothing regraded"
+    return f"; {before} before the rubric change ({one_line(what)})"

@@ -55,6 +55,7 @@ TEMPLATE = """{% import "_macros.html.j2" as m with context %}
     {% if hist.median is not none %}<div><b>{{ hist.median|round(2)|num }}</b> median</div>{% endif %}
     <div><b>{{ hist.full }}</b> full marks</div>
     <div><b>{{ rows|selectattr("late")|list|length }}</b> late</div>
+    {% if regrades %}<div><b>{{ regrades|length }}</b> regraded after a rubric change</div>{% endif %}
   </div>
 </header>
 
@@ -164,6 +165,23 @@ TEMPLATE = """{% import "_macros.html.j2" as m with context %}
   <tbody>
   {% for sid, href, what, auto, score, by, note, review in overrides %}
     <tr><td><a href="{{ href }}">{{ sid }}</a></td><td class="mono">{{ what }}</td><td class="num">{{ auto|num }}</td><td class="num">{{ score|num }}</td><td>{{ by }}</td><td class="small">{{ note }}</td><td>{% if review %}<span class="badge fail">review</span>{% endif %}</td></tr>
+  {% endfor %}
+  </tbody>
+</table>
+</div>
+</section>
+{% endif %}
+
+{% if regrades %}
+<section id="regraded">
+<h2>Regraded after a rubric change</h2>
+<p class="muted small">Submissions graded before under another version of the rubric, their files unchanged: the score before the change and after it. Only the questions whose checks the change affected were graded again where that could be told; the other questions' verdicts are the earlier ones.</p>
+<div class="scroll">
+<table class="compact sortable">
+  <thead><tr><th>Submission</th><th class="num">Before</th><th class="num">After</th><th class="num">Change</th><th>Regraded</th></tr></thead>
+  <tbody>
+  {% for sid, href, before, after, change, what in regrades %}
+    <tr><td class="id"><a href="{{ href }}">{{ sid }}</a></td><td class="num">{{ before }}</td><td class="num">{{ after }}</td><td class="num"{% if change is not none %} data-sort="{{ change }}"{% endif %}>{% if change is none %}–{% elif change > 0 %}+{{ change|num }}{% else %}{{ change|num }}{% endif %}</td><td class="small">{{ what }}</td></tr>
   {% endfor %}
   </tbody>
 </table>
@@ -316,10 +334,21 @@ def summary(
     acc = _Summary(report_href)
     rubrics: list[str] = []
     overrides = []
+    regrades = []
     for r in results:
         acc.add(r)
         overrides += [(r.submission, safe_href(report_href(r)), o.question or "total", o.auto_score, o.score, o.by,
                        o.note, o.review) for o in r.overrides]
+        g = r.regrade
+        if g is not None:
+            was = g.previous_status == "error"
+            now = r.status == "error"
+            before = "error" if was else f"{_text.num(g.previous_score)} / {_text.num(g.previous_max_score)}"
+            after = "error" if now else f"{_text.num(r.score)} / {_text.num(r.max_score)}"
+            what = ((f"every question ({g.reason})" if g.reason else "every question") if g.full
+                    else ", ".join(g.questions) or "none (no question's checks changed)")
+            regrades.append((r.submission, safe_href(report_href(r)), before, after,
+                             None if was or now else round(r.score - g.previous_score, 6), what))
         if r.rubric not in rubrics:
             rubrics.append(r.rubric)
     checks = list(acc.checks.values())
@@ -336,5 +365,6 @@ def summary(
         "mistakes": mistakes,
         "kinds": kinds,
         "overrides": overrides,
+        "regrades": regrades,
     }
     return environment().from_string(TEMPLATE).render(context)

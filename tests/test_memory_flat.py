@@ -51,7 +51,9 @@ class FakeSandbox:
 
 
 JOB = SimpleNamespace(rubric=SimpleNamespace(settings=SimpleNamespace(allow_packages=()), title="Assignment 1",
-                                           questions=()))
+                                           questions=(), name="a1", starter=(), sampling={}, reference_path="",
+                                           functions={}, cases={}, mistakes={}, consistency={}, written=None),
+                      cases={}, calls=())
 
 
 def submissions(n: int):

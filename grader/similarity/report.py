@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from .. import render
-from ..batch import atomic_path, write_atomic
+from ..batch import atomic_path, result_json, write_atomic
 from ..export import _cell
 from ..model import _plain
 from .match import Side
@@ -168,7 +168,7 @@ def update_results(findings: Findings, out: Path) -> int:
             d["similarity"] = [_plain(m) for m in matches]
         else:
             del d["similarity"]
-        write_atomic(f, json.dumps(d, indent=2, ensure_ascii=False) + "\n")
+        write_atomic(f, result_json(d))
         n += 1
     return n
 
