@@ -30,8 +30,10 @@ from __future__ import annotations
 import collections
 import ctypes
 import os
+import queue
 import signal
 import sys
+import threading
 import traceback
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, Pipe, wait
@@ -42,10 +44,11 @@ from .errors import GraderError
 from .load import Pending
 from .model import Submission, SubmissionResult
 
-#: Submissions sent to one slot process ahead of its answers.  One: each end sends only while
-#: the other waits to receive (load -> "loaded" -> verdict -> "done" -> next), so that two
-#: large messages never meet in a full socket buffer, each end blocked sending to the other.
-DEPTH = 1
+#: Submissions sent to one slot process ahead of its answers: the one it grades and the next,
+#: so that it does not wait for the batch's process between two.  A slot process reads its
+#: pipe in a thread of its own, always: two large messages never leave both ends blocked
+#: sending to each other in full socket buffers.
+DEPTH = 2
 
 #: Seconds a slot process is given to stop its zygote after SIGTERM before it is killed.
 STOP_TIMEOUT = 10.0
@@ -97,18 +100,34 @@ def _die_with_parent() -> None:
 
 def _serve(index: int, conn: Connection, make_slot: MakeSlot, work: Callable[..., tuple]) -> None:
     """The slot process's loop: load, ask, grade, settle, answer; until the batch's process closes the pipe."""
+    inbox: queue.SimpleQueue[tuple | None] = queue.SimpleQueue()
+
+    def read() -> None:  # drains the pipe, so that the batch's process never waits to send
+        try:
+            while True:
+                inbox.put(conn.recv())
+        except (EOFError, OSError):
+            inbox.put(None)
+
+    threading.Thread(target=read, name="slot-inbox", daemon=True).start()
+    items: collections.deque[tuple] = collections.deque()  # sent ahead while a verdict was awaited
     with make_slot(index) as grade_one, transform.session():
         conn.send(("ready",))
         while True:
-            try:
-                msg = conn.recv()
-                item = msg[1]
-                sub = item.load() if isinstance(item, Pending) else item
-                del item, msg
-                conn.send(("loaded", sub))
-                verdict = conn.recv()
-            except EOFError:
+            msg = items.popleft() if items else inbox.get()
+            if msg is None:
                 return
+            item = msg[1]
+            sub = item.load() if isinstance(item, Pending) else item
+            del item, msg
+            conn.send(("loaded", sub))
+            while True:
+                verdict = inbox.get()
+                if verdict is None:
+                    return
+                if verdict[0] != "item":
+                    break
+                items.append(verdict)
             if verdict[0] == "go":
                 answer = work(grade_one, sub, verdict[1])
                 conn.send(("done", *answer))
