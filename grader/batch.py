@@ -301,7 +301,7 @@ class BatchFiles:
         return payload.encode("ascii") + b"\n"
 
     def keep(self, submission: str, line: bytes | None) -> None:
-        """Keep ``line`` (from :meth:`line`) for ``submission``; None forgets it (its result.json is read at the end)."""
+        """Keep ``line`` (from :meth:`line`) for ``submission``; None forgets it (its result.json is read instead)."""
         self._append(submission, _FORGOTTEN if line is None else line)
 
     def forget(self, submission: str) -> None:

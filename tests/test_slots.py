@@ -105,8 +105,8 @@ def test_each_slot_is_its_own_process_with_its_own_zygote_and_loads_its_own_subm
 
     monkeypatch.setattr(batch, "grade", grade)
     monkeypatch.setattr(load.Pending, "load", pending_load)
-    code, out, err = cli(["grade", str(subs), "--out", str(tmp_path / "r"), "--jobs", "2", "--no-progress",
-                          "--allow-unsandboxed"])
+    code, out, err = cli(["grade", str(subs), "--out", str(tmp_path / "r"), "--jobs", "2", "--slots", "processes",
+                          "--no-progress", "--allow-unsandboxed"])
     assert code == 0, err
     graded = [(int(pid), int(zygote)) for what, pid, zygote, _ in lines(seen) if what == "grade"]
     slots = {pid for pid, _ in graded}
@@ -146,8 +146,8 @@ def test_a_slot_process_killed_mid_batch_costs_one_submission_and_the_batch_comp
 
     monkeypatch.setattr(batch, "grade", grade)
     out = tmp_path / "r"
-    code, printed, err = cli(["grade", str(subs), "--out", str(out), "--jobs", "2", "--no-progress",
-                              "--allow-unsandboxed"])
+    code, printed, err = cli(["grade", str(subs), "--out", str(out), "--jobs", "2", "--slots", "processes",
+                              "--no-progress", "--allow-unsandboxed"])
     assert code == 0, err
     doc = json.loads((out / victim / "result.json").read_text())
     assert doc["status"] == "error"
@@ -163,8 +163,8 @@ def test_a_slot_process_killed_mid_batch_costs_one_submission_and_the_batch_comp
     assert not wait_gone(pids)  # the dead slot's zygote stopped too
     # The error is not recorded as current: the rerun grades the victim (and only the errors).
     monkeypatch.setattr(batch, "grade", real_grade)
-    code, printed, err = cli(["grade", str(subs), "--out", str(out), "--jobs", "2", "--no-progress",
-                              "--allow-unsandboxed"])
+    code, printed, err = cli(["grade", str(subs), "--out", str(out), "--jobs", "2", "--slots", "processes",
+                              "--no-progress", "--allow-unsandboxed"])
     assert code == 0, err
     assert json.loads((out / victim / "result.json").read_text())["status"] == "graded"
     assert victim in printed and "a01" not in printed
