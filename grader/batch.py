@@ -11,7 +11,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, ContextManager, Iterable, Iterator, Sequence
+from typing import Any, Callable, ContextManager, Iterable, Iterator, Sequence
 
 from . import canvas, export, render, text, transform
 from .errors import UsageError
@@ -273,7 +273,7 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
                 skip: Callable[[Submission], bool] | None = None,
                 on_skip: Callable[[Submission], None] | None = None,
                 gradebook: Gradebook | None = None, force: bool = False,
-                slots: Callable[[int], ContextManager[Callable[[Submission], SubmissionResult]]] | None = None,
+                slots: Callable[[int], ContextManager[Callable[..., Any]]] | None = None, chunk: int = 1,
                 annotate: Callable[[Submission, SubmissionResult], SubmissionResult] | None = None) -> BatchStats:
     """Grade ``submissions`` on ``jobs`` parallel slots, writing each result as it finishes.
 
@@ -310,6 +310,11 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
         submission; default: a warm local sandbox per slot (:func:`local_slot`).  A Dask
         cluster gives its own (:class:`grader.cluster.runner.ClusterRunner.slot`); all
         the rest (skipping, writing, the gradebook, the callbacks) is the same.
+    chunk : int
+        Submissions a slot takes at a time (default 1).  With more than one, a slot's
+        function is given a list of up to ``chunk`` submissions and returns their results
+        in the same order; they are written as soon as the chunk's results are back (a
+        cluster sends a chunk as one task, paying the per-task overhead once).
     annotate : callable, optional
         Called with each submission and its result (from the slot's thread) before the
         result is written; returns the result to write (``grader grade`` adds why the
@@ -327,6 +332,8 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
     """
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1 (got {jobs})")
+    if chunk < 1:
+        raise ValueError(f"chunk must be at least 1 (got {chunk})")
     steady_heap()  # a no-op when the command already did it, before its imports
     out.mkdir(parents=True, exist_ok=True)
     if gradebook is not None:
@@ -399,13 +406,29 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
         try:
             with make_slot(i) as grade_one, transform.session():
                 while not failures:
-                    sub = next_submission()
-                    if sub is None:
+                    if chunk == 1:
+                        sub = next_submission()
+                        if sub is None:
+                            return
+                        result = grade_one(sub)
+                        finish_one(sub, result)
+                        # Nothing of this submission stays alive while the next one is loaded and graded.
+                        del sub, result
+                        continue
+                    subs: list[Submission] = []
+                    while len(subs) < chunk:
+                        sub = next_submission()
+                        if sub is None:
+                            break
+                        subs.append(sub)
+                    if not subs:
                         return
-                    result = grade_one(sub)
-                    finish_one(sub, result)
-                    # Nothing of this submission stays alive while the next one is loaded and graded.
-                    del sub, result
+                    results = list(grade_one(subs))
+                    if len(results) != len(subs):
+                        raise RuntimeError(f"a slot gave {len(results)} results for {len(subs)} submissions")
+                    for sub, result in zip(subs, results):
+                        finish_one(sub, result)
+                    del subs, results, sub, result
         except BaseException as e:  # noqa: BLE001 - re-raised in the main thread
             failures.append(e)
 
