@@ -274,7 +274,7 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
                 on_skip: Callable[[Submission], None] | None = None,
                 gradebook: Gradebook | None = None, force: bool = False,
                 slots: Callable[[int], ContextManager[Callable[..., Any]]] | None = None, chunk: int = 1,
-                annotate: Callable[[Submission, SubmissionResult], SubmissionResult] | None = None) -> BatchStats:
+                expected: int | None = None, annotate: Callable[[Submission, SubmissionResult], SubmissionResult] | None = None) -> BatchStats:
     """Grade ``submissions`` on ``jobs`` parallel slots, writing each result as it finishes.
 
     Parameters
@@ -315,6 +315,10 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
         function is given a list of up to ``chunk`` submissions and returns their results
         in the same order; they are written as soon as the chunk's results are back (a
         cluster sends a chunk as one task, paying the per-task overhead once).
+    expected : int, optional
+        How many entries ``submissions`` holds, if known.  Chunks then shrink towards the
+        end of the batch (at most the entries left over ``jobs``), so that no slot is left
+        grading a whole chunk while the others have nothing left to do.
     annotate : callable, optional
         Called with each submission and its result (from the slot's thread) before the
         result is written; returns the result to write (``grader grade`` adds why the
@@ -341,6 +345,7 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
     stats = BatchStats()
     t0 = time.monotonic()
     source = iter(submissions)
+    taken = 0  # entries taken from source (under the lock `take`)
     take = threading.Lock()
     report = threading.Lock()
     failures: list[BaseException] = []
@@ -349,11 +354,13 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
 
     def next_submission() -> Submission | None:
         while True:
+            nonlocal taken
             with take:  # only taking the next entry (its files read into memory) is serialised ...
                 try:
                     item = next(source)
                 except StopIteration:
                     return None
+                taken += 1
             # ... making the Submission (decoding, translating: grader.transform's deadlines) is not.
             sub = item.load() if isinstance(item, Pending) else item
             if (skip is not None and skip(sub)) or (
@@ -415,8 +422,11 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
                         # Nothing of this submission stays alive while the next one is loaded and graded.
                         del sub, result
                         continue
+                    size = chunk
+                    if expected is not None:  # guided: the last chunks are smaller
+                        size = max(1, min(chunk, -(-(expected - taken) // jobs)))
                     subs: list[Submission] = []
-                    while len(subs) < chunk:
+                    while len(subs) < size:
                         sub = next_submission()
                         if sub is None:
                             break

@@ -304,7 +304,8 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             stats = batch.grade_batch(submissions, results, job, jobs=jobs, isolation=level,
                                       hide=[str(src.resolve())], on_result=on_result,
                                       on_skip=lambda s: bar.skipped(s.id), gradebook=gradebook,
-                                      force=args.force or bool(only), slots=slots, chunk=chunk, annotate=annotate)
+                                      force=args.force or bool(only), slots=slots, chunk=chunk, expected=bar.total,
+                                      annotate=annotate)
     except BaseException:
         bar.clear()
         raise

@@ -207,6 +207,33 @@ def test_submissions_travel_in_chunks_of_up_to_8_and_give_the_results_of_a_local
     assert (out / "grades.csv").read_bytes() == (local / "grades.csv").read_bytes()
 
 
+def test_a_batch_in_chunks_hands_each_slot_up_to_chunk_submissions_and_writes_the_files_of_a_local_run(
+        batch, tmp_path):
+    """grade_batch(chunk=3) without a cluster: a slot's function gets lists of at most 3, in the batch's order."""
+    from grader.batch import local_slot
+
+    subs, local = batch
+    rubric = load_rubric(None)
+    job = prepare(rubric)
+    calls: list[list[str]] = []
+
+    @contextlib.contextmanager
+    def slot(i):
+        with local_slot(job, i, isolation="auto") as grade_one:
+            def grade_chunk(chunk):
+                calls.append([s.id for s in chunk])
+                return [grade_one(s) for s in chunk]
+            yield grade_chunk
+
+    out = tmp_path / "out"
+    with open_gradebook(out, rubric.digest, __version__) as gb:
+        stats = grade_batch(load_batch(subs, rubric.settings), out, job, jobs=2, slots=slot, chunk=3, gradebook=gb)
+    assert (stats.graded, stats.errors) == (14, 1)
+    assert sorted(i for c in calls for i in c) == sorted(p.parent.name for p in local.glob("*/result.json"))
+    assert all(1 <= len(c) <= 3 for c in calls) and len(calls) >= 5, calls
+    assert_same_files(local, out)
+
+
 @pytest.mark.parametrize("threads, in_flight, chunk, jobs", [
     (2, None, 8, 4),     # the default: 2 x threads x 8 in flight, each worker thread with two tasks
     (16, None, 8, 32),
