@@ -249,10 +249,6 @@ class ClusterRunner:
         """One slot of :func:`grader.batch.grade_batch` (with ``chunk=self.chunk``): grade a chunk on the cluster."""
         yield self.grade_chunk
 
-    def grade(self, sub: Submission) -> SubmissionResult:
-        """Grade ``sub`` alone, as one task; return its result (with its files, as a local slot would)."""
-        return self.grade_chunk([sub])[0]
-
     def grade_chunk(self, subs: Sequence[Submission]) -> list[SubmissionResult]:
         """Grade ``subs`` as one task; return their results in order (with their files, as a local slot would).
 
