@@ -274,7 +274,8 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
                 on_skip: Callable[[Submission], None] | None = None,
                 gradebook: Gradebook | None = None, force: bool = False,
                 slots: Callable[[int], ContextManager[Callable[..., Any]]] | None = None, chunk: int = 1,
-                expected: int | None = None, annotate: Callable[[Submission, SubmissionResult], SubmissionResult] | None = None) -> BatchStats:
+                expected: int | None = None,
+                annotate: Callable[[Submission, SubmissionResult], SubmissionResult] | None = None) -> BatchStats:
     """Grade ``submissions`` on ``jobs`` parallel slots, writing each result as it finishes.
 
     Parameters
@@ -353,8 +354,8 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
     allow = job.rubric.settings.allow_packages
 
     def next_submission() -> Submission | None:
+        nonlocal taken
         while True:
-            nonlocal taken
             with take:  # only taking the next entry (its files read into memory) is serialised ...
                 try:
                     item = next(source)

@@ -91,8 +91,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--cluster", metavar="ADDRESS",
                    help="grade on a Dask cluster: a running scheduler's address (tcp://host:8786), or local:N "
                         "(N worker processes started for the batch); needs pip install 'grader[dask]'. "
-                        "With it, --jobs is the number of submissions in flight (default: twice the workers' threads times 8, "
-                        "each task carrying up to 8 submissions)")
+                        "With it, --jobs is the number of submissions in flight (default: twice the workers' "
+                        "threads times 8, each task carrying up to 8 submissions)")
     g.add_argument("--no-progress", action="store_true",
                    help="no progress bar or progress lines on standard error (the final line is still written)")
     similarity_options(g, grade=True)
