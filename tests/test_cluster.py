@@ -371,6 +371,14 @@ class Poison(GradingPlugin):
         return super().grade_one(submission, sandbox)
 
 
+class RecordingRunner(ClusterRunner):
+    """Test-only: remembers the submission ids of each task sent, in order."""
+
+    def _submit(self, subs):
+        self.__dict__.setdefault("sent", []).append([s.id for s in subs])
+        return super()._submit(subs)
+
+
 def test_a_poison_submission_costs_itself_only(batch, tmp_path):
     subs, local = batch
     mixed = tmp_path / "subs"
@@ -380,7 +388,7 @@ def test_a_poison_submission_costs_itself_only(batch, tmp_path):
     job = prepare(rubric)
     out = tmp_path / "out"
     with tracked_cluster() as (cluster, note):
-        with ClusterRunner(cluster.scheduler_address, job, plugin_class=Poison) as runner:
+        with RecordingRunner(cluster.scheduler_address, job, plugin_class=Poison) as runner:
             assert runner.allowed_failures == 1
             note()
             assert (runner.chunk, runner.jobs) == (8, 4)  # 2 worker threads: 32 submissions in flight
@@ -388,6 +396,10 @@ def test_a_poison_submission_costs_itself_only(batch, tmp_path):
                                 slots=runner.slot, chunk=runner.chunk, on_result=lambda r: note())
             note()
         assert (stats.graded, stats.errors) == (14, 2)  # c12.txt, and the poison
+        # The poison was sent in a chunk with others; then each of that chunk's submissions alone.
+        chunk = next(c for c in runner.sent if "poison" in c)
+        assert len(chunk) > 1, runner.sent
+        assert all([i] in runner.sent[runner.sent.index(chunk) + 1:] for i in chunk), runner.sent
         poison = json.loads((out / "poison" / "result.json").read_text())
         assert poison["status"] == "error"
         # Its chunk's worker died twice; then each of the chunk's submissions was sent alone.
