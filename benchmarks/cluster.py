@@ -75,8 +75,11 @@ def main() -> None:
               f"cluster {cluster[-1][0]:.2f} s (batch {cluster[-1][1]:.2f} s), "
               f"load {os.getloadavg()[0]:.1f}", flush=True)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    if (local_out / "grades.csv").read_bytes() != (cluster_out / "grades.csv").read_bytes():
-        sys.exit("the two runs' grades.csv differ")
+    a = (local_out / "grades.csv").read_text().splitlines()
+    b = (cluster_out / "grades.csv").read_text().splitlines()
+    if a != b:
+        diff = [f"  local:   {x}\n  cluster: {y}" for x, y in zip(a, b) if x != y]
+        sys.exit("the last two runs' grades.csv differ:\n" + "\n".join(diff[:10]))
 
     lw, lb = median([x[0] for x in local]), median([x[1] for x in local])
     cw, cb = median([x[0] for x in cluster]), median([x[1] for x in cluster])
