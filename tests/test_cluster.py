@@ -319,7 +319,8 @@ def test_a_cluster_run_interrupted_with_ctrl_c_is_finished_locally(batch, tmp_pa
     assert 3 <= len(graded_before) < 15
 
     again = tr.run(subs, out, "--rubric", "word2vec")
-    assert set(tr.printed_ids(again)) <= {p.parent.name for p in local.glob("*/result.json")} - graded_before
+    # c12.txt holds nothing that could be read (no content digest): it is graded again by every run.
+    assert set(tr.printed_ids(again)) - {"c12"} <= {p.parent.name for p in local.glob("*/result.json")} - graded_before
     assert_same_files(local, out)
 
 
@@ -392,7 +393,9 @@ def test_a_poison_submission_costs_itself_only(batch, tmp_path):
             assert runner.allowed_failures == 1
             note()
             assert (runner.chunk, runner.jobs) == (8, 4)  # 2 worker threads: 32 submissions in flight
-            stats = grade_batch(load_batch(mixed, rubric.settings), out, job, jobs=runner.jobs,
+            # One slot: chunks of 8 consecutive entries (with several, they take entries in turns, and the
+            # poison could be left the only one in its chunk).
+            stats = grade_batch(load_batch(mixed, rubric.settings), out, job, jobs=1,
                                 slots=runner.slot, chunk=runner.chunk, on_result=lambda r: note())
             note()
         assert (stats.graded, stats.errors) == (14, 2)  # c12.txt, and the poison
