@@ -12,7 +12,7 @@ import threading
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import IO, Callable, ContextManager, Iterable, Iterator, Sequence
+from typing import IO, Any, Callable, ContextManager, Iterable, Iterator, Sequence
 
 from . import canvas, export, regrade, render, text, transform
 from .errors import UsageError
@@ -466,7 +466,8 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
                 skip: Callable[[Submission], bool] | None = None,
                 on_skip: Callable[[Submission], None] | None = None,
                 gradebook: Gradebook | None = None, force: bool = False,
-                slots: Callable[[int], ContextManager[Callable[[Submission], SubmissionResult]]] | None = None,
+                slots: Callable[[int], ContextManager[Callable[..., Any]]] | None = None, chunk: int = 1,
+                expected: int | None = None,
                 annotate: Callable[[Submission, SubmissionResult], SubmissionResult] | None = None,
                 batch_files: bool = True, processes: bool | None = None) -> BatchStats:
     """Grade ``submissions`` on ``jobs`` parallel slots, writing each result as it finishes.
@@ -504,6 +505,15 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
         submission; default: a warm local sandbox per slot (:func:`local_slot`).  A Dask
         cluster gives its own (:class:`grader.cluster.runner.ClusterRunner.slot`); all
         the rest (skipping, writing, the gradebook, the callbacks) is the same.
+    chunk : int
+        Submissions a slot takes at a time (default 1).  With more than one, a slot's
+        function is given a list of up to ``chunk`` submissions and returns their results
+        in the same order; they are written as soon as the chunk's results are back (a
+        cluster sends a chunk as one task, paying the per-task overhead once).
+    expected : int, optional
+        How many entries ``submissions`` holds, if known.  Chunks then shrink towards the
+        end of the batch (at most the entries left over ``jobs``), so that no slot is left
+        grading a whole chunk while the others have nothing left to do.
     annotate : callable, optional
         Called with each submission and its result (from the slot's thread) before the
         result is written; returns the result to write (``grader grade`` adds why the
@@ -542,6 +552,8 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
     """
     if jobs < 1:
         raise UsageError(f"--jobs must be at least 1 (got {jobs})")
+    if chunk < 1:
+        raise ValueError(f"chunk must be at least 1 (got {chunk})")
     steady_heap()  # a no-op when the command already did it, before its imports
     out.mkdir(parents=True, exist_ok=True)
     digests = None
@@ -552,6 +564,7 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
     stats = BatchStats()
     t0 = time.monotonic()
     source = iter(submissions)
+    taken = 0  # entries taken from source (under the lock `take`)
     take = threading.Lock()
     report = threading.Lock()
     failures: list[BaseException] = []
@@ -571,7 +584,7 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
         plan = regrade.plan(gradebook.rubric_questions(row.rubric_digest), digests)
         if force:
             plan = regrade.Plan(None, "--force (or --only) grades every question")
-        elif slots is not None:
+        elif slots is not None or chunk > 1:
             plan = regrade.Plan(None, "on a cluster every question is graded again")
         elif plan.questions is not None:
             why = regrade.usable(previous, job.rubric, plan.questions)
@@ -584,17 +597,29 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
                         full=plan.questions is None, reason=plan.reason)
         return (None if plan.questions is None else Partial(plan.questions, automatic(previous))), block
 
+    def regraded(sub: Submission) -> tuple[Partial | None, Regrade | None]:
+        try:
+            return prior(sub)
+        except Exception:  # noqa: BLE001 - the earlier result can't help: grade it whole
+            return None, None
+
     def next_submission() -> Submission | None:
+        nonlocal taken
         while True:
             with take:  # only taking the next entry (its files read into memory) is serialised ...
                 try:
                     item = next(source)
                 except StopIteration:
                     return None
+                taken += 1
             # ... making the Submission (decoding, translating: grader.transform's deadlines) is not.
             sub = item.load() if isinstance(item, Pending) else item
-            if is_skipped(sub):
-                skipped(sub)
+            if (skip is not None and skip(sub)) or (
+                    gradebook is not None and not force and gradebook.is_current(sub, out)):
+                with report:
+                    stats.skipped += 1
+                    if on_skip is not None:
+                        on_skip(sub)
                 continue
             return sub
 
@@ -610,10 +635,7 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
 
     def ticket(sub: Submission) -> tuple:
         """What grading ``sub`` needs from the gradebook: (its overrides, the regrade's Partial and block)."""
-        try:
-            partial, block = prior(sub)
-        except Exception:  # noqa: BLE001 - the earlier result can't help: grade it whole
-            partial, block = None, None
+        partial, block = regraded(sub)
         return (gradebook.overrides(sub.id) if gradebook is not None else None), partial, block
 
     def work(grade_one: Callable[..., SubmissionResult], sub: Submission, what: tuple) -> tuple:
@@ -688,23 +710,54 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
                 except Exception:  # noqa: BLE001
                     pass
 
+    def finish_one(sub: Submission, result: SubmissionResult) -> None:
+        """Write, record and report one result; a failure in any step becomes that submission's error result."""
+        record(sub, *settle(sub, result, gradebook.overrides(sub.id) if gradebook is not None else None))
+
     make_slot = slots or functools.partial(local_slot, job, isolation=isolation, allow=allow, hide=hide)
 
     def slot(i: int) -> None:
         try:
             with make_slot(i) as grade_one, transform.session():
                 while not failures:
-                    sub = next_submission()
-                    if sub is None:
+                    if chunk == 1:
+                        sub = next_submission()
+                        if sub is None:
+                            return
+                        partial, block = regraded(sub)
+                        result = grade_one(sub) if partial is None else grade_one(sub, partial)
+                        if block is not None:
+                            if partial is not None and result.status != "graded":  # it was graded whole after all
+                                block = replace(block, questions=tuple(digests.questions) if digests else (),
+                                                full=True, reason="its run failed as a whole, so every question was graded")
+                            result = replace(result, regrade=block)
+                        finish_one(sub, result)
+                        # Nothing of this submission stays alive while the next one is loaded and graded.
+                        del sub, result, partial, block
+                        continue
+                    size = chunk
+                    if expected is not None:  # guided: the last chunks are smaller
+                        size = max(1, min(chunk, -(-(expected - taken) // jobs)))
+                    subs: list[Submission] = []
+                    while len(subs) < size:
+                        sub = next_submission()
+                        if sub is None:
+                            break
+                        subs.append(sub)
+                    if not subs:
                         return
-                    record(sub, *work(grade_one, sub, ticket(sub)))
-                    # Nothing of this submission stays alive while the next one is loaded and graded.
-                    del sub
+                    blocks = [regraded(sub)[1] for sub in subs]  # chunks are graded whole
+                    results = list(grade_one(subs))
+                    if len(results) != len(subs):
+                        raise RuntimeError(f"a slot gave {len(results)} results for {len(subs)} submissions")
+                    for sub, result, block in zip(subs, results, blocks):
+                        finish_one(sub, result if block is None else replace(result, regrade=block))
+                    del subs, results, blocks, sub, result, block
         except BaseException as e:  # noqa: BLE001 - re-raised in the main thread
             failures.append(e)
 
     if processes is None:  # forked only where no other thread could hold a lock at the fork
-        processes = jobs > 1 and slots is None and threading.active_count() == 1
+        processes = jobs > 1 and slots is None and chunk == 1 and threading.active_count() == 1
     try:
         if processes:
             _grade_in_processes(jobs, make_slot, work, settle, record, lambda: next(source, None), job=job,

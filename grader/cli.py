@@ -95,7 +95,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--cluster", metavar="ADDRESS",
                    help="grade on a Dask cluster: a running scheduler's address (tcp://host:8786), or local:N "
                         "(N worker processes started for the batch); needs pip install 'grader[dask]'. "
-                        "With it, --jobs is the number of submissions in flight (default: twice the workers' threads)")
+                        "With it, --jobs is the number of submissions in flight (default: twice the workers' "
+                        "threads times 8, each task carrying up to 8 submissions)")
     g.add_argument("--no-progress", action="store_true",
                    help="no progress bar or progress lines on standard error (the final line is still written)")
     similarity_options(g, grade=True)
@@ -298,17 +299,17 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(f"--out {str(results)!r} cannot be made a folder ({e.strerror or e})") from None
     try:
         with open_gradebook(results, rubric.digest, __version__) as gradebook, contextlib.ExitStack() as stack:
-            jobs, slots = args.jobs or os.cpu_count() or 1, None
+            jobs, slots, chunk = args.jobs or os.cpu_count() or 1, None, 1
             if args.cluster is not None:
                 runner = stack.enter_context(cluster_runner.ClusterRunner(
                     args.cluster, job, isolation=args.isolation, allow_unsandboxed=args.allow_unsandboxed,
                     hide=[str(results.resolve()), str(src.resolve())], in_flight=args.jobs))
-                jobs, slots, level = runner.in_flight, runner.slot, runner.isolation_levels
+                jobs, slots, chunk, level = runner.jobs, runner.slot, runner.chunk, runner.isolation_levels
             stats = batch.grade_batch(submissions, results, job, jobs=jobs, isolation=level,
                                       hide=[str(src.resolve())], on_result=on_result,
                                       on_skip=lambda s: bar.skipped(s.id), gradebook=gradebook,
-                                      force=args.force or bool(only), slots=slots, annotate=annotate,
-                                      batch_files=not args.similarity,
+                                      force=args.force or bool(only), slots=slots, chunk=chunk, expected=bar.total,
+                                      annotate=annotate, batch_files=not args.similarity,
                                       processes=None if slots is not None or args.slots is None
                                       else args.slots == "processes")
     except BaseException:

@@ -38,6 +38,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from .errors import LoadError
+from .pyast import parse
 
 #: Longest cell given to IPython's transformer when a line ends with "?" (see :func:`to_python`).
 IPYTHON_MAX_CHARS = 4096
@@ -578,9 +579,7 @@ def keep_definitions(source: str) -> str:
     x = 1; pass
     """
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            tree = ast.parse(source)
+        tree = parse(source, quiet=True)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return source
     drop = [node for node in tree.body if not _is_definition(node)]

@@ -9,9 +9,10 @@ from __future__ import annotations
 import ast
 import difflib
 import re
-import warnings
 from dataclasses import dataclass
 from typing import Any
+
+from .pyast import parse
 
 #: Standard 2to3 fixers left out.  ``import`` rewrites ``import utils`` into
 #: ``from . import utils`` when a file of that name exists *in the grader's
@@ -94,9 +95,7 @@ def syntax_error(text: str, name: str = "<submission>") -> SyntaxError | None:
     Nothing is run: the text is only parsed.
     """
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # SyntaxWarning: invalid escape sequence, "is" with a literal...
-            compile(text, name, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        parse(text, name, quiet=True)  # SyntaxWarning: invalid escape sequence, "is" with a literal...
     except SyntaxError as exc:
         return exc
     except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
@@ -190,7 +189,7 @@ def runtime_python2(text: str) -> bool:
     if not _PY2_WORDS.search(text):
         return False  # none of the names appears anywhere: no need to parse (most submissions)
     try:
-        tree = ast.parse(text)
+        tree = parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
     used, defined = set(), set()
@@ -290,7 +289,7 @@ def _index_divisions(text: str) -> tuple[int, ...]:
     RecursionError (issue 12).
     """
     try:
-        tree = ast.parse(text)
+        tree = parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return ()
     lines: set[int] = set()

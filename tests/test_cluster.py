@@ -179,6 +179,75 @@ def test_the_whole_problem_set_on_the_cluster_gives_the_files_of_a_local_run(clu
     assert len(list((tmp_path / "cluster").glob("*/result.json"))) == 4
 
 
+class Recording(GradingPlugin):
+    """Test-only: remembers how many submissions each task of this worker carried."""
+
+    def grade(self, payload):
+        self.__dict__.setdefault("sizes", []).append(len(wire.loads(payload)))
+        return super().grade(payload)
+
+
+def test_submissions_travel_in_chunks_of_up_to_8_and_give_the_results_of_a_local_run(batch, cluster, tmp_path):
+    subs, local = batch
+    rubric = load_rubric(None)
+    job = prepare(rubric)
+    out = tmp_path / "out"
+    with ClusterRunner(cluster.scheduler_address, job, plugin_class=Recording) as runner:
+        assert (runner.in_flight, runner.chunk, runner.jobs) == (32, 8, 4)
+        stats = grade_batch(load_batch(subs, rubric.settings), out, job, jobs=runner.jobs, slots=runner.slot,
+                            chunk=runner.chunk)
+        name = runner.plugin_name
+        sizes = sorted(n for got in runner.client.run(
+            lambda dask_worker: dask_worker.plugins[name].__dict__.get("sizes", [])).values() for n in got)
+    assert (stats.graded, stats.errors) == (14, 1)
+    # c12.txt holds no code (decided on the TA's machine); the 14 others went in at most 4 tasks (the slots
+    # take submissions one at a time, in turns), none of more than 8.
+    assert sum(sizes) == 14 and len(sizes) <= 4 and max(sizes) <= 8, sizes
+    assert tr.results(out) == tr.results(local)
+    assert (out / "grades.csv").read_bytes() == (local / "grades.csv").read_bytes()
+
+
+def test_a_batch_in_chunks_hands_each_slot_up_to_chunk_submissions_and_writes_the_files_of_a_local_run(
+        batch, tmp_path):
+    """grade_batch(chunk=3) without a cluster: a slot's function gets lists of at most 3, in the batch's order."""
+    from grader.batch import local_slot
+
+    subs, local = batch
+    rubric = load_rubric(None)
+    job = prepare(rubric)
+    calls: list[list[str]] = []
+
+    @contextlib.contextmanager
+    def slot(i):
+        with local_slot(job, i, isolation="auto") as grade_one:
+            def grade_chunk(chunk):
+                calls.append([s.id for s in chunk])
+                return [grade_one(s) for s in chunk]
+            yield grade_chunk
+
+    out = tmp_path / "out"
+    with open_gradebook(out, rubric.digest, __version__) as gb:
+        stats = grade_batch(load_batch(subs, rubric.settings), out, job, jobs=2, slots=slot, chunk=3, gradebook=gb)
+    assert (stats.graded, stats.errors) == (14, 1)
+    assert sorted(i for c in calls for i in c) == sorted(p.parent.name for p in local.glob("*/result.json"))
+    assert all(1 <= len(c) <= 3 for c in calls) and len(calls) >= 5, calls
+    assert_same_files(local, out)
+
+
+@pytest.mark.parametrize("threads, in_flight, chunk, jobs", [
+    (2, None, 8, 4),     # the default: 2 x threads x 8 in flight, each worker thread with two tasks
+    (16, None, 8, 32),
+    (2, 8, 2, 4),        # fewer in flight: smaller chunks, still two per worker thread
+    (2, 2, 1, 2),        # one submission per task
+    (2, 100, 8, 13),     # more in flight: more tasks of 8
+])
+def test_the_chunk_keeps_two_tasks_per_worker_thread_in_flight(threads, in_flight, chunk, jobs):
+    runner = ClusterRunner("local:1", prepare(load_rubric(None)), in_flight=in_flight)
+    runner.threads = threads  # as a cluster of that many worker threads would have set it
+    assert (runner.chunk, runner.jobs) == (chunk, jobs)
+    assert runner.jobs * runner.chunk >= runner.in_flight
+
+
 @contextlib.contextmanager
 def cluster_client(cluster):
     from distributed import Client
@@ -221,7 +290,8 @@ def test_a_cluster_run_interrupted_with_ctrl_c_is_finished_locally(batch, tmp_pa
     """A real `grader grade --cluster local:2` gets SIGINT midway: exit 130, no process left; a local rerun finishes."""
     subs, local = batch
     out = tmp_path / "out"
-    argv = tr.grader_argv(subs, out, "--cluster", "local:2", "--rubric", "word2vec")  # as run_cli
+    # --jobs 8: 8 submissions in flight, chunks of 2, so that results come back a few at a time.
+    argv = tr.grader_argv(subs, out, "--cluster", "local:2", "--jobs", "8", "--rubric", "word2vec")  # as run_cli
     seen: dict[int, psutil.Process] = {}
     with open(tmp_path / "log", "w") as log:
         proc = subprocess.Popen(argv, stdout=log, stderr=log)
@@ -249,7 +319,8 @@ def test_a_cluster_run_interrupted_with_ctrl_c_is_finished_locally(batch, tmp_pa
     assert 3 <= len(graded_before) < 15
 
     again = tr.run(subs, out, "--rubric", "word2vec")
-    assert set(tr.printed_ids(again)) <= {p.parent.name for p in local.glob("*/result.json")} - graded_before
+    # c12.txt holds nothing that could be read (no content digest): it is graded again by every run.
+    assert set(tr.printed_ids(again)) - {"c12"} <= {p.parent.name for p in local.glob("*/result.json")} - graded_before
     assert_same_files(local, out)
 
 
@@ -281,8 +352,9 @@ def test_a_dead_scheduler_stops_the_batch_with_exit_2_and_a_local_rerun_finishes
 
     code, printed, err = run_cli(subs, out)
     assert code == 0, err
+    # c12.txt holds nothing that could be read (no content digest): it is graded again by every run.
     assert {line.split(":")[0] for line in printed.splitlines()} == \
-        {p.parent.name for p in local.glob("*/result.json")} - graded_before
+        ({p.parent.name for p in local.glob("*/result.json")} - graded_before) | (graded_before & {"c12"})
     assert_same_files(local, out)
 
 
@@ -300,6 +372,14 @@ class Poison(GradingPlugin):
         return super().grade_one(submission, sandbox)
 
 
+class RecordingRunner(ClusterRunner):
+    """Test-only: remembers the submission ids of each task sent, in order."""
+
+    def _submit(self, subs):
+        self.__dict__.setdefault("sent", []).append([s.id for s in subs])
+        return super()._submit(subs)
+
+
 def test_a_poison_submission_costs_itself_only(batch, tmp_path):
     subs, local = batch
     mixed = tmp_path / "subs"
@@ -309,17 +389,26 @@ def test_a_poison_submission_costs_itself_only(batch, tmp_path):
     job = prepare(rubric)
     out = tmp_path / "out"
     with tracked_cluster() as (cluster, note):
-        with ClusterRunner(cluster.scheduler_address, job, plugin_class=Poison) as runner:
+        with RecordingRunner(cluster.scheduler_address, job, plugin_class=Poison) as runner:
             assert runner.allowed_failures == 1
             note()
-            stats = grade_batch(load_batch(mixed, rubric.settings), out, job, jobs=runner.in_flight,
-                                slots=runner.slot, on_result=lambda r: note())
+            assert (runner.chunk, runner.jobs) == (8, 4)  # 2 worker threads: 32 submissions in flight
+            # One slot: chunks of 8 consecutive entries (with several, they take entries in turns, and the
+            # poison could be left the only one in its chunk).
+            stats = grade_batch(load_batch(mixed, rubric.settings), out, job, jobs=1,
+                                slots=runner.slot, chunk=runner.chunk, on_result=lambda r: note())
             note()
         assert (stats.graded, stats.errors) == (14, 2)  # c12.txt, and the poison
+        # The poison was sent in a chunk with others; then each of that chunk's submissions alone.
+        chunk = next(c for c in runner.sent if "poison" in c)
+        assert len(chunk) > 1, runner.sent
+        assert all([i] in runner.sent[runner.sent.index(chunk) + 1:] for i in chunk), runner.sent
         poison = json.loads((out / "poison" / "result.json").read_text())
         assert poison["status"] == "error"
-        assert "the cluster worker grading this submission died 2 times" in poison["errors"][0]
-        assert "retried" in poison["errors"][0]
+        # Its chunk's worker died twice; then each of the chunk's submissions was sent alone.
+        assert poison["errors"] == [
+            "the cluster worker grading this submission died 2 times while grading it (killed, or out of memory); "
+            "it was retried alone, then given up. The rest of the batch was graded"]
         for p in local.glob("*/result.json"):
             assert tr.without_timing(json.loads((out / p.parent.name / "result.json").read_text())) == \
                 tr.without_timing(json.loads(p.read_text())), p.parent.name
@@ -339,7 +428,9 @@ def test_a_worker_killed_midway_costs_a_retry_and_is_started_again_with_its_sand
     job = prepare(rubric)
     out = tmp_path / "out"
     with tracked_cluster() as (cluster, note):
-        with ClusterRunner(cluster.scheduler_address, job) as runner:
+        # 8 in flight on 2 worker threads: chunks of 2, so that a worker is still grading after the first results.
+        with ClusterRunner(cluster.scheduler_address, job, in_flight=8) as runner:
+            assert (runner.chunk, runner.jobs) == (2, 4)
             client = runner.client
             pids = client.run(os.getpid)
             zygotes = client.run(lambda: [p.pid for p in psutil.Process().children(recursive=True)])
@@ -366,8 +457,8 @@ def test_a_worker_killed_midway_costs_a_retry_and_is_started_again_with_its_sand
 
             t = threading.Thread(target=killer)
             t.start()
-            stats = grade_batch(load_batch(subs, rubric.settings), out, job, jobs=runner.in_flight,
-                                slots=runner.slot, on_result=on_result)
+            stats = grade_batch(load_batch(subs, rubric.settings), out, job, jobs=runner.jobs,
+                                slots=runner.slot, chunk=runner.chunk, on_result=on_result)
             t.join(LIMIT)
             assert killed
             # The nanny started the worker again, and the plugin its zygote.
@@ -415,14 +506,24 @@ def test_task_keys_tell_identical_files_of_two_students_apart(tmp_path):
 
 def test_the_wire_refuses_what_is_not_the_model():
     assert wire.decode(wire.encode((1, [2.5, None], {"a": "b"}))) == (1, [2.5, None], {"a": "b"})
-    with pytest.raises(wire.WireError):
+    # A mapping's keys are never taken for tags, whatever they are.
+    tricky = {"__tuple__": [1], "__grader__": "Submission", "__dict__": {"__numpy__": "|O"}}
+    assert wire.loads(wire.dumps(tricky)) == tricky
+    assert type(wire.loads(wire.dumps((1, (2,))))[1]) is tuple
+    with pytest.raises(wire.WireError, match="cannot be sent"):
         wire.encode(object())
-    with pytest.raises(wire.WireError):
-        wire.decode({"__grader__": "Popen", "fields": {}})
-    with pytest.raises(wire.WireError):
-        wire.decode({"__grader__": "Submission", "fields": {"id": "a", "source": "", "kind": "", "evil": 1}})
-    with pytest.raises(wire.WireError):
-        wire.decode({"__numpy__": "|O", "value": 1})
+    with pytest.raises(wire.WireError, match=re.escape("unknown class 'Popen'")):
+        wire.loads('{"__grader__": "Popen"}')
+    with pytest.raises(wire.WireError, match=re.escape("Submission has unknown fields ['evil']")):
+        wire.loads('{"__grader__": "Submission", "id": "a", "source": "", "kind": "", "evil": 1}')
+    with pytest.raises(wire.WireError, match="Submission: "):
+        wire.loads('{"__grader__": "Submission", "id": "a"}')  # required fields missing
+    with pytest.raises(wire.WireError, match="cannot be sent"):
+        wire.loads('{"__numpy__": "|O", "value": 1}')
+    with pytest.raises(wire.WireError, match="without a known tag"):
+        wire.loads('{"id": "a"}')
+    with pytest.raises(wire.WireError, match="not JSON"):
+        wire.loads("{")
 
 
 def test_without_dask_cluster_says_how_to_install_it(tmp_path, monkeypatch):
@@ -491,7 +592,7 @@ def test_a_submission_graded_while_its_worker_stops_gets_no_verdict(tmp_path):
 
     def grade() -> None:
         try:
-            outcome["result"] = plugin.grade(wire.dumps(sub))
+            outcome["result"] = plugin.grade(wire.dumps([sub]))
         except Exception as e:  # noqa: BLE001 - what the task raised is the outcome
             outcome["raised"] = e
 

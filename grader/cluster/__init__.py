@@ -1,8 +1,8 @@
-"""Grading a batch on a Dask cluster (``grader grade --cluster``): one submission, one task.
+"""Grading a batch on a Dask cluster (``grader grade --cluster``): a task per chunk of submissions.
 
 ``wire.py``    the plain data a submission and its result travel as (no pickled objects of ours)
 ``worker.py``  the worker side: a Dask worker plugin with the job and a warm sandbox per worker thread
-``runner.py``  the TA's side: connect or start ``local:N``, register the plugin, one task per submission
+``runner.py``  the TA's side: connect or start ``local:N``, register the plugin, a task per chunk of up to 8
 
 The TA's machine stays the single writer of the results (``grader.batch`` writes them
 as each task finishes).  Dask is an optional dependency: ``pip install 'grader[dask]'``.

@@ -1,22 +1,26 @@
-"""The TA's side of a cluster batch: connect, send the job to every worker once, one task per submission.
+"""The TA's side of a cluster batch: connect, send the job to every worker once, a task per chunk of submissions.
 
 :class:`ClusterRunner` is what ``grader grade --cluster`` uses in place of local
 sandboxes.  :func:`grader.batch.grade_batch` runs as it always does (the same skipping
-of what is current, the same files written as each submission finishes, the same
-gradebook, progress and batch-wide files), with ``slots=runner.slot``: each of its
-slot threads sends a submission as one Dask task and waits for the decided result, so
-``jobs`` is the number of submissions in flight (:attr:`ClusterRunner.in_flight`, twice
-the cluster's worker threads by default, so that no worker waits while the TA's
-machine writes files).
+of what is current, the same files written as results come back, the same gradebook,
+progress and batch-wide files), with ``slots=runner.slot`` and ``chunk=runner.chunk``:
+each of its slot threads takes up to :attr:`ClusterRunner.chunk` submissions (8), sends
+them as one Dask task and writes their results when the task is back.  A task of 8
+pays Dask's per-task cost (the scheduler's bookkeeping, two messages, the client's
+futures) once for 8 submissions.  :attr:`ClusterRunner.in_flight` submissions are in
+flight at once, twice the cluster's worker threads times the chunk by default, so that
+each worker thread has a chunk queued while it grades one and never waits while the
+TA's machine writes files.
 
-A task's key is derived from the submission's content and identity (its id, source,
-lateness: two students handing in the same bytes are two tasks), the rubric's digest
-and the grader version.  A worker that dies while grading costs that submission a
-retry on another worker; when it dies again (Dask's ``allowed-failures``: 1 on a
-``local:N`` cluster, the scheduler's setting otherwise) the submission gets an error
-result that says so and the batch goes on.  A scheduler that goes away stops the batch
-with :class:`ClusterError`: what was written is kept, and the same command (with or
-without ``--cluster``) grades only what is missing.
+A task's key is derived from its submissions' content and identity (their ids, sources,
+lateness: two students handing in the same bytes are two submissions), the rubric's
+digest and the grader version.  A worker that dies while grading a chunk costs the
+chunk a retry on another worker; when it dies again (Dask's ``allowed-failures``: 1 on a
+``local:N`` cluster, the scheduler's setting otherwise) the chunk is split up and each
+of its submissions is sent again alone, so that the one that kills workers gets an
+error result that says so and the others their ordinary results.  A scheduler that goes
+away stops the batch with :class:`ClusterError`: what was written is kept, and the same
+command (with or without ``--cluster``) grades only what is missing.
 """
 
 from __future__ import annotations
@@ -42,6 +46,8 @@ CONNECT_TIMEOUT = 30.0
 WORKERS_TIMEOUT = 120.0
 #: Worker deaths a ``local:N`` cluster allows per task before giving up on it: one retry.
 LOCAL_ALLOWED_FAILURES = 1
+#: Most submissions one task carries (fewer when fewer are in flight: see :attr:`ClusterRunner.chunk`).
+CHUNK = 8
 _LOCAL = re.compile(r"^local:(\d+)$")
 
 
@@ -73,11 +79,11 @@ def check_spec(spec: str) -> None:
 
 
 def task_key(payload_json: str, rubric_digest: str, version: str) -> str:
-    """The task key of one submission: a digest of its encoded content, the rubric's and the version.
+    """The key of a task: a digest of its encoded submissions' content, the rubric's digest and the version.
 
-    The encoded submission holds its id, source, lateness and files, so two students
+    An encoded submission holds its id, source, lateness and files, so two students
     with identical files are two keys (Dask would otherwise hand both the first one's
-    result); the same submission, rubric and version give the same key.
+    result); the same submissions, rubric and version give the same key.
 
     >>> task_key('{"a": 1}', "r", "0.1.0") == task_key('{"a": 1}', "r", "0.1.0")
     True
@@ -109,7 +115,8 @@ class ClusterRunner:
     hide : sequence of str
         Paths the student's process must not see (on a worker of this machine).
     in_flight : int, optional
-        Submissions in flight at once (default: twice the worker threads at the start).
+        Submissions in flight at once (``--jobs``; default: twice the worker threads at
+        the start times :data:`CHUNK`).  Fewer than that makes smaller chunks.
     plugin_class : type, optional
         The worker plugin (tests inject faults with a subclass).
     """
@@ -213,8 +220,22 @@ class ClusterRunner:
 
     @property
     def in_flight(self) -> int:
-        """Submissions sent at once (the batch's slot threads)."""
-        return self._in_flight or max(2, 2 * self.threads)
+        """Submissions sent at once: ``in_flight`` as given, or 2 x the worker threads x :data:`CHUNK`."""
+        return self._in_flight or 2 * max(1, self.threads) * CHUNK
+
+    @property
+    def chunk(self) -> int:
+        """Submissions per task: :data:`CHUNK`, or fewer so that each worker thread has two tasks in flight.
+
+        A chunk is graded (and its results come back) as one: smaller chunks when few
+        submissions are in flight keep every worker busy to the end of the batch.
+        """
+        return min(CHUNK, max(1, self.in_flight // (2 * max(1, self.threads))))
+
+    @property
+    def jobs(self) -> int:
+        """The batch's slot threads (``grade_batch``'s ``jobs``): one per task in flight."""
+        return -(-self.in_flight // self.chunk)
 
     @property
     def isolation_levels(self) -> str:
@@ -224,28 +245,93 @@ class ClusterRunner:
     # ---------------------------------------------------------------- grading
 
     @contextlib.contextmanager
-    def slot(self, i: int) -> Iterator[Callable[[Submission], SubmissionResult]]:
-        """One slot of :func:`grader.batch.grade_batch`: a function grading a submission on the cluster."""
-        yield self.grade
+    def slot(self, i: int) -> Iterator[Callable[[list[Submission]], list[SubmissionResult]]]:
+        """One slot of :func:`grader.batch.grade_batch` (with ``chunk=self.chunk``): grade a chunk on the cluster."""
+        yield self.grade_chunk
 
-    def grade(self, sub: Submission) -> SubmissionResult:
-        """Grade ``sub`` as one task; return its result (with its files, as a local slot would)."""
-        from distributed import KilledWorker
+    def grade_chunk(self, subs: Sequence[Submission]) -> list[SubmissionResult]:
+        """Grade ``subs`` as one task; return their results in order (with their files, as a local slot would).
 
+        A submission that could not be loaded is decided here, as a local slot decides it
+        (no sandbox).  A chunk whose worker died ``allowed_failures + 1`` times is split
+        up: each of its submissions is sent again as a task of its own.
+        """
+        results: list[SubmissionResult | None] = [None] * len(subs)
+        todo = []
+        for i, sub in enumerate(subs):
+            if sub.error:
+                results[i] = grade(sub, self.job, None)
+            else:
+                todo.append(i)
+        if len(todo) == 1:
+            results[todo[0]] = self._single(subs[todo[0]])
+        elif todo:
+            chunk = [subs[i] for i in todo]
+            future = self._submit(chunk)
+            try:
+                decided = self._wait(future, chunk)
+            finally:
+                with contextlib.suppress(Exception):
+                    future.release()
+            if decided is None:  # the chunk killed its workers, or failed on them: each submission alone
+                futures = [self._submit([sub]) for sub in chunk]
+                try:
+                    decided = [self._outcome(f, sub) for f, sub in zip(futures, chunk)]
+                finally:
+                    for f in futures:
+                        with contextlib.suppress(Exception):
+                            f.release()
+            for i, result in zip(todo, decided):
+                results[i] = result
+        return results  # type: ignore[return-value]
+
+    def _single(self, sub: Submission) -> SubmissionResult:
+        future = self._submit([sub])
+        try:
+            return self._outcome(future, sub)
+        finally:
+            with contextlib.suppress(Exception):
+                future.release()
+
+    def _submit(self, subs: Sequence[Submission]):
+        """Send ``subs`` as one task; return its future."""
         from .worker import grade_task
 
-        job = self.job
-        if sub.error:  # nothing could be loaded: decided here, as a local slot decides it (no sandbox)
-            return grade(sub, job, None)
         client = self.client
-        if client is None:
-            raise ClusterError("the cluster is closed")
-        payload = wire.dumps(sub)
-        key = task_key(payload, job.rubric.digest, __version__)
+        if client is None or self._closing:
+            raise self._lost(concurrent.futures.CancelledError())
+        payload = wire.dumps(list(subs))
+        key = task_key(payload, self.job.rubric.digest, __version__)
         try:
-            future = client.submit(grade_task, self.plugin_name, payload, key=key, retries=0)
+            return client.submit(grade_task, self.plugin_name, payload, key=key, retries=0)
         except Exception as e:  # noqa: BLE001 - a client that lost its scheduler
             raise self._lost(e) from None
+
+    def _wait(self, future, subs: Sequence[Submission]) -> list[SubmissionResult] | None:
+        """Wait for a chunk's task: its results, or None when its worker died or it failed on a worker."""
+        from distributed import KilledWorker
+
+        try:
+            data = future.result()
+        except KilledWorker as e:
+            if self._closing:
+                raise self._lost(e) from None
+            return None
+        except (concurrent.futures.CancelledError, concurrent.futures.TimeoutError) as e:
+            raise self._lost(e) from None
+        except Exception as e:  # noqa: BLE001 - raised on the worker
+            if self._closing or self.client is None or self.client.status != "running":
+                raise self._lost(e) from None
+            return None
+        try:
+            return self._read(data, subs)
+        except wire.WireError:
+            return None
+
+    def _outcome(self, future, sub: Submission) -> SubmissionResult:
+        """Wait for the task of ``sub`` alone: its result, or an error result saying why there is none."""
+        from distributed import KilledWorker
+
         try:
             data = future.result()
         except KilledWorker as e:
@@ -253,8 +339,8 @@ class ClusterRunner:
                 raise self._lost(e) from None
             deaths = getattr(e, "allowed_failures", self.allowed_failures) + 1
             return self._error(sub, f"the cluster worker grading this submission died {deaths} times while grading "
-                                    "it (killed, or out of memory); it was retried, then given up. The rest of the "
-                                    "batch was graded")
+                                    "it (killed, or out of memory); it was retried alone, then given up. The rest of "
+                                    "the batch was graded")
         except (concurrent.futures.CancelledError, concurrent.futures.TimeoutError) as e:
             raise self._lost(e) from None
         except Exception as e:  # noqa: BLE001 - raised on the worker: costs this submission only
@@ -262,18 +348,20 @@ class ClusterRunner:
                 raise self._lost(e) from None
             return self._error(sub, f"the grader failed on a cluster worker ({type(e).__name__}: {str(e)[:200]}); "
                                     "this is a bug in grader, or a worker that cannot grade: please report it")
-        finally:
-            with contextlib.suppress(Exception):
-                future.release()
-        if self._closing:  # graded while the batch was being stopped: not recorded, a rerun grades it
-            raise self._lost(concurrent.futures.CancelledError())
         try:
-            result = wire.loads(data)
-            if not isinstance(result, SubmissionResult):
-                raise wire.WireError(f"a {type(result).__name__} instead of a result")
+            return self._read(data, [sub])[0]
         except wire.WireError as e:
             return self._error(sub, f"what the cluster worker sent back could not be read ({e})")
-        return replace(result, files=sub.files)
+
+    def _read(self, data: object, subs: Sequence[Submission]) -> list[SubmissionResult]:
+        """The results a task sent back, with their submissions' files; raise WireError if they cannot be read."""
+        if self._closing:  # graded while the batch was being stopped: not recorded, a rerun grades it
+            raise self._lost(concurrent.futures.CancelledError())
+        results = wire.loads(data)
+        if type(results) is not list or len(results) != len(subs) or not all(
+                isinstance(r, SubmissionResult) and r.submission == s.id for r, s in zip(results, subs)):
+            raise wire.WireError(f"not the results of the task's {len(subs)} submission(s)")
+        return [replace(r, files=s.files) for r, s in zip(results, subs)]
 
     def _error(self, sub: Submission, why: str) -> SubmissionResult:
         return grade(replace(sub, error=why), self.job, None)

@@ -1,25 +1,29 @@
 """What crosses between the TA's machine and a cluster worker: plain data only.
 
-A submission goes to a worker, and its result comes back, as trees of ``str``, ``int``,
-``float``, ``bool``, ``None``, lists and dicts, in which each of ``grader.model``'s
-frozen dataclasses is a dict tagged with its class name.  Decoding builds only the
-dataclasses of ``grader.model`` (and numpy scalars of the numeric kinds); anything
-else is refused.  No object of the student's, nor any pickled class of ours, travels:
-Dask pickles these trees of built-in values, nothing more.
+A submission goes to a worker, and its result comes back, as JSON text in which each
+of ``grader.model``'s frozen dataclasses is an object tagged with its class name
+(``{"__grader__": "Value", "kind": ..., ...}``), a tuple is ``{"__tuple__": [...]}``, a
+mapping ``{"__dict__": [[key, value], ...]}`` and a numpy scalar
+``{"__numpy__": "<f8", "value": ...}``.  Decoding builds only the dataclasses of
+``grader.model`` (and numpy scalars of the numeric kinds); any other object is refused.
+No object of the student's, nor any pickled class of ours, travels: Dask sends one
+string per task each way, as it is, without walking a structure.
 
 The encoding is complete (every field, every tuple kept a tuple), so that a result
 decoded on the TA's machine renders exactly as it would have where it was decided:
 ``result.json`` alone would not do, as it leaves out what each call printed.
 
+Decoding is done by the JSON parser's ``object_hook``, bottom up, as each object is
+parsed: no second walk of the tree in Python (the TA's machine decodes every result of
+the batch).  A mapping's entries travel as pairs, so that no key of a mapping (a
+student's, say ``"__tuple__"``) can be taken for a tag.
+
 >>> from grader.model import Submission, SourceFile
 >>> sub = Submission("alice", "alice.py", "module", files=(SourceFile("q.py", "x = 1\\n", "q.py"),))
->>> decode(encode(sub)) == sub
-True
 >>> loads(dumps(sub)) == sub
 True
-
-What travels is the JSON text of that tree (:func:`dumps`, :func:`loads`): one string per
-task each way, which Dask sends as it is, without walking a structure.
+>>> decode(encode((1, [2.5, None], {"__tuple__": "a key, not a tag"})))
+(1, [2.5, None], {'__tuple__': 'a key, not a tag'})
 """
 
 from __future__ import annotations
@@ -34,9 +38,11 @@ from .. import model
 
 _TAG = "__grader__"
 _TUPLE = "__tuple__"
+_DICT = "__dict__"
 _NUMPY = "__numpy__"
 #: numpy scalar kinds that may come back (bool, signed and unsigned integers, floats).
 _KINDS = "biuf"
+_PLAIN = (str, int, float, bool, type(None))
 
 
 def _classes() -> dict[str, type]:
@@ -45,6 +51,9 @@ def _classes() -> dict[str, type]:
 
 
 _CLASSES = _classes()
+#: Each model class's field names, in order (``dataclasses.fields`` is slow to call per object).
+_FIELDS = {cls: tuple(f.name for f in dataclasses.fields(cls)) for cls in _CLASSES.values()}
+_KNOWN = {name: frozenset(_FIELDS[cls]) | {_TAG} for name, cls in _CLASSES.items()}
 
 
 class WireError(ValueError):
@@ -52,64 +61,76 @@ class WireError(ValueError):
 
 
 def encode(obj: Any) -> Any:
-    """Return ``obj`` (a model dataclass, or plain values holding some) as plain data."""
+    """Return ``obj`` (a model dataclass, or plain values holding some) as a tree of JSON values."""
     t = type(obj)
-    if obj is None or t in (str, int, float, bool, bytes):
+    if t in _PLAIN:
         return obj
     if t is tuple:
-        return {_TUPLE: [encode(v) for v in obj]}
+        return {_TUPLE: [v if type(v) in _PLAIN else encode(v) for v in obj]}
     if t is list:
-        return [encode(v) for v in obj]
+        return [v if type(v) in _PLAIN else encode(v) for v in obj]
+    names = _FIELDS.get(t)
+    if names is not None and _CLASSES.get(t.__name__) is t:
+        d = {_TAG: t.__name__}
+        for name in names:
+            v = getattr(obj, name)
+            d[name] = v if type(v) in _PLAIN else encode(v)
+        return d
     if isinstance(obj, dict) or (hasattr(obj, "keys") and hasattr(obj, "items")):
-        items = {}
+        pairs = []
         for k, v in obj.items():
-            if not isinstance(k, str):
+            if type(k) is not str:
                 raise WireError(f"a mapping key of type {type(k).__name__} cannot be sent")
-            items[k] = encode(v)
-        return {"__dict__": items}
-    if t.__name__ in _CLASSES and _CLASSES[t.__name__] is t:
-        return {_TAG: t.__name__, "fields": {f.name: encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)}}
+            pairs.append([k, v if type(v) in _PLAIN else encode(v)])
+        return {_DICT: pairs}
     if isinstance(obj, np.generic) and obj.dtype.kind in _KINDS:
         return {_NUMPY: obj.dtype.str, "value": obj.item()}
     raise WireError(f"a {t.__module__}.{t.__name__} cannot be sent to or from a worker")
 
 
-def decode(data: Any) -> Any:
-    """Rebuild what :func:`encode` made; raise :class:`WireError` on anything else."""
-    t = type(data)
-    if data is None or t in (str, int, float, bool, bytes):
-        return data
-    if t is list:
-        return [decode(v) for v in data]
-    if t is not dict:
-        raise WireError(f"unexpected {t.__name__} in the data")
-    if _TUPLE in data:
-        return tuple(decode(v) for v in data[_TUPLE])
-    if "__dict__" in data:
-        return {str(k): decode(v) for k, v in data["__dict__"].items()}
-    if _TAG in data:
-        cls = _CLASSES.get(data[_TAG])
+def _object(d: dict) -> Any:
+    """Rebuild one tagged JSON object (its values are rebuilt already); refuse any other."""
+    if len(d) == 1:
+        if _TUPLE in d:
+            v = d[_TUPLE]
+            if type(v) is list:
+                return tuple(v)
+        elif _DICT in d:
+            pairs = d[_DICT]
+            if type(pairs) is list and all(type(p) is list and len(p) == 2 and type(p[0]) is str for p in pairs):
+                return dict(pairs)
+    tag = d.get(_TAG)
+    if tag is not None:
+        cls = _CLASSES.get(tag) if type(tag) is str else None
         if cls is None:
-            raise WireError(f"unknown class {data[_TAG]!r} (a worker of another grader version?)")
-        fields = data.get("fields")
-        if type(fields) is not dict:
-            raise WireError(f"{data[_TAG]} without fields")
-        known = {f.name for f in dataclasses.fields(cls)}
-        if set(fields) - known:
-            raise WireError(f"{data[_TAG]} has unknown fields {sorted(set(fields) - known)} "
+            raise WireError(f"unknown class {tag!r} (a worker of another grader version?)")
+        if not d.keys() <= _KNOWN[tag]:
+            raise WireError(f"{tag} has unknown fields {sorted(d.keys() - _KNOWN[tag])} "
                             "(a worker of another grader version?)")
-        return cls(**{k: decode(v) for k, v in fields.items()})
-    if _NUMPY in data:
-        dtype = np.dtype(data[_NUMPY])
-        if dtype.kind not in _KINDS:
-            raise WireError(f"numpy dtype {dtype} cannot be sent")
-        return dtype.type(data["value"])
-    raise WireError("a dict without a known tag")
+        del d[_TAG]
+        try:
+            return cls(**d)
+        except TypeError as e:  # a required field missing
+            raise WireError(f"{tag}: {e}") from None
+    if _NUMPY in d and len(d) == 2 and "value" in d:
+        try:
+            dtype = np.dtype(d[_NUMPY])
+        except TypeError:
+            dtype = None
+        if dtype is None or dtype.kind not in _KINDS:
+            raise WireError(f"numpy dtype {d[_NUMPY]!r} cannot be sent")
+        return dtype.type(d["value"])
+    raise WireError(f"an object without a known tag (keys {sorted(d)[:5]})")
+
+
+def decode(data: Any) -> Any:
+    """Rebuild what :func:`encode` made (a tree of JSON values); raise :class:`WireError` on anything else."""
+    return loads(json.dumps(data))
 
 
 def dumps(obj: Any) -> str:
     """Return ``obj`` encoded (:func:`encode`) as JSON text; NaN and infinities kept as JSON's extensions."""
-    return json.dumps(encode(obj), ensure_ascii=False)  # key order kept: mappings render in order
+    return json.dumps(encode(obj), ensure_ascii=False, check_circular=False)
 
 
 def loads(text: str) -> Any:
@@ -117,7 +138,8 @@ def loads(text: str) -> Any:
     if not isinstance(text, str):
         raise WireError(f"a {type(text).__name__} instead of text")
     try:
-        data = json.loads(text)
-    except ValueError as e:
+        return json.loads(text, object_hook=_object)
+    except WireError:
+        raise
+    except (ValueError, RecursionError) as e:
         raise WireError(f"not JSON ({e})") from None
-    return decode(data)

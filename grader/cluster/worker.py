@@ -8,8 +8,9 @@ every worker that is running or joins later, including a worker the nanny restar
 after it died; its ``setup`` checks the grader version, picks the isolation level *on
 that worker*, builds the job and spawns one zygote per worker thread.
 
-:func:`grade_task` is the task: one submission (plain data, :mod:`grader.cluster.wire`)
-in, its decided result (plain data) out.  Student code runs only in the sandbox, as on
+:func:`grade_task` is the task: a chunk of submissions (plain data,
+:mod:`grader.cluster.wire`) in, their decided results (plain data) out, graded one
+after the other in the worker thread's sandbox.  Student code runs only in the sandbox, as on
 the TA's machine; the worker process plays the part the grader's process plays locally
 (it holds the expected values, the student's process never does).
 """
@@ -29,7 +30,7 @@ import numpy as np
 from distributed import WorkerPlugin, get_worker
 
 from .. import __version__
-from ..model import Case, Rubric
+from ..model import Case, Rubric, Submission
 from . import wire
 
 
@@ -181,22 +182,33 @@ class GradingPlugin(WorkerPlugin):
     # ---------------------------------------------------------------- grading (a worker thread)
 
     def grade(self, payload: str) -> str:
-        """Grade one submission (JSON text, :mod:`wire`) in a free sandbox; return its result (JSON text)."""
+        """Grade a chunk of submissions (a list, JSON text: :mod:`wire`) in a free sandbox; return their results.
+
+        The results (JSON text) are in the chunk's order.  A chunk is graded whole or
+        not at all: when the plugin is stopped midway (the batch was interrupted), the
+        task gives no verdict, for any of its submissions.
+        """
         if self.refused:
             raise WorkerRefused(self.refused)
         if self._pool is None or self._job is None:
             raise WorkerRefused("the grading plugin is not set up on this worker")
-        submission = wire.loads(payload)
+        submissions = wire.loads(payload)
+        if type(submissions) is not list or not all(isinstance(s, Submission) for s in submissions):
+            raise wire.WireError("a task's payload is not a list of submissions")
         sb = self._pool.get()
+        results = []
         try:
-            result = self.grade_one(submission, sb)
+            for submission in submissions:
+                if self._stopped:
+                    break
+                # The sources are on the TA's machine already: they are not sent back.
+                results.append(replace(self.grade_one(submission, sb), files=()))
         finally:
             if self._pool is not None:
                 self._pool.put(sb)
         if self._stopped:  # its sandbox was stopped under it (the batch was interrupted): no verdict
             raise WorkerRefused("the batch was stopped while this submission was being graded")
-        # The sources are on the TA's machine already: they are not sent back.
-        return wire.dumps(replace(result, files=()))
+        return wire.dumps(results)
 
     def grade_one(self, submission, sandbox):
         """Grade one decoded submission in ``sandbox`` (what a local slot does)."""
@@ -213,7 +225,7 @@ def plugin_name(rubric: Rubric, version: str) -> str:
 
 
 def grade_task(name: str, payload: str) -> str:
-    """The Dask task: grade one submission with the plugin ``name`` of the worker it runs on."""
+    """The Dask task: grade a chunk of submissions with the plugin ``name`` of the worker it runs on."""
     plugin = get_worker().plugins.get(name)
     if plugin is None:
         raise WorkerRefused(f"the grading plugin {name!r} is not on this worker")
