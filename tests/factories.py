@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import io
+import textwrap
 from dataclasses import replace
 from typing import Iterable
+
+from grader.cli import main
 
 from grader.model import (
     CanvasInfo,
@@ -21,6 +25,29 @@ from grader.model import (
     SubmissionResult,
     UnitError,
 )
+
+#: a correct submission of the built-in rubric, in the 2016 starter's flavour
+CORRECT_SOURCE = textwrap.dedent("""
+    import numpy as np
+
+    def softmax(x):
+        x = np.asarray(x, dtype=float)
+        e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+        return e / np.sum(e, axis=-1, keepdims=True)
+
+    def softmaxCostAndGradient(predicted, target, outputVectors, dataset):
+        y_hat = softmax(outputVectors.dot(predicted))
+        delta = y_hat.copy()
+        delta[target] -= 1
+        return -np.log(y_hat[target]), outputVectors.T.dot(delta), np.outer(delta, predicted)
+""")
+
+
+def cli(*argv) -> tuple[int, str, str]:
+    """Run the grader command in this process: (exit code, standard output, standard error)."""
+    out, err = io.StringIO(), io.StringIO()
+    return main([str(a) for a in argv], out=out, err=err), out.getvalue(), err.getvalue()
+
 
 TOL = "Not within tolerance (rtol=1e-05, atol=1e-08) of the expected values."
 WITHIN = "Within tolerance (rtol=1e-05, atol=1e-08) of the expected values."

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import shutil
@@ -12,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from grader import batch as batch_module
-from grader.cli import main
 from grader.gradebook import FILENAME
 from grader.rubric import load_rubric
 from grader.sandbox import Sandbox
+
+from factories import cli
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
@@ -29,11 +29,6 @@ FIXED = STABLE + "points = 1.5\n"
 SOFTMAX_CALLS = {"softmax:vector", "softmax:matrix", "softmax:one-row", "softmax:shifted", "softmax:large-positive",
                  "softmax:large-negative", "softmax:large-vector", "softmax:mixed-offsets", "softmax:wide",
                  "softmax:hidden-matrix", "softmax:hidden-mixed"}
-
-
-def cli(*argv) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    return main([str(a) for a in argv], out=out, err=err), out.getvalue(), err.getvalue()
 
 
 def result(out: Path, sid: str) -> dict:

@@ -12,9 +12,7 @@
 
 from __future__ import annotations
 
-import io
 import json
-import textwrap
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,27 +20,14 @@ import pytest
 
 from grader import batch as batch_module
 from grader import render
-from grader.cli import main
 from grader.gradebook import Gradebook
 from grader.model import Override, SimilarityMatch
 from grader.rubric import load_rubric
 
 import factories
+from factories import cli
 
-CORRECT = textwrap.dedent("""
-    import numpy as np
-
-    def softmax(x):
-        x = np.asarray(x, dtype=float)
-        e = np.exp(x - np.max(x, axis=-1, keepdims=True))
-        return e / np.sum(e, axis=-1, keepdims=True)
-
-    def softmaxCostAndGradient(predicted, target, outputVectors, dataset):
-        y_hat = softmax(outputVectors.dot(predicted))
-        delta = y_hat.copy()
-        delta[target] -= 1
-        return -np.log(y_hat[target]), outputVectors.T.dot(delta), np.outer(delta, predicted)
-""")
+CORRECT = factories.CORRECT_SOURCE
 NO_SHIFT = CORRECT.replace("x - np.max(x, axis=-1, keepdims=True)", "x")
 TRANSPOSED = CORRECT.replace("np.outer(delta, predicted)", "np.outer(predicted, delta)")
 #: Student text with HTML specials, in what it prints and in its failures' messages.
@@ -61,12 +46,6 @@ SUBMISSIONS = {
 }
 RUBRIC = load_rubric(None)
 QUESTIONS = [q.id for q in RUBRIC.questions]
-
-
-def run(argv) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main([str(a) for a in argv], out=out, err=err)
-    return code, out.getvalue(), err.getvalue()
 
 
 def batch_files(out: Path) -> tuple[bytes, bytes]:
@@ -108,7 +87,7 @@ def subs(tmp_path: Path) -> Path:
 
 def test_result_json_is_one_line_holding_the_same_document(subs, tmp_path):
     out = tmp_path / "out"
-    code, _, err = run(["grade", subs, "--out", out, "--jobs", "2", "--no-progress"])
+    code, _, err = cli("grade", subs, "--out", out, "--jobs", "2", "--no-progress")
     assert code == 0, err
     for path in out.glob("*/result.json"):
         text = path.read_text(encoding="utf-8")
@@ -180,7 +159,7 @@ def test_the_block_cache_is_bounded_and_tells_equal_looking_values_apart():
 
 def test_batch_files_from_streamed_results_are_those_read_back(subs, tmp_path, reads):
     out = tmp_path / "out"
-    code, _, err = run(["grade", subs, "--out", out, "--jobs", "2", "--no-progress"])
+    code, _, err = cli("grade", subs, "--out", out, "--jobs", "2", "--no-progress")
     assert code == 0, err
     ids = sorted(p.parent.name for p in out.glob("*/result.json"))
     assert {"Zed", "zed-2", "not_a_zip"} <= set(ids) and len(ids) == len(SUBMISSIONS)
@@ -191,10 +170,10 @@ def test_batch_files_from_streamed_results_are_those_read_back(subs, tmp_path, r
     assert_same_as_reread(out)
 
     # A person's override, then a regrade of everything: the override holds over the regrade.
-    code, _, err = run(["override", out, "bob", "--score", "1.5", "--note", "<i>read it</i> & agreed"])
+    code, _, err = cli("override", out, "bob", "--score", "1.5", "--note", "<i>read it</i> & agreed")
     assert code == 0, err
     reads.clear()
-    code, _, err = run(["grade", subs, "--out", out, "--jobs", "2", "--no-progress", "--force"])
+    code, _, err = cli("grade", subs, "--out", out, "--jobs", "2", "--no-progress", "--force")
     assert code == 0, err
     assert reads == []
     assert b"bob" in batch_files(out)[0] and "read it" in (out / "bob" / "report.html").read_text()
@@ -203,7 +182,7 @@ def test_batch_files_from_streamed_results_are_those_read_back(subs, tmp_path, r
     # Resumed: one new submission; the others are unchanged, and only theirs are read back.
     (subs / "frank.py").write_text(TRANSPOSED)
     reads.clear()
-    code, stdout, err = run(["grade", subs, "--out", out, "--jobs", "2", "--no-progress"])
+    code, stdout, err = cli("grade", subs, "--out", out, "--jobs", "2", "--no-progress")
     assert code == 0, err
     assert "frank:" in stdout and "alice:" not in stdout
     assert sorted(reads) == ids
@@ -267,11 +246,11 @@ def test_batch_files_after_a_failure_after_grading_are_those_read_back(failure, 
     for name in ("alice.py", "bob.py", "carol.py"):
         (subs / name).write_text(NO_SHIFT if name == "bob.py" else CORRECT)
     out = tmp_path / "out"
-    code, _, err = run(["grade", subs, "--out", out, "--jobs", "2", "--no-progress"])
+    code, _, err = cli("grade", subs, "--out", out, "--jobs", "2", "--no-progress")
     assert code == 0, err
     (subs / "bob.py").write_text(TRANSPOSED)  # bob's earlier result is on disk, his new one fails
     failure("bob", monkeypatch)
-    code, _, err = run(["grade", subs, "--out", out, "--jobs", "2", "--no-progress", "--force"])
+    code, _, err = cli("grade", subs, "--out", out, "--jobs", "2", "--no-progress", "--force")
     assert code == 0, err
     grades = batch_files(out)[0].decode()
     bob = batch_module.read_result(out / "bob" / "result.json")
@@ -318,7 +297,7 @@ def test_grade_with_similarity_writes_the_batch_files_once(subs, tmp_path, monke
     monkeypatch.setattr(batch_module.BatchFiles, "write",
                         lambda self: (calls.append("streamed"), real_write(self)))
     out = tmp_path / "out"
-    code, _, err = run(["grade", subs, "--out", out, "--jobs", "2", "--no-progress", "--similarity"])
+    code, _, err = cli("grade", subs, "--out", out, "--jobs", "2", "--no-progress", "--similarity")
     assert code == 0, err
     assert calls == ["finish"]
     assert b'id="similarity"' in batch_files(out)[1] or (out / "similarity.html").is_file()
