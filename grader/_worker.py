@@ -445,10 +445,14 @@ class Zygote:
         self.dropped_output = 0
         self.skip: list[list] = [list(u) for u in req.get("skip", []) if isinstance(u, list)]  # [module, unit] abandoned
         self.timeouts: dict[str, int] = {}  # function role -> calls that timed out
-        # Hidden calls come last; their inputs are asked for once every public call is made,
-        # and from then on what the child prints is marked hidden (``hidden`` mode, for good).
+        # Hidden calls come after every public call; their inputs are asked for once every
+        # public call is made, and from then on what the child prints is marked hidden
+        # (``hidden`` mode, for good).  Private calls (a grader-supplied cost function's
+        # table) come after every other call; their inputs, tables included, are asked for
+        # once every other call is made.
         self.hidden = False
         self.hidden_raw: bytes | None = None  # the frame of hidden inputs, as the grader sent it
+        self.private_raw: bytes | None = None  # the frame of the private calls' inputs, as sent
 
     def send(self, obj) -> None:
         """Send one event to the grader."""
@@ -489,7 +493,7 @@ class Zygote:
         """Fork a child for ``calls``; return the calls still to make after it ended."""
         rfd, wfd = os.pipe()  # events from the child
         ofd_r, ofd_w = os.pipe()  # the child's stdout and stderr
-        hfd_r, hfd_w = os.pipe()  # the hidden calls' inputs, once every public call is made
+        hfd_r, hfd_w = os.pipe()  # the late inputs: hidden calls', then private calls'
         _grow_pipe(rfd)  # a 2 MB gradient in a few writes, not 32
         _grow_pipe(hfd_w)
         scratch = _make_scratch(self.config)
@@ -526,6 +530,7 @@ class Zygote:
         why = None  # "timeout" or "protocol"
         status = None
         started: set = set()
+        given: set = set()  # the late inputs handed to this child ("hidden", "private"): each once
         mem_limit = int(settings.get("memory_mb", 1024)) << 20
         uid, in_ns = self.config.get("uid"), self.config.get("pidns", False)
         watch_memory = uid is not None or in_ns
@@ -573,7 +578,7 @@ class Zygote:
                     break
                 for header, _blobs, raw in frames:
                     ev = header.get("ev")
-                    if ev in ("loaded", "outcome", "end", "hidden") and ofd_r in fds:
+                    if ev in ("loaded", "outcome", "end", "hidden", "private") and ofd_r in fds:
                         # The child flushed what it printed before this event: take all of
                         # it now, so output is attributed the same way on every run.
                         for _ in range(64):  # bounded: a thread may print without end
@@ -606,8 +611,11 @@ class Zygote:
                             done_ids.append(cid)
                         current = None
                         call_deadline = deadline
-                    elif ev == "hidden" and not self._give_hidden(calls, done_ids, out_buf, hfd_w, limit):
+                    elif ev == "hidden" and not self._give_hidden(calls, done_ids, out_buf, hfd_w, limit, given):
                         why, status = "protocol", "the hidden inputs could not be handed over"
+                        break
+                    elif ev == "private" and not self._give_private(calls, done_ids, out_buf, hfd_w, limit, given):
+                        why, status = "protocol", "the private calls' inputs could not be handed over"
                         break
                     elif ev == "end":
                         ended_cleanly = True
@@ -672,29 +680,62 @@ class Zygote:
         return {"ev": "outcome", "call": call["id"], "status": kind, "exit": exit_desc,
                 "during_load": during_load, "detail": status}
 
-    def _give_hidden(self, calls: list[dict], done_ids: list, out_buf: bytearray, hfd: int, limit: float) -> bool:
+    def _give_hidden(self, calls: list[dict], done_ids: list, out_buf: bytearray, hfd: int, limit: float,
+                     given: set) -> bool:
         """The child asks for the hidden calls' inputs: hand them over if every public call is made.
 
         Asked earlier (a forged event), the request is ignored: the inputs never meet a
         public call.  Once they are given, nothing the child prints can be shown (what
         it printed before is flushed first, with no hidden input in the process yet) and what
         it prints goes to the grader marked ``hidden`` (judged, never shown).  The
-        inputs are asked from the grader once ("need_hidden") and kept for a later child.
+        inputs are asked from the grader once ("need_hidden") and kept for a later child;
+        a child is given them once (``given``: asked again, a forged event, it gets nothing,
+        and what it reads next on that pipe is what it asks for next).
         Returns False if they could not be written to the child in time.
         """
+        if "hidden" in given:
+            return True
         if not self.hidden:
-            if not any(c.get("hidden") for c in calls) or any(
-                    c["id"] not in done_ids for c in calls if not c.get("hidden")):
+            if not any(c.get("hidden") and not c.get("private") for c in calls) or any(
+                    c["id"] not in done_ids for c in calls if not c.get("hidden") and not c.get("private")):
                 return True
             self._flush_output(out_buf, None)
             self.hidden = True
         if self.hidden_raw is None:
-            self.send({"ev": "need_hidden"})
-            try:
-                self.hidden_raw = _read_raw_frame(0, MAX_HIDDEN) or b""
-            except (OSError, ProtocolError):
-                self.hidden_raw = b""
+            self.hidden_raw = self._ask("need_hidden")
+        given.add("hidden")
         return _write_until(hfd, self.hidden_raw, limit)
+
+    def _give_private(self, calls: list[dict], done_ids: list, out_buf: bytearray, hfd: int, limit: float,
+                      given: set) -> bool:
+        """The child asks for the private calls' inputs: hand them over if every other call is made.
+
+        A grader-supplied cost function's table must never be in the process while another
+        kind of call is made (SECURITY.md): the child is given it only once every call that
+        is not private has answered, and a child forked later (after a crash) makes private
+        calls only.  Asked earlier (a forged event), the request is ignored.  If a private
+        call is hidden, what the child prints from then on is marked hidden, as for
+        :meth:`_give_hidden`.  The inputs are asked from the grader once ("need_private"), and
+        a child is given them once.
+        """
+        private = [c for c in calls if c.get("private")]
+        if "private" in given or not private or any(c["id"] not in done_ids for c in calls if not c.get("private")):
+            return True
+        if not self.hidden and any(c.get("hidden") for c in private):
+            self._flush_output(out_buf, None)
+            self.hidden = True
+        if self.private_raw is None:
+            self.private_raw = self._ask("need_private")
+        given.add("private")
+        return _write_until(hfd, self.private_raw, limit)
+
+    def _ask(self, what: str) -> bytes:
+        """Ask the grader for late inputs (``what``: "need_hidden" or "need_private"); return its frame."""
+        self.send({"ev": what})
+        try:
+            return _read_raw_frame(0, MAX_HIDDEN) or b""
+        except (OSError, ProtocolError):
+            return b""
 
     def _keep(self, data: bytes, buf: bytearray) -> None:
         """Add printed bytes to ``buf`` up to the submission's cap; count the rest as dropped."""
@@ -1465,15 +1506,17 @@ class Harness:
             "unit_errors": self.unit_errors[:100],  # what the grader keeps (and a bounded frame)
             "notes": self.notes[:50],
         }})
-        asked_hidden = False
+        asked_hidden = asked_private = False
         for c in self.calls:
-            if c.get("hidden") and not asked_hidden:
+            if c.get("private") and not asked_private:
+                # Every other call is made: now the private calls' inputs, the grader's
+                # tables among them (see Zygote._give_private).
+                asked_private = True
+                self.take_late_inputs("private")
+            elif c.get("hidden") and not c.get("private") and not asked_hidden:
                 # Every public call is made: now the hidden calls' inputs (see Zygote._give_hidden).
                 asked_hidden = True
-                self.emit({"ev": "hidden"})
-                frame = read_frame(self.hfd, MAX_HIDDEN) if self.hfd is not None else None
-                more = unpack(*frame).get("inputs") if frame is not None else None
-                self.inputs = {**self.inputs, **(more if isinstance(more, dict) else {})}
+                self.take_late_inputs("hidden")
             # A call that may see stand-ins withheld here is made in this process only while
             # the student's code never asked for one of them; otherwise it is "deferred" and
             # the grader makes it in a fresh process that has them.
@@ -1491,6 +1534,13 @@ class Harness:
                 outcome = {"ev": "outcome", "call": c["id"], "status": "deferred"}
             self.emit(outcome)
         self.emit({"ev": "end"})
+
+    def take_late_inputs(self, what: str) -> None:
+        """Ask the zygote for late inputs ("hidden" or "private") and add them to :attr:`inputs`."""
+        self.emit({"ev": what})
+        frame = read_frame(self.hfd, MAX_HIDDEN) if self.hfd is not None else None
+        more = unpack(*frame).get("inputs") if frame is not None else None
+        self.inputs = {**self.inputs, **(more if isinstance(more, dict) else {})}
 
     # ------------------------------------------------------------ loading
 

@@ -511,6 +511,8 @@ class Sandbox:
         self._uid: int | None = None
         self._uid_lock: int | None = None
         self._inputs: dict[str, tuple] | None = None  # call id -> the args the running zygote holds
+        #: late inputs (hidden, private) packed once: call ids -> (their args, the frame)
+        self._late: dict[tuple[str, ...], tuple[tuple, bytes]] = {}
         #: How each child gets its fresh IPC namespace: "auto" (directly as root, else through a
         #: user namespace of its own), "userns" (always the latter) or "none" (no namespace: the
         #: child may not use POSIX message queues).  Tests choose; the grader uses "auto".
@@ -636,9 +638,29 @@ class Sandbox:
             return ""
 
     def _send(self, obj: Any) -> None:
+        self._send_frame(_worker.pack(obj))
+
+    def _send_frame(self, frame: bytes) -> None:
         assert self.proc is not None and self.proc.stdin is not None
-        self.proc.stdin.write(_worker.pack(obj))
+        self.proc.stdin.write(frame)
         self.proc.stdin.flush()
+
+    def _late_frame(self, calls: Sequence[Call]) -> bytes:
+        """The frame of ``calls``' inputs (hidden or private ones, sent late), packed once per set of calls.
+
+        The rubric's calls are the same objects for every submission; a frame is reused only
+        for the very same argument objects (held here, so their ids are never reused).
+        """
+        key = tuple(c.id for c in calls)
+        args = tuple(c.args for c in calls)
+        hit = self._late.get(key)
+        if hit is not None and len(hit[0]) == len(args) and all(a is b for a, b in zip(hit[0], args)):
+            return hit[1]
+        frame = _worker.pack({"inputs": {c.id: [_arg(a) for a in c.args] for c in calls}})
+        if len(self._late) >= 16:
+            self._late.clear()
+        self._late[key] = (args, frame)
+        return frame
 
     def _read_until(self, stop, deadline: float, on_event=None):
         """Read events until ``stop(header)``; return that header, or None on EOF/timeout/bad frame."""
@@ -673,14 +695,16 @@ class Sandbox:
             starter: Sequence[StarterModule] = (), settings: Settings | None = None) -> RunReport:
         """Load ``submission`` in fresh children and make ``calls``; never raises for the student's faults.
 
-        Usually one request (one leader, one child) makes every call.  The first request
-        withholds every stand-in that any of its calls withholds: a withheld stand-in is
-        never in the memory of the process that answers its role.  Calls that may see
-        more stand-ins are made in that process too, as long as the student's code never
-        asks for one of the withheld ones; otherwise they come back "deferred" and go in a
-        further request, with their stand-ins.  Private calls (``Call.private``: a
-        grader-supplied cost function's table) are made after all the others, in a request
-        of their own: two requests in all for a whole problem set.
+        Usually one request (one leader, one child) makes every call: a whole problem set
+        included.  The first request withholds every stand-in that any of its calls
+        withholds: a withheld stand-in is never in the memory of the process that answers
+        its role.  Calls that may see more stand-ins are made in that process too, as long
+        as the student's code never asks for one of the withheld ones; otherwise they come
+        back "deferred" and go in a further request, with their stand-ins.  Calls are made
+        public ones first, then hidden ones, then private ones (``Call.private``: a
+        grader-supplied cost function's table); the inputs of the hidden and of the private
+        calls are not in the request: each set is sent once the process has made every call
+        before it (see :meth:`_run_group`).
         """
         if settings is None:
             from .model import Settings
@@ -689,14 +713,7 @@ class Sandbox:
         t0 = time.monotonic()
         ev = _Events(outcomes={}, output={}, load_failures=[], deferred=set())
         by_id = {c.id: c for c in calls}
-        # Private calls (a grader-supplied cost function's table) go last, in a request of their
-        # own: a child inherits its leader's whole request, and the hidden calls, which come
-        # after every public call, must not run where a table is; so they never share one.
-        self._run_part(submission, [c for c in calls if not c.private], by_id, ev, calls, functions, starter,
-                       settings)
-        private = [c for c in calls if c.private]
-        if private:
-            self._run_part(submission, private, by_id, ev, calls, functions, starter, settings)
+        self._run_part(submission, calls, by_id, ev, calls, functions, starter, settings)
         try:
             # Every string the child sent is made encodable here, once (grader.text).
             return encodable_tree(_report(ev, calls, self.level, time.monotonic() - t0))
@@ -724,9 +741,12 @@ class Sandbox:
             else:
                 withhold = set(pending[0].withhold)
             group = [c for c in pending if withhold.issuperset(c.withhold)]
-            # Hidden calls last: their inputs reach the process only once every public call is
-            # made, and nothing it prints from then on is shown (see _worker.Zygote.child).
-            group = [c for c in group if not c.hidden] + [c for c in group if c.hidden]
+            # Hidden calls after the public ones: their inputs reach the process only once every
+            # public call is made, and nothing it prints from then on is shown.  Private calls
+            # last: a grader's table reaches the process only once every other call is made, so
+            # that it is never in memory while another kind of call is made (SECURITY.md; see
+            # _worker.Zygote._give_hidden and _give_private).
+            group = sorted(group, key=lambda c: (c.private, c.hidden))
             request = {
                 "op": "run",
                 "files": _files(submission),
@@ -772,18 +792,22 @@ class Sandbox:
                    calls: Sequence[Call]) -> None:
         """Send one request (``group``'s calls) to a fresh leader and collect its events into ``ev``.
 
-        The inputs of the group's hidden calls are not in the request: the leader asks for
-        them ("need_hidden") once the child has made every public call, and they are sent
-        then, once.
+        The inputs of the group's hidden calls and of its private calls are not in the
+        request: the leader asks for the hidden ones ("need_hidden") once the child has made
+        every public call, and for the private ones ("need_private") once it has made every
+        other call; each set is sent then, once.
         """
-        hidden_sent = []
+        late = {"need_hidden": [c for c in group if c.hidden and not c.private],
+                "need_private": [c for c in group if c.private]}
+        sent: set = set()
 
         def on_event(header: dict, blobs: list[bytes]) -> None:
-            if header.get("ev") == "need_hidden":
-                if not hidden_sent:
-                    hidden_sent.append(True)
+            kind = header.get("ev")
+            if kind in late:
+                if kind not in sent:
+                    sent.add(kind)
                     try:
-                        self._send({"inputs": {c.id: [_arg(a) for a in c.args] for c in group if c.hidden}})
+                        self._send_frame(self._late_frame(late[kind]))
                     except OSError:  # the leader is gone: its "done" never comes, the run ends there
                         pass
                 return
@@ -993,13 +1017,16 @@ def _arg(a: Any) -> Any:
 
 def _call_dict(c: Call, preloaded: bool = False) -> dict:
     # A preloaded call's inputs are already in the zygote, under the call's id; a hidden call's
-    # are sent once every public call is made (see Sandbox._run_group).
-    args = None if preloaded or c.hidden else [_arg(a) for a in c.args]
+    # are sent once every public call is made, a private call's once every other call is made
+    # (see Sandbox._run_group).
+    args = None if preloaded or c.hidden or c.private else [_arg(a) for a in c.args]
     d = {"id": c.id, "function": c.function, "args": args, "inputs": c.id, "timeout": c.timeout,
          "echo_args": c.echo_args, "max_elems": c.max_elems, "kind": c.kind,
          "withhold": list(c.withhold), "numgrad": dict(c.numgrad)}
     if c.hidden:
         d["hidden"] = True
+    if c.private:
+        d["private"] = True
     return d
 
 

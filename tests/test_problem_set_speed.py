@@ -1,8 +1,10 @@
 """The whole problem set's speed work (issue 13) keeps its isolation promises.
 
-- An honest whole-problem-set submission is graded in two sandbox requests (a leader and a
-  child each): one for every call but the grader's cost-function tables, one for those; it
-  was four or five (one per set of stand-ins withheld). Its grades are unchanged.
+- An honest whole-problem-set submission is graded in one sandbox request (a leader and a
+  child): public calls, then hidden ones, then the calls with the grader's cost-function
+  tables, whose inputs are not in the request (they come once every other call is made).
+  It was four or five requests (one per set of stand-ins withheld), then two (the tables
+  in a request of their own). Its grades are unchanged.
 - The first request withholds every stand-in any of its calls withholds: a student's code
   that needs one (a module it did not hand in) gets it only in a later request, where no
   call of the role it answers is made, and the calls built on it are still graded.
@@ -30,13 +32,16 @@ Q3 = HERE.parent / "examples" / "cs224d_correct" / "q3_word2vec.py"
 
 @pytest.fixture
 def requests(monkeypatch):
-    """Record each sandbox request: (stand-ins withheld, number of calls, of which private)."""
+    """Record each sandbox request: (stand-ins withheld, number of calls, of which private, its calls)."""
     seen = []
     real = sandbox.Sandbox._run_group
 
     def counted(self, request, group, *a, **k):
-        seen.append((tuple(request["withheld"]), len(group), sum(c.private for c in group)))
-        return real(self, request, group, *a, **k)
+        try:
+            return real(self, request, group, *a, **k)
+        finally:
+            seen.append((tuple(request["withheld"]), len(group), sum(c.private for c in group),
+                         list(zip(group, request.get("calls", [])))))
 
     monkeypatch.setattr(sandbox.Sandbox, "_run_group", counted)
     return seen
@@ -66,13 +71,17 @@ def _questions(r: dict) -> dict[str, dict]:
 
 
 @pytest.mark.parametrize("style", ["loops", "py2"])
-def test_an_honest_problem_set_takes_two_requests_and_keeps_full_marks(tmp_path, requests, style):
+def test_an_honest_problem_set_takes_one_request_and_keeps_full_marks(tmp_path, requests, style):
     r = _grade(tmp_path, {style: HONEST / style})[style]
     assert r["score"] == r["max_score"] == 69
-    (first, second) = requests
-    assert set(first[0]) == {"q1_softmax", "utils.utils", "q2_sigmoid", "q2_gradcheck", "utils.gradcheck"}
-    assert first[2] == 0  # no grader table there ...
-    assert second[1] == second[2] > 0  # ... they are all in the second, alone
+    (only,) = requests
+    assert set(only[0]) == {"q1_softmax", "utils.utils", "q2_sigmoid", "q2_gradcheck", "utils.gradcheck"}
+    assert only[2] > 0  # the grader's tables are made in it ...
+    kinds = [(c.private, c.hidden) for c, _ in only[3]]
+    assert kinds == sorted(kinds) and kinds[-1][0]  # ... after every other call (public, then hidden) ...
+    sent = {c.id: d for c, d in only[3]}
+    assert all(sent[c.id]["args"] is None for c, _ in only[3] if c.private or c.hidden)  # ... given late
+    assert all(sent[c.id].get("private") is True for c, _ in only[3] if c.private)
 
 
 def test_a_stand_in_the_student_needs_comes_in_a_later_request_and_the_calls_on_it_are_graded(tmp_path, requests):
@@ -84,7 +93,7 @@ def test_a_stand_in_the_student_needs_comes_in_a_later_request_and_the_calls_on_
     assert q["neural_grad"]["score"] == q["neural_grad"]["max_score"] > 0
     assert q["sigmoid"]["score"] == 0 and q["sigmoid_grad"]["score"] == 0  # the stand-in is not the student's
     assert "q2_sigmoid" in requests[0][0]
-    later = [w for w, n, private in requests[1:] if not private]
+    later = [w for w, n, private, _ in requests[1:]]
     assert later and all("q2_sigmoid" not in w for w in later)  # offered there, and only there
 
 

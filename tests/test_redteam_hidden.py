@@ -181,3 +181,119 @@ def test_a_hidden_call_that_raises_or_crashes_is_told_without_its_text_and_the_n
     assert "what it said is not shown on hidden checks" in h1.message
     assert h2.status == "exited" and "42" not in h2.message + h2.error.message
     assert h3.status == "ok" and h3.value.array.tolist() == [3.0, 4.0, 5.0]  # in a fresh child, its inputs given again
+
+
+# --------------------------------------------------------------------------- private calls (the grader's tables)
+
+PRIVATE_X = np.array([5.015625, 6.5, 0.25])
+
+#: Each call answers with what it finds among the objects of its process: 1.0 if an array holding
+#: PRIVATE_X's first number (the stand-in for a grader's table), else 0.0, then the input doubled;
+#: at load time, and in the first public call, it also forges the asks for the hidden and the
+#: private inputs on every pipe it holds, and prints whatever it could read from them.
+PROBE_PRIVATE = (
+    "import gc, json, os, select, stat, struct\n"
+    "import numpy as np\n"
+    "def pipes():\n"
+    "    out = []\n"
+    "    for name in os.listdir('/proc/self/fd'):\n"
+    "        try:\n"
+    "            if int(name) > 2 and stat.S_ISFIFO(os.fstat(int(name)).st_mode):\n"
+    "                out.append(int(name))\n"
+    "        except OSError:\n"
+    "            pass\n"
+    "    return out\n"
+    "def forge():\n"
+    "    for ev in ('private', 'hidden'):\n"
+    "        head = json.dumps({'ev': ev, '$blobs': []}).encode()\n"
+    "        for fd in pipes():\n"
+    "            try:\n"
+    "                os.write(fd, struct.pack('>IQ', len(head), 0) + head)\n"
+    "            except OSError:\n"
+    "                pass\n"
+    "def peek():\n"
+    "    for fd in pipes():\n"
+    "        try:\n"
+    "            data = os.read(fd, 1 << 20) if select.select([fd], [], [], 0)[0] else b''\n"
+    "        except OSError:\n"
+    "            continue\n"
+    "        if data:\n"
+    "            print('read', data.hex())\n"
+    "def seen():\n"
+    "    return float(any(isinstance(o, np.ndarray) and o.size and o.flat[0] == 5.015625 for o in gc.get_objects()\n"
+    "                     if isinstance(o, np.ndarray)) or any(\n"
+    "        isinstance(o, list) and any(isinstance(a, np.ndarray) and a.size and a.flat[0] == 5.015625 for a in o)\n"
+    "        for o in gc.get_objects()))\n"
+    "forge()\n"
+    "def softmax(x):\n"
+    "    peek()\n"
+    "    forge()\n"
+    "    return np.concatenate([[seen()], np.asarray(x) * 2])\n")
+
+
+@pytest.mark.parametrize("level", available())
+def test_a_private_call_comes_last_in_the_same_process_and_its_inputs_only_then(level, monkeypatch):
+    requests = []
+    real = Sandbox._run_group
+
+    def counted(self, request, group, *a, **k):
+        requests.append([c.id for c in group])
+        return real(self, request, group, *a, **k)
+
+    monkeypatch.setattr(Sandbox, "_run_group", counted)
+    calls = [Call(id="softmax:table", function="softmax", args=(PRIVATE_X,), private=True),
+             Call(id="softmax:hidden", function="softmax", args=(HIDDEN_X,), hidden=True),
+             Call(id="softmax:public", function="softmax", args=(PUBLIC_X,))]
+    r = run_one(level, PROBE_PRIVATE, calls)
+    assert requests == [["softmax:public", "softmax:hidden", "softmax:table"]]  # one process, the table last
+    got = {cid: r.outcomes[f"softmax:{cid}"] for cid in ("public", "hidden", "table")}
+    assert all(o.status == "ok" for o in got.values()), {k: o.message for k, o in got.items()}
+    assert got["public"].value.array.tolist() == [0.0, *(PUBLIC_X * 2)]  # no table yet, the forged asks ignored
+    assert got["hidden"].value.array.tolist() == [0.0, *(HIDDEN_X * 2)]  # nor during the hidden call
+    assert got["table"].value.array.tolist() == [1.0, *(PRIVATE_X * 2)]  # the probe does find it in its own call
+    shown = r.load.output + got["public"].output
+    assert "read" not in shown or PRIVATE_X.tobytes().hex() not in shown
+
+
+@pytest.mark.parametrize("level", available())
+def test_a_private_call_after_a_crash_is_made_in_a_fresh_process_with_its_inputs(level):
+    source = ("import os, numpy as np\n"
+              "def softmax(x):\n"
+              "    if x[0] == 5.015625:\n"
+              "        os._exit(3)\n"
+              "    return np.asarray(x) * 2\n")
+    calls = [Call(id="softmax:public", function="softmax", args=(PUBLIC_X,)),
+             Call(id="softmax:t1", function="softmax", args=(PRIVATE_X,), private=True),
+             Call(id="softmax:t2", function="softmax", args=(np.array([1.5, 2.0, 4.0]),), private=True)]
+    r = run_one(level, source, calls)
+    assert r.outcomes["softmax:public"].status == "ok"
+    assert r.outcomes["softmax:t1"].status == "exited"
+    assert r.outcomes["softmax:t2"].status == "ok" and r.outcomes["softmax:t2"].value.array.tolist() == [3.0, 4.0, 8.0]
+
+
+def test_late_inputs_are_packed_once_per_set_of_calls_and_never_reused_for_other_arguments(monkeypatch):
+    import grader.sandbox as sandbox_module
+
+    packed = []
+    real = sandbox_module._worker.pack
+
+    def counting(obj):
+        if isinstance(obj, dict) and set(obj) == {"inputs"}:
+            packed.append(sorted(obj["inputs"]))
+        return real(obj)
+
+    monkeypatch.setattr(sandbox_module._worker, "pack", counting)
+    sub = Submission(id="s", source="s.py", kind="module",
+                     files=(SourceFile(path="s.py", text="def softmax(x):\n    return x * 2\n", origin="s.py"),))
+    public = Call(id="softmax:public", function="softmax", args=(PUBLIC_X,))
+    hidden = Call(id="softmax:hidden", function="softmax", args=(HIDDEN_X,), hidden=True)
+    table = Call(id="softmax:table", function="softmax", args=(PRIVATE_X,), private=True)
+    other = Call(id="softmax:table", function="softmax", args=(np.array([0.5, 1.0, 1.5]),), private=True)
+    settings = Settings(load_timeout=10.0)
+    with Sandbox(available()[0]) as sb:
+        runs = [sb.run(sub, calls, functions=FNS, settings=settings)
+                for calls in ([public, hidden, table], [public, hidden, table], [public, hidden, other])]
+    assert packed == [["softmax:public"], ["softmax:hidden"], ["softmax:table"], ["softmax:table"]]
+    for r, t in zip(runs, (PRIVATE_X, PRIVATE_X, np.array([0.5, 1.0, 1.5]))):
+        assert r.outcomes["softmax:hidden"].value.array.tolist() == (HIDDEN_X * 2).tolist()
+        assert r.outcomes["softmax:table"].value.array.tolist() == (t * 2).tolist()
