@@ -1988,8 +1988,13 @@ class _Py2Division:
 
         # Statement by statement: one too deep to rewrite (a sum of hundreds of terms nests that
         # deep) is marked, and compiled from its text (Harness.units): it keeps Python 3's `/`;
-        # the others are still rewritten.  Nothing is parsed again.
+        # the others are still rewritten.  Nothing is parsed again.  A statement whose text
+        # holds no "/" has no division to rewrite: it is not walked (most of a file's).
+        lines = source.splitlines() if source else None
         for i, stmt in enumerate(tree.body):
+            end = getattr(stmt, "end_lineno", None)
+            if lines is not None and end is not None and not any("/" in ln for ln in lines[stmt.lineno - 1:end]):
+                continue
             try:
                 tree.body[i] = ast.fix_missing_locations(T().visit(stmt))
             except RecursionError:

@@ -500,6 +500,28 @@ def test_translated_python2_keeps_integer_division(sandbox):
     assert r.outcomes["softmax:x"].value.array.tolist() == [1.0, 3.5, 1000.0]
 
 
+def test_translated_python2_keeps_integer_division_in_every_statement_that_divides_and_only_there(sandbox):
+    # Statements with no "/" in their text are not walked; one that spans lines and divides on its
+    # last line, a decorator's, a class body's and a default argument's are still rewritten.
+    src = ("import numpy as np\n"
+           "K = 7\n"
+           "def twice(f):\n"
+           "    return f\n"
+           "@twice\n"
+           "def softmax(x,\n"
+           "            d=K / 2):\n"
+           "    class C:\n"
+           "        q = K / 2\n"
+           "    n = len(x) / 2\n"
+           "    return np.array([n, d, C.q, Q, 7 / 2.0])\n"
+           "Q = (1 +\n"
+           "     K / 2)\n")
+    sub = Submission(id="s", source="q.py", kind="module",
+                     files=(SourceFile(path="q.py", text=src, origin="q.py", translated=True),))
+    r = run(sandbox, sub, [softmax_call()])
+    assert r.outcomes["softmax:x"].value.array.tolist() == [1.0, 3.0, 3.0, 4.0, 3.5]
+
+
 def test_a_function_that_keeps_hanging_is_given_up_after_two_timeouts(sandbox):
     src = "import numpy as np\ndef softmax(x):\n    while True:\n        pass\n"
     calls = [softmax_call(f"softmax:{i}", timeout=0.5) for i in range(6)]
