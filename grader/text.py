@@ -74,6 +74,11 @@ def encodable_tree(obj: Any) -> Any:
     Walks frozen dataclasses, tuples, lists and dicts (keys too); anything else (numbers,
     numpy arrays, None) is kept.  An object in which nothing changed is returned as it is.
     """
+    t = type(obj)
+    if t is str:
+        return obj if obj.isascii() else encodable(obj)
+    if t in _KEPT:
+        return obj
     if isinstance(obj, str):
         return encodable(obj)
     if isinstance(obj, (tuple, list)):
@@ -86,17 +91,25 @@ def encodable_tree(obj: Any) -> Any:
         if all(a is k and b is v for (a, b), (k, v) in zip(items, obj.items())):
             return obj
         return dict(items)
-    if is_dataclass(obj) and not isinstance(obj, type):
-        changes = {}
-        for f in fields(obj):
-            if not f.init:
-                continue
-            value = getattr(obj, f.name)
-            new = encodable_tree(value)
-            if new is not value:
-                changes[f.name] = new
-        return replace(obj, **changes) if changes else obj
-    return obj
+    names = _FIELDS.get(t)
+    if names is None:
+        names = tuple(f.name for f in fields(obj) if f.init) if is_dataclass(obj) and not isinstance(obj, type) else ()
+        _FIELDS[t] = names
+    if not names:
+        return obj
+    changes = {}
+    for name in names:
+        value = getattr(obj, name)
+        new = encodable_tree(value)
+        if new is not value:
+            changes[name] = new
+    return replace(obj, **changes) if changes else obj
+
+
+#: Types :func:`encodable_tree` keeps as they are without a look inside (exactly these types).
+_KEPT: set = {int, float, bool, complex, bytes, type(None)}
+#: Per class: the names of its dataclass fields that __init__ takes ((): not a dataclass instance).
+_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
 def line(text: Any) -> str:
