@@ -47,7 +47,7 @@ def requests(monkeypatch):
     return seen
 
 
-def _grade(tmp_path: Path, subs: dict[str, Path | dict[str, str]]) -> dict[str, dict]:
+def _grade(tmp_path: Path, subs: dict[str, Path | dict[str, str]], *more: str) -> dict[str, dict]:
     root = tmp_path / "subs"
     for name, content in subs.items():
         dest = root / name
@@ -60,8 +60,8 @@ def _grade(tmp_path: Path, subs: dict[str, Path | dict[str, str]]) -> dict[str, 
                 (dest / f).write_text(text)
     out = tmp_path / "out"
     err = io.StringIO()
-    code = main(["grade", str(root), "--out", str(out), "--rubric", "problem-set", "--jobs", "1", "--no-progress"],
-                out=io.StringIO(), err=err)
+    code = main(["grade", str(root), "--out", str(out), "--rubric", "problem-set", "--jobs", "1", "--no-progress",
+                 *more], out=io.StringIO(), err=err)
     assert code == 0, err.getvalue()
     return {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/result.json")}
 
@@ -82,6 +82,18 @@ def test_an_honest_problem_set_takes_one_request_and_keeps_full_marks(tmp_path, 
     sent = {c.id: d for c, d in only[3]}
     assert all(sent[c.id]["args"] is None for c, _ in only[3] if c.private or c.hidden)  # ... given late
     assert all(sent[c.id].get("private") is True for c, _ in only[3] if c.private)
+
+
+@pytest.mark.parametrize("level", sandbox.available())
+def test_an_honest_problem_set_keeps_full_marks_at_every_isolation_level(tmp_path, level):
+    # At the process level the skip-gram calls (dict and list arguments, deep-copied by the
+    # harness) died in a harness that could not import `copy` when Python's files were not
+    # readable by the slot's uid: 61.5 / 69 for an honest submission.
+    more = ["--isolation", level] + (["--allow-unsandboxed"] if level == "process" else [])
+    r = _grade(tmp_path, {"vectorised": HONEST / "vectorised"}, *more)["vectorised"]
+    assert r["isolation"] == level
+    assert r["score"] == r["max_score"] == 69, [c["message"] for q in r["questions"] for c in q["checks"]
+                                                 if c["status"] == "error" and not q["id"].startswith("cbow")][:3]
 
 
 def test_a_stand_in_the_student_needs_comes_in_a_later_request_and_the_calls_on_it_are_graded(tmp_path, requests):

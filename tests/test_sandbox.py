@@ -769,3 +769,23 @@ def test_a_large_frame_is_read_into_one_buffer_whatever_the_chunks():
     assert len(got) == 2 and not isinstance(got[0][2], bytes)  # the large one: its own buffer
     g = _worker.unpack(got[0][0], got[0][1])["g"]
     assert np.array_equal(g, big) and g.flags.writeable and got[1][0] == {"after": 1}
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_standard_modules_students_use_import_at_every_level(level):
+    # At the process level the student's process runs as the slot's uid with no mount namespace:
+    # an interpreter installed in a private home (pyenv under /root) is not readable there, and
+    # `import copy` failed, as did the harness's own deep copy of dict and list arguments (the
+    # problem set's skip-gram calls: 7.5 points lost by every honest submission).
+    src = ("import copy, json, fractions, collections, statistics, functools, itertools, random, time\n"
+           "from copy import deepcopy\n"
+           "import numpy as np\n"
+           "def softmax(x, tokens=None):\n"
+           "    return np.array([float(len(deepcopy([1, 2]))), statistics.mean([1, 3])])\n")
+    call = Call(id="softmax:x", function="softmax", args=(np.array([1.0]), {"a": 0, "b": 1}))
+    with Sandbox(level) as sb:
+        r = run(sb, module(src), [call])
+    assert r.load.unit_errors == ()
+    o = r.outcomes["softmax:x"]
+    assert o.status == "ok", o.message
+    assert o.value.array.tolist() == [2.0, 2.0]
