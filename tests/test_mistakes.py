@@ -201,3 +201,26 @@ def test_only_the_check_s_listed_mistakes_are_tried():
     g = np.asarray(case.expected["grad_output"])
     assert diagnose(replace(spec, mistakes=("returned-order",)), case, value_of(g.T), rubric, ref) is None
     assert diagnose(replace(spec, mistakes=()), case, value_of(-g), rubric, ref) is None
+
+
+@pytest.mark.parametrize("block", [None, 4])
+def test_ref_close_decides_as_the_tolerance_says_in_one_block_or_many(monkeypatch, block):
+    # One block (the usual answer: a few numpy calls) or many (CLOSE_BLOCK made small here):
+    # the same verdict as |got - ref| <= atol + rtol * |ref| over every element, nan never within.
+    from grader import mistakes as m
+    from grader.model import Tolerance
+
+    if block is not None:
+        monkeypatch.setattr(m, "CLOSE_BLOCK", block)
+    rng = np.random.default_rng(7)
+    tol = Tolerance(rtol=1e-5, atol=1e-8)
+    for trial in range(200):
+        shape = tuple(int(n) for n in rng.integers(1, 5, size=int(rng.integers(1, 3))))
+        ref = rng.normal(size=shape)
+        got = ref + rng.choice([0.0, 1e-9, 1e-3], size=shape)
+        if trial % 5 == 0:
+            got.flat[int(rng.integers(got.size))] = rng.choice([np.nan, np.inf, -np.inf])
+        if trial % 3 == 0:
+            got = got.astype(np.float32)
+        expected = bool(np.all(np.abs(got.astype(np.float64) - ref) <= tol.atol + tol.rtol * np.abs(ref)))
+        assert m.Ref(ref).close(got, tol) is expected, (trial, got, ref)
