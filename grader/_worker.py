@@ -504,8 +504,7 @@ class Zygote:
         # table) come after every other call; their inputs, tables included, are asked for
         # once every other call is made.
         self.hidden = False
-        self.hidden_raw: bytes | None = None  # the frame of hidden inputs, as the grader sent it
-        self.private_raw: bytes | None = None  # the frame of the private calls' inputs, as sent
+        self.late_raw: dict[str, bytes] = {}  # "hidden"/"private" -> the frame of those inputs, as sent
 
     def send(self, obj) -> None:
         """Send one event to the grader."""
@@ -664,11 +663,9 @@ class Zygote:
                             done_ids.append(cid)
                         current = None
                         call_deadline = deadline
-                    elif ev == "hidden" and not self._give_hidden(calls, done_ids, out_buf, hfd_w, limit, given):
-                        why, status = "protocol", "the hidden inputs could not be handed over"
-                        break
-                    elif ev == "private" and not self._give_private(calls, done_ids, out_buf, hfd_w, limit, given):
-                        why, status = "protocol", "the private calls' inputs could not be handed over"
+                    elif ev in ("hidden", "private") and not self._give_late(ev, calls, done_ids, out_buf, hfd_w,
+                                                                             limit, given):
+                        why, status = "protocol", f"the {ev} calls' inputs could not be handed over"
                         break
                     elif ev == "end":
                         ended_cleanly = True
@@ -733,54 +730,35 @@ class Zygote:
         return {"ev": "outcome", "call": call["id"], "status": kind, "exit": exit_desc,
                 "during_load": during_load, "detail": status}
 
-    def _give_hidden(self, calls: list[dict], done_ids: list, out_buf: bytearray, hfd: int, limit: float,
-                     given: set) -> bool:
-        """The child asks for the hidden calls' inputs: hand them over if every public call is made.
+    def _give_late(self, kind: str, calls: list[dict], done_ids: list, out_buf: bytearray, hfd: int,
+                   limit: float, given: set) -> bool:
+        """The child asks for late inputs: hand them over if every call that comes before them is made.
 
-        Asked earlier (a forged event), the request is ignored: the inputs never meet a
-        public call.  Once they are given, nothing the child prints can be shown (what
-        it printed before is flushed first, with no hidden input in the process yet) and what
-        it prints goes to the grader marked ``hidden`` (judged, never shown).  The
-        inputs are asked from the grader once ("need_hidden") and kept for a later child;
-        a child is given them once (``given``: asked again, a forged event, it gets nothing,
-        and what it reads next on that pipe is what it asks for next).
+        ``kind`` "hidden": the hidden calls' inputs (not the private ones'), once every public
+        call is made.  ``kind`` "private": the private calls' inputs (a grader-supplied cost
+        function's table, hidden ones included), once every other call is made: a table is
+        never in the process while another kind of call is made (SECURITY.md), and a child
+        forked later (after a crash) makes private calls only.  Asked earlier (a forged
+        event), the request is ignored.  Once inputs of a hidden call are given, nothing the
+        child prints can be shown (what it printed before is flushed first) and what it
+        prints goes to the grader marked ``hidden`` (judged, never shown).  Each kind is asked
+        from the grader once ("need_hidden", "need_private") and kept for a later child; a
+        child is given each kind once (``given``: asked again, a forged event, it gets
+        nothing, and what it reads next on that pipe is what it asks for next).
         Returns False if they could not be written to the child in time.
         """
-        if "hidden" in given:
+        private = kind == "private"
+        mine = [c for c in calls if bool(c.get("private")) == private and (private or c.get("hidden"))]
+        before = [c for c in calls if not c.get("private") and (private or not c.get("hidden"))]
+        if kind in given or not mine or any(c["id"] not in done_ids for c in before):
             return True
-        if not self.hidden:
-            if not any(c.get("hidden") and not c.get("private") for c in calls) or any(
-                    c["id"] not in done_ids for c in calls if not c.get("hidden") and not c.get("private")):
-                return True
+        if not self.hidden and any(c.get("hidden") for c in mine):
             self._flush_output(out_buf, None)
             self.hidden = True
-        if self.hidden_raw is None:
-            self.hidden_raw = self._ask("need_hidden")
-        given.add("hidden")
-        return _write_until(hfd, self.hidden_raw, limit)
-
-    def _give_private(self, calls: list[dict], done_ids: list, out_buf: bytearray, hfd: int, limit: float,
-                      given: set) -> bool:
-        """The child asks for the private calls' inputs: hand them over if every other call is made.
-
-        A grader-supplied cost function's table must never be in the process while another
-        kind of call is made (SECURITY.md): the child is given it only once every call that
-        is not private has answered, and a child forked later (after a crash) makes private
-        calls only.  Asked earlier (a forged event), the request is ignored.  If a private
-        call is hidden, what the child prints from then on is marked hidden, as for
-        :meth:`_give_hidden`.  The inputs are asked from the grader once ("need_private"), and
-        a child is given them once.
-        """
-        private = [c for c in calls if c.get("private")]
-        if "private" in given or not private or any(c["id"] not in done_ids for c in calls if not c.get("private")):
-            return True
-        if not self.hidden and any(c.get("hidden") for c in private):
-            self._flush_output(out_buf, None)
-            self.hidden = True
-        if self.private_raw is None:
-            self.private_raw = self._ask("need_private")
-        given.add("private")
-        return _write_until(hfd, self.private_raw, limit)
+        if kind not in self.late_raw:
+            self.late_raw[kind] = self._ask(f"need_{kind}")
+        given.add(kind)
+        return _write_until(hfd, self.late_raw[kind], limit)
 
     def _ask(self, what: str) -> bytes:
         """Ask the grader for late inputs (``what``: "need_hidden" or "need_private"); return its frame."""
@@ -1563,11 +1541,11 @@ class Harness:
         for c in self.calls:
             if c.get("private") and not asked_private:
                 # Every other call is made: now the private calls' inputs, the grader's
-                # tables among them (see Zygote._give_private).
+                # tables among them (see Zygote._give_late).
                 asked_private = True
                 self.take_late_inputs("private")
             elif c.get("hidden") and not c.get("private") and not asked_hidden:
-                # Every public call is made: now the hidden calls' inputs (see Zygote._give_hidden).
+                # Every public call is made: now the hidden calls' inputs (see Zygote._give_late).
                 asked_hidden = True
                 self.take_late_inputs("hidden")
             # A call that may see stand-ins withheld here is made in this process only while

@@ -745,7 +745,7 @@ class Sandbox:
             # public call is made, and nothing it prints from then on is shown.  Private calls
             # last: a grader's table reaches the process only once every other call is made, so
             # that it is never in memory while another kind of call is made (SECURITY.md; see
-            # _worker.Zygote._give_hidden and _give_private).
+            # _worker.Zygote._give_late).
             group = sorted(group, key=lambda c: (c.private, c.hidden))
             request = {
                 "op": "run",
