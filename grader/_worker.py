@@ -22,6 +22,7 @@ Nothing is ever pickled.
 
 from __future__ import annotations
 
+import errno
 import io
 import json
 import os
@@ -118,8 +119,15 @@ class FrameReader:
     Blobs are views into the frame (no further copy).
     """
 
-    def __init__(self, max_bytes: int) -> None:
+    def __init__(self, max_bytes: int, splice_min: int | None = None, splice_events: tuple = ("outcome",)) -> None:
         self.max_bytes = max_bytes
+        # A frame of an event in ``splice_events`` whose blobs weigh at least ``splice_min``
+        # bytes is not gathered: once its header is read, it comes back as a :class:`Started`
+        # (its header, the bytes read so far, the count still to come), and the caller moves
+        # the rest itself (a leader splices it to the grader without copying it).
+        self.splice_min = splice_min
+        self.splice_events = splice_events
+        self.whole = False  # the frame being gathered was seen not to be one of those
         self.chunks: list[bytes] = []
         self.have = 0  # bytes in chunks
         self.need = 0  # bytes the frame at the start of chunks needs, once its prefix is known
@@ -168,11 +176,23 @@ class FrameReader:
                 raise ProtocolError(f"frame of {hlen + blen} bytes exceeds the limit of {self.max_bytes}")
             total = _PREFIX.size + hlen + blen
             if len(buf) - pos < total:
+                if self.splice_min is not None and blen >= self.splice_min and not self.whole:
+                    if len(buf) - pos < _PREFIX.size + hlen:
+                        self.need = _PREFIX.size + hlen  # its header first
+                        break
+                    head = buf[pos:]
+                    header = _parse_header(head, hlen, blen)
+                    if header.get("ev") in self.splice_events:
+                        out.append(Started(header, head, total - len(head)))
+                        self.chunks, self.have, self.need = [], 0, 0
+                        return out
+                    self.whole = True  # another event: gathered whole, its header read once more at the end
                 self.need = total
                 break
             raw = buf if pos == 0 and total == len(buf) else buf[pos : pos + total]
             pos += total
             out.append(_parse(raw, hlen, blen))
+            self.whole = False
         rest = buf[pos:] if pos else buf
         if self.need >= BIG_FRAME:
             import mmap
@@ -180,6 +200,7 @@ class FrameReader:
             # Its own mapping, unmapped when the last array decoded from it goes: multi-MiB
             # buffers from the heap would fragment it (the grader's memory would creep up).
             self.big = mmap.mmap(-1, self.need)
+            self.whole = False
             self.big[: len(rest)] = rest
             self.filled, self.need = len(rest), 0
             rest = b""
@@ -188,16 +209,37 @@ class FrameReader:
         return out
 
 
-def _parse(raw: bytes, hlen: int, blen: int) -> tuple[dict, list, bytes]:
+class Started:
+    """The start of a frame too large to gather (see ``FrameReader.splice_min``).
+
+    ``header`` is its parsed header (its blob table checked against its length), ``head``
+    the frame's bytes read so far (prefix, header and the first blob bytes), ``rest`` the
+    number of its bytes still to come.
+    """
+
+    __slots__ = ("header", "head", "rest")
+
+    def __init__(self, header: dict, head: bytes, rest: int) -> None:
+        self.header, self.head, self.rest = header, head, rest
+
+
+def _parse_header(raw: bytes, hlen: int, blen: int) -> dict:
+    """The header of the frame starting ``raw``, its blob table left in it as ``$blobs``."""
     try:
         header = json.loads(raw[_PREFIX.size : _PREFIX.size + hlen])
     except (ValueError, RecursionError) as e:
         raise ProtocolError(f"frame header is not JSON: {type(e).__name__}") from None
     if not isinstance(header, dict):
         raise ProtocolError("frame header is not an object")
-    lens = header.pop("$blobs", [])
+    lens = header.get("$blobs", [])
     if not isinstance(lens, list) or not all(isinstance(n, int) and n >= 0 for n in lens) or sum(lens) != blen:
         raise ProtocolError("frame blob table does not match its length")
+    return header
+
+
+def _parse(raw: bytes, hlen: int, blen: int) -> tuple[dict, list, bytes]:
+    header = _parse_header(raw, hlen, blen)
+    lens = header.pop("$blobs", [])
     view = memoryview(raw)
     blobs, pos = [], _PREFIX.size + hlen
     for n in lens:
@@ -334,6 +376,13 @@ def _read_exactly(fd: int, n: int) -> bytes | None:
         buf += chunk
     return bytes(buf)
 
+
+#: An outcome whose blobs weigh at least this many bytes is spliced from the child's pipe to
+#: the grader's, not read and written again by the leader.
+SPLICE_MIN = 64 << 10
+#: What a leader reads from its child's pipe at once: a large frame's header and first
+#: bytes, the rest spliced.
+READ_SIZE = 64 << 10
 
 #: Largest frame of hidden inputs a leader accepts (the grader's MAX_REQUEST).
 MAX_HIDDEN = 256 << 20
@@ -567,7 +616,8 @@ class Zygote:
         os.close(wfd)
         os.close(ofd_w)
         os.close(hfd_r)
-        reader = FrameReader(int(self.req.get("max_frame", 64 << 20)))
+        reader = FrameReader(int(self.req.get("max_frame", 64 << 20)), SPLICE_MIN)
+        moving: _Moving | None = None  # the rest of a large outcome frame, on its way (or dropped)
         settings = self.settings
         load_deadline = min(deadline, time.monotonic() + float(settings.get("load_timeout", 20.0)))
         current: dict | None = None  # the call in progress
@@ -607,9 +657,21 @@ class Zygote:
             if ofd_r in ready:
                 if not self._take_output(ofd_r, out_buf):
                     fds.remove(ofd_r)
+            if rfd in ready and moving is not None:
+                # The rest of a large outcome: moved on as it comes, never gathered here.
+                if not self._move(rfd, moving):
+                    fds.remove(rfd)
+                    continue
+                if moving.rest == 0:
+                    if moving.call is not None:
+                        done_ids.append(moving.call)
+                    moving = None
+                    current = None
+                    call_deadline = deadline
+                continue
             if rfd in ready:
                 try:
-                    frames = reader.read_from(rfd)
+                    frames = reader.read_from(rfd, READ_SIZE)
                 except OSError:
                     frames = None
                 except ProtocolError as e:
@@ -619,16 +681,21 @@ class Zygote:
                     fds.remove(rfd)
                     continue
                 try:
-                    for _h, _b, raw in frames:
+                    for item in frames:
                         # An honest outcome header is a few KiB; a forged huge one would cost the
                         # grader's CPU to decode (only the load report may be larger).
-                        hlen = _PREFIX.unpack_from(raw)[0]
-                        if hlen > MAX_OUTCOME_HEADER and _h.get("ev") not in ("loaded", "print"):
+                        head = item.head if isinstance(item, Started) else item[2]
+                        hlen = _PREFIX.unpack_from(head)[0]
+                        if hlen > MAX_OUTCOME_HEADER and _h_ev(item) not in ("loaded", "print"):
                             raise ProtocolError(f"an event header of {hlen} bytes (the limit is {MAX_OUTCOME_HEADER})")
                 except ProtocolError as e:
                     why, status = "protocol", str(e)
                     break
-                for header, _blobs, raw in frames:
+                for item in frames:
+                    if isinstance(item, Started):  # always the last item: an outcome, its blobs to come
+                        header, raw = item.header, None
+                    else:
+                        header, _blobs, raw = item
                     ev = header.get("ev")
                     if ev in ("loaded", "outcome", "end", "hidden", "private") and ofd_r in fds:
                         # The child flushed what it printed before this event: take all of
@@ -655,6 +722,19 @@ class Zygote:
                             started.add(cid)  # one start per call: its clock is never reset
                             current = by_id[cid]
                             call_deadline = time.monotonic() + float(current.get("timeout", 2.0))
+                    elif ev == "outcome" and raw is None:
+                        # A large outcome: its start goes to the grader now, announced, and the
+                        # rest follows it straight from the child's pipe (or is dropped, for a
+                        # call that is not this child's to answer).  The call is answered, and
+                        # its clock stopped, once the last byte has passed.
+                        cid = header.get("call")
+                        if cid in by_id and cid not in done_ids:
+                            self._flush_output(out_buf, cid)
+                            self.send({"ev": "moved"})
+                            _write_all(self.out, item.head)
+                            moving = _Moving(item.rest, cid, True)
+                        else:
+                            moving = _Moving(item.rest, None, False)
                     elif ev == "outcome":
                         cid = header.get("call")
                         if cid in by_id and cid not in done_ids:
@@ -675,6 +755,11 @@ class Zygote:
                 break
         # The child is done, dead, or late: kill it and everything it started.
         exit_desc = _kill_and_reap(pid, self.config.get("uid"), self.config.get("pidns", False))
+        if moving is not None and moving.forward:
+            # An outcome cut short: complete its frame with zeros (the stream stays whole) and
+            # tell the grader to drop it; the call is then answered as its child's end says.
+            _write_zeros(self.out, moving.rest)
+            self.send({"ev": "void"})
         os.close(hfd_w)
         for fd in (rfd, ofd_r):
             if fd in fds:
@@ -768,6 +853,31 @@ class Zygote:
         except (OSError, ProtocolError):
             return b""
 
+    def _move(self, fd: int, moving: "_Moving") -> bool:
+        """Move what the child wrote of a large outcome on to the grader (or drop it); False at end of file.
+
+        The bytes go from pipe to pipe in the kernel (``splice``): this process never copies
+        them.  Where the grader's end cannot be spliced to, they are read and written.
+        """
+        try:
+            if moving.forward and moving.splice:
+                try:
+                    n = os.splice(fd, self.out, moving.rest)
+                except OSError as e:
+                    if e.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+                        raise
+                    moving.splice = False
+                    return True
+            else:
+                data = os.read(fd, min(moving.rest, 1 << 20))
+                n = len(data)
+                if n and moving.forward:
+                    _write_all(self.out, data)
+        except OSError:
+            return False
+        moving.rest -= n
+        return n > 0
+
     def _keep(self, data: bytes, buf: bytearray) -> None:
         """Add printed bytes to ``buf`` up to the submission's cap; count the rest as dropped."""
         room = self.cap - self.kept_output
@@ -799,6 +909,26 @@ class Zygote:
                 event["hidden"] = True
             self.send(event)
             buf.clear()
+
+
+class _Moving:
+    """A large outcome frame on its way from a child to the grader (``forward``) or dropped."""
+
+    __slots__ = ("rest", "call", "forward", "splice")
+
+    def __init__(self, rest: int, call, forward: bool) -> None:
+        self.rest, self.call, self.forward, self.splice = rest, call, forward, True
+
+
+def _h_ev(item):
+    return (item.header if isinstance(item, Started) else item[0]).get("ev")
+
+
+def _write_zeros(fd: int, n: int) -> None:
+    zeros = bytes(min(n, 1 << 20))
+    while n > 0:
+        _write_all(fd, zeros[: min(n, len(zeros))])
+        n -= min(n, len(zeros))
 
 
 def _write_until(fd: int, data: bytes, limit: float) -> bool:

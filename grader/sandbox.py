@@ -501,6 +501,7 @@ class Sandbox:
         self.level = _first_guess() if self._auto else choose(isolation)
         self._ready = False
         self._pending: list = []
+        self._held: Any = None  # a large outcome announced by "moved", kept until the frame after it
         self.slot = slot
         self.allow = tuple(dict.fromkeys(("numpy", *allow)))
         self.hide = tuple(hide)
@@ -605,6 +606,7 @@ class Sandbox:
         _worker._grow_pipe(self.proc.stdout.fileno())
         self._reader = _worker.FrameReader(MAX_FRAME)
         self._pending = []
+        self._held = None
         self._send({"op": "config", "sys_path": paths, "uid": self.uid, "scratch": scratch, "ipc": self.ipc})
 
     def wait_ready(self) -> None:
@@ -669,7 +671,23 @@ class Sandbox:
         pending, self._pending = self._pending, []
         while True:
             while pending:
-                header, blobs, _raw = pending.pop(0)
+                header, blobs, raw = pending.pop(0)
+                # A large outcome the leader passed on as the child wrote it comes after a
+                # "moved" event; if the child stopped before its end, the leader completed it
+                # with zeros and a "void" event follows it.  So it is used only once the next
+                # frame is known not to be "void".
+                if self._held is not None:
+                    held, self._held = self._held, None
+                    if held == "moved":
+                        self._held = (header, blobs, raw)
+                        continue
+                    if header.get("ev") == "void":
+                        continue
+                    pending.insert(0, (header, blobs, raw))
+                    header, blobs, raw = held
+                elif header.get("ev") == "moved":
+                    self._held = "moved"
+                    continue
                 if stop(header):
                     self._pending = pending
                     return header

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import sys
 import re
@@ -678,6 +679,138 @@ def test_a_forged_event_with_a_huge_header_is_refused_by_the_leader(sandbox):
     r = run(sandbox, module(src), [softmax_call(), softmax_call("softmax:y")])
     assert r.outcomes["softmax:x"].status == "rejected"
     assert r.outcomes["softmax:y"].status in ("rejected", "ok")  # its own forged frame names softmax:x
+
+
+CUT_SHORT = GOOD.replace("def softmax(x):", "def _real(x):") + textwrap.dedent("""
+    import json, os, stat, struct, time
+    import numpy as np
+
+    def _forge(x, end):
+        # An outcome frame of this call, holding the right values, with a 1 MiB blob after
+        # them: large enough that the leader splices it on rather than gathering it.
+        right = np.ascontiguousarray(_real(x), dtype="<f8")
+        pad = 1 << 20
+        head = json.dumps({"ev": "outcome", "call": "softmax:" + CALL[float(x[0, 0])], "status": "ok",
+                           "value": {"type": "ndarray", "dtype": "<f8", "shape": list(right.shape),
+                                     "data": {"$a": 0, "dtype": "<f8", "shape": list(right.shape)}},
+                           "notes": [], "seconds": 0.0, "pad": {"$b": 1}, "$blobs": [right.nbytes, pad]}).encode()
+        frame = struct.pack(">IQ", len(head), right.nbytes + pad) + head + right.tobytes() + bytes(pad)
+        if end != "whole":
+            frame = frame[: len(frame) - pad + (100 << 10)]  # the values and 100 KiB of the blob
+        for name in os.listdir("/proc/self/fd"):
+            fd = int(name)
+            try:
+                if fd > 2 and stat.S_ISFIFO(os.fstat(fd).st_mode):
+                    view = memoryview(frame)
+                    while view:
+                        view = view[os.write(fd, view):]
+            except OSError:
+                pass
+        if end == "hang":
+            time.sleep(30)
+        elif end == "die":
+            os._exit(3)
+
+    CALL = {1.0: "x", 2.0: "y", 3.0: "z"}
+
+    def softmax(x):
+        x = np.asarray(x, dtype=float)
+        if x[0, 0] == 1.0:
+            _forge(x, END)
+        if x[0, 0] == 3.0:
+            _forge(x, "whole")  # the control: a whole forged frame of its own call is its answer
+            return np.zeros_like(x)
+        return _real(x)
+    """)
+
+
+@pytest.mark.parametrize("end,status", [("hang", "timeout"), ("die", "exited")])
+def test_a_large_outcome_cut_short_is_never_used_and_the_next_calls_are_read_whole(sandbox, end, status):
+    # The leader passes a large outcome on to the grader as the child writes it; when the
+    # child stops in the middle, the leader completes the frame with zeros and voids it.
+    # Here the zeros would complete a frame holding the right values: used, it would pass.
+    calls = [softmax_call("softmax:x"), Call(id="softmax:y", function="softmax", args=(X + 1.0,), timeout=1.0),
+             Call(id="softmax:z", function="softmax", args=(X + 2.0,), timeout=1.0)]
+    r = run(sandbox, module(CUT_SHORT.replace("_forge(x, END)", f"_forge(x, {end!r})")), calls)
+    assert r.outcomes["softmax:x"].status == status
+    assert r.outcomes["softmax:x"].value is None
+    want = {cid: np.exp(a - a.max(axis=-1, keepdims=True)) / np.exp(a - a.max(axis=-1, keepdims=True)).sum(-1, keepdims=True)
+            for cid, a in (("softmax:y", X + 1.0), ("softmax:z", X + 2.0))}
+    for cid in ("softmax:y", "softmax:z"):  # z: the control, a whole forged frame is read as sent
+        assert r.outcomes[cid].status == "ok", (cid, r.outcomes[cid])
+        np.testing.assert_allclose(r.outcomes[cid].value.array, want[cid])
+
+
+@pytest.mark.parametrize("splice_works", [True, False])
+def test_a_leader_moves_the_rest_of_a_large_outcome_pipe_to_pipe(monkeypatch, splice_works):
+    # The rest of a large outcome goes from the child's pipe to the grader's by splice (the
+    # leader never holds it); where splice cannot be used, by reads and writes, bytes intact.
+    body = np.random.default_rng(0).bytes(300_000)
+    spliced = []
+    real_splice = os.splice
+
+    def splice(src, dst, count, *a, **kw):
+        if not splice_works:
+            raise OSError(errno.EINVAL, "not here")
+        n = real_splice(src, dst, count, *a, **kw)
+        spliced.append(n)
+        return n
+
+    monkeypatch.setattr(os, "splice", splice)
+    child_r, child_w = os.pipe()
+    grader_r, grader_w = os.pipe()
+    _worker._grow_pipe(child_w)
+    _worker._grow_pipe(grader_w)
+    zygote = _worker.Zygote({}, {}, grader_w)
+    moving = _worker._Moving(len(body), "c", True)
+    got = bytearray()
+    os.write(child_w, body[:100_000])
+    while moving.rest:
+        if moving.rest == len(body) - 100_000:
+            os.write(child_w, body[100_000:])
+        assert zygote._move(child_r, moving)
+        got += os.read(grader_r, 1 << 20) if select_ready(grader_r) else b""
+    while select_ready(grader_r):
+        got += os.read(grader_r, 1 << 20)
+    assert bytes(got) == body
+    assert (sum(spliced) == len(body)) if splice_works else (spliced == [] and not moving.splice)
+    os.write(child_w, b"x")
+    os.close(child_w)
+    dropped = _worker._Moving(5, None, False)
+    assert zygote._move(child_r, dropped) and dropped.rest == 4 and not select_ready(grader_r)
+    assert not zygote._move(child_r, dropped)  # end of file
+    for fd in (child_r, grader_r, grader_w):
+        os.close(fd)
+
+
+def select_ready(fd) -> bool:
+    import select
+
+    return bool(select.select([fd], [], [], 0)[0])
+
+
+def test_a_leader_reader_hands_back_the_start_of_a_large_outcome():
+    small = _worker.pack({"ev": "unit", "i": 0})
+    big = _worker.pack({"ev": "outcome", "call": "c", "g": np.arange(20_000, dtype=np.float64)})
+    big_other = _worker.pack({"ev": "print", "g": np.arange(20_000, dtype=np.float64)})
+    for size in (100, 4096, 1 << 16):
+        reader = _worker.FrameReader(1 << 24, splice_min=1 << 16)
+        got, stream, k = [], small + big, 0
+        while k < len(stream) and not (got and isinstance(got[-1], _worker.Started)):
+            got += reader.feed(stream[k : k + size])
+            k += size
+        assert got[0][0] == {"ev": "unit", "i": 0}
+        start = got[-1]
+        assert isinstance(start, _worker.Started) and start.header["call"] == "c"
+        assert bytes(start.head) == big[: len(start.head)] and len(start.head) + start.rest == len(big)
+        # The caller moves the rest itself; the reader then starts afresh at the next frame.
+        assert [h for h, _, _ in reader.feed(small)] == [{"ev": "unit", "i": 0}]
+    reader = _worker.FrameReader(1 << 24, splice_min=1 << 16)
+    got = []
+    for k in range(0, len(big_other), 4096):
+        got += reader.feed(big_other[k : k + 4096])
+    assert len(got) == 1 and not isinstance(got[0], _worker.Started)  # any other event is gathered whole
+    assert np.array_equal(_worker.unpack(got[0][0], got[0][1])["g"], np.arange(20_000, dtype=np.float64))
 
 
 #: Levels that can tell a submission's IPC objects apart: the sandbox's own IPC namespace, or
