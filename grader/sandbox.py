@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import select
 import shutil
 import signal
@@ -57,6 +58,9 @@ START_TIMEOUT = 30.0
 GRACE = 5.0
 #: Largest frame accepted from the sandbox, in bytes.
 MAX_FRAME = 64 << 20
+#: A JSON escape of a UTF-16 surrogate (``\udc80``): the one way a plain-ASCII header can
+#: decode to a string that cannot be encoded as UTF-8.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
 #: Largest request sent to the sandbox, in bytes (a submission's sources and the call inputs).
 MAX_REQUEST = 256 << 20
 _WORKER = Path(_worker.__file__).resolve()
@@ -501,6 +505,7 @@ class Sandbox:
         self.level = _first_guess() if self._auto else choose(isolation)
         self._ready = False
         self._pending: list = []
+        self._unplain = False  # a frame read since the last run's start may hold a string not encodable as UTF-8
         self._held: Any = None  # a large outcome announced by "moved", kept until the frame after it
         self.slot = slot
         self.allow = tuple(dict.fromkeys(("numpy", *allow)))
@@ -688,6 +693,8 @@ class Sandbox:
                 elif header.get("ev") == "moved":
                     self._held = "moved"
                     continue
+                if not self._unplain:
+                    self._unplain = not _plain_header(raw)
                 if stop(header):
                     self._pending = pending
                     return header
@@ -731,10 +738,13 @@ class Sandbox:
         t0 = time.monotonic()
         ev = _Events(outcomes={}, output={}, load_failures=[], deferred=set())
         by_id = {c.id: c for c in calls}
+        self._unplain = False
         self._run_part(submission, calls, by_id, ev, calls, functions, starter, settings)
         try:
-            # Every string the child sent is made encodable here, once (grader.text).
-            return encodable_tree(_report(ev, calls, self.level, time.monotonic() - t0))
+            # Every string the child sent is made encodable here, once (grader.text); when
+            # every header read was plain (see _plain_header), none can need it.
+            report = _report(ev, calls, self.level, time.monotonic() - t0)
+            return encodable_tree(report) if self._unplain or ev.error else report
         except Exception as e:  # noqa: BLE001 - whatever a child sent, the grader goes on
             ev.outcomes.clear()
             ev.load = None
@@ -863,6 +873,18 @@ class Sandbox:
             else:
                 ev.done = done
             return
+
+
+def _plain_header(raw) -> bool:
+    """Whether the header of the frame ``raw`` can only decode to strings encodable as UTF-8.
+
+    ``json.loads`` reads bytes as UTF-8, UTF-16 or UTF-32 with surrogates let through; a
+    header of ASCII bytes with no NUL is read as UTF-8, where only an escape makes a
+    surrogate.  The harness writes such headers (``ensure_ascii``); a forged one may not.
+    """
+    hlen = _worker._PREFIX.unpack_from(raw)[0]
+    head = raw[_worker._PREFIX.size : _worker._PREFIX.size + hlen]
+    return head.isascii() and b"\0" not in head and _SURROGATE_ESCAPE.search(head) is None
 
 
 def _collect(header: dict, blobs: list[bytes], by_id: Mapping[str, Call], ev: _Events) -> None:

@@ -813,6 +813,72 @@ def test_a_leader_reader_hands_back_the_start_of_a_large_outcome():
     assert np.array_equal(_worker.unpack(got[0][0], got[0][1])["g"], np.arange(20_000, dtype=np.float64))
 
 
+FORGED_SURROGATES = GOOD.replace("def softmax(x):", "def _real(x):") + textwrap.dedent("""
+    import json, os, stat, struct
+
+    def _header(cid, how):
+        obj = {"ev": "outcome", "call": cid, "status": "raised",
+               "error": {"type": "ValueError", "message": "forged-" + how + " \\udc80 here", "frames": []},
+               "$blobs": []}
+        if how == "escape":  # the JSON escape of a lone surrogate, in plain ASCII
+            return json.dumps(obj).encode()
+        text = json.dumps(obj, ensure_ascii=how == "utf16esc")
+        if how == "utf8":  # the surrogate's own three bytes (json.loads reads bytes with surrogatepass)
+            return text.encode("utf-8", "surrogatepass")
+        # UTF-16-LE (json.loads takes it too): the surrogate as its code unit, or its escape
+        # in ASCII characters that each come with a NUL byte
+        return b"".join(struct.pack("<H", ord(c)) for c in text)
+
+    HOW = {1.0: "escape", 2.0: "utf8", 3.0: "utf16", 4.0: "utf16esc"}
+
+    def softmax(x):
+        how = HOW[float(x[0, 0])]
+        head = _header("softmax:" + how, how)
+        for name in os.listdir("/proc/self/fd"):
+            fd = int(name)
+            try:
+                if fd > 2 and stat.S_ISFIFO(os.fstat(fd).st_mode):
+                    os.write(fd, struct.pack(">IQ", len(head), 0) + head)
+            except OSError:
+                pass
+        return _real(x)
+    """)
+
+
+def _strings(obj):
+    import dataclasses
+
+    if isinstance(obj, str):
+        yield obj
+    elif isinstance(obj, dict):
+        for k, v in obj.items():
+            yield from _strings(k)
+            yield from _strings(v)
+    elif isinstance(obj, (list, tuple)):
+        for v in obj:
+            yield from _strings(v)
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        for f in dataclasses.fields(obj):
+            yield from _strings(getattr(obj, f.name))
+
+
+def test_every_string_a_child_sends_is_encodable_however_its_header_was_written(sandbox):
+    # The run report skips the walk that escapes lone surrogates when every header read was
+    # plain ASCII with no surrogate escape; a header that is not (an escape, the raw bytes of
+    # a surrogate, a UTF-16 header, an escape in UTF-16) still gets it.
+    calls = [Call(id=f"softmax:{how}", function="softmax", args=(X + k,), timeout=1.0)
+             for k, how in enumerate(("escape", "utf8", "utf16", "utf16esc"))]
+    for call in calls:
+        r = run(sandbox, module(FORGED_SURROGATES), [call])
+        message = r.outcomes[call.id].error.message
+        assert message.startswith("forged-" + call.id.split(":")[1]), message  # the forged outcome was read
+        assert " \\x80 here" in message and "\udc80" not in message  # shown as the byte it stands for
+        for text in _strings(r):
+            text.encode("utf-8")  # would raise on a lone surrogate
+    plain = run(sandbox, module(GOOD), [softmax_call()])
+    assert plain.outcomes["softmax:x"].status == "ok"
+
+
 #: Levels that can tell a submission's IPC objects apart: the sandbox's own IPC namespace, or
 #: the slot's own uid (as root).  A plain process without one shares the host's namespace
 #: and uid with everything else, so nothing there is the submission's to remove.
