@@ -50,46 +50,74 @@ class ProtocolError(Exception):
     """A frame that breaks the wire format (or the bounds set for it)."""
 
 
-def pack_parts(obj) -> list:
+def _walk_into(o, blobs: list):
+    """``o`` as JSON values, its arrays and bytes appended to ``blobs`` and named by index."""
+    if isinstance(o, dict):
+        return {str(k): _walk_into(v, blobs) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [_walk_into(v, blobs) for v in o]
+    if isinstance(o, (bytes, bytearray, memoryview)):
+        blobs.append(memoryview(o).cast("B"))
+        return {"$b": len(blobs) - 1}
+    np = sys.modules.get("numpy")
+    if np is not None:
+        if isinstance(o, np.ndarray):
+            a = o
+            if type(a) is not np.ndarray:
+                a = a.view(np.ndarray)
+            flat = np.ascontiguousarray(a).reshape(-1)  # (ascontiguousarray makes a 0-d array 1-d)
+            blobs.append(memoryview(flat.view(np.uint8)))
+            return {"$a": len(blobs) - 1, "dtype": a.dtype.str, "shape": list(a.shape)}
+        if isinstance(o, np.generic):
+            return _walk_into(o.item(), blobs)
+    if isinstance(o, float) and (o != o or o in (float("inf"), float("-inf"))):
+        return {"$f": repr(o)}
+    return o
+
+
+class Shared:
+    """Members of a frame's header encoded once, to be put in many frames (see :func:`share`)."""
+
+    __slots__ = ("members", "blobs", "keys", "obj")
+
+    def __init__(self, members: str, blobs: list, keys: frozenset, obj: dict) -> None:
+        self.members, self.blobs, self.keys, self.obj = members, blobs, keys, obj
+
+
+def share(obj: dict) -> Shared:
+    """Encode the members of ``obj`` (a non-empty dict) once, for :func:`pack_parts` to reuse.
+
+    Their blobs come first in every frame they are put in, so the indices written in their
+    JSON hold there.  Arrays are viewed, not copied: they must not change while shared.
+    """
+    if not isinstance(obj, dict) or not obj:
+        raise ValueError("only the members of a non-empty dict can be shared")
+    blobs: list = []
+    text = json.dumps(_walk_into(obj, blobs), separators=(",", ":"), allow_nan=False)
+    return Shared(text[1:-1], blobs, frozenset(str(k) for k in obj), obj)
+
+
+def pack_parts(obj, shared: Shared | None = None) -> list:
     """Encode ``obj`` (JSON values, numpy arrays, bytes) into one frame, as a list of buffers.
 
     Array data is not copied: the buffers view the arrays (write them before changing them).
+    With ``shared``, ``obj`` (a dict, none of its keys shared) gets the shared members too.
     """
-    blobs: list = []
-
-    def walk(o):
-        if isinstance(o, dict):
-            return {str(k): walk(v) for k, v in o.items()}
-        if isinstance(o, (list, tuple)):
-            return [walk(v) for v in o]
-        if isinstance(o, (bytes, bytearray, memoryview)):
-            blobs.append(memoryview(o).cast("B"))
-            return {"$b": len(blobs) - 1}
-        np = sys.modules.get("numpy")
-        if np is not None:
-            if isinstance(o, np.ndarray):
-                a = o
-                if type(a) is not np.ndarray:
-                    a = a.view(np.ndarray)
-                flat = np.ascontiguousarray(a).reshape(-1)  # (ascontiguousarray makes a 0-d array 1-d)
-                blobs.append(memoryview(flat.view(np.uint8)))
-                return {"$a": len(blobs) - 1, "dtype": a.dtype.str, "shape": list(a.shape)}
-            if isinstance(o, np.generic):
-                return walk(o.item())
-        if isinstance(o, float) and (o != o or o in (float("inf"), float("-inf"))):
-            return {"$f": repr(o)}
-        return o
-
-    header = walk(obj)
-    del walk  # it refers to itself: without this, every frame's views live until a gc pass
+    blobs: list = list(shared.blobs) if shared is not None else []
+    header = _walk_into(obj, blobs)
     header["$blobs"] = [len(b) for b in blobs]
-    raw = json.dumps(header, separators=(",", ":"), allow_nan=False).encode()
+    raw = json.dumps(header, separators=(",", ":"), allow_nan=False)
+    if shared is not None:
+        if not shared.keys.isdisjoint(header):
+            raise ValueError("a shared member is also in the frame")
+        raw = raw[:-1] + "," + shared.members + "}"
+    raw = raw.encode()
     return [_PREFIX.pack(len(raw), sum(len(b) for b in blobs)) + raw, *blobs]
 
 
-def pack(obj) -> bytes:
+def pack(obj, shared: Shared | None = None) -> bytes:
     """Encode ``obj`` into one frame (see :func:`pack_parts`)."""
-    return b"".join(pack_parts(obj))
+    return b"".join(pack_parts(obj, shared))
 
 
 def write_frame(fd: int, obj) -> None:

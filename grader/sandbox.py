@@ -58,6 +58,9 @@ START_TIMEOUT = 30.0
 GRACE = 5.0
 #: Largest frame accepted from the sandbox, in bytes.
 MAX_FRAME = 64 << 20
+#: The members of a request that are the same for every submission of a rubric, encoded
+#: once (see Sandbox._shared).
+_SHARED_MEMBERS = ("starter", "withheld", "functions", "settings", "calls")
 #: A JSON escape of a UTF-16 surrogate (``\udc80``): the one way a plain-ASCII header can
 #: decode to a string that cannot be encoded as UTF-8.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
@@ -519,6 +522,7 @@ class Sandbox:
         self._inputs: dict[str, tuple] | None = None  # call id -> the args the running zygote holds
         #: late inputs (hidden, private) packed once: call ids -> (their args, the frame)
         self._late: dict[tuple[str, ...], tuple[tuple, bytes]] = {}
+        self._shared_members: dict[tuple, tuple[tuple, _worker.Shared]] = {}
         #: How each child gets its fresh IPC namespace: "auto" (directly as root, else through a
         #: user namespace of its own), "userns" (always the latter) or "none" (no namespace: the
         #: child may not use POSIX message queues).  Tests choose; the grader uses "auto".
@@ -644,8 +648,8 @@ class Sandbox:
         except OSError:
             return ""
 
-    def _send(self, obj: Any) -> None:
-        self._send_frame(_worker.pack(obj))
+    def _send(self, obj: Any, shared: _worker.Shared | None = None) -> None:
+        self._send_frame(_worker.pack(obj, shared))
 
     def _send_frame(self, frame: bytes) -> None:
         assert self.proc is not None and self.proc.stdin is not None
@@ -787,7 +791,7 @@ class Sandbox:
                 "max_frame": MAX_FRAME,
                 "skip": [lf["unit"] for lf in ev.load_failures if isinstance(lf.get("unit"), list)],
             }
-            self._run_group(request, group, by_id, ev, every)
+            self._run_group(request, group, by_id, ev, every, rubric=(starter, withhold, functions, settings))
             first = False
             done = {c.id for c in group if c.id not in ev.deferred or set(c.withhold) == withhold}
             pending = [c for c in pending if c.id not in done]
@@ -816,9 +820,39 @@ class Sandbox:
             raise BrokenPipeError("the sandbox did not take the inputs")
         self._inputs = {c.id: c.args for c in calls}
 
+    def _shared(self, request: dict, group: Sequence[Call], rubric: tuple | None) -> _worker.Shared | None:
+        """The members of ``request`` that are the same for every submission, encoded once.
+
+        ``rubric`` is what they were made from (starter, withheld roles, functions, settings);
+        with the group's calls, and whether each one's inputs are in the zygote, it is the
+        key.  An entry is reused only for the very same objects (held here, so that their
+        ids are never reused).
+        """
+        if rubric is None:
+            return None
+        starter, withhold, functions, settings = rubric
+        preloaded = tuple(self._has_inputs(c) for c in group)
+        key = (tuple(id(c) for c in group), preloaded, id(starter), tuple(sorted(withhold)), id(functions),
+               id(settings))
+        hit = self._shared_members.get(key)
+        if hit is not None:
+            held, shared = hit
+            if len(held[0]) == len(group) and all(a is b for a, b in zip(held[0], group)) \
+                    and all(a is b for a, b in zip(held[1:], (starter, functions, settings))):
+                return shared
+        shared = _worker.share({k: request[k] for k in _SHARED_MEMBERS})
+        if len(self._shared_members) >= 16:
+            self._shared_members.clear()
+        self._shared_members[key] = ((tuple(group), starter, functions, settings), shared)
+        return shared
+
     def _run_group(self, request: dict, group: Sequence[Call], by_id: Mapping[str, Call], ev: _Events,
-                   calls: Sequence[Call]) -> None:
+                   calls: Sequence[Call], rubric: tuple | None = None) -> None:
         """Send one request (``group``'s calls) to a fresh leader and collect its events into ``ev``.
+
+        The request's members that come from the rubric (``rubric``: the starter, the
+        withheld roles, the functions and settings it was made from; and the calls) are
+        encoded once per batch and put in each request as they are.
 
         The inputs of the group's hidden calls and of its private calls are not in the
         request: the leader asks for the hidden ones ("need_hidden") once the child has made
@@ -856,8 +890,12 @@ class Sandbox:
             try:
                 self._send_inputs(calls)
                 request["calls"] = [_call_dict(c, preloaded=self._has_inputs(c)) for c in group]
+                shared = self._shared(request, group, rubric)
                 self._send({"op": "next", "max_request": MAX_REQUEST})
-                self._send(request)
+                if shared is None:
+                    self._send(request)
+                else:
+                    self._send({k: v for k, v in request.items() if k not in _SHARED_MEMBERS}, shared)
             except (BrokenPipeError, OSError):
                 self.close()
                 if attempt == 2:

@@ -277,10 +277,10 @@ def test_late_inputs_are_packed_once_per_set_of_calls_and_never_reused_for_other
     packed = []
     real = sandbox_module._worker.pack
 
-    def counting(obj):
+    def counting(obj, shared=None):
         if isinstance(obj, dict) and set(obj) == {"inputs"}:
             packed.append(sorted(obj["inputs"]))
-        return real(obj)
+        return real(obj, shared)
 
     monkeypatch.setattr(sandbox_module._worker, "pack", counting)
     sub = Submission(id="s", source="s.py", kind="module",

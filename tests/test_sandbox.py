@@ -578,7 +578,9 @@ def test_inputs_travel_once_per_zygote_and_again_after_a_restart(level_sandbox):
     sb = level_sandbox
     sent = []
     real_send = sb._send
-    sb._send = lambda obj: (sent.append(obj), real_send(obj))[1]
+    # (what a request shares with the other requests of a batch is sent as it was encoded once)
+    sb._send = lambda obj, shared=None: (sent.append({**obj, **(shared.obj if shared else {})}),
+                                         real_send(obj, shared))[1]
     calls = [softmax_call()]
     first = run(sb, module(GOOD), calls)
     second = run(sb, module(GOOD), calls)
@@ -904,6 +906,42 @@ def test_system_v_ipc_objects_do_not_outlive_their_submission(level):
         seen = run(sandbox, module(look), call)
     assert made.outcomes["c"].value.items[0].array == 1.0  # the first submission could create them
     assert seen.outcomes["c"].value.items[0].array == 0.0  # the next one finds none of them
+
+
+def test_members_encoded_once_decode_as_if_packed_with_the_rest_of_the_frame():
+    shared = _worker.share({"calls": [{"id": "a", "x": np.arange(3.0)}], "starter": [{"data": b"code"}],
+                            "nan": float("nan")})
+    for k in range(3):  # one encoding, many frames, each with blobs of its own after the shared ones
+        frame = _worker.pack({"op": "run", "files": [{"data": bytes([k]) * 5}], "v": np.full(2, k)}, shared)
+        (h, b, _), = _worker.FrameReader(1 << 20).feed(frame)
+        got = _worker.unpack(h, b)
+        assert got["calls"][0]["id"] == "a" and got["calls"][0]["x"].tolist() == [0.0, 1.0, 2.0]
+        assert got["starter"][0]["data"] == b"code" and got["files"][0]["data"] == bytes([k]) * 5
+        assert got["v"].tolist() == [k, k] and got["op"] == "run" and got["nan"] != got["nan"]
+    with pytest.raises(ValueError, match="also in the frame"):
+        _worker.pack({"calls": []}, shared)
+    with pytest.raises(ValueError):
+        _worker.share({})
+
+
+def test_a_request_encodes_what_the_rubric_gives_it_once_per_batch(monkeypatch):
+    shares = []
+    real = _worker.share
+    monkeypatch.setattr(_worker, "share", lambda obj: (shares.append(sorted(obj)), real(obj))[1])
+    calls = [softmax_call(), softmax_call("softmax:y")]
+    other = Settings(load_timeout=5.0, cell_timeout=0.5)
+    with Sandbox(LEVELS[0]) as sb:
+        runs = [run(sb, module(GOOD), calls), run(sb, module(GOOD.replace("return e /", "return 0.5 * e /")), calls),
+                run(sb, module(GOOD), calls)]
+        assert len(shares) == 1  # three submissions, one encoding
+        runs.append(run(sb, module(GOOD), calls, settings=other))  # another rubric's settings: encoded again
+        assert len(shares) == 2 and shares[0] == ["calls", "functions", "settings", "starter", "withheld"]
+        sb.proc.kill()
+        sb.proc.wait()
+        runs.append(run(sb, module(GOOD), calls))  # a fresh zygote: the inputs are sent again, and the calls
+    halves = [np.round(r.outcomes["softmax:x"].value.array.sum(axis=1), 12).tolist() for r in runs]
+    assert halves == [[1.0, 1.0], [0.5, 0.5], [1.0, 1.0], [1.0, 1.0], [1.0, 1.0]]
+    assert all(r.outcomes["softmax:y"].status == "ok" for r in runs)
 
 
 def test_encoding_and_decoding_a_frame_leave_no_reference_cycle():
