@@ -711,7 +711,9 @@ class Sandbox:
             if not ready:
                 return None
             try:
-                frames = self._reader.read_from(fd)
+                # Read in small pieces: a large frame's prefix comes alone or nearly, and the rest
+                # of it is read straight into its own buffer (one copy, not three).
+                frames = self._reader.read_from(fd, _worker.READ_SIZE)
             except (OSError, _worker.ProtocolError):
                 return None
             if frames is None:

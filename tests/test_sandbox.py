@@ -976,6 +976,18 @@ def test_a_run_leaves_no_reference_cycle(sandbox):
         gc.enable()
 
 
+@pytest.mark.parametrize("populate_max", [0, 1 << 24])
+def test_a_large_frame_reads_back_whole_whether_its_pages_are_mapped_at_once_or_as_filled(monkeypatch, populate_max):
+    monkeypatch.setattr(_worker, "POPULATE_MAX", populate_max)
+    big = np.arange(300_000, dtype=np.float64)
+    frame = _worker.pack({"g": big})
+    reader, got = _worker.FrameReader(1 << 24), []
+    for k in range(0, len(frame), 1 << 16):
+        got += reader.feed(frame[k : k + (1 << 16)])
+    assert len(got) == 1 and not isinstance(got[0][2], bytes)
+    assert np.array_equal(_worker.unpack(got[0][0], got[0][1])["g"], big)
+
+
 def test_a_large_frame_is_read_into_one_buffer_whatever_the_chunks():
     big = np.arange(100_000, dtype=np.float64).reshape(400, 250)
     frames = b"".join([_worker.pack({"i": 0}), _worker.pack({"i": 1, "g": big, "b": b"ab"}), _worker.pack({"i": 2})])
