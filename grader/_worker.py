@@ -590,6 +590,7 @@ class Zygote:
         # once every other call is made.
         self.hidden = False
         self.late_raw: dict[str, bytes] = {}  # "hidden"/"private" -> the frame of those inputs, as sent
+        self.unit_page = None  # where a child writes the load unit it runs (Harness.mark_unit)
 
     def send(self, obj) -> None:
         """Send one event to the grader."""
@@ -634,13 +635,19 @@ class Zygote:
         _grow_pipe(rfd)  # a 2 MB gradient in a few writes, not 32
         _grow_pipe(hfd_w)
         scratch = _make_scratch(self.config)
+        if self.unit_page is None:
+            import mmap
+
+            self.unit_page = mmap.mmap(-1, UNIT_PAGE)  # shared (MAP_SHARED) with every child forked after
+        _UNIT_LEN.pack_into(self.unit_page, 0, 0)
         pid = os.fork()
         if pid == 0:  # the child: never returns
             try:
                 os.close(rfd)
                 os.close(ofd_r)
                 os.close(hfd_w)
-                _child_main(self.config, self.req, calls, self.skip, scratch, wfd, ofd_w, send_load, hfd_r)
+                _child_main(self.config, self.req, calls, self.skip, scratch, wfd, ofd_w, send_load, hfd_r,
+                            self.unit_page)
             except BaseException:  # noqa: BLE001 - a bug of the harness: say it where the grader sees it
                 import traceback
 
@@ -817,6 +824,7 @@ class Zygote:
             return []
         # Something went wrong: blame the call in progress (or the load), keep the rest.
         if current is None and not loaded:
+            last_unit = _unit_of(self.unit_page) or last_unit
             # Died while loading: skip the unit it was in, and say so once.
             if last_unit is not None and last_unit not in self.skip:
                 self.skip.append(last_unit)
@@ -945,6 +953,30 @@ class Zygote:
                 event["hidden"] = True
             self.send(event)
             buf.clear()
+
+
+#: Bytes of the page where a child writes the load unit it runs; its length prefix.
+UNIT_PAGE = 4096
+_UNIT_LEN = struct.Struct(">I")
+
+
+def _unit_of(page) -> list | None:
+    """The load unit a dead child last wrote in ``page`` ([module, index]), or None.
+
+    The child may have written anything there: only a well-formed unit is taken.
+    """
+    if page is None:
+        return None
+    try:
+        n = _UNIT_LEN.unpack_from(page, 0)[0]
+        if not 0 < n <= len(page) - _UNIT_LEN.size:
+            return None
+        unit = json.loads(page[_UNIT_LEN.size : _UNIT_LEN.size + n])
+    except (ValueError, RecursionError, struct.error):
+        return None
+    if isinstance(unit, list) and len(unit) == 2 and isinstance(unit[0], str) and type(unit[1]) is int:
+        return unit
+    return None
 
 
 class _Moving:
@@ -1471,7 +1503,7 @@ def _set_dumpable(on: bool) -> None:
 # --------------------------------------------------------------------------- child
 
 
-def _child_main(config, req, calls, skip, scratch, wfd, ofd, send_load, hfd=None) -> None:
+def _child_main(config, req, calls, skip, scratch, wfd, ofd, send_load, hfd=None, unit_page=None) -> None:
     """Set the child up, load the student's code, make the calls. Never returns."""
     os.setsid()
     # Only the event pipe, the output pipe and the hidden inputs' pipe stay open; stdin is /dev/null.
@@ -1528,6 +1560,7 @@ def _child_main(config, req, calls, skip, scratch, wfd, ofd, send_load, hfd=None
     h = Harness(req, calls, skip, scratch, wfd, send_load)
     h.inputs = config.get("inputs", {})
     h.hfd = hfd
+    h.unit_page = unit_page
     h.main()
     try:
         sys.stdout.flush()
@@ -1645,6 +1678,7 @@ class Harness:
         self.asked_withheld: set = set()  # withheld modules the student's code tried to import
         self.inputs: dict = {}
         self.hfd: int | None = None  # where the hidden calls' inputs come from, when asked for
+        self.unit_page = None  # shared with the leader: the load unit running now (see mark_unit)
         self.starter = {s["module"]: s for s in req.get("starter", []) if s["module"] not in withheld}
         self.stubs = set(self.settings.get("stub_modules", []))
         self.display: dict[str, str] = {}  # code filename -> where, for tracebacks
@@ -1658,12 +1692,31 @@ class Harness:
 
     def emit(self, obj) -> None:
         """Send one event to the zygote (after the output printed before it)."""
+        self.flush_printed()
+        write_frame(self.wfd, obj)
+
+    def flush_printed(self) -> None:
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
             except BaseException:  # noqa: BLE001 - a student may have replaced or closed them
                 pass
-        write_frame(self.wfd, obj)
+
+    def mark_unit(self, name: str, k: int) -> None:
+        """Tell the leader which load unit runs now, should this process die in it.
+
+        Written in a page shared with the leader (read only once this process is dead), not
+        sent as an event: a load of 75 statements costs no write and no wake-up of the
+        leader per statement.  The output printed before it is flushed all the same.
+        """
+        self.flush_printed()
+        data = json.dumps([name, k]).encode()
+        page = self.unit_page
+        if page is None or len(data) > len(page) - _UNIT_LEN.size:
+            write_frame(self.wfd, {"ev": "unit", "module": name, "i": k})
+            return
+        page[_UNIT_LEN.size : _UNIT_LEN.size + len(data)] = data
+        _UNIT_LEN.pack_into(page, 0, len(data))
 
     # ------------------------------------------------------------ main
 
@@ -1889,7 +1942,7 @@ class Harness:
                 self.unit_errors.append({"where": where, "error": self.error_info(code)})
                 self.note_failed(code)
                 continue
-            self.emit({"ev": "unit", "module": name, "i": k})
+            self.mark_unit(name, k)
             # A unit may import another student module whose units set their own alarm:
             # save the outer unit's remaining time and give it back afterwards.
             outer = signal.getitimer(signal.ITIMER_REAL)[0]

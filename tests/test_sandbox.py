@@ -791,6 +791,30 @@ def select_ready(fd) -> bool:
     return bool(select.select([fd], [], [], 0)[0])
 
 
+def test_the_load_unit_a_dead_child_wrote_is_read_only_when_well_formed():
+    import mmap
+
+    page = mmap.mmap(-1, _worker.UNIT_PAGE)
+    assert _worker._unit_of(page) is None  # nothing written: the leader keeps what events said
+    h = _worker.Harness({}, [], [], "/tmp", -1, False)
+    h.unit_page = page
+    h.mark_unit("q3_word2vec", 7)
+    assert _worker._unit_of(page) == ["q3_word2vec", 7]
+    for junk in (b"\xff\xff\xff\xff", b"\x00\x00\x00\x05[1,2]", b"\x00\x00\x00\x07{\"a\":1}", b"\x00\x00\x00\x03[[[",
+                 b"\x00\x00\x00\x0a[\"m\",1.5]  ", b"\x00\x00\x00\x08[\"m\",true]"):
+        page[: len(junk)] = junk
+        assert _worker._unit_of(page) is None, junk
+    r, w = os.pipe()
+    try:  # a name too long for the page goes as an event, as before
+        h.wfd = w
+        h.mark_unit("m" * 5000, 1)
+        (header, _, _), = _worker.FrameReader(1 << 20).feed(os.read(r, 1 << 16))
+        assert header == {"ev": "unit", "module": "m" * 5000, "i": 1}
+    finally:
+        os.close(r)
+        os.close(w)
+
+
 def test_a_leader_reader_hands_back_the_start_of_a_large_outcome():
     small = _worker.pack({"ev": "unit", "i": 0})
     big = _worker.pack({"ev": "outcome", "call": "c", "g": np.arange(20_000, dtype=np.float64)})
