@@ -663,10 +663,31 @@ class Zygote:
         moving: _Moving | None = None  # the rest of a large outcome frame, on its way (or dropped)
         settings = self.settings
         load_deadline = min(deadline, time.monotonic() + float(settings.get("load_timeout", 20.0)))
-        current: dict | None = None  # the call in progress
+        # The call in progress: calls are made in the order given, so once the load is reported
+        # it is the first call not yet answered, and its clock starts when the call before it is
+        # answered (no event marks a call's start: one frame and one wake-up fewer per call).
+        current: dict | None = None
         call_deadline = load_deadline
         by_id = {c["id"]: c for c in calls}
         done_ids: list[str] = []
+        done_set: set = set()
+        nxt = 0  # calls[:nxt] are answered
+
+        def advance() -> None:
+            """Once loaded: the call in progress is the first one not answered; its clock starts when it becomes so."""
+            nonlocal current, call_deadline, nxt
+            while nxt < len(calls) and calls[nxt]["id"] in done_set:
+                nxt += 1
+            upcoming = calls[nxt] if nxt < len(calls) else None
+            if upcoming is not current:
+                current = upcoming
+                call_deadline = deadline if upcoming is None else time.monotonic() + float(upcoming.get("timeout", 2.0))
+
+        def answered(cid) -> None:
+            done_ids.append(cid)
+            done_set.add(cid)
+            if loaded:
+                advance()
         last_unit: list | None = None
         loaded = False
         out_buf = bytearray()
@@ -674,7 +695,6 @@ class Zygote:
         ended_cleanly = False
         why = None  # "timeout" or "protocol"
         status = None
-        started: set = set()
         given: set = set()  # the late inputs handed to this child ("hidden", "private"): each once
         mem_limit = int(settings.get("memory_mb", 1024)) << 20
         uid, in_ns = self.config.get("uid"), self.config.get("pidns", False)
@@ -707,10 +727,8 @@ class Zygote:
                     continue
                 if moving.rest == 0:
                     if moving.call is not None:
-                        done_ids.append(moving.call)
+                        answered(moving.call)
                     moving = None
-                    current = None
-                    call_deadline = deadline
                 continue
             if rfd in ready:
                 try:
@@ -756,22 +774,17 @@ class Zygote:
                     elif ev == "loaded" and not loaded:
                         loaded = True
                         call_deadline = deadline
+                        advance()
                         self._flush_output(out_buf, None)
                         if send_load:
                             _write_all(self.out, raw)
-                    elif ev == "start":
-                        cid = header.get("call")
-                        if cid in by_id and cid not in done_ids and cid not in started:
-                            started.add(cid)  # one start per call: its clock is never reset
-                            current = by_id[cid]
-                            call_deadline = time.monotonic() + float(current.get("timeout", 2.0))
                     elif ev == "outcome" and raw is None:
                         # A large outcome: its start goes to the grader now, announced, and the
                         # rest follows it straight from the child's pipe (or is dropped, for a
                         # call that is not this child's to answer).  The call is answered, and
                         # its clock stopped, once the last byte has passed.
                         cid = header.get("call")
-                        if cid in by_id and cid not in done_ids:
+                        if cid in by_id and cid not in done_set:
                             self._flush_output(out_buf, cid)
                             self.send({"ev": "moved"})
                             _write_all(self.out, item.head)
@@ -780,16 +793,19 @@ class Zygote:
                             moving = _Moving(item.rest, None, False)
                     elif ev == "outcome":
                         cid = header.get("call")
-                        if cid in by_id and cid not in done_ids:
+                        if cid in by_id and cid not in done_set:
                             self._flush_output(out_buf, cid)
                             _write_all(self.out, raw)
-                            done_ids.append(cid)
-                        current = None
-                        call_deadline = deadline
-                    elif ev in ("hidden", "private") and not self._give_late(ev, calls, done_ids, out_buf, hfd_w,
-                                                                             limit, given):
-                        why, status = "protocol", f"the {ev} calls' inputs could not be handed over"
-                        break
+                            answered(cid)
+                    elif ev in ("hidden", "private"):
+                        had = len(given)
+                        if not self._give_late(ev, calls, done_set, out_buf, hfd_w, limit, given):
+                            why, status = "protocol", f"the {ev} calls' inputs could not be handed over"
+                            break
+                        if len(given) > had and current is not None:
+                            # The call in progress waited for these inputs: its clock starts now
+                            # (once per kind of late inputs).
+                            call_deadline = time.monotonic() + float(current.get("timeout", 2.0))
                     elif ev == "end":
                         ended_cleanly = True
                 if why is not None:
@@ -818,7 +834,7 @@ class Zygote:
             except OSError:
                 pass
         _remove_tree(scratch)
-        remaining = [c for c in calls if c["id"] not in done_ids]
+        remaining = [c for c in calls if c["id"] not in done_set]
         if ended_cleanly and not remaining:
             self._flush_output(out_buf, None)
             return []
@@ -859,7 +875,7 @@ class Zygote:
         return {"ev": "outcome", "call": call["id"], "status": kind, "exit": exit_desc,
                 "during_load": during_load, "detail": status}
 
-    def _give_late(self, kind: str, calls: list[dict], done_ids: list, out_buf: bytearray, hfd: int,
+    def _give_late(self, kind: str, calls: list[dict], done_ids: set, out_buf: bytearray, hfd: int,
                    limit: float, given: set) -> bool:
         """The child asks for late inputs: hand them over if every call that comes before them is made.
 
@@ -1774,7 +1790,6 @@ class Harness:
             if extra & self.asked_withheld:
                 self.emit({"ev": "outcome", "call": c["id"], "status": "deferred"})
                 continue
-            self.emit({"ev": "start", "call": c["id"]})
             role = c["function"]
             if role not in fns:
                 self.emit({"ev": "outcome", "call": c["id"], "status": "missing", "missing": missing.get(role, {})})

@@ -523,6 +523,53 @@ def test_translated_python2_keeps_integer_division_in_every_statement_that_divid
     assert r.outcomes["softmax:x"].value.array.tolist() == [1.0, 3.0, 3.0, 4.0, 3.5]
 
 
+SLOW_AND_FORGING = GOOD.replace("def softmax(x):", "def _real(x):") + textwrap.dedent("""
+    import json, os, stat, struct, time
+
+    def _forge(cid):
+        head = json.dumps({"ev": "outcome", "call": cid, "status": "raised",
+                           "error": {"type": "X", "message": "forged", "frames": []}, "$blobs": []}).encode()
+        for name in os.listdir("/proc/self/fd"):
+            fd = int(name)
+            try:
+                if fd > 2 and stat.S_ISFIFO(os.fstat(fd).st_mode):
+                    os.write(fd, struct.pack(">IQ", len(head), 0) + head)
+            except OSError:
+                pass
+
+    def softmax(x):
+        if x[0, 0] == 9.0:  # answers later calls while it spins: its own clock must still run out
+            t0 = time.monotonic()
+            while time.monotonic() - t0 < 20:
+                _forge("softmax:f%d" % int((time.monotonic() - t0) * 5))
+                time.sleep(0.2)
+        if x[0, 0] < 5.0:
+            time.sleep(0.5)
+        return _real(x)
+    """)
+
+
+def test_each_call_has_its_own_clock_from_the_answer_before_it(sandbox):
+    # No event marks a call's start: its clock starts when the call before it is answered.
+    # Three calls of 0.5 s under a timeout of 0.8 s each all finish.
+    calls = [Call(id=f"softmax:{k}", function="softmax", args=(X + k,), timeout=0.8) for k in range(3)]
+    r = run(sandbox, module(SLOW_AND_FORGING), calls)
+    assert [r.outcomes[c.id].status for c in calls] == ["ok", "ok", "ok"], [r.outcomes[c.id].message for c in calls]
+
+
+def test_answers_forged_for_later_calls_do_not_give_the_call_in_progress_more_time(sandbox):
+    # The spinning call answers (forged) the calls after it every 0.2 s: the clock of the call
+    # in progress is never started again, and it times out at its own 1 s.
+    spin = Call(id="softmax:spin", function="softmax", args=(X * 0 + 9.0,), timeout=1.0)
+    later = [Call(id=f"softmax:f{k}", function="softmax", args=(X + 5.0,), timeout=1.0) for k in range(100)]
+    t0 = time.monotonic()
+    r = run(sandbox, module(SLOW_AND_FORGING), [spin, *later])
+    assert r.outcomes["softmax:spin"].status == "timeout"
+    assert time.monotonic() - t0 < 8.0  # not the 20 s it spins for, nor the submission's budget
+    forged = [c.id for c in later if r.outcomes[c.id].status == "raised"]
+    assert 2 <= len(forged) <= 10  # (answers for its own later calls are its own to forge)
+
+
 def test_a_function_that_keeps_hanging_is_given_up_after_two_timeouts(sandbox):
     src = "import numpy as np\ndef softmax(x):\n    while True:\n        pass\n"
     calls = [softmax_call(f"softmax:{i}", timeout=0.5) for i in range(6)]
