@@ -57,6 +57,23 @@ def softmax(x):
 """
 
 
+#: Student code (a test's stand-in for a hostile submission) that writes a forged frame to
+#: every pipe it holds beyond fds 0-2: its event pipe is one of them.
+TO_EVERY_PIPE = """
+def _to_every_pipe(frame):
+    import os, stat
+    for name in os.listdir("/proc/self/fd"):
+        fd = int(name)
+        try:
+            if fd > 2 and stat.S_ISFIFO(os.fstat(fd).st_mode):
+                view = memoryview(frame)
+                while view:
+                    view = view[os.write(fd, view):]
+        except OSError:
+            pass
+"""
+
+
 # --------------------------------------------------------------------------- wire format
 
 
@@ -523,19 +540,13 @@ def test_translated_python2_keeps_integer_division_in_every_statement_that_divid
     assert r.outcomes["softmax:x"].value.array.tolist() == [1.0, 3.0, 3.0, 4.0, 3.5]
 
 
-SLOW_AND_FORGING = GOOD.replace("def softmax(x):", "def _real(x):") + textwrap.dedent("""
-    import json, os, stat, struct, time
+SLOW_AND_FORGING = GOOD.replace("def softmax(x):", "def _real(x):") + TO_EVERY_PIPE + textwrap.dedent("""
+    import json, struct, time
 
     def _forge(cid):
         head = json.dumps({"ev": "outcome", "call": cid, "status": "raised",
                            "error": {"type": "X", "message": "forged", "frames": []}, "$blobs": []}).encode()
-        for name in os.listdir("/proc/self/fd"):
-            fd = int(name)
-            try:
-                if fd > 2 and stat.S_ISFIFO(os.fstat(fd).st_mode):
-                    os.write(fd, struct.pack(">IQ", len(head), 0) + head)
-            except OSError:
-                pass
+        _to_every_pipe(struct.pack(">IQ", len(head), 0) + head)
 
     def softmax(x):
         if x[0, 0] == 9.0:  # answers later calls while it spins: its own clock must still run out
@@ -711,18 +722,12 @@ def test_the_zygote_runs_its_code_compiled_once_into_a_private_cache(tmp_path, m
 def test_a_forged_event_with_a_huge_header_is_refused_by_the_leader(sandbox):
     # Decoding a multi-MiB JSON header costs the grader about a second; the leader refuses
     # any event but the load report whose header is over 256 KiB, and blames the call.
-    src = GOOD.replace("def softmax(x):", "def _real(x):") + textwrap.dedent("""
-    import os, json, stat, struct
+    src = GOOD.replace("def softmax(x):", "def _real(x):") + TO_EVERY_PIPE + textwrap.dedent("""
+    import json, struct
     def softmax(x):
-        for name in os.listdir("/proc/self/fd"):
-            fd = int(name)
-            try:
-                if fd > 2 and stat.S_ISFIFO(os.fstat(fd).st_mode):
-                    head = json.dumps({"ev": "outcome", "call": "softmax:x", "status": "ok",
-                                       "pad": "x" * 400000, "$blobs": []}).encode()
-                    os.write(fd, struct.pack(">IQ", len(head), 0) + head)
-            except OSError:
-                pass
+        head = json.dumps({"ev": "outcome", "call": "softmax:x", "status": "ok",
+                           "pad": "x" * 400000, "$blobs": []}).encode()
+        _to_every_pipe(struct.pack(">IQ", len(head), 0) + head)
         return _real(x)
     """)
     r = run(sandbox, module(src), [softmax_call(), softmax_call("softmax:y")])
@@ -730,8 +735,8 @@ def test_a_forged_event_with_a_huge_header_is_refused_by_the_leader(sandbox):
     assert r.outcomes["softmax:y"].status in ("rejected", "ok")  # its own forged frame names softmax:x
 
 
-CUT_SHORT = GOOD.replace("def softmax(x):", "def _real(x):") + textwrap.dedent("""
-    import json, os, stat, struct, time
+CUT_SHORT = GOOD.replace("def softmax(x):", "def _real(x):") + TO_EVERY_PIPE + textwrap.dedent("""
+    import json, os, struct, time
     import numpy as np
 
     def _forge(x, end):
@@ -746,15 +751,7 @@ CUT_SHORT = GOOD.replace("def softmax(x):", "def _real(x):") + textwrap.dedent("
         frame = struct.pack(">IQ", len(head), right.nbytes + pad) + head + right.tobytes() + bytes(pad)
         if end != "whole":
             frame = frame[: len(frame) - pad + (100 << 10)]  # the values and 100 KiB of the blob
-        for name in os.listdir("/proc/self/fd"):
-            fd = int(name)
-            try:
-                if fd > 2 and stat.S_ISFIFO(os.fstat(fd).st_mode):
-                    view = memoryview(frame)
-                    while view:
-                        view = view[os.write(fd, view):]
-            except OSError:
-                pass
+        _to_every_pipe(frame)
         if end == "hang":
             time.sleep(30)
         elif end == "die":
@@ -886,8 +883,8 @@ def test_a_leader_reader_hands_back_the_start_of_a_large_outcome():
     assert np.array_equal(_worker.unpack(got[0][0], got[0][1])["g"], np.arange(20_000, dtype=np.float64))
 
 
-FORGED_SURROGATES = GOOD.replace("def softmax(x):", "def _real(x):") + textwrap.dedent("""
-    import json, os, stat, struct
+FORGED_SURROGATES = GOOD.replace("def softmax(x):", "def _real(x):") + TO_EVERY_PIPE + textwrap.dedent("""
+    import json, struct
 
     def _header(cid, how):
         obj = {"ev": "outcome", "call": cid, "status": "raised",
@@ -907,13 +904,7 @@ FORGED_SURROGATES = GOOD.replace("def softmax(x):", "def _real(x):") + textwrap.
     def softmax(x):
         how = HOW[float(x[0, 0])]
         head = _header("softmax:" + how, how)
-        for name in os.listdir("/proc/self/fd"):
-            fd = int(name)
-            try:
-                if fd > 2 and stat.S_ISFIFO(os.fstat(fd).st_mode):
-                    os.write(fd, struct.pack(">IQ", len(head), 0) + head)
-            except OSError:
-                pass
+        _to_every_pipe(struct.pack(">IQ", len(head), 0) + head)
         return _real(x)
     """)
 
