@@ -174,6 +174,25 @@ def checkout(ref: str, dest: Path) -> Path:
     return dest
 
 
+_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(pid: int) -> float:
+    """CPU seconds (user + sys, own and reaped children's) of ``pid`` and its live descendants."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    total = sum(int(x) for x in fields[11:15]) / _TICK
+    try:
+        for task in os.listdir(f"/proc/{pid}/task"):
+            for child in Path(f"/proc/{pid}/task/{task}/children").read_text().split():
+                total += tree_cpu(int(child))
+    except OSError:
+        pass
+    return total
+
+
 def load_average() -> str:
     """Return the 1-minute load average, as text ("?" where there is none)."""
     try:

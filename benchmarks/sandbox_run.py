@@ -29,28 +29,15 @@ from pathlib import Path
 
 from _common import EXAMPLES, checkout, load_average, machine, make_batch, workdir
 
-#: The measurement, run in a fresh interpreter: argv = rubric, batch folder, runs.
+#: The measurement, run in a fresh interpreter (the grader of the tree measured first on its
+#: path, this folder after it): argv = this folder, rubric, batch folder, runs.
 _MEASURE = r"""
-import json, os, sys, time
+import json, sys, time
 from pathlib import Path
+sys.path.append(sys.argv.pop(1))
+from _common import tree_cpu
 from grader import load, pipeline, sandbox, transform
 from grader.rubric import load_rubric
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-def tree_cpu(pid):
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    total = sum(int(x) for x in fields[11:15]) / TICK
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            for child in Path(f"/proc/{pid}/task/{task}/children").read_text().split():
-                total += tree_cpu(int(child))
-    except OSError:
-        pass
-    return total
 
 rubric = load_rubric(sys.argv[1])
 job = pipeline.prepare(rubric)
@@ -72,7 +59,8 @@ print(json.dumps({"sandbox_ms": sandbox_s / runs * 1000, "grader_ms": grader_s /
 
 def measure(tree: Path, rubric: str, folder: Path, runs: int) -> dict:
     env = dict(os.environ, PYTHONPATH=str(tree))
-    p = subprocess.run([sys.executable, "-c", _MEASURE, rubric, str(folder), str(runs)], env=env, cwd=str(tree),
+    here = str(Path(__file__).resolve().parent)
+    p = subprocess.run([sys.executable, "-c", _MEASURE, here, rubric, str(folder), str(runs)], env=env, cwd=str(tree),
                        capture_output=True, text=True, check=False)
     if p.returncode != 0:
         sys.exit(f"the measurement failed in {tree}:\n{p.stderr[-3000:]}")
@@ -81,7 +69,8 @@ def measure(tree: Path, rubric: str, folder: Path, runs: int) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--rubric", default="word2vec", help="word2vec (the four-question rubric) or problem-set")
+    ap.add_argument("--rubric", default="word2vec", choices=("word2vec", "problem-set"),
+                    help="word2vec (the four-question rubric, default) or problem-set")
     ap.add_argument("--n", type=int, default=None,
                     help="runs per measurement (default 200 for word2vec, 40 for problem-set)")
     ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")

@@ -25,26 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from _common import EXAMPLES, load_average, machine, workdir
-
-_TICK = os.sysconf("SC_CLK_TCK")
-
-
-def _tree_cpu(pid: int) -> float:
-    """CPU seconds (user + sys, own and reaped children's) of ``pid`` and its live descendants."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    total = sum(int(x) for x in fields[11:15]) / _TICK
-    try:
-        for task in os.listdir(f"/proc/{pid}/task"):
-            for child in Path(f"/proc/{pid}/task/{task}/children").read_text().split():
-                total += _tree_cpu(int(child))
-    except OSError:
-        pass
-    return total
-
+from _common import EXAMPLES, load_average, machine, tree_cpu, workdir
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -102,9 +83,9 @@ def main() -> None:
         pipeline.grade(first, job, sb)  # warm: the grader's first judging prepares what depends on cases
         requests[0] = 0
         acc.clear()
-        helper = lambda: (_tree_cpu(transform._local.helper.proc.pid)  # noqa: E731
+        helper = lambda: (tree_cpu(transform._local.helper.proc.pid)  # noqa: E731
                           if getattr(transform._local, "helper", None) and transform._local.helper.proc else 0.0)
-        c0, h0, w0 = _tree_cpu(sb.proc.pid), helper(), time.perf_counter()
+        c0, h0, w0 = tree_cpu(sb.proc.pid), helper(), time.perf_counter()
         n = 0
         for p in pending:
             t = time.thread_time()
@@ -117,7 +98,7 @@ def main() -> None:
             batch.write_result(out, result, rubric_title=rubric.title)
             acc["writing report.html + result.json"] += time.thread_time() - t
             n += 1
-        sandbox_cpu, helper_cpu, wall = _tree_cpu(sb.proc.pid) - c0, helper() - h0, time.perf_counter() - w0
+        sandbox_cpu, helper_cpu, wall = tree_cpu(sb.proc.pid) - c0, helper() - h0, time.perf_counter() - w0
         n_requests, stages = requests[0], dict(acc)
         # The time of the calls as the child measured them (one more pass, not counted above).
         for p in pending[: min(10, len(pending))]:

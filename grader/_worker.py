@@ -669,7 +669,6 @@ class Zygote:
         current: dict | None = None
         call_deadline = load_deadline
         by_id = {c["id"]: c for c in calls}
-        done_ids: list[str] = []
         done_set: set = set()
         nxt = 0  # calls[:nxt] are answered
 
@@ -684,7 +683,6 @@ class Zygote:
                 call_deadline = deadline if upcoming is None else time.monotonic() + float(upcoming.get("timeout", 2.0))
 
         def answered(cid) -> None:
-            done_ids.append(cid)
             done_set.add(cid)
             if loaded:
                 advance()
@@ -745,9 +743,9 @@ class Zygote:
                     for item in frames:
                         # An honest outcome header is a few KiB; a forged huge one would cost the
                         # grader's CPU to decode (only the load report may be larger).
-                        head = item.head if isinstance(item, Started) else item[2]
+                        head, header = (item.head, item.header) if isinstance(item, Started) else (item[2], item[0])
                         hlen = _PREFIX.unpack_from(head)[0]
-                        if hlen > MAX_OUTCOME_HEADER and _h_ev(item) not in ("loaded", "print"):
+                        if hlen > MAX_OUTCOME_HEADER and header.get("ev") not in ("loaded", "print"):
                             raise ProtocolError(f"an event header of {hlen} bytes (the limit is {MAX_OUTCOME_HEADER})")
                 except ProtocolError as e:
                     why, status = "protocol", str(e)
@@ -875,7 +873,7 @@ class Zygote:
         return {"ev": "outcome", "call": call["id"], "status": kind, "exit": exit_desc,
                 "during_load": during_load, "detail": status}
 
-    def _give_late(self, kind: str, calls: list[dict], done_ids: set, out_buf: bytearray, hfd: int,
+    def _give_late(self, kind: str, calls: list[dict], done: set, out_buf: bytearray, hfd: int,
                    limit: float, given: set) -> bool:
         """The child asks for late inputs: hand them over if every call that comes before them is made.
 
@@ -895,7 +893,7 @@ class Zygote:
         private = kind == "private"
         mine = [c for c in calls if bool(c.get("private")) == private and (private or c.get("hidden"))]
         before = [c for c in calls if not c.get("private") and (private or not c.get("hidden"))]
-        if kind in given or not mine or any(c["id"] not in done_ids for c in before):
+        if kind in given or not mine or any(c["id"] not in done for c in before):
             return True
         if not self.hidden and any(c.get("hidden") for c in mine):
             self._flush_output(out_buf, None)
@@ -1002,10 +1000,6 @@ class _Moving:
 
     def __init__(self, rest: int, call, forward: bool) -> None:
         self.rest, self.call, self.forward, self.splice = rest, call, forward, True
-
-
-def _h_ev(item):
-    return (item.header if isinstance(item, Started) else item[0]).get("ev")
 
 
 def _write_zeros(fd: int, n: int) -> None:
