@@ -4,7 +4,9 @@ Grades N submissions (by default the whole-problem-set batch of ``throughput.py`
 slot of this process and reports, per submission:
 
 - the sandbox's CPU (bubblewrap, zygote, leaders and children: user + sys of the whole
-  process tree, read from ``/proc`` before the sandbox is closed);
+  process tree, read from ``/proc`` before the sandbox is closed), and within it the
+  student's processes and the leaders (``RunReport.cpu``: each leader's own rusage and
+  that of the processes it reaped);
 - the grader's CPU (its thread's time) in each stage: loading (translation included: the
   text helper's own CPU is shown apart), pipeline.grade as a whole and, within it, the
   sandbox run's grader side (sending the requests, reading and filing the events) and
@@ -70,6 +72,15 @@ def main() -> None:
         return real_group(self, *a, **k)
 
     sandbox.Sandbox._run_group = counted
+    split: collections.Counter = collections.Counter()  # RunReport.cpu: the leaders' own, the reaped processes'
+    real_run = sandbox.Sandbox.run
+
+    def run_split(self, *a, **k):
+        report = real_run(self, *a, **k)
+        split.update(report.cpu)
+        return report
+
+    sandbox.Sandbox.run = run_split
     timed(sandbox.Sandbox, "run", "sandbox run (grader side)")
     timed(pipeline, "_judge", "judging")
     timed(render, "report", "report.html")
@@ -83,6 +94,7 @@ def main() -> None:
         pipeline.grade(first, job, sb)  # warm: the grader's first judging prepares what depends on cases
         requests[0] = 0
         acc.clear()
+        split.clear()
         helper = lambda: (tree_cpu(transform._local.helper.proc.pid)  # noqa: E731
                           if getattr(transform._local, "helper", None) and transform._local.helper.proc else 0.0)
         c0, h0, w0 = tree_cpu(sb.proc.pid), helper(), time.perf_counter()
@@ -99,7 +111,7 @@ def main() -> None:
             acc["writing report.html + result.json"] += time.thread_time() - t
             n += 1
         sandbox_cpu, helper_cpu, wall = tree_cpu(sb.proc.pid) - c0, helper() - h0, time.perf_counter() - w0
-        n_requests, stages = requests[0], dict(acc)
+        n_requests, stages, by_process = requests[0], dict(acc), dict(split)
         # The time of the calls as the child measured them (one more pass, not counted above).
         for p in pending[: min(10, len(pending))]:
             run = sb.run(p.load(), job.calls, functions=rubric.functions, starter=rubric.starter, settings=settings)
@@ -112,6 +124,10 @@ def main() -> None:
     print(f"{n} submissions of {folder.name}, rubric {args.rubric}, one slot: {wall / n * 1000:.0f} ms wall each; "
           f"load {load_average()}; {n_requests / n:.1f} sandbox requests each")
     print(f"sandbox CPU (bubblewrap, zygote, leaders, children): {sandbox_cpu / n * 1000:.1f} ms per submission")
+    kids, leaders = by_process.get("children", 0.0), by_process.get("leader", 0.0)
+    print(f"  the student's processes (harness, calls, exit; as the leaders reaped them): {kids / n * 1000:.1f} ms")
+    print(f"  the leaders themselves (fork, relay, deadlines, cleanup): {leaders / n * 1000:.1f} ms")
+    print(f"  the rest (zygote, bubblewrap): {(sandbox_cpu - kids - leaders) / n * 1000:.1f} ms")
     print(f"text helper CPU (Python 2 translation): {helper_cpu / n * 1000:.1f} ms per submission")
     print("grader CPU per submission, by stage:")
     for label, v in stages.items():

@@ -526,6 +526,10 @@ class RunReport:
     isolation: str  #: "bwrap", "bwrap-userns", "process": the isolation level used
     seconds: float = 0.0
     error: str | None = None  #: the sandbox itself failed for this submission (grader-side problem)
+    #: CPU seconds in the sandbox, summed over the run's requests, as each leader measured them:
+    #: "leader" (the per-request leaders themselves) and "children" (every process a leader
+    #: reaped: the student's processes, harness included). Diagnostic only: no verdict reads it.
+    cpu: Mapping[str, float] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- results

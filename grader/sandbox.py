@@ -485,6 +485,7 @@ class _Events:
     load_failures: list[dict] = None  # type: ignore[assignment]
     done: dict | None = None
     error: str | None = None
+    cpu: dict[str, float] | None = None  # summed over the run's requests (RunReport.cpu)
 
 
 class Sandbox:
@@ -912,7 +913,20 @@ class Sandbox:
                 ev.error = "the sandbox stopped unexpectedly" + (f" ({tail.splitlines()[-1][:200]})" if tail else "")
             else:
                 ev.done = done
+                _add_cpu(ev, done.get("cpu"))
             return
+
+
+def _add_cpu(ev: _Events, cpu) -> None:
+    """Add a leader's ``cpu`` (from its "done" event) to the run's, taking only finite non-negative seconds."""
+    if not isinstance(cpu, dict):
+        return
+    total = ev.cpu if ev.cpu is not None else {}
+    for k in ("leader", "children"):
+        v = cpu.get(k)
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 <= v < float("inf"):
+            total[k] = total.get(k, 0.0) + float(v)
+    ev.cpu = total
 
 
 def _plain_header(raw) -> bool:
@@ -1362,4 +1376,5 @@ def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float) -> R
         modules=tuple(str(m)[:100] for m in load.get("modules", [])[:100]) if isinstance(load.get("modules"), list) else (),
         functions={str(k)[:100]: str(v)[:200] for k, v in functions.items()},
         unit_errors=tuple(unit_errors), notes=tuple(notes), output=output[:65536])
-    return RunReport(load=report, outcomes=outcomes, isolation=level, seconds=seconds, error=ev.error)
+    return RunReport(load=report, outcomes=outcomes, isolation=level, seconds=seconds, error=ev.error,
+                     cpu=dict(ev.cpu or {}))

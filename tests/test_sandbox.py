@@ -166,6 +166,49 @@ def test_honest_values_come_back_as_plain_arrays(sandbox):
     assert r.load.functions == {"softmax": "sub.softmax"}
 
 
+def test_the_run_report_counts_the_cpu_of_the_student_processes_apart_from_the_leader(sandbox):
+    # A softmax that burns 0.3 s of CPU in the child (and in a grandchild it forks and waits
+    # for): the children's share holds both, the leader's does not.
+    busy = GOOD + """
+import os, time
+def _burn(s):
+    t = time.process_time()
+    while time.process_time() - t < s:
+        pass
+_softmax = softmax
+def softmax(x):
+    pid = os.fork()
+    if pid == 0:
+        _burn(0.15)
+        os._exit(0)
+    os.waitpid(pid, 0)
+    _burn(0.15)
+    return _softmax(x)
+"""
+    r = run(sandbox, module(busy), [softmax_call(timeout=5.0)])
+    assert r.outcomes["softmax:x"].status == "ok", r.outcomes["softmax:x"].message
+    assert set(r.cpu) == {"leader", "children"}
+    assert 0.3 <= r.cpu["children"] < 3.0
+    assert 0.0 < r.cpu["leader"] < 0.15
+    light = run(sandbox, module(GOOD), [softmax_call()])
+    assert 0.0 < light.cpu["children"] < 0.2 and 0.0 < light.cpu["leader"] < 0.15
+
+
+@pytest.mark.parametrize("cpu, kept", [
+    ({"leader": 0.01, "children": 0.02}, {"leader": 0.01, "children": 0.02}),
+    ({"leader": -1, "children": float("nan")}, {}),
+    ({"leader": True, "children": "0.5", "other": 1.0}, {}),
+    ([0.1, 0.2], {}),
+])
+def test_only_finite_non_negative_cpu_figures_are_added(cpu, kept):
+    from grader.sandbox import _add_cpu, _Events
+
+    ev = _Events()
+    _add_cpu(ev, cpu)
+    _add_cpu(ev, cpu)
+    assert (ev.cpu or {}) == {k: 2 * v for k, v in kept.items()}
+
+
 def test_returned_tuple_lists_and_scalars_are_described():
     pass_src = """
     import numpy as np
