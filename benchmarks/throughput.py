@@ -15,6 +15,11 @@ script (``ta_check_ps.py``: one process per submission, every function called on
 inputs and compared with ``np.allclose``, gradcheck and sgd on the starter's quadratic), in
 the same run.
 
+With ``--stubs N`` it also grades N do-nothing submissions (the built-in rubric's functions
+raising ``NotImplementedError``, as the starter leaves them): every one still pays for a
+leader and a child, loading, a report and a result, so their rate is the ceiling of any
+``.py`` batch on this machine with full isolation (no TA baseline: there is nothing to check).
+
 Each problem-set submission's files end with a comment naming it, so that no two are the
 same text (as in a class): the translation cache (``grader/translations.py``) helps only
 where texts repeat. Each run of the grader gets a fresh, empty translation cache; with
@@ -26,7 +31,7 @@ and run with ``PYTHONPATH``), interleaved with this tree's runs over ``--rounds`
 (order alternating), with the load average beside each run.
 
 Usage: ``python benchmarks/throughput.py [--py 500] [--nb 200] [--problem-set 0] [--jobs N] [--nbgrader-n 20]
-[--no-nbgrader] [--baseline-ref REF] [--rounds 1] [--regrade]``
+[--no-nbgrader] [--baseline-ref REF] [--rounds 1] [--regrade] [--stubs 0]``
 """
 
 from __future__ import annotations
@@ -166,6 +171,27 @@ print(sys.argv[1], score)
 PS_STYLES = Path(__file__).resolve().parent.parent / "tests" / "submissions" / "problem-set-q2" / "honest"
 
 
+#: A do-nothing submission: the built-in rubric's functions as the starter leaves them.
+STUB = """import numpy as np
+
+
+def softmax(x):
+    raise NotImplementedError
+
+
+def softmaxCostAndGradient(predicted, target, outputVectors, dataset):
+    raise NotImplementedError
+"""
+
+
+def make_stub_batch(folder: Path, n: int) -> Path:
+    """Write `n` do-nothing submissions (:data:`STUB`, each ending with a comment naming it)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        (folder / f"stub{i:05d}.py").write_text(STUB + f"# stub {i}\n")
+    return folder
+
+
 def make_problem_set_batch(folder: Path, n: int, examples: Path) -> Path:
     """Write ``n`` whole-problem-set submissions: the CS224d styles in turn, each with the example's q3_word2vec.py."""
     import shutil
@@ -295,6 +321,9 @@ def main() -> None:
     ap.add_argument("--baseline-ref", metavar="REF", default=None,
                     help="also grade every batch with this git commit of the grader, interleaved (default: none)")
     ap.add_argument("--rounds", type=int, default=1, help="rounds of interleaved runs (default 1)")
+    ap.add_argument("--stubs", type=int, default=0, metavar="N",
+                    help="also grade N do-nothing submissions (the starter's stubs): the rate no .py batch "
+                         "can beat on this machine (default 0)")
     ap.add_argument("--regrade", action="store_true",
                     help="grade the problem set once more per round with its run's translation cache filled")
     args = ap.parse_args()
@@ -310,6 +339,7 @@ def main() -> None:
     if args.isolation == "process":
         extra.append("--allow-unsandboxed")
 
+    stubs = make_stub_batch(tmp / "stubs", args.stubs)
     ps = make_problem_set_batch(tmp / "ps", args.problem_set, args.examples)
     script_ps = tmp / "ta_check_ps.py"
     script_ps.write_text(TA_CHECK_PS)
@@ -330,14 +360,15 @@ def main() -> None:
 
     rows = []
     figures = {}
-    for label, batch, n in ((".py", py, args.py), ("notebook", nb, args.nb), ("problem set", ps, args.problem_set)):
+    for label, batch, n in ((".py", py, args.py), ("notebook", nb, args.nb), ("problem set", ps, args.problem_set),
+                            ("stub", stubs, args.stubs)):
         if n == 0:
             continue
         more = ["--rubric", "problem-set"] if label == "problem set" else []
         for variant in variants:
             run(variant, batch, more)  # warm the page cache and the bytecode
         subs = sorted(batch.iterdir())
-        ta = script_ps if label == "problem set" else script
+        ta = script_ps if label == "problem set" else None if label == "stub" else script  # a stub: nothing to check
         times: dict[str, list[float]] = {v: [] for v in variants}
         regrades: list[float] = []
         pars: list[float] = []
@@ -352,18 +383,21 @@ def main() -> None:
                     regrades.append(dt2)
                     print(f"round {r + 1} grader ({variant}) {label}, regrade: {n / dt2:.1f}/s ({dt2:.1f} s), "
                           f"load {load}", flush=True)
+            if ta is None:
+                continue
             load = load_average()
             par = run_ta(ta, subs, args.jobs)
             pars.append(par)
             print(f"round {r + 1} TA script {label}: {n / par:.1f}/s ({par:.1f} s), load {load}", flush=True)
-        par = median(pars)
-        seq = None if args.no_sequential else run_ta(ta, subs, 1)
+        par = median(pars) if pars else None
+        seq = None if args.no_sequential or ta is None else run_ta(ta, subs, 1)
         for variant in variants:
             dt = median(times[variant])
             name = label if variant == "this tree" else f"{label} ({variant})"
             figures.setdefault(label, (n, dt, par, seq))
             rows.append([f"{name} × {n}", f"{dt:.1f} s", f"{n / dt:.1f}/s",
-                         f"{par:.1f} s ({n / par:.1f}/s)", f"{par / dt:.1f}×",
+                         "—" if par is None else f"{par:.1f} s ({n / par:.1f}/s)",
+                         "—" if par is None else f"{par / dt:.1f}×",
                          "—" if seq is None else f"{seq:.1f} s ({n / seq:.1f}/s)",
                          "—" if seq is None else f"{seq / dt:.1f}×"])
         if regrades:
