@@ -193,6 +193,19 @@ def tree_cpu(pid: int) -> float:
     return total
 
 
+def busy_seconds() -> float | None:
+    """Core-seconds the whole machine has been busy since boot (``/proc/stat``: all but idle and
+    iowait), or None where there is no ``/proc/stat``.  The difference over a run, divided by
+    its wall time, is the number of cores it kept busy (other load included)."""
+    try:
+        with open("/proc/stat") as f:
+            ticks = [int(x) for x in f.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return None
+    user, nice, system, _idle, _iowait, irq, softirq, steal = ticks
+    return (user + nice + system + irq + softirq + steal) / _TICK
+
+
 def load_average() -> str:
     """Return the 1-minute load average, as text ("?" where there is none)."""
     try:

@@ -15,10 +15,11 @@ script (``ta_check_ps.py``: one process per submission, every function called on
 inputs and compared with ``np.allclose``, gradcheck and sgd on the starter's quadratic), in
 the same run.
 
-With ``--stubs N`` it also grades N do-nothing submissions (the built-in rubric's functions
-raising ``NotImplementedError``, as the starter leaves them): every one still pays for a
+With ``--stubs N`` it also grades N do-nothing submissions of each rubric measured (the
+built-in one with ``--py``, the problem set with ``--problem-set``): folders whose every
+function raises ``NotImplementedError``, as the starter leaves it.  Each still pays for a
 leader and a child, loading, a report and a result, so their rate is the ceiling of any
-``.py`` batch on this machine with full isolation (no TA baseline: there is nothing to check).
+batch of that rubric on this machine with full isolation (no TA baseline: nothing to check).
 
 Each problem-set submission's files end with a comment naming it, so that no two are the
 same text (as in a class): the translation cache (``grader/translations.py``) helps only
@@ -28,10 +29,13 @@ where texts repeat. Each run of the grader gets a fresh, empty translation cache
 With ``--baseline-ref REF`` (a git commit of this repository, e.g. ``main``) the same batches
 are graded by that commit too (its tree written to the temporary folder with ``git archive``
 and run with ``PYTHONPATH``), interleaved with this tree's runs over ``--rounds`` rounds
-(order alternating), with the load average beside each run.
+(order alternating), with the load average beside each run.  With ``--versus-jobs J`` every
+batch is also graded by this tree with ``--jobs J``, interleaved the same way; the number of
+cores each run kept busy (the whole machine's, from ``/proc/stat``) is shown beside its rate,
+and the ratio of the two rates beside the most it can be on this machine's cores.
 
 Usage: ``python benchmarks/throughput.py [--py 500] [--nb 200] [--problem-set 0] [--jobs N] [--nbgrader-n 20]
-[--no-nbgrader] [--baseline-ref REF] [--rounds 1] [--regrade] [--stubs 0]``
+[--no-nbgrader] [--baseline-ref REF] [--rounds 1] [--regrade] [--stubs 0] [--versus-jobs J]``
 """
 
 from __future__ import annotations
@@ -45,7 +49,8 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from _common import EXAMPLES, checkout, grade, load_average, machine, make_batch, median, table, templates, workdir
+from _common import (EXAMPLES, busy_seconds, checkout, grade, load_average, machine, make_batch, median, table,
+                     templates, workdir)
 
 #: The hand-written check of a TA: import the submission, compare with np.allclose, print a score.
 TA_CHECK = r'''
@@ -171,24 +176,21 @@ print(sys.argv[1], score)
 PS_STYLES = Path(__file__).resolve().parent.parent / "tests" / "submissions" / "problem-set-q2" / "honest"
 
 
-#: A do-nothing submission: the built-in rubric's functions as the starter leaves them.
-STUB = """import numpy as np
+def make_stub_batch(folder: Path, n: int, rubric: str) -> Path:
+    """Write `n` do-nothing submissions of `rubric`: folders holding each module of its functions,
+    every function raising ``NotImplementedError`` as the starter leaves it (a comment names each)."""
+    from grader.rubric import load_rubric
 
-
-def softmax(x):
-    raise NotImplementedError
-
-
-def softmaxCostAndGradient(predicted, target, outputVectors, dataset):
-    raise NotImplementedError
-"""
-
-
-def make_stub_batch(folder: Path, n: int) -> Path:
-    """Write `n` do-nothing submissions (:data:`STUB`, each ending with a comment naming it)."""
-    folder.mkdir(parents=True, exist_ok=True)
+    modules: dict[str, list[str]] = {}
+    for spec in load_rubric(rubric).functions.values():
+        modules.setdefault(spec.modules[0], []).append(
+            f"def {spec.names[0]}({', '.join(spec.params)}):\n    raise NotImplementedError\n")
     for i in range(n):
-        (folder / f"stub{i:05d}.py").write_text(STUB + f"# stub {i}\n")
+        sub = folder / f"stub{i:05d}"
+        sub.mkdir(parents=True, exist_ok=True)
+        for module, defs in modules.items():
+            (sub / (module.replace(".", "/") + ".py")).write_text(
+                "import numpy as np\n\n\n" + "\n\n".join(defs) + f"\n# stub {i}\n")
     return folder
 
 
@@ -321,9 +323,11 @@ def main() -> None:
     ap.add_argument("--baseline-ref", metavar="REF", default=None,
                     help="also grade every batch with this git commit of the grader, interleaved (default: none)")
     ap.add_argument("--rounds", type=int, default=1, help="rounds of interleaved runs (default 1)")
+    ap.add_argument("--versus-jobs", type=int, action="append", default=[], metavar="J",
+                    help="also grade every batch with --jobs J, interleaved (repeatable; default: none)")
     ap.add_argument("--stubs", type=int, default=0, metavar="N",
-                    help="also grade N do-nothing submissions (the starter's stubs): the rate no .py batch "
-                         "can beat on this machine (default 0)")
+                    help="also grade N do-nothing submissions (the starter's stubs) of each rubric measured: "
+                         "the rate no batch of it can beat on this machine (default 0)")
     ap.add_argument("--regrade", action="store_true",
                     help="grade the problem set once more per round with its run's translation cache filled")
     args = ap.parse_args()
@@ -335,40 +339,50 @@ def main() -> None:
     nb = make_batch(tmp / "nb", 0, args.nb, args.examples)
     script = tmp / "ta_check.py"
     script.write_text(TA_CHECK)
-    extra = ["--jobs", str(args.jobs), "--isolation", args.isolation]
+    extra = ["--isolation", args.isolation]
     if args.isolation == "process":
         extra.append("--allow-unsandboxed")
 
-    stubs = make_stub_batch(tmp / "stubs", args.stubs)
+    stubs = make_stub_batch(tmp / "stubs", args.stubs if args.py else 0, "word2vec")
+    ps_stubs = make_stub_batch(tmp / "ps-stubs", args.stubs if args.problem_set else 0, "problem-set")
     ps = make_problem_set_batch(tmp / "ps", args.problem_set, args.examples)
     script_ps = tmp / "ta_check_ps.py"
     script_ps.write_text(TA_CHECK_PS)
 
-    variants = {"this tree": dict(os.environ)}
+    # Variant -> (environment, --jobs): this tree; another commit; this tree with other --jobs.
+    variants = {"this tree": (dict(os.environ), args.jobs)}
     if args.baseline_ref:
         base = checkout(args.baseline_ref, tmp / "baseline")
-        variants[f"{args.baseline_ref}"] = {**os.environ, "PYTHONPATH": str(base)}
+        variants[f"{args.baseline_ref}"] = ({**os.environ, "PYTHONPATH": str(base)}, args.jobs)
+    for jobs in args.versus_jobs:
+        variants[f"--jobs {jobs}"] = (dict(os.environ), jobs)
     caches = iter(range(1 << 30))
+    busy: dict[str, dict[Path, list]] = {v: {} for v in variants}  # cores kept busy (the whole machine) per run
 
     def run(variant: str, batch: Path, more: list[str], cache: Path | None = None) -> tuple[float, Path, str]:
-        env = dict(variants[variant])
+        env, jobs = dict(variants[variant][0]), variants[variant][1]
         cache = cache or tmp / f"translations-{next(caches)}"  # fresh: nothing translated before
         env["GRADER_TRANSLATION_CACHE"] = str(cache)
         load = load_average()
-        dt, _, _ = grade(batch, tmp / "out", *extra, *more, env=env)
+        b0 = busy_seconds()
+        dt, _, _ = grade(batch, tmp / "out", "--jobs", str(jobs), *extra, *more, env=env)
+        b1 = busy_seconds()
+        busy[variant].setdefault(batch, []).append((b1 - b0) / dt if b0 is not None and b1 is not None else None)
         return dt, cache, load
 
     rows = []
+    ratios: list[str] = []
     figures = {}
     for label, batch, n in ((".py", py, args.py), ("notebook", nb, args.nb), ("problem set", ps, args.problem_set),
-                            ("stub", stubs, args.stubs)):
+                            ("stub", stubs, args.stubs if args.py else 0),
+                            ("problem-set stub", ps_stubs, args.stubs if args.problem_set else 0)):
         if n == 0:
             continue
-        more = ["--rubric", "problem-set"] if label == "problem set" else []
+        more = ["--rubric", "problem-set"] if label.startswith("problem") else []
         for variant in variants:
             run(variant, batch, more)  # warm the page cache and the bytecode
         subs = sorted(batch.iterdir())
-        ta = script_ps if label == "problem set" else None if label == "stub" else script  # a stub: nothing to check
+        ta = None if label.endswith("stub") else script_ps if label == "problem set" else script  # a stub: nothing to check
         times: dict[str, list[float]] = {v: [] for v in variants}
         regrades: list[float] = []
         pars: list[float] = []
@@ -377,7 +391,9 @@ def main() -> None:
             for variant in order:
                 dt, cache, load = run(variant, batch, more)
                 times[variant].append(dt)
-                print(f"round {r + 1} grader ({variant}) {label}: {n / dt:.1f}/s ({dt:.1f} s), load {load}", flush=True)
+                b = busy[variant][batch][-1]
+                print(f"round {r + 1} grader ({variant}) {label}: {n / dt:.1f}/s ({dt:.1f} s), load {load}"
+                      + ("" if b is None else f", cores busy {b:.2f}"), flush=True)
                 if args.regrade and label == "problem set" and variant == "this tree":
                     dt2, _, load = run(variant, batch, more, cache)
                     regrades.append(dt2)
@@ -395,20 +411,30 @@ def main() -> None:
             dt = median(times[variant])
             name = label if variant == "this tree" else f"{label} ({variant})"
             figures.setdefault(label, (n, dt, par, seq))
-            rows.append([f"{name} × {n}", f"{dt:.1f} s", f"{n / dt:.1f}/s",
+            b = [x for x in busy[variant][batch][1:] if x is not None]  # the warm-up run apart
+            cores = f"{median(b):.2f}" if b else "?"
+            if variant.startswith("--jobs") and b:
+                ratio = median(times[variant]) / median(times["this tree"])
+                ratios.append(f"{label}: --jobs {args.jobs} is {ratio:.2f}× {variant}; {variant} keeps {median(b):.2f} "
+                              f"cores busy, so on {os.cpu_count()} cores --jobs {args.jobs} can be at most "
+                              f"{(os.cpu_count() or 1) / median(b):.2f}× it")
+            rows.append([f"{name} × {n}", f"{dt:.1f} s", f"{n / dt:.1f}/s", cores,
                          "—" if par is None else f"{par:.1f} s ({n / par:.1f}/s)",
                          "—" if par is None else f"{par / dt:.1f}×",
                          "—" if seq is None else f"{seq:.1f} s ({n / seq:.1f}/s)",
                          "—" if seq is None else f"{seq / dt:.1f}×"])
         if regrades:
             dt = median(regrades)
-            rows.append([f"{label}, regrade × {n}", f"{dt:.1f} s", f"{n / dt:.1f}/s",
+            rows.append([f"{label}, regrade × {n}", f"{dt:.1f} s", f"{n / dt:.1f}/s", "?",
                          f"{par:.1f} s ({n / par:.1f}/s)", f"{par / dt:.1f}×", "—", "—"])
 
     print()
     print(f"medians of {args.rounds} round(s)")
-    print(table(rows, ["batch", "grader grade", "rate", f"TA script, {args.jobs} at a time", "grader faster by",
+    print(table(rows, ["batch", "grader grade", "rate", "cores busy", f"TA script, {args.jobs} at a time",
+                       "grader faster by",
                        "TA script, one at a time", "grader faster by"]))
+    for line in ratios:
+        print(line)
     for label, target in ((".py", 100), ("notebook", 50), ("problem set", 25)):
         if label in figures:
             n, dt = figures[label][:2]
