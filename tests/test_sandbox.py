@@ -103,6 +103,99 @@ def test_unpack_refuses_anything_but_plain_arrays(bad, message):
         _worker.unpack({"v": bad}, [b"\x00" * 8])
 
 
+def _nested(levels: int, inner):
+    o = inner
+    for k in range(levels):
+        o = [o] if k % 2 else {"k": o}
+    return o
+
+
+@pytest.mark.parametrize("inner", [1, "s", None, 1.5, [], {}, [1], {"a": 1}])
+def test_frames_may_nest_max_depth_levels_and_no_more(inner):
+    # The outermost container is at depth 0: its members at depth 1, and so on; nothing may sit
+    # below MAX_DEPTH (an empty container there is fine: nothing is in it).
+    deepest_ok = _worker.MAX_DEPTH if not isinstance(inner, (list, dict)) or not inner else _worker.MAX_DEPTH - 1
+    ok = _nested(deepest_ok, inner)
+    assert _worker.unpack(json_round_trip(ok), []) == ok
+    with pytest.raises(_worker.ProtocolError, match="nested deeper than"):
+        _worker.unpack(json_round_trip(_nested(deepest_ok + 1, inner)), [])
+
+
+def json_round_trip(o):
+    import json
+
+    return json.loads(json.dumps(o))
+
+
+class _Text(str):
+    pass
+
+
+def test_packing_keeps_every_kind_of_value_as_it_was():
+    values = {"s": "é\u2603", "sub": _Text("t"), "i": -3, "big": 1 << 70, "b": True, "n": None, "f": 0.25,
+              "nan": float("nan"), "inf": float("inf"), "minf": float("-inf"), "np": np.float32(0.5),
+              "l": [1, (2, 3), {"x": np.int64(4)}], "raw": b"\x00\xff", "a": np.arange(3.0)}
+    (h, b, _), = _worker.FrameReader(1 << 20).feed(_worker.pack(values))
+    got = _worker.unpack(h, b)
+    assert np.isnan(got.pop("nan")) and got.pop("inf") == float("inf") and got.pop("minf") == float("-inf")
+    assert got.pop("a").tolist() == [0.0, 1.0, 2.0]
+    assert got == {"s": "é\u2603", "sub": "t", "i": -3, "big": 1 << 70, "b": True, "n": None, "f": 0.25,
+                   "np": 0.5, "l": [1, [2, 3], {"x": 4}], "raw": b"\x00\xff"}
+
+
+def _f0(): pass
+def _f2(a, b): pass
+def _f2d(a, b=1): pass
+def _fstar(a, *rest): pass
+def _fkw(a, *, k): pass
+def _fkwd(a, *, k=1): pass
+def _fpos(a, b, /, c=2): pass
+def _fall(a, b=1, *args, c=2, **kw): pass
+def _fstarkw(*args, k): pass
+
+
+def _fdefaults_changed(a, b, c): pass
+
+
+_fdefaults_changed.__defaults__ = (7, 8, 9, 10)
+
+
+@pytest.mark.parametrize("fn", [_f0, _f2, _f2d, _fstar, _fkw, _fkwd, _fpos, _fall, _fstarkw,
+                                lambda x, y=2: None, lambda *a, **k: None])
+def test_counting_a_plain_functions_arguments_agrees_with_inspect(fn):
+    import inspect
+
+    sig = inspect.signature(fn)
+    for k in range(7):
+        try:
+            sig.bind(*range(k))
+            binds = True
+        except TypeError:
+            binds = False
+        assert _worker._takes(fn, k) is binds, (fn, k)
+
+
+def test_wrapped_and_callable_objects_are_left_to_inspect():
+    import functools
+
+    @functools.wraps(_f2)
+    def wrapper(*a):
+        return _f2(*a)
+
+    class Callable:
+        def __call__(self, x):
+            return x
+
+    assert _worker._takes(wrapper, 5) is None and _worker._takes(Callable(), 1) is None
+    assert _worker._takes(print, 1) is None and _worker._takes(functools.partial(_f2, 1), 1) is None
+    assert _worker._takes(_fdefaults_changed, 0) is None  # more defaults than parameters: inspect reads it
+    assert _worker._choose_arity(_fdefaults_changed, 4, [4, 3, 2], [], {}) == 3
+    notes: list = []
+    assert _worker._choose_arity(wrapper, 4, [4, 3, 2], notes, {"params": ["a", "b", "c", "d"]}) == 2
+    assert notes == ["called with 2 arguments: your function takes no 'c', 'd' parameter"]
+    assert _worker._choose_arity(Callable(), 4, [4, 1], [], {}) == 1
+
+
 def test_unpack_enforces_the_element_cap():
     (h, b, _), = _worker.FrameReader(1 << 20).feed(_worker.pack({"v": np.zeros(100)}))
     with pytest.raises(_worker.ProtocolError, match="array of 100 elements exceeds the limit of 10"):
