@@ -18,8 +18,9 @@ the same run.
 With ``--stubs N`` it also grades N do-nothing submissions of each rubric measured (the
 built-in one with ``--py``, the problem set with ``--problem-set``): folders whose every
 function raises ``NotImplementedError``, as the starter leaves it.  Each still pays for a
-leader and a child, loading, a report and a result, so their rate is the ceiling of any
-batch of that rubric on this machine with full isolation (no TA baseline: nothing to check).
+leader and a child, loading, a report and a result: their rate shows what the grader costs
+whatever the student's code does, beside what working code costs (no TA baseline: nothing
+to check).
 
 Each problem-set submission's files end with a comment naming it, so that no two are the
 same text (as in a class): the translation cache (``grader/translations.py``) helps only
@@ -327,7 +328,7 @@ def main() -> None:
                     help="also grade every batch with --jobs J, interleaved (repeatable; default: none)")
     ap.add_argument("--stubs", type=int, default=0, metavar="N",
                     help="also grade N do-nothing submissions (the starter's stubs) of each rubric measured: "
-                         "the rate no batch of it can beat on this machine (default 0)")
+                         "what grading costs whatever the code does (default 0)")
     ap.add_argument("--regrade", action="store_true",
                     help="grade the problem set once more per round with its run's translation cache filled")
     args = ap.parse_args()

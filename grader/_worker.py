@@ -2505,13 +2505,17 @@ def _as_globals(fn, args: list, spec: dict, numgrad: dict, notes: list) -> tuple
     return [a for i, a in enumerate(args) if i not in moved], spec, numgrad
 
 
+#: Attributes of a function that ``inspect.signature`` reads instead of its code object.
+_UNREAD_BY_INSPECT = frozenset(("__wrapped__", "__signature__", "_partialmethod", "__partialmethod__"))
+
+
 def _positional_counts(fn) -> tuple[int, int, bool] | None:
     """For a plain function: (fewest, most positional arguments, takes ``*args``) if calling it
     with positional arguments only can work at all, (0, -1, False) if it cannot (a keyword-only
     parameter without default), None for anything else (``inspect.signature`` decides then)."""
     import types
 
-    if type(fn) is not types.FunctionType or "__wrapped__" in fn.__dict__ or "__signature__" in fn.__dict__:
+    if type(fn) is not types.FunctionType or not _UNREAD_BY_INSPECT.isdisjoint(fn.__dict__):
         return None
     code = fn.__code__
     if len(fn.__defaults__ or ()) > code.co_argcount:  # reassigned by hand: inspect has its own reading
@@ -2529,7 +2533,7 @@ def _takes(fn, k: int) -> bool | None:
     if counts is None:
         return None
     fewest, most, star = counts
-    return fewest <= k and (star or k <= most) and most >= 0
+    return fewest <= k and (star or k <= most)
 
 
 def _choose_arity(fn, n: int, arities: list, notes: list, spec: dict) -> int:

@@ -177,6 +177,7 @@ def test_counting_a_plain_functions_arguments_agrees_with_inspect(fn):
 
 def test_wrapped_and_callable_objects_are_left_to_inspect():
     import functools
+    import inspect
 
     @functools.wraps(_f2)
     def wrapper(*a):
@@ -189,6 +190,9 @@ def test_wrapped_and_callable_objects_are_left_to_inspect():
     assert _worker._takes(wrapper, 5) is None and _worker._takes(Callable(), 1) is None
     assert _worker._takes(print, 1) is None and _worker._takes(functools.partial(_f2, 1), 1) is None
     assert _worker._takes(_fdefaults_changed, 0) is None  # more defaults than parameters: inspect reads it
+    signed = lambda a, b: None  # noqa: E731
+    signed.__signature__ = inspect.Signature([inspect.Parameter("a", inspect.Parameter.POSITIONAL_ONLY)])
+    assert _worker._takes(signed, 1) is None and _worker._choose_arity(signed, 2, [2, 1], [], {}) == 1
     assert _worker._choose_arity(_fdefaults_changed, 4, [4, 3, 2], [], {}) == 3
     notes: list = []
     assert _worker._choose_arity(wrapper, 4, [4, 3, 2], notes, {"params": ["a", "b", "c", "d"]}) == 2
