@@ -332,6 +332,11 @@ def main() -> None:
     ap.add_argument("--regrade", action="store_true",
                     help="grade the problem set once more per round with its run's translation cache filled")
     args = ap.parse_args()
+    for name in ("py", "nb", "problem_set", "stubs"):
+        if getattr(args, name) < 0:
+            ap.error(f"--{name.replace('_', '-')} must be 0 or more")
+    if any(j < 1 for j in args.versus_jobs):
+        ap.error("--versus-jobs must be 1 or more")
 
     tmp = workdir()
     print(f"machine: {machine()}")
