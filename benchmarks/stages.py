@@ -47,7 +47,14 @@ def main() -> None:
         folder = throughput.make_problem_set_batch(tmp / "ps", args.problem_set, EXAMPLES)
     else:
         folder = args.folder
-    rubric = load_rubric(args.rubric)
+        if not folder.is_dir():
+            ap.error(f"--folder {folder}: not a folder")
+    from grader.errors import GraderError
+
+    try:
+        rubric = load_rubric(args.rubric)
+    except GraderError as e:
+        ap.error(str(e))
     job = pipeline.prepare(rubric)
     acc: dict[str, float] = collections.defaultdict(float)
     calls: collections.Counter = collections.Counter()

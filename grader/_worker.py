@@ -2527,13 +2527,16 @@ def _positional_counts(fn) -> tuple[int, int, bool] | None:
     return code.co_argcount - len(fn.__defaults__ or ()), code.co_argcount, bool(code.co_flags & 0x04)
 
 
+def _fits(counts: tuple[int, int, bool], k: int) -> bool:
+    """Whether ``k`` positional arguments fit ``counts`` (from :func:`_positional_counts`)."""
+    fewest, most, star = counts
+    return fewest <= k and (star or k <= most)
+
+
 def _takes(fn, k: int) -> bool | None:
     """Whether ``fn(*range(k))`` binds (as ``inspect.Signature.bind`` says), cheaply; None: unknown."""
     counts = _positional_counts(fn)
-    if counts is None:
-        return None
-    fewest, most, star = counts
-    return fewest <= k and (star or k <= most)
+    return None if counts is None else _fits(counts, k)
 
 
 def _choose_arity(fn, n: int, arities: list, notes: list, spec: dict) -> int:
@@ -2545,8 +2548,8 @@ def _choose_arity(fn, n: int, arities: list, notes: list, spec: dict) -> int:
     """
     import inspect
 
-    sig = None
-    if _positional_counts(fn) is None:
+    counts, sig = _positional_counts(fn), None
+    if counts is None:
         try:
             sig = inspect.signature(fn)
         except (TypeError, ValueError):
@@ -2555,8 +2558,8 @@ def _choose_arity(fn, n: int, arities: list, notes: list, spec: dict) -> int:
     for k in arities:
         if k > n:
             continue
-        if sig is None:
-            if not _takes(fn, k):
+        if counts is not None:
+            if not _fits(counts, k):
                 continue
         else:
             try:

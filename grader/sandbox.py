@@ -37,7 +37,7 @@ import sys
 import sysconfig
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
@@ -483,9 +483,8 @@ class _Events:
     deferred: set = None  # type: ignore[assignment]  # calls to make again where withheld stand-ins are offered
     output: dict[Any, list[str]] = None  # type: ignore[assignment]
     load_failures: list[dict] = None  # type: ignore[assignment]
-    done: dict | None = None
     error: str | None = None
-    cpu: dict[str, float] | None = None  # summed over the run's requests (RunReport.cpu)
+    cpu: dict[str, float] = field(default_factory=dict)  # summed over the run's requests (RunReport.cpu)
 
 
 class Sandbox:
@@ -912,7 +911,6 @@ class Sandbox:
                 self.close()
                 ev.error = "the sandbox stopped unexpectedly" + (f" ({tail.splitlines()[-1][:200]})" if tail else "")
             else:
-                ev.done = done
                 _add_cpu(ev, done.get("cpu"))
             return
 
@@ -921,12 +919,10 @@ def _add_cpu(ev: _Events, cpu) -> None:
     """Add a leader's ``cpu`` (from its "done" event) to the run's, taking only finite non-negative seconds."""
     if not isinstance(cpu, dict):
         return
-    total = ev.cpu if ev.cpu is not None else {}
     for k in ("leader", "children"):
         v = cpu.get(k)
         if isinstance(v, (int, float)) and not isinstance(v, bool) and 0.0 <= v < float("inf"):
-            total[k] = total.get(k, 0.0) + float(v)
-    ev.cpu = total
+            ev.cpu[k] = ev.cpu.get(k, 0.0) + float(v)
 
 
 def _plain_header(raw) -> bool:
@@ -1377,4 +1373,4 @@ def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float) -> R
         functions={str(k)[:100]: str(v)[:200] for k, v in functions.items()},
         unit_errors=tuple(unit_errors), notes=tuple(notes), output=output[:65536])
     return RunReport(load=report, outcomes=outcomes, isolation=level, seconds=seconds, error=ev.error,
-                     cpu=dict(ev.cpu or {}))
+                     cpu=dict(ev.cpu))
