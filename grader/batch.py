@@ -52,6 +52,73 @@ class BatchStats:
         del self.slowest[3:]
 
 
+def usable_cores(*, cgroup_root: Path = Path("/sys/fs/cgroup"), own_cgroup: Path = Path("/proc/self/cgroup")) -> int:
+    """The cores this process may keep busy: the default number of slots (``grade``) and workers (``similarity``).
+
+    Not the machine's count (``os.cpu_count``) but the cores the process may run on
+    (its CPU affinity: a cluster's job, ``taskset``), bounded by the CPU quota of its
+    control group (a container started with ``--cpus 2``, a job's cgroup), rounded up:
+    a slot beyond those would only wait for a core.  At least 1.
+    """
+    try:
+        n = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        n = os.cpu_count() or 1
+    quota = _cgroup_cpu_quota(cgroup_root, own_cgroup)
+    if quota is not None:
+        n = min(n, max(1, -int(-quota // 1)))
+    return max(1, n)
+
+
+def _cgroup_cpu_quota(root: Path, own: Path) -> float | None:
+    """The tightest CPU quota (in cores) of this process's control group and its parents; None without one.
+
+    ``own`` is ``/proc/self/cgroup``.  cgroup v2 (its "0::<path>" line): ``cpu.max``
+    ("max 100000" or "<quota> <period>") in ``root/<path>`` and each parent up to ``root``;
+    cgroup v1 (the line naming the ``cpu`` controller): ``cpu.cfs_quota_us`` (-1: none) over
+    ``cpu.cfs_period_us`` in the same folders under the controller's mount.  Anything
+    unreadable or malformed counts as no quota.
+    """
+    quotas: list[float] = []
+
+    def each_level(base: Path, path: str) -> Iterator[Path]:
+        folder = base / path.strip().lstrip("/")
+        while True:
+            yield folder
+            if folder == base or base not in folder.parents:
+                return
+            folder = folder.parent
+
+    def number(path: Path) -> float:
+        return float(path.read_text(encoding="ascii").strip())
+
+    try:
+        lines = own.read_text(encoding="ascii", errors="replace").splitlines()
+    except OSError:
+        lines = []
+    for line in lines:
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        if parts[0] == "0" and parts[1] == "":
+            for folder in each_level(root, parts[2]):
+                try:
+                    fields = (folder / "cpu.max").read_text(encoding="ascii").split()
+                    if len(fields) == 2 and fields[0] != "max":
+                        quotas.append(float(fields[0]) / float(fields[1]))
+                except (OSError, ValueError, ZeroDivisionError):
+                    pass
+        elif "cpu" in parts[1].split(","):
+            for mount in (root / parts[1], root / "cpu"):
+                for folder in each_level(mount, parts[2]):
+                    try:
+                        quotas.append(number(folder / "cpu.cfs_quota_us") / number(folder / "cpu.cfs_period_us"))
+                    except (OSError, ValueError, ZeroDivisionError):
+                        pass
+    quotas = [q for q in quotas if 0 < q < float("inf")]
+    return min(quotas) if quotas else None
+
+
 def _file_mode() -> int:
     mask = os.umask(0o022)  # read once, at import (os.umask can only be read by setting it)
     os.umask(mask)

@@ -78,7 +78,8 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("submissions", metavar="SUBMISSIONS", help="folder or .zip whose entries are one submission each")
     g.add_argument("-o", "--out", required=True, metavar="RESULTS", help="results folder (created if missing)")
     g.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
-                   help="parallel slots (default: the number of cores)")
+                   help="parallel slots (default: the number of cores this process may use: its CPU affinity, "
+                        "bounded by its cgroup's CPU quota)")
     g.add_argument("--allow-unsandboxed", action="store_true",
                    help="grade even where no filesystem isolation is available (student code could read your files)")
     g.add_argument("--junit", metavar="FILE", help="also write JUnit XML for the batch")
@@ -211,8 +212,8 @@ def _parser() -> argparse.ArgumentParser:
                     help="rubric whose starter stand-ins are boilerplate, besides those of every built-in rubric "
                          "(default: the built-in word2vec rubric)")
     sm.add_argument("--json", action="store_true", help="print the pairs as JSON on standard output")
-    sm.add_argument("-j", "--jobs", type=int, default=os.cpu_count() or 1, metavar="N",
-                    help="processes that tokenize the code (default: the number of cores)")
+    sm.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
+                    help="processes that tokenize the code (default: the number of cores this process may use)")
     similarity_options(sm, grade=False)
     return p
 
@@ -296,7 +297,7 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(f"--out {str(results)!r} cannot be made a folder ({e.strerror or e})") from None
     try:
         with open_gradebook(results, rubric.digest, __version__) as gradebook, contextlib.ExitStack() as stack:
-            jobs, slots, chunk = args.jobs or os.cpu_count() or 1, None, 1
+            jobs, slots, chunk = args.jobs or batch.usable_cores(), None, 1
             if args.cluster is not None:
                 runner = stack.enter_context(cluster_runner.ClusterRunner(
                     args.cluster, job, isolation=args.isolation, allow_unsandboxed=args.allow_unsandboxed,
@@ -366,13 +367,13 @@ def _similarity_ready(args: argparse.Namespace) -> None:
 
 def _run_similarity(args: argparse.Namespace, src: Path, rubric, results: Path, err: TextIO, *, quiet: bool):
     """Run the similarity check on a batch; write similarity.html/.csv and the matches into result.json files."""
-    from . import similarity
+    from . import batch, similarity
     from .similarity import report
 
     findings = similarity.find(
         src, settings=rubric.settings, rubric=rubric, against=args.against, starter=args.starter,
         threshold=similarity.DEFAULT_THRESHOLD if args.threshold is None else args.threshold,
-        max_sharing=args.max_sharing, jobs=max(1, args.jobs), progress=None if quiet else (lambda line: err.write(line + "\n")))
+        max_sharing=args.max_sharing, jobs=args.jobs or batch.usable_cores(), progress=None if quiet else (lambda line: err.write(line + "\n")))
     page, _ = report.write(findings, results, title=rubric.title)
     report.update_results(findings, results)
     err.write(f"similarity: {len(findings.pairs)} pair{'' if len(findings.pairs) == 1 else 's'} at or above "
@@ -391,7 +392,7 @@ def _cmd_similarity(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(f"SUBMISSIONS {str(src)!r} does not exist")
     if not (src.is_dir() or src.suffix.lower() in (".zip", ".py", ".ipynb")):
         raise UsageError(f"SUBMISSIONS {str(src)!r} is neither a folder nor a .zip")
-    if args.jobs < 1:
+    if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1 (got {args.jobs})")
     _similarity_ready(args)
     rubric = _rubric(args.rubric)
