@@ -16,8 +16,9 @@ grader itself built or decoded from raw bytes).  Nothing here runs student code.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields, is_dataclass
-from typing import Any, Literal, Mapping
+from typing import Any, Literal
 
 import numpy as np
 

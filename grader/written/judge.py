@@ -11,8 +11,9 @@ each line was read.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from types import ModuleType
-from typing import Any, Mapping, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
