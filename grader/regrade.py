@@ -10,10 +10,13 @@ digests of the rubric a submission was graded with against this run's:
 
 - the shared part changed (``[settings]``, the stand-ins, ``[sampling]``, the rubric's
   name, the reference module outside its top-level functions, classes, imports and
-  constants), a question was added, or the earlier digests are unknown: every question is
-  graded again (``Plan.questions`` is None, ``Plan.reason`` says why);
-- otherwise only the questions whose digest changed are (a removed question just goes);
-  none when nothing a verdict depends on changed (a comment, the title, the version).
+  constants), or the earlier digests are unknown: every question is graded again
+  (``Plan.questions`` is None, ``Plan.reason`` says why);
+- otherwise only the questions added and those whose digest changed are (a removed
+  question just goes); none when nothing a verdict depends on changed (a comment, the
+  title, the version).  A question added that reads another's verdict, or whose verdict
+  another reads (a ``same_as`` twin, a cost function's role), changes that one's digest
+  too (see below), so both are graded.
 
 What a question's digest holds (:func:`digests`):
 
@@ -324,8 +327,8 @@ def plan(previous: Mapping[str, str] | None, current: Digests) -> Plan:
     >>> now = Digests("s", {"a": "1", "b": "2"})
     >>> plan({"": "s", "a": "1", "b": "0"}, now)
     Plan(questions=frozenset({'b'}), reason='changed: b')
-    >>> plan({"": "s", "a": "1"}, now).reason
-    'a question was added (b)'
+    >>> plan({"": "s", "a": "0"}, now)
+    Plan(questions=frozenset({'a', 'b'}), reason='added: b; changed: a')
     >>> plan({"": "x", "a": "1", "b": "2"}, now).full
     True
     """
@@ -335,16 +338,16 @@ def plan(previous: Mapping[str, str] | None, current: Digests) -> Plan:
         return Plan(None, "what every question shares changed ([settings], the stand-ins, [sampling], the "
                           "rubric's name, or the reference module's code outside its functions)")
     added = sorted(set(current.questions) - set(previous))
-    if added:
-        return Plan(None, f"a question was added ({', '.join(added)})")
-    changed = sorted(q for q, d in current.questions.items() if previous.get(q) != d)
+    changed = sorted(q for q, d in current.questions.items() if q in previous and previous[q] != d)
     removed = sorted(set(previous) - set(current.questions) - {SHARED})
     said = []
+    if added:
+        said.append(f"added: {', '.join(added)}")
     if changed:
         said.append(f"changed: {', '.join(changed)}")
     if removed:
         said.append(f"removed: {', '.join(removed)}")
-    return Plan(frozenset(changed), "; ".join(said) or "no question's checks changed")
+    return Plan(frozenset(added + changed), "; ".join(said) or "no question's checks changed")
 
 
 def usable(previous: SubmissionResult, rubric: Rubric, questions: frozenset[str]) -> str:

@@ -145,6 +145,50 @@ def test_a_rubric_fix_regrades_only_the_question_it_changed(batch, made, tmp_pat
     assert (out / "summary.html").read_text(encoding="utf-8") == page
 
 
+#: the grad_output question of the built-in rubric, its checks included (up to the consistency table)
+GRAD_OUTPUT = TOML[TOML.index("[questions.grad_output]"):TOML.index("# ----", TOML.index("[questions.grad_output]"))]
+
+
+def test_a_question_added_is_graded_without_the_questions_it_does_not_affect(batch, made, tmp_path):
+    rubric, subs, out = batch
+    full = rubric.read_text(encoding="utf-8")
+    # The batch as first graded without grad_output (a fresh results folder), then the question added.
+    fix(rubric, GRAD_OUTPUT, "")
+    first = tmp_path / "first"
+    code, _, err = cli("grade", subs, "--out", first, "--rubric", rubric, "--jobs", "1", "--no-progress")
+    assert code == 0, err
+    before = {sid: result(first, sid) for sid in ("alice", "bob", "carol")}
+    assert all(r["max_score"] == 15.0 and "grad_output" not in {q["id"] for q in r["questions"]}
+               for r in before.values())
+    made.clear()
+    rubric.write_text(full, encoding="utf-8")
+    code, said, err = cli("grade", subs, "--out", first, "--rubric", rubric, "--jobs", "1", "--no-progress")
+    assert code == 0, err
+    # only the calls grad_output's checks need (the cost function's, on their cases), for each submission
+    cases = sorted(re.findall(r'^case = "([^"]+)"', GRAD_OUTPUT, re.M))
+    assert {sid: sorted(ids) for sid, ids in calls_by_submission(made).items()} == {
+        sid: sorted(f"cost_and_grad:{c}" for c in cases) for sid in ("alice", "bob", "carol")}
+    fresh = tmp_path / "fresh"
+    assert cli("grade", subs, "--out", fresh, "--rubric", rubric, "--jobs", "1", "--no-progress")[0] == 0
+    for sid, old in before.items():
+        new = result(first, sid)
+        # cross_entropy and grad_pred share grad_output's calls, which it changed (a longer
+        # timeout for large-vocab): graded again too, on the same calls; softmax is kept
+        assert new["regrade"]["full"] is False
+        assert new["regrade"]["questions"] == ["cross_entropy", "grad_pred", "grad_output"]
+        assert new["regrade"]["reason"] == "added: grad_output; changed: cross_entropy, grad_pred"
+        assert new["max_score"] == 20.0
+        assert [q for q in new["questions"] if q["id"] == "softmax"] == [q for q in old["questions"]
+                                                                         if q["id"] == "softmax"]
+        # the same verdicts as grading afresh with the whole rubric
+        again = result(fresh, sid)
+        for d in (new, again):
+            d.pop("seconds"), d.pop("regrade", None)
+        assert new == again
+    assert "(regraded: cross_entropy, grad_pred, grad_output)" in said
+    assert "; 3 regraded after a rubric change (3 on the questions it affects only)" in err
+
+
 def test_a_shared_setting_regrades_every_question(batch, made):
     rubric, subs, out = batch
     fix(rubric, "memory_mb = 1024", "memory_mb = 1000")

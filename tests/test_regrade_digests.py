@@ -162,11 +162,13 @@ def test_module_digests_follow_helpers_and_constants():
 
 
 def test_plan_of_unknown_digests_and_of_an_added_or_removed_question():
+    # An added question is graded alone, like a changed one; a removed one just goes.
     now = Digests("s", {"a": "1", "b": "2"})
     assert plan(None, now).full and plan({}, now).full
     assert "not in the gradebook" in plan(None, now).reason
     added = plan({SHARED: "s", "a": "1"}, now)
-    assert added.full and added.reason == "a question was added (b)"
+    assert added == Plan(frozenset({"b"}), "added: b")
+    assert plan({SHARED: "s", "a": "0", "c": "3"}, now) == Plan(frozenset({"a", "b"}), "added: b; changed: a; removed: c")
     removed = plan({SHARED: "s", "a": "1", "b": "2", "c": "3"}, now)
     assert removed == Plan(frozenset(), "removed: c")
 
