@@ -559,14 +559,17 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
         Grade every submission, even those the gradebook holds as current.
     slots : callable, optional
         ``slots(i)`` is a context manager giving slot ``i``'s function that grades one
-        submission; default: a warm local sandbox per slot (:func:`local_slot`).  A Dask
-        cluster gives its own (:class:`grader.cluster.runner.ClusterRunner.slot`); all
-        the rest (skipping, writing, the gradebook, the callbacks) is the same.
+        submission, and, for a regrade after a rubric change, is also given the
+        :class:`~grader.pipeline.Partial` saying which questions to grade again; default:
+        a warm local sandbox per slot (:func:`local_slot`).  A Dask cluster gives its own
+        (:class:`grader.cluster.runner.ClusterRunner.slot`); all the rest (skipping,
+        writing, the gradebook, the callbacks) is the same.
     chunk : int
         Submissions a slot takes at a time (default 1).  With more than one, a slot's
-        function is given a list of up to ``chunk`` submissions and returns their results
-        in the same order; they are written as soon as the chunk's results are back (a
-        cluster sends a chunk as one task, paying the per-task overhead once).
+        function is given a list of up to ``chunk`` submissions (and, when any of them is
+        regraded in part, the list of their partials, None for the others) and returns
+        their results in the same order; they are written as soon as the chunk's results
+        are back (a cluster sends a chunk as one task, paying the per-task overhead once).
     expected : int, optional
         How many entries ``submissions`` holds, if known.  Chunks then shrink towards the
         end of the batch (at most the entries left over ``jobs``), so that no slot is left
@@ -582,10 +585,10 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
         writes them once, after the similarity check).
 
     A submission the gradebook holds unchanged but graded under another rubric (a
-    rubric fix) is graded again: on local slots, only the questions the change can
-    affect, the others' verdicts taken from its ``result.json`` (:mod:`grader.regrade`);
-    every question with ``force``, with ``slots`` (a cluster), or when the change can't
-    be traced to questions.  Either way its result carries a ``regrade`` block with the
+    rubric fix) is graded again: only the questions the change can affect, the others'
+    verdicts taken from its ``result.json`` (:mod:`grader.regrade`), on local slots and
+    on a cluster alike; every question with ``force``, or when the change can't be traced
+    to questions.  Either way its result carries a ``regrade`` block with the
     score before.
 
     Notes
@@ -632,8 +635,6 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
         plan = regrade.plan(gradebook.rubric_questions(row.rubric_digest), digests)
         if force:
             plan = regrade.Plan(None, "--force (or --only) grades every question")
-        elif slots is not None or chunk > 1:
-            plan = regrade.Plan(None, "on a cluster every question is graded again")
         elif plan.questions is not None:
             why = regrade.usable(previous, job.rubric, plan.questions)
             if why:
@@ -650,6 +651,15 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
             return prior(sub)
         except Exception:  # noqa: BLE001 - the earlier result can't help: grade it whole
             return None, None
+
+    def with_block(result: SubmissionResult, partial: Partial | None, block: Regrade | None) -> SubmissionResult:
+        """The result with its regrade block (saying every question was graded when a partial run fell back to it)."""
+        if block is None:
+            return result
+        if partial is not None and result.status != "graded":  # it was graded whole after all
+            block = replace(block, questions=tuple(digests.questions) if digests else (),
+                            full=True, reason="its run failed as a whole, so every question was graded")
+        return replace(result, regrade=block)
 
     def next_submission() -> Submission | None:
         nonlocal taken
@@ -730,12 +740,7 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
                             return
                         partial, block = regraded(sub)
                         result = grade_one(sub) if partial is None else grade_one(sub, partial)
-                        if block is not None:
-                            if partial is not None and result.status != "graded":  # it was graded whole after all
-                                block = replace(block, questions=tuple(digests.questions) if digests else (),
-                                                full=True, reason="its run failed as a whole, so every question was graded")
-                            result = replace(result, regrade=block)
-                        finish_one(sub, result)
+                        finish_one(sub, with_block(result, partial, block))
                         # Nothing of this submission stays alive while the next one is loaded and graded.
                         del sub, result, partial, block
                         continue
@@ -750,13 +755,14 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
                         subs.append(sub)
                     if not subs:
                         return
-                    blocks = [regraded(sub)[1] for sub in subs]  # chunks are graded whole
-                    results = list(grade_one(subs))
+                    plans = [regraded(sub) for sub in subs]
+                    partials = [p for p, _ in plans]
+                    results = list(grade_one(subs) if all(p is None for p in partials) else grade_one(subs, partials))
                     if len(results) != len(subs):
                         raise RuntimeError(f"a slot gave {len(results)} results for {len(subs)} submissions")
-                    for sub, result, block in zip(subs, results, blocks):
-                        finish_one(sub, result if block is None else replace(result, regrade=block))
-                    del subs, results, blocks, sub, result, block
+                    for sub, result, (partial, block) in zip(subs, results, plans):
+                        finish_one(sub, with_block(result, partial, block))
+                    del subs, results, plans, partials, sub, result, partial, block
         except BaseException as e:  # noqa: BLE001 - re-raised in the main thread
             failures.append(e)
 

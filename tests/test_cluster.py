@@ -34,10 +34,11 @@ from grader.cluster.worker import GradingPlugin
 from grader.gradebook import open_gradebook
 from grader.load import load_batch
 from grader.model import SourceFile, Submission
-from grader.pipeline import prepare
+from grader.pipeline import grade, prepare
 from grader.rubric import load_rubric
 
 import test_resume as tr
+from factories import cli
 
 # The fault-injecting plugin below is defined here: workers get it by value, not by import.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -108,7 +109,7 @@ def assert_same_files(a: Path, b: Path) -> None:
         assert without_time((a / rel).read_text()) == without_time((b / rel).read_text()), rel
 
 
-def run_cli(subs: Path, out: Path, *extra: str) -> tuple[int, str, str]:
+def runcli(subs: Path, out: Path, *extra: str) -> tuple[int, str, str]:
     import io
 
     o, e = io.StringIO(), io.StringIO()
@@ -132,7 +133,7 @@ def batch(tmp_path_factory):
         (subs / twin).mkdir()
         (subs / twin / "q3_word2vec.py").write_text(tr.SLOW)
     local = root / "local"
-    code, _, err = run_cli(subs, local, "--jobs", "2")
+    code, _, err = runcli(subs, local, "--jobs", "2")
     assert code == 0, err
     return subs, local
 
@@ -140,7 +141,7 @@ def batch(tmp_path_factory):
 def test_a_cluster_run_writes_the_files_of_a_local_run(batch, cluster, tmp_path):
     subs, local = batch
     out = tmp_path / "cluster"
-    code, printed, err = run_cli(subs, out, "--cluster", cluster.scheduler_address)
+    code, printed, err = runcli(subs, out, "--cluster", cluster.scheduler_address)
     assert code == 0, err
     assert_same_files(local, out)
     # The sandbox level of each result is the worker's, here the one a local run uses.
@@ -171,9 +172,9 @@ def test_the_whole_problem_set_on_the_cluster_gives_the_files_of_a_local_run(clu
     for name in ("vectorised", "py2", "a2"):
         shutil.copytree(root / "honest" / name, subs / name)
     shutil.copytree(root / "mistakes" / "sgd-wrong-sign", subs / "sgd-wrong-sign")
-    code, _, err = run_cli(subs, tmp_path / "local", "--rubric", "problem-set", "--jobs", "2")
+    code, _, err = runcli(subs, tmp_path / "local", "--rubric", "problem-set", "--jobs", "2")
     assert code == 0, err
-    code, _, err = run_cli(subs, tmp_path / "cluster", "--rubric", "problem-set", "--cluster", cluster.scheduler_address)
+    code, _, err = runcli(subs, tmp_path / "cluster", "--rubric", "problem-set", "--cluster", cluster.scheduler_address)
     assert code == 0, err
     assert_same_files(tmp_path / "local", tmp_path / "cluster")
     assert len(list((tmp_path / "cluster").glob("*/result.json"))) == 4
@@ -259,6 +260,109 @@ def cluster_client(cluster):
         client.close()
 
 
+def test_one_submission_per_task_grades_the_batch_as_a_local_run(batch, cluster, tmp_path):
+    """--jobs 2 on 2 worker threads: chunks of 1, which a slot takes one submission at a time (once exit 3)."""
+    subs, local = batch
+    out = tmp_path / "cluster"
+    code, _, err = runcli(subs, out, "--cluster", cluster.scheduler_address, "--jobs", "2")
+    assert code == 0, err
+    assert "Traceback" not in err
+    assert_same_files(local, out)
+
+
+class RecordingPartials(GradingPlugin):
+    """Test-only: remembers, per submission graded on this worker, the questions it was asked to grade again."""
+
+    def grade_one(self, submission, sandbox, partial=None):
+        self.__dict__.setdefault("asked", []).append(
+            (submission.id, None if partial is None else sorted(partial.questions)))
+        return super().grade_one(submission, sandbox, partial)
+
+
+@pytest.fixture
+def rubric_fix(tmp_path):
+    """A TA's copy of the word2vec rubric, three submissions, and the fix of softmax's points (test_regrade's)."""
+    import test_regrade as trg
+
+    folder = tmp_path / "rubric"
+    folder.mkdir()
+    shutil.copy(trg.ROOT / "reference" / "word2vec.py", folder / "word2vec.py")
+    rubric = folder / "word2vec.toml"
+    rubric.write_text(trg.TOML.replace('reference = "../reference/word2vec.py"', 'reference = "word2vec.py"')
+                      .replace('starter_dir = "word2vec/starter"',
+                               f'starter_dir = "{(trg.ROOT / "rubrics" / "word2vec" / "starter").as_posix()}"'),
+                      encoding="utf-8")
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copytree(trg.HONEST, subs / "alice")
+    shutil.copy(trg.MISTAKES / "softmax-no-max-shift.py", subs / "bob.py")
+    shutil.copy(trg.MISTAKES / "grad-output-transposed.py", subs / "carol.py")
+    return rubric, subs, lambda: trg.fix(rubric, trg.STABLE, trg.FIXED)
+
+
+@pytest.mark.parametrize("jobs", [[], ["--jobs", "2"]], ids=["chunks", "one-per-task"])
+def test_a_rubric_fix_regrades_only_its_question_on_the_cluster(rubric_fix, cluster, tmp_path, jobs):
+    rubric, subs, fix = rubric_fix
+    out = tmp_path / "out"
+    argv = ["grade", subs, "--out", out, "--rubric", rubric, "--no-progress", "--cluster", cluster.scheduler_address,
+            *jobs]
+    code, _, err = cli(*argv)
+    assert code == 0, err
+    before = {sid: json.loads((out / sid / "result.json").read_text()) for sid in ("alice", "bob", "carol")}
+    fix()
+    code, said, err = cli(*argv)
+    assert code == 0, err
+    assert "; 3 regraded after a rubric change (3 on the questions it affects only)" in err
+    assert "alice: 21 / 21, 28 of 28 checks passed; 20 / 20 before the rubric change (regraded: softmax)" in said
+    fresh = tmp_path / "fresh"
+    assert cli("grade", subs, "--out", fresh, "--rubric", rubric, "--no-progress", "--jobs", "1")[0] == 0
+    for sid, old in before.items():
+        new = json.loads((out / sid / "result.json").read_text())
+        assert new["regrade"]["full"] is False and new["regrade"]["questions"] == ["softmax"]
+        assert [q for q in new["questions"] if q["id"] != "softmax"] == [q for q in old["questions"]
+                                                                           if q["id"] != "softmax"]
+        again = json.loads((fresh / sid / "result.json").read_text())
+        for d in (new, again):
+            d.pop("seconds"), d.pop("regrade", None)
+        assert new == again
+
+
+def test_the_workers_are_asked_to_grade_only_the_questions_a_fix_affects(rubric_fix, cluster, tmp_path):
+    rubric_path, subs, fix = rubric_fix
+    out = tmp_path / "out"
+    code, _, err = cli("grade", subs, "--out", out, "--rubric", rubric_path, "--no-progress", "--jobs", "1")
+    assert code == 0, err
+    fix()
+    rubric = load_rubric(str(rubric_path))
+    job = prepare(rubric)
+    with open_gradebook(out, rubric.digest, __version__) as gb, \
+            ClusterRunner(cluster.scheduler_address, job, plugin_class=RecordingPartials) as runner:
+        stats = grade_batch(load_batch(subs, rubric.settings), out, job, jobs=runner.jobs, slots=runner.slot,
+                            chunk=runner.chunk, gradebook=gb)
+        name = runner.plugin_name
+        asked = sorted(a for got in runner.client.run(
+            lambda dask_worker: dask_worker.plugins[name].__dict__.get("asked", [])).values() for a in got)
+    assert stats.graded == 3 and stats.regraded_in_part == 3
+    assert asked == [("alice", ["softmax"]), ("bob", ["softmax"]), ("carol", ["softmax"])]
+
+
+def test_a_task_carries_each_partial_regrade_and_refuses_anything_else():
+    sub = Submission("alice", "alice.py", "module", files=(SourceFile("q.py", "x = 1\n", "q.py"),))
+    earlier = grade(replace(sub, error="not graded"), prepare(load_rubric(None)), None)
+
+    class Part:
+        questions = frozenset({"softmax", "cross_entropy"})
+        previous = earlier
+
+    items = wire.read_task(wire.loads(wire.dumps(wire.task_items([sub, sub], [None, Part]))))
+    assert items == [(sub, None, None), (sub, frozenset({"softmax", "cross_entropy"}), earlier)]
+    assert wire.read_task(wire.loads(wire.dumps(wire.task_items([sub])))) == [(sub, None, None)]
+    for bad in ([sub, "alice"], [(sub, ("softmax",))], [(sub, ["softmax"], earlier)], [(sub, (1,), earlier)],
+                [(sub, ("softmax",), sub)], {"alice": sub}):
+        with pytest.raises(wire.WireError):
+            wire.read_task(wire.loads(wire.dumps(bad)))
+
+
 def test_a_local_run_stopped_midway_is_finished_on_the_cluster(batch, cluster, tmp_path):
     subs, local = batch
     out = tmp_path / "out"
@@ -278,7 +382,7 @@ def test_a_local_run_stopped_midway_is_finished_on_the_cluster(batch, cluster, t
     graded_before = {p.parent.name for p in out.glob("*/result.json")}
     assert 3 <= len(graded_before) < 15 and not (out / "grades.csv").exists()
 
-    code, printed, err = run_cli(subs, out, "--cluster", cluster.scheduler_address)
+    code, printed, err = runcli(subs, out, "--cluster", cluster.scheduler_address)
     assert code == 0, err
     regraded = {line.split(":")[0] for line in printed.splitlines()}
     assert regraded == {p.parent.name for p in local.glob("*/result.json")} - graded_before
@@ -330,7 +434,7 @@ def test_a_dead_scheduler_stops_the_batch_with_exit_2_and_a_local_rerun_finishes
     done: dict[str, object] = {}
 
     def run() -> None:
-        done["result"] = run_cli(subs, out, "--cluster", address)
+        done["result"] = runcli(subs, out, "--cluster", address)
 
     with tracked_cluster() as (cluster, note):
         address = cluster.scheduler_address
@@ -350,7 +454,7 @@ def test_a_dead_scheduler_stops_the_batch_with_exit_2_and_a_local_rerun_finishes
     graded_before = {p.parent.name for p in out.glob("*/result.json")}
     assert 3 <= len(graded_before) < 15 and not (out / "grades.csv").exists()
 
-    code, printed, err = run_cli(subs, out)
+    code, printed, err = runcli(subs, out)
     assert code == 0, err
     # c12.txt holds nothing that could be read (no content digest): it is graded again by every run.
     assert {line.split(":")[0] for line in printed.splitlines()} == \
@@ -366,18 +470,18 @@ class Poison(GradingPlugin):
     This stands for what would: the kernel's OOM killer, a node lost, a bug.
     """
 
-    def grade_one(self, submission, sandbox):
+    def grade_one(self, submission, sandbox, partial=None):
         if submission.id.startswith("poison"):
             os.kill(os.getpid(), signal.SIGKILL)
-        return super().grade_one(submission, sandbox)
+        return super().grade_one(submission, sandbox, partial)
 
 
 class RecordingRunner(ClusterRunner):
     """Test-only: remembers the submission ids of each task sent, in order."""
 
-    def _submit(self, subs):
+    def _submit(self, subs, partials=None):
         self.__dict__.setdefault("sent", []).append([s.id for s in subs])
-        return super()._submit(subs)
+        return super()._submit(subs, partials)
 
 
 def test_a_poison_submission_costs_itself_only(batch, tmp_path):
@@ -416,7 +520,7 @@ def test_a_poison_submission_costs_itself_only(batch, tmp_path):
         with cluster_client(cluster) as client:
             client.wait_for_workers(2, timeout=LIMIT)
         again = tmp_path / "again"
-        code, _, err = run_cli(subs, again, "--cluster", cluster.scheduler_address)
+        code, _, err = runcli(subs, again, "--cluster", cluster.scheduler_address)
         assert code == 0, err
         assert_same_files(local, again)
         note()
@@ -531,7 +635,7 @@ def test_without_dask_cluster_says_how_to_install_it(tmp_path, monkeypatch):
     subs.mkdir()
     (subs / "alice.py").write_text(tr.SOLUTION)
     monkeypatch.setitem(sys.modules, "distributed", None)  # import distributed -> ImportError
-    code, _, err = run_cli(subs, tmp_path / "out", "--cluster", "local:2")
+    code, _, err = runcli(subs, tmp_path / "out", "--cluster", "local:2")
     assert code == 2
     assert "pip install 'grader[dask]'" in err
     assert "Traceback" not in err
@@ -547,7 +651,7 @@ def test_a_bad_cluster_address_is_exit_2(tmp_path, spec, says):
     subs = tmp_path / "subs"
     subs.mkdir()
     (subs / "alice.py").write_text(tr.SOLUTION)
-    code, _, err = run_cli(subs, tmp_path / "out", "--cluster", spec)
+    code, _, err = runcli(subs, tmp_path / "out", "--cluster", spec)
     assert code == 2
     assert says in err and "Traceback" not in err
 
@@ -562,7 +666,7 @@ def test_no_scheduler_at_the_address_is_exit_2(tmp_path, monkeypatch):
     subs = tmp_path / "subs"
     subs.mkdir()
     (subs / "alice.py").write_text(tr.SOLUTION)
-    code, _, err = run_cli(subs, tmp_path / "out", "--cluster", f"tcp://127.0.0.1:{port}")
+    code, _, err = runcli(subs, tmp_path / "out", "--cluster", f"tcp://127.0.0.1:{port}")
     assert code == 2, err
     assert f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in err
     assert "Traceback" not in err

@@ -266,35 +266,6 @@ def test_a_fix_no_verdict_depends_on_runs_nothing(batch, made):
     assert "before the rubric change (no question's checks changed, nothing regraded)" in said
 
 
-def test_on_a_cluster_every_question_is_regraded(batch, made):
-    """A slot that takes the submission only (``grade --cluster``'s) regrades every question."""
-    import contextlib
-
-    from grader import __version__
-    from grader.batch import grade_batch, local_slot
-    from grader.gradebook import open_gradebook
-    from grader.load import pending_batch
-    from grader.pipeline import prepare
-    from grader.rubric import load_rubric
-
-    rubric_path, subs, out = batch
-    fix(rubric_path, STABLE, FIXED)
-    rubric = load_rubric(str(rubric_path))
-    job = prepare(rubric)
-
-    @contextlib.contextmanager
-    def slots(i):
-        with local_slot(job, i) as grade_one:
-            yield lambda sub: grade_one(sub)
-
-    with open_gradebook(out, rubric.digest, __version__) as gb:
-        stats = grade_batch(pending_batch(subs, rubric.settings), out, job, gradebook=gb, slots=slots)
-    assert stats.graded == 3 and SOFTMAX_CALLS < calls_by_submission(made)["alice"]
-    r = result(out, "alice")
-    assert r["score"] == 21.0 and r["regrade"]["full"] is True
-    assert r["regrade"]["reason"] == "on a cluster every question is graded again"
-
-
 def test_a_written_question_fixed_is_judged_again_without_running_any_code(tmp_path, made):
     from test_written_cli import CORRECT, DERIVATION
 

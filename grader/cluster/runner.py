@@ -10,7 +10,9 @@ pays Dask's per-task cost (the scheduler's bookkeeping, two messages, the client
 futures) once for 8 submissions.  :attr:`ClusterRunner.in_flight` submissions are in
 flight at once, twice the cluster's worker threads times the chunk by default, so that
 each worker thread has a chunk queued while it grades one and never waits while the
-TA's machine writes files.
+TA's machine writes files.  A submission regraded after a rubric fix travels with the
+questions to grade again and its earlier result (:func:`grader.cluster.wire.task_items`),
+and the worker grades only those, as a local slot would.
 
 A task's key is derived from its submissions' content and identity (their ids, sources,
 lateness: two students handing in the same bytes are two submissions), the rubric's
@@ -38,7 +40,7 @@ from typing import Callable, Iterator, Sequence
 from .. import __version__
 from ..errors import IsolationError
 from ..model import Submission, SubmissionResult
-from ..pipeline import Job, grade
+from ..pipeline import Job, Partial, grade
 from . import ClusterError, require_dask, wire
 
 #: Seconds to wait for the scheduler to answer, and for a first worker to join.
@@ -245,17 +247,41 @@ class ClusterRunner:
     # ---------------------------------------------------------------- grading
 
     @contextlib.contextmanager
-    def slot(self, i: int) -> Iterator[Callable[[list[Submission]], list[SubmissionResult]]]:
-        """One slot of :func:`grader.batch.grade_batch` (with ``chunk=self.chunk``): grade a chunk on the cluster."""
-        yield self.grade_chunk
+    def slot(self, i: int) -> Iterator[Callable[..., SubmissionResult | list[SubmissionResult]]]:
+        """One slot of :func:`grader.batch.grade_batch` (with ``chunk=self.chunk``): grade on the cluster.
 
-    def grade_chunk(self, subs: Sequence[Submission]) -> list[SubmissionResult]:
+        Its function takes a chunk (a list of submissions, and optionally the list of their
+        :class:`~grader.pipeline.Partial`, None for those graded whole) and returns their
+        results, or, as a local slot's (``chunk`` 1), one submission and its partial and
+        returns its result.
+        """
+        yield self.grade
+
+    def grade(self, subs: Submission | Sequence[Submission],
+              partials: Partial | Sequence[Partial | None] | None = None) -> SubmissionResult | list[SubmissionResult]:
+        """:meth:`grade_chunk` of a chunk, or of one submission (with its partial) for its result alone."""
+        if isinstance(subs, Submission):
+            if partials is not None and not isinstance(partials, Partial):
+                raise TypeError("one submission takes one Partial or None")
+            return self.grade_chunk([subs], [partials])[0]
+        return self.grade_chunk(subs, partials)
+
+    def grade_chunk(self, subs: Sequence[Submission],
+                    partials: Sequence[Partial | None] | None = None) -> list[SubmissionResult]:
         """Grade ``subs`` as one task; return their results in order (with their files, as a local slot would).
 
-        A submission that could not be loaded is decided here, as a local slot decides it
-        (no sandbox).  A chunk whose worker died ``allowed_failures + 1`` times is split
-        up: each of its submissions is sent again as a task of its own.
+        ``partials`` (one per submission, None for one graded whole): for a regrade after a
+        rubric change, the questions to grade again and the earlier result whose other
+        verdicts are kept; they travel with the task, and the worker grades as a local
+        slot would (:func:`grader.pipeline.grade`).  A submission that could not be loaded
+        is decided here, as a local slot decides it (no sandbox).  A chunk whose worker
+        died ``allowed_failures + 1`` times is split up: each of its submissions is sent
+        again as a task of its own.
         """
+        if partials is None:
+            partials = [None] * len(subs)
+        if len(partials) != len(subs):
+            raise ValueError(f"{len(partials)} partials for {len(subs)} submissions")
         results: list[SubmissionResult | None] = [None] * len(subs)
         todo = []
         for i, sub in enumerate(subs):
@@ -264,17 +290,18 @@ class ClusterRunner:
             else:
                 todo.append(i)
         if len(todo) == 1:
-            results[todo[0]] = self._single(subs[todo[0]])
+            results[todo[0]] = self._single(subs[todo[0]], partials[todo[0]])
         elif todo:
             chunk = [subs[i] for i in todo]
-            future = self._submit(chunk)
+            parts = [partials[i] for i in todo]
+            future = self._submit(chunk, parts)
             try:
                 decided = self._wait(future, chunk)
             finally:
                 with contextlib.suppress(Exception):
                     future.release()
             if decided is None:  # the chunk killed its workers, or failed on them: each submission alone
-                futures = [self._submit([sub]) for sub in chunk]
+                futures = [self._submit([sub], [part]) for sub, part in zip(chunk, parts)]
                 try:
                     decided = [self._outcome(f, sub) for f, sub in zip(futures, chunk)]
                 finally:
@@ -285,22 +312,22 @@ class ClusterRunner:
                 results[i] = result
         return results  # type: ignore[return-value]
 
-    def _single(self, sub: Submission) -> SubmissionResult:
-        future = self._submit([sub])
+    def _single(self, sub: Submission, partial: Partial | None = None) -> SubmissionResult:
+        future = self._submit([sub], [partial])
         try:
             return self._outcome(future, sub)
         finally:
             with contextlib.suppress(Exception):
                 future.release()
 
-    def _submit(self, subs: Sequence[Submission]):
-        """Send ``subs`` as one task; return its future."""
+    def _submit(self, subs: Sequence[Submission], partials: Sequence[Partial | None] | None = None):
+        """Send ``subs`` (with their partials, :func:`wire.task_items`) as one task; return its future."""
         from .worker import grade_task
 
         client = self.client
         if client is None or self._closing:
             raise self._lost(concurrent.futures.CancelledError())
-        payload = wire.dumps(list(subs))
+        payload = wire.dumps(wire.task_items(subs, partials))
         key = task_key(payload, self.job.rubric.digest, __version__)
         try:
             return client.submit(grade_task, self.plugin_name, payload, key=key, retries=0)

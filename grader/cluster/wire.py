@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -121,6 +121,37 @@ def _object(d: dict) -> Any:
             raise WireError(f"numpy dtype {d[_NUMPY]!r} cannot be sent")
         return dtype.type(d["value"])
     raise WireError(f"an object without a known tag (keys {sorted(d)[:5]})")
+
+
+def task_items(subs: Sequence[model.Submission], partials: Sequence[Any] | None = None) -> list:
+    """A task's payload before encoding: each submission, or, for a partial regrade, (submission, questions, previous).
+
+    ``partials`` are :class:`grader.pipeline.Partial` (or None, for a submission graded
+    whole): the questions to grade again (sorted) and the earlier result (every field:
+    the worker takes the other questions' verdicts from it).
+    """
+    if partials is None:
+        return list(subs)
+    if len(partials) != len(subs):
+        raise ValueError(f"{len(partials)} partials for {len(subs)} submissions")
+    return [s if p is None else (s, tuple(sorted(p.questions)), p.previous) for s, p in zip(subs, partials)]
+
+
+def read_task(items: Any) -> list[tuple[model.Submission, frozenset[str] | None, model.SubmissionResult | None]]:
+    """The decoded payload of a task as (submission, questions to grade again or None, earlier result or None)."""
+    if type(items) is not list:
+        raise WireError("a task's payload is not a list")
+    out = []
+    for item in items:
+        if isinstance(item, model.Submission):
+            out.append((item, None, None))
+        elif (type(item) is tuple and len(item) == 3 and isinstance(item[0], model.Submission)
+              and type(item[1]) is tuple and all(type(q) is str for q in item[1])
+              and isinstance(item[2], model.SubmissionResult)):
+            out.append((item[0], frozenset(item[1]), item[2]))
+        else:
+            raise WireError("a task's payload holds something other than submissions and their partial regrades")
+    return out
 
 
 def decode(data: Any) -> Any:

@@ -9,7 +9,8 @@ after it died; its ``setup`` checks the grader version, picks the isolation leve
 that worker*, builds the job and spawns one zygote per worker thread.
 
 :func:`grade_task` is the task: a chunk of submissions (plain data,
-:mod:`grader.cluster.wire`) in, their decided results (plain data) out, graded one
+:mod:`grader.cluster.wire`; each with the questions to grade again and its earlier
+result when a rubric fix regrades it in part) in, their decided results (plain data) out, graded one
 after the other in the worker thread's sandbox.  Student code runs only in the sandbox, as on
 the TA's machine; the worker process plays the part the grader's process plays locally
 (it holds the expected values, the student's process never does).
@@ -30,7 +31,7 @@ import numpy as np
 from distributed import WorkerPlugin, get_worker
 
 from .. import __version__
-from ..model import Case, Rubric, Submission
+from ..model import Case, Rubric
 from . import wire
 
 
@@ -192,17 +193,18 @@ class GradingPlugin(WorkerPlugin):
             raise WorkerRefused(self.refused)
         if self._pool is None or self._job is None:
             raise WorkerRefused("the grading plugin is not set up on this worker")
-        submissions = wire.loads(payload)
-        if type(submissions) is not list or not all(isinstance(s, Submission) for s in submissions):
-            raise wire.WireError("a task's payload is not a list of submissions")
+        from ..pipeline import Partial
+
+        items = wire.read_task(wire.loads(payload))
         sb = self._pool.get()
         results = []
         try:
-            for submission in submissions:
+            for submission, questions, previous in items:
                 if self._stopped:
                     break
+                partial = None if questions is None else Partial(questions, previous)
                 # The sources are on the TA's machine already: they are not sent back.
-                results.append(replace(self.grade_one(submission, sb), files=()))
+                results.append(replace(self.grade_one(submission, sb, partial), files=()))
         finally:
             if self._pool is not None:
                 self._pool.put(sb)
@@ -210,11 +212,11 @@ class GradingPlugin(WorkerPlugin):
             raise WorkerRefused("the batch was stopped while this submission was being graded")
         return wire.dumps(results)
 
-    def grade_one(self, submission, sandbox):
-        """Grade one decoded submission in ``sandbox`` (what a local slot does)."""
+    def grade_one(self, submission, sandbox, partial=None):
+        """Grade one decoded submission in ``sandbox`` (only ``partial``'s questions, when given), as a local slot does."""
         from ..batch import grade_safely
 
-        return grade_safely(submission, self._job, sandbox)
+        return grade_safely(submission, self._job, sandbox, partial)
 
 
 def plugin_name(rubric: Rubric, version: str) -> str:
