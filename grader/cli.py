@@ -221,6 +221,40 @@ def _parser() -> argparse.ArgumentParser:
 # --------------------------------------------------------------------------- commands
 
 
+def _output_file(value: str, option: str, example: str, *, not_at: Sequence[tuple[Path, str]] = ()) -> Path:
+    """Check, before any work is done, that FILE can be written by the command; return it.
+
+    FILE must not be a folder, nor lie under a file, nor be one of ``not_at`` (a path the
+    command reads or writes otherwise, named for the message). A missing parent folder is
+    made when the file is written.
+    """
+    path = Path(value)
+    try:
+        if path.is_dir():
+            raise UsageError(f"{option} {value!r} is a folder; give a file name, such as {str(path / example)!r}")
+        for parent in path.absolute().parents:
+            if parent.exists():
+                if not parent.is_dir():
+                    raise UsageError(f"{option} {value!r} cannot be written: {str(parent)!r} is a file, not a folder")
+                break
+        for other, what in not_at:
+            if path.absolute() == other.absolute() or (path.exists() and other.exists() and path.samefile(other)):
+                raise UsageError(f"{option} {value!r} is {what}; give another file")
+    except OSError as e:  # a name too long, a loop of symbolic links
+        raise UsageError(f"{option} {value!r} cannot be written: {e.strerror or e}") from None
+    return path
+
+
+@contextlib.contextmanager
+def _writing(option: str, path: Path):
+    """Turn a failure to write a file the user named (no permission, disk full) into exit 2 with a message."""
+    try:
+        yield
+    except OSError as e:
+        raise UsageError(f"{option} {str(path)!r} could not be written: {e.strerror or e}") from None
+
+
+
 def _rubric(name: str | None):
     from .rubric import load_rubric
 
@@ -250,6 +284,8 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                          "add --similarity (or run 'grader similarity')")
     results = Path(args.out)
     _check_results_folder(src, results)
+    junit = _output_file(args.junit, "--junit", "junit.xml", not_at=[(results, "the results folder (--out)"),
+                                                                      (src, "SUBMISSIONS")]) if args.junit else None
     if batch.batch_size(src) == 0:
         raise UsageError(f"SUBMISSIONS {str(src)!r} holds no submission (no .py, .ipynb, folder or .zip entry; "
                          "hidden entries are skipped); nothing was graded")
@@ -319,8 +355,9 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             # Written once, here: summary.html gets its similarity section (and a failed
             # similarity check still leaves the batch's files).
             batch.finish(results, rubric_title=rubric.title, questions=[q.id for q in rubric.questions])
-    if args.junit:
-        write_junit(batch.iter_results(results), Path(args.junit))
+    if junit is not None:
+        with _writing("--junit", junit), batch.atomic_path(junit) as tmp:
+            write_junit(batch.iter_results(results), tmp)
     bar.finish(summary_line(graded=stats.graded, errors=stats.errors, skipped=stats.skipped, seconds=stats.seconds,
                             slowest=stats.slowest, isolation=level, results=str(results),
                             regraded=(stats.regraded, stats.regraded_in_part)))
@@ -419,16 +456,18 @@ def _cmd_check_written(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
     from .written.grading import check_answer
 
     qid, text = args.written
+    html = _output_file(args.html, "--html", "report.html") if args.html else None
     if text == "-":
         text = sys.stdin.read()
     rubric = _rubric(args.rubric) if args.rubric is not None else None
     rubric, result = check_answer(rubric, qid, text)
     check = result.checks()[0]
-    if args.html:
+    if html is not None:
         from . import render
         from .batch import write_atomic
 
-        write_atomic(Path(args.html), render.report(result, rubric_title=rubric.title))
+        with _writing("--html", html):
+            write_atomic(html, render.report(result, rubric_title=rubric.title))
     if args.json:
         out.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
@@ -512,6 +551,8 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(f"PATH {str(path)!r} does not exist")
     if not path.is_dir() and path.suffix.lower() not in (".py", ".ipynb", ".zip"):
         raise UsageError(f"PATH {str(path)!r} is not a .py file, an .ipynb notebook, a folder or a .zip")
+    html = _output_file(args.html, "--html", "report.html",
+                        not_at=[(path, "the submission being checked (PATH)")]) if args.html else None
     sb = Sandbox(args.isolation)
     from . import transform
 
@@ -562,11 +603,12 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     finally:
         helper.close()
         sb.release()
-    if args.html:
+    if html is not None:
         from . import render  # jinja2: only for the HTML report
         from .batch import write_atomic
 
-        write_atomic(Path(args.html), render.report(result, rubric_title=job.rubric.title))
+        with _writing("--html", html):
+            write_atomic(html, render.report(result, rubric_title=job.rubric.title))
     if args.json:
         out.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
@@ -593,6 +635,8 @@ def _cmd_gradescope(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     sub_dir = Path(args.submission)
     if not sub_dir.exists():
         raise UsageError(f"--submission {str(sub_dir)!r} does not exist")
+    results_file = _output_file(args.results, "--results", "results.json",
+                                not_at=[(sub_dir, "the submission (--submission)")])
     job = prepare(_rubric(args.rubric))
     submission = load(sub_dir, job.rubric.settings)
     with Sandbox(args.isolation, allow=job.rubric.settings.allow_packages, hide=[str(Path(args.results).parent)]) as sb:
@@ -600,7 +644,8 @@ def _cmd_gradescope(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     doc = gradescope_results(result, execution_time=time.monotonic() - t0)
     from .batch import write_atomic
 
-    write_atomic(Path(args.results), json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    with _writing("--results", results_file):
+        write_atomic(results_file, json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
     err.write(f"score {result.score:g} / {result.max_score:g}; results written to {args.results}\n")
     return ExitCode.OK
 
@@ -684,7 +729,7 @@ def _cmd_gradescope_bundle(args: argparse.Namespace, out: TextIO, err: TextIO) -
 
 
 def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from .batch import iter_results
+    from .batch import atomic_path, iter_results
     from .export import write_canvas_csv, write_junit
 
     if args.format is None:
@@ -694,15 +739,22 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(f"RESULTS {str(results)!r} is not a results folder")
     if not any(results.glob("*/result.json")):
         raise UsageError(f"RESULTS {str(results)!r} holds no result.json; run 'grader grade' first")
+    target = _output_file(args.out, "--out", "grades.csv" if args.format == "canvas" else "junit.xml",
+                          not_at=[(results, "the results folder (RESULTS)")]
+                          + ([(Path(args.roster), "the roster (--roster)")] if getattr(args, "roster", None) else []))
     if args.format == "canvas":
         assignment = args.assignment or _rubric(None).title
+        if args.roster and Path(args.roster).is_dir():
+            raise UsageError(f"--roster {args.roster!r} is a folder; give the gradebook CSV exported from Canvas")
         if args.roster and not Path(args.roster).is_file():
             raise UsageError(f"--roster {args.roster!r} does not exist")
-        report = write_canvas_csv(iter_results(results), Path(args.out), assignment=assignment, roster=args.roster,
-                                  missing=args.missing)
+        with _writing("--out", target), atomic_path(target) as tmp:
+            report = write_canvas_csv(iter_results(results), tmp, assignment=assignment, roster=args.roster,
+                                      missing=args.missing)
         if report.new_column:
-            err.write(f"warning: the roster has no column {assignment!r} with a Canvas id ('Name (id)'): Canvas will "
-                      "create a new assignment on import; pass --assignment with the name as Canvas shows it\n")
+            err.write(f"warning: the roster has no column {report.assignment!r}: Canvas will create a new "
+                      "assignment on import; pass --assignment with the name as Canvas shows it, or its "
+                      "'Name (id)' column from the roster\n")
         written = "blank: Canvas keeps their grade" if args.missing == "blank" else "0"
         for label, ids in (("submissions with no Canvas id and no roster row (left out)", report.unmatched),
                            ("submissions whose Canvas id is not in the roster", report.not_in_roster),
@@ -712,7 +764,8 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 err.write(f"warning: {len(ids)} {label}: {', '.join(map(str, list(ids)[:20]))}"
                           + (" ..." if len(ids) > 20 else "") + "\n")
     else:
-        write_junit(iter_results(results), Path(args.out))
+        with _writing("--out", target), atomic_path(target) as tmp:
+            write_junit(iter_results(results), tmp)
     err.write(f"wrote {args.out}\n")
     return ExitCode.OK
 
@@ -766,8 +819,10 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     except SystemExit as e:  # --help and --version
         return int(e.code or 0)
     except BaseException as e:  # noqa: BLE001 - a bug: say so, with the traceback
-        err.write(traceback.format_exc())
-        err.write(f"error: this is a bug in grader {__version__}: {type(e).__name__}: {e}\n")
+        # The traceback's frames, then the exception said once, on the line that says it is a bug.
+        frames = traceback.format_exception(e)
+        err.write("".join(frames[:-1]))
+        err.write(f"error: this is a bug in grader {__version__}: {frames[-1].strip()}\n")
         return ExitCode.BUG
 
 

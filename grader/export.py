@@ -397,8 +397,17 @@ class CanvasExport:
 
 def _read_roster(path: PathLike) -> tuple[list[str], list[dict[str, str]]]:
     """Read a gradebook CSV exported from Canvas: its header and its student rows."""
-    with open(path, encoding="utf-8-sig", newline="") as f:
-        rows = list(csv.reader(f))
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            rows = list(csv.reader(f))
+    except UnicodeDecodeError as e:
+        raise UsageError(
+            f"roster {os.fspath(path)}: not UTF-8 text (byte {e.start}); Canvas exports UTF-8: export the gradebook "
+            "again, or save it from a spreadsheet as 'CSV UTF-8'") from None
+    except csv.Error as e:
+        raise UsageError(f"roster {os.fspath(path)}: not a CSV file ({e})") from None
+    except OSError as e:
+        raise UsageError(f"roster {os.fspath(path)} could not be read: {e.strerror or e}") from None
     if not rows or len(rows[0]) < 2 or "Student" not in rows[0][0] or "ID" not in rows[0][1]:
         raise UsageError(
             f"roster {os.fspath(path)}: not a gradebook exported from Canvas "
@@ -421,6 +430,14 @@ def _assignment_header(assignment: str, roster_header: list[str]) -> str:
         return assignment
     same = [h for h in roster_header if (m := _TITLE_AND_ID.match(h)) and m.group(1).strip() == assignment.strip()]
     return same[0] if len(same) == 1 else assignment
+
+
+def _in_roster(column: str, roster_header: list[str]) -> bool:
+    """Whether Canvas would find the assignment column ``column`` among the roster's: by its id, else by name."""
+    m = _TITLE_AND_ID.match(column)
+    if m:
+        return any((h := _TITLE_AND_ID.match(c)) is not None and h.group(2) == m.group(2) for c in roster_header)
+    return column.strip() in roster_header
 
 
 def write_canvas_csv(
@@ -552,7 +569,7 @@ def write_canvas_csv(
         for s in absent:
             w.writerow([_cell(s.get(c, "")) for c in CANVAS_COLUMNS] + ["0" if missing == "zero" else ""])
     return CanvasExport(len(rows) + len(absent), column, tuple(unmatched), tuple(not_in_roster), tuple(ungraded),
-                        tuple(s["ID"] for s in absent), new_column=roster is not None and not _TITLE_AND_ID.match(column))
+                        tuple(s["ID"] for s in absent), new_column=roster is not None and not _in_roster(column, header))
 
 
 # --------------------------------------------------------------------------- JUnit XML
