@@ -60,6 +60,12 @@ HINT_LEVELS = ("name", "explain", "fix")
 _PATH_KEYS = ("reference", "starter_dir")
 #: Most files a chain of ``extends`` may hold.
 MAX_EXTENDS = 8
+#: Largest values of the rubric's limits: beyond them a limit no longer limits anything (an hour
+#: per call, a terabyte of memory) and the operating system's own limits overflow, so that every
+#: submission would fail and the student be blamed for it.
+MOST = {"timeout": 3600, "cell_timeout": 3600, "load_timeout": 3600, "memory_mb": 1 << 20,
+        "max_output_kb": 1 << 20}
+_UNITS = {"timeout": " s", "cell_timeout": " s", "load_timeout": " s", "memory_mb": " MB", "max_output_kb": " KB"}
 _CASE_KEYS = ("function", "generator", "params", "seed", "description")
 #: Keys a check may set, and a question may set as defaults for its checks.
 _CHECK_KEYS = ("case", "compare", "output", "expected", "points", "rtol", "atol", "shape", "visibility",
@@ -240,7 +246,8 @@ class _Loader:
             raise self.fail(where, f"{key} must be a list of strings")
         return tuple(v)
 
-    def number(self, d: dict, key: str, where: str, default: float, *, positive: bool = False) -> float:
+    def number(self, d: dict, key: str, where: str, default: float, *, positive: bool = False,
+               most: int | None = None) -> float:
         v = d.get(key, default)
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise self.fail(where, f"{key} must be a number, not {v!r}")
@@ -248,6 +255,8 @@ class _Loader:
             raise self.fail(where, f"{key} can't be negative ({v!r})")
         if positive and v == 0:
             raise self.fail(where, f"{key} must be more than 0")
+        if most is not None and v > most:
+            raise self.fail(where, f"{key} must be at most {most}{_UNITS.get(key, '')} ({v!r})")
         return float(v)
 
     def integer(self, d: dict, key: str, where: str, default: int) -> int:
@@ -480,9 +489,11 @@ class _Loader:
                 n = self.integer(d, k, "settings", default)
                 if n <= 0:
                     raise self.fail("settings", f"{k} must be more than 0 ({n!r})")
+                if k in MOST and n > MOST[k]:
+                    raise self.fail("settings", f"{k} must be at most {MOST[k]}{_UNITS.get(k, '')} ({n!r})")
                 values[k] = n
             elif isinstance(default, float):
-                values[k] = self.number(d, k, "settings", default, positive=True)
+                values[k] = self.number(d, k, "settings", default, positive=True, most=MOST.get(k))
             elif k == "notebook_mode":
                 values[k] = self.choice(d, k, "settings", default, ("all", "definitions"))
             elif k == "not_implemented":
@@ -743,7 +754,7 @@ class _Loader:
             tolerance=Tolerance(rtol=self.number(d, "rtol", where, 1e-5), atol=self.number(d, "atol", where, 1e-8)),
             shape=self.choice(d, "shape", where, "squeeze", SHAPES),
             visibility=self.choice(d, "visibility", where, "public", VISIBILITIES),
-            timeout=self.number(d, "timeout", where, 2.0, positive=True),
+            timeout=self.number(d, "timeout", where, 2.0, positive=True, most=MOST["timeout"]),
             mistakes=ids,
             description=self.string(t, "description", where, ""),
             property=prop,
@@ -809,7 +820,7 @@ class _Loader:
             "function": role, "cost": cost, "wrt": dict(wrt), "cases": ids, "sample": sample,
             "h": self.number(d, "h", where, 1e-4, positive=True),
             "tolerance": Tolerance(rtol=self.number(d, "rtol", where, 1e-3), atol=self.number(d, "atol", where, 1e-6)),
-            "timeout": self.number(d, "timeout", where, 10.0, positive=True),
+            "timeout": self.number(d, "timeout", where, 10.0, positive=True, most=MOST["timeout"]),
             "points": self.number(d, "points", where, 0.0),
         }
 

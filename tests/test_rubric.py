@@ -222,6 +222,14 @@ ERRORS = [
     (append('[settings]\nnotebook_mode = "some"\n'), "settings",
      "notebook_mode must be one of 'all', 'definitions', not 'some'"),
     (append('[settings]\ntranslate_py2 = "yes"\n'), "settings", "translate_py2 must be true or false, not 'yes'"),
+    # Limits past which the operating system's own overflow (every submission would fail, blamed on the student)
+    (append("[settings]\nload_timeout = 1e300\n"), "settings", "load_timeout must be at most 3600 s (1e+300)"),
+    (append("[settings]\ncell_timeout = 3601\n"), "settings", "cell_timeout must be at most 3600 s (3601)"),
+    (append("[settings]\nmemory_mb = 99999999999999999\n"), "settings",
+     "memory_mb must be at most 1048576 MB (99999999999999999)"),
+    (append("[settings]\nmax_output_kb = 2000000\n"), "settings",
+     "max_output_kb must be at most 1048576 KB (2000000)"),
+    (replace_once("points = 2", "points = 2\ntimeout = 1e300"), CHECK, "timeout must be at most 3600 s (1e+300)"),
     (replace_once("[questions.square.checks.small]", "[questions.square.checks.a/b]"), "",
      None),  # not even TOML: a bare key can't hold '/'
     (replace_once("[questions.square.checks.small]", '[questions.square.checks."a/b"]'),
