@@ -282,7 +282,10 @@ def public_toml(rubric: Rubric, *, stand_ins: tuple[StarterModule, ...], public_
     if mistakes:
         doc["mistakes"] = mistakes
     if stand_ins:
-        doc["starter"] = [{"module": s.module, "path": s.path, **({"provides": list(s.provides)} if s.provides else {})}
+        # A stand-in's provides names only roles the kit has: a role of the full rubric that no
+        # public check grades (CS224n's softmax, given in utils) is not one of the kit's functions.
+        doc["starter"] = [{"module": s.module, "path": s.path,
+                           **({"provides": provided} if (provided := [r for r in s.provides if r in functions]) else {})}
                           for s in stand_ins]
     head = (f"# The public rubric of {rubric.title!r} (version {rubric.version}), for the student kit.\n"
             f"# Written by grader {__version__}: public checks and cases only; their inputs and expected\n"

@@ -352,3 +352,37 @@ def test_pytest_in_the_kit_stops_a_hanging_call_and_reads_notebooks(kit: Path, t
     assert "1 failed, 22 passed" in r.stdout
     assert ("softmax/stable-vector: error (0 / 0.5), on a vector of 6 scores near +1000\n"
             "softmax did not return within 2 s (the grader's limit for this case)") in r.stdout
+
+
+# --------------------------------------------------------------------------- every built-in rubric
+
+
+BUILTIN = sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "rubrics").glob("*.toml"))
+
+
+@pytest.mark.parametrize("name", BUILTIN)
+def test_the_kit_of_every_builtin_rubric_can_be_used(name: str, tmp_path: Path):
+    # A stand-in of the starter may provide a function the full rubric grades no public check of
+    # (CS224n's utils gives softmax): the kit's rubric must still be one that loads.
+    out = tmp_path / "kit"
+    code, stdout, err = run(["kit", "--out", str(out), "--rubric", name])
+    assert code == 0, stdout + err
+    kit_rubric, cases = load_kit(out)
+    assert kit_rubric.questions and set(cases)
+    for s in kit_rubric.starter:
+        assert set(s.provides) <= set(kit_rubric.functions)
+
+
+@pytest.mark.parametrize("name", ["cs224n", "cs224n-a2"])
+def test_a_cs224n_kit_checks_as_its_rubric_does(name: str, tmp_path: Path):
+    out = tmp_path / "kit"
+    assert run(["kit", "--out", str(out), "--rubric", name])[0] == 0
+    by_kit = run(["check", "--kit", str(out), str(EXAMPLES / "cs224n_correct"), "--json"])
+    by_rubric = run(["check", "--rubric", name, str(EXAMPLES / "cs224n_correct"), "--json"])
+    assert by_kit[0] == by_rubric[0] in (0, 1), by_kit[2]
+
+    def points(stdout: str) -> dict:
+        return {q["id"]: (q["score"], q["max_score"]) for q in json.loads(stdout)["questions"]}
+
+    assert points(by_kit[1]) == points(by_rubric[1])
+    assert sum(score for score, _ in points(by_kit[1]).values()) > 0
