@@ -267,7 +267,8 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     steady_heap()  # before numpy and the rest are imported: see grader.heap
     from . import batch, render, sandbox
     from .export import json_line, write_junit
-    from .gradebook import open_gradebook
+    from .gradebook import known_ids, open_gradebook
+    from .ids import IdMemory
     from .load import pending_batch
     from .pipeline import prepare
     from .progress import Progress, summary_line
@@ -303,20 +304,25 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "no filesystem isolation is available here (bubblewrap is missing or namespaces are disabled), "
             "so student code could read and write your files; install bubblewrap, "
             "or pass --allow-unsandboxed to grade anyway")
-    choice, annotate = _batch_version(args, src, err)
+    known = known_ids(results)  # the ids earlier runs gave: each entry keeps its own
+    choice, annotate = _batch_version(args, src, err, known)
     rubric = _rubric(args.rubric if choice is None else choice.version)
     job = prepare(rubric)
-    submissions = pending_batch(src, rubric.settings)
     only = set(args.only or ())
     found: set[str] = set()
-    if only:
+
+    def submissions_of(gradebook):
+        submissions = pending_batch(src, rubric.settings, ids=IdMemory(known, gradebook.remember_ids))
+        if not only:
+            return submissions
+
         def selected(subs):
             for s in subs:
                 if s.id in only:
                     found.add(s.id)
                     yield s
 
-        submissions = selected(submissions)
+        return selected(submissions)
     bar = Progress(len(only) if only else batch.batch_size(src), err, enabled=not args.no_progress)
     shared_terminal = bar.tty and getattr(out, "isatty", lambda: False)()
 
@@ -339,7 +345,7 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                     args.cluster, job, isolation=args.isolation, allow_unsandboxed=args.allow_unsandboxed,
                     hide=[str(results.resolve()), str(src.resolve())], in_flight=args.jobs))
                 jobs, slots, chunk, level = runner.jobs, runner.slot, runner.chunk, runner.isolation_levels
-            stats = batch.grade_batch(submissions, results, job, jobs=jobs, isolation=level,
+            stats = batch.grade_batch(submissions_of(gradebook), results, job, jobs=jobs, isolation=level,
                                       hide=[str(src.resolve())], on_result=on_result,
                                       on_skip=lambda s: bar.skipped(s.id), gradebook=gradebook,
                                       force=args.force or bool(only), slots=slots, chunk=chunk, expected=bar.total,
@@ -407,8 +413,12 @@ def _run_similarity(args: argparse.Namespace, src: Path, rubric, results: Path, 
     from . import batch, similarity
     from .similarity import report
 
+    from .gradebook import known_ids
+    from .ids import IdMemory
+
     findings = similarity.find(
-        src, settings=rubric.settings, rubric=rubric, against=args.against, starter=args.starter,
+        src, ids=IdMemory(known_ids(results)), settings=rubric.settings, rubric=rubric, against=args.against,
+        starter=args.starter,
         threshold=similarity.DEFAULT_THRESHOLD if args.threshold is None else args.threshold,
         max_sharing=args.max_sharing, jobs=args.jobs or batch.usable_cores(), progress=None if quiet else (lambda line: err.write(line + "\n")))
     page, _ = report.write(findings, results, title=rubric.title)
@@ -480,14 +490,15 @@ def _cmd_check_written(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
     return ExitCode.OK if check.status == "pass" else ExitCode.CHECK_FAILED
 
 
-def _batch_version(args: argparse.Namespace, src: Path, err: TextIO):
+def _batch_version(args: argparse.Namespace, src: Path, err: TextIO, known: dict[str, str]):
     """Choose the batch's rubric when none is given: the version most submissions look like.
 
     One cheap pass over the batch (files peeked at, not translated: grader/recognise.py).
     Returns ``(choice, annotate)``: the BatchChoice and the function that writes
     ``rubric_reason`` (and ``looks_like``) into each result; ``(None, None)`` when --rubric
     was given (the grader chose nothing, and says nothing of it).  The
-    submissions that look like another version are listed on ``err``.
+    submissions that look like another version are listed on ``err``, by the ids the results
+    folder gives them (``known``: the ids of earlier runs).
     """
     from dataclasses import replace
 
@@ -500,7 +511,9 @@ def _batch_version(args: argparse.Namespace, src: Path, err: TextIO):
 
     by_version: dict[str, list[str]] = {}
     try:
-        for sub in peek_batch(src):
+        from .ids import IdMemory
+
+        for sub in peek_batch(src, ids=IdMemory(known)):
             by_version.setdefault(recognise(sub).version, []).append(sub.id)
             del sub
     except GraderError:

@@ -23,6 +23,9 @@ Tables (schema version 1)::
                      PRIMARY KEY (rubric_digest, question))  -- per rubric graded with: what each
                                                       question's verdict depends on (grader.regrade;
                                                       question "" is what they all share)
+    ids(name PRIMARY KEY, id UNIQUE)               -- the id each entry name was given (grader.ids):
+                                                      it keeps it in every later run; kept when the
+                                                      other tables are rebuilt
 
 A submission whose files are unchanged but whose rubric changed is *regradable*: the
 rubric it was graded with has its digests here, so ``grader grade`` grades again only
@@ -78,6 +81,10 @@ CREATE TABLE IF NOT EXISTS overrides (
     by TEXT NOT NULL,
     at TEXT NOT NULL,
     PRIMARY KEY (submission, question)
+);
+CREATE TABLE IF NOT EXISTS ids (
+    name TEXT PRIMARY KEY,
+    id TEXT NOT NULL UNIQUE
 );
 CREATE TABLE IF NOT EXISTS rubric_questions (
     rubric_digest TEXT NOT NULL,
@@ -225,6 +232,24 @@ class Gradebook:
                 "SELECT question, score, auto_score, note, by, at FROM overrides WHERE submission = ? "
                 "ORDER BY question = '', question", (submission,)).fetchall()
         return tuple(Override(q, float(sc), float(auto), note, by, at) for q, sc, auto, note, by, at in rows)
+
+    # ---------------------------------------------------------------- submission ids
+
+    def remember_ids(self, given: Mapping[str, str]) -> None:
+        """Record the id given to each entry name (names already known keep their first id); commit."""
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany("INSERT OR IGNORE INTO ids (name, id) VALUES (?, ?)", given.items())
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def known_ids(self) -> dict[str, str]:
+        """Return every entry name given an id in this results folder, with its id."""
+        with self._lock:
+            return dict(self._db.execute("SELECT name, id FROM ids").fetchall())
 
     def set_meta(self, key: str, value: str) -> None:
         """Remember a value of the results folder (the rubric's title, for the reports of ``grader override``)."""
@@ -375,6 +400,24 @@ class Gradebook:
 def _row(r: tuple) -> Row:
     return Row(id=r[0], digest=r[1], rubric_digest=r[2], grader_version=r[3], status=r[4], score=float(r[5]),
                max_score=float(r[6]), late=bool(r[7]), seconds=float(r[8]), graded_at=r[9])
+
+
+def known_ids(results: str | Path) -> dict[str, str]:
+    """Return the ids given in earlier runs into ``results`` (entry name -> id); none when it has no gradebook.
+
+    Read without writing anything (the similarity check and the rubric's choice read them
+    before a gradebook is opened).
+    """
+    path = Path(results) / FILENAME
+    if not path.is_file():
+        return {}
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
+    try:
+        if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ids'").fetchone() is None:
+            return {}  # a gradebook of an earlier grader: no ids recorded yet
+        return dict(db.execute("SELECT name, id FROM ids").fetchall())
+    finally:
+        db.close()
 
 
 def open_gradebook(results: str | Path, rubric_digest: str, grader_version: str, **kwargs) -> Gradebook:

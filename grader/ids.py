@@ -5,7 +5,8 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from typing import Sequence
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
 
 #: Longest id, in characters (a hash suffix keeps truncated ids distinct).
 MAX_ID_LENGTH = 64
@@ -78,20 +79,41 @@ def safe_id(name: str) -> str:
     return text
 
 
-def unique_ids(names: Sequence[str]) -> list[str]:
+@dataclass(frozen=True)
+class IdMemory:
+    """The ids given in earlier runs into one results folder, and what records the ones given now.
+
+    ``known`` maps an entry name (a file's name without its extension, a folder's name, a
+    Canvas user id) to its id; ``remember``, when set, is handed every name of the batch with
+    its id once they are chosen (see :func:`unique_ids`).
+    """
+
+    known: Mapping[str, str] = field(default_factory=dict)
+    remember: Callable[[dict[str, str]], None] | None = None
+
+
+def unique_ids(names: Sequence[str], known: Mapping[str, str] | None = None) -> list[str]:
     """Return a distinct safe id for each name, in the same order.
 
-    Names are taken in sorted order (equal names in the order given).  Each gets
-    ``safe_id(name)`` unless an earlier name already has it, in which case it
-    gets the first free ``<id>-2``, ``<id>-3``, ... that is not another name's
-    own id.  Ids are compared without case, so that two ids never clash on a
-    case-insensitive disk.  The result depends only on the names, not on the
-    order they come in (except among equal names).
+    A name that had an id in an earlier run into the same results folder (``known``: name to
+    id, see :meth:`grader.gradebook.Gradebook.known_ids`) keeps it, so that an id, its result
+    and a person's override of it never pass to another student when entries are added,
+    removed or renamed; and no other name ever gets an id that was once given, so that a
+    removed student's id is not handed to a newcomer.
+
+    The other names are taken in sorted order, those whose own name is already a safe id
+    (``a_b``) before those made safe (``a b``), equal names in the order given.  Each gets
+    ``safe_id(name)`` unless it is taken, in which case it gets the first free ``<id>-2``,
+    ``<id>-3``, ... that is not another name's own id.  Ids are compared without case, so
+    that two ids never clash on a case-insensitive disk.  The result depends only on the
+    names and ``known``, not on the order the names come in (except among equal names).
 
     Parameters
     ----------
     names : sequence of str
         One name per entry; equal names are allowed.
+    known : mapping of str to str, optional
+        Ids given to names in earlier runs.
 
     Returns
     -------
@@ -102,16 +124,29 @@ def unique_ids(names: Sequence[str]) -> list[str]:
     --------
     >>> unique_ids(["alice!", "alice", "Alice"])
     ['alice_', 'alice-2', 'Alice']
-    >>> unique_ids(["a b", "a<b", "a b"])
-    ['a_b', 'a_b-3', 'a_b-2']
+    >>> unique_ids(["a b", "a<b", "a_b"])
+    ['a_b-2', 'a_b-3', 'a_b']
+    >>> unique_ids(["a_b", "a b"], known={"a b": "a_b"})  # "a b" came first, and keeps its id
+    ['a_b-2', 'a_b']
     """
+    known = known or {}
     wanted = [safe_id(n) for n in names]
-    natural = {i.lower() for i in wanted}
-    taken: set[str] = set()
     ids = [""] * len(names)
-    for i in sorted(range(len(names)), key=lambda i: (names[i], i)):
+    taken: set[str] = set()
+    order = sorted(range(len(names)), key=lambda i: (names[i], i))
+    for i in order:  # the ids given before stay with their names
+        given = known.get(names[i])
+        if given is not None and given.lower() not in taken and safe_id(given) == given:
+            taken.add(given.lower())
+            ids[i] = given
+    # Ids once given are never given to another name; nor is another entry's own name.
+    reserved = {i.lower() for i in known.values()}
+    natural = {w.lower() for w in wanted}
+    for i in sorted(order, key=lambda i: wanted[i] != names[i]):  # stable: sorted order within each part
+        if ids[i]:
+            continue
         candidate, k = wanted[i], 1
-        while candidate.lower() in taken or (k > 1 and candidate.lower() in natural):
+        while candidate.lower() in taken or candidate.lower() in reserved or (k > 1 and candidate.lower() in natural):
             k += 1
             candidate = _suffixed(wanted[i], k)
         taken.add(candidate.lower())

@@ -34,7 +34,7 @@ from typing import Callable, Iterator, Mapping
 from . import canvas, notebook, transform, translate
 from .archive import MAX_BATCH_MEMBERS, MAX_DEPTH, MAX_MEMBERS, Archive, ArchiveError, Budget, Member
 from .errors import LoadError, UsageError
-from .ids import safe_id, unique_ids
+from .ids import IdMemory, safe_id, unique_ids
 from .model import CanvasInfo, Cell, Settings, SourceFile, Submission, TextFile
 from .text import encodable_tree
 
@@ -138,7 +138,8 @@ def load_files(name: str, files: Mapping[str, bytes], settings: Settings = Setti
     return Pending(sid, name, lambda: _submission(sid, name, "folder", found, settings, strip=False)).load()
 
 
-def load_batch(path: str | os.PathLike[str], settings: Settings = Settings()) -> Iterator[Submission]:
+def load_batch(path: str | os.PathLike[str], settings: Settings = Settings(), *,
+               ids: IdMemory | None = None) -> Iterator[Submission]:
     """Yield the submissions of a batch: a folder, or a ``.zip``, with one submission per entry.
 
     Entries are ``.py`` files, ``.ipynb`` notebooks, folders and ``.zip`` files;
@@ -160,6 +161,9 @@ def load_batch(path: str | os.PathLike[str], settings: Settings = Settings()) ->
         The batch.
     settings : Settings
         Passed to each submission's loading.
+    ids : IdMemory, optional
+        The ids given in earlier runs into the results folder, kept by their names, and
+        what records the ids given now (see :func:`grader.ids.unique_ids`).
 
     Yields
     ------
@@ -175,7 +179,7 @@ def load_batch(path: str | os.PathLike[str], settings: Settings = Settings()) ->
     helper = transform.Helper()  # one text helper for the whole batch, started when first needed
     try:
         # map: nothing of one submission is kept while the next one is read
-        yield from map(lambda pending: pending.load(helper), pending_batch(path, settings))
+        yield from map(lambda pending: pending.load(helper), pending_batch(path, settings, ids=ids))
     finally:
         helper.close()
 
@@ -212,7 +216,8 @@ class Pending:
         return encodable_tree(sub)
 
 
-def pending_batch(path: str | os.PathLike[str], settings: Settings = Settings()) -> Iterator[Pending]:
+def pending_batch(path: str | os.PathLike[str], settings: Settings = Settings(), *,
+                  ids: IdMemory | None = None) -> Iterator[Pending]:
     """Yield the submissions of a batch as :class:`Pending`, sorted by id: :func:`load_batch` without the last step.
 
     Each one's files are read when it is yielded; :meth:`Pending.load` makes the
@@ -226,7 +231,7 @@ def pending_batch(path: str | os.PathLike[str], settings: Settings = Settings())
         yield _pending(_disk_entry(p, name), safe_id(_stem(name)), name, settings)
         return
     if p.is_dir():
-        yield from _load_entries(_disk_listing(p), p.resolve().name, "/", settings)
+        yield from _load_entries(_disk_listing(p), p.resolve().name, "/", settings, ids)
         return
     if _suffix(p.name) != ".zip":
         raise UsageError(f"{path} is not a folder or a .zip of submissions.")
@@ -240,7 +245,7 @@ def pending_batch(path: str | os.PathLike[str], settings: Settings = Settings())
         if len(tops) == 1 and all("/" in m.name for m in members):
             top = next(iter(tops)) + "/"
             members = [Member(m.name[len(top):], m.size, m.info) for m in members]
-        yield from _load_entries(_zip_listing(archive, members), p.name, ":", settings)
+        yield from _load_entries(_zip_listing(archive, members), p.name, ":", settings, ids)
 
 
 @dataclass(frozen=True)
@@ -268,9 +273,9 @@ def peek_files(name: str, files: Mapping[str, bytes]) -> Submission:
     return load_files(name, files, _PEEK)
 
 
-def peek_batch(path: str | os.PathLike[str]) -> Iterator[Submission]:
+def peek_batch(path: str | os.PathLike[str], *, ids: IdMemory | None = None) -> Iterator[Submission]:
     """Yield the submissions of a batch as :func:`load_batch` does (same ids, same order), peeked at (see :func:`peek`)."""
-    return load_batch(path, _PEEK)
+    return load_batch(path, _PEEK, ids=ids)
 
 
 # --------------------------------------------------------------------------- entries
@@ -384,7 +389,8 @@ def _zip_file_entry(archive: Archive, m: Member) -> _Entry:
     return _Entry(m.name, kind, lambda budget: _collect_file(m.name, archive.read(m, budget)))
 
 
-def _load_entries(listing: _Listing, batch: str, sep: str, settings: Settings) -> Iterator[Pending]:
+def _load_entries(listing: _Listing, batch: str, sep: str, settings: Settings,
+                  memory: IdMemory | None) -> Iterator[Pending]:
     """Yield a Pending per entry (per user id for Canvas files), sorted by id.
 
     Up front, only the ids are given (from the names) and Canvas files grouped (by index);
@@ -409,8 +415,14 @@ def _load_entries(listing: _Listing, batch: str, sep: str, settings: Settings) -
     del grouped
     keys = [names[i] if folders[i] else _stem(names[i]) for i in singles]
     keys += groups
-    ids: list[str | None] = unique_ids(keys)  # type: ignore[assignment]  # emptied as they are used
-    del keys
+    ids: list[str | None] = unique_ids(keys, memory.known if memory else None)  # type: ignore[assignment]
+    if memory is not None and memory.remember is not None:
+        given: dict[str, str] = {}
+        for key, sid in zip(keys, ids):
+            given.setdefault(key, sid)  # equal names: the first keeps its id in later runs
+        memory.remember(given)
+        del given
+    del keys  # ids are emptied as they are used
     by_user = list(groups.values())  # the Canvas groups' entries, in the order of their ids
     del groups
     order = array("L", sorted(range(len(ids)), key=ids.__getitem__))

@@ -274,3 +274,33 @@ def test_short_flags_out_and_jobs(tmp_path: Path):
     code, _, err = run(["grade", str(subs), "-o", str(tmp_path / "out"), "-j", "1", "--no-progress"])
     assert code == 0, err
     assert (tmp_path / "out" / "alice" / "result.json").is_file()
+
+
+def test_an_id_and_its_override_stay_with_the_student_when_entries_come_and_go(tmp_path: Path):
+    # "a b.py" is graded alone (id a_b) and a person overrides its total; then "a_b.py", whose
+    # name is that id, is handed in, and later "a b.py" is withdrawn. The override never passes
+    # to the other student, and neither do the id and its result.
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    (subs / "a b.py").write_text(TRANSPOSED)
+    assert run(["grade", str(subs), "--out", str(out), "--no-progress"])[0] == 0
+    assert _results(out)["a_b"]["source"] == "subs/a b.py"
+    assert run(["override", str(out), "a_b", "--score", "7.5", "--note", "seen by hand"])[0] == 0
+
+    (subs / "a_b.py").write_text(CORRECT)
+    code, text, err = run(["grade", str(subs), "--out", str(out), "--no-progress"])
+    assert code == 0, err
+    results = _results(out)
+    assert (results["a_b"]["source"], results["a_b"]["score"]) == ("subs/a b.py", 7.5)
+    assert results["a_b-2"]["source"] == "subs/a_b.py" and not results["a_b-2"].get("overrides")
+
+    (subs / "a b.py").unlink()
+    (subs / "a_b-2.py").write_text(CORRECT)  # a newcomer whose name is a taken id
+    code, text, err = run(["grade", str(subs), "--out", str(out), "--no-progress", "--json"])
+    assert code == 0, err
+    graded = {json.loads(line)["submission"]: json.loads(line) for line in text.splitlines()}
+    assert graded["a_b-2-2"]["source"] == "subs/a_b-2.py"  # not a_b-2, which a_b.py has
+    results = _results(out)
+    assert results["a_b-2"]["source"] == "subs/a_b.py" and not results["a_b-2"].get("overrides")
+    assert results["a_b"]["source"] == "subs/a b.py"  # the withdrawn student's own result, unchanged
+    assert "a_b" not in graded

@@ -486,9 +486,9 @@ def test_ids_are_unique_and_safe(tmp_path):
     subs = list(load_batch(batch))
     assert sorted((s.id, s.source) for s in subs) == [
         ("CON_", "subs/CON.py"),
-        ("Zoe_Smith", "subs/Zoë Smith.py"),
+        ("Zoe_Smith-2", "subs/Zoë Smith.py"),  # a name that is already an id keeps it: zoe_smith.py's
         ("_b_", "subs/<b>.py"),
-        ("zoe_smith-2", "subs/zoe_smith.py"),
+        ("zoe_smith", "subs/zoe_smith.py"),
     ]
 
 

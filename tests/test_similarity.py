@@ -388,6 +388,24 @@ def test_similarity_on_a_results_folder_adds_matches_and_the_summary_section(tmp
     assert 'href="similarity.html#pair-x--y"' in (out / "summary.html").read_text()
 
 
+def test_similarity_names_submissions_by_the_ids_the_results_folder_gave_them(tmp_path):
+    # "a b.py" was graded first, as a_b; "a_b.py" came later and is a_b-2 there. The matches go
+    # into each student's own result.json, by those ids, not by the ids a fresh batch would give.
+    b, out = tmp_path / "b", tmp_path / "out"
+    b.mkdir()
+    (b / "a b.py").write_text(ORIGINAL)
+    (b / "c.py").write_text(corpus.renamed(ORIGINAL, corpus.RENAMES))
+    assert _cli(["grade", b, "--out", out, "--no-progress", "--jobs", "1"])[0] == 0
+    (b / "a_b.py").write_text(OTHER_1)
+    assert _cli(["grade", b, "--out", out, "--no-progress", "--jobs", "1"])[0] == 0
+    assert json.loads((out / "a_b-2" / "result.json").read_text())["source"] == "b/a_b.py"
+    code, _, err = _cli(["similarity", b, "--out", out])
+    assert code == 0, err
+    assert [m["other"] for m in json.loads((out / "a_b" / "result.json").read_text())["similarity"]] == ["c"]
+    assert [m["other"] for m in json.loads((out / "c" / "result.json").read_text())["similarity"]] == ["a_b"]
+    assert "similarity" not in json.loads((out / "a_b-2" / "result.json").read_text())
+
+
 def test_fingerprinting_on_forked_processes_finds_the_same_pairs(tmp_path):
     import random
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Iterable, Iterator, Literal, Sequence
 
 from ..errors import UsageError
+from ..ids import IdMemory
 from ..load import CODE_SUFFIXES, load, load_batch
 from ..model import Rubric, Settings, SourceFile, Submission
 
@@ -61,9 +62,10 @@ def from_submission(sub: Submission, kind: Literal["submission", "source"] = "su
     return Document(id=doc_id or sub.id, kind=kind, files=files, source=sub.source)
 
 
-def submissions(path: str | os.PathLike[str], settings: Settings) -> Iterator[Document | Submission]:
+def submissions(path: str | os.PathLike[str], settings: Settings, *,
+                ids: IdMemory | None = None) -> Iterator[Document | Submission]:
     """Yield the document of each submission of a batch, or the Submission itself when it has no code."""
-    for sub in load_batch(path, reading_settings(settings)):
+    for sub in load_batch(path, reading_settings(settings), ids=ids):
         doc = from_submission(sub)
         yield sub if doc is None else doc
 

@@ -10,6 +10,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from ..ids import IdMemory
 from ..model import Rubric, Settings, SimilarityMatch, Submission
 from . import documents, fingerprint
 from .documents import Document
@@ -97,7 +98,7 @@ def find(batch: str | os.PathLike[str] | Iterable[Document | Submission], *, set
          rubric: Rubric | None = None, against: Sequence[str | os.PathLike[str]] = (),
          starter: Sequence[str | os.PathLike[str]] = (), threshold: float = DEFAULT_THRESHOLD,
          max_sharing: int | None = None, jobs: int = 1,
-         progress: Callable[[str], None] | None = None) -> Findings:
+         progress: Callable[[str], None] | None = None, ids: IdMemory | None = None) -> Findings:
     """Compare every pair of submissions of a batch, and each with every --against source file.
 
     Parameters
@@ -122,6 +123,8 @@ def find(batch: str | os.PathLike[str] | Iterable[Document | Submission], *, set
         Processes that fingerprint the documents (see :func:`fingerprint_all`).
     progress : callable, optional
         Called with a line of text at each stage.
+    ids : IdMemory, optional
+        The ids a results folder gave the batch's entries (the ids its result.json files have).
 
     Returns
     -------
@@ -138,7 +141,7 @@ def find(batch: str | os.PathLike[str] | Iterable[Document | Submission], *, set
     texts = documents.starter_texts(rubric, starter, settings, builtin=rubric is not None)
     docs: list[Document] = []
     unreadable: list[str] = []
-    items = documents.submissions(batch, settings) if isinstance(batch, (str, os.PathLike)) else batch
+    items = documents.submissions(batch, settings, ids=ids) if isinstance(batch, (str, os.PathLike)) else batch
     for item in items:
         if isinstance(item, Submission):
             doc = documents.from_submission(item)
