@@ -300,6 +300,11 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         level = sandbox.choose(args.isolation)
     if args.cluster is None and level == "process" and not args.allow_unsandboxed:
+        if args.isolation == "process":  # asked for: bubblewrap may well be here
+            raise IsolationError(
+                "--isolation process gives student code no filesystem isolation, so it could read and write "
+                "your files; pass --allow-unsandboxed as well to grade this way, or leave --isolation out "
+                "(the strongest isolation available)")
         raise IsolationError(
             "no filesystem isolation is available here (bubblewrap is missing or namespaces are disabled), "
             "so student code could read and write your files; install bubblewrap, "

@@ -304,3 +304,14 @@ def test_an_id_and_its_override_stay_with_the_student_when_entries_come_and_go(t
     assert results["a_b-2"]["source"] == "subs/a_b.py" and not results["a_b-2"].get("overrides")
     assert results["a_b"]["source"] == "subs/a b.py"  # the withdrawn student's own result, unchanged
     assert "a_b" not in graded
+
+
+def test_isolation_process_without_allow_unsandboxed_says_what_was_asked(tmp_path: Path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "alice.py").write_text(CORRECT)
+    code, _, err = run(["grade", str(subs), "--out", str(tmp_path / "out"), "--isolation", "process", "--no-progress"])
+    assert code == 2
+    assert "--isolation process gives student code no filesystem isolation" in err
+    assert "--allow-unsandboxed" in err and "bubblewrap is missing" not in err
+    assert not (tmp_path / "out").exists()

@@ -346,6 +346,18 @@ def test_the_workers_are_asked_to_grade_only_the_questions_a_fix_affects(rubric_
     assert asked == [("alice", ["softmax"]), ("bob", ["softmax"]), ("carol", ["softmax"])]
 
 
+def test_isolation_process_on_the_cluster_without_allow_unsandboxed_says_it_was_asked(batch, cluster, tmp_path):
+    import io
+
+    subs, _ = batch
+    o, e = io.StringIO(), io.StringIO()
+    code = main(["grade", str(subs), "--out", str(tmp_path / "out"), "--no-progress", "--rubric", "word2vec",
+                 "--cluster", cluster.scheduler_address, "--isolation", "process"], out=o, err=e)
+    assert code == 2, e.getvalue()
+    assert "(--isolation process was asked for)" in e.getvalue() and "leave --isolation out" in e.getvalue()
+    assert "bubblewrap is missing" not in e.getvalue()
+
+
 def test_a_task_carries_each_partial_regrade_and_refuses_anything_else():
     sub = Submission("alice", "alice.py", "module", files=(SourceFile("q.py", "x = 1\n", "q.py"),))
     earlier = grade(replace(sub, error="not graded"), prepare(load_rubric(None)), None)

@@ -190,10 +190,13 @@ class ClusterRunner:
             raise IsolationError("; ".join(f"worker {w}: {lvl}" for w, lvl in sorted(unavailable.items())))
         unsandboxed = sorted(w for w, i in info.items() if i["level"] == "process")
         if unsandboxed and not self.allow_unsandboxed:
+            why, fix = (("--isolation process was asked for", "leave --isolation out")
+                        if self.isolation == "process" else
+                        ("bubblewrap is missing or namespaces are disabled", "install bubblewrap there"))
             raise IsolationError(
-                f"no filesystem isolation on worker(s) {', '.join(unsandboxed)} (bubblewrap is missing or namespaces "
-                "are disabled), so student code could read and write those machines' files and reach the Dask "
-                "scheduler; install bubblewrap there, or pass --allow-unsandboxed to grade anyway")
+                f"no filesystem isolation on worker(s) {', '.join(unsandboxed)} ({why}), so student code could "
+                f"read and write those machines' files and reach the Dask scheduler; {fix}, or pass "
+                "--allow-unsandboxed to grade anyway")
         self.levels = {w: i["level"] for w, i in info.items()}
         cases = self.job.cases
         with open(self.job.rubric.reference_path, "rb") as f:

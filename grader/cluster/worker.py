@@ -157,8 +157,10 @@ class GradingPlugin(WorkerPlugin):
             self.refused = f"worker {worker.address}: {e}"
             return
         if level == "process" and not self.allow_unsandboxed:
-            self.refused = (f"worker {worker.address} has no filesystem isolation (bubblewrap is missing or "
-                            "namespaces are disabled) and --allow-unsandboxed was not given")
+            why = ("--isolation process was asked for" if self.isolation == "process"
+                   else "bubblewrap is missing or namespaces are disabled")
+            self.refused = (f"worker {worker.address} has no filesystem isolation ({why}) and "
+                            "--allow-unsandboxed was not given")
             return
         reference = _load_reference(self.reference, self.rubric.digest)
         self._job = prepare(self.rubric, cases=_frozen_cases(self.cases), reference=reference)
