@@ -46,7 +46,8 @@ def apply(result: SubmissionResult, recorded: Sequence[Override]) -> SubmissionR
     """Return the automatic `result` with the `recorded` overrides applied (see the module's docstring).
 
     An override of a question the result does not have (the rubric dropped it) changes
-    nothing and is kept, flagged for review.  A submission that could not be graded keeps
+    nothing and is kept, flagged for review; so is one above the maximum of the rubric now
+    graded with (a rubric of fewer points): it holds, and a person looks again.  A submission that could not be graded keeps
     its status; an override of its total still sets its score.
 
     >>> from grader.model import QuestionResult
@@ -75,11 +76,13 @@ def apply(result: SubmissionResult, recorded: Sequence[Override]) -> SubmissionR
             applied.append(replace(o, review=True))
             continue
         q: QuestionResult = questions[i]
-        applied.append(replace(o, auto_score=q.score, review=abs(q.score - o.auto_score) > _SAME))
+        applied.append(replace(o, auto_score=q.score,
+                               review=abs(q.score - o.auto_score) > _SAME or o.score > q.max_score + _SAME))
         questions[i] = replace(q, score=_round(o.score))
     total = _round(sum(q.score for q in questions)) if result.status == "graded" else result.score
     if total_override is not None:
         applied.append(replace(total_override, auto_score=total,
-                               review=abs(total - total_override.auto_score) > _SAME))
+                               review=abs(total - total_override.auto_score) > _SAME
+                               or total_override.score > result.max_score + _SAME))
         total = _round(total_override.score)
     return replace(result, questions=tuple(questions), score=total, overrides=tuple(applied))

@@ -158,7 +158,7 @@ TEMPLATE = """{% import "_macros.html.j2" as m with context %}
 {% if overrides %}
 <section id="overrides">
 <h2>Scores set by a person</h2>
-<p class="muted small">Recorded with <span class="mono">grader override</span>; they hold over regrades. "Review": the automatic score changed since the person set theirs.</p>
+<p class="muted small">Recorded with <span class="mono">grader override</span>; they hold over regrades. "Review": the automatic score changed since the person set theirs, the question is no longer graded, or the score set is above the maximum of the rubric now graded with.</p>
 <div class="scroll">
 <table class="compact">
   <thead><tr><th>Submission</th><th>Question</th><th class="num">Automatic</th><th class="num">Set</th><th>By</th><th>Note</th><th></th></tr></thead>
