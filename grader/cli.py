@@ -49,7 +49,7 @@ def similarity_options(p: argparse.ArgumentParser, *, grade: bool) -> None:
                    help="the course's starter code (folder, zip or file): not counted as the students' own "
                         "(repeatable; the rubric's stand-ins always are)")
     p.add_argument("--threshold", type=float, default=None, metavar="SHARE",
-                   help="list pairs sharing at least this share of code, 0..1 (default: 0.5)")
+                   help="list pairs sharing at least this share of code, above 0 and at most 1 (default: 0.5)")
     p.add_argument("--max-sharing", type=int, default=None, metavar="N",
                    help="code found in more than N submissions is common code, not counted "
                         "(default: 10%% of the submissions, at least 10)")
@@ -401,7 +401,7 @@ def _similarity_ready(args: argparse.Namespace) -> None:
     from .similarity import fingerprint
 
     if args.threshold is not None and not 0 < args.threshold <= 1:
-        raise UsageError(f"--threshold must be a share between 0 and 1, such as 0.5 (got {args.threshold})")
+        raise UsageError(f"--threshold must be a share above 0 and at most 1, such as 0.5 (got {args.threshold})")
     if args.max_sharing is not None and args.max_sharing < 1:
         raise UsageError(f"--max-sharing must be at least 1 (got {args.max_sharing})")
     for folder in args.against:
@@ -428,6 +428,11 @@ def _run_similarity(args: argparse.Namespace, src: Path, rubric, results: Path, 
         max_sharing=args.max_sharing, jobs=args.jobs or batch.usable_cores(), progress=None if quiet else (lambda line: err.write(line + "\n")))
     page, _ = report.write(findings, results, title=rubric.title)
     report.update_results(findings, results)
+    if findings.unread_sources:
+        n = len(findings.unread_sources)
+        err.write(f"warning: {n} --against file{'' if n == 1 else 's'} could not be read and "
+                  f"{'was' if n == 1 else 'were'} not compared: " + "; ".join(findings.unread_sources[:10])
+                  + (" ..." if n > 10 else "") + "\n")
     err.write(f"similarity: {len(findings.pairs)} pair{'' if len(findings.pairs) == 1 else 's'} at or above "
               f"{findings.threshold:.0%} among {findings.n_submissions} submissions and {findings.n_sources} "
               f"source files (leads to review, not verdicts): {page}\n")
@@ -450,6 +455,9 @@ def _cmd_similarity(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     rubric = _rubric(args.rubric)
     results = Path(args.out)
     _check_results_folder(src, results)
+    if batch.batch_size(src) == 0:  # as for grade: nothing to compare is bad input, not a clean result
+        raise UsageError(f"SUBMISSIONS {str(src)!r} holds no submission (no .py, .ipynb, folder or .zip entry; "
+                         "hidden entries are skipped); nothing was compared")
     findings = _run_similarity(args, src, rubric, results, err, quiet=args.json)
     if (results / "summary.html").is_file():
         batch.finish(results, rubric_title=rubric.title, questions=[q.id for q in rubric.questions])
@@ -559,6 +567,8 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return _cmd_check_written(args, out, err)
     if args.path is None:
         raise UsageError("check needs PATH (a .py file, a notebook, a folder or a .zip), or --written ID ANSWER")
+    if args.kit and args.rubric is not None:
+        raise UsageError("--kit holds its own rubric: give --kit or --rubric, not both")
     # Latency matters here (a student waits): the zygote is spawned first, before the
     # grader itself imports numpy, so the two imports overlap; a rubric that allows more
     # packages than numpy gets a zygote of its own.

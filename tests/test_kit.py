@@ -250,6 +250,11 @@ def test_check_kit_fails_a_wrong_submission_with_the_mismatch(kit: Path, tmp_pat
             "expected values.\nMismatched elements: 1 / 1 (100%)") in out
 
 
+def test_check_kit_with_a_rubric_too_is_exit_2(kit: Path):
+    code, _, err = run(["check", "--kit", str(kit), "--rubric", "cs224n", str(EXAMPLES / "cs224d_correct")])
+    assert (code, err) == (2, "error: --kit holds its own rubric: give --kit or --rubric, not both\n")
+
+
 def test_check_kit_json_has_no_hidden_check(kit: Path):
     code, out, _ = run(["check", "--kit", str(kit), str(EXAMPLES / "cs224d_correct"), "--json"])
     assert code == 0

@@ -294,7 +294,8 @@ def test_the_json_output_lists_the_pairs(batch):
 @pytest.mark.parametrize("argv, message", [
     (["--against", "{root}/nowhere"], "--against '{root}/nowhere' does not exist; give a folder of .py files, notebooks or zips"),
     (["--starter", "{root}/nowhere"], "--starter '{root}/nowhere' does not exist; give the starter code's folder, zip or file"),
-    (["--threshold", "1.5"], "--threshold must be a share between 0 and 1, such as 0.5 (got 1.5)"),
+    (["--threshold", "1.5"], "--threshold must be a share above 0 and at most 1, such as 0.5 (got 1.5)"),
+    (["--threshold", "0"], "--threshold must be a share above 0 and at most 1, such as 0.5 (got 0.0)"),
     (["--max-sharing", "0"], "--max-sharing must be at least 1 (got 0)"),
 ])
 def test_bad_options_exit_2_with_a_message(tmp_path, argv, message):
@@ -303,6 +304,30 @@ def test_bad_options_exit_2_with_a_message(tmp_path, argv, message):
     code, _, err = _cli(["similarity", tmp_path / "b", "--out", tmp_path / "o", *argv])
     assert code == 2
     assert err == f"error: {message.format(root=tmp_path)}\n"
+
+
+def test_similarity_on_a_folder_with_no_submission_is_exit_2_as_grade_is(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / ".DS_Store").write_text("hidden: skipped")
+    for command in ("similarity", "grade"):
+        code, _, err = _cli([command, tmp_path / "b", "--out", tmp_path / "o"])
+        assert code == 2 and f"SUBMISSIONS {str(tmp_path / 'b')!r} holds no submission" in err, (command, err)
+    assert not (tmp_path / "o").exists()
+
+
+def test_an_against_file_that_cannot_be_read_is_said_not_dropped(tmp_path):
+    (tmp_path / "b").mkdir()
+    (tmp_path / "b" / "x.py").write_text(ORIGINAL)
+    earlier = tmp_path / "earlier"
+    earlier.mkdir()
+    (earlier / "good.py").write_text(OTHER_1)
+    (earlier / "broken.zip").write_bytes(b"PK\x03\x04 not a zip at all")
+    code, out, err = _cli(["similarity", tmp_path / "b", "--out", tmp_path / "o", "--against", earlier, "--json"])
+    assert code == 0, err
+    assert f"warning: 1 --against file could not be read and was not compared: {earlier / 'broken.zip'}: " in err
+    doc = json.loads(out)
+    assert doc["sources"] == 1 and [s.split(": ")[0] for s in doc["unread_sources"]] == [str(earlier / "broken.zip")]
+    assert "could not be read and was not compared" in (tmp_path / "o" / "similarity.html").read_text()
 
 
 def test_similarity_options_without_similarity_exit_2(tmp_path):

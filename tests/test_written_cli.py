@@ -112,7 +112,8 @@ def test_check_written_reads_standard_input(monkeypatch):
      "error: --written checks one answer: give no PATH and no --kit with it\n"),
     (["check"], "error: check needs PATH (a .py file, a notebook, a folder or a .zip), or --written ID ANSWER\n"),
     (["check", "--rubric", "word2vec", "--written", "grad_pred", "W"],
-     "error: rubric 'word2vec-softmax' has no written questions; the built-in rubric 'written' has\n"),
+     "error: rubric 'word2vec-softmax' has no written questions; leave --rubric out (or give --rubric written) to "
+     "check against the built-in written questions\n"),
 ])
 def test_check_written_bad_arguments_exit_2(argv, message):
     code, out, err = run(argv)

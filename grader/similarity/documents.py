@@ -83,11 +83,13 @@ def _files_under(folder: Path) -> Iterator[Path]:
                 yield p
 
 
-def sources(folders: Sequence[str | os.PathLike[str]], settings: Settings) -> Iterator[Document]:
+def sources(folders: Sequence[str | os.PathLike[str]], settings: Settings,
+            skipped: list[str] | None = None) -> Iterator[Document]:
     """Yield a document per code file of the ``--against`` folders (a zip's files each count as one).
 
     A source's id is ``<folder name>/<path inside it>``; folders with the same name get
-    ``-2``, ``-3`` appended.  A file that cannot be read is skipped.
+    ``-2``, ``-3`` appended.  A file that cannot be read is skipped, and said in ``skipped``
+    (``"<path>: <why>"``) when it is given.
 
     Raises
     ------
@@ -109,9 +111,13 @@ def sources(folders: Sequence[str | os.PathLike[str]], settings: Settings) -> It
             rel = p.name if p == root else p.relative_to(root).as_posix()
             try:
                 sub = load(p, reading)
-            except UsageError:
+            except UsageError as e:
+                if skipped is not None:
+                    skipped.append(f"{p}: {e}")
                 continue
             if sub.error is not None:
+                if skipped is not None:
+                    skipped.append(f"{p}: {sub.error}")
                 continue
             if len(sub.files) == 1:
                 doc = from_submission(sub, "source", f"{name}/{rel}")

@@ -193,6 +193,7 @@ def to_json(findings: Findings) -> dict[str, Any]:
         "submissions": findings.n_submissions,
         "sources": findings.n_sources,
         "unreadable": list(findings.unreadable),
+        "unread_sources": list(findings.unread_sources),
         "pairs": [{"submission": docs[p.a.doc].id, "other": docs[p.b.doc].id, "kind": p.kind,
                    "share": round(p.share, 4), "submission_share": round(p.a.share, 4),
                    "other_share": round(p.b.share, 4)} for p in findings.pairs],

@@ -77,6 +77,7 @@ class Findings:
     max_sharing: int
     k: int = fingerprint.K
     unreadable: tuple[str, ...] = ()  #: ids of submissions with no code to compare
+    unread_sources: tuple[str, ...] = ()  #: --against files that could not be read: "<path>: <why>"
     n_candidates: int = 0  #: pairs compared exactly
     n_entries: int = 0  #: (fingerprint, document) entries of the index
     n_common: int = 0  #: fingerprints taken out as common code
@@ -150,7 +151,8 @@ def find(batch: str | os.PathLike[str] | Iterable[Document | Submission], *, set
                 continue
             item = doc
         docs.append(item)
-    docs += list(documents.sources(against, settings))
+    unread_sources: list[str] = []
+    docs += list(documents.sources(against, settings, unread_sources))
     docs.sort(key=lambda d: d.kind == "source")  # submissions first (stable: their order is kept)
     t["read"] = time.monotonic()
     say(f"similarity: read {sum(d.kind == 'submission' for d in docs)} submissions, "
@@ -177,7 +179,7 @@ def find(batch: str | os.PathLike[str] | Iterable[Document | Submission], *, set
                                                                ["read", "fingerprint", "index", "compare"])}
     say("similarity: seconds per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
     return Findings(documents=tuple(docs), pairs=listed, threshold=threshold, max_sharing=cap,
-                    unreadable=tuple(unreadable), n_candidates=len(cands), n_entries=index.entries,
+                    unreadable=tuple(unreadable), unread_sources=tuple(unread_sources), n_candidates=len(cands), n_entries=index.entries,
                     n_common=len(index.common), n_starter=len(texts), seconds=seconds)
 
 

@@ -103,7 +103,8 @@ def check_answer(rubric: Rubric | None, qid: str, text: str) -> tuple[Rubric, Su
 
     if rubric is None or rubric.written is None:
         if rubric is not None:
-            raise UsageError(f"rubric {rubric.name!r} has no written questions; the built-in rubric 'written' has")
+            raise UsageError(f"rubric {rubric.name!r} has no written questions; leave --rubric out (or give "
+                             "--rubric written) to check against the built-in written questions")
         rubric = load_rubric("written")
     assert rubric.written is not None
     ids = [q.id for q in rubric.written.questions]
