@@ -23,7 +23,8 @@ Tables (schema version 1)::
                      PRIMARY KEY (rubric_digest, question))  -- per rubric graded with: what each
                                                       question's verdict depends on (grader.regrade;
                                                       question "" is what they all share)
-    ids(name PRIMARY KEY, id UNIQUE)               -- the id each entry name was given (grader.ids):
+    ids(name PRIMARY KEY, id UNIQUE)               -- the id each entry name (UTF-8 bytes, lone
+                                                      surrogates kept) was given (grader.ids):
                                                       it keeps it in every later run; kept when the
                                                       other tables are rebuilt
 
@@ -83,7 +84,7 @@ CREATE TABLE IF NOT EXISTS overrides (
     PRIMARY KEY (submission, question)
 );
 CREATE TABLE IF NOT EXISTS ids (
-    name TEXT PRIMARY KEY,
+    name BLOB PRIMARY KEY,
     id TEXT NOT NULL UNIQUE
 );
 CREATE TABLE IF NOT EXISTS rubric_questions (
@@ -240,7 +241,8 @@ class Gradebook:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
-                self._db.executemany("INSERT OR IGNORE INTO ids (name, id) VALUES (?, ?)", given.items())
+                self._db.executemany("INSERT OR IGNORE INTO ids (name, id) VALUES (?, ?)",
+                                     ((_name_bytes(n), i) for n, i in given.items()))
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -249,7 +251,7 @@ class Gradebook:
     def known_ids(self) -> dict[str, str]:
         """Return every entry name given an id in this results folder, with its id."""
         with self._lock:
-            return dict(self._db.execute("SELECT name, id FROM ids").fetchall())
+            return _names(self._db.execute("SELECT name, id FROM ids").fetchall())
 
     def set_meta(self, key: str, value: str) -> None:
         """Remember a value of the results folder (the rubric's title, for the reports of ``grader override``)."""
@@ -415,9 +417,18 @@ def known_ids(results: str | Path) -> dict[str, str]:
     try:
         if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ids'").fetchone() is None:
             return {}  # a gradebook of an earlier grader: no ids recorded yet
-        return dict(db.execute("SELECT name, id FROM ids").fetchall())
+        return _names(db.execute("SELECT name, id FROM ids").fetchall())
     finally:
         db.close()
+
+
+def _name_bytes(name: str) -> bytes:
+    """An entry name as stored: any str, a file name's undecodable bytes (lone surrogates) included."""
+    return name.encode("utf-8", "surrogatepass")
+
+
+def _names(rows) -> dict[str, str]:
+    return {bytes(n).decode("utf-8", "surrogatepass"): i for n, i in rows}
 
 
 def open_gradebook(results: str | Path, rubric_digest: str, grader_version: str, **kwargs) -> Gradebook:

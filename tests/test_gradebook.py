@@ -150,3 +150,15 @@ def test_another_schema_version_is_rebuilt(tmp_path):
         assert gb.count() == 0
         gb.record(sub("alice"), all_pass("alice"))
         assert gb.count() == 1
+
+
+def test_ids_given_are_remembered_for_any_name_a_disk_can_hold(tmp_path):
+    from grader.gradebook import known_ids
+
+    names = {"alice": "alice", "caf\udce9": "caf_", "a b": "a_b", "\u5f20\u4e09": "x5f20x4e09"}
+    with Gradebook(tmp_path / FILENAME, "r1", "0.1.0") as gb:
+        gb.remember_ids(names)
+        gb.remember_ids({"alice": "alice-2"})  # a name keeps the id it was first given
+        assert gb.known_ids() == names
+    assert known_ids(tmp_path) == names
+    assert known_ids(tmp_path / "nowhere") == {}
