@@ -254,7 +254,6 @@ def _writing(option: str, path: Path):
         raise UsageError(f"{option} {str(path)!r} could not be written: {e.strerror or e}") from None
 
 
-
 def _rubric(name: str | None):
     from .rubric import load_rubric
 
@@ -416,10 +415,9 @@ def _similarity_ready(args: argparse.Namespace) -> None:
 def _run_similarity(args: argparse.Namespace, src: Path, rubric, results: Path, err: TextIO, *, quiet: bool):
     """Run the similarity check on a batch; write similarity.html/.csv and the matches into result.json files."""
     from . import batch, similarity
-    from .similarity import report
-
     from .gradebook import known_ids
     from .ids import IdMemory
+    from .similarity import report
 
     findings = similarity.find(
         src, ids=IdMemory(known_ids(results)), settings=rubric.settings, rubric=rubric, against=args.against,

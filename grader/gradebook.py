@@ -248,11 +248,6 @@ class Gradebook:
                 self._db.execute("ROLLBACK")
                 raise
 
-    def known_ids(self) -> dict[str, str]:
-        """Return every entry name given an id in this results folder, with its id."""
-        with self._lock:
-            return _names(self._db.execute("SELECT name, id FROM ids").fetchall())
-
     def set_meta(self, key: str, value: str) -> None:
         """Remember a value of the results folder (the rubric's title, for the reports of ``grader override``)."""
         with self._lock:

@@ -96,7 +96,7 @@ def unique_ids(names: Sequence[str], known: Mapping[str, str] | None = None) -> 
     """Return a distinct safe id for each name, in the same order.
 
     A name that had an id in an earlier run into the same results folder (``known``: name to
-    id, see :meth:`grader.gradebook.Gradebook.known_ids`) keeps it, so that an id, its result
+    id, see :func:`grader.gradebook.known_ids`) keeps it, so that an id, its result
     and a person's override of it never pass to another student when entries are added,
     removed or renamed; and no other name ever gets an id that was once given, so that a
     removed student's id is not handed to a newcomer.
