@@ -16,6 +16,7 @@ An LMS script that grades whatever a student uploaded and posts the score::
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from pathlib import Path
@@ -174,9 +175,19 @@ def override(results: str | os.PathLike, submission: str, question: str | None =
             gb.set_override(submission, key, float(score), auto_score, note=note, by=by)
         result = apply(auto, gb.overrides(submission))
         title = gb.meta("rubric_title")
+        columns = _question_columns(gb.meta("questions"))
     write_result(out, result, rubric_title=title)
-    finish(out, rubric_title=title)
+    finish(out, rubric_title=title, questions=columns)
     return result
+
+
+def _question_columns(recorded: str) -> list[str] | None:
+    """The question columns the batch recorded for grades.csv (None: an earlier grader's folder, read from the results)."""
+    try:
+        ids = json.loads(recorded) if recorded else None
+    except ValueError:
+        return None
+    return ids if isinstance(ids, list) and all(isinstance(i, str) for i in ids) else None
 
 
 def check_written(question: str, answer: str, rubric: str | os.PathLike | Rubric | None = None) -> SubmissionResult:

@@ -24,6 +24,7 @@ from .overrides import apply as apply_overrides
 from .overrides import automatic
 from .pipeline import Job, Partial, grade
 from .sandbox import Sandbox
+from .score import question_ids
 
 
 @dataclass
@@ -610,6 +611,7 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
     digests = None
     if gradebook is not None:
         gradebook.set_meta("rubric_title", job.rubric.title)  # for the reports `grader override` rewrites
+        gradebook.set_meta("questions", json.dumps(question_ids(job.rubric)))  # and its grades.csv's columns
         digests = regrade.digests(job.rubric, job.cases, job.calls)
         gradebook.set_rubric_questions(digests.rows())
     stats = BatchStats()
@@ -621,7 +623,7 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
     failures: list[BaseException] = []
     hide = [str(out), *hide]
     allow = job.rubric.settings.allow_packages
-    files = BatchFiles(out, questions=[q.id for q in job.rubric.questions],
+    files = BatchFiles(out, questions=question_ids(job.rubric),
                        rubric_title=job.rubric.title) if batch_files else None
 
     def prior(sub: Submission) -> tuple[Partial | None, Regrade | None]:

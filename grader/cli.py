@@ -271,6 +271,7 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .load import pending_batch
     from .pipeline import prepare
     from .progress import Progress, summary_line
+    from .score import question_ids
 
     src = Path(args.submissions)
     if not src.exists():
@@ -364,7 +365,7 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         finally:
             # Written once, here: summary.html gets its similarity section (and a failed
             # similarity check still leaves the batch's files).
-            batch.finish(results, rubric_title=rubric.title, questions=[q.id for q in rubric.questions])
+            batch.finish(results, rubric_title=rubric.title, questions=question_ids(rubric))
     if junit is not None:
         with _writing("--junit", junit), batch.atomic_path(junit) as tmp:
             write_junit(batch.iter_results(results), tmp)
@@ -439,6 +440,7 @@ def _run_similarity(args: argparse.Namespace, src: Path, rubric, results: Path, 
 
 def _cmd_similarity(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from . import batch
+    from .score import question_ids
     from .similarity import report
     from .terminal import clean
 
@@ -458,7 +460,7 @@ def _cmd_similarity(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                          "hidden entries are skipped); nothing was compared")
     findings = _run_similarity(args, src, rubric, results, err, quiet=args.json)
     if (results / "summary.html").is_file():
-        batch.finish(results, rubric_title=rubric.title, questions=[q.id for q in rubric.questions])
+        batch.finish(results, rubric_title=rubric.title, questions=question_ids(rubric))
     docs = findings.documents
     if args.json:
         out.write(json.dumps(report.to_json(findings), ensure_ascii=False) + "\n")

@@ -129,6 +129,20 @@ def score(rubric: Rubric, submission: Submission, run: RunReport | None, results
     )
 
 
+def question_ids(rubric: Rubric) -> list[str]:
+    """Return the ids of every question a result of `rubric` can have, in the order results list them.
+
+    The code questions grouped by file, then the written ones (``written/<id>``), then the
+    self-consistency question when it is scored: grades.csv's question columns.
+    """
+    ids = [q.id for q in _grouped_by_file(rubric.questions)]
+    ids += [f"written/{wq.id}" for wq in (rubric.written.questions if rubric.written is not None else ())]
+    points = float(rubric.consistency.get("points", 0.0)) if rubric.consistency else 0.0
+    if rubric.settings.consistency_points and points > 0:
+        ids.append(CONSISTENCY_QUESTION)
+    return ids
+
+
 def _grouped_by_file(questions):
     """Return the questions with those of one starter file together (files in order of first appearance).
 

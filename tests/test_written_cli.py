@@ -181,6 +181,32 @@ def test_grade_reads_written_answers_from_markdown_and_notebook_cells(subs, tmp_
     assert html.count("<math display=\"inline\">") >= 6 and 'id="first-wrong"' in html
 
 
+def _csv(path: Path) -> list[dict]:
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_grades_csv_has_a_column_per_written_question_and_keeps_them_after_an_override(subs, tmp_path):
+    out_dir = tmp_path / "results"
+    code, _, err = run(["grade", str(subs), "--out", str(out_dir), "--rubric", "written", "--jobs", "1",
+                        "--no-progress"])
+    assert code == 0, err
+    header = (out_dir / "grades.csv").read_text().splitlines()[0].split(",")
+    written = [h for h in header if h.startswith("written/")]
+    assert "written/grad_pred" in written and "written/grad_output" in written and len(written) >= 10
+    rows = {r["id"]: r for r in _csv(out_dir / "grades.csv")}
+    alice = json.loads((out_dir / "alice" / "result.json").read_text())
+    assert rows["alice"]["written/grad_pred"] == "2"
+    # every point of the total is in a question column
+    assert sum(float(rows["alice"][h]) for h in header[10:] if rows["alice"][h]) == alice["score"]
+    code, _, err = run(["override", str(out_dir), "alice", "written/grad_output", "--score", "1.5"])
+    assert code == 0, err
+    assert (out_dir / "grades.csv").read_text().splitlines()[0].split(",") == header  # the same columns
+    assert {r["id"]: r for r in _csv(out_dir / "grades.csv")}["alice"]["written/grad_output"] == "1.5"
+
+
 # --------------------------------------------------------------------------- report.html in the browser
 # (the `chrome` fixture is conftest.py's: one headless Chromium per module)
 
