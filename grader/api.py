@@ -173,6 +173,11 @@ def override(results: str | os.PathLike, submission: str, question: str | None =
             now = apply(auto, [o for o in others if o.question])  # the total an override of it replaces
             auto_score = questions[question].score if question is not None else now.score
             gb.set_override(submission, key, float(score), auto_score, note=note, by=by)
+        if key:
+            # An override of the total now replaces another total: the one this person just made.
+            recorded = gb.overrides(submission)
+            if any(o.question == "" for o in recorded):
+                gb.rebase_override(submission, "", apply(auto, [o for o in recorded if o.question]).score)
         result = apply(auto, gb.overrides(submission))
         title = gb.meta("rubric_title")
         columns = _question_columns(gb.meta("questions"))

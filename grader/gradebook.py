@@ -219,6 +219,16 @@ class Gradebook:
                 "VALUES (?, ?, ?, ?, ?, ?, ?)", (submission, question, float(score), float(auto_score), note, by, at))
         return Override(question, float(score), float(auto_score), note, by, at)
 
+    def rebase_override(self, submission: str, question: str, auto_score: float) -> None:
+        """Record the automatic score an override now replaces (its score, note, author and time stay); commit.
+
+        For the total's override when a person changes a question's: the total it replaces
+        changed by their own hand, not by a regrade, so it is not one to look at again.
+        """
+        with self._lock:
+            self._db.execute("UPDATE overrides SET auto_score = ? WHERE submission = ? AND question = ?",
+                             (float(auto_score), submission, question))
+
     def remove_override(self, submission: str, question: str) -> bool:
         """Remove a recorded override; return whether there was one."""
         with self._lock:

@@ -38,8 +38,15 @@ def automatic(result: SubmissionResult) -> SubmissionResult:
         return result
     auto = {o.question: o.auto_score for o in result.overrides}
     questions = tuple(replace(q, score=auto[q.id]) if q.id in auto else q for q in result.questions)
-    total = _round(sum(q.score for q in questions)) if result.status == "graded" else result.score
-    return replace(result, questions=questions, score=total, overrides=())
+    return replace(result, questions=questions, score=_total(result, questions), overrides=())
+
+
+def _total(result: SubmissionResult, questions: Sequence[QuestionResult]) -> float:
+    """The submission's total from its questions' scores, as grading adds them (whatever its status).
+
+    A result without questions (an earlier grader's error result) keeps its own total.
+    """
+    return _round(sum(q.score for q in questions)) if questions else result.score
 
 
 def apply(result: SubmissionResult, recorded: Sequence[Override]) -> SubmissionResult:
@@ -48,7 +55,8 @@ def apply(result: SubmissionResult, recorded: Sequence[Override]) -> SubmissionR
     An override of a question the result does not have (the rubric dropped it) changes
     nothing and is kept, flagged for review; so is one above the maximum of the rubric now
     graded with (a rubric of fewer points): it holds, and a person looks again.  A submission that could not be graded keeps
-    its status; an override of its total still sets its score.
+    its status; its questions' overrides add up to its total as a graded one's do, and an override of its total
+    still sets its score.
 
     >>> from grader.model import QuestionResult
     >>> qs = (QuestionResult("a", "", 1.0, 4.0, ()), QuestionResult("b", "", 2.0, 2.0, ()))
@@ -79,7 +87,7 @@ def apply(result: SubmissionResult, recorded: Sequence[Override]) -> SubmissionR
         applied.append(replace(o, auto_score=q.score,
                                review=abs(q.score - o.auto_score) > _SAME or o.score > q.max_score + _SAME))
         questions[i] = replace(q, score=_round(o.score))
-    total = _round(sum(q.score for q in questions)) if result.status == "graded" else result.score
+    total = _total(result, questions)
     if total_override is not None:
         applied.append(replace(total_override, auto_score=total,
                                review=abs(total - total_override.auto_score) > _SAME

@@ -276,6 +276,31 @@ def test_short_flags_out_and_jobs(tmp_path: Path):
     assert (tmp_path / "out" / "alice" / "result.json").is_file()
 
 
+def test_question_overrides_add_up_on_an_error_submission_and_a_persons_own_change_is_not_flagged(tmp_path: Path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    (subs / "a.py").write_text(TRANSPOSED)
+    (subs / "z.zip").write_text("not a zip")  # an error result: nothing could be run
+    assert run(["grade", str(subs), "--out", str(out), "--no-progress"])[0] == 0
+    assert _results(out)["z"]["status"] == "error"
+    for sid in ("z", "a"):
+        auto = _results(out)[sid]["score"]
+        assert run(["override", str(out), sid, "--score", "10", "--note", "by hand"])[0] == 0
+        code, text, err = run(["override", str(out), sid, "softmax", "--score", "3"])
+        assert code == 0, err
+        r = _results(out)[sid]
+        soft = next(q for q in r["questions"] if q["id"] == "softmax")
+        base = auto - next(o for o in r["overrides"] if o["question"] == "softmax")["auto_score"] + 3
+        total = next(o for o in r["overrides"] if o["question"] == "")
+        # the total the override replaces is the questions' sum with the person's softmax in it
+        assert (soft["score"], total["auto_score"], total["review"], r["score"]) == (3, base, False, 10)
+        assert f"total set to 10 by" in text and f"(automatic: {base:g})" in text and "to review" not in text
+        assert run(["override", str(out), sid, "softmax", "--remove"])[0] == 0
+        total = next(o for o in _results(out)[sid]["overrides"] if o["question"] == "")
+        assert (total["auto_score"], total["review"]) == (auto, False)
+    assert _results(out)["z"]["status"] == "error"  # an override does not make it graded
+
+
 def test_an_id_and_its_override_stay_with_the_student_when_entries_come_and_go(tmp_path: Path):
     # "a b.py" is graded alone (id a_b) and a person overrides its total; then "a_b.py", whose
     # name is that id, is handed in, and later "a b.py" is withdrawn. The override never passes
