@@ -104,6 +104,11 @@ def test_a_stand_in_the_student_needs_comes_in_a_later_request_and_the_calls_on_
     assert q["neural_cost"]["score"] == q["neural_cost"]["max_score"] > 0
     assert q["neural_grad"]["score"] == q["neural_grad"]["max_score"] > 0
     assert q["sigmoid"]["score"] == 0 and q["sigmoid_grad"]["score"] == 0  # the stand-in is not the student's
+    # The report says once what happened: the stand-in was used. The import that failed in the
+    # process where it was withheld is no error of the student's and is not listed as one.
+    assert "'q2_sigmoid' was not in the submission; the supplied stand-in was used" in r["notes"]
+    load_errors = [u["error"]["message"] for u in r["load"]["unit_errors"]]
+    assert not [m for m in load_errors if "q2_sigmoid" in m], load_errors
     assert "q2_sigmoid" in requests[0][0]
     later = [w for w, n, private, _ in requests[1:]]
     assert later and all("q2_sigmoid" not in w for w in later)  # offered there, and only there
