@@ -62,9 +62,10 @@ _PATH_KEYS = ("reference", "starter_dir")
 MAX_EXTENDS = 8
 #: Largest values of the rubric's limits: beyond them a limit no longer limits anything (an hour
 #: per call, a terabyte of memory) and the operating system's own limits overflow, so that every
-#: submission would fail and the student be blamed for it.
+#: submission would fail and the student be blamed for it.  A check's points too: sums of points
+#: near the largest float overflow to infinity, which no score file can hold.
 MOST = {"timeout": 3600, "cell_timeout": 3600, "load_timeout": 3600, "memory_mb": 1 << 20,
-        "max_output_kb": 1 << 20}
+        "max_output_kb": 1 << 20, "points": 1_000_000}
 _UNITS = {"timeout": " s", "cell_timeout": " s", "load_timeout": " s", "memory_mb": " MB", "max_output_kb": " KB"}
 _CASE_KEYS = ("function", "generator", "params", "seed", "description")
 #: Keys a check may set, and a question may set as defaults for its checks.
@@ -750,7 +751,7 @@ class _Loader:
             convention_by=convention_by,
             id=f"{qid}/{cid}", question=qid, case=case_id, function=role, compare=compare, output=output,
             expected=expected,
-            points=self.number(d, "points", where, 1.0),
+            points=self.number(d, "points", where, 1.0, most=MOST["points"]),
             tolerance=Tolerance(rtol=self.number(d, "rtol", where, 1e-5), atol=self.number(d, "atol", where, 1e-8)),
             shape=self.choice(d, "shape", where, "squeeze", SHAPES),
             visibility=self.choice(d, "visibility", where, "public", VISIBILITIES),
@@ -821,7 +822,7 @@ class _Loader:
             "h": self.number(d, "h", where, 1e-4, positive=True),
             "tolerance": Tolerance(rtol=self.number(d, "rtol", where, 1e-3), atol=self.number(d, "atol", where, 1e-6)),
             "timeout": self.number(d, "timeout", where, 10.0, positive=True, most=MOST["timeout"]),
-            "points": self.number(d, "points", where, 0.0),
+            "points": self.number(d, "points", where, 0.0, most=MOST["points"]),
         }
 
     def starter(self, doc: dict, functions) -> tuple[tuple[StarterModule, ...], list[bytes]]:

@@ -230,6 +230,8 @@ ERRORS = [
     (append("[settings]\nmax_output_kb = 2000000\n"), "settings",
      "max_output_kb must be at most 1048576 KB (2000000)"),
     (replace_once("points = 2", "points = 2\ntimeout = 1e300"), CHECK, "timeout must be at most 3600 s (1e+300)"),
+    # Points whose sums overflow to infinity (no score file can hold it): the batch stopped at its end
+    (replace_once("points = 2", "points = 1e308"), CHECK, "points must be at most 1000000 (1e+308)"),
     (replace_once("[questions.square.checks.small]", "[questions.square.checks.a/b]"), "",
      None),  # not even TOML: a bare key can't hold '/'
     (replace_once("[questions.square.checks.small]", '[questions.square.checks."a/b"]'),
@@ -299,6 +301,8 @@ def test_consistency_spec_is_validated(tmp_path):
     bad = good.replace('cases = ["small"]', 'cases = ["smal"]')
     with pytest.raises(RubricError, match=re.escape("consistency: unknown case 'smal'; did you mean 'small'?")):
         load_rubric(write(tmp_path, bad))
+    with pytest.raises(RubricError, match=re.escape("consistency: points must be at most 1000000 (1e+300)")):
+        load_rubric(write(tmp_path, good + "points = 1e300\n"))
 
 
 # --------------------------------------------------------------------------- extends, exclude_questions, missing_hint

@@ -352,6 +352,7 @@ def test_a_rubric_extending_the_written_one_keeps_its_reference_and_may_drop_a_q
     ('[written.questions.grad_pred]\nindices = {k = "words"}\n',
      "written.questions.grad_pred.indices: k must be one of 'vocab', 'samples', 'context', 'others', not 'words'"),
     ('[written]\ninstances = 50\n', "written: instances must be between 1 and 10 (got 50)"),
+    ('[written.questions.grad_pred]\npoints = 1e308\n', "written.questions.grad_pred: points must be at most 1000000 (1e+308)"),
     ('[written.questions.grad_pred]\nfunctions = ["tanh"]\n',
      "written.questions.grad_pred: unknown function 'tanh' (known: 'exp', 'log', 'sigma', 'softmax', 'outer', 'dot', 'sum')"),
 ])

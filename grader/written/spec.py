@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model import Tolerance, WrittenPart, WrittenQuestion, WrittenSymbol
+from ..rubric import MOST
 
 ROLES = ("vector", "matrix", "scalar", "onehot", "family", "onehots", "index", "each", "size", "quantity")
 DOMAINS = ("vocab", "samples", "context", "others")
@@ -167,7 +168,7 @@ def load_part(loader: Any, t: Any, ref_dir: Path) -> tuple[WrittenPart, bytes]:
                 raise loader.fail(at, f"unknown function {fn!r} (known: {', '.join(map(repr, FUNCTIONS))})")
         questions.append(WrittenQuestion(
             id=qid, title=loader.string(q, "title", at), expected=expected, symbols=symbols, labels=labels,
-            compact=compact, points=loader.number(q, "points", at, 1.0), indices=dict(indices), mistakes=ids,
+            compact=compact, points=loader.number(q, "points", at, 1.0, most=MOST["points"]), indices=dict(indices), mistakes=ids,
             prompt=loader.string(q, "prompt", at, ""), functions=functions))
     if not questions:
         raise loader.fail(where, "the written part has no questions")
