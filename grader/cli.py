@@ -17,12 +17,13 @@ from .errors import ExitCode, GraderError, IsolationError, UsageError
 
 EPILOG = """exit codes: 0 done (check: every public check passed); 1 check: a public check failed;
 2 bad arguments, rubric or input path (grade: no submission in it; check: nothing in it could be
-read as code); 3 a bug in grader."""
+read as code); 3 a bug in grader; 130 interrupted (Ctrl-C)."""
 #: Each command's own footer: only the exit codes it can give.
 _BAD = "2 bad arguments, rubric or input path (the message says which); 3 a bug in grader"
 EPILOGS = {
     "grade": f"exit codes: 0 every submission got a result, whatever the scores; {_BAD} (also 2: SUBMISSIONS "
-             "holds no submission, or RESULTS is a file or lies inside SUBMISSIONS).",
+             "holds no submission, or RESULTS is a file or lies inside SUBMISSIONS); 130 interrupted (Ctrl-C): the "
+             "results written are kept, and the same command finishes the batch.",
     "check": f"exit codes: 0 every public check passed (--written: the answer is right); 1 one did not; {_BAD} "
              "(also 2: nothing in PATH could be read as code).",
 }
@@ -827,6 +828,7 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     out = out or sys.stdout
     err = err or sys.stderr
     parser = _parser()
+    args = None
     try:
         argv, written = _take_written(list(sys.argv[1:] if argv is None else argv))
         args = parser.parse_args(argv)
@@ -842,8 +844,11 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
         err.write(f"error: {e.format_message()}\n")
         return int(e.exit_code)
     except KeyboardInterrupt:
-        err.write("interrupted: results written so far are kept; run the same command again to finish\n")
-        return 130
+        if getattr(args, "command", None) == "grade":
+            err.write("interrupted: results written so far are kept; run the same command again to finish\n")
+        else:
+            err.write("interrupted\n")
+        return ExitCode.INTERRUPTED
     except SystemExit as e:  # --help and --version
         return int(e.code or 0)
     except BaseException as e:  # noqa: BLE001 - a bug: say so, with the traceback

@@ -15,6 +15,7 @@ class ExitCode(enum.IntEnum):
     CHECK_FAILED = 1  #: `check` only: a public check failed
     USAGE = 2  #: bad arguments, rubric or input path
     BUG = 3  #: a bug in grader
+    INTERRUPTED = 130  #: stopped by Ctrl-C (SIGINT): 128 + the signal's number, as shells report it
 
 
 class GraderError(Exception):

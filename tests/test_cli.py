@@ -340,3 +340,23 @@ def test_isolation_process_without_allow_unsandboxed_says_what_was_asked(tmp_pat
     assert "--isolation process gives student code no filesystem isolation" in err
     assert "--allow-unsandboxed" in err and "bubblewrap is missing" not in err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("command, argv, said", [
+    ("grade", ["grade", "subs", "--out", "out"],
+     "interrupted: results written so far are kept; run the same command again to finish\n"),
+    ("check", ["check", "a.py"], "interrupted\n"),  # nothing of a check is kept: no promise of it
+])
+def test_ctrl_c_exits_130_with_what_is_kept(monkeypatch, command, argv, said):
+    from grader import cli
+
+    def interrupted(args, out, err):
+        raise KeyboardInterrupt
+
+    monkeypatch.setitem(cli.COMMANDS, command, interrupted)
+    code, out, err = run(argv)
+    assert (code, out, err) == (130, "", said)
+    # the documented code: in the command's --help and the README
+    assert "130 interrupted (Ctrl-C)" in cli.EPILOG and "130 interrupted (Ctrl-C)" in cli.EPILOGS["grade"]
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert "`130` interrupted (Ctrl-C, SIGINT)" in readme and "exit 2 and a message) is finished" not in readme
