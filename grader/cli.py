@@ -339,6 +339,18 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.flush()
         bar.done(r.submission, error=r.status == "error")
 
+    def on_skip(s) -> None:
+        bar.skipped(s.id)
+        if args.json:
+            # A script reading the batch's results from standard output gets every submission's,
+            # those left unchanged too (their result.json, as written before).
+            kept = batch.read_result(results / s.id / "result.json")
+            if kept is not None:
+                if shared_terminal:
+                    bar.clear()
+                out.write(json_line(kept) + "\n")
+                out.flush()
+
     try:
         results.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -353,7 +365,7 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 jobs, slots, chunk, level = runner.jobs, runner.slot, runner.chunk, runner.isolation_levels
             stats = batch.grade_batch(submissions_of(gradebook), results, job, jobs=jobs, isolation=level,
                                       hide=[str(src.resolve())], on_result=on_result,
-                                      on_skip=lambda s: bar.skipped(s.id), gradebook=gradebook,
+                                      on_skip=on_skip, gradebook=gradebook,
                                       force=args.force or bool(only), slots=slots, chunk=chunk, expected=bar.total,
                                       annotate=annotate, batch_files=not args.similarity)
     except BaseException:

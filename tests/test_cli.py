@@ -116,6 +116,15 @@ def test_grade_json_streams_one_result_per_line(batch: Path, tmp_path: Path):
     lines = [json.loads(line) for line in stdout.splitlines()]
     assert sorted(d["submission"] for d in lines) == ["alice", "bob", "carol", "dave", "erin", "frank"]
     assert all(d["schema"] == "grader.result/1" for d in lines)
+    # A rerun prints every submission's result too: the unchanged ones as they were written
+    (batch / "alice.py").write_text(CORRECT + "\n# edited\n")
+    code, again, _ = run(["grade", str(batch), "--out", str(tmp_path / "r"), "--json", "--jobs", "1"])
+    assert code == 0
+    relines = [json.loads(line) for line in again.splitlines()]
+    assert sorted(d["submission"] for d in relines) == ["alice", "bob", "carol", "dave", "erin", "frank"]
+    before = {d["submission"]: d for d in lines}
+    assert all(d == before[d["submission"]] for d in relines if d["submission"] != "alice")
+    assert {d["submission"]: d for d in relines}["alice"]["score"] == before["alice"]["score"]
 
 
 def test_check_exit_codes_and_text(tmp_path: Path):
