@@ -694,7 +694,10 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
             if files is not None:
                 files.add(result)
             if gradebook is not None:
-                gradebook.record(sub, result)
+                # An error of the grader's (it could not run the code) is tried again by a rerun;
+                # one of the submission's own files (an unreadable archive, no code) is not, while
+                # they are unchanged.
+                gradebook.record(sub if result.status != "error" or sub.error else replace(sub, digest=""), result)
             with report:
                 if on_result is not None:
                     on_result(result)

@@ -452,23 +452,30 @@ def _collect_error(exc: Exception) -> str:
             "this is a bug in grader: please report it")
 
 
+def _unreadable_digest(entry: _Entry, why: str) -> str:
+    """The digest of an entry that cannot be graded, from its name and its file's stamp ("" when it has none)."""
+    if entry.stamp is None:
+        return ""
+    try:
+        return hashlib.sha256(f"{why}:{entry.name}:{entry.stamp()}".encode()).hexdigest()
+    except OSError:
+        return ""
+
+
 def _pending(entry: _Entry, sid: str, source: str, settings: Settings) -> Pending:
     """Read one entry's files; return the Pending that makes its Submission (a LoadError: its ``error``)."""
     if not entry.kind:
         error = (f"{entry.name} holds no Python code: expected a .py file, an .ipynb notebook, "
                  "a folder or a .zip; hand in one of those.")
-        return Pending(sid, source, lambda: Submission(id=sid, source=source, kind="file", error=error))
+        digest = _unreadable_digest(entry, "no code")  # unchanged: not graded again, as an unreadable one
+        return Pending(sid, source, lambda: Submission(id=sid, source=source, kind="file", error=error, digest=digest))
     kind = entry.kind
     try:
         files = entry.collect(Budget())
     except Exception as exc:  # noqa: BLE001 - a LoadError, or a bug: this submission's error either way
         error = _collect_error(exc)
-        digest = ""
-        if entry.stamp is not None and isinstance(exc, LoadError):  # unchanged and unreadable: not graded again
-            try:
-                digest = hashlib.sha256(f"unreadable:{entry.name}:{entry.stamp()}".encode()).hexdigest()
-            except OSError:
-                digest = ""
+        # unchanged and unreadable: not graded again (a bug of the grader's is, once fixed)
+        digest = _unreadable_digest(entry, "unreadable") if isinstance(exc, LoadError) else ""
         return Pending(sid, source, lambda: Submission(id=sid, source=source, kind=kind, error=error, digest=digest))
     return Pending(sid, source, lambda: _submission(sid, source, kind, files, settings))
 

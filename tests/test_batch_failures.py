@@ -252,3 +252,35 @@ def test_a_grader_failure_that_even_its_error_result_repeats_costs_only_that_sub
     victim = json.loads((tmp_path / "r" / VICTIM / "result.json").read_text())
     assert victim["status"] == "error" and "the grader failed on this submission (Injected: " in victim["errors"][0]
     assert json.loads((tmp_path / "r" / "alice" / "result.json").read_text())["status"] == "graded"
+
+
+def test_a_rerun_grades_again_what_the_grader_could_not_run_but_not_an_unchanged_unreadable_entry(
+        subs, tmp_path, monkeypatch):
+    (subs / "notes.txt").write_text("no code here\n")
+    (subs / "broken.zip").write_bytes(b"not a zip")
+    real = batch_module.grade
+    failing = [True]
+
+    def grade(sub, *a, **k):  # the grader cannot run bob's code (its sandbox failed), once
+        result = real(sub, *a, **k)
+        if sub.id == VICTIM and failing[0]:
+            from dataclasses import replace
+
+            return replace(result, status="error", errors=("the grader could not run this submission: injected",))
+        return result
+
+    monkeypatch.setattr(batch_module, "grade", grade)
+    results = tmp_path / "results"
+    code, out, err = run(["grade", str(subs), "--out", str(results), "--jobs", "1", "--no-progress"])
+    assert code == 0, err
+    assert json.loads((results / VICTIM / "result.json").read_text())["status"] == "error"
+    failing[0] = False
+    code, out, err = run(["grade", str(subs), "--out", str(results), "--jobs", "1", "--no-progress"])
+    assert code == 0, err
+    # bob is graded again (and now is graded); the unreadable entries, unchanged, keep their error results
+    assert [line.split(":")[0] for line in out.splitlines()] == [VICTIM]
+    assert "graded 1, errors 0, unchanged 4" in err
+    assert json.loads((results / VICTIM / "result.json").read_text())["status"] == "graded"
+    (subs / "notes.txt").write_text("still no code\n")  # changed: looked at again
+    code, out, err = run(["grade", str(subs), "--out", str(results), "--jobs", "1", "--no-progress"])
+    assert [line.split(":")[0] for line in out.splitlines()] == ["notes"] and "unchanged 4" in err
