@@ -350,12 +350,15 @@ class _Loader:
         p = folder / extends
         if p.is_file():
             return p, str(Path(shown).parent / extends)
-        if p.suffix != ".toml" and "/" not in extends and "\\" not in extends:
+        if "/" not in extends and "\\" not in extends:
+            # A built-in's name; or its file's name, as the built-ins extend one another, in a copy of one.
             try:
-                p = builtin_rubric_path(extends)
+                p = builtin_rubric_path(extends.removesuffix(".toml"))
             except RubricError as e:
-                raise RubricError(shown, "extends", e.why) from None
-            return p, p.name
+                if p.suffix != ".toml":
+                    raise RubricError(shown, "extends", e.why) from None
+            else:
+                return p, p.name
         raise RubricError(shown, "extends", f"file not found: {extends!r} (relative to the rubric file)")
 
     def exclude(self, doc: dict, excluded: Any, shown: str, dropped: set[str]) -> None:

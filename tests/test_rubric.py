@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -390,6 +391,19 @@ def test_a_rubric_may_extend_a_builtin_by_name_and_its_paths_stay_the_builtins(t
     assert [q.id for q in load_rubric(p).questions] == ["cross_entropy", "grad_pred", "grad_output"]
 
 
+def test_a_copy_of_a_builtin_that_extends_another_by_file_name_loads_as_the_builtin(tmp_path):
+    # The built-ins extend one another by file name ("cs224n-2017.toml"): a TA's copy of one, in a
+    # folder of their own, finds the built-in it extends.
+    copy = tmp_path / "cs224n-a2.toml"
+    shutil.copy(builtin_rubric_path("cs224n-a2"), copy)
+    assert 'extends = "cs224n-2017.toml"' in copy.read_text()
+    mine, builtin = load_rubric(copy), load_rubric("cs224n-a2")
+    assert mine.questions == builtin.questions and mine.reference_path == builtin.reference_path
+    # a file of that name beside the copy is the one extended
+    (tmp_path / "cs224n-2017.toml").write_text('extends = "word2vec"\n')
+    assert load_rubric(copy).questions != builtin.questions
+
+
 TWO_QUESTIONS = TA_RUBRIC + '''
 [cases.big]
 function = "square"
@@ -426,6 +440,7 @@ def test_excluded_questions_take_only_their_own_cases_with_them(tmp_path):
 
 EXTENDS_ERRORS = [
     ('extends = "../nope.toml"\n', "extends", "file not found: '../nope.toml' (relative to the rubric file)"),
+    ('extends = "nope.toml"\n', "extends", "file not found: 'nope.toml' (relative to the rubric file)"),
     ('extends = "word2vek"\n', "extends",
      "no built-in rubric 'word2vek'; did you mean 'word2vec'? (built-in: 'cs224d-2015', 'cs224d-2016', 'cs224n', 'cs224n-2017', 'cs224n-a2', 'problem-set', 'two-layer-net', 'word2vec', 'written')"),
     ("extends = 3\n", "extends",
