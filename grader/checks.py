@@ -547,6 +547,12 @@ def _judge_unmodified(spec: CheckSpec, case: Case, outcome: CallOutcome, rubric:
     if any(i >= len(echoed) or echoed[i] is None for i in arrays):
         return CheckResult(status="error", score=0.0, message=f"the arguments of {fname} were not sent back "
                            "after the call; this is a bug in grader.", **common)
+    if outcome.value is not None and outcome.value.type == "NoneType":
+        # A stub (`pass`) leaves everything unmodified: that is no work of the student's to reward.
+        return CheckResult(status="fail", score=0.0,
+                           message=f"{fname} returned None (the starter's placeholder is still there?); this check "
+                                   f"passes when {fname} returns its result and leaves its arguments unmodified.",
+                           got=_shown(outcome.value), **common)
     changed = []
     for i in arrays:
         after = echoed[i].array

@@ -302,6 +302,13 @@ def test_unmodified_checks():
                          "the caller's arrays must stay unchanged.")
     r = run_judge("cross_entropy/inputs-unmodified", ok(value_of(1.0), echoed=(value_of(p), None, value_of(w), None)))
     assert r.message == "softmaxCostAndGradient left its arguments unmodified."
+    # A stub (`pass`) returns None and leaves everything alone: no points for that
+    r = run_judge("softmax/unmodified", ok(value_of(None), echoed=(value_of(x),)))
+    assert (r.status, r.score) == ("fail", 0.0)
+    assert r.message == ("softmax returned None (the starter's placeholder is still there?); this check passes when "
+                         "softmax returns its result and leaves its arguments unmodified.")
+    r = run_judge("cross_entropy/inputs-unmodified", ok(value_of(None), echoed=(value_of(p), None, value_of(w), None)))
+    assert (r.status, r.score) == ("fail", 0.0)
     r = run_judge("cross_entropy/inputs-unmodified", ok(value_of(1.0), echoed=()))
     assert r.status == "error"
     assert r.message == ("the arguments of softmaxCostAndGradient were not sent back after the call; "
