@@ -412,13 +412,22 @@ def _row(r: tuple) -> Row:
 def known_ids(results: str | Path) -> dict[str, str]:
     """Return the ids given in earlier runs into ``results`` (entry name -> id); none when it has no gradebook.
 
-    Read without writing anything (the similarity check and the rubric's choice read them
-    before a gradebook is opened).
+    Nothing is recorded (the similarity check and the rubric's choice read them before a
+    gradebook is opened).  The connection may write: a read-only one leaves the WAL journal's
+    side files behind when it closes (``gradebook.sqlite-wal``, ``-shm``); a writable one, the
+    last to close, removes them.  Read-only only where the folder cannot be written.
     """
     path = Path(results) / FILENAME
     if not path.is_file():
         return {}
-    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
+    db = None
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=30.0)
+        db.execute("SELECT 1 FROM sqlite_master").fetchone()  # (opening is lazy: fail here, not below)
+    except sqlite3.OperationalError:
+        if db is not None:
+            db.close()
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
     try:
         if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ids'").fetchone() is None:
             return {}  # a gradebook of an earlier grader: no ids recorded yet

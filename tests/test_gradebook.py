@@ -161,3 +161,6 @@ def test_ids_given_are_remembered_for_any_name_a_disk_can_hold(tmp_path):
         gb.remember_ids({"alice": "alice-2"})  # a name keeps the id it was first given
     assert known_ids(tmp_path) == names
     assert known_ids(tmp_path / "nowhere") == {}
+    # reading them leaves no journal files behind (the similarity check reads them last)
+    assert sorted(p.name for p in tmp_path.iterdir()) == [FILENAME]
+
