@@ -357,6 +357,8 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(f"--out {str(results)!r} cannot be made a folder ({e.strerror or e})") from None
     try:
         with open_gradebook(results, rubric.digest, __version__) as gradebook, contextlib.ExitStack() as stack:
+            # The version graded under, for the next run without --rubric to keep (_batch_version).
+            gradebook.set_meta("version", args.rubric if choice is None else choice.version)
             jobs, slots, chunk = args.jobs or batch.usable_cores(), None, 1
             if args.cluster is not None:
                 runner = stack.enter_context(cluster_runner.ClusterRunner(
@@ -528,8 +530,9 @@ def _batch_version(args: argparse.Namespace, src: Path, err: TextIO, known: dict
     """
     from dataclasses import replace
 
+    from .gradebook import recorded_meta
     from .model import Recognition
-    from .recognise import choose, label, recognise
+    from .recognise import FOUR_QUESTIONS, VERSIONS, BatchChoice, choose, label, recognise
 
     if args.rubric is not None:
         return None, None  # the grader chose nothing: rubric_reason stays empty (the contract)
@@ -548,12 +551,20 @@ def _batch_version(args: argparse.Namespace, src: Path, err: TextIO, known: dict
         err.write(f"warning: looking at the submissions to choose the rubric stopped ({type(e).__name__}); "
                   "the rubric is chosen from those seen before\n")
     choice = choose({v: len(ids) for v, ids in by_version.items()})
-    others = sorted((sid, v) for v, ids in by_version.items() if v and v != choice.version for sid in ids)
-    if choice.total:
+    earlier = recorded_meta(args.out, "version")  # what the batch's last run graded under
+    if (earlier in VERSIONS or earlier in FOUR_QUESTIONS) and earlier != choice.version:
+        majority = choice
+        choice = BatchChoice(earlier, len(by_version.get(earlier, [])), majority.total, kept=True)
+        err.write(f"rubric: {choice.version} ({label(choice.version)}), as for the earlier runs of this batch "
+                  f"(kept, so that one scale grades the whole batch; {choice.count} of {choice.total} recognised "
+                  f"look like it, {majority.count} like {majority.version}); --rubric {majority.version} grades "
+                  "the batch again under that one\n")
+    elif choice.total:
         err.write(f"rubric: {choice.version} ({label(choice.version)}), the version most submissions look like "
                   f"({choice.count} of {choice.total} recognised); --rubric chooses another\n")
     else:
         err.write(f"rubric: {choice.version}, the default (no submission looks like a course version)\n")
+    others = sorted((sid, v) for v, ids in by_version.items() if v and v != choice.version for sid in ids)
     if others:
         shown = ", ".join(f"{sid} ({v})" for sid, v in others[:50]) + (" ..." if len(others) > 50 else "")
         one = len(others) == 1

@@ -38,6 +38,7 @@ A TA can query it directly, e.g.
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -413,13 +414,37 @@ def known_ids(results: str | Path) -> dict[str, str]:
     """Return the ids given in earlier runs into ``results`` (entry name -> id); none when it has no gradebook.
 
     Nothing is recorded (the similarity check and the rubric's choice read them before a
-    gradebook is opened).  The connection may write: a read-only one leaves the WAL journal's
-    side files behind when it closes (``gradebook.sqlite-wal``, ``-shm``); a writable one, the
-    last to close, removes them.  Read-only only where the folder cannot be written.
+    gradebook is opened); see :func:`_reading`.
+    """
+    with _reading(results) as db:
+        if db is None or db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ids'").fetchone() \
+                is None:
+            return {}  # no gradebook, or one of an earlier grader: no ids recorded yet
+        return _names(db.execute("SELECT name, id FROM ids").fetchall())
+
+
+def recorded_meta(results: str | Path, key: str) -> str:
+    """Return a value an earlier run recorded with :meth:`Gradebook.set_meta` ("" when none); nothing is recorded."""
+    with _reading(results) as db:
+        if db is None or db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone() \
+                is None:
+            return ""
+        row = db.execute("SELECT value FROM meta WHERE key = ?", (f"x-{key}",)).fetchone()
+        return row[0] if row and isinstance(row[0], str) else ""
+
+
+@contextlib.contextmanager
+def _reading(results: str | Path) -> Iterator[sqlite3.Connection | None]:
+    """A connection to read ``results``' gradebook before it is opened (None when there is none).
+
+    The connection may write: a read-only one leaves the WAL journal's side files behind when it
+    closes (``gradebook.sqlite-wal``, ``-shm``); a writable one, the last to close, removes
+    them.  Read-only only where the folder cannot be written.
     """
     path = Path(results) / FILENAME
     if not path.is_file():
-        return {}
+        yield None
+        return
     db = None
     try:
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=30.0)
@@ -429,9 +454,7 @@ def known_ids(results: str | Path) -> dict[str, str]:
             db.close()
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
     try:
-        if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ids'").fetchone() is None:
-            return {}  # a gradebook of an earlier grader: no ids recorded yet
-        return _names(db.execute("SELECT name, id FROM ids").fetchall())
+        yield db
     finally:
         db.close()
 

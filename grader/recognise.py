@@ -245,6 +245,7 @@ class BatchChoice:
     version: str  #: the built-in rubric name chosen
     count: int  #: how many submissions were recognised as it
     total: int  #: how many submissions the batch has
+    kept: bool = False  #: chosen when the batch was first graded, and kept for its later runs
 
     def differs(self, own: Recognition) -> bool:
         """True when a submission recognised as `own` looks like another version than the one chosen."""
@@ -252,7 +253,10 @@ class BatchChoice:
 
     def reason(self, own: Recognition) -> str:
         """Return a submission's ``rubric_reason``, given its own recognition."""
-        if not self.total:
+        if self.kept:
+            base = (f"graded under {self.version} ({label(self.version)}), the version of the earlier runs of this "
+                    "batch (kept, so that one scale grades the whole batch)")
+        elif not self.total:
             base = f"graded under {self.version} ({label(self.version)}), the default: no submission of this batch " \
                    "looks like a course version"
         else:

@@ -265,6 +265,35 @@ def test_a_mixed_batch_is_graded_under_the_majority_and_the_others_are_listed(tm
     assert rs["dave"]["score"] >= rs["dave"]["max_score"] and rs["dave"]["rubric_reason"] == ""  # CBOW's extra credit
 
 
+def test_newcomers_of_another_version_do_not_move_a_batch_already_graded_to_another_scale(tmp_path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    shutil.copytree(SUBMISSION["cs224d-2016"], subs / "alice")
+    code, _, err = run("grade", str(subs), "--out", str(out), "--jobs", "1", "--no-progress")
+    assert code == 0, err
+    first = results(out)["alice"]
+    assert first["rubric"] == "word2vec-cs224d-2016"
+    for sid in ("bob", "carol", "dave"):  # late hand-ins, most of the batch now, of another year
+        shutil.copytree(SUBMISSION["cs224n-a2"], subs / sid)
+    code, stdout, err = run("grade", str(subs), "--out", str(out), "--jobs", "1", "--no-progress")
+    assert code == 0, err
+    rs = results(out)
+    assert {r["rubric"] for r in rs.values()} == {"word2vec-cs224d-2016"}
+    assert rs["alice"]["score"] == first["score"] and "alice:" not in stdout  # not graded again
+    assert ("rubric: cs224d-2016 (CS224d 2016), as for the earlier runs of this batch (kept, so that one scale "
+            "grades the whole batch; 1 of 4 recognised look like it, 3 like cs224n-a2); --rubric cs224n-a2 grades "
+            "the batch again under that one") in err
+    assert rs["bob"]["looks_like"] == "cs224n-a2"
+    assert "the version of the earlier runs of this batch (kept, so that one scale grades the whole batch)" \
+        in rs["bob"]["rubric_reason"]
+    # the TA's --rubric wins, and is what the next run without it keeps
+    code, _, err = run("grade", str(subs), "--out", str(out), "--rubric", "cs224n-a2", "--no-progress")
+    assert code == 0 and {r["rubric"] for r in results(out).values()} == {"word2vec-cs224n-a2"}
+    code, stdout, err = run("grade", str(subs), "--out", str(out), "--no-progress")
+    assert code == 0 and "graded 0, errors 0, unchanged 4" in err
+    assert "rubric: cs224n-a2 (CS224n assignment 2 (2019-2023)), the version most submissions look like" in err
+
+
 # --------------------------------------------------------------------------- messages that name the cause
 
 COST = "def softmaxCostAndGradient(predicted, target, outputVectors, dataset):\n"
