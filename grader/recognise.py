@@ -278,7 +278,7 @@ def choose(counts: Mapping[str, int]) -> BatchChoice:
     to the newest version.
 
     >>> choose({"cs224d-2016": 3, "cs224n-a2": 3, "word2vec": 1})
-    BatchChoice(version='cs224n-a2', count=3, total=7)
+    BatchChoice(version='cs224n-a2', count=3, total=7, kept=False)
     >>> choose({"cs224n-2017": 1, "word2vec": 1}).version
     'word2vec'
     >>> choose({}).version
