@@ -251,6 +251,11 @@ def _result_folders(out: Path) -> list[str]:
         return sorted(e.name for e in it if e.is_dir())
 
 
+def result_ids(out: Path) -> list[str]:
+    """Return the ids of the submissions with a ``result.json`` under ``out``, sorted."""
+    return [name for name in _result_folders(out) if (out / name / "result.json").is_file()]
+
+
 def iter_results(out: Path) -> Iterator[SubmissionResult]:
     """Read back every ``<id>/result.json`` under ``out``, sorted by id (one at a time).
 

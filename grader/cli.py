@@ -332,7 +332,10 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     bar = Progress(len(only) if only else batch.batch_size(src), err, enabled=not args.no_progress)
     shared_terminal = bar.tty and getattr(out, "isatty", lambda: False)()
 
+    listed: set[str] = set()  # the ids of this run's entries, graded or passed over
+
     def on_result(r) -> None:
+        listed.add(r.submission)
         if shared_terminal:
             bar.clear()
         out.write((json_line(r) if args.json else render.terminal_batch_line(r)) + "\n")
@@ -340,6 +343,7 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         bar.done(r.submission, error=r.status == "error")
 
     def on_skip(s) -> None:
+        listed.add(s.id)
         bar.skipped(s.id)
         if args.json:
             # A script reading the batch's results from standard output gets every submission's,
@@ -387,6 +391,8 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     bar.finish(summary_line(graded=stats.graded, errors=stats.errors, skipped=stats.skipped, seconds=stats.seconds,
                             slowest=stats.slowest, isolation=level, results=str(results),
                             regraded=(stats.regraded, stats.regraded_in_part)))
+    if not only:
+        _warn_removed(results, listed, err)
     missing = sorted(only - found)
     if missing:
         raise UsageError(f"--only: no submission with id {', '.join(map(repr, missing))} in {str(src)!r} "
@@ -516,6 +522,20 @@ def _cmd_check_written(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
         if args.html:
             out.write(f"report written to {args.html}\n")
     return ExitCode.OK if check.status == "pass" else ExitCode.CHECK_FAILED
+
+
+def _warn_removed(results: Path, listed: set[str], err: TextIO) -> None:
+    """Say which results of RESULTS belong to entries no longer in the batch (they stay in its files)."""
+    from .batch import result_ids
+
+    gone = [sid for sid in result_ids(results) if sid not in listed]
+    if gone:
+        one = len(gone) == 1
+        shown = ", ".join(gone[:20]) + (" ..." if len(gone) > 20 else "")
+        err.write(f"warning: {len(gone)} result{'' if one else 's'} in {results} {'is' if one else 'are'} of "
+                  f"{'an entry' if one else 'entries'} no longer in SUBMISSIONS, kept in grades.csv, summary.html and "
+                  f"the exports: {shown} (delete {'its folder' if one else 'their folders'} in {results}, then run "
+                  f"the same command, to drop {'it' if one else 'them'})\n")
 
 
 def _batch_version(args: argparse.Namespace, src: Path, err: TextIO, known: dict[str, str]):

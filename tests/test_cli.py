@@ -369,3 +369,29 @@ def test_ctrl_c_exits_130_with_what_is_kept(monkeypatch, command, argv, said):
     assert "130 interrupted (Ctrl-C)" in cli.EPILOG and "130 interrupted (Ctrl-C)" in cli.EPILOGS["grade"]
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert "`130` interrupted (Ctrl-C, SIGINT)" in readme and "exit 2 and a message) is finished" not in readme
+
+
+def test_results_of_entries_removed_from_the_batch_are_named_and_dropped_with_their_folder(tmp_path: Path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    (subs / "alice.py").write_text(CORRECT)
+    (subs / "bob.py").write_text(TRANSPOSED)
+    assert run(["grade", str(subs), "--out", str(out), "--no-progress"])[0] == 0
+    (subs / "bob.py").unlink()  # handed in by mistake, withdrawn
+    code, _, err = run(["grade", str(subs), "--out", str(out), "--no-progress"])
+    assert code == 0
+    assert (f"warning: 1 result in {out} is of an entry no longer in SUBMISSIONS, kept in grades.csv, summary.html "
+            f"and the exports: bob (delete its folder in {out}, then run the same command, to drop it)") in err
+    with open(out / "grades.csv", newline="") as f:
+        assert [r["id"] for r in csv.DictReader(f)] == ["alice", "bob"]
+    import shutil
+
+    shutil.rmtree(out / "bob")
+    code, _, err = run(["grade", str(subs), "--out", str(out), "--no-progress"])
+    assert code == 0 and "warning" not in err
+    with open(out / "grades.csv", newline="") as f:
+        assert [r["id"] for r in csv.DictReader(f)] == ["alice"]
+    # --only grades some entries: the others are not "removed"
+    (subs / "carol.py").write_text(CORRECT)
+    code, _, err = run(["grade", str(subs), "--out", str(out), "--no-progress", "--only", "carol"])
+    assert code == 0 and "warning" not in err
