@@ -44,14 +44,21 @@ PathLike = str | os.PathLike
 _FORMULA = ("=", "+", "-", "@", "\t", "\r")
 
 
-def _cell(text: str) -> str:
-    """Return a text cell that a spreadsheet will not run as a formula (OWASP's advice: prefix ``'``).
+#: Control characters (C0, DEL, C1): written as ``\xNN`` in a text cell.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 
-    >>> _cell("alice"), _cell("=HYPERLINK(1)")
-    ('alice', "'=HYPERLINK(1)")
+
+def _cell(text: str) -> str:
+    r"""Return a text cell that a spreadsheet will not run as a formula (OWASP's advice: prefix ``'``),
+    with control characters written as ``\xNN``: a file name's escape sequence never reaches the
+    terminal of a TA who prints the file, and a line break never splits a row for a line-based script.
+
+    >>> _cell("alice"), _cell("=HYPERLINK(1)"), _cell("e\x1b[31mvil.py"), _cell("a\nb")
+    ('alice', "'=HYPERLINK(1)", 'e\\x1b[31mvil.py', 'a\\x0ab')
     """
     text = str(text)
-    return "'" + text if text.startswith(_FORMULA) else text
+    text = "'" + text if text.startswith(_FORMULA) else text
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 # --------------------------------------------------------------------------- grades.csv

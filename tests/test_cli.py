@@ -395,3 +395,15 @@ def test_results_of_entries_removed_from_the_batch_are_named_and_dropped_with_th
     (subs / "carol.py").write_text(CORRECT)
     code, _, err = run(["grade", str(subs), "--out", str(out), "--no-progress", "--only", "carol"])
     assert code == 0 and "warning" not in err
+
+
+def test_grades_csv_holds_no_control_character_of_a_file_name(tmp_path: Path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    (subs / "e\x1b[31mvil\nname.py").write_text(CORRECT)
+    assert run(["grade", str(subs), "--out", str(out), "--no-progress"])[0] == 0
+    text = (out / "grades.csv").read_text(encoding="utf-8")
+    assert "\x1b" not in text and len(text.splitlines()) == 2  # one row: no line break inside a cell either
+    with open(out / "grades.csv", newline="", encoding="utf-8") as f:
+        (row,) = list(csv.DictReader(f))
+    assert row["source"] == "subs/e\\x1b[31mvil\\x0aname.py"
