@@ -78,6 +78,29 @@ def _article(type_name: str) -> str:
     return ("an " if vowel_sound else "a ") + type_name
 
 
+#: What an array of a dtype kind that is not a real number holds, for messages.
+_HOLDS = {"c": "complex numbers", "O": "Python objects", "U": "strings", "S": "bytes", "M": "dates",
+          "m": "time spans", "V": "records"}
+
+
+def _not_numbers(got: Value) -> str:
+    """Return `got` named for a type mismatch: "an ndarray of complex numbers (complex128)" where its dtype says why.
+
+    >>> _not_numbers(Value("ndarray", "complex128", (5,))), _not_numbers(Value("str"))
+    ('an ndarray of complex numbers (complex128)', 'a str')
+    """
+    desc = _article(got.type)
+    if "array" not in got.type.lower() and "matrix" not in got.type.lower():
+        return desc  # a str or a number: its type says it
+    try:
+        dt = np.dtype(got.dtype) if got.dtype else None
+    except (TypeError, ValueError):
+        dt = None
+    if dt is not None and dt.kind not in "biuf":
+        desc += f" of {_HOLDS.get(dt.kind, 'values')} ({dt.name})"
+    return desc
+
+
 def _count(value: Value) -> int:
     """Return how many values a returned tuple or list had (its items may be cut at 16)."""
     if value.shape:
@@ -183,7 +206,7 @@ def compare_close(got: Value | None, expected: np.ndarray, tol: Tolerance,
     if a is None or a.dtype.kind not in "biuf":
         if a is None and got.shape is not None and got.dtype and not shape_fits(got.shape, e.shape, shape):
             return Mismatch("shape", f"shape {got.shape}, expected {e.shape}", n_total=int(e.size)), ()
-        return Mismatch("type", f"{_article(got.type)}, expected {what}"), ()
+        return Mismatch("type", f"{_not_numbers(got)}, expected {what}"), ()
     if not shape_fits(a.shape, e.shape, shape):
         return Mismatch("shape", f"shape {a.shape}, expected {e.shape}", n_total=int(e.size)), ()
     notes = (f"shape {a.shape} accepted as {e.shape}",) if a.shape != e.shape else ()
@@ -256,7 +279,7 @@ def _fail_message(m: Mismatch, got: Value | None, expected: np.ndarray, tol: Tol
         elif got.items is not None:
             desc = f"{_article(got.type)} of {_count(got)} values"
         else:
-            desc = _article(got.type)
+            desc = _not_numbers(got)
         return f"{subject} returned {desc}, expected {what}." if returned else f"{subject} is {desc}, expected {what}."
     if m.reason == "shape":
         shape = got.shape if got is not None else None

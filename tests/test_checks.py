@@ -29,7 +29,9 @@ def v(a, dtype=float) -> Value:
     (value_of((np.ones(2), np.ones(2))), "a tuple of 2 values, expected an array of shape (2,)"),
     (Value("str", repr="'abc'"), "a str, expected an array of shape (2,)"),
     (Value("ndarray", "|O", (2,), repr="array([None, None], dtype=object)"),
-     "an ndarray, expected an array of shape (2,)"),
+     "an ndarray of Python objects (object), expected an array of shape (2,)"),
+    # the right shape of the wrong kind of numbers: the dtype says why
+    (Value("ndarray", "complex128", (2,)), "an ndarray of complex numbers (complex128), expected an array of shape (2,)"),
 ])
 def test_type_mismatch(got, summary):
     m, notes = compare_close(got, np.array([0.5, 0.5]), T, "squeeze")
