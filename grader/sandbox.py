@@ -1229,7 +1229,7 @@ def _message(call: Call, o: dict, fname: str, error: ErrorInfo | None, missing: 
 
         close = []
         for n in names:
-            close += difflib.get_close_matches(n, cands, n=1, cutoff=0.6)
+            close += difflib.get_close_matches(n, cands, n=1, cutoff=0.7)  # (0.6 offered sigmoid for sgd)
         if not close:
             low = {c.lower(): c for c in cands}
             close = [low[n.lower()] for n in names if n.lower() in low]

@@ -380,6 +380,18 @@ def test_missing_function_says_what_was_found(sandbox):
                          "Did you mean 'Softmax'?")
 
 
+def test_a_missing_function_is_not_offered_another_short_name_it_merely_shares_letters_with():
+    from grader.model import Call
+    from grader.sandbox import _message
+
+    call = Call(id="sgd:x", function="sgd", args=())
+    missing = {"names": ["sgd"], "searched": ["word2vec.py"], "candidates": ["sigmoid", "sigmoid_grad"]}
+    said = _message(call, {"status": "missing"}, "", None, missing)
+    assert said == "word2vec.py defines no function 'sgd' (found 'sigmoid', 'sigmoid_grad')."
+    missing = {"names": ["gradcheck_naive"], "searched": ["q2_gradcheck.py"], "candidates": ["gradcheck"]}
+    assert _message(call, {"status": "missing"}, "", None, missing).endswith(" Did you mean 'gradcheck'?")
+
+
 def test_not_implemented_placeholder_is_named(sandbox):
     src = "def softmax(x):\n    ### YOUR CODE HERE\n    raise NotImplementedError\n"
     r = run(sandbox, module(src, "q1_softmax.py"), [softmax_call()])
