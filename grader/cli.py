@@ -818,7 +818,7 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         assignment = args.assignment or _rubric(None).title
         if args.roster and Path(args.roster).is_dir():
             raise UsageError(f"--roster {args.roster!r} is a folder; give the gradebook CSV exported from Canvas")
-        if args.roster and not Path(args.roster).is_file():
+        if args.roster and not Path(args.roster).exists():  # (a pipe, <(...), is read as a file)
             raise UsageError(f"--roster {args.roster!r} does not exist")
         with _writing("--out", target), atomic_path(target) as tmp:
             report = write_canvas_csv(iter_results(results), tmp, assignment=assignment, roster=args.roster,
@@ -828,12 +828,13 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                       "assignment on import; pass --assignment with the name as Canvas shows it, or its "
                       "'Name (id)' column from the roster\n")
         written = "blank: Canvas keeps their grade" if args.missing == "blank" else "0"
-        for label, ids in (("submissions with no Canvas id and no roster row (left out)", report.unmatched),
-                           ("submissions whose Canvas id is not in the roster", report.not_in_roster),
-                           ("submissions that could not be graded (written as 0)", report.ungraded),
-                           (f"roster students without a submission (written {written})", report.missing)):
+        for label, ids in ((("submission", "with no Canvas id and no roster row (left out)"), report.unmatched),
+                           (("submission", "whose Canvas id is not in the roster"), report.not_in_roster),
+                           (("submission", "that could not be graded (written as 0)"), report.ungraded),
+                           (("roster student", f"without a submission (written {written})"), report.missing)):
             if ids:
-                err.write(f"warning: {len(ids)} {label}: {', '.join(map(str, list(ids)[:20]))}"
+                what = label[0] + ("" if len(ids) == 1 else "s")
+                err.write(f"warning: {len(ids)} {what} {label[1]}: {', '.join(map(str, list(ids)[:20]))}"
                           + (" ..." if len(ids) > 20 else "") + "\n")
     else:
         with _writing("--out", target), atomic_path(target) as tmp:

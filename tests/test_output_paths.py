@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -162,6 +163,29 @@ def test_a_roster_that_is_a_folder_is_said_to_be_a_folder(results: Path, tmp_pat
     err = refused(["export", "canvas", results, "--roster", tmp_path, "--out", tmp_path / "c.csv"],
                   f"--roster {str(tmp_path)!r} is a folder")
     assert "does not exist" not in err
+
+
+def test_a_roster_read_from_a_pipe_is_read(results: Path, tmp_path: Path):
+    # `--roster <(iconv ... roster.csv)`: the shell hands over a pipe, not a regular file
+    fifo = tmp_path / "roster-pipe"
+    os.mkfifo(fifo)
+
+    def feed():
+        with open(fifo, "w", encoding="utf-8") as f:
+            f.write(ROSTER)
+
+    writer = threading.Thread(target=feed, daemon=True)
+    writer.start()
+    try:
+        code, out, err = run(["export", "canvas", results, "--roster", fifo, "--out", tmp_path / "c.csv"])
+    finally:
+        if writer.is_alive():  # the pipe was never opened for reading: release the writer
+            os.close(os.open(fifo, os.O_RDONLY | os.O_NONBLOCK))
+        writer.join(10)
+    assert code == 0, out + err
+    assert "1001" in (tmp_path / "c.csv").read_text(encoding="utf-8")
+    refused(["export", "canvas", results, "--roster", tmp_path / "nope.csv", "--out", tmp_path / "d.csv"],
+            f"--roster {str(tmp_path / 'nope.csv')!r} does not exist")
 
 
 @pytest.mark.parametrize(("assignment", "warned"), [("Word2vec", False), ("Word2vec (12345)", False),

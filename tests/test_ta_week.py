@@ -89,7 +89,7 @@ def test_download_grade_override_export_round_trip_with_a_roster(graded, tmp_pat
     code, _, err = cli("export", "canvas", out, "--out", tmp_path / "canvas.csv", "--roster", roster,
                        "--assignment", "Word2vec", "--missing", "zero")
     assert code == 0, err
-    assert "1 roster students without a submission (written 0): 1009" in err
+    assert "1 roster student without a submission (written 0): 1009" in err
     rows = list(csv.reader((tmp_path / "canvas.csv").open(encoding="utf-8")))
     assert rows[0][5] == "Word2vec (77)"  # the roster's own column: the scores land in the existing assignment
     by_id = {r[1]: r[5] for r in rows[2:]}
