@@ -388,9 +388,12 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if junit is not None:
         with _writing("--junit", junit), batch.atomic_path(junit) as tmp:
             write_junit(batch.iter_results(results), tmp)
-    bar.finish(summary_line(graded=stats.graded, errors=stats.errors, skipped=stats.skipped, seconds=stats.seconds,
-                            slowest=stats.slowest, isolation=level, results=str(results),
-                            regraded=(stats.regraded, stats.regraded_in_part)))
+    if only and not found:
+        bar.clear()  # nothing was graded: the error alone says what happened
+    else:
+        bar.finish(summary_line(graded=stats.graded, errors=stats.errors, skipped=stats.skipped, seconds=stats.seconds,
+                                slowest=stats.slowest, isolation=level, results=str(results),
+                                regraded=(stats.regraded, stats.regraded_in_part)))
     if not only:
         _warn_removed(results, listed, err)
     missing = sorted(only - found)

@@ -224,6 +224,7 @@ def test_rerun_skips_unchanged_force_regrades_only_regrades_one(tmp_path):
     bad = subprocess.run(grader_argv(subs, out, "--only", "nobody"), capture_output=True, text=True, timeout=LIMIT)
     assert bad.returncode == 2
     assert "'nobody'" in bad.stderr
+    assert "graded 0" not in bad.stderr  # nothing was graded: the error alone, not a summary of nothing
 
 
 @pytest.mark.parametrize("rubric_change", ["digest", "version"])
