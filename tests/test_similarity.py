@@ -150,6 +150,15 @@ def test_copies_are_found_at_the_top_and_nothing_else_is_listed(found):
     assert "dave  ~  source against/someone-cs224d/q3_word2vec.py" in stdout
 
 
+def test_an_against_file_given_itself_is_named_once(batch, tmp_path):
+    out = tmp_path / "out"
+    public = batch["against"] / "someone-cs224d" / "q3_word2vec.py"
+    code, stdout, err = _cli(["similarity", batch["batch"], "--out", out, "--against", public])
+    assert code == 0, err
+    assert frozenset(("dave", "q3_word2vec.py")) in _pairs(_rows(out))
+    assert "dave  ~  source q3_word2vec.py\n" in stdout
+
+
 def test_a_verbatim_copy_is_a_complete_match(found):
     _, rows, _ = found
     row = next(r for r in rows if _pairs([r])[0] == {"alice", "bob"})

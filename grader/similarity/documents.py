@@ -87,8 +87,8 @@ def sources(folders: Sequence[str | os.PathLike[str]], settings: Settings,
             skipped: list[str] | None = None) -> Iterator[Document]:
     """Yield a document per code file of the ``--against`` folders (a zip's files each count as one).
 
-    A source's id is ``<folder name>/<path inside it>``; folders with the same name get
-    ``-2``, ``-3`` appended.  A file that cannot be read is skipped, and said in ``skipped``
+    A source's id is ``<folder name>/<path inside it>`` (a file given itself: its name);
+    folders with the same name get ``-2``, ``-3`` appended.  A file that cannot be read is skipped, and said in ``skipped``
     (``"<path>: <why>"``) when it is given.
 
     Raises
@@ -109,6 +109,7 @@ def sources(folders: Sequence[str | os.PathLike[str]], settings: Settings,
         paths = [root] if root.is_file() else list(_files_under(root))
         for p in paths:
             rel = p.name if p == root else p.relative_to(root).as_posix()
+            shown = name if p == root else f"{name}/{rel}"  # a file given itself is named once, not "a.py/a.py"
             try:
                 sub = load(p, reading)
             except UsageError as e:
@@ -120,12 +121,12 @@ def sources(folders: Sequence[str | os.PathLike[str]], settings: Settings,
                     skipped.append(f"{p}: {sub.error}")
                 continue
             if len(sub.files) == 1:
-                doc = from_submission(sub, "source", f"{name}/{rel}")
+                doc = from_submission(sub, "source", shown)
                 if doc is not None:
                     yield replace(doc, source=str(p))
                 continue
             for f in sub.files:  # a zip: each of its files is a source of its own
-                yield Document(id=f"{name}/{rel}:{f.path}", kind="source", files=(Text(f.path, text_of(f)),),
+                yield Document(id=f"{shown}:{f.path}", kind="source", files=(Text(f.path, text_of(f)),),
                                source=f"{p}:{f.path}")
 
 
