@@ -42,10 +42,13 @@ def summary_line(*, graded: int, errors: int, skipped: int, seconds: float,
     'graded 98, errors 2, unchanged 5 in 2.0 s (50.0/s, isolation: bwrap); results in out; slowest: bob 1.50 s, al 0.20 s'
     >>> summary_line(graded=40, errors=0, skipped=0, seconds=2.0, regraded=(40, 39))
     'graded 40, errors 0, unchanged 0 in 2.0 s (20.0/s); 40 regraded after a rubric change (39 on the questions it affects only)'
+    >>> summary_line(graded=0, errors=0, skipped=5, seconds=0.1, isolation="process", results="out")
+    'graded 0, errors 0, unchanged 5 in 0.1 s; results in out'
     """
     n = graded + errors
     rate = f"{n / seconds:.1f}/s" if seconds > 0 and n else ""
-    inside = ", ".join(x for x in (rate, f"isolation: {isolation}" if isolation else "") if x)
+    # (the isolation of a run that ran no code is no fact about any result)
+    inside = ", ".join(x for x in (rate, f"isolation: {isolation}" if isolation and n else "") if x)
     line = f"graded {graded}, errors {errors}, unchanged {skipped} in {seconds:.1f} s"
     if inside:
         line += f" ({inside})"
