@@ -473,8 +473,8 @@ def test_a_lone_cs224n_word2vec_is_told_where_softmax_comes_from(batch):
     assert q["softmax"] == (0.0, 6.0) and all(s == m for k, (s, m) in q.items() if k != "softmax")
     message = batch.checks("cs224n_lone")["softmax/vector"]["message"]
     assert message.startswith("word2vec.py defines no function 'softmax'")
-    assert message.endswith("In CS224n, softmax comes with the starter code (utils/utils.py): hand in your utils/ "
-                            "folder next to word2vec.py.")
+    assert message.endswith("in CS224n assignment 2 it comes with the starter code (utils/utils.py): hand in your "
+                            "utils/ folder next to word2vec.py.")
     assert "Teaching staff" not in batch.report("cs224n_lone")  # text for staff never reaches a student
     assert "hand in your utils/ folder next to word2vec.py" in batch.report("cs224n_lone")
     # the folder the student works in, with the starter's utils/, gets full marks on its own softmax

@@ -572,3 +572,17 @@ def test_indexing_a_vector_as_a_row_is_explained(tmp_path):
     m = checks(doc)["cross_entropy/small"]["message"]
     assert m.startswith("softmaxCostAndGradient raised IndexError (index.py, line 10): too many indices for array")
     assert "Likely cause: your code indexes predicted as a matrix (a 1×d row); the course passes it as a vector (3,)." in m
+
+
+@pytest.mark.parametrize("version, hint", [
+    ("cs224d-2015", "softmax is question 1: hand in q1_softmax.py with your other files."),
+    ("cs224d-2016", "softmax is question 1: hand in q1_softmax.py with your other files."),
+    ("cs224n-2017", "softmax is question 1: hand in q1_softmax.py with your other files."),
+])
+def test_a_missing_softmax_is_told_where_it_belongs_in_that_years_course(tmp_path, version, hint):
+    p = tmp_path / "costonly.py"
+    p.write_text("import numpy as np\n\ndef sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n")
+    code, out, err = run("check", str(p), "--rubric", version, "--json")
+    softmax = [c for q in json.loads(out)["questions"] if q["id"] == "softmax" for c in q["checks"]]
+    assert softmax and all(c["message"].endswith(hint) for c in softmax), softmax[0]["message"]
+    assert "utils" not in softmax[0]["message"]  # CS224n assignment 2's advice is not theirs
