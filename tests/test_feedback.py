@@ -169,8 +169,8 @@ def _rubric(tmp_path: Path, level: str) -> Path:
 @pytest.mark.parametrize(("level", "said", "not_said"), [
     ("name", "Likely mistake: grad is transposed.\n", "rows, d columns"),
     ("explain", "Likely mistake: grad is transposed: ∂CE/∂W has the shape of outputVectors (|V| rows, d columns), "
-                "row j being (ŷ_j - y_j) r̂.\n", "np.outer"),
-    ("fix", "(|V| rows, d columns), row j being (ŷ_j - y_j) r̂. Fix: np.outer(y_hat - y, predicted)\n", None),
+                "one row per output vector.\n", "np.outer"),
+    ("fix", "(|V| rows, d columns), one row per output vector. Fix: np.outer(y_hat - y, predicted)\n", None),
 ])
 def test_how_much_a_hint_gives_away_is_the_rubrics_choice(tmp_path, level, said, not_said):
     sub = tmp_path / "t.py"
@@ -187,6 +187,23 @@ def test_the_default_hint_shows_no_solution_code(tmp_path):
     _, out, html = check(sub, tmp_path)
     assert "Likely mistake: grad is transposed" in out
     assert "np.outer" not in out and "np.outer" not in html
+
+
+#: The answers of the written questions and the functions' formulas, as hints must never state them.
+FORMULAS = ["Wᵀ(ŷ - y)", "(ŷ - y) r̂ᵀ", "(ŷ_j - y_j) r̂", "s (1 - s)", "s(1 - s)", "σ(x)(1 - σ(x))",
+            "featuresᵀ(ŷ - y)", "regularization · W,", "1 - σ(-u_kᵀv)", "(σ(u_oᵀv) - 1)", "1 / (1 + exp(-x))",
+            "-w_target + Σ"]
+
+
+@pytest.mark.parametrize("name", ["word2vec", "problem-set", "cs224d-2015", "cs224d-2016", "cs224n-2017", "cs224n-a2"])
+def test_no_explained_hint_of_a_built_in_rubric_states_a_formula_that_answers_a_question(name):
+    from grader.rubric import load_rubric
+
+    rubric = load_rubric(name)
+    assert rubric.settings.hints == "explain"
+    for mid, m in rubric.mistakes.items():
+        said = [f for f in FORMULAS if f in str(m.get("message", ""))]
+        assert not said, (mid, said)
 
 
 def test_an_unknown_hint_level_is_a_rubric_error(tmp_path):
@@ -225,7 +242,7 @@ def test_a_report_with_one_mistake_reads_as_one_explanation_of_it(tmp_path):
     assert html.index('id="causes"') < html.index('id="questions"') < html.index('id="consistency"')
     causes = section(html, "causes")
     assert causes == ("What did not pass Likely mistake: grad is transposed: ∂CE/∂W has the shape of outputVectors "
-                      "(|V| rows, d columns), row j being (ŷ_j - y_j) r̂. 4 checks: grad_output/small, "
+                      "(|V| rows, d columns), one row per output vector. 4 checks: grad_output/small, "
                       "grad_output/typical, grad_output/large-vocab, grad_output/extreme")
     # the consistency verdict agrees with it, and the questions that passed say nothing more
     assert "the mistake is in the gradient" in section(html, "consistency")
