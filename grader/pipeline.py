@@ -154,6 +154,27 @@ def _judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, job: Job) -
     return result
 
 
+def _named_alone(results: list[CheckResult]) -> list[CheckResult]:
+    """Keep a named mistake matched by an answer without one finite number only where it explains its question.
+
+    A cost that is nan on every input "matches" softmax without its max-shift on the extreme
+    case; the mistake explains that answer only if the question's other checks do not fail
+    for another reason (the same cost, nan on the small case too).  There the name goes.
+    """
+    unexplained: dict[str, list[CheckResult]] = {}
+    for r in results:
+        if r.status != "pass":
+            unexplained.setdefault(r.question, []).append(r)
+    out = []
+    for r in results:
+        m = r.mismatch
+        if (r.mistake and m is not None and m.reason == "nonfinite" and m.n_bad == m.n_total
+                and any(o is not r and o.mistake != r.mistake for o in unexplained.get(r.question, ()))):
+            r = replace(r, mistake=None, hint=None)
+        out.append(r)
+    return out
+
+
 def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str, CallOutcome],
                results: list[CheckResult]) -> list[CheckResult]:
     """Say why skip-gram/CBOW checks failed when the cost function passed to them explains it.
@@ -242,7 +263,8 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None, partial: Pa
         if case is None:
             results.append(_not_run(spec, f"the case {spec.case!r} is not available"))
             continue
-        results.append(_withheld(spec, _judge(spec, case, outcome, job)))
+        results.append(_judge(spec, case, outcome, job))
+    results = [_withheld(spec, r) for spec, r in zip(rubric.checks(), _named_alone(results))]
     results = _explained(rubric, job.cases, run.outcomes, results)
     if job.written is not None:  # written answers are text: judged here, never in the sandbox
         from .written.grading import grade as grade_written
@@ -290,7 +312,11 @@ def _regrade(submission: Submission, job: Job, sandbox: Sandbox, partial: Partia
         if case is None:
             results.append(_not_run(spec, f"the case {spec.case!r} is not available"))
             continue
-        results.append(_withheld(spec, _judge(spec, case, outcomes.get(f"{spec.function}:{spec.case}"), job)))
+        results.append(_judge(spec, case, outcomes.get(f"{spec.function}:{spec.case}"), job))
+    # (the questions graded again are judged whole: their checks' results are all new, and only
+    # new results are still to be withheld; an earlier result is already as the student sees it)
+    results = [r if spec.question not in again else _withheld(spec, n)
+               for spec, r, n in zip(rubric.checks(), results, _named_alone(results))]
     # Messages that read other questions' verdicts are written for the questions judged now only
     # (the others' already say it).
     explained = _explained(rubric, job.cases, outcomes, results)

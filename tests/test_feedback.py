@@ -157,6 +157,32 @@ def test_a_graded_report_does_not_say_it_is_a_self_check(tmp_path):
     assert "public_only" not in json.loads((tmp_path / "out" / "alice" / "result.json").read_text())
 
 
+NAN_COST = textwrap.dedent("""
+    import numpy as np
+
+    def softmax(x):
+        e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+        return e / np.sum(e, axis=-1, keepdims=True)
+
+    def softmaxCostAndGradient(predicted, target, outputVectors, dataset):
+        return float("nan"), np.full(predicted.shape, np.nan), np.zeros(outputVectors.shape)
+""")
+
+
+def _named(path: Path) -> dict[str, str]:
+    code, out, _ = run(["check", path, "--json"])
+    return {c["id"]: c["mistake"] for q in json.loads(out)["questions"] for c in q["checks"] if c.get("mistake")}
+
+
+def test_an_answer_that_is_nan_on_every_input_is_not_put_down_to_a_missing_max_shift(tmp_path):
+    sub = tmp_path / "nan.py"
+    sub.write_text(NAN_COST)
+    # nan on the small case too: the extreme case's nan is no sign of an overflowing softmax
+    assert _named(sub) == {}
+    # nan on the extreme case only: the missing max-shift is the one explanation, and is named
+    assert _named(MISTAKES / "softmax-no-max-shift.py")["cross_entropy/extreme"] == "softmax-no-max-shift"
+
+
 # --------------------------------------------------------------------------- hint levels
 
 
