@@ -724,29 +724,32 @@ def _consistent(cid: str, k: int, grad: str, param: str, plain: CallOutcome | No
 
 
 #: What a self-consistency entry means, read with the reference checks of its case: (status,
-#: the cost's checks passed, the gradient's checks passed) -> (verdict, headline).  None: no
+#: the cost's checks passed, the gradient's checks passed) -> (verdict, headline).  A headline that
+#: calls the cost or the gradient right says so of the cases it lists ("On these cases"): the
+#: same cost may fail elsewhere (nan on overflow).  None: no
 #: reference check of that kind ran on the case (a self-check without it, a hidden case).
 _VERDICTS: dict[tuple[str, bool | None, bool | None], tuple[str, str]] = {
     ("consistent", True, True): (
-        "right", "Your cost and your gradient are right, and the gradient is the derivative of your cost."),
+        "right", "On these cases, your cost and your gradient are right, and the gradient is the derivative of "
+        "your cost."),
     ("consistent", True, False): (
-        "returned-wrong", "Your gradient is the derivative of your cost, and your cost is right, yet the gradient "
-        "check failed: look at what you return (its order, shape or variable)."),
+        "returned-wrong", "On these cases, your gradient is the derivative of your cost, and your cost is right, "
+        "yet the gradient check failed: look at what you return (its order, shape or variable)."),
     ("consistent", False, True): (
-        "cost-off-by-constant", "Your gradient is right and is the derivative of your cost, but your cost is wrong "
-        "by something that does not change its derivative (a constant): fix the cost only."),
+        "cost-off-by-constant", "On these cases, your gradient is right and is the derivative of your cost, but "
+        "your cost is wrong by something that does not change its derivative (a constant): fix the cost only."),
     ("consistent", False, False): (
         "cost-wrong-gradient-derived", "Your gradient is the derivative of your own cost, but that cost is wrong: "
         "fix the cost; the gradient derived from the right cost will follow."),
     ("inconsistent", True, True): (
-        "right-but-apart", "Your cost and your gradient both pass the reference checks on this case, but differ "
+        "right-but-apart", "On these cases, your cost and your gradient both pass the reference checks, but differ "
         "from each other by more than the tolerance allows: no need to change either."),
     ("inconsistent", True, False): (
-        "gradient-wrong", "Your cost is right, but your gradient is not its derivative: the mistake is in the "
-        "gradient."),
+        "gradient-wrong", "On these cases, your cost is right, but your gradient is not its derivative: the "
+        "mistake is in the gradient."),
     ("inconsistent", False, True): (
-        "cost-wrong", "Your gradient is right, but your cost is wrong: the gradient is the derivative of the right "
-        "cost, not of yours. Fix the cost and leave the gradient as it is."),
+        "cost-wrong", "On these cases, your gradient is right, but your cost is wrong: the gradient is the "
+        "derivative of the right cost, not of yours. Fix the cost and leave the gradient as it is."),
     ("inconsistent", False, False): (
         "both-wrong", "Your cost and your gradient are both wrong, and the gradient is not the derivative of your "
         "cost either: fix the cost first, then derive the gradient from it."),

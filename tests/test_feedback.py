@@ -74,7 +74,7 @@ def check(path: Path, tmp_path: Path, *extra) -> tuple[int, str, str]:
 def test_a_wrong_cost_beside_right_gradients_is_never_told_to_change_the_gradient(tmp_path):
     code, out, html = check(MISTAKES / "cost-wrong-sign.py", tmp_path)
     assert code == 1
-    verdict = ("Your gradient is right, but your cost is wrong: the gradient is the derivative of the right cost, "
+    verdict = ("On these cases, your gradient is right, but your cost is wrong: the gradient is the derivative of the right cost, "
                "not of yours. Fix the cost and leave the gradient as it is.")
     assert f"  {verdict} (gradPred on case small, grad on case small, gradPred on case typical, " \
            "grad on case typical)" in out
@@ -88,13 +88,13 @@ def test_a_cost_right_on_the_differentiated_cases_is_not_called_wrong(tmp_path):
     _, out, html = check(MISTAKES / "softmax-no-max-shift.py", tmp_path)
     assert "Does your gradient match your own cost?" not in out  # nothing to say: they agree and are right there
     consistency = section(html, "consistency")
-    assert "Your cost and your gradient are right, and the gradient is the derivative of your cost." in consistency
+    assert "On these cases, your cost and your gradient are right, and the gradient is the derivative of your cost." in consistency
     assert "your cost is wrong" not in consistency.lower()
 
 
 def test_a_gradient_mistake_is_said_to_be_in_the_gradient_and_nothing_contradicts_it(tmp_path):
     _, out, html = check(MISTAKES / "grad-pred-sign-flipped.py", tmp_path)
-    head = "Your cost is right, but your gradient is not its derivative: the mistake is in the gradient."
+    head = "On these cases, your cost is right, but your gradient is not its derivative: the mistake is in the gradient."
     assert f"  {head} (gradPred on case small, gradPred on case typical)" in out
     consistency = section(html, "consistency")
     assert consistency.count(head) == 1

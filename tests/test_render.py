@@ -237,7 +237,7 @@ def test_consistency_is_read_with_the_cost_and_gradient_checks():
     assert ("Your gradient is the derivative of your own cost, but that cost is wrong: fix the cost; the gradient "
             "derived from the right cost will follow.") in cost_wrong
     grad_wrong = section(render.report(f.gradient_wrong()), "consistency").text
-    assert "Your cost is right, but your gradient is not its derivative: the mistake is in the gradient." in grad_wrong
+    assert "On these cases, your cost is right, but your gradient is not its derivative: the mistake is in the gradient." in grad_wrong
     assert "Case small: Your gradPred differs from central differences of your cost by up to 0.8." in grad_wrong
     error = section(render.report(f.errors()), "consistency").text
     assert "Your gradient could not be compared with your own cost on this case." in error
@@ -247,7 +247,7 @@ def test_consistency_is_read_with_the_cost_and_gradient_checks():
 @pytest.mark.parametrize(
     ("status", "cost_ok", "grad_ok", "verdict", "tone", "headline"),
     [
-        ("consistent", True, True, "right", "good", "Your cost and your gradient are right"),
+        ("consistent", True, True, "right", "good", "On these cases, your cost and your gradient are right"),
         ("consistent", False, False, "cost-wrong-gradient-derived", "warn", "but that cost is wrong: fix the cost;"),
         ("consistent", False, True, "cost-off-by-constant", "warn", "fix the cost only"),
         ("consistent", True, False, "returned-wrong", "warn", "yet the gradient check failed"),
@@ -289,7 +289,7 @@ def test_consistency_entries_with_one_verdict_are_said_once():
     (v,) = render.consistency_verdicts(r)
     assert len(v.entries) == 4
     page = section(render.report(r), "consistency")
-    assert page.text.count("Your gradient is right, but your cost is wrong") == 1
+    assert page.text.count("On these cases, your gradient is right, but your cost is wrong") == 1
     assert page.text.count("differs") == 4
 
 
@@ -542,7 +542,7 @@ Total          5 / 11  4.75 / 10
 Note: q3_word2vec.py was written for Python 2 and was translated to Python 3 before running.
 
 Does your gradient match your own cost?
-  Your gradient is right and is the derivative of your cost, but your cost is wrong by something that does not change its derivative (a constant): fix the cost only. (gradPred on case small)
+  On these cases, your gradient is right and is the derivative of your cost, but your cost is wrong by something that does not change its derivative (a constant): fix the cost only. (gradPred on case small)
   Your gradient is the derivative of your own cost, but that cost is wrong: fix the cost; the gradient derived from the right cost will follow. (grad on case small)
 
 softmax/rows-2x3: fail (0 / 0.5)
