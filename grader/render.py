@@ -798,6 +798,18 @@ def _rows(results: Iterable[SubmissionResult], report_href: Callable[[Submission
         yield _entry_row(summary_entry(r, report_href))
 
 
+def full_marks(r: SubmissionResult) -> bool:
+    """Whether `r` has full marks: graded, and every question that is not extra credit at its maximum.
+
+    A score above the maximum thanks to extra credit is not full marks when a question lost points.
+    """
+    if r.status == "error" or r.max_score <= 0:
+        return False
+    if not r.questions:
+        return r.score >= r.max_score
+    return all(q.score >= q.max_score for q in r.questions if not q.extra)
+
+
 def summary_entry(r: SubmissionResult, report_href: Callable[[SubmissionResult], str] = _default_href, *,
                   as_read: bool = False) -> dict[str, Any]:
     """Return what summary.html takes from one result, as plain data that JSON keeps as it is.
@@ -821,6 +833,7 @@ def summary_entry(r: SubmissionResult, report_href: Callable[[SubmissionResult],
         "score": number(r.score),
         "max_score": number(r.max_score),
         "status": r.status,
+        "full": full_marks(r),
         "late": r.late,
         "rubric": r.rubric,
         "problem": r.errors[0] if r.status == "error" and r.errors else "",
@@ -903,7 +916,7 @@ class _Summary:
         else:
             self.max_score = max(self.max_score, e["max_score"])
             self.scores.append(e["score"])
-            self.full += e["score"] >= e["max_score"] > 0
+            self.full += bool(e.get("full"))
         if e["rubric"] not in self.rubrics:
             self.rubrics.append(e["rubric"])
         if e["looks_like"]:

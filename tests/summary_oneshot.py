@@ -72,7 +72,7 @@ TEMPLATE = """{% import "_macros.html.j2" as m with context %}
   <text x="{{ x + bw / 2 }}" y="{{ ph + 32 }}" text-anchor="middle">{{ hist.labels[loop.index0] }}</text>
 {% endfor %}
 </svg>
-<p class="muted small">Points out of {{ hist.max_score|num }}; each bar covers its lower bound and excludes its upper bound, except the last, which includes full marks. Submissions that could not be graded are not counted.</p>
+<p class="muted small">Points out of {{ hist.max_score|num }}; each bar covers its lower bound and excludes its upper bound, except the last, which includes full marks and any score above them (extra credit). Submissions that could not be graded are not counted.</p>
 </section>
 
 <section id="submissions">
@@ -213,6 +213,7 @@ class _Row:
     mistakes: tuple[str, ...]
     kinds: tuple[str, ...]
     problem: str  #: the first submission-level error, for status "error"
+    full: bool = False  #: every question that is not extra credit at its maximum
 
 
 @dataclass
@@ -298,6 +299,8 @@ class _Summary:
                 mistakes=tuple(mistakes),
                 kinds=tuple(kinds),
                 problem=r.errors[0] if r.status == "error" and r.errors else "",
+                full=r.status != "error" and r.max_score > 0
+                and all(q.score >= q.max_score for q in r.questions if not q.extra),
             )
         )
 
@@ -318,7 +321,7 @@ class _Summary:
             "n": len(scores),
             "mean": statistics.fmean(scores) if scores else None,
             "median": statistics.median(scores) if scores else None,
-            "full": sum(1 for row in self.rows if row.status != "error" and row.score >= row.max_score > 0),
+            "full": sum(1 for row in self.rows if row.full),
             "ungraded": sum(1 for row in self.rows if row.status == "error"),
             "max_score": top,
         }

@@ -943,3 +943,20 @@ def test_write_summary_memory_does_not_grow_with_the_batch():
     # by 6.5 KiB per result here)
     small, large = _peak_of_summary(200, f.mixed()), _peak_of_summary(2000, f.mixed())
     assert large - small < 1800 * 160, (small, large)
+
+
+def test_extra_credit_that_lifts_a_score_over_the_maximum_is_not_full_marks():
+    from grader.model import QuestionResult, SubmissionResult
+    from grader.render import full_marks, summary
+
+    def result(sid, core, extra):
+        qs = (QuestionResult("skipgram_cost", "", core, 9.0, ()), QuestionResult("cbow_cost", "", extra, 3.0, (), extra=True))
+        return SubmissionResult(sid, "r", "graded", core + extra, 9.0, questions=qs)
+
+    top, lost, lifted = result("top", 9.0, 0.0), result("lost", 6.5, 0.0), result("lifted", 6.5, 3.0)
+    assert lifted.score > lifted.max_score
+    assert [full_marks(r) for r in (top, lost, lifted)] == [True, False, False]
+    assert full_marks(result("all", 9.0, 3.0))
+    page = summary(iter([top, lost, lifted]))
+    assert "<b>1</b> full marks" in page
+    assert "except the last, which includes full marks and any score above them (extra credit)" in page
