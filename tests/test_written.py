@@ -348,7 +348,8 @@ def test_a_rubric_extending_the_written_one_keeps_its_reference_and_may_drop_a_q
      "closed (add ')')"),
     ('[written.questions.grad_pred]\nmistakes = ["sign"]\n',
      "written.questions.grad_pred: unknown mistake 'sign' (defined in [written.mistakes]: 'sign-flipped', "
-     "'y-for-yhat', 'no-target-term', 'unnormalised', 'missing-transpose', 'transposed', 'sigmoid-not-derived')"),
+     "'y-for-yhat', 'no-target-term', 'unnormalised', 'missing-transpose', 'transposed', 'sum-range', "
+     "'sigmoid-not-derived')"),
     ('[written.questions.grad_pred]\nindices = {k = "words"}\n',
      "written.questions.grad_pred.indices: k must be one of 'vocab', 'samples', 'context', 'others', not 'words'"),
     ('[written]\ninstances = 50\n', "written: instances must be between 1 and 10 (got 50)"),
@@ -490,3 +491,51 @@ def test_any_well_formed_expression_gets_a_verdict_never_a_traceback(job):
         text = _random_expression(rng)
         r = answer(job, rng.choice(ids), text)
         assert r.status in ("pass", "fail") and r.message, text
+
+
+# --------------------------------------------------------------------------- summation bounds
+
+
+@pytest.mark.parametrize("qid, text", [
+    ("grad_pred", r"-w_i + \sum_{j=1}^{|V|} \hat{y}_j w_j"),
+    ("grad_pred", r"-w_i + \sum_{j=1}^{V} \hat{y}_j w_j"),
+    ("grad_pred", r"-w_i + \sum_{j \in V} \hat{y}_j w_j"),
+    ("grad_pred", r"-(1 - \hat{y}_i) w_i + \sum_{j \neq i} \hat{y}_j w_j"),
+    ("grad_pred", r"-(1 - \hat{y}_i) w_i + \sum_{j \ne i} \hat{y}_j w_j"),
+    ("negsamp_grad_center", r"-(1 - \sigma(u_o^\top v_c)) u_o + \sum_{k=1}^{K} (1 - \sigma(-u_k^\top v_c)) u_k"),
+    ("skipgram_grad_center", r"\sum_{-m \le j \le m, j \ne 0} U(\hat{y} - y_j)"),
+])
+def test_a_sum_over_its_whole_range_passes(job, qid, text):
+    r = answer(job, qid, text)
+    assert r.status == "pass", r.message
+
+
+@pytest.mark.parametrize("qid, text, left_out", [
+    ("grad_pred", r"-w_i + \sum_{j=1}^{1} \hat{y}_j w_j", "The sum over j at line 1, column 8 leaves out j = 2, j = 3, j = 4, j = 5."),
+    ("grad_pred", r"-w_i + \sum_{j=2}^{|V|} \hat{y}_j w_j", "The sum over j at line 1, column 8 leaves out j = 1."),
+    ("grad_pred", r"-w_i + \sum_{j \ne i} \hat{y}_j w_j", "The sum over j at line 1, column 8 leaves out j = i."),
+    ("negsamp_grad_center", r"-(1 - \sigma(u_o^\top v_c)) u_o + \sum_{k=2}^{K} (1 - \sigma(-u_k^\top v_c)) u_k",
+     "The sum over k at line 1, column 35 leaves out k = 1."),
+    ("skipgram_grad_center", r"\sum_{1 \le j \le m, j \ne 0} U(\hat{y} - y_j)",
+     "The sum over j at line 1, column 1 leaves out j = -2, j = -1."),
+])
+def test_a_sum_over_part_of_its_range_fails_and_says_what_it_leaves_out(job, qid, text, left_out):
+    r = answer(job, qid, text)
+    assert (r.status, r.mistake) == ("fail", "sum-range"), r.message
+    assert r.message.endswith(left_out)
+    assert r.hint == job.part.mistakes["sum-range"]["message"]
+
+
+@pytest.mark.parametrize("text, message", [
+    (r"-w_i + \sum_{j=1}^{n} \hat{y}_j w_j",
+     "the upper bound of the sum over j at line 1, column 8 can't be evaluated: unknown symbol 'n' at line 1, column 20"),
+    (r"-w_i + \sum_{j=0}^{|V|-1} \hat{y}_j w_j",
+     "the lower bound of the sum over j at line 1, column 8 is 0, outside its range (j runs from 1 to 5 here)"),
+    (r"-w_i + \sum_{j=1}^{|V|+1} \hat{y}_j w_j",
+     "the upper bound of the sum over j at line 1, column 8 is 6, outside its range (j runs from 1 to 5 here)"),
+    (r"-w_i + \sum_{j=1}^{\hat{r}} \hat{y}_j w_j",
+     "the upper bound of the sum over j at line 1, column 8 is a 3×1 vector, not a whole number"),
+])
+def test_bounds_that_cannot_be_evaluated_say_so(job, text, message):
+    r = answer(job, "grad_pred", text)
+    assert r.status == "fail" and message in r.message, r.message

@@ -18,10 +18,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..model import CheckResult, WrittenFeedback, WrittenLine, WrittenPart, WrittenQuestion
-from .evaluate import Context, check_names, evaluate
-from .parse import WrittenError, parse, parse_expression
+from .evaluate import Context, check_names, evaluate, sum_terms
+from .parse import WrittenError, at, parse, parse_expression
 from .show import mathml, plain
-from .tree import Derivative, Node, Sym, size
+from .tree import Derivative, Node, Sum, Sym, children, size
 
 #: The check of a written question, under its question ``written/<id>``.
 CHECK = "answer"
@@ -142,14 +142,15 @@ class _Question:
             self._quantities[name] = [_value(_call(fn, inst, each)) for _, inst, each in self.points.items]
         return self._quantities[name]
 
+    def context(self, k: int, swap: Mapping[str, str] | None = None) -> Context:
+        """Return the evaluation context of point `k`."""
+        _, inst, each = self.points.items[k]
+        return Context(instance=inst, symbols=self.q.symbols, indices=self.q.indices, each=each,
+                       quantity=lambda name: self.quantity(name)[k], swap=swap or {}, budget=self.budget)
+
     def values(self, expr: Node, swap: Mapping[str, str] | None = None) -> list[Any]:
         check_names(expr, self.q.symbols, self.q.functions)
-        out = []
-        for k, (_, inst, each) in enumerate(self.points.items):
-            ctx = Context(instance=inst, symbols=self.q.symbols, indices=self.q.indices, each=each,
-                          quantity=lambda name, k=k: self.quantity(name)[k], swap=swap or {}, budget=self.budget)
-            out.append(evaluate(expr, ctx))
-        return out
+        return [evaluate(expr, self.context(k, swap)) for k in range(len(self.points.items))]
 
     def differ(self, a: list[Any], b: list[Any]) -> int | None:
         """Return the first point where two value lists differ, or None."""
@@ -352,6 +353,9 @@ def _verdict(prep: _Question, base: dict, out: list[WrittenLine], first_wrong: i
     detail = (f"on {prep.where(k)}, {name} is {_fmt(exp)}, your answer gives {_fmt(got)}"
               if _shape(got) == _shape(exp) else
               f"your answer is {_kind(got)}, {name} is {_kind(exp)}")
+    ranges = ""
+    if mistake is not None and prep.part.mistakes.get(mistake, {}).get("detector") == "sum-range":
+        ranges = " " + " ".join(f"{s[0].upper()}{s[1:]}." for s in _left_out(prep, expr, k))
     if last.status != "wrong":
         out[-1] = dataclasses.replace(last, status="wrong", message=f"does not equal {name}: {detail}")
         if first_wrong is None:
@@ -359,7 +363,7 @@ def _verdict(prep: _Question, base: dict, out: list[WrittenLine], first_wrong: i
     instance = instance or prep.detail(k)
     fb = WrittenFeedback(lines=tuple(out), first_wrong=first_wrong, instance=instance)
     return CheckResult(**base, status="fail", score=0.0, mistake=mistake, hint=_hint(prep, mistake),
-                       message=f"Wrong{src}: your answer does not equal {name}: {detail}.", written=fb)
+                       message=f"Wrong{src}: your answer does not equal {name}: {detail}.{ranges}", written=fb)
 
 
 def _shape(v: Any) -> tuple[int, ...]:
@@ -420,6 +424,15 @@ def _detect(prep: _Question, expr: Node, vals: list[Any]) -> str | None:
                 continue
             if prep.differ(swapped, exp) is None:
                 return mid
+        elif detector == "sum-range":
+            if not _bounded_sums(expr):
+                continue
+            try:
+                whole = prep.values(_whole_sums(expr))
+            except WrittenError:
+                continue
+            if prep.differ(whole, exp) is None:
+                return mid
         elif "formula" in entry:
             formula = entry["formula"]
             if isinstance(formula, Mapping):
@@ -430,3 +443,44 @@ def _detect(prep: _Question, expr: Node, vals: list[Any]) -> str | None:
             if prep.differ(vals, wrong) is None:
                 return mid
     return None
+
+
+def _bounded_sums(expr: Node) -> list[Sum]:
+    """Return the sums of `expr` that have bounds (or leave a term out), in reading order."""
+    out, stack = [], [expr]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Sum) and (n.lower is not None or n.upper is not None or n.excluded is not None):
+            out.append(n)
+        stack.extend(reversed(children(n)))
+    return out
+
+
+def _whole_sums(node: Node) -> Node:
+    """Return `node` with every sum running over its index's whole domain (its bounds dropped)."""
+    if isinstance(node, Sum):
+        return dataclasses.replace(node, body=_whole_sums(node.body), lower=None, upper=None, within=None,
+                                   excluded=None)
+    changes = {}
+    for f in dataclasses.fields(node):
+        v = getattr(node, f.name)
+        if isinstance(v, Node):
+            changes[f.name] = _whole_sums(v)
+        elif isinstance(v, tuple) and v and all(isinstance(a, Node) for a in v):
+            changes[f.name] = tuple(_whole_sums(a) for a in v)
+    return dataclasses.replace(node, **changes) if changes else node
+
+
+def _left_out(prep: _Question, expr: Node, k: int) -> list[str]:
+    """Return, for each sum of `expr` whose bounds leave terms of its domain out on point `k`,
+    "the sum over j at line 1, column 8 leaves out j = 1"."""
+    out = []
+    ctx = prep.context(k)
+    for n in _bounded_sums(expr):
+        try:
+            _, left = sum_terms(n, ctx, {})
+        except (WrittenError, KeyError):
+            continue  # bounds that depend on an outer sum's index
+        if left:
+            out.append(f"the sum over {n.var} at {at(n.line, n.column)} leaves out {', '.join(left)}")
+    return out

@@ -427,6 +427,8 @@ class _Build:
                 var, lower = str(b.children[0]), self.node(b.children[2])
             elif b.data == "range_in":
                 var, within = str(b.children[0]), self.node(b.children[2])
+            elif b.data == "range_except":  # \sum_{j \ne i}: every word but i
+                var, excluded = str(b.children[0]), self.node(b.children[2])
             elif b.data == "range_between":
                 kids = b.children
                 lower, var, upper = self.node(kids[0]), str(kids[2]), self.node(kids[4])
