@@ -232,7 +232,8 @@ def test_a_wrong_answer_shows_a_small_instance_with_expected_and_got(job):
 def test_a_missing_transpose_is_a_shape_mismatch_that_says_where(job):
     r = answer(job, "grad_pred", r"W(\hat{y} - y)")
     assert r.message == ("Your answer could not be evaluated: W times (ŷ - y) at line 1, column 1: a 5×3 matrix "
-                         "times a 5×1 vector, the shapes do not fit (3 ≠ 5); a transpose is missing: Wᵀ(ŷ - y).")
+                         "times a 5×1 vector, the shapes do not fit (3 ≠ 5); a transpose is missing on the left "
+                         "factor, W.")
 
 
 def test_a_transposed_gradient_is_reported_by_its_shape(job):
@@ -539,3 +540,100 @@ def test_a_sum_over_part_of_its_range_fails_and_says_what_it_leaves_out(job, qid
 def test_bounds_that_cannot_be_evaluated_say_so(job, text, message):
     r = answer(job, "grad_pred", text)
     assert r.status == "fail" and message in r.message, r.message
+
+
+# --------------------------------------------------------------------------- feedback never gives the answer away
+
+
+#: A wrong answer for every named mistake of every question of the built-in rubric that has one.
+MISTAKEN = [
+    ("sigmoid_grad", r"-\sigma(x)(1 - \sigma(x))", "sign-flipped"),
+    ("sigmoid_grad", r"\sigma(x)", "sigmoid-not-derived"),
+    ("grad_pred", r"W^\top(y - \hat{y})", "sign-flipped"),
+    ("grad_pred", r"-w_i + \sum_x y_x w_x", "y-for-yhat"),
+    ("grad_pred", r"W^\top \hat{y}", "no-target-term"),
+    ("grad_pred", r"-w_i + \sum_x \exp(w_x^\top \hat{r}) w_x", "unnormalised"),
+    ("grad_pred", r"W(\hat{y} - y)", "missing-transpose"),
+    ("grad_pred", r"(\hat{y} - y)^\top W", "transposed"),
+    ("grad_pred", r"-w_i + \sum_{j=2}^{|V|} \hat{y}_j w_j", "sum-range"),
+    ("grad_output", r"(y - \hat{y})\hat{r}^\top", "sign-flipped"),
+    ("grad_output", r"(\hat{y} - y)\hat{r}", "missing-transpose"),
+    ("grad_output", r"\hat{r}(\hat{y} - y)^\top", "transposed"),
+    ("grad_output", r"\hat{y} \hat{r}^\top", "no-target-term"),
+    ("grad_center", r"U(y - \hat{y})", "sign-flipped"),
+    ("grad_center", r"U^\top(\hat{y} - y)", "missing-transpose"),
+    ("grad_center", r"U \hat{y}", "no-target-term"),
+    ("grad_center", r"-u_o + \sum_w \exp(u_w^\top v_c) u_w", "unnormalised"),
+    ("grad_center", r"-u_o + \sum_{w=1}^{1} \hat{y}_w u_w", "sum-range"),
+    ("grad_outside_o", r"(1 - \hat{y}_o) v_c", "sign-flipped"),
+    ("grad_outside_w", r"-\hat{y}_w v_c", "sign-flipped"),
+    ("grad_outside_matrix", r"v_c(y - \hat{y})^\top", "sign-flipped"),
+    ("grad_outside_matrix", r"v_c(\hat{y} - y)", "missing-transpose"),
+    ("negsamp_grad_center", r"(1 - \sigma(u_o^\top v_c)) u_o - \sum_{k=1}^{K} (1 - \sigma(-u_k^\top v_c)) u_k",
+     "sign-flipped"),
+    ("negsamp_grad_center", r"-(1 - \sigma(u_o v_c)) u_o", "missing-transpose"),
+    ("negsamp_grad_center", r"-(1 - \sigma(u_o^\top v_c)) u_o + \sum_{k=2}^{K} (1 - \sigma(-u_k^\top v_c)) u_k",
+     "sum-range"),
+    ("negsamp_grad_outside_o", r"(1 - \sigma(u_o^\top v_c)) v_c", "sign-flipped"),
+    ("negsamp_grad_sample", r"-\sigma(u_k^\top v_c) v_c", "sign-flipped"),
+    ("skipgram_grad_center", r"\sum_{j} U(y_j - \hat{y})", "sign-flipped"),
+    ("skipgram_grad_outside", r"\sum_{j} (\hat{y} - y_j) v_c^\top", "transposed"),
+]
+
+
+def _squeezed(text: str) -> str:
+    """Return text with spaces and a transpose's spellings made one, to compare expressions as read."""
+    return "".join(text.split()).replace("^T", "ᵀ")
+
+
+def _shown_to_the_student(r) -> str:
+    lines = " ".join(line.message for line in r.written.lines) if r.written else ""  # not the answer as read
+    return " ".join((r.message, r.hint or "", lines))
+
+
+def test_every_named_mistake_and_every_question_has_an_example(job):
+    assert {m for _, _, m in MISTAKEN} == set(job.part.mistakes)
+    assert {q for q, _, _ in MISTAKEN} == {q.id for q in job.part.questions}
+
+
+@pytest.mark.parametrize("qid, text, mistake", MISTAKEN)
+def test_a_named_mistake_never_shows_the_expected_answer(job, qid, text, mistake):
+    r = answer(job, qid, text)
+    assert (r.status, r.mistake) == ("fail", mistake), r.message
+    q = job.part.question(qid)
+    expected = _squeezed(plain(parse_expression(q.compact)))
+    assert expected not in _squeezed(_shown_to_the_student(r))
+
+
+@pytest.mark.parametrize("mistake", ["sign-flipped", "y-for-yhat", "no-target-term", "unnormalised",
+                                     "missing-transpose", "transposed", "sum-range", "sigmoid-not-derived"])
+def test_no_mistake_message_holds_any_questions_expected_answer(job, mistake):
+    hint = _squeezed(job.part.mistakes[mistake]["message"])
+    assert "=" not in hint  # an equation in a hint is a step of the derivation given away
+    for q in job.part.questions:
+        assert _squeezed(plain(parse_expression(q.compact))) not in hint, q.id
+
+
+def test_a_mistake_message_fits_its_question(job):
+    """sigma_grad's sign message speaks of no cost; σ'(x)'s has no -log ŷ."""
+    r = answer(job, "sigmoid_grad", r"-\sigma(x)(1 - \sigma(x))")
+    assert r.mistake == "sign-flipped" and "log" not in r.hint and "w_i" not in r.hint
+
+
+def test_a_transpose_too_many_is_named_as_such(job):
+    r = answer(job, "grad_center", r"U^T(\hat{y}-y)")
+    assert r.message.endswith("the transpose on the left factor, Uᵀ, does not fit here.")
+    assert "ᵀ)ᵀ" not in r.message
+
+
+def test_an_empty_answer_is_reported_at_line_1(job):
+    r = answer(job, "grad_pred", "")
+    assert r.message == "Could not read your answer: the answer is empty."
+    assert [l.line for l in r.written.lines] == [1]
+
+
+def test_expected_and_got_are_shown_with_digits_enough_to_differ(job):
+    r = answer(job, "sigmoid_grad", r"\sigma(x)(1-\sigma(x)) + 10^{-7}")
+    assert r.status == "fail"
+    expected, got = r.message.rstrip(".").split(" is ")[-1].split(", your answer gives ")
+    assert expected != got, r.message

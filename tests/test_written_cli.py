@@ -76,7 +76,7 @@ def test_check_written_accepts_equivalent_answers(answer):
 @pytest.mark.parametrize("answer, mistake", [
     (r"W^\top(y - \hat{y})", "The sign is flipped"),
     (r"-w_i + \sum_x y_x w_x", "y and ŷ are mixed up"),
-    (r"W^\top \hat{y}", "The target's term is missing"),
+    (r"W^\top \hat{y}", "The target word's own term is missing"),
     (r"W(\hat{y} - y)", "A transpose is missing"),
 ])
 def test_check_written_names_the_mistake_and_exits_1(answer, mistake):

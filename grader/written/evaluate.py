@@ -495,13 +495,22 @@ def _operand(node: Node) -> str:
     return s if isinstance(node, (Sym, Sub, Num, Item)) else f"({s})"
 
 
+def _transpose_fix(factor: Node, side: str) -> str:
+    """Return what a shape mismatch says about the factor a transpose would fix: missing, or one too many."""
+    if isinstance(factor, Transpose):
+        return f"; the transpose on the {side} factor, {plain(factor)}, does not fit here"
+    return f"; a transpose is missing on the {side} factor, {_operand(factor)}"
+
+
 def _misfit(n: Bin, a: np.ndarray, b: np.ndarray, p: int, q: int) -> WrittenError:
     """Return the error for a product whose shapes do not fit, naming a missing transpose when one fixes it."""
     left, right = _operand(n.left), _operand(n.right)
     fix = ""
+    # Name the factor to look at, never the product rewritten: for a one-product answer that
+    # would be the answer itself (Wᵀ(ŷ - y)).
     if a.shape[0] == b.shape[0]:
-        fix = f"; a transpose is missing: {left}ᵀ{right}"
+        fix = _transpose_fix(n.left, "left")
     elif a.shape[1] == b.shape[1]:
-        fix = f"; a transpose is missing: {left} {right}ᵀ"
+        fix = _transpose_fix(n.right, "right")
     return WrittenError(f"{left} times {right} at {at(n.line, n.column)}: {kind(a)} times {kind(b)}, the shapes do "
                         f"not fit ({p} ≠ {q}){fix}", n.line, n.column, mistake="missing-transpose" if fix else None)

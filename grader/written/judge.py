@@ -93,14 +93,32 @@ def _same(got: Any, expected: Any, part: WrittenPart) -> bool:
         return bool(np.all(np.isfinite(g)) and np.allclose(g, e, rtol=part.tolerance.rtol, atol=part.tolerance.atol))
 
 
-def _fmt(v: Any) -> str:
+def _fmt(v: Any, digits: int | None = None) -> str:
+    """Return a value for a message: a number with 4 significant digits, an array's entries with 3 (or `digits`)."""
     v = _value(v)
     if isinstance(v, float):
-        return f"{v:.4g}"
+        return f"{v:.{digits or 4}g}"
+    d = digits or 3
     if v.ndim == 1 or min(v.shape) == 1:
-        inner = ", ".join(f"{x:.3g}" for x in v.reshape(-1))
+        inner = ", ".join(f"{x:.{d}g}" for x in v.reshape(-1))
         return f"[{inner}]" + ("ᵀ" if v.ndim == 2 and v.shape[0] == 1 and v.shape[1] > 1 else "")
-    return "[" + ", ".join("[" + ", ".join(f"{x:.3g}" for x in row) + "]" for row in v) + "]"
+    return "[" + ", ".join("[" + ", ".join(f"{x:.{d}g}" for x in row) + "]" for row in v) + "]"
+
+
+def _fmt_pair(a: Any, b: Any) -> tuple[str, str]:
+    """Return two values that differ, for a message, with digits enough that their texts differ too.
+
+    >>> _fmt_pair(0.0875187, 0.0875188)
+    ('0.0875187', '0.0875188')
+    >>> _fmt_pair(1.5, 2.5)
+    ('1.5', '2.5')
+    """
+    sa, sb = _fmt(a), _fmt(b)
+    digits = 4 if isinstance(_value(a), float) else 3
+    while sa == sb and digits < 17:
+        digits += 1
+        sa, sb = _fmt(a, digits), _fmt(b, digits)
+    return sa, sb
 
 
 def describe(inst: Mapping[str, Any], each: Mapping[str, int], question: WrittenQuestion) -> str:
@@ -223,7 +241,7 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
         doc = parse(text)
     except WrittenError as e:
         src = lines[e.line - 1].strip() if 0 < e.line <= len(lines) else text.strip()[:200]
-        fb = WrittenFeedback(lines=(WrittenLine(line=e.line, source=src, read="", mathml="", status="error",
+        fb = WrittenFeedback(lines=(WrittenLine(line=max(e.line, 1), source=src, read="", mathml="", status="error",
                                                 message=e.message),))
         return CheckResult(**base, status="fail", score=0.0, message=f"Could not read your answer: {e.message}.",
                            written=fb)
@@ -282,12 +300,14 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
                 kb = prep.differ(vals, back) if back is not None else None
                 if back is not None and kb is not None and prev_ok:
                     at_k = kb
+                    before, now = _fmt_pair(back[kb], vals[kb])
                     msg = (f"does not equal the line before it: on {prep.where(kb)}, the line before gives "
-                           f"{_fmt(back[kb])}, this line gives {_fmt(vals[kb])}")
+                           f"{before}, this line gives {now}")
                 else:
                     at_k = k
+                    then, now = _fmt_pair(target[k], vals[k])
                     msg = (f"does not equal {target_name}: on {prep.where(k)}, {target_name} is "
-                           f"{_fmt(target[k])}, this line gives {_fmt(vals[k])}")
+                           f"{then}, this line gives {now}")
                 out.append(_line(step.line, step.text, step.expr, "wrong", msg))
                 if first_wrong is None:
                     first_wrong, wrong_where = step.line, prep.detail(at_k)
@@ -301,9 +321,10 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
             if kb is None:
                 out.append(_line(step.line, step.text, step.expr, "right", "equals the line before it"))
             else:
+                before, now = _fmt_pair(prev[kb], vals[kb])
                 out.append(_line(step.line, step.text, step.expr, "wrong",
                                  f"does not equal the line before it: on {prep.where(kb)}, the line before gives "
-                                 f"{_fmt(prev[kb])}, this line gives {_fmt(vals[kb])}"))
+                                 f"{before}, this line gives {now}"))
                 if first_wrong is None:
                     first_wrong, wrong_where = step.line, prep.detail(kb)
                 prev_ok = False
@@ -350,7 +371,8 @@ def _verdict(prep: _Question, base: dict, out: list[WrittenLine], first_wrong: i
         return CheckResult(**base, status="pass", score=q.points, message=message, written=fb)
     mistake = _detect(prep, expr, vals)
     got, exp = vals[k], prep.expected[k]
-    detail = (f"on {prep.where(k)}, {name} is {_fmt(exp)}, your answer gives {_fmt(got)}"
+    shown_exp, shown_got = _fmt_pair(exp, got)
+    detail = (f"on {prep.where(k)}, {name} is {shown_exp}, your answer gives {shown_got}"
               if _shape(got) == _shape(exp) else
               f"your answer is {_kind(got)}, {name} is {_kind(exp)}")
     ranges = ""
