@@ -637,3 +637,26 @@ def test_expected_and_got_are_shown_with_digits_enough_to_differ(job):
     assert r.status == "fail"
     expected, got = r.message.rstrip(".").split(" is ")[-1].split(", your answer gives ")
     assert expected != got, r.message
+
+
+# --------------------------------------------------------------------------- headings
+
+
+@pytest.mark.parametrize("path, heading", [
+    ("written.tex", r"\section*{grad_pred}"),
+    ("written.tex", r"\section*{grad\_pred}"),
+    ("written.tex", r"\section{grad\_pred}"),
+    ("written.tex", r"\subsection*{grad\_pred}"),
+    ("written.tex", r"\subsubsection*{grad\_pred}"),
+    ("written.tex", r"\paragraph{grad\_pred}"),
+    ("written.tex", r"\section*{\texttt{grad\_pred}}"),
+    ("written.tex", r"\section*{written/grad\_pred}"),
+    ("written.tex", r"\subsection[3(a)]{Question \texttt{grad\_pred}: $\partial CE / \partial \hat{r}$}"),
+    ("written.md", r"## grad\_pred"),
+    ("written.md", r"## written/grad\_pred"),
+    ("written.md", "### `grad_pred`"),
+])
+def test_a_heading_that_compiles_names_its_question(path, heading):
+    text = heading + "\n\\[ W^\\top(\\hat{y} - y) \\]\n"
+    found = answers.find([TextFile(path, text, path)], ["grad_pred", "grad_predict"])
+    assert list(found) == ["grad_pred"] and found["grad_pred"].text == "W^\\top(\\hat{y} - y)"

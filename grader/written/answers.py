@@ -1,7 +1,8 @@
 """Find the answer to each written question in a submission's prose: written.md, written.tex, notebook Markdown cells.
 
 A section belongs to question ``grad_pred`` when its heading names it (Markdown ``## grad_pred``
-or ``## written/grad_pred: ∂CE/∂r̂``, LaTeX ``\\section*{grad_pred}``) or an HTML comment
+or ``## written/grad_pred: ∂CE/∂r̂``, LaTeX ``\\section*{grad\\_pred}`` at any level, starred or not,
+the id in ``\\texttt`` or not) or an HTML comment
 marks it (``<!-- grad_pred -->``).  The section runs to the next heading.  Its answer is the
 math in it -- ``$$ ... $$``, ``\\[ ... \\]``, an ``align`` or ``equation`` environment, a fenced
 code block, or ``$ ... $`` -- the blocks joined line by line; a section without any of these
@@ -26,7 +27,12 @@ MAX_SECTION_CHARS = 8 * 1024
 # Every pattern is linear in the text: no lazy group is followed by an unbounded repeat that
 # could match the same characters (a heading of 20,000 spaces, "<!--" without "-->").
 _MD_HEADING = re.compile(r"^[ ]{0,3}#{1,6}[ \t]+([^\n]*)$", re.M)
-_TEX_HEADING = re.compile(r"\\(?:sub){0,2}section\*?[ \t]*\{([^{}\n]{0,200})\}")
+# Any sectioning level, starred or not, with an optional short title; the title may hold one level
+# of braces (\texttt{grad\_pred}).
+_TEX_HEADING = re.compile(r"\\(?:part|chapter|(?:sub){0,2}section|(?:sub)?paragraph)\*?[ \t]*(?:\[[^\]\n]{0,200}\])?"
+                          r"[ \t]*\{((?:[^{}\n]|\{[^{}\n]{0,200}\}){0,200})\}")
+#: LaTeX (and Markdown) markup around a question id in a heading: "\texttt{grad\_pred}", "grad\_pred".
+_HEADING_MARKUP = re.compile(r"\\[A-Za-z]+\*?|[{}]")
 _MARKER = re.compile(r"<!--([^<>\n]{0,200}?)-->")
 _MATH = re.compile(
     r"\$\$(?P<dd>.{1,4000}?)\$\$"
@@ -47,7 +53,13 @@ class Answer:
 
 
 def _names(heading: str, qid: str) -> bool:
-    """Return whether a heading names question `qid` (as a whole word, with or without "written/")."""
+    """Return whether a heading names question `qid` (as a whole word, with or without "written/"), its
+    underscores escaped or not, in \\texttt or not.
+
+    >>> _names(r"\\texttt{written/grad\\_pred}: the gradient", "grad_pred"), _names("grad_predict", "grad_pred")
+    (True, False)
+    """
+    heading = _HEADING_MARKUP.sub("", heading.replace("\\_", "_"))
     return re.search(rf"(?<![A-Za-z0-9_/])(?:written/)?{re.escape(qid)}(?![A-Za-z0-9_])", heading) is not None
 
 
