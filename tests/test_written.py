@@ -660,3 +660,38 @@ def test_a_heading_that_compiles_names_its_question(path, heading):
     text = heading + "\n\\[ W^\\top(\\hat{y} - y) \\]\n"
     found = answers.find([TextFile(path, text, path)], ["grad_pred", "grad_predict"])
     assert list(found) == ["grad_pred"] and found["grad_pred"].text == "W^\\top(\\hat{y} - y)"
+
+
+# --------------------------------------------------------------------------- a line that cannot be read
+
+
+def test_an_unparseable_middle_line_is_not_read_and_the_answer_is_judged_on_the_others(job):
+    text = ("-\\frac{\\partial}{\\partial \\hat r}\\left(w_i^T \\hat r - \\log \\sum_j \\exp(w_j^T \\hat r)\\right)\n"
+            "= W^T(\\hat y - y)")
+    r = answer(job, "grad_pred", text)
+    assert r.status == "pass", r.message
+    assert [(ln.line, ln.status, ln.read) for ln in r.written.lines] == [(1, "error", ""), (2, "right", "Wᵀ(ŷ - y)")]
+    assert r.written.lines[0].source == text.split("\n")[0]
+    assert r.written.lines[0].message == "could not be read: unexpected '}' at line 1, column 16"
+
+
+@pytest.mark.parametrize("middle", [r"= -w_i^T \hat r + \log \sum_j \exp(w_j^T \hat r) (",  # cannot be parsed
+                                    r"= -w_i^T \hat r + \log \sum_j \exp(w_j^T \hat r) \theta"])  # unknown symbol
+def test_a_middle_line_that_cannot_be_read_is_judged_as_one_with_an_unknown_symbol(job, middle):
+    r = answer(job, "grad_pred", "CE = -\\log \\hat y_i\n" + middle + "\n= W^T(\\hat y - y)")
+    assert r.status == "pass", r.message
+    assert [(ln.line, ln.status) for ln in r.written.lines] == [(1, "label"), (1, "right"), (2, "error"), (3, "right")]
+
+
+def test_a_last_line_that_cannot_be_parsed_still_fails_the_answer(job):
+    r = answer(job, "grad_pred", "CE = -\\log \\hat y_i\n= W^T(\\hat y - y) (")
+    assert r.status == "fail"
+    assert r.message == "Could not read your answer: unbalanced '(' at line 2, column 19: it is never closed (add ')')."
+
+
+def test_a_wrapped_step_with_an_unreadable_line_is_not_read_as_a_whole(job):
+    r = answer(job, "grad_pred", "-w_i\n+ \\sum_j \\hat{y}_j w_j (\n= W^T(\\hat y - y)")
+    assert r.status == "pass", r.message
+    assert [(ln.line, ln.status) for ln in r.written.lines][-1] == (3, "right")
+    assert (r.written.lines[0].line, r.written.lines[0].status) == (1, "error")
+    assert r.written.lines[0].source == "-w_i + \\sum_j \\hat{y}_j w_j ("

@@ -21,7 +21,7 @@ from ..model import CheckResult, WrittenFeedback, WrittenLine, WrittenPart, Writ
 from .evaluate import Context, check_names, evaluate, sum_terms
 from .parse import WrittenError, at, parse, parse_expression
 from .show import mathml, plain
-from .tree import Derivative, Node, Sum, Sym, children, size
+from .tree import Derivative, Document, Node, Sum, Sym, children, size
 
 #: The check of a written question, under its question ``written/<id>``.
 CHECK = "answer"
@@ -238,7 +238,7 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
     prep = prepare(question, part, reference, instances)
     lines = text.split("\n")
     try:
-        doc = parse(text)
+        doc, unread = _read(text)
     except WrittenError as e:
         src = lines[e.line - 1].strip() if 0 < e.line <= len(lines) else text.strip()[:200]
         fb = WrittenFeedback(lines=(WrittenLine(line=max(e.line, 1), source=src, read="", mathml="", status="error",
@@ -279,6 +279,18 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
         prev: list[Any] | None = None
         prev_ok = True
         for step in steps:
+            skipped = _unread_in(step.expr)
+            if skipped:  # a line that could not be parsed: as one with an unknown symbol, not read
+                why = "; ".join(unread[n] for n in skipped)
+                e = WrittenError(f"line {skipped[0]} could not be read ({why}); the other lines are judged without it",
+                                 skipped[0])
+                first_line = min(step.line, skipped[0])  # a wrapped step starts on the line before
+                src = " ".join(lines[n - 1].strip() for n in range(first_line, skipped[-1] + 1))
+                out.append(WrittenLine(line=first_line, source=src, read="", mathml="", status="error",
+                                       message=f"could not be read: {why}"))
+                final = (step.expr, None, e)
+                prev, prev_ok = None, False
+                continue
             try:
                 vals = prep.values(step.expr)
             except WrittenError as e:
@@ -330,6 +342,54 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
                 prev_ok = False
             prev = vals
     return _verdict(prep, base, out, first_wrong, wrong_where, final, where)
+
+
+#: What stands for a line that could not be read, so that the lines around it are parsed as they were
+#: written (a LaTeX command no student writes; the judge reports that line as not read).
+_UNREAD = "\\graderunreadline"
+
+
+def _read(text: str) -> tuple[Document, dict[int, str]]:
+    """Parse an answer; a line that cannot be parsed, other than the last, is set aside and the others read.
+
+    Returns the document and, for each line set aside, the parser's message.  A line set aside
+    is judged as one with an unknown symbol: reported as not read, the answer judged on the
+    other lines.  When the last line cannot be read either, the first error is raised.
+    """
+    lines = text.split("\n")
+    last = max((n for n, line in enumerate(lines, 1) if line.strip()), default=0)
+    unread: dict[int, str] = {}
+    first: WrittenError | None = None
+    while True:
+        try:
+            return parse("\n".join(lines)), unread
+        except WrittenError as e:
+            first = first or e
+            if not 0 < e.line < last or e.line in unread or len(unread) >= last:
+                raise first from None
+            unread[e.line] = e.message
+            lines[e.line - 1] = _set_aside(lines[e.line - 1])
+
+
+def _set_aside(line: str) -> str:
+    """Return what stands for an unreadable line: the placeholder, with the "=" or sign that opens the line and
+    the "=" or "\\\\" that ends it, so that it keeps its place in its chain."""
+    import re
+
+    head = re.match(r"\s*&?\s*(=|[+\-\u2212])?", line)
+    tail = re.search(r"(=|\\\\)\s*$", line)
+    return (f"{head.group(1) or ''} {_UNREAD}" if head else _UNREAD) + (f" {tail.group(1)}" if tail else "")
+
+
+def _unread_in(expr: Node) -> list[int]:
+    """Return the lines set aside (unreadable) that a step holds."""
+    out, stack = [], [expr]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Sym) and n.name == _UNREAD:
+            out.append(n.line)
+        stack.extend(children(n))
+    return sorted(set(out))
 
 
 def _verdict(prep: _Question, base: dict, out: list[WrittenLine], first_wrong: int | None, wrong_where: str,
