@@ -695,3 +695,17 @@ def test_a_wrapped_step_with_an_unreadable_line_is_not_read_as_a_whole(job):
     assert [(ln.line, ln.status) for ln in r.written.lines][-1] == (3, "right")
     assert (r.written.lines[0].line, r.written.lines[0].status) == (1, "error")
     assert r.written.lines[0].source == "-w_i + \\sum_j \\hat{y}_j w_j ("
+
+
+# --------------------------------------------------------------------------- notation
+
+
+@pytest.mark.parametrize("text, read", [
+    (r"W^{T}y", "Wᵀ y"),
+    (r"W^Ty", "Wᵀ y"),
+    (r"W^T\hat{y} - W^Ty", "Wᵀ ŷ - Wᵀ y"),
+    (r"u_o^{T}v_c", "u_oᵀ v_c"),
+    (r"u_o^{\top}v_c", "u_oᵀ v_c"),
+])
+def test_a_transpose_followed_directly_by_a_letter_is_a_transpose_then_a_factor(text, read):
+    assert plain(parse_expression(text)) == read
