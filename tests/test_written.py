@@ -709,3 +709,22 @@ def test_a_wrapped_step_with_an_unreadable_line_is_not_read_as_a_whole(job):
 ])
 def test_a_transpose_followed_directly_by_a_letter_is_a_transpose_then_a_factor(text, read):
     assert plain(parse_expression(text)) == read
+
+
+@pytest.mark.parametrize("qid, text", [
+    ("sigmoid_grad", r"\sigma'(x) = \sigma(x)(1-\sigma(x))."),
+    ("sigmoid_grad", "σ′(x) = σ(x)(1 − σ(x))"),
+    ("grad_pred", r"W^T(\hat{y} - y)\,,"),
+    ("grad_pred", "\\begin{align*}\n\\frac{\\partial CE}{\\partial \\hat r} &= W^T(\\hat y - y).\n\\end{align*}\n"),
+    ("grad_pred", r"-w_i + \sum\limits_j \hat{y}_j w_j"),
+    ("grad_pred", r"-w_i + \sum\nolimits_{j=1}^{|V|} \hat{y}_j w_j"),
+    ("grad_pred", r"W^\mathrm{T}(\hat{y} - y)"),
+    ("grad_pred", r"W^{\mathrm{T}}(\hat{y} - y)"),
+    ("grad_pred", "W^⊤(ŷ - y)"),
+    ("grad_pred", "W⊤(ŷ - y)"),
+    ("grad_pred", "W\u200b^T(\\hat{y}\u200b - y)\ufeff"),
+    ("grad_pred", "-wᵢ + Σⱼ ŷⱼ wⱼ"),
+])
+def test_ordinary_notation_is_read(job, qid, text):
+    r = answer(job, qid, text)
+    assert r.status == "pass", r.message
