@@ -728,3 +728,24 @@ def test_a_transpose_followed_directly_by_a_letter_is_a_transpose_then_a_factor(
 def test_ordinary_notation_is_read(job, qid, text):
     r = answer(job, qid, text)
     assert r.status == "pass", r.message
+
+
+# --------------------------------------------------------------------------- inline math
+
+
+@pytest.mark.parametrize("prose, status", [
+    (r"The gradient is $W^T(\hat{y} - y)$, where $\hat y$ is the softmax output and $y$ is one-hot.", "pass"),
+    (r"With $\hat{y} = \mathrm{softmax}(W \hat{r})$ and $W \in \mathbb{R}^{|V| \times d}$, "
+     r"$\frac{\partial CE}{\partial \hat r} = W^T(\hat y - y)$, where $y_i = 1$.", "pass"),
+    (r"The gradient is $W^T(y - \hat{y})$, where $\hat y$ is the softmax output and $y$ is one-hot.", "fail"),
+    (r"It is $W^T \hat{y}$, where $\hat y$ is the softmax output.", "fail"),
+])
+def test_inline_math_that_only_names_or_defines_a_symbol_is_not_the_answer(job, prose, status):
+    text = TextFile("written.md", "## grad_pred\n" + prose + "\n", "written.md")
+    [r] = [r for r in grading.grade(job, Submission(id="s", source="s", kind="folder", texts=(text,)))
+           if r.question == "written/grad_pred"]
+    assert r.status == status, r.message
+
+
+def test_a_section_of_lone_symbols_is_still_graded():
+    assert answers.extract_math("only $y$ here") == "y"

@@ -6,7 +6,9 @@ the id in ``\\texttt`` or not) or an HTML comment
 marks it (``<!-- grad_pred -->``).  The section runs to the next heading.  Its answer is the
 math in it -- ``$$ ... $$``, ``\\[ ... \\]``, an ``align`` or ``equation`` environment, a fenced
 code block, or ``$ ... $`` -- the blocks joined line by line; a section without any of these
-is read whole.  Everything here is text handling in the grader's process, bounded by
+is read whole.  Inline math is the answer only in a section without display math, and then
+without the fragments that only name or define a symbol (``$\\hat y$``, ``$\\hat y = softmax(z)$``,
+``$W \\in R^{V \\times d}$``): those are the prose around the answer.  Everything here is text handling in the grader's process, bounded by
 :data:`MAX_FILE_CHARS`; nothing is run.
 """
 
@@ -34,6 +36,16 @@ _TEX_HEADING = re.compile(r"\\(?:part|chapter|(?:sub){0,2}section|(?:sub)?paragr
 #: LaTeX (and Markdown) markup around a question id in a heading: "\texttt{grad\_pred}", "grad\_pred".
 _HEADING_MARKUP = re.compile(r"\\[A-Za-z]+\*?|[{}]")
 _MARKER = re.compile(r"<!--([^<>\n]{0,200}?)-->")
+# Hats, fonts and braces, left out when telling whether inline math only names a symbol.
+_DECORATION = re.compile(r"\\(?:hat|widehat|mathbf|boldsymbol|bm|vec|mathrm|mathit)(?![A-Za-z])|[{}]")
+# A lone symbol, as prose names one ("y", "y_i", "v_c", "u_w_s", "|V|", "\sigma", "r̂"), every pattern without
+# two ways to match the same text (the fragment is student text).
+_SYMBOL = r"(?:\\[A-Za-z]+|[A-Za-z\u0370-\u03ff]+\u0302?|\u0177|\|[A-Za-z]\|)(?:_(?:[A-Za-z0-9]+|\\[A-Za-z]+))*"
+#: Inline math that only names or defines a symbol ("$\hat y$", "$\hat y = softmax(z)$", "$W \in R^{V \times d}$",
+#: "$\sigma(x) = 1 / (1 + e^{-x})$"): prose around an answer, not the answer.
+_NAMES_A_SYMBOL = re.compile(
+    rf"{_SYMBOL}(?:\^[A-Za-z0-9]+)?(?:\s*\(\s*{_SYMBOL}\s*\))?"
+    r"(?:\s*(?::=|=|\\in(?![A-Za-z])|\u2208|\\sim(?![A-Za-z])|\\coloneqq(?![A-Za-z])).*)?", re.S)
 _MATH = re.compile(
     r"\$\$(?P<dd>.{1,4000}?)\$\$"
     r"|\\\[(?P<br>.{1,4000}?)\\\]"
@@ -72,6 +84,8 @@ def extract_math(body: str) -> str:
     'W^T(yhat - y)'
     >>> extract_math("where $y$ is the target:\\n$$ W^T(yhat - y) $$")
     'W^T(yhat - y)'
+    >>> extract_math("The gradient is $W^T(\\\\hat{y} - y)$, where $\\\\hat y = softmax(z)$ and $y$ is one-hot.")
+    'W^T(\\\\hat{y} - y)'
     """
     display, inline = [], []
     for m in _MATH.finditer(body):
@@ -80,7 +94,11 @@ def extract_math(body: str) -> str:
         else:
             text = next(g for g in (m.group("dd"), m.group("br"), m.group("env"), m.group("fence")) if g is not None)
             display.append(text.strip())
-    # Display math is the answer; "$...$" in the prose around it only names things.
+    # Display math is the answer; "$...$" in the prose around it only names things.  Without display
+    # math, the inline math is the answer, less the fragments that only name or define a symbol
+    # ("where $\hat y$ is the softmax output"), unless that is all there is.
+    if not display:
+        inline = [m for m in inline if not _NAMES_A_SYMBOL.fullmatch(_DECORATION.sub("", m).strip())] or inline
     if display or inline:
         return "\n".join(display or inline)
     return "\n".join(line for line in body.strip().splitlines() if line.strip())
