@@ -749,3 +749,8 @@ def test_inline_math_that_only_names_or_defines_a_symbol_is_not_the_answer(job, 
 
 def test_a_section_of_lone_symbols_is_still_graded():
     assert answers.extract_math("only $y$ here") == "y"
+
+
+def test_a_right_answer_shows_no_instance_where_nothing_differs(job):
+    r = answer(job, "grad_pred", "CE = -\\log \\hat y_i\n= \\theta\n= W^T(\\hat y - y)")
+    assert r.status == "pass" and r.written.first_wrong is None and r.written.instance == "", r.written

@@ -414,6 +414,7 @@ def _verdict(prep: _Question, base: dict, out: list[WrittenLine], first_wrong: i
     if k is None:
         if last.status in ("start", "wrong") and first_wrong == last.line:
             first_wrong = None
+            instance = ""  # the line it was taken for is right after all
         if last.status != "right" or not last.message.startswith(f"equals {name}"):
             out[-1] = dataclasses.replace(last, status="right", message=f"equals {name}")
         if prep.compact is not None and size(expr) > size(prep.compact):
