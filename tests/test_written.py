@@ -754,3 +754,10 @@ def test_a_section_of_lone_symbols_is_still_graded():
 def test_a_right_answer_shows_no_instance_where_nothing_differs(job):
     r = answer(job, "grad_pred", "CE = -\\log \\hat y_i\n= \\theta\n= W^T(\\hat y - y)")
     assert r.status == "pass" and r.written.first_wrong is None and r.written.instance == "", r.written
+
+
+def test_a_last_step_wrapped_onto_an_unreadable_line_is_not_read(job):
+    r = answer(job, "grad_pred", "-w_i\n+ \\sum_j \\hat{y}_j w_j (\n+ 0")
+    assert r.status == "fail"
+    assert r.message == ("Your answer could not be evaluated: line 2 could not be read: unbalanced '(' at line 2, "
+                         "column 24: it is never closed (add ')').")

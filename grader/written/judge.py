@@ -282,8 +282,7 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
             skipped = _unread_in(step.expr)
             if skipped:  # a line that could not be parsed: as one with an unknown symbol, not read
                 why = "; ".join(unread[n] for n in skipped)
-                e = WrittenError(f"line {skipped[0]} could not be read ({why}); the other lines are judged without it",
-                                 skipped[0])
+                e = WrittenError(f"line {skipped[0]} could not be read: {why}", skipped[0])
                 first_line = min(step.line, skipped[0])  # a wrapped step starts on the line before
                 src = " ".join(lines[n - 1].strip() for n in range(first_line, skipped[-1] + 1))
                 out.append(WrittenLine(line=first_line, source=src, read="", mathml="", status="error",
