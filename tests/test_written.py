@@ -232,7 +232,8 @@ def test_a_wrong_answer_shows_a_small_instance_with_expected_and_got(job):
 def test_a_missing_transpose_is_a_shape_mismatch_that_says_where(job):
     r = answer(job, "grad_pred", r"W(\hat{y} - y)")
     assert r.message == ("Your answer could not be evaluated: W times (ŷ - y) at line 1, column 1: a 5×3 matrix "
-                         "times a 5×1 vector, the shapes do not fit (3 ≠ 5); a transpose is missing: Wᵀ(ŷ - y).")
+                         "times a 5×1 vector, the shapes do not fit (3 ≠ 5); a transpose is missing on the left "
+                         "factor, W.")
 
 
 def test_a_transposed_gradient_is_reported_by_its_shape(job):
@@ -348,7 +349,8 @@ def test_a_rubric_extending_the_written_one_keeps_its_reference_and_may_drop_a_q
      "closed (add ')')"),
     ('[written.questions.grad_pred]\nmistakes = ["sign"]\n',
      "written.questions.grad_pred: unknown mistake 'sign' (defined in [written.mistakes]: 'sign-flipped', "
-     "'y-for-yhat', 'no-target-term', 'unnormalised', 'missing-transpose', 'transposed', 'sigmoid-not-derived')"),
+     "'y-for-yhat', 'no-target-term', 'unnormalised', 'missing-transpose', 'transposed', 'sum-range', "
+     "'sigmoid-not-derived')"),
     ('[written.questions.grad_pred]\nindices = {k = "words"}\n',
      "written.questions.grad_pred.indices: k must be one of 'vocab', 'samples', 'context', 'others', not 'words'"),
     ('[written]\ninstances = 50\n', "written: instances must be between 1 and 10 (got 50)"),
@@ -491,3 +493,272 @@ def test_any_well_formed_expression_gets_a_verdict_never_a_traceback(job):
         text = _random_expression(rng)
         r = answer(job, rng.choice(ids), text)
         assert r.status in ("pass", "fail") and r.message, text
+
+
+# --------------------------------------------------------------------------- summation bounds
+
+
+@pytest.mark.parametrize("qid, text", [
+    ("grad_pred", r"-w_i + \sum_{j=1}^{|V|} \hat{y}_j w_j"),
+    ("grad_pred", r"-w_i + \sum_{j=1}^{V} \hat{y}_j w_j"),
+    ("grad_pred", r"-w_i + \sum_{j \in V} \hat{y}_j w_j"),
+    ("grad_pred", r"-(1 - \hat{y}_i) w_i + \sum_{j \neq i} \hat{y}_j w_j"),
+    ("grad_pred", r"-(1 - \hat{y}_i) w_i + \sum_{j \ne i} \hat{y}_j w_j"),
+    ("negsamp_grad_center", r"-(1 - \sigma(u_o^\top v_c)) u_o + \sum_{k=1}^{K} (1 - \sigma(-u_k^\top v_c)) u_k"),
+    ("skipgram_grad_center", r"\sum_{-m \le j \le m, j \ne 0} U(\hat{y} - y_j)"),
+])
+def test_a_sum_over_its_whole_range_passes(job, qid, text):
+    r = answer(job, qid, text)
+    assert r.status == "pass", r.message
+
+
+@pytest.mark.parametrize("qid, text, left_out", [
+    ("grad_pred", r"-w_i + \sum_{j=1}^{1} \hat{y}_j w_j", "The sum over j at line 1, column 8 leaves out j = 2, j = 3, j = 4, j = 5."),
+    ("grad_pred", r"-w_i + \sum_{j=2}^{|V|} \hat{y}_j w_j", "The sum over j at line 1, column 8 leaves out j = 1."),
+    ("grad_pred", r"-w_i + \sum_{j \ne i} \hat{y}_j w_j", "The sum over j at line 1, column 8 leaves out j = i."),
+    ("negsamp_grad_center", r"-(1 - \sigma(u_o^\top v_c)) u_o + \sum_{k=2}^{K} (1 - \sigma(-u_k^\top v_c)) u_k",
+     "The sum over k at line 1, column 35 leaves out k = 1."),
+    ("skipgram_grad_center", r"\sum_{1 \le j \le m, j \ne 0} U(\hat{y} - y_j)",
+     "The sum over j at line 1, column 1 leaves out j = -2, j = -1."),
+])
+def test_a_sum_over_part_of_its_range_fails_and_says_what_it_leaves_out(job, qid, text, left_out):
+    r = answer(job, qid, text)
+    assert (r.status, r.mistake) == ("fail", "sum-range"), r.message
+    assert r.message.endswith(left_out)
+    assert r.hint == job.part.mistakes["sum-range"]["message"]
+
+
+@pytest.mark.parametrize("text, message", [
+    (r"-w_i + \sum_{j=1}^{n} \hat{y}_j w_j",
+     "the upper bound of the sum over j at line 1, column 8 can't be evaluated: unknown symbol 'n' at line 1, column 20"),
+    (r"-w_i + \sum_{j=0}^{|V|-1} \hat{y}_j w_j",
+     "the lower bound of the sum over j at line 1, column 8 is 0, outside its range (j runs from 1 to 5 here)"),
+    (r"-w_i + \sum_{j=1}^{|V|+1} \hat{y}_j w_j",
+     "the upper bound of the sum over j at line 1, column 8 is 6, outside its range (j runs from 1 to 5 here)"),
+    (r"-w_i + \sum_{j=1}^{\hat{r}} \hat{y}_j w_j",
+     "the upper bound of the sum over j at line 1, column 8 is a 3×1 vector, not a whole number"),
+])
+def test_bounds_that_cannot_be_evaluated_say_so(job, text, message):
+    r = answer(job, "grad_pred", text)
+    assert r.status == "fail" and message in r.message, r.message
+
+
+# --------------------------------------------------------------------------- feedback never gives the answer away
+
+
+#: A wrong answer for every named mistake of every question of the built-in rubric that has one.
+MISTAKEN = [
+    ("sigmoid_grad", r"-\sigma(x)(1 - \sigma(x))", "sign-flipped"),
+    ("sigmoid_grad", r"\sigma(x)", "sigmoid-not-derived"),
+    ("grad_pred", r"W^\top(y - \hat{y})", "sign-flipped"),
+    ("grad_pred", r"-w_i + \sum_x y_x w_x", "y-for-yhat"),
+    ("grad_pred", r"W^\top \hat{y}", "no-target-term"),
+    ("grad_pred", r"-w_i + \sum_x \exp(w_x^\top \hat{r}) w_x", "unnormalised"),
+    ("grad_pred", r"W(\hat{y} - y)", "missing-transpose"),
+    ("grad_pred", r"(\hat{y} - y)^\top W", "transposed"),
+    ("grad_pred", r"-w_i + \sum_{j=2}^{|V|} \hat{y}_j w_j", "sum-range"),
+    ("grad_output", r"(y - \hat{y})\hat{r}^\top", "sign-flipped"),
+    ("grad_output", r"(\hat{y} - y)\hat{r}", "missing-transpose"),
+    ("grad_output", r"\hat{r}(\hat{y} - y)^\top", "transposed"),
+    ("grad_output", r"\hat{y} \hat{r}^\top", "no-target-term"),
+    ("grad_center", r"U(y - \hat{y})", "sign-flipped"),
+    ("grad_center", r"U^\top(\hat{y} - y)", "missing-transpose"),
+    ("grad_center", r"U \hat{y}", "no-target-term"),
+    ("grad_center", r"-u_o + \sum_w \exp(u_w^\top v_c) u_w", "unnormalised"),
+    ("grad_center", r"-u_o + \sum_{w=1}^{1} \hat{y}_w u_w", "sum-range"),
+    ("grad_outside_o", r"(1 - \hat{y}_o) v_c", "sign-flipped"),
+    ("grad_outside_w", r"-\hat{y}_w v_c", "sign-flipped"),
+    ("grad_outside_matrix", r"v_c(y - \hat{y})^\top", "sign-flipped"),
+    ("grad_outside_matrix", r"v_c(\hat{y} - y)", "missing-transpose"),
+    ("negsamp_grad_center", r"(1 - \sigma(u_o^\top v_c)) u_o - \sum_{k=1}^{K} (1 - \sigma(-u_k^\top v_c)) u_k",
+     "sign-flipped"),
+    ("negsamp_grad_center", r"-(1 - \sigma(u_o v_c)) u_o", "missing-transpose"),
+    ("negsamp_grad_center", r"-(1 - \sigma(u_o^\top v_c)) u_o + \sum_{k=2}^{K} (1 - \sigma(-u_k^\top v_c)) u_k",
+     "sum-range"),
+    ("negsamp_grad_outside_o", r"(1 - \sigma(u_o^\top v_c)) v_c", "sign-flipped"),
+    ("negsamp_grad_sample", r"-\sigma(u_k^\top v_c) v_c", "sign-flipped"),
+    ("skipgram_grad_center", r"\sum_{j} U(y_j - \hat{y})", "sign-flipped"),
+    ("skipgram_grad_outside", r"\sum_{j} (\hat{y} - y_j) v_c^\top", "transposed"),
+]
+
+
+def _squeezed(text: str) -> str:
+    """Return text with spaces and a transpose's spellings made one, to compare expressions as read."""
+    return "".join(text.split()).replace("^T", "ᵀ")
+
+
+def _shown_to_the_student(r) -> str:
+    lines = " ".join(line.message for line in r.written.lines) if r.written else ""  # not the answer as read
+    return " ".join((r.message, r.hint or "", lines))
+
+
+def test_every_named_mistake_and_every_question_has_an_example(job):
+    assert {m for _, _, m in MISTAKEN} == set(job.part.mistakes)
+    assert {q for q, _, _ in MISTAKEN} == {q.id for q in job.part.questions}
+
+
+@pytest.mark.parametrize("qid, text, mistake", MISTAKEN)
+def test_a_named_mistake_never_shows_the_expected_answer(job, qid, text, mistake):
+    r = answer(job, qid, text)
+    assert (r.status, r.mistake) == ("fail", mistake), r.message
+    q = job.part.question(qid)
+    expected = _squeezed(plain(parse_expression(q.compact)))
+    assert expected not in _squeezed(_shown_to_the_student(r))
+
+
+@pytest.mark.parametrize("mistake", ["sign-flipped", "y-for-yhat", "no-target-term", "unnormalised",
+                                     "missing-transpose", "transposed", "sum-range", "sigmoid-not-derived"])
+def test_no_mistake_message_holds_any_questions_expected_answer(job, mistake):
+    hint = _squeezed(job.part.mistakes[mistake]["message"])
+    assert "=" not in hint  # an equation in a hint is a step of the derivation given away
+    for q in job.part.questions:
+        assert _squeezed(plain(parse_expression(q.compact))) not in hint, q.id
+
+
+def test_a_mistake_message_fits_its_question(job):
+    """sigma_grad's sign message speaks of no cost; σ'(x)'s has no -log ŷ."""
+    r = answer(job, "sigmoid_grad", r"-\sigma(x)(1 - \sigma(x))")
+    assert r.mistake == "sign-flipped" and "log" not in r.hint and "w_i" not in r.hint
+
+
+def test_a_transpose_too_many_is_named_as_such(job):
+    r = answer(job, "grad_center", r"U^T(\hat{y}-y)")
+    assert r.message.endswith("the transpose on the left factor, Uᵀ, does not fit here.")
+    assert "ᵀ)ᵀ" not in r.message
+
+
+def test_an_empty_answer_is_reported_at_line_1(job):
+    r = answer(job, "grad_pred", "")
+    assert r.message == "Could not read your answer: the answer is empty."
+    assert [l.line for l in r.written.lines] == [1]
+
+
+def test_expected_and_got_are_shown_with_digits_enough_to_differ(job):
+    r = answer(job, "sigmoid_grad", r"\sigma(x)(1-\sigma(x)) + 10^{-7}")
+    assert r.status == "fail"
+    expected, got = r.message.rstrip(".").split(" is ")[-1].split(", your answer gives ")
+    assert expected != got, r.message
+
+
+# --------------------------------------------------------------------------- headings
+
+
+@pytest.mark.parametrize("path, heading", [
+    ("written.tex", r"\section*{grad_pred}"),
+    ("written.tex", r"\section*{grad\_pred}"),
+    ("written.tex", r"\section{grad\_pred}"),
+    ("written.tex", r"\subsection*{grad\_pred}"),
+    ("written.tex", r"\subsubsection*{grad\_pred}"),
+    ("written.tex", r"\paragraph{grad\_pred}"),
+    ("written.tex", r"\section*{\texttt{grad\_pred}}"),
+    ("written.tex", r"\section*{written/grad\_pred}"),
+    ("written.tex", r"\subsection[3(a)]{Question \texttt{grad\_pred}: $\partial CE / \partial \hat{r}$}"),
+    ("written.md", r"## grad\_pred"),
+    ("written.md", r"## written/grad\_pred"),
+    ("written.md", "### `grad_pred`"),
+])
+def test_a_heading_that_compiles_names_its_question(path, heading):
+    text = heading + "\n\\[ W^\\top(\\hat{y} - y) \\]\n"
+    found = answers.find([TextFile(path, text, path)], ["grad_pred", "grad_predict"])
+    assert list(found) == ["grad_pred"] and found["grad_pred"].text == "W^\\top(\\hat{y} - y)"
+
+
+# --------------------------------------------------------------------------- a line that cannot be read
+
+
+def test_an_unparseable_middle_line_is_not_read_and_the_answer_is_judged_on_the_others(job):
+    text = ("-\\frac{\\partial}{\\partial \\hat r}\\left(w_i^T \\hat r - \\log \\sum_j \\exp(w_j^T \\hat r)\\right)\n"
+            "= W^T(\\hat y - y)")
+    r = answer(job, "grad_pred", text)
+    assert r.status == "pass", r.message
+    assert [(ln.line, ln.status, ln.read) for ln in r.written.lines] == [(1, "error", ""), (2, "right", "Wᵀ(ŷ - y)")]
+    assert r.written.lines[0].source == text.split("\n")[0]
+    assert r.written.lines[0].message == "could not be read: unexpected '}' at line 1, column 16"
+
+
+@pytest.mark.parametrize("middle", [r"= -w_i^T \hat r + \log \sum_j \exp(w_j^T \hat r) (",  # cannot be parsed
+                                    r"= -w_i^T \hat r + \log \sum_j \exp(w_j^T \hat r) \theta"])  # unknown symbol
+def test_a_middle_line_that_cannot_be_read_is_judged_as_one_with_an_unknown_symbol(job, middle):
+    r = answer(job, "grad_pred", "CE = -\\log \\hat y_i\n" + middle + "\n= W^T(\\hat y - y)")
+    assert r.status == "pass", r.message
+    assert [(ln.line, ln.status) for ln in r.written.lines] == [(1, "label"), (1, "right"), (2, "error"), (3, "right")]
+
+
+def test_a_last_line_that_cannot_be_parsed_still_fails_the_answer(job):
+    r = answer(job, "grad_pred", "CE = -\\log \\hat y_i\n= W^T(\\hat y - y) (")
+    assert r.status == "fail"
+    assert r.message == "Could not read your answer: unbalanced '(' at line 2, column 19: it is never closed (add ')')."
+
+
+def test_a_wrapped_step_with_an_unreadable_line_is_not_read_as_a_whole(job):
+    r = answer(job, "grad_pred", "-w_i\n+ \\sum_j \\hat{y}_j w_j (\n= W^T(\\hat y - y)")
+    assert r.status == "pass", r.message
+    assert [(ln.line, ln.status) for ln in r.written.lines][-1] == (3, "right")
+    assert (r.written.lines[0].line, r.written.lines[0].status) == (1, "error")
+    assert r.written.lines[0].source == "-w_i + \\sum_j \\hat{y}_j w_j ("
+
+
+# --------------------------------------------------------------------------- notation
+
+
+@pytest.mark.parametrize("text, read", [
+    (r"W^{T}y", "Wᵀ y"),
+    (r"W^Ty", "Wᵀ y"),
+    (r"W^T\hat{y} - W^Ty", "Wᵀ ŷ - Wᵀ y"),
+    (r"u_o^{T}v_c", "u_oᵀ v_c"),
+    (r"u_o^{\top}v_c", "u_oᵀ v_c"),
+])
+def test_a_transpose_followed_directly_by_a_letter_is_a_transpose_then_a_factor(text, read):
+    assert plain(parse_expression(text)) == read
+
+
+@pytest.mark.parametrize("qid, text", [
+    ("sigmoid_grad", r"\sigma'(x) = \sigma(x)(1-\sigma(x))."),
+    ("sigmoid_grad", "σ′(x) = σ(x)(1 − σ(x))"),
+    ("grad_pred", r"W^T(\hat{y} - y)\,,"),
+    ("grad_pred", "\\begin{align*}\n\\frac{\\partial CE}{\\partial \\hat r} &= W^T(\\hat y - y).\n\\end{align*}\n"),
+    ("grad_pred", r"-w_i + \sum\limits_j \hat{y}_j w_j"),
+    ("grad_pred", r"-w_i + \sum\nolimits_{j=1}^{|V|} \hat{y}_j w_j"),
+    ("grad_pred", r"W^\mathrm{T}(\hat{y} - y)"),
+    ("grad_pred", r"W^{\mathrm{T}}(\hat{y} - y)"),
+    ("grad_pred", "W^⊤(ŷ - y)"),
+    ("grad_pred", "W⊤(ŷ - y)"),
+    ("grad_pred", "W\u200b^T(\\hat{y}\u200b - y)\ufeff"),
+    ("grad_pred", "-wᵢ + Σⱼ ŷⱼ wⱼ"),
+])
+def test_ordinary_notation_is_read(job, qid, text):
+    r = answer(job, qid, text)
+    assert r.status == "pass", r.message
+
+
+# --------------------------------------------------------------------------- inline math
+
+
+@pytest.mark.parametrize("prose, status", [
+    (r"The gradient is $W^T(\hat{y} - y)$, where $\hat y$ is the softmax output and $y$ is one-hot.", "pass"),
+    (r"With $\hat{y} = \mathrm{softmax}(W \hat{r})$ and $W \in \mathbb{R}^{|V| \times d}$, "
+     r"$\frac{\partial CE}{\partial \hat r} = W^T(\hat y - y)$, where $y_i = 1$.", "pass"),
+    (r"The gradient is $W^T(y - \hat{y})$, where $\hat y$ is the softmax output and $y$ is one-hot.", "fail"),
+    (r"It is $W^T \hat{y}$, where $\hat y$ is the softmax output.", "fail"),
+])
+def test_inline_math_that_only_names_or_defines_a_symbol_is_not_the_answer(job, prose, status):
+    text = TextFile("written.md", "## grad_pred\n" + prose + "\n", "written.md")
+    [r] = [r for r in grading.grade(job, Submission(id="s", source="s", kind="folder", texts=(text,)))
+           if r.question == "written/grad_pred"]
+    assert r.status == status, r.message
+
+
+def test_a_section_of_lone_symbols_is_still_graded():
+    assert answers.extract_math("only $y$ here") == "y"
+
+
+def test_a_right_answer_shows_no_instance_where_nothing_differs(job):
+    r = answer(job, "grad_pred", "CE = -\\log \\hat y_i\n= \\theta\n= W^T(\\hat y - y)")
+    assert r.status == "pass" and r.written.first_wrong is None and r.written.instance == "", r.written
+
+
+def test_a_last_step_wrapped_onto_an_unreadable_line_is_not_read(job):
+    r = answer(job, "grad_pred", "-w_i\n+ \\sum_j \\hat{y}_j w_j (\n+ 0")
+    assert r.status == "fail"
+    assert r.message == ("Your answer could not be evaluated: line 2 could not be read: unbalanced '(' at line 2, "
+                         "column 24: it is never closed (add ')').")

@@ -76,7 +76,7 @@ def test_check_written_accepts_equivalent_answers(answer):
 @pytest.mark.parametrize("answer, mistake", [
     (r"W^\top(y - \hat{y})", "The sign is flipped"),
     (r"-w_i + \sum_x y_x w_x", "y and ŷ are mixed up"),
-    (r"W^\top \hat{y}", "The target's term is missing"),
+    (r"W^\top \hat{y}", "The target word's own term is missing"),
     (r"W(\hat{y} - y)", "A transpose is missing"),
 ])
 def test_check_written_names_the_mistake_and_exits_1(answer, mistake):
@@ -272,3 +272,18 @@ def test_the_python_api_checks_a_written_answer():
                                                                               ["written/grad_center"])
     with pytest.raises(UsageError, match="has no written questions"):
         grader.check_written("grad_pred", "W", rubric="word2vec")
+
+
+@pytest.mark.parametrize("answer", [
+    "\\begin{align}\n\\frac{\\partial J}{\\partial v_c} &= U(\\hat{y} - y)\n\\end{align}\n",
+    "\\begin{align*}\nU(\\hat{y} - y)\n\\end{align*}\n\n",
+    "\\begin{equation}\nU(\\hat{y} - y)\n\\end{equation}  \n",
+    "\\begin{align*}\nJ &= -\\log \\hat{y}_o \\\\\n\\end{align*}\n\\begin{align*}\nU(\\hat{y} - y)\n\\end{align*}\n",
+    "\n\n\\[\nU(\\hat{y} - y)\n\\]\n\n",
+])
+def test_trailing_whitespace_after_an_environment_is_harmless(answer, monkeypatch):
+    import grader
+
+    code, out, _ = run(["check", "--written", "grad_center", "-", "--no-color"], stdin=answer, monkeypatch=monkeypatch)
+    assert code == 0 and out.startswith("written/grad_center/answer: pass (2 / 2)"), out
+    assert grader.check_written("grad_center", answer).score == 2.0

@@ -1,11 +1,14 @@
 """Find the answer to each written question in a submission's prose: written.md, written.tex, notebook Markdown cells.
 
 A section belongs to question ``grad_pred`` when its heading names it (Markdown ``## grad_pred``
-or ``## written/grad_pred: ∂CE/∂r̂``, LaTeX ``\\section*{grad_pred}``) or an HTML comment
+or ``## written/grad_pred: ∂CE/∂r̂``, LaTeX ``\\section*{grad\\_pred}`` at any level, starred or not,
+the id in ``\\texttt`` or not) or an HTML comment
 marks it (``<!-- grad_pred -->``).  The section runs to the next heading.  Its answer is the
 math in it -- ``$$ ... $$``, ``\\[ ... \\]``, an ``align`` or ``equation`` environment, a fenced
 code block, or ``$ ... $`` -- the blocks joined line by line; a section without any of these
-is read whole.  Everything here is text handling in the grader's process, bounded by
+is read whole.  Inline math is the answer only in a section without display math, and then
+without the fragments that only name or define a symbol (``$\\hat y$``, ``$\\hat y = softmax(z)$``,
+``$W \\in R^{V \\times d}$``): those are the prose around the answer.  Everything here is text handling in the grader's process, bounded by
 :data:`MAX_FILE_CHARS`; nothing is run.
 """
 
@@ -26,8 +29,23 @@ MAX_SECTION_CHARS = 8 * 1024
 # Every pattern is linear in the text: no lazy group is followed by an unbounded repeat that
 # could match the same characters (a heading of 20,000 spaces, "<!--" without "-->").
 _MD_HEADING = re.compile(r"^[ ]{0,3}#{1,6}[ \t]+([^\n]*)$", re.M)
-_TEX_HEADING = re.compile(r"\\(?:sub){0,2}section\*?[ \t]*\{([^{}\n]{0,200})\}")
+# Any sectioning level, starred or not, with an optional short title; the title may hold one level
+# of braces (\texttt{grad\_pred}).
+_TEX_HEADING = re.compile(r"\\(?:part|chapter|(?:sub){0,2}section|(?:sub)?paragraph)\*?[ \t]*(?:\[[^\]\n]{0,200}\])?"
+                          r"[ \t]*\{((?:[^{}\n]|\{[^{}\n]{0,200}\}){0,200})\}")
+#: LaTeX (and Markdown) markup around a question id in a heading: "\texttt{grad\_pred}", "grad\_pred".
+_HEADING_MARKUP = re.compile(r"\\[A-Za-z]+\*?|[{}]")
 _MARKER = re.compile(r"<!--([^<>\n]{0,200}?)-->")
+# Hats, fonts and braces, left out when telling whether inline math only names a symbol.
+_DECORATION = re.compile(r"\\(?:hat|widehat|mathbf|boldsymbol|bm|vec|mathrm|mathit)(?![A-Za-z])|[{}]")
+# A lone symbol, as prose names one ("y", "y_i", "v_c", "u_w_s", "|V|", "\sigma", "r̂"), every pattern without
+# two ways to match the same text (the fragment is student text).
+_SYMBOL = r"(?:\\[A-Za-z]+|[A-Za-z\u0370-\u03ff]+\u0302?|\u0177|\|[A-Za-z]\|)(?:_(?:[A-Za-z0-9]+|\\[A-Za-z]+))*"
+#: Inline math that only names or defines a symbol ("$\hat y$", "$\hat y = softmax(z)$", "$W \in R^{V \times d}$",
+#: "$\sigma(x) = 1 / (1 + e^{-x})$"): prose around an answer, not the answer.
+_NAMES_A_SYMBOL = re.compile(
+    rf"{_SYMBOL}(?:\^[A-Za-z0-9]+)?(?:\s*\(\s*{_SYMBOL}\s*\))?"
+    r"(?:\s*(?::=|=|\\in(?![A-Za-z])|\u2208|\\sim(?![A-Za-z])|\\coloneqq(?![A-Za-z])).*)?", re.S)
 _MATH = re.compile(
     r"\$\$(?P<dd>.{1,4000}?)\$\$"
     r"|\\\[(?P<br>.{1,4000}?)\\\]"
@@ -47,7 +65,13 @@ class Answer:
 
 
 def _names(heading: str, qid: str) -> bool:
-    """Return whether a heading names question `qid` (as a whole word, with or without "written/")."""
+    """Return whether a heading names question `qid` (as a whole word, with or without "written/"), its
+    underscores escaped or not, in \\texttt or not.
+
+    >>> _names(r"\\texttt{written/grad\\_pred}: the gradient", "grad_pred"), _names("grad_predict", "grad_pred")
+    (True, False)
+    """
+    heading = _HEADING_MARKUP.sub("", heading.replace("\\_", "_"))
     return re.search(rf"(?<![A-Za-z0-9_/])(?:written/)?{re.escape(qid)}(?![A-Za-z0-9_])", heading) is not None
 
 
@@ -60,6 +84,8 @@ def extract_math(body: str) -> str:
     'W^T(yhat - y)'
     >>> extract_math("where $y$ is the target:\\n$$ W^T(yhat - y) $$")
     'W^T(yhat - y)'
+    >>> extract_math("The gradient is $W^T(\\\\hat{y} - y)$, where $\\\\hat y = softmax(z)$ and $y$ is one-hot.")
+    'W^T(\\\\hat{y} - y)'
     """
     display, inline = [], []
     for m in _MATH.finditer(body):
@@ -68,7 +94,11 @@ def extract_math(body: str) -> str:
         else:
             text = next(g for g in (m.group("dd"), m.group("br"), m.group("env"), m.group("fence")) if g is not None)
             display.append(text.strip())
-    # Display math is the answer; "$...$" in the prose around it only names things.
+    # Display math is the answer; "$...$" in the prose around it only names things.  Without display
+    # math, the inline math is the answer, less the fragments that only name or define a symbol
+    # ("where $\hat y$ is the softmax output"), unless that is all there is.
+    if not display:
+        inline = [m for m in inline if not _NAMES_A_SYMBOL.fullmatch(_DECORATION.sub("", m).strip())] or inline
     if display or inline:
         return "\n".join(display or inline)
     return "\n".join(line for line in body.strip().splitlines() if line.strip())

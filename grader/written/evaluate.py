@@ -109,6 +109,21 @@ def _check_index(index: Node, symbols, bound: frozenset, sums: Mapping[str, Sum]
                        "write a word's index by its letter (w_j, u_o)", index.line, index.column)
 
 
+def _check_bounds(n: Sum, symbols, bound: frozenset, sums) -> None:
+    """Raise WrittenError when a sum's bounds name something that has no value (``\\sum_{j=1}^{n}``)."""
+    for what, node in (("lower bound", n.lower), ("upper bound", n.upper), ("excluded term", n.excluded)):
+        if node is None:
+            continue
+        if what == "excluded term" and isinstance(node, Sym) and not node.hat and (
+                node.name in bound or getattr(symbols.get(node.name), "role", "") in ("index", "each")):
+            continue  # \sum_{j \ne i}: a word
+        try:
+            _check(node, symbols, bound, sums)
+        except WrittenError as e:
+            raise WrittenError(f"the {what} of the sum over {n.var} at {at(n.line, n.column)} can't be "
+                               f"evaluated: {e.message}", e.line, e.column) from None
+
+
 def _check(node: Node, symbols, bound: frozenset, sums, functions: tuple[str, ...] = ()) -> None:
     stack = [(node, bound)]
     while stack:
@@ -148,6 +163,7 @@ def _check(node: Node, symbols, bound: frozenset, sums, functions: tuple[str, ..
             if not n.var:
                 raise WrittenError(f"the sum at {at(n.line, n.column)} names no index: write \\sum_j",
                                    n.line, n.column)
+            _check_bounds(n, symbols, b, sums)
             stack.append((n.body, b | {n.var}))
         elif isinstance(n, Derivative):
             raise WrittenError(f"{quote(plain(n))} at {at(n.line, n.column)} can only name the quantity a line is about, "
@@ -199,6 +215,15 @@ class Context:
         if kind == "others":
             return [w for w in range(int(inst["V"])) if w != int(inst["i"])]
         return list(range(int(inst["V"])))
+
+    def positions(self, var: str) -> list[int]:
+        """Return how a sum's bounds number the terms of ``domain(var)``: 1, 2, ..., n (for a skip-gram
+        window, the offsets -m, ..., -1, 1, ..., m, as in ``\\sum_{-m \\le j \\le m, j \\ne 0}``)."""
+        n = len(self.domain(var))
+        if self.indices.get(var) == "context":
+            m = n // 2
+            return [p for p in range(-m, m + 1) if p != 0]
+        return list(range(1, n + 1))
 
 
 def kind(v: Value) -> str:
@@ -315,7 +340,7 @@ def _ev(n: Node, ctx: Context, env: dict[str, int]) -> Value:
     if isinstance(n, Sum):
         total: Value = 0.0
         first = True
-        for w in ctx.domain(n.var):
+        for w in sum_terms(n, ctx, env)[0]:
             env2 = dict(env)
             env2[n.var] = w
             v = _ev(n.body, ctx, env2)
@@ -328,6 +353,62 @@ def _ev(n: Node, ctx: Context, env: dict[str, int]) -> Value:
         args = [_ev(a, ctx, env) for a in n.args]
         return _apply(n, args)
     raise WrittenError(f"{quote(plain(n))} at {at(n.line, n.column)} has no value", n.line, n.column)
+
+
+def sum_terms(n: Sum, ctx: Context, env: Mapping[str, int]) -> tuple[list[int], list[str]]:
+    """Return the words a sum runs over, as its bounds say, and the terms of its index's domain it leaves out
+    ("j = 1", "j = i").
+
+    Bounds are positions in the domain (1 to |V| for the vocabulary, 1 to K for the negative
+    samples, -m to m for a window), evaluated on the instance; ``j \\ne i`` leaves the word i
+    out.  A sum without bounds, or with ``j \\in V``, runs over the whole domain.
+    """
+    words = ctx.domain(n.var)
+    positions = ctx.positions(n.var)
+    low = _bound(n, n.lower, "lower bound", ctx, env) if n.lower is not None else positions[0] if positions else 1
+    high = _bound(n, n.upper, "upper bound", ctx, env) if n.upper is not None else positions[-1] if positions else 0
+    for b, what in ((low, "lower bound"), (high, "upper bound")):
+        if positions and not positions[0] <= b <= positions[-1]:
+            raise WrittenError(f"the {what} of the sum over {n.var} at {at(n.line, n.column)} is {b}, outside "
+                               f"its range ({n.var} runs from {positions[0]} to {positions[-1]} here)",
+                               n.line, n.column)
+    excluded_word: int | None = None
+    excluded_pos: int | None = None
+    shown_excluded = ""
+    if n.excluded is not None:
+        x = n.excluded
+        if isinstance(x, Sym) and not x.hat and (x.name in env or
+                                                 getattr(ctx.symbols.get(x.name), "role", "") in ("index", "each")):
+            excluded_word, shown_excluded = _index_value(x, ctx, env), x.name
+        else:
+            excluded_pos = _bound(n, x, "excluded term", ctx, env)
+            shown_excluded = str(excluded_pos)
+    kept, left_out = [], []
+    for p, w in zip(positions, words):
+        if not low <= p <= high:
+            left_out.append(f"{n.var} = {p}")
+        elif p == excluded_pos:
+            if excluded_pos in positions:
+                left_out.append(f"{n.var} = {shown_excluded}")
+        elif w == excluded_word:
+            left_out.append(f"{n.var} = {shown_excluded}")
+        else:
+            kept.append(w)
+    return kept, left_out
+
+
+def _bound(n: Sum, node: Node, what: str, ctx: Context, env: Mapping[str, int]) -> int:
+    """Return the value of a sum's bound: a whole number, or a WrittenError that says which bound."""
+    where = f"the {what} of the sum over {n.var} at {at(n.line, n.column)}"
+    try:
+        v = _ev(node, ctx, dict(env))
+    except (KeyError, WrittenError) as e:
+        why = e.message if isinstance(e, WrittenError) else f"{quote(plain(node))} has no value here"
+        raise WrittenError(f"{where} can't be evaluated: {why}", n.line, n.column) from None
+    if not _scalar(v) or not float(v).is_integer():
+        got = kind(v) if not _scalar(v) else f"{v:g}"
+        raise WrittenError(f"{where} is {got}, not a whole number", n.line, n.column)
+    return int(v)
 
 
 def _entry(v: Value, idx: int, n: Node) -> Value:
@@ -414,13 +495,22 @@ def _operand(node: Node) -> str:
     return s if isinstance(node, (Sym, Sub, Num, Item)) else f"({s})"
 
 
+def _transpose_fix(factor: Node, side: str) -> str:
+    """Return what a shape mismatch says about the factor a transpose would fix: missing, or one too many."""
+    if isinstance(factor, Transpose):
+        return f"; the transpose on the {side} factor, {plain(factor)}, does not fit here"
+    return f"; a transpose is missing on the {side} factor, {_operand(factor)}"
+
+
 def _misfit(n: Bin, a: np.ndarray, b: np.ndarray, p: int, q: int) -> WrittenError:
     """Return the error for a product whose shapes do not fit, naming a missing transpose when one fixes it."""
     left, right = _operand(n.left), _operand(n.right)
     fix = ""
+    # Name the factor to look at, never the product rewritten: for a one-product answer that
+    # would be the answer itself (Wᵀ(ŷ - y)).
     if a.shape[0] == b.shape[0]:
-        fix = f"; a transpose is missing: {left}ᵀ{right}"
+        fix = _transpose_fix(n.left, "left")
     elif a.shape[1] == b.shape[1]:
-        fix = f"; a transpose is missing: {left} {right}ᵀ"
+        fix = _transpose_fix(n.right, "right")
     return WrittenError(f"{left} times {right} at {at(n.line, n.column)}: {kind(a)} times {kind(b)}, the shapes do "
                         f"not fit ({p} ≠ {q}){fix}", n.line, n.column, mistake="missing-transpose" if fix else None)

@@ -18,10 +18,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from ..model import CheckResult, WrittenFeedback, WrittenLine, WrittenPart, WrittenQuestion
-from .evaluate import Context, check_names, evaluate
-from .parse import WrittenError, parse, parse_expression
+from .evaluate import Context, check_names, evaluate, sum_terms
+from .parse import WrittenError, at, parse, parse_expression
 from .show import mathml, plain
-from .tree import Derivative, Node, Sym, size
+from .tree import Derivative, Document, Node, Sum, Sym, children, size
 
 #: The check of a written question, under its question ``written/<id>``.
 CHECK = "answer"
@@ -93,14 +93,32 @@ def _same(got: Any, expected: Any, part: WrittenPart) -> bool:
         return bool(np.all(np.isfinite(g)) and np.allclose(g, e, rtol=part.tolerance.rtol, atol=part.tolerance.atol))
 
 
-def _fmt(v: Any) -> str:
+def _fmt(v: Any, digits: int | None = None) -> str:
+    """Return a value for a message: a number with 4 significant digits, an array's entries with 3 (or `digits`)."""
     v = _value(v)
     if isinstance(v, float):
-        return f"{v:.4g}"
+        return f"{v:.{digits or 4}g}"
+    d = digits or 3
     if v.ndim == 1 or min(v.shape) == 1:
-        inner = ", ".join(f"{x:.3g}" for x in v.reshape(-1))
+        inner = ", ".join(f"{x:.{d}g}" for x in v.reshape(-1))
         return f"[{inner}]" + ("ᵀ" if v.ndim == 2 and v.shape[0] == 1 and v.shape[1] > 1 else "")
-    return "[" + ", ".join("[" + ", ".join(f"{x:.3g}" for x in row) + "]" for row in v) + "]"
+    return "[" + ", ".join("[" + ", ".join(f"{x:.{d}g}" for x in row) + "]" for row in v) + "]"
+
+
+def _fmt_pair(a: Any, b: Any) -> tuple[str, str]:
+    """Return two values that differ, for a message, with digits enough that their texts differ too.
+
+    >>> _fmt_pair(0.0875187, 0.0875188)
+    ('0.0875187', '0.0875188')
+    >>> _fmt_pair(1.5, 2.5)
+    ('1.5', '2.5')
+    """
+    sa, sb = _fmt(a), _fmt(b)
+    digits = 4 if isinstance(_value(a), float) else 3
+    while sa == sb and digits < 17:
+        digits += 1
+        sa, sb = _fmt(a, digits), _fmt(b, digits)
+    return sa, sb
 
 
 def describe(inst: Mapping[str, Any], each: Mapping[str, int], question: WrittenQuestion) -> str:
@@ -142,14 +160,15 @@ class _Question:
             self._quantities[name] = [_value(_call(fn, inst, each)) for _, inst, each in self.points.items]
         return self._quantities[name]
 
+    def context(self, k: int, swap: Mapping[str, str] | None = None) -> Context:
+        """Return the evaluation context of point `k`."""
+        _, inst, each = self.points.items[k]
+        return Context(instance=inst, symbols=self.q.symbols, indices=self.q.indices, each=each,
+                       quantity=lambda name: self.quantity(name)[k], swap=swap or {}, budget=self.budget)
+
     def values(self, expr: Node, swap: Mapping[str, str] | None = None) -> list[Any]:
         check_names(expr, self.q.symbols, self.q.functions)
-        out = []
-        for k, (_, inst, each) in enumerate(self.points.items):
-            ctx = Context(instance=inst, symbols=self.q.symbols, indices=self.q.indices, each=each,
-                          quantity=lambda name, k=k: self.quantity(name)[k], swap=swap or {}, budget=self.budget)
-            out.append(evaluate(expr, ctx))
-        return out
+        return [evaluate(expr, self.context(k, swap)) for k in range(len(self.points.items))]
 
     def differ(self, a: list[Any], b: list[Any]) -> int | None:
         """Return the first point where two value lists differ, or None."""
@@ -219,10 +238,10 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
     prep = prepare(question, part, reference, instances)
     lines = text.split("\n")
     try:
-        doc = parse(text)
+        doc, unread = _read(text)
     except WrittenError as e:
         src = lines[e.line - 1].strip() if 0 < e.line <= len(lines) else text.strip()[:200]
-        fb = WrittenFeedback(lines=(WrittenLine(line=e.line, source=src, read="", mathml="", status="error",
+        fb = WrittenFeedback(lines=(WrittenLine(line=max(e.line, 1), source=src, read="", mathml="", status="error",
                                                 message=e.message),))
         return CheckResult(**base, status="fail", score=0.0, message=f"Could not read your answer: {e.message}.",
                            written=fb)
@@ -260,6 +279,17 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
         prev: list[Any] | None = None
         prev_ok = True
         for step in steps:
+            skipped = _unread_in(step.expr)
+            if skipped:  # a line that could not be parsed: as one with an unknown symbol, not read
+                why = "; ".join(unread[n] for n in skipped)
+                e = WrittenError(f"line {skipped[0]} could not be read: {why}", skipped[0])
+                first_line = min(step.line, skipped[0])  # a wrapped step starts on the line before
+                src = " ".join(lines[n - 1].strip() for n in range(first_line, skipped[-1] + 1))
+                out.append(WrittenLine(line=first_line, source=src, read="", mathml="", status="error",
+                                       message=f"could not be read: {why}"))
+                final = (step.expr, None, e)
+                prev, prev_ok = None, False
+                continue
             try:
                 vals = prep.values(step.expr)
             except WrittenError as e:
@@ -281,12 +311,14 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
                 kb = prep.differ(vals, back) if back is not None else None
                 if back is not None and kb is not None and prev_ok:
                     at_k = kb
+                    before, now = _fmt_pair(back[kb], vals[kb])
                     msg = (f"does not equal the line before it: on {prep.where(kb)}, the line before gives "
-                           f"{_fmt(back[kb])}, this line gives {_fmt(vals[kb])}")
+                           f"{before}, this line gives {now}")
                 else:
                     at_k = k
+                    then, now = _fmt_pair(target[k], vals[k])
                     msg = (f"does not equal {target_name}: on {prep.where(k)}, {target_name} is "
-                           f"{_fmt(target[k])}, this line gives {_fmt(vals[k])}")
+                           f"{then}, this line gives {now}")
                 out.append(_line(step.line, step.text, step.expr, "wrong", msg))
                 if first_wrong is None:
                     first_wrong, wrong_where = step.line, prep.detail(at_k)
@@ -300,14 +332,63 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
             if kb is None:
                 out.append(_line(step.line, step.text, step.expr, "right", "equals the line before it"))
             else:
+                before, now = _fmt_pair(prev[kb], vals[kb])
                 out.append(_line(step.line, step.text, step.expr, "wrong",
                                  f"does not equal the line before it: on {prep.where(kb)}, the line before gives "
-                                 f"{_fmt(prev[kb])}, this line gives {_fmt(vals[kb])}"))
+                                 f"{before}, this line gives {now}"))
                 if first_wrong is None:
                     first_wrong, wrong_where = step.line, prep.detail(kb)
                 prev_ok = False
             prev = vals
     return _verdict(prep, base, out, first_wrong, wrong_where, final, where)
+
+
+#: What stands for a line that could not be read, so that the lines around it are parsed as they were
+#: written (a LaTeX command no student writes; the judge reports that line as not read).
+_UNREAD = "\\graderunreadline"
+
+
+def _read(text: str) -> tuple[Document, dict[int, str]]:
+    """Parse an answer; a line that cannot be parsed, other than the last, is set aside and the others read.
+
+    Returns the document and, for each line set aside, the parser's message.  A line set aside
+    is judged as one with an unknown symbol: reported as not read, the answer judged on the
+    other lines.  When the last line cannot be read either, the first error is raised.
+    """
+    lines = text.split("\n")
+    last = max((n for n, line in enumerate(lines, 1) if line.strip()), default=0)
+    unread: dict[int, str] = {}
+    first: WrittenError | None = None
+    while True:
+        try:
+            return parse("\n".join(lines)), unread
+        except WrittenError as e:
+            first = first or e
+            if not 0 < e.line < last or e.line in unread or len(unread) >= last:
+                raise first from None
+            unread[e.line] = e.message
+            lines[e.line - 1] = _set_aside(lines[e.line - 1])
+
+
+def _set_aside(line: str) -> str:
+    """Return what stands for an unreadable line: the placeholder, with the "=" or sign that opens the line and
+    the "=" or "\\\\" that ends it, so that it keeps its place in its chain."""
+    import re
+
+    head = re.match(r"\s*&?\s*(=|[+\-\u2212])?", line)
+    tail = re.search(r"(=|\\\\)\s*$", line)
+    return (f"{head.group(1) or ''} {_UNREAD}" if head else _UNREAD) + (f" {tail.group(1)}" if tail else "")
+
+
+def _unread_in(expr: Node) -> list[int]:
+    """Return the lines set aside (unreadable) that a step holds."""
+    out, stack = [], [expr]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Sym) and n.name == _UNREAD:
+            out.append(n.line)
+        stack.extend(children(n))
+    return sorted(set(out))
 
 
 def _verdict(prep: _Question, base: dict, out: list[WrittenLine], first_wrong: int | None, wrong_where: str,
@@ -332,6 +413,7 @@ def _verdict(prep: _Question, base: dict, out: list[WrittenLine], first_wrong: i
     if k is None:
         if last.status in ("start", "wrong") and first_wrong == last.line:
             first_wrong = None
+            instance = ""  # the line it was taken for is right after all
         if last.status != "right" or not last.message.startswith(f"equals {name}"):
             out[-1] = dataclasses.replace(last, status="right", message=f"equals {name}")
         if prep.compact is not None and size(expr) > size(prep.compact):
@@ -349,9 +431,13 @@ def _verdict(prep: _Question, base: dict, out: list[WrittenLine], first_wrong: i
         return CheckResult(**base, status="pass", score=q.points, message=message, written=fb)
     mistake = _detect(prep, expr, vals)
     got, exp = vals[k], prep.expected[k]
-    detail = (f"on {prep.where(k)}, {name} is {_fmt(exp)}, your answer gives {_fmt(got)}"
+    shown_exp, shown_got = _fmt_pair(exp, got)
+    detail = (f"on {prep.where(k)}, {name} is {shown_exp}, your answer gives {shown_got}"
               if _shape(got) == _shape(exp) else
               f"your answer is {_kind(got)}, {name} is {_kind(exp)}")
+    ranges = ""
+    if mistake is not None and prep.part.mistakes.get(mistake, {}).get("detector") == "sum-range":
+        ranges = " " + " ".join(f"{s[0].upper()}{s[1:]}." for s in _left_out(prep, expr, k))
     if last.status != "wrong":
         out[-1] = dataclasses.replace(last, status="wrong", message=f"does not equal {name}: {detail}")
         if first_wrong is None:
@@ -359,7 +445,7 @@ def _verdict(prep: _Question, base: dict, out: list[WrittenLine], first_wrong: i
     instance = instance or prep.detail(k)
     fb = WrittenFeedback(lines=tuple(out), first_wrong=first_wrong, instance=instance)
     return CheckResult(**base, status="fail", score=0.0, mistake=mistake, hint=_hint(prep, mistake),
-                       message=f"Wrong{src}: your answer does not equal {name}: {detail}.", written=fb)
+                       message=f"Wrong{src}: your answer does not equal {name}: {detail}.{ranges}", written=fb)
 
 
 def _shape(v: Any) -> tuple[int, ...]:
@@ -420,6 +506,15 @@ def _detect(prep: _Question, expr: Node, vals: list[Any]) -> str | None:
                 continue
             if prep.differ(swapped, exp) is None:
                 return mid
+        elif detector == "sum-range":
+            if not _bounded_sums(expr):
+                continue
+            try:
+                whole = prep.values(_whole_sums(expr))
+            except WrittenError:
+                continue
+            if prep.differ(whole, exp) is None:
+                return mid
         elif "formula" in entry:
             formula = entry["formula"]
             if isinstance(formula, Mapping):
@@ -430,3 +525,44 @@ def _detect(prep: _Question, expr: Node, vals: list[Any]) -> str | None:
             if prep.differ(vals, wrong) is None:
                 return mid
     return None
+
+
+def _bounded_sums(expr: Node) -> list[Sum]:
+    """Return the sums of `expr` that have bounds (or leave a term out), in reading order."""
+    out, stack = [], [expr]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, Sum) and (n.lower is not None or n.upper is not None or n.excluded is not None):
+            out.append(n)
+        stack.extend(reversed(children(n)))
+    return out
+
+
+def _whole_sums(node: Node) -> Node:
+    """Return `node` with every sum running over its index's whole domain (its bounds dropped)."""
+    if isinstance(node, Sum):
+        return dataclasses.replace(node, body=_whole_sums(node.body), lower=None, upper=None, within=None,
+                                   excluded=None)
+    changes = {}
+    for f in dataclasses.fields(node):
+        v = getattr(node, f.name)
+        if isinstance(v, Node):
+            changes[f.name] = _whole_sums(v)
+        elif isinstance(v, tuple) and v and all(isinstance(a, Node) for a in v):
+            changes[f.name] = tuple(_whole_sums(a) for a in v)
+    return dataclasses.replace(node, **changes) if changes else node
+
+
+def _left_out(prep: _Question, expr: Node, k: int) -> list[str]:
+    """Return, for each sum of `expr` whose bounds leave terms of its domain out on point `k`,
+    "the sum over j at line 1, column 8 leaves out j = 1"."""
+    out = []
+    ctx = prep.context(k)
+    for n in _bounded_sums(expr):
+        try:
+            _, left = sum_terms(n, ctx, {})
+        except (WrittenError, KeyError):
+            continue  # bounds that depend on an outer sum's index
+        if left:
+            out.append(f"the sum over {n.var} at {at(n.line, n.column)} leaves out {', '.join(left)}")
+    return out

@@ -342,7 +342,7 @@ class _Build:
         if rule == "gradient":  # \nabla_{\hat r} CE: the same as ∂CE/∂r̂
             if len(kids) == 3:
                 tok = kids[1]
-                ch = str(tok)[-1]
+                ch = _sub_char(tok)
                 wrt: Node = Sym(tok.line, tok.column + len(str(tok)) - 1, ch)
                 return Derivative(line, col, self.node(kids[2]), wrt)
             return Derivative(line, col, self.node(kids[3]), self.node(kids[2]))
@@ -350,7 +350,7 @@ class _Build:
             base = self.node(kids[0])
             if len(kids) == 2 and _is_token(kids[1]) and kids[1].type == "SUB1":
                 tok = kids[1]
-                ch = str(tok)[-1]
+                ch = _sub_char(tok)
                 index: Node = Num(tok.line, tok.column + 1, float(ch)) if ch.isdigit() else Sym(tok.line, tok.column + len(str(tok)) - 1, ch)
             else:
                 index = self.node(kids[2] if len(kids) > 2 else kids[1])
@@ -379,7 +379,7 @@ class _Build:
             return Bin(line, col, "matmul", self.node(kids[0]), self.node(kids[2]))
         if rule == "index_word":  # u_{w_s}: the word w_s, s a sample's index
             inner = kids[-1]
-            name = str(inner)[-1] if inner.type == "SUB1" else str(inner)
+            name = _sub_char(inner) if inner.type == "SUB1" else str(inner)
             column = inner.column + len(str(inner)) - 1 if inner.type == "SUB1" else inner.column
             return Sub(line, col, self.token(kids[0]), Sym(inner.line, column, name))
         if rule == "index_plus":
@@ -414,7 +414,7 @@ class _Build:
         for b in bounds.children:
             if _is_token(b) and b.type in ("SUB1", "SUP1", "SUBOPEN", "SUPOPEN"):
                 if b.type == "SUB1":
-                    var = str(b)[-1]
+                    var = _sub_char(b)
                 elif b.type == "SUP1":
                     upper = self.token_char(b)
                 after_sup = b.type == "SUPOPEN"
@@ -427,6 +427,8 @@ class _Build:
                 var, lower = str(b.children[0]), self.node(b.children[2])
             elif b.data == "range_in":
                 var, within = str(b.children[0]), self.node(b.children[2])
+            elif b.data == "range_except":  # \sum_{j \ne i}: every word but i
+                var, excluded = str(b.children[0]), self.node(b.children[2])
             elif b.data == "range_between":
                 kids = b.children
                 lower, var, upper = self.node(kids[0]), str(kids[2]), self.node(kids[4])
@@ -437,6 +439,17 @@ class _Build:
     def token_char(self, tok) -> Node:
         ch = str(tok)[-1]
         return Num(tok.line, tok.column, float(ch)) if ch.isdigit() else Sym(tok.line, tok.column, ch)
+
+
+#: Unicode subscript letters and digits, and the characters they stand for.
+_SUBSCRIPTS = str.maketrans("\u1d62\u2c7c\u2096\u2092\u2093\u2090\u2091\u2095\u2097\u2098\u2099\u209a\u209b\u209c"
+                            "\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089",
+                            "ijkoxaehlmnpst0123456789")
+
+
+def _sub_char(tok) -> str:
+    """Return the index of a one-character subscript token: "_i" -> "i", "ᵢ" -> "i"."""
+    return str(tok)[-1].translate(_SUBSCRIPTS)
 
 
 def _is_token(x) -> bool:

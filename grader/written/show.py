@@ -143,6 +143,8 @@ def _bounds_plain(node: Sum) -> str:
         low = f"{node.var}={_plain(node.lower)}"
     elif node.within is not None:
         low = f"{node.var}∈{_plain(node.within)}"
+    elif node.excluded is not None and node.lower is None:
+        low = f"{node.var}≠{_plain(node.excluded)}"
     elif node.excluded is not None:
         low = f"{_plain(node.lower)}≤{node.var}≤{_plain(node.upper)}, {node.var}≠{_plain(node.excluded)}"
     else:
@@ -243,6 +245,8 @@ def _ml_lower(node: Sum) -> str:
     v = _mi(node.var) if node.var else ""
     if node.within is not None:
         return f"{v}<mo>∈</mo>{_ml(node.within)}"
+    if node.excluded is not None and node.lower is None:
+        return f"{v}<mo>≠</mo>{_ml(node.excluded)}"
     if node.excluded is not None:
         return (f"{_ml(node.lower)}<mo>≤</mo>{v}<mo>≤</mo>{_ml(node.upper)}<mo>,</mo>{v}<mo>≠</mo>"
                 f"{_ml(node.excluded)}")

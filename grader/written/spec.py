@@ -20,7 +20,7 @@ Layout (see ``rubrics/written.toml``)::
 
     [written.mistakes.<id>]
     message = "..."
-    detector = "sign-flipped" | "transposed" | "swap" | "missing-transpose"   (or formula = ...)
+    detector = "sign-flipped" | "transposed" | "swap" | "missing-transpose" | "sum-range"   (or formula = ...)
     swap = ["y", "yhat"]
 
 Every problem raises RubricError naming the place (``written.questions.grad_pred``).
@@ -37,7 +37,7 @@ from ..rubric import MOST
 
 ROLES = ("vector", "matrix", "scalar", "onehot", "family", "onehots", "index", "each", "size", "quantity")
 DOMAINS = ("vocab", "samples", "context", "others")
-DETECTORS = ("sign-flipped", "transposed", "swap", "missing-transpose")
+DETECTORS = ("sign-flipped", "transposed", "swap", "missing-transpose", "sum-range")
 _PART_KEYS = ("reference", "generator", "params", "seed", "instances", "rtol", "atol", "notations", "questions",
               "mistakes")
 _QUESTION_KEYS = ("title", "prompt", "notation", "symbols", "expected", "labels", "compact", "points", "indices",
