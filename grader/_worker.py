@@ -1909,13 +1909,34 @@ class Harness:
         flags = 0
         cells = entry.get("cells")
         if cells:
+            # A translated notebook's cells keep Python 2's `/` from the first cell on, up to a
+            # cell that imports division from __future__: that import counts for the cells after
+            # it, as in a kernel.
+            py2_division = bool(entry.get("py2"))
             for k, cell in enumerate(cells):
                 filename = f"{entry['where']}, {cell['label']}"
                 self.display[filename] = filename
                 _register_source(filename, cell["source"])
                 self.unit_text = (filename, cell["source"], 1)
                 try:
-                    code = compile(cell["source"], filename, "exec", dont_inherit=True)
+                    if py2_division:
+                        tree = ast.parse(cell["source"], filename)
+                        if _imports_true_division(tree):
+                            py2_division = False
+                        else:
+                            tree = _Py2Division().visit(tree, cell["source"], filename)
+                        if any(getattr(stmt, "grader_from_text", False) for stmt in tree.body):
+                            code = compile(cell["source"], filename, "exec", dont_inherit=True)
+                        else:
+                            code = compile(tree, filename, "exec", dont_inherit=True)
+                    else:
+                        code = compile(cell["source"], filename, "exec", dont_inherit=True)
+                except (RecursionError, MemoryError, ValueError):
+                    try:
+                        code = compile(cell["source"], filename, "exec", dont_inherit=True)
+                    except SyntaxError as e:
+                        yield k, e, filename
+                        continue
                 except SyntaxError as e:
                     yield k, e, filename
                     continue
@@ -1925,8 +1946,9 @@ class Harness:
         _register_source(filename, source)
         try:
             tree = self.parsed.pop(name, None) or ast.parse(source, filename)
-            if entry.get("py2"):
-                # Translated Python 2: `/` keeps Python 2's meaning (floor division of two ints).
+            if entry.get("py2") and not _imports_true_division(tree):
+                # Translated Python 2: `/` keeps Python 2's meaning (floor division of two ints),
+                # unless the module imported true division from __future__, as Python 2 then had.
                 tree = _Py2Division().visit(tree, source, filename)
             blocks = [(stmt, None) for stmt in tree.body]
         except SyntaxError as e:
@@ -2258,6 +2280,14 @@ def _py2_div(a, b):
     if isinstance(a, numbers.Integral) and isinstance(b, numbers.Integral):
         return a // b
     return a / b
+
+
+def _imports_true_division(tree) -> bool:
+    """Whether a module's tree has ``from __future__ import division`` at its top level."""
+    import ast
+
+    return any(isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__"
+               and any(a.name == "division" for a in stmt.names) for stmt in tree.body)
 
 
 class _Py2Division:

@@ -746,6 +746,7 @@ def _notebook_file(path: str, origin: str, data: bytes, settings: Settings) -> t
     constructs: list[str] = []
     diffs: list[str] = []
     untranslated: tuple[str, translate.Python2] | None = None
+    true_division = False  # a cell imported division from __future__: it counts for the cells after it
     for raw in raw_cells:
         where = f"{origin}, {raw.label}"
         source = notebook.plain_python(raw.source)
@@ -765,10 +766,13 @@ def _notebook_file(path: str, origin: str, data: bytes, settings: Settings) -> t
             translated.append(raw.label)
             constructs += [c for c in found.constructs if c not in constructs]
             diffs.append(found.diff)
-            if found.divisions:
+            true_division = true_division or translate.imports_true_division(source)
+            if found.divisions and not true_division:
                 notes.append(_division_note(where, found.divisions))
         elif found is not None and untranslated is None:
             untranslated = (where, found)
+        else:
+            true_division = true_division or translate.imports_true_division(source)
         if settings.notebook_mode == "definitions":
             source = notebook.keep_definitions(source)
         cells.append(Cell(index=raw.index, label=raw.label, source=source, original=raw.source))

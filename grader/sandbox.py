@@ -1063,8 +1063,8 @@ def _files(sub: Submission) -> list[dict]:
     for f in sub.files:
         module = f.module
         entry: dict[str, Any] = {"path": f.path, "where": f.path, "data": f.text.encode("utf-8", "replace")}
-        if f.translated and f.cells is None:
-            entry["py2"] = True
+        if f.translated:
+            entry["py2"] = True  # `/` keeps Python 2's meaning (_worker.Harness.units)
         if f.cells is not None:
             module = "".join(ch if ch.isalnum() else "_" for ch in module) or "notebook"
             entry["cells"] = [{"label": c.label, "source": c.source} for c in f.cells]

@@ -347,6 +347,23 @@ def test_python2_integer_division_used_as_an_index_gets_a_note(tmp_path):
     )
 
 
+def test_python2_that_imports_division_from_future_keeps_the_import_and_gets_no_division_note(tmp_path):
+    sub = load(write(tmp_path / "q3.py", 'from __future__ import division\nprint "x"\nr = range(n / 2)\n'))
+    assert sub.files[0].text == 'from __future__ import division\nprint("x")\nr = list(range(n / 2))\n'
+    assert sub.notes == (
+        "q3.py was Python 2 code; it was translated to Python 3 (print statements, xrange) before grading.",)
+
+
+def test_python2_notebook_cells_after_a_division_import_from_future_get_no_division_note(tmp_path):
+    data = notebook_bytes(('print "a"\nr = range(n / 2)', 1), ("from __future__ import division", 2),
+                          ('print "b"\nr = range(n / 2)', 3))
+    sub = load(write(tmp_path / "nb.ipynb", data))
+    assert [n for n in sub.notes if "index or a size" in n] == [
+        "nb.ipynb, cell [1]: the `/` on line 2 is used as an index or a size; Python 2 divided integers rounding "
+        "down (7 / 2 == 3), Python 3 does not (7 / 2 == 3.5). While grading, `/` in this translated file kept its "
+        "Python 2 meaning; in Python 3, write `//` where you mean integer division."]
+
+
 def test_python2_is_only_named_when_translation_is_off(tmp_path):
     sub = load(write(tmp_path / "q1_softmax.py", PY2), Settings(translate_py2=False))
     assert sub.files == (SourceFile(path="q1_softmax.py", text=PY2, origin="q1_softmax.py"),)

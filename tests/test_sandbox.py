@@ -680,6 +680,25 @@ def test_translated_python2_keeps_integer_division_in_every_statement_that_divid
     assert r.outcomes["softmax:x"].value.array.tolist() == [1.0, 3.0, 3.0, 4.0, 3.5]
 
 
+def test_translated_python2_that_imports_division_from_future_keeps_true_division(sandbox):
+    src = ("from __future__ import division\nimport numpy as np\n"
+           "def softmax(x):\n    n = 7\n    n /= 2\n    return np.array([(1 / 2) * 2, n])\n")
+    sub = Submission(id="s", source="q.py", kind="module",
+                     files=(SourceFile(path="q.py", text=src, origin="q.py", translated=True),))
+    r = run(sandbox, sub, [softmax_call()])
+    assert r.outcomes["softmax:x"].value.array.tolist() == [1.0, 3.5]
+
+
+def test_translated_python2_notebook_keeps_integer_division_until_a_cell_imports_true_division(sandbox):
+    cells = (Cell(index=0, label="cell [1]", source="import numpy as np\nA = 7 / 2", original=""),
+             Cell(index=1, label="cell [2]", source="from __future__ import division\nB = 7 / 2", original=""),
+             Cell(index=2, label="cell [3]", source="def softmax(x):\n    return np.array([A, B, 7 / 2])", original=""))
+    sub = Submission(id="s", source="nb.ipynb", kind="notebook",
+                     files=(SourceFile(path="nb.ipynb", text="", origin="nb.ipynb", cells=cells, translated=True),))
+    r = run(sandbox, sub, [softmax_call()])
+    assert r.outcomes["softmax:x"].value.array.tolist() == [3.0, 3.5, 3.5]
+
+
 SLOW_AND_FORGING = GOOD.replace("def softmax(x):", "def _real(x):") + TO_EVERY_PIPE + textwrap.dedent("""
     import json, struct, time
 
