@@ -135,6 +135,11 @@ def markdown_cells(data: bytes) -> list[tuple[str, str]]:
         nb = json.loads(data)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return []
+    if isinstance(nb, dict) and "cells" not in nb and "worksheets" in nb:
+        try:
+            nb = _upgrade(nb, "")  # nbformat 3: cells in worksheets; a heading cell becomes Markdown
+        except NotebookError:
+            return []
     cells = nb.get("cells") if isinstance(nb, dict) else None
     out = []
     for index, cell in enumerate(cells if isinstance(cells, list) else ()):
@@ -155,7 +160,12 @@ def _upgrade(nb: dict[str, Any], name: str) -> dict[str, Any]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # nbformat warns about the old notebook's schema
-            return dict(nbformat.convert(nbformat.from_dict(nb), 4))
+            major = nb.get("nbformat")
+            reader = nbformat.versions.get(major) if isinstance(major, int) else None
+            # IPython 2 saved text fields as lists of lines: joined first, as nbformat.read does
+            # (the converter itself calls str methods on them).
+            old = reader.to_notebook_json(nb) if reader is not None and hasattr(reader, "to_notebook_json") else nb
+            return dict(nbformat.convert(nbformat.from_dict(old), 4))
     except Exception as exc:  # nbformat raises ValueError, ValidationError, AttributeError, KeyError...
         raise NotebookError(
             f"{name} is an old notebook (nbformat {nb.get('nbformat')!r}) that could not be converted "

@@ -364,6 +364,23 @@ def test_python2_notebook_cells_after_a_division_import_from_future_get_no_divis
         "Python 2 meaning; in Python 3, write `//` where you mean integer division."]
 
 
+def test_nbformat_3_notebook_saved_by_ipython_2_loads_as_its_nbformat_4_twin_written_answers_included(tmp_path):
+    import json
+
+    code, answer = "def f(x):\n    return x\n", "## grad_pred\n\n$$-w_i$$\n"
+    lines = lambda text: text.splitlines(keepends=True)  # noqa: E731
+    old = json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"metadata": {}, "cells": [
+        {"cell_type": "heading", "level": 1, "source": ["PS1"], "metadata": {}},
+        {"cell_type": "markdown", "source": lines(answer), "metadata": {}},
+        {"cell_type": "code", "language": "python", "input": lines(code), "outputs": [], "metadata": {},
+         "prompt_number": 1}]}]})
+    a = load(write(tmp_path / "v3" / "PS1.ipynb", old))
+    b = load(write(tmp_path / "v4" / "PS1.ipynb", notebook_bytes("# PS1", "# placeholder", (code, 1))
+                   .replace(b"# placeholder", json.dumps(answer)[1:-1].encode())))
+    assert a.files == b.files and a.texts == b.texts and a.notes == b.notes
+    assert "$$-w_i$$" in a.texts[0].text
+
+
 def test_python2_is_only_named_when_translation_is_off(tmp_path):
     sub = load(write(tmp_path / "q1_softmax.py", PY2), Settings(translate_py2=False))
     assert sub.files == (SourceFile(path="q1_softmax.py", text=PY2, origin="q1_softmax.py"),)

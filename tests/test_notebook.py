@@ -84,6 +84,27 @@ def test_old_nbformat_3_notebooks_are_converted():
     assert read_cells(data, "old.ipynb") == [RawCell(1, "cell [4]", "x = 1"), RawCell(2, "cell #3", "y = 2")]
 
 
+def ipython2_notebook(code: str, markdown: str) -> bytes:
+    """An nbformat 3 notebook as IPython 2 saved it: every text field a list of lines, a heading cell."""
+    lines = lambda text: text.splitlines(keepends=True)  # noqa: E731
+    return json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {"name": "PS1"}, "worksheets": [{
+        "metadata": {}, "cells": [
+            {"cell_type": "heading", "level": 1, "source": ["PS1"], "metadata": {}},
+            {"cell_type": "markdown", "source": lines(markdown), "metadata": {}},
+            {"cell_type": "code", "language": "python", "input": lines(code), "outputs": [
+                {"output_type": "stream", "stream": "stdout", "text": ["ok\n"]}],
+             "collapsed": False, "metadata": {}, "prompt_number": 3}]}]}).encode()
+
+
+def test_nbformat_3_notebook_with_text_as_lists_of_lines_reads_as_its_nbformat_4_twin():
+    code, markdown = "import numpy as np\nx = np.ones(2)\n", "## grad_pred\n\n$$-w_i$$\n"
+    old = ipython2_notebook(code, markdown)
+    twin = nb_bytes(("markdown", "# PS1"), ("markdown", markdown), ("code", code, 3))
+    assert read_cells(old, "PS1.ipynb") == read_cells(twin, "PS1.ipynb") == [RawCell(2, "cell [3]", code)]
+    assert notebook.markdown_cells(old) == notebook.markdown_cells(twin) == [
+        ("cell #1", "# PS1"), ("cell #2", markdown)]
+
+
 def test_not_json():
     with pytest.raises(NotebookError, match=re.escape(
         "hw1.ipynb is not a readable notebook: it is not valid JSON (Expecting value at line 1, column 1); "
