@@ -495,3 +495,21 @@ def test_the_cs224n_rubric_by_bare_name_grades_a_lone_word2vec_without_softmax(t
     doc = json.loads(out.getvalue())
     assert doc["rubric"] == "word2vec-cs224n" and doc["score"] == doc["max_score"] > 0
     assert [q["id"] for q in doc["questions"]] == ["cross_entropy", "grad_pred", "grad_output"]
+
+
+def test_a_graded_function_defined_in_two_files_is_noted_with_the_files_and_the_one_graded(tmp_path):
+    # A stale draft beside the notebook: the draft's name sorts first, so its wrong softmax is
+    # graded (the documented rule); the result says so, naming both files.
+    sub = tmp_path / "alice"
+    sub.mkdir()
+    (sub / "AAA_draft.py").write_text("import numpy as np\ndef softmax(x):\n    return x\n")
+    (sub / "PS1.ipynb").write_text(notebook([code("import numpy as np", 1), code(SOFTMAX, 2), code(COST, 3)]))
+    out = io.StringIO()
+    assert main(["check", str(sub), "--json"], out=out, err=io.StringIO()) == 1
+    doc = json.loads(out.getvalue())
+    assert doc["load"]["functions"]["softmax"] == "AAA_draft.softmax"
+    assert ("softmax is defined in 2 files (AAA_draft.py, PS1.ipynb); the one in AAA_draft.py was graded (a file the "
+            "rubric names for it comes first, then files in the order of their names), not the one in PS1.ipynb: "
+            "remove or rename the copy you did not mean to hand in.") in doc["notes"]
+    assert not [n for n in doc["notes"] if n.startswith("softmaxCostAndGradient is defined")]
+
