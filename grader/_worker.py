@@ -3299,9 +3299,10 @@ class _Shell:
         return None
 
     def run_cell_magic(self, name, line, body, *a, **k):
-        if name in ("time", "timeit", "capture", "prun"):
-            caller = sys._getframe(1).f_globals
-            exec(compile(body, caller.get("__file__", "<cell>"), "exec", dont_inherit=True), caller)
+        if name in ("time", "timeit", "capture", "prun") and body:
+            # (grader.notebook leaves these bodies in the cell: a body here is a student's own call)
+            frame = sys._getframe(1)
+            exec(compile(body, frame.f_code.co_filename, "exec", dont_inherit=True), frame.f_globals)
         return None
 
     def system(self, cmd, *a, **k):

@@ -11,12 +11,14 @@ when IPython is importable, an equivalent fallback otherwise)::
     !pip install numpy      ->  get_ipython().system('pip install numpy')
     files = !ls             ->  files = get_ipython().getoutput('ls')
     np.sum?                 ->  get_ipython().run_line_magic('pinfo', 'np.sum')
-    %%time                  ->  get_ipython().run_cell_magic('time', '', 'x = f()\\n')
-    x = f()
+    %%bash                  ->  get_ipython().run_cell_magic('bash', '', 'ls\\n')
+    ls
 
 The body of ``%%time``, ``%%timeit``, ``%%capture`` and ``%%prun`` is Python that
-IPython would translate when running it: it is translated here too, since the
-sandbox's ``get_ipython()`` stub runs it as it is.
+IPython would translate when running it: it is translated here too, and kept as the
+cell's own code after a call of the magic with an empty body (``%%time`` becomes
+``get_ipython().run_cell_magic('time', '', '')``), so that its lines keep their
+numbers, Python 2 in it is translated like any cell's, and its errors name the cell.
 
 Two notebook modes (the rubric's ``notebook_mode``):
 
@@ -240,8 +242,12 @@ def to_python(source: str) -> str:
     if rest[0].startswith("%%") and not re.match(r"%%\w+\?", rest[0]):
         name, _, line = rest[0][2:].rstrip().partition(" ")
         body = "".join(rest[1:])
-        if name in PYTHON_CELL_MAGICS and body.strip():
-            body = to_python(body)
+        if name in PYTHON_CELL_MAGICS:
+            # The body is the cell's own Python: it stays code, on its own lines (not a string
+            # for the magic to run), so that it is translated from Python 2 like any cell and
+            # its errors are named by the cell and the line the student sees.
+            return (prefix + f"get_ipython().run_cell_magic({name!r}, {line!r}, '')\n"
+                    + (to_python(body) if body.strip() else ""))
         return prefix + f"get_ipython().run_cell_magic({name!r}, {line!r}, {body!r})\n"
     # IPython's help-end recogniser (``obj?``) takes time quadratic in a line's length (32 s for
     # 20,000 characters): a long cell with a "?" at a line's end goes to the fallback, whose

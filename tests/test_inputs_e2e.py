@@ -513,3 +513,22 @@ def test_a_graded_function_defined_in_two_files_is_noted_with_the_files_and_the_
             "remove or rename the copy you did not mean to hand in.") in doc["notes"]
     assert not [n for n in doc["notes"] if n.startswith("softmaxCostAndGradient is defined")]
 
+
+
+def test_python2_in_a_time_cell_magic_is_translated_and_its_errors_name_the_cell_and_line(tmp_path):
+    nb = tmp_path / "misc.ipynb"
+    nb.write_text(notebook([code("import numpy as np", 1), code(SOFTMAX, 2),
+                            code("%%time\nfor i in xrange(3):\n    print i\n", 3),
+                            code("%%time\nx = 1\nprint(undefined_name)\n", 4)]))
+    out, html = io.StringIO(), tmp_path / "report.html"
+    main(["check", str(nb), "--json", "--html", str(html)], out=out, err=io.StringIO())
+    doc = json.loads(out.getvalue())
+    units = {u["where"]: u["error"] for u in doc["load"]["unit_errors"]}
+    assert set(units) == {"misc.ipynb, cell [4]"}, units
+    assert units["misc.ipynb, cell [4]"]["type"] == "NameError"
+    assert [(f["where"], f["line"], f["code"]) for f in units["misc.ipynb, cell [4]"]["frames"]] == [
+        ("misc.ipynb, cell [4]", 3, "print(undefined_name)")]
+    assert any(n.startswith("misc.ipynb (cell [3]) was Python 2 code") for n in doc["notes"]), doc["notes"]
+    report = html.read_text()
+    assert "misc.ipynb, cell [4], line 3\n    print(undefined_name)" in report
+    assert "/run-" not in report and "line 3\n    get_ipython().run_cell_magic" not in report
