@@ -1790,6 +1790,7 @@ class Harness:
         _preload()
 
         builtins.get_ipython = _get_ipython
+        builtins.display = _display  # built into a Jupyter kernel: cells call it without an import
         builtins.__py2_div__ = _py2_div
         sys.path.insert(0, self.scratch)
         sys.meta_path.insert(0, _StudentFinder(self))
@@ -3325,6 +3326,11 @@ _SHELL = _Shell()
 
 def _get_ipython():
     return _SHELL
+
+
+def _display(*objs, **kwargs):
+    """IPython's ``display``: shows nothing here (as the display modules' stand-ins), returns None."""
+    return None
 
 
 if __name__ == "__main__":

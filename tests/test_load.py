@@ -129,13 +129,32 @@ def test_corrupt_notebook_is_an_error(tmp_path):
     assert (sub.id, sub.kind, sub.files) == ("hw1", "notebook", ())
 
 
-def test_notebook_without_code_is_an_error(tmp_path):
-    sub = load(write(tmp_path / "hw1.ipynb", notebook_bytes("# only words", "   ")))
-    assert sub.error == (
-        "no Python code found in hw1.ipynb: looked for .py files and .ipynb notebooks, found nothing; "
-        "hand in your .py files or your notebook."
+def test_notebook_without_code_is_an_error_that_says_it_has_no_code_cells(tmp_path):
+    for cells in (("# only words", "   "), ()):
+        sub = load(write(tmp_path / "hw1.ipynb", notebook_bytes(*cells)))
+        assert sub.error == (
+            "no Python code found in hw1.ipynb: it has no code cells (only Markdown cells, or no cells at all); "
+            "write your code in code cells, save the notebook and hand it in again."
+        )
+        assert sub.notes == ()
+
+
+def test_a_folder_whose_only_notebook_has_no_code_cells_names_it(tmp_path):
+    write(tmp_path / "alice" / "hw1.ipynb", notebook_bytes("# only words"))
+    assert load(tmp_path / "alice").error == (
+        "no Python code found in alice: hw1.ipynb has no code cells (only Markdown cells, or no cells at all); "
+        "write your code in code cells, save the notebook and hand it in again."
     )
-    assert sub.notes == ("hw1.ipynb has no code cells; it was skipped.",)
+
+
+def test_a_notebook_saved_as_py_is_graded_as_a_notebook_with_a_note(tmp_path):
+    sub = load(write(tmp_path / "nb.py", notebook_bytes("# words", ("x = 1", 3))))
+    assert sub.error is None
+    (f,) = sub.files
+    assert (f.path, [(c.label, c.source) for c in f.cells]) == ("nb.py", [("cell [3]", "x = 1\n")])
+    assert sub.notes == ("nb.py is a Jupyter notebook (a notebook's JSON, not Python code): it was graded as one; "
+                         "name it nb.ipynb.",)
+    assert load(write(tmp_path / "d.py", '{"a": 1}\n')).files[0].cells is None  # a dict literal stays Python
 
 
 def test_other_file_is_an_error(tmp_path):

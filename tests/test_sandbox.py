@@ -1315,3 +1315,10 @@ def test_standard_modules_students_use_import_at_every_level(level):
     o = r.outcomes["softmax:x"]
     assert o.status == "ok", o.message
     assert o.value.array.tolist() == [2.0, 2.0]
+
+
+def test_display_is_a_quiet_builtin_as_in_a_jupyter_kernel(sandbox):
+    sub = notebook(GOOD + "display(softmax(X_))\n".replace("X_", "np.ones((1, 2))"), "y = display('a', raw=True)\n")
+    r = run(sandbox, sub, [softmax_call()])
+    assert r.outcomes["softmax:x"].status == "ok"
+    assert r.load.unit_errors == () and r.load.output == ""
