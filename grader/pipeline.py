@@ -271,6 +271,9 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None, partial: Pa
 def duplicate_notes(submission: Submission, functions: Mapping[str, Any], found: Mapping[str, str]) -> list[str]:
     """Return a note for each graded function that more than one file of the submission defines.
 
+    Only where the file graded was chosen by the order of paths, not because the rubric names
+    it for the function (``q1_softmax`` for ``softmax``, beside a copy in ``q3_word2vec``).
+
     Which one is graded is the sandbox's rule (``_worker.Harness.find``): a file the rubric
     names for the function (its ``modules``) first, then the files in the order of their
     paths.  The files are read, never run: a top-level ``def`` of one of the function's names
@@ -298,9 +301,10 @@ def duplicate_notes(submission: Submission, functions: Mapping[str, Any], found:
     notes = []
     for role, where in found.items():
         spec = functions.get(role)
-        graded = modules.get(where.rsplit(".", 1)[0]) if "." in where else None
-        if spec is None or graded is None:
-            continue
+        module = where.rsplit(".", 1)[0] if "." in where else ""
+        graded = modules.get(module)
+        if spec is None or graded is None or module in spec.modules:
+            continue  # (found in the file the rubric names for it: a helper's copy elsewhere is no doubt)
         names = set(spec.names) or {role}
         files = [path for path, has in defined.items() if has & names]
         if len(files) < 2 or graded not in files:

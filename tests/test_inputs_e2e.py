@@ -532,3 +532,15 @@ def test_python2_in_a_time_cell_magic_is_translated_and_its_errors_name_the_cell
     report = html.read_text()
     assert "misc.ipynb, cell [4], line 3\n    print(undefined_name)" in report
     assert "/run-" not in report and "line 3\n    get_ipython().run_cell_magic" not in report
+
+
+def test_a_copy_of_a_function_beside_the_file_the_rubric_names_for_it_gets_no_note(tmp_path):
+    sub = tmp_path / "bob"
+    sub.mkdir()
+    (sub / "q1_softmax.py").write_text("import numpy as np\n" + SOFTMAX)
+    (sub / "helpers.py").write_text("import numpy as np\n" + SOFTMAX)
+    out = io.StringIO()
+    main(["check", str(sub), "--json"], out=out, err=io.StringIO())
+    doc = json.loads(out.getvalue())
+    assert doc["load"]["functions"]["softmax"] == "q1_softmax.softmax"
+    assert not [n for n in doc["notes"] if " is defined in " in n], doc["notes"]
