@@ -789,7 +789,9 @@ class Sandbox:
                 "withheld": sorted(withhold),
                 "functions": {role: _function_dict(f) for role, f in functions.items()},
                 "settings": _settings_dict(settings),
-                "budget": float(settings.load_timeout) + sum(c.timeout for c in group) + 2.0,
+                # The whole load (with the definitions made after load_timeout), then each call's own time.
+                "budget": (float(settings.load_timeout) + _worker._definitions_grace(float(settings.load_timeout))
+                           + sum(c.timeout for c in group) + 2.0),
                 "max_frame": MAX_FRAME,
                 "skip": [lf["unit"] for lf in ev.load_failures if isinstance(lf.get("unit"), list)],
             }

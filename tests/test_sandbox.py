@@ -1322,3 +1322,13 @@ def test_display_is_a_quiet_builtin_as_in_a_jupyter_kernel(sandbox):
     r = run(sandbox, sub, [softmax_call()])
     assert r.outcomes["softmax:x"].status == "ok"
     assert r.load.unit_errors == () and r.load.output == ""
+
+
+def test_the_definitions_made_after_the_load_timeout_do_not_eat_the_calls_time(sandbox):
+    # The load spends its whole load_timeout, then the next cell's definitions take most of their
+    # grace (min(3 s, load_timeout / 4)): the submission's budget still leaves the call its time.
+    spin = "for it in range(10**12):\n    pass\n"
+    slow_def = "import time\ndef later(a=time.sleep(2.7)):\n    return a\n"
+    sub = notebook(GOOD, spin, slow_def)
+    r = run(sandbox, sub, [softmax_call(timeout=0.2)], settings=Settings(load_timeout=12.0, cell_timeout=12.0))
+    assert r.outcomes["softmax:x"].status == "ok", r.outcomes["softmax:x"].message
