@@ -605,6 +605,7 @@ class Zygote:
         self.hidden = False
         self.late_raw: dict[str, bytes] = {}  # "hidden"/"private" -> the frame of those inputs, as sent
         self.unit_page = None  # where a child writes the load unit it runs (Harness.mark_unit)
+        self.load_sent = False  # a child's load report went to the grader (one only)
 
     def send(self, obj) -> None:
         """Send one event to the grader."""
@@ -632,7 +633,9 @@ class Zygote:
                     self.send({"ev": "outcome", "call": c["id"], "status": "skipped",
                                "error": {"type": "Budget", "message": "the submission's time budget ran out"}})
                 break
-            pending = self.child(pending, send_load=first_load, deadline=deadline)
+            # The load report is the first child's that finished loading: one that died while
+            # loading sent none, and the next one's carries the errors of the code before (run again).
+            pending = self.child(pending, send_load=not self.load_sent, deadline=deadline)
             first_load = False
             if not pending:
                 break
@@ -676,7 +679,10 @@ class Zygote:
         reader = FrameReader(int(self.req.get("max_frame", 64 << 20)), SPLICE_MIN)
         moving: _Moving | None = None  # the rest of a large outcome frame, on its way (or dropped)
         settings = self.settings
-        load_deadline = min(deadline, time.monotonic() + float(settings.get("load_timeout", 20.0)))
+        # The child stops its own load at load_timeout (Harness.load_deadline) and goes on to the
+        # calls; this clock, a little longer, is for a load that does not stop (a C call).
+        load_timeout = float(settings.get("load_timeout", 20.0))
+        load_deadline = min(deadline, time.monotonic() + load_timeout + _definitions_grace(load_timeout) + LOAD_GRACE)
         # The call in progress: calls are made in the order given, so once the load is reported
         # it is the first call not yet answered, and its clock starts when the call before it is
         # answered (no event marks a call's start: one frame and one wake-up fewer per call).
@@ -782,7 +788,7 @@ class Zygote:
                     if ev == "print":
                         self._keep_printed(header, out_buf)
                     elif ev == "unit":
-                        last_unit = [header.get("module"), header.get("i")]
+                        last_unit = [header.get("module"), header.get("i"), str(header.get("where", ""))]
                     elif ev == "loaded" and not loaded:
                         loaded = True
                         call_deadline = deadline
@@ -790,6 +796,7 @@ class Zygote:
                         self._flush_output(out_buf, None)
                         if send_load:
                             _write_all(self.out, raw)
+                            self.load_sent = True
                     elif ev == "outcome" and raw is None:
                         # A large outcome: its start goes to the grader now, announced, and the
                         # rest follows it straight from the child's pipe (or is dropped, for a
@@ -853,12 +860,14 @@ class Zygote:
         # Something went wrong: blame the call in progress (or the load), keep the rest.
         if current is None and not loaded:
             last_unit = _unit_of(self.unit_page) or last_unit
+            where = last_unit[2] if last_unit is not None and len(last_unit) > 2 else ""
+            last_unit = last_unit[:2] if last_unit is not None else None
             # Died while loading: skip the unit it was in, and say so once.
             if last_unit is not None and last_unit not in self.skip:
                 self.skip.append(last_unit)
             self._flush_output(out_buf, None)
             self.send({"ev": "load_failure", "why": why or "died", "exit": exit_desc,
-                       "unit": last_unit, "status": status, "hidden": self.hidden})
+                       "unit": last_unit, "where": where, "status": status, "hidden": self.hidden})
             if last_unit is None or why == "protocol":
                 # Nothing to skip: the same child would die again. Fail every remaining call.
                 for c in remaining:
@@ -983,6 +992,16 @@ class Zygote:
             buf.clear()
 
 
+def _definitions_grace(load_timeout: float) -> float:
+    """Seconds a load may go on after load_timeout to make the definitions (def, class, import) of
+    the code it had no time left for (Harness.exec_units): functions defined after long training
+    cells are still graded."""
+    return min(3.0, 0.25 * load_timeout)
+
+
+#: Seconds the leader waits for a load beyond load_timeout and its definitions' grace: the
+#: child stops its own load before.
+LOAD_GRACE = 1.5
 #: Bytes of the page where a child writes the load unit it runs; its length prefix.
 UNIT_PAGE = 4096
 _UNIT_LEN = struct.Struct(">I")
@@ -1002,8 +1021,8 @@ def _unit_of(page) -> list | None:
         unit = json.loads(page[_UNIT_LEN.size : _UNIT_LEN.size + n])
     except (ValueError, RecursionError, struct.error):
         return None
-    if isinstance(unit, list) and len(unit) == 2 and isinstance(unit[0], str) and type(unit[1]) is int:
-        return unit
+    if isinstance(unit, list) and len(unit) in (2, 3) and isinstance(unit[0], str) and type(unit[1]) is int:
+        return unit if len(unit) == 2 or isinstance(unit[2], str) else unit[:2]
     return None
 
 
@@ -1725,6 +1744,12 @@ class Harness:
         self.failed_imports: dict[str, str] = {}
         self.unit_text: tuple = ()  # the unit being run: (filename, text, first line) or (filename, lines, first, last)
         self.failed: list[dict] = []  # units that failed: what they would have defined is named in messages
+        # Loading as a whole (every unit of every module) may take load_timeout seconds: a unit
+        # gets at most what is left of it, and once it is spent the units left are not run, so
+        # that the calls are still made (the leader's own clock for the load runs a little longer).
+        self.load_deadline = time.monotonic() + float(self.settings.get("load_timeout", 20.0))
+        self.not_run: dict[str, list[str]] = {}  # file -> the units not run: the load's time was spent
+        self.unit_definitions = None  # the unit being run: a callable compiling only its definitions, or None
 
     # ------------------------------------------------------------ events
 
@@ -1740,7 +1765,7 @@ class Harness:
             except BaseException:  # noqa: BLE001 - a student may have replaced or closed them
                 pass
 
-    def mark_unit(self, name: str, k: int) -> None:
+    def mark_unit(self, name: str, k: int, where: str = "") -> None:
         """Tell the leader which load unit runs now, should this process die in it.
 
         Written in a page shared with the leader (read only once this process is dead), not
@@ -1748,10 +1773,10 @@ class Harness:
         leader per statement.  The output printed before it is flushed all the same.
         """
         self.flush_printed()
-        data = json.dumps([name, k]).encode()
+        data = json.dumps([name, k, where[:1000]]).encode()
         page = self.unit_page
         if page is None or len(data) > len(page) - _UNIT_LEN.size:
-            write_frame(self.wfd, {"ev": "unit", "module": name, "i": k})
+            write_frame(self.wfd, {"ev": "unit", "module": name, "i": k, "where": where[:1000]})
             return
         page[_UNIT_LEN.size : _UNIT_LEN.size + len(data)] = data
         _UNIT_LEN.pack_into(page, 0, len(data))
@@ -1765,6 +1790,7 @@ class Harness:
         _preload()
 
         builtins.get_ipython = _get_ipython
+        builtins.display = _display  # built into a Jupyter kernel: cells call it without an import
         builtins.__py2_div__ = _py2_div
         sys.path.insert(0, self.scratch)
         sys.meta_path.insert(0, _StudentFinder(self))
@@ -1788,6 +1814,15 @@ class Harness:
                 found[role] = where
             else:
                 missing[role] = info
+        load_timeout = float(self.settings.get("load_timeout", 20.0))
+        for file, units in self.not_run.items():
+            shown = ", ".join(u.removeprefix(f"{file}, ") for u in units[:12])
+            more = f" and {len(units) - 12} more" if len(units) > 12 else ""
+            self.unit_errors.append({"where": units[0], "error": {
+                "type": "Timeout", "frames": [], "traceback": "",
+                "message": (f"not run: loading the submission had taken its whole {load_timeout:g} s (load_timeout) "
+                            f"before it; in {file}, {shown}{more} {'was' if len(units) == 1 else 'were'} not run "
+                            f"but for {'its' if len(units) == 1 else 'their'} definitions (def, class, import)")}})
         self.emit({"ev": "loaded", "load": {
             "modules": [m for m in self.order if m in self.loaded],
             "functions": found,
@@ -1909,24 +1944,47 @@ class Harness:
         flags = 0
         cells = entry.get("cells")
         if cells:
+            # A translated notebook's cells keep Python 2's `/` from the first cell on, up to a
+            # cell that imports division from __future__: that import counts for the cells after
+            # it, as in a kernel.
+            py2_division = bool(entry.get("py2"))
             for k, cell in enumerate(cells):
                 filename = f"{entry['where']}, {cell['label']}"
                 self.display[filename] = filename
                 _register_source(filename, cell["source"])
                 self.unit_text = (filename, cell["source"], 1)
                 try:
-                    code = compile(cell["source"], filename, "exec", dont_inherit=True)
+                    if py2_division:
+                        tree = ast.parse(cell["source"], filename)
+                        if _imports_true_division(tree):
+                            py2_division = False
+                        else:
+                            tree = _Py2Division().visit(tree, cell["source"], filename)
+                        if any(getattr(stmt, "grader_from_text", False) for stmt in tree.body):
+                            code = compile(cell["source"], filename, "exec", dont_inherit=True)
+                        else:
+                            code = compile(tree, filename, "exec", dont_inherit=True)
+                    else:
+                        code = compile(cell["source"], filename, "exec", dont_inherit=True)
+                except (RecursionError, MemoryError, ValueError):
+                    try:
+                        code = compile(cell["source"], filename, "exec", dont_inherit=True)
+                    except SyntaxError as e:
+                        yield k, e, filename
+                        continue
                 except SyntaxError as e:
                     yield k, e, filename
                     continue
+                self.unit_definitions = _cell_definitions(cell["source"], filename, py2_division)
                 yield k, code, filename
             return
         filename = entry["where"]
         _register_source(filename, source)
         try:
             tree = self.parsed.pop(name, None) or ast.parse(source, filename)
-            if entry.get("py2"):
-                # Translated Python 2: `/` keeps Python 2's meaning (floor division of two ints).
+            if entry.get("py2") and not _imports_true_division(tree):
+                # Translated Python 2: `/` keeps Python 2's meaning (floor division of two ints),
+                # unless the module imported true division from __future__, as Python 2 then had.
                 tree = _Py2Division().visit(tree, source, filename)
             blocks = [(stmt, None) for stmt in tree.body]
         except SyntaxError as e:
@@ -1966,11 +2024,13 @@ class Harness:
                                     (filename, stmt.lineno, 1, None))
                 yield k, e, f"{filename}, line {getattr(e, 'lineno', stmt.lineno)}"
                 continue
+            self.unit_definitions = (lambda code=code: code) if isinstance(stmt, _definition_types()) else None
             yield k, code, f"{filename}, line {stmt.lineno}"
 
     def exec_units(self, name: str, module, entry: dict, source: str) -> None:
         """Run a student module unit by unit: a failing unit is recorded, the rest still runs."""
         budget = float(self.settings.get("cell_timeout", 5.0))
+        load_timeout = float(self.settings.get("load_timeout", 20.0))
         for k, code, where in self.units(name, entry, source):
             if (name, k) in self.skip:
                 self.notes.append(f"{where} was not run again: it was abandoned in an earlier attempt")
@@ -1979,20 +2039,31 @@ class Harness:
                 self.unit_errors.append({"where": where, "error": self.error_info(code)})
                 self.note_failed(code)
                 continue
-            self.mark_unit(name, k)
+            left = self.load_deadline - time.monotonic()
+            if left <= 0.0:
+                # The load's time is spent: only this unit's definitions are made, briefly, so
+                # that a function defined after long-running cells is still there to grade.
+                self.not_run.setdefault(entry["where"], []).append(where)
+                self.run_definitions(name, k, where, module, left + _definitions_grace(load_timeout))
+                continue
+            self.mark_unit(name, k, where)
             # A unit may import another student module whose units set their own alarm:
             # save the outer unit's remaining time and give it back afterwards.
             outer = signal.getitimer(signal.ITIMER_REAL)[0]
             started = time.monotonic()
-            signal.setitimer(signal.ITIMER_REAL, budget if not outer else min(budget, outer))
+            alarm = min(budget, left) if not outer else min(budget, left, outer)
+            signal.setitimer(signal.ITIMER_REAL, alarm)
             try:
                 exec(code, module.__dict__)
             except _UnitTimeout:
                 signal.setitimer(signal.ITIMER_REAL, 0)
+                if alarm < budget and left <= alarm:
+                    said = (f"this code was stopped when loading the submission had taken its whole "
+                            f"{load_timeout:g} s (load_timeout)")
+                else:
+                    said = f"this code ran longer than {budget:g} s and was stopped; the code after it still ran"
                 self.unit_errors.append({"where": where, "error": {
-                    "type": "Timeout",
-                    "message": f"this code ran longer than {budget:g} s and was stopped; the code after it still ran",
-                    "frames": [], "traceback": ""}})
+                    "type": "Timeout", "message": said, "frames": [], "traceback": ""}})
             except BaseException as e:  # noqa: BLE001
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 self.note_failed(e)
@@ -2004,6 +2075,22 @@ class Harness:
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 if outer:
                     signal.setitimer(signal.ITIMER_REAL, max(0.001, outer - (time.monotonic() - started)))
+
+    def run_definitions(self, name: str, k: int, where: str, module, left: float) -> None:
+        """Make only the definitions of a unit the load had no time left for (errors ignored)."""
+        make = self.unit_definitions
+        if make is None or left <= 0.0:
+            return
+        self.mark_unit(name, k, where)
+        signal.setitimer(signal.ITIMER_REAL, min(left, float(self.settings.get("cell_timeout", 5.0))))
+        try:
+            code = make()
+            if code is not None:
+                exec(code, module.__dict__)
+        except BaseException:  # noqa: BLE001 - what it would have said, the unit's not running says
+            pass
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
 
     # ------------------------------------------------------------ calls
 
@@ -2258,6 +2345,36 @@ def _py2_div(a, b):
     if isinstance(a, numbers.Integral) and isinstance(b, numbers.Integral):
         return a // b
     return a / b
+
+
+def _definition_types():
+    """The statements made for a unit the load had no time left for: definitions."""
+    import ast
+
+    return (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)
+
+
+
+def _cell_definitions(source: str, filename: str, py2_division: bool):
+    """A callable compiling only a cell's definitions (def, class, import), or None when it has none."""
+    import ast
+
+    def make():
+        tree = ast.parse(source, filename)
+        if py2_division:
+            tree = _Py2Division().visit(tree, source, filename)
+        body = [stmt for stmt in tree.body if isinstance(stmt, _definition_types())]
+        return compile(ast.Module(body=body, type_ignores=[]), filename, "exec", dont_inherit=True) if body else None
+
+    return make
+
+
+def _imports_true_division(tree) -> bool:
+    """Whether a module's tree has ``from __future__ import division`` at its top level."""
+    import ast
+
+    return any(isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__"
+               and any(a.name == "division" for a in stmt.names) for stmt in tree.body)
 
 
 class _Py2Division:
@@ -3183,9 +3300,10 @@ class _Shell:
         return None
 
     def run_cell_magic(self, name, line, body, *a, **k):
-        if name in ("time", "timeit", "capture", "prun"):
-            caller = sys._getframe(1).f_globals
-            exec(compile(body, caller.get("__file__", "<cell>"), "exec", dont_inherit=True), caller)
+        if name in ("time", "timeit", "capture", "prun") and body:
+            # (grader.notebook leaves these bodies in the cell: a body here is a student's own call)
+            frame = sys._getframe(1)
+            exec(compile(body, frame.f_code.co_filename, "exec", dont_inherit=True), frame.f_globals)
         return None
 
     def system(self, cmd, *a, **k):
@@ -3208,6 +3326,11 @@ _SHELL = _Shell()
 
 def _get_ipython():
     return _SHELL
+
+
+def _display(*objs, **kwargs):
+    """IPython's ``display``: shows nothing here (as the display modules' stand-ins), returns None."""
+    return None
 
 
 if __name__ == "__main__":

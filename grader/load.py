@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import io
+import json
 import os
 import re
 import tokenize
@@ -643,6 +644,7 @@ def _submission(sid: str, source: str, kind: str, files: _Files, settings: Setti
     ]
     sources: list[SourceFile] = []
     problems: list[str] = []
+    empty: list[str] = []  # notebooks without code cells
     for path in sorted(files.code):
         origin = files.origin[path]
         try:
@@ -653,10 +655,15 @@ def _submission(sid: str, source: str, kind: str, files: _Files, settings: Setti
         notes += file_notes
         if sf is not None:
             sources.append(sf)
+        else:
+            empty.append(origin)
     digest = _digest(files.code) if not files.texts else _digest({**files.code, **files.texts})
     texts = _texts(files)
     if not sources:
-        error = " ".join(problems) if problems else _no_code(source, files)
+        error = (" ".join(problems) if problems else _no_code_cells(source, empty) if empty
+                 else _no_code(source, files))
+        if empty and not problems:
+            notes = [n for n in notes if not n.endswith(" has no code cells; it was skipped.")]
         return Submission(id=sid, source=source, kind=kind, notes=tuple(notes), error=error, digest=digest)
     notes += [f"{p} It was skipped; the other files were graded." for p in problems]
     return Submission(id=sid, source=source, kind=kind, files=tuple(sources), notes=tuple(notes), digest=digest,
@@ -701,8 +708,41 @@ def _no_code(source: str, files: _Files) -> str:
     )
 
 
+def _no_code_cells(source: str, notebooks: list[str]) -> str:
+    """Return the error for a submission whose only code files are notebooks without code cells."""
+    which = "it has" if notebooks == [source] else (
+        f"{', '.join(notebooks[:_LISTED])}{' and more' if len(notebooks) > _LISTED else ''} "
+        f"{'has' if len(notebooks) == 1 else 'have'}")
+    return (
+        f"no Python code found in {source}: {which} no code cells (only Markdown cells, or no cells at all); "
+        "write your code in code cells, save the notebook and hand it in again."
+    )
+
+
+def _saved_notebook(path: str, data: bytes) -> bool:
+    """Return whether a .py file is in fact a Jupyter notebook (its JSON), saved under the wrong name."""
+    if _suffix(path) != ".py" or data.lstrip()[:1] != b"{":
+        return False
+    try:
+        doc = json.loads(data)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return False
+    return isinstance(doc, dict) and "nbformat" in doc and ("cells" in doc or "worksheets" in doc)
+
+
 def _source_file(path: str, origin: str, data: bytes, settings: Settings) -> tuple[SourceFile | None, list[str]]:
     """Return the SourceFile of one code file and the notes about it (None: a notebook without code)."""
+    if _saved_notebook(path, data):
+        # A notebook named .py (Python would read its JSON: NameError: name 'null'...): graded as
+        # the notebook it is, with a note.
+        stem = origin[: -len(".py")]
+        sf, notes = (_peeked_file(stem + ".ipynb", origin, data) if isinstance(settings, _Peek)
+                     else _notebook_file(path, origin, data, settings))
+        note = (f"{origin} is a Jupyter notebook (a notebook's JSON, not Python code): it was graded as one; "
+                f"name it {stem.rsplit('/', 1)[-1]}.ipynb.")
+        if sf is not None and isinstance(settings, _Peek):
+            sf = SourceFile(path=path, text=sf.text, origin=origin, cells=sf.cells)
+        return sf, ([] if isinstance(settings, _Peek) else [note]) + notes
     if isinstance(settings, _Peek):
         return _peeked_file(path, origin, data)
     if _suffix(path) == ".ipynb":
@@ -746,6 +786,7 @@ def _notebook_file(path: str, origin: str, data: bytes, settings: Settings) -> t
     constructs: list[str] = []
     diffs: list[str] = []
     untranslated: tuple[str, translate.Python2] | None = None
+    true_division = False  # a cell imported division from __future__: it counts for the cells after it
     for raw in raw_cells:
         where = f"{origin}, {raw.label}"
         source = notebook.plain_python(raw.source)
@@ -765,10 +806,13 @@ def _notebook_file(path: str, origin: str, data: bytes, settings: Settings) -> t
             translated.append(raw.label)
             constructs += [c for c in found.constructs if c not in constructs]
             diffs.append(found.diff)
-            if found.divisions:
+            true_division = true_division or translate.imports_true_division(source)
+            if found.divisions and not true_division:
                 notes.append(_division_note(where, found.divisions))
         elif found is not None and untranslated is None:
             untranslated = (where, found)
+        else:
+            true_division = true_division or translate.imports_true_division(source)
         if settings.notebook_mode == "definitions":
             source = notebook.keep_definitions(source)
         cells.append(Cell(index=raw.index, label=raw.label, source=source, original=raw.source))

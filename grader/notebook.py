@@ -11,12 +11,14 @@ when IPython is importable, an equivalent fallback otherwise)::
     !pip install numpy      ->  get_ipython().system('pip install numpy')
     files = !ls             ->  files = get_ipython().getoutput('ls')
     np.sum?                 ->  get_ipython().run_line_magic('pinfo', 'np.sum')
-    %%time                  ->  get_ipython().run_cell_magic('time', '', 'x = f()\\n')
-    x = f()
+    %%bash                  ->  get_ipython().run_cell_magic('bash', '', 'ls\\n')
+    ls
 
 The body of ``%%time``, ``%%timeit``, ``%%capture`` and ``%%prun`` is Python that
-IPython would translate when running it: it is translated here too, since the
-sandbox's ``get_ipython()`` stub runs it as it is.
+IPython would translate when running it: it is translated here too, and kept as the
+cell's own code after a call of the magic with an empty body (``%%time`` becomes
+``get_ipython().run_cell_magic('time', '', '')``), so that its lines keep their
+numbers, Python 2 in it is translated like any cell's, and its errors name the cell.
 
 Two notebook modes (the rubric's ``notebook_mode``):
 
@@ -135,6 +137,11 @@ def markdown_cells(data: bytes) -> list[tuple[str, str]]:
         nb = json.loads(data)
     except (ValueError, UnicodeDecodeError, RecursionError):
         return []
+    if isinstance(nb, dict) and "cells" not in nb and "worksheets" in nb:
+        try:
+            nb = _upgrade(nb, "")  # nbformat 3: cells in worksheets; a heading cell becomes Markdown
+        except NotebookError:
+            return []
     cells = nb.get("cells") if isinstance(nb, dict) else None
     out = []
     for index, cell in enumerate(cells if isinstance(cells, list) else ()):
@@ -155,7 +162,12 @@ def _upgrade(nb: dict[str, Any], name: str) -> dict[str, Any]:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # nbformat warns about the old notebook's schema
-            return dict(nbformat.convert(nbformat.from_dict(nb), 4))
+            major = nb.get("nbformat")
+            reader = nbformat.versions.get(major) if isinstance(major, int) else None
+            # IPython 2 saved text fields as lists of lines: joined first, as nbformat.read does
+            # (the converter itself calls str methods on them).
+            old = reader.to_notebook_json(nb) if reader is not None and hasattr(reader, "to_notebook_json") else nb
+            return dict(nbformat.convert(nbformat.from_dict(old), 4))
     except Exception as exc:  # nbformat raises ValueError, ValidationError, AttributeError, KeyError...
         raise NotebookError(
             f"{name} is an old notebook (nbformat {nb.get('nbformat')!r}) that could not be converted "
@@ -230,8 +242,12 @@ def to_python(source: str) -> str:
     if rest[0].startswith("%%") and not re.match(r"%%\w+\?", rest[0]):
         name, _, line = rest[0][2:].rstrip().partition(" ")
         body = "".join(rest[1:])
-        if name in PYTHON_CELL_MAGICS and body.strip():
-            body = to_python(body)
+        if name in PYTHON_CELL_MAGICS:
+            # The body is the cell's own Python: it stays code, on its own lines (not a string
+            # for the magic to run), so that it is translated from Python 2 like any cell and
+            # its errors are named by the cell and the line the student sees.
+            return (prefix + f"get_ipython().run_cell_magic({name!r}, {line!r}, '')\n"
+                    + (to_python(body) if body.strip() else ""))
         return prefix + f"get_ipython().run_cell_magic({name!r}, {line!r}, {body!r})\n"
     # IPython's help-end recogniser (``obj?``) takes time quadratic in a line's length (32 s for
     # 20,000 characters): a long cell with a "?" at a line's end goes to the fallback, whose

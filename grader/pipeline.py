@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import time
 from dataclasses import dataclass, field, replace
 from types import ModuleType
@@ -285,7 +286,58 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None, partial: Pa
             line = f"{where}: {note}"
             if line not in adapted and line not in result.notes:
                 adapted.append(line)
+    adapted += [n for n in duplicate_notes(submission, rubric.functions, run.load.functions) if n not in result.notes]
     return replace(result, notes=result.notes + tuple(adapted), seconds=time.monotonic() - t0)
+
+
+def duplicate_notes(submission: Submission, functions: Mapping[str, Any], found: Mapping[str, str]) -> list[str]:
+    """Return a note for each graded function that more than one file of the submission defines.
+
+    Only where the file graded was chosen by the order of paths, not because the rubric names
+    it for the function (``q1_softmax`` for ``softmax``, beside a copy in ``q3_word2vec``).
+
+    Which one is graded is the sandbox's rule (``_worker.Harness.find``): a file the rubric
+    names for the function (its ``modules``) first, then the files in the order of their
+    paths.  The files are read, never run: a top-level ``def`` of one of the function's names
+    (in a notebook, in any code cell) counts.
+    """
+    from .pyast import parse
+
+    if len(submission.files) < 2:
+        return []
+    defined: dict[str, set[str]] = {}  # file -> the names it defines at top level
+    modules: dict[str, str] = {}  # module name as the sandbox imports it -> file
+    for f in submission.files:
+        module = f.module
+        if f.cells is not None:
+            module = "".join(ch if ch.isalnum() else "_" for ch in module) or "notebook"
+        modules[module] = f.path
+        names: set[str] = set()
+        for text in ([c.source for c in f.cells] if f.cells is not None else [f.text]):
+            try:
+                tree = parse(text, f.path, quiet=True)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                continue
+            names.update(node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)))
+        defined[f.path] = names
+    notes = []
+    for role, where in found.items():
+        spec = functions.get(role)
+        module = where.rsplit(".", 1)[0] if "." in where else ""
+        graded = modules.get(module)
+        if spec is None or graded is None or module in spec.modules:
+            continue  # (found in the file the rubric names for it: a helper's copy elsewhere is no doubt)
+        names = set(spec.names) or {role}
+        files = [path for path, has in defined.items() if has & names]
+        if len(files) < 2 or graded not in files:
+            continue
+        name = where.rsplit(".", 1)[-1]
+        others = ", ".join(p for p in files if p != graded)
+        notes.append(
+            f"{name} is defined in {len(files)} files ({', '.join(files)}); the one in {graded} was graded "
+            f"(a file the rubric names for it comes first, then files in the order of their names), "
+            f"not the one in {others}: remove or rename the copy you did not mean to hand in.")
+    return notes
 
 
 def _regrade(submission: Submission, job: Job, sandbox: Sandbox, partial: Partial) -> SubmissionResult | None:

@@ -789,7 +789,9 @@ class Sandbox:
                 "withheld": sorted(withhold),
                 "functions": {role: _function_dict(f) for role, f in functions.items()},
                 "settings": _settings_dict(settings),
-                "budget": float(settings.load_timeout) + sum(c.timeout for c in group) + 2.0,
+                # The whole load (with the definitions made after load_timeout), then each call's own time.
+                "budget": (float(settings.load_timeout) + _worker._definitions_grace(float(settings.load_timeout))
+                           + sum(c.timeout for c in group) + 2.0),
                 "max_frame": MAX_FRAME,
                 "skip": [lf["unit"] for lf in ev.load_failures if isinstance(lf.get("unit"), list)],
             }
@@ -1063,8 +1065,8 @@ def _files(sub: Submission) -> list[dict]:
     for f in sub.files:
         module = f.module
         entry: dict[str, Any] = {"path": f.path, "where": f.path, "data": f.text.encode("utf-8", "replace")}
-        if f.translated and f.cells is None:
-            entry["py2"] = True
+        if f.translated:
+            entry["py2"] = True  # `/` keeps Python 2's meaning (_worker.Harness.units)
         if f.cells is not None:
             module = "".join(ch if ch.isalnum() else "_" for ch in module) or "notebook"
             entry["cells"] = [{"label": c.label, "source": c.source} for c in f.cells]
@@ -1313,17 +1315,22 @@ def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float) -> R
                 unit_errors.append(UnitError(where=str(u.get("where", ""))[:200], error=err))
     notes = [str(n)[:500] for n in load.get("notes", [])[:50]] if isinstance(load.get("notes"), list) else []
     # Top-level code that killed, hung or exhausted the loading process failed while loading,
-    # like any other unit: it is a load error of its own kind (the summary files it so).
+    # like any other unit: it is a load error of its own kind (the summary files it so).  It is
+    # named where the student sees it (the child's "file, line N" or "name.ipynb, cell [N]").
+    graded = any(isinstance(o, dict) and o.get("status") != "skipped" and not o.get("during_load")
+                 for o in ev.outcomes.values())
     for lf in ev.load_failures:
         if lf.get("hidden"):
             continue
         unit = lf.get("unit")
         kind, why = {"timeout": ("Timeout", "ran out of time"), "memory": ("MemoryError", "ran out of memory")}.get(
             lf.get("why"), ("Crash", f"died ({_describe_exit(lf.get('exit'))})"))
+        said = lf.get("where") if isinstance(lf.get("where"), str) else ""
         if isinstance(unit, list) and len(unit) == 2:
-            where = f"{str(unit[0])[:100]}, top-level statement {unit[1]}"
-            text = (f"loading {why} in top-level code of {str(unit[0])[:100]!r} (unit {unit[1]}); "
-                    "that code was skipped in a fresh process and the rest was graded")
+            where = said[:200] or f"{str(unit[0])[:100]}, top-level statement {unit[1]}"
+            rest = ("the rest was graded" if graded else
+                    "the submission's time budget ran out before its functions could be graded")
+            text = f"loading {why} in this code; it was skipped in a fresh process and {rest}"
         else:
             where, text = "loading", f"loading {why}"
         unit_errors.append(UnitError(where=where, error=ErrorInfo(type=kind, message=text)))

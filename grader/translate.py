@@ -17,8 +17,10 @@ from .pyast import parse
 #: Standard 2to3 fixers left out.  ``import`` rewrites ``import utils`` into
 #: ``from . import utils`` when a file of that name exists *in the grader's
 #: current folder*; a submission's files are top-level modules, so it would
-#: only break imports between them.
-SKIPPED_FIXERS = ("import",)
+#: only break imports between them.  ``future`` deletes ``from __future__ import
+#: division``, which says how the code's `/` divides: kept, so that the grader
+#: sees it (the import is valid Python 3 and changes nothing there).
+SKIPPED_FIXERS = ("import", "future")
 
 # What a fixer's change is called in notes: (one, several).  Fixers that also
 # rewrite valid Python 3 (map, zip, dict.keys...) are not evidence of Python 2 and
@@ -116,7 +118,8 @@ def python2(text: str, name: str, translate: bool = True) -> Python2 | None:
 
     Integer division is not changed, as 2to3 does not change it: lines where a
     `/` result is used as an index or a size (``x[n / 2]``, ``range(n / 2)``,
-    ``np.zeros(n / 2)``) are listed in `divisions` for a note.
+    ``np.zeros(n / 2)``) are listed in `divisions` for a note, unless the code
+    imports ``division`` from ``__future__`` (its `/` was already true division).
 
     Parameters
     ----------
@@ -163,7 +166,24 @@ def python2(text: str, name: str, translate: bool = True) -> Python2 | None:
             f"{name} (translated to Python 3)",
         )
     )
-    return Python2(new, True, diff, tuple(constructs), first_line, first, _index_divisions(new))
+    divisions = () if imports_true_division(new) else _index_divisions(new)
+    return Python2(new, True, diff, tuple(constructs), first_line, first, divisions)
+
+
+def imports_true_division(text: str) -> bool:
+    """Return whether `text` has ``from __future__ import division`` at its top level.
+
+    Python 2 code with that import divided as Python 3 does: its `/` is not integer
+    division, and the grader keeps it so (``_worker._Py2Division`` is not applied).
+    """
+    if "division" not in text:
+        return False
+    try:
+        tree = parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
+    return any(isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__"
+               and any(a.name == "division" for a in stmt.names) for stmt in tree.body)
 
 
 # --------------------------------------------------------------------------- runtime Python 2-isms

@@ -254,7 +254,7 @@ def test_summary_files_each_error_under_its_kind_and_says_where_briefly(tmp_path
     # on hidden checks, without file or line: SECURITY.md, finding 11).
     assert re.search(r"Out of memory · 1 submission oom cross_entropy: 6 checks, grad_pred: 5 checks, "
                      r"grad_output: 5 checks", errors), errors
-    assert re.search(r"Crash · 1 submission segv segv(\.py)?, top-level statement \d+", errors), errors
+    assert re.search(r"Crash · 1 submission segv segv\.py, line \d+", errors), errors
     assert "Raised an exception" not in errors and "Missing function" not in errors
     mean = re.search(r"([\d.]+) mean score", text_of((tmp_path / "out" / "summary.html").read_text()))
     assert mean is not None and len(mean.group(1).partition(".")[2]) <= 2

@@ -495,3 +495,52 @@ def test_the_cs224n_rubric_by_bare_name_grades_a_lone_word2vec_without_softmax(t
     doc = json.loads(out.getvalue())
     assert doc["rubric"] == "word2vec-cs224n" and doc["score"] == doc["max_score"] > 0
     assert [q["id"] for q in doc["questions"]] == ["cross_entropy", "grad_pred", "grad_output"]
+
+
+def test_a_graded_function_defined_in_two_files_is_noted_with_the_files_and_the_one_graded(tmp_path):
+    # A stale draft beside the notebook: the draft's name sorts first, so its wrong softmax is
+    # graded (the documented rule); the result says so, naming both files.
+    sub = tmp_path / "alice"
+    sub.mkdir()
+    (sub / "AAA_draft.py").write_text("import numpy as np\ndef softmax(x):\n    return x\n")
+    (sub / "PS1.ipynb").write_text(notebook([code("import numpy as np", 1), code(SOFTMAX, 2), code(COST, 3)]))
+    out = io.StringIO()
+    assert main(["check", str(sub), "--json"], out=out, err=io.StringIO()) == 1
+    doc = json.loads(out.getvalue())
+    assert doc["load"]["functions"]["softmax"] == "AAA_draft.softmax"
+    assert ("softmax is defined in 2 files (AAA_draft.py, PS1.ipynb); the one in AAA_draft.py was graded (a file the "
+            "rubric names for it comes first, then files in the order of their names), not the one in PS1.ipynb: "
+            "remove or rename the copy you did not mean to hand in.") in doc["notes"]
+    assert not [n for n in doc["notes"] if n.startswith("softmaxCostAndGradient is defined")]
+
+
+
+def test_python2_in_a_time_cell_magic_is_translated_and_its_errors_name_the_cell_and_line(tmp_path):
+    nb = tmp_path / "misc.ipynb"
+    nb.write_text(notebook([code("import numpy as np", 1), code(SOFTMAX, 2),
+                            code("%%time\nfor i in xrange(3):\n    print i\n", 3),
+                            code("%%time\nx = 1\nprint(undefined_name)\n", 4)]))
+    out, html = io.StringIO(), tmp_path / "report.html"
+    main(["check", str(nb), "--json", "--html", str(html)], out=out, err=io.StringIO())
+    doc = json.loads(out.getvalue())
+    units = {u["where"]: u["error"] for u in doc["load"]["unit_errors"]}
+    assert set(units) == {"misc.ipynb, cell [4]"}, units
+    assert units["misc.ipynb, cell [4]"]["type"] == "NameError"
+    assert [(f["where"], f["line"], f["code"]) for f in units["misc.ipynb, cell [4]"]["frames"]] == [
+        ("misc.ipynb, cell [4]", 3, "print(undefined_name)")]
+    assert any(n.startswith("misc.ipynb (cell [3]) was Python 2 code") for n in doc["notes"]), doc["notes"]
+    report = html.read_text()
+    assert "misc.ipynb, cell [4], line 3\n    print(undefined_name)" in report
+    assert "/run-" not in report and "line 3\n    get_ipython().run_cell_magic" not in report
+
+
+def test_a_copy_of_a_function_beside_the_file_the_rubric_names_for_it_gets_no_note(tmp_path):
+    sub = tmp_path / "bob"
+    sub.mkdir()
+    (sub / "q1_softmax.py").write_text("import numpy as np\n" + SOFTMAX)
+    (sub / "helpers.py").write_text("import numpy as np\n" + SOFTMAX)
+    out = io.StringIO()
+    main(["check", str(sub), "--json"], out=out, err=io.StringIO())
+    doc = json.loads(out.getvalue())
+    assert doc["load"]["functions"]["softmax"] == "q1_softmax.softmax"
+    assert not [n for n in doc["notes"] if " is defined in " in n], doc["notes"]

@@ -129,13 +129,32 @@ def test_corrupt_notebook_is_an_error(tmp_path):
     assert (sub.id, sub.kind, sub.files) == ("hw1", "notebook", ())
 
 
-def test_notebook_without_code_is_an_error(tmp_path):
-    sub = load(write(tmp_path / "hw1.ipynb", notebook_bytes("# only words", "   ")))
-    assert sub.error == (
-        "no Python code found in hw1.ipynb: looked for .py files and .ipynb notebooks, found nothing; "
-        "hand in your .py files or your notebook."
+def test_notebook_without_code_is_an_error_that_says_it_has_no_code_cells(tmp_path):
+    for cells in (("# only words", "   "), ()):
+        sub = load(write(tmp_path / "hw1.ipynb", notebook_bytes(*cells)))
+        assert sub.error == (
+            "no Python code found in hw1.ipynb: it has no code cells (only Markdown cells, or no cells at all); "
+            "write your code in code cells, save the notebook and hand it in again."
+        )
+        assert sub.notes == ()
+
+
+def test_a_folder_whose_only_notebook_has_no_code_cells_names_it(tmp_path):
+    write(tmp_path / "alice" / "hw1.ipynb", notebook_bytes("# only words"))
+    assert load(tmp_path / "alice").error == (
+        "no Python code found in alice: hw1.ipynb has no code cells (only Markdown cells, or no cells at all); "
+        "write your code in code cells, save the notebook and hand it in again."
     )
-    assert sub.notes == ("hw1.ipynb has no code cells; it was skipped.",)
+
+
+def test_a_notebook_saved_as_py_is_graded_as_a_notebook_with_a_note(tmp_path):
+    sub = load(write(tmp_path / "nb.py", notebook_bytes("# words", ("x = 1", 3))))
+    assert sub.error is None
+    (f,) = sub.files
+    assert (f.path, [(c.label, c.source) for c in f.cells]) == ("nb.py", [("cell [3]", "x = 1\n")])
+    assert sub.notes == ("nb.py is a Jupyter notebook (a notebook's JSON, not Python code): it was graded as one; "
+                         "name it nb.ipynb.",)
+    assert load(write(tmp_path / "d.py", '{"a": 1}\n')).files[0].cells is None  # a dict literal stays Python
 
 
 def test_other_file_is_an_error(tmp_path):
@@ -345,6 +364,40 @@ def test_python2_integer_division_used_as_an_index_gets_a_note(tmp_path):
         "(7 / 2 == 3), Python 3 does not (7 / 2 == 3.5). While grading, `/` in this translated file kept its "
         "Python 2 meaning; in Python 3, write `//` where you mean integer division."
     )
+
+
+def test_python2_that_imports_division_from_future_keeps_the_import_and_gets_no_division_note(tmp_path):
+    sub = load(write(tmp_path / "q3.py", 'from __future__ import division\nprint "x"\nr = range(n / 2)\n'))
+    assert sub.files[0].text == 'from __future__ import division\nprint("x")\nr = list(range(n / 2))\n'
+    assert sub.notes == (
+        "q3.py was Python 2 code; it was translated to Python 3 (print statements, xrange) before grading.",)
+
+
+def test_python2_notebook_cells_after_a_division_import_from_future_get_no_division_note(tmp_path):
+    data = notebook_bytes(('print "a"\nr = range(n / 2)', 1), ("from __future__ import division", 2),
+                          ('print "b"\nr = range(n / 2)', 3))
+    sub = load(write(tmp_path / "nb.ipynb", data))
+    assert [n for n in sub.notes if "index or a size" in n] == [
+        "nb.ipynb, cell [1]: the `/` on line 2 is used as an index or a size; Python 2 divided integers rounding "
+        "down (7 / 2 == 3), Python 3 does not (7 / 2 == 3.5). While grading, `/` in this translated file kept its "
+        "Python 2 meaning; in Python 3, write `//` where you mean integer division."]
+
+
+def test_nbformat_3_notebook_saved_by_ipython_2_loads_as_its_nbformat_4_twin_written_answers_included(tmp_path):
+    import json
+
+    code, answer = "def f(x):\n    return x\n", "## grad_pred\n\n$$-w_i$$\n"
+    lines = lambda text: text.splitlines(keepends=True)  # noqa: E731
+    old = json.dumps({"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": [{"metadata": {}, "cells": [
+        {"cell_type": "heading", "level": 1, "source": ["PS1"], "metadata": {}},
+        {"cell_type": "markdown", "source": lines(answer), "metadata": {}},
+        {"cell_type": "code", "language": "python", "input": lines(code), "outputs": [], "metadata": {},
+         "prompt_number": 1}]}]})
+    a = load(write(tmp_path / "v3" / "PS1.ipynb", old))
+    b = load(write(tmp_path / "v4" / "PS1.ipynb", notebook_bytes("# PS1", "# placeholder", (code, 1))
+                   .replace(b"# placeholder", json.dumps(answer)[1:-1].encode())))
+    assert a.files == b.files and a.texts == b.texts and a.notes == b.notes
+    assert "$$-w_i$$" in a.texts[0].text
 
 
 def test_python2_is_only_named_when_translation_is_off(tmp_path):

@@ -104,7 +104,7 @@ MESSAGES = {
 }
 #: What the submission's result must say about loading its code (a note or a load error).
 NOTES = {
-    "dos_alarm_tamper": "loading ran out of time in top-level code of 'dos_alarm_tamper'",
+    "dos_alarm_tamper": "loading ran out of time in this code; it was skipped in a fresh process",
 }
 #: Names the attacks give their processes (prctl PR_SET_NAME), to find survivors.
 PROCESS_TAG = "rt-"

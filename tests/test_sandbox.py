@@ -519,8 +519,61 @@ def test_a_hung_import_costs_the_load_unit_only(sandbox):
     r = run(sandbox, module(src), [softmax_call()], settings=settings)
     assert time.monotonic() - t0 < 8
     assert r.outcomes["softmax:x"].status == "ok"
-    (ue,) = [u for u in r.load.unit_errors if "that code was skipped in a fresh process" in u.error.message]
+    (ue,) = [u for u in r.load.unit_errors if "it was skipped in a fresh process" in u.error.message]
     assert ue.error.type == "Timeout"
+    assert ue.where == "sub.py, line 9"
+    assert ue.error.message == "loading ran out of time in this code; it was skipped in a fresh process and the rest was graded"
+
+
+def notebook(*sources: str, name: str = "nb.ipynb") -> Submission:
+    cells = tuple(Cell(index=i, label=f"cell [{i + 1}]", source=textwrap.dedent(src), original="")
+                  for i, src in enumerate(sources))
+    return Submission(id="s", source=name, kind="notebook",
+                      files=(SourceFile(path=name, text="", origin=name, cells=cells),))
+
+
+def test_long_running_cells_past_the_load_timeout_are_each_reported_and_the_calls_still_made(sandbox):
+    # Each cell is stopped at cell_timeout; once load_timeout is spent, the cells left make only
+    # their definitions (a function defined after them is still graded), and every cell is named.
+    spin = "for it in range(10**12):\n    pass\n"
+    late = "def softmax(x):\n    return _real(x)\nfor it in range(10**12):\n    pass\n"
+    sub = notebook(GOOD.replace("def softmax(x):", "def _real(x):"), *[spin] * 5, late)
+    t0 = time.monotonic()
+    r = run(sandbox, sub, [softmax_call()], settings=Settings(load_timeout=1.0, cell_timeout=0.3))
+    assert time.monotonic() - t0 < 5
+    assert r.outcomes["softmax:x"].status == "ok"
+    errors = [(u.where, u.error.type, u.error.message) for u in r.load.unit_errors]
+    assert errors[:3] == [(f"nb.ipynb, cell [{n}]", "Timeout",
+                           "this code ran longer than 0.3 s and was stopped; the code after it still ran")
+                          for n in (2, 3, 4)]
+    assert errors[3] == ("nb.ipynb, cell [5]", "Timeout",
+                         "this code was stopped when loading the submission had taken its whole 1 s (load_timeout)")
+    assert errors[4] == ("nb.ipynb, cell [6]", "Timeout",
+                         "not run: loading the submission had taken its whole 1 s (load_timeout) before it; in nb.ipynb, "
+                         "cell [6], cell [7] were not run but for their definitions (def, class, import)")
+    assert len(errors) == 5
+
+
+def test_top_level_code_that_kills_the_process_is_named_by_file_and_line_and_earlier_errors_are_kept(sandbox):
+    src = GOOD + "x = int('nope')\nimport os\nos._exit(3)\ny = 1\n"
+    r = run(sandbox, module(src), [softmax_call()])
+    assert r.outcomes["softmax:x"].status == "ok"
+    errors = [(u.where, u.error.type, u.error.message) for u in r.load.unit_errors]
+    assert errors == [
+        ("sub.py, line 6", "ValueError", "invalid literal for int() with base 10: 'nope'"),
+        ("sub.py, line 8", "Crash",
+         "loading died (exit status 3) in this code; it was skipped in a fresh process and the rest was graded"),
+    ]
+
+
+def test_load_failures_do_not_say_the_rest_was_graded_when_the_budget_ran_out_first(sandbox):
+    hang = "import signal, time\nsignal.signal(signal.SIGALRM, signal.SIG_IGN)\ntime.sleep(30)\n"
+    r = run(sandbox, module(GOOD + hang + hang), [softmax_call(timeout=0.5)],
+            settings=Settings(load_timeout=1.0, cell_timeout=0.3))
+    assert r.outcomes["softmax:x"].status == "skipped"
+    messages = [u.error.message for u in r.load.unit_errors if u.error.type == "Timeout"]
+    assert messages and all(m.endswith("the submission's time budget ran out before its functions could be graded")
+                            for m in messages), messages
 
 
 # --------------------------------------------------------------------------- leftovers and poisoning
@@ -690,6 +743,25 @@ def test_translated_python2_keeps_integer_division_in_every_statement_that_divid
                      files=(SourceFile(path="q.py", text=src, origin="q.py", translated=True),))
     r = run(sandbox, sub, [softmax_call()])
     assert r.outcomes["softmax:x"].value.array.tolist() == [1.0, 3.0, 3.0, 4.0, 3.5]
+
+
+def test_translated_python2_that_imports_division_from_future_keeps_true_division(sandbox):
+    src = ("from __future__ import division\nimport numpy as np\n"
+           "def softmax(x):\n    n = 7\n    n /= 2\n    return np.array([(1 / 2) * 2, n])\n")
+    sub = Submission(id="s", source="q.py", kind="module",
+                     files=(SourceFile(path="q.py", text=src, origin="q.py", translated=True),))
+    r = run(sandbox, sub, [softmax_call()])
+    assert r.outcomes["softmax:x"].value.array.tolist() == [1.0, 3.5]
+
+
+def test_translated_python2_notebook_keeps_integer_division_until_a_cell_imports_true_division(sandbox):
+    cells = (Cell(index=0, label="cell [1]", source="import numpy as np\nA = 7 / 2", original=""),
+             Cell(index=1, label="cell [2]", source="from __future__ import division\nB = 7 / 2", original=""),
+             Cell(index=2, label="cell [3]", source="def softmax(x):\n    return np.array([A, B, 7 / 2])", original=""))
+    sub = Submission(id="s", source="nb.ipynb", kind="notebook",
+                     files=(SourceFile(path="nb.ipynb", text="", origin="nb.ipynb", cells=cells, translated=True),))
+    r = run(sandbox, sub, [softmax_call()])
+    assert r.outcomes["softmax:x"].value.array.tolist() == [3.0, 3.5, 3.5]
 
 
 SLOW_AND_FORGING = GOOD.replace("def softmax(x):", "def _real(x):") + TO_EVERY_PIPE + textwrap.dedent("""
@@ -994,8 +1066,11 @@ def test_the_load_unit_a_dead_child_wrote_is_read_only_when_well_formed():
     assert _worker._unit_of(page) is None  # nothing written: the leader keeps what events said
     h = _worker.Harness({}, [], [], "/tmp", -1, False)
     h.unit_page = page
-    h.mark_unit("q3_word2vec", 7)
-    assert _worker._unit_of(page) == ["q3_word2vec", 7]
+    h.mark_unit("q3_word2vec", 7, "q3_word2vec.py, line 12")
+    assert _worker._unit_of(page) == ["q3_word2vec", 7, "q3_word2vec.py, line 12"]  # where the student sees it
+    page[:] = b"\x00" * len(page)
+    page[:25] = b"\x00\x00\x00\x15[\"q3_word2vec\",7,3.5]"
+    assert _worker._unit_of(page) == ["q3_word2vec", 7]  # a where that is not text is dropped
     for junk in (b"\xff\xff\xff\xff", b"\x00\x00\x00\x05[1,2]", b"\x00\x00\x00\x07{\"a\":1}", b"\x00\x00\x00\x03[[[",
                  b"\x00\x00\x00\x0a[\"m\",1.5]  ", b"\x00\x00\x00\x08[\"m\",true]"):
         page[: len(junk)] = junk
@@ -1005,7 +1080,7 @@ def test_the_load_unit_a_dead_child_wrote_is_read_only_when_well_formed():
         h.wfd = w
         h.mark_unit("m" * 5000, 1)
         (header, _, _), = _worker.FrameReader(1 << 20).feed(os.read(r, 1 << 16))
-        assert header == {"ev": "unit", "module": "m" * 5000, "i": 1}
+        assert header == {"ev": "unit", "module": "m" * 5000, "i": 1, "where": ""}
     finally:
         os.close(r)
         os.close(w)
@@ -1252,3 +1327,20 @@ def test_standard_modules_students_use_import_at_every_level(level):
     o = r.outcomes["softmax:x"]
     assert o.status == "ok", o.message
     assert o.value.array.tolist() == [2.0, 2.0]
+
+
+def test_display_is_a_quiet_builtin_as_in_a_jupyter_kernel(sandbox):
+    sub = notebook(GOOD + "display(softmax(X_))\n".replace("X_", "np.ones((1, 2))"), "y = display('a', raw=True)\n")
+    r = run(sandbox, sub, [softmax_call()])
+    assert r.outcomes["softmax:x"].status == "ok"
+    assert r.load.unit_errors == () and r.load.output == ""
+
+
+def test_the_definitions_made_after_the_load_timeout_do_not_eat_the_calls_time(sandbox):
+    # The load spends its whole load_timeout, then the next cell's definitions take most of their
+    # grace (min(3 s, load_timeout / 4)): the submission's budget still leaves the call its time.
+    spin = "for it in range(10**12):\n    pass\n"
+    slow_def = "import time\ndef later(a=time.sleep(2.7)):\n    return a\n"
+    sub = notebook(GOOD, spin, slow_def)
+    r = run(sandbox, sub, [softmax_call(timeout=0.2)], settings=Settings(load_timeout=12.0, cell_timeout=12.0))
+    assert r.outcomes["softmax:x"].status == "ok", r.outcomes["softmax:x"].message

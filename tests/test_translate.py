@@ -113,7 +113,8 @@ def test_tabs_mixed_with_spaces_are_expanded_as_python2_read_them():
 def test_print_function_future_import_is_understood():
     source = "from __future__ import print_function\nprint('x', end='')\nexcept_ = 1\nx = 0777\n"
     found = python2(source, "q.py")
-    assert found.text == "\nprint('x', end='')\nexcept_ = 1\nx = 0o777\n"
+    # The __future__ import is kept (valid Python 3): `from __future__ import division` says how `/` divides.
+    assert found.text == "from __future__ import print_function\nprint('x', end='')\nexcept_ = 1\nx = 0o777\n"
 
 
 def test_missing_final_newline_is_kept():
