@@ -493,6 +493,7 @@ def write_kit(rubric: Rubric, out: Path, *, reference: ModuleType | None = None,
                       for q in rubric.questions if any(c.visibility == "public" for c in q.checks)],
         "sampling": {"conventions": list(rubric.sampling.get("conventions", ("reject",)))},
         "course_values": _course_values(rubric, reference, {c.id for c in checks}),
+        "course_values_title": _course_values_title(rubric, reference),
         "checks": [{"id": c.id, "question": c.question, "case": c.case, "function": c.function,
                     "compare": c.compare, "output": c.output, "expected": c.expected, "points": c.points,
                     "rtol": c.tolerance.rtol, "atol": c.tolerance.atol, "shape": c.shape, "timeout": c.timeout,
@@ -558,6 +559,21 @@ def _course_values(rubric: Rubric, reference: ModuleType | None, public: set[str
     return out if any(v["check"] for v in out) else []  # none reproduced: a rubric without the course's checks
 
 
+#: How the sanity values are introduced when the reference does not say whose they are.
+DEFAULT_VALUES_TITLE = "The course's own sanity values"
+
+
+def _course_values_title(rubric: Rubric, reference: ModuleType | None) -> str:
+    """Whose sanity values the reference lists (``COURSE_VALUES_TITLE``), "" when it does not say."""
+    from . import cases as _cases
+
+    try:
+        ref = reference if reference is not None else _cases.load_reference(rubric)
+    except Exception:  # noqa: BLE001 - a kit without them is still a kit
+        return ""
+    return str(getattr(ref, "COURSE_VALUES_TITLE", "") or "")
+
+
 def course_values_text(result: Any, kit: Path | None, reference: ModuleType | None, rubric: Rubric) -> str:
     """The course's own sanity values (a kit's, else the reference's ``COURSE_VALUES``) beside this result's verdicts.
 
@@ -574,7 +590,15 @@ def course_values_text(result: Any, kit: Path | None, reference: ModuleType | No
     status = {c.id: c.status for c in result.checks()}
     if not any(isinstance(v, dict) and v.get("check") in status for v in values):
         return ""  # a rubric without the course's checks (the four-question one)
-    lines = ["The course's own sanity values, beside the grader's verdicts:"]
+    title = ""
+    if kit is not None:
+        try:
+            title = str(json.loads((kit / "public.json").read_text(encoding="utf-8")).get("course_values_title", ""))
+        except (OSError, ValueError, AttributeError):
+            title = ""
+    elif reference is not None:
+        title = str(getattr(reference, "COURSE_VALUES_TITLE", "") or "")
+    lines = [f"{title or DEFAULT_VALUES_TITLE}, beside the grader's verdicts:"]
     for v in values:
         if not isinstance(v, dict):
             continue

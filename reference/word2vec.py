@@ -1175,6 +1175,8 @@ def gen_course_check(rng, center="c"):
 #: the student kit: those of the naive softmax are reproduced by the course-* checks of skip-gram;
 #: those of negative sampling depend on the starter's whole sequence of `random` calls before
 #: them (and changed between Python 2 and 3), so no check can reproduce them.
+#: How the kit and ``grader check`` introduce :data:`COURSE_VALUES`: whose values they are.
+COURSE_VALUES_TITLE = "CS224n assignment 2's own sanity values (2019-2023; its starter prints them)"
 COURSE_VALUES = (
     ("skipgram('c', 3, [a, b, e, d, b, c]) with the naive softmax: loss 11.16610900153398",
      "skipgram_cost/course-c"),

@@ -400,7 +400,7 @@ def test_a_copy_of_a_builtin_that_extends_another_by_file_name_loads_as_the_buil
     mine, builtin = load_rubric(copy), load_rubric("cs224n-a2")
     assert mine.questions == builtin.questions and mine.reference_path == builtin.reference_path
     # a file of that name beside the copy is the one extended
-    (tmp_path / "cs224n-2017.toml").write_text('extends = "word2vec"\n')
+    (tmp_path / "cs224n-2017.toml").write_text('extends = "cs224d-2016"\n')
     assert load_rubric(copy).questions != builtin.questions
 
 

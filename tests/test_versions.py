@@ -586,3 +586,15 @@ def test_a_missing_softmax_is_told_where_it_belongs_in_that_years_course(tmp_pat
     softmax = [c for q in json.loads(out)["questions"] if q["id"] == "softmax" for c in q["checks"]]
     assert softmax and all(c["message"].endswith(hint) for c in softmax), softmax[0]["message"]
     assert "utils" not in softmax[0]["message"]  # CS224n assignment 2's advice is not theirs
+
+
+@pytest.mark.parametrize("version, shown", [("cs224d-2015", False), ("cs224d-2016", False), ("cs224n-2017", False),
+                                            ("cs224n-a2", True)])
+def test_the_a2_starters_sanity_values_are_shown_to_a2_students_only(tmp_path, version, shown):
+    p = tmp_path / "part.py"
+    p.write_text("import numpy as np\n\ndef sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n")
+    code, out, err = run("check", str(p), "--rubric", version, "--no-color")
+    assert ("CS224n assignment 2's own sanity values" in out) is shown
+    assert ("11.16610900153398" in out) is shown  # the a2 starter's value, printed by no earlier year's
+    doc = json.loads(run("check", str(p), "--rubric", version, "--json")[1])
+    assert any(c["id"] == "skipgram_cost/course-c" for q in doc["questions"] for c in q["checks"]) is shown
