@@ -520,3 +520,13 @@ def test_rubric_check_tries_the_q3_mistakes_on_the_draws_of_honest_implementatio
     assert main(["rubric", "check", str(RUBRICS / "problem-set.toml")], out=out, err=io.StringIO()) == 0
     text = out.getvalue()
     assert "the rubric can grade" in text and "never named" not in text, text
+
+
+def test_a_skipgram_stub_is_told_it_is_a_stub_and_nothing_more(tmp_path):
+    sub = tmp_path / "q3_word2vec.py"
+    sub.write_text("import numpy as np\n\n\ndef skipgram(currentWord, C, contextWords, tokens, inputVectors, "
+                   "outputVectors, dataset, word2vecCostAndGradient=None):\n    pass\n")
+    code, text = _check(["--json", "--rubric", "problem-set", str(sub)], tmp_path)
+    skipgram = [c for c in _checks(json.loads(text), SKIPGRAM) if "/own-" not in c["id"] and c["visibility"] == "public"]
+    assert skipgram and all("returned None" in c["message"] for c in skipgram), skipgram[0]["message"]
+    assert not any("never called the cost function" in c["message"] for c in skipgram)
