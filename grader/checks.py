@@ -83,6 +83,12 @@ _HOLDS = {"c": "complex numbers", "O": "Python objects", "U": "strings", "S": "b
           "m": "time spans", "V": "records"}
 
 
+def _array_like(got: Value) -> bool:
+    """Whether `got` is an array (numpy's, a subclass, a matrix): its shape and dtype describe it."""
+    name = got.type.lower()
+    return "array" in name or "matrix" in name
+
+
 def _not_numbers(got: Value) -> str:
     """Return `got` named for a type mismatch: "an ndarray of complex numbers (complex128)" where its dtype says why.
 
@@ -90,7 +96,7 @@ def _not_numbers(got: Value) -> str:
     ('an ndarray of complex numbers (complex128)', 'a str')
     """
     desc = _article(got.type)
-    if "array" not in got.type.lower() and "matrix" not in got.type.lower():
+    if not _array_like(got):
         return desc  # a str or a number: its type says it
     try:
         dt = np.dtype(got.dtype) if got.dtype else None
@@ -204,7 +210,8 @@ def compare_close(got: Value | None, expected: np.ndarray, tol: Tolerance,
         return Mismatch("type", f"{_article(got.type)} of {_count(got)} values, expected {what}"), ()
     a = got.array
     if a is None or a.dtype.kind not in "biuf":
-        if a is None and got.shape is not None and got.dtype and not shape_fits(got.shape, e.shape, shape):
+        if (a is None and got.shape is not None and got.dtype and _array_like(got)
+                and not shape_fits(got.shape, e.shape, shape)):
             return Mismatch("shape", f"shape {got.shape}, expected {e.shape}", n_total=int(e.size)), ()
         return Mismatch("type", f"{_not_numbers(got)}, expected {what}"), ()
     if not shape_fits(a.shape, e.shape, shape):

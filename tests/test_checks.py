@@ -30,6 +30,8 @@ def v(a, dtype=float) -> Value:
     (Value("str", repr="'abc'"), "a str, expected an array of shape (2,)"),
     (Value("ndarray", "|O", (2,), repr="array([None, None], dtype=object)"),
      "an ndarray of Python objects (object), expected an array of shape (2,)"),
+    # a string is a string, not an array of shape ()
+    (Value("str", "<U5", (), repr="'grad'"), "a str, expected an array of shape (2,)"),
     # the right shape of the wrong kind of numbers: the dtype says why
     (Value("ndarray", "complex128", (2,)), "an ndarray of complex numbers (complex128), expected an array of shape (2,)"),
 ])
