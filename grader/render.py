@@ -396,6 +396,15 @@ class Cause:
     checks: tuple[str, ...]  #: the ids of the checks it explains, in rubric order
 
 
+def _said_once(causes: list[Cause]) -> list[Cause]:
+    """Merge the causes whose words are the same (each check failing on its own with one message,
+    the three sanity checks' "Not within tolerance"): the text once, with all their checks."""
+    merged: dict[tuple[str, bool], list[str]] = {}
+    for c in causes:
+        merged.setdefault((c.text, c.named), []).extend(c.checks)
+    return [Cause(text, named, tuple(ids)) for (text, named), ids in merged.items()]
+
+
 #: Tone of each self-consistency verdict (:func:`grader.checks.read_consistency`); others are "warn".
 _VERDICT_TONE = {"right": "good", "right-but-apart": "good", "agrees": "good",
                  "gradient-wrong": "bad", "both-wrong": "bad", "disagrees": "bad"}
@@ -519,9 +528,9 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
         if len(group) > 1 and group[0].visibility == "public":
             also[group[0].id] = [c.id for c in group[1:]]
             same_as.update((c.id, group[0].id) for c in group[1:])
-    causes = [Cause(g[0].hint if g[0].hint and g[0].visibility == "public" else g[0].message,
-                    bool(g[0].hint and g[0].visibility == "public"), tuple(c.id for c in g))
-              for g in groups]
+    causes = _said_once([Cause(g[0].hint if g[0].hint and g[0].visibility == "public" else g[0].message,
+                               bool(g[0].hint and g[0].visibility == "public"), tuple(c.id for c in g))
+                         for g in groups])
     context = {
         "r": result,
         "title": rubric_title or result.rubric,

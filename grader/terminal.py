@@ -324,8 +324,8 @@ def cause_key(check: CheckResult) -> tuple:
     An exception is the same cause when its type and the innermost line of the student's
     code that raised it are (its message differs with each case's shapes); a crash, a
     timeout or a missing function when its message is the same but for numbers; a failed
-    value when the same named mistake explains it.  Any other failure, and any hidden
-    check, is a cause of its own.
+    value when the same named mistake explains it; a stub's "Not implemented" (the same words),
+    whichever questions it fails.  Any other failure, and any hidden check, is a cause of its own.
 
     >>> from grader.model import CheckResult, ErrorInfo, Frame
     >>> err = lambda s: ErrorInfo("ValueError", f"shapes ({s},3) not aligned", (Frame("q3.py", 34),))
@@ -345,6 +345,8 @@ def cause_key(check: CheckResult) -> tuple:
         return ("error", e.type if e is not None else "", re.sub(r"\d+(?:\.\d+)?", "#", check.message))
     if check.mistake:
         return ("mistake", check.mistake)
+    if check.status == "fail" and check.message.startswith("Not implemented"):
+        return ("stub", check.message)  # a function's stub: one cause, whichever questions call it
     return ("check", check.id)
 
 
@@ -374,14 +376,17 @@ def other_causes(failing: Sequence[CheckResult], shown: Sequence[CheckResult] = 
     """Return one line per cause of the failing checks not in `shown` (the one explained in full).
 
     An error or a named mistake is one cause across questions; failures without a known cause
-    share one line per question.  Lines read ``<first id>[ and N more]: <cause_line>``.
+    share one line per question and message.  Lines read ``<first id>[ and N more]: <cause_line>``.
     """
     skip = {id(c) for c in shown}
     buckets: dict[tuple, list[CheckResult]] = {}
     for c in failing:
         if id(c) not in skip:
             key = cause_key(c)
-            buckets.setdefault(("plain", c.question, c.visibility) if key[0] == "check" else key, []).append(c)
+            # (failures without a known cause share a line only when their words are the same:
+            # the line shows the first one's)
+            plain = ("plain", c.question, c.visibility, c.message.splitlines()[0] if c.message else c.status, c.hint)
+            buckets.setdefault(plain if key[0] == "check" else key, []).append(c)
     return [f"{g[0].id if len(g) == 1 else f'{g[0].id} and {len(g) - 1} more'}: {cause_line(g)}"
             for g in buckets.values()]
 

@@ -960,3 +960,34 @@ def test_extra_credit_that_lifts_a_score_over_the_maximum_is_not_full_marks():
     page = summary(iter([top, lost, lifted]))
     assert "<b>1</b> full marks" in page
     assert "except the last, which includes full marks and any score above them (extra credit)" in page
+
+
+def test_a_line_of_other_failures_never_lends_one_checks_words_to_another():
+    from dataclasses import replace as _replace
+
+    own = [_replace(f.failed(f"skipgram_cost/own-{n}"), message="Not within tolerance. The difference comes from your "
+                    "softmaxCostAndGradient.") for n in ("small", "typical")]
+    course = [f.failed(f"skipgram_cost/course-{n}") for n in "cba"]
+    first = f.failed("softmax/a", hint="use axis=1.", mistake="softmax-wrong-axis")
+    r = f.result("x", [f.question("softmax", [first]), f.question("skipgram_cost", own + course)])
+    out = terminal.terminal(r, color=False)
+    also = out.split("Also did not pass:\n", 1)[1]
+    assert "  skipgram_cost/own-small and 1 more: Not within tolerance. The difference comes from your " \
+           "softmaxCostAndGradient.\n" in also
+    assert "  skipgram_cost/course-c and 2 more: Not within tolerance (rtol=1e-05, atol=1e-08) of the expected " \
+           "values.\n" in also
+    # report.html says each of the two messages once, with all the checks that have it
+    causes = [(c.text, c.checks) for c in render._said_once([
+        render.Cause(c.message, False, (c.id,)) for c in own + course])]
+    assert [ids for _, ids in causes] == [("skipgram_cost/own-small", "skipgram_cost/own-typical"),
+                                          ("skipgram_cost/course-c", "skipgram_cost/course-b", "skipgram_cost/course-a")]
+
+
+def test_a_stub_is_one_cause_whichever_questions_it_fails():
+    from dataclasses import replace as _replace
+
+    stub = "Not implemented: softmaxCostAndGradient still raises NotImplementedError (q3_word2vec.py, line 10)"
+    qs = [f.question(q, [_replace(f.failed(f"{q}/small"), message=stub)]) for q in ("cross_entropy", "grad_pred", "grad_output")]
+    out = terminal.terminal(f.result("x", qs), color=False)
+    assert out.count("still raises NotImplementedError") == 1
+    assert "The same cause made 2 more checks fail: grad_pred/small, grad_output/small." in out
