@@ -138,7 +138,7 @@ def question_ids(rubric: Rubric) -> list[str]:
     ids = [q.id for q in _grouped_by_file(rubric.questions)]
     ids += [f"written/{wq.id}" for wq in (rubric.written.questions if rubric.written is not None else ())]
     points = float(rubric.consistency.get("points", 0.0)) if rubric.consistency else 0.0
-    if rubric.settings.consistency_points and points > 0:
+    if points > 0 and rubric.settings.consistency_points:
         ids.append(CONSISTENCY_QUESTION)
     return ids
 
