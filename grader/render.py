@@ -33,7 +33,7 @@ import sys
 import threading
 from collections import OrderedDict
 from array import array
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable, Iterator, TextIO, Union
 from urllib.parse import quote
 
@@ -480,6 +480,34 @@ class BlockCache:
 CHECK_BLOCKS = BlockCache()
 
 
+def _draws_said_once(failing_of: list[list[CheckResult]],
+                     passing_of: list[list[CheckResult]]) -> tuple[list[list[CheckResult]], list[list[CheckResult]]]:
+    """What one negative-sampling call drew, said at the first check shown of it; the others point there.
+
+    Checks are shown question by question, the failing ones first: the cost's, the two
+    gradients' checks of one call all carry the same "drawn: ..." note.
+    """
+    first: dict[str, str] = {}  # a draws note -> the id of the first check shown with it
+
+    def once(c: CheckResult) -> CheckResult:
+        if not any(n.startswith("drawn: ") for n in c.notes):
+            return c
+        notes = []
+        for n in c.notes:
+            if n.startswith("drawn: ") and n in first:
+                n = f"drawn: the same draws as {first[n]} (this call's)"
+            elif n.startswith("drawn: "):
+                first[n] = c.id
+            notes.append(n)
+        return replace(c, notes=tuple(notes))
+
+    failing, passing = [], []
+    for f, p in zip(failing_of, passing_of):
+        failing.append([once(c) for c in f])
+        passing.append([once(c) for c in p])
+    return failing, passing
+
+
 def _check_block(check: CheckResult, first: str | None, also: tuple[str, ...]) -> Markup:
     """Render one check's block of report.html (``_check.html.j2``)."""
     context = {"c": check, "first": first, "also": also, "OUTPUT_CHARS": OUTPUT_CHARS,
@@ -553,8 +581,9 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
     }
     # Computed once here rather than by filters in the template, for every row that needs them.
     context["has_file"] = any(q.file for q in result.questions)
-    context["passing_of"] = [[c for c in q.checks if c.status == "pass"] for q in result.questions]
-    context["failing_of"] = [[c for c in q.checks if c.status != "pass"] for q in result.questions]
+    failing_of = [[c for c in q.checks if c.status != "pass"] for q in result.questions]
+    passing_of = [[c for c in q.checks if c.status == "pass"] for q in result.questions]
+    context["failing_of"], context["passing_of"] = _draws_said_once(failing_of, passing_of)
     render_block = _check_block if blocks is None else blocks.block
     context["check_block"] = lambda c: render_block(c, same_as.get(c.id), tuple(also.get(c.id, ())))
     return environment().get_template("report.html.j2").render(context)

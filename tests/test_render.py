@@ -991,3 +991,14 @@ def test_a_stub_is_one_cause_whichever_questions_it_fails():
     out = terminal.terminal(f.result("x", qs), color=False)
     assert out.count("still raises NotImplementedError") == 1
     assert "The same cause made 2 more checks fail: grad_pred/small, grad_output/small." in out
+
+
+def test_what_a_negative_sampling_call_drew_is_said_once_and_pointed_to_after():
+    from dataclasses import replace as _replace
+
+    drawn = "drawn: 3, 1 (the target), 4, 4 — draws equal to the target were rejected and drawn again"
+    qs = [f.question(q, [_replace(f.passed(f"{q}/small", 0.5), notes=(drawn,))])
+          for q in ("negsamp_cost", "negsamp_grad_pred", "negsamp_grad_output")]
+    html = render.report(f.result("x", qs))
+    assert html.count("drawn: 3, 1 (the target), 4, 4") == 1
+    assert html.count("drawn: the same draws as negsamp_cost/small (this call&#39;s)") == 2
