@@ -308,9 +308,10 @@ def test_answers_are_found_in_markdown_latex_and_notebook_cells():
 def test_a_submission_without_an_answer_is_told_where_to_write_it(job):
     results = grading.grade(job, Submission(id="s", source="s.py", kind="module"))
     assert len(results) == len(job.part.questions)
-    assert results[0].message == ("No answer found for sigmoid_grad: write it in written.md (or written.tex) in a "
-                                  "section whose heading names it ('## sigmoid_grad'), or in a notebook Markdown "
-                                  "cell headed '## sigmoid_grad'.")
+    assert results[0].message == ("No answer found for sigmoid_grad: write it in written.md under a heading that "
+                                  "names it ('## sigmoid_grad'), in written.tex under a section that names it "
+                                  "('\\section*{sigmoid\\_grad}'), or in a notebook Markdown cell headed "
+                                  "'## sigmoid_grad'.")
     assert {r.status for r in results} == {"fail"} and sum(r.score for r in results) == 0
 
 

@@ -51,8 +51,10 @@ def _from_source(source: str, path: str) -> ModuleType:
 
 def missing_message(qid: str) -> str:
     """Return the message of a written question without an answer."""
-    return (f"No answer found for {qid}: write it in written.md (or written.tex) in a section whose heading "
-            f"names it ('## {qid}'), or in a notebook Markdown cell headed '## {qid}'.")
+    latex = qid.replace("_", "\\_")
+    return (f"No answer found for {qid}: write it in written.md under a heading that names it ('## {qid}'), "
+            f"in written.tex under a section that names it ('\\section*{{{latex}}}'), or in a notebook Markdown "
+            f"cell headed '## {qid}'.")
 
 
 def grade(job: WrittenJob, submission: Submission) -> list[CheckResult]:
