@@ -267,8 +267,7 @@ class Gradebook:
     def meta(self, key: str, default: str = "") -> str:
         """Return a value set with :meth:`set_meta`."""
         with self._lock:
-            row = self._db.execute("SELECT value FROM meta WHERE key = ?", (f"x-{key}",)).fetchone()
-        return row[0] if row else default
+            return _meta_value(self._db, key) or default
 
     # ---------------------------------------------------------------- writing
 
@@ -429,8 +428,13 @@ def recorded_meta(results: str | Path, key: str) -> str:
         if db is None or db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone() \
                 is None:
             return ""
-        row = db.execute("SELECT value FROM meta WHERE key = ?", (f"x-{key}",)).fetchone()
-        return row[0] if row and isinstance(row[0], str) else ""
+        return _meta_value(db, key)
+
+
+def _meta_value(db: sqlite3.Connection, key: str) -> str:
+    """A value of the meta table set with :meth:`Gradebook.set_meta` ("" when none)."""
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (f"x-{key}",)).fetchone()
+    return row[0] if row and isinstance(row[0], str) else ""
 
 
 @contextlib.contextmanager

@@ -540,19 +540,23 @@ def write_kit(rubric: Rubric, out: Path, *, reference: ModuleType | None = None,
                stand_ins=tuple(s.module for s in stand_ins), withheld=withheld, files=tuple(written))
 
 
+def _reference_or_none(rubric: Rubric, reference: ModuleType | None) -> ModuleType | None:
+    """The rubric's reference module (`reference` when given), or None when it does not load."""
+    from . import cases as _cases
+
+    try:
+        return reference if reference is not None else _cases.load_reference(rubric)
+    except Exception:  # noqa: BLE001 - a kit without the course's values is still a kit
+        return None
+
+
 def _course_values(rubric: Rubric, reference: ModuleType | None, public: set[str]) -> list[dict[str, str]]:
     """The course's own sanity values the reference lists (``COURSE_VALUES``), each with the public check reproducing it.
 
     The kit prints them beside its verdicts; a value no check reproduces is printed as such.
     """
-    from . import cases as _cases
-
-    try:
-        ref = reference if reference is not None else _cases.load_reference(rubric)
-    except Exception:  # noqa: BLE001 - a kit without them is still a kit
-        return []
     out = []
-    for entry in getattr(ref, "COURSE_VALUES", ()) or ():
+    for entry in getattr(_reference_or_none(rubric, reference), "COURSE_VALUES", ()) or ():
         if isinstance(entry, (tuple, list)) and len(entry) == 2:
             text, check = str(entry[0]), str(entry[1])
             out.append({"text": text, "check": check if check in public else ""})
@@ -565,13 +569,7 @@ DEFAULT_VALUES_TITLE = "The course's own sanity values"
 
 def _course_values_title(rubric: Rubric, reference: ModuleType | None) -> str:
     """Whose sanity values the reference lists (``COURSE_VALUES_TITLE``), "" when it does not say."""
-    from . import cases as _cases
-
-    try:
-        ref = reference if reference is not None else _cases.load_reference(rubric)
-    except Exception:  # noqa: BLE001 - a kit without them is still a kit
-        return ""
-    return str(getattr(ref, "COURSE_VALUES_TITLE", "") or "")
+    return str(getattr(_reference_or_none(rubric, reference), "COURSE_VALUES_TITLE", "") or "")
 
 
 def course_values_text(result: Any, kit: Path | None, reference: ModuleType | None, rubric: Rubric) -> str:
@@ -580,24 +578,20 @@ def course_values_text(result: Any, kit: Path | None, reference: ModuleType | No
     Returns "" when there are none (a rubric whose reference lists none).
     """
     values: list[dict[str, str]] = []
-    if kit is not None:
-        try:
-            values = list(json.loads((kit / "public.json").read_text(encoding="utf-8")).get("course_values", []))
-        except (OSError, ValueError, AttributeError):
-            values = []
-    elif reference is not None:
-        values = _course_values(rubric, reference, {c.id for c in rubric.checks()})
-    status = {c.id: c.status for c in result.checks()}
-    if not any(isinstance(v, dict) and v.get("check") in status for v in values):
-        return ""  # a rubric without the course's checks (the four-question one)
     title = ""
     if kit is not None:
         try:
-            title = str(json.loads((kit / "public.json").read_text(encoding="utf-8")).get("course_values_title", ""))
+            public = json.loads((kit / "public.json").read_text(encoding="utf-8"))
+            values = list(public.get("course_values", []))
+            title = str(public.get("course_values_title", ""))
         except (OSError, ValueError, AttributeError):
-            title = ""
+            values, title = [], ""
     elif reference is not None:
-        title = str(getattr(reference, "COURSE_VALUES_TITLE", "") or "")
+        values = _course_values(rubric, reference, {c.id for c in rubric.checks()})
+        title = _course_values_title(rubric, reference)
+    status = {c.id: c.status for c in result.checks()}
+    if not any(isinstance(v, dict) and v.get("check") in status for v in values):
+        return ""  # a rubric without the course's checks (the four-question one)
     lines = [f"{title or DEFAULT_VALUES_TITLE}, beside the grader's verdicts:"]
     for v in values:
         if not isinstance(v, dict):

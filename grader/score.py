@@ -25,14 +25,20 @@ def _round(x: float) -> float:
 CONSISTENCY_QUESTION = "consistency"
 
 
+def _consistency_points(rubric: Rubric) -> float:
+    """The points of the self-consistency question: its [consistency] table's, when ``settings.consistency_points`` is on; else 0."""
+    points = float(rubric.consistency.get("points", 0.0)) if rubric.consistency else 0.0
+    return points if points > 0 and rubric.settings.consistency_points else 0.0
+
+
 def _consistency_question(rubric: Rubric, found: Sequence[Consistency]) -> QuestionResult | None:
     """Score self-consistency as a question of its own when ``settings.consistency_points`` is on.
 
     The ``[consistency]`` table's ``points`` are shared equally by its (case, gradient)
     pairs: "consistent" earns its share, "inconsistent" fails, "error" is an error.
     """
-    points = float(rubric.consistency.get("points", 0.0)) if rubric.consistency else 0.0
-    if not rubric.settings.consistency_points or points <= 0 or not found:
+    points = _consistency_points(rubric)
+    if points <= 0 or not found:
         return None
     share = points / len(found)
     checks = []
@@ -137,8 +143,7 @@ def question_ids(rubric: Rubric) -> list[str]:
     """
     ids = [q.id for q in _grouped_by_file(rubric.questions)]
     ids += [f"written/{wq.id}" for wq in (rubric.written.questions if rubric.written is not None else ())]
-    points = float(rubric.consistency.get("points", 0.0)) if rubric.consistency else 0.0
-    if points > 0 and rubric.settings.consistency_points:
+    if _consistency_points(rubric) > 0:
         ids.append(CONSISTENCY_QUESTION)
     return ids
 
