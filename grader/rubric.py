@@ -49,7 +49,7 @@ VISIBILITIES = ("public", "hidden")
 #: Top-level keys that make one rubric out of others; resolved (and removed) before validation.
 _CHAIN_KEYS = ("extends", "exclude_questions", "exclude_checks", "exclude_starters")
 _TOP_KEYS = ("name", "title", "version", "reference", "starter_dir", "settings", "functions", "cases",
-             "questions", "consistency", "mistakes", "starter", "sampling", "written")
+             "files", "questions", "consistency", "mistakes", "starter", "sampling", "written")
 _FUNCTION_KEYS = ("names", "modules", "params", "arities", "returns", "missing_hint", "missing_hint_notebook",
                   "shapes", "globals")
 #: Longest missing_hint accepted, in characters (it is one sentence of a student's message).
@@ -450,6 +450,7 @@ class _Loader:
         cases = self.cases(self.table(doc["cases"], "cases"), functions)
         mistakes = self.mistakes(self.table(doc.get("mistakes", {}), "mistakes"))
         questions = self.questions(self.table(doc["questions"], "questions"), functions, cases, mistakes)
+        questions = self.file_order(doc.get("files"), questions)
         consistency = self.consistency(doc.get("consistency"), functions, cases)
         starter, starter_bytes = self.starter(doc, functions)
         sampling = self.sampling(doc.get("sampling"))
@@ -668,6 +669,30 @@ class _Loader:
                                     f"{_did_you_mean(twin, checks_t)}")
             out.append(Question(id=qid, title=title, checks=checks, file=file, extra=extra))
         return tuple(out)
+
+    def file_order(self, files: Any, questions: tuple[Question, ...]) -> tuple[Question, ...]:
+        """Order the questions by the top-level ``files`` list (the starter's files, in the order reports show them).
+
+        Without it, questions keep the rubric's order (grouped by file where they name one, in
+        order of first appearance: :func:`grader.score.question_ids`).  With it, every
+        question's ``file`` must be one of the list; the order within a file stays the rubric's.
+        """
+        if files is None:
+            return questions
+        if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+            raise self.fail("files", f"must be a list of file names such as [\"q1\", \"q2\"], not {files!r}")
+        for f in files:
+            if not _ID.match(f):
+                raise self.fail("files", f"{f!r} is not a short name such as 'q2' (letters, digits, '_', '-', '.')")
+        if len(set(files)) != len(files):
+            raise self.fail("files", f"names a file twice: {sorted(f for f in set(files) if files.count(f) > 1)}")
+        rank = {f: i for i, f in enumerate(files)}
+        for q in questions:
+            if q.file not in rank:
+                named = f"file {q.file!r}" if q.file else "no file"
+                raise self.fail(f"questions.{q.id}", f"has {named}, and the rubric's files list "
+                                f"{files!r}: give it one of them")
+        return tuple(sorted(questions, key=lambda q: rank[q.file]))
 
     def sampling(self, d: Any) -> dict[str, Any]:
         """The [sampling] table: which conventions of drawing negatives score (default: rejecting the target)."""
