@@ -1216,12 +1216,13 @@ def _message(call: Call, o: dict, fname: str, error: ErrorInfo | None, missing: 
         names = [n for n in _strs(missing.get("names")) if n] or [call.function]
         searched = _strs(missing.get("searched"))
         cands = _strs(missing.get("candidates"))
-        where = ", ".join(searched) if searched else "the submission (no Python file was found)"
+        # The files in one order whichever function's modules were searched first.
+        where = ", ".join(sorted(searched)) if searched else "the submission (no Python file was found)"
         cause = missing.get("cause")
         if isinstance(cause, str) and cause:
             # The function is there but never got defined: say why, not that it is missing.
             return f"{names[0]} could not be called: {cause[:600]}."
-        msg = f"{where} define{'s' if len(searched) == 1 else ''} no function {names[0]!r}"
+        msg = f"{where} define{'s' if len(searched) <= 1 else ''} no function {names[0]!r}"
         if len(names) > 1:
             msg += " (or " + ", ".join(repr(n) for n in names[1:]) + ")"
         if cands:

@@ -445,7 +445,7 @@ def test_error_kinds_mapping():
         ("the process running softmax died (a segmentation fault (SIGSEGV)); this check scored 0 and the other checks ran in a fresh process.", None, "crash"),
         ("the process running softmax exited (exit status 3, e.g. os._exit); this check scored 0 and the other checks ran in a fresh process.", None, "crash"),
         ("q1_softmax.py defines no function 'softmax' (found 'Softmax'). Did you mean 'Softmax'?", None, "missing function"),
-        ("the submission (no Python file was found) define no function 'softmax'.", None, "missing function"),
+        ("the submission (no Python file was found) defines no function 'softmax'.", None, "missing function"),
         ("softmax sent back something that is not plain numbers within the size limit; nothing of it was used.", None, "other"),
         ("softmax raised ValueError (q1_softmax.py, line 3): bad shape", "ValueError", "exception"),
         ("softmax called sys.exit (q1_softmax.py, line 3); this check scored 0.", "SystemExit", "crash"),

@@ -392,6 +392,17 @@ def test_a_missing_function_is_not_offered_another_short_name_it_merely_shares_l
     assert _message(call, {"status": "missing"}, "", None, missing).endswith(" Did you mean 'gradcheck'?")
 
 
+def test_a_missing_function_names_the_files_searched_in_one_order_and_speaks_grammatically():
+    from grader.model import Call
+    from grader.sandbox import _message
+
+    call = Call(id="sigmoid:x", function="sigmoid", args=())
+    said = [_message(call, {"status": "missing"}, "", None, {"names": ["sigmoid"], "searched": searched})
+            for searched in (["q3_word2vec.py", "q1_softmax.py"], ["q1_softmax.py", "q3_word2vec.py"], [])]
+    assert said[0] == said[1] == "q1_softmax.py, q3_word2vec.py define no function 'sigmoid'."
+    assert said[2] == "the submission (no Python file was found) defines no function 'sigmoid'."
+
+
 def test_not_implemented_placeholder_is_named(sandbox):
     src = "def softmax(x):\n    ### YOUR CODE HERE\n    raise NotImplementedError\n"
     r = run(sandbox, module(src, "q1_softmax.py"), [softmax_call()])
