@@ -1737,7 +1737,9 @@ class Harness:
         self.hfd: int | None = None  # where the hidden calls' inputs come from, when asked for
         self.unit_page = None  # shared with the leader: the load unit running now (see mark_unit)
         self.starter = {s["module"]: s for s in req.get("starter", []) if s["module"] not in withheld}
-        self.stubs = set(self.settings.get("stub_modules", []))
+        # "grader": a notebook's own ``import grader; grader.check()`` (the README's in-notebook
+        # self-check) does nothing here, quietly, as it did nothing to the student's functions.
+        self.stubs = set(self.settings.get("stub_modules", [])) | {"grader"}
         self.display: dict[str, str] = {}  # code filename -> where, for tracebacks
         self.loaded: dict[str, object] = {}
         self.parsed: dict[str, object] = {}  # module name -> its parsed tree, parsed once
@@ -3180,7 +3182,9 @@ class _StubLoader:
     def exec_module(self, module):
         name = self.name
         quiet = name.split(".")[0] in _QUIET_STUBS
-        if "." not in name:
+        if name.split(".")[0] == "grader":
+            pass  # its self-check's stand-in: nothing to tell (see Harness.stubs)
+        elif "." not in name:
             if quiet:
                 self.h.notes.append(f"module {name!r} is not available here; a stand-in that accepts every call "
                                     "and draws or shows nothing was used (allowed by the rubric)")
@@ -3201,7 +3205,7 @@ class _StubLoader:
 #: Stubbed modules that only draw, display or show progress: their stand-in accepts every use
 #: quietly (a starter's setup code -- plt.rcParams[...] = ..., matplotlib.use("agg"),
 #: plt.subplots(), plt.savefig(...) -- runs without error and without output).
-_QUIET_STUBS = frozenset({"matplotlib", "pylab", "seaborn", "mpl_toolkits", "IPython", "tqdm"})
+_QUIET_STUBS = frozenset({"matplotlib", "pylab", "seaborn", "mpl_toolkits", "IPython", "tqdm", "grader"})
 
 
 class _Quiet:

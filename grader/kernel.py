@@ -33,9 +33,6 @@ from typing import Any, Iterable, Mapping
 from .errors import UsageError
 from .model import Rubric, SubmissionResult
 
-#: A line of a cell that talks to the grader itself (``import grader``, ``grader.check()``):
-#: left out of what is handed in, as the sandbox has no grader to import.
-_GRADER_LINE = re.compile(r"^\s*(?:import\s+grader\b|from\s+grader\b|[^#]*\bgrader\s*\.\s*\w+\s*\()")
 #: At most this many cells are taken from the kernel's history (the last ones).
 MAX_CELLS = 2000
 #: Helper modules of the working folder: at most this many files, each at most this many bytes.
@@ -94,11 +91,13 @@ def _shell():
 def kernel_cells(history: Iterable[str]) -> list[str]:
     """Return the cells to hand in, from the kernel's input history (``In``), oldest first.
 
-    A cell run several times counts once, where it was last run; empty cells are dropped,
-    and so are the lines that talk to the grader itself.
+    A cell run several times counts once, where it was last run; empty cells are dropped.
+    Cells that talk to the grader itself (``import grader``, ``r = grader.check()``) are kept
+    whole: the sandbox's stand-in for ``grader`` accepts them and does nothing, as grading
+    the notebook from disk does.
 
-    >>> kernel_cells(["", "x = 1", "import grader\\ngrader.check()", "def f():\\n    return 2", "x = 1"])
-    ['def f():\\n    return 2', 'x = 1']
+    >>> kernel_cells(["", "x = 1", "import grader, numpy as np", "def f():\\n    return 2", "x = 1"])
+    ['import grader, numpy as np', 'def f():\\n    return 2', 'x = 1']
     """
     history = [h for h in history if isinstance(h, str)][-MAX_CELLS:]
     last = {src: i for i, src in enumerate(history)}
@@ -106,9 +105,8 @@ def kernel_cells(history: Iterable[str]) -> list[str]:
     for i, src in enumerate(history):
         if last[src] != i:
             continue
-        kept = "\n".join(line for line in src.splitlines() if not _GRADER_LINE.match(line)).strip("\n")
-        if kept.strip():
-            cells.append(kept)
+        if src.strip():
+            cells.append(src.strip("\n"))
     return cells
 
 

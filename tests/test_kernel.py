@@ -163,12 +163,32 @@ def test_outside_a_kernel_the_message_says_to_give_a_path():
         kernel.check()
 
 
-def test_cells_are_taken_once_each_without_the_grader_lines():
-    history = ["", "import numpy as np", "def f(x):\n    return x", "import grader\ngrader.check()",
+def test_cells_are_taken_once_each_the_grader_lines_kept_whole():
+    history = ["", "import numpy as np", "def f(x):\n    return x", "import grader, json\nr = grader.check()\nr",
                "def f(x):\n    return 2 * x", "x = f(1)  # grader.check('f') later", "import numpy as np"]
     assert kernel.kernel_cells(history) == [
-        "def f(x):\n    return x", "def f(x):\n    return 2 * x", "x = f(1)  # grader.check('f') later",
-        "import numpy as np"]
+        "def f(x):\n    return x", "import grader, json\nr = grader.check()\nr", "def f(x):\n    return 2 * x",
+        "x = f(1)  # grader.check('f') later", "import numpy as np"]
+
+
+def test_talking_to_the_grader_costs_nothing_in_the_kernel_or_from_disk(tmp_path):
+    # `import grader, numpy as np` holds the student's numpy import; `r = grader.check()` then `r`,
+    # a call over two lines and `from grader import check`: none is the student's error.
+    no_import = SOFTMAX.replace("import numpy as np\n", "")
+    cells = ["import grader, numpy as np", no_import, COST, "from grader import check",
+             "r = grader.check(\n    'softmax')\nr", "import grader\nr = grader.check()\nr"]
+    nb, _ = execute(cells, tmp_path)
+    text = output(nb.cells[-1])["text/plain"]
+    assert text.startswith("notebook: 16 / 16") and "While loading" not in text, text
+    saved = tmp_path / "saved.ipynb"
+    saved_nb = nbformat.v4.new_notebook()
+    saved_nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    saved.write_text(nbformat.writes(saved_nb))
+    out = io.StringIO()
+    assert main(["check", str(saved), "--json"], out=out, err=io.StringIO()) == 0
+    doc = json.loads(out.getvalue())
+    assert doc["score"] == doc["max_score"] == 16 and doc["errors"] == []
+    assert not [n for n in doc.get("notes", []) if "grader" in n]
 
 
 def test_only_the_student_modules_imported_are_taken(tmp_path):
