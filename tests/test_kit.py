@@ -359,6 +359,30 @@ def test_pytest_in_the_kit_stops_a_hanging_call_and_reads_notebooks(kit: Path, t
             "softmax did not return within 2 s (the grader's limit for this case)") in r.stdout
 
 
+def test_pytest_in_the_kit_runs_a_notebook_cell_by_cell_and_its_grader_calls_do_nothing(kit: Path, tmp_path: Path):
+    src1 = (EXAMPLES / "cs224d_correct" / "q1_softmax.py").read_text().replace("import numpy as np\n", "")
+    src3 = (EXAMPLES / "cs224d_correct" / "q3_word2vec.py").read_text().replace("from q1_softmax import softmax", "")
+    cells = ["import grader, numpy as np", src1, "def unfinished(:\n    pass", src3, "r = grader.check()\nr"]
+    nb = {"cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": i + 1}
+                    for i, c in enumerate(cells)], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "hw1.ipynb").write_text(json.dumps(nb))
+    r = kit_pytest(kit, f"--submission={tmp_path / 'hw1.ipynb'}")
+    assert r.returncode == 0, r.stdout
+    assert "23 of 23 public checks passed: 16 / 16 points" in r.stdout
+    loading = next(line for line in r.stdout.splitlines() if line.startswith("While loading your code: "))
+    assert loading == "While loading your code: hw1.ipynb, cell [3], line 1: SyntaxError: invalid syntax"
+
+
+def test_pytest_in_the_kit_does_not_blame_itself_for_a_module_the_student_handed_in(kit: Path, tmp_path: Path):
+    broken = (EXAMPLES / "cs224d_correct" / "q1_softmax.py").read_text().replace("def softmax(x):", "def softmax(x)")
+    (tmp_path / "q1_softmax.py").write_text(broken)
+    shutil.copy(EXAMPLES / "cs224d_correct" / "q3_word2vec.py", tmp_path / "q3_word2vec.py")
+    r = kit_pytest(kit, f"--submission={tmp_path}")
+    assert r.returncode == 1
+    assert "q1_softmax.py, line " in r.stdout and "SyntaxError" in r.stdout
+    assert "the kit does not supply" not in r.stdout
+
+
 # --------------------------------------------------------------------------- every built-in rubric
 
 

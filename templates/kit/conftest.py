@@ -265,24 +265,38 @@ def _submission_root(config):
     return root, modules
 
 
-def _notebook_source(path):
-    """Return the code cells of a notebook as Python source (IPython ``%``/``!`` lines left out)."""
+def _notebook_cells(path):
+    """Return the code cells of a notebook as [(label, Python source)], labelled as Jupyter shows them.
+
+    A cell is "cell [N]" (its stored execution count) or, when counts are missing or do not
+    tell cells apart, "cell #N" (its position), as the grader names them; IPython ``%``/``!``
+    lines are left out (each becomes ``pass``, so that line numbers stay the cell's).
+    """
     with open(path, encoding="utf-8") as f:
         nb = json.load(f)
-    chunks = []
-    for cell in nb.get("cells", []):
-        if cell.get("cell_type") != "code":
+    cells = nb.get("cells")
+    if cells is None:  # nbformat 3: cells inside worksheets, the source under "input"
+        cells = [c for ws in nb.get("worksheets", []) for c in ws.get("cells", [])]
+    out = []
+    for index, cell in enumerate(cells):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        src = cell.get("source", "")
+        src = cell.get("source", cell.get("input", ""))
         src = "".join(src) if isinstance(src, list) else src
+        if not isinstance(src, str) or not src.strip():
+            continue
         lines = []
         for line in src.splitlines():
             stripped = line.lstrip()
             if stripped.startswith(("%", "!")):
                 line = line[: len(line) - len(stripped)] + "pass  # " + stripped
             lines.append(line)
-        chunks.append("\n".join(lines))
-    return "\n\n".join(chunks) + "\n"
+        count = cell.get("execution_count", cell.get("prompt_number"))
+        numbered = isinstance(count, int) and not isinstance(count, bool)
+        out.append((count if numbered else None, index, "\n".join(lines) + "\n"))
+    counts = [c for c, _, _ in out if c is not None]
+    by_position = len(set(counts)) < len(counts)
+    return [("cell #%d" % (i + 1) if by_position or c is None else "cell [%d]" % c, src) for c, i, src in out]
 
 
 class _StudentLoader(importlib.abc.Loader):
@@ -296,23 +310,29 @@ class _StudentLoader(importlib.abc.Loader):
 
     def exec_module(self, module):
         module.__file__ = self.path
+        shown = os.path.relpath(self.path, self.harness.root)
         if self.path.endswith(".ipynb"):
-            source = _notebook_source(self.path)
+            # One cell at a time, as Jupyter ran them: a cell that does not parse costs only itself.
+            units = [("%s, %s" % (shown, label), src) for label, src in _notebook_cells(self.path)]
         else:
             with open(self.path, encoding="utf-8") as f:
-                source = f.read()
-        shown = os.path.relpath(self.path, self.harness.root)
+                units = [(shown, f.read())]
+        flags = 0
+        for where, source in units:
+            flags = self.exec_unit(module, where, source, flags)
+
+    def exec_unit(self, module, where, source, flags):
+        """Run one file or cell statement by statement; return the ``__future__`` flags in force after it."""
         try:
             tree = ast.parse(source, self.path)
         except SyntaxError as e:
-            why = "%s, line %s: SyntaxError: %s" % (shown, e.lineno, e.msg)
+            why = "%s, line %s: SyntaxError: %s" % (where, e.lineno, e.msg)
             if "Missing parentheses in call to" in str(e.msg):
                 why += (" (Python 2 code: pytest runs it as Python 3; port it, or use 'grader check --kit', "
                         "which translates it)")
             self.harness.load_errors.append(why)
-            return
+            return flags
         budget = float(SPEC.get("settings", {}).get("cell_timeout", 5.0))
-        flags = 0
         for stmt in tree.body:
             if isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__":
                 for alias in stmt.names:
@@ -326,17 +346,35 @@ class _StudentLoader(importlib.abc.Loader):
             except _Timeout:
                 self.harness.load_errors.append(
                     "%s, line %d: this code ran longer than %g s and was stopped; the code after it still ran"
-                    % (shown, stmt.lineno, budget))
+                    % (where, stmt.lineno, budget))
             except BaseException as e:  # noqa: BLE001 - the student's code may raise anything
                 if isinstance(e, KeyboardInterrupt):
                     raise
-                why = "%s, line %d: %s: %s" % (shown, stmt.lineno, type(e).__name__, e)
+                why = "%s, line %d: %s: %s" % (where, stmt.lineno, type(e).__name__, e)
                 missing = getattr(e, "name", None) if isinstance(e, ImportError) else None
-                if missing and any(missing == m or missing.startswith(m + ".") or m.startswith(missing + ".")
-                                   for m in SPEC.get("withheld", [])):
+                if (missing and missing not in self.harness.files
+                        and any(missing == m or missing.startswith(m + ".") or m.startswith(missing + ".")
+                                for m in SPEC.get("withheld", []))):
                     why += (" (the kit does not supply %r: it would answer a graded question; keep your own "
                             "copy with your files)" % missing)
                 self.harness.load_errors.append(why)
+        return flags
+
+
+class _GraderStandIn(importlib.abc.Loader):
+    """``import grader`` in the student's code: calls of it (``grader.check()``) do nothing, as when graded."""
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        def __getattr__(attr):  # noqa: N807
+            if attr.startswith("__"):
+                raise AttributeError(attr)
+            return lambda *args, **kwargs: None
+
+        module.__getattr__ = __getattr__
+        module.__path__ = []
 
 
 class _StudentFinder(importlib.abc.MetaPathFinder):
@@ -354,6 +392,9 @@ class _StudentFinder(importlib.abc.MetaPathFinder):
             if is_pkg:
                 spec.submodule_search_locations = h.package_path(name)
             return spec
+        if name.split(".")[0] == "grader" and not any(m.split(".")[0] == "grader" for m in h.files):
+            # The notebook's own self-check: not run here (the grader's sandbox gives it the same stand-in).
+            return importlib.util.spec_from_loader(name, _GraderStandIn(), is_package=True)
         prefix = name + "."
         if any(m.startswith(prefix) for m in h.files):
             # A folder of the student's without __init__.py: a package spanning it and the stand-ins.
