@@ -609,6 +609,14 @@ def course_values_text(result: Any, kit: Path | None, reference: ModuleType | No
     return "\n".join(lines) + "\n\n"
 
 
+def _worth(rubric: Rubric, checks: list[CheckSpec]) -> str:
+    """What the public checks are worth: "48 points", or "48 points (and 3 of extra credit)" (never in the maximum)."""
+    extra = {q.id for q in rubric.questions if q.extra}
+    bonus = sum(c.points for c in checks if c.question in extra)
+    worth = f"{sum(c.points for c in checks) - bonus:g} points"
+    return f"{worth} (and {bonus:g} of extra credit)" if bonus else worth
+
+
 def _readme(rubric: Rubric, checks: list[CheckSpec], public_cases: list[str], cases: Mapping[str, Case],
             stand_ins: tuple[StarterModule, ...], withheld: tuple[str, ...]) -> str:
     """Return the kit's README.md for students."""
@@ -656,7 +664,7 @@ def _readme(rubric: Rubric, checks: list[CheckSpec], public_cases: list[str], ca
         grader_version=__version__,
         not_final=NOT_FINAL,
         n_checks=len(checks),
-        points=f"{sum(c.points for c in checks):g}",
+        points=_worth(rubric, checks),
         checks="\n".join(rows),
         functions="\n".join(fns),
         stand_ins=", ".join(f"`{s.module}`" for s in stand_ins) or "none",

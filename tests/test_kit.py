@@ -415,3 +415,17 @@ def test_a_cs224n_kit_checks_as_its_rubric_does(name: str, tmp_path: Path):
 
     assert points(by_kit[1]) == points(by_rubric[1])
     assert sum(score for score, _ in points(by_kit[1]).values()) > 0
+
+
+def test_a_kit_counts_extra_credit_in_the_score_never_in_the_maximum(tmp_path: Path):
+    out = tmp_path / "kit"
+    assert run(["kit", "--out", str(out), "--rubric", "cs224n-2017"])[0] == 0
+    sub = Path(__file__).resolve().parent / "submissions" / "versions" / "cs224n-2017"
+    doc = json.loads(run(["check", "--kit", str(out), str(sub), "--json"])[1])
+    bonus = sum(q["max_score"] for q in doc["questions"] if q["id"].startswith("cbow_"))
+    assert bonus > 0 and doc["score"] > doc["max_score"]  # this submission does CBOW too
+    worth = f"worth {doc['max_score']:g} points (and {bonus:g} of extra credit)"
+    assert worth in " ".join((out / "README.md").read_text().split())
+    r = kit_pytest(out, f"--submission={sub}")
+    assert (f"public checks passed: {doc['score']:g} / {doc['max_score']:g} points of the public checks "
+            f"(extra credit, beyond the maximum: up to {bonus:g}).") in r.stdout, r.stdout

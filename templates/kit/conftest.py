@@ -980,10 +980,15 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     tr.section("public checks of the %s kit" % SPEC.get("rubric", {}).get("name", "grader"))
     if h is not None and h.results:
         points = {c["id"]: float(c["points"]) for c in SPEC["checks"]}
+        extra = {q["id"] for q in SPEC.get("questions", []) if q.get("extra")}
+        question = {c["id"]: c["question"] for c in SPEC["checks"]}
         got = sum(points[i] for i, ok in h.results.items() if ok)
-        tr.write_line("%d of %d public checks passed: %s / %s points of the public checks." % (
+        # Extra credit counts in the score, never in the maximum (as the grader counts it).
+        bonus = sum(points[i] for i in h.results if question[i] in extra)
+        tr.write_line("%d of %d public checks passed: %s / %s points of the public checks%s." % (
             sum(1 for ok in h.results.values() if ok), len(h.results), _fmt(got),
-            _fmt(sum(points[i] for i in h.results))))
+            _fmt(sum(points[i] for i in h.results) - bonus),
+            " (extra credit, beyond the maximum: up to %s)" % _fmt(bonus) if bonus else ""))
         if h.load_errors:
             tr.write_line("While loading your code: " + "; ".join(h.load_errors))
     if SPEC.get("course_values"):
