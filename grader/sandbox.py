@@ -749,13 +749,13 @@ class Sandbox:
         try:
             # Every string the child sent is made encodable here, once (grader.text); when
             # every header read was plain (see _plain_header), none can need it.
-            report = _report(ev, calls, self.level, time.monotonic() - t0)
+            report = _report(ev, calls, self.level, time.monotonic() - t0, specs=functions)
             return encodable_tree(report) if self._unplain or ev.error else report
         except Exception as e:  # noqa: BLE001 - whatever a child sent, the grader goes on
             ev.outcomes.clear()
             ev.load = None
             ev.error = f"what this submission sent back could not be read ({type(e).__name__})"
-            return encodable_tree(_report(ev, calls, self.level, time.monotonic() - t0))
+            return encodable_tree(_report(ev, calls, self.level, time.monotonic() - t0, specs=functions))
 
     def _run_part(self, submission: Submission, calls: Sequence[Call], by_id: Mapping[str, Call], ev: _Events,
                   every: Sequence[Call], functions: Mapping[str, Any], starter: Sequence[StarterModule],
@@ -1303,7 +1303,8 @@ _KIND = {"timeout": "Timeout", "crashed": "Crash", "exited": "Exit", "missing": 
          "rejected": "Rejected", "skipped": "Skipped"}
 
 
-def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float) -> RunReport:
+def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float,
+            specs: Mapping[str, Any] | None = None) -> RunReport:
     from .model import CallOutcome, ErrorInfo, LoadReport, RunReport, UnitError
 
     load = ev.load.get("load", {}) if isinstance(ev.load, dict) else {}
@@ -1361,7 +1362,10 @@ def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float) -> R
             # printed output stays in the outcome, for checks of what a function prints: the
             # hidden checks that judge it never show it (pipeline._withheld).
             kind = error.type if error is not None and error.type in _HIDDEN_RAISED else None
-            message = "" if status == "ok" else _hidden_message(c, status, fname, message, kind, o.get("exit"))
+            # A missing function is named as the rubric names it (never by the child's words).
+            spec = (specs or {}).get(c.function)
+            named = fname or (str(spec.names[0]) if getattr(spec, "names", None) else "")
+            message = "" if status == "ok" else _hidden_message(c, status, named, message, kind, o.get("exit"))
             error = ErrorInfo(type=kind or _KIND.get(status, "Error"), message=message) if status != "ok" else None
             onotes = ()
         if error is None and status in _KIND:

@@ -407,3 +407,16 @@ def test_grades_csv_holds_no_control_character_of_a_file_name(tmp_path: Path):
     with open(out / "grades.csv", newline="", encoding="utf-8") as f:
         (row,) = list(csv.DictReader(f))
     assert row["source"] == "subs/e\\x1b[31mvil\\x0aname.py"
+
+
+def test_a_hidden_check_of_a_missing_function_names_it_as_the_assignment_does(tmp_path):
+    only_softmax = CORRECT.split("def softmaxCostAndGradient")[0]
+    (tmp_path / "subs").mkdir()
+    (tmp_path / "subs" / "alice.py").write_text(only_softmax)
+    assert main(["grade", str(tmp_path / "subs"), "--out", str(tmp_path / "out")],
+                out=io.StringIO(), err=io.StringIO()) == 0
+    doc = json.loads((tmp_path / "out" / "alice" / "result.json").read_text())
+    checks = {c["id"]: c for q in doc["questions"] for c in q["checks"]}
+    assert checks["cross_entropy/hidden"]["message"] == (
+        "no function 'softmaxCostAndGradient' was found when the hidden checks ran.")
+    assert "cost_and_grad" not in json.dumps(doc)
