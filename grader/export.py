@@ -254,8 +254,13 @@ def _fence(text: str, info: str = "text") -> str:
     return f"{fence}{info}\n{text.rstrip()}\n{fence}"
 
 
-def _gs_test(number: str, check: CheckResult, question: str) -> dict[str, Any]:
-    """Return one Gradescope test for one check."""
+def _gs_test(number: str, check: CheckResult, question: str, bonus: bool = False) -> dict[str, Any]:
+    """Return one Gradescope test for one check.
+
+    A check of an extra-credit question (`bonus`) has ``max_score`` 0, Gradescope's way of
+    showing extra credit (a score above the maximum), so that the tests' maxima add up to the
+    submission's; its name says "(extra credit)".
+    """
     lines = explain_lines(check, traceback_lines=GRADESCOPE_TRACEBACK_LINES)
     hint = None
     if check.visibility == "public" and check.hint:
@@ -275,15 +280,19 @@ def _gs_test(number: str, check: CheckResult, question: str) -> dict[str, Any]:
     if check.visibility == "public" and check.mistake:
         tags.append(check.mistake)
     extra: dict[str, Any] = {"id": check.id, "question": question, "status": check.status}
+    if bonus:
+        extra["extra_credit"] = True
+        extra["points"] = check.max_score
+        tags.append("extra credit")
     if check.mistake:
         extra["mistake"] = check.mistake
     if check.error is not None:
         extra["error_type"] = check.error.type
     return {
-        "name": check.id,
+        "name": f"{check.id} (extra credit)" if bonus else check.id,
         "number": number,
         "score": check.score,
-        "max_score": check.max_score,
+        "max_score": 0.0 if bonus else check.max_score,
         "status": "passed" if check.status == "pass" else "failed",
         "output": clean("\n\n".join(parts)),
         "output_format": "md",
@@ -377,7 +386,7 @@ def gradescope_results(
     tests = []
     for qi, q in enumerate(result.questions, start=1):
         for ci, c in enumerate(q.checks, start=1):
-            tests.append(_gs_test(f"{qi}.{ci}", c, q.id))
+            tests.append(_gs_test(f"{qi}.{ci}", c, q.id, bonus=q.extra))
     doc["tests"] = tests
     return _finite(doc)
 

@@ -279,3 +279,20 @@ def test_a_rubric_that_extends_others_is_bundled_with_its_whole_chain(tmp_path: 
         z.extractall(tmp_path / "ag")
     bundled = load_rubric(str(tmp_path / "ag" / bundle.rubric))
     assert bundled.digest == rubric.digest  # every file of the chain, byte for byte
+
+
+def test_extra_credit_tests_add_nothing_to_the_maximum(tmp_path: Path):
+    # cs224n-2017's CBOW is extra credit: Gradescope shows it as a score above a max_score of 0.
+    sub = Path(__file__).resolve().parent / "submissions" / "versions" / "cs224n-2017"
+    results = tmp_path / "results.json"
+    code = main(["gradescope", "--submission", str(sub), "--results", str(results), "--rubric", "cs224n-2017"],
+                out=io.StringIO(), err=io.StringIO())
+    assert code == 0
+    doc = json.loads(results.read_text())
+    extra = [t for t in doc["tests"] if t["name"].startswith("cbow_")]
+    assert extra and all(t["max_score"] == 0 and t["name"].endswith(" (extra credit)") for t in extra)
+    assert all("extra credit" in t["tags"] and t["extra_data"]["extra_credit"] for t in extra)
+    assert sum(t["score"] for t in extra) > 0  # this submission does CBOW: points above the maximum
+    stated = float(doc["output"].split(" / ", 1)[1].split("**", 1)[0])
+    assert sum(t["max_score"] for t in doc["tests"]) == pytest.approx(stated)
+    assert sum(t["score"] for t in doc["tests"]) == pytest.approx(doc["score"])
