@@ -406,7 +406,7 @@ class CanvasExport:
     assignment: str  #: the assignment column's header
     unmatched: tuple[str, ...] = ()  #: submissions left out: no Canvas id and no roster row
     not_in_roster: tuple[str, ...] = ()  #: written by their Canvas id, but absent from the roster
-    ungraded: tuple[str, ...] = ()  #: status "error": written with their score, 0
+    ungraded: tuple[str, ...] = ()  #: status "error" and no person's override: written with their score, 0
     missing: tuple[str, ...] = ()  #: roster students without a submission (Canvas user ids), written as `missing` says
     new_column: bool = False  #: the assignment has no "Name (id)" column in the roster: Canvas would create one
 
@@ -563,7 +563,7 @@ def write_canvas_csv(
         else:
             name = r.canvas.name if r.canvas and r.canvas.name else r.submission
             cells = [name, uid, "", "", ""]
-        if r.status == "error":
+        if r.status == "error" and not r.overrides:  # a person's score stands for the grader's missing one
             ungraded.append(r.submission)
         top = max(top, r.max_score)
         rows[uid] = ([_cell(c) for c in cells] + [num(r.score)], r.submission)

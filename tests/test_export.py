@@ -246,6 +246,25 @@ ROSTER = (
 )
 
 
+def test_an_error_submission_a_person_scored_is_not_said_to_be_written_as_0(tmp_path):
+    import dataclasses
+
+    from grader.model import Override
+
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    results = [r for r in f.batch() if r.submission != f.IMG]
+    (dave,) = [r for r in results if r.submission == "dave"]
+    assert dave.status == "error"
+    scored = dataclasses.replace(dave, score=7.0, overrides=(Override(question="", score=7.0, auto_score=0.0,
+                                                                      note="graded the PDF by hand"),))
+    out = tmp_path / "canvas.csv"
+    res = export.write_canvas_csv(iter([scored if r is dave else r for r in results]), out,
+                                  assignment="Word2vec softmax", roster=roster)
+    assert res.ungraded == ()
+    assert ["Kim, Dave", "1004", "S1004", "dkim", "CS224n-02", "7"] in read_csv(out)
+
+
 def test_canvas_csv_with_roster_round_trip(tmp_path):
     roster = tmp_path / "roster.csv"
     roster.write_text(ROSTER, encoding="utf-8")
