@@ -145,7 +145,8 @@ def load_batch(path: str | os.PathLike[str], settings: Settings = Settings(), *,
 
     Entries are ``.py`` files, ``.ipynb`` notebooks, folders and ``.zip`` files;
     hidden ones, ``__MACOSX`` and `SKIPPED_FILES` are skipped.  A ``.zip`` batch
-    holding a single folder is read from inside that folder.  In a Canvas bulk
+    holding a single folder is read from inside that folder, and so is a folder batch
+    holding only an unzipped Canvas download of several students.  In a Canvas bulk
     download (at least half of the top-level files named
     ``<name>[_LATE]_<userid>_<submissionid>_<file>``) the files of one user id
     are one submission (id: the user id), under their original names, keeping
@@ -232,7 +233,11 @@ def pending_batch(path: str | os.PathLike[str], settings: Settings = Settings(),
         yield _pending(_disk_entry(p, name), safe_id(_stem(name)), name, settings)
         return
     if p.is_dir():
-        yield from _load_entries(_disk_listing(p), p.resolve().name, "/", settings, ids)
+        listing, name = _disk_listing(p), p.resolve().name
+        inner = _wrapped_canvas(p, listing)
+        if inner is not None:  # an unzipped Canvas download inside the folder given
+            listing, name = _disk_listing(inner), f"{name}/{inner.name}"
+        yield from _load_entries(listing, name, "/", settings, ids)
         return
     if _suffix(p.name) != ".zip":
         raise UsageError(f"{path} is not a folder or a .zip of submissions.")
@@ -340,6 +345,28 @@ def _disk_listing(folder: Path) -> _Listing:
                 names.append(e.name)
                 folders.append(e.is_dir(follow_symlinks=False))
     return _Listing(names, folders, lambda i: _disk_entry(folder / names[i], names[i]))
+
+
+def _wrapped_canvas(folder: Path, listing: _Listing) -> Path | None:
+    """Return the one folder a batch folder holds when it is a Canvas download of several students, else None.
+
+    Unzipping the download (macOS makes ``submissions/``) and giving its parent folder would
+    otherwise grade the whole class as one submission; a ``.zip`` batch holding a single
+    folder is read from inside it in the same way.  A single folder of one student's files
+    (a batch of one) stays one submission.
+    """
+    if len(listing.names) != 1 or not listing.folders[0]:
+        return None
+    inner = folder / str(listing.names[0])
+    try:
+        with os.scandir(inner) as it:
+            files = [e.name for e in it if not _skipped(e.name) and e.is_file(follow_symlinks=False)]
+    except OSError:
+        return None
+    if not canvas.is_canvas_batch(files):
+        return None
+    users = {c.user_id for c in map(canvas.parse, files) if c is not None}
+    return inner if len(users) > 1 else None
 
 
 def _zip_listing(archive: Archive, members: list[Member]) -> _Listing:

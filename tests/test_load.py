@@ -610,6 +610,23 @@ def test_canvas_folder_is_grouped_too(tmp_path):
     ]
 
 
+def test_a_folder_holding_only_an_unzipped_canvas_download_is_read_from_inside_it(tmp_path):
+    # unzipping the download makes submissions/; the TA gives the folder around it
+    batch = tmp_path / "hw1"
+    write(batch / "submissions" / "smithjohn_123_456_q1_softmax.py", SOFTMAX)
+    write(batch / "submissions" / "smithjohn_123_457_q3_word2vec.py", "x = 1\n")
+    write(batch / "submissions" / "doejane_77_900_q1_softmax.py", SOFTMAX)
+    subs = list(load_batch(batch))
+    assert [(s.id, paths(s)) for s in subs] == [("123", ["q1_softmax.py", "q3_word2vec.py"]),
+                                               ("77", ["q1_softmax.py"])]
+    assert subs[1].source == "hw1/submissions/doejane_77_900_q1_softmax.py"
+    # one student's Canvas files in a folder: a batch of one, as before
+    one = tmp_path / "one"
+    write(one / "smithjohn" / "smithjohn_123_456_q1_softmax.py", SOFTMAX)
+    write(one / "smithjohn" / "smithjohn_123_457_q3_word2vec.py", "x = 1\n")
+    assert [s.id for s in load_batch(one)] == ["smithjohn"]
+
+
 def test_canvas_naming_is_ignored_when_most_names_do_not_follow_it(tmp_path):
     batch = tmp_path / "subs"
     write(batch / "alice.py", SOFTMAX)
