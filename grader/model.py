@@ -772,6 +772,10 @@ class SubmissionResult:
         """Return every check result, in rubric order."""
         return tuple(c for q in self.questions for c in q.checks)
 
+    def by_file(self) -> bool:
+        """Return whether the questions are grouped by starter file: a File column says something only for two or more."""
+        return len({q.file for q in self.questions}) > 1
+
     @staticmethod
     def from_dict(d: Mapping[str, Any]) -> "SubmissionResult":
         """Rebuild a result from its result.json document (sources and diffs are not in it)."""

@@ -580,7 +580,7 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
         "TRACEBACK_CHARS": TRACEBACK_CHARS,
     }
     # Computed once here rather than by filters in the template, for every row that needs them.
-    context["has_file"] = any(q.file for q in result.questions)
+    context["has_file"] = result.by_file()
     failing_of = [[c for c in q.checks if c.status != "pass"] for q in result.questions]
     passing_of = [[c for c in q.checks if c.status == "pass"] for q in result.questions]
     context["failing_of"], context["passing_of"] = _draws_said_once(failing_of, passing_of)

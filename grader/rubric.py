@@ -674,8 +674,10 @@ class _Loader:
         """Order the questions by the top-level ``files`` list (the starter's files, in the order reports show them).
 
         Without it, questions keep the rubric's order (grouped by file where they name one, in
-        order of first appearance: :func:`grader.score.question_ids`).  With it, every
-        question's ``file`` must be one of the list; the order within a file stays the rubric's.
+        order of first appearance: :func:`grader.score.question_ids`).  With it, the listed
+        files come first, in its order, then any other file (a rubric extending this one may
+        add questions of its own), in order of first appearance; within a file the order stays
+        the rubric's.
         """
         if files is None:
             return questions
@@ -688,10 +690,7 @@ class _Loader:
             raise self.fail("files", f"names a file twice: {sorted(f for f in set(files) if files.count(f) > 1)}")
         rank = {f: i for i, f in enumerate(files)}
         for q in questions:
-            if q.file not in rank:
-                named = f"file {q.file!r}" if q.file else "no file"
-                raise self.fail(f"questions.{q.id}", f"has {named}, and the rubric's files list "
-                                f"{files!r}: give it one of them")
+            rank.setdefault(q.file, len(rank))
         return tuple(sorted(questions, key=lambda q: rank[q.file]))
 
     def sampling(self, d: Any) -> dict[str, Any]:

@@ -86,6 +86,8 @@ def score(rubric: Rubric, submission: Submission, run: RunReport | None, results
             score=_round(sum(c.score for c in checks)),
             max_score=_round(sum(c.max_score for c in checks)),
             checks=checks, extra=q.extra))
+    # Where the code questions are grouped by starter file, the written ones are a group of their own.
+    written_file = "written" if any(q.file for q in rubric.questions) else ""
     for wq in rubric.written.questions if rubric.written is not None else ():
         # A written question: one check, "written/<id>/answer" (grader.written).
         qid = f"written/{wq.id}"
@@ -93,7 +95,7 @@ def score(rubric: Rubric, submission: Submission, run: RunReport | None, results
         if not checks:
             continue
         questions.append(QuestionResult(
-            id=qid, title=wq.title, score=_round(sum(c.score for c in checks)),
+            id=qid, title=wq.title, file=written_file, score=_round(sum(c.score for c in checks)),
             max_score=_round(sum(c.max_score for c in checks)), checks=checks))
     scored = _consistency_question(rubric, consistency)
     if scored is not None:

@@ -428,7 +428,7 @@ def _paint_explanation(lines: list[str], color: bool) -> list[str]:
 def _question_table(result: SubmissionResult, color: bool) -> list[str]:
     """Return the per-question table: question, checks passed, points, and a total row."""
     # A rubric that says which starter file each question belongs to (q1, q2, ...) gets a File column.
-    files = any(q.file for q in result.questions)
+    files = result.by_file()
     rows = [("File", "Question", "Checks", "Points") if files else ("Question", "Checks", "Points")]
     n_pass = n_all = 0
     shown = None
