@@ -661,12 +661,12 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             sb = Sandbox(args.isolation, allow=rubric.settings.allow_packages)
             sb.spawn()
         from .load import load
-        from .pipeline import grade, prepare
+        from .pipeline import grade, prepare, written_only
 
         job = prepare(rubric, public_only=True, cases=cases)
         with transform.using(helper):
             submission = load(path, job.rubric.settings)
-        if submission.error is not None:  # nothing could be read: bad input, as for `grade`
+        if submission.error is not None and not written_only(submission, job):  # nothing to check: bad input
             from .text import line
 
             raise UsageError(line(submission.error))

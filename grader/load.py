@@ -691,7 +691,9 @@ def _submission(sid: str, source: str, kind: str, files: _Files, settings: Setti
                  else _no_code(source, files))
         if empty and not problems:
             notes = [n for n in notes if not n.endswith(" has no code cells; it was skipped.")]
-        return Submission(id=sid, source=source, kind=kind, notes=tuple(notes), error=error, digest=digest)
+        # Its prose is kept: a rubric with written questions grades them (grader.pipeline._written_only).
+        return Submission(id=sid, source=source, kind=kind, notes=tuple(notes), error=error, digest=digest,
+                          texts=texts if not problems else ())
     notes += [f"{p} It was skipped; the other files were graded." for p in problems]
     return Submission(id=sid, source=source, kind=kind, files=tuple(sources), notes=tuple(notes), digest=digest,
                       texts=texts)

@@ -125,6 +125,28 @@ def _consistency_withheld(c: Consistency) -> Consistency:
                    message="" if c.status == "consistent" else "(details are not shown for a hidden case)")
 
 
+def written_only(submission: Submission, job: Job) -> bool:
+    """Return whether `submission` holds no code but prose, and `job`'s rubric has written questions to grade in it."""
+    return bool(submission.error and not submission.files and submission.texts and job.written is not None)
+
+
+def _written_only(submission: Submission, job: Job, t0: float) -> SubmissionResult:
+    """Grade a submission of prose only (written.md, a notebook of Markdown) under a rubric with written questions.
+
+    Its written answers are graded; its code checks fail, saying that no code was handed in
+    (the loader's reason).  Nothing runs: the answers are text.
+    """
+    from .written.grading import grade as grade_written
+
+    message = f"not run: {submission.error}"
+    results = [_not_run(c, message) for c in job.rubric.checks()]
+    results += grade_written(job.written, submission)
+    note = "no Python code was handed in: the written answers were graded, and every code check failed."
+    written = replace(submission, error=None, notes=submission.notes + (note,))
+    result = score(job.rubric, written, None, results, public_only=job.public_only)
+    return replace(result, seconds=time.monotonic() - t0)
+
+
 def _not_run(spec: CheckSpec, message: str) -> CheckResult:
     return CheckResult(id=spec.id, question=spec.question, status="error", score=0.0, max_score=spec.points,
                        message=message, visibility=spec.visibility)
@@ -247,6 +269,8 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None, partial: Pa
             return result
     t0 = time.monotonic()
     rubric = job.rubric
+    if written_only(submission, job):
+        return _written_only(submission, job, t0)
     if submission.error or sandbox is None:
         message = f"not graded: {submission.error or 'no sandbox'}"
         results = [_not_run(c, message) for c in rubric.checks()]

@@ -287,3 +287,30 @@ def test_trailing_whitespace_after_an_environment_is_harmless(answer, monkeypatc
     code, out, _ = run(["check", "--written", "grad_center", "-", "--no-color"], stdin=answer, monkeypatch=monkeypatch)
     assert code == 0 and out.startswith("written/grad_center/answer: pass (2 / 2)"), out
     assert grader.check_written("grad_center", answer).score == 2.0
+
+
+def test_a_submission_of_written_answers_only_is_graded_on_them(tmp_path):
+    # Gradescope's written part handed in on its own, in a batch and in a student's self-check
+    subs = tmp_path / "subs"
+    (subs / "alice").mkdir(parents=True)
+    (subs / "alice" / "written.md").write_text("## grad_pred\n$$ -w_i + \\sum_x \\hat{y}_x w_x $$\n")
+    (subs / "bob.txt").write_text("my answers are in the PDF\n")  # no code and no written answers: an error
+    out_dir = tmp_path / "results"
+    code, _, err = run(["grade", str(subs), "--out", str(out_dir), "--rubric", "written", "--jobs", "1",
+                        "--no-progress"])
+    assert code == 0, err
+    alice = json.loads((out_dir / "alice" / "result.json").read_text())
+    assert alice["status"] == "graded" and alice["score"] == 2 and alice["errors"] == []
+    questions = {q["id"]: q for q in alice["questions"]}
+    assert questions["written/grad_pred"]["checks"][0]["message"].startswith("Right (written.md): ")
+    assert questions["written/grad_pred"]["file"] == "written" and questions["softmax"]["file"] == "q1"
+    assert all(c["status"] == "error" and c["message"].startswith("not run: no Python code found in subs/alice: ")
+               for q in alice["questions"] if not q["id"].startswith("written/") for c in q["checks"])
+    assert "no Python code was handed in: the written answers were graded, and every code check failed." in alice["notes"]
+    assert json.loads((out_dir / "bob" / "result.json").read_text())["status"] == "error"
+    code, out, err = run(["check", "--rubric", "written", str(subs / "alice"), "--json"])
+    assert code == 1, err
+    assert json.loads(out)["score"] == 2
+    # a rubric without written questions: still nothing to grade
+    code, out, err = run(["check", str(subs / "alice")])
+    assert code == 2 and "no Python code found in alice" in err
