@@ -314,3 +314,15 @@ def test_a_submission_of_written_answers_only_is_graded_on_them(tmp_path):
     # a rubric without written questions: still nothing to grade
     code, out, err = run(["check", str(subs / "alice")])
     assert code == 2 and "no Python code found in alice" in err
+
+
+def test_an_instance_of_sigmoid_grad_is_described_by_x_alone_and_once():
+    code, out, err = run(["check", "--written", "sigmoid_grad", r"\sigma(x)(1+\sigma(x))", "--json"])
+    assert code == 1, err
+    (check,) = [c for q in json.loads(out)["questions"] for c in q["checks"]]
+    instance = check["written"]["instance"]
+    assert instance.startswith("instance 1: x = ") and instance.count("x = ") == 1, instance
+    assert "|V|" not in check["message"] and "d = " not in check["message"]
+    code, out, err = run(["check", "--written", "grad_pred", r"W^T(y-\hat{y})", "--json"])
+    (check,) = [c for q in json.loads(out)["questions"] for c in q["checks"]]
+    assert check["written"]["instance"].startswith("instance 1: |V| = 5, d = 3, i = ")

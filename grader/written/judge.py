@@ -122,9 +122,11 @@ def _fmt_pair(a: Any, b: Any) -> tuple[str, str]:
 
 
 def describe(inst: Mapping[str, Any], each: Mapping[str, int], question: WrittenQuestion) -> str:
-    """Return a short description of an instance: "|V| = 5, d = 3, i = 2"."""
-    parts = [f"|V| = {inst['V']}", f"d = {inst['d']}"]
+    """Return a short description of an instance: "|V| = 5, d = 3, i = 2"; "x = 1.184" for σ'(x)."""
     used = {s.value for s in question.symbols.values()} | set(question.indices.values())
+    # The sizes, where a vector or a matrix of the question has them (σ'(x) has none).
+    sized = any(s.role not in ("scalar", "quantity") for s in question.symbols.values()) or question.indices
+    parts = [f"|V| = {inst['V']}", f"d = {inst['d']}"] if sized else []
     if {"i", "o", "y", "yhat"} & used or "i" in question.symbols or "o" in question.symbols:
         parts.append(f"{'o' if 'o' in question.symbols else 'i'} = {inst['i']}")
     if "samples" in used or "k" in used:
@@ -187,9 +189,11 @@ class _Question:
         from .evaluate import shown_symbol
 
         n, inst, each = self.points.items[k]
+        described = describe(inst, each, self.q)
         values = [f"{shown_symbol(s)} = {_fmt(inst[s.value])}" for s in self.q.symbols.values()
-                  if s.role in ("matrix", "vector", "scalar") and s.value in inst]
-        return f"instance {n + 1}: {describe(inst, each, self.q)}" + "".join(f"; {v}" for v in values)
+                  if s.role in ("matrix", "vector", "scalar") and s.value in inst
+                  and s.value != "x"]  # x: in the description already
+        return f"instance {n + 1}: {described}" + "".join(f"; {v}" for v in values)
 
 
 def prepare(question: WrittenQuestion, part: WrittenPart, reference: ModuleType,
