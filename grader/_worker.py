@@ -595,6 +595,7 @@ class Zygote:
         self.cap = int(self.settings.get("max_output_kb", 64)) * 1024
         self.kept_output = 0
         self.dropped_output = 0
+        self.dropped_shown = 0  # of it, printed before hidden inputs were in the child (the student may be told)
         self.skip: list[list] = [list(u) for u in req.get("skip", []) if isinstance(u, list)]  # [module, unit] abandoned
         self.timeouts: dict[str, int] = {}  # function role -> calls that timed out
         # Hidden calls come after every public call; their inputs are asked for once every
@@ -640,7 +641,8 @@ class Zygote:
             if not pending:
                 break
         self.send({"ev": "done", "seconds": time.monotonic() - t0,
-                   "output_dropped": self.dropped_output, "cpu": _cpu_used()})
+                   "output_dropped": self.dropped_output, "output_dropped_shown": self.dropped_shown,
+                   "cpu": _cpu_used()})
 
     # ---------------------------------------------------------------- one child
 
@@ -965,14 +967,19 @@ class Zygote:
         if room > 0:
             buf += data[:room]
             self.kept_output += min(room, len(data))
-        self.dropped_output += max(0, len(data) - max(room, 0))
+        self._dropped(max(0, len(data) - max(room, 0)))
+
+    def _dropped(self, n: int) -> None:
+        self.dropped_output += n
+        if not self.hidden:
+            self.dropped_shown += n
 
     def _keep_printed(self, header: dict, buf: bytearray) -> None:
         """Keep the text of a "print" event, up to the cap (the child's own count is not trusted)."""
         text, dropped = header.get("text"), header.get("dropped")
         self._keep(text.encode("utf-8", "replace") if isinstance(text, str) else b"", buf)
         if isinstance(dropped, int) and 0 < dropped < 1 << 40:
-            self.dropped_output += dropped
+            self._dropped(dropped)
 
     def _take_output(self, fd: int, buf: bytearray) -> bool:
         """Read what the child printed into ``buf``, up to the cap; False at end of file."""

@@ -485,6 +485,9 @@ class _Events:
     load_failures: list[dict] = None  # type: ignore[assignment]
     error: str | None = None
     cpu: dict[str, float] = field(default_factory=dict)  # summed over the run's requests (RunReport.cpu)
+    #: characters the student's code printed past the output cap, before any hidden input was in
+    #: its process (a count of those printed after could carry the hidden inputs: never told)
+    dropped: int = 0
 
 
 class Sandbox:
@@ -749,7 +752,8 @@ class Sandbox:
         try:
             # Every string the child sent is made encodable here, once (grader.text); when
             # every header read was plain (see _plain_header), none can need it.
-            report = _report(ev, calls, self.level, time.monotonic() - t0, specs=functions)
+            report = _report(ev, calls, self.level, time.monotonic() - t0, specs=functions,
+                             output_kb=settings.max_output_kb)
             return encodable_tree(report) if self._unplain or ev.error else report
         except Exception as e:  # noqa: BLE001 - whatever a child sent, the grader goes on
             ev.outcomes.clear()
@@ -914,6 +918,9 @@ class Sandbox:
                 ev.error = "the sandbox stopped unexpectedly" + (f" ({tail.splitlines()[-1][:200]})" if tail else "")
             else:
                 _add_cpu(ev, done.get("cpu"))
+                dropped = done.get("output_dropped_shown")
+                if isinstance(dropped, int) and not isinstance(dropped, bool) and 0 < dropped < 1 << 50:
+                    ev.dropped += dropped
             return
 
 
@@ -1304,7 +1311,7 @@ _KIND = {"timeout": "Timeout", "crashed": "Crash", "exited": "Exit", "missing": 
 
 
 def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float,
-            specs: Mapping[str, Any] | None = None) -> RunReport:
+            specs: Mapping[str, Any] | None = None, output_kb: int = 64) -> RunReport:
     from .model import CallOutcome, ErrorInfo, LoadReport, RunReport, UnitError
 
     load = ev.load.get("load", {}) if isinstance(ev.load, dict) else {}
@@ -1316,6 +1323,10 @@ def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float,
             if err is not None:
                 unit_errors.append(UnitError(where=str(u.get("where", ""))[:200], error=err))
     notes = [str(n)[:500] for n in load.get("notes", [])[:50]] if isinstance(load.get("notes"), list) else []
+    if ev.dropped:
+        notes.append(f"your code printed more than the {output_kb} KiB of output kept per submission: the "
+                     f"{ev.dropped} characters printed after that were not kept, so the output shown with "
+                     "the later checks is missing or cut.")
     # Top-level code that killed, hung or exhausted the loading process failed while loading,
     # like any other unit: it is a load error of its own kind (the summary files it so).  It is
     # named where the student sees it (the child's "file, line N" or "name.ipynb, cell [N]").

@@ -692,8 +692,10 @@ def test_the_student_sees_no_grader_no_reference_and_no_network(level, tmp_path)
         return np.array([len(found), os.getuid(), len(os.listdir('/proc'))], dtype=float)
     NET = net()
     try:
-        import grader as g
-        IMPORTED = 1.0
+        import grader as g  # the quiet stand-in of a notebook's grader.check(): no file behind it
+        IMPORTED = 1.0 if getattr(g, '__file__', None) or getattr(g, '__spec__').origin else 0.0
+        from grader import sandbox as g_sandbox
+        IMPORTED += 1.0 if hasattr(g_sandbox, 'Sandbox') and getattr(g_sandbox, '__file__', None) else 0.0
     except ImportError:
         IMPORTED = 0.0
     def softmaxCostAndGradient(p, t, W, d):
@@ -711,7 +713,7 @@ def test_the_student_sees_no_grader_no_reference_and_no_network(level, tmp_path)
     if level == "bwrap":
         assert uid == slot_uid >= UID_BASE
     items = r.outcomes["c"].value.items
-    assert items[0].array == 0.0  # `import grader` fails inside
+    assert items[0].array == 0.0  # `import grader` finds only the stand-in inside
     assert bytes(items[1].array).decode() in ("OSError", "ConnectionRefusedError") or "Network" in bytes(items[1].array).decode()
     assert bytes(items[1].array).decode() != "connected"
 
@@ -1355,3 +1357,24 @@ def test_the_definitions_made_after_the_load_timeout_do_not_eat_the_calls_time(s
     sub = notebook(GOOD, spin, slow_def)
     r = run(sandbox, sub, [softmax_call(timeout=0.2)], settings=Settings(load_timeout=12.0, cell_timeout=12.0))
     assert r.outcomes["softmax:x"].status == "ok", r.outcomes["softmax:x"].message
+
+
+def test_output_past_the_cap_is_said_with_what_was_printed_before_any_hidden_input(sandbox):
+    from dataclasses import replace
+
+    src = GOOD + "\nprint('x' * 3000)\n" + textwrap.dedent("""
+        _softmax = softmax
+        def softmax(x):
+            print('y' * 500)
+            return _softmax(x)
+    """)
+    small = replace(FAST, max_output_kb=2)  # 2048 characters kept
+    r = run(sandbox, module(src), [softmax_call()], settings=small)
+    (note,) = [n for n in r.load.notes if "printed more than" in n]
+    # 3001 + 501 printed, 2048 kept
+    assert note.startswith("your code printed more than the 2 KiB of output kept per submission: the 1454 "
+                           "characters printed after that were not kept")
+    # printed once hidden inputs are in the process: dropped, never counted for the student
+    r = run(sandbox, module(src), [softmax_call(), softmax_call("softmax:h", hidden=True)], settings=small)
+    (note,) = [n for n in r.load.notes if "printed more than" in n]
+    assert "the 1454 characters" in note
