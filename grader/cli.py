@@ -17,7 +17,8 @@ from .errors import ExitCode, GraderError, IsolationError, UsageError
 
 EPILOG = """exit codes: 0 done (check: every public check passed); 1 check: a public check failed;
 2 bad arguments, rubric or input path (grade: no submission in it; check: nothing in it could be
-read as code); 3 a bug in grader; 130 interrupted (Ctrl-C)."""
+read as code); 3 a bug in grader; 130 interrupted (Ctrl-C); 141 the output was closed (a pipe
+into head)."""
 #: Each command's own footer: only the exit codes it can give.
 _BAD = "2 bad arguments, rubric or input path (the message says which); 3 a bug in grader"
 EPILOGS = {
@@ -898,6 +899,14 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
         return ExitCode.INTERRUPTED
     except SystemExit as e:  # --help and --version
         return int(e.code or 0)
+    except BrokenPipeError:
+        # The reader of the output went away (a pipe into head): stop, quietly.  Standard output is
+        # pointed at /dev/null so that the interpreter's last flush of it raises nothing more.
+        try:
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return ExitCode.OUTPUT_CLOSED
     except BaseException as e:  # noqa: BLE001 - a bug: say so, with the traceback
         # The traceback's frames, then the exception said once, on the line that says it is a bug.
         frames = traceback.format_exception(e)

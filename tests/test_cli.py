@@ -420,3 +420,19 @@ def test_a_hidden_check_of_a_missing_function_names_it_as_the_assignment_does(tm
     assert checks["cross_entropy/hidden"]["message"] == (
         "no function 'softmaxCostAndGradient' was found when the hidden checks ran.")
     assert "cost_and_grad" not in json.dumps(doc)
+
+
+def test_output_closed_by_its_reader_stops_quietly_with_141(tmp_path):
+    # `grader check x.py | head -1`: head has gone when the rest is written
+    sub = tmp_path / "x.py"
+    sub.write_text(CORRECT)
+    read, write = os.pipe()
+    os.close(read)
+    code = "import sys; from grader.cli import console_main; sys.argv = ['grader'] + sys.argv[1:]; console_main()"
+    try:
+        p = subprocess.run([sys.executable, "-c", code, "check", str(sub)], stdout=write, stderr=subprocess.PIPE,
+                           text=True, timeout=120)
+    finally:
+        os.close(write)
+    assert p.returncode == 141, p.stderr
+    assert p.stderr == ""
