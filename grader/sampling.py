@@ -47,6 +47,25 @@ class Draws:
     convention: str  #: "reject", "use", "either", or "" when the count is wrong
     problem: str = ""  #: a message when the count is wrong ("" when it is right)
 
+    def first(self, convention: str) -> tuple[int, ...]:
+        """The draws one call that draws its K samples once would have made, under `convention`.
+
+        All of them when the count is right or too low; when drawn again (between the cost and
+        the gradient), the first K (using the target) or up to the K-th non-target draw
+        (rejecting it): what the expected values use, and the draws a student kit has values for.
+        """
+        others = sum(1 for d in self.drawn if d != self.target)
+        if others <= self.K:
+            return self.drawn
+        if convention == "use":
+            return self.drawn[: self.K]
+        seen = 0
+        for i, d in enumerate(self.drawn):
+            seen += d != self.target
+            if seen == self.K:
+                return self.drawn[: i + 1]
+        return self.drawn
+
     @property
     def negatives(self) -> tuple[int, ...]:
         """The negatives under the detected convention (the first K non-target draws when unknown)."""
@@ -188,7 +207,7 @@ def resolve(case: Case, draws: Draws, rubric: Rubric, reference: ModuleType | No
                 continue
             f = getattr(reference, spec.expected, None) if reference is not None else None
             if not callable(f):
-                ahead = case.expected.get(expected_key(spec.expected, convention, draws.drawn))
+                ahead = case.expected.get(expected_key(spec.expected, convention, draws.first(convention)))
                 if ahead is not None:
                     expected[spec.expected] = ahead
                 continue

@@ -368,6 +368,14 @@ def test_the_kit_grades_negative_sampling_on_the_draws_it_knows(kit, tmp_path):
     sub.write_text(DRAWS_TWICE)
     code, text = _check(["--kit", str(kit), str(sub)], tmp_path)
     assert code == 1 and "sample again between the cost and the gradient" in text
+    # Drawn again for the gradient: the cost and gradPred are judged on the first K draws, as the
+    # grader judges them (the kit has their values); only the output vectors' gradient fails.
+    by_kit = json.loads(_check(["--kit", str(kit), "--json", str(sub)], tmp_path)[1])
+    by_rubric = json.loads(_check(["--rubric", "problem-set", "--json", str(sub)], tmp_path)[1])
+    scores = [{q["id"]: (q["score"], q["max_score"]) for q in r["questions"] if q["id"] in NEGSAMP}
+              for r in (by_kit, by_rubric)]
+    assert scores[0] == scores[1]
+    assert [q for q, (got, most) in scores[0].items() if got < most] == ["negsamp_grad_output"]
 
 
 def test_the_kits_own_pytest_runs_q3_offline(kit, tmp_path):
@@ -388,6 +396,12 @@ def test_the_kits_own_pytest_runs_q3_offline(kit, tmp_path):
                          cwd=kit, capture_output=True, text=True, timeout=120, env=dict(os.environ))
     assert run.returncode == 1
     assert "negsamp_cost/small" in run.stdout and "drawn: " in run.stdout and "(the target)" in run.stdout
+    sub.write_text(DRAWS_TWICE)  # only the output vectors' gradient fails, as the grader says
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "negsamp",
+                          f"--submission={sub}"], cwd=kit, capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ))
+    failed = {line.split("[", 1)[1].split("/")[0] for line in run.stdout.splitlines() if line.startswith("FAILED")}
+    assert failed == {"negsamp_grad_output"}, run.stdout[-3000:]
 
 
 # --------------------------------------------------------------------------- the grader's table stays private
