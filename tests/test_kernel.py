@@ -53,6 +53,17 @@ def execute(cells: list[str], folder: Path, *, keep: bool = False) -> tuple[nbfo
     return nb, client
 
 
+def check_saved(cells: list[str], folder: Path, code: int) -> dict:
+    """`grader check --json` of the notebook of `cells` saved in `folder`: its exit code must be `code`."""
+    saved = folder / "saved.ipynb"
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    saved.write_text(nbformat.writes(nb))
+    out = io.StringIO()
+    assert main(["check", str(saved), "--json"], out=out, err=io.StringIO()) == code
+    return json.loads(out.getvalue())
+
+
 def output(cell) -> dict:
     """The cell's display data (its last execute_result), or its error."""
     for o in reversed(cell.outputs):
@@ -110,13 +121,7 @@ def test_the_verdicts_are_those_of_grader_check_on_the_saved_notebook(tmp_path):
     nb, _ = execute(cells + ["import grader, json\nr = grader.check()\n"
                              "print(json.dumps({c.id: c.status for c in r.result.checks()}))"], tmp_path)
     in_kernel = json.loads(printed(nb.cells[-1]).strip().splitlines()[-1])
-    saved = tmp_path / "saved.ipynb"
-    saved_nb = nbformat.v4.new_notebook()
-    saved_nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
-    saved.write_text(nbformat.writes(saved_nb))
-    out = io.StringIO()
-    assert main(["check", str(saved), "--json"], out=out, err=io.StringIO()) == 1
-    on_file = {c["id"]: c["status"] for q in json.loads(out.getvalue())["questions"] for c in q["checks"]}
+    on_file = {c["id"]: c["status"] for q in check_saved(cells, tmp_path, 1)["questions"] for c in q["checks"]}
     assert in_kernel == on_file
     assert "fail" in in_kernel.values()
 
@@ -180,13 +185,7 @@ def test_talking_to_the_grader_costs_nothing_in_the_kernel_or_from_disk(tmp_path
     nb, _ = execute(cells, tmp_path)
     text = output(nb.cells[-1])["text/plain"]
     assert text.startswith("notebook: 16 / 16") and "While loading" not in text, text
-    saved = tmp_path / "saved.ipynb"
-    saved_nb = nbformat.v4.new_notebook()
-    saved_nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
-    saved.write_text(nbformat.writes(saved_nb))
-    out = io.StringIO()
-    assert main(["check", str(saved), "--json"], out=out, err=io.StringIO()) == 0
-    doc = json.loads(out.getvalue())
+    doc = check_saved(cells, tmp_path, 0)
     assert doc["score"] == doc["max_score"] == 16 and doc["errors"] == []
     assert not [n for n in doc.get("notes", []) if "grader" in n]
 

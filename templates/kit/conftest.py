@@ -172,15 +172,7 @@ def _draws(case, args):
         # Drawn again (between the cost and the gradient): the expected values are those of the
         # first K, as the grader computes them, under the rubric's first convention.
         convention = conventions[0]
-        if convention == "use":
-            first = drawn[:k]
-        else:
-            n = 0
-            for i, d in enumerate(drawn):
-                n += d != target
-                if n == k:
-                    first = drawn[:i + 1]
-                    break
+        first = drawn[:k] if convention == "use" else _through_kth_other(drawn, target, k)
     else:
         convention = ""
     line = "drawn: " + ", ".join("%d (the target)" % d if d == target else str(d) for d in drawn[:40])
@@ -193,6 +185,16 @@ def _draws(case, args):
     elif others < k and len(drawn) != k:
         line += "; you drew %d samples, fewer than K = %d" % (len(drawn), k)
     return ("%s:%s" % (convention, ",".join(str(d) for d in first)) if convention else ""), line
+
+
+def _through_kth_other(drawn, target, k):
+    """The draws up to the k-th one that is not the target: what one call rejecting the target draws."""
+    seen = 0
+    for i, d in enumerate(drawn):
+        seen += d != target
+        if seen == k:
+            return drawn[:i + 1]
+    return drawn
 
 
 def _built(kind, d, probes, patches):
