@@ -684,6 +684,57 @@ def test_no_scheduler_at_the_address_is_exit_2(tmp_path, monkeypatch):
     assert "Traceback" not in err
 
 
+def test_a_listener_that_is_not_a_scheduler_and_a_tls_address_without_settings_are_exit_2(tmp_path, monkeypatch):
+    import socket
+
+    monkeypatch.setattr(cluster_runner, "CONNECT_TIMEOUT", 2.0)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "alice.py").write_text(tr.SOLUTION)
+    accepted = []
+    with socket.socket() as server:  # accepts and never answers (another service, a port-forward not up)
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        stop = threading.Event()
+
+        def serve() -> None:
+            server.settimeout(0.2)
+            while not stop.is_set():
+                with contextlib.suppress(OSError):
+                    accepted.append(server.accept()[0])
+
+        t = threading.Thread(target=serve, daemon=True)
+        t.start()
+        t0 = time.monotonic()
+        try:
+            code, _, err = runcli(subs, tmp_path / "out", "--cluster", f"tcp://127.0.0.1:{port}")
+        finally:
+            stop.set()
+            t.join()
+            for c in accepted:
+                c.close()
+    assert code == 2, err
+    assert re.search(rf"no Dask scheduler answered at tcp://127\.0\.0\.1:{port} in \d+ s: something may listen "
+                     "there that is not a scheduler", err), err
+    assert accepted and time.monotonic() - t0 < 20 and "Traceback" not in err
+    code, _, err = runcli(subs, tmp_path / "out", "--cluster", "tls://127.0.0.1:9")
+    assert code == 2 and "a tls:// scheduler needs Dask's TLS settings" in err and "Traceback" not in err
+
+
+def test_a_local_cluster_that_cannot_start_is_exit_2(tmp_path, monkeypatch):
+    def fails(n):
+        raise RuntimeError("Nanny failed to start.")
+
+    monkeypatch.setattr(cluster_runner, "local_cluster", fails)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "alice.py").write_text(tr.SOLUTION)
+    code, _, err = runcli(subs, tmp_path / "out", "--cluster", "local:2")
+    assert code == 2, err
+    assert "could not start a local Dask cluster of 2 workers (RuntimeError: Nanny failed to start.)" in err
+
+
 def test_a_submission_graded_while_its_worker_stops_gets_no_verdict(tmp_path):
     """Ctrl-C stops the workers' sandboxes under the tasks they run: those tasks give no result.
 
@@ -720,3 +771,4 @@ def test_a_submission_graded_while_its_worker_stops_gets_no_verdict(tmp_path):
     assert not t.is_alive()
     assert isinstance(outcome.get("raised"), WorkerRefused), outcome
     assert "stopped while this submission was being graded" in str(outcome["raised"])
+

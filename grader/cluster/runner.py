@@ -34,6 +34,7 @@ import logging
 import re
 import signal
 import threading
+import time
 from dataclasses import replace
 from typing import Callable, Iterator, Sequence
 
@@ -141,6 +142,7 @@ class ClusterRunner:
         self.allowed_failures = LOCAL_ALLOWED_FAILURES
         self.threads = 0
         self._closing = False
+        self._quiet: dict[str, int] = {}  # Dask loggers quieted while connected to a scheduler: their levels before
 
     # ---------------------------------------------------------------- lifecycle
 
@@ -161,13 +163,23 @@ class ClusterRunner:
         from .worker import GradingPlugin, grade_task, plugin_name, worker_info  # noqa: F401
 
         if self.n_local is not None:
-            self.cluster = local_cluster(self.n_local)
+            try:
+                self.cluster = local_cluster(self.n_local)
+            except Exception as e:  # noqa: BLE001 - a worker that could not start: said, not a traceback
+                raise ClusterError(f"could not start a local Dask cluster of {self.n_local} workers "
+                                   f"({type(e).__name__}: {e}); grade without --cluster, or try again") from None
             # Results are fetched from the workers directly (on 127.0.0.1), not relayed by the scheduler.
             self.client = Client(self.cluster, timeout=CONNECT_TIMEOUT, set_as_default=False, direct_to_workers=True)
         else:
+            # Dask's own logging of a scheduler lost mid-batch (tracebacks of its reconnect loop)
+            # is not shown: the batch says it in one line (ClusterError), as a local:N cluster does.
+            self._quiet = {name: logging.getLogger(name).level for name in _DASK_LOGGERS}
+            for name in _DASK_LOGGERS:
+                logging.getLogger(name).setLevel(logging.CRITICAL)
+            probe_scheduler(self.address, CONNECT_TIMEOUT)
             try:
                 self.client = Client(self.address, timeout=CONNECT_TIMEOUT, set_as_default=False)
-            except (OSError, TimeoutError) as e:
+            except Exception as e:  # noqa: BLE001 - whatever Dask raises, the address is the TA's to fix
                 raise ClusterError(f"cannot reach the Dask scheduler at {self.address} ({type(e).__name__}: {e}); "
                                    "is it running, and is the address right?") from None
             try:
@@ -222,6 +234,9 @@ class ClusterRunner:
         if cluster is not None:
             with contextlib.suppress(Exception):
                 cluster.close(timeout=30)
+        quiet, self._quiet = self._quiet, {}
+        for name, level in quiet.items():
+            logging.getLogger(name).setLevel(level)
 
     @property
     def in_flight(self) -> int:
@@ -416,6 +431,56 @@ LOCAL_CONFIG = {
 }
 
 
+#: Dask's loggers that speak while a client reconnects to a scheduler that went away.
+_DASK_LOGGERS = ("distributed.client", "distributed.comm", "distributed.core", "distributed.batched")
+
+
+def probe_scheduler(address: str, timeout: float) -> None:
+    """Raise :class:`ClusterError` unless a Dask scheduler answers at `address` within `timeout` seconds.
+
+    Dask's client waits for ever on a peer that accepts the connection and never answers (a
+    typo'd port of another service, a port-forward whose backend is not up), and a ``tls://``
+    address without Dask's TLS settings fails with a TypeError: both are said here, in one
+    line, before any client is made.  The probe asks the scheduler who it is (Dask's
+    ``identity``), with Dask's security settings (``distributed.comm.tls.*``) for ``tls://``.
+    """
+    import asyncio
+
+    from distributed.comm import connect
+    from distributed.security import Security
+
+    async def ask() -> object:
+        args = Security().get_connection_args("client")
+        # Dask's connect retries a refused port until `timeout` and then raises OSError ("cannot
+        # reach"); it waits for ever on a peer that accepts and never speaks: given a few seconds more.
+        comm = await asyncio.wait_for(connect(address, timeout=timeout, **args), timeout + 5)
+        try:
+            await asyncio.wait_for(comm.write({"op": "identity", "reply": True}), timeout)
+            return await asyncio.wait_for(comm.read(), timeout)
+        finally:
+            comm.abort()
+
+    t0 = time.monotonic()
+    try:
+        reply = asyncio.run(ask())
+    except (asyncio.TimeoutError, TimeoutError):
+        raise ClusterError(f"no Dask scheduler answered at {address} in {time.monotonic() - t0:.0f} s: something "
+                           "may listen there that is not a scheduler (another service, a port-forward whose "
+                           "scheduler is not up); is the address right?") from None
+    except TypeError as e:
+        if address.startswith("tls://"):
+            raise ClusterError(f"{address}: a tls:// scheduler needs Dask's TLS settings on this machine "
+                               "(distributed.comm.tls.ca-file, .client.cert and .client.key in Dask's configuration, "
+                               "or DASK_DISTRIBUTED__COMM__TLS__... variables)") from None
+        raise ClusterError(f"cannot reach the Dask scheduler at {address} (TypeError: {e})") from None
+    except Exception as e:  # noqa: BLE001 - refused, unresolvable, reset: the address is the TA's to fix
+        raise ClusterError(f"cannot reach the Dask scheduler at {address} ({type(e).__name__}: {e}); "
+                           "is it running, and is the address right?") from None
+    if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
+        raise ClusterError(f"what answers at {address} is not a Dask scheduler (it said it is "
+                           f"{str(reply.get('type') if isinstance(reply, dict) else type(reply).__name__)[:80]!r})")
+
+
 def local_cluster(n: int):
     """Start a ``LocalCluster`` of ``n`` single-threaded worker processes (with nannies) on 127.0.0.1, no dashboard.
 
@@ -431,6 +496,8 @@ def local_cluster(n: int):
     # Ctrl-C in a terminal reaches every process of the foreground group: the nannies and
     # workers are started with SIGINT ignored (inherited), so that only the grader's process
     # takes it and stops the cluster itself, rather than workers dying under their tasks.
+    # (A Ctrl-C in those seconds is lost: recording it with a handler instead lets it reach a
+    # worker being spawned, whose nanny then fails to start.)
     main = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
     try:
