@@ -671,27 +671,27 @@ class _Loader:
         return tuple(out)
 
     def file_order(self, files: Any, questions: tuple[Question, ...]) -> tuple[Question, ...]:
-        """Order the questions by the top-level ``files`` list (the starter's files, in the order reports show them).
+        """Group the questions by starter file: the order of results, reports, grades.csv and the kit.
 
-        Without it, questions keep the rubric's order (grouped by file where they name one, in
-        order of first appearance: :func:`grader.score.question_ids`).  With it, the listed
-        files come first, in its order, then any other file (a rubric extending this one may
-        add questions of its own), in order of first appearance; within a file the order stays
-        the rubric's.
+        The top-level ``files`` list, when given, puts its files first, in its order; any other
+        file follows (a rubric extending this one may add questions of its own), in order of
+        first appearance, as every file does without the list (a rubric that extends another
+        lists the parent's questions first: the problem set's q3 questions would otherwise be
+        split around q2's).  Within a file the order stays the rubric's; without ``file`` keys
+        the order is the rubric's.
         """
-        if files is None:
-            return questions
-        if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
-            raise self.fail("files", f"must be a list of file names such as [\"q1\", \"q2\"], not {files!r}")
-        for f in files:
-            if not _ID.match(f):
-                raise self.fail("files", f"{f!r} is not a short name such as 'q2' (letters, digits, '_', '-', '.')")
-        if len(set(files)) != len(files):
-            raise self.fail("files", f"names a file twice: {sorted(f for f in set(files) if files.count(f) > 1)}")
-        rank = {f: i for i, f in enumerate(files)}
+        if files is not None:
+            if not isinstance(files, list) or not all(isinstance(f, str) for f in files):
+                raise self.fail("files", f"must be a list of file names such as [\"q1\", \"q2\"], not {files!r}")
+            for f in files:
+                if not _ID.match(f):
+                    raise self.fail("files", f"{f!r} is not a short name such as 'q2' (letters, digits, '_', '-', '.')")
+            if len(set(files)) != len(files):
+                raise self.fail("files", f"names a file twice: {sorted(f for f in set(files) if files.count(f) > 1)}")
+        rank = {f: i for i, f in enumerate(files or ())}
         for q in questions:
             rank.setdefault(q.file, len(rank))
-        return tuple(sorted(questions, key=lambda q: rank[q.file]))
+        return tuple(sorted(questions, key=lambda q: rank[q.file]))  # stable: the rubric's order within a file
 
     def sampling(self, d: Any) -> dict[str, Any]:
         """The [sampling] table: which conventions of drawing negatives score (default: rejecting the target)."""

@@ -77,7 +77,7 @@ def score(rubric: Rubric, submission: Submission, run: RunReport | None, results
     """
     by_id = {r.id: r for r in results}
     questions = []
-    for q in _grouped_by_file(rubric.questions):
+    for q in rubric.questions:  # grouped by starter file when loaded (rubric.file_order)
         checks = tuple(by_id[c.id] for c in q.checks if c.id in by_id)
         if public_only and not checks:
             continue
@@ -143,22 +143,10 @@ def question_ids(rubric: Rubric) -> list[str]:
     The code questions grouped by file, then the written ones (``written/<id>``), then the
     self-consistency question when it is scored: grades.csv's question columns.
     """
-    ids = [q.id for q in _grouped_by_file(rubric.questions)]
+    ids = [q.id for q in rubric.questions]
     ids += [f"written/{wq.id}" for wq in (rubric.written.questions if rubric.written is not None else ())]
     if _consistency_points(rubric) > 0:
         ids.append(CONSISTENCY_QUESTION)
     return ids
 
-
-def _grouped_by_file(questions):
-    """Return the questions with those of one starter file together (files in order of first appearance).
-
-    A rubric that extends another lists the parent's questions first: the whole problem set's
-    q3 questions would otherwise be split around q2's.  Without ``file`` keys the order is
-    the rubric's.
-    """
-    order: dict[str, int] = {}
-    for q in questions:
-        order.setdefault(q.file, len(order))
-    return sorted(questions, key=lambda q: order[q.file])  # stable: rubric order within a file
 

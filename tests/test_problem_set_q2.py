@@ -344,14 +344,17 @@ def test_gradcheck_detectors_need_the_evidence():
 
 
 def test_questions_of_one_file_are_reported_together():
-    from grader.score import _grouped_by_file
-    from grader.model import Question
+    from pathlib import Path
 
-    qs = [Question("softmax", "", (), "q1"), Question("ce", "", (), "q3"), Question("sig", "", (), "q2"),
-          Question("sgd", "", (), "sgd"), Question("neg", "", (), "q3")]
-    assert [q.id for q in _grouped_by_file(qs)] == ["softmax", "ce", "neg", "sig", "sgd"]
-    plain = [Question(i, "", ()) for i in ("b", "a", "c")]
-    assert [q.id for q in _grouped_by_file(plain)] == ["b", "a", "c"]
+    from grader.model import Question
+    from grader.rubric import _Loader
+
+    group = _Loader(Path("r.toml"), "r.toml").file_order
+    qs = (Question("softmax", "", (), "q1"), Question("ce", "", (), "q3"), Question("sig", "", (), "q2"),
+          Question("sgd", "", (), "sgd"), Question("neg", "", (), "q3"))
+    assert [q.id for q in group(None, qs)] == ["softmax", "ce", "neg", "sig", "sgd"]
+    plain = tuple(Question(i, "", ()) for i in ("b", "a", "c"))
+    assert [q.id for q in group(None, plain)] == ["b", "a", "c"]
 
 
 def test_a_wrapper_around_the_starters_working_helpers_is_not_the_students_own(tmp_path):
