@@ -135,11 +135,31 @@ def override(results: str | os.PathLike, submission: str, question: str | None =
     from .batch import finish, write_result
     from .errors import UsageError
     from .gradebook import FILENAME, open_gradebook
-    from .overrides import apply, automatic
+    from .overrides import apply, automatic, highest
 
     out = Path(results)
     if not (out / FILENAME).is_file():
         raise UsageError(f"RESULTS {str(out)!r} is not a results folder of 'grader grade' (no {FILENAME})")
+    if not isinstance(submission, str):
+        raise UsageError(f"the submission must be its id, a str (got {type(submission).__name__})")
+    if question is not None and not isinstance(question, str):
+        raise UsageError(f"the question must be its id, a str, or None for the total (got {type(question).__name__})")
+    if not isinstance(note, str):
+        raise UsageError(f"the note must be a str (got {type(note).__name__})")
+    if by is not None and not isinstance(by, str):
+        raise UsageError(f"by must be a str (got {type(by).__name__})")
+    if score is not None and (isinstance(score, bool) or not isinstance(score, (int, float))):
+        try:  # a number as text ("7.5", from a script reading a CSV) is that number; True is not a score
+            score = float(score) if isinstance(score, str) else None
+        except ValueError:
+            score = None
+        if score is None:
+            raise UsageError("the score must be a number")
+    # The id as the shell may complete it ("carol/") is carol's; any other path is refused, so
+    # that an override is always recorded under the id a regrade files the submission under.
+    submission = submission.rstrip("/")
+    if not submission or submission in (".", "..") or "/" in submission or "\\" in submission:
+        raise UsageError(f"{submission!r} is not a submission id: give the name of its folder in {str(out)!r}")
     f = out / submission / "result.json"
     if not f.is_file():
         ids = sorted(p.parent.name for p in out.glob("*/result.json"))
@@ -160,10 +180,12 @@ def override(results: str | os.PathLike, submission: str, question: str | None =
         else:
             if score is None:
                 raise UsageError("give the score to set with --score X (or --remove to take an override off)")
-            top = questions[question].max_score if question is not None else auto.max_score
+            top = questions[question].max_score if question is not None else highest(auto)
             if not 0 <= float(score) <= top:
-                raise UsageError(f"--score must be between 0 and {top:g}, the maximum of "
-                                 f"{question or 'the submission'} (got {float(score):g})")
+                whose = (f"the maximum of {question}" if question is not None else
+                         "the most the submission can score (its maximum and its extra credit)"
+                         if top > auto.max_score else "the maximum of the submission")
+                raise UsageError(f"the score must be between 0 and {top:g}, {whose} (got {float(score):g})")
             if not by:
                 try:
                     by = getpass.getuser()

@@ -49,12 +49,23 @@ def _total(result: SubmissionResult, questions: Sequence[QuestionResult]) -> flo
     return _round(sum(q.score for q in questions)) if questions else result.score
 
 
+def highest(result: SubmissionResult) -> float:
+    """The most `result` can score: its maximum and its extra-credit questions' points.
+
+    >>> from grader.model import QuestionResult
+    >>> qs = (QuestionResult("a", "", 4.0, 4.0, ()), QuestionResult("cbow", "", 1.0, 2.0, (), extra=True))
+    >>> highest(SubmissionResult("s", "r", "graded", 5.0, 4.0, questions=qs))
+    6.0
+    """
+    return _round(result.max_score + sum(q.max_score for q in result.questions if q.extra))
+
+
 def apply(result: SubmissionResult, recorded: Sequence[Override]) -> SubmissionResult:
     """Return the automatic `result` with the `recorded` overrides applied (see the module's docstring).
 
     An override of a question the result does not have (the rubric dropped it) changes
     nothing and is kept, flagged for review; so is one above the maximum of the rubric now
-    graded with (a rubric of fewer points): it holds, and a person looks again.  A submission that could not be graded keeps
+    graded with (a rubric of fewer points; for the total, its maximum with the extra credit): it holds, and a person looks again.  A submission that could not be graded keeps
     its status; its questions' overrides add up to its total as a graded one's do, and an override of its total
     still sets its score.
 
@@ -91,6 +102,6 @@ def apply(result: SubmissionResult, recorded: Sequence[Override]) -> SubmissionR
     if total_override is not None:
         applied.append(replace(total_override, auto_score=total,
                                review=abs(total - total_override.auto_score) > _SAME
-                               or total_override.score > result.max_score + _SAME))
+                               or total_override.score > highest(result) + _SAME))
         total = _round(total_override.score)
     return replace(result, questions=tuple(questions), score=total, overrides=tuple(applied))

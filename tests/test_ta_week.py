@@ -6,6 +6,7 @@ import csv
 import io
 import json
 import re
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -13,6 +14,7 @@ import pytest
 
 import grader
 from grader.cli import main
+from grader.errors import UsageError
 
 HERE = Path(__file__).parent
 MISTAKES = HERE / "submissions" / "mistakes"
@@ -131,7 +133,7 @@ def test_an_override_of_the_total_and_the_python_api(graded):
 @pytest.mark.parametrize(("argv", "message"), [
     (["nobody", "softmax", "--score", "1"], "no submission 'nobody' in"),
     (["1001", "sofmax", "--score", "1"], "1001 has no question 'sofmax'; did you mean 'softmax'?"),
-    (["1001", "softmax", "--score", "99"], "--score must be between 0 and 6, the maximum of softmax (got 99)"),
+    (["1001", "softmax", "--score", "99"], "the score must be between 0 and 6, the maximum of softmax (got 99)"),
     (["1001", "softmax"], "give the score to set with --score X (or --remove to take an override off)"),
     (["1001", "softmax", "--remove"], "1001 has no override of softmax to remove"),
 ])
@@ -139,6 +141,61 @@ def test_override_mistakes_are_usage_errors(graded, argv, message):
     _, out = graded
     code, _, err = cli("override", out, *argv)
     assert code == 2 and message in err, err
+
+
+def test_an_id_completed_by_the_shell_is_the_submission_and_its_override_survives_a_regrade(graded):
+    download, out = graded
+    code, _, err = cli("override", out, "1002/", "--score", "19", "--note", "derived on paper")
+    assert code == 0, err
+    assert float(grades(out)["1002"]["score"]) == 19
+    code, _, err = cli("grade", download, "--out", out, "--force", "--no-progress")
+    assert code == 0, err
+    assert float(grades(out)["1002"]["score"]) == 19 and grades(out)["1002"]["overridden"] == "true"
+    assert result(out, "1002")["overrides"][0]["question"] == ""
+
+
+@pytest.mark.parametrize("sid", ["../results/1002", "1002/../1001", "./1002", "..", "/"])
+def test_an_override_names_a_submission_by_its_id_not_by_a_path(graded, sid):
+    _, out = graded
+    code, _, err = cli("override", out, sid, "--score", "1")
+    assert code == 2 and "is not a submission id" in err, err
+    assert "overrides" not in result(out, "1002") and "overrides" not in result(out, "1001")
+
+
+@pytest.mark.parametrize(("kwargs", "message"), [
+    ({"score": 1, "note": None}, "the note must be a str (got NoneType)"),
+    ({"score": True}, "the score must be a number"),
+    ({"score": "abc"}, "the score must be a number"),
+    ({"score": 1, "by": 7}, "by must be a str (got int)"),
+])
+def test_the_python_api_refuses_arguments_of_the_wrong_type_in_words(graded, kwargs, message):
+    _, out = graded
+    with pytest.raises(UsageError, match=re.escape(message)):
+        grader.override(out, "1001", "softmax", **kwargs)
+    assert "overrides" not in result(out, "1001")
+
+
+def test_a_score_as_text_is_that_number(graded):
+    _, out = graded
+    assert grader.override(out, "1001", "softmax", score="2.5", note="by hand").questions[0].score == 2.5
+
+
+def test_a_total_override_of_an_extra_credit_submission_may_keep_its_extra_credit(tmp_path):
+    folder = tmp_path / "ps"
+    folder.mkdir()
+    shutil.copytree(HERE / "submissions" / "versions" / "cs224d-2016", folder / "full")
+    out = tmp_path / "results"
+    code, _, err = cli("grade", folder, "--out", out, "--rubric", "cs224d-2016", "--no-progress")
+    assert code == 0, err
+    r = result(out, "full")
+    assert r["score"] > r["max_score"]  # the extra credit earned
+    code, _, err = cli("override", out, "full", "--score", r["score"] - 3, "--note", "late penalty")
+    assert code == 0, err
+    (o,) = result(out, "full")["overrides"]
+    assert o["score"] == pytest.approx(r["score"] - 3) and o["review"] is False
+    top = r["max_score"] + sum(q["max_score"] for q in r["questions"] if q.get("extra"))
+    code, _, err = cli("override", out, "full", "--score", top + 1)
+    assert code == 2 and f"between 0 and {top:g}, the most the submission can score" in err, err
 
 
 def test_override_of_a_folder_that_is_not_results(tmp_path):
