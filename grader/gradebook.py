@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
 from .model import Override, Submission, SubmissionResult
+from .errors import UsageError
 
 #: File name of the gradebook inside the results folder.
 FILENAME = "gradebook.sqlite"
@@ -171,7 +172,10 @@ class Gradebook:
         self._now = now
         self._lock = threading.Lock()
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False)
+        try:
+            self._db = sqlite3.connect(str(self.path), timeout=30.0, isolation_level=None, check_same_thread=False)
+        except sqlite3.Error as e:
+            raise _unusable(self.path, e) from None
         try:
             self._db.execute("PRAGMA journal_mode=WAL")
             # WAL + NORMAL: a committed row survives the grader being killed (not a power cut,
@@ -179,6 +183,9 @@ class Gradebook:
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.execute(f"PRAGMA cache_size=-{CACHE_KIB}")
             self._setup()
+        except sqlite3.DatabaseError as e:  # not a database, or a damaged one: said, never replaced
+            self._db.close()
+            raise _unusable(self.path, e) from None
         except BaseException:
             self._db.close()
             raise
@@ -437,6 +444,14 @@ def _meta_value(db: sqlite3.Connection, key: str) -> str:
     return row[0] if row and isinstance(row[0], str) else ""
 
 
+def _unusable(path: Path, e: Exception) -> UsageError:
+    """The error of a gradebook file SQLite cannot read (never replaced: it holds people's overrides)."""
+    return UsageError(
+        f"{str(path)!r} cannot be used as the gradebook ({e}); it holds people's overrides and what was "
+        f"graded, so it is left as it is: restore it from a copy, or move it away to grade every submission "
+        f"again without the overrides it held")
+
+
 @contextlib.contextmanager
 def _reading(results: str | Path) -> Iterator[sqlite3.Connection | None]:
     """A connection to read ``results``' gradebook before it is opened (None when there is none).
@@ -457,6 +472,15 @@ def _reading(results: str | Path) -> Iterator[sqlite3.Connection | None]:
         if db is not None:
             db.close()
         db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
+    except sqlite3.DatabaseError as e:  # not a database at all
+        if db is not None:
+            db.close()
+        raise _unusable(path, e) from None
+    try:
+        db.execute("SELECT 1 FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as e:
+        db.close()
+        raise _unusable(path, e) from None
     try:
         yield db
     finally:

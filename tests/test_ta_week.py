@@ -198,6 +198,17 @@ def test_a_total_override_of_an_extra_credit_submission_may_keep_its_extra_credi
     assert code == 2 and f"between 0 and {top:g}, the most the submission can score" in err, err
 
 
+@pytest.mark.parametrize("damage", [b"garbage\n", b"SQLite format 3\x00" + b"\xff" * 200])
+def test_a_gradebook_sqlite_cannot_read_is_said_and_kept_as_it_is(graded, damage):
+    download, out = graded
+    (out / "gradebook.sqlite").write_bytes(damage)
+    for argv in (("grade", download, "--out", out, "--no-progress"), ("override", out, "1001", "--score", "1"),
+                 ("similarity", download, "--out", out)):
+        code, _, err = cli(*argv)
+        assert code == 2 and "cannot be used as the gradebook" in err and "Traceback" not in err, (argv, err)
+        assert (out / "gradebook.sqlite").read_bytes() == damage
+
+
 def test_override_of_a_folder_that_is_not_results(tmp_path):
     code, _, err = cli("override", tmp_path, "x", "--score", "1")
     assert code == 2 and "is not a results folder of 'grader grade'" in err
