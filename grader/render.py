@@ -840,10 +840,11 @@ def full_marks(r: SubmissionResult) -> bool:
     """Whether `r` has full marks: graded, and every question that is not extra credit at its maximum.
 
     A score above the maximum thanks to extra credit is not full marks when a question lost points.
+    A person's override of the total decides: full marks when it is at least the maximum.
     """
     if r.status == "error" or r.max_score <= 0:
         return False
-    if not r.questions:
+    if not r.questions or any(o.question == "" for o in r.overrides):
         return r.score >= r.max_score
     return all(q.score >= q.max_score for q in r.questions if not q.extra)
 

@@ -209,6 +209,19 @@ def test_a_gradebook_sqlite_cannot_read_is_said_and_kept_as_it_is(graded, damage
         assert (out / "gradebook.sqlite").read_bytes() == damage
 
 
+def test_the_summarys_full_marks_follow_an_override_of_the_total(graded):
+    _, out = graded
+
+    def full_marks() -> int:
+        return int(re.search(r"<b>(\d+)</b> full marks", (out / "summary.html").read_text(encoding="utf-8"))[1])
+
+    assert full_marks() == 1  # 1001
+    assert cli("override", out, "1001", "--score", "10", "--note", "penalty")[0] == 0
+    assert full_marks() == 0
+    assert cli("override", out, "1002", "--score", "20", "--note", "regraded by hand")[0] == 0
+    assert full_marks() == 1
+
+
 def test_override_of_a_folder_that_is_not_results(tmp_path):
     code, _, err = cli("override", tmp_path, "x", "--score", "1")
     assert code == 2 and "is not a results folder of 'grader grade'" in err
