@@ -73,9 +73,9 @@ HISTOGRAM_BINS = 10
 
 #: How summary.html groups errors: ``ErrorInfo.type`` -> kind.  Any other type of a
 #: check's error is the kind ``"exception"`` (the student's code raised it); a failing
-#: top-level statement or cell is ``"load error"`` unless its type is a syntax error, a
-#: crash, running out of memory or out of time; a submission with status "error" is
-#: ``"load error"``.
+#: top-level statement or cell is ``"top-level code"`` unless its type is a syntax error, a
+#: crash, running out of memory or out of time (its submission was graded all the same);
+#: a submission with status "error" is ``"load error"``.
 ERROR_KINDS: dict[str, str] = {
     "Timeout": "timeout",
     "Crash": "crash",
@@ -104,6 +104,7 @@ KIND_LABELS: dict[str, str] = {
     "missing function": "Missing function",
     "syntax error": "Syntax error",
     "load error": "Could not be loaded",
+    "top-level code": "A top-level statement or cell raised",
     "exception": "Raised an exception",
     "other": "Other errors",
 }
@@ -652,7 +653,7 @@ def error_kinds(result: SubmissionResult) -> dict[str, list[str]]:
     if result.load is not None:
         for ue in result.load.unit_errors:
             kind = ERROR_KINDS.get(ue.error.type)
-            kinds.setdefault(kind if kind in ("syntax error", "crash", "out of memory", "timeout") else "load error",
+            kinds.setdefault(kind if kind in ("syntax error", "crash", "out of memory", "timeout") else "top-level code",
                              []).append(ue.where)
     for c in result.checks():
         if c.status == "error":

@@ -24,7 +24,7 @@ import jinja2
 import pytest
 
 from grader import render, terminal
-from grader.model import CheckResult, Consistency, Element, ErrorInfo, Frame, Mismatch, Regrade, SubmissionResult
+from grader.model import CheckResult, Consistency, Element, ErrorInfo, Frame, LoadReport, Mismatch, Regrade, SubmissionResult, UnitError
 
 
 class Page(HTMLParser):
@@ -422,7 +422,8 @@ def test_summary_error_kinds_say_who():
     assert "Crash · 1 submission carol cross_entropy/small" in text
     assert "Missing function · 1 submission carol grad_pred/small" in text
     assert "Syntax error · 1 submission carol hw1.ipynb, cell [3]" in text
-    assert "Could not be loaded · 2 submissions dave could not read dave.zip" in text
+    assert "Could not be loaded · 1 submission dave could not read dave.zip" in text
+    assert "A top-level statement or cell raised · 1 submission" in text  # graded all the same
     assert "Raised an exception · 2 submissions carol softmax/rows-1d" in text
 
 
@@ -461,6 +462,19 @@ def test_error_kind_of_a_check(message, error_type, kind):
 def test_error_kind_of_an_ungraded_submission_lists_it_once():
     r = replace(f.errors(), status="error", errors=("not graded: no code found",))
     assert render.error_kinds(r) == {"load error": ["not graded: no code found"]}
+
+
+@pytest.mark.parametrize(("error_type", "kind"), [
+    ("AssertionError", "top-level code"), ("NameError", "top-level code"), ("SyntaxError", "syntax error"),
+    ("Timeout", "timeout"), ("MemoryError", "out of memory"),
+])
+def test_a_failing_top_level_statement_of_a_graded_submission_is_not_a_load_error(error_type, kind):
+    load = LoadReport(unit_errors=(UnitError("frank.py, line 34", ErrorInfo(error_type, "")),))
+    r = replace(f.all_pass(), load=load)
+    assert r.status == "graded" and render.error_kinds(r) == {kind: ["frank.py, line 34"]}
+    _, page = summary_page([r])
+    assert "Could not be loaded" not in page.text
+    assert render.KIND_LABELS[kind] in page.text
 
 
 def test_summary_without_mistakes_or_errors_says_so():
