@@ -93,6 +93,7 @@ def check_rubric(rubric: Rubric, reference: ModuleType | None = None) -> RubricC
     RubricError
         A generator or an expected-value function fails (as ``grader grade`` would).
     """
+    from .checks import property_verdict
     from .mistakes import Memo, matches
 
     ref = reference if reference is not None else _cases.load_reference(rubric)
@@ -116,8 +117,13 @@ def check_rubric(rubric: Rubric, reference: ModuleType | None = None) -> RubricC
             problems.append(f"{spec.id}: the property {spec.property!r} failed on the reference's own answer: "
                             f"{type(e).__name__}: {e}")
             continue
-        ok, message = verdict if isinstance(verdict, tuple) else (verdict, "")
-        if bool(ok):
+        read = property_verdict(verdict)
+        if isinstance(read, str):
+            problems.append(f"{spec.id}: the property {spec.property!r} returned {read} on the reference's own "
+                            "answer; a property returns True or False, or (True or False, a message)")
+            continue
+        ok, message = read
+        if ok:
             properties.append(spec.id)
         else:
             problems.append(f"{spec.id}: the property {spec.property!r} does not hold for the reference's own "

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from types import ModuleType
-from typing import Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 
@@ -532,6 +532,40 @@ def _plain_value(value: Value | None):
     return value.array
 
 
+def property_verdict(verdict: Any) -> tuple[bool, str] | str:
+    """Read what a rubric's property function returned: ``(holds, message)``, or what it gave instead.
+
+    A verdict is True or False (numpy's included: a 0-d array, ``np.True_``), or a pair
+    ``(verdict, message)``.  Anything else (an array of several truths, a tuple of three)
+    is described in words, never guessed at.
+
+    >>> property_verdict(True), property_verdict((np.False_, "rows do not sum to 1"))
+    ((True, ''), (False, 'rows do not sum to 1'))
+    >>> property_verdict(np.array([True, False])), property_verdict((True, "a", "b"))
+    ('an array of shape (2,)', 'a tuple of 3 items')
+    """
+    message: Any = ""
+    if isinstance(verdict, tuple):
+        if len(verdict) != 2:
+            return f"a tuple of {len(verdict)} items"
+        verdict, message = verdict
+    if isinstance(verdict, np.ndarray) and verdict.ndim == 0:
+        verdict = verdict[()]
+    if isinstance(verdict, (bool, np.bool_)) or (isinstance(verdict, (int, np.integer)) and verdict in (0, 1)):
+        return bool(verdict), "" if message is None else str(message)
+    if isinstance(verdict, np.ndarray):
+        return f"an array of shape {verdict.shape}"
+    return f"{type(verdict).__name__} {_short_repr(verdict)}"
+
+
+def _short_repr(x: Any) -> str:
+    try:
+        text = repr(x)
+    except Exception:  # noqa: BLE001 - the author's object
+        return ""
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _judge_property(spec: CheckSpec, case: Case, outcome: CallOutcome, rubric: Rubric,
                     reference: ModuleType | None, fname: str, common: dict) -> CheckResult:
     """Decide a "property" check: the rubric's reference function judges the answer (rows sum to one...).
@@ -559,8 +593,12 @@ def _judge_property(spec: CheckSpec, case: Case, outcome: CallOutcome, rubric: R
     except Exception as e:  # the answer could not be examined: it does not have the property
         return CheckResult(status="fail", score=0.0, got=_shown(got), message=(
             f"{what}: not so for what {fname} returned ({type(e).__name__}: {str(e)[:200]})."), **common)
-    ok, message = (verdict if isinstance(verdict, tuple) else (verdict, ""))
-    if bool(ok):
+    read = property_verdict(verdict)
+    if isinstance(read, str):  # not a verdict: this answer could not be judged, as when the property raises
+        return CheckResult(status="fail", score=0.0, got=_shown(got), message=(
+            f"{what}: not so for what {fname} returned (the property gave {read}, not True or False)."), **common)
+    ok, message = read
+    if ok:
         return CheckResult(status="pass", score=spec.points, got=_shown(got),
                            message=str(message) or f"{what}: yes.", **common)
     return CheckResult(status="fail", score=0.0, got=_shown(got),

@@ -198,3 +198,80 @@ def test_the_guides_example_rubric_works_as_written(tmp_path):
     (sub / "two_layer_net.py").write_text(HONEST)
     code, out, err = cli("check", "--rubric", folder / "rubric.toml", sub, "--no-color")
     assert code == 0 and "Every check passed." in out, out + err
+
+
+SOFTMAX_REFERENCE = textwrap.dedent("""
+    import numpy as np
+
+    def gen_vec(rng, n):
+        return (rng.normal(size=(n,)),)
+
+    def softmax(x):
+        e = np.exp(x - x.max())
+        return e / e.sum()
+
+    def sums_to_one(got, x):
+        return np.isclose(np.sum(got, axis=-1), 1.0)  # one truth for a vector, several for a column
+
+    def three_things(got, x):
+        return True, "fine", "and more"
+""")
+
+
+def _softmax_rubric(folder: Path, prop: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "reference.py").write_text(SOFTMAX_REFERENCE)
+    rubric = folder / f"{prop}.toml"
+    rubric.write_text(textwrap.dedent(f"""
+        name = "sm"
+        reference = "reference.py"
+
+        [functions.sm]
+        names = ["softmax"]
+        params = ["x"]
+
+        [cases.small]
+        function = "sm"
+        generator = "gen_vec"
+        params = {{ n = 5 }}
+
+        [questions.sm]
+        title = "Softmax"
+        expected = "softmax"
+
+        [questions.sm.checks.values]
+        case = "small"
+
+        [questions.sm.checks.sums]
+        case = "small"
+        compare = "property"
+        property = "{prop}"
+    """))
+    return rubric
+
+
+def test_a_property_that_gives_no_single_verdict_for_an_answer_fails_that_answer_and_grades_the_rest(tmp_path):
+    rubric = _softmax_rubric(tmp_path / "rubric", "sums_to_one")
+    assert cli("rubric", "check", rubric)[0] == 0  # one truth for the reference's vector
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "good.py").write_text("import numpy as np\ndef softmax(x):\n    e = np.exp(x - x.max())\n"
+                                  "    return e / e.sum()\n")
+    (subs / "column.py").write_text("import numpy as np\ndef softmax(x):\n    e = np.exp(x - x.max())\n"
+                                    "    return (e / e.sum()).reshape(-1, 1)\n")
+    out = tmp_path / "out"
+    code, _, err = cli("grade", subs, "--out", out, "--rubric", rubric, "--no-progress")
+    assert code == 0, err
+    good = json.loads((out / "good" / "result.json").read_text())
+    column = json.loads((out / "column" / "result.json").read_text())
+    assert good["status"] == column["status"] == "graded"
+    assert good["score"] == 2
+    sums = next(c for q in column["questions"] for c in q["checks"] if c["id"] == "sm/sums")
+    assert sums["status"] == "fail" and "the property gave an array of shape (5,), not True or False" in sums["message"]
+
+
+def test_rubric_check_refuses_a_property_that_returns_no_verdict(tmp_path):
+    rubric = _softmax_rubric(tmp_path, "three_things")
+    code, _, err = cli("rubric", "check", rubric)
+    assert code == 2 and "Traceback" not in err
+    assert "sm/sums: the property 'three_things' returned a tuple of 3 items on the reference's own answer" in err
