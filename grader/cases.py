@@ -175,13 +175,35 @@ def build(rubric: Rubric, reference: ModuleType | None = None) -> dict[str, Case
             if not callable(f):
                 raise RubricError(where_path, where, f"the reference module defines no function {name!r}")
             try:
-                value = np.array(f(*[_copy(a) for a in args]), dtype=np.float64)
+                raw = f(*[_copy(a) for a in args])
+                unusable = _unusable_expected(raw)
+                value = np.array(raw, dtype=np.float64) if not unusable else None
             except Exception as e:
                 raise RubricError(where_path, where, f"{name!r} failed on this case: {type(e).__name__}: {e}") from e
+            if value is not None and np.isnan(value).any():
+                unusable = (f"NaN in {int(np.isnan(value).sum())} of its {value.size} values, and no answer is "
+                            "within tolerance of NaN")
+            if unusable:
+                raise RubricError(where_path, where, f"{name!r} returned {unusable}; an expected value is real numbers")
             value.setflags(write=False)
             expected[name] = value
         out[cid] = Case(spec=cs, args=tuple(_frozen(a) for a in args), expected=expected)
     return out
+
+
+def _unusable_expected(raw: Any) -> str:
+    """Why an expected-value function's return cannot be an expected value ("" when it can)."""
+    if raw is None:
+        return "None (a missing return statement?)"
+    try:
+        kind = np.asarray(raw).dtype.kind
+    except Exception:  # noqa: BLE001 - ragged: np.array says so below
+        return ""
+    if kind == "c":
+        return "complex numbers"
+    if kind in "USO" and not isinstance(raw, (tuple, list)):
+        return f"{type(raw).__name__} {str(raw)[:40]!r}, not numbers"
+    return ""
 
 
 def _size(a: Any) -> int:

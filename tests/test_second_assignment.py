@@ -275,3 +275,18 @@ def test_rubric_check_refuses_a_property_that_returns_no_verdict(tmp_path):
     code, _, err = cli("rubric", "check", rubric)
     assert code == 2 and "Traceback" not in err
     assert "sm/sums: the property 'three_things' returned a tuple of 3 items on the reference's own answer" in err
+
+
+@pytest.mark.parametrize(("body", "said"), [
+    ("pass", "returned None (a missing return statement?)"),
+    ("return np.full(x.shape, np.nan)", "returned NaN in 5 of its 5 values"),
+    ("return x * 1j", "returned complex numbers"),
+    ("return 'hello'", "returned str 'hello', not numbers"),
+])
+def test_rubric_check_refuses_expected_values_no_answer_can_match(tmp_path, body, said):
+    rubric = _softmax_rubric(tmp_path, "sums_to_one")
+    with (tmp_path / "reference.py").open("a") as f:
+        f.write(f"\ndef softmax(x):\n    {body}\n")  # the last definition wins
+    code, _, err = cli("rubric", "check", rubric)
+    assert code == 2 and "Traceback" not in err, err
+    assert f"cases.small: 'softmax' {said}" in err and "an expected value is real numbers" in err
