@@ -326,3 +326,105 @@ def test_an_instance_of_sigmoid_grad_is_described_by_x_alone_and_once():
     code, out, err = run(["check", "--written", "grad_pred", r"W^T(y-\hat{y})", "--json"])
     (check,) = [c for q in json.loads(out)["questions"] for c in q["checks"]]
     assert check["written"]["instance"].startswith("instance 1: |V| = 5, d = 3, i = ")
+
+
+QUADRATIC_REFERENCE = textwrap.dedent("""
+    import numpy as np
+
+    def instance(rng, n=4):
+        return {"A": rng.normal(size=(n, n)), "x": rng.normal(size=n), "n": n}
+
+    def quad_grad(inst):
+        return (inst["A"] + inst["A"].T) @ inst["x"]
+
+    def quad_grad_symmetric(inst):
+        return 2 * inst["A"] @ inst["x"]
+
+    def broken(rng, n=4):
+        raise ValueError("no instance today")
+
+    def a_list(rng, n=4):
+        return [1, 2]
+
+    def ident(x):
+        return x
+
+    def gen_x(rng):
+        return (rng.normal(size=3),)
+""")
+
+
+def _quadratic_rubric(folder: Path, generator: str = "instance") -> Path:
+    """A TA's own assignment: one code question and a written gradient of xᵀAx, none of word2vec's symbols."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "ref.py").write_text(QUADRATIC_REFERENCE)
+    rubric = folder / f"quad-{generator}.toml"
+    rubric.write_text(textwrap.dedent(f"""
+        name = "quad"
+        reference = "ref.py"
+
+        [functions.f]
+        names = ["f"]
+        params = ["x"]
+
+        [cases.c]
+        function = "f"
+        generator = "gen_x"
+
+        [questions.f]
+        title = "f"
+        expected = "ident"
+        [questions.f.checks.c]
+        case = "c"
+
+        [written]
+        reference = "ref.py"
+        generator = "{generator}"
+        instances = 3
+
+        [written.notations.lin]
+        A = {{role = "matrix", value = "A", text = "a square matrix"}}
+        x = {{role = "vector", value = "x", text = "a vector"}}
+
+        [written.mistakes.symmetric]
+        message = "You assumed A is symmetric."
+        formula = "quad_grad_symmetric"
+
+        [written.questions.quad]
+        title = "gradient of xᵀAx"
+        notation = "lin"
+        expected = "quad_grad"
+        labels = ['\\\\nabla_x f']
+        compact = '(A + A^T) x'
+        points = 2
+        mistakes = ["symmetric"]
+    """))
+    return rubric
+
+
+def test_a_written_part_of_a_tas_own_assignment_judges_wrong_answers_in_words(tmp_path):
+    rubric = _quadratic_rubric(tmp_path / "quad")
+    assert run(["rubric", "check", str(rubric)])[0] == 0
+    code, out, err = run(["check", "--rubric", str(rubric), "--written", "quad", "2 A x", "--no-color"])
+    assert code == 1 and "Traceback" not in err, err
+    assert "on instance 1 (A: 4×4, x: 4, n = 4)" in out and "Likely mistake: You assumed A is symmetric." in out
+    code, out, _ = run(["check", "--rubric", str(rubric), "--written", "quad", "(A + A^T) x", "--no-color"])
+    assert code == 0 and "pass (2 / 2)" in out
+    subs = tmp_path / "subs"
+    (subs / "bob").mkdir(parents=True)
+    (subs / "bob" / "f.py").write_text("def f(x):\n    return x\n")
+    (subs / "bob" / "written.md").write_text("## quad\n$$ 2 A x $$\n")
+    code, _, err = run(["grade", str(subs), "--out", str(tmp_path / "out"), "--rubric", str(rubric), "--no-progress"])
+    assert code == 0, err
+    bob = json.loads((tmp_path / "out" / "bob" / "result.json").read_text())
+    assert bob["status"] == "graded" and bob["score"] == 1  # the code question's point; the written answer's 0
+
+
+@pytest.mark.parametrize(("generator", "said"), [
+    ("broken", "written.generator: 'broken' failed: ValueError: no instance today"),
+    ("a_list", "written.generator: 'a_list' failed: TypeError: it returned list, not a dict of named values"),
+])
+def test_a_written_generator_that_fails_is_a_rubric_error(tmp_path, generator, said):
+    rubric = _quadratic_rubric(tmp_path / "quad", generator)
+    code, _, err = run(["rubric", "check", str(rubric)])
+    assert code == 2 and said in err and "Traceback" not in err, err

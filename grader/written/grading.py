@@ -32,7 +32,14 @@ def prepare(rubric: Rubric) -> WrittenJob | None:
         reference = load_reference(dataclasses.replace(rubric, reference_path=part.reference_path))
     else:  # a process without the rubric's files (a cluster worker): the source came with the rubric
         reference = _from_source(part.reference_source, part.reference_path)
-    return WrittenJob(part=part, reference=reference, instances=judge.draw(part, reference))
+    try:
+        instances = judge.draw(part, reference)
+    except Exception as e:  # noqa: BLE001 - the TA's generator: said as the rubric's error, as a code case's is
+        from ..errors import RubricError
+
+        raise RubricError(rubric.path or rubric.name, "written.generator",
+                          f"{part.generator!r} failed: {type(e).__name__}: {e}") from None
+    return WrittenJob(part=part, reference=reference, instances=instances)
 
 
 def _from_source(source: str, path: str) -> ModuleType:

@@ -35,7 +35,11 @@ def question_id(qid: str) -> str:
 def draw(part: WrittenPart, reference: ModuleType) -> tuple[dict[str, Any], ...]:
     """Return the instances every answer is evaluated on (drawn from the part's seed; the same for everyone)."""
     gen = getattr(reference, part.generator)
-    return tuple(gen(np.random.default_rng(part.seed + n), **dict(part.params)) for n in range(part.instances))
+    drawn = tuple(gen(np.random.default_rng(part.seed + n), **dict(part.params)) for n in range(part.instances))
+    for inst in drawn:
+        if not isinstance(inst, Mapping) or not all(isinstance(k, str) for k in inst):
+            raise TypeError(f"it returned {type(inst).__name__}, not a dict of named values")
+    return drawn
 
 
 @dataclasses.dataclass
@@ -126,17 +130,29 @@ def describe(inst: Mapping[str, Any], each: Mapping[str, int], question: Written
     used = {s.value for s in question.symbols.values()} | set(question.indices.values())
     # The sizes, where a vector or a matrix of the question has them (σ'(x) has none).
     sized = any(s.role not in ("scalar", "quantity") for s in question.symbols.values()) or question.indices
-    parts = [f"|V| = {inst['V']}", f"d = {inst['d']}"] if sized else []
-    if {"i", "o", "y", "yhat"} & used or "i" in question.symbols or "o" in question.symbols:
+    # word2vec's instances (see derivations.md) have these members; a TA's own written part
+    # may have none of them, and is described by its sizes and scalars.
+    parts = [f"|V| = {inst['V']}", f"d = {inst['d']}"] if sized and "V" in inst and "d" in inst else []
+    if ({"i", "o", "y", "yhat"} & used or "i" in question.symbols or "o" in question.symbols) and "i" in inst:
         parts.append(f"{'o' if 'o' in question.symbols else 'i'} = {inst['i']}")
-    if "samples" in used or "k" in used:
+    if ("samples" in used or "k" in used) and "samples" in inst:
         parts.append(f"negative samples {list(inst['samples'])}")
-    if "context" in used:
+    if "context" in used and "context" in inst:
         parts.append(f"context words {list(inst['context'])}")
-    if "x" in used:
-        parts.append(f"x = {inst['x']:.4g}")
+    if "x" in used and _is_number(inst.get("x")):
+        parts.append(f"x = {float(inst['x']):.4g}")
+    if not parts:  # none of word2vec's: the instance's own sizes and numbers
+        for k, v in inst.items():
+            if _is_number(v) and not isinstance(v, bool):
+                parts.append(f"{k} = {v:.4g}" if isinstance(v, float) else f"{k} = {v}")
+            elif isinstance(v, np.ndarray) and v.ndim:
+                parts.append(f"{k}: {'×'.join(str(n) for n in v.shape)}")
     parts += [f"{k} = {v}" for k, v in each.items()]
     return ", ".join(parts)
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float, np.integer, np.floating)) or (isinstance(v, np.ndarray) and v.ndim == 0)
 
 
 class _Question:
@@ -192,7 +208,7 @@ class _Question:
         described = describe(inst, each, self.q)
         values = [f"{shown_symbol(s)} = {_fmt(inst[s.value])}" for s in self.q.symbols.values()
                   if s.role in ("matrix", "vector", "scalar") and s.value in inst
-                  and s.value != "x"]  # x: in the description already
+                  and not (s.value == "x" and _is_number(inst[s.value]))]  # a number x: in the description already
         return f"instance {n + 1}: {described}" + "".join(f"; {v}" for v in values)
 
 
