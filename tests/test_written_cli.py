@@ -428,3 +428,57 @@ def test_a_written_generator_that_fails_is_a_rubric_error(tmp_path, generator, s
     rubric = _quadratic_rubric(tmp_path / "quad", generator)
     code, _, err = run(["rubric", "check", str(rubric)])
     assert code == 2 and said in err and "Traceback" not in err, err
+
+
+def _written_scores(tmp_path: Path, name: str, text: str) -> dict[str, tuple[float, str]]:
+    """`grader check --rubric written` on a folder holding one prose file: question -> (score, message)."""
+    folder = tmp_path / "sub"
+    folder.mkdir(exist_ok=True)
+    (folder / name).write_text(text, encoding="utf-8")
+    code, out, err = run(["check", "--rubric", "written", str(folder), "--json"])
+    assert code in (0, 1) and "Traceback" not in err, err
+    return {q["id"]: (q["score"], q["checks"][0]["message"]) for q in json.loads(out)["questions"]
+            if q["id"].startswith("written/")}
+
+
+def test_a_python_comment_in_a_fenced_block_is_not_a_heading(tmp_path):
+    text = ("Checked numerically first:\n\n```python\n# grad_pred: numerical check\nprint(err)\n```\n\n"
+            "## grad_pred\n\n$$ \\frac{\\partial CE}{\\partial \\hat r} = W^{\\top}(\\hat y - y) $$\n")
+    score, message = _written_scores(tmp_path, "written.md", text)["written/grad_pred"]
+    assert score == 2 and message.startswith("Right (written.md)"), message
+
+
+def test_a_commented_out_attempt_in_written_tex_is_not_the_answer(tmp_path):
+    text = ("\\section*{grad\\_pred}\n\\begin{equation*}\nW^\\top(\\hat{y} - y)\n\\end{equation*}\n"
+            "% old attempt, wrong: $$ W^\\top(y - \\hat y) $$\n"
+            "The sign matters: 50\\% of us got it wrong.\n")
+    score, message = _written_scores(tmp_path, "written.tex", text)["written/grad_pred"]
+    assert score == 2 and message.startswith("Right (written.tex)"), message
+
+
+@pytest.mark.parametrize("where", [
+    "where\n\n$$\\hat{y} = \\mathrm{softmax}(U^\\top v_c)$$\n",
+    "where $$y_o = 1$$ and the other entries of $y$ are 0.\n",
+])
+def test_a_display_block_defining_a_symbol_after_the_answer_is_not_the_answer(tmp_path, where):
+    text = "## grad_center\n\n$$\\frac{\\partial J}{\\partial v_c} = U(\\hat{y} - y)$$\n\n" + where
+    score, message = _written_scores(tmp_path, "written.md", text)["written/grad_center"]
+    assert score == 2 and message.startswith("Right (written.md)"), message
+    # ... while the same symbol written as the answer's last step is the answer, and wrong
+    wrong = "## grad_center\n\n$$ J = -\\log \\hat{y}_o $$\n\n$$ g = \\hat{y} - y $$\n"
+    assert _written_scores(tmp_path, "written.md", wrong)["written/grad_center"][0] == 0
+
+
+@pytest.mark.parametrize("answer", [
+    "\\begin{equation}\n\\sigma(x)(1 - \\sigma(x)) \\label{eq:sigma-grad}\n\\end{equation}",
+    "\\sigma(x)(1 - \\sigma(x)) \\tag{3}",
+    "\\boxed{\\sigma(x)(1 - \\sigma(x))}",
+    "\\textstyle \\sigma(x)(1 - \\sigma(x))",
+    "2 \\cdot \\frac12 \\sigma(x)(1 - \\sigma(x))",
+    "\\frac1{1 + e^{-x}}(1 - \\sigma(x))",
+])
+def test_labels_tags_boxes_and_one_digit_fractions_are_read_as_latex_reads_them(answer):
+    import grader
+
+    assert grader.check_written("sigmoid_grad", answer).score == 1.0
+    assert grader.check_written("sigmoid_grad", answer.replace("1 - ", "2 - ")).score == 0.0

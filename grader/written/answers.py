@@ -104,11 +104,46 @@ def extract_math(body: str) -> str:
     return "\n".join(line for line in body.strip().splitlines() if line.strip())
 
 
+#: A LaTeX comment: from an unescaped ``%`` to the end of its line.
+_TEX_COMMENT = re.compile(r"(?<!\\)%[^\n]*")
+#: The line opening (or closing) a Markdown code fence.
+_FENCE = re.compile(r"^[ ]{0,3}(`{3,}|~{3,})", re.M)
+
+
+def _fenced(text: str) -> list[tuple[int, int]]:
+    """Return the spans of a Markdown text's fenced code blocks, as CommonMark reads them.
+
+    A fence closes on a line opening with at least as many of its characters; one never
+    closed runs to the end of the text.
+
+    >>> _fenced("a\\n```python\\n# not a heading\\n```\\n## grad_pred\\n")
+    [(2, 31)]
+    """
+    spans: list[tuple[int, int]] = []
+    opening: re.Match[str] | None = None
+    for m in _FENCE.finditer(text):
+        if opening is None:
+            opening = m
+        elif m.group(1)[0] == opening.group(1)[0] and len(m.group(1)) >= len(opening.group(1)):
+            spans.append((opening.start(), m.end()))
+            opening = None
+    if opening is not None:
+        spans.append((opening.start(), len(text)))
+    return spans
+
+
 def _sections(text: str, latex: bool) -> list[tuple[str, int, int]]:
-    """Return (heading text, body start, body end) of every section of a document."""
+    """Return (heading text, body start, body end) of every section of a document.
+
+    A Markdown heading or marker inside a fenced code block (``# a comment`` of Python) is code, not a heading.
+    """
     marks = [(m.group(1).strip(" \t#"), m.start(), m.end())
              for m in (_TEX_HEADING if latex else _MD_HEADING).finditer(text)]
     marks += [(m.group(1).strip(), m.start(), m.end()) for m in _MARKER.finditer(text)]
+    if not latex:
+        fences = _fenced(text)
+        if fences:
+            marks = [t for t in marks if not any(a <= t[1] < b for a, b in fences)]
     marks.sort(key=lambda t: t[1])
     out = []
     for n, (head, start, end) in enumerate(marks):
@@ -136,6 +171,8 @@ def find(texts: Iterable[TextFile], ids: Sequence[str]) -> dict[str, Answer]:
     for tf in texts:
         text = tf.text[:MAX_FILE_CHARS]
         latex = tf.path.lower().endswith(".tex")
+        if latex:  # a commented-out attempt is not an answer
+            text = _TEX_COMMENT.sub("", text)
         for head, start, stop in _sections(text, latex):
             for qid in ids:
                 if qid in found or not _names(head, qid):

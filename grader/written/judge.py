@@ -21,7 +21,7 @@ from ..model import CheckResult, WrittenFeedback, WrittenLine, WrittenPart, Writ
 from .evaluate import Context, check_names, evaluate, sum_terms
 from .parse import WrittenError, at, parse, parse_expression
 from .show import mathml, plain
-from .tree import Derivative, Document, Node, Sum, Sym, children, size
+from .tree import Chain, Derivative, Document, Node, Sub, Sum, Sym, children, size
 
 #: The check of a written question, under its question ``written/<id>``.
 CHECK = "answer"
@@ -269,7 +269,11 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
     first_wrong: int | None = None
     wrong_where = ""
     final: tuple[Node, list[Any] | None, WrittenError | None] | None = None
-    for chain in doc.chains:
+    chains = list(doc.chains)
+    after: list[Chain] = []  # "where ŷ = softmax(Uᵀv_c)" after the answer: prose, not its last step
+    while len(chains) > 1 and _defines_a_symbol(chains[-1], question, prep):
+        after.insert(0, chains.pop())
+    for chain in chains:
         steps = list(chain.steps)
         head = steps[0].expr
         target: list[Any] | None = None
@@ -360,7 +364,27 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
                     first_wrong, wrong_where = step.line, prep.detail(kb)
                 prev_ok = False
             prev = vals
+    for chain in after:
+        head = chain.steps[0]
+        out.append(_line(head.line, " = ".join(st.text for st in chain.steps), head.expr, "label",
+                         f"defines {plain(head.expr)} after the answer: not judged, and not the answer"))
     return _verdict(prep, base, out, first_wrong, wrong_where, final, where)
+
+
+def _defines_a_symbol(chain: Chain, question: WrittenQuestion, prep: "_Question") -> bool:
+    """Whether `chain` defines one of the question's given symbols ("ŷ = softmax(Uᵀv_c)", "y_o = 1").
+
+    Such a chain after the answer is where the student says what a symbol means; a name the
+    question does not give ("grad = ...", "g = ...") or its own quantity is a step of the answer.
+    """
+    if len(chain.steps) < 2:
+        return False
+    head = chain.steps[0].expr
+    base = head.base if isinstance(head, Sub) else head
+    if not isinstance(base, Sym) or plain(head) in prep.labels:
+        return False
+    symbol = question.symbols.get(base.key)
+    return symbol is not None and symbol.role != "quantity"
 
 
 #: What stands for a line that could not be read, so that the lines around it are parsed as they were

@@ -324,6 +324,12 @@ class _Build:
         if rule == "frac":
             a, b = (c for c in kids if not _is_token(c) or c.type != "FRAC")
             return Bin(line, col, "frac", self.node(a), self.node(b))
+        if rule == "frac_digits":  # \frac12
+            a, b = (int(c) for c in str(kids[0]) if c.isdigit())
+            return Bin(line, col, "frac", Num(line, col, float(a)), Num(line, col, float(b)))
+        if rule == "frac_digit":  # \frac1{...}
+            a = next(int(c) for c in str(kids[0]) if c.isdigit())
+            return Bin(line, col, "frac", Num(line, col, float(a)), self.node(kids[-1]))
         if rule == "call":
             args = tuple(self.node(c) for c in kids if not (_is_token(c) and c.type in ("FUNCOPEN", "RPAR", "COMMA")))
             if _fn_name(kids[0]) == "dot" and len(args) == 2:  # np.dot(a, b), numpy's matrix product
