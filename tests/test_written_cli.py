@@ -482,3 +482,15 @@ def test_labels_tags_boxes_and_one_digit_fractions_are_read_as_latex_reads_them(
 
     assert grader.check_written("sigmoid_grad", answer).score == 1.0
     assert grader.check_written("sigmoid_grad", answer.replace("1 - ", "2 - ")).score == 0.0
+
+
+@pytest.mark.parametrize("index", ["k", "j", "i", "l"])
+def test_a_sum_up_to_k_runs_over_the_negative_samples_whatever_its_index_is_called(index):
+    import grader
+
+    right = rf"-\sigma(-u_o^T v_c) u_o + \sum_{{{index}=1}}^{{K}} \sigma(u_{index}^T v_c) u_{index}"
+    assert grader.check_written("negsamp_grad_center", right).score == 1.0
+    # its bounds still count: the first sample left out is wrong
+    assert grader.check_written("negsamp_grad_center", right.replace(f"{index}=1", f"{index}=2")).score == 0.0
+    # and a sum over the vocabulary is not one over the samples
+    assert grader.check_written("negsamp_grad_center", right.replace("^{K}", "^{|V|}")).score == 0.0

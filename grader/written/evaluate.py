@@ -363,8 +363,13 @@ def sum_terms(n: Sum, ctx: Context, env: Mapping[str, int]) -> tuple[list[int], 
     samples, -m to m for a window), evaluated on the instance; ``j \\ne i`` leaves the word i
     out.  A sum without bounds, or with ``j \\in V``, runs over the whole domain.
     """
-    words = ctx.domain(n.var)
-    positions = ctx.positions(n.var)
+    # Σ_{j=1}^{K}: K is the number of negative samples, so the sum runs over them whatever its
+    # index is called (j, i, l), as a reader of the handout would read it.
+    var = n.var
+    if var not in ctx.indices and isinstance(n.upper, Sym) and n.upper.key == "K":
+        var = next((v for v, k in ctx.indices.items() if k == "samples"), var)
+    words = ctx.domain(var)
+    positions = ctx.positions(var)
     low = _bound(n, n.lower, "lower bound", ctx, env) if n.lower is not None else positions[0] if positions else 1
     high = _bound(n, n.upper, "upper bound", ctx, env) if n.upper is not None else positions[-1] if positions else 0
     for b, what in ((low, "lower bound"), (high, "upper bound")):
