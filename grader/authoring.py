@@ -168,6 +168,11 @@ def check_rubric(rubric: Rubric, reference: ModuleType | None = None) -> RubricC
     for q in rubric.questions:
         if all(c.visibility == "hidden" for c in q.checks):
             warnings.append(f"questions.{q.id}: every check is hidden: a student's self-check says nothing of it")
+    used_files = {q.file for q in rubric.questions} | ({"written"} if rubric.written is not None else set())
+    for f in rubric.files:
+        if f not in used_files:
+            warnings.append(f"files: {f!r} is listed but no question is of that file (questions name theirs with "
+                            f"file = \"...\"): a typo?")
     return RubricCheck(
         name=rubric.name, title=rubric.title, points=rubric.max_score, questions=len(rubric.questions),
         checks=len(checks), public=sum(c.visibility == "public" for c in checks),

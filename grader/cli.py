@@ -748,6 +748,11 @@ def _cmd_override(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return ExitCode.OK
 
 
+def _count(n: int, word: str) -> str:
+    """Return "1 question" or "3 questions"."""
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _cmd_rubric(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .authoring import check_rubric
     from .terminal import num
@@ -759,9 +764,9 @@ def _cmd_rubric(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(json.dumps(found.to_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
         out.write(f"{found.name}: {found.title}\n")
-        out.write(f"  {found.questions} questions, {num(found.points)} points; {found.checks} checks "
-                  f"({found.public} public, {found.hidden} hidden)\n")
-        out.write(f"  {len(found.cases)} cases generated, every expected value computed:\n")
+        out.write(f"  {_count(found.questions, 'question')}, {num(found.points)} points; "
+                  f"{_count(found.checks, 'check')} ({found.public} public, {found.hidden} hidden)\n")
+        out.write(f"  {_count(len(found.cases), 'case')} generated, every expected value computed:\n")
         for cid, shapes in found.cases.items():
             out.write(f"    {cid}: {shapes}\n")
         if found.properties:

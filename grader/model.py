@@ -333,6 +333,7 @@ class Rubric:
 
     #: the [sampling] table (negative sampling): {"conventions": ("reject", ...)}; see rubric.py
     sampling: Mapping[str, Any] = field(default_factory=dict)
+    files: tuple[str, ...] = ()  #: the top-level ``files`` list as written (the questions are in its order)
 
     @property
     def max_score(self) -> float:

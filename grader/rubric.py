@@ -472,7 +472,7 @@ class _Loader:
             name=name, title=title, version=version, questions=questions, functions=functions, cases=cases,
             starter=starter, settings=settings, mistakes=mistakes, reference_path=str(ref_path),
             path=str(self.path.resolve()), digest=h.hexdigest(), consistency=consistency, sampling=sampling,
-            written=written)
+            written=written, files=tuple(doc.get("files") or ()))
 
     # ---------------------------------------------------------------- sections
 

@@ -290,3 +290,20 @@ def test_rubric_check_refuses_expected_values_no_answer_can_match(tmp_path, body
     code, _, err = cli("rubric", "check", rubric)
     assert code == 2 and "Traceback" not in err, err
     assert f"cases.small: 'softmax' {said}" in err and "an expected value is real numbers" in err
+
+
+def test_rubric_check_warns_of_a_files_entry_no_question_has_and_counts_in_words(tmp_path):
+    rubric = _softmax_rubric(tmp_path, "sums_to_one")
+    rubric.write_text('files = ["sm", "zz"]\n' + rubric.read_text().replace(
+        '[questions.sm]\ntitle = "Softmax"', '[questions.sm]\ntitle = "Softmax"\nfile = "sm"'))
+    code, out, err = cli("rubric", "check", rubric)
+    assert code == 0, err
+    assert "warning: files: 'zz' is listed but no question is of that file" in out
+    assert "'sm' is listed" not in out
+    assert "  1 question, 2 points; 2 checks (2 public, 0 hidden)\n  1 case generated," in out
+
+
+@pytest.mark.parametrize("name", ["problem-set", "cs224d-2015", "cs224d-2016", "cs224n-2017", "cs224n-a2", "written"])
+def test_the_built_in_rubrics_list_only_files_they_have_questions_of(name):
+    code, out, err = cli("rubric", "check", name)
+    assert code == 0 and "warning: files" not in out, out
