@@ -387,6 +387,15 @@ class Verdict:
     headline: str
     entries: tuple[Consistency, ...]  #: the (case, gradient) comparisons it covers, in rubric order
 
+    @property
+    def lines(self) -> tuple[tuple[str, str], ...]:
+        """(case, what was found) as report.html lists them: a line said for two gradients of a case
+        (the cost raised before either was compared) is said once."""
+        seen: dict[tuple[str, str], None] = {}
+        for c in self.entries:
+            seen.setdefault((c.case, c.message or c.status), None)
+        return tuple(seen)
+
 
 @dataclass(frozen=True)
 class Cause:

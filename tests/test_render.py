@@ -232,6 +232,34 @@ def test_submission_error_says_it_could_not_be_graded():
     assert "0 / 10" in page.text
 
 
+def test_a_submission_that_could_not_be_graded_says_why_once(tmp_path):
+    # as `grader grade` writes it: every check of the rubric failed with the submission's one error
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "dave.txt").write_text("my answers are in the PDF\n")
+    from grader.cli import main
+
+    assert main(["grade", str(subs), "--out", str(tmp_path / "out"), "--rubric", "word2vec", "--no-progress"],
+                out=io.StringIO(), err=io.StringIO()) == 0  # every submission got a result
+    html = (tmp_path / "out" / "dave" / "report.html").read_text(encoding="utf-8")
+    page = Page(html)
+    assert page.text.count("dave.txt holds no Python code") == 1, page.text
+    assert "What did not pass" not in page.text and "Ran in" not in page.text
+    assert "Softmax softmax 0 / 12 0 / 6" in page.text  # the questions, at 0, without links to sections that are not there
+    assert not [a for a in page.named("a") if (a.get("href") or "").startswith("#q-")]
+
+
+def test_a_line_said_for_both_gradients_of_a_case_is_said_once():
+    said = "softmaxCostAndGradient raised RuntimeError (erin.py, line 5): cost not done yet"
+    entries = tuple(Consistency(case=case, wrt=wrt, status="error", message=said)
+                    for case in ("small", "typical") for wrt in ("gradPred", "grad"))
+    r = f.decided(f.result("x", [f.question("cross_entropy", [f.failed("cross_entropy/small", 1.0)])],
+                           consistency=entries))
+    page = section(render.report(r), "consistency")
+    assert page.text.count(said) == 2  # once per case
+    assert "Case small: " + said in page.text and "Case typical: " + said in page.text
+
+
 def test_consistency_is_read_with_the_cost_and_gradient_checks():
     cost_wrong = section(render.report(f.mixed()), "consistency").text
     assert ("Your gradient is the derivative of your own cost, but that cost is wrong: fix the cost; the gradient "
