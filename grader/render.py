@@ -121,8 +121,9 @@ _SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
 _URL_STRIPPED = re.compile(r"[\t\n\r]")
 _URL_LEADING = "".join(map(chr, range(0x21)))  # C0 controls and space, which browsers skip
 
-#: The only script of summary.html: sorts a table by a clicked column header.
-#: It reads cells' text and data-sort attributes and moves rows; it never writes HTML.
+#: The only script of summary.html: sorts a table by a clicked column header, and shows a
+#: table's "scroll sideways" cue when the table is wider than its box (on load and resize).
+#: It reads cells' text and data-sort attributes, moves rows and sets classes; it never writes HTML.
 SORT_SCRIPT = """
 (function () {
   "use strict";
@@ -158,6 +159,16 @@ SORT_SCRIPT = """
       });
     });
   });
+  document.documentElement.classList.add("js");
+  function cues() {
+    Array.prototype.forEach.call(document.querySelectorAll(".scroll"), function (box) {
+      var before = box.previousElementSibling;
+      var cue = before ? before.querySelector(".scroll-cue") : null;
+      if (cue) { cue.classList.toggle("shown", box.scrollWidth > box.clientWidth + 1); }
+    });
+  }
+  cues();
+  window.addEventListener("resize", cues);
 }());
 """
 

@@ -266,7 +266,25 @@ def test_summary_shows_the_batch_and_fits_the_screen(chrome, tmp_path, width, he
                        "(tr) => tr.cells[1].getBoundingClientRect().right)")
     assert max(status) <= width
     cue = chrome.js("getComputedStyle(document.querySelector('#submissions .scroll-cue')).display")
-    assert (cue != "none") == phone
+    wider = chrome.js("(() => { const b = document.querySelector('#submissions .scroll'); "
+                      "return b.scrollWidth > b.clientWidth + 1; })()")
+    assert (cue != "none") == wider  # said where the table is wider than its box, at any width
+    assert wider or not phone  # (on a phone it is)
+
+
+def test_the_scroll_cue_follows_the_width_of_the_window_and_long_ids_wrap(chrome, tmp_path):
+    page = tmp_path / "summary.html"
+    long_names = [replace(r, submission=r.submission + "-" + "x" * 200) for r in f.batch()]
+    page.write_text(render.summary(iter(long_names)), encoding="utf-8")
+    shown = "getComputedStyle(document.querySelector('#submissions .scroll-cue')).display !== 'none'"
+    wider = ("(() => { const b = document.querySelector('#submissions .scroll'); "
+             "return b.scrollWidth > b.clientWidth + 1; })()")
+    for width in (768, 1400, 390):
+        open_page(chrome, page, width, 900, width < 600)
+        assert chrome.js(shown) == chrome.js(wider), width
+        assert_fits(chrome, width, "summary.html of long ids")
+    open_page(chrome, page, 768, 900, False)
+    assert chrome.js(wider) and chrome.js(shown)  # a tablet: this table is wider than the screen, and it is said
 
 
 def test_summary_sorts_by_a_clicked_header(chrome, tmp_path):
@@ -380,6 +398,22 @@ def assert_nothing_ran(chrome: browser.Chromium, seen: browser.Seen, page: Path,
 
 #: What must never reach the screen raw: bidi controls and control characters (tabs and newlines aside).
 RAW = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+@pytest.mark.parametrize(("width", "height", "phone"), SCREENS)
+def test_a_long_unbroken_word_wraps_in_its_box(chrome, tmp_path, width, height, phone):
+    from grader.model import Override
+
+    token = "B" * 3000
+    r = replace(f.all_pass(), load=LoadReport(unit_errors=(UnitError("hw.py, line 3", ErrorInfo("RuntimeError", token)),)),
+                consistency=(Consistency(case="small", wrt="grad", status="error", message="raised " + "C" * 500),),
+                overrides=(Override("", 10.0, 10.0, note="see https://example.edu/" + "d" * 400, by="ta"),))
+    page = tmp_path / "report.html"
+    page.write_text(render.report(r), encoding="utf-8")
+    open_page(chrome, page, width, height, phone)
+    chrome.js(OPEN_ALL_JS)
+    assert_fits(chrome, width, "a report with long unbroken words")
+    assert token in chrome.js(TEXT_JS).replace("\n", "")
 
 
 def test_hostile_report_is_shown_as_text_and_nothing_in_it_runs(chrome, tmp_path):
