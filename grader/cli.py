@@ -764,14 +764,17 @@ def _cmd_rubric(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(json.dumps(found.to_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
         out.write(f"{found.name}: {found.title}\n")
-        out.write(f"  {_count(found.questions, 'question')}, {num(found.points)} points; "
-                  f"{_count(found.checks, 'check')} ({found.public} public, {found.hidden} hidden)\n")
-        out.write(f"  {_count(len(found.cases), 'case')} generated, every expected value computed:\n")
-        for cid, shapes in found.cases.items():
-            out.write(f"    {cid}: {shapes}\n")
-        if found.properties:
-            out.write(f"  properties that hold for the reference's answer: {', '.join(found.properties)}\n")
-        out.write(f"  wrong formulas of named mistakes run and differ from the expected values: {found.formulas}\n")
+        if found.questions:
+            out.write(f"  {_count(found.questions, 'question')}, {num(found.points)} points; "
+                      f"{_count(found.checks, 'check')} ({found.public} public, {found.hidden} hidden)\n")
+            out.write(f"  {_count(len(found.cases), 'case')} generated, every expected value computed:\n")
+            for cid, shapes in found.cases.items():
+                out.write(f"    {cid}: {shapes}\n")
+            if found.properties:
+                out.write(f"  properties that hold for the reference's answer: {', '.join(found.properties)}\n")
+            out.write(f"  wrong formulas of named mistakes run and differ from the expected values: {found.formulas}\n")
+        else:
+            out.write(f"  written questions only, {num(found.points)} points: no code is run\n")
         if found.written:
             out.write(f"  written questions whose compact form equals their reference quantity: {found.written}\n")
         for w in found.warnings:

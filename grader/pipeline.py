@@ -126,8 +126,13 @@ def _consistency_withheld(c: Consistency) -> Consistency:
 
 
 def written_only(submission: Submission, job: Job) -> bool:
-    """Return whether `submission` holds no code but prose, and `job`'s rubric has written questions to grade in it."""
-    return bool(submission.error and not submission.files and submission.texts and job.written is not None)
+    """Return whether only `submission`'s prose is graded: it holds no code but prose and `job`'s rubric has
+    written questions, or the rubric has written questions only (its code, if any, is never run)."""
+    if job.written is None:
+        return False
+    if not job.rubric.functions:
+        return bool(submission.texts or not submission.error)
+    return bool(submission.error and not submission.files and submission.texts)
 
 
 def _written_only(submission: Submission, job: Job, t0: float) -> SubmissionResult:
@@ -141,8 +146,10 @@ def _written_only(submission: Submission, job: Job, t0: float) -> SubmissionResu
     message = f"not run: {submission.error}"
     results = [_not_run(c, message) for c in job.rubric.checks()]
     results += grade_written(job.written, submission)
-    note = "no Python code was handed in: the written answers were graded, and every code check failed."
-    written = replace(submission, error=None, notes=submission.notes + (note,))
+    notes = submission.notes
+    if job.rubric.functions:
+        notes += ("no Python code was handed in: the written answers were graded, and every code check failed.",)
+    written = replace(submission, error=None, notes=notes)
     result = score(job.rubric, written, None, results, public_only=job.public_only)
     return replace(result, seconds=time.monotonic() - t0)
 

@@ -215,6 +215,7 @@ class _Loader:
         self.dir = path.resolve().parent
         #: path key -> (folder, shown name) of the file whose value of it won the merge
         self.origin: dict[str, tuple[Path, str]] = {}
+        self.written_only = False  #: a rubric of written questions only (set by load)
 
     def fail(self, where: str, why: str) -> RubricError:
         """Return the error to raise for a problem at `where`."""
@@ -422,7 +423,10 @@ class _Loader:
 
     def load(self) -> Rubric:
         doc, raws = self.document()
-        self.keys(doc, _CHAIN_KEYS + _TOP_KEYS, "(top level)", required=("name", "reference", "functions", "cases", "questions"))
+        # A rubric of written questions only (derivations, no code) needs no functions, cases or questions.
+        self.written_only = doc.get("written") is not None and not any(k in doc for k in ("functions", "questions"))
+        code = () if self.written_only else ("functions", "cases", "questions")
+        self.keys(doc, _CHAIN_KEYS + _TOP_KEYS, "(top level)", required=("name", "reference", *code))
         name = self.string(doc, "name", "name")
         if not name:
             raise self.fail("name", "can't be empty")
@@ -446,10 +450,10 @@ class _Loader:
             raise self.fail("reference", f"{ref_rel!r} is not valid Python ({e})") from None
 
         settings = self.settings(doc.get("settings", {}))
-        functions = self.functions(self.table(doc["functions"], "functions"))
-        cases = self.cases(self.table(doc["cases"], "cases"), functions)
+        functions = self.functions(self.table(doc.get("functions", {}), "functions"))
+        cases = self.cases(self.table(doc.get("cases", {}), "cases"), functions)
         mistakes = self.mistakes(self.table(doc.get("mistakes", {}), "mistakes"))
-        questions = self.questions(self.table(doc["questions"], "questions"), functions, cases, mistakes)
+        questions = self.questions(self.table(doc.get("questions", {}), "questions"), functions, cases, mistakes)
         questions = self.file_order(doc.get("files"), questions)
         consistency = self.consistency(doc.get("consistency"), functions, cases)
         starter, starter_bytes = self.starter(doc, functions)
@@ -511,8 +515,9 @@ class _Loader:
 
     def functions(self, d: dict) -> dict[str, FunctionSpec]:
         out = {}
-        if not d:
-            raise self.fail("functions", "the rubric defines no function")
+        if not d and not self.written_only:
+            raise self.fail("functions", "the rubric defines no function (a rubric of written questions only "
+                                         "has no functions, cases or questions tables)")
         for role, t in d.items():
             where = f"functions.{role}"
             self.ident(role, where, "function")
@@ -640,7 +645,7 @@ class _Loader:
         return out
 
     def questions(self, d: dict, functions, cases, mistakes) -> tuple[Question, ...]:
-        if not d:
+        if not d and not self.written_only:
             raise self.fail("questions", "the rubric has no questions")
         out = []
         for qid, t in d.items():

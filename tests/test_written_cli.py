@@ -494,3 +494,30 @@ def test_a_sum_up_to_k_runs_over_the_negative_samples_whatever_its_index_is_call
     assert grader.check_written("negsamp_grad_center", right.replace(f"{index}=1", f"{index}=2")).score == 0.0
     # and a sum over the vocabulary is not one over the samples
     assert grader.check_written("negsamp_grad_center", right.replace("^{K}", "^{|V|}")).score == 0.0
+
+
+def test_a_rubric_of_written_questions_only_checks_and_grades_without_running_code(tmp_path):
+    folder = tmp_path / "quad"
+    _quadratic_rubric(folder)
+    rubric = folder / "derivations.toml"
+    text = (folder / "quad-instance.toml").read_text()
+    rubric.write_text('name = "derivations"\nreference = "ref.py"\n\n' + text[text.index("[written]"):])
+    code, out, err = run(["rubric", "check", str(rubric)])
+    assert code == 0, err
+    assert "written questions only, 2 points: no code is run" in out and out.endswith("the rubric can grade.\n")
+    subs = tmp_path / "subs"
+    for sid, answer in (("alice", "(A + A^T) x"), ("bob", "2 A x"), ("carl", "(A + A^T) x")):
+        (subs / sid).mkdir(parents=True)
+        (subs / sid / "written.md").write_text(f"## quad\n$$ {answer} $$\n")
+    # carl's code is never run: a rubric without functions has nothing to call, and nothing to load
+    (subs / "carl" / "extra.py").write_text("print('loaded')\n")
+    code, _, err = run(["grade", str(subs), "--out", str(tmp_path / "out"), "--rubric", str(rubric), "--no-progress"])
+    assert code == 0, err
+    got = {sid: json.loads((tmp_path / "out" / sid / "result.json").read_text()) for sid in ("alice", "bob", "carl")}
+    assert {sid: (r["status"], r["score"], r["max_score"]) for sid, r in got.items()} == {
+        "alice": ("graded", 2, 2), "bob": ("graded", 0, 2), "carl": ("graded", 2, 2)}
+    assert got["bob"]["questions"][0]["checks"][0]["hint"] == "You assumed A is symmetric."
+    assert not any("code check" in n for r in got.values() for n in r["notes"])
+    assert got["carl"]["load"] is None and got["carl"]["isolation"] == ""  # no sandbox: nothing was loaded
+    code, out, _ = run(["check", "--rubric", str(rubric), str(subs / "bob"), "--no-color"])
+    assert code == 1 and "written/quad" in out and "You assumed A is symmetric." in out
