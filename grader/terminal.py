@@ -386,9 +386,25 @@ def other_causes(failing: Sequence[CheckResult], shown: Sequence[CheckResult] = 
             # (failures without a known cause share a line only when their words are the same:
             # the line shows the first one's)
             plain = ("plain", c.question, c.visibility, c.message.splitlines()[0] if c.message else c.status, c.hint)
+            if _NO_ANSWER.match(c.message or ""):
+                plain = ("no answer",)  # written questions not answered: one line names them all
             buckets.setdefault(plain if key[0] == "check" else key, []).append(c)
-    return [f"{g[0].id if len(g) == 1 else f'{g[0].id} and {len(g) - 1} more'}: {cause_line(g)}"
+    return [f"{g[0].id if len(g) == 1 else f'{g[0].id} and {len(g) - 1} more'}: "
+            f"{_no_answers_line(g) if len(g) > 1 and _NO_ANSWER.match(g[0].message) else cause_line(g)}"
             for g in buckets.values()]
+
+
+#: The message of a written question without an answer (grader.written.grading.missing_message).
+_NO_ANSWER = re.compile(r"No answer found for (\S+): write it (.*)", re.S)
+
+
+def _no_answers_line(group: Sequence[CheckResult]) -> str:
+    """One line for written questions without an answer: their ids, and where to write each (said once)."""
+    from .written.grading import missing_message
+
+    ids = [m[1] for m in (_NO_ANSWER.match(c.message) for c in group) if m]
+    where = missing_message("<id>").split(": write it ", 1)[1]
+    return f"No answer found for {', '.join(ids)}: write each {where}"
 
 
 def cause_line(group: Sequence[CheckResult]) -> str:

@@ -521,3 +521,16 @@ def test_a_rubric_of_written_questions_only_checks_and_grades_without_running_co
     assert got["carl"]["load"] is None and got["carl"]["isolation"] == ""  # no sandbox: nothing was loaded
     code, out, _ = run(["check", "--rubric", str(rubric), str(subs / "bob"), "--no-color"])
     assert code == 1 and "written/quad" in out and "You assumed A is symmetric." in out
+
+
+def test_the_terminal_names_every_unanswered_written_question_on_one_line(tmp_path):
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "q3_word2vec.py").write_text(CORRECT)
+    (folder / "written.md").write_text("## grad_pred\n$$ W^\\top(\\hat y - y) $$\n")
+    code, out, _ = run(["check", "--rubric", "written", str(folder), "--no-color"])
+    assert code == 1
+    assert out.count("No answer found for") == 1, out
+    line = next(x for x in out.splitlines() if "No answer found for" in x)
+    assert "sigmoid_grad, grad_output, grad_center" in line and "grad_pred" not in line.split(":")[1]
+    assert "write each in written.md under a heading that names it ('## <id>')" in line
