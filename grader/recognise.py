@@ -17,7 +17,8 @@ shared/assignment.md):
 - CS224d 2015 (one notebook): ``softmaxCostAndGradient(predicted, target, outputVectors)``
   without ``dataset``; ``skipgram``/``negSamplingCostAndGradient`` without it;
   ``forward_backward_prop(data, labels, params)`` without ``dimensions``;
-- CS224n 2017/2018 (assignment 1): ``getNegativeSamples`` given in q3_word2vec.py,
+- CS224n 2017/2018 (assignment 1): ``getNegativeSamples`` given in q3_word2vec.py (unless q4's
+  functions of 2016 are there too: a 2016 student's own helper),
   softmax's docstring "You are allowed to modify x in-place";
 - CS224d 2016: q4's ``softmaxRegression`` / ``getSentenceFeature`` (gone in 2017), and by
   default the CS224d layout (``q1_softmax.py``, ``q3_word2vec.py``, ``softmaxCostAndGradient``)
@@ -194,6 +195,16 @@ def recognise(sub: Submission) -> Recognition:
             text += "; a Python 2 notebook"
         return _four_or("cs224d-2015", "word2vec", names, text)
 
+    # CS224d 2016's q4 (gone from 2017): before 2017's evidence, since a 2016 student may write a
+    # getNegativeSamples helper of their own, and 2017 has no softmaxRegression to grade
+    q4 = [n for n in ("softmaxRegression", "getSentenceFeature") if n in defs]
+    if q4 or any(p.rsplit("/", 1)[-1] == "q4_softmaxreg.py" for p in paths):
+        text = said(*q4) if q4 else "q4_softmaxreg.py is handed in"
+        text += " (q4 of 2016; gone from 2017)"
+        if "getNegativeSamples" in defs:
+            text += "; its getNegativeSamples is a helper of its own (2017 gave one)"
+        return _four_or("cs224d-2016", "word2vec", names, text)
+
     # CS224n 2017/2018
     new = []
     if "getNegativeSamples" in defs:
@@ -202,12 +213,6 @@ def recognise(sub: Submission) -> Recognition:
         new.append("softmax's docstring says \"You are allowed to modify x in-place\" (2017)")
     if new:
         return _four_or("cs224n-2017", "word2vec", names, "; ".join(new))
-
-    # CS224d 2016
-    q4 = [n for n in ("softmaxRegression", "getSentenceFeature") if n in defs]
-    if q4 or any(p.rsplit("/", 1)[-1] == "q4_softmaxreg.py" for p in paths):
-        text = said(*q4) if q4 else "q4_softmaxreg.py is handed in"
-        return _four_or("cs224d-2016", "word2vec", names, f"{text} (q4 of 2016; gone from 2017)")
     layout = [p for p in paths if p.rsplit("/", 1)[-1] in ("q1_softmax.py", "q2_sigmoid.py", "q2_neural.py",
                                                             "q3_word2vec.py", "q3_sgd.py")]
     if layout or "softmaxCostAndGradient" in defs:

@@ -598,3 +598,27 @@ def test_the_a2_starters_sanity_values_are_shown_to_a2_students_only(tmp_path, v
     assert ("11.16610900153398" in out) is shown  # the a2 starter's value, printed by no earlier year's
     doc = json.loads(run("check", str(p), "--rubric", version, "--json")[1])
     assert any(c["id"] == "skipgram_cost/course-c" for q in doc["questions"] for c in q["checks"]) is shown
+
+
+def test_a_2016_set_with_a_sampling_helper_of_its_own_is_2016_and_keeps_q4(tmp_path):
+    # 2016 left drawing the samples to the student: a helper named as 2017's given one is the student's own
+    sub = tmp_path / "dana"
+    shutil.copytree(SUBMISSION["cs224d-2016"], sub)
+    q3 = sub / "q3_word2vec.py"
+    text = q3.read_text()
+    helper = ("def getNegativeSamples(target, dataset, K):\n"
+              "    samples = []\n"
+              "    while len(samples) < K:\n"
+              "        k = dataset.sampleTokenIdx()\n"
+              "        if k != target:\n"
+              "            samples.append(k)\n"
+              "    return samples\n\n\n")
+    q3.write_text(text.replace("def negSamplingCostAndGradient(", helper + "def negSamplingCostAndGradient(", 1))
+    r = recognise(peek(sub))
+    assert r.version == "cs224d-2016", r
+    assert "its getNegativeSamples is a helper of its own" in r.reason
+    code, out, err = run("check", str(sub), "--json")
+    doc = json.loads(out)
+    assert code == 0, out + err
+    assert doc["rubric"] == "word2vec-cs224d-2016" and doc["score"] > doc["max_score"]  # CBOW's extra credit
+    assert {"softmax_regression", "sentence_feature"} <= {q["id"] for q in doc["questions"]}
