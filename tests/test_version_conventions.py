@@ -297,3 +297,23 @@ def test_the_first_2015_notebook_s_sgd_without_print_every_and_two_saved_values_
     assert "sgd: called with 6 arguments: your function takes no 'PRINT_EVERY' parameter" in r["notes"]
     anneal = next(c for c in q["sgd"]["checks"] if c["id"] == "sgd/anneal")
     assert any("load_saved_params called 1 time(s)" in n for n in anneal["notes"]), anneal["notes"]
+
+
+def test_2017_wants_softmax_to_keep_the_shape_of_a_vector_as_its_starter_asserts(tmp_path):
+    # the 2017 starter: `assert x.shape == orig_shape`; 2016's accepts a vector returned as one row
+    subs = tmp_path / "subs"
+    sub = subs / "row"
+    shutil.copytree(VERSIONS / "cs224n-2017", sub)
+    (sub / "q1_softmax.py").write_text(
+        "import numpy as np\n\n\ndef softmax(x):\n"
+        "    x = np.atleast_2d(np.asarray(x, dtype=np.float64))\n"
+        "    e = np.exp(x - x.max(axis=1, keepdims=True))\n"
+        "    return e / e.sum(axis=1, keepdims=True)\n")
+    checks = {c["id"]: c for q in grade(tmp_path, subs, "--rubric", "cs224n-2017")["row"]["questions"]
+              for c in q["checks"]}
+    assert checks["softmax/vector"]["status"] == "fail"
+    assert checks["softmax/vector"]["message"].startswith("softmax returned shape (1, 5), expected (5,)")
+    assert checks["softmax/matrix"]["status"] == "pass" and checks["softmax/shape-one-row"]["status"] == "pass"
+    checks = {c["id"]: c for q in grade(tmp_path, subs, "--rubric", "cs224d-2016")["row"]["questions"]
+              for c in q["checks"]}
+    assert checks["softmax/vector"]["status"] == "pass"
