@@ -382,6 +382,54 @@ def test_the_index_counts_shared_fingerprints_like_comparing_every_pair():
     assert not any(np.isin(k, index.ignored).any() for k in kept)
 
 
+def test_the_index_gives_each_side_the_share_that_comparing_the_pair_gives():
+    from grader.similarity.fingerprint import fingerprint
+    from grader.similarity.match import compare
+
+    import random
+
+    rng = random.Random(11)
+    texts = []
+    for _ in range(24):
+        choice = {n: rng.randrange(3) for n in corpus.ORDER}
+        texts.append(corpus.mutated(corpus.solution(choice), rng))
+    # a copy cut into short runs by a dead statement after each line, and one split over two files
+    texts.append("\n".join(f"{line}\n_dead = 0" if line.strip() and not line.startswith((" ", "\t", "def", "@"))
+                          else line for line in texts[0].splitlines()))
+    half = len(texts[1]) // 2
+    docs = [(fingerprint(t),) for t in texts] + [(fingerprint(texts[1][:half]), fingerprint(texts[1][half:]))]
+    index = Index(docs, [False] * len(docs), np.zeros(0, dtype=np.int64), max_sharing=len(docs))
+    checked = 0
+    for i in range(len(docs)):
+        js, shares = index.sides(i, 1)
+        assert set(js.tolist()) == {j for j in range(len(docs)) if j != i and index.shared_counts(i)[j] >= 1}
+        for j, share in zip(js.tolist(), shares.tolist()):
+            assert share == pytest.approx(compare(index, i, j).a.share, abs=1e-12), (i, j)
+            checked += 1
+    assert checked > 100
+
+
+def test_a_copy_cut_into_short_runs_is_listed_at_the_threshold_its_share_reaches(tmp_path):
+    import random
+
+    rng = random.Random(4)
+    for i in range(6):
+        choice = {n: rng.randrange(3) for n in corpus.ORDER}
+        (tmp_path / f"s{i}.py").write_text(corpus.mutated(corpus.solution(choice), rng))
+    original = (tmp_path / "s0.py").read_text()
+    # a dead statement after every statement: the copied runs are short, most fingerprints differ
+    padded = "\n".join(line + ("\n" + line[:len(line) - len(line.lstrip())] + "_unused = [0] * 3"
+                               if line.strip() and not line.rstrip().endswith((":", ",", "(", "[", "\\"))
+                               and not line.lstrip().startswith(("return", "@", "#")) else "")
+                       for line in original.splitlines())
+    (tmp_path / "copier.py").write_text(padded)
+    low = find(tmp_path, rubric=RUBRIC, threshold=0.2)
+    share = next(p.share for p in low.pairs if {low.documents[p.a.doc].id, low.documents[p.b.doc].id} == {"s0", "copier"})
+    assert share >= 0.3
+    at = find(tmp_path, rubric=RUBRIC, threshold=share - 1e-9)
+    assert any({at.documents[p.a.doc].id, at.documents[p.b.doc].id} == {"s0", "copier"} for p in at.pairs)
+
+
 def test_independent_submissions_are_not_all_compared(tmp_path):
     import random
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .fingerprint import FileFingerprints, covered
+from .fingerprint import K, FileFingerprints, covered
 
 
 @dataclass(frozen=True)
@@ -86,21 +86,83 @@ class Index:
         self.doc_of = owner[order]
         self.entries = len(self.hashes)
 
+    def _entries(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return the index entries of document `i`'s kept fingerprints (one array), and how many each has."""
+        mine = self.docs[i].kept
+        lo = np.searchsorted(self.hashes, mine, side="left")
+        hi = np.searchsorted(self.hashes, mine, side="right")
+        lengths = hi - lo
+        # the entries lo[j]..hi[j] of every fingerprint j, as one array of entry numbers
+        starts = np.repeat(lo - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
+        return starts + np.arange(int(lengths.sum())), lengths
+
     def shared_counts(self, i: int) -> np.ndarray:
         """Return, for every document, how many kept fingerprints it shares with document `i`.
 
         Only the index entries of `i`'s own fingerprints are read.
         """
-        mine = self.docs[i].kept
-        lo = np.searchsorted(self.hashes, mine, side="left")
-        hi = np.searchsorted(self.hashes, mine, side="right")
-        lengths = hi - lo
-        total = int(lengths.sum())
-        if total == 0:
-            return np.zeros(len(self.docs), dtype=np.int64)
-        # the entries lo[j]..hi[j] of every fingerprint j, as one array of entry numbers
-        starts = np.repeat(lo - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths)
-        entries = starts + np.arange(total)
+        entries, _ = self._entries(i)
         counts = np.bincount(self.doc_of[entries], minlength=len(self.docs))
         counts[i] = 0
         return counts
+
+    def sides(self, i: int, min_shared: int) -> tuple[np.ndarray, np.ndarray]:
+        """Return the documents sharing at least `min_shared` kept fingerprints with document `i`, and
+        `i`'s exact share of each such pair (as :func:`grader.similarity.match.compare` computes it).
+
+        The share is computed for all of them at once from the index: the positions of `i`'s
+        k-grams whose fingerprint the other document holds, per other document, merged into
+        the spans they cover.  Only `i`'s own fingerprints' entries and positions are read.
+        """
+        entries, lengths = self._entries(i)
+        others = self.doc_of[entries]
+        counts = np.bincount(others, minlength=len(self.docs))
+        counts[i] = 0
+        wanted = counts >= max(min_shared, 1)
+        cov = self.docs[i].coverage
+        keep = wanted[others]
+        if not keep.any() or not cov:
+            js = np.flatnonzero(wanted)
+            return js, np.zeros(len(js))
+        # every (other document, position in i) of a shared fingerprint
+        starts, positions = _occurrences(self.docs[i])
+        fp = np.repeat(np.arange(len(lengths)), lengths)[keep]  # the fingerprint of each kept entry
+        others = others[keep]
+        n_at = starts[fp + 1] - starts[fp]
+        first = np.repeat(starts[fp], n_at)
+        offset = np.arange(int(n_at.sum())) - np.repeat(np.cumsum(n_at) - n_at, n_at)
+        pos = positions[first + offset]
+        who = np.repeat(others, n_at)
+        order = np.lexsort((pos, who))
+        pos, who = pos[order], who[order]
+        # spans of k-grams: each covers K characters, overlapping or touching ones merge
+        step = np.minimum(np.diff(pos), K)
+        last = np.ones(len(pos), dtype=bool)
+        last[:-1] = who[1:] != who[:-1]
+        covered = np.where(last, K, np.concatenate((step, [K])))
+        per = np.bincount(who, weights=covered, minlength=len(self.docs))
+        js = np.flatnonzero(wanted)
+        return js, np.minimum(1.0, per[js] / cov)
+
+
+def _occurrences(d: DocPrints) -> tuple[np.ndarray, np.ndarray]:
+    """Where each kept fingerprint of `d` occurs: CSR (starts, positions) in the order of ``d.kept``.
+
+    Positions of the document's files are numbered one after another with a gap of K, so that
+    spans never join across files.
+    """
+    if not len(d.kept):
+        return np.zeros(1, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    hashes, positions, base = [], [], 0
+    for f in d.files:
+        hashes.append(f.hashes)
+        positions.append(f.positions.astype(np.int64) + base)
+        base += int(f.length) + K
+    h = np.concatenate(hashes)
+    p = np.concatenate(positions)
+    m = np.isin(h, d.kept, assume_unique=False)
+    h, p = h[m], p[m]
+    order = np.lexsort((p, h))
+    h, p = h[order], p[order]
+    starts = np.searchsorted(h, d.kept, side="left")
+    return np.concatenate((starts, [len(h)])), p

@@ -68,25 +68,25 @@ def compare(index: Index, a: int, b: int, *, regions: bool = False) -> Pair:
 
 
 def candidates(index: Index, *, threshold: float, min_shared: int) -> list[tuple[int, int]]:
-    """Return the pairs (submission, other) worth an exact comparison, each once.
+    """Return the pairs (submission, other) whose share reaches `threshold`, each once.
 
-    A pair is a candidate when it shares at least `min_shared` kept fingerprints and the
-    shared ones are at least half of `threshold` of the smaller side's distinct
-    fingerprints (of the submission's, against a source): a generous filter, as a share
-    counts characters and this counts distinct fingerprints.
+    A pair is a candidate when it shares at least `min_shared` kept fingerprints and its
+    exact share (each side's, from :meth:`Index.sides`; a pair of submissions by the larger
+    of the two, a submission and a source by the submission's) reaches `threshold`: no pair
+    at or above it is left out, however its matched code is cut into short runs.
     """
-    out = []
-    sizes = np.array([len(d.kept) for d in index.docs], dtype=np.int64)
+    side: dict[tuple[int, int], float] = {}
     for i in range(len(index.docs)):
-        if index.is_source[i] or sizes[i] == 0:
+        if index.is_source[i] or len(index.docs[i].kept) == 0:  # a source's own share is never used
             continue
-        counts = index.shared_counts(i)
-        later = np.arange(len(counts)) > i
-        keep = (counts >= min_shared) & (index.is_source | later)
-        js = np.flatnonzero(keep)
-        if not len(js):
-            continue
-        smaller = np.where(index.is_source[js], sizes[i], np.minimum(sizes[i], sizes[js]))
-        js = js[counts[js] >= 0.5 * threshold * smaller]
-        out += [(i, int(j)) for j in js]
-    return out
+        js, shares = index.sides(i, min_shared)
+        for j, s in zip(js.tolist(), shares.tolist()):
+            side[(i, j)] = s
+    out = []
+    for (i, j), s in side.items():
+        if index.is_source[j]:
+            if s >= threshold:
+                out.append((i, j))
+        elif i < j and max(s, side.get((j, i), 0.0)) >= threshold:
+            out.append((i, j))
+    return sorted(out)
