@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import shutil
 import sys
 import zipfile
 from pathlib import Path
@@ -524,3 +525,31 @@ def test_the_stand_ins_of_every_built_in_rubric_are_boilerplate():
         assert {s.text for s in load_rubric(name).starter} <= set(texts)
     assert len(texts) == len(set(texts))
     assert set(texts) <= set(documents.starter_texts(load_rubric("cs224n"), (), RUBRIC.settings))
+
+
+def test_an_earlier_students_whole_folder_or_zip_copied_is_listed_once_at_its_share(tmp_path):
+    honest = Path(__file__).parent / "submissions" / "problem-set-q2" / "honest"
+    term, now = tmp_path / "fall2016", tmp_path / "now"
+    shutil.copytree(honest / "loops", term / "oldstudent")
+    with zipfile.ZipFile(term / "other.zip", "w") as z:  # another earlier student, handed in as a zip
+        for f in sorted((honest / "vectorised").glob("*.py")):
+            z.write(f, f.name)
+    shutil.copytree(honest / "loops", now / "copier")  # the whole earlier submission, unchanged
+    shutil.copytree(honest / "vectorised", now / "zipcopier")
+    shutil.copytree(honest / "float32", now / "honest")
+    shutil.copy(honest / "loops" / "q2_sigmoid.py", now / "onefile.py")  # one file of it
+    f = find(now, rubric=RUBRIC, against=[term])
+    listed = {(f.documents[p.a.doc].id, f.documents[p.b.doc].id): p.share for p in f.pairs if p.kind == "source"}
+    assert listed[("copier", "fall2016/oldstudent/")] == pytest.approx(1.0)
+    assert listed[("zipcopier", "fall2016/other.zip")] == pytest.approx(1.0)
+    assert listed[("onefile", "fall2016/oldstudent/q2_sigmoid.py")] == pytest.approx(1.0)  # the file, not the folder
+    # said once: not again as each of the files of the folder it is listed with
+    assert [b for a, b in listed if a == "copier"] == ["fall2016/oldstudent/"]
+    assert [b for a, b in listed if a == "onefile"] == ["fall2016/oldstudent/q2_sigmoid.py"]
+    assert f.n_sources == len(list((honest / "loops").glob("*.py"))) + len(list((honest / "vectorised").glob("*.py")))
+    # the --against folder itself (a whole term) is never one earlier submission
+    assert not any(b == "fall2016/" for _, b in listed)
+    page = (tmp_path / "out")
+    code, _, err = _cli(["similarity", str(now), "--out", str(page), "--against", str(term)])
+    assert code == 0, err
+    assert "earlier submission (6 source files)" in (page / "similarity.html").read_text(encoding="utf-8")

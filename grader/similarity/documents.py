@@ -35,10 +35,14 @@ class Text:
 class Document:
     """A submission, or a source file of an --against folder."""
 
-    id: str  #: the submission id; for a source file "<folder>/<path>"
+    id: str  #: the submission id; for a source file "<folder>/<path>"; for a group of them "<folder>/<dir>/"
     kind: Literal["submission", "source"]
     files: tuple[Text, ...]
     source: str = ""  #: where it came from ("batch:alice.zip", or the file's path)
+    #: a source file: the groups it is in (its folders under the --against folder, its zip), by id
+    within: tuple[str, ...] = ()
+    #: a group of source files (an earlier student's folder or zip): the ids of its files
+    members: tuple[str, ...] = ()
 
 
 def reading_settings(settings: Settings) -> Settings:
@@ -110,6 +114,9 @@ def sources(folders: Sequence[str | os.PathLike[str]], settings: Settings,
         for p in paths:
             rel = p.name if p == root else p.relative_to(root).as_posix()
             shown = name if p == root else f"{name}/{rel}"  # a file given itself is named once, not "a.py/a.py"
+            # the folders it is in below the --against folder (each may be an earlier submission)
+            parts = rel.split("/")[:-1] if p != root else []
+            folders = tuple(f"{name}/" + "".join(f"{x}/" for x in parts[:k]) for k in range(1, len(parts) + 1))
             try:
                 sub = load(p, reading)
             except UsageError as e:
@@ -120,14 +127,54 @@ def sources(folders: Sequence[str | os.PathLike[str]], settings: Settings,
                 if skipped is not None:
                     skipped.append(f"{p}: {sub.error}")
                 continue
-            if len(sub.files) == 1:
+            if len(sub.files) == 1 and not p.name.lower().endswith(".zip"):
                 doc = from_submission(sub, "source", shown)
                 if doc is not None:
-                    yield replace(doc, source=str(p))
+                    yield replace(doc, source=str(p), within=folders)
                 continue
-            for f in sub.files:  # a zip: each of its files is a source of its own
+            for f in sub.files:  # a zip: each of its files is a source of its own, and the zip a group
                 yield Document(id=f"{shown}:{f.path}", kind="source", files=(Text(f.path, text_of(f)),),
-                               source=f"{p}:{f.path}")
+                               source=f"{p}:{f.path}", within=(*folders, shown))
+
+
+#: Most files a group of --against files may hold to be compared as one earlier submission.
+MAX_GROUP_FILES = 20
+
+
+def groups(docs: Sequence[Document]) -> list[tuple[Document, list[int]]]:
+    """Return the groups of --against files that may be one earlier submission, each with its files' numbers.
+
+    An earlier term's folder per student (``fall-2016/alice/*.py``, below the --against folder)
+    or a student's zip: a copy of the whole is a copy of each file in part, so the group is
+    compared as one document too.  A folder is a group when it holds a code file of its own
+    (a folder of a whole term holds only its students' folders) and 2 to
+    :data:`MAX_GROUP_FILES` code files in all; so is a zip of 2 to MAX_GROUP_FILES files.  The
+    --against folder itself is never one: its files are often solutions of their own.
+    """
+    by_group: dict[str, list[int]] = {}
+    for n, d in enumerate(docs):
+        for g in d.within:
+            by_group.setdefault(g, []).append(n)
+    seen: dict[tuple[int, ...], str] = {}
+    for g in sorted(by_group, key=lambda g: (-g.count("/"), g)):  # innermost first
+        members = tuple(by_group[g])
+        own = not g.endswith("/") or any("/" not in docs[n].id[len(g):].split(":", 1)[0] for n in members)
+        if own and 2 <= len(members) <= MAX_GROUP_FILES and members not in seen:
+            seen[members] = g
+    out = []
+    for members, g in sorted(seen.items(), key=lambda t: t[1]):
+        inner = [docs[n] for n in members]
+        files = tuple(Text(_inside(d.id, g), t.text) for d in inner for t in d.files)
+        out.append((Document(id=g, kind="source", files=files, source=g, members=tuple(d.id for d in inner)),
+                    list(members)))
+    return out
+
+
+def _inside(doc_id: str, group: str) -> str:
+    """A file's path inside its group: "fall-2016/alice/q1.py" in "fall-2016/alice/" is "q1.py"."""
+    if doc_id.startswith(group):
+        return doc_id[len(group):]
+    return doc_id[len(group) + 1:] if doc_id.startswith(group + ":") else doc_id
 
 
 def builtin_stand_ins() -> list[str]:

@@ -105,8 +105,10 @@ def _pairs(findings: Findings) -> list[dict[str, Any]]:
     out = []
     for rank, p in enumerate(findings.pairs[:MAX_PAIRS_SHOWN], start=1):
         a, b = docs[p.a.doc], docs[p.b.doc]
+        kind = ("submission" if p.kind == "submission" else
+                f"earlier submission ({len(b.members)} source files)" if b.members else "source file")
         out.append({"rank": rank, "anchor": render.pair_anchor(a.id, b.id, p.kind), "kind": p.kind, "share": p.share,
-                    "a": _side(findings, p.a), "b": _side(findings, p.b)})
+                    "shown_kind": kind, "a": _side(findings, p.a), "b": _side(findings, p.b)})
     return out
 
 

@@ -91,8 +91,8 @@ class Findings:
 
     @property
     def n_sources(self) -> int:
-        """Return how many --against source files were compared."""
-        return sum(d.kind == "source" for d in self.documents)
+        """Return how many --against source files were compared (their groups are not counted again)."""
+        return sum(d.kind == "source" and not d.members for d in self.documents)
 
 
 def find(batch: str | os.PathLike[str] | Iterable[Document | Submission], *, settings: Settings = Settings(),
@@ -160,6 +160,9 @@ def find(batch: str | os.PathLike[str] | Iterable[Document | Submission], *, set
 
     boiler = [fingerprint.fingerprint(x).hashes for x in texts]
     prints = fingerprint_all(docs, jobs)
+    for group, members in documents.groups(docs):  # an earlier student's folder or zip, as one source too
+        docs.append(group)
+        prints.append(tuple(fp for n in members for fp in prints[n]))
     t["fingerprint"] = time.monotonic()
     n_subs = sum(d.kind == "submission" for d in docs)
     cap = default_max_sharing(n_subs) if max_sharing is None else max_sharing
@@ -171,7 +174,11 @@ def find(batch: str | os.PathLike[str] | Iterable[Document | Submission], *, set
     say(f"similarity: {index.entries} fingerprints indexed, {len(cands)} candidate pairs")
     pairs = [p for p in (compare(index, a, b) for a, b in cands)
              if p.share >= threshold and max(p.a.matched, p.b.matched) >= MIN_MATCHED]
-    pairs.sort(key=lambda p: (-p.share, -max(p.a.matched, p.b.matched), docs[p.a.doc].id, docs[p.b.doc].id))
+    # best first; a source is ranked by what the submission shares with it, and of equal ones the
+    # smaller (a file before its folder) comes first (see _said_once)
+    pairs.sort(key=lambda p: (-p.share, -(p.a.matched if p.kind == "source" else max(p.a.matched, p.b.matched)),
+                              len(docs[p.b.doc].members), docs[p.a.doc].id, docs[p.b.doc].id))
+    pairs = _said_once(pairs, docs)
     listed = tuple(compare(index, p.a.doc, p.b.doc, regions=True) if rank < MAX_PAIRS_SHOWN else p
                    for rank, p in enumerate(pairs))
     t["compare"] = time.monotonic()
@@ -181,6 +188,28 @@ def find(batch: str | os.PathLike[str] | Iterable[Document | Submission], *, set
     return Findings(documents=tuple(docs), pairs=listed, threshold=threshold, max_sharing=cap,
                     unreadable=tuple(unreadable), unread_sources=tuple(unread_sources), n_candidates=len(cands), n_entries=index.entries,
                     n_common=len(index.common), n_starter=len(texts), seconds=seconds)
+
+
+def _said_once(pairs: list[Pair], docs: Sequence[documents.Document]) -> list[Pair]:
+    """Keep one listing of one copy: of a submission's pairs with --against files and with the groups
+    holding them (an earlier student's folder or zip), a pair is left out when a listed one holds
+    its files, or when a listed one among its files explains as large a share.
+
+    `pairs` are best first, and among equal shares the smaller group first (see :func:`find`): a
+    whole earlier submission copied is listed as its folder, one file copied as that file.
+    """
+    listed: dict[int, list[tuple[frozenset[str], float]]] = {}
+    out = []
+    for p in pairs:
+        if p.kind == "source":
+            b = docs[p.b.doc]
+            files = frozenset(b.members or (b.id,))
+            mine = listed.setdefault(p.a.doc, [])
+            if any(files <= held or (held <= files and share >= p.share - 1e-9) for held, share in mine):
+                continue
+            mine.append((files, p.share))
+        out.append(p)
+    return out
 
 
 def top_matches(findings: Findings, n: int = TOP_MATCHES) -> dict[str, tuple[SimilarityMatch, ...]]:
