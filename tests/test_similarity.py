@@ -377,7 +377,11 @@ def test_the_index_counts_shared_fingerprints_like_comparing_every_pair():
         brute = [0 if j == i else len(np.intersect1d(kept[i], kept[j])) for j in range(40)]
         assert index.shared_counts(i).tolist() == brute
     # nothing common or boilerplate is kept, and what is common is in more than 8 submissions
-    subs = np.concatenate([np.unique(d[0].hashes) for d, s in zip(docs, is_source) if not s])
+    # (of the k-grams clear of the starter's: one that overlaps a boilerplate k-gram is not counted)
+    from grader.similarity.index import _off_the_starter
+
+    bp = np.array([1, 2, 3], dtype=np.int64)
+    subs = np.concatenate([np.unique(_off_the_starter(d[0], bp).hashes) for d, s in zip(docs, is_source) if not s])
     h, n = np.unique(subs, return_counts=True)
     assert set(index.common.tolist()) == set(h[n > 8].tolist()) - {1, 2, 3}
     assert not any(np.isin(k, index.ignored).any() for k in kept)
@@ -429,6 +433,35 @@ def test_a_copy_cut_into_short_runs_is_listed_at_the_threshold_its_share_reaches
     assert share >= 0.3
     at = find(tmp_path, rubric=RUBRIC, threshold=share - 1e-9)
     assert any({at.documents[p.a.doc].id, at.documents[p.b.doc].id} == {"s0", "copier"} for p in at.pairs)
+
+
+def test_a_k_gram_running_into_starter_code_is_not_the_students():
+    from grader.similarity.fingerprint import K
+    from grader.similarity.index import _off_the_starter
+
+    # positions 0..99; the starter's k-grams start at 40..49, so they cover 40..(49 + K)
+    f = FileFingerprints(np.arange(100, 200, dtype=np.int64), np.arange(100, dtype=np.int32),
+                         np.zeros((1, 2), dtype=np.int64), 100 + K)
+    kept = _off_the_starter(f, np.arange(140, 150, dtype=np.int64))
+    # kept: the k-grams ending at or before 40, and those starting at or after 49 + K
+    assert kept.positions.tolist() == list(range(0, 40 - K + 1)) + list(range(49 + K, 100))
+    assert _off_the_starter(f, np.array([7], dtype=np.int64)) is f  # no starter: unchanged
+
+
+def test_starter_lines_beside_a_students_code_are_not_highlighted(tmp_path):
+    starter, subs = tmp_path / "starter", tmp_path / "subs"
+    starter.mkdir()
+    subs.mkdir()
+    (starter / "q3_word2vec.py").write_text(corpus.STARTER)
+    for name, choice in (("a", 0), ("b", 1)):  # independent solutions, each after the course's skeleton
+        (subs / f"{name}.py").write_text(corpus.STARTER + "\n" + corpus.solution(choice))
+    f = find(subs, rubric=RUBRIC, starter=[starter], threshold=0.0)
+    (p,) = f.pairs
+    assert p.share < 0.2
+    text = f.documents[p.a.doc].files[0].text
+    highlighted = "\n".join(text[a:b] for _, regions in p.a.regions for a, b in regions)
+    # the skeleton's own last lines, next to the first line of the student's code, are not theirs
+    assert 'if __name__ == "__main__":' not in highlighted and "test_word2vec()" not in highlighted
 
 
 def test_independent_submissions_are_not_all_compared(tmp_path):

@@ -19,11 +19,11 @@ the candidate pairs whose exact share is computed (:mod:`grader.similarity.match
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .fingerprint import K, FileFingerprints, covered
+from .fingerprint import K, FileFingerprints, covered, spans
 
 
 @dataclass(frozen=True)
@@ -61,8 +61,11 @@ class Index:
                  max_sharing: int) -> None:
         self.is_source = np.asarray(is_source, dtype=bool)
         n = len(docs)
-        distinct = [_unique(files) for files in docs]
         boilerplate = np.unique(np.asarray(boilerplate, dtype=np.int64))
+        # a k-gram that runs into starter code ("return indices" + the student's first line) is not
+        # the student's either: only k-grams wholly outside the starter's count
+        docs = [tuple(_off_the_starter(f, boilerplate) for f in files) for files in docs]
+        distinct = [_unique(files) for files in docs]
         distinct = [d[~np.isin(d, boilerplate, assume_unique=True)] for d in distinct]
         subs = [distinct[i] for i in range(n) if not self.is_source[i]]
         if subs:
@@ -143,6 +146,17 @@ class Index:
         per = np.bincount(who, weights=covered, minlength=len(self.docs))
         js = np.flatnonzero(wanted)
         return js, np.minimum(1.0, per[js] / cov)
+
+
+def _off_the_starter(f: FileFingerprints, boilerplate: np.ndarray) -> FileFingerprints:
+    """Return `f` without the k-grams that overlap its starter code (the spans its starter k-grams cover)."""
+    starter = np.isin(f.hashes, boilerplate)
+    if not starter.any():
+        return f
+    starts, ends = spans(f.positions[starter])  # sorted, disjoint
+    last = np.searchsorted(starts, f.positions.astype(np.int64) + K, side="left") - 1  # the last span before its end
+    overlaps = (last >= 0) & (ends[np.clip(last, 0, None)] > f.positions)
+    return replace(f, hashes=f.hashes[~overlaps], positions=f.positions[~overlaps])
 
 
 def _occurrences(d: DocPrints) -> tuple[np.ndarray, np.ndarray]:
