@@ -504,6 +504,26 @@ def test_similarity_on_a_results_folder_adds_matches_and_the_summary_section(tmp
     assert 'href="similarity.html#pair-x--y"' in (out / "summary.html").read_text()
 
 
+def test_a_later_similarity_run_leaves_no_match_of_an_earlier_one_behind(tmp_path):
+    b, out = tmp_path / "b", tmp_path / "out"
+    b.mkdir()
+    (b / "x.py").write_text(ORIGINAL)
+    (b / "y.py").write_text(corpus.renamed(ORIGINAL, corpus.RENAMES))
+    (b / "z.py").write_text(OTHER_1)
+    assert _cli(["grade", b, "--out", out, "--no-progress", "--jobs", "1", "--similarity"])[0] == 0
+    assert json.loads((out / "y" / "result.json").read_text())["similarity"][0]["other"] == "x"
+    # the same folder again, y left out (handed in by mistake, say): y's match was that run's
+    (tmp_path / "again").mkdir()
+    for name in ("x.py", "z.py"):
+        (tmp_path / "again" / name).write_text((b / name).read_text())
+    code, _, err = _cli(["similarity", tmp_path / "again", "--out", out])
+    assert code == 0, err
+    for sid in ("x", "y", "z"):
+        assert "similarity" not in json.loads((out / sid / "result.json").read_text()), sid
+    summary = (out / "summary.html").read_text()
+    assert "similarity.html#pair-x--y" not in summary
+
+
 def test_similarity_names_submissions_by_the_ids_the_results_folder_gave_them(tmp_path):
     # "a b.py" was graded first, as a_b; "a_b.py" came later and is a_b-2 there. The matches go
     # into each student's own result.json, by those ids, not by the ids a fresh batch would give.

@@ -144,6 +144,8 @@ def _write_csv(findings: Findings, fp: TextIO) -> None:
 def update_results(findings: Findings, out: Path) -> int:
     """Set the ``similarity`` field of every ``<id>/result.json`` under `out` (removed where nothing matched).
 
+    A result of a submission that was not compared this time loses its field too: its matches
+    were those of an earlier run, whose similarity.html and similarity.csv this run replaces.
     Each file is replaced atomically; submissions without a result.json are left alone.
 
     Returns
@@ -153,17 +155,17 @@ def update_results(findings: Findings, out: Path) -> int:
     """
     top = top_matches(findings)
     n = 0
-    for doc in findings.documents:
-        if doc.kind != "submission":
-            continue
-        f = out / doc.id / "result.json"
+    compared = [doc.id for doc in findings.documents if doc.kind == "submission"]
+    others = sorted(p.parent.name for p in out.glob("*/result.json") if p.parent.name not in set(compared))
+    for sid in compared + others:
+        f = out / sid / "result.json"
         if not f.is_file():
             continue
         try:
             d = json.loads(f.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
-        matches = top.get(doc.id, ())
+        matches = top.get(sid, ())
         if not matches and "similarity" not in d:
             continue
         if matches:
