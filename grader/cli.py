@@ -457,10 +457,18 @@ def _run_similarity(args: argparse.Namespace, src: Path, rubric, results: Path, 
         err.write(f"warning: {n} --against file{'' if n == 1 else 's'} could not be read and "
                   f"{'was' if n == 1 else 'were'} not compared: " + "; ".join(findings.unread_sources[:10])
                   + (" ..." if n > 10 else "") + "\n")
+    if not findings.skeleton:
+        err.write(f"warning: {NO_SKELETON}\n")
     err.write(f"similarity: {len(findings.pairs)} pair{'' if len(findings.pairs) == 1 else 's'} at or above "
               f"{findings.threshold:.0%} among {findings.n_submissions} submissions and {findings.n_sources} "
               f"source files (leads to review, not verdicts): {page}\n")
     return findings
+
+
+#: Said when no --starter was given (the terminal and similarity.html say the same).
+NO_SKELETON = ("no --starter was given: the course's skeleton (its docstrings, tests and given code) counts as "
+               "each student's own code, so independent solutions look alike; give the skeleton's files with "
+               "--starter")
 
 
 def _cmd_similarity(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

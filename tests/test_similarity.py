@@ -606,3 +606,12 @@ def test_an_earlier_students_whole_folder_or_zip_copied_is_listed_once_at_its_sh
     code, _, err = _cli(["similarity", str(now), "--out", str(page), "--against", str(term)])
     assert code == 0, err
     assert "earlier submission (6 source files)" in (page / "similarity.html").read_text(encoding="utf-8")
+
+
+def test_without_the_skeleton_the_ta_is_told_that_it_counts_as_the_students_code(batch, tmp_path):
+    code, _, err = _cli(["similarity", batch["batch"], "--out", tmp_path / "bare"])
+    assert code == 0 and "warning: no --starter was given: the course's skeleton" in err
+    assert 'id="no-skeleton"' in (tmp_path / "bare" / "similarity.html").read_text(encoding="utf-8")
+    code, _, err = _cli(["similarity", batch["batch"], "--out", tmp_path / "given", "--starter", batch["starter"]])
+    assert code == 0 and "no --starter" not in err
+    assert 'id="no-skeleton"' not in (tmp_path / "given" / "similarity.html").read_text(encoding="utf-8")

@@ -82,6 +82,7 @@ class Findings:
     n_entries: int = 0  #: (fingerprint, document) entries of the index
     n_common: int = 0  #: fingerprints taken out as common code
     n_starter: int = 0  #: starter files and stand-ins taken out
+    skeleton: bool = True  #: the course's skeleton was given (--starter); without it, it counts as the students' code
     seconds: dict[str, float] = field(default_factory=dict)  #: per stage: read, fingerprint, index, compare
 
     @property
@@ -187,7 +188,7 @@ def find(batch: str | os.PathLike[str] | Iterable[Document | Submission], *, set
     say("similarity: seconds per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
     return Findings(documents=tuple(docs), pairs=listed, threshold=threshold, max_sharing=cap,
                     unreadable=tuple(unreadable), unread_sources=tuple(unread_sources), n_candidates=len(cands), n_entries=index.entries,
-                    n_common=len(index.common), n_starter=len(texts), seconds=seconds)
+                    n_common=len(index.common), n_starter=len(texts), seconds=seconds, skeleton=bool(starter))
 
 
 def _said_once(pairs: list[Pair], docs: Sequence[documents.Document]) -> list[Pair]:
