@@ -317,3 +317,19 @@ def test_2017_wants_softmax_to_keep_the_shape_of_a_vector_as_its_starter_asserts
     checks = {c["id"]: c for q in grade(tmp_path, subs, "--rubric", "cs224d-2016")["row"]["questions"]
               for c in q["checks"]}
     assert checks["softmax/vector"]["status"] == "pass"
+
+
+def test_a2_takes_no_point_for_postprocessing_applied_again_since_its_starter_applies_it(tmp_path):
+    subs = tmp_path / "subs"
+    sub = subs / "twice"
+    shutil.copytree(VERSIONS / "cs224n-a2", sub)
+    text = (sub / "sgd.py").read_text()
+    assert "        loss, grad = f(x)\n" in text
+    (sub / "sgd.py").write_text(text.replace("        loss, grad = f(x)\n",
+                                             "        loss, grad = f(x)\n        x = postprocessing(x)\n", 1))
+    r = grade(tmp_path, subs, "--rubric", "cs224n-a2")["twice"]
+    sgd = questions(r)["sgd"]
+    assert sgd["score"] == sgd["max_score"], [(c["id"], c["message"]) for c in sgd["checks"] if c["status"] != "pass"]
+    assert not any("postprocessing" in c["id"] for c in sgd["checks"])
+    # 2016's students write the whole loop body, postprocessing included: there it is checked
+    assert "sgd/postprocessing" in {c.id for c in load_rubric("cs224d-2016").checks()}
