@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from types import ModuleType
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -27,6 +27,7 @@ from .model import (
     CheckSpec,
     Consistency,
     Element,
+    FunctionSpec,
     Mismatch,
     Rubric,
     Shown,
@@ -299,8 +300,16 @@ def _fail_message(m: Mismatch, got: Value | None, expected: np.ndarray, tol: Tol
     return not_within_message(tol)
 
 
+def _said(fn: FunctionSpec | None, name: str | None) -> str | None:
+    """How messages name a param or returned value of `fn` (the rubric's own name without `fn`)."""
+    return fn.said(name) if fn is not None and name is not None else name
+
+
 def _pick(value: Value | None, index: int, fname: str, returns: tuple[str, ...]) -> tuple[Value | None, str | None]:
-    """Return the `index`-th returned value, or the message saying the returned tuple is wrong."""
+    """Return the `index`-th returned value, or the message saying the returned tuple is wrong.
+
+    `returns` are the names as messages show them (:meth:`FunctionSpec.said`).
+    """
     k = len(returns)
     names = ", ".join(returns)
     if value is None or value.type == "NoneType":
@@ -391,11 +400,11 @@ def _judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, rubric: Rub
     got: Value | None = outcome.value
     subject, returned = fname, True
     if spec.output is not None and fn is not None and fn.returns:
-        got, problem = _pick(outcome.value, fn.returns.index(spec.output), fname, fn.returns)
+        got, problem = _pick(outcome.value, fn.returns.index(spec.output), fname, tuple(map(fn.said, fn.returns)))
         if problem:
             return CheckResult(status="fail", score=0.0, message=problem, got=_shown(outcome.value),
                                mismatch=Mismatch("type", problem), **common)
-        subject, returned = f"The returned {spec.output!r}", False
+        subject, returned = f"The returned {fn.said(spec.output)!r}", False
     expected = case.expected.get(spec.expected)
     if expected is None:
         return CheckResult(status="error", score=0.0, message=f"no expected value {spec.expected!r} for case "
@@ -454,7 +463,7 @@ def _convention_of(spec: CheckSpec, case: Case, outcome: CallOutcome, fn, fname:
     """Return the first convention whose ``convention_by`` output the call's value matches, or None."""
     if not spec.convention_by or fn is None or not fn.returns:
         return None
-    got, problem = _pick(outcome.value, fn.returns.index(spec.convention_by), fname, fn.returns)
+    got, problem = _pick(outcome.value, fn.returns.index(spec.convention_by), fname, tuple(map(fn.said, fn.returns)))
     if problem or got is None:
         return None
     tol = spec.tolerance
@@ -479,11 +488,11 @@ def _judge_conventions(spec: CheckSpec, case: Case, outcome: CallOutcome, rubric
     got: Value | None = outcome.value
     subject, returned = fname, True
     if spec.output is not None and fn is not None and fn.returns:
-        got, problem = _pick(outcome.value, fn.returns.index(spec.output), fname, fn.returns)
+        got, problem = _pick(outcome.value, fn.returns.index(spec.output), fname, tuple(map(fn.said, fn.returns)))
         if problem:
             return CheckResult(status="fail", score=0.0, message=problem, got=_shown(outcome.value),
                                mismatch=Mismatch("type", problem), **common)
-        subject, returned = f"The returned {spec.output!r}", False
+        subject, returned = f"The returned {fn.said(spec.output)!r}", False
     followed = _convention_of(spec, case, outcome, fn, fname, memo)
     names = [followed] if followed else list(spec.conventions)
     first = None
@@ -496,7 +505,8 @@ def _judge_conventions(spec: CheckSpec, case: Case, outcome: CallOutcome, rubric
         mismatch, notes = compare_close(got, expected, spec.tolerance, spec.shape, memo)
         shown = dict(got=_shown(got), expected=_shown_expected(expected))
         if mismatch is None:
-            note = f"convention: {name}" + (f" (as your {spec.convention_by!r})" if followed and spec.output != spec.convention_by else "")
+            note = f"convention: {name}" + (f" (as your {_said(fn, spec.convention_by)!r})"
+                                            if followed and spec.output != spec.convention_by else "")
             return CheckResult(status="pass", score=spec.points,
                                message=f"{within_message(spec.tolerance)[:-1]} ({name}).", notes=(*notes, note),
                                **shown, **common)
@@ -510,7 +520,7 @@ def _judge_conventions(spec: CheckSpec, case: Case, outcome: CallOutcome, rubric
     if followed and spec.output != spec.convention_by:
         others = [n for n, conv in spec.conventions.items() if n != followed and conv.get(key) in case.expected
                   and compare_close(got, np.asarray(case.expected[conv[key]]), spec.tolerance, spec.shape, memo)[0] is None]
-        message += (f" Your {spec.convention_by!r} is {followed}" +
+        message += (f" Your {_said(fn, spec.convention_by)!r} is {followed}" +
                     (f", but this value is {others[0]}: use one convention for both." if others else "."))
     named = None
     if spec.mistakes:  # the convention followed (or first) first; then the others
@@ -577,7 +587,7 @@ def _judge_property(spec: CheckSpec, case: Case, outcome: CallOutcome, rubric: R
     fn = rubric.functions.get(spec.function)
     got: Value | None = outcome.value
     if spec.output is not None and fn is not None and fn.returns:
-        got, problem = _pick(outcome.value, fn.returns.index(spec.output), fname, fn.returns)
+        got, problem = _pick(outcome.value, fn.returns.index(spec.output), fname, tuple(map(fn.said, fn.returns)))
         if problem:
             return CheckResult(status="fail", score=0.0, message=problem, got=_shown(outcome.value),
                                mismatch=Mismatch("type", problem), **common)
@@ -626,7 +636,7 @@ def _judge_unmodified(spec: CheckSpec, case: Case, outcome: CallOutcome, rubric:
         after = echoed[i].array
         before = case.args[i]
         if after is None or after.shape != before.shape or not np.array_equal(after, before, equal_nan=True):
-            changed.append(params[i] if i < len(params) else f"argument {i + 1}")
+            changed.append((fn.said(params[i]) if fn else params[i]) if i < len(params) else f"argument {i + 1}")
     if not changed:
         return CheckResult(status="pass", score=spec.points,
                            message=f"{fname} left its {_plural(len(arrays), 'argument')} unmodified.", **common)
@@ -703,52 +713,56 @@ def consistency(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str
             picked = sample[k] if sample is not None else None
             shape = np.shape(case.args[fn.params.index(param)]) if picked is not None else None
             out.append(_consistent(cid, k, grad, param, plain, num, fn.returns, fname, h, tol, con["cost"],
-                                   picked, shape))
+                                   picked, shape, said=fn.said))
     return tuple(out)
 
 
 def _consistent(cid: str, k: int, grad: str, param: str, plain: CallOutcome | None, num: CallOutcome | None,
                 returns: tuple[str, ...], fname: str, h: float, tol: Tolerance, cost_name: str,
-                picked: list[int] | None = None, shape: tuple[int, ...] | None = None) -> Consistency:
+                picked: list[int] | None = None, shape: tuple[int, ...] | None = None,
+                said: Callable[[str], str] = str) -> Consistency:
     """Decide one (case, gradient) pair of the self-consistency check.
 
     `picked`: the flat indices differentiated when the argument was sampled (its shape is
-    `shape`), None when every element was.
+    `shape`), None when every element was.  `said` names a param or returned value in
+    messages as the course does (:meth:`FunctionSpec.said`); the entry keeps the rubric's.
     """
+    shown = tuple(map(said, returns))
+    grad_said, param_said = said(grad), said(param)
     if plain is None or plain.status != "ok":
         why = plain.message if plain is not None and plain.message else f"{fname} did not return on this case."
         return Consistency(cid, grad, "error", message=why)
     if num is None or num.status != "ok":
         why = num.message if num is not None and num.message else "it was not run."
         return Consistency(cid, grad, "error", message=f"Your cost could not be differentiated numerically: {why}")
-    analytic, problem = _pick(plain.value, returns.index(grad), fname, returns)
+    analytic, problem = _pick(plain.value, returns.index(grad), fname, shown)
     if problem:
         return Consistency(cid, grad, "error", message=problem)
-    cost, _ = _pick(plain.value, returns.index(cost_name), fname, returns)
+    cost, _ = _pick(plain.value, returns.index(cost_name), fname, shown)
     items = num.value.items if num.value is not None else None
     numerical = items[k].array if items is not None and k < len(items) else None
     a = analytic.array if analytic is not None else None
     if numerical is None:
         return Consistency(cid, grad, "error", message="Your cost could not be differentiated numerically.")
     if a is None or a.dtype.kind not in "biuf":
-        return Consistency(cid, grad, "error", message=f"The returned {grad!r} is not an array of numbers.")
+        return Consistency(cid, grad, "error", message=f"The returned {grad_said!r} is not an array of numbers.")
     var_shape = numerical.shape if picked is None else tuple(shape)
     if not shape_fits(a.shape, var_shape, "squeeze"):
-        return Consistency(cid, grad, "inconsistent", message=f"The returned {grad!r} has shape {a.shape}, but "
-                           f"{param!r} has shape {var_shape}: a gradient has the shape of its variable.")
+        return Consistency(cid, grad, "inconsistent", message=f"The returned {grad_said!r} has shape {a.shape}, but "
+                           f"{param_said!r} has shape {var_shape}: a gradient has the shape of its variable.")
     checked = ""
     if picked is None:
         g = a.astype(np.float64).reshape(numerical.shape)
     else:
         if numerical.shape != (len(picked),):
             return Consistency(cid, grad, "error", message=(
-                f"The numerical gradient with respect to {param!r} came back with shape {numerical.shape}, not "
+                f"The numerical gradient with respect to {param_said!r} came back with shape {numerical.shape}, not "
                 f"the {len(picked)} sampled derivatives asked for; this is a bug in grader."))
         g = a.astype(np.float64).reshape(-1)[np.asarray(picked, dtype=np.intp)]
         checked = f"; checked {len(picked)} of {int(np.prod(var_shape))} elements"
     n = numerical.astype(np.float64)
     if not (np.all(np.isfinite(g)) and np.all(np.isfinite(n))):
-        return Consistency(cid, grad, "inconsistent", message=f"The returned {grad!r} or your cost gives nan or inf.")
+        return Consistency(cid, grad, "inconsistent", message=f"The returned {grad_said!r} or your cost gives nan or inf.")
     low = [v.array.dtype for v in (analytic, cost) if v is not None and v.array is not None
            and v.array.dtype.kind == "f" and v.array.dtype.itemsize < 8]
     eps = float(np.finfo(low[0]).eps) if low else float(np.finfo(np.float64).eps)
@@ -761,11 +775,11 @@ def _consistent(cid: str, k: int, grad: str, param: str, plain: CallOutcome | No
     max_rel = float(np.max(diff[nz] / np.abs(n[nz]))) if nz.any() else None
     if np.all(diff <= allowed):
         return Consistency(cid, grad, "consistent", max_abs, max_rel,
-                           f"Your {grad!r} matches the numerical gradient of your own cost "
+                           f"Your {grad_said!r} matches the numerical gradient of your own cost "
                            f"(largest difference {max_abs:.2g}{checked}).")
     return Consistency(cid, grad, "inconsistent", max_abs, max_rel,
-                       f"Your {grad!r} does not match the numerical gradient of your own cost with respect to "
-                       f"{param!r} (largest difference {max_abs:.3g}{checked}).")
+                       f"Your {grad_said!r} does not match the numerical gradient of your own cost with respect to "
+                       f"{param_said!r} (largest difference {max_abs:.3g}{checked}).")
 
 
 #: What a self-consistency entry means, read with the reference checks of its case: (status,

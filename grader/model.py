@@ -155,6 +155,13 @@ class FunctionSpec:
     #: take every argument and has no parameter of that name, the argument is left out of
     #: the call and set as that global of the function's module for the call (``_worker``)
     globals: tuple[str, ...] = ()
+    #: param or return name -> how messages name it in this course ("gradPred" -> "gradCenterVec" in a2);
+    #: names not in it are shown as they are
+    shown: Mapping[str, str] = field(default_factory=dict)
+
+    def said(self, name: str) -> str:
+        """Return how messages name the param or returned value `name` ("gradCenterVec" for a2's gradPred)."""
+        return self.shown.get(name, name)
 
 
 @dataclass(frozen=True)

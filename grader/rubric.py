@@ -51,7 +51,7 @@ _CHAIN_KEYS = ("extends", "exclude_questions", "exclude_checks", "exclude_starte
 _TOP_KEYS = ("name", "title", "version", "reference", "starter_dir", "settings", "functions", "cases",
              "files", "questions", "consistency", "mistakes", "starter", "sampling", "written")
 _FUNCTION_KEYS = ("names", "modules", "params", "arities", "returns", "missing_hint", "missing_hint_notebook",
-                  "shapes", "globals")
+                  "shapes", "globals", "shown")
 #: Longest missing_hint accepted, in characters (it is one sentence of a student's message).
 MAX_HINT = 500
 #: Values of ``settings.hints``, from what gives away least: see grader.mistakes.hint_text.
@@ -575,9 +575,18 @@ class _Loader:
                                            f"{_did_you_mean(g, params)}")
             if len(set(as_globals)) != len(as_globals):
                 raise self.fail(where, "duplicate name in globals")
+            shown = self.table(t.get("shown", {}), f"{where}.shown")
+            for name, text in shown.items():
+                if name not in params and name not in returns:
+                    known = (*params, *returns)
+                    raise self.fail(f"{where}.shown", f"{name!r} is not one of the params or returns "
+                                                      f"({_quoted(known)}){_did_you_mean(name, known)}")
+                if not isinstance(text, str) or not _ID.match(text):
+                    raise self.fail(f"{where}.shown", f"{name} must be shown as a name such as 'gradCenterVec', "
+                                                      f"not {text!r}")
             out[role] = FunctionSpec(role=role, names=names, modules=modules, params=params, arities=arities,
                                      returns=returns, missing_hint=hint, missing_hint_notebook=nb_hint,
-                                     shapes=dict(shapes), globals=as_globals)
+                                     shapes=dict(shapes), globals=as_globals, shown=dict(shown))
         return out
 
     def reference_name(self, name: str, where: str, what: str) -> None:

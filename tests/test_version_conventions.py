@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -333,3 +334,45 @@ def test_a2_takes_no_point_for_postprocessing_applied_again_since_its_starter_ap
     assert not any("postprocessing" in c["id"] for c in sgd["checks"])
     # 2016's students write the whole loop body, postprocessing included: there it is checked
     assert "sgd/postprocessing" in {c.id for c in load_rubric("cs224d-2016").checks()}
+
+
+def test_a2_messages_name_arguments_and_returned_values_as_a2_does(tmp_path):
+    subs = tmp_path / "subs"
+    honest = (VERSIONS / "cs224n-a2" / "word2vec.py").read_text()
+    variants = {
+        # the gradient for the outside vectors transposed
+        "transposed": honest.replace("gradOutsideVecs = np.outer(y_hat, centerWordVec)",
+                                     "gradOutsideVecs = np.outer(centerWordVec, y_hat)"),
+        # two values returned where three are asked for
+        "two": honest.replace("    return loss, gradCenterVec, gradOutsideVecs\n\n\ndef getNegativeSamples",
+                              "    return loss, gradCenterVec\n\n\ndef getNegativeSamples"),
+        # the center word's vector changed in place
+        "inplace": honest.replace('    """ Naive Softmax loss & gradient function for word2vec models """\n',
+                                  '    """ Naive Softmax loss & gradient function for word2vec models """\n'
+                                  "    centerWordVec *= 1.0\n    centerWordVec += 0.0\n    centerWordVec[0] += 1e-3\n"),
+    }
+    for name, text in variants.items():
+        assert text != honest, name
+        shutil.copytree(VERSIONS / "cs224n-a2", subs / name)
+        (subs / name / "word2vec.py").write_text(text)
+    results = grade(tmp_path, subs, "--rubric", "cs224n-a2")
+    said = {name: " ".join(f"{c['message']} {c.get('hint') or ''}" for q in r["questions"] for c in q["checks"])
+            + " ".join(c.get("message", "") for c in r.get("consistency", [])) for name, r in results.items()}
+    assert "gradOutsideVecs is transposed: ∂J/∂U has the shape of outsideVectors" in said["transposed"]
+    assert "returned 2 values; expected 3: (loss, gradCenterVec, gradOutsideVecs)" in said["two"]
+    assert "modified its argument 'centerWordVec' in place" in said["inplace"]
+    for text in said.values():  # CS224d's names never reach an a2 student
+        assert not re.search(r"\b(gradPred|outputVectors|predicted|softmaxCostAndGradient)\b|'grad'|\(cost,", text), text
+    # a function that is not there is named by a2's name first
+    sub = tmp_path / "nons"
+    shutil.copytree(VERSIONS / "cs224n-a2", sub)
+    (sub / "word2vec.py").write_text(honest.replace("def negSamplingLossAndGradient(", "def negSamplingLoss("))
+    code, out, _ = run("check", "--rubric", "cs224n-a2", str(sub), "--no-color")
+    assert "define no function 'negSamplingLossAndGradient' (or 'negSamplingCostAndGradient')" in out
+
+
+def test_a_shown_name_that_is_no_param_or_return_is_a_rubric_error(tmp_path):
+    p = tmp_path / "bad.toml"
+    p.write_text('extends = "cs224n-a2"\nname = "x"\n\n[functions.cost_and_grad]\nshown = { gradPredd = "g" }\n')
+    with pytest.raises(RubricError, match="gradPredd' is not one of the params or returns .*did you mean 'gradPred'"):
+        load_rubric(p)
