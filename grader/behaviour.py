@@ -93,6 +93,8 @@ def reported(outcome: CallOutcome, signals: tuple[str, ...]) -> Reported:
         return Reported("fail", says_fail[0])
     if says_pass:
         return Reported("pass", says_pass[0])
+    if outcome.status == "raised" and outcome.error is not None:  # a way this year's starter did not report
+        return Reported("silent", f"raised {outcome.error.type}, which is not how this version reports a verdict")
     return Reported("silent", "said nothing that tells pass from fail")
 
 
@@ -118,6 +120,9 @@ def _reported_hidden(heard: Mapping[str, Any], outcome: CallOutcome, signals: tu
         return Reported("fail", says_fail[0])
     if says_pass:
         return Reported("pass", says_pass[0])
+    if outcome.status == "raised" and kind in ("assert", "raise"):
+        what = "AssertionError" if kind == "assert" else "an exception"
+        return Reported("silent", f"raised {what}, which is not how this version reports a verdict")
     return Reported("silent", "said nothing that tells pass from fail")
 
 

@@ -323,6 +323,10 @@ def test_gradcheck_verdicts_from_each_signal_and_their_absence():
     assert judge_gradcheck(_gc_spec("fail"), _gc_outcome(value_type="bool_false"), "g")[0]
     # a year whose starter only printed: an assert is not a verdict there
     ok, message, _ = judge_gradcheck(_gc_spec("fail", ["text"]), _gc_outcome("raised", error_type="AssertionError"), "g")
+    assert not ok and "said nothing" not in message  # it did say something, in a way this year does not read
+    assert message.startswith("g raised AssertionError, which is not how this version reports a verdict (accepted: "
+                               "print 'Gradient check passed!' or a failure line)")
+    ok, message, _ = judge_gradcheck(_gc_spec("pass", ["text"]), _gc_outcome(), "g")
     assert not ok and "said nothing that tells pass from fail" in message
     ok, message, _ = judge_gradcheck(_gc_spec("pass"), _gc_outcome(output="passed\nfailed\n"), "g")
     assert not ok and "both a pass and a failure" in message
