@@ -500,7 +500,7 @@ def _cmd_similarity(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         for rank, p in enumerate(findings.pairs[:10], start=1):
             what = "source" if p.kind == "source" else "submission"
-            out.write(clean(f"{rank:>3}. {p.share:4.0%}  {docs[p.a.doc].id}  ~  {what} "
+            out.write(clean(f"{rank:>3}. {report.share_pct(p.share):>4}  {docs[p.a.doc].id}  ~  {what} "
                                            f"{docs[p.b.doc].id}") + "\n")
         if len(findings.pairs) > 10:
             out.write(f"     ... {len(findings.pairs) - 10} more in {results / 'similarity.csv'}\n")

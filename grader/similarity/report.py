@@ -84,6 +84,20 @@ def segments(text: str, regions: tuple[tuple[int, int], ...], limit: int = MAX_F
     return out, len(text) - shown
 
 
+def share_pct(x: float) -> str:
+    """A share in whole percent, never rounded to 0 % or 100 % when it is not that.
+
+    >>> share_pct(1.0), share_pct(0.996), share_pct(0.5), share_pct(0.0004), share_pct(0.0)
+    ('100%', '>99%', '50%', '<1%', '0%')
+    """
+    s = f"{100 * x:.0f}"
+    if s == "100" and x < 1:
+        return ">99%"
+    if s == "0" and x > 0:
+        return "<1%"
+    return s + "%"
+
+
 def _side(findings: Findings, side: Side) -> dict[str, Any]:
     """Return what the template shows of one side of a pair."""
     doc = findings.documents[side.doc]
@@ -122,7 +136,7 @@ def html(findings: Findings, *, title: str = "") -> str:
         "pairs": _pairs(findings),
         "n_pairs": len(findings.pairs),
         "MAX_PAIRS_SHOWN": MAX_PAIRS_SHOWN,
-        "pct": lambda x: f"{100 * x:.0f}%",
+        "pct": share_pct,
     }
     return render.environment().get_template("similarity.html.j2").render(context)
 
