@@ -673,6 +673,8 @@ def error_kinds(result: SubmissionResult) -> dict[str, list[str]]:
     if result.load is not None:
         for ue in result.load.unit_errors:
             kind = ERROR_KINDS.get(ue.error.type)
+            if ue.error.type in ("SystemExit", "Exit"):  # sys.exit at the top level: the calls still ran
+                kind = "top-level code"
             kinds.setdefault(kind if kind in ("syntax error", "crash", "out of memory", "timeout") else "top-level code",
                              []).append(ue.where)
     for c in result.checks():

@@ -494,6 +494,7 @@ def test_error_kind_of_an_ungraded_submission_lists_it_once():
 
 @pytest.mark.parametrize(("error_type", "kind"), [
     ("AssertionError", "top-level code"), ("NameError", "top-level code"), ("SyntaxError", "syntax error"),
+    ("SystemExit", "top-level code"),
     ("Timeout", "timeout"), ("MemoryError", "out of memory"),
 ])
 def test_a_failing_top_level_statement_of_a_graded_submission_is_not_a_load_error(error_type, kind):
