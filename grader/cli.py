@@ -670,7 +670,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             sb = Sandbox(args.isolation, allow=rubric.settings.allow_packages)
             sb.spawn()
         from .load import load
-        from .pipeline import grade, prepare, written_only
+        from .pipeline import grade, no_written_answers, prepare, written_only
 
         job = prepare(rubric, public_only=True, cases=cases)
         with transform.using(helper):
@@ -678,7 +678,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if submission.error is not None and not written_only(submission, job):  # nothing to check: bad input
             from .text import line
 
-            raise UsageError(line(submission.error))
+            raise UsageError(line(no_written_answers(submission, job) or submission.error))
         result = grade(submission, job, sb)
         if reason:
             from dataclasses import replace

@@ -135,6 +135,23 @@ def written_only(submission: Submission, job: Job) -> bool:
     return bool(submission.error and not submission.files and submission.texts)
 
 
+def no_written_answers(submission: Submission, job: Job) -> str | None:
+    """The error of a submission holding nothing a rubric of written questions only can read, in its words.
+
+    None for any other rubric, or a submission with prose to read.  (The loader's error speaks of
+    Python code, which such a rubric never asks for.)
+    """
+    if job.written is None or job.rubric.functions or written_only(submission, job) or not submission.error:
+        return None
+    source = submission.source or submission.id
+    if "no Python code found" not in submission.error and "holds no Python code" not in submission.error:
+        return None  # a zip that cannot be read, a file too large: the loader's words are right
+    first = job.written.part.questions[0].id if job.written.part.questions else "<id>"
+    return (f"no written answers found in {source}: write them in written.md or written.tex, a section per "
+            f"question headed by its id ('## {first}'), or in a notebook's Markdown cells; other files (a PDF, "
+            "a Word document) are not read.")
+
+
 def _written_only(submission: Submission, job: Job, t0: float) -> SubmissionResult:
     """Grade a submission of prose only (written.md, a notebook of Markdown) under a rubric with written questions.
 
@@ -278,6 +295,8 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None, partial: Pa
     rubric = job.rubric
     if written_only(submission, job):
         return _written_only(submission, job, t0)
+    if submission.error and no_written_answers(submission, job):
+        submission = replace(submission, error=no_written_answers(submission, job))
     if submission.error or sandbox is None:
         message = f"not graded: {submission.error or 'no sandbox'}"
         results = [_not_run(c, message) for c in rubric.checks()]

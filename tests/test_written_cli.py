@@ -534,3 +534,21 @@ def test_the_terminal_names_every_unanswered_written_question_on_one_line(tmp_pa
     line = next(x for x in out.splitlines() if "No answer found for" in x)
     assert "sigmoid_grad, grad_output, grad_center" in line and "grad_pred" not in line.split(":")[1]
     assert "write each in written.md under a heading that names it ('## <id>')" in line
+
+
+def test_a_rubric_of_written_questions_only_says_no_written_answer_was_found_not_no_python(tmp_path):
+    folder = tmp_path / "quad"
+    _quadratic_rubric(folder)
+    rubric = folder / "derivations.toml"
+    text = (folder / "quad-instance.toml").read_text()
+    rubric.write_text('name = "derivations"\nreference = "ref.py"\n\n' + text[text.index("[written]"):])
+    subs = tmp_path / "subs"
+    (subs / "pdfonly").mkdir(parents=True)
+    (subs / "pdfonly" / "answers.pdf").write_bytes(b"%PDF-1.4\n")
+    code, _, err = run(["check", "--rubric", str(rubric), str(subs / "pdfonly")])
+    assert code == 2 and "no written answers found in" in err and "Python" not in err, err
+    assert "('## quad')" in err
+    code, _, err = run(["grade", str(subs), "--out", str(tmp_path / "out"), "--rubric", str(rubric), "--no-progress"])
+    assert code == 0, err
+    r = json.loads((tmp_path / "out" / "pdfonly" / "result.json").read_text())
+    assert r["status"] == "error" and r["errors"][0].startswith("no written answers found in")
