@@ -552,3 +552,16 @@ def test_a_rubric_of_written_questions_only_says_no_written_answer_was_found_not
     assert code == 0, err
     r = json.loads((tmp_path / "out" / "pdfonly" / "result.json").read_text())
     assert r["status"] == "error" and r["errors"][0].startswith("no written answers found in")
+
+
+def test_written_md_is_read_before_scratch_files_and_the_others_are_named(tmp_path):
+    folder = tmp_path / "zed"
+    folder.mkdir()
+    (folder / "q3_word2vec.py").write_text(CORRECT)
+    (folder / "a_scratch.md").write_text("## grad_pred\n$$ W^\\top(y - \\hat y) $$\n")  # a first try, wrong
+    (folder / "written.tex").write_text("\\section*{grad\\_pred}\n\\[ W^\\top(\\hat y - y) \\]\n")
+    code, out, _ = run(["check", "--rubric", "written", str(folder), "--json"])
+    grad_pred = next(q for q in json.loads(out)["questions"] if q["id"] == "written/grad_pred")
+    (c,) = grad_pred["checks"]
+    assert c["status"] == "pass" and c["message"].startswith("Right (written.tex)")
+    assert "answered in written.tex and also in a_scratch.md: the answer in written.tex was graded." in c["notes"]

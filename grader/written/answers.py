@@ -15,7 +15,7 @@ without the fragments that only name or define a symbol (``$\\hat y$``, ``$\\hat
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
 from ..model import TextFile
@@ -62,6 +62,7 @@ class Answer:
     question: str
     text: str
     where: str  #: "written.md", "written.tex", "hw1.ipynb, cell #4"
+    also: tuple[str, ...] = ()  #: other places that answer it too (not graded), in the order looked at
 
 
 def _names(heading: str, qid: str) -> bool:
@@ -165,9 +166,13 @@ def find(texts: Iterable[TextFile], ids: Sequence[str]) -> dict[str, Answer]:
     Returns
     -------
     dict
-        Question id -> Answer; questions without an answer are left out.
+        Question id -> Answer, the first found (a file named ``written.*`` looked at first); the
+        other places answering it are in its ``also``.  Questions without an answer are left out.
     """
     found: dict[str, Answer] = {}
+    # A file named written.* (a Canvas download's "..._written-1.tex" too) is read first: the one the
+    # handout asks for, before notes or scratch files; then the others in the order of their paths.
+    texts = sorted(texts, key=lambda tf: "written" not in tf.path.rsplit("/", 1)[-1].lower())
     for tf in texts:
         text = tf.text[:MAX_FILE_CHARS]
         latex = tf.path.lower().endswith(".tex")
@@ -175,11 +180,16 @@ def find(texts: Iterable[TextFile], ids: Sequence[str]) -> dict[str, Answer]:
             text = _TEX_COMMENT.sub("", text)
         for head, start, stop in _sections(text, latex):
             for qid in ids:
-                if qid in found or not _names(head, qid):
+                if not _names(head, qid):
                     continue
                 math = extract_math(text[start:min(stop, start + MAX_SECTION_CHARS)])
-                if math.strip():
-                    found[qid] = Answer(question=qid, text=math, where=_where(tf, start))
+                if not math.strip():
+                    continue
+                where = _where(tf, start)
+                if qid not in found:
+                    found[qid] = Answer(question=qid, text=math, where=where)
+                elif where != found[qid].where and where not in found[qid].also:
+                    found[qid] = replace(found[qid], also=found[qid].also + (where,))
     return found
 
 

@@ -74,7 +74,12 @@ def grade(job: WrittenJob, submission: Submission) -> list[CheckResult]:
         if a is None:
             out.append(judge.missing(q, missing_message(q.id)))
         else:
-            out.append(judge.judge(q, a.text, job.part, job.reference, job.instances, where=a.where))
+            checked = judge.judge(q, a.text, job.part, job.reference, job.instances, where=a.where)
+            if a.also:
+                others = ", ".join(a.also[:3]) + (f" and {len(a.also) - 3} more" if len(a.also) > 3 else "")
+                checked = dataclasses.replace(checked, notes=checked.notes + (
+                    f"answered in {a.where} and also in {others}: the answer in {a.where} was graded.",))
+            out.append(checked)
     return out
 
 
