@@ -565,3 +565,15 @@ def test_written_md_is_read_before_scratch_files_and_the_others_are_named(tmp_pa
     (c,) = grad_pred["checks"]
     assert c["status"] == "pass" and c["message"].startswith("Right (written.tex)")
     assert "answered in written.tex and also in a_scratch.md: the answer in written.tex was graded." in c["notes"]
+
+
+@pytest.mark.parametrize(("name", "text"), [
+    ("written.tex", "\\section*{grad\\_pred}\n\\[ W^\\top(\\hat y - y) \\]\n"
+                    "\\begin{comment}\nfirst try: \\[ W^\\top(y - \\hat y) \\]\n\\end{comment}\n"),
+    ("written.tex", "\\section*{grad\\_pred}\n\\[ W^\\top(\\hat y - y) \\]\n"
+                    "\\iffalse\nold: \\[ W^\\top(y - \\hat y) \\] (\\fix this)\n\\fi\n"),
+    ("written.md", "## grad_pred\n$$ W^\\top(\\hat y - y) $$\n<!--\nmy first try:\n$$ W^\\top(y - \\hat y) $$\n-->\n"),
+])
+def test_an_attempt_left_in_a_comment_is_not_the_answer(tmp_path, name, text):
+    score, message = _written_scores(tmp_path, name, text)["written/grad_pred"]
+    assert score == 2, message

@@ -133,6 +133,34 @@ def _fenced(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+def _cut(text: str, opening: str, closing: str, *, only_multiline: bool = False) -> str:
+    """Return `text` without what runs from each `opening` to the next `closing` (to the end when none
+    follows); with `only_multiline`, a run on one line stays.  Linear in the text.
+
+    >>> bs = chr(92)
+    >>> _cut(f"a {bs}iffalse b {bs}fix {bs}fi c", f"{bs}iffalse", f"{bs}fi")
+    'a  c'
+    >>> _cut("<!-- grad_pred -->x<!--" + chr(10) + "old" + chr(10) + "-->y", "<!--", "-->", only_multiline=True)
+    '<!-- grad_pred -->xy'
+    """
+    out, at = [], 0
+    while True:
+        i = text.find(opening, at)
+        if i < 0:
+            break
+        j = text.find(closing, i + len(opening))
+        while j >= 0 and closing[-1].isalpha() and text[j + len(closing):j + len(closing) + 1].isalpha():
+            j = text.find(closing, j + 1)  # "\\fi", not the start of "\\fix"
+        end = len(text) if j < 0 else j + len(closing)
+        if only_multiline and "\n" not in text[i:end]:
+            out.append(text[at:end])
+        else:
+            out.append(text[at:i])
+        at = end
+    out.append(text[at:])
+    return "".join(out)
+
+
 def _sections(text: str, latex: bool) -> list[tuple[str, int, int]]:
     """Return (heading text, body start, body end) of every section of a document.
 
@@ -178,6 +206,9 @@ def find(texts: Iterable[TextFile], ids: Sequence[str]) -> dict[str, Answer]:
         latex = tf.path.lower().endswith(".tex")
         if latex:  # a commented-out attempt is not an answer
             text = _TEX_COMMENT.sub("", text)
+            text = _cut(_cut(text, "\\begin{comment}", "\\end{comment}"), "\\iffalse", "\\fi")
+        else:  # nor is one in an HTML comment over several lines (a one-line one may be a <!-- grad_pred --> marker)
+            text = _cut(text, "<!--", "-->", only_multiline=True)
         for head, start, stop in _sections(text, latex):
             for qid in ids:
                 if not _names(head, qid):
