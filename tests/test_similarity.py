@@ -615,3 +615,18 @@ def test_without_the_skeleton_the_ta_is_told_that_it_counts_as_the_students_code
     code, _, err = _cli(["similarity", batch["batch"], "--out", tmp_path / "given", "--starter", batch["starter"]])
     assert code == 0 and "no --starter" not in err
     assert 'id="no-skeleton"' not in (tmp_path / "given" / "similarity.html").read_text(encoding="utf-8")
+
+
+def test_an_earlier_student_inside_a_term_zip_is_one_earlier_submission(tmp_path):
+    honest = Path(__file__).parent / "submissions" / "problem-set-q2" / "honest"
+    with zipfile.ZipFile(tmp_path / "term.zip", "w") as z:  # a whole earlier term, a folder per student
+        for student, style in (("oldA", "loops"), ("oldB", "vectorised")):
+            for f in sorted((honest / style).glob("*.py")):
+                z.write(f, f"{student}/{f.name}")
+    now = tmp_path / "now"
+    shutil.copytree(honest / "loops", now / "copier")
+    shutil.copytree(honest / "float32", now / "honest")
+    f = find(now, rubric=RUBRIC, against=[tmp_path / "term.zip"])
+    listed = [(f.documents[p.a.doc].id, f.documents[p.b.doc].id, p.share) for p in f.pairs if p.kind == "source"]
+    assert ("copier", "term.zip:oldA/", pytest.approx(1.0)) in listed
+    assert not any(a == "copier" and b.startswith("term.zip:oldA/q") for a, b, _ in listed)  # said once

@@ -132,9 +132,11 @@ def sources(folders: Sequence[str | os.PathLike[str]], settings: Settings,
                 if doc is not None:
                     yield replace(doc, source=str(p), within=folders)
                 continue
-            for f in sub.files:  # a zip: each of its files is a source of its own, and the zip a group
+            for f in sub.files:  # a zip: each of its files is a source of its own, the zip and its folders groups
+                inner = f.path.split("/")[:-1]
+                zipped = tuple(f"{shown}:" + "".join(f"{x}/" for x in inner[:k]) for k in range(1, len(inner) + 1))
                 yield Document(id=f"{shown}:{f.path}", kind="source", files=(Text(f.path, text_of(f)),),
-                               source=f"{p}:{f.path}", within=(*folders, shown))
+                               source=f"{p}:{f.path}", within=(*folders, shown, *zipped))
 
 
 #: Most files a group of --against files may hold to be compared as one earlier submission.
