@@ -1378,3 +1378,19 @@ def test_output_past_the_cap_is_said_with_what_was_printed_before_any_hidden_inp
     r = run(sandbox, module(src), [softmax_call(), softmax_call("softmax:h", hidden=True)], settings=small)
     (note,) = [n for n in r.load.notes if "printed more than" in n]
     assert "the 1454 characters" in note
+
+
+def test_a_placeholder_raised_in_a_function_the_graded_one_calls_is_named_where_it_is():
+    from grader.model import ErrorInfo, Frame
+    from grader.sandbox import _message
+
+    call = Call(id="skipgram:small", function="skipgram", args=())
+    raised = ErrorInfo("NotImplementedError", "", frames=(
+        Frame("word2vec.py", 61, "loss, gc, go = word2vecLossAndGradient(...)", "skipgram"),
+        Frame("word2vec.py", 28, "raise NotImplementedError", "naiveSoftmaxLossAndGradient")))
+    said = _message(call, {"status": "raised"}, "skipgram", raised, {})
+    assert said == ("skipgram still raises NotImplementedError (word2vec.py, line 28), from "
+                    "naiveSoftmaxLossAndGradient, which it calls: the starter placeholder is still there.")
+    own = ErrorInfo("NotImplementedError", "", frames=(Frame("word2vec.py", 70, "raise NotImplementedError", "skipgram"),))
+    assert _message(call, {"status": "raised"}, "skipgram", own, {}) == (
+        "skipgram still raises NotImplementedError (word2vec.py, line 70): the starter placeholder is still there.")
