@@ -2543,10 +2543,14 @@ def _shape_cause(e: BaseException, args: list, spec: dict, error: dict, h: "Harn
         if tb.tb_frame.f_code.co_filename in h.display or tb.tb_frame.f_code.co_filename in h.student_where():
             last = tb.tb_frame
         tb = tb.tb_next
+    views: dict[str, set] = {}  # an argument's name -> the names in the failing line of it or its views (U.T)
     if last is not None and code:
         for k, v in list(last.f_locals.items())[:200]:
             if type(v) is np.ndarray and re.search(rf"\b{re.escape(k)}\b", code) and len(local) < 6:
                 local.append((k, v.shape, v.dtype.name))
+                for name, a in ((n, a) for n, a in zip(names, args) if type(a) is np.ndarray):
+                    if v is a or v.base is a or (a.base is not None and v.base is a.base):
+                        views.setdefault(name, set()).add(k)
     seen = [tuple(int(g) for g in m.groups() if g is not None) for m in _TUPLE.finditer(msg)]
     seen += [sh for _, sh, _ in local]
     likely = ""
@@ -2557,13 +2561,22 @@ def _shape_cause(e: BaseException, args: list, spec: dict, error: dict, h: "Harn
                 kind = "row" if t[0] == 1 else "column"
                 likely = (f"a {t[0]}×{t[1]} {kind} where {name} is passed with shape {_shape_text(sh)}: "
                           f"the course passes {name} as a vector, not a {kind}; keep it 1-D (or reshape it back)")
-            elif len(sh) == 2 and sh[0] != sh[1] and t == (sh[1], sh[0]):
+            elif (len(sh) == 2 and sh[0] != sh[1] and t == (sh[1], sh[0])
+                  and (re.search(rf"\b{re.escape(name)}\b", code) or views.get(name))):
+                # (only an argument the failing line uses: a result of its own of that shape is not it)
                 likely = (f"{name} transposed: {t[0]}×{t[1]} where the course passes it {sh[0]}×{sh[1]}"
                           + (" (one word vector per row)" if "row" in course.get(name, "") else ""))
             if likely:
                 break
         if likely:
             break
+    if not likely:  # two arrays of the failing line transposed to one another (a result computed transposed)
+        pairs = [(k1, s1, k2, s2) for i, (k1, s1, _) in enumerate(local) for k2, s2, _ in local[i + 1:]
+                 if len(s1) == 2 and s1[0] != s1[1] and s2 == (s1[1], s1[0])]
+        if pairs:
+            k1, s1, k2, s2 = pairs[0]
+            likely = (f"{k1} is {s1[0]}×{s1[1]} and {k2} {s2[0]}×{s2[1]}: one of them is transposed "
+                      "(the arguments themselves came as the course passes them)")
     if not likely and "too many indices" in msg:
         for name, a in arrays:
             if a.ndim == 1 and re.search(rf"\b{re.escape(name)}\s*\[[^\]]*,", code):

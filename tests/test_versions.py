@@ -327,6 +327,16 @@ def test_outputvectors_transposed_is_named(tmp_path):
     assert "Likely cause: outputVectors transposed: 10×20 where the course passes it 20×10 (one word vector per row)." in m
 
 
+def test_a_result_computed_transposed_is_not_blamed_on_an_argument_passed_right(tmp_path):
+    doc = _check(tmp_path, "own.py", SOFTMAX + COST + "    y = softmax(outputVectors.dot(predicted))\n"
+                 "    grad = np.zeros(outputVectors.shape)\n    g = np.outer(predicted, y)\n    grad += g\n"
+                 "    return -np.log(y[target]), outputVectors.T.dot(y), grad\n")
+    m = checks(doc)["cross_entropy/typical"]["message"]
+    assert "In that line: grad (20, 10), g (10, 20)." in m, m
+    assert "Likely cause: grad is 20×10 and g 10×20: one of them is transposed" in m
+    assert "outputVectors transposed" not in m and "predicted transposed" not in m
+
+
 def test_an_empty_assert_on_shapes_is_explained(tmp_path):
     doc = _check(tmp_path, "asserted.py", SOFTMAX + COST + "    assert predicted.shape == (1, outputVectors.shape[1])\n"
                  "    return 0.0, predicted, outputVectors\n")
