@@ -139,7 +139,8 @@ def override(results: str | os.PathLike, submission: str, question: str | None =
 
     out = Path(results)
     if not (out / FILENAME).is_file():
-        raise UsageError(f"RESULTS {str(out)!r} is not a results folder of 'grader grade' (no {FILENAME})")
+        why = f"its {FILENAME} is not a file" if (out / FILENAME).exists() else f"no {FILENAME}"
+        raise UsageError(f"RESULTS {str(out)!r} is not a results folder of 'grader grade' ({why})")
     if not isinstance(submission, str):
         raise UsageError(f"the submission must be its id, a str (got {type(submission).__name__})")
     if question is not None and not isinstance(question, str):
@@ -185,7 +186,7 @@ def override(results: str | os.PathLike, submission: str, question: str | None =
                 whose = (f"the maximum of {question}" if question is not None else
                          "the most the submission can score (its maximum and its extra credit)"
                          if top > auto.max_score else "the maximum of the submission")
-                raise UsageError(f"the score must be between 0 and {top:g}, {whose} (got {float(score):g})")
+                raise UsageError(f"the score must be between 0 and {top:g}, {whose} (got {float(score):.12g})")
             if not by:
                 try:
                     by = getpass.getuser()

@@ -460,7 +460,7 @@ def _run_similarity(args: argparse.Namespace, src: Path, rubric, results: Path, 
     if not findings.skeleton:
         err.write(f"warning: {NO_SKELETON}\n")
     err.write(f"similarity: {len(findings.pairs)} pair{'' if len(findings.pairs) == 1 else 's'} at or above "
-              f"{findings.threshold:.0%} among {findings.n_submissions} submissions and {findings.n_sources} "
+              f"{findings.threshold:.0%} among {findings.n_submissions} submission{'' if findings.n_submissions == 1 else 's'} and {findings.n_sources} "
               f"source files (leads to review, not verdicts): {page}\n")
     return findings
 
@@ -815,7 +815,7 @@ def _cmd_gradescope_bundle(args: argparse.Namespace, out: TextIO, err: TextIO) -
 
     rubric = _rubric(args.rubric)
     bundle = build_bundle(rubric, Path(args.out))
-    out.write(f"wrote {args.out}: rubric {rubric.name} (version {rubric.version}) at {bundle.rubric}, "
+    out.write(f"wrote {args.out}: rubric {rubric.name}{f' (version {rubric.version})' if rubric.version else ''} at {bundle.rubric}, "
               f"{len(bundle.files)} files; upload it as the Gradescope autograder\n")
     return ExitCode.OK
 

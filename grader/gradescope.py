@@ -190,7 +190,7 @@ def _readme(rubric: Rubric, rubric_path: str) -> str:
     """Return the bundle's README.md for the TA."""
     return (
         f"# Gradescope autograder: {rubric.title}\n\n"
-        f"Built by grader {__version__} from rubric `{rubric.name}` (version {rubric.version}, "
+        f"Built by grader {__version__} from rubric `{rubric.name}` ({f'version {rubric.version}, ' if rubric.version else ''}"
         f"digest `{rubric.digest[:16]}`).\n\n"
         "Upload this zip as the autograder of a Gradescope programming assignment (Docker image: "
         "Ubuntu; `setup.sh` installs Python 3.11+ and grader, with network, while the image is built). "

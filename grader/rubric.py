@@ -424,7 +424,7 @@ class _Loader:
     def load(self) -> Rubric:
         doc, raws = self.document()
         # A rubric of written questions only (derivations, no code) needs no functions, cases or questions.
-        self.written_only = doc.get("written") is not None and not any(k in doc for k in ("functions", "questions"))
+        self.written_only = doc.get("written") is not None and not any(doc.get(k) for k in ("functions", "questions"))
         code = () if self.written_only else ("functions", "cases", "questions")
         self.keys(doc, _CHAIN_KEYS + _TOP_KEYS, "(top level)", required=("name", "reference", *code))
         name = self.string(doc, "name", "name")

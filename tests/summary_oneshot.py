@@ -39,7 +39,7 @@ TEMPLATE = """{% import "_macros.html.j2" as m with context %}
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="{{ csp }}">
 <meta name="referrer" content="no-referrer">
-<title>{{ title }}: summary of {{ rows|length }} submissions</title>
+<title>{{ title }}: summary of {{ rows|length }} submission{{ "" if rows|length == 1 else "s" }}</title>
 <style>{{ css }}</style>
 </head>
 <body>
@@ -67,7 +67,7 @@ TEMPLATE = """{% import "_macros.html.j2" as m with context %}
 {% for count in hist.bins %}
   {% set bh = (ph * count / hist.peak)|round(1) if hist.peak else 0 %}
   {% set x = gap + loop.index0 * (bw + gap) %}
-  <rect class="bin" x="{{ x }}" y="{{ 16 + ph - bh }}" width="{{ bw }}" height="{{ bh }}"><title>{{ hist.labels[loop.index0] }}: {{ count }} submissions</title></rect>
+  <rect class="bin" x="{{ x }}" y="{{ 16 + ph - bh }}" width="{{ bw }}" height="{{ bh }}"><title>{{ hist.labels[loop.index0] }}: {{ count }} submission{{ "" if count == 1 else "s" }}</title></rect>
   <text class="count" x="{{ x + bw / 2 }}" y="{{ 12 + ph - bh }}" text-anchor="middle">{{ count }}</text>
   <text x="{{ x + bw / 2 }}" y="{{ ph + 32 }}" text-anchor="middle">{{ hist.labels[loop.index0] }}</text>
 {% endfor %}

@@ -419,8 +419,8 @@ def test_summary_histogram_counts_graded_scores_in_ten_bins():
     titles = [t for t in re.findall(r"<title>([^<]*)</title>", str(html[html.index('id="histogram"') :][:6000]))]
     assert titles == [
         "0–1: 2 submissions", "1–2: 0 submissions", "2–3: 0 submissions", "3–4: 0 submissions",
-        "4–5: 1 submissions", "5–6: 0 submissions", "6–7: 0 submissions", "7–8: 0 submissions",
-        "8–9: 1 submissions", "9–10: 1 submissions",
+        "4–5: 1 submission", "5–6: 0 submissions", "6–7: 0 submissions", "7–8: 0 submissions",
+        "8–9: 1 submission", "9–10: 1 submission",
     ]
     assert len(hist.named("rect")) == 10
     heights = [float(r["height"]) for r in hist.named("rect")]

@@ -225,3 +225,17 @@ def test_the_summarys_full_marks_follow_an_override_of_the_total(graded):
 def test_override_of_a_folder_that_is_not_results(tmp_path):
     code, _, err = cli("override", tmp_path, "x", "--score", "1")
     assert code == 2 and "is not a results folder of 'grader grade'" in err
+
+
+def test_small_words_of_the_override_and_similarity_messages(graded, tmp_path):
+    _, out = graded
+    code, _, err = cli("override", out, "1001", "softmax", "--score", "6.0000001")
+    assert code == 2 and "(got 6.0000001)" in err
+    (tmp_path / "r" / "gradebook.sqlite").mkdir(parents=True)
+    code, _, err = cli("override", tmp_path / "r", "x", "--score", "1")
+    assert code == 2 and "its gradebook.sqlite is not a file" in err
+    one = tmp_path / "one"
+    one.mkdir()
+    (one / "a.py").write_text(CORRECT_Q1)
+    code, _, err = cli("similarity", one, "--out", tmp_path / "sim")
+    assert code == 0 and "among 1 submission and" in err and "1 submissions" not in err

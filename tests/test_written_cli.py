@@ -577,3 +577,14 @@ def test_written_md_is_read_before_scratch_files_and_the_others_are_named(tmp_pa
 def test_an_attempt_left_in_a_comment_is_not_the_answer(tmp_path, name, text):
     score, message = _written_scores(tmp_path, name, text)["written/grad_pred"]
     assert score == 2, message
+
+
+def test_a_rubric_of_written_questions_only_may_keep_empty_code_tables(tmp_path):
+    folder = tmp_path / "quad"
+    _quadratic_rubric(folder)
+    rubric = folder / "derivations.toml"
+    text = (folder / "quad-instance.toml").read_text()
+    rubric.write_text('name = "derivations"\nreference = "ref.py"\nfunctions = {}\ncases = {}\nquestions = {}\n\n'
+                      + text[text.index("[written]"):])
+    code, out, err = run(["rubric", "check", str(rubric)])
+    assert code == 0 and "written questions only" in out, err

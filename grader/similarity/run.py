@@ -156,7 +156,8 @@ def find(batch: str | os.PathLike[str] | Iterable[Document | Submission], *, set
     docs += list(documents.sources(against, settings, unread_sources))
     docs.sort(key=lambda d: d.kind == "source")  # submissions first (stable: their order is kept)
     t["read"] = time.monotonic()
-    say(f"similarity: read {sum(d.kind == 'submission' for d in docs)} submissions, "
+    n_read = sum(d.kind == "submission" for d in docs)
+    say(f"similarity: read {n_read} submission{'' if n_read == 1 else 's'}, "
         f"{sum(d.kind == 'source' for d in docs)} source files, {len(texts)} starter files")
 
     boiler = [fingerprint.fingerprint(x).hashes for x in texts]
@@ -172,7 +173,7 @@ def find(batch: str | os.PathLike[str] | Iterable[Document | Submission], *, set
     del prints
     t["index"] = time.monotonic()
     cands = candidates(index, threshold=threshold, min_shared=MIN_SHARED)
-    say(f"similarity: {index.entries} fingerprints indexed, {len(cands)} candidate pairs")
+    say(f"similarity: {index.entries} fingerprints indexed, {len(cands)} pair{'' if len(cands) == 1 else 's'} to compare")
     pairs = [p for p in (compare(index, a, b) for a, b in cands)
              if p.share >= threshold and max(p.a.matched, p.b.matched) >= MIN_MATCHED]
     # best first; a source is ranked by what the submission shares with it, and of equal ones the
