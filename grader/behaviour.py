@@ -93,8 +93,13 @@ def reported(outcome: CallOutcome, signals: tuple[str, ...]) -> Reported:
         return Reported("fail", says_fail[0])
     if says_pass:
         return Reported("pass", says_pass[0])
-    if outcome.status == "raised" and outcome.error is not None:  # a way this year's starter did not report
-        return Reported("silent", f"raised {outcome.error.type}, which is not how this version reports a verdict")
+    if outcome.status == "raised" and outcome.error is not None:
+        e = outcome.error
+        if e.type == "AssertionError" or "raise" in signals:  # a verdict, in a way this year's starter did not report
+            return Reported("silent", f"raised {e.type}, which is not how this version reports a verdict")
+        where = f" ({e.frames[-1].where}, line {e.frames[-1].line})" if e.frames else ""
+        said = f": {e.message[:200]}" if e.message else ""
+        return Reported("silent", f"raised {e.type}{where}{said}, before giving a verdict")
     return Reported("silent", "said nothing that tells pass from fail")
 
 

@@ -328,6 +328,9 @@ def test_gradcheck_verdicts_from_each_signal_and_their_absence():
                                "print 'Gradient check passed!' or a failure line)")
     ok, message, _ = judge_gradcheck(_gc_spec("pass", ["text"]), _gc_outcome(), "g")
     assert not ok and "said nothing that tells pass from fail" in message
+    # a bug that crashed it is no verdict at all, and is told as such
+    ok, message, _ = judge_gradcheck(_gc_spec("pass", ["text"]), _gc_outcome("raised", error_type="TypeError"), "g")
+    assert not ok and message.startswith("g raised TypeError") and "before giving a verdict" in message
     ok, message, _ = judge_gradcheck(_gc_spec("pass"), _gc_outcome(output="passed\nfailed\n"), "g")
     assert not ok and "both a pass and a failure" in message
     ok, message, _ = judge_gradcheck(_gc_spec("pass"), _gc_outcome(output="Gradient check passed!", calls=1), "g")
