@@ -588,3 +588,19 @@ def test_a_rubric_of_written_questions_only_may_keep_empty_code_tables(tmp_path)
                       + text[text.index("[written]"):])
     code, out, err = run(["rubric", "check", str(rubric)])
     assert code == 0 and "written questions only" in out, err
+
+
+@pytest.mark.parametrize("answer", [
+    "W^\\top(\\hat y - y) \\quad \\text{where } y \\text{ is one-hot}",
+    "W^\\top(\\hat y - y), \\text{ where } y_i = 1",
+    "W^\\top(\\hat y - y) \\qquad\\text{(final)}",
+    "\\text{hence } W^\\top(\\hat y - y)",
+    "W^\\top(\\hat y - y) \\eqref{eq:1}",
+    "{\\color{red} W^\\top(\\hat y - y)}",
+    "\\fbox{W^\\top(\\hat y - y)}",
+])
+def test_prose_and_marks_around_the_math_are_not_read_as_math(answer):
+    import grader
+
+    assert grader.check_written("grad_pred", answer).score == 2.0
+    assert grader.check_written("grad_pred", answer.replace("(\\hat y - y)", "(y - \\hat y)")).score == 0.0

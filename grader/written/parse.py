@@ -11,6 +11,7 @@ message naming the token and its position, never a traceback.
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from pathlib import Path
 
@@ -157,8 +158,48 @@ def _check_balance(tokens) -> None:
 
 
 def _normalise(text: str) -> str:
-    """Return the text in Unicode NFC (so "y" + a combining hat and "ŷ" are one form) with tabs as spaces."""
-    return unicodedata.normalize("NFC", text).replace("\t", " ")
+    """Return the text in Unicode NFC (so "y" + a combining hat and "ŷ" are one form) with tabs as spaces,
+    without the prose a line of math may end with (see :func:`_without_prose`)."""
+    return _without_prose(unicodedata.normalize("NFC", text).replace("\t", " "))
+
+
+#: ``\text{...}`` (or ``\mbox``, ``\textrm``...) and the spacing or comma before it.
+_PROSE = re.compile(r"(?:[ ,;]|\\[,;:! ]|\\q?quad(?![A-Za-z]))*\\(?:text|textrm|textnormal|textit|textbf|mbox)\s*"
+                    r"\{([^{}\n]{0,400})\}")
+#: What ``\text{...}`` may hold inside the math itself: a function's name, the transpose's T, d of dx.
+_MATH_WORDS = frozenset({"exp", "log", "ln", "softmax", "sigmoid", "sigma", "outer", "T", "d"})
+
+
+def _without_prose(text: str) -> str:
+    r"""Return `text` with each line cut at its first ``\text{...}`` of words: the prose after the math
+    ("\quad \text{where } y \text{ is one-hot}", ", \text{final}") is not the answer.
+
+    >>> _without_prose(r"W^T(\hat y - y) \quad \text{where } y \text{ is one-hot}")
+    'W^T(\\hat y - y)'
+    >>> _without_prose(r"\text{softmax}(z) - y")
+    '\\text{softmax}(z) - y'
+    >>> _without_prose(r"\text{hence } W^T(\hat y - y)").strip()
+    'W^T(\\hat y - y)'
+    """
+    if "\\" not in text:
+        return text
+    lines = text.split("\n")
+    for n, line in enumerate(lines):
+        at = 0
+        while True:
+            m = _PROSE.search(line, at)
+            if m is None:
+                break
+            if m.group(1).strip() in _MATH_WORDS:
+                at = m.end()
+            elif not line[:m.start()].strip():  # "\text{Hence } ..." before the math: only the words go
+                line = " " * (m.end() - m.start()) + line[m.end():]  # (columns of the rest kept)
+                at = m.end()
+            else:  # after the math: the rest of the line is prose
+                line = line[:m.start()].rstrip()
+                break
+        lines[n] = line
+    return "\n".join(lines)
 
 
 def parse(text: str) -> Document:
