@@ -402,6 +402,15 @@ def _quadratic_rubric(folder: Path, generator: str = "instance") -> Path:
     return rubric
 
 
+def _derivations_rubric(folder: Path, code_tables: str = "") -> Path:
+    """The quadratic assignment's written part alone: a rubric of written questions only."""
+    _quadratic_rubric(folder)
+    rubric = folder / "derivations.toml"
+    text = (folder / "quad-instance.toml").read_text()
+    rubric.write_text('name = "derivations"\nreference = "ref.py"\n' + code_tables + "\n" + text[text.index("[written]"):])
+    return rubric
+
+
 def test_a_written_part_of_a_tas_own_assignment_judges_wrong_answers_in_words(tmp_path):
     rubric = _quadratic_rubric(tmp_path / "quad")
     assert run(["rubric", "check", str(rubric)])[0] == 0
@@ -497,11 +506,7 @@ def test_a_sum_up_to_k_runs_over_the_negative_samples_whatever_its_index_is_call
 
 
 def test_a_rubric_of_written_questions_only_checks_and_grades_without_running_code(tmp_path):
-    folder = tmp_path / "quad"
-    _quadratic_rubric(folder)
-    rubric = folder / "derivations.toml"
-    text = (folder / "quad-instance.toml").read_text()
-    rubric.write_text('name = "derivations"\nreference = "ref.py"\n\n' + text[text.index("[written]"):])
+    rubric = _derivations_rubric(tmp_path / "quad")
     code, out, err = run(["rubric", "check", str(rubric)])
     assert code == 0, err
     assert "written questions only, 2 points: no code is run" in out and out.endswith("the rubric can grade.\n")
@@ -537,11 +542,7 @@ def test_the_terminal_names_every_unanswered_written_question_on_one_line(tmp_pa
 
 
 def test_a_rubric_of_written_questions_only_says_no_written_answer_was_found_not_no_python(tmp_path):
-    folder = tmp_path / "quad"
-    _quadratic_rubric(folder)
-    rubric = folder / "derivations.toml"
-    text = (folder / "quad-instance.toml").read_text()
-    rubric.write_text('name = "derivations"\nreference = "ref.py"\n\n' + text[text.index("[written]"):])
+    rubric = _derivations_rubric(tmp_path / "quad")
     subs = tmp_path / "subs"
     (subs / "pdfonly").mkdir(parents=True)
     (subs / "pdfonly" / "answers.pdf").write_bytes(b"%PDF-1.4\n")
@@ -580,12 +581,7 @@ def test_an_attempt_left_in_a_comment_is_not_the_answer(tmp_path, name, text):
 
 
 def test_a_rubric_of_written_questions_only_may_keep_empty_code_tables(tmp_path):
-    folder = tmp_path / "quad"
-    _quadratic_rubric(folder)
-    rubric = folder / "derivations.toml"
-    text = (folder / "quad-instance.toml").read_text()
-    rubric.write_text('name = "derivations"\nreference = "ref.py"\nfunctions = {}\ncases = {}\nquestions = {}\n\n'
-                      + text[text.index("[written]"):])
+    rubric = _derivations_rubric(tmp_path / "quad", "functions = {}\ncases = {}\nquestions = {}\n")
     code, out, err = run(["rubric", "check", str(rubric)])
     assert code == 0 and "written questions only" in out, err
 
