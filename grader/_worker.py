@@ -2160,6 +2160,9 @@ class Harness:
             if c.get("hidden") and isinstance(e, NotImplementedError):
                 # the grader hides a hidden call's exception; that it is the starter's stub is one bit
                 probes.append({"kind": "stub"})
+            unset, where = _placeholder_return(e)
+            if unset:  # a2's stubs: "### YOUR CODE HERE" left empty, then `return loss, ...`
+                probes.append({"kind": "stub", "returns": unset, "in": where})
             if probes:
                 out["probes"] = probes
             return out
@@ -2606,6 +2609,46 @@ def _shape_cause(e: BaseException, args: list, spec: dict, error: dict, h: "Harn
     if likely:
         text += f" Likely cause: {likely}."
     return text[:1200]
+
+
+def _placeholder_return(e: BaseException) -> tuple[str, str]:
+    """The name a starter's stub returns without ever setting it, and that function's name, when that is why
+    a call raised (in the function called or one it calls); ("", "") otherwise.
+
+    CS224n a2's stubs leave ``### YOUR CODE HERE`` empty before ``return loss, gradCenterVec,
+    ...``: the call raises NameError on its own ``return`` line, and none of the names that line
+    returns is assigned in its function (a typo, ``return los, grad``, returns names it does set),
+    nor is the missing one close to a name it assigns (``return valeu`` beside ``value``).  A
+    name it assigns in some branch only raises UnboundLocalError, which is not this.
+    """
+    if type(e) is not NameError:
+        return "", ""
+    name = getattr(e, "name", None)
+    tb = e.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if not isinstance(name, str) or tb is None:
+        return "", ""
+    code = tb.tb_frame.f_code
+    if name in code.co_varnames or name in code.co_cellvars or code.co_name.startswith("<"):
+        return "", ""
+    try:
+        import ast
+        import linecache
+
+        line = linecache.getline(code.co_filename, tb.tb_lineno).strip()
+        if not re.match(r"return\b", line):
+            return "", ""
+        returned = {n.id for n in ast.walk(ast.parse(line.rstrip(";"), mode="exec")) if isinstance(n, ast.Name)}
+    except Exception:  # noqa: BLE001 - a return spread over lines, or anything else: not recognised
+        return "", ""
+    if name not in returned or returned & set(code.co_varnames):
+        return "", ""
+    import difflib
+
+    if difflib.get_close_matches(name, list(code.co_varnames)[:200], n=1, cutoff=0.75):
+        return "", ""  # `return valeu` beside a local `value`: a typo, not a placeholder
+    return name[:100], code.co_name[:100]
 
 
 def _as_globals(fn, args: list, spec: dict, numgrad: dict, notes: list) -> tuple[list, dict, dict]:

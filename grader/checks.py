@@ -433,7 +433,15 @@ def _not_implemented(outcome: CallOutcome, fname: str, rubric: Rubric) -> str:
         return ""
     if outcome.status == "raised" and outcome.error is not None and outcome.error.type == "NotImplementedError":
         return f"Not implemented: {outcome.message or fname + ' raises NotImplementedError'}"
-    if outcome.status == "raised" and probe(outcome, "stub") is not None:  # a hidden call (its error is not kept)
+    stub = probe(outcome, "stub") if outcome.status == "raised" else None
+    if stub is not None and isinstance(stub.get("returns"), str):  # a2's stubs: `return loss, ...`, loss never set
+        inner = stub.get("in") if isinstance(stub.get("in"), str) else ""
+        if inner and inner != fname and not fname.endswith(f".{inner}"):
+            return (f"Not implemented: {fname} calls {inner}, which returns {stub['returns']} without ever setting it "
+                    "(the starter's placeholder is still there?).")
+        return (f"Not implemented: {fname} returns {stub['returns']}, which it never sets "
+                "(the starter's placeholder is still there?).")
+    if stub is not None:  # a hidden call (its error is not kept)
         return f"Not implemented: {fname} still raises NotImplementedError (the starter's placeholder)."
     if outcome.status == "ok" and never_called(outcome):
         return (f"Not implemented: {fname} never called the function it was given "

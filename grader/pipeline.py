@@ -8,11 +8,13 @@ from dataclasses import dataclass, field, replace
 from types import ModuleType
 from typing import Any, Mapping
 
+import numpy as np
+
 from . import cases as _cases
 from . import checks as _checks
 from . import sampling as _sampling
 from .mistakes import Memo
-from .model import Call, CallOutcome, LoadReport, Case, CheckResult, CheckSpec, Consistency, CostFn, Rubric, Submission, SubmissionResult
+from .model import Call, CallOutcome, LoadReport, Case, CheckResult, CheckSpec, Consistency, CostFn, Rubric, Submission, SubmissionResult, Value
 from .regrade import CONSISTENCY, calls_for
 from .sandbox import Sandbox
 from .score import score
@@ -230,10 +232,18 @@ def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str,
       with a cost function of the grader's) that fails while its twin passes: the message
       names the cost function's questions as the cause.
     - A check made with the grader's cost function that failed and never called it: the
-      message says the function it was given must be called.
+      message says the function it was given must be called, or, when it returned zeros, that
+      it is still the starter's placeholder (and so do its twins with the student's own).
     """
     by_id = {r.id: r for r in results}
     specs = {s.id: s for s in rubric.checks()}
+    stubs = set()  # functions that returned zeros without calling the grader's cost function: the starter's
+    for spec in specs.values():
+        case = cases.get(spec.case)
+        o = outcomes.get(f"{spec.function}:{spec.case}")
+        if case is not None and o is not None and any(isinstance(a, CostFn) and a.table for a in case.args) \
+                and o.costfn_calls == 0 and _all_zeros(o.value):
+            stubs.add(spec.function)
     out = []
     for r in results:
         spec = specs.get(r.id)
@@ -243,7 +253,13 @@ def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str,
         case = cases.get(spec.case)
         costfn = next((a for a in case.args if isinstance(a, CostFn)), None) if case is not None else None
         twin = by_id.get(spec.same_as) if spec.same_as else None
-        if costfn is not None and costfn.role and twin is not None and twin.status == "pass":
+        o_self = outcomes.get(f"{spec.function}:{spec.case}")
+        if spec.function in stubs and o_self is not None and _all_zeros(o_self.value):
+            fn = rubric.functions.get(spec.function)
+            fname = fn.names[0] if fn and fn.names else spec.function
+            r = replace(r, message=(f"Not implemented: {fname} returned zeros without calling the cost function it "
+                                    "was given (the starter's placeholder is still there?)."))
+        elif costfn is not None and costfn.role and twin is not None and twin.status == "pass":
             fn = rubric.functions.get(costfn.role)
             fname = fn.names[0] if fn and fn.names else costfn.role
             wrong = [q.id for q in rubric.questions
@@ -260,10 +276,22 @@ def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str,
             if returned and o.costfn_calls == 0:
                 fn = rubric.functions.get(spec.function)
                 fname = fn.names[0] if fn and fn.names else spec.function
-                r = replace(r, message=(f"{r.message} {fname} never called the cost function it was given as an "
-                                        "argument: its cost and gradients must come from that function."))
+                if _all_zeros(o.value):  # the starter's skipgram: zeros set up, its loop never written
+                    r = replace(r, message=(f"Not implemented: {fname} returned zeros without calling the cost "
+                                            "function it was given (the starter's placeholder is still there?)."))
+                else:
+                    r = replace(r, message=(f"{r.message} {fname} never called the cost function it was given as "
+                                            "an argument: its cost and gradients must come from that function."))
         out.append(r)
     return out
+
+
+def _all_zeros(value: Value | None) -> bool:
+    """Whether a returned value (a tuple of them) is numbers, every one 0."""
+    items = value.items if value is not None and value.items is not None else ((value,) if value is not None else ())
+    arrays = [v.array for v in items if v is not None and v.array is not None]
+    return bool(arrays) and len(arrays) == len(items) and all(
+        a.dtype.kind in "biuf" and not np.any(a) for a in arrays)
 
 
 @dataclass(frozen=True)

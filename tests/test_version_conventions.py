@@ -376,3 +376,85 @@ def test_a_shown_name_that_is_no_param_or_return_is_a_rubric_error(tmp_path):
     p.write_text('extends = "cs224n-a2"\nname = "x"\n\n[functions.cost_and_grad]\nshown = { gradPredd = "g" }\n')
     with pytest.raises(RubricError, match="gradPredd' is not one of the params or returns .*did you mean 'gradPred'"):
         load_rubric(p)
+
+
+A2_STUBS = '''import numpy as np
+
+from utils.utils import softmax
+
+
+def sigmoid(x):
+    """The sigmoid of x."""
+    ### YOUR CODE HERE
+
+    ### END YOUR CODE
+    return s
+
+
+def naiveSoftmaxLossAndGradient(centerWordVec, outsideWordIdx, outsideVectors, dataset):
+    """Naive softmax loss and its gradients."""
+    ### YOUR CODE HERE
+
+    ### END YOUR CODE
+    return loss, gradCenterVec, gradOutsideVecs
+
+
+def skipgram(currentCenterWord, windowSize, outsideWords, word2Ind, centerWordVectors, outsideVectors,
+             dataset, word2vecLossAndGradient=naiveSoftmaxLossAndGradient):
+    """Skip-gram."""
+    loss = 0.0
+    gradCenterVecs = np.zeros(centerWordVectors.shape)
+    gradOutsideVectors = np.zeros(outsideVectors.shape)
+    ### YOUR CODE HERE
+
+    ### END YOUR CODE
+    return loss, gradCenterVecs, gradOutsideVectors
+
+
+def typo(x):
+    value = x + 1
+    return valeu
+'''
+
+
+def test_a2s_stubs_are_not_implemented_not_errors(tmp_path):
+    # a2's stubs leave the code empty and return names they never set (a NameError), or zeros
+    subs = tmp_path / "subs"
+    sub = subs / "midway"
+    shutil.copytree(VERSIONS / "cs224n-a2", sub)
+    text = (sub / "word2vec.py").read_text()
+    stubs = A2_STUBS.split("def typo", 1)[0]
+    honest_rest = text[text.index("def getNegativeSamples"):text.index("def skipgram")]
+    (sub / "word2vec.py").write_text(stubs + "\n\n" + honest_rest)
+    r = grade(tmp_path, subs, "--rubric", "cs224n-a2")["midway"]
+    q = questions(r)
+    for qid in ("sigmoid", "cross_entropy", "grad_pred", "skipgram_cost", "skipgram_grad_center"):
+        for c in q[qid]["checks"]:  # (a hidden check says less: that a placeholder is there)
+            assert c["status"] == "fail" and c["message"].startswith("Not implemented: "), (qid, c["id"], c["message"])
+    assert q["sigmoid"]["checks"][0]["message"] == (
+        "Not implemented: sigmoid returns s, which it never sets (the starter's placeholder is still there?).")
+    assert any(c["message"].startswith("Not implemented: skipgram returned zeros without calling the cost function")
+               for c in q["skipgram_cost"]["checks"])
+    # negative sampling is written, but calls the sigmoid stub: said so, not an error of its own
+    assert all(c["message"].startswith("Not implemented: negSamplingLossAndGradient calls sigmoid, which returns s "
+                                       "without ever setting it") for c in q["negsamp_cost"]["checks"]
+               if c["visibility"] == "public")
+    assert all(c["status"] == "fail" and c["message"].startswith("Not implemented") for c in q["negsamp_cost"]["checks"])
+
+
+def test_a_typo_in_a_returned_name_is_an_error_not_a_placeholder(tmp_path):
+    import importlib.util
+
+    from grader._worker import _placeholder_return
+
+    path = tmp_path / "stubs.py"
+    path.write_text(A2_STUBS.replace("from utils.utils import softmax\n", ""))
+    spec = importlib.util.spec_from_file_location("stubs_for_the_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with pytest.raises(NameError) as stub:
+        module.sigmoid(1.0)
+    assert _placeholder_return(stub.value) == ("s", "sigmoid")
+    with pytest.raises(NameError) as typo:
+        module.typo(1.0)
+    assert _placeholder_return(typo.value) == ("", "")
