@@ -94,20 +94,52 @@ def kernel_cells(history: Iterable[str]) -> list[str]:
     A cell run several times counts once, where it was last run; empty cells are dropped.
     Cells that talk to the grader itself (``import grader``, ``r = grader.check()``) are kept
     whole: the sandbox's stand-in for ``grader`` accepts them and does nothing, as grading
-    the notebook from disk does.
+    the notebook from disk does.  (:func:`kernel_runs` says which runs, and their ``In[n]``.)
 
     >>> kernel_cells(["", "x = 1", "import grader, numpy as np", "def f():\\n    return 2", "x = 1"])
     ['import grader, numpy as np', 'def f():\\n    return 2', 'x = 1']
     """
-    history = [h for h in history if isinstance(h, str)][-MAX_CELLS:]
-    last = {src: i for i, src in enumerate(history)}
-    cells = []
-    for i, src in enumerate(history):
-        if last[src] != i:
+    return [src for _, src, again in kernel_runs(history) if not again]
+
+
+def kernel_runs(history: Iterable[str]) -> list[tuple[int, str, bool]]:
+    """Return the runs of cells to replay, oldest first: (``In[n]``'s n, the cell, run again later).
+
+    Each cell is replayed where it was last run.  A cell of definitions only (``def``,
+    ``class``, ``import``) is also replayed at its earlier runs, which are cheap: what a later
+    definition took from it when it ran (a default argument, a decorator, a base class) is then
+    there, as it was in the kernel, whatever order the cells were run in.  Errors of runs made
+    again later are not the student's: :func:`check` leaves them out.
+
+    >>> kernel_runs(["", "def g(): pass", "def f(h=g): pass", "def g(): return 1", "x = 1", "x = 1"])
+    [(1, 'def g(): pass', False), (2, 'def f(h=g): pass', False), (3, 'def g(): return 1', False), (5, 'x = 1', False)]
+    >>> kernel_runs(["", "def f(h=g): pass", "def g(): pass", "def f(h=g): pass", "def g(): pass"])
+    [(1, 'def f(h=g): pass', True), (2, 'def g(): pass', True), (3, 'def f(h=g): pass', False), (4, 'def g(): pass', False)]
+    """
+    entries = [(n, h) for n, h in enumerate(history) if isinstance(h, str)][-MAX_CELLS:]
+    last = {src: n for n, src in entries}
+    runs = []
+    for n, src in entries:
+        if not src.strip():
             continue
-        if src.strip():
-            cells.append(src.strip("\n"))
-    return cells
+        again = last[src] != n
+        if again and not _definitions_only(src):
+            continue
+        runs.append((n, src.strip("\n"), again))
+    return runs
+
+
+def _definitions_only(src: str) -> bool:
+    """Whether a cell holds only definitions: def, class, import (and docstrings, pass)."""
+    from .notebook import to_python
+
+    try:
+        tree = ast.parse(to_python(src))
+    except (SyntaxError, ValueError, RecursionError):
+        return False
+    return bool(tree.body) and all(
+        isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom, ast.Pass))
+        or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)) for s in tree.body)
 
 
 def _imported(cells: Iterable[str]) -> set[str]:
@@ -150,13 +182,17 @@ def helper_files(folder: Path, modules: Iterable[str]) -> dict[str, bytes]:
 
 
 def kernel_submission_files(history: Iterable[str], folder: Path) -> dict[str, bytes]:
-    """Return what the kernel hands in: ``notebook.ipynb`` made of its cells, and the helper modules they import."""
+    """Return what the kernel hands in: ``notebook.ipynb`` made of its cells, and the helper modules they import.
+
+    Each cell carries its run's ``In[n]`` as its execution count, so that messages name the cell
+    as Jupyter shows it ("cell [8]").
+    """
     import nbformat
 
-    cells = kernel_cells(history)
+    runs = kernel_runs(history)
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src, execution_count=i) for i, src in enumerate(cells, start=1)]
-    files = helper_files(folder, _imported(cells))
+    nb.cells = [nbformat.v4.new_code_cell(src, execution_count=n) for n, src, _ in runs]
+    files = helper_files(folder, _imported(src for _, src, _ in runs))
     files["notebook.ipynb"] = nbformat.writes(nb).encode("utf-8")
     return files
 
@@ -324,6 +360,10 @@ def check(question: str | None = None, *, kit: str | os.PathLike | None = None,
     sb = _sandbox(isolation, tuple(job.rubric.settings.allow_packages))
     with _lock:  # one check at a time through the one warm sandbox
         result = grade(submission, job, sb)
+    again = {f"cell [{n}]" for n, _, later in kernel_runs(shell.user_ns["In"]) if later}
+    if again and result.load is not None:  # a run made again later: its errors were not the kernel's last word
+        kept = tuple(u for u in result.load.unit_errors if u.where.split(", ")[-1] not in again)
+        result = replace(result, load=replace(result.load, unit_errors=kept))
     if reason:
         result = replace(result, rubric_reason=reason)
     return Checked(result, title=job.rubric.title, asked=question, kit=kit is not None)

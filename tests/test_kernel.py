@@ -236,3 +236,23 @@ def test_a_written_answer_is_shown_under_the_cell_as_rendered_math(tmp_path):
     wrong = output(nb.cells[1])
     assert printed(nb.cells[1]).strip() == "0.0"
     assert "written/grad_pred/answer: fail" in wrong["text/html"] and "Likely mistake" in wrong["text/html"]
+
+
+def test_cells_run_out_of_order_are_checked_as_the_kernel_holds_them(tmp_path):
+    # the cost's default argument names softmax: run before softmax's cell, it fails; run again after it,
+    # it works. The student then runs softmax's cell once more. The kernel holds working functions.
+    with_default = COST.replace("dataset):", "dataset, normalise=softmax):").replace(
+        "y_hat = softmax(", "y_hat = normalise(")
+    cells = ["import grader", SOFTMAX, with_default, "1 / 0", "grader.check()"]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    client = NotebookClient(nb, timeout=180, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(tmp_path)}})
+    with client.setup_kernel(cwd=str(tmp_path)):
+        for i in (0, 2, 1, 2, 1, 3, 4):  # In[1] .. In[7]
+            client.execute_cell(nb.cells[i], i)
+    assert [o.ename for o in nb.cells[3].outputs if o.output_type == "error"] == ["ZeroDivisionError"]
+    text = output(nb.cells[4])["text/plain"]
+    assert text.startswith("notebook: 16 / 16"), text
+    assert "cell [6]: ZeroDivisionError" in text  # named as Jupyter showed it: In[6]
+    assert "NameError" not in text  # the first run of the cost's cell failed, and was run again since
