@@ -30,6 +30,10 @@ class GraderError(Exception):
         """Return the message shown after ``error: ``."""
         return str(self)
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows under a notebook cell for it (instead of a traceback through grader's own code)."""
+        return [f"{type(self).__name__}: {self.format_message()}"]
+
 
 class UsageError(GraderError):
     """Bad command-line arguments or input path."""

@@ -322,6 +322,7 @@ def check(question: str | None = None, *, kit: str | os.PathLike | None = None,
     kit = kit if kit is not None else os.environ.get("GRADER_KIT") or None
     files = kernel_submission_files(shell.user_ns["In"], Path.cwd())
     reason = ""
+    whole_ids: list[str] = []  # the whole assignment's questions, when only its first four are recognised yet
     if kit is None and rubric is None:  # the course version the kernel's code looks like, as `grader check` does
         from .load import peek_files
         from .recognise import VERSIONS, label, recognise
@@ -331,6 +332,13 @@ def check(question: str | None = None, *, kit: str | os.PathLike | None = None,
             rubric = own.version
             reason = (f"recognised as {own.version} ({label(own.version)}): " if own.version in VERSIONS
                       else f"{own.version}: ") + own.reason
+            if question is not None and own.whole:  # a question of the whole assignment, asked before its code is run
+                from .rubric import load_rubric as _load
+
+                whole_ids = [q.id for q in _load(own.whole).questions]
+                if question not in {q.id for q in _load(own.version).questions} and question in whole_ids:
+                    rubric = own.whole
+                    reason = f"recognised as {own.whole} ({label(own.whole)}): {own.reason.split('; it defines no')[0]}"
     if kit is not None:
         from .kit import load_kit
 
@@ -345,9 +353,10 @@ def check(question: str | None = None, *, kit: str | os.PathLike | None = None,
         if question not in known:
             import difflib
 
-            close = difflib.get_close_matches(question, known, n=1)
+            offered = known + [q for q in whole_ids if q not in known]
+            close = difflib.get_close_matches(question, offered, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise UsageError(f"no question {question!r} in {rubric_.name}{hint} (questions: {', '.join(known)})")
+            raise UsageError(f"no question {question!r} in {rubric_.name}{hint} (questions: {', '.join(offered)})")
         ids = [question]
     else:
         ids = defined_questions(rubric_, shell.user_ns)

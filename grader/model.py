@@ -114,6 +114,8 @@ class Recognition:
 
     version: str  #: a built-in rubric name ("cs224d-2016", "cs224n-a2", "word2vec"...), "" when nothing tells
     reason: str  #: what it was based on: "word2vec.py defines naiveSoftmaxLossAndGradient; it imports utils.utils"
+    #: when `version` is a four-question rubric (nothing else defined yet): the whole assignment's of that flavour
+    whole: str = ""
 
 
 # --------------------------------------------------------------------------- rubric

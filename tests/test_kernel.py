@@ -256,3 +256,28 @@ def test_cells_run_out_of_order_are_checked_as_the_kernel_holds_them(tmp_path):
     assert text.startswith("notebook: 16 / 16"), text
     assert "cell [6]: ZeroDivisionError" in text  # named as Jupyter showed it: In[6]
     assert "NameError" not in text  # the first run of the cost's cell failed, and was run again since
+
+
+A2_NAIVE = """\
+import numpy as np
+
+def softmax(x):
+    e = np.exp(x - np.max(x, axis=-1, keepdims=True))
+    return e / np.sum(e, axis=-1, keepdims=True)
+
+def naiveSoftmaxLossAndGradient(centerWordVec, outsideWordIdx, outsideVectors, dataset):
+    y_hat = softmax(outsideVectors.dot(centerWordVec))
+    loss = -np.log(y_hat[outsideWordIdx])
+    y_hat[outsideWordIdx] -= 1
+    return loss, outsideVectors.T.dot(y_hat), np.outer(y_hat, centerWordVec)
+"""
+
+
+def test_a_question_of_the_whole_assignment_asked_early_is_checked_and_a_wrong_one_is_one_line(tmp_path):
+    cells = ["import grader", A2_NAIVE, "grader.check('skipgram_cost')", "grader.check('skipgramm')"]
+    nb, _ = execute(cells, tmp_path)
+    text = output(nb.cells[2])["text/plain"]
+    assert "word2vec-cs224n-a2" in text and "skipgram" in text and "defines no function 'skipgram'" in text, text
+    (err,) = [o for o in nb.cells[3].outputs if o.output_type == "error"]
+    assert err.ename == "UsageError" and len(err.traceback) == 1  # no trace through grader's own code
+    assert "no question 'skipgramm'" in err.traceback[0] and "did you mean 'skipgram_cost'?" in err.traceback[0]
