@@ -378,7 +378,7 @@ def gradescope_results(
     verdicts = consistency_verdicts(result)
     if verdicts:
         parts.append("**Does your gradient match your own cost?**\n\n" + "\n".join(
-            f"- {_md(v.headline)} ({_md(', '.join(f'{c.wrt} on case {c.case}' for c in v.entries))})"
+            f"- {_md(v.headline)} ({_md(', '.join(f'{c.named} on case {c.case}' for c in v.entries))})"
             for v in verdicts))
     if any(c.visibility == "hidden" for c in result.checks()):
         parts.append("Hidden checks are shown once grades are published.")

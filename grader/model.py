@@ -694,6 +694,12 @@ class Consistency:
     #: "cost-wrong-gradient-derived", "both-wrong", ...; "" until it is read
     verdict: str = ""
     headline: str = ""  #: the verdict in one sentence for the student
+    said: str = ""  #: how the course names `wrt` ("gradCenterVec" in a2), "" when as `wrt`
+
+    @property
+    def named(self) -> str:
+        """The gradient's name as the student's course writes it."""
+        return self.said or self.wrt
 
 
 @dataclass(frozen=True)
@@ -812,7 +818,7 @@ class SubmissionResult:
             "source": self.source,
             "canvas": _plain(self.canvas) if self.canvas else None,
             "load": _plain(self.load) if self.load else None,
-            "consistency": [_plain(c) for c in self.consistency],
+            "consistency": [{k: v for k, v in _plain(c).items() if k != "said" or v} for c in self.consistency],
             "translated": [f.path for f in self.files if f.translated],
             "seconds": round(self.seconds, 4),
             "grader_version": self.grader_version,

@@ -521,7 +521,7 @@ def terminal(result: SubmissionResult, *, color: bool) -> str:
         out += ["", _paint("Does your gradient match your own cost?", color, "bold")]
         said: dict[str, list[str]] = {}
         for c in verdicts:
-            said.setdefault(c.headline or c.message, []).append(f"{c.wrt} on case {c.case}")
+            said.setdefault(c.headline or c.message, []).append(f"{c.named} on case {c.case}")
         out += [f"  {one_line(head)} ({one_line(', '.join(where))})" for head, where in said.items()]
 
     failing = [c for c in result.checks() if c.status != "pass"]

@@ -363,6 +363,12 @@ def test_a2_messages_name_arguments_and_returned_values_as_a2_does(tmp_path):
     assert "modified its argument 'centerWordVec' in place" in said["inplace"]
     for text in said.values():  # CS224d's names never reach an a2 student
         assert not re.search(r"\b(gradPred|outputVectors|predicted|softmaxCostAndGradient)\b|'grad'|\(cost,", text), text
+    # the terminal's self-consistency lines name the gradients a2's way too (result.json keeps the rubric's)
+    code, out, _ = run("check", "--rubric", "cs224n-a2", str(subs / "transposed"), "--no-color")
+    assert "gradOutsideVecs on case" in out and "grad on case" not in out and "gradPred on case" not in out, out
+    entries = results["transposed"]["consistency"]
+    assert {e["wrt"] for e in entries} <= {"gradPred", "grad"} and {e.get("said") for e in entries} <= {
+        "gradCenterVec", "gradOutsideVecs"}
     # a function that is not there is named by a2's name first
     sub = tmp_path / "nons"
     shutil.copytree(VERSIONS / "cs224n-a2", sub)
