@@ -229,8 +229,8 @@ def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str,
     """Say why skip-gram/CBOW checks failed when the cost function passed to them explains it.
 
     - A check made with the student's own cost function (``same_as`` names its twin, made
-      with a cost function of the grader's) that fails while its twin passes: the message
-      names the cost function's questions as the cause.
+      with a cost function of the grader's) that fails, or raises, while its twin passes: the
+      message names the cost function's questions as the cause.
     - A check made with the grader's cost function that failed and never called it: the
       message says the function it was given must be called, or, when it returned zeros, that
       it is still the starter's placeholder (and so do its twins with the student's own).
@@ -247,7 +247,8 @@ def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str,
     out = []
     for r in results:
         spec = specs.get(r.id)
-        if spec is None or r.status != "fail":
+        # (an error too: the student's cost function may make the call raise, a gradient of the wrong shape)
+        if spec is None or r.status not in ("fail", "error") or (r.status == "error" and not spec.same_as):
             out.append(r)
             continue
         case = cases.get(spec.case)

@@ -464,3 +464,21 @@ def test_a_typo_in_a_returned_name_is_an_error_not_a_placeholder(tmp_path):
     with pytest.raises(NameError) as typo:
         module.typo(1.0)
     assert _placeholder_return(typo.value) == ("", "")
+
+
+def test_skipgram_raising_on_the_students_own_cost_function_names_that_function_as_the_cause(tmp_path):
+    subs = tmp_path / "subs"
+    sub = subs / "transposed"
+    shutil.copytree(VERSIONS / "cs224d-2016", sub)
+    q3 = sub / "q3_word2vec.py"
+    text = q3.read_text()
+    assert "    grad = np.outer(delta, predicted)\n" in text
+    # the cost's gradient transposed, and a skipgram that adds it in place: skipgram raises on it
+    q3.write_text(text.replace("    grad = np.outer(delta, predicted)\n", "    grad = np.outer(predicted, delta)\n"))
+    r = grade(tmp_path, subs, "--rubric", "cs224d-2016")["transposed"]
+    own = [c for q in r["questions"] if q["id"].startswith("skipgram") for c in q["checks"]
+           if c["id"].split("/")[1].startswith("own") and c["status"] != "pass" and c["visibility"] == "public"]
+    raised = [c for c in own if c["status"] == "error"]
+    assert all("With a cost function of the grader's, this same call is right: the difference comes from your "
+               "softmaxCostAndGradient" in c["message"] for c in own), [c["message"] for c in own]
+    assert raised  # `gradOut += dout` with dout transposed: a ValueError in skipgram, not skipgram's fault
