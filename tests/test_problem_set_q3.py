@@ -122,6 +122,8 @@ IGNORES_FUNCTION = LOOPS.replace(
     "        cc, gp, g = word2vecCostAndGradient(inputVectors[c], tokens[w], outputVectors, dataset)\n",
     "        cc, gp, g = softmaxCostAndGradient(inputVectors[c], tokens[w], outputVectors, dataset)\n")
 
+ASSIGN_IN_LOOP = LOOPS.replace("        grad[k] += (1 - sk) * predicted\n", "        grad[k] = (1 - sk) * predicted\n")
+
 CBOW_DUPLICATE = VECTORISED.replace("    np.add.at(gradIn, idx, gp)\n", "    gradIn[idx] += gp\n")
 
 STUB = LOOPS
@@ -137,6 +139,7 @@ SUBMISSIONS = {
     "replace-after.py": REPLACE_AFTER,
     "no-reject.py": NO_REJECT,
     "duplicate-index.py": DUPLICATE_INDEX,
+    "assign-in-loop.py": ASSIGN_IN_LOOP,
     "negatives-sign.py": NEGATIVES_SIGN,
     "draws-twice.py": DRAWS_TWICE,
     "columns.py": COLUMNS,
@@ -260,6 +263,14 @@ def test_the_duplicate_index_bug_is_caught_and_named(graded):
     dup = next(c for c in _checks(r) if c["id"] == "negsamp_grad_output/duplicates")
     assert dup["status"] == "fail" and dup["mistake"] == "negsamp-duplicate-index"
     assert "does not accumulate" in dup["hint"]
+
+
+def test_a_sample_drawn_twice_overwritten_in_a_loop_is_the_same_mistake_told_in_its_own_terms(graded):
+    assert ASSIGN_IN_LOOP != LOOPS
+    r = graded["assign-in-loop"]
+    assert _lost(r) == {"negsamp_grad_output"}
+    dup = next(c for c in _checks(r) if c["id"] == "negsamp_grad_output/duplicates")
+    assert dup["mistake"] == "negsamp-duplicate-index" and "grad[k] = ... in a loop keeps only the last" in dup["hint"]
 
 
 def test_drawing_again_between_cost_and_gradient_is_said(graded):
