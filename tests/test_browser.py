@@ -463,3 +463,20 @@ def test_hostile_summary_is_shown_as_text_and_nothing_in_it_runs(chrome, tmp_pat
     assert len(order) == 4 and order == sorted(order, key=str.lower)
     assert_nothing_ran(chrome, seen, page, scripts=1, focused="BUTTON")  # the clicked sort button
 
+
+
+def test_the_file_column_keeps_a_files_name_whole_on_a_phone(chrome, tmp_path):
+    from grader.model import QuestionResult
+
+    qs = tuple(QuestionResult(q, q.replace("_", " "), 1.0, 1.0, (f.passed(f"{q}/a", 1.0),), file=file)
+               for q, file in (("cross_entropy", "word2vec"), ("skipgram_cost", "word2vec"), ("sgd", "sgd")))
+    r = replace(f.all_pass(), questions=qs, score=3.0, max_score=3.0)
+    page = tmp_path / "report.html"
+    page.write_text(render.report(r), encoding="utf-8")
+    open_page(chrome, page, 390, 844, True)
+    # each name on one line: the lines of its text, as the browser laid them out
+    lines = chrome.js("Array.from(document.querySelectorAll('#questions td.file')).filter((td) => td.innerText)"
+                      ".map((td) => { const r = document.createRange(); r.selectNodeContents(td); "
+                      "return [td.innerText, new Set(Array.from(r.getClientRects()).map((b) => Math.round(b.top))).size]; })")
+    assert ["word2vec", 1] in lines and all(n == 1 for _, n in lines), lines
+    assert_fits(chrome, 390, "report.html with a File column")

@@ -482,3 +482,13 @@ def test_skipgram_raising_on_the_students_own_cost_function_names_that_function_
     assert all("With a cost function of the grader's, this same call is right: the difference comes from your "
                "softmaxCostAndGradient" in c["message"] for c in own), [c["message"] for c in own]
     assert raised  # `gradOut += dout` with dout transposed: a ValueError in skipgram, not skipgram's fault
+
+
+def test_the_a2_helpers_supplied_by_the_grader_are_said_in_one_note(tmp_path):
+    sub = tmp_path / "subs" / "noutils"
+    sub.mkdir(parents=True)
+    shutil.copy(VERSIONS / "cs224n-a2" / "word2vec.py", sub / "word2vec.py")
+    r = grade(tmp_path, tmp_path / "subs", "--rubric", "cs224n-a2")["noutils"]
+    said = [n for n in r["notes"] if "was not in the submission" in n]
+    assert said == ["'utils' (and utils.gradcheck, utils.utils) was not in the submission; "
+                    "the supplied stand-ins were used"], said
