@@ -199,12 +199,13 @@ def _kit_consistency(rubric: Rubric, public_cases: set[str]) -> dict[str, Any]:
 
 
 def public_toml(rubric: Rubric, *, stand_ins: tuple[StarterModule, ...], public_cases: list[str],
-                sampled: bool = False) -> str:
+                sampled: bool = False, samples: Mapping[str, list[list[int]]] | None = None) -> str:
     """Return the public rubric of `rubric` as TOML: public checks and cases only, no reference.
 
     Every check is written with all its settings (no question defaults), so the file says
     exactly what is checked.  Cases keep their function, generator name and description
-    but not their seed or parameters: their inputs are in ``cases.npz``.  Only the named
+    but not their seed or parameters: their inputs are in ``cases.npz``, and the elements the
+    self-consistency check samples (drawn with the seed) are in its table as ``samples``.  Only the named
     mistakes that need no reference (generic detectors) are kept.
 
     Parameters
@@ -217,6 +218,9 @@ def public_toml(rubric: Rubric, *, stand_ins: tuple[StarterModule, ...], public_
         The cases the kit carries.
     sampled : bool
         Whether one of them is negative sampling's (scripted draws): the [sampling] table is kept.
+    samples : mapping, optional
+        Case id -> the flat indices the self-consistency check samples per ``wrt`` argument
+        (``[]``: every element), as the grader draws them with the case's seed.
 
     Returns
     -------
@@ -239,6 +243,10 @@ def public_toml(rubric: Rubric, *, stand_ins: tuple[StarterModule, ...], public_
             t["returns"] = list(fn.returns)
         if fn.globals:
             t["globals"] = list(fn.globals)
+        if fn.shapes:
+            t["shapes"] = dict(fn.shapes)
+        if fn.shown:  # messages name arguments and returned values as the course does (a2's gradCenterVec)
+            t["shown"] = dict(fn.shown)
         functions[role] = t
     cases = {}
     for cid in public_cases:
@@ -276,6 +284,8 @@ def public_toml(rubric: Rubric, *, stand_ins: tuple[StarterModule, ...], public_
                            "cases": cases, "questions": questions}
     con = _kit_consistency(rubric, set(public_cases))
     if con:
+        if samples:
+            con["samples"] = {cid: samples[cid] for cid in con["cases"] if cid in samples}
         doc["consistency"] = con
     if sampled and rubric.sampling:
         doc["sampling"] = {"conventions": list(rubric.sampling.get("conventions", ("reject",)))}
@@ -526,7 +536,16 @@ def write_kit(rubric: Rubric, out: Path, *, reference: ModuleType | None = None,
         written.append(rel)
 
     sampled = any(_cases.scripted(cases[cid].args) is not None for cid in public_cases)
-    write("rubric.toml", public_toml(rubric, stand_ins=stand_ins, public_cases=public_cases, sampled=sampled))
+    samples = {}
+    if rubric.consistency.get("sample"):  # the grader's sample, drawn with the seed the kit does not carry
+        fn = rubric.functions[rubric.consistency["function"]]
+        for cid in rubric.consistency["cases"]:
+            if cid in public_cases:
+                picked = _cases.sample_indices(rubric.consistency, fn.params, cases[cid])
+                if picked is not None:
+                    samples[cid] = [p if p is not None else [] for p in picked]
+    write("rubric.toml", public_toml(rubric, stand_ins=stand_ins, public_cases=public_cases, sampled=sampled,
+                                     samples=samples))
     write("public.json", json.dumps(public_doc, indent=1, ensure_ascii=False, allow_nan=False) + "\n")
     with open(out / "cases.npz", "wb") as f:
         np.savez_compressed(f, **arrays)

@@ -429,3 +429,37 @@ def test_a_kit_counts_extra_credit_in_the_score_never_in_the_maximum(tmp_path: P
     r = kit_pytest(out, f"--submission={sub}")
     assert (f"public checks passed: {doc['score']:g} / {doc['max_score']:g} points of the public checks "
             f"(extra credit, beyond the maximum: up to {bonus:g}).") in r.stdout, r.stdout
+
+
+def test_the_kit_samples_the_gradient_as_the_grader_does_and_names_it_as_the_course(tmp_path):
+    versions = Path(__file__).resolve().parent / "submissions" / "versions"
+    kit = tmp_path / "kit"
+    assert run(["kit", "--rubric", "cs224n-a2", "--out", str(kit)])[0] == 0
+    full = load_rubric("cs224n-a2")
+    toml = tomllib.loads((kit / "rubric.toml").read_text(encoding="utf-8"))
+    kit_rubric, kit_cases = load_kit(kit)
+    fn = full.functions[full.consistency["function"]]
+    built = _cases.build(full, _cases.load_reference(full))
+    for cid in kit_rubric.consistency["cases"]:  # the elements sampled: the grader's, drawn with the seed
+        assert _cases.sample_indices(kit_rubric.consistency, fn.params, kit_cases[cid]) == \
+            _cases.sample_indices(full.consistency, fn.params, built[cid])
+    assert not any("seed" in t for t in toml["cases"].values())  # (the seed itself stays with the grader)
+    assert toml["functions"]["cost_and_grad"]["shown"]["grad"] == "gradOutsideVecs"
+    # the outside vectors' gradient without the outside word's own term: wrong in its row only
+    sub = tmp_path / "mine"
+    shutil.copytree(versions / "cs224n-a2", sub)
+    text = (sub / "word2vec.py").read_text()
+    wrong = text.replace("    y_hat[outsideWordIdx] -= 1\n    gradCenterVec = outsideVectors.T @ y_hat\n"
+                         "    gradOutsideVecs = np.outer(y_hat, centerWordVec)\n",
+                         "    gradOutsideVecs = np.outer(y_hat, centerWordVec)\n    y_hat[outsideWordIdx] -= 1\n"
+                         "    gradCenterVec = outsideVectors.T @ y_hat\n")
+    assert wrong != text
+    (sub / "word2vec.py").write_text(wrong)
+
+    def consistency(out: str) -> str:
+        return out.split("Does your gradient match your own cost?", 1)[1].split("\n\n", 1)[0]
+
+    with_kit = run(["check", "--kit", str(kit), str(sub), "--no-color"])[1]
+    without = run(["check", "--rubric", "cs224n-a2", str(sub), "--no-color"])[1]
+    assert consistency(with_kit) == consistency(without), (with_kit, without)
+    assert "gradOutsideVecs on case" in consistency(with_kit)
