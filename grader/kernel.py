@@ -94,52 +94,93 @@ def kernel_cells(history: Iterable[str]) -> list[str]:
     A cell run several times counts once, where it was last run; empty cells are dropped.
     Cells that talk to the grader itself (``import grader``, ``r = grader.check()``) are kept
     whole: the sandbox's stand-in for ``grader`` accepts them and does nothing, as grading
-    the notebook from disk does.  (:func:`kernel_runs` says which runs, and their ``In[n]``.)
+    the notebook from disk does.  (:func:`kernel_runs` says how they are replayed.)
 
     >>> kernel_cells(["", "x = 1", "import grader, numpy as np", "def f():\\n    return 2", "x = 1"])
     ['import grader, numpy as np', 'def f():\\n    return 2', 'x = 1']
     """
-    return [src for _, src, again in kernel_runs(history) if not again]
+    history = [h for h in history if isinstance(h, str)][-MAX_CELLS:]
+    last = {src: i for i, src in enumerate(history)}
+    return [src.strip("\n") for i, src in enumerate(history) if last[src] == i and src.strip()]
 
 
-def kernel_runs(history: Iterable[str]) -> list[tuple[int, str, bool]]:
-    """Return the runs of cells to replay, oldest first: (``In[n]``'s n, the cell, run again later).
+def kernel_runs(history: Iterable[str]) -> list[tuple[int | None, str]]:
+    """Return the cells to replay, in order: (``In[n]``'s n, or None for a definitions pass; the source).
 
-    Each cell is replayed where it was last run.  A cell of definitions only (``def``,
-    ``class``, ``import``) is also replayed at its earlier runs, which are cheap: what a later
-    definition took from it when it ran (a default argument, a decorator, a base class) is then
-    there, as it was in the kernel, whatever order the cells were run in.  Errors of runs made
-    again later are not the student's: :func:`check` leaves them out.
+    The kernel's state is what every run made, in the order they were run.  Replaying every
+    run would repeat slow cells, so it is rebuilt in two passes:
 
-    >>> kernel_runs(["", "def g(): pass", "def f(h=g): pass", "def g(): return 1", "x = 1", "x = 1"])
-    [(1, 'def g(): pass', False), (2, 'def f(h=g): pass', False), (3, 'def g(): return 1', False), (5, 'x = 1', False)]
-    >>> kernel_runs(["", "def f(h=g): pass", "def g(): pass", "def f(h=g): pass", "def g(): pass"])
-    [(1, 'def f(h=g): pass', True), (2, 'def g(): pass', True), (3, 'def f(h=g): pass', False), (4, 'def g(): pass', False)]
+    1. the definitions (``def``, ``class``, ``import``) of every run, in the order of the runs:
+       what a definition took from another when it ran (a default argument, a decorator, a base
+       class) is there, whatever order the cells were run in; these are cheap, and their errors
+       are not reported (:func:`check` leaves out every cell without an ``In[n]``);
+    2. each cell where it was last run, whole, named by its ``In[n]`` -- but not a cell that
+       a later one, edited from it, replaced: one defining every name it defines.
+
+    >>> [n for n, _ in kernel_runs(["", "def f(h=g): pass", "def g(): pass", "def f(h=g): pass", "print(1)"])]
+    [None, None, None, 2, 3, 4]
+    >>> [src for n, src in kernel_runs(["", "x = f(dleta)", "x = f(delta)"]) if n]
+    ['x = f(delta)']
     """
-    entries = [(n, h) for n, h in enumerate(history) if isinstance(h, str)][-MAX_CELLS:]
+    entries = [(n, h) for n, h in enumerate(history) if isinstance(h, str) and h.strip()][-MAX_CELLS:]
     last = {src: n for n, src in entries}
-    runs = []
-    for n, src in entries:
-        if not src.strip():
-            continue
-        again = last[src] != n
-        if again and not _definitions_only(src):
-            continue
-        runs.append((n, src.strip("\n"), again))
+    runs: list[tuple[int | None, str]] = []
+    for _, src in entries:
+        defs = _definitions(src)
+        if defs:
+            runs.append((None, defs))
+    finals = [(n, src) for n, src in entries if last[src] == n]
+    names = {n: _defined_names(src) for n, src in finals}
+    for i, (n, src) in enumerate(finals):
+        mine = names[n]
+        if mine and any(mine <= names[m] for m, _ in finals[i + 1:]):
+            continue  # an earlier version of a cell run again since, edited
+        runs.append((n, src.strip("\n")))
     return runs
 
 
-def _definitions_only(src: str) -> bool:
-    """Whether a cell holds only definitions: def, class, import (and docstrings, pass)."""
+def _tree(src: str):
     from .notebook import to_python
 
     try:
-        tree = ast.parse(to_python(src))
-    except (SyntaxError, ValueError, RecursionError):
-        return False
-    return bool(tree.body) and all(
-        isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom, ast.Pass))
-        or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant)) for s in tree.body)
+        return ast.parse(to_python(src))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return None
+
+
+def _definitions(src: str) -> str:
+    """The ``def``, ``class`` and ``import`` statements of a cell (decorators with them), one after the other."""
+    from .notebook import to_python
+
+    tree = _tree(src)
+    if tree is None:
+        return ""
+    text = to_python(src)
+    out = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
+            decorators = "".join(f"@{ast.get_source_segment(text, d) or ''}\n"
+                                 for d in getattr(node, "decorator_list", []))
+            out.append(decorators + (ast.get_source_segment(text, node) or ""))
+    return "\n\n".join(s for s in out if s.strip())
+
+
+def _defined_names(src: str) -> frozenset[str]:
+    """The top-level names a cell defines (def, class, assignment targets, imports)."""
+    tree = _tree(src)
+    if tree is None:
+        return frozenset()
+    names: set[str] = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for t in targets:
+                names.update(x.id for x in ast.walk(t) if isinstance(x, ast.Name))
+    return frozenset(names)
 
 
 def _imported(cells: Iterable[str]) -> set[str]:
@@ -191,8 +232,8 @@ def kernel_submission_files(history: Iterable[str], folder: Path) -> dict[str, b
 
     runs = kernel_runs(history)
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src, execution_count=n) for n, src, _ in runs]
-    files = helper_files(folder, _imported(src for _, src, _ in runs))
+    nb.cells = [nbformat.v4.new_code_cell(src, execution_count=n) for n, src in runs]
+    files = helper_files(folder, _imported(src for _, src in runs))
     files["notebook.ipynb"] = nbformat.writes(nb).encode("utf-8")
     return files
 
@@ -369,9 +410,8 @@ def check(question: str | None = None, *, kit: str | os.PathLike | None = None,
     sb = _sandbox(isolation, tuple(job.rubric.settings.allow_packages))
     with _lock:  # one check at a time through the one warm sandbox
         result = grade(submission, job, sb)
-    again = {f"cell [{n}]" for n, _, later in kernel_runs(shell.user_ns["In"]) if later}
-    if again and result.load is not None:  # a run made again later: its errors were not the kernel's last word
-        kept = tuple(u for u in result.load.unit_errors if u.where.split(", ")[-1] not in again)
+    if result.load is not None:  # the definitions pass's errors were not the kernel's last word (kernel_runs)
+        kept = tuple(u for u in result.load.unit_errors if not u.where.split(", ")[-1].startswith("cell #"))
         result = replace(result, load=replace(result.load, unit_errors=kept))
     if reason:
         result = replace(result, rubric_reason=reason)

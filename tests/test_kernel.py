@@ -200,7 +200,9 @@ def test_only_the_student_modules_imported_are_taken(tmp_path):
                                            tmp_path)
     assert sorted(files) == ["notebook.ipynb", "q1_softmax.py", "utils/__init__.py", "utils/utils.py"]
     cells = nbformat.reads(files["notebook.ipynb"].decode(), as_version=4).cells
-    assert [c.source for c in cells] == ["from q1_softmax import softmax\nimport utils.utils\nimport numpy"]
+    # the cell as it was run (its In[n]), after the definitions pass (no In[n]; see kernel_runs)
+    assert [c.source for c in cells if c.execution_count is not None] == [
+        "from q1_softmax import softmax\nimport utils.utils\nimport numpy"]
 
 
 def test_a_question_is_checked_only_when_its_functions_are_defined():
@@ -281,3 +283,27 @@ def test_a_question_of_the_whole_assignment_asked_early_is_checked_and_a_wrong_o
     (err,) = [o for o in nb.cells[3].outputs if o.output_type == "error"]
     assert err.ename == "UsageError" and len(err.traceback) == 1  # no trace through grader's own code
     assert "no question 'skipgramm'" in err.traceback[0] and "did you mean 'skipgram_cost'?" in err.traceback[0]
+
+
+def test_a_kernel_session_of_reruns_and_edits_is_checked_as_the_kernel_holds_it(tmp_path):
+    softmax_and_test = SOFTMAX + "\nprint(softmax(np.array([1.0, 2.0])))\n"  # a definition and a test line
+    with_default = COST.replace("dataset):", "dataset, normalise=softmax):").replace(
+        "y_hat = softmax(", "y_hat = normalise(")
+    typo = "x = softmax(np.array([dleta]))"
+    fixed = "delta = 1.0\nx = softmax(np.array([delta]))"
+    cells = ["import numpy as np\nnp.random.seed(314)", softmax_and_test, with_default, typo, fixed,
+             "import grader\ngrader.check()", "grader.check()"]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    client = NotebookClient(nb, timeout=180, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(tmp_path)}})
+    # the imports run again late; softmax's cell (with its test line) run again after the cost that uses it;
+    # a cell with a typo, then its edited version; the check cell run, a second check cell, the first again
+    with client.setup_kernel(cwd=str(tmp_path)):
+        for i in (0, 1, 2, 1, 3, 4, 0, 5, 6, 5):
+            client.execute_cell(nb.cells[i], i)
+    assert [o.ename for o in nb.cells[3].outputs if o.output_type == "error"] == ["NameError"]  # (its own run)
+    for cell in (nb.cells[5], nb.cells[6]):
+        text = output(cell)["text/plain"]
+        assert text.startswith("notebook: 16 / 16"), text
+        assert "While loading" not in text and "NameError" not in text, text
