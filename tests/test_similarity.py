@@ -630,3 +630,6 @@ def test_an_earlier_student_inside_a_term_zip_is_one_earlier_submission(tmp_path
     listed = [(f.documents[p.a.doc].id, f.documents[p.b.doc].id, p.share) for p in f.pairs if p.kind == "source"]
     assert ("copier", "term.zip:oldA/", pytest.approx(1.0)) in listed
     assert not any(a == "copier" and b.startswith("term.zip:oldA/q") for a, b, _ in listed)  # said once
+    # the term's zip as a whole is no earlier submission: it holds its students' folders, no file of its own
+    assert not any(b == "term.zip" for _, b, _ in listed)
+    assert all(d.id != "term.zip" for d in f.documents)

@@ -148,10 +148,10 @@ def groups(docs: Sequence[Document]) -> list[tuple[Document, list[int]]]:
 
     An earlier term's folder per student (``fall-2016/alice/*.py``, below the --against folder)
     or a student's zip: a copy of the whole is a copy of each file in part, so the group is
-    compared as one document too.  A folder is a group when it holds a code file of its own
-    (a folder of a whole term holds only its students' folders) and 2 to
-    :data:`MAX_GROUP_FILES` code files in all; so is a zip of 2 to MAX_GROUP_FILES files.  The
-    --against folder itself is never one: its files are often solutions of their own.
+    compared as one document too.  A folder or a zip is a group when it holds a code file of
+    its own, at its top (a folder or zip of a whole term holds only its students' folders), and
+    2 to :data:`MAX_GROUP_FILES` code files in all.  The --against folder itself is never one:
+    its files are often solutions of their own.
     """
     by_group: dict[str, list[int]] = {}
     for n, d in enumerate(docs):
@@ -160,7 +160,10 @@ def groups(docs: Sequence[Document]) -> list[tuple[Document, list[int]]]:
     seen: dict[tuple[int, ...], str] = {}
     for g in sorted(by_group, key=lambda g: (-g.count("/"), g)):  # innermost first
         members = tuple(by_group[g])
-        own = not g.endswith("/") or any("/" not in docs[n].id[len(g):].split(":", 1)[0] for n in members)
+        if g.endswith("/"):  # a folder: holding a code file (or zip) of its own
+            own = any("/" not in docs[n].id[len(g):].split(":", 1)[0] for n in members)
+        else:  # a zip: holding a code file at its root (a zip of a term holds its students' folders)
+            own = any("/" not in docs[n].id[len(g) + 1:] for n in members)
         if own and 2 <= len(members) <= MAX_GROUP_FILES and members not in seen:
             seen[members] = g
     out = []
