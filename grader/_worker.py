@@ -2646,8 +2646,9 @@ def _placeholder_return(e: BaseException) -> tuple[str, str]:
         return "", ""
     import difflib
 
-    if difflib.get_close_matches(name, list(code.co_varnames)[:200], n=1, cutoff=0.75):
-        return "", ""  # `return valeu` beside a local `value`: a typo, not a placeholder
+    own = [v.lower() for v in list(code.co_varnames)[:200]]
+    if difflib.get_close_matches(name.lower(), own, n=1, cutoff=0.75):
+        return "", ""  # `return valeu` beside a local `value`, `return S` beside `s`: a typo, not a placeholder
     return name[:100], code.co_name[:100]
 
 

@@ -463,3 +463,25 @@ def test_the_kit_samples_the_gradient_as_the_grader_does_and_names_it_as_the_cou
     without = run(["check", "--rubric", "cs224n-a2", str(sub), "--no-color"])[1]
     assert consistency(with_kit) == consistency(without), (with_kit, without)
     assert "gradOutsideVecs on case" in consistency(with_kit)
+
+
+def test_the_kits_own_pytest_says_not_implemented_of_a2s_stubs_as_the_grader_does(tmp_path):
+    from test_version_conventions import A2_STUBS
+
+    versions = Path(__file__).resolve().parent / "submissions" / "versions"
+    kit = tmp_path / "kit"
+    assert run(["kit", "--rubric", "cs224n-a2", "--out", str(kit)])[0] == 0
+    sub = tmp_path / "midway"
+    shutil.copytree(versions / "cs224n-a2", sub)
+    text = (sub / "word2vec.py").read_text()
+    (sub / "word2vec.py").write_text(A2_STUBS.split("def typo", 1)[0] + "\n\n"
+                                     + text[text.index("def getNegativeSamples"):text.index("def skipgram")])
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the kit runs without grader
+    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--submission={sub}"],
+                       cwd=kit, capture_output=True, text=True, timeout=300, env=env)
+    said = p.stdout
+    assert "Not implemented: naiveSoftmaxLossAndGradient returns loss, which it never sets" in said, said[-3000:]
+    assert "Not implemented: sigmoid returns s, which it never sets" in said
+    assert "Not implemented: negSamplingLossAndGradient calls sigmoid, which returns s without ever setting it" in said
+    assert "Not implemented: skipgram returned zeros without calling the cost function it was given" in said
+    assert "raised NameError" not in said

@@ -420,6 +420,11 @@ def skipgram(currentCenterWord, windowSize, outsideWords, word2Ind, centerWordVe
 def typo(x):
     value = x + 1
     return valeu
+
+
+def case_typo(x):
+    s = x + 1
+    return S
 '''
 
 
@@ -464,6 +469,9 @@ def test_a_typo_in_a_returned_name_is_an_error_not_a_placeholder(tmp_path):
     with pytest.raises(NameError) as typo:
         module.typo(1.0)
     assert _placeholder_return(typo.value) == ("", "")
+    with pytest.raises(NameError) as case:
+        module.case_typo(1.0)
+    assert _placeholder_return(case.value) == ("", "")
 
 
 def test_skipgram_raising_on_the_students_own_cost_function_names_that_function_as_the_cause(tmp_path):

@@ -27,6 +27,7 @@ import inspect
 import json
 import os
 import random
+import re
 import signal
 import sys
 import threading
@@ -500,7 +501,17 @@ class Harness:
         frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename.startswith(self.root + os.sep)]
         at = " (%s, line %d)" % (os.path.relpath(frames[-1].filename, self.root), frames[-1].lineno) if frames else ""
         if isinstance(e, NotImplementedError):
+            inner = frames[-1].name if frames else ""
+            if inner and inner not in (fname, "<module>"):
+                return ("%s still raises NotImplementedError%s, from %s, which it calls: the starter placeholder is "
+                        "still there." % (fname, at, inner))
             return "%s still raises NotImplementedError%s: the starter placeholder is still there." % (fname, at)
+        unset, inner = _placeholder_return(e)
+        if unset and inner != fname:
+            return ("%s calls %s, which returns %s without ever setting it (the starter's placeholder is still "
+                    "there?)." % (fname, inner, unset))
+        if unset:
+            return "%s returns %s, which it never sets (the starter's placeholder is still there?)." % (fname, unset)
         return "%s raised %s%s: %s" % (fname, type(e).__name__, at, e)
 
     def call(self, role, case_id, timeout):
@@ -815,6 +826,49 @@ def diagnose(check, case, value, expected):
     return None
 
 
+def _placeholder_return(e):
+    """(the name a starter's stub returns without setting it, that function's name), or ("", "").
+
+    As the grader reads it: a NameError on a ``return`` line none of whose names the function
+    sets (a2's empty ``### YOUR CODE HERE`` before ``return loss, ...``), not a typo of a name it sets.
+    """
+    import ast
+    import difflib
+    import linecache
+
+    name = getattr(e, "name", None)
+    tb = e.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if type(e) is not NameError or not isinstance(name, str) or tb is None:
+        return "", ""
+    code = tb.tb_frame.f_code
+    if name in code.co_varnames or code.co_name.startswith("<"):
+        return "", ""
+    line = linecache.getline(code.co_filename, tb.tb_lineno).strip()
+    if not re.match(r"return\b", line):
+        return "", ""
+    try:
+        returned = {n.id for n in ast.walk(ast.parse(line.rstrip(";"))) if isinstance(n, ast.Name)}
+    except SyntaxError:
+        return "", ""
+    if name not in returned or returned & set(code.co_varnames):
+        return "", ""
+    if difflib.get_close_matches(name.lower(), [v.lower() for v in code.co_varnames], n=1, cutoff=0.75):
+        return "", ""
+    return name, code.co_name
+
+
+def _zeros(value):
+    """Whether a returned value (or each of a returned tuple) is numbers, every one 0."""
+    items = value if isinstance(value, (tuple, list)) else (value,)
+    try:
+        arrays = [np.asarray(v, dtype=np.float64) for v in items]
+    except (TypeError, ValueError):
+        return False
+    return bool(arrays) and all(not np.any(a) for a in arrays)
+
+
 def run_check(harness, check):
     """Judge one check; return None when it passes, else the text explaining the failure."""
     case = SPEC["cases"][check["case"]]
@@ -823,8 +877,14 @@ def run_check(harness, check):
     if check.get("description"):
         head += "\n(%s)" % check["description"]
     out = harness.call(check["function"], check["case"], float(check["timeout"]))
+    stub = out.get("status") == "raised" and "(the starter's placeholder is still there?)" in out.get("message", "")
+    zeros = (out.get("status") == "ok" and _zeros(out.get("value")) and any(
+        isinstance(a, TableCost) and a.calls == 0 for a in out.get("args", ())))
+    if zeros:  # the starter's skipgram: its zeros, never calling the cost function it was given
+        out = dict(out, message="%s returned zeros without calling the cost function it was given (the starter's "
+                                "placeholder is still there?)." % out["where"].rsplit(".", 1)[-1])
     if SPEC.get("settings", {}).get("not_implemented") == "fail" and (
-            out.get("exception") == "NotImplementedError"
+            out.get("exception") == "NotImplementedError" or stub or zeros
             or any(p.get("kind") == "function" and p.get("calls") == 0 for p in out.get("probes", []))):
         return "\n".join([head % "fail", "Not implemented: " + out.get("message", "%s never called the function it "
                                                                    "was given." % out["where"].rsplit(".", 1)[-1])])
