@@ -500,3 +500,15 @@ def test_the_a2_helpers_supplied_by_the_grader_are_said_in_one_note(tmp_path):
     said = [n for n in r["notes"] if "was not in the submission" in n]
     assert said == ["'utils' (and utils.gradcheck, utils.utils) was not in the submission; "
                     "the supplied stand-ins were used"], said
+
+
+def test_the_a2_rubric_speaks_a2s_names_everywhere_a2_students_read():
+    # titles, case and check descriptions, and the named mistakes of a2's own questions
+    r = load_rubric("cs224n-a2")
+    cs224d = re.compile(r"softmaxCostAndGradient|negSamplingCostAndGradient|\bpredicted\b|outputVectors|gradPred"
+                        r"|\bgrad\b|inputVectors|contextWords|currentWord")
+    used = {m for c in r.checks() for m in c.mistakes}
+    said = ([q.title for q in r.questions] + [c.description for c in r.cases.values() if c.public]
+            + [c.description for c in r.checks()]
+            + [str(r.mistakes[m].get(k, "")) for m in used for k in ("name", "message", "fix")])
+    assert [t for t in said if cs224d.search(t or "")] == []
