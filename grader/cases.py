@@ -243,7 +243,7 @@ def sample_indices(consistency: Mapping[str, Any], params: tuple[str, ...], case
     n = consistency.get("sample")
     if not n:
         return None
-    given = (consistency.get("samples") or {}).get(case.spec.id)
+    given = (consistency.get("drawn") or {}).get(case.spec.id)
     if given is not None:  # a student kit's: the grader drew them with the seed the kit does not carry
         out_given = [list(p) if p else None for p in given]
         return out_given if any(e is not None for e in out_given) else None

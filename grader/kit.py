@@ -205,7 +205,7 @@ def public_toml(rubric: Rubric, *, stand_ins: tuple[StarterModule, ...], public_
     Every check is written with all its settings (no question defaults), so the file says
     exactly what is checked.  Cases keep their function, generator name and description
     but not their seed or parameters: their inputs are in ``cases.npz``, and the elements the
-    self-consistency check samples (drawn with the seed) are in its table as ``samples``.  Only the named
+    self-consistency check samples (drawn with the seed) are in its table as ``drawn``.  Only the named
     mistakes that need no reference (generic detectors) are kept.
 
     Parameters
@@ -285,7 +285,7 @@ def public_toml(rubric: Rubric, *, stand_ins: tuple[StarterModule, ...], public_
     con = _kit_consistency(rubric, set(public_cases))
     if con:
         if samples:
-            con["samples"] = {cid: samples[cid] for cid in con["cases"] if cid in samples}
+            con["drawn"] = {cid: samples[cid] for cid in con["cases"] if cid in samples}
         doc["consistency"] = con
     if sampled and rubric.sampling:
         doc["sampling"] = {"conventions": list(rubric.sampling.get("conventions", ("reject",)))}

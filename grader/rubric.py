@@ -80,7 +80,7 @@ _SAMPLING_KEYS = ("conventions",)
 #: getNegativeSamples), or used as negatives (2016's wording allows it).
 CONVENTIONS = ("reject", "use")
 _CONSISTENCY_KEYS = ("function", "cost", "wrt", "cases", "h", "rtol", "atol", "timeout", "points", "sample",
-                     "samples")
+                     "drawn")
 _MISTAKE_KEYS = ("message", "detector", "formula", "name", "fix")
 _STARTER_KEYS = ("module", "path", "provides")
 _ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
@@ -859,15 +859,16 @@ class _Loader:
             sample = self.integer(d, "sample", where, 0)
             if sample < 1:
                 raise self.fail(where, f"sample must be at least 1 (elements per argument), not {sample!r}")
-        samples = self.table(d.get("samples", {}), f"{where}.samples")  # (a student kit's: drawn by the grader)
-        for cid, per in samples.items():
+        # a student kit's: the elements the grader drew with the seed the kit does not carry
+        drawn = self.table(d.get("drawn", {}), f"{where}.drawn")
+        for cid, per in drawn.items():
             if cid not in ids or not isinstance(per, list) or len(per) != len(wrt) or not all(
                     isinstance(p, list) and all(isinstance(i, int) and not isinstance(i, bool) and i >= 0 for i in p)
                     for p in per):
-                raise self.fail(f"{where}.samples", f"{cid!r}: a list of index lists, one per wrt, for a case of cases")
+                raise self.fail(f"{where}.drawn", f"{cid!r}: a list of index lists, one per wrt, for a case of cases")
         return {
             "function": role, "cost": cost, "wrt": dict(wrt), "cases": ids, "sample": sample,
-            **({"samples": {cid: [list(p) for p in per] for cid, per in samples.items()}} if samples else {}),
+            **({"drawn": {cid: [list(p) for p in per] for cid, per in drawn.items()}} if drawn else {}),
             "h": self.number(d, "h", where, 1e-4, positive=True),
             "tolerance": Tolerance(rtol=self.number(d, "rtol", where, 1e-3), atol=self.number(d, "atol", where, 1e-6)),
             "timeout": self.number(d, "timeout", where, 10.0, positive=True, most=MOST["timeout"]),
