@@ -400,7 +400,7 @@ def _judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, rubric: Rub
     got: Value | None = outcome.value
     subject, returned = fname, True
     if spec.output is not None and fn is not None and fn.returns:
-        got, problem = _pick(outcome.value, fn.returns.index(spec.output), fname, tuple(map(fn.said, fn.returns)))
+        got, problem = _pick(outcome.value, fn.returns.index(spec.output), fname, fn.returns_said)
         if problem:
             return CheckResult(status="fail", score=0.0, message=problem, got=_shown(outcome.value),
                                mismatch=Mismatch("type", problem), **common)
@@ -471,7 +471,7 @@ def _convention_of(spec: CheckSpec, case: Case, outcome: CallOutcome, fn, fname:
     """Return the first convention whose ``convention_by`` output the call's value matches, or None."""
     if not spec.convention_by or fn is None or not fn.returns:
         return None
-    got, problem = _pick(outcome.value, fn.returns.index(spec.convention_by), fname, tuple(map(fn.said, fn.returns)))
+    got, problem = _pick(outcome.value, fn.returns.index(spec.convention_by), fname, fn.returns_said)
     if problem or got is None:
         return None
     tol = spec.tolerance
@@ -496,7 +496,7 @@ def _judge_conventions(spec: CheckSpec, case: Case, outcome: CallOutcome, rubric
     got: Value | None = outcome.value
     subject, returned = fname, True
     if spec.output is not None and fn is not None and fn.returns:
-        got, problem = _pick(outcome.value, fn.returns.index(spec.output), fname, tuple(map(fn.said, fn.returns)))
+        got, problem = _pick(outcome.value, fn.returns.index(spec.output), fname, fn.returns_said)
         if problem:
             return CheckResult(status="fail", score=0.0, message=problem, got=_shown(outcome.value),
                                mismatch=Mismatch("type", problem), **common)
@@ -595,7 +595,7 @@ def _judge_property(spec: CheckSpec, case: Case, outcome: CallOutcome, rubric: R
     fn = rubric.functions.get(spec.function)
     got: Value | None = outcome.value
     if spec.output is not None and fn is not None and fn.returns:
-        got, problem = _pick(outcome.value, fn.returns.index(spec.output), fname, tuple(map(fn.said, fn.returns)))
+        got, problem = _pick(outcome.value, fn.returns.index(spec.output), fname, fn.returns_said)
         if problem:
             return CheckResult(status="fail", score=0.0, message=problem, got=_shown(outcome.value),
                                mismatch=Mismatch("type", problem), **common)
@@ -736,7 +736,7 @@ def _consistent(cid: str, k: int, grad: str, param: str, plain: CallOutcome | No
     `shape`), None when every element was.  `said` names a param or returned value in
     messages as the course does (:meth:`FunctionSpec.said`); the entry keeps the rubric's.
     """
-    shown = tuple(map(said, returns))
+    shown = tuple(said(r) for r in returns)
     grad_said, param_said = said(grad), said(param)
     if plain is None or plain.status != "ok":
         why = plain.message if plain is not None and plain.message else f"{fname} did not return on this case."

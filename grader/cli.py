@@ -46,7 +46,8 @@ def similarity_options(p: argparse.ArgumentParser, *, grade: bool) -> None:
                             "(similarity.html, leads for the teaching staff; needs grader[similarity])")
     p.add_argument("--against", action="append", default=[], metavar="FOLDER",
                    help="earlier terms' or public solutions: every code file under FOLDER is compared with "
-                        "each submission (repeatable)")
+                        "each submission, and each earlier student's folder or zip in it as one submission "
+                        "(repeatable; give the term's folder)")
     p.add_argument("--starter", action="append", default=[], metavar="PATH",
                    help="the course's starter code (folder, zip or file): not counted as the students' own "
                         "(repeatable; the rubric's stand-ins always are)")
@@ -139,7 +140,9 @@ def _parser() -> argparse.ArgumentParser:
     o.add_argument("submission", metavar="SUBMISSION", help="the submission id (its folder in RESULTS)")
     o.add_argument("question", metavar="QUESTION", nargs="?", default=None,
                    help="a question id (default: the submission's total)")
-    o.add_argument("--score", type=float, default=None, metavar="X", help="the score to set (0 to the maximum)")
+    o.add_argument("--score", type=float, default=None, metavar="X",
+                   help="the score to set: 0 to the question's maximum; for the total, up to the maximum and any "
+                        "extra credit")
     o.add_argument("--note", default="", metavar="TEXT", help="why: shown in the student's report")
     o.add_argument("--by", default=None, metavar="NAME", help="who (default: the user running grader)")
     o.add_argument("--remove", action="store_true", help="remove the override: the automatic score comes back")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ast
 import atexit
+import functools
 import os
 import re
 import threading
@@ -99,9 +100,18 @@ def kernel_cells(history: Iterable[str]) -> list[str]:
     >>> kernel_cells(["", "x = 1", "import grader, numpy as np", "def f():\\n    return 2", "x = 1"])
     ['import grader, numpy as np', 'def f():\\n    return 2', 'x = 1']
     """
-    history = [h for h in history if isinstance(h, str)][-MAX_CELLS:]
-    last = {src: i for i, src in enumerate(history)}
-    return [src.strip("\n") for i, src in enumerate(history) if last[src] == i and src.strip()]
+    return [src.strip("\n") for _, src in _last_runs(_entries(history))]
+
+
+def _entries(history: Iterable[str]) -> list[tuple[int, str]]:
+    """The runs of the history that hold code: (``In[n]``'s n, the cell), the last MAX_CELLS."""
+    return [(n, h) for n, h in enumerate(history) if isinstance(h, str) and h.strip()][-MAX_CELLS:]
+
+
+def _last_runs(entries: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """Each cell where it was last run, in the order of those runs."""
+    last = {src: n for n, src in entries}
+    return [(n, src) for n, src in entries if last[src] == n]
 
 
 def kernel_runs(history: Iterable[str]) -> list[tuple[int | None, str]]:
@@ -122,14 +132,13 @@ def kernel_runs(history: Iterable[str]) -> list[tuple[int | None, str]]:
     >>> [src for n, src in kernel_runs(["", "x = f(dleta)", "x = f(delta)"]) if n]
     ['x = f(delta)']
     """
-    entries = [(n, h) for n, h in enumerate(history) if isinstance(h, str) and h.strip()][-MAX_CELLS:]
-    last = {src: n for n, src in entries}
+    entries = _entries(history)
     runs: list[tuple[int | None, str]] = []
     for _, src in entries:
         defs = _definitions(src)
         if defs:
             runs.append((None, defs))
-    finals = [(n, src) for n, src in entries if last[src] == n]
+    finals = _last_runs(entries)
     names = {n: _defined_names(src) for n, src in finals}
     for i, (n, src) in enumerate(finals):
         mine = names[n]
@@ -139,23 +148,31 @@ def kernel_runs(history: Iterable[str]) -> list[tuple[int | None, str]]:
     return runs
 
 
-def _tree(src: str):
+@functools.lru_cache(maxsize=4096)
+def _parsed(src: str) -> tuple[str, ast.Module | None]:
+    """A cell's Python (IPython syntax translated) and its tree (None when it does not parse), once per text.
+
+    A kernel's history repeats its cells (every re-run), and every check reads it all: each
+    distinct cell is translated and parsed once.  The trees are only read.
+    """
     from .notebook import to_python
 
+    text = to_python(src)
     try:
-        return ast.parse(to_python(src))
+        return text, ast.parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
+        return text, None
+
+
+def _tree(src: str) -> ast.Module | None:
+    return _parsed(src)[1]
 
 
 def _definitions(src: str) -> str:
     """The ``def``, ``class`` and ``import`` statements of a cell (decorators with them), one after the other."""
-    from .notebook import to_python
-
-    tree = _tree(src)
+    text, tree = _parsed(src)
     if tree is None:
         return ""
-    text = to_python(src)
     out = []
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
@@ -185,13 +202,10 @@ def _defined_names(src: str) -> frozenset[str]:
 
 def _imported(cells: Iterable[str]) -> set[str]:
     """Return the top-level names of the modules the cells import (cells that do not parse are skipped)."""
-    from .notebook import to_python
-
     names: set[str] = set()
     for src in cells:
-        try:
-            tree = ast.parse(to_python(src))
-        except (SyntaxError, ValueError, RecursionError):
+        tree = _tree(src)
+        if tree is None:
             continue
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):

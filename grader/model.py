@@ -165,6 +165,11 @@ class FunctionSpec:
         """Return how messages name the param or returned value `name` ("gradCenterVec" for a2's gradPred)."""
         return self.shown.get(name, name)
 
+    @property
+    def returns_said(self) -> tuple[str, ...]:
+        """The returned values as messages name them (:meth:`said`)."""
+        return tuple(self.said(r) for r in self.returns)
+
 
 @dataclass(frozen=True)
 class CaseSpec:

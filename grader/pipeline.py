@@ -256,13 +256,10 @@ def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str,
         twin = by_id.get(spec.same_as) if spec.same_as else None
         o_self = outcomes.get(f"{spec.function}:{spec.case}")
         if spec.function in stubs and o_self is not None and _all_zeros(o_self.value):
-            fn = rubric.functions.get(spec.function)
-            fname = fn.names[0] if fn and fn.names else spec.function
-            r = replace(r, message=(f"Not implemented: {fname} returned zeros without calling the cost function it "
-                                    "was given (the starter's placeholder is still there?)."))
+            r = replace(r, message=(f"Not implemented: {_named(rubric, spec.function)} returned zeros without calling "
+                                    "the cost function it was given (the starter's placeholder is still there?)."))
         elif costfn is not None and costfn.role and twin is not None and twin.status == "pass":
-            fn = rubric.functions.get(costfn.role)
-            fname = fn.names[0] if fn and fn.names else costfn.role
+            fname = _named(rubric, costfn.role)
             wrong = [q.id for q in rubric.questions
                      if any(c.function == costfn.role and by_id.get(c.id) is not None
                             and by_id[c.id].status != "pass" for c in q.checks)]
@@ -274,17 +271,18 @@ def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str,
         elif costfn is not None and costfn.table:
             o = outcomes.get(f"{spec.function}:{spec.case}")
             returned = o is not None and o.value is not None and o.value.type != "NoneType"  # (a stub says so)
-            if returned and o.costfn_calls == 0:
-                fn = rubric.functions.get(spec.function)
-                fname = fn.names[0] if fn and fn.names else spec.function
-                if _all_zeros(o.value):  # the starter's skipgram: zeros set up, its loop never written
-                    r = replace(r, message=(f"Not implemented: {fname} returned zeros without calling the cost "
-                                            "function it was given (the starter's placeholder is still there?)."))
-                else:
-                    r = replace(r, message=(f"{r.message} {fname} never called the cost function it was given as "
-                                            "an argument: its cost and gradients must come from that function."))
+            if returned and o.costfn_calls == 0:  # (returning zeros, the starter's: said above, as a stub)
+                r = replace(r, message=(f"{r.message} {_named(rubric, spec.function)} never called the cost function "
+                                        "it was given as an argument: its cost and gradients must come from that "
+                                        "function."))
         out.append(r)
     return out
+
+
+def _named(rubric: Rubric, role: str) -> str:
+    """The name a function of the rubric is said by: its first accepted name (the role without one)."""
+    fn = rubric.functions.get(role)
+    return fn.names[0] if fn and fn.names else role
 
 
 def _all_zeros(value: Value | None) -> bool:
@@ -324,8 +322,9 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None, partial: Pa
     rubric = job.rubric
     if written_only(submission, job):
         return _written_only(submission, job, t0)
-    if submission.error and no_written_answers(submission, job):
-        submission = replace(submission, error=no_written_answers(submission, job))
+    said = no_written_answers(submission, job)
+    if said:
+        submission = replace(submission, error=said)
     if submission.error or sandbox is None:
         message = f"not graded: {submission.error or 'no sandbox'}"
         results = [_not_run(c, message) for c in rubric.checks()]

@@ -11,7 +11,7 @@ table of (hash, document) entries.  What is not the student's own is taken out f
   at most `max_sharing` students copied it.
 
 Then, for each document, the documents sharing its fingerprints are counted by walking the
-entries of its fingerprints only (:meth:`Index.shared_counts`): the cost is the number of
+entries of its fingerprints only (:meth:`Index.sides`): the cost is the number of
 (fingerprint, document) entries met, i.e. the sum over fingerprints of how many documents
 hold each (at most `max_sharing` submissions), not the number of pairs.  The counts choose
 the candidate pairs whose exact share is computed (:mod:`grader.similarity.match`).
