@@ -1727,8 +1727,6 @@ class Harness:
         self.functions = req.get("functions", {})
         self.unit_errors: list[dict] = []
         self.notes: list[str] = []
-        self.stand_in_note: dict[str, int] = {}  # a supplied package -> its note's place in notes
-        self.stand_in_inner: dict[str, list[str]] = {}  # a supplied package -> its supplied modules, said with it
         self.student: dict[str, dict] = {}  # module name -> file entry
         self.order: list[str] = []
         for f in req.get("files", []):
@@ -2340,32 +2338,13 @@ class Harness:
 
     def notes_starter_said(self) -> set:
         """Return the stand-in modules a note already mentions (one note per module)."""
-        said = set(self.stand_in_note) | {m for inner in self.stand_in_inner.values() for m in inner}
+        said = set()
         for n in self.notes:
             m = re.match(r"^'([^']+)' was not in the submission", n) or re.search(
                 r"the supplied stand-in for '([^']+)' was used instead", n)
             if m:
                 said.add(m.group(1))
         return said
-
-    def note_stand_in(self, module: str) -> None:
-        """Say that `module` was not handed in and its stand-in was used: once, a package's modules with it.
-
-        ("'utils' (and utils.gradcheck, utils.utils) was not in the submission; ...", not three notes.)
-        """
-        if module in self.notes_starter_said():
-            return
-        top = module.split(".")[0]
-        at = self.stand_in_note.get(top)
-        if "." in module and at is not None:
-            inner = self.stand_in_inner.setdefault(top, [])
-            inner.append(module)
-            self.notes[at] = (f"{top!r} (and {', '.join(inner)}) was not in the submission; "
-                              "the supplied stand-ins were used")
-            return
-        if "." not in module:
-            self.stand_in_note[module] = len(self.notes)
-        self.notes.append(f"{module!r} was not in the submission; the supplied stand-in was used")
 
     def student_where(self) -> set:
         return {f["where"] for f in self.student.values()}
@@ -3228,7 +3207,8 @@ class _StarterLoader:
         text = self.st["data"].decode() if isinstance(self.st["data"], bytes) else self.st["data"]
         filename = f"(supplied) {self.st['path']}"
         module.__file__ = filename
-        self.h.note_stand_in(self.st["module"])
+        if self.st["module"] not in self.h.notes_starter_said():
+            self.h.notes.append(f"{self.st['module']!r} was not in the submission; the supplied stand-in was used")
         exec(compile(text, filename, "exec", dont_inherit=True), module.__dict__)
 
 

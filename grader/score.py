@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterable, Sequence
 
 from . import __version__
@@ -14,6 +15,33 @@ from .model import (
     Submission,
     SubmissionResult,
 )
+
+
+#: The note of a starter module the submission lacked (grader._worker's wording).
+_STAND_IN = re.compile(r"'([A-Za-z_][\w.]*)' was not in the submission; the supplied stand-in was used")
+
+
+def _stand_ins_said_once(notes: Sequence[str]) -> list[str]:
+    """The load's notes with a package's stand-ins and its modules' said in one note.
+
+    >>> _stand_ins_said_once(["'utils' was not in the submission; the supplied stand-in was used",
+    ...                       "'utils.utils' was not in the submission; the supplied stand-in was used", "x"])
+    ["'utils' (and utils.utils) was not in the submission; the supplied stand-ins were used", 'x']
+    """
+    missing = {m[1]: n for n in notes if (m := _STAND_IN.fullmatch(n))}
+    out = []
+    for n in notes:
+        m = _STAND_IN.fullmatch(n)
+        if m is None:
+            out.append(n)
+            continue
+        name = m[1]
+        if "." in name and name.split(".")[0] in missing:
+            continue  # said with its package
+        inner = [k for k in missing if k.startswith(name + ".")]
+        out.append(n if not inner else
+                   f"{name!r} (and {', '.join(inner)}) was not in the submission; the supplied stand-ins were used")
+    return out
 
 
 def _round(x: float) -> float:
@@ -114,7 +142,7 @@ def score(rubric: Rubric, submission: Submission, run: RunReport | None, results
         errors.append(f"the grader could not run this submission: {run.error}")
     notes = list(submission.notes)
     if run is not None:
-        notes += [n for n in run.load.notes if n not in notes]
+        notes += [n for n in _stand_ins_said_once(run.load.notes) if n not in notes]
     return SubmissionResult(
         submission=submission.id,
         rubric=rubric.name,
