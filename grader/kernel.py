@@ -236,8 +236,8 @@ def helper_files(folder: Path, modules: Iterable[str]) -> dict[str, bytes]:
     return out
 
 
-def kernel_submission_files(history: Iterable[str], folder: Path) -> dict[str, bytes]:
-    """Return what the kernel hands in: ``notebook.ipynb`` made of its cells, and the helper modules they import.
+def kernel_submission_files(history: Iterable[str], folder: Path, name: str = "notebook.ipynb") -> dict[str, bytes]:
+    """Return what the kernel hands in: the notebook `name` made of its cells, and the helper modules they import.
 
     Each cell carries its run's ``In[n]`` as its execution count, so that messages name the cell
     as Jupyter shows it ("cell [8]").
@@ -248,8 +248,48 @@ def kernel_submission_files(history: Iterable[str], folder: Path) -> dict[str, b
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(src, execution_count=n) for n, src in runs]
     files = helper_files(folder, _imported(src for _, src in runs))
-    files["notebook.ipynb"] = nbformat.writes(nb).encode("utf-8")
+    files[name] = nbformat.writes(nb).encode("utf-8")
     return files
+
+
+#: What the in-notebook check calls the notebook when the kernel cannot tell its file's name.
+THIS_NOTEBOOK = "this notebook"
+
+
+def notebook_name(names: Mapping[str, Any], folder: Path) -> str | None:
+    """Return the file name of the kernel's notebook when the kernel knows it and the file is there, else None.
+
+    Jupyter Server tells a kernel the path of the notebook it starts it for (``$JPY_SESSION_NAME``,
+    which ipykernel also sets as ``__session__``), VS Code sets ``__vsc_ipynb_file__``; Colab
+    says nothing.  A notebook renamed since its kernel started is no longer at that path: None
+    then too, rather than an old name.
+
+    >>> notebook_name({"__session__": "hw/nowhere.ipynb"}, Path("/nonexistent")) is None
+    True
+    """
+    for said in (names.get("__vsc_ipynb_file__"), names.get("__session__"), os.environ.get("JPY_SESSION_NAME")):
+        if not isinstance(said, str) or not said.lower().endswith(".ipynb"):
+            continue
+        p = Path(said)
+        try:
+            if p.name and ((p.is_absolute() and p.is_file()) or (folder / p.name).is_file()):
+                return p.name
+        except (OSError, ValueError):
+            continue
+    return None
+
+
+def history(shell: Any) -> list[str]:
+    """Return the kernel's input history as the student wrote it (``In[n]`` is the n-th).
+
+    IPython's ``In`` holds each cell already translated: a ``%%time`` cell's code is a string
+    there (``get_ipython().run_cell_magic('time', '', 'def f...')``), where neither the
+    recognition of the course version nor the definitions pass can see it.  The raw history
+    is what the saved notebook holds, and it is translated as grading a notebook does.
+    """
+    parsed = shell.user_ns["In"]
+    raw = getattr(getattr(shell, "history_manager", None), "input_hist_raw", None)
+    return raw if isinstance(raw, list) and len(raw) == len(parsed) else parsed
 
 
 # --------------------------------------------------------------------------- which questions
@@ -375,14 +415,19 @@ def check(question: str | None = None, *, kit: str | os.PathLike | None = None,
                          "here; from a script or a terminal, give a path: grader.check('my_solution.py') or "
                          "`grader check my_solution.py`.")
     kit = kit if kit is not None else os.environ.get("GRADER_KIT") or None
-    files = kernel_submission_files(shell.user_ns["In"], Path.cwd())
+    folder = Path.cwd()
+    name = notebook_name(shell.user_ns, folder)
+    key = name or "notebook.ipynb"
+    shown = {} if name else {key: THIS_NOTEBOOK}
+    called = name[: -len(".ipynb")] if name else THIS_NOTEBOOK
+    files = kernel_submission_files(history(shell), folder, key)
     reason = ""
     whole_ids: list[str] = []  # the whole assignment's questions, when only its first four are recognised yet
     if kit is None and rubric is None:  # the course version the kernel's code looks like, as `grader check` does
         from .load import peek_files
         from .recognise import VERSIONS, label, recognise
 
-        own = recognise(peek_files("notebook", files))
+        own = recognise(peek_files(called, files, shown=shown))
         if own.version:
             rubric = own.version
             reason = (f"recognised as {own.version} ({label(own.version)}): " if own.version in VERSIONS
@@ -420,7 +465,7 @@ def check(question: str | None = None, *, kit: str | os.PathLike | None = None,
             raise UsageError(f"this kernel defines none of the functions {rubric_.name} checks yet ({wanted}): "
                              "run the cells that define them first, or name a question: grader.check('softmax')")
     job = prepare(only(rubric_, ids), public_only=True, cases=cases)
-    submission = load_files("notebook", files, job.rubric.settings)
+    submission = load_files(called, files, job.rubric.settings, shown=shown)
     sb = _sandbox(isolation, tuple(job.rubric.settings.allow_packages))
     with _lock:  # one check at a time through the one warm sandbox
         result = grade(submission, job, sb)
@@ -429,4 +474,5 @@ def check(question: str | None = None, *, kit: str | os.PathLike | None = None,
         result = replace(result, load=replace(result.load, unit_errors=kept))
     if reason:
         result = replace(result, rubric_reason=reason)
+    result = replace(result, submission=called)  # "this notebook: 16 / 16", not its id (this_notebook)
     return Checked(result, title=job.rubric.title, asked=question, kit=kit is not None)

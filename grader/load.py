@@ -110,7 +110,8 @@ def load(path: str | os.PathLike[str], settings: Settings = Settings()) -> Submi
     return _pending(_disk_entry(p, name), safe_id(_stem(name)), name, settings).load()
 
 
-def load_files(name: str, files: Mapping[str, bytes], settings: Settings = Settings()) -> Submission:
+def load_files(name: str, files: Mapping[str, bytes], settings: Settings = Settings(), *,
+               shown: Mapping[str, str] | None = None) -> Submission:
     """Load a submission held in memory: file paths (``.py``, ``.ipynb``) and their bytes.
 
     What ``load`` does for a folder of these files, without a folder on disk: the
@@ -125,18 +126,26 @@ def load_files(name: str, files: Mapping[str, bytes], settings: Settings = Setti
         Relative POSIX paths and contents; other files are ignored, as in a folder.
     settings : Settings
         Uses ``translate_py2`` and ``notebook_mode``.
+    shown : mapping of str to str, optional
+        What to call some of the files in every message (notes, errors, tracebacks): a
+        path of `files` -> its name for the student ("this notebook" for the notebook the
+        in-notebook check built, whose real name the kernel may not know).
 
     Returns
     -------
     Submission
         As :func:`load` returns for a folder.
     """
+    shown = dict(shown or {})
     found = _Files()
     for path in sorted(files):
         if _file_kind(path) in ("module", "notebook"):
-            found.add(path, files[path], path)
+            found.add(path, files[path], shown.get(path, path))
     sid = safe_id(_stem(name))
-    return Pending(sid, name, lambda: _submission(sid, name, "folder", found, settings, strip=False)).load()
+    sub = Pending(sid, name, lambda: _submission(sid, name, "folder", found, settings, strip=False)).load()
+    if shown and sub.files:  # read by their own paths (a notebook as a notebook), then called as the student knows them
+        sub = replace(sub, files=tuple(replace(f, path=shown[f.path]) if f.path in shown else f for f in sub.files))
+    return sub
 
 
 def load_batch(path: str | os.PathLike[str], settings: Settings = Settings(), *,
@@ -274,9 +283,9 @@ def peek(path: str | os.PathLike[str]) -> Submission:
     return load(path, _PEEK)
 
 
-def peek_files(name: str, files: Mapping[str, bytes]) -> Submission:
+def peek_files(name: str, files: Mapping[str, bytes], *, shown: Mapping[str, str] | None = None) -> Submission:
     """Return a submission held in memory (see :func:`load_files`), peeked at (see :func:`peek`)."""
-    return load_files(name, files, _PEEK)
+    return load_files(name, files, _PEEK, shown=shown)
 
 
 def peek_batch(path: str | os.PathLike[str], *, ids: IdMemory | None = None) -> Iterator[Submission]:

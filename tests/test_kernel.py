@@ -184,7 +184,7 @@ def test_talking_to_the_grader_costs_nothing_in_the_kernel_or_from_disk(tmp_path
              "r = grader.check(\n    'softmax')\nr", "import grader\nr = grader.check()\nr"]
     nb, _ = execute(cells, tmp_path)
     text = output(nb.cells[-1])["text/plain"]
-    assert text.startswith("notebook: 16 / 16") and "While loading" not in text, text
+    assert text.startswith("this notebook: 16 / 16") and "While loading" not in text, text
     doc = check_saved(cells, tmp_path, 0)
     assert doc["score"] == doc["max_score"] == 16 and doc["errors"] == []
     assert not [n for n in doc.get("notes", []) if "grader" in n]
@@ -255,7 +255,7 @@ def test_cells_run_out_of_order_are_checked_as_the_kernel_holds_them(tmp_path):
             client.execute_cell(nb.cells[i], i)
     assert [o.ename for o in nb.cells[3].outputs if o.output_type == "error"] == ["ZeroDivisionError"]
     text = output(nb.cells[4])["text/plain"]
-    assert text.startswith("notebook: 16 / 16"), text
+    assert text.startswith("this notebook: 16 / 16"), text
     assert "cell [6]: ZeroDivisionError" in text  # named as Jupyter showed it: In[6]
     assert "NameError" not in text  # the first run of the cost's cell failed, and was run again since
 
@@ -305,5 +305,40 @@ def test_a_kernel_session_of_reruns_and_edits_is_checked_as_the_kernel_holds_it(
     assert [o.ename for o in nb.cells[3].outputs if o.output_type == "error"] == ["NameError"]  # (its own run)
     for cell in (nb.cells[5], nb.cells[6]):
         text = output(cell)["text/plain"]
-        assert text.startswith("notebook: 16 / 16"), text
+        assert text.startswith("this notebook: 16 / 16"), text
         assert "While loading" not in text and "NameError" not in text, text
+
+
+def test_the_definitions_of_a_timed_cell_are_recognised_as_from_the_saved_notebook(tmp_path):
+    # IPython's In holds a %%time cell as a string for run_cell_magic: the cell as written is read
+    cells = ["%%time\n" + SOFTMAX + "\n" + COST, "import grader\ngrader.check()"]
+    nb, _ = execute(cells, tmp_path)
+    text = output(nb.cells[-1])["text/plain"]
+    assert "Rubric word2vec-softmax: word2vec: this notebook defines softmaxCostAndGradient" in text, text
+    on_file = check_saved(cells, tmp_path, 0)
+    assert "saved.ipynb defines softmaxCostAndGradient" in on_file["rubric_reason"]
+    assert text.split("\n")[1].split(" defines ", 1)[1] == on_file["rubric_reason"].split(" defines ", 1)[1]
+
+
+def test_the_notebook_is_called_this_notebook_when_its_name_is_unknown(tmp_path, monkeypatch):
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+    nb, _ = execute([SOFTMAX, COST, "1 / 0", "import grader\ngrader.check()"], tmp_path)
+    shown = output(nb.cells[-1])
+    text = shown["text/plain"]
+    assert text.startswith("this notebook: 16 / 16"), text
+    assert "this notebook defines softmaxCostAndGradient" in text and "this notebook, cell [3]: ZeroDivisionError" in text
+    assert "notebook.ipynb" not in text and "notebook.ipynb" not in shown["text/html"]
+
+
+def test_the_notebook_is_called_by_its_file_name_when_jupyter_told_the_kernel(tmp_path, monkeypatch):
+    (tmp_path / "q3_word2vec.ipynb").write_text("{}")  # the file the server started the kernel for
+    monkeypatch.setenv("JPY_SESSION_NAME", str(tmp_path / "q3_word2vec.ipynb"))
+    nb, _ = execute([SOFTMAX, TRANSPOSED.replace("cost = ", "cost = 1 / 0 + "), "import grader\ngrader.check()"],
+                    tmp_path)
+    text = output(nb.cells[-1])["text/plain"]
+    assert text.startswith("q3_word2vec: 5 / 16"), text
+    assert "q3_word2vec.ipynb, cell [2], line 3, in softmaxCostAndGradient" in text, text
+    # renamed since the kernel started: the old name is not said
+    (tmp_path / "q3_word2vec.ipynb").rename(tmp_path / "mine.ipynb")
+    assert kernel.notebook_name({"__session__": str(tmp_path / "q3_word2vec.ipynb")}, tmp_path) is None
+    assert kernel.notebook_name({"__vsc_ipynb_file__": str(tmp_path / "mine.ipynb")}, tmp_path) == "mine.ipynb"

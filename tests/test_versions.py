@@ -572,7 +572,7 @@ def test_the_in_notebook_check_recognises_an_a2_kernel(tmp_path):
                    resources={"metadata": {"path": str(tmp_path)}}).execute()
     printed = "".join(o.text for o in nb.cells[-1].outputs if o.output_type == "stream").splitlines()
     assert printed[0] == "word2vec-cs224n-a2 True", nb.cells[-1].outputs
-    assert printed[1].startswith("recognised as cs224n-a2 (CS224n assignment 2 (2019-2023)): notebook.ipynb defines "
+    assert printed[1].startswith("recognised as cs224n-a2 (CS224n assignment 2 (2019-2023)): this notebook defines "
                                  "naiveSoftmaxLossAndGradient")
 
 
