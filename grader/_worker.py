@@ -3255,7 +3255,7 @@ class _StubLoader:
             else:
                 self.h.notes.append(f"module {name!r} is not available here; an empty stand-in was used "
                                     "(allowed by the rubric)")
-        kind = _Quiet if quiet else _Stub
+        kind = _Checked if name.split(".")[0] == "grader" else _Quiet if quiet else _Stub
 
         def __getattr__(attr):  # noqa: N807
             if attr.startswith("__"):
@@ -3292,18 +3292,18 @@ class _Quiet:
             return a[0] if a else k.get("iterable", ())
         if self._name.startswith("tqdm") and leaf == "trange":
             return range(*a)
-        return _Quiet(f"{self._name}()")
+        return type(self)(f"{self._name}()")
 
     def __getattr__(self, attr):
         if attr.startswith("__"):
             raise AttributeError(attr)
-        return _Quiet(f"{self._name}.{attr}")
+        return type(self)(f"{self._name}.{attr}")
 
     def __setattr__(self, attr, value) -> None:
         pass
 
     def __getitem__(self, key):
-        return _Quiet(f"{self._name}[]")
+        return type(self)(f"{self._name}[]")
 
     def __setitem__(self, key, value) -> None:
         pass
@@ -3328,6 +3328,20 @@ class _Quiet:
 
     def __repr__(self) -> str:
         return f"<{self._name}: not drawn while grading>"
+
+
+class _Checked(_Quiet):
+    """Stands for the grader's own self-check in a graded notebook: as quiet, and true.
+
+    ``assert grader.check().passed`` or ``if not r.passed: raise ...`` in a cell passed in
+    the student's kernel; while grading, the check is not run, and the cell is no error.
+    """
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return f"<{self._name}: not run while grading>"
 
 
 def _subplots(name: str, nrows=1, ncols=1, *a, squeeze=True, **k):
