@@ -36,6 +36,10 @@ def _run(path: str | os.PathLike, rubric: str | os.PathLike | Rubric | None, *, 
         rubric = load_rubric(None if rubric is None else str(rubric))
     job = prepare(rubric, public_only=public_only)
     submission = load(Path(path), job.rubric.settings)
+    if public_only and Path(path).is_file() and Path(path).suffix.lower() == ".ipynb":  # as `grader check` does
+        from .kernel import with_helpers
+
+        submission = with_helpers(Path(path), submission, job.rubric.settings)
     with Sandbox(isolation, allow=job.rubric.settings.allow_packages) as sb:
         return _grade(submission, job, sb)
 

@@ -657,7 +657,9 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             from .load import peek
             from .recognise import DEFAULT, VERSIONS, label, recognise
 
-            own = recognise(peek(path))
+            from .kernel import with_helpers
+
+            own = recognise(with_helpers(path, peek(path)) if path.suffix.lower() == ".ipynb" else peek(path))
             version = own.version or DEFAULT
             rubric, cases = _rubric(version), None
             if own.version in VERSIONS:
@@ -678,6 +680,10 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         job = prepare(rubric, public_only=True, cases=cases)
         with transform.using(helper):
             submission = load(path, job.rubric.settings)
+            if path.is_file() and path.suffix.lower() == ".ipynb":  # with the modules beside it it imports
+                from .kernel import with_helpers
+
+                submission = with_helpers(path, submission, job.rubric.settings)
         if submission.error is not None and not written_only(submission, job):  # nothing to check: bad input
             from .text import line
 

@@ -201,26 +201,69 @@ def _defined_names(src: str) -> frozenset[str]:
 
 
 def _imported(cells: Iterable[str]) -> set[str]:
-    """Return the top-level names of the modules the cells import (cells that do not parse are skipped)."""
+    """Return the top-level names of the modules the cells import or ``%run`` (cells that do not parse are skipped).
+
+    >>> sorted(_imported(["import numpy as np, utils.treebank", "%run q2_sigmoid.py", "from . import x"]))
+    ['numpy', 'q2_sigmoid', 'utils']
+    """
     names: set[str] = set()
     for src in cells:
         tree = _tree(src)
-        if tree is None:
-            continue
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                names.update(a.name.split(".")[0] for a in node.names)
-            elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-                names.add(node.module.split(".")[0])
+        # a cell that does not parse as Python 3 (a saved 2016 notebook's `print x`): its import lines
+        names |= _imports_of(tree) if tree is not None else _module_imports(_parsed(src)[0].encode("utf-8"))
     return names
 
 
+#: ``%run q2_sigmoid.py`` as IPython translates it: the file's code runs in the kernel, as an import's would.
+_RUN = re.compile(r"""run_line_magic\(\s*['"]run['"]\s*,\s*['"](?:-\w+\s+)*([A-Za-z_]\w*)\.py\b""")
+
+
+def _imports_of(tree: ast.Module) -> set[str]:
+    """The top-level names of the modules a tree imports (absolute imports) or ``%run``s."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names.add(node.module.split(".")[0])
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "run_line_magic":
+            m = _RUN.search(ast.unparse(node))
+            if m:
+                names.add(m.group(1))
+    return names
+
+
+_IMPORT_LINE = re.compile(r"^[ \t]*(?:import[ \t]+([\w. \t,]+)|from[ \t]+([A-Za-z_]\w*)[\w.]*[ \t]+import\b)", re.M)
+
+
+def _module_imports(data: bytes) -> set[str]:
+    """The top-level names of the modules a helper file imports; read line by line when it is not Python 3 (a 2016 file)."""
+    text = data.decode("utf-8", errors="replace")
+    try:
+        return _imports_of(ast.parse(text))
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        names: set[str] = set()
+        for m in _IMPORT_LINE.finditer(text):
+            if m.group(2):
+                names.add(m.group(2))
+            else:
+                names.update(part.split()[0].split(".")[0] for part in m.group(1).split(",") if part.split())
+        return names
+
+
 def helper_files(folder: Path, modules: Iterable[str]) -> dict[str, bytes]:
-    """Return the student's own modules among `modules`: ``<m>.py`` or the ``.py`` files of package ``<m>/``."""
+    """Return the student's own modules among `modules`: ``<m>.py`` or the ``.py`` files of package ``<m>/``.
+
+    And the modules of the folder those import, in turn (``from q3_word2vec import *`` in the
+    kernel, ``from q1_softmax import softmax`` in q3_word2vec.py): the kernel holds what they made.
+    """
     out: dict[str, bytes] = {}
-    for m in sorted(modules):
-        if not re.fullmatch(r"[A-Za-z_]\w*", m):
+    todo, seen = sorted(modules), set()
+    while todo:
+        m = todo.pop(0)
+        if m in seen or not re.fullmatch(r"[A-Za-z_]\w*", m):
             continue
+        seen.add(m)
         candidates = [folder / f"{m}.py"]
         pkg = folder / m
         if pkg.is_dir() and (pkg / "__init__.py").is_file():
@@ -230,7 +273,8 @@ def helper_files(folder: Path, modules: Iterable[str]) -> dict[str, bytes]:
                 return out
             try:
                 if p.is_file() and not p.is_symlink() and p.stat().st_size <= MAX_HELPER_BYTES:
-                    out[p.relative_to(folder).as_posix()] = p.read_bytes()
+                    out[p.relative_to(folder).as_posix()] = data = p.read_bytes()
+                    todo += sorted(_module_imports(data) - seen)
             except OSError:
                 continue
     return out
@@ -250,6 +294,40 @@ def kernel_submission_files(history: Iterable[str], folder: Path, name: str = "n
     files = helper_files(folder, _imported(src for _, src in runs))
     files[name] = nbformat.writes(nb).encode("utf-8")
     return files
+
+
+def helpers_note(notebook: str, helpers: Iterable[str]) -> str:
+    """The note saying which modules of the notebook's folder were checked with it."""
+    helpers = sorted(helpers)
+    shown = ", ".join(helpers[:8]) + (f" and {len(helpers) - 8} more" if len(helpers) > 8 else "")
+    return (f"{notebook} imports or runs {shown}, of its folder: {'they were' if len(helpers) > 1 else 'it was'} "
+            "checked with the notebook.")
+
+
+def with_helpers(path: Path, sub: Any, settings: Any = None) -> Any:
+    """Return `sub`, the notebook `path` loaded alone, with the modules beside it that it imports or ``%run``s.
+
+    What the in-notebook check hands in with the kernel's cells (:func:`helper_files`), so that
+    ``grader check NOTEBOOK`` and ``grader.check()`` in its kernel give the same verdicts.
+    `settings` None: peeked at (:func:`grader.load.peek_files`).  A notebook importing none
+    of its folder's modules, or one that did not load, is returned as it is.
+    """
+    from .load import load_files, peek_files
+
+    if sub.error is not None or len(sub.files) != 1 or sub.files[0].cells is None:
+        return sub
+    helpers = helper_files(path.parent, _imported(c.original for c in sub.files[0].cells))
+    if not helpers:
+        return sub
+    try:
+        files = {path.name: path.read_bytes(), **helpers}
+    except OSError:
+        return sub
+    both = peek_files(path.name, files) if settings is None else load_files(path.name, files, settings)
+    if both.error is not None:
+        return sub
+    return replace(both, id=sub.id, source=sub.source, kind=sub.kind,
+                   notes=both.notes + (helpers_note(path.name, helpers),))
 
 
 #: What the in-notebook check calls the notebook when the kernel cannot tell its file's name.
@@ -421,6 +499,7 @@ def check(question: str | None = None, *, kit: str | os.PathLike | None = None,
     shown = {} if name else {key: THIS_NOTEBOOK}
     called = name[: -len(".ipynb")] if name else THIS_NOTEBOOK
     files = kernel_submission_files(history(shell), folder, key)
+    helpers = [f for f in files if f != key]
     reason = ""
     whole_ids: list[str] = []  # the whole assignment's questions, when only its first four are recognised yet
     if kit is None and rubric is None:  # the course version the kernel's code looks like, as `grader check` does
@@ -466,6 +545,8 @@ def check(question: str | None = None, *, kit: str | os.PathLike | None = None,
                              "run the cells that define them first, or name a question: grader.check('softmax')")
     job = prepare(only(rubric_, ids), public_only=True, cases=cases)
     submission = load_files(called, files, job.rubric.settings, shown=shown)
+    if helpers:
+        submission = replace(submission, notes=submission.notes + (helpers_note(name or THIS_NOTEBOOK, helpers),))
     sb = _sandbox(isolation, tuple(job.rubric.settings.allow_packages))
     with _lock:  # one check at a time through the one warm sandbox
         result = grade(submission, job, sb)

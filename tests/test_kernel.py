@@ -350,3 +350,41 @@ def test_a_cell_asserting_its_own_check_passed_is_no_error_when_the_notebook_is_
     doc = check_saved(cells, tmp_path, 0)
     assert doc["score"] == doc["max_score"] == 16 and doc["errors"] == [], doc["errors"]
     assert not [u for u in (doc.get("load") or {}).get("unit_errors", [])], doc.get("load")
+
+
+def test_a_module_imported_by_an_imported_helper_is_the_students_own_in_the_kernel_and_on_disk(tmp_path):
+    # the notebook imports q3_word2vec.py; q3_word2vec.py imports the student's q1_softmax.py (not a stand-in)
+    (tmp_path / "q1_softmax.py").write_text(SOFTMAX)
+    (tmp_path / "q3_word2vec.py").write_text("import numpy as np\nfrom q1_softmax import softmax\n\n" + COST)
+    cells = ["from q3_word2vec import *", "import grader\nr = grader.check()\nprint(r.passed)\nr"]
+    nb, _ = execute(cells, tmp_path)
+    assert printed(nb.cells[-1]).strip() == "True", output(nb.cells[-1])
+    text = output(nb.cells[-1])["text/plain"]
+    assert "stand-in" not in text
+    assert "Note: this notebook imports or runs q1_softmax.py, q3_word2vec.py, of its folder: they were checked " \
+           "with the notebook." in text
+    doc = check_saved(cells, tmp_path, 0)  # `grader check saved.ipynb`: the same files, the same verdicts
+    assert doc["score"] == doc["max_score"] == 16 and doc["errors"] == []
+    assert "saved.ipynb imports or runs q1_softmax.py, q3_word2vec.py, of its folder: they were checked with " \
+           "the notebook." in doc["notes"]
+
+
+def test_a_helper_run_with_percent_run_is_handed_in_and_its_names_are_the_cells(tmp_path):
+    # `%run q1_softmax.py` leaves softmax and np in the kernel; a later cell uses them at top level
+    (tmp_path / "q1_softmax.py").write_text(SOFTMAX + "\nif __name__ == '__main__':\n    print('TESTING')\n")
+    cells = ["%run q1_softmax.py", COST, "p = softmax(np.array([1.0, 2.0]))",
+             "import grader, json\nr = grader.check()\nprint(json.dumps({c.id: c.status for c in r.result.checks()}))\nr"]
+    nb, _ = execute(cells, tmp_path)
+    assert printed(nb.cells[0]).strip() == "TESTING"
+    in_kernel = json.loads(printed(nb.cells[-1]).strip().splitlines()[-1])
+    text = output(nb.cells[-1])["text/plain"]
+    assert text.startswith("this notebook: 16 / 16") and "While loading" not in text, text
+    doc = check_saved(cells, tmp_path, 0)
+    assert {c["id"]: c["status"] for q in doc["questions"] for c in q["checks"]} == in_kernel
+    assert doc["load"]["unit_errors"] == [] and "TESTING" not in doc["load"]["output"]  # (its __main__ tests)
+
+
+def test_a_py2_notebooks_imports_are_found_in_cells_that_do_not_parse_as_python_3(tmp_path):
+    (tmp_path / "q1_softmax.py").write_text(SOFTMAX)
+    assert kernel._imported(["from q1_softmax import softmax\nprint softmax(3)"]) == {"q1_softmax"}
+    assert sorted(kernel.helper_files(tmp_path, {"q1_softmax", "numpy"})) == ["q1_softmax.py"]
