@@ -616,8 +616,8 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
 def notebook_check(result: SubmissionResult, *, title: str = "", asked: str | None = None, kit: bool = False) -> str:
     """Render the result of ``grader.check()`` in a notebook cell: an HTML fragment (no page, no script).
 
-    The same words as ``grader check`` prints: the per-question table, problems met while
-    loading, the gradient-versus-own-cost verdicts that say something, the first failing
+    The same words as ``grader check`` prints: the rubric and why, the per-question table,
+    problems met while loading, the notes, the gradient-versus-own-cost verdicts that say something, the first failing
     check explained with its hint, one line of cause for the others, and every check in a
     fold.  Its styles are scoped to the fragment.
     """

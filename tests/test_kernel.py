@@ -388,3 +388,15 @@ def test_a_py2_notebooks_imports_are_found_in_cells_that_do_not_parse_as_python_
     (tmp_path / "q1_softmax.py").write_text(SOFTMAX)
     assert kernel._imported(["from q1_softmax import softmax\nprint softmax(3)"]) == {"q1_softmax"}
     assert sorted(kernel.helper_files(tmp_path, {"q1_softmax", "numpy"})) == ["q1_softmax.py"]
+
+
+def test_the_cells_html_says_the_rubric_and_the_notes_as_the_text_does(tmp_path):
+    (tmp_path / "q1_softmax.py").write_text(SOFTMAX)
+    nb, _ = execute(["from q1_softmax import softmax\nimport numpy as np", COST, "import grader\ngrader.check()"],
+                    tmp_path)
+    shown = output(nb.cells[-1])
+    text, html = shown["text/plain"], shown["text/html"]
+    rubric = next(line for line in text.splitlines() if line.startswith("Rubric "))
+    note = next(line for line in text.splitlines() if line.startswith("Note: "))
+    assert f'<p class="muted">{rubric}</p>' in html, html
+    assert f"<p>{note}</p>" in html, html
