@@ -1746,7 +1746,8 @@ class Harness:
         self.starter = {s["module"]: s for s in req.get("starter", []) if s["module"] not in withheld}
         # "grader": a notebook's own ``import grader; grader.check()`` (the README's in-notebook
         # self-check) does nothing here, quietly, as it did nothing to the student's functions.
-        self.stubs = set(self.settings.get("stub_modules", [])) | {"grader"}
+        # "google": Colab's own google.colab (``drive.mount(...)``, ``files.upload()``): as quiet, and only it.
+        self.stubs = set(self.settings.get("stub_modules", [])) | {"grader", "google"}
         self.display: dict[str, str] = {}  # code filename -> where, for tracebacks
         self.loaded: dict[str, object] = {}
         self.parsed: dict[str, object] = {}  # module name -> its parsed tree, parsed once
@@ -3233,6 +3234,8 @@ class _StubFinder:
 
         if name.split(".")[0] not in self.h.stubs:
             return None
+        if name.split(".")[0] == "google" and name != "google" and not (name + ".").startswith("google.colab."):
+            return None  # only Colab's module is the notebook's environment: google.protobuf is not there
         return importlib.util.spec_from_loader(name, _StubLoader(self.h, name), is_package=True)
 
 
@@ -3246,8 +3249,8 @@ class _StubLoader:
     def exec_module(self, module):
         name = self.name
         quiet = name.split(".")[0] in _QUIET_STUBS
-        if name.split(".")[0] == "grader":
-            pass  # its self-check's stand-in: nothing to tell (see Harness.stubs)
+        if name.split(".")[0] in ("grader", "google"):
+            pass  # its self-check's stand-in, Colab's: nothing to tell (see Harness.stubs)
         elif "." not in name:
             if quiet:
                 self.h.notes.append(f"module {name!r} is not available here; a stand-in that accepts every call "
@@ -3269,7 +3272,7 @@ class _StubLoader:
 #: Stubbed modules that only draw, display or show progress: their stand-in accepts every use
 #: quietly (a starter's setup code -- plt.rcParams[...] = ..., matplotlib.use("agg"),
 #: plt.subplots(), plt.savefig(...) -- runs without error and without output).
-_QUIET_STUBS = frozenset({"matplotlib", "pylab", "seaborn", "mpl_toolkits", "IPython", "tqdm", "grader"})
+_QUIET_STUBS = frozenset({"matplotlib", "pylab", "seaborn", "mpl_toolkits", "IPython", "tqdm", "grader", "google"})
 
 
 class _Quiet:

@@ -400,3 +400,15 @@ def test_the_cells_html_says_the_rubric_and_the_notes_as_the_text_does(tmp_path)
     note = next(line for line in text.splitlines() if line.startswith("Note: "))
     assert f'<p class="muted">{rubric}</p>' in html, html
     assert f"<p>{note}</p>" in html, html
+
+
+def test_a_colab_notebooks_drive_and_files_cells_are_no_error_when_graded(tmp_path):
+    cells = ["!pip install -q numpy", "from google.colab import drive\ndrive.mount('/content/drive')",
+             "%cd /content/drive/MyDrive/cs224n", "import google.colab.files as files\nfor f in files.upload(): print(f)",
+             SOFTMAX, COST, "import google.protobuf"]
+    doc = check_saved(cells, tmp_path, 0)
+    assert doc["score"] == doc["max_score"] == 16
+    # Colab's own module stands in quietly; another of google's packages is missing, as it is
+    assert [(u["where"], u["error"]["message"]) for u in doc["load"]["unit_errors"]] == [
+        ("saved.ipynb, cell #7", "No module named 'google.protobuf'")]
+    assert not [n for n in doc["notes"] if "google" in n]
