@@ -553,6 +553,13 @@ def check(question: str | None = None, *, kit: str | os.PathLike | None = None,
     if result.load is not None:  # the definitions pass's errors were not the kernel's last word (kernel_runs)
         kept = tuple(u for u in result.load.unit_errors if not u.where.split(", ")[-1].startswith("cell #"))
         result = replace(result, load=replace(result.load, unit_errors=kept))
+    # which of several definitions counts is said for the kernel's order of runs, not the notebook's
+    from .pipeline import CELLS_DUPLICATE, cell_duplicate_notes
+
+    # (said even when every check passed: the saved notebook may grade another of them)
+    ran = cell_duplicate_notes(submission, job.rubric.functions, result.load.functions if result.load else {},
+                               set(job.rubric.functions), kernel=True)
+    result = replace(result, notes=tuple(n for n in result.notes if CELLS_DUPLICATE not in n) + tuple(ran))
     if reason:
         result = replace(result, rubric_reason=reason)
     result = replace(result, submission=called)  # "this notebook: 16 / 16", not its id (this_notebook)

@@ -365,7 +365,58 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None, partial: Pa
             if line not in adapted and line not in result.notes:
                 adapted.append(line)
     adapted += [n for n in duplicate_notes(submission, rubric.functions, run.load.functions) if n not in result.notes]
+    failed = {spec.function for spec, r in zip(rubric.checks(), results) if r.status != "pass"}
+    adapted += [n for n in cell_duplicate_notes(submission, rubric.functions, run.load.functions, failed)
+                if n not in result.notes]
     return replace(result, notes=result.notes + tuple(adapted), seconds=time.monotonic() - t0)
+
+
+#: How :func:`cell_duplicate_notes` begins its note's second part (the in-notebook check says its own).
+CELLS_DUPLICATE = "the cells run from top to bottom"
+
+
+def cell_duplicate_notes(submission: Submission, functions: Mapping[str, Any], found: Mapping[str, str],
+                         failed: set[str], *, kernel: bool = False) -> list[str]:
+    """Return a note for each graded function, with a check that did not pass, that several cells of its notebook define.
+
+    The last of them in the notebook is the one graded (the cells run from top to bottom): a
+    right version above a scratch one, or run after it in the kernel, is not.  A cell's
+    top-level ``def`` of the function's name counts; cells are read, never run.  `kernel`:
+    the notebook the in-notebook check built (:mod:`grader.kernel`), whose cells are the
+    kernel's runs in the order they were run: only the runs (``cell [n]``, In[n]) count.
+    """
+    from .pyast import parse
+
+    notes = []
+    for role, where in found.items():
+        if role not in failed or role not in functions or "." not in where:
+            continue
+        module, name = where.rsplit(".", 1)
+        for f in submission.files:
+            if f.cells is None or ("".join(ch if ch.isalnum() else "_" for ch in f.module) or "notebook") != module:
+                continue
+            cells = []
+            for c in f.cells:
+                if kernel and not c.label.startswith("cell ["):
+                    continue  # (the definitions pass: grader.kernel.kernel_runs)
+                try:
+                    tree = parse(c.source, f.path, quiet=True)
+                except (SyntaxError, ValueError, RecursionError, MemoryError):
+                    continue
+                if any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name for n in tree.body):
+                    cells.append(c.label)
+            if len(cells) > 1 and kernel:
+                runs = [label.replace("cell [", "In[") for label in cells]
+                notes.append(f"{name} was defined by {len(runs)} runs ({', '.join(runs)}); the kernel holds the last, "
+                             f"{runs[-1]}, and it was checked. If these are different cells, grading the saved "
+                             f"notebook takes the last of them in the notebook (the cells run from top to bottom): "
+                             "delete the versions you did not mean to hand in.")
+            elif len(cells) > 1:
+                shown = ", ".join(cells[:-1][:5]) + (f" and {len(cells) - 6} more" if len(cells) > 6 else "")
+                notes.append(f"{name} is defined in {len(cells)} cells of {f.path} ({shown} and {cells[-1]}); "
+                             f"{CELLS_DUPLICATE}, so the last, {cells[-1]}, was graded: "
+                             "delete the versions you did not mean to hand in.")
+    return notes
 
 
 def duplicate_notes(submission: Submission, functions: Mapping[str, Any], found: Mapping[str, str]) -> list[str]:

@@ -412,3 +412,30 @@ def test_a_colab_notebooks_drive_and_files_cells_are_no_error_when_graded(tmp_pa
     assert [(u["where"], u["error"]["message"]) for u in doc["load"]["unit_errors"]] == [
         ("saved.ipynb, cell #7", "No module named 'google.protobuf'")]
     assert not [n for n in doc["notes"] if "google" in n]
+
+
+SCRATCH = "def softmax(x):\n    return np.exp(x) / np.sum(np.exp(x))  # a first try\nout = softmax(np.ones(3))"
+
+
+def test_a_function_defined_in_two_cells_is_said_in_the_kernel_and_on_disk(tmp_path):
+    # the right softmax first in the notebook, a scratch version below it; run bottom-up in the kernel
+    cells = [SOFTMAX, COST, SCRATCH, "import grader\ngrader.check()"]
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    client = NotebookClient(nb, timeout=180, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(tmp_path)}})
+    with client.setup_kernel(cwd=str(tmp_path)):
+        for i in (2, 1, 0, 3):  # In[1] scratch, In[2] cost, In[3] softmax, In[4] the check
+            client.execute_cell(nb.cells[i], i)
+    text = output(nb.cells[3])["text/plain"]
+    assert text.startswith("this notebook: 16 / 16"), text
+    assert ("Note: softmax was defined by 2 runs (In[1], In[3]); the kernel holds the last, In[3], and it was "
+            "checked. If these are different cells, grading the saved notebook takes the last of them in the "
+            "notebook") in text, text
+    saved = tmp_path / "saved.ipynb"
+    nbformat.write(nb, saved)  # as Jupyter saves it: the cells in their places, their In[n]
+    out = io.StringIO()
+    assert main(["check", str(saved), "--json"], out=out, err=io.StringIO()) == 1
+    doc = json.loads(out.getvalue())
+    assert "softmax is defined in 2 cells of saved.ipynb (cell [3] and cell [1]); the cells run from top to " \
+           "bottom, so the last, cell [1], was graded" in " ".join(doc["notes"])
