@@ -236,6 +236,20 @@ def _imports_of(tree: ast.Module) -> set[str]:
 _IMPORT_LINE = re.compile(r"^[ \t]*(?:import[ \t]+([\w. \t,]+)|from[ \t]+([A-Za-z_]\w*)[\w.]*[ \t]+import\b)", re.M)
 
 
+def _defined(*args: Any, **kwargs: Any) -> None:
+    """Stands for a function a helper module defines, for :func:`defined_questions` (never called)."""
+
+
+def _functions_of(data: bytes) -> set[str]:
+    """The names of the functions a helper file defines at top level (read line by line when it is Python 2)."""
+    text = data.decode("utf-8", errors="replace")
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set(re.findall(r"^def[ \t]+([A-Za-z_]\w*)", text, re.M))
+    return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+
 def _module_imports(data: bytes) -> set[str]:
     """The top-level names of the modules a helper file imports; read line by line when it is not Python 3 (a 2016 file)."""
     text = data.decode("utf-8", errors="replace")
@@ -538,7 +552,10 @@ def check(question: str | None = None, *, kit: str | os.PathLike | None = None,
             raise UsageError(f"no question {question!r} in {rubric_.name}{hint} (questions: {', '.join(offered)})")
         ids = [question]
     else:
-        ids = defined_questions(rubric_, shell.user_ns)
+        # the kernel's names, and the functions of the helper modules handed in (``import q3_word2vec``)
+        names = {**{n: _defined for p, data in files.items() if p.endswith(".py") for n in _functions_of(data)},
+                 **shell.user_ns}
+        ids = defined_questions(rubric_, names)
         if not ids:
             wanted = ", ".join(sorted({fn.names[0] for fn in rubric_.functions.values() if fn.names}))
             raise UsageError(f"this kernel defines none of the functions {rubric_.name} checks yet ({wanted}): "

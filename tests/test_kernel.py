@@ -439,3 +439,18 @@ def test_a_function_defined_in_two_cells_is_said_in_the_kernel_and_on_disk(tmp_p
     doc = json.loads(out.getvalue())
     assert "softmax is defined in 2 cells of saved.ipynb (cell [3] and cell [1]); the cells run from top to " \
            "bottom, so the last, cell [1], was graded" in " ".join(doc["notes"])
+
+
+def test_the_functions_of_an_imported_helper_module_are_checked_as_on_disk(tmp_path):
+    # `import q3_word2vec` (2016's notebooks call q3_word2vec.test_word2vec()): no name in the kernel's namespace
+    (tmp_path / "q1_softmax.py").write_text(SOFTMAX)
+    (tmp_path / "q3_word2vec.py").write_text("import numpy as np\nfrom q1_softmax import softmax\n\n" + COST
+                                             + "\nif __name__ == '__main__':\n    print 'a Python 2 test'\n")
+    cells = ["import q1_softmax", "import grader\nr = grader.check()\nprint([q.id for q in r.result.questions])\nr"]
+    nb, _ = execute(cells, tmp_path)
+    assert printed(nb.cells[-1]).strip() == "['softmax']", output(nb.cells[-1])
+    nb, _ = execute(["import q3_word2vec as w2v", cells[1]], tmp_path)  # (Python 2: its import fails in the kernel)
+    assert printed(nb.cells[-1]).strip() == "['softmax', 'cross_entropy', 'grad_pred', 'grad_output']", \
+        output(nb.cells[-1])
+    assert output(nb.cells[-1])["text/plain"].startswith("this notebook: 16 / 16")
+    assert check_saved(["import q3_word2vec as w2v"], tmp_path, 0)["score"] == 16
