@@ -454,3 +454,15 @@ def test_the_functions_of_an_imported_helper_module_are_checked_as_on_disk(tmp_p
         output(nb.cells[-1])
     assert output(nb.cells[-1])["text/plain"].startswith("this notebook: 16 / 16")
     assert check_saved(["import q3_word2vec as w2v"], tmp_path, 0)["score"] == 16
+
+
+def test_a_timed_statement_keeps_its_names_as_in_jupyter(tmp_path):
+    cells = [SOFTMAX, COST, "%time probs = softmax(np.array([1.0, 2.0]))", "print(probs.sum())\n%timeit -n 1 -r 1 softmax(probs)",
+             "x = 1\n%time y = x + not_defined"]
+    nb, _ = execute(cells + ["import grader\ngrader.check()"], tmp_path)
+    assert [o.ename for c in nb.cells[:5] for o in c.outputs if o.output_type == "error"] == ["NameError"]
+    text = output(nb.cells[-1])["text/plain"]
+    assert "While loading your code:\n  this notebook, cell [5]: NameError: name 'not_defined' is not defined\n" in text
+    doc = check_saved(cells, tmp_path, 0)
+    assert [(u["where"], u["error"]["message"]) for u in doc["load"]["unit_errors"]] == [
+        ("saved.ipynb, cell #5", "name 'not_defined' is not defined")]
