@@ -3402,7 +3402,7 @@ class _Shell:
         import importlib
 
         words = [w for w in line.split() if not w.startswith("-")]
-        m = re.fullmatch(r"([A-Za-z_]\w*)\.py", words[0]) if words else None
+        m = re.fullmatch(r"(?:\./)?([A-Za-z_]\w*)(?:\.py)?", words[0]) if words else None
         if m is None:
             return
         try:

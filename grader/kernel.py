@@ -205,6 +205,8 @@ def _imported(cells: Iterable[str]) -> set[str]:
 
     >>> sorted(_imported(["import numpy as np, utils.treebank", "%run q2_sigmoid.py", "from . import x"]))
     ['numpy', 'q2_sigmoid', 'utils']
+    >>> sorted(_imported(["%run -i ./q2_neural.py", "%run q3_sgd", "%run -m q1_softmax"]))
+    ['q1_softmax', 'q2_neural', 'q3_sgd']
     """
     names: set[str] = set()
     for src in cells:
@@ -215,7 +217,7 @@ def _imported(cells: Iterable[str]) -> set[str]:
 
 
 #: ``%run q2_sigmoid.py`` as IPython translates it: the file's code runs in the kernel, as an import's would.
-_RUN = re.compile(r"""run_line_magic\(\s*['"]run['"]\s*,\s*['"](?:-\w+\s+)*([A-Za-z_]\w*)\.py\b""")
+_RUN = re.compile(r"""run_line_magic\(\s*['"]run['"]\s*,\s*['"](?:-\w+\s+)*(?:\./)?([A-Za-z_]\w*)(?:\.py)?['"\s]""")
 
 
 def _imports_of(tree: ast.Module) -> set[str]:

@@ -466,3 +466,10 @@ def test_a_timed_statement_keeps_its_names_as_in_jupyter(tmp_path):
     doc = check_saved(cells, tmp_path, 0)
     assert [(u["where"], u["error"]["message"]) for u in doc["load"]["unit_errors"]] == [
         ("saved.ipynb, cell #5", "name 'not_defined' is not defined")]
+
+
+def test_percent_run_of_a_path_written_as_students_write_it(tmp_path):
+    (tmp_path / "q1_softmax.py").write_text(SOFTMAX)
+    for line in ("%run ./q1_softmax.py", "%run -i q1_softmax", "%run q1_softmax.py --quick"):
+        doc = check_saved([line, COST, "p = softmax(np.ones(2))"], tmp_path, 0)
+        assert doc["score"] == 16 and doc["load"]["unit_errors"] == [], (line, doc["load"])
