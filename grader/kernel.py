@@ -329,16 +329,19 @@ def with_helpers(path: Path, sub: Any, settings: Any = None) -> Any:
     of its folder's modules, or one that did not load, is returned as it is.
     """
     from .load import load_files, peek_files
+    from .notebook import NotebookError, read_cells
 
     if sub.error is not None or len(sub.files) != 1 or sub.files[0].cells is None:
         return sub
-    helpers = helper_files(path.parent, _imported(c.original for c in sub.files[0].cells))
+    try:
+        data = path.read_bytes()
+        cells = read_cells(data, path.name)  # whole (a peek cuts them), as the kernel has them
+    except (OSError, NotebookError):
+        return sub
+    helpers = helper_files(path.parent, _imported(c.source for c in cells))
     if not helpers:
         return sub
-    try:
-        files = {path.name: path.read_bytes(), **helpers}
-    except OSError:
-        return sub
+    files = {path.name: data, **helpers}
     both = peek_files(path.name, files) if settings is None else load_files(path.name, files, settings)
     if both.error is not None:
         return sub

@@ -473,3 +473,15 @@ def test_percent_run_of_a_path_written_as_students_write_it(tmp_path):
     for line in ("%run ./q1_softmax.py", "%run -i q1_softmax", "%run q1_softmax.py --quick"):
         doc = check_saved([line, COST, "p = softmax(np.ones(2))"], tmp_path, 0)
         assert doc["score"] == 16 and doc["load"]["unit_errors"] == [], (line, doc["load"])
+
+
+def test_the_rubric_is_recognised_from_the_helpers_of_a_long_cell_as_in_the_kernel(tmp_path):
+    # a cell longer than a peek reads (a pasted data table), its import at the end
+    (tmp_path / "q1_softmax.py").write_text(SOFTMAX)
+    (tmp_path / "q3_word2vec.py").write_text("import numpy as np\nfrom q1_softmax import softmax\n\n" + COST)
+    from grader.load import PEEK_CHARS
+
+    cell = "table = '''\n" + "0.5 " * (PEEK_CHARS // 4 + 10) + "\n'''\nfrom q3_word2vec import *"
+    doc = check_saved([cell], tmp_path, 0)
+    assert doc["rubric_reason"].startswith("word2vec: q1_softmax.py, q3_word2vec.py: the CS224d names"), \
+        doc["rubric_reason"]
