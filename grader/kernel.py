@@ -351,6 +351,8 @@ def with_helpers(path: Path, sub: Any, settings: Any = None) -> Any:
 
 #: What the in-notebook check calls the notebook when the kernel cannot tell its file's name.
 THIS_NOTEBOOK = "this notebook"
+#: ... and the cells of an IPython session in a terminal (no kernel, no notebook).
+THIS_SESSION = "this session"
 
 
 def notebook_name(names: Mapping[str, Any], folder: Path) -> str | None:
@@ -515,8 +517,9 @@ def check(question: str | None = None, *, kit: str | os.PathLike | None = None,
     folder = Path.cwd()
     name = notebook_name(shell.user_ns, folder)
     key = name or "notebook.ipynb"
-    shown = {} if name else {key: THIS_NOTEBOOK}
-    called = name[: -len(".ipynb")] if name else THIS_NOTEBOOK
+    unnamed = THIS_NOTEBOOK if getattr(shell, "kernel", None) is not None else THIS_SESSION
+    shown = {} if name else {key: unnamed}
+    called = name[: -len(".ipynb")] if name else unnamed
     files = kernel_submission_files(history(shell), folder, key)
     helpers = [f for f in files if f != key]
     reason = ""
@@ -568,7 +571,7 @@ def check(question: str | None = None, *, kit: str | os.PathLike | None = None,
     job = prepare(only(rubric_, ids), public_only=True, cases=cases)
     submission = load_files(called, files, job.rubric.settings, shown=shown)
     if helpers:
-        submission = replace(submission, notes=submission.notes + (helpers_note(name or THIS_NOTEBOOK, helpers),))
+        submission = replace(submission, notes=submission.notes + (helpers_note(name or unnamed, helpers),))
     sb = _sandbox(isolation, tuple(job.rubric.settings.allow_packages))
     with _lock:  # one check at a time through the one warm sandbox
         result = grade(submission, job, sb)

@@ -485,3 +485,17 @@ def test_the_rubric_is_recognised_from_the_helpers_of_a_long_cell_as_in_the_kern
     doc = check_saved([cell], tmp_path, 0)
     assert doc["rubric_reason"].startswith("word2vec: q1_softmax.py, q3_word2vec.py: the CS224d names"), \
         doc["rubric_reason"]
+
+
+def test_an_ipython_session_in_a_terminal_is_called_this_session(tmp_path):
+    import subprocess
+    import sys
+
+    ipython = Path(sys.executable).parent / "ipython"
+    if not ipython.exists():
+        pytest.skip("no ipython beside this Python")
+    typed = SOFTMAX + "\nimport grader\nr = grader.check()\nprint(repr(r).splitlines()[0])\n"
+    run = subprocess.run([str(ipython), "--no-banner", "--simple-prompt", "--HistoryManager.enabled=False"],
+                         input=typed, text=True, capture_output=True, cwd=tmp_path, timeout=180,
+                         env={**os.environ, "IPYTHONDIR": str(tmp_path / ".ipython")})
+    assert "this session: 5 / 5" in run.stdout, run.stdout + run.stderr
