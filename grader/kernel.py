@@ -581,9 +581,17 @@ def check(question: str | None = None, *, kit: str | os.PathLike | None = None,
     # which of several definitions counts is said for the kernel's order of runs, not the notebook's
     from .pipeline import CELLS_DUPLICATE, cell_duplicate_notes
 
-    # (said even when every check passed: the saved notebook may grade another of them)
-    ran = cell_duplicate_notes(submission, job.rubric.functions, result.load.functions if result.load else {},
-                               set(job.rubric.functions), kernel=True)
+    # (said even when every check passed: the saved notebook may grade another of them); the notebook
+    # as last saved, when its file is known, tells which cells they are
+    found = result.load.functions if result.load else {}
+    ran = cell_duplicate_notes(submission, job.rubric.functions, found, set(job.rubric.functions), kernel=True)
+    if name:
+        try:
+            on_disk = load_files(called, {name: (folder / name).read_bytes()}, job.rubric.settings)
+        except OSError:
+            pass
+        else:
+            ran = cell_duplicate_notes(on_disk, job.rubric.functions, found, set(job.rubric.functions), saved=True)
     result = replace(result, notes=tuple(n for n in result.notes if CELLS_DUPLICATE not in n) + tuple(ran))
     if reason:
         result = replace(result, rubric_reason=reason)

@@ -376,7 +376,7 @@ CELLS_DUPLICATE = "the cells run from top to bottom"
 
 
 def cell_duplicate_notes(submission: Submission, functions: Mapping[str, Any], found: Mapping[str, str],
-                         failed: set[str], *, kernel: bool = False) -> list[str]:
+                         failed: set[str], *, kernel: bool = False, saved: bool = False) -> list[str]:
     """Return a note for each graded function, with a check that did not pass, that several cells of its notebook define.
 
     The last of them in the notebook is the one graded (the cells run from top to bottom): a
@@ -384,6 +384,7 @@ def cell_duplicate_notes(submission: Submission, functions: Mapping[str, Any], f
     top-level ``def`` of the function's name counts; cells are read, never run.  `kernel`:
     the notebook the in-notebook check built (:mod:`grader.kernel`), whose cells are the
     kernel's runs in the order they were run: only the runs (``cell [n]``, In[n]) count.
+    `saved`: the notebook as its kernel last saved it, read before it is graded.
     """
     from .pyast import parse
 
@@ -413,8 +414,10 @@ def cell_duplicate_notes(submission: Submission, functions: Mapping[str, Any], f
                              "delete the versions you did not mean to hand in.")
             elif len(cells) > 1:
                 shown = ", ".join(cells[:-1][:5]) + (f" and {len(cells) - 6} more" if len(cells) > 6 else "")
-                notes.append(f"{name} is defined in {len(cells)} cells of {f.path} ({shown} and {cells[-1]}); "
-                             f"{CELLS_DUPLICATE}, so the last, {cells[-1]}, was graded: "
+                notes.append(f"{name} is defined in {len(cells)} cells of {f.path}{' as last saved' if saved else ''} "
+                             f"({shown} and {cells[-1]}); {CELLS_DUPLICATE}, so "
+                             f"{'grading it takes' if saved else 'the last,'} {cells[-1]}"
+                             f"{' (the last)' if saved else ', was graded'}: "
                              "delete the versions you did not mean to hand in.")
     return notes
 

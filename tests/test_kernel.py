@@ -499,3 +499,29 @@ def test_an_ipython_session_in_a_terminal_is_called_this_session(tmp_path):
                          input=typed, text=True, capture_output=True, cwd=tmp_path, timeout=180,
                          env={**os.environ, "IPYTHONDIR": str(tmp_path / ".ipython")})
     assert "this session: 5 / 5" in run.stdout, run.stdout + run.stderr
+
+
+def test_a_function_defined_in_two_cells_of_the_saved_notebook_is_said_by_the_kernel_that_knows_its_file(
+        tmp_path, monkeypatch):
+    # the scratch cell below the right one was run first: the kernel took the right one's run as an edit of it
+    cells = [SOFTMAX, COST, "def softmax(x):\n    return np.exp(x) / np.sum(np.exp(x))  # a first try",
+             "import grader\ngrader.check()"]
+    saved = tmp_path / "a2.ipynb"
+    monkeypatch.setenv("JPY_SESSION_NAME", str(saved))
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+    client = NotebookClient(nb, timeout=180, kernel_name="python3", allow_errors=True,
+                            resources={"metadata": {"path": str(tmp_path)}})
+    with client.setup_kernel(cwd=str(tmp_path)):
+        for i in (2, 1, 0):
+            client.execute_cell(nb.cells[i], i)
+        nbformat.write(nb, saved)  # Jupyter's autosave
+        client.execute_cell(nb.cells[3], 3)
+    text = output(nb.cells[3])["text/plain"]
+    assert text.startswith("a2: 16 / 16"), text
+    assert ("Note: softmax is defined in 2 cells of a2.ipynb as last saved (cell [3] and cell [1]); the cells run "
+            "from top to bottom, so grading it takes cell [1] (the last): delete the versions") in text, text
+    out = io.StringIO()
+    assert main(["check", str(saved)], out=out, err=io.StringIO()) == 1
+    assert "Note: softmax is defined in 2 cells of a2.ipynb (cell [3] and cell [1]); the cells run from top to " \
+           "bottom, so the last, cell [1], was graded" in out.getvalue()
