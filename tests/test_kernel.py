@@ -36,6 +36,12 @@ def softmaxCostAndGradient(predicted, target, outputVectors, dataset):
 TRANSPOSED = COST.replace("np.outer(delta, predicted)", "np.outer(predicted, delta)")
 
 
+@pytest.fixture(autouse=True)
+def _no_notebook_file(monkeypatch):
+    """The kernels these tests start know no notebook file unless a test says so (not the one running pytest)."""
+    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+
+
 def execute(cells: list[str], folder: Path, *, keep: bool = False) -> tuple[nbformat.NotebookNode, NotebookClient]:
     """Run `cells` in a fresh python3 kernel started in `folder`; stop the kernel unless `keep`."""
     nb = nbformat.v4.new_notebook()
@@ -320,8 +326,7 @@ def test_the_definitions_of_a_timed_cell_are_recognised_as_from_the_saved_notebo
     assert text.split("\n")[1].split(" defines ", 1)[1] == on_file["rubric_reason"].split(" defines ", 1)[1]
 
 
-def test_the_notebook_is_called_this_notebook_when_its_name_is_unknown(tmp_path, monkeypatch):
-    monkeypatch.delenv("JPY_SESSION_NAME", raising=False)
+def test_the_notebook_is_called_this_notebook_when_its_name_is_unknown(tmp_path):
     nb, _ = execute([SOFTMAX, COST, "1 / 0", "import grader\ngrader.check()"], tmp_path)
     shown = output(nb.cells[-1])
     text = shown["text/plain"]
