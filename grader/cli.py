@@ -109,7 +109,9 @@ def _parser() -> argparse.ArgumentParser:
                                    "what passed, what did not and why (the hidden checks are graded after you "
                                    "hand in). With --written, check one written answer instead.",
                        epilog=EPILOGS["check"], formatter_class=argparse.RawDescriptionHelpFormatter)
-    c.add_argument("path", metavar="PATH", nargs="?", help="a .py file, a notebook, a folder or a .zip")
+    c.add_argument("path", metavar="PATH", nargs="?",
+                   help="a .py file, a notebook (with the modules beside it that it imports or %%runs, as its "
+                        "kernel runs them), a folder or a .zip")
     c.add_argument("--written", nargs=2, metavar=("ID", "ANSWER"),
                    help="check one written answer instead (LaTeX or plain text; '-' reads it from standard "
                         "input), e.g. --written grad_pred '-w_i + \\sum_x \\hat{y}_x w_x'; no code is run")

@@ -530,3 +530,9 @@ def test_a_function_defined_in_two_cells_of_the_saved_notebook_is_said_by_the_ke
     assert main(["check", str(saved)], out=out, err=io.StringIO()) == 1
     assert "Note: softmax is defined in 2 cells of a2.ipynb (cell [3] and cell [1]); the cells run from top to " \
            "bottom, so the last, cell [1], was graded" in out.getvalue()
+
+
+def test_check_help_says_a_notebook_is_checked_with_the_modules_it_imports(capsys):
+    assert main(["check", "--help"]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert "a notebook (with the modules beside it that it imports or %runs, as its kernel runs them)" in said
