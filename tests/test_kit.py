@@ -485,3 +485,22 @@ def test_the_kits_own_pytest_says_not_implemented_of_a2s_stubs_as_the_grader_doe
     assert "Not implemented: negSamplingLossAndGradient calls sigmoid, which returns s without ever setting it" in said
     assert "Not implemented: skipgram returned zeros without calling the cost function it was given" in said
     assert "raised NameError" not in said
+
+
+def test_pytest_in_the_kit_runs_a_notebooks_magics_and_colab_cells_as_grader_check_does(kit: Path, tmp_path: Path):
+    src1 = (EXAMPLES / "cs224d_correct" / "q1_softmax.py").read_text()
+    src3 = (EXAMPLES / "cs224d_correct" / "q3_word2vec.py").read_text().replace("from q1_softmax import softmax", "")
+    (tmp_path / "q1_softmax.py").write_text(src1)
+    cells = ["from google.colab import drive\ndrive.mount('/content/drive')", "%run ./q1_softmax.py", "%run not_here.py",
+             "%time probs = softmax(np.array([1.0, 2.0]))", "print(probs.sum())", src3,
+             "import grader\nassert grader.check().passed"]
+    nb = {"cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": i + 1}
+                    for i, c in enumerate(cells)], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "hw1.ipynb").write_text(json.dumps(nb))
+    r = kit_pytest(kit, f"--submission={tmp_path / 'hw1.ipynb'}")
+    assert r.returncode == 0, r.stdout
+    assert "23 of 23 public checks passed: 16 / 16 points" in r.stdout
+    assert "While loading your code" not in r.stdout, r.stdout
+    out = io.StringIO()
+    assert main(["check", str(tmp_path / "hw1.ipynb"), "--kit", str(kit), "--json"], out=out, err=io.StringIO()) == 0
+    assert json.loads(out.getvalue())["load"]["unit_errors"] == []
