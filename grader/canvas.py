@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 # <name>[_LATE]_<userid>_<submissionid>_<original filename>; the name is the student's
-# sortable name, lowercased, without spaces or punctuation ("smithjohn").
+# sortable name, lowercased, without spaces or punctuation ("smithjohn"). Canvas keeps every
+# Unicode word character of it (Ruby's [[:word:]]): letters, digits and combining marks, so
+# a Devanagari, Tamil or Thai name ("शर्मा") holds marks that Python's \w does not match.
 _CANVAS = re.compile(
-    r"^(?P<name>[^\W_]+?)(?P<late>_LATE)?_(?P<user>\d+)_(?P<sub>\d+)_(?P<original>.+)$",
+    r"^(?P<name>[^_]+?)(?P<late>_LATE)?_(?P<user>\d+)_(?P<sub>\d+)_(?P<original>.+)$",
+    re.DOTALL,
+)
+# An anonymously graded assignment's download: [LATE_]anon_<anonymous id>_<submissionid>_<original
+# filename>, the anonymous id five characters of base58 and no name.
+_ANONYMOUS = re.compile(
+    r"^(?P<late>LATE_)?(?P<user>anon_[0-9A-Za-z]{5})_(?P<sub>\d+)_(?P<original>.+)$",
     re.DOTALL,
 )
 # Canvas appends "-1", "-2", ... to a name handed in again: "q3_word2vec-1.py".
@@ -27,6 +36,7 @@ class CanvasName:
     submission_id: str  #: "456"
     original: str  #: the student's file name, restored: "q3_word2vec.py"
     resubmission: int  #: the "-N" Canvas appended (0 when none): 1
+    anonymous: bool = False  #: an anonymously graded download: no name, and user_id "anon_<id>", not a user's id
 
     @property
     def order(self) -> tuple[int, int]:
@@ -53,23 +63,35 @@ def parse(filename: str) -> CanvasName | None:
     ('smithjohn', True, '123', '456', 'q3_word2vec.py', 1)
     >>> parse("q3_word2vec.py") is None
     True
+    >>> a = parse("LATE_anon_Xy3Kp_456_q3_word2vec.py")
+    >>> a.name, a.late, a.user_id, a.anonymous
+    ('', True, 'anon_Xy3Kp', True)
     """
-    m = _CANVAS.match(filename)
-    if m is None or m["name"] != m["name"].lower():
-        return None
+    m = _ANONYMOUS.match(filename)
+    anonymous = m is not None
+    if m is None:
+        m = _CANVAS.match(filename)
+        if m is None or not _canvas_name(m["name"]):
+            return None
     original, resubmission = m["original"], 0
     r = _RESUBMITTED.match(original)
     if r is not None:
         original, resubmission = r["stem"] + (r["ext"] or ""), int(r["n"])
     return CanvasName(
         filename=filename,
-        name=m["name"],
+        name="" if anonymous else m["name"],
         late=m["late"] is not None,
         user_id=m["user"],
         submission_id=m["sub"],
         original=original,
         resubmission=resubmission,
+        anonymous=anonymous,
     )
+
+
+def _canvas_name(name: str) -> bool:
+    """Return whether `name` can be a name Canvas wrote: lowercase word characters (marks too), no "_"."""
+    return name == name.lower() and all(c.isalnum() or unicodedata.category(c)[0] == "M" for c in name)
 
 
 def is_canvas_batch(filenames: Sequence[str]) -> bool:

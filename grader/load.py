@@ -526,7 +526,8 @@ def _pending_canvas(
     names = sorted(c.filename for c, _ in group)
     source = f"{batch}{sep}{', '.join(names)}"
     last = max(kept, key=lambda c: int(c.submission_id))
-    info = CanvasInfo(name=last.name, user_id=last.user_id, submission_id=last.submission_id)
+    # an anonymous download's "anon_<id>" is the submission's id, never a Canvas user id to export
+    info = CanvasInfo(name=last.name, user_id="" if last.anonymous else last.user_id, submission_id=last.submission_id)
     late = any(c.late for c in kept)
     files = _Files(notes=list(notes))
     budget = Budget()

@@ -39,6 +39,36 @@ def test_parse_refuses_other_names(filename):
     assert parse(filename) is None
 
 
+@pytest.mark.parametrize(
+    ("filename", "name"),
+    [
+        # Canvas keeps every Unicode word character of the name (Ruby's [[:word:]]), combining marks
+        # too: Devanagari, Tamil and Thai names hold them, and so does a name typed decomposed.
+        ("शर्माप्रिया_1001_5001_q3_word2vec.py", "शर्माप्रिया"),
+        ("ராமன்_1002_5002_q3_word2vec.py", "ராமன்"),
+        ("ใจดีสมชาย_1003_5003_q3_word2vec.py", "ใจดีสมชาย"),
+        ("mu\u0308llerzoe\u0301_1004_5004_q3_word2vec.py", "mu\u0308llerzoe\u0301"),
+        ("王小明_1005_5005_q3_word2vec.py", "王小明"),
+    ],
+)
+def test_parse_names_with_combining_marks(filename, name):
+    c = parse(filename)
+    assert c is not None, filename
+    assert (c.name, c.user_id, c.original, c.anonymous) == (name, filename.split("_")[1], "q3_word2vec.py", False)
+
+
+@pytest.mark.parametrize(
+    ("filename", "late", "user", "sub", "original", "resubmission"),
+    [
+        # Anonymous grading: no name, and the anonymous id (5 base58 characters) in place of the user id.
+        ("anon_Xy3Kp_5001_q3_word2vec.py", False, "anon_Xy3Kp", "5001", "q3_word2vec.py", 0),
+        ("LATE_anon_Xy3Kp_5002_q1_softmax-1.py", True, "anon_Xy3Kp", "5002", "q1_softmax.py", 1),
+    ],
+)
+def test_parse_an_anonymous_download(filename, late, user, sub, original, resubmission):
+    assert parse(filename) == CanvasName(filename, "", late, user, sub, original, resubmission, anonymous=True)
+
+
 def test_canvas_batch_needs_half_of_the_names():
     canvas_names = ["a_1_2_q1.py", "b_3_4_q1.py"]
     assert is_canvas_batch(canvas_names + ["stray.py"])

@@ -335,7 +335,8 @@ def test_canvas_lists_roster_students_without_a_submission(tmp_path, missing, ce
 def test_canvas_refuses_results_it_cannot_place_on_anyone(tmp_path):
     results = [replace(f.all_pass(sid), canvas=None) for sid in ("alice", "bob")]
     with pytest.raises(UsageError, match=re.escape(
-            "none of the 2 results has a Canvas id (the batch was not a Canvas bulk download), and no --roster was "
+            "none of the 2 results has a Canvas id (the batch was not a Canvas bulk download, or an anonymously "
+            "graded one, whose files name no student), and no --roster was "
             "given to match them: export the gradebook from Canvas and pass it with --roster CSV")):
         export.write_canvas_csv(iter(results), tmp_path / "canvas.csv", assignment="A")
     assert not (tmp_path / "canvas.csv").exists()

@@ -588,6 +588,28 @@ def test_canvas_download_is_grouped_by_user_id(tmp_path):
     assert (subs["stray"].kind, subs["stray"].canvas, subs["stray"].source) == ("module", None, "submissions.zip:stray.py")
 
 
+def test_canvas_names_with_marks_and_anonymous_downloads_are_grouped_per_student(tmp_path):
+    # A Devanagari name holds combining marks (Canvas keeps them); an anonymously graded
+    # assignment's download names each file [LATE_]anon_<id>_<file id>_<name>. Each student's
+    # files are one submission, not one per file.
+    subs = {s.id: s for s in load_batch(write(tmp_path / "b.zip", zip_bytes({
+        "शर्माप्रिया_1001_5001_q1_softmax.py": SOFTMAX,
+        "शर्माप्रिया_1001_5002_q3_word2vec.py": "x = 1\n",
+        "anon_Xy3Kp_5003_q1_softmax.py": SOFTMAX,
+        "LATE_anon_Xy3Kp_5004_q3_word2vec.py": "x = 1\n",
+        "anon_Ab4Cd_5005_q1_softmax.py": SOFTMAX,
+    })))}
+    assert {i: paths(s) for i, s in subs.items()} == {
+        "1001": ["q1_softmax.py", "q3_word2vec.py"],
+        "anon_Xy3Kp": ["q1_softmax.py", "q3_word2vec.py"],
+        "anon_Ab4Cd": ["q1_softmax.py"],
+    }
+    assert subs["1001"].canvas == CanvasInfo("शर्माप्रिया", "1001", "5002")
+    # an anonymous id is not a Canvas user id: nothing for a gradebook import to place
+    assert (subs["anon_Xy3Kp"].late, subs["anon_Xy3Kp"].canvas) == (True, CanvasInfo("", "", "5004"))
+    assert (subs["anon_Ab4Cd"].late, subs["anon_Ab4Cd"].canvas) == (False, CanvasInfo("", "", "5005"))
+
+
 def test_canvas_file_and_zip_with_the_same_name_keep_the_first(tmp_path):
     data = zip_bytes({
         "smithjohn_1_2_a2.zip": zip_bytes({"q1_softmax.py": "from_zip = 1\n"}),
