@@ -249,7 +249,7 @@ class BatchChoice:
 
     version: str  #: the built-in rubric name chosen
     count: int  #: how many submissions were recognised as it
-    total: int  #: how many submissions the batch has
+    total: int  #: how many submissions of the batch look like a course version (any)
     kept: bool = False  #: chosen when the batch was first graded, and kept for its later runs
 
     def differs(self, own: Recognition) -> bool:
@@ -266,7 +266,7 @@ class BatchChoice:
                    "looks like a course version"
         else:
             base = (f"graded under {self.version} ({label(self.version)}), the version most submissions of this "
-                    f"batch look like ({self.count} of {self.total} recognised)")
+                    f"batch look like ({self.count} of the {self.total} that look like a course version)")
         if not own.version:
             return f"{base}; this one: {own.reason}"
         if not self.differs(own):

@@ -249,8 +249,10 @@ def test_a_mixed_batch_is_graded_under_the_majority_and_the_others_are_listed(tm
     assert {r["rubric"] for r in rs.values()} == {"word2vec-cs224n-a2"}
     assert all(rs[s]["score"] >= rs[s]["max_score"] for s in ("alice", "bob", "carol"))
     assert rs["dave"]["looks_like"] == "cs224d-2016" and rs["alice"]["looks_like"] == ""
-    assert "the version most submissions of this batch look like (3 of 4 recognised); this one looks like " \
-           "cs224d-2016 (CS224d 2016): q4_softmaxreg.py" in rs["dave"]["rubric_reason"]
+    # 3 of the 4 look like a2: not "3 of 4 recognised", which said that one was not recognised at all
+    assert "the version most submissions of this batch look like (3 of the 4 that look like a course version); " \
+           "this one looks like cs224d-2016 (CS224d 2016): q4_softmaxreg.py" in rs["dave"]["rubric_reason"]
+    assert "the version most submissions look like (3 of the 4 that look like a course version)" in err
     assert "warning: 1 submission looks like another version and is graded under cs224n-a2 all the same " \
            "(one scale for the batch): dave (cs224d-2016)" in err
     summary = (out / "summary.html").read_text()
