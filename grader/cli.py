@@ -20,15 +20,15 @@ EPILOG = """exit codes: 0 done (check: every public check passed); 1 check: a pu
 read as code); 3 a bug in grader; 130 interrupted (Ctrl-C); 141 the output was closed (a pipe
 into head)."""
 #: Each command's own footer: only the exit codes it can give.
-_BAD = "2 bad arguments, rubric or input path (the message says which); 3 a bug in grader"
+_BAD = "2 bad arguments, rubric or input path (the message says which{also}); 3 a bug in grader"
 EPILOGS = {
-    "grade": f"exit codes: 0 every submission got a result, whatever the scores; {_BAD} (also 2: SUBMISSIONS "
-             "holds no submission, or RESULTS is a file or lies inside SUBMISSIONS); 130 interrupted (Ctrl-C): the "
-             "results written are kept, and the same command finishes the batch.",
-    "check": f"exit codes: 0 every public check passed (--written: the answer is right); 1 one did not; {_BAD} "
-             "(also 2: nothing in PATH could be read as code).",
+    "grade": "exit codes: 0 every submission got a result, whatever the scores; "
+             + _BAD.format(also=": also SUBMISSIONS holding no submission, or RESULTS a file or inside SUBMISSIONS")
+             + "; 130 interrupted (Ctrl-C): the results written are kept, and the same command finishes the batch.",
+    "check": "exit codes: 0 every public check passed (--written: the answer is right); 1 one did not; "
+             + _BAD.format(also=": also nothing in PATH could be read as code") + ".",
 }
-_DONE = f"exit codes: 0 done; {_BAD}."
+_DONE = f"exit codes: 0 done; {_BAD.format(also='')}."
 
 
 class _Parser(argparse.ArgumentParser):

@@ -274,6 +274,12 @@ def test_help_is_printed_with_exit_0(argv, capsys):
     assert main(argv) == 0
     text = capsys.readouterr().out
     assert text.startswith("usage: grader ") and "exit codes: 0 " in text
+    # what else gives 2 is said with 2, not after "3 a bug in grader", where it read as 3's
+    codes = " ".join(text[text.index("exit codes: "):].split())
+    assert "also 2" not in codes
+    assert codes.index("2 bad arguments") < codes.index("3 a bug in grader")
+    if argv[0] in ("grade", "check"):
+        assert codes.index("also ") < codes.index("3 a bug in grader")
 
 
 def test_short_flags_out_and_jobs(tmp_path: Path):
