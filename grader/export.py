@@ -61,6 +61,17 @@ def _cell(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
+def _named(text: str) -> str:
+    r"""Return a text cell of what a submission named (its files, its id): :func:`_cell`, and its
+    format characters (bidi overrides, zero-width characters) shown as escapes, as the terminal
+    and the reports show them.
+
+    >>> _named("q3‮yp.py"), _named("=x")
+    ('q3\\u202eyp.py', "'=x\\x1b")
+    """
+    return line(_cell(text))
+
+
 # --------------------------------------------------------------------------- grades.csv
 
 #: Columns of grades.csv: the four of contract.md, then ``late`` ("true"/"false"), who the
@@ -92,15 +103,15 @@ def grades_row(result: SubmissionResult, questions: Sequence[str] = ()) -> list[
     canvas = result.canvas
     scores = {q.id: num(q.score) for q in result.questions}
     return [
-        _cell(result.submission),
+        _named(result.submission),
         num(result.score),
         num(result.max_score),
         result.status,
         "true" if result.late else "false",
-        _cell(canvas.name if canvas else ""),
+        _named(canvas.name if canvas else ""),
         _cell(canvas.user_id if canvas else ""),
         _cell(canvas.submission_id if canvas else ""),
-        _cell(result.source),
+        _named(result.source),
         "true" if getattr(result, "overrides", ()) else "false",
         *(scores.get(q, "") for q in questions),
     ]

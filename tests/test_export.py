@@ -73,6 +73,15 @@ def test_grades_csv_cells_never_start_a_formula():
         assert export.grades_row(replace(f.all_pass(), submission=sid))[0] == "'" + sid
 
 
+def test_grades_csv_shows_bidi_overrides_of_a_file_name_as_escapes():
+    # A Canvas download keeps a file's name as the student gave it, bidi controls too: printed
+    # raw ("cat grades.csv", a spreadsheet) they reorder the row, as the terminal and reports never do.
+    r = replace(f.all_pass(), source="batch.zip:smithjohn_1_2_q3\u202eyp.py", canvas=None)
+    row = export.grades_row(r)
+    assert row[8] == "batch.zip:smithjohn_1_2_q3\\u202eyp.py"
+    assert export.grades_row(replace(r, source="a\nb\x1b.py"))[8] == "a\\x0ab\\x1b.py"  # as before
+
+
 def test_grades_scores_are_rounded_not_float_noise():
     r = replace(f.all_pass(), score=0.1 + 0.2, max_score=10 / 3)
     assert export.grades_row(r)[1:3] == ["0.3", "3.3333"]
