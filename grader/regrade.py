@@ -13,7 +13,8 @@ digests of the rubric a submission was graded with against this run's:
   constants), or the earlier digests are unknown: every question is graded again
   (``Plan.questions`` is None, ``Plan.reason`` says why);
 - otherwise only the questions added and those whose digest changed are (a removed
-  question just goes); none when nothing a verdict depends on changed (a comment, the
+  question goes, and changes the digests of those sharing its calls: their size bound is
+  made for the outputs still read); none when nothing a verdict depends on changed (a comment, the
   title, the version).  A question added that reads another's verdict, or whose verdict
   another reads (a ``same_as`` twin, a cost function's role), changes that one's digest
   too (see below), so both are graded.

@@ -84,6 +84,24 @@ def test_a_timeout_raised_on_a_shared_call_changes_every_question_that_reads_the
     assert changed(before, after) == {"cross_entropy", "grad_pred", "grad_output"}
 
 
+def test_a_question_removed_changes_the_questions_sharing_its_calls(tmp_path):
+    # grad_output's checks read the cost function's calls with cross_entropy's and grad_pred's: once
+    # it is gone, those calls return less, under a smaller size bound (docs/rubrics.md says so).
+    rubric = load_rubric("word2vec")
+    job = prepare(rubric)
+    before = digests(rubric, job.cases, job.calls)
+    (tmp_path / "drop.toml").write_text('name = "word2vec-softmax"\ntitle = "t"\nversion = "1"\n'
+                                        'extends = "word2vec"\nexclude_questions = ["grad_output"]\n')
+    dropped = load_rubric(str(tmp_path / "drop.toml"))
+    job = prepare(dropped)
+    after = digests(dropped, job.cases, job.calls)
+    assert changed(before, after) == {"cross_entropy", "grad_pred", "grad_output"}
+    assert plan(before.rows(), after) == Plan(frozenset({"cross_entropy", "grad_pred"}),
+                                              "changed: cross_entropy, grad_pred; removed: grad_output")
+    docs = (ROOT / "docs" / "rubrics.md").read_text(encoding="utf-8")
+    assert "| a question removed | nothing" not in docs and "removing `grad_output` grades `cross_entropy`" in docs
+
+
 def test_a_case_seed_changes_the_questions_graded_on_that_case(tmp_path):
     _, before = rubric_digests(tmp_path, name="a")
     toml = TOML.replace("seed = 101\n", "seed = 1101\n")  # the case "vector" (softmax)
