@@ -6,25 +6,28 @@ import argparse
 import contextlib
 import json
 import os
+import signal
 import sys
+import threading
 import time
 import traceback
 from pathlib import Path
-from typing import Sequence, TextIO
+from typing import Iterator, Sequence, TextIO
 
 from . import __version__
-from .errors import ExitCode, GraderError, IsolationError, UsageError
+from .errors import ExitCode, GraderError, IsolationError, Terminated, UsageError
 
 EPILOG = """exit codes: 0 done (check: every public check passed); 1 check: a public check failed;
 2 bad arguments, rubric or input path (grade: no submission in it; check: nothing in it could be
-read as code); 3 a bug in grader; 130 interrupted (Ctrl-C); 141 the output was closed (a pipe
-into head)."""
+read as code); 3 a bug in grader; 130 interrupted (Ctrl-C); 143 terminated (SIGTERM: kill, a job
+scheduler's stop); 141 the output was closed (a pipe into head)."""
 #: Each command's own footer: only the exit codes it can give.
 _BAD = "2 bad arguments, rubric or input path (the message says which{also}); 3 a bug in grader"
 EPILOGS = {
     "grade": "exit codes: 0 every submission got a result, whatever the scores; "
              + _BAD.format(also=": also SUBMISSIONS holding no submission, or RESULTS a file or inside SUBMISSIONS")
-             + "; 130 interrupted (Ctrl-C): the results written are kept, and the same command finishes the batch.",
+             + "; 130 interrupted (Ctrl-C), 143 terminated (SIGTERM: kill, a job scheduler's stop): the results "
+               "written are kept, and the same command finishes the batch.",
     "check": "exit codes: 0 every public check passed (--written: the answer is right); 1 one did not; "
              + _BAD.format(also=": also nothing in PATH could be read as code") + ".",
 }
@@ -890,6 +893,34 @@ def _take_written(argv: list[str]) -> tuple[list[str], list[str] | None]:
     return argv[:i] + argv[i + 3 :], argv[i + 1 : i + 3]
 
 
+@contextlib.contextmanager
+def _sigterm_stops() -> Iterator[None]:
+    """While a command runs, SIGTERM (``kill``, Slurm's or a container's stop) stops it as Ctrl-C does.
+
+    It raises :class:`~grader.errors.Terminated` (a KeyboardInterrupt) in the main thread, so
+    that a batch keeps what it wrote and a cluster started for it is closed, and the command
+    says so and exits 143.  A process forked from this one (similarity's helpers) is stopped
+    by the signal as before.  Outside the main thread nothing is changed.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    owner = os.getpid()
+
+    def stop(signum: int, frame: object) -> None:
+        if os.getpid() != owner:  # a forked helper: die of the signal, as without this handler
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            os.kill(os.getpid(), signal.SIGTERM)
+            return
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, stop)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
     """Run the ``grader`` command; return its exit code (never raises, never calls sys.exit).
 
@@ -914,16 +945,18 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
         if args.command is None:
             parser.print_help(out)
             return ExitCode.USAGE
-        return int(COMMANDS[args.command](args, out, err))
+        with _sigterm_stops():
+            return int(COMMANDS[args.command](args, out, err))
     except GraderError as e:
         err.write(f"error: {e.format_message()}\n")
         return int(e.exit_code)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as e:
+        said = "terminated (SIGTERM)" if isinstance(e, Terminated) else "interrupted"
         if getattr(args, "command", None) == "grade":
-            err.write("interrupted: results written so far are kept; run the same command again to finish\n")
+            err.write(f"{said}: results written so far are kept; run the same command again to finish\n")
         else:
-            err.write("interrupted\n")
-        return ExitCode.INTERRUPTED
+            err.write(f"{said}\n")
+        return ExitCode.TERMINATED if isinstance(e, Terminated) else ExitCode.INTERRUPTED
     except SystemExit as e:  # --help and --version
         return int(e.code or 0)
     except BrokenPipeError:

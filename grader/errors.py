@@ -16,9 +16,15 @@ class ExitCode(enum.IntEnum):
     USAGE = 2  #: bad arguments, rubric or input path
     BUG = 3  #: a bug in grader
     INTERRUPTED = 130  #: stopped by Ctrl-C (SIGINT): 128 + the signal's number, as shells report it
+    #: stopped by SIGTERM (``kill``, a job scheduler's or container's stop): 128 + its number
+    TERMINATED = 143
     #: what it printed was no longer read (``grader check x.py | head -1``): 128 + SIGPIPE's number,
     #: as a program the signal stops reports it; quietly, as the reader wanted no more
     OUTPUT_CLOSED = 141
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM received by the grader's process: stopped as Ctrl-C stops it (what was written is kept)."""
 
 
 class GraderError(Exception):

@@ -7,9 +7,11 @@ import csv
 import io
 import json
 import os
+import signal
 import subprocess
 import sys
 import textwrap
+import time
 import zipfile
 from pathlib import Path
 
@@ -375,6 +377,66 @@ def test_ctrl_c_exits_130_with_what_is_kept(monkeypatch, command, argv, said):
     assert "130 interrupted (Ctrl-C)" in cli.EPILOG and "130 interrupted (Ctrl-C)" in cli.EPILOGS["grade"]
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     assert "`130` interrupted (Ctrl-C, SIGINT)" in readme and "exit 2 and a message) is finished" not in readme
+
+
+def test_sigterm_stops_a_command_as_ctrl_c_does_and_exits_143(monkeypatch):
+    # kill, Slurm's time limit, a container's stop: SIGTERM. It stops the command where it is (a batch
+    # keeps its results, a cluster started for it is closed) and says so, as Ctrl-C does.
+    from grader import cli
+
+    def killed(args, out, err):
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(10)
+        raise AssertionError("SIGTERM did not stop the command")
+
+    class Unhandled(Exception):
+        pass
+
+    def unhandled(signum, frame):  # what this test session gets otherwise (not its own death)
+        raise Unhandled()
+
+    previous = signal.signal(signal.SIGTERM, unhandled)
+    try:
+        monkeypatch.setitem(cli.COMMANDS, "grade", killed)
+        code, out, err = run(["grade", "subs", "--out", "out"])
+        assert (code, out, err) == (143, "", "terminated (SIGTERM): results written so far are kept; "
+                                             "run the same command again to finish\n")
+        monkeypatch.setitem(cli.COMMANDS, "check", killed)
+        assert run(["check", "a.py"]) == (143, "", "terminated (SIGTERM)\n")
+        assert signal.getsignal(signal.SIGTERM) is unhandled  # given back when the command ends
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    assert "`143` terminated (SIGTERM" in readme and "143 terminated (SIGTERM" in cli.EPILOGS["grade"]
+
+
+def test_a_batch_stopped_by_sigterm_keeps_its_results_and_the_same_command_finishes_it(tmp_path: Path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    for i in range(6):
+        (subs / f"s{i}.py").write_text(HANGS if i % 2 else CORRECT)  # a hang costs its 5 s timeouts
+    code = "import sys; from grader.cli import console_main; sys.argv = ['grader'] + sys.argv[1:]; console_main()"
+    argv = [sys.executable, "-c", code, "grade", str(subs), "--out", str(out), "--jobs", "1", "--no-progress"]
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not list(out.glob("*/result.json")):
+            assert p.poll() is None and time.monotonic() < deadline, p.stderr.read() if p.poll() is not None else ""
+            time.sleep(0.05)
+        p.send_signal(signal.SIGTERM)
+        _, err = p.communicate(timeout=60)
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.wait()
+    assert p.returncode == 143, err
+    assert err.endswith("terminated (SIGTERM): results written so far are kept; run the same command again to finish\n")
+    kept = {r.parent.name for r in out.glob("*/result.json")}
+    assert 1 <= len(kept) < 6 and not (out / "grades.csv").exists()
+    again = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert f"unchanged {len(kept)} " in again.stderr
+    assert len(list(csv.reader(io.StringIO((out / "grades.csv").read_text())))) == 7
 
 
 def test_results_of_entries_removed_from_the_batch_are_named_and_dropped_with_their_folder(tmp_path: Path):
