@@ -673,6 +673,7 @@ def _submission(sid: str, source: str, kind: str, files: _Files, settings: Setti
     """Decode, translate and check the collected files into a Submission."""
     if strip:
         _strip_root(files)
+    _unflatten(files)
     notes = list(files.notes)
     notes += [
         f"{o} was not graded: only .py and .ipynb files are; rename it if it is your code."
@@ -944,6 +945,44 @@ def _strip_root(files: _Files) -> None:
         files.code = {p[n:]: d for p, d in files.code.items()}
         files.origin = {p[n:]: o for p, o in files.origin.items()}
         files.other = [o[n:] if o.startswith(top + "/") else o for o in files.other]
+
+
+# ``from P.M import ...`` or ``import P.M`` at the start of a line (of a .py file, or inside a
+# notebook's JSON string): P and M.
+_DOTTED_IMPORT = re.compile(
+    rb'^[ \t]*"?[ \t]*(?:from[ \t]+([A-Za-z_]\w*)\.([A-Za-z_]\w*)[ \t]+import\b'
+    rb'|import[ \t]+([A-Za-z_]\w*)\.([A-Za-z_]\w*)\b)',
+    re.MULTILINE,
+)
+
+
+def _unflatten(files: _Files) -> None:
+    """Put back into their folder the files of a package that was handed in flat.
+
+    Canvas keeps files, not folders, and so does an upload of single files: a2's
+    ``utils/utils.py`` arrives as ``utils.py`` beside ``word2vec.py``, whose ``from
+    utils.utils import softmax`` then fails ("'utils' is not a package") and costs every
+    check.  When the code imports ``P.M`` (``from P.M import``, ``import P.M``), ``P.py``
+    is a file at the top (so ``P`` cannot be a package), no folder ``P/`` is there, and
+    ``M.py`` is at the top too, ``M.py`` is graded as ``P/M.py``, with a note; ``P.py``
+    stays where it is unless it is itself the ``M`` (``utils.utils``).
+    """
+    top = {p[:-3]: p for p in files.code if "/" not in p and p.endswith(".py")}
+    if len(top) < 2 and len(files.code) < 2:
+        return  # one file: nothing to put anywhere
+    folders = {p.split("/")[0] for p in files.code if "/" in p}
+    moved: dict[str, str] = {}
+    for data in list(files.code.values()):
+        for m in _DOTTED_IMPORT.finditer(data):
+            package, module = (m[1] or m[3]).decode(), (m[2] or m[4]).decode()
+            if package in top and package not in folders and module in top and top[module] not in moved:
+                moved[top[module]] = f"{package}/{module}.py"
+    for old, new in sorted(moved.items()):
+        files.code[new] = files.code.pop(old)
+        files.origin[new] = origin = files.origin.pop(old)
+        package = new.split("/")[0]
+        files.notes.append(f"{origin} was graded as {new}: your code imports {package}.{new[len(package) + 1:-3]}, "
+                           f"and the folder {package}/ was not handed in (an upload keeps files, not folders).")
 
 
 # --------------------------------------------------------------------------- names

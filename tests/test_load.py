@@ -610,6 +610,39 @@ def test_canvas_names_with_marks_and_anonymous_downloads_are_grouped_per_student
     assert (subs["anon_Ab4Cd"].late, subs["anon_Ab4Cd"].canvas) == (False, CanvasInfo("", "", "5005"))
 
 
+def test_a_package_handed_in_flat_is_graded_in_its_folder(tmp_path):
+    # Canvas keeps files, not folders: a2's utils/utils.py and utils/gradcheck.py arrive as utils.py
+    # and gradcheck.py beside word2vec.py, which imports utils.utils and utils.gradcheck.
+    word2vec = "from utils.gradcheck import gradcheck_naive\nfrom utils.utils import softmax\nx = 1\n"
+    subs = {s.id: s for s in load_batch(write(tmp_path / "b.zip", zip_bytes({
+        "smithjohn_1001_5001_word2vec.py": word2vec,
+        "smithjohn_1001_5002_utils.py": SOFTMAX,
+        "smithjohn_1001_5003_gradcheck.py": "def gradcheck_naive(f, x): pass\n",
+        "smithjohn_1001_5004_sgd.py": "import utils\n",
+        # a utils.py of one's own, imported as a module: left where it is
+        "doejane_1002_5005_word2vec.py": "from utils import softmax\nimport helpers.extra\n",
+        "doejane_1002_5006_utils.py": SOFTMAX,
+    })))}
+    john = subs["1001"]
+    assert [(f.path, f.origin) for f in john.files] == [
+        ("sgd.py", "sgd.py"),
+        ("utils/gradcheck.py", "gradcheck.py"),
+        ("utils/utils.py", "utils.py"),
+        ("word2vec.py", "word2vec.py"),
+    ]
+    assert ("utils.py was graded as utils/utils.py: your code imports utils.utils, and the folder utils/ was not "
+            "handed in (an upload keeps files, not folders).") in john.notes
+    assert any(n.startswith("gradcheck.py was graded as utils/gradcheck.py") for n in john.notes)
+    jane = subs["1002"]
+    assert paths(jane) == ["utils.py", "word2vec.py"] and not any("was graded as" in n for n in jane.notes)
+    # a folder that has utils/ already is left as it is
+    folder = tmp_path / "alice"
+    write(folder / "word2vec.py", word2vec)
+    write(folder / "utils.py", SOFTMAX)
+    write(folder / "utils" / "gradcheck.py", "def gradcheck_naive(f, x): pass\n")
+    assert paths(load(folder)) == ["utils.py", "utils/gradcheck.py", "word2vec.py"]
+
+
 def test_canvas_file_and_zip_with_the_same_name_keep_the_first(tmp_path):
     data = zip_bytes({
         "smithjohn_1_2_a2.zip": zip_bytes({"q1_softmax.py": "from_zip = 1\n"}),
