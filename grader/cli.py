@@ -408,7 +408,8 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     missing = sorted(only - found)
     if missing:
         raise UsageError(f"--only: no submission with id {', '.join(map(repr, missing))} in {str(src)!r} "
-                         f"(ids are entry names without their extension; see {results}/grades.csv)")
+                         f"(ids are entry names without their extension, and a Canvas download's user ids; see "
+                         f"{results}/grades.csv)")
     return ExitCode.OK
 
 

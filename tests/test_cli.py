@@ -379,6 +379,15 @@ def test_ctrl_c_exits_130_with_what_is_kept(monkeypatch, command, argv, said):
     assert "`130` interrupted (Ctrl-C, SIGINT)" in readme and "exit 2 and a message) is finished" not in readme
 
 
+def test_only_an_unknown_id_says_a_canvas_downloads_ids_are_user_ids(tmp_path: Path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "smithjohn_1001_5001_q3_word2vec.py").write_text(CORRECT)
+    code, _, err = run(["grade", str(subs), "--out", str(tmp_path / "out"), "--only", "smithjohn", "--no-progress"])
+    assert code == 2
+    assert "no submission with id 'smithjohn'" in err and "a Canvas download's user ids" in err
+
+
 def test_sigterm_stops_a_command_as_ctrl_c_does_and_exits_143(monkeypatch):
     # kill, Slurm's time limit, a container's stop: SIGTERM. It stops the command where it is (a batch
     # keeps its results, a cluster started for it is closed) and says so, as Ctrl-C does.
