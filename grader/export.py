@@ -371,11 +371,27 @@ def gradescope_results(
         doc["tests"] = []
         return _finite(doc)
 
-    n = counts(result.checks())
-    parts = [
-        f"**Score: {num(result.score)} / {num(result.max_score)}** "
-        f"({n['pass']} of {sum(n.values())} checks passed)"
-    ]
+    hidden = [(q, c) for q in result.questions for c in q.checks if c.visibility == "hidden"]
+    if hidden:
+        # Gradescope keeps the total from students while tests are hidden (they see the visible
+        # tests' points only): the text says the score of the checks shown, never the total,
+        # which would tell how the hidden checks went before grades are published.
+        shown = [(q, c) for q in result.questions for c in q.checks if c.visibility != "hidden"]
+        n = counts(c for _, c in shown)
+        worth = sum(0.0 if q.extra else c.max_score for q, c in hidden)
+        parts = [
+            f"**Score of the checks shown now: {num(sum(c.score for _, c in shown))} / "
+            f"{num(sum(0.0 if q.extra else c.max_score for q, c in shown))}** ({n['pass']} of {len(shown)} checks "
+            f"passed); {len(hidden)} hidden {'check' if len(hidden) == 1 else 'checks'}, worth {num(worth)} "
+            f"{'point' if worth == 1 else 'points'}, {'is' if len(hidden) == 1 else 'are'} shown once grades are "
+            "published"
+        ]
+    else:
+        n = counts(result.checks())
+        parts = [
+            f"**Score: {num(result.score)} / {num(result.max_score)}** "
+            f"({n['pass']} of {sum(n.values())} checks passed)"
+        ]
     if result.errors:
         parts.append("**Problems with this submission**\n\n" + "\n".join(f"- {_md(e)}" for e in result.errors))
     unit_errors = result.load.unit_errors if result.load else ()
@@ -391,8 +407,6 @@ def gradescope_results(
         parts.append("**Does your gradient match your own cost?**\n\n" + "\n".join(
             f"- {_md(v.headline)} ({_md(', '.join(f'{c.named} on case {c.case}' for c in v.entries))})"
             for v in verdicts))
-    if any(c.visibility == "hidden" for c in result.checks()):
-        parts.append("Hidden checks are shown once grades are published.")
     doc["output"] = clean("\n\n".join(parts))
     tests = []
     for qi, q in enumerate(result.questions, start=1):

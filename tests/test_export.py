@@ -131,12 +131,17 @@ def test_gradescope_top_level():
         "schema": "grader.result/1", "submission": "bob", "rubric": "word2vec-softmax",
         "status": "graded", "isolation": "bwrap", "grader_version": "0.1.0",
     }
-    assert doc["output"].startswith("**Score: 4.75 / 10** (5 of 11 checks passed)")
+    # The text a student reads before grades are published says the score of the checks shown, never
+    # the total: with it, the hidden check's 0.5 lost would be told (Gradescope keeps the total back).
+    assert doc["output"].startswith("**Score of the checks shown now: 4.75 / 9.5** (5 of 10 checks passed); "
+                                    "1 hidden check, worth 0.5 points, is shown once grades are published")
+    assert "4.75 / 10" not in doc["output"] and "of 11 checks" not in doc["output"]
+    plain = export.gradescope_results(f.all_pass(), execution_time=1)
+    assert plain["output"].startswith("**Score: ") and "hidden" not in plain["output"]
     # each verdict once, saying which gradient on which case it covers
     assert ("- Your gradient is the derivative of your own cost, but that cost is wrong: fix the cost; the gradient "
             "derived from the right cost will follow\\. (grad on case small)") in doc["output"]
     assert doc["output"].count("- Your gradient") + doc["output"].count("- On these cases, your gradient") == 2
-    assert "Hidden checks are shown once grades are published." in doc["output"]
 
 
 def test_gradescope_tests_one_per_check():
