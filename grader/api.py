@@ -138,7 +138,7 @@ def override(results: str | os.PathLike, submission: str, question: str | None =
     from . import __version__
     from .batch import finish, write_result
     from .errors import UsageError
-    from .gradebook import FILENAME, open_gradebook
+    from .gradebook import FILENAME, open_gradebook, results_lock
     from .overrides import apply, automatic, highest
 
     out = Path(results)
@@ -178,38 +178,39 @@ def override(results: str | os.PathLike, submission: str, question: str | None =
         close = difflib.get_close_matches(question, list(questions), n=1)
         raise UsageError(f"{submission} has no question {question!r}"
                          + (f"; did you mean {close[0]!r}?" if close else f" (questions: {', '.join(questions)})"))
-    with open_gradebook(out, "", __version__) as gb:
-        if remove:
-            if not gb.remove_override(submission, key):
-                raise UsageError(f"{submission} has no override of {question or 'its total'} to remove")
-        else:
-            if score is None:
-                raise UsageError("give the score to set with --score X (or --remove to take an override off)")
-            top = questions[question].max_score if question is not None else highest(auto)
-            if not 0 <= float(score) <= top:
-                whose = (f"the maximum of {question}" if question is not None else
-                         "the most the submission can score (its maximum and its extra credit)"
-                         if top > auto.max_score else "the maximum of the submission")
-                raise UsageError(f"the score must be between 0 and {top:g}, {whose} (got {float(score):.12g})")
-            if not by:
-                try:
-                    by = getpass.getuser()
-                except Exception:  # noqa: BLE001 - no user name in this environment
-                    by = "unknown"
-            others = [o for o in gb.overrides(submission) if o.question != key]
-            now = apply(auto, [o for o in others if o.question])  # the total an override of it replaces
-            auto_score = questions[question].score if question is not None else now.score
-            gb.set_override(submission, key, float(score), auto_score, note=note, by=by)
-        if key:
-            # An override of the total now replaces another total: the one this person just made.
-            recorded = gb.overrides(submission)
-            if any(o.question == "" for o in recorded):
-                gb.rebase_override(submission, "", apply(auto, [o for o in recorded if o.question]).score)
-        result = apply(auto, gb.overrides(submission))
-        title = gb.meta("rubric_title")
-        columns = _question_columns(gb.meta("questions"))
-    write_result(out, result, rubric_title=title)
-    finish(out, rubric_title=title, questions=columns)
+    with results_lock(out, "grader override"):  # not while a batch writes these files
+        with open_gradebook(out, "", __version__) as gb:
+            if remove:
+                if not gb.remove_override(submission, key):
+                    raise UsageError(f"{submission} has no override of {question or 'its total'} to remove")
+            else:
+                if score is None:
+                    raise UsageError("give the score to set with --score X (or --remove to take an override off)")
+                top = questions[question].max_score if question is not None else highest(auto)
+                if not 0 <= float(score) <= top:
+                    whose = (f"the maximum of {question}" if question is not None else
+                             "the most the submission can score (its maximum and its extra credit)"
+                             if top > auto.max_score else "the maximum of the submission")
+                    raise UsageError(f"the score must be between 0 and {top:g}, {whose} (got {float(score):.12g})")
+                if not by:
+                    try:
+                        by = getpass.getuser()
+                    except Exception:  # noqa: BLE001 - no user name in this environment
+                        by = "unknown"
+                others = [o for o in gb.overrides(submission) if o.question != key]
+                now = apply(auto, [o for o in others if o.question])  # the total an override of it replaces
+                auto_score = questions[question].score if question is not None else now.score
+                gb.set_override(submission, key, float(score), auto_score, note=note, by=by)
+            if key:
+                # An override of the total now replaces another total: the one this person just made.
+                recorded = gb.overrides(submission)
+                if any(o.question == "" for o in recorded):
+                    gb.rebase_override(submission, "", apply(auto, [o for o in recorded if o.question]).score)
+            result = apply(auto, gb.overrides(submission))
+            title = gb.meta("rubric_title")
+            columns = _question_columns(gb.meta("questions"))
+        write_result(out, result, rubric_title=title)
+        finish(out, rubric_title=title, questions=columns)
     return result
 
 

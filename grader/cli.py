@@ -276,7 +276,7 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     steady_heap()  # before numpy and the rest are imported: see grader.heap
     from . import batch, render, sandbox
     from .export import json_line, write_junit
-    from .gradebook import known_ids, open_gradebook
+    from .gradebook import known_ids, open_gradebook, results_lock
     from .ids import IdMemory
     from .load import pending_batch
     from .pipeline import prepare
@@ -368,49 +368,51 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         results.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise UsageError(f"--out {str(results)!r} cannot be made a folder ({e.strerror or e})") from None
-    try:
-        with open_gradebook(results, rubric.digest, __version__) as gradebook, contextlib.ExitStack() as stack:
-            # The version graded under, for the next run without --rubric to keep (_batch_version).
-            gradebook.set_meta("version", args.rubric if choice is None else choice.version)
-            jobs, slots, chunk = args.jobs or batch.usable_cores(), None, 1
-            if args.cluster is not None:
-                runner = stack.enter_context(cluster_runner.ClusterRunner(
-                    args.cluster, job, isolation=args.isolation, allow_unsandboxed=args.allow_unsandboxed,
-                    hide=[str(results.resolve()), str(src.resolve())], in_flight=args.jobs))
-                jobs, slots, chunk, level = runner.jobs, runner.slot, runner.chunk, runner.isolation_levels
-            stats = batch.grade_batch(submissions_of(gradebook), results, job, jobs=jobs, isolation=level,
-                                      hide=[str(src.resolve())], on_result=on_result,
-                                      on_skip=on_skip, gradebook=gradebook,
-                                      force=args.force or bool(only), slots=slots, chunk=chunk, expected=bar.total,
-                                      annotate=annotate, batch_files=not args.similarity)
-    except BaseException:
-        bar.clear()
-        raise
-    if args.similarity:
-        bar.clear()
+    # One writer at a time: a second run into RESULTS is refused while this one writes it.
+    with results_lock(results, "grader grade"):
         try:
-            _run_similarity(args, src, rubric, results, err, quiet=args.no_progress)
-        finally:
-            # Written once, here: summary.html gets its similarity section (and a failed
-            # similarity check still leaves the batch's files).
-            batch.finish(results, rubric_title=rubric.title, questions=question_ids(rubric))
-    if junit is not None:
-        with _writing("--junit", junit), batch.atomic_path(junit) as tmp:
-            write_junit(batch.iter_results(results), tmp)
-    if only and not found:
-        bar.clear()  # nothing was graded: the error alone says what happened
-    else:
-        bar.finish(summary_line(graded=stats.graded, errors=stats.errors, skipped=stats.skipped, seconds=stats.seconds,
-                                slowest=stats.slowest, isolation=level, results=str(results),
-                                regraded=(stats.regraded, stats.regraded_in_part)))
-    if not only:
-        _warn_removed(results, listed, err)
-    missing = sorted(only - found)
-    if missing:
-        raise UsageError(f"--only: no submission with id {', '.join(map(repr, missing))} in {str(src)!r} "
-                         f"(ids are entry names without their extension, and a Canvas download's user ids; see "
-                         f"{results}/grades.csv)")
-    return ExitCode.OK
+            with open_gradebook(results, rubric.digest, __version__) as gradebook, contextlib.ExitStack() as stack:
+                # The version graded under, for the next run without --rubric to keep (_batch_version).
+                gradebook.set_meta("version", args.rubric if choice is None else choice.version)
+                jobs, slots, chunk = args.jobs or batch.usable_cores(), None, 1
+                if args.cluster is not None:
+                    runner = stack.enter_context(cluster_runner.ClusterRunner(
+                        args.cluster, job, isolation=args.isolation, allow_unsandboxed=args.allow_unsandboxed,
+                        hide=[str(results.resolve()), str(src.resolve())], in_flight=args.jobs))
+                    jobs, slots, chunk, level = runner.jobs, runner.slot, runner.chunk, runner.isolation_levels
+                stats = batch.grade_batch(submissions_of(gradebook), results, job, jobs=jobs, isolation=level,
+                                          hide=[str(src.resolve())], on_result=on_result,
+                                          on_skip=on_skip, gradebook=gradebook,
+                                          force=args.force or bool(only), slots=slots, chunk=chunk, expected=bar.total,
+                                          annotate=annotate, batch_files=not args.similarity)
+        except BaseException:
+            bar.clear()
+            raise
+        if args.similarity:
+            bar.clear()
+            try:
+                _run_similarity(args, src, rubric, results, err, quiet=args.no_progress)
+            finally:
+                # Written once, here: summary.html gets its similarity section (and a failed
+                # similarity check still leaves the batch's files).
+                batch.finish(results, rubric_title=rubric.title, questions=question_ids(rubric))
+        if junit is not None:
+            with _writing("--junit", junit), batch.atomic_path(junit) as tmp:
+                write_junit(batch.iter_results(results), tmp)
+        if only and not found:
+            bar.clear()  # nothing was graded: the error alone says what happened
+        else:
+            bar.finish(summary_line(graded=stats.graded, errors=stats.errors, skipped=stats.skipped,
+                                    seconds=stats.seconds, slowest=stats.slowest, isolation=level,
+                                    results=str(results), regraded=(stats.regraded, stats.regraded_in_part)))
+        if not only:
+            _warn_removed(results, listed, err)
+        missing = sorted(only - found)
+        if missing:
+            raise UsageError(f"--only: no submission with id {', '.join(map(repr, missing))} in {str(src)!r} "
+                             f"(ids are entry names without their extension, and a Canvas download's user ids; see "
+                             f"{results}/grades.csv)")
+        return ExitCode.OK
 
 
 def _check_results_folder(src: Path, results: Path) -> None:

@@ -39,6 +39,7 @@ A TA can query it directly, e.g.
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import threading
 from dataclasses import dataclass
@@ -51,6 +52,8 @@ from .errors import UsageError
 
 #: File name of the gradebook inside the results folder.
 FILENAME = "gradebook.sqlite"
+#: The file a command writing a results folder holds locked (``flock``) while it writes.
+LOCK_FILENAME = ".grader.lock"
 #: Version of the tables' layout; a gradebook of another version is rebuilt (results are re-graded).
 SCHEMA_VERSION = 1
 #: SQLite's page cache of the connection, in KiB.  SQLite's default (2 MiB) fills as the
@@ -509,3 +512,50 @@ def open_gradebook(results: str | Path, rubric_digest: str, grader_version: str,
         Passed to :class:`Gradebook`.
     """
     return Gradebook(Path(results) / FILENAME, rubric_digest, grader_version, **kwargs)
+
+
+@contextlib.contextmanager
+def results_lock(results: str | Path, command: str) -> Iterator[None]:
+    """Hold the results folder for one writer: refuse (UsageError, exit 2) while another process writes it.
+
+    Two runs of ``grader grade`` into one RESULTS (two TAs, a cron job that overlaps the
+    last one) would grade every submission twice and replace each other's files while they
+    are being written (a result turned into an error).  The lock is ``flock`` on
+    ``RESULTS/.grader.lock``: the system lets it go when its process ends, however it ends,
+    so a stopped or killed run never leaves it behind.  Where ``flock`` is missing, nothing
+    is locked.
+
+    Parameters
+    ----------
+    results : path-like
+        The results folder (it must exist).
+    command : str
+        What holds it, as another process's refusal names it ("grader grade").
+    """
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system
+        yield
+        return
+    path = Path(results) / LOCK_FILENAME
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError:  # a read-only folder: its writers fail with their own message
+        yield
+        return
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
+            raise UsageError(
+                f"RESULTS {str(results)!r} is being written by {holder}; let it finish (or stop it), "
+                "then run this again") from None
+        except OSError:  # a file system without locks (some network mounts): as before, unlocked
+            pass
+        else:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"{command} (process {os.getpid()})".encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # the lock goes with the last descriptor

@@ -379,6 +379,29 @@ def test_ctrl_c_exits_130_with_what_is_kept(monkeypatch, command, argv, said):
     assert "`130` interrupted (Ctrl-C, SIGINT)" in readme and "exit 2 and a message) is finished" not in readme
 
 
+def test_a_second_writer_of_a_results_folder_is_refused_while_the_first_writes(tmp_path: Path):
+    # Two runs into one RESULTS (two TAs, an overlapping cron job) graded everything twice and
+    # replaced each other's files while they were written: a 20 / 20 became an error result.
+    from grader.gradebook import results_lock
+
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    (subs / "alice.py").write_text(CORRECT)
+    code, _, err = run(["grade", str(subs), "--out", str(out), "--no-progress"])
+    assert code == 0, err
+    before = (out / "alice" / "result.json").read_bytes()
+    with results_lock(out, "grader grade"):  # another run, writing
+        code, _, err = run(["grade", str(subs), "--out", str(out), "--no-progress", "--force"])
+        assert code == 2
+        assert err.endswith(f"error: RESULTS {str(out)!r} is being written by grader grade (process {os.getpid()}); "
+                            "let it finish (or stop it), then run this again\n")
+        code, _, err = run(["override", str(out), "alice", "--score", "3"])
+        assert code == 2 and "is being written by grader grade" in err
+    assert (out / "alice" / "result.json").read_bytes() == before  # nothing was touched
+    code, _, err = run(["override", str(out), "alice", "--score", "3"])  # let go: the next writer goes on
+    assert code == 0, err
+
+
 def test_only_an_unknown_id_says_a_canvas_downloads_ids_are_user_ids(tmp_path: Path):
     subs = tmp_path / "subs"
     subs.mkdir()
