@@ -16,9 +16,10 @@ _CANVAS = re.compile(
     re.DOTALL,
 )
 # An anonymously graded assignment's download: [LATE_]anon_<anonymous id>_<submissionid>_<original
-# filename>, the anonymous id five characters of base58 and no name.
+# filename>, the anonymous id five characters of base58 and no name. One of them a letter: a
+# student whose name is written "anon" has a user id of digits only.
 _ANONYMOUS = re.compile(
-    r"^(?P<late>LATE_)?(?P<user>anon_[0-9A-Za-z]{5})_(?P<sub>\d+)_(?P<original>.+)$",
+    r"^(?P<late>LATE_)?(?P<user>anon_(?=\d*[A-Za-z])[0-9A-Za-z]{5})_(?P<sub>\d+)_(?P<original>.+)$",
     re.DOTALL,
 )
 # Canvas appends "-1", "-2", ... to a name handed in again: "q3_word2vec-1.py".

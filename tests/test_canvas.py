@@ -69,6 +69,11 @@ def test_parse_an_anonymous_download(filename, late, user, sub, original, resubm
     assert parse(filename) == CanvasName(filename, "", late, user, sub, original, resubmission, anonymous=True)
 
 
+def test_a_student_named_anon_is_not_an_anonymous_download():
+    c = parse("anon_12345_5001_q3_word2vec.py")  # sortable name "Anon", user id 12345
+    assert (c.name, c.user_id, c.anonymous) == ("anon", "12345", False)
+
+
 def test_canvas_batch_needs_half_of_the_names():
     canvas_names = ["a_1_2_q1.py", "b_3_4_q1.py"]
     assert is_canvas_batch(canvas_names + ["stray.py"])
