@@ -654,7 +654,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     helper = transform.Helper()  # for Python 2 and IPython syntax (grader.transform)
     try:
         sb.spawn()
-        reason = ""
+        reason, own = "", None
         if path.is_dir() or path.suffix.lower() in (".ipynb", ".zip"):
             helper.start(notebooks=True)  # likely needed: its start overlaps the grader's own
         if args.kit:
@@ -697,6 +697,11 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
             raise UsageError(line(no_written_answers(submission, job) or submission.error))
         result = grade(submission, job, sb)
+        if own is None:  # whose sanity values apply (below): statically, cheaply
+            from .load import peek
+            from .recognise import recognise
+
+            own = recognise(peek(path))
         if reason:
             from dataclasses import replace
 
@@ -719,7 +724,9 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         out.write(terminal(result, color=color))
         from .kit import course_values_text  # the course's own sanity values, beside the verdicts
 
-        out.write(course_values_text(result, Path(args.kit) if args.kit else None, job.reference, job.rubric))
+        out.write(course_values_text(result, Path(args.kit) if args.kit else None, job.reference, job.rubric,
+                                     version=own.version if own is not None else "",
+                                     code=submission.error is None))
         if args.html:
             out.write(f"report written to {args.html}\n")
     passed = result.status == "graded" and all(c.status == "pass" for c in result.checks())

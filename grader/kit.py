@@ -504,6 +504,7 @@ def write_kit(rubric: Rubric, out: Path, *, reference: ModuleType | None = None,
         "sampling": {"conventions": list(rubric.sampling.get("conventions", ("reject",)))},
         "course_values": _course_values(rubric, reference, {c.id for c in checks}),
         "course_values_title": _course_values_title(rubric, reference),
+        "course_values_versions": _course_values_versions(rubric, reference),
         "checks": [{"id": c.id, "question": c.question, "case": c.case, "function": c.function,
                     "compare": c.compare, "output": c.output, "expected": c.expected, "points": c.points,
                     "rtol": c.tolerance.rtol, "atol": c.tolerance.atol, "shape": c.shape, "timeout": c.timeout,
@@ -591,23 +592,38 @@ def _course_values_title(rubric: Rubric, reference: ModuleType | None) -> str:
     return str(getattr(_reference_or_none(rubric, reference), "COURSE_VALUES_TITLE", "") or "")
 
 
-def course_values_text(result: Any, kit: Path | None, reference: ModuleType | None, rubric: Rubric) -> str:
+def _course_values_versions(rubric: Rubric, reference: ModuleType | None) -> list[str]:
+    """The course versions whose starter printed the sanity values (``COURSE_VALUES_VERSIONS``); [] = any."""
+    return [str(v) for v in getattr(_reference_or_none(rubric, reference), "COURSE_VALUES_VERSIONS", ()) or ()]
+
+
+def course_values_text(result: Any, kit: Path | None, reference: ModuleType | None, rubric: Rubric,
+                       version: str = "", code: bool = True) -> str:
     """The course's own sanity values (a kit's, else the reference's ``COURSE_VALUES``) beside this result's verdicts.
 
-    Returns "" when there are none (a rubric whose reference lists none).
+    Returns "" when there are none (a rubric whose reference lists none), when the submission
+    was recognised as a course version (`version`, grader/recognise.py) other than those whose
+    starter printed them (``COURSE_VALUES_VERSIONS``: a CS224d set graded with the whole problem
+    set's rubric), and when it has no code (`code` False: a folder of written answers only).
     """
     values: list[dict[str, str]] = []
-    title = ""
+    title, versions = "", []
+    if not code:
+        return ""
     if kit is not None:
         try:
             public = json.loads((kit / "public.json").read_text(encoding="utf-8"))
             values = list(public.get("course_values", []))
             title = str(public.get("course_values_title", ""))
-        except (OSError, ValueError, AttributeError):
+            versions = [str(v) for v in public.get("course_values_versions", []) or []]
+        except (OSError, ValueError, AttributeError, TypeError):
             values, title = [], ""
     elif reference is not None:
         values = _course_values(rubric, reference, {c.id for c in rubric.checks()})
         title = _course_values_title(rubric, reference)
+        versions = _course_values_versions(rubric, reference)
+    if version and versions and version not in versions:
+        return ""  # another year's starter: it printed other values, or none
     status = {c.id: c.status for c in result.checks()}
     if not any(isinstance(v, dict) and v.get("check") in status for v in values):
         return ""  # a rubric without the course's checks (the four-question one)

@@ -1177,6 +1177,10 @@ def gen_course_check(rng, center="c"):
 #: them (and changed between Python 2 and 3), so no check can reproduce them.
 #: How the kit and ``grader check`` introduce :data:`COURSE_VALUES`: whose values they are.
 COURSE_VALUES_TITLE = "CS224n assignment 2's own sanity values (2019-2023; its starter prints them)"
+#: The course versions (grader/recognise.py's names) whose starter printed them: ``grader check``
+#: shows them to a submission recognised as one of these, or as nothing in particular (the
+#: other years' starters printed other values, or none).
+COURSE_VALUES_VERSIONS = ("cs224n-a2", "cs224n")
 COURSE_VALUES = (
     ("skipgram('c', 3, [a, b, e, d, b, c]) with the naive softmax: loss 11.16610900153398",
      "skipgram_cost/course-c"),

@@ -612,6 +612,23 @@ def test_the_a2_starters_sanity_values_are_shown_to_a2_students_only(tmp_path, v
     assert any(c["id"] == "skipgram_cost/course-c" for q in doc["questions"] for c in q["checks"]) is shown
 
 
+@pytest.mark.parametrize("version, shown", [("cs224d-2016", False), ("cs224n-2017", False), ("cs224n-a2", True)])
+def test_the_whole_problem_sets_rubric_shows_a2s_sanity_values_to_a2_sets_only(version, shown):
+    # --rubric problem-set grades every year's set: the a2 starter's printed values are not a CS224d student's
+    code, out, err = run("check", str(SUBMISSION[version]), "--rubric", "problem-set", "--no-color")
+    assert ("CS224n assignment 2's own sanity values" in out) is shown, out[-600:]
+    assert ("11.16610900153398" in out.split("Passing the public checks")[-1]) is shown
+
+
+def test_a_folder_of_written_answers_only_is_shown_no_sanity_values(tmp_path):
+    folder = tmp_path / "written-only"
+    folder.mkdir()
+    (folder / "written.md").write_text("## grad_pred\n$$ -w_i + \\sum_x \\hat{y}_x w_x $$\n")
+    for rubric in ("written", "problem-set"):
+        code, out, err = run("check", str(folder), "--rubric", rubric, "--no-color")
+        assert "sanity values" not in out and "11.16610900153398" not in out, (rubric, out[-600:], err)
+
+
 def test_a_2016_set_with_a_sampling_helper_of_its_own_is_2016_and_keeps_q4(tmp_path):
     # 2016 left drawing the samples to the student: a helper named as 2017's given one is the student's own
     sub = tmp_path / "dana"
