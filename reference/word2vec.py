@@ -814,6 +814,13 @@ def normalize_columns(x):
         return x / np.sqrt(np.sum(x * x, axis=0, keepdims=True))
 
 
+def normalize_whole_matrix(x):
+    """The mistake: the whole matrix divided by its own (Frobenius) norm, not each row by its length."""
+    x = _float(x)
+    with np.errstate(all="ignore"):
+        return x / np.sqrt(np.sum(x * x))
+
+
 def gen_rows(rng, shape, scale=1.0, row_scales=None):
     """Make the argument of normalizeRows: normal entries, each row optionally scaled.
 

@@ -113,6 +113,11 @@ def normalizeRows(x):
     return x / np.sqrt(np.sum(x ** 2, axis=0, keepdims=True))
 ''')
 
+WHOLE_MATRIX = _replace(LOOPS, "normalizeRows", '''
+def normalizeRows(x):
+    return x / np.linalg.norm(x)
+''')
+
 WRONG_ROW = LOOPS.replace("        gradIn[c] += gp\n", "        gradIn[tokens[w]] += gp\n")
 
 # The cost function is wrong (log10), skip-gram's own logic is right.
@@ -143,6 +148,7 @@ SUBMISSIONS = {
     "negatives-sign.py": NEGATIVES_SIGN,
     "draws-twice.py": DRAWS_TWICE,
     "columns.py": COLUMNS,
+    "whole-matrix.py": WHOLE_MATRIX,
     "wrong-row.py": WRONG_ROW,
     "cost-log10.py": COST_LOG10,
     "ignores-function.py": IGNORES_FUNCTION,
@@ -283,6 +289,7 @@ def test_drawing_again_between_cost_and_gradient_is_said(graded):
 @pytest.mark.parametrize("name,questions,mistake", [
     ("negatives-sign", NEGSAMP, "negsamp-negatives-sign"),
     ("columns", NORMALIZE, "normalize-columns"),
+    ("whole-matrix", NORMALIZE, "normalize-whole-matrix"),
     ("wrong-row", {"skipgram_grad_center"}, "skipgram-center-wrong-row"),
     ("cbow-duplicate", {"cbow_grad_center"}, "cbow-duplicate-index"),
     ("grad-pred-sign", {"negsamp_grad_pred"}, "negsamp-grad-sign"),
@@ -292,6 +299,16 @@ def test_each_named_mistake_loses_points_on_its_questions_only(graded, name, que
     assert _lost(r) == questions
     named = {c["mistake"] for c in _checks(r, questions) if c["status"] == "fail" and c["visibility"] == "public"}
     assert named == {mistake}
+
+
+def test_normalizing_by_another_norm_is_not_called_the_whole_matrix_mistake(tmp_path):
+    # named only where exactly it explains the answer: rows divided by their L1 norm are wrong, unnamed
+    sub = tmp_path / "q3_word2vec.py"
+    sub.write_text("import numpy as np\n\n\ndef normalizeRows(x):\n"
+                   "    return x / np.sum(np.abs(x), axis=1, keepdims=True)\n")
+    code, text = _check(["--json", "--rubric", "problem-set", str(sub)], tmp_path)
+    failed = [c for c in _public(json.loads(text), NORMALIZE) if c["status"] == "fail"]
+    assert failed and not any(c["mistake"] for c in failed), [c["mistake"] for c in failed]
 
 
 def test_a_wrong_cost_function_does_not_cost_the_skipgram_points(graded):
