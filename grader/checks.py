@@ -10,6 +10,7 @@ central differences of their own cost.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from types import ModuleType
 from typing import Any, Callable, Mapping, Sequence
@@ -722,8 +723,27 @@ def consistency(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str
             shape = np.shape(case.args[fn.params.index(param)]) if picked is not None else None
             entry = _consistent(cid, k, grad, param, plain, num, fn.returns, fname, h, tol, con["cost"],
                                 picked, shape, said=fn.said)
-            out.append(replace(entry, said=fn.said(grad)) if fn.said(grad) != grad else entry)
+            if fn.said(grad) != grad:
+                entry = replace(entry, said=fn.said(grad))
+            if cost_word(rubric) != "cost":
+                entry = replace(entry, cost_said=cost_word(rubric))
+            out.append(entry)
     return tuple(out)
+
+
+def cost_word(rubric: Rubric) -> str:
+    """The word the course uses for the cost: "cost" (CS224d), or how the ``[consistency]`` function's
+    ``shown`` names its cost output ("loss" in CS224n a2)."""
+    con = rubric.consistency
+    fn = rubric.functions.get(con.get("function", "")) if con else None
+    if fn is None or not con.get("cost") or con["cost"] not in fn.shown:
+        return "cost"
+    return fn.shown[con["cost"]]
+
+
+def in_cost_words(text: str, word: str) -> str:
+    """`text`, which says "cost", in the course's word for it ("loss" in a2)."""
+    return text if word == "cost" else re.sub(r"\bcost\b", word, text)
 
 
 def _consistent(cid: str, k: int, grad: str, param: str, plain: CallOutcome | None, num: CallOutcome | None,
@@ -738,12 +758,13 @@ def _consistent(cid: str, k: int, grad: str, param: str, plain: CallOutcome | No
     """
     shown = tuple(said(r) for r in returns)
     grad_said, param_said = said(grad), said(param)
+    word = said(cost_name) if said(cost_name) != cost_name else "cost"  # "loss" in a2
     if plain is None or plain.status != "ok":
         why = plain.message if plain is not None and plain.message else f"{fname} did not return on this case."
         return Consistency(cid, grad, "error", message=why)
     if num is None or num.status != "ok":
         why = num.message if num is not None and num.message else "it was not run."
-        return Consistency(cid, grad, "error", message=f"Your cost could not be differentiated numerically: {why}")
+        return Consistency(cid, grad, "error", message=f"Your {word} could not be differentiated numerically: {why}")
     analytic, problem = _pick(plain.value, returns.index(grad), fname, shown)
     if problem:
         return Consistency(cid, grad, "error", message=problem)
@@ -752,7 +773,7 @@ def _consistent(cid: str, k: int, grad: str, param: str, plain: CallOutcome | No
     numerical = items[k].array if items is not None and k < len(items) else None
     a = analytic.array if analytic is not None else None
     if numerical is None:
-        return Consistency(cid, grad, "error", message="Your cost could not be differentiated numerically.")
+        return Consistency(cid, grad, "error", message=f"Your {word} could not be differentiated numerically.")
     if a is None or a.dtype.kind not in "biuf":
         return Consistency(cid, grad, "error", message=f"The returned {grad_said!r} is not an array of numbers.")
     var_shape = numerical.shape if picked is None else tuple(shape)
@@ -771,7 +792,7 @@ def _consistent(cid: str, k: int, grad: str, param: str, plain: CallOutcome | No
         checked = f"; checked {len(picked)} of {int(np.prod(var_shape))} elements"
     n = numerical.astype(np.float64)
     if not (np.all(np.isfinite(g)) and np.all(np.isfinite(n))):
-        return Consistency(cid, grad, "inconsistent", message=f"The returned {grad_said!r} or your cost gives nan or inf.")
+        return Consistency(cid, grad, "inconsistent", message=f"The returned {grad_said!r} or your {word} gives nan or inf.")
     low = [v.array.dtype for v in (analytic, cost) if v is not None and v.array is not None
            and v.array.dtype.kind == "f" and v.array.dtype.itemsize < 8]
     eps = float(np.finfo(low[0]).eps) if low else float(np.finfo(np.float64).eps)
@@ -784,10 +805,10 @@ def _consistent(cid: str, k: int, grad: str, param: str, plain: CallOutcome | No
     max_rel = float(np.max(diff[nz] / np.abs(n[nz]))) if nz.any() else None
     if np.all(diff <= allowed):
         return Consistency(cid, grad, "consistent", max_abs, max_rel,
-                           f"Your {grad_said!r} matches the numerical gradient of your own cost "
+                           f"Your {grad_said!r} matches the numerical gradient of your own {word} "
                            f"(largest difference {max_abs:.2g}{checked}).")
     return Consistency(cid, grad, "inconsistent", max_abs, max_rel,
-                       f"Your {grad_said!r} does not match the numerical gradient of your own cost with respect to "
+                       f"Your {grad_said!r} does not match the numerical gradient of your own {word} with respect to "
                        f"{param_said!r} (largest difference {max_abs:.3g}{checked}).")
 
 
@@ -869,5 +890,5 @@ def read_consistency(rubric: Rubric, results: Sequence[CheckResult],
             verdict, head = _VERDICTS.get(key) or (
                 ("agrees", "Your gradient is the derivative of your own cost.") if c.status == "consistent"
                 else ("disagrees", "Your gradient is not the derivative of your own cost: one of the two is wrong."))
-        out.append(replace(c, verdict=verdict, headline=head))
+        out.append(replace(c, verdict=verdict, headline=in_cost_words(head, cost_word(rubric))))
     return tuple(out)

@@ -700,11 +700,17 @@ class Consistency:
     verdict: str = ""
     headline: str = ""  #: the verdict in one sentence for the student
     said: str = ""  #: how the course names `wrt` ("gradCenterVec" in a2), "" when as `wrt`
+    cost_said: str = ""  #: how the course names the cost ("loss" in a2), "" for "cost"
 
     @property
     def named(self) -> str:
         """The gradient's name as the student's course writes it."""
         return self.said or self.wrt
+
+    @property
+    def cost_named(self) -> str:
+        """The cost as the student's course calls it: "cost" (CS224d), "loss" (CS224n a2)."""
+        return self.cost_said or "cost"
 
 
 @dataclass(frozen=True)
@@ -823,7 +829,8 @@ class SubmissionResult:
             "source": self.source,
             "canvas": _plain(self.canvas) if self.canvas else None,
             "load": _plain(self.load) if self.load else None,
-            "consistency": [{k: v for k, v in _plain(c).items() if k != "said" or v} for c in self.consistency],
+            "consistency": [{k: v for k, v in _plain(c).items() if k not in ("said", "cost_said") or v}
+                            for c in self.consistency],
             "translated": [f.path for f in self.files if f.translated],
             "seconds": round(self.seconds, 4),
             "grader_version": self.grader_version,

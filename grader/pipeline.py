@@ -255,28 +255,38 @@ def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str,
         costfn = next((a for a in case.args if isinstance(a, CostFn)), None) if case is not None else None
         twin = by_id.get(spec.same_as) if spec.same_as else None
         o_self = outcomes.get(f"{spec.function}:{spec.case}")
+        costfn_word = _costfn_word(rubric, next((a.role for c in (case, *cases.values()) if c is not None
+                                                 for a in c.args if isinstance(a, CostFn) and a.role), ""))
         if spec.function in stubs and o_self is not None and _all_zeros(o_self.value):
             r = replace(r, message=(f"Not implemented: {_named(rubric, spec.function)} returned zeros without calling "
-                                    "the cost function it was given (the starter's placeholder is still there?)."))
+                                    f"the {costfn_word} it was given (the starter's placeholder is still there?)."))
         elif costfn is not None and costfn.role and twin is not None and twin.status == "pass":
             fname = _named(rubric, costfn.role)
             wrong = [q.id for q in rubric.questions
                      if any(c.function == costfn.role and by_id.get(c.id) is not None
                             and by_id[c.id].status != "pass" for c in q.checks)]
             cause = (f"the question{'s' if len(wrong) > 1 else ''} {', '.join(wrong)}" if wrong
-                     else "your cost function")
-            r = replace(r, message=(f"{r.message} With a cost function of the grader's, this same call is right: "
+                     else f"your {costfn_word}")
+            r = replace(r, message=(f"{r.message} With a {costfn_word} of the grader's, this same call is right: "
                                     f"the difference comes from your {fname}, passed to it (see {cause}), "
                                     "not from this function's own logic."))
         elif costfn is not None and costfn.table:
             o = outcomes.get(f"{spec.function}:{spec.case}")
             returned = o is not None and o.value is not None and o.value.type != "NoneType"  # (a stub says so)
             if returned and o.costfn_calls == 0:  # (returning zeros, the starter's: said above, as a stub)
-                r = replace(r, message=(f"{r.message} {_named(rubric, spec.function)} never called the cost function "
-                                        "it was given as an argument: its cost and gradients must come from that "
+                word = costfn_word.removesuffix(" function")
+                r = replace(r, message=(f"{r.message} {_named(rubric, spec.function)} never called the {costfn_word} "
+                                        f"it was given as an argument: its {word} and gradients must come from that "
                                         "function."))
         out.append(r)
     return out
+
+
+def _costfn_word(rubric: Rubric, role: str) -> str:
+    """How the course calls the function passed to skip-gram/CBOW: "cost function" (CS224d), "loss
+    function" (a2, whose ``shown`` names the cost function's `cost` "loss")."""
+    fn = rubric.functions.get(role)
+    return f"{fn.said('cost') if fn is not None else 'cost'} function"
 
 
 def _named(rubric: Rubric, role: str) -> str:

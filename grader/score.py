@@ -76,7 +76,8 @@ def _consistency_question(rubric: Rubric, found: Sequence[Consistency]) -> Quest
             id=f"{CONSISTENCY_QUESTION}/{c.case}-{c.wrt}", question=CONSISTENCY_QUESTION, status=status,
             score=_round(share if status == "pass" else 0.0), max_score=_round(share),
             message=c.message or c.status, case=c.case))
-    return QuestionResult(id=CONSISTENCY_QUESTION, title="Your gradients match your own cost",
+    word = found[0].cost_named if found else "cost"  # "loss" in a2
+    return QuestionResult(id=CONSISTENCY_QUESTION, title=f"Your gradients match your own {word}",
                           score=_round(sum(c.score for c in checks)), max_score=_round(points),
                           checks=tuple(checks))
 

@@ -444,7 +444,7 @@ def test_a2s_stubs_are_not_implemented_not_errors(tmp_path):
             assert c["status"] == "fail" and c["message"].startswith("Not implemented: "), (qid, c["id"], c["message"])
     assert q["sigmoid"]["checks"][0]["message"] == (
         "Not implemented: sigmoid returns s, which it never sets (the starter's placeholder is still there?).")
-    assert any(c["message"].startswith("Not implemented: skipgram returned zeros without calling the cost function")
+    assert any(c["message"].startswith("Not implemented: skipgram returned zeros without calling the loss function")
                for c in q["skipgram_cost"]["checks"])
     # negative sampling is written, but calls the sigmoid stub: said so, not an error of its own
     assert all(c["message"].startswith("Not implemented: negSamplingLossAndGradient calls sigmoid, which returns s "

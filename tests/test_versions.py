@@ -651,3 +651,70 @@ def test_a_2016_set_with_a_sampling_helper_of_its_own_is_2016_and_keeps_q4(tmp_p
     assert code == 0, out + err
     assert doc["rubric"] == "word2vec-cs224d-2016" and doc["score"] > doc["max_score"]  # CBOW's extra credit
     assert {"softmax_regression", "sentence_feature"} <= {q["id"] for q in doc["questions"]}
+
+
+def _words_of(result_dir: Path) -> str:
+    """Everything a student reads: report.html's text and result.json's messages, hints, titles and cases."""
+    import html as _html
+    import re as _re
+
+    r = json.loads((result_dir / "result.json").read_text())
+    said = [q.get("title") or "" for q in r["questions"]]
+    said += [c.get(k) or "" for q in r["questions"] for c in q["checks"] for k in ("message", "hint", "case")]
+    said += [c.get("message", "") + " " + c.get("headline", "") for c in r.get("consistency", [])]
+    page = _re.sub(r"<style.*?</style>", " ", (result_dir / "report.html").read_text(), flags=_re.S)
+    return "\n".join(said) + "\n" + _html.unescape(_re.sub(r"<[^>]+>", " ", page))
+
+
+def test_an_a2_report_says_loss_where_cs224d_says_cost(tmp_path):
+    # a2's starter: naiveSoftmaxLossAndGradient, negSamplingLossAndGradient, word2vecLossAndGradient
+    a2 = tmp_path / "subs-a2" / "a2"
+    shutil.copytree(SUBMISSION["cs224n-a2"], a2)
+    w2v = a2 / "word2vec.py"
+    text = w2v.read_text()
+    text = text.replace("loss = -np.log(y_hat[outsideWordIdx])", "loss = -np.log10(y_hat[outsideWordIdx])")
+    assert text != w2v.read_text()
+    w2v.write_text(text)
+    d16 = tmp_path / "subs-d16" / "d16"
+    shutil.copytree(SUBMISSION["cs224d-2016"], d16)
+    q3 = d16 / "q3_word2vec.py"
+    assert "np.log(" in q3.read_text()
+    q3.write_text(q3.read_text().replace("np.log(", "np.log10(", 1))
+    for name, version in (("a2", "cs224n-a2"), ("d16", "cs224d-2016")):
+        out = tmp_path / f"out-{name}"
+        code, _, err = run("grade", str(tmp_path / f"subs-{name}"), "--out", str(out), "--rubric", version, "--no-progress")
+        assert code == 0, err
+    a2_words = _words_of(tmp_path / "out-a2" / "a2")
+    assert "With a loss function of the grader's" in a2_words and "the loss uses log10" in a2_words
+    assert "Does your gradient match your own loss?" in a2_words
+    import re as _re
+
+    assert not _re.search(r"\bcost\b", a2_words, _re.I), _re.findall(r".{60}\bcost\b.{60}", a2_words, _re.I)[:5]
+    d16_words = _words_of(tmp_path / "out-d16" / "d16")
+    assert "the cost uses log10" in d16_words and "Does your gradient match your own cost?" in d16_words
+    assert "loss" not in d16_words.replace("loss function", "")  # 2016's starter: softmaxCostAndGradient
+
+
+@pytest.mark.parametrize("body, said", [
+    ("    return 0.0, np.zeros(centerWordVectors.shape), np.zeros(outsideVectors.shape)\n",
+     "Not implemented: skipgram returned zeros without calling the loss function it was given"),
+    ("    loss = 0.0\n    gc = np.zeros(centerWordVectors.shape)\n    go = np.zeros(outsideVectors.shape)\n"
+     "    for w in outsideWords:\n"
+     "        l, g1, g2 = naiveSoftmaxLossAndGradient(centerWordVectors[word2Ind[currentCenterWord]], word2Ind[w], "
+     "outsideVectors, dataset)\n"
+     "        loss += l\n        gc[word2Ind[currentCenterWord]] += g1\n        go += g2\n    return loss, gc, go\n",
+     "skipgram never called the loss function it was given as an argument: its loss and gradients"),
+])
+def test_a2_skipgram_messages_name_the_loss_function(tmp_path, body, said):
+    text = (SUBMISSION["cs224n-a2"] / "word2vec.py").read_text()
+    head = text.index("def skipgram(")
+    start = text.index('""" Skip-gram model in word2vec """\n', head) + len('""" Skip-gram model in word2vec """\n')
+    end = text.index("\n\n\ndef ", start)
+    sub = tmp_path / "a2"
+    shutil.copytree(SUBMISSION["cs224n-a2"], sub)
+    (sub / "word2vec.py").write_text(text[:start] + body + text[end:])
+    doc = json.loads(run("check", str(sub), "--rubric", "cs224n-a2", "--json")[1])
+    sg = [c for q in doc["questions"] if q["id"].startswith("skipgram_") for c in q["checks"]
+          if c["status"] != "pass" and "/own-" not in c["id"] and "/course-" not in c["id"]]
+    assert sg and all(said in c["message"] for c in sg), sg[0]["message"]
+    assert not any("cost" in c["message"] for c in sg)
