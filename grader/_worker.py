@@ -2829,21 +2829,23 @@ class _TableCost:
         for k in range(len(got), 3):
             got.append(kwargs.get(names[k], kwargs.get(alt[k])))
         predicted, target, outputs = got
-        why = "the grader's cost function answers only the calls skip-gram and CBOW make on this case"
+        # (said in every year's words: a2's "loss function", centerWordVec and outsideVectors are CS224d's
+        # cost function, predicted and outputVectors, and a2 has no CBOW)
+        why = "the function the grader passed answers only the calls expected on this case"
         try:
             r = np.asarray(predicted, dtype=np.float64).reshape(-1)
             t = int(np.asarray(target).reshape(-1)[0]) if np.asarray(target).size == 1 else None
             w = np.ascontiguousarray(np.asarray(outputs, dtype=np.float64))
         except BaseException:  # noqa: BLE001
-            raise TypeError(f"{why}: (predicted vector, target index, outputVectors, dataset)") from None
+            raise TypeError(f"{why}: (a word vector, a word index, the output (outside) vectors, dataset)") from None
         if hashlib.sha256(w.tobytes()).hexdigest() != self.outputs:
-            raise ValueError(f"{why}: the outputVectors passed to it are not the ones skip-gram was given")
+            raise ValueError(f"{why}: the output (outside) vectors passed to it are not the ones your function was "
+                             "given")
         for e_pred, e_target, cost, grad_pred, grad in self.entries:
             if t == int(e_target) and r.shape == e_pred.shape and np.allclose(r, e_pred, rtol=1e-6, atol=1e-9):
                 return float(cost), np.array(grad_pred, dtype=np.float64), np.array(grad, dtype=np.float64)
-        raise ValueError(f"{why}: no call with this predicted vector and target {t!r} is expected "
-                         "(the predicted vector is the center word's input vector for skip-gram, "
-                         "the sum of the context words' input vectors for CBOW)")
+        raise ValueError(f"{why}: no call with this vector and word index {t!r} is expected "
+                         "(for skip-gram, the center word's vector and each outside (context) word's index in turn)")
 
 
 def _raiser(error: BaseException):

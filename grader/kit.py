@@ -327,7 +327,7 @@ def _encode_arg(a: Any, key: str, arrays: dict[str, np.ndarray]) -> dict[str, An
                 arrays[f"{key}.{n}.{part}"] = np.array(arr, dtype=np.float64, order="C")
             entries.append({"predicted": f"{key}.{n}.predicted", "target": int(target), "cost": float(cost),
                             "gradPred": f"{key}.{n}.gradPred", "grad": f"{key}.{n}.grad"})
-        return {"costfn": {"outputs": a.outputs, "table": entries}}
+        return {"costfn": {"outputs": a.outputs, "table": entries, **({"role": a.role} if a.role else {})}}
     if isinstance(a, dict):
         return {"value": a}  # tokens: JSON as they are
     if a is None:
@@ -491,7 +491,9 @@ def write_kit(rubric: Rubric, out: Path, *, reference: ModuleType | None = None,
             fn = rubric.functions[role]
             functions[role] = {"names": list(fn.names), "modules": list(fn.modules), "params": list(fn.params),
                                "arities": list(fn.arities), "returns": list(fn.returns),
-                               "globals": list(fn.globals)}
+                               "globals": list(fn.globals),
+                               # how the course names them in messages (a2: the cost is a "loss")
+                               **({"shown": dict(fn.shown)} if fn.shown else {})}
     public_doc = {
         "format": KIT_FORMAT,
         "grader_version": __version__,

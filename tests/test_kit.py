@@ -483,7 +483,7 @@ def test_the_kits_own_pytest_says_not_implemented_of_a2s_stubs_as_the_grader_doe
     assert "Not implemented: naiveSoftmaxLossAndGradient returns loss, which it never sets" in said, said[-3000:]
     assert "Not implemented: sigmoid returns s, which it never sets" in said
     assert "Not implemented: negSamplingLossAndGradient calls sigmoid, which returns s without ever setting it" in said
-    assert "Not implemented: skipgram returned zeros without calling the cost function it was given" in said
+    assert "Not implemented: skipgram returned zeros without calling the loss function it was given" in said  # a2
     assert "raised NameError" not in said
 
 

@@ -91,10 +91,17 @@ class Dataset:
         return words[C], words[:C] + words[C + 1:]
 
 
+def _costfn_word(role):
+    """How the course calls the function passed to skip-gram: "cost function", "loss function" (a2)."""
+    fn = SPEC.get("functions", {}).get(role or "cost_and_grad", {})
+    return "%s function" % ((fn.get("shown") or {}).get("cost") or "cost")
+
+
 class TableCost:
     """The grader's cost function for one skip-gram/CBOW case: it answers only that case's calls."""
 
     def __init__(self, spec):
+        self.word = _costfn_word(spec.get("role"))
         self.entries = [(np.asarray(ARRAYS[e["predicted"]], dtype=np.float64), int(e["target"]), float(e["cost"]),
                          ARRAYS[e["gradPred"]], ARRAYS[e["grad"]]) for e in spec["table"]]
         self.outputs = spec.get("outputs", "")
@@ -104,16 +111,16 @@ class TableCost:
         import hashlib
 
         self.calls += 1
-        why = "the grader's cost function answers only the calls skip-gram and CBOW make on this case"
+        why = "the function the grader passed answers only the calls expected on this case"
         w = np.ascontiguousarray(np.asarray(outputVectors, dtype=np.float64))
         if hashlib.sha256(w.tobytes()).hexdigest() != self.outputs:
-            raise ValueError(why + ": the outputVectors passed to it are not the ones skip-gram was given")
+            raise ValueError(why + ": the output (outside) vectors passed to it are not the ones your function was given")
         r = np.asarray(predicted, dtype=np.float64).reshape(-1)
         for pred, t, cost, grad_pred, grad in self.entries:
             if int(np.asarray(target).reshape(-1)[0]) == t and r.shape == pred.shape and np.allclose(
                     r, pred, rtol=1e-6, atol=1e-9):
                 return cost, np.array(grad_pred, dtype=np.float64), np.array(grad, dtype=np.float64)
-        raise ValueError(why + ": no call with this predicted vector and target is expected")
+        raise ValueError(why + ": no call with this vector and word index is expected")
 
 
 def _arg(a, probes=None, patches=None, harness=None):
@@ -135,7 +142,7 @@ def _arg(a, probes=None, patches=None, harness=None):
         fn, why = harness.find(a["costfn"]["role"]) if harness is not None else (None, "")
         if fn is None:
             def missing(*args, **kwargs):
-                raise NameError("the kit found no cost function of yours to pass: " + why)
+                raise NameError("the kit found no %s of yours to pass: %s" % (_costfn_word(a["costfn"]["role"]), why))
             return missing
         return fn
     if a.get("none"):
@@ -931,8 +938,9 @@ def run_check(harness, check):
     zeros = (out.get("status") == "ok" and _zeros(out.get("value")) and any(
         isinstance(a, TableCost) and a.calls == 0 for a in out.get("args", ())))
     if zeros:  # the starter's skipgram: its zeros, never calling the cost function it was given
-        out = dict(out, message="%s returned zeros without calling the cost function it was given (the starter's "
-                                "placeholder is still there?)." % out["where"].rsplit(".", 1)[-1])
+        word = next(a.word for a in out.get("args", ()) if isinstance(a, TableCost))
+        out = dict(out, message="%s returned zeros without calling the %s it was given (the starter's "
+                                "placeholder is still there?)." % (out["where"].rsplit(".", 1)[-1], word))
     if SPEC.get("settings", {}).get("not_implemented") == "fail" and (
             out.get("exception") == "NotImplementedError" or stub or zeros
             or any(p.get("kind") == "function" and p.get("calls") == 0 for p in out.get("probes", []))):
