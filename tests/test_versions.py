@@ -718,3 +718,17 @@ def test_a2_skipgram_messages_name_the_loss_function(tmp_path, body, said):
           if c["status"] != "pass" and "/own-" not in c["id"] and "/course-" not in c["id"]]
     assert sg and all(said in c["message"] for c in sg), sg[0]["message"]
     assert not any("cost" in c["message"] for c in sg)
+
+
+def test_the_grader_table_functions_errors_name_nothing_a2_lacks(tmp_path):
+    # a skip-gram passing other outside vectors to the function it was given: said in words true in a2 too
+    sub = tmp_path / "a2"
+    shutil.copytree(SUBMISSION["cs224n-a2"], sub)
+    text = (sub / "word2vec.py").read_text()
+    call = "word2vecLossAndGradient(centerWordVectors[c], word2Ind[word], outsideVectors, dataset)"
+    assert call in text
+    (sub / "word2vec.py").write_text(text.replace(call, call.replace("outsideVectors,", "2 * outsideVectors,")))
+    doc = json.loads(run("check", str(sub), "--rubric", "cs224n-a2", "--json")[1])
+    sg = [c for q in doc["questions"] if q["id"] == "skipgram_cost" for c in q["checks"] if c["status"] == "error"]
+    assert sg and all("the output (outside) vectors passed to it are not the ones" in c["message"] for c in sg)
+    assert not any(w in c["message"] for c in sg for w in ("CBOW", "outputVectors", "cost function")), sg[0]["message"]
