@@ -240,7 +240,11 @@ def shown(draws: Draws, convention: str, limit: int = 40) -> str:
 
 
 def judge_notes(spec: CheckSpec, draws: Draws, rubric: Rubric) -> tuple[tuple[str, ...], str]:
-    """The notes a negative-sampling check gets (what was drawn), and the problem to add to its message."""
+    """The notes a negative-sampling check gets (what was drawn), and the problem to add to its message.
+
+    Said in the course's words: "the target" where the function's argument is ``target``
+    (CS224d), "the outside word" where the course names it otherwise (a2's ``outsideWordIdx``).
+    """
     notes = [shown(draws, draws.convention)]
     problem = draws.problem
     allowed = tuple(rubric.sampling.get("conventions", ("reject",))) if rubric.sampling else ("reject",)
@@ -250,4 +254,14 @@ def judge_notes(spec: CheckSpec, draws: Draws, rubric: Rubric) -> tuple[tuple[st
     elif draws.convention == "use":
         notes.append("you used draws equal to the target as negative samples; this rubric accepts that "
                      "(2016's wording allows it).")
+    fn = rubric.functions.get(spec.function)
+    if fn is not None and fn.said("target") != "target":  # a2: outsideWordIdx, the outside word
+        notes = [_in_course_words(n) for n in notes]
+        problem = _in_course_words(problem)
     return tuple(notes), problem
+
+
+def _in_course_words(text: str) -> str:
+    """`text` in CS224n a2's words: its outside word is CS224d's target, and getNegativeSamples is given."""
+    text = text.replace(" (the getNegativeSamples of 2017+)", ", as the given getNegativeSamples does")
+    return text.replace("(the target)", "(the outside word)").replace("the target", "the outside word")

@@ -732,3 +732,19 @@ def test_the_grader_table_functions_errors_name_nothing_a2_lacks(tmp_path):
     sg = [c for q in doc["questions"] if q["id"] == "skipgram_cost" for c in q["checks"] if c["status"] == "error"]
     assert sg and all("the output (outside) vectors passed to it are not the ones" in c["message"] for c in sg)
     assert not any(w in c["message"] for c in sg for w in ("CBOW", "outputVectors", "cost function")), sg[0]["message"]
+
+
+def test_a2_negative_sampling_notes_say_the_outside_word_where_cs224d_says_the_target(tmp_path):
+    sub = tmp_path / "a2"
+    shutil.copytree(SUBMISSION["cs224n-a2"], sub)
+    text = (sub / "word2vec.py").read_text()
+    assert "        while newidx == outsideWordIdx:\n" in text
+    (sub / "word2vec.py").write_text(text.replace("        while newidx == outsideWordIdx:\n", "        while False:\n"))
+    doc = json.loads(run("check", str(sub), "--rubric", "cs224n-a2", "--json")[1])
+    ns = [c for q in doc["questions"] if q["id"] == "negsamp_cost" for c in q["checks"]]
+    said = " ".join([c["message"] + " " + (c["case"] or "") + " " + " ".join(c.get("notes") or []) for c in ns])
+    assert "drawn: 0, 1 (the outside word), 3" in said and "target" not in said, said[:800]
+    d16 = SUBMISSION["cs224d-2016"]
+    doc = json.loads(run("check", str(d16), "--rubric", "cs224d-2016", "--json")[1])
+    notes = [n for q in doc["questions"] if q["id"] == "negsamp_cost" for c in q["checks"] for n in c.get("notes") or []]
+    assert any("(the target)" in n for n in notes) and not any("outside word" in n for n in notes), notes
