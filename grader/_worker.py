@@ -2164,6 +2164,10 @@ class Harness:
             unset, where = _placeholder_return(e)
             if unset:  # a2's stubs: "### YOUR CODE HERE" left empty, then `return loss, ...`
                 probes.append({"kind": "stub", "returns": unset, "in": where})
+            else:
+                unset, where = _placeholder_used(e, spec.get("stub_names") or ())
+                if unset:  # 2015's: `grad = np.concatenate((gradW1.flatten(), ...))` after an empty YOUR CODE HERE
+                    probes.append({"kind": "stub", "returns": unset, "in": where, "uses": True})
             if probes:
                 out["probes"] = probes
             return out
@@ -2650,6 +2654,28 @@ def _placeholder_return(e: BaseException) -> tuple[str, str]:
     own = [v.lower() for v in list(code.co_varnames)[:200]]
     if difflib.get_close_matches(name.lower(), own, n=1, cutoff=0.75):
         return "", ""  # `return valeu` beside a local `value`, `return S` beside `s`: a typo, not a placeholder
+    return name[:100], code.co_name[:100]
+
+
+def _placeholder_used(e: BaseException, names) -> tuple[str, str]:
+    """The name a year's starter leaves for the student to set (`names`, the rubric's ``stub_names``),
+    used but never set in the function that raised, and that function's name; ("", "") otherwise.
+
+    CS224d 2015's stubs leave ``### YOUR CODE HERE`` empty, then use what it should have set:
+    ``numgrad`` in gradcheck_naive, ``gradW1``... in forward_backward_prop.  A name the function
+    sets somewhere (a branch not taken) is UnboundLocalError, which is not this.
+    """
+    if type(e) is not NameError or not names:
+        return "", ""
+    name = getattr(e, "name", None)
+    tb = e.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if not isinstance(name, str) or name not in names or tb is None:
+        return "", ""
+    code = tb.tb_frame.f_code
+    if name in code.co_varnames or name in code.co_cellvars or code.co_name.startswith("<"):
+        return "", ""
     return name[:100], code.co_name[:100]
 
 

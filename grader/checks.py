@@ -379,7 +379,7 @@ def _judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, rubric: Rub
     if outcome is None:
         return CheckResult(status="error", score=0.0, message=f"{fname} was not called for this check; "
                            "see the errors of the submission.", **common)
-    stub = _not_implemented(outcome, fname, rubric)
+    stub = _not_implemented(outcome, fname, rubric) or _returns_its_input(spec, case, outcome, fn, fname, rubric)
     if stub:
         return CheckResult(status="fail", score=0.0, message=stub, error=outcome.error, output=outcome.output,
                            **common)
@@ -423,6 +423,29 @@ def _judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, rubric: Rub
                        **shown, **common)
 
 
+def _returns_its_input(spec: CheckSpec, case: Case, outcome: CallOutcome, fn: FunctionSpec | None, fname: str,
+                       rubric: Rubric) -> str:
+    """The "not implemented" message of a year's stub that returns its first argument unchanged, or "".
+
+    Only for a function whose rubric says its starter did (``stub = "returns-input"``: CS224d
+    2015's ``return x`` after an empty ``### YOUR CODE HERE``), and only where that argument
+    is not itself the right answer of the check.
+    """
+    if rubric.settings.not_implemented != "fail" or fn is None or fn.stub != "returns-input" or not case.args:
+        return ""
+    got = outcome.value.array if outcome.status == "ok" and outcome.value is not None else None
+    first = case.args[0]
+    if got is None or not isinstance(first, np.ndarray) or got.shape != first.shape \
+            or got.dtype.kind not in "biuf" or not np.array_equal(got, first):
+        return ""
+    expected = case.expected.get(spec.expected) if spec.expected else None
+    if expected is not None and np.shape(expected) == first.shape and np.allclose(expected, first):
+        return ""  # the input is the right answer here: returning it is no placeholder
+    name = fn.said(fn.params[0]) if fn.params else "its argument"
+    return (f"Not implemented: {fname} returns its argument {name} unchanged (the starter's `return {name}` "
+            "after an empty ### YOUR CODE HERE is still there?).")
+
+
 def _not_implemented(outcome: CallOutcome, fname: str, rubric: Rubric) -> str:
     """Return the "not implemented" message of a starter's stub, or "" (only where the rubric says so).
 
@@ -437,10 +460,11 @@ def _not_implemented(outcome: CallOutcome, fname: str, rubric: Rubric) -> str:
     stub = probe(outcome, "stub") if outcome.status == "raised" else None
     if stub is not None and isinstance(stub.get("returns"), str):  # a2's stubs: `return loss, ...`, loss never set
         inner = stub.get("in") if isinstance(stub.get("in"), str) else ""
+        verb = "uses" if stub.get("uses") else "returns"
         if inner and inner != fname and not fname.endswith(f".{inner}"):
-            return (f"Not implemented: {fname} calls {inner}, which returns {stub['returns']} without ever setting it "
+            return (f"Not implemented: {fname} calls {inner}, which {verb} {stub['returns']} without ever setting it "
                     "(the starter's placeholder is still there?).")
-        return (f"Not implemented: {fname} returns {stub['returns']}, which it never sets "
+        return (f"Not implemented: {fname} {verb} {stub['returns']}, which it never sets "
                 "(the starter's placeholder is still there?).")
     if stub is not None:  # a hidden call (its error is not kept)
         return f"Not implemented: {fname} still raises NotImplementedError (the starter's placeholder)."

@@ -160,6 +160,14 @@ class FunctionSpec:
     #: param or return name -> how messages name it in this course ("gradPred" -> "gradCenterVec" in a2);
     #: names not in it are shown as they are
     shown: Mapping[str, str] = field(default_factory=dict)
+    #: what the year's starter stub of this function does, when it neither raises NotImplementedError
+    #: nor returns a name it never sets: "returns-input" (CS224d 2015's ``return x`` after an empty
+    #: ``### YOUR CODE HERE``); "" = nothing more than those
+    stub: str = ""
+    #: names the year's starter leaves for the student to set and then uses (2015's
+    #: forward_backward_prop stacks ``gradW1``...; its gradcheck_naive compares ``numgrad``): a
+    #: NameError on one of them, never set in the function, is the starter's placeholder
+    stub_names: tuple[str, ...] = ()
 
     def said(self, name: str) -> str:
         """Return how messages name the param or returned value `name` ("gradCenterVec" for a2's gradPred)."""

@@ -51,7 +51,7 @@ _CHAIN_KEYS = ("extends", "exclude_questions", "exclude_checks", "exclude_starte
 _TOP_KEYS = ("name", "title", "version", "reference", "starter_dir", "settings", "functions", "cases",
              "files", "questions", "consistency", "mistakes", "starter", "sampling", "written")
 _FUNCTION_KEYS = ("names", "modules", "params", "arities", "returns", "missing_hint", "missing_hint_notebook",
-                  "shapes", "globals", "shown")
+                  "shapes", "globals", "shown", "stub", "stub_names")
 #: Longest missing_hint accepted, in characters (it is one sentence of a student's message).
 MAX_HINT = 500
 #: Values of ``settings.hints``, from what gives away least: see grader.mistakes.hint_text.
@@ -585,9 +585,20 @@ class _Loader:
                 if not isinstance(text, str) or not _ID.match(text):
                     raise self.fail(f"{where}.shown", f"{name} must be shown as a name such as 'gradCenterVec', "
                                                       f"not {text!r}")
+            stub = self.string(t, "stub", where, "")
+            if stub not in ("", "returns-input"):
+                raise self.fail(where, f"stub must be \"returns-input\" (the starter's placeholder returns its "
+                                       f"first argument unchanged), not {stub!r}")
+            if stub and not params:
+                raise self.fail(where, "stub = \"returns-input\" needs params (the first one is the input)")
+            stub_names = self.strings(t, "stub_names", where)
+            for name in stub_names:
+                if not _ID.match(name):
+                    raise self.fail(where, f"stub_names: {name!r} is not a Python name")
             out[role] = FunctionSpec(role=role, names=names, modules=modules, params=params, arities=arities,
                                      returns=returns, missing_hint=hint, missing_hint_notebook=nb_hint,
-                                     shapes=dict(shapes), globals=as_globals, shown=dict(shown))
+                                     shapes=dict(shapes), globals=as_globals, shown=dict(shown), stub=stub,
+                                     stub_names=tuple(stub_names))
         return out
 
     def reference_name(self, name: str, where: str, what: str) -> None:

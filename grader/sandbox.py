@@ -1089,7 +1089,8 @@ def _function_dict(f: Any) -> dict:
             "returns": list(f.returns), "missing_hint": str(getattr(f, "missing_hint", "") or ""),
             "missing_hint_notebook": str(getattr(f, "missing_hint_notebook", "") or ""),
             "shapes": {str(k): str(v) for k, v in (getattr(f, "shapes", None) or {}).items()},
-            "globals": list(getattr(f, "globals", ()) or ())}
+            "globals": list(getattr(f, "globals", ()) or ()),
+            "stub_names": list(getattr(f, "stub_names", ()) or ())}
 
 
 def _arg(a: Any) -> Any:

@@ -512,3 +512,73 @@ def test_the_a2_rubric_speaks_a2s_names_everywhere_a2_students_read():
             + [c.description for c in r.checks()]
             + [str(r.mistakes[m].get(k, "")) for m in used for k in ("name", "message", "fix")])
     assert [t for t in said if cs224d.search(t or "")] == []
+
+
+def _2015_stubs(tmp_path: Path, *, keep: tuple[str, ...] = ()) -> Path:
+    """The 2015 stand-in notebook with the 2015 starter's placeholders: an empty YOUR CODE HERE, then
+    `return x` (softmax, sigmoid, normalizeRows), `return f` (sigmoid_grad), or the names it should set
+    used (gradcheck_naive's numgrad, forward_backward_prop's gradW1...)."""
+    nb = nbformat.read(VERSIONS / "cs224d-2015" / "wordvec_sentiment.ipynb", as_version=4)
+    empty = "    ### YOUR CODE HERE\n    ### END YOUR CODE\n"
+    for cell in nb.cells:
+        src = cell.source
+        if src.startswith("def softmax(x):") and "softmax" not in keep:
+            cell.source = 'def softmax(x):\n    """ Softmax function """\n' + empty + "    return x\n"
+        elif src.startswith("def sigmoid(x):"):
+            cell.source = ('def sigmoid(x):\n' + empty + '    return x\n\ndef sigmoid_grad(f):\n' + empty
+                           + '    return f\n')
+        elif src.startswith("def gradcheck_naive("):
+            cell.source = ("def gradcheck_naive(f, x):\n    rndstate = random.getstate()\n    random.setstate(rndstate)\n"
+                           "    fx, grad = f(x)\n    h = 1e-4\n    for ix in np.ndindex(x.shape):\n"
+                           "        ### YOUR CODE HERE\n        ### END YOUR CODE\n"
+                           "        reldiff = abs(numgrad - grad[ix]) / max(1, abs(numgrad), abs(grad[ix]))\n"
+                           "        if reldiff > 1e-5:\n            print 'Gradient check failed.'\n            return\n"
+                           "    print 'Gradient check passed!'\n")
+        elif src.startswith("def forward_backward_prop("):
+            head = src[:src.index("\n    a = sigmoid(")]
+            cell.source = (head + "\n" + empty + "    grad = np.concatenate((gradW1.flatten(), gradb1.flatten(), "
+                           "gradW2.flatten(), gradb2.flatten()))\n    return cost, grad\n")
+        elif "def normalizeRows(x):" in src:
+            cell.source = re.sub(r"def normalizeRows\(x\):\n.*?(?=\n\S|\Z)",
+                                 lambda m: 'def normalizeRows(x):\n' + empty + "    return x\n", src, flags=re.S)
+    path = tmp_path / "subs" / "stubs.ipynb"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, path)
+    return path
+
+
+def test_the_2015_notebooks_stubs_are_not_implemented_not_wrong_answers_or_errors(tmp_path):
+    path = _2015_stubs(tmp_path)
+    r = grade(tmp_path, path.parent, "--rubric", "cs224d-2015")["stubs"]
+    q = questions(r)
+    for qid in ("softmax", "sigmoid", "sigmoid_grad", "normalize_rows", "gradcheck", *NEURAL):
+        assert q[qid]["score"] == 0
+        for c in q[qid]["checks"]:
+            assert c["status"] == "fail" and c["message"].startswith("Not implemented: "), (c["id"], c["message"])
+    said = {qid: q[qid]["checks"][0]["message"] for qid in ("softmax", "sigmoid_grad", "gradcheck", "neural_cost")}
+    assert said["softmax"].startswith("Not implemented: softmax returns its argument x unchanged")
+    assert said["sigmoid_grad"].startswith("Not implemented: sigmoid_grad returns its argument f unchanged")
+    assert said["gradcheck"].startswith("Not implemented: gradcheck_naive uses numgrad, which it never sets")
+    assert said["neural_cost"].startswith("Not implemented: forward_backward_prop uses gradW1, which it never sets")
+
+
+def test_returning_the_input_is_a_wrong_answer_where_the_years_starter_did_not_return_it(tmp_path):
+    # 2016's starters raise NotImplementedError: a softmax returning x is a wrong answer there, not a stub
+    sub = tmp_path / "subs" / "ident"
+    shutil.copytree(VERSIONS / "cs224d-2016", sub)
+    (sub / "q1_softmax.py").write_text("import numpy as np\n\n\ndef softmax(x):\n    return x\n")
+    r = grade(tmp_path, sub.parent, "--rubric", "cs224d-2016")["ident"]
+    softmax = [c for c in questions(r)["softmax"]["checks"] if c["status"] != "pass"]
+    assert softmax and not any(c["message"].startswith("Not implemented") for c in softmax), softmax[0]["message"]
+
+
+def test_a_2015_name_error_on_a_name_the_starter_never_left_unset_stays_an_error(tmp_path):
+    path = _2015_stubs(tmp_path)
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        if cell.source.startswith("def gradcheck_naive("):
+            cell.source = cell.source.replace("abs(numgrad - grad[ix])", "abs(numgard - grad[ix])")
+    nbformat.write(nb, path)
+    r = grade(tmp_path, path.parent, "--rubric", "cs224d-2015")["stubs"]
+    gc = questions(r)["gradcheck"]["checks"]
+    assert all(not c["message"].startswith("Not implemented") for c in gc), gc[0]["message"]
