@@ -748,3 +748,24 @@ def test_a2_negative_sampling_notes_say_the_outside_word_where_cs224d_says_the_t
     doc = json.loads(run("check", str(d16), "--rubric", "cs224d-2016", "--json")[1])
     notes = [n for q in doc["questions"] if q["id"] == "negsamp_cost" for c in q["checks"] for n in c.get("notes") or []]
     assert any("(the target)" in n for n in notes) and not any("outside word" in n for n in notes), notes
+
+
+@pytest.mark.parametrize("version, question, hint", [
+    ("cs224d-2016", "sgd", "sgd belongs in q3_sgd.py: hand it in with your other files."),
+    ("cs224d-2016", "neural_cost", "forward_backward_prop belongs in q2_neural.py: hand it in with your other files."),
+    ("cs224d-2016", "softmax_regression", "softmaxRegression belongs in q4_softmaxreg.py"),
+    ("cs224n-2017", "negsamp_cost", "negSamplingCostAndGradient belongs in q3_word2vec.py"),
+    ("cs224n-a2", "sgd", "sgd belongs in sgd.py: hand it in with word2vec.py."),
+    ("cs224n-a2", "negsamp_cost", "negSamplingLossAndGradient belongs in word2vec.py: hand it in with sgd.py."),
+])
+def test_a_missing_function_is_told_which_of_that_years_files_it_belongs_in(tmp_path, version, question, hint):
+    p = tmp_path / "part.py"
+    p.write_text("import numpy as np\n\ndef sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n")
+    doc = json.loads(run("check", str(p), "--rubric", version, "--json")[1])
+    said = [c["message"] for q in doc["questions"] if q["id"] == question for c in q["checks"]]
+    assert said and all(m.endswith(hint) or hint in m for m in said), said[0]
+    nb = tmp_path / "part.ipynb"
+    nb.write_text(notebook("import numpy as np\n\ndef sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n"))
+    doc = json.loads(run("check", str(nb), "--rubric", version, "--json")[1])
+    said = [c["message"] for q in doc["questions"] if q["id"] == question for c in q["checks"]]
+    assert said and not any(".py" in m.split("(found")[-1] for m in said), said[0]  # a notebook: no file to hand in
