@@ -254,6 +254,10 @@ def judge_notes(spec: CheckSpec, draws: Draws, rubric: Rubric) -> tuple[tuple[st
     elif draws.convention == "use":
         notes.append("you used draws equal to the target as negative samples; this rubric accepts that "
                      "(2016's wording allows it).")
+    # getNegativeSamples is given where only rejecting scores (2017+); where both score (2015/2016)
+    # students drew their own samples, and a later year's helper is nothing of theirs
+    helper = ", as the given getNegativeSamples does" if allowed == ("reject",) else ""
+    notes = [n.replace(" (the getNegativeSamples of 2017+)", helper) for n in notes]
     fn = rubric.functions.get(spec.function)
     if fn is not None and fn.said("target") != "target":  # a2: outsideWordIdx, the outside word
         notes = [_in_course_words(n) for n in notes]
@@ -262,6 +266,5 @@ def judge_notes(spec: CheckSpec, draws: Draws, rubric: Rubric) -> tuple[tuple[st
 
 
 def _in_course_words(text: str) -> str:
-    """`text` in CS224n a2's words: its outside word is CS224d's target, and getNegativeSamples is given."""
-    text = text.replace(" (the getNegativeSamples of 2017+)", ", as the given getNegativeSamples does")
+    """`text` in CS224n a2's words: its outside word is CS224d's target."""
     return text.replace("(the target)", "(the outside word)").replace("the target", "the outside word")

@@ -769,3 +769,15 @@ def test_a_missing_function_is_told_which_of_that_years_files_it_belongs_in(tmp_
     doc = json.loads(run("check", str(nb), "--rubric", version, "--json")[1])
     said = [c["message"] for q in doc["questions"] if q["id"] == question for c in q["checks"]]
     assert said and not any(".py" in m.split("(found")[-1] for m in said), said[0]  # a notebook: no file to hand in
+
+
+@pytest.mark.parametrize("version, said, unsaid", [
+    ("cs224d-2016", "draws equal to the target were rejected and drawn again", "getNegativeSamples"),
+    ("cs224n-2017", "draws equal to the target were rejected and drawn again, as the given getNegativeSamples does",
+     "2017+"),
+])
+def test_the_sampling_note_names_getnegativesamples_only_where_the_year_gives_it(version, said, unsaid):
+    doc = json.loads(run("check", str(SUBMISSION[version]), "--rubric", version, "--json")[1])
+    notes = [n for q in doc["questions"] if q["id"] == "negsamp_cost" for c in q["checks"] for n in c.get("notes") or []
+             if n.startswith("drawn: ") and "rejected" in n]
+    assert notes and all(said in n and unsaid not in n for n in notes), notes[0]
