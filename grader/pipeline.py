@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import time
 from dataclasses import dataclass, field, replace
 from types import ModuleType
@@ -378,7 +379,7 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None, partial: Pa
     failed = {spec.function for spec, r in zip(rubric.checks(), results) if r.status != "pass"}
     adapted += [n for n in cell_duplicate_notes(submission, rubric.functions, run.load.functions, failed)
                 if n not in result.notes]
-    return replace(result, notes=result.notes + tuple(adapted), seconds=time.monotonic() - t0)
+    return replace(result, notes=result.notes + tuple(_globals_said_once(adapted)), seconds=time.monotonic() - t0)
 
 
 #: How :func:`cell_duplicate_notes` begins its note's second part (the in-notebook check says its own).
@@ -541,12 +542,44 @@ def _regrade(submission: Submission, job: Job, sandbox: Sandbox, partial: Partia
             line = f"{where.rsplit('.', 1)[-1]}: {note}"
             if line not in adapted:
                 adapted.append(line)
-    notes = tuple(dict.fromkeys(result.notes + previous.notes + tuple(adapted)))
+    notes = tuple(dict.fromkeys(_globals_said_once(list(result.notes + previous.notes) + adapted)))
     if run is None:  # nothing ran: how it was loaded and isolated is what the earlier run found
         result = replace(result, load=previous.load, isolation=previous.isolation)
     else:
         result = replace(result, load=_merged_load(previous.load, result.load))
     return replace(result, notes=notes, seconds=time.monotonic() - t0)
+
+
+#: A call's note that a year's signature lacks a param, set as a global instead (grader._worker's wording).
+_AS_GLOBAL = re.compile(r"(\w+): your function takes no ('\w+') parameter: \2 was set as a global of your module "
+                        r"while it ran")
+
+
+def _globals_said_once(notes: list[str]) -> list[str]:
+    """The notes with those of functions that read the same global (2015's `dataset`) said in one.
+
+    >>> _globals_said_once(["skipgram: your function takes no 'dataset' parameter: 'dataset' was set as a "
+    ...                     "global of your module while it ran", "x", "cbow: your function takes no 'dataset' "
+    ...                     "parameter: 'dataset' was set as a global of your module while it ran"])
+    ["skipgram and cbow take no 'dataset' parameter: 'dataset' was set as a global of your module while they ran", 'x']
+    """
+    by_param: dict[str, list[str]] = {}
+    for n in notes:
+        if (m := _AS_GLOBAL.fullmatch(n)) is not None and m[1] not in by_param.setdefault(m[2], []):
+            by_param[m[2]].append(m[1])
+    out, said = [], set()
+    for n in notes:
+        m = _AS_GLOBAL.fullmatch(n)
+        if m is None:
+            out.append(n)
+        elif len(by_param[m[2]]) == 1:
+            out.append(n)
+        elif m[2] not in said:
+            said.add(m[2])
+            names = by_param[m[2]]
+            out.append(f"{', '.join(names[:-1])} and {names[-1]} take no {m[2]} parameter: {m[2]} was set as a "
+                       "global of your module while they ran")
+    return out
 
 
 def _merged_load(before: LoadReport | None, now: LoadReport | None) -> LoadReport | None:
