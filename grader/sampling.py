@@ -253,7 +253,7 @@ def judge_notes(spec: CheckSpec, draws: Draws, rubric: Rubric) -> tuple[tuple[st
                    "you used the target as a negative sample.")
     elif draws.convention == "use":
         notes.append("you used draws equal to the target as negative samples; this rubric accepts that "
-                     "(2016's wording allows it).")
+                     "(your assignment does not say whether to reject them).")
     # getNegativeSamples is given where only rejecting scores (2017+); where both score (2015/2016)
     # students drew their own samples, and a later year's helper is nothing of theirs
     helper = ", as the given getNegativeSamples does" if allowed == ("reject",) else ""

@@ -200,7 +200,7 @@ def test_a_2016_submission_that_uses_target_draws_scores_under_2016_and_loses_th
                                                  for c in q["checks"] if c["status"] != "pass"]
     notes = public_notes(r, NEGSAMP)
     assert any(n.startswith("drawn: ") and "were used as negative samples (not rejected)" in n for n in notes), notes
-    assert any("this rubric accepts that (2016's wording allows it)" in n for n in notes)
+    assert any("this rubric accepts that (your assignment does not say whether to reject them)" in n for n in notes)
     report = (tmp_path / "out0" / "uses" / "report.html").read_text()
     assert "used as negative samples (not rejected)" in report
     # under 2017, where getNegativeSamples rejects the target, the same code loses negative sampling's points
@@ -259,6 +259,7 @@ def test_the_2015_notebook_s_negative_sampling_skipgram_cbow_and_network_are_gra
     assert not any(n.startswith(("skipgram:", "cbow:", "negSamplingCostAndGradient:")) for n in honest["notes"])
     notes = public_notes(honest, NEGSAMP)  # the notebook's draws were recorded through the global
     assert any(n.startswith("drawn: ") and "(not rejected)" in n for n in notes), notes
+    assert not any("2016" in n or "2017" in n for n in notes), notes  # a 2015 student: no later year's course
     q = questions(rs["wrong-sign"])
     lost = {i for i, x in q.items() if x["score"] < x["max_score"]}
     assert lost == NEGSAMP, lost
