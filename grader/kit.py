@@ -493,7 +493,9 @@ def write_kit(rubric: Rubric, out: Path, *, reference: ModuleType | None = None,
                                "arities": list(fn.arities), "returns": list(fn.returns),
                                "globals": list(fn.globals),
                                # how the course names them in messages (a2: the cost is a "loss")
-                               **({"shown": dict(fn.shown)} if fn.shown else {})}
+                               **({"shown": dict(fn.shown)} if fn.shown else {}),
+                               # what the year's starter stub returns (zeros: said "Not implemented")
+                               **({"stub": fn.stub} if fn.stub else {})}
     public_doc = {
         "format": KIT_FORMAT,
         "grader_version": __version__,

@@ -162,7 +162,8 @@ class FunctionSpec:
     shown: Mapping[str, str] = field(default_factory=dict)
     #: what the year's starter stub of this function does, when it neither raises NotImplementedError
     #: nor returns a name it never sets: "returns-input" (CS224d 2015's ``return x`` after an empty
-    #: ``### YOUR CODE HERE``); "" = nothing more than those
+    #: ``### YOUR CODE HERE``), "returns-zeros" (zeros without calling the cost function it was
+    #: given: CBOW's extra credit in 2016-2018, a2's skip-gram); "" = nothing more than those
     stub: str = ""
     #: names the year's starter leaves for the student to set and then uses (2015's
     #: forward_backward_prop stacks ``gradW1``...; its gradcheck_naive compares ``numgrad``): a

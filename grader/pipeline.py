@@ -238,11 +238,15 @@ def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str,
     """
     by_id = {r.id: r for r in results}
     specs = {s.id: s for s in rubric.checks()}
-    stubs = set()  # functions that returned zeros without calling the grader's cost function: the starter's
+    # functions that returned zeros without calling the grader's cost function, where that is what the
+    # year's starter returns (``stub = "returns-zeros"``); elsewhere it is a wrong answer, said below
+    stubs = set()
     for spec in specs.values():
         case = cases.get(spec.case)
         o = outcomes.get(f"{spec.function}:{spec.case}")
-        if case is not None and o is not None and any(isinstance(a, CostFn) and a.table for a in case.args) \
+        fn = rubric.functions.get(spec.function)
+        if fn is not None and fn.stub == "returns-zeros" and case is not None and o is not None \
+                and any(isinstance(a, CostFn) and a.table for a in case.args) \
                 and o.costfn_calls == 0 and _all_zeros(o.value):
             stubs.add(spec.function)
     out = []

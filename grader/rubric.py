@@ -586,9 +586,10 @@ class _Loader:
                     raise self.fail(f"{where}.shown", f"{name} must be shown as a name such as 'gradCenterVec', "
                                                       f"not {text!r}")
             stub = self.string(t, "stub", where, "")
-            if stub not in ("", "returns-input"):
+            if stub not in ("", "returns-input", "returns-zeros"):
                 raise self.fail(where, f"stub must be \"returns-input\" (the starter's placeholder returns its "
-                                       f"first argument unchanged), not {stub!r}")
+                                       f"first argument unchanged) or \"returns-zeros\" (zeros, never calling the "
+                                       f"function it was given), not {stub!r}")
             if stub and not params:
                 raise self.fail(where, "stub = \"returns-input\" needs params (the first one is the input)")
             stub_names = self.strings(t, "stub_names", where)

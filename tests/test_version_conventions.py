@@ -585,3 +585,33 @@ def test_a_2015_name_error_on_a_name_the_starter_never_left_unset_stays_an_error
     r = grade(tmp_path, path.parent, "--rubric", "cs224d-2015")["stubs"]
     gc = questions(r)["gradcheck"]["checks"]
     assert all(not c["message"].startswith("Not implemented") for c in gc), gc[0]["message"]
+
+
+ZERO_SKIPGRAM = ("    return 0.0, np.zeros(inputVectors.shape), np.zeros(outputVectors.shape)\n")
+
+
+@pytest.mark.parametrize("version, placeholder", [("cs224d-2016", False), ("cs224n-2017", False),
+                                                  ("cs224n-a2", True)])
+def test_zeros_from_skipgram_are_not_implemented_only_where_the_years_starter_returned_them(
+        tmp_path, version, placeholder):
+    # a2's starter returns loss = 0.0 and zeros; 2016's and 2017's skipgram raised NotImplementedError
+    folder = {"cs224d-2016": "cs224d-2016", "cs224n-2017": "cs224n-2017", "cs224n-a2": "cs224n-a2"}[version]
+    sub = tmp_path / "subs" / "zeros"
+    shutil.copytree(VERSIONS / folder, sub)
+    f = sub / ("word2vec.py" if version == "cs224n-a2" else "q3_word2vec.py")
+    text = f.read_text()
+    start = text.index("def skipgram(")
+    body = text.index(":\n", text.index(")", text.index("word2vec", start))) + 2
+    end = text.index("\ndef ", body)
+    names = ("centerWordVectors", "outsideVectors") if version == "cs224n-a2" else ("inputVectors", "outputVectors")
+    f.write_text(text[:body] + ZERO_SKIPGRAM.replace("inputVectors", names[0]).replace("outputVectors", names[1])
+                 + "\n" + text[end:])
+    r = grade(tmp_path, sub.parent, "--rubric", version)["zeros"]
+    sg = [c for c in questions(r)["skipgram_cost"]["checks"] if c["visibility"] == "public" and c["status"] != "pass"
+          and "/own-" not in c["id"] and "/course-" not in c["id"]]
+    assert sg
+    if placeholder:
+        assert all(c["message"].startswith("Not implemented: skipgram returned zeros") for c in sg), sg[0]["message"]
+    else:
+        assert not any(c["message"].startswith("Not implemented") for c in sg), sg[0]["message"]
+        assert all("never called the cost function it was given" in c["message"] for c in sg), sg[0]["message"]
