@@ -247,6 +247,10 @@ def public_toml(rubric: Rubric, *, stand_ins: tuple[StarterModule, ...], public_
             t["shapes"] = dict(fn.shapes)
         if fn.shown:  # messages name arguments and returned values as the course does (a2's gradCenterVec)
             t["shown"] = dict(fn.shown)
+        if fn.stub:  # what the year's starter stub returns: "Not implemented" with the kit too
+            t["stub"] = fn.stub
+        if fn.stub_names:
+            t["stub_names"] = list(fn.stub_names)
         functions[role] = t
     cases = {}
     for cid in public_cases:

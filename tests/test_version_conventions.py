@@ -615,3 +615,14 @@ def test_zeros_from_skipgram_are_not_implemented_only_where_the_years_starter_re
     else:
         assert not any(c["message"].startswith("Not implemented") for c in sg), sg[0]["message"]
         assert all("never called the cost function it was given" in c["message"] for c in sg), sg[0]["message"]
+
+
+def test_the_2015_kit_says_not_implemented_of_the_2015_stubs_as_the_grader_does(tmp_path):
+    path = _2015_stubs(tmp_path)
+    kit = tmp_path / "kit"
+    assert run("kit", "--rubric", "cs224d-2015", "--out", str(kit))[0] == 0
+    doc = json.loads(run("check", "--kit", str(kit), "--json", str(path))[1])
+    q = {x["id"]: x for x in doc["questions"]}
+    for qid in ("softmax", "sigmoid", "sigmoid_grad", "normalize_rows", "gradcheck", *NEURAL):
+        assert q[qid]["checks"] and all(c["message"].startswith("Not implemented: ") for c in q[qid]["checks"]), (
+            qid, q[qid]["checks"][0]["message"])
