@@ -665,7 +665,8 @@ def _readme(rubric: Rubric, checks: list[CheckSpec], public_cases: list[str], ca
     """Return the kit's README.md for students."""
     rows = []
     for c in checks:
-        what = c.description or (f"`{c.output}`" if c.output else
+        said = rubric.functions[c.function].said if c.function in rubric.functions else str
+        what = c.description or (f"`{said(c.output)}`" if c.output else
                                  "its verdict" if c.compare == "behaviour" else "the returned value")
         if c.compare == "close":
             how = f"rtol={c.tolerance.rtol:g}, atol={c.tolerance.atol:g}, shape {c.shape}"
