@@ -267,14 +267,19 @@ def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str,
                                     f"the {costfn_word} it was given (the starter's placeholder is still there?)."))
         elif costfn is not None and costfn.role and twin is not None and twin.status == "pass":
             fname = _named(rubric, costfn.role)
-            wrong = [q.id for q in rubric.questions
-                     if any(c.function == costfn.role and by_id.get(c.id) is not None
-                            and by_id[c.id].status != "pass" for c in q.checks)]
+            wrong = _failed_questions(rubric, by_id, costfn.role)
             cause = (f"the question{'s' if len(wrong) > 1 else ''} {', '.join(wrong)}" if wrong
                      else f"your {costfn_word}")
             r = replace(r, message=(f"{r.message} With a {costfn_word} of the grader's, this same call is right: "
                                     f"the difference comes from your {fname}, passed to it (see {cause}), "
                                     "not from this function's own logic."))
+        elif costfn is not None and costfn.role and not costfn.table and not spec.same_as \
+                and (wrong := _failed_questions(rubric, by_id, costfn.role)):
+            # no twin with the grader's function (the course's own sanity check): its cause may still be
+            # the student's function passed to it, whose own questions failed
+            r = replace(r, message=(f"{r.message} This call passes your {_named(rubric, costfn.role)}, which "
+                                    f"failed its own question{'s' if len(wrong) > 1 else ''} ({', '.join(wrong)}): "
+                                    "the difference may come from it."))
         elif costfn is not None and costfn.table:
             o = outcomes.get(f"{spec.function}:{spec.case}")
             returned = o is not None and o.value is not None and o.value.type != "NoneType"  # (a stub says so)
@@ -285,6 +290,13 @@ def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str,
                                         "function."))
         out.append(r)
     return out
+
+
+def _failed_questions(rubric: Rubric, by_id: Mapping[str, CheckResult], role: str) -> list[str]:
+    """The questions with a check of the function `role` that did not pass."""
+    return [q.id for q in rubric.questions
+            if any(c.function == role and by_id.get(c.id) is not None and by_id[c.id].status != "pass"
+                   for c in q.checks)]
 
 
 def _costfn_word(rubric: Rubric, role: str) -> str:

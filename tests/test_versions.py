@@ -781,3 +781,16 @@ def test_the_sampling_note_names_getnegativesamples_only_where_the_year_gives_it
     notes = [n for q in doc["questions"] if q["id"] == "negsamp_cost" for c in q["checks"] for n in c.get("notes") or []
              if n.startswith("drawn: ") and "rejected" in n]
     assert notes and all(said in n and unsaid not in n for n in notes), notes[0]
+
+
+def test_the_a2_sanity_checks_name_a_wrong_loss_function_as_the_likely_cause(tmp_path):
+    # the course's own checks call skipgram with the student's loss function and have no twin with the grader's
+    sub = tmp_path / "a2"
+    shutil.copytree(SUBMISSION["cs224n-a2"], sub)
+    f = sub / "word2vec.py"
+    f.write_text(f.read_text().replace("loss = -np.log(y_hat[outsideWordIdx])", "loss = -np.log10(y_hat[outsideWordIdx])"))
+    doc = json.loads(run("check", str(sub), "--rubric", "cs224n-a2", "--json")[1])
+    course = [c for q in doc["questions"] for c in q["checks"] if "/course-" in c["id"]]
+    assert course and all(c["status"] == "fail" for c in course)
+    assert all(c["message"].endswith("This call passes your naiveSoftmaxLossAndGradient, which failed its own question "
+                                     "(cross_entropy): the difference may come from it.") for c in course), course[0]
