@@ -499,7 +499,8 @@ def write_kit(rubric: Rubric, out: Path, *, reference: ModuleType | None = None,
                                # how the course names them in messages (a2: the cost is a "loss")
                                **({"shown": dict(fn.shown)} if fn.shown else {}),
                                # what the year's starter stub returns (zeros: said "Not implemented")
-                               **({"stub": fn.stub} if fn.stub else {})}
+                               **({"stub": fn.stub} if fn.stub else {}),
+                               **({"stub_names": list(fn.stub_names)} if fn.stub_names else {})}
     public_doc = {
         "format": KIT_FORMAT,
         "grader_version": __version__,

@@ -535,8 +535,8 @@ def _2015_stubs(tmp_path: Path, *, keep: tuple[str, ...] = ()) -> Path:
                            "    fx, grad = f(x)\n    h = 1e-4\n    for ix in np.ndindex(x.shape):\n"
                            "        ### YOUR CODE HERE\n        ### END YOUR CODE\n"
                            "        reldiff = abs(numgrad - grad[ix]) / max(1, abs(numgrad), abs(grad[ix]))\n"
-                           "        if reldiff > 1e-5:\n            print 'Gradient check failed.'\n            return\n"
-                           "    print 'Gradient check passed!'\n")
+                           "        if reldiff > 1e-5:\n            print('Gradient check failed.')\n            return\n"
+                           "    print('Gradient check passed!')\n")
         elif src.startswith("def forward_backward_prop("):
             head = src[:src.index("\n    a = sigmoid(")]
             cell.source = (head + "\n" + empty + "    grad = np.concatenate((gradW1.flatten(), gradb1.flatten(), "
@@ -626,3 +626,22 @@ def test_the_2015_kit_says_not_implemented_of_the_2015_stubs_as_the_grader_does(
     for qid in ("softmax", "sigmoid", "sigmoid_grad", "normalize_rows", "gradcheck", *NEURAL):
         assert q[qid]["checks"] and all(c["message"].startswith("Not implemented: ") for c in q[qid]["checks"]), (
             qid, q[qid]["checks"][0]["message"])
+
+
+def test_the_2015_kits_own_pytest_says_not_implemented_of_the_2015_stubs(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    path = _2015_stubs(tmp_path)
+    kit = tmp_path / "kit"
+    assert run("kit", "--rubric", "cs224d-2015", "--out", str(kit))[0] == 0
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the kit runs without grader
+    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--submission={path}"],
+                       cwd=kit, capture_output=True, text=True, timeout=300, env=env)
+    said = p.stdout
+    assert "Not implemented: softmax returns its argument x unchanged" in said, said[-3000:]
+    assert "Not implemented: sigmoid_grad returns its argument f unchanged" in said
+    assert "Not implemented: gradcheck_naive uses numgrad, which it never sets" in said
+    # (the rest of this notebook is Python 2, which plain pytest cannot run: `grader check --kit` translates it)
+    assert "gradcheck_naive raised NameError" not in said

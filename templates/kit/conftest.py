@@ -552,8 +552,12 @@ class Harness:
         module = where.rsplit(".", 1)[0]
         return os.path.relpath(self.files[module], self.root) if module in self.files else module
 
-    def raised(self, e, where):
-        """Return the one-line message of an exception raised by the student's function."""
+    def raised(self, e, where, stub_names=()):
+        """Return the one-line message of an exception raised by the student's function.
+
+        `stub_names`: names the year's starter leaves for the student to set and then uses
+        (2015's ``numgrad``, ``gradW1``): a NameError on one of them, never set, is its placeholder.
+        """
         fname = where.rsplit(".", 1)[-1]
         frames = [f for f in traceback.extract_tb(e.__traceback__) if f.filename.startswith(self.root + os.sep)]
         at = " (%s, line %d)" % (os.path.relpath(frames[-1].filename, self.root), frames[-1].lineno) if frames else ""
@@ -569,6 +573,9 @@ class Harness:
                     "there?)." % (fname, inner, unset))
         if unset:
             return "%s returns %s, which it never sets (the starter's placeholder is still there?)." % (fname, unset)
+        used = _placeholder_used(e, stub_names)
+        if used:
+            return "%s uses %s, which it never sets (the starter's placeholder is still there?)." % (fname, used)
         return "%s raised %s%s: %s" % (fname, type(e).__name__, at, e)
 
     def call(self, role, case_id, timeout):
@@ -606,7 +613,8 @@ class Harness:
         except BaseException as e:  # noqa: BLE001
             if isinstance(e, KeyboardInterrupt):
                 raise
-            out = {"status": "raised", "where": where, "message": self.raised(e, where), "exception": type(e).__name__,
+            out = {"status": "raised", "where": where, "message": self.raised(e, where, spec.get("stub_names") or ()),
+                   "exception": type(e).__name__,
                    "probes": probes, "printed": printed.text()}
             tb = traceback.format_exception(type(e), e, e.__traceback__)
             student = [ln for ln in tb if self.root in ln or not ln.startswith("  File ")]
@@ -883,6 +891,36 @@ def diagnose(check, case, value, expected):
     return None
 
 
+def _placeholder_used(e, names):
+    """The name of `names` (the rubric's ``stub_names``) a NameError is about, never set in its function; or ""."""
+    name = getattr(e, "name", None)
+    tb = e.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    if type(e) is not NameError or name not in names or tb is None:
+        return ""
+    code = tb.tb_frame.f_code
+    return "" if name in code.co_varnames or code.co_name.startswith("<") else name
+
+
+def _returns_its_input(check, case, out):
+    """Whether the call returned its first argument unchanged where the year's starter stub did
+    (``stub = "returns-input"``: 2015's ``return x``), and that argument is not the right answer."""
+    fn = SPEC.get("functions", {}).get(check["function"], {})
+    if fn.get("stub") != "returns-input" or out.get("status") != "ok" or not case["args"] \
+            or "array" not in case["args"][0]:
+        return False
+    first = np.asarray(ARRAYS[case["args"][0]["array"]])
+    try:
+        got = np.asarray(out["value"])
+        same = got.shape == first.shape and got.dtype.kind in "biuf" and np.array_equal(got, first)
+    except (TypeError, ValueError):
+        return False
+    name = case.get("expected", {}).get(check.get("expected") or "")
+    right = ARRAYS[name] if name is not None else None
+    return same and not (right is not None and np.shape(right) == first.shape and np.allclose(right, first))
+
+
 def _placeholder_return(e):
     """(the name a starter's stub returns without setting it, that function's name), or ("", "").
 
@@ -934,6 +972,7 @@ def run_check(harness, check):
     if check.get("description"):
         head += "\n(%s)" % check["description"]
     out = harness.call(check["function"], check["case"], float(check["timeout"]))
+    fn_spec = SPEC.get("functions", {}).get(check["function"], {})
     stub = out.get("status") == "raised" and "(the starter's placeholder is still there?)" in out.get("message", "")
     # zeros, never calling the function it was given: the starter's placeholder where the year's returned
     # that (a2's skipgram, CBOW's extra credit); elsewhere a wrong answer
@@ -944,6 +983,12 @@ def run_check(harness, check):
         word = next(a.word for a in out.get("args", ()) if isinstance(a, TableCost))
         out = dict(out, message="%s returned zeros without calling the %s it was given (the starter's "
                                 "placeholder is still there?)." % (out["where"].rsplit(".", 1)[-1], word))
+    if _returns_its_input(check, case, out):
+        param = (fn_spec.get("shown") or {}).get(fn_spec["params"][0], fn_spec["params"][0]) if fn_spec.get(
+            "params") else "its argument"
+        out = dict(out, message="%s returns its argument %s unchanged (the starter's `return %s` after an empty "
+                                "### YOUR CODE HERE is still there?)." % (out["where"].rsplit(".", 1)[-1], param, param))
+        stub = True
     if SPEC.get("settings", {}).get("not_implemented") == "fail" and (
             out.get("exception") == "NotImplementedError" or stub or zeros
             or any(p.get("kind") == "function" and p.get("calls") == 0 for p in out.get("probes", []))):
