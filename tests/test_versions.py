@@ -794,3 +794,14 @@ def test_the_a2_sanity_checks_name_a_wrong_loss_function_as_the_likely_cause(tmp
     assert course and all(c["status"] == "fail" for c in course)
     assert all(c["message"].endswith("This call passes your naiveSoftmaxLossAndGradient, which failed its own question "
                                      "(cross_entropy): the difference may come from it.") for c in course), course[0]
+
+
+@pytest.mark.parametrize("version, said", [("cs224d-2016", "the starter's [[1, 2], [-1, -2]]"),
+                                           ("cs224n-a2", "the starter's sigmoid(np.array([1, 2, 3]))")])
+def test_the_sigmoid_starter_check_is_that_years_starter_test(version, said):
+    rubric = load_rubric(Path(__file__).resolve().parent.parent / "rubrics" / f"{version}.toml")
+    spec = next(c for c in rubric.checks() if c.id == "sigmoid/starter")
+    assert rubric.cases[spec.case].description == said
+    doc = json.loads(run("check", str(SUBMISSION[version]), "--rubric", version, "--json")[1])
+    check = next(c for q in doc["questions"] for c in q["checks"] if c["id"] == "sigmoid/starter")
+    assert check["status"] == "pass" and check["case"] == said
