@@ -701,7 +701,10 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             from .load import peek
             from .recognise import recognise
 
-            own = recognise(peek(path))
+            try:
+                own = recognise(peek(path))
+            except Exception:  # noqa: BLE001 - not recognised: the values are shown as before
+                own = None
         if reason:
             from dataclasses import replace
 
