@@ -805,3 +805,16 @@ def test_the_sigmoid_starter_check_is_that_years_starter_test(version, said):
     doc = json.loads(run("check", str(SUBMISSION[version]), "--rubric", version, "--json")[1])
     check = next(c for q in doc["questions"] for c in q["checks"] if c["id"] == "sigmoid/starter")
     assert check["status"] == "pass" and check["case"] == said
+
+
+def test_check_with_a_rubric_given_survives_a_recognition_that_fails(monkeypatch):
+    # (the version is looked at only to choose whose sanity values to show)
+    import grader.recognise as rec
+
+    def broken(sub):
+        raise RuntimeError("unforeseen")
+
+    monkeypatch.setattr(rec, "recognise", broken)
+    code, out, err = run("check", str(SUBMISSION["cs224n-a2"]), "--rubric", "cs224n-a2", "--no-color")
+    assert code == 0, out + err
+    assert "CS224n assignment 2's own sanity values" in out
