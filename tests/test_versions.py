@@ -119,6 +119,17 @@ def test_a_plain_id_that_is_not_there_is_an_error(tmp_path, text, where, why):
     assert str(e.value) == f"rubric {p}: {where}: {why}"
 
 
+@pytest.mark.parametrize("text, why", [
+    ('[functions.softmax]\nstub = "zeros"\n', 'stub must be "returns-input"'),
+    ('[functions.softmax]\nstub_names = ["not a name"]\n', "stub_names: 'not a name' is not a Python name"),
+])
+def test_a_stub_description_that_is_not_understood_is_an_error(tmp_path, text, why):
+    p = _rubric(tmp_path, text)
+    with pytest.raises(RubricError) as e:
+        load_rubric(p)
+    assert f"functions.softmax: {why}" in str(e.value), str(e.value)
+
+
 # --------------------------------------------------------------------------- recognition
 
 
