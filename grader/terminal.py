@@ -385,7 +385,9 @@ def other_causes(failing: Sequence[CheckResult], shown: Sequence[CheckResult] = 
             key = cause_key(c)
             # (failures without a known cause share a line only when their words are the same:
             # the line shows the first one's)
-            plain = ("plain", c.question, c.visibility, c.message.splitlines()[0] if c.message else c.status, c.hint)
+            # (numbers aside: the same wrong shape on each case's sizes, "(3, 5), expected (5, 3)", is one line)
+            words = re.sub(r"\d+(?:\.\d+)?", "#", c.message.splitlines()[0]) if c.message else c.status
+            plain = ("plain", c.question, c.visibility, words, c.hint)
             if _NO_ANSWER.match(c.message or ""):
                 plain = ("no answer",)  # written questions not answered: one line names them all
             buckets.setdefault(plain if key[0] == "check" else key, []).append(c)

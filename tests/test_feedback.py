@@ -284,3 +284,18 @@ def test_within_a_question_the_checks_that_did_not_pass_come_first(tmp_path):
     cards = re.findall(r'id="check-(cross_entropy-[\w-]+)"', q)
     assert cards == ["cross_entropy-small", "cross_entropy-typical", "cross_entropy-large-vocab",
                      "cross_entropy-extreme", "cross_entropy-inputs-unmodified"]  # the one that passed, last
+
+
+def test_the_same_wrong_shape_on_every_case_is_one_line_of_also_did_not_pass():
+    # a gradient returned transposed: the shapes differ with each case's sizes, the cause does not
+    from grader.model import CheckResult
+    from grader.terminal import other_causes
+
+    failing = [CheckResult(f"skipgram_grad_center/{case}", "skipgram_grad_center", "fail", 0, 0.5,
+                           f"The returned 'gradCenterVecs' has shape ({d}, {v}), expected ({v}, {d}).")
+               for case, v, d in (("typical", 20, 10), ("large", 200, 10), ("short", 12, 4))]
+    lines = other_causes(failing)
+    assert lines == ["skipgram_grad_center/typical and 2 more: The returned 'gradCenterVecs' has shape (10, 20), "
+                     "expected (20, 10)."], lines
+    other = CheckResult("skipgram_grad_center/x", "skipgram_grad_center", "fail", 0, 0.5, "Not within tolerance.")
+    assert len(other_causes(failing + [other])) == 2  # other words: another line
