@@ -470,9 +470,15 @@ def _run_similarity(args: argparse.Namespace, src: Path, rubric, results: Path, 
                   + (" ..." if n > 10 else "") + "\n")
     if not findings.skeleton:
         err.write(f"warning: {NO_SKELETON}\n")
+    blank = findings.blank_submissions
+    if blank:
+        n = len(blank)
+        err.write(f"note: {n} submission{'' if n == 1 else 's'} had nothing of {'its' if n == 1 else 'their'} own to "
+                  f"compare (empty, comments only, or only the starter's code) and {'is' if n == 1 else 'are'} not "
+                  "counted as compared: " + ", ".join(blank[:20]) + (" ..." if n > 20 else "") + "\n")
     err.write(f"similarity: {len(findings.pairs)} pair{'' if len(findings.pairs) == 1 else 's'} at or above "
               f"{findings.threshold:.0%} among {findings.n_submissions} submission{'' if findings.n_submissions == 1 else 's'} and {findings.n_sources} "
-              f"source files (leads to review, not verdicts): {page}\n")
+              f"source file{'' if findings.n_sources == 1 else 's'} (leads to review, not verdicts): {page}\n")
     return findings
 
 

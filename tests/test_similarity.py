@@ -178,6 +178,36 @@ def test_independent_solutions_and_untouched_starters_are_not_listed(found):
     assert not listed & {"erin", "frank", "gina", "hank"}
 
 
+def test_files_with_nothing_of_their_own_are_said_and_not_counted_as_compared(tmp_path):
+    starter = tmp_path / "starter"
+    starter.mkdir()
+    (starter / "q3_word2vec.py").write_text(corpus.STARTER)
+    b = tmp_path / "b"
+    b.mkdir()
+    (b / "alice.py").write_text(ORIGINAL)
+    (b / "bob.py").write_text(OTHER_1)
+    (b / "empty.py").write_text("")
+    (b / "notes.py").write_text("# I will finish this later\n# really\n")
+    (b / "untouched.py").write_text(corpus.STARTER)
+    against = tmp_path / "against"
+    against.mkdir()
+    (against / "__init__.py").write_text("")
+    (against / "public.py").write_text(PUBLIC)
+    out = tmp_path / "out"
+    code, _, err = _cli(["similarity", b, "--out", out, "--starter", starter, "--against", against])
+    assert code == 0, err
+    assert "among 2 submissions and 1 source file (leads" in err
+    assert ("note: 3 submissions had nothing of their own to compare (empty, comments only, or only the starter's "
+            "code) and are not counted as compared: empty, notes, untouched") in err
+    page = (out / "similarity.html").read_text(encoding="utf-8")
+    assert "<b>2</b> submissions compared" in page and "<b>1</b> source file (--against)" in page
+    assert "1 --against file had nothing of its own to compare and is not counted." in page
+    assert "empty, notes, untouched" in page
+    code, stdout, _ = _cli(["similarity", b, "--out", out, "--starter", starter, "--json"])
+    doc = json.loads(stdout)
+    assert doc["submissions"] == 2 and doc["nothing_to_compare"] == ["empty", "notes", "untouched"]
+
+
 def test_without_the_starter_the_untouched_starters_would_be_listed(batch):
     # the control of the test above: it is --starter that takes the skeleton out
     out = batch["root"] / "no-starter"

@@ -67,6 +67,9 @@ class Index:
         docs = [tuple(_off_the_starter(f, boilerplate) for f in files) for files in docs]
         distinct = [_unique(files) for files in docs]
         distinct = [d[~np.isin(d, boilerplate, assume_unique=True)] for d in distinct]
+        #: per document: whether any fingerprint is its own (an empty or comment-only file, or
+        #: one holding only starter code, has none: nothing of it was compared)
+        self.own = np.array([len(d) > 0 for d in distinct], dtype=bool)
         subs = [distinct[i] for i in range(n) if not self.is_source[i]]
         if subs:
             h, counts = np.unique(np.concatenate(subs), return_counts=True)

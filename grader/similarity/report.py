@@ -211,6 +211,7 @@ def to_json(findings: Findings) -> dict[str, Any]:
         "submissions": findings.n_submissions,
         "sources": findings.n_sources,
         "unreadable": list(findings.unreadable),
+        "nothing_to_compare": list(findings.blank_submissions),
         "unread_sources": list(findings.unread_sources),
         "pairs": [{"submission": docs[p.a.doc].id, "other": docs[p.b.doc].id, "kind": p.kind,
                    "share": round(p.share, 4), "submission_share": round(p.a.share, 4),

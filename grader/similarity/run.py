@@ -77,6 +77,9 @@ class Findings:
     max_sharing: int
     k: int = fingerprint.K
     unreadable: tuple[str, ...] = ()  #: ids of submissions with no code to compare
+    #: documents (by number) with nothing of their own to compare: empty or comment-only files, or
+    #: only the starter's code; they are in `documents` but not counted as compared
+    blank: tuple[int, ...] = ()
     unread_sources: tuple[str, ...] = ()  #: --against files that could not be read: "<path>: <why>"
     n_candidates: int = 0  #: pairs compared exactly
     n_entries: int = 0  #: (fingerprint, document) entries of the index
@@ -87,13 +90,25 @@ class Findings:
 
     @property
     def n_submissions(self) -> int:
-        """Return how many submissions were compared."""
-        return sum(d.kind == "submission" for d in self.documents)
+        """Return how many submissions were compared: those with code of their own (see `blank`)."""
+        return sum(d.kind == "submission" for d in self.documents) - len(self.blank_submissions)
 
     @property
     def n_sources(self) -> int:
-        """Return how many --against source files were compared (their groups are not counted again)."""
-        return sum(d.kind == "source" and not d.members for d in self.documents)
+        """Return how many --against source files were compared (their groups are not counted again; nor are
+        files with nothing of their own, see `blank`)."""
+        blank = set(self.blank)
+        return sum(d.kind == "source" and not d.members and n not in blank for n, d in enumerate(self.documents))
+
+    @property
+    def blank_submissions(self) -> tuple[str, ...]:
+        """Return the ids of the submissions with nothing of their own to compare (see `blank`)."""
+        return tuple(self.documents[n].id for n in self.blank if self.documents[n].kind == "submission")
+
+    @property
+    def n_blank_sources(self) -> int:
+        """Return how many --against source files had nothing of their own to compare (groups not counted)."""
+        return sum(self.documents[n].kind == "source" and not self.documents[n].members for n in self.blank)
 
 
 def find(batch: str | os.PathLike[str] | Iterable[Document | Submission], *, settings: Settings = Settings(),
@@ -189,7 +204,8 @@ def find(batch: str | os.PathLike[str] | Iterable[Document | Submission], *, set
     say("similarity: seconds per stage: " + ", ".join(f"{k} {v:.1f}" for k, v in seconds.items()))
     return Findings(documents=tuple(docs), pairs=listed, threshold=threshold, max_sharing=cap,
                     unreadable=tuple(unreadable), unread_sources=tuple(unread_sources), n_candidates=len(cands), n_entries=index.entries,
-                    n_common=len(index.common), n_starter=len(texts), seconds=seconds, skeleton=bool(starter))
+                    n_common=len(index.common), n_starter=len(texts), seconds=seconds, skeleton=bool(starter),
+                    blank=tuple(int(n) for n in np.flatnonzero(~index.own)))
 
 
 def _said_once(pairs: list[Pair], docs: Sequence[documents.Document]) -> list[Pair]:
