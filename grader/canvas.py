@@ -95,6 +95,23 @@ def _canvas_name(name: str) -> bool:
     return name == name.lower() and all(c.isalnum() or unicodedata.category(c)[0] == "M" for c in name)
 
 
+def student_name(entry: object) -> str:
+    """Return the student's name a Canvas download gave a submission or its result, or "" when none.
+
+    `entry` is a :class:`~grader.model.Submission` or a :class:`~grader.model.SubmissionResult`:
+    its ``canvas`` (made when the batch was loaded, from the latest file's name) says it.  Every
+    report that names Canvas students (grades.csv, the Canvas export, similarity.html) reads it here.
+
+    >>> from grader.model import CanvasInfo, Submission
+    >>> student_name(Submission("1001", "canvas.zip", "canvas", canvas=CanvasInfo("smithjohn", "1001", "5001")))
+    'smithjohn'
+    >>> student_name(Submission("alice", "alice.py", "module"))
+    ''
+    """
+    info = getattr(entry, "canvas", None)
+    return (info.name or "") if info is not None else ""
+
+
 def is_canvas_batch(filenames: Sequence[str]) -> bool:
     """Return whether a batch's top-level file names follow Canvas's naming.
 

@@ -475,7 +475,7 @@ def _run_similarity(args: argparse.Namespace, src: Path, rubric, results: Path, 
         n = len(blank)
         err.write(f"note: {n} submission{'' if n == 1 else 's'} had nothing of {'its' if n == 1 else 'their'} own to "
                   f"compare (empty, comments only, or only the starter's code) and {'is' if n == 1 else 'are'} not "
-                  "counted as compared: " + ", ".join(blank[:20]) + (" ..." if n > 20 else "") + "\n")
+                  "counted as compared: " + ", ".join(map(findings.who, blank[:20])) + (" ..." if n > 20 else "") + "\n")
     err.write(f"similarity: {len(findings.pairs)} pair{'' if len(findings.pairs) == 1 else 's'} at or above "
               f"{findings.threshold:.0%} among {findings.n_submissions} submission{'' if findings.n_submissions == 1 else 's'} and {findings.n_sources} "
               f"source file{'' if findings.n_sources == 1 else 's'} (leads to review, not verdicts): {page}\n")
@@ -517,8 +517,9 @@ def _cmd_similarity(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         for rank, p in enumerate(findings.pairs[:10], start=1):
             what = "source" if p.kind == "source" else "submission"
-            out.write(clean(f"{rank:>3}. {report.share_pct(p.share):>4}  {docs[p.a.doc].id}  ~  {what} "
-                                           f"{docs[p.b.doc].id}") + "\n")
+            other = findings.who(docs[p.b.doc].id) if p.kind == "submission" else docs[p.b.doc].id
+            out.write(clean(f"{rank:>3}. {report.share_pct(p.share):>4}  {findings.who(docs[p.a.doc].id)}  ~  {what} "
+                            f"{other}") + "\n")
         if len(findings.pairs) > 10:
             out.write(f"     ... {len(findings.pairs) - 10} more in {results / 'similarity.csv'}\n")
     return ExitCode.OK

@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
+from .canvas import student_name
 from .errors import UsageError
 from .model import CheckResult, SubmissionResult
 from .render import consistency_verdicts
@@ -108,7 +109,7 @@ def grades_row(result: SubmissionResult, questions: Sequence[str] = ()) -> list[
         num(result.max_score),
         result.status,
         "true" if result.late else "false",
-        _named(canvas.name if canvas else ""),
+        _named(student_name(result)),
         _cell(canvas.user_id if canvas else ""),
         _cell(canvas.submission_id if canvas else ""),
         _named(result.source),
@@ -586,7 +587,7 @@ def write_canvas_csv(
         if student is not None:
             cells = [student.get(c, "") for c in CANVAS_COLUMNS]
         else:
-            name = r.canvas.name if r.canvas and r.canvas.name else r.submission
+            name = student_name(r) or r.submission
             cells = [name, uid, "", "", ""]
         if r.status == "error" and not r.overrides:  # a person's score stands for the grader's missing one
             ungraded.append(r.submission)

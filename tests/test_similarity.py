@@ -242,9 +242,18 @@ def test_a_canvas_download_takes_part(tmp_path):
         z.writestr("doejane_LATE_1002_5002_q3_word2vec.py", corpus.renamed(ORIGINAL, corpus.RENAMES))
         z.writestr("roeric_1003_5003_q3_word2vec.py", OTHER_1)
     out = tmp_path / "out"
-    code, _, err = _cli(["similarity", download, "--out", out])
+    code, stdout, err = _cli(["similarity", download, "--out", out])
     assert code == 0, err
-    assert _pairs(_rows(out)) == [frozenset(("1001", "1002"))]
+    rows = _rows(out)
+    assert _pairs(rows) == [frozenset(("1001", "1002"))]
+    # the students' names, as grades.csv gives them (the download's names), beside their ids
+    assert {rows[0]["submission_name"], rows[0]["other_name"]} == {"smithjohn", "doejane"}
+    assert "1001 (smithjohn)  ~  submission 1002 (doejane)" in stdout
+    page = (out / "similarity.html").read_text(encoding="utf-8")
+    assert '<td class="id">1001 (smithjohn)</td>' in page and "<h4>1002 (doejane) " in page
+    code, stdout, _ = _cli(["similarity", download, "--out", out, "--json"])
+    pair = json.loads(stdout)["pairs"][0]
+    assert (pair["submission_name"], pair["other_name"]) == ("smithjohn", "doejane")
 
 
 def test_a_fingerprint_in_more_submissions_than_max_sharing_is_common_code(tmp_path):

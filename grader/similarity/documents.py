@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Iterator, Literal, Sequence
 
+from ..canvas import student_name
 from ..errors import UsageError
 from ..ids import IdMemory
 from ..load import CODE_SUFFIXES, load, load_batch
@@ -43,6 +44,8 @@ class Document:
     within: tuple[str, ...] = ()
     #: a group of source files (an earlier student's folder or zip): the ids of its files
     members: tuple[str, ...] = ()
+    #: a submission of a Canvas download: the student's name as Canvas wrote it ("smithjohn"); else ""
+    name: str = ""
 
 
 def reading_settings(settings: Settings) -> Settings:
@@ -63,7 +66,7 @@ def from_submission(sub: Submission, kind: Literal["submission", "source"] = "su
     if sub.error is not None or not sub.files:
         return None
     files = tuple(Text(path=f.path, text=text_of(f)) for f in sub.files)
-    return Document(id=doc_id or sub.id, kind=kind, files=files, source=sub.source)
+    return Document(id=doc_id or sub.id, kind=kind, files=files, source=sub.source, name=student_name(sub))
 
 
 def submissions(path: str | os.PathLike[str], settings: Settings, *,

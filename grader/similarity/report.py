@@ -29,7 +29,7 @@ from .run import MAX_PAIRS_SHOWN, Findings, top_matches
 MAX_FILE_CHARS = 60_000
 #: Columns of similarity.csv.
 CSV_COLUMNS = ("rank", "submission", "other", "other_kind", "share", "submission_share", "other_share",
-               "submission_matched", "other_matched")
+               "submission_matched", "other_matched", "submission_name", "other_name")
 
 
 @dataclass(frozen=True)
@@ -109,7 +109,7 @@ def _side(findings: Findings, side: Side) -> dict[str, Any]:
             files.append({"path": f.path, "segments": segs, "more": more})
         else:
             others.append(f.path)
-    return {"id": doc.id, "kind": doc.kind, "share": side.share, "matched": side.matched, "files": files,
+    return {"id": doc.id, "who": findings.who(doc.id) if doc.kind == "submission" else doc.id, "kind": doc.kind, "share": side.share, "matched": side.matched, "files": files,
             "others": others, "source": doc.source}
 
 
@@ -137,6 +137,8 @@ def html(findings: Findings, *, title: str = "") -> str:
         "n_pairs": len(findings.pairs),
         "MAX_PAIRS_SHOWN": MAX_PAIRS_SHOWN,
         "pct": share_pct,
+        "blank_who": [findings.who(sid) for sid in findings.blank_submissions],
+        "unreadable_who": [findings.who(sid) for sid in findings.unreadable],
     }
     return render.environment().get_template("similarity.html.j2").render(context)
 
@@ -147,7 +149,9 @@ def csv_rows(findings: Findings) -> list[list[str]]:
     rows = [list(CSV_COLUMNS)]
     for rank, p in enumerate(findings.pairs, start=1):
         rows.append([str(rank), _cell(docs[p.a.doc].id), _cell(docs[p.b.doc].id), p.kind, f"{p.share:.4f}",
-                     f"{p.a.share:.4f}", f"{p.b.share:.4f}", str(p.a.matched), str(p.b.matched)])
+                     f"{p.a.share:.4f}", f"{p.b.share:.4f}", str(p.a.matched), str(p.b.matched),
+                     _cell(findings.names.get(docs[p.a.doc].id, "")),
+                     _cell(findings.names.get(docs[p.b.doc].id, "") if p.kind == "submission" else "")])
     return rows
 
 
@@ -215,6 +219,9 @@ def to_json(findings: Findings) -> dict[str, Any]:
         "unread_sources": list(findings.unread_sources),
         "pairs": [{"submission": docs[p.a.doc].id, "other": docs[p.b.doc].id, "kind": p.kind,
                    "share": round(p.share, 4), "submission_share": round(p.a.share, 4),
-                   "other_share": round(p.b.share, 4)} for p in findings.pairs],
+                   "other_share": round(p.b.share, 4),
+                   "submission_name": findings.names.get(docs[p.a.doc].id, ""),
+                   "other_name": findings.names.get(docs[p.b.doc].id, "") if p.kind == "submission" else ""}
+                  for p in findings.pairs],
     }
 

@@ -10,6 +10,7 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
+from ..canvas import student_name
 from ..ids import IdMemory
 from ..model import Rubric, Settings, SimilarityMatch, Submission
 from . import documents, fingerprint
@@ -87,6 +88,13 @@ class Findings:
     n_starter: int = 0  #: starter files and stand-ins taken out
     skeleton: bool = True  #: the course's skeleton was given (--starter); without it, it counts as the students' code
     seconds: dict[str, float] = field(default_factory=dict)  #: per stage: read, fingerprint, index, compare
+    #: the student's name of each submission of a Canvas download, by id (as grades.csv's "name" column)
+    names: dict[str, str] = field(default_factory=dict)
+
+    def who(self, sid: str) -> str:
+        """Return a submission's id with the student's name Canvas gave it: "1001 (smithjohn)"; else the id."""
+        name = self.names.get(sid)
+        return f"{sid} ({name})" if name else sid
 
     @property
     def n_submissions(self) -> int:
@@ -158,14 +166,19 @@ def find(batch: str | os.PathLike[str] | Iterable[Document | Submission], *, set
     texts = documents.starter_texts(rubric, starter, settings, builtin=rubric is not None)
     docs: list[Document] = []
     unreadable: list[str] = []
+    names: dict[str, str] = {}
     items = documents.submissions(batch, settings, ids=ids) if isinstance(batch, (str, os.PathLike)) else batch
     for item in items:
         if isinstance(item, Submission):
             doc = documents.from_submission(item)
             if doc is None:
                 unreadable.append(item.id)
+                if student_name(item):
+                    names[item.id] = student_name(item)
                 continue
             item = doc
+        if item.name:
+            names[item.id] = item.name
         docs.append(item)
     unread_sources: list[str] = []
     docs += list(documents.sources(against, settings, unread_sources))
@@ -205,7 +218,7 @@ def find(batch: str | os.PathLike[str] | Iterable[Document | Submission], *, set
     return Findings(documents=tuple(docs), pairs=listed, threshold=threshold, max_sharing=cap,
                     unreadable=tuple(unreadable), unread_sources=tuple(unread_sources), n_candidates=len(cands), n_entries=index.entries,
                     n_common=len(index.common), n_starter=len(texts), seconds=seconds, skeleton=bool(starter),
-                    blank=tuple(int(n) for n in np.flatnonzero(~index.own)))
+                    names=names, blank=tuple(int(n) for n in np.flatnonzero(~index.own)))
 
 
 def _said_once(pairs: list[Pair], docs: Sequence[documents.Document]) -> list[Pair]:
