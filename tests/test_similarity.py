@@ -406,6 +406,26 @@ def _fp(hashes) -> FileFingerprints:
     return FileFingerprints(h, np.arange(len(h), dtype=np.int32), np.zeros((1, 2), dtype=np.int64), len(h) + 25)
 
 
+def test_finding_candidates_keeps_no_memory_per_pair_below_the_threshold():
+    # 300 submissions, every two sharing 30 fingerprints of their 1,030: every pair is met, none
+    # reaches the threshold, so what is kept must not grow with the pairs (45,000 of them)
+    import tracemalloc
+
+    from grader.similarity.match import candidates
+
+    shared = np.arange(30)
+    docs = [(_fp(np.concatenate((shared, 10_000 + 1_000 * i + np.arange(1_000)))),) for i in range(300)]
+    index = Index(docs, [False] * 300, np.zeros(0, dtype=np.int64), max_sharing=300)
+    tracemalloc.start()
+    try:
+        assert candidates(index, threshold=0.5, min_shared=10) == []
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 2_000_000  # keeping each side met took 15 MB
+    assert candidates(index, threshold=0.02, min_shared=10)[:2] == [(0, 1), (0, 2)]  # the control: all are met
+
+
 def test_the_index_counts_shared_fingerprints_like_comparing_every_pair():
     rng = np.random.default_rng(5)
     docs = [(_fp(rng.integers(0, 400, size=rng.integers(0, 120))),) for _ in range(40)]
