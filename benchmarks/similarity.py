@@ -13,7 +13,13 @@ Measured, in the same run:
 - copydetect's ``CopyDetector`` (files on disk, every pair compared, its HTML report off) on
   the same files, on the smaller sizes only (it compares all pairs: O(N²)).
 
-Usage: ``python benchmarks/similarity.py [--sizes 150,300,600] [--sources 300] [--copydetect-max 300] [--rate 0.3]``
+With ``--baseline-ref REF`` (a git commit of this repository) ``grader similarity`` of that
+commit (its tree written to a temporary folder, see ``_common.checkout``) runs on the same
+files before this tree's, and both rows are printed with their peak resident memory (the
+grader's own process, forked workers excluded).
+
+Usage: ``python benchmarks/similarity.py [--sizes 150,300,600] [--sources 300] [--copydetect-max 300] [--rate 0.3]
+[--baseline-ref REF]``
 """
 
 from __future__ import annotations
@@ -25,7 +31,9 @@ import sys
 import time
 from pathlib import Path
 
-from _common import GRADER, ROOT, machine, table, timed, workdir
+import os
+
+from _common import GRADER, GRADER_RSS, ROOT, checkout, machine, table, timed, workdir
 
 sys.path.insert(0, str(ROOT / "tests"))
 import similarity_corpus as corpus  # noqa: E402
@@ -75,11 +83,17 @@ def cpu() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def run_grader(batch: Path, against: Path, starter: Path, out: Path) -> tuple[float, str, str]:
-    """Run ``grader similarity`` and return (seconds, its stage lines, its first result lines)."""
-    dt, p = timed([*GRADER, "similarity", str(batch), "--out", str(out), "--against", str(against),
-                   "--starter", str(starter)])
-    return dt, p.stderr.strip(), "\n".join(p.stdout.splitlines()[:4])
+def run_grader(batch: Path, against: Path, starter: Path, out: Path,
+               tree: Path | None = None) -> tuple[float, str, str, int]:
+    """Run ``grader similarity`` (of `tree`, a checkout, when given) and return (seconds, its stage
+    lines, its first result lines, its own process's peak RSS in KiB)."""
+    rss = out.parent / f"{out.name}.rss"
+    env = {**os.environ, "BENCH_RSS_FILE": str(rss)}
+    if tree is not None:
+        env["PYTHONPATH"] = str(tree)
+    dt, p = timed([*GRADER_RSS, "similarity", str(batch), "--out", str(out), "--against", str(against),
+                   "--starter", str(starter)], env=env)
+    return dt, p.stderr.strip(), "\n".join(p.stdout.splitlines()[:4]), int(rss.read_text())
 
 
 def run_copydetect(batch: Path, against: Path, starter: Path, out: Path) -> float:
@@ -104,26 +118,31 @@ def main() -> None:
     ap.add_argument("--copydetect-max", type=int, default=300, help="largest size also run through CopyDetector")
     ap.add_argument("--rate", type=float, default=0.3,
                     help="share of lines edited in each generated solution (default %(default)s; 0.05: much alike)")
+    ap.add_argument("--baseline-ref", metavar="REF", default=None,
+                    help="also run grader similarity of this git commit on the same files, first")
     args = ap.parse_args()
     RATE = args.rate
     root = workdir()
     print(machine())
+    trees: list[tuple[str, Path | None]] = [("this tree", ROOT)]
+    if args.baseline_ref:
+        trees.insert(0, (args.baseline_ref, checkout(args.baseline_ref, root / "baseline")))
     rows = []
     for n in [int(x) for x in args.sizes.split(",")]:
         batch, against, starter, planted = make(root, n, args.sources)
-        c0 = cpu()
-        dt, stages, top = run_grader(batch, against, starter, root / f"out{n}")
-        c1 = cpu()
-        print(f"\n--- grader similarity, {n} submissions, {args.sources} sources: {dt:.1f} s, CPU {c1 - c0:.1f} s"
-              f"\n{stages}\n{top}")
-        cd = run_copydetect(batch, against, starter, root / f"out{n}") if n <= args.copydetect_max else None
-        c2 = cpu()
-        rows.append([n, args.sources, f"{dt:.1f} s (CPU {c1 - c0:.1f} s)",
-                     f"{cd:.1f} s (CPU {c2 - c1:.1f} s)" if cd is not None else "not run",
-                     f"{(c2 - c1) / (c1 - c0):.1f}x CPU" if cd is not None else ""])
+        for name, tree in trees:
+            c0 = cpu()
+            dt, stages, top, rss = run_grader(batch, against, starter, root / f"out{n}-{len(rows)}", tree)
+            c1 = cpu()
+            print(f"\n--- grader similarity ({name}), {n} submissions, {args.sources} sources: {dt:.1f} s, "
+                  f"CPU {c1 - c0:.1f} s, peak RSS {rss / 1024:.0f} MiB\n{stages}\n{top}")
+            rows.append([n, args.sources, name, f"{dt:.1f} s (CPU {c1 - c0:.1f} s)", f"{rss / 1024:.0f} MiB"])
+        if n <= args.copydetect_max:
+            c1 = cpu()
+            cd = run_copydetect(batch, against, starter, root / f"out{n}-cd")
+            rows.append([n, args.sources, "copydetect CopyDetector", f"{cd:.1f} s (CPU {cpu() - c1:.1f} s)", ""])
     print()
-    print(table(rows, ["submissions", "sources", "grader similarity (wall, CPU)", "copydetect CopyDetector",
-                       "ratio"]))
+    print(table(rows, ["submissions", "sources", "run", "wall (CPU)", "peak RSS (grader's process)"]))
 
 
 if __name__ == "__main__":
