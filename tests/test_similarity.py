@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import shutil
 import sys
 import zipfile
@@ -283,6 +284,14 @@ def test_similarity_html_shows_both_sides_with_the_matched_code_marked(found):
     assert 'id="pair-alice--carol"' in page
     assert '<mark class="match">' in page
     assert "<script" not in page and "http://" not in page.replace("http://www.w3.org", "")
+
+
+def test_the_cell_lines_the_grader_writes_into_a_notebook_are_never_marked_as_matched(found):
+    out, _, _ = found
+    page = (out / "similarity.html").read_text(encoding="utf-8")
+    assert "# cell [2]" in page  # carol's notebook is shown, cell by cell
+    marked = re.findall(r'<mark class="match">(.*?)</mark>', page, re.S)
+    assert marked and not [m for m in marked if "# cell [" in m]
 
 
 def test_grade_with_similarity_writes_matches_into_results_and_a_summary_section(batch):

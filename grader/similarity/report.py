@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -98,6 +99,33 @@ def share_pct(x: float) -> str:
     return s + "%"
 
 
+#: The line a notebook's code cell is read after (documents.text_of): the grader's, never matched code.
+_CELL_LABEL = re.compile(r"^# cell (?:\[\d+\]|#\d+)\n", re.MULTILINE)
+
+
+def without_labels(text: str, regions: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+    r"""Return `regions` of a notebook's text with the ``# cell [n]`` lines the grader wrote cut out.
+
+    A copied run of code that goes on into the next cell covers that cell's label line, which
+    the student never wrote and which the tokenizer drops: it is not shown as matched.
+
+    >>> without_labels("a = 1\n# cell [2]\nb = 2\n", ((0, 21),))
+    ((0, 6), (17, 21))
+    """
+    labels = [m.span() for m in _CELL_LABEL.finditer(text)]
+    out = []
+    for start, end in regions:
+        for a, b in labels:
+            if a >= end or b <= start:
+                continue
+            if a > start:
+                out.append((start, a))
+            start = max(start, b)
+        if start < end:
+            out.append((start, end))
+    return tuple(out)
+
+
 def _side(findings: Findings, side: Side) -> dict[str, Any]:
     """Return what the template shows of one side of a pair."""
     doc = findings.documents[side.doc]
@@ -105,7 +133,8 @@ def _side(findings: Findings, side: Side) -> dict[str, Any]:
     files, others = [], []
     for fi, f in enumerate(doc.files):
         if fi in regions:
-            segs, more = segments(f.text, regions[fi])
+            marked = without_labels(f.text, regions[fi]) if f.path.lower().endswith(".ipynb") else regions[fi]
+            segs, more = segments(f.text, marked)
             files.append({"path": f.path, "segments": segs, "more": more})
         else:
             others.append(f.path)
