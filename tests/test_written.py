@@ -243,7 +243,7 @@ def test_a_transposed_gradient_is_reported_by_its_shape(job):
 
 @pytest.mark.parametrize("text, message", [
     (r"-w_i + \sum_x \hat{y}_x w_q",
-     "index 'q' at line 1, column 27 is used outside any sum: bind it with a sum (\\sum_q), or use 'i'"),
+     "index 'q' at line 1, column 27 is used outside any sum: bind it with a sum (\\sum_q)"),
     (r"-w_j + \sum_j \hat{y}_j w_j",
      "index 'j' at line 1, column 4 is used outside its sum (the sum over j at line 1, column 8 does not reach it)"),
     (r"-w_i + \theta",
@@ -263,6 +263,20 @@ def test_names_are_checked_with_a_message_naming_the_token_and_its_position(job,
     assert (r.status, r.score) == ("fail", 0.0)
     assert r.message == f"Your answer could not be evaluated: {message}."
     assert r.written.lines[-1].status == "error" and r.written.lines[-1].message == message
+
+
+@pytest.mark.parametrize("qid, text, advice", [
+    ("grad_outside_o", r"\hat{y}_j v_c", "bind it with a sum (\\sum_j), or use 'o'"),
+    ("grad_outside_w", r"\hat{y}_j v_c", "bind it with a sum (\\sum_j), or use 'w'"),  # not o: w ≠ o
+    ("negsamp_grad_sample", r"\sigma(u_j^\top v_c) v_c", "bind it with a sum (\\sum_j), or use 'k', 's'"),
+    ("grad_center", r"-u_o + \hat{y}_w u_w", "bind it with a sum (\\sum_w)"),  # u_o there would be wrong
+    ("negsamp_grad_center", r"-\sigma(-u_o^\top v_c) u_o + \sigma(u_k^\top v_c) u_k", "bind it with a sum (\\sum_k)"),
+    ("skipgram_grad_center", r"U(\hat{y} - y_j)", "bind it with a sum (\\sum_j)"),
+])
+def test_an_unbound_index_is_advised_only_the_word_the_question_is_about(job, qid, text, advice):
+    r = answer(job, qid, text)
+    assert r.status == "fail"
+    assert r.message.endswith(f"is used outside any sum: {advice}."), r.message
 
 
 def test_an_unreadable_answer_is_a_failed_check_with_its_line(job):

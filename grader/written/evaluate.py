@@ -69,11 +69,17 @@ def _sum_vars(node: Node, out: dict[str, Sum]) -> dict[str, Sum]:
     return out
 
 
-def check_names(expr: Node, symbols: Mapping[str, WrittenSymbol], functions: tuple[str, ...] = ()) -> None:
+def check_names(expr: Node, symbols: Mapping[str, WrittenSymbol], functions: tuple[str, ...] = (),
+                subjects: tuple[str, ...] = ()) -> None:
     """Raise WrittenError for the first unknown symbol, misused index, misplaced derivative or function not
-    among `functions` (when given) in `expr`."""
+    among `functions` (when given) in `expr`.
+
+    `subjects` are the indices of the word the question is about (o in ∂J/∂u_o, w in ∂J/∂u_w): an index
+    used outside any sum is advised to be one of them, and only when there are some (in ∂J/∂v_c, writing
+    o for an unbound w would not make the answer right: it needs the sum).
+    """
     sums = _sum_vars(expr, {})
-    _check(expr, symbols, frozenset(), sums, functions)
+    _check(expr, symbols, frozenset(), sums, functions, subjects)
 
 
 def _unknown(sym: Sym, symbols: Mapping[str, WrittenSymbol]) -> WrittenError:
@@ -87,7 +93,7 @@ def _unknown(sym: Sym, symbols: Mapping[str, WrittenSymbol]) -> WrittenError:
                         f"(this question's symbols: {_known(symbols)})", sym.line, sym.column)
 
 
-def _check_index(index: Node, symbols, bound: frozenset, sums: Mapping[str, Sum]) -> None:
+def _check_index(index: Node, symbols, bound: frozenset, sums: Mapping[str, Sum], subjects: tuple[str, ...] = ()) -> None:
     if isinstance(index, Sub) and isinstance(index.base, Sym) and isinstance(index.index, Sym):
         index = index.index  # u_{w_s}: the word w_s, named by its index s
     if isinstance(index, Sym) and not index.hat:
@@ -101,7 +107,7 @@ def _check_index(index: Node, symbols, bound: frozenset, sums: Mapping[str, Sum]
             raise WrittenError(f"index {quote(index.name)} at {at(index.line, index.column)} is used outside its sum "
                                f"(the sum over {index.name} at {at(where.line, where.column)} does not reach it)",
                                index.line, index.column)
-        fixed = [shown_symbol(s) for s in symbols.values() if s.role in ("index", "each")]
+        fixed = [shown_symbol(s) for s in symbols.values() if s.role in ("index", "each") and s.name in subjects]
         known = f", or use {', '.join(repr(f) for f in fixed)}" if fixed else ""
         raise WrittenError(f"index {quote(index.name)} at {at(index.line, index.column)} is used outside any sum: "
                            f"bind it with a sum (\\sum_{index.name}){known}", index.line, index.column)
@@ -124,7 +130,8 @@ def _check_bounds(n: Sum, symbols, bound: frozenset, sums) -> None:
                                f"evaluated: {e.message}", e.line, e.column) from None
 
 
-def _check(node: Node, symbols, bound: frozenset, sums, functions: tuple[str, ...] = ()) -> None:
+def _check(node: Node, symbols, bound: frozenset, sums, functions: tuple[str, ...] = (),
+           subjects: tuple[str, ...] = ()) -> None:
     stack = [(node, bound)]
     while stack:
         n, b = stack.pop()
@@ -155,10 +162,10 @@ def _check(node: Node, symbols, bound: frozenset, sums, functions: tuple[str, ..
                                        f"{ROLES.get(s.role, s.role)}: it takes no subscript", n.line, n.column)
             else:
                 stack.append((n.base, b))
-            _check_index(n.index, symbols, b, sums)
+            _check_index(n.index, symbols, b, sums, subjects)
         elif isinstance(n, Item):
             stack.append((n.base, b))
-            _check_index(n.index, symbols, b, sums)
+            _check_index(n.index, symbols, b, sums, subjects)
         elif isinstance(n, Sum):
             if not n.var:
                 raise WrittenError(f"the sum at {at(n.line, n.column)} names no index: write \\sum_j",

@@ -169,6 +169,7 @@ class _Question:
         self.labels = {plain(parse_expression(label)) for label in question.labels}
         self.label_text = plain(parse_expression(question.labels[0])) if question.labels else "the answer"
         self.compact = parse_expression(question.compact) if question.compact else None
+        self.subjects = _subjects(question)
         self._quantities: dict[str, list[Any]] = {}
         self.budget = [0]  #: evaluation steps of the answer being judged (evaluate.MAX_EVALS in all)
 
@@ -185,7 +186,7 @@ class _Question:
                        quantity=lambda name: self.quantity(name)[k], swap=swap or {}, budget=self.budget)
 
     def values(self, expr: Node, swap: Mapping[str, str] | None = None) -> list[Any]:
-        check_names(expr, self.q.symbols, self.q.functions)
+        check_names(expr, self.q.symbols, self.q.functions, self.subjects)
         return [evaluate(expr, self.context(k, swap)) for k in range(len(self.points.items))]
 
     def differ(self, a: list[Any], b: list[Any]) -> int | None:
@@ -210,6 +211,20 @@ class _Question:
                   if s.role in ("matrix", "vector", "scalar") and s.value in inst
                   and not (s.value == "x" and _is_number(inst[s.value]))]  # a number x: in the description already
         return f"instance {n + 1}: {described}" + "".join(f"; {v}" for v in values)
+
+
+def _subjects(question: WrittenQuestion) -> tuple[str, ...]:
+    """Return the indices of the word a question is about: those its labels name (o in ∂J/∂u_o, k and s
+    in ∂J/∂u_k, ∂J/∂u_{w_s}) and its "each" indices (w ≠ o in ∂J/∂u_w)."""
+    names = {s.name for s in question.symbols.values() if s.role == "each"}
+    for label in question.labels:
+        stack = [parse_expression(label)]
+        while stack:
+            n = stack.pop()
+            if isinstance(n, Sym) and not n.hat and getattr(question.symbols.get(n.name), "role", "") in ("index", "each"):
+                names.add(n.name)
+            stack.extend(children(n))
+    return tuple(s.name for s in question.symbols.values() if s.name in names)
 
 
 def prepare(question: WrittenQuestion, part: WrittenPart, reference: ModuleType,
