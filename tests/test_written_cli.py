@@ -86,6 +86,43 @@ def test_check_written_names_the_mistake_and_exits_1(answer, mistake):
     assert f"\nLikely mistake: {mistake}" in out
 
 
+#: LaTeX as students write it, each form with a right answer and a wrong one (which must not pass).
+STUDENT_LATEX = [
+    # \frac's arguments without braces: one character each, as TeX reads them
+    ("sigmoid_grad", r"\frac{1}2 \cdot 2\sigma(x)(1-\sigma(x))", r"\frac{1}3 \cdot 2\sigma(x)(1-\sigma(x))"),
+    ("sigmoid_grad", r"\frac1{2} \cdot 2\sigma(x)(1-\sigma(x))", r"\frac1{3} \cdot 2\sigma(x)(1-\sigma(x))"),
+    ("sigmoid_grad", r"\frac{e^{-x}}{1+e^{-x}}\frac1{1+e^{-x}}", r"\frac{e^{-x}}{1+e^{-x}}\frac1{1-e^{-x}}"),
+    ("sigmoid_grad", r"\frac12 \cdot 2\sigma(x)(1-\sigma(x))", r"\frac13 \cdot 2\sigma(x)(1-\sigma(x))"),
+    # σ²(x) is (σ(x))²
+    ("sigmoid_grad", r"\sigma(x) - \sigma^2(x)", r"\sigma(x) + \sigma^2(x)"),
+    ("sigmoid_grad", r"\sigma(x) - \sigma^{2}\left(x\right)", r"\sigma(x) - \sigma^{2}\left(-x\right)"),
+    ("sigmoid_grad", r"\sigma(x) - \sigma(x)^2", r"\sigma(x)^2 - \sigma(x)"),
+    # Leibniz's d on the left names the quantity; the right side is the answer
+    ("sigmoid_grad", r"\frac{d\sigma}{dx} = \sigma(x)(1-\sigma(x))", r"\frac{d\sigma}{dx} = \sigma(x)"),
+    ("sigmoid_grad", r"\frac{d \sigma(x)}{d x} = \sigma(x)(1-\sigma(x))", r"\frac{d \sigma(x)}{d x} = \sigma(-x)"),
+    ("grad_center", r"\frac{dJ}{dv_c} = U(\hat{y} - y)", r"\frac{dJ}{dv_c} = U(y - \hat{y})"),
+    ("grad_center", r"\frac{\partial J}{\partial \boldsymbol{v}_c} = \mathbf{U}(\hat{\mathbf{y}} - \mathbf{y})",
+     r"\frac{\partial J}{\partial \boldsymbol{v}_c} = \mathbf{U}\hat{\mathbf{y}}"),
+]
+
+
+@pytest.mark.parametrize("qid, right, wrong", STUDENT_LATEX)
+def test_check_written_reads_latex_as_students_write_it(qid, right, wrong):
+    code, out, err = run(["check", "--written", qid, right, "--no-color"])
+    assert (code, err) == (0, ""), out
+    assert out.startswith(f"written/{qid}/answer: pass"), out
+    code, out, err = run(["check", "--written", qid, wrong, "--no-color"])
+    assert (code, err) == (1, ""), out
+    assert out.startswith(f"written/{qid}/answer: fail (0 / ") and "\nWrong: " in out, out
+
+
+def test_a_leibniz_derivative_on_the_left_is_read_as_the_quantity_not_as_the_answer():
+    code, out, _ = run(["check", "--written", "sigmoid_grad", r"\frac{d\sigma}{dx} = \sigma(x)(1-\sigma(x))",
+                        "--no-color"])
+    assert code == 0
+    assert "  line 1         ∂σ(x)/∂x =\n  line 1  right  σ(x) (1 - σ(x))\n" in out
+
+
 def test_check_written_malformed_input_is_a_message_not_a_traceback():
     code, out, err = run(["check", "--written", "grad_pred", r"\frac{-w_i}{2", "--no-color"])
     assert (code, err) == (1, "")

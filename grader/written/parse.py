@@ -122,7 +122,7 @@ def _tokens(text: str):
     return LexerThread.from_text(_lexer(), text).lex(None)
 
 
-_OPEN = {"LPAR": ")", "LBRACE": "}", "SUBOPEN": "}", "SUPOPEN": "}", "FUNCOPEN": ")", "SIGMAPRIME": ")",
+_OPEN = {"LPAR": ")", "LBRACE": "}", "SUBOPEN": "}", "SUPOPEN": "}", "FUNCOPEN": ")", "SIGMAPRIME": ")", "FUNCPOW": ")",
          "LSQB": "]", "DOTCALL": ")"}
 _CLOSE = {"RPAR": ")", "RBRACE": "}", "RSQB": "]"}
 
@@ -365,12 +365,11 @@ class _Build:
         if rule == "frac":
             a, b = (c for c in kids if not _is_token(c) or c.type != "FRAC")
             return Bin(line, col, "frac", self.node(a), self.node(b))
-        if rule == "frac_digits":  # \frac12
-            a, b = (int(c) for c in str(kids[0]) if c.isdigit())
-            return Bin(line, col, "frac", Num(line, col, float(a)), Num(line, col, float(b)))
-        if rule == "frac_digit":  # \frac1{...}
-            a = next(int(c) for c in str(kids[0]) if c.isdigit())
-            return Bin(line, col, "frac", Num(line, col, float(a)), self.node(kids[-1]))
+        if rule == "call_power":  # \sigma^2(x): (σ(x))^2
+            tok = kids[0]
+            power = float(re.search(r"\^\s*\{?\s*([0-9]+)", str(tok)).group(1))
+            call = Apply(line, col, _fn_name(tok), (self.node(kids[1]),), parens=True)
+            return Power(line, col, call, Num(tok.line, tok.column, power))
         if rule == "call":
             args = tuple(self.node(c) for c in kids if not (_is_token(c) and c.type in ("FUNCOPEN", "RPAR", "COMMA")))
             if _fn_name(kids[0]) == "dot" and len(args) == 2:  # np.dot(a, b), numpy's matrix product
@@ -384,8 +383,12 @@ class _Build:
         if rule == "cardinality":
             return Card(line, col, str(kids[1]))
         if rule == "derivative":
-            parts = [c for c in kids if not (_is_token(c) and c.type in ("PARTIAL", "SLASH", "FRAC"))]
+            parts = [c for c in kids if not (_is_token(c) and c.type in ("PARTIAL", "DIFF", "SLASH", "FRAC"))]
             return Derivative(line, col, self.node(parts[0]), self.node(parts[1]))
+        if rule == "derivative_of_function":  # \frac{d\sigma}{dx}: the derivative of σ(x)
+            fn, wrt = (c for c in kids if not (_is_token(c) and c.type in ("PARTIAL", "DIFF", "FRAC")))
+            at_ = self.node(wrt)
+            return Derivative(line, col, Apply(fn.line, fn.column, _fn_name(fn), (at_,)), at_)
         if rule == "gradient":  # \nabla_{\hat r} CE: the same as ∂CE/∂r̂
             if len(kids) == 3:
                 tok = kids[1]
@@ -447,7 +450,7 @@ class _Build:
 
     def token(self, tok) -> Node:
         s = str(tok)
-        if tok.type in ("INT", "NUMBER"):
+        if tok.type in ("INT", "NUMBER") or (tok.type == "FRACARG" and s.isdigit()):
             return Num(tok.line, tok.column, float(s))
         if tok.type == "NAME" and len(s) > 3 and s.endswith("hat"):
             return Sym(tok.line, tok.column, s[:-3], hat=True)
