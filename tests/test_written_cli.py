@@ -103,6 +103,15 @@ STUDENT_LATEX = [
     ("grad_center", r"\frac{dJ}{dv_c} = U(\hat{y} - y)", r"\frac{dJ}{dv_c} = U(y - \hat{y})"),
     ("grad_center", r"\frac{\partial J}{\partial \boldsymbol{v}_c} = \mathbf{U}(\hat{\mathbf{y}} - \mathbf{y})",
      r"\frac{\partial J}{\partial \boldsymbol{v}_c} = \mathbf{U}\hat{\mathbf{y}}"),
+    # a primed index is an index of its own (w' is not w), bound by its sum
+    ("grad_center", r"-u_o + \sum_{w'} \hat{y}_{w'} u_{w'}", r"-u_o + \sum_{w'} y_{w'} u_{w'}"),
+    ("grad_center", r"-u_o + \sum_{w' \in V} \hat{y}_{w'} u_{w'}", r"-u_o + \sum_{w' \in V} \hat{y}_{w'} u_o"),
+    ("grad_center", r"-u_o + \sum_{x'=1}^{|V|} \hat{y}_{x'} u_{x'}", r"-u_o + \sum_{x'=2}^{|V|} \hat{y}_{x'} u_{x'}"),
+    ("grad_center", r"-u_o + \sum_{w^\prime} \hat{y}_{w^{\prime}} u_{w^\prime}", r"u_o - \sum_{w^\prime} \hat{y}_{w^{\prime}} u_{w^\prime}"),
+    ("grad_outside_w", r"\frac{\exp(u_w^\top v_c)}{\sum_{w'} \exp(u_{w'}^\top v_c)} v_c",
+     r"\frac{\exp(u_w^\top v_c)}{\sum_{w' \ne o} \exp(u_{w'}^\top v_c)} v_c"),
+    ("negsamp_grad_center", r"-\sigma(-u_o^\top v_c) u_o + \sum_{k'=1}^{K} \sigma(u_{k'}^\top v_c) u_{k'}",
+     r"-\sigma(-u_o^\top v_c) u_o + \sum_{k'=2}^{K} \sigma(u_{k'}^\top v_c) u_{k'}"),
 ]
 
 
@@ -114,6 +123,12 @@ def test_check_written_reads_latex_as_students_write_it(qid, right, wrong):
     code, out, err = run(["check", "--written", qid, wrong, "--no-color"])
     assert (code, err) == (1, ""), out
     assert out.startswith(f"written/{qid}/answer: fail (0 / ") and "\nWrong: " in out, out
+
+
+def test_a_primed_index_is_its_own_index():
+    code, out, _ = run(["check", "--written", "grad_center", r"-u_o + \sum_{w'} \hat{y}_{w'} u_w", "--no-color"])
+    assert code == 1
+    assert "index 'w' at line 1, column 33 is used outside any sum: bind it with a sum (\\sum_w)" in out
 
 
 def test_a_leibniz_derivative_on_the_left_is_read_as_the_quantity_not_as_the_answer():

@@ -213,7 +213,7 @@ class Context:
 
     def domain(self, var: str) -> list[int]:
         """Return the word indices a sum over `var` runs through."""
-        kind = self.indices.get(var, "vocab")
+        kind = self.indices.get(var.rstrip("'"), "vocab")  # k' runs where k does
         inst = self.instance
         if kind == "samples":
             return list(inst["samples"])
@@ -227,7 +227,7 @@ class Context:
         """Return how a sum's bounds number the terms of ``domain(var)``: 1, 2, ..., n (for a skip-gram
         window, the offsets -m, ..., -1, 1, ..., m, as in ``\\sum_{-m \\le j \\le m, j \\ne 0}``)."""
         n = len(self.domain(var))
-        if self.indices.get(var) == "context":
+        if self.indices.get(var.rstrip("'")) == "context":
             m = n // 2
             return [p for p in range(-m, m + 1) if p != 0]
         return list(range(1, n + 1))

@@ -452,6 +452,8 @@ class _Build:
         s = str(tok)
         if tok.type in ("INT", "NUMBER") or (tok.type == "FRACARG" and s.isdigit()):
             return Num(tok.line, tok.column, float(s))
+        if tok.type == "PNAME":
+            return Sym(tok.line, tok.column, _primed(s))
         if tok.type == "NAME" and len(s) > 3 and s.endswith("hat"):
             return Sym(tok.line, tok.column, s[:-3], hat=True)
         return Sym(tok.line, tok.column, s)
@@ -472,13 +474,13 @@ class _Build:
             if after_sup:
                 upper = self.node(b)
             elif b.data == "range_name":
-                var = str(b.children[0])
+                var = _primed(str(b.children[0]))
             elif b.data == "range_from":
-                var, lower = str(b.children[0]), self.node(b.children[2])
+                var, lower = _primed(str(b.children[0])), self.node(b.children[2])
             elif b.data == "range_in":
-                var, within = str(b.children[0]), self.node(b.children[2])
+                var, within = _primed(str(b.children[0])), self.node(b.children[2])
             elif b.data == "range_except":  # \sum_{j \ne i}: every word but i
-                var, excluded = str(b.children[0]), self.node(b.children[2])
+                var, excluded = _primed(str(b.children[0])), self.node(b.children[2])
             elif b.data == "range_between":
                 kids = b.children
                 lower, var, upper = self.node(kids[0]), str(kids[2]), self.node(kids[4])
@@ -495,6 +497,11 @@ class _Build:
 _SUBSCRIPTS = str.maketrans("\u1d62\u2c7c\u2096\u2092\u2093\u2090\u2091\u2095\u2097\u2098\u2099\u209a\u209b\u209c"
                             "\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089",
                             "ijkoxaehlmnpst0123456789")
+
+
+def _primed(name: str) -> str:
+    """Return an index's name with its primes as "'": "w'", "w^\\prime" and "w′" are all "w'"."""
+    return re.sub(r"\s*(?:'|\u2032|\^\s*(?:\\prime(?![A-Za-z])|\{\s*\\prime\s*\}))", "'", name)
 
 
 def _sub_char(tok) -> str:
