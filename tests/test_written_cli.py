@@ -112,6 +112,17 @@ STUDENT_LATEX = [
      r"\frac{\exp(u_w^\top v_c)}{\sum_{w' \ne o} \exp(u_{w'}^\top v_c)} v_c"),
     ("negsamp_grad_center", r"-\sigma(-u_o^\top v_c) u_o + \sum_{k'=1}^{K} \sigma(u_{k'}^\top v_c) u_{k'}",
      r"-\sigma(-u_o^\top v_c) u_o + \sum_{k'=2}^{K} \sigma(u_{k'}^\top v_c) u_{k'}"),
+    # the answer's shape, or the condition it holds under, after it
+    ("grad_center", r"U(\hat{y} - y) \in \mathbb{R}^d", r"U(y - \hat{y}) \in \mathbb{R}^d"),
+    ("grad_center", r"U(\hat{y} - y) \in \R^{d}", r"U\hat{y} \in \R^{d}"),
+    ("grad_outside_matrix", r"v_c(\hat{y} - y)^\top \in \mathbb{R}^{d \times |V|}.",
+     r"v_c(y - \hat{y})^\top \in \mathbb{R}^{d \times |V|}."),
+    ("grad_outside_w", r"\hat{y}_w v_c, \quad w \neq o", r"(\hat{y}_w - 1) v_c, \quad w \neq o"),
+    ("grad_outside_w", r"\hat{y}_w v_c \quad (w \ne o)", r"(\hat{y}_w - 1) v_c \quad (w \ne o)"),
+    ("grad_outside_w", "\\begin{align*}\n\\frac{\\partial J}{\\partial u_w} &= \\hat{y}_w v_c \\in \\mathbb{R}^d, "
+                       "\\qquad \\forall w \\neq o \\\\\n\\end{align*}",
+     "\\begin{align*}\n\\frac{\\partial J}{\\partial u_w} &= \\hat{y}_o v_c \\in \\mathbb{R}^d, "
+     "\\qquad \\forall w \\neq o \\\\\n\\end{align*}"),
 ]
 
 
@@ -129,6 +140,13 @@ def test_a_primed_index_is_its_own_index():
     code, out, _ = run(["check", "--written", "grad_center", r"-u_o + \sum_{w'} \hat{y}_{w'} u_w", "--no-color"])
     assert code == 1
     assert "index 'w' at line 1, column 33 is used outside any sum: bind it with a sum (\\sum_w)" in out
+
+
+def test_the_shape_and_condition_after_an_answer_are_not_read_as_part_of_it():
+    code, out, _ = run(["check", "--written", "grad_outside_w", r"\hat{y}_w v_c \in \mathbb{R}^d, \quad w \neq o",
+                        "--no-color"])
+    assert code == 0
+    assert out.endswith("Your answer, as read:\n  line 1  right  ŷ_w v_c\n                 equals ∂J/∂u_w\n"), out
 
 
 def test_a_leibniz_derivative_on_the_left_is_read_as_the_quantity_not_as_the_answer():

@@ -160,7 +160,7 @@ def _check_balance(tokens) -> None:
 def _normalise(text: str) -> str:
     """Return the text in Unicode NFC (so "y" + a combining hat and "ŷ" are one form) with tabs as spaces,
     without the prose a line of math may end with (see :func:`_without_prose`)."""
-    return _without_prose(unicodedata.normalize("NFC", text).replace("\t", " "))
+    return _without_asides(_without_prose(unicodedata.normalize("NFC", text).replace("\t", " ")))
 
 
 #: ``\text{...}`` (or ``\mbox``, ``\textrm``...) and the spacing or comma before it.
@@ -200,6 +200,45 @@ def _without_prose(text: str) -> str:
                 break
         lines[n] = line
     return "\n".join(lines)
+
+
+#: Where a line's math ends: its end, a LaTeX line break, the end of an environment or of the math,
+#: after a sentence's period or comma.
+_LINE_END = r"(?=\s*(?:[.,;]\s*)?(?:\\\\|\\end(?![A-Za-z])|\\\]|\$|$))"
+#: "\in \mathbb{R}^d" (or \R^{d}, ℝ^{|V| \times d}) after the answer: its shape, not a factor of it.
+_SHAPE = re.compile(r"[ \t]*(?:\\[,;:! ]|\\q?quad(?![A-Za-z])|[ \t])*(?:\\in(?![A-Za-z])|\u2208)[ \t]*"
+                    r"(?:\\mathbb[ \t]*\{[ \t]*R[ \t]*\}|\\mathbb[ \t]*R(?![A-Za-z])|\\mathbf[ \t]*\{[ \t]*R[ \t]*\}|\\R(?![A-Za-z])"
+                    r"|\\Re(?![A-Za-z])|\\reals(?![A-Za-z])|\u211d)"
+                    r"(?:[ \t]*\^[ \t]*(?:\{[^{}\n]{0,80}(?:\{[^{}\n]{0,80}\}[^{}\n]{0,80})*\}|[A-Za-z0-9]|\\[A-Za-z]+))?"
+                    + _LINE_END, re.MULTILINE)
+#: ", \quad w \neq o", "\quad (w \ne o)", "\qquad \forall w \neq o" after the answer: the condition it holds
+#: under, not a part of it (an answer can't hold "≠", so nothing that could be read is dropped).
+_CONDITION = re.compile(r"[ \t]*(?:,|\\[,;:! ]|\\q?quad(?![A-Za-z])|[ \t])*"
+                        r"(?:(?<=,)|(?<=quad)|(?<=\\[,;:! ])|(?=\(|\\left))"  # after a comma or a space command,
+                        r"[ \t]*(?P<open>\(|\\left[ \t]*\()?"  # or in ( )
+                        r"[ \t]*(?:\\forall(?![A-Za-z])[ \t]*|\u2200[ \t]*)?"
+                        r"[A-Za-z](?:_[ \t]*(?:[A-Za-z0-9]|\{[ \t]*[A-Za-z0-9][ \t]*\}))?[ \t]*"
+                        r"(?:\\neq?(?![A-Za-z])|\u2260|!=)[ \t]*"
+                        r"[A-Za-z0-9](?:_[ \t]*(?:[A-Za-z0-9]|\{[ \t]*[A-Za-z0-9][ \t]*\}))?[ \t]*"
+                        r"(?(open)(?:\)|\\right[ \t]*\)))" + _LINE_END, re.MULTILINE)
+
+
+def _without_asides(text: str) -> str:
+    r"""Return `text` without what a line's answer may be followed by that is not part of it: its shape
+    ("\in \mathbb{R}^d") and the condition it holds under (", \quad w \neq o").
+
+    >>> _without_asides(r"U(\hat y - y) \in \mathbb{R}^{d}")
+    'U(\\hat y - y)'
+    >>> _without_asides(r"\hat y_w v_c, \quad w \neq o \\ ")
+    '\\hat y_w v_c\\\\ '
+    >>> _without_asides(r"\hat y_w v_c \quad (w \ne o)")
+    '\\hat y_w v_c'
+    """
+    if "\\" not in text and "\u2208" not in text and "\u2260" not in text and "!=" not in text:
+        return text
+    for _ in range(2):  # either order: "\in \mathbb{R}^d, \quad w \ne o"
+        text = _CONDITION.sub("", _SHAPE.sub("", text))
+    return text
 
 
 def parse(text: str) -> Document:
