@@ -123,6 +123,16 @@ STUDENT_LATEX = [
                        "\\qquad \\forall w \\neq o \\\\\n\\end{align*}",
      "\\begin{align*}\n\\frac{\\partial J}{\\partial u_w} &= \\hat{y}_o v_c \\in \\mathbb{R}^d, "
      "\\qquad \\forall w \\neq o \\\\\n\\end{align*}"),
+    # \text{...} inside a group is a name there, not prose that ends the line
+    ("grad_center", r"-u_o + \sum\limits_{w \in \text{Vocab}} \hat{y}_w u_w",
+     r"-u_o + \sum\limits_{w \in \text{Vocab}} y_w u_w"),
+    # a prime after a vector or a matrix is a transpose (after σ(x), the derivative); ⊗ is the outer product
+    ("grad_outside_matrix", r"v_c (\hat{y} - y)'", r"(\hat{y} - y) v_c'"),
+    ("grad_pred", r"W'(\hat{y} - y)", r"W'(y - \hat{y})"),
+    ("negsamp_grad_outside_o", r"(\sigma(u_o' v_c) - 1) v_c", r"(\sigma(u_o' v_c) + 1) v_c"),
+    ("sigmoid_grad", r"\sigma(x)' = \sigma(x)(1-\sigma(x))", r"\sigma(x)' = \sigma(x)"),
+    ("grad_outside_matrix", r"v_c \otimes (\hat{y} - y)", r"(\hat{y} - y) \otimes v_c"),
+    ("grad_output", r"(\hat{y} - y) \otimes \hat{r}", r"\hat{r} \otimes (\hat{y} - y)"),
 ]
 
 

@@ -170,6 +170,17 @@ _PROSE = re.compile(r"(?:[ ,;]|\\[,;:! ]|\\q?quad(?![A-Za-z]))*\\(?:text|textrm|
 _MATH_WORDS = frozenset({"exp", "log", "ln", "softmax", "sigmoid", "sigma", "outer", "T", "d"})
 
 
+def _open_braces(text: str) -> bool:
+    """Return whether `text` leaves a brace group open ("\\sum_{w \\in ": yes), escaped braces not counted."""
+    depth = 0
+    for m in re.finditer(r"\\.|[{}]", text):
+        if m.group() == "{":
+            depth += 1
+        elif m.group() == "}":
+            depth = max(depth - 1, 0)
+    return depth > 0
+
+
 def _without_prose(text: str) -> str:
     r"""Return `text` with each line cut at its first ``\text{...}`` of words: the prose after the math
     ("\quad \text{where } y \text{ is one-hot}", ", \text{final}") is not the answer.
@@ -190,8 +201,8 @@ def _without_prose(text: str) -> str:
             m = _PROSE.search(line, at)
             if m is None:
                 break
-            if m.group(1).strip() in _MATH_WORDS:
-                at = m.end()
+            if m.group(1).strip() in _MATH_WORDS or _open_braces(line[:m.start()]):
+                at = m.end()  # a function's name, or a name inside a group: \sum_{w \in \text{Vocab}}
             elif not line[:m.start()].strip():  # "\text{Hence } ..." before the math: only the words go
                 line = " " * (m.end() - m.start()) + line[m.end():]  # (columns of the rest kept)
                 at = m.end()
@@ -450,7 +461,12 @@ class _Build:
                 return Sym(base.line, base.column, base.name, hat=True)
             return base
         if rule == "transpose":
-            return Transpose(line, col, self.node(kids[0]))
+            base = self.node(kids[0])
+            if str(kids[1]) in ("'", "\u2032") and isinstance(base, Apply) and base.fn == "sigma" and len(base.args) == 1:
+                return Derivative(line, col, base, base.args[0], prime=True)  # \sigma(x)': the derivative
+            return Transpose(line, col, base)
+        if rule == "otimes":  # a ⊗ b: the outer product
+            return Apply(line, col, "outer", (self.node(kids[0]), self.node(kids[2])), parens=True)
         if rule == "power":
             base = self.node(kids[0])
             if len(kids) == 2:
