@@ -682,13 +682,25 @@ def test_a_heading_that_compiles_names_its_question(path, heading):
 
 
 def test_an_unparseable_middle_line_is_not_read_and_the_answer_is_judged_on_the_others(job):
-    text = ("-\\frac{\\partial}{\\partial \\hat r}\\left(w_i^T \\hat r - \\log \\sum_j \\exp(w_j^T \\hat r)\\right)\n"
+    text = ("-\\frac{\\partial}{\\partial \\hat r}\\left(w_i^T \\hat r - \\log P(O = i | C = c)\\right)\n"
             "= W^T(\\hat y - y)")
     r = answer(job, "grad_pred", text)
     assert r.status == "pass", r.message
     assert [(ln.line, ln.status, ln.read) for ln in r.written.lines] == [(1, "error", ""), (2, "right", "Wᵀ(ŷ - y)")]
     assert r.written.lines[0].source == text.split("\n")[0]
-    assert r.written.lines[0].message == "could not be read: unexpected '}' at line 1, column 16"
+    assert r.written.lines[0].message == "could not be read: unexpected '=' at line 1, column 64"
+
+
+def test_a_derivative_written_as_an_operator_names_the_quantity_or_is_a_step_not_worked_out(job):
+    r = answer(job, "grad_center", r"\frac{\partial}{\partial v_c} J = U(\hat{y} - y)")
+    assert r.status == "pass", r.message
+    assert [(ln.status, ln.read) for ln in r.written.lines] == [("label", "∂J/∂v_c"), ("right", "U(ŷ - y)")]
+    r = answer(job, "grad_pred", "-\\frac{\\partial}{\\partial \\hat r}\\left(w_i^T \\hat r - \\log \\sum_j \\exp(w_j^T \\hat r)"
+                                  "\\right)\n= W^T(\\hat y - y)")
+    assert r.status == "pass", r.message
+    assert [(ln.status, ln.read) for ln in r.written.lines] == [
+        ("error", "-∂(w_iᵀ r̂ - log(Σ_j exp(w_jᵀ r̂)))/∂r̂"), ("right", "Wᵀ(ŷ - y)")]
+    assert answer(job, "sigmoid_grad", r"\frac{d}{dx}\sigma(x) = \sigma(x)").status == "fail"
 
 
 @pytest.mark.parametrize("middle", [r"= -w_i^T \hat r + \log \sum_j \exp(w_j^T \hat r) (",  # cannot be parsed

@@ -133,6 +133,10 @@ STUDENT_LATEX = [
     ("sigmoid_grad", r"\sigma(x)' = \sigma(x)(1-\sigma(x))", r"\sigma(x)' = \sigma(x)"),
     ("grad_outside_matrix", r"v_c \otimes (\hat{y} - y)", r"(\hat{y} - y) \otimes v_c"),
     ("grad_output", r"(\hat{y} - y) \otimes \hat{r}", r"\hat{r} \otimes (\hat{y} - y)"),
+    ("grad_center", r"\frac{\partial}{\partial v_c} J = U(\hat{y} - y)", r"\frac{\partial}{\partial v_c} J = U\hat{y}"),
+    ("sigmoid_grad", r"\frac{d}{dx} \sigma(x) = \sigma(x)(1-\sigma(x))", r"\frac{d}{dx} \sigma(x) = 1-\sigma(x)"),
+    ("grad_center", r"\frac{\partial J}{\partial v_c} = -\frac{\partial}{\partial v_c} \log \hat{y}_o = U(\hat{y} - y)",
+     r"\frac{\partial J}{\partial v_c} = -\frac{\partial}{\partial v_c} \log \hat{y}_o = U(y - \hat{y})"),
 ]
 
 

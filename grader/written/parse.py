@@ -435,6 +435,9 @@ class _Build:
         if rule == "derivative":
             parts = [c for c in kids if not (_is_token(c) and c.type in ("PARTIAL", "DIFF", "SLASH", "FRAC"))]
             return Derivative(line, col, self.node(parts[0]), self.node(parts[1]))
+        if rule == "derivative_op":  # \frac{\partial}{\partial v_c} J: the same as ∂J/∂v_c
+            wrt, of = (c for c in kids if not (_is_token(c) and c.type in ("PARTIAL", "DIFF", "FRAC")))
+            return Derivative(line, col, self.node(of), self.node(wrt))
         if rule == "derivative_of_function":  # \frac{d\sigma}{dx}: the derivative of σ(x)
             fn, wrt = (c for c in kids if not (_is_token(c) and c.type in ("PARTIAL", "DIFF", "FRAC")))
             at_ = self.node(wrt)
