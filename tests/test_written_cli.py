@@ -137,6 +137,11 @@ STUDENT_LATEX = [
     ("sigmoid_grad", r"\frac{d}{dx} \sigma(x) = \sigma(x)(1-\sigma(x))", r"\frac{d}{dx} \sigma(x) = 1-\sigma(x)"),
     ("grad_center", r"\frac{\partial J}{\partial v_c} = -\frac{\partial}{\partial v_c} \log \hat{y}_o = U(\hat{y} - y)",
      r"\frac{\partial J}{\partial v_c} = -\frac{\partial}{\partial v_c} \log \hat{y}_o = U(y - \hat{y})"),
+    # the quantity named as the handout names it, with its arguments and a subscript in words
+    ("grad_center", r"\frac{\partial J_{\text{naive-softmax}}(v_c, o, U)}{\partial v_c} = U(\hat{y} - y)",
+     r"\frac{\partial J_{\text{naive-softmax}}(v_c, o, U)}{\partial v_c} = U(y - \hat{y})"),
+    ("grad_pred", r"\frac{\partial CE(y, \hat{y})}{\partial \hat{r}} = W^\top(\hat{y} - y)",
+     r"\frac{\partial CE(y, \hat{y})}{\partial \hat{r}} = W^\top(y - \hat{y})"),
 ]
 
 

@@ -160,7 +160,7 @@ def _check_balance(tokens) -> None:
 def _normalise(text: str) -> str:
     """Return the text in Unicode NFC (so "y" + a combining hat and "ŷ" are one form) with tabs as spaces,
     without the prose a line of math may end with (see :func:`_without_prose`)."""
-    return _without_asides(_without_prose(unicodedata.normalize("NFC", text).replace("\t", " ")))
+    return _without_arguments(_without_asides(_without_prose(unicodedata.normalize("NFC", text).replace("\t", " "))))
 
 
 #: ``\text{...}`` (or ``\mbox``, ``\textrm``...) and the spacing or comma before it.
@@ -250,6 +250,36 @@ def _without_asides(text: str) -> str:
     for _ in range(2):  # either order: "\in \mathbb{R}^d, \quad w \ne o"
         text = _CONDITION.sub("", _SHAPE.sub("", text))
     return text
+
+
+#: A quantity's name with what only names it further: a subscript in words (J_{\text{naive-softmax}},
+#: J_{neg-sample}) and its arguments (J(v_c, o, U), CE(y, \hat y)), as the handouts write them.
+_NAMED = re.compile(r"(?<![A-Za-z\\])[A-Z][A-Za-z]*"
+                    r"(?P<sub>_\s*\{\s*(?:\\(?:text|textrm|mathrm|rm|operatorname|mathit)\s*\{[^{}\n]{2,40}\}"
+                    r"|[A-Za-z]+(?:\s*-\s*[A-Za-z]+)+)\s*\})?"
+                    r"(?P<args>\s*\((?=[^()\n]*,)[^()\n]{1,120}\))?")
+
+
+def _without_arguments(text: str) -> str:
+    r"""Return `text` with a quantity's subscript in words and its arguments blanked out (columns kept):
+    ``J_{\text{naive-softmax}}(v_c, o, U)`` is J. Neither can be read otherwise (an argument list holds a
+    comma, which a product cannot), so nothing readable is dropped.
+
+    >>> _without_arguments(r"\frac{\partial J(v_c, o, U)}{\partial v_c}")
+    '\\frac{\\partial J           }{\\partial v_c}'
+    """
+    if "(" not in text and "_" not in text:
+        return text
+
+    def blank(m: re.Match) -> str:
+        out = m.group()
+        for name in ("sub", "args"):
+            if m.group(name):
+                a, b = m.start(name) - m.start(), m.end(name) - m.start()
+                out = out[:a] + " " * (b - a) + out[b:]
+        return out
+
+    return _NAMED.sub(blank, text)
 
 
 def parse(text: str) -> Document:
