@@ -142,6 +142,11 @@ STUDENT_LATEX = [
      r"\frac{\partial J_{\text{naive-softmax}}(v_c, o, U)}{\partial v_c} = U(y - \hat{y})"),
     ("grad_pred", r"\frac{\partial CE(y, \hat{y})}{\partial \hat{r}} = W^\top(\hat{y} - y)",
      r"\frac{\partial CE(y, \hat{y})}{\partial \hat{r}} = W^\top(y - \hat{y})"),
+    # text copied from a PDF: Unicode powers, ℝᵈ, prose words without \text
+    ("sigmoid_grad", "σ(x) − σ(x)²", "σ(x)² − σ(x)"),
+    ("sigmoid_grad", "σ²(x) e^{−x}", "σ³(x) e^{−x}"),
+    ("grad_center", "∂J/∂v_c = U(ŷ − y) ∈ ℝᵈ", "∂J/∂v_c = U(y − ŷ) ∈ ℝᵈ"),
+    ("grad_center", "U(ŷ − y) where ŷ = softmax(Uᵀv_c)", "U(y − ŷ) where ŷ = softmax(Uᵀv_c)"),
 ]
 
 

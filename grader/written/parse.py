@@ -220,7 +220,7 @@ _LINE_END = r"(?=\s*(?:[.,;]\s*)?(?:\\\\|\\end(?![A-Za-z])|\\\]|\$|$))"
 _SHAPE = re.compile(r"[ \t]*(?:\\[,;:! ]|\\q?quad(?![A-Za-z])|[ \t])*(?:\\in(?![A-Za-z])|\u2208)[ \t]*"
                     r"(?:\\mathbb[ \t]*\{[ \t]*R[ \t]*\}|\\mathbb[ \t]*R(?![A-Za-z])|\\mathbf[ \t]*\{[ \t]*R[ \t]*\}|\\R(?![A-Za-z])"
                     r"|\\Re(?![A-Za-z])|\\reals(?![A-Za-z])|\u211d)"
-                    r"(?:[ \t]*\^[ \t]*(?:\{[^{}\n]{0,80}(?:\{[^{}\n]{0,80}\}[^{}\n]{0,80})*\}|[A-Za-z0-9]|\\[A-Za-z]+))?"
+                    r"(?:[\u00b2\u00b3\u00b9\u1d43-\u1dbf\u2070-\u209c\u02e3\u1d40]+|[ \t]*\^[ \t]*(?:\{[^{}\n]{0,80}(?:\{[^{}\n]{0,80}\}[^{}\n]{0,80})*\}|[A-Za-z0-9]|\\[A-Za-z]+))?"
                     + _LINE_END, re.MULTILINE)
 #: ", \quad w \neq o", "\quad (w \ne o)", "\qquad \forall w \neq o" after the answer: the condition it holds
 #: under, not a part of it (an answer can't hold "≠", so nothing that could be read is dropped).
@@ -234,6 +234,26 @@ _CONDITION = re.compile(r"[ \t]*(?:,|\\[,;:! ]|\\q?quad(?![A-Za-z])|[ \t])*"
                         r"(?(open)(?:\)|\\right[ \t]*\)))" + _LINE_END, re.MULTILINE)
 
 
+#: A word of prose after the math, written without \text (text copied from a PDF, plain text).
+_WORD = re.compile(r"(?<=\S)[ \t]+(?:where|with|for|since|because|given|assuming|when|and\s+so)[ \t]+\S")
+
+
+def _without_words(text: str) -> str:
+    """Return `text` with each line cut where a word of prose follows the math: "U(ŷ - y) where ŷ = ..."
+    is U(ŷ - y) (no symbol is named "where"; a word inside a group is left alone).
+
+    >>> _without_words("U(ŷ - y) where ŷ = softmax(Uᵀv_c)")
+    'U(ŷ - y)'
+    """
+    lines = text.split("\n")
+    for n, line in enumerate(lines):
+        for m in _WORD.finditer(line):
+            if not _open_braces(line[:m.start()]):
+                lines[n] = line[:m.start()]
+                break
+    return "\n".join(lines)
+
+
 def _without_asides(text: str) -> str:
     r"""Return `text` without what a line's answer may be followed by that is not part of it: its shape
     ("\in \mathbb{R}^d") and the condition it holds under (", \quad w \neq o").
@@ -245,6 +265,7 @@ def _without_asides(text: str) -> str:
     >>> _without_asides(r"\hat y_w v_c \quad (w \ne o)")
     '\\hat y_w v_c'
     """
+    text = _without_words(text)
     if "\\" not in text and "\u2208" not in text and "\u2260" not in text and "!=" not in text:
         return text
     for _ in range(2):  # either order: "\in \mathbb{R}^d, \quad w \ne o"
@@ -447,7 +468,8 @@ class _Build:
             return Bin(line, col, "frac", self.node(a), self.node(b))
         if rule == "call_power":  # \sigma^2(x): (σ(x))^2
             tok = kids[0]
-            power = float(re.search(r"\^\s*\{?\s*([0-9]+)", str(tok)).group(1))
+            found = re.search(r"\^\s*\{?\s*([0-9]+)", str(tok))
+            power = float(found.group(1) if found else str(tok).rstrip("( \t").translate(_SUPERSCRIPTS)[-1])
             call = Apply(line, col, _fn_name(tok), (self.node(kids[1]),), parens=True)
             return Power(line, col, call, Num(tok.line, tok.column, power))
         if rule == "call":
@@ -502,6 +524,9 @@ class _Build:
             return Apply(line, col, "outer", (self.node(kids[0]), self.node(kids[2])), parens=True)
         if rule == "power":
             base = self.node(kids[0])
+            if len(kids) == 2 and kids[1].type == "SUPDIGITS":  # σ(x)²
+                tok = kids[1]
+                return Power(line, col, base, Num(tok.line, tok.column, float(str(tok).translate(_SUPERSCRIPTS))))
             if len(kids) == 2:
                 tok = kids[1]
                 ch = str(tok)[-1]
@@ -585,6 +610,10 @@ class _Build:
 _SUBSCRIPTS = str.maketrans("\u1d62\u2c7c\u2096\u2092\u2093\u2090\u2091\u2095\u2097\u2098\u2099\u209a\u209b\u209c"
                             "\u2080\u2081\u2082\u2083\u2084\u2085\u2086\u2087\u2088\u2089",
                             "ijkoxaehlmnpst0123456789")
+
+
+#: Unicode superscript digits and the digits they stand for.
+_SUPERSCRIPTS = str.maketrans("\u00b2\u00b3\u00b9\u2070\u2074\u2075\u2076\u2077\u2078\u2079", "2310456789")
 
 
 def _primed(name: str) -> str:
