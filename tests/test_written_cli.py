@@ -147,6 +147,10 @@ STUDENT_LATEX = [
     ("sigmoid_grad", "σ²(x) e^{−x}", "σ³(x) e^{−x}"),
     ("grad_center", "∂J/∂v_c = U(ŷ − y) ∈ ℝᵈ", "∂J/∂v_c = U(y − ŷ) ∈ ℝᵈ"),
     ("grad_center", "U(ŷ − y) where ŷ = softmax(Uᵀv_c)", "U(y − ŷ) where ŷ = softmax(Uᵀv_c)"),
+    # square brackets that group (an index stays an index: W[i]), and ⟨a, b⟩
+    ("sigmoid_grad", r"\sigma(x)[1-\sigma(x)]", r"\sigma(x)[1+\sigma(x)]"),
+    ("grad_pred", r"-W[i] + W^\top[\hat{y}]", r"W[i] + W^\top[\hat{y}]"),
+    ("negsamp_grad_outside_o", r"(\sigma(\langle u_o, v_c \rangle) - 1) v_c", r"(\sigma(\langle u_o, v_c \rangle) + 1) v_c"),
 ]
 
 

@@ -122,9 +122,9 @@ def _tokens(text: str):
     return LexerThread.from_text(_lexer(), text).lex(None)
 
 
-_OPEN = {"LPAR": ")", "LBRACE": "}", "SUBOPEN": "}", "SUPOPEN": "}", "FUNCOPEN": ")", "SIGMAPRIME": ")", "FUNCPOW": ")",
+_OPEN = {"LPAR": ")", "LSQG": "]", "LANGLE": "⟩", "LBRACE": "}", "SUBOPEN": "}", "SUPOPEN": "}", "FUNCOPEN": ")", "SIGMAPRIME": ")", "FUNCPOW": ")",
          "LSQB": "]", "DOTCALL": ")"}
-_CLOSE = {"RPAR": ")", "RBRACE": "}", "RSQB": "]"}
+_CLOSE = {"RPAR": ")", "RBRACE": "}", "RSQB": "]", "RANGLE": "⟩"}
 
 
 def _shown(tok) -> str:
@@ -461,8 +461,11 @@ class _Build:
         if rule == "number":
             return Num(line, col, float(str(kids[0])))
         if rule == "group":
-            inner = [c for c in kids if not _is_token(c) or c.type not in ("LPAR", "RPAR", "FONT")]
+            inner = [c for c in kids if not _is_token(c) or c.type not in ("LPAR", "RPAR", "FONT", "LSQG", "RSQB")]
             return self.node(inner[0])
+        if rule == "inner":  # ⟨a, b⟩ = aᵀb
+            a, b = (self.node(c) for c in kids if not _is_token(c) or c.type not in ("LANGLE", "RANGLE", "COMMA"))
+            return Bin(line, col, "juxt", Transpose(line, col, a), b)
         if rule == "frac":
             a, b = (c for c in kids if not _is_token(c) or c.type != "FRAC")
             return Bin(line, col, "frac", self.node(a), self.node(b))
