@@ -256,7 +256,8 @@ def test_a_transposed_gradient_is_reported_by_its_shape(job):
     (r"\sum w_j", "the sum at line 1, column 1 names no index: write \\sum_j"),
     (r"\hat{y}_1", "the subscript '1' at line 1, column 9 is not an index: write a word's index by its letter (w_j, u_o)"),
     (r"-w_i + \frac{\partial CE}{\partial W}",
-     "'∂CE/∂W' at line 1, column 8 can only name the quantity a line is about, on the left of '='"),
+     "'∂CE/∂W' at line 1, column 8 is a derivative not worked out, so it is not evaluated: a derivative can only "
+     "name the quantity a line is about, on the left of '='"),
 ])
 def test_names_are_checked_with_a_message_naming_the_token_and_its_position(job, text, message):
     r = answer(job, "grad_pred", text)

@@ -173,8 +173,9 @@ def _check(node: Node, symbols, bound: frozenset, sums, functions: tuple[str, ..
             _check_bounds(n, symbols, b, sums)
             stack.append((n.body, b | {n.var}))
         elif isinstance(n, Derivative):
-            raise WrittenError(f"{quote(plain(n))} at {at(n.line, n.column)} can only name the quantity a line is about, "
-                               "on the left of '='", n.line, n.column)
+            raise WrittenError(f"{quote(plain(n))} at {at(n.line, n.column)} is a derivative not worked out, so it is "
+                               "not evaluated: a derivative can only name the quantity a line is about, on the left "
+                               "of '='", n.line, n.column)
         elif isinstance(n, Card):
             s = symbols.get(n.name)
             if s is None or s.role != "size":
