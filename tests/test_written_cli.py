@@ -151,6 +151,9 @@ STUDENT_LATEX = [
     ("sigmoid_grad", r"\sigma(x)[1-\sigma(x)]", r"\sigma(x)[1+\sigma(x)]"),
     ("grad_pred", r"-W[i] + W^\top[\hat{y}]", r"W[i] + W^\top[\hat{y}]"),
     ("negsamp_grad_outside_o", r"(\sigma(\langle u_o, v_c \rangle) - 1) v_c", r"(\sigma(\langle u_o, v_c \rangle) + 1) v_c"),
+    ("grad_outside_o", r"\frac{\partial J}{\partial u_o} = (\hat{y}_o - 1) v_c \quad (w = o)",
+     r"\frac{\partial J}{\partial u_o} = \hat{y}_o v_c \quad (w = o)"),
+    ("grad_outside_o", r"(\hat{y}_o - 1) v_c, \quad w = o", r"(1 - \hat{y}_o) v_c, \quad w = o"),
 ]
 
 

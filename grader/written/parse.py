@@ -222,14 +222,14 @@ _SHAPE = re.compile(r"[ \t]*(?:\\[,;:! ]|\\q?quad(?![A-Za-z])|[ \t])*(?:\\in(?![
                     r"|\\Re(?![A-Za-z])|\\reals(?![A-Za-z])|\u211d)"
                     r"(?:[\u00b2\u00b3\u00b9\u1d43-\u1dbf\u2070-\u209c\u02e3\u1d40]+|[ \t]*\^[ \t]*(?:\{[^{}\n]{0,80}(?:\{[^{}\n]{0,80}\}[^{}\n]{0,80})*\}|[A-Za-z0-9]|\\[A-Za-z]+))?"
                     + _LINE_END, re.MULTILINE)
-#: ", \quad w \neq o", "\quad (w \ne o)", "\qquad \forall w \neq o" after the answer: the condition it holds
-#: under, not a part of it (an answer can't hold "≠", so nothing that could be read is dropped).
+#: ", \quad w \neq o", "\quad (w \ne o)", "\qquad \forall w \neq o", ", w = o" after the answer: the condition
+#: it holds under, not a part of it (one word index against another: no step of an answer is that).
 _CONDITION = re.compile(r"[ \t]*(?:,|\\[,;:! ]|\\q?quad(?![A-Za-z])|[ \t])*"
                         r"(?:(?<=,)|(?<=quad)|(?<=\\[,;:! ])|(?=\(|\\left))"  # after a comma or a space command,
                         r"[ \t]*(?P<open>\(|\\left[ \t]*\()?"  # or in ( )
                         r"[ \t]*(?:\\forall(?![A-Za-z])[ \t]*|\u2200[ \t]*)?"
                         r"[A-Za-z](?:_[ \t]*(?:[A-Za-z0-9]|\{[ \t]*[A-Za-z0-9][ \t]*\}))?[ \t]*"
-                        r"(?:\\neq?(?![A-Za-z])|\u2260|!=)[ \t]*"
+                        r"(?:\\neq?(?![A-Za-z])|\u2260|!=|(?<![<>!])=(?!=))[ \t]*"
                         r"[A-Za-z0-9](?:_[ \t]*(?:[A-Za-z0-9]|\{[ \t]*[A-Za-z0-9][ \t]*\}))?[ \t]*"
                         r"(?(open)(?:\)|\\right[ \t]*\)))" + _LINE_END, re.MULTILINE)
 
