@@ -280,6 +280,17 @@ def test_an_unbound_index_is_advised_only_the_word_the_question_is_about(job, qi
     assert r.message.endswith(f"is used outside any sum: {advice}."), r.message
 
 
+def test_a_prime_on_a_number_is_a_derivative_not_a_transpose(job):
+    r = answer(job, "grad_center", r"J' = U(\hat{y} - y)")
+    assert r.status == "pass", r.message
+    assert [(ln.status, ln.message) for ln in r.written.lines] == [
+        ("error", "'J′' at line 1, column 1 reads as a derivative, which is not worked out, so it is not evaluated: "
+                  "name a derivative as \\frac{\\partial J}{\\partial ...}"),
+        ("right", "equals ∂J/∂v_c")]
+    assert answer(job, "sigmoid_grad", "x'").status == "fail"
+    assert answer(job, "grad_pred", r"W'(\hat{y} - y)").status == "pass"  # on a matrix, a transpose
+
+
 def test_an_unreadable_answer_is_a_failed_check_with_its_line(job):
     r = answer(job, "grad_pred", "-w_i +\n  (W^T y")
     assert r.message == "Could not read your answer: unbalanced '(' at line 2, column 3: it is never closed (add ')')."

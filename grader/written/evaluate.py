@@ -187,6 +187,13 @@ def _check(node: Node, symbols, bound: frozenset, sums, functions: tuple[str, ..
         elif isinstance(n, Bin):
             stack.append((n.left, b))
             stack.append((n.right, b))
+        elif isinstance(n, Transpose) and n.prime and isinstance(n.arg, Sym) and \
+                getattr(symbols.get(n.arg.key), "role", "") in ("quantity", "scalar"):
+            # J', x': a prime on a number is a derivative (a transpose would change nothing)
+            primed = quote(plain(n.arg) + "\u2032")
+            raise WrittenError(f"{primed} at {at(n.line, n.column)} reads as a derivative, which "
+                               f"is not worked out, so it is not evaluated: name a derivative as "
+                               f"\\frac{{\\partial {plain(n.arg)}}}{{\\partial ...}}", n.line, n.column)
         elif isinstance(n, (Neg, Transpose)):
             stack.append((n.arg, b))
         elif isinstance(n, Apply):

@@ -522,7 +522,7 @@ class _Build:
             base = self.node(kids[0])
             if str(kids[1]) in ("'", "\u2032") and isinstance(base, Apply) and base.fn == "sigma" and len(base.args) == 1:
                 return Derivative(line, col, base, base.args[0], prime=True)  # \sigma(x)': the derivative
-            return Transpose(line, col, base)
+            return Transpose(line, col, base, prime=str(kids[1]) in ("'", "\u2032"))
         if rule == "otimes":  # a ⊗ b: the outer product
             return Apply(line, col, "outer", (self.node(kids[0]), self.node(kids[2])), parens=True)
         if rule == "power":

@@ -58,9 +58,10 @@ class Item(Node):
 
 @dataclass(frozen=True)
 class Transpose(Node):
-    """``x^T``, ``x^\\top``, ``xᵀ``, ``x.T``."""
+    """``x^T``, ``x^\\top``, ``xᵀ``, ``x.T``, ``x'`` (``prime``: written with a prime)."""
 
     arg: Node
+    prime: bool = False
 
 
 @dataclass(frozen=True)
