@@ -154,6 +154,10 @@ STUDENT_LATEX = [
     ("grad_outside_o", r"\frac{\partial J}{\partial u_o} = (\hat{y}_o - 1) v_c \quad (w = o)",
      r"\frac{\partial J}{\partial u_o} = \hat{y}_o v_c \quad (w = o)"),
     ("grad_outside_o", r"(\hat{y}_o - 1) v_c, \quad w = o", r"(1 - \hat{y}_o) v_c, \quad w = o"),
+    # a condition "w = o" is judged with the answer: w is o there
+    ("grad_outside_o", r"(\hat{y}_w - 1) v_c, \quad w = o", r"\hat{y}_w v_c, \quad w = o"),
+    ("grad_outside_w", r"\hat{y}_w v_c, \quad w \neq o", r"\hat{y}_w v_c, \quad w = o"),
+    ("grad_outside_w", "ŷ_w v_c for w ≠ o", "ŷ_w v_c when w = o"),
 ]
 
 

@@ -228,9 +228,9 @@ _CONDITION = re.compile(r"[ \t]*(?:,|\\[,;:! ]|\\q?quad(?![A-Za-z])|[ \t])*"
                         r"(?:(?<=,)|(?<=quad)|(?<=\\[,;:! ])|(?=\(|\\left))"  # after a comma or a space command,
                         r"[ \t]*(?P<open>\(|\\left[ \t]*\()?"  # or in ( )
                         r"[ \t]*(?:\\forall(?![A-Za-z])[ \t]*|\u2200[ \t]*)?"
-                        r"[A-Za-z](?:_[ \t]*(?:[A-Za-z0-9]|\{[ \t]*[A-Za-z0-9][ \t]*\}))?[ \t]*"
-                        r"(?:\\neq?(?![A-Za-z])|\u2260|!=|(?<![<>!])=(?!=))[ \t]*"
-                        r"[A-Za-z0-9](?:_[ \t]*(?:[A-Za-z0-9]|\{[ \t]*[A-Za-z0-9][ \t]*\}))?[ \t]*"
+                        r"(?P<lhs>[A-Za-z](?:_[ \t]*(?:[A-Za-z0-9]|\{[ \t]*[A-Za-z0-9][ \t]*\}))?)[ \t]*"
+                        r"(?:\\neq?(?![A-Za-z])|\u2260|!=|(?P<eq>(?<![<>!])=(?!=)))[ \t]*"
+                        r"(?P<rhs>[A-Za-z0-9](?:_[ \t]*(?:[A-Za-z0-9]|\{[ \t]*[A-Za-z0-9][ \t]*\}))?)[ \t]*"
                         r"(?(open)(?:\)|\\right[ \t]*\)))" + _LINE_END, re.MULTILINE)
 
 
@@ -249,7 +249,10 @@ def _without_words(text: str) -> str:
     for n, line in enumerate(lines):
         for m in _WORD.finditer(line):
             if not _open_braces(line[:m.start()]):
-                lines[n] = line[:m.start()]
+                # "for w = o", "when w ≠ o": a condition, as after a comma
+                cond = _CONDITION.match(", " + re.sub(r"^[ \t]*[a-z]+(?:\s+so)?[ \t]*", "", line[m.start():m.end() - 1]
+                                                      + line[m.end() - 1:]))
+                lines[n] = _given(line[:m.start()], cond) if cond is not None else line[:m.start()]
                 break
     return "\n".join(lines)
 
@@ -269,8 +272,24 @@ def _without_asides(text: str) -> str:
     if "\\" not in text and "\u2208" not in text and "\u2260" not in text and "!=" not in text:
         return text
     for _ in range(2):  # either order: "\in \mathbb{R}^d, \quad w \ne o"
-        text = _CONDITION.sub("", _SHAPE.sub("", text))
+        text = _SHAPE.sub("", text)
+        lines = text.split("\n")
+        for n, line in enumerate(lines):
+            m = _CONDITION.search(line)
+            if m is not None:
+                lines[n] = _given(line[:m.start()], m) + line[m.end():]
+        text = "\n".join(lines)
     return text
+
+
+def _given(math: str, condition: re.Match) -> str:
+    r"""Return the math of a line under its condition: "w = o" puts o for the index w (``(\hat y_w - 1) v_c,
+    \quad w = o`` is ``(\hat y_o - 1) v_c``, so that the condition is judged with the answer); "w \ne o" is what
+    an index w of the question already means, or leaves w unbound."""
+    lhs, rhs = condition.group("lhs"), condition.group("rhs")
+    if not condition.group("eq") or len(lhs) != 1 or len(rhs) != 1 or not rhs.isalpha():
+        return math
+    return re.sub(r"(_[ \t]*\{?[ \t]*)" + lhs + r"(?![A-Za-z0-9'\u2032])", lambda m: m.group(1) + rhs, math)
 
 
 #: A quantity's name with what only names it further: a subscript in words (J_{\text{naive-softmax}},
