@@ -158,6 +158,8 @@ STUDENT_LATEX = [
     ("grad_outside_o", r"(\hat{y}_w - 1) v_c, \quad w = o", r"\hat{y}_w v_c, \quad w = o"),
     ("grad_outside_w", r"\hat{y}_w v_c, \quad w \neq o", r"\hat{y}_w v_c, \quad w = o"),
     ("grad_outside_w", "ŷ_w v_c for w ≠ o", "ŷ_w v_c when w = o"),
+    ("grad_center", "U(ŷ − y) ∈ Rd", "U(ŷ + y) ∈ Rd"),
+    ("grad_center", r"U(\hat{y} - y) \in R^{d}", r"U(\hat{y} + y) \in R^{d}"),
 ]
 
 

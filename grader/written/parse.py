@@ -219,7 +219,9 @@ _LINE_END = r"(?=\s*(?:[.,;]\s*)?(?:\\\\|\\end(?![A-Za-z])|\\\]|\$|$))"
 #: "\in \mathbb{R}^d" (or \R^{d}, ℝ^{|V| \times d}) after the answer: its shape, not a factor of it.
 _SHAPE = re.compile(r"[ \t]*(?:\\[,;:! ]|\\q?quad(?![A-Za-z])|[ \t])*(?:\\in(?![A-Za-z])|\u2208)[ \t]*"
                     r"(?:\\mathbb[ \t]*\{[ \t]*R[ \t]*\}|\\mathbb[ \t]*R(?![A-Za-z])|\\mathbf[ \t]*\{[ \t]*R[ \t]*\}|\\R(?![A-Za-z])"
-                    r"|\\Re(?![A-Za-z])|\\reals(?![A-Za-z])|\u211d)"
+                    r"|\\Re(?![A-Za-z])|\\reals(?![A-Za-z])|\\mathcal[ \t]*\{[ \t]*R[ \t]*\}|\u211d"
+                    r"|R(?:[d]|[ \t]*\|[ \t]*V[ \t]*\|[ \t]*(?:\u00d7|x)[ \t]*d|d[ \t]*(?:\u00d7|x)[ \t]*\|[ \t]*V[ \t]*\|)?"
+                    r"(?=[ \t]*(?:\^|[.,;]|$)|[\u00b2\u00b3\u00b9\u1d43-\u1dbf\u2070-\u209c\u02e3]))"
                     r"(?:[\u00b2\u00b3\u00b9\u1d43-\u1dbf\u2070-\u209c\u02e3\u1d40]+|[ \t]*\^[ \t]*(?:\{[^{}\n]{0,80}(?:\{[^{}\n]{0,80}\}[^{}\n]{0,80})*\}|[A-Za-z0-9]|\\[A-Za-z]+))?"
                     + _LINE_END, re.MULTILINE)
 #: ", \quad w \neq o", "\quad (w \ne o)", "\qquad \forall w \neq o", ", w = o" after the answer: the condition
