@@ -486,6 +486,24 @@ def test_hostile_answers_are_lexed_in_linear_time(text):
         assert [plain(s.expr) for s in doc.steps()] == ["a", "b"]
 
 
+@pytest.mark.parametrize("text", [
+    "a \\in" + " " * 3900 + "b",  # a shape after the answer: made the pattern backtrack for minutes
+    "\\hat y_w v_c," + " " * 3900 + "x",  # a condition after the answer
+    "a" + " ," * 1900 + "w \\ne o",
+    "a" + " " * 3900 + "\\text{x}",  # prose after the math
+    "\\quad" * 790 + "w = o",
+])
+def test_hostile_asides_are_found_in_linear_time(text):
+    import time
+
+    start = time.perf_counter()
+    try:
+        parse(text)
+    except WrittenError as e:
+        assert e.message
+    assert time.perf_counter() - start < 2.0
+
+
 def test_the_written_reference_travels_with_the_rubric(tmp_path):
     # A cluster worker has the rubric (as data) but not its files: the source comes with it.
     import dataclasses

@@ -163,8 +163,8 @@ def _normalise(text: str) -> str:
     return _without_arguments(_without_asides(_without_prose(unicodedata.normalize("NFC", text).replace("\t", " "))))
 
 
-#: ``\text{...}`` (or ``\mbox``, ``\textrm``...) and the spacing or comma before it.
-_PROSE = re.compile(r"(?:[ ,;]|\\[,;:! ]|\\q?quad(?![A-Za-z]))*\\(?:text|textrm|textnormal|textit|textbf|mbox)\s*"
+#: ``\text{...}`` (or ``\mbox``, ``\textrm``...); the spacing or comma before it goes with it (see _before).
+_PROSE = re.compile(r"\\(?:text|textrm|textnormal|textit|textbf|mbox)\s*"
                     r"\{([^{}\n]{0,400})\}")
 #: What ``\text{...}`` may hold inside the math itself: a function's name, the transpose's T, d of dx.
 _MATH_WORDS = frozenset({"exp", "log", "ln", "softmax", "sigmoid", "sigma", "outer", "T", "d"})
@@ -203,11 +203,11 @@ def _without_prose(text: str) -> str:
                 break
             if m.group(1).strip() in _MATH_WORDS or _open_braces(line[:m.start()]):
                 at = m.end()  # a function's name, or a name inside a group: \sum_{w \in \text{Vocab}}
-            elif not line[:m.start()].strip():  # "\text{Hence } ..." before the math: only the words go
-                line = " " * (m.end() - m.start()) + line[m.end():]  # (columns of the rest kept)
+            elif not _before(line, m.start())[0].strip():  # "\text{Hence } ..." before the math: only the words go
+                line = " " * m.end() + line[m.end():]  # (columns of the rest kept)
                 at = m.end()
             else:  # after the math: the rest of the line is prose
-                line = line[:m.start()].rstrip()
+                line = _before(line, m.start())[0].rstrip()
                 break
         lines[n] = line
     return "\n".join(lines)
@@ -215,25 +215,38 @@ def _without_prose(text: str) -> str:
 
 #: Where a line's math ends: its end, a LaTeX line break, the end of an environment or of the math,
 #: after a sentence's period or comma.
-_LINE_END = r"(?=\s*(?:[.,;]\s*)?(?:\\\\|\\end(?![A-Za-z])|\\\]|\$|$))"
+_LINE_END = r"(?=[ \t]*(?:[.,;][ \t]*)?(?:\\\\|\\end(?![A-Za-z])|\\\]|\$|$))"
 #: "\in \mathbb{R}^d" (or \R^{d}, ℝ^{|V| \times d}) after the answer: its shape, not a factor of it.
-_SHAPE = re.compile(r"[ \t]*(?:\\[,;:! ]|\\q?quad(?![A-Za-z])|[ \t])*(?:\\in(?![A-Za-z])|\u2208)[ \t]*"
+#: (Every pattern here starts with a literal and has no nested repetition: linear on any line.)
+_SHAPE = re.compile(r"(?:\\in(?![A-Za-z])|\u2208)[ \t]*"
                     r"(?:\\mathbb[ \t]*\{[ \t]*R[ \t]*\}|\\mathbb[ \t]*R(?![A-Za-z])|\\mathbf[ \t]*\{[ \t]*R[ \t]*\}|\\R(?![A-Za-z])"
                     r"|\\Re(?![A-Za-z])|\\reals(?![A-Za-z])|\\mathcal[ \t]*\{[ \t]*R[ \t]*\}|\u211d"
                     r"|R(?:[d]|[ \t]*\|[ \t]*V[ \t]*\|[ \t]*(?:\u00d7|x)[ \t]*d|d[ \t]*(?:\u00d7|x)[ \t]*\|[ \t]*V[ \t]*\|)?"
                     r"(?=[ \t]*(?:\^|[.,;]|$)|[\u00b2\u00b3\u00b9\u1d43-\u1dbf\u2070-\u209c\u02e3]))"
                     r"(?:[\u00b2\u00b3\u00b9\u1d43-\u1dbf\u2070-\u209c\u02e3\u1d40]+|[ \t]*\^[ \t]*(?:\{[^{}\n]{0,80}(?:\{[^{}\n]{0,80}\}[^{}\n]{0,80})*\}|[A-Za-z0-9]|\\[A-Za-z]+))?"
-                    + _LINE_END, re.MULTILINE)
+                    + _LINE_END)
 #: ", \quad w \neq o", "\quad (w \ne o)", "\qquad \forall w \neq o", ", w = o" after the answer: the condition
 #: it holds under, not a part of it (one word index against another: no step of an answer is that).
-_CONDITION = re.compile(r"[ \t]*(?:,|\\[,;:! ]|\\q?quad(?![A-Za-z])|[ \t])*"
-                        r"(?:(?<=,)|(?<=quad)|(?<=\\[,;:! ])|(?=\(|\\left))"  # after a comma or a space command,
-                        r"[ \t]*(?P<open>\(|\\left[ \t]*\()?"  # or in ( )
-                        r"[ \t]*(?:\\forall(?![A-Za-z])[ \t]*|\u2200[ \t]*)?"
-                        r"(?P<lhs>[A-Za-z](?:_[ \t]*(?:[A-Za-z0-9]|\{[ \t]*[A-Za-z0-9][ \t]*\}))?)[ \t]*"
+_CONDITION = re.compile(r"(?:(?P<open>\(|\\left[ \t]*\()[ \t]*)?(?P<all>(?:\\forall(?![A-Za-z])|\u2200)[ \t]*)?"
+                        r"(?<![A-Za-z\\])(?P<lhs>[A-Za-z](?:_[ \t]*(?:[A-Za-z0-9]|\{[ \t]*[A-Za-z0-9][ \t]*\}))?)[ \t]*"
                         r"(?:\\neq?(?![A-Za-z])|\u2260|!=|(?P<eq>(?<![<>!])=(?!=)))[ \t]*"
-                        r"(?P<rhs>[A-Za-z0-9](?:_[ \t]*(?:[A-Za-z0-9]|\{[ \t]*[A-Za-z0-9][ \t]*\}))?)[ \t]*"
-                        r"(?(open)(?:\)|\\right[ \t]*\)))" + _LINE_END, re.MULTILINE)
+                        r"(?P<rhs>[A-Za-z0-9](?:_[ \t]*(?:[A-Za-z0-9]|\{[ \t]*[A-Za-z0-9][ \t]*\}))?)"
+                        r"(?(open)[ \t]*(?:\)|\\right[ \t]*\)))" + _LINE_END)
+def _before(line: str, start: int) -> tuple[str, bool]:
+    """Return the line before `start` without the spacing and comma that end it, and whether a comma or a
+    space command (\\quad, \\,) was among them."""
+    head, spaced = line[:start], False
+    while True:
+        head = head.rstrip(" \t")
+        for command in ("\\qquad", "\\quad", "\\,", "\\;", "\\:", "\\!", "\\ "):
+            if head.endswith(command):
+                head, spaced = head[:-len(command)], True
+                break
+        else:
+            if head.endswith(","):
+                head, spaced = head[:-1], True
+                continue
+            return head, spaced
 
 
 #: A word of prose after the math, written without \text (text copied from a PDF, plain text).
@@ -252,8 +265,7 @@ def _without_words(text: str) -> str:
         for m in _WORD.finditer(line):
             if not _open_braces(line[:m.start()]):
                 # "for w = o", "when w ≠ o": a condition, as after a comma
-                cond = _CONDITION.match(", " + re.sub(r"^[ \t]*[a-z]+(?:\s+so)?[ \t]*", "", line[m.start():m.end() - 1]
-                                                      + line[m.end() - 1:]))
+                cond = _CONDITION.match(line, m.end() - 1)
                 lines[n] = _given(line[:m.start()], cond) if cond is not None else line[:m.start()]
                 break
     return "\n".join(lines)
@@ -266,22 +278,26 @@ def _without_asides(text: str) -> str:
     >>> _without_asides(r"U(\hat y - y) \in \mathbb{R}^{d}")
     'U(\\hat y - y)'
     >>> _without_asides(r"\hat y_w v_c, \quad w \neq o \\ ")
-    '\\hat y_w v_c\\\\ '
+    '\\hat y_w v_c \\\\ '
     >>> _without_asides(r"\hat y_w v_c \quad (w \ne o)")
     '\\hat y_w v_c'
     """
     text = _without_words(text)
     if "\\" not in text and "\u2208" not in text and "\u2260" not in text and "!=" not in text:
         return text
-    for _ in range(2):  # either order: "\in \mathbb{R}^d, \quad w \ne o"
-        text = _SHAPE.sub("", text)
-        lines = text.split("\n")
-        for n, line in enumerate(lines):
-            m = _CONDITION.search(line)
+    lines = text.split("\n")
+    for n, line in enumerate(lines):
+        for _ in range(2):  # either order: "\in \mathbb{R}^d, \quad w \ne o"
+            m = _SHAPE.search(line)
             if m is not None:
-                lines[n] = _given(line[:m.start()], m) + line[m.end():]
-        text = "\n".join(lines)
-    return text
+                line = _before(line, m.start())[0] + line[m.end():]
+            for m in _CONDITION.finditer(line):
+                head, spaced = _before(line, m.start())
+                if m.group("open") or m.group("all") or spaced:
+                    line = _given(head, m) + line[m.end():]
+                    break
+        lines[n] = line
+    return "\n".join(lines)
 
 
 def _given(math: str, condition: re.Match) -> str:
