@@ -160,6 +160,11 @@ STUDENT_LATEX = [
     ("grad_outside_w", "ŷ_w v_c for w ≠ o", "ŷ_w v_c when w = o"),
     ("grad_center", "U(ŷ − y) ∈ Rd", "U(ŷ + y) ∈ Rd"),
     ("grad_center", r"U(\hat{y} - y) \in R^{d}", r"U(\hat{y} + y) \in R^{d}"),
+    # |\mathcal{V}|, a letter in \text{} or \mathsf{}, an end-of-proof mark
+    ("grad_center", r"-\mathbf{u}_{o} + \sum_{w=1}^{|\mathcal{V}|} \hat{\mathbf{y}}_w \mathbf{u}_w",
+     r"-\mathbf{u}_{o} + \sum_{w=2}^{|\mathcal{V}|} \hat{\mathbf{y}}_w \mathbf{u}_w"),
+    ("grad_center", r"\textrm{U}(\hat{y} - y)", r"\textrm{U}(y - \hat{y})"),
+    ("grad_center", r"\mathsf{U}(\hat{y} - y) \qquad \blacksquare", r"\mathsf{U}\hat{y} \qquad \blacksquare"),
 ]
 
 

@@ -201,8 +201,10 @@ def _without_prose(text: str) -> str:
             m = _PROSE.search(line, at)
             if m is None:
                 break
-            if m.group(1).strip() in _MATH_WORDS or _open_braces(line[:m.start()]):
-                at = m.end()  # a function's name, or a name inside a group: \sum_{w \in \text{Vocab}}
+            if m.group(1).strip() in _MATH_WORDS or _open_braces(line[:m.start()]) or \
+                    (len(m.group(1)) == 1 and m.group(1).isalpha()):
+                # a function's name, a name inside a group (\sum_{w \in \text{Vocab}}), a letter (\text{U})
+                at = m.end()
             elif not _before(line, m.start())[0].strip():  # "\text{Hence } ..." before the math: only the words go
                 line = " " * m.end() + line[m.end():]  # (columns of the rest kept)
                 at = m.end()
@@ -522,8 +524,8 @@ class _Build:
         if rule == "sigma_prime":
             arg = self.node(kids[1])
             return Derivative(line, col, Apply(line, col, "sigma", (arg,)), arg, prime=True)
-        if rule == "cardinality":
-            return Card(line, col, str(kids[1]))
+        if rule == "cardinality":  # |V|, |\mathcal{V}|
+            return Card(line, col, str(next(c for c in kids if _is_token(c) and c.type == "NAME")))
         if rule == "derivative":
             parts = [c for c in kids if not (_is_token(c) and c.type in ("PARTIAL", "DIFF", "SLASH", "FRAC"))]
             return Derivative(line, col, self.node(parts[0]), self.node(parts[1]))
