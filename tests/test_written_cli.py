@@ -165,6 +165,9 @@ STUDENT_LATEX = [
      r"-\mathbf{u}_{o} + \sum_{w=2}^{|\mathcal{V}|} \hat{\mathbf{y}}_w \mathbf{u}_w"),
     ("grad_center", r"\textrm{U}(\hat{y} - y)", r"\textrm{U}(y - \hat{y})"),
     ("grad_center", r"\mathsf{U}(\hat{y} - y) \qquad \blacksquare", r"\mathsf{U}\hat{y} \qquad \blacksquare"),
+    # a sum's conditions stacked with \substack
+    ("skipgram_grad_center", r"\sum_{\substack{-m \le j \le m \\ j \ne 0}} U(\hat{y} - y_j)",
+     r"\sum_{\substack{-m \le j \le m \\ j \ne 0}} U(y_j - \hat{y})"),
 ]
 
 

@@ -160,7 +160,38 @@ def _check_balance(tokens) -> None:
 def _normalise(text: str) -> str:
     """Return the text in Unicode NFC (so "y" + a combining hat and "ŷ" are one form) with tabs as spaces,
     without the prose a line of math may end with (see :func:`_without_prose`)."""
-    return _without_arguments(_without_asides(_without_prose(unicodedata.normalize("NFC", text).replace("\t", " "))))
+    text = _without_substack(unicodedata.normalize("NFC", text).replace("\t", " "))
+    return _without_arguments(_without_asides(_without_prose(text)))
+
+
+_SUBSTACK = re.compile(r"\\substack[ \t]*\{")
+
+
+def _without_substack(text: str) -> str:
+    r"""Return `text` with each ``\substack{a \\ b}`` (a sum's conditions stacked) written as ``a, b`` (columns kept).
+
+    >>> _without_substack(r"\sum_{\substack{-m \le j \le m \\ j \ne 0}} u_j")
+    '\\sum_{          -m \\le j \\le m ,  j \\ne 0 } u_j'
+    """
+    if "substack" not in text:
+        return text
+    out = list(text)
+    for m in _SUBSTACK.finditer(text):
+        depth, k = 1, m.end()
+        while k < len(text) and depth:
+            if text.startswith("\\\\", k) and depth == 1:
+                out[k:k + 2] = [",", " "]
+                k += 2
+                continue
+            if text[k] == "\\":
+                k += 2
+                continue
+            depth += {"{": 1, "}": -1}.get(text[k], 0)
+            k += 1
+        if depth == 0:  # balanced: the command, its braces and line breaks go (an unbalanced one is reported later)
+            out[m.start():m.end()] = [" "] * (m.end() - m.start())
+            out[k - 1] = " "
+    return "".join(out)
 
 
 #: ``\text{...}`` (or ``\mbox``, ``\textrm``...); the spacing or comma before it goes with it (see _before).
