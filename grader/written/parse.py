@@ -122,7 +122,7 @@ def _tokens(text: str):
     return LexerThread.from_text(_lexer(), text).lex(None)
 
 
-_OPEN = {"LPAR": ")", "LSQG": "]", "LANGLE": "⟩", "LBRACE": "}", "SUBOPEN": "}", "SUPOPEN": "}", "FUNCOPEN": ")", "SIGMAPRIME": ")", "FUNCPOW": ")",
+_OPEN = {"LPAR": ")", "LSQG": "]", "LANGLE": "⟩", "LBRACE": "}", "SUBOPEN": "}", "SUPOPEN": "}", "FUNCOPEN": ")", "SIGMAPRIME": ")", "FUNCPOW": ")", "FUNCBRACE": "}",
          "LSQB": "]", "DOTCALL": ")"}
 _CLOSE = {"RPAR": ")", "RBRACE": "}", "RSQB": "]", "RANGLE": "⟩"}
 
@@ -546,7 +546,8 @@ class _Build:
             call = Apply(line, col, _fn_name(tok), (self.node(kids[1]),), parens=True)
             return Power(line, col, call, Num(tok.line, tok.column, power))
         if rule == "call":
-            args = tuple(self.node(c) for c in kids if not (_is_token(c) and c.type in ("FUNCOPEN", "RPAR", "COMMA")))
+            args = tuple(self.node(c) for c in kids
+                         if not (_is_token(c) and c.type in ("FUNCOPEN", "FUNCBRACE", "RPAR", "COMMA")))
             if _fn_name(kids[0]) == "dot" and len(args) == 2:  # np.dot(a, b), numpy's matrix product
                 return Bin(line, col, "matmul", args[0], args[1])
             return Apply(line, col, _fn_name(kids[0]), args, parens=True)
