@@ -86,6 +86,13 @@ def test_check_written_names_the_mistake_and_exits_1(answer, mistake):
     assert f"\nLikely mistake: {mistake}" in out
 
 
+CASES = ("\\begin{align*}\n\\frac{\\partial J}{\\partial \\mathbf{u}_w} &= \\begin{cases}\n"
+         "(\\hat{y}_w - 1)\\, \\mathbf{v}_c & \\text{if } w = o, \\\\\n"
+         "\\hat{y}_w\\, \\mathbf{v}_c & \\text{if } w \\neq o.\n\\end{cases}\n\\end{align*}")
+CASES_OTHERWISE = (r"\frac{\partial J}{\partial u_w} = \begin{cases} (\hat{y}_w - 1) v_c & w = o \\ "
+                   r"\hat{y}_w v_c & \text{otherwise} \end{cases}")
+CASES_SWAPPED = r"\frac{\partial J}{\partial u_w} = \begin{cases} \hat{y}_w v_c & w = o \\ (\hat{y}_w - 1) v_c & w \ne o \end{cases}"
+
 #: LaTeX as students write it, each form with a right answer and a wrong one (which must not pass).
 STUDENT_LATEX = [
     # \frac's arguments without braces: one character each, as TeX reads them
@@ -173,6 +180,11 @@ STUDENT_LATEX = [
      r"u_o + \frac{\sum_w \exp{(u_w^\top v_c)} u_w}{\sum_x \exp{(u_x^\top v_c)}}"),
     ("grad_center", r"-u_o + \frac{\sum_w \exp\{u_w^\top v_c\} u_w}{\sum_x \exp\{u_x^\top v_c\}}",
      r"u_o - \frac{\sum_w \exp\{u_w^\top v_c\} u_w}{\sum_x \exp\{u_x^\top v_c\}}"),
+    # both cases of ∂J/∂u_w in one cases environment: each question is judged on its own case
+    ("grad_outside_o", CASES, CASES_SWAPPED),
+    ("grad_outside_w", CASES, CASES_SWAPPED),
+    ("grad_outside_o", CASES_OTHERWISE, CASES_SWAPPED),
+    ("grad_outside_w", CASES_OTHERWISE, CASES_SWAPPED),
 ]
 
 
@@ -197,6 +209,12 @@ def test_the_shape_and_condition_after_an_answer_are_not_read_as_part_of_it():
                         "--no-color"])
     assert code == 0
     assert out.endswith("Your answer, as read:\n  line 1  right  ŷ_w v_c\n                 equals ∂J/∂u_w\n"), out
+
+
+def test_a_cases_answer_is_judged_on_the_case_the_question_asks_for():
+    code, out, _ = run(["check", "--written", "grad_outside_o", CASES, "--no-color"])
+    assert code == 0
+    assert "\n  line 2         ∂J/∂u_o =\n  line 2  right  (ŷ_o - 1) v_c\n" in out
 
 
 def test_a_leibniz_derivative_on_the_left_is_read_as_the_quantity_not_as_the_answer():

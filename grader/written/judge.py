@@ -11,6 +11,7 @@ each line was read.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Mapping
 from types import ModuleType
 from typing import Any, Sequence
@@ -227,6 +228,47 @@ def _subjects(question: WrittenQuestion) -> tuple[str, ...]:
     return tuple(s.name for s in question.symbols.values() if s.name in names)
 
 
+_CASES = re.compile(r"\\begin\s*\{\s*[dr]?cases\*?\s*\}(.{0,2000}?)\\end\s*\{\s*[dr]?cases\*?\s*\}", re.DOTALL)
+_CASE_CONDITION = re.compile(r"^(?:\\(?:text|textrm|mathrm)\s*\{\s*(?:if|for|when)?\s*\}|if|for|when|\\forall|\\quad|\\qquad|[\s,(])*"
+                             r"([A-Za-z])\s*(=|\\neq?(?![A-Za-z])|\u2260|!=)\s*([A-Za-z])[\s.,)]*$")
+_OTHERWISE = re.compile(r"^(?:\\(?:text|textrm|mathrm)\s*\{\s*(?:otherwise|else|else where|elsewhere)\.?\s*\}|otherwise|else)"
+                        r"[\s.,]*$")
+
+
+def _case_asked(text: str, question: WrittenQuestion, subjects: tuple[str, ...]) -> str:
+    r"""Return `text` with a ``cases`` environment replaced by its case that this question asks for, with that
+    case's condition after it (``\frac{\partial J}{\partial u_w} = \begin{cases} (\hat y_w - 1) v_c & w = o \\
+    \hat y_w v_c & w \ne o \end{cases}`` answers ∂J/∂u_o with its first case and ∂J/∂u_w, w ≠ o, with its
+    second). A case fits when its condition names the question's word (w = o for o; w ≠ o for an index w of
+    the question); "otherwise" fits when no other case does. Lines are kept, so that positions stay true;
+    when no case fits, the text is left as it is (and reported as not read)."""
+    m = _CASES.search(text)
+    if m is None:
+        return text
+    rows = []
+    for row in re.split(r"\\\\", m.group(1)):
+        if not row.strip():
+            continue
+        expr, sep, cond = row.partition("&")
+        cond = cond.strip()
+        found = _CASE_CONDITION.match(cond)
+        if found is not None:
+            lhs, op, rhs = found.groups()
+            fits = rhs in subjects if op == "=" else lhs in subjects
+            relation = "=" if op == "=" else "\\ne"
+            rows.append((expr, f", \\quad {lhs} {relation} {rhs}", fits))
+        elif _OTHERWISE.match(cond) or not sep:
+            rows.append((expr, "", None))
+        else:
+            return text  # a condition not understood: no case is picked
+    chosen = [r for r in rows if r[2]] or [r for r in rows if r[2] is None and not any(x[2] for x in rows)]
+    if len(chosen) != 1:
+        return text
+    expr, cond, _ = chosen[0]
+    picked = " ".join(expr.split()) + cond
+    return text[:m.start()] + picked + "\n" * m.group().count("\n") + text[m.end():]
+
+
 def prepare(question: WrittenQuestion, part: WrittenPart, reference: ModuleType,
             instances: Sequence[Mapping[str, Any]]) -> _Question:
     """Return the question ready to judge answers: its labels parsed and expected values computed."""
@@ -271,6 +313,7 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
     qid = question_id(question.id)
     base = dict(id=f"{qid}/{CHECK}", question=qid, max_score=question.points)
     prep = prepare(question, part, reference, instances)
+    text = _case_asked(text, question, prep.subjects)
     lines = text.split("\n")
     try:
         doc, unread = _read(text)
