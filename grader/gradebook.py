@@ -522,8 +522,10 @@ def results_lock(results: str | Path, command: str) -> Iterator[None]:
     last one) would grade every submission twice and replace each other's files while they
     are being written (a result turned into an error).  The lock is ``flock`` on
     ``RESULTS/.grader.lock``: the system lets it go when its process ends, however it ends,
-    so a stopped or killed run never leaves it behind.  Where ``flock`` is missing, nothing
-    is locked.
+    so a stopped or killed run never leaves it held (a killed run leaves the empty file,
+    which the next writer takes; a run that ends removes it).  A writer that locked a file its
+    last holder removed in the meantime locks the file there now instead.  Where ``flock`` is
+    missing, nothing is locked.
 
     Parameters
     ----------
@@ -538,24 +540,47 @@ def results_lock(results: str | Path, command: str) -> Iterator[None]:
         yield
         return
     path = Path(results) / LOCK_FILENAME
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-    except OSError:  # a read-only folder: its writers fail with their own message
-        yield
-        return
-    try:
+    for _ in range(20):  # each turn: the holder removed the file between our open and our lock
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError:  # a read-only folder: its writers fail with their own message
+            yield
+            return
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
+            os.close(fd)
             raise UsageError(
                 f"RESULTS {str(results)!r} is being written by {holder}; let it finish (or stop it), "
                 "then run this again") from None
         except OSError:  # a file system without locks (some network mounts): as before, unlocked
-            pass
-        else:
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"{command} (process {os.getpid()})".encode(), 0)
+            os.close(fd)
+            yield
+            return
+        if _same_file(fd, path):
+            break
+        os.close(fd)  # locked a file its last holder had removed: lock the one there now
+    else:  # pragma: no cover - a folder whose lock file is removed again and again
+        yield
+        return
+    try:
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{command} (process {os.getpid()})".encode(), 0)
         yield
     finally:
+        try:
+            os.unlink(path)  # while it is still held: the folder is left as it was found
+        except OSError:
+            pass
         os.close(fd)  # the lock goes with the last descriptor
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """Return whether the open file `fd` is the file at `path` now (not one removed since it was opened)."""
+    try:
+        here = os.stat(path)
+    except OSError:
+        return False
+    mine = os.fstat(fd)
+    return (here.st_dev, here.st_ino) == (mine.st_dev, mine.st_ino)

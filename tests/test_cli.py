@@ -400,6 +400,32 @@ def test_a_second_writer_of_a_results_folder_is_refused_while_the_first_writes(t
     assert (out / "alice" / "result.json").read_bytes() == before  # nothing was touched
     code, _, err = run(["override", str(out), "alice", "--score", "3"])  # let go: the next writer goes on
     assert code == 0, err
+    assert not (out / ".grader.lock").exists()  # each writer leaves the folder as it found it
+
+
+def test_a_writer_that_locked_a_lock_file_removed_meanwhile_locks_the_one_there_now(tmp_path: Path, monkeypatch):
+    # The last holder removes the lock file as it ends: a writer that opened the file just before
+    # (and so locks a removed file) must not go on beside the next writer, who makes a new one.
+    import grader.gradebook as gradebook
+    from grader.errors import UsageError
+
+    real_open, opened = os.open, []
+
+    def open_then_holder_ends(path, flags, mode=0o777):
+        fd = real_open(path, flags, mode)
+        if not opened:  # the first open: the holder ends right after it, removing the file
+            os.unlink(path)
+        opened.append(fd)
+        return fd
+
+    monkeypatch.setattr(gradebook.os, "open", open_then_holder_ends)
+    with gradebook.results_lock(tmp_path, "grader grade"):
+        monkeypatch.setattr(gradebook.os, "open", real_open)
+        assert len(opened) == 2  # it opened the file there now, and holds that one
+        with pytest.raises(UsageError, match="is being written by grader grade"):
+            with gradebook.results_lock(tmp_path, "grader override"):
+                pass
+    assert not (tmp_path / ".grader.lock").exists()
 
 
 def test_only_an_unknown_id_says_a_canvas_downloads_ids_are_user_ids(tmp_path: Path):
