@@ -7,23 +7,35 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
-# <name>[_LATE]_<userid>_<submissionid>_<original filename>; the name is the student's
-# sortable name, lowercased, without spaces or punctuation ("smithjohn"). Canvas keeps every
-# Unicode word character of it (Ruby's [[:word:]]): letters, digits and combining marks, so
-# a Devanagari, Tamil or Thai name ("शर्मा") holds marks that Python's \w does not match.
+# <name>[_LATE]_<userid>_<fileid>_<original filename> (Canvas's ContentZipper: the file id is the
+# attachment's, which grows with every upload). The name is the student's sortable name, lowercased,
+# with every character that is not a Unicode word character (Ruby's [[:word:]]: letters, digits,
+# combining marks and "_") taken out: "Smith, John" is "smithjohn" and "de_la Cruz, Ana" is
+# "de_la_cruzana". Canvas turns "_<digits>_" in a name into "<digits>", so that a name never holds
+# the ids' pattern, and a name with no word character at all is empty ("_<userid>_..."). Marks: a
+# Devanagari, Tamil or Thai name ("शर्मा") holds marks that Python's \w does not match.
 _CANVAS = re.compile(
-    r"^(?P<name>[^_]+?)(?P<late>_LATE)?_(?P<user>\d+)_(?P<sub>\d+)_(?P<original>.+)$",
+    r"^(?P<name>.*?)(?P<late>_LATE)?_(?P<user>\d+)_(?P<sub>\d+)_(?P<original>.+)$",
     re.DOTALL,
 )
-# An anonymously graded assignment's download: [LATE_]anon_<anonymous id>_<submissionid>_<original
+# An anonymously graded assignment's download: [LATE_]anon_<anonymous id>_<fileid>_<original
 # filename>, the anonymous id five characters of base58 and no name. One of them a letter: a
 # student whose name is written "anon" has a user id of digits only.
+_ANON_ID = r"anon_(?=\d*[A-Za-z])[0-9A-Za-z]{5}"
 _ANONYMOUS = re.compile(
-    r"^(?P<late>LATE_)?(?P<user>anon_(?=\d*[A-Za-z])[0-9A-Za-z]{5})_(?P<sub>\d+)_(?P<original>.+)$",
+    rf"^(?P<late>LATE_)?(?P<user>{_ANON_ID})_(?P<sub>\d+)_(?P<original>.+)$",
     re.DOTALL,
 )
-# Canvas appends "-1", "-2", ... to a name handed in again: "q3_word2vec-1.py".
+# A text entry or a website URL handed in on Canvas has no file: the download holds a page Canvas
+# wrote, <name>[_LATE]_<userid>_text.html or ..._link.html (anonymously: [LATE_]anon_<id>_text.html),
+# with no file id.
+_ENTRY = re.compile(r"^(?P<name>.*?)(?P<late>_LATE)?_(?P<user>\d+)_(?P<kind>text|link)\.html$", re.DOTALL)
+_ANONYMOUS_ENTRY = re.compile(rf"^(?P<late>LATE_)?(?P<user>{_ANON_ID})_(?P<kind>text|link)\.html$", re.DOTALL)
+# Canvas appends "-1", "-2", ... to a file's name when the student already has a file of that
+# name (an upload handed in again): "q3_word2vec-1.py".
 _RESUBMITTED = re.compile(r"^(?P<stem>.+?)-(?P<n>\d+)(?P<ext>\.[^.]*)?$", re.DOTALL)
+# the "_<digits>_" Canvas takes out of a name
+_IDS_IN_NAME = re.compile(r"_\d+_")
 
 
 @dataclass(frozen=True)
@@ -34,15 +46,27 @@ class CanvasName:
     name: str  #: "smithjohn"
     late: bool
     user_id: str  #: "123"
-    submission_id: str  #: "456"
+    submission_id: str  #: Canvas's id of the file ("456"; its attachment id), "" for a text entry or a link
     original: str  #: the student's file name, restored: "q3_word2vec.py"
     resubmission: int  #: the "-N" Canvas appended (0 when none): 1
     anonymous: bool = False  #: an anonymously graded download: no name, and user_id "anon_<id>", not a user's id
+    entry: str = "file"  #: "file" (an upload), "text" (a text entry: <...>_text.html) or "link" (a website URL)
 
     @property
     def order(self) -> tuple[int, int]:
-        """Sort key of resubmissions of one file: the latest is the largest."""
-        return self.resubmission, int(self.submission_id)
+        """Sort key of the versions of one file: the newest is the largest.
+
+        Canvas's file ids grow with every upload, so the highest is the file Canvas received
+        last; the "-N" only says that the student had a file of that name already (it is not
+        renumbered when one is deleted, and a name can end in "-2" of its own), so it only
+        orders two entries of one file id (a name Canvas shortened to one already in the zip).
+        """
+        return int(self.submission_id or 0), self.resubmission
+
+    @property
+    def anonymous_id(self) -> str:
+        """The anonymous id of an anonymously graded download ("Xy3Kp"), else ""."""
+        return self.user_id[len("anon_"):] if self.anonymous else ""
 
 
 def parse(filename: str) -> CanvasName | None:
@@ -65,34 +89,48 @@ def parse(filename: str) -> CanvasName | None:
     >>> parse("q3_word2vec.py") is None
     True
     >>> a = parse("LATE_anon_Xy3Kp_456_q3_word2vec.py")
-    >>> a.name, a.late, a.user_id, a.anonymous
-    ('', True, 'anon_Xy3Kp', True)
+    >>> a.name, a.late, a.user_id, a.anonymous, a.anonymous_id
+    ('', True, 'anon_Xy3Kp', True, 'Xy3Kp')
+    >>> t = parse("de_la_cruzana_123_text.html")
+    >>> t.name, t.user_id, t.entry, t.submission_id
+    ('de_la_cruzana', '123', 'text', '')
     """
-    m = _ANONYMOUS.match(filename)
+    m = _ANONYMOUS.match(filename) or _ANONYMOUS_ENTRY.match(filename)
     anonymous = m is not None
     if m is None:
-        m = _CANVAS.match(filename)
-        if m is None or not _canvas_name(m["name"]):
+        # an upload first: "smithjohn_123_456_text.html" is user 123's file text.html, not user 456's text entry
+        m = next((m for m in (_CANVAS.match(filename), _ENTRY.match(filename))
+                  if m is not None and _canvas_name(m["name"])), None)
+        if m is None:
             return None
-    original, resubmission = m["original"], 0
-    r = _RESUBMITTED.match(original)
-    if r is not None:
-        original, resubmission = r["stem"] + (r["ext"] or ""), int(r["n"])
+    groups = m.groupdict()
+    entry = groups.get("kind") or "file"
+    original, resubmission = (f"{entry}.html", 0) if entry != "file" else (m["original"], 0)
+    if entry == "file":
+        r = _RESUBMITTED.match(original)
+        if r is not None:
+            original, resubmission = r["stem"] + (r["ext"] or ""), int(r["n"])
     return CanvasName(
         filename=filename,
         name="" if anonymous else m["name"],
         late=m["late"] is not None,
         user_id=m["user"],
-        submission_id=m["sub"],
+        submission_id=groups.get("sub") or "",
         original=original,
         resubmission=resubmission,
         anonymous=anonymous,
+        entry=entry,
     )
 
 
 def _canvas_name(name: str) -> bool:
-    """Return whether `name` can be a name Canvas wrote: lowercase word characters (marks too), no "_"."""
-    return name == name.lower() and all(c.isalnum() or unicodedata.category(c)[0] == "M" for c in name)
+    """Return whether `name` can be a name Canvas wrote: lowercase word characters (marks and "_" too), no "_<digits>_"."""
+    return (name == name.lower() and _IDS_IN_NAME.search(name) is None
+            and all(c.isalnum() or unicodedata.category(c) in _WORD_CATEGORIES for c in name))
+
+
+# Ruby's [[:word:]] beside letters and digits: combining marks, and connector punctuation ("_")
+_WORD_CATEGORIES = frozenset({"Mn", "Mc", "Me", "Pc"})
 
 
 def student_name(entry: object) -> str:
@@ -126,9 +164,10 @@ def is_canvas_batch(filenames: Sequence[str]) -> bool:
 
 
 def latest(names: Iterable[CanvasName]) -> tuple[list[CanvasName], list[str]]:
-    """Keep the latest resubmission of each original file name of one student.
+    """Keep the newest version of each original file name of one student.
 
-    The latest is the one with the highest ``-N``, then the highest submission id.
+    The newest is the one with the highest file id: Canvas numbers files as they are
+    uploaded, so it is the one Canvas received last, whatever "-N" it was given.
 
     Parameters
     ----------
@@ -138,22 +177,25 @@ def latest(names: Iterable[CanvasName]) -> tuple[list[CanvasName], list[str]]:
     Returns
     -------
     kept : list of CanvasName
-        One per original name, sorted by original name.
+        One per original name (a text entry's and a link's page apart), sorted by original name.
     notes : list of str
         One note per original name handed in more than once, e.g.
-        ``"q3_word2vec.py was handed in 3 times; graded the latest
-        (smithjohn_1_7_q3_word2vec-2.py)."``
+        ``"q3_word2vec.py was handed in 3 times; graded the newest, smithjohn_1_9_q3_word2vec-2.py
+        (Canvas file id 9, the highest), not smithjohn_1_5_q3_word2vec.py, smithjohn_1_7_q3_word2vec-1.py."``
     """
-    by_original: dict[str, list[CanvasName]] = {}
+    by_original: dict[tuple[str, str], list[CanvasName]] = {}
     for n in names:
-        by_original.setdefault(n.original, []).append(n)
+        by_original.setdefault((n.original, n.entry), []).append(n)
     kept, notes = [], []
-    for original in sorted(by_original):
-        versions = sorted(by_original[original], key=lambda n: (n.order, n.filename))
-        kept.append(versions[-1])
+    for original, _ in sorted(by_original):
+        versions = sorted(by_original[original, _], key=lambda n: (n.order, n.filename))
+        newest = versions[-1]
+        kept.append(newest)
         if len(versions) > 1:
+            others = ", ".join(v.filename for v in versions[:-1])
+            which = f"Canvas file id {newest.submission_id}, the highest" if newest.submission_id else "the last"
             notes.append(
                 f"{original} was handed in {len(versions)} times; "
-                f"graded the latest ({versions[-1].filename})."
+                f"graded the newest, {newest.filename} ({which}), not {others}."
             )
     return kept, notes

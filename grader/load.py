@@ -525,14 +525,23 @@ def _pending_canvas(
     entries = {c.filename: e for c, e in group}
     names = sorted(c.filename for c, _ in group)
     source = f"{batch}{sep}{', '.join(names)}"
-    last = max(kept, key=lambda c: int(c.submission_id))
-    # an anonymous download's "anon_<id>" is the submission's id, never a Canvas user id to export
-    info = CanvasInfo(name=last.name, user_id="" if last.anonymous else last.user_id, submission_id=last.submission_id)
+    last = max(kept, key=lambda c: c.order)
+    # an anonymous download's "anon_<id>" is the submission's id, never a Canvas user id to export;
+    # its anonymous id is what Canvas's API takes for an anonymous submission
+    info = CanvasInfo(name=last.name, user_id="" if last.anonymous else last.user_id,
+                      submission_id=last.submission_id, anonymous_id=last.anonymous_id)
     late = any(c.late for c in kept)
-    files = _Files(notes=list(notes))
+    uploads = [c for c in kept if c.entry == "file"]
+    if not uploads:  # a text entry or a website URL handed in on Canvas: no file at all
+        error = _canvas_entries_error(kept)
+        return Pending(sid, source, lambda: Submission(id=sid, source=source, kind="canvas", late=late, canvas=info,
+                                                       error=error))
+    files = _Files(notes=list(notes) + [
+        f"{c.filename} ({_CANVAS_ENTRIES[c.entry]}) was not graded: only the files you uploaded are."
+        for c in kept if c.entry != "file"])
     budget = Budget()
     try:
-        for c in kept:
+        for c in uploads:
             entry = entries[c.filename]
             if not entry.kind:
                 files.other.append(c.filename)
@@ -557,6 +566,17 @@ def _pending_canvas(
         return replace(sub, late=late, canvas=info)
 
     return Pending(sid, source, make)
+
+
+_CANVAS_ENTRIES = {"text": "a text entry typed on Canvas", "link": "a website URL handed in on Canvas"}
+
+
+def _canvas_entries_error(kept: list[canvas.CanvasName]) -> str:
+    """Return the error of a Canvas submission that is a text entry or a link, with no file uploaded."""
+    said = "; ".join(f"{c.filename} is {_CANVAS_ENTRIES[c.entry]}" for c in kept)
+    return (f"no Python code to grade: {said}, not a file, and the grader reads only files "
+            "(it does not follow links or run code typed into a page). Hand in your .py files or your "
+            ".ipynb notebook as a file upload.")
 
 
 # --------------------------------------------------------------------------- collecting files

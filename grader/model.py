@@ -85,8 +85,9 @@ class CanvasInfo:
     """What a Canvas bulk download says about a submission."""
 
     name: str  #: the student's name as Canvas wrote it ("smithjohn")
-    user_id: str
-    submission_id: str
+    user_id: str  #: the student's Canvas user id ("" in an anonymously graded download)
+    submission_id: str  #: Canvas's id of the newest file graded (its attachment id; "" for a text entry or a link)
+    anonymous_id: str = ""  #: an anonymously graded download's anonymous id ("Xy3Kp", of "anon_Xy3Kp"), else ""
 
 
 @dataclass(frozen=True)

@@ -31,8 +31,8 @@ def test_parse(filename, name, late, user, sub, original, resubmission):
         "smith john_123_456_q1.py",
         "smithjohn_123_q1.py",  # one number only
         "smithjohn_abc_456_q1.py",
-        "smithjohn_late_123_456_q1.py",  # "late" would be the user id
-        "_123_456_q1.py",
+        "a_1_b_2_3_q1.py",  # Canvas turns "_1_" in a name into "1"
+        "smithjohn_123_text.htm",
     ],
 )
 def test_parse_refuses_other_names(filename):
@@ -82,20 +82,31 @@ def test_canvas_batch_needs_half_of_the_names():
     assert not is_canvas_batch([])
 
 
-def test_latest_keeps_highest_resubmission_then_submission_id():
+def test_latest_keeps_the_highest_file_id_whatever_its_suffix():
+    # Canvas numbers files as they are uploaded: the highest file id is the newest. "-N" only
+    # says the student had a file of that name already (q3_word2vec.py was deleted, then
+    # handed in again: its name is free, and its id the highest).
     names = [parse(f) for f in [
-        "smithjohn_1_5_q3_word2vec.py",
-        "smithjohn_1_9_q3_word2vec-2.py",
-        "smithjohn_1_7_q3_word2vec-1.py",
+        "smithjohn_1_5_q3_word2vec-1.py",
+        "smithjohn_1_9_q3_word2vec.py",
+        "smithjohn_1_7_q3_word2vec-2.py",
         "smithjohn_1_3_q1_softmax.py",
         "smithjohn_1_4_q1_softmax.py",
     ]]
     kept, notes = latest(names)
-    assert [k.filename for k in kept] == ["smithjohn_1_4_q1_softmax.py", "smithjohn_1_9_q3_word2vec-2.py"]
+    assert [k.filename for k in kept] == ["smithjohn_1_4_q1_softmax.py", "smithjohn_1_9_q3_word2vec.py"]
     assert notes == [
-        "q1_softmax.py was handed in 2 times; graded the latest (smithjohn_1_4_q1_softmax.py).",
-        "q3_word2vec.py was handed in 3 times; graded the latest (smithjohn_1_9_q3_word2vec-2.py).",
+        "q1_softmax.py was handed in 2 times; graded the newest, smithjohn_1_4_q1_softmax.py "
+        "(Canvas file id 4, the highest), not smithjohn_1_3_q1_softmax.py.",
+        "q3_word2vec.py was handed in 3 times; graded the newest, smithjohn_1_9_q3_word2vec.py "
+        "(Canvas file id 9, the highest), not smithjohn_1_5_q3_word2vec-1.py, smithjohn_1_7_q3_word2vec-2.py.",
     ]
+
+
+def test_latest_orders_one_file_id_by_its_suffix():
+    # two names Canvas shortened to one already in the zip: the same file id, "-1" added by the zip
+    kept, _ = latest([parse("a_1_5_q1-1.py"), parse("a_1_5_q1.py")])
+    assert [k.filename for k in kept] == ["a_1_5_q1-1.py"]
 
 
 def test_latest_without_resubmissions_has_no_notes():
@@ -109,4 +120,46 @@ def test_latest_does_not_depend_on_order():
     first, _ = latest(parse(f) for f in files)
     second, _ = latest(parse(f) for f in reversed(files))
     assert first == second
-    assert first[0].filename == "a_1_5_q1-3.py"
+    assert first[0].filename == "a_1_9_q1.py"
+
+
+@pytest.mark.parametrize(
+    ("filename", "name", "late", "user", "sub", "original"),
+    [
+        # Canvas keeps "_" (a word character) in a sortable name: "de_la Cruz, Ana", "O_Neil-Smith, Mary"
+        ("de_la_cruzana_123_456_q3_word2vec.py", "de_la_cruzana", False, "123", "456", "q3_word2vec.py"),
+        ("o_neilsmithmary_LATE_77_900_q1_softmax.py", "o_neilsmithmary", True, "77", "900", "q1_softmax.py"),
+        ("smith_late_5_6_q1.py", "smith_late", False, "5", "6", "q1.py"),  # LATE is upper case: this is the name
+        ("smith_2ndjohn_5_6_q1.py", "smith_2ndjohn", False, "5", "6", "q1.py"),
+        ("__5_6_q1.py", "_", False, "5", "6", "q1.py"),
+        # a name with no word character at all (only symbols) is empty: "_<userid>_..."
+        ("_123_456_q1.py", "", False, "123", "456", "q1.py"),
+        ("_LATE_123_456_q1.py", "", True, "123", "456", "q1.py"),
+    ],
+)
+def test_parse_names_holding_underscores(filename, name, late, user, sub, original):
+    assert parse(filename) == CanvasName(filename, name, late, user, sub, original, 0)
+
+
+@pytest.mark.parametrize(
+    ("filename", "name", "late", "user", "entry", "anonymous"),
+    [
+        # Canvas writes a page for a text entry (<...>_text.html) and for a website URL (<...>_link.html)
+        ("smithjohn_123_text.html", "smithjohn", False, "123", "text", False),
+        ("smithjohn_LATE_123_link.html", "smithjohn", True, "123", "link", False),
+        ("de_la_cruzana_123_text.html", "de_la_cruzana", False, "123", "text", False),
+        ("anon_Xy3Kp_text.html", "", False, "anon_Xy3Kp", "text", True),
+        ("LATE_anon_Xy3Kp_link.html", "", True, "anon_Xy3Kp", "link", True),
+    ],
+)
+def test_parse_text_entries_and_links(filename, name, late, user, entry, anonymous):
+    c = parse(filename)
+    assert (c.name, c.late, c.user_id, c.submission_id, c.entry, c.anonymous) == (name, late, user, "", entry, anonymous)
+
+
+def test_an_upload_named_text_html_is_a_file():
+    c = parse("smithjohn_123_456_text.html")
+    assert (c.name, c.user_id, c.submission_id, c.original, c.entry) == ("smithjohn", "123", "456", "text.html", "file")
+    # and not mistaken for the text entry of the same student
+    kept, notes = latest([c, parse("smithjohn_123_text.html")])
+    assert [(k.original, k.entry) for k in kept] == [("text.html", "file"), ("text.html", "text")] and notes == []

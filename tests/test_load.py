@@ -570,7 +570,8 @@ def test_canvas_download_is_grouped_by_user_id(tmp_path):
         ("q3_word2vec.py", "q3_word2vec.py", "from q1_softmax import softmax\n"),
     ]
     assert john.notes == (
-        "q1_softmax.py was handed in 2 times; graded the latest (smithjohn_123_457_q1_softmax-1.py).",
+        "q1_softmax.py was handed in 2 times; graded the newest, smithjohn_123_457_q1_softmax-1.py "
+        "(Canvas file id 457, the highest), not smithjohn_123_456_q1_softmax.py.",
     )
     assert john.source == (
         "submissions.zip:smithjohn_123_456_q1_softmax.py, smithjohn_123_457_q1_softmax-1.py, "
@@ -605,9 +606,64 @@ def test_canvas_names_with_marks_and_anonymous_downloads_are_grouped_per_student
         "anon_Ab4Cd": ["q1_softmax.py"],
     }
     assert subs["1001"].canvas == CanvasInfo("शर्माप्रिया", "1001", "5002")
-    # an anonymous id is not a Canvas user id: nothing for a gradebook import to place
-    assert (subs["anon_Xy3Kp"].late, subs["anon_Xy3Kp"].canvas) == (True, CanvasInfo("", "", "5004"))
-    assert (subs["anon_Ab4Cd"].late, subs["anon_Ab4Cd"].canvas) == (False, CanvasInfo("", "", "5005"))
+    # an anonymous id is not a Canvas user id: nothing for a gradebook import to place, but the
+    # anonymous id Canvas's API takes for an anonymous submission
+    assert (subs["anon_Xy3Kp"].late, subs["anon_Xy3Kp"].canvas) == (True, CanvasInfo("", "", "5004", "Xy3Kp"))
+    assert (subs["anon_Ab4Cd"].late, subs["anon_Ab4Cd"].canvas) == (False, CanvasInfo("", "", "5005", "Ab4Cd"))
+
+
+def test_canvas_names_holding_underscores_are_grouped_per_student(tmp_path):
+    # Canvas keeps "_" in a sortable name ("de_la Cruz, Ana" is de_la_cruzana); a name of symbols only is empty
+    subs = {s.id: s for s in load_batch(write(tmp_path / "b.zip", zip_bytes({
+        "de_la_cruzana_1001_5001_q1_softmax.py": SOFTMAX,
+        "de_la_cruzana_LATE_1001_5002_q3_word2vec.py": "x = 1\n",
+        "o_neil_mary_1002_5003_q1_softmax.py": SOFTMAX,
+        "_1003_5004_q1_softmax.py": SOFTMAX,
+    })))}
+    assert {i: paths(s) for i, s in subs.items()} == {
+        "1001": ["q1_softmax.py", "q3_word2vec.py"],
+        "1002": ["q1_softmax.py"],
+        "1003": ["q1_softmax.py"],
+    }
+    assert (subs["1001"].canvas, subs["1001"].late) == (CanvasInfo("de_la_cruzana", "1001", "5002"), True)
+    assert subs["1002"].canvas == CanvasInfo("o_neil_mary", "1002", "5003")
+
+
+def test_canvas_text_entries_and_links_are_the_students_not_code(tmp_path):
+    # Canvas writes a page for a text entry (<name>_<userid>_text.html) and a URL (..._link.html), with no file id
+    subs = {s.id: s for s in load_batch(write(tmp_path / "b.zip", zip_bytes({
+        "de_la_cruzana_1001_text.html": "<p>def softmax(x): return x</p>",
+        "smithjohn_LATE_1002_link.html": "<meta http-equiv=refresh content='0; url=https://example.org/'>",
+        "LATE_anon_Xy3Kp_text.html": "<p>x</p>",
+        "doejane_1003_5001_q1_softmax.py": SOFTMAX,
+        "doejane_1003_text.html": "<p>see my file</p>",
+    })))}
+    assert sorted(subs) == ["1001", "1002", "1003", "anon_Xy3Kp"]
+    ana = subs["1001"]
+    assert (ana.kind, ana.files, ana.canvas) == ("canvas", (), CanvasInfo("de_la_cruzana", "1001", ""))
+    assert ana.error == (
+        "no Python code to grade: de_la_cruzana_1001_text.html is a text entry typed on Canvas, not a file, "
+        "and the grader reads only files (it does not follow links or run code typed into a page). "
+        "Hand in your .py files or your .ipynb notebook as a file upload.")
+    assert subs["1002"].late and "smithjohn_LATE_1002_link.html is a website URL handed in on Canvas" in subs["1002"].error
+    assert subs["anon_Xy3Kp"].error.startswith("no Python code to grade: LATE_anon_Xy3Kp_text.html is a text entry")
+    jane = subs["1003"]
+    assert (paths(jane), jane.error) == (["q1_softmax.py"], None)
+    assert jane.notes == ("doejane_1003_text.html (a text entry typed on Canvas) was not graded: "
+                          "only the files you uploaded are.",)
+
+
+def test_canvas_grades_the_file_canvas_received_last(tmp_path):
+    # the highest file id is the newest upload: q1_softmax.py was deleted and handed in again,
+    # after a q1_softmax-1.py that now is older
+    (sub,) = load_batch(write(tmp_path / "b.zip", zip_bytes({
+        "smithjohn_1_4000_q1_softmax-1.py": "old = 1\n",
+        "smithjohn_1_5003_q1_softmax.py": "new = 1\n",
+    })))
+    assert [(f.path, f.text) for f in sub.files] == [("q1_softmax.py", "new = 1\n")]
+    assert sub.canvas == CanvasInfo("smithjohn", "1", "5003")
+    assert sub.notes == ("q1_softmax.py was handed in 2 times; graded the newest, smithjohn_1_5003_q1_softmax.py "
+                         "(Canvas file id 5003, the highest), not smithjohn_1_4000_q1_softmax-1.py.",)
 
 
 def test_a_package_handed_in_flat_is_graded_in_its_folder(tmp_path):
