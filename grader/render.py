@@ -43,6 +43,7 @@ from jinja2.filters import do_round as _do_round
 from markupsafe import Markup
 
 from . import terminal as _text
+from .canvas import student_name
 from .model import CheckResult, Consistency, SimilarityMatch, SubmissionResult
 from .terminal import explain, explain_lines, terminal, terminal_batch_line
 
@@ -726,6 +727,7 @@ class _Row:
     mistakes: tuple[str, ...]
     kinds: tuple[str, ...]
     problem: str  #: the first submission-level error, for status "error"
+    name: str = ""  #: the student's name from a Canvas download (:func:`grader.canvas.student_name`), else ""
 
 
 @dataclass
@@ -812,7 +814,7 @@ def _entry_row(e: dict[str, Any]) -> _Row:
         n[check[3]] = n.get(check[3], 0) + 1
     return _Row(submission=e["submission"], href=e["href"], score=e["score"], max_score=e["max_score"],
                 status=e["status"], late=e["late"], passed=n["pass"], failed=n["fail"], errors=n["error"],
-                mistakes=tuple(e["mistakes"]), kinds=tuple(e["kinds"]), problem=e["problem"])
+                mistakes=tuple(e["mistakes"]), kinds=tuple(e["kinds"]), problem=e["problem"], name=e.get("name", ""))
 
 
 @dataclass(frozen=True)
@@ -891,6 +893,7 @@ def summary_entry(r: SubmissionResult, report_href: Callable[[SubmissionResult],
             mistakes[c.mistake][1].append(c.id)
     return {
         "submission": r.submission,
+        "name": student_name(r),
         "href": safe_href(report_href(r)),
         "score": number(r.score),
         "max_score": number(r.max_score),
@@ -925,6 +928,7 @@ class _Summary:
         self.rows: list[_Row] | None = [] if keep_rows else None
         self.n = 0
         self.late = 0
+        self.named = 0  #: results with a student's name (a Canvas download): the table gets a Name column
         self.full = 0
         self.ungraded = 0
         self.scores = array("d")  #: the graded submissions' scores
@@ -973,6 +977,7 @@ class _Summary:
         self.overrides += [(sid, href, *o) for o in e["overrides"]]
         self.n += 1
         self.late += bool(e["late"])
+        self.named += bool(e.get("name"))
         if e["status"] == "error":
             self.ungraded += 1
         else:
@@ -1093,6 +1098,7 @@ def _write_summary_page(acc: _Summary, rows: Iterable[_Row], regrades: Iterable[
         "script": Markup(SORT_SCRIPT),
         "n_rows": acc.n,
         "n_late": acc.late,
+        "named": acc.named > 0,
         "rows": rows,
         "hist": acc.histogram(),
         "checks": list(acc.checks.values()),

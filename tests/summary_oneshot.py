@@ -82,14 +82,14 @@ TEMPLATE = """{% import "_macros.html.j2" as m with context %}
 <table class="sortable">
   <thead>
     <tr>
-      <th>Submission</th><th>Status</th><th class="num">Score</th><th class="num">%</th><th>Late</th>
+      <th>Submission</th>{% if rows|selectattr("name")|list %}<th>Name</th>{% endif %}<th>Status</th><th class="num">Score</th><th class="num">%</th><th>Late</th>
       <th class="num">Passed</th><th class="num">Failed</th><th class="num">Errors</th><th>Mistakes and errors</th>
     </tr>
   </thead>
   <tbody>
   {% for row in rows %}
     <tr>
-      <td class="id"><a href="{{ row.href }}">{{ row.submission }}</a></td>
+      <td class="id"><a href="{{ row.href }}">{{ row.submission }}</a></td>{% if rows|selectattr("name")|list %}<td>{{ row.name }}</td>{% endif +%}
       <td>{{ m.badge(row.status) }}</td>
       <td class="num" data-sort="{{ row.score }}">{{ row.score|num }} / {{ row.max_score|num }}</td>
       {% set p = (100 * row.score / row.max_score) if row.max_score > 0 else 0 %}
@@ -214,6 +214,7 @@ class _Row:
     kinds: tuple[str, ...]
     problem: str  #: the first submission-level error, for status "error"
     full: bool = False  #: every question that is not extra credit at its maximum
+    name: str = ""  #: the student's name from a Canvas download
 
 
 @dataclass
@@ -301,6 +302,7 @@ class _Summary:
                 problem=r.errors[0] if r.status == "error" and r.errors else "",
                 full=r.status != "error" and r.max_score > 0
                 and all(q.score >= q.max_score for q in r.questions if not q.extra),
+                name=r.canvas.name if r.canvas else "",
             )
         )
 

@@ -40,6 +40,11 @@ def test_a_canvas_download_graded_and_exported_round_trips(tmp_path: Path):
     scores = {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/result.json")}
     assert set(scores) == {"1001", "1002", "1003"}
     assert scores["1002"]["late"] is True and scores["1001"]["late"] is False
+    # summary.html names the students, as grades.csv does
+    summary = (out / "summary.html").read_text(encoding="utf-8")
+    assert "<th>Name</th>" in summary
+    assert all(f'>{sid}</a></td><td>{name}</td>' in summary
+               for sid, name in [("1001", "smithjohn"), ("1002", "doejane"), ("1003", "roeric")])
     code, _, err = _cli(["export", "canvas", str(out), "--out", str(tmp_path / "canvas.csv"),
                          "--assignment", "Word2vec (77)"])
     assert code == 0, err

@@ -24,7 +24,7 @@ import jinja2
 import pytest
 
 from grader import render, terminal
-from grader.model import CheckResult, Consistency, Element, ErrorInfo, Frame, LoadReport, Mismatch, Regrade, SubmissionResult, UnitError
+from grader.model import CanvasInfo, CheckResult, Consistency, Element, ErrorInfo, Frame, LoadReport, Mismatch, Regrade, SubmissionResult, UnitError
 
 
 class Page(HTMLParser):
@@ -411,6 +411,28 @@ def test_summary_lists_every_submission_with_score_status_and_link():
     assert hrefs[:5] == ["alice/report.html", "bob/report.html", "carol/report.html", "dave/report.html", "erin/report.html"]
     assert hrefs[5] == "%22%3E%3Cimg%20src%3Dx%20onerror%3D%22alert%281%29%22%3E/report.html"
     assert "6 submissions 5 graded 1 could not be graded 4.7 mean score (of 10) 4.75 median 1 full marks 2 late" in page.text
+
+
+def test_summary_names_the_students_of_a_canvas_download():
+    # grades.csv names them (canvas.student_name): so does the table, in a column of its own
+    results = [f.all_pass(), replace(f.mixed(), canvas=CanvasInfo("de_la_cruzana", "1002", "9002")),
+               replace(f.errors(), canvas=CanvasInfo("", "", "9003", "Xy3Kp"))]
+    html, _ = summary_page(results)
+    table = html[html.index('id="submissions"'):]
+    table = table[:table.index("</table>")]
+    assert re.findall(r"<th>(\w+)</th>", table)[:3] == ["Submission", "Name", "Status"]
+    cells = re.findall(r'<a href="[^"]*">(\w+)</a></td><td>(\w*)</td>', table)
+    assert cells == [("alice", "smithalice"), ("bob", "de_la_cruzana"), ("carol", "")]
+    # the page a batch writes as results stream in is the same
+    pass_ = render.summary_pass()
+    for r in results:
+        pass_.add(r)
+    out = io.StringIO()
+    render.write_summary(lambda: iter(results), out, rubric_title="Word2vec softmax", first_pass=pass_)
+    assert out.getvalue() == html
+    # no Canvas download: no Name column
+    plain = summary_page([replace(r, canvas=None) for r in results])[0]
+    assert "<th>Name</th>" not in plain and "<td>smithalice</td>" not in plain
 
 
 def test_summary_histogram_counts_graded_scores_in_ten_bins():
@@ -805,7 +827,8 @@ def test_browser_runs_the_summary_script_under_its_csp_and_no_report_script(tmp_
 
     summary_dom = dom("summary.html")
     # the sort script ran (the CSP hash admitted it): every header of both tables got a button
-    assert summary_dom.count('<button type="button" class="sort">') == 9 + 7
+    # (the submissions' table has a Name column: the hostile result is from a Canvas download)
+    assert summary_dom.count('<button type="button" class="sort">') == 10 + 7
     report_dom = Page(dom("report.html"))
     assert_inert(report_dom)
     assert f.SCRIPT in report_dom.text
