@@ -461,8 +461,8 @@ def batch_size(path: str | os.PathLike[str]) -> int | None:
     users: set[str] = set()
     others = 0
     for name, is_dir in names:
-        c = None if is_dir else canvas.parse(name)
-        if c is None:
+        c = canvas.parse(name)  # a folder named so is a student's zip unpacked: theirs (grader.load)
+        if c is None or (is_dir and c.entry != "file"):
             others += 1
         else:
             users.add(c.user_id)

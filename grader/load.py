@@ -439,9 +439,11 @@ def _load_entries(listing: _Listing, batch: str, sep: str, settings: Settings,
     groups: dict[str, list[int]] = {}
     files = [i for i in range(n) if not folders[i]]
     if canvas.is_canvas_batch([names[i] for i in files]):
-        for i in files:
+        # a folder named as Canvas names files is a student's zip unpacked where it lay
+        # (smithjohn_123_456_a2/ from smithjohn_123_456_a2.zip): that student's too
+        for i in range(n):
             c = canvas.parse(names[i])
-            if c is not None:
+            if c is not None and (not folders[i] or c.entry == "file"):
                 groups.setdefault(c.user_id, []).append(i)
     del files
     grouped = bytearray(n)
@@ -551,7 +553,7 @@ def _pending_canvas(
                         files.texts[c.original] = data
                 continue
             inner = entry.collect(budget)
-            if entry.kind == "zip":  # the student's zip: its own root, merged at the submission's root
+            if entry.kind in ("zip", "folder"):  # the student's zip (or it unpacked): its own root, merged at the root
                 _strip_root(inner)
                 _merge(files, inner, c.original, "")
             else:  # one file, under the name the student gave it

@@ -16,6 +16,7 @@ from nbformat import v4
 from grader import archive, notebook
 from grader.errors import UsageError
 from grader.load import load, load_batch
+from grader.batch import batch_size
 from grader.model import CanvasInfo, Cell, Settings, SourceFile, Submission
 
 SOFTMAX = "import numpy as np\n\ndef softmax(x):\n    return np.exp(x) / np.sum(np.exp(x))\n"
@@ -719,6 +720,24 @@ def test_canvas_folder_is_grouped_too(tmp_path):
         ("123", ["q1_softmax.py", "q3_word2vec.py"]),
         ("77", ["q1_softmax.py"]),
     ]
+
+
+def test_a_canvas_students_zip_unpacked_where_it_lay_is_theirs(tmp_path):
+    # unpacking the download, then each student's zip beside it, makes doejane_77_901_a2/
+    batch = tmp_path / "subs"
+    write(batch / "doejane_77_901_a2" / "a2" / "word2vec.py", "x = 1\n")
+    write(batch / "doejane_77_901_a2" / "a2" / "q1_softmax.py", SOFTMAX)
+    write(batch / "doejane_77_900_writeup.pdf", b"%PDF")
+    write(batch / "smithjohn_123_456_q1_softmax.py", SOFTMAX)
+    (batch / "alice").mkdir()
+    write(batch / "alice" / "q1_softmax.py", SOFTMAX)  # a folder not named so: its own submission
+    subs = {s.id: s for s in load_batch(batch)}
+    assert sorted(subs) == ["123", "77", "alice"]
+    jane = subs["77"]
+    assert (jane.kind, jane.canvas, jane.error) == ("canvas", CanvasInfo("doejane", "77", "901"), None)
+    assert [(f.path, f.origin) for f in jane.files] == [
+        ("q1_softmax.py", "a2:a2/q1_softmax.py"), ("word2vec.py", "a2:a2/word2vec.py")]
+    assert batch_size(batch) == 3  # the progress bar's count, from the names alone
 
 
 def test_a_folder_holding_only_an_unzipped_canvas_download_is_read_from_inside_it(tmp_path):
