@@ -883,6 +883,9 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                       "'Name (id)' column from the roster\n")
         written = "blank: Canvas keeps their grade" if args.missing == "blank" else "0"
         for label, ids in ((("submission", "with no Canvas id and no roster row (left out)"), report.unmatched),
+                           (("submission", "of an anonymously graded assignment, which names no Canvas user (left out: "
+                             "post it with Canvas's API by the canvas.anonymous_id in its result.json)"),
+                            report.anonymous),
                            (("submission", "whose Canvas id is not in the roster"), report.not_in_roster),
                            (("submission", "that could not be graded (written as 0)"), report.ungraded),
                            (("roster student", f"without a submission (written {written})"), report.missing)):

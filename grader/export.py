@@ -435,6 +435,8 @@ class CanvasExport:
     ungraded: tuple[str, ...] = ()  #: status "error" and no person's override: written with their score, 0
     missing: tuple[str, ...] = ()  #: roster students without a submission (Canvas user ids), written as `missing` says
     new_column: bool = False  #: the assignment has no "Name (id)" column in the roster: Canvas would create one
+    #: submissions left out: of an anonymously graded download (no user id; result.json's canvas.anonymous_id)
+    anonymous: tuple[str, ...] = ()
 
 
 def _read_roster(path: PathLike) -> tuple[list[str], list[dict[str, str]]]:
@@ -521,7 +523,9 @@ def write_canvas_csv(
     download) is that Canvas user.  A submission without one is looked up in the roster
     by its submission id, against the roster's ``ID``, then ``SIS Login ID`` (ignoring
     case), then ``SIS User ID``: name a file ``<login>.py`` and it lands on that student.
-    A submission with neither is left out and listed in :attr:`CanvasExport.unmatched`.
+    A submission with neither is left out and listed in :attr:`CanvasExport.unmatched`, or in
+    :attr:`CanvasExport.anonymous` when it is of an anonymously graded download (its files name
+    no user: Canvas's API takes its ``canvas.anonymous_id`` instead).
     Every Canvas user id appears once: two submissions of the same student raise
     :class:`~grader.errors.UsageError`, naming both, before anything is written.  Roster
     students without a submission are written after the others, with an empty grade
@@ -564,7 +568,7 @@ def write_canvas_csv(
     by_sis = {s.get("SIS User ID", ""): s for s in students if s.get("SIS User ID")}
 
     rows: dict[str, tuple[list[str], str]] = {}  # user id -> (row, submission)
-    unmatched, not_in_roster, ungraded = [], [], []
+    unmatched, not_in_roster, ungraded, anonymous = [], [], [], []
     top = 0.0
     for r in results:
         student: dict[str, str] | None = None
@@ -576,7 +580,7 @@ def write_canvas_csv(
         else:
             student = by_id.get(r.submission) or by_login.get(r.submission.casefold()) or by_sis.get(r.submission)
             if student is None:
-                unmatched.append(r.submission)
+                (anonymous if r.canvas and r.canvas.anonymous_id else unmatched).append(r.submission)
                 continue
             uid = student["ID"]
         if uid in rows:
@@ -594,9 +598,16 @@ def write_canvas_csv(
         top = max(top, r.max_score)
         rows[uid] = ([_cell(c) for c in cells] + [num(r.score)], r.submission)
 
+    if roster is None and not rows and anonymous and not unmatched:
+        which = ", ".join(anonymous[:3]) + (", ..." if len(anonymous) > 3 else "")
+        raise UsageError(
+            f"{'the ' + str(len(anonymous)) + ' results are' if len(anonymous) > 1 else 'the result is'} of an "
+            f"anonymously graded assignment ({which}): its download names no Canvas user, and Canvas's gradebook "
+            "import places grades by user. Enter the grades in SpeedGrader, or post them with Canvas's API "
+            "(.../assignments/<id>/anonymous_submissions/<anonymous_id>, each result.json's canvas.anonymous_id)")
     if roster is None and not rows:
         raise UsageError(
-            f"none of the {len(unmatched)} results has a Canvas id (the batch was not a Canvas bulk download, or an "
+            f"none of the {len(unmatched) + len(anonymous)} results has a Canvas id (the batch was not a Canvas bulk download, or an "
             "anonymously graded one, whose files name no student), and "
             "no --roster was given to match them: export the gradebook from Canvas and pass it with --roster CSV "
             "(submissions are matched by their id to the roster's ID or SIS Login ID)")
@@ -612,7 +623,8 @@ def write_canvas_csv(
         for s in absent:
             w.writerow([_cell(s.get(c, "")) for c in CANVAS_COLUMNS] + ["0" if missing == "zero" else ""])
     return CanvasExport(len(rows) + len(absent), column, tuple(unmatched), tuple(not_in_roster), tuple(ungraded),
-                        tuple(s["ID"] for s in absent), new_column=roster is not None and not _in_roster(column, header))
+                        tuple(s["ID"] for s in absent), new_column=roster is not None and not _in_roster(column, header),
+                        anonymous=tuple(anonymous))
 
 
 # --------------------------------------------------------------------------- JUnit XML

@@ -356,6 +356,21 @@ def test_canvas_refuses_results_it_cannot_place_on_anyone(tmp_path):
     assert not (tmp_path / "canvas.csv").exists()
 
 
+def test_canvas_says_which_results_are_of_an_anonymously_graded_download(tmp_path):
+    # an anonymous download names no user: the gradebook import cannot place it, the API can (by anonymous id)
+    anon = [replace(f.all_pass(sid), canvas=CanvasInfo("", "", "9001", sid[5:])) for sid in ("anon_Xy3Kp", "anon_Ab4Cd")]
+    with pytest.raises(UsageError, match=re.escape(
+            "the 2 results are of an anonymously graded assignment (anon_Xy3Kp, anon_Ab4Cd): its download names no "
+            "Canvas user, and Canvas's gradebook import places grades by user. Enter the grades in SpeedGrader, or "
+            "post them with Canvas's API (.../assignments/<id>/anonymous_submissions/<anonymous_id>, each "
+            "result.json's canvas.anonymous_id)")):
+        export.write_canvas_csv(iter(anon), tmp_path / "canvas.csv", assignment="A")
+    # beside results it places, they are listed apart from the unmatched ones
+    res = export.write_canvas_csv(iter([f.all_pass(), *anon, replace(f.mixed(), canvas=None)]), tmp_path / "c.csv",
+                                  assignment="A")
+    assert (res.rows, res.anonymous, res.unmatched) == (1, ("anon_Xy3Kp", "anon_Ab4Cd"), ("bob",))
+
+
 def test_canvas_says_when_the_roster_has_no_column_for_the_assignment(tmp_path):
     roster = tmp_path / "roster.csv"
     roster.write_text(ROSTER, encoding="utf-8")
