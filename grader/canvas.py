@@ -11,7 +11,7 @@ from typing import Iterable, Sequence
 # attachment's, which grows with every upload). The name is the student's sortable name, lowercased,
 # with every character that is not a Unicode word character (Ruby's [[:word:]]: letters, digits,
 # combining marks and "_") taken out: "Smith, John" is "smithjohn" and "de_la Cruz, Ana" is
-# "de_la_cruzana". Canvas turns "_<digits>_" in a name into "<digits>", so that a name never holds
+# "de_la_cruzana". Canvas turns "_<digits>_" in a name into "<digits>" so that a name seldom holds
 # the ids' pattern, and a name with no word character at all is empty ("_<userid>_..."). Marks: a
 # Devanagari, Tamil or Thai name ("शर्मा") holds marks that Python's \w does not match.
 _CANVAS = re.compile(
@@ -34,8 +34,6 @@ _ANONYMOUS_ENTRY = re.compile(rf"^(?P<late>LATE_)?(?P<user>{_ANON_ID})_(?P<kind>
 # Canvas appends "-1", "-2", ... to a file's name when the student already has a file of that
 # name (an upload handed in again): "q3_word2vec-1.py".
 _RESUBMITTED = re.compile(r"^(?P<stem>.+?)-(?P<n>\d+)(?P<ext>\.[^.]*)?$", re.DOTALL)
-# the "_<digits>_" Canvas takes out of a name
-_IDS_IN_NAME = re.compile(r"_\d+_")
 
 
 @dataclass(frozen=True)
@@ -124,9 +122,13 @@ def parse(filename: str) -> CanvasName | None:
 
 
 def _canvas_name(name: str) -> bool:
-    """Return whether `name` can be a name Canvas wrote: lowercase word characters (marks and "_" too), no "_<digits>_"."""
-    return (name == name.lower() and _IDS_IN_NAME.search(name) is None
-            and all(c.isalnum() or unicodedata.category(c) in _WORD_CATEGORIES for c in name))
+    """Return whether `name` can be a name Canvas wrote: lowercase word characters (marks and "_" too).
+
+    A "_<digits>_" in it is not refused: Canvas takes those out of the sortable name before
+    the characters that are not word characters, so "Smith_ 12_John" is still smith_12_john,
+    and the first "_<digits>_<digits>_" of a file name is its ids.
+    """
+    return name == name.lower() and all(c.isalnum() or unicodedata.category(c) in _WORD_CATEGORIES for c in name)
 
 
 # Ruby's [[:word:]] beside letters and digits: combining marks, and connector punctuation ("_")
