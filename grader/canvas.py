@@ -31,6 +31,10 @@ _ANONYMOUS = re.compile(
 # with no file id.
 _ENTRY = re.compile(r"^(?P<name>.*?)(?P<late>_LATE)?_(?P<user>\d+)_(?P<kind>text|link)\.html$", re.DOTALL)
 _ANONYMOUS_ENTRY = re.compile(rf"^(?P<late>LATE_)?(?P<user>{_ANON_ID})_(?P<kind>text|link)\.html$", re.DOTALL)
+# Canvas cuts a name longer than 180 characters to 175, the last ones "..." and its extension
+# (Attachment.shorten_filename, with Ruby's File.extname: "" for a name without one)
+SHORTENED = 175
+_SHORTENED_END = re.compile(r"\.\.\.(\.[^.]*)?$")
 # Canvas appends "-1", "-2", ... to a file's name when the student already has a file of that
 # name (an upload handed in again): "q3_word2vec-1.py".
 _RESUBMITTED = re.compile(r"^(?P<stem>.+?)-(?P<n>\d+)(?P<ext>\.[^.]*)?$", re.DOTALL)
@@ -60,6 +64,11 @@ class CanvasName:
         orders two entries of one file id (a name Canvas shortened to one already in the zip).
         """
         return int(self.submission_id or 0), self.resubmission
+
+    @property
+    def shortened(self) -> bool:
+        """Whether Canvas shortened the name: a name longer than 180 characters is cut to 175, ending "...<ext>"."""
+        return len(self.filename) == SHORTENED and _SHORTENED_END.search(self.filename) is not None
 
     @property
     def anonymous_id(self) -> str:

@@ -540,7 +540,11 @@ def _pending_canvas(
                                                        error=error))
     files = _Files(notes=list(notes) + [
         f"{c.filename} ({_CANVAS_ENTRIES[c.entry]}) was not graded: only the files you uploaded are."
-        for c in kept if c.entry != "file"])
+        for c in kept if c.entry != "file"] + [
+        f"Canvas shortened the name of {c.filename} (a name longer than 180 characters is cut to "
+        f"{canvas.SHORTENED}): it was graded as {c.original}, a name your other files cannot import; "
+        "hand it in under a shorter name."
+        for c in uploads if c.shortened])
     budget = Budget()
     try:
         for c in uploads:

@@ -164,3 +164,13 @@ def test_an_upload_named_text_html_is_a_file():
     # and not mistaken for the text entry of the same student
     kept, notes = latest([c, parse("smithjohn_123_text.html")])
     assert [(k.original, k.entry) for k in kept] == [("text.html", "file"), ("text.html", "text")] and notes == []
+
+
+def test_a_name_canvas_shortened_is_known():
+    # Canvas cuts a name longer than 180 characters to 175, ending "...<ext>"
+    long = "smithjohn_1_2_q3_word2vec_" + "x" * 200 + ".py"
+    cut = long[:175 - len("....py")] + "....py"
+    assert parse(cut).shortened and parse(cut).user_id == "1"
+    assert not parse("smithjohn_1_2_q3_word2vec.py").shortened
+    assert not parse(cut[:-10] + ".py").shortened  # 168 characters
+    assert parse(("smithjohn_1_2_README" + "x" * 200)[:172] + "...").shortened

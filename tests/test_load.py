@@ -667,6 +667,16 @@ def test_canvas_grades_the_file_canvas_received_last(tmp_path):
                          "(Canvas file id 5003, the highest), not smithjohn_1_4000_q1_softmax-1.py.",)
 
 
+def test_a_file_name_canvas_shortened_is_said(tmp_path):
+    cut = ("smithjohn_1_2_q3_word2vec_" + "x" * 200)[:175 - len("....py")] + "....py"
+    (sub,) = load_batch(write(tmp_path / "b.zip", zip_bytes({cut: "x = 1\n", "smithjohn_1_3_q1_softmax.py": SOFTMAX})))
+    original = cut[len("smithjohn_1_2_"):]
+    assert paths(sub) == sorted(["q1_softmax.py", original])
+    assert sub.notes == (f"Canvas shortened the name of {cut} (a name longer than 180 characters is cut to 175): "
+                         f"it was graded as {original}, a name your other files cannot import; "
+                         "hand it in under a shorter name.",)
+
+
 def test_a_package_handed_in_flat_is_graded_in_its_folder(tmp_path):
     # Canvas keeps files, not folders: a2's utils/utils.py and utils/gradcheck.py arrive as utils.py
     # and gradcheck.py beside word2vec.py, which imports utils.utils and utils.gradcheck.
