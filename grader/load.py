@@ -536,8 +536,13 @@ def _pending_canvas(
     uploads = [c for c in kept if c.entry == "file"]
     if not uploads:  # a text entry or a website URL handed in on Canvas: no file at all
         error = _canvas_entries_error(kept)
+        try:  # unchanged pages: not graded again, as an unreadable file
+            digest = _digest({f"canvas {c.entry}:{c.filename}": next(iter(entries[c.filename].collect(Budget()).code
+                                                                        .values()), b"") for c in kept})
+        except Exception:  # noqa: BLE001 - no digest: graded again next time, the error is the same
+            digest = ""
         return Pending(sid, source, lambda: Submission(id=sid, source=source, kind="canvas", late=late, canvas=info,
-                                                       error=error))
+                                                       error=error, digest=digest))
     files = _Files(notes=list(notes) + [
         f"{c.filename} ({_CANVAS_ENTRIES[c.entry]}) was not graded: only the files you uploaded are."
         for c in kept if c.entry != "file"] + [

@@ -654,6 +654,17 @@ def test_canvas_text_entries_and_links_are_the_students_not_code(tmp_path):
                           "only the files you uploaded are.",)
 
 
+
+def test_a_canvas_text_entry_unchanged_is_not_graded_again(tmp_path):
+    # it has a digest, as an unreadable file has: a rerun passes over it while the page is the same
+    def digest(page):
+        (sub,) = load_batch(write(tmp_path / "b.zip", zip_bytes({"smithjohn_1002_text.html": page})))
+        return sub.digest
+
+    assert digest("<p>a</p>") == digest("<p>a</p>") != ""
+    assert digest("<p>b</p>") != digest("<p>a</p>")
+
+
 def test_canvas_grades_the_file_canvas_received_last(tmp_path):
     # the highest file id is the newest upload: q1_softmax.py was deleted and handed in again,
     # after a q1_softmax-1.py that now is older
