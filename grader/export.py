@@ -607,7 +607,8 @@ def write_canvas_csv(
             "(.../assignments/<id>/anonymous_submissions/<anonymous_id>, each result.json's canvas.anonymous_id)")
     if roster is None and not rows:
         raise UsageError(
-            f"none of the {len(unmatched) + len(anonymous)} results has a Canvas id (the batch was not a Canvas bulk download, or an "
+            f"none of the {len(unmatched) + len(anonymous)} results has a Canvas id (the batch was not a Canvas bulk "
+            "download, or an "
             "anonymously graded one, whose files name no student), and "
             "no --roster was given to match them: export the gradebook from Canvas and pass it with --roster CSV "
             "(submissions are matched by their id to the roster's ID or SIS Login ID)")

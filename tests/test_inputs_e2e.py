@@ -351,7 +351,8 @@ def test_a_canvas_download_is_graded_per_user_with_late_and_the_latest_resubmiss
                                                 "anonymous_id": ""}
     assert canvas.results["2345"]["canvas"]["submission_id"] == "6790"
     assert ("q3_word2vec.py was handed in 2 times; graded the newest, doejane_2345_6790_q3_word2vec-1.py "
-            "(Canvas file id 6790, the highest), not doejane_2345_6789_q3_word2vec.py." in canvas.results["2345"]["notes"])
+            "(Canvas file id 6790, the highest), not doejane_2345_6789_q3_word2vec.py."
+            in canvas.results["2345"]["notes"])
     bad = canvas.results["4567"]
     assert bad["status"] == "error" and "the member '../q3_word2vec.py' points outside the archive" in bad["errors"][0]
     rows = {row["id"]: row for row in csv.DictReader((canvas.out / "grades.csv").open())}
