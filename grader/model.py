@@ -60,10 +60,13 @@ class SourceFile:
 
     @property
     def module(self) -> str:
-        """Dotted module name: "utils/utils.py" -> "utils.utils"; a notebook -> its stem."""
+        """Dotted module name: "utils/utils.py" -> "utils.utils"; a notebook -> its stem.
+
+        The extension is read in any case, as the loader reads it ("Q1.PY" is module "Q1").
+        """
         p = self.path
         for ext in (".py", ".ipynb"):
-            if p.endswith(ext):
+            if p.lower().endswith(ext):
                 p = p[: -len(ext)]
         if p.endswith("/__init__"):
             p = p[: -len("/__init__")]

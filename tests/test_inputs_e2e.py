@@ -546,3 +546,17 @@ def test_a_copy_of_a_function_beside_the_file_the_rubric_names_for_it_gets_no_no
     doc = json.loads(out.getvalue())
     assert doc["load"]["functions"]["softmax"] == "q1_softmax.softmax"
     assert not [n for n in doc["notes"] if " is defined in " in n], doc["notes"]
+
+
+def test_a_module_whose_extension_is_upper_case_is_imported_by_its_name(tmp_path: Path):
+    # Q1_SOFTMAX.PY from a Windows machine: the loader reads it as Python, and q3_word2vec's
+    # `from q1_softmax import softmax` must get it, not the stand-in with a note that it is missing.
+    folder = tmp_path / "hw"
+    folder.mkdir()
+    (folder / "q1_softmax.PY").write_text((EXAMPLES / "cs224d_correct" / "q1_softmax.py").read_text())
+    (folder / "q3_word2vec.py").write_text((EXAMPLES / "cs224d_correct" / "q3_word2vec.py").read_text())
+    out = io.StringIO()
+    assert main(["check", str(folder), "--json"], out=out, err=io.StringIO()) == 0
+    result = json.loads(out.getvalue())
+    assert "q1_softmax" in result["load"]["modules"]
+    assert not any("'q1_softmax' was not in the submission" in n for n in result["notes"]), result["notes"]
