@@ -239,8 +239,10 @@ def _without_prose(text: str) -> str:
             elif not _before(line, m.start())[0].strip():  # "\text{Hence } ..." before the math: only the words go
                 line = " " * m.end() + line[m.end():]  # (columns of the rest kept)
                 at = m.end()
-            else:  # after the math: the rest of the line is prose
-                line = _before(line, m.start())[0].rstrip()
+            else:  # after the math: the rest of the line is prose (and a condition in it is judged with it)
+                head = _before(line, m.start())[0].rstrip()
+                cond = _prose_condition(line[m.start():])
+                line = _given(head, cond) if cond is not None else head
                 break
         lines[n] = line
     return "\n".join(lines)
@@ -284,6 +286,23 @@ def _before(line: str, start: int) -> tuple[str, bool]:
 
 #: A word of prose after the math, written without \text (text copied from a PDF, plain text).
 _WORD = re.compile(r"(?<=\S)[ \t]+(?:where|with|for|since|because|given|assuming|when|and\s+so)[ \t]+\S")
+#: Prose that opens a condition: "\text{if } w = o", "\text{for } w \neq o", "\text{when $w = o$}".
+_IF = re.compile(r"[ \t]*(?:(?:for[ \t]+(?:all|every|each|any)|if|iff|for|when|whenever|where|with|given)[ \t]+)?")
+#: A \text{...} group of prose (its words kept).
+_TEXT_GROUP = re.compile(r"\\(?:text|textrm|textnormal|textit|textbf|mbox)[ \t]*\{([^{}\n]{0,400})\}")
+
+
+def _prose_condition(prose: str) -> re.Match | None:
+    r"""Return the condition that the prose after a line's math states, if it is only that: ``\text{if } w = o``
+    and ``\text{when $w \ne o$}`` are the conditions w = o and w ≠ o, as "if w = o" in plain text is.
+
+    >>> _prose_condition(r"\text{if } w = o.").group("lhs", "rhs")
+    ('w', 'o')
+    >>> _prose_condition(r"\text{where } y \text{ is one-hot}") is None
+    True
+    """
+    words = _TEXT_GROUP.sub(lambda m: f" {m.group(1)} ", prose).replace("$", " ")
+    return _CONDITION.match(words, _IF.match(words).end())
 
 
 def _without_words(text: str) -> str:
