@@ -91,6 +91,8 @@ CASES = ("\\begin{align*}\n\\frac{\\partial J}{\\partial \\mathbf{u}_w} &= \\beg
          "\\hat{y}_w\\, \\mathbf{v}_c & \\text{if } w \\neq o.\n\\end{cases}\n\\end{align*}")
 CASES_OTHERWISE = (r"\frac{\partial J}{\partial u_w} = \begin{cases} (\hat{y}_w - 1) v_c & w = o \\ "
                    r"\hat{y}_w v_c & \text{otherwise} \end{cases}")
+CASES_O_FIRST = (r"\frac{\partial J}{\partial u_w} = \begin{cases} (\hat{y}_w - 1) v_c & \text{if } o = w \\ "
+                 r"\hat{y}_w v_c & \text{if } o \neq w \end{cases}")
 CASES_SWAPPED = r"\frac{\partial J}{\partial u_w} = \begin{cases} \hat{y}_w v_c & w = o \\ (\hat{y}_w - 1) v_c & w \ne o \end{cases}"
 
 #: LaTeX as students write it, each form with a right answer and a wrong one (which must not pass).
@@ -191,6 +193,8 @@ STUDENT_LATEX = [
     ("grad_outside_w", CASES, CASES_SWAPPED),
     ("grad_outside_o", CASES_OTHERWISE, CASES_SWAPPED),
     ("grad_outside_w", CASES_OTHERWISE, CASES_SWAPPED),
+    ("grad_outside_o", CASES_O_FIRST, CASES_SWAPPED),
+    ("grad_outside_w", CASES_O_FIRST, CASES_SWAPPED),
 ]
 
 
@@ -221,6 +225,15 @@ def test_a_cases_answer_is_judged_on_the_case_the_question_asks_for():
     code, out, _ = run(["check", "--written", "grad_outside_o", CASES, "--no-color"])
     assert code == 0
     assert "\n  line 2         ∂J/∂u_o =\n  line 2  right  (ŷ_o - 1) v_c\n" in out
+
+
+def test_a_case_under_a_condition_on_another_word_answers_no_question():
+    # "w ≠ c" is not "w ≠ o": its case ŷ_w v_c is not the answer for every w ≠ o (nor w = c's for the word o)
+    wrong = (r"\frac{\partial J}{\partial u_w} = \begin{cases} (\hat{y}_w - 1) v_c & \text{if } w = c \\ "
+             r"\hat{y}_w v_c & \text{if } w \neq c \end{cases}")
+    for qid in ("grad_outside_w", "grad_outside_o"):
+        code, out, _ = run(["check", "--written", qid, wrong, "--no-color"])
+        assert code == 1 and out.startswith(f"written/{qid}/answer: fail (0 / 1)"), out
 
 
 def test_a_leibniz_derivative_on_the_left_is_read_as_the_quantity_not_as_the_answer():

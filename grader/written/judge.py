@@ -235,6 +235,25 @@ _OTHERWISE = re.compile(r"^(?:\\(?:text|textrm|mathrm)\s*\{\s*(?:otherwise|else|
                         r"[\s.,]*$")
 
 
+def _case_fits(lhs: str, equal: bool, rhs: str, question: WrittenQuestion,
+               subjects: tuple[str, ...]) -> tuple[str, str] | None:
+    """Return the case's condition as (the answer's index, the word it is compared with) when it is the case this
+    question asks for, else None. "w = o" (or "o = w") fits a question about the word o, o being a fixed index of
+    the question and w none; "w ≠ o" (or "o ≠ w") fits a question about every other word w, w being that
+    question's "each" index and o one of its fixed indices ("w ≠ c", c no index, fits none)."""
+    def role(name: str) -> str:
+        return getattr(question.symbols.get(name), "role", "")
+
+    for a, b in ((lhs, rhs), (rhs, lhs)):
+        if a == b:
+            continue
+        if equal and b in subjects and role(b) == "index" and role(a) not in ("index", "each"):
+            return a, b
+        if not equal and a in subjects and role(a) == "each" and role(b) == "index":
+            return a, b
+    return None
+
+
 def _case_asked(text: str, question: WrittenQuestion, subjects: tuple[str, ...]) -> str:
     r"""Return `text` with a ``cases`` environment replaced by its case that this question asks for, with that
     case's condition after it (``\frac{\partial J}{\partial u_w} = \begin{cases} (\hat y_w - 1) v_c & w = o \\
@@ -254,9 +273,11 @@ def _case_asked(text: str, question: WrittenQuestion, subjects: tuple[str, ...])
         found = _CASE_CONDITION.match(cond)
         if found is not None:
             lhs, op, rhs = found.groups()
-            fits = rhs in subjects if op == "=" else lhs in subjects
+            fits = _case_fits(lhs, op == "=", rhs, question, subjects)
+            if fits is not None:  # written as the index of the answer first: "w = o" (o put for w), "w \ne o"
+                lhs, rhs = fits
             relation = "=" if op == "=" else "\\ne"
-            rows.append((expr, f", \\quad {lhs} {relation} {rhs}", fits))
+            rows.append((expr, f", \\quad {lhs} {relation} {rhs}", fits is not None))
         elif _OTHERWISE.match(cond) or not sep:
             rows.append((expr, "", None))
         else:
