@@ -167,6 +167,10 @@ STUDENT_LATEX = [
     ("grad_outside_o", r"(\hat{y}_w - 1) v_c, \quad w = o", r"\hat{y}_w v_c, \quad w = o"),
     ("grad_outside_w", r"\hat{y}_w v_c, \quad w \neq o", r"\hat{y}_w v_c, \quad w = o"),
     ("grad_outside_w", "ŷ_w v_c for w ≠ o", "ŷ_w v_c when w = o"),
+    # ... whichever index it names first
+    ("grad_outside_w", r"\hat{y}_w v_c, \quad o \neq w", r"\hat{y}_w v_c, \quad o = w"),
+    ("grad_outside_o", r"(\hat{y}_w - 1) v_c \quad (o = w)", r"\hat{y}_w v_c \quad (o = w)"),
+    ("grad_outside_w", "ŷ_w v_c for o ≠ w", "ŷ_w v_c for o = w"),
     # ... and so is a condition written in \text after the answer, as LaTeX writes it
     ("grad_outside_w", r"\hat{y}_w v_c \quad \text{if } w \neq o", r"\hat{y}_w v_c \quad \text{if } w = o"),
     ("grad_outside_w", r"\hat{y}_w v_c, \text{ for } w \ne o.", r"\hat{y}_w v_c, \text{ for } w = o."),

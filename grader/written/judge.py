@@ -235,6 +235,24 @@ _OTHERWISE = re.compile(r"^(?:\\(?:text|textrm|mathrm)\s*\{\s*(?:otherwise|else|
                         r"[\s.,]*$")
 
 
+#: One letter equated with another, alone (not a subscript, not in a group): "o = w", a condition.
+_EQUATED = re.compile(r"(?<![A-Za-z0-9_{\\'\u2032])([A-Za-z])([ \t]*(?<![<>!=])=(?!=)[ \t]*)([A-Za-z])(?![A-Za-z0-9_{'\u2032])")
+
+
+def _index_first(text: str, question: WrittenQuestion) -> str:
+    """Return `text` with each condition that names a fixed index of the question first ("o = w") written with
+    the other index first ("w = o"), as the parser reads a condition: the first index is put for the second's
+    place, and "o = w" would have put w for o (leaving ŷ_w v_c, \\quad o = w true of every w ≠ o)."""
+    def role(name: str) -> str:
+        return getattr(question.symbols.get(name), "role", "")
+
+    def swap(m: re.Match) -> str:
+        a, eq, b = m.groups()
+        return f"{b}{eq}{a}" if role(a) == "index" and role(b) != "index" else m.group()
+
+    return _EQUATED.sub(swap, text) if "=" in text else text
+
+
 def _case_fits(lhs: str, equal: bool, rhs: str, question: WrittenQuestion,
                subjects: tuple[str, ...]) -> tuple[str, str] | None:
     """Return the case's condition as (the answer's index, the word it is compared with) when it is the case this
@@ -334,7 +352,7 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
     qid = question_id(question.id)
     base = dict(id=f"{qid}/{CHECK}", question=qid, max_score=question.points)
     prep = prepare(question, part, reference, instances)
-    text = _case_asked(text, question, prep.subjects)
+    text = _index_first(_case_asked(text, question, prep.subjects), question)
     lines = text.split("\n")
     try:
         doc, unread = _read(text)
