@@ -212,6 +212,21 @@ def test_check_written_reads_latex_as_students_write_it(qid, right, wrong):
     assert out.startswith(f"written/{qid}/answer: fail (0 / ") and "\nWrong: " in out, out
 
 
+@pytest.mark.parametrize("answer", [r"(\sigma(x) - \sigma(x)^2)'", r"\sigma(x)(1-\sigma(x))'",
+                                    r"[\sigma(x)(1-\sigma(x))]'", r"\left(\frac{1}{1+e^{-x}}\right)'"])
+def test_a_prime_on_a_number_is_a_derivative_not_worked_out_not_a_transpose(answer):
+    # (σ(x) - σ(x)²)' is the derivative of σ(x) - σ(x)², not σ(x) - σ(x)² transposed (which would pass)
+    code, out, _ = run(["check", "--written", "sigmoid_grad", answer, "--no-color"])
+    assert code == 1 and out.startswith("written/sigmoid_grad/answer: fail (0 / 1)"), out
+    assert "is a number with a prime, which reads as a derivative: it is not worked out" in out
+
+
+def test_a_step_with_a_prime_on_a_number_is_not_taken_for_a_wrong_step():
+    code, out, _ = run(["check", "--written", "sigmoid_grad",
+                        r"\sigma'(x) = \left(\frac{1}{1+e^{-x}}\right)' = \sigma(x)(1-\sigma(x))", "--no-color"])
+    assert code == 0 and "An earlier step is wrong" not in out, out
+
+
 def test_a_primed_index_is_its_own_index():
     code, out, _ = run(["check", "--written", "grad_center", r"-u_o + \sum_{w'} \hat{y}_{w'} u_w", "--no-color"])
     assert code == 1
