@@ -209,6 +209,18 @@ def test_files_with_nothing_of_their_own_are_said_and_not_counted_as_compared(tm
     assert doc["submissions"] == 2 and doc["nothing_to_compare"] == ["empty", "notes", "untouched"]
 
 
+def test_one_pair_is_said_as_one_pair(tmp_path):
+    b = tmp_path / "b"
+    b.mkdir()
+    (b / "alice.py").write_text(ORIGINAL)
+    (b / "bob.py").write_text(ORIGINAL)
+    out = tmp_path / "out"
+    code, _, err = _cli(["similarity", b, "--out", out])
+    assert code == 0, err
+    page = (out / "similarity.html").read_text(encoding="utf-8")
+    assert "similar code, 1 pair to review</title>" in page and "<b>1</b> pair at or above 50%" in page
+
+
 def test_without_the_starter_the_untouched_starters_would_be_listed(batch):
     # the control of the test above: it is --starter that takes the skeleton out
     out = batch["root"] / "no-starter"
