@@ -285,7 +285,7 @@ def _before(line: str, start: int) -> tuple[str, bool]:
 
 
 #: A word of prose after the math, written without \text (text copied from a PDF, plain text).
-_WORD = re.compile(r"(?<=\S)[ \t]+(?:where|with|for|since|because|given|assuming|when|and\s+so)[ \t]+\S")
+_WORD = re.compile(r"(?<=\S)[ \t]+(?:where|with|for|since|because|given|assuming|when|if|iff|and\s+so)[ \t]+\S")
 #: Prose that opens a condition: "\text{if } w = o", "\text{for } w \neq o", "\text{when $w = o$}".
 _IF = re.compile(r"[ \t]*(?:(?:for[ \t]+(?:all|every|each|any)|if|iff|for|when|whenever|where|with|given)[ \t]+)?")
 #: A \text{...} group of prose (its words kept).
