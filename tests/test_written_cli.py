@@ -178,6 +178,10 @@ STUDENT_LATEX = [
     ("grad_outside_w", r"\hat{y}_w v_c \quad \text{when $w \neq o$}", r"\hat{y}_w v_c \quad \text{when $w = o$}"),
     ("grad_outside_w", r"\hat{y}_w v_c \quad \text{for all } w \neq o", r"\hat{y}_w v_c \quad \text{for all } w = o"),
     ("grad_outside_o", r"(\hat{y}_w - 1) v_c \quad \text{if } w = o", r"\hat{y}_w v_c \quad \text{if } w = o"),
+    ("grad_outside_w", r"\hat{y}_w v_c \quad \text{if}~w \neq o", r"\hat{y}_w v_c \quad \text{if}~w = o"),
+    ("grad_outside_w", r"\hat{y}_w v_c \quad \text{if}\ \mathbf{w} \ne o", r"\hat{y}_w v_c \quad \text{if}\ \mathbf{w}=o"),
+    ("grad_outside_w", r"\hat{y}_w v_c \quad \text{for any other word } (w \ne o)",
+     r"\hat{y}_w v_c \quad \text{for the true outside word } (w = o)"),
     ("grad_center", "U(ŷ − y) ∈ Rd", "U(ŷ + y) ∈ Rd"),
     ("grad_center", r"U(\hat{y} - y) \in R^{d}", r"U(\hat{y} + y) \in R^{d}"),
     # |\mathcal{V}|, a letter in \text{} or \mathsf{}, an end-of-proof mark

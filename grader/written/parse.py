@@ -286,23 +286,30 @@ def _before(line: str, start: int) -> tuple[str, bool]:
 
 #: A word of prose after the math, written without \text (text copied from a PDF, plain text).
 _WORD = re.compile(r"(?<=\S)[ \t]+(?:where|with|for|since|because|given|assuming|when|if|iff|and\s+so)[ \t]+\S")
-#: Prose that opens a condition: "\text{if } w = o", "\text{for } w \neq o", "\text{when $w = o$}".
-_IF = re.compile(r"[ \t]*(?:(?:for[ \t]+(?:all|every|each|any)|if|iff|for|when|whenever|where|with|given)[ \t]+)?")
-#: A \text{...} group of prose (its words kept).
-_TEXT_GROUP = re.compile(r"\\(?:text|textrm|textnormal|textit|textbf|mbox)[ \t]*\{([^{}\n]{0,400})\}")
+#: What LaTeX writes in prose but means nothing there: a \text{...} group's braces (its words kept), "$", a
+#: space (~, \ , \quad...), a letter's font (\mathbf{w}).
+_PROSE_MARKUP = re.compile(r"\\(?:text|textrm|textnormal|textit|textbf|mbox)[ \t]*\{([^{}\n]{0,400})\}"
+                           r"|\\(?:mathbf|boldsymbol|bm|mathrm|mathit|vec)[ \t]*\{[ \t]*([A-Za-z])[ \t]*\}"
+                           r"|\\q?quad(?![A-Za-z])|\\[ ,;:!]|[$~]")
+#: One word index related to another, as prose states it: "w = o", "w \neq o" (letters alone: "y = e_o" is none).
+_RELATION = re.compile(r"(?<![A-Za-z0-9\\_^'])(?P<lhs>[A-Za-z])[ \t]*(?:\\neq?(?![A-Za-z])|\u2260|!=|(?P<eq>(?<![<>!])=(?!=)))"
+                       r"[ \t]*(?P<rhs>[A-Za-z])(?![A-Za-z0-9_^{'\u2032])")
 
 
 def _prose_condition(prose: str) -> re.Match | None:
-    r"""Return the condition that the prose after a line's math states, if it is only that: ``\text{if } w = o``
-    and ``\text{when $w \ne o$}`` are the conditions w = o and w ≠ o, as "if w = o" in plain text is.
+    r"""Return the condition that the prose after a line's math states, its first relation of one word index to
+    another: ``\text{if } w = o``, ``\text{when $w \ne o$}``, ``\text{if}~w=o``, ``\text{for the true outside word }
+    (w = o)`` (as "if w = o" in plain text is); None when there is none.
 
-    >>> _prose_condition(r"\text{if } w = o.").group("lhs", "rhs")
+    >>> _prose_condition(r"\text{if}~w = o.").group("lhs", "rhs")
     ('w', 'o')
     >>> _prose_condition(r"\text{where } y \text{ is one-hot}") is None
     True
+    >>> _prose_condition(r"\text{where } y = e_o") is None
+    True
     """
-    words = _TEXT_GROUP.sub(lambda m: f" {m.group(1)} ", prose).replace("$", " ")
-    return _CONDITION.match(words, _IF.match(words).end())
+    words = _PROSE_MARKUP.sub(lambda m: f" {m.group(1) or m.group(2) or ''} ", prose)
+    return _RELATION.search(words)
 
 
 def _without_words(text: str) -> str:
