@@ -168,6 +168,7 @@ STUDENT_LATEX = [
     ("grad_outside_w", r"\hat{y}_w v_c, \quad w \neq o", r"\hat{y}_w v_c, \quad w = o"),
     ("grad_outside_w", "ŷ_w v_c for w ≠ o", "ŷ_w v_c when w = o"),
     ("grad_outside_w", "ŷ_w v_c if w ≠ o", "ŷ_w v_c if w = o"),
+    ("grad_outside_w", "ŷ_w v_c for any other word (w ≠ o)", "ŷ_w v_c for the outside word (w = o)"),
     # ... whichever index it names first
     ("grad_outside_w", r"\hat{y}_w v_c, \quad o \neq w", r"\hat{y}_w v_c, \quad o = w"),
     ("grad_outside_o", r"(\hat{y}_w - 1) v_c \quad (o = w)", r"\hat{y}_w v_c \quad (o = w)"),

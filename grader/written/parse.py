@@ -324,7 +324,7 @@ def _without_words(text: str) -> str:
         for m in _WORD.finditer(line):
             if not _open_braces(line[:m.start()]):
                 # "for w = o", "when w ≠ o": a condition, as after a comma
-                cond = _CONDITION.match(line, m.end() - 1)
+                cond = _prose_condition(line[m.start():])
                 lines[n] = _given(line[:m.start()], cond) if cond is not None else line[:m.start()]
                 break
     return "\n".join(lines)
