@@ -169,6 +169,10 @@ STUDENT_LATEX = [
     ("grad_outside_w", "ŷ_w v_c for w ≠ o", "ŷ_w v_c when w = o"),
     ("grad_outside_w", "ŷ_w v_c if w ≠ o", "ŷ_w v_c if w = o"),
     ("grad_outside_w", "ŷ_w v_c for any other word (w ≠ o)", "ŷ_w v_c for the outside word (w = o)"),
+    ("grad_outside_w", "ŷ_w v_c when w is not o", "ŷ_w v_c when w is o."),
+    ("grad_outside_w", r"\hat{y}_w v_c \quad \text{if $w$ is not $o$}", r"\hat{y}_w v_c \quad \text{if $w$ is $o$}"),
+    ("negsamp_grad_sample", r"\sigma(u_k^\top v_c) v_c \quad \text{where } k \text{ is a negative sample}",
+     r"\sigma(u_o^\top v_c) v_c \quad \text{where } k \text{ is a negative sample}"),
     # ... whichever index it names first
     ("grad_outside_w", r"\hat{y}_w v_c, \quad o \neq w", r"\hat{y}_w v_c, \quad o = w"),
     ("grad_outside_o", r"(\hat{y}_w - 1) v_c \quad (o = w)", r"\hat{y}_w v_c \quad (o = w)"),

@@ -295,6 +295,10 @@ _PROSE_MARKUP = re.compile(r"\\(?:text|textrm|textnormal|textit|textbf|mbox)[ \t
 _RELATION = re.compile(r"(?<![A-Za-z0-9\\_^'])(?P<lhs>[A-Za-z])[ \t]*(?:\\neq?(?![A-Za-z])|\u2260|!=|(?P<eq>(?<![<>!])=(?!=)))"
                        r"[ \t]*(?P<rhs>[A-Za-z])(?![A-Za-z0-9_^{'\u2032])")
 
+#: ... or in words, at the prose's end: "when w is o", "if $w$ is not $o$" ("k is a sample" is none).
+_IS = re.compile(r"(?<![A-Za-z0-9\\_^'])(?P<lhs>[A-Za-z])[ \t]+(?:is[ \t]+not|(?P<eq>is))[ \t]+(?P<rhs>[A-Za-z])"
+                 r"(?=[ \t.,;)]*(?:\\\\|$))")
+
 
 def _prose_condition(prose: str) -> re.Match | None:
     r"""Return the condition that the prose after a line's math states, its first relation of one word index to
@@ -308,8 +312,10 @@ def _prose_condition(prose: str) -> re.Match | None:
     >>> _prose_condition(r"\text{where } y = e_o") is None
     True
     """
-    words = _PROSE_MARKUP.sub(lambda m: f" {m.group(1) or m.group(2) or ''} ", prose)
-    return _RELATION.search(words)
+    words = prose
+    for _ in range(2):  # and the markup inside a \text group: \text{if $w$ is $o$}
+        words = _PROSE_MARKUP.sub(lambda m: f" {m.group(1) or m.group(2) or ''} ", words)
+    return _RELATION.search(words) or _IS.search(words)
 
 
 def _without_words(text: str) -> str:
