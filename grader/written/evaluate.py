@@ -341,7 +341,7 @@ def _ev(n: Node, ctx: Context, env: dict[str, int]) -> Value:
         return _entry(base, idx, n)
     if isinstance(n, Transpose):
         v = _ev(n.arg, ctx, env)
-        if n.prime and (_scalar(v) or v.shape == (1, 1)):
+        if n.prime and _scalar(v):
             # (σ(x) - σ(x)²)': a prime on a number is a derivative (a transpose would change nothing)
             raise WrittenError(f"{quote(_operand(n.arg) + chr(0x2032))} at {at(n.line, n.column)} is a number with a "
                                "prime, which reads as a derivative: it is not worked out, so it is not evaluated",
