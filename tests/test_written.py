@@ -819,3 +819,19 @@ def test_a_last_step_wrapped_onto_an_unreadable_line_is_not_read(job):
     assert r.status == "fail"
     assert r.message == ("Your answer could not be evaluated: line 2 could not be read: unbalanced '(' at line 2, "
                          "column 24: it is never closed (add ')').")
+
+
+def test_a_prime_on_a_one_by_one_vector_is_its_transpose(tmp_path):
+    # with d = 1 every vector of the instance is 1×1: its prime is still a transpose, not a derivative
+    import grader
+    from pathlib import Path
+
+    rubrics = Path(grader.__file__).resolve().parent.parent / "rubrics"
+    text = (rubrics / "written.toml").read_text(encoding="utf-8")
+    text = text.replace('extends = "problem-set.toml"', f'extends = {str(rubrics / "problem-set.toml")!r}')
+    text = text.replace('reference = "../reference/written.py"',
+                        f'reference = {str((rubrics / "../reference/written.py").resolve())!r}')
+    text = text.replace("dim = 3,", "dim = 1,")
+    (tmp_path / "d1.toml").write_text(text, encoding="utf-8")
+    r = grader.check_written("negsamp_grad_outside_o", r"(\sigma(u_o' v_c) - 1) v_c", rubric=tmp_path / "d1.toml")
+    assert r.score == r.max_score == 1, r.checks()[0].message
