@@ -214,6 +214,11 @@ class _Question:
         return f"instance {n + 1}: {described}" + "".join(f"; {v}" for v in values)
 
 
+def _role(question: WrittenQuestion, name: str) -> str:
+    """Return the role of the question's symbol `name` ("index", "each", "vector"...), or "" when it has none."""
+    return getattr(question.symbols.get(name), "role", "")
+
+
 def _subjects(question: WrittenQuestion) -> tuple[str, ...]:
     """Return the indices of the word a question is about: those its labels name (o in ∂J/∂u_o, k and s
     in ∂J/∂u_k, ∂J/∂u_{w_s}) and its "each" indices (w ≠ o in ∂J/∂u_w)."""
@@ -222,7 +227,7 @@ def _subjects(question: WrittenQuestion) -> tuple[str, ...]:
         stack = [parse_expression(label)]
         while stack:
             n = stack.pop()
-            if isinstance(n, Sym) and not n.hat and getattr(question.symbols.get(n.name), "role", "") in ("index", "each"):
+            if isinstance(n, Sym) and not n.hat and _role(question, n.name) in ("index", "each"):
                 names.add(n.name)
             stack.extend(children(n))
     return tuple(s.name for s in question.symbols.values() if s.name in names)
@@ -243,12 +248,9 @@ def _index_first(text: str, question: WrittenQuestion) -> str:
     """Return `text` with each condition that names a fixed index of the question first ("o = w") written with
     the other index first ("w = o"), as the parser reads a condition: the first index is put for the second's
     place, and "o = w" would have put w for o (leaving ŷ_w v_c, \\quad o = w true of every w ≠ o)."""
-    def role(name: str) -> str:
-        return getattr(question.symbols.get(name), "role", "")
-
     def swap(m: re.Match) -> str:
         a, eq, b = m.groups()
-        return f"{b}{eq}{a}" if role(a) == "index" and role(b) != "index" else m.group()
+        return f"{b}{eq}{a}" if _role(question, a) == "index" and _role(question, b) != "index" else m.group()
 
     return _EQUATED.sub(swap, text) if "=" in text else text
 
@@ -259,15 +261,12 @@ def _case_fits(lhs: str, equal: bool, rhs: str, question: WrittenQuestion,
     question asks for, else None. "w = o" (or "o = w") fits a question about the word o, o being a fixed index of
     the question and w none; "w ≠ o" (or "o ≠ w") fits a question about every other word w, w being that
     question's "each" index and o one of its fixed indices ("w ≠ c", c no index, fits none)."""
-    def role(name: str) -> str:
-        return getattr(question.symbols.get(name), "role", "")
-
     for a, b in ((lhs, rhs), (rhs, lhs)):
         if a == b:
             continue
-        if equal and b in subjects and role(b) == "index" and role(a) not in ("index", "each"):
+        if equal and b in subjects and _role(question, b) == "index" and _role(question, a) not in ("index", "each"):
             return a, b
-        if not equal and a in subjects and role(a) == "each" and role(b) == "index":
+        if not equal and a in subjects and _role(question, a) == "each" and _role(question, b) == "index":
             return a, b
     return None
 
