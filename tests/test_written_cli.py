@@ -168,6 +168,8 @@ STUDENT_LATEX = [
     ("grad_outside_w", r"\hat{y}_w v_c, \quad w \neq o", r"\hat{y}_w v_c, \quad w = o"),
     ("grad_outside_w", "ŷ_w v_c for w ≠ o", "ŷ_w v_c when w = o"),
     ("grad_outside_w", "ŷ_w v_c if w ≠ o", "ŷ_w v_c if w = o"),
+    ("grad_outside_w", r"\hat{y}[w] v_c, \quad w \neq o", r"\hat{y}[w] v_c, \quad w = o"),
+    ("grad_outside_o", "(yhat[w] - 1) * v_c for w = o", "yhat[w] * v_c for w = o"),
     ("grad_outside_w", "ŷ_w v_c for any other word (w ≠ o)", "ŷ_w v_c for the outside word (w = o)"),
     ("grad_outside_w", "ŷ_w v_c when w is not o", "ŷ_w v_c when w is o."),
     ("grad_outside_w", r"\hat{y}_w v_c \quad \text{if $w$ is not $o$}", r"\hat{y}_w v_c \quad \text{if $w$ is $o$}"),

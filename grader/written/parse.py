@@ -372,7 +372,9 @@ def _given(math: str, condition: re.Match) -> str:
     lhs, rhs = condition.group("lhs"), condition.group("rhs")
     if not condition.group("eq") or len(lhs) != 1 or len(rhs) != 1 or not rhs.isalpha():
         return math
-    return re.sub(r"(_[ \t]*\{?[ \t]*)" + lhs + r"(?![A-Za-z0-9'\u2032])", lambda m: m.group(1) + rhs, math)
+    # as a subscript (ŷ_w, ŷ_{w}) or an index in brackets (yhat[w], U[:, w])
+    return re.sub(r"(_[ \t]*\{?[ \t]*|\[[ \t]*(?::[ \t]*,[ \t]*)?)" + lhs + r"(?![A-Za-z0-9'\u2032])",
+                  lambda m: m.group(1) + rhs, math)
 
 
 #: A quantity's name with what only names it further: a subscript in words (J_{\text{naive-softmax}},
