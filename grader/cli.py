@@ -490,6 +490,7 @@ NO_SKELETON = ("no --starter was given: the course's skeleton (its docstrings, t
 
 def _cmd_similarity(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from . import batch
+    from .gradebook import results_lock
     from .score import question_ids
     from .similarity import report
     from .terminal import clean
@@ -508,9 +509,15 @@ def _cmd_similarity(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if batch.batch_size(src) == 0:  # as for grade: nothing to compare is bad input, not a clean result
         raise UsageError(f"SUBMISSIONS {str(src)!r} holds no submission (no .py, .ipynb, folder or .zip entry; "
                          "hidden entries are skipped); nothing was compared")
-    findings = _run_similarity(args, src, rubric, results, err, quiet=args.json)
-    if (results / "summary.html").is_file():
-        batch.finish(results, rubric_title=rubric.title, questions=question_ids(rubric))
+    try:
+        results.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--out {str(results)!r} cannot be made a folder ({e.strerror or e})") from None
+    # It writes into the result.json files and summary.html: not while a grade or an override writes them.
+    with results_lock(results, "grader similarity"):
+        findings = _run_similarity(args, src, rubric, results, err, quiet=args.json)
+        if (results / "summary.html").is_file():
+            batch.finish(results, rubric_title=rubric.title, questions=question_ids(rubric))
     docs = findings.documents
     if args.json:
         out.write(json.dumps(report.to_json(findings), ensure_ascii=False) + "\n")

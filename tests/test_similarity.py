@@ -713,3 +713,26 @@ def test_an_earlier_student_inside_a_term_zip_is_one_earlier_submission(tmp_path
     # the term's zip as a whole is no earlier submission: it holds its students' folders, no file of its own
     assert not any(b == "term.zip" for _, b, _ in listed)
     assert all(d.id != "term.zip" for d in f.documents)
+
+
+def test_a_similarity_run_is_refused_while_another_process_writes_the_results_folder(tmp_path):
+    # 'grader similarity --out RESULTS' writes the matches into the result.json files and
+    # summary.html: beside a 'grader grade' into the same RESULTS it replaced files being written.
+    import os
+
+    from grader.gradebook import results_lock
+
+    for who in ("ivan", "judy"):
+        (tmp_path / "subs").mkdir(exist_ok=True)
+        (tmp_path / "subs" / f"{who}.py").write_text(ORIGINAL)
+    out = tmp_path / "out"
+    out.mkdir()
+    with results_lock(out, "grader grade"):  # a grade run, writing
+        code, _, err = _cli(["similarity", tmp_path / "subs", "--out", out])
+        assert code == 2
+        assert err.endswith(f"error: RESULTS {str(out)!r} is being written by grader grade (process {os.getpid()}); "
+                            "let it finish (or stop it), then run this again\n")
+    assert sorted(p.name for p in out.iterdir()) == []  # nothing was written
+    code, _, err = _cli(["similarity", tmp_path / "subs", "--out", out])  # let go: it goes on
+    assert code == 0, err
+    assert (out / "similarity.csv").is_file() and not (out / ".grader.lock").exists()
