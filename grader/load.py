@@ -820,6 +820,10 @@ def _source_file(path: str, origin: str, data: bytes, settings: Settings) -> tup
         return _notebook_file(path, origin, data, settings)
     text, notes = _decode(data, origin)
     # translate_py2 None: read as written, not even looked at (the similarity check)
+    too_large = None if settings.translate_py2 is None else _too_large(text)
+    if too_large is not None:  # no translation can help: it is run as written, and fails as Python says
+        notes.append(_too_large_note(origin, too_large))
+        return SourceFile(path=path, text=text, origin=origin), notes
     found = (None if settings.translate_py2 is None or _plain_python3(text)
              else transform.python2(text, origin, translate=settings.translate_py2))
     if found is None:
@@ -865,6 +869,9 @@ def _notebook_file(path: str, origin: str, data: bytes, settings: Settings) -> t
             source, found = source if source is not None else raw.source, None
         elif source is not None and _plain_python3(source):
             found = None
+        elif source is not None and (too_large := _too_large(source)) is not None:
+            found = None  # no translation can help: the cell runs as written, and fails as Python says
+            notes.append(_too_large_note(where, too_large))
         else:
             try:
                 source, found = transform.cell(raw.source, where, translate=settings.translate_py2)
@@ -911,6 +918,19 @@ def _plain_python3(text: str) -> bool:
     Only parsed (in C, linear time): not run.
     """
     return translate.syntax_error(text) is None and not translate.runtime_python2(text)
+
+
+def _too_large(text: str) -> translate.TooLarge | None:
+    """Return why Python cannot read `text` for its size or depth (not its grammar), or None."""
+    err = translate.syntax_error(text)
+    return err if isinstance(err, translate.TooLarge) else None
+
+
+def _too_large_note(where: str, err: translate.TooLarge) -> str:
+    """Return the note saying that a file (or cell) is too large or too deeply nested for Python to read."""
+    return (f"{where} is too large or too deeply nested for Python to read (Python itself says: {err.msg}); "
+            "it is not Python 2 code either, and was not translated. Write long expressions as loops or numpy "
+            "operations, and hand in only your code.")
 
 
 def _translated_note(where: str, constructs: tuple[str, ...]) -> str:

@@ -91,16 +91,37 @@ class Python2:
     divisions: tuple[int, ...] = ()  #: lines of `/` used as an index or a size (left unchanged)
 
 
+class TooLarge(SyntaxError):
+    """Python 3 refuses the text for its size or depth, not its grammar: no translation can help.
+
+    A sum of thousands of terms, parentheses nested more than 200 deep: Python itself
+    cannot compile it (``RecursionError: maximum recursion depth exceeded during
+    compilation``, ``SyntaxError: too many nested parentheses``), and neither can the
+    Python 2 translator, whose parser recurses as deep.
+    """
+
+
+#: What Python's parser says of a text too large or too deep for it (Python 3.8-3.13).
+_TOO_LARGE = ("too many nested parentheses", "too many statically nested blocks", "too many levels of indentation",
+              "too many nested blocks", "too many nested f-strings")
+
+
 def syntax_error(text: str, name: str = "<submission>") -> SyntaxError | None:
     """Return the SyntaxError Python 3 raises compiling `text`, or None when it parses.
 
-    Nothing is run: the text is only parsed.
+    Nothing is run: the text is only parsed.  A text too large or too deeply nested for
+    Python's parser gives a :class:`TooLarge`, whose message is what Python says.
     """
     try:
         parse(text, name, quiet=True)  # SyntaxWarning: invalid escape sequence, "is" with a literal...
     except SyntaxError as exc:
+        if any(str(exc.msg).startswith(m) for m in _TOO_LARGE):
+            return TooLarge(f"SyntaxError: {exc.msg} (line {exc.lineno})")
         return exc
-    except (ValueError, RecursionError, MemoryError) as exc:  # null bytes, absurd nesting
+    except (RecursionError, MemoryError) as exc:  # absurd nesting, a sum of thousands of terms
+        why = str(exc).replace("during ast construction", "during compilation")  # as `python file.py` says it
+        return TooLarge(f"{type(exc).__name__}: {why}" if why else type(exc).__name__)
+    except ValueError as exc:  # null bytes
         return SyntaxError(str(exc) or type(exc).__name__)
     return None
 
@@ -135,8 +156,9 @@ def python2(text: str, name: str, translate: bool = True) -> Python2 | None:
     Python2 or None
         None when `text` parses as Python 3, or parses as neither version.
     """
-    if syntax_error(text, name) is None and not runtime_python2(text):
-        return None
+    err = syntax_error(text, name)
+    if (err is None and not runtime_python2(text)) or isinstance(err, TooLarge):
+        return None  # Python 3, or too large for any parser: translating cannot help
     new, changes = _fissix(text, name)
     if new is None:
         return None

@@ -121,6 +121,38 @@ def test_cell_that_does_not_parse_is_kept_as_it_is(tmp_path):
     assert sub.error is None and sub.notes == ()
 
 
+@pytest.mark.parametrize("too_large, says", [
+    ("X = " + "+".join(["1"] * 300_000), "RecursionError: maximum recursion depth exceeded during compilation"),
+    ("X = " + "(" * 300 + "1" + ")" * 300, "SyntaxError: too many nested parentheses (line 3)"),
+])
+def test_code_too_large_for_python_is_said_so_and_not_sent_to_the_python2_translator(tmp_path, monkeypatch,
+                                                                                     too_large, says):
+    # Python 3 refuses such a file for its size, not its grammar: it was taken for Python 2, the
+    # translator failed on it as well, and the student read "this is most likely a bug in grader".
+    from grader import transform
+
+    def translator(*args, **kwargs):
+        raise AssertionError("sent to the Python 2 translator")
+
+    monkeypatch.setattr(transform, "python2", translator)
+    monkeypatch.setattr(transform, "cell", translator)
+    good = "def f():\n    return 1\n"
+    (tmp_path / "batch").mkdir()
+    write(tmp_path / "batch" / "alice.py", good + too_large + "\n")
+    write(tmp_path / "batch" / "bob.py", good)
+    write(tmp_path / "batch" / "carol.ipynb", notebook_bytes((good, 1), (too_large, 2)))
+    alice, bob, carol = load_batch(tmp_path / "batch")
+    assert (alice.error, alice.files[0].text) == (None, good + too_large + "\n")  # run as written: Python says why
+    assert alice.notes == (f"alice.py is too large or too deeply nested for Python to read (Python itself says: "
+                           f"{says}); it is not Python 2 code either, and was not translated. Write long expressions "
+                           "as loops or numpy operations, and hand in only your code.",)
+    assert (bob.error, bob.notes) == (None, ())  # the others cost nothing
+    assert carol.error is None and [c.source.strip() for c in carol.files[0].cells] == [good.strip(), too_large]
+    (note,) = carol.notes
+    assert note.startswith("carol.ipynb, cell [2] is too large or too deeply nested for Python to read")
+    assert "most likely a bug" not in note
+
+
 def test_corrupt_notebook_is_an_error(tmp_path):
     sub = load(write(tmp_path / "hw1.ipynb", b'{"cells": [}'))
     assert sub.error == (
