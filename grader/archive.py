@@ -83,10 +83,18 @@ class Archive:
         How messages name it: ``"alice.zip"``, ``"batch.zip:alice.zip"``.
     max_members : int
         `MAX_MEMBERS` for a student's archive, `MAX_BATCH_MEMBERS` for a batch.
+    batch : bool
+        A batch archive (the TA's, one entry per student): a member refused for its name
+        or kind is listed in `refused`, not a refusal of the whole archive.
     """
 
-    def __init__(self, source: str | os.PathLike[str] | bytes, label: str, max_members: int = MAX_MEMBERS) -> None:
+    def __init__(self, source: str | os.PathLike[str] | bytes, label: str, max_members: int = MAX_MEMBERS,
+                 *, batch: bool = False) -> None:
         self.label = label
+        #: with `batch`: the members refused for their name or kind, (name as written, what it is),
+        #: left out of `members` instead of refusing the whole archive (one student's member
+        #: must not cost the others)
+        self.refused: list[tuple[str, str]] = []
         stream: str | os.PathLike[str] | BinaryIO = io.BytesIO(source) if isinstance(source, bytes) else source
         try:
             self._zip = zipfile.ZipFile(stream)
@@ -105,6 +113,10 @@ class Archive:
         members: dict[str, Member] = {}
         try:
             for info in infos:
+                problem = member_problem(info) if batch else None
+                if problem is not None:
+                    self.refused.append((_raw_name(info), problem[0]))
+                    continue
                 name = _checked_name(info, label)
                 if info.is_dir() or not name:
                     continue
@@ -160,7 +172,20 @@ class Archive:
 
 
 def _checked_name(info: zipfile.ZipInfo, label: str) -> str:
-    """Return a member's name as a relative posix path, or raise ArchiveError."""
+    """Return a member's name as a relative posix path, or raise ArchiveError (addressed to a student)."""
+    raw = _raw_name(info)
+    problem = member_problem(info)
+    if problem is not None:
+        what, fix = problem
+        if what.startswith("name "):  # the member name 'q1\\x07.py' contains...
+            raise ArchiveError(f"{label} was refused: the member name {raw!r} {what[5:]}; {fix}.")
+        raise ArchiveError(f"{label} was refused: the member {raw!r} {what}; {fix}.")
+    name = raw.replace("\\", "/")
+    return "/".join(p for p in name.split("/") if p not in ("", "."))
+
+
+def _raw_name(info: zipfile.ZipInfo) -> str:
+    """Return a member's name as its maker wrote it (UTF-8 preferred when the flag is missing)."""
     raw = info.filename
     if not info.flag_bits & 0x800:
         # Without the UTF-8 flag zipfile decodes names as cp437, but many tools
@@ -169,28 +194,23 @@ def _checked_name(info: zipfile.ZipInfo, label: str) -> str:
             raw = raw.encode("cp437").decode("utf-8")
         except (UnicodeEncodeError, UnicodeDecodeError):
             pass
+    return raw
+
+
+def member_problem(info: zipfile.ZipInfo) -> tuple[str, str] | None:
+    """Return why a member cannot be read (what it is, what a student does about it), or None."""
+    raw = _raw_name(info)
     if any(unicodedata.category(c) == "Cc" for c in raw):
-        raise ArchiveError(
-            f"{label} was refused: the member name {raw!r} contains control characters; "
-            "rename the file and re-create the zip."
-        )
-    name = raw.replace("\\", "/")
-    parts = name.split("/")
-    if name.startswith("/") or (len(parts[0]) == 2 and parts[0][1] == ":") or ".." in parts:
-        raise ArchiveError(
-            f"{label} was refused: the member {raw!r} points outside the archive "
-            "(an absolute path or '..'); re-create the zip from inside your assignment folder."
-        )
+        return "name contains control characters", "rename the file and re-create the zip"
+    parts = raw.replace("\\", "/").split("/")
+    if raw.replace("\\", "/").startswith("/") or (len(parts[0]) == 2 and parts[0][1] == ":") or ".." in parts:
+        return ("points outside the archive (an absolute path or '..')",
+                "re-create the zip from inside your assignment folder")
     if stat.S_ISLNK(info.external_attr >> 16):
-        raise ArchiveError(
-            f"{label} was refused: the member {raw!r} is a symbolic link; "
-            "zip the files themselves, not links to them."
-        )
+        return "is a symbolic link", "zip the files themselves, not links to them"
     if info.flag_bits & 0x1:
-        raise ArchiveError(
-            f"{label} was refused: the member {raw!r} is encrypted; hand in a zip without a password."
-        )
-    return "/".join(p for p in parts if p not in ("", "."))
+        return "is encrypted", "hand in a zip without a password"
+    return None
 
 
 def _reason(exc: BaseException) -> str:

@@ -251,16 +251,52 @@ def pending_batch(path: str | os.PathLike[str], settings: Settings = Settings(),
     if _suffix(p.name) != ".zip":
         raise UsageError(f"{path} is not a folder or a .zip of submissions.")
     try:
-        archive = Archive(p, p.name, max_members=MAX_BATCH_MEMBERS)
+        archive = Archive(p, p.name, max_members=MAX_BATCH_MEMBERS, batch=True)
     except ArchiveError as exc:
         raise UsageError(str(exc)) from None
     with archive:
         members = [m for m in archive.members if not any(_skipped(part) for part in m.name.split("/"))]
         tops = {m.name.split("/")[0] for m in members}
+        top = ""
         if len(tops) == 1 and all("/" in m.name for m in members):
             top = next(iter(tops)) + "/"
             members = [Member(m.name[len(top):], m.size, m.info) for m in members]
-        yield from _load_entries(_zip_listing(archive, members), p.name, ":", settings, ids)
+        refused = _refused_entries(archive, top)
+        yield from _load_entries(_zip_listing(archive, members, refused), p.name, ":", settings, ids)
+
+
+#: What the TA does about a member of a batch archive refused for its name or kind (by what it is).
+_TA_FIXES = {
+    "points outside": "give that file a plain name inside its student's entry (or delete it)",
+    "is a symbolic link": "replace the link by the file itself (or delete it)",
+    "is encrypted": "extract that file with its password (or delete it)",
+    "name contains": "rename that file",
+}
+
+
+def _refused_entries(archive: Archive, top: str) -> dict[str, str]:
+    """Return the error of each batch entry a refused member belongs to, by the entry's name.
+
+    A member refused for its name or kind (``..`` or an absolute path, a link, encrypted)
+    costs its own entry only: the entry its path starts in (``carol/../x.py``: carol), else
+    an entry of its own, named as the member is; the other entries are graded.
+    """
+    errors: dict[str, str] = {}
+    for raw, what in archive.refused:
+        path = raw.replace("\\", "/")
+        parts = [part for part in path.split("/") if part not in ("", ".")]
+        if top and parts[:1] == [top[:-1]]:
+            parts = parts[1:]
+        inside = parts and parts[0] != ".." and not path.startswith("/") and not (len(parts[0]) == 2 and parts[0][1] == ":")
+        if inside and _skipped(parts[0]):
+            continue  # in a hidden or skipped entry: never looked at, as the rest of it
+        name = parts[0] if inside and not what.startswith("name ") else raw
+        fix = next(f for k, f in _TA_FIXES.items() if what.startswith(k))
+        shown = what[5:] if what.startswith("name ") else what
+        errors.setdefault(name, (
+            f"{archive.label}: its member {raw!r} {shown}, so {'this submission' if inside else 'it'} was not "
+            f"graded (the batch's other submissions were); extract the batch, {fix}, and zip the batch again."))
+    return errors
 
 
 @dataclass(frozen=True)
@@ -378,13 +414,15 @@ def _wrapped_canvas(folder: Path, listing: _Listing) -> Path | None:
     return inner if len(users) > 1 else None
 
 
-def _zip_listing(archive: Archive, members: list[Member]) -> _Listing:
+def _zip_listing(archive: Archive, members: list[Member], refused: Mapping[str, str] | None = None) -> _Listing:
     """Return the entries of a batch archive: its top-level files and folders.
 
     The members are kept in one list, each entry's contiguous (a file: itself; a folder:
     its members, in the archive's order); a folder's members are named inside it only when
-    it is loaded.
+    it is loaded.  An entry named in `refused` is that error when loaded (an entry of its
+    own when no member is left of it).
     """
+    refused = refused or {}
     runs: dict[str, list[Member]] = {}
     files: list[tuple[str, list[Member]]] = []
     for m in members:
@@ -393,6 +431,8 @@ def _zip_listing(archive: Archive, members: list[Member]) -> _Listing:
             runs.setdefault(top, []).append(m)
         else:
             files.append((m.name, [m]))
+    known = set(runs) | {f for f, _ in files}
+    files += [(name, []) for name in refused if name not in known]  # nothing else of it: an entry of its own
     # files before folders of the same name, as the archive lists them
     tops = sorted(files + list(runs.items()), key=lambda t: t[0])
     del files, runs
@@ -407,6 +447,13 @@ def _zip_listing(archive: Archive, members: list[Member]) -> _Listing:
 
     def entry(i: int) -> _Entry:
         run = ordered[bounds[i]:bounds[i + 1]]
+        if names[i] in refused:
+            error = refused[names[i]]
+
+            def refuse(budget: Budget) -> _Files:
+                raise LoadError(error)
+
+            return _Entry(names[i], "folder" if folders[i] else (_file_kind(names[i]) or "folder"), refuse)
         if not folders[i]:
             return _zip_file_entry(archive, run[0])
         top = names[i]

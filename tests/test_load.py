@@ -540,6 +540,34 @@ def test_bad_entry_in_a_batch_zip_does_not_stop_the_batch(tmp_path):
     assert subs[2].error.startswith("carol.ipynb is not a readable notebook")
 
 
+def test_a_batch_zip_member_named_outside_it_costs_its_own_entry_only(tmp_path):
+    # The whole batch was refused, with a message for a student ("re-create the zip from inside
+    # your assignment folder"): one hostile or broken member cost every student their grade.
+    with zipfile.ZipFile(tmp_path / "batch.zip", "w") as z:
+        z.writestr("alice.py", SOFTMAX)
+        z.writestr("../evil.py", "x")
+        z.writestr("carol/q1.py", SOFTMAX)
+        z.writestr("carol/../../x.py", "x")
+        link = zipfile.ZipInfo("dave/q1.py")
+        link.external_attr = 0o120777 << 16
+        z.writestr(link, "../../reference/word2vec.py")
+        z.writestr("dave/q3.py", SOFTMAX)
+    subs = {s.source: s for s in load_batch(tmp_path / "batch.zip")}
+    assert sorted(subs) == ["batch.zip:../evil.py", "batch.zip:alice.py", "batch.zip:carol", "batch.zip:dave"]
+    assert subs["batch.zip:alice.py"].error is None
+    assert subs["batch.zip:../evil.py"].error == (
+        "batch.zip: its member '../evil.py' points outside the archive (an absolute path or '..'), so it was not "
+        "graded (the batch's other submissions were); extract the batch, give that file a plain name inside its "
+        "student's entry (or delete it), and zip the batch again.")
+    assert subs["batch.zip:carol"].error == (
+        "batch.zip: its member 'carol/../../x.py' points outside the archive (an absolute path or '..'), so this "
+        "submission was not graded (the batch's other submissions were); extract the batch, give that file a plain "
+        "name inside its student's entry (or delete it), and zip the batch again.")
+    assert subs["batch.zip:dave"].error.startswith("batch.zip: its member 'dave/q1.py' is a symbolic link, so this "
+                                                   "submission was not graded")
+    assert not any(f.text == "x" for s in subs.values() for f in s.files)  # nothing of them was read
+
+
 def test_corrupt_batch_zip_is_a_usage_error(tmp_path):
     with pytest.raises(UsageError, match=re.escape(
         "batch.zip could not be read as a zip archive (File is not a zip file); "
