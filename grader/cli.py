@@ -10,12 +10,11 @@ import signal
 import sys
 import threading
 import time
-import traceback
 from pathlib import Path
 from typing import Iterator, Sequence, TextIO
 
 from . import __version__
-from .errors import ExitCode, GraderError, IsolationError, Terminated, UsageError
+from .errors import ExitCode, GraderError, IsolationError, Terminated, UsageError, bug_traceback
 
 EPILOG = """exit codes: 0 done (check: every public check passed); 1 check: a public check failed;
 2 bad arguments, rubric or input path (grade: no submission in it; check: nothing in it could be
@@ -999,7 +998,8 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
         return ExitCode.OUTPUT_CLOSED
     except BaseException as e:  # noqa: BLE001 - a bug: say so, with the traceback
         # The traceback's frames, then the exception said once, on the line that says it is a bug.
-        frames = traceback.format_exception(e)
+        # Each exception's text cut: it can hold student code or whole findings.
+        frames = bug_traceback(e)
         err.write("".join(frames[:-1]))
         err.write(f"error: this is a bug in grader {__version__}: {frames[-1].strip()}\n")
         return ExitCode.BUG

@@ -59,3 +59,39 @@ class IsolationError(GraderError):
 
 class LoadError(Exception):
     """A submission that cannot be loaded at all (becomes status "error", never exits the grader)."""
+
+
+#: Most characters of an exception's text printed to the terminal: it can hold student code or
+#: whole findings (the grader's other paths cut there too: batch errors, the transform helper).
+SAID = 200
+
+
+def cut(text: str, limit: int = SAID) -> str:
+    """Return `text` cut at `limit` characters, saying how much more there was."""
+    return text if len(text) <= limit else f"{text[:limit]} ... ({len(text) - limit} more characters)"
+
+
+def bug_traceback(exc: BaseException) -> list[str]:
+    """Return the traceback of a bug in grader, as ``traceback.format_exception``, each exception's text cut.
+
+    The frames are the grader's own; the texts of the exception, of those it was raised from
+    or while handling, and their notes are cut at `SAID` characters each.
+    """
+    import traceback
+
+    te = traceback.TracebackException.from_exception(exc)
+    seen: set[int] = set()
+    todo = [te]
+    while todo:
+        t = todo.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        if isinstance(getattr(t, "_str", None), str):  # the exception's text (the standard library's own name)
+            t._str = cut(t._str)
+        notes = getattr(t, "__notes__", None)
+        if isinstance(notes, list):
+            t.__notes__ = [cut(str(n)) for n in notes]
+        todo += [c for c in (t.__cause__, t.__context__) if c is not None]
+        todo += list(getattr(t, "exceptions", None) or ())  # an ExceptionGroup's
+    return list(te.format())

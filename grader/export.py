@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence
 
 from .canvas import student_name
-from .errors import UsageError
+from .errors import UsageError, cut
 from .model import CheckResult, SubmissionResult
 from .render import consistency_verdicts
 from .terminal import clean, counts, explain_lines, num
@@ -449,7 +449,7 @@ def _read_roster(path: PathLike) -> tuple[list[str], list[dict[str, str]]]:
             f"roster {os.fspath(path)}: not UTF-8 text (byte {e.start}); Canvas exports UTF-8: export the gradebook "
             "again, or save it from a spreadsheet as 'CSV UTF-8'") from None
     except csv.Error as e:
-        raise UsageError(f"roster {os.fspath(path)}: not a CSV file ({e})") from None
+        raise UsageError(f"roster {os.fspath(path)}: not a CSV file ({cut(str(e))})") from None
     except OSError as e:
         raise UsageError(f"roster {os.fspath(path)} could not be read: {e.strerror or e}") from None
     if not rows or len(rows[0]) < 2 or "Student" not in rows[0][0] or "ID" not in rows[0][1]:

@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Mapping
 
 from .model import Override, Submission, SubmissionResult
-from .errors import UsageError
+from .errors import UsageError, cut
 
 #: File name of the gradebook inside the results folder.
 FILENAME = "gradebook.sqlite"
@@ -450,7 +450,7 @@ def _meta_value(db: sqlite3.Connection, key: str) -> str:
 def _unusable(path: Path, e: Exception) -> UsageError:
     """The error of a gradebook file SQLite cannot read (never replaced: it holds people's overrides)."""
     return UsageError(
-        f"{str(path)!r} cannot be used as the gradebook ({e}); it holds people's overrides and what was "
+        f"{str(path)!r} cannot be used as the gradebook ({cut(str(e))}); it holds people's overrides and what was "
         f"graded, so it is left as it is: restore it from a copy, or move it away to grade every submission "
         f"again without the overrides it held")
 

@@ -42,7 +42,7 @@ from typing import Any
 import numpy as np
 
 from . import __version__
-from .errors import UsageError
+from .errors import UsageError, cut
 from .mistakes import hint_text
 from .model import Built, Case, CheckSpec, CostFn, Dataset, Rubric, Settings, StarterModule
 
@@ -741,7 +741,7 @@ def _kit_rubric(path: Path) -> Rubric:
             try:
                 doc = tomllib.loads(raw.decode("utf-8"))
             except (UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
-                raise self.fail("", f"not valid TOML: {e}") from None
+                raise self.fail("", f"not valid TOML: {cut(str(e))}") from None
             if "reference" in doc:
                 raise self.fail("reference", "a kit's rubric names no reference module")
             self.keys(doc, tuple(k for k in _rubric._TOP_KEYS if k != "reference"), "(top level)",
@@ -802,7 +802,7 @@ def load_kit(path: Path) -> tuple[Rubric, dict[str, Case]]:
     try:
         doc = json.loads(doc_path.read_text(encoding="utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise UsageError(f"{doc_path}: not valid JSON ({e}); the kit is damaged") from None
+        raise UsageError(f"{doc_path}: not valid JSON ({cut(str(e))}); the kit is damaged") from None
     if not isinstance(doc, dict) or doc.get("format") != KIT_FORMAT:
         raise UsageError(f"{doc_path}: format {doc.get('format') if isinstance(doc, dict) else None!r} "
                          f"is not {KIT_FORMAT!r}; write the kit again with this grader")
@@ -811,7 +811,7 @@ def load_kit(path: Path) -> tuple[Rubric, dict[str, Case]]:
         with np.load(path / "cases.npz", allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
     except (OSError, ValueError) as e:
-        raise UsageError(f"{path / 'cases.npz'}: can't be read ({e}); the kit is damaged") from None
+        raise UsageError(f"{path / 'cases.npz'}: can't be read ({cut(str(e))}); the kit is damaged") from None
     out: dict[str, Case] = {}
     for cid, spec in rubric.cases.items():
         d = doc.get("cases", {}).get(cid)

@@ -562,3 +562,24 @@ def test_output_closed_by_its_reader_stops_quietly_with_141(tmp_path):
         os.close(write)
     assert p.returncode == 141, p.stderr
     assert p.stderr == ""
+
+
+def test_a_crash_says_each_exception_text_cut(monkeypatch):
+    # A bug's exception text can hold student code or whole findings: the crash printed all of
+    # it (and of the exception it was raised from), where the grader's other paths cut at 200.
+    from grader import cli
+
+    def crash(args, out, err):
+        try:
+            raise ValueError("student code: " + "x = 1\n" * 1000)
+        except ValueError as e:
+            raise RuntimeError("finding: " + "y" * 5000) from e
+
+    monkeypatch.setitem(cli.COMMANDS, "check", crash)
+    code, out, err = run(["check", "x.py"])
+    assert (code, out) == (3, "")
+    *frames, last = err.rstrip("\n").split("\n")
+    assert last == f"error: this is a bug in grader {cli.__version__}: RuntimeError: finding: {'y' * 191} ... (4809 more characters)"
+    assert "ValueError: student code: x = 1" in err and "(5814 more characters)" in err  # the cause, cut too
+    assert err.count("x = 1") == 31 + 1 and "The above exception was the direct cause" in err  # the frames stay (and their source line)
+    assert 'in crash\n    raise RuntimeError("finding: " + "y" * 5000) from e' in err
