@@ -2254,6 +2254,7 @@ class Harness:
         text_lines = [f'  {f["where"]}, line {f["line"]}' + (f', in {f["function"]}' if f["function"] and f["function"] != "<module>" else "")
                       + (f'\n    {f["code"]}' if f["code"] else "") for f in frames]
         msg = _safe_str(e)
+        cause = ""
         if isinstance(e, NameError):
             try:
                 name = getattr(e, "name", None)
@@ -2264,6 +2265,13 @@ class Harness:
                 msg = f"{msg}: {cause}"
         if isinstance(e, SystemExit):
             msg = f"sys.exit({_safe_str(e.code) if e.code is not None else ''}) was called"
+        elif type(e) is NameError and getattr(e, "name", None) in ("exit", "quit") and not cause:
+            # `exit` and `quit` are the interactive interpreter's (the site module's): not there when graded
+            msg = (f"{e.name}() was called: it would stop the script here, and the grader runs your code as a "
+                   f"script, where {e.name} is not defined; remove the call")
+        elif type(e) is EOFError and msg == "EOF when reading a line":
+            msg = ("input() was called, and no one can answer it while your code is graded (nothing is typed "
+                   "then); give the value in the code instead of asking for it")
         text = "\n".join(text_lines + [f"{type(e).__name__}: {msg}"])
         return {"type": type(e).__name__, "message": msg[:2000], "frames": frames[-10:], "traceback": text[:8000]}
 

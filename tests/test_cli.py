@@ -583,3 +583,26 @@ def test_a_crash_says_each_exception_text_cut(monkeypatch):
     assert "ValueError: student code: x = 1" in err and "(5814 more characters)" in err  # the cause, cut too
     assert err.count("x = 1") == 31 + 1 and "The above exception was the direct cause" in err  # the frames stay (and their source line)
     assert 'in crash\n    raise RuntimeError("finding: " + "y" * 5000) from e' in err
+
+
+def test_exit_and_input_in_a_graded_notebook_cell_are_said_in_words_a_student_understands(tmp_path: Path):
+    # They read "NameError: name 'exit' is not defined" and a bare "EOFError: EOF when reading a line".
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(CORRECT), nbformat.v4.new_code_cell("print('done')\nexit()"),
+                nbformat.v4.new_code_cell("n = int(input('how many? '))"), nbformat.v4.new_code_cell("quit()")]
+    nbformat.write(nb, tmp_path / "hw.ipynb")
+    code, out, err = run(["check", str(tmp_path / "hw.ipynb"), "--json"])
+    assert code in (0, 1), err
+    units = {u["where"]: u["error"] for u in json.loads(out)["load"]["unit_errors"]}
+    said = {where: (e["type"], e["message"]) for where, e in units.items()}
+    assert said == {
+        "hw.ipynb, cell #2": ("NameError", "exit() was called: it would stop the script here, and the grader runs "
+                                           "your code as a script, where exit is not defined; remove the call"),
+        "hw.ipynb, cell #3": ("EOFError", "input() was called, and no one can answer it while your code is graded "
+                                          "(nothing is typed then); give the value in the code instead of asking for it"),
+        "hw.ipynb, cell #4": ("NameError", "quit() was called: it would stop the script here, and the grader runs "
+                                           "your code as a script, where quit is not defined; remove the call"),
+    }
+    assert all(e["traceback"].endswith(f'{e["type"]}: {e["message"]}') for e in units.values())
