@@ -438,10 +438,13 @@ def consistency_verdicts(result: SubmissionResult) -> list[Verdict]:
     The verdict of each entry was decided when the submission was graded (it reads the
     entry with the reference checks of the same case); four entries that mean the same
     thing are shown as one headline with its four comparisons.  An entry without a
-    verdict (a result.json of an older grader) is shown under its own message.
+    verdict (a result.json of an older grader) is shown under its own message; an entry of a
+    starter's stub is not shown (as in the terminal: there is nothing to compare).
     """
     groups: dict[str, list[Consistency]] = {}
     for c in result.consistency:
+        if c.verdict in _text.UNSAID_VERDICTS:
+            continue  # a starter's stub: its checks' "Not implemented" says it, once
         groups.setdefault(c.headline or c.message, []).append(c)
     return [Verdict(_VERDICT_TONE.get(entries[0].verdict, "warn"), headline, tuple(entries))
             for headline, entries in groups.items()]

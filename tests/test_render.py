@@ -260,6 +260,30 @@ def test_a_line_said_for_both_gradients_of_a_case_is_said_once():
     assert "Case small: " + said in page.text and "Case typical: " + said in page.text
 
 
+def test_a_stubs_consistency_is_said_nowhere_as_the_terminal_does():
+    # report.html said "could not be compared" under the gradient's consistency for a function
+    # that is still the starter's stub, where the terminal said nothing: its checks say it once.
+    from grader.export import gradescope_results
+
+    stub = "Not implemented: cost_and_grad still raises NotImplementedError (q3.py, line 3): the starter placeholder is still there."
+    said = "cost_and_grad still raises NotImplementedError (q3.py, line 3): the starter placeholder is still there."
+    r = f.decided(f.result("x", [f.question("cross_entropy", [f.failed("cross_entropy/small", 1.0, message=stub)]),
+                                 f.question("grad_pred", [f.failed("grad_pred/small", 1.0, message=stub)])],
+                           consistency=(Consistency(case="small", wrt="gradPred", status="error", message=said),)))
+    assert r.consistency[0].verdict == "stub"
+    assert render.consistency_verdicts(r) == []
+    page = render.report(r)
+    assert 'id="consistency"' not in page and "could not be compared" not in page
+    assert "Does your gradient match" not in terminal.terminal(r, color=False)
+    assert "Does your gradient match" not in render.notebook_check(r)
+    assert "Does your gradient match" not in gradescope_results(r, execution_time=1)["output"]
+    assert page.count("Not implemented: cost_and_grad still raises") >= 1  # said by its checks
+    # an error of the student's own code (not a stub) is still said in the report, with its cause
+    other = f.decided(replace(r, questions=(f.question("cross_entropy", [f.failed("cross_entropy/small", 1.0)]),),
+                              consistency=(Consistency(case="small", wrt="gradPred", status="error", message="raised"),)))
+    assert other.consistency[0].verdict == "unavailable" and 'id="consistency"' in render.report(other)
+
+
 def test_consistency_is_read_with_the_cost_and_gradient_checks():
     cost_wrong = section(render.report(f.mixed()), "consistency").text
     assert ("Your gradient is the derivative of your own cost, but that cost is wrong: fix the cost; the gradient "
