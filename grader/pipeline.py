@@ -292,6 +292,86 @@ def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str,
     return out
 
 
+def _stub_called(rubric: Rubric, submission: Submission, functions: Mapping[str, str],
+                 results: list[CheckResult]) -> list[CheckResult]:
+    """Name a function that is still the starter's stub as the likely cause of the failures of its callers.
+
+    CS224d 2015's ``softmaxRegression`` calls the student's ``softmax``; with ``softmax`` still
+    the starter's ``return x``, softmaxRegression's checks failed as its own wrong answers.
+    A check that did not pass (not itself "Not implemented", not hidden) of a function whose
+    definition calls another function of the rubric, whose own checks fail as a stub, says
+    so.  Which function calls which is read from the student's code, parsed, never run (a
+    stub that raises is named by the call itself: "calls X, which ...", grader.checks).
+    """
+    stubbed: dict[str, list[str]] = {}  # role -> its questions that fail as a stub
+    by_id = {r.id: r for r in results}
+    for q in rubric.questions:
+        for spec in q.checks:
+            r = by_id.get(spec.id)
+            # (a "Not implemented: F calls G, which ..." is G's stub, not F's)
+            if r is not None and r.status == "fail" and r.message.startswith("Not implemented") \
+                    and " calls " not in r.message:
+                qs = stubbed.setdefault(spec.function, [])
+                if q.id not in qs:
+                    qs.append(q.id)
+    if not stubbed:
+        return results
+    calls = _calls_between(submission, functions)
+    said: dict[str, str] = {}
+    out = []
+    for spec, r in zip(rubric.checks(), results):
+        if r.status in ("fail", "error") and r.visibility != "hidden" and not r.message.startswith("Not implemented"):
+            if spec.function not in said:
+                callees = [g for g in stubbed if g != spec.function and g in calls.get(spec.function, ())]
+                said[spec.function] = " ".join(
+                    f"{_named_found(functions, rubric, spec.function)} calls {_named_found(functions, rubric, g)}, "
+                    f"which is still the starter's stub (see the question{'s' if len(stubbed[g]) > 1 else ''} "
+                    f"{', '.join(stubbed[g])}): it may be the cause; implement "
+                    f"{_named_found(functions, rubric, g)} first." for g in callees)
+            if said[spec.function]:
+                r = replace(r, message=f"{r.message} {said[spec.function]}")
+        out.append(r)
+    return out
+
+
+def _named_found(functions: Mapping[str, str], rubric: Rubric, role: str) -> str:
+    """The name the student's code gives the function `role` (the rubric's first name when not found)."""
+    found = functions.get(role, "")
+    return found.rsplit(".", 1)[-1] if found else _named(rubric, role)
+
+
+def _calls_between(submission: Submission, functions: Mapping[str, str]) -> dict[str, set[str]]:
+    """Return, for each role found, the roles whose functions its definition calls by name (parsed, not run)."""
+    from .pyast import parse
+
+    role_of = {found.rsplit(".", 1)[-1]: role for role, found in functions.items() if found}
+    defs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+    for f in submission.files:
+        texts = [c.source for c in f.cells] if f.cells else [f.text]
+        for text in texts:
+            try:
+                tree = parse(text, f.origin, quiet=True)
+            except (SyntaxError, ValueError, RecursionError, MemoryError):
+                continue
+            for node in tree.body:
+                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in role_of:
+                    defs[node.name] = node  # the last definition, as running the code keeps it
+    calls: dict[str, set[str]] = {}
+    for name, node in defs.items():
+        called = set()
+        stack: list[ast.AST] = list(node.body)
+        while stack:  # an explicit stack: a deep expression costs time, never a RecursionError
+            n = stack.pop()
+            if isinstance(n, ast.Call):
+                func = n.func
+                callee = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+                if callee in role_of and callee != name:
+                    called.add(role_of[callee])
+            stack.extend(ast.iter_child_nodes(n))
+        calls[role_of[name]] = called
+    return calls
+
+
 def _failed_questions(rubric: Rubric, by_id: Mapping[str, CheckResult], role: str) -> list[str]:
     """The questions with a check of the function `role` that did not pass."""
     return [q.id for q in rubric.questions
@@ -372,6 +452,7 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None, partial: Pa
         results.append(_judge(spec, case, outcome, job))
     results = [_withheld(spec, r) for spec, r in zip(rubric.checks(), _named_alone(results))]
     results = _explained(rubric, job.cases, run.outcomes, results)
+    results = _stub_called(rubric, submission, run.load.functions, results)
     if job.written is not None:  # written answers are text: judged here, never in the sandbox
         from .written.grading import grade as grade_written
 
@@ -531,6 +612,8 @@ def _regrade(submission: Submission, job: Job, sandbox: Sandbox, partial: Partia
     # Messages that read other questions' verdicts are written for the questions judged now only
     # (the others' already say it).
     explained = _explained(rubric, job.cases, outcomes, results)
+    explained = _stub_called(rubric, submission, run.load.functions if run is not None else previous.load.functions
+                             if previous.load is not None else {}, explained)
     results = [e if r.question in again else r for r, e in zip(results, explained)]
     if job.written is not None:
         written = [c for q in previous.questions if q.id.startswith("written/") and q.id not in again for c in q.checks]

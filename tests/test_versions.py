@@ -829,3 +829,25 @@ def test_check_with_a_rubric_given_survives_a_recognition_that_fails(monkeypatch
     code, out, err = run("check", str(SUBMISSION["cs224n-a2"]), "--rubric", "cs224n-a2", "--no-color")
     assert code == 0, out + err
     assert "CS224n assignment 2's own sanity values" in out
+
+
+def test_a_function_calling_another_that_is_still_the_starters_stub_names_the_stub(tmp_path):
+    # CS224d 2015: softmax left as the starter's `return x`; softmaxRegression (and the cost, the
+    # network) call it, and their checks failed as their own wrong answers, with no word of softmax.
+    nb = nbformat.read(SUBMISSION["cs224d-2015"] / "wordvec_sentiment.ipynb", as_version=4)
+    (i,) = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.source.startswith("def softmax(x):")]
+    nb.cells[i].source = 'def softmax(x):\n    """ Softmax function """\n    ### YOUR CODE HERE\n\n    ### END YOUR CODE\n    return x\n'
+    p = tmp_path / "wordvec_sentiment.ipynb"
+    nbformat.write(nb, p)
+    code, out, err = run("check", str(p), "--json")
+    assert code == 1, err
+    by_id = checks(json.loads(out))
+    assert by_id["softmax/vector"]["message"].startswith("Not implemented: softmax returns its argument x unchanged")
+    said = "calls softmax, which is still the starter's stub (see the question softmax): it may be the cause; " \
+           "implement softmax first."
+    for cid, caller in (("softmax_regression/starter-grad", "softmaxRegression"),
+                        ("cross_entropy/small", "softmaxCostAndGradient"), ("neural_grad/small", "forward_backward_prop")):
+        assert by_id[cid]["status"] == "fail" and by_id[cid]["message"].endswith(f" {caller} {said}"), cid
+    # what does not call it, or passes, says nothing of it
+    assert not any("softmax, which is still" in c["message"] for c in by_id.values()
+                   if c["id"].startswith(("softmax/", "sigmoid", "normalize_rows", "negsamp_", "sgd/")))
