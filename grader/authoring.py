@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from . import cases as _cases
-from .errors import RubricError
+from .errors import RubricError, cut
 from .model import Case, CheckSpec, Rubric
 
 
@@ -115,7 +115,7 @@ def check_rubric(rubric: Rubric, reference: ModuleType | None = None) -> RubricC
                                       for a in built[spec.case].args])
         except Exception as e:  # noqa: BLE001 - the author's code
             problems.append(f"{spec.id}: the property {spec.property!r} failed on the reference's own answer: "
-                            f"{type(e).__name__}: {e}")
+                            f"{type(e).__name__}: {cut(str(e))}")
             continue
         read = property_verdict(verdict)
         if isinstance(read, str):
@@ -149,7 +149,7 @@ def check_rubric(rubric: Rubric, reference: ModuleType | None = None) -> RubricC
                                                                else a for a in case.args]), dtype=np.float64)
                 except Exception as e:  # noqa: BLE001 - the author's code
                     problems.append(f"mistakes.{mid}: the formula {formula!r} failed on case {spec.case!r}: "
-                                    f"{type(e).__name__}: {e}")
+                                    f"{type(e).__name__}: {cut(str(e))}")
                     break
                 same = matches(wrong, case.expected[spec.expected], spec.tolerance)
                 told_apart.setdefault((mid, formula), []).append(not same)

@@ -16,7 +16,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from .errors import RubricError
+from .errors import RubricError, cut
 from .model import Built, Call, Case, CostFn, Dataset, Rubric
 
 _loaded: dict[tuple[str, int, int], ModuleType] = {}
@@ -63,7 +63,7 @@ def load_reference(rubric: Rubric) -> ModuleType:
     except Exception as e:  # the TA's code: say what failed, where
         del sys.modules[name]
         raise RubricError(rubric.path or rubric.name, "reference",
-                          f"importing it failed: {type(e).__name__}: {e}") from e
+                          f"importing it failed: {type(e).__name__}: {cut(str(e))}") from e
     _loaded[key] = module
     return module
 
@@ -157,7 +157,7 @@ def build(rubric: Rubric, reference: ModuleType | None = None) -> dict[str, Case
         try:
             args = gen(np.random.default_rng(cs.seed), **dict(cs.params))
         except Exception as e:
-            raise RubricError(where_path, where, f"generator {cs.generator!r} failed: {type(e).__name__}: {e}") from e
+            raise RubricError(where_path, where, f"generator {cs.generator!r} failed: {type(e).__name__}: {cut(str(e))}") from e
         if not isinstance(args, tuple):
             raise RubricError(where_path, where, f"generator {cs.generator!r} must return a tuple of arguments, "
                                                  f"not {type(args).__name__}")
@@ -179,7 +179,7 @@ def build(rubric: Rubric, reference: ModuleType | None = None) -> dict[str, Case
                 unusable = _unusable_expected(raw)
                 value = np.array(raw, dtype=np.float64) if not unusable else None
             except Exception as e:
-                raise RubricError(where_path, where, f"{name!r} failed on this case: {type(e).__name__}: {e}") from e
+                raise RubricError(where_path, where, f"{name!r} failed on this case: {type(e).__name__}: {cut(str(e))}") from e
             if value is not None and np.isnan(value).any():
                 unusable = (f"NaN in {int(np.isnan(value).sum())} of its {value.size} values, and no answer is "
                             "within tolerance of NaN")

@@ -39,7 +39,7 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from .errors import LoadError
+from .errors import LoadError, cut
 from .pyast import parse
 
 #: Longest cell given to IPython's transformer when a line ends with "?" (see :func:`to_python`).
@@ -171,7 +171,7 @@ def _upgrade(nb: dict[str, Any], name: str) -> dict[str, Any]:
     except Exception as exc:  # nbformat raises ValueError, ValidationError, AttributeError, KeyError...
         raise NotebookError(
             f"{name} is an old notebook (nbformat {nb.get('nbformat')!r}) that could not be converted "
-            f"({type(exc).__name__}: {exc}); open it in Jupyter, save it again and hand it in again."
+            f"({type(exc).__name__}: {cut(str(exc))}); open it in Jupyter, save it again and hand it in again."
         ) from None
 
 

@@ -141,6 +141,18 @@ def test_a_failing_generator_is_a_rubric_error():
         cases_mod.build(bad, ref)
 
 
+def test_a_failing_generators_exception_text_is_cut_as_every_exception_the_terminal_prints():
+    rubric, ref, _ = builtin()
+    long = "x" * 5000  # an exception's text can be anything: whole arrays, a student's code
+    bad = replace(rubric, cases={**rubric.cases, "vector": replace(rubric.cases["vector"], params={"shape": [5],
+                                                                                                   long: 1})})
+    with pytest.raises(RubricError) as raised:
+        cases_mod.build(bad, ref)
+    said = str(raised.value)
+    assert "TypeError: gen_softmax() got an unexpected keyword argument 'xxx" in said
+    assert said.endswith("more characters)") and len(said) < 400
+
+
 def test_a_generator_returning_the_wrong_arguments_is_a_rubric_error():
     rubric, ref, _ = builtin()
     spec = CaseSpec(id="small", function="cost_and_grad", generator="gen_softmax", params={"shape": [3]})

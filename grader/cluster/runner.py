@@ -39,7 +39,7 @@ from dataclasses import replace
 from typing import Callable, Iterator, Sequence
 
 from .. import __version__
-from ..errors import IsolationError
+from ..errors import IsolationError, cut
 from ..model import Submission, SubmissionResult
 from ..pipeline import Job, Partial, grade
 from . import ClusterError, require_dask, wire
@@ -167,7 +167,7 @@ class ClusterRunner:
                 self.cluster = local_cluster(self.n_local)
             except Exception as e:  # noqa: BLE001 - a worker that could not start: said, not a traceback
                 raise ClusterError(f"could not start a local Dask cluster of {self.n_local} workers "
-                                   f"({type(e).__name__}: {e}); grade without --cluster, or try again") from None
+                                   f"({type(e).__name__}: {cut(str(e))}); grade without --cluster, or try again") from None
             # Results are fetched from the workers directly (on 127.0.0.1), not relayed by the scheduler.
             self.client = Client(self.cluster, timeout=CONNECT_TIMEOUT, set_as_default=False, direct_to_workers=True)
         else:
@@ -180,7 +180,7 @@ class ClusterRunner:
             try:
                 self.client = Client(self.address, timeout=CONNECT_TIMEOUT, set_as_default=False)
             except Exception as e:  # noqa: BLE001 - whatever Dask raises, the address is the TA's to fix
-                raise ClusterError(f"cannot reach the Dask scheduler at {self.address} ({type(e).__name__}: {e}); "
+                raise ClusterError(f"cannot reach the Dask scheduler at {self.address} ({type(e).__name__}: {cut(str(e))}); "
                                    "is it running, and is the address right?") from None
             try:
                 self.allowed_failures = int(self.client.run_on_scheduler(_allowed_failures))
@@ -396,7 +396,7 @@ class ClusterRunner:
         try:
             return self._read(data, [sub])[0]
         except wire.WireError as e:
-            return self._error(sub, f"what the cluster worker sent back could not be read ({e})")
+            return self._error(sub, f"what the cluster worker sent back could not be read ({cut(str(e))})")
 
     def _read(self, data: object, subs: Sequence[Submission]) -> list[SubmissionResult]:
         """The results a task sent back, with their submissions' files; raise WireError if they cannot be read."""
@@ -474,7 +474,7 @@ def probe_scheduler(address: str, timeout: float) -> None:
                                "or DASK_DISTRIBUTED__COMM__TLS__... variables)") from None
         raise ClusterError(f"cannot reach the Dask scheduler at {address} (TypeError: {e})") from None
     except Exception as e:  # noqa: BLE001 - refused, unresolvable, reset: the address is the TA's to fix
-        raise ClusterError(f"cannot reach the Dask scheduler at {address} ({type(e).__name__}: {e}); "
+        raise ClusterError(f"cannot reach the Dask scheduler at {address} ({type(e).__name__}: {cut(str(e))}); "
                            "is it running, and is the address right?") from None
     if not isinstance(reply, dict) or reply.get("type") != "Scheduler":
         raise ClusterError(f"what answers at {address} is not a Dask scheduler (it said it is "
