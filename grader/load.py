@@ -867,11 +867,11 @@ def _source_file(path: str, origin: str, data: bytes, settings: Settings) -> tup
         return _notebook_file(path, origin, data, settings)
     text, notes = _decode(data, origin)
     # translate_py2 None: read as written, not even looked at (the similarity check)
-    too_large = None if settings.translate_py2 is None else _too_large(text)
-    if too_large is not None:  # no translation can help: it is run as written, and fails as Python says
-        notes.append(_too_large_note(origin, too_large))
+    err = None if settings.translate_py2 is None else translate.syntax_error(text)  # parsed once
+    if isinstance(err, translate.TooLarge):  # no translation can help: it is run as written, and fails as Python says
+        notes.append(_too_large_note(origin, err))
         return SourceFile(path=path, text=text, origin=origin), notes
-    found = (None if settings.translate_py2 is None or _plain_python3(text)
+    found = (None if settings.translate_py2 is None or (err is None and not translate.runtime_python2(text))
              else transform.python2(text, origin, translate=settings.translate_py2))
     if found is None:
         return SourceFile(path=path, text=text, origin=origin), notes
