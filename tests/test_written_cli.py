@@ -95,6 +95,18 @@ CASES_O_FIRST = (r"\frac{\partial J}{\partial u_w} = \begin{cases} (\hat{y}_w - 
                  r"\hat{y}_w v_c & \text{if } o \neq w \end{cases}")
 CASES_SWAPPED = r"\frac{\partial J}{\partial u_w} = \begin{cases} \hat{y}_w v_c & w = o \\ (\hat{y}_w - 1) v_c & w \ne o \end{cases}"
 
+#: Both cases of ∂J/∂u_w written one a line, each with its condition (the case of w = o first, or last).
+LINES_O_FIRST = ("\\begin{align*}\n"
+                 r"\frac{\partial J}{\partial u_w} &= (\hat{y}_w - 1) v_c, \quad w = o \\" "\n"
+                 r"\frac{\partial J}{\partial u_w} &= \hat{y}_w v_c \quad \text{if } w \neq o" "\n"
+                 "\\end{align*}")
+LINES_W_FIRST = (r"\frac{\partial J}{\partial u_w} = \hat{y}_w v_c, \quad w \neq o" "\n\n"
+                 r"\frac{\partial J}{\partial u_w} = (\hat{y}_w - 1) v_c, \quad w = o")
+LINES_SWAPPED = (r"\frac{\partial J}{\partial u_w} = (\hat{y}_w - 1) v_c, \quad w \neq o" "\n"
+                 r"\frac{\partial J}{\partial u_w} = \hat{y}_w v_c, \quad w = o")
+LINES_SWAPPED_W_FIRST = (r"\frac{\partial J}{\partial u_w} = \hat{y}_w v_c, \quad w = o" "\n"
+                         r"\frac{\partial J}{\partial u_w} = (\hat{y}_w - 1) v_c, \quad w \neq o")
+
 #: LaTeX as students write it, each form with a right answer and a wrong one (which must not pass).
 STUDENT_LATEX = [
     # \frac's arguments without braces: one character each, as TeX reads them
@@ -211,6 +223,11 @@ STUDENT_LATEX = [
     ("grad_outside_w", CASES_OTHERWISE, CASES_SWAPPED),
     ("grad_outside_o", CASES_O_FIRST, CASES_SWAPPED),
     ("grad_outside_w", CASES_O_FIRST, CASES_SWAPPED),
+    # ... or one a line, each with its condition: each question is judged on its own line
+    ("grad_outside_o", LINES_O_FIRST, LINES_SWAPPED),
+    ("grad_outside_w", LINES_O_FIRST, LINES_SWAPPED),
+    ("grad_outside_o", LINES_W_FIRST, LINES_SWAPPED_W_FIRST),
+    ("grad_outside_w", LINES_W_FIRST, LINES_SWAPPED_W_FIRST),
 ]
 
 

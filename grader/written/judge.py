@@ -20,7 +20,7 @@ import numpy as np
 
 from ..model import CheckResult, WrittenFeedback, WrittenLine, WrittenPart, WrittenQuestion
 from .evaluate import Context, check_names, evaluate, sum_terms
-from .parse import WrittenError, at, parse, parse_expression
+from .parse import WrittenError, at, line_condition, parse, parse_expression
 from .show import mathml, plain
 from .tree import Chain, Derivative, Document, Node, Sub, Sum, Sym, children, size
 
@@ -307,6 +307,35 @@ def _case_asked(text: str, question: WrittenQuestion, subjects: tuple[str, ...])
     return text[:m.start()] + picked + "\n" * m.group().count("\n") + text[m.end():]
 
 
+#: What may follow an answer's last line: nothing, the end of its environment or of the math.
+_CLOSING = re.compile(r"^\s*(?:\\end\s*\{[^{}]*\}|\\\]|\$\$?|```)?\s*$")
+
+
+def _line_case_asked(text: str, question: WrittenQuestion, subjects: tuple[str, ...]) -> str:
+    r"""Return `text` with the answer's cases written one a line (``... = (\hat y_w - 1) v_c, \quad w = o``, then
+    ``... = \hat y_w v_c, \quad w \ne o``) reduced to the line of the case this question asks for, the lines of
+    the other cases left blank (so that positions stay true).  Only at the end of the answer: two or more lines
+    in a row (blank lines and the end of an environment between them aside), each stating a condition, exactly
+    one fitting the question, and not the last (the last line is the answer already).  Else `text` as it is."""
+    lines = text.split("\n")
+    cased: list[tuple[int, bool]] = []  # (line, fits this question), the answer's last lines
+    for n in range(len(lines) - 1, -1, -1):
+        if _CLOSING.match(lines[n]):
+            continue
+        cond = line_condition(lines[n])
+        if cond is None:
+            break
+        lhs, equal, rhs = cond
+        cased.append((n, _case_fits(lhs, equal, rhs, question, subjects) is not None))
+    fitting = [n for n, fits in cased if fits]
+    if len(cased) < 2 or len(fitting) != 1 or fitting[0] == cased[0][0]:
+        return text
+    for n, _ in cased:
+        if n != fitting[0]:
+            lines[n] = ""
+    return "\n".join(lines)
+
+
 def prepare(question: WrittenQuestion, part: WrittenPart, reference: ModuleType,
             instances: Sequence[Mapping[str, Any]]) -> _Question:
     """Return the question ready to judge answers: its labels parsed and expected values computed."""
@@ -351,7 +380,8 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
     qid = question_id(question.id)
     base = dict(id=f"{qid}/{CHECK}", question=qid, max_score=question.points)
     prep = prepare(question, part, reference, instances)
-    text = _index_first(_case_asked(text, question, prep.subjects), question)
+    text = _index_first(_line_case_asked(_case_asked(text, question, prep.subjects), question, prep.subjects),
+                        question)
     lines = text.split("\n")
     try:
         doc, unread = _read(text)

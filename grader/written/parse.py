@@ -365,6 +365,35 @@ def _without_asides(text: str) -> str:
     return "\n".join(lines)
 
 
+def line_condition(line: str) -> tuple[str, bool, str] | None:
+    r"""Return the condition a line's answer is stated under, as (index, whether "=", the other), or None.
+
+    Found where the reading finds it (:func:`_without_prose`, :func:`_without_words`,
+    :func:`_without_asides`): in the prose after the math, or after a comma or spacing.
+
+    >>> line_condition(r"\frac{\partial J}{\partial u_w} = (\hat y_w - 1) v_c, \quad w = o \\")
+    ('w', True, 'o')
+    >>> line_condition(r"\hat y_w v_c \quad \text{if } w \neq o")
+    ('w', False, 'o')
+    >>> line_condition(r"U(\hat y - y)") is None
+    True
+    """
+    for m in _PROSE.finditer(line):
+        if m.group(1).strip() in _MATH_WORDS or _open_braces(line[:m.start()]) or \
+                (len(m.group(1)) == 1 and m.group(1).isalpha()) or not _before(line, m.start())[0].strip():
+            continue
+        found = _prose_condition(line[m.start():])
+        return (found.group("lhs"), bool(found.group("eq")), found.group("rhs")) if found else None
+    for m in _WORD.finditer(line):
+        if not _open_braces(line[:m.start()]):
+            found = _prose_condition(line[m.start():])
+            return (found.group("lhs"), bool(found.group("eq")), found.group("rhs")) if found else None
+    for m in _CONDITION.finditer(line):
+        if m.group("open") or m.group("all") or _before(line, m.start())[1]:
+            return m.group("lhs"), bool(m.group("eq")), m.group("rhs")
+    return None
+
+
 def _given(math: str, condition: re.Match) -> str:
     r"""Return the math of a line under its condition: "w = o" puts o for the index w (``(\hat y_w - 1) v_c,
     \quad w = o`` is ``(\hat y_o - 1) v_c``, so that the condition is judged with the answer); "w \ne o" is what
