@@ -80,6 +80,14 @@ def kit_pytest(kit: Path, *args: str, env: dict | None = None) -> subprocess.Com
                           timeout=60, env={**os.environ, **(env or {})})
 
 
+def write_notebook(path: Path, cells: list[str]) -> Path:
+    """Write a notebook whose code cells are `cells`, numbered as run from the top; return its path."""
+    nb = {"cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": i + 1}
+                    for i, c in enumerate(cells)], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path.write_text(json.dumps(nb))
+    return path
+
+
 # --------------------------------------------------------------------------- what is in a kit
 
 
@@ -363,9 +371,7 @@ def test_pytest_in_the_kit_runs_a_notebook_cell_by_cell_and_its_grader_calls_do_
     src1 = (EXAMPLES / "cs224d_correct" / "q1_softmax.py").read_text().replace("import numpy as np\n", "")
     src3 = (EXAMPLES / "cs224d_correct" / "q3_word2vec.py").read_text().replace("from q1_softmax import softmax", "")
     cells = ["import grader, numpy as np", src1, "def unfinished(:\n    pass", src3, "r = grader.check()\nr"]
-    nb = {"cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": i + 1}
-                    for i, c in enumerate(cells)], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-    (tmp_path / "hw1.ipynb").write_text(json.dumps(nb))
+    write_notebook(tmp_path / "hw1.ipynb", cells)
     r = kit_pytest(kit, f"--submission={tmp_path / 'hw1.ipynb'}")
     assert r.returncode == 0, r.stdout
     assert "23 of 23 public checks passed: 16 / 16 points" in r.stdout
@@ -494,9 +500,7 @@ def test_pytest_in_the_kit_runs_a_notebooks_magics_and_colab_cells_as_grader_che
     cells = ["from google.colab import drive\ndrive.mount('/content/drive')", "%run ./q1_softmax.py", "%run not_here.py",
              "%time probs = softmax(np.array([1.0, 2.0]))", "print(probs.sum())", src3,
              "import grader\nassert grader.check().passed"]
-    nb = {"cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": i + 1}
-                    for i, c in enumerate(cells)], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-    (tmp_path / "hw1.ipynb").write_text(json.dumps(nb))
+    write_notebook(tmp_path / "hw1.ipynb", cells)
     r = kit_pytest(kit, f"--submission={tmp_path / 'hw1.ipynb'}")
     assert r.returncode == 0, r.stdout
     assert "23 of 23 public checks passed: 16 / 16 points" in r.stdout
