@@ -870,7 +870,7 @@ _VERDICTS: dict[tuple[str, bool | None, bool | None], tuple[str, str]] = {
 
 
 def read_consistency(rubric: Rubric, results: Sequence[CheckResult],
-                     found: Sequence[Consistency]) -> tuple[Consistency, ...]:
+                     found: Sequence[Consistency], stubs_called: Sequence[str] = ()) -> tuple[Consistency, ...]:
     """Give each self-consistency entry its verdict, read with the reference checks of the same case.
 
     What is known for a (case, gradient) entry: whether the student's gradient is the
@@ -880,7 +880,10 @@ def read_consistency(rubric: Rubric, results: Sequence[CheckResult],
     cost is never told to change, and a cost that is wrong only on other cases (say, on
     overflow) does not make this case's verdict say the cost is wrong.  Where no reference
     check of the cost or of the gradient ran on the case, the verdict says only what the
-    comparison itself shows.
+    comparison itself shows.  `stubs_called`: the names of functions still the starter's stub
+    that the cost function calls (CS224d 2015's cost calling softmax's ``return x``); where
+    the cost's checks failed, they are the cause, not the cost: verdict "stub", as for a
+    stub of the cost itself (said by the callers' checks, not here).
 
     Examples
     --------
@@ -916,6 +919,9 @@ def read_consistency(rubric: Rubric, results: Sequence[CheckResult],
             # Nothing to compare yet: the checks' own "Not implemented" says it once (neither the
             # terminal nor a report repeats it under the gradient's consistency)
             verdict, head = "stub", "Your cost is still the starter's stub: there is nothing to compare yet."
+        elif stubs_called and passed(c.case, con["cost"]) is False:
+            verdict, head = "stub", (f"Your cost calls {' and '.join(stubs_called)}, still the starter's stub: "
+                                     "there is nothing to compare yet.")
         elif c.status == "error":
             verdict, head = "unavailable", "Your gradient could not be compared with your own cost on this case."
         else:

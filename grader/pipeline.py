@@ -292,18 +292,12 @@ def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str,
     return out
 
 
-def _stub_called(rubric: Rubric, submission: Submission, functions: Mapping[str, str],
-                 results: list[CheckResult]) -> list[CheckResult]:
-    """Name a function that is still the starter's stub as the likely cause of the failures of its callers.
-
-    CS224d 2015's ``softmaxRegression`` calls the student's ``softmax``; with ``softmax`` still
-    the starter's ``return x``, softmaxRegression's checks failed as its own wrong answers.
-    A check that did not pass (not itself "Not implemented", not hidden) of a function whose
-    definition calls another function of the rubric, whose own checks fail as a stub, says
-    so.  Which function calls which is read from the student's code, parsed, never run (a
-    stub that raises is named by the call itself: "calls X, which ...", grader.checks).
-    """
-    stubbed: dict[str, list[str]] = {}  # role -> its questions that fail as a stub
+def _stubs_called(rubric: Rubric, submission: Submission, functions: Mapping[str, str],
+                  results: list[CheckResult]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """Return the functions still the starter's stub (role -> its questions failing as a stub) and, for each
+    function found, the stubs its definition calls (role -> roles).  Which function calls which is read from
+    the student's code, parsed, never run."""
+    stubbed: dict[str, list[str]] = {}
     by_id = {r.id: r for r in results}
     for q in rubric.questions:
         for spec in q.checks:
@@ -315,23 +309,44 @@ def _stub_called(rubric: Rubric, submission: Submission, functions: Mapping[str,
                 if q.id not in qs:
                     qs.append(q.id)
     if not stubbed:
-        return results
+        return stubbed, {}
     calls = _calls_between(submission, functions)
+    return stubbed, {f: [g for g in stubbed if g != f and g in called] for f, called in calls.items()}
+
+
+def _stub_called(rubric: Rubric, functions: Mapping[str, str], results: list[CheckResult],
+                 stubbed: Mapping[str, list[str]], callees: Mapping[str, list[str]]) -> list[CheckResult]:
+    """Name a function that is still the starter's stub as the likely cause of the failures of its callers.
+
+    CS224d 2015's ``softmaxRegression`` calls the student's ``softmax``; with ``softmax`` still
+    the starter's ``return x``, softmaxRegression's checks failed as its own wrong answers.
+    A check that did not pass (not itself "Not implemented", not hidden) of a function whose
+    definition calls another function of the rubric, whose own checks fail as a stub, says
+    so (`stubbed`, `callees`: from :func:`_stubs_called`; a stub that raises is named by the
+    call itself: "calls X, which ...", grader.checks).
+    """
+    if not stubbed:
+        return results
     said: dict[str, str] = {}
     out = []
     for spec, r in zip(rubric.checks(), results):
         if r.status in ("fail", "error") and r.visibility != "hidden" and not r.message.startswith("Not implemented"):
             if spec.function not in said:
-                callees = [g for g in stubbed if g != spec.function and g in calls.get(spec.function, ())]
                 said[spec.function] = " ".join(
                     f"{_named_found(functions, rubric, spec.function)} calls {_named_found(functions, rubric, g)}, "
                     f"which is still the starter's stub (see the question{'s' if len(stubbed[g]) > 1 else ''} "
                     f"{', '.join(stubbed[g])}): it may be the cause; implement "
-                    f"{_named_found(functions, rubric, g)} first." for g in callees)
+                    f"{_named_found(functions, rubric, g)} first." for g in callees.get(spec.function, ()))
             if said[spec.function]:
                 r = replace(r, message=f"{r.message} {said[spec.function]}")
         out.append(r)
     return out
+
+
+def _cost_stubs(rubric: Rubric, functions: Mapping[str, str], callees: Mapping[str, list[str]]) -> list[str]:
+    """The names of the stubs that the function of the rubric's self-consistency comparison calls."""
+    role = (rubric.consistency or {}).get("function", "")
+    return [_named_found(functions, rubric, g) for g in callees.get(role, ())]
 
 
 def _named_found(functions: Mapping[str, str], rubric: Rubric, role: str) -> str:
@@ -452,12 +467,14 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None, partial: Pa
         results.append(_judge(spec, case, outcome, job))
     results = [_withheld(spec, r) for spec, r in zip(rubric.checks(), _named_alone(results))]
     results = _explained(rubric, job.cases, run.outcomes, results)
-    results = _stub_called(rubric, submission, run.load.functions, results)
+    stubbed, callees = _stubs_called(rubric, submission, run.load.functions, results)
+    results = _stub_called(rubric, run.load.functions, results, stubbed, callees)
     if job.written is not None:  # written answers are text: judged here, never in the sandbox
         from .written.grading import grade as grade_written
 
         results += grade_written(job.written, submission)
-    consistency = _checks.read_consistency(rubric, results, _checks.consistency(rubric, job.cases, run.outcomes, job.memo))
+    consistency = _checks.read_consistency(rubric, results, _checks.consistency(rubric, job.cases, run.outcomes, job.memo),
+                                           _cost_stubs(rubric, run.load.functions, callees))
     consistency = tuple(_consistency_withheld(c) if c.case in job.cases and not job.cases[c.case].spec.public
                         else c for c in consistency)
     result = score(rubric, submission, run, results, consistency=consistency, public_only=job.public_only)
@@ -612,8 +629,10 @@ def _regrade(submission: Submission, job: Job, sandbox: Sandbox, partial: Partia
     # Messages that read other questions' verdicts are written for the questions judged now only
     # (the others' already say it).
     explained = _explained(rubric, job.cases, outcomes, results)
-    explained = _stub_called(rubric, submission, run.load.functions if run is not None else previous.load.functions
-                             if previous.load is not None else {}, explained)
+    functions = (run.load.functions if run is not None else previous.load.functions
+                 if previous.load is not None else {})
+    stubbed, callees = _stubs_called(rubric, submission, functions, explained)
+    explained = _stub_called(rubric, functions, explained, stubbed, callees)
     results = [e if r.question in again else r for r, e in zip(results, explained)]
     if job.written is not None:
         written = [c for q in previous.questions if q.id.startswith("written/") and q.id not in again for c in q.checks]
@@ -624,14 +643,16 @@ def _regrade(submission: Submission, job: Job, sandbox: Sandbox, partial: Partia
         results += written
     if CONSISTENCY in again and run is not None:
         consistency = _checks.read_consistency(
-            rubric, results, _checks.consistency(rubric, job.cases, run.outcomes, job.memo))
+            rubric, results, _checks.consistency(rubric, job.cases, run.outcomes, job.memo),
+            _cost_stubs(rubric, functions, callees))
         consistency = tuple(_consistency_withheld(c) if c.case in job.cases and not job.cases[c.case].spec.public
                             else c for c in consistency)
     else:
         # The comparisons are the earlier ones; what they mean beside this case's checks, some of
         # which may have been graded again, is read again (the hidden cases' stay withheld).
         consistency = tuple(_consistency_withheld(c) if c.case in job.cases and not job.cases[c.case].spec.public
-                            else c for c in _checks.read_consistency(rubric, results, previous.consistency))
+                            else c for c in _checks.read_consistency(rubric, results, previous.consistency,
+                                                                     _cost_stubs(rubric, functions, callees)))
     result = score(rubric, submission, run, results, consistency=consistency, public_only=job.public_only)
     adapted = []
     for call in calls:

@@ -851,3 +851,8 @@ def test_a_function_calling_another_that_is_still_the_starters_stub_names_the_st
     # what does not call it, or passes, says nothing of it
     assert not any("softmax, which is still" in c["message"] for c in by_id.values()
                    if c["id"].startswith(("softmax/", "sigmoid", "normalize_rows", "negsamp_", "sgd/")))
+    # nor is the cost blamed under "Does your gradient match your own cost?" ("fix the cost first"):
+    # the cost's own failures come from the stub it calls, which its checks name
+    assert {c["verdict"] for c in json.loads(out)["consistency"]} == {"stub"}
+    code, text, _ = run("check", str(p), "--no-color")
+    assert code == 1 and "Does your gradient match your own cost?" not in text and "fix the cost" not in text, text
