@@ -590,14 +590,9 @@ def test_a_2015_name_error_on_a_name_the_starter_never_left_unset_stays_an_error
 ZERO_SKIPGRAM = ("    return 0.0, np.zeros(inputVectors.shape), np.zeros(outputVectors.shape)\n")
 
 
-@pytest.mark.parametrize("version, placeholder", [("cs224d-2016", False), ("cs224n-2017", False),
-                                                  ("cs224n-a2", True)])
-def test_zeros_from_skipgram_are_not_implemented_only_where_the_years_starter_returned_them(
-        tmp_path, version, placeholder):
-    # a2's starter returns loss = 0.0 and zeros; 2016's and 2017's skipgram raised NotImplementedError
-    folder = {"cs224d-2016": "cs224d-2016", "cs224n-2017": "cs224n-2017", "cs224n-a2": "cs224n-a2"}[version]
-    sub = tmp_path / "subs" / "zeros"
-    shutil.copytree(VERSIONS / folder, sub)
+def _zero_skipgram(sub: Path, version: str) -> Path:
+    """The version's submission copied to `sub`, its skipgram returning zeros without calling anything."""
+    shutil.copytree(VERSIONS / version, sub)
     f = sub / ("word2vec.py" if version == "cs224n-a2" else "q3_word2vec.py")
     text = f.read_text()
     start = text.index("def skipgram(")
@@ -606,6 +601,15 @@ def test_zeros_from_skipgram_are_not_implemented_only_where_the_years_starter_re
     names = ("centerWordVectors", "outsideVectors") if version == "cs224n-a2" else ("inputVectors", "outputVectors")
     f.write_text(text[:body] + ZERO_SKIPGRAM.replace("inputVectors", names[0]).replace("outputVectors", names[1])
                  + "\n" + text[end:])
+    return sub
+
+
+@pytest.mark.parametrize("version, placeholder", [("cs224d-2016", False), ("cs224n-2017", False),
+                                                  ("cs224n-a2", True)])
+def test_zeros_from_skipgram_are_not_implemented_only_where_the_years_starter_returned_them(
+        tmp_path, version, placeholder):
+    # a2's starter returns loss = 0.0 and zeros; 2016's and 2017's skipgram raised NotImplementedError
+    sub = _zero_skipgram(tmp_path / "subs" / "zeros", version)
     r = grade(tmp_path, sub.parent, "--rubric", version)["zeros"]
     sg = [c for c in questions(r)["skipgram_cost"]["checks"] if c["visibility"] == "public" and c["status"] != "pass"
           and "/own-" not in c["id"] and "/course-" not in c["id"]]
@@ -615,6 +619,31 @@ def test_zeros_from_skipgram_are_not_implemented_only_where_the_years_starter_re
     else:
         assert not any(c["message"].startswith("Not implemented") for c in sg), sg[0]["message"]
         assert all("never called the cost function it was given" in c["message"] for c in sg), sg[0]["message"]
+
+
+def test_the_kits_own_pytest_says_why_zeros_from_skipgram_are_wrong_where_they_are_no_placeholder(tmp_path):
+    # 2017's skipgram raised NotImplementedError: its zeros are a wrong answer, and the kit says why as
+    # grader check does (it said only "Not within tolerance", where the grader names the cost function unused)
+    import os
+    import subprocess
+    import sys
+
+    sub = _zero_skipgram(tmp_path / "zeros", "cs224n-2017")
+    kit = tmp_path / "kit"
+    assert run("kit", "--rubric", "cs224n-2017", "--out", str(kit))[0] == 0
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the kit runs without grader
+    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--submission={sub}",
+                        "-k", "skipgram_cost"], cwd=kit, capture_output=True, text=True, timeout=300, env=env)
+    said = p.stdout
+    why = "skipgram never called the cost function it was given as an argument: its cost and gradients must come " \
+          "from that function."
+    assert "skipgram_cost/small: fail (0 / 0.5)" in said and "Not implemented" not in said, said[-3000:]
+    kit_lines = {ln for ln in said.splitlines() if why in ln}
+    graded = run("check", "--rubric", "cs224n-2017", "--no-color", str(sub))[1]
+    assert kit_lines and all(ln in graded for ln in kit_lines), (kit_lines, graded)
+    # (the cases with the student's own cost function pass no function of the grader's: nothing to say there)
+    own = said.split("skipgram_cost/own-small: fail", 1)[1].split("\n\n", 1)[0]
+    assert why not in own.split("Passing the public", 1)[0]
 
 
 def test_the_2015_kit_says_not_implemented_of_the_2015_stubs_as_the_grader_does(tmp_path):

@@ -1043,6 +1043,11 @@ def run_check(harness, check):
             hint = diagnose(check, case, value, expected)
     if problems is None:
         return None
+    unused = next((a for a in out.get("args", ()) if isinstance(a, TableCost) and a.calls == 0), None)
+    if unused is not None and out.get("value") is not None and check["compare"] != "unmodified":
+        # (where zeros are no starter's placeholder, said as the grader says it: a wrong answer, and why)
+        problems = ["%s %s never called the %s it was given as an argument: its %s and gradients must come from "
+                    "that function." % (problems[0], fname, unused.word, unused.word[: -len(" function")])] + problems[1:]
     lines = [head % "fail"] + problems
     if hint:
         lines.append("Likely mistake: " + hint)
