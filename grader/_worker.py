@@ -1914,8 +1914,12 @@ class Harness:
             if cause:
                 break
         notebook = any(e.get("cells") for e in self.student.values())
+        # the file the function belongs in (the first of the rubric's modules, which the hint names), handed
+        # in without it: "hand it in" is not what to do (the message says that file defines none of the names)
+        home = spec.get("modules", [])[:1]
+        handed = any(m in self.student and not self.student[m].get("cells") for m in home)
         hint = (spec.get("missing_hint_notebook") or spec.get("missing_hint", "")) if notebook \
-            else spec.get("missing_hint", "")
+            else "" if handed else spec.get("missing_hint", "")
         return None, "", {
             "cause": cause,
             "names": names,

@@ -782,6 +782,24 @@ def test_a_missing_function_is_told_which_of_that_years_files_it_belongs_in(tmp_
     assert said and not any(".py" in m.split("(found")[-1] for m in said), said[0]  # a notebook: no file to hand in
 
 
+@pytest.mark.parametrize("version, file, question, name", [
+    ("cs224n-a2", "word2vec.py", "skipgram_cost", "skipgram"),
+    ("cs224d-2016", "q3_word2vec.py", "negsamp_cost", "negSamplingCostAndGradient"),
+])
+def test_a_missing_function_whose_file_was_handed_in_is_not_told_to_hand_that_file_in(tmp_path, version, file,
+                                                                                       question, name):
+    sub = tmp_path / "sub"
+    shutil.copytree(SUBMISSION[version], sub)
+    text = (sub / file).read_text()
+    start = text.index(f"def {name}(")
+    end = text.find("\ndef ", start + 1)
+    (sub / file).write_text(text[:start] + (text[end + 1:] if end > 0 else ""))
+    doc = json.loads(run("check", str(sub), "--rubric", version, "--json")[1])
+    said = [c["message"] for q in doc["questions"] if q["id"] == question for c in q["checks"]]
+    assert said and all(f"define no function {name!r}" in m for m in said), said[0]
+    assert not any("hand it in" in m or "belongs in" in m for m in said), said[0]
+
+
 @pytest.mark.parametrize("version, said, unsaid", [
     ("cs224d-2016", "draws equal to the target were rejected and drawn again", "getNegativeSamples"),
     ("cs224n-2017", "draws equal to the target were rejected and drawn again, as the given getNegativeSamples does",
