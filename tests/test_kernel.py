@@ -357,6 +357,19 @@ def test_a_cell_asserting_its_own_check_passed_is_no_error_when_the_notebook_is_
     assert not [u for u in (doc.get("load") or {}).get("unit_errors", [])], doc.get("load")
 
 
+def test_a_cell_printing_and_comparing_its_own_checks_score_is_no_error_when_the_notebook_is_graded(tmp_path):
+    # what runs in the kernel (the real result's numbers) is no error while grading either: it said
+    # "TypeError: unsupported format string passed to _Checked.__format__", then an AssertionError
+    said = ("import grader\nr = grader.check()\nprint(f'{r.result.score:.1f} / {r.result.max_score:g}')\n"
+            "assert r.result.score == r.result.max_score and r.result.score >= 16, r\n"
+            "print(round(100 * r.result.score / r.result.max_score), '%')")
+    nb, _ = execute([SOFTMAX, COST, said], tmp_path)
+    assert printed(nb.cells[-1]).startswith("16.0 / 16\n100 %"), nb.cells[-1].outputs
+    doc = check_saved([SOFTMAX, COST, said], tmp_path, 0)
+    assert doc["score"] == doc["max_score"] == 16 and doc["errors"] == [], doc["errors"]
+    assert not [u for u in (doc.get("load") or {}).get("unit_errors", [])], doc.get("load")
+
+
 def test_a_module_imported_by_an_imported_helper_is_the_students_own_in_the_kernel_and_on_disk(tmp_path):
     # the notebook imports q3_word2vec.py; q3_word2vec.py imports the student's q1_softmax.py (not a stand-in)
     (tmp_path / "q1_softmax.py").write_text(SOFTMAX)

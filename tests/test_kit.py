@@ -379,6 +379,19 @@ def test_pytest_in_the_kit_runs_a_notebook_cell_by_cell_and_its_grader_calls_do_
     assert loading == "While loading your code: hw1.ipynb, cell [3], line 1: SyntaxError: invalid syntax"
 
 
+def test_pytest_in_the_kit_takes_a_cell_printing_and_comparing_its_own_checks_score_for_no_error(kit: Path,
+                                                                                                 tmp_path: Path):
+    src1 = (EXAMPLES / "cs224d_correct" / "q1_softmax.py").read_text()
+    said = ("import grader\nr = grader.check()\nprint(f'{r.result.score:.1f} / {r.result.max_score:g}')\n"
+            "assert r.result.score == r.result.max_score and r.result.score >= 16, r")
+    nb = {"cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": i + 1}
+                    for i, c in enumerate([src1, said])], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (tmp_path / "hw1.ipynb").write_text(json.dumps(nb))
+    r = kit_pytest(kit, f"--submission={tmp_path / 'hw1.ipynb'}", "-k", "softmax")
+    assert "While loading your code" not in r.stdout, r.stdout[-3000:]
+    assert "10 of 10 public checks passed" in r.stdout, r.stdout[-3000:]
+
+
 def test_pytest_in_the_kit_does_not_blame_itself_for_a_module_the_student_handed_in(kit: Path, tmp_path: Path):
     broken = (EXAMPLES / "cs224d_correct" / "q1_softmax.py").read_text().replace("def softmax(x):", "def softmax(x)")
     (tmp_path / "q1_softmax.py").write_text(broken)
