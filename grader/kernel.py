@@ -216,23 +216,11 @@ def _imported(cells: Iterable[str]) -> set[str]:
     return names
 
 
-#: ``%run q2_sigmoid.py`` as IPython translates it: the file's code runs in the kernel, as an import's would.
-_RUN = re.compile(r"""run_line_magic\(\s*['"]run['"]\s*,\s*['"](?:-\w+\s+)*(?:\./)?([A-Za-z_]\w*)(?:\.py)?['"\s]""")
-
-
 def _imports_of(tree: ast.Module) -> set[str]:
     """The top-level names of the modules a tree imports (absolute imports) or ``%run``s."""
-    names: set[str] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names.update(a.name.split(".")[0] for a in node.names)
-        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
-            names.add(node.module.split(".")[0])
-        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "run_line_magic":
-            m = _RUN.search(ast.unparse(node))
-            if m:
-                names.add(m.group(1))
-    return names
+    from ._worker import imported_modules  # (the sandbox's rule too: a notebook's own definitions, _worker)
+
+    return imported_modules(tree)
 
 
 _IMPORT_LINE = re.compile(r"^[ \t]*(?:import[ \t]+([\w. \t,]+)|from[ \t]+([A-Za-z_]\w*)[\w.]*[ \t]+import\b)", re.M)

@@ -555,7 +555,8 @@ def duplicate_notes(submission: Submission, functions: Mapping[str, Any], found:
 
     Which one is graded is the sandbox's rule (``_worker.Harness.find``): a file the rubric
     names for the function (its ``modules``) first, then the files in the order of their
-    paths.  The files are read, never run: a top-level ``def`` of one of the function's names
+    paths; but a notebook's own definition after it took that file's names (``from
+    q3_word2vec import *``, ``%run``), as its kernel holds it.  The files are read, never run: a top-level ``def`` of one of the function's names
     (in a notebook, in any code cell) counts.
     """
     from .pyast import parse
@@ -577,6 +578,7 @@ def duplicate_notes(submission: Submission, functions: Mapping[str, Any], found:
                 continue
             names.update(node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)))
         defined[f.path] = names
+    notebooks = {f.path for f in submission.files if f.cells is not None}
     notes = []
     for role, where in found.items():
         spec = functions.get(role)
@@ -590,6 +592,11 @@ def duplicate_notes(submission: Submission, functions: Mapping[str, Any], found:
             continue
         name = where.rsplit(".", 1)[-1]
         others = ", ".join(p for p in files if p != graded)
+        home = [p for m, p in modules.items() if m in spec.modules and p in files and p != graded]
+        if home and graded in notebooks:  # (the sandbox's rule for a notebook that redefines what it imported)
+            notes.append(f"{name} is defined in {graded} and in {', '.join(home)}, whose names the notebook takes "
+                         f"(import or %run): the notebook's own {name} was graded, as its kernel holds it.")
+            continue
         notes.append(
             f"{name} is defined in {len(files)} files ({', '.join(files)}); the one in {graded} was graded "
             f"(a file the rubric names for it comes first, then files in the order of their names), "

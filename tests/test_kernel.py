@@ -474,6 +474,29 @@ def test_the_functions_of_an_imported_helper_module_are_checked_as_on_disk(tmp_p
     assert check_saved(["import q3_word2vec as w2v"], tmp_path, 0)["score"] == 16
 
 
+def test_a_function_the_notebook_redefines_after_importing_its_file_is_the_notebooks_in_the_kernel_and_on_disk(
+        tmp_path):
+    # the kernel holds the notebook's own definition: it is the one checked, not the helper file's
+    (tmp_path / "q1_softmax.py").write_text(SOFTMAX)
+    (tmp_path / "q3_word2vec.py").write_text("import numpy as np\nfrom q1_softmax import softmax\n\n" + COST)
+    cells = ["from q3_word2vec import *", TRANSPOSED]
+    nb, _ = execute([*cells, "import grader\nr = grader.check()\nr"], tmp_path)
+    kernel_said = output(nb.cells[-1])["text/plain"]
+    doc = check_saved(cells, tmp_path, 1)
+    q = {x["id"]: x for x in doc["questions"]}
+    assert q["grad_output"]["score"] == 0 and q["grad_pred"]["score"] == q["grad_pred"]["max_score"], q["grad_output"]
+    assert kernel_said.startswith(f"this notebook: {doc['score']:g} / 16"), kernel_said
+    note = ("softmaxCostAndGradient is defined in saved.ipynb and in q3_word2vec.py, whose names the notebook takes "
+            "(import or %run): the notebook's own softmaxCostAndGradient was graded, as its kernel holds it.")
+    assert note in doc["notes"], doc["notes"]
+    # imported after its own definition: the file's is the kernel's, and the one graded
+    assert check_saved([TRANSPOSED, cells[0]], tmp_path, 0)["score"] == 16
+    # softmax's file (q1_softmax.py), whose names the notebook takes through q3_word2vec's
+    no_shift = "def softmax(x):\n    e = np.exp(x)\n    return e / np.sum(e, axis=-1, keepdims=True)"
+    q = {x["id"]: x for x in check_saved([cells[0], no_shift], tmp_path, 1)["questions"]}
+    assert q["softmax"]["score"] < q["softmax"]["max_score"], q["softmax"]
+
+
 def test_a_timed_statement_keeps_its_names_as_in_jupyter(tmp_path):
     cells = [SOFTMAX, COST, "%time probs = softmax(np.array([1.0, 2.0]))", "print(probs.sum())\n%timeit -n 1 -r 1 softmax(probs)",
              "x = 1\n%time y = x + not_defined"]
