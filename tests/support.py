@@ -201,3 +201,13 @@ def grade(modules: Mapping[str, ModuleType], rubric: Rubric, cases: Mapping, ref
     results = {s.id: checks.judge(s, cases[s.case], outcomes.get(f"{s.function}:{s.case}"), rubric, reference)
                for s in rubric.checks()}
     return results, (checks.consistency(rubric, cases, outcomes) if consistency else ())
+
+
+def kit_pytest_alone(kit: Path, *args: str) -> str:
+    """What the kit's own pytest prints in `kit`, run as a student runs it: without grader on the path."""
+    import os
+    import subprocess
+
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args], cwd=kit,
+                          capture_output=True, text=True, timeout=300, env=env).stdout

@@ -22,6 +22,7 @@ from grader.cli import main
 from grader.kit import KIT_FORMAT, load_kit, toml_dumps
 from grader.model import Dataset
 from grader.rubric import load_rubric
+from support import kit_pytest_alone
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 NOT_FINAL = "not your final grade"
@@ -495,10 +496,7 @@ def test_the_kits_own_pytest_says_not_implemented_of_a2s_stubs_as_the_grader_doe
     text = (sub / "word2vec.py").read_text()
     (sub / "word2vec.py").write_text(A2_STUBS.split("def typo", 1)[0] + "\n\n"
                                      + text[text.index("def getNegativeSamples"):text.index("def skipgram")])
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the kit runs without grader
-    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--submission={sub}"],
-                       cwd=kit, capture_output=True, text=True, timeout=300, env=env)
-    said = p.stdout
+    said = kit_pytest_alone(kit, f"--submission={sub}")
     assert "Not implemented: naiveSoftmaxLossAndGradient returns loss, which it never sets" in said, said[-3000:]
     assert "Not implemented: sigmoid returns s, which it never sets" in said
     assert "Not implemented: negSamplingLossAndGradient calls sigmoid, which returns s without ever setting it" in said

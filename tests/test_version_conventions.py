@@ -27,6 +27,7 @@ from grader import _worker
 from grader.cli import main
 from grader.errors import RubricError
 from grader.rubric import load_rubric
+from support import kit_pytest_alone
 
 VERSIONS = Path(__file__).parent / "submissions" / "versions"
 NEGSAMP = {"negsamp_cost", "negsamp_grad_pred", "negsamp_grad_output"}
@@ -624,17 +625,10 @@ def test_zeros_from_skipgram_are_not_implemented_only_where_the_years_starter_re
 def test_the_kits_own_pytest_says_why_zeros_from_skipgram_are_wrong_where_they_are_no_placeholder(tmp_path):
     # 2017's skipgram raised NotImplementedError: its zeros are a wrong answer, and the kit says why as
     # grader check does (it said only "Not within tolerance", where the grader names the cost function unused)
-    import os
-    import subprocess
-    import sys
-
     sub = _zero_skipgram(tmp_path / "zeros", "cs224n-2017")
     kit = tmp_path / "kit"
     assert run("kit", "--rubric", "cs224n-2017", "--out", str(kit))[0] == 0
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the kit runs without grader
-    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--submission={sub}",
-                        "-k", "skipgram_cost"], cwd=kit, capture_output=True, text=True, timeout=300, env=env)
-    said = p.stdout
+    said = kit_pytest_alone(kit, f"--submission={sub}", "-k", "skipgram_cost")
     why = "skipgram never called the cost function it was given as an argument: its cost and gradients must come " \
           "from that function."
     assert "skipgram_cost/small: fail (0 / 0.5)" in said and "Not implemented" not in said, said[-3000:]
@@ -658,17 +652,10 @@ def test_the_2015_kit_says_not_implemented_of_the_2015_stubs_as_the_grader_does(
 
 
 def test_the_2015_kits_own_pytest_says_not_implemented_of_the_2015_stubs(tmp_path):
-    import os
-    import subprocess
-    import sys
-
     path = _2015_stubs(tmp_path)
     kit = tmp_path / "kit"
     assert run("kit", "--rubric", "cs224d-2015", "--out", str(kit))[0] == 0
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}  # the kit runs without grader
-    p = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", f"--submission={path}"],
-                       cwd=kit, capture_output=True, text=True, timeout=300, env=env)
-    said = p.stdout
+    said = kit_pytest_alone(kit, f"--submission={path}")
     assert "Not implemented: softmax returns its argument x unchanged" in said, said[-3000:]
     assert "Not implemented: sigmoid_grad returns its argument f unchanged" in said
     assert "Not implemented: gradcheck_naive uses numgrad, which it never sets" in said
