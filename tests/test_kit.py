@@ -385,9 +385,7 @@ def test_pytest_in_the_kit_takes_a_cell_printing_and_comparing_its_own_checks_sc
     src1 = (EXAMPLES / "cs224d_correct" / "q1_softmax.py").read_text()
     said = ("import grader\nr = grader.check()\nprint(f'{r.result.score:.1f} / {r.result.max_score:g}')\n"
             "assert r.result.score == r.result.max_score and r.result.score >= 16, r")
-    nb = {"cells": [{"cell_type": "code", "source": c, "metadata": {}, "outputs": [], "execution_count": i + 1}
-                    for i, c in enumerate([src1, said])], "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
-    (tmp_path / "hw1.ipynb").write_text(json.dumps(nb))
+    write_notebook(tmp_path / "hw1.ipynb", [src1, said])
     r = kit_pytest(kit, f"--submission={tmp_path / 'hw1.ipynb'}", "-k", "softmax")
     assert "While loading your code" not in r.stdout, r.stdout[-3000:]
     assert "10 of 10 public checks passed" in r.stdout, r.stdout[-3000:]
