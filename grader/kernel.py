@@ -304,8 +304,11 @@ def helpers_note(notebook: str, helpers: Iterable[str]) -> str:
     """The note saying which modules of the notebook's folder were checked with it."""
     helpers = sorted(helpers)
     shown = ", ".join(helpers[:8]) + (f" and {len(helpers) - 8} more" if len(helpers) > 8 else "")
-    return (f"{notebook} imports or runs {shown}, of its folder: {'they were' if len(helpers) > 1 else 'it was'} "
-            "checked with the notebook.")
+    # (IPython in a terminal: no notebook, and the folder is the one it was started in)
+    folder, whole = ("the working folder", "the session's code") if notebook == THIS_SESSION else \
+        ("its folder", "the notebook")
+    return (f"{notebook} imports or runs {shown}, of {folder}: {'they were' if len(helpers) > 1 else 'it was'} "
+            f"checked with {whole}.")
 
 
 def with_helpers(path: Path, sub: Any, settings: Any = None) -> Any:

@@ -535,11 +535,21 @@ def test_an_ipython_session_in_a_terminal_is_called_this_session(tmp_path):
     ipython = Path(sys.executable).parent / "ipython"
     if not ipython.exists():
         pytest.skip("no ipython beside this Python")
-    typed = SOFTMAX + "\nimport grader\nr = grader.check()\nprint(repr(r).splitlines()[0])\n"
-    run = subprocess.run([str(ipython), "--no-banner", "--simple-prompt", "--HistoryManager.enabled=False"],
-                         input=typed, text=True, capture_output=True, cwd=tmp_path, timeout=180,
-                         env={**os.environ, "IPYTHONDIR": str(tmp_path / ".ipython")})
-    assert "this session: 5 / 5" in run.stdout, run.stdout + run.stderr
+    def session(typed: str) -> str:
+        run = subprocess.run([str(ipython), "--no-banner", "--simple-prompt", "--HistoryManager.enabled=False"],
+                             input=typed, text=True, capture_output=True, cwd=tmp_path, timeout=180,
+                             env={**os.environ, "IPYTHONDIR": str(tmp_path / ".ipython")})
+        return run.stdout + run.stderr
+
+    said = session(SOFTMAX + "\nimport grader\nr = grader.check()\nprint(repr(r).splitlines()[0])\n")
+    assert "this session: 5 / 5" in said, said
+    # a module of the working folder it imports: checked with the session's code (there is no notebook)
+    (tmp_path / "q1_softmax.py").write_text(SOFTMAX)
+    said = session("from q1_softmax import softmax\nimport grader\nr = grader.check()\nprint(repr(r))\n")
+    assert "this session: 5 / 5" in said, said
+    assert ("Note: this session imports or runs q1_softmax.py, of the working folder: it was checked with the "
+            "session's code.") in said, said
+    assert "notebook" not in said, said
 
 
 def test_a_function_defined_in_two_cells_of_the_saved_notebook_is_said_by_the_kernel_that_knows_its_file(
