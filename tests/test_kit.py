@@ -532,4 +532,5 @@ def test_the_kits_readme_names_that_years_files_and_values(tmp_path, version, ow
     assert set(re.findall(r"`([^`]+)`", where)) == own, where  # no other year's file (q3_word2vec.py, utils/...)
     if version == "cs224n-a2":  # a2's names of the returned values: the loss, not CS224d's cost
         assert "| `loss` |" in readme and "| `cost` |" not in readme
+        assert not re.search(r"\bq[1-4]_\w+\.py", readme), readme  # nor CS224d's files, even as an example
         assert "| `gradCenterVec` |" in readme
