@@ -1752,6 +1752,9 @@ class Harness:
         self.loaded: dict[str, object] = {}
         self.parsed: dict[str, object] = {}  # module name -> its parsed tree, parsed once
         self.notebook_imports: dict[str, set] = {}  # notebook module -> the modules its cells import
+        # a notebook handed in with the modules it imports (the in-notebook check, grader check NOTEBOOK):
+        # its own definitions are its kernel's (see _redefined); in a folder, the rubric's file comes first
+        self.notebook_first = bool(req.get("notebook"))
         self.failed_imports: dict[str, str] = {}
         self.unit_text: tuple = ()  # the unit being run: (filename, text, first line) or (filename, lines, first, last)
         self.failed: list[dict] = []  # units that failed: what they would have defined is named in messages
@@ -1938,10 +1941,11 @@ class Harness:
 
         ``from q3_word2vec import *`` (or ``%run q3_word2vec.py``), then ``def skipgram(...)``
         in a later cell: the notebook's skipgram is the one its kernel holds, and the one
-        graded, not the file's.  (None when no notebook does that: the rubric's module first.)
+        graded, not the file's.  Only for a notebook handed in with the modules it imports
+        (request ``notebook``); None otherwise, and when no notebook does that.
         """
         files = [m for m in preferred if not self.student[m].get("cells")]
-        if not files:
+        if not files or not self.notebook_first:
             return None
         for nb in (m for m in self.order if self.student[m].get("cells")):
             if not self._notebook_imports(nb) & {m.split(".")[0] for m in files}:

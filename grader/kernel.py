@@ -560,7 +560,8 @@ def check(question: str | None = None, *, kit: str | os.PathLike | None = None,
             raise UsageError(f"this kernel defines none of the functions {rubric_.name} checks yet ({wanted}): "
                              "run the cells that define them first, or name a question: grader.check('softmax')")
     job = prepare(only(rubric_, ids), public_only=True, cases=cases)
-    submission = load_files(called, files, job.rubric.settings, shown=shown)
+    # (one notebook, with the modules it imports: its own definitions are the kernel's, as grader check NOTEBOOK)
+    submission = replace(load_files(called, files, job.rubric.settings, shown=shown), kind="notebook")
     if helpers:
         submission = replace(submission, notes=submission.notes + (helpers_note(name or unnamed, helpers),))
     sb = _sandbox(isolation, tuple(job.rubric.settings.allow_packages))

@@ -555,8 +555,9 @@ def duplicate_notes(submission: Submission, functions: Mapping[str, Any], found:
 
     Which one is graded is the sandbox's rule (``_worker.Harness.find``): a file the rubric
     names for the function (its ``modules``) first, then the files in the order of their
-    paths; but a notebook's own definition after it took that file's names (``from
-    q3_word2vec import *``, ``%run``), as its kernel holds it.  The files are read, never run: a top-level ``def`` of one of the function's names
+    paths; but a notebook handed in with the modules it imports (kind "notebook") has its
+    own definition made after it took that file's names (``from q3_word2vec import *``,
+    ``%run``) graded, as its kernel holds it.  The files are read, never run: a top-level ``def`` of one of the function's names
     (in a notebook, in any code cell) counts.
     """
     from .pyast import parse
@@ -593,7 +594,7 @@ def duplicate_notes(submission: Submission, functions: Mapping[str, Any], found:
         name = where.rsplit(".", 1)[-1]
         others = ", ".join(p for p in files if p != graded)
         home = [p for m, p in modules.items() if m in spec.modules and p in files and p != graded]
-        if home and graded in notebooks:  # (the sandbox's rule for a notebook that redefines what it imported)
+        if home and graded in notebooks and submission.kind == "notebook":  # (the sandbox's rule: _redefined)
             notes.append(f"{name} is defined in {graded} and in {', '.join(home)}, whose names the notebook takes "
                          f"(import or %run): the notebook's own {name} was graded, as its kernel holds it.")
             continue

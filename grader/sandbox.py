@@ -788,6 +788,8 @@ class Sandbox:
             request = {
                 "op": "run",
                 "files": _files(submission),
+                # one notebook and the modules it imports: its own definitions first (_worker.Harness._redefined)
+                "notebook": submission.kind == "notebook",
                 "starter": [{"module": s.module, "path": s.path, "data": s.text.encode(), "provides": list(s.provides)}
                             for s in starter if s.module not in withhold],
                 "withheld": sorted(withhold),

@@ -489,6 +489,10 @@ def test_a_function_the_notebook_redefines_after_importing_its_file_is_the_noteb
     note = ("softmaxCostAndGradient is defined in saved.ipynb and in q3_word2vec.py, whose names the notebook takes "
             "(import or %run): the notebook's own softmaxCostAndGradient was graded, as its kernel holds it.")
     assert note in doc["notes"], doc["notes"]
+    # the same files handed in as a folder: the file the rubric names for it is graded, as before
+    out = io.StringIO()
+    assert main(["check", str(tmp_path), "--json"], out=out, err=io.StringIO()) == 0
+    assert note not in json.loads(out.getvalue())["notes"]
     # imported after its own definition: the file's is the kernel's, and the one graded
     assert check_saved([TRANSPOSED, cells[0]], tmp_path, 0)["score"] == 16
     # softmax's file (q1_softmax.py), whose names the notebook takes through q3_word2vec's
