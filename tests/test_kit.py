@@ -523,14 +523,17 @@ def test_pytest_in_the_kit_runs_a_notebooks_magics_and_colab_cells_as_grader_che
     ("cs224n-a2", {"sgd.py", "word2vec.py"}),
     ("cs224d-2016", {"q1_softmax.py", "q2_gradcheck.py", "q2_neural.py", "q2_sigmoid.py", "q3_sgd.py",
                      "q3_word2vec.py", "q4_softmaxreg.py"}),
+    ("cs224d-2015", {"wordvec_sentiment.py"}),  # (its one notebook, or a file of that name)
 ])
 def test_the_kits_readme_names_that_years_files_and_values(tmp_path, version, own):
     kit = tmp_path / "kit"
     assert run(["kit", "--rubric", version, "--out", str(kit)])[0] == 0
     readme = (kit / "README.md").read_text()
-    where = readme.split("(the checks look in ", 1)[1].split(" first)", 1)[0]
+    where = readme.split("(the checks look in ", 1)[1].split(" first", 1)[0]
     assert set(re.findall(r"`([^`]+)`", where)) == own, where  # no other year's file (q3_word2vec.py, utils/...)
     if version == "cs224n-a2":  # a2's names of the returned values: the loss, not CS224d's cost
         assert "| `loss` |" in readme and "| `cost` |" not in readme
         assert not re.search(r"\bq[1-4]_\w+\.py", readme), readme  # nor CS224d's files, even as an example
         assert "| `gradCenterVec` |" in readme
+    if version == "cs224d-2015":  # one notebook: none of the later years' files, nor their starters' helpers
+        assert not re.search(r"\bq[1-4]_|\butils\b", readme), readme

@@ -598,7 +598,9 @@ def test_indexing_a_vector_as_a_row_is_explained(tmp_path):
 
 
 @pytest.mark.parametrize("version, hint", [
-    ("cs224d-2015", "softmax is question 1: hand in q1_softmax.py with your other files."),
+    # (2015's one notebook: it had no q1_softmax.py)
+    ("cs224d-2015", "In 2015, softmax is written in the assignment's notebook, wordvec_sentiment.ipynb: hand in the "
+                    "notebook."),
     ("cs224d-2016", "softmax is question 1: hand in q1_softmax.py with your other files."),
     ("cs224n-2017", "softmax is question 1: hand in q1_softmax.py with your other files."),
 ])
@@ -768,6 +770,8 @@ def test_a2_negative_sampling_notes_say_the_outside_word_where_cs224d_says_the_t
     ("cs224n-2017", "negsamp_cost", "negSamplingCostAndGradient belongs in q3_word2vec.py"),
     ("cs224n-a2", "sgd", "sgd belongs in sgd.py: hand it in with word2vec.py."),
     ("cs224n-a2", "negsamp_cost", "negSamplingLossAndGradient belongs in word2vec.py: hand it in with sgd.py."),
+    ("cs224d-2015", "neural_cost", "In 2015, forward_backward_prop is written in the assignment's notebook, "
+                                   "wordvec_sentiment.ipynb: hand in the notebook."),  # (no q2_neural.py then)
 ])
 def test_a_missing_function_is_told_which_of_that_years_files_it_belongs_in(tmp_path, version, question, hint):
     p = tmp_path / "part.py"
