@@ -3334,7 +3334,11 @@ class _StarterLoader:
         text = self.st["data"].decode() if isinstance(self.st["data"], bytes) else self.st["data"]
         filename = f"(supplied) {self.st['path']}"
         module.__file__ = filename
-        if self.st["module"] not in self.h.notes_starter_said():
+        # A package's __init__ stand-in beside the student's own modules of that package (utils/ handed
+        # in without utils/__init__.py, which Python 3 needs not) stands in for nothing they wrote.
+        package = self.st["path"].endswith("__init__.py") and any(
+            name.startswith(self.st["module"] + ".") for name in self.h.student)
+        if not package and self.st["module"] not in self.h.notes_starter_said():
             self.h.notes.append(f"{self.st['module']!r} was not in the submission; the supplied stand-in was used")
         exec(compile(text, filename, "exec", dont_inherit=True), module.__dict__)
 

@@ -560,3 +560,26 @@ def test_a_module_whose_extension_is_upper_case_is_imported_by_its_name(tmp_path
     result = json.loads(out.getvalue())
     assert "q1_softmax" in result["load"]["modules"]
     assert not any("'q1_softmax' was not in the submission" in n for n in result["notes"]), result["notes"]
+
+
+@pytest.mark.parametrize("layout", ["utils/ without __init__.py", "utils/ handed in flat"])
+def test_a_package_handed_in_without_its_init_is_not_said_to_be_missing(tmp_path: Path, layout: str):
+    # Python 3 imports utils/ without utils/__init__.py; the student's utils.utils and utils.gradcheck
+    # were graded, so "'utils' was not in the submission" was false.
+    a2 = Path(__file__).resolve().parent / "submissions" / "versions" / "cs224n-a2"
+    folder = tmp_path / "hw"
+    shutil.copytree(a2, folder)
+    (folder / "utils" / "__init__.py").unlink()
+    if layout == "utils/ handed in flat":
+        for f in (folder / "utils").iterdir():
+            f.rename(folder / f.name)
+        (folder / "utils").rmdir()
+    out = io.StringIO()
+    assert main(["check", str(folder), "--json"], out=out, err=io.StringIO()) == 0
+    notes = json.loads(out.getvalue())["notes"]
+    assert not any("was not in the submission" in n for n in notes), notes
+    next(folder.rglob("gradcheck.py")).unlink()  # a module truly missing is still said
+    out = io.StringIO()
+    main(["check", str(folder), "--json"], out=out, err=io.StringIO())
+    notes = json.loads(out.getvalue())["notes"]
+    assert "'utils.gradcheck' was not in the submission; the supplied stand-in was used" in notes, notes
