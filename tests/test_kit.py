@@ -537,3 +537,20 @@ def test_the_kits_readme_names_that_years_files_and_values(tmp_path, version, ow
         assert "| `gradCenterVec` |" in readme
     if version == "cs224d-2015":  # one notebook: none of the later years' files, nor their starters' helpers
         assert not re.search(r"\bq[1-4]_|\butils\b", readme), readme
+
+
+def test_pytest_in_the_kit_grades_a_package_handed_in_flat_as_grader_does(tmp_path: Path):
+    # An upload keeps files, not folders: a2's utils/utils.py and utils/gradcheck.py beside word2vec.py.
+    # grader grade puts them back in utils/; the kit's pytest failed 22 checks on "from utils.utils import".
+    kit = tmp_path / "kit"
+    assert run(["kit", "--rubric", "cs224n-a2", "--out", str(kit)])[0] == 0
+    flat = tmp_path / "flat"
+    flat.mkdir()
+    for f in (Path(__file__).resolve().parent / "submissions" / "versions" / "cs224n-a2").rglob("*.py"):
+        if f.name != "__init__.py":
+            shutil.copy(f, flat / f.name)
+    assert sorted(p.name for p in flat.iterdir()) == ["gradcheck.py", "sgd.py", "utils.py", "word2vec.py"]
+    said = kit_pytest_alone(kit, f"--submission={flat}")
+    assert " failed" not in said and " passed" in said, said
+    code, out, _ = run(["check", str(flat), "--kit", str(kit)])
+    assert code == 0, out
