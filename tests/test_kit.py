@@ -554,3 +554,20 @@ def test_pytest_in_the_kit_grades_a_package_handed_in_flat_as_grader_does(tmp_pa
     assert " failed" not in said and " passed" in said, said
     code, out, _ = run(["check", str(flat), "--kit", str(kit)])
     assert code == 0, out
+
+
+def test_pytest_in_the_kit_reads_a_submission_folder_kept_inside_the_kit(tmp_path: Path):
+    # A student who keeps their work in KIT/mywork/: it was taken for a kit copied inside a submission
+    # and skipped ("no .py file"), while a kit inside the submission folder is still left out.
+    kit = tmp_path / "kit"
+    assert run(["kit", "--rubric", "cs224n-a2", "--out", str(kit)])[0] == 0
+    mine = kit / "mywork"
+    shutil.copytree(Path(__file__).resolve().parent / "submissions" / "versions" / "cs224n-a2", mine)
+    said = kit_pytest_alone(kit, f"--submission={mine}")
+    assert " failed" not in said and " passed" in said, said
+    outer = tmp_path / "outer"
+    shutil.copytree(mine, outer)
+    shutil.copytree(kit, outer / "kit")  # the kit inside the submission: its files are not the student's
+    shutil.rmtree(outer / "kit" / "mywork")
+    said = kit_pytest_alone(outer / "kit", f"--submission={outer}")
+    assert " failed" not in said and " passed" in said, said

@@ -277,8 +277,9 @@ def _submission_root(config):
                     continue
                 if here == KIT and fn in KIT_FILES:
                     continue  # the kit's own files
-                if root != KIT and (here + os.sep).startswith(KIT + os.sep):
-                    continue  # a kit copied inside the submission folder
+                if root != KIT and (KIT + os.sep).startswith(root + os.sep) \
+                        and (here + os.sep).startswith(KIT + os.sep):
+                    continue  # a kit copied inside the submission folder (not a submission inside the kit)
                 files.append(os.path.join(dirpath, fn))
     modules = []
     for f in files:
