@@ -95,6 +95,9 @@ class Archive:
         #: left out of `members` instead of refusing the whole archive (one student's member
         #: must not cost the others)
         self.refused: list[tuple[str, str]] = []
+        #: names that more than one member has (a zip appended to, two tools' output), with their count:
+        #: the last of them is the one read, as unzip leaves it
+        self.repeated: dict[str, int] = {}
         stream: str | os.PathLike[str] | BinaryIO = io.BytesIO(source) if isinstance(source, bytes) else source
         try:
             self._zip = zipfile.ZipFile(stream)
@@ -120,6 +123,8 @@ class Archive:
                 name = _checked_name(info, label)
                 if info.is_dir() or not name:
                     continue
+                if name in members:
+                    self.repeated[name] = self.repeated.get(name, 1) + 1
                 members[name] = Member(name, info.file_size, info)  # a repeated name: the last one wins, as unzip
         except ArchiveError:
             self._zip.close()

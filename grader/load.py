@@ -701,7 +701,11 @@ def _collect_folder(root: Path, label: str, budget: Budget) -> _Files:
 def _collect_archive(source: str | os.PathLike[str] | bytes, label: str, budget: Budget, depth: int) -> _Files:
     """Read the code files of an archive, given as a path or as its bytes."""
     with Archive(source, label) as archive:
-        return _collect_members(archive, archive.members, label, budget, depth)
+        files = _collect_members(archive, archive.members, label, budget, depth)
+        files.notes += [f"{label} holds {n} files named {name!r}; the last of them in the zip was graded "
+                        "(as unzip leaves it)." for name, n in sorted(archive.repeated.items())
+                        if _file_kind(name) in ("module", "notebook")]
+        return files
 
 
 def _collect_members(archive: Archive, members: list[Member], label: str, budget: Budget, depth: int) -> _Files:

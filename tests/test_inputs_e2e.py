@@ -583,3 +583,20 @@ def test_a_package_handed_in_without_its_init_is_not_said_to_be_missing(tmp_path
     main(["check", str(folder), "--json"], out=out, err=io.StringIO())
     notes = json.loads(out.getvalue())["notes"]
     assert "'utils.gradcheck' was not in the submission; the supplied stand-in was used" in notes, notes
+
+
+def test_a_zip_holding_two_files_of_one_name_says_which_was_graded(tmp_path: Path):
+    # `zip -u` on an old zip, or two tools' output: two members named q1_softmax.py. The last is read
+    # (as unzip leaves it); the student is told, not left to guess why their other copy was not graded.
+    correct = (EXAMPLES / "cs224d_correct" / "q1_softmax.py").read_text()
+    path = tmp_path / "hw.zip"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("q1_softmax.py", "def softmax(x):\n    return x\n")
+        z.writestr("q3_word2vec.py", (EXAMPLES / "cs224d_correct" / "q3_word2vec.py").read_text())
+        with pytest.warns(UserWarning, match="Duplicate name"):
+            z.writestr("q1_softmax.py", correct)
+    out = io.StringIO()
+    assert main(["check", str(path), "--json"], out=out, err=io.StringIO()) == 0  # the last copy: right
+    notes = json.loads(out.getvalue())["notes"]
+    assert "hw.zip holds 2 files named 'q1_softmax.py'; the last of them in the zip was graded (as unzip leaves it)." \
+        in notes, notes
