@@ -504,6 +504,21 @@ def test_hostile_asides_are_found_in_linear_time(text):
     assert time.perf_counter() - start < 2.0
 
 
+@pytest.mark.parametrize("unit", [r" \text{a}", r"{\text{a}}", r"\text{a} for "])
+def test_prose_groups_in_every_answer_of_a_submission_are_read_in_linear_time(job, unit):
+    # Each group asked whether a brace was open before it by scanning the whole line before it again:
+    # a section of 8,000 characters took half a second per question (7 s a submission) before being
+    # refused as too long.
+    import time
+
+    ids = [q.id for q in job.part.questions]
+    body = "".join(f"## {q}\n{{" + unit * (9000 // len(unit)) + "\n\n" for q in ids)
+    start = time.perf_counter()
+    results = grading.grade(job, Submission(id="s", source="s", kind="folder",
+                                            texts=(TextFile("written.md", body, "written.md"),)))
+    assert time.perf_counter() - start < 1.5
+    assert len(results) == len(ids) and all(r.status == "fail" for r in results)
+
 def test_the_written_reference_travels_with_the_rubric(tmp_path):
     # A cluster worker has the rubric (as data) but not its files: the source comes with it.
     import dataclasses
