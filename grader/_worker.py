@@ -534,6 +534,8 @@ def _preload() -> None:
     import resource  # noqa: F401
     import traceback  # noqa: F401
     import ctypes  # noqa: F401
+    import difflib  # noqa: F401  (a starter's stub told from a typo; the slot's uid may not read the stdlib)
+    import dis  # noqa: F401
     import fcntl  # noqa: F401
     import hashlib  # noqa: F401  (the grader's cost-function table checks the outputVectors' digest)
     import mmap  # noqa: F401

@@ -410,6 +410,14 @@ def test_not_implemented_placeholder_is_named(sandbox):
         "softmax still raises NotImplementedError (q1_softmax.py, line 3): the starter placeholder is still there.")
 
 
+def test_a_return_of_a_name_never_set_is_recognised_as_the_starters_stub_at_every_level(sandbox):
+    # Telling the stub from a typo imports difflib: after the drop to the slot's uid, on a machine whose
+    # interpreter that uid cannot read (the process level), the import failed and killed the child.
+    src = "def softmax(x):\n    ### YOUR CODE HERE\n    ### END YOUR CODE\n    return probs\n"
+    o = run(sandbox, module(src, "q1_softmax.py"), [softmax_call()]).outcomes["softmax:x"]
+    assert o.status == "raised" and o.error.type == "NameError"
+    assert {"kind": "stub", "returns": "probs", "in": "softmax"} in o.probes
+
 def test_missing_import_names_module_and_line_and_can_be_stubbed(sandbox):
     src = "import numpy as np\nfrom sklearn.utils import shuffle\n" + GOOD
     r = run(sandbox, module(src), [softmax_call()])
