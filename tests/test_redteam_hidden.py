@@ -297,3 +297,26 @@ def test_late_inputs_are_packed_once_per_set_of_calls_and_never_reused_for_other
     for r, t in zip(runs, (PRIVATE_X, PRIVATE_X, np.array([0.5, 1.0, 1.5]))):
         assert r.outcomes["softmax:hidden"].value.array.tolist() == (HIDDEN_X * 2).tolist()
         assert r.outcomes["softmax:table"].value.array.tolist() == (t * 2).tolist()
+
+
+@pytest.mark.parametrize("level", available())
+def test_a_hidden_call_cannot_name_its_input_as_a_starters_stub(level):
+    # The starter's stub is recognised from the NameError a `return loss` never set raises, and named with
+    # the function it is in: the function's name (co_name) is the student's to choose at run time, and so is
+    # the name left unset (a stub_names of the year's, or any name its return line holds).  (At the process
+    # level on a machine whose interpreter the slot's uid cannot read, telling the stub from a typo
+    # imported difflib after the drop and killed the child: every a2 stub was an exit, not Not implemented.)
+    source = (
+        "def softmax(x):\n"
+        "    def stub():\n"
+        "        return zz\n"
+        "    tag = 'IN' + repr(float(x[0]))\n"
+        "    stub.__code__ = stub.__code__.replace(co_name=tag)\n"
+        "    stub()\n")
+    calls = [Call(id="softmax:public", function="softmax", args=(PUBLIC_X,)),
+             Call(id="softmax:hidden", function="softmax", args=(HIDDEN_X,), hidden=True)]
+    r = run_one(level, source, calls)
+    pub, hid = r.outcomes["softmax:public"], r.outcomes["softmax:hidden"]
+    assert any(p.get("in") == "IN1.25" for p in pub.probes)  # a public call's stub is named (its input is public)
+    assert hid.status == "raised" and "7.12" not in json.dumps(hid.probes)
+    assert any(p.get("kind") == "stub" for p in hid.probes)  # the bit that it is a stub is kept
