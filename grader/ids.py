@@ -17,6 +17,12 @@ EMPTY_ID = "submission"
 
 # Names Windows refuses as file or folder names, whatever the extension.
 _RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for i in range(1, 10)}
+#: The files a results folder holds beside the submissions' folders (the batch's tables and pages, the
+#: gradebook and its journal): a submission named so ("grades.csv/", "summary.html.py") would have its
+#: folder there, and the batch could no longer write the file (a crash at its end, for everyone).
+RESULTS_FILES = frozenset({"grades.csv", "summary.html", "similarity.html", "similarity.csv",
+                           "gradebook.sqlite", "gradebook.sqlite-wal", "gradebook.sqlite-shm",
+                           "gradebook.sqlite-journal"})
 _SAFE = re.compile(r"[A-Za-z0-9._-]")
 _SEPARATORS = re.compile(r"[.-]*_[._-]*|\.{2,}(?=[^.])")
 
@@ -128,11 +134,13 @@ def unique_ids(names: Sequence[str], known: Mapping[str, str] | None = None) -> 
     ['a_b-2', 'a_b-3', 'a_b']
     >>> unique_ids(["a_b", "a b"], known={"a b": "a_b"})  # "a b" came first, and keeps its id
     ['a_b-2', 'a_b']
+    >>> unique_ids(["grades.csv", "Summary.html"])  # the results folder's own files
+    ['grades.csv-2', 'Summary.html-2']
     """
     known = known or {}
     wanted = [safe_id(n) for n in names]
     ids = [""] * len(names)
-    taken: set[str] = set()
+    taken: set[str] = set(RESULTS_FILES)  # never a submission's folder: the results folder's own files
     order = sorted(range(len(names)), key=lambda i: (names[i], i))
     for i in order:  # the ids given before stay with their names
         given = known.get(names[i])

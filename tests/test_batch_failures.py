@@ -284,3 +284,19 @@ def test_a_rerun_grades_again_what_the_grader_could_not_run_but_not_an_unchanged
     (subs / "notes.txt").write_text("still no code\n")  # changed: looked at again
     code, out, err = run(["grade", str(subs), "--out", str(results), "--jobs", "1", "--no-progress"])
     assert [line.split(":")[0] for line in out.splitlines()] == ["notes"] and "unchanged 4" in err
+
+
+def test_a_submission_named_as_a_file_of_the_results_folder_costs_no_one(subs, tmp_path):
+    # A folder handed in as grades.csv/ (or a file summary.html.py, gradebook.sqlite-wal/) had its results
+    # folder where the batch writes that file: the batch ended in a crash, without grades.csv or summary.html.
+    for name in ("grades.csv", "gradebook.sqlite-wal"):
+        (subs / name).mkdir()
+        (subs / name / "q1_softmax.py").write_text(CORRECT)
+    (subs / "summary.html.py").write_text(CORRECT)
+    code, out, err = run(["grade", str(subs), "--out", str(tmp_path / "r"), "--no-progress"])
+    assert code == 0 and "Traceback" not in err and "bug in grader" not in err
+    r = tmp_path / "r"
+    assert (r / "grades.csv").is_file() and (r / "summary.html").is_file()
+    rows = list(csv.DictReader(io.StringIO((r / "grades.csv").read_text())))
+    assert len(rows) == len(IDS) + 3
+    assert {"grades.csv-2", "summary.html-2", "gradebook.sqlite-wal-2"} <= {p.name for p in r.iterdir() if p.is_dir()}
