@@ -30,7 +30,7 @@ import tokenize
 from array import array
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterator, Mapping
+from typing import Callable, Iterator, Mapping, Sequence
 
 from . import canvas, notebook, transform, translate
 from .archive import MAX_BATCH_MEMBERS, MAX_DEPTH, MAX_MEMBERS, Archive, ArchiveError, Budget, Member
@@ -492,6 +492,12 @@ def _load_entries(listing: _Listing, batch: str, sep: str, settings: Settings,
             c = canvas.parse(names[i])
             if c is not None and (not folders[i] or c.entry == "file"):
                 groups.setdefault(c.user_id, []).append(i)
+        for user, group in list(groups.items()):
+            kept = [i for i in group if not folders[i] or _folder_is_theirs(i, group, names, folders)]
+            if len(kept) < len(group):
+                groups[user] = kept
+                if not kept:
+                    del groups[user]
     del files
     grouped = bytearray(n)
     for group in groups.values():
@@ -528,6 +534,23 @@ def _load_entries(listing: _Listing, batch: str, sep: str, settings: Settings,
     for j in order:
         sid, ids[j] = ids[j], None
         yield load(j, sid)
+
+
+def _folder_is_theirs(i: int, group: list[int], names: Sequence[str | None], folders: bytearray) -> bool:
+    """Return whether the Canvas-named folder ``names[i]`` may be read as the student's own zip, unpacked.
+
+    Its name says a student and a file id, but a folder's name is not Canvas's: another student's zip
+    holding one folder named ``bob_99_999999_hw`` unpacks (macOS's Archive Utility, ``unzip``) into
+    just that, which would be graded as bob's newest upload, in place of bob's own files.  So it is the
+    student's when the zip it came from is beside it (``<folder>.zip``, a name Canvas gave), or when
+    the student handed in no file that is graded (code, a zip, prose): then nothing of theirs is at stake.
+    Otherwise it is a submission of its own, as any folder.
+    """
+    name = str(names[i])
+    others = [str(names[j]) for j in group if j != i and not folders[j]]  # their files
+    if any(o.lower() == f"{name.lower()}.zip" for o in others):
+        return True
+    return not any(_file_kind(o) or _suffix(o) in PROSE_SUFFIXES for o in others)
 
 
 def _collect_error(exc: Exception) -> str:

@@ -821,6 +821,26 @@ def test_a_canvas_students_zip_unpacked_where_it_lay_is_theirs(tmp_path):
     assert batch_size(batch) == 3  # the progress bar's count, from the names alone
 
 
+def test_a_folder_named_for_another_student_out_of_a_students_zip_is_not_theirs(tmp_path):
+    # alice's zip holds one folder named as Canvas names bob's files, with a file id above bob's: unpacked
+    # where it lay (Archive Utility keeps its one folder's name), it was graded as bob's newest upload
+    batch = tmp_path / "subs"
+    write(batch / "alice_12_345_hw.zip", b"PK\x05\x06" + b"\0" * 18)
+    write(batch / "bob_99_999999_hw" / "q1_softmax.py", "def softmax(x):\n    return x\n")
+    write(batch / "bob_99_777_q1_softmax.py", SOFTMAX)
+    # beside its own zip, or for a student with no graded file, a Canvas-named folder is still theirs
+    write(batch / "doejane_77_901_a2" / "q1_softmax.py", SOFTMAX)
+    write(batch / "doejane_77_901_a2.zip", b"PK\x05\x06" + b"\0" * 18)
+    write(batch / "doejane_77_902_notes.txt", "hi")
+    write(batch / "roe_55_903_a2" / "q1_softmax.py", SOFTMAX)
+    write(batch / "roe_55_900_writeup.pdf", b"%PDF")
+    subs = {s.id: s for s in load_batch(batch)}
+    assert sorted(subs) == ["12", "55", "77", "99", "bob_99_999999_hw"]
+    assert [(f.path, f.text) for f in subs["99"].files] == [("q1_softmax.py", SOFTMAX)]
+    assert subs["bob_99_999999_hw"].canvas is None
+    assert "q1_softmax.py" in [f.path for f in subs["77"].files]
+    assert [f.path for f in subs["55"].files] == ["q1_softmax.py"]
+
 def test_a_folder_holding_only_an_unzipped_canvas_download_is_read_from_inside_it(tmp_path):
     # unzipping the download makes submissions/; the TA gives the folder around it
     batch = tmp_path / "hw1"
