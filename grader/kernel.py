@@ -270,13 +270,16 @@ def helper_files(folder: Path, modules: Iterable[str]) -> dict[str, bytes]:
         seen.add(m)
         candidates = [folder / f"{m}.py"]
         pkg = folder / m
-        if pkg.is_dir() and (pkg / "__init__.py").is_file():
+        if not pkg.is_symlink() and pkg.is_dir() and (pkg / "__init__.py").is_file():
             candidates += sorted(p for p in pkg.rglob("*.py") if "__pycache__" not in p.parts)
         for p in candidates:
             if len(out) >= MAX_HELPERS:
                 return out
             try:
-                if p.is_file() and not p.is_symlink() and p.stat().st_size <= MAX_HELPER_BYTES:
+                # nothing through a link (a package folder's, or one inside it): only the folder's own files
+                rel = p.relative_to(folder)
+                if p.is_file() and not any((folder / q).is_symlink() for q in (rel, *rel.parents[:-1])) \
+                        and p.stat().st_size <= MAX_HELPER_BYTES:
                     out[p.relative_to(folder).as_posix()] = data = p.read_bytes()
                     todo += sorted(_module_imports(data) - seen)
             except OSError:

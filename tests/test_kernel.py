@@ -586,3 +586,19 @@ def test_check_help_says_a_notebook_is_checked_with_the_modules_it_imports(capsy
     assert main(["check", "--help"]) == 0
     said = " ".join(capsys.readouterr().out.split())
     assert "a notebook (with the modules beside it that it imports or %runs, as its kernel runs them)" in said
+
+
+def test_helper_modules_are_never_read_through_a_link(tmp_path):
+    # grader check alice/hw.ipynb, alice's zip unpacked with its links: a package folder linked to bob's, or
+    # a link inside her own package, would hand in files that are not hers
+    bob, alice = tmp_path / "bob", tmp_path / "alice"
+    (bob / "utils").mkdir(parents=True)
+    (bob / "utils" / "__init__.py").write_text("")
+    (bob / "utils" / "utils.py").write_text(SOFTMAX)
+    (bob / "q1_softmax.py").write_text(SOFTMAX)
+    (alice / "mine").mkdir(parents=True)
+    (alice / "mine" / "__init__.py").write_text("")
+    (alice / "mine" / "theirs").symlink_to(bob / "utils")
+    (alice / "utils").symlink_to(bob / "utils")
+    (alice / "q1_softmax.py").symlink_to(bob / "q1_softmax.py")
+    assert sorted(kernel.helper_files(alice, {"utils", "mine", "q1_softmax"})) == ["mine/__init__.py"]
