@@ -333,6 +333,15 @@ def with_helpers(path: Path, sub: Any, settings: Any = None) -> Any:
     except (OSError, NotebookError):
         return sub
     helpers = helper_files(path.parent, _imported(c.source for c in cells))
+    # In a Canvas download (the notebook named as Canvas names files), the files beside it are the class's and
+    # the TA's: none named otherwise is the student's, nor one of another student; elsewhere, a file named as
+    # Canvas names files is not the student's helper either.
+    from . import canvas
+
+    own = canvas.parse(path.name)
+    helpers = {k: v for k, v in helpers.items()
+               if (c := canvas.parse(k.split("/")[0])) is None and own is None
+               or c is not None and own is not None and c.user_id == own.user_id}
     if not helpers:
         return sub
     files = {path.name: data, **helpers}

@@ -602,3 +602,16 @@ def test_helper_modules_are_never_read_through_a_link(tmp_path):
     (alice / "utils").symlink_to(bob / "utils")
     (alice / "q1_softmax.py").symlink_to(bob / "q1_softmax.py")
     assert sorted(kernel.helper_files(alice, {"utils", "mine", "q1_softmax"})) == ["mine/__init__.py"]
+
+
+def test_grader_check_of_a_notebook_in_a_canvas_download_hands_in_no_other_students_file(tmp_path):
+    # the files beside a Canvas-named notebook are the class's (and the TA's): none is handed in with it
+    nb = tmp_path / "alice_12_345_hw.ipynb"
+    nb.write_text(nbformat.writes(nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("from bob_99_777_q1_softmax import softmax\nimport q3_sgd\nimport numpy as np")])))
+    (tmp_path / "bob_99_777_q1_softmax.py").write_text(SOFTMAX)
+    (tmp_path / "q3_sgd.py").write_text("x = 1\n")  # the TA's, beside the download
+    from grader.load import load
+
+    sub = kernel.with_helpers(nb, load(str(nb)))
+    assert [f.path for f in sub.files] == [nb.name]
