@@ -458,15 +458,23 @@ def batch_size(path: str | os.PathLike[str]) -> int | None:
     files = [n for n, is_dir in names if not is_dir]
     if not canvas.is_canvas_batch(files):
         return len(names)
-    users: set[str] = set()
+    from .load import _folder_is_theirs
+
+    groups: dict[str, list[int]] = {}
     others = 0
-    for name, is_dir in names:
-        c = canvas.parse(name)  # a folder named so is a student's zip unpacked: theirs (grader.load)
+    for i, (name, is_dir) in enumerate(names):
+        c = canvas.parse(name)  # a folder named so may be a student's zip unpacked: theirs (grader.load)
         if c is None or (is_dir and c.entry != "file"):
             others += 1
         else:
-            users.add(c.user_id)
-    return len(users) + others
+            groups.setdefault(c.user_id, []).append(i)
+    listed, folders = [n for n, _ in names], bytearray(d for _, d in names)
+    users = 0
+    for group in groups.values():  # a folder that is not the student's is a submission of its own
+        theirs = sum(1 for i in group if not folders[i] or _folder_is_theirs(i, group, listed, folders))
+        users += theirs > 0
+        others += len(group) - theirs
+    return users + others
 
 
 def grade_safely(sub: Submission, job: Job, sb: Sandbox, partial: Partial | None = None) -> SubmissionResult:

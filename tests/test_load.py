@@ -840,6 +840,7 @@ def test_a_folder_named_for_another_student_out_of_a_students_zip_is_not_theirs(
     assert subs["bob_99_999999_hw"].canvas is None
     assert "q1_softmax.py" in [f.path for f in subs["77"].files]
     assert [f.path for f in subs["55"].files] == ["q1_softmax.py"]
+    assert batch_size(batch) == len(subs)  # the progress bar's count, from the names alone
 
 def test_a_folder_holding_only_an_unzipped_canvas_download_is_read_from_inside_it(tmp_path):
     # unzipping the download makes submissions/; the TA gives the folder around it
