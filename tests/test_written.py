@@ -519,6 +519,16 @@ def test_prose_groups_in_every_answer_of_a_submission_are_read_in_linear_time(jo
     assert time.perf_counter() - start < 1.5
     assert len(results) == len(ids) and all(r.status == "fail" for r in results)
 
+@pytest.mark.parametrize("text", ["a\n" + ")\n" * 700 + "b", "a\n" + "= )\n" * 450 + "b", "v_c\n" + "(a +\n" * 350 + "b"])
+def test_many_unreadable_lines_are_not_each_set_aside_by_parsing_again(job, text):
+    # each line set aside was found by parsing the whole answer again: 1.4 s a question
+    import time
+
+    start = time.perf_counter()
+    r = answer(job, "grad_outside_w", text)
+    assert time.perf_counter() - start < 0.5
+    assert r.status == "fail" and r.message.startswith("Could not read your answer: ")
+
 def test_the_written_reference_travels_with_the_rubric(tmp_path):
     # A cluster worker has the rubric (as data) but not its files: the source comes with it.
     import dataclasses

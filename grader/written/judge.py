@@ -516,6 +516,9 @@ def _defines_a_symbol(chain: Chain, question: WrittenQuestion, prep: "_Question"
 #: What stands for a line that could not be read, so that the lines around it are parsed as they were
 #: written (a LaTeX command no student writes; the judge reports that line as not read).
 _UNREAD = "\\graderunreadline"
+#: Lines set aside at most: each is found by parsing the answer again (hundreds of lines of ")" took seconds
+#: a question); an answer with more unreadable lines is not read, with its first error.
+MAX_UNREAD = 10
 
 
 def _read(text: str) -> tuple[Document, dict[int, str]]:
@@ -523,7 +526,8 @@ def _read(text: str) -> tuple[Document, dict[int, str]]:
 
     Returns the document and, for each line set aside, the parser's message.  A line set aside
     is judged as one with an unknown symbol: reported as not read, the answer judged on the
-    other lines.  When the last line cannot be read either, the first error is raised.
+    other lines.  When the last line cannot be read either, or more than :data:`MAX_UNREAD` lines cannot,
+    the first error is raised.
     """
     lines = text.split("\n")
     last = max((n for n, line in enumerate(lines, 1) if line.strip()), default=0)
@@ -534,7 +538,7 @@ def _read(text: str) -> tuple[Document, dict[int, str]]:
             return parse("\n".join(lines)), unread
         except WrittenError as e:
             first = first or e
-            if not 0 < e.line < last or e.line in unread or len(unread) >= last:
+            if not 0 < e.line < last or e.line in unread or len(unread) >= min(last, MAX_UNREAD):
                 raise first from None
             unread[e.line] = e.message
             lines[e.line - 1] = _set_aside(lines[e.line - 1])
