@@ -542,9 +542,11 @@ def results_lock(results: str | Path, command: str) -> Iterator[None]:
     path = Path(results) / LOCK_FILENAME
     for _ in range(20):  # each turn: the holder removed the file between our open and our lock
         try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError:  # a read-only folder: its writers fail with their own message
-            yield
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
+        except OSError:
+            if os.path.islink(path):  # never truncate the file a link there points to
+                raise UsageError(f"{str(path)!r} is a link; remove it, then run this again") from None
+            yield  # a read-only folder: its writers fail with their own message
             return
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -606,3 +606,17 @@ def test_exit_and_input_in_a_graded_notebook_cell_are_said_in_words_a_student_un
                                            "your code as a script, where quit is not defined; remove the call"),
     }
     assert all(e["traceback"].endswith(f'{e["type"]}: {e["message"]}') for e in units.values())
+
+
+def test_a_link_in_place_of_the_lock_file_is_refused_and_its_target_left_alone(tmp_path: Path):
+    # Opening the lock truncates it: through a link, that would empty whatever file the link names.
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    out.mkdir()
+    (subs / "alice.py").write_text(CORRECT)
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me")
+    (out / ".grader.lock").symlink_to(target)
+    code, _, err = run(["grade", str(subs), "--out", str(out), "--no-progress"])
+    assert code == 2 and ".grader.lock' is a link; remove it, then run this again" in err, err
+    assert target.read_text() == "keep me"
