@@ -45,6 +45,7 @@ from markupsafe import Markup
 from . import terminal as _text
 from .canvas import student_name
 from .model import CheckResult, Consistency, SimilarityMatch, SubmissionResult
+from .score import stand_ins_said_once
 from .terminal import explain, explain_lines, terminal, terminal_batch_line
 
 __all__ = [
@@ -595,8 +596,10 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
         "consistency": consistency_verdicts(result),
         "same_as": same_as,
         "causes": causes,
-        # each note once: the load's notes are normally in the result's already
-        "notes": list(dict.fromkeys(result.notes + (result.load.notes if result.load else ()))),
+        # each note once: the load's notes are normally in the result's already (its stand-ins
+        # of one package said in one note, as grader.score says them)
+        "notes": list(dict.fromkeys(result.notes + tuple(
+            stand_ins_said_once(result.load.notes) if result.load else ()))),
         "also": also,
         "translated": translated,
         "unit_errors": result.load.unit_errors if result.load else (),

@@ -165,6 +165,18 @@ def test_notes_of_a_check_are_shown():
     assert "Note: shape (1, 50) accepted as (50,)" in text
 
 
+def test_a_packages_stand_ins_are_said_in_one_note_as_result_json_says_them():
+    """The load's notes of a package's stand-ins, merged into one by grader.score, are not said
+    again one module at a time beside that note (a CS224d 2016 folder without cs224d/)."""
+    said = ["'cs224d' was not in the submission; the supplied stand-in was used",
+            "'cs224d.data_utils' was not in the submission; the supplied stand-in was used"]
+    merged = "'cs224d' (and cs224d.data_utils) was not in the submission; the supplied stand-ins were used"
+    r = replace(f.all_pass(), notes=(merged,), load=LoadReport(notes=tuple(said)))
+    text = Page(render.report(r)).text
+    assert text.count("was not in the submission") == 1
+    assert merged in text
+
+
 def test_heat_map_is_inline_svg_with_one_square_per_cell():
     html = render.report(f.mixed())
     check = section(html, "check-grad_output-small")
