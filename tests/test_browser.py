@@ -272,6 +272,28 @@ def test_summary_shows_the_batch_and_fits_the_screen(chrome, tmp_path, width, he
     assert wider or not phone  # (on a phone it is)
 
 
+@pytest.mark.parametrize(("width", "height", "phone"), SCREENS)
+def test_the_histograms_bounds_can_each_be_read_apart(chrome, tmp_path, width, height, phone):
+    """A total such as CS224d 2016's 68.5 makes bounds like "61.65–68.5", wider than a bar: no
+    two labels under the bars may overlap, nor run out of the picture."""
+    results = [replace(f.all_pass(sid), score=s, max_score=68.5) for sid, s in
+               (("alice", 73.0), ("bob", 65.5), ("carol", 30.0), ("dave", 12.25))]
+    page = tmp_path / "summary.html"
+    page.write_text(render.summary(iter(results)), encoding="utf-8")
+    open_page(chrome, page, width, height, phone)
+    boxes = chrome.js("""(() => {
+      const svg = document.querySelector('svg.histogram').getBoundingClientRect();
+      return Array.from(document.querySelectorAll('svg.histogram text:not(.count)')).map((t) => {
+        const r = t.getBoundingClientRect();
+        return [r.left, r.right, r.top, r.bottom, svg.left, svg.right, svg.bottom, t.textContent]; }); })()""")
+    assert len(boxes) == render.HISTOGRAM_BINS
+    assert "61.65–68.5" in [b[7] for b in boxes]
+    for (l1, r1, t1, b1, *_), (l2, r2, t2, b2, *_), in zip(boxes, boxes[1:]):
+        assert r1 + 4 <= l2 or b1 <= t2 or b2 <= t1, boxes  # a space between two labels on a line
+    for left, right, top, bottom, sl, sr, sb, label in boxes:
+        assert sl <= left and right <= sr and bottom <= sb + 0.5, label
+
+
 def test_the_scroll_cue_follows_the_width_of_the_window_and_long_ids_wrap(chrome, tmp_path):
     page = tmp_path / "summary.html"
     long_names = [replace(r, submission=r.submission + "-" + "x" * 200) for r in f.batch()]
