@@ -487,6 +487,25 @@ def test_hostile_summary_is_shown_as_text_and_nothing_in_it_runs(chrome, tmp_pat
 
 
 
+def test_the_question_table_of_a_whole_problem_set_fits_a_phone(chrome, tmp_path):
+    """CS224d 2016's question table on a 390 px phone: a file column, ids such as
+    negsamp_grad_output and a total of 65.5 / 68.5 do not push the page sideways."""
+    from grader.model import QuestionResult
+
+    ids = (("q1", "softmax", "Softmax"), ("q3", "negsamp_grad_output", "Negative sampling: the gradient for the output vectors"),
+           ("q3", "skipgram_grad_outside", "Skip-gram: the gradient for the output (outside) vectors"),
+           ("q2", "neural_grad", "Neural network: gradient (backpropagation)"))
+    qs = tuple(QuestionResult(q, title, 2.5, 2.5, tuple(f.passed(f"{q}/{i}", 0.5) for i in range(33)), file=file)
+               for file, q, title in ids)
+    qs = qs[:-1] + (replace(qs[-1], checks=qs[-1].checks[:-1]),)  # 131 checks
+    r = replace(f.all_pass(), questions=qs, score=65.5, max_score=68.5)
+    page = tmp_path / "report.html"
+    page.write_text(render.report(r), encoding="utf-8")
+    open_page(chrome, page, 390, 844, True)
+    assert_fits(chrome, 390, "report.html's question table")
+    assert "Total 131 / 131 65.5 / 68.5" in squash(chrome.js("document.querySelector('#questions tr.total').innerText"))
+
+
 def test_the_file_column_keeps_a_files_name_whole_on_a_phone(chrome, tmp_path):
     from grader.model import QuestionResult
 
