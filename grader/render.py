@@ -370,8 +370,28 @@ def environment() -> jinja2.Environment:
         cap=_text.cap,
         heat_rects=heat_rects,
         differs=differs,
+        said_in=said_in,
     )
     return env
+
+
+def said_in(line_message: str, message: str) -> bool:
+    """Whether a written answer's line message is already said by its check's message.
+
+    A one-line answer's verdict is the check's: "Could not read your answer: unbalanced '{' ..."
+    above the table need not be followed by "could not be read: unbalanced '{' ..." in it.
+
+    >>> said_in("does not equal X: on instance 1, X is [1], this line gives [2]",
+    ...         "Wrong (written.tex): your answer does not equal X: on instance 1, X is [1], your answer gives [2].")
+    True
+    >>> said_in("unbalanced '{' at line 1", "Wrong: line 2 does not follow from line 1.")
+    False
+    """
+    if not line_message or not message:
+        return False
+    said = " ".join(message.split()).casefold()
+    line = " ".join(line_message.split()).casefold().rstrip(".")
+    return line in said or line.replace("this line", "your answer") in said
 
 
 @functools.lru_cache(maxsize=1)

@@ -177,6 +177,24 @@ def test_a_packages_stand_ins_are_said_in_one_note_as_result_json_says_them():
     assert merged in text
 
 
+def test_a_written_answers_verdict_is_said_once_above_its_lines():
+    """The check's message is shown just above the answer as read: a one-line answer's line
+    does not say the same message again (a line of a longer derivation keeps its own)."""
+    from grader.model import WrittenFeedback, WrittenLine
+
+    wrong = ("does not equal ∂J/∂u_o: on instance 1 (|V| = 5, d = 3, o = 0), ∂J/∂u_o is [-0.881, -1.61], "
+             "this line gives [0.0102, 0.0186]")
+    message = ("Wrong (written.tex): your answer does not equal ∂J/∂u_o: on instance 1 (|V| = 5, d = 3, o = 0), "
+               "∂J/∂u_o is [-0.881, -1.61], your answer gives [0.0102, 0.0186].")
+    other = "does not follow from line 1: on instance 2 it gives [7.5]"
+    w = WrittenFeedback(lines=(WrittenLine(1, r"\hat y_o v_c", "ŷ_o v_c", "", "wrong", wrong),
+                               WrittenLine(2, "v_c", "v_c", "", "wrong", other)), first_wrong=1)
+    c = replace(f.failed("written/grad_outside_o/answer"), message=message, written=w, mismatch=None)
+    text = Page(render.report(f.result("x", [f.question("written/grad_outside_o", [c])]))).text
+    assert text.count("[-0.881, -1.61]") == 2  # the check's line in "What did not pass", and its own
+    assert "wrong: " + other in text
+
+
 def test_heat_map_is_inline_svg_with_one_square_per_cell():
     html = render.report(f.mixed())
     check = section(html, "check-grad_output-small")
