@@ -195,6 +195,21 @@ def test_a_written_answers_verdict_is_said_once_above_its_lines():
     assert "wrong: " + other in text
 
 
+def test_a_written_line_that_was_read_but_not_evaluated_is_not_said_unreadable():
+    """A line whose reading is shown (a product whose shapes do not fit) could not be
+    evaluated; one that did not parse (an unbalanced brace) could not be read."""
+    from grader.model import WrittenFeedback, WrittenLine
+
+    shapes = WrittenLine(2, r"U^\top(\hat y - y)", "Uᵀ(ŷ - y)", "<math><mi>U</mi></math>", "error", "the shapes do not fit")
+    brace = WrittenLine(3, r"\frac{1}{", "", "", "error", "unbalanced '{'")
+    c = replace(f.failed("written/grad_center/answer"), message="Your answer could not be evaluated.",
+                written=WrittenFeedback(lines=(shapes, brace)), mismatch=None)
+    page = Page(render.report(f.result("x", [f.question("written/grad_center", [c])])))
+    assert "could not be evaluated: the shapes do not fit" in page.text
+    assert "could not be read: unbalanced '{'" in page.text
+    assert "could not be read: the shapes" not in page.text
+
+
 def test_heat_map_is_inline_svg_with_one_square_per_cell():
     html = render.report(f.mixed())
     check = section(html, "check-grad_output-small")
