@@ -226,7 +226,7 @@ def _named_alone(results: list[CheckResult]) -> list[CheckResult]:
 
 
 def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str, CallOutcome],
-               results: list[CheckResult]) -> list[CheckResult]:
+               results: list[CheckResult], functions: Mapping[str, str] | None = None) -> list[CheckResult]:
     """Say why skip-gram/CBOW checks failed when the cost function passed to them explains it.
 
     - A check made with the student's own cost function (``same_as`` names its twin, made
@@ -263,10 +263,10 @@ def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str,
         costfn_word = _costfn_word(rubric, next((a.role for c in (case, *cases.values()) if c is not None
                                                  for a in c.args if isinstance(a, CostFn) and a.role), ""))
         if spec.function in stubs and o_self is not None and _all_zeros(o_self.value):
-            r = replace(r, message=(f"Not implemented: {_named(rubric, spec.function)} returned zeros without calling "
+            r = replace(r, message=(f"Not implemented: {_named_found(functions or {}, rubric, spec.function)} returned zeros without calling "
                                     f"the {costfn_word} it was given (the starter's placeholder is still there?)."))
         elif costfn is not None and costfn.role and twin is not None and twin.status == "pass":
-            fname = _named(rubric, costfn.role)
+            fname = _named_found(functions or {}, rubric, costfn.role)
             wrong = _failed_questions(rubric, by_id, costfn.role)
             cause = (f"the question{'s' if len(wrong) > 1 else ''} {', '.join(wrong)}" if wrong
                      else f"your {costfn_word}")
@@ -277,7 +277,7 @@ def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str,
                 and (wrong := _failed_questions(rubric, by_id, costfn.role)):
             # no twin with the grader's function (the course's own sanity check): its cause may still be
             # the student's function passed to it, whose own questions failed
-            r = replace(r, message=(f"{r.message} This call passes your {_named(rubric, costfn.role)}, which "
+            r = replace(r, message=(f"{r.message} This call passes your {_named_found(functions or {}, rubric, costfn.role)}, which "
                                     f"failed its own question{'s' if len(wrong) > 1 else ''} ({', '.join(wrong)}): "
                                     "the difference may come from it."))
         elif costfn is not None and costfn.table:
@@ -285,7 +285,7 @@ def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str,
             returned = o is not None and o.value is not None and o.value.type != "NoneType"  # (a stub says so)
             if returned and o.costfn_calls == 0:  # (returning zeros, the starter's: said above, as a stub)
                 word = costfn_word.removesuffix(" function")
-                r = replace(r, message=(f"{r.message} {_named(rubric, spec.function)} never called the {costfn_word} "
+                r = replace(r, message=(f"{r.message} {_named_found(functions or {}, rubric, spec.function)} never called the {costfn_word} "
                                         f"it was given as an argument: its {word} and gradients must come from that "
                                         "function."))
         out.append(r)
@@ -451,7 +451,7 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None, partial: Pa
             continue
         results.append(_judge(spec, case, outcome, job))
     results = [_withheld(spec, r) for spec, r in zip(rubric.checks(), _named_alone(results))]
-    results = _explained(rubric, job.cases, run.outcomes, results)
+    results = _explained(rubric, job.cases, run.outcomes, results, run.load.functions)
     results = _stub_called(rubric, submission, run.load.functions, results)
     if job.written is not None:  # written answers are text: judged here, never in the sandbox
         from .written.grading import grade as grade_written
@@ -611,9 +611,10 @@ def _regrade(submission: Submission, job: Job, sandbox: Sandbox, partial: Partia
                for spec, r, n in zip(rubric.checks(), results, _named_alone(results))]
     # Messages that read other questions' verdicts are written for the questions judged now only
     # (the others' already say it).
-    explained = _explained(rubric, job.cases, outcomes, results)
-    explained = _stub_called(rubric, submission, run.load.functions if run is not None else previous.load.functions
-                             if previous.load is not None else {}, explained)
+    found = (run.load.functions if run is not None else previous.load.functions
+             if previous.load is not None else {})
+    explained = _explained(rubric, job.cases, outcomes, results, found)
+    explained = _stub_called(rubric, submission, found, explained)
     results = [e if r.question in again else r for r, e in zip(results, explained)]
     if job.written is not None:
         written = [c for q in previous.questions if q.id.startswith("written/") and q.id not in again for c in q.checks]

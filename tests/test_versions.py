@@ -807,6 +807,20 @@ def test_the_a2_sanity_checks_name_a_wrong_loss_function_as_the_likely_cause(tmp
                                      "(cross_entropy): the difference may come from it.") for c in course), course[0]
 
 
+def test_a_cause_passed_to_skipgram_is_named_as_the_student_named_it_under_any_rubric(tmp_path):
+    # an a2 word2vec.py graded with the generic problem-set rubric (whose first name is CS224d's
+    # softmaxCostAndGradient): the function said to be the cause is the student's, by its own name
+    sub = tmp_path / "a2"
+    shutil.copytree(SUBMISSION["cs224n-a2"], sub)
+    f = sub / "word2vec.py"
+    f.write_text(f.read_text().replace("loss = -np.log(y_hat[outsideWordIdx])", "loss = -np.log10(y_hat[outsideWordIdx])"))
+    doc = json.loads(run("check", str(sub), "--rubric", "problem-set", "--json")[1])
+    said = [c["message"] for q in doc["questions"] if q["id"].startswith("skipgram") for c in q["checks"]
+            if c["status"] != "pass" and ("passed to it" in c["message"] or "This call passes" in c["message"])]
+    assert said and all("naiveSoftmaxLossAndGradient" in m and "softmaxCostAndGradient" not in m.replace(
+        "naiveSoftmaxLossAndGradient", "") for m in said), said
+
+
 @pytest.mark.parametrize("version, said", [("cs224d-2016", "the starter's [[1, 2], [-1, -2]]"),
                                            ("cs224n-a2", "the starter's sigmoid(np.array([1, 2, 3]))")])
 def test_the_sigmoid_starter_check_is_that_years_starter_test(version, said):
