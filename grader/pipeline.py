@@ -304,6 +304,7 @@ def _stub_called(rubric: Rubric, submission: Submission, functions: Mapping[str,
     stub that raises is named by the call itself: "calls X, which ...", grader.checks).
     """
     stubbed: dict[str, list[str]] = {}  # role -> its questions that fail as a stub
+    wrong: dict[str, list[str]] = {}  # role -> its questions with a public check that fails otherwise
     by_id = {r.id: r for r in results}
     for q in rubric.questions:
         for spec in q.checks:
@@ -314,7 +315,14 @@ def _stub_called(rubric: Rubric, submission: Submission, functions: Mapping[str,
                 qs = stubbed.setdefault(spec.function, [])
                 if q.id not in qs:
                     qs.append(q.id)
-    if not stubbed:
+            elif r is not None and r.status in ("fail", "error") and r.visibility != "hidden" \
+                    and not r.message.startswith("Not implemented"):
+                qs = wrong.setdefault(spec.function, [])
+                if q.id not in qs:
+                    qs.append(q.id)
+    for role in stubbed:
+        wrong.pop(role, None)
+    if not stubbed and not wrong:
         return results
     calls = _calls_between(submission, functions)
     said: dict[str, str] = {}
@@ -328,6 +336,15 @@ def _stub_called(rubric: Rubric, submission: Submission, functions: Mapping[str,
                     f"which is still the starter's stub (see the question{'s' if len(stubbed[g]) > 1 else ''} "
                     f"{', '.join(stubbed[g])}): it may be the cause; implement "
                     f"{_named_found(functions, rubric, g)} first." for g in callees)
+                # a function of the rubric it calls that fails its own checks (CS224d's sigmoid, called by
+                # forward_backward_prop and negSamplingCostAndGradient): a likely cause too
+                failing = [g for g in wrong if g != spec.function and g in calls.get(spec.function, ())
+                           and not set(wrong[g]) & {q.id for q in rubric.questions
+                                                    for c in q.checks if c.function == spec.function}]
+                said[spec.function] = " ".join([said[spec.function]] * bool(said[spec.function]) + [
+                    f"{_named_found(functions, rubric, spec.function)} calls {_named_found(functions, rubric, g)}, "
+                    f"which failed its own question{'s' if len(wrong[g]) > 1 else ''} ({', '.join(wrong[g])}): "
+                    f"it may be the cause; fix {_named_found(functions, rubric, g)} first." for g in failing])
             if said[spec.function]:
                 r = replace(r, message=f"{r.message} {said[spec.function]}")
         out.append(r)

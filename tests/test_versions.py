@@ -845,6 +845,26 @@ def test_check_with_a_rubric_given_survives_a_recognition_that_fails(monkeypatch
     assert "CS224n assignment 2's own sanity values" in out
 
 
+def test_a_function_calling_another_that_fails_its_own_checks_names_it_as_the_likely_cause(tmp_path):
+    # CS224d 2015: sigmoid with the sign of the exponent flipped; forward_backward_prop and
+    # negSamplingCostAndGradient call it, and their checks failed with no word of sigmoid.
+    nb = nbformat.read(SUBMISSION["cs224d-2015"] / "wordvec_sentiment.ipynb", as_version=4)
+    (i,) = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "def sigmoid(x):" in c.source]
+    nb.cells[i].source = nb.cells[i].source.replace("def sigmoid(x):", "def sigmoid(x):\n    return 1 / (1 + np.exp(x))\ndef _was(x):", 1)
+    p = tmp_path / "wordvec_sentiment.ipynb"
+    nbformat.write(nb, p)
+    code, out, err = run("check", str(p), "--json")
+    assert code == 1, err
+    by_id = checks(json.loads(out))
+    assert by_id["sigmoid/vector"]["status"] == "fail"
+    said = "calls sigmoid, which failed its own question (sigmoid): it may be the cause; fix sigmoid first."
+    for cid, caller in (("neural_grad/small", "forward_backward_prop"), ("negsamp_cost/small", "negSamplingCostAndGradient")):
+        assert by_id[cid]["status"] == "fail" and by_id[cid]["message"].endswith(f" {caller} {said}"), by_id[cid]["message"]
+    # sigmoid's own checks, and what passes, say nothing of it
+    assert not any("which failed its own question (sigmoid)" in c["message"] for c in by_id.values()
+                   if c["id"].startswith("sigmoid") or c["status"] == "pass")
+
+
 def test_a_function_calling_another_that_is_still_the_starters_stub_names_the_stub(tmp_path):
     # CS224d 2015: softmax left as the starter's `return x`; softmaxRegression (and the cost, the
     # network) call it, and their checks failed as their own wrong answers, with no word of softmax.
