@@ -375,6 +375,11 @@ def environment() -> jinja2.Environment:
     return env
 
 
+def _round_points(x: float) -> float:
+    """Points rounded as scores are (sums of halves and tenths print cleanly)."""
+    return round(float(x) + 0.0, 6)
+
+
 def said_in(line_message: str, message: str) -> bool:
     """Whether a written answer's line message is already said by its check's message.
 
@@ -613,6 +618,8 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
         "csp": _csp(),
         "isolation": _ISOLATION.get(result.isolation, result.isolation or "unknown"),
         "counts": _text.counts(result.checks()),
+        # points lost in the questions that count in the maximum (extra credit may hide them in the total)
+        "lost": _round_points(sum(max(q.max_score - q.score, 0.0) for q in result.questions if not q.extra)),
         "consistency": consistency_verdicts(result),
         "same_as": same_as,
         "causes": causes,

@@ -121,6 +121,18 @@ def test_report_header_and_question_table():
     assert "Total 5 / 11 4.75 / 10" in table
 
 
+def test_a_full_total_made_of_extra_credit_says_so_under_the_score():
+    """CS224n 2017: softmax lost 3 points, CBOW's extra credit gave 3: "48 / 48" and a full bar
+    must not read as full marks."""
+    lost = f.question("softmax", [f.failed("softmax/matrix", 3.0), f.passed("softmax/vector", 1.0)])
+    cbow = replace(f.question("cbow_cost", [f.passed("cbow_cost/small", 3.0)]), extra=True)
+    r = f.result("lou", [lost, cbow], max_score=4.0)
+    assert (r.score, r.max_score) == (4.0, 4.0)
+    header = Page(render.report(r).split("</header>")[0]).text
+    assert "4 / 4 including 3 points of extra credit; 3 lost elsewhere" in header
+    assert "extra credit" not in Page(render.report(f.all_pass()).split("</header>")[0]).text
+
+
 def test_report_title_defaults_to_rubric_name():
     assert "word2vec-softmax: feedback for alice" in Page(render.report(f.all_pass())).text
 
