@@ -584,6 +584,26 @@ def test_similarity_on_a_results_folder_adds_matches_and_the_summary_section(tmp
     assert 'href="similarity.html#pair-x--y"' in (out / "summary.html").read_text()
 
 
+def test_similarity_into_a_graded_folder_keeps_the_rubric_the_batch_was_graded_under(tmp_path):
+    # a CS224d 2016 batch, graded without --rubric (cs224d-2016 chosen): `grader similarity` into its
+    # results folder rewrites summary.html, and must not retitle it with the default rubric's words
+    versions = Path(__file__).parent / "submissions" / "versions" / "cs224d-2016"
+    b, out = tmp_path / "b", tmp_path / "out"
+    for who in ("ann", "ben"):
+        shutil.copytree(versions, b / who)
+    assert _cli(["grade", b, "--out", out, "--no-progress", "--jobs", "1"])[0] == 0
+    title = re.search(r"<title>([^<]*)", (out / "summary.html").read_text())[1]
+    assert "CS224d 2016" in title
+    code, _, err = _cli(["similarity", b, "--out", out])
+    assert code == 0, err
+    assert re.search(r"<title>([^<]*)", (out / "summary.html").read_text())[1] == title
+    assert "CS224d 2016" in re.search(r"<title>([^<]*)", (out / "similarity.html").read_text())[1]
+    # and a fresh folder: the version the submissions look like, as grade chooses it
+    code, _, err = _cli(["similarity", b, "--out", tmp_path / "fresh"])
+    assert code == 0, err
+    assert "CS224d 2016" in re.search(r"<title>([^<]*)", (tmp_path / "fresh" / "similarity.html").read_text())[1]
+
+
 def test_a_later_similarity_run_leaves_no_match_of_an_earlier_one_behind(tmp_path):
     b, out = tmp_path / "b", tmp_path / "out"
     b.mkdir()
