@@ -263,7 +263,10 @@ def test_a_canvas_download_takes_part(tmp_path):
     assert {rows[0]["submission_name"], rows[0]["other_name"]} == {"smithjohn", "doejane"}
     assert "1001 (smithjohn)  ~  submission 1002 (doejane)" in stdout
     page = (out / "similarity.html").read_text(encoding="utf-8")
-    assert '<td class="id">1001 (smithjohn)</td>' in page and "<h4>1002 (doejane) " in page
+    assert '<td class="id">1001 (smithjohn)</td>' in page and "<h3>1002 (doejane) " in page
+    # the headings go down one level at a time (a screen reader's outline: h1, h2, then each side's h3)
+    levels = [int(n) for n in re.findall(r"<h([1-6])\b", page)]
+    assert levels[0] == 1 and all(b <= a + 1 for a, b in zip(levels, levels[1:])), levels
     code, stdout, _ = _cli(["similarity", download, "--out", out, "--json"])
     pair = json.loads(stdout)["pairs"][0]
     assert (pair["submission_name"], pair["other_name"]) == ("smithjohn", "doejane")
