@@ -617,6 +617,7 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
         "css": _css(),
         "csp": _csp(),
         "isolation": _ISOLATION.get(result.isolation, result.isolation or "unknown"),
+        "name": student_name(result),  # a Canvas download's: the student knows it better than the user id
         "counts": _text.counts(result.checks()),
         # points lost in the questions that count in the maximum (extra credit may hide them in the total)
         "lost": _round_points(sum(max(q.max_score - q.score, 0.0) for q in result.questions if not q.extra)),

@@ -506,6 +506,28 @@ def test_the_question_table_of_a_whole_problem_set_fits_a_phone(chrome, tmp_path
     assert "Total 131 / 131 65.5 / 68.5" in squash(chrome.js("document.querySelector('#questions tr.total').innerText"))
 
 
+@pytest.mark.parametrize(("width", "height", "phone"), SCREENS)
+def test_a_canvas_students_name_files_and_rubric_reason_read_across_the_page(chrome, tmp_path, width, height, phone):
+    """A Canvas download: the report names the student beside the user id, and the list of files
+    and the reason for the rubric take the whole width (in a 200 px column they broke inside file
+    names and ran down the page), without pushing it sideways."""
+    files = "subs/leejohn_LATE_78_911_word2vec.py, leejohn_LATE_78_912_sgd.py, leejohn_LATE_78_913_written.tex"
+    reason = ("graded under cs224n-a2 (CS224n assignment 2 (2019-2023)), the version most submissions of this batch "
+              "look like (3 of the 3 that look like a course version); this one: word2vec.py defines "
+              "naiveSoftmaxLossAndGradient, negSamplingLossAndGradient and skipgram(currentCenterWord, ...)")
+    r = replace(f.all_pass("78"), source=files, rubric_reason=reason)
+    page = tmp_path / "report.html"
+    page.write_text(render.report(r), encoding="utf-8")
+    open_page(chrome, page, width, height, phone)
+    assert_fits(chrome, width, "report.html's header")
+    meta = chrome.js("""(() => { const dl = document.querySelector('dl.meta').getBoundingClientRect().width;
+      return Array.from(document.querySelectorAll('dl.meta > div')).map((d) =>
+        [d.querySelector('dt').innerText.toLowerCase(), d.querySelector('dd').innerText, d.getBoundingClientRect().width / dl]); })()""")
+    by = {dt: (dd, share) for dt, dd, share in meta}
+    assert by["name"][0] == "smithalice" and by["submission"][0] == "78"
+    assert by["handed in as"][1] > 0.95 and by["why this rubric"][1] > 0.95, meta
+
+
 def test_the_file_column_keeps_a_files_name_whole_on_a_phone(chrome, tmp_path):
     from grader.model import QuestionResult
 
