@@ -6,6 +6,7 @@ import ast
 import re
 import time
 from dataclasses import dataclass, field, replace
+from pathlib import PurePosixPath
 from types import ModuleType
 from typing import Any, Mapping
 
@@ -326,6 +327,7 @@ def _stub_called(rubric: Rubric, submission: Submission, functions: Mapping[str,
         return results
     calls = _calls_between(submission, functions)
     said: dict[str, str] = {}
+    blamed: dict[str, str] = {}
     out = []
     for spec, r in zip(rubric.checks(), results):
         if r.status in ("fail", "error") and r.visibility != "hidden" and not r.message.startswith("Not implemented"):
@@ -341,12 +343,15 @@ def _stub_called(rubric: Rubric, submission: Submission, functions: Mapping[str,
                 failing = [g for g in wrong if g != spec.function and g in calls.get(spec.function, ())
                            and not set(wrong[g]) & {q.id for q in rubric.questions
                                                     for c in q.checks if c.function == spec.function}]
-                said[spec.function] = " ".join([said[spec.function]] * bool(said[spec.function]) + [
+                blamed[spec.function] = " ".join(
                     f"{_named_found(functions, rubric, spec.function)} calls {_named_found(functions, rubric, g)}, "
                     f"which failed its own question{'s' if len(wrong[g]) > 1 else ''} ({', '.join(wrong[g])}): "
-                    f"it may be the cause; fix {_named_found(functions, rubric, g)} first." for g in failing])
+                    f"it may be the cause; fix {_named_found(functions, rubric, g)} first." for g in failing)
             if said[spec.function]:
                 r = replace(r, message=f"{r.message} {said[spec.function]}")
+            elif blamed[spec.function] and r.status == "fail" and r.mismatch is not None and not r.mistake:
+                # (only wrong values, where no mistake of its own was recognised: a wrong shape is its own)
+                r = replace(r, message=f"{r.message} {blamed[spec.function]}")
         out.append(r)
     return out
 
@@ -493,7 +498,24 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None, partial: Pa
     failed = {spec.function for spec, r in zip(rubric.checks(), results) if r.status != "pass"}
     adapted += [n for n in cell_duplicate_notes(submission, rubric.functions, run.load.functions, failed)
                 if n not in result.notes]
+    if job.written is None:
+        adapted += unread_prose_notes(submission)
     return replace(result, notes=result.notes + tuple(_globals_said_once(adapted)), seconds=time.monotonic() - t0)
+
+
+def unread_prose_notes(submission: Submission) -> list[str]:
+    """A note for the written answers handed in (written.md, a .tex file) that a rubric without
+    written questions does not read: the student is told, not left to think they were graded.
+
+    A notebook's Markdown and other prose (a README.md) are not named: they are not answers.
+    """
+    files = [t.origin for t in submission.texts if not t.cells and (
+        t.origin.lower().endswith(".tex") or PurePosixPath(t.path).name.lower().startswith("written"))]
+    if not files:
+        return []
+    one = len(files) == 1
+    return [f"{', '.join(files)} {'was' if one else 'were'} handed in, but this rubric grades code only: "
+            f"{'it was' if one else 'they were'} not read, and no written answer is in this score."]
 
 
 #: How :func:`cell_duplicate_notes` begins its note's second part (the in-notebook check says its own).

@@ -807,6 +807,20 @@ def test_the_a2_sanity_checks_name_a_wrong_loss_function_as_the_likely_cause(tmp
                                      "(cross_entropy): the difference may come from it.") for c in course), course[0]
 
 
+def test_written_answers_handed_in_under_a_code_only_rubric_are_said_to_be_unread(tmp_path):
+    # an a2 folder with its written.tex, graded under cs224n-a2 (no written questions): the student
+    # is told the derivations were not read, not left to think they are in the score
+    sub = tmp_path / "a2"
+    shutil.copytree(SUBMISSION["cs224n-a2"], sub)
+    (sub / "written.tex").write_text("\\section*{grad\\_center}\n\\[ U(\\hat y - y) \\]\n")
+    (sub / "README.md").write_text("# my notes\n")
+    said = "written.tex was handed in, but this rubric grades code only: it was not read, and no written answer is in this score."
+    doc = json.loads(run("check", str(sub), "--rubric", "cs224n-a2", "--json")[1])
+    assert said in doc["notes"] and not any("README.md" in n for n in doc["notes"]), doc["notes"]
+    doc = json.loads(run("check", str(sub), "--rubric", "written", "--json")[1])
+    assert not any("grades code only" in n for n in doc["notes"]), doc["notes"]
+
+
 def test_a_cause_passed_to_skipgram_is_named_as_the_student_named_it_under_any_rubric(tmp_path):
     # an a2 word2vec.py graded with the generic problem-set rubric (whose first name is CS224d's
     # softmaxCostAndGradient): the function said to be the cause is the student's, by its own name
