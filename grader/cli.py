@@ -748,12 +748,16 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     finally:
         helper.close()
         sb.release()
+    from .kit import course_values_text  # the course's own sanity values, beside the verdicts
+
+    values = course_values_text(result, Path(args.kit) if args.kit else None, job.reference, job.rubric,
+                                version=own.version if own is not None else "", code=submission.error is None)
     if html is not None:
         from . import render  # jinja2: only for the HTML report
         from .batch import write_atomic
 
-        with _writing("--html", html):
-            write_atomic(html, render.report(result, rubric_title=job.rubric.title))
+        with _writing("--html", html):  # the same sanity values as the terminal's, below the questions
+            write_atomic(html, render.report(result, rubric_title=job.rubric.title, course_values=values))
     if args.json:
         out.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
@@ -761,11 +765,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from .terminal import terminal
 
         out.write(terminal(result, color=color))
-        from .kit import course_values_text  # the course's own sanity values, beside the verdicts
-
-        out.write(course_values_text(result, Path(args.kit) if args.kit else None, job.reference, job.rubric,
-                                     version=own.version if own is not None else "",
-                                     code=submission.error is None))
+        out.write(values)
         if args.html:
             out.write(f"report written to {args.html}\n")
     passed = result.status == "graded" and all(c.status == "pass" for c in result.checks())

@@ -568,7 +568,7 @@ def _check_block(check: CheckResult, first: str | None, also: tuple[str, ...]) -
 
 
 def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = False,
-           blocks: BlockCache | None = CHECK_BLOCKS) -> str:
+           blocks: BlockCache | None = CHECK_BLOCKS, course_values: str = "") -> str:
     """Render the student's feedback report, ``report.html``.
 
     The page is self-contained (inlined stylesheet, inline SVG, no script, no network).
@@ -617,7 +617,12 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
         "css": _css(),
         "csp": _csp(),
         "isolation": _ISOLATION.get(result.isolation, result.isolation or "unknown"),
-        "name": student_name(result),  # a Canvas download's: the student knows it better than the user id
+        "name": student_name(result),
+        # `grader check --html`: the course's own sanity values (grader.kit.course_values_text), as the
+        # terminal prints them: a title line, then one line per value
+        "course_values": ((course_values.strip().splitlines()[0].rstrip(":"),
+                           [v.strip() for v in course_values.strip().splitlines()[1:] if v.strip()])
+                          if course_values.strip() else None),  # a Canvas download's: the student knows it better than the user id
         "counts": _text.counts(result.checks()),
         # points lost in the questions that count in the maximum (extra credit may hide them in the total)
         "lost": _round_points(sum(max(q.max_score - q.score, 0.0) for q in result.questions if not q.extra)),

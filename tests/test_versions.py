@@ -623,6 +623,22 @@ def test_the_a2_starters_sanity_values_are_shown_to_a2_students_only(tmp_path, v
     assert any(c["id"] == "skipgram_cost/course-c" for q in doc["questions"] for c in q["checks"]) is shown
 
 
+@pytest.mark.parametrize("version, shown", [("cs224n-2017", False), ("cs224n-a2", True)])
+def test_check_html_shows_the_sanity_values_the_terminal_shows(tmp_path, version, shown):
+    # the student who opens report.html reads the same course values as the one at the terminal,
+    # among them that negative sampling's cannot be reproduced
+    html = tmp_path / "report.html"
+    code, out, err = run("check", str(SUBMISSION[version]), "--html", str(html), "--no-color")
+    page = html.read_text(encoding="utf-8")
+    assert ('id="course-values"' in page) is shown
+    said = [line.strip() for line in out.split("beside the grader's verdicts:")[-1].splitlines()[1:]
+            if line.startswith("  ")] if shown else []
+    assert len(said) == 4 or not shown, out[-800:]
+    for line in said:
+        assert line.replace("'", "&#39;") in page, line
+    assert ("not reproducible here" in page) is shown
+
+
 @pytest.mark.parametrize("version, shown", [("cs224d-2016", False), ("cs224n-2017", False), ("cs224n-a2", True)])
 def test_the_whole_problem_sets_rubric_shows_a2s_sanity_values_to_a2_sets_only(version, shown):
     # --rubric problem-set grades every year's set: the a2 starter's printed values are not a CS224d student's
