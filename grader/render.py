@@ -546,7 +546,7 @@ def _draws_said_once(failing_of: list[list[CheckResult]],
         notes = []
         for n in c.notes:
             if n.startswith("drawn: ") and n in first:
-                n = f"drawn: the same draws as {first[n]} (this call's)"
+                n = f"drawn: the same draws as {first[n]} (one call returned both values)"
             elif n.startswith("drawn: "):
                 first[n] = c.id
             notes.append(n)

@@ -1148,4 +1148,4 @@ def test_what_a_negative_sampling_call_drew_is_said_once_and_pointed_to_after():
           for q in ("negsamp_cost", "negsamp_grad_pred", "negsamp_grad_output")]
     html = render.report(f.result("x", qs))
     assert html.count("drawn: 3, 1 (the target), 4, 4") == 1
-    assert html.count("drawn: the same draws as negsamp_cost/small (this call&#39;s)") == 2
+    assert html.count("drawn: the same draws as negsamp_cost/small (one call returned both values)") == 2
