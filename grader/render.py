@@ -697,6 +697,24 @@ def notebook_written(result: SubmissionResult) -> str:
 # --------------------------------------------------------------------------- summary.html
 
 
+#: How summary.html names a check that failed as the starter's stub (status "fail", no mistake id).
+NOT_IMPLEMENTED = ("not-implemented", "the starter's placeholder is still there: the function was not written")
+
+
+def summary_mistake(c: CheckResult) -> tuple[str, str] | None:
+    """The mistake summary.html lists a check under: its named mistake (id, hint), the starter's
+    stub for a check that failed as "Not implemented", else None.
+
+    >>> summary_mistake(CheckResult("sigmoid/x", "sigmoid", "fail", 0.0, 1.0, "Not implemented: sigmoid still raises"))[0]
+    'not-implemented'
+    """
+    if c.mistake:
+        return c.mistake, c.hint or ""
+    if c.status == "fail" and c.message.startswith("Not implemented"):
+        return NOT_IMPLEMENTED
+    return None
+
+
 def error_kinds(result: SubmissionResult) -> dict[str, list[str]]:
     """Group a submission's errors by kind, for the summary: kind -> where (check ids, cells).
 
@@ -926,10 +944,11 @@ def summary_entry(r: SubmissionResult, report_href: Callable[[SubmissionResult],
     number = float if as_read else (lambda x: x)
     mistakes: dict[str, list[Any]] = {}
     for c in r.checks():
-        if c.mistake:
-            if c.mistake not in mistakes:
-                mistakes[c.mistake] = [c.hint or "", []]  # a group is labelled by the hint of its first check
-            mistakes[c.mistake][1].append(c.id)
+        named = summary_mistake(c)
+        if named:
+            if named[0] not in mistakes:
+                mistakes[named[0]] = [named[1], []]  # a group is labelled by the hint of its first check
+            mistakes[named[0]][1].append(c.id)
     return {
         "submission": r.submission,
         "name": student_name(r),

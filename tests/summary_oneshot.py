@@ -29,6 +29,7 @@ from grader.render import (
     environment,
     error_kinds,
     safe_href,
+    summary_mistake,
 )
 
 TEMPLATE = """{% import "_macros.html.j2" as m with context %}
@@ -277,10 +278,11 @@ class _Summary:
                 st.failed += 1
             else:
                 st.errors += 1
-            if c.mistake:
-                mistakes.setdefault(c.mistake, []).append(c.id)
-                if c.mistake not in self.mistakes:
-                    self.mistakes[c.mistake] = _Group(c.mistake, c.hint or "")
+            named = summary_mistake(c)  # (a stub is listed as "not-implemented")
+            if named:
+                mistakes.setdefault(named[0], []).append(c.id)
+                if named[0] not in self.mistakes:
+                    self.mistakes[named[0]] = _Group(*named)
         for mid, where in mistakes.items():
             self.mistakes[mid].who.append((r.submission, href, ", ".join(where)))
         kinds = error_kinds(r)

@@ -494,6 +494,19 @@ def test_summary_lists_every_submission_with_score_status_and_link():
     assert "6 submissions 5 graded 1 could not be graded 4.7 mean score (of 10) 4.75 median 1 full marks 2 late" in page.text
 
 
+def test_summary_says_which_submissions_left_the_starters_stub():
+    """A stub fails its checks with no mistake id: the TA's table says "not-implemented" in the
+    row (it was empty: 10 failed checks and no word why) and in the named mistakes."""
+    stub = "Not implemented: forward_backward_prop still raises NotImplementedError (q2_neural.py, line 6)"
+    q = f.question("neural_cost", [replace(f.failed("neural_cost/small"), message=stub, mistake=None, hint=None,
+                                           mismatch=None)])
+    html, page = summary_page([f.all_pass(), f.result("carol", [q])])
+    row = [r for r in re.findall(r"<tr>.*?</tr>", html, re.S) if ">carol</a>" in r][0]
+    assert "not-implemented" in Page(row).text
+    named = section(html, "mistakes").text
+    assert "not-implemented" in named and "the starter's placeholder is still there" in named and "carol" in named
+
+
 def test_summary_names_the_students_of_a_canvas_download():
     # grades.csv names them (canvas.student_name): so does the table, in a column of its own
     results = [f.all_pass(), replace(f.mixed(), canvas=CanvasInfo("de_la_cruzana", "1002", "9002")),
