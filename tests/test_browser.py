@@ -528,6 +528,28 @@ def test_a_canvas_students_name_files_and_rubric_reason_read_across_the_page(chr
     assert by["handed in as"][1] > 0.95 and by["why this rubric"][1] > 0.95, meta
 
 
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_a_written_answers_lines_are_readable_in_either_theme(chrome, tmp_path, dark):
+    """A wrong or unevaluated line of a written answer is set on a tinted row: in a dark theme
+    (light text) the tint must be dark too, or the line and its verdict cannot be read."""
+    from grader.model import WrittenFeedback, WrittenLine
+
+    lines = (WrittenLine(1, "x", "∂J/∂v_c", "<math><mi>J</mi></math>", "label"),
+             WrittenLine(1, r"\hat y_o v_c", "ŷ_o v_c", "<math><mi>ŷ</mi></math>", "wrong", "does not equal ∂J/∂u_o"),
+             WrittenLine(2, r"U^\top(\hat y - y)", "Uᵀ(ŷ - y)", "<math><mi>U</mi></math>", "error", "the shapes do not fit"),
+             WrittenLine(3, "U(y - y)", "U(ŷ - y)", "<math><mi>U</mi></math>", "right"))
+    c = replace(f.failed("written/grad_center/answer"), message="Wrong.", written=WrittenFeedback(lines=lines),
+                mismatch=None)
+    page = tmp_path / "report.html"
+    page.write_text(render.report(f.result("x", [f.question("written/grad_center", [c])])), encoding="utf-8")
+    open_page(chrome, page, 1280, 900, False)
+    chrome.dark(dark)
+    ratios = chrome.js(browser.CONTRAST_JS.replace("SEL", "'.written-lines td.num, .written-lines .verdict, "
+                                                          ".written-lines td.read math'"))
+    assert len(ratios) == 12
+    assert all(r >= 4.5 for r, _ in ratios), ratios
+
+
 def test_the_file_column_keeps_a_files_name_whole_on_a_phone(chrome, tmp_path):
     from grader.model import QuestionResult
 
