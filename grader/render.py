@@ -536,16 +536,23 @@ def _draws_said_once(failing_of: list[list[CheckResult]],
     """What one negative-sampling call drew, said at the first check shown of it; the others point there.
 
     Checks are shown question by question, the failing ones first: the cost's, the two
-    gradients' checks of one call all carry the same "drawn: ..." note.
+    gradients' checks of one call all carry the same "drawn: ..." note.  A sampling check's
+    other notes (the convention followed, accepted by the rubric) are the same on every
+    check: said at the first check shown.
     """
     first: dict[str, str] = {}  # a draws note -> the id of the first check shown with it
+    said: set[str] = set()  # the other notes of sampling checks (the convention accepted): said once
 
     def once(c: CheckResult) -> CheckResult:
         if not any(n.startswith("drawn: ") for n in c.notes):
             return c
         notes = []
         for n in c.notes:
-            if n.startswith("drawn: ") and n in first:
+            if not n.startswith("drawn: "):
+                if n in said:
+                    continue  # "you used draws equal to the target ...": the same for every call
+                said.add(n)
+            elif n in first:
                 n = f"drawn: the same draws as {first[n]} (one call returned both values)"
             elif n.startswith("drawn: "):
                 first[n] = c.id

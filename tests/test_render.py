@@ -1143,6 +1143,21 @@ def test_a_line_of_other_failures_never_lends_one_checks_words_to_another():
                                           ("skipgram_cost/course-c", "skipgram_cost/course-b", "skipgram_cost/course-a")]
 
 
+def test_the_sampling_convention_accepted_is_said_once_not_at_every_check():
+    # CS224d 2015: target draws used as negatives, accepted by the rubric; every negative-sampling
+    # check carried the note, and the report said it 15 times
+    from dataclasses import replace as _replace
+
+    accepted = ("you used draws equal to the target as negative samples; this rubric accepts that "
+                "(your assignment does not say whether to reject them).")
+    qs = [f.question(q, [_replace(f.passed(f"{q}/{case}", 0.5), notes=(f"drawn: {i}, 1 (the target) — used", accepted))
+                         for i, case in enumerate(("small", "typical", "large"))])
+          for q in ("negsamp_cost", "negsamp_grad_pred", "negsamp_grad_output")]
+    html = render.report(f.result("x", qs))
+    assert html.count("this rubric accepts that") == 1
+    assert html.count("drawn: 2, 1 (the target)") == 1  # each call's draws, still said once each
+
+
 def test_a_stub_is_one_cause_whichever_questions_it_fails():
     from dataclasses import replace as _replace
 
