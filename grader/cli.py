@@ -757,7 +757,8 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from .batch import write_atomic
 
         with _writing("--html", html):  # the same sanity values as the terminal's, below the questions
-            write_atomic(html, render.report(result, rubric_title=job.rubric.title, course_values=values))
+            write_atomic(html, render.report(result, rubric_title=job.rubric.title, kit=bool(args.kit),
+                                             course_values=values))
     if args.json:
         out.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
     else:

@@ -524,3 +524,15 @@ def test_the_kits_readme_names_that_years_files_and_values(tmp_path, version, ow
     if version == "cs224n-a2":  # a2's names of the returned values: the loss, not CS224d's cost
         assert "| `loss` |" in readme and "| `cost` |" not in readme
         assert "| `gradCenterVec` |" in readme
+
+
+def test_check_html_against_the_kit_says_so(kit, tmp_path):
+    # the report of `grader check --kit KIT --html` says the checks were the kit's, as the page of a
+    # kit check does (it said "public checks only", as a check against the grader's reference)
+    sub = tmp_path / "cost.py"
+    sub.write_text(COST_LOG10)
+    page = tmp_path / "report.html"
+    code, out, err = run(["check", "--kit", str(kit), "--html", str(page), str(sub)])
+    assert code == 1, err
+    html = page.read_text(encoding="utf-8")
+    assert "self-check against the student kit" in html and "public checks</strong> of the student kit" in html
