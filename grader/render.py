@@ -625,6 +625,8 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
         "csp": _csp(),
         "isolation": _ISOLATION.get(result.isolation, result.isolation or "unknown"),
         "name": student_name(result),
+        # `grader check --written`: a written answer checked alone (no code, no hidden check to come)
+        "written_alone": bool(result.checks()) and all(c.id.startswith("written/") for c in result.checks()),
         # `grader check --html`: the course's own sanity values (grader.kit.course_values_text), as the
         # terminal prints them: a title line, then one line per value
         "course_values": ((course_values.strip().splitlines()[0].rstrip(":"),
