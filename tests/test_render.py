@@ -222,6 +222,18 @@ def test_a_written_line_that_was_read_but_not_evaluated_is_not_said_unreadable()
     assert "could not be read: the shapes" not in page.text
 
 
+def test_the_files_translated_from_python_2_are_said_in_one_note():
+    # a CS224d 2016 folder of five Python 2 files: five notes alike, one per file, were one under another
+    files = [("q1_softmax.py", "print statements"), ("q2_sigmoid.py", "print statements"),
+             ("q3_sgd.py", "Python 2 module names, xrange"), ("q3_word2vec.py", "print statements")]
+    notes = tuple(f"{p} was Python 2 code; it was translated to Python 3 ({what}) before grading." for p, what in files)
+    text = section(render.report(replace(f.all_pass(), notes=notes + ("other",))), "notes").text
+    assert text.count("was Python 2 code") + text.count("were Python 2 code") == 1
+    assert ("q1_softmax.py, q2_sigmoid.py and q3_word2vec.py (print statements), q3_sgd.py (Python 2 module names, "
+            "xrange) were Python 2 code; they were translated to Python 3 before grading.") in text
+    assert "other" in text
+
+
 def test_heat_map_is_inline_svg_with_one_square_per_cell():
     html = render.report(f.mixed())
     check = section(html, "check-grad_output-small")
