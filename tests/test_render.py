@@ -275,6 +275,16 @@ def test_printed_output_is_collapsed_and_capped():
     assert "x" * render.LOAD_OUTPUT_CHARS not in code.replace("Testing softmax... ", "")[render.LOAD_OUTPUT_CHARS :]
 
 
+def test_your_code_names_the_students_functions_not_the_rubrics_roles():
+    # an a2 report listed "cost_and_grad word2vec.naiveSoftmaxLossAndGradient": the role is the
+    # rubric's word (and CS224d's "cost"), the student knows the function and its file
+    load = LoadReport(functions={"cost_and_grad": "word2vec.naiveSoftmaxLossAndGradient", "negsamp":
+                                 "word2vec.negSamplingLossAndGradient", "sgd": "sgd.sgd"}, output="hi")
+    code = section(render.report(replace(f.all_pass(), load=load)), "code").text
+    assert "cost_and_grad" not in code and "negsamp " not in code
+    assert "naiveSoftmaxLossAndGradient word2vec" in code and "sgd sgd" in code
+
+
 def test_errors_show_the_student_traceback_and_load_problems():
     html = render.report(f.errors())
     text = section(html, "check-softmax-rows-1d").text
