@@ -487,6 +487,29 @@ NO_SKELETON = ("no --starter was given: the course's skeleton (its docstrings, t
                "--starter")
 
 
+def _similarity_rubric(args: argparse.Namespace, src: Path, results: Path):
+    """The rubric whose title and questions similarity.html (and summary.html, rewritten) go by.
+
+    --rubric when given; else the one the batch in RESULTS was graded under (so that a summary
+    of a CS224d 2016 batch keeps its title), else the version most submissions look like, as
+    ``grade`` chooses it.
+    """
+    import io
+
+    from .gradebook import recorded_meta
+
+    if args.rubric is not None:
+        return _rubric(args.rubric)
+    earlier = recorded_meta(results, "version") if results.is_dir() else ""
+    if earlier:
+        try:
+            return _rubric(earlier)
+        except GraderError:
+            pass  # a rubric file moved since: chosen as grade would
+    choice, _ = _batch_version(args, src, io.StringIO(), {})
+    return _rubric(choice.version)
+
+
 def _cmd_similarity(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from . import batch
     from .gradebook import results_lock
@@ -502,9 +525,9 @@ def _cmd_similarity(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1 (got {args.jobs})")
     _similarity_ready(args)
-    rubric = _rubric(args.rubric)
     results = Path(args.out)
     _check_results_folder(src, results)
+    rubric = _similarity_rubric(args, src, results)
     if batch.batch_size(src) == 0:  # as for grade: nothing to compare is bad input, not a clean result
         raise UsageError(f"SUBMISSIONS {str(src)!r} holds no submission (no .py, .ipynb, folder or .zip entry; "
                          "hidden entries are skipped); nothing was compared")
@@ -725,12 +748,17 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     finally:
         helper.close()
         sb.release()
+    from .kit import course_values_text  # the course's own sanity values, beside the verdicts
+
+    values = course_values_text(result, Path(args.kit) if args.kit else None, job.reference, job.rubric,
+                                version=own.version if own is not None else "", code=submission.error is None)
     if html is not None:
         from . import render  # jinja2: only for the HTML report
         from .batch import write_atomic
 
-        with _writing("--html", html):
-            write_atomic(html, render.report(result, rubric_title=job.rubric.title))
+        with _writing("--html", html):  # the same sanity values as the terminal's, below the questions
+            write_atomic(html, render.report(result, rubric_title=job.rubric.title, kit=bool(args.kit),
+                                             course_values=values))
     if args.json:
         out.write(json.dumps(result.to_dict(), indent=2, ensure_ascii=False) + "\n")
     else:
@@ -738,11 +766,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from .terminal import terminal
 
         out.write(terminal(result, color=color))
-        from .kit import course_values_text  # the course's own sanity values, beside the verdicts
-
-        out.write(course_values_text(result, Path(args.kit) if args.kit else None, job.reference, job.rubric,
-                                     version=own.version if own is not None else "",
-                                     code=submission.error is None))
+        out.write(values)
         if args.html:
             out.write(f"report written to {args.html}\n")
     passed = result.status == "graded" and all(c.status == "pass" for c in result.checks())

@@ -6,6 +6,7 @@ import ast
 import re
 import time
 from dataclasses import dataclass, field, replace
+from pathlib import PurePosixPath
 from types import ModuleType
 from typing import Any, Mapping
 
@@ -226,7 +227,7 @@ def _named_alone(results: list[CheckResult]) -> list[CheckResult]:
 
 
 def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str, CallOutcome],
-               results: list[CheckResult]) -> list[CheckResult]:
+               results: list[CheckResult], functions: Mapping[str, str] | None = None) -> list[CheckResult]:
     """Say why skip-gram/CBOW checks failed when the cost function passed to them explains it.
 
     - A check made with the student's own cost function (``same_as`` names its twin, made
@@ -263,10 +264,10 @@ def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str,
         costfn_word = _costfn_word(rubric, next((a.role for c in (case, *cases.values()) if c is not None
                                                  for a in c.args if isinstance(a, CostFn) and a.role), ""))
         if spec.function in stubs and o_self is not None and _all_zeros(o_self.value):
-            r = replace(r, message=(f"Not implemented: {_named(rubric, spec.function)} returned zeros without calling "
+            r = replace(r, message=(f"Not implemented: {_named_found(functions or {}, rubric, spec.function)} returned zeros without calling "
                                     f"the {costfn_word} it was given (the starter's placeholder is still there?)."))
         elif costfn is not None and costfn.role and twin is not None and twin.status == "pass":
-            fname = _named(rubric, costfn.role)
+            fname = _named_found(functions or {}, rubric, costfn.role)
             wrong = _failed_questions(rubric, by_id, costfn.role)
             cause = (f"the question{'s' if len(wrong) > 1 else ''} {', '.join(wrong)}" if wrong
                      else f"your {costfn_word}")
@@ -277,7 +278,7 @@ def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str,
                 and (wrong := _failed_questions(rubric, by_id, costfn.role)):
             # no twin with the grader's function (the course's own sanity check): its cause may still be
             # the student's function passed to it, whose own questions failed
-            r = replace(r, message=(f"{r.message} This call passes your {_named(rubric, costfn.role)}, which "
+            r = replace(r, message=(f"{r.message} This call passes your {_named_found(functions or {}, rubric, costfn.role)}, which "
                                     f"failed its own question{'s' if len(wrong) > 1 else ''} ({', '.join(wrong)}): "
                                     "the difference may come from it."))
         elif costfn is not None and costfn.table:
@@ -285,19 +286,21 @@ def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str,
             returned = o is not None and o.value is not None and o.value.type != "NoneType"  # (a stub says so)
             if returned and o.costfn_calls == 0:  # (returning zeros, the starter's: said above, as a stub)
                 word = costfn_word.removesuffix(" function")
-                r = replace(r, message=(f"{r.message} {_named(rubric, spec.function)} never called the {costfn_word} "
+                r = replace(r, message=(f"{r.message} {_named_found(functions or {}, rubric, spec.function)} never called the {costfn_word} "
                                         f"it was given as an argument: its {word} and gradients must come from that "
                                         "function."))
         out.append(r)
     return out
 
 
-def _stubs_called(rubric: Rubric, submission: Submission, functions: Mapping[str, str],
-                  results: list[CheckResult]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-    """Return the functions still the starter's stub (role -> its questions failing as a stub) and, for each
-    function found, the stubs its definition calls (role -> roles).  Which function calls which is read from
-    the student's code, parsed, never run."""
+def _failing_callees(rubric: Rubric, submission: Submission, functions: Mapping[str, str], results: list[CheckResult]
+                     ) -> tuple[dict[str, list[str]], dict[str, list[str]], dict[str, set[str]]]:
+    """Return what a failing check may owe to the functions its function calls: the functions still the
+    starter's stub (role -> its questions failing as a stub), those failing otherwise (role -> its questions
+    with a public check that fails), and which function calls which (role -> roles; read from the student's
+    code, parsed, never run; only when either of the first two is not empty)."""
     stubbed: dict[str, list[str]] = {}
+    wrong: dict[str, list[str]] = {}
     by_id = {r.id: r for r in results}
     for q in rubric.questions:
         for spec in q.checks:
@@ -308,45 +311,69 @@ def _stubs_called(rubric: Rubric, submission: Submission, functions: Mapping[str
                 qs = stubbed.setdefault(spec.function, [])
                 if q.id not in qs:
                     qs.append(q.id)
-    if not stubbed:
-        return stubbed, {}
-    calls = _calls_between(submission, functions)
-    return stubbed, {f: [g for g in stubbed if g != f and g in called] for f, called in calls.items()}
+            elif r is not None and r.status in ("fail", "error") and r.visibility != "hidden" \
+                    and not r.message.startswith("Not implemented"):
+                qs = wrong.setdefault(spec.function, [])
+                if q.id not in qs:
+                    qs.append(q.id)
+    for role in stubbed:
+        wrong.pop(role, None)
+    if not stubbed and not wrong:
+        return stubbed, wrong, {}
+    return stubbed, wrong, _calls_between(submission, functions)
 
 
 def _stub_called(rubric: Rubric, functions: Mapping[str, str], results: list[CheckResult],
-                 stubbed: Mapping[str, list[str]], callees: Mapping[str, list[str]]) -> list[CheckResult]:
-    """Name a function that is still the starter's stub as the likely cause of the failures of its callers.
+                 stubbed: Mapping[str, list[str]], wrong: Mapping[str, list[str]],
+                 calls: Mapping[str, set[str]]) -> list[CheckResult]:
+    """Name a function that is still the starter's stub, or fails its own question, as the likely cause of
+    the failures of its callers.
 
     CS224d 2015's ``softmaxRegression`` calls the student's ``softmax``; with ``softmax`` still
     the starter's ``return x``, softmaxRegression's checks failed as its own wrong answers.
     A check that did not pass (not itself "Not implemented", not hidden) of a function whose
     definition calls another function of the rubric, whose own checks fail as a stub, says
-    so (`stubbed`, `callees`: from :func:`_stubs_called`; a stub that raises is named by the
-    call itself: "calls X, which ...", grader.checks).
+    so; one calling a function that fails its own question otherwise says that, on a wrong
+    value with no mistake of its own (`stubbed`, `wrong`, `calls`: from :func:`_failing_callees`;
+    a stub that raises is named by the call itself: "calls X, which ...", grader.checks).
     """
-    if not stubbed:
+    if not stubbed and not wrong:
         return results
     said: dict[str, str] = {}
+    blamed: dict[str, str] = {}
     out = []
     for spec, r in zip(rubric.checks(), results):
         if r.status in ("fail", "error") and r.visibility != "hidden" and not r.message.startswith("Not implemented"):
             if spec.function not in said:
+                callees = [g for g in stubbed if g != spec.function and g in calls.get(spec.function, ())]
                 said[spec.function] = " ".join(
                     f"{_named_found(functions, rubric, spec.function)} calls {_named_found(functions, rubric, g)}, "
                     f"which is still the starter's stub (see the question{'s' if len(stubbed[g]) > 1 else ''} "
                     f"{', '.join(stubbed[g])}): it may be the cause; implement "
-                    f"{_named_found(functions, rubric, g)} first." for g in callees.get(spec.function, ()))
+                    f"{_named_found(functions, rubric, g)} first." for g in callees)
+                # a function of the rubric it calls that fails its own checks (CS224d's sigmoid, called by
+                # forward_backward_prop and negSamplingCostAndGradient): a likely cause too
+                failing = [g for g in wrong if g != spec.function and g in calls.get(spec.function, ())
+                           and not set(wrong[g]) & {q.id for q in rubric.questions
+                                                    for c in q.checks if c.function == spec.function}]
+                blamed[spec.function] = " ".join(
+                    f"{_named_found(functions, rubric, spec.function)} calls {_named_found(functions, rubric, g)}, "
+                    f"which failed its own question{'s' if len(wrong[g]) > 1 else ''} ({', '.join(wrong[g])}): "
+                    f"it may be the cause; fix {_named_found(functions, rubric, g)} first." for g in failing)
             if said[spec.function]:
                 r = replace(r, message=f"{r.message} {said[spec.function]}")
+            elif blamed[spec.function] and r.status == "fail" and r.mismatch is not None and not r.mistake:
+                # (only wrong values, where no mistake of its own was recognised: a wrong shape is its own)
+                r = replace(r, message=f"{r.message} {blamed[spec.function]}")
         out.append(r)
     return out
 
 
-def _cost_stubs(rubric: Rubric, functions: Mapping[str, str], callees: Mapping[str, list[str]]) -> list[str]:
+def _cost_stubs(rubric: Rubric, functions: Mapping[str, str], stubbed: Mapping[str, list[str]],
+                calls: Mapping[str, set[str]]) -> list[str]:
     """The names of the stubs that the function of the rubric's self-consistency comparison calls."""
     role = (rubric.consistency or {}).get("function", "")
-    return [_named_found(functions, rubric, g) for g in callees.get(role, ())]
+    return [_named_found(functions, rubric, g) for g in stubbed if g != role and g in calls.get(role, ())]
 
 
 def _named_found(functions: Mapping[str, str], rubric: Rubric, role: str) -> str:
@@ -466,15 +493,15 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None, partial: Pa
             continue
         results.append(_judge(spec, case, outcome, job))
     results = [_withheld(spec, r) for spec, r in zip(rubric.checks(), _named_alone(results))]
-    results = _explained(rubric, job.cases, run.outcomes, results)
-    stubbed, callees = _stubs_called(rubric, submission, run.load.functions, results)
-    results = _stub_called(rubric, run.load.functions, results, stubbed, callees)
+    results = _explained(rubric, job.cases, run.outcomes, results, run.load.functions)
+    stubbed, wrong, calls = _failing_callees(rubric, submission, run.load.functions, results)
+    results = _stub_called(rubric, run.load.functions, results, stubbed, wrong, calls)
     if job.written is not None:  # written answers are text: judged here, never in the sandbox
         from .written.grading import grade as grade_written
 
         results += grade_written(job.written, submission)
     consistency = _checks.read_consistency(rubric, results, _checks.consistency(rubric, job.cases, run.outcomes, job.memo),
-                                           _cost_stubs(rubric, run.load.functions, callees))
+                                           _cost_stubs(rubric, run.load.functions, stubbed, calls))
     consistency = tuple(_consistency_withheld(c) if c.case in job.cases and not job.cases[c.case].spec.public
                         else c for c in consistency)
     result = score(rubric, submission, run, results, consistency=consistency, public_only=job.public_only)
@@ -493,7 +520,24 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None, partial: Pa
     failed = {spec.function for spec, r in zip(rubric.checks(), results) if r.status != "pass"}
     adapted += [n for n in cell_duplicate_notes(submission, rubric.functions, run.load.functions, failed)
                 if n not in result.notes]
+    if job.written is None:
+        adapted += unread_prose_notes(submission)
     return replace(result, notes=result.notes + tuple(_globals_said_once(adapted)), seconds=time.monotonic() - t0)
+
+
+def unread_prose_notes(submission: Submission) -> list[str]:
+    """A note for the written answers handed in (written.md, a .tex file) that a rubric without
+    written questions does not read: the student is told, not left to think they were graded.
+
+    A notebook's Markdown and other prose (a README.md) are not named: they are not answers.
+    """
+    files = [t.origin for t in submission.texts if not t.cells and (
+        t.origin.lower().endswith(".tex") or PurePosixPath(t.path).name.lower().startswith("written"))]
+    if not files:
+        return []
+    one = len(files) == 1
+    return [f"{', '.join(files)} {'was' if one else 'were'} handed in, but this rubric grades code only: "
+            f"{'it was' if one else 'they were'} not read, and no written answer is in this score."]
 
 
 #: How :func:`cell_duplicate_notes` begins its note's second part (the in-notebook check says its own).
@@ -636,11 +680,11 @@ def _regrade(submission: Submission, job: Job, sandbox: Sandbox, partial: Partia
                for spec, r, n in zip(rubric.checks(), results, _named_alone(results))]
     # Messages that read other questions' verdicts are written for the questions judged now only
     # (the others' already say it).
-    explained = _explained(rubric, job.cases, outcomes, results)
     functions = (run.load.functions if run is not None else previous.load.functions
                  if previous.load is not None else {})
-    stubbed, callees = _stubs_called(rubric, submission, functions, explained)
-    explained = _stub_called(rubric, functions, explained, stubbed, callees)
+    explained = _explained(rubric, job.cases, outcomes, results, functions)
+    stubbed, wrong, calls = _failing_callees(rubric, submission, functions, explained)
+    explained = _stub_called(rubric, functions, explained, stubbed, wrong, calls)
     results = [e if r.question in again else r for r, e in zip(results, explained)]
     if job.written is not None:
         written = [c for q in previous.questions if q.id.startswith("written/") and q.id not in again for c in q.checks]
@@ -652,7 +696,7 @@ def _regrade(submission: Submission, job: Job, sandbox: Sandbox, partial: Partia
     if CONSISTENCY in again and run is not None:
         consistency = _checks.read_consistency(
             rubric, results, _checks.consistency(rubric, job.cases, run.outcomes, job.memo),
-            _cost_stubs(rubric, functions, callees))
+            _cost_stubs(rubric, functions, stubbed, calls))
         consistency = tuple(_consistency_withheld(c) if c.case in job.cases and not job.cases[c.case].spec.public
                             else c for c in consistency)
     else:
@@ -660,7 +704,7 @@ def _regrade(submission: Submission, job: Job, sandbox: Sandbox, partial: Partia
         # which may have been graded again, is read again (the hidden cases' stay withheld).
         consistency = tuple(_consistency_withheld(c) if c.case in job.cases and not job.cases[c.case].spec.public
                             else c for c in _checks.read_consistency(rubric, results, previous.consistency,
-                                                                     _cost_stubs(rubric, functions, callees)))
+                                                                     _cost_stubs(rubric, functions, stubbed, calls)))
     result = score(rubric, submission, run, results, consistency=consistency, public_only=job.public_only)
     adapted = []
     for call in calls:

@@ -45,6 +45,7 @@ from markupsafe import Markup
 from . import terminal as _text
 from .canvas import student_name
 from .model import CheckResult, Consistency, SimilarityMatch, SubmissionResult
+from .score import stand_ins_said_once
 from .terminal import explain, explain_lines, terminal, terminal_batch_line
 
 __all__ = [
@@ -369,8 +370,59 @@ def environment() -> jinja2.Environment:
         cap=_text.cap,
         heat_rects=heat_rects,
         differs=differs,
+        said_in=said_in,
     )
     return env
+
+
+#: grader.load's note of a file translated from Python 2.
+_PY2_NOTE = re.compile(r"(.+) was Python 2 code; it was translated to Python 3 \((.+)\) before grading\.")
+
+
+def py2_said_once(notes: list[str]) -> list[str]:
+    """The notes with the files translated from Python 2 said in one note (a CS224d 2016 folder
+    had five lines, one per file, all alike), grouped by what was translated, where the first was.
+
+    >>> py2_said_once(["a.py was Python 2 code; it was translated to Python 3 (print statements) before grading.",
+    ...                "x", "b.py was Python 2 code; it was translated to Python 3 (print statements) before grading.",
+    ...                "c.py was Python 2 code; it was translated to Python 3 (xrange) before grading."])
+    ['a.py and b.py (print statements), c.py (xrange) were Python 2 code; they were translated to Python 3 before grading.', 'x']
+    """
+    found = [(i, m) for i, n in enumerate(notes) if (m := _PY2_NOTE.fullmatch(n))]
+    if len(found) < 2:
+        return notes
+    by_what: dict[str, list[str]] = {}
+    for _, m in found:
+        by_what.setdefault(m[2], []).append(m[1])
+    said = ", ".join(f"{' and '.join(ws) if len(ws) < 3 else ', '.join(ws[:-1]) + ' and ' + ws[-1]} ({what})"
+                     for what, ws in by_what.items())
+    one = f"{said} were Python 2 code; they were translated to Python 3 before grading."
+    drop = {i for i, _ in found}
+    return [one if i == found[0][0] else n for i, n in enumerate(notes) if i == found[0][0] or i not in drop]
+
+
+def _round_points(x: float) -> float:
+    """Points rounded as scores are (sums of halves and tenths print cleanly)."""
+    return round(float(x) + 0.0, 6)
+
+
+def said_in(line_message: str, message: str) -> bool:
+    """Whether a written answer's line message is already said by its check's message.
+
+    A one-line answer's verdict is the check's: "Could not read your answer: unbalanced '{' ..."
+    above the table need not be followed by "could not be read: unbalanced '{' ..." in it.
+
+    >>> said_in("does not equal X: on instance 1, X is [1], this line gives [2]",
+    ...         "Wrong (written.tex): your answer does not equal X: on instance 1, X is [1], your answer gives [2].")
+    True
+    >>> said_in("unbalanced '{' at line 1", "Wrong: line 2 does not follow from line 1.")
+    False
+    """
+    if not line_message or not message:
+        return False
+    said = " ".join(message.split()).casefold()
+    line = " ".join(line_message.split()).casefold().rstrip(".")
+    return line in said or line.replace("this line", "your answer") in said
 
 
 @functools.lru_cache(maxsize=1)
@@ -510,17 +562,24 @@ def _draws_said_once(failing_of: list[list[CheckResult]],
     """What one negative-sampling call drew, said at the first check shown of it; the others point there.
 
     Checks are shown question by question, the failing ones first: the cost's, the two
-    gradients' checks of one call all carry the same "drawn: ..." note.
+    gradients' checks of one call all carry the same "drawn: ..." note.  A sampling check's
+    other notes (the convention followed, accepted by the rubric) are the same on every
+    check: said at the first check shown.
     """
     first: dict[str, str] = {}  # a draws note -> the id of the first check shown with it
+    said: set[str] = set()  # the other notes of sampling checks (the convention accepted): said once
 
     def once(c: CheckResult) -> CheckResult:
         if not any(n.startswith("drawn: ") for n in c.notes):
             return c
         notes = []
         for n in c.notes:
-            if n.startswith("drawn: ") and n in first:
-                n = f"drawn: the same draws as {first[n]} (this call's)"
+            if not n.startswith("drawn: "):
+                if n in said:
+                    continue  # "you used draws equal to the target ...": the same for every call
+                said.add(n)
+            elif n in first:
+                n = f"drawn: the same draws as {first[n]} (one call returned both values)"
             elif n.startswith("drawn: "):
                 first[n] = c.id
             notes.append(n)
@@ -542,7 +601,7 @@ def _check_block(check: CheckResult, first: str | None, also: tuple[str, ...]) -
 
 
 def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = False,
-           blocks: BlockCache | None = CHECK_BLOCKS) -> str:
+           blocks: BlockCache | None = CHECK_BLOCKS, course_values: str = "") -> str:
     """Render the student's feedback report, ``report.html``.
 
     The page is self-contained (inlined stylesheet, inline SVG, no script, no network).
@@ -591,12 +650,24 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
         "css": _css(),
         "csp": _csp(),
         "isolation": _ISOLATION.get(result.isolation, result.isolation or "unknown"),
+        "name": student_name(result),
+        # `grader check --written`: a written answer checked alone (no code, no hidden check to come)
+        "written_alone": bool(result.checks()) and all(c.id.startswith("written/") for c in result.checks()),
+        # `grader check --html`: the course's own sanity values (grader.kit.course_values_text), as the
+        # terminal prints them: a title line, then one line per value
+        "course_values": ((course_values.strip().splitlines()[0].rstrip(":"),
+                           [v.strip() for v in course_values.strip().splitlines()[1:] if v.strip()])
+                          if course_values.strip() else None),  # a Canvas download's: the student knows it better than the user id
         "counts": _text.counts(result.checks()),
+        # points lost in the questions that count in the maximum (extra credit may hide them in the total)
+        "lost": _round_points(sum(max(q.max_score - q.score, 0.0) for q in result.questions if not q.extra)),
         "consistency": consistency_verdicts(result),
         "same_as": same_as,
         "causes": causes,
-        # each note once: the load's notes are normally in the result's already
-        "notes": list(dict.fromkeys(result.notes + (result.load.notes if result.load else ()))),
+        # each note once: the load's notes are normally in the result's already (its stand-ins
+        # of one package said in one note, as grader.score says them)
+        "notes": py2_said_once(list(dict.fromkeys(result.notes + tuple(
+            stand_ins_said_once(result.load.notes) if result.load else ())))),
         "also": also,
         "translated": translated,
         "unit_errors": result.load.unit_errors if result.load else (),
@@ -659,6 +730,24 @@ def notebook_written(result: SubmissionResult) -> str:
 
 
 # --------------------------------------------------------------------------- summary.html
+
+
+#: How summary.html names a check that failed as the starter's stub (status "fail", no mistake id).
+NOT_IMPLEMENTED = ("not-implemented", "the starter's placeholder is still there: the function was not written")
+
+
+def summary_mistake(c: CheckResult) -> tuple[str, str] | None:
+    """The mistake summary.html lists a check under: its named mistake (id, hint), the starter's
+    stub for a check that failed as "Not implemented", else None.
+
+    >>> summary_mistake(CheckResult("sigmoid/x", "sigmoid", "fail", 0.0, 1.0, "Not implemented: sigmoid still raises"))[0]
+    'not-implemented'
+    """
+    if c.mistake:
+        return c.mistake, c.hint or ""
+    if c.status == "fail" and c.message.startswith("Not implemented"):
+        return NOT_IMPLEMENTED
+    return None
 
 
 def error_kinds(result: SubmissionResult) -> dict[str, list[str]]:
@@ -890,10 +979,11 @@ def summary_entry(r: SubmissionResult, report_href: Callable[[SubmissionResult],
     number = float if as_read else (lambda x: x)
     mistakes: dict[str, list[Any]] = {}
     for c in r.checks():
-        if c.mistake:
-            if c.mistake not in mistakes:
-                mistakes[c.mistake] = [c.hint or "", []]  # a group is labelled by the hint of its first check
-            mistakes[c.mistake][1].append(c.id)
+        named = summary_mistake(c)
+        if named:
+            if named[0] not in mistakes:
+                mistakes[named[0]] = [named[1], []]  # a group is labelled by the hint of its first check
+            mistakes[named[0]][1].append(c.id)
     return {
         "submission": r.submission,
         "name": student_name(r),

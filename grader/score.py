@@ -21,10 +21,10 @@ from .model import (
 _STAND_IN = re.compile(r"'([A-Za-z_][\w.]*)' was not in the submission; the supplied stand-in was used")
 
 
-def _stand_ins_said_once(notes: Sequence[str]) -> list[str]:
+def stand_ins_said_once(notes: Sequence[str]) -> list[str]:
     """The load's notes with a package's stand-ins and its modules' said in one note.
 
-    >>> _stand_ins_said_once(["'utils' was not in the submission; the supplied stand-in was used",
+    >>> stand_ins_said_once(["'utils' was not in the submission; the supplied stand-in was used",
     ...                       "'utils.utils' was not in the submission; the supplied stand-in was used", "x"])
     ["'utils' (and utils.utils) was not in the submission; the supplied stand-ins were used", 'x']
     """
@@ -143,7 +143,7 @@ def score(rubric: Rubric, submission: Submission, run: RunReport | None, results
         errors.append(f"the grader could not run this submission: {run.error}")
     notes = list(submission.notes)
     if run is not None:
-        notes += [n for n in _stand_ins_said_once(run.load.notes) if n not in notes]
+        notes += [n for n in stand_ins_said_once(run.load.notes) if n not in notes]
     return SubmissionResult(
         submission=submission.id,
         rubric=rubric.name,

@@ -48,6 +48,22 @@ FLAGS = (
 )
 
 
+#: The contrast ratio (WCAG) of the text of each element matching the selector given as ``SEL``,
+#: against the first opaque background behind it: [[ratio, text], ...].
+CONTRAST_JS = r"""
+((sel) => {
+  const lum = (c) => { const m = c.match(/[\d.]+/g).map(Number).slice(0, 3).map((v) => { v /= 255;
+    return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); });
+    return 0.2126 * m[0] + 0.7152 * m[1] + 0.0722 * m[2]; };
+  const behind = (e) => { for (; e; e = e.parentElement) { const c = getComputedStyle(e).backgroundColor;
+    if (c && c !== "transparent" && !/rgba\(.*, 0\)$/.test(c)) return c; } return "rgb(255, 255, 255)"; };
+  return Array.from(document.querySelectorAll(sel)).map((e) => {
+    const a = lum(getComputedStyle(e).color), b = lum(behind(e));
+    return [(Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05), e.textContent.trim().slice(0, 40)]; });
+})(SEL)
+"""
+
+
 def find_chromium() -> str | None:
     """Return the path of a Chromium, or None: ``$GRADER_CHROMIUM`` first, then :data:`NAMES` on the PATH."""
     env = os.environ.get("GRADER_CHROMIUM")
@@ -247,6 +263,12 @@ class Chromium:
         self.wait_for("Page.loadEventFired")
         self.settle()
         return self.seen
+
+    def dark(self, on: bool = True) -> None:
+        """Lay the open page out as for a reader whose system asks for a dark theme (or not)."""
+        self.call("Emulation.setEmulatedMedia",
+                  features=[{"name": "prefers-color-scheme", "value": "dark" if on else "light"}])
+        self.settle(0.05)
 
     def js(self, expression: str) -> Any:
         """Evaluate ``expression`` in the page and return its value (JSON-serialisable)."""

@@ -29,6 +29,7 @@ from grader.render import (
     environment,
     error_kinds,
     safe_href,
+    summary_mistake,
 )
 
 TEMPLATE = """{% import "_macros.html.j2" as m with context %}
@@ -63,13 +64,15 @@ TEMPLATE = """{% import "_macros.html.j2" as m with context %}
 <h2>Scores</h2>
 {% set bw = 56 %}{% set gap = 6 %}{% set ph = 140 %}
 {% set width = hist.bins|length * (bw + gap) + gap %}
-<svg class="histogram" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="histogram of the scores of {{ hist.n }} graded submissions" width="{{ width }}" height="{{ ph + 44 }}" viewBox="0 0 {{ width }} {{ ph + 44 }}">
+<svg class="histogram" xmlns="http://www.w3.org/2000/svg" role="img" aria-label="histogram of the scores of {{ hist.n }} graded submissions" width="{{ width }}" height="{{ ph + 56 }}" viewBox="0 0 {{ width }} {{ ph + 56 }}">
 {% for count in hist.bins %}
   {% set bh = (ph * count / hist.peak)|round(1) if hist.peak else 0 %}
   {% set x = gap + loop.index0 * (bw + gap) %}
   <rect class="bin" x="{{ x }}" y="{{ 16 + ph - bh }}" width="{{ bw }}" height="{{ bh }}"><title>{{ hist.labels[loop.index0] }}: {{ count }} submission{{ "" if count == 1 else "s" }}</title></rect>
   <text class="count" x="{{ x + bw / 2 }}" y="{{ 12 + ph - bh }}" text-anchor="middle">{{ count }}</text>
-  <text x="{{ x + bw / 2 }}" y="{{ ph + 32 }}" text-anchor="middle">{{ hist.labels[loop.index0] }}</text>
+  {# the bounds on two lines: "61.65–68.5" on one is wider than its bar, and runs into the next bar's #}
+  {% set lo, hi = hist.labels[loop.index0].split("–", 1) %}
+  <text x="{{ x + bw / 2 }}" y="{{ ph + 32 }}" text-anchor="middle"><tspan x="{{ x + bw / 2 }}">{{ lo }}–</tspan><tspan x="{{ x + bw / 2 }}" dy="13">{{ hi }}</tspan></text>
 {% endfor %}
 </svg>
 <p class="muted small">Points out of {{ hist.max_score|num }}; each bar covers its lower bound and excludes its upper bound, except the last, which includes full marks and any score above them (extra credit). Submissions that could not be graded are not counted.</p>
@@ -275,10 +278,11 @@ class _Summary:
                 st.failed += 1
             else:
                 st.errors += 1
-            if c.mistake:
-                mistakes.setdefault(c.mistake, []).append(c.id)
-                if c.mistake not in self.mistakes:
-                    self.mistakes[c.mistake] = _Group(c.mistake, c.hint or "")
+            named = summary_mistake(c)  # (a stub is listed as "not-implemented")
+            if named:
+                mistakes.setdefault(named[0], []).append(c.id)
+                if named[0] not in self.mistakes:
+                    self.mistakes[named[0]] = _Group(*named)
         for mid, where in mistakes.items():
             self.mistakes[mid].who.append((r.submission, href, ", ".join(where)))
         kinds = error_kinds(r)

@@ -272,6 +272,28 @@ def test_summary_shows_the_batch_and_fits_the_screen(chrome, tmp_path, width, he
     assert wider or not phone  # (on a phone it is)
 
 
+@pytest.mark.parametrize(("width", "height", "phone"), SCREENS)
+def test_the_histograms_bounds_can_each_be_read_apart(chrome, tmp_path, width, height, phone):
+    """A total such as CS224d 2016's 68.5 makes bounds like "61.65–68.5", wider than a bar: no
+    two labels under the bars may overlap, nor run out of the picture."""
+    results = [replace(f.all_pass(sid), score=s, max_score=68.5) for sid, s in
+               (("alice", 73.0), ("bob", 65.5), ("carol", 30.0), ("dave", 12.25))]
+    page = tmp_path / "summary.html"
+    page.write_text(render.summary(iter(results)), encoding="utf-8")
+    open_page(chrome, page, width, height, phone)
+    boxes = chrome.js("""(() => {
+      const svg = document.querySelector('svg.histogram').getBoundingClientRect();
+      return Array.from(document.querySelectorAll('svg.histogram text:not(.count)')).map((t) => {
+        const r = t.getBoundingClientRect();
+        return [r.left, r.right, r.top, r.bottom, svg.left, svg.right, svg.bottom, t.textContent]; }); })()""")
+    assert len(boxes) == render.HISTOGRAM_BINS
+    assert "61.65–68.5" in [b[7] for b in boxes]
+    for (l1, r1, t1, b1, *_), (l2, r2, t2, b2, *_), in zip(boxes, boxes[1:]):
+        assert r1 + 4 <= l2 or b1 <= t2 or b2 <= t1, boxes  # a space between two labels on a line
+    for left, right, top, bottom, sl, sr, sb, label in boxes:
+        assert sl <= left and right <= sr and bottom <= sb + 0.5, label
+
+
 def test_the_scroll_cue_follows_the_width_of_the_window_and_long_ids_wrap(chrome, tmp_path):
     page = tmp_path / "summary.html"
     long_names = [replace(r, submission=r.submission + "-" + "x" * 200) for r in f.batch()]
@@ -294,13 +316,16 @@ def test_summary_sorts_by_a_clicked_header(chrome, tmp_path):
     order = "Array.from(document.querySelectorAll('#submissions tbody tr')).map((tr) => tr.cells[0].innerText)"
     head = "#submissions thead th:nth-child({}) button.sort"
     assert chrome.js(order)[:5] == ["alice", "bob", "carol", "dave", "erin"]
+    # the columns by their headers (the batch's Canvas names add a Name column after the id)
+    names = chrome.js("Array.from(document.querySelectorAll('#submissions thead th')).map((t) => t.innerText.trim().toLowerCase())")
+    score = names.index("score") + 1
 
-    chrome.click(head.format(3))  # Score, ascending: numbers, not text ("10" after "8.75"); ties keep their order
+    chrome.click(head.format(score))  # Score, ascending: numbers, not text ("10" after "8.75"); ties keep their order
     assert chrome.js(order) == ["carol", "dave", '"><img src=x onerror="alert(1)">', "bob", "erin", "alice"]
-    assert chrome.js("document.querySelector('#submissions thead th:nth-child(3)').getAttribute('aria-sort')") == "ascending"
-    chrome.click(head.format(3))  # again: descending
+    assert chrome.js(f"document.querySelector('#submissions thead th:nth-child({score})').getAttribute('aria-sort')") == "ascending"
+    chrome.click(head.format(score))  # again: descending
     assert chrome.js(order)[:3] == ["alice", "erin", "bob"]
-    assert chrome.js("document.querySelector('#submissions thead th:nth-child(3)').getAttribute('aria-sort')") == "descending"
+    assert chrome.js(f"document.querySelector('#submissions thead th:nth-child({score})').getAttribute('aria-sort')") == "descending"
     chrome.click(head.format(1))  # Submission: as text
     assert chrome.js(order) == ['"><img src=x onerror="alert(1)">', "alice", "bob", "carol", "dave", "erin"]
 
@@ -463,6 +488,69 @@ def test_hostile_summary_is_shown_as_text_and_nothing_in_it_runs(chrome, tmp_pat
     assert len(order) == 4 and order == sorted(order, key=str.lower)
     assert_nothing_ran(chrome, seen, page, scripts=1, focused="BUTTON")  # the clicked sort button
 
+
+
+def test_the_question_table_of_a_whole_problem_set_fits_a_phone(chrome, tmp_path):
+    """CS224d 2016's question table on a 390 px phone: a file column, ids such as
+    negsamp_grad_output and a total of 65.5 / 68.5 do not push the page sideways."""
+    from grader.model import QuestionResult
+
+    ids = (("q1", "softmax", "Softmax"), ("q3", "negsamp_grad_output", "Negative sampling: the gradient for the output vectors"),
+           ("q3", "skipgram_grad_outside", "Skip-gram: the gradient for the output (outside) vectors"),
+           ("q2", "neural_grad", "Neural network: gradient (backpropagation)"))
+    qs = tuple(QuestionResult(q, title, 2.5, 2.5, tuple(f.passed(f"{q}/{i}", 0.5) for i in range(33)), file=file)
+               for file, q, title in ids)
+    qs = qs[:-1] + (replace(qs[-1], checks=qs[-1].checks[:-1]),)  # 131 checks
+    r = replace(f.all_pass(), questions=qs, score=65.5, max_score=68.5)
+    page = tmp_path / "report.html"
+    page.write_text(render.report(r), encoding="utf-8")
+    open_page(chrome, page, 390, 844, True)
+    assert_fits(chrome, 390, "report.html's question table")
+    assert "Total 131 / 131 65.5 / 68.5" in squash(chrome.js("document.querySelector('#questions tr.total').innerText"))
+
+
+@pytest.mark.parametrize(("width", "height", "phone"), SCREENS)
+def test_a_canvas_students_name_files_and_rubric_reason_read_across_the_page(chrome, tmp_path, width, height, phone):
+    """A Canvas download: the report names the student beside the user id, and the list of files
+    and the reason for the rubric take the whole width (in a 200 px column they broke inside file
+    names and ran down the page), without pushing it sideways."""
+    files = "subs/leejohn_LATE_78_911_word2vec.py, leejohn_LATE_78_912_sgd.py, leejohn_LATE_78_913_written.tex"
+    reason = ("graded under cs224n-a2 (CS224n assignment 2 (2019-2023)), the version most submissions of this batch "
+              "look like (3 of the 3 that look like a course version); this one: word2vec.py defines "
+              "naiveSoftmaxLossAndGradient, negSamplingLossAndGradient and skipgram(currentCenterWord, ...)")
+    r = replace(f.all_pass("78"), source=files, rubric_reason=reason)
+    page = tmp_path / "report.html"
+    page.write_text(render.report(r), encoding="utf-8")
+    open_page(chrome, page, width, height, phone)
+    assert_fits(chrome, width, "report.html's header")
+    meta = chrome.js("""(() => { const dl = document.querySelector('dl.meta').getBoundingClientRect().width;
+      return Array.from(document.querySelectorAll('dl.meta > div')).map((d) =>
+        [d.querySelector('dt').innerText.toLowerCase(), d.querySelector('dd').innerText, d.getBoundingClientRect().width / dl]); })()""")
+    by = {dt: (dd, share) for dt, dd, share in meta}
+    assert by["name"][0] == "smithalice" and by["submission"][0] == "78"
+    assert by["handed in as"][1] > 0.95 and by["why this rubric"][1] > 0.95, meta
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_a_written_answers_lines_are_readable_in_either_theme(chrome, tmp_path, dark):
+    """A wrong or unevaluated line of a written answer is set on a tinted row: in a dark theme
+    (light text) the tint must be dark too, or the line and its verdict cannot be read."""
+    from grader.model import WrittenFeedback, WrittenLine
+
+    lines = (WrittenLine(1, "x", "∂J/∂v_c", "<math><mi>J</mi></math>", "label"),
+             WrittenLine(1, r"\hat y_o v_c", "ŷ_o v_c", "<math><mi>ŷ</mi></math>", "wrong", "does not equal ∂J/∂u_o"),
+             WrittenLine(2, r"U^\top(\hat y - y)", "Uᵀ(ŷ - y)", "<math><mi>U</mi></math>", "error", "the shapes do not fit"),
+             WrittenLine(3, "U(y - y)", "U(ŷ - y)", "<math><mi>U</mi></math>", "right"))
+    c = replace(f.failed("written/grad_center/answer"), message="Wrong.", written=WrittenFeedback(lines=lines),
+                mismatch=None)
+    page = tmp_path / "report.html"
+    page.write_text(render.report(f.result("x", [f.question("written/grad_center", [c])])), encoding="utf-8")
+    open_page(chrome, page, 1280, 900, False)
+    chrome.dark(dark)
+    ratios = chrome.js(browser.CONTRAST_JS.replace("SEL", "'.written-lines td.num, .written-lines .verdict, "
+                                                          ".written-lines td.read math'"))
+    assert len(ratios) == 12
+    assert all(r >= 4.5 for r, _ in ratios), ratios
 
 
 def test_the_file_column_keeps_a_files_name_whole_on_a_phone(chrome, tmp_path):

@@ -571,3 +571,15 @@ def test_pytest_in_the_kit_reads_a_submission_folder_kept_inside_the_kit(tmp_pat
     shutil.rmtree(outer / "kit" / "mywork")
     said = kit_pytest_alone(outer / "kit", f"--submission={outer}")
     assert " failed" not in said and " passed" in said, said
+
+
+def test_check_html_against_the_kit_says_so(kit, tmp_path):
+    # the report of `grader check --kit KIT --html` says the checks were the kit's, as the page of a
+    # kit check does (it said "public checks only", as a check against the grader's reference)
+    sub = tmp_path / "cost.py"
+    sub.write_text(COST_LOG10)
+    page = tmp_path / "report.html"
+    code, out, err = run(["check", "--kit", str(kit), "--html", str(page), str(sub)])
+    assert code == 1, err
+    html = page.read_text(encoding="utf-8")
+    assert "self-check against the student kit" in html and "public checks</strong> of the student kit" in html

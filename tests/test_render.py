@@ -121,6 +121,18 @@ def test_report_header_and_question_table():
     assert "Total 5 / 11 4.75 / 10" in table
 
 
+def test_a_full_total_made_of_extra_credit_says_so_under_the_score():
+    """CS224n 2017: softmax lost 3 points, CBOW's extra credit gave 3: "48 / 48" and a full bar
+    must not read as full marks."""
+    lost = f.question("softmax", [f.failed("softmax/matrix", 3.0), f.passed("softmax/vector", 1.0)])
+    cbow = replace(f.question("cbow_cost", [f.passed("cbow_cost/small", 3.0)]), extra=True)
+    r = f.result("lou", [lost, cbow], max_score=4.0)
+    assert (r.score, r.max_score) == (4.0, 4.0)
+    header = Page(render.report(r).split("</header>")[0]).text
+    assert "4 / 4 including 3 points of extra credit; 3 lost elsewhere" in header
+    assert "extra credit" not in Page(render.report(f.all_pass()).split("</header>")[0]).text
+
+
 def test_report_title_defaults_to_rubric_name():
     assert "word2vec-softmax: feedback for alice" in Page(render.report(f.all_pass())).text
 
@@ -165,6 +177,63 @@ def test_notes_of_a_check_are_shown():
     assert "Note: shape (1, 50) accepted as (50,)" in text
 
 
+def test_a_packages_stand_ins_are_said_in_one_note_as_result_json_says_them():
+    """The load's notes of a package's stand-ins, merged into one by grader.score, are not said
+    again one module at a time beside that note (a CS224d 2016 folder without cs224d/)."""
+    said = ["'cs224d' was not in the submission; the supplied stand-in was used",
+            "'cs224d.data_utils' was not in the submission; the supplied stand-in was used"]
+    merged = "'cs224d' (and cs224d.data_utils) was not in the submission; the supplied stand-ins were used"
+    r = replace(f.all_pass(), notes=(merged,), load=LoadReport(notes=tuple(said)))
+    text = Page(render.report(r)).text
+    assert text.count("was not in the submission") == 1
+    assert merged in text
+
+
+def test_a_written_answers_verdict_is_said_once_above_its_lines():
+    """The check's message is shown just above the answer as read: a one-line answer's line
+    does not say the same message again (a line of a longer derivation keeps its own)."""
+    from grader.model import WrittenFeedback, WrittenLine
+
+    wrong = ("does not equal ∂J/∂u_o: on instance 1 (|V| = 5, d = 3, o = 0), ∂J/∂u_o is [-0.881, -1.61], "
+             "this line gives [0.0102, 0.0186]")
+    message = ("Wrong (written.tex): your answer does not equal ∂J/∂u_o: on instance 1 (|V| = 5, d = 3, o = 0), "
+               "∂J/∂u_o is [-0.881, -1.61], your answer gives [0.0102, 0.0186].")
+    other = "does not follow from line 1: on instance 2 it gives [7.5]"
+    w = WrittenFeedback(lines=(WrittenLine(1, r"\hat y_o v_c", "ŷ_o v_c", "", "wrong", wrong),
+                               WrittenLine(2, "v_c", "v_c", "", "wrong", other)), first_wrong=1)
+    c = replace(f.failed("written/grad_outside_o/answer"), message=message, written=w, mismatch=None)
+    text = Page(render.report(f.result("x", [f.question("written/grad_outside_o", [c])]))).text
+    assert text.count("[-0.881, -1.61]") == 2  # the check's line in "What did not pass", and its own
+    assert "wrong: " + other in text
+
+
+def test_a_written_line_that_was_read_but_not_evaluated_is_not_said_unreadable():
+    """A line whose reading is shown (a product whose shapes do not fit) could not be
+    evaluated; one that did not parse (an unbalanced brace) could not be read."""
+    from grader.model import WrittenFeedback, WrittenLine
+
+    shapes = WrittenLine(2, r"U^\top(\hat y - y)", "Uᵀ(ŷ - y)", "<math><mi>U</mi></math>", "error", "the shapes do not fit")
+    brace = WrittenLine(3, r"\frac{1}{", "", "", "error", "unbalanced '{'")
+    c = replace(f.failed("written/grad_center/answer"), message="Your answer could not be evaluated.",
+                written=WrittenFeedback(lines=(shapes, brace)), mismatch=None)
+    page = Page(render.report(f.result("x", [f.question("written/grad_center", [c])])))
+    assert "could not be evaluated: the shapes do not fit" in page.text
+    assert "could not be read: unbalanced '{'" in page.text
+    assert "could not be read: the shapes" not in page.text
+
+
+def test_the_files_translated_from_python_2_are_said_in_one_note():
+    # a CS224d 2016 folder of five Python 2 files: five notes alike, one per file, were one under another
+    files = [("q1_softmax.py", "print statements"), ("q2_sigmoid.py", "print statements"),
+             ("q3_sgd.py", "Python 2 module names, xrange"), ("q3_word2vec.py", "print statements")]
+    notes = tuple(f"{p} was Python 2 code; it was translated to Python 3 ({what}) before grading." for p, what in files)
+    text = section(render.report(replace(f.all_pass(), notes=notes + ("other",))), "notes").text
+    assert text.count("was Python 2 code") + text.count("were Python 2 code") == 1
+    assert ("q1_softmax.py, q2_sigmoid.py and q3_word2vec.py (print statements), q3_sgd.py (Python 2 module names, "
+            "xrange) were Python 2 code; they were translated to Python 3 before grading.") in text
+    assert "other" in text
+
+
 def test_heat_map_is_inline_svg_with_one_square_per_cell():
     html = render.report(f.mixed())
     check = section(html, "check-grad_output-small")
@@ -204,6 +273,16 @@ def test_printed_output_is_collapsed_and_capped():
     assert "What your code printed while it was loaded (5019 characters)" in code
     assert f"… {5019 - render.LOAD_OUTPUT_CHARS} more characters not shown; run your code yourself to see all of it." in code
     assert "x" * render.LOAD_OUTPUT_CHARS not in code.replace("Testing softmax... ", "")[render.LOAD_OUTPUT_CHARS :]
+
+
+def test_your_code_names_the_students_functions_not_the_rubrics_roles():
+    # an a2 report listed "cost_and_grad word2vec.naiveSoftmaxLossAndGradient": the role is the
+    # rubric's word (and CS224d's "cost"), the student knows the function and its file
+    load = LoadReport(functions={"cost_and_grad": "word2vec.naiveSoftmaxLossAndGradient", "negsamp":
+                                 "word2vec.negSamplingLossAndGradient", "sgd": "sgd.sgd"}, output="hi")
+    code = section(render.report(replace(f.all_pass(), load=load)), "code").text
+    assert "cost_and_grad" not in code and "negsamp " not in code
+    assert "naiveSoftmaxLossAndGradient word2vec" in code and "sgd sgd" in code
 
 
 def test_errors_show_the_student_traceback_and_load_problems():
@@ -435,6 +514,19 @@ def test_summary_lists_every_submission_with_score_status_and_link():
     assert hrefs[:5] == ["alice/report.html", "bob/report.html", "carol/report.html", "dave/report.html", "erin/report.html"]
     assert hrefs[5] == "%22%3E%3Cimg%20src%3Dx%20onerror%3D%22alert%281%29%22%3E/report.html"
     assert "6 submissions 5 graded 1 could not be graded 4.7 mean score (of 10) 4.75 median 1 full marks 2 late" in page.text
+
+
+def test_summary_says_which_submissions_left_the_starters_stub():
+    """A stub fails its checks with no mistake id: the TA's table says "not-implemented" in the
+    row (it was empty: 10 failed checks and no word why) and in the named mistakes."""
+    stub = "Not implemented: forward_backward_prop still raises NotImplementedError (q2_neural.py, line 6)"
+    q = f.question("neural_cost", [replace(f.failed("neural_cost/small"), message=stub, mistake=None, hint=None,
+                                           mismatch=None)])
+    html, page = summary_page([f.all_pass(), f.result("carol", [q])])
+    row = [r for r in re.findall(r"<tr>.*?</tr>", html, re.S) if ">carol</a>" in r][0]
+    assert "not-implemented" in Page(row).text
+    named = section(html, "mistakes").text
+    assert "not-implemented" in named and "the starter's placeholder is still there" in named and "carol" in named
 
 
 def test_summary_names_the_students_of_a_canvas_download():
@@ -1073,6 +1165,21 @@ def test_a_line_of_other_failures_never_lends_one_checks_words_to_another():
                                           ("skipgram_cost/course-c", "skipgram_cost/course-b", "skipgram_cost/course-a")]
 
 
+def test_the_sampling_convention_accepted_is_said_once_not_at_every_check():
+    # CS224d 2015: target draws used as negatives, accepted by the rubric; every negative-sampling
+    # check carried the note, and the report said it 15 times
+    from dataclasses import replace as _replace
+
+    accepted = ("you used draws equal to the target as negative samples; this rubric accepts that "
+                "(your assignment does not say whether to reject them).")
+    qs = [f.question(q, [_replace(f.passed(f"{q}/{case}", 0.5), notes=(f"drawn: {i}, 1 (the target) — used", accepted))
+                         for i, case in enumerate(("small", "typical", "large"))])
+          for q in ("negsamp_cost", "negsamp_grad_pred", "negsamp_grad_output")]
+    html = render.report(f.result("x", qs))
+    assert html.count("this rubric accepts that") == 1
+    assert html.count("drawn: 2, 1 (the target)") == 1  # each call's draws, still said once each
+
+
 def test_a_stub_is_one_cause_whichever_questions_it_fails():
     from dataclasses import replace as _replace
 
@@ -1091,4 +1198,4 @@ def test_what_a_negative_sampling_call_drew_is_said_once_and_pointed_to_after():
           for q in ("negsamp_cost", "negsamp_grad_pred", "negsamp_grad_output")]
     html = render.report(f.result("x", qs))
     assert html.count("drawn: 3, 1 (the target), 4, 4") == 1
-    assert html.count("drawn: the same draws as negsamp_cost/small (this call&#39;s)") == 2
+    assert html.count("drawn: the same draws as negsamp_cost/small (one call returned both values)") == 2

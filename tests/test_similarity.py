@@ -263,7 +263,10 @@ def test_a_canvas_download_takes_part(tmp_path):
     assert {rows[0]["submission_name"], rows[0]["other_name"]} == {"smithjohn", "doejane"}
     assert "1001 (smithjohn)  ~  submission 1002 (doejane)" in stdout
     page = (out / "similarity.html").read_text(encoding="utf-8")
-    assert '<td class="id">1001 (smithjohn)</td>' in page and "<h4>1002 (doejane) " in page
+    assert '<td class="id">1001 (smithjohn)</td>' in page and "<h3>1002 (doejane) " in page
+    # the headings go down one level at a time (a screen reader's outline: h1, h2, then each side's h3)
+    levels = [int(n) for n in re.findall(r"<h([1-6])\b", page)]
+    assert levels[0] == 1 and all(b <= a + 1 for a, b in zip(levels, levels[1:])), levels
     code, stdout, _ = _cli(["similarity", download, "--out", out, "--json"])
     pair = json.loads(stdout)["pairs"][0]
     assert (pair["submission_name"], pair["other_name"]) == ("smithjohn", "doejane")
@@ -582,6 +585,26 @@ def test_similarity_on_a_results_folder_adds_matches_and_the_summary_section(tmp
     assert json.loads((out / "x" / "result.json").read_text())["similarity"][0]["other"] == "y"
     assert "similarity" not in json.loads((out / "z" / "result.json").read_text())
     assert 'href="similarity.html#pair-x--y"' in (out / "summary.html").read_text()
+
+
+def test_similarity_into_a_graded_folder_keeps_the_rubric_the_batch_was_graded_under(tmp_path):
+    # a CS224d 2016 batch, graded without --rubric (cs224d-2016 chosen): `grader similarity` into its
+    # results folder rewrites summary.html, and must not retitle it with the default rubric's words
+    versions = Path(__file__).parent / "submissions" / "versions" / "cs224d-2016"
+    b, out = tmp_path / "b", tmp_path / "out"
+    for who in ("ann", "ben"):
+        shutil.copytree(versions, b / who)
+    assert _cli(["grade", b, "--out", out, "--no-progress", "--jobs", "1"])[0] == 0
+    title = re.search(r"<title>([^<]*)", (out / "summary.html").read_text())[1]
+    assert "CS224d 2016" in title
+    code, _, err = _cli(["similarity", b, "--out", out])
+    assert code == 0, err
+    assert re.search(r"<title>([^<]*)", (out / "summary.html").read_text())[1] == title
+    assert "CS224d 2016" in re.search(r"<title>([^<]*)", (out / "similarity.html").read_text())[1]
+    # and a fresh folder: the version the submissions look like, as grade chooses it
+    code, _, err = _cli(["similarity", b, "--out", tmp_path / "fresh"])
+    assert code == 0, err
+    assert "CS224d 2016" in re.search(r"<title>([^<]*)", (tmp_path / "fresh" / "similarity.html").read_text())[1]
 
 
 def test_a_later_similarity_run_leaves_no_match_of_an_earlier_one_behind(tmp_path):

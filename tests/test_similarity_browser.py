@@ -91,3 +91,12 @@ def test_hostile_names_and_code_are_text_in_similarity_html(chrome, page):
                   "<a href='javascript:alert(5)' id=pwned>click</a>", "\\u202eoverride"):
         assert shown in text
     assert "\u202e" not in text  # the bidi override is shown as an escape, never applied
+
+
+@pytest.mark.parametrize("dark", [False, True], ids=["light", "dark"])
+def test_matched_code_is_readable_in_either_theme(chrome, page, dark):
+    # the highlight of matched code under the theme's text colour: light text on a pale yellow was not
+    chrome.open(page)
+    chrome.dark(dark)
+    ratios = chrome.js(browser.CONTRAST_JS.replace("SEL", "'mark.match'"))
+    assert ratios and all(r >= 4.5 for r, _ in ratios), sorted(ratios)[:3]

@@ -625,6 +625,22 @@ def test_the_a2_starters_sanity_values_are_shown_to_a2_students_only(tmp_path, v
     assert any(c["id"] == "skipgram_cost/course-c" for q in doc["questions"] for c in q["checks"]) is shown
 
 
+@pytest.mark.parametrize("version, shown", [("cs224n-2017", False), ("cs224n-a2", True)])
+def test_check_html_shows_the_sanity_values_the_terminal_shows(tmp_path, version, shown):
+    # the student who opens report.html reads the same course values as the one at the terminal,
+    # among them that negative sampling's cannot be reproduced
+    html = tmp_path / "report.html"
+    code, out, err = run("check", str(SUBMISSION[version]), "--html", str(html), "--no-color")
+    page = html.read_text(encoding="utf-8")
+    assert ('id="course-values"' in page) is shown
+    said = [line.strip() for line in out.split("beside the grader's verdicts:")[-1].splitlines()[1:]
+            if line.startswith("  ")] if shown else []
+    assert len(said) == 4 or not shown, out[-800:]
+    for line in said:
+        assert line.replace("'", "&#39;") in page, line
+    assert ("not reproducible here" in page) is shown
+
+
 @pytest.mark.parametrize("version, shown", [("cs224d-2016", False), ("cs224n-2017", False), ("cs224n-a2", True)])
 def test_the_whole_problem_sets_rubric_shows_a2s_sanity_values_to_a2_sets_only(version, shown):
     # --rubric problem-set grades every year's set: the a2 starter's printed values are not a CS224d student's
@@ -829,6 +845,34 @@ def test_the_a2_sanity_checks_name_a_wrong_loss_function_as_the_likely_cause(tmp
                                      "(cross_entropy): the difference may come from it.") for c in course), course[0]
 
 
+def test_written_answers_handed_in_under_a_code_only_rubric_are_said_to_be_unread(tmp_path):
+    # an a2 folder with its written.tex, graded under cs224n-a2 (no written questions): the student
+    # is told the derivations were not read, not left to think they are in the score
+    sub = tmp_path / "a2"
+    shutil.copytree(SUBMISSION["cs224n-a2"], sub)
+    (sub / "written.tex").write_text("\\section*{grad\\_center}\n\\[ U(\\hat y - y) \\]\n")
+    (sub / "README.md").write_text("# my notes\n")
+    said = "written.tex was handed in, but this rubric grades code only: it was not read, and no written answer is in this score."
+    doc = json.loads(run("check", str(sub), "--rubric", "cs224n-a2", "--json")[1])
+    assert said in doc["notes"] and not any("README.md" in n for n in doc["notes"]), doc["notes"]
+    doc = json.loads(run("check", str(sub), "--rubric", "written", "--json")[1])
+    assert not any("grades code only" in n for n in doc["notes"]), doc["notes"]
+
+
+def test_a_cause_passed_to_skipgram_is_named_as_the_student_named_it_under_any_rubric(tmp_path):
+    # an a2 word2vec.py graded with the generic problem-set rubric (whose first name is CS224d's
+    # softmaxCostAndGradient): the function said to be the cause is the student's, by its own name
+    sub = tmp_path / "a2"
+    shutil.copytree(SUBMISSION["cs224n-a2"], sub)
+    f = sub / "word2vec.py"
+    f.write_text(f.read_text().replace("loss = -np.log(y_hat[outsideWordIdx])", "loss = -np.log10(y_hat[outsideWordIdx])"))
+    doc = json.loads(run("check", str(sub), "--rubric", "problem-set", "--json")[1])
+    said = [c["message"] for q in doc["questions"] if q["id"].startswith("skipgram") for c in q["checks"]
+            if c["status"] != "pass" and ("passed to it" in c["message"] or "This call passes" in c["message"])]
+    assert said and all("naiveSoftmaxLossAndGradient" in m and "softmaxCostAndGradient" not in m.replace(
+        "naiveSoftmaxLossAndGradient", "") for m in said), said
+
+
 @pytest.mark.parametrize("version, said", [("cs224d-2016", "the starter's [[1, 2], [-1, -2]]"),
                                            ("cs224n-a2", "the starter's sigmoid(np.array([1, 2, 3]))")])
 def test_the_sigmoid_starter_check_is_that_years_starter_test(version, said):
@@ -851,6 +895,26 @@ def test_check_with_a_rubric_given_survives_a_recognition_that_fails(monkeypatch
     code, out, err = run("check", str(SUBMISSION["cs224n-a2"]), "--rubric", "cs224n-a2", "--no-color")
     assert code == 0, out + err
     assert "CS224n assignment 2's own sanity values" in out
+
+
+def test_a_function_calling_another_that_fails_its_own_checks_names_it_as_the_likely_cause(tmp_path):
+    # CS224d 2015: sigmoid with the sign of the exponent flipped; forward_backward_prop and
+    # negSamplingCostAndGradient call it, and their checks failed with no word of sigmoid.
+    nb = nbformat.read(SUBMISSION["cs224d-2015"] / "wordvec_sentiment.ipynb", as_version=4)
+    (i,) = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and "def sigmoid(x):" in c.source]
+    nb.cells[i].source = nb.cells[i].source.replace("def sigmoid(x):", "def sigmoid(x):\n    return 1 / (1 + np.exp(x))\ndef _was(x):", 1)
+    p = tmp_path / "wordvec_sentiment.ipynb"
+    nbformat.write(nb, p)
+    code, out, err = run("check", str(p), "--json")
+    assert code == 1, err
+    by_id = checks(json.loads(out))
+    assert by_id["sigmoid/vector"]["status"] == "fail"
+    said = "calls sigmoid, which failed its own question (sigmoid): it may be the cause; fix sigmoid first."
+    for cid, caller in (("neural_grad/small", "forward_backward_prop"), ("negsamp_cost/small", "negSamplingCostAndGradient")):
+        assert by_id[cid]["status"] == "fail" and by_id[cid]["message"].endswith(f" {caller} {said}"), by_id[cid]["message"]
+    # sigmoid's own checks, and what passes, say nothing of it
+    assert not any("which failed its own question (sigmoid)" in c["message"] for c in by_id.values()
+                   if c["id"].startswith("sigmoid") or c["status"] == "pass")
 
 
 def test_a_function_calling_another_that_is_still_the_starters_stub_names_the_stub(tmp_path):

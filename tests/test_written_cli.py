@@ -41,6 +41,16 @@ def run(argv, stdin: str | None = None, monkeypatch=None):
 # --------------------------------------------------------------------------- grader check --written
 
 
+def test_check_written_html_promises_no_hidden_checks(tmp_path):
+    # one written answer, checked alone: its report does not tell of public checks and hidden
+    # checks on other inputs still to come, as a code self-check's does (it has neither)
+    page = tmp_path / "report.html"
+    code, out, err = run(["check", "--written", "grad_pred", r"-w_i + \sum_x \hat{y}_x w_x", "--html", str(page)])
+    html = page.read_text(encoding="utf-8")
+    assert "hidden checks" not in html and "public checks only" not in html
+    assert "This is a self-check of one written answer, read as text (nothing ran)" in html
+
+
 def test_check_written_reads_the_derivation_line_by_line():
     code, out, err = run(["check", "--written", "grad_pred", DERIVATION, "--no-color"])
     assert (code, err) == (0, "")
