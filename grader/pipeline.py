@@ -494,14 +494,14 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None, partial: Pa
         results.append(_judge(spec, case, outcome, job))
     results = [_withheld(spec, r) for spec, r in zip(rubric.checks(), _named_alone(results))]
     results = _explained(rubric, job.cases, run.outcomes, results, run.load.functions)
-    stubbed, wrong, calls = _failing_callees(rubric, submission, run.load.functions, results)
-    results = _stub_called(rubric, run.load.functions, results, stubbed, wrong, calls)
+    stubbed, wrong, called = _failing_callees(rubric, submission, run.load.functions, results)
+    results = _stub_called(rubric, run.load.functions, results, stubbed, wrong, called)
     if job.written is not None:  # written answers are text: judged here, never in the sandbox
         from .written.grading import grade as grade_written
 
         results += grade_written(job.written, submission)
     consistency = _checks.read_consistency(rubric, results, _checks.consistency(rubric, job.cases, run.outcomes, job.memo),
-                                           _cost_stubs(rubric, run.load.functions, stubbed, calls))
+                                           _cost_stubs(rubric, run.load.functions, stubbed, called))
     consistency = tuple(_consistency_withheld(c) if c.case in job.cases and not job.cases[c.case].spec.public
                         else c for c in consistency)
     result = score(rubric, submission, run, results, consistency=consistency, public_only=job.public_only)
@@ -683,8 +683,8 @@ def _regrade(submission: Submission, job: Job, sandbox: Sandbox, partial: Partia
     functions = (run.load.functions if run is not None else previous.load.functions
                  if previous.load is not None else {})
     explained = _explained(rubric, job.cases, outcomes, results, functions)
-    stubbed, wrong, calls = _failing_callees(rubric, submission, functions, explained)
-    explained = _stub_called(rubric, functions, explained, stubbed, wrong, calls)
+    stubbed, wrong, called = _failing_callees(rubric, submission, functions, explained)
+    explained = _stub_called(rubric, functions, explained, stubbed, wrong, called)
     results = [e if r.question in again else r for r, e in zip(results, explained)]
     if job.written is not None:
         written = [c for q in previous.questions if q.id.startswith("written/") and q.id not in again for c in q.checks]
@@ -696,7 +696,7 @@ def _regrade(submission: Submission, job: Job, sandbox: Sandbox, partial: Partia
     if CONSISTENCY in again and run is not None:
         consistency = _checks.read_consistency(
             rubric, results, _checks.consistency(rubric, job.cases, run.outcomes, job.memo),
-            _cost_stubs(rubric, functions, stubbed, calls))
+            _cost_stubs(rubric, functions, stubbed, called))
         consistency = tuple(_consistency_withheld(c) if c.case in job.cases and not job.cases[c.case].spec.public
                             else c for c in consistency)
     else:
@@ -704,7 +704,7 @@ def _regrade(submission: Submission, job: Job, sandbox: Sandbox, partial: Partia
         # which may have been graded again, is read again (the hidden cases' stay withheld).
         consistency = tuple(_consistency_withheld(c) if c.case in job.cases and not job.cases[c.case].spec.public
                             else c for c in _checks.read_consistency(rubric, results, previous.consistency,
-                                                                     _cost_stubs(rubric, functions, stubbed, calls)))
+                                                                     _cost_stubs(rubric, functions, stubbed, called)))
     result = score(rubric, submission, run, results, consistency=consistency, public_only=job.public_only)
     adapted = []
     for call in calls:
