@@ -318,7 +318,11 @@ def _failing_callees(rubric: Rubric, submission: Submission, functions: Mapping[
                     qs.append(q.id)
     for role in stubbed:
         wrong.pop(role, None)
-    if not stubbed and not wrong:
+    # A failing function is named as a cause only on a wrong value with no mistake of its own, of
+    # another function: without such a check, the code is not parsed (a cost on every submission).
+    blamable = len(wrong) > 1 and any(r.status == "fail" and r.mismatch is not None and not r.mistake
+                                      and r.visibility != "hidden" for r in results)
+    if not stubbed and not blamable:
         return stubbed, wrong, {}
     return stubbed, wrong, _calls_between(submission, functions)
 
