@@ -361,6 +361,9 @@ class Rubric:
     #: the [sampling] table (negative sampling): {"conventions": ("reject", ...)}; see rubric.py
     sampling: Mapping[str, Any] = field(default_factory=dict)
     files: tuple[str, ...] = ()  #: the top-level ``files`` list as written (the questions are in its order)
+    #: recognised course version -> the built-in rubric whose words a submission of that version
+    #: reads (the ``wording`` table: problem-set's a2 students read a2's names; rubric.reworded)
+    wording: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def max_score(self) -> float:

@@ -40,6 +40,39 @@ class Job:
     public_only: bool = False
     memo: Memo = field(default_factory=Memo, compare=False, repr=False)
     written: Any = None  #: grader.written.grading.WrittenJob when the rubric has written questions
+    #: built-in rubric name -> this job in that rubric's words (``reworded``), made when a first
+    #: submission of its version is graded
+    worded: dict = field(default_factory=dict, compare=False, repr=False)
+
+
+def reworded(job: Job, submission: Submission) -> Job:
+    """Return `job` in the words of the submission's own course version, where the rubric's
+    ``wording`` names a rubric for it (an a2 student graded under problem-set reads a2's loss,
+    centerWordVec, naiveSoftmaxLossAndGradient, word2vec.py): the same checks, cases and points.
+    The version is recognised statically (grader.recognise), as ``grader check`` does."""
+    wording = job.rubric.wording
+    if not wording or submission.error or not submission.files:
+        return job
+    from .recognise import recognise
+
+    try:
+        name = wording.get(recognise(submission).version, "")
+    except Exception:  # noqa: BLE001 - not recognised: the rubric's own words
+        return job
+    if not name:
+        return job
+    if name not in job.worded:
+        from .rubric import load_rubric, reworded as reword
+
+        words = load_rubric(name)
+        if words.name == job.rubric.name:
+            job.worded[name] = job
+        else:
+            rubric = reword(job.rubric, words)
+            cases = {cid: replace(c, spec=rubric.cases[c.spec.id]) if c.spec.id in rubric.cases else c
+                     for cid, c in job.cases.items()}
+            job.worded[name] = replace(job, rubric=rubric, cases=cases, worded={})
+    return job.worded[name]
 
 
 def public_rubric(rubric: Rubric) -> Rubric:
@@ -467,6 +500,7 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None, partial: Pa
     are read again beside the checks as now graded); the score is computed again by the rubric.  When that run fails as a whole (the submission could not be
     loaded), every question is graded instead.
     """
+    job = reworded(job, submission)
     if partial is not None and not submission.error and sandbox is not None:
         result = _regrade(submission, job, sandbox, partial)
         if result is not None:

@@ -21,7 +21,7 @@ import importlib.resources
 import math
 import re
 import tomllib
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -49,7 +49,7 @@ VISIBILITIES = ("public", "hidden")
 #: Top-level keys that make one rubric out of others; resolved (and removed) before validation.
 _CHAIN_KEYS = ("extends", "exclude_questions", "exclude_checks", "exclude_starters")
 _TOP_KEYS = ("name", "title", "version", "reference", "starter_dir", "settings", "functions", "cases",
-             "files", "questions", "consistency", "mistakes", "starter", "sampling", "written")
+             "files", "questions", "consistency", "mistakes", "starter", "sampling", "written", "wording")
 _FUNCTION_KEYS = ("names", "modules", "params", "arities", "returns", "missing_hint", "missing_hint_notebook",
                   "shapes", "globals", "shown", "stub", "stub_names")
 #: Longest missing_hint accepted, in characters (it is one sentence of a student's message).
@@ -473,11 +473,15 @@ class _Loader:
         for part in (*raws, ref_bytes, *starter_bytes, *((written_bytes,) if written is not None else ())):
             h.update(len(part).to_bytes(8, "big"))
             h.update(part)
+        wording = self.table(doc.get("wording", {}), "wording")
+        for version, words in wording.items():
+            if not isinstance(words, str) or not words:
+                raise self.fail(f"wording.{version}", f"must name a built-in rubric, not {words!r}")
         return Rubric(
             name=name, title=title, version=version, questions=questions, functions=functions, cases=cases,
             starter=starter, settings=settings, mistakes=mistakes, reference_path=str(ref_path),
             path=str(self.path.resolve()), digest=h.hexdigest(), consistency=consistency, sampling=sampling,
-            written=written, files=tuple(doc.get("files") or ()))
+            written=written, files=tuple(doc.get("files") or ()), wording=dict(wording))
 
     # ---------------------------------------------------------------- sections
 
@@ -965,3 +969,62 @@ def _replace_public(case: CaseSpec, public: bool) -> CaseSpec:
     from dataclasses import replace
 
     return replace(case, public=public)
+
+
+#: The keys of a named mistake that are words (its detector or formula is the grader's own).
+_MISTAKE_WORDS = ("name", "message", "fix")
+
+
+def reworded(rubric: Rubric, words: Rubric) -> Rubric:
+    """Return `rubric` in the words of `words` (a course version's rubric): what is graded and how
+    many points it carries stay `rubric`'s; what students read of it is taken from `words` wherever
+    `words` grades the same function, case, question, check or mistake.
+
+    The texts: functions' ``shown``, ``missing_hint``, ``missing_hint_notebook`` and the order of
+    their ``names`` (messages say the first); cases' descriptions; questions' titles and files (a
+    question of `words` is in its file; a file of `rubric` most of whose questions `words` puts in
+    one file is renamed so: CS224d's q3 is a2's word2vec); checks' descriptions; mistakes' name,
+    message and fix.  Functions, cases and mistakes `words` grades nothing with (a2's sigmoid_grad,
+    left from the years before) keep `rubric`'s words.  The rubric's name, title and digest stay
+    its own: results name the rubric that graded them.
+    """
+    used = [c for q in words.questions for c in q.checks]
+    roles = {c.function for c in used}
+    case_ids = {c.case for c in used}
+    mistake_ids = {m for c in used for m in c.mistakes}
+    functions = {}
+    for role, fn in rubric.functions.items():
+        w = words.functions.get(role)
+        if w is None or role not in roles:
+            functions[role] = fn
+            continue
+        names = tuple(n for n in w.names if n in fn.names) + tuple(n for n in fn.names if n not in w.names)
+        functions[role] = replace(fn, names=names, shown=dict(w.shown), missing_hint=w.missing_hint,
+                                  missing_hint_notebook=w.missing_hint_notebook)
+    cases = {cid: replace(c, description=words.cases[cid].description) if cid in words.cases and cid in case_ids
+             else c for cid, c in rubric.cases.items()}
+    theirs = {q.id: q for q in words.questions}
+    mapped: dict[str, set[str]] = {}
+    counts: dict[str, list[int]] = {}
+    for q in rubric.questions:
+        n = counts.setdefault(q.file, [0, 0])
+        n[1] += 1
+        if q.id in theirs and theirs[q.id].file:
+            n[0] += 1
+            mapped.setdefault(q.file, set()).add(theirs[q.id].file)
+    files = {f: next(iter(to)) for f, to in mapped.items() if len(to) == 1 and 2 * counts[f][0] > counts[f][1]}
+    their_checks = {c.id: c for c in used}
+    questions = []
+    for q in rubric.questions:
+        checks = tuple(replace(c, description=their_checks[c.id].description) if c.id in their_checks else c
+                       for c in q.checks)
+        mine = theirs.get(q.id)
+        questions.append(replace(q, title=mine.title if mine else q.title, checks=checks,
+                                 file=mine.file if mine and mine.file else files.get(q.file, q.file)))
+    mistakes = {}
+    for mid, m in rubric.mistakes.items():
+        w = words.mistakes.get(mid) if mid in mistake_ids else None
+        mistakes[mid] = m if w is None else {**{k: v for k, v in m.items() if k not in _MISTAKE_WORDS},
+                                             **{k: w[k] for k in _MISTAKE_WORDS if k in w}}
+    return replace(rubric, functions=functions, cases=cases, questions=tuple(questions), mistakes=mistakes,
+                   files=tuple(dict.fromkeys(files.get(f, f) for f in rubric.files)))

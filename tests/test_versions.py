@@ -942,3 +942,52 @@ def test_a_function_calling_another_that_is_still_the_starters_stub_names_the_st
     assert {c["verdict"] for c in json.loads(out)["consistency"]} == {"stub"}
     code, text, _ = run("check", str(p), "--no-color")
     assert code == 1 and "Does your gradient match your own cost?" not in text and "fix the cost" not in text, text
+
+
+#: a2 mistakes whose messages and hints carry the course's words (the loss, gradCenterVec, the outside word)
+A2_MISTAKES = {
+    "costsign": ("loss = -np.log(y_hat[outsideWordIdx])", "loss = np.log(y_hat[outsideWordIdx])"),
+    "noneg": ("    y_hat[outsideWordIdx] -= 1\n", "    y_hat = y_hat.copy()\n"),
+    "transposed": ("np.outer(y_hat, centerWordVec)", "np.outer(centerWordVec, y_hat)"),
+    "uphill": ("x -= step * grad", "x += step * grad"),
+}
+
+
+def test_an_a2_submission_reads_a2_words_under_the_problem_set_rubric_as_under_its_own(tmp_path):
+    """Every text of a check both rubrics have (message, hint, case, question title, file) is a2's
+    under --rubric problem-set too: no CS224d cost, predicted, outputVectors, softmaxCostAndGradient, q3."""
+    batch = tmp_path / "batch"
+    for name, (old, new) in A2_MISTAKES.items():
+        shutil.copytree(SUBMISSION["cs224n-a2"], batch / name)
+        f = batch / name / ("sgd.py" if name == "uphill" else "word2vec.py")
+        text = f.read_text()
+        assert old in text
+        f.write_text(text.replace(old, new, 1))
+    graded = {}
+    for rubric in ("cs224n-a2", "problem-set"):
+        code, out, err = run("grade", str(batch), "--out", str(tmp_path / rubric), "--rubric", rubric, "--jobs", "2")
+        assert code == 0, out + err
+        graded[rubric] = results(tmp_path / rubric)
+    compared = 0
+    for sid, own in graded["cs224n-a2"].items():
+        ps = graded["problem-set"][sid]
+        ps_questions = {q["id"]: q for q in ps["questions"]}
+        for q in own["questions"]:
+            assert (ps_questions[q["id"]]["title"], ps_questions[q["id"]].get("file")) == (q["title"], q.get("file"))
+        ps_checks = checks(ps)
+        for cid, c in checks(own).items():
+            if cid.startswith("sgd/"):  # a2 drops sgd's postprocessing checks: its other texts are the same
+                continue
+            got = ps_checks[cid]
+            assert (got["message"], got["hint"], got["mistake"], got["case"]) == \
+                   (c["message"], c["hint"], c["mistake"], c["case"]), (sid, cid)
+            compared += 1
+        said = " ".join(f"{c['message']} {c['hint'] or ''} {c['case']}" for cid, c in ps_checks.items()
+                        if cid.split("/")[0] in {q["id"] for q in own["questions"]})
+        for cs224d in ("softmaxCostAndGradient", "outputVectors", "q3_word2vec", "cost function", "the cost "):
+            assert cs224d not in said, (sid, cs224d)
+    assert compared > 100
+    # the mistakes themselves are named in a2's words
+    hints = {c["hint"] for cid, c in checks(graded["problem-set"]["costsign"]).items()
+             if c["hint"] and cid.startswith("cross_entropy/")}
+    assert hints == {"the loss has the wrong sign: the naive-softmax loss is -log ŷ_o, a positive number."}
