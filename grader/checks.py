@@ -540,8 +540,19 @@ def _judge_conventions(spec: CheckSpec, case: Case, outcome: CallOutcome, rubric
         if mismatch is None:
             note = f"convention: {name}" + (f" (as your {_said(fn, spec.convention_by)!r})"
                                             if followed and spec.output != spec.convention_by else "")
-            return CheckResult(status="pass", score=spec.points,
-                               message=f"{within_message(spec.tolerance)[:-1]} ({name}).", notes=(*notes, note),
+            alike = all(case.expected.get(conv.get(key, "")) is not None
+                        and np.array_equal(np.asarray(case.expected[conv[key]]), expected)
+                        for conv in spec.conventions.values())
+            # where every convention expects the same value (sgd without a postprocessing), none is said;
+            # the note keeps the rubric's name (scripts read it), and says what a named one means
+            text = spec.convention_text.get(name)
+            if alike:
+                message = within_message(spec.tolerance)
+            elif text:
+                message, note = f"{within_message(spec.tolerance)[:-1]}: {text}.", f"{note}: {text}"
+            else:
+                message = f"{within_message(spec.tolerance)[:-1]} ({name})."
+            return CheckResult(status="pass", score=spec.points, message=message, notes=(*notes, note),
                                **shown, **common)
         if first is None:
             first = (name, ename, expected, mismatch, notes, shown)
@@ -553,8 +564,10 @@ def _judge_conventions(spec: CheckSpec, case: Case, outcome: CallOutcome, rubric
     if followed and spec.output != spec.convention_by:
         others = [n for n, conv in spec.conventions.items() if n != followed and conv.get(key) in case.expected
                   and compare_close(got, np.asarray(case.expected[conv[key]]), spec.tolerance, spec.shape, memo)[0] is None]
-        message += (f" Your {_said(fn, spec.convention_by)!r} is {followed}" +
-                    (f", but this value is {others[0]}: use one convention for both." if others else "."))
+        said = spec.convention_text
+        message += (f" Your {_said(fn, spec.convention_by)!r} is {said.get(followed, followed)}" +
+                    (f", but this value is {said.get(others[0], others[0])}: use one convention for both."
+                     if others else "."))
     named = None
     if spec.mistakes:  # the convention followed (or first) first; then the others
         tried = [ename] + [c.get(key) for c in spec.conventions.values() if c.get(key) and c.get(key) != ename]

@@ -271,6 +271,8 @@ def public_toml(rubric: Rubric, *, stand_ins: tuple[StarterModule, ...], public_
                 t.update(behaviour=c.behaviour, expect=c.expect, signals=list(c.signals))
             if c.conventions:
                 t["conventions"] = {n: dict(conv) for n, conv in c.conventions.items()}
+            if c.convention_text:
+                t["convention_text"] = dict(c.convention_text)
             if c.convention_by:
                 t["convention_by"] = c.convention_by
             t.update(points=c.points, rtol=c.tolerance.rtol, atol=c.tolerance.atol, shape=c.shape,
@@ -672,7 +674,7 @@ def _readme(rubric: Rubric, checks: list[CheckSpec], public_cases: list[str], ca
         if c.compare == "close":
             how = f"rtol={c.tolerance.rtol:g}, atol={c.tolerance.atol:g}, shape {c.shape}"
             if c.conventions:
-                how += "; accepted: " + " or ".join(c.conventions)
+                how += "; accepted: " + " or ".join(c.convention_text.get(n, n) for n in c.conventions)
         elif c.compare == "behaviour":
             how = f"reports {'a pass' if c.expect == 'pass' else 'a failure'} ({', '.join(c.signals)})"
         else:

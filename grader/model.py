@@ -230,6 +230,9 @@ class CheckSpec:
     conventions: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     #: the output whose match decides the call's convention (the others must follow it); "" = each on its own
     convention_by: str = ""
+    #: convention name -> how messages say it ("python3-division" -> "... as Python 3 does (true division)");
+    #: a name not in it is said as it is ("summed"); notes keep the name ("convention: python3-division")
+    convention_text: Mapping[str, str] = field(default_factory=dict)
     #: for compare "property": the reference function judging the answer, ``f(got, *case args)``
     #: -> True/False or (bool, message); it runs in the grader's process, on plain arrays
     property: str = ""

@@ -71,7 +71,7 @@ _CASE_KEYS = ("function", "generator", "params", "seed", "description")
 #: Keys a check may set, and a question may set as defaults for its checks.
 _CHECK_KEYS = ("case", "compare", "output", "expected", "points", "rtol", "atol", "shape", "visibility",
                "timeout", "mistakes", "description", "behaviour", "expect", "signals", "conventions",
-               "convention_by", "property", "same_as")
+               "convention_by", "convention_text", "property", "same_as")
 _DEFAULT_KEYS = tuple(k for k in _CHECK_KEYS if k not in ("case", "description", "same_as"))
 _QUESTION_KEYS = ("title", "checks", "file", "extra") + _DEFAULT_KEYS
 #: Keys of the [sampling] table (negative sampling graded on what each student drew).
@@ -804,9 +804,16 @@ class _Loader:
                                    f"({_quoted(fn.returns)})")
         if convention_by and any(convention_by not in c for c in conventions.values()):
             raise self.fail(where, f"every convention must name an expected function for {convention_by!r}")
+        convention_text = self.table(d.get("convention_text", {}), f"{where}.convention_text")
+        for name, text in convention_text.items():
+            if name not in conventions:
+                raise self.fail(f"{where}.convention_text", f"{name!r} is not one of the conventions "
+                                                             f"({_quoted(conventions)})")
+            if not isinstance(text, str) or not text.strip():
+                raise self.fail(f"{where}.convention_text.{name}", "must be a sentence students read")
         return CheckSpec(
             behaviour=behaviour, expect=expect, signals=signals, conventions=conventions,
-            convention_by=convention_by,
+            convention_by=convention_by, convention_text=dict(convention_text),
             id=f"{qid}/{cid}", question=qid, case=case_id, function=role, compare=compare, output=output,
             expected=expected,
             points=self.number(d, "points", where, 1.0, most=MOST["points"]),

@@ -115,7 +115,8 @@ def test_an_averaged_network_and_postprocessing_before_the_step_are_accepted_and
     assert public and all("convention: averaged" in " ".join(c["notes"]) for c in public)
     assert all("(averaged)" in c["message"] for c in qs["neural_cost"]["checks"] if c["visibility"] == "public")
     post = {c["id"]: c for c in qs["sgd"]["checks"]}["sgd/postprocessing"]
-    assert "convention: before" in post["notes"]
+    assert any(n.startswith("convention: before") for n in post["notes"])
+    assert post["message"].endswith(": postprocessing applied to x before each call of f.")
     summed = _questions(graded["honest-vectorised"])
     assert all("(summed)" in c["message"] for c in summed["neural_cost"]["checks"] if c["visibility"] == "public")
 
@@ -124,7 +125,19 @@ def test_a_python3_resumed_anneal_and_a_python2_one_are_both_right(graded):
     py3 = {c["id"]: c for c in _questions(graded["honest-vectorised"])["sgd"]["checks"]}["sgd/anneal"]
     py2 = {c["id"]: c for c in _questions(graded["honest-py2"])["sgd"]["checks"]}["sgd/anneal"]
     assert py3["status"] == py2["status"] == "pass"
-    assert "python3-division" in py3["message"] and "python2-division" in py2["message"]
+    # the message says what each convention is, in words; the notes keep the rubric's names for scripts
+    assert py3["message"].endswith("of the expected values: start_iter / ANNEAL_EVERY divided as Python 3 does "
+                                   "(true division).")
+    assert py2["message"].endswith("divided as Python 2 does (floor division).")
+    assert "division" not in py3["message"].replace("Python 3 does (true division)", "")
+    assert any(n.startswith("convention: python3-division: ") for n in py3["notes"])
+    assert any(n.startswith("convention: python2-division: ") for n in py2["notes"])
+
+
+def test_a_convention_is_not_said_where_every_convention_expects_the_same_value(graded):
+    sgd = {c["id"]: c for c in _questions(graded["honest-vectorised"])["sgd"]["checks"]}
+    assert sgd["sgd/from-half"]["message"] == "Within tolerance (rtol=1e-06, atol=1e-06) of the expected values."
+    assert sgd["sgd/postprocessing"]["message"].endswith(": postprocessing applied after each step.")
 
 
 def test_a_sigmoid_that_overflows_harmlessly_is_right(graded):
