@@ -427,11 +427,13 @@ class Checked:
     """
 
     def __init__(self, result: SubmissionResult, *, title: str = "", asked: str | None = None,
-                 kit: bool = False) -> None:
+                 kit: bool = False, course_values: str = "") -> None:
         self.result = result
         self.title = title
         self.asked = asked
         self.kit = kit
+        #: the course's own sanity values beside the verdicts, as ``grader check`` prints them ("" = none)
+        self.course_values = course_values
 
     @property
     def passed(self) -> bool:
@@ -441,7 +443,7 @@ class Checked:
     def __repr__(self) -> str:
         from .terminal import terminal
 
-        return terminal(self.result, color=False).rstrip("\n")
+        return (terminal(self.result, color=False) + self.course_values).rstrip("\n")
 
     def _repr_pretty_(self, p, cycle) -> None:  # IPython's console
         p.text(repr(self))
@@ -449,7 +451,8 @@ class Checked:
     def _repr_html_(self) -> str:  # IPython's display protocol (Jupyter)
         from .render import notebook_check
 
-        return notebook_check(self.result, title=self.title, asked=self.asked, kit=self.kit)
+        return notebook_check(self.result, title=self.title, asked=self.asked, kit=self.kit,
+                              course_values=self.course_values)
 
 
 class WrittenChecked(Checked):
@@ -527,11 +530,16 @@ def check(question: str | None = None, *, kit: str | os.PathLike | None = None,
     helpers = [f for f in files if f != key]
     reason = ""
     whole_ids: list[str] = []  # the whole assignment's questions, when only its first four are recognised yet
-    if kit is None and rubric is None:  # the course version the kernel's code looks like, as `grader check` does
-        from .load import peek_files
-        from .recognise import VERSIONS, label, recognise
+    from .load import peek_files
+    from .recognise import recognise
 
+    try:  # the course version the kernel's code looks like, as `grader check` does (whose sanity values, below)
         own = recognise(peek_files(called, files, shown=shown))
+    except Exception:  # noqa: BLE001 - not recognised: the rubric's own values are said
+        own = None
+    if kit is None and rubric is None and own is not None:
+        from .recognise import VERSIONS, label
+
         if own.version:
             rubric = own.version
             reason = (f"recognised as {own.version} ({label(own.version)}): " if own.version in VERSIONS
@@ -600,4 +608,8 @@ def check(question: str | None = None, *, kit: str | os.PathLike | None = None,
     if reason:
         result = replace(result, rubric_reason=reason)
     result = replace(result, submission=called)  # "this notebook: 16 / 16", not its id (this_notebook)
-    return Checked(result, title=job.rubric.title, asked=question, kit=kit is not None)
+    from .kit import course_values_text  # the course's own sanity values, beside the verdicts, as `grader check`
+
+    values = course_values_text(result, Path(kit) if kit is not None else None, job.reference, job.rubric,
+                                version=own.version if own is not None else "", code=result.status == "graded")
+    return Checked(result, title=job.rubric.title, asked=question, kit=kit is not None, course_values=values)

@@ -688,7 +688,8 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
 # --------------------------------------------------------------------------- in a notebook
 
 
-def notebook_check(result: SubmissionResult, *, title: str = "", asked: str | None = None, kit: bool = False) -> str:
+def notebook_check(result: SubmissionResult, *, title: str = "", asked: str | None = None, kit: bool = False,
+                   course_values: str = "") -> str:
     """Render the result of ``grader.check()`` in a notebook cell: an HTML fragment (no page, no script).
 
     The same words as ``grader check`` prints: the rubric and why, the per-question table,
@@ -717,6 +718,10 @@ def notebook_check(result: SubmissionResult, *, title: str = "", asked: str | No
                         if not line.startswith("Likely mistake: ")] if first else [],
         "also": [c.id for c in first[1:]] if first else [],
         "others": others,
+        # the course's own sanity values (grader.kit.course_values_text), as grader check prints them
+        "course_values": ((course_values.strip().splitlines()[0].rstrip(":"),
+                           [v.strip() for v in course_values.strip().splitlines()[1:] if v.strip()])
+                          if course_values.strip() else None),
     }
     return environment().get_template("notebook.html.j2").render(context)
 

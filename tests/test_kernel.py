@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 import os
 import time
 from pathlib import Path
@@ -612,3 +613,35 @@ def test_grader_check_of_a_notebook_in_a_canvas_download_hands_in_no_other_stude
 
     sub = kernel.with_helpers(nb, load(str(nb)))
     assert [f.path for f in sub.files] == [nb.name]
+
+
+def test_the_a2_course_values_are_shown_under_the_cell_as_grader_check_prints_them(tmp_path):
+    a2 = Path(__file__).parent / "submissions" / "versions" / "cs224n-a2"
+    shutil.copytree(a2 / "utils", tmp_path / "utils")
+    nb, _ = execute([(a2 / "word2vec.py").read_text(), "import grader\ngrader.check()"], tmp_path)
+    shown = output(nb.cells[-1])
+    text, html = shown["text/plain"], shown["text/html"]
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    (saved / "word2vec.py").write_text((a2 / "word2vec.py").read_text())
+    shutil.copytree(a2 / "utils", saved / "utils")
+    out = io.StringIO()
+    main(["check", str(saved), "--no-color"], out=out, err=io.StringIO())
+    values = out.getvalue()[out.getvalue().index("CS224n assignment 2's own sanity values"):].strip()
+    assert "skipgram('c', 3, [a, b, e, d, b, c]) with the naive softmax: loss 11.16610900153398: reproduced by your code" \
+        in values
+    assert text.endswith(values), text
+    assert "<strong>CS224n assignment 2&#39;s own sanity values (2019-2023; its starter prints them), beside the " \
+           "grader&#39;s verdicts:</strong>" in html, html
+    assert "loss 10.810758628593335: reproduced by your code (skipgram_cost/course-a passed)</p>" in html
+
+
+def test_a_cs224d_years_kernel_checked_under_the_problem_set_is_not_shown_a2s_values(tmp_path):
+    d16 = Path(__file__).parent / "submissions" / "versions" / "cs224d-2016"
+    for f in d16.glob("*.py"):
+        shutil.copy(f, tmp_path / f.name)
+    nb, _ = execute(["from q3_word2vec import *", "import grader\ngrader.check('skipgram_cost', rubric='problem-set')"],
+                    tmp_path)
+    shown = output(nb.cells[-1])
+    assert "skipgram_cost" in shown["text/plain"], shown
+    assert "sanity values" not in shown["text/plain"] and "sanity values" not in shown["text/html"]
