@@ -269,6 +269,15 @@ def softmax_global_max(x):
         return e / np.sum(e, axis=-1, keepdims=True)
 
 
+def softmax_whole_matrix(x):
+    """Softmax with one maximum and one sum for the whole matrix: ``exp(x - max(x)) / Σ_all exp(...)``
+    (a 1-D input is right; the rows of a matrix together sum to 1)."""
+    x = _float(x)
+    with np.errstate(all="ignore"):
+        e = np.exp(x - np.max(x))
+        return e / np.sum(e)
+
+
 def softmax_wrong_axis(x):
     """Softmax normalised over the columns (axis 0) of a matrix instead of its rows."""
     x = _float(x)
@@ -428,6 +437,11 @@ def sigmoid_exp_ratio(x):
     with np.errstate(all="ignore"):
         e = np.exp(x)
         return e / (1.0 + e)
+
+
+def sigmoid_sign_flipped(x):
+    """``1 / (1 + exp(x))``: the sign inside exp flipped, which is sigmoid(-x) = 1 - sigmoid(x)."""
+    return sigmoid(-np.asarray(x, dtype=np.float64))
 
 
 def sigmoid_grad_on_x(s):

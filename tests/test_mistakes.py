@@ -17,6 +17,7 @@ EXAMPLES = ROOT / "examples"
 TABLE = [
     ("softmax-no-max-shift", "softmax/stable-large", "softmax-no-max-shift"),
     ("softmax-global-max", "softmax/stable-mixed", "softmax-global-max"),
+    ("softmax-whole-matrix", "softmax/matrix", "softmax-whole-matrix"),
     ("softmax-wrong-axis", "softmax/matrix", "softmax-wrong-axis"),
     ("softmax-column", "softmax/vector", "softmax-column"),
     ("cost-wrong-sign", "cross_entropy/typical", "cost-wrong-sign"),

@@ -34,6 +34,7 @@ MINE = ("sigmoid", "sigmoid_grad", "gradcheck", "neural_cost", "neural_grad", "s
 MISTAKE_QUESTIONS = {
     "sigmoid-grad-on-x": ("sigmoid_grad", {"sigmoid_grad", "neural_grad"}),
     "sigmoid-unstable": ("sigmoid", {"sigmoid", "neural_cost", "neural_grad"}),
+    "sigmoid-sign-flipped": ("sigmoid", {"sigmoid", "neural_cost", "neural_grad"}),
     "gradcheck-random-state": ("gradcheck", {"gradcheck"}),
     "gradcheck-fooled-by-zeros": ("gradcheck", {"gradcheck"}),
     "neural-sigmoid-grad-on-z": ("neural_grad", {"neural_grad"}),

@@ -991,3 +991,47 @@ def test_an_a2_submission_reads_a2_words_under_the_problem_set_rubric_as_under_i
     hints = {c["hint"] for cid, c in checks(graded["problem-set"]["costsign"]).items()
              if c["hint"] and cid.startswith("cross_entropy/")}
     assert hints == {"the loss has the wrong sign: the naive-softmax loss is -log ŷ_o, a positive number."}
+
+
+@pytest.mark.parametrize("rubric", ["word2vec", "problem-set", "cs224d-2015", "cs224d-2016", "cs224n-2017"])
+def test_a_softmax_over_the_whole_matrix_is_named_under_every_rubric_grading_softmax(rubric):
+    code, out, err = run("check", str(HERE / "submissions" / "mistakes" / "softmax-whole-matrix.py"), "--json",
+                         "--rubric", rubric)
+    doc = json.loads(out)
+    failing = {cid: c for cid, c in checks(doc).items() if c["status"] == "fail"}  # (not the functions not there)
+    mine = {cid: c for cid, c in failing.items() if cid.startswith("softmax/")}
+    assert code == 1 and mine and {c["mistake"] for c in mine.values()} == {"softmax-whole-matrix"}, out + err
+    assert all(c["hint"].startswith("you take the max and the sum over the whole matrix") for c in mine.values())
+    # a 1-D input is right (one row); only a function calling this softmax on a matrix loses points beside it
+    assert checks(doc)["softmax/vector"]["status"] == "pass"
+    assert {cid.split("/")[0] for cid in failing} <= {"softmax", "softmax_regression"}
+    assert all(c["mistake"] is None for cid, c in failing.items() if not cid.startswith("softmax/"))
+
+
+@pytest.mark.parametrize("rubric", ["problem-set", "cs224d-2015", "cs224d-2016", "cs224n-2017", "cs224n-a2"])
+def test_a_sigmoid_with_the_sign_flipped_is_named_under_every_rubric_grading_sigmoid(tmp_path, rubric):
+    sub = tmp_path / "flipped.py"
+    sub.write_text("import numpy as np\n\ndef sigmoid(x):\n    return 1.0 / (1.0 + np.exp(x))\n")
+    code, out, err = run("check", str(sub), "--json", "--rubric", rubric)
+    doc = json.loads(out)
+    mine = {cid: c for cid, c in checks(doc).items() if cid.startswith("sigmoid/")}
+    assert code == 1 and mine and all(c["status"] == "fail" for c in mine.values()), out + err
+    assert {c["mistake"] for c in mine.values()} == {"sigmoid-sign-flipped"}
+    assert all("1 / (1 + exp(x)), which is σ(-x)" in c["hint"] for c in mine.values())
+
+
+def test_an_honest_sigmoid_and_softmax_are_never_named_and_a2s_flipped_sigmoid_costs_its_callers_only(tmp_path):
+    code, out, _ = run("check", str(SUBMISSION["cs224n-a2"]), "--json")
+    assert code == 0 and not [c for c in checks(json.loads(out)).values() if c["mistake"]]
+    sub = tmp_path / "flipped"
+    shutil.copytree(SUBMISSION["cs224n-a2"], sub)
+    w2v = sub / "word2vec.py"
+    w2v.write_text(w2v.read_text().replace("np.exp(-x)", "np.exp(x)", 1))
+    code, out, _ = run("check", str(sub), "--json")
+    doc = json.loads(out)
+    lost = {q["id"] for q in doc["questions"] if q["score"] < q["max_score"]}
+    # negative sampling calls the student's own sigmoid: its checks say so, and name no mistake of their own
+    assert lost == {"sigmoid", "negsamp_cost", "negsamp_grad_pred", "negsamp_grad_output"}
+    for cid, c in checks(doc).items():
+        if cid.startswith("negsamp") and c["status"] != "pass":
+            assert c["mistake"] is None and "calls sigmoid, which failed its own question (sigmoid)" in c["message"]
