@@ -583,3 +583,18 @@ def test_check_html_against_the_kit_says_so(kit, tmp_path):
     assert code == 1, err
     html = page.read_text(encoding="utf-8")
     assert "self-check against the student kit" in html and "public checks</strong> of the student kit" in html
+
+
+def test_pytest_in_the_2015_kit_sets_the_notebooks_globals_as_grader_does(tmp_path: Path):
+    # 2015's notebook: negative sampling reads a global `dataset`, forward_backward_prop a global `dimensions`,
+    # skipgram takes the cost function 7th. The kit's pytest passed them as arguments: K was the dataset.
+    kit = tmp_path / "kit"
+    assert run(["kit", "--rubric", "cs224d-2015", "--out", str(kit)])[0] == 0
+    sub = tmp_path / "wordvec_sentiment.py"  # Python 3 (the kit's pytest translates no Python 2)
+    shutil.copy(Path(__file__).resolve().parent / "submissions" / "versions-py3" / "cs224d-2015.py", sub)
+    code, out, _ = run(["check", str(sub), "--kit", str(kit), "--json"])
+    doc = json.loads(out)
+    graded = [c for q in doc["questions"] for c in q["checks"] if q["id"].startswith(("negsamp", "neural", "skipgram"))]
+    assert len(graded) > 30 and all(c["status"] == "pass" for c in graded)
+    said = kit_pytest_alone(kit, f"--submission={sub}", "-k", "negsamp or neural or skipgram")
+    assert " failed" not in said and f"{len(graded)} passed" in said, said[-3000:]
