@@ -474,9 +474,9 @@ class _Loader:
             h.update(len(part).to_bytes(8, "big"))
             h.update(part)
         wording = self.table(doc.get("wording", {}), "wording")
-        for version, words in wording.items():
+        for recognised, words in wording.items():
             if not isinstance(words, str) or not words:
-                raise self.fail(f"wording.{version}", f"must name a built-in rubric, not {words!r}")
+                raise self.fail(f"wording.{recognised}", f"must name a built-in rubric, not {words!r}")
         return Rubric(
             name=name, title=title, version=version, questions=questions, functions=functions, cases=cases,
             starter=starter, settings=settings, mistakes=mistakes, reference_path=str(ref_path),

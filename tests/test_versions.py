@@ -1035,3 +1035,16 @@ def test_an_honest_sigmoid_and_softmax_are_never_named_and_a2s_flipped_sigmoid_c
     for cid, c in checks(doc).items():
         if cid.startswith("negsamp") and c["status"] != "pass":
             assert c["mistake"] is None and "calls sigmoid, which failed its own question (sigmoid)" in c["message"]
+
+
+@pytest.mark.parametrize("name", ["problem-set", "cs224d-2015", "cs224d-2016", "cs224n-2017", "cs224n-a2"])
+def test_a_rubric_with_a_wording_table_keeps_its_own_version(name):
+    rubric = load_rubric(name)
+    assert rubric.wording == {"cs224n-a2": "cs224n-a2", "cs224n": "cs224n-a2"}
+    assert rubric.version == "1"  # (the table's keys are recognised versions, not the rubric's)
+
+
+def test_a_wording_that_names_no_rubric_is_an_error(tmp_path):
+    p = _rubric(tmp_path, "wording = { cs224n-a2 = 3 }\n")
+    with pytest.raises(RubricError, match="wording.cs224n-a2: must name a built-in rubric"):
+        load_rubric(p)
