@@ -46,7 +46,7 @@ from . import terminal as _text
 from .canvas import student_name
 from .model import CheckResult, Consistency, SimilarityMatch, SubmissionResult
 from .score import stand_ins_said_once
-from .terminal import explain, explain_lines, terminal, terminal_batch_line
+from .terminal import explain, explain_lines, py2_said_once, terminal, terminal_batch_line
 
 __all__ = [
     "report",
@@ -373,32 +373,6 @@ def environment() -> jinja2.Environment:
         said_in=said_in,
     )
     return env
-
-
-#: grader.load's note of a file translated from Python 2.
-_PY2_NOTE = re.compile(r"(.+) was Python 2 code; it was translated to Python 3 \((.+)\) before grading\.")
-
-
-def py2_said_once(notes: list[str]) -> list[str]:
-    """The notes with the files translated from Python 2 said in one note (a CS224d 2016 folder
-    had five lines, one per file, all alike), grouped by what was translated, where the first was.
-
-    >>> py2_said_once(["a.py was Python 2 code; it was translated to Python 3 (print statements) before grading.",
-    ...                "x", "b.py was Python 2 code; it was translated to Python 3 (print statements) before grading.",
-    ...                "c.py was Python 2 code; it was translated to Python 3 (xrange) before grading."])
-    ['a.py and b.py (print statements), c.py (xrange) were Python 2 code; they were translated to Python 3 before grading.', 'x']
-    """
-    found = [(i, m) for i, n in enumerate(notes) if (m := _PY2_NOTE.fullmatch(n))]
-    if len(found) < 2:
-        return notes
-    by_what: dict[str, list[str]] = {}
-    for _, m in found:
-        by_what.setdefault(m[2], []).append(m[1])
-    said = ", ".join(f"{' and '.join(ws) if len(ws) < 3 else ', '.join(ws[:-1]) + ' and ' + ws[-1]} ({what})"
-                     for what, ws in by_what.items())
-    one = f"{said} were Python 2 code; they were translated to Python 3 before grading."
-    drop = {i for i, _ in found}
-    return [one if i == found[0][0] else n for i, n in enumerate(notes) if i == found[0][0] or i not in drop]
 
 
 def _round_points(x: float) -> float:

@@ -474,6 +474,32 @@ def _question_table(result: SubmissionResult, color: bool) -> list[str]:
     return lines
 
 
+#: grader.load's note of a file translated from Python 2.
+_PY2_NOTE = re.compile(r"(.+) was Python 2 code; it was translated to Python 3 \((.+)\) before grading\.")
+
+
+def py2_said_once(notes: list[str]) -> list[str]:
+    """The notes with the files translated from Python 2 said in one note (a CS224d 2016 folder
+    had five lines, one per file, all alike), grouped by what was translated, where the first was.
+
+    >>> py2_said_once(["a.py was Python 2 code; it was translated to Python 3 (print statements) before grading.",
+    ...                "x", "b.py was Python 2 code; it was translated to Python 3 (print statements) before grading.",
+    ...                "c.py was Python 2 code; it was translated to Python 3 (xrange) before grading."])
+    ['a.py and b.py (print statements), c.py (xrange) were Python 2 code; they were translated to Python 3 before grading.', 'x']
+    """
+    found = [(i, m) for i, n in enumerate(notes) if (m := _PY2_NOTE.fullmatch(n))]
+    if len(found) < 2:
+        return notes
+    by_what: dict[str, list[str]] = {}
+    for _, m in found:
+        by_what.setdefault(m[2], []).append(m[1])
+    said = ", ".join(f"{' and '.join(ws) if len(ws) < 3 else ', '.join(ws[:-1]) + ' and ' + ws[-1]} ({what})"
+                     for what, ws in by_what.items())
+    one = f"{said} were Python 2 code; they were translated to Python 3 before grading."
+    drop = {i for i, _ in found}
+    return [one if i == found[0][0] else n for i, n in enumerate(notes) if i == found[0][0] or i not in drop]
+
+
 def terminal(result: SubmissionResult, *, color: bool) -> str:
     """Render the student's ``grader check`` output.
 
@@ -516,7 +542,7 @@ def terminal(result: SubmissionResult, *, color: bool) -> str:
         for ue in unit_errors:
             out.append(f"  {one_line(ue.where)}: {one_line(ue.error.type)}: {one_line(ue.error.message)}")
     if result.notes:
-        out += [""] + [f"Note: {one_line(n)}" for n in result.notes]
+        out += [""] + [f"Note: {one_line(n)}" for n in py2_said_once(list(result.notes))]
 
     # Said only when it tells something: a right gradient needs no comment, and an entry that
     # could not be compared is explained by the check's own error below.

@@ -234,6 +234,17 @@ def test_the_files_translated_from_python_2_are_said_in_one_note():
     assert "other" in text
 
 
+def test_the_terminal_says_the_files_translated_from_python_2_in_one_note_as_the_report_does():
+    from grader.terminal import terminal
+
+    files = [("q1_softmax.py", "print statements"), ("q3_sgd.py", "xrange"), ("q3_word2vec.py", "print statements")]
+    notes = tuple(f"{p} was Python 2 code; it was translated to Python 3 ({what}) before grading." for p, what in files)
+    text = terminal(replace(f.all_pass(), notes=notes + ("other",)), color=False)
+    assert text.count("Python 2 code") == 1, text
+    assert ("Note: q1_softmax.py and q3_word2vec.py (print statements), q3_sgd.py (xrange) were Python 2 code; they "
+            "were translated to Python 3 before grading.\nNote: other\n") in text
+
+
 def test_heat_map_is_inline_svg_with_one_square_per_cell():
     html = render.report(f.mixed())
     check = section(html, "check-grad_output-small")
