@@ -1008,8 +1008,17 @@ def reworded(rubric: Rubric, words: Rubric) -> Rubric:
         names = tuple(n for n in w.names if n in fn.names) + tuple(n for n in fn.names if n not in w.names)
         functions[role] = replace(fn, names=names, shown=dict(w.shown), missing_hint=w.missing_hint,
                                   missing_hint_notebook=w.missing_hint_notebook)
-    cases = {cid: replace(c, description=words.cases[cid].description) if cid in words.cases and cid in case_ids
-             else c for cid, c in rubric.cases.items()}
+    # a case of `rubric` only (CBOW's, with "your own softmaxCostAndGradient") names the functions as `words` does
+    renamed = {fn.names[0]: functions[role].names[0] for role, fn in rubric.functions.items()
+               if fn.names and functions[role].names[0] != fn.names[0]}
+
+    def said(text: str) -> str:
+        for old, new in renamed.items():
+            text = re.sub(rf"\b{re.escape(old)}\b", new, text)
+        return text
+
+    cases = {cid: replace(c, description=words.cases[cid].description if cid in words.cases and cid in case_ids
+                          else said(c.description)) for cid, c in rubric.cases.items()}
     theirs = {q.id: q for q in words.questions}
     mapped: dict[str, set[str]] = {}
     counts: dict[str, list[int]] = {}

@@ -987,6 +987,10 @@ def test_an_a2_submission_reads_a2_words_under_the_problem_set_rubric_as_under_i
         for cs224d in ("softmaxCostAndGradient", "outputVectors", "q3_word2vec", "cost function", "the cost "):
             assert cs224d not in said, (sid, cs224d)
     assert compared > 100
+    # nor in a question a2 never had (CBOW's case names the student's own cost function by a2's name)
+    ps_cases = {c["case"] for c in checks(graded["problem-set"]["costsign"]).values()}
+    assert not [c for c in ps_cases if "softmaxCostAndGradient" in c.replace("naiveSoftmaxLossAndGradient", "")]
+    assert "|V| = 20, d = 10, 4 context words, your own naiveSoftmaxLossAndGradient" in ps_cases
     # the mistakes themselves are named in a2's words
     hints = {c["hint"] for cid, c in checks(graded["problem-set"]["costsign"]).items()
              if c["hint"] and cid.startswith("cross_entropy/")}
