@@ -21,7 +21,7 @@ from .canvas import student_name
 from .errors import UsageError, cut
 from .model import CheckResult, SubmissionResult
 from .render import consistency_verdicts
-from .terminal import clean, counts, explain_lines, num
+from .terminal import clean, counts, explain_lines, num, py2_said_once
 from .text import block, line
 
 __all__ = [
@@ -402,7 +402,7 @@ def gradescope_results(
             items.append(f"- {_md(ue.where)}: {_md(ue.error.type)}: {_md(ue.error.message)}")
         parts.append("**These parts of your code failed while loading** (the rest still ran)\n\n" + "\n".join(items))
     if result.notes:
-        parts.append("**Notes**\n\n" + "\n".join(f"- {_md(x)}" for x in result.notes))
+        parts.append("**Notes**\n\n" + "\n".join(f"- {_md(x)}" for x in py2_said_once(list(result.notes))))
     verdicts = consistency_verdicts(result)
     if verdicts:
         parts.append(f"**Does your gradient match your own {verdicts[0].entries[0].cost_named}?**\n\n" + "\n".join(

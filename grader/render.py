@@ -46,7 +46,7 @@ from . import terminal as _text
 from .canvas import student_name
 from .model import CheckResult, Consistency, SimilarityMatch, SubmissionResult
 from .score import stand_ins_said_once
-from .terminal import explain, explain_lines, py2_said_once, terminal, terminal_batch_line
+from .terminal import explain, explain_lines, py2_said_once, shown_notes, terminal, terminal_batch_line
 
 __all__ = [
     "report",
@@ -568,6 +568,7 @@ def _draws_said_once(failing_of: list[list[CheckResult]],
 
 def _check_block(check: CheckResult, first: str | None, also: tuple[str, ...]) -> Markup:
     """Render one check's block of report.html (``_check.html.j2``)."""
+    check = replace(check, notes=shown_notes(check.notes))  # (result.json's convention notes are for scripts)
     context = {"c": check, "first": first, "also": also, "OUTPUT_CHARS": OUTPUT_CHARS,
                "TRACEBACK_CHARS": TRACEBACK_CHARS}
     # Markup: the output of an autoescaped template, every value in it escaped already.

@@ -259,7 +259,7 @@ def explain_lines(check: CheckResult, *, traceback_lines: int | None = None) -> 
             lines.append(m.summary[:1].upper() + m.summary[1:])
     if check.hint:
         lines.append(f"Likely mistake: {check.hint}")
-    lines += [f"Note: {n}" for n in check.notes]
+    lines += [f"Note: {n}" for n in shown_notes(check.notes)]
     if check.error is not None:
         tb = error_lines(check.error)
         if traceback_lines is not None and len(tb) > traceback_lines:
@@ -476,6 +476,17 @@ def _question_table(result: SubmissionResult, color: bool) -> list[str]:
 
 #: grader.load's note of a file translated from Python 2.
 _PY2_NOTE = re.compile(r"(.+) was Python 2 code; it was translated to Python 3 \((.+)\) before grading\.")
+
+
+def shown_notes(notes: Sequence[str]) -> tuple[str, ...]:
+    """A check's notes as a student reads them: without result.json's "convention: <name>" notes, for
+    scripts, which the check's message says in words where it matters ("... of the expected values:
+    start_iter / ANNEAL_EVERY divided as Python 3 does (true division).").
+
+    >>> shown_notes(["convention: python3-division: start_iter / ANNEAL_EVERY ...", "shape (1, 3) accepted"])
+    ('shape (1, 3) accepted',)
+    """
+    return tuple(n for n in notes if not n.startswith("convention: "))
 
 
 def py2_said_once(notes: list[str]) -> list[str]:

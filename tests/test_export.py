@@ -144,6 +144,19 @@ def test_gradescope_top_level():
     assert doc["output"].count("- Your gradient") + doc["output"].count("- On these cases, your gradient") == 2
 
 
+def test_gradescope_output_says_the_files_translated_from_python_2_in_one_note_and_no_convention_key():
+    notes = tuple(f"{p} was Python 2 code; it was translated to Python 3 (print statements) before grading."
+                  for p in ("q1_softmax.py", "q2_sigmoid.py"))
+    r = f.all_pass()
+    r = replace(r, notes=notes, questions=tuple(
+        replace(q, checks=tuple(replace(c, notes=("convention: python3-division: divided as Python 3 does",))
+                                for c in q.checks)) for q in r.questions))
+    doc = export.gradescope_results(r, execution_time=1)
+    assert doc["output"].count("Python 2 code") == 1
+    assert r"q1\_softmax\.py and q2\_sigmoid\.py \(print statements\) were Python 2 code" in doc["output"]
+    assert not any("convention: " in t.get("output", "") for t in doc["tests"])
+
+
 def test_gradescope_tests_one_per_check():
     doc = export.gradescope_results(f.mixed(), execution_time=1)
     tests = doc["tests"]

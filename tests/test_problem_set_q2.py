@@ -135,6 +135,15 @@ def test_a_python3_resumed_anneal_and_a_python2_one_are_both_right(graded):
     assert any(n.startswith("convention: python2-division: ") for n in py2["notes"])
 
 
+def test_the_report_says_the_convention_in_words_once_and_never_its_key(graded):
+    from grader import render
+    from grader.model import SubmissionResult
+
+    html = render.report(SubmissionResult.from_dict(graded["honest-vectorised"]))
+    assert "python3-division" not in html and "convention: " not in html
+    assert html.count("divided as Python 3 does (true division)") == 1
+
+
 def test_a_convention_is_not_said_where_every_convention_expects_the_same_value(graded):
     sgd = {c["id"]: c for c in _questions(graded["honest-vectorised"])["sgd"]["checks"]}
     assert sgd["sgd/from-half"]["message"] == "Within tolerance (rtol=1e-06, atol=1e-06) of the expected values."
