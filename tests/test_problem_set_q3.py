@@ -423,6 +423,9 @@ def test_the_kits_own_pytest_runs_q3_offline(kit, tmp_path):
                          cwd=kit, capture_output=True, text=True, timeout=120, env=dict(os.environ))
     assert run.returncode == 0 and " deselected" in run.stdout, run.stdout[-3000:]
     assert "reproduced by your code (skipgram_cost/course-c passed)" in run.stdout
+    # titled as grader check titles them
+    assert "CS224n assignment 2's own sanity values (2019-2023; its starter prints them), beside the kit's verdicts:" \
+        in run.stdout
     sub.write_text(NO_REJECT)
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *q1_q3, f"--submission={sub}"],
                          cwd=kit, capture_output=True, text=True, timeout=120, env=dict(os.environ))
