@@ -898,7 +898,9 @@ def _negsamp(predicted, target, outputVectors, dataset, K=10, *, convention=None
 
     ``sign=-1`` gives the negatives' terms the wrong sign (σ(u_k·v) in place of σ(-u_k·v));
     ``accumulate=False`` counts each distinct negative once in the gradient for U (what
-    ``grad[idx] += ...`` with repeated indices does).
+    ``grad[idx] += ...`` with repeated indices does); ``accumulate="assign"`` sets each negative's
+    row instead (``grad[k] = ...`` in a loop: the last draw's term, over the target's own when the
+    target was drawn and used).
     """
     v = np.asarray(predicted, dtype=np.float64).reshape(-1)
     u = np.asarray(outputVectors, dtype=np.float64)
@@ -916,7 +918,10 @@ def _negsamp(predicted, target, outputVectors, dataset, K=10, *, convention=None
         grad_pred = grad_pred + coef * u[k]
     for k in (negs if accumulate else sorted(set(negs))):
         z = -sign * float(u[k] @ v)
-        grad[k] += (1.0 - _sigmoid(z)) * sign * v
+        if accumulate == "assign":
+            grad[k] = (1.0 - _sigmoid(z)) * sign * v
+        else:
+            grad[k] += (1.0 - _sigmoid(z)) * sign * v
     return np.float64(cost), grad_pred, grad
 
 
@@ -954,8 +959,12 @@ def negsamp_grad_output_target_used(predicted, target, outputVectors, dataset, K
 
 
 def negsamp_grad_output_no_accumulate(predicted, target, outputVectors, dataset, K=10):  # noqa: N803
-    """∂J/∂U with each distinct negative counted once (``grad[idx] += ...`` with repeated idx)."""
-    return _negsamp(predicted, target, outputVectors, dataset, K, accumulate=False)[2]
+    """∂J/∂U with each distinct negative counted once: ``grad[idx] += ...`` with repeated idx, or
+    ``grad[k] = ...`` in a loop (which, where the target was drawn and used, also loses the
+    target's own term: then both, as alternatives)."""
+    added = _negsamp(predicted, target, outputVectors, dataset, K, accumulate=False)[2]
+    assigned = _negsamp(predicted, target, outputVectors, dataset, K, accumulate="assign")[2]
+    return added if np.array_equal(added, assigned) else (added, assigned)
 
 
 def negsamp_cost_neg_sign(predicted, target, outputVectors, dataset, K=10):  # noqa: N803

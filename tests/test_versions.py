@@ -1052,3 +1052,23 @@ def test_a_wording_that_names_no_rubric_is_an_error(tmp_path):
     p = _rubric(tmp_path, "wording = { cs224n-a2 = 3 }\n")
     with pytest.raises(RubricError, match="wording.cs224n-a2: must name a built-in rubric"):
         load_rubric(p)
+
+
+def test_a_2015_loop_assigning_the_negatives_rows_is_named_though_it_used_the_target_as_a_negative(tmp_path):
+    # 2015 uses the target when it is drawn (it scores): grad[k] = ... in the loop then also overwrites the
+    # target's own row, and the mistake (named under a2's rejecting convention) was not recognised
+    nb = json.loads((SUBMISSION["cs224d-2015"] / "wordvec_sentiment.ipynb").read_text())
+    changed = 0
+    for cell in nb["cells"]:
+        src = "".join(cell["source"])
+        if cell["cell_type"] == "code" and "grad[k] += (1 - t) * predicted" in src:
+            cell["source"] = src.replace("grad[k] += (1 - t) * predicted", "grad[k] = (1 - t) * predicted")
+            changed += 1
+    assert changed == 1
+    (tmp_path / "wordvec_sentiment.ipynb").write_text(json.dumps(nb))
+    code, out, err = run("check", str(tmp_path / "wordvec_sentiment.ipynb"), "--json")
+    doc = json.loads(out)
+    lost = {q["id"] for q in doc["questions"] if q["score"] < q["max_score"]}
+    assert code == 1 and lost == {"negsamp_grad_output"}, out[-2000:] + err
+    failing = [c for c in checks(doc).values() if c["status"] != "pass"]
+    assert failing and {c["mistake"] for c in failing} == {"negsamp-duplicate-index"}
