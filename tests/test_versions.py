@@ -1072,3 +1072,16 @@ def test_a_2015_loop_assigning_the_negatives_rows_is_named_though_it_used_the_ta
     assert code == 1 and lost == {"negsamp_grad_output"}, out[-2000:] + err
     failing = [c for c in checks(doc).values() if c["status"] != "pass"]
     assert failing and {c["mistake"] for c in failing} == {"negsamp-duplicate-index"}
+
+
+def test_the_course_checks_raising_on_the_students_own_wrong_loss_function_name_it_as_the_cause(tmp_path):
+    sub = tmp_path / "transposed"
+    shutil.copytree(SUBMISSION["cs224n-a2"], sub)
+    w2v = sub / "word2vec.py"
+    w2v.write_text(w2v.read_text().replace("np.outer(y_hat, centerWordVec)", "np.outer(centerWordVec, y_hat)", 1))
+    code, out, _ = run("check", str(sub), "--json")
+    course = {cid: c for cid, c in checks(json.loads(out)).items() if cid.startswith("skipgram_cost/course-")}
+    assert code == 1 and len(course) == 3 and all(c["status"] == "error" for c in course.values()), out[-2000:]
+    for c in course.values():  # (they pass the student's own naiveSoftmaxLossAndGradient, with no twin of the grader's)
+        assert c["message"].endswith("This call passes your naiveSoftmaxLossAndGradient, which failed its own question "
+                                     "(grad_output): the error may come from it."), c["message"]
