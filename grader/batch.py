@@ -7,6 +7,7 @@ import csv
 import functools
 import json
 import os
+import queue
 import tempfile
 import threading
 import time
@@ -589,7 +590,7 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
         end of the batch (at most the entries left over ``jobs``), so that no slot is left
         grading a whole chunk while the others have nothing left to do.
     annotate : callable, optional
-        Called with each submission and its result (from the slot's thread) before the
+        Called with each submission and its result (from the thread that writes it) before the
         result is written; returns the result to write (``grader grade`` adds why the
         rubric was chosen, ``rubric_reason``).
     batch_files : bool
@@ -607,8 +608,11 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
 
     Notes
     -----
-    No per-submission state is kept: submissions are loaded one at a time as slots free
-    up, each result is written (and its gradebook row committed) and dropped; what the
+    No per-submission state is kept: with ``chunk`` 1, submissions are loaded ahead of the
+    slots by ``jobs`` loader threads into a queue of at most ``jobs``, and each result is
+    handed to a writer thread through another such queue, written (and its gradebook row
+    committed) and dropped, so that a slot's sandbox runs the next submission while the one
+    before is written and the one after is decoded and translated; what the
     batch-wide files show of it goes to a temporary file (:class:`BatchFiles`), read at
     the end (tests/test_memory_flat.py).  The heap itself stays flat once glibc's mmap threshold
     is fixed (:func:`grader.heap.steady_heap`, called here and, earlier, by ``grader
@@ -748,18 +752,81 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
 
     make_slot = slots or functools.partial(local_slot, job, isolation=isolation, allow=allow, hide=hide)
 
+    # Submissions one at a time are loaded ahead of the slots, by as many loaders as slots
+    # (each with its own text helper, as each slot had), into a queue of at most `jobs`: a
+    # slot takes one already decoded and translated, so its sandbox does not wait while the
+    # next one's Python 2 is translated in the helper's process, and that translation runs
+    # while the slots' sandboxes and judging use the cores.
+    ahead: queue.Queue[tuple[str, Any]] = queue.Queue(maxsize=jobs)
+    done = threading.Event()  # the slots have ended: loaders stop
+
+    def put(item: tuple[str, Any]) -> bool:
+        while not done.is_set():
+            try:
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def loader() -> None:
+        try:
+            with transform.session():
+                while not failures and not done.is_set():
+                    sub = next_submission()
+                    if sub is None:
+                        put(("end", None))
+                        return
+                    if not put(("sub", sub)):
+                        return
+                    del sub
+        except BaseException as e:  # noqa: BLE001 - raised in the slot that takes it
+            put(("error", e))
+
+    def loaded() -> Submission | None:
+        while not failures:
+            try:
+                kind, item = ahead.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            if kind == "sub":
+                return item
+            if kind == "error":  # (the other slots stop: a failure ends the batch)
+                raise item
+            return None  # each loader ends with one "end" (or "error"): one for each slot
+        return None
+
+    # Results graded one at a time are written (report.html, result.json, the gradebook, the
+    # callbacks) by a writer thread, from a queue of at most `jobs`: the slot's sandbox runs
+    # the next submission meanwhile (the writing is the grader's Python; the sandbox's run is
+    # mostly other processes' CPU).
+    written: queue.Queue[tuple[Submission, SubmissionResult] | None] = queue.Queue(maxsize=jobs)
+
+    def writer() -> None:
+        try:
+            while True:
+                item = written.get()
+                if item is None:
+                    return
+                finish_one(*item)
+                del item
+        except BaseException as e:  # noqa: BLE001 - re-raised in the main thread
+            failures.append(e)
+            while written.get() is not None:  # (the slots must not wait on a full queue)
+                pass
+
     def slot(i: int) -> None:
         try:
             with make_slot(i) as grade_one, transform.session():
                 while not failures:
                     if chunk == 1:
-                        sub = next_submission()
+                        sub = loaded()
                         if sub is None:
                             return
                         partial, block = regraded(sub)
                         result = grade_one(sub) if partial is None else grade_one(sub, partial)
-                        finish_one(sub, with_block(result, partial, block))
-                        # Nothing of this submission stays alive while the next one is loaded and graded.
+                        written.put((sub, with_block(result, partial, block)))
+                        # Nothing of this submission stays alive here while the next one is graded.
                         del sub, result, partial, block
                         continue
                     size = chunk
@@ -785,13 +852,20 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
             failures.append(e)
 
     threads = [threading.Thread(target=slot, args=(i,), name=f"slot-{i}", daemon=True) for i in range(jobs)]
+    loaders = ([threading.Thread(target=loader, name=f"loader-{i}", daemon=True) for i in range(jobs)]
+               if chunk == 1 else [])
+    writers = [threading.Thread(target=writer, name="writer", daemon=True)] if chunk == 1 else []
     try:
-        for t in threads:
+        for t in loaders + writers + threads:
             t.start()
         try:
             for t in threads:
                 while t.is_alive():
                     t.join(0.2)
+            if writers:
+                written.put(None)  # every result graded is in the queue: the writer ends after them
+                while writers[0].is_alive():
+                    writers[0].join(0.2)
         except KeyboardInterrupt:
             failures.append(KeyboardInterrupt())
             raise
@@ -800,6 +874,9 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
         if files is not None:
             files.write()
     finally:
+        done.set()
+        for t in loaders:  # (each closes its text helper; after Ctrl-C, not waited for mid-translation)
+            t.join(None if not failures or not isinstance(failures[-1], KeyboardInterrupt) else 0.5)
         if files is not None:
             files.close()
     stats.seconds = time.monotonic() - t0

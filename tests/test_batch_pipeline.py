@@ -1,0 +1,91 @@
+"""A slot's sandbox does not wait while other submissions are loaded or written.
+
+Submissions graded one at a time are loaded (decoded, Python 2 translated in the text
+helper) ahead of the slots and written (report.html, result.json, the gradebook) behind
+them, by other threads and through bounded queues.  Each test makes one stage wait for
+the other to have started: with the stages in one thread, in turn, that never happens and
+the test fails on its timeout instead of hanging.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from grader import batch
+from grader.load import Pending
+
+from test_memory_flat import JOB, FakeSandbox, fake_grade, submissions
+
+WAIT = 10.0
+
+
+def pendings(n: int, loaded: list[threading.Event]):
+    subs = list(submissions(n))
+    for i, sub in enumerate(subs):
+        def make(i=i, sub=sub):
+            loaded[i].set()
+            return sub
+        yield Pending(id=sub.id, source=sub.source, make=make)
+
+
+def test_the_next_submission_is_loaded_while_one_is_graded(tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "Sandbox", FakeSandbox)
+    n = 5
+    loaded = [threading.Event() for _ in range(n)]
+    overlapped: list[bool] = []
+
+    def grade(sub, job, sb):
+        i = int(sub.id[1:])
+        if i + 1 < n:  # one slot: the next submission is loaded meanwhile, by another thread
+            overlapped.append(loaded[i + 1].wait(WAIT))
+        return fake_grade(sub, job, sb)
+
+    monkeypatch.setattr(batch, "grade", grade)
+    stats = batch.grade_batch(pendings(n, loaded), tmp_path / "out", JOB, jobs=1)
+    assert stats.graded == n
+    assert overlapped == [True] * (n - 1)
+
+
+def test_a_result_is_written_while_the_next_submission_is_graded(tmp_path, monkeypatch):
+    monkeypatch.setattr(batch, "Sandbox", FakeSandbox)
+    n = 4
+    graded = [threading.Event() for _ in range(n)]
+    overlapped: list[bool] = []
+    write = batch.write_result
+
+    def grade(sub, job, sb):
+        graded[int(sub.id[1:])].set()
+        return fake_grade(sub, job, sb)
+
+    def written(out, result, **kw):
+        i = int(result.submission[1:])
+        if i + 1 < n:  # one slot: it grades the next submission while this result is written
+            overlapped.append(graded[i + 1].wait(WAIT))
+        write(out, result, **kw)
+
+    monkeypatch.setattr(batch, "grade", grade)
+    monkeypatch.setattr(batch, "write_result", written)
+    stats = batch.grade_batch(submissions(n), tmp_path / "out", JOB, jobs=1)
+    assert stats.graded == n
+    assert overlapped == [True] * (n - 1)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir() if p.is_dir()) == [f"s{i:05d}" for i in range(n)]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_loader_failure_ends_the_batch_with_that_error(tmp_path, monkeypatch, jobs):
+    monkeypatch.setattr(batch, "Sandbox", FakeSandbox)
+    monkeypatch.setattr(batch, "grade", fake_grade)
+
+    def broken():
+        yield from submissions(3)
+        raise OSError("the batch folder went away")
+
+    with pytest.raises(OSError, match="went away"):
+        batch.grade_batch(broken(), tmp_path / "out", JOB, jobs=jobs)
+    written = {p.name for p in (tmp_path / "out").iterdir() if p.is_dir()}
+    # One loader: the submissions before the failure come first, and are graded and written.
+    # Two: one loaded by the other loader may be left ungraded by the failure (a rerun grades it).
+    assert written == {"s00000", "s00001", "s00002"} if jobs == 1 else written <= {"s00000", "s00001", "s00002"}
+    assert all((tmp_path / "out" / name / "result.json").is_file() for name in written)
