@@ -851,6 +851,19 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
         except BaseException as e:  # noqa: BLE001 - re-raised in the main thread
             failures.append(e)
 
+    def end_writing() -> None:
+        """Let the writer write every result in its queue, then end; wait for it."""
+        if not writers:
+            return
+        while writers[0].is_alive():
+            try:
+                written.put(None, timeout=0.2)  # after every result graded so far
+                break
+            except queue.Full:
+                continue
+        while writers[0].is_alive():
+            writers[0].join(0.2)
+
     threads = [threading.Thread(target=slot, args=(i,), name=f"slot-{i}", daemon=True) for i in range(jobs)]
     loaders = ([threading.Thread(target=loader, name=f"loader-{i}", daemon=True) for i in range(jobs)]
                if chunk == 1 else [])
@@ -862,12 +875,10 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
             for t in threads:
                 while t.is_alive():
                     t.join(0.2)
-            if writers:
-                written.put(None)  # every result graded is in the queue: the writer ends after them
-                while writers[0].is_alive():
-                    writers[0].join(0.2)
+            end_writing()
         except KeyboardInterrupt:
             failures.append(KeyboardInterrupt())
+            end_writing()  # (nothing already graded is lost: the results in the queue are written)
             raise
         if failures:
             raise failures[0]

@@ -89,3 +89,38 @@ def test_a_loader_failure_ends_the_batch_with_that_error(tmp_path, monkeypatch, 
     # Two: one loaded by the other loader may be left ungraded by the failure (a rerun grades it).
     assert written == {"s00000", "s00001", "s00002"} if jobs == 1 else written <= {"s00000", "s00001", "s00002"}
     assert all((tmp_path / "out" / name / "result.json").is_file() for name in written)
+
+
+def test_ctrl_c_writes_every_result_already_graded(tmp_path, monkeypatch):
+    # Ctrl-C (or SIGTERM, which grader turns into it) while results wait for the writer: the
+    # results graded before it are written before the batch ends, none is lost to the queue.
+    import _thread
+
+    monkeypatch.setattr(batch, "Sandbox", FakeSandbox)
+    n = 6
+    graded: list[str] = []
+    release = threading.Event()
+    write = batch.write_result
+
+    def grade(sub, job, sb):
+        graded.append(sub.id)
+        if len(graded) == 3:  # one result is being written, one waits in the queue: interrupt now
+            _thread.interrupt_main()
+        return fake_grade(sub, job, sb)
+
+    def slow_write(out, result, **kw):
+        release.wait(WAIT)  # the writer holds back until the interrupt has been raised
+        write(out, result, **kw)
+
+    monkeypatch.setattr(batch, "grade", grade)
+    monkeypatch.setattr(batch, "write_result", slow_write)
+    timer = threading.Timer(1.0, release.set)
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            batch.grade_batch(submissions(n), tmp_path / "out", JOB, jobs=1)
+    finally:
+        release.set()
+        timer.cancel()
+    on_disk = {p.name for p in (tmp_path / "out").iterdir() if (p / "result.json").is_file()}
+    assert {"s00000", "s00001"} <= on_disk
