@@ -463,8 +463,9 @@ def batch_size(path: str | os.PathLike[str]) -> int | None:
 
     groups: dict[str, list[int]] = {}
     others = 0
+    download = canvas.read_download(n for n, _ in names)
     for i, (name, is_dir) in enumerate(names):
-        c = canvas.parse(name)  # a folder named so may be a student's zip unpacked: theirs (grader.load)
+        c = download.parse(name)  # a folder named so may be a student's zip unpacked: theirs (grader.load)
         if c is None or (is_dir and c.entry != "file"):
             others += 1
         else:

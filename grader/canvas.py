@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterable, Sequence
 
 # <name>[_LATE]_<userid>_<fileid>_<original filename> (Canvas's ContentZipper: the file id is the
@@ -128,6 +128,81 @@ def parse(filename: str) -> CanvasName | None:
         anonymous=anonymous,
         entry=entry,
     )
+
+
+def _longer(c: CanvasName) -> CanvasName | None:
+    """Return the other reading of a file name whose name part may end in "_<digits>", or None when it has none.
+
+    ``park_12_2005_6006_q3.py`` reads as park (user 12)'s file 2005, ``6006_q3.py``, which
+    :func:`parse` returns, or as park_12 (user 2005)'s file 6006, ``q3.py``: Canvas keeps a
+    "_<digits>" at the end of a sortable name.  Only the first "_<digits>" of what :func:`parse`
+    took for ids can belong to the name (Canvas turns "_<digits>_" into "<digits>", so a name
+    never ends in two of them), and never past "_LATE", which follows the name.
+    """
+    if c.anonymous or c.late or c.entry != "file":
+        return None
+    rest = c.filename[len(c.name) + len(c.user_id) + 2:]  # "<file id>_<original>": after "<name>_<user>_"
+    other = parse(f"x_{rest}")
+    if other is None or other.anonymous or other.late:
+        return None
+    return replace(other, filename=c.filename, name=f"{c.name}_{c.user_id}")
+
+
+@dataclass(frozen=True)
+class Download:
+    """How the file names of one Canvas download were read (:func:`read_download`)."""
+
+    other: dict[str, CanvasName]  #: the reading of each file read the other way than :func:`parse` reads it
+    #: the other reading's user id of a file whose name reads two ways and nothing in the download
+    #: told which (the reading kept is in `names`), by file name
+    unresolved: dict[str, str]
+    #: a note per file name for a file read the other way: why
+    resolved: dict[str, str]
+
+    def parse(self, filename: str) -> CanvasName | None:
+        """Return how `filename` was read: :func:`parse`'s reading, or the other one when the download told so."""
+        return self.other.get(filename) or parse(filename)
+
+
+def read_download(filenames: Iterable[str]) -> Download:
+    """Read the file names of one Canvas download, telling apart a name that ends in "_<digits>" where the download can.
+
+    A name part that ends in "_<digits>" (Canvas keeps it: a sortable name ``Park_12``) makes
+    ``park_12_2005_6006_q3.py`` read two ways (:func:`_longer`).  :func:`parse` takes the
+    shortest name; the other reading is taken when the download rules the first out: Canvas
+    gives every file its own id, so two files read as one user's with the same file id are
+    not that (``park_12_2005_6006_q1.py`` and ``park_12_2005_6007_q3.py``: both "user 12's
+    file 2005"); they are user 2005's files 6006 and 6007.  A file that reads two ways and is
+    not told apart so, nor by a file of the same name and user id that reads one way only, is
+    left in `unresolved`.
+
+    >>> d = read_download(["park_12_2005_6006_q1.py", "park_12_2005_6007_q3.py", "lee_7_2008_6009_q3.py",
+    ...                    "kim_3_2010_6011_q3.py", "kim_3_6012_q1.py"])
+    >>> [(d.parse(f).user_id, d.parse(f).original) for f in ("park_12_2005_6006_q1.py", "lee_7_2008_6009_q3.py")]
+    [('2005', 'q1.py'), ('7', '6009_q3.py')]
+    >>> sorted(d.unresolved.items()), sorted(d.resolved)
+    ([('lee_7_2008_6009_q3.py', '2008')], ['park_12_2005_6006_q1.py', 'park_12_2005_6007_q3.py'])
+    """
+    names = {f: parse(f) for f in filenames}
+    others = {f: o for f, c in names.items() if c is not None and (o := _longer(c)) is not None}
+    resolved: dict[str, str] = {}
+    by_file: dict[tuple[str, str, str], list[str]] = {}
+    for f, c in names.items():
+        if c is not None and c.submission_id:
+            by_file.setdefault((c.name, c.user_id, c.submission_id), []).append(f)
+    for (name, user, file_id), group in by_file.items():
+        if len(group) > 1 and all(f in others for f in group):
+            for f in group:
+                o = names[f] = others.pop(f)
+                resolved[f] = (
+                    f"The names of {len(group)} files ({', '.join(sorted(group))}) read two ways: as files of "
+                    f"{name} (Canvas user {user}), all with the file id {file_id}, or as files of {o.name} "
+                    f"(Canvas user {o.user_id}); they were read as {o.name}'s, since Canvas gives every file "
+                    "an id of its own.")
+    plain = {(c.name, c.user_id) for f, c in names.items() if c is not None and f not in others}
+    unresolved = {f: o.user_id for f, o in others.items()
+                  if (names[f].name, names[f].user_id) not in plain}  # type: ignore[union-attr]
+    return Download({f: names[f] for f in resolved}, unresolved, resolved)  # type: ignore[misc]
 
 
 def _canvas_name(name: str) -> bool:

@@ -918,7 +918,12 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                             report.anonymous),
                            (("submission", "whose Canvas id is not in the roster"), report.not_in_roster),
                            (("submission", "that could not be graded (written as 0)"), report.ungraded),
-                           (("roster student", f"without a submission (written {written})"), report.missing)):
+                           (("roster student", f"without a submission (written {written})"), report.missing),
+                           (("submission", "whose Canvas file names read as either of two users' (a name ending "
+                             "in _<digits>), written under the first: check it in Canvas (its result.json's notes "
+                             "say how to grade it as the other)"), report.ambiguous),
+                           (("submission", "whose Canvas file names read as either of two users', placed on the "
+                             "one in the roster"), report.resolved)):
             if ids:
                 what = label[0] + ("" if len(ids) == 1 else "s")
                 err.write(f"warning: {len(ids)} {what} {label[1]}: {', '.join(map(str, list(ids)[:20]))}"

@@ -437,6 +437,11 @@ class CanvasExport:
     new_column: bool = False  #: the assignment has no "Name (id)" column in the roster: Canvas would create one
     #: submissions left out: of an anonymously graded download (no user id; result.json's canvas.anonymous_id)
     anonymous: tuple[str, ...] = ()
+    #: submissions whose Canvas file names read as two users' (result.json's canvas.other_user_id), written
+    #: under their user_id: "<submission> (user <id> or <other id>)"
+    ambiguous: tuple[str, ...] = ()
+    #: the same, told apart by the roster (one of the two ids is the roster's): "<submission> (user <id>)"
+    resolved: tuple[str, ...] = ()
 
 
 def _read_roster(path: PathLike) -> tuple[list[str], list[dict[str, str]]]:
@@ -568,11 +573,19 @@ def write_canvas_csv(
     by_sis = {s.get("SIS User ID", ""): s for s in students if s.get("SIS User ID")}
 
     rows: dict[str, tuple[list[str], str]] = {}  # user id -> (row, submission)
-    unmatched, not_in_roster, ungraded, anonymous = [], [], [], []
+    unmatched, not_in_roster, ungraded, anonymous, ambiguous, resolved = [], [], [], [], [], []
     top = 0.0
     for r in results:
         student: dict[str, str] | None = None
         uid = r.canvas.user_id if r.canvas and r.canvas.user_id else ""
+        other = r.canvas.other_user_id if r.canvas and uid else ""
+        if other:  # its file names read as two users' files: the roster tells them apart when it has one of them
+            known = [u for u in (uid, other) if u in by_id]
+            if len(known) == 1:
+                uid = known[0]
+                resolved.append(f"{r.submission} (user {uid})")
+            else:
+                ambiguous.append(f"{r.submission} (user {uid} or {other})")
         if uid:
             student = by_id.get(uid)
             if student is None and roster is not None:
@@ -625,7 +638,7 @@ def write_canvas_csv(
             w.writerow([_cell(s.get(c, "")) for c in CANVAS_COLUMNS] + ["0" if missing == "zero" else ""])
     return CanvasExport(len(rows) + len(absent), column, tuple(unmatched), tuple(not_in_roster), tuple(ungraded),
                         tuple(s["ID"] for s in absent), new_column=roster is not None and not _in_roster(column, header),
-                        anonymous=tuple(anonymous))
+                        anonymous=tuple(anonymous), ambiguous=tuple(ambiguous), resolved=tuple(resolved))
 
 
 # --------------------------------------------------------------------------- JUnit XML

@@ -485,11 +485,13 @@ def _load_entries(listing: _Listing, batch: str, sep: str, settings: Settings,
     n = len(names)
     groups: dict[str, list[int]] = {}
     files = [i for i in range(n) if not folders[i]]
+    download: canvas.Download | None = None
     if canvas.is_canvas_batch([names[i] for i in files]):
+        download = canvas.read_download(str(name) for name in names)
         # a folder named as Canvas names files is a student's zip unpacked where it lay
         # (smithjohn_123_456_a2/ from smithjohn_123_456_a2.zip): that student's too
         for i in range(n):
-            c = canvas.parse(names[i])
+            c = download.parse(str(names[i]))
             if c is not None and (not folders[i] or c.entry == "file"):
                 groups.setdefault(c.user_id, []).append(i)
         for user, group in list(groups.items()):
@@ -526,10 +528,12 @@ def _load_entries(listing: _Listing, batch: str, sep: str, settings: Settings,
             names[i] = None
             return _pending(entry, sid, source, settings)
         indices, by_user[j - len(singles)] = by_user[j - len(singles)], None
-        group = [(canvas.parse(names[i]), listing.entry(i)) for i in indices]
+        assert download is not None
+        group = [(download.parse(str(names[i])), listing.entry(i)) for i in indices]
+        read = {f: (download.unresolved.get(f, ""), download.resolved.get(f, "")) for f in map(str, (names[i] for i in indices))}
         for i in indices:
             names[i] = None
-        return _pending_canvas(group, sid, batch, sep, settings)
+        return _pending_canvas(group, sid, batch, sep, settings, read)
 
     for j in order:
         sid, ids[j] = ids[j], None
@@ -590,10 +594,21 @@ def _pending(entry: _Entry, sid: str, source: str, settings: Settings) -> Pendin
 
 
 def _pending_canvas(
-    group: list[tuple[canvas.CanvasName, _Entry]], sid: str, batch: str, sep: str, settings: Settings
+    group: list[tuple[canvas.CanvasName, _Entry]], sid: str, batch: str, sep: str, settings: Settings,
+    read: Mapping[str, tuple[str, str]] | None = None,
 ) -> Pending:
-    """Read the Canvas files of one user id, as one submission under their original names."""
+    """Read the Canvas files of one user id, as one submission under their original names.
+
+    `read` says, by file name, how a name that reads two ways was read (:class:`grader.canvas.Download`):
+    the other reading's user id when nothing told them apart, and the note of one read the other way.
+    """
     kept, notes = canvas.latest(c for c, _ in group)
+    read = read or {}
+    other_user = next((read[c.filename][0] for c, _ in group if read.get(c.filename, ("", ""))[0]), "")
+    notes = [n for c, _ in group if (n := read.get(c.filename, ("", ""))[1])][:1] + notes
+    if other_user:
+        c = next(c for c, _ in group if read.get(c.filename, ("", ""))[0])
+        notes.insert(0, _ambiguous_note(c, other_user, len(group)))
     entries = {c.filename: e for c, e in group}
     names = sorted(c.filename for c, _ in group)
     source = f"{batch}{sep}{', '.join(names)}"
@@ -601,7 +616,7 @@ def _pending_canvas(
     # an anonymous download's "anon_<id>" is the submission's id, never a Canvas user id to export;
     # its anonymous id is what Canvas's API takes for an anonymous submission
     info = CanvasInfo(name=last.name, user_id="" if last.anonymous else last.user_id,
-                      submission_id=last.submission_id, anonymous_id=last.anonymous_id)
+                      submission_id=last.submission_id, anonymous_id=last.anonymous_id, other_user_id=other_user)
     late = any(c.late for c in kept)
     uploads = [c for c in kept if c.entry == "file"]
     if not uploads:  # a text entry or a website URL handed in on Canvas: no file at all
@@ -647,6 +662,22 @@ def _pending_canvas(
         return replace(sub, late=late, canvas=info)
 
     return Pending(sid, source, make)
+
+
+def _ambiguous_note(c: canvas.CanvasName, other_user: str, files: int) -> str:
+    """Return the note of a Canvas submission whose file name reads two ways, nothing in the download telling which."""
+    rest = c.filename[len(c.name) + len(c.user_id) + 2:]
+    o = canvas.parse(f"x_{rest}")
+    other_file = o.submission_id if o is not None and o.submission_id else "?"
+    rename = f"{c.name}{c.user_id}_{rest}"
+    return (
+        f"Canvas's name {c.filename} reads two ways: the file of {c.name} (Canvas user {c.user_id}), or that of "
+        f"{c.name}_{c.user_id} (Canvas user {other_user}, file {other_file}), as Canvas keeps a name that ends in "
+        f"_<digits>; nothing else in the download tells which, so it was graded as user {c.user_id}'s"
+        + (f" with the {files - 1} other file{'s' if files > 2 else ''} read so" if files > 1 else "")
+        + f". If the student is user {other_user} (their name in Canvas ends in _{c.user_id}), rename their files "
+        f"without that underscore ({rename}) and grade again: the grade is otherwise placed on user {c.user_id}."
+    )
 
 
 _CANVAS_ENTRIES = {"text": "a text entry typed on Canvas", "link": "a website URL handed in on Canvas"}

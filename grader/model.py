@@ -91,6 +91,9 @@ class CanvasInfo:
     user_id: str  #: the student's Canvas user id ("" in an anonymously graded download)
     submission_id: str  #: Canvas's id of the newest file graded (its attachment id; "" for a text entry or a link)
     anonymous_id: str = ""  #: an anonymously graded download's anonymous id ("Xy3Kp", of "anon_Xy3Kp"), else ""
+    #: the other user id a file name of the submission reads as (``park_12_2005_6006_q3.py``: user 12, read so,
+    #: or park_12, user 2005), when nothing in the download told which (:func:`grader.canvas.read_download`), else ""
+    other_user_id: str = ""
 
 
 @dataclass(frozen=True)

@@ -174,3 +174,21 @@ def test_a_name_canvas_shortened_is_known():
     assert not parse("smithjohn_1_2_q3_word2vec.py").shortened
     assert not parse(cut[:-10] + ".py").shortened  # 168 characters
     assert parse(("smithjohn_1_2_README" + "x" * 200)[:172] + "...").shortened
+
+
+def test_read_download_tells_a_name_ending_in_digits_by_file_ids():
+    from grader.canvas import read_download
+
+    d = read_download(["lee_7_2004_6004_q1_softmax.py", "lee_7_2004_6005_q3_word2vec.py", "lee_7_2004_text.html",
+                       "park_12_2005_6006_q3.py", "kim_3_2010_6011_q3.py", "kim_3_6012_q1.py",
+                       "wu_LATE_9_2011_6013_q1.py", "ng_4_LATE_2012_6014_q1.py"])
+    lee = [d.parse(f) for f in ("lee_7_2004_6004_q1_softmax.py", "lee_7_2004_6005_q3_word2vec.py")]
+    assert [(c.name, c.user_id, c.submission_id, c.original) for c in lee] == [
+        ("lee_7", "2004", "6004", "q1_softmax.py"), ("lee_7", "2004", "6005", "q3_word2vec.py")]
+    assert (d.parse("lee_7_2004_text.html").entry, d.parse("lee_7_2004_text.html").user_id) == ("text", "2004")
+    # a lone file: nothing tells, read as parse reads it and said
+    assert d.parse("park_12_2005_6006_q3.py").user_id == "12" and d.unresolved == {"park_12_2005_6006_q3.py": "2005"}
+    # kim (user 3) handed in a file that reads one way only: its other file is theirs too
+    assert d.parse("kim_3_2010_6011_q3.py").user_id == "3"
+    # "_LATE" follows the name: no second reading either side of it
+    assert d.parse("wu_LATE_9_2011_6013_q1.py").user_id == "9" and d.parse("ng_4_LATE_2012_6014_q1.py").user_id == "2012"

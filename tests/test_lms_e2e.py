@@ -103,3 +103,39 @@ def test_a_report_with_three_mistakes_says_what_to_fix_for_each(tmp_path: Path):
     for mistake in ("softmax-wrong-axis", "cost-log10", "grad-output-transposed"):
         assert rubric.mistakes[mistake]["message"] in text
     assert "def softmax" not in text  # the reference's code is never shown
+
+
+def test_a_canvas_name_ending_in_digits_is_read_as_the_download_tells(tmp_path: Path):
+    """A name part ending in "_<digits>" reads as ids too: two files sharing one file id tell it; one file alone is said."""
+    download = tmp_path / "submissions.zip"
+    with zipfile.ZipFile(download, "w") as z:
+        z.writestr("lee_7_2004_6004_q1_softmax.py", CORRECT_Q1)  # lee_7, user 2004: files 6004 and 6005
+        z.writestr("lee_7_2004_6005_q3_word2vec.py", CORRECT_Q3)
+        z.writestr("park_12_2005_6006_q3_word2vec.py", CORRECT_Q3)  # park_12 (user 2005) or park (user 12)?
+        z.writestr("smithjohn_1001_5001_q3_word2vec.py", CORRECT_Q3)
+    out = tmp_path / "results"
+    code, stdout, err = _cli(["grade", str(download), "--out", str(out), "--jobs", "2"])
+    assert code == 0, err
+    results = {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/result.json")}
+    assert set(results) == {"2004", "12", "1001"}
+    lee = results["2004"]
+    assert lee["canvas"]["name"] == "lee_7" and lee["canvas"]["submission_id"] == "6005"
+    assert lee["score"] == lee["max_score"]  # its files under their own names: q1_softmax.py is the module graded
+    assert sum("Canvas gives every file an id of its own" in n for n in lee["notes"]) == 1
+    park = results["12"]
+    assert park["canvas"]["user_id"] == "12" and park["canvas"]["other_user_id"] == "2005"
+    said = [n for n in park["notes"] if "reads two ways" in n]
+    assert len(said) == 1 and "park12_2005_6006_q3_word2vec.py" in said[0]
+    assert "12: " in stdout and "Canvas user 12 or 2005?" in stdout
+    assert results["1001"]["canvas"]["other_user_id"] == ""
+    # the export says it; a roster that has one of the two users places the grade on that one
+    code, _, err = _cli(["export", "canvas", str(out), "--out", str(tmp_path / "c.csv")])
+    assert code == 0 and "12 (user 12 or 2005)" in err
+    roster = tmp_path / "roster.csv"
+    roster.write_text("Student,ID,SIS User ID,SIS Login ID,Section,Word2vec (77)\n"
+                      "Park_12,2005,,,A,\nLee_7,2004,,,A,\n\"Smith, John\",1001,,,A,\n", encoding="utf-8")
+    code, _, err = _cli(["export", "canvas", str(out), "--out", str(tmp_path / "r.csv"), "--roster", str(roster)])
+    assert code == 0, err
+    rows = {r[1]: r for r in csv.reader((tmp_path / "r.csv").open(encoding="utf-8"))}
+    assert "12" not in rows and float(rows["2005"][5]) == park["score"] and rows["2005"][0] == "Park_12"
+    assert "placed on the one in the roster: 12 (user 2005)" in err
