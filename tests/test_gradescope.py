@@ -297,3 +297,17 @@ def test_extra_credit_tests_add_nothing_to_the_maximum(tmp_path: Path):
     assert sum(t["max_score"] for t in doc["tests"] if t["visibility"] == "visible") == pytest.approx(stated)
     assert doc["output"].startswith("**Score of the checks shown now: ")
     assert sum(t["score"] for t in doc["tests"]) == pytest.approx(doc["score"])
+
+
+def test_files_translated_from_python_2_are_said_in_one_note_in_check_and_gradescope(tmp_path: Path):
+    """A CS224d 2016 folder of Python 2 files: one note for them all, as report.html says it, not a line per file."""
+    folder = Path(__file__).parent / "submissions" / "versions" / "cs224d-2016"
+    out, err = io.StringIO(), io.StringIO()
+    main(["check", str(folder)], out=out, err=err)
+    said = [n for n in out.getvalue().splitlines() if "Python 2 code" in n]
+    assert len(said) == 1 and "q1_softmax.py" in said[0] and "q3_word2vec.py" in said[0], said
+    results = tmp_path / "results.json"
+    assert main(["gradescope", "--submission", str(folder), "--results", str(results)],
+                out=io.StringIO(), err=io.StringIO()) == 0
+    output = json.loads(results.read_text())["output"]
+    assert output.count("Python 2 code") == 1, output
