@@ -170,7 +170,8 @@ def override(results: str | os.PathLike, submission: str, question: str | None =
         ids = sorted(p.parent.name for p in out.glob("*/result.json"))
         close = difflib.get_close_matches(submission, ids, n=1)
         raise UsageError(f"no submission {submission!r} in {str(out)!r}"
-                         + (f"; did you mean {close[0]!r}?" if close else f" (ids: {', '.join(ids[:10])})"))
+                         + (f"; did you mean {close[0]!r}?" if close else f" (ids: {', '.join(ids[:10])}"
+                            + (f" and {len(ids) - 10} more)" if len(ids) > 10 else ")")))
     auto = automatic(SubmissionResult.from_dict(json.loads(f.read_text(encoding="utf-8"))))
     questions = {q.id: q for q in auto.questions}
     key = question or ""

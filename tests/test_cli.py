@@ -620,3 +620,14 @@ def test_a_link_in_place_of_the_lock_file_is_refused_and_its_target_left_alone(t
     code, _, err = run(["grade", str(subs), "--out", str(out), "--no-progress"])
     assert code == 2 and ".grader.lock' is a link; remove it, then run this again" in err, err
     assert target.read_text() == "keep me"
+
+
+def test_override_of_an_unknown_id_says_how_many_ids_its_list_leaves_out(tmp_path: Path):
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    for i in range(12):
+        (subs / f"s{i:02d}.py").write_text("x = 1\n")
+    assert run(["grade", str(subs), "--out", str(out), "--no-progress"])[0] == 0
+    code, _, err = run(["override", str(out), "qqq", "--score", "1", "--note", "n"])
+    assert code == 2
+    assert "(ids: s00, s01, s02, s03, s04, s05, s06, s07, s08, s09 and 2 more)" in err, err
