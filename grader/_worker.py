@@ -1723,6 +1723,7 @@ class Harness:
 
     def __init__(self, req, calls, skip, scratch, wfd, send_load) -> None:
         self.req, self.calls, self.scratch, self.wfd = req, calls, scratch, wfd
+        self.pid = os.getpid()  # this process: one the student's code forks never speaks for it (see ours)
         self.send_load = send_load
         self.skip = {(m, i) for m, i in skip}
         self.settings = req.get("settings", {})
@@ -1769,8 +1770,18 @@ class Harness:
 
     # ------------------------------------------------------------ events
 
+    def ours(self) -> None:
+        """End here a process the student's code forked, back in the harness (``os.fork()`` at the top level).
+
+        It shares this process's pipes: its events and its reads of the hidden inputs would
+        interleave with ours, and the verdicts of right code would read a torn frame.
+        """
+        if os.getpid() != self.pid:
+            os._exit(0)
+
     def emit(self, obj) -> None:
         """Send one event to the zygote (after the output printed before it)."""
+        self.ours()
         self.flush_printed()
         write_frame(self.wfd, obj)
 
@@ -1788,6 +1799,7 @@ class Harness:
         sent as an event: a load of 75 statements costs no write and no wake-up of the
         leader per statement.  The output printed before it is flushed all the same.
         """
+        self.ours()
         self.flush_printed()
         data = json.dumps([name, k, where[:1000]]).encode()
         page = self.unit_page
@@ -2144,6 +2156,7 @@ class Harness:
                     # calls that may need it are made again where it is given; see main)
                     self.unit_errors.append({"where": where, "error": self.error_info(e)})
             finally:
+                self.ours()
                 signal.setitimer(signal.ITIMER_REAL, 0)
                 if outer:
                     signal.setitimer(signal.ITIMER_REAL, max(0.001, outer - (time.monotonic() - started)))
@@ -2162,6 +2175,7 @@ class Harness:
         except BaseException:  # noqa: BLE001 - what it would have said, the unit's not running says
             pass
         finally:
+            self.ours()
             signal.setitimer(signal.ITIMER_REAL, 0)
 
     # ------------------------------------------------------------ calls

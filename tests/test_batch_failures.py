@@ -300,3 +300,17 @@ def test_a_submission_named_as_a_file_of_the_results_folder_costs_no_one(subs, t
     rows = list(csv.DictReader(io.StringIO((r / "grades.csv").read_text())))
     assert len(rows) == len(IDS) + 3
     assert {"grades.csv-2", "summary.html-2", "gradebook.sqlite-wal-2"} <= {p.name for p in r.iterdir() if p.is_dir()}
+
+
+def test_processes_a_submission_forks_at_the_top_level_never_speak_for_it(tmp_path):
+    """``os.fork()`` in a module's top-level code: the copies share the pipes of the student's process;
+    back in the grader's code they would send events and read hidden inputs too, tearing the frames of
+    right code (its score changed from run to run). They end there, and right code scores full marks."""
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    (subs / "forks.py").write_text(CORRECT + "\nimport os\nfor _ in range(3):\n    os.fork()\n")
+    code, _, err = run(["grade", str(subs), "--out", str(out), "--no-progress"])
+    assert code == 0, err
+    r = json.loads((out / "forks" / "result.json").read_text())
+    failing = [(c["id"], c["message"]) for q in r["questions"] for c in q["checks"] if c["status"] != "pass"]
+    assert failing == [] and r["score"] == r["max_score"], failing
