@@ -924,7 +924,11 @@ def read_consistency(rubric: Rubric, results: Sequence[CheckResult],
     def stub(case: str) -> bool:  # every check of the function on the case failed as a starter stub
         ran = [by_id[s.id] for s in rubric.checks()
                if s.function == con["function"] and s.case == case and s.id in by_id]
-        return bool(ran) and all(r.status == "fail" and r.message.startswith("Not implemented") for r in ran)
+        # a failure ("Not implemented", settings.not_implemented = "fail") or, elsewhere, the error of
+        # the starter's NotImplementedError ("the starter placeholder is still there")
+        return bool(ran) and all((r.status == "fail" and r.message.startswith("Not implemented"))
+                                 or (r.status == "error" and r.error is not None
+                                     and r.error.type == "NotImplementedError") for r in ran)
 
     out = []
     for c in found:

@@ -311,3 +311,27 @@ def test_files_translated_from_python_2_are_said_in_one_note_in_check_and_grades
                 out=io.StringIO(), err=io.StringIO()) == 0
     output = json.loads(results.read_text())["output"]
     assert output.count("Python 2 code") == 1, output
+
+
+def test_a_cost_still_raising_the_starters_not_implemented_says_nothing_of_its_own_gradient(tmp_path: Path):
+    """Under a rubric where a stub's checks are errors (the built-in word2vec rubric), as where they fail:
+    its checks say "the starter placeholder is still there", and no report adds that its gradient could
+    not be compared with its own cost (the terminal never said it)."""
+    stub = tmp_path / "sub"
+    stub.mkdir()
+    (stub / "q3_word2vec.py").write_text(
+        "import numpy as np\n\ndef softmax(x):\n    raise NotImplementedError\n\n"
+        "def softmaxCostAndGradient(predicted, target, outputVectors, dataset):\n    raise NotImplementedError\n")
+    results = tmp_path / "results.json"
+    assert main(["gradescope", "--submission", str(stub), "--results", str(results)],
+                out=io.StringIO(), err=io.StringIO()) == 0
+    output = json.loads(results.read_text())["output"]
+    assert "placeholder is still there" in json.loads(results.read_text())["tests"][0]["output"]
+    assert "could not be compared" not in output and "gradient match" not in output, output
+    out = tmp_path / "out"
+    assert main(["grade", str(tmp_path / "sub"), "--out", str(out), "--no-progress"],
+                out=io.StringIO(), err=io.StringIO()) == 0
+    report = next(out.glob("*/report.html")).read_text(encoding="utf-8")
+    assert "could not be compared" not in report
+    r = json.loads(next(out.glob("*/result.json")).read_text())
+    assert {c["verdict"] for c in r["consistency"]} == {"stub"}
