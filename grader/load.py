@@ -676,7 +676,8 @@ def _ambiguous_note(c: canvas.CanvasName, other_user: str, files: int) -> str:
         f"_<digits>; nothing else in the download tells which, so it was graded as user {c.user_id}'s"
         + (f" with the {files - 1} other file{'s' if files > 2 else ''} read so" if files > 1 else "")
         + f". If the student is user {other_user} (their name in Canvas ends in _{c.user_id}), rename their files "
-        f"without that underscore ({rename}) and grade again: the grade is otherwise placed on user {c.user_id}."
+        f"without that underscore ({rename}), delete this result's folder ({c.user_id}) and grade again: the grade "
+        f"is otherwise placed on user {c.user_id}."
     )
 
 
