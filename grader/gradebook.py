@@ -522,7 +522,7 @@ def results_lock(results: str | Path, command: str) -> Iterator[None]:
     last one) would grade every submission twice and replace each other's files while they
     are being written (a result turned into an error).  The lock is ``flock`` on
     ``RESULTS/.grader.lock``: the system lets it go when its process ends, however it ends,
-    so a stopped or killed run never leaves it held (a killed run leaves the empty file,
+    so a stopped or killed run never leaves it held (a killed run leaves the file, naming it,
     which the next writer takes; a run that ends removes it).  A writer that locked a file its
     last holder removed in the meantime locks the file there now instead.  Where ``flock`` is
     missing, nothing is locked.
