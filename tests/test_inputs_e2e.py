@@ -348,7 +348,7 @@ def test_a_canvas_download_is_graded_per_user_with_late_and_the_latest_resubmiss
     assert canvas.full("1234") and canvas.full("2345") and canvas.full("3456")
     assert canvas.results["1234"]["late"] is True and canvas.results["2345"]["late"] is False
     assert canvas.results["1234"]["canvas"] == {"name": "smithjohn", "user_id": "1234", "submission_id": "5678",
-                                                "anonymous_id": ""}
+                                                "anonymous_id": "", "other_user_id": ""}
     assert canvas.results["2345"]["canvas"]["submission_id"] == "6790"
     assert ("q3_word2vec.py was handed in 2 times; graded the newest, doejane_2345_6790_q3_word2vec-1.py "
             "(Canvas file id 6790, the highest), not doejane_2345_6789_q3_word2vec.py."
