@@ -191,7 +191,9 @@ def read_download(filenames: Iterable[str]) -> Download:
         if c is not None and c.submission_id:
             by_file.setdefault((c.name, c.user_id, c.submission_id), []).append(f)
     for (name, user, file_id), group in by_file.items():
-        if len(group) > 1 and all(f in others for f in group):
+        # a student's zip and the folder it unpacked to beside it (x.zip, x/) are one file
+        files = {f[:-4] if f.lower().endswith(".zip") else f for f in group}
+        if len(files) > 1 and all(f in others for f in group):
             for f in group:
                 o = names[f] = others.pop(f)
                 resolved[f] = (

@@ -192,3 +192,11 @@ def test_read_download_tells_a_name_ending_in_digits_by_file_ids():
     assert d.parse("kim_3_2010_6011_q3.py").user_id == "3"
     # "_LATE" follows the name: no second reading either side of it
     assert d.parse("wu_LATE_9_2011_6013_q1.py").user_id == "9" and d.parse("ng_4_LATE_2012_6014_q1.py").user_id == "2012"
+
+
+def test_read_download_takes_a_zip_and_the_folder_it_unpacked_to_for_one_file():
+    from grader.canvas import read_download
+
+    # smithjohn (user 1001)'s 2_hw.zip, and the folder it unpacked to: one file id, one file
+    d = read_download(["smithjohn_1001_5001_2_hw.zip", "smithjohn_1001_5001_2_hw"])
+    assert d.parse("smithjohn_1001_5001_2_hw.zip").user_id == "1001" and not d.resolved
