@@ -44,6 +44,7 @@ from markupsafe import Markup
 
 from . import terminal as _text
 from .canvas import student_name
+from .errors import cut
 from .model import CheckResult, Consistency, SimilarityMatch, SubmissionResult
 from .score import stand_ins_said_once
 from .terminal import explain, explain_lines, py2_said_once, shown_notes, terminal, terminal_batch_line
@@ -981,7 +982,8 @@ def summary_entry(r: SubmissionResult, report_href: Callable[[SubmissionResult],
         "overrides": [(o.question or "total", number(o.auto_score), number(o.score), o.by, o.note, o.review)
                       for o in r.overrides],
         "looks_like": r.looks_like,
-        "why": r.rubric_reason.split("; this one looks like ", 1)[-1][:300] if r.looks_like else "",
+        # the whole reason (a CS224n four-question one runs past 300 characters), bounded, as its file names are the student's
+        "why": cut(r.rubric_reason.split("; this one looks like ", 1)[-1], 1000) if r.looks_like else "",
         "similar": (((r.similarity[0].other, r.similarity[0].kind, number(r.similarity[0].share)),
                      len(r.similarity) - 1) if r.similarity else None),
         "regrade": _regrade_entry(r, number),

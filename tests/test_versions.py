@@ -1085,3 +1085,29 @@ def test_the_course_checks_raising_on_the_students_own_wrong_loss_function_name_
     for c in course.values():  # (they pass the student's own naiveSoftmaxLossAndGradient, with no twin of the grader's)
         assert c["message"].endswith("This call passes your naiveSoftmaxLossAndGradient, which failed its own question "
                                      "(grad_output): the error may come from it."), c["message"]
+
+
+def test_summary_lists_why_a_submission_looks_like_another_version_in_full(tmp_path):
+    """The reason of a submission that looks like CS224n's four questions runs past 300 characters:
+    summary.html cut it mid-parenthesis ("so the three word2vec cost questions (CS224n")."""
+    subs = tmp_path / "subs"
+    (subs / "flat").mkdir(parents=True)
+    for sid in ("alice", "bob"):  # the four questions, CS224d's names
+        (subs / f"{sid}.py").write_text(
+            "import numpy as np\n\ndef softmax(x):\n    e = np.exp(x - np.max(x, axis=-1, keepdims=True))\n"
+            "    return e / e.sum(axis=-1, keepdims=True)\n\n"
+            "def softmaxCostAndGradient(predicted, target, outputVectors, dataset):\n"
+            "    y = softmax(outputVectors.dot(predicted))\n    cost = -np.log(y[target])\n    y[target] -= 1\n"
+            "    return cost, outputVectors.T.dot(y), np.outer(y, predicted)\n")
+    (subs / "flat" / "word2vec.py").write_text(
+        "import numpy as np\nfrom utils.utils import softmax\n\n"
+        "def naiveSoftmaxLossAndGradient(centerWordVec, outsideWordIdx, outsideVectors, dataset):\n"
+        "    y = softmax(outsideVectors.dot(centerWordVec))\n    loss = -np.log(y[outsideWordIdx])\n"
+        "    y[outsideWordIdx] -= 1\n    return loss, outsideVectors.T.dot(y), np.outer(y, centerWordVec)\n")
+    out = tmp_path / "out"
+    code, _, err = run("grade", str(subs), "--out", str(out), "--jobs", "2", "--no-progress")
+    assert code == 0, err
+    reason = results(out)["flat"]["rubric_reason"].split("; this one looks like ", 1)[1]
+    assert len(reason) > 300 and reason.endswith("(CS224n a2 names)")
+    summary = (out / "summary.html").read_text(encoding="utf-8")
+    assert "so the three word2vec cost questions (CS224n a2 names)</span>" in summary
