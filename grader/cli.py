@@ -1011,7 +1011,14 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
     except KeyboardInterrupt as e:
         said = "terminated (SIGTERM)" if isinstance(e, Terminated) else "interrupted"
         if getattr(args, "command", None) == "grade":
-            err.write(f"{said}: results written so far are kept; run the same command again to finish\n")
+            # the batch's files are written when it ends: those there now are an earlier whole run's
+            try:
+                earlier = any((Path(args.out) / name).is_file() for name in ("grades.csv", "summary.html"))
+            except (OSError, TypeError, ValueError):
+                earlier = False
+            err.write(f"{said}: results written so far are kept; run the same command again to finish"
+                      + (" (grades.csv and summary.html are still those of the last whole run until then)"
+                         if earlier else "") + "\n")
         else:
             err.write(f"{said}\n")
         return ExitCode.TERMINATED if isinstance(e, Terminated) else ExitCode.INTERRUPTED

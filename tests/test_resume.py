@@ -255,3 +255,37 @@ def test_an_unreadable_file_that_did_not_change_is_not_graded_again(tmp_path):
     (subs / "bad.zip").write_bytes(b"still not a zip, but another file")
     changed = run(subs, out)
     assert counts(changed) == (0, 1, 1)
+
+
+def test_an_interrupted_rerun_says_grades_csv_is_still_the_last_whole_runs(tmp_path):
+    """Ctrl-C midway through a rerun that grades changed files: the results written are kept, and
+    grades.csv and summary.html, written when a batch ends, still hold the last whole run's scores:
+    the message says so, for a script that would read grades.csv next."""
+    subs = tmp_path / "subs"
+    ids = make_batch(subs)
+    out = tmp_path / "out"
+    run(subs, out)
+    grades = (out / "grades.csv").read_bytes()
+    for i in ids:  # every file changed: all graded again
+        for f in subs.glob(f"{i}.*"):
+            f.write_text(f.read_text() + "\n# handed in again\n")
+    before = {p: p.stat().st_mtime_ns for p in out.glob("*/result.json")}
+    proc = subprocess.Popen(grader_argv(subs, out, "--jobs", "1"), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        deadline = time.monotonic() + LIMIT
+        while sum(p.stat().st_mtime_ns != t for p, t in before.items() if p.exists()) < 2:
+            assert proc.poll() is None, "the grader ended before it could be interrupted"
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=LIMIT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(LIMIT)
+    assert proc.returncode == 130, err
+    assert (out / "grades.csv").read_bytes() == grades
+    assert err.strip().splitlines()[-1] == (
+        "interrupted: results written so far are kept; run the same command again to finish "
+        "(grades.csv and summary.html are still those of the last whole run until then)")
