@@ -173,8 +173,9 @@ def read_download(filenames: Iterable[str]) -> Download:
     gives every file its own id, so two files read as one user's with the same file id are
     not that (``park_12_2005_6006_q1.py`` and ``park_12_2005_6007_q3.py``: both "user 12's
     file 2005"); they are user 2005's files 6006 and 6007.  A file that reads two ways and is
-    not told apart so, nor by a file of the same name and user id that reads one way only, is
-    left in `unresolved`.
+    not told apart so, nor by a file that reads one way only (of the same name and user id: the
+    first reading; of that user id under another name: the second, as Canvas names a user one
+    way), is left in `unresolved`.
 
     >>> d = read_download(["park_12_2005_6006_q1.py", "park_12_2005_6007_q3.py", "lee_7_2008_6009_q3.py",
     ...                    "kim_3_2010_6011_q3.py", "kim_3_6012_q1.py"])
@@ -201,6 +202,18 @@ def read_download(filenames: Iterable[str]) -> Download:
                     f"{name} (Canvas user {user}), all with the file id {file_id}, or as files of {o.name} "
                     f"(Canvas user {o.user_id}); they were read as {o.name}'s, since Canvas gives every file "
                     "an id of its own.")
+    # Canvas names one user one way: a user id that a file reading one way only gives another name is not this name's
+    owner: dict[str, str] = {}
+    for f, c in names.items():
+        if c is not None and f not in others and not c.anonymous:
+            owner.setdefault(c.user_id, c.name)
+    for f in [f for f, c in names.items() if f in others and owner.get(c.user_id, c.name) != c.name]:  # type: ignore[union-attr]
+        c, o = names[f], others.pop(f)
+        names[f] = o
+        resolved[f] = (
+            f"The name {f} reads two ways: as a file of {c.name} (Canvas user {c.user_id}), or of {o.name} "  # type: ignore[union-attr]
+            f"(Canvas user {o.user_id}); it was read as {o.name}'s, since user {c.user_id} is "  # type: ignore[union-attr]
+            f"{owner[c.user_id]} in this download.")  # type: ignore[union-attr]
     plain = {(c.name, c.user_id) for f, c in names.items() if c is not None and f not in others}
     unresolved = {f: o.user_id for f, o in others.items()
                   if (names[f].name, names[f].user_id) not in plain}  # type: ignore[union-attr]

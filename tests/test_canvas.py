@@ -200,3 +200,13 @@ def test_read_download_takes_a_zip_and_the_folder_it_unpacked_to_for_one_file():
     # smithjohn (user 1001)'s 2_hw.zip, and the folder it unpacked to: one file id, one file
     d = read_download(["smithjohn_1001_5001_2_hw.zip", "smithjohn_1001_5001_2_hw"])
     assert d.parse("smithjohn_1001_5001_2_hw.zip").user_id == "1001" and not d.resolved
+
+
+def test_read_download_knows_a_user_id_by_the_name_another_file_gives_it():
+    from grader.canvas import read_download
+
+    # user 12 is doejane (her file reads one way only): park_12's lone file is not user 12's
+    d = read_download(["doejane_12_5001_q3.py", "park_12_2005_6006_q3.py"])
+    c = d.parse("park_12_2005_6006_q3.py")
+    assert (c.name, c.user_id, c.submission_id, c.original) == ("park_12", "2005", "6006", "q3.py")
+    assert not d.unresolved and "user 12 is doejane" in d.resolved["park_12_2005_6006_q3.py"]
