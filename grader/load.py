@@ -528,7 +528,7 @@ def _load_entries(listing: _Listing, batch: str, sep: str, settings: Settings,
             names[i] = None
             return _pending(entry, sid, source, settings)
         indices, by_user[j - len(singles)] = by_user[j - len(singles)], None
-        assert download is not None
+        assert download is not None  # Canvas groups come from it
         group = [(download.parse(str(names[i])), listing.entry(i)) for i in indices]
         read = {f: (download.unresolved.get(f, ""), download.resolved.get(f, "")) for f in map(str, (names[i] for i in indices))}
         for i in indices:
@@ -608,7 +608,7 @@ def _pending_canvas(
     notes = [n for c, _ in group if (n := read.get(c.filename, ("", ""))[1])][:1] + notes
     if other_user:
         c = next(c for c, _ in group if read.get(c.filename, ("", ""))[0])
-        notes.insert(0, _ambiguous_note(c, other_user, len(group)))
+        notes.insert(0, _ambiguous_note(c, other_user, len(group), sid))
     entries = {c.filename: e for c, e in group}
     names = sorted(c.filename for c, _ in group)
     source = f"{batch}{sep}{', '.join(names)}"
@@ -664,7 +664,7 @@ def _pending_canvas(
     return Pending(sid, source, make)
 
 
-def _ambiguous_note(c: canvas.CanvasName, other_user: str, files: int) -> str:
+def _ambiguous_note(c: canvas.CanvasName, other_user: str, files: int, sid: str) -> str:
     """Return the note of a Canvas submission whose file name reads two ways, nothing in the download telling which."""
     rest = c.filename[len(c.name) + len(c.user_id) + 2:]
     o = canvas.parse(f"x_{rest}")
@@ -676,7 +676,7 @@ def _ambiguous_note(c: canvas.CanvasName, other_user: str, files: int) -> str:
         f"_<digits>; nothing else in the download tells which, so it was graded as user {c.user_id}'s"
         + (f" with the {files - 1} other file{'s' if files > 2 else ''} read so" if files > 1 else "")
         + f". If the student is user {other_user} (their name in Canvas ends in _{c.user_id}), rename their files "
-        f"without that underscore ({rename}), delete this result's folder ({c.user_id}) and grade again: the grade "
+        f"without that underscore ({rename}), delete this result's folder ({sid}) and grade again: the grade "
         f"is otherwise placed on user {c.user_id}."
     )
 
