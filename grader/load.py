@@ -20,6 +20,7 @@ syntax in notebooks is turned into Python (see :mod:`grader.notebook`).
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import hashlib
 import io
@@ -1064,8 +1065,13 @@ def _division_note(where: str, lines: tuple[int, ...]) -> str:
 
 
 def _decode(data: bytes, name: str) -> tuple[str, list[str]]:
-    """Return a .py file's text (PEP 263 encoding, else UTF-8, else cp1252) with universal newlines."""
+    """Return a .py file's text (UTF-16 after its byte-order mark, PEP 263 encoding, else UTF-8, else cp1252) with universal newlines."""
     notes = []
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE) and not data.startswith(codecs.BOM_UTF32_LE):
+        # Windows Notepad's "Unicode": its byte-order mark says which of the two (a peek's cut half-character replaced)
+        text = data.decode("utf-16", errors="replace")
+        notes.append(f'{name} is UTF-16 text (as Windows Notepad saves "Unicode"); it was read as such.')
+        return text.replace("\r\n", "\n").replace("\r", "\n"), notes
     try:
         encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
     except SyntaxError:  # an unknown or inconsistent coding cookie

@@ -600,3 +600,18 @@ def test_a_zip_holding_two_files_of_one_name_says_which_was_graded(tmp_path: Pat
     notes = json.loads(out.getvalue())["notes"]
     assert "hw.zip holds 2 files named 'q1_softmax.py'; the last of them in the zip was graded (as unzip leaves it)." \
         in notes, notes
+
+
+def test_a_file_saved_as_utf16_is_read_as_utf16(tmp_path):
+    """Windows Notepad's "Unicode" is UTF-16 with its byte-order mark: read as cp1252 it was NUL bytes
+    and 15 alike syntax errors, and every check a missing function."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "notepad.py").write_bytes(("# café\n" + MODULE).encode("utf-16"))
+    (subs / "notepad_be.py").write_bytes(b"\xfe\xff" + ("# café\n" + MODULE).encode("utf-16-be"))
+    g = grade(subs, tmp_path / "out")
+    for sid in ("notepad", "notepad_be"):
+        r = g.results[sid]
+        assert r["score"] == r["max_score"], r["notes"]
+        assert f"{sid}.py is UTF-16 text (as Windows Notepad saves \"Unicode\"); it was read as such." in r["notes"]
+        assert not any("UTF-8" in n for n in r["notes"])
