@@ -2399,7 +2399,7 @@ class Harness:
         if not self.failed or not name.isidentifier():
             return None
         n = re.escape(name)
-        pat = re.compile(rf"^[ \t]*(?:(?:async[ \t]+)?def[ \t]+{n}\b|class[ \t]+{n}\b|(?:from[ \t]+[\w.]+[ \t]+)?"
+        pat = re.compile(rf"^[ \t\0]*(?:(?:async[ \t]+)?def[ \t]+{n}\b|class[ \t]+{n}\b|(?:from[ \t]+[\w.]+[ \t]+)?"
                          rf"import[ \t][^\n#]*\b{n}\b|(?:[\w.]+[ \t]*,[ \t]*)*{n}[ \t]*(?:,[^=\n]*)?=(?!=))", re.M)
         for f in self.failed:
             for m in pat.finditer(f["text"]):
@@ -2576,6 +2576,8 @@ def _salvage_blocks(source: str, filename: str, first_error: SyntaxError):
             tree = ast.parse(chunk, filename)
         except SyntaxError as e:
             e.grader_block = (a + 1, "".join(lines[a:b]))  # where the block starts, its text
+            if e.lineno is None:  # CPython names no line for a NUL byte: the block's first line that holds one
+                e.lineno = a + 1 + next((i for i, line in enumerate(lines[a:b]) if "\0" in line), 0)
             yield None, e
             continue
         for stmt in tree.body:

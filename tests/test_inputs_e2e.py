@@ -615,3 +615,17 @@ def test_a_file_saved_as_utf16_is_read_as_utf16(tmp_path):
         assert r["score"] == r["max_score"], r["notes"]
         assert f"{sid}.py is UTF-16 text (as Windows Notepad saves \"Unicode\"); it was read as such." in r["notes"]
         assert not any("UTF-8" in n for n in r["notes"])
+
+
+def test_a_nul_byte_in_a_file_is_a_syntax_error_at_its_line(tmp_path):
+    """A file with NUL bytes (a download cut short and patched): CPython names no line for them;
+    the load error said "line None" and the function on that line was called missing."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    source = MODULE.replace("def softmaxCostAndGradient", "\0\0def softmaxCostAndGradient")
+    (subs / "nul.py").write_text(source)
+    r = grade(subs, tmp_path / "out").results["nul_"]
+    line = source[:source.index("\0")].count("\n") + 1
+    assert [u["where"] for u in r["load"]["unit_errors"]] == [f"nul.py, line {line}"]
+    cost = next(q for q in r["questions"] if q["id"] == "cross_entropy")["checks"][0]["message"]
+    assert f"'softmaxCostAndGradient' is in code that does not compile: nul.py, line {line}" in cost, cost
