@@ -244,28 +244,7 @@ def _without_prose(text: str) -> str:
     """
     if "\\" not in text:
         return text
-    lines = text.split("\n")
-    for n, line in enumerate(lines):
-        at = 0
-        opened = _brace_opener(line)  # (blanking the words before the math changes no depth after them)
-        while True:
-            m = _PROSE.search(line, at)
-            if m is None:
-                break
-            if m.group(1).strip() in _MATH_WORDS or opened(m.start()) or \
-                    (len(m.group(1)) == 1 and m.group(1).isalpha()):
-                # a function's name, a name inside a group (\sum_{w \in \text{Vocab}}), a letter (\text{U})
-                at = m.end()
-            elif not _before(line, m.start())[0].strip():  # "\text{Hence } ..." before the math: only the words go
-                line = " " * m.end() + line[m.end():]  # (columns of the rest kept)
-                at = m.end()
-            else:  # after the math: the rest of the line is prose (and a condition in it is judged with it)
-                head = _before(line, m.start())[0].rstrip()
-                cond = _prose_condition(line[m.start():])
-                line = _given(head, cond) if cond is not None else head
-                break
-        lines[n] = line
-    return "\n".join(lines)
+    return "\n".join(_tail(line, "prose")[0] for line in text.split("\n"))
 
 
 #: Where a line's math ends: its end, a LaTeX line break, the end of an environment or of the math,
@@ -338,6 +317,10 @@ def _prose_condition(prose: str) -> re.Match | None:
     return _RELATION.search(words) or _IS.search(words)
 
 
+def _first(found: re.Match | None) -> list[re.Match]:
+    return [found] if found is not None else []
+
+
 def _without_words(text: str) -> str:
     """Return `text` with each line cut where a word of prose follows the math: "U(ŷ - y) where ŷ = ..."
     is U(ŷ - y) (no symbol is named "where"; a word inside a group is left alone).
@@ -345,16 +328,7 @@ def _without_words(text: str) -> str:
     >>> _without_words("U(ŷ - y) where ŷ = softmax(Uᵀv_c)")
     'U(ŷ - y)'
     """
-    lines = text.split("\n")
-    for n, line in enumerate(lines):
-        opened = _brace_opener(line)
-        for m in _WORD.finditer(line):
-            if not opened(m.start()):
-                # "for w = o", "when w ≠ o": a condition, as after a comma
-                cond = _prose_condition(line[m.start():])
-                lines[n] = _given(line[:m.start()], cond) if cond is not None else line[:m.start()]
-                break
-    return "\n".join(lines)
+    return "\n".join(_tail(line, "words")[0] for line in text.split("\n"))
 
 
 def _without_asides(text: str) -> str:
@@ -371,19 +345,7 @@ def _without_asides(text: str) -> str:
     text = _without_words(text)
     if "\\" not in text and "\u2208" not in text and "\u2260" not in text and "!=" not in text:
         return text
-    lines = text.split("\n")
-    for n, line in enumerate(lines):
-        for _ in range(2):  # either order: "\in \mathbb{R}^d, \quad w \ne o"
-            m = _SHAPE.search(line)
-            if m is not None:
-                line = _before(line, m.start())[0] + line[m.end():]
-            for m in _CONDITION.finditer(line):
-                head, spaced = _before(line, m.start())
-                if m.group("open") or m.group("all") or spaced:
-                    line = _given(head, m) + line[m.end():]
-                    break
-        lines[n] = line
-    return "\n".join(lines)
+    return "\n".join(_tail(line, "aside")[0] for line in text.split("\n"))
 
 
 def line_condition(line: str) -> tuple[str, bool, str] | None:
@@ -399,21 +361,83 @@ def line_condition(line: str) -> tuple[str, bool, str] | None:
     >>> line_condition(r"U(\hat y - y)") is None
     True
     """
-    opened = _brace_opener(line)
-    for m in _PROSE.finditer(line):
-        if m.group(1).strip() in _MATH_WORDS or opened(m.start()) or \
-                (len(m.group(1)) == 1 and m.group(1).isalpha()) or not _before(line, m.start())[0].strip():
-            continue
-        found = _prose_condition(line[m.start():])
-        return (found.group("lhs"), bool(found.group("eq")), found.group("rhs")) if found else None
-    for m in _WORD.finditer(line):
-        if not opened(m.start()):
-            found = _prose_condition(line[m.start():])
-            return (found.group("lhs"), bool(found.group("eq")), found.group("rhs")) if found else None
-    for m in _CONDITION.finditer(line):
-        if m.group("open") or m.group("all") or _before(line, m.start())[1]:
-            return m.group("lhs"), bool(m.group("eq")), m.group("rhs")
-    return None
+    found = line_conditions(line)
+    return found[0] if found else None
+
+
+def line_conditions(line: str) -> tuple[tuple[str, bool, str], ...]:
+    r"""Return every condition a line's answer is stated under, as (index, whether "=", the other), in the order
+    the reading finds them (:func:`line_condition`'s first); () when there is none.
+
+    >>> line_conditions(r"\hat y_w v_c, \quad w \neq o, \quad w = o")
+    (('w', True, 'o'), ('w', False, 'o'))
+    """
+    found: list[tuple[str, bool, str]] = []
+    for kind in _TAILS:
+        line, conditions = _tail(line, kind)
+        found += [(m.group("lhs"), bool(m.group("eq")), m.group("rhs")) for m in conditions]
+    return tuple(found)
+
+
+#: What may follow a line's math, in the order the reading cuts it off (see :func:`_tail`).
+_TAILS = ("prose", "words", "aside")
+
+
+def _tail(line: str, kind: str) -> tuple[str, list[re.Match]]:
+    r"""Return `line` without what of `kind` follows its math, and the conditions found in what was cut off.
+
+    The one finder of a line's trailing condition, for the reading (:func:`_without_prose`,
+    :func:`_without_words`, :func:`_without_asides`) and for the choice of a case (:func:`line_conditions`):
+
+    - "prose": the first ``\text{...}`` of words after the math (the words of one before the math are blanked,
+      columns kept); the rest of the line goes, and a condition in it ("\text{if } w = o") is kept;
+    - "words": the first word of prose written without ``\text`` ("where", "for", "if"...), outside a group;
+    - "aside": the answer's shape ("\in \mathbb{R}^d") and a condition after a comma or spacing
+      (", \quad w \neq o", "(w \ne o)", "\forall w \neq o"), in either order.
+
+    A condition "w = o" is put into the math that is kept (see :func:`_given`), so that it is judged with it.
+    The first condition returned is the one put in.
+    """
+    conditions: list[re.Match] = []
+    if kind == "prose":
+        at = 0
+        opened = _brace_opener(line)  # (blanking the words before the math changes no depth after them)
+        while True:
+            m = _PROSE.search(line, at)
+            if m is None:
+                break
+            if m.group(1).strip() in _MATH_WORDS or opened(m.start()) or \
+                    (len(m.group(1)) == 1 and m.group(1).isalpha()):
+                # a function's name, a name inside a group (\sum_{w \in \text{Vocab}}), a letter (\text{U})
+                at = m.end()
+            elif not _before(line, m.start())[0].strip():  # "\text{Hence } ..." before the math: only the words go
+                line = " " * m.end() + line[m.end():]  # (columns of the rest kept)
+                at = m.end()
+            else:  # after the math: the rest of the line is prose (and a condition in it is judged with it)
+                head = _before(line, m.start())[0].rstrip()
+                conditions = _first(_prose_condition(line[m.start():]))
+                line = _given(head, conditions[0]) if conditions else head
+                break
+    elif kind == "words":
+        opened = _brace_opener(line)
+        for m in _WORD.finditer(line):
+            if not opened(m.start()):
+                # "for w = o", "when w ≠ o": a condition, as after a comma
+                conditions = _first(_prose_condition(line[m.start():]))
+                line = _given(line[:m.start()], conditions[0]) if conditions else line[:m.start()]
+                break
+    else:  # "aside"
+        for _ in range(2):  # either order: "\in \mathbb{R}^d, \quad w \ne o"
+            m = _SHAPE.search(line)
+            if m is not None:
+                line = _before(line, m.start())[0] + line[m.end():]
+            for m in _CONDITION.finditer(line):
+                head, spaced = _before(line, m.start())
+                if m.group("open") or m.group("all") or spaced:
+                    conditions.append(m)
+                    line = _given(head, m) + line[m.end():]
+                    break
+    return line, conditions
 
 
 def _given(math: str, condition: re.Match) -> str:
