@@ -815,3 +815,46 @@ def test_prose_and_marks_around_the_math_are_not_read_as_math(answer):
 
     assert grader.check_written("grad_pred", answer).score == 2.0
     assert grader.check_written("grad_pred", answer.replace("(\\hat y - y)", "(y - \\hat y)")).score == 0.0
+
+
+@pytest.mark.parametrize(("qid", "answer", "said"), [
+    # a "≠" condition naming another word than the case's: the formula alone is right, the case is not
+    ("grad_outside_w", r"\hat{y}_w v_c, \quad w \neq c",
+     "the condition w ≠ c (line 1) names the wrong word: c where the case asks for o (this question asks for the case w ≠ o)"),
+    ("grad_outside_w", r"\hat{y}_w v_c \quad \text{if } w \neq c", "names the wrong word: c where the case asks for o"),
+    ("grad_outside_w", "ŷ_w v_c for w ≠ c", "names the wrong word: c where the case asks for o"),
+    ("grad_outside_o", r"(\hat{y}_w - 1) v_c, \quad w = c", "names the wrong word: c where the case asks for o"),
+    # the other case's condition under this case's formula
+    ("grad_outside_o", r"(\hat{y}_o - 1) v_c, \quad w \neq o",
+     "the condition w ≠ o (line 1) is the other case: this question asks for the case w = o"),
+])
+def test_a_condition_on_the_wrong_word_or_case_is_judged_not_dropped(tmp_path, qid, answer, said):
+    score, message = _written_scores(tmp_path, "written.md", f"## {qid}\n$$\n{answer}\n$$\n")[f"written/{qid}"]
+    assert score == 0 and message.startswith("Wrong (written.md): ") and said in message, message
+    assert message.count(said) == 1, message
+
+
+@pytest.mark.parametrize(("qid", "answer", "said"), [
+    ("grad_outside_o", r"(\hat{y}_w - 1) v_c, \quad w \neq o, \quad w = o",
+     "line 1 states contradictory conditions, w = o and w ≠ o: no word is both"),
+    ("grad_outside_o", r"(\hat{y}_w - 1) v_c \quad \text{if } w = o \text{ and } w \neq o",
+     "line 1 states contradictory conditions, w = o and w ≠ o"),
+    # two cases for one condition, one a line (the right one last) or in a cases environment
+    ("grad_outside_o", "\\frac{\\partial J}{\\partial u_w} = \\hat y_w v_c, \\quad w = o \\\\\n"
+                       "\\frac{\\partial J}{\\partial u_w} = (\\hat y_w - 1) v_c, \\quad w = o",
+     "two cases are stated for the same condition w = o (lines 1 and 2), each with its own formula"),
+    ("grad_outside_w", r"\frac{\partial J}{\partial u_w} = \begin{cases} (\hat y_w - 1) v_c & \text{if } w \ne o \\ "
+                       r"\hat y_w v_c & \text{if } w \neq o \end{cases}",
+     "two cases are stated for the same condition w ≠ o (the cases environment at line 1)"),
+])
+def test_contradictory_conditions_get_no_marks_and_are_said(tmp_path, qid, answer, said):
+    score, message = _written_scores(tmp_path, "written.md", f"## {qid}\n$$\n{answer}\n$$\n")[f"written/{qid}"]
+    assert score == 0 and message.startswith("Wrong (written.md): ") and said in message, message
+    assert "could not be evaluated" not in message, message
+
+
+def test_a_true_condition_between_two_fixed_words_is_no_case(tmp_path):
+    # k ≠ o holds (the negative samples are never o): a fact, not a case to choose
+    text = "## negsamp_grad_sample\n$$ \\sigma(u_k^\\top v_c) v_c, \\quad k \\neq o $$\n"
+    score, message = _written_scores(tmp_path, "written.md", text)["written/negsamp_grad_sample"]
+    assert score == 1 and message.startswith("Right (written.md)"), message

@@ -20,7 +20,7 @@ import numpy as np
 
 from ..model import CheckResult, WrittenFeedback, WrittenLine, WrittenPart, WrittenQuestion
 from .evaluate import Context, check_names, evaluate, sum_terms
-from .parse import WrittenError, at, line_condition, parse, parse_expression
+from .parse import WrittenError, at, line_condition, line_conditions, parse, parse_expression
 from .show import mathml, plain
 from .tree import Chain, Derivative, Document, Node, Sub, Sum, Sym, children, size
 
@@ -336,6 +336,89 @@ def _line_case_asked(text: str, question: WrittenQuestion, subjects: tuple[str, 
     return "\n".join(lines)
 
 
+def _shown_condition(lhs: str, equal: bool, rhs: str) -> str:
+    return f"{lhs} {'=' if equal else '≠'} {rhs}"
+
+
+def _same_condition(a: tuple[str, bool, str], b: tuple[str, bool, str]) -> bool:
+    """Whether two conditions say the same ("w = o" and "o = w" do)."""
+    return a[1] == b[1] and {a[0], a[2]} == {b[0], b[2]}
+
+
+def _duplicate_cases(text: str) -> str | None:
+    """Return why the answer's cases contradict each other -- two cases stated for one condition, in a ``cases``
+    environment or one a line at the answer's end -- or None."""
+    stated: list[tuple[tuple[str, bool, str], str]] = []  # (condition, where)
+    m = _CASES.search(text)
+    if m is not None:
+        first_line = text.count("\n", 0, m.start()) + 1
+        for row in re.split(r"\\\\", m.group(1)):
+            found = _CASE_CONDITION.match(row.partition("&")[2].strip())
+            if found is not None:
+                lhs, op, rhs = found.groups()
+                stated.append(((lhs, op == "=", rhs), f"the cases environment at line {first_line}"))
+    else:
+        lines = text.split("\n")
+        for n in range(len(lines) - 1, -1, -1):
+            if _CLOSING.match(lines[n]):
+                continue
+            cond = line_condition(lines[n])
+            if cond is None:
+                break
+            stated.insert(0, (cond, f"line {n + 1}"))
+    for k, (cond, where) in enumerate(stated):
+        for other, where2 in stated[k + 1:]:
+            if _same_condition(cond, other):
+                at_ = where if where == where2 else f"lines {where[5:]} and {where2[5:]}"
+                return (f"two cases are stated for the same condition {_shown_condition(*cond)} ({at_}), "
+                        "each with its own formula: they cannot both hold, and the other case is not given")
+    return None
+
+
+def _condition_problem(text: str, first: int, last: int, question: WrittenQuestion,
+                       subjects: tuple[str, ...]) -> str | None:
+    r"""Return what is wrong with the conditions the answer's final step (lines `first` to `last` of `text`, the
+    case already chosen) is stated under, or None: two that contradict each other ("w = o" and "w \ne o"), or,
+    for a question about a word (o in ∂J/∂u_o, every w ≠ o in ∂J/∂u_w), one that is not that word's case --
+    the other case, or a case of another word ("w \ne c")."""
+    lines = text.split("\n")
+    for n in range(max(first, 1), min(last, len(lines)) + 1):
+        conditions = line_conditions(lines[n - 1])
+        for k, a in enumerate(conditions):
+            for b in conditions[k + 1:]:
+                if a[0::2] in (b[0::2], b[2::-2]) and a[1] != b[1]:
+                    return (f"line {n} states contradictory conditions, {_shown_condition(*a)} and "
+                            f"{_shown_condition(*b)}: no word is both")
+        if not subjects:
+            continue
+        for lhs, equal, rhs in conditions:
+            if len(lhs) != 1 or len(rhs) != 1 or _case_fits(lhs, equal, rhs, question, subjects) is not None:
+                continue
+            if _role(question, lhs) == "index" and _role(question, rhs) == "index":
+                continue  # a fact about two fixed words of the question (k ≠ o)
+            shown = _shown_condition(lhs, equal, rhs)
+            expected, word = _case_expected(question, subjects, lhs, rhs)
+            named = {lhs, rhs}
+            if word in named:
+                return f"the condition {shown} (line {n}) is the other case: this question asks for the case {expected}"
+            bad = next((x for x in (rhs, lhs) if _role(question, x) not in ("index", "each")), rhs)
+            return (f"the condition {shown} (line {n}) names the wrong word: {bad} where the case asks for {word} "
+                    f"(this question asks for the case {expected})")
+    return None
+
+
+def _case_expected(question: WrittenQuestion, subjects: tuple[str, ...], lhs: str, rhs: str) -> tuple[str, str]:
+    """Return the case the question asks for ("w ≠ o", "w = o") and the fixed word it names (o)."""
+    fixed = [s.name for s in question.symbols.values() if s.role == "index"]
+    for name in subjects:
+        if _role(question, name) == "each":
+            other = "o" if "o" in question.symbols else (fixed[0] if fixed else "o")
+            return f"{name} ≠ {other}", other
+    word = next((x for x in subjects if _role(question, x) == "index"), subjects[0])
+    free = next((x for x in (lhs, rhs) if _role(question, x) not in ("index", "each")), "w")
+    return f"{free} = {word}", word
+
+
 def prepare(question: WrittenQuestion, part: WrittenPart, reference: ModuleType,
             instances: Sequence[Mapping[str, Any]]) -> _Question:
     """Return the question ready to judge answers: its labels parsed and expected values computed."""
@@ -380,6 +463,7 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
     qid = question_id(question.id)
     base = dict(id=f"{qid}/{CHECK}", question=qid, max_score=question.points)
     prep = prepare(question, part, reference, instances)
+    contradiction = _duplicate_cases(text)
     text = _index_first(_line_case_asked(_case_asked(text, question, prep.subjects), question, prep.subjects),
                         question)
     lines = text.split("\n")
@@ -494,7 +578,26 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
         head = chain.steps[0]
         out.append(_line(head.line, " = ".join(st.text for st in chain.steps), head.expr, "label",
                          f"defines {plain(head.expr)} after the answer: not judged, and not the answer"))
-    return _verdict(prep, base, out, first_wrong, wrong_where, final, where)
+    verdict = _verdict(prep, base, out, first_wrong, wrong_where, final, where)
+    if final is not None:
+        last_line = after[0].steps[0].line - 1 if after else len(lines)
+        problem = contradiction or _condition_problem(text, final[0].line, last_line, question, prep.subjects)
+        if problem is not None:
+            return _wrong_condition(verdict, problem, prep, where)
+    return verdict
+
+
+def _wrong_condition(verdict: CheckResult, problem: str, prep: "_Question", where: str) -> CheckResult:
+    """Return the verdict of an answer whose conditions are wrong (see :func:`_condition_problem`): no points, the
+    problem said first; the formula's own verdict after it when it is right or wrong on the numbers (when it
+    could not be evaluated, the condition is why: a word it names is no word of the question)."""
+    src = f" ({where})" if where else ""
+    message = f"Wrong{src}: {problem}."
+    if verdict.status == "pass":
+        message += f" The formula alone equals {prep.label_text}."
+    elif verdict.message.startswith("Wrong"):
+        message += " The formula is wrong too" + verdict.message[len(f"Wrong{src}"):]
+    return dataclasses.replace(verdict, status="fail", score=0.0, message=message)
 
 
 def _defines_a_symbol(chain: Chain, question: WrittenQuestion, prep: "_Question") -> bool:

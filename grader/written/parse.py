@@ -317,8 +317,20 @@ def _prose_condition(prose: str) -> re.Match | None:
     return _RELATION.search(words) or _IS.search(words)
 
 
-def _first(found: re.Match | None) -> list[re.Match]:
-    return [found] if found is not None else []
+def _prose_conditions(prose: str) -> list[re.Match]:
+    r"""Return every condition the prose after a line's math states, :func:`_prose_condition`'s first
+    ("\text{if } w = o \text{ and } w \neq o" states two, which contradict each other).
+
+    >>> [m.group("lhs", "eq", "rhs") for m in _prose_conditions(r"\text{if } w = o \text{ and } w \neq o")]
+    [('w', '=', 'o'), ('w', None, 'o')]
+    """
+    first = _prose_condition(prose)
+    if first is None:
+        return []
+    words = prose
+    for _ in range(2):
+        words = _PROSE_MARKUP.sub(lambda m: f" {m.group(1) or m.group(2) or ''} ", words)
+    return [first] + [m for m in (*_RELATION.finditer(words), *_IS.finditer(words)) if m.span() != first.span()]
 
 
 def _without_words(text: str) -> str:
@@ -371,6 +383,8 @@ def line_conditions(line: str) -> tuple[tuple[str, bool, str], ...]:
 
     >>> line_conditions(r"\hat y_w v_c, \quad w \neq o, \quad w = o")
     (('w', True, 'o'), ('w', False, 'o'))
+    >>> line_conditions(r"(\hat y_w - 1) v_c \quad \text{if } w = o \text{ and } w \neq o")
+    (('w', True, 'o'), ('w', False, 'o'))
     """
     found: list[tuple[str, bool, str]] = []
     for kind in _TAILS:
@@ -415,7 +429,7 @@ def _tail(line: str, kind: str) -> tuple[str, list[re.Match]]:
                 at = m.end()
             else:  # after the math: the rest of the line is prose (and a condition in it is judged with it)
                 head = _before(line, m.start())[0].rstrip()
-                conditions = _first(_prose_condition(line[m.start():]))
+                conditions = _prose_conditions(line[m.start():])
                 line = _given(head, conditions[0]) if conditions else head
                 break
     elif kind == "words":
@@ -423,7 +437,7 @@ def _tail(line: str, kind: str) -> tuple[str, list[re.Match]]:
         for m in _WORD.finditer(line):
             if not opened(m.start()):
                 # "for w = o", "when w ≠ o": a condition, as after a comma
-                conditions = _first(_prose_condition(line[m.start():]))
+                conditions = _prose_conditions(line[m.start():])
                 line = _given(line[:m.start()], conditions[0]) if conditions else line[:m.start()]
                 break
     else:  # "aside"
