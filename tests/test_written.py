@@ -737,7 +737,7 @@ def test_a_heading_that_compiles_names_its_question(path, heading):
 
 
 def test_an_unparseable_middle_line_is_not_read_and_the_answer_is_judged_on_the_others(job):
-    text = ("-\\frac{\\partial}{\\partial \\hat r}\\left(w_i^T \\hat r - \\log P(O = i | C = c)\\right)\n"
+    text = ("-\\frac{\\partial}{\\partial \\hat r}\\left(w_i^T \\hat r - \\log Q(O = i | C = c)\\right)\n"
             "= W^T(\\hat y - y)")
     r = answer(job, "grad_pred", text)
     assert r.status == "pass", r.message

@@ -858,3 +858,42 @@ def test_a_true_condition_between_two_fixed_words_is_no_case(tmp_path):
     text = "## negsamp_grad_sample\n$$ \\sigma(u_k^\\top v_c) v_c, \\quad k \\neq o $$\n"
     score, message = _written_scores(tmp_path, "written.md", text)["written/negsamp_grad_sample"]
     assert score == 1 and message.startswith("Right (written.md)"), message
+
+
+#: The handout's other ways of writing ŷ and y: P(w | c) is ŷ_w, e_o (bold or not) is the one-hot y, an expectation
+#: under P(· | c) is the sum weighted by ŷ; each with a wrong answer in the same notation.
+NOTATIONS = [
+    ("grad_center", r"-u_o + \sum_w P(w|c) u_w", r"-u_o + \sum_w P(w|c) u_o"),
+    ("grad_center", r"-u_o + \sum_{w=1}^{|V|} P(O = w \mid C = c) u_w", r"u_o - \sum_{w=1}^{|V|} P(O = w \mid C = c) u_w"),
+    ("grad_outside_o", r"(P(o|c) - 1) v_c", r"(P(o|c) + 1) v_c"),
+    ("grad_outside_w", r"P(w \mid c) v_c", r"P(o \mid c) v_c"),
+    ("grad_center", r"U(\hat y - \mathbf e_o)", r"U(\mathbf e_o - \hat y)"),
+    ("grad_center", r"U(\hat{y} - \mathbf{e}_o)", r"U(\hat{y} + \mathbf{e}_o)"),
+    ("grad_pred", r"W^\top(\hat y - e_i)", r"W^\top(e_i - \hat y)"),
+    ("grad_outside_matrix", r"v_c(\hat y - \mathbf e_o)^T", r"(\hat y - \mathbf e_o) v_c^T"),
+    ("grad_center", r"-u_o + \mathbb{E}_{w \sim P(w|c)}[u_w]", r"-u_o + \mathbb{E}_{w \sim P(w|c)}[u_o]"),
+    ("grad_center", r"-\mathbf u_o + \mathbb E_{w\sim P}\left[\mathbf u_w\right]", r"\mathbf u_o - \mathbb E_{w\sim P}\left[\mathbf u_w\right]"),
+    ("grad_center", r"-u_o + \mathbb{E}_{w \sim \hat{y}}[u_w]", r"-u_o + \mathbb{E}_{w \sim \hat{y}}[\hat y_w u_w]"),
+]
+
+
+@pytest.mark.parametrize("qid, right, wrong", NOTATIONS)
+def test_probabilities_one_hot_basis_vectors_and_expectations_are_read(tmp_path, qid, right, wrong):
+    scores = _written_scores(tmp_path, "written.md", f"## {qid}\n$$ {right} $$\n")
+    score, message = scores[f"written/{qid}"]
+    assert score > 0 and message.startswith("Right (written.md)"), message
+    score, message = _written_scores(tmp_path, "written.md", f"## {qid}\n$$ {wrong} $$\n")[f"written/{qid}"]
+    assert score == 0 and "could not be" not in message, message
+
+
+@pytest.mark.parametrize("answer, said", [
+    (r"-u_o + \mathbb{E}[u_w]", "the expectation '\\mathbb{E}' at line 1, column 8 does not say which distribution it is "
+                                "over: an expectation is read only under the model's distribution, written "
+                                "\\mathbb{E}_{w \\sim P(w|c)}[...]"),
+    (r"-u_o + \mathbb{E}_{w \sim Q}[u_w]", "the expectation '\\mathbb{E}_{w \\sim Q}' at line 1, column 8 is over 'w \\sim Q'"),
+    (r"-u_o + \sum_w P(w | c; \theta) u_w", "the probability 'P(w | c; \\theta)' at line 1, column 15 is not read: a "
+                                           "probability is read only as the model's P(w | c), which is ŷ_w"),
+])
+def test_an_expectation_or_probability_without_a_meaning_here_is_named(answer, said):
+    code, out, _ = run(["check", "--written", "grad_center", answer, "--no-color"])
+    assert code == 1 and said in out, out

@@ -130,6 +130,13 @@ def _check_bounds(n: Sum, symbols, bound: frozenset, sums) -> None:
                                f"evaluated: {e.message}", e.line, e.column) from None
 
 
+def _basis(base: Sym, symbols: Mapping[str, WrittenSymbol]) -> bool:
+    """Whether ``e_x`` (``\\mathbf{e}_o``) is the one-hot vector of word x: e is no symbol of the question, and the
+    question has a vocabulary (|V|) whose words the one-hot vectors pick (y = e_o)."""
+    return base.key == "e" and not base.hat and "e" not in symbols and any(
+        s.role in ("onehot", "onehots") or (s.role == "size" and s.value == "V") for s in symbols.values())
+
+
 def _check(node: Node, symbols, bound: frozenset, sums, functions: tuple[str, ...] = (),
            subjects: tuple[str, ...] = ()) -> None:
     stack = [(node, bound)]
@@ -155,6 +162,9 @@ def _check(node: Node, symbols, bound: frozenset, sums, functions: tuple[str, ..
                 continue
             if isinstance(n.base, Sym):
                 s = symbols.get(n.base.key)
+                if s is None and _basis(n.base, symbols):
+                    _check_index(n.index, symbols, b, sums, subjects)
+                    continue
                 if s is None:
                     raise _unknown(n.base, symbols)
                 if s.role not in ("family", "onehots", "vector", "onehot"):
@@ -320,6 +330,10 @@ def _ev(n: Node, ctx: Context, env: dict[str, int]) -> Value:
         if isinstance(n.base, Sym) and isinstance(n.index, Sym) and f"{n.base.key}_{n.index.name}" in ctx.symbols:
             return _symbol_value(f"{n.base.key}_{n.index.name}", ctx, n)
         idx = _index_value(n.index, ctx, env)
+        if isinstance(n.base, Sym) and _basis(n.base, ctx.symbols):
+            e = np.zeros((int(ctx.instance["V"]), 1))
+            e[idx, 0] = 1.0
+            return e
         if isinstance(n.base, Sym):
             key = ctx.swap.get(n.base.key, n.base.key)
             s = ctx.symbols[key]

@@ -162,7 +162,87 @@ def _normalise(text: str) -> str:
     """Return the text in Unicode NFC (so "y" + a combining hat and "ŷ" are one form) with tabs as spaces,
     without the prose a line of math may end with (see :func:`_without_prose`)."""
     text = _without_substack(unicodedata.normalize("NFC", text).replace("\t", " "))
-    return _without_arguments(_without_asides(_without_prose(text)))
+    return _without_arguments(_without_asides(_without_prose(_probabilities(text))))
+
+
+#: The model's probability of a word given the center word, as the CS224n handout writes ŷ_w: P(w | c),
+#: P(O = o \mid C = c), p(w \vert c); CS224d's given the predicted vector, P(w | \hat r).
+_GIVEN = r"(?:C[ \t]*=[ \t]*)?(?:c|\\hat[ \t]*\{?[ \t]*r[ \t]*\}?|r\u0302)"
+_BAR = r"(?:\||\\mid(?![A-Za-z])|\\vert(?![A-Za-z])|\\middle[ \t]*\|)"
+_PROBABILITY = re.compile(r"(?<![A-Za-z\\])(?:P|p|\\Pr(?![A-Za-z]))[ \t]*(?:\\left[ \t]*)?\([ \t]*(?:O[ \t]*=[ \t]*)?"
+                          r"(?P<word>[A-Za-z])[ \t]*" + _BAR + r"[ \t]*" + _GIVEN + r"[ \t]*(?:\\right[ \t]*)?\)")
+#: Any other probability with a bar (P(o | c; θ), P(D = 1 | o, c)): one with no meaning here, said so.
+_OTHER_PROBABILITY = re.compile(r"(?<![A-Za-z\\])(?:P|p|\\Pr(?![A-Za-z]))[ \t]*(?:_[ \t]*\{?[A-Za-z0-9]*\}?[ \t]*)?"
+                                r"(?:\\left[ \t]*)?\((?=[^()\n]{0,80}" + _BAR + r")")
+#: An expectation: \mathbb{E}, \mathbb E, \E, 𝔼, \operatorname{E}, then its subscript.
+_EXPECTATION = re.compile(r"(?:\\mathbb[ \t]*\{[ \t]*E[ \t]*\}|\\mathbb[ \t]*E(?![A-Za-z])|\\E(?![A-Za-z])|\U0001d53c"
+                          r"|\\(?:operatorname|mathrm)[ \t]*\{[ \t]*E[ \t]*\})[ \t]*"
+                          r"(?:_[ \t]*(?:\{(?P<sub>[^{}\n]{0,80}?(?:\{[^{}\n]{0,40}\}[^{}\n]{0,40}?)*)\}|(?P<var1>[A-Za-z])))?[ \t]*"
+                          r"(?P<open>(?:\\(?:left|bigg?l?|Bigg?l?)(?![A-Za-z])[ \t]*)?[\[(])")
+#: The distribution an expectation is over, when it is the model's (ŷ): w \sim P(w|c), w \sim \hat y, w \sim p.
+_MODEL = re.compile(r"^(?P<var>[A-Za-z])[ \t]*(?:\\sim(?![A-Za-z])|\u223c|~)[ \t]*(?:"
+                    r"(?:P|p|\\Pr(?![A-Za-z]))(?:[ \t]*(?:\\left[ \t]*)?\([^()\n]*\)|[ \t]*\(\s*\\cdot[^()\n]*\))?"
+                    r"|\\hat[ \t]*\{?[ \t]*(?:\\(?:mathbf|boldsymbol|bm)[ \t]*\{?[ \t]*)?y[ \t]*\}?\}?|\u0177"
+                    r"|\\(?:operatorname|mathrm|text)[ \t]*\{[ \t]*softmax[ \t]*\}[^\n]*|softmax[^\n]*)[ \t]*$")
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """Return the line and column (from 1) of an offset of `text`."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _probabilities(text: str) -> str:
+    r"""Return `text` with the model's probabilities written as ŷ, columns kept: ``P(w \mid c)`` is ŷ_w (the
+    handout's ŷ_w = P(O = w | C = c)), and an expectation under it, ``\mathbb{E}_{w \sim P(w|c)}[u_w]``, is
+    ``\sum_w ŷ_w (u_w)``. An expectation that does not say it is over the model's distribution, or a probability
+    of another form, raises WrittenError naming it (there is no other distribution to give it a meaning).
+
+    >>> _probabilities(r"-u_o + \mathbb{E}_{w \sim P(w|c)}[u_w]")
+    '-u_o + \\sum_{w}ŷ_w               (u_w)'
+    >>> _probabilities(r"(P(o \mid c) - 1) v_c")
+    '(ŷ_o         - 1) v_c'
+    """
+    if "P" not in text and "p" not in text and "E" not in text and "\U0001d53c" not in text:
+        return text
+    out = list(text)
+    for m in _EXPECTATION.finditer(text):
+        sub = m.group("sub")
+        model = _MODEL.match(sub.strip()) if sub is not None else None
+        line, column = _position(text, m.start())
+        shown = quote(text[m.start():m.start("open")].strip())
+        if model is None:
+            said = (f"is over {quote(sub.strip())}" if sub is not None and re.search(r"\\sim|\u223c|~", sub)
+                    else "does not say which distribution it is over")
+            raise WrittenError(f"the expectation {shown} at {at(line, column)} {said}: an expectation is read only "
+                               "under the model's distribution, written \\mathbb{E}_{w \\sim P(w|c)}[...] "
+                               "(the sum over w of ŷ_w times what it holds)", line, column)
+        var = model.group("var")
+        head = f"\\sum_{{{var}}}\u0177_{var}"
+        if len(head) > m.start("open") - m.start():
+            head = f"\\sum_{var}\u0177_{var}"
+        out[m.start():m.start("open")] = list(head.ljust(m.start("open") - m.start()))
+        # its brackets as parentheses: [u_w] would read as an index
+        opener, closer = text[m.end() - 1], {"[": "]", "(": ")"}[text[m.end() - 1]]
+        depth, k = 1, m.end()
+        while k < len(text) and depth:
+            depth += {opener: 1, closer: -1}.get(text[k], 0)
+            k += 1
+        if depth == 0:
+            out[m.end() - 1], out[k - 1] = "(", ")"
+    text = "".join(out)
+    out = list(text)
+    for m in _PROBABILITY.finditer(text):
+        out[m.start():m.end()] = list(f"\u0177_{m.group('word')}".ljust(m.end() - m.start()))
+    text = "".join(out)
+    other = _OTHER_PROBABILITY.search(text)
+    if other is not None:
+        line, column = _position(text, other.start())
+        end = text.find(")", other.end())
+        shown = quote(text[other.start():end + 1 if end > 0 else other.end()].strip())
+        raise WrittenError(f"the probability {shown} at {at(line, column)} is not read: a probability is read only "
+                           "as the model's P(w | c), which is ŷ_w (write P(w | c) or \\hat{y}_w)", line, column)
+    return text
 
 
 _SUBSTACK = re.compile(r"\\substack[ \t]*\{")
@@ -643,6 +723,13 @@ class _Build:
         rule = t.data
         if rule == "name":
             return self.token(kids[0])
+        if rule == "font_name":  # \mathbf e_o: the font takes one letter, as in LaTeX
+            tok = kids[1]
+            if len(str(tok)) > 1:
+                raise WrittenError(f"{quote(str(kids[0]) + ' ' + str(tok))} at {at(tok.line, tok.column)}: a font without "
+                                   f"braces takes one letter only; write {quote(str(kids[0]) + '{' + str(tok) + '}')}",
+                                   tok.line, tok.column)
+            return self.token(tok)
         if rule == "hat_name":
             letter = unicodedata.normalize("NFD", str(kids[0]))[0]
             return Sym(line, col, letter, hat=True)
