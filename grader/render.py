@@ -48,6 +48,7 @@ from .errors import cut
 from .model import CheckResult, Consistency, SimilarityMatch, SubmissionResult
 from .score import stand_ins_said_once
 from .terminal import explain, explain_lines, py2_said_once, shown_notes, terminal, terminal_batch_line
+from .text import said_in
 
 __all__ = [
     "report",
@@ -379,25 +380,6 @@ def environment() -> jinja2.Environment:
 def _round_points(x: float) -> float:
     """Points rounded as scores are (sums of halves and tenths print cleanly)."""
     return round(float(x) + 0.0, 6)
-
-
-def said_in(line_message: str, message: str) -> bool:
-    """Whether a written answer's line message is already said by its check's message.
-
-    A one-line answer's verdict is the check's: "Could not read your answer: unbalanced '{' ..."
-    above the table need not be followed by "could not be read: unbalanced '{' ..." in it.
-
-    >>> said_in("does not equal X: on instance 1, X is [1], this line gives [2]",
-    ...         "Wrong (written.tex): your answer does not equal X: on instance 1, X is [1], your answer gives [2].")
-    True
-    >>> said_in("unbalanced '{' at line 1", "Wrong: line 2 does not follow from line 1.")
-    False
-    """
-    if not line_message or not message:
-        return False
-    said = " ".join(message.split()).casefold()
-    line = " ".join(line_message.split()).casefold().rstrip(".")
-    return line in said or line.replace("this line", "your answer") in said
 
 
 @functools.lru_cache(maxsize=1)

@@ -16,6 +16,7 @@ import re
 from typing import Iterable, Sequence
 
 from . import text as _text
+from .text import said_in
 from .model import CheckResult, ErrorInfo, Mismatch, SubmissionResult, WrittenFeedback
 
 #: Most traceback lines shown in the terminal; the rest are counted.
@@ -241,7 +242,7 @@ def explain_lines(check: CheckResult, *, traceback_lines: int | None = None) -> 
     if check.visibility == "hidden":
         return lines
     if check.written is not None:
-        lines += written_lines(check.written)
+        lines += written_lines(check.written, check.message)
     m = check.mismatch
     if m is not None and check.status != "pass":
         if m.reason in ("values", "nonfinite") and m.n_total:
@@ -276,8 +277,11 @@ def explain_lines(check: CheckResult, *, traceback_lines: int | None = None) -> 
 _VERDICT = {"label": "", "start": "", "right": "right", "wrong": "WRONG", "error": "error"}
 
 
-def written_lines(w: WrittenFeedback) -> list[str]:
+def written_lines(w: WrittenFeedback, message: str = "") -> list[str]:
     """Return how a written answer was read, one line per step, with each step's verdict.
+
+    A wrong last line's message that the check's `message` already says (a one-line answer's verdict, its
+    shapes or its values) is not said again under it, as report.html does not (:func:`grader.text.said_in`).
 
     >>> from grader.model import WrittenFeedback, WrittenLine
     >>> print("\\n".join(written_lines(WrittenFeedback(lines=(
@@ -293,7 +297,7 @@ def written_lines(w: WrittenFeedback) -> list[str]:
         head = f"  line {ln.line}  {verdict}  " if width else f"  line {ln.line}  "
         read = ln.read or ln.source
         out.append((head + (f"{read} =" if ln.status == "label" else read)).rstrip())
-        if ln.message:
+        if ln.message and not (ln is w.lines[-1] and ln.status == "wrong" and said_in(ln.message, message)):
             out.append(" " * len(head) + ln.message)
     if w.instance:
         out.append(f"Where it differs, {w.instance}")

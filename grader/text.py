@@ -142,3 +142,22 @@ def _escape(m: re.Match[str]) -> str:
         return _NAMED[ch]
     c = ord(ch)
     return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}" if c < 0x10000 else f"\\U{c:08x}"
+
+
+def said_in(line_message: str, message: str) -> bool:
+    """Whether a written answer's line message is already said by its check's message.
+
+    A one-line answer's verdict is the check's: "Could not read your answer: unbalanced '{' ..."
+    above the table need not be followed by "could not be read: unbalanced '{' ..." in it.
+
+    >>> said_in("does not equal X: on instance 1, X is [1], this line gives [2]",
+    ...         "Wrong (written.tex): your answer does not equal X: on instance 1, X is [1], your answer gives [2].")
+    True
+    >>> said_in("unbalanced '{' at line 1", "Wrong: line 2 does not follow from line 1.")
+    False
+    """
+    if not line_message or not message:
+        return False
+    said = " ".join(message.split()).casefold()
+    line = " ".join(line_message.split()).casefold().rstrip(".")
+    return line in said or line.replace("this line", "your answer") in said

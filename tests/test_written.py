@@ -238,7 +238,7 @@ def test_a_missing_transpose_is_a_shape_mismatch_that_says_where(job):
 
 def test_a_transposed_gradient_is_reported_by_its_shape(job):
     r = answer(job, "grad_output", r"\hat{r}(\hat{y} - y)^\top")
-    assert r.message == "Wrong: your answer does not equal ∂CE/∂W: your answer is a 3×5 matrix, ∂CE/∂W is a 5×3 matrix."
+    assert r.message == "Wrong: your answer does not equal ∂CE/∂W: your answer is a 3×5 matrix, ∂CE/∂W is a 5×3 matrix (the shape of W)."
 
 
 @pytest.mark.parametrize("text, message", [

@@ -897,3 +897,20 @@ def test_probabilities_one_hot_basis_vectors_and_expectations_are_read(tmp_path,
 def test_an_expectation_or_probability_without_a_meaning_here_is_named(answer, said):
     code, out, _ = run(["check", "--written", "grad_center", answer, "--no-color"])
     assert code == 1 and said in out, out
+
+
+@pytest.mark.parametrize("qid, answer, said", [
+    # the questions' vectors are columns (derivations.md: V ≠ d so that a missing transpose shows as a shape):
+    # a gradient has the shape of what it is taken with respect to, so the row form is the transpose
+    ("grad_pred", r"(\hat y - y)^T W", "your answer is a 1×3 row vector, ∂CE/∂r̂ is a 3×1 column vector (the shape of r̂)"),
+    ("grad_center", r"(\hat y - y)^\top U^\top",
+     "your answer is a 1×3 row vector, ∂J/∂v_c is a 3×1 column vector (the shape of v_c)"),
+    ("grad_outside_matrix", r"(\hat y - y) v_c^T", "your answer is a 5×3 matrix, ∂J/∂U is a 3×5 matrix (the shape of U)"),
+])
+def test_a_row_gradient_is_wrong_and_its_shapes_are_said_once(tmp_path, qid, answer, said):
+    code, out, _ = run(["check", "--written", qid, answer, "--no-color"])
+    assert code == 1 and out.count(said) == 1, out
+    assert "Likely mistake: Your answer is the transpose of the gradient" in out
+    assert "Where it differs" not in out  # the shape differs on every instance: no values to redo by hand
+    score, message = _written_scores(tmp_path, "written.md", f"## {qid}\n$$ {answer} $$\n")[f"written/{qid}"]
+    assert score == 0 and said in message, message

@@ -709,9 +709,9 @@ def _verdict(prep: _Question, base: dict, out: list[WrittenLine], first_wrong: i
     mistake = _detect(prep, expr, vals)
     got, exp = vals[k], prep.expected[k]
     shown_exp, shown_got = _fmt_pair(exp, got)
-    detail = (f"on {prep.where(k)}, {name} is {shown_exp}, your answer gives {shown_got}"
-              if _shape(got) == _shape(exp) else
-              f"your answer is {_kind(got)}, {name} is {_kind(exp)}")
+    shaped = _shape(got) == _shape(exp)
+    detail = (f"on {prep.where(k)}, {name} is {shown_exp}, your answer gives {shown_got}" if shaped else
+              f"your answer is {_kind(got)}, {name} is {_kind(exp)}{_shape_of(prep)}")
     ranges = ""
     if mistake is not None and prep.part.mistakes.get(mistake, {}).get("detector") == "sum-range":
         ranges = " " + " ".join(f"{s[0].upper()}{s[1:]}." for s in _left_out(prep, expr, k))
@@ -719,7 +719,8 @@ def _verdict(prep: _Question, base: dict, out: list[WrittenLine], first_wrong: i
         out[-1] = dataclasses.replace(last, status="wrong", message=f"does not equal {name}: {detail}")
         if first_wrong is None:
             first_wrong = last.line
-    instance = instance or prep.detail(k)
+    if shaped or first_wrong != last.line:  # (a shape differs on every instance: no values to redo by hand)
+        instance = instance or prep.detail(k)
     fb = WrittenFeedback(lines=tuple(out), first_wrong=first_wrong, instance=instance)
     return CheckResult(**base, status="fail", score=0.0, mistake=mistake, hint=_hint(prep, mistake),
                        message=f"Wrong{src}: your answer does not equal {name}: {detail}.{ranges}", written=fb)
@@ -732,12 +733,20 @@ def _shape(v: Any) -> tuple[int, ...]:
     return (v.size,) if v.ndim == 2 and v.shape[1] == 1 else tuple(v.shape)
 
 
+def _shape_of(prep: _Question) -> str:
+    """Return " (the shape of r̂)" for a gradient whose label names what it is taken with respect to, else ""."""
+    label = parse_expression(prep.q.labels[0]) if prep.q.labels else None
+    if isinstance(label, Derivative) and not label.prime:
+        return f" (the shape of {plain(label.wrt)})"
+    return ""
+
+
 def _kind(v: Any) -> str:
     s = _shape(v)
     if not s:
         return "a number"
     if len(s) == 1:
-        return f"a vector of {s[0]}"
+        return f"a {s[0]}×1 column vector"
     if s[0] == 1:
         return f"a 1×{s[1]} row vector"
     return f"a {s[0]}×{s[1]} matrix"
