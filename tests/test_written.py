@@ -601,8 +601,11 @@ def test_a_sum_over_part_of_its_range_fails_and_says_what_it_leaves_out(job, qid
 @pytest.mark.parametrize("text, message", [
     (r"-w_i + \sum_{j=1}^{n} \hat{y}_j w_j",
      "the upper bound of the sum over j at line 1, column 8 can't be evaluated: unknown symbol 'n' at line 1, column 20"),
-    (r"-w_i + \sum_{j=0}^{|V|-1} \hat{y}_j w_j",
-     "the lower bound of the sum over j at line 1, column 8 is 0, outside its range (j runs from 1 to 5 here)"),
+    (r"-w_i + \sum_{j=-1}^{|V|} \hat{y}_j w_j",
+     "the lower bound of the sum over j at line 1, column 8 is -1, outside its range (j runs from 1 to 5 here)"),
+    # numbered from 0, as in code, the sum runs to |V| - 1
+    (r"-w_i + \sum_{j=0}^{|V|} \hat{y}_j w_j",
+     "the upper bound of the sum over j at line 1, column 8 is 5, outside its range (j runs from 0 to 4 here)"),
     (r"-w_i + \sum_{j=1}^{|V|+1} \hat{y}_j w_j",
      "the upper bound of the sum over j at line 1, column 8 is 6, outside its range (j runs from 1 to 5 here)"),
     (r"-w_i + \sum_{j=1}^{\hat{r}} \hat{y}_j w_j",

@@ -914,3 +914,38 @@ def test_a_row_gradient_is_wrong_and_its_shapes_are_said_once(tmp_path, qid, ans
     assert "Where it differs" not in out  # the shape differs on every instance: no values to redo by hand
     score, message = _written_scores(tmp_path, "written.md", f"## {qid}\n$$ {answer} $$\n")[f"written/{qid}"]
     assert score == 0 and said in message, message
+
+
+@pytest.mark.parametrize("qid, right, wrong", [
+    # a sum numbered from 0, as in code, runs to |V| - 1 (or K - 1): the whole vocabulary, not one word short
+    ("grad_pred", r"-w_i + \sum_{j=0}^{|V|-1} \hat{y}_j w_j", r"-w_i + \sum_{j=0}^{|V|-2} \hat{y}_j w_j"),
+    ("grad_center", r"-u_o + \sum_{w=0}^{|V|-1} \hat y_w u_w", r"-u_o + \sum_{w=1}^{|V|-1} \hat y_w u_w"),
+    ("negsamp_grad_center", r"-\sigma(-u_o^\top v_c) u_o + \sum_{k=0}^{K-1} \sigma(u_k^\top v_c) u_k",
+     r"-\sigma(-u_o^\top v_c) u_o + \sum_{k=1}^{K-1} \sigma(u_k^\top v_c) u_k"),
+    # a hat on a bold letter without braces, \hat{\mathbf y}
+    ("grad_output", r"(\hat{\mathbf y} - \mathbf y)\hat{\mathbf r}^\top", r"\hat{\mathbf r}(\hat{\mathbf y} - \mathbf y)^\top"),
+])
+def test_sums_from_zero_and_bold_letters_under_a_hat_are_read(tmp_path, qid, right, wrong):
+    score, message = _written_scores(tmp_path, "written.md", f"## {qid}\n$$ {right} $$\n")[f"written/{qid}"]
+    assert score > 0 and message.startswith("Right (written.md)"), message
+    score, message = _written_scores(tmp_path, "written.md", f"## {qid}\n$$ {wrong} $$\n")[f"written/{qid}"]
+    assert score == 0 and message.startswith("Wrong (written.md)"), message
+
+
+@pytest.mark.parametrize("qid, right, wrong", [
+    # the window written with its center left out after the lower bound, as \sum_{j=-m, j \ne 0}^{m}
+    ("skipgram_grad_center", r"\sum_{j=-m, j\neq 0}^{m} U(\hat y - y_j)", r"\sum_{j=-m, j\neq 1}^{m} U(\hat y - y_j)"),
+    ("skipgram_grad_outside", r"\sum_{j=-m, j \ne 0}^{m} v_c(\hat y - y_j)^\top",
+     r"\sum_{j=-m+1, j \ne 0}^{m} v_c(\hat y - y_j)^\top"),
+    ("grad_pred", r"-w_i + \sum_{j=1, j \ne i}^{|V|} \hat{y}_j w_j + \hat y_i w_i",
+     r"-w_i + \sum_{j=1, j \ne i}^{|V|} \hat{y}_j w_j"),
+    # "every word but o" as a set
+    ("grad_outside_w", r"\hat y_w v_c, \; w \in V \setminus \{o\}", r"\hat y_w v_c, \; w \in V \setminus \{c\}"),
+    ("grad_outside_w", r"\hat y_w v_c \quad \forall w \in \mathcal{V} \setminus \{o\}",
+     r"(\hat y_w - 1) v_c \quad \forall w \in \mathcal{V} \setminus \{o\}"),
+])
+def test_a_window_without_its_center_and_every_word_but_o_are_read(tmp_path, qid, right, wrong):
+    score, message = _written_scores(tmp_path, "written.md", f"## {qid}\n$$ {right} $$\n")[f"written/{qid}"]
+    assert score > 0 and message.startswith("Right (written.md)"), message
+    score, message = _written_scores(tmp_path, "written.md", f"## {qid}\n$$ {wrong} $$\n")[f"written/{qid}"]
+    assert score == 0 and message.startswith("Wrong (written.md)"), message

@@ -394,7 +394,8 @@ def sum_terms(n: Sum, ctx: Context, env: Mapping[str, int]) -> tuple[list[int], 
     ("j = 1", "j = i").
 
     Bounds are positions in the domain (1 to |V| for the vocabulary, 1 to K for the negative
-    samples, -m to m for a window), evaluated on the instance; ``j \\ne i`` leaves the word i
+    samples, or from 0, to |V| - 1 and K - 1, when the lower bound is 0; -m to m for a window), evaluated on the
+    instance; ``j \\ne i`` leaves the word i
     out.  A sum without bounds, or with ``j \\in V``, runs over the whole domain.
     """
     # Σ_{j=1}^{K}: K is the number of negative samples, so the sum runs over them whatever its
@@ -405,6 +406,8 @@ def sum_terms(n: Sum, ctx: Context, env: Mapping[str, int]) -> tuple[list[int], 
     words = ctx.domain(var)
     positions = ctx.positions(var)
     low = _bound(n, n.lower, "lower bound", ctx, env) if n.lower is not None else positions[0] if positions else 1
+    if low == 0 and positions and positions[0] == 1:  # numbered from 0, as in code: \sum_{w=0}^{|V|-1}
+        positions = [p - 1 for p in positions]
     high = _bound(n, n.upper, "upper bound", ctx, env) if n.upper is not None else positions[-1] if positions else 0
     for b, what in ((low, "lower bound"), (high, "upper bound")):
         if positions and not positions[0] <= b <= positions[-1]:

@@ -346,6 +346,13 @@ _CONDITION = re.compile(r"(?:(?P<open>\(|\\left[ \t]*\()[ \t]*)?(?P<all>(?:\\for
                         r"(?:\\neq?(?![A-Za-z])|\u2260|!=|(?P<eq>(?<![<>!])=(?!=)))[ \t]*"
                         r"(?P<rhs>[A-Za-z0-9](?:_[ \t]*(?:[A-Za-z0-9]|\{[ \t]*[A-Za-z0-9][ \t]*\}))?)"
                         r"(?(open)[ \t]*(?:\)|\\right[ \t]*\)))" + _LINE_END)
+#: "w \in V \setminus \{o\}" (or \mathcal{V} \backslash \{o\}) after the answer: every word but o, the condition w ≠ o.
+_EXCEPT_CONDITION = re.compile(r"(?P<open>(?!))?(?P<all>(?:\\forall(?![A-Za-z])|\u2200)[ \t]*)?(?<![A-Za-z\\])(?P<lhs>[A-Za-z])[ \t]*"
+                               r"(?:\\in(?![A-Za-z])|\u2208)[ \t]*(?:\\mathcal[ \t]*\{[ \t]*V[ \t]*\}|\\mathcal[ \t]*V|V)[ \t]*"
+                               r"(?:\\setminus(?![A-Za-z])|\\backslash(?![A-Za-z])|\\smallsetminus(?![A-Za-z])|\u2216|-)[ \t]*"
+                               r"\\\{[ \t]*(?P<rhs>[A-Za-z])[ \t]*\\\}(?P<eq>(?!))?" + _LINE_END)
+
+
 def _before(line: str, start: int) -> tuple[str, bool]:
     """Return the line before `start` without the spacing and comma that end it, and whether a comma or a
     space command (\\quad, \\,) was among them."""
@@ -487,7 +494,7 @@ def _tail(line: str, kind: str) -> tuple[str, list[re.Match]]:
       columns kept); the rest of the line goes, and a condition in it ("\text{if } w = o") is kept;
     - "words": the first word of prose written without ``\text`` ("where", "for", "if"...), outside a group;
     - "aside": the answer's shape ("\in \mathbb{R}^d") and a condition after a comma or spacing
-      (", \quad w \neq o", "(w \ne o)", "\forall w \neq o"), in either order.
+      (", \quad w \neq o", "(w \ne o)", "\forall w \neq o", "w \in V \setminus \{o\}"), in either order.
 
     A condition "w = o" is put into the math that is kept (see :func:`_given`), so that it is judged with it.
     The first condition returned is the one put in.
@@ -525,7 +532,7 @@ def _tail(line: str, kind: str) -> tuple[str, list[re.Match]]:
             m = _SHAPE.search(line)
             if m is not None:
                 line = _before(line, m.start())[0] + line[m.end():]
-            for m in _CONDITION.finditer(line):
+            for m in (*_CONDITION.finditer(line), *_EXCEPT_CONDITION.finditer(line)):
                 head, spaced = _before(line, m.start())
                 if m.group("open") or m.group("all") or spaced:
                     conditions.append(m)
@@ -874,6 +881,13 @@ class _Build:
                 var = _primed(str(b.children[0]))
             elif b.data == "range_from":
                 var, lower = _primed(str(b.children[0])), self.node(b.children[2])
+            elif b.data == "range_from_except":  # \sum_{j=-m, j \ne 0}^{m}: the window, the center left out
+                kids = b.children
+                if str(kids[4]) != str(kids[0]):
+                    raise WrittenError(f"the sum at {at(line, col)} runs over {str(kids[0])} but leaves out a value of "
+                                       f"{str(kids[4])}: write \\sum_{{{kids[0]}=..., {kids[0]} \\ne ...}}",
+                                       kids[4].line, kids[4].column)
+                var, lower, excluded = _primed(str(kids[0])), self.node(kids[2]), self.node(kids[6])
             elif b.data == "range_in":
                 var, within = _primed(str(b.children[0])), self.node(b.children[2])
             elif b.data == "range_except":  # \sum_{j \ne i}: every word but i
