@@ -949,3 +949,11 @@ def test_a_window_without_its_center_and_every_word_but_o_are_read(tmp_path, qid
     assert score > 0 and message.startswith("Right (written.md)"), message
     score, message = _written_scores(tmp_path, "written.md", f"## {qid}\n$$ {wrong} $$\n")[f"written/{qid}"]
     assert score == 0 and message.startswith("Wrong (written.md)"), message
+
+
+def test_a_probability_where_the_question_has_no_softmax_says_what_it_was_read_as(tmp_path):
+    # negative sampling has no ŷ: P(o | c) (read as ŷ_o) is said to be the softmax's, not "unknown ŷ" alone
+    text = "## negsamp_grad_outside_o\n$$ (P(o|c) - 1) v_c $$\n"
+    score, message = _written_scores(tmp_path, "written.md", text)["written/negsamp_grad_outside_o"]
+    assert score == 0 and ("unknown symbol 'ŷ' at line 1, column 2; ŷ (as P(w | c) is read) is the softmax's "
+                           "prediction, which this question does not use") in message, message

@@ -89,6 +89,8 @@ def _unknown(sym: Sym, symbols: Mapping[str, WrittenSymbol]) -> WrittenError:
     if not sym.hat and len(sym.name) > 1 and all(ch in symbols for ch in sym.name):
         # "Wr": letters written together are one name; a product needs a space
         hint = f"; for a product, put a space between the letters: {quote(' '.join(sym.name))}"
+    if sym.hat and sym.name == "y":  # P(w | c) is read as ŷ_w: say so where the question has no ŷ (negative sampling)
+        hint += "; ŷ (as P(w | c) is read) is the softmax's prediction, which this question does not use"
     return WrittenError(f"unknown symbol {quote(shown)} at {at(sym.line, sym.column)}{hint} "
                         f"(this question's symbols: {_known(symbols)})", sym.line, sym.column)
 
