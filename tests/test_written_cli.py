@@ -957,3 +957,16 @@ def test_a_probability_where_the_question_has_no_softmax_says_what_it_was_read_a
     score, message = _written_scores(tmp_path, "written.md", text)["written/negsamp_grad_outside_o"]
     assert score == 0 and ("unknown symbol 'ŷ' at line 1, column 2; ŷ (as P(w | c) is read) is the softmax's "
                            "prediction, which this question does not use") in message, message
+
+
+def test_cases_whose_other_case_names_the_wrong_word_are_said_so_for_the_question_it_answers(tmp_path):
+    # ∂J/∂u_w's second case says "w ≠ c": the question of w ≠ o is told that condition names the wrong word (not
+    # that its answer states the case w = o); the question of o is judged on its own, right, case
+    cases = (r"\frac{\partial J}{\partial u_w} = \begin{cases} (\hat y_w - 1) v_c & \text{if } w = o \\ "
+             r"\hat y_w v_c & \text{if } w \neq c \end{cases}")
+    scores = _written_scores(tmp_path, "written.md", f"## grad_outside_o\n$$ {cases} $$\n\n## grad_outside_w\n$$ {cases} $$\n")
+    assert scores["written/grad_outside_o"][0] == 1, scores
+    score, message = scores["written/grad_outside_w"]
+    assert score == 0 and message == (
+        "Wrong (written.md): the condition w ≠ c (the cases environment at line 1) names the wrong word: c where the "
+        "case asks for o (this question asks for the case w ≠ o)."), message

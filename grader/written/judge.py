@@ -345,18 +345,23 @@ def _same_condition(a: tuple[str, bool, str], b: tuple[str, bool, str]) -> bool:
     return a[1] == b[1] and {a[0], a[2]} == {b[0], b[2]}
 
 
-def _duplicate_cases(text: str) -> str | None:
-    """Return why the answer's cases contradict each other -- two cases stated for one condition, in a ``cases``
-    environment or one a line at the answer's end -- or None."""
+def _cases_problem(text: str, question: WrittenQuestion, subjects: tuple[str, ...]) -> str | None:
+    """Return what is wrong with the answer's cases, in a ``cases`` environment or one a line at the answer's end,
+    or None: two cases stated for one condition (they contradict each other), or, for a question about a word,
+    no case of that word's when one of them names another word (``w \\ne c`` where w ≠ o is asked for)."""
     stated: list[tuple[tuple[str, bool, str], str]] = []  # (condition, where)
+    otherwise = False
     m = _CASES.search(text)
     if m is not None:
         first_line = text.count("\n", 0, m.start()) + 1
         for row in re.split(r"\\\\", m.group(1)):
-            found = _CASE_CONDITION.match(row.partition("&")[2].strip())
+            expr, sep, cond = row.partition("&")
+            found = _CASE_CONDITION.match(cond.strip())
             if found is not None:
                 lhs, op, rhs = found.groups()
                 stated.append(((lhs, op == "=", rhs), f"the cases environment at line {first_line}"))
+            elif expr.strip() and (_OTHERWISE.match(cond.strip()) or not sep):
+                otherwise = True
     else:
         lines = text.split("\n")
         for n in range(len(lines) - 1, -1, -1):
@@ -366,13 +371,18 @@ def _duplicate_cases(text: str) -> str | None:
             if cond is None:
                 break
             stated.insert(0, (cond, f"line {n + 1}"))
+        if len(stated) < 2:
+            return None  # one line's condition: judged with the final step (see _condition_problem)
     for k, (cond, where) in enumerate(stated):
         for other, where2 in stated[k + 1:]:
             if _same_condition(cond, other):
                 at_ = where if where == where2 else f"lines {where[5:]} and {where2[5:]}"
                 return (f"two cases are stated for the same condition {_shown_condition(*cond)} ({at_}), "
                         "each with its own formula: they cannot both hold, and the other case is not given")
-    return None
+    if not subjects or otherwise or any(_case_fits(*cond, question, subjects) for cond, _ in stated):
+        return None
+    judged = [_judge_condition(cond, where, question, subjects) for cond, where in stated]
+    return next((said for kind, said in filter(None, judged) if kind == "wrong-word"), None)
 
 
 def _condition_problem(text: str, first: int, last: int, question: WrittenQuestion,
@@ -391,20 +401,29 @@ def _condition_problem(text: str, first: int, last: int, question: WrittenQuesti
                             f"{_shown_condition(*b)}: no word is both")
         if not subjects:
             continue
-        for lhs, equal, rhs in conditions:
-            if len(lhs) != 1 or len(rhs) != 1 or _case_fits(lhs, equal, rhs, question, subjects) is not None:
-                continue
-            if _role(question, lhs) == "index" and _role(question, rhs) == "index":
-                continue  # a fact about two fixed words of the question (k ≠ o)
-            shown = _shown_condition(lhs, equal, rhs)
-            expected, word = _case_expected(question, subjects, lhs, rhs)
-            named = {lhs, rhs}
-            if word in named:
-                return f"the condition {shown} (line {n}) is the other case: this question asks for the case {expected}"
-            bad = next((x for x in (rhs, lhs) if _role(question, x) not in ("index", "each")), rhs)
-            return (f"the condition {shown} (line {n}) names the wrong word: {bad} where the case asks for {word} "
-                    f"(this question asks for the case {expected})")
+        for cond in conditions:
+            judged = _judge_condition(cond, f"line {n}", question, subjects)
+            if judged is not None:
+                return judged[1]
     return None
+
+
+def _judge_condition(cond: tuple[str, bool, str], where: str, question: WrittenQuestion,
+                     subjects: tuple[str, ...]) -> tuple[str, str] | None:
+    """Return ("other", why) when a condition states the other case of the question's word, ("wrong-word", why) when
+    it names another word, None when it is the question's case (or a fact about two fixed words, k ≠ o)."""
+    lhs, equal, rhs = cond
+    if len(lhs) != 1 or len(rhs) != 1 or _case_fits(lhs, equal, rhs, question, subjects) is not None:
+        return None
+    if _role(question, lhs) == "index" and _role(question, rhs) == "index":
+        return None  # a fact about two fixed words of the question (k ≠ o)
+    shown = _shown_condition(lhs, equal, rhs)
+    expected, word = _case_expected(question, subjects, lhs, rhs)
+    if word in (lhs, rhs):
+        return "other", f"the condition {shown} ({where}) is the other case: this question asks for the case {expected}"
+    bad = next((x for x in (rhs, lhs) if _role(question, x) not in ("index", "each")), rhs)
+    return "wrong-word", (f"the condition {shown} ({where}) names the wrong word: {bad} where the case asks for "
+                          f"{word} (this question asks for the case {expected})")
 
 
 def _case_expected(question: WrittenQuestion, subjects: tuple[str, ...], lhs: str, rhs: str) -> tuple[str, str]:
@@ -463,7 +482,7 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
     qid = question_id(question.id)
     base = dict(id=f"{qid}/{CHECK}", question=qid, max_score=question.points)
     prep = prepare(question, part, reference, instances)
-    contradiction = _duplicate_cases(text)
+    contradiction = _cases_problem(text, question, prep.subjects)
     text = _index_first(_line_case_asked(_case_asked(text, question, prep.subjects), question, prep.subjects),
                         question)
     lines = text.split("\n")
