@@ -970,3 +970,22 @@ def test_cases_whose_other_case_names_the_wrong_word_are_said_so_for_the_questio
     assert score == 0 and message == (
         "Wrong (written.md): the condition w ≠ c (the cases environment at line 1) names the wrong word: c where the "
         "case asks for o (this question asks for the case w ≠ o)."), message
+
+
+@pytest.mark.parametrize("answer, said", [
+    (r"-u_o + \mathbb{E}_{w \sim \hat{\mathbf{y}}}[u_w]", ""),
+    ("-u_o + 𝔼_{w∼P}[u_w]", ""),
+    (r"-u_o + \sum_{w=1}^{|\mathcal V|} \hat y_w u_w", ""),
+    # the model's distribution is P(w | c): one over c given w, or the probability of o, is no expectation read
+    (r"-u_o + \mathbb{E}_{w \sim P(c|w)}[u_w]", "the expectation '\\mathbb{E}_{w \\sim P(c|w)}' at line 1, column 8 is over "
+                                                "'w \\sim P(c|w)'"),
+    (r"-u_o + \mathbb{E}_{w \sim P(o|c)}[u_w]", "is over 'w \\sim P(o|c)'"),
+    (r"-u_o + \mathbb{E}_{w \sim P} u_w", "the expectation '\\mathbb{E}' at line 1, column 8 is not read: an expectation "
+                                         "is read only as \\mathbb{E}_{w \\sim P(w|c)}[...], with what it averages in brackets"),
+])
+def test_expectations_are_read_only_under_the_models_distribution(answer, said):
+    code, out, _ = run(["check", "--written", "grad_center", answer, "--no-color"])
+    if not said:
+        assert code == 0 and out.startswith("written/grad_center/answer: pass (2 / 2)"), out
+    else:
+        assert code == 1 and said in out, out

@@ -177,13 +177,16 @@ _OTHER_PROBABILITY = re.compile(r"(?<![A-Za-z\\])(?:P|p|\\Pr(?![A-Za-z]))[ \t]*(
 #: An expectation: \mathbb{E}, \mathbb E, \E, 𝔼, \operatorname{E}, then its subscript.
 _EXPECTATION = re.compile(r"(?:\\mathbb[ \t]*\{[ \t]*E[ \t]*\}|\\mathbb[ \t]*E(?![A-Za-z])|\\E(?![A-Za-z])|\U0001d53c"
                           r"|\\(?:operatorname|mathrm)[ \t]*\{[ \t]*E[ \t]*\})[ \t]*"
-                          r"(?:_[ \t]*(?:\{(?P<sub>[^{}\n]{0,80}?(?:\{[^{}\n]{0,40}\}[^{}\n]{0,40}?)*)\}|(?P<var1>[A-Za-z])))?[ \t]*"
+                          r"(?:_[ \t]*(?:\{(?P<sub>(?:[^{}\n]|\{(?:[^{}\n]|\{[^{}\n]{0,40}\}){0,80}\}){0,120})\}|(?P<var1>[A-Za-z])))?[ \t]*"
                           r"(?P<open>(?:\\(?:left|bigg?l?|Bigg?l?)(?![A-Za-z])[ \t]*)?[\[(])")
+#: An expectation's sign alone (what :data:`_EXPECTATION` did not read).
+_EXPECTATION_HEAD = re.compile(r"\\mathbb[ \t]*\{[ \t]*E[ \t]*\}|\\mathbb[ \t]*E(?![A-Za-z])|\\E(?![A-Za-z])|\U0001d53c"
+                               r"|\\(?:operatorname|mathrm)[ \t]*\{[ \t]*E[ \t]*\}")
 #: The distribution an expectation is over, when it is the model's (ŷ): w \sim P(w|c), w \sim \hat y, w \sim p.
 _MODEL = re.compile(r"^(?P<var>[A-Za-z])[ \t]*(?:\\sim(?![A-Za-z])|\u223c|~)[ \t]*(?:"
-                    r"(?:P|p|\\Pr(?![A-Za-z]))(?:[ \t]*(?:\\left[ \t]*)?\([^()\n]*\)|[ \t]*\(\s*\\cdot[^()\n]*\))?"
-                    r"|\\hat[ \t]*\{?[ \t]*(?:\\(?:mathbf|boldsymbol|bm)[ \t]*\{?[ \t]*)?y[ \t]*\}?\}?|\u0177"
-                    r"|\\(?:operatorname|mathrm|text)[ \t]*\{[ \t]*softmax[ \t]*\}[^\n]*|softmax[^\n]*)[ \t]*$")
+                    r"(?:P|p|\\Pr(?![A-Za-z]))(?:[ \t]*(?:\\left[ \t]*)?\([ \t]*(?:O[ \t]*=[ \t]*)?(?:(?P=var)|\\cdot(?![A-Za-z]))"
+                    r"[ \t]*" + _BAR + r"[ \t]*" + _GIVEN + r"[ \t]*(?:\\right[ \t]*)?\))?"
+                    r"|\\hat[ \t]*\{?[ \t]*(?:\\(?:mathbf|boldsymbol|bm)[ \t]*\{?[ \t]*)?y[ \t]*\}?\}?|\u0177)[ \t]*$")
 
 
 def _position(text: str, offset: int) -> tuple[int, int]:
@@ -206,7 +209,8 @@ def _probabilities(text: str) -> str:
     if "P" not in text and "p" not in text and "E" not in text and "\U0001d53c" not in text:
         return text
     out = list(text)
-    for m in _EXPECTATION.finditer(text):
+    # (last first: a head longer than what it stands for, after 𝔼_{w∼P}, moves only what follows it)
+    for m in reversed(list(_EXPECTATION.finditer(text))):
         sub = m.group("sub")
         model = _MODEL.match(sub.strip()) if sub is not None else None
         line, column = _position(text, m.start())
@@ -217,11 +221,6 @@ def _probabilities(text: str) -> str:
             raise WrittenError(f"the expectation {shown} at {at(line, column)} {said}: an expectation is read only "
                                "under the model's distribution, written \\mathbb{E}_{w \\sim P(w|c)}[...] "
                                "(the sum over w of ŷ_w times what it holds)", line, column)
-        var = model.group("var")
-        head = f"\\sum_{{{var}}}\u0177_{var}"
-        if len(head) > m.start("open") - m.start():
-            head = f"\\sum_{var}\u0177_{var}"
-        out[m.start():m.start("open")] = list(head.ljust(m.start("open") - m.start()))
         # its brackets as parentheses: [u_w] would read as an index
         opener, closer = text[m.end() - 1], {"[": "]", "(": ")"}[text[m.end() - 1]]
         depth, k = 1, m.end()
@@ -230,7 +229,18 @@ def _probabilities(text: str) -> str:
             k += 1
         if depth == 0:
             out[m.end() - 1], out[k - 1] = "(", ")"
+        var = model.group("var")
+        head = f"\\sum_{{{var}}}\u0177_{var}"
+        if len(head) > m.start("open") - m.start():
+            head = f"\\sum_{var}\u0177_{var}"
+        out[m.start():m.start("open")] = list(head.ljust(m.start("open") - m.start()))
     text = "".join(out)
+    other = _EXPECTATION_HEAD.search(text)
+    if other is not None:  # an expectation without its brackets, or with a subscript not read
+        line, column = _position(text, other.start())
+        raise WrittenError(f"the expectation {quote(other.group().strip())} at {at(line, column)} is not read: an "
+                           "expectation is read only as \\mathbb{E}_{w \\sim P(w|c)}[...], with what it averages "
+                           "in brackets (the sum over w of ŷ_w times it)", line, column)
     out = list(text)
     for m in _PROBABILITY.finditer(text):
         out[m.start():m.end()] = list(f"\u0177_{m.group('word')}".ljust(m.end() - m.start()))
