@@ -989,3 +989,16 @@ def test_expectations_are_read_only_under_the_models_distribution(answer, said):
         assert code == 0 and out.startswith("written/grad_center/answer: pass (2 / 2)"), out
     else:
         assert code == 1 and said in out, out
+
+
+@pytest.mark.parametrize("qid, answer, right", [
+    # the samples an index runs over, after the answer, are no part of it
+    ("negsamp_grad_sample", r"\frac{\partial J}{\partial u_k} = \sigma(u_k^\top v_c)\, v_c, \quad k = 1, \ldots, K", True),
+    ("negsamp_grad_sample", r"\sigma(u_o^\top v_c) v_c, \; k = 1, \dots, K", False),
+    # ... but the whole vocabulary is no range for w ≠ o: it claims the answer for o too
+    ("grad_outside_w", r"\hat y_w v_c, \quad w = 1, \dots, |V|", False),
+])
+def test_the_range_of_a_samples_index_after_the_answer_is_not_read_as_part_of_it(tmp_path, qid, answer, right):
+    score, message = _written_scores(tmp_path, "written.md", f"## {qid}\n$$ {answer} $$\n")[f"written/{qid}"]
+    assert (score > 0) == right, message
+    assert message.startswith("Right (written.md)" if right else ""), message

@@ -356,6 +356,10 @@ _CONDITION = re.compile(r"(?:(?P<open>\(|\\left[ \t]*\()[ \t]*)?(?P<all>(?:\\for
                         r"(?:\\neq?(?![A-Za-z])|\u2260|!=|(?P<eq>(?<![<>!])=(?!=)))[ \t]*"
                         r"(?P<rhs>[A-Za-z0-9](?:_[ \t]*(?:[A-Za-z0-9]|\{[ \t]*[A-Za-z0-9][ \t]*\}))?)"
                         r"(?(open)[ \t]*(?:\)|\\right[ \t]*\)))" + _LINE_END)
+#: ", \quad k = 1, \ldots, K" after the answer: the negative samples its index runs over (no condition on them;
+#: "w = 1, \dots, |V|" is not one: for ∂J/∂u_w, w ≠ o, it would claim the answer for o too).
+_RANGE = re.compile(r"(?<![A-Za-z\\])[A-Za-z][ \t]*=[ \t]*1[ \t]*,[ \t]*(?:\\[lc]?dots(?![A-Za-z])|\.\.\.|\u2026)[ \t]*,[ \t]*K"
+                    + _LINE_END)
 #: "w \in V \setminus \{o\}" (or \mathcal{V} \backslash \{o\}) after the answer: every word but o, the condition w ≠ o.
 _EXCEPT_CONDITION = re.compile(r"(?P<open>(?!))?(?P<all>(?:\\forall(?![A-Za-z])|\u2200)[ \t]*)?(?<![A-Za-z\\])(?P<lhs>[A-Za-z])[ \t]*"
                                r"(?:\\in(?![A-Za-z])|\u2208)[ \t]*(?:\\mathcal[ \t]*\{[ \t]*V[ \t]*\}|\\mathcal[ \t]*V|V)[ \t]*"
@@ -503,7 +507,8 @@ def _tail(line: str, kind: str) -> tuple[str, list[re.Match]]:
     - "prose": the first ``\text{...}`` of words after the math (the words of one before the math are blanked,
       columns kept); the rest of the line goes, and a condition in it ("\text{if } w = o") is kept;
     - "words": the first word of prose written without ``\text`` ("where", "for", "if"...), outside a group;
-    - "aside": the answer's shape ("\in \mathbb{R}^d") and a condition after a comma or spacing
+    - "aside": the answer's shape ("\in \mathbb{R}^d"), its index's range (", k = 1, \ldots, K") and a condition after
+      a comma or spacing
       (", \quad w \neq o", "(w \ne o)", "\forall w \neq o", "w \in V \setminus \{o\}"), in either order.
 
     A condition "w = o" is put into the math that is kept (see :func:`_given`), so that it is judged with it.
@@ -541,6 +546,9 @@ def _tail(line: str, kind: str) -> tuple[str, list[re.Match]]:
         for _ in range(2):  # either order: "\in \mathbb{R}^d, \quad w \ne o"
             m = _SHAPE.search(line)
             if m is not None:
+                line = _before(line, m.start())[0] + line[m.end():]
+            m = _RANGE.search(line)
+            if m is not None and _before(line, m.start())[1]:
                 line = _before(line, m.start())[0] + line[m.end():]
             for m in (*_CONDITION.finditer(line), *_EXCEPT_CONDITION.finditer(line)):
                 head, spaced = _before(line, m.start())
