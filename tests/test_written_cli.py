@@ -1002,3 +1002,23 @@ def test_the_range_of_a_samples_index_after_the_answer_is_not_read_as_part_of_it
     score, message = _written_scores(tmp_path, "written.md", f"## {qid}\n$$ {answer} $$\n")[f"written/{qid}"]
     assert (score > 0) == right, message
     assert message.startswith("Right (written.md)" if right else ""), message
+
+
+def test_a_definition_after_the_answer_is_shown_as_one_and_the_answer_line_keeps_its_verdict():
+    # the answer's last line carries the verdict; "where ŷ = softmax(...)" after it was shown as "right: equals ∂J/∂v_c"
+    answer = "\\frac{\\partial J}{\\partial v_c} = U(\\hat y - y)\n\\text{where } \\hat y = \\mathrm{softmax}(U^\\top v_c)"
+    code, out, _ = run(["check", "--written", "grad_center", answer, "--no-color"])
+    assert code == 0, out
+    assert out.endswith("  line 1  right  U(ŷ - y)\n                 equals ∂J/∂v_c\n"
+                        "  line 2         ŷ =\n                 defines ŷ after the answer: not judged, and not the answer\n"), out
+    code, out, _ = run(["check", "--written", "grad_center", answer.replace("(\\hat y - y)", "(y - \\hat y)"), "--no-color"])
+    assert code == 1 and "  line 1  WRONG  U(y - ŷ)\n" in out and "line 2  WRONG" not in out, out
+
+
+@pytest.mark.parametrize("opening", ["\\therefore", "\\implies", "\\Rightarrow", "∴", "& \\therefore"])
+def test_therefore_opening_a_line_is_a_word_not_a_factor(opening):
+    answer = f"\\frac{{\\partial J}}{{\\partial v_c}} = -u_o + \\sum_w \\hat y_w u_w\n{opening} \\frac{{\\partial J}}{{\\partial v_c}} = U(\\hat y - y)"
+    code, out, _ = run(["check", "--written", "grad_center", answer, "--no-color"])
+    assert code == 0 and "error" not in out, out
+    code, out, _ = run(["check", "--written", "grad_center", answer.replace("U(\\hat y - y)", "U(y - \\hat y)"), "--no-color"])
+    assert code == 1, out

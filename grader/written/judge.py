@@ -593,11 +593,14 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
                     first_wrong, wrong_where = step.line, prep.detail(kb)
                 prev_ok = False
             prev = vals
-    for chain in after:
-        head = chain.steps[0]
-        out.append(_line(head.line, " = ".join(st.text for st in chain.steps), head.expr, "label",
-                         f"defines {plain(head.expr)} after the answer: not judged, and not the answer"))
+    defined = [_line(chain.steps[0].line, " = ".join(st.text for st in chain.steps), chain.steps[0].expr, "label",
+                     f"defines {plain(chain.steps[0].expr)} after the answer: not judged, and not the answer")
+               for chain in after]
+    # (the verdict marks the answer's own last line, not a definition after it)
     verdict = _verdict(prep, base, out, first_wrong, wrong_where, final, where)
+    if defined and verdict.written is not None:
+        verdict = dataclasses.replace(verdict, written=dataclasses.replace(
+            verdict.written, lines=verdict.written.lines + tuple(defined)))
     if final is not None:
         last_line = after[0].steps[0].line - 1 if after else len(lines)
         problem = contradiction or _condition_problem(text, final[0].line, last_line, question, prep.subjects)

@@ -162,7 +162,23 @@ def _normalise(text: str) -> str:
     """Return the text in Unicode NFC (so "y" + a combining hat and "ŷ" are one form) with tabs as spaces,
     without the prose a line of math may end with (see :func:`_without_prose`)."""
     text = _without_substack(unicodedata.normalize("NFC", text).replace("\t", " "))
-    return _without_arguments(_without_asides(_without_prose(_probabilities(text))))
+    return _without_arguments(_without_asides(_without_prose(_probabilities(_without_therefore(text)))))
+
+
+#: "\therefore", "\implies", "\Rightarrow" (∴, ⇒) opening a line: a word of the argument, not a factor of its math.
+_THEREFORE = re.compile(r"(?m)^(?:[ \t&]|\\q?quad(?![A-Za-z])|\\[,;: ])*"
+                        r"(?:\\(?:therefore|hence|implies|Rightarrow|Longrightarrow|thus)(?![A-Za-z])|\u2234|\u21d2|\u27f9)")
+
+
+def _without_therefore(text: str) -> str:
+    r"""Return `text` with "\therefore" (or "\implies", "\Rightarrow") that opens a line blanked, columns kept.
+
+    >>> _without_therefore("a = b\n\\therefore b = c")
+    'a = b\n           b = c'
+    """
+    if "\\" not in text and "\u2234" not in text and "\u21d2" not in text and "\u27f9" not in text:
+        return text
+    return _THEREFORE.sub(lambda m: " " * len(m.group()), text)
 
 
 #: The model's probability of a word given the center word, as the CS224n handout writes ŷ_w: P(w | c),
