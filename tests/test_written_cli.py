@@ -1022,3 +1022,16 @@ def test_therefore_opening_a_line_is_a_word_not_a_factor(opening):
     assert code == 0 and "error" not in out, out
     code, out, _ = run(["check", "--written", "grad_center", answer.replace("U(\\hat y - y)", "U(y - \\hat y)"), "--no-color"])
     assert code == 1, out
+
+
+@pytest.mark.parametrize("qid, right, wrong", [
+    # e to a vector is the exponential of each entry, as exp(W r̂) is: the softmax written out
+    ("grad_pred", r"W^T\left(\frac{e^{W\hat r}}{\sum_{j=1}^{|V|} e^{w_j^T\hat r}} - y\right)",
+     r"W^T\left(\frac{e^{W\hat r}}{\sum_{j=1}^{|V|} e^{w_j^T\hat r}} + y\right)"),
+    ("grad_center", r"U\left(\frac{e^{U^\top v_c}}{\sum_w e^{u_w^\top v_c}} - y\right)", r"U\left(e^{U^\top v_c} - y\right)"),
+])
+def test_e_to_a_vector_is_the_exponential_of_each_entry(tmp_path, qid, right, wrong):
+    score, message = _written_scores(tmp_path, "written.md", f"## {qid}\n$$ {right} $$\n")[f"written/{qid}"]
+    assert score > 0 and message.startswith("Right (written.md)"), message
+    score, message = _written_scores(tmp_path, "written.md", f"## {qid}\n$$ {wrong} $$\n")[f"written/{qid}"]
+    assert score == 0 and message.startswith("Wrong (written.md)"), message

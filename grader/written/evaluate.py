@@ -367,6 +367,9 @@ def _ev(n: Node, ctx: Context, env: dict[str, int]) -> Value:
         return -_ev(n.arg, ctx, env)
     if isinstance(n, Power):
         base, e = _ev(n.arg, ctx, env), _ev(n.exponent, ctx, env)
+        if isinstance(n.arg, Sym) and n.arg.key == "e" and "e" not in ctx.symbols and not _scalar(e) \
+                and e.shape[1] == 1:
+            return np.exp(e)  # e^{W r̂}: the exponential of each entry, as exp(W r̂) is
         if not (_scalar(base) and _scalar(e)):
             raise WrittenError(f"{quote(plain(n))} at {at(n.line, n.column)} raises {kind(base)} to {kind(e)}; "
                                "only numbers have powers here", n.line, n.column)
