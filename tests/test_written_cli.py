@@ -934,7 +934,7 @@ def test_sums_from_zero_and_bold_letters_under_a_hat_are_read(tmp_path, qid, rig
 
 @pytest.mark.parametrize("qid, right, wrong", [
     # the window written with its center left out after the lower bound, as \sum_{j=-m, j \ne 0}^{m}
-    ("skipgram_grad_center", r"\sum_{j=-m, j\neq 0}^{m} U(\hat y - y_j)", r"\sum_{j=-m, j\neq 1}^{m} U(\hat y - y_j)"),
+    ("skipgram_grad_center", r"\sum_{j=-m, j\neq 0}^{m} U(\hat y - y_j)", r"\sum_{j=-m, j\neq 0}^{m-1} U(\hat y - y_j)"),
     ("skipgram_grad_outside", r"\sum_{j=-m, j \ne 0}^{m} v_c(\hat y - y_j)^\top",
      r"\sum_{j=-m+1, j \ne 0}^{m} v_c(\hat y - y_j)^\top"),
     ("grad_pred", r"-w_i + \sum_{j=1, j \ne i}^{|V|} \hat{y}_j w_j + \hat y_i w_i",
@@ -1035,3 +1035,14 @@ def test_e_to_a_vector_is_the_exponential_of_each_entry(tmp_path, qid, right, wr
     assert score > 0 and message.startswith("Right (written.md)"), message
     score, message = _written_scores(tmp_path, "written.md", f"## {qid}\n$$ {wrong} $$\n")[f"written/{qid}"]
     assert score == 0 and message.startswith("Wrong (written.md)"), message
+
+
+@pytest.mark.parametrize("qid, answer", [
+    # the window without j ≠ 0 holds the center word itself: a wrong answer (it passed, the window having no 0)
+    ("skipgram_grad_center", r"\sum_{-m \le j \le m} U(\hat y - y_j)"),
+    ("skipgram_grad_center", r"\sum_{j=-m}^{m} U(\hat y - y_j)"),
+    ("skipgram_grad_outside", r"\sum_{-m \le j \le m} v_c(\hat y - y_j)^\top"),
+])
+def test_a_window_sum_that_takes_the_center_word_gets_no_marks(tmp_path, qid, answer):
+    score, message = _written_scores(tmp_path, "written.md", f"## {qid}\n$$ {answer} $$\n")[f"written/{qid}"]
+    assert score == 0 and "takes j = 0, the center word itself, which the window leaves out: add j \\ne 0" in message, message

@@ -430,6 +430,12 @@ def sum_terms(n: Sum, ctx: Context, env: Mapping[str, int]) -> tuple[list[int], 
         else:
             excluded_pos = _bound(n, x, "excluded term", ctx, env)
             shown_excluded = str(excluded_pos)
+    if positions and positions[0] < 0 < positions[-1] and (n.lower is not None or n.upper is not None) \
+            and low <= 0 <= high and excluded_pos != 0:
+        # -m ≤ j ≤ m without j ≠ 0: the window holds the center word itself (y_0), which the loss leaves out
+        raise WrittenError(f"the sum over {n.var} at {at(n.line, n.column)} runs from {low} to {high} and so takes "
+                           f"{n.var} = 0, the center word itself, which the window leaves out: add {n.var} \\ne 0",
+                           n.line, n.column)
     kept, left_out = [], []
     for p, w in zip(positions, words):
         if not low <= p <= high:
