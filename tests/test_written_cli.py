@@ -1046,3 +1046,14 @@ def test_e_to_a_vector_is_the_exponential_of_each_entry(tmp_path, qid, right, wr
 def test_a_window_sum_that_takes_the_center_word_gets_no_marks(tmp_path, qid, answer):
     score, message = _written_scores(tmp_path, "written.md", f"## {qid}\n$$ {answer} $$\n")[f"written/{qid}"]
     assert score == 0 and "takes j = 0, the center word itself, which the window leaves out: add j \\ne 0" in message, message
+
+
+@pytest.mark.parametrize("qid, answer", [
+    # a sum over the vocabulary is no sum over the window or the negative samples (they passed: "\in V" was dropped)
+    ("skipgram_grad_center", r"\sum_{j \in V} U(\hat y - y_j)"),
+    ("negsamp_grad_center", r"-\sigma(-u_o^\top v_c) u_o + \sum_{k \in V} \sigma(u_k^\top v_c) u_k"),
+    ("negsamp_grad_center", r"-\sigma(-u_o^\top v_c) u_o + \sum_{k \in \mathcal{V}} \sigma(u_k^\top v_c) u_k"),
+])
+def test_a_sum_over_the_vocabulary_is_not_one_over_the_window_or_the_samples(tmp_path, qid, answer):
+    score, message = _written_scores(tmp_path, "written.md", f"## {qid}\n$$ {answer} $$\n")[f"written/{qid}"]
+    assert score == 0 and message.startswith("Wrong (written.md)"), message

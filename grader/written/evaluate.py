@@ -410,6 +410,10 @@ def sum_terms(n: Sum, ctx: Context, env: Mapping[str, int]) -> tuple[list[int], 
         var = next((v for v, k in ctx.indices.items() if k == "samples"), var)
     words = ctx.domain(var)
     positions = ctx.positions(var)
+    if n.within is not None and ctx.indices.get(var.rstrip("'")) in ("samples", "context") and _vocabulary(n.within, ctx):
+        # \sum_{k \in V}: every word of the vocabulary, whatever the index's letter means elsewhere (not the samples)
+        words = list(range(int(ctx.instance["V"])))
+        positions = list(range(1, len(words) + 1))
     low = _bound(n, n.lower, "lower bound", ctx, env) if n.lower is not None else positions[0] if positions else 1
     if low == 0 and positions and positions[0] == 1:  # numbered from 0, as in code: \sum_{w=0}^{|V|-1}
         positions = [p - 1 for p in positions]
@@ -448,6 +452,14 @@ def sum_terms(n: Sum, ctx: Context, env: Mapping[str, int]) -> tuple[list[int], 
         else:
             kept.append(w)
     return kept, left_out
+
+
+def _vocabulary(node: Node, ctx: Context) -> bool:
+    """Whether a sum's set (``j \\in V``, ``\\mathcal{V}``, ``\\text{Vocab}``) is the vocabulary."""
+    if not isinstance(node, Sym) or node.hat or "V" not in ctx.instance:
+        return False
+    s = ctx.symbols.get(node.key)
+    return (s is not None and s.role == "size" and s.value == "V") or node.key in ("V", "Vocab", "vocab", "vocabulary")
 
 
 def _bound(n: Sum, node: Node, what: str, ctx: Context, env: Mapping[str, int]) -> int:
