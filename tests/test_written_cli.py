@@ -1057,3 +1057,16 @@ def test_a_window_sum_that_takes_the_center_word_gets_no_marks(tmp_path, qid, an
 def test_a_sum_over_the_vocabulary_is_not_one_over_the_window_or_the_samples(tmp_path, qid, answer):
     score, message = _written_scores(tmp_path, "written.md", f"## {qid}\n$$ {answer} $$\n")[f"written/{qid}"]
     assert score == 0 and message.startswith("Wrong (written.md)"), message
+
+
+def test_cases_one_a_line_with_the_condition_in_an_align_column_are_read(tmp_path):
+    # "... &= (\hat y_w - 1) v_c, && w = o \\": the condition in its own column of an align
+    text = ("\\section*{grad\\_outside\\_o}\n\\begin{align*}\n"
+            "\\frac{\\partial J}{\\partial \\mathbf{u}_w} &= (\\hat{y}_w - 1)\\mathbf{v}_c, && w = o \\\\\n"
+            "\\frac{\\partial J}{\\partial \\mathbf{u}_w} &= \\hat{y}_w \\mathbf{v}_c, && w \\neq o\n\\end{align*}\n")
+    both = text + text.replace("grad\\_outside\\_o", "grad\\_outside\\_w")
+    scores = _written_scores(tmp_path, "written.tex", both)
+    assert scores["written/grad_outside_o"][0] == 1 and scores["written/grad_outside_w"][0] == 1, scores
+    scores = _written_scores(tmp_path, "written.tex", both.replace("&& w \\neq o", "&& w = o"))
+    assert scores["written/grad_outside_o"][0] == 0 and scores["written/grad_outside_w"][0] == 0, scores
+    assert "two cases are stated for the same condition w = o" in scores["written/grad_outside_o"][1], scores

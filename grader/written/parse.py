@@ -394,7 +394,7 @@ def _before(line: str, start: int) -> tuple[str, bool]:
                 head, spaced = head[:-len(command)], True
                 break
         else:
-            if head.endswith(","):
+            if head.endswith(",") or head.endswith("&"):  # (an align's column, "... && w = o", spaces as \quad does)
                 head, spaced = head[:-1], True
                 continue
             return head, spaced
