@@ -1070,3 +1070,17 @@ def test_cases_one_a_line_with_the_condition_in_an_align_column_are_read(tmp_pat
     scores = _written_scores(tmp_path, "written.tex", both.replace("&& w \\neq o", "&& w = o"))
     assert scores["written/grad_outside_o"][0] == 0 and scores["written/grad_outside_w"][0] == 0, scores
     assert "two cases are stated for the same condition w = o" in scores["written/grad_outside_o"][1], scores
+
+
+@pytest.mark.parametrize("qid, right, wrong", [
+    # "unless w = o" states w ≠ o (it was taken for w = o, and the right answer judged wrong)
+    ("grad_outside_w", r"\hat y_w v_c \quad \text{unless } w = o", r"\hat y_w v_c \quad \text{unless } w \neq o"),
+    ("grad_outside_w", r"\hat y_w v_c \quad \text{except when } w = o", r"(\hat y_w - 1) v_c \quad \text{except when } w = o"),
+    ("grad_outside_w", "ŷ_w v_c unless w is o", "ŷ_w v_c unless w is not o"),
+    ("grad_outside_o", r"(\hat y_w - 1) v_c \quad \text{unless } w \neq o", r"(\hat y_w - 1) v_c \quad \text{unless } w = o"),
+])
+def test_a_condition_after_unless_or_except_is_its_opposite(tmp_path, qid, right, wrong):
+    score, message = _written_scores(tmp_path, "written.md", f"## {qid}\n$$ {right} $$\n")[f"written/{qid}"]
+    assert score == 1 and message.startswith("Right (written.md)"), message
+    score, message = _written_scores(tmp_path, "written.md", f"## {qid}\n$$ {wrong} $$\n")[f"written/{qid}"]
+    assert score == 0 and message.startswith("Wrong (written.md)"), message

@@ -401,7 +401,7 @@ def _before(line: str, start: int) -> tuple[str, bool]:
 
 
 #: A word of prose after the math, written without \text (text copied from a PDF, plain text).
-_WORD = re.compile(r"(?<=\S)[ \t]+(?:where|with|for|since|because|given|assuming|when|if|iff|and\s+so)[ \t]+\S")
+_WORD = re.compile(r"(?<=\S)[ \t]+(?:where|with|for|since|because|given|assuming|when|if|iff|and\s+so|unless|except)[ \t]+\S")
 #: What LaTeX writes in prose but means nothing there: a \text{...} group's braces (its words kept), "$", a
 #: space (~, \ , \quad...), a letter's font (\mathbf{w}).
 _PROSE_MARKUP = re.compile(r"\\(?:text|textrm|textnormal|textit|textbf|mbox)[ \t]*\{([^{}\n]{0,400})\}"
@@ -434,12 +434,15 @@ def _prose_condition(prose: str) -> re.Match | None:
     return _RELATION.search(words) or _IS.search(words)
 
 
-def _prose_conditions(prose: str) -> list[re.Match]:
+def _prose_conditions(prose: str) -> list:
     r"""Return every condition the prose after a line's math states, :func:`_prose_condition`'s first
-    ("\text{if } w = o \text{ and } w \neq o" states two, which contradict each other).
+    ("\text{if } w = o \text{ and } w \neq o" states two, which contradict each other); after "unless" or "except"
+    a relation is the condition's opposite ("\text{unless } w = o" is w ≠ o).
 
     >>> [m.group("lhs", "eq", "rhs") for m in _prose_conditions(r"\text{if } w = o \text{ and } w \neq o")]
     [('w', '=', 'o'), ('w', None, 'o')]
+    >>> [m.group("lhs", "eq", "rhs") for m in _prose_conditions(r"\text{except when } w = o")]
+    [('w', None, 'o')]
     """
     first = _prose_condition(prose)
     if first is None:
@@ -447,7 +450,23 @@ def _prose_conditions(prose: str) -> list[re.Match]:
     words = prose
     for _ in range(2):
         words = _PROSE_MARKUP.sub(lambda m: f" {m.group(1) or m.group(2) or ''} ", words)
-    return [first] + [m for m in (*_RELATION.finditer(words), *_IS.finditer(words)) if m.span() != first.span()]
+    found = [first] + [m for m in (*_RELATION.finditer(words), *_IS.finditer(words)) if m.span() != first.span()]
+    return [_Negated(m) if _UNLESS.search(words, 0, m.start()) else m for m in found]
+
+
+#: Words after which a relation states its opposite: "unless w = o", "except when w = o".
+_UNLESS = re.compile(r"(?<![A-Za-z])(?:unless|except|excluding)(?![A-Za-z])", re.IGNORECASE)
+
+
+class _Negated:
+    """A condition stated as its opposite ("unless w = o"): the groups of the relation, "=" and "≠" swapped."""
+
+    def __init__(self, m: re.Match) -> None:
+        self._m = m
+
+    def group(self, *names: str):
+        got = tuple(("=" if not self._m.group("eq") else None) if n == "eq" else self._m.group(n) for n in names)
+        return got[0] if len(got) == 1 else got
 
 
 def _without_words(text: str) -> str:
