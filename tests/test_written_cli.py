@@ -1084,3 +1084,18 @@ def test_a_condition_after_unless_or_except_is_its_opposite(tmp_path, qid, right
     assert score == 1 and message.startswith("Right (written.md)"), message
     score, message = _written_scores(tmp_path, "written.md", f"## {qid}\n$$ {wrong} $$\n")[f"written/{qid}"]
     assert score == 0 and message.startswith("Wrong (written.md)"), message
+
+
+@pytest.mark.parametrize("answer, right", [
+    # stated for every w, o included, the answer of w ≠ o is wrong at o (it passed: "for all w" was left out)
+    (r"\hat y_w v_c \quad \text{for all } w", False),
+    ("ŷ_w v_c for every w.", False),
+    (r"\hat y_w v_c \quad \forall w", False),
+    (r"\hat y_w v_c \quad \text{for all } w \neq o", True),
+    (r"\hat y_w v_c \quad \text{for any other word } w", True),
+])
+def test_an_answer_for_w_other_than_o_stated_for_every_w_gets_no_marks(tmp_path, answer, right):
+    score, message = _written_scores(tmp_path, "written.md", f"## grad_outside_w\n$$ {answer} $$\n")["written/grad_outside_w"]
+    assert score == (1 if right else 0), message
+    if not right:
+        assert "states the answer for every w, o included: this question asks for the case w ≠ o" in message, message

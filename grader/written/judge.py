@@ -20,7 +20,7 @@ import numpy as np
 
 from ..model import CheckResult, WrittenFeedback, WrittenLine, WrittenPart, WrittenQuestion
 from .evaluate import Context, check_names, evaluate, sum_terms
-from .parse import WrittenError, at, line_condition, line_conditions, parse, parse_expression
+from .parse import WrittenError, at, line_condition, line_conditions, parse, parse_expression, prose_words
 from .show import mathml, plain
 from .tree import Chain, Derivative, Document, Node, Sub, Sum, Sym, children, size
 
@@ -405,7 +405,20 @@ def _condition_problem(text: str, first: int, last: int, question: WrittenQuesti
             judged = _judge_condition(cond, f"line {n}", question, subjects)
             if judged is not None:
                 return judged[1]
+        every = _EVERY.search(prose_words(lines[n - 1]))
+        if every is not None and not conditions:
+            letter = every.group("var")
+            each = question.symbols.get(letter)
+            if each is not None and each.role == "each" and each.domain == "others":
+                expected, word = _case_expected(question, subjects, letter, letter)
+                return (f"line {n} states the answer for every {letter}, {word} included: this question asks for the case "
+                        f"{expected} (for {letter} = {word} the gradient is another formula)")
     return None
+
+
+#: "for all w", "for every w", "\forall w" ending a line: the answer stated for every word (o included).
+_EVERY = re.compile(r"(?:\\forall(?![A-Za-z])|\u2200|(?<![A-Za-z])(?:for|over)[ \t]+(?:all|every|each|any)(?:[ \t]+words?)?)"
+                    r"[ \t]*(?P<var>[A-Za-z])(?![A-Za-z0-9_'{\u2032])[ \t.,;)]*(?:\\\\[ \t]*)?$")
 
 
 def _judge_condition(cond: tuple[str, bool, str], where: str, question: WrittenQuestion,

@@ -434,6 +434,17 @@ def _prose_condition(prose: str) -> re.Match | None:
     return _RELATION.search(words) or _IS.search(words)
 
 
+def prose_words(text: str) -> str:
+    r"""Return prose without its LaTeX markup: a \text group's words, a bold letter, no "$" or spacing commands.
+
+    >>> prose_words(r"\quad \text{for all } $w$").split()
+    ['for', 'all', 'w']
+    """
+    for _ in range(2):  # and the markup inside a \text group: \text{if $w$ is $o$}
+        text = _PROSE_MARKUP.sub(lambda m: f" {m.group(1) or m.group(2) or ''} ", text)
+    return text
+
+
 def _prose_conditions(prose: str) -> list:
     r"""Return every condition the prose after a line's math states, :func:`_prose_condition`'s first
     ("\text{if } w = o \text{ and } w \neq o" states two, which contradict each other); after "unless" or "except"
