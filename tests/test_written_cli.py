@@ -1099,3 +1099,21 @@ def test_an_answer_for_w_other_than_o_stated_for_every_w_gets_no_marks(tmp_path,
     assert score == (1 if right else 0), message
     if not right:
         assert "states the answer for every w, o included: this question asks for the case w ≠ o" in message, message
+
+
+#: Cases written without a column for their conditions, or as an array in braces; each with its cases swapped.
+CASES_FORMS = [
+    r"\frac{\partial J}{\partial u_w} = \begin{cases} (\hat y_w - 1) v_c, \quad w = o \\ \hat y_w v_c, \quad w \ne o \end{cases}",
+    r"\frac{\partial J}{\partial u_w} = \left\{ \begin{array}{ll} (\hat y_w - 1) v_c & w = o \\ \hat y_w v_c & w \ne o "
+    r"\end{array} \right.",
+]
+
+
+@pytest.mark.parametrize("qid", ["grad_outside_o", "grad_outside_w"])
+@pytest.mark.parametrize("cases", CASES_FORMS)
+def test_cases_without_a_condition_column_or_as_an_array_answer_each_question(tmp_path, qid, cases):
+    score, message = _written_scores(tmp_path, "written.md", f"## {qid}\n$$ {cases} $$\n")[f"written/{qid}"]
+    assert score == 1 and message.startswith("Right (written.md)"), message
+    swapped = cases.replace("w = o", "w = TMP").replace("w \\ne o", "w = o").replace("w = TMP", "w \\ne o")
+    score, message = _written_scores(tmp_path, "written.md", f"## {qid}\n$$ {swapped} $$\n")[f"written/{qid}"]
+    assert score == 0 and message.startswith("Wrong (written.md)"), message

@@ -20,7 +20,8 @@ import numpy as np
 
 from ..model import CheckResult, WrittenFeedback, WrittenLine, WrittenPart, WrittenQuestion
 from .evaluate import Context, check_names, evaluate, sum_terms
-from .parse import WrittenError, at, line_condition, line_conditions, parse, parse_expression, prose_words
+from .parse import (WrittenError, at, line_condition, line_conditions, parse, parse_expression, prose_words,
+                    without_condition)
 from .show import mathml, plain
 from .tree import Chain, Derivative, Document, Node, Sub, Sum, Sym, children, size
 
@@ -233,7 +234,10 @@ def _subjects(question: WrittenQuestion) -> tuple[str, ...]:
     return tuple(s.name for s in question.symbols.values() if s.name in names)
 
 
-_CASES = re.compile(r"\\begin\s*\{\s*[dr]?cases\*?\s*\}(.{0,2000}?)\\end\s*\{\s*[dr]?cases\*?\s*\}", re.DOTALL)
+#: A cases environment, or the array in braces that some write for it (\left\{ \begin{array}{ll} ... \end{array} \right.).
+_CASES = re.compile(r"\\begin\s*\{\s*[dr]?cases\*?\s*\}(.{0,2000}?)\\end\s*\{\s*[dr]?cases\*?\s*\}"
+                    r"|\\left\s*(?:\\\{|\\lbrace(?![A-Za-z]))\s*\\begin\s*\{\s*array\s*\}\s*\{[^{}\n]{0,20}\}(.{0,2000}?)"
+                    r"\\end\s*\{\s*array\s*\}\s*\\right\s*\.", re.DOTALL)
 _CASE_CONDITION = re.compile(r"^(?:\\(?:text|textrm|mathrm)\s*\{\s*(?:if|for|when)?\s*\}|if|for|when|\\forall|\\quad|\\qquad|[\s,(])*"
                              r"([A-Za-z])\s*(=|\\neq?(?![A-Za-z])|\u2260|!=)\s*([A-Za-z])[\s.,)]*$")
 _OTHERWISE = re.compile(r"^(?:\\(?:text|textrm|mathrm)\s*\{\s*(?:otherwise|else|else where|elsewhere)\.?\s*\}|otherwise|else)"
@@ -282,10 +286,13 @@ def _case_asked(text: str, question: WrittenQuestion, subjects: tuple[str, ...])
     if m is None:
         return text
     rows = []
-    for row in re.split(r"\\\\", m.group(1)):
+    for row in re.split(r"\\\\", m.group(1) or m.group(2)):
         if not row.strip():
             continue
         expr, sep, cond = row.partition("&")
+        if not sep and line_condition(row) is not None:  # "(\hat y_w - 1) v_c, \quad w = o": no column of its own
+            lhs, equal, rhs = line_condition(row)
+            expr, sep, cond = without_condition(row), "&", f"{lhs} {'=' if equal else '≠'} {rhs}"
         cond = cond.strip()
         found = _CASE_CONDITION.match(cond)
         if found is not None:
@@ -354,8 +361,11 @@ def _cases_problem(text: str, question: WrittenQuestion, subjects: tuple[str, ..
     m = _CASES.search(text)
     if m is not None:
         first_line = text.count("\n", 0, m.start()) + 1
-        for row in re.split(r"\\\\", m.group(1)):
+        for row in re.split(r"\\\\", m.group(1) or m.group(2)):
             expr, sep, cond = row.partition("&")
+            if not sep and line_condition(row) is not None:  # the condition after a comma, no column of its own
+                lhs, equal, rhs = line_condition(row)
+                expr, sep, cond = without_condition(row), "&", f"{lhs} {'=' if equal else '≠'} {rhs}"
             found = _CASE_CONDITION.match(cond.strip())
             if found is not None:
                 lhs, op, rhs = found.groups()

@@ -540,6 +540,17 @@ def line_conditions(line: str) -> tuple[tuple[str, bool, str], ...]:
     return tuple(found)
 
 
+def without_condition(line: str) -> str:
+    r"""Return a line's math without what follows it (prose, its shape, its condition), as the reading cuts it.
+
+    >>> without_condition(r"\hat y_w v_c, \quad w \neq o")
+    '\\hat y_w v_c'
+    """
+    for kind in _TAILS:
+        line = _tail(line, kind)[0]
+    return line
+
+
 #: What may follow a line's math, in the order the reading cuts it off (see :func:`_tail`).
 _TAILS = ("prose", "words", "aside")
 
