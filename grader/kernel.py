@@ -21,7 +21,6 @@ In a notebook cell::
 
 from __future__ import annotations
 
-import ast
 import atexit
 import functools
 import os
@@ -149,55 +148,29 @@ def kernel_runs(history: Iterable[str]) -> list[tuple[int | None, str]]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _parsed(src: str) -> tuple[str, ast.Module | None]:
-    """A cell's Python (IPython syntax translated) and its tree (None when it does not parse), once per text.
-
-    A kernel's history repeats its cells (every re-run), and every check reads it all: each
-    distinct cell is translated and parsed once.  The trees are only read.
-    """
+def _python(src: str) -> str:
+    """A cell's Python (IPython syntax translated), once per text: a kernel's history repeats its cells
+    (every re-run), and every check reads it all."""
     from .notebook import to_python
 
-    text = to_python(src)
-    try:
-        return text, ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return text, None
+    return to_python(src)
 
 
-def _tree(src: str) -> ast.Module | None:
-    return _parsed(src)[1]
+def _read(src: str):
+    """What a cell defines (:func:`grader.pyast.definitions`, read once per text)."""
+    from .pyast import definitions
+
+    return definitions(_python(src))
 
 
 def _definitions(src: str) -> str:
     """The ``def``, ``class`` and ``import`` statements of a cell (decorators with them), one after the other."""
-    text, tree = _parsed(src)
-    if tree is None:
-        return ""
-    out = []
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Import, ast.ImportFrom)):
-            decorators = "".join(f"@{ast.get_source_segment(text, d) or ''}\n"
-                                 for d in getattr(node, "decorator_list", []))
-            out.append(decorators + (ast.get_source_segment(text, node) or ""))
-    return "\n\n".join(s for s in out if s.strip())
+    return _read(src).statements
 
 
 def _defined_names(src: str) -> frozenset[str]:
     """The top-level names a cell defines (def, class, assignment targets, imports)."""
-    tree = _tree(src)
-    if tree is None:
-        return frozenset()
-    names: set[str] = set()
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names.update((a.asname or a.name).split(".")[0] for a in node.names)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for t in targets:
-                names.update(x.id for x in ast.walk(t) if isinstance(x, ast.Name))
-    return frozenset(names)
+    return _read(src).names
 
 
 def _imported(cells: Iterable[str]) -> set[str]:
@@ -210,17 +183,10 @@ def _imported(cells: Iterable[str]) -> set[str]:
     """
     names: set[str] = set()
     for src in cells:
-        tree = _tree(src)
+        read = _read(src)
         # a cell that does not parse as Python 3 (a saved 2016 notebook's `print x`): its import lines
-        names |= _imports_of(tree) if tree is not None else _module_imports(_parsed(src)[0].encode("utf-8"))
+        names |= read.imports if read.parsed else _module_imports(read.text.encode("utf-8"))
     return names
-
-
-def _imports_of(tree: ast.Module) -> set[str]:
-    """The top-level names of the modules a tree imports (absolute imports) or ``%run``s."""
-    from ._worker import imported_modules  # (the sandbox's rule too: a notebook's own definitions, _worker)
-
-    return imported_modules(tree)
 
 
 _IMPORT_LINE = re.compile(r"^[ \t]*(?:import[ \t]+([\w. \t,]+)|from[ \t]+([A-Za-z_]\w*)[\w.]*[ \t]+import\b)", re.M)
@@ -232,27 +198,28 @@ def _defined(*args: Any, **kwargs: Any) -> None:
 
 def _functions_of(data: bytes) -> set[str]:
     """The names of the functions a helper file defines at top level (read line by line when it is Python 2)."""
-    text = data.decode("utf-8", errors="replace")
-    try:
-        tree = ast.parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return set(re.findall(r"^def[ \t]+([A-Za-z_]\w*)", text, re.M))
-    return {n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    from .pyast import definitions
+
+    read = definitions(data.decode("utf-8", errors="replace"))
+    if not read.parsed:
+        return set(re.findall(r"^def[ \t]+([A-Za-z_]\w*)", read.text, re.M))
+    return set(read.functions)
 
 
 def _module_imports(data: bytes) -> set[str]:
     """The top-level names of the modules a helper file imports; read line by line when it is not Python 3 (a 2016 file)."""
-    text = data.decode("utf-8", errors="replace")
-    try:
-        return _imports_of(ast.parse(text))
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        names: set[str] = set()
-        for m in _IMPORT_LINE.finditer(text):
-            if m.group(2):
-                names.add(m.group(2))
-            else:
-                names.update(part.split()[0].split(".")[0] for part in m.group(1).split(",") if part.split())
-        return names
+    from .pyast import definitions  # (imports: the sandbox's rule too, _worker.imported_modules)
+
+    read = definitions(data.decode("utf-8", errors="replace"))
+    if read.parsed:
+        return set(read.imports)
+    names: set[str] = set()
+    for m in _IMPORT_LINE.finditer(read.text):
+        if m.group(2):
+            names.add(m.group(2))
+        else:
+            names.update(part.split()[0].split(".")[0] for part in m.group(1).split(",") if part.split())
+    return names
 
 
 def helper_files(folder: Path, modules: Iterable[str]) -> dict[str, bytes]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import re
 import time
 from dataclasses import dataclass, field, replace
@@ -425,34 +424,15 @@ def _named_found(functions: Mapping[str, str], rubric: Rubric, role: str) -> str
 
 def _calls_between(submission: Submission, functions: Mapping[str, str]) -> dict[str, set[str]]:
     """Return, for each role found, the roles whose functions its definition calls by name (parsed, not run)."""
-    from .pyast import parse
+    from .pyast import definitions
 
     role_of = {found.rsplit(".", 1)[-1]: role for role, found in functions.items() if found}
-    defs: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+    last: dict[str, frozenset[str]] = {}  # the names each function's last definition calls, as running the code keeps it
     for f in submission.files:
-        texts = [c.source for c in f.cells] if f.cells else [f.text]
-        for text in texts:
-            try:
-                tree = parse(text, f.origin, quiet=True)
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
-                continue
-            for node in tree.body:
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name in role_of:
-                    defs[node.name] = node  # the last definition, as running the code keeps it
-    calls: dict[str, set[str]] = {}
-    for name, node in defs.items():
-        called = set()
-        stack: list[ast.AST] = list(node.body)
-        while stack:  # an explicit stack: a deep expression costs time, never a RecursionError
-            n = stack.pop()
-            if isinstance(n, ast.Call):
-                func = n.func
-                callee = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-                if callee in role_of and callee != name:
-                    called.add(role_of[callee])
-            stack.extend(ast.iter_child_nodes(n))
-        calls[role_of[name]] = called
-    return calls
+        for text in ([c.source for c in f.cells] if f.cells else [f.text]):
+            last.update(definitions(text).calls)
+    return {role_of[name]: {role_of[g] for g in called if g in role_of and g != name}
+            for name, called in last.items() if name in role_of}
 
 
 def _failed_questions(rubric: Rubric, by_id: Mapping[str, CheckResult], role: str) -> list[str]:
@@ -597,7 +577,7 @@ def cell_duplicate_notes(submission: Submission, functions: Mapping[str, Any], f
     kernel's runs in the order they were run: only the runs (``cell [n]``, In[n]) count.
     `saved`: the notebook as its kernel last saved it, read before it is graded.
     """
-    from .pyast import parse
+    from .pyast import definitions
 
     notes = []
     for role, where in found.items():
@@ -611,11 +591,7 @@ def cell_duplicate_notes(submission: Submission, functions: Mapping[str, Any], f
             for c in f.cells:
                 if kernel and not c.label.startswith("cell ["):
                     continue  # (the definitions pass: grader.kernel.kernel_runs)
-                try:
-                    tree = parse(c.source, f.path, quiet=True)
-                except (SyntaxError, ValueError, RecursionError, MemoryError):
-                    continue
-                if any(isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == name for n in tree.body):
+                if name in definitions(c.source).functions:
                     cells.append(c.label)
             if len(cells) > 1 and kernel:
                 runs = [label.replace("cell [", "In[") for label in cells]
@@ -646,7 +622,7 @@ def duplicate_notes(submission: Submission, functions: Mapping[str, Any], found:
     ``%run``) graded, as its kernel holds it.  The files are read, never run: a top-level ``def`` of one of the function's names
     (in a notebook, in any code cell) counts.
     """
-    from .pyast import parse
+    from .pyast import definitions
 
     if len(submission.files) < 2:
         return []
@@ -670,11 +646,7 @@ def duplicate_notes(submission: Submission, functions: Mapping[str, Any], found:
     for f in submission.files:
         names: set[str] = set()
         for text in ([c.source for c in f.cells] if f.cells is not None else [f.text]):
-            try:
-                tree = parse(text, f.path, quiet=True)
-            except (SyntaxError, ValueError, RecursionError, MemoryError):
-                continue
-            names.update(node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)))
+            names.update(definitions(text).functions)
         defined[f.path] = names
     notebooks = {f.path for f in submission.files if f.cells is not None}
     notes = []
