@@ -2322,8 +2322,11 @@ class Harness:
             where = self.display.get(e.filename, e.filename)
             frames.append({"where": where, "line": e.lineno or 0, "code": (e.text or "").strip()[:200], "function": ""})
         tb = e.__traceback__
-        for fs in traceback.extract_tb(tb)[-30:]:
+        raw = traceback.extract_tb(tb)[-30:]
+        for i, fs in enumerate(raw):
             fname = fs.filename
+            if _timed_again(raw, i):
+                continue  # ``%time stmt``'s statement, run on its cell's line: that line is shown once
             if fname in self.display or fname in self.student_where():
                 frames.append({"where": self.display.get(fname, fname), "line": fs.lineno or 0,
                                "code": (fs.line or "")[:200], "function": fs.name})
@@ -3541,6 +3544,17 @@ class _Stub:
 
     def __getattr__(self, attr):
         return _Stub(f"{self._name}.{attr}")
+
+
+def _timed_again(frames, i: int) -> bool:
+    """Whether ``frames[i]`` (traceback.extract_tb's) is the statement of a ``%time`` line that
+    :meth:`_Shell.run_line_magic` ran on the line of the cell that called it: the frame before
+    the magic's own, in the same file and on the same line, already shows it."""
+    if i < 2:
+        return False
+    magic, caller, fs = frames[i - 1], frames[i - 2], frames[i]
+    return (magic.name == "run_line_magic" and magic.filename == _Shell.run_line_magic.__code__.co_filename
+            and (caller.filename, caller.lineno) == (fs.filename, fs.lineno))
 
 
 class _Shell:

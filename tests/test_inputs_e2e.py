@@ -536,6 +536,27 @@ def test_python2_in_a_time_cell_magic_is_translated_and_its_errors_name_the_cell
     assert "/run-" not in report and "line 3\n    get_ipython().run_cell_magic" not in report
 
 
+def test_an_error_in_a_time_line_magic_shows_its_line_once(tmp_path):
+    """``%time y = f(x)`` runs its statement in the cell's namespace, on the cell's line: the traceback
+    shows that line once, then the student's function, as a ``%%time`` cell's does."""
+    nb = tmp_path / "timed.ipynb"
+    nb.write_text(notebook([code("import numpy as np", 1), code(SOFTMAX, 2),
+                            code("def boom(x):\n    return x[5]\n", 3),
+                            code("%time y = boom([1, 2])\n", 4), code("z = %time boom([1])\n", 5),
+                            code("%%time\nw = boom([1])\n", 6)]))
+    out, html = io.StringIO(), tmp_path / "report.html"
+    main(["check", str(nb), "--json", "--html", str(html)], out=out, err=io.StringIO())
+    doc = json.loads(out.getvalue())
+    units = {u["where"]: u["error"] for u in doc["load"]["unit_errors"]}
+    assert set(units) == {f"timed.ipynb, cell [{n}]" for n in (4, 5, 6)}, units
+    for n, line in ((4, 1), (5, 1), (6, 2)):
+        frames = [(f["where"], f["line"], f["function"]) for f in units[f"timed.ipynb, cell [{n}]"]["frames"]]
+        assert frames == [(f"timed.ipynb, cell [{n}]", line, "<module>"), ("timed.ipynb, cell [3]", 2, "boom")], frames
+        assert units[f"timed.ipynb, cell [{n}]"]["traceback"].count(f"timed.ipynb, cell [{n}], line") == 1
+    report = html.read_text()
+    assert report.count("timed.ipynb, cell [4], line 1") == 1, report
+
+
 def test_a_copy_of_a_function_beside_the_file_the_rubric_names_for_it_gets_no_note(tmp_path):
     sub = tmp_path / "bob"
     sub.mkdir()
