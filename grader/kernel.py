@@ -558,7 +558,7 @@ def check(question: str | None = None, *, kit: str | os.PathLike | None = None,
         kept = tuple(u for u in result.load.unit_errors if not u.where.split(", ")[-1].startswith("cell #"))
         result = replace(result, load=replace(result.load, unit_errors=kept))
     # which of several definitions counts is said for the kernel's order of runs, not the notebook's
-    from .pipeline import CELLS_DUPLICATE, cell_duplicate_notes
+    from .pipeline import CELLS_DUPLICATE, cell_duplicate_notes, defining_cells
 
     # (said even when every check passed: the saved notebook may grade another of them); the notebook
     # as last saved, when its file is known, tells which cells they are
@@ -570,7 +570,13 @@ def check(question: str | None = None, *, kit: str | os.PathLike | None = None,
         except OSError:
             pass
         else:
-            ran = cell_duplicate_notes(on_disk, job.rubric.functions, found, set(job.rubric.functions), saved=True)
+            held = {}  # each function's run that was checked: the kernel's last (cell [n] for In[n])
+            for where in found.values():
+                runs = defining_cells(submission, where, kernel=True)[1] if "." in where else []
+                if runs:
+                    held[where.rsplit(".", 1)[1]] = runs[-1]
+            ran = cell_duplicate_notes(on_disk, job.rubric.functions, found, set(job.rubric.functions), saved=True,
+                                       held=held)
     result = replace(result, notes=tuple(n for n in result.notes if CELLS_DUPLICATE not in n) + tuple(ran))
     if reason:
         result = replace(result, rubric_reason=reason)

@@ -566,8 +566,30 @@ def unread_prose_notes(submission: Submission) -> list[str]:
 CELLS_DUPLICATE = "the cells run from top to bottom"
 
 
+def defining_cells(submission: Submission, where: str, *, kernel: bool = False) -> tuple[str, list[str]]:
+    """The path of the notebook whose module `where` (``"module.name"``) names, and the labels of its cells
+    that define the function at top level, in the notebook's order (read, never run); ("", []) when no
+    notebook is that module.  `kernel`: only the kernel's runs."""
+    from .pyast import definitions
+
+    module, name = where.rsplit(".", 1)
+    for f in submission.files:
+        if f.cells is None or ("".join(ch if ch.isalnum() else "_" for ch in f.module) or "notebook") != module:
+            continue
+        return f.path, [c.label for c in f.cells if not (kernel and not c.label.startswith("cell ["))  # (kernel_runs)
+                        and name in definitions(c.source).functions]
+    return "", []
+
+
+def _run_number(label: str) -> int | None:
+    """The n of a cell's label "cell [n]" (its execution count), None for "cell #5"."""
+    m = re.fullmatch(r"cell \[(\d+)\]", label)
+    return int(m.group(1)) if m else None
+
+
 def cell_duplicate_notes(submission: Submission, functions: Mapping[str, Any], found: Mapping[str, str],
-                         failed: set[str], *, kernel: bool = False, saved: bool = False) -> list[str]:
+                         failed: set[str], *, kernel: bool = False, saved: bool = False,
+                         held: Mapping[str, str] | None = None) -> list[str]:
     """Return a note for each graded function, with a check that did not pass, that several cells of its notebook define.
 
     The last of them in the notebook is the one graded (the cells run from top to bottom): a
@@ -575,37 +597,48 @@ def cell_duplicate_notes(submission: Submission, functions: Mapping[str, Any], f
     top-level ``def`` of the function's name counts; cells are read, never run.  `kernel`:
     the notebook the in-notebook check built (:mod:`grader.kernel`), whose cells are the
     kernel's runs in the order they were run: only the runs (``cell [n]``, In[n]) count.
-    `saved`: the notebook as its kernel last saved it, read before it is graded.
-    """
-    from .pyast import definitions
+    `saved`: the notebook as its kernel last saved it, read before it is graded; `held`: the
+    function's name -> the label ("cell [n]") of the kernel's run of it that was checked.
 
+    Where another of the cells was run after the last one (its execution count is higher, or
+    it is the kernel's run `held`), the note says so too: the kernel held that version, the
+    notebook's outputs (or the in-notebook check) came from it, not from the one graded.
+    """
     notes = []
     for role, where in found.items():
         if role not in failed or role not in functions or "." not in where:
             continue
-        module, name = where.rsplit(".", 1)
-        for f in submission.files:
-            if f.cells is None or ("".join(ch if ch.isalnum() else "_" for ch in f.module) or "notebook") != module:
-                continue
-            cells = []
-            for c in f.cells:
-                if kernel and not c.label.startswith("cell ["):
-                    continue  # (the definitions pass: grader.kernel.kernel_runs)
-                if name in definitions(c.source).functions:
-                    cells.append(c.label)
-            if len(cells) > 1 and kernel:
-                runs = [label.replace("cell [", "In[") for label in cells]
-                notes.append(f"{name} was defined by {len(runs)} runs ({', '.join(runs)}); the kernel holds the last, "
-                             f"{runs[-1]}, and it was checked. If these are different cells, grading the saved "
-                             f"notebook takes the last of them in the notebook (the cells run from top to bottom): "
-                             "delete the versions you did not mean to hand in.")
-            elif len(cells) > 1:
-                shown = ", ".join(cells[:-1][:5]) + (f" and {len(cells) - 6} more" if len(cells) > 6 else "")
-                notes.append(f"{name} is defined in {len(cells)} cells of {f.path}{' as last saved' if saved else ''} "
-                             f"({shown} and {cells[-1]}); {CELLS_DUPLICATE}, so "
-                             f"{'grading it takes' if saved else 'the last,'} {cells[-1]}"
-                             f"{' (the last)' if saved else ', was graded'}: "
-                             "delete the versions you did not mean to hand in.")
+        name = where.rsplit(".", 1)[1]
+        path, cells = defining_cells(submission, where, kernel=kernel)
+        if len(cells) > 1 and kernel:
+            runs = [label.replace("cell [", "In[") for label in cells]
+            notes.append(f"{name} was defined by {len(runs)} runs ({', '.join(runs)}); the kernel holds the last, "
+                         f"{runs[-1]}, and it was checked. If these are different cells, grading the saved "
+                         f"notebook takes the last of them in the notebook (the cells run from top to bottom): "
+                         "delete the versions you did not mean to hand in.")
+        elif len(cells) > 1:
+            shown = ", ".join(cells[:-1][:5]) + (f" and {len(cells) - 6} more" if len(cells) > 6 else "")
+            numbers = [_run_number(c) for c in cells]
+            ran_last = ""  # the cell run last, when it is not the notebook's last
+            if saved and held and held.get(name):
+                ran_last = held[name] if _run_number(held[name]) != numbers[-1] else ""
+            elif None not in numbers and max(numbers) != numbers[-1]:  # type: ignore[type-var]
+                ran_last = cells[numbers.index(max(numbers))]  # type: ignore[type-var]
+            said = (f"{name} is defined in {len(cells)} cells of {path}"
+                    f"{' as last saved' if saved else ''} ({shown} and {cells[-1]}); {CELLS_DUPLICATE}, so ")
+            if saved and ran_last:
+                said += (f"grading it takes {cells[-1]} (the last), not the kernel's last run of it, "
+                         f"{ran_last.replace('cell [', 'In[')}, which this check used: the grade may differ from "
+                         "this check. Delete the versions you did not mean to hand in.")
+            elif saved:
+                said += f"grading it takes {cells[-1]} (the last): delete the versions you did not mean to hand in."
+            elif ran_last:
+                said += (f"the last, {cells[-1]}, was graded; {ran_last} was run after it in the notebook's kernel "
+                         f"(its number is higher): that kernel held {ran_last}'s {name}, so what it showed may "
+                         "differ from this grade. Delete the versions you did not mean to hand in.")
+            else:
+                said += f"the last, {cells[-1]}, was graded: delete the versions you did not mean to hand in."
+            notes.append(said)
     return notes
 
 

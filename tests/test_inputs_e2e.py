@@ -557,6 +557,27 @@ def test_an_error_in_a_time_line_magic_shows_its_line_once(tmp_path):
     assert report.count("timed.ipynb, cell [4], line 1") == 1, report
 
 
+SCRATCH = "def softmax(x):\n    return np.exp(x) / np.sum(np.exp(x))  # a first try\n"
+
+
+@pytest.mark.parametrize("counts", [(3, 2, 1), (1, 2, 3)])
+def test_a_function_defined_in_two_cells_says_once_which_was_graded_and_which_the_kernel_ran_last(tmp_path, counts):
+    # the right softmax above a scratch one; (3, 2, 1): the right one was run last, the notebook's outputs are its
+    nb = tmp_path / "hw.ipynb"
+    nb.write_text(notebook([code("import numpy as np\n" + SOFTMAX, counts[0]), code(COST, counts[1]),
+                            code(SCRATCH, counts[2])]))
+    out = io.StringIO()
+    assert main(["check", str(nb)], out=out, err=io.StringIO()) == 1
+    said = " ".join(out.getvalue().split())
+    first, last = f"cell [{counts[0]}]", f"cell [{counts[2]}]"
+    assert said.count(" is defined in ") == 1, said
+    assert (f"Note: softmax is defined in 2 cells of hw.ipynb ({first} and {last}); the cells run from top to bottom, "
+            f"so the last, {last}, was graded") in said, said
+    later = (f"{first} was run after it in the notebook's kernel (its number is higher): that kernel held "
+             f"{first}'s softmax, so what it showed may differ from this grade. Delete the versions")
+    assert (later in said) == (counts == (3, 2, 1)), said
+
+
 def test_a_copy_of_a_function_beside_the_file_the_rubric_names_for_it_gets_no_note(tmp_path):
     sub = tmp_path / "bob"
     sub.mkdir()

@@ -572,12 +572,17 @@ def test_a_function_defined_in_two_cells_of_the_saved_notebook_is_said_by_the_ke
         client.execute_cell(nb.cells[3], 3)
     text = output(nb.cells[3])["text/plain"]
     assert text.startswith("a2: 16 / 16"), text
+    # the check used the kernel's run (In[3]), grading takes the scratch cell below it: said, once
     assert ("Note: softmax is defined in 2 cells of a2.ipynb as last saved (cell [3] and cell [1]); the cells run "
-            "from top to bottom, so grading it takes cell [1] (the last): delete the versions") in text, text
+            "from top to bottom, so grading it takes cell [1] (the last), not the kernel's last run of it, In[3], "
+            "which this check used: the grade may differ from this check. Delete the versions") in text, text
+    assert text.count("is defined in") == 1 and "was defined by" not in text, text
     out = io.StringIO()
     assert main(["check", str(saved)], out=out, err=io.StringIO()) == 1
     assert "Note: softmax is defined in 2 cells of a2.ipynb (cell [3] and cell [1]); the cells run from top to " \
-           "bottom, so the last, cell [1], was graded" in out.getvalue()
+           "bottom, so the last, cell [1], was graded; cell [3] was run after it in the notebook's kernel (its " \
+           "number is higher): that kernel held cell [3]'s softmax, so what it showed may differ from this " \
+           "grade." in out.getvalue()
 
 
 def test_check_help_says_a_notebook_is_checked_with_the_modules_it_imports(capsys):
