@@ -833,6 +833,18 @@ def _submission(sid: str, source: str, kind: str, files: _Files, settings: Setti
             sources.append(sf)
         else:
             empty.append(origin)
+    for path, (data, where) in _written_files(sources, files.code).items():  # a notebook's %%writefile modules
+        try:
+            sf, file_notes = _source_file(path, PurePosixPath(path).name, data, settings)
+        except LoadError as exc:
+            problems.append(str(exc))
+            continue
+        if sf is not None:
+            notes.append(f"{sf.origin} was not handed in: it was taken from {where}, whose %%writefile "
+                         f"{'writes' if ' and ' not in where else 'cells write'} it when the notebook runs.")
+            notes += file_notes
+            sources.append(sf)
+    sources.sort(key=lambda sf: sf.path)
     digest = _digest(files.code) if not files.texts else _digest({**files.code, **files.texts})
     texts = _texts(files)
     if not sources:
@@ -906,6 +918,34 @@ def _saved_notebook(path: str, data: bytes) -> bool:
     except (ValueError, UnicodeDecodeError, RecursionError):
         return False
     return isinstance(doc, dict) and "nbformat" in doc and ("cells" in doc or "worksheets" in doc)
+
+
+_WRITEFILE = re.compile(r"""%%writefile((?:[ \t]+(?:-a|--append))?)[ \t]+(?:'([^'\n]+)'|"([^"\n]+)"|(\S+))[ \t]*(?:\n|\Z)""")
+
+
+def _written_files(sources: Sequence[SourceFile], handed_in: Mapping[str, bytes]) -> dict[str, tuple[bytes, str]]:
+    """The Python modules the notebooks' ``%%writefile NAME.py`` cells write (beside the notebook), that
+    were not handed in: path -> (their content, the cells that write it), in the order the cells run.
+
+    Running the notebook writes them before a later cell imports them (``from q1_softmax import softmax``);
+    a notebook handed in alone has them only in those cells.  ``-a`` appends, as IPython's magic does.
+    """
+    taken = {p.lower() for p in handed_in}
+    out: dict[str, tuple[str, list[str]]] = {}
+    for sf in sources:
+        for c in sf.cells or ():
+            m = _WRITEFILE.match(c.original.lstrip("\n"))
+            name = m and (m.group(2) or m.group(3) or m.group(4))
+            if not name or not name.endswith(".py") or name.startswith(("/", "~")) or "\\" in name:
+                continue
+            path = PurePosixPath(sf.path).parent / name
+            if ".." in path.parts or str(path).lower() in taken:
+                continue
+            body = c.original.lstrip("\n")[m.end():]
+            text, cells = out.get(str(path), ("", []))
+            out[str(path)] = ((text if m.group(1) else "") + body, cells + [f"{sf.origin}, {c.label}"])
+    return {path: (text.encode("utf-8"), cells[0] + "".join(f" and {c.rsplit(', ', 1)[-1]}" for c in cells[1:]))
+            for path, (text, cells) in out.items()}
 
 
 def _source_file(path: str, origin: str, data: bytes, settings: Settings) -> tuple[SourceFile | None, list[str]]:

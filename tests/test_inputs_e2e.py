@@ -578,6 +578,27 @@ def test_a_function_defined_in_two_cells_says_once_which_was_graded_and_which_th
     assert (later in said) == (counts == (3, 2, 1)), said
 
 
+def test_a_module_a_notebook_writes_with_writefile_is_graded_when_not_handed_in(tmp_path):
+    # %%writefile q1_softmax.py, then `from q1_softmax import softmax`: running the notebook writes the module
+    nb = tmp_path / "hw" / "a1.ipynb"
+    nb.parent.mkdir()
+    nb.write_text(notebook([code("%%writefile q1_softmax.py\nimport numpy as np\n", 1),
+                            code("%%writefile -a q1_softmax.py\n" + SOFTMAX, 2),
+                            code("from q1_softmax import softmax\nimport numpy as np", 3), code(COST, 4)]))
+    out = io.StringIO()
+    assert main(["check", str(nb), "--json"], out=out, err=io.StringIO()) == 0, out.getvalue()
+    doc = json.loads(out.getvalue())
+    assert doc["score"] == doc["max_score"] == 16
+    assert "q1_softmax.py was not handed in: it was taken from a1.ipynb, cell [1] and cell [2], whose %%writefile " \
+           "cells write it when the notebook runs." in doc["notes"], doc["notes"]
+    # a module handed in is the one graded: the cell only says what was written once
+    (nb.parent / "q1_softmax.py").write_text(SOFTMAX.replace("np.max(x, axis=-1, keepdims=True)", "0"))
+    out = io.StringIO()
+    assert main(["check", str(nb), "--json"], out=out, err=io.StringIO()) == 1
+    doc = json.loads(out.getvalue())
+    assert not [n for n in doc["notes"] if "%%writefile" in n], doc["notes"]
+
+
 def test_a_copy_of_a_function_beside_the_file_the_rubric_names_for_it_gets_no_note(tmp_path):
     sub = tmp_path / "bob"
     sub.mkdir()
