@@ -2558,6 +2558,47 @@ def _register_source(filename: str, source: str) -> None:
     linecache.cache[filename] = (len(source), None, lines, filename)
 
 
+def _string_lines(lines) -> set:
+    """The indices of the lines that begin inside a triple-quoted string (read quote by quote, comments skipped)."""
+    inside: set = set()
+    open_ = ""  # the triple quote of the string the scan is in, "" outside
+    for i, line in enumerate(lines):
+        if open_:
+            inside.add(i)
+        j, n = 0, len(line)
+        while j < n:
+            if open_:
+                k = line.find(open_, j)
+                while k > 0 and _escaped(line, k):
+                    k = line.find(open_, k + 1)
+                if k < 0:
+                    break
+                open_, j = "", k + 3
+                continue
+            ch = line[j]
+            if ch == "#":
+                break
+            if ch in "'\"":
+                if line.startswith(ch * 3, j):
+                    open_, j = ch * 3, j + 3
+                    continue
+                k = j + 1  # a string on one line: to its closing quote
+                while k < n and line[k] != ch and line[k] != "\n":
+                    k += 2 if line[k] == "\\" else 1
+                j = k + 1
+                continue
+            j += 1
+    return inside
+
+
+def _escaped(line: str, k: int) -> bool:
+    """Whether the character at `k` follows an odd number of backslashes."""
+    b = k
+    while b > 0 and line[b - 1] == "\\":
+        b -= 1
+    return (k - b) % 2 == 1
+
+
 def _salvage_blocks(source: str, filename: str, first_error: SyntaxError):
     """Split a file that does not parse into top-level blocks; yield (stmt, None) or (None, SyntaxError)."""
     import ast
@@ -2565,7 +2606,10 @@ def _salvage_blocks(source: str, filename: str, first_error: SyntaxError):
     lines = source.splitlines(True)
     starts = []
     cont = ("else", "elif", "except", "finally", ")", "]", "}", "#")
+    inside = _string_lines(lines)
     for i, line in enumerate(lines):
+        if i in inside:
+            continue  # (a line of a multi-line string: a docstring's text at column 0 starts nothing)
         if line.strip() and not line[0].isspace() and not line.startswith(cont):
             if starts and lines[starts[-1]].startswith("@"):
                 if not line.startswith("@") and not line.startswith(("def ", "class ", "async ")):
@@ -2581,6 +2625,10 @@ def _salvage_blocks(source: str, filename: str, first_error: SyntaxError):
             e.grader_block = (a + 1, "".join(lines[a:b]))  # where the block starts, its text
             if e.lineno is None:  # CPython names no line for a NUL byte: the block's first line that holds one
                 e.lineno = a + 1 + next((i for i, line in enumerate(lines[a:b]) if "\0" in line), 0)
+            said = (e.text or "").strip()
+            if said[:1] in ("!", "%") and isinstance(e.msg, str):  # a notebook's line, in a .py (Colab's download)
+                e.msg = (f"{e.msg}: {said[:60]!r} is IPython syntax (a {'shell command' if said[0] == '!' else 'magic'}"
+                         "), which Python does not run in a .py file; delete it or make it a comment")
             yield None, e
             continue
         for stmt in tree.body:
