@@ -2329,7 +2329,7 @@ class Harness:
                 continue  # ``%time stmt``'s statement, run on its cell's line: that line is shown once
             if fname in self.display or fname in self.student_where():
                 frames.append({"where": self.display.get(fname, fname), "line": fs.lineno or 0,
-                               "code": (fs.line or "")[:200], "function": fs.name})
+                               "code": _as_written(fs.line or "")[:200], "function": fs.name})
         text_lines = [f'  {f["where"]}, line {f["line"]}' + (f', in {f["function"]}' if f["function"] and f["function"] != "<module>" else "")
                       + (f'\n    {f["code"]}' if f["code"] else "") for f in frames]
         msg = _safe_str(e)
@@ -3592,6 +3592,39 @@ class _Stub:
 
     def __getattr__(self, attr):
         return _Stub(f"{self._name}.{attr}")
+
+
+_MAGIC_CALLS = {"run_line_magic": "%", "run_cell_magic": "%%", "system": "!", "getoutput": "!"}
+
+
+def _as_written(code: str) -> str:
+    """A line of a notebook's cell as the student wrote it: its IPython syntax, translated to
+    ``get_ipython()`` calls to run (grader.notebook), shown as it was (``%time y = f(x)``, ``!ls``).
+
+    >>> _as_written("y = get_ipython().run_line_magic('time', 'f(x)')")
+    'y = %time f(x)'
+    >>> _as_written("files = get_ipython().getoutput('ls')")
+    'files = !ls'
+    """
+    if "get_ipython()" not in code:
+        return code
+    import ast
+
+    try:
+        tree = ast.parse(code.strip())
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return code
+    text = code.strip()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr in _MAGIC_CALLS \
+                and isinstance(node.func.value, ast.Call) and isinstance(node.func.value.func, ast.Name) \
+                and node.func.value.func.id == "get_ipython" \
+                and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in node.args[:2]) and node.args:
+            words = [a.value for a in node.args[:1 if node.func.attr in ("system", "getoutput") else 2]]
+            segment = ast.get_source_segment(text, node)
+            if segment:
+                return text.replace(segment, _MAGIC_CALLS[node.func.attr] + " ".join(w for w in words if w), 1)
+    return code
 
 
 def _timed_again(frames, i: int) -> bool:

@@ -555,6 +555,10 @@ def test_an_error_in_a_time_line_magic_shows_its_line_once(tmp_path):
         assert units[f"timed.ipynb, cell [{n}]"]["traceback"].count(f"timed.ipynb, cell [{n}], line") == 1
     report = html.read_text()
     assert report.count("timed.ipynb, cell [4], line 1") == 1, report
+    # the line as the student wrote it, not as translated to run (get_ipython().run_line_magic('time', ...))
+    assert [units[f"timed.ipynb, cell [{n}]"]["frames"][0]["code"] for n in (4, 5, 6)] == [
+        "%time y = boom([1, 2])", "z = %time boom([1])", "w = boom([1])"]
+    assert "timed.ipynb, cell [5], line 1\n    z = %time boom([1])" in units["timed.ipynb, cell [5]"]["traceback"]
 
 
 SCRATCH = "def softmax(x):\n    return np.exp(x) / np.sum(np.exp(x))  # a first try\n"
