@@ -2332,7 +2332,7 @@ class Harness:
                                "code": _as_written(fs.line or "")[:200], "function": fs.name})
         text_lines = [f'  {f["where"]}, line {f["line"]}' + (f', in {f["function"]}' if f["function"] and f["function"] != "<module>" else "")
                       + (f'\n    {f["code"]}' if f["code"] else "") for f in frames]
-        msg = _safe_str(e)
+        msg = self.relative(_safe_str(e))
         cause = ""
         if isinstance(e, NameError):
             try:
@@ -2388,7 +2388,13 @@ class Harness:
             code = (e.text or "").strip()
         self.failed.append({"where": self.display.get(filename, filename), "filename": filename, "text": text[:200_000],
                             "first": first, "line": line, "code": code[:160], "syntax": syntax,
-                            "error": f"{type(e).__name__}: {_safe_str(getattr(e, 'msg', None) or e)[:200]}"})
+                            "error": f"{type(e).__name__}: {self.relative(_safe_str(getattr(e, 'msg', None) or e))[:200]}"})
+
+    def relative(self, said: str) -> str:
+        """`said` with the paths of the folder the submission runs in made relative: its files by their own paths."""
+        if isinstance(self.scratch, str) and len(self.scratch) > 1:
+            return said.replace(self.scratch.rstrip("/") + "/", "")
+        return said
 
     def withheld_import(self, e: BaseException) -> bool:
         """Whether ``e`` is the failed import of a stand-in withheld in this process (see :attr:`withheld`)."""

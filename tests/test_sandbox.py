@@ -385,6 +385,17 @@ def test_a_file_that_does_not_parse_is_split_around_its_multi_line_strings(sandb
         "a .py file; delete it or make it a comment"), r.load.unit_errors[0].error.message
 
 
+def test_an_error_names_the_submissions_files_as_handed_in_not_where_they_ran(sandbox):
+    # `from utils import normalizeRows` finds the utils package, which has none: Python names its file by its path
+    src = GOOD + "from utils import normalizeRows\n"
+    r = run(sandbox, module(src, "sub.py", ("utils/__init__.py", ""), ("utils/utils.py", "def normalizeRows(x):\n    return x\n")),
+            [softmax_call()])
+    assert r.outcomes["softmax:x"].status == "ok"
+    (u,) = r.load.unit_errors
+    assert u.error.message == "cannot import name 'normalizeRows' from 'utils' (utils/__init__.py)", u.error.message
+    assert u.error.traceback.endswith("ImportError: cannot import name 'normalizeRows' from 'utils' (utils/__init__.py)")
+
+
 def test_missing_function_says_what_was_found(sandbox):
     src = "def Softmax(x):\n    return x\ndef test_softmax():\n    pass\n"
     r = run(sandbox, module(src, "q1_softmax.py"), [softmax_call()])
