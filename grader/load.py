@@ -1016,6 +1016,7 @@ def _notebook_file(path: str, origin: str, data: bytes, settings: Settings) -> t
             source, found = source if source is not None else raw.source, None
         elif source is not None and _plain_python3(source):
             found = None
+            source = notebook.automagic(source)  # (``cd /content/drive``: Python, and IPython's %cd)
         elif source is not None and (too_large := _too_large(source)) is not None:
             found = None  # no translation can help: the cell runs as written, and fails as Python says
             notes.append(_too_large_note(where, too_large))

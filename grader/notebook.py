@@ -256,10 +256,77 @@ def to_python(source: str) -> str:
     manager = None if risky else ipython_transformer()
     if manager is not None:
         try:
-            return prefix + manager.transform_cell("".join(rest))
+            return prefix + automagic(manager.transform_cell("".join(rest)))
         except Exception:  # IPython gives up on some broken cells: the fallback keeps them as they are
             pass
-    return prefix + "".join(_transform_lines(rest))
+    return prefix + automagic("".join(_transform_lines(rest)))
+
+
+#: Line magics (and IPython's shell aliases, magics too) a notebook's cell may name without their ``%``:
+#: IPython's automagic, on by default in Jupyter and Colab, runs ``pip install x`` or ``cd data`` as ``%pip``...
+AUTOMAGICS = frozenset({
+    "pip", "conda", "mamba", "cd", "pwd", "ls", "ll", "lf", "lk", "lx", "ldir", "cat", "cp", "mv", "rm", "rmdir",
+    "mkdir", "env", "set_env", "load_ext", "reload_ext", "unload_ext", "autoreload", "aimport", "matplotlib",
+    "pylab", "time", "timeit", "run", "who", "whos", "who_ls", "reset", "history", "config", "precision",
+    "xmode", "pushd", "popd", "dirs", "bookmark", "lsmagic", "magic", "store", "load", "save", "sx", "system",
+    "tensorflow_version", "pdb", "debug", "alias", "unalias", "rehashx", "colors", "doctest_mode", "page",
+})
+_AUTOMAGIC_LINE = re.compile(r"^([ \t]*)([A-Za-z_]\w*)(?:[ \t]+(.*?))?[ \t]*$")
+
+
+#: Of them, those whose line with arguments can parse as Python (``cd /content/drive`` divides names) and
+#: that a notebook does not use as names of its own (``time``, ``load`` are): such a statement is the magic.
+_SHELL_MAGICS = frozenset({"cd", "ls", "ll", "pip", "conda", "mamba", "pwd", "mkdir", "rmdir", "rm", "cp", "mv",
+                           "cat"})
+
+
+def automagic(text: str) -> str:
+    """`text` with each line that is a line magic's name and its arguments, and not Python, made the magic's call.
+
+    In a cell that does not parse as Python, the lines that do not parse alone; in any cell, a statement
+    that is only a shell magic's name, with or without arguments (``cd /content/drive``, ``ls -l``, ``pwd``:
+    Python would divide or subtract names the cell never defines, or name one).  What is Python
+    (``ls = [1]``, ``cd(x)``, ``time - t0``) stays as it is, as IPython leaves a name its namespace holds.
+    """
+    if not any(ln.lstrip().split(" ", 1)[0] in AUTOMAGICS for ln in text.splitlines()):
+        return text
+    lines = text.splitlines(keepends=True)
+    try:
+        tree = parse(text, quiet=True)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        tree = None
+    if tree is None:
+        todo = [i for i, ln in enumerate(lines) if not _parses(ln.strip())]
+    else:
+        bound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+        bound |= {a.asname or a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, (ast.Import, ast.ImportFrom))
+                  for a in n.names}
+        bound |= {n.name for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+        todo = []
+        for n in ast.walk(tree):
+            if isinstance(n, ast.Expr) and n.end_lineno == n.lineno and isinstance(n.value, (ast.BinOp, ast.Name)):
+                left = n.value
+                while isinstance(left, ast.BinOp):
+                    left = left.left
+                if isinstance(left, ast.Name) and left.id in _SHELL_MAGICS and left.id not in bound:
+                    todo.append(n.lineno - 1)
+    for i in todo:
+        line = lines[i]
+        m = _AUTOMAGIC_LINE.match(line.rstrip("\n"))
+        # (IPython's AssignmentChecker comes first: ``ls = 1``, ``ls, x = ...`` are Python)
+        if m and m.group(2) in AUTOMAGICS and (m.group(3) or tree is not None) \
+                and not (m.group(3) or "").startswith(("=", ",")):
+            lines[i] = f"{m.group(1)}get_ipython().run_line_magic({m.group(2)!r}, {m.group(3) or ''!r})" + \
+                ("\n" if line.endswith("\n") else "")
+    return "".join(lines)
+
+
+def _parses(line: str) -> bool:
+    try:
+        parse(line, quiet=True)
+        return True
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return False
 
 
 def plain_python(source: str) -> str | None:

@@ -603,6 +603,17 @@ def test_a_module_a_notebook_writes_with_writefile_is_graded_when_not_handed_in(
     assert not [n for n in doc["notes"] if "%%writefile" in n], doc["notes"]
 
 
+def test_line_magics_written_without_their_percent_run_as_in_jupyter(tmp_path):
+    # IPython's automagic (on in Jupyter and Colab): `pip install`, `cd` and `ls` are magics there
+    nb = tmp_path / "colab.ipynb"
+    nb.write_text(notebook([code("pip install -q tqdm", 1), code("ls", 2),
+                            code("cd /content/drive/MyDrive/cs224d\nimport numpy as np\n" + SOFTMAX, 3), code(COST, 4)]))
+    out = io.StringIO()
+    assert main(["check", str(nb), "--json"], out=out, err=io.StringIO()) == 0, out.getvalue()
+    doc = json.loads(out.getvalue())
+    assert doc["score"] == doc["max_score"] == 16 and not doc["load"]["unit_errors"], doc["load"]
+
+
 def test_a_copy_of_a_function_beside_the_file_the_rubric_names_for_it_gets_no_note(tmp_path):
     sub = tmp_path / "bob"
     sub.mkdir()

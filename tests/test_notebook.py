@@ -339,3 +339,28 @@ def test_a_control_character_in_the_json_is_said_once():
     with pytest.raises(NotebookError, match=re.escape(
         "hw1.ipynb is not a readable notebook: it is not valid JSON (Invalid control character at line 1, column 13)")):
         read_cells(b'{"cells": ["\x01"]}', "hw1.ipynb")
+
+
+AUTOMAGIC = [
+    # IPython's automagic (on by default in Jupyter and Colab): a line magic's name without its %
+    ("pip install -q tqdm\n", "get_ipython().run_line_magic('pip', 'install -q tqdm')\n"),
+    ("import os\ncd /content/drive\nx = 1\n", "import os\nget_ipython().run_line_magic('cd', '/content/drive')\nx = 1\n"),
+    ("ls -la data\n", "get_ipython().run_line_magic('ls', '-la data')\n"),
+    ("if True:\n    cd ..\n", "if True:\n    get_ipython().run_line_magic('cd', '..')\n"),
+    # Python stays Python: names that are code, and a cell that parses is never touched
+    ("ls = [1]\ncd(ls)\nls - 1\n", "ls = [1]\ncd(ls)\nls - 1\n"),
+    ("import time\nt0 = time.time()\ntime - t0\nx = '''\ncd into it\n'''\n",
+     "import time\nt0 = time.time()\ntime - t0\nx = '''\ncd into it\n'''\n"),
+    ("pwd\nx = 1\n", "get_ipython().run_line_magic('pwd', '')\nx = 1\n"),
+    ("pip install tqdm\nprint 'x'\n", "get_ipython().run_line_magic('pip', 'install tqdm')\nprint 'x'\n"),
+]
+
+
+@pytest.mark.parametrize("ipython", [True, False])
+@pytest.mark.parametrize(("cell", "expected"), AUTOMAGIC)
+def test_a_line_magic_written_without_its_percent_is_one_as_in_jupyter(monkeypatch, ipython, cell, expected):
+    if not ipython:
+        monkeypatch.setattr(notebook, "ipython_transformer", lambda: None)
+    elif notebook.ipython_transformer() is None:
+        pytest.skip("IPython is not installed")
+    assert to_python(cell) == expected
