@@ -1042,6 +1042,12 @@ def _notebook_file(path: str, origin: str, data: bytes, settings: Settings) -> t
         if settings.notebook_mode == "definitions":
             source = notebook.keep_definitions(source)
         cells.append(Cell(index=raw.index, label=raw.label, source=source, original=raw.source))
+    py2_kernel = (not translated and untranslated is None and settings.translate_py2 is not None
+                  and notebook.python2_kernel(data))
+    if py2_kernel:  # every cell is Python 3 syntax, and ran as Python 2: `/` is Python 2's (_worker, py2)
+        notes.append(f"{origin} was saved from a Python 2 kernel (its metadata): while grading, `/` of two "
+                     "integers kept Python 2's meaning in its cells (7 / 2 == 3), as it had there; in Python 3, "
+                     "write `//` where you mean integer division.")
     if translated:
         notes.insert(0, _translated_note(f"{origin} ({', '.join(translated)})", tuple(constructs)))
     if untranslated is not None:
@@ -1053,7 +1059,7 @@ def _notebook_file(path: str, origin: str, data: bytes, settings: Settings) -> t
             text=text,
             origin=origin,
             cells=tuple(cells),
-            translated=bool(translated),
+            translated=bool(translated) or py2_kernel,
             translation_diff="".join(diffs),
         ),
         notes,

@@ -128,6 +128,31 @@ def read_cells(data: bytes, name: str) -> list[RawCell]:
     return out
 
 
+def python2_kernel(data: bytes) -> bool:
+    """Whether a notebook was saved from a Python 2 kernel: its metadata's kernel or language version says so.
+
+    Jupyter saves the kernel a notebook last ran in (``kernelspec``, ``language_info``); a 2016 CS224d
+    notebook's Python-3-looking code (``len(x) / 2`` as an index) ran as Python 2 there.
+
+    >>> python2_kernel(b'{"metadata": {"kernelspec": {"name": "python2"}}, "cells": []}')
+    True
+    >>> python2_kernel(b'{"metadata": {"kernelspec": {"name": "python3"}}, "cells": []}')
+    False
+    """
+    try:
+        meta = json.loads(data).get("metadata")
+    except (ValueError, UnicodeDecodeError, RecursionError, AttributeError):
+        return False
+    if not isinstance(meta, dict):
+        return False
+    spec, info = meta.get("kernelspec"), meta.get("language_info")
+    name = spec.get("name") if isinstance(spec, dict) else None
+    version = info.get("version") if isinstance(info, dict) else None
+    if isinstance(version, str) and re.match(r"\d+\.", version):
+        return version.startswith("2.")
+    return isinstance(name, str) and re.fullmatch(r"python2(\.\d+)?", name.strip().lower()) is not None
+
+
 def markdown_cells(data: bytes) -> list[tuple[str, str]]:
     """Return the Markdown cells of a notebook as ("cell #5", text) pairs; [] for an unreadable notebook.
 

@@ -614,6 +614,28 @@ def test_line_magics_written_without_their_percent_run_as_in_jupyter(tmp_path):
     assert doc["score"] == doc["max_score"] == 16 and not doc["load"]["unit_errors"], doc["load"]
 
 
+PYTHON2_KERNEL = {"kernelspec": {"name": "python2", "display_name": "Python 2", "language": "python"},
+                  "language_info": {"name": "python", "version": "2.7.12"}}
+
+
+@pytest.mark.parametrize("python2", [True, False])
+def test_a_notebook_saved_from_a_python_2_kernel_divides_as_python_2_did(tmp_path, python2):
+    # every cell parses as Python 3, but `len(y) / 2` is an index: an int in the kernel the notebook ran in
+    cost = COST.replace("cost = -np.log(y_hat[target])", "half = len(y_hat) / 2\n    _ = y_hat[half]\n"
+                        "    cost = -np.log(y_hat[target])")
+    nb = tmp_path / "hw.ipynb"
+    nb.write_text(notebook([code("import numpy as np\n" + SOFTMAX, 1), code(cost, 2)],
+                           metadata=PYTHON2_KERNEL if python2 else None))
+    out = io.StringIO()
+    main(["check", str(nb), "--json"], out=out, err=io.StringIO())
+    doc = json.loads(out.getvalue())
+    assert (doc["score"] == 16) == python2, doc["score"]
+    said = [n for n in doc["notes"] if "Python 2 kernel" in n]
+    assert said == ([f"hw.ipynb was saved from a Python 2 kernel (its metadata): while grading, `/` of two integers "
+                     "kept Python 2's meaning in its cells (7 / 2 == 3), as it had there; in Python 3, write `//` "
+                     "where you mean integer division."] if python2 else []), doc["notes"]
+
+
 def test_a_copy_of_a_function_beside_the_file_the_rubric_names_for_it_gets_no_note(tmp_path):
     sub = tmp_path / "bob"
     sub.mkdir()
