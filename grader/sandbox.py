@@ -1318,6 +1318,36 @@ _KIND = {"timeout": "Timeout", "crashed": "Crash", "exited": "Exit", "missing": 
          "rejected": "Rejected", "skipped": "Skipped"}
 
 
+_STAND_IN = re.compile(r"module ('[^']*') is not available here; (a stand-in that accepts every call and draws or "
+                       r"shows nothing|an empty stand-in) was used \(allowed by the rubric\)")
+
+
+def _stand_ins_said_once(notes: list[str]) -> list[str]:
+    """The notes with those of several modules' stand-ins of one kind said in one (_worker._StubLoader's).
+
+    >>> _stand_ins_said_once(["module 'tqdm' is not available here; an empty stand-in was used (allowed by the rubric)",
+    ...                       "x", "module 'pandas' is not available here; an empty stand-in was used (allowed by the rubric)"])
+    ["modules 'tqdm' and 'pandas' are not available here; empty stand-ins were used (allowed by the rubric)", 'x']
+    """
+    by_kind: dict[str, list[str]] = {}
+    for n in notes:
+        if (m := _STAND_IN.fullmatch(n)) is not None:
+            by_kind.setdefault(m[2], []).append(m[1])
+    out, said = [], set()
+    for n in notes:
+        m = _STAND_IN.fullmatch(n)
+        if m is None or len(by_kind[m[2]]) == 1:
+            out.append(n)
+        elif m[2] not in said:
+            said.add(m[2])
+            names = by_kind[m[2]]
+            kind = ("stand-ins that accept every call and draw or show nothing" if m[2].startswith("a stand-in")
+                    else "empty stand-ins")
+            out.append(f"modules {', '.join(names[:-1])} and {names[-1]} are not available here; {kind} were used "
+                       "(allowed by the rubric)")
+    return out
+
+
 def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float,
             specs: Mapping[str, Any] | None = None, output_kb: int = 64) -> RunReport:
     from .model import CallOutcome, ErrorInfo, LoadReport, RunReport, UnitError
@@ -1331,6 +1361,7 @@ def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float,
             if err is not None:
                 unit_errors.append(UnitError(where=str(u.get("where", ""))[:200], error=err))
     notes = [str(n)[:500] for n in load.get("notes", [])[:50]] if isinstance(load.get("notes"), list) else []
+    notes = _stand_ins_said_once(notes)
     if ev.dropped:
         notes.append(f"your code printed more than the {output_kb} KiB of output kept per submission: the "
                      f"{ev.dropped} characters printed after that were not kept, so the output shown with "

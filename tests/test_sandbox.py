@@ -455,6 +455,19 @@ def test_missing_import_names_module_and_line_and_can_be_stubbed(sandbox):
     assert "module 'sklearn' is not available here; an empty stand-in was used (allowed by the rubric)" in r.load.notes
 
 
+def test_the_stand_ins_used_for_several_modules_are_said_in_one_note(sandbox):
+    # (modules no test environment has: a process-isolated child sees the grader's own packages)
+    src = ("import numpy as np\nimport seaborn as sns\nfrom sklearn.utils import shuffle\nimport pandas, torch\n"
+           + GOOD)
+    stubbed = Settings(load_timeout=5.0, cell_timeout=0.5, stub_modules=("sklearn", "pandas", "torch", "seaborn"))
+    r = run(sandbox, module(src), [softmax_call()], settings=stubbed)
+    assert [n for n in r.load.notes if "stand-in" in n] == [
+        "module 'seaborn' is not available here; a stand-in that accepts every call and draws or shows nothing was "
+        "used (allowed by the rubric)",
+        "modules 'sklearn', 'pandas' and 'torch' are not available here; empty stand-ins were used (allowed by the "
+        "rubric)"]
+
+
 STANDIN = StarterModule(module="q1_softmax", path="q1_softmax.py", provides=("softmax",),
                         text="import numpy as np\ndef softmax(x):\n    e = np.exp(x - x.max(-1, keepdims=True))\n"
                              "    return e / e.sum(-1, keepdims=True)\n")
