@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterator, Sequence, TextIO
 
 from . import __version__
-from .errors import ExitCode, GraderError, IsolationError, Terminated, UsageError, bug_traceback
+from .errors import ExitCode, GraderError, IsolationError, OutputClosed, Terminated, UsageError, bug_traceback
 
 EPILOG = """exit codes: 0 done (check: every public check passed); 1 check: a public check failed;
 2 bad arguments, rubric or input path (grade: no submission in it; check: nothing in it could be
@@ -25,8 +25,9 @@ _BAD = "2 bad arguments, rubric or input path (the message says which{also}); 3 
 EPILOGS = {
     "grade": "exit codes: 0 every submission got a result, whatever the scores; "
              + _BAD.format(also=": also SUBMISSIONS holding no submission, or RESULTS a file or inside SUBMISSIONS")
-             + "; 130 interrupted (Ctrl-C), 143 terminated (SIGTERM: kill, a job scheduler's stop): the results "
-               "written are kept, and the same command finishes the batch.",
+             + "; 130 interrupted (Ctrl-C), 143 terminated (SIGTERM: kill, a job scheduler's stop), 141 the "
+               "output was closed (--json into head): the results written are kept, and the same command "
+               "finishes the batch.",
     "check": "exit codes: 0 every public check passed (--written: the answer is right); 1 one did not; "
              + _BAD.format(also=": also nothing in PATH could be read as code") + ".",
 }
@@ -344,24 +345,30 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     def on_result(r) -> None:
         listed.add(r.submission)
-        if shared_terminal:
-            bar.clear()
-        out.write((json_line(r) if args.json else render.terminal_batch_line(r)) + "\n")
-        out.flush()
-        bar.done(r.submission, error=r.status == "error")
+        try:
+            if shared_terminal:
+                bar.clear()
+            out.write((json_line(r) if args.json else render.terminal_batch_line(r)) + "\n")
+            out.flush()
+            bar.done(r.submission, error=r.status == "error")
+        except BrokenPipeError:  # (the result is written: the batch stops, as a pipe's writer does)
+            raise OutputClosed() from None
 
     def on_skip(s) -> None:
         listed.add(s.id)
-        bar.skipped(s.id)
-        if args.json:
-            # A script reading the batch's results from standard output gets every submission's,
-            # those left unchanged too (their result.json, as written before).
-            kept = batch.read_result(results / s.id / "result.json")
-            if kept is not None:
-                if shared_terminal:
-                    bar.clear()
-                out.write(json_line(kept) + "\n")
-                out.flush()
+        try:
+            bar.skipped(s.id)
+            if args.json:
+                # A script reading the batch's results from standard output gets every submission's,
+                # those left unchanged too (their result.json, as written before).
+                kept = batch.read_result(results / s.id / "result.json")
+                if kept is not None:
+                    if shared_terminal:
+                        bar.clear()
+                    out.write(json_line(kept) + "\n")
+                    out.flush()
+        except BrokenPipeError:
+            raise OutputClosed() from None
 
     try:
         results.mkdir(parents=True, exist_ok=True)
@@ -1024,13 +1031,19 @@ def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None, err: T
         return ExitCode.TERMINATED if isinstance(e, Terminated) else ExitCode.INTERRUPTED
     except SystemExit as e:  # --help and --version
         return int(e.code or 0)
-    except BrokenPipeError:
+    except (BrokenPipeError, OutputClosed):
         # The reader of the output went away (a pipe into head): stop, quietly.  Standard output is
         # pointed at /dev/null so that the interpreter's last flush of it raises nothing more.
         try:
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         except (OSError, ValueError, AttributeError):
             pass
+        if getattr(args, "command", None) == "grade":  # (a batch stopped midway: said where it can be)
+            try:
+                err.write("output closed: results written so far are kept; run the same command again to finish\n")
+                err.flush()
+            except (OSError, ValueError):
+                pass
         return ExitCode.OUTPUT_CLOSED
     except BaseException as e:  # noqa: BLE001 - a bug: say so, with the traceback
         # The traceback's frames, then the exception said once, on the line that says it is a bug.

@@ -27,6 +27,15 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM received by the grader's process: stopped as Ctrl-C stops it (what was written is kept)."""
 
 
+class OutputClosed(BaseException):
+    """The reader of what a batch prints went away (``grader grade --json | head -1``).
+
+    Raised from the batch's callback when printing a result fails with BrokenPipeError: a
+    BaseException, so that the batch stops as Ctrl-C stops it (what was written is kept)
+    rather than taking the failure for that submission's (an error result for every one left).
+    """
+
+
 class GraderError(Exception):
     """An error the user can fix: printed as ``error: ...`` with its exit code."""
 

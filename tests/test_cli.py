@@ -564,6 +564,38 @@ def test_output_closed_by_its_reader_stops_quietly_with_141(tmp_path):
     assert p.stderr == ""
 
 
+def test_grade_json_output_closed_by_its_reader_stops_the_batch_with_141_and_no_error_results(tmp_path):
+    # `grader grade subs --out r --json | head -1`: each result printed after head had gone
+    # raised BrokenPipeError in the batch's callback, which made every later submission an
+    # error result ("the grader failed after grading this submission"), its score 0 in
+    # grades.csv, and the batch exited 0.  Now the batch stops as Ctrl-C stops it: what is
+    # on disk is each submission's real result, and the same command finishes the batch.
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name in ("alice", "bob", "carol", "dave"):
+        (subs / f"{name}.py").write_text(CORRECT)
+    read, write = os.pipe()
+    os.close(read)
+    code = "import sys; from grader.cli import console_main; sys.argv = ['grader'] + sys.argv[1:]; console_main()"
+    argv = [sys.executable, "-c", code, "grade", str(subs), "--out", str(tmp_path / "out"), "--json",
+            "--jobs", "1", "--no-progress"]
+    try:
+        p = subprocess.run(argv, stdout=write, stderr=subprocess.PIPE, text=True, timeout=300)
+    finally:
+        os.close(write)
+    assert p.returncode == 141, p.stderr
+    assert "Traceback" not in p.stderr and "bug" not in p.stderr
+    assert "run the same command again" in p.stderr
+    for doc in (tmp_path / "out").glob("*/result.json"):
+        assert json.loads(doc.read_text())["status"] == "graded", doc.read_text()[:300]
+    assert not (tmp_path / "out" / "grades.csv").exists()  # written when a batch ends
+    again = subprocess.run(argv[:-3] + ["--no-progress"], capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    rows = list(csv.DictReader((tmp_path / "out" / "grades.csv").open()))
+    assert sorted(r["id"] for r in rows) == ["alice", "bob", "carol", "dave"]
+    assert {r["status"] for r in rows} == {"graded"}
+
+
 def test_a_crash_says_each_exception_text_cut(monkeypatch):
     # A bug's exception text can hold student code or whole findings: the crash printed all of
     # it (and of the exception it was raised from), where the grader's other paths cut at 200.
