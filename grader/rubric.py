@@ -474,9 +474,19 @@ class _Loader:
             h.update(len(part).to_bytes(8, "big"))
             h.update(part)
         wording = self.table(doc.get("wording", {}), "wording")
+        from .recognise import FOUR_QUESTIONS, VERSIONS
+
+        versions = (*VERSIONS, *FOUR_QUESTIONS)
         for recognised, words in wording.items():
             if not isinstance(words, str) or not words:
                 raise self.fail(f"wording.{recognised}", f"must name a built-in rubric, not {words!r}")
+            if recognised not in versions:  # (it would never apply)
+                raise self.fail(f"wording.{recognised}", "not a course version grader recognises "
+                                                         f"({_quoted(versions)})")
+            try:  # (checked here: named at grading time, it was every such submission's error)
+                builtin_rubric_path(words)
+            except RubricError as e:
+                raise self.fail(f"wording.{recognised}", e.why) from None
         return Rubric(
             name=name, title=title, version=version, questions=questions, functions=functions, cases=cases,
             starter=starter, settings=settings, mistakes=mistakes, reference_path=str(ref_path),

@@ -1054,6 +1054,19 @@ def test_a_wording_that_names_no_rubric_is_an_error(tmp_path):
         load_rubric(p)
 
 
+def test_a_wording_naming_no_built_in_rubric_or_no_recognised_version_is_refused_when_loaded(tmp_path):
+    # `grader rubric check` said "the rubric can grade" of wording = { cs224n-a2 = "cs224n-a3" }, and
+    # then every a2 submission of the batch got an error result ("this is a bug in grader")
+    p = _rubric(tmp_path, 'wording = { cs224n-a2 = "cs224n-a3" }\n')
+    with pytest.raises(RubricError, match="wording.cs224n-a2: no built-in rubric 'cs224n-a3'; did you mean 'cs224n-a2'"):
+        load_rubric(p)
+    # a key no submission is recognised as would never apply: said, with the versions there are
+    p = _rubric(tmp_path, 'wording = { cs224n-2019 = "cs224n-a2" }\n')
+    with pytest.raises(RubricError, match="wording.cs224n-2019: not a course version grader recognises.*'cs224n-a2'"):
+        load_rubric(p)
+    assert load_rubric(_rubric(tmp_path, 'wording = { cs224n-a2 = "cs224n-a2" }\n')).wording == {"cs224n-a2": "cs224n-a2"}
+
+
 def test_a_2015_loop_assigning_the_negatives_rows_is_named_though_it_used_the_target_as_a_negative(tmp_path):
     # 2015 uses the target when it is drawn (it scores): grad[k] = ... in the loop then also overwrites the
     # target's own row, and the mistake (named under a2's rejecting convention) was not recognised
