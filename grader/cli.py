@@ -728,7 +728,12 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         from .load import load
         from .pipeline import grade, no_written_answers, prepare, written_only
 
-        job = prepare(rubric, public_only=True, cases=cases)
+        if args.kit:  # the kit's texts in the words of the course versions its rubric's `wording` names
+            from .kit import kit_words
+
+            job = prepare(rubric, public_only=True, cases=cases, words=kit_words(Path(args.kit), rubric))
+        else:
+            job = prepare(rubric, public_only=True, cases=cases)
         with transform.using(helper):
             submission = load(path, job.rubric.settings)
             if path.is_file() and path.suffix.lower() == ".ipynb":  # with the modules beside it it imports

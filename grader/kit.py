@@ -14,6 +14,9 @@
                        (q2_gradcheck, utils.gradcheck...), except those that would answer a
                        graded question (a working softmax)
       conftest.py      plain-pytest plumbing (numpy and pytest only)
+      recognise.py     grader/recognise.py as it is (standard library only), when the rubric has a
+                       ``wording`` or sanity values of one course version: the kit's pytest
+                       recognises the year as grader check does
       test_public.py   one test per public check
       pytest.ini       runs test_public.py only
 
@@ -52,6 +55,8 @@ KIT_FORMAT = "grader.kit/1"
 SUBMISSION_ENV = "GRADER_SUBMISSION"
 #: Files copied verbatim from the ``templates/kit`` folder.
 TEMPLATE_FILES = ("conftest.py", "test_public.py", "pytest.ini")
+#: grader/recognise.py, copied for the kit's pytest (which course version the code is written for).
+RECOGNISE_FILE = "recognise.py"
 #: What every self-check says.
 NOT_FINAL = ("Passing the public checks is not your final grade: "
              "hidden checks on other inputs are graded after you hand in.")
@@ -247,6 +252,10 @@ def public_toml(rubric: Rubric, *, stand_ins: tuple[StarterModule, ...], public_
             t["shapes"] = dict(fn.shapes)
         if fn.shown:  # messages name arguments and returned values as the course does (a2's gradCenterVec)
             t["shown"] = dict(fn.shown)
+        if fn.missing_hint:  # where the course keeps it ("sgd belongs in sgd.py"), as grader check says
+            t["missing_hint"] = fn.missing_hint
+        if fn.missing_hint_notebook:
+            t["missing_hint_notebook"] = fn.missing_hint_notebook
         if fn.stub:  # what the year's starter stub returns: "Not implemented" with the kit too
             t["stub"] = fn.stub
         if fn.stub_names:
@@ -491,18 +500,7 @@ def write_kit(rubric: Rubric, out: Path, *, reference: ModuleType | None = None,
             "expected": expected,
         }
     mistakes = _kit_mistakes(rubric, checks)
-    functions = {}
-    for role in rubric.functions:
-        if role in roles:
-            fn = rubric.functions[role]
-            functions[role] = {"names": list(fn.names), "modules": list(fn.modules), "params": list(fn.params),
-                               "arities": list(fn.arities), "returns": list(fn.returns),
-                               "globals": list(fn.globals),
-                               # how the course names them in messages (a2: the cost is a "loss")
-                               **({"shown": dict(fn.shown)} if fn.shown else {}),
-                               # what the year's starter stub returns (zeros: said "Not implemented")
-                               **({"stub": fn.stub} if fn.stub else {}),
-                               **({"stub_names": list(fn.stub_names)} if fn.stub_names else {})}
+    functions = _functions_doc(rubric, roles)
     public_doc = {
         "format": KIT_FORMAT,
         "grader_version": __version__,
@@ -526,6 +524,8 @@ def write_kit(rubric: Rubric, out: Path, *, reference: ModuleType | None = None,
                    for c in checks],
         "cases": case_docs,
         "mistakes": mistakes,
+        # a submission of a course version the rubric's `wording` names reads that version's words
+        **({"wording": _wording_doc(rubric, roles)} if rubric.wording else {}),
         "stand_ins": [s.module for s in stand_ins],
         "withheld": list(withheld),
         "submission_env": SUBMISSION_ENV,
@@ -566,9 +566,108 @@ def write_kit(rubric: Rubric, out: Path, *, reference: ModuleType | None = None,
         write(f"starter/{s.path}", s.text)
     for name in TEMPLATE_FILES:
         write(name, _template(name))
+    if rubric.wording or public_doc["course_values_versions"]:
+        # grader's own recognition of course versions (regular expressions, standard library only),
+        # for the kit's pytest: it chooses the wording and whether the course's sanity values apply
+        from . import recognise
+
+        write(RECOGNISE_FILE, Path(recognise.__file__).read_text(encoding="utf-8"))
     write("README.md", _readme(rubric, checks, public_cases, cases, stand_ins, withheld))
     return Kit(path=out, checks=tuple(c.id for c in checks), cases=tuple(public_cases),
                stand_ins=tuple(s.module for s in stand_ins), withheld=withheld, files=tuple(written))
+
+
+def _functions_doc(rubric: Rubric, roles: set[str]) -> dict[str, Any]:
+    """Return public.json's ``functions``: how the kit finds, calls and names the functions of `roles`."""
+    functions = {}
+    for role in rubric.functions:
+        if role in roles:
+            fn = rubric.functions[role]
+            functions[role] = {"names": list(fn.names), "modules": list(fn.modules), "params": list(fn.params),
+                               "arities": list(fn.arities), "returns": list(fn.returns),
+                               "globals": list(fn.globals),
+                               # how the course names them in messages (a2: the cost is a "loss")
+                               **({"shown": dict(fn.shown)} if fn.shown else {}),
+                               **({"missing_hint": fn.missing_hint} if fn.missing_hint else {}),
+                               **({"missing_hint_notebook": fn.missing_hint_notebook}
+                                  if fn.missing_hint_notebook else {}),
+                               # what the year's starter stub returns (zeros: said "Not implemented")
+                               **({"stub": fn.stub} if fn.stub else {}),
+                               **({"stub_names": list(fn.stub_names)} if fn.stub_names else {})}
+    return functions
+
+
+def _wording_doc(rubric: Rubric, roles: set[str]) -> dict[str, Any]:
+    """Return public.json's ``wording``: the rubric's ``wording`` table (recognised version -> rubric)
+    and, per rubric it names, the kit's texts in that rubric's words (grader.rubric.reworded): what
+    ``grader check --kit`` and the kit's pytest show a submission recognised as that version.
+    Only texts: what is checked, on which inputs and for how many points stays the kit's."""
+    from .rubric import load_rubric, reworded
+
+    words: dict[str, Any] = {}
+    for name in dict.fromkeys(rubric.wording.values()):
+        rw = reworded(rubric, load_rubric(name))
+        checks = _public_checks(rw)
+        used = {c.case for c in checks}
+        words[name] = {
+            "functions": _functions_doc(rw, roles),
+            "cases": {cid: rw.cases[cid].description for cid in rw.cases if cid in used},
+            "questions": {q.id: {"title": q.title, "file": q.file} for q in rw.questions
+                          if any(c.visibility == "public" for c in q.checks)},
+            "checks": {c.id: c.description for c in checks},
+            "mistakes": _kit_mistakes(rw, checks),
+        }
+    return {"versions": dict(rubric.wording), "words": words}
+
+
+def kit_words(path: Path, rubric: Rubric) -> dict[str, Rubric]:
+    """Return the kit's `rubric` in each wording its public.json carries: rubric name -> the kit's
+    rubric with that rubric's texts (``{}`` for a kit without ``wording``, or a damaged one).
+
+    ``grader check --kit`` grades with them as ``grader check`` grades with
+    :func:`grader.rubric.reworded` (grader.pipeline.reworded): the kit brings its words, so that
+    they are those the TA's rubric gave when the kit was written, at the rubric's hint level."""
+    from dataclasses import replace
+
+    try:
+        doc = json.loads((Path(path) / "public.json").read_text(encoding="utf-8")).get("wording") or {}
+        words = dict(doc.get("words") or {})
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}
+    out = {}
+    for name, w in words.items():
+        if not isinstance(w, dict):
+            continue
+        functions = {}
+        for role, fn in rubric.functions.items():
+            t = (w.get("functions") or {}).get(role)
+            functions[role] = fn if not isinstance(t, dict) else replace(
+                fn, names=tuple(t.get("names") or fn.names), shown=dict(t.get("shown") or {}),
+                missing_hint=str(t.get("missing_hint") or ""),
+                missing_hint_notebook=str(t.get("missing_hint_notebook") or ""))
+        texts = w.get("cases") or {}
+        cases = {cid: replace(c, description=str(texts[cid])) if cid in texts else c
+                 for cid, c in rubric.cases.items()}
+        qs, described = w.get("questions") or {}, w.get("checks") or {}
+        questions = tuple(replace(q, title=str((qs.get(q.id) or {}).get("title") or q.title),
+                                  file=str((qs.get(q.id) or {}).get("file") or q.file),
+                                  checks=tuple(replace(c, description=str(described[c.id])) if c.id in described
+                                               else c for c in q.checks))
+                          for q in rubric.questions)
+        theirs = w.get("mistakes") or {}
+        mistakes = {mid: {**m, **theirs[mid]} if isinstance(theirs.get(mid), dict) else m
+                    for mid, m in rubric.mistakes.items()}
+        out[str(name)] = replace(rubric, functions=functions, cases=cases, questions=questions, mistakes=mistakes)
+    return out
+
+
+def kit_wording(path: Path) -> dict[str, str]:
+    """Return the kit's ``wording`` table (recognised version -> rubric name), ``{}`` when it has none."""
+    try:
+        doc = json.loads((Path(path) / "public.json").read_text(encoding="utf-8")).get("wording") or {}
+        return {str(k): str(v) for k, v in (doc.get("versions") or {}).items()}
+    except (OSError, ValueError, AttributeError, TypeError):
+        return {}
 
 
 def _reference_or_none(rubric: Rubric, reference: ModuleType | None) -> ModuleType | None:
@@ -833,7 +932,11 @@ def load_kit(path: Path) -> tuple[Rubric, dict[str, Case]]:
         ahead = any(k.startswith(f"{c.expected}@") for k in out[c.case].expected)  # negative sampling's
         if c.compare == "close" and c.expected not in out[c.case].expected and not ahead:
             raise UsageError(f"{doc_path}: no expected value {c.expected!r} for check {c.id}; the kit is damaged")
-    return rubric, out
+    from dataclasses import replace
+
+    # which course versions read the kit in other words (kit_words: the texts, carried by the kit)
+    wording = {v: n for v, n in kit_wording(path).items() if isinstance((doc.get("wording") or {}).get("words", {}).get(n), dict)}
+    return replace(rubric, wording=wording), out
 
 
 __all__ = ["KIT_FORMAT", "Kit", "write_kit", "load_kit", "public_toml", "toml_dumps", "NOT_FINAL"]

@@ -42,6 +42,9 @@ class Job:
     #: built-in rubric name -> this job in that rubric's words (``reworded``), made when a first
     #: submission of its version is graded
     worded: dict = field(default_factory=dict, compare=False, repr=False)
+    #: rubric name -> this job's rubric already in that rubric's words (a student kit brings its own:
+    #: grader.kit.kit_words); a name not here is a built-in rubric, loaded and applied (rubric.reworded)
+    words: Mapping[str, Rubric] = field(default_factory=dict, compare=False, repr=False)
 
 
 def reworded(job: Job, submission: Submission) -> Job:
@@ -63,11 +66,11 @@ def reworded(job: Job, submission: Submission) -> Job:
     if name not in job.worded:
         from .rubric import load_rubric, reworded as reword
 
-        words = load_rubric(name)
-        if words.name == job.rubric.name:
+        words = job.words[name] if name in job.words else load_rubric(name)
+        if words.name == job.rubric.name and name not in job.words:
             job.worded[name] = job
         else:
-            rubric = reword(job.rubric, words)
+            rubric = words if name in job.words else reword(job.rubric, words)
             cases = {cid: replace(c, spec=rubric.cases[c.spec.id]) if c.spec.id in rubric.cases else c
                      for cid, c in job.cases.items()}
             job.worded[name] = replace(job, rubric=rubric, cases=cases, worded={})
@@ -85,7 +88,7 @@ def public_rubric(rubric: Rubric) -> Rubric:
 
 
 def prepare(rubric: Rubric, *, public_only: bool = False, cases: Mapping[str, Case] | None = None,
-            reference: ModuleType | None = None) -> Job:
+            reference: ModuleType | None = None, words: Mapping[str, Rubric] | None = None) -> Job:
     """Build the cases (inputs and expected values) and the calls for ``rubric``.
 
     Parameters
@@ -99,6 +102,9 @@ def prepare(rubric: Rubric, *, public_only: bool = False, cases: Mapping[str, Ca
         the reference when None.
     reference : module, optional
         The reference module, when the caller already loaded it.
+    words : mapping, optional
+        Rubric name -> `rubric` in the words of that rubric (a student kit's, grader.kit.kit_words),
+        used for the rubric's ``wording`` instead of the built-in rubric of that name.
     """
     if public_only:
         rubric = public_rubric(rubric)
@@ -111,8 +117,10 @@ def prepare(rubric: Rubric, *, public_only: bool = False, cases: Mapping[str, Ca
         from .written.grading import prepare as prepare_written
 
         written = prepare_written(rubric)
+    if public_only and words:
+        words = {name: public_rubric(w) for name, w in words.items()}
     return Job(rubric=rubric, reference=reference, cases=cases, calls=calls, public_only=public_only,
-               written=written)
+               written=written, words=dict(words or {}))
 
 
 #: Said once per submission graded with hidden checks.

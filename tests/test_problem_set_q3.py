@@ -422,7 +422,15 @@ def test_the_kits_own_pytest_runs_q3_offline(kit, tmp_path):
     run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *q1_q3, f"--submission={sub}"],
                          cwd=kit, capture_output=True, text=True, timeout=120, env=dict(os.environ))
     assert run.returncode == 0 and " deselected" in run.stdout, run.stdout[-3000:]
-    assert "reproduced by your code (skipgram_cost/course-c passed)" in run.stdout
+    # a CS224d set: CS224n assignment 2's printed values are not its starter's, as grader check says
+    assert "sanity values" not in run.stdout and "16.15119285363322" not in run.stdout, run.stdout[-3000:]
+    a2 = tmp_path / "a2"
+    a2.mkdir()
+    (a2 / "word2vec.py").write_text(A2_WRONG_LOSS.replace("loss = -2 * np.log(", "loss = -np.log("))
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-k", "skipgram_cost",
+                          f"--submission={a2}"], cwd=kit, capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ))
+    assert "reproduced by your code (skipgram_cost/course-c passed)" in run.stdout, run.stdout[-3000:]
     # titled as grader check titles them
     assert "CS224n assignment 2's own sanity values (2019-2023; its starter prints them), beside the kit's verdicts:" \
         in run.stdout
@@ -579,3 +587,44 @@ def test_a_skipgram_stub_is_told_it_is_a_stub_and_nothing_more(tmp_path):
     skipgram = [c for c in _checks(json.loads(text), SKIPGRAM) if "/own-" not in c["id"] and c["visibility"] == "public"]
     assert skipgram and all("returned None" in c["message"] for c in skipgram), skipgram[0]["message"]
     assert not any("never called the cost function" in c["message"] for c in skipgram)
+
+
+# An a2 student's word2vec.py with a wrong loss (twice the cross-entropy), softmax written in it.
+A2_WRONG_LOSS = (CORPUS / "a2_word2vec.py").read_text().replace(
+    "from utils.utils import normalizeRows, softmax\n",
+    "\n\ndef softmax(x):\n    e = np.exp(x - np.max(x))\n    return e / e.sum()\n").replace(
+    "    loss = -np.log(probs[outsideWordIdx])\n", "    loss = -2 * np.log(probs[outsideWordIdx])\n")
+
+
+def _kit_pytest(kit, sub, *args):
+    import os
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *args,
+                           f"--submission={sub}"], cwd=kit, capture_output=True, text=True, timeout=120,
+                          env={k: v for k, v in os.environ.items() if k != "PYTHONPATH"})
+
+
+def test_an_a2_student_reads_a2s_words_in_the_problem_set_kit_as_grader_check_shows_them(kit, tmp_path):
+    # The rubric's `wording` went into no kit: `grader check --kit` and the kit's pytest said
+    # "your own softmaxCostAndGradient" and "Cross-entropy cost" to an a2 student.
+    sub = tmp_path / "a2" / "word2vec.py"
+    sub.parent.mkdir()
+    sub.write_text(A2_WRONG_LOSS)
+    by_kit = json.loads(_check(["--kit", str(kit), "--json", str(sub.parent)], tmp_path)[1])
+    by_rubric = json.loads(_check(["--rubric", "problem-set", "--json", str(sub.parent)], tmp_path)[1])
+    said = [{q["id"]: (q["title"], q.get("file"), [c["message"] for c in q["checks"] if c["id"] in kit_ids])
+             for q in r["questions"]}
+            for r in (by_kit, by_rubric)
+            for kit_ids in [{c["id"] for q in by_kit["questions"] for c in q["checks"]}]]
+    assert said[0] == said[1]
+    assert said[0]["cross_entropy"][:2] == ("Naive-softmax loss", "word2vec")
+    run = _kit_pytest(kit, sub.parent, "-k", "skipgram_cost and own-small")
+    assert "your own naiveSoftmaxLossAndGradient" in run.stdout and "softmaxCostAndGradient" not in run.stdout, \
+        run.stdout[-3000:]
+    # a CS224d student keeps CS224d's words
+    cs224d = tmp_path / "loops.py"
+    cs224d.write_text(LOOPS.replace("    cost = -np.log(", "    cost = -2 * np.log(", 1))
+    run = _kit_pytest(kit, cs224d, "-k", "skipgram_cost and own-small")
+    assert "your own softmaxCostAndGradient" in run.stdout, run.stdout[-3000:]
