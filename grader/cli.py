@@ -740,6 +740,12 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 from .kernel import with_helpers
 
                 submission = with_helpers(path, submission, job.rubric.settings)
+            elif args.kit and path.is_file() and path.suffix.lower() == ".py":
+                # with its own modules beside it, as the kit's pytest imports them (a kit leaves out
+                # the stand-ins that answer a graded question: a2's utils/utils.py in the problem set's)
+                from .kernel import with_beside
+
+                submission = with_beside(path, submission, job.rubric.settings)
         if submission.error is not None and not written_only(submission, job):  # nothing to check: bad input
             from .text import line
 

@@ -320,6 +320,36 @@ def with_helpers(path: Path, sub: Any, settings: Any = None) -> Any:
                    notes=both.notes + (helpers_note(path.name, helpers),))
 
 
+def with_beside(path: Path, sub: Any, settings: Any) -> Any:
+    """Return `sub`, the ``.py`` file `path` loaded alone, with the modules beside it that it imports.
+
+    What ``grader check --kit FILE.py`` grades, as the kit's own pytest runs the file (its folder
+    first on ``sys.path``): a kit leaves out the stand-ins that would answer a graded question
+    (the whole problem set's kit, ``utils/utils.py``: its softmax is CS224d's q1), so an a2
+    student's ``from utils.utils import softmax`` needs the student's own ``utils/`` beside it.
+    A file importing none of its folder's modules, or one that did not load, is returned as it is.
+    """
+    from .load import load_files
+
+    if sub.error is not None or len(sub.files) != 1:
+        return sub
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return sub
+    helpers = helper_files(path.parent, _imported([data.decode("utf-8", "replace")]) - {path.stem})
+    if not helpers:
+        return sub
+    both = load_files(path.name, {path.name: data, **helpers}, settings)
+    if both.error is not None:
+        return sub
+    shown = sorted(helpers)
+    listed = ", ".join(shown[:8]) + (f" and {len(shown) - 8} more" if len(shown) > 8 else "")
+    note = (f"{path.name} imports {listed}, of its folder: {'they were' if len(shown) > 1 else 'it was'} "
+            "checked with it, as the kit's pytest runs it")
+    return replace(both, id=sub.id, source=sub.source, kind=sub.kind, notes=both.notes + (note,))
+
+
 #: What the in-notebook check calls the notebook when the kernel cannot tell its file's name.
 THIS_NOTEBOOK = "this notebook"
 #: ... and the cells of an IPython session in a terminal (no kernel, no notebook).

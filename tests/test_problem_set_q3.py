@@ -628,3 +628,24 @@ def test_an_a2_student_reads_a2s_words_in_the_problem_set_kit_as_grader_check_sh
     cs224d.write_text(LOOPS.replace("    cost = -np.log(", "    cost = -2 * np.log(", 1))
     run = _kit_pytest(kit, cs224d, "-k", "skipgram_cost and own-small")
     assert "your own softmaxCostAndGradient" in run.stdout, run.stdout[-3000:]
+
+
+def test_an_a2_file_checked_with_the_problem_set_kit_imports_its_own_utils_beside_it(kit, tmp_path):
+    # The kit leaves out utils/utils.py (its softmax answers CS224d's q1): `grader check --kit word2vec.py`
+    # took the file alone, and `from utils.utils import softmax` failed, while the kit's pytest ran it
+    # with the student's own utils/ beside it.
+    (tmp_path / "utils").mkdir()
+    (tmp_path / "utils" / "__init__.py").write_text("")
+    (tmp_path / "utils" / "utils.py").write_text(
+        "import numpy as np\n\n\ndef softmax(x):\n    e = np.exp(x - np.max(x, axis=-1, keepdims=True))\n"
+        "    return e / e.sum(axis=-1, keepdims=True)\n\n\n"
+        "def normalizeRows(x):\n    return x / np.linalg.norm(x, axis=1, keepdims=True)\n")
+    sub = tmp_path / "word2vec.py"
+    sub.write_text((CORPUS / "a2_word2vec.py").read_text())
+    code, text = _check(["--kit", str(kit), "--json", str(sub)], tmp_path)
+    by_check = {c["id"]: c["status"] == "pass" for q in json.loads(text)["questions"] for c in q["checks"]}
+    assert by_check["cross_entropy/small"] and by_check["skipgram_cost/course-c"], text[-3000:]
+    run = _kit_pytest(kit, sub, "-rA")
+    by_pytest = {m.group(2): m.group(1) == "PASSED"
+                 for m in re.finditer(r"^(PASSED|FAILED) test_public.py::test_public_check\[(.*?)\]", run.stdout, re.M)}
+    assert by_pytest == by_check
