@@ -566,7 +566,7 @@ def write_kit(rubric: Rubric, out: Path, *, reference: ModuleType | None = None,
         write(f"starter/{s.path}", s.text)
     for name in TEMPLATE_FILES:
         write(name, _template(name))
-    if rubric.wording or public_doc["course_values_versions"]:
+    if rubric.wording or (public_doc["course_values"] and public_doc["course_values_versions"]):
         # grader's own recognition of course versions (regular expressions, standard library only),
         # for the kit's pytest: it chooses the wording and whether the course's sanity values apply
         from . import recognise
