@@ -231,11 +231,11 @@ def _four_or(version: str, four: str, names: set[str], reason: str) -> Recogniti
         if names & BEYOND_A2:
             return Recognition(version, reason)
         return Recognition(four, f"{reason}; it defines none of a2's other functions (sigmoid, "
-                                 f"negSamplingLossAndGradient, skipgram, sgd), so {FOUR_QUESTIONS[four]}", whole=version)
+                                 f"negSamplingLossAndGradient, skipgram, sgd), so it is graded on {FOUR_QUESTIONS[four]}", whole=version)
     if names & BEYOND:
         return Recognition(version, reason)
     return Recognition(four, f"{reason}; it defines no function of q2, sgd or q4 (sigmoid, gradcheck_naive, "
-                             f"forward_backward_prop, sgd...), so {FOUR_QUESTIONS[four]}", whole=version)
+                             f"forward_backward_prop, sgd...), so it is graded on {FOUR_QUESTIONS[four]}", whole=version)
 
 
 def label(version: str) -> str:

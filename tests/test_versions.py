@@ -486,7 +486,7 @@ def test_check_of_a_four_question_submission_uses_the_four_question_rubric_and_s
     assert code == 0
     assert out.splitlines()[1].startswith("Rubric word2vec-softmax: word2vec: q1_softmax.py, q3_word2vec.py: the CS224d names")
     assert out.splitlines()[1].endswith("it defines no function of q2, sgd or q4 (sigmoid, gradcheck_naive, "
-                                        "forward_backward_prop, sgd...), so the four word2vec questions (CS224d names)")
+                                        "forward_backward_prop, sgd...), so it is graded on the four word2vec questions (CS224d names)")
 
 
 SETUPS = {
@@ -1123,4 +1123,4 @@ def test_summary_lists_why_a_submission_looks_like_another_version_in_full(tmp_p
     reason = results(out)["flat"]["rubric_reason"].split("; this one looks like ", 1)[1]
     assert len(reason) > 300 and reason.endswith("(CS224n a2 names)")
     summary = (out / "summary.html").read_text(encoding="utf-8")
-    assert "so the three word2vec cost questions (CS224n a2 names)</span>" in summary
+    assert "so it is graded on the three word2vec cost questions (CS224n a2 names)</span>" in summary
