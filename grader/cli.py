@@ -319,9 +319,17 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             "no filesystem isolation is available here (bubblewrap is missing or namespaces are disabled), "
             "so student code could read and write your files; install bubblewrap, "
             "or pass --allow-unsandboxed to grade anyway")
+    # Every argument is checked before anything is said (the rubric chosen, below): a --rubric
+    # given is loaded, and RESULTS made, first.
+    rubric = _rubric(args.rubric) if args.rubric is not None else None
+    try:
+        results.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise UsageError(f"--out {str(results)!r} cannot be made a folder ({e.strerror or e})") from None
     known = known_ids(results)  # the ids earlier runs gave: each entry keeps its own
     choice, annotate = _batch_version(args, src, err, known)
-    rubric = _rubric(args.rubric if choice is None else choice.version)
+    if rubric is None:
+        rubric = _rubric(choice.version)
     job = prepare(rubric)
     only = set(args.only or ())
     found: set[str] = set()
@@ -370,10 +378,6 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         except BrokenPipeError:
             raise OutputClosed() from None
 
-    try:
-        results.mkdir(parents=True, exist_ok=True)
-    except OSError as e:
-        raise UsageError(f"--out {str(results)!r} cannot be made a folder ({e.strerror or e})") from None
     # One writer at a time: a second run into RESULTS is refused while this one writes it.
     with results_lock(results, "grader grade"):
         try:

@@ -109,6 +109,27 @@ def test_grade_junit_is_checked_before_anything_is_graded(tmp_path: Path, where:
     assert not (tmp_path / "results").exists()  # refused before any grading
 
 
+def test_grade_out_that_cannot_be_made_is_refused_before_the_rubric_is_chosen(tmp_path: Path):
+    """The refusal is the only thing said: no "rubric: ..." line before it (the choice is never made)."""
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "alice.py").write_bytes(SUBMISSION.read_bytes())
+    (tmp_path / "file").write_text("x")
+    err = refused(["grade", subs, "--out", tmp_path / "file" / "results", "--no-progress"],
+                  "cannot be made a folder")
+    assert err.startswith("error: --out"), err
+    assert "rubric:" not in err, err
+
+
+def test_grade_with_an_unknown_rubric_makes_no_results_folder(tmp_path: Path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "alice.py").write_bytes(SUBMISSION.read_bytes())
+    refused(["grade", subs, "--out", tmp_path / "results", "--rubric", "no-such-rubric", "--no-progress"],
+            "no built-in rubric")
+    assert not (tmp_path / "results").exists()
+
+
 def test_grade_junit_in_a_missing_folder_is_written(tmp_path: Path):
     subs = tmp_path / "subs"
     subs.mkdir()
