@@ -280,7 +280,7 @@ _VERDICT = {"label": "", "start": "", "right": "right", "wrong": "WRONG", "error
 def written_lines(w: WrittenFeedback, message: str = "") -> list[str]:
     """Return how a written answer was read, one line per step, with each step's verdict.
 
-    A wrong last line's message that the check's `message` already says (a one-line answer's verdict, its
+    A wrong or unreadable last line's message that the check's `message` already says (a one-line answer's verdict, its
     shapes or its values) is not said again under it, as report.html does not (:func:`grader.text.said_in`).
 
     >>> from grader.model import WrittenFeedback, WrittenLine
@@ -297,7 +297,7 @@ def written_lines(w: WrittenFeedback, message: str = "") -> list[str]:
         head = f"  line {ln.line}  {verdict}  " if width else f"  line {ln.line}  "
         read = ln.read or ln.source
         out.append((head + (f"{read} =" if ln.status == "label" else read)).rstrip())
-        if ln.message and not (ln is w.lines[-1] and ln.status == "wrong" and said_in(ln.message, message)):
+        if ln.message and not (ln is w.lines[-1] and ln.status in ("wrong", "error") and said_in(ln.message, message)):
             out.append(" " * len(head) + ln.message)
     if w.instance:
         out.append(f"Where it differs, {w.instance}")
