@@ -2337,7 +2337,11 @@ class Harness:
         if isinstance(e, NameError):
             try:
                 name = getattr(e, "name", None)
-                cause = self.undefined_cause(name) if type(name) is str else ""
+                # a function checked on its own: its checks say the whole cause, this caller's briefly
+                checked = type(name) is str and any(
+                    name in (spec.get("names") or [role]) for role, spec in self.functions.items()
+                    if isinstance(spec, dict))
+                cause = self.undefined_cause(name, brief=checked) if type(name) is str else ""
             except Exception:  # noqa: BLE001 - a hostile exception object
                 cause = ""
             if cause:
@@ -2419,12 +2423,25 @@ class Harness:
                     return f, line, what[:120]
         return None
 
-    def undefined_cause(self, name: str) -> str:
-        """Say why ``name`` is not defined when an earlier unit's failure explains it; "" otherwise."""
+    def undefined_cause(self, name: str, *, brief: bool = False) -> str:
+        """Say why ``name`` is not defined when an earlier unit's failure explains it; "" otherwise.
+
+        ``brief``: for a NameError raised by a caller of a function the rubric checks (``name``): where
+        the code stopped, without its error, which the load errors and the checks of ``name`` say.
+        """
         found = self.why_undefined(name)
         if found is None:
             return ""
         f, line, what = found
+        if brief:
+            if f["syntax"]:
+                return (f"{name!r} was never defined: {f['where']} does not compile (line {f['line']}; the checks "
+                        f"of {name} say why)")
+            if line == f["line"]:
+                return (f"{name!r} was never defined: {f['where']}, line {f['line']} failed (the checks of {name} "
+                        f"say why)")
+            return (f"{name!r} was never defined: {f['where']} stopped at line {f['line']}, before line {line} ran "
+                    f"(the checks of {name} say why)")
         if f["syntax"]:
             return (f"{name!r} is in code that does not compile: {f['where']}, line {f['line']}: "
                     f"{f['error']} (`{f['code']}`), so it was never defined")

@@ -376,6 +376,20 @@ def test_a_theano_cell_that_aborted_is_named_with_its_cell_and_line(tmp_path):
                       "line 4 (`softmax_fJ = theano.function([x], T.nnet.softmax(x))`) ran"), m
 
 
+def test_a_cell_that_stopped_before_def_softmax_is_explained_once_in_softmax_and_briefly_in_its_callers(tmp_path):
+    """The cell's error is said by the load errors and softmax's check; softmax's callers refer to it briefly."""
+    nb = notebook("import numpy as np\nx = undefined_name + 1\n\n" + SOFTMAX,
+                  "def softmaxCostAndGradient(predicted, target, outputVectors, dataset):\n"
+                  "    y = softmax(outputVectors.dot(predicted))\n    return 0.0, predicted, outputVectors\n")
+    doc = _check(tmp_path, "stopped.ipynb", nb, "--rubric", "word2vec")
+    own = checks(doc)["softmax/vector"]["message"]
+    assert "(`x = undefined_name + 1`: NameError: name 'undefined_name' is not defined)" in own, own
+    caller = checks(doc)["cross_entropy/small"]["message"]
+    assert caller.endswith("name 'softmax' is not defined: 'softmax' was never defined: stopped.ipynb, cell [1] "
+                           "stopped at line 2, before line 7 ran (the checks of softmax say why)"), caller
+    assert "undefined_name" not in caller
+
+
 def test_a_function_that_does_not_compile_is_a_syntax_error_at_its_line_not_missing(tmp_path):
     doc = _check(tmp_path, "syntax.py", "import numpy as np\n\n\ndef softmax(x):\n"
                  "    e = np.exp(x - np.max(x, axis=-1, keepdims=True)\n    return e / np.sum(e, axis=-1, keepdims=True)\n")
