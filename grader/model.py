@@ -56,6 +56,9 @@ class SourceFile:
     origin: str  #: name of the file as handed in: "hw1.ipynb", "q3_word2vec.py"
     cells: tuple[Cell, ...] | None = None  #: for a notebook: its code cells, run one by one
     translated: bool = False  #: True when translated from Python 2
+    #: True when it runs with Python 2's `/` without being translated: a notebook saved from a Python 2
+    #: kernel whose cells all parse as Python 3 (a translated file runs so too)
+    python2: bool = False
     translation_diff: str = ""  #: unified diff of what the translator changed
 
     @property

@@ -145,7 +145,7 @@ def recognise(sub: Submission) -> Recognition:
                 utils_imports.append(mod)
         in_place = in_place or bool(_IN_PLACE.search(text))
         py2 = py2 or bool(_PRINT2.search(text))
-    py2 = py2 or any(f.translated for f in sub.files)
+    py2 = py2 or any(f.translated or f.python2 for f in sub.files)
     notebook = any(f.cells is not None for f in sub.files)
     names = set(defs)
 

@@ -1074,7 +1074,7 @@ def _files(sub: Submission) -> list[dict]:
     for f in sub.files:
         module = f.module
         entry: dict[str, Any] = {"path": f.path, "where": f.path, "data": f.text.encode("utf-8", "replace")}
-        if f.translated:
+        if f.translated or f.python2:
             entry["py2"] = True  # `/` keeps Python 2's meaning (_worker.Harness.units)
         if f.cells is not None:
             module = "".join(ch if ch.isalnum() else "_" for ch in module) or "notebook"

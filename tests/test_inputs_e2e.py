@@ -636,6 +636,19 @@ def test_a_notebook_saved_from_a_python_2_kernel_divides_as_python_2_did(tmp_pat
                      "where you mean integer division."] if python2 else []), doc["notes"]
 
 
+def test_a_python_2_kernel_notebook_is_not_said_to_be_translated(tmp_path):
+    """Nothing was translated: the report says what happened (the note on `/`), once, without an empty diff."""
+    nb = tmp_path / "hw.ipynb"
+    nb.write_text(notebook([code("import numpy as np\n" + SOFTMAX, 1), code(COST, 2)], metadata=PYTHON2_KERNEL))
+    out, html = io.StringIO(), tmp_path / "report.html"
+    main(["check", str(nb), "--json", "--html", str(html)], out=out, err=io.StringIO())
+    doc = json.loads(out.getvalue())
+    assert doc["translated"] == [], doc["translated"]
+    report = html.read_text()
+    assert "Translated from Python 2" not in report and "translated it to Python 3" not in report
+    assert report.count("was saved from a Python 2 kernel (its metadata)") == 1
+
+
 def test_a_copy_of_a_function_beside_the_file_the_rubric_names_for_it_gets_no_note(tmp_path):
     sub = tmp_path / "bob"
     sub.mkdir()
