@@ -220,6 +220,22 @@ def read_download(filenames: Iterable[str]) -> Download:
     return Download({f: names[f] for f in resolved}, unresolved, resolved)  # type: ignore[misc]
 
 
+#: How the note of a Canvas file name that reads as two users' files begins (grader.load), nothing in the
+#: download telling which: it tells the TA what to do, so the student's report.html leaves it out.
+AMBIGUOUS_NOTE = "Canvas's name "
+
+
+def for_the_ta(note: str) -> bool:
+    """Whether `note` is for the TA alone (result.json, summary.html, the batch line), not the student's report.
+
+    >>> for_the_ta("Canvas's name park_12_2005_6006_q3.py reads two ways: the file of park (Canvas user 12), ...")
+    True
+    >>> for_the_ta("q1.py was Python 2 code; it was translated to Python 3 (print statements) before grading.")
+    False
+    """
+    return note.startswith(AMBIGUOUS_NOTE) and " reads two ways: " in note
+
+
 def _canvas_name(name: str) -> bool:
     """Return whether `name` can be a name Canvas wrote: lowercase word characters (marks and "_" too).
 

@@ -672,7 +672,7 @@ def _ambiguous_note(c: canvas.CanvasName, other_user: str, files: int, sid: str)
     other_file = o.submission_id if o is not None and o.submission_id else "?"
     rename = f"{c.name}{c.user_id}_{rest}"
     return (
-        f"Canvas's name {c.filename} reads two ways: the file of {c.name} (Canvas user {c.user_id}), or that of "
+        f"{canvas.AMBIGUOUS_NOTE}{c.filename} reads two ways: the file of {c.name} (Canvas user {c.user_id}), or that of "
         f"{c.name}_{c.user_id} (Canvas user {other_user}, file {other_file}), as Canvas keeps a name that ends in "
         f"_<digits>; nothing else in the download tells which, so it was graded as user {c.user_id}'s"
         + (f" with the {files - 1} other file{'s' if files > 2 else ''} read so" if files > 1 else "")

@@ -43,7 +43,7 @@ from jinja2.filters import do_round as _do_round
 from markupsafe import Markup
 
 from . import terminal as _text
-from .canvas import student_name
+from .canvas import for_the_ta, student_name
 from .errors import cut
 from .model import CheckResult, Consistency, SimilarityMatch, SubmissionResult
 from .score import stand_ins_said_once
@@ -624,8 +624,10 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
         "causes": causes,
         # each note once: the load's notes are normally in the result's already (its stand-ins
         # of one package said in one note, as grader.score says them)
-        "notes": py2_said_once(list(dict.fromkeys(result.notes + tuple(
-            stand_ins_said_once(result.load.notes) if result.load else ())))),
+        # a note for the TA alone (a Canvas name read as one of two users) is not the student's
+        "notes": [n for n in py2_said_once(list(dict.fromkeys(result.notes + tuple(
+            stand_ins_said_once(result.load.notes) if result.load else ()))))
+                  if not (result.canvas is not None and result.canvas.other_user_id and for_the_ta(n))],
         "also": also,
         "translated": translated,
         "unit_errors": result.load.unit_errors if result.load else (),

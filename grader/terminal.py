@@ -634,7 +634,7 @@ def terminal_batch_line(result: SubmissionResult) -> str:
     if result.late:
         line += ", late"
     if result.canvas is not None and result.canvas.other_user_id:
-        line += f", Canvas user {clean(result.canvas.user_id)} or {clean(result.canvas.other_user_id)}? (see its notes)"
+        line += f", Canvas user {clean(result.canvas.user_id)} or {clean(result.canvas.other_user_id)}? (see the notes of its result.json)"
     if result.looks_like:
         line += f", looks like {clean(result.looks_like)}"
     return line + regrade_note(result)

@@ -127,6 +127,9 @@ def test_a_canvas_name_ending_in_digits_is_read_as_the_download_tells(tmp_path: 
     said = [n for n in park["notes"] if "reads two ways" in n]
     assert len(said) == 1 and "park12_2005_6006_q3_word2vec.py" in said[0]
     assert "12: " in stdout and "Canvas user 12 or 2005?" in stdout
+    # what to do is the TA's: said in result.json's notes (the batch line points there), not in the student's report
+    assert "(see the notes of its result.json)" in stdout
+    assert "reads two ways" not in (out / "12" / "report.html").read_text(encoding="utf-8")
     assert results["1001"]["canvas"]["other_user_id"] == ""
     # the export says it; a roster that has one of the two users places the grade on that one
     code, _, err = _cli(["export", "canvas", str(out), "--out", str(tmp_path / "c.csv")])
