@@ -940,7 +940,7 @@ def read_consistency(rubric: Rubric, results: Sequence[CheckResult],
             verdict, head = "stub", (f"Your cost calls {' and '.join(stubs_called)}, still the starter's stub: "
                                      "there is nothing to compare yet.")
         elif c.status == "error":
-            verdict, head = "unavailable", "Your gradient could not be compared with your own cost on this case."
+            verdict, head = "unavailable", "On these cases, your gradient could not be compared with your own cost."
         else:
             key = (c.status, passed(c.case, con["cost"]), passed(c.case, c.wrt))
             verdict, head = _VERDICTS.get(key) or (

@@ -409,13 +409,22 @@ class Verdict:
     entries: tuple[Consistency, ...]  #: the (case, gradient) comparisons it covers, in rubric order
 
     @property
-    def lines(self) -> tuple[tuple[str, str], ...]:
-        """(case, what was found) as report.html lists them: a line said for two gradients of a case
-        (the cost raised before either was compared) is said once."""
-        seen: dict[tuple[str, str], None] = {}
+    def lines(self) -> tuple[tuple[tuple[str, ...], str], ...]:
+        """(cases, what was found) as report.html lists them: what was found is said once, with every
+        case it was found on (a line said for two gradients of a case, the cost raised before either
+        was compared, or the same error on every case).
+
+        >>> from grader.model import Consistency
+        >>> e = lambda case, m: Consistency(case=case, wrt="grad_pred", status="error", message=m)
+        >>> Verdict("warn", "h", (e("small", "boom"), e("small", "boom"), e("typical", "boom"), e("large", "x"))).lines
+        ((('small', 'typical'), 'boom'), (('large',), 'x'))
+        """
+        said: dict[str, list[str]] = {}
         for c in self.entries:
-            seen.setdefault((c.case, c.message or c.status), None)
-        return tuple(seen)
+            cases = said.setdefault(c.message or c.status, [])
+            if c.case not in cases:
+                cases.append(c.case)
+        return tuple((tuple(cases), message) for message, cases in said.items())
 
 
 @dataclass(frozen=True)
