@@ -497,12 +497,13 @@ class BlockCache:
             self._blocks.clear()
             self.hits = self.misses = 0
 
-    def block(self, check: CheckResult, first: str | None, also: tuple[str, ...]) -> Markup:
+    def block(self, check: CheckResult, first: str | None, also: tuple[str, ...], repeats: bool = False) -> Markup:
         """Return the block of ``check``, rendered now or earlier."""
         try:
-            key = (pickle.dumps(check, protocol=pickle.HIGHEST_PROTOCOL), first, also, OUTPUT_CHARS, TRACEBACK_CHARS)
+            key = (pickle.dumps(check, protocol=pickle.HIGHEST_PROTOCOL), first, also, repeats, OUTPUT_CHARS,
+                   TRACEBACK_CHARS)
         except Exception:  # noqa: BLE001 - a check that cannot be pickled is rendered every time
-            return _check_block(check, first, also)
+            return _check_block(check, first, also, repeats)
         with self._lock:
             found = self._blocks.get(key)
             if found is not None:
@@ -510,7 +511,7 @@ class BlockCache:
                 self.hits += 1
                 return found
             self.misses += 1
-        found = _check_block(check, first, also)
+        found = _check_block(check, first, also, repeats)
         if len(found) <= self.max_chars:
             with self._lock:
                 self._blocks[key] = found
@@ -558,10 +559,14 @@ def _draws_said_once(failing_of: list[list[CheckResult]],
     return failing, passing
 
 
-def _check_block(check: CheckResult, first: str | None, also: tuple[str, ...]) -> Markup:
-    """Render one check's block of report.html (``_check.html.j2``)."""
+def _check_block(check: CheckResult, first: str | None, also: tuple[str, ...], repeats: bool = False) -> Markup:
+    """Render one check's block of report.html (``_check.html.j2``).
+
+    ``repeats``: the check's message is word for word that of ``first``, which says it: its line
+    names ``first`` only (each of ten checks of one cause repeated the whole message).
+    """
     check = replace(check, notes=shown_notes(check.notes))  # (result.json's convention notes are for scripts)
-    context = {"c": check, "first": first, "also": also, "OUTPUT_CHARS": OUTPUT_CHARS,
+    context = {"c": check, "first": first, "also": also, "repeats": repeats, "OUTPUT_CHARS": OUTPUT_CHARS,
                "TRACEBACK_CHARS": TRACEBACK_CHARS}
     # Markup: the output of an autoescaped template, every value in it escaped already.
     return Markup(environment().get_template("_check.html.j2").render(context))
@@ -602,11 +607,13 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
     # causes are listed once at the top, each with the checks it explains.
     same_as: dict[str, str] = {}
     also: dict[str, list[str]] = {}
+    repeats: set[str] = set()  # checks whose message is word for word their group's first's
     groups = _text.failure_groups(result.checks())
     for group in groups:
         if len(group) > 1 and group[0].visibility == "public":
             also[group[0].id] = [c.id for c in group[1:]]
             same_as.update((c.id, group[0].id) for c in group[1:])
+            repeats.update(c.id for c in group[1:] if c.message == group[0].message)
     causes = _said_once([Cause(g[0].hint if g[0].hint and g[0].visibility == "public" else g[0].message,
                                bool(g[0].hint and g[0].visibility == "public"), tuple(c.id for c in g))
                          for g in groups])
@@ -650,7 +657,7 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
     passing_of = [[c for c in q.checks if c.status == "pass"] for q in result.questions]
     context["failing_of"], context["passing_of"] = _draws_said_once(failing_of, passing_of)
     render_block = _check_block if blocks is None else blocks.block
-    context["check_block"] = lambda c: render_block(c, same_as.get(c.id), tuple(also.get(c.id, ())))
+    context["check_block"] = lambda c: render_block(c, same_as.get(c.id), tuple(also.get(c.id, ())), c.id in repeats)
     return environment().get_template("report.html.j2").render(context)
 
 

@@ -339,6 +339,17 @@ def test_a_submission_that_could_not_be_graded_says_why_once(tmp_path):
     assert not [a for a in page.named("a") if (a.get("href") or "").startswith("#q-")]
 
 
+def test_checks_failing_with_the_first_ones_words_do_not_repeat_them():
+    said = "softmax could not be called: 'softmax' was never defined: hw1.ipynb, cell [1] stopped at line 2."
+    missing = ErrorInfo(type="MissingFunction", message=said)
+    r = f.result("x", [f.question("softmax", [f.errored(f"softmax/{case}", error=missing, message=said, case=case)
+                                              for case in ("vector", "matrix", "wide")])])
+    html = render.report(r, blocks=None)
+    checks = section(html, "q-softmax").text
+    assert checks.count(said) == 1, checks  # softmax/vector's; the two others point to it
+    assert html.count("<span class=\"muted\">as softmax/vector</span>") == 2
+
+
 def test_a_line_said_for_both_gradients_of_a_case_is_said_once():
     said = "softmaxCostAndGradient raised RuntimeError (erin.py, line 5): cost not done yet"
     entries = tuple(Consistency(case=case, wrt=wrt, status="error", message=said)
