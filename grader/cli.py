@@ -236,7 +236,9 @@ def _output_file(value: str, option: str, example: str, *, not_at: Sequence[tupl
 
     FILE must not be a folder, nor lie under a file, nor be one of ``not_at`` (a path the
     command reads or writes otherwise, named for the message). A missing parent folder is
-    made when the file is written.
+    made when the file is written; that something can be written there is tried at once (a
+    folder made and removed in the nearest folder there is: /proc, a read-only disk), so that
+    nothing is graded or printed before the refusal.
     """
     path = Path(value)
     try:
@@ -246,6 +248,9 @@ def _output_file(value: str, option: str, example: str, *, not_at: Sequence[tupl
             if parent.exists():
                 if not parent.is_dir():
                     raise UsageError(f"{option} {value!r} cannot be written: {str(parent)!r} is a file, not a folder")
+                import tempfile
+
+                os.rmdir(tempfile.mkdtemp(prefix=".grader-probe-", dir=parent))
                 break
         for other, what in not_at:
             if path.absolute() == other.absolute() or (path.exists() and other.exists() and path.samefile(other)):

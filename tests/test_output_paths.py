@@ -130,6 +130,20 @@ def test_grade_with_an_unknown_rubric_makes_no_results_folder(tmp_path: Path):
     assert not (tmp_path / "results").exists()
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux's /proc, where nothing can be made")
+@pytest.mark.parametrize("command", ["check", "grade"])
+def test_a_file_that_cannot_be_made_is_refused_before_anything_is_graded_or_printed(tmp_path: Path, command: str):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "alice.py").write_bytes(SUBMISSION.read_bytes())
+    argv = (["check", subs / "alice.py", "--html", "/proc/no-such/report.html"] if command == "check" else
+            ["grade", subs, "--out", tmp_path / "results", "--junit", "/proc/no-such/j.xml", "--no-progress"])
+    code, out, err = run(argv)
+    assert code == 2 and out == "", out  # (the result was printed, or the batch graded, before the refusal)
+    assert err.startswith("error: --") and "cannot be written" in err, err
+    assert not (tmp_path / "results").exists()
+
+
 def test_grade_junit_in_a_missing_folder_is_written(tmp_path: Path):
     subs = tmp_path / "subs"
     subs.mkdir()
