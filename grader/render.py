@@ -617,6 +617,8 @@ def report(result: SubmissionResult, *, rubric_title: str = "", kit: bool = Fals
     causes = _said_once([Cause(g[0].hint if g[0].hint and g[0].visibility == "public" else g[0].message,
                                bool(g[0].hint and g[0].visibility == "public"), tuple(c.id for c in g))
                          for g in groups])
+    # a missing function's "(found 'a', 'b')" once, on the first cause that says it
+    causes = [replace(c, text=t) for c, t in zip(causes, _text.found_said_once([c.text for c in causes]))]
     context = {
         "r": result,
         "title": rubric_title or result.rubric,

@@ -398,9 +398,31 @@ def other_causes(failing: Sequence[CheckResult], shown: Sequence[CheckResult] = 
             if _NO_ANSWER.match(c.message or ""):
                 plain = ("no answer",)  # written questions not answered: one line names them all
             buckets.setdefault(plain if key[0] == "check" else key, []).append(c)
-    return [f"{g[0].id if len(g) == 1 else f'{g[0].id} and {len(g) - 1} more'}: "
-            f"{_no_answers_line(g) if len(g) > 1 and _NO_ANSWER.match(g[0].message) else cause_line(g)}"
-            for g in buckets.values()]
+    return found_said_once([f"{g[0].id if len(g) == 1 else f'{g[0].id} and {len(g) - 1} more'}: "
+                            f"{_no_answers_line(g) if len(g) > 1 and _NO_ANSWER.match(g[0].message) else cause_line(g)}"
+                            for g in buckets.values()], said=[c.message for c in shown])
+
+
+#: A missing function's list of the functions found instead (grader.sandbox), the same on each line.
+_FOUND = re.compile(r" \(found '\w+'(?:, '\w+')*\)")
+
+
+def found_said_once(lines: list[str], said: Sequence[str] = ()) -> list[str]:
+    """Return `lines` with a missing function's "(found 'a', 'b')" left out where it was said already
+    (above, in `said`, or on an earlier line): eight missing functions listed the same six found.
+
+    >>> found_said_once(["x: a.py defines no function 'f' (found 'g', 'h').", "y: a.py defines no function 'k' (found 'g', 'h')."])
+    ["x: a.py defines no function 'f' (found 'g', 'h').", "y: a.py defines no function 'k'."]
+    """
+    seen = {m.group() for s in said for m in _FOUND.finditer(s or "")}
+    out = []
+    for line in lines:
+        for m in list(_FOUND.finditer(line)):
+            if m.group() in seen:
+                line = line.replace(m.group(), "", 1)
+            seen.add(m.group())
+        out.append(line)
+    return out
 
 
 #: The message of a written question without an answer (grader.written.grading.missing_message).

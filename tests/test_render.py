@@ -350,6 +350,20 @@ def test_checks_failing_with_the_first_ones_words_do_not_repeat_them():
     assert html.count("<span class=\"muted\">as softmax/vector</span>") == 2
 
 
+def test_the_functions_found_instead_of_missing_ones_are_listed_once():
+    found = " (found 'softmax', 'normalizeRows', 'softmaxCostAndGradient')"
+    qs = [f.question(q, [f.errored(f"{q}/small", error=ErrorInfo(type="MissingFunction", message=m), message=m)])
+          for q, m in (("sigmoid", f"q3.py defines no function 'sigmoid'{found}."),
+                       ("sgd", f"q3.py defines no function 'sgd'{found}."))]
+    r = f.result("x", qs)
+    causes = section(render.report(r, blocks=None), "causes").text
+    assert causes.count("(found ") == 1, causes
+    assert "q3.py defines no function 'sgd'." in causes
+    out = terminal.terminal(r, color=False)
+    assert out.count("(found ") == 1, out
+    assert "sgd/small: q3.py defines no function 'sgd'." in out
+
+
 def test_a_line_said_for_both_gradients_of_a_case_is_said_once():
     said = "softmaxCostAndGradient raised RuntimeError (erin.py, line 5): cost not done yet"
     entries = tuple(Consistency(case=case, wrt=wrt, status="error", message=said)
