@@ -570,7 +570,7 @@ def _recognised(modules):
                 with open(f, encoding="utf-8", errors="replace") as fh:
                     text = fh.read()
             files.append(types.SimpleNamespace(path=name.replace(".", "/") + os.path.splitext(f)[1], origin="",
-                                               text=text, cells=cells, translated=False))
+                                               text=text, cells=cells, translated=False, python2=False))
         return recognise.recognise(types.SimpleNamespace(error=None, files=files)).version
     except Exception:  # noqa: BLE001 - not recognised: the kit's own words, the sanity values as they are
         return ""
