@@ -1592,10 +1592,15 @@ def _child_main(config, req, calls, skip, scratch, wfd, ofd, send_load, hfd=None
     for f in files:
         if not f.get("write", True):
             continue
-        dest = os.path.join(scratch, f["path"])
-        os.makedirs(os.path.dirname(dest), exist_ok=True)
-        with open(dest, "wb") as fh:
-            fh.write(f["data"])
+        dest = os.path.normpath(os.path.join(scratch, f["path"]))
+        if not dest.startswith(scratch.rstrip("/") + "/"):
+            continue  # (grader.load never sends one: an absolute path, or '..', is nobody's module)
+        try:  # (grader.load never sends a path no file can have either: a NUL, a file as a folder)
+            os.makedirs(os.path.dirname(dest), exist_ok=True)
+            with open(dest, "wb") as fh:
+                fh.write(f["data"])
+        except (OSError, ValueError):
+            continue  # that module is missing, as in the notebook whose cell failed to write it; the rest run
     uid = config.get("uid")
     if uid is not None:
         for root, dirs, fs in os.walk(scratch):

@@ -263,6 +263,19 @@ def test_honest_values_come_back_as_plain_arrays(sandbox):
     assert r.load.functions == {"softmax": "sub.softmax"}
 
 
+def test_a_file_the_child_cannot_write_in_its_scratch_folder_is_left_out_and_the_rest_run(sandbox, tmp_path):
+    # grader.load sends none of these; the child wrote them as they came, before dropping its privileges, and a
+    # write that failed ended it with status 70: every call of the submission an error. One with '..' or an
+    # absolute path would be written outside its scratch folder (at the process level, in the real /tmp).
+    token = f"escaped_{os.getpid()}_{time.monotonic_ns()}.py"
+    sub = module(GOOD, "sub.py", ("sub.py/x.py", "X = 1\n"), ("x\x00y.py", "X = 1\n"), (f"../{token}", "X = 1\n"),
+                 (str(tmp_path / token), "X = 1\n"))
+    r = run(sandbox, sub, [softmax_call()])
+    assert r.outcomes["softmax:x"].status == "ok", r.outcomes["softmax:x"].message
+    assert not (tmp_path / token).exists()
+    assert not [p for p in os.listdir("/tmp") if token in p]
+
+
 def test_the_run_report_counts_the_cpu_of_the_student_processes_apart_from_the_leader(sandbox):
     # A softmax that burns 0.3 s of CPU in the child (and in a grandchild it forks and waits
     # for): the children's share holds both, the leader's does not.
