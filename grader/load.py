@@ -66,13 +66,40 @@ class _Files:
     other: list[str] = field(default_factory=list)  #: ignored files
     notes: list[str] = field(default_factory=list)
     texts: dict[str, bytes] = field(default_factory=dict)  #: prose files (written answers): path -> content
+    folders: set[str] = field(default_factory=set)  #: the folders of the code files' paths (_clash)
 
     def add(self, path: str, data: bytes, origin: str) -> None:
-        """Add a code file; the first of two with one path is kept, with a note."""
+        """Add a code file; the first of two with one path is kept, with a note (so is the first of a file
+        and a folder of one name: a zip can hold ``a.py`` and ``a.py/b.py``, no folder can)."""
         if path in self.code:
             self.notes.append(f"{origin} was not graded: {self.origin[path]} has the same path ({path}).")
             return
+        other = _clash(path, self.code, self.folders)
+        if other is not None:
+            self.notes.append(f"{origin} was not graded: {self.origin[other]} has its path as a file or a folder "
+                              f"({other}); one path cannot be both.")
+            return
         self.code[path], self.origin[path] = data, origin
+        self.folders.update(_folders(path))
+
+
+def _clash(path: str, files: Mapping[str, object], folders: set[str]) -> str | None:
+    """The path of ``files`` that is a folder of ``path`` or has ``path`` as a folder (``a.py``, ``a.py/b.py``): the
+    student's process could not write both in its scratch folder; None when there is none.  ``folders``: every
+    folder of ``files``' paths (:func:`_folders`)."""
+    parts = path.split("/")
+    for i in range(1, len(parts)):
+        if "/".join(parts[:i]) in files:
+            return "/".join(parts[:i])
+    if path in folders:
+        return next(p for p in files if p.startswith(path + "/"))
+    return None
+
+
+def _folders(path: str) -> list[str]:
+    """The folders of a path: ``a/b/c.py`` -> ``a``, ``a/b``."""
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
 
 # --------------------------------------------------------------------------- public API
@@ -931,16 +958,24 @@ def _written_files(sources: Sequence[SourceFile], handed_in: Mapping[str, bytes]
     a notebook handed in alone has them only in those cells.  ``-a`` appends, as IPython's magic does.
     """
     taken = {p.lower() for p in handed_in}
+    files: dict[str, object] = dict.fromkeys(handed_in)
+    folders = {d for p in handed_in for d in _folders(p)}
     out: dict[str, tuple[str, list[str]]] = {}
     for sf in sources:
         for c in sf.cells or ():
             m = _WRITEFILE.match(c.original.lstrip("\n"))
             name = m and (m.group(2) or m.group(3) or m.group(4))
-            if not name or not name.endswith(".py") or name.startswith(("/", "~")) or "\\" in name:
+            if not name or not name.endswith(".py") or name.startswith(("/", "~")) or "\\" in name \
+                    or any(ord(ch) < 32 or ord(ch) == 127 for ch in name):  # (a NUL: no file can have that name)
                 continue
             path = PurePosixPath(sf.path).parent / name
             if ".." in path.parts or str(path).lower() in taken:
                 continue
+            if str(path) not in out:  # (``q1_softmax.py/x.py`` beside q1_softmax.py: IPython's cell fails, the others run)
+                if _clash(str(path), files, folders) is not None:
+                    continue
+                files[str(path)] = None
+                folders.update(_folders(str(path)))
             body = c.original.lstrip("\n")[m.end():]
             text, cells = out.get(str(path), ("", []))
             out[str(path)] = ((text if m.group(1) else "") + body, cells + [f"{sf.origin}, {c.label}"])

@@ -649,6 +649,22 @@ def test_a_python_2_kernel_notebook_is_not_said_to_be_translated(tmp_path):
     assert report.count("was saved from a Python 2 kernel (its metadata)") == 1
 
 
+def test_a_writefile_cell_no_file_could_come_from_costs_only_that_cell(tmp_path):
+    # a NUL in its name, or a module under a file handed in (q1_softmax.py/x.py): IPython's cell fails and the
+    # other cells run; here the student's process could not write the submission's files: every check an error
+    nb = tmp_path / "hw" / "a1.ipynb"
+    nb.parent.mkdir()
+    for bad in ("x\x00y.py", "q1_softmax.py/x.py"):
+        nb.write_text(notebook([code("%%writefile q1_softmax.py\nimport numpy as np\n" + SOFTMAX, 1),
+                                code(f"%%writefile {bad}\nX = 1\n", 2),
+                                code("from q1_softmax import softmax\nimport numpy as np", 3), code(COST, 4)]))
+        out = io.StringIO()
+        assert main(["check", str(nb), "--json"], out=out, err=io.StringIO()) == 0, out.getvalue()
+        doc = json.loads(out.getvalue())
+        assert doc["score"] == doc["max_score"] == 16, bad
+        assert not [n for n in doc["notes"] if bad in n or "X = 1" in n], doc["notes"]
+
+
 def test_a_copy_of_a_function_beside_the_file_the_rubric_names_for_it_gets_no_note(tmp_path):
     sub = tmp_path / "bob"
     sub.mkdir()

@@ -332,6 +332,18 @@ def test_zip_with_traversal_is_an_error(tmp_path):
     )
 
 
+def test_zip_holding_a_file_and_a_folder_of_one_name_keeps_the_first(tmp_path):
+    # no folder can hold a.py and a.py/b.py; a zip can, and the student's process could not write both:
+    # every check of that submission was an error (the process exited with status 70)
+    sub = load(write(tmp_path / "alice.zip", zip_bytes({"q1.py": SOFTMAX, "q1.py/evil.py": "x = 1\n"})))
+    assert sub.error is None
+    assert [f.path for f in sub.files] == ["q1.py"]
+    assert "q1.py/evil.py was not graded: q1.py has its path as a file or a folder (q1.py); one path cannot be both." \
+        in sub.notes, sub.notes
+    sub = load(write(tmp_path / "bob.zip", zip_bytes({"q1.py/evil.py": "x = 1\n", "q1.py": SOFTMAX})))
+    assert len(sub.files) == 1 and [n for n in sub.notes if "one path cannot be both" in n], sub.notes
+
+
 def test_zip_bomb_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setattr(archive, "MAX_BYTES", 4096)
     sub = load(write(tmp_path / "alice.zip", zip_bytes({"q1.py": "#" * 100_000})))
