@@ -296,7 +296,8 @@ AUTOMAGICS = frozenset({
     "xmode", "pushd", "popd", "dirs", "bookmark", "lsmagic", "magic", "store", "load", "save", "sx", "system",
     "tensorflow_version", "pdb", "debug", "alias", "unalias", "rehashx", "colors", "doctest_mode", "page",
 })
-_AUTOMAGIC_LINE = re.compile(r"^([ \t]*)([A-Za-z_]\w*)(?:[ \t]+(.*?))?[ \t]*$")
+#: (matched on a line without its trailing blanks: ``(.*?)[ \t]*$`` took time quadratic in a run of blanks inside it)
+_AUTOMAGIC_LINE = re.compile(r"^([ \t]*)([A-Za-z_]\w*)(?:[ \t]+(.*))?$")
 
 
 #: Of them, those whose line with arguments can parse as Python (``cd /content/drive`` divides names) and
@@ -337,7 +338,7 @@ def automagic(text: str) -> str:
                     todo.append(n.lineno - 1)
     for i in todo:
         line = lines[i]
-        m = _AUTOMAGIC_LINE.match(line.rstrip("\n"))
+        m = _AUTOMAGIC_LINE.match(line.rstrip("\n").rstrip(" \t"))
         # (IPython's AssignmentChecker comes first: ``ls = 1``, ``ls, x = ...`` are Python)
         if m and m.group(2) in AUTOMAGICS and (m.group(3) or tree is not None) \
                 and not (m.group(3) or "").startswith(("=", ",")):
