@@ -960,7 +960,7 @@ def _written_files(sources: Sequence[SourceFile], handed_in: Mapping[str, bytes]
     taken = {p.lower() for p in handed_in}
     files: dict[str, object] = dict.fromkeys(handed_in)
     folders = {d for p in handed_in for d in _folders(p)}
-    out: dict[str, tuple[str, list[str]]] = {}
+    out: dict[str, tuple[list[str], list[str]]] = {}  # path -> (its parts, in order; the cells that write it)
     for sf in sources:
         for c in sf.cells or ():
             m = _WRITEFILE.match(c.original.lstrip("\n"))
@@ -976,11 +976,18 @@ def _written_files(sources: Sequence[SourceFile], handed_in: Mapping[str, bytes]
                     continue
                 files[str(path)] = None
                 folders.update(_folders(str(path)))
-            body = c.original.lstrip("\n")[m.end():]
-            text, cells = out.get(str(path), ("", []))
-            out[str(path)] = ((text if m.group(1) else "") + body, cells + [f"{sf.origin}, {c.label}"])
-    return {path: (text.encode("utf-8"), cells[0] + "".join(f" and {c.rsplit(', ', 1)[-1]}" for c in cells[1:]))
-            for path, (text, cells) in out.items()}
+            parts, cells = out.setdefault(str(path), ([], []))
+            if not m.group(1):
+                parts.clear()
+            parts.append(c.original.lstrip("\n")[m.end():])  # (joined once: thousands of -a cells cost linear time)
+            cells.append(f"{sf.origin}, {c.label}")
+    return {path: ("".join(parts).encode("utf-8"), _cells_said(cells)) for path, (parts, cells) in out.items()}
+
+
+def _cells_said(cells: list[str]) -> str:
+    """``a1.ipynb, cell [1] and cell [2]``: the cells that write a module, the first few of many."""
+    shown = cells[0] + "".join(f" and {c.rsplit(', ', 1)[-1]}" for c in cells[1:_LISTED])
+    return shown + (f" and {len(cells) - _LISTED} more cells" if len(cells) > _LISTED else "")
 
 
 def _source_file(path: str, origin: str, data: bytes, settings: Settings) -> tuple[SourceFile | None, list[str]]:
