@@ -901,11 +901,16 @@ class Sandbox:
                 self._send_inputs(calls)
                 request["calls"] = [_call_dict(c, preloaded=self._has_inputs(c)) for c in group]
                 shared = self._shared(request, group, rubric)
+                frame = (_worker.pack(request) if shared is None
+                         else _worker.pack({k: v for k, v in request.items() if k not in _SHARED_MEMBERS}, shared))
+                size = _worker._PREFIX.unpack_from(frame)[0]
+                if size > _worker.MAX_HEADER:  # (its leader would refuse it, and the zygote read the rest as frames)
+                    ev.error = (f"its code is too large to run: {size / (1 << 20):.0f} MiB of text with its notebooks' "
+                                f"cells, more than the {_worker.MAX_HEADER >> 20} MiB a submission may send to the "
+                                "sandbox; hand in your code without the data or output pasted into it")
+                    return
                 self._send({"op": "next", "max_request": MAX_REQUEST})
-                if shared is None:
-                    self._send(request)
-                else:
-                    self._send({k: v for k, v in request.items() if k not in _SHARED_MEMBERS}, shared)
+                self._send_frame(frame)
             except (BrokenPipeError, OSError):
                 self.close()
                 if attempt == 2:

@@ -276,6 +276,23 @@ def test_a_file_the_child_cannot_write_in_its_scratch_folder_is_left_out_and_the
     assert not [p for p in os.listdir("/tmp") if token in p]
 
 
+def test_code_too_large_to_send_is_that_submission_s_error_and_the_sandbox_goes_on(sandbox):
+    # over the 4 MiB a request's header may hold (a notebook's cells are sent with its text): the leader refused it,
+    # the zygote read the rest as frames and died, twice; the error said "the sandbox stopped before it could take
+    # the submission", as if the grader had failed
+    cells = (Cell(index=0, label="cell [1]", source=GOOD, original=GOOD),
+             Cell(index=1, label="cell [2]", source=("# " + "x" * 1000 + "\n") * 4500, original=""))
+    text = "".join(c.source for c in cells)
+    big = Submission(id="s", source="hw.ipynb", kind="module",
+                     files=(SourceFile(path="hw.ipynb", text=text, origin="hw.ipynb", cells=cells),))
+    started = time.monotonic()
+    r = run(sandbox, big, [softmax_call()])
+    assert "its code is too large to run: 4 MiB of text with its notebooks' cells" in (r.error or ""), r.error
+    r = run(sandbox, module(GOOD), [softmax_call()])
+    assert r.outcomes["softmax:x"].status == "ok", r.outcomes["softmax:x"].message
+    assert time.monotonic() - started < 30
+
+
 def test_the_run_report_counts_the_cpu_of_the_student_processes_apart_from_the_leader(sandbox):
     # A softmax that burns 0.3 s of CPU in the child (and in a grandchild it forks and waits
     # for): the children's share holds both, the leader's does not.
