@@ -29,7 +29,8 @@ EPILOGS = {
                "output was closed (--json into head): the results written are kept, and the same command "
                "finishes the batch.",
     "check": "exit codes: 0 every public check passed (--written: the answer is right); 1 one did not; "
-             + _BAD.format(also=": also nothing in PATH could be read as code") + ".",
+             + _BAD.format(also=": also nothing in PATH could be read as code")
+             + "; 141 the output was closed (a pipe into head).",
 }
 _DONE = f"exit codes: 0 done; {_BAD.format(also='')}."
 
