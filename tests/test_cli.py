@@ -562,6 +562,8 @@ def test_output_closed_by_its_reader_stops_quietly_with_141(tmp_path):
         os.close(write)
     assert p.returncode == 141, p.stderr
     assert p.stderr == ""
+    from grader import cli
+
     assert "141 the output was closed" in cli.EPILOGS["check"]  # said where check's exit codes are listed
 
 
