@@ -860,7 +860,7 @@ def _submission(sid: str, source: str, kind: str, files: _Files, settings: Setti
             sources.append(sf)
         else:
             empty.append(origin)
-    for path, (data, where) in _written_files(sources, files.code).items():  # a notebook's %%writefile modules
+    for path, (data, where, py2) in _written_files(sources, files.code).items():  # a notebook's %%writefile modules
         try:
             sf, file_notes = _source_file(path, PurePosixPath(path).name, data, settings)
         except LoadError as exc:
@@ -870,6 +870,12 @@ def _submission(sid: str, source: str, kind: str, files: _Files, settings: Setti
             notes.append(f"{sf.origin} was not handed in: it was taken from {where}, whose %%writefile "
                          f"{'writes' if ' and ' not in where else 'cells write'} it when the notebook runs.")
             notes += file_notes
+            if py2 and not sf.translated and settings.translate_py2 is not None:
+                # its notebook ran as Python 2, and so did the module it wrote and imported
+                sf = replace(sf, translated=True)
+                notes.append(f"{sf.origin} was written by a notebook that ran as Python 2: while grading, `/` of two "
+                             "integers kept Python 2's meaning in it too (7 / 2 == 3); in Python 3, write `//` where "
+                             "you mean integer division.")
             sources.append(sf)
     sources.sort(key=lambda sf: sf.path)
     digest = _digest(files.code) if not files.texts else _digest({**files.code, **files.texts})
@@ -950,9 +956,10 @@ def _saved_notebook(path: str, data: bytes) -> bool:
 _WRITEFILE = re.compile(r"""%%writefile((?:[ \t]+(?:-a|--append))?)[ \t]+(?:'([^'\n]+)'|"([^"\n]+)"|(\S+))[ \t]*(?:\n|\Z)""")
 
 
-def _written_files(sources: Sequence[SourceFile], handed_in: Mapping[str, bytes]) -> dict[str, tuple[bytes, str]]:
+def _written_files(sources: Sequence[SourceFile], handed_in: Mapping[str, bytes]) -> dict[str, tuple[bytes, str, bool]]:
     """The Python modules the notebooks' ``%%writefile NAME.py`` cells write (beside the notebook), that
-    were not handed in: path -> (their content, the cells that write it), in the order the cells run.
+    were not handed in: path -> (their content, the cells that write it, whether a notebook that writes it ran
+    as Python 2), in the order the cells run.
 
     Running the notebook writes them before a later cell imports them (``from q1_softmax import softmax``);
     a notebook handed in alone has them only in those cells.  ``-a`` appends, as IPython's magic does.
@@ -961,6 +968,7 @@ def _written_files(sources: Sequence[SourceFile], handed_in: Mapping[str, bytes]
     files: dict[str, object] = dict.fromkeys(handed_in)
     folders = {d for p in handed_in for d in _folders(p)}
     out: dict[str, tuple[list[str], list[str]]] = {}  # path -> (its parts, in order; the cells that write it)
+    py2: set[str] = set()  # the paths a Python 2 notebook writes (SourceFile.translated: `/` is Python 2's there)
     for sf in sources:
         for c in sf.cells or ():
             m = _WRITEFILE.match(c.original.lstrip("\n"))
@@ -981,7 +989,9 @@ def _written_files(sources: Sequence[SourceFile], handed_in: Mapping[str, bytes]
                 parts.clear()
             parts.append(c.original.lstrip("\n")[m.end():])  # (joined once: thousands of -a cells cost linear time)
             cells.append(f"{sf.origin}, {c.label}")
-    return {path: ("".join(parts).encode("utf-8"), _cells_said(cells)) for path, (parts, cells) in out.items()}
+            if sf.translated:
+                py2.add(str(path))
+    return {path: ("".join(parts).encode("utf-8"), _cells_said(cells), path in py2) for path, (parts, cells) in out.items()}
 
 
 def _cells_said(cells: list[str]) -> str:

@@ -649,6 +649,22 @@ def test_a_python_2_kernel_notebook_is_not_said_to_be_translated(tmp_path):
     assert report.count("was saved from a Python 2 kernel (its metadata)") == 1
 
 
+def test_a_module_a_python_2_notebook_writes_keeps_python_2_division(tmp_path):
+    # the kernel that wrote q1_softmax.py imported it as Python 2: `x.shape[-1] / 2` an int there; graded as
+    # Python 3 it was a float, and every check of the module an error
+    nb = tmp_path / "hw" / "a1.ipynb"
+    nb.parent.mkdir()
+    halves = _replace(SOFTMAX, "    e = np.exp(x)\n", "    e = np.exp(x)\n    list(range(x.shape[-1] / 2))\n")
+    nb.write_text(notebook([code("%%writefile q1_softmax.py\nimport numpy as np\n" + halves, 1),
+                            code("from q1_softmax import softmax\nimport numpy as np", 2), code(COST, 3)],
+                           metadata={"kernelspec": {"name": "python2", "display_name": "Python 2"}}))
+    out = io.StringIO()
+    assert main(["check", str(nb), "--json"], out=out, err=io.StringIO()) == 0, out.getvalue()
+    doc = json.loads(out.getvalue())
+    assert doc["score"] == doc["max_score"] == 16
+    assert [n for n in doc["notes"] if n.startswith("q1_softmax.py was written by a notebook that ran as Python 2")]
+
+
 def test_a_writefile_cell_no_file_could_come_from_costs_only_that_cell(tmp_path):
     # a NUL in its name, or a module under a file handed in (q1_softmax.py/x.py): IPython's cell fails and the
     # other cells run; here the student's process could not write the submission's files: every check an error

@@ -986,6 +986,6 @@ def test_thousands_of_writefile_append_cells_are_joined_in_linear_time():
     started = time.monotonic()
     out = _written_files([SourceFile(path="hw.ipynb", text="", origin="hw.ipynb", cells=cells)], {})
     assert time.monotonic() - started < 2.0
-    text, where = out["q1_softmax.py"]
+    text, where, _ = out["q1_softmax.py"]
     assert text == body.encode() * 5000
     assert where == "hw.ipynb, cell [1] and cell [2] and cell [3] and cell [4] and cell [5] and 4995 more cells"
