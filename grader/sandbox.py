@@ -901,16 +901,17 @@ class Sandbox:
                 self._send_inputs(calls)
                 request["calls"] = [_call_dict(c, preloaded=self._has_inputs(c)) for c in group]
                 shared = self._shared(request, group, rubric)
-                frame = (_worker.pack(request) if shared is None
-                         else _worker.pack({k: v for k, v in request.items() if k not in _SHARED_MEMBERS}, shared))
-                size = _worker._PREFIX.unpack_from(frame)[0]
+                size = _header_size(request, shared)
                 if size > _worker.MAX_HEADER:  # (its leader would refuse it, and the zygote read the rest as frames)
                     ev.error = (f"its code is too large to run: {size / (1 << 20):.0f} MiB of text with its notebooks' "
                                 f"cells, more than the {_worker.MAX_HEADER >> 20} MiB a submission may send to the "
                                 "sandbox; hand in your code without the data or output pasted into it")
                     return
                 self._send({"op": "next", "max_request": MAX_REQUEST})
-                self._send_frame(frame)
+                if shared is None:
+                    self._send(request)
+                else:
+                    self._send({k: v for k, v in request.items() if k not in _SHARED_MEMBERS}, shared)
             except (BrokenPipeError, OSError):
                 self.close()
                 if attempt == 2:
@@ -929,6 +930,17 @@ class Sandbox:
                 if isinstance(dropped, int) and not isinstance(dropped, bool) and 0 < dropped < 1 << 50:
                     ev.dropped += dropped
             return
+
+
+def _header_size(request: dict, shared) -> int:
+    """The size of the header of ``request``'s frame when its notebooks' cells (sent as text in it, where a file's
+    content is a blob) could make it too large for a leader to take (``_worker.MAX_HEADER``); else 0, unpacked."""
+    cells = sum(len(c.get("source", "")) for f in request.get("files", ()) for c in f.get("cells") or ())
+    if cells < _worker.MAX_HEADER // 16:  # (at most 12 bytes a character as JSON text, the rest of it small)
+        return 0
+    frame = (_worker.pack(request) if shared is None
+             else _worker.pack({k: v for k, v in request.items() if k not in _SHARED_MEMBERS}, shared))
+    return _worker._PREFIX.unpack_from(frame)[0]
 
 
 def _add_cpu(ev: _Events, cpu) -> None:
