@@ -871,8 +871,8 @@ def _submission(sid: str, source: str, kind: str, files: _Files, settings: Setti
                          f"{'writes' if ' and ' not in where else 'cells write'} it when the notebook runs.")
             notes += file_notes
             if py2 and not sf.translated and settings.translate_py2 is not None:
-                # its notebook ran as Python 2, and so did the module it wrote and imported
-                sf = replace(sf, translated=True)
+                # its notebook ran as Python 2, and so did the module it wrote and imported (nothing translated)
+                sf = replace(sf, python2=True)
                 notes.append(f"{sf.origin} was written by a notebook that ran as Python 2: while grading, `/` of two "
                              "integers kept Python 2's meaning in it too (7 / 2 == 3); in Python 3, write `//` where "
                              "you mean integer division.")
@@ -968,7 +968,7 @@ def _written_files(sources: Sequence[SourceFile], handed_in: Mapping[str, bytes]
     files: dict[str, object] = dict.fromkeys(handed_in)
     folders = {d for p in handed_in for d in _folders(p)}
     out: dict[str, tuple[list[str], list[str]]] = {}  # path -> (its parts, in order; the cells that write it)
-    py2: set[str] = set()  # the paths a Python 2 notebook writes (SourceFile.translated: `/` is Python 2's there)
+    py2: set[str] = set()  # the paths a Python 2 notebook writes (SourceFile.python2: `/` is Python 2's there)
     for sf in sources:
         for c in sf.cells or ():
             m = _WRITEFILE.match(c.original.lstrip("\n"))
@@ -989,7 +989,7 @@ def _written_files(sources: Sequence[SourceFile], handed_in: Mapping[str, bytes]
                 parts.clear()
             parts.append(c.original.lstrip("\n")[m.end():])  # (joined once: thousands of -a cells cost linear time)
             cells.append(f"{sf.origin}, {c.label}")
-            if sf.translated:
+            if sf.translated or sf.python2:
                 py2.add(str(path))
     return {path: ("".join(parts).encode("utf-8"), _cells_said(cells), path in py2) for path, (parts, cells) in out.items()}
 

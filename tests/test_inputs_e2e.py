@@ -774,3 +774,17 @@ def test_a_nul_byte_in_a_file_is_a_syntax_error_at_its_line(tmp_path):
     assert [u["where"] for u in r["load"]["unit_errors"]] == [f"nul.py, line {line}"]
     cost = next(q for q in r["questions"] if q["id"] == "cross_entropy")["checks"][0]["message"]
     assert f"'softmaxCostAndGradient' is in code that does not compile: nul.py, line {line}" in cost, cost
+
+
+def test_a_module_a_python_2_kernel_notebook_writes_is_not_said_to_be_translated(tmp_path):
+    """Nothing was translated in the module either: no entry in `translated`, the division note once."""
+    nb = tmp_path / "hw" / "a1.ipynb"
+    nb.parent.mkdir()
+    nb.write_text(notebook([code("%%writefile q1_softmax.py\nimport numpy as np\n" + SOFTMAX, 1),
+                            code("from q1_softmax import softmax\nimport numpy as np", 2), code(COST, 3)],
+                           metadata=PYTHON2_KERNEL))
+    out = io.StringIO()
+    assert main(["check", str(nb), "--json"], out=out, err=io.StringIO()) == 0, out.getvalue()
+    doc = json.loads(out.getvalue())
+    assert doc["translated"] == [], doc["translated"]
+    assert len([n for n in doc["notes"] if n.startswith("q1_softmax.py was written by a notebook that ran as Python 2")]) == 1
