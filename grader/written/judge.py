@@ -318,6 +318,18 @@ def _case_asked(text: str, question: WrittenQuestion, subjects: tuple[str, ...])
 _CLOSING = re.compile(r"^\s*(?:\\end\s*\{[^{}]*\}|\\\]|\$\$?|```)?\s*$")
 
 
+def _last_conditions(lines: list[str]):
+    """Yield (line index, condition) for the lines at the end of an answer that each state a condition, the last
+    line first; blank lines and the end of an environment between them are passed over."""
+    for n in range(len(lines) - 1, -1, -1):
+        if _CLOSING.match(lines[n]):
+            continue
+        cond = line_condition(lines[n])
+        if cond is None:
+            return
+        yield n, cond
+
+
 def _line_case_asked(text: str, question: WrittenQuestion, subjects: tuple[str, ...]) -> str:
     r"""Return `text` with the answer's cases written one a line (``... = (\hat y_w - 1) v_c, \quad w = o``, then
     ``... = \hat y_w v_c, \quad w \ne o``) reduced to the line of the case this question asks for, the lines of
@@ -325,15 +337,8 @@ def _line_case_asked(text: str, question: WrittenQuestion, subjects: tuple[str, 
     in a row (blank lines and the end of an environment between them aside), each stating a condition, exactly
     one fitting the question, and not the last (the last line is the answer already).  Else `text` as it is."""
     lines = text.split("\n")
-    cased: list[tuple[int, bool]] = []  # (line, fits this question), the answer's last lines
-    for n in range(len(lines) - 1, -1, -1):
-        if _CLOSING.match(lines[n]):
-            continue
-        cond = line_condition(lines[n])
-        if cond is None:
-            break
-        lhs, equal, rhs = cond
-        cased.append((n, _case_fits(lhs, equal, rhs, question, subjects) is not None))
+    cased = [(n, _case_fits(*cond, question, subjects) is not None)  # (line, fits this question), last first
+             for n, cond in _last_conditions(lines)]
     fitting = [n for n, fits in cased if fits]
     if len(cased) < 2 or len(fitting) != 1 or fitting[0] == cased[0][0]:
         return text
@@ -373,14 +378,7 @@ def _cases_problem(text: str, question: WrittenQuestion, subjects: tuple[str, ..
             elif expr.strip() and (_OTHERWISE.match(cond.strip()) or not sep):
                 otherwise = True
     else:
-        lines = text.split("\n")
-        for n in range(len(lines) - 1, -1, -1):
-            if _CLOSING.match(lines[n]):
-                continue
-            cond = line_condition(lines[n])
-            if cond is None:
-                break
-            stated.insert(0, (cond, f"line {n + 1}"))
+        stated = [(cond, f"line {n + 1}") for n, cond in reversed(list(_last_conditions(text.split("\n"))))]
         if len(stated) < 2:
             return None  # one line's condition: judged with the final step (see _condition_problem)
     for k, (cond, where) in enumerate(stated):
