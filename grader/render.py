@@ -984,6 +984,9 @@ def summary_entry(r: SubmissionResult, report_href: Callable[[SubmissionResult],
         "overrides": [(o.question or "total", number(o.auto_score), number(o.score), o.by, o.note, o.review)
                       for o in r.overrides],
         "looks_like": r.looks_like,
+        # a Canvas file name read as one of two users' (the TA says which before grades go out): (graded as, or)
+        "canvas_users": ((r.canvas.user_id, r.canvas.other_user_id)
+                         if r.canvas is not None and r.canvas.other_user_id else None),
         # the whole reason (a CS224n four-question one runs past 300 characters), bounded, as its file names are the student's
         "why": cut(r.rubric_reason.split("; this one looks like ", 1)[-1], 1000) if r.looks_like else "",
         "similar": (((r.similarity[0].other, r.similarity[0].kind, number(r.similarity[0].share)),
@@ -1016,6 +1019,8 @@ class _Summary:
         self.max_score = 0.0
         #: (id, href, version, why) of submissions that look like another course version than their rubric's
         self.versions: list[tuple[str, str, str, str]] = []
+        #: (id, href, user id graded as, the other user id) of submissions whose Canvas file names read two ways
+        self.two_users: list[tuple[str, str, str, str]] = []
         #: (submission, report link, best match, its anchor in similarity.html, more matches): only
         #: submissions the similarity check listed (``grade --similarity``), for the teaching staff
         self.similar: list[tuple[str, str, Any, str, int]] = []
@@ -1065,6 +1070,8 @@ class _Summary:
             self.rubrics.append(e["rubric"])
         if e["looks_like"]:
             self.versions.append((sid, href, e["looks_like"], e["why"]))
+        if e.get("canvas_users"):  # (absent from an entry kept by an older version)
+            self.two_users.append((sid, href, *e["canvas_users"]))
         if e["similar"]:
             (other, kind, share), more = e["similar"]
             best = SimilarityMatch(other=other, kind=kind, share=share)
@@ -1182,6 +1189,7 @@ def _write_summary_page(acc: _Summary, rows: Iterable[_Row], regrades: Iterable[
         "mistakes": sorted(acc.mistakes.values(), key=lambda g: (-len(g.sids), g.key)),
         "kinds": [g for g in acc.kinds.values() if g.sids],
         "versions": acc.versions,
+        "two_users": acc.two_users,
         "similar": sorted(acc.similar, key=lambda t: (-t[2].share, t[0])),
         "overrides": acc.overrides,
         "n_regraded": acc.regraded,

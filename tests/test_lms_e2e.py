@@ -131,6 +131,11 @@ def test_a_canvas_name_ending_in_digits_is_read_as_the_download_tells(tmp_path: 
     assert "(see the notes of its result.json)" in stdout
     assert "reads two ways" not in (out / "12" / "report.html").read_text(encoding="utf-8")
     assert results["1001"]["canvas"]["other_user_id"] == ""
+    # the TA's page says it too, once, for that submission alone
+    summary = (out / "summary.html").read_text(encoding="utf-8")
+    section = summary.split('<section id="canvas-users">', 1)[1].split("</section>", 1)[0]
+    assert "graded as Canvas user <span class=\"mono\">12</span>, or user <span class=\"mono\">2005</span>?" in section
+    assert section.count("<li>") == 1 and summary.count('id="canvas-users"') == 1
     # the export says it; a roster that has one of the two users places the grade on that one
     code, _, err = _cli(["export", "canvas", str(out), "--out", str(tmp_path / "c.csv")])
     assert code == 0 and "12 (user 12 or 2005)" in err
