@@ -321,6 +321,9 @@ class WrittenQuestion:
     mistakes: tuple[str, ...] = ()  #: ids of [written.mistakes] tried when the answer is wrong
     prompt: str = ""  #: the question as asked (the rubric's documentation of it)
     functions: tuple[str, ...] = ()  #: functions students may use ("exp", "log", "sigma", "softmax"...); () = all
+    #: functions a student may write without their argument, and what it is: {"sigma": "x"} reads σ(1 - σ) as
+    #: σ(x)(1 - σ(x)), as a person would where σ'(x) is asked for "in terms of σ(x)"
+    bare: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

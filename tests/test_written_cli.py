@@ -178,6 +178,13 @@ STUDENT_LATEX = [
     ("sigmoid_grad", "σ²(x) e^{−x}", "σ³(x) e^{−x}"),
     ("grad_center", "∂J/∂v_c = U(ŷ − y) ∈ ℝᵈ", "∂J/∂v_c = U(y − ŷ) ∈ ℝᵈ"),
     ("grad_center", "U(ŷ − y) where ŷ = softmax(Uᵀv_c)", "U(y − ŷ) where ŷ = softmax(Uᵀv_c)"),
+    # σ written alone where σ'(x) is asked "in terms of σ(x)" (the rubric's bare = {sigma = "x"}): σ(x); a σ
+    # applied to a group holding a σ alone is a product, as a person reads σ(1 - σ)
+    ("sigmoid_grad", r"\sigma(1-\sigma)", r"\sigma(1+\sigma)"),
+    ("sigmoid_grad", r"\sigma - \sigma^2", r"\sigma^2 - \sigma"),
+    ("sigmoid_grad", "σ′ = σ(1 − σ)", "σ′ = σ"),
+    ("sigmoid_grad", r"\sigma' = \sigma \cdot (1 - \sigma)", r"\sigma' = \sigma \cdot (1 + \sigma)"),
+    ("sigmoid_grad", r"\sigma(x)\left(1-\sigma\right)", r"\sigma(x)\left(1-\sigma(-x)\right)"),
     # square brackets that group (an index stays an index: W[i]), and ⟨a, b⟩
     ("sigmoid_grad", r"\sigma(x)[1-\sigma(x)]", r"\sigma(x)[1+\sigma(x)]"),
     ("grad_pred", r"-W[i] + W^\top[\hat{y}]", r"W[i] + W^\top[\hat{y}]"),
@@ -1117,3 +1124,16 @@ def test_cases_without_a_condition_column_or_as_an_array_answer_each_question(tm
     swapped = cases.replace("w = o", "w = TMP").replace("w \\ne o", "w = o").replace("w = TMP", "w \\ne o")
     score, message = _written_scores(tmp_path, "written.md", f"## {qid}\n$$ {swapped} $$\n")[f"written/{qid}"]
     assert score == 0 and message.startswith("Wrong (written.md)"), message
+
+
+def test_sigma_alone_is_read_as_the_question_says_and_shown_so():
+    """σ(1 - σ) for σ'(x): read σ(x)(1 - σ(x)), and the reading shown; where no question says what σ alone is
+    (the negative-sampling gradients), the message says to write its argument, at its place."""
+    code, out, err = run(["check", "--written", "sigmoid_grad", r"\sigma(1-\sigma)", "--no-color"])
+    assert (code, err) == (0, "")
+    assert "right  σ(x) (1 - σ(x))" in out
+    code, out, err = run(["check", "--written", "negsamp_grad_outside_o", r"(\sigma - 1) v_c", "--no-color"])
+    assert code == 1
+    assert ("σ at line 1, column 2 is written without its argument: write σ(...) with what it is applied to"
+            in out)
+    assert out.count("written without its argument") == 1

@@ -209,6 +209,10 @@ def _check(node: Node, symbols, bound: frozenset, sums, functions: tuple[str, ..
         elif isinstance(n, (Neg, Transpose)):
             stack.append((n.arg, b))
         elif isinstance(n, Apply):
+            if not n.args:  # σ alone, where the question does not say what it stands for
+                raise WrittenError(f"{_FN_SHOWN.get(n.fn, n.fn)} at {at(n.line, n.column)} is written without its "
+                                   f"argument: write {_FN_SHOWN.get(n.fn, n.fn)}(...) with what it is applied to",
+                                   n.line, n.column)
             if functions and n.fn not in functions:
                 allowed = ", ".join(_FN_SHOWN.get(f, f) for f in functions)
                 raise WrittenError(f"{_FN_SHOWN.get(n.fn, n.fn)} at {at(n.line, n.column)} is not one of this "

@@ -845,6 +845,8 @@ class _Build:
             return Apply(line, col, _fn_name(kids[0]), args, parens=True)
         if rule == "apply":
             return Apply(line, col, _fn_name(kids[0]), (self.node(kids[1]),), parens=False)
+        if rule == "bare_function":  # σ without its argument: no args (what it stands for is the question's)
+            return Apply(line, col, _fn_name(kids[0]), (), parens=False)
         if rule == "sigma_prime":
             arg = self.node(kids[1])
             return Derivative(line, col, Apply(line, col, "sigma", (arg,)), arg, prime=True)
@@ -885,6 +887,8 @@ class _Build:
             base = self.node(kids[0])
             if str(kids[1]) in ("'", "\u2032") and isinstance(base, Apply) and base.fn == "sigma" and len(base.args) == 1:
                 return Derivative(line, col, base, base.args[0], prime=True)  # \sigma(x)': the derivative
+            if str(kids[1]) in ("'", "\u2032") and isinstance(base, Apply) and base.fn == "sigma" and not base.args:
+                return Derivative(line, col, base, base, prime=True)  # σ' alone: of what, the question says (bare)
             return Transpose(line, col, base, prime=str(kids[1]) in ("'", "\u2032"))
         if rule == "otimes":  # a ⊗ b: the outer product
             return Apply(line, col, "outer", (self.node(kids[0]), self.node(kids[2])), parens=True)

@@ -108,6 +108,8 @@ def _plain(node: Node) -> str:
         return f"Σ{_bounds_plain(node)} {_wrap(node.body, _MUL)}"
     if isinstance(node, Apply):
         name = _FN.get(node.fn, node.fn)
+        if not node.args:  # written without its argument
+            return name
         return f"{name}({', '.join(_plain(a) for a in node.args)})"
     if isinstance(node, Derivative):
         if node.prime:
@@ -231,6 +233,8 @@ def _ml(node: Node) -> str:
         return f"{head}{_mlwrap(node.body, _MUL)}"
     if isinstance(node, Apply):
         name = _FN.get(node.fn, node.fn)
+        if not node.args:  # written without its argument
+            return _mi(name)
         args = "<mo>,</mo>".join(_ml(a) for a in node.args)
         return f"{_mi(name)}<mo>&#x2061;</mo>{_paren(args)}"
     if isinstance(node, Derivative):

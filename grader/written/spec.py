@@ -16,7 +16,7 @@ Layout (see ``rubrics/written.toml``)::
 
     [written.questions.<id>]                # result id "written/<id>"
     title, prompt, notation, symbols (more symbols, or overrides), expected, labels,
-    compact, points, indices ({k = "samples"}), mistakes
+    compact, points, indices ({k = "samples"}), mistakes, functions, bare ({sigma = "x"})
 
     [written.mistakes.<id>]
     message = "..."
@@ -41,7 +41,7 @@ DETECTORS = ("sign-flipped", "transposed", "swap", "missing-transpose", "sum-ran
 _PART_KEYS = ("reference", "generator", "params", "seed", "instances", "rtol", "atol", "notations", "questions",
               "mistakes")
 _QUESTION_KEYS = ("title", "prompt", "notation", "symbols", "expected", "labels", "compact", "points", "indices",
-                  "mistakes", "functions")
+                  "mistakes", "functions", "bare")
 #: Functions of the notation (parse.py's names for them).
 FUNCTIONS = ("exp", "log", "sigma", "softmax", "outer", "dot", "sum")
 _SYMBOL_KEYS = ("role", "value", "axis", "domain", "text")
@@ -166,10 +166,20 @@ def load_part(loader: Any, t: Any, ref_dir: Path) -> tuple[WrittenPart, bytes]:
         for fn in functions:
             if fn not in FUNCTIONS:
                 raise loader.fail(at, f"unknown function {fn!r} (known: {', '.join(map(repr, FUNCTIONS))})")
+        bare = loader.table(q.get("bare", {}), f"{at}.bare")
+        for fn, arg in bare.items():
+            if fn != "sigma":  # (the notation knows σ alone: grammar.lark's BARESIGMA)
+                raise loader.fail(f"{at}.bare", f"only sigma may be written without its argument, not {fn!r}")
+            if not isinstance(arg, str):
+                raise loader.fail(f"{at}.bare", f"{fn} must be the expression it stands for (a string)")
+            try:
+                parse_expression(arg)
+            except WrittenError as e:
+                raise loader.fail(f"{at}.bare", f"'{arg}' can't be read: {e.message}") from None
         questions.append(WrittenQuestion(
             id=qid, title=loader.string(q, "title", at), expected=expected, symbols=symbols, labels=labels,
             compact=compact, points=loader.number(q, "points", at, 1.0, most=MOST["points"]), indices=dict(indices), mistakes=ids,
-            prompt=loader.string(q, "prompt", at, ""), functions=functions))
+            prompt=loader.string(q, "prompt", at, ""), functions=functions, bare=dict(bare)))
     if not questions:
         raise loader.fail(where, "the written part has no questions")
     part = WrittenPart(questions=tuple(questions), reference_path=str(path), generator=generator, params=dict(params),
