@@ -384,6 +384,11 @@ def test_a_rubric_extending_the_written_one_keeps_its_reference_and_may_drop_a_q
     ('[written.questions.grad_pred]\npoints = 1e308\n', "written.questions.grad_pred: points must be at most 1000000 (1e+308)"),
     ('[written.questions.grad_pred]\nfunctions = ["tanh"]\n',
      "written.questions.grad_pred: unknown function 'tanh' (known: 'exp', 'log', 'sigma', 'softmax', 'outer', 'dot', 'sum')"),
+    ('[written.questions.sigmoid_grad]\nbare = {exp = "x"}\n',
+     "written.questions.sigmoid_grad.bare: only sigma may be written without its argument, not 'exp'"),
+    ('[written.questions.sigmoid_grad]\nbare = {sigma = "(x"}\n',
+     "written.questions.sigmoid_grad.bare: '(x' can't be read: unbalanced '(' at line 1, column 1: it is never closed "
+     "(add ')')"),
 ])
 def test_a_wrong_written_part_is_refused_with_its_place(tmp_path, body, message):
     from grader.errors import RubricError
