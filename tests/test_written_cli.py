@@ -185,6 +185,9 @@ STUDENT_LATEX = [
     ("sigmoid_grad", "σ′ = σ(1 − σ)", "σ′ = σ"),
     ("sigmoid_grad", r"\sigma' = \sigma \cdot (1 - \sigma)", r"\sigma' = \sigma \cdot (1 + \sigma)"),
     ("sigmoid_grad", r"\sigma(x)\left(1-\sigma\right)", r"\sigma(x)\left(1-\sigma(-x)\right)"),
+    # @ as written: a column times a row is their outer product (numpy's 1-D reading only where that does not fit)
+    ("grad_output", "(yhat - y) @ rhat.T", "(y - yhat) @ rhat.T"),
+    ("grad_pred", "(yhat - y) @ W", "(y - yhat) @ W"),
     # square brackets that group (an index stays an index: W[i]), and ⟨a, b⟩
     ("sigmoid_grad", r"\sigma(x)[1-\sigma(x)]", r"\sigma(x)[1+\sigma(x)]"),
     ("grad_pred", r"-W[i] + W^\top[\hat{y}]", r"W[i] + W^\top[\hat{y}]"),
@@ -1137,3 +1140,10 @@ def test_sigma_alone_is_read_as_the_question_says_and_shown_so():
     assert ("σ at line 1, column 2 is written without its argument: write σ(...) with what it is applied to"
             in out)
     assert out.count("written without its argument") == 1
+
+
+def test_a_column_at_a_column_says_which_transpose_is_missing():
+    code, out, err = run(["check", "--written", "grad_output", "(yhat - y) @ rhat", "--no-color"])
+    assert code == 1
+    assert ("a 5×1 vector times a 3×1 vector, the shapes do not fit (5 ≠ 3); a transpose is missing on the right "
+            "factor, r̂.") in out

@@ -545,6 +545,9 @@ def _binary(n: Bin, a: Value, b: Value) -> Value:
                                f"element by element at {where}: the shapes differ", n.line, n.column)
         return a * b
     if op == "matmul":
+        if a.shape[1] == b.shape[0]:  # as written: (ŷ - y) @ r̂ᵀ, a column times a row, is their outer product
+            return _shrink(a @ b)
+        # numpy's reading of a vector as 1-D: yhat @ W (a column's entries times W's rows)
         x = a.reshape(-1) if a.shape[1] == 1 else a
         y = b.reshape(-1) if b.shape[1] == 1 else b
         if x.shape[-1] != y.shape[0]:
