@@ -13,7 +13,7 @@ shared/assignment.md):
 - CS224n a2 (2019-2023): ``naiveSoftmaxLossAndGradient`` / ``negSamplingLossAndGradient``,
   ``skipgram(currentCenterWord, windowSize, outsideWords, word2Ind, ...)``, imports of the
   starter's ``utils`` package (``from utils.utils import softmax``), ``word2vec.py`` beside a
-  ``utils/`` folder;
+  ``utils/`` folder, ``sgd`` in a file named ``sgd.py`` (a2's; the earlier years' is ``q3_sgd.py``);
 - CS224d 2015 (one notebook): ``softmaxCostAndGradient(predicted, target, outputVectors)``
   without ``dataset``; ``skipgram``/``negSamplingCostAndGradient`` without it;
   ``forward_backward_prop(data, labels, params)`` without ``dimensions``;
@@ -171,6 +171,9 @@ def recognise(sub: Submission) -> Recognition:
     if not evidence and any(p.rsplit("/", 1)[-1] == "word2vec.py" for p in paths) and \
             any(p.startswith("utils/") or "/utils/" in p for p in paths):
         evidence.append("word2vec.py is handed in beside a utils/ folder")
+    if not evidence and "sgd" in defs and any(p.rsplit("/", 1)[-1] == "sgd.py" for p in paths):
+        # a2's sgd.py checked or handed in alone (the earlier years' file is q3_sgd.py)
+        evidence.append("sgd.py defines sgd (a2's file; CS224d and CS224n 2017/2018 name it q3_sgd.py)")
     if evidence:
         return _four_or("cs224n-a2", "cs224n", names, "; ".join(evidence))
 

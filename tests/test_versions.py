@@ -158,6 +158,35 @@ def test_only_the_four_questions_functions_give_the_four_question_rubric():
     assert recognise(empty).version == ""
 
 
+def test_a2s_sgd_py_alone_is_recognised_as_a2_and_graded_so(tmp_path):
+    """A student self-checking a2's sgd.py alone gets a2's rubric (its sgd graded), not the default softmax rubric."""
+    code = ("def sgd(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVERY=10):\n"
+            "    x = x0\n"
+            "    postprocessing = postprocessing or (lambda x: x)\n"
+            "    for it in range(1, iterations + 1):\n"
+            "        loss, grad = f(x)\n"
+            "        x = postprocessing(x - step * grad)\n"
+            "        if it % 20000 == 0:\n"
+            "            step *= 0.5\n"
+            "    return x\n")
+    r = recognise(Submission("x", "x", "module", (SourceFile("sgd.py", code, "sgd.py"),)))
+    assert (r.version, r.reason) == ("cs224n-a2", "sgd.py defines sgd (a2's file; CS224d and CS224n 2017/2018 name "
+                                                  "it q3_sgd.py)")
+    # the same function in another file name tells nothing; in CS224d's file, CS224d's rubric
+    assert recognise(Submission("x", "x", "module", (SourceFile("mine.py", code, "mine.py"),))).version == ""
+    assert recognise(Submission("x", "x", "module", (SourceFile("q3_sgd.py", code, "q3_sgd.py"),))).version \
+        == "cs224d-2016"
+    (tmp_path / "sgd.py").write_text(code, encoding="utf-8")
+    out, err = io.StringIO(), io.StringIO()
+    status = main(["check", str(tmp_path / "sgd.py"), "--json"], out=out, err=err)
+    doc = json.loads(out.getvalue())
+    assert doc["rubric"] == "word2vec-cs224n-a2", doc["rubric"]
+    sgd = next(q for q in doc["questions"] if q["id"] == "sgd")
+    passed = {c["id"] for c in sgd["checks"] if c["status"] == "pass"}
+    assert {"sgd/from-zero", "sgd/from-half", "sgd/from-minus"} <= passed, passed  # (useSaved is not written here)
+    assert status == 1  # the rest of a2 is not handed in
+
+
 def test_recognition_reads_a_bounded_part_of_each_file():
     far = "#" * (MAX_CHARS + 10) + "\ndef naiveSoftmaxLossAndGradient(a, b, c, d):\n    pass\n"
     sub = Submission("x", "x", "module", (SourceFile("big.py", far, "big.py"),))
