@@ -184,6 +184,11 @@ def test_a2s_sgd_py_alone_is_recognised_as_a2_and_graded_so(tmp_path):
     sgd = next(q for q in doc["questions"] if q["id"] == "sgd")
     passed = {c["id"] for c in sgd["checks"] if c["status"] == "pass"}
     assert {"sgd/from-zero", "sgd/from-half", "sgd/from-minus"} <= passed, passed  # (useSaved is not written here)
+    # ... and the check that resumes from saved parameters fails saying why: the starter's useSaved block is gone
+    anneal = next(c for c in sgd["checks"] if c["id"] == "sgd/anneal")
+    assert anneal["status"] == "fail"
+    said = [n for n in anneal["notes"] if "load_saved_params was never called" in n]
+    assert len(said) == 1 and said[0].endswith("so keep its useSaved block"), anneal["notes"]
     assert status == 1  # the rest of a2 is not handed in
 
 
