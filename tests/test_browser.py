@@ -273,6 +273,25 @@ def test_summary_shows_the_batch_and_fits_the_screen(chrome, tmp_path, width, he
 
 
 @pytest.mark.parametrize(("width", "height", "phone"), SCREENS)
+def test_summary_lists_canvas_names_read_as_two_users_once_and_fits(chrome, tmp_path, width, height, phone):
+    """A Canvas file name read as one of two users' is the TA's to settle before grades go out: listed once."""
+    from grader.model import CanvasInfo
+
+    results = f.batch()
+    park = replace(results[0], submission="12",
+                   canvas=CanvasInfo(name="park", user_id="12", submission_id="2005", other_user_id="2005"))
+    lee = replace(results[1], submission="2004", canvas=CanvasInfo(name="lee_7", user_id="2004", submission_id="6005"))
+    page = tmp_path / "summary.html"
+    page.write_text(render.summary(iter([park, lee, *results[2:]])), encoding="utf-8")
+    seen = open_page(chrome, page, width, height, phone)
+    assert_quiet(seen, page)
+    assert_fits(chrome, width, "summary.html with a Canvas name read two ways")
+    section = squash(chrome.js("document.querySelector('#canvas-users').innerText"))
+    assert "12 graded as Canvas user 12, or user 2005?" in section
+    assert "2004" not in section and section.count("graded as Canvas user") == 1
+
+
+@pytest.mark.parametrize(("width", "height", "phone"), SCREENS)
 def test_the_histograms_bounds_can_each_be_read_apart(chrome, tmp_path, width, height, phone):
     """A total such as CS224d 2016's 68.5 makes bounds like "61.65–68.5", wider than a bar: no
     two labels under the bars may overlap, nor run out of the picture."""
