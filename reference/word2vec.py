@@ -670,6 +670,13 @@ def sgd_wrong_sign(f, x0, step, iterations, postprocessing=None, useSaved=False,
                         anneal_every=_anneal_every(f))
 
 
+def sgd_wrong_sign_before(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVERY=10):  # noqa: N803
+    """Mistake: x += step * grad (uphill), postprocessing applied before each evaluation of f."""
+    with np.errstate(all="ignore"):
+        return _sgd_run(f, x0, step, iterations, postprocessing, useSaved, PRINT_EVERY, sign=-1.0, before=True,
+                        anneal_every=_anneal_every(f))
+
+
 def sgd_no_anneal(f, x0, step, iterations, postprocessing=None, useSaved=False, PRINT_EVERY=10):  # noqa: N803
     """Mistake: the step is never halved every ANNEAL_EVERY iterations."""
     return _sgd_run(f, x0, step, iterations, postprocessing, useSaved, PRINT_EVERY, anneal=False,

@@ -168,6 +168,16 @@ def test_each_named_mistake_costs_its_question_and_is_named(graded, mistake):
     assert all(c["status"] == "fail" for c in failing)
 
 
+def test_the_uphill_step_is_named_whichever_side_of_the_step_postprocessing_is_on(graded):
+    """sgd-wrong-sign with postprocessing before each evaluation of f: the postprocessing check names it too,
+    and the terminal says it once for all four checks."""
+    r = graded["sgd-wrong-sign-before"]
+    assert _lost(r) == {"sgd"}
+    failing = [c for c in _questions(r)["sgd"]["checks"] if c["status"] != "pass"]
+    assert {c["id"] for c in failing} >= {"sgd/postprocessing", "sgd/from-half"}
+    assert all(c["mistake"] == "sgd-wrong-sign" for c in failing), [(c["id"], c["mistake"]) for c in failing]
+
+
 def test_a_wrong_sigmoid_grad_is_named_as_the_cause_on_the_network_built_on_it(graded):
     checks = _questions(graded["sigmoid-grad-on-x"])["neural_grad"]["checks"]
     assert {c["mistake"] for c in checks} == {"neural-through-sigmoid-grad-on-x"}
