@@ -1924,7 +1924,8 @@ class Harness:
                         continue  # the starter's stand-in, not the student's own
                     return fn, f"{mod_name}.{n}", {}
         candidates = []
-        for m in self.order:
+        # the function's own files first (q3_word2vec.py's functions for a missing cbow), then the others
+        for m in [*preferred, *rest, *(m for m in self.order if m not in preferred and m not in rest)]:
             mod = self.loaded.get(m)
             if mod is None:
                 continue

@@ -168,6 +168,19 @@ def test_each_named_mistake_costs_its_question_and_is_named(graded, mistake):
     assert all(c["status"] == "fail" for c in failing)
 
 
+def test_a_missing_function_lists_what_its_own_file_defines_first(tmp_path):
+    """cbow (extra credit) not written: the functions found are q3_word2vec.py's, where cbow belongs, not
+    the first files' (softmax, gradcheck_naive...)."""
+    sub = tmp_path / "sub"
+    shutil.copytree(HONEST / "loops", sub)
+    shutil.copy(HERE.parent / "examples" / "cs224d_correct" / "q3_word2vec.py", sub / "q3_word2vec.py")
+    code, out, err = _run(["check", str(sub), "--rubric", "problem-set", "--json"])
+    checks = _questions(json.loads(out))["cbow_cost"]["checks"]
+    message = next(c["message"] for c in checks if c["status"] == "error")
+    found = message.split("(found ", 1)[1]
+    assert found.startswith("'normalizeRows', 'softmaxCostAndGradient'"), message
+
+
 def test_the_uphill_step_is_named_whichever_side_of_the_step_postprocessing_is_on(graded):
     """sgd-wrong-sign with postprocessing before each evaluation of f: the postprocessing check names it too,
     and the terminal says it once for all four checks."""
