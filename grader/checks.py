@@ -572,7 +572,7 @@ def _judge_conventions(spec: CheckSpec, case: Case, outcome: CallOutcome, rubric
         said = spec.convention_text
         message += (f" Your {_said(fn, spec.convention_by)!r} is {said.get(followed, followed)}" +
                     (f", but this value is {said.get(others[0], others[0])}: use one convention for both."
-                     if others else "."))
+                     if others else f": this value was compared with the {said.get(followed, followed)} one."))
     named = None
     if spec.mistakes:  # the convention followed (or first) first; then the others
         tried = [ename] + [c.get(key) for c in spec.conventions.values() if c.get(key) and c.get(key) != ename]

@@ -195,6 +195,10 @@ def test_a_wrong_sigmoid_grad_is_named_as_the_cause_on_the_network_built_on_it(g
     checks = _questions(graded["sigmoid-grad-on-x"])["neural_grad"]["checks"]
     assert {c["mistake"] for c in checks} == {"neural-through-sigmoid-grad-on-x"}
     assert "see the sigmoid_grad question" in checks[0]["hint"]
+    # which of the two conventions the gradient was compared with, said as what was done with it
+    public = [c for c in checks if c["visibility"] == "public"]
+    assert public and all(c["message"].endswith("Your 'cost' is summed: this value was compared with the summed one.")
+                          for c in public), [c["message"] for c in public]
 
 
 def test_a_cost_and_gradient_that_disagree_on_the_convention_are_told_so(graded):
