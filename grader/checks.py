@@ -339,11 +339,12 @@ def judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, rubric: Rubr
     note = (f"useSaved: load_saved_params called {saved.get('loads', 0)} time(s), save_params at iterations "
             f"{saved.get('saves', [])}; the working folder was {'' if saved.get('cwd_is_scratch') else 'NOT '}"
             f"the submission's own scratch folder, holding after the call: {', '.join(files) or 'nothing'}")
-    if result.status != "pass" and not saved.get("loads"):
-        # the likely cause, said: the starter's useSaved block (given, not the student's to write) was left out
-        note += ("; useSaved was set and load_saved_params was never called: the starter's sgd resumes from the "
-                 "saved parameters then (and halves the step for the iterations already done), so keep its "
-                 "useSaved block")
+    if result.status == "fail" and result.hint is None and not saved.get("loads"):
+        # the likely cause, said where a named mistake would be: the starter's useSaved block (given, not the
+        # student's to write) was left out
+        result = replace(result, hint="useSaved was set, and load_saved_params was never called: the starter's sgd "
+                                      "resumes from the saved parameters then (and halves the step for the iterations "
+                                      "already done), so keep its useSaved block.")
     return replace(result, notes=(*result.notes, note))
 
 

@@ -187,8 +187,8 @@ def test_a2s_sgd_py_alone_is_recognised_as_a2_and_graded_so(tmp_path):
     # ... and the check that resumes from saved parameters fails saying why: the starter's useSaved block is gone
     anneal = next(c for c in sgd["checks"] if c["id"] == "sgd/anneal")
     assert anneal["status"] == "fail"
-    said = [n for n in anneal["notes"] if "load_saved_params was never called" in n]
-    assert len(said) == 1 and said[0].endswith("so keep its useSaved block"), anneal["notes"]
+    assert anneal["hint"].startswith("useSaved was set, and load_saved_params was never called"), anneal
+    assert anneal["mistake"] is None and not any("never called" in n for n in anneal["notes"])
     assert status == 1  # the rest of a2 is not handed in
 
 
