@@ -944,7 +944,10 @@ def _no_code_cells(source: str, notebooks: list[str]) -> str:
 
 def _saved_notebook(path: str, data: bytes) -> bool:
     """Return whether a .py file is in fact a Jupyter notebook (its JSON), saved under the wrong name."""
-    if _suffix(path) != ".py" or data.lstrip()[:1] != b"{":
+    if _suffix(path) != ".py":
+        return False
+    utf16 = data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)  # re-saved by Windows Notepad as "Unicode"
+    if not utf16 and data.lstrip()[:1] != b"{":
         return False
     try:
         doc = json.loads(data)

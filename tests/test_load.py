@@ -188,6 +188,12 @@ def test_a_notebook_saved_as_py_is_graded_as_a_notebook_with_a_note(tmp_path):
     assert sub.notes == ("nb.py is a Jupyter notebook (a notebook's JSON, not Python code): it was graded as one; "
                          "name it nb.ipynb.",)
     assert load(write(tmp_path / "d.py", '{"a": 1}\n')).files[0].cells is None  # a dict literal stays Python
+    # the same notebook re-saved as UTF-16 (Windows Notepad's "Unicode"): still a notebook
+    utf16 = load(write(tmp_path / "w.py", notebook_bytes("# words", ("x = 1", 3)).decode("utf-8").encode("utf-16")))
+    assert utf16.error is None and [(c.label, c.source) for c in utf16.files[0].cells] == [("cell [3]", "x = 1\n")]
+    assert utf16.notes[0].startswith("w.py is a Jupyter notebook")
+    # ... and UTF-16 Python is still Python
+    assert load(write(tmp_path / "p.py", "x = 1\n".encode("utf-16"))).files[0].cells is None
 
 
 def test_other_file_is_an_error(tmp_path):
