@@ -23,7 +23,7 @@ from .evaluate import Context, check_names, evaluate, sum_terms
 from .parse import (WrittenError, at, line_condition, line_conditions, parse, parse_expression, prose_words,
                     without_condition)
 from .show import mathml, plain
-from .tree import Apply, Bin, Chain, Derivative, Document, Node, Sub, Sum, Sym, children, size
+from .tree import Apply, Bin, Chain, Derivative, Document, Node, Sub, Sum, Sym, children, rebuilt, size
 
 #: The check of a written question, under its question ``written/<id>``.
 CHECK = "answer"
@@ -171,6 +171,8 @@ class _Question:
         self.labels = {plain(parse_expression(label)) for label in question.labels}
         self.label_text = plain(parse_expression(question.labels[0])) if question.labels else "the answer"
         self.compact = parse_expression(question.compact) if question.compact else None
+        #: what a function written alone stands for (the rubric's ``bare``), parsed: {"sigma": x}
+        self.bare = {fn: parse_expression(text) for fn, text in question.bare.items()}
         self.subjects = _subjects(question)
         self._quantities: dict[str, list[Any]] = {}
         self.budget = [0]  #: evaluation steps of the answer being judged (evaluate.MAX_EVALS in all)
@@ -509,7 +511,7 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
     lines = text.split("\n")
     try:
         doc, unread = _read(text)
-        doc = _bare_read(doc, question)
+        doc = _bare_read(doc, prep.bare)
     except WrittenError as e:
         src = lines[e.line - 1].strip() if 0 < e.line <= len(lines) else text.strip()[:200]
         fb = WrittenFeedback(lines=(WrittenLine(line=max(e.line, 1), source=src, read="", mathml="", status="error",
@@ -668,36 +670,19 @@ _UNREAD = "\\graderunreadline"
 MAX_UNREAD = 10
 
 
-def _rebuilt(node: Node, f) -> Node:
-    """Return `node` with `f` applied to each node directly under it (a new node only when one changed)."""
-    changes = {}
-    for fld in dataclasses.fields(node):
-        value = getattr(node, fld.name)
-        if isinstance(value, Node):
-            new = f(value)
-            if new is not value:
-                changes[fld.name] = new
-        elif isinstance(value, tuple) and value and all(isinstance(v, Node) for v in value):
-            new_t = tuple(f(v) for v in value)
-            if any(a is not b for a, b in zip(new_t, value)):
-                changes[fld.name] = new_t
-    return dataclasses.replace(node, **changes) if changes else node
-
-
 def _placed(node: Node, line: int, column: int) -> Node:
     """Return `node` (read from the rubric) as if written at `line`, `column` of the answer, for messages."""
-    return dataclasses.replace(_rebuilt(node, lambda n: _placed(n, line, column)), line=line, column=column)
+    return dataclasses.replace(rebuilt(node, lambda n: _placed(n, line, column)), line=line, column=column)
 
 
-def _bare_read(doc: Document, question: WrittenQuestion) -> Document:
-    r"""Return `doc` with each function the question lets students write alone (its rubric's ``bare``,
-    ``{sigma = "x"}``) given its argument: ``\sigma - \sigma^2`` is read σ(x) - σ(x)², and a σ applied to a group
-    that holds a σ written alone is read as a product, ``\sigma(1 - \sigma)`` as σ(x)(1 - σ(x)), as a person reads
-    it.  The reading is shown back to the student.  Without ``bare``, a σ alone is an error that says to write
-    its argument (:func:`grader.written.evaluate.check_names`)."""
-    if not question.bare:
+def _bare_read(doc: Document, meant: Mapping[str, Node]) -> Document:
+    r"""Return `doc` with each function the question lets students write alone (`meant`, from its rubric's
+    ``bare``, ``{sigma = "x"}``) given its argument: ``\sigma - \sigma^2`` is read σ(x) - σ(x)², and a σ applied to a
+    group that holds a σ written alone is read as a product, ``\sigma(1 - \sigma)`` as σ(x)(1 - σ(x)), as a person
+    reads it.  The reading is shown back to the student.  Without ``bare``, a σ alone is an error that says to
+    write its argument (:func:`grader.written.evaluate.check_names`)."""
+    if not meant:
         return doc
-    meant = {fn: parse_expression(text) for fn, text in question.bare.items()}
 
     def alone(n: Node) -> bool:
         return isinstance(n, Apply) and not n.args and n.fn in meant
@@ -705,16 +690,19 @@ def _bare_read(doc: Document, question: WrittenQuestion) -> Document:
     def holds_alone(n: Node) -> bool:
         return alone(n) or any(holds_alone(c) for c in children(n))
 
+    def applied(fn: str, at: Node) -> Apply:
+        """``fn`` applied to what it stands for, written where `at` is."""
+        return Apply(at.line, at.column, fn, (_placed(meant[fn], at.line, at.column),), parens=True)
+
     def fix(n: Node) -> Node:
         if isinstance(n, Derivative) and n.prime and alone(n.of):  # σ' = ...: σ'(x)
-            arg = _placed(meant[n.of.fn], n.line, n.column)
-            return Derivative(n.line, n.column, Apply(n.line, n.column, n.of.fn, (arg,), parens=True), arg, prime=True)
+            own = applied(n.of.fn, n)
+            return Derivative(n.line, n.column, own, own.args[0], prime=True)
         if alone(n):
-            return Apply(n.line, n.column, n.fn, (_placed(meant[n.fn], n.line, n.column),), parens=True)
+            return applied(n.fn, n)
         if isinstance(n, Apply) and n.fn in meant and len(n.args) == 1 and holds_alone(n.args[0]):
-            own = Apply(n.line, n.column, n.fn, (_placed(meant[n.fn], n.line, n.column),), parens=True)
-            return Bin(n.line, n.column, "juxt", own, fix(n.args[0]))
-        return _rebuilt(n, fix)
+            return Bin(n.line, n.column, "juxt", applied(n.fn, n), fix(n.args[0]))
+        return rebuilt(n, fix)
 
     return Document(chains=tuple(
         Chain(steps=tuple(dataclasses.replace(step, expr=fix(step.expr)) for step in chain.steps))

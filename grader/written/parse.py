@@ -885,11 +885,11 @@ class _Build:
             return base
         if rule == "transpose":
             base = self.node(kids[0])
-            if str(kids[1]) in ("'", "\u2032") and isinstance(base, Apply) and base.fn == "sigma" and len(base.args) == 1:
-                return Derivative(line, col, base, base.args[0], prime=True)  # \sigma(x)': the derivative
-            if str(kids[1]) in ("'", "\u2032") and isinstance(base, Apply) and base.fn == "sigma" and not base.args:
-                return Derivative(line, col, base, base, prime=True)  # σ' alone: of what, the question says (bare)
-            return Transpose(line, col, base, prime=str(kids[1]) in ("'", "\u2032"))
+            prime = str(kids[1]) in ("'", "\u2032")
+            if prime and isinstance(base, Apply) and base.fn == "sigma" and len(base.args) <= 1:
+                # \sigma(x)': the derivative; σ' alone: of what, the question says (its rubric's bare)
+                return Derivative(line, col, base, base.args[0] if base.args else base, prime=True)
+            return Transpose(line, col, base, prime=prime)
         if rule == "otimes":  # a ⊗ b: the outer product
             return Apply(line, col, "outer", (self.node(kids[0]), self.node(kids[2])), parens=True)
         if rule == "power":

@@ -8,7 +8,8 @@ messages.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from typing import Callable
 
 
 @dataclass(frozen=True)
@@ -175,6 +176,23 @@ def children(node: Node) -> tuple[Node, ...]:
     if isinstance(node, Derivative):
         return (node.of, node.wrt)
     return ()
+
+
+def rebuilt(node: Node, f: Callable[[Node], Node]) -> Node:
+    """Return `node` with `f` applied to each node directly under it (:func:`children`); the same node when
+    `f` changed none of them."""
+    changes: dict[str, object] = {}
+    for fld in fields(node):
+        value = getattr(node, fld.name)
+        if isinstance(value, Node):
+            new = f(value)
+            if new is not value:
+                changes[fld.name] = new
+        elif isinstance(value, tuple) and value and all(isinstance(v, Node) for v in value):
+            new_t = tuple(f(v) for v in value)
+            if any(a is not b for a, b in zip(new_t, value)):
+                changes[fld.name] = new_t
+    return replace(node, **changes) if changes else node
 
 
 def size(node: Node) -> int:
