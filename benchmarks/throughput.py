@@ -13,7 +13,9 @@ every CS224d file: the honest styles of ``tests/submissions/problem-set-q2/hones
 cs224d example's q3_word2vec.py) with ``--rubric problem-set``, against a TA's whole-problem-set
 script (``ta_check_ps.py``: one process per submission, every function called on a few
 inputs and compared with ``np.allclose``, gradcheck and sgd on the starter's quadratic), in
-the same run.
+the same run.  With ``--a2 N`` it grades N submissions of CS224n's assignment 2 (2019-2023:
+``tests/submissions/versions/cs224n-a2``, word2vec.py and sgd.py with the starter's utils
+folder) with ``--rubric cs224n-a2``, against a TA's script for it (``ta_check_a2.py``).
 
 With ``--stubs N`` it also grades N do-nothing submissions of each rubric measured (the
 built-in one with ``--py``, the problem set with ``--problem-set``): folders whose every
@@ -36,7 +38,7 @@ cores each run kept busy (the whole machine's, from ``/proc/stat``) is shown bes
 and the ratio of the two rates beside the most it can be on this machine's cores.
 
 Usage: ``python benchmarks/throughput.py [--py 500] [--nb 200] [--problem-set 0] [--jobs N] [--nbgrader-n 20]
-[--no-nbgrader] [--baseline-ref REF] [--rounds 1] [--regrade] [--stubs 0] [--versus-jobs J]``
+[--no-nbgrader] [--a2 0] [--baseline-ref REF] [--rounds 1] [--regrade] [--stubs 0] [--versus-jobs J]``
 """
 
 from __future__ import annotations
@@ -173,6 +175,86 @@ except BaseException as e:
 print(sys.argv[1], score)
 '''
 
+#: A TA's hand-written check of CS224n's assignment 2 (2019-2023: word2vec.py and sgd.py, the
+#: starter's utils beside them): every function on a few inputs, compared with np.allclose.
+TA_CHECK_A2 = TA_CHECK.split("score = 0")[0] + r"""
+import contextlib, io, random
+
+
+def sig(x):
+    return 1 / (1 + np.exp(-x))
+
+
+class Draws:
+    # A dataset whose sampleTokenIdx() cycles through fixed indices (the target among them).
+    def __init__(self, seq):
+        self.seq, self.i = list(seq), 0
+
+    def sampleTokenIdx(self):
+        self.i += 1
+        return self.seq[(self.i - 1) % len(self.seq)]
+
+
+def ref_negsamp(v, o, U, draws, K):
+    ks, it = [], iter(draws * 10)
+    while len(ks) < K:
+        k = next(it)
+        if k != o:
+            ks.append(k)
+    s_o = sig(U[o] @ v)
+    loss = -np.log(s_o) - sum(np.log(sig(-U[k] @ v)) for k in ks)
+    gv = (s_o - 1) * U[o] + sum((1 - sig(-U[k] @ v)) * U[k] for k in ks)
+    gU = np.zeros_like(U)
+    gU[o] += (s_o - 1) * v
+    for k in ks:
+        gU[k] += (1 - sig(-U[k] @ v)) * v
+    return loss, gv, gU
+
+
+score = 0
+
+
+def ok(f):
+    global score
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):
+            score += bool(f())
+    except Exception:
+        pass
+
+
+try:
+    ns = load(sys.argv[1])
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(4, 5))
+    ok(lambda: np.allclose(ns["sigmoid"](x), sig(x)))
+    for _ in range(3):
+        v, U, o = rng.normal(size=4), rng.normal(size=(6, 4)), int(rng.integers(6))
+        ok(lambda: all(np.allclose(g, e) for g, e in zip(
+            ns["naiveSoftmaxLossAndGradient"](v.copy(), o, U.copy(), None), ref_cost(v, o, U))))
+        draws = [int(k) for k in rng.integers(6, size=12)] + [o]
+        ok(lambda: all(np.allclose(g, e) for g, e in zip(
+            ns["negSamplingLossAndGradient"](v.copy(), o, U.copy(), Draws(draws), K=5),
+            ref_negsamp(v, o, U, draws, 5))))
+    tokens = {w: i for i, w in enumerate("abcde")}
+    C, U = rng.normal(size=(5, 3)), rng.normal(size=(5, 3))
+    want = [0.0, np.zeros_like(C), np.zeros_like(U)]
+    for w in "bd":
+        loss, gv, gU = ref_cost(C[0], tokens[w], U)
+        want[0] += loss
+        want[1][0] += gv
+        want[2] += gU
+    ok(lambda: all(np.allclose(g, e) for g, e in zip(
+        ns["skipgram"]("a", 1, ["b", "d"], tokens, C.copy(), U.copy(), None, ns["naiveSoftmaxLossAndGradient"]),
+        want)))
+    quad = lambda z: (np.sum(z ** 2), 2 * z)
+    for x0 in (0.5, 0.0, -1.5):
+        ok(lambda: abs(ns["sgd"](quad, x0, 0.01, 1000, PRINT_EVERY=100)) <= 1e-6)
+except BaseException as e:
+    print("error:", type(e).__name__, e)
+print(sys.argv[1], score)
+"""
+
 #: Honest whole-problem-set styles (q1, q2, sgd, q4 files), completed with the q3 example.
 PS_STYLES = Path(__file__).resolve().parent.parent / "tests" / "submissions" / "problem-set-q2" / "honest"
 
@@ -209,6 +291,22 @@ def make_problem_set_batch(folder: Path, n: int, examples: Path) -> Path:
         if q3.is_file():
             shutil.copyfile(q3, dest / "q3_word2vec.py")
         for f in dest.rglob("*.py"):  # every submission's text its own, as in a class
+            f.write_text(f.read_text(encoding="utf-8") + f"\n# submission {i:05d}\n", encoding="utf-8")
+    return folder
+
+
+A2 = Path(__file__).resolve().parent.parent / "tests" / "submissions" / "versions" / "cs224n-a2"
+
+
+def make_a2_batch(folder: Path, n: int) -> Path:
+    """Write ``n`` CS224n assignment 2 submissions: word2vec.py and sgd.py with the starter's utils, each its own text."""
+    import shutil
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(n):
+        dest = folder / f"a2-{i:05d}"
+        shutil.copytree(A2, dest)
+        for f in dest.glob("*.py"):  # the student's two files; the given utils as handed out
             f.write_text(f.read_text(encoding="utf-8") + f"\n# submission {i:05d}\n", encoding="utf-8")
     return folder
 
@@ -321,6 +419,9 @@ def main() -> None:
     ap.add_argument("--examples", type=Path, default=EXAMPLES, help="example submissions (default: examples/)")
     ap.add_argument("--problem-set", type=int, default=0, metavar="N",
                     help="also grade N whole-problem-set submissions with --rubric problem-set (default 0)")
+    ap.add_argument("--a2", type=int, default=0, metavar="N",
+                    help="also grade N CS224n assignment 2 submissions (word2vec.py, sgd.py) with --rubric cs224n-a2 "
+                         "(default 0)")
     ap.add_argument("--baseline-ref", metavar="REF", default=None,
                     help="also grade every batch with this git commit of the grader, interleaved (default: none)")
     ap.add_argument("--rounds", type=int, default=1, help="rounds of interleaved runs (default 1)")
@@ -332,7 +433,7 @@ def main() -> None:
     ap.add_argument("--regrade", action="store_true",
                     help="grade the problem set once more per round with its run's translation cache filled")
     args = ap.parse_args()
-    for name in ("py", "nb", "problem_set", "stubs"):
+    for name in ("py", "nb", "problem_set", "a2", "stubs"):
         if getattr(args, name) < 0:
             ap.error(f"--{name.replace('_', '-')} must be 0 or more")
     if any(j < 1 for j in args.versus_jobs):
@@ -354,6 +455,9 @@ def main() -> None:
     ps = make_problem_set_batch(tmp / "ps", args.problem_set, args.examples)
     script_ps = tmp / "ta_check_ps.py"
     script_ps.write_text(TA_CHECK_PS)
+    a2 = make_a2_batch(tmp / "a2", args.a2)
+    script_a2 = tmp / "ta_check_a2.py"
+    script_a2.write_text(TA_CHECK_A2)
 
     # Variant -> (environment, --jobs): this tree; another commit; this tree with other --jobs.
     variants = {"this tree": (dict(os.environ), args.jobs)}
@@ -380,15 +484,18 @@ def main() -> None:
     ratios: list[str] = []
     figures = {}
     for label, batch, n in ((".py", py, args.py), ("notebook", nb, args.nb), ("problem set", ps, args.problem_set),
+                            ("assignment 2", a2, args.a2),
                             ("stub", stubs, args.stubs if args.py else 0),
                             ("problem-set stub", ps_stubs, args.stubs if args.problem_set else 0)):
         if n == 0:
             continue
-        more = ["--rubric", "problem-set"] if label.startswith("problem") else []
+        more = (["--rubric", "problem-set"] if label.startswith("problem")
+                else ["--rubric", "cs224n-a2"] if label == "assignment 2" else [])
         for variant in variants:
             run(variant, batch, more)  # warm the page cache and the bytecode
         subs = sorted(batch.iterdir())
-        ta = None if label.endswith("stub") else script_ps if label == "problem set" else script  # a stub: nothing to check
+        ta = (None if label.endswith("stub") else script_ps if label == "problem set"  # a stub: nothing to check
+              else script_a2 if label == "assignment 2" else script)
         times: dict[str, list[float]] = {v: [] for v in variants}
         regrades: list[float] = []
         pars: list[float] = []
@@ -441,7 +548,7 @@ def main() -> None:
                        "TA script, one at a time", "grader faster by"]))
     for line in ratios:
         print(line)
-    for label, target in ((".py", 100), ("notebook", 50), ("problem set", 25)):
+    for label, target in ((".py", 100), ("notebook", 50), ("problem set", 25), ("assignment 2", 25)):
         if label in figures:
             n, dt = figures[label][:2]
             print(f"target {label}: at least {target}/s: {n / dt:.0f}/s {'met' if n / dt >= target else 'NOT met'}")
