@@ -627,11 +627,14 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
     steady_heap()  # a no-op when the command already did it, before its imports
     out.mkdir(parents=True, exist_ok=True)
     digests = None
+    # The rubric's digests are computed once the slots have started (their sandboxes start
+    # meanwhile, on the other cores); a slot waits for them before its first submission.
+    digests_ready = threading.Event()
     if gradebook is not None:
         gradebook.set_meta("rubric_title", job.rubric.title)  # for the reports `grader override` rewrites
         gradebook.set_meta("questions", json.dumps(question_ids(job.rubric)))  # and its grades.csv's columns
-        digests = regrade.digests(job.rubric, job.cases, job.calls)
-        gradebook.set_rubric_questions(digests.rows())
+    else:
+        digests_ready.set()
     stats = BatchStats()
     t0 = time.monotonic()
     source = iter(submissions)
@@ -816,9 +819,20 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
             while written.get() is not None:  # (the slots must not wait on a full queue)
                 pass
 
+    def compute_digests() -> None:
+        nonlocal digests
+        try:
+            digests = regrade.digests(job.rubric, job.cases, job.calls)
+            gradebook.set_rubric_questions(digests.rows())
+        except BaseException as e:  # noqa: BLE001 - the batch stops: re-raised below, the slots grade nothing
+            failures.append(e)
+        finally:
+            digests_ready.set()
+
     def slot(i: int) -> None:
         try:
             with make_slot(i) as grade_one, transform.session():
+                digests_ready.wait()
                 while not failures:
                     if chunk == 1:
                         sub = loaded()
@@ -873,6 +887,8 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
         for t in loaders + writers + threads:
             t.start()
         try:
+            if not digests_ready.is_set():
+                compute_digests()
             for t in threads:
                 while t.is_alive():
                     t.join(0.2)

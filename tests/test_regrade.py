@@ -321,3 +321,51 @@ def test_the_consistency_verdicts_are_read_again_without_their_numerical_gradien
         for d in (a, b):
             d.pop("seconds"), d.pop("regrade", None)
         assert a == b, sid
+
+
+def test_the_slots_wait_for_the_rubrics_digests_computed_while_their_sandboxes_start(batch, made, monkeypatch):
+    # The digests are computed after the slots start (their sandboxes start meanwhile): a slot
+    # that took its first submission before them would grade it whole, not as a regrade.
+    import time
+
+    from grader import regrade
+
+    real = regrade.digests
+
+    def slow(*a, **k):
+        time.sleep(0.5)  # longer than a sandbox takes to start and a submission to load
+        return real(*a, **k)
+
+    monkeypatch.setattr(regrade, "digests", slow)
+    rubric, subs, out = batch
+    fix(rubric, STABLE, FIXED)
+    code, _, err = cli("grade", subs, "--out", out, "--rubric", rubric, "--jobs", "2", "--no-progress")
+    assert code == 0, err
+    assert calls_by_submission(made) == {sid: SOFTMAX_CALLS for sid in ("alice", "bob", "carol")}
+    assert all(result(out, sid)["regrade"]["questions"] == ["softmax"] for sid in ("alice", "bob", "carol"))
+
+
+def test_digests_that_cannot_be_computed_stop_the_batch_before_anything_is_graded(tmp_path, made, monkeypatch):
+    import threading
+
+    from grader import regrade
+    from grader.gradebook import open_gradebook
+    from grader.load import load_batch
+    from grader.pipeline import prepare
+
+    def broken(*a, **k):
+        raise RuntimeError("digests broke")
+
+    monkeypatch.setattr(regrade, "digests", broken)
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copytree(HONEST, subs / "alice")
+    shutil.copy(MISTAKES / "softmax-no-max-shift.py", subs / "bob.py")
+    rubric = load_rubric("word2vec")
+    out = tmp_path / "results"
+    out.mkdir()
+    before = threading.active_count()
+    with open_gradebook(out, rubric.digest, "test") as gb, pytest.raises(RuntimeError, match="digests broke"):
+        batch_module.grade_batch(load_batch(subs, rubric.settings), out, prepare(rubric), jobs=2, gradebook=gb)
+    assert made == [] and not list(out.glob("*/result.json"))
+    assert threading.active_count() == before  # the slots, loaders and writer have ended
