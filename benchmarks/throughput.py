@@ -26,7 +26,9 @@ to check).
 
 Each problem-set submission's files end with a comment naming it, so that no two are the
 same text (as in a class): the translation cache (``grader/translations.py``) helps only
-where texts repeat. Each run of the grader gets a fresh, empty translation cache; with
+where texts repeat. The grader's own modules run from cached bytecode (``PYTHONPYCACHEPREFIX``
+in the work folder, one per tree measured, filled by a first run that is not counted), as they
+do on a TA's machine after the first run. Each run of the grader gets a fresh, empty translation cache; with
 ``--regrade`` the batch is graded once more with the cache its run filled (a regrade).
 
 With ``--baseline-ref REF`` (a git commit of this repository, e.g. ``main``) the same batches
@@ -471,6 +473,10 @@ def main() -> None:
 
     def run(variant: str, batch: Path, more: list[str], cache: Path | None = None) -> tuple[float, Path, str]:
         env, jobs = dict(variants[variant][0]), variants[variant][1]
+        # The grader's own bytecode cached, as after its first run on a TA's machine (each tree its own
+        # cache, filled by the warm-up run), even where the environment says not to write bytecode.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(tmp / f"pycache-{list(variants).index(variant)}")
         cache = cache or tmp / f"translations-{next(caches)}"  # fresh: nothing translated before
         env["GRADER_TRANSLATION_CACHE"] = str(cache)
         load = load_average()
