@@ -521,7 +521,8 @@ def local_slot(job: Job, i: int, *, isolation: str = "auto", allow: Iterable[str
     :class:`~grader.pipeline.Partial` saying which questions to grade again.
     """
     with Sandbox(isolation, slot=i, allow=tuple(allow), hide=tuple(hide)) as sb:
-        sb.spawn()  # the zygote imports numpy while this slot loads its first submission
+        sb.spawn()  # the zygote imports numpy while the batch computes its digests
+        sb.prepare(job.calls)  # ready, with the rubric's inputs: the first submission's time is its own
         yield lambda sub, partial=None: grade_safely(sub, job, sb, partial)
 
 

@@ -621,6 +621,22 @@ class Sandbox:
         self._held = None
         self._send({"op": "config", "sys_path": paths, "uid": self.uid, "scratch": scratch, "ipc": self.ipc})
 
+    def prepare(self, calls: Sequence[Call]) -> None:
+        """Wait for the zygote and give it the inputs of ``calls`` now, before the first submission.
+
+        A slot calls it once: its first submission's time (``SubmissionResult.seconds``, the
+        batch's "slowest") is then its own, not the sandbox's start as well.  Never raises:
+        what fails here is tried again by :meth:`run`, which says so in that submission's result.
+        """
+        try:
+            if self.proc is None or self.proc.poll() is not None:
+                self.start()
+            elif not self._ready:
+                self.wait_ready()
+            self._send_inputs(calls)
+        except (IsolationError, OSError):
+            pass
+
     def wait_ready(self) -> None:
         """Wait for the spawned zygote; with "auto", fall back to the next level if it cannot start."""
         ev = None

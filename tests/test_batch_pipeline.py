@@ -124,3 +124,31 @@ def test_ctrl_c_writes_every_result_already_graded(tmp_path, monkeypatch):
         timer.cancel()
     on_disk = {p.name for p in (tmp_path / "out").iterdir() if (p / "result.json").is_file()}
     assert {"s00000", "s00001"} <= on_disk
+
+
+def test_each_slots_sandbox_is_ready_with_the_inputs_before_its_first_submission(tmp_path, monkeypatch):
+    # A submission's time (result.json's "seconds", the batch's "slowest") is its own: the
+    # first one a slot grades is not timed with its sandbox's start and the rubric's inputs.
+    import shutil
+    from pathlib import Path
+
+    from grader.sandbox import Sandbox
+
+    from factories import cli
+
+    seen: list[tuple[bool, bool]] = []
+    real = Sandbox.run
+
+    def spy(self, *a, **k):
+        seen.append((self._ready, self._inputs is not None))
+        return real(self, *a, **k)
+
+    monkeypatch.setattr(Sandbox, "run", spy)
+    honest = Path(__file__).resolve().parent / "submissions" / "honest" / "vectorised"
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name in ("alice", "bob", "carol"):
+        shutil.copytree(honest, subs / name)
+    code, said, err = cli("grade", subs, "--out", tmp_path / "out", "--jobs", "2", "--no-progress")
+    assert code == 0, err
+    assert len(seen) == 3 and all(ready and inputs for ready, inputs in seen), seen

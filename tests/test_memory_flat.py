@@ -46,6 +46,9 @@ class FakeSandbox:
     def spawn(self) -> None:
         pass
 
+    def prepare(self, calls) -> None:
+        pass
+
     def close(self) -> None:
         pass
 

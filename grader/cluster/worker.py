@@ -201,6 +201,7 @@ class GradingPlugin(WorkerPlugin):
         sb = self._pool.get()
         results = []
         try:
+            sb.prepare(self._job.calls)  # (once ready, nothing to do): the chunk's first time is its own
             for submission, questions, previous in items:
                 if self._stopped:
                     break
