@@ -27,6 +27,7 @@ from typing import Any, Mapping
 
 from .errors import RubricError
 from .model import CaseSpec, CheckSpec, FunctionSpec, Question, Rubric, Settings, StarterModule, Tolerance
+from .pyast import parse as parse_python
 
 #: The rubric graded against when none is named.
 DEFAULT_RUBRIC = "word2vec"
@@ -184,7 +185,7 @@ def _quoted(items) -> str:
 def _top_level_names(source: str) -> set[str]:
     """Return the names a module defines at top level (defs, classes, assignments, imports)."""
     names: set[str] = set()
-    for node in ast.parse(source).body:
+    for node in parse_python(source).body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
         elif isinstance(node, (ast.Assign, ast.AnnAssign)):

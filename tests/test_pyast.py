@@ -47,6 +47,46 @@ def test_parses_in_several_threads_never_overlap(monkeypatch):
     assert most[0] == 1
 
 
+def test_the_rubrics_readers_take_the_same_turns_as_the_loaders(monkeypatch):
+    """A batch computes its rubric's digests (and a slot may load a rubric's wording) while loaders parse."""
+    from grader import regrade, rubric
+    from grader.written import spec
+
+    inside, most = [0], [0]
+    count = threading.Lock()
+    real = ast.parse
+
+    def watched(*args, **kwargs):
+        with count:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        time.sleep(0.01)
+        try:
+            return real(*args, **kwargs)
+        finally:
+            with count:
+                inside[0] -= 1
+
+    monkeypatch.setattr(pyast.ast, "parse", watched)
+    start = threading.Barrier(4)
+    readers = [lambda i: regrade.module_digests(f"def f{i}(x):\n    return x\n"),
+               lambda i: rubric._top_level_names(f"K{i} = 1\n"),
+               lambda i: spec._names(f"def g{i}():\n    pass\n"),
+               lambda i: translate.syntax_error(f"x{i} = 1\n")]
+
+    def read(i: int) -> None:
+        start.wait()
+        for _ in range(3):
+            readers[i](i)
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert most[0] == 1
+
+
 def test_syntax_errors_are_still_reported():
     err = translate.syntax_error("def f(:\n", "q.py")
     assert isinstance(err, SyntaxError) and err.filename == "q.py" and err.lineno == 1

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..model import Tolerance, WrittenPart, WrittenQuestion, WrittenSymbol
+from ..pyast import parse as parse_python
 from ..rubric import MOST
 
 ROLES = ("vector", "matrix", "scalar", "onehot", "family", "onehots", "index", "each", "size", "quantity")
@@ -51,7 +52,7 @@ MAX_INSTANCES = 10
 
 
 def _names(source: str) -> set[str]:
-    return {n.name for n in ast.parse(source).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
+    return {n.name for n in parse_python(source).body if isinstance(n, (ast.FunctionDef, ast.ClassDef))}
 
 
 def load_part(loader: Any, t: Any, ref_dir: Path) -> tuple[WrittenPart, bytes]:
