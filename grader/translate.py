@@ -112,18 +112,22 @@ def syntax_error(text: str, name: str = "<submission>") -> SyntaxError | None:
     Nothing is run: the text is only parsed.  A text too large or too deeply nested for
     Python's parser gives a :class:`TooLarge`, whose message is what Python says.
     """
+    return _parsed(text, name)[1]
+
+
+def _parsed(text: str, name: str) -> tuple[ast.Module | None, SyntaxError | None]:
+    """``(tree, None)`` when `text` parses as Python 3, else ``(None, the error)`` (see :func:`syntax_error`)."""
     try:
-        parse(text, name, quiet=True)  # SyntaxWarning: invalid escape sequence, "is" with a literal...
+        return parse(text, name, quiet=True), None  # SyntaxWarning: invalid escape sequence, "is" with a literal...
     except SyntaxError as exc:
         if any(str(exc.msg).startswith(m) for m in _TOO_LARGE):
-            return TooLarge(f"SyntaxError: {exc.msg} (line {exc.lineno})")
-        return exc
+            return None, TooLarge(f"SyntaxError: {exc.msg} (line {exc.lineno})")
+        return None, exc
     except (RecursionError, MemoryError) as exc:  # absurd nesting, a sum of thousands of terms
         why = str(exc).replace("during ast construction", "during compilation")  # as `python file.py` says it
-        return TooLarge(f"{type(exc).__name__}: {why}" if why else type(exc).__name__)
+        return None, TooLarge(f"{type(exc).__name__}: {why}" if why else type(exc).__name__)
     except ValueError as exc:  # null bytes
-        return SyntaxError(str(exc) or type(exc).__name__)
-    return None
+        return None, SyntaxError(str(exc) or type(exc).__name__)
 
 
 def python2(text: str, name: str, translate: bool = True) -> Python2 | None:
@@ -162,12 +166,12 @@ def python2(text: str, name: str, translate: bool = True) -> Python2 | None:
     new, changes = _fissix(text, name)
     if new is None:
         return None
-    err = syntax_error(new, name)
+    tree, err = _parsed(new, name)  # the translation parsed once: checked here, read for its divisions below
     if isinstance(err, TabError) or (err is not None and "inconsistent use of tabs" in str(err.msg)):
         new = _expand_leading_tabs(new)
         changes.append((_first_tab_line(text), "tabs"))
-        err = syntax_error(new, name)
-    if err is not None or not changes:
+        tree, err = _parsed(new, name)
+    if err is not None or tree is None or not changes:
         return None
     changes.sort(key=lambda c: c[0])
     evidence = [c for c in changes if c[1] not in _NEUTRAL] or changes
@@ -188,7 +192,7 @@ def python2(text: str, name: str, translate: bool = True) -> Python2 | None:
             f"{name} (translated to Python 3)",
         )
     )
-    divisions = () if imports_true_division(new) else _index_divisions(new)
+    divisions = () if _true_division(tree) else _index_divisions(tree)
     return Python2(new, True, diff, tuple(constructs), first_line, first, divisions)
 
 
@@ -204,6 +208,11 @@ def imports_true_division(text: str) -> bool:
         tree = parse(text)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
+    return _true_division(tree)
+
+
+def _true_division(tree: ast.Module) -> bool:
+    """Whether a parsed module imports ``division`` from ``__future__`` at its top level."""
     return any(isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__"
                and any(a.name == "division" for a in stmt.names) for stmt in tree.body)
 
@@ -357,18 +366,14 @@ def _first_tab_line(text: str) -> int:
     return 1
 
 
-def _index_divisions(text: str) -> tuple[int, ...]:
-    """Return the lines where a `/` result is used as an index or a size.
+def _index_divisions(tree: ast.Module) -> tuple[int, ...]:
+    """Return the lines of a parsed module where a `/` result is used as an index or a size.
 
     `/` inside subscripts and size arguments counts, not inside other calls there
     (``x[int(n / 2)]``).  The tree is walked with an explicit stack, not recursion: a
     long expression (a sum of thousands of terms nests that deep) costs time, never a
     RecursionError (issue 12).
     """
-    try:
-        tree = parse(text)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return ()
     lines: set[int] = set()
     stack: list[tuple[ast.AST, int]] = [(tree, 0)]
     while stack:

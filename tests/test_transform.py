@@ -11,6 +11,8 @@
 
 from __future__ import annotations
 
+import ast
+
 import json
 import os
 import random
@@ -84,7 +86,7 @@ def test_ids_of_huge_names_are_made_at_once_and_stay_distinct(name):
 
 def test_division_finder_of_a_very_long_expression_does_not_recurse():
     text = "y = " + " + ".join(["n / 2"] * 900) + "\nz = x[n / 2]\n"  # 900 levels deep: past the recursion limit
-    assert translate._index_divisions(text) == (2,)
+    assert translate._index_divisions(ast.parse(text)) == (2,)
 
 
 # --------------------------------------------------------------------------- the helper
