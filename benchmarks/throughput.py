@@ -124,8 +124,9 @@ print(sys.argv[1], score)
 '''
 
 
-#: A TA's hand-written check of the whole problem set (q1 to q4): every function on a few inputs.
-TA_CHECK_PS = TA_CHECK.split("score = 0")[0] + r'''
+#: What a TA's whole-assignment scripts share: the preamble of TA_CHECK, a sigmoid, a score and
+#: ``ok(f)``, which counts a check that returns True (its printing silenced, its exception a miss).
+TA_WHOLE = TA_CHECK.split("score = 0")[0] + r'''
 import contextlib, io, random
 
 
@@ -143,7 +144,10 @@ def ok(f):
             score += bool(f())
     except Exception:
         pass
+'''
 
+#: A TA's hand-written check of the whole problem set (q1 to q4): every function on a few inputs.
+TA_CHECK_PS = TA_WHOLE + r'''
 
 try:
     ns = load(sys.argv[1])
@@ -179,13 +183,7 @@ print(sys.argv[1], score)
 
 #: A TA's hand-written check of CS224n's assignment 2 (2019-2023: word2vec.py and sgd.py, the
 #: starter's utils beside them): every function on a few inputs, compared with np.allclose.
-TA_CHECK_A2 = TA_CHECK.split("score = 0")[0] + r"""
-import contextlib, io, random
-
-
-def sig(x):
-    return 1 / (1 + np.exp(-x))
-
+TA_CHECK_A2 = TA_WHOLE + r"""
 
 class Draws:
     # A dataset whose sampleTokenIdx() cycles through fixed indices (the target among them).
@@ -211,18 +209,6 @@ def ref_negsamp(v, o, U, draws, K):
     for k in ks:
         gU[k] += (1 - sig(-U[k] @ v)) * v
     return loss, gv, gU
-
-
-score = 0
-
-
-def ok(f):
-    global score
-    try:
-        with contextlib.redirect_stdout(io.StringIO()):
-            score += bool(f())
-    except Exception:
-        pass
 
 
 try:

@@ -11,8 +11,9 @@ import pytest
 from grader import notebook, pyast, translate
 
 
-def test_parses_in_several_threads_never_overlap(monkeypatch):
-    """Slots load submissions in threads; the AST constructor must never run in two at once."""
+@pytest.fixture
+def overlap(monkeypatch) -> list[int]:
+    """``ast.parse`` watched: the list's one item is the most calls that were ever running at once."""
     inside, most = [0], [0]
     count = threading.Lock()
     real = ast.parse
@@ -29,6 +30,11 @@ def test_parses_in_several_threads_never_overlap(monkeypatch):
                 inside[0] -= 1
 
     monkeypatch.setattr(pyast.ast, "parse", watched)
+    return most
+
+
+def test_parses_in_several_threads_never_overlap(overlap):
+    """Slots load submissions in threads; the AST constructor must never run in two at once."""
     start = threading.Barrier(4)
 
     def load(i: int) -> None:
@@ -44,30 +50,14 @@ def test_parses_in_several_threads_never_overlap(monkeypatch):
         t.start()
     for t in threads:
         t.join()
-    assert most[0] == 1
+    assert overlap == [1]
 
 
-def test_the_rubrics_readers_take_the_same_turns_as_the_loaders(monkeypatch):
+def test_the_rubrics_readers_take_the_same_turns_as_the_loaders(overlap):
     """A batch computes its rubric's digests (and a slot may load a rubric's wording) while loaders parse."""
     from grader import regrade, rubric
     from grader.written import spec
 
-    inside, most = [0], [0]
-    count = threading.Lock()
-    real = ast.parse
-
-    def watched(*args, **kwargs):
-        with count:
-            inside[0] += 1
-            most[0] = max(most[0], inside[0])
-        time.sleep(0.01)
-        try:
-            return real(*args, **kwargs)
-        finally:
-            with count:
-                inside[0] -= 1
-
-    monkeypatch.setattr(pyast.ast, "parse", watched)
     start = threading.Barrier(4)
     readers = [lambda i: regrade.module_digests(f"def f{i}(x):\n    return x\n"),
                lambda i: rubric._top_level_names(f"K{i} = 1\n"),
@@ -84,7 +74,7 @@ def test_the_rubrics_readers_take_the_same_turns_as_the_loaders(monkeypatch):
         t.start()
     for t in threads:
         t.join()
-    assert most[0] == 1
+    assert overlap == [1]
 
 
 def test_syntax_errors_are_still_reported():
