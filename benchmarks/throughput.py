@@ -15,7 +15,9 @@ script (``ta_check_ps.py``: one process per submission, every function called on
 inputs and compared with ``np.allclose``, gradcheck and sgd on the starter's quadratic), in
 the same run.  With ``--a2 N`` it grades N submissions of CS224n's assignment 2 (2019-2023:
 ``tests/submissions/versions/cs224n-a2``, word2vec.py and sgd.py with the starter's utils
-folder) with ``--rubric cs224n-a2``, against a TA's script for it (``ta_check_a2.py``).
+folder) with ``--rubric cs224n-a2``, against a TA's script for it (``ta_check_a2.py``).  With
+``--py2 N`` it grades N problem sets of the Python 2 style alone (CS224d's 2015-2017 classes
+handed in Python 2): translation included, no TA baseline (a TA's Python 3 script cannot import them).
 
 With ``--stubs N`` it also grades N do-nothing submissions of each rubric measured (the
 built-in one with ``--py``, the problem set with ``--problem-set``): folders whose every
@@ -40,7 +42,7 @@ cores each run kept busy (the whole machine's, from ``/proc/stat``) is shown bes
 and the ratio of the two rates beside the most it can be on this machine's cores.
 
 Usage: ``python benchmarks/throughput.py [--py 500] [--nb 200] [--problem-set 0] [--jobs N] [--nbgrader-n 20]
-[--no-nbgrader] [--a2 0] [--baseline-ref REF] [--rounds 1] [--regrade] [--stubs 0] [--versus-jobs J]``
+[--no-nbgrader] [--py2 0] [--a2 0] [--baseline-ref REF] [--rounds 1] [--regrade] [--stubs 0] [--versus-jobs J]``
 """
 
 from __future__ import annotations
@@ -265,12 +267,12 @@ def make_stub_batch(folder: Path, n: int, rubric: str) -> Path:
     return folder
 
 
-def make_problem_set_batch(folder: Path, n: int, examples: Path) -> Path:
-    """Write ``n`` whole-problem-set submissions: the CS224d styles in turn, each with the example's q3_word2vec.py."""
+def make_problem_set_batch(folder: Path, n: int, examples: Path, only: str | None = None) -> Path:
+    """Write ``n`` whole-problem-set submissions: the CS224d styles in turn (``only``: that one), each with the example's q3_word2vec.py."""
     import shutil
 
     folder.mkdir(parents=True, exist_ok=True)
-    styles = [p for p in sorted(PS_STYLES.iterdir()) if (p / "q2_sigmoid.py").is_file()]
+    styles = [p for p in sorted(PS_STYLES.iterdir()) if (p / "q2_sigmoid.py").is_file() and only in (None, p.name)]
     q3 = examples / "cs224d_correct" / "q3_word2vec.py"
     for i in range(n):
         style = styles[i % len(styles)]
@@ -407,6 +409,9 @@ def main() -> None:
     ap.add_argument("--examples", type=Path, default=EXAMPLES, help="example submissions (default: examples/)")
     ap.add_argument("--problem-set", type=int, default=0, metavar="N",
                     help="also grade N whole-problem-set submissions with --rubric problem-set (default 0)")
+    ap.add_argument("--py2", type=int, default=0, metavar="N",
+                    help="also grade N Python 2 problem sets (the py2 style alone, as CS224d's 2015-2017 classes "
+                         "hand in) with --rubric problem-set; no TA baseline (default 0)")
     ap.add_argument("--a2", type=int, default=0, metavar="N",
                     help="also grade N CS224n assignment 2 submissions (word2vec.py, sgd.py) with --rubric cs224n-a2 "
                          "(default 0)")
@@ -421,7 +426,7 @@ def main() -> None:
     ap.add_argument("--regrade", action="store_true",
                     help="grade the problem set once more per round with its run's translation cache filled")
     args = ap.parse_args()
-    for name in ("py", "nb", "problem_set", "a2", "stubs"):
+    for name in ("py", "nb", "problem_set", "py2", "a2", "stubs"):
         if getattr(args, name) < 0:
             ap.error(f"--{name.replace('_', '-')} must be 0 or more")
     if any(j < 1 for j in args.versus_jobs):
@@ -443,6 +448,7 @@ def main() -> None:
     ps = make_problem_set_batch(tmp / "ps", args.problem_set, args.examples)
     script_ps = tmp / "ta_check_ps.py"
     script_ps.write_text(TA_CHECK_PS)
+    ps2 = make_problem_set_batch(tmp / "ps2", args.py2, args.examples, only="py2")
     a2 = make_a2_batch(tmp / "a2", args.a2)
     script_a2 = tmp / "ta_check_a2.py"
     script_a2.write_text(TA_CHECK_A2)
@@ -476,7 +482,7 @@ def main() -> None:
     ratios: list[str] = []
     figures = {}
     for label, batch, n in ((".py", py, args.py), ("notebook", nb, args.nb), ("problem set", ps, args.problem_set),
-                            ("assignment 2", a2, args.a2),
+                            ("problem set, Python 2", ps2, args.py2), ("assignment 2", a2, args.a2),
                             ("stub", stubs, args.stubs if args.py else 0),
                             ("problem-set stub", ps_stubs, args.stubs if args.problem_set else 0)):
         if n == 0:
@@ -486,7 +492,8 @@ def main() -> None:
         for variant in variants:
             run(variant, batch, more)  # warm the page cache and the bytecode
         subs = sorted(batch.iterdir())
-        ta = (None if label.endswith("stub") else script_ps if label == "problem set"  # a stub: nothing to check
+        # A stub: nothing to check; Python 2: the TA's Python 3 script cannot import it.
+        ta = (None if label.endswith("stub") or label.endswith("Python 2") else script_ps if label == "problem set"
               else script_a2 if label == "assignment 2" else script)
         times: dict[str, list[float]] = {v: [] for v in variants}
         regrades: list[float] = []
