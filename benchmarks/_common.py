@@ -46,6 +46,17 @@ def machine() -> str:
             f"{platform.system()} {platform.release()}")
 
 
+def cached_bytecode(env: dict[str, str], cache: Path) -> dict[str, str]:
+    """``env`` with the grader's bytecode cached in ``cache``, as on a machine after its first run.
+
+    This machine's environment may say not to write bytecode (``PYTHONDONTWRITEBYTECODE``): every
+    measured run would then compile the grader's modules.  Each tree measured gets its own cache.
+    """
+    out = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    out["PYTHONPYCACHEPREFIX"] = str(cache)
+    return out
+
+
 def workdir(keep: bool = False) -> Path:
     """Return a fresh temporary folder (removed at exit unless ``keep``)."""
     d = Path(tempfile.mkdtemp(prefix="grader-bench-"))

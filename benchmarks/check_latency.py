@@ -20,11 +20,10 @@ import os
 import sys
 from pathlib import Path
 
-from _common import EXAMPLES, GRADER, machine, median, table, templates, timed, workdir
+from _common import EXAMPLES, GRADER, cached_bytecode, machine, median, table, templates, timed, workdir
 
-#: The commands' environment: the grader's own bytecode cached (as after a student's first check),
-#: even where this environment says not to write bytecode; the cache is in a work folder.
-ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+#: The commands' environment (set in main): the grader's own bytecode cached, as after a student's first check.
+ENV: dict[str, str] = {}
 
 
 def main() -> None:
@@ -46,7 +45,7 @@ def main() -> None:
         'python -c "import numpy"': [sys.executable, "-c", "import numpy"],
         'python -c "pass"': [sys.executable, "-c", "pass"],
     }
-    ENV["PYTHONPYCACHEPREFIX"] = str(workdir() / "pycache")
+    ENV.update(cached_bytecode(dict(os.environ), workdir() / "pycache"))
     for argv in commands.values():  # warm caches; the verdict's exit code (0 or 1) does not matter here
         timed(argv, check=False, env=ENV)
     times: dict[str, list[float]] = {k: [] for k in commands}

@@ -56,7 +56,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from _common import (EXAMPLES, busy_seconds, checkout, grade, load_average, machine, make_batch, median, table,
+from _common import (EXAMPLES, busy_seconds, cached_bytecode, checkout, grade, load_average, machine, make_batch, median, table,
                      templates, workdir)
 
 #: The hand-written check of a TA: import the submission, compare with np.allclose, print a score.
@@ -464,11 +464,9 @@ def main() -> None:
     busy: dict[str, dict[Path, list]] = {v: {} for v in variants}  # cores kept busy (the whole machine) per run
 
     def run(variant: str, batch: Path, more: list[str], cache: Path | None = None) -> tuple[float, Path, str]:
-        env, jobs = dict(variants[variant][0]), variants[variant][1]
-        # The grader's own bytecode cached, as after its first run on a TA's machine (each tree its own
-        # cache, filled by the warm-up run), even where the environment says not to write bytecode.
-        env.pop("PYTHONDONTWRITEBYTECODE", None)
-        env["PYTHONPYCACHEPREFIX"] = str(tmp / f"pycache-{list(variants).index(variant)}")
+        # Each tree its own bytecode cache, filled by the warm-up run.
+        env = cached_bytecode(variants[variant][0], tmp / f"pycache-{list(variants).index(variant)}")
+        jobs = variants[variant][1]
         cache = cache or tmp / f"translations-{next(caches)}"  # fresh: nothing translated before
         env["GRADER_TRANSLATION_CACHE"] = str(cache)
         load = load_average()

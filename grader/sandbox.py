@@ -629,13 +629,17 @@ class Sandbox:
         what fails here is tried again by :meth:`run`, which says so in that submission's result.
         """
         try:
-            if self.proc is None or self.proc.poll() is not None:
-                self.start()
-            elif not self._ready:
-                self.wait_ready()
+            self._ensure_started()
             self._send_inputs(calls)
         except (IsolationError, OSError):
             pass
+
+    def _ensure_started(self) -> None:
+        """Start the zygote if it is not running, or wait for the one spawned; raises IsolationError."""
+        if self.proc is None or self.proc.poll() is not None:
+            self.start()
+        elif not self._ready:
+            self.wait_ready()
 
     def wait_ready(self) -> None:
         """Wait for the spawned zygote; with "auto", fall back to the next level if it cannot start."""
@@ -906,10 +910,7 @@ class Sandbox:
 
         for attempt in (1, 2):
             try:
-                if self.proc is None or self.proc.poll() is not None:
-                    self.start()
-                elif not self._ready:
-                    self.wait_ready()
+                self._ensure_started()
             except IsolationError as e:
                 ev.error = str(e)
                 return
