@@ -609,6 +609,12 @@ class Zygote:
         self.late_raw: dict[str, bytes] = {}  # "hidden"/"private" -> the frame of those inputs, as sent
         self.unit_page = None  # where a child writes the load unit it runs (Harness.mark_unit)
         self.load_sent = False  # a child's load report went to the grader (one only)
+        # What the child wrote straight to fds 1 and 2 (C code, os.write), as read from its pipe:
+        # bytes read in all (also written in the unit page, for the child: _raw_written), the
+        # stream position of the first byte kept and not yet given to a call (see _raw_upto).
+        self.raw_read = 0
+        self.raw_seq = 0
+        self.raw_start = 0
 
     def send(self, obj) -> None:
         """Send one event to the grader."""
@@ -661,6 +667,10 @@ class Zygote:
 
             self.unit_page = mmap.mmap(-1, UNIT_PAGE)  # shared (MAP_SHARED) with every child forked after
         _UNIT_LEN.pack_into(self.unit_page, 0, 0)
+        _CALL_MARK.pack_into(self.unit_page, _CALL_MARK_AT, 0, -1)
+        self.raw_read = self.raw_seq = self.raw_start = 0
+        _U64.pack_into(self.unit_page, _RAW_SEQ_AT, 0)
+        _U64.pack_into(self.unit_page, _RAW_READ_AT, 0)
         pid = os.fork()
         if pid == 0:  # the child: never returns
             try:
@@ -704,7 +714,9 @@ class Zygote:
             upcoming = calls[nxt] if nxt < len(calls) else None
             if upcoming is not current:
                 current = upcoming
-                call_deadline = deadline if upcoming is None else time.monotonic() + float(upcoming.get("timeout", 2.0))
+                # (HOLD_SECONDS more: the call may have started that much before the outcomes held before it came.)
+                call_deadline = (deadline if upcoming is None
+                                 else time.monotonic() + float(upcoming.get("timeout", 2.0)) + HOLD_SECONDS)
 
         def answered(cid) -> None:
             done_set.add(cid)
@@ -712,7 +724,8 @@ class Zygote:
                 advance()
         last_unit: list | None = None
         loaded = False
-        out_buf = bytearray()
+        out_buf = bytearray()  # what the child printed, for the next call answered (or the load)
+        raw_buf = bytearray()  # what it wrote to fds 1 and 2, not yet given to a call (_raw_upto)
         fds = [rfd, ofd_r]
         ended_cleanly = False
         why = None  # "timeout" or "protocol"
@@ -740,7 +753,7 @@ class Zygote:
             if not ready:
                 continue
             if ofd_r in ready:
-                if not self._take_output(ofd_r, out_buf):
+                if not self._take_output(ofd_r, raw_buf):
                     fds.remove(ofd_r)
             if rfd in ready and moving is not None:
                 # The rest of a large outcome: moved on as it comes, never gathered here.
@@ -780,15 +793,23 @@ class Zygote:
                     else:
                         header, _blobs, raw = item
                     ev = header.get("ev")
-                    if ev in ("loaded", "outcome", "end", "hidden", "private") and ofd_r in fds:
-                        # The child flushed what it printed before this event: take all of
-                        # it now, so output is attributed the same way on every run.
+                    # How many bytes the child had written to fds 1 and 2 when it sent this event
+                    # (_raw_written): those go with the call it answers, or before what it prints.
+                    written = header.get("raw")
+                    written = written if type(written) is int and written >= 0 else None
+                    if (ev in ("print", "loaded", "outcome", "end", "hidden", "private") and ofd_r in fds
+                            and (written is None or written > self.raw_read)):
+                        # Written before this event: in the pipe now.  Without the count, all of it.
                         for _ in range(64):  # bounded: a thread may print without end
                             if not select.select([ofd_r], [], [], 0)[0]:
                                 break
-                            if not self._take_output(ofd_r, out_buf):
+                            if not self._take_output(ofd_r, raw_buf):
                                 fds.remove(ofd_r)
                                 break
+                            if written is not None and self.raw_read >= written:
+                                break
+                    if ev in ("print", "loaded", "outcome", "hidden", "private"):
+                        self._raw_upto(written, raw_buf, out_buf)
                     if ev == "print":
                         self._keep_printed(header, out_buf)
                     elif ev == "unit":
@@ -848,7 +869,7 @@ class Zygote:
                 # Drain what is already there (bounded), then close.
                 try:
                     while fd == ofd_r and select.select([fd], [], [], 0)[0]:
-                        if not self._take_output(fd, out_buf):
+                        if not self._take_output(fd, raw_buf):
                             break
                 except OSError:
                     pass
@@ -858,6 +879,19 @@ class Zygote:
                 pass
         _remove_tree(scratch)
         remaining = [c for c in calls if c["id"] not in done_set]
+        marked, marked_written = _marked_call(self.unit_page)
+        if (loaded and marked is not None and nxt < marked < len(calls) and calls[marked]["id"] not in done_set
+                and not (ended_cleanly and not remaining)):
+            # The child was making a later call than the first one unanswered: it held the
+            # outcomes of the calls before (_Held), lost with it; those calls are made again, and
+            # what they wrote to fds 1 and 2 is theirs to write again.
+            lost = max(0, min(marked_written - self.raw_start, len(raw_buf))) if marked_written >= 0 else 0
+            del raw_buf[:lost]
+            self.raw_start += lost
+            self.kept_output -= lost
+        else:
+            marked = None
+        self._raw_upto(None, raw_buf, out_buf)  # the rest: the call in progress's (or the load's)
         if ended_cleanly and not remaining:
             self._flush_output(out_buf, None)
             return []
@@ -878,7 +912,10 @@ class Zygote:
                     self.send(self._death(c, why, exit_desc, status, during_load=True))
                 return []
             return remaining
-        victim = current if current is not None else remaining[0]
+        if not remaining:  # every call answered, and no "end": nothing to blame
+            self._flush_output(out_buf, None)
+            return []
+        victim = calls[marked] if marked is not None else current if current is not None else remaining[0]
         self._flush_output(out_buf, victim["id"])
         self.send(self._death(victim, why, exit_desc, status, during_load=False))
         if why == "timeout":
@@ -984,8 +1021,17 @@ class Zygote:
             self._dropped(dropped)
 
     def _take_output(self, fd: int, buf: bytearray) -> bool:
-        """Read what the child printed into ``buf``, up to the cap; False at end of file."""
+        """Read what the child wrote to fds 1 and 2 into ``buf``, up to the cap; False at end of file."""
+        # The count of bytes read goes to the page under an odd sequence number while the read is
+        # under way: the child reads it with the pipe's unread bytes (_raw_written).
+        page = self.unit_page
+        self.raw_seq += 1
+        _U64.pack_into(page, _RAW_SEQ_AT, self.raw_seq)
         data = _read_some(fd)
+        self.raw_read += len(data)
+        _U64.pack_into(page, _RAW_READ_AT, self.raw_read)
+        self.raw_seq += 1
+        _U64.pack_into(page, _RAW_SEQ_AT, self.raw_seq)
         if data:
             self._keep(data, buf)
         return bool(data)
@@ -999,6 +1045,20 @@ class Zygote:
                 event["hidden"] = True
             self.send(event)
             buf.clear()
+
+    def _raw_upto(self, written: int | None, raw_buf: bytearray, out_buf: bytearray) -> None:
+        """Move what the child wrote to fds 1 and 2 before its ``written``-th byte (None: all read) to ``out_buf``.
+
+        ``raw_buf`` holds the stream's bytes from ``raw_start`` on, as kept (the cap keeps a
+        prefix of the output: what comes after it is dropped and counted).
+        """
+        n = len(raw_buf) if written is None else max(0, min(written - self.raw_start, len(raw_buf)))
+        if n:
+            out_buf += raw_buf[:n]
+            del raw_buf[:n]
+            self.raw_start += n
+        if not raw_buf:  # (past the kept prefix: dropped bytes, counted already)
+            self.raw_start = max(self.raw_start, min(self.raw_read if written is None else written, self.raw_read))
 
 
 def _definitions_grace(load_timeout: float) -> float:
@@ -1014,6 +1074,60 @@ LOAD_GRACE = 1.5
 #: Bytes of the page where a child writes the load unit it runs; its length prefix.
 UNIT_PAGE = 4096
 _UNIT_LEN = struct.Struct(">I")
+#: Near the end of that page, the call a child is making: 1 + its position in the child's calls
+#: (0: none yet), and how many bytes it had written to fds 1 and 2 when it started it (-1:
+#: unknown).  Read by the leader once the child is dead or late, to blame that call and not
+#: one whose outcome the child held back (see :class:`_Held`).
+_CALL_MARK = struct.Struct(">Iq")
+_CALL_MARK_AT = UNIT_PAGE - 32
+#: At the end of the page, written by the leader: a sequence number (odd while it reads the
+#: child's fds 1 and 2) and the bytes it read from them (see :func:`_raw_written`).  Native,
+#: aligned 8-byte fields, each written and read in one store and one load.
+_U64 = struct.Struct("Q")
+_RAW_SEQ_AT = UNIT_PAGE - 16
+_RAW_READ_AT = UNIT_PAGE - 8
+#: A child holds back the outcomes of quick calls and sends them together (one write, and one
+#: wake-up of the leader, for several calls), for at most this many seconds of calls...
+HOLD_SECONDS = 0.02
+#: ...and this many bytes; an outcome frame larger than HOLD_FRAME is sent at once.
+HOLD_BYTES = 256 << 10
+HOLD_FRAME = 64 << 10
+
+
+def _marked_call(page) -> tuple[int | None, int]:
+    """The call a dead or late child was making, as it wrote it in ``page``: (its position or None, bytes written before it or -1)."""
+    if page is None:
+        return None, -1
+    n, written = _CALL_MARK.unpack_from(page, _CALL_MARK_AT)
+    return (n - 1 if n > 0 else None), written
+
+
+def _raw_written(page, fd) -> int | None:
+    """Bytes written so far to this child's fds 1 and 2: those its leader read, and those still in the pipe.
+
+    The leader writes its count in ``page`` under a sequence number, odd while it reads; the
+    pipe's unread bytes (FIONREAD, on ``fd``, the pipe's write end) are asked for between two
+    equal even numbers, so that both figures are of the same moment.  None if it cannot tell.
+    """
+    if page is None or fd is None:
+        return None
+    import fcntl
+
+    for _ in range(1000):
+        seq = _U64.unpack_from(page, _RAW_SEQ_AT)[0]
+        if seq & 1:
+            continue
+        read = _U64.unpack_from(page, _RAW_READ_AT)[0]
+        try:
+            unread = struct.unpack("i", fcntl.ioctl(fd, _FIONREAD, b"\0\0\0\0"))[0]
+        except (OSError, ValueError):
+            return None
+        if _U64.unpack_from(page, _RAW_SEQ_AT)[0] == seq:
+            return read + unread
+    return None
+
+
+_FIONREAD = 0x541B  # (Linux's; termios.FIONREAD)
 
 
 def _unit_of(page) -> list | None:
@@ -1025,7 +1139,7 @@ def _unit_of(page) -> list | None:
         return None
     try:
         n = _UNIT_LEN.unpack_from(page, 0)[0]
-        if not 0 < n <= len(page) - _UNIT_LEN.size:
+        if not 0 < n <= _CALL_MARK_AT - _UNIT_LEN.size:
             return None
         unit = json.loads(page[_UNIT_LEN.size : _UNIT_LEN.size + n])
     except (ValueError, RecursionError, struct.error):
@@ -1582,7 +1696,7 @@ def _child_main(config, req, calls, skip, scratch, wfd, ofd, send_load, hfd=None
     except (ValueError, OSError):
         maxfd = 1024
     low = 3
-    for keep in sorted({wfd} | ({hfd} if hfd is not None else set())):
+    for keep in sorted({wfd, ofd} | ({hfd} if hfd is not None else set())):  # (ofd: _raw_written asks it)
         os.closerange(low, keep)
         low = keep + 1
     os.closerange(low, min(maxfd, 65536))
@@ -1624,11 +1738,14 @@ def _child_main(config, req, calls, skip, scratch, wfd, ofd, send_load, hfd=None
     os.environ["TMPDIR"] = scratch
     # What Python code prints travels as events, in order with the outcomes, so it is
     # attributed to the call that printed it on every run; fds 1 and 2 (C code,
-    # subprocesses, os.write) still go to the output pipe.
+    # subprocesses, os.write) still go to the output pipe, and each event says how many bytes
+    # had been written there when it was sent (_Held.raw), for the leader to attribute them.
     budget = {"left": int(settings.get("max_output_kb", 64)) * 1024, "dropped": 0}
-    sys.stdout = _Printed(wfd, 1, budget)
-    sys.stderr = _Printed(wfd, 2, budget)
+    held = _Held(wfd, True, unit_page, ofd)
+    sys.stdout = _Printed(wfd, 1, budget, held)
+    sys.stderr = _Printed(wfd, 2, budget, held)
     h = Harness(req, calls, skip, scratch, wfd, send_load)
+    h.held = held
     h.inputs = config.get("inputs", {})
     h.hfd = hfd
     h.unit_page = unit_page
@@ -1671,6 +1788,68 @@ def _limit(settings: dict, req: dict, uid) -> None:
         setlim(resource.RLIMIT_NPROC, int(settings.get("max_processes", 32)))
 
 
+class _Held:
+    """What a child sends the leader: events in order, and the outcomes of quick calls held back to go together.
+
+    Most calls take well under a millisecond; sending each outcome alone cost the child a
+    write, and the leader a wake-up, a read and a write, per call.  An outcome is held only
+    while the calls held took less than HOLD_SECONDS in all, and only until the child sends
+    anything else (what it printed, a request for late inputs, its end), so that the events
+    stay in order.  A call whose timeout is longer than the first held call's is not started
+    while outcomes are held (the leader times the first call it has no outcome of).  The
+    call being made is written in the unit page (``_CALL_MARK``), with the bytes written to
+    fds 1 and 2 before it: a child that dies or hangs is blamed for that call, not for one
+    whose outcome it held.  Each outcome, load report and print says how many bytes had been
+    written to fds 1 and 2 (C code, ``os.write``) when it was sent (``"raw"``,
+    :func:`_raw_written`), so that the leader gives each call what it wrote, held or not.
+    Only the process that holds them sends them: one the student's code forked does not.
+    """
+
+    def __init__(self, wfd: int, on: bool, page=None, rawfd: int | None = None) -> None:
+        self.wfd, self.on, self.pid = wfd, on, os.getpid()
+        self.page, self.rawfd = page, rawfd  # the unit page, and the output pipe's write end
+        self.data = bytearray()
+        self.since = 0.0  # when the first held call started
+        self.timeout = 0.0  # and its timeout
+        self.started = 0.0  # the call being made: when it started
+        self.started_timeout = 0.0  # and its timeout
+
+    def raw(self) -> int | None:
+        """Bytes written to fds 1 and 2 so far (None: unknown)."""
+        return _raw_written(self.page, self.rawfd)
+
+    def start(self, position: int, call: dict) -> None:
+        """Before a call: send what is held if the call may take longer; mark it as the one being made."""
+        timeout = float(call.get("timeout", 2.0))
+        if self.data and timeout > self.timeout:
+            self.send()
+        if self.page is not None:
+            written = self.raw()
+            _CALL_MARK.pack_into(self.page, _CALL_MARK_AT, position + 1, -1 if written is None else written)
+        self.started, self.started_timeout = time.monotonic(), timeout
+
+    def hold(self, obj: dict) -> bool:
+        """Hold the outcome ``obj`` (True), or say it must be sent now (False)."""
+        if not self.on or os.getpid() != self.pid:
+            return False
+        parts = pack_parts(obj)
+        if sum(map(len, parts)) > HOLD_FRAME:
+            return False
+        if not self.data:
+            self.since, self.timeout = self.started, self.started_timeout
+        for part in parts:
+            self.data += part
+        if time.monotonic() - self.since >= HOLD_SECONDS or len(self.data) >= HOLD_BYTES:
+            self.send()
+        return True
+
+    def send(self) -> None:
+        """Send what is held (before any other event)."""
+        if self.data and os.getpid() == self.pid:
+            _write_all(self.wfd, bytes(self.data))
+        self.data.clear()
+
+
 class _Printed(io.TextIOBase):
     """sys.stdout / sys.stderr of the child: text goes to the zygote as "print" events.
 
@@ -1682,9 +1861,9 @@ class _Printed(io.TextIOBase):
     encoding = "utf-8"
     errors = "replace"
 
-    def __init__(self, wfd: int, fd: int, budget: dict) -> None:
+    def __init__(self, wfd: int, fd: int, budget: dict, held: _Held | None = None) -> None:
         super().__init__()
-        self._wfd, self._fd, self._budget, self._parts = wfd, fd, budget, []
+        self._wfd, self._fd, self._budget, self._parts, self._held = wfd, fd, budget, [], held
 
     def writable(self) -> bool:
         return True
@@ -1716,7 +1895,13 @@ class _Printed(io.TextIOBase):
         text, self._parts = "".join(self._parts), []
         dropped, self._budget["dropped"] = self._budget["dropped"], 0
         if text or dropped:
-            write_frame(self._wfd, {"ev": "print", "text": text, "dropped": dropped})
+            event = {"ev": "print", "text": text, "dropped": dropped}
+            if self._held is not None:
+                self._held.send()
+                written = self._held.raw()
+                if written is not None:
+                    event["raw"] = written
+            write_frame(self._wfd, event)
 
 
 class _UnitTimeout(BaseException):
@@ -1751,6 +1936,7 @@ class Harness:
         self.inputs: dict = {}
         self.hfd: int | None = None  # where the hidden calls' inputs come from, when asked for
         self.unit_page = None  # shared with the leader: the load unit running now (see mark_unit)
+        self.held = _Held(wfd, False)  # outcomes held back to send together (_child_main may turn it on)
         self.starter = {s["module"]: s for s in req.get("starter", []) if s["module"] not in withheld}
         # "grader": a notebook's own ``import grader; grader.check()`` (the README's in-notebook
         # self-check) does nothing here, quietly, as it did nothing to the student's functions.
@@ -1785,9 +1971,17 @@ class Harness:
             os._exit(0)
 
     def emit(self, obj) -> None:
-        """Send one event to the zygote (after the output printed before it)."""
+        """Send one event to the zygote (after the output printed before it); an outcome may be held (:class:`_Held`)."""
         self.ours()
         self.flush_printed()
+        ev = obj.get("ev")
+        if ev in ("outcome", "loaded"):
+            written = self.held.raw()
+            if written is not None:
+                obj["raw"] = written
+            if ev == "outcome" and self.held.hold(obj):
+                return
+        self.held.send()
         write_frame(self.wfd, obj)
 
     def flush_printed(self) -> None:
@@ -1808,7 +2002,8 @@ class Harness:
         self.flush_printed()
         data = json.dumps([name, k, where[:1000]]).encode()
         page = self.unit_page
-        if page is None or len(data) > len(page) - _UNIT_LEN.size:
+        if page is None or len(data) > _CALL_MARK_AT - _UNIT_LEN.size:
+            self.held.send()
             write_frame(self.wfd, {"ev": "unit", "module": name, "i": k, "where": where[:1000]})
             return
         page[_UNIT_LEN.size : _UNIT_LEN.size + len(data)] = data
@@ -1863,7 +2058,7 @@ class Harness:
             "notes": self.notes[:50],
         }})
         asked_hidden = asked_private = False
-        for c in self.calls:
+        for position, c in enumerate(self.calls):
             if c.get("private") and not asked_private:
                 # Every other call is made: now the private calls' inputs, the grader's
                 # tables among them (see Zygote._give_late).
@@ -1873,6 +2068,7 @@ class Harness:
                 # Every public call is made: now the hidden calls' inputs (see Zygote._give_late).
                 asked_hidden = True
                 self.take_late_inputs("hidden")
+            self.held.start(position, c)
             # A call that may see stand-ins withheld here is made in this process only while
             # the student's code never asked for one of them; otherwise it is "deferred" and
             # the grader makes it in a fresh process that has them.

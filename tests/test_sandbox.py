@@ -1008,6 +1008,152 @@ def test_printed_output_goes_to_the_call_that_printed_it_on_every_run(sandbox):
         assert r.load.output == ""
 
 
+# --------------------------------------------------------------------------- outcomes held back and sent together
+
+
+def _held_pipe(on=True, page=None):
+    r, w = os.pipe()
+    os.set_blocking(r, False)
+    return r, w, _worker._Held(w, on, page, w if page is not None else None)
+
+
+def _frames_in(fd) -> list:
+    try:
+        data = os.read(fd, 1 << 20)
+    except BlockingIOError:
+        return []
+    return [f[0] for f in _worker.FrameReader(1 << 20).feed(data)]
+
+
+def test_a_child_holds_quick_calls_outcomes_and_sends_them_together_before_anything_else():
+    r, w, held = _held_pipe()
+    try:
+        for k in range(3):
+            held.start(k, {"id": f"c{k}", "timeout": 1.0})
+            assert held.hold({"ev": "outcome", "call": f"c{k}", "status": "ok"})
+        assert _frames_in(r) == []  # nothing written yet: three quick calls
+        held.send()  # what the child sends next (a print, the end) goes after them
+        assert [h["call"] for h in _frames_in(r)] == ["c0", "c1", "c2"]
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def test_a_child_sends_what_it_holds_before_a_call_that_may_take_longer_or_once_the_calls_took_long():
+    r, w, held = _held_pipe()
+    try:
+        held.start(0, {"id": "a", "timeout": 1.0})
+        held.hold({"ev": "outcome", "call": "a", "status": "ok"})
+        held.start(1, {"id": "b", "timeout": 5.0})  # the leader would time b with a's clock
+        assert [h["call"] for h in _frames_in(r)] == ["a"]
+        held.hold({"ev": "outcome", "call": "b", "status": "ok"})
+        held.start(2, {"id": "c", "timeout": 1.0})
+        time.sleep(_worker.HOLD_SECONDS * 1.5)  # c takes longer than the calls may be held
+        held.hold({"ev": "outcome", "call": "c", "status": "ok"})
+        assert [h["call"] for h in _frames_in(r)] == ["b", "c"]
+        held.start(3, {"id": "d", "timeout": 1.0})
+        assert not held.hold({"ev": "outcome", "call": "d", "status": "ok", "big": "x" * _worker.HOLD_FRAME})
+        assert not _worker._Held(w, False).hold({"ev": "outcome", "call": "e", "status": "ok"})
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def test_a_child_marks_the_call_it_is_making_and_the_bytes_written_to_its_fds_1_and_2_before_it():
+    import mmap
+
+    page = mmap.mmap(-1, _worker.UNIT_PAGE)
+    r, w, held = _held_pipe(page=page)
+    try:
+        assert _worker._marked_call(page) == (None, 0)
+        os.write(w, b"abc")  # unread by the leader: in the pipe
+        _worker._U64.pack_into(page, _worker._RAW_SEQ_AT, 2)
+        _worker._U64.pack_into(page, _worker._RAW_READ_AT, 10)  # the leader read 10 before
+        held.start(4, {"id": "x", "timeout": 1.0})
+        assert _worker._marked_call(page) == (4, 13)
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def test_the_bytes_written_are_read_only_while_the_leader_is_not_reading():
+    import mmap
+
+    page = mmap.mmap(-1, _worker.UNIT_PAGE)
+    r, w = os.pipe()
+    try:
+        os.write(w, b"abcd")
+        _worker._U64.pack_into(page, _worker._RAW_READ_AT, 100)
+        _worker._U64.pack_into(page, _worker._RAW_SEQ_AT, 7)  # odd: a read under way
+        assert _worker._raw_written(page, w) is None  # never settled: unknown, not a torn figure
+        _worker._U64.pack_into(page, _worker._RAW_SEQ_AT, 8)
+        assert _worker._raw_written(page, w) == 104
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+HANGS_OR_DIES_ON_THE_FOURTH = """
+import os, time
+import numpy as np
+def softmax(x):
+    if x[0, 0] == 4.0:
+        {fate}
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+"""
+
+
+@pytest.mark.parametrize("fate, status", [("time.sleep(60)", "timeout"), ("os._exit(3)", "exited")])
+def test_a_call_that_hangs_or_dies_after_quick_ones_is_blamed_and_not_the_quick_ones_before_it(sandbox, fate, status):
+    # The quick calls' outcomes are held back when the fourth one starts: the leader must blame
+    # the call the child was making, and make the quick ones again (not lose them).
+    calls = [Call(id=f"s{k}", function="softmax", args=(X * 0 + k + 1,), timeout=0.5) for k in range(5)]
+    r = run(sandbox, module(HANGS_OR_DIES_ON_THE_FOURTH.format(fate=fate)), calls)
+    assert [r.outcomes[c.id].status for c in calls] == ["ok", "ok", "ok", status, "ok"], \
+        [r.outcomes[c.id].message for c in calls]
+
+
+WRITES_TO_FD_1 = """
+import os, time
+import numpy as np
+def softmax(x):
+    k = int(x[0, 0])
+    if k % 2:
+        os.write(1, b"raw %d\\n" % k)
+    if k == {hang}:
+        time.sleep(60)
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+"""
+
+
+@pytest.mark.parametrize("hang", [0, 5])
+def test_what_held_calls_write_to_fd_1_goes_to_the_call_that_wrote_it_on_every_run(sandbox, hang):
+    calls = [Call(id=f"s{k}", function="softmax", args=(X * 0 + k,), timeout=0.5) for k in range(1, 7)]
+    for _ in range(3 if hang else 6):
+        r = run(sandbox, module(WRITES_TO_FD_1.format(hang=hang)), calls)
+        assert [r.outcomes[c.id].output for c in calls] == ["raw 1\n", "", "raw 3\n", "", "raw 5\n", ""]
+        assert [r.outcomes[c.id].status for c in calls] == ["ok"] * 4 + ["timeout" if hang else "ok", "ok"]
+        assert r.load.output == ""
+
+
+def test_what_a_call_prints_and_writes_to_fd_1_comes_in_the_order_it_did_it_on_every_run(sandbox):
+    src = """
+    import os
+    import numpy as np
+    def softmax(x):
+        print("before")
+        os.write(1, b"raw\\n")
+        print("after")
+        return np.ones_like(x) / x.shape[-1]
+    """
+    calls = [Call(id=f"s{k}", function="softmax", args=(X,), timeout=1.0) for k in range(3)]
+    for _ in range(5):
+        r = run(sandbox, module(src), calls)
+        assert [r.outcomes[c.id].output for c in calls] == ["before\nraw\nafter\n"] * 3
+
+
 # --------------------------------------------------------------------------- the zygote's program
 
 
