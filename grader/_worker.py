@@ -615,10 +615,19 @@ class Zygote:
         self.raw_read = 0
         self.raw_seq = 0
         self.raw_start = 0
+        # Frames read together from the child go on to the grader in one write (_forward_now).
+        self.forward = bytearray()
 
     def send(self, obj) -> None:
-        """Send one event to the grader."""
+        """Send one event to the grader (after the frames waiting to go on)."""
+        self._forward_now()
         write_frame(self.out, obj)
+
+    def _forward_now(self) -> None:
+        """Write the child's frames waiting to go on to the grader."""
+        if self.forward:
+            _write_all(self.out, bytes(self.forward))
+            self.forward.clear()
 
     def run(self) -> None:
         """Run every call of the request, restarting children as needed, then send "done"."""
@@ -820,7 +829,7 @@ class Zygote:
                         advance()
                         self._flush_output(out_buf, None)
                         if send_load:
-                            _write_all(self.out, raw)
+                            self.forward += raw
                             self.load_sent = True
                     elif ev == "outcome" and raw is None:
                         # A large outcome: its start goes to the grader now, announced, and the
@@ -831,7 +840,7 @@ class Zygote:
                         if cid in by_id and cid not in done_set:
                             self._flush_output(out_buf, cid)
                             self.send({"ev": "moved"})
-                            _write_all(self.out, item.head)
+                            self.forward += item.head
                             moving = _Moving(item.rest, cid, True)
                         else:
                             moving = _Moving(item.rest, None, False)
@@ -839,7 +848,7 @@ class Zygote:
                         cid = header.get("call")
                         if cid in by_id and cid not in done_set:
                             self._flush_output(out_buf, cid)
-                            _write_all(self.out, raw)
+                            self.forward += raw
                             answered(cid)
                     elif ev in ("hidden", "private"):
                         had = len(given)
@@ -852,10 +861,12 @@ class Zygote:
                             call_deadline = time.monotonic() + float(current.get("timeout", 2.0))
                     elif ev == "end":
                         ended_cleanly = True
+                self._forward_now()
                 if why is not None:
                     break
             if ended_cleanly:
                 break
+        self._forward_now()
         # The child is done, dead, or late: kill it and everything it started.
         exit_desc = _kill_and_reap(pid, self.config.get("uid"), self.config.get("pidns", False))
         if moving is not None and moving.forward:
@@ -981,6 +992,7 @@ class Zygote:
         The bytes go from pipe to pipe in the kernel (``splice``): this process never copies
         them.  Where the grader's end cannot be spliced to, they are read and written.
         """
+        self._forward_now()
         try:
             if moving.forward and moving.splice:
                 try:
