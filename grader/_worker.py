@@ -1825,10 +1825,12 @@ class _Held:
         self.timeout = 0.0  # and its timeout
         self.started = 0.0  # the call being made: when it started
         self.started_timeout = 0.0  # and its timeout
+        self.written: int | None = 0  # bytes written to fds 1 and 2 when the last event was sent
 
     def raw(self) -> int | None:
         """Bytes written to fds 1 and 2 so far (None: unknown)."""
-        return _raw_written(self.page, self.rawfd)
+        self.written = _raw_written(self.page, self.rawfd)
+        return self.written
 
     def start(self, position: int, call: dict) -> None:
         """Before a call: send what is held if the call may take longer; mark it as the one being made."""
@@ -1836,7 +1838,9 @@ class _Held:
         if self.data and timeout > self.timeout:
             self.send()
         if self.page is not None:
-            written = self.raw()
+            # Between the last event (an outcome, the load report) and this call only the harness
+            # ran: it writes nothing to fds 1 and 2, so those bytes are the ones before this call.
+            written = self.written
             _CALL_MARK.pack_into(self.page, _CALL_MARK_AT, position + 1, -1 if written is None else written)
         self.started, self.started_timeout = time.monotonic(), timeout
 
@@ -2873,6 +2877,10 @@ def _salvage_blocks(source: str, filename: str, first_error: SyntaxError):
 
 
 _SHAPE_WORDS = ("shape", "align", "broadcast", "dimension", "matmul", "size", "index", "unpack")
+#: What a gradient check prints when it finds a wrong gradient, or a right one (compiled in the
+#: zygote: not again in every child).
+_SAID_FAIL = re.compile(r"\bfail(ed|s|ure)?\b|\berror found\b", re.IGNORECASE)
+_SAID_PASS = re.compile(r"\bpass(ed)?\b", re.IGNORECASE)
 _TUPLE = re.compile(r"\((\d+)(?:\s*,\s*(\d+))?\s*,?\s*\)")
 
 
@@ -3510,12 +3518,9 @@ def _take_probes(undo: list, scratch: str, heard: bool = False, raised: BaseExce
             g.pop(name, None)
     records, _PROBES[:] = list(_PROBES), []
     if heard:
-        import re
-
         text = "".join(_HEARD[0]) if _HEARD else ""
         _HEARD[:] = []
-        fail = re.compile(r"\bfail(ed|s|ure)?\b|\berror found\b", re.IGNORECASE)
-        passed = re.compile(r"\bpass(ed)?\b", re.IGNORECASE)
+        fail, passed = _SAID_FAIL, _SAID_PASS
         lines = text.splitlines()
         records.append({"kind": "said", "pass": any(passed.search(ln) and not fail.search(ln) for ln in lines),
                         "fail": any(fail.search(ln) for ln in lines),

@@ -1069,6 +1069,7 @@ def test_a_child_marks_the_call_it_is_making_and_the_bytes_written_to_its_fds_1_
         os.write(w, b"abc")  # unread by the leader: in the pipe
         _worker._U64.pack_into(page, _worker._RAW_SEQ_AT, 2)
         _worker._U64.pack_into(page, _worker._RAW_READ_AT, 10)  # the leader read 10 before
+        assert held.raw() == 13  # as counted when the child sent its last event (an outcome)
         held.start(4, {"id": "x", "timeout": 1.0})
         assert _worker._marked_call(page) == (4, 13)
     finally:
