@@ -4,7 +4,8 @@ Loads a batch's submissions once, then makes every call of the rubric for them, 
 another, in one warm sandbox (one slot), and reports per submission:
 
 - the sandbox's CPU: bubblewrap, the zygote, the leaders and the children (user + sys of
-  the whole process tree, read from ``/proc``);
+  the whole process tree, read from ``/proc``), and of it the leaders' and the children's
+  (their own counts, ``RunReport.cpu``);
 - the grader's side of the run: its thread's CPU time in ``Sandbox.run`` (sending the
   request, reading, decoding and filing the events, the run report).
 
@@ -49,11 +50,15 @@ with sandbox.Sandbox() as sb:
     for s in subs[:2]:  # warm: the zygote's inputs, the first children
         sb.run(s, job.calls, functions=rubric.functions, starter=rubric.starter, settings=rubric.settings)
     c0, g0 = tree_cpu(sb.proc.pid), time.thread_time()
+    leader = child = 0.0
     for k in range(runs):
-        sb.run(subs[k % len(subs)], job.calls, functions=rubric.functions, starter=rubric.starter,
-               settings=rubric.settings)
+        r = sb.run(subs[k % len(subs)], job.calls, functions=rubric.functions, starter=rubric.starter,
+                   settings=rubric.settings)
+        leader += r.cpu.get("leader", 0.0)
+        child += r.cpu.get("children", 0.0)
     sandbox_s, grader_s = tree_cpu(sb.proc.pid) - c0, time.thread_time() - g0
-print(json.dumps({"sandbox_ms": sandbox_s / runs * 1000, "grader_ms": grader_s / runs * 1000}))
+print(json.dumps({"sandbox_ms": sandbox_s / runs * 1000, "grader_ms": grader_s / runs * 1000,
+                  "leader_ms": leader / runs * 1000, "child_ms": child / runs * 1000}))
 """
 
 
@@ -95,13 +100,17 @@ def main() -> None:
         for name, tree in order:
             m = measure(tree, args.rubric, folder, runs)
             got[name].append(m)
-            print(f"round {r + 1} {name}: sandbox {m['sandbox_ms']:.1f} ms, grader's side {m['grader_ms']:.1f} ms "
-                  f"per submission; load {load_average()}", flush=True)
+            print(f"round {r + 1} {name}: sandbox {m['sandbox_ms']:.1f} ms (leaders {m['leader_ms']:.1f}, children "
+                  f"{m['child_ms']:.1f}), grader's side {m['grader_ms']:.1f} ms per submission; load {load_average()}",
+                  flush=True)
     print(f"\nmedians of {args.rounds} round(s), per submission:")
     for name, _ in sides:
         s = [m["sandbox_ms"] for m in got[name]]
         g = [m["grader_ms"] for m in got[name]]
-        print(f"  {name}: sandbox CPU {statistics.median(s):.1f} ms ({min(s):.1f}-{max(s):.1f}), "
+        lead = [m["leader_ms"] for m in got[name]]
+        kid = [m["child_ms"] for m in got[name]]
+        print(f"  {name}: sandbox CPU {statistics.median(s):.1f} ms ({min(s):.1f}-{max(s):.1f}; of it the leaders "
+              f"{statistics.median(lead):.1f} ms, the children {statistics.median(kid):.1f} ms), "
               f"the grader's side of the run {statistics.median(g):.1f} ms ({min(g):.1f}-{max(g):.1f})")
 
 
