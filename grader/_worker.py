@@ -23,6 +23,7 @@ Nothing is ever pickled.
 from __future__ import annotations
 
 import errno
+import fcntl
 import io
 import json
 import os
@@ -806,8 +807,7 @@ class Zygote:
                     # (_raw_written): those go with the call it answers, or before what it prints.
                     written = header.get("raw")
                     written = written if type(written) is int and written >= 0 else None
-                    if (ev in ("print", "loaded", "outcome", "end", "hidden", "private") and ofd_r in fds
-                            and (written is None or written > self.raw_read)):
+                    if ev in _ORDERED_EVENTS and ofd_r in fds and (written is None or written > self.raw_read):
                         # Written before this event: in the pipe now.  Without the count, all of it.
                         for _ in range(64):  # bounded: a thread may print without end
                             if not select.select([ofd_r], [], [], 0)[0]:
@@ -817,7 +817,7 @@ class Zygote:
                                 break
                             if written is not None and self.raw_read >= written:
                                 break
-                    if ev in ("print", "loaded", "outcome", "hidden", "private"):
+                    if ev in _ORDERED_EVENTS:
                         self._raw_upto(written, raw_buf, out_buf)
                     if ev == "print":
                         self._keep_printed(header, out_buf)
@@ -1069,8 +1069,8 @@ class Zygote:
             out_buf += raw_buf[:n]
             del raw_buf[:n]
             self.raw_start += n
-        if not raw_buf:  # (past the kept prefix: dropped bytes, counted already)
-            self.raw_start = max(self.raw_start, min(self.raw_read if written is None else written, self.raw_read))
+        if not raw_buf:  # every byte read is given or dropped: the next one read comes first
+            self.raw_start = self.raw_read
 
 
 def _definitions_grace(load_timeout: float) -> float:
@@ -1098,6 +1098,9 @@ _CALL_MARK_AT = UNIT_PAGE - 32
 _U64 = struct.Struct("Q")
 _RAW_SEQ_AT = UNIT_PAGE - 16
 _RAW_READ_AT = UNIT_PAGE - 8
+#: The events after which what the child wrote to fds 1 and 2 before them is taken from its pipe
+#: and given on (to the call answered, the load, or before what is printed): see _raw_upto.
+_ORDERED_EVENTS = frozenset(("print", "loaded", "outcome", "end", "hidden", "private"))
 #: A child holds back the outcomes of quick calls and sends them together (one write, and one
 #: wake-up of the leader, for several calls), for at most this many seconds of calls...
 HOLD_SECONDS = 0.02
@@ -1123,15 +1126,13 @@ def _raw_written(page, fd) -> int | None:
     """
     if page is None or fd is None:
         return None
-    import fcntl
-
     for _ in range(1000):
         seq = _U64.unpack_from(page, _RAW_SEQ_AT)[0]
         if seq & 1:
             continue
         read = _U64.unpack_from(page, _RAW_READ_AT)[0]
         try:
-            unread = struct.unpack("i", fcntl.ioctl(fd, _FIONREAD, b"\0\0\0\0"))[0]
+            unread = _INT.unpack(fcntl.ioctl(fd, _FIONREAD, b"\0\0\0\0"))[0]
         except (OSError, ValueError):
             return None
         if _U64.unpack_from(page, _RAW_SEQ_AT)[0] == seq:
@@ -1140,6 +1141,7 @@ def _raw_written(page, fd) -> int | None:
 
 
 _FIONREAD = 0x541B  # (Linux's; termios.FIONREAD)
+_INT = struct.Struct("i")
 
 
 def _unit_of(page) -> list | None:
@@ -1179,8 +1181,6 @@ def _write_zeros(fd: int, n: int) -> None:
 
 def _write_until(fd: int, data: bytes, limit: float) -> bool:
     """Write all of ``data`` to a pipe before the monotonic time ``limit``; False if it could not."""
-    import fcntl
-
     flags = fcntl.fcntl(fd, fcntl.F_GETFL)
     fcntl.fcntl(fd, fcntl.F_SETFL, flags | os.O_NONBLOCK)
     view = memoryview(data)
@@ -1203,8 +1203,6 @@ def _write_until(fd: int, data: bytes, limit: float) -> bool:
 def _grow_pipe(fd: int, size: int = 1 << 20) -> None:
     """Ask for a larger pipe buffer (fewer wake-ups per large array); best effort."""
     try:
-        import fcntl
-
         fcntl.fcntl(fd, getattr(fcntl, "F_SETPIPE_SZ", 1031), size)
     except (OSError, ImportError):
         pass

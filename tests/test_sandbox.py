@@ -1011,10 +1011,10 @@ def test_printed_output_goes_to_the_call_that_printed_it_on_every_run(sandbox):
 # --------------------------------------------------------------------------- outcomes held back and sent together
 
 
-def _held_pipe(on=True, page=None):
+def _held_pipe(page=None):
     r, w = os.pipe()
     os.set_blocking(r, False)
-    return r, w, _worker._Held(w, on, page, w if page is not None else None)
+    return r, w, _worker._Held(w, True, page, w if page is not None else None)
 
 
 def _frames_in(fd) -> list:
