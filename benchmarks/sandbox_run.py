@@ -81,6 +81,8 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
     ap.add_argument("--baseline-ref", default=None, help="also measure this git commit, interleaved")
     args = ap.parse_args()
+    if args.rounds < 1 or (args.n is not None and args.n < 1):
+        ap.error("--rounds and --n must be 1 or more")
     tmp = workdir()
     if args.rubric == "problem-set":
         import throughput
