@@ -426,6 +426,55 @@ def test_an_error_names_the_submissions_files_as_handed_in_not_where_they_ran(sa
     assert u.error.traceback.endswith("ImportError: cannot import name 'normalizeRows' from 'utils' (utils/__init__.py)")
 
 
+def _raised(fn):
+    try:
+        fn()
+    except BaseException as e:  # noqa: BLE001
+        return e
+    raise AssertionError("nothing was raised")
+
+
+_TB_MODULE = """
+def inner(x):
+    return 1 / x
+
+def middle(x):
+    return [inner(v) for v in x]
+
+def deep(n):
+    return deep(n - 1) if n else {}["missing"]
+"""
+
+
+@pytest.mark.parametrize("limit", [None, 30, 3, 0])
+def test_traceback_frames_are_extract_tbs_without_the_columns(tmp_path, monkeypatch, limit):
+    import importlib.util
+    import traceback
+
+    monkeypatch.delattr(sys, "tracebacklimit", raising=False)
+    path = tmp_path / "tb_module.py"
+    path.write_text(_TB_MODULE)
+    spec = importlib.util.spec_from_file_location("tb_module", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    for e in (_raised(lambda: mod.middle([1, 0])), _raised(lambda: mod.deep(40)), _raised(lambda: eval("1 +* 2"))):
+        want = traceback.extract_tb(e.__traceback__)
+        want = want[-limit:] if limit else (want if limit is None else [])
+        got = _worker._tb_frames(e.__traceback__, limit)
+        assert [(f.filename, f.lineno, f.name, f.line) for f in got] == \
+            [(f.filename, f.lineno, f.name, f.line) for f in want]
+
+
+def test_a_student_setting_tracebacklimit_still_gets_the_line_that_failed(sandbox):
+    # traceback.extract_tb obeys sys.tracebacklimit: the harness's own description must not
+    src = "import sys\nsys.tracebacklimit = 0\ndef softmax(x):\n    return x / undefined_name\n"
+    r = run(sandbox, module(src), [softmax_call()])
+    o = r.outcomes["softmax:x"]
+    assert o.status == "raised"
+    assert [(f.where, f.line, f.function) for f in o.error.frames] == [("sub.py", 4, "softmax")]
+    assert "sub.py, line 4, in softmax" in o.error.traceback
+
+
 def test_missing_function_says_what_was_found(sandbox):
     src = "def Softmax(x):\n    return x\ndef test_softmax():\n    pass\n"
     r = run(sandbox, module(src, "q1_softmax.py"), [softmax_call()])
