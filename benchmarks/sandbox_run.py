@@ -14,8 +14,12 @@ Nothing is judged or written.  Each measurement runs in a fresh process; with
 to a temporary folder and run with ``PYTHONPATH``), interleaved over ``--rounds`` rounds,
 and the medians of both are printed.
 
+With ``--stubs`` the submissions are the starter's stubs (every function raising
+``NotImplementedError``, as ``throughput.py --stubs`` makes them): what describing an
+exception costs, call after call.
+
 Usage: ``python benchmarks/sandbox_run.py [--rubric word2vec|problem-set] [--n 200]
-[--rounds 5] [--baseline-ref REF]``
+[--rounds 5] [--baseline-ref REF] [--stubs]``
 """
 
 from __future__ import annotations
@@ -80,11 +84,17 @@ def main() -> None:
                     help="runs per measurement (default 200 for word2vec, 40 for problem-set)")
     ap.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
     ap.add_argument("--baseline-ref", default=None, help="also measure this git commit, interleaved")
+    ap.add_argument("--stubs", action="store_true",
+                    help="submissions whose every function raises NotImplementedError, as the starter leaves it")
     args = ap.parse_args()
     if args.rounds < 1 or (args.n is not None and args.n < 1):
         ap.error("--rounds and --n must be 1 or more")
     tmp = workdir()
-    if args.rubric == "problem-set":
+    if args.stubs:
+        import throughput
+
+        folder = throughput.make_stub_batch(tmp / "batch", 24, args.rubric)
+    elif args.rubric == "problem-set":
         import throughput
 
         folder = throughput.make_problem_set_batch(tmp / "batch", 24, EXAMPLES)
@@ -95,7 +105,8 @@ def main() -> None:
     sides = [("this tree", here)]
     if args.baseline_ref:
         sides.append((args.baseline_ref, checkout(args.baseline_ref, tmp / "baseline")))
-    print(f"machine: {machine()}; rubric {args.rubric}, {runs} runs per measurement", flush=True)
+    print(f"machine: {machine()}; rubric {args.rubric}{' (stubs)' if args.stubs else ''}, {runs} runs per measurement",
+          flush=True)
     got: dict[str, list[dict]] = {name: [] for name, _ in sides}
     for r in range(args.rounds):
         order = sides if r % 2 == 0 else sides[::-1]
