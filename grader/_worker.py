@@ -2568,7 +2568,7 @@ class Harness:
         elif type(e) is EOFError and msg == "EOF when reading a line":
             msg = ("input() was called, and no one can answer it while your code is graded (nothing is typed "
                    "then); give the value in the code instead of asking for it")
-        text = "\n".join(text_lines + [f"{type(e).__name__}: {msg}"])
+        text = "\n".join(text_lines + [f"{type(e).__name__}: {msg}" if msg else type(e).__name__])  # as Python says it
         return {"type": type(e).__name__, "message": msg[:2000], "frames": frames[-10:], "traceback": text[:8000]}
 
     # ------------------------------------------------------------ causes

@@ -509,16 +509,29 @@ class ErrorInfo:
     traceback: str = ""  #: the student-frame traceback as text, capped
 
     def only_repeats(self, message: str) -> bool:
-        """True when this error says nothing ``message`` does not (no traceback, no frames).
+        """True when this error says nothing ``message`` does not.
 
         The sandbox describes a missing function, a timeout or a crash with the same
-        sentence as the check's message; renderers show such an error once.
+        sentence as the check's message (no traceback, no frames); and the starter's bare
+        ``raise NotImplementedError``, raised where the function itself is, with a message
+        that names the exception, its file and its line (a traceback would only add the
+        placeholder's ``raise`` line).  Renderers show such an error once.
 
         >>> ErrorInfo("Timeout", "f did not return.").only_repeats("f did not return.")
         True
         >>> ErrorInfo("ValueError", "bad", traceback="  x.py, line 3").only_repeats("bad")
         False
+        >>> stub = ErrorInfo("NotImplementedError", "", (Frame("q1.py", 5, "raise NotImplementedError", "softmax"),),
+        ...                  "  q1.py, line 5, in softmax")
+        >>> stub.only_repeats("Not implemented: softmax still raises NotImplementedError (q1.py, line 5): ...")
+        True
+        >>> stub.only_repeats("softmax raised NotImplementedError.")
+        False
         """
+        if (self.type == "NotImplementedError" and not self.message.strip() and len(self.frames) == 1
+                and self.traceback.count(", line ") <= 1):  # (the text names no other frame either)
+            f = self.frames[0]
+            return f"NotImplementedError ({f.where}, line {f.line})" in message
         return bool(self.message) and self.message in message and not self.frames and not self.traceback.strip()
 
 

@@ -246,6 +246,28 @@ def test_an_error_that_only_repeats_the_message_is_said_once(tmp_path: Path):
     assert "MissingFunction" not in (tmp_path / "r.html").read_text()
 
 
+def test_the_starters_bare_raise_is_said_once_and_a_placeholder_called_from_elsewhere_keeps_its_traceback(tmp_path: Path):
+    # The check's message names NotImplementedError, its file and line: the one-frame traceback
+    # under it would only repeat it. Raised from a function the graded one calls, the frames say more.
+    sub = tmp_path / "stubs"
+    sub.mkdir()
+    (sub / "q1_softmax.py").write_text("import numpy as np\n\n\ndef softmax(x):\n    raise NotImplementedError\n")
+    (sub / "q3_word2vec.py").write_text(
+        "import numpy as np\n\n\ndef _todo():\n    raise NotImplementedError\n\n\n"
+        "def softmaxCostAndGradient(predicted, target, outputVectors, dataset):\n    return _todo()\n")
+    code, out, _ = run(["check", str(sub), "--no-color", "--html", str(tmp_path / "r.html")])
+    assert code == 1
+    soft = out.split("softmax/vector: ")[1].split("\n\n")[0]
+    assert "still raises NotImplementedError (q1_softmax.py, line 5)" in soft
+    assert "raise NotImplementedError" not in soft and "line 5, in softmax" not in soft
+    assert "NotImplementedError (q3_word2vec.py, line 5), from _todo, which it calls" in out
+    report = (tmp_path / "r.html").read_text()
+    assert "line 5, in softmax" not in report
+    # called from elsewhere: the frames say where, once (the first cross_entropy check explains the rest)
+    assert report.count("line 9, in softmaxCostAndGradient") == 1 and report.count("line 5, in _todo") == 1
+    assert report.count("raise NotImplementedError") == 1
+
+
 def _subparsers(parser, name="grader"):
     import argparse
 

@@ -475,6 +475,15 @@ def test_a_student_setting_tracebacklimit_still_gets_the_line_that_failed(sandbo
     assert "sub.py, line 4, in softmax" in o.error.traceback
 
 
+def test_an_exception_without_a_message_ends_its_traceback_as_python_does(sandbox):
+    src = "def softmax(x):\n    raise ValueError()\n"
+    o = run(sandbox, module(src), [softmax_call()]).outcomes["softmax:x"]
+    assert o.error.traceback.splitlines()[-1] == "ValueError"  # not "ValueError: "
+    src = "def softmax(x):\n    raise ValueError('no')\n"
+    o = run(sandbox, module(src), [softmax_call()]).outcomes["softmax:x"]
+    assert o.error.traceback.splitlines()[-1] == "ValueError: no"
+
+
 def test_missing_function_says_what_was_found(sandbox):
     src = "def Softmax(x):\n    return x\ndef test_softmax():\n    pass\n"
     r = run(sandbox, module(src, "q1_softmax.py"), [softmax_call()])
