@@ -355,12 +355,22 @@ def cause_key(check: CheckResult) -> tuple:
 
 
 def failure_groups(checks: Iterable[CheckResult]) -> list[list[CheckResult]]:
-    """Group the checks that did not pass by :func:`cause_key`, in the order their first check appears."""
+    """Group the checks that did not pass by :func:`cause_key`, in the order their first check appears.
+
+    Groups of a function the submission does not define come after the others: a student who
+    checks one file (``grader check q3_sgd.py``) is first told about the code they wrote, not
+    that q1_softmax.py is missing.
+    """
     groups: dict[tuple, list[CheckResult]] = {}
     for c in checks:
         if c.status != "pass":
             groups.setdefault(cause_key(c), []).append(c)
-    return list(groups.values())
+    return sorted(groups.values(), key=lambda g: missing_function(g[0]))
+
+
+def missing_function(check: CheckResult) -> bool:
+    """Whether `check` failed because the submission does not define the function it calls."""
+    return check.error is not None and check.error.type == "MissingFunction"
 
 
 def _named(ids: Sequence[str]) -> str:
@@ -387,7 +397,7 @@ def other_causes(failing: Sequence[CheckResult], shown: Sequence[CheckResult] = 
     """
     skip = {id(c) for c in shown}
     buckets: dict[tuple, list[CheckResult]] = {}
-    for c in failing:
+    for c in sorted(failing, key=missing_function):  # (what the student wrote first, as failure_groups)
         if id(c) not in skip:
             key = cause_key(c)
             # (failures without a known cause share a line only when their words are the same:

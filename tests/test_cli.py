@@ -268,6 +268,21 @@ def test_the_starters_bare_raise_is_said_once_and_a_placeholder_called_from_else
     assert report.count("raise NotImplementedError") == 1
 
 
+def test_a_student_checking_one_file_is_told_about_that_file_first(tmp_path: Path):
+    # `grader check q3_sgd.py`: the whole problem set is graded, and every other function is
+    # missing; the sgd mistake is what is explained, the missing files come after it
+    sgd = Path(__file__).parent / "submissions" / "problem-set-q2" / "mistakes" / "sgd-wrong-sign" / "q3_sgd.py"
+    code, out, _ = run(["check", str(sgd), "--no-color", "--html", str(tmp_path / "r.html")])
+    assert code == 1
+    explained = out.split("Total ")[1].split("\n\n")[1]
+    assert explained.startswith("sgd/from-half: fail") and "the step goes uphill" in explained
+    also = out.split("Also did not pass:\n")[1].split("\n\n")[0].splitlines()
+    assert len(also) == 12 and all("defines no function" in line for line in also)
+    report = (tmp_path / "r.html").read_text()
+    causes = report.split('<section id="causes">')[1].split("</section>")[0]
+    assert causes.index("the step goes uphill") < causes.index("defines no function")
+
+
 def _subparsers(parser, name="grader"):
     import argparse
 
