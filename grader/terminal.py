@@ -357,20 +357,22 @@ def cause_key(check: CheckResult) -> tuple:
 def failure_groups(checks: Iterable[CheckResult]) -> list[list[CheckResult]]:
     """Group the checks that did not pass by :func:`cause_key`, in the order their first check appears.
 
-    Groups of a function the submission does not define come after the others: a student who
-    checks one file (``grader check q3_sgd.py``) is first told about the code they wrote, not
-    that q1_softmax.py is missing.
+    Groups of what the submission does not hold (:func:`not_handed_in`) come after the others:
+    a student who checks one file (``grader check q3_sgd.py``) is first told about the code
+    they wrote, not that q1_softmax.py is missing.
     """
     groups: dict[tuple, list[CheckResult]] = {}
     for c in checks:
         if c.status != "pass":
             groups.setdefault(cause_key(c), []).append(c)
-    return sorted(groups.values(), key=lambda g: missing_function(g[0]))
+    return sorted(groups.values(), key=lambda g: not_handed_in(g[0]))
 
 
-def missing_function(check: CheckResult) -> bool:
-    """Whether `check` failed because the submission does not define the function it calls."""
-    return check.error is not None and check.error.type == "MissingFunction"
+def not_handed_in(check: CheckResult) -> bool:
+    """Whether `check` failed because what it checks is not in the submission at all: a function
+    the code does not define, a written answer it does not give."""
+    return ((check.error is not None and check.error.type == "MissingFunction")
+            or bool(_NO_ANSWER.match(check.message or "")))
 
 
 def _named(ids: Sequence[str]) -> str:
@@ -397,7 +399,7 @@ def other_causes(failing: Sequence[CheckResult], shown: Sequence[CheckResult] = 
     """
     skip = {id(c) for c in shown}
     buckets: dict[tuple, list[CheckResult]] = {}
-    for c in sorted(failing, key=missing_function):  # (what the student wrote first, as failure_groups)
+    for c in sorted(failing, key=not_handed_in):  # (what the student wrote first, as failure_groups)
         if id(c) not in skip:
             key = cause_key(c)
             # (failures without a known cause share a line only when their words are the same:
