@@ -648,7 +648,9 @@ def terminal_batch_line(result: SubmissionResult) -> str:
     """Return one line about one graded submission, for ``grader grade``'s prose output.
 
     ``alice: 7.5 / 10, 12 of 15 checks passed (2 failed, 1 error), late`` or
-    ``bob: error: could not read bob.zip: File is not a zip file``.  A regrade after a
+    ``bob: error: could not read bob.zip: File is not a zip file``.  Checks of extra-credit
+    questions that did not pass are said to be so (``68.5 / 68.5, 119 of 131 checks passed
+    (12 errors, all in extra credit)``: a full score is not a contradiction).  A regrade after a
     rubric change adds the score before it: ``; 7 / 10 before the rubric change (regraded: softmax)``.
     """
     sid = one_line(result.submission)
@@ -663,6 +665,9 @@ def terminal_batch_line(result: SubmissionResult) -> str:
         extra.append(f"{n['fail']} failed")
     if n["error"]:
         extra.append(f"{n['error']} error" + ("s" if n["error"] > 1 else ""))
+    bonus = sum(c.status != "pass" for q in result.questions if q.extra for c in q.checks)
+    if bonus:
+        extra.append("all in extra credit" if bonus == n["fail"] + n["error"] else f"{bonus} of them in extra credit")
     if extra:
         line += f" ({', '.join(extra)})"
     if result.late:

@@ -926,6 +926,19 @@ def test_terminal_batch_line(factory, line):
     assert render.terminal_batch_line is terminal.terminal_batch_line
 
 
+def test_the_batch_line_says_when_what_did_not_pass_is_extra_credit():
+    # a full score beside "(3 errors)" read as a contradiction: the errors were extra credit's
+    r = f.all_pass()
+    missing = ErrorInfo("MissingFunction", "q3_word2vec.py defines no function 'cbow'.")
+    cbow = replace(f.question("cbow_cost", [f.errored(f"cbow_cost/{k}", error=missing, message=missing.message)
+                                            for k in ("a", "b", "c")]), extra=True)
+    full = replace(r, questions=r.questions + (cbow,))
+    assert terminal.terminal_batch_line(full) == "alice: 10 / 10, 11 of 14 checks passed (3 errors, all in extra credit)"
+    some = replace(f.mixed(), questions=f.mixed().questions + (cbow,))
+    assert terminal.terminal_batch_line(some) == \
+        "bob: 4.75 / 10, 5 of 14 checks passed (6 failed, 3 errors, 3 of them in extra credit), late"
+
+
 def test_batch_line_is_one_line_even_for_hostile_ids():
     line = terminal.terminal_batch_line(replace(f.all_pass(), submission="a\nb\x1b[2J"))
     assert "\n" not in line and "\x1b" not in line
