@@ -759,6 +759,18 @@ def error_kinds(result: SubmissionResult) -> dict[str, list[str]]:
     return kinds
 
 
+#: Said after an error kind met only in extra-credit questions (summary.html): a full score beside
+#: "missing function" is a student who skipped the extra credit, not a problem.
+EXTRA_ONLY = " (extra credit only)"
+
+
+def _kinds_marked(result: SubmissionResult) -> dict[str, str]:
+    """:func:`error_kinds`, condensed, each kind met only in extra-credit questions marked with :data:`EXTRA_ONLY`."""
+    extra = {c.id for q in result.questions if q.extra for c in q.checks}
+    return {(kind + EXTRA_ONLY if extra and all(w in extra for w in where) else kind): condensed(where)
+            for kind, where in error_kinds(result).items()}
+
+
 def condensed(where: list[str]) -> str:
     """Say where a kind of error happened in a few words: a few places, or checks counted per question.
 
@@ -980,7 +992,7 @@ def summary_entry(r: SubmissionResult, report_href: Callable[[SubmissionResult],
         "problem": r.errors[0] if r.status == "error" and r.errors else "",
         "checks": [(c.id, c.question, c.visibility, c.status) for c in r.checks()],
         "mistakes": {mid: (hint, ", ".join(where)) for mid, (hint, where) in mistakes.items()},
-        "kinds": {kind: condensed(where) for kind, where in error_kinds(r).items()},
+        "kinds": _kinds_marked(r),
         "overrides": [(o.question or "total", number(o.auto_score), number(o.score), o.by, o.note, o.review)
                       for o in r.overrides],
         "looks_like": r.looks_like,
@@ -1055,7 +1067,9 @@ class _Summary:
                 group = self.mistakes[mid] = _Group(mid, hint)
             group.add(sid, href, where)
         for kind, where in e["kinds"].items():
-            self.kinds.setdefault(kind, _Group(kind, kind)).add(sid, href, where)
+            base = kind.removesuffix(EXTRA_ONLY)
+            label = KIND_LABELS.get(base, base) + (EXTRA_ONLY if base != kind else "")
+            self.kinds.setdefault(kind, _Group(kind, label)).add(sid, href, where)
         self.overrides += [(sid, href, *o) for o in e["overrides"]]
         self.n += 1
         self.late += bool(e["late"])

@@ -631,6 +631,21 @@ def test_summary_error_kinds_say_who():
     assert "Raised an exception · 2 submissions carol softmax/rows-1d" in text
 
 
+def test_summary_marks_errors_met_only_in_extra_credit():
+    # a full score beside "missing function" was a student who skipped the extra credit (cbow)
+    missing = ErrorInfo("MissingFunction", "q3_word2vec.py defines no function 'cbow'.")
+    cbow = replace(f.question("cbow_cost", [f.errored(f"cbow_cost/{k}", error=missing, message=missing.message)
+                                            for k in ("a", "b")]), extra=True)
+    alice = f.all_pass()
+    skipped = replace(alice, questions=alice.questions + (cbow,))
+    html, _ = summary_page([skipped, f.errors()])
+    rows = section(html, "submissions").text
+    assert "missing function (extra credit only)" in rows
+    text = section(html, "errors").text
+    assert "Missing function (extra credit only) · 1 submission alice cbow_cost/a, cbow_cost/b" in text
+    assert "Missing function · 1 submission carol grad_pred/small" in text  # carol's is not extra credit
+
+
 def test_error_kinds_mapping():
     assert render.error_kinds(f.errors()) == {
         "syntax error": ["hw1.ipynb, cell [3]"],
