@@ -840,6 +840,10 @@ class SubmissionResult:
         """Return every check result, in rubric order."""
         return tuple(c for q in self.questions for c in q.checks)
 
+    def extra_checks(self) -> tuple[CheckResult, ...]:
+        """Return the check results of the extra-credit questions, in rubric order."""
+        return tuple(c for q in self.questions if q.extra for c in q.checks)
+
     def by_file(self) -> bool:
         """Return whether the questions are grouped by starter file: a File column says something only for two or more."""
         return len({q.file for q in self.questions}) > 1

@@ -766,7 +766,7 @@ EXTRA_ONLY = " (extra credit only)"
 
 def _kinds_marked(result: SubmissionResult) -> dict[str, str]:
     """:func:`error_kinds`, condensed, each kind met only in extra-credit questions marked with :data:`EXTRA_ONLY`."""
-    extra = {c.id for q in result.questions if q.extra for c in q.checks}
+    extra = {c.id for c in result.extra_checks()}
     return {(kind + EXTRA_ONLY if extra and all(w in extra for w in where) else kind): condensed(where)
             for kind, where in error_kinds(result).items()}
 

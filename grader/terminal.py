@@ -665,7 +665,7 @@ def terminal_batch_line(result: SubmissionResult) -> str:
         extra.append(f"{n['fail']} failed")
     if n["error"]:
         extra.append(f"{n['error']} error" + ("s" if n["error"] > 1 else ""))
-    bonus = sum(c.status != "pass" for q in result.questions if q.extra for c in q.checks)
+    bonus = sum(c.status != "pass" for c in result.extra_checks())
     if bonus:
         extra.append("all in extra credit" if bonus == n["fail"] + n["error"] else f"{bonus} of them in extra credit")
     if extra:
