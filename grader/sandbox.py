@@ -1313,7 +1313,8 @@ def _message(call: Call, o: dict, fname: str, error: ErrorInfo | None, missing: 
             said = error.message[:300].rstrip()
             head = f"{name} raised {error.type}{loc}" + (f": {said.rstrip('.')}." if said else ".")
             return f"{head} {cause[:1200]}"
-        return f"{name} raised {error.type}{loc}: {error.message[:300]}"
+        said = error.message[:300]
+        return f"{name} raised {error.type}{loc}" + (f": {said}" if said else ".")  # (no ": " before nothing)
     return f"{name}: {status}"
 
 

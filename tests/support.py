@@ -107,7 +107,7 @@ def call(fn, c: Call, rubric: Rubric) -> CallOutcome:
                 value = value_of(fn(*args[:n]), returns=len(spec.returns))
     except Exception as e:  # noqa: BLE001 - the student's exception is the outcome
         return CallOutcome(call=c.id, status="raised", error=ErrorInfo(type(e).__name__, str(e)),
-                           message=f"{spec.names[0]} raised {type(e).__name__}: {e}")
+                           message=f"{spec.names[0]} raised {type(e).__name__}" + (f": {e}" if str(e) else "."))
     echoed = tuple(value_of(a) if isinstance(a, np.ndarray) else None for a in args) if c.echo_args else ()
     return CallOutcome(call=c.id, status="ok", value=value, echoed=echoed)
 

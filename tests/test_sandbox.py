@@ -479,6 +479,7 @@ def test_an_exception_without_a_message_ends_its_traceback_as_python_does(sandbo
     src = "def softmax(x):\n    raise ValueError()\n"
     o = run(sandbox, module(src), [softmax_call()]).outcomes["softmax:x"]
     assert o.error.traceback.splitlines()[-1] == "ValueError"  # not "ValueError: "
+    assert o.message == "softmax raised ValueError (sub.py, line 2).", o.message
     src = "def softmax(x):\n    raise ValueError('no')\n"
     o = run(sandbox, module(src), [softmax_call()]).outcomes["softmax:x"]
     assert o.error.traceback.splitlines()[-1] == "ValueError: no"
