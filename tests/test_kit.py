@@ -333,6 +333,18 @@ def test_pytest_in_the_kit_fails_a_wrong_submission_with_the_mismatch(kit: Path,
     assert "Passing the public checks is not your final grade" in r.stdout
 
 
+def test_pytest_in_the_kit_says_once_that_the_public_checks_are_not_the_final_grade(kit: Path):
+    # Four failing checks: each failure explains itself; the reminder comes once, in the summary,
+    # in pytest's quiet mode (no header) as in its default mode (a header).
+    for args in (["-q"], []):
+        r = kit_pytest(kit, *args, "-p", "no:cacheprovider", f"--submission={EXAMPLES / 'mistake_transposed_grad.py'}")
+        assert r.returncode == 1, r.stdout + r.stderr
+        assert "4 failed, 19 passed" in r.stdout
+        assert r.stdout.count("not your final grade") == 1, r.stdout
+        summary = r.stdout.split("public checks of the")[1]
+        assert "Passing the public checks is not your final grade" in summary
+
+
 def test_pytest_in_the_kit_with_files_next_to_it(kit: Path, tmp_path: Path, rubric):
     # CS224n: word2vec.py with the starter's utils/ folder, copied into (a copy of) the kit.
     here = tmp_path / "kit"
