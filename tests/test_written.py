@@ -121,7 +121,7 @@ def test_the_derivation_second_line_is_the_first_wrong_step_and_the_final_line_i
         "equals CE", "equals CE (the line before it does not)", "equals ∂CE/∂r̂"]
     assert w.compact == "Wᵀ(ŷ - y)" and "<msup>" in w.compact_mathml
     assert r.message == ("Right: your answer equals ∂CE/∂r̂ on 3 random instances. An earlier step is wrong "
-                         f"(line {first + 1}). It simplifies to Wᵀ(ŷ - y).")
+                         f"(line {first + 1}).")
 
 
 # --------------------------------------------------------------------------- equivalent answers

@@ -786,8 +786,7 @@ def _verdict(prep: _Question, base: dict, out: list[WrittenLine], first_wrong: i
         message = f"Right{src}: your answer equals {name}{every} on {n} random instances."
         if first_wrong is not None:
             message += f" An earlier step is wrong (line {first_wrong})."
-        if compact:
-            message += f" It simplifies to {compact}."
+        # (the compact form is shown once, under the lines as read: WrittenFeedback.compact)
         fb = WrittenFeedback(lines=tuple(out), first_wrong=first_wrong, compact=compact, compact_mathml=compact_ml,
                              instance=instance)
         return CheckResult(**base, status="pass", score=q.points, message=message, written=fb)
