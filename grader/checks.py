@@ -710,7 +710,7 @@ def _plural(n: int, word: str) -> str:
 
 
 def consistency(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str, CallOutcome],
-                memo: Memo | None = None) -> tuple[Consistency, ...]:
+                memo: Memo | None = None, found: Mapping[str, str] | None = None) -> tuple[Consistency, ...]:
     """Compare the student's gradients with central differences of the student's own cost.
 
     For each case of the rubric's ``[consistency]`` table and each gradient of its ``wrt``,
@@ -735,6 +735,9 @@ def consistency(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str
         Call id -> CallOutcome.
     memo : Memo, optional
         Keeps each case's sampled indices for the next submissions.
+    found : mapping, optional
+        Role -> "module.name" of the student's functions (``LoadReport.functions``): the entries
+        name the function differentiated, as the student named it.
 
     Returns
     -------
@@ -770,6 +773,8 @@ def consistency(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str
                 entry = replace(entry, said=fn.said(grad))
             if cost_word(rubric) != "cost":
                 entry = replace(entry, cost_said=cost_word(rubric))
+            if found and found.get(role):
+                entry = replace(entry, function=found[role].rsplit(".", 1)[-1])
             out.append(entry)
     return tuple(out)
 

@@ -405,7 +405,7 @@ def gradescope_results(
         parts.append("**Notes**\n\n" + "\n".join(f"- {_md(x)}" for x in py2_said_once(list(result.notes))))
     verdicts = consistency_verdicts(result)
     if verdicts:
-        parts.append(f"**Does your gradient match your own {verdicts[0].entries[0].cost_named}?**\n\n" + "\n".join(
+        parts.append(f"**{_md(verdicts[0].entries[0].question)}**\n\n" + "\n".join(
             f"- {_md(v.headline)} ({_md(', '.join(f'{c.named} on case {c.case}' for c in v.entries))})"
             for v in verdicts))
     doc["output"] = clean("\n\n".join(parts))

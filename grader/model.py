@@ -742,6 +742,9 @@ class Consistency:
     headline: str = ""  #: the verdict in one sentence for the student
     said: str = ""  #: how the course names `wrt` ("gradCenterVec" in a2), "" when as `wrt`
     cost_said: str = ""  #: how the course names the cost ("loss" in a2), "" for "cost"
+    #: the student's function differentiated, as found ("naiveSoftmaxLossAndGradient"), "" when unknown:
+    #: a whole problem set has several gradients, and this says which one was compared
+    function: str = ""
 
     @property
     def named(self) -> str:
@@ -752,6 +755,17 @@ class Consistency:
     def cost_named(self) -> str:
         """The cost as the student's course calls it: "cost" (CS224d), "loss" (CS224n a2)."""
         return self.cost_said or "cost"
+
+    @property
+    def question(self) -> str:
+        """The heading of the comparison, as every view says it.
+
+        >>> Consistency("small", "gradPred", "consistent").question
+        'Does your gradient match your own cost?'
+        >>> Consistency("small", "gradPred", "consistent", cost_said="loss", function="naiveSoftmaxLossAndGradient").question
+        'Does your gradient match your own loss (naiveSoftmaxLossAndGradient)?'
+        """
+        return f"Does your gradient match your own {self.cost_named}{f' ({self.function})' if self.function else ''}?"
 
 
 @dataclass(frozen=True)
@@ -874,7 +888,7 @@ class SubmissionResult:
             "source": self.source,
             "canvas": _plain(self.canvas) if self.canvas else None,
             "load": _plain(self.load) if self.load else None,
-            "consistency": [{k: v for k, v in _plain(c).items() if k not in ("said", "cost_said") or v}
+            "consistency": [{k: v for k, v in _plain(c).items() if k not in ("said", "cost_said", "function") or v}
                             for c in self.consistency],
             "translated": [f.path for f in self.files if f.translated],
             "seconds": round(self.seconds, 4),

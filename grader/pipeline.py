@@ -530,7 +530,7 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None, partial: Pa
         from .written.grading import grade as grade_written
 
         results += grade_written(job.written, submission)
-    consistency = _checks.read_consistency(rubric, results, _checks.consistency(rubric, job.cases, run.outcomes, job.memo),
+    consistency = _checks.read_consistency(rubric, results, _checks.consistency(rubric, job.cases, run.outcomes, job.memo, run.load.functions),
                                            _cost_stubs(rubric, run.load.functions, stubbed, called))
     consistency = tuple(_consistency_withheld(c) if c.case in job.cases and not job.cases[c.case].spec.public
                         else c for c in consistency)
@@ -761,7 +761,7 @@ def _regrade(submission: Submission, job: Job, sandbox: Sandbox, partial: Partia
         results += written
     if CONSISTENCY in again and run is not None:
         consistency = _checks.read_consistency(
-            rubric, results, _checks.consistency(rubric, job.cases, run.outcomes, job.memo),
+            rubric, results, _checks.consistency(rubric, job.cases, run.outcomes, job.memo, run.load.functions),
             _cost_stubs(rubric, functions, stubbed, called))
         consistency = tuple(_consistency_withheld(c) if c.case in job.cases and not job.cases[c.case].spec.public
                             else c for c in consistency)

@@ -598,7 +598,7 @@ def terminal(result: SubmissionResult, *, color: bool) -> str:
     verdicts = [c for c in result.consistency
                 if c.verdict not in QUIET_VERDICTS]
     if verdicts:
-        out += ["", _paint(f"Does your gradient match your own {verdicts[0].cost_named}?", color, "bold")]
+        out += ["", _paint(one_line(verdicts[0].question), color, "bold")]
         said: dict[str, list[str]] = {}
         for c in verdicts:
             said.setdefault(c.headline or c.message, []).append(f"{c.named} on case {c.case}")
