@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -448,21 +449,36 @@ def test_a_dead_scheduler_stops_the_batch_with_exit_2_and_a_local_rerun_finishes
     def run() -> None:
         done["result"] = runcli(subs, out, "--cluster", address)
 
-    with tracked_cluster() as (cluster, note):
-        address = cluster.scheduler_address
-        t = threading.Thread(target=run)
-        t.start()
-        deadline = time.monotonic() + LIMIT
-        while len(list(out.glob("*/result.json"))) < 3:
-            assert t.is_alive() and time.monotonic() < deadline
-            note()
-            time.sleep(0.01)
-        cluster.close(timeout=30)  # the scheduler (and its workers) go away midway
-        t.join(LIMIT)
+    # Dask logs through its own handlers (to the process's stderr, not the `err` given to main):
+    # what its client's loggers say while the scheduler goes away is caught here.
+    said: list[logging.LogRecord] = []
+    catch = logging.Handler(logging.WARNING)
+    catch.emit = said.append  # type: ignore[method-assign]
+    client_loggers = ("distributed.client", "distributed.comm", "distributed.core", "distributed.batched")
+    levels = {name: logging.getLogger(name).level for name in client_loggers}
+    logging.getLogger("distributed").addHandler(catch)
+    try:
+        with tracked_cluster() as (cluster, note):
+            address = cluster.scheduler_address
+            t = threading.Thread(target=run)
+            t.start()
+            deadline = time.monotonic() + LIMIT
+            while len(list(out.glob("*/result.json"))) < 3:
+                assert t.is_alive() and time.monotonic() < deadline
+                note()
+                time.sleep(0.01)
+            cluster.close(timeout=30)  # the scheduler (and its workers) go away midway
+            t.join(LIMIT)
+    finally:
+        logging.getLogger("distributed").removeHandler(catch)
     code, _, err = done["result"]
     assert code == 2
     assert f"lost the Dask scheduler at {address}" in err and "run the same command again" in err
     assert "Traceback" not in err
+    # The batch says it in one line; the client's reconnect attempts and their tracebacks are not
+    # logged beside it (the cluster's own scheduler and workers, torn down by this test, may log).
+    assert not [r for r in said if r.name in client_loggers], [(r.name, r.getMessage()[:200]) for r in said]
+    assert {name: logging.getLogger(name).level for name in client_loggers} == levels  # given back
     graded_before = {p.parent.name for p in out.glob("*/result.json")}
     assert 3 <= len(graded_before) < 15 and not (out / "grades.csv").exists()
 
