@@ -631,6 +631,7 @@ def _batch_version(args: argparse.Namespace, src: Path, err: TextIO, known: dict
     from .recognise import FOUR_QUESTIONS, VERSIONS, BatchChoice, choose, label, recognise
 
     if args.rubric is not None:
+        _versions_beside(args.rubric, src, err, known)
         return None, None  # the grader chose nothing: rubric_reason stays empty (the contract)
     from .load import peek_batch
 
@@ -678,6 +679,58 @@ def _batch_version(args: argparse.Namespace, src: Path, err: TextIO, known: dict
                        looks_like=own.version if choice.differs(own) else "")
 
     return choice, annotate
+
+
+#: Rubrics of a whole problem set, each graded by one course version's rules (``problem-set``:
+#: the generic one): a submission of another version loses points there that its own forgives
+#: (a2's given utils, 2016's softmax allowed to modify its input).  The four-question rubrics
+#: are not among them: a class that grades only those questions means to.
+WHOLE_SET_RUBRICS = ("problem-set",)
+
+
+def _looks_other(rubric: str, version: str) -> bool:
+    """True when a submission recognised as `version` is not of the built-in rubric `rubric`'s version."""
+    from .recognise import VERSIONS
+
+    whole = rubric in VERSIONS or rubric in WHOLE_SET_RUBRICS
+    return whole and version in VERSIONS and version != rubric
+
+
+def _versions_beside(rubric: str, src: Path, err: TextIO, known: dict[str, str]) -> None:
+    """Warn on `err` when submissions look like another course version than the --rubric given.
+
+    Only for a built-in whole-problem-set rubric (a rubric file is the TA's own, and a
+    four-question rubric grades what it grades by design).  Nothing in the results changes
+    (``rubric_reason`` stays empty: the grader chose nothing); the TA reads, before grades go
+    out, which submissions the rubric's version does not fit, and the --rubric that fits them.
+    """
+    from .recognise import VERSIONS, recognise
+
+    if rubric not in VERSIONS and rubric not in WHOLE_SET_RUBRICS:
+        return
+    from .ids import IdMemory
+    from .load import peek_batch
+
+    by_version: dict[str, list[str]] = {}
+    seen = 0
+    try:
+        for sub in peek_batch(src, ids=IdMemory(known)):
+            seen += 1
+            version = recognise(sub).version
+            if _looks_other(rubric, version):
+                by_version.setdefault(version, []).append(sub.id)
+            del sub
+    except Exception:  # noqa: BLE001 - a warning only: the batch is read (and its errors said) by grading
+        return
+    n = sum(len(ids) for ids in by_version.values())
+    if not n:
+        return
+    shown = "; ".join(f"{len(ids)} like {v} ({', '.join(ids[:20])}{' ...' if len(ids) > 20 else ''}; "
+                      f"--rubric {v} grades {'it' if len(ids) == 1 else 'them'} as that version)"
+                      for v, ids in sorted(by_version.items(), key=lambda kv: -len(kv[1])))
+    err.write(f"warning: {n} of {seen} submission{'' if seen == 1 else 's'} look{'s' if n == 1 else ''} like another "
+              f"course version than --rubric {rubric}, and {'is' if n == 1 else 'are'} graded under it as asked: "
+              f"{shown}\n")
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -773,6 +826,12 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             from dataclasses import replace
 
             result = replace(result, rubric_reason=reason)
+        elif args.rubric is not None and own is not None and _looks_other(args.rubric, own.version):
+            from .recognise import label
+
+            err.write(f"note: {path.name} looks like {own.version} ({label(own.version)}): {own.reason}; checked "
+                      f"under --rubric {args.rubric} as asked (--rubric {own.version}, or none, checks it as that "
+                      "version)\n")
     finally:
         helper.close()
         sb.release()

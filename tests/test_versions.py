@@ -310,6 +310,26 @@ def test_a_mixed_batch_is_graded_under_the_majority_and_the_others_are_listed(tm
     rs = results(out2)
     assert {r["rubric"] for r in rs.values()} == {"word2vec-cs224d-2016"}
     assert rs["dave"]["score"] >= rs["dave"]["max_score"] and rs["dave"]["rubric_reason"] == ""  # CBOW's extra credit
+    # ... and the TA is told, before grades go out, whom that rubric's version does not fit
+    assert ("warning: 3 of 4 submissions look like another course version than --rubric cs224d-2016, and are "
+            "graded under it as asked: 3 like cs224n-a2 (alice, bob, carol; --rubric cs224n-a2 grades them as "
+            "that version)\n") in err
+    assert all(r["rubric_reason"] == "" and r["looks_like"] == "" for r in rs.values())  # the results say nothing
+    # a four-question rubric grades those questions of any version by design: nothing to warn of
+    code, _, err = run("grade", str(subs), "--out", str(tmp_path / "out3"), "--rubric", "cs224n", "--no-progress")
+    assert code == 0 and "warning" not in err, err
+
+
+def test_a_check_under_another_versions_rubric_says_which_version_the_code_looks_like():
+    code, out, err = run("check", str(SUBMISSION["cs224n-a2"]), "--rubric", "problem-set", "--no-color")
+    assert code == 1  # a2's given utils.softmax modifies its input: the generic rubric takes a point
+    assert err.startswith("note: cs224n-a2 looks like cs224n-a2 (CS224n assignment 2 (2019-2023)): word2vec.py defines ")
+    assert err.endswith("; checked under --rubric problem-set as asked (--rubric cs224n-a2, or none, checks it as "
+                        "that version)\n")
+    assert err.count("\n") == 1
+    for rubric in ("cs224n-a2", "cs224n"):  # its own version's rubric; a four-question one
+        code, _, err = run("check", str(SUBMISSION["cs224n-a2"]), "--rubric", rubric, "--no-color")
+        assert code == 0 and err == "", (rubric, err)
 
 
 def test_newcomers_of_another_version_do_not_move_a_batch_already_graded_to_another_scale(tmp_path):
