@@ -266,6 +266,16 @@ def _named_alone(results: list[CheckResult]) -> list[CheckResult]:
     return out
 
 
+def _own_placeholder(outcome: CallOutcome | None, name: str) -> bool:
+    """True when the call raised NotImplementedError in the function itself (its own starter's
+    placeholder), not in a function it calls: then nothing it was passed is a cause."""
+    error = outcome.error if outcome is not None and outcome.status == "raised" else None
+    if error is None or error.type != "NotImplementedError":
+        return False
+    inner = error.frames[-1].function if error.frames else ""
+    return not inner or inner == name or name.endswith(f".{inner}")
+
+
 def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str, CallOutcome],
                results: list[CheckResult], functions: Mapping[str, str] | None = None) -> list[CheckResult]:
     """Say why skip-gram/CBOW checks failed when the cost function passed to them explains it.
@@ -319,6 +329,7 @@ def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str,
                                     f"the difference comes from your {fname}, passed to it (see {cause}), "
                                     "not from this function's own logic."))
         elif costfn is not None and costfn.role and not costfn.table and not spec.same_as \
+                and not _own_placeholder(o_self, _named_found(functions or {}, rubric, spec.function)) \
                 and (wrong := _failed_questions(rubric, by_id, costfn.role)):
             # no twin with the grader's function (the course's own sanity check): its cause may still be
             # the student's function passed to it, whose own questions failed

@@ -579,6 +579,34 @@ def test_rubric_check_tries_the_q3_mistakes_on_the_draws_of_honest_implementatio
     assert "the rubric can grade" in text and "never named" not in text, text
 
 
+def test_a_skipgram_that_still_raises_is_not_told_its_cost_function_may_be_the_cause(tmp_path):
+    # The starter's q3, both functions still raising: the course's own skip-gram checks pass the
+    # student's cost function (they have no twin of the grader's), but when skipgram itself is the
+    # placeholder, that its cost function failed too explains nothing.
+    sub = tmp_path / "q3_word2vec.py"
+    sub.write_text("def softmaxCostAndGradient(predicted, target, outputVectors, dataset):\n"
+                   "    raise NotImplementedError\n\n\n"
+                   "def skipgram(currentWord, C, contextWords, tokens, inputVectors, outputVectors, dataset, "
+                   "word2vecCostAndGradient=None):\n    raise NotImplementedError\n")
+    _, text = _check(["--json", "--rubric", "problem-set", str(sub)], tmp_path)
+    skipgram = [c for c in _checks(json.loads(text), SKIPGRAM) if c["visibility"] == "public"]
+    assert any(c["id"].startswith("skipgram_cost/course") for c in skipgram)
+    assert {c["message"] for c in skipgram} == {
+        "Not implemented: skipgram still raises NotImplementedError (q3_word2vec.py, line 6): the starter "
+        "placeholder is still there."}
+    _, text = _check(["--rubric", "problem-set", "--no-color", str(sub)], tmp_path)
+    assert "may come from" not in text and text.count("skipgram still raises NotImplementedError") == 1, text
+    # ... while a skipgram that fails in the cost function it calls is told so
+    sub.write_text(sub.read_text().replace("C, contextWords, tokens, inputVectors, outputVectors, dataset, "
+                                           "word2vecCostAndGradient=None):\n    raise NotImplementedError\n",
+                                           "C, contextWords, tokens, inputVectors, outputVectors, dataset, "
+                                           "word2vecCostAndGradient=None):\n    return word2vecCostAndGradient("
+                                           "inputVectors[0], 0, outputVectors, dataset)\n"))
+    _, text = _check(["--json", "--rubric", "problem-set", str(sub)], tmp_path)
+    course = [c for c in _checks(json.loads(text), SKIPGRAM) if c["id"].startswith("skipgram_cost/course")]
+    assert course and all("from softmaxCostAndGradient, which it calls" in c["message"] for c in course), course
+
+
 def test_a_skipgram_stub_is_told_it_is_a_stub_and_nothing_more(tmp_path):
     sub = tmp_path / "q3_word2vec.py"
     sub.write_text("import numpy as np\n\n\ndef skipgram(currentWord, C, contextWords, tokens, inputVectors, "
