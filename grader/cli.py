@@ -685,13 +685,39 @@ def _batch_version(args: argparse.Namespace, src: Path, err: TextIO, known: dict
 #: the generic one): a submission of another version loses points there that its own forgives
 #: (a2's given utils, 2016's softmax allowed to modify its input).  The four-question rubrics
 #: are not among them: a class that grades only those questions means to.
-WHOLE_SET_RUBRICS = ("problem-set",)
+WHOLE_SET_RUBRICS = ("problem-set", "written")
+
+
+def _code_version(rubric: str) -> str:
+    """The built-in rubric whose code questions `rubric` grades: a version's "-written" rubric grades
+    its version's code (and derivations); ``written`` the generic problem set's."""
+    from .recognise import VERSIONS
+
+    if rubric == "written":
+        return "problem-set"
+    base = rubric.removesuffix("-written")
+    return base if base in VERSIONS else rubric
+
+
+def _fitting(rubric: str, version: str) -> str:
+    """The built-in rubric to suggest for a submission of `version` in place of `rubric`: the
+    version's own, with its written part when `rubric` had one and the version has such a rubric."""
+    from .rubric import builtin_rubric_path
+
+    if rubric.endswith("written"):
+        try:
+            builtin_rubric_path(f"{version}-written")
+            return f"{version}-written"
+        except GraderError:
+            pass
+    return version
 
 
 def _looks_other(rubric: str, version: str) -> bool:
     """True when a submission recognised as `version` is not of the built-in rubric `rubric`'s version."""
     from .recognise import VERSIONS
 
+    rubric = _code_version(rubric)
     whole = rubric in VERSIONS or rubric in WHOLE_SET_RUBRICS
     return whole and version in VERSIONS and version != rubric
 
@@ -706,7 +732,7 @@ def _versions_beside(rubric: str, src: Path, err: TextIO, known: dict[str, str])
     """
     from .recognise import VERSIONS, recognise
 
-    if rubric not in VERSIONS and rubric not in WHOLE_SET_RUBRICS:
+    if _code_version(rubric) not in VERSIONS and _code_version(rubric) not in WHOLE_SET_RUBRICS:
         return
     from .ids import IdMemory
     from .load import peek_batch
@@ -726,8 +752,8 @@ def _versions_beside(rubric: str, src: Path, err: TextIO, known: dict[str, str])
     if not n:
         return
     shown = "; ".join(f"{len(ids)} like {v} ({', '.join(ids[:20])}{' ...' if len(ids) > 20 else ''}; "
-                      f"--rubric {v} grades {'it' if len(ids) == 1 else 'them'} as that version)"
-                      for v, ids in sorted(by_version.items(), key=lambda kv: -len(kv[1])))
+                      f"--rubric {_fitting(rubric, v)} grades {'it' if len(ids) == 1 else 'them'} as that version)"
+                      for v, ids in sorted(by_version.items(), key=lambda kv: (-len(kv[1]), kv[0])))
     err.write(f"warning: {n} of {seen} submission{'' if seen == 1 else 's'} look{'s' if n == 1 else ''} like another "
               f"course version than --rubric {rubric}, and {'is' if n == 1 else 'are'} graded under it as asked: "
               f"{shown}\n")
@@ -829,9 +855,10 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         elif args.rubric is not None and own is not None and _looks_other(args.rubric, own.version):
             from .recognise import label
 
+            fits = _fitting(args.rubric, own.version)
             err.write(f"note: {path.name} looks like {own.version} ({label(own.version)}): {own.reason}; checked "
-                      f"under --rubric {args.rubric} as asked (--rubric {own.version}, or none, checks it as that "
-                      "version)\n")
+                      f"under --rubric {args.rubric} as asked (--rubric {fits}{', or none,' if fits == own.version else ''} "
+                      "checks it as that version)\n")
     finally:
         helper.close()
         sb.release()

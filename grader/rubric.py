@@ -48,7 +48,7 @@ SHAPES = ("strict", "squeeze", "leading", "leading-ones")
 VISIBILITIES = ("public", "hidden")
 
 #: Top-level keys that make one rubric out of others; resolved (and removed) before validation.
-_CHAIN_KEYS = ("extends", "exclude_questions", "exclude_checks", "exclude_starters")
+_CHAIN_KEYS = ("extends", "written_from", "exclude_questions", "exclude_checks", "exclude_starters")
 _TOP_KEYS = ("name", "title", "version", "reference", "starter_dir", "settings", "functions", "cases",
              "files", "questions", "consistency", "mistakes", "starter", "sampling", "written", "wording")
 _FUNCTION_KEYS = ("names", "modules", "params", "arities", "returns", "missing_hint", "missing_hint_notebook",
@@ -320,6 +320,7 @@ class _Loader:
         # [written].reference is relative to the file that sets it, like the top-level paths.
         own_written = isinstance(doc.get("written"), dict) and "reference" in doc["written"]
         extends = doc.pop("extends", None)
+        written_from = doc.pop("written_from", None)
         excluded = doc.pop("exclude_questions", None)
         excluded_checks = doc.pop("exclude_checks", None)
         excluded_starters = doc.pop("exclude_starters", None)
@@ -335,6 +336,28 @@ class _Loader:
             base, base_raws = self.resolve(parent, parent_shown, chain + (real,), dropped)
             doc = merge(base, doc)
             raws += base_raws
+        if written_from is not None:
+            # The written part of another rubric (its [written] table only, as that file's chain
+            # merges it), under this file's own [written] keys: a course version's code questions
+            # with the derivations of written.toml, which extends another rubric than this one.
+            if not isinstance(written_from, str) or not written_from.strip():
+                raise RubricError(shown, "written_from", "must be the path of a rubric file (relative to this one) "
+                                                         "or the name of a built-in rubric")
+            source, source_shown = self.locate(written_from, real.parent, shown, key="written_from")
+            if source.resolve() in chain + (real,):
+                raise RubricError(shown, "written_from", f"{written_from!r} extends this file again (a cycle)")
+            kept = dict(self.origin)  # only the written part's reference is taken from there
+            other, other_raws = self.resolve(source, source_shown, chain + (real,), set())
+            written = other.get("written")
+            if not isinstance(written, dict):
+                raise RubricError(shown, "written_from", f"{written_from!r} has no [written] part")
+            where = self.origin.get("written.reference")
+            self.origin.clear()
+            self.origin.update(kept)
+            if where is not None and not own_written:
+                self.origin["written.reference"] = where
+            doc["written"] = merge(written, doc["written"]) if isinstance(doc.get("written"), dict) else written
+            raws += other_raws
         for key in _PATH_KEYS:
             if key in own:
                 self.origin[key] = (real.parent, shown)
@@ -348,7 +371,7 @@ class _Loader:
             self.exclude_starters(doc, excluded_starters, shown)
         return doc, raws
 
-    def locate(self, extends: str, folder: Path, shown: str) -> tuple[Path, str]:
+    def locate(self, extends: str, folder: Path, shown: str, key: str = "extends") -> tuple[Path, str]:
         """Return the file `extends` names (and how to show it): a path relative to `folder`, or a built-in."""
         p = folder / extends
         if p.is_file():
@@ -359,10 +382,10 @@ class _Loader:
                 p = builtin_rubric_path(extends.removesuffix(".toml"))
             except RubricError as e:
                 if p.suffix != ".toml":
-                    raise RubricError(shown, "extends", e.why) from None
+                    raise RubricError(shown, key, e.why) from None
             else:
                 return p, p.name
-        raise RubricError(shown, "extends", f"file not found: {extends!r} (relative to the rubric file)")
+        raise RubricError(shown, key, f"file not found: {extends!r} (relative to the rubric file)")
 
     def exclude(self, doc: dict, excluded: Any, shown: str, dropped: set[str]) -> None:
         """Remove the questions `excluded` names from `doc`; add the cases they used to `dropped`."""

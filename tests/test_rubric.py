@@ -84,7 +84,7 @@ def test_starter_stand_ins_use_only_the_standard_library_and_numpy():
 def test_unknown_builtin_rubric_names_the_known_ones():
     with pytest.raises(RubricError, match=re.escape(
             "rubric word2vek: no built-in rubric 'word2vek'; did you mean 'word2vec'? "
-            "(built-in: 'cs224d-2015', 'cs224d-2016', 'cs224n', 'cs224n-2017', 'cs224n-a2', 'problem-set', 'two-layer-net', 'word2vec', 'written')")) as e:
+            "(built-in: 'cs224d-2015', 'cs224d-2016', 'cs224d-2016-written', 'cs224n', 'cs224n-2017', 'cs224n-a2', 'cs224n-a2-written', 'problem-set', 'two-layer-net', 'word2vec', 'written')")) as e:
         load_rubric("word2vek")
     assert e.value.exit_code == ExitCode.USAGE
 
@@ -471,7 +471,7 @@ EXTENDS_ERRORS = [
     ('extends = "../nope.toml"\n', "extends", "file not found: '../nope.toml' (relative to the rubric file)"),
     ('extends = "nope.toml"\n', "extends", "file not found: 'nope.toml' (relative to the rubric file)"),
     ('extends = "word2vek"\n', "extends",
-     "no built-in rubric 'word2vek'; did you mean 'word2vec'? (built-in: 'cs224d-2015', 'cs224d-2016', 'cs224n', 'cs224n-2017', 'cs224n-a2', 'problem-set', 'two-layer-net', 'word2vec', 'written')"),
+     "no built-in rubric 'word2vek'; did you mean 'word2vec'? (built-in: 'cs224d-2015', 'cs224d-2016', 'cs224d-2016-written', 'cs224n', 'cs224n-2017', 'cs224n-a2', 'cs224n-a2-written', 'problem-set', 'two-layer-net', 'word2vec', 'written')"),
     ("extends = 3\n", "extends",
      "must be the path of a rubric file (relative to this one) or the name of a built-in rubric"),
     ('extends = "child.toml"\n', "extends", "'child.toml' extends this file again (a cycle)"),
