@@ -285,7 +285,7 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .gradebook import known_ids, open_gradebook, results_lock
     from .ids import IdMemory
     from .load import pending_batch
-    from .pipeline import prepare
+    from .pipeline import UNREAD_PROSE, prepare
     from .progress import Progress, summary_line
     from .score import question_ids
 
@@ -357,8 +357,12 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     listed: set[str] = set()  # the ids of this run's entries, graded or passed over
 
+    unread: list[str] = []  # graded here with written answers the rubric does not read
+
     def on_result(r) -> None:
         listed.add(r.submission)
+        if any(UNREAD_PROSE in n for n in r.notes):
+            unread.append(r.submission)
         try:
             if shared_terminal:
                 bar.clear()
@@ -423,12 +427,41 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                                     results=str(results), regraded=(stats.regraded, stats.regraded_in_part)))
         if not only:
             _warn_removed(results, listed, err)
+        if unread:
+            err.write(_unread_warning(args.rubric if choice is None else choice.version, unread) + "\n")
         missing = sorted(only - found)
         if missing:
             raise UsageError(f"--only: no submission with id {', '.join(map(repr, missing))} in {str(src)!r} "
                              f"(ids are entry names without their extension, and a Canvas download's user ids; see "
                              f"{results}/grades.csv)")
         return ExitCode.OK
+
+
+def _written_rubric(rubric: str) -> str:
+    """The built-in rubric that grades `rubric`'s code and its written part ("cs224n-a2-written"), or ""."""
+    from .rubric import builtin_rubric_path
+
+    if not rubric or "/" in rubric or "\\" in rubric or rubric.endswith(".toml"):
+        return ""  # a rubric file: the TA's own
+    for name in (f"{rubric}-written", "written" if rubric == "problem-set" else ""):
+        try:
+            if name:
+                builtin_rubric_path(name)
+                return name
+        except GraderError:
+            pass
+    return ""
+
+
+def _unread_warning(rubric: str, ids: list[str]) -> str:
+    """The batch's line for submissions whose written answers the rubric did not read."""
+    n = len(ids)
+    shown = ", ".join(ids[:20]) + (" ..." if n > 20 else "")
+    written = _written_rubric(rubric)
+    how = (f"--rubric {written} grades the code and the written answers" if written else
+           "a rubric with a [written] part grades them (written_from, docs/rubrics.md)")
+    return (f"warning: {n} submission{'' if n == 1 else 's'} graded here hand{'s' if n == 1 else ''} in written "
+            f"answers (written.md, .tex) that --rubric {rubric} does not read: {shown}; {how}")
 
 
 def _check_results_folder(src: Path, results: Path) -> None:
@@ -815,7 +848,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             sb = Sandbox(args.isolation, allow=rubric.settings.allow_packages)
             sb.spawn()
         from .load import load
-        from .pipeline import grade, no_written_answers, prepare, written_only
+        from .pipeline import UNREAD_PROSE, grade, no_written_answers, prepare, written_only
 
         if args.kit:  # the kit's texts in the words of the course versions its rubric's `wording` names
             from .kit import kit_words
@@ -859,6 +892,14 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             err.write(f"note: {path.name} looks like {own.version} ({label(own.version)}): {own.reason}; checked "
                       f"under --rubric {args.rubric} as asked (--rubric {fits}{', or none,' if fits == own.version else ''} "
                       "checks it as that version)\n")
+        if not args.kit and any(UNREAD_PROSE in n for n in result.notes):
+            from .recognise import DEFAULT
+
+            used = args.rubric if args.rubric is not None else (own.version if own is not None and own.version else DEFAULT)
+            if args.rubric is not None and own is not None and _looks_other(args.rubric, own.version):
+                used = own.version  # the version it looks like (said above): its written rubric
+            if written := _written_rubric(used):
+                err.write(f"note: grader check --rubric {written} checks your written answers with your code\n")
     finally:
         helper.close()
         sb.release()

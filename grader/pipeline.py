@@ -566,6 +566,10 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None, partial: Pa
     return replace(result, notes=result.notes + tuple(_globals_said_once(adapted)), seconds=time.monotonic() - t0)
 
 
+#: What the note of :func:`unread_prose_notes` says, for the commands that look for it.
+UNREAD_PROSE = "handed in, but this rubric grades code only"
+
+
 def unread_prose_notes(submission: Submission) -> list[str]:
     """A note for the written answers handed in (written.md, a .tex file) that a rubric without
     written questions does not read: the student is told, not left to think they were graded.
@@ -577,7 +581,7 @@ def unread_prose_notes(submission: Submission) -> list[str]:
     if not files:
         return []
     one = len(files) == 1
-    return [f"{', '.join(files)} {'was' if one else 'were'} handed in, but this rubric grades code only: "
+    return [f"{', '.join(files)} {'was' if one else 'were'} {UNREAD_PROSE}: "
             f"{'it was' if one else 'they were'} not read, and no written answer is in this score."]
 
 

@@ -114,3 +114,23 @@ def test_a_written_rubric_of_another_version_says_which_written_rubric_fits(tmp_
                         "it as that version)\n")
     code, _, err = run("check", str(subs / "alice"), "--rubric", "cs224n-a2-written", "--no-color")
     assert "looks like" not in err, err
+
+
+def test_written_answers_a_code_rubric_does_not_read_point_to_the_rubric_that_reads_them(tmp_path):
+    subs = tmp_path / "subs"
+    shutil.copytree(VERSIONS / "cs224n-a2", subs / "alice")
+    (subs / "alice" / "written.md").write_text(WRITTEN_MD)
+    shutil.copytree(VERSIONS / "cs224n-a2", subs / "bob")  # code only: nothing to say of him
+    code, _, err = run("check", str(subs / "alice"), "--no-color")
+    assert code == 0 and err == "note: grader check --rubric cs224n-a2-written checks your written answers with your code\n"
+    code, _, err = run("check", str(subs / "bob"), "--no-color")
+    assert code == 0 and err == ""
+    code, _, err = run("grade", str(subs), "--out", str(tmp_path / "out"), "--no-progress")
+    assert code == 0
+    assert err.endswith("warning: 1 submission graded here hands in written answers (written.md, .tex) that --rubric "
+                        "cs224n-a2 does not read: alice; --rubric cs224n-a2-written grades the code and the written "
+                        "answers\n"), err
+    # under that rubric, read and graded: nothing to warn of
+    code, _, err = run("grade", str(subs), "--out", str(tmp_path / "out2"), "--rubric", "cs224n-a2-written",
+                       "--no-progress")
+    assert code == 0 and "warning" not in err, err
