@@ -1020,7 +1020,10 @@ def _cmd_kit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
     rubric = _rubric(args.rubric)
     kit = write_kit(rubric, Path(args.out), include=tuple(args.include_stand_in))
-    out.write(f"wrote the student kit to {args.out}: {len(kit.checks)} public checks on {len(kit.cases)} cases\n")
+    written = len(rubric.written.questions) if rubric.written is not None else 0
+    out.write(f"wrote the student kit to {args.out}: {len(kit.checks)} public checks on {len(kit.cases)} cases"
+              + (f"; the rubric's {written} written question{'s' if written > 1 else ''} {'are' if written > 1 else 'is'} "
+                 "not in it (its README says how students check them)" if written else "") + "\n")
     if kit.withheld:
         out.write(f"left out, as they would answer a graded question: {', '.join(kit.withheld)} "
                   "(--include-stand-in MODULE ships one anyway)\n")

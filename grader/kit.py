@@ -762,6 +762,23 @@ def _worth(rubric: Rubric, checks: list[CheckSpec]) -> str:
     return f"{worth} (and {bonus:g} of extra credit)" if bonus else worth
 
 
+def written_note(rubric: Rubric) -> str:
+    """The kit README's section on the rubric's written questions, which no kit checks ("" when none)."""
+    from .rubric import builtin_rubric_path
+
+    part = rubric.written
+    if part is None or not part.questions:
+        return ""
+    ids = ", ".join(f"`written/{q.id}`" for q in part.questions)
+    builtin = rubric.path and Path(rubric.path).resolve().parent == builtin_rubric_path("written").resolve().parent
+    which = f" --rubric {Path(rubric.path).stem}" if builtin else ""
+    return ("\n## Written questions\n\n"
+            f"This kit checks code only. The rubric's written questions ({ids}) are graded from your "
+            "`written.md` or `written.tex` (a section headed by each id) when you hand in. With the grader "
+            f"installed, `grader check{which} PATH` checks them with your code, and `grader check{which} "
+            "--written ID ANSWER` one answer alone.\n")
+
+
 def _readme(rubric: Rubric, checks: list[CheckSpec], public_cases: list[str], cases: Mapping[str, Case],
             stand_ins: tuple[StarterModule, ...], withheld: tuple[str, ...]) -> str:
     """Return the kit's README.md for students."""
@@ -802,6 +819,7 @@ def _readme(rubric: Rubric, checks: list[CheckSpec], public_cases: list[str], ca
     if "Dataset" in kinds:
         given.append("a `dataset` stand-in (a `sampleTokenIdx()` that draws from a fixed seed)")
     return string.Template(_template("README.md.in")).substitute(
+        written=written_note(rubric),
         files=", ".join(f"`{f}`" for f in files) or "your `.py` files",
         given=", ".join(given[:-1]) + (" and " if len(given) > 1 else "") + given[-1],
         title=rubric.title,

@@ -134,3 +134,20 @@ def test_written_answers_a_code_rubric_does_not_read_point_to_the_rubric_that_re
     code, _, err = run("grade", str(subs), "--out", str(tmp_path / "out2"), "--rubric", "cs224n-a2-written",
                        "--no-progress")
     assert code == 0 and "warning" not in err, err
+
+
+def test_a_kit_of_a_rubric_with_written_questions_says_how_students_check_them(tmp_path):
+    code, out, _ = run("kit", "-o", str(tmp_path / "kit"), "--rubric", "cs224n-a2-written")
+    assert code == 0
+    assert out.splitlines()[0] == ("wrote the student kit to %s: 58 public checks on 27 cases; the rubric's 10 written "
+                                   "questions are not in it (its README says how students check them)" % (tmp_path / "kit"))
+    readme = (tmp_path / "kit" / "README.md").read_text()
+    section = readme.split("## Written questions\n\n", 1)[1].split("\n## ", 1)[0]
+    assert section.startswith("This kit checks code only. The rubric's written questions (`written/sigmoid_grad`, ")
+    assert ("`grader check --rubric cs224n-a2-written PATH` checks them with your code, and `grader check --rubric "
+            "cs224n-a2-written --written ID ANSWER` one answer alone.") in section
+    # ... and the command it names does check one
+    code, out, _ = run("check", "--rubric", "cs224n-a2-written", "--written", "grad_center", r"U(\hat y - y)")
+    assert code == 0 and out.startswith("written/grad_center/answer: pass (2 / 2)")
+    code, out, _ = run("kit", "-o", str(tmp_path / "code-only"), "--rubric", "cs224n-a2")
+    assert "written" not in out and "## Written questions" not in (tmp_path / "code-only" / "README.md").read_text()
