@@ -138,7 +138,7 @@ def source_files() -> Iterator[tuple[str, bytes]]:
     ).encode()
 
 
-def _chain(toml: Path) -> list[Path]:
+def _extends_chain(toml: Path) -> list[Path]:
     """Return the rubric file and every file it ``extends``, leaf first (resolved as the loader does)."""
     from .rubric import MAX_EXTENDS, builtin_rubric_path
 
@@ -150,7 +150,22 @@ def _chain(toml: Path) -> list[Path]:
         if not isinstance(extends, str):
             break
         near = path.parent / extends
-        path = near if near.is_file() else builtin_rubric_path(extends)
+        path = near if near.is_file() else builtin_rubric_path(extends.removesuffix(".toml"))
+    return out
+
+
+def _chain(toml: Path) -> list[Path]:
+    """Return the rubric file and every file it ``extends``, leaf first, then the files whose written
+    part a file of that chain takes (``written_from``) with their own ``extends`` chains."""
+    from .rubric import builtin_rubric_path
+
+    out = _extends_chain(toml)
+    for path in list(out):
+        source = tomllib.loads(path.read_text(encoding="utf-8")).get("written_from")
+        if isinstance(source, str):
+            near = path.parent / source
+            found = near if near.is_file() else builtin_rubric_path(source.removesuffix(".toml"))
+            out += [p for p in _extends_chain(found) if p not in out]
     return out
 
 
@@ -174,7 +189,7 @@ def rubric_files(rubric: Rubric) -> tuple[str, list[tuple[str, bytes]]]:
     toml = Path(rubric.path)
     chain = _chain(toml)
     # starter_dir is relative to the file of the chain that sets it (the nearest to the leaf)
-    setter = next((p for p in chain if "starter_dir" in tomllib.loads(p.read_text(encoding="utf-8"))), toml)
+    setter = next((p for p in _extends_chain(toml) if "starter_dir" in tomllib.loads(p.read_text(encoding="utf-8"))), toml)
     starter_dir = (setter.parent / tomllib.loads(setter.read_text(encoding="utf-8")).get("starter_dir", ".")).resolve()
     paths = [*chain, Path(rubric.reference_path).resolve()]
     written = getattr(rubric, "written", None)

@@ -539,6 +539,20 @@ def test_a_gradescope_bundle_of_a_rubric_that_extends_others_holds_the_whole_cha
     assert unpacked.digest == load_rubric(name).digest
 
 
+def test_a_gradescope_bundle_of_a_rubric_with_a_written_part_from_another_holds_that_file(tmp_path):
+    import zipfile
+
+    code, _, err = run("gradescope-bundle", "--out", str(tmp_path / "ag.zip"), "--rubric", "cs224n-a2-written")
+    assert code == 0, err
+    with zipfile.ZipFile(tmp_path / "ag.zip") as z:
+        z.extractall(tmp_path / "ag")
+    assignment = tmp_path / "ag" / "assignment"
+    assert (assignment / "rubrics" / "written.toml").is_file()  # written_from's file, not the installed built-in
+    unpacked = load_rubric(assignment / "rubrics" / "cs224n-a2-written.toml")
+    assert unpacked.digest == load_rubric("cs224n-a2-written").digest
+    assert Path(unpacked.written.reference_path) == (assignment / "reference" / "written.py").resolve()
+
+
 def test_an_a2_shape_message_uses_the_students_own_parameter_names(tmp_path):
     doc = _check(tmp_path, "a2row.py", SOFTMAX + "def naiveSoftmaxLossAndGradient(centerWordVec, outsideWordIdx, "
                  "outsideVectors, dataset):\n    v = centerWordVec.reshape(-1, 1)\n    y = softmax(v @ outsideVectors)\n"
