@@ -268,12 +268,13 @@ def _named_alone(results: list[CheckResult]) -> list[CheckResult]:
 
 def _own_placeholder(outcome: CallOutcome | None, name: str) -> bool:
     """True when the call raised NotImplementedError in the function itself (its own starter's
-    placeholder), not in a function it calls: then nothing it was passed is a cause."""
+    placeholder), not in a function it calls: then nothing it was passed is a cause.  False when
+    the frames do not say where it was raised (a hidden call's error keeps none)."""
     error = outcome.error if outcome is not None and outcome.status == "raised" else None
-    if error is None or error.type != "NotImplementedError":
+    if error is None or error.type != "NotImplementedError" or not error.frames:
         return False
-    inner = error.frames[-1].function if error.frames else ""
-    return not inner or inner == name or name.endswith(f".{inner}")
+    inner = error.frames[-1].function
+    return inner == name or name.endswith(f".{inner}")
 
 
 def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str, CallOutcome],
