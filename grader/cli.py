@@ -664,8 +664,19 @@ def _batch_version(args: argparse.Namespace, src: Path, err: TextIO, known: dict
     from .recognise import FOUR_QUESTIONS, VERSIONS, BatchChoice, choose, label, recognise
 
     if args.rubric is not None:
-        _versions_beside(args.rubric, src, err, known)
-        return None, None  # the grader chose nothing: rubric_reason stays empty (the contract)
+        # The grader chose nothing: rubric_reason stays empty (the contract); the submissions that
+        # look like another version are said, and marked (looks_like: their line, summary.html).
+        others = _versions_beside(args.rubric, src, err, known)
+        if not others:
+            return None, None
+
+        def mark(sub, result):
+            version = others.get(result.submission, "")
+            return replace(result, looks_like=version) if version else result
+
+        from dataclasses import replace
+
+        return None, mark
     from .load import peek_batch
 
     by_version: dict[str, list[str]] = {}
@@ -755,8 +766,9 @@ def _looks_other(rubric: str, version: str) -> bool:
     return whole and version in VERSIONS and version != rubric
 
 
-def _versions_beside(rubric: str, src: Path, err: TextIO, known: dict[str, str]) -> None:
-    """Warn on `err` when submissions look like another course version than the --rubric given.
+def _versions_beside(rubric: str, src: Path, err: TextIO, known: dict[str, str]) -> dict[str, str]:
+    """Warn on `err` when submissions look like another course version than the --rubric given;
+    return their ids, each with the version it looks like.
 
     Only for a built-in whole-problem-set rubric (a rubric file is the TA's own, and a
     four-question rubric grades what it grades by design).  Nothing in the results changes
@@ -766,7 +778,7 @@ def _versions_beside(rubric: str, src: Path, err: TextIO, known: dict[str, str])
     from .recognise import VERSIONS, recognise
 
     if _code_version(rubric) not in VERSIONS and _code_version(rubric) not in WHOLE_SET_RUBRICS:
-        return
+        return {}
     from .ids import IdMemory
     from .load import peek_batch
 
@@ -780,16 +792,17 @@ def _versions_beside(rubric: str, src: Path, err: TextIO, known: dict[str, str])
                 by_version.setdefault(version, []).append(sub.id)
             del sub
     except Exception:  # noqa: BLE001 - a warning only: the batch is read (and its errors said) by grading
-        return
+        return {}
     n = sum(len(ids) for ids in by_version.values())
     if not n:
-        return
+        return {}
     shown = "; ".join(f"{len(ids)} like {v} ({', '.join(ids[:20])}{' ...' if len(ids) > 20 else ''}; "
                       f"--rubric {_fitting(rubric, v)} grades {'it' if len(ids) == 1 else 'them'} as that version)"
                       for v, ids in sorted(by_version.items(), key=lambda kv: (-len(kv[1]), kv[0])))
     err.write(f"warning: {n} of {seen} submission{'' if seen == 1 else 's'} look{'s' if n == 1 else ''} like another "
               f"course version than --rubric {rubric}, and {'is' if n == 1 else 'are'} graded under it as asked: "
               f"{shown}\n")
+    return {sid: v for v, ids in by_version.items() for sid in ids}
 
 
 def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -314,7 +314,12 @@ def test_a_mixed_batch_is_graded_under_the_majority_and_the_others_are_listed(tm
     assert ("warning: 3 of 4 submissions look like another course version than --rubric cs224d-2016, and are "
             "graded under it as asked: 3 like cs224n-a2 (alice, bob, carol; --rubric cs224n-a2 grades them as "
             "that version)\n") in err
-    assert all(r["rubric_reason"] == "" and r["looks_like"] == "" for r in rs.values())  # the results say nothing
+    assert all(r["rubric_reason"] == "" for r in rs.values())  # the grader chose nothing (the contract)
+    # each is marked as the auto-chosen rubric marks it: its line, result.json, summary.html
+    assert {s: r["looks_like"] for s, r in rs.items()} == {"alice": "cs224n-a2", "bob": "cs224n-a2",
+                                                           "carol": "cs224n-a2", "dave": ""}
+    summary = (out2 / "summary.html").read_text()
+    assert "Written for another course version" in summary and 'href="alice/report.html">alice</a>' in summary
     # a four-question rubric grades those questions of any version by design: nothing to warn of
     code, _, err = run("grade", str(subs), "--out", str(tmp_path / "out3"), "--rubric", "cs224n", "--no-progress")
     assert code == 0 and "warning" not in err, err
