@@ -411,7 +411,10 @@ def test_a_cluster_run_interrupted_with_ctrl_c_is_finished_locally(batch, tmp_pa
     argv = tr.grader_argv(subs, out, "--cluster", "local:2", "--jobs", "8", "--rubric", "word2vec")  # as run_cli
     seen: dict[int, psutil.Process] = {}
     with open(tmp_path / "log", "w") as log:
-        proc = subprocess.Popen(argv, stdout=log, stderr=log)
+        # (SIGINT's default action in the child, so that Python installs its handler there: a suite
+        # run as a background job inherits SIGINT ignored, and the Ctrl-C below would do nothing)
+        proc = subprocess.Popen(argv, stdout=log, stderr=log,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         me = psutil.Process(proc.pid)
         deadline = time.monotonic() + LIMIT
