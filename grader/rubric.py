@@ -345,7 +345,7 @@ class _Loader:
                                                          "or the name of a built-in rubric")
             source, source_shown = self.locate(written_from, real.parent, shown, key="written_from")
             if source.resolve() in chain + (real,):
-                raise RubricError(shown, "written_from", f"{written_from!r} is this file, or a file it extends (a cycle)")
+                raise RubricError(shown, "written_from", f"{written_from!r} is this file, or a file that extends it (a cycle)")
             kept = dict(self.origin)  # only the written part's reference is taken from there
             other, other_raws = self.resolve(source, source_shown, chain + (real,), set())
             written = other.get("written")

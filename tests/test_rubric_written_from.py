@@ -69,7 +69,7 @@ def test_a_tas_rubric_takes_the_written_part_of_a_builtin_and_overrides_its_keys
                          "built-in rubric"),
     ('written_from = "nowhere.toml"', "written_from: file not found: 'nowhere.toml' (relative to the rubric file)"),
     ('written_from = "cs224n-a2"', "written_from: 'cs224n-a2' has no [written] part"),
-    ('written_from = "mine.toml"', "written_from: 'mine.toml' is this file, or a file it extends (a cycle)"),
+    ('written_from = "mine.toml"', "written_from: 'mine.toml' is this file, or a file that extends it (a cycle)"),
 ])
 def test_a_written_from_that_gives_no_written_part_is_a_clear_error(tmp_path, text, why):
     p = tmp_path / "mine.toml"
