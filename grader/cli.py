@@ -437,20 +437,23 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return ExitCode.OK
 
 
-def _written_rubric(rubric: str) -> str:
-    """The built-in rubric that grades `rubric`'s code and its written part ("cs224n-a2-written"), or ""."""
+def _builtin(name: str) -> bool:
+    """Whether `name` is a built-in rubric's name."""
     from .rubric import builtin_rubric_path
 
+    try:
+        builtin_rubric_path(name)
+    except GraderError:
+        return False
+    return True
+
+
+def _written_rubric(rubric: str) -> str:
+    """The built-in rubric that grades `rubric`'s code and its written part ("cs224n-a2-written"), or ""."""
     if not rubric or "/" in rubric or "\\" in rubric or rubric.endswith(".toml"):
         return ""  # a rubric file: the TA's own
-    for name in (f"{rubric}-written", "written" if rubric == "problem-set" else ""):
-        try:
-            if name:
-                builtin_rubric_path(name)
-                return name
-        except GraderError:
-            pass
-    return ""
+    name = "written" if rubric == "problem-set" else f"{rubric}-written"
+    return name if _builtin(name) else ""
 
 
 def _unread_warning(rubric: str, ids: list[str]) -> str:
@@ -746,15 +749,7 @@ def _code_version(rubric: str) -> str:
 def _fitting(rubric: str, version: str) -> str:
     """The built-in rubric to suggest for a submission of `version` in place of `rubric`: the
     version's own, with its written part when `rubric` had one and the version has such a rubric."""
-    from .rubric import builtin_rubric_path
-
-    if rubric.endswith("written"):
-        try:
-            builtin_rubric_path(f"{version}-written")
-            return f"{version}-written"
-        except GraderError:
-            pass
-    return version
+    return f"{version}-written" if rubric.endswith("written") and _builtin(f"{version}-written") else version
 
 
 def _looks_other(rubric: str, version: str) -> bool:
@@ -777,7 +772,7 @@ def _versions_beside(rubric: str, src: Path, err: TextIO, known: dict[str, str])
     """
     from .recognise import VERSIONS, recognise
 
-    if _code_version(rubric) not in VERSIONS and _code_version(rubric) not in WHOLE_SET_RUBRICS:
+    if _code_version(rubric) not in (*VERSIONS, *WHOLE_SET_RUBRICS):
         return {}
     from .ids import IdMemory
     from .load import peek_batch
@@ -898,7 +893,9 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             from dataclasses import replace
 
             result = replace(result, rubric_reason=reason)
-        elif args.rubric is not None and own is not None and _looks_other(args.rubric, own.version):
+        # (reason: chosen by the grader; other: the --rubric given does not fit the code's version)
+        other = args.rubric is not None and own is not None and _looks_other(args.rubric, own.version)
+        if other:
             from .recognise import label
 
             fits = _fitting(args.rubric, own.version)
@@ -909,7 +906,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             from .recognise import DEFAULT
 
             used = args.rubric if args.rubric is not None else (own.version if own is not None and own.version else DEFAULT)
-            if args.rubric is not None and own is not None and _looks_other(args.rubric, own.version):
+            if other:
                 used = own.version  # the version it looks like (said above): its written rubric
             if written := _written_rubric(used):
                 err.write(f"note: grader check --rubric {written} checks your written answers with your code\n")
