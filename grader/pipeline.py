@@ -239,10 +239,18 @@ def _judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, job: Job) -
     result = _checks.judge(spec, case, outcome, job.rubric, job.reference, job.memo)
     if notes or problem:
         message = result.message
-        if problem and result.status != "pass" and result.mistake is None:  # a named mistake says it already
-            message = f"{message} {problem[0].upper()}{problem[1:]}"
+        if problem and result.status != "pass" and result.mistake is None:
+            message = f"{message} {problem[0].upper()}{problem[1:]}"  # said there, once
+            problem = ""
+        elif problem and result.status != "pass" and _says_convention(job.rubric, result.mistake, draws.convention):
+            problem = ""  # the named mistake is this convention: it says it
         result = replace(result, message=message, notes=result.notes + notes + ((problem,) if problem else ()))
     return result
+
+
+def _says_convention(rubric: Rubric, mistake: str | None, convention: str) -> bool:
+    """True when the named mistake is the sampling convention the student followed (its ``convention`` key)."""
+    return mistake is not None and rubric.mistakes.get(mistake, {}).get("convention") == convention
 
 
 def _named_alone(results: list[CheckResult]) -> list[CheckResult]:

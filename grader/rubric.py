@@ -82,7 +82,7 @@ _SAMPLING_KEYS = ("conventions",)
 CONVENTIONS = ("reject", "use")
 _CONSISTENCY_KEYS = ("function", "cost", "wrt", "cases", "h", "rtol", "atol", "timeout", "points", "sample",
                      "drawn")
-_MISTAKE_KEYS = ("message", "detector", "formula", "name", "fix")
+_MISTAKE_KEYS = ("message", "detector", "formula", "name", "fix", "convention")
 _STARTER_KEYS = ("module", "path", "provides")
 _ID = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]*$")
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -685,6 +685,8 @@ class _Loader:
                     if not text:
                         raise self.fail(where, f"{k} can't be empty")
                     entry[k] = text
+            if "convention" in t:  # this mistake is a negative-sampling convention the rubric does not accept
+                entry["convention"] = self.choice(t, "convention", where, "", CONVENTIONS)
             if "detector" in t:
                 entry["detector"] = self.choice(t, "detector", where, "", DETECTORS + BEHAVIOUR_DETECTORS)
             else:

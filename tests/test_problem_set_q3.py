@@ -247,7 +247,9 @@ def test_the_non_rejecting_convention_is_recognised_and_named(graded):
         assert any("used as negative samples (not rejected)" in n for n in c["notes"]), c["notes"]
         if c["status"] != "pass":
             assert c["mistake"] == "negsamp-target-not-rejected", (c["id"], c["message"])
-            assert any("must be rejected" in n for n in c["notes"])
+            # said once: by the named mistake, not again in a note or the message
+            assert not any("must be rejected" in n for n in c["notes"]), c["notes"]
+            assert "must be rejected" not in c["message"], c["message"]
 
 
 def test_a_rubric_that_accepts_both_conventions_gives_the_non_rejecting_one_full_marks(tmp_path_factory, tmp_path):

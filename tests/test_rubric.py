@@ -218,6 +218,8 @@ ERRORS = [
     (replace_once('formula = "cube"', 'formula = "cubes"'), "mistakes.cubed",
      "the reference module defines no formula 'cubes'; did you mean 'cube'?"),
     (replace_once('message = "you cubed"', 'message = " "'), "mistakes.cubed", "message can't be empty"),
+    (replace_once('formula = "cube"', 'formula = "cube"\nconvention = "used"'), "mistakes.cubed",
+     "convention must be one of 'reject', 'use', not 'used'; did you mean 'use'?"),
     (append("[settings]\nmemroy_mb = 5\n"), "settings", "unknown key 'memroy_mb'; did you mean 'memory_mb'?"),
     (append("[settings]\nmemory_mb = 0\n"), "settings", "memory_mb must be more than 0 (0)"),
     (append('[settings]\nnotebook_mode = "some"\n'), "settings",
