@@ -274,6 +274,30 @@ def _named_alone(results: list[CheckResult]) -> list[CheckResult]:
     return out
 
 
+def _unanswered(rubric: Rubric, results: list[CheckResult], functions: Mapping[str, str]) -> list[CheckResult]:
+    """Take back an "unmodified" check's points where none of its function's answers was right.
+
+    Leaving the caller's arrays alone is a property of a working function: a stub that returns
+    its argument, or code returning zeros or nan, leaves them alone too, and would otherwise
+    score those points for computing nothing.  Only where the rubric checks the function's
+    answers at all (its "close" checks, those graded in this run).
+    """
+    specs = rubric.checks()
+    answered: dict[str, bool] = {}
+    for spec, r in zip(specs, results):
+        if spec.compare == "close":
+            answered[spec.function] = answered.get(spec.function, False) or r.status == "pass"
+    out = []
+    for spec, r in zip(specs, results):
+        if spec.compare == "unmodified" and r.status == "pass" and answered.get(spec.function) is False:
+            name = _named_found(functions, rubric, spec.function)
+            r = replace(r, status="fail", score=0.0, hint=None, mistake=None,
+                        message=(f"Not credited: {name} left its arguments unchanged, but none of its answers was "
+                                 "right; leaving them alone earns these points beside a working function only."))
+        out.append(r)
+    return out
+
+
 def _own_placeholder(outcome: CallOutcome | None, name: str) -> bool:
     """True when the call raised NotImplementedError in the function itself (its own starter's
     placeholder), not in a function it calls: then nothing it was passed is a cause.  False when
@@ -542,7 +566,7 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None, partial: Pa
             results.append(_not_run(spec, f"the case {spec.case!r} is not available"))
             continue
         results.append(_judge(spec, case, outcome, job))
-    results = [_withheld(spec, r) for spec, r in zip(rubric.checks(), _named_alone(results))]
+    results = [_withheld(spec, r) for spec, r in zip(rubric.checks(), _unanswered(rubric, _named_alone(results), run.load.functions))]
     results = _explained(rubric, job.cases, run.outcomes, results, run.load.functions)
     stubbed, wrong, called = _failing_callees(rubric, submission, run.load.functions, results)
     results = _stub_called(rubric, run.load.functions, results, stubbed, wrong, called)
@@ -766,12 +790,12 @@ def _regrade(submission: Submission, job: Job, sandbox: Sandbox, partial: Partia
         results.append(_judge(spec, case, outcomes.get(f"{spec.function}:{spec.case}"), job))
     # (the questions graded again are judged whole: their checks' results are all new, and only
     # new results are still to be withheld; an earlier result is already as the student sees it)
-    results = [r if spec.question not in again else _withheld(spec, n)
-               for spec, r, n in zip(rubric.checks(), results, _named_alone(results))]
     # Messages that read other questions' verdicts are written for the questions judged now only
     # (the others' already say it).
     functions = (run.load.functions if run is not None else previous.load.functions
                  if previous.load is not None else {})
+    results = [r if spec.question not in again else _withheld(spec, n)
+               for spec, r, n in zip(rubric.checks(), results, _unanswered(rubric, _named_alone(results), functions))]
     explained = _explained(rubric, job.cases, outcomes, results, functions)
     stubbed, wrong, called = _failing_callees(rubric, submission, functions, explained)
     explained = _stub_called(rubric, functions, explained, stubbed, wrong, called)
