@@ -242,7 +242,7 @@ def read_result(path: Path) -> SubmissionResult | None:
     """Return the result of one result.json, or None when it cannot be read as one."""
     try:
         return SubmissionResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
-    except (ValueError, KeyError, TypeError):
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
@@ -257,10 +257,12 @@ def result_ids(out: Path) -> list[str]:
     return [name for name in _result_folders(out) if (out / name / "result.json").is_file()]
 
 
-def iter_results(out: Path) -> Iterator[SubmissionResult]:
+def iter_results(out: Path, unreadable: list[str] | None = None) -> Iterator[SubmissionResult]:
     """Read back every ``<id>/result.json`` under ``out``, sorted by id (one at a time).
 
-    Only the folders' names are listed up front (not a Path per submission).
+    Only the folders' names are listed up front (not a Path per submission).  The ids whose
+    result.json can't be read as a result (emptied, damaged or edited since it was written)
+    are appended to ``unreadable``, for the caller to say so.
     """
     for name in _result_folders(out):
         f = out / name / "result.json"
@@ -268,6 +270,8 @@ def iter_results(out: Path) -> Iterator[SubmissionResult]:
             result = read_result(f)
             if result is not None:
                 yield result
+            elif unreadable is not None:
+                unreadable.append(name)
 
 
 def finish(out: Path, *, rubric_title: str = "", questions: Sequence[str] | None = None) -> None:
@@ -538,7 +542,7 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
                 isolation: str = "auto", hide: Iterable[str] = (),
                 on_result: Callable[[SubmissionResult], None] | None = None,
                 skip: Callable[[Submission], bool] | None = None,
-                on_skip: Callable[[Submission], None] | None = None,
+                on_skip: Callable[[Submission, SubmissionResult | None], None] | None = None,
                 gradebook: Gradebook | None = None, force: bool = False,
                 slots: Callable[[int], ContextManager[Callable[..., Any]]] | None = None, chunk: int = 1,
                 expected: int | None = None,
@@ -567,11 +571,12 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
     skip : callable, optional
         Return True for a submission that is already graded and unchanged.
     on_skip : callable, optional
-        Called with each submission skipped (unchanged), from one thread at a time.
+        Called with each submission skipped and its result as kept (read from its result.json;
+        None when ``skip`` skipped it), from one thread at a time.
     gradebook : Gradebook, optional
         Records each submission as it finishes (after its files are written); unless
         ``force``, a submission it holds as current (same content, rubric and grader
-        version, result.json on disk) is skipped.
+        version, result.json on disk and still readable as its result) is skipped.
     force : bool
         Grade every submission, even those the gradebook holds as current.
     slots : callable, optional
@@ -696,14 +701,22 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
                 taken += 1
             # ... making the Submission (decoding, translating: grader.transform's deadlines) is not.
             sub = item.load() if isinstance(item, Pending) else item
-            if (skip is not None and skip(sub)) or (
-                    gradebook is not None and not force and gradebook.is_current(sub, out)):
-                with report:
-                    stats.skipped += 1
-                    if on_skip is not None:
-                        on_skip(sub)
-                continue
-            return sub
+            if skip is not None and skip(sub):
+                kept = None
+            elif gradebook is not None and not force and gradebook.is_current(sub, out):
+                # Unchanged, and its result.json still one: kept (a result.json emptied, damaged or
+                # made another's since is graded again, as a missing one is).
+                kept = read_result(out / sub.id / "result.json")
+                if kept is None or kept.submission != sub.id:
+                    return sub
+                if files is not None:
+                    files.add(kept)  # (read here, not again at the end)
+            else:
+                return sub
+            with report:
+                stats.skipped += 1
+                if on_skip is not None:
+                    on_skip(sub, kept)
 
     def finish_one(sub: Submission, result: SubmissionResult) -> None:
         """Write, record and report one result; a failure in any step becomes that submission's error result."""

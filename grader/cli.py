@@ -372,14 +372,13 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         except BrokenPipeError:  # (the result is written: the batch stops, as a pipe's writer does)
             raise OutputClosed() from None
 
-    def on_skip(s) -> None:
+    def on_skip(s, kept) -> None:
         listed.add(s.id)
         try:
             bar.skipped(s.id)
             if args.json:
                 # A script reading the batch's results from standard output gets every submission's,
                 # those left unchanged too (their result.json, as written before).
-                kept = batch.read_result(results / s.id / "result.json")
                 if kept is not None:
                     if shared_terminal:
                         bar.clear()
@@ -1055,6 +1054,7 @@ def _cmd_gradescope_bundle(args: argparse.Namespace, out: TextIO, err: TextIO) -
 def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .batch import atomic_path, iter_results
     from .export import write_canvas_csv, write_junit
+    from .gradebook import read_meta
 
     if args.format is None:
         raise UsageError("export needs a FORMAT: canvas or junit (see 'grader export --help')")
@@ -1066,15 +1066,17 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     target = _output_file(args.out, "--out", "grades.csv" if args.format == "canvas" else "junit.xml",
                           not_at=[(results, "the results folder (RESULTS)")]
                           + ([(Path(args.roster), "the roster (--roster)")] if getattr(args, "roster", None) else []))
+    unreadable: list[str] = []
     if args.format == "canvas":
-        assignment = args.assignment or _rubric(None).title
+        # Named after the rubric that graded the batch (as its run recorded it), else the built-in one's.
+        assignment = args.assignment or read_meta(results, "rubric_title") or _rubric(None).title
         if args.roster and Path(args.roster).is_dir():
             raise UsageError(f"--roster {args.roster!r} is a folder; give the gradebook CSV exported from Canvas")
         if args.roster and not Path(args.roster).exists():  # (a pipe, <(...), is read as a file)
             raise UsageError(f"--roster {args.roster!r} does not exist")
         with _writing("--out", target), atomic_path(target) as tmp:
-            report = write_canvas_csv(iter_results(results), tmp, assignment=assignment, roster=args.roster,
-                                      missing=args.missing)
+            report = write_canvas_csv(iter_results(results, unreadable), tmp, assignment=assignment,
+                                      roster=args.roster, missing=args.missing)
         if report.new_column:
             err.write(f"warning: the roster has no column {report.assignment!r}: Canvas will create a new "
                       "assignment on import; pass --assignment with the name as Canvas shows it, or its "
@@ -1098,9 +1100,20 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                           + (" ..." if len(ids) > 20 else "") + "\n")
     else:
         with _writing("--out", target), atomic_path(target) as tmp:
-            write_junit(iter_results(results), tmp)
+            write_junit(iter_results(results, unreadable), tmp)
+    if unreadable:
+        err.write(_unreadable_results(unreadable, args.out))
     err.write(f"wrote {args.out}\n")
     return ExitCode.OK
+
+
+def _unreadable_results(ids: Sequence[str], written: str) -> str:
+    """The warning for results whose result.json could not be read: left out of ``written``."""
+    what = "result.json" if len(ids) == 1 else f"{len(ids)} result.json files"
+    return (f"warning: {what} could not be read as results (changed or damaged since grader wrote them), "
+            f"so {'this submission is' if len(ids) == 1 else 'these submissions are'} not in {written}: "
+            f"{', '.join(list(ids)[:20])}{' ...' if len(ids) > 20 else ''}; run the same 'grader grade' again, "
+            "which grades them anew, then export\n")
 
 
 COMMANDS = {"grade": _cmd_grade, "check": _cmd_check, "gradescope": _cmd_gradescope, "export": _cmd_export,

@@ -242,6 +242,26 @@ def test_a_new_rubric_or_grader_version_regrades(tmp_path, rubric_change):
     assert counts(run(subs, out)) == (1, 0, 0)
 
 
+@pytest.mark.parametrize("damage", [b"", b"{garbage", b"[]", b'{"schema": "grader.result/1"}', "other"])
+def test_a_result_json_damaged_since_it_was_written_is_graded_again_not_dropped(tmp_path, damage):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name, text in {"alice.py": SOLUTION, "bob.py": SIGN, "carol.py": NO_SHIFT}.items():
+        (subs / name).write_text(text)
+    out = tmp_path / "out"
+    run(subs, out)
+    whole = results(out)
+    grades = (out / "grades.csv").read_bytes()
+    target = out / "bob" / "result.json"
+    # emptied, garbled, not an object, missing its fields, or another submission's copied over it
+    target.write_bytes((out / "alice" / "result.json").read_bytes() if damage == "other" else damage)
+    again = run(subs, out, "--json")
+    assert counts(again) == (1, 0, 2)
+    assert sorted(json.loads(line)["submission"] for line in again.stdout.splitlines()) == ["alice", "bob", "carol"]
+    assert results(out) == whole
+    assert (out / "grades.csv").read_bytes() == grades
+
+
 def test_an_unreadable_file_that_did_not_change_is_not_graded_again(tmp_path):
     subs, out = tmp_path / "subs", tmp_path / "out"
     subs.mkdir()
