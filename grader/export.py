@@ -15,6 +15,7 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any, Callable, Iterable, Sequence
 
 from .canvas import student_name
@@ -489,6 +490,25 @@ def _in_roster(column: str, roster_header: list[str]) -> bool:
     return column.strip() in roster_header
 
 
+#: What a batch's entry's name ends with that its submission id leaves out.
+_ENTRY_SUFFIXES = (".py", ".ipynb", ".zip")
+
+
+def _by_entry_name(r: SubmissionResult, *tables: Mapping[str, dict[str, str]]) -> dict[str, str] | None:
+    """The roster student named by the submission's entry as handed in (``jane.doe@uni.edu.py``), where
+    its id had to be made safe (``jane.doe_uni.edu``): looked up as its id is, in ``tables``
+    (the roster by ID, SIS Login ID, ignoring case, and SIS User ID)."""
+    name = PurePosixPath(r.source.replace("\\", "/").rsplit(".zip:", 1)[-1]).name if r.source else ""
+    for suffix in _ENTRY_SUFFIXES:
+        if name.lower().endswith(suffix) and len(name) > len(suffix):
+            name = name[: -len(suffix)]
+            break
+    if not name or name == r.submission:
+        return None
+    by_id, by_login, by_sis = tables
+    return by_id.get(name) or by_login.get(name.casefold()) or by_sis.get(name)
+
+
 def write_canvas_csv(
     results: Iterable[SubmissionResult],
     path: PathLike,
@@ -527,7 +547,8 @@ def write_canvas_csv(
     Matching: a submission with a Canvas id (``result.canvas.user_id``, from a Canvas bulk
     download) is that Canvas user.  A submission without one is looked up in the roster
     by its submission id, against the roster's ``ID``, then ``SIS Login ID`` (ignoring
-    case), then ``SIS User ID``: name a file ``<login>.py`` and it lands on that student.
+    case), then ``SIS User ID``: name a file ``<login>.py`` and it lands on that student (its
+    name as handed in, ``jane.doe@uni.edu.py``, where the id had to be made safe).
     A submission with neither is left out and listed in :attr:`CanvasExport.unmatched`, or in
     :attr:`CanvasExport.anonymous` when it is of an anonymously graded download (its files name
     no user: Canvas's API takes its ``canvas.anonymous_id`` instead).
@@ -576,6 +597,7 @@ def write_canvas_csv(
     unmatched, not_in_roster, ungraded, anonymous, ambiguous, resolved = [], [], [], [], [], []
     top = 0.0
     for r in results:
+        top = max(top, r.max_score)  # the assignment's maximum, whoever the roster matches
         student: dict[str, str] | None = None
         uid = r.canvas.user_id if r.canvas and r.canvas.user_id else ""
         other = r.canvas.other_user_id if r.canvas and uid else ""
@@ -591,7 +613,8 @@ def write_canvas_csv(
             if student is None and roster is not None:
                 not_in_roster.append(r.submission)
         else:
-            student = by_id.get(r.submission) or by_login.get(r.submission.casefold()) or by_sis.get(r.submission)
+            student = (by_id.get(r.submission) or by_login.get(r.submission.casefold()) or by_sis.get(r.submission)
+                       or _by_entry_name(r, by_id, by_login, by_sis))
             if student is None:
                 (anonymous if r.canvas and r.canvas.anonymous_id else unmatched).append(r.submission)
                 continue
@@ -608,7 +631,6 @@ def write_canvas_csv(
             cells = [name, uid, "", "", ""]
         if r.status == "error" and not r.overrides:  # a person's score stands for the grader's missing one
             ungraded.append(r.submission)
-        top = max(top, r.max_score)
         rows[uid] = ([_cell(c) for c in cells] + [num(r.score)], r.submission)
 
     if roster is None and not rows and anonymous and not unmatched:

@@ -346,6 +346,32 @@ def test_canvas_matches_submissions_without_canvas_id_by_id_login_or_sis_id(tmp_
         assert graded == [matched] and res.unmatched == () and len(res.missing) == 4
 
 
+@pytest.mark.parametrize(("entry", "sid", "login"), [("b14/jane.doe@uni.edu.py", "jane.doe_uni.edu", "jane.doe@uni.edu"),
+                                                      ("batch.zip:o'connor.ipynb", "o_connor", "o'connor"),
+                                                      ("b14/Jane.Doe@Uni.edu", "Jane.Doe_Uni.edu", "jane.doe@uni.edu")])
+def test_canvas_matches_a_login_by_the_entry_name_as_handed_in_when_its_id_was_made_safe(tmp_path, entry, sid, login):
+    from grader.ids import safe_id
+
+    assert safe_id(entry.replace(".zip:", "/").rsplit("/", 1)[-1].removesuffix(".py").removesuffix(".ipynb")) == sid
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER.replace("asmith", login), encoding="utf-8")
+    out = tmp_path / "canvas.csv"
+    r = replace(f.all_pass(sid), canvas=None, source=entry)
+    res = export.write_canvas_csv([r], out, assignment="Word2vec softmax", roster=roster)
+    assert res.unmatched == ()
+    assert [(row[0], row[5]) for row in read_csv(out)[2:] if row[5]] == [("Smith, Alice", "10")]
+
+
+def test_canvas_points_possible_is_the_batch_maximum_even_when_the_roster_matches_nobody(tmp_path):
+    roster = tmp_path / "roster.csv"
+    roster.write_text(ROSTER, encoding="utf-8")
+    out = tmp_path / "canvas.csv"
+    r = replace(f.all_pass("nobody"), canvas=None)
+    res = export.write_canvas_csv([r], out, assignment="Word2vec softmax", roster=roster)
+    assert res.unmatched == ("nobody",)
+    assert read_csv(out)[1] == ["Points Possible", "", "", "", "", "10"]
+
+
 @pytest.mark.parametrize(("missing", "cell"), [("blank", ""), ("zero", "0")])
 def test_canvas_lists_roster_students_without_a_submission(tmp_path, missing, cell):
     roster = tmp_path / "roster.csv"

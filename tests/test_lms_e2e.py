@@ -147,3 +147,38 @@ def test_a_canvas_name_ending_in_digits_is_read_as_the_download_tells(tmp_path: 
     rows = {r[1]: r for r in csv.reader((tmp_path / "r.csv").open(encoding="utf-8"))}
     assert "12" not in rows and float(rows["2005"][5]) == park["score"] and rows["2005"][0] == "Park_12"
     assert "placed on the one in the roster: 12 (user 2005)" in err
+
+
+def test_exports_are_named_after_the_batchs_rubric_and_say_which_results_they_could_not_read(tmp_path: Path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for sid in ("1001", "1002", "1003"):
+        (subs / f"{sid}.py").write_text(CORRECT_Q3)
+    rubric = tmp_path / "hw3.toml"
+    rubric.write_text(f'extends = "{(HERE.parent / "rubrics" / "cs224n.toml").as_posix()}"\n'
+                      'name = "hw3"\ntitle = "HW3: word2vec, part 1"\n')
+    out = tmp_path / "results"
+    code, _, err = _cli(["grade", str(subs), "--out", str(out), "--rubric", str(rubric), "--no-progress"])
+    assert code == 0, err
+    top = json.loads((out / "1001" / "result.json").read_text())["max_score"]
+    roster = tmp_path / "roster.csv"
+    roster.write_text("Student,ID,SIS User ID,SIS Login ID,Section\n"
+                      '"Doe, Jane",1001,S1,jdoe,L01\n"Roe, Rick",1002,S2,rroe,L01\n"Poe, Pat",1003,S3,ppoe,L01\n')
+    (out / "1002" / "result.json").write_text("{garbage")  # damaged after grading
+    code, _, err = _cli(["export", "canvas", str(out), "--out", str(tmp_path / "c.csv"), "--roster", str(roster)])
+    assert code == 0, err
+    rows = list(csv.reader((tmp_path / "c.csv").open(encoding="utf-8")))
+    assert rows[0][-1] == "HW3: word2vec, part 1"  # the rubric that graded them, not the built-in one
+    assert rows[1] == ["Points Possible", "", "", "", "", f"{top:g}"]
+    assert "warning: result.json could not be read as results" in err and ": 1002; run the same 'grader grade'" in err
+    code, _, err = _cli(["export", "junit", str(out), "--out", str(tmp_path / "j.xml")])
+    assert code == 0 and "not in " in err and "1002" in err
+    # the override of a damaged result is refused with the way out, not a traceback
+    code, _, err = _cli(["override", str(out), "1002", "--score", "3"])
+    assert code == 2 and "can't be read as a result" in err and "Traceback" not in err, err
+    # and grading again brings the student back, everywhere
+    code, _, err = _cli(["grade", str(subs), "--out", str(out), "--rubric", str(rubric), "--no-progress"])
+    assert code == 0 and "graded 1, errors 0, unchanged 2" in err, err
+    code, _, err = _cli(["export", "canvas", str(out), "--out", str(tmp_path / "c.csv"), "--roster", str(roster)])
+    assert code == 0 and "could not be read" not in err
+    assert [r[1] for r in list(csv.reader((tmp_path / "c.csv").open(encoding="utf-8")))[2:]] == ["1001", "1002", "1003"]
