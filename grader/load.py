@@ -880,6 +880,9 @@ def _submission(sid: str, source: str, kind: str, files: _Files, settings: Setti
     sources.sort(key=lambda sf: sf.path)
     digest = _digest(files.code) if not files.texts else _digest({**files.code, **files.texts})
     texts = _texts(files)
+    if sources and not problems and all(_blank(sf.text) for sf in sources):
+        return Submission(id=sid, source=source, kind=kind, notes=tuple(notes), error=_only_blank(source, sources),
+                          digest=digest, texts=texts)
     if not sources:
         error = (" ".join(problems) if problems else _no_code_cells(source, empty) if empty
                  else _no_code(source, files))
@@ -929,6 +932,21 @@ def _no_code(source: str, files: _Files) -> str:
         f"no Python code found in {source}: looked for .py files and .ipynb notebooks, found {found}; "
         "hand in your .py files or your notebook."
     )
+
+
+def _blank(text: str) -> bool:
+    """True when a file's code is nothing at all: empty, blank lines, comments."""
+    return all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines())
+
+
+def _only_blank(source: str, sources: list[SourceFile]) -> str:
+    """Return the error for a submission whose every code file is empty, or holds only comments."""
+    names = [sf.origin for sf in sources]
+    which = "it is" if len(names) == 1 and PurePosixPath(source).name == names[0] else (
+        f"{', '.join(names[:_LISTED])}{' and more' if len(names) > _LISTED else ''} "
+        f"{'is' if len(names) == 1 else 'are'}")
+    return (f"no Python code found in {source}: {which} empty (or only comments); "
+            "save your code in the file and hand it in again.")
 
 
 def _no_code_cells(source: str, notebooks: list[str]) -> str:

@@ -788,3 +788,33 @@ def test_a_module_a_python_2_kernel_notebook_writes_is_not_said_to_be_translated
     doc = json.loads(out.getvalue())
     assert doc["translated"] == [], doc["translated"]
     assert len([n for n in doc["notes"] if n.startswith("q1_softmax.py was written by a notebook that ran as Python 2")]) == 1
+
+
+def test_a_submission_whose_code_files_are_empty_or_only_comments_is_an_error_that_says_so(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "empty.py").write_text("")
+    (subs / "comments.py").write_text("# TODO: softmax\n\n   # later\n")
+    (subs / "folder").mkdir()
+    (subs / "folder" / "q3_word2vec.py").write_text("\n\n")
+    (subs / "folder" / "__init__.py").write_text("")
+    (subs / "ok").mkdir()  # an empty helper beside real code is fine
+    (subs / "ok" / "__init__.py").write_text("")
+    (subs / "ok" / "q3_word2vec.py").write_text(Q3)
+    (subs / "ok" / "q1_softmax.py").write_text(Q1)
+    out = tmp_path / "out"
+    assert main(["grade", str(subs), "--out", str(out), "--no-progress"], out=io.StringIO(), err=io.StringIO()) == 0
+    results = {p.parent.name: json.loads(p.read_text()) for p in out.glob("*/result.json")}
+    assert results["empty"]["status"] == "error"
+    assert results["empty"]["errors"][0].endswith("empty.py: it is empty (or only comments); save your code in "
+                                                  "the file and hand it in again.")
+    assert results["comments"]["status"] == "error"
+    assert results["folder"]["status"] == "error"
+    assert "__init__.py, q3_word2vec.py are empty (or only comments)" in results["folder"]["errors"][0]
+    assert results["ok"]["status"] == "graded" and results["ok"]["score"] == results["ok"]["max_score"]
+    rows = {r["id"]: r for r in csv.DictReader((out / "grades.csv").open())}
+    assert rows["empty"]["status"] == "error"
+    # the student's self-check: nothing could be read as code, exit 2
+    err = io.StringIO()
+    assert main(["check", str(subs / "empty.py")], out=io.StringIO(), err=err) == 2
+    assert "it is empty (or only comments)" in err.getvalue()
