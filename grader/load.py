@@ -384,6 +384,12 @@ def _disk_entry(p: Path, name: str) -> _Entry:
         return _Entry(name, "link", refuse)
     if p.is_dir():
         return _Entry(name, "folder", lambda budget: _collect_folder(p, name, budget))
+    if not p.is_file():  # a named pipe, a socket, a device: never opened (reading a pipe would wait forever)
+        def special(budget: Budget) -> _Files:
+            raise LoadError(f"{name} is not a regular file (a named pipe, a socket or a device), so it was not read; "
+                            "put the files themselves in the batch.")
+
+        return _Entry(name, "special", special)
     kind = _file_kind(name)
     stamp = lambda: (lambda st: f"{st.st_size}:{st.st_mtime_ns}")(p.stat())  # noqa: E731
     if kind == "zip":
@@ -408,13 +414,14 @@ class _Listing:
 def _disk_listing(folder: Path) -> _Listing:
     """Return the entries of a batch folder: its files and folders, but hidden and skipped ones.
 
-    A symbolic link is listed (and refused when loaded) when what it points at exists.
+    A symbolic link (even one pointing at nothing), a named pipe, a socket or a device is
+    listed too, and refused when loaded: each entry gets a result.
     """
     names: list[str] = []
     folders = bytearray()
     with os.scandir(folder) as it:
         for e in sorted(it, key=lambda e: e.name):
-            if not _skipped(e.name) and (e.is_dir() or e.is_file()):
+            if not _skipped(e.name):
                 names.append(e.name)
                 folders.append(e.is_dir(follow_symlinks=False))
     return _Listing(names, folders, lambda i: _disk_entry(folder / names[i], names[i]))
@@ -496,9 +503,10 @@ def _zip_file_entry(archive: Archive, m: Member) -> _Entry:
     """Return the entry for a file at the top of a batch archive."""
     kind = _file_kind(m.name)
     label = f"{archive.label}:{m.name}"
+    stamp = lambda: f"{m.info.CRC}:{m.info.file_size}:{m.info.compress_size}"  # noqa: E731 - as the archive lists it
     if kind == "zip":
-        return _Entry(m.name, kind, lambda budget: _collect_archive(archive.read(m, budget), label, budget, 1))
-    return _Entry(m.name, kind, lambda budget: _collect_file(m.name, archive.read(m, budget)))
+        return _Entry(m.name, kind, lambda budget: _collect_archive(archive.read(m, budget), label, budget, 1), stamp)
+    return _Entry(m.name, kind, lambda budget: _collect_file(m.name, archive.read(m, budget)), stamp)
 
 
 def _load_entries(listing: _Listing, batch: str, sep: str, settings: Settings,
@@ -603,6 +611,12 @@ def _unreadable_digest(entry: _Entry, why: str) -> str:
         return ""
 
 
+def _unreadable_digests(entries: list[_Entry]) -> str:
+    """The digest of several entries of one submission that cannot be graded ("" when one has no stamp)."""
+    parts = [_unreadable_digest(e, "unreadable") for e in entries]
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest() if parts and all(parts) else ""
+
+
 def _pending(entry: _Entry, sid: str, source: str, settings: Settings) -> Pending:
     """Read one entry's files; return the Pending that makes its Submission (a LoadError: its ``error``)."""
     if not entry.kind:
@@ -682,8 +696,10 @@ def _pending_canvas(
                 files.add(c.original, next(iter(inner.code.values())), c.original)
     except Exception as exc:  # noqa: BLE001 - a LoadError, or a bug: this submission's error either way
         error = _collect_error(exc)
+        # unchanged and unreadable: not graded again (a bug of the grader's is, once fixed)
+        digest = _unreadable_digests([entries[c.filename] for c in uploads]) if isinstance(exc, LoadError) else ""
         return Pending(sid, source, lambda: Submission(id=sid, source=source, kind="canvas", late=late, canvas=info,
-                                                       error=error))
+                                                       error=error, digest=digest))
 
     def make() -> Submission:
         sub = _submission(sid, source, "canvas", files, settings, strip=False)
@@ -767,6 +783,10 @@ def _collect_folder(root: Path, label: str, budget: Budget) -> _Files:
                 continue
             if os.path.islink(full):
                 files.notes.append(f"{label}/{path} is a symbolic link; it was not followed.")
+                continue
+            if not os.path.isfile(full):  # never opened: reading a named pipe would wait forever
+                files.notes.append(f"{label}/{path} is not a regular file (a named pipe, a socket or a device); "
+                                   "it was not read.")
                 continue
             kind = _file_kind(n)
             if kind in ("module", "notebook"):
@@ -934,6 +954,10 @@ def _no_code(source: str, files: _Files) -> str:
     )
 
 
+#: What the error of a submission whose code files are all empty or comments says of them.
+BLANK_CODE = "empty (or only comments)"
+
+
 def _blank(text: str) -> bool:
     """True when a file's code is nothing at all: empty, blank lines, comments."""
     return all(not line.strip() or line.lstrip().startswith("#") for line in text.splitlines())
@@ -945,7 +969,7 @@ def _only_blank(source: str, sources: list[SourceFile]) -> str:
     which = "it is" if len(names) == 1 and PurePosixPath(source).name == names[0] else (
         f"{', '.join(names[:_LISTED])}{' and more' if len(names) > _LISTED else ''} "
         f"{'is' if len(names) == 1 else 'are'}")
-    return (f"no Python code found in {source}: {which} empty (or only comments); "
+    return (f"no Python code found in {source}: {which} {BLANK_CODE}; "
             "save your code in the file and hand it in again.")
 
 

@@ -314,3 +314,32 @@ def test_processes_a_submission_forks_at_the_top_level_never_speak_for_it(tmp_pa
     r = json.loads((out / "forks" / "result.json").read_text())
     failing = [(c["id"], c["message"]) for q in r["questions"] for c in q["checks"] if c["status"] != "pass"]
     assert failing == [] and r["score"] == r["max_score"], failing
+
+
+def test_a_dangling_link_a_named_pipe_and_a_pipe_inside_a_folder_each_get_a_result_and_never_stop_the_batch(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    subs = tmp_path / "subs"
+    (subs / "alice").mkdir(parents=True)
+    (subs / "alice" / "q3_word2vec.py").write_text(CORRECT)
+    os.mkfifo(subs / "alice" / "pipe.py")  # opened, it would wait for a writer forever
+    os.mkfifo(subs / "fifo.py")
+    (subs / "dangling.py").symlink_to(tmp_path / "nothing-here.py")
+    (subs / "bob.py").write_text(CORRECT)
+    out = tmp_path / "out"
+    argv = [sys.executable, "-c", "import sys; from grader.cli import main; sys.exit(main())", "grade", str(subs),
+            "--out", str(out), "--no-progress", "--allow-unsandboxed"]
+    p = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    rows = {r["id"]: r for r in csv.DictReader((out / "grades.csv").open())}
+    assert set(rows) == {"alice", "bob", "dangling", "fifo"}
+    assert rows["dangling"]["status"] == rows["fifo"]["status"] == "error"
+    fifo = json.loads((out / "fifo" / "result.json").read_text())
+    assert "fifo.py is not a regular file (a named pipe, a socket or a device)" in fifo["errors"][0]
+    dangling = json.loads((out / "dangling" / "result.json").read_text())
+    assert "dangling.py is a symbolic link" in dangling["errors"][0]
+    alice = json.loads((out / "alice" / "result.json").read_text())
+    assert alice["status"] == "graded" and alice["score"] == alice["max_score"]
+    assert any("alice/pipe.py is not a regular file" in n for n in alice["notes"])

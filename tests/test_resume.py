@@ -277,6 +277,27 @@ def test_an_unreadable_file_that_did_not_change_is_not_graded_again(tmp_path):
     assert counts(changed) == (0, 1, 1)
 
 
+def test_an_unreadable_zip_of_a_canvas_download_that_did_not_change_is_not_graded_again(tmp_path):
+    import zipfile
+
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    download = subs.parent / "submissions.zip"
+    with zipfile.ZipFile(download, "w") as z:
+        z.writestr("alice_101_501_q3_word2vec.py", SOLUTION)
+        z.writestr("judy_133_467_hw1.zip", b"not a zip at all")
+    first = subprocess.run(grader_argv(download, out), capture_output=True, text=True, timeout=LIMIT)
+    assert first.returncode == 0 and counts(first) == (1, 1, 0), first.stderr
+    again = subprocess.run(grader_argv(download, out), capture_output=True, text=True, timeout=LIMIT)
+    assert again.returncode == 0 and counts(again) == (0, 0, 2), again.stderr
+    assert results(out)["133"]["status"] == "error"
+    with zipfile.ZipFile(download, "w") as z:  # judy handed in another (still broken) zip
+        z.writestr("alice_101_501_q3_word2vec.py", SOLUTION)
+        z.writestr("judy_133_468_hw1.zip", b"still not a zip, another one")
+    changed = subprocess.run(grader_argv(download, out), capture_output=True, text=True, timeout=LIMIT)
+    assert counts(changed) == (0, 1, 1), changed.stderr
+
+
 def test_an_interrupted_rerun_says_grades_csv_is_still_the_last_whole_runs(tmp_path):
     """Ctrl-C midway through a rerun that grades changed files: the results written are kept, and
     grades.csv and summary.html, written when a batch ends, still hold the last whole run's scores:

@@ -20,7 +20,7 @@ from typing import Iterable, Iterator, Literal, Sequence
 from ..canvas import student_name
 from ..errors import UsageError
 from ..ids import IdMemory
-from ..load import CODE_SUFFIXES, load, load_batch
+from ..load import BLANK_CODE, CODE_SUFFIXES, load, load_batch
 from ..model import Rubric, Settings, SourceFile, Submission
 
 
@@ -62,7 +62,13 @@ def text_of(f: SourceFile) -> str:
 
 def from_submission(sub: Submission, kind: Literal["submission", "source"] = "submission",
                     doc_id: str | None = None) -> Document | None:
-    """Return the document of a loaded submission; None when it holds no code."""
+    """Return the document of a loaded submission; None when it holds no code.
+
+    A submission whose files are all empty or comments (its load error says so) is a document
+    without text: nothing of its own to compare, said as such.
+    """
+    if sub.error is not None and BLANK_CODE in sub.error:
+        return Document(id=doc_id or sub.id, kind=kind, files=(), source=sub.source, name=student_name(sub))
     if sub.error is not None or not sub.files:
         return None
     files = tuple(Text(path=f.path, text=text_of(f)) for f in sub.files)
@@ -84,7 +90,7 @@ def _files_under(folder: Path) -> Iterator[Path]:
                          and not os.path.islink(os.path.join(here, d)))
         for n in sorted(names):
             p = Path(here) / n
-            if n.startswith(".") or p.is_symlink():
+            if n.startswith(".") or p.is_symlink() or not p.is_file():  # (a named pipe is never opened)
                 continue
             if n.lower().endswith((*CODE_SUFFIXES, ".zip")):
                 yield p
@@ -126,11 +132,12 @@ def sources(folders: Sequence[str | os.PathLike[str]], settings: Settings,
                 if skipped is not None:
                     skipped.append(f"{p}: {e}")
                 continue
-            if sub.error is not None:
+            blank = sub.error is not None and BLANK_CODE in sub.error  # read, and nothing of its own
+            if sub.error is not None and not blank:
                 if skipped is not None:
                     skipped.append(f"{p}: {sub.error}")
                 continue
-            if len(sub.files) == 1 and not p.name.lower().endswith(".zip"):
+            if (blank or len(sub.files) == 1) and not p.name.lower().endswith(".zip"):
                 doc = from_submission(sub, "source", shown)
                 if doc is not None:
                     yield replace(doc, source=str(p), within=folders)
