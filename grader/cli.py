@@ -277,6 +277,39 @@ def _rubric(name: str | None):
 
 
 def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    results = Path(args.out)
+    try:
+        before: set[str] | None = set(os.listdir(results)) if results.is_dir() else None
+    except OSError:
+        before = set()
+    try:
+        return _grade(args, out, err, not before)
+    except UsageError:
+        # bad input found after RESULTS was made (or written into while empty): a failed command
+        # leaves nothing behind
+        if not before:
+            _remove_unused(results, made=before is None)
+        raise
+
+
+def _remove_unused(results: Path, *, made: bool) -> None:
+    """Remove the batch files this run wrote into an empty RESULTS (and RESULTS when it ``made`` it), while it holds no result."""
+    from .gradebook import LOCK_FILENAME
+    from .ids import RESULTS_FILES
+
+    try:
+        if not results.is_dir() or any(results.glob("*/result.json")):
+            return
+        for name in (*RESULTS_FILES, LOCK_FILENAME):
+            with contextlib.suppress(FileNotFoundError):
+                (results / name).unlink()
+        if made:
+            results.rmdir()  # only when nothing else is in it
+    except OSError:
+        pass
+
+
+def _grade(args: argparse.Namespace, out: TextIO, err: TextIO, fresh: bool) -> int:
     from .heap import steady_heap
 
     steady_heap()  # before numpy and the rest are imported: see grader.heap
@@ -430,9 +463,10 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             err.write(_unread_warning(args.rubric if choice is None else choice.version, unread) + "\n")
         missing = sorted(only - found)
         if missing:
+            listed_in = "" if fresh and not found else f"; see {results}/grades.csv"  # (none written)
             raise UsageError(f"--only: no submission with id {', '.join(map(repr, missing))} in {str(src)!r} "
-                             f"(ids are entry names without their extension, and a Canvas download's user ids; see "
-                             f"{results}/grades.csv)")
+                             f"(ids are entry names without their extension, and a Canvas download's user ids"
+                             f"{listed_in})")
         return ExitCode.OK
 
 

@@ -343,3 +343,32 @@ def test_a_dangling_link_a_named_pipe_and_a_pipe_inside_a_folder_each_get_a_resu
     alice = json.loads((out / "alice" / "result.json").read_text())
     assert alice["status"] == "graded" and alice["score"] == alice["max_score"]
     assert any("alice/pipe.py is not a regular file" in n for n in alice["notes"])
+
+
+def test_a_grade_that_fails_on_bad_input_leaves_no_results_folder_behind(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "alice.py").write_text(CORRECT)
+    broken = tmp_path / "download.zip"
+    broken.write_bytes(b"not a zip at all")
+    for argv, said in (
+            (["grade", str(subs), "--out", str(tmp_path / "new"), "--only", "nobody", "--allow-unsandboxed"],
+             "--only: no submission with id 'nobody'"),
+            (["grade", str(broken), "--out", str(tmp_path / "new")], "could not be read as a zip archive")):
+        err = io.StringIO()
+        assert main(argv, out=io.StringIO(), err=err) == 2
+        assert said in err.getvalue() and "grades.csv" not in err.getvalue()
+        assert not (tmp_path / "new").exists()
+    # an empty folder given as RESULTS stays, empty; one holding results keeps them, and is pointed at
+    (tmp_path / "empty").mkdir()
+    argv = ["grade", str(subs), "--out", str(tmp_path / "empty"), "--only", "nobody", "--allow-unsandboxed"]
+    assert main(argv, out=io.StringIO(), err=io.StringIO()) == 2
+    assert list((tmp_path / "empty").iterdir()) == []
+    used = tmp_path / "used"
+    assert main(["grade", str(subs), "--out", str(used), "--allow-unsandboxed"], out=io.StringIO(),
+                err=io.StringIO()) == 0
+    err = io.StringIO()
+    assert main(["grade", str(subs), "--out", str(used), "--only", "nobody", "--allow-unsandboxed"],
+                out=io.StringIO(), err=err) == 2
+    assert f"see {used}/grades.csv" in err.getvalue()
+    assert (used / "alice" / "result.json").is_file() and (used / "grades.csv").is_file()
