@@ -317,7 +317,7 @@ def _grade(args: argparse.Namespace, out: TextIO, err: TextIO, fresh: bool) -> i
     from .export import json_line, write_junit
     from .gradebook import known_ids, open_gradebook, results_lock
     from .ids import IdMemory
-    from .load import pending_batch
+    from .load import given_other_id, pending_batch
     from .pipeline import UNREAD_PROSE, prepare
     from .progress import Progress, summary_line
     from .score import question_ids
@@ -391,9 +391,16 @@ def _grade(args: argparse.Namespace, out: TextIO, err: TextIO, fresh: bool) -> i
     listed: set[str] = set()  # the ids of this run's entries, graded or passed over
 
     unread: list[str] = []  # graded here with written answers the rubric does not read
+    renamed: list[str] = []  # "dup.py (dup-2)": entries whose name gave another's id
+
+    def named(sid: str, source: str, canvas) -> None:
+        entry = given_other_id(sid, source) if canvas is None else None
+        if entry is not None:
+            renamed.append(f"{entry} ({sid})")
 
     def on_result(r) -> None:
         listed.add(r.submission)
+        named(r.submission, r.source, r.canvas)
         if any(UNREAD_PROSE in n for n in r.notes):
             unread.append(r.submission)
         try:
@@ -407,6 +414,7 @@ def _grade(args: argparse.Namespace, out: TextIO, err: TextIO, fresh: bool) -> i
 
     def on_skip(s, kept) -> None:
         listed.add(s.id)
+        named(s.id, s.source, s.canvas)
         try:
             bar.skipped(s.id)
             if args.json:
@@ -459,6 +467,12 @@ def _grade(args: argparse.Namespace, out: TextIO, err: TextIO, fresh: bool) -> i
                                     results=str(results), regraded=(stats.regraded, stats.regraded_in_part)))
         if not only:
             _warn_removed(results, listed, err)
+        if renamed:
+            n = len(renamed)
+            err.write(f"warning: {n} entr{'y' if n == 1 else 'ies'} of SUBMISSIONS got {'an id' if n == 1 else 'ids'} "
+                      f"other than {'its name gives' if n == 1 else 'their names give'}, as another entry "
+                      f"(or a file of the results folder) has that name: {', '.join(sorted(renamed)[:20])}"
+                      f"{' ...' if n > 20 else ''} (grades.csv's source column names each entry)\n")
         if unread:
             err.write(_unread_warning(args.rubric if choice is None else choice.version, unread) + "\n")
         missing = sorted(only - found)

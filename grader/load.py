@@ -1301,6 +1301,19 @@ def _suffix(name: str) -> str:
     return PurePosixPath(name).suffix.lower()
 
 
+def given_other_id(sid: str, source: str) -> str | None:
+    """The entry's name when a batch gave the submission another id than its name gives (another
+    entry's name gave that id first: ``dup.py`` beside ``dup.ipynb`` is ``dup-2``), else None.
+
+    ``source`` is the submission's as a batch writes it (``batch/dup.py``, ``batch.zip:dup.py``);
+    not for a Canvas user's files (their id is the user's).
+    """
+    entry = source.rsplit("/", 1)[-1] if "/" in source else source.split(":", 1)[-1]
+    if not entry or sid in (safe_id(entry), safe_id(_stem(entry))):
+        return None
+    return entry
+
+
 def _stem(name: str) -> str:
     """Return a name without its extension: "alice.zip" -> "alice"; a folder keeps its name."""
     suffix = PurePosixPath(name).suffix

@@ -372,6 +372,9 @@ def test_an_id_and_its_override_stay_with_the_student_when_entries_come_and_go(t
     results = _results(out)
     assert (results["a_b"]["source"], results["a_b"]["score"]) == ("subs/a b.py", 7.5)
     assert results["a_b-2"]["source"] == "subs/a_b.py" and not results["a_b-2"].get("overrides")
+    # the TA is told which entry's id is not its name's ("a b.py" made safe is a_b: not said)
+    assert ("warning: 1 entry of SUBMISSIONS got an id other than its name gives, as another entry (or a file of "
+            "the results folder) has that name: a_b.py (a_b-2) (grades.csv's source column names each entry)") in err
 
     (subs / "a b.py").unlink()
     (subs / "a_b-2.py").write_text(CORRECT)  # a newcomer whose name is a taken id
@@ -379,6 +382,8 @@ def test_an_id_and_its_override_stay_with_the_student_when_entries_come_and_go(t
     assert code == 0, err
     graded = {json.loads(line)["submission"]: json.loads(line) for line in text.splitlines()}
     assert graded["a_b-2-2"]["source"] == "subs/a_b-2.py"  # not a_b-2, which a_b.py has
+    assert "2 entries of SUBMISSIONS got ids other than their names give" in err
+    assert "a_b-2.py (a_b-2-2), a_b.py (a_b-2)" in err
     results = _results(out)
     assert results["a_b-2"]["source"] == "subs/a_b.py" and not results["a_b-2"].get("overrides")
     assert results["a_b"]["source"] == "subs/a b.py"  # the withdrawn student's own result, unchanged
