@@ -1024,6 +1024,10 @@ class _Summary:
         self.full = 0
         self.ungraded = 0
         self.scores = array("d")  #: the graded submissions' scores
+        #: rubric -> [its graded scores, full marks, maximum, ids (the first 20)]: the figures are
+        #: those of the rubric most results were graded under (results kept from a run under
+        #: another rubric, of entries no longer in the batch, are out of another total)
+        self.graded: dict[str, list[Any]] = {}
         self.rubrics: list[str] = []
         self.checks: dict[str, _CheckStats] = {}
         self.mistakes: dict[str, _Group] = {}
@@ -1080,6 +1084,14 @@ class _Summary:
             self.max_score = max(self.max_score, e["max_score"])
             self.scores.append(e["score"])
             self.full += bool(e.get("full"))
+            g = self.graded.get(e["rubric"])
+            if g is None:
+                g = self.graded[e["rubric"]] = [array("d"), 0, 0.0, []]
+            g[0].append(e["score"])
+            g[1] += bool(e.get("full"))
+            g[2] = max(g[2], e["max_score"])
+            if len(g[3]) < 20:
+                g[3].append(sid)
         if e["rubric"] not in self.rubrics:
             self.rubrics.append(e["rubric"])
         if e["looks_like"]:
@@ -1098,9 +1110,18 @@ class _Summary:
                 self.regrade_rows.append(_RegradeRow(sid, href, *e["regrade"]))
 
     def histogram(self) -> dict[str, Any]:
-        """Return the score histogram's bins (graded submissions only) and statistics."""
-        scores = self.scores
-        top = self.max_score
+        """Return the score histogram's bins (graded submissions only) and statistics.
+
+        Where results were graded under rubrics out of different totals (a results folder keeps
+        those of entries no longer in the batch, graded before a rubric change), the figures are
+        of the rubric most were graded under, and ``others`` says which are left out (rubric,
+        count, ids).
+        """
+        scores, top, full, others = self.scores, self.max_score, self.full, []
+        if len({g[2] for g in self.graded.values()}) > 1:  # rubrics out of different totals
+            main = max(self.graded, key=lambda k: len(self.graded[k][0]))  # (ties: the first met)
+            scores, full, top = self.graded[main][0], self.graded[main][1], self.graded[main][2]
+            others = [(name, len(g[0]), g[3]) for name, g in self.graded.items() if name != main]
         bins = [0] * HISTOGRAM_BINS
         for s in scores:
             i = HISTOGRAM_BINS - 1 if top <= 0 else min(HISTOGRAM_BINS - 1, max(0, int(s / top * HISTOGRAM_BINS)))
@@ -1111,12 +1132,15 @@ class _Summary:
             "bins": bins,
             "labels": labels,
             "peak": max(bins) if bins else 0,
-            "n": len(scores),
+            "n": len(self.scores),
             "mean": statistics.fmean(scores) if scores else None,
             "median": statistics.median(scores) if scores else None,
-            "full": self.full,
+            "full": full,
             "ungraded": self.ungraded,
             "max_score": top,
+            "rubric": main if others else None,
+            "n_figures": len(scores),
+            "others": others,
         }
 
 

@@ -554,6 +554,24 @@ def test_summary_lists_every_submission_with_score_status_and_link():
     assert "6 submissions 5 graded 1 could not be graded 4.7 mean score (of 10) 4.75 median 1 full marks 2 late" in page.text
 
 
+def test_summary_figures_are_of_one_rubrics_results_and_say_which_results_of_another_are_left_out():
+    # carol's result was kept from a run under another rubric (an entry no longer in the batch): out of 20
+    from dataclasses import replace
+
+    kept = replace(f.all_pass("carol"), rubric="word2vec-older", score=20.0, max_score=20.0)
+    results = [f.all_pass("alice"), f.mixed(), kept]
+    html, page = summary_page(results)
+    assert "3 submissions 3 graded 7.38 mean score (of 10) 7.38 median 1 full marks" in page.text
+    assert ("The mean, median, full marks and histogram are of the 2 results graded under word2vec-softmax, out of "
+            "10; 1 graded under word2vec-older (carol) is left out of them: kept from an earlier run, out of another "
+            "total.") in page.text
+    # one rubric, or rubrics out of the same total: nothing left out, nothing said
+    for carol in (f.all_pass("carol"), replace(f.all_pass("carol"), rubric="word2vec-older")):
+        html, page = summary_page([f.all_pass("alice"), f.mixed(), carol])
+        assert "3 graded 8.25 mean score (of 10)" in page.text
+        assert "left out of them" not in page.text and 'id="other-rubrics"' not in html
+
+
 def test_summary_says_which_submissions_left_the_starters_stub():
     """A stub fails its checks with no mistake id: the TA's table says "not-implemented" in the
     row (it was empty: 10 failed checks and no word why) and in the named mistakes."""
