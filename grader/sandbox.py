@@ -64,6 +64,9 @@ _SHARED_MEMBERS = ("starter", "withheld", "functions", "settings", "calls")
 #: A JSON escape of a UTF-16 surrogate (``\udc80``): the one way a plain-ASCII header can
 #: decode to a string that cannot be encoded as UTF-8.
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+#: How the worker's note about top-level code that killed an earlier loading process ends
+#: (after its "file, line N"): the load failure says it already (_worker.exec_units).
+_ABANDONED = " was not run again: it was abandoned in an earlier attempt"
 #: Largest request sent to the sandbox, in bytes (a submission's sources and the call inputs).
 MAX_REQUEST = 256 << 20
 _WORKER = Path(_worker.__file__).resolve()
@@ -1421,6 +1424,8 @@ def _report(ev: _Events, calls: Sequence[Call], level: str, seconds: float,
         else:
             where, text = "loading", f"loading {why}"
         unit_errors.append(UnitError(where=where, error=ErrorInfo(type=kind, message=text)))
+        # said once: the later process's note that it did not run this code again (_worker.exec_units)
+        notes = [n for n in notes if n != f"{where}{_ABANDONED}"]
     output = "".join(ev.output.get(None, []))
     outcomes: dict[str, CallOutcome] = {}
     for c in calls:

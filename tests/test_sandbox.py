@@ -710,6 +710,8 @@ def test_top_level_code_that_kills_the_process_is_named_by_file_and_line_and_ear
         ("sub.py, line 8", "Crash",
          "loading died (exit status 3) in this code; it was skipped in a fresh process and the rest was graded"),
     ]
+    # said once: not again in a note that the fresh process did not run it
+    assert not any("sub.py, line 8" in n for n in r.load.notes), r.load.notes
 
 
 def test_load_failures_do_not_say_the_rest_was_graded_when_the_budget_ran_out_first(sandbox):
