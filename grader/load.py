@@ -900,7 +900,8 @@ def _submission(sid: str, source: str, kind: str, files: _Files, settings: Setti
     sources.sort(key=lambda sf: sf.path)
     digest = _digest(files.code) if not files.texts else _digest({**files.code, **files.texts})
     texts = _texts(files)
-    if sources and not problems and all(_blank(sf.text) for sf in sources):
+    if (sources and not problems and not isinstance(settings, _Peek)  # (a peek reads the files' heads only)
+            and all(sf.cells is None and _blank(sf.text) for sf in sources)):
         return Submission(id=sid, source=source, kind=kind, notes=tuple(notes), error=_only_blank(source, sources),
                           digest=digest, texts=texts)
     if not sources:

@@ -126,9 +126,16 @@ def test_every_failing_question_gets_a_line_of_cause_with_its_hint(tmp_path):
     assert re.search(r"  grad_output/small and 3 more: .* Likely mistake: grad is transposed", also), also
 
 
-def test_an_empty_file_says_what_is_missing_in_two_lines_and_nothing_meant_for_staff(tmp_path):
+def test_an_empty_file_says_it_is_empty_in_one_line_and_nothing_meant_for_staff(tmp_path):
     sub = tmp_path / "empty.py"
     sub.write_text("")
+    code, out, err = run(["check", sub, "--no-color", "--html", tmp_path / "report.html"])
+    assert code == 2  # nothing in it could be read as code
+    assert out == "" and "Teaching staff" not in err
+    assert err == ("error: no Python code found in empty.py: it is empty (or only comments); save your code in the "
+                   "file and hand it in again.\n")
+    # a file that defines only part of the assignment is graded, and says once what it does not define
+    sub.write_text("import numpy as np\n")
     _, out, html = check(sub, tmp_path)
     assert "Teaching staff" not in out + html
     assert out.count("defines no function") == 2  # softmax, and the cost function: once each
