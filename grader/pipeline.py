@@ -248,6 +248,36 @@ def _judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, job: Job) -
     return result
 
 
+def _named_for_most(rubric: Rubric, results: list[CheckResult]) -> list[CheckResult]:
+    """Take back a named mistake that explains a minority of its question's wrong answers.
+
+    A mistake is of the function, not of one input: one that matches a case where a term of
+    the answer vanishes (a sigmoid saturated, so that "the whole gradient's sign" and "one
+    term's sign" give the same numbers) but not the question's other wrong answers, on which
+    it was tried too, is a coincidence there.  Counted over the question's checks that failed
+    on their values (not on a shape, a type or a nan) and tried it.
+    """
+    specs = rubric.checks()
+    matched: dict[tuple[str, str], int] = {}
+    missed: dict[tuple[str, str], int] = {}
+    for spec, r in zip(specs, results):
+        if r.status != "fail" or r.mismatch is None or r.mismatch.reason != "values":
+            continue
+        for m in spec.mistakes:
+            key = (r.question, m)
+            if r.mistake == m:
+                matched[key] = matched.get(key, 0) + 1
+            else:
+                missed[key] = missed.get(key, 0) + 1
+    out = []
+    for r in results:
+        key = (r.question, r.mistake or "")
+        if r.mistake and matched.get(key, 0) < missed.get(key, 0):
+            r = replace(r, mistake=None, hint=None)
+        out.append(r)
+    return out
+
+
 def _says_convention(rubric: Rubric, mistake: str | None, convention: str) -> bool:
     """True when the named mistake is the sampling convention the student followed (its ``convention`` key)."""
     return mistake is not None and rubric.mistakes.get(mistake, {}).get("convention") == convention
@@ -566,7 +596,8 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None, partial: Pa
             results.append(_not_run(spec, f"the case {spec.case!r} is not available"))
             continue
         results.append(_judge(spec, case, outcome, job))
-    results = [_withheld(spec, r) for spec, r in zip(rubric.checks(), _unanswered(rubric, _named_alone(results), run.load.functions))]
+    results = [_withheld(spec, r) for spec, r in
+               zip(rubric.checks(), _unanswered(rubric, _named_for_most(rubric, _named_alone(results)), run.load.functions))]
     results = _explained(rubric, job.cases, run.outcomes, results, run.load.functions)
     stubbed, wrong, called = _failing_callees(rubric, submission, run.load.functions, results)
     results = _stub_called(rubric, run.load.functions, results, stubbed, wrong, called)
@@ -795,7 +826,8 @@ def _regrade(submission: Submission, job: Job, sandbox: Sandbox, partial: Partia
     functions = (run.load.functions if run is not None else previous.load.functions
                  if previous.load is not None else {})
     results = [r if spec.question not in again else _withheld(spec, n)
-               for spec, r, n in zip(rubric.checks(), results, _unanswered(rubric, _named_alone(results), functions))]
+               for spec, r, n in zip(rubric.checks(), results,
+                                     _unanswered(rubric, _named_for_most(rubric, _named_alone(results)), functions))]
     explained = _explained(rubric, job.cases, outcomes, results, functions)
     stubbed, wrong, called = _failing_callees(rubric, submission, functions, explained)
     explained = _stub_called(rubric, functions, explained, stubbed, wrong, called)

@@ -127,6 +127,11 @@ IGNORES_FUNCTION = LOOPS.replace(
     "        cc, gp, g = word2vecCostAndGradient(inputVectors[c], tokens[w], outputVectors, dataset)\n",
     "        cc, gp, g = softmaxCostAndGradient(inputVectors[c], tokens[w], outputVectors, dataset)\n")
 
+# Only the negative samples' terms of gradPred with the wrong sign: not "the whole gradient's sign",
+# though on the extreme case (the target's term ~0, its sigmoid saturated) the numbers are the same.
+NEGATIVES_GRAD_PRED_SIGN = LOOPS.replace("        gradPred = gradPred + (1 - sk) * outputVectors[k]\n",
+                                         "        gradPred = gradPred - (1 - sk) * outputVectors[k]\n")
+
 ASSIGN_IN_LOOP = LOOPS.replace("        grad[k] += (1 - sk) * predicted\n", "        grad[k] = (1 - sk) * predicted\n")
 
 CBOW_DUPLICATE = VECTORISED.replace("    np.add.at(gradIn, idx, gp)\n", "    gradIn[idx] += gp\n")
@@ -154,6 +159,7 @@ SUBMISSIONS = {
     "ignores-function.py": IGNORES_FUNCTION,
     "cbow-duplicate.py": CBOW_DUPLICATE,
     "grad-pred-sign.py": GRAD_PRED_SIGN,
+    "negatives-grad-pred-sign.py": NEGATIVES_GRAD_PRED_SIGN,
     "stub.py": STUB,
 }
 
@@ -679,3 +685,16 @@ def test_an_a2_file_checked_with_the_problem_set_kit_imports_its_own_utils_besid
     by_pytest = {m.group(2): m.group(1) == "PASSED"
                  for m in re.finditer(r"^(PASSED|FAILED) test_public.py::test_public_check\[(.*?)\]", run.stdout, re.M)}
     assert by_pytest == by_check
+
+
+def test_a_mistake_that_matches_only_a_degenerate_case_of_its_question_is_not_named(graded):
+    r = graded["negatives-grad-pred-sign"]
+    assert _lost(r) == {"negsamp_grad_pred"}
+    failed = [c for c in _questions(r)["negsamp_grad_pred"]["checks"] if c["status"] != "pass"]
+    assert len(failed) >= 3
+    # "the whole gradient has the wrong sign" holds on the extreme case alone: said nowhere
+    assert all(c["mistake"] is None for c in failed), [(c["id"], c["mistake"]) for c in failed]
+    assert not any("wrong sign" in (c["hint"] or "") for c in failed)
+    # the whole gradient's sign, wrong on every case, is still named on every case
+    whole = [c for c in _questions(graded["grad-pred-sign"])["negsamp_grad_pred"]["checks"] if c["status"] != "pass"]
+    assert whole and all(c["mistake"] == "negsamp-grad-sign" for c in whole), [(c["id"], c["mistake"]) for c in whole]
