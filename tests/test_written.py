@@ -236,6 +236,16 @@ def test_a_missing_transpose_is_a_shape_mismatch_that_says_where(job):
                          "factor, W.")
 
 
+def test_one_term_transposed_in_a_sum_is_said_of_that_term_not_of_the_whole_answer(job):
+    r = answer(job, "grad_pred", r"-w_i + \sum_x \hat{y}_x w_x^T")
+    assert (r.status, r.mistake, r.hint) == ("fail", None, None)  # not "your answer is the transpose of the gradient"
+    assert r.message == ("Your answer could not be evaluated: can't add a 3×1 vector (-w_i) and a 1×3 row vector "
+                         "(Σ_x ŷ_x w_xᵀ) at line 1, column 1: the shapes differ; one is the other's transpose, so a "
+                         "transpose is missing or misplaced in one of them.")
+    # the whole answer transposed is named so
+    assert answer(job, "grad_pred", r"(-w_i + \sum_x \hat{y}_x w_x)^T").mistake == "transposed"
+
+
 def test_a_transposed_gradient_is_reported_by_its_shape(job):
     r = answer(job, "grad_output", r"\hat{r}(\hat{y} - y)^\top")
     assert r.message == "Wrong: your answer does not equal ∂CE/∂W: your answer is a 3×5 matrix, ∂CE/∂W is a 5×3 matrix (the shape of W)."

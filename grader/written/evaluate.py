@@ -528,10 +528,13 @@ def _binary(n: Bin, a: Value, b: Value) -> Value:
     if op in ("+", "-"):
         if _scalar(a) != _scalar(b) or (not _scalar(a) and a.shape != b.shape):
             verb = "add" if op == "+" else "subtract"
+            # (one term the other's transpose: a transpose missing or misplaced in one of them, said here;
+            # not "the answer is the transpose of the gradient", which the answer as a whole is not)
+            flipped = not _scalar(a) and not _scalar(b) and a.shape == b.shape[::-1]
             raise WrittenError(f"can't {verb} {kind(a)} ({plain(n.left)}) and {kind(b)} ({plain(n.right)}) "
-                               f"at {where}: the shapes differ", n.line, n.column,
-                               mistake="transposed" if not _scalar(a) and not _scalar(b) and a.shape == b.shape[::-1]
-                               else None)
+                               f"at {where}: the shapes differ"
+                               + ("; one is the other's transpose, so a transpose is missing or misplaced in one "
+                                  "of them" if flipped else ""), n.line, n.column)
         return a + b if op == "+" else a - b
     if op in ("div", "frac"):
         if not _scalar(b):
