@@ -190,18 +190,30 @@ def table(rows: Sequence[Sequence[str]], indent: str = "") -> list[str]:
     return out
 
 
-def error_lines(error: ErrorInfo) -> list[str]:
+def error_lines(error: ErrorInfo, said: str = "") -> list[str]:
     """Return an error's student-frame traceback as lines (from its text, else from its frames).
 
     A line break inside a one-line part (the exception's message, a file name, a line of
     code) never makes a line of its own: such a traceback is rebuilt from its frames, each
     part within one element, so a renderer showing each element as one line
     (:func:`grader.text.line`) shows the break escaped instead of a line the grader did not write.
+    Its last line, ``Type: message``, is left out where ``said`` (the check's message, shown
+    above it) says the exception's type and message already.
+
+    >>> e = ErrorInfo("NameError", "name 'f' is not defined", traceback="  a.py, line 3, in g\\n    f()\\nNameError: name 'f' is not defined")
+    >>> error_lines(e, said="g raised NameError (a.py, line 3): name 'f' is not defined")
+    ['  a.py, line 3, in g', '    f()']
+    >>> len(error_lines(e))
+    3
     """
     last = f"{error.type}: {error.message}" if error.message else error.type
     parts = [error.type, error.message, *(p for f in error.frames for p in (f.where, f.code, f.function))]
     if error.traceback.strip() and not any("\n" in p or "\r" in p for p in parts):
-        return error.traceback.rstrip("\n").split("\n")
+        lines = error.traceback.rstrip("\n").split("\n")
+        if said and error.message and error.type in said and error.message in said and len(lines) > 1 \
+                and lines[-1] == last:
+            lines.pop()
+        return lines
     lines: list[str] = []
     if error.frames:
         lines.append("Traceback (your code, most recent call last):")
@@ -262,7 +274,7 @@ def explain_lines(check: CheckResult, *, traceback_lines: int | None = None) -> 
         lines.append(f"Likely mistake: {check.hint}")
     lines += [f"Note: {n}" for n in shown_notes(check.notes)]
     if check.error is not None:
-        tb = error_lines(check.error)
+        tb = error_lines(check.error, check.message)
         if traceback_lines is not None and len(tb) > traceback_lines:
             cut = len(tb) - traceback_lines
             tb = [
@@ -370,9 +382,16 @@ def failure_groups(checks: Iterable[CheckResult]) -> list[list[CheckResult]]:
 
 def not_handed_in(check: CheckResult) -> bool:
     """Whether `check` failed because what it checks is not in the submission at all: a function
-    the code does not define, a written answer it does not give."""
-    return ((check.error is not None and check.error.type == "MissingFunction")
+    the code does not define, a written answer it does not give.  Not a function whose definition
+    is in the code but failed to run (``'sigmoid' was never defined: `def sigmoid(x:x):` failed``):
+    that is the cause to explain first, before the functions that call it."""
+    return ((check.error is not None and check.error.type == "MissingFunction"
+             and not _DEFINITION_FAILED.search(check.error.message or check.message or ""))
             or bool(_NO_ANSWER.match(check.message or "")))
+
+
+#: How the sandbox says that a function is in the code but its definition did not run (_worker.undefined_cause).
+_DEFINITION_FAILED = re.compile(r"' was never defined: |' is in code that does not compile: ")
 
 
 def _named(ids: Sequence[str]) -> str:

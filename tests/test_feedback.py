@@ -306,3 +306,29 @@ def test_the_same_wrong_shape_on_every_case_is_one_line_of_also_did_not_pass():
                      "expected (20, 10)."], lines
     other = CheckResult("skipgram_grad_center/x", "skipgram_grad_center", "fail", 0, 0.5, "Not within tolerance.")
     assert len(other_causes(failing + [other])) == 2  # other words: another line
+
+
+def test_a_function_whose_definition_failed_is_explained_before_its_callers_and_their_error_said_once(tmp_path):
+    import shutil
+
+    sub = tmp_path / "ps"
+    shutil.copytree(ROOT / "submissions" / "problem-set-q2" / "honest" / "loops", sub)
+    f = sub / "q2_sigmoid.py"
+    f.write_text(f.read_text().replace("def sigmoid(x):", "def sigmoid(x: x):"))  # NameError when defined
+    code, out, html = check(sub, tmp_path)
+    assert code == 1
+    explained = out.split("\n\n")
+    first = next(block for block in explained if block.startswith(("sigmoid/", "neural_cost/", "negsamp_cost/")))
+    # the cause, not a function that calls it, is explained in full
+    assert first.startswith("sigmoid/"), first
+    assert "'sigmoid' was never defined: `def sigmoid(x: x):` failed (q2_sigmoid.py" in first
+    also = out.split("Also did not pass:")[1]
+    assert "neural_cost/" in also and "the checks of sigmoid say why" in also
+    # a caller's NameError: its message once, not again as the traceback's last line
+    code, out, _ = run(["check", sub, "--no-color", "--json"])
+    neural = next(c for q in json.loads(out)["questions"] for c in q["checks"] if c["id"] == "neural_cost/small")
+    assert neural["error"]["traceback"].endswith(neural["error"]["message"])  # (result.json keeps it whole)
+    start = html.index('id="check-neural_cost-small"')
+    page = html[start: html.index('id="check-', start + 1)]
+    assert page.count("name &#39;sigmoid&#39; is not defined") == 1, page
+    assert "h = sigmoid(x.dot(W1) + b1)" in page  # the traceback's frames are still shown
