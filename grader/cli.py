@@ -1078,13 +1078,23 @@ def _cmd_kit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     rubric = _rubric(args.rubric)
     kit = write_kit(rubric, Path(args.out), include=tuple(args.include_stand_in))
     written = len(rubric.written.questions) if rubric.written is not None else 0
-    out.write(f"wrote the student kit to {args.out}: {len(kit.checks)} public checks on {len(kit.cases)} cases"
+    out.write(f"wrote the student kit of rubric {rubric.name} to {args.out}: {len(kit.checks)} public checks on "
+              f"{len(kit.cases)} cases"
               + (f"; the rubric's {written} written question{'s' if written > 1 else ''} {'are' if written > 1 else 'is'} "
                  "not in it (its README says how students check them)" if written else "") + "\n")
     if kit.withheld:
         out.write(f"left out, as they would answer a graded question: {', '.join(kit.withheld)} "
                   "(--include-stand-in MODULE ships one anyway)\n")
     out.write(f"students run: cd {args.out} && pytest --submission=PATH   (or: grader check --kit {args.out} PATH)\n")
+    if args.rubric is None:
+        from .recognise import VERSIONS
+
+        # 'grader grade' without --rubric grades a class by the course version its code looks like, whose
+        # policies may differ (2017's softmax may change its input): the kit should check what grades them
+        err.write("note: this is the kit of the default rubric; a class of one course version is graded (by "
+                  "'grader grade', unless --rubric says otherwise) by that version's rubric: write its kit with "
+                  f"--rubric {', '.join(VERSIONS)} (or problem-set), so that students check offline what they "
+                  "are graded by\n")
     out.write(NOT_FINAL + "\n")
     return ExitCode.OK
 

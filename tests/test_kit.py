@@ -65,9 +65,13 @@ def kit(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("kit") / "word2vec-kit"
     code, stdout, err = run(["kit", "--out", str(out)])
     assert code == 0, err
-    assert f"wrote the student kit to {out}: 23 public checks on 13 cases" in stdout
+    assert f"wrote the student kit of rubric word2vec-softmax to {out}: 23 public checks on 13 cases" in stdout
     assert "left out, as they would answer a graded question: q1_softmax, utils.utils" in stdout
     assert NOT_FINAL in stdout
+    # the TA who gave no --rubric is told that a class of one course version is graded by that version's rubric
+    assert ("note: this is the kit of the default rubric; a class of one course version is graded (by 'grader grade', "
+            "unless --rubric says otherwise) by that version's rubric: write its kit with --rubric cs224d-2015, "
+            "cs224d-2016, cs224n-2017, cs224n-a2 (or problem-set)") in err
     return out
 
 

@@ -138,9 +138,10 @@ def test_written_answers_a_code_rubric_does_not_read_point_to_the_rubric_that_re
 
 
 def test_a_kit_of_a_rubric_with_written_questions_says_how_students_check_them(tmp_path):
-    code, out, _ = run("kit", "-o", str(tmp_path / "kit"), "--rubric", "cs224n-a2-written")
+    code, out, err = run("kit", "-o", str(tmp_path / "kit"), "--rubric", "cs224n-a2-written")
     assert code == 0
-    assert out.splitlines()[0] == ("wrote the student kit to %s: 58 public checks on 27 cases; the rubric's 10 written "
+    assert "kit of the default rubric" not in err  # a version's rubric was asked for
+    assert out.splitlines()[0] == ("wrote the student kit of rubric word2vec-cs224n-a2-written to %s: 58 public checks on 27 cases; the rubric's 10 written "
                                    "questions are not in it (its README says how students check them)" % (tmp_path / "kit"))
     readme = (tmp_path / "kit" / "README.md").read_text()
     section = readme.split("## Written questions\n\n", 1)[1].split("\n## ", 1)[0]
