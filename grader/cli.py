@@ -1112,7 +1112,7 @@ def _cmd_gradescope_bundle(args: argparse.Namespace, out: TextIO, err: TextIO) -
 def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .batch import atomic_path, iter_results
     from .export import write_canvas_csv, write_junit
-    from .gradebook import read_meta
+    from .gradebook import read_meta, writer_of
 
     if args.format is None:
         raise UsageError("export needs a FORMAT: canvas or junit (see 'grader export --help')")
@@ -1125,6 +1125,7 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                           not_at=[(results, "the results folder (RESULTS)")]
                           + ([(Path(args.roster), "the roster (--roster)")] if getattr(args, "roster", None) else []))
     unreadable: list[str] = []
+    writer = writer_of(results)  # a batch still grading: what is written so far, said
     if args.format == "canvas":
         # Named after the rubric that graded the batch (as its run recorded it), else the built-in one's.
         assignment = args.assignment or read_meta(results, "rubric_title") or _rubric(None).title
@@ -1161,6 +1162,9 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             write_junit(iter_results(results, unreadable), tmp)
     if unreadable:
         err.write(_unreadable_results(unreadable, args.out))
+    if writer is not None:
+        err.write(f"warning: RESULTS {str(results)!r} was being written by {writer} while it was exported: "
+                  f"{args.out} holds the results written so far; export again when it has finished\n")
     err.write(f"wrote {args.out}\n")
     return ExitCode.OK
 

@@ -596,6 +596,34 @@ def results_lock(results: str | Path, command: str) -> Iterator[None]:
         os.close(fd)  # the lock goes with the last descriptor
 
 
+def writer_of(results: str | Path) -> str | None:
+    """What is writing ``results`` now (its lock's holder: "grader grade (process 123)"), or None.
+
+    For the commands that only read a batch (the exports): they read what is written so far,
+    and say so.  A shared lock is tried and let go at once, never held; nothing is created.
+    """
+    try:
+        import fcntl
+    except ImportError:  # not a POSIX system
+        return None
+    path = Path(results) / LOCK_FILENAME
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:  # no lock file: nobody writes it (a run that ends removes it)
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return os.pread(fd, 200, 0).decode("utf-8", "replace").strip() or "another process"
+        except OSError:
+            return None
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
 def _same_file(fd: int, path: Path) -> bool:
     """Return whether the open file `fd` is the file at `path` now (not one removed since it was opened)."""
     try:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import zipfile
 from html.parser import HTMLParser
 from pathlib import Path
@@ -182,3 +183,26 @@ def test_exports_are_named_after_the_batchs_rubric_and_say_which_results_they_co
     code, _, err = _cli(["export", "canvas", str(out), "--out", str(tmp_path / "c.csv"), "--roster", str(roster)])
     assert code == 0 and "could not be read" not in err
     assert [r[1] for r in list(csv.reader((tmp_path / "c.csv").open(encoding="utf-8")))[2:]] == ["1001", "1002", "1003"]
+
+
+def test_an_export_while_a_batch_is_still_being_graded_says_it_has_the_results_so_far(tmp_path: Path):
+    from grader.gradebook import results_lock
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "1001.py").write_text(CORRECT_Q3)
+    out = tmp_path / "results"
+    code, _, err = _cli(["grade", str(subs), "--out", str(out), "--no-progress"])
+    assert code == 0, err
+    roster = tmp_path / "roster.csv"
+    roster.write_text('Student,ID,SIS User ID,SIS Login ID,Section\n"Doe, Jane",1001,S1,jdoe,L01\n')
+    argv = ["export", "canvas", str(out), "--out", str(tmp_path / "c.csv"), "--roster", str(roster)]
+    code, _, err = _cli(argv)
+    assert code == 0 and "was being written" not in err
+    with results_lock(out, "grader grade"):  # as a batch still grading holds it
+        code, _, err = _cli(argv)
+    assert code == 0
+    assert (f"warning: RESULTS {str(out)!r} was being written by grader grade (process {os.getpid()}) while it was "
+            "exported") in err
+    code, _, err = _cli(argv)  # and the lock is not left held or made by the export
+    assert code == 0 and "was being written" not in err and not (out / ".grader.lock").exists()
