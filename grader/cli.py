@@ -926,6 +926,8 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         if submission.error is not None and not written_only(submission, job):  # nothing to check: bad input
             from .text import line
 
+            if args.json:  # a script reading standard output gets the result as `grade` writes it: status "error"
+                out.write(json.dumps(grade(submission, job, None).to_dict(), indent=2, ensure_ascii=False) + "\n")
             raise UsageError(line(no_written_answers(submission, job) or submission.error))
         result = grade(submission, job, sb)
         if own is None:  # whose sanity values apply (below): statically, cheaply

@@ -134,6 +134,11 @@ def test_an_empty_file_says_it_is_empty_in_one_line_and_nothing_meant_for_staff(
     assert out == "" and "Teaching staff" not in err
     assert err == ("error: no Python code found in empty.py: it is empty (or only comments); save your code in the "
                    "file and hand it in again.\n")
+    # a script reading --json gets the result, status "error", as `grade` writes it
+    code, out, err = run(["check", sub, "--json"])
+    assert code == 2 and "it is empty (or only comments)" in err
+    doc = json.loads(out)
+    assert (doc["status"], doc["score"]) == ("error", 0.0) and "it is empty" in doc["errors"][0]
     # a file that defines only part of the assignment is graded, and says once what it does not define
     sub.write_text("import numpy as np\n")
     _, out, html = check(sub, tmp_path)
