@@ -751,8 +751,8 @@ def _batch_version(args: argparse.Namespace, src: Path, err: TextIO, known: dict
                   f"look like it, {majority.count} like {majority.version}); --rubric {majority.version} grades "
                   "the batch again under that one\n")
     elif choice.total:
-        err.write(f"rubric: {choice.version} ({label(choice.version)}), the version most submissions look like "
-                  f"({choice.count} of the {choice.total} that look like a course version); --rubric chooses another\n")
+        err.write(f"rubric: {choice.version} ({label(choice.version)}), {choice.how_chosen()}; "
+                  "--rubric chooses another\n")
     else:
         err.write(f"rubric: {choice.version}, the default (no submission looks like a course version)\n")
     others = sorted((sid, v) for v, ids in by_version.items() if v and v != choice.version for sid in ids)

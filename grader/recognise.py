@@ -254,6 +254,20 @@ class BatchChoice:
     count: int  #: how many submissions were recognised as it
     total: int  #: how many submissions of the batch look like a course version (any)
     kept: bool = False  #: chosen when the batch was first graded, and kept for its later runs
+    #: the other versions as many submissions look like (a tie, broken by :func:`choose`'s order)
+    tied: tuple[str, ...] = ()
+
+    def how_chosen(self, of: str = "") -> str:
+        """Why this version, for a batch that looks like course versions: the most common, or a tie broken
+        (``of``: whose submissions, " of this batch")."""
+        if not self.tied:
+            return (f"the version most submissions{of} look like ({self.count} of the {self.total} that look like a "
+                    "course version)")
+        with_ = ", ".join(self.tied)
+        rule = ("the default rubric" if self.version == DEFAULT else
+                "the four-question rubric" if self.version in FOUR_QUESTIONS else "the newest version")
+        return (f"in a tie with {with_} ({self.count} each of the {self.total} that look like a course version), "
+                f"broken for {rule}")
 
     def differs(self, own: Recognition) -> bool:
         """True when a submission recognised as `own` looks like another version than the one chosen."""
@@ -268,8 +282,7 @@ class BatchChoice:
             base = f"graded under {self.version} ({label(self.version)}), the default: no submission of this batch " \
                    "looks like a course version"
         else:
-            base = (f"graded under {self.version} ({label(self.version)}), the version most submissions of this "
-                    f"batch look like ({self.count} of the {self.total} that look like a course version)")
+            base = f"graded under {self.version} ({label(self.version)}), {self.how_chosen(' of this batch')}"
         if not own.version:
             return f"{base}; this one: {own.reason}"
         if not self.differs(own):
@@ -286,7 +299,7 @@ def choose(counts: Mapping[str, int]) -> BatchChoice:
     to the newest version.
 
     >>> choose({"cs224d-2016": 3, "cs224n-a2": 3, "word2vec": 1})
-    BatchChoice(version='cs224n-a2', count=3, total=7, kept=False)
+    BatchChoice(version='cs224n-a2', count=3, total=7, kept=False, tied=('cs224d-2016',))
     >>> choose({"cs224n-2017": 1, "word2vec": 1}).version
     'word2vec'
     >>> choose({}).version
@@ -298,4 +311,6 @@ def choose(counts: Mapping[str, int]) -> BatchChoice:
         return BatchChoice(DEFAULT, 0, 0)
     order = list(VERSIONS) + [v for v in FOUR_QUESTIONS if v != DEFAULT] + [DEFAULT]
     version = max(merged, key=lambda v: (merged[v], order.index(v) if v in order else -1))
-    return BatchChoice(version, merged[version], total)
+    tied = tuple(sorted((v for v in merged if v != version and merged[v] == merged[version]),
+                        key=lambda v: -(order.index(v) if v in order else -1)))
+    return BatchChoice(version, merged[version], total, tied=tied)

@@ -325,6 +325,25 @@ def test_a_mixed_batch_is_graded_under_the_majority_and_the_others_are_listed(tm
     assert code == 0 and "warning" not in err, err
 
 
+def test_a_tie_between_versions_is_said_as_a_tie_and_how_it_was_broken(tmp_path):
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    shutil.copytree(SUBMISSION["cs224n-a2"], subs / "alice")
+    shutil.copytree(SUBMISSION["cs224d-2016"], subs / "dave")
+    out = tmp_path / "out"
+    code, _, err = run("grade", str(subs), "--out", str(out), "--jobs", "2", "--no-progress")
+    assert code == 0, err
+    # not "the version most submissions look like": one each
+    assert ("rubric: cs224n-a2 (CS224n assignment 2 (2019-2023)), in a tie with cs224d-2016 (1 each of the 2 that "
+            "look like a course version), broken for the newest version; --rubric chooses another") in err
+    assert "most submissions" not in err
+    rs = results(out)
+    assert rs["dave"]["rubric_reason"].startswith(
+        "graded under cs224n-a2 (CS224n assignment 2 (2019-2023)), in a tie with cs224d-2016 (1 each of the 2 that "
+        "look like a course version), broken for the newest version; this one looks like cs224d-2016")
+
+
+
 def test_a_check_under_another_versions_rubric_says_which_version_the_code_looks_like():
     code, out, err = run("check", str(SUBMISSION["cs224n-a2"]), "--rubric", "problem-set", "--no-color")
     assert code == 1  # a2's given utils.softmax modifies its input: the generic rubric takes a point
