@@ -116,6 +116,11 @@ def builtin_rubric_path(name: str) -> Path:
     return path
 
 
+def _builtin_exists(name: str) -> bool:
+    """Whether `name` is a built-in rubric's name."""
+    return (Path(str(importlib.resources.files("grader.rubrics"))) / f"{name}.toml").is_file()
+
+
 def load_rubric(path: str | Path | None = None) -> Rubric:
     """Load, validate and return a rubric.
 
@@ -123,7 +128,9 @@ def load_rubric(path: str | Path | None = None) -> Rubric:
     ----------
     path : str or path-like, optional
         A TOML file; or the bare name of a built-in rubric ("word2vec"); None means the
-        built-in ``word2vec`` rubric.
+        built-in ``word2vec`` rubric.  A bare name (no folder, no ``.toml``) that is a
+        built-in's is the built-in, whatever the working folder holds (a class folder named
+        ``cs224d-2016``); ``./cs224d-2016`` is the file there.
 
     Returns
     -------
@@ -143,7 +150,8 @@ def load_rubric(path: str | Path | None = None) -> Rubric:
     else:
         shown = str(path)
         p = Path(path)
-        if not p.exists() and p.suffix != ".toml" and "/" not in shown and "\\" not in shown:
+        bare = p.suffix != ".toml" and "/" not in shown and "\\" not in shown
+        if bare and (not p.exists() or _builtin_exists(shown)):
             path = builtin_rubric_path(shown)
             shown = path.name
     return _Loader(Path(path), shown).load()

@@ -1233,3 +1233,26 @@ def test_summary_lists_why_a_submission_looks_like_another_version_in_full(tmp_p
     assert len(reason) > 300 and reason.endswith("(CS224n a2 names)")
     summary = (out / "summary.html").read_text(encoding="utf-8")
     assert "so it is graded on the three word2vec cost questions (CS224n a2 names)</span>" in summary
+
+
+def test_a_folder_named_like_a_built_in_rubric_in_the_working_folder_does_not_hide_it(tmp_path, monkeypatch):
+    # a student's a2 folder named cs224n-a2, a TA's class folder cs224d-2016, a folder of written answers
+    shutil.copytree(SUBMISSION["cs224n-a2"], tmp_path / "cs224n-a2")
+    (tmp_path / "class").mkdir()
+    shutil.copytree(SUBMISSION["cs224d-2016"], tmp_path / "class" / "dave")
+    shutil.copytree(tmp_path / "class", tmp_path / "cs224d-2016")
+    (tmp_path / "written").mkdir()
+    (tmp_path / "problem-set").write_text("not a rubric\n")  # a file without .toml named like one
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run("check", "cs224n-a2")  # recognised: the built-in cs224n-a2
+    assert code == 0, err
+    assert "Rubric word2vec-cs224n-a2: recognised as cs224n-a2" in out
+    code, _, err = run("grade", "cs224d-2016", "--out", "res", "--no-progress")  # chosen: the built-in
+    assert code == 0 and "rubric: cs224d-2016 (CS224d 2016)" in err, err
+    code, _, err = run("grade", "class", "--out", "res2", "--rubric", "problem-set", "--no-progress")  # given
+    assert code == 0, err
+    code, out, err = run("check", "--written", "grad_pred", r"W^T(\hat y - y)")
+    assert code == 0 and "Right" in out, err
+    # ./NAME is the file there
+    code, _, err = run("check", "cs224n-a2", "--rubric", "./problem-set")
+    assert code == 2 and "rubric ./problem-set" in err, err
