@@ -41,6 +41,9 @@ def answer(job, qid: str, text: str):
 
 @pytest.mark.parametrize("text, read", [
     (r"-w_i + \sum_x \hat{y}_x w_x", "-w_i + Σ_x ŷ_x w_x"),
+    (r"-w_i + \sum_x \hat{y_x} w_x", "-w_i + Σ_x ŷ_x w_x"),  # the subscript inside the hat's braces
+    (r"(\hat{y_{o}} - 1) v_c", "(ŷ_o - 1) v_c"),
+    (r"\widehat{y_1}", "ŷ_1"),
     ("-w_i + sum_x yhat_x w_x", "-w_i + Σ_x ŷ_x w_x"),
     (r"W^\top(\hat{y} - y)", "Wᵀ(ŷ - y)"),
     (r"W^T \left( \hat y - y \right)", "Wᵀ(ŷ - y)"),

@@ -820,6 +820,19 @@ class _Build:
             while not _is_token(body):
                 body = body.children[-1]
             return Sym(line, col, str(body), hat=True)
+        if rule == "hat_sub":  # \hat{y_x}, as often written for \hat{y}_x: the hat's letter, subscripted
+            body = kids[1]
+            while not _is_token(body):
+                body = body.children[-1]
+            base = Sym(line, col, str(body), hat=True)
+            if _is_token(kids[2]) and kids[2].type == "SUB1":
+                tok = kids[2]
+                ch = _sub_char(tok)
+                index: Node = (Num(tok.line, tok.column + 1, float(ch)) if ch.isdigit()
+                               else Sym(tok.line, tok.column + len(str(tok)) - 1, ch))
+            else:
+                index = self.node(kids[3])
+            return Sub(line, col, base, index)
         if rule == "number":
             return Num(line, col, float(str(kids[0])))
         if rule == "group":
