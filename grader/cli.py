@@ -284,10 +284,10 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         before = set()
     try:
         return _grade(args, out, err, not before)
-    except UsageError:
-        # bad input found after RESULTS was made (or written into while empty): a failed command
-        # leaves nothing behind
-        if not before:
+    except GraderError as e:
+        # bad input found after RESULTS was made (or written into while empty: an --only id not in
+        # the batch, an unreadable zip, a cluster that can't be reached): a failed command leaves nothing behind
+        if not before and e.exit_code == ExitCode.USAGE:
             _remove_unused(results, made=before is None)
         raise
 

@@ -677,6 +677,7 @@ def test_without_dask_cluster_says_how_to_install_it(tmp_path, monkeypatch):
     ("local:0", "at least one worker"),
     ("local", "local:N"),
     ("my-cluster", "neither local:N nor a scheduler address"),
+    ("tcp://127.0.0.1:99999", "port 99999 is not a port (1 to 65535)"),  # said at once, not after a time-out
 ])
 def test_a_bad_cluster_address_is_exit_2(tmp_path, spec, says):
     subs = tmp_path / "subs"
@@ -701,6 +702,7 @@ def test_no_scheduler_at_the_address_is_exit_2(tmp_path, monkeypatch):
     assert code == 2, err
     assert f"cannot reach the Dask scheduler at tcp://127.0.0.1:{port}" in err
     assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()  # nothing graded: no results folder left behind
 
 
 def test_a_listener_that_is_not_a_scheduler_and_a_tls_address_without_settings_are_exit_2(tmp_path, monkeypatch):

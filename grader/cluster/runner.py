@@ -61,6 +61,10 @@ def parse_address(spec: str) -> tuple[str, int | None]:
     ('local', 2)
     >>> parse_address("tcp://10.0.0.5:8786")
     ('tcp://10.0.0.5:8786', None)
+    >>> parse_address("tcp://127.0.0.1:99999")
+    Traceback (most recent call last):
+    ...
+    grader.cluster.ClusterError: --cluster 'tcp://127.0.0.1:99999': port 99999 is not a port (1 to 65535)
     """
     m = _LOCAL.match(spec.strip())
     if m:
@@ -72,6 +76,9 @@ def parse_address(spec: str) -> tuple[str, int | None]:
         raise ClusterError(f"--cluster {spec!r}: write local:N, N the number of worker processes (e.g. local:4)")
     if not re.match(r"^(tcp|tls|inproc|ucx|ws|wss)://[^\s]+:\d+$", spec.strip()):
         raise ClusterError(f"--cluster {spec!r} is neither local:N nor a scheduler address like tcp://host:8786")
+    port = int(spec.strip().rsplit(":", 1)[1])
+    if not 0 < port < 65536:  # said now, not after the connection's time-out
+        raise ClusterError(f"--cluster {spec!r}: port {port} is not a port (1 to 65535)")
     return spec.strip(), None
 
 
