@@ -219,6 +219,21 @@ def test_a_2016_submission_that_uses_target_draws_scores_under_2016_and_loses_th
     assert not any("this rubric accepts that" in n for n in notes)
 
 
+def test_a_2016_submission_using_target_draws_with_one_minus_sigmoid_keeps_full_marks(tmp_path):
+    # log(1 - σ(s)) rather than log σ(-s): the same in exact arithmetic; with the target (s ≈ +30 on
+    # the extreme case) used as a negative, 1 - σ(30) keeps only ~3 digits, an honest form's rounding
+    subs = _folder_2016(tmp_path, "one-minus", rejects=False)
+    f = subs / "one-minus" / "q3_word2vec.py"
+    text = f.read_text()
+    assert "        t = sigmoid(-outputVectors[k].dot(predicted))\n" in text
+    f.write_text(text.replace("        t = sigmoid(-outputVectors[k].dot(predicted))\n",
+                              "        t = 1.0 - sigmoid(outputVectors[k].dot(predicted))\n"))
+    r = grade(tmp_path, subs)["one-minus"]
+    assert r["rubric"] == "word2vec-cs224d-2016"
+    assert full(r, NEGSAMP), [(c["id"], c["message"]) for q in r["questions"] if q["id"] in NEGSAMP
+                              for c in q["checks"] if c["status"] != "pass"]
+
+
 def test_a_2016_submission_that_rejects_the_target_scores_under_every_version(tmp_path):
     subs = _folder_2016(tmp_path, "rejects", rejects=True)
     for extra in ((), ("--rubric", "cs224n-2017"), ("--rubric", "cs224d-2015")):
