@@ -60,6 +60,8 @@ MAX_TOTAL = 1 << 20
 #: q2, sgd and q4 (a class that set only the word2vec part hands in q1 and q3 alone).
 BEYOND = frozenset({"sigmoid", "sigmoid_grad", "gradcheck_naive", "forward_backward_prop", "sgd",
                     "getSentenceFeature", "softmaxRegression"})
+#: q3's functions beyond the four questions: graded by a version's whole rubric only (said when present).
+Q3_OTHERS = ("normalizeRows", "negSamplingCostAndGradient", "skipgram", "cbow")
 #: The same for CS224n a2, whose word2vec.py holds sigmoid, negative sampling and skip-gram.
 BEYOND_A2 = frozenset({"sigmoid", "negSamplingLossAndGradient", "skipgram", "sgd"})
 
@@ -237,8 +239,12 @@ def _four_or(version: str, four: str, names: set[str], reason: str) -> Recogniti
                                  f"negSamplingLossAndGradient, skipgram, sgd), so it is graded on {FOUR_QUESTIONS[four]}", whole=version)
     if names & BEYOND:
         return Recognition(version, reason)
+    others = [n for n in Q3_OTHERS if n in names]
+    ungraded = (f" (not its {', '.join(others)}: --rubric {version} grades the whole problem set, q2 and sgd "
+                "included)") if others else ""
     return Recognition(four, f"{reason}; it defines no function of q2, sgd or q4 (sigmoid, gradcheck_naive, "
-                             f"forward_backward_prop, sgd...), so it is graded on {FOUR_QUESTIONS[four]}", whole=version)
+                             f"forward_backward_prop, sgd...), so it is graded on {FOUR_QUESTIONS[four]}{ungraded}",
+                       whole=version)
 
 
 def label(version: str) -> str:

@@ -593,6 +593,11 @@ def test_check_of_a_four_question_submission_uses_the_four_question_rubric_and_s
     assert out.splitlines()[1].startswith("Rubric word2vec-softmax: word2vec: q1_softmax.py, q3_word2vec.py: the CS224d names")
     assert out.splitlines()[1].endswith("it defines no function of q2, sgd or q4 (sigmoid, gradcheck_naive, "
                                         "forward_backward_prop, sgd...), so it is graded on the four word2vec questions (CS224d names)")
+    # a q3 that also defines negative sampling and skip-gram is told those are not graded by it, and what grades them
+    code, out, _ = run("check", str(HERE.parent / "examples" / "cs224d_correct" / "q3_word2vec.py"), "--no-color")
+    assert out.splitlines()[1].endswith("so it is graded on the four word2vec questions (CS224d names) (not its "
+                                        "normalizeRows, negSamplingCostAndGradient, skipgram: --rubric cs224n-2017 "
+                                        "grades the whole problem set, q2 and sgd included)"), out.splitlines()[1]
 
 
 SETUPS = {
