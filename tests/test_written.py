@@ -249,6 +249,19 @@ def test_one_term_transposed_in_a_sum_is_said_of_that_term_not_of_the_whole_answ
     assert answer(job, "grad_pred", r"(-w_i + \sum_x \hat{y}_x w_x)^T").mistake == "transposed"
 
 
+def test_a_wrong_last_step_after_a_right_one_shows_the_values_once(job):
+    r = answer(job, "grad_output", "(\\hat{y} - y)\\hat{r}^T \\\\ = \\hat{y}\\hat{r}^T + y\\hat{r}^T")
+    assert r.status == "fail" and r.message.startswith("Wrong: your answer does not equal ∂CE/∂W: on instance ")
+    last = r.written.lines[-1]
+    assert (last.status, last.message) == ("wrong", "does not equal the line before it, which gives ∂CE/∂W "
+                                                    "(the values are above)")
+    # a wrong step that is not the answer's last line still shows its values (the verdict says none of them)
+    r = answer(job, "grad_output", "(\\hat{y} - y)\\hat{r}^T \\\\ = \\hat{y}\\hat{r}^T + y\\hat{r}^T "
+                                   "\\\\ = (\\hat{y} + y)\\hat{r}^T")
+    wrong = [ln for ln in r.written.lines if ln.status == "wrong"]
+    assert wrong and "the line before gives [" in wrong[0].message, [(ln.status, ln.message) for ln in r.written.lines]
+
+
 def test_a_transposed_gradient_is_reported_by_its_shape(job):
     r = answer(job, "grad_output", r"\hat{r}(\hat{y} - y)^\top")
     assert r.message == "Wrong: your answer does not equal ∂CE/∂W: your answer is a 3×5 matrix, ∂CE/∂W is a 5×3 matrix (the shape of W)."
@@ -470,7 +483,9 @@ def test_an_unnamed_chain_that_goes_wrong_says_where_it_stops_equalling_the_line
     r = answer(job, "grad_pred", "W^T (yhat - y)\n= W^T yhat - W^T y\n= W^T yhat")
     assert r.status == "fail" and r.mistake == "no-target-term" and r.written.first_wrong == 3
     assert [(ln.line, ln.status) for ln in r.written.lines] == [(1, "start"), (2, "right"), (3, "wrong")]
-    assert r.written.lines[2].message.startswith("does not equal the line before it: on instance 1 (")
+    # (the line before gives ∂CE/∂r̂: the values, which the verdict shows, are not shown again)
+    assert r.written.lines[2].message == "does not equal the line before it, which gives ∂CE/∂r̂ (the values are above)"
+    assert r.message.startswith("Wrong: your answer does not equal ∂CE/∂r̂: on instance 1 (")
 
 
 def test_a_question_may_restrict_the_functions_students_use(job):

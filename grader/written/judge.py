@@ -803,6 +803,10 @@ def _verdict(prep: _Question, base: dict, out: list[WrittenLine], first_wrong: i
         out[-1] = dataclasses.replace(last, status="wrong", message=f"does not equal {name}: {detail}")
         if first_wrong is None:
             first_wrong = last.line
+    elif shaped and last.message.endswith(f"the line before gives {shown_exp}, this line gives {shown_got}"):
+        # the line before gives what the answer should, on the instance the verdict shows: its values, said once
+        out[-1] = dataclasses.replace(last, message=f"does not equal the line before it, which gives {name} "
+                                                    "(the values are above)")
     if shaped or first_wrong != last.line:  # (a shape differs on every instance: no values to redo by hand)
         instance = instance or prep.detail(k)
     fb = WrittenFeedback(lines=tuple(out), first_wrong=first_wrong, instance=instance)
