@@ -280,8 +280,8 @@ def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     results = Path(args.out)
     try:
         before: set[str] | None = set(os.listdir(results)) if results.is_dir() else None
-    except OSError:
-        before = set()
+    except OSError:  # a folder that can't be listed: what it held is unknown, so nothing is removed
+        before = {"?"}
     try:
         return _grade(args, out, err, not before)
     except GraderError as e:

@@ -596,8 +596,8 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None, partial: Pa
             results.append(_not_run(spec, f"the case {spec.case!r} is not available"))
             continue
         results.append(_judge(spec, case, outcome, job))
-    results = [_withheld(spec, r) for spec, r in
-               zip(rubric.checks(), _unanswered(rubric, _named_for_most(rubric, _named_alone(results)), run.load.functions))]
+    judged = _unanswered(rubric, _named_for_most(rubric, _named_alone(results)), run.load.functions)
+    results = [_withheld(spec, r) for spec, r in zip(rubric.checks(), judged)]
     results = _explained(rubric, job.cases, run.outcomes, results, run.load.functions)
     stubbed, wrong, called = _failing_callees(rubric, submission, run.load.functions, results)
     results = _stub_called(rubric, run.load.functions, results, stubbed, wrong, called)
@@ -819,15 +819,15 @@ def _regrade(submission: Submission, job: Job, sandbox: Sandbox, partial: Partia
             results.append(_not_run(spec, f"the case {spec.case!r} is not available"))
             continue
         results.append(_judge(spec, case, outcomes.get(f"{spec.function}:{spec.case}"), job))
-    # (the questions graded again are judged whole: their checks' results are all new, and only
-    # new results are still to be withheld; an earlier result is already as the student sees it)
-    # Messages that read other questions' verdicts are written for the questions judged now only
-    # (the others' already say it).
     functions = (run.load.functions if run is not None else previous.load.functions
                  if previous.load is not None else {})
+    # (the questions graded again are judged whole: their checks' results are all new, and only
+    # new results are still to be withheld; an earlier result is already as the student sees it)
+    judged = _unanswered(rubric, _named_for_most(rubric, _named_alone(results)), functions)
     results = [r if spec.question not in again else _withheld(spec, n)
-               for spec, r, n in zip(rubric.checks(), results,
-                                     _unanswered(rubric, _named_for_most(rubric, _named_alone(results)), functions))]
+               for spec, r, n in zip(rubric.checks(), results, judged)]
+    # Messages that read other questions' verdicts are written for the questions judged now only
+    # (the others' already say it).
     explained = _explained(rubric, job.cases, outcomes, results, functions)
     stubbed, wrong, called = _failing_callees(rubric, submission, functions, explained)
     explained = _stub_called(rubric, functions, explained, stubbed, wrong, called)
