@@ -133,10 +133,8 @@ def override(results: str | os.PathLike, submission: str, question: str | None =
     """
     import difflib
     import getpass
-    import json
-
     from . import __version__
-    from .batch import finish, write_result
+    from .batch import finish, read_result, write_result
     from .errors import UsageError
     from .gradebook import FILENAME, open_gradebook, results_lock
     from .overrides import apply, automatic, highest
@@ -172,12 +170,11 @@ def override(results: str | os.PathLike, submission: str, question: str | None =
         raise UsageError(f"no submission {submission!r} in {str(out)!r}"
                          + (f"; did you mean {close[0]!r}?" if close else f" (ids: {', '.join(ids[:10])}"
                             + (f" and {len(ids) - 10} more)" if len(ids) > 10 else ")")))
-    try:
-        auto = automatic(SubmissionResult.from_dict(json.loads(f.read_text(encoding="utf-8"))))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
-        raise UsageError(f"{str(f)!r} can't be read as a result ({type(e).__name__}: it was changed or damaged "
-                         "since grader wrote it): run the same 'grader grade' again, which grades this "
-                         "submission anew, then override") from None
+    kept = read_result(f)
+    if kept is None:
+        raise UsageError(f"{str(f)!r} can't be read as a result (it was changed or damaged since grader wrote "
+                         "it): run the same 'grader grade' again, which grades this submission anew, then override")
+    auto = automatic(kept)
     questions = {q.id: q for q in auto.questions}
     key = question or ""
     if question is not None and question not in questions:

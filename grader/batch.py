@@ -532,10 +532,7 @@ def local_slot(job: Job, i: int, *, isolation: str = "auto", allow: Iterable[str
 
 def previous_result(out: Path, submission_id: str) -> SubmissionResult | None:
     """Read back ``<id>/result.json`` of an earlier run, or None when it is missing or unreadable."""
-    try:
-        return SubmissionResult.from_dict(json.loads((out / submission_id / "result.json").read_text(encoding="utf-8")))
-    except (OSError, ValueError, KeyError, TypeError, AttributeError):
-        return None
+    return read_result(out / submission_id / "result.json")
 
 
 def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job, *, jobs: int = 1,

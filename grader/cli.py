@@ -486,13 +486,9 @@ def _grade(args: argparse.Namespace, out: TextIO, err: TextIO, fresh: bool) -> i
 
 def _builtin(name: str) -> bool:
     """Whether `name` is a built-in rubric's name."""
-    from .rubric import builtin_rubric_path
+    from .rubric import is_builtin
 
-    try:
-        builtin_rubric_path(name)
-    except GraderError:
-        return False
-    return True
+    return is_builtin(name)
 
 
 def _written_rubric(rubric: str) -> str:
@@ -1114,7 +1110,7 @@ def _cmd_gradescope_bundle(args: argparse.Namespace, out: TextIO, err: TextIO) -
 def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .batch import atomic_path, iter_results
     from .export import write_canvas_csv, write_junit
-    from .gradebook import read_meta, writer_of
+    from .gradebook import writer_of
 
     if args.format is None:
         raise UsageError("export needs a FORMAT: canvas or junit (see 'grader export --help')")
@@ -1130,7 +1126,7 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     writer = writer_of(results)  # a batch still grading: what is written so far, said
     if args.format == "canvas":
         # Named after the rubric that graded the batch (as its run recorded it), else the built-in one's.
-        assignment = args.assignment or read_meta(results, "rubric_title") or _rubric(None).title
+        assignment = args.assignment or _recorded_title(results) or _rubric(None).title
         if args.roster and Path(args.roster).is_dir():
             raise UsageError(f"--roster {args.roster!r} is a folder; give the gradebook CSV exported from Canvas")
         if args.roster and not Path(args.roster).exists():  # (a pipe, <(...), is read as a file)
@@ -1169,6 +1165,16 @@ def _cmd_export(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                   f"{args.out} holds the results written so far; export again when it has finished\n")
     err.write(f"wrote {args.out}\n")
     return ExitCode.OK
+
+
+def _recorded_title(results: Path) -> str:
+    """The title of the rubric the batch in ``results`` was graded under, as its run recorded it ("" when unknown)."""
+    from .gradebook import recorded_meta
+
+    try:
+        return recorded_meta(results, "rubric_title")
+    except GraderError:  # a damaged gradebook: the export goes on, named after the built-in rubric
+        return ""
 
 
 def _unreadable_results(ids: Sequence[str], written: str) -> str:

@@ -15,11 +15,11 @@ import re
 import xml.etree.ElementTree as ET
 from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any, Callable, Iterable, Sequence
 
 from .canvas import student_name
 from .errors import UsageError, cut
+from .ids import entry_name
 from .model import CheckResult, SubmissionResult
 from .render import consistency_verdicts
 from .terminal import clean, counts, explain_lines, num, py2_said_once
@@ -498,7 +498,7 @@ def _by_entry_name(r: SubmissionResult, *tables: Mapping[str, dict[str, str]]) -
     """The roster student named by the submission's entry as handed in (``jane.doe@uni.edu.py``), where
     its id had to be made safe (``jane.doe_uni.edu``): looked up as its id is, in ``tables``
     (the roster by ID, SIS Login ID, ignoring case, and SIS User ID)."""
-    name = PurePosixPath(r.source.replace("\\", "/").rsplit(".zip:", 1)[-1]).name if r.source else ""
+    name = entry_name(r.source) if r.source else ""
     for suffix in _ENTRY_SUFFIXES:
         if name.lower().endswith(suffix) and len(name) > len(suffix):
             name = name[: -len(suffix)]

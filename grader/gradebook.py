@@ -447,24 +447,6 @@ def _meta_value(db: sqlite3.Connection, key: str) -> str:
     return row[0] if row and isinstance(row[0], str) else ""
 
 
-def read_meta(results: str | Path, key: str) -> str:
-    """A value set with :meth:`Gradebook.set_meta` in ``results``' gradebook, read without opening it for
-    writing ("" when there is no gradebook, or it can't be read): for the commands that only read a batch."""
-    path = Path(results) / FILENAME
-    if not path.is_file():
-        return ""
-    try:
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    except sqlite3.Error:
-        return ""
-    try:
-        return _meta_value(db, key)
-    except sqlite3.Error:
-        return ""
-    finally:
-        db.close()
-
-
 def _unusable(path: Path, e: Exception) -> UsageError:
     """The error of a gradebook file SQLite cannot read (never replaced: it holds people's overrides)."""
     return UsageError(

@@ -27,6 +27,16 @@ _SAFE = re.compile(r"[A-Za-z0-9._-]")
 _SEPARATORS = re.compile(r"[.-]*_[._-]*|\.{2,}(?=[^.])")
 
 
+def entry_name(source: str) -> str:
+    """The name of a batch's entry as handed in, from a submission's ``source`` as a batch writes
+    it: ``batch/dup.py`` and ``batch.zip:dup.py`` -> ``dup.py`` (not for a Canvas user's files).
+
+    >>> entry_name("b14/jane.doe@uni.edu.py"), entry_name("hw.zip:o'connor.ipynb"), entry_name("b/alice")
+    ('jane.doe@uni.edu.py', "o'connor.ipynb", 'alice')
+    """
+    return source.replace("\\", "/").rsplit(".zip:", 1)[-1].rsplit("/", 1)[-1]
+
+
 def safe_id(name: str) -> str:
     """Return `name` made safe as a folder name and as text in HTML.
 

@@ -36,7 +36,7 @@ from typing import Callable, Iterator, Mapping, Sequence
 from . import canvas, notebook, transform, translate
 from .archive import MAX_BATCH_MEMBERS, MAX_DEPTH, MAX_MEMBERS, Archive, ArchiveError, Budget, Member
 from .errors import LoadError, UsageError
-from .ids import IdMemory, safe_id, unique_ids
+from .ids import IdMemory, entry_name, safe_id, unique_ids
 from .model import CanvasInfo, Cell, Settings, SourceFile, Submission, TextFile
 from .text import encodable_tree
 
@@ -1309,7 +1309,7 @@ def given_other_id(sid: str, source: str) -> str | None:
     ``source`` is the submission's as a batch writes it (``batch/dup.py``, ``batch.zip:dup.py``);
     not for a Canvas user's files (their id is the user's).
     """
-    entry = source.rsplit("/", 1)[-1] if "/" in source else source.split(":", 1)[-1]
+    entry = entry_name(source)
     if not entry or sid in (safe_id(entry), safe_id(_stem(entry))):
         return None
     return entry

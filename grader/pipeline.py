@@ -248,6 +248,12 @@ def _judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, job: Job) -
     return result
 
 
+def _decided(rubric: Rubric, results: list[CheckResult], functions: Mapping[str, str]) -> list[CheckResult]:
+    """The checks as judged one by one, read again beside their question's other checks: a named
+    mistake only where it explains its question, an "unmodified" check's points only beside a right answer."""
+    return _unanswered(rubric, _named_for_most(rubric, _named_alone(results)), functions)
+
+
 def _named_for_most(rubric: Rubric, results: list[CheckResult]) -> list[CheckResult]:
     """Take back a named mistake that explains a minority of its question's wrong answers.
 
@@ -596,8 +602,7 @@ def grade(submission: Submission, job: Job, sandbox: Sandbox | None, partial: Pa
             results.append(_not_run(spec, f"the case {spec.case!r} is not available"))
             continue
         results.append(_judge(spec, case, outcome, job))
-    judged = _unanswered(rubric, _named_for_most(rubric, _named_alone(results)), run.load.functions)
-    results = [_withheld(spec, r) for spec, r in zip(rubric.checks(), judged)]
+    results = [_withheld(spec, r) for spec, r in zip(rubric.checks(), _decided(rubric, results, run.load.functions))]
     results = _explained(rubric, job.cases, run.outcomes, results, run.load.functions)
     stubbed, wrong, called = _failing_callees(rubric, submission, run.load.functions, results)
     results = _stub_called(rubric, run.load.functions, results, stubbed, wrong, called)
@@ -823,9 +828,8 @@ def _regrade(submission: Submission, job: Job, sandbox: Sandbox, partial: Partia
                  if previous.load is not None else {})
     # (the questions graded again are judged whole: their checks' results are all new, and only
     # new results are still to be withheld; an earlier result is already as the student sees it)
-    judged = _unanswered(rubric, _named_for_most(rubric, _named_alone(results)), functions)
     results = [r if spec.question not in again else _withheld(spec, n)
-               for spec, r, n in zip(rubric.checks(), results, judged)]
+               for spec, r, n in zip(rubric.checks(), results, _decided(rubric, results, functions))]
     # Messages that read other questions' verdicts are written for the questions judged now only
     # (the others' already say it).
     explained = _explained(rubric, job.cases, outcomes, results, functions)

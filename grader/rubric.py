@@ -116,7 +116,7 @@ def builtin_rubric_path(name: str) -> Path:
     return path
 
 
-def _builtin_exists(name: str) -> bool:
+def is_builtin(name: str) -> bool:
     """Whether `name` is a built-in rubric's name."""
     return (Path(str(importlib.resources.files("grader.rubrics"))) / f"{name}.toml").is_file()
 
@@ -151,7 +151,7 @@ def load_rubric(path: str | Path | None = None) -> Rubric:
         shown = str(path)
         p = Path(path)
         bare = p.suffix != ".toml" and "/" not in shown and "\\" not in shown
-        if bare and (not p.exists() or _builtin_exists(shown)):
+        if bare and (not p.exists() or is_builtin(shown)):
             path = builtin_rubric_path(shown)
             shown = path.name
     return _Loader(Path(path), shown).load()

@@ -797,6 +797,15 @@ class _Build:
             chains.append(Chain(steps=tuple(steps)))
         return Document(chains=tuple(chains))
 
+    def index(self, parts: list) -> Node:
+        """A subscript's index from what follows its base: ``_x`` (one character) or ``_{`` index ``}``."""
+        if len(parts) == 1 and _is_token(parts[0]) and parts[0].type == "SUB1":
+            tok = parts[0]
+            ch = _sub_char(tok)
+            return (Num(tok.line, tok.column + 1, float(ch)) if ch.isdigit()
+                    else Sym(tok.line, tok.column + len(str(tok)) - 1, ch))
+        return self.node(parts[1] if len(parts) > 1 else parts[0])
+
     def node(self, t) -> Node:
         if _is_token(t):
             return self.token(t)
@@ -816,23 +825,9 @@ class _Build:
             letter = unicodedata.normalize("NFD", str(kids[0]))[0]
             return Sym(line, col, letter, hat=True)
         if rule == "hat":
-            body = kids[-1]
-            while not _is_token(body):
-                body = body.children[-1]
-            return Sym(line, col, str(body), hat=True)
+            return Sym(line, col, _hat_letter(kids[-1]), hat=True)
         if rule == "hat_sub":  # \hat{y_x}, as often written for \hat{y}_x: the hat's letter, subscripted
-            body = kids[1]
-            while not _is_token(body):
-                body = body.children[-1]
-            base = Sym(line, col, str(body), hat=True)
-            if _is_token(kids[2]) and kids[2].type == "SUB1":
-                tok = kids[2]
-                ch = _sub_char(tok)
-                index: Node = (Num(tok.line, tok.column + 1, float(ch)) if ch.isdigit()
-                               else Sym(tok.line, tok.column + len(str(tok)) - 1, ch))
-            else:
-                index = self.node(kids[3])
-            return Sub(line, col, base, index)
+            return Sub(line, col, Sym(line, col, _hat_letter(kids[1]), hat=True), self.index(kids[2:]))
         if rule == "number":
             return Num(line, col, float(str(kids[0])))
         if rule == "group":
@@ -883,14 +878,7 @@ class _Build:
                 return Derivative(line, col, self.node(kids[2]), wrt)
             return Derivative(line, col, self.node(kids[3]), self.node(kids[2]))
         if rule == "subscript":
-            base = self.node(kids[0])
-            if len(kids) == 2 and _is_token(kids[1]) and kids[1].type == "SUB1":
-                tok = kids[1]
-                ch = _sub_char(tok)
-                index: Node = Num(tok.line, tok.column + 1, float(ch)) if ch.isdigit() else Sym(tok.line, tok.column + len(str(tok)) - 1, ch)
-            else:
-                index = self.node(kids[2] if len(kids) > 2 else kids[1])
-            return Sub(line, col, base, index)
+            return Sub(line, col, self.node(kids[0]), self.index(kids[1:]))
         if rule == "hat_suffix":
             base = self.node(kids[0])
             if isinstance(base, Sym):
@@ -1014,6 +1002,13 @@ def _primed(name: str) -> str:
 def _sub_char(tok) -> str:
     """Return the index of a one-character subscript token: "_i" -> "i", "ᵢ" -> "i"."""
     return str(tok)[-1].translate(_SUBSCRIPTS)
+
+
+def _hat_letter(body) -> str:
+    """The letter under a hat: its body's last token (``\\hat{\\mathbf{y}}`` -> ``y``)."""
+    while not _is_token(body):
+        body = body.children[-1]
+    return str(body)
 
 
 def _is_token(x) -> bool:
