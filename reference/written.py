@@ -145,6 +145,16 @@ def skipgram_grad_outside(inst):
     return sum(np.outer(inst["v_c"], inst["yhat"] - np.eye(inst["V"])[w]) for w in inst["context"])
 
 
+def word_grad_center(inst, w):
+    """∂J(v_c, w, U)/∂v_c = U(ŷ - y_w): the naive-softmax gradient of one outside word w, a term of the window's sum."""
+    return inst["U"] @ (inst["yhat"] - np.eye(inst["V"])[w])
+
+
+def word_grad_outside(inst, w):
+    """∂J(v_c, w, U)/∂U = v_c (ŷ - y_w)ᵀ: the naive-softmax gradient of one outside word w, a term of the window's sum."""
+    return np.outer(inst["v_c"], inst["yhat"] - np.eye(inst["V"])[w])
+
+
 # --------------------------------------------------------------------------- wrong formulas (named mistakes)
 
 

@@ -168,6 +168,11 @@ def test_the_derivation_second_line_is_the_first_wrong_step_and_the_final_line_i
     ("grad_center", r"-\boldsymbol{u}_o + \sum_{w \in V} \hat{y}_w \boldsymbol{u}_w"),
     ("skipgram_grad_center", r"\sum_{-m \le j \le m, j \ne 0} \left(-u_j + U \hat{y}\right)"),
     ("skipgram_grad_outside", r"\sum_{j} v_c (\hat{y} - y_j)^\top"),
+    # in terms of one outside word's loss, as a2's handout asks
+    ("skipgram_grad_center", r"\sum_{-m \le j \le m, j \ne 0} \frac{\partial J(v_c, w_{t+j}, U)}{\partial v_c}"),
+    ("skipgram_grad_outside", r"\sum_{j} \frac{\partial J_{\text{naive-softmax}}(v_c, w_{t + j}, U)}{\partial U}"),
+    ("skipgram_grad_center", r"\frac{\partial J_{sg}}{\partial v_c} = \sum_j \frac{\partial J(v_c, w_{t+j}, U)}{\partial v_c}"
+                             r" = \sum_j U(\hat{y} - y_j)"),
 ])
 def test_equivalent_answers_in_several_notations_pass(job, qid, text):
     r = answer(job, qid, text)
@@ -306,6 +311,25 @@ def test_an_unbound_index_is_advised_only_the_word_the_question_is_about(job, qi
     assert r.message.endswith(f"is used outside any sum: {advice}."), r.message
 
 
+def test_one_window_words_loss_is_evaluated_as_that_words_gradient_and_only_with_its_word(job):
+    # J(v_c, w_{t+j}, U) is context word j's loss: its derivative is word j's naive-softmax gradient
+    wrong = answer(job, "skipgram_grad_center", r"-\sum_j \frac{\partial J(v_c, w_{t+j}, U)}{\partial v_c}")
+    assert (wrong.status, wrong.mistake) == ("fail", "sign-flipped"), wrong.message
+    assert [ln.read for ln in wrong.written.lines] == ["-Σ_j ∂J_j/∂v_c"]
+    # each term is its own word's: the same word for every term is not the window's sum
+    assert answer(job, "skipgram_grad_center", r"2m \frac{\partial J}{\partial v_c}").status == "fail"
+    alone = answer(job, "skipgram_grad_center", r"\frac{\partial J(v_c, w_{t+j}, U)}{\partial v_c}")
+    assert alone.message.endswith("is used outside any sum: bind it with a sum (\\sum_j)."), alone.message
+    no_word = answer(job, "skipgram_grad_center", r"\sum_j \frac{\partial J}{\partial v_c}")
+    assert no_word.message == (
+        "Your answer could not be evaluated: '∂J/∂v_c' at line 1, column 8 names no outside word: a term of the "
+        "window's sum is one word's loss, written with its word as J(v_c, w_{t+j}, U) (read '∂J_j/∂v_c') in a sum "
+        "over j."), no_word.message
+    # elsewhere a derivative is still not worked out
+    other = answer(job, "grad_center", r"\sum_j \frac{\partial J(v_c, w_{t+j}, U)}{\partial v_c}")
+    assert "is a derivative not worked out" in other.message, other.message
+
+
 def test_a_prime_on_a_number_is_a_derivative_not_a_transpose(job):
     r = answer(job, "grad_center", r"J' = U(\hat{y} - y)")
     assert r.status == "pass", r.message
@@ -392,7 +416,13 @@ def test_a_rubric_extending_the_written_one_keeps_its_reference_and_may_drop_a_q
      "exclude_questions: no written question 'written/grad_prd' to exclude; did you mean 'written/grad_pred'?"),
     ('[written.notations.cs224d]\nW = {role = "matrx"}\n',
      "written.notations.cs224d.W: role must be one of 'vector', 'matrix', 'scalar', 'onehot', 'family', 'onehots', "
-     "'index', 'each', 'size', 'quantity', not 'matrx'; did you mean 'matrix'?"),
+     "'index', 'each', 'size', 'quantity', 'term', not 'matrx'; did you mean 'matrix'?"),
+    ('[written.questions.grad_pred]\nsymbols = {dW = {role = "term", value = "grad_pred"}}\n',
+     "written.questions.grad_pred.symbols.dW: a term is named by a derivative of a quantity "
+     "(\\frac{\\partial J}{\\partial v_c}), not 'dW'"),
+    ('[written.questions.grad_pred]\nsymbols = {\'\\frac{\\partial J}{\\partial W}\' = {role = "term", value = "grad_pre"}}\n',
+     "written.questions.grad_pred.symbols.\\frac{\\partial J}{\\partial W}: the written reference module defines no "
+     "function 'grad_pre'; did you mean 'grad_pred'?"),
     ('[written.questions.grad_pred]\nnotation = "cs224"\n',
      "written.questions.grad_pred: unknown notation 'cs224' (defined: 'cs224d', 'cs224n', 'negsamp', 'sigmoid')"),
     ('[written.questions.grad_pred]\nexpected = "grad_prd"\n',

@@ -231,6 +231,9 @@ STUDENT_LATEX = [
     # a sum's conditions stacked with \substack
     ("skipgram_grad_center", r"\sum_{\substack{-m \le j \le m \\ j \ne 0}} U(\hat{y} - y_j)",
      r"\sum_{\substack{-m \le j \le m \\ j \ne 0}} U(y_j - \hat{y})"),
+    # in terms of one outside word's loss J(v_c, w_{t+j}, U), as a2's handout asks
+    ("skipgram_grad_center", r"\sum_{-m \le j \le m, j \ne 0} \frac{\partial J(v_c, w_{t+j}, U)}{\partial v_c}",
+     r"\sum_{-m \le j \le m, j \ne 0} \frac{\partial J(v_c, w_{t+j}, U)}{\partial v_c} - u_o"),
     # a function's argument in a group is that group, not the rest of the product
     ("grad_center", r"-u_o + \frac{\sum_w \exp{(u_w^\top v_c)} u_w}{\sum_x \exp{(u_x^\top v_c)}}",
      r"u_o + \frac{\sum_w \exp{(u_w^\top v_c)} u_w}{\sum_x \exp{(u_x^\top v_c)}}"),

@@ -31,7 +31,7 @@ MAX_EVALS = 50_000
 #: What a role is, for messages.
 ROLES = {"vector": "a vector", "matrix": "a matrix", "scalar": "a number", "onehot": "a one-hot vector",
          "family": "a family of vectors", "onehots": "a family of one-hot vectors", "index": "an index",
-         "each": "an index", "size": "a count", "quantity": "a quantity"}
+         "each": "an index", "size": "a count", "quantity": "a quantity", "term": "one word's derivative"}
 
 Value = Any  # float, or a 2-D numpy array (a column vector is n x 1)
 
@@ -46,6 +46,8 @@ def shown_symbol(s: WrittenSymbol) -> str:
         name = "ŷ" if base == "y" else base + "\u0302"
     if s.role in ("family", "onehots"):
         return f"{name}_j"
+    if s.role == "term":  # ∂J/∂v_c: ∂J_j/∂v_c, the loss of word j (J(v_c, w_{t+j}, U))
+        return name.replace("/", "_j/", 1)
     return name
 
 
@@ -132,6 +134,18 @@ def _check_bounds(n: Sum, symbols, bound: frozenset, sums) -> None:
                                f"evaluated: {e.message}", e.line, e.column) from None
 
 
+def _term(n: Derivative, symbols: Mapping[str, WrittenSymbol]) -> WrittenSymbol | None:
+    """Return the question's "term" symbol a derivative is (∂J_j/∂v_c, J(v_c, w_{t+j}, U) as parse.py reads it, is
+    the term ∂J/∂v_c of word j), or None."""
+    if n.prime:
+        return None
+    of = n.of.base if isinstance(n.of, Sub) and isinstance(n.of.base, Sym) else n.of
+    if not isinstance(of, Sym):
+        return None
+    s = symbols.get(plain(Derivative(n.line, n.column, of, n.wrt)))
+    return s if s is not None and s.role == "term" else None
+
+
 def _basis(base: Sym, symbols: Mapping[str, WrittenSymbol]) -> bool:
     """Whether ``e_x`` (``\\mathbf{e}_o``) is the one-hot vector of word x: e is no symbol of the question, and the
     question has a vocabulary (|V|) whose words the one-hot vectors pick (y = e_o)."""
@@ -185,6 +199,14 @@ def _check(node: Node, symbols, bound: frozenset, sums, functions: tuple[str, ..
             _check_bounds(n, symbols, b, sums)
             stack.append((n.body, b | {n.var}))
         elif isinstance(n, Derivative):
+            term = _term(n, symbols)
+            if term is not None and isinstance(n.of, Sub):
+                _check_index(n.of.index, symbols, b, sums, subjects)
+                continue
+            if term is not None:
+                raise WrittenError(f"{quote(plain(n))} at {at(n.line, n.column)} names no outside word: a term of the "
+                                   "window's sum is one word's loss, written with its word as J(v_c, w_{t+j}, U) "
+                                   f"(read {quote(shown_symbol(term))}) in a sum over j", n.line, n.column)
             raise WrittenError(f"{quote(plain(n))} at {at(n.line, n.column)} is a derivative not worked out, so it is "
                                "not evaluated: a derivative can only name the quantity a line is about, on the left "
                                "of '='", n.line, n.column)
@@ -232,6 +254,7 @@ class Context:
     indices: Mapping[str, str] = field(default_factory=dict)  #: sum index -> domain
     each: Mapping[str, int] = field(default_factory=dict)  #: "each" index -> its value now
     quantity: Callable[[str], Any] | None = None  #: reference function name -> value
+    term: Callable[[str, int], Any] | None = None  #: (reference function name, word) -> value, of a "term" symbol
     swap: Mapping[str, str] = field(default_factory=dict)  #: symbol key -> key read instead (mistake detection)
     budget: list[int] = field(default_factory=lambda: [0])  #: nodes evaluated so far, shared by an answer's lines
 
@@ -395,6 +418,9 @@ def _ev(n: Node, ctx: Context, env: dict[str, int]) -> Value:
     if isinstance(n, Apply):
         args = [_ev(a, ctx, env) for a in n.args]
         return _apply(n, args)
+    if isinstance(n, Derivative) and isinstance(n.of, Sub) and (term := _term(n, ctx.symbols)) is not None:
+        word = _index_value(n.of.index, ctx, env)
+        return _col(ctx.term(term.value, word)) if ctx.term else 0.0
     raise WrittenError(f"{quote(plain(n))} at {at(n.line, n.column)} has no value", n.line, n.column)
 
 

@@ -175,6 +175,7 @@ class _Question:
         self.bare = {fn: parse_expression(text) for fn, text in question.bare.items()}
         self.subjects = _subjects(question)
         self._quantities: dict[str, list[Any]] = {}
+        self._terms: dict[tuple[str, int, int], Any] = {}
         self.budget = [0]  #: evaluation steps of the answer being judged (evaluate.MAX_EVALS in all)
 
     def quantity(self, name: str) -> list[Any]:
@@ -183,11 +184,19 @@ class _Question:
             self._quantities[name] = [_value(_call(fn, inst, each)) for _, inst, each in self.points.items]
         return self._quantities[name]
 
+    def term(self, name: str, k: int, word: int) -> Any:
+        """Return the reference function `name` of a "term" symbol at point `k`, for the word `word`."""
+        key = (name, k, word)
+        if key not in self._terms:
+            self._terms[key] = _value(getattr(self.reference, name)(self.points.items[k][1], word))
+        return self._terms[key]
+
     def context(self, k: int, swap: Mapping[str, str] | None = None) -> Context:
         """Return the evaluation context of point `k`."""
         _, inst, each = self.points.items[k]
         return Context(instance=inst, symbols=self.q.symbols, indices=self.q.indices, each=each,
-                       quantity=lambda name: self.quantity(name)[k], swap=swap or {}, budget=self.budget)
+                       quantity=lambda name: self.quantity(name)[k], term=lambda name, w: self.term(name, k, w),
+                       swap=swap or {}, budget=self.budget)
 
     def values(self, expr: Node, swap: Mapping[str, str] | None = None) -> list[Any]:
         check_names(expr, self.q.symbols, self.q.functions, self.subjects)

@@ -636,23 +636,39 @@ _NAMED = re.compile(r"(?<![A-Za-z\\])[A-Z][A-Za-z]*"
                     r"(?P<args>\s*\((?=[^()\n]*,)[^()\n]{1,120}\))?")
 
 
+#: The outside word of one term of a skip-gram window, as a loss's second argument: w_{t+j}, w_{t + j}.
+_WINDOW_WORD = re.compile(r"\s*w\s*_\s*\{\s*t\s*\+\s*([A-Za-z])\s*\}\s*")
+
+
 def _without_arguments(text: str) -> str:
     r"""Return `text` with a quantity's subscript in words and its arguments blanked out (columns kept):
     ``J_{\text{naive-softmax}}(v_c, o, U)`` is J. Neither can be read otherwise (an argument list holds a
-    comma, which a product cannot), so nothing readable is dropped.
+    comma, which a product cannot), so nothing readable is dropped.  A loss of one word of a skip-gram
+    window, ``J(v_c, w_{t+j}, U)`` (a2's handout asks for the window's gradients in its terms), keeps that
+    word as an index: it is ``J_{j}``, the loss of context word j.
 
     >>> _without_arguments(r"\frac{\partial J(v_c, o, U)}{\partial v_c}")
     '\\frac{\\partial J           }{\\partial v_c}'
+    >>> _without_arguments(r"\frac{\partial J(v_c, w_{t+j}, U)}{\partial v_c}")
+    '\\frac{\\partial J_{j}             }{\\partial v_c}'
     """
     if "(" not in text and "_" not in text:
         return text
 
     def blank(m: re.Match) -> str:
         out = m.group()
+        start = len(out)
         for name in ("sub", "args"):
             if m.group(name):
                 a, b = m.start(name) - m.start(), m.end(name) - m.start()
                 out = out[:a] + " " * (b - a) + out[b:]
+                start = min(start, a)
+        args = m.group("args")
+        parts = args.strip()[1:-1].split(",") if args else []
+        word = _WINDOW_WORD.fullmatch(parts[1]) if len(parts) >= 2 else None
+        if word:
+            index = f"_{{{word.group(1)}}}"
+            out = out[:start] + index + out[start + len(index):]
         return out
 
     return _NAMED.sub(blank, text)

@@ -36,7 +36,7 @@ from ..model import Tolerance, WrittenPart, WrittenQuestion, WrittenSymbol
 from ..pyast import parse as parse_python
 from ..rubric import MOST
 
-ROLES = ("vector", "matrix", "scalar", "onehot", "family", "onehots", "index", "each", "size", "quantity")
+ROLES = ("vector", "matrix", "scalar", "onehot", "family", "onehots", "index", "each", "size", "quantity", "term")
 DOMAINS = ("vocab", "samples", "context", "others")
 DETECTORS = ("sign-flipped", "transposed", "swap", "missing-transpose", "sum-range")
 _PART_KEYS = ("reference", "generator", "params", "seed", "instances", "rtol", "atol", "notations", "questions",
@@ -197,10 +197,29 @@ def _symbols(loader: Any, t: dict, where: str, need) -> dict[str, WrittenSymbol]
         loader.keys(s, _SYMBOL_KEYS, at, required=("role",))
         role = loader.choice(s, "role", at, "", ROLES)
         value = loader.string(s, "value", at, name if role != "each" else "")
-        if role == "quantity":
+        if role in ("quantity", "term"):
             need(value, at, "function")
+        if role == "term":
+            name = _term_name(loader, name, at)
         out[name] = WrittenSymbol(name=name, role=role, value=value,
                                   axis=loader.choice(s, "axis", at, "row", ("row", "column")),
                                   domain=loader.choice(s, "domain", at, "vocab", ("vocab", "others")),
                                   text=loader.string(s, "text", at, ""))
     return out
+
+
+def _term_name(loader: Any, name: str, at: str) -> str:
+    r"""Return how a "term" symbol is keyed: its derivative as read (``\frac{\partial J}{\partial v_c}`` is
+    "∂J/∂v_c"), which must be the derivative of a quantity named by a letter."""
+    from .parse import WrittenError, parse_expression
+    from .show import plain
+    from .tree import Derivative, Sym
+
+    try:
+        d = parse_expression(name)
+    except WrittenError as e:
+        raise loader.fail(at, f"'{name}' can't be read: {e.message}") from None
+    if not isinstance(d, Derivative) or d.prime or not isinstance(d.of, Sym):
+        raise loader.fail(at, f"a term is named by a derivative of a quantity (\\frac{{\\partial J}}{{\\partial v_c}}), "
+                              f"not '{name}'")
+    return plain(d)
