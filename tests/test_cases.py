@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import replace
 
 import numpy as np
@@ -62,13 +61,6 @@ def test_case_arrays_are_read_only_so_nothing_in_the_grader_changes_them():
         x[0, 0] = 1.0
     with pytest.raises(ValueError):
         built["matrix"].expected["softmax"][0, 0] = 1.0
-
-
-def test_building_is_cheap():
-    rubric, ref, _ = builtin()
-    t0 = time.perf_counter()
-    cases_mod.build(rubric, ref)
-    assert time.perf_counter() - t0 < 1.0
 
 
 def test_plan_has_one_call_per_role_and_case():

@@ -982,16 +982,13 @@ def test_load_batch_holds_only_the_names_for_the_whole_batch(tmp_path, canvas_na
 def test_thousands_of_writefile_append_cells_are_joined_in_linear_time():
     # each `%%writefile -a` cell copied the module written so far: 8,000 cells of 1 KB took 19 s of the grader's
     # process (a 14 MiB notebook: 52 s to load); the note names the first cells and counts the others
-    import time
-
     from grader.load import _written_files
 
     body = "# " + "x" * 1000 + "\n"
     cells = tuple(Cell(index=i, label=f"cell [{i + 1}]", source="", original="%%writefile -a q1_softmax.py\n" + body)
                   for i in range(5000))
-    started = time.monotonic()
-    out = _written_files([SourceFile(path="hw.ipynb", text="", origin="hw.ipynb", cells=cells)], {})
-    assert time.monotonic() - started < 2.0
+    out = _written_files([SourceFile(path="hw.ipynb", text="", origin="hw.ipynb", cells=cells)], {})  # timed by
+    # benchmarks/hostile_inputs.py
     text, where, _ = out["q1_softmax.py"]
     assert text == body.encode() * 5000
     assert where == "hw.ipynb, cell [1] and cell [2] and cell [3] and cell [4] and cell [5] and 4995 more cells"

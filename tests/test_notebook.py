@@ -369,11 +369,7 @@ def test_a_line_magic_written_without_its_percent_is_one_as_in_jupyter(monkeypat
 def test_a_line_magic_with_a_long_run_of_blanks_inside_is_read_in_linear_time():
     # automagic runs in the grader's process on every cell that parses: its line pattern took time quadratic
     # in a run of blanks inside the arguments (40,000 blanks: 10 s of a batch, holding the GIL)
-    import time
-
     cell = "ls - a" + " " * 50_000 + "- b   \n"
-    started = time.monotonic()
-    out = notebook.automagic(cell)
-    assert time.monotonic() - started < 2.0
+    out = notebook.automagic(cell)  # timed by benchmarks/hostile_inputs.py
     assert out == "get_ipython().run_line_magic('ls', " + repr("- a" + " " * 50_000 + "- b") + ")\n"
     assert notebook.automagic("cd /content/drive \t \n") == "get_ipython().run_line_magic('cd', '/content/drive')\n"

@@ -557,14 +557,11 @@ def test_hostile_answers_are_lexed_in_linear_time(text):
     "\\quad" * 790 + "w = o",
 ])
 def test_hostile_asides_are_found_in_linear_time(text):
-    import time
-
-    start = time.perf_counter()
+    # (its time is measured by benchmarks/hostile_inputs.py)
     try:
         parse(text)
     except WrittenError as e:
         assert e.message
-    assert time.perf_counter() - start < 2.0
 
 
 @pytest.mark.parametrize("unit", [r" \text{a}", r"{\text{a}}", r"\text{a} for "])
@@ -572,25 +569,29 @@ def test_prose_groups_in_every_answer_of_a_submission_are_read_in_linear_time(jo
     # Each group asked whether a brace was open before it by scanning the whole line before it again:
     # a section of 8,000 characters took half a second per question (7 s a submission) before being
     # refused as too long.
-    import time
-
+    # (its time is measured by benchmarks/hostile_inputs.py)
     ids = [q.id for q in job.part.questions]
     body = "".join(f"## {q}\n{{" + unit * (9000 // len(unit)) + "\n\n" for q in ids)
-    start = time.perf_counter()
     results = grading.grade(job, Submission(id="s", source="s", kind="folder",
                                             texts=(TextFile("written.md", body, "written.md"),)))
-    assert time.perf_counter() - start < 1.5
     assert len(results) == len(ids) and all(r.status == "fail" for r in results)
 
-@pytest.mark.parametrize("text", ["a\n" + ")\n" * 700 + "b", "a\n" + "= )\n" * 450 + "b", "v_c\n" + "(a +\n" * 350 + "b"])
-def test_many_unreadable_lines_are_not_each_set_aside_by_parsing_again(job, text):
-    # each line set aside was found by parsing the whole answer again: 1.4 s a question
-    import time
+#: Most times an answer of many unreadable lines is parsed (each of its lines parsed again: hundreds).
+PARSES_MOST = 20
 
-    start = time.perf_counter()
+
+@pytest.mark.parametrize("text", ["a\n" + ")\n" * 700 + "b", "a\n" + "= )\n" * 450 + "b", "v_c\n" + "(a +\n" * 350 + "b"])
+def test_many_unreadable_lines_are_not_each_set_aside_by_parsing_again(job, text, monkeypatch):
+    # each line set aside was found by parsing the whole answer again: 1.4 s a question (its time is measured
+    # by benchmarks/hostile_inputs.py); here, the answer is parsed a few times, however many lines it has
+    from grader.written import judge as judge_mod
+
+    real, parses = judge_mod.parse, []
+    monkeypatch.setattr(judge_mod, "parse", lambda *a, **k: (parses.append(1), real(*a, **k))[1])
     r = answer(job, "grad_outside_w", text)
-    assert time.perf_counter() - start < 0.5
     assert r.status == "fail" and r.message.startswith("Could not read your answer: ")
+    assert 0 < len(parses) <= PARSES_MOST, len(parses)
+
 
 def test_the_written_reference_travels_with_the_rubric(tmp_path):
     # A cluster worker has the rubric (as data) but not its files: the source comes with it.
