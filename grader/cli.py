@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterator, Sequence, TextIO
 
 from . import __version__
-from .errors import ExitCode, GraderError, IsolationError, OutputClosed, Terminated, UsageError, bug_traceback
+from .errors import ExitCode, GraderError, IsolationError, OutputClosed, RubricError, Terminated, UsageError, bug_traceback
 
 EPILOG = """exit codes: 0 done (check: every public check passed); 1 check: a public check failed;
 2 bad arguments, rubric or input path (grade: no submission in it; check: nothing in it could be
@@ -270,10 +270,22 @@ def _writing(option: str, path: Path):
         raise UsageError(f"{option} {str(path)!r} could not be written: {e.strerror or e}") from None
 
 
-def _rubric(name: str | None):
-    from .rubric import load_rubric
+def _rubric(name: str | None, *, checked: bool = False):
+    """Load the rubric `name`; `checked`: refuse one that ``grader rubric check`` refuses (a property that fails on
+    the reference's own answer, a named mistake's formula that raises...), which would cost every student its
+    points.  The built-in rubrics pass that check (their tests say so), so only a file given is checked."""
+    from .rubric import is_builtin, load_rubric
 
-    return load_rubric(name)
+    rubric = load_rubric(name)
+    if checked and name is not None and not is_builtin(name):
+        from .authoring import check_rubric
+
+        problems = check_rubric(rubric).problems
+        if problems:
+            more = f" (and {_count(len(problems) - 1, 'more problem')})" if len(problems) > 1 else ""
+            raise RubricError(name, "", f"it can't grade: {problems[0]}{more}; 'grader rubric check {name}' "
+                                        "lists what to mend")
+    return rubric
 
 
 def _cmd_grade(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
@@ -360,7 +372,7 @@ def _grade(args: argparse.Namespace, out: TextIO, err: TextIO, fresh: bool) -> i
             "or pass --allow-unsandboxed to grade anyway")
     # Every argument is checked before anything is said (the rubric chosen, below): a --rubric
     # given is loaded, and RESULTS made, first.
-    rubric = _rubric(args.rubric) if args.rubric is not None else None
+    rubric = _rubric(args.rubric, checked=True) if args.rubric is not None else None
     try:
         results.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -893,7 +905,7 @@ def _cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             else:
                 reason = f"{version}, the default: {own.reason}"
         else:
-            rubric, cases = _rubric(args.rubric), None
+            rubric, cases = _rubric(args.rubric, checked=True), None
         if set(rubric.settings.allow_packages) - {"numpy"}:
             sb.release()
             sb = Sandbox(args.isolation, allow=rubric.settings.allow_packages)
@@ -995,7 +1007,7 @@ def _cmd_gradescope(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         raise UsageError(f"--submission {str(sub_dir)!r} does not exist")
     results_file = _output_file(args.results, "--results", "results.json",
                                 not_at=[(sub_dir, "the submission (--submission)")])
-    job = prepare(_rubric(args.rubric))
+    job = prepare(_rubric(args.rubric, checked=True))
     submission = load(sub_dir, job.rubric.settings)
     with Sandbox(args.isolation, allow=job.rubric.settings.allow_packages, hide=[str(Path(args.results).parent)]) as sb:
         result = grade(submission, job, sb)
@@ -1073,7 +1085,7 @@ def _cmd_rubric(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _cmd_kit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .kit import NOT_FINAL, write_kit
 
-    rubric = _rubric(args.rubric)
+    rubric = _rubric(args.rubric, checked=True)
     kit = write_kit(rubric, Path(args.out), include=tuple(args.include_stand_in))
     written = len(rubric.written.questions) if rubric.written is not None else 0
     out.write(f"wrote the student kit of rubric {rubric.name} to {args.out}: {len(kit.checks)} public checks on "
@@ -1100,7 +1112,7 @@ def _cmd_kit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _cmd_gradescope_bundle(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .gradescope import build_bundle
 
-    rubric = _rubric(args.rubric)
+    rubric = _rubric(args.rubric, checked=True)
     bundle = build_bundle(rubric, Path(args.out))
     out.write(f"wrote {args.out}: rubric {rubric.name}{f' (version {rubric.version})' if rubric.version else ''} at {bundle.rubric}, "
               f"{len(bundle.files)} files; upload it as the Gradescope autograder\n")

@@ -168,6 +168,38 @@ def test_rubric_check_says_what_would_make_grading_wrong(tmp_path):
     assert code == 2 and "did you mean 'rows_sum_to_one'?" in err
 
 
+def test_every_built_in_rubric_passes_its_own_check():
+    # grade and check take a built-in rubric without running `rubric check` on it: it must pass
+    from grader.authoring import check_rubric
+    from grader.rubric import load_rubric
+
+    names = sorted(p.stem for p in (Path(__file__).resolve().parent.parent / "rubrics").glob("*.toml"))
+    assert len(names) >= 10
+    for name in names:
+        assert check_rubric(load_rubric(name)).problems == (), name
+
+
+def test_a_rubric_that_rubric_check_refuses_grades_nobody(tmp_path):
+    # a property that fails on the reference's own answer failed every student's check, and grade exited 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text('extends = "two-layer-net"\n\n[questions.forward.checks.wrong-property]\ncase = "forward-small"\n'
+                   'compare = "property"\nproperty = "step_decreases_loss"\n')
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "alice.py").write_text(HONEST)
+    said = (f"rubric {bad}: it can't grade: forward/wrong-property: the property 'step_decreases_loss' failed on the "
+            "reference's own answer: TypeError:")
+    for argv in (["grade", subs, "--out", tmp_path / "out"], ["check", "--rubric", bad, subs / "alice.py"],
+                 ["kit", "--out", tmp_path / "kit"], ["gradescope-bundle", "--out", tmp_path / "bundle.zip"]):
+        if "--rubric" not in argv:
+            argv = [*argv, "--rubric", bad]
+        code, out, err = cli(*argv)
+        assert code == 2 and said in err and f"'grader rubric check {bad}' lists what to mend" in err, (argv, err)
+        assert "Traceback" not in err
+    assert not (tmp_path / "out").exists() and not (tmp_path / "kit").exists()
+    assert not (tmp_path / "bundle.zip").exists()
+
+
 def test_the_guides_example_rubric_works_as_written(tmp_path):
     """docs/rubrics.md's rubric, taken verbatim, with a reference written from the guide's contract."""
     guide = (Path(__file__).resolve().parent.parent / "docs" / "rubrics.md").read_text(encoding="utf-8")
