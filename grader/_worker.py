@@ -2336,7 +2336,11 @@ class Harness:
                 self.notes.append(f"{where} was not run again: it was abandoned in an earlier attempt")
                 continue
             if isinstance(code, SyntaxError):
-                self.unit_errors.append({"where": where, "error": self.error_info(code)})
+                info = self.error_info(code)
+                said = f" ({where})"  # "expected ':' (q1.py, line 3)" where the unit is q1.py, line 3: said once
+                if isinstance(info.get("message"), str) and info["message"].endswith(said):
+                    info["message"] = info["message"][:-len(said)]
+                self.unit_errors.append({"where": where, "error": info})
                 self.note_failed(code)
                 continue
             left = self.load_deadline - time.monotonic()
@@ -2568,7 +2572,10 @@ class Harness:
         elif type(e) is EOFError and msg == "EOF when reading a line":
             msg = ("input() was called, and no one can answer it while your code is graded (nothing is typed "
                    "then); give the value in the code instead of asking for it")
-        text = "\n".join(text_lines + [f"{type(e).__name__}: {msg}" if msg else type(e).__name__])  # as Python says it
+        last = msg
+        if isinstance(e, SyntaxError) and frames and isinstance(e.msg, str) and e.msg:
+            last = self.relative(_safe_str(e.msg))  # its place is the frame's line above, as Python prints it
+        text = "\n".join(text_lines + [f"{type(e).__name__}: {last}" if last else type(e).__name__])  # as Python says it
         return {"type": type(e).__name__, "message": msg[:2000], "frames": frames[-10:], "traceback": text[:8000]}
 
     # ------------------------------------------------------------ causes

@@ -708,3 +708,19 @@ def test_override_of_an_unknown_id_says_how_many_ids_its_list_leaves_out(tmp_pat
     code, _, err = run(["override", str(out), "qqq", "--score", "1", "--note", "n"])
     assert code == 2
     assert "(ids: s00, s01, s02, s03, s04, s05, s06, s07, s08, s09 and 2 more)" in err, err
+
+
+def test_a_syntax_errors_place_is_said_once_in_the_loading_errors(tmp_path):
+    # "heidi.py, line 3: SyntaxError: expected ':' (heidi.py, line 3)": the place, then the place again
+    (tmp_path / "subs").mkdir()
+    sub = tmp_path / "subs" / "heidi.py"
+    sub.write_text("import numpy as np\n\ndef softmax(x)\n    return x\n")
+    code, out, err = run(["check", str(sub), "--no-color"])
+    assert code == 1, err
+    assert "  heidi.py, line 3: SyntaxError: expected ':'\n" in out, out
+    assert "(heidi.py, line 3)" not in out
+    out_dir = tmp_path / "out"
+    assert run(["grade", str(tmp_path / "subs"), "--out", str(out_dir), "--no-progress"])[0] == 0
+    report = (out_dir / "heidi" / "report.html").read_text(encoding="utf-8")
+    assert "expected &#39;:&#39;" in report or "expected ':'" in report
+    assert "(heidi.py, line 3)" not in report
