@@ -442,9 +442,9 @@ def _failing_callees(rubric: Rubric, submission: Submission, functions: Mapping[
                     qs.append(q.id)
     for role in stubbed:
         wrong.pop(role, None)
-    # A failing function is named as a cause only on a wrong value with no mistake of its own, of
-    # another function: without such a check, the code is not parsed (a cost on every submission).
-    blamable = len(wrong) > 1 and any(r.status == "fail" and r.mismatch is not None and not r.mistake
+    # A failing function is named as a cause only on a wrong value of another function: without such a
+    # check, the code is not parsed (a cost on every submission).
+    blamable = len(wrong) > 1 and any(r.status == "fail" and r.mismatch is not None
                                       and r.visibility != "hidden" for r in results)
     if not stubbed and not blamable:
         return stubbed, wrong, {}
@@ -468,7 +468,12 @@ def _stub_called(rubric: Rubric, functions: Mapping[str, str], results: list[Che
     if not stubbed and not wrong:
         return results
     said: dict[str, str] = {}
-    blamed: dict[str, str] = {}
+    blamed: dict[str, list[str]] = {}
+    # the functions computing wrong values in a public check of their own (not only a wrong shape, or an
+    # argument changed in place)
+    miscomputed = {spec.function for spec, r in zip(rubric.checks(), results)
+                   if r.status == "fail" and r.visibility != "hidden" and r.mismatch is not None
+                   and r.mismatch.reason == "values"}
     out = []
     for spec, r in zip(rubric.checks(), results):
         if r.status in ("fail", "error") and r.visibility != "hidden" and not r.message.startswith("Not implemented"):
@@ -484,15 +489,21 @@ def _stub_called(rubric: Rubric, functions: Mapping[str, str], results: list[Che
                 failing = [g for g in wrong if g != spec.function and g in calls.get(spec.function, ())
                            and not set(wrong[g]) & {q.id for q in rubric.questions
                                                     for c in q.checks if c.function == spec.function}]
-                blamed[spec.function] = " ".join(
-                    f"{_named_found(functions, rubric, spec.function)} calls {_named_found(functions, rubric, g)}, "
-                    f"which failed its own question{'s' if len(wrong[g]) > 1 else ''} ({', '.join(wrong[g])}): "
-                    f"it may be the cause; fix {_named_found(functions, rubric, g)} first." for g in failing)
+                blamed[spec.function] = [g for g in failing]
             if said[spec.function]:
                 r = replace(r, message=f"{r.message} {said[spec.function]}")
-            elif blamed[spec.function] and r.status == "fail" and r.mismatch is not None and not r.mistake:
-                # (only wrong values, where no mistake of its own was recognised: a wrong shape is its own)
-                r = replace(r, message=f"{r.message} {blamed[spec.function]}")
+            elif blamed[spec.function] and r.status == "fail" and r.mismatch is not None:
+                # (only wrong values: a wrong shape is its own).  A mistake of its own recognised there may be
+                # the error of a callee computing wrong values, seen through it (a step "uphill" from a gradient
+                # whose sign is wrong), or its own: both are said
+                callees = [g for g in blamed[spec.function] if not r.mistake or g in miscomputed]
+                instead = ", rather than the likely mistake named here" if r.mistake else ""
+                note = " ".join(
+                    f"{_named_found(functions, rubric, spec.function)} calls {_named_found(functions, rubric, g)}, "
+                    f"which failed its own question{'s' if len(wrong[g]) > 1 else ''} ({', '.join(wrong[g])}): "
+                    f"it may be the cause{instead}; fix {_named_found(functions, rubric, g)} first." for g in callees)
+                if note:
+                    r = replace(r, message=f"{r.message} {note}")
         out.append(r)
     return out
 

@@ -339,3 +339,107 @@ def test_rubric_check_warns_of_a_files_entry_no_question_has_and_counts_in_words
 def test_the_built_in_rubrics_list_only_files_they_have_questions_of(name):
     code, out, err = cli("rubric", "check", name)
     assert code == 0 and "warning: files" not in out, out
+
+
+STEP_REFERENCE = '''
+import numpy as np
+
+def loss_grad(w, X, y):
+    r = X @ w - y
+    return 0.5 * float(np.mean(r ** 2)), X.T @ r / len(y)
+
+def grad(w, X, y):
+    return loss_grad(w, X, y)[1]
+
+def step(w, X, y, lr):
+    return w - lr * loss_grad(w, X, y)[1]
+
+def step_uphill(w, X, y, lr):
+    return w + lr * loss_grad(w, X, y)[1]
+
+def gen(rng, n, d):
+    return rng.normal(size=d), rng.normal(size=(n, d)), rng.normal(size=n)
+
+def gen_step(rng, n, d):
+    return (*gen(rng, n, d), 0.1)
+'''
+
+STEP_RUBRIC = '''
+name = "step"
+title = "A gradient step"
+reference = "reference.py"
+
+[functions.loss_grad]
+names = ["loss_grad"]
+params = ["w", "X", "y"]
+returns = ["loss", "grad"]
+
+[functions.step]
+names = ["step"]
+params = ["w", "X", "y", "lr"]
+
+[cases.lg]
+function = "loss_grad"
+generator = "gen"
+params = { n = 6, d = 3 }
+seed = 1
+
+[cases.st]
+function = "step"
+generator = "gen_step"
+params = { n = 6, d = 3 }
+seed = 2
+
+[questions.grad]
+title = "The gradient"
+expected = "grad"
+output = "grad"
+mistakes = ["sign-flipped"]
+
+[questions.grad.checks.small]
+case = "lg"
+
+[questions.step]
+title = "One step"
+expected = "step"
+mistakes = ["uphill"]
+
+[questions.step.checks.small]
+case = "st"
+
+[mistakes.sign-flipped]
+name = "the gradient has the wrong sign"
+message = "your gradient points downhill."
+detector = "sign-flipped"
+
+[mistakes.uphill]
+name = "the step goes uphill"
+message = "your step moves along the gradient; a descent step moves against it."
+formula = "step_uphill"
+'''
+
+
+def test_a_callers_mistake_that_its_callees_failure_would_explain_is_said_beside_that_cause(tmp_path):
+    # a right step through a gradient of the wrong sign is exactly a step "uphill": the step's checks named
+    # that mistake alone, and the TA's author was told to fix the right function
+    (tmp_path / "reference.py").write_text(STEP_REFERENCE)
+    (tmp_path / "rubric.toml").write_text(STEP_RUBRIC)
+    sub = tmp_path / "erin.py"
+    sub.write_text("import numpy as np\n\ndef loss_grad(w, X, y):\n    r = X @ w - y\n"
+                   "    return 0.5 * float(np.mean(r ** 2)), -(X.T @ r) / len(y)\n\n"
+                   "def step(w, X, y, lr):\n    return w - lr * loss_grad(w, X, y)[1]\n")
+    code, out, err = cli("check", "--rubric", tmp_path / "rubric.toml", sub, "--json")
+    assert code == 1, err
+    by_id = {c["id"]: c for q in json.loads(out)["questions"] for c in q["checks"]}
+    assert by_id["grad/small"]["mistake"] == "sign-flipped"
+    step = by_id["step/small"]
+    assert step["mistake"] == "uphill"
+    assert step["message"].endswith("step calls loss_grad, which failed its own question (grad): it may be the cause, "
+                                    "rather than the likely mistake named here; fix loss_grad first."), step["message"]
+    # a step that is uphill of its own, beside a right gradient: its mistake alone
+    sub.write_text("import numpy as np\n\ndef loss_grad(w, X, y):\n    r = X @ w - y\n"
+                   "    return 0.5 * float(np.mean(r ** 2)), X.T @ r / len(y)\n\n"
+                   "def step(w, X, y, lr):\n    return w + lr * loss_grad(w, X, y)[1]\n")
+    code, out, err = cli("check", "--rubric", tmp_path / "rubric.toml", sub, "--json")
+    step = {c["id"]: c for q in json.loads(out)["questions"] for c in q["checks"]}["step/small"]
+    assert step["mistake"] == "uphill" and "which failed its own question" not in step["message"], step["message"]
