@@ -2034,6 +2034,7 @@ class Harness:
         builtins.get_ipython = _get_ipython
         builtins.display = _display  # built into a Jupyter kernel: cells call it without an import
         builtins.__py2_div__ = _py2_div
+        builtins.__py2_idiv__ = _py2_idiv
         sys.path.insert(0, self.scratch)
         sys.meta_path.insert(0, _StudentFinder(self))
         sys.meta_path.append(_StubFinder(self))
@@ -2692,6 +2693,23 @@ def _py2_div(a, b):
     return a / b
 
 
+def _py2_idiv(a, b):
+    """Python 2's ``a /= b``: floor division when both are integers (an integer array too, in place, as numpy
+    did under Python 2); otherwise true division in place where `a` divides in place (an array, or a view of
+    one: ``for row in x: row /= s`` changes `x`), as ``/=`` does."""
+    import numbers
+    import operator
+
+    def integral(v) -> bool:
+        return isinstance(v, numbers.Integral) or getattr(getattr(v, "dtype", None), "kind", "") in ("i", "u")
+
+    if isinstance(a, numbers.Integral) and isinstance(b, numbers.Integral):
+        return a // b
+    if integral(a) and integral(b) and hasattr(a, "dtype"):
+        return operator.ifloordiv(a, b)
+    return operator.itruediv(a, b)
+
+
 def _definition_types():
     """The statements made for a unit the load had no time left for: definitions."""
     import ast
@@ -2723,7 +2741,7 @@ def _imports_true_division(tree) -> bool:
 
 
 class _Py2Division:
-    """AST transformer: ``a / b`` -> ``__py2_div__(a, b)`` (and ``x /= b`` for plain names)."""
+    """AST transformer: ``a / b`` -> ``__py2_div__(a, b)`` (and ``x /= b`` -> ``x = __py2_idiv__(x, b)`` for plain names)."""
 
     def visit(self, tree, source="", filename="<py2>"):
         import ast
@@ -2740,7 +2758,8 @@ class _Py2Division:
             def visit_AugAssign(self, node):  # noqa: N802
                 self.generic_visit(node)
                 if isinstance(node.op, ast.Div) and isinstance(node.target, ast.Name):
-                    value = ast.Call(func=ast.Name(id="__py2_div__", ctx=ast.Load()),
+                    # in place where the target divides in place (an array, a view): Python 2's `/=`
+                    value = ast.Call(func=ast.Name(id="__py2_idiv__", ctx=ast.Load()),
                                      args=[ast.Name(id=node.target.id, ctx=ast.Load()), node.value], keywords=[])
                     return ast.copy_location(ast.Assign(targets=[node.target], value=value), node)
                 return node

@@ -873,6 +873,32 @@ def test_translated_python2_keeps_integer_division(sandbox):
     assert r.outcomes["softmax:x"].value.array.tolist() == [1.0, 3.5, 1000.0]
 
 
+def test_translated_python2_divides_in_place_where_its_target_is_an_array_or_a_view(sandbox):
+    # `for row in x: row /= s` normalised x's rows in Python 2 and 3; rewritten to `row = __py2_div__(row, s)`,
+    # it rebound the loop's name and left x as it was (a right normalizeRows scored 0). An integer array
+    # divided in place by an integer is floor-divided, as numpy did under Python 2 (Python 3 refuses it).
+    src = ("import numpy as np\n"
+           "def softmax(x):\n"
+           "    x = np.array(x, dtype=float)\n"
+           "    for row in x:\n"
+           "        row /= 2\n"
+           "    v = x[0]\n"
+           "    v /= 5\n"
+           "    k = np.array([7, 9])\n"
+           "    k /= 2\n"
+           "    n = 7\n"
+           "    n /= 2\n"
+           "    f = 7.0\n"
+           "    f /= 2\n"
+           "    return np.array([x[0, 0], x[1, 0], k[0], k[1], n, f])\n")
+    sub = Submission(id="s", source="q.py", kind="module",
+                     files=(SourceFile(path="q.py", text=src, origin="q.py", translated=True),))
+    r = run(sandbox, sub, [softmax_call()])
+    got = r.outcomes["softmax:x"].value.array
+    x = np.asarray(softmax_call().args[0], dtype=float)
+    assert got.tolist() == [x[0, 0] / 2 / 5, x[1, 0] / 2, 3.0, 4.0, 3.0, 3.5]
+
+
 def test_translated_python2_keeps_integer_division_in_every_statement_that_divides_and_only_there(sandbox):
     # Statements with no "/" in their text are not walked; one that spans lines and divides on its
     # last line, a decorator's, a class body's and a default argument's are still rewritten.
