@@ -597,6 +597,7 @@ class Zygote:
         self.settings = req.get("settings", {})
         self.cap = int(self.settings.get("max_output_kb", 64)) * 1024
         self.kept_output = 0
+        self.call_room = 0  # bytes the call in progress may still print once the cap is spent (CALL_RESERVE)
         self.dropped_output = 0
         self.dropped_shown = 0  # of it, printed before hidden inputs were in the child (the student may be told)
         self.skip: list[list] = [list(u) for u in req.get("skip", []) if isinstance(u, list)]  # [module, unit] abandoned
@@ -724,6 +725,7 @@ class Zygote:
             upcoming = calls[nxt] if nxt < len(calls) else None
             if upcoming is not current:
                 current = upcoming
+                self.call_room = 4 * CALL_RESERVE  # (UTF-8: up to 4 bytes a character)
                 # (HOLD_SECONDS more: the call may have started that much before the outcomes held before it came.)
                 call_deadline = (deadline if upcoming is None
                                  else time.monotonic() + float(upcoming.get("timeout", 2.0)) + HOLD_SECONDS)
@@ -1013,12 +1015,18 @@ class Zygote:
         return n > 0
 
     def _keep(self, data: bytes, buf: bytearray) -> None:
-        """Add printed bytes to ``buf`` up to the submission's cap; count the rest as dropped."""
-        room = self.cap - self.kept_output
+        """Add printed bytes to ``buf`` up to the submission's cap, then up to what is left of the call's own
+        allowance (:data:`CALL_RESERVE`, once the cap is spent); count the rest as dropped."""
+        room = max(self.cap - self.kept_output, 0)
         if room > 0:
             buf += data[:room]
             self.kept_output += min(room, len(data))
-        self._dropped(max(0, len(data) - max(room, 0)))
+        rest = data[room:]
+        extra = min(self.call_room, len(rest))
+        if extra > 0:
+            buf += rest[:extra]
+            self.call_room -= extra
+        self._dropped(len(rest) - max(extra, 0))
 
     def _dropped(self, n: int) -> None:
         self.dropped_output += n
@@ -1750,12 +1758,13 @@ def _child_main(config, req, calls, skip, scratch, wfd, ofd, send_load, hfd=None
     # attributed to the call that printed it on every run; fds 1 and 2 (C code,
     # subprocesses, os.write) still go to the output pipe, and each event says how many bytes
     # had been written there when it was sent (_Held.raw), for the leader to attribute them.
-    budget = {"left": int(settings.get("max_output_kb", 64)) * 1024, "dropped": 0}
+    budget = {"left": int(settings.get("max_output_kb", 64)) * 1024, "dropped": 0, "reserve": 0}
     held = _Held(wfd, True, unit_page, ofd)
     sys.stdout = _Printed(wfd, 1, budget, held)
     sys.stderr = _Printed(wfd, 2, budget, held)
     h = Harness(req, calls, skip, scratch, wfd, send_load)
     h.held = held
+    h.printed = budget
     h.inputs = config.get("inputs", {})
     h.hfd = hfd
     h.unit_page = unit_page
@@ -1864,6 +1873,10 @@ class _Held:
         self.data.clear()
 
 
+#: Characters each call may print once the process's output cap is spent (a call's own verdict line).
+CALL_RESERVE = 4096
+
+
 class _Printed(io.TextIOBase):
     """sys.stdout / sys.stderr of the child: text goes to the zygote as "print" events.
 
@@ -1894,14 +1907,18 @@ class _Printed(io.TextIOBase):
         if _HEARD and sum(map(len, _HEARD[0])) < 16384:
             _HEARD[0].append(text[:16384])
         b = self._budget
-        if b["left"] <= 0:
+        # the cap shared by the whole process, then, once it is spent, the call's own few lines (CALL_RESERVE):
+        # what a call says ("Gradient check passed!") is its answer, whatever the code printed before it
+        pool = "left" if b["left"] > 0 else "reserve"
+        room = b.get(pool, 0)
+        if room <= 0:
             b["dropped"] += len(text)
             return len(text)
-        kept = text[: b["left"]]
-        b["left"] -= len(kept)
+        kept = text[:room]
+        b[pool] = room - len(kept)
         b["dropped"] += len(text) - len(kept)
         self._parts.append(kept)
-        if "\n" in kept or b["left"] <= 0:
+        if "\n" in kept or b[pool] <= 0:
             self.flush()
         return len(text)
 
@@ -2428,6 +2445,9 @@ class Harness:
         heard = bool(c.get("hidden")) and bool(_PROBES)
         if heard:
             _HEARD[:] = [[]]
+        printed = getattr(self, "printed", None)
+        if printed is not None:
+            printed["reserve"] = CALL_RESERVE
         n_args = _choose_arity(fn, len(passed), spec.get("arities") or [len(passed)], notes, spec)
         returns = spec.get("returns", [])
         max_elems = int(c.get("max_elems", 1_000_000))

@@ -1261,3 +1261,17 @@ def test_a_folder_named_like_a_built_in_rubric_in_the_working_folder_does_not_hi
     # ./NAME is the file there
     code, _, err = run("check", "cs224n-a2", "--rubric", "./problem-set")
     assert code == 2 and "rubric ./problem-set" in err, err
+
+
+def test_a_call_is_heard_when_the_code_printed_past_the_output_cap_before_it(tmp_path):
+    # 4,000 debug lines printed while q1_softmax.py loads spent the submission's 64 KiB of output:
+    # gradcheck_naive's "Gradient check passed!" was dropped, and its six checks failed as "said nothing"
+    sub = tmp_path / "loud"
+    shutil.copytree(SUBMISSION["cs224d-2016"], sub)
+    with open(sub / "q1_softmax.py", "a") as f:
+        f.write('\nfor _i in range(4000):\n    print "debug line number %d of a long loop" % _i\n')
+    code, out, err = run("check", str(sub), "--json")
+    doc = json.loads(out)
+    mine = {cid: c for cid, c in checks(doc).items() if cid.startswith("gradcheck/")}
+    assert mine and all(c["status"] == "pass" for c in mine.values()), [c["message"] for c in mine.values()]
+    assert code == 0, err
