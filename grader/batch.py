@@ -916,6 +916,8 @@ def grade_batch(submissions: Iterable[Submission | Pending], out: Path, job: Job
         done.set()
         digests_ready.set()  # (a slot still waiting for them after Ctrl-C sees the failure and ends)
         for t in loaders:  # (each closes its text helper; after Ctrl-C, not waited for mid-translation)
+            if t.ident is None:
+                continue  # never started (a signal while the threads were being started)
             t.join(None if not failures or not isinstance(failures[-1], KeyboardInterrupt) else 0.5)
         if files is not None:
             files.close()

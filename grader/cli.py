@@ -270,6 +270,10 @@ def _writing(option: str, path: Path):
         raise UsageError(f"{option} {str(path)!r} could not be written: {e.strerror or e}") from None
 
 
+#: Most sandboxes --jobs may run at once for each core the process may use (a batch graded here).
+MAX_SLOTS_PER_CORE = 8
+
+
 def _rubric(name: str | None, *, checked: bool = False):
     """Load the rubric `name`; `checked`: refuse one that ``grader rubric check`` refuses (a property that fails on
     the reference's own answer, a named mistake's formula that raises...), which would cost every student its
@@ -353,6 +357,11 @@ def _grade(args: argparse.Namespace, out: TextIO, err: TextIO, fresh: bool) -> i
                          "hidden entries are skipped); nothing was graded")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1 (got {args.jobs})")
+    if args.jobs is not None and args.cluster is None and args.jobs > MAX_SLOTS_PER_CORE * batch.usable_cores():
+        most = MAX_SLOTS_PER_CORE * batch.usable_cores()
+        raise UsageError(f"--jobs {args.jobs} is more than {MAX_SLOTS_PER_CORE} sandboxes for each of the "
+                         f"{batch.usable_cores()} cores this process may use: more would only wait for the cores, "
+                         f"each holding its memory; use at most {most}")
     if args.cluster is not None:
         from .cluster import runner as cluster_runner
 
@@ -446,7 +455,8 @@ def _grade(args: argparse.Namespace, out: TextIO, err: TextIO, fresh: bool) -> i
             with open_gradebook(results, rubric.digest, __version__) as gradebook, contextlib.ExitStack() as stack:
                 # The version graded under, for the next run without --rubric to keep (_batch_version).
                 gradebook.set_meta("version", args.rubric if choice is None else choice.version)
-                jobs, slots, chunk = args.jobs or batch.usable_cores(), None, 1
+                # (never more sandboxes than submissions: each would be started for nothing)
+                jobs, slots, chunk = max(1, min(args.jobs or batch.usable_cores(), bar.total or 1)), None, 1
                 if args.cluster is not None:
                     runner = stack.enter_context(cluster_runner.ClusterRunner(
                         args.cluster, job, isolation=args.isolation, allow_unsandboxed=args.allow_unsandboxed,

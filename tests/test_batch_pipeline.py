@@ -157,3 +157,21 @@ def test_each_slots_sandbox_is_ready_with_the_inputs_before_its_first_submission
     code, said, err = cli("grade", subs, "--out", tmp_path / "out", "--jobs", "2", "--no-progress")
     assert code == 0, err
     assert len(seen) == 3 and all(ready and inputs for ready, inputs in seen), seen
+
+
+def test_a_signal_while_the_threads_start_ends_the_batch_with_it_not_a_join_error(tmp_path, monkeypatch):
+    # SIGTERM during t.start() (a large --jobs): the cleanup joined loaders never started
+    # ("RuntimeError: cannot join thread before it is started"), a traceback instead of exit 143
+    monkeypatch.setattr(batch, "Sandbox", FakeSandbox)
+    monkeypatch.setattr(batch, "grade", fake_grade)
+    real, started = threading.Thread.start, []
+
+    def start(self):
+        if len(started) == 3:
+            raise KeyboardInterrupt
+        started.append(self.name)
+        real(self)
+
+    monkeypatch.setattr(threading.Thread, "start", start)
+    with pytest.raises(KeyboardInterrupt):
+        batch.grade_batch(submissions(4), tmp_path / "out", JOB, jobs=4)

@@ -330,6 +330,25 @@ def test_short_flags_out_and_jobs(tmp_path: Path):
     assert (tmp_path / "out" / "alice" / "result.json").is_file()
 
 
+def test_jobs_are_never_more_sandboxes_than_submissions_nor_far_more_than_the_cores(tmp_path: Path, monkeypatch):
+    # `-j 500` on a 4-entry batch started 500 sandboxes and wrote no result in 30 s
+    from grader import batch
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    for name in ("alice", "bob"):
+        (subs / f"{name}.py").write_text(CORRECT)
+    slots, real = [], batch.grade_batch
+    monkeypatch.setattr(batch, "usable_cores", lambda: 2)
+    monkeypatch.setattr(batch, "grade_batch", lambda *a, **k: (slots.append(k["jobs"]), real(*a, **k))[1])
+    code, _, err = run(["grade", str(subs), "-o", str(tmp_path / "out"), "-j", "16", "--no-progress"])
+    assert code == 0 and slots == [2], (slots, err)
+    code, _, err = run(["grade", str(subs), "-o", str(tmp_path / "out2"), "-j", "17", "--no-progress"])
+    assert code == 2 and err == ("error: --jobs 17 is more than 8 sandboxes for each of the 2 cores this process may "
+                                 "use: more would only wait for the cores, each holding its memory; use at most 16\n")
+    assert not (tmp_path / "out2").exists()
+
+
 def test_question_overrides_add_up_on_an_error_submission_and_a_persons_own_change_is_not_flagged(tmp_path: Path):
     subs, out = tmp_path / "subs", tmp_path / "out"
     subs.mkdir()
