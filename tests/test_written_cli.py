@@ -769,6 +769,26 @@ def test_the_terminal_names_every_unanswered_written_question_on_one_line(tmp_pa
     assert "write each in written.md under a heading that names it ('## <id>')" in line
 
 
+def test_a_display_equation_broken_across_source_lines_is_one_line_as_latex_reads_it(tmp_path):
+    # a line break inside $$ ... $$ (or \[ ... \]) is a space in LaTeX: the equation was read as two
+    # lines, the first unreadable ("unexpected ''"), the answer judged on its second half alone
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "q3_word2vec.py").write_text(CORRECT)
+    (folder / "written.md").write_text(
+        "## grad_pred\n$$\n\\frac{\\partial CE}{\\partial \\hat r} = -w_i +\n\\sum_x \\hat y_x w_x\n$$\n\n"
+        "## grad_output\n\\[\n\\frac{\\partial CE}{\\partial W} = (\\hat y - y)\n\\hat r^\\top\n\\]\n\n"
+        "## sigmoid_grad\n$$\\begin{aligned} \\sigma'(x) &= \\frac{e^{-x}}{(1 +\n e^{-x})^2} \\\\\n"
+        "&= \\sigma(x)(1 -\n\\sigma(x)) \\end{aligned}$$\n")
+    code, out, _ = run(["check", "--rubric", "written", str(folder), "--json"])
+    by_id = {q["id"]: q for q in json.loads(out)["questions"]}
+    for qid in ("written/grad_pred", "written/grad_output", "written/sigmoid_grad"):
+        check = by_id[qid]["checks"][0]
+        assert check["status"] == "pass", (qid, check["message"])
+    steps = by_id["written/sigmoid_grad"]["checks"][0]["written"]["lines"]
+    assert [ln["status"] for ln in steps] == ["label", "right", "right"], steps
+
+
 def test_a_rubric_of_written_questions_only_says_no_written_answer_was_found_not_no_python(tmp_path):
     rubric = _derivations_rubric(tmp_path / "quad")
     subs = tmp_path / "subs"

@@ -5,7 +5,7 @@ or ``## written/grad_pred: ∂CE/∂r̂``, LaTeX ``\\section*{grad\\_pred}`` at 
 the id in ``\\texttt`` or not) or an HTML comment
 marks it (``<!-- grad_pred -->``).  The section runs to the next heading.  Its answer is the
 math in it -- ``$$ ... $$``, ``\\[ ... \\]``, an ``align`` or ``equation`` environment, a fenced
-code block, or ``$ ... $`` -- the blocks joined line by line; a section without any of these
+code block, or ``$ ... $`` -- the blocks joined line by line (in LaTeX display math, a line ends at ``\\\\`` only); a section without any of these
 is read whole.  Inline math is the answer only in a section without display math, and then
 without the fragments that only name or define a symbol (``$\\hat y$``, ``$\\hat y = softmax(z)$``,
 ``$W \\in R^{V \\times d}$``): those are the prose around the answer.  Everything here is text handling in the grader's process, bounded by
@@ -93,8 +93,11 @@ def extract_math(body: str) -> str:
         if m.group("d") is not None:
             inline.append(m.group("d").strip())
         else:
-            text = next(g for g in (m.group("dd"), m.group("br"), m.group("env"), m.group("fence")) if g is not None)
-            display.append(text.strip())
+            if m.group("fence") is not None:
+                display.append(m.group("fence").strip())
+            else:  # LaTeX display math: a line ends at "\\" only; a line break is a space there
+                display.append(_latex_lines(next(g for g in (m.group("dd"), m.group("br"), m.group("env"))
+                                                 if g is not None)).strip())
     # Display math is the answer; "$...$" in the prose around it only names things.  Without display
     # math, the inline math is the answer, less the fragments that only name or define a symbol
     # ("where $\hat y$ is the softmax output"), unless that is all there is.
@@ -103,6 +106,22 @@ def extract_math(body: str) -> str:
     if display or inline:
         return "\n".join(display or inline)
     return "\n".join(line for line in body.strip().splitlines() if line.strip())
+
+
+def _latex_lines(math: str) -> str:
+    r"""Return display math with its lines as LaTeX reads them: a line break in the source is a space, and
+    only ``\\`` ends a line (a long equation broken across source lines is one step).
+
+    >>> _latex_lines("\\frac{a}{b} = -u_o +\n\\sum_w y_w\n")
+    '\\frac{a}{b} = -u_o + \\sum_w y_w '
+    >>> _latex_lines("a &= b \\\\\n&= c")
+    'a &= b \\\\\n&= c'
+    """
+    out = []
+    for line in math.split("\n"):
+        out.append(line)
+        out.append("\n" if line.rstrip().endswith("\\\\") else " ")
+    return "".join(out[:-1])
 
 
 #: A LaTeX comment: from an unescaped ``%`` to the end of its line.
