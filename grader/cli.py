@@ -1105,6 +1105,11 @@ def _cmd_kit(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     if kit.withheld:
         out.write(f"left out, as they would answer a graded question: {', '.join(kit.withheld)} "
                   "(--include-stand-in MODULE ships one anyway)\n")
+    if kit.properties or kit.formulas:
+        parts = ([f"{_count(len(kit.properties), 'property check')} ({', '.join(kit.properties)})"]
+                 if kit.properties else []) + ([f"{_count(len(kit.formulas), 'named mistake')} recognised by a "
+                                                f"formula ({', '.join(kit.formulas)})"] if kit.formulas else [])
+        out.write(f"left out, as they need the reference's code (the kit's README says so): {' and '.join(parts)}\n")
     out.write(f"students run: cd {args.out} && pytest --submission=PATH   (or: grader check --kit {args.out} PATH)\n")
     if args.rubric is None:
         from .recognise import VERSIONS

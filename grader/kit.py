@@ -72,6 +72,10 @@ class Kit:
     stand_ins: tuple[str, ...]  #: stand-in modules included
     withheld: tuple[str, ...]  #: stand-in modules left out because they answer a graded question
     files: tuple[str, ...]  #: every file written, relative to ``path``
+    #: public "property" checks left out (they need the reference's code): only the grader judges them
+    properties: tuple[str, ...] = ()
+    #: named mistakes of the public checks recognised by a wrong formula (reference code): only the grader names them
+    formulas: tuple[str, ...] = ()
 
 
 # --------------------------------------------------------------------------- TOML writing
@@ -179,6 +183,14 @@ def public_roles(rubric: Rubric) -> set[str]:
 def _public_checks(rubric: Rubric) -> list[CheckSpec]:
     """Return the checks a kit carries: the public ones, but not those judged by reference code ("property")."""
     return [c for c in rubric.checks() if c.visibility == "public" and c.compare != "property"]
+
+
+def _left_to_grader(rubric: Rubric, checks: list[CheckSpec]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Return what of the public checks a kit cannot carry, as it needs the reference's code: the "property"
+    checks, and the named mistakes recognised by a wrong formula."""
+    properties = tuple(c.id for c in rubric.checks() if c.visibility == "public" and c.compare == "property")
+    used = {m for c in checks for m in c.mistakes}
+    return properties, tuple(mid for mid, e in rubric.mistakes.items() if mid in used and "detector" not in e)
 
 
 def _kit_mistakes(rubric: Rubric, checks: list[CheckSpec]) -> dict[str, dict[str, Any]]:
@@ -536,6 +548,7 @@ def write_kit(rubric: Rubric, out: Path, *, reference: ModuleType | None = None,
     out.mkdir(parents=True, exist_ok=True)
     if (out / "starter").is_dir():
         shutil.rmtree(out / "starter")  # an earlier kit's stand-ins
+    (out / "starter").mkdir()  # (the README and rubric.toml name it, stand-ins or not)
     written: list[str] = []
 
     def write(rel: str, data: str | bytes) -> None:
@@ -573,8 +586,10 @@ def write_kit(rubric: Rubric, out: Path, *, reference: ModuleType | None = None,
 
         write(RECOGNISE_FILE, Path(recognise.__file__).read_text(encoding="utf-8"))
     write("README.md", _readme(rubric, checks, public_cases, cases, stand_ins, withheld))
+    properties, formulas = _left_to_grader(rubric, checks)
     return Kit(path=out, checks=tuple(c.id for c in checks), cases=tuple(public_cases),
-               stand_ins=tuple(s.module for s in stand_ins), withheld=withheld, files=tuple(written))
+               stand_ins=tuple(s.module for s in stand_ins), withheld=withheld, files=tuple(written),
+               properties=properties, formulas=formulas)
 
 
 def _functions_doc(rubric: Rubric, roles: set[str]) -> dict[str, Any]:
@@ -810,6 +825,16 @@ def _readme(rubric: Rubric, checks: list[CheckSpec], public_cases: list[str], ca
                     + ". Keep your own versions of these files next to the others.")
     else:
         left_out = ""
+    properties, formulas = _left_to_grader(rubric, checks)
+    judged = []
+    if properties:
+        judged.append("the public checks " + ", ".join(f"`{c}`" for c in properties)
+                      + " (each a property of your answer, tried by the grader's own code)")
+    if formulas:
+        judged.append("the likely mistakes " + ", ".join(f"`{m}`" for m in formulas)
+                      + " (each recognised by computing that mistake: your checks fail the same, without the name)")
+    not_here = ("\nNot in this kit, as they need the grader's reference code: " + "; and ".join(judged)
+                + ". The grader judges and names them when your work is graded.\n") if judged else ""
     files = sorted({m.replace(".", "/") + ".py" for role in public_roles(rubric)
                     for m in rubric.functions[role].modules})
     kinds = {type(a).__name__ for cid in public_cases for a in cases[cid].args}
@@ -833,6 +858,7 @@ def _readme(rubric: Rubric, checks: list[CheckSpec], public_cases: list[str], ca
         functions="\n".join(fns),
         stand_ins=", ".join(f"`{s.module}`" for s in stand_ins) or "none",
         left_out=left_out,
+        not_here=not_here,
         env=SUBMISSION_ENV,
     )
 

@@ -443,3 +443,19 @@ def test_a_callers_mistake_that_its_callees_failure_would_explain_is_said_beside
     code, out, err = cli("check", "--rubric", tmp_path / "rubric.toml", sub, "--json")
     step = {c["id"]: c for q in json.loads(out)["questions"] for c in q["checks"]}["step/small"]
     assert step["mistake"] == "uphill" and "which failed its own question" not in step["message"], step["message"]
+
+
+def test_the_kit_says_what_it_leaves_to_the_grader_and_has_the_folders_it_names(tmp_path):
+    # property checks and mistakes recognised by a formula need the reference's code: the kit dropped them
+    # without a word, so that its scores and diagnoses differed from the grader's unexplained
+    kit = tmp_path / "kit"
+    code, out, err = cli("kit", "--rubric", "two-layer-net", "--out", kit)
+    assert code == 0, err
+    assert ("left out, as they need the reference's code (the kit's README says so): 2 property checks "
+            "(forward/rows-sum-to-one, descent/step) and 2 named mistakes recognised by a formula "
+            "(sum-not-mean, relu-derivative-missing)\n") in out, out
+    readme = (kit / "README.md").read_text(encoding="utf-8")
+    assert ("Not in this kit, as they need the grader's reference code: the public checks `forward/rows-sum-to-one`, "
+            "`descent/step`") in readme
+    assert "the likely mistakes `sum-not-mean`, `relu-derivative-missing`" in readme
+    assert (kit / "starter").is_dir()  # the README's and rubric.toml's starter/, even with no stand-in in it

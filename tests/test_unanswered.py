@@ -76,3 +76,23 @@ def test_the_student_sees_why_in_the_self_check(tmp_path):
     result = json.loads(out)
     c = next(c for q in result["questions"] for c in q["checks"] if c["id"] == "softmax/unmodified")
     assert c["status"] == "fail" and c["message"].startswith("Not credited: ")
+
+
+def test_the_kits_pytest_credits_leaving_the_arguments_alone_as_the_grader_does(tmp_path):
+    # the kit's own pytest gave the "unmodified" checks' points to code that computes nothing
+    import subprocess
+    import sys
+
+    kit = tmp_path / "kit"
+    assert cli("kit", "--out", kit, "--rubric", "word2vec")[0] == 0
+    for name, text in (("zeros", ZEROS), ("honest", CORRECT_SOURCE)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "q3_word2vec.py").write_text(text)
+        r = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+                            f"--submission={tmp_path / name}", "-k", "unmodified"],
+                           cwd=kit, capture_output=True, text=True, timeout=120)
+        if name == "zeros":
+            assert r.returncode == 1 and "2 failed" in r.stdout, r.stdout[-2000:]
+            assert "softmax/unmodified: fail" in r.stdout and "Not credited: softmax left its arguments unchanged" in r.stdout
+        else:
+            assert r.returncode == 0 and "2 passed" in r.stdout, r.stdout[-2000:]
