@@ -99,16 +99,17 @@ def safe_id(name: str) -> str:
 class IdMemory:
     """The ids given in earlier runs into one results folder, and what records the ones given now.
 
-    ``known`` maps an entry name (a file's name without its extension, a folder's name, a
-    Canvas user id) to its id; ``remember``, when set, is handed every name of the batch with
-    its id once they are chosen (see :func:`unique_ids`).
+    ``known`` maps an entry (a file's whole name, a folder's name, a Canvas user id; a file's name
+    without its extension, as earlier versions recorded it) to its id; ``remember``, when set, is
+    handed every entry of the batch with its id once they are chosen (see :func:`unique_ids`).
     """
 
     known: Mapping[str, str] = field(default_factory=dict)
     remember: Callable[[dict[str, str]], None] | None = None
 
 
-def unique_ids(names: Sequence[str], known: Mapping[str, str] | None = None) -> list[str]:
+def unique_ids(names: Sequence[str], known: Mapping[str, str] | None = None,
+               entries: Sequence[str] | None = None) -> list[str]:
     """Return a distinct safe id for each name, in the same order.
 
     A name that had an id in an earlier run into the same results folder (``known``: name to
@@ -129,7 +130,11 @@ def unique_ids(names: Sequence[str], known: Mapping[str, str] | None = None) -> 
     names : sequence of str
         One name per entry; equal names are allowed.
     known : mapping of str to str, optional
-        Ids given to names in earlier runs.
+        Ids given in earlier runs, by entry (`entries`), or by name where no other entry has that name.
+    entries : sequence of str, optional
+        The entry each name is of (``carol.py`` of the name ``carol``): an id given to ``carol.py`` stays
+        with it when a ``carol.ipynb`` or a folder ``carol`` comes beside it (by name alone, the new entry,
+        sorted first, took the id, its result and a person's override of it).  Default: the names.
 
     Returns
     -------
@@ -146,14 +151,22 @@ def unique_ids(names: Sequence[str], known: Mapping[str, str] | None = None) -> 
     ['a_b-2', 'a_b']
     >>> unique_ids(["grades.csv", "Summary.html"])  # the results folder's own files
     ['grades.csv-2', 'Summary.html-2']
+    >>> unique_ids(["carol", "carol"], known={"carol.py": "carol"}, entries=["carol.ipynb", "carol.py"])
+    ['carol-2', 'carol']
     """
     known = known or {}
+    entries = entries if entries is not None else names
+    counts: dict[str, int] = {}
+    for n in names:
+        counts[n] = counts.get(n, 0) + 1
     wanted = [safe_id(n) for n in names]
     ids = [""] * len(names)
     taken: set[str] = set(RESULTS_FILES)  # never a submission's folder: the results folder's own files
     order = sorted(range(len(names)), key=lambda i: (names[i], i))
-    for i in order:  # the ids given before stay with their names
-        given = known.get(names[i])
+    for i in order:  # the ids given before stay with their entries (or names, recorded so, where alone)
+        given = known.get(entries[i])
+        if given is None and counts[names[i]] == 1:
+            given = known.get(names[i])
         if given is not None and given.lower() not in taken and safe_id(given) == given:
             taken.add(given.lower())
             ids[i] = given

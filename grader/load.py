@@ -545,14 +545,15 @@ def _load_entries(listing: _Listing, batch: str, sep: str, settings: Settings,
     del grouped
     keys = [names[i] if folders[i] else _stem(names[i]) for i in singles]
     keys += groups
-    ids: list[str | None] = unique_ids(keys, memory.known if memory else None)  # type: ignore[assignment]
+    entries = [str(names[i]) for i in singles] + list(groups)  # what keeps an id from run to run
+    ids: list[str | None] = unique_ids(keys, memory.known if memory else None, entries)  # type: ignore[assignment]
     if memory is not None and memory.remember is not None:
         given: dict[str, str] = {}
-        for key, sid in zip(keys, ids):
-            given.setdefault(key, sid)  # equal names: the first keeps its id in later runs
+        for entry, sid in zip(entries, ids):
+            given.setdefault(entry, sid)
         memory.remember(given)
         del given
-    del keys  # ids are emptied as they are used
+    del keys, entries  # ids are emptied as they are used
     by_user = list(groups.values())  # the Canvas groups' entries, in the order of their ids
     del groups
     order = array("L", sorted(range(len(ids)), key=ids.__getitem__))

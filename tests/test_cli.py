@@ -743,3 +743,26 @@ def test_a_syntax_errors_place_is_said_once_in_the_loading_errors(tmp_path):
     report = (out_dir / "heidi" / "report.html").read_text(encoding="utf-8")
     assert "expected &#39;:&#39;" in report or "expected ':'" in report
     assert "(heidi.py, line 3)" not in report
+
+
+def test_an_id_its_result_and_its_override_stay_with_the_entry_that_had_them(tmp_path: Path):
+    # a student handing in carol.ipynb beside carol.py (or a folder dave beside dave.py) took the id of the
+    # entry of that name graded before: its result folder, its report and a TA's override of it
+    subs, out = tmp_path / "subs", tmp_path / "out"
+    subs.mkdir()
+    (subs / "carol.py").write_text(TRANSPOSED)
+    (subs / "dave.py").write_text(CORRECT)
+    assert run(["grade", str(subs), "--out", str(out), "--no-progress"])[0] == 0
+    assert run(["override", str(out), "carol", "--score", "15", "--note", "regrade request"])[0] == 0
+    nb = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": "x = 1\n"}],
+          "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    (subs / "carol.ipynb").write_text(json.dumps(nb))
+    (subs / "dave").mkdir()
+    (subs / "dave" / "q3_word2vec.py").write_text("x = 1\n")
+    code, _, err = run(["grade", str(subs), "--out", str(out), "--no-progress"])
+    assert code == 0, err
+    results = _results(out)
+    assert results["carol"]["source"].endswith("carol.py") and results["carol"]["score"] == 15.0
+    assert results["dave"]["source"].endswith("dave.py") and results["dave"]["score"] == 20.0
+    assert results["carol-2"]["source"].endswith("carol.ipynb") and results["carol-2"]["score"] == 0
+    assert results["dave-2"]["source"].endswith("dave") and results["dave-2"]["score"] == 0
