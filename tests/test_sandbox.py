@@ -865,6 +865,43 @@ def test_concurrent_slots_never_share_a_uid():
         b.release()
 
 
+STARVED = """
+import os, signal, time
+import numpy as np
+
+def softmax(x):
+    # three processes spinning on the one core this call runs on: it waits for the core most of the time
+    os.sched_setaffinity(0, {0})
+    kids = []
+    for _ in range(3):
+        pid = os.fork()
+        if pid == 0:
+            os.sched_setaffinity(0, {0})
+            while True:
+                pass
+        kids.append(pid)
+    t = time.process_time()
+    while time.process_time() - t < %s:
+        pass
+    for k in kids:
+        os.kill(k, signal.SIGKILL)
+        os.waitpid(k, 0)
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+"""
+
+
+def test_a_calls_clock_is_held_back_while_it_waits_for_a_core(sandbox):
+    # a neighbour's processes (in the batch: another submission's) kept an honest call from the core, and
+    # it was stopped at its wall-clock timeout with half a second of its own work done
+    r = run(sandbox, module(STARVED % "0.5"), [softmax_call(timeout=1.0)])
+    o = r.outcomes["softmax:x"]
+    assert o.status == "ok", o
+    # held back at most MAX_WAITED times its timeout: a call that never ends is still stopped
+    r = run(sandbox, module(STARVED % "1e9"), [softmax_call(timeout=0.5)])
+    assert r.outcomes["softmax:x"].status == "timeout"
+
+
 def test_translated_python2_keeps_integer_division(sandbox):
     src = "import numpy as np\ndef softmax(x):\n    n = len(x) / 2\n    half = x[n]\n    n /= 1\n    return np.array([n, 7 / 2.0, half[0]])\n"
     sub = Submission(id="s", source="q.py", kind="module",
