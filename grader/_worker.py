@@ -713,8 +713,10 @@ class Zygote:
         # answered (no event marks a call's start: one frame and one wake-up fewer per call).
         current: dict | None = None
         call_deadline = load_deadline
-        # The child's waiting for a core when the clock of the load or of the call in progress started, and
-        # how long that clock was held back since for the child's waiting (at most MAX_WAITED times its span).
+        # The child's waiting for a core when it started (less what held a clock back since), and how long
+        # the clock of the load or of the call in progress was held back for it (at most MAX_WAITED times its
+        # span).  Read again only when a clock runs out (not at each call: 10 us a read), so a call may be
+        # given waiting of the calls before it that did not need it: within the same bound.
         waited = {"at": _waited(pid), "held": 0.0, "most": MAX_WAITED * load_timeout}
         by_id = {c["id"]: c for c in calls}
         done_set: set = set()
@@ -732,7 +734,8 @@ class Zygote:
                 # (HOLD_SECONDS more: the call may have started that much before the outcomes held before it came.)
                 call_deadline = (deadline if upcoming is None
                                  else time.monotonic() + float(upcoming.get("timeout", 2.0)) + HOLD_SECONDS)
-                waited.update(at=_waited(pid), held=0.0, most=MAX_WAITED * float((upcoming or {}).get("timeout", 2.0)))
+                waited.update(at=waited["at"] + waited["held"], held=0.0,
+                              most=MAX_WAITED * float((upcoming or {}).get("timeout", 2.0)))
 
         def answered(cid) -> None:
             done_set.add(cid)
@@ -872,7 +875,7 @@ class Zygote:
                             # The call in progress waited for these inputs: its clock starts now
                             # (once per kind of late inputs).
                             call_deadline = time.monotonic() + float(current.get("timeout", 2.0))
-                            waited.update(at=_waited(pid), held=0.0)
+                            waited.update(at=waited["at"] + waited["held"], held=0.0)
                     elif ev == "end":
                         ended_cleanly = True
                 self._forward_now()
