@@ -224,6 +224,8 @@ def _judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, job: Job) -
     """Judge one check; a negative-sampling case is first resolved on what this student drew."""
     notes: tuple[str, ...] = ()
     problem = ""
+    draws = None
+    scripted = case
     if _cases.scripted(case.args) is not None and outcome is not None and outcome.status == "ok":
         draws = _sampling.read(case, outcome.draws or (), job.rubric)
         notes, problem = _sampling.judge_notes(spec, draws, job.rubric)
@@ -237,6 +239,14 @@ def _judge(spec: CheckSpec, case: Case, outcome: CallOutcome | None, job: Job) -
                          "target, or using it); the grader computes them on whatever you draw. "
                          + (problem or "")).strip())
     result = _checks.judge(spec, case, outcome, job.rubric, job.reference, job.memo)
+    if (draws is not None and draws.convention == "use" and result.status == "fail" and result.mistake is None
+            and spec.compare == "close" and job.reference is not None):
+        # K draws, the target among them, and an answer that is not theirs: is it that of the draws less the
+        # target (left out, not drawn again)?  The draws alone read as "used".
+        left_out = _sampling.resolve(scripted, draws, job.rubric, job.reference, job.memo, convention="reject")
+        if spec.expected in left_out.expected and _checks.judge(
+                spec, left_out, outcome, job.rubric, job.reference, job.memo).status == "pass":
+            notes, problem = _sampling.dropped(spec, draws, job.rubric)
     if notes or problem:
         message = result.message
         if problem and result.status != "pass" and result.mistake is None:

@@ -34,6 +34,7 @@ CONVENTION_TEXT = {
     "reject": "draws equal to the target were rejected and drawn again (the getNegativeSamples of 2017+)",
     "use": "draws equal to the target were used as negative samples (not rejected)",
     "either": "no draw was the target, so rejecting it or not made no difference",
+    "drop": "draws equal to the target were left out without drawing again (fewer than K negatives)",
 }
 
 
@@ -118,6 +119,17 @@ def classify(drawn: tuple[int, ...], target: int, K: int) -> Draws:  # noqa: N80
         return Draws(drawn, target, K, "either" if hits == 0 else "reject")
     if n == K and hits > 0:
         return Draws(drawn, target, K, "use")
+    firsts: list[int] = []
+    for d in drawn:
+        if d != target and d not in firsts:
+            firsts.append(d)
+    if others > K and len(firsts) == K and drawn[-1] != target and drawn[-1] not in drawn[:-1]:
+        # drawn until K different words came: each repeat skipped, and the last draw the K-th new word
+        return Draws(drawn, target, K, "", (
+            f"you drew until you had K = {K} different samples, skipping the words drawn again ({n} draws for "
+            f"{', '.join(map(str, firsts))}): negative sampling draws with replacement, so a word drawn twice is "
+            "two negative samples (only the target is drawn again). (The expected values use your first K "
+            "draws that are not the target.)"))
     if others > K and others % K and others <= 10:
         return Draws(drawn, target, K, "", (
             f"you drew {n} samples, {others} of them not the target, but this case asks for K = {K}: "
@@ -185,7 +197,8 @@ def honest_draws(case: Case, rubric: Rubric) -> list[tuple[int, ...]]:
     return out
 
 
-def resolve(case: Case, draws: Draws, rubric: Rubric, reference: ModuleType | None, memo: Any) -> Case:
+def resolve(case: Case, draws: Draws, rubric: Rubric, reference: ModuleType | None, memo: Any,
+            convention: str | None = None) -> Case:
     """Return ``case`` made concrete on what a student drew: its Dataset carries the draws, with expected values.
 
     The resolved case's id is the case's id with a digest of the draws and the convention
@@ -194,7 +207,7 @@ def resolve(case: Case, draws: Draws, rubric: Rubric, reference: ModuleType | No
     ahead for these draws (``expected_key``), when it has them.  ``memo`` is the batch's
     ``mistakes.Memo`` (anything with its ``get(key, make)``).
     """
-    convention = scoring_convention(draws, rubric)
+    convention = convention or scoring_convention(draws, rubric)
     key = hashlib.sha256(f"{convention}:{','.join(map(str, draws.drawn))}".encode()).hexdigest()[:16]
     cid = f"{case.spec.id}@{key}"
 
@@ -232,8 +245,8 @@ def shown(draws: Draws, convention: str, limit: int = 40) -> str:
     """
     items = [f"{d} (the target)" if d == draws.target else str(d) for d in draws.drawn[:limit]]
     more = f", … ({len(draws.drawn) - limit} more)" if len(draws.drawn) > limit else ""
-    what = CONVENTION_TEXT.get(draws.convention, "")
-    text = f"drawn: {', '.join(items)}{more}"
+    what = CONVENTION_TEXT.get(convention, "")
+    text = f"drawn: {', '.join(items) or 'nothing'}{more}"
     if what:
         text += f" — {what}"
     return text
@@ -247,6 +260,11 @@ def judge_notes(spec: CheckSpec, draws: Draws, rubric: Rubric) -> tuple[tuple[st
     """
     notes = [shown(draws, draws.convention)]
     problem = draws.problem
+    if rubric.sampling and "use" in tuple(rubric.sampling.get("conventions", ("reject",))):
+        # 2015/2016: students wrote their own sampling; getNegativeSamples is a later year's helper
+        problem = problem.replace("getNegativeSamples called twice, or sampleTokenIdx() in two loops",
+                                  "sampleTokenIdx() called in two loops, or the sampling done twice").replace(
+                                      " (getNegativeSamples does)", "")
     allowed = tuple(rubric.sampling.get("conventions", ("reject",))) if rubric.sampling else ("reject",)
     if draws.convention == "use" and "use" not in allowed:
         problem = ("draws equal to the target must be rejected and drawn again (as getNegativeSamples does); "
@@ -260,6 +278,23 @@ def judge_notes(spec: CheckSpec, draws: Draws, rubric: Rubric) -> tuple[tuple[st
     notes = [n.replace(" (the getNegativeSamples of 2017+)", helper) for n in notes]
     fn = rubric.functions.get(spec.function)
     if fn is not None and fn.said("target") != "target":  # a2: outsideWordIdx, the outside word
+        notes = [_in_course_words(n) for n in notes]
+        problem = _in_course_words(problem)
+    return tuple(notes), problem
+
+
+def dropped(spec: CheckSpec, draws: Draws, rubric: Rubric) -> tuple[tuple[str, ...], str]:
+    """The notes and the problem of a check whose answer is that of the draws equal to the target left out
+    without drawing again (K draws, fewer negatives): read as "used", as the draws alone say."""
+    allowed = tuple(rubric.sampling.get("conventions", ("reject",))) if rubric.sampling else ("reject",)
+    left = sum(1 for d in draws.drawn if d != draws.target)
+    helper = " (as getNegativeSamples does)" if allowed == ("reject",) else ""
+    problem = (f"you drew K = {draws.K} samples and left out those equal to the target without drawing again: "
+               f"your {left} negatives are fewer than K. Draw again in their place{helper}"
+               + (", or use them as negatives (this rubric accepts that)." if "use" in allowed else "."))
+    notes = [shown(draws, "drop")]
+    fn = rubric.functions.get(spec.function)
+    if fn is not None and fn.said("target") != "target":
         notes = [_in_course_words(n) for n in notes]
         problem = _in_course_words(problem)
     return tuple(notes), problem

@@ -1275,3 +1275,42 @@ def test_a_call_is_heard_when_the_code_printed_past_the_output_cap_before_it(tmp
     mine = {cid: c for cid, c in checks(doc).items() if cid.startswith("gradcheck/")}
     assert mine and all(c["status"] == "pass" for c in mine.values()), [c["message"] for c in mine.values()]
     assert code == 0, err
+
+
+def _negsamp_2016(tmp_path, name, old, new):
+    sub = tmp_path / name
+    shutil.copytree(SUBMISSION["cs224d-2016"], sub)
+    f = sub / "q3_word2vec.py"
+    text = f.read_text()
+    assert old in text
+    f.write_text(text.replace(old, new, 1))
+    code, out, err = run("check", str(sub), "--json")
+    return {cid: c for cid, c in checks(json.loads(out)).items() if cid.startswith("negsamp_")}
+
+
+def test_negative_sampling_that_skips_repeated_draws_is_said_so_not_a_wrong_count_nor_drawing_twice(tmp_path):
+    # `if k != target and k not in samples`: told "draw as many as the K argument says" and "you sample again
+    # between the cost and the gradient", neither of which it did
+    mine = _negsamp_2016(tmp_path, "uniq", "        if k != target:\n", "        if k != target and k not in samples:\n")
+    failed = [c for c in mine.values() if c["status"] != "pass"]
+    assert len(failed) >= 6, mine  # (a case whose script repeats no word before the K-th passes)
+    for c in failed:
+        assert "You drew until you had K = " in c["message"] and "a word drawn twice is two negative samples" \
+            in c["message"], c["message"]
+        assert "sample again" not in c["message"] and "K argument" not in c["message"]
+
+
+def test_negative_sampling_that_leaves_the_target_out_without_drawing_again_is_not_said_to_use_it(tmp_path):
+    # K draws, the target dropped from them: the notes said the target was used "and this rubric accepts that"
+    mine = _negsamp_2016(
+        tmp_path, "drop", "    samples = []\n    while len(samples) < K:\n        k = dataset.sampleTokenIdx()\n"
+                          "        if k != target:\n            samples.append(k)\n",
+        "    samples = [dataset.sampleTokenIdx() for _ in range(K)]\n    samples = [k for k in samples if k != target]\n")
+    assert mine and all(c["status"] == "fail" for c in mine.values())
+    for c in mine.values():
+        assert "left out those equal to the target without drawing again: your " in c["message"], c["message"]
+        said = " ".join(c["notes"])
+        assert "were used as negative samples" not in said and "this rubric accepts that" not in said, said
+        assert "left out without drawing again" in said
+    # 2016 students wrote their own sampling: no word of a later year's getNegativeSamples
+    assert not any("getNegativeSamples" in c["message"] + " ".join(c["notes"]) for c in mine.values())
