@@ -69,9 +69,9 @@ def test_check_written_reads_the_derivation_line_by_line():
         "  line 4  right  -w_i + (1 / Σ_j exp(w_jᵀ r̂)) Σ_j exp(w_jᵀ r̂) w_j",
         "                 equals ∂CE/∂r̂",
     ]
-    # the instance where line 2 differs, in full, to redo it by hand
-    assert lines[-2].startswith("Where it differs, instance 1: |V| = 5, d = 3, i = ")
-    assert "; W = [[" in lines[-2] and "; r̂ = [" in lines[-2] and "; ŷ = [" in lines[-2]
+    # the values of the instance where line 2 differs, to redo it by hand (its sizes are said in line 2's message)
+    assert lines[-2].startswith("Where it differs, instance 1: W = [[")
+    assert "; r̂ = [" in lines[-2] and "; ŷ = [" in lines[-2] and "|V|" not in lines[-2]
     assert lines[-1] == "Compact form: Wᵀ(ŷ - y)"
     assert out.count("Wᵀ(ŷ - y)") == 1  # said once: not in the verdict's line as well
 
@@ -548,12 +548,13 @@ def test_an_instance_of_sigmoid_grad_is_described_by_x_alone_and_once():
     code, out, err = run(["check", "--written", "sigmoid_grad", r"\sigma(x)(1+\sigma(x))", "--json"])
     assert code == 1, err
     (check,) = [c for q in json.loads(out)["questions"] for c in q["checks"]]
-    instance = check["written"]["instance"]
-    assert instance.startswith("instance 1: x = ") and instance.count("x = ") == 1, instance
+    # x is said where the verdict names the instance; "Where it differs" would only say it again
+    assert check["written"]["instance"] == "" and check["message"].count("(x = ") == 1, check
     assert "|V|" not in check["message"] and "d = " not in check["message"]
     code, out, err = run(["check", "--written", "grad_pred", r"W^T(y-\hat{y})", "--json"])
     (check,) = [c for q in json.loads(out)["questions"] for c in q["checks"]]
-    assert check["written"]["instance"].startswith("instance 1: |V| = 5, d = 3, i = ")
+    assert "on instance 1 (|V| = 5, d = 3, i = " in check["message"]
+    assert check["written"]["instance"].startswith("instance 1: W = [[") and "|V|" not in check["written"]["instance"]
 
 
 QUADRATIC_REFERENCE = textwrap.dedent("""

@@ -214,16 +214,16 @@ class _Question:
         return f"instance {n + 1} ({describe(inst, each, self.q)})"
 
     def detail(self, k: int) -> str:
-        """Return the instance of point `k` in full, to reproduce a difference by hand:
-        "instance 1: |V| = 5, d = 3, i = 0; W = [[...]]; r̂ = [...]"."""
+        """Return the values of point `k`'s instance, to reproduce a difference by hand: "instance 1: W = [[...]];
+        r̂ = [...]" ("" when it has none beyond what :meth:`where` says: a number x)."""
         from .evaluate import shown_symbol
 
         n, inst, each = self.points.items[k]
-        described = describe(inst, each, self.q)
         values = [f"{shown_symbol(s)} = {_fmt(inst[s.value])}" for s in self.q.symbols.values()
                   if s.role in ("matrix", "vector", "scalar") and s.value in inst
                   and not (s.value == "x" and _is_number(inst[s.value]))]  # a number x: in the description already
-        return f"instance {n + 1}: {described}" + "".join(f"; {v}" for v in values)
+        # (its sizes and words are said where the verdict names the instance: its values only, here)
+        return f"instance {n + 1}: " + "; ".join(values) if values else ""
 
 
 def _role(question: WrittenQuestion, name: str) -> str:
