@@ -666,7 +666,8 @@ def counts(checks: Iterable[CheckResult]) -> dict[str, int]:
 def terminal_batch_line(result: SubmissionResult) -> str:
     """Return one line about one graded submission, for ``grader grade``'s prose output.
 
-    ``alice: 7.5 / 10, 12 of 15 checks passed (2 failed, 1 error), late`` or
+    ``alice: 7.5 / 10, 12 of 15 checks passed (2 failed, 1 error), late`` (with extra credit, "(6 failed,
+    4 errors, 4 of these 10 in extra credit)": of the checks that did not pass) or
     ``bob: error: could not read bob.zip: File is not a zip file``.  Checks of extra-credit
     questions that did not pass are said to be so (``68.5 / 68.5, 119 of 131 checks passed
     (12 errors, all in extra credit)``: a full score is not a contradiction).  A regrade after a
@@ -686,7 +687,10 @@ def terminal_batch_line(result: SubmissionResult) -> str:
         extra.append(f"{n['error']} error" + ("s" if n["error"] > 1 else ""))
     bonus = sum(c.status != "pass" for c in result.extra_checks())
     if bonus:
-        extra.append("all in extra credit" if bonus == n["fail"] + n["error"] else f"{bonus} of them in extra credit")
+        both = n["fail"] and n["error"]  # "of them" would read as of the errors alone
+        extra.append("all in extra credit" if bonus == n["fail"] + n["error"] else
+                     f"{bonus} of these {n['fail'] + n['error']} in extra credit" if both else
+                     f"{bonus} of them in extra credit")
     if extra:
         line += f" ({', '.join(extra)})"
     if result.late:

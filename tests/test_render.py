@@ -969,7 +969,7 @@ def test_the_batch_line_says_when_what_did_not_pass_is_extra_credit():
     assert terminal.terminal_batch_line(full) == "alice: 10 / 10, 11 of 14 checks passed (3 errors, all in extra credit)"
     some = replace(f.mixed(), questions=f.mixed().questions + (cbow,))
     assert terminal.terminal_batch_line(some) == \
-        "bob: 4.75 / 10, 5 of 14 checks passed (6 failed, 3 errors, 3 of them in extra credit), late"
+        "bob: 4.75 / 10, 5 of 14 checks passed (6 failed, 3 errors, 3 of these 9 in extra credit), late"
 
 
 def test_batch_line_is_one_line_even_for_hostile_ids():
