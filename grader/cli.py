@@ -497,6 +497,12 @@ def _grade(args: argparse.Namespace, out: TextIO, err: TextIO, fresh: bool) -> i
                       f"{' ...' if n > 20 else ''} (grades.csv's source column names each entry)\n")
         if unread:
             err.write(_unread_warning(args.rubric if choice is None else choice.version, unread) + "\n")
+        hidden = _hidden_submissions(src)
+        if hidden:
+            n = len(hidden)
+            err.write(f"warning: {n} hidden entr{'y' if n == 1 else 'ies'} of SUBMISSIONS {'was' if n == 1 else 'were'} "
+                      f"not graded (a name starting with '.' is skipped): {', '.join(map(repr, hidden[:20]))}"
+                      f"{' ...' if n > 20 else ''}; rename {'it' if n == 1 else 'them'} to grade {'it' if n == 1 else 'them'}\n")
         missing = sorted(only - found)
         if missing:
             listed_in = "" if fresh and not found else f"; see {results}/grades.csv"  # (none written)
@@ -699,6 +705,18 @@ def _cmd_check_written(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
         if args.html:
             out.write(f"report written to {args.html}\n")
     return ExitCode.OK if check.status == "pass" else ExitCode.CHECK_FAILED
+
+
+def _hidden_submissions(src: Path) -> list[str]:
+    """The files of a SUBMISSIONS folder that would be submissions but for a name starting with "." (``.bob.py``):
+    skipped, as editors' and systems' files are (``.DS_Store``, ``.ipynb_checkpoints/``: not listed)."""
+    try:
+        if not src.is_dir():
+            return []
+        return sorted(n for n in os.listdir(src) if n.startswith(".") and n.lower().endswith((".py", ".ipynb", ".zip"))
+                      and n not in (".py", ".ipynb", ".zip"))
+    except OSError:
+        return []
 
 
 def _warn_removed(results: Path, listed: set[str], err: TextIO) -> None:

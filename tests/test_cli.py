@@ -766,3 +766,18 @@ def test_an_id_its_result_and_its_override_stay_with_the_entry_that_had_them(tmp
     assert results["dave"]["source"].endswith("dave.py") and results["dave"]["score"] == 20.0
     assert results["carol-2"]["source"].endswith("carol.ipynb") and results["carol-2"]["score"] == 0
     assert results["dave-2"]["source"].endswith("dave") and results["dave-2"]["score"] == 0
+
+
+def test_a_hidden_file_that_would_be_a_submission_is_named_as_not_graded(tmp_path: Path):
+    # `.bob.py` got no result, no row in grades.csv and no word
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "alice.py").write_text(CORRECT)
+    (subs / ".bob.py").write_text(CORRECT)
+    (subs / ".DS_Store").write_bytes(b"\0")
+    (subs / ".ipynb_checkpoints").mkdir()
+    code, _, err = run(["grade", str(subs), "--out", str(tmp_path / "out"), "--no-progress"])
+    assert code == 0, err
+    assert ("warning: 1 hidden entry of SUBMISSIONS was not graded (a name starting with '.' is skipped): "
+            "'.bob.py'; rename it to grade it\n") in err
+    assert "DS_Store" not in err and "checkpoints" not in err
