@@ -330,6 +330,15 @@ def test_one_window_words_loss_is_evaluated_as_that_words_gradient_and_only_with
     assert "is a derivative not worked out" in other.message, other.message
 
 
+def test_a_line_said_for_every_word_is_read_without_its_for_all_and_judged_for_it(job):
+    # "\forall w" was read as math: an error on the line ("'w' is an index") beside the verdict that says why
+    r = answer(job, "grad_outside_w", r"\hat y_w v_c \quad \forall w")
+    assert r.status == "fail" and "states the answer for every w, o included" in r.message, r.message
+    assert [(ln.status, ln.read) for ln in r.written.lines] == [("right", "ŷ_w v_c")]
+    assert answer(job, "grad_outside_w", r"\hat y_w v_c, \quad \forall w \neq o").status == "pass"
+    assert answer(job, "grad_center", r"U(\hat y - y) \quad \forall c").status == "pass"
+
+
 def test_a_prime_on_a_number_is_a_derivative_not_a_transpose(job):
     r = answer(job, "grad_center", r"J' = U(\hat{y} - y)")
     assert r.status == "pass", r.message

@@ -383,6 +383,12 @@ _EXCEPT_CONDITION = re.compile(r"(?P<open>(?!))?(?P<all>(?:\\forall(?![A-Za-z])|
                                r"\\\{[ \t]*(?P<rhs>[A-Za-z])[ \t]*\\\}(?P<eq>(?!))?" + _LINE_END)
 
 
+#: "\forall w" ending a line, with no condition: the words the line is stated for (the judge says whether those
+#: are the question's); a line's end "\\" kept.
+_FOR_EVERY = re.compile(r"(?:\\forall(?![A-Za-z])|\u2200)[ \t]*[A-Za-z](?![A-Za-z0-9_'{\u2032])[ \t.,;)]*"
+                        r"(?P<br>\\\\[ \t]*)?$")
+
+
 def _before(line: str, start: int) -> tuple[str, bool]:
     """Return the line before `start` without the spacing and comma that end it, and whether a comma or a
     space command (\\quad, \\,) was among them."""
@@ -613,6 +619,9 @@ def _tail(line: str, kind: str) -> tuple[str, list[re.Match]]:
                     conditions.append(m)
                     line = _given(head, m) + line[m.end():]
                     break
+        m = _FOR_EVERY.search(line)
+        if m is not None:  # "\\forall w" alone: for which words the line is said (the judge reads it), no factor
+            line = _before(line, m.start())[0] + (" \\\\" if m.group("br") else "")
     return line, conditions
 
 
