@@ -950,9 +950,12 @@ def _no_code(source: str, files: _Files) -> str:
         shown = ", ".join(files.other[:_LISTED])
         more = f" and {len(files.other) - _LISTED} more" if len(files.other) > _LISTED else ""
         found = f"only other files ({shown}{more})"
+    prose = any(_suffix(name) in PROSE_SUFFIXES for name in files.other)
     return (
         f"no Python code found in {source}: looked for .py files and .ipynb notebooks, found {found}; "
-        "hand in your .py files or your notebook."
+        "hand in your .py files or your notebook"
+        + (" (written answers alone are checked under a rubric with written questions: --rubric "
+           "cs224n-a2-written, cs224d-2016-written or written)." if prose else ".")
     )
 
 

@@ -1171,3 +1171,13 @@ def test_a_column_at_a_column_says_which_transpose_is_missing():
     assert code == 1
     assert ("a 5×1 vector times a 3×1 vector, the shapes do not fit (5 ≠ 3); a transpose is missing on the right "
             "factor, r̂.") in out
+
+
+def test_a_folder_of_written_answers_alone_checked_without_a_rubric_is_pointed_at_the_written_rubrics(tmp_path):
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "written.md").write_text("## grad_center\n$$ U(\\hat y - y) $$\n")
+    code, out, err = run(["check", str(folder)])
+    assert code == 2 and "found only other files (written.md)" in err, err
+    assert "--rubric cs224n-a2-written, cs224d-2016-written or written" in err
+    assert run(["check", "--rubric", "cs224n-a2-written", str(folder), "--no-color"])[0] == 1  # (code checks fail)
