@@ -950,7 +950,7 @@ def _no_code(source: str, files: _Files) -> str:
         shown = ", ".join(files.other[:_LISTED])
         more = f" and {len(files.other) - _LISTED} more" if len(files.other) > _LISTED else ""
         found = f"only other files ({shown}{more})"
-    prose = any(_suffix(name) in PROSE_SUFFIXES for name in files.other)
+    prose = any(_suffix(name) in (".md", ".markdown", ".tex") for name in files.other)  # (not any .txt)
     return (
         f"no Python code found in {source}: looked for .py files and .ipynb notebooks, found {found}; "
         "hand in your .py files or your notebook"
