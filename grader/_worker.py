@@ -3349,8 +3349,9 @@ class _TableCost:
         for e_pred, e_target, cost, grad_pred, grad in self.entries:
             if t == int(e_target) and r.shape == e_pred.shape and np.allclose(r, e_pred, rtol=1e-6, atol=1e-9):
                 return float(cost), np.array(grad_pred, dtype=np.float64), np.array(grad, dtype=np.float64)
-        raise ValueError(f"{why}: no call with this vector and word index {t!r} is expected "
-                         "(for skip-gram, the center word's vector and each outside (context) word's index in turn)")
+        raise ValueError(f"{why}: no call with this vector and word index {t!r} is expected (skip-gram passes the "
+                         "center word's vector with each outside (context) word's index in turn; CBOW the sum of the "
+                         "context words' vectors with the center word's index)")
 
 
 def _raiser(error: BaseException):

@@ -1314,3 +1314,14 @@ def test_negative_sampling_that_leaves_the_target_out_without_drawing_again_is_n
         assert "left out without drawing again" in said
     # 2016 students wrote their own sampling: no word of a later year's getNegativeSamples
     assert not any("getNegativeSamples" in c["message"] + " ".join(c["notes"]) for c in mine.values())
+
+
+def test_cbow_passing_an_unexpected_vector_to_the_graders_cost_function_is_told_what_cbow_passes(tmp_path):
+    # the message described skip-gram's calls on a CBOW check
+    sub = tmp_path / "mean"
+    shutil.copytree(SUBMISSION["cs224d-2016"], sub)
+    f = sub / "q3_word2vec.py"
+    f.write_text(f.read_text().replace("predicted = inputVectors[idx].sum(axis=0)", "predicted = inputVectors[idx].mean(axis=0)", 1))
+    code, out, err = run("check", str(sub), "--json")
+    said = [c["message"] for cid, c in checks(json.loads(out)).items() if cid.startswith("cbow_") and c["status"] != "pass"]
+    assert said and any("CBOW the sum of the context words' vectors with the center word's index" in m for m in said), said

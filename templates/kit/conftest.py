@@ -120,7 +120,9 @@ class TableCost:
             if int(np.asarray(target).reshape(-1)[0]) == t and r.shape == pred.shape and np.allclose(
                     r, pred, rtol=1e-6, atol=1e-9):
                 return cost, np.array(grad_pred, dtype=np.float64), np.array(grad, dtype=np.float64)
-        raise ValueError(why + ": no call with this vector and word index is expected")
+        raise ValueError(why + ": no call with this vector and word index is expected (skip-gram passes the center "
+                         "word's vector with each outside (context) word's index in turn; CBOW the sum of the context "
+                         "words' vectors with the center word's index)")
 
 
 def _arg(a, probes=None, patches=None, harness=None):
