@@ -173,6 +173,11 @@ def test_the_derivation_second_line_is_the_first_wrong_step_and_the_final_line_i
     ("skipgram_grad_outside", r"\sum_{j} \frac{\partial J_{\text{naive-softmax}}(v_c, w_{t + j}, U)}{\partial U}"),
     ("skipgram_grad_center", r"\frac{\partial J_{sg}}{\partial v_c} = \sum_j \frac{\partial J(v_c, w_{t+j}, U)}{\partial v_c}"
                              r" = \sum_j U(\hat{y} - y_j)"),
+    # the handout's bold J, with its arguments and its subscript in words
+    ("skipgram_grad_center", r"\sum_{j=-m, j\ne 0}^{m} \frac{\partial \boldsymbol{J}(\boldsymbol{v}_c, w_{t+j}, "
+                             r"\boldsymbol{U})}{\partial \boldsymbol{v}_c}"),
+    ("grad_center", r"\frac{\partial \boldsymbol{J}_{\text{naive-softmax}}(\boldsymbol{v}_c, o, \boldsymbol{U})}"
+                    r"{\partial \boldsymbol{v}_c} = U(\hat y - y)"),
 ])
 def test_equivalent_answers_in_several_notations_pass(job, qid, text):
     r = answer(job, qid, text)

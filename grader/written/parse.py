@@ -639,7 +639,7 @@ def _given(math: str, condition: re.Match) -> str:
 
 #: A quantity's name with what only names it further: a subscript in words (J_{\text{naive-softmax}},
 #: J_{neg-sample}) and its arguments (J(v_c, o, U), CE(y, \hat y)), as the handouts write them.
-_NAMED = re.compile(r"(?<![A-Za-z\\])[A-Z][A-Za-z]*"
+_NAMED = re.compile(r"(?:(?<![A-Za-z\\])[A-Z][A-Za-z]*|\\(?:boldsymbol|mathbf|bm|mathcal|mathit|mathrm)[ \t]*\{[ \t]*[A-Z][ \t]*\})"
                     r"(?P<sub>_\s*\{\s*(?:\\(?:text|textrm|mathrm|rm|operatorname|mathit)\s*\{[^{}\n]{2,40}\}"
                     r"|[A-Za-z]+(?:\s*-\s*[A-Za-z]+)+)\s*\})?"
                     r"(?P<args>\s*\((?=[^()\n]*,)[^()\n]{1,120}\))?")
