@@ -100,6 +100,8 @@ ERROR_MESSAGES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("crash", re.compile(r"process running .* (?:died|exited)|crashed|no result came back")),
     ("missing function", re.compile(r"\bdefines? no function\b")),
 )
+#: A missing function's message when its definition is in code that does not compile (the worker's wording).
+_NOT_COMPILED = re.compile(r"is in code that does not compile|was never defined: .* does not compile")
 #: Headings of the error kinds, in the order summary.html lists them.
 KIND_LABELS: dict[str, str] = {
     "timeout": "Timeout",
@@ -753,9 +755,14 @@ def error_kinds(result: SubmissionResult) -> dict[str, list[str]]:
                 kind = "top-level code"
             kinds.setdefault(kind if kind in ("syntax error", "crash", "out of memory", "timeout") else "top-level code",
                              []).append(ue.where)
-    for c in result.checks():
-        if c.status == "error":
-            kinds.setdefault(_check_error_kind(c), []).append(c.id)
+    erroring = [(c, _check_error_kind(c)) for c in result.checks() if c.status == "error"]
+    # a hidden check says only that the function was not there: where its question's others say why
+    # (code that does not compile), it is that
+    uncompiled = {c.question for c, kind in erroring if kind == "syntax error"}
+    for c, kind in erroring:
+        if kind == "missing function" and c.question in uncompiled:
+            kind = "syntax error"
+        kinds.setdefault(kind, []).append(c.id)
     return kinds
 
 
@@ -790,6 +797,8 @@ def condensed(where: list[str]) -> str:
 
 def _check_error_kind(check: CheckResult) -> str:
     """Return the kind of one erroring check (see :data:`ERROR_KINDS` and :data:`ERROR_MESSAGES`)."""
+    if check.error is not None and check.error.type == "MissingFunction" and _NOT_COMPILED.search(check.message):
+        return "syntax error"  # defined, in code that does not compile: not a function left out
     if check.error is not None and check.error.type:
         return ERROR_KINDS.get(check.error.type, "exception")
     for kind, pattern in ERROR_MESSAGES:

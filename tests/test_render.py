@@ -1283,3 +1283,20 @@ def test_what_a_negative_sampling_call_drew_is_said_once_and_pointed_to_after():
     html = render.report(f.result("x", qs))
     assert html.count("drawn: 3, 1 (the target), 4, 4") == 1
     assert html.count("drawn: the same draws as negsamp_cost/small (one call returned both values)") == 2
+
+
+def test_a_function_defined_in_code_that_does_not_compile_is_a_syntax_error_not_a_missing_function(tmp_path):
+    # summary.html listed heidi's softmax under "Missing function" as well as under "Syntax error"
+    from grader.cli import main
+
+    subs = tmp_path / "subs"
+    subs.mkdir()
+    (subs / "heidi.py").write_text("import numpy as np\n\ndef softmax(x)\n    return x\n")
+    assert main(["grade", str(subs), "--out", str(tmp_path / "out"), "--no-progress"],
+                out=io.StringIO(), err=io.StringIO()) == 0
+    from grader.batch import read_result
+
+    result = read_result(tmp_path / "out" / "heidi" / "result.json")
+    kinds = render.error_kinds(result)
+    assert "missing function" not in kinds or not any(w.startswith("softmax/") for w in kinds["missing function"]), kinds
+    assert any(w.startswith("softmax/") for w in kinds["syntax error"]), kinds
