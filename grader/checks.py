@@ -941,9 +941,16 @@ def read_consistency(rubric: Rubric, results: Sequence[CheckResult],
                                  or (r.status == "error" and r.error is not None
                                      and r.error.type == "NotImplementedError") for r in ran)
 
+    def out_of_order(case: str) -> bool:  # the function's values, on this case, returned in another order
+        return any(by_id[s.id].mistake == "returned-order" for s in rubric.checks()
+                   if s.function == con["function"] and s.case == case and s.id in by_id)
+
     out = []
     for c in found:
-        if c.status == "error" and stub(c.case):
+        if out_of_order(c.case):
+            # compared as returned, so in the wrong places: the checks' own "returned-order" says what is wrong
+            verdict, head = "order", "Your values come back in another order than asked: they were not compared."
+        elif c.status == "error" and stub(c.case):
             # Nothing to compare yet: the checks' own "Not implemented" says it once (neither the
             # terminal nor a report repeats it under the gradient's consistency)
             verdict, head = "stub", "Your cost is still the starter's stub: there is nothing to compare yet."

@@ -404,10 +404,10 @@ def _named(ids: Sequence[str]) -> str:
 
 #: Self-consistency verdicts that need no word in the terminal or a notebook: a right gradient,
 #: or an entry whose check's own error already says why it could not be compared.
-QUIET_VERDICTS = frozenset({"right", "right-but-apart", "agrees", "unavailable", "stub"})
+QUIET_VERDICTS = frozenset({"right", "right-but-apart", "agrees", "unavailable", "stub", "order"})
 #: Self-consistency verdicts said nowhere, report.html included: a starter's stub, which its
 #: checks' "Not implemented" already says (there is nothing to compare).
-UNSAID_VERDICTS = frozenset({"stub"})
+UNSAID_VERDICTS = frozenset({"stub", "order"})
 
 
 def other_causes(failing: Sequence[CheckResult], shown: Sequence[CheckResult] = ()) -> list[str]:

@@ -1325,3 +1325,18 @@ def test_cbow_passing_an_unexpected_vector_to_the_graders_cost_function_is_told_
     code, out, err = run("check", str(sub), "--json")
     said = [c["message"] for cid, c in checks(json.loads(out)).items() if cid.startswith("cbow_") and c["status"] != "pass"]
     assert said and any("CBOW the sum of the context words' vectors with the center word's index" in m for m in said), said
+
+
+def test_values_returned_in_another_order_are_not_said_to_be_a_gradient_mistake_by_the_consistency_block(tmp_path):
+    # `return cost, grad, gradPred`: "your cost is right, but your gradient is not its derivative: the mistake is
+    # in the gradient", where each gradient is right and only their order is wrong (the checks say so)
+    sub = tmp_path / "order"
+    shutil.copytree(SUBMISSION["cs224d-2016"], sub)
+    f = sub / "q3_word2vec.py"
+    f.write_text(f.read_text().replace("    return cost, gradPred, grad\n", "    return cost, grad, gradPred\n", 1))
+    code, out, err = run("check", str(sub), "--no-color")
+    assert "the values are returned in the wrong order" in out
+    assert "your gradient is not its derivative" not in out and "the mistake is in the gradient" not in out, out
+    code, out, err = run("check", str(sub), "--json")
+    verdicts = {c["verdict"] for c in json.loads(out)["consistency"]}
+    assert verdicts == {"order"}, verdicts
