@@ -402,11 +402,15 @@ def _explained(rubric: Rubric, cases: Mapping[str, Case], outcomes: Mapping[str,
         elif costfn is not None and costfn.role and twin is not None and twin.status == "pass":
             fname = _named_found(functions or {}, rubric, costfn.role)
             wrong = _failed_questions(rubric, by_id, costfn.role)
-            cause = (f"the question{'s' if len(wrong) > 1 else ''} {', '.join(wrong)}" if wrong
-                     else f"your {costfn_word}")
+            if wrong:
+                cause = (f" (see the question{'s' if len(wrong) > 1 else ''} {', '.join(wrong)}), not from this "
+                         "function's own logic.")
+            else:  # its own checks pass: it returns what they accept and this function does not use as given
+                cause = (f", not from this function's own logic: {fname}'s own checks pass, so compare the shapes and "
+                         "types it returns with those asked for (its checks accept some others, such as (1, d) for "
+                         "(d,)).")
             r = replace(r, message=(f"{r.message} With a {costfn_word} of the grader's, this same call is right: "
-                                    f"the difference comes from your {fname}, passed to it (see {cause}), "
-                                    "not from this function's own logic."))
+                                    f"the difference comes from your {fname}, passed to it{cause}"))
         elif costfn is not None and costfn.role and not costfn.table and not spec.same_as \
                 and not _own_placeholder(o_self, _named_found(functions or {}, rubric, spec.function)) \
                 and (wrong := _failed_questions(rubric, by_id, costfn.role)):

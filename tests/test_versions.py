@@ -1340,3 +1340,21 @@ def test_values_returned_in_another_order_are_not_said_to_be_a_gradient_mistake_
     code, out, err = run("check", str(sub), "--json")
     verdicts = {c["verdict"] for c in json.loads(out)["consistency"]}
     assert verdicts == {"order"}, verdicts
+
+
+def test_a_callers_difference_from_a_cost_function_whose_own_checks_pass_does_not_point_nowhere(tmp_path):
+    # gradCenterVec returned (1, d), which its own checks accept: skipgram's own-cost checks said "(see your loss
+    # function)", where no question of it had failed
+    sub = tmp_path / "shape"
+    shutil.copytree(SUBMISSION["cs224n-a2"], sub)
+    f = sub / "word2vec.py"
+    f.write_text(f.read_text().replace("    return loss, gradCenterVec, gradOutsideVecs",
+                                       "    return loss, gradCenterVec.reshape(1, -1), gradOutsideVecs", 1))
+    code, out, err = run("check", str(sub), "--json")
+    own = [c for cid, c in checks(json.loads(out)).items() if cid.startswith("skipgram_") and "/own-" in cid
+           and c["status"] != "pass"]
+    assert own, out
+    for c in own:
+        assert "(see your loss function)" not in c["message"]
+        assert ("passed to it, not from this function's own logic: naiveSoftmaxLossAndGradient's own checks pass, "
+                "so compare the shapes and types it returns with those asked for") in c["message"], c["message"]
