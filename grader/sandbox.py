@@ -1302,8 +1302,13 @@ def _message(call: Call, o: dict, fname: str, error: ErrorInfo | None, missing: 
             # the placeholder may be in a function it calls (skipgram -> naiveSoftmaxLossAndGradient)
             inner = error.frames[-1].function if error.frames else ""
             if inner and inner not in (name, "<module>") and not name.endswith(f".{inner}"):
-                return (f"{name} still raises NotImplementedError{loc}, from {inner}, which it calls: the starter "
-                        f"placeholder is still there.")
+                # the functions between them (skipgram -> the cost function it was given -> softmax)
+                between = list(dict.fromkeys(f.function for f in error.frames[:-1]
+                                             if f.function not in (name, inner, "<module>", "")
+                                             and not name.endswith(f".{f.function}")))
+                through = f" through {', '.join(between[:3])}" if between else ""
+                return (f"{name} still raises NotImplementedError{loc}, from {inner}, which it calls{through}: the "
+                        f"starter placeholder is still there.")
             return f"{name} still raises NotImplementedError{loc}: the starter placeholder is still there."
         if error.type == "SystemExit":
             return f"{name} called sys.exit{loc}; this check scored 0."

@@ -1739,6 +1739,14 @@ def test_a_placeholder_raised_in_a_function_the_graded_one_calls_is_named_where_
     said = _message(call, {"status": "raised"}, "skipgram", raised, {})
     assert said == ("skipgram still raises NotImplementedError (word2vec.py, line 28), from "
                     "naiveSoftmaxLossAndGradient, which it calls: the starter placeholder is still there.")
+    # through the cost function it was given: said, as skipgram calls softmax only through it
+    through = ErrorInfo("NotImplementedError", "", frames=(
+        Frame("q3_word2vec.py", 61, "cost, gp, g = word2vecCostAndGradient(...)", "skipgram"),
+        Frame("q3_word2vec.py", 15, "probs = softmax(scores)", "softmaxCostAndGradient"),
+        Frame("q1_softmax.py", 9, "raise NotImplementedError", "softmax")))
+    assert _message(call, {"status": "raised"}, "skipgram", through, {}) == (
+        "skipgram still raises NotImplementedError (q1_softmax.py, line 9), from softmax, which it calls through "
+        "softmaxCostAndGradient: the starter placeholder is still there.")
     own = ErrorInfo("NotImplementedError", "", frames=(Frame("word2vec.py", 70, "raise NotImplementedError", "skipgram"),))
     assert _message(call, {"status": "raised"}, "skipgram", own, {}) == (
         "skipgram still raises NotImplementedError (word2vec.py, line 70): the starter placeholder is still there.")
