@@ -1181,3 +1181,17 @@ def test_a_folder_of_written_answers_alone_checked_without_a_rubric_is_pointed_a
     assert code == 2 and "found only other files (written.md)" in err, err
     assert "--rubric cs224n-a2-written, cs224d-2016-written or written" in err
     assert run(["check", "--rubric", "cs224n-a2-written", str(folder), "--no-color"])[0] == 1  # (code checks fail)
+
+
+def test_a_question_answered_twice_in_one_file_says_which_answer_was_graded(tmp_path):
+    # "## grad_output" and later "## grad_output (second try)" in written.md: the first was graded, without a word
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "q3_word2vec.py").write_text(CORRECT)
+    (folder / "written.md").write_text("## grad_output\n$$ (\\hat y - y)\\hat r^\\top $$\n\n## notes\nblah\n\n"
+                                       "## grad_output (second try)\n$$ W^\\top $$\n")
+    code, out, _ = run(["check", "--rubric", "written", str(folder), "--json"])
+    check = next(q for q in json.loads(out)["questions"] if q["id"] == "written/grad_output")["checks"][0]
+    assert check["status"] == "pass"
+    assert check["notes"] == ["answered in written.md, line 1 and also in written.md, line 7: the answer in "
+                              "written.md, line 1 was graded."], check["notes"]

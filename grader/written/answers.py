@@ -63,6 +63,7 @@ class Answer:
     text: str
     where: str  #: "written.md", "written.tex", "hw1.ipynb, cell #4"
     also: tuple[str, ...] = ()  #: other places that answer it too (not graded), in the order looked at
+    line: int = 0  #: the line of its file where its section starts (said where the file answers it twice)
 
 
 def _names(heading: str, qid: str) -> bool:
@@ -236,8 +237,13 @@ def find(texts: Iterable[TextFile], ids: Sequence[str]) -> dict[str, Answer]:
                 if not math.strip():
                     continue
                 where = _where(tf, start)
+                line = text.count("\n", 0, start) + 1
                 if qid not in found:
-                    found[qid] = Answer(question=qid, text=math, where=where)
+                    found[qid] = Answer(question=qid, text=math, where=where, line=line)
+                elif where == found[qid].where and not tf.cells:  # a second section of the same file
+                    also = f"{where}, line {line}"
+                    if also not in found[qid].also:
+                        found[qid] = replace(found[qid], also=found[qid].also + (also,))
                 elif where != found[qid].where and where not in found[qid].also:
                     found[qid] = replace(found[qid], also=found[qid].also + (where,))
     return found

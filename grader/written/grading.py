@@ -77,8 +77,10 @@ def grade(job: WrittenJob, submission: Submission) -> list[CheckResult]:
             checked = judge.judge(q, a.text, job.part, job.reference, job.instances, where=a.where)
             if a.also:
                 others = ", ".join(a.also[:3]) + (f" and {len(a.also) - 3} more" if len(a.also) > 3 else "")
+                # (the file answers it twice: which of its answers, by line)
+                graded = f"{a.where}, line {a.line}" if any(o.startswith(f"{a.where}, line ") for o in a.also) else a.where
                 checked = dataclasses.replace(checked, notes=checked.notes + (
-                    f"answered in {a.where} and also in {others}: the answer in {a.where} was graded.",))
+                    f"answered in {graded} and also in {others}: the answer in {graded} was graded.",))
             out.append(checked)
     return out
 
