@@ -131,8 +131,9 @@ class Archive:
             raise
         self.members: list[Member] = sorted(members.values(), key=lambda m: m.name)
 
-    def read(self, member: Member, budget: Budget) -> bytes:
-        """Return a member's bytes, counting each decompressed chunk against `budget`.
+    def read(self, member: Member, budget: Budget, what: str = "") -> bytes:
+        """Return a member's bytes, counting each decompressed chunk against `budget`; `what` names the submission
+        the budget is of where that is the member (one student's file in a class's zip), not the archive.
 
         Raises
         ------
@@ -147,13 +148,14 @@ class Archive:
                 f"{self.label}: {member.name!r} is compressed with method {method} ({label}), "
                 "which cannot be read; re-create the zip with ordinary (deflate) compression."
             )
+        what = what or self.label
         if member.size > budget.limit - budget.used:
-            budget.take(member.size, self.label)  # refuse before decompressing anything
+            budget.take(member.size, what)  # refuse before decompressing anything
         chunks = []
         try:
             with self._zip.open(member.info) as f:
                 while chunk := f.read(_CHUNK):
-                    budget.take(len(chunk), self.label)
+                    budget.take(len(chunk), what)
                     chunks.append(chunk)
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError, RuntimeError, NotImplementedError) as exc:
             raise ArchiveError(

@@ -505,8 +505,8 @@ def _zip_file_entry(archive: Archive, m: Member) -> _Entry:
     label = f"{archive.label}:{m.name}"
     stamp = lambda: f"{m.info.CRC}:{m.info.file_size}:{m.info.compress_size}"  # noqa: E731 - as the archive lists it
     if kind == "zip":
-        return _Entry(m.name, kind, lambda budget: _collect_archive(archive.read(m, budget), label, budget, 1), stamp)
-    return _Entry(m.name, kind, lambda budget: _collect_file(m.name, archive.read(m, budget)), stamp)
+        return _Entry(m.name, kind, lambda budget: _collect_archive(archive.read(m, budget, label), label, budget, 1), stamp)
+    return _Entry(m.name, kind, lambda budget: _collect_file(m.name, archive.read(m, budget, label)), stamp)
 
 
 def _load_entries(listing: _Listing, batch: str, sep: str, settings: Settings,

@@ -359,6 +359,17 @@ def test_zip_bomb_is_an_error(tmp_path, monkeypatch):
     )
 
 
+def test_a_huge_file_in_a_class_zip_is_refused_by_its_own_name_not_the_zips(tmp_path, monkeypatch):
+    # one student's large notebook in a Canvas download: "bz1.zip was refused", as if the whole class's zip were
+    from grader.load import load_batch
+
+    monkeypatch.setattr(archive, "MAX_BYTES", 4096)
+    batch = write(tmp_path / "class.zip", zip_bytes({"alice_1_11_q1.py": "#" * 5000, "bob_2_22_q1.py": SOFTMAX}))
+    subs = {s.id: s for s in load_batch(batch)}
+    assert subs["1"].error.startswith("class.zip:alice_1_11_q1.py was refused: its code files hold more than 4 KiB")
+    assert subs["2"].error is None
+
+
 def test_huge_file_on_disk_is_an_error(tmp_path, monkeypatch):
     monkeypatch.setattr(archive, "MAX_BYTES", 4096)
     sub = load(write(tmp_path / "q1.py", "#" * 5000))
