@@ -39,6 +39,7 @@ class RubricCheck:
     written: int = 0  #: written questions whose reference computes and whose compact form equals it
     warnings: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()  #: each one would make grading wrong: the command exits 2
+    extra: float = 0.0  #: points of the extra-credit questions, beyond ``points``
 
     def to_dict(self) -> dict[str, Any]:
         """Return the --json form."""
@@ -175,6 +176,7 @@ def check_rubric(rubric: Rubric, reference: ModuleType | None = None) -> RubricC
                             f"file = \"...\"): a typo?")
     return RubricCheck(
         name=rubric.name, title=rubric.title, points=rubric.max_score, questions=len(rubric.questions),
+        extra=sum(c.points for q in rubric.questions if q.extra for c in q.checks),
         checks=len(checks), public=sum(c.visibility == "public" for c in checks),
         hidden=sum(c.visibility == "hidden" for c in checks),
         cases={cid: _shapes(c) for cid, c in built.items()}, properties=tuple(properties), formulas=formulas,

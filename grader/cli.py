@@ -1087,7 +1087,8 @@ def _cmd_rubric(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     else:
         out.write(f"{found.name}: {found.title}\n")
         if found.questions:
-            out.write(f"  {_count(found.questions, 'question')}, {num(found.points)} points; "
+            out.write(f"  {_count(found.questions, 'question')}, {num(found.points)} points"
+                      + (f" (+{num(found.extra)} extra credit)" if found.extra else "") + "; "
                       f"{_count(found.checks, 'check')} ({found.public} public, {found.hidden} hidden)\n")
             out.write(f"  {_count(len(found.cases), 'case')} generated, every expected value computed:\n")
             for cid, shapes in found.cases.items():

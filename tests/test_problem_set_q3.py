@@ -585,6 +585,8 @@ def test_rubric_check_tries_the_q3_mistakes_on_the_draws_of_honest_implementatio
     assert main(["rubric", "check", str(RUBRICS / "problem-set.toml")], out=out, err=io.StringIO()) == 0
     text = out.getvalue()
     assert "the rubric can grade" in text and "never named" not in text, text
+    # CBOW's extra credit is said beside the maximum (it is not in it)
+    assert "22 questions, 69 points (+4.5 extra credit); " in text, text
 
 
 def test_a_skipgram_that_still_raises_is_not_told_its_cost_function_may_be_the_cause(tmp_path):
