@@ -1083,6 +1083,8 @@ def _source_file(path: str, origin: str, data: bytes, settings: Settings) -> tup
     notes.append(_translated_note(origin, found.constructs))
     if found.divisions:
         notes.append(_division_note(origin, found.divisions))
+    if found.zero_divisions:
+        notes.append(_zero_division_note(origin, found.zero_divisions))
     return SourceFile(path=path, text=found.text, origin=origin, translated=True, translation_diff=found.diff), notes
 
 
@@ -1137,6 +1139,8 @@ def _notebook_file(path: str, origin: str, data: bytes, settings: Settings) -> t
             true_division = true_division or translate.imports_true_division(source)
             if found.divisions and not true_division:
                 notes.append(_division_note(where, found.divisions))
+            if found.zero_divisions and not true_division:
+                notes.append(_zero_division_note(where, found.zero_divisions))
         elif found is not None and untranslated is None:
             untranslated = (where, found)
         else:
@@ -1212,6 +1216,14 @@ def _division_note(where: str, lines: tuple[int, ...]) -> str:
         "While grading, `/` in this translated file kept its Python 2 meaning; in Python 3, "
         "write `//` where you mean integer division."
     )
+
+
+def _zero_division_note(where: str, found: tuple[tuple[int, str], ...]) -> str:
+    """Return the note about integer literals divided to 0 in Python 2 (``1/2 * reg``)."""
+    said = ", ".join(f"`{text}` on line {line}" for line, text in found[:5]) + (" and more" if len(found) > 5 else "")
+    return (f"{where}: {said} {'is' if len(found) == 1 else 'are'} 0 in Python 2, which divided integers rounding "
+            "down, and kept that meaning while grading (your code divides as Python 2 ran it); write 0.5, or "
+            "1.0 / 2, where you mean a fraction.")
 
 
 def _decode(data: bytes, name: str) -> tuple[str, list[str]]:

@@ -107,7 +107,7 @@ def _found(found: Any) -> dict[str, Any] | None:
         return None
     return {"text": found.text, "translated": found.translated, "diff": found.diff,
             "constructs": list(found.constructs), "first_line": found.first_line, "first": found.first,
-            "divisions": list(found.divisions)}
+            "divisions": list(found.divisions), "zero_divisions": [list(z) for z in found.zero_divisions]}
 
 
 def _python2(d: dict[str, Any] | None) -> Any:
@@ -116,7 +116,8 @@ def _python2(d: dict[str, Any] | None) -> Any:
     if d is None:
         return None
     return Python2(text=d["text"], translated=d["translated"], diff=d["diff"], constructs=tuple(d["constructs"]),
-                   first_line=d["first_line"], first=d["first"], divisions=tuple(d["divisions"]))
+                   first_line=d["first_line"], first=d["first"], divisions=tuple(d["divisions"]),
+                   zero_divisions=tuple((int(line), str(text)) for line, text in d.get("zero_divisions", ())))
 
 
 # --------------------------------------------------------------------------- grader side

@@ -89,6 +89,8 @@ class Python2:
     first_line: int  #: line of the first Python 2 construct
     first: str  #: what it is, for one: "print statement"
     divisions: tuple[int, ...] = ()  #: lines of `/` used as an index or a size (left unchanged)
+    #: (line, "1/2"): a `/` of two integer literals that Python 2 made 0 (1/2 * x is 0 there, and while graded)
+    zero_divisions: tuple[tuple[int, str], ...] = ()
 
 
 class TooLarge(SyntaxError):
@@ -192,8 +194,10 @@ def python2(text: str, name: str, translate: bool = True) -> Python2 | None:
             f"{name} (translated to Python 3)",
         )
     )
-    divisions = () if _true_division(tree) else _index_divisions(tree)
-    return Python2(new, True, diff, tuple(constructs), first_line, first, divisions)
+    true = _true_division(tree)
+    divisions = () if true else _index_divisions(tree)
+    return Python2(new, True, diff, tuple(constructs), first_line, first, divisions,
+                   () if true else _zero_divisions(tree))
 
 
 def imports_true_division(text: str) -> bool:
@@ -364,6 +368,21 @@ def _first_tab_line(text: str) -> int:
         if line[: len(line) - len(line.lstrip(" \t"))].count("\t"):
             return i
     return 1
+
+
+def _zero_divisions(tree: ast.Module) -> tuple[tuple[int, str], ...]:
+    r"""Return where a parsed module divides two integer literals that Python 2 made 0 (``1/2``, ``1 / 3``).
+
+    >>> _zero_divisions(ast.parse("cost = 1/2 * reg * x\nh = 3/2\nk = 1.0/2\n"))
+    ((1, '1/2'),)
+    """
+    found = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Div) and all(
+                isinstance(side, ast.Constant) and type(side.value) is int for side in (node.left, node.right)) \
+                and 0 <= node.left.value < node.right.value:
+            found.append((node.lineno, f"{node.left.value}/{node.right.value}"))
+    return tuple(sorted(set(found))[:20])
 
 
 def _index_divisions(tree: ast.Module) -> tuple[int, ...]:

@@ -428,6 +428,16 @@ def test_python2_integer_division_used_as_an_index_gets_a_note(tmp_path):
     )
 
 
+def test_python2_integer_literals_divided_to_zero_get_a_note(tmp_path):
+    # `cost += 1/2 * reg * ...` is 0 in Python 2 (and while graded): nothing said why the cost lost its term
+    sub = load(write(tmp_path / "q3.py", 'print "x"\ncost = 1/2 * reg * w\nhalf = 1.0/2\nk = 3/2\n'))
+    assert sub.notes[1] == (
+        "q3.py: `1/2` on line 2 is 0 in Python 2, which divided integers rounding down, and kept that meaning while "
+        "grading (your code divides as Python 2 ran it); write 0.5, or 1.0 / 2, where you mean a fraction.")
+    sub = load(write(tmp_path / "q4.py", 'from __future__ import division\nprint "x"\ncost = 1/2 * reg * w\n'))
+    assert not [n for n in sub.notes if "is 0 in Python 2" in n]
+
+
 def test_python2_that_imports_division_from_future_keeps_the_import_and_gets_no_division_note(tmp_path):
     sub = load(write(tmp_path / "q3.py", 'from __future__ import division\nprint "x"\nr = range(n / 2)\n'))
     assert sub.files[0].text == 'from __future__ import division\nprint("x")\nr = list(range(n / 2))\n'
