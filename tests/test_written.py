@@ -344,6 +344,14 @@ def test_a_line_said_for_every_word_is_read_without_its_for_all_and_judged_for_i
     assert answer(job, "grad_center", r"U(\hat y - y) \quad \forall c").status == "pass"
 
 
+def test_the_first_problem_in_reading_order_is_the_one_said(job):
+    # "log at line 1, column 39": the last of three, where the first is at column 1
+    r = answer(job, "sigmoid_grad", r"\log(\sigma(x)) + \log(1-\sigma(x)) + \log(2)")
+    assert "log at line 1, column 1 is not one of this question's functions" in r.message, r.message
+    r = answer(job, "sigmoid_grad", "s * (1 - s)")
+    assert "unknown symbol 's' at line 1, column 1" in r.message, r.message
+
+
 def test_a_prime_on_a_number_is_a_derivative_not_a_transpose(job):
     r = answer(job, "grad_center", r"J' = U(\hat{y} - y)")
     assert r.status == "pass", r.message

@@ -216,11 +216,11 @@ def _check(node: Node, symbols, bound: frozenset, sums, functions: tuple[str, ..
                 raise WrittenError(f"unknown set {quote(n.name)} in |{n.name}| at {at(n.line, n.column)}",
                                    n.line, n.column)
         elif isinstance(n, Power):
+            stack.append((n.exponent, b))  # (pushed last to first: the first in reading order is checked first)
             stack.append((n.arg, b))
-            stack.append((n.exponent, b))
         elif isinstance(n, Bin):
-            stack.append((n.left, b))
             stack.append((n.right, b))
+            stack.append((n.left, b))
         elif isinstance(n, Transpose) and n.prime and isinstance(n.arg, Sym) and \
                 getattr(symbols.get(n.arg.key), "role", "") in ("quantity", "scalar"):
             # J', x': a prime on a number is a derivative (a transpose would change nothing)
@@ -239,7 +239,7 @@ def _check(node: Node, symbols, bound: frozenset, sums, functions: tuple[str, ..
                 allowed = ", ".join(_FN_SHOWN.get(f, f) for f in functions)
                 raise WrittenError(f"{_FN_SHOWN.get(n.fn, n.fn)} at {at(n.line, n.column)} is not one of this "
                                    f"question's functions ({allowed})", n.line, n.column)
-            stack.extend((a, b) for a in n.args)
+            stack.extend((a, b) for a in reversed(n.args))
 
 
 # --------------------------------------------------------------------------- values
