@@ -173,6 +173,8 @@ def test_the_derivation_second_line_is_the_first_wrong_step_and_the_final_line_i
     ("skipgram_grad_outside", r"\sum_{j} \frac{\partial J_{\text{naive-softmax}}(v_c, w_{t + j}, U)}{\partial U}"),
     ("skipgram_grad_center", r"\frac{\partial J_{sg}}{\partial v_c} = \sum_j \frac{\partial J(v_c, w_{t+j}, U)}{\partial v_c}"
                              r" = \sum_j U(\hat{y} - y_j)"),
+    # a plain-text derivative naming the line (it was read as the product d J / (d v_c): an error line)
+    ("grad_center", "dJ/dv_c = U @ (yhat - y)"),
     # the handout's bold J, with its arguments and its subscript in words
     ("skipgram_grad_center", r"\sum_{j=-m, j\ne 0}^{m} \frac{\partial \boldsymbol{J}(\boldsymbol{v}_c, w_{t+j}, "
                              r"\boldsymbol{U})}{\partial \boldsymbol{v}_c}"),
@@ -342,6 +344,11 @@ def test_a_line_said_for_every_word_is_read_without_its_for_all_and_judged_for_i
     assert [(ln.status, ln.read) for ln in r.written.lines] == [("right", "ŷ_w v_c")]
     assert answer(job, "grad_outside_w", r"\hat y_w v_c, \quad \forall w \neq o").status == "pass"
     assert answer(job, "grad_center", r"U(\hat y - y) \quad \forall c").status == "pass"
+
+
+def test_a_plain_text_derivative_labels_its_line_with_no_error(job):
+    r = answer(job, "grad_center", "dJ/dv_c = U @ (yhat - y)")
+    assert [ln.status for ln in r.written.lines] == ["label", "right"], r.written.lines
 
 
 def test_the_first_problem_in_reading_order_is_the_one_said(job):

@@ -158,10 +158,26 @@ def _check_balance(tokens) -> None:
                            f"(add {quote(_OPEN[top.type])})", top.line, top.column)
 
 
+#: "dJ/dv_c", "dCE/dW" in plain text: a quantity's derivative, as ∂J/∂v_c (a quantity's name is a capital).
+_LEIBNIZ_SLASH = re.compile(r"(?<![A-Za-z\\])d(?=[A-Z][A-Za-z]*[ \t]*/[ \t]*d[A-Za-z\\])([A-Z][A-Za-z]*[ \t]*/[ \t]*)d")
+
+
+def _leibniz_slash(text: str) -> str:
+    """Return `text` with a plain-text derivative ``dJ/dv_c`` written ``∂J/∂v_c`` (columns kept).
+
+    >>> _leibniz_slash("dJ/dv_c = U(yhat - y)"), _leibniz_slash("d * J / d")
+    ('∂J/∂v_c = U(yhat - y)', 'd * J / d')
+    """
+    if "/" not in text:
+        return text
+    return _LEIBNIZ_SLASH.sub(lambda m: "\u2202" + m.group(1) + "\u2202", text)
+
+
 def _normalise(text: str) -> str:
     """Return the text in Unicode NFC (so "y" + a combining hat and "ŷ" are one form) with tabs as spaces,
     without the prose a line of math may end with (see :func:`_without_prose`)."""
     text = _without_substack(unicodedata.normalize("NFC", text).replace("\t", " "))
+    text = _leibniz_slash(text)
     return _without_arguments(_without_asides(_without_prose(_probabilities(_without_therefore(text)))))
 
 
