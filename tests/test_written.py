@@ -173,6 +173,9 @@ def test_the_derivation_second_line_is_the_first_wrong_step_and_the_final_line_i
     ("skipgram_grad_outside", r"\sum_{j} \frac{\partial J_{\text{naive-softmax}}(v_c, w_{t + j}, U)}{\partial U}"),
     ("skipgram_grad_center", r"\frac{\partial J_{sg}}{\partial v_c} = \sum_j \frac{\partial J(v_c, w_{t+j}, U)}{\partial v_c}"
                              r" = \sum_j U(\hat{y} - y_j)"),
+    # the quantity named at the end of the line (it was "a derivative not worked out": 0)
+    ("grad_center", r"U(\hat y - y) = \frac{\partial J}{\partial v_c}"),
+    ("grad_center", r"-u_o + \sum_w \hat y_w u_w = U(\hat y - y) = \frac{\partial J}{\partial v_c}"),
     # a plain-text derivative naming the line (it was read as the product d J / (d v_c): an error line)
     ("grad_center", "dJ/dv_c = U @ (yhat - y)"),
     # the handout's bold J, with its arguments and its subscript in words

@@ -537,6 +537,9 @@ def judge(question: WrittenQuestion, text: str, part: WrittenPart, reference: Mo
         after.insert(0, chains.pop())
     for chain in chains:
         steps = list(chain.steps)
+        if len(steps) > 1 and plain(steps[-1].expr) in prep.labels and not isinstance(steps[0].expr, Derivative) \
+                and plain(steps[0].expr) not in prep.labels:
+            steps.reverse()  # "U(ŷ - y) = ∂J/∂v_c": the quantity named last, read as named first
         head = steps[0].expr
         target: list[Any] | None = None
         target_name = ""
