@@ -340,8 +340,13 @@ def test_check_written_reads_standard_input(monkeypatch):
      "error: --written checks one answer: give no PATH and no --kit with it\n"),
     (["check"], "error: check needs PATH (a .py file, a notebook, a folder or a .zip), or --written ID ANSWER\n"),
     (["check", "--rubric", "word2vec", "--written", "grad_pred", "W"],
-     "error: rubric 'word2vec-softmax' has no written questions; leave --rubric out (or give --rubric written) to "
-     "check against the built-in written questions\n"),
+     "error: rubric 'word2vec-softmax' has no written questions; give --rubric cs224n-a2-written, cs224d-2016-written "
+     "or written (each course version's written questions, in its notation), or leave --rubric out for the built-in "
+     "'written'\n"),
+    # a question of another course version's written rubric: named, not a "did you mean" another question
+    (["check", "--rubric", "cs224d-2016-written", "--written", "grad_center", "U"],
+     "error: --written: no written question 'grad_center'; it is a question of --rubric cs224n-a2-written and of "
+     "written (written questions: sigmoid_grad, grad_pred, grad_output)\n"),
 ])
 def test_check_written_bad_arguments_exit_2(argv, message):
     code, out, err = run(argv)

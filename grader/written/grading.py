@@ -85,6 +85,22 @@ def grade(job: WrittenJob, submission: Submission) -> list[CheckResult]:
     return out
 
 
+#: The built-in rubrics with written questions, each in its course version's notation; "written" last (the default).
+WRITTEN_RUBRICS = ("cs224n-a2-written", "cs224d-2016-written", "written")
+
+
+def _asks(name: str, qid: str) -> bool:
+    """Whether the built-in rubric `name` has the written question `qid` (False when it can't be loaded)."""
+    from ..errors import GraderError
+    from ..rubric import load_rubric
+
+    try:
+        part = load_rubric(name).written
+    except GraderError:
+        return False
+    return part is not None and part.question(qid) is not None
+
+
 def check_answer(rubric: Rubric | None, qid: str, text: str) -> tuple[Rubric, SubmissionResult]:
     """Judge one answer to a written question of `rubric` (``grader check --written``, ``grader.check_written``).
 
@@ -119,14 +135,20 @@ def check_answer(rubric: Rubric | None, qid: str, text: str) -> tuple[Rubric, Su
 
     if rubric is None or rubric.written is None:
         if rubric is not None:
-            raise UsageError(f"rubric {rubric.name!r} has no written questions; leave --rubric out (or give "
-                             "--rubric written) to check against the built-in written questions")
+            raise UsageError(f"rubric {rubric.name!r} has no written questions; give --rubric "
+                             f"{', '.join(WRITTEN_RUBRICS[:-1])} or {WRITTEN_RUBRICS[-1]} (each course version's "
+                             "written questions, in its notation), or leave --rubric out for the built-in "
+                             f"'{WRITTEN_RUBRICS[-1]}'")
         rubric = load_rubric("written")
     assert rubric.written is not None
     ids = [q.id for q in rubric.written.questions]
     if rubric.written.question(qid) is None:
-        near = difflib.get_close_matches(qid.removeprefix("written/"), ids, n=1)
+        bare = qid.removeprefix("written/")
+        near = difflib.get_close_matches(bare, ids, n=1)
         hint = f"; did you mean {near[0]!r}?" if near else ""
+        elsewhere = [name for name in WRITTEN_RUBRICS if _asks(name, bare)]
+        if elsewhere:  # a question of another course version's written part
+            hint = f"; it is a question of --rubric {' and of '.join(elsewhere)}"
         raise UsageError(f"--written: no written question {qid!r}{hint} (written questions: {', '.join(ids)})")
     check = answer(prepare(rubric), qid.removeprefix("written/"), text)
     result = score(rubric, Submission(id="answer", source="the command line", kind="written"), None, [check],
