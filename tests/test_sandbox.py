@@ -871,12 +871,13 @@ import numpy as np
 
 def softmax(x):
     # three processes spinning on the one core this call runs on: it waits for the core most of the time
-    os.sched_setaffinity(0, {0})
+    core = {min(os.sched_getaffinity(0))}
+    os.sched_setaffinity(0, core)
     kids = []
     for _ in range(3):
         pid = os.fork()
         if pid == 0:
-            os.sched_setaffinity(0, {0})
+            os.sched_setaffinity(0, core)
             while True:
                 pass
         kids.append(pid)
