@@ -45,6 +45,12 @@ def softmax_call(cid="softmax:x", timeout=1.0, **kw) -> Call:
     return Call(id=cid, function="softmax", args=(X,), timeout=timeout, **kw)
 
 
+def translated(src: str) -> Submission:
+    """A module translated from Python 2 (its `/` keeps Python 2's meaning while graded)."""
+    return Submission(id="s", source="q.py", kind="module",
+                      files=(SourceFile(path="q.py", text=src, origin="q.py", translated=True),))
+
+
 def run(sb, sub, calls, settings=FAST, starter=()):
     return sb.run(sub, calls, functions=FNS, starter=starter, settings=settings)
 
@@ -905,8 +911,7 @@ def test_a_calls_clock_is_held_back_while_it_waits_for_a_core(sandbox):
 
 def test_translated_python2_keeps_integer_division(sandbox):
     src = "import numpy as np\ndef softmax(x):\n    n = len(x) / 2\n    half = x[n]\n    n /= 1\n    return np.array([n, 7 / 2.0, half[0]])\n"
-    sub = Submission(id="s", source="q.py", kind="module",
-                     files=(SourceFile(path="q.py", text=src, origin="q.py", translated=True),))
+    sub = translated(src)
     r = run(sandbox, sub, [softmax_call()])
     assert r.outcomes["softmax:x"].value.array.tolist() == [1.0, 3.5, 1000.0]
 
@@ -929,8 +934,7 @@ def test_translated_python2_divides_in_place_where_its_target_is_an_array_or_a_v
            "    f = 7.0\n"
            "    f /= 2\n"
            "    return np.array([x[0, 0], x[1, 0], k[0], k[1], n, f])\n")
-    sub = Submission(id="s", source="q.py", kind="module",
-                     files=(SourceFile(path="q.py", text=src, origin="q.py", translated=True),))
+    sub = translated(src)
     r = run(sandbox, sub, [softmax_call()])
     got = r.outcomes["softmax:x"].value.array
     x = np.asarray(softmax_call().args[0], dtype=float)
@@ -953,8 +957,7 @@ def test_translated_python2_keeps_integer_division_in_every_statement_that_divid
            "    return np.array([n, d, C.q, Q, 7 / 2.0])\n"
            "Q = (1 +\n"
            "     K / 2)\n")
-    sub = Submission(id="s", source="q.py", kind="module",
-                     files=(SourceFile(path="q.py", text=src, origin="q.py", translated=True),))
+    sub = translated(src)
     r = run(sandbox, sub, [softmax_call()])
     assert r.outcomes["softmax:x"].value.array.tolist() == [1.0, 3.0, 3.0, 4.0, 3.5]
 
@@ -962,8 +965,7 @@ def test_translated_python2_keeps_integer_division_in_every_statement_that_divid
 def test_translated_python2_that_imports_division_from_future_keeps_true_division(sandbox):
     src = ("from __future__ import division\nimport numpy as np\n"
            "def softmax(x):\n    n = 7\n    n /= 2\n    return np.array([(1 / 2) * 2, n])\n")
-    sub = Submission(id="s", source="q.py", kind="module",
-                     files=(SourceFile(path="q.py", text=src, origin="q.py", translated=True),))
+    sub = translated(src)
     r = run(sandbox, sub, [softmax_call()])
     assert r.outcomes["softmax:x"].value.array.tolist() == [1.0, 3.5]
 

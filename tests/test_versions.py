@@ -1277,15 +1277,24 @@ def test_a_call_is_heard_when_the_code_printed_past_the_output_cap_before_it(tmp
     assert code == 0, err
 
 
-def _negsamp_2016(tmp_path, name, old, new):
-    sub = tmp_path / name
-    shutil.copytree(SUBMISSION["cs224d-2016"], sub)
-    f = sub / "q3_word2vec.py"
-    text = f.read_text()
+def _changed(tmp_path, version: str, file: str, old: str, new: str) -> Path:
+    """A copy of a version's honest submission with `old` replaced by `new` once in `file`."""
+    sub = tmp_path / f"{version}-changed"
+    shutil.copytree(SUBMISSION[version], sub)
+    text = (sub / file).read_text()
     assert old in text
-    f.write_text(text.replace(old, new, 1))
+    (sub / file).write_text(text.replace(old, new, 1))
+    return sub
+
+
+def _checked(sub: Path, prefix: str) -> dict[str, dict]:
+    """`grader check --json` of `sub`: its checks whose ids start with `prefix`."""
     code, out, err = run("check", str(sub), "--json")
-    return {cid: c for cid, c in checks(json.loads(out)).items() if cid.startswith("negsamp_")}
+    return {cid: c for cid, c in checks(json.loads(out)).items() if cid.startswith(prefix)}
+
+
+def _negsamp_2016(tmp_path, name, old, new):
+    return _checked(_changed(tmp_path, "cs224d-2016", "q3_word2vec.py", old, new), "negsamp_")
 
 
 def test_negative_sampling_that_skips_repeated_draws_is_said_so_not_a_wrong_count_nor_drawing_twice(tmp_path):
@@ -1318,22 +1327,17 @@ def test_negative_sampling_that_leaves_the_target_out_without_drawing_again_is_n
 
 def test_cbow_passing_an_unexpected_vector_to_the_graders_cost_function_is_told_what_cbow_passes(tmp_path):
     # the message described skip-gram's calls on a CBOW check
-    sub = tmp_path / "mean"
-    shutil.copytree(SUBMISSION["cs224d-2016"], sub)
-    f = sub / "q3_word2vec.py"
-    f.write_text(f.read_text().replace("predicted = inputVectors[idx].sum(axis=0)", "predicted = inputVectors[idx].mean(axis=0)", 1))
-    code, out, err = run("check", str(sub), "--json")
-    said = [c["message"] for cid, c in checks(json.loads(out)).items() if cid.startswith("cbow_") and c["status"] != "pass"]
+    sub = _changed(tmp_path, "cs224d-2016", "q3_word2vec.py", "predicted = inputVectors[idx].sum(axis=0)",
+                   "predicted = inputVectors[idx].mean(axis=0)")
+    said = [c["message"] for c in _checked(sub, "cbow_").values() if c["status"] != "pass"]
     assert said and any("CBOW the sum of the context words' vectors with the center word's index" in m for m in said), said
 
 
 def test_values_returned_in_another_order_are_not_said_to_be_a_gradient_mistake_by_the_consistency_block(tmp_path):
     # `return cost, grad, gradPred`: "your cost is right, but your gradient is not its derivative: the mistake is
     # in the gradient", where each gradient is right and only their order is wrong (the checks say so)
-    sub = tmp_path / "order"
-    shutil.copytree(SUBMISSION["cs224d-2016"], sub)
-    f = sub / "q3_word2vec.py"
-    f.write_text(f.read_text().replace("    return cost, gradPred, grad\n", "    return cost, grad, gradPred\n", 1))
+    sub = _changed(tmp_path, "cs224d-2016", "q3_word2vec.py", "    return cost, gradPred, grad\n",
+                   "    return cost, grad, gradPred\n")
     code, out, err = run("check", str(sub), "--no-color")
     assert "the values are returned in the wrong order" in out
     assert "your gradient is not its derivative" not in out and "the mistake is in the gradient" not in out, out
@@ -1345,15 +1349,10 @@ def test_values_returned_in_another_order_are_not_said_to_be_a_gradient_mistake_
 def test_a_callers_difference_from_a_cost_function_whose_own_checks_pass_does_not_point_nowhere(tmp_path):
     # gradCenterVec returned (1, d), which its own checks accept: skipgram's own-cost checks said "(see your loss
     # function)", where no question of it had failed
-    sub = tmp_path / "shape"
-    shutil.copytree(SUBMISSION["cs224n-a2"], sub)
-    f = sub / "word2vec.py"
-    f.write_text(f.read_text().replace("    return loss, gradCenterVec, gradOutsideVecs",
-                                       "    return loss, gradCenterVec.reshape(1, -1), gradOutsideVecs", 1))
-    code, out, err = run("check", str(sub), "--json")
-    own = [c for cid, c in checks(json.loads(out)).items() if cid.startswith("skipgram_") and "/own-" in cid
-           and c["status"] != "pass"]
-    assert own, out
+    sub = _changed(tmp_path, "cs224n-a2", "word2vec.py", "    return loss, gradCenterVec, gradOutsideVecs",
+                   "    return loss, gradCenterVec.reshape(1, -1), gradOutsideVecs")
+    own = [c for cid, c in _checked(sub, "skipgram_").items() if "/own-" in cid and c["status"] != "pass"]
+    assert own
     for c in own:
         assert "(see your loss function)" not in c["message"]
         assert ("passed to it, not from this function's own logic: naiveSoftmaxLossAndGradient's own checks pass, "
