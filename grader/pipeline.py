@@ -510,7 +510,11 @@ def _stub_called(rubric: Rubric, functions: Mapping[str, str], results: list[Che
                 # (only wrong values: a wrong shape is its own).  A mistake of its own recognised there may be
                 # the error of a callee computing wrong values, seen through it (a step "uphill" from a gradient
                 # whose sign is wrong), or its own: both are said
-                callees = [g for g in blamed[spec.function] if not r.mistake or g in miscomputed]
+                # (a mistake of its own that already names the callee, "through sigmoid_grad on x (see the
+                # sigmoid_grad question)", is that cause said once)
+                callees = [g for g in blamed[spec.function] if not r.mistake or (
+                    g in miscomputed and not any(re.search(rf"(?<![\w.]){re.escape(w)}(?!\w)", r.hint or "")
+                                                 for w in (_named_found(functions, rubric, g), *wrong[g])))]
                 instead = ", rather than the likely mistake named here" if r.mistake else ""
                 note = " ".join(
                     f"{_named_found(functions, rubric, spec.function)} calls {_named_found(functions, rubric, g)}, "

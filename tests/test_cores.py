@@ -109,7 +109,9 @@ def test_grade_uses_as_many_slots_as_usable_cores_by_default(tmp_path, monkeypat
 
     monkeypatch.setattr(batch, "usable_cores", lambda: 3)
     monkeypatch.setattr(batch, "grade_batch", spy)
-    code, _, err = cli("grade", _two_copies(tmp_path), "--out", tmp_path / "out", "--no-progress")
+    subs = _two_copies(tmp_path)
+    (subs / "cat.py").write_text(CORRECT_SOURCE, encoding="utf-8")  # (never more slots than submissions)
+    code, _, err = cli("grade", subs, "--out", tmp_path / "out", "--no-progress")
     assert code == 0, err
     assert seen == [3]
     code, _, err = cli("grade", _two_copies(tmp_path / "again"), "--out", tmp_path / "out2", "--no-progress", "--jobs", "1")
