@@ -1127,6 +1127,9 @@ _ORDERED_EVENTS = frozenset(("print", "loaded", "outcome", "end", "hidden", "pri
 #: A child holds back the outcomes of quick calls and sends them together (one write, and one
 #: wake-up of the leader, for several calls), for at most this many seconds of calls...
 HOLD_SECONDS = 0.02
+#: ...and this many bytes; an outcome frame larger than HOLD_FRAME is sent at once.
+HOLD_BYTES = 256 << 10
+HOLD_FRAME = 64 << 10
 #: Most time a call's clock is held back for, as a multiple of its timeout, while its process waited for a
 #: core (another process's work, a neighbour's in the batch): its timeout is for its own time, not theirs.
 MAX_WAITED = 3.0
@@ -1140,9 +1143,6 @@ def _waited(pid: int) -> float:
             return int(f.read().split()[1]) / 1e9
     except (OSError, ValueError, IndexError):
         return 0.0
-#: ...and this many bytes; an outcome frame larger than HOLD_FRAME is sent at once.
-HOLD_BYTES = 256 << 10
-HOLD_FRAME = 64 << 10
 
 
 def _marked_call(page) -> tuple[int | None, int]:

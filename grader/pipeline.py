@@ -456,13 +456,22 @@ def _failing_callees(rubric: Rubric, submission: Submission, functions: Mapping[
                     qs.append(q.id)
     for role in stubbed:
         wrong.pop(role, None)
-    # A failing function is named as a cause only on a wrong value of another function: without such a
-    # check, the code is not parsed (a cost on every submission).
-    blamable = len(wrong) > 1 and any(r.status == "fail" and r.mismatch is not None
-                                      and r.visibility != "hidden" for r in results)
+    # A failing function is named as a cause only on a wrong value of another function (beside a mistake of
+    # its own, only where the callee computes wrong values): without such a check, the code is not parsed (a
+    # cost on every submission).
+    miscomputed = {spec.function for spec, r in zip(rubric.checks(), results) if _miscomputes(r)}
+    blamable = len(wrong) > 1 and any(r.status == "fail" and r.mismatch is not None and r.visibility != "hidden"
+                                      and (not r.mistake or miscomputed - {spec.function})
+                                      for spec, r in zip(rubric.checks(), results))
     if not stubbed and not blamable:
         return stubbed, wrong, {}
     return stubbed, wrong, _calls_between(submission, functions)
+
+
+def _miscomputes(r: CheckResult) -> bool:
+    """Whether a check shows its function computing wrong values (not only a wrong shape, or an argument
+    changed in place), in a public check."""
+    return r.status == "fail" and r.visibility != "hidden" and r.mismatch is not None and r.mismatch.reason == "values"
 
 
 def _stub_called(rubric: Rubric, functions: Mapping[str, str], results: list[CheckResult],
@@ -483,11 +492,7 @@ def _stub_called(rubric: Rubric, functions: Mapping[str, str], results: list[Che
         return results
     said: dict[str, str] = {}
     blamed: dict[str, list[str]] = {}
-    # the functions computing wrong values in a public check of their own (not only a wrong shape, or an
-    # argument changed in place)
-    miscomputed = {spec.function for spec, r in zip(rubric.checks(), results)
-                   if r.status == "fail" and r.visibility != "hidden" and r.mismatch is not None
-                   and r.mismatch.reason == "values"}
+    miscomputed = {spec.function for spec, r in zip(rubric.checks(), results) if _miscomputes(r)}
     out = []
     for spec, r in zip(rubric.checks(), results):
         if r.status in ("fail", "error") and r.visibility != "hidden" and not r.message.startswith("Not implemented"):
@@ -503,7 +508,7 @@ def _stub_called(rubric: Rubric, functions: Mapping[str, str], results: list[Che
                 failing = [g for g in wrong if g != spec.function and g in calls.get(spec.function, ())
                            and not set(wrong[g]) & {q.id for q in rubric.questions
                                                     for c in q.checks if c.function == spec.function}]
-                blamed[spec.function] = [g for g in failing]
+                blamed[spec.function] = failing
             if said[spec.function]:
                 r = replace(r, message=f"{r.message} {said[spec.function]}")
             elif blamed[spec.function] and r.status == "fail" and r.mismatch is not None:
