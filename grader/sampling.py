@@ -162,7 +162,7 @@ def read(case: Case, drawn: tuple[int, ...], rubric: Rubric) -> Draws:
 
 def scoring_convention(draws: Draws, rubric: Rubric) -> str:
     """The convention the expected values use: the student's when the rubric lets it score, else the rubric's first."""
-    allowed = tuple(rubric.sampling.get("conventions", ("reject",))) if rubric.sampling else ("reject",)
+    allowed = _allowed(rubric)
     if draws.convention in allowed:
         return draws.convention
     return allowed[0] if allowed else "reject"
@@ -260,12 +260,12 @@ def judge_notes(spec: CheckSpec, draws: Draws, rubric: Rubric) -> tuple[tuple[st
     """
     notes = [shown(draws, draws.convention)]
     problem = draws.problem
-    if rubric.sampling and "use" in tuple(rubric.sampling.get("conventions", ("reject",))):
+    allowed = _allowed(rubric)
+    if "use" in allowed:
         # 2015/2016: students wrote their own sampling; getNegativeSamples is a later year's helper
         problem = problem.replace("getNegativeSamples called twice, or sampleTokenIdx() in two loops",
                                   "sampleTokenIdx() called in two loops, or the sampling done twice").replace(
                                       " (getNegativeSamples does)", "")
-    allowed = tuple(rubric.sampling.get("conventions", ("reject",))) if rubric.sampling else ("reject",)
     if draws.convention == "use" and "use" not in allowed:
         problem = ("draws equal to the target must be rejected and drawn again (as getNegativeSamples does); "
                    "you used the target as a negative sample.")
@@ -286,7 +286,7 @@ def judge_notes(spec: CheckSpec, draws: Draws, rubric: Rubric) -> tuple[tuple[st
 def dropped(spec: CheckSpec, draws: Draws, rubric: Rubric) -> tuple[tuple[str, ...], str]:
     """The notes and the problem of a check whose answer is that of the draws equal to the target left out
     without drawing again (K draws, fewer negatives): read as "used", as the draws alone say."""
-    allowed = tuple(rubric.sampling.get("conventions", ("reject",))) if rubric.sampling else ("reject",)
+    allowed = _allowed(rubric)
     left = sum(1 for d in draws.drawn if d != draws.target)
     helper = " (as getNegativeSamples does)" if allowed == ("reject",) else ""
     problem = (f"you drew K = {draws.K} samples and left out those equal to the target without drawing again: "
@@ -298,6 +298,11 @@ def dropped(spec: CheckSpec, draws: Draws, rubric: Rubric) -> tuple[tuple[str, .
         notes = [_in_course_words(n) for n in notes]
         problem = _in_course_words(problem)
     return tuple(notes), problem
+
+
+def _allowed(rubric: Rubric) -> tuple[str, ...]:
+    """The conventions that score under `rubric` (its ``[sampling] conventions``; only "reject" by default)."""
+    return tuple(rubric.sampling.get("conventions", ("reject",))) if rubric.sampling else ("reject",)
 
 
 def _in_course_words(text: str) -> str:
