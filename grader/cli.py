@@ -86,7 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("-o", "--out", required=True, metavar="RESULTS", help="results folder (created if missing)")
     g.add_argument("-j", "--jobs", type=int, default=None, metavar="N",
                    help="parallel slots (default: the number of cores this process may use: its CPU affinity, "
-                        "bounded by its cgroup's CPU quota)")
+                        "bounded by its cgroup's CPU quota; never more than the submissions, at most 8 a core)")
     g.add_argument("--allow-unsandboxed", action="store_true",
                    help="grade even where no filesystem isolation is available (student code could read your files)")
     g.add_argument("--junit", metavar="FILE", help="also write JUnit XML for the batch")
@@ -710,11 +710,10 @@ def _cmd_check_written(args: argparse.Namespace, out: TextIO, err: TextIO) -> in
 def _hidden_submissions(src: Path) -> list[str]:
     """The files of a SUBMISSIONS folder that would be submissions but for a name starting with "." (``.bob.py``):
     skipped, as editors' and systems' files are (``.DS_Store``, ``.ipynb_checkpoints/``: not listed)."""
+    from .load import submission_kind
+
     try:
-        if not src.is_dir():
-            return []
-        return sorted(n for n in os.listdir(src) if n.startswith(".") and n.lower().endswith((".py", ".ipynb", ".zip"))
-                      and n not in (".py", ".ipynb", ".zip"))
+        return sorted(n for n in os.listdir(src) if n.startswith(".") and submission_kind(n)) if src.is_dir() else []
     except OSError:
         return []
 

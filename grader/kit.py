@@ -585,8 +585,8 @@ def write_kit(rubric: Rubric, out: Path, *, reference: ModuleType | None = None,
         from . import recognise
 
         write(RECOGNISE_FILE, Path(recognise.__file__).read_text(encoding="utf-8"))
-    write("README.md", _readme(rubric, checks, public_cases, cases, stand_ins, withheld))
     properties, formulas = _left_to_grader(rubric, checks)
+    write("README.md", _readme(rubric, checks, public_cases, cases, stand_ins, withheld, properties, formulas))
     return Kit(path=out, checks=tuple(c.id for c in checks), cases=tuple(public_cases),
                stand_ins=tuple(s.module for s in stand_ins), withheld=withheld, files=tuple(written),
                properties=properties, formulas=formulas)
@@ -795,7 +795,8 @@ def written_note(rubric: Rubric) -> str:
 
 
 def _readme(rubric: Rubric, checks: list[CheckSpec], public_cases: list[str], cases: Mapping[str, Case],
-            stand_ins: tuple[StarterModule, ...], withheld: tuple[str, ...]) -> str:
+            stand_ins: tuple[StarterModule, ...], withheld: tuple[str, ...], properties: tuple[str, ...] = (),
+            formulas: tuple[str, ...] = ()) -> str:
     """Return the kit's README.md for students."""
     rows = []
     for c in checks:
@@ -825,7 +826,6 @@ def _readme(rubric: Rubric, checks: list[CheckSpec], public_cases: list[str], ca
                     + ". Keep your own versions of these files next to the others.")
     else:
         left_out = ""
-    properties, formulas = _left_to_grader(rubric, checks)
     judged = []
     if properties:
         judged.append("the public checks " + ", ".join(f"`{c}`" for c in properties)

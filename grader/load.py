@@ -167,7 +167,7 @@ def load_files(name: str, files: Mapping[str, bytes], settings: Settings = Setti
     shown = dict(shown or {})
     found = _Files()
     for path in sorted(files):
-        if _file_kind(path) in ("module", "notebook"):
+        if submission_kind(path) in ("module", "notebook"):
             found.add(path, files[path], shown.get(path, path))
     sid = safe_id(_stem(name))
     sub = Pending(sid, name, lambda: _submission(sid, name, "folder", found, settings, strip=False)).load()
@@ -390,7 +390,7 @@ def _disk_entry(p: Path, name: str) -> _Entry:
                             "put the files themselves in the batch.")
 
         return _Entry(name, "special", special)
-    kind = _file_kind(name)
+    kind = submission_kind(name)
     stamp = lambda: (lambda st: f"{st.st_size}:{st.st_mtime_ns}")(p.stat())  # noqa: E731
     if kind == "zip":
         return _Entry(name, kind, lambda budget: _collect_archive(p, name, budget, 1), stamp)
@@ -488,7 +488,7 @@ def _zip_listing(archive: Archive, members: list[Member], refused: Mapping[str, 
             def refuse(budget: Budget) -> _Files:
                 raise LoadError(error)
 
-            return _Entry(names[i], "folder" if folders[i] else (_file_kind(names[i]) or "folder"), refuse)
+            return _Entry(names[i], "folder" if folders[i] else (submission_kind(names[i]) or "folder"), refuse)
         if not folders[i]:
             return _zip_file_entry(archive, run[0])
         top = names[i]
@@ -501,7 +501,7 @@ def _zip_listing(archive: Archive, members: list[Member], refused: Mapping[str, 
 
 def _zip_file_entry(archive: Archive, m: Member) -> _Entry:
     """Return the entry for a file at the top of a batch archive."""
-    kind = _file_kind(m.name)
+    kind = submission_kind(m.name)
     label = f"{archive.label}:{m.name}"
     stamp = lambda: f"{m.info.CRC}:{m.info.file_size}:{m.info.compress_size}"  # noqa: E731 - as the archive lists it
     if kind == "zip":
@@ -591,7 +591,7 @@ def _folder_is_theirs(i: int, group: list[int], names: Sequence[str | None], fol
     others = [str(names[j]) for j in group if j != i and not folders[j]]  # their files
     if any(o.lower() == f"{name.lower()}.zip" for o in others):
         return True
-    return not any(_file_kind(o) or _suffix(o) in PROSE_SUFFIXES for o in others)
+    return not any(submission_kind(o) or _suffix(o) in PROSE_SUFFIXES for o in others)
 
 
 def _collect_error(exc: Exception) -> str:
@@ -789,7 +789,7 @@ def _collect_folder(root: Path, label: str, budget: Budget) -> _Files:
                 files.notes.append(f"{label}/{path} is not a regular file (a named pipe, a socket or a device); "
                                    "it was not read.")
                 continue
-            kind = _file_kind(n)
+            kind = submission_kind(n)
             if kind in ("module", "notebook"):
                 files.add(path, _read_disk(Path(full), f"{label}/{path}", budget), path)
             elif kind == "zip":
@@ -808,7 +808,7 @@ def _collect_archive(source: str | os.PathLike[str] | bytes, label: str, budget:
         files = _collect_members(archive, archive.members, label, budget, depth)
         files.notes += [f"{label} holds {n} files named {name!r}; the last of them in the zip was graded "
                         "(as unzip leaves it)." for name, n in sorted(archive.repeated.items())
-                        if _file_kind(name) in ("module", "notebook")]
+                        if submission_kind(name) in ("module", "notebook")]
         return files
 
 
@@ -818,7 +818,7 @@ def _collect_members(archive: Archive, members: list[Member], label: str, budget
     for m in members:
         if not m.name or any(_skipped(part) for part in m.name.split("/")):
             continue
-        kind = _file_kind(m.name)
+        kind = submission_kind(m.name)
         if kind in ("module", "notebook"):
             files.add(m.name, archive.read(m, budget), m.name)
         elif kind == "zip":
@@ -1337,7 +1337,7 @@ def _stem(name: str) -> str:
     return name[: -len(suffix)] if suffix and name != suffix else name
 
 
-def _file_kind(name: str) -> str:
+def submission_kind(name: str) -> str:
     """Return the kind of submission a file name is: "module", "notebook", "zip", or ""."""
     return {".py": "module", ".ipynb": "notebook", ".zip": "zip"}.get(_suffix(name), "")
 

@@ -276,11 +276,7 @@ def judge_notes(spec: CheckSpec, draws: Draws, rubric: Rubric) -> tuple[tuple[st
     # students drew their own samples, and a later year's helper is nothing of theirs
     helper = ", as the given getNegativeSamples does" if allowed == ("reject",) else ""
     notes = [n.replace(" (the getNegativeSamples of 2017+)", helper) for n in notes]
-    fn = rubric.functions.get(spec.function)
-    if fn is not None and fn.said("target") != "target":  # a2: outsideWordIdx, the outside word
-        notes = [_in_course_words(n) for n in notes]
-        problem = _in_course_words(problem)
-    return tuple(notes), problem
+    return _in_course_words(spec, rubric, notes, problem)
 
 
 def dropped(spec: CheckSpec, draws: Draws, rubric: Rubric) -> tuple[tuple[str, ...], str]:
@@ -293,11 +289,7 @@ def dropped(spec: CheckSpec, draws: Draws, rubric: Rubric) -> tuple[tuple[str, .
                f"your {left} negatives are fewer than K. Draw again in their place{helper}"
                + (", or use them as negatives (this rubric accepts that)." if "use" in allowed else "."))
     notes = [shown(draws, "drop")]
-    fn = rubric.functions.get(spec.function)
-    if fn is not None and fn.said("target") != "target":
-        notes = [_in_course_words(n) for n in notes]
-        problem = _in_course_words(problem)
-    return tuple(notes), problem
+    return _in_course_words(spec, rubric, notes, problem)
 
 
 def _allowed(rubric: Rubric) -> tuple[str, ...]:
@@ -305,6 +297,15 @@ def _allowed(rubric: Rubric) -> tuple[str, ...]:
     return tuple(rubric.sampling.get("conventions", ("reject",))) if rubric.sampling else ("reject",)
 
 
-def _in_course_words(text: str) -> str:
-    """`text` in CS224n a2's words: its outside word is CS224d's target."""
-    return text.replace("(the target)", "(the outside word)").replace("the target", "the outside word")
+def _in_course_words(spec: CheckSpec, rubric: Rubric, notes: list[str],
+                     problem: str) -> tuple[tuple[str, ...], str]:
+    """The notes and problem of `spec` in its course's words: a2's function names CS224d's target the outside word
+    (``outsideWordIdx``)."""
+    fn = rubric.functions.get(spec.function)
+    if fn is None or fn.said("target") == "target":
+        return tuple(notes), problem
+
+    def said(text: str) -> str:
+        return text.replace("(the target)", "(the outside word)").replace("the target", "the outside word")
+
+    return tuple(said(n) for n in notes), said(problem)

@@ -20,8 +20,8 @@ import numpy as np
 
 from ..model import CheckResult, WrittenFeedback, WrittenLine, WrittenPart, WrittenQuestion
 from .evaluate import Context, check_names, evaluate, sum_terms
-from .parse import (WrittenError, at, line_condition, line_conditions, parse, parse_expression, prose_words,
-                    without_condition)
+from .parse import (FOR_EVERY, WrittenError, at, line_condition, line_conditions, parse, parse_expression,
+                    prose_words, without_condition)
 from .show import mathml, plain
 from .tree import Apply, Bin, Chain, Derivative, Document, Node, Sub, Sum, Sym, children, rebuilt, size
 
@@ -424,7 +424,7 @@ def _condition_problem(text: str, first: int, last: int, question: WrittenQuesti
             judged = _judge_condition(cond, f"line {n}", question, subjects)
             if judged is not None:
                 return judged[1]
-        every = _EVERY.search(prose_words(lines[n - 1]))
+        every = FOR_EVERY.search(prose_words(lines[n - 1]))
         if every is not None and not conditions:
             letter = every.group("var")
             each = question.symbols.get(letter)
@@ -434,10 +434,6 @@ def _condition_problem(text: str, first: int, last: int, question: WrittenQuesti
                         f"{expected} (for {letter} = {word} the gradient is another formula)")
     return None
 
-
-#: "for all w", "for every w", "\forall w" ending a line: the answer stated for every word (o included).
-_EVERY = re.compile(r"(?:\\forall(?![A-Za-z])|\u2200|(?<![A-Za-z])(?:for|over)[ \t]+(?:all|every|each|any)(?:[ \t]+words?)?)"
-                    r"[ \t]*(?P<var>[A-Za-z])(?![A-Za-z0-9_'{\u2032])[ \t.,;)]*(?:\\\\[ \t]*)?$")
 
 
 def _judge_condition(cond: tuple[str, bool, str], where: str, question: WrittenQuestion,

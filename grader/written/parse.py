@@ -399,10 +399,12 @@ _EXCEPT_CONDITION = re.compile(r"(?P<open>(?!))?(?P<all>(?:\\forall(?![A-Za-z])|
                                r"\\\{[ \t]*(?P<rhs>[A-Za-z])[ \t]*\\\}(?P<eq>(?!))?" + _LINE_END)
 
 
-#: "\forall w" ending a line, with no condition: the words the line is stated for (the judge says whether those
-#: are the question's); a line's end "\\" kept.
-_FOR_EVERY = re.compile(r"(?:\\forall(?![A-Za-z])|\u2200)[ \t]*[A-Za-z](?![A-Za-z0-9_'{\u2032])[ \t.,;)]*"
-                        r"(?P<br>\\\\[ \t]*)?$")
+#: "for all w", "for every w", "\forall w" ending a line, with no condition: the words the line is stated for.
+#: The reading drops it (no factor of the math: :func:`_tail`); the judge says whether those are the
+#: question's (judge.py, on the line's prose words); a line's end "\\" kept.
+FOR_EVERY = re.compile(r"(?:\\forall(?![A-Za-z])|\u2200|(?<![A-Za-z])(?:for|over)[ \t]+(?:all|every|each|any)"
+                       r"(?:[ \t]+words?)?)[ \t]*(?P<var>[A-Za-z])(?![A-Za-z0-9_'{\u2032])[ \t.,;)]*"
+                       r"(?P<br>\\\\[ \t]*)?$")
 
 
 def _before(line: str, start: int) -> tuple[str, bool]:
@@ -635,7 +637,7 @@ def _tail(line: str, kind: str) -> tuple[str, list[re.Match]]:
                     conditions.append(m)
                     line = _given(head, m) + line[m.end():]
                     break
-        m = _FOR_EVERY.search(line)
+        m = FOR_EVERY.search(line)
         if m is not None:  # "\\forall w" alone: for which words the line is said (the judge reads it), no factor
             line = _before(line, m.start())[0] + (" \\\\" if m.group("br") else "")
     return line, conditions
